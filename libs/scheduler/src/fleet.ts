@@ -1,0 +1,932 @@
+import { SchedulerConflictError } from './errors';
+import { drawWatts, mwToWatts, requiredGreenWh } from './price';
+import type {
+  ClusterSpec,
+  Decision,
+  FleetSpec,
+  GreenWindow,
+  JobRequest,
+  Objective,
+  Placement,
+  RefusalReason,
+} from './types';
+import {
+  checkArray,
+  checkId,
+  checkInt,
+  checkNonNeg,
+  checkNonNeg3,
+  checkObject,
+  checkPositive3,
+  checkPositiveFinite,
+  fail,
+} from './validate';
+
+/** Largest horizon accepted (slots). */
+export const MAX_SLOTS = 10_000_000;
+/** Largest capacity / request accepted, PFLOPS (keeps TFLOPS inside Int32). */
+export const MAX_PFLOPS = 2_000_000;
+/** Largest green supply in one slot of one cluster, W (Int32). */
+export const MAX_GREEN_W = 2_000_000_000;
+
+const L1 = 6; // level-1 summary block: 64 slots
+const L2 = 12; // level-2 summary block: 4096 slots
+const INT32_MAX = 2147483647;
+
+const MODE_FIRST = 0;
+const MODE_GREENEST = 1;
+const MODE_CHEAPEST = 2;
+
+/**
+ * Reusable output of {@link Fleet.placeInto}: the hot path writes here instead of allocating.
+ * `greenW` is a scratch buffer grown on demand; only its first `hours` entries are meaningful.
+ */
+export class PlacementBuffer {
+  clusterIndex = -1;
+  start = -1;
+  hours = 0;
+  pflops = 0;
+  tflops = 0;
+  drawW = 0;
+  /** sum of greenW over the placement, Wh */
+  greenWh = 0;
+  greenW: Int32Array = new Int32Array(256);
+  priceCompute = 0;
+  priceGreen = 0;
+  priceGrid = 0;
+}
+
+function clusterLabel(spec: FleetSpec, i: number): string {
+  return `clusters[${i}]`;
+}
+
+/**
+ * In-memory timelines of a fleet of clusters over a horizon of hourly slots, with online
+ * placement, quotes, commit/release and bulk loading. Per cluster-slot it stores Int32
+ * capacity and booked TFLOPS, Int32 green supply and allocation in W and a Float64 sum of
+ * (supply W x price) for the slot's green price: 24 bytes, plus a two-level max/min summary of
+ * free capacity (64- and 4096-slot blocks, about 0.13 bytes per slot).
+ *
+ * Not thread-safe; one instance per event loop. Inputs are checked at every public method,
+ * and a method that throws has changed nothing.
+ */
+export class Fleet {
+  /** number of hourly slots in the horizon */
+  readonly slots: number;
+  readonly clusterIds: readonly string[];
+  /** cluster parameters (copies of the spec values) */
+  readonly kwPerPflops: Float64Array;
+  readonly pue: Float64Array;
+  readonly pricePerPflopsHour: Float64Array;
+  readonly gridPricePerMwh: Float64Array;
+
+  private readonly index = new Map<string, number>();
+  private readonly cap: Int32Array[] = [];
+  private readonly booked: Int32Array[] = [];
+  private readonly supply: Int32Array[] = [];
+  private readonly alloc: Int32Array[] = [];
+  private readonly weight: Float64Array[] = [];
+  private readonly max1: Int32Array[] = [];
+  private readonly min1: Int32Array[] = [];
+  private readonly max2: Int32Array[] = [];
+  private readonly min2: Int32Array[] = [];
+
+  // bookings by handle (handle = index + 1); hours 0 = released
+  private hCount = 0;
+  private hCluster: Int32Array = new Int32Array(1024);
+  private hStart: Int32Array = new Int32Array(1024);
+  private hHours: Int32Array = new Int32Array(1024);
+  private hTf: Int32Array = new Int32Array(1024);
+  private hGreen: (Int32Array | null)[] = [];
+
+  // normalised current job (scratch, written by readJob)
+  private jTf = 0;
+  private jPflops = 0;
+  private jH = 0;
+  private jE = 0;
+  private jEnd = 0;
+  private jMin = 0;
+  private jN = 0;
+  private readonly jAllowed: Int32Array;
+
+  // best option so far (scratch)
+  private bCi = -1;
+  private bS = -1;
+  private bG = -1;
+  private bCost = Infinity;
+  private capFit = false;
+
+  private readonly scratch = new PlacementBuffer();
+
+  private constructor(slots: number, clusters: readonly ClusterSpec[]) {
+    this.slots = slots;
+    const n = clusters.length;
+    this.clusterIds = Object.freeze(clusters.map((c) => c.id));
+    this.kwPerPflops = new Float64Array(n);
+    this.pue = new Float64Array(n);
+    this.pricePerPflopsHour = new Float64Array(n);
+    this.gridPricePerMwh = new Float64Array(n);
+    this.jAllowed = new Int32Array(n);
+    const n1 = (slots + 63) >> L1;
+    const n2 = (slots + 4095) >> L2;
+    for (let i = 0; i < n; i++) {
+      const c = clusters[i];
+      this.index.set(c.id, i);
+      this.kwPerPflops[i] = c.kwPerPflops;
+      this.pue[i] = c.pue;
+      this.pricePerPflopsHour[i] = c.pricePerPflopsHour;
+      this.gridPricePerMwh[i] = c.gridPricePerMwh;
+      this.cap.push(new Int32Array(slots));
+      this.booked.push(new Int32Array(slots));
+      this.supply.push(new Int32Array(slots));
+      this.alloc.push(new Int32Array(slots));
+      this.weight.push(new Float64Array(slots));
+      this.max1.push(new Int32Array(n1));
+      this.min1.push(new Int32Array(n1));
+      this.max2.push(new Int32Array(n2));
+      this.min2.push(new Int32Array(n2));
+    }
+  }
+
+  /**
+   * Builds a fleet from a spec, checking everything (ids unique, numbers finite and in range,
+   * capacity changes and green windows inside the horizon).
+   * Throws SchedulerInputError naming the field, e.g. `clusters[0].green[2].mw`.
+   * Complexity: O(clusters x slots + total length of changes and windows).
+   */
+  static fromSpec(spec: FleetSpec): Fleet {
+    const s = checkObject('', 'spec', spec) as unknown as FleetSpec;
+    const slots = checkInt('', 'slots', s.slots, 1, MAX_SLOTS);
+    const clusters = checkArray('', 'clusters', s.clusters) as ClusterSpec[];
+    if (clusters.length === 0) fail('', 'clusters', 'a non-empty array', clusters);
+    const seen = new Set<string>();
+    const norm: ClusterSpec[] = [];
+    for (let i = 0; i < clusters.length; i++) {
+      const p = clusterLabel(s, i);
+      const c = checkObject('', p, clusters[i]) as unknown as ClusterSpec;
+      const id = checkId('', `${p}.id`, c.id);
+      if (seen.has(id)) fail('', `${p}.id`, 'unique among clusters', id);
+      seen.add(id);
+      checkNonNeg3('', `${p}.capacityPflops`, c.capacityPflops, MAX_PFLOPS);
+      checkPositiveFinite('', `${p}.kwPerPflops`, c.kwPerPflops);
+      if (c.kwPerPflops > 100) fail('', `${p}.kwPerPflops`, 'at most 100', c.kwPerPflops);
+      checkPositiveFinite('', `${p}.pue`, c.pue);
+      if (c.pue < 1 || c.pue > 10) fail('', `${p}.pue`, 'a number in [1, 10]', c.pue);
+      checkNonNeg('', `${p}.pricePerPflopsHour`, c.pricePerPflopsHour);
+      checkNonNeg('', `${p}.gridPricePerMwh`, c.gridPricePerMwh);
+      if (c.capacityChanges !== undefined) {
+        const ch = checkArray('', `${p}.capacityChanges`, c.capacityChanges);
+        for (let k = 0; k < ch.length; k++) {
+          const q = `${p}.capacityChanges[${k}]`;
+          const x = checkObject('', q, ch[k]);
+          checkRange('', q, x.start, x.end, slots);
+          checkNonNeg3('', `${q}.capacityPflops`, x.capacityPflops, MAX_PFLOPS);
+        }
+      }
+      if (c.green !== undefined) {
+        const g = checkArray('', `${p}.green`, c.green);
+        for (let k = 0; k < g.length; k++) checkWindow('', `${p}.green[${k}]`, g[k], slots);
+      }
+      norm.push(c);
+    }
+    const f = new Fleet(slots, norm);
+    for (let i = 0; i < norm.length; i++) {
+      const c = norm[i];
+      f.cap[i].fill(Math.round(c.capacityPflops * 1000));
+      if (c.capacityChanges) {
+        for (const ch of c.capacityChanges) f.cap[i].fill(Math.round(ch.capacityPflops * 1000), ch.start, ch.end);
+      }
+      if (c.green) {
+        for (let k = 0; k < c.green.length; k++) {
+          const w = c.green[k];
+          const watts = mwToWatts(w.mw);
+          const sup = f.supply[i];
+          for (let t = w.start; t < w.end; t++) {
+            if (sup[t] + watts > MAX_GREEN_W)
+              fail('', `${clusterLabel(s, i)}.green[${k}].mw`, `such that overlapping windows stay within ${MAX_GREEN_W / 1e6} MW in slot ${t}`, w.mw);
+            sup[t] += watts;
+            f.weight[i][t] += watts * w.pricePerMwh;
+          }
+        }
+      }
+      f.refresh(i, 0, slots);
+    }
+    return f;
+  }
+
+  /** Deep copy (timelines and bookings). Complexity: O(clusters x slots + bookings). */
+  clone(): Fleet {
+    const n = this.clusterIds.length;
+    const specs: ClusterSpec[] = [];
+    for (let i = 0; i < n; i++)
+      specs.push({
+        id: this.clusterIds[i],
+        capacityPflops: 0,
+        kwPerPflops: this.kwPerPflops[i],
+        pue: this.pue[i],
+        pricePerPflopsHour: this.pricePerPflopsHour[i],
+        gridPricePerMwh: this.gridPricePerMwh[i],
+      });
+    const f = new Fleet(this.slots, specs);
+    for (let i = 0; i < n; i++) {
+      f.cap[i].set(this.cap[i]);
+      f.booked[i].set(this.booked[i]);
+      f.supply[i].set(this.supply[i]);
+      f.alloc[i].set(this.alloc[i]);
+      f.weight[i].set(this.weight[i]);
+      f.max1[i].set(this.max1[i]);
+      f.min1[i].set(this.min1[i]);
+      f.max2[i].set(this.max2[i]);
+      f.min2[i].set(this.min2[i]);
+    }
+    f.hCount = this.hCount;
+    f.hCluster = this.hCluster.slice();
+    f.hStart = this.hStart.slice();
+    f.hHours = this.hHours.slice();
+    f.hTf = this.hTf.slice();
+    f.hGreen = this.hGreen.slice();
+    return f;
+  }
+
+  /** Index of a cluster id, -1 when unknown. Complexity: O(1). */
+  clusterIndex(id: string): number {
+    const i = this.index.get(id);
+    return i === undefined ? -1 : i;
+  }
+
+  /** Capacity in slot, integer TFLOPS. `c` is a cluster id or index. */
+  capacityTflops(c: string | number, slot: number): number {
+    return this.cap[this.ci(c, 'cluster')][this.slotIdx(slot)];
+  }
+  /** Booked in slot, integer TFLOPS. */
+  bookedTflops(c: string | number, slot: number): number {
+    return this.booked[this.ci(c, 'cluster')][this.slotIdx(slot)];
+  }
+  /** Free capacity in slot, integer TFLOPS. */
+  freeTflops(c: string | number, slot: number): number {
+    const i = this.ci(c, 'cluster');
+    const t = this.slotIdx(slot);
+    return this.cap[i][t] - this.booked[i][t];
+  }
+  /** Green supply in slot, integer W. */
+  greenSupplyW(c: string | number, slot: number): number {
+    return this.supply[this.ci(c, 'cluster')][this.slotIdx(slot)];
+  }
+  /** Green allocated to bookings in slot, integer W. */
+  greenAllocW(c: string | number, slot: number): number {
+    return this.alloc[this.ci(c, 'cluster')][this.slotIdx(slot)];
+  }
+  /** MW-weighted average price of the green windows covering the slot, per MWh (0 without supply). */
+  greenPricePerMwh(c: string | number, slot: number): number {
+    const i = this.ci(c, 'cluster');
+    const t = this.slotIdx(slot);
+    const s = this.supply[i][t];
+    return s > 0 ? this.weight[i][t] / s : 0;
+  }
+  /** Bytes of typed arrays held per cluster-slot (timelines + summaries). */
+  bytesPerClusterSlot(): number {
+    let b = 0;
+    for (let i = 0; i < this.clusterIds.length; i++)
+      b +=
+        this.cap[i].byteLength +
+        this.booked[i].byteLength +
+        this.supply[i].byteLength +
+        this.alloc[i].byteLength +
+        this.weight[i].byteLength +
+        this.max1[i].byteLength +
+        this.min1[i].byteLength +
+        this.max2[i].byteLength +
+        this.min2[i].byteLength;
+    return b / (this.clusterIds.length * this.slots);
+  }
+  /** Number of live (committed, not released) bookings. Complexity: O(handles). */
+  liveBookings(): number {
+    let n = 0;
+    for (let h = 0; h < this.hCount; h++) if (this.hHours[h] > 0) n++;
+    return n;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // placement
+
+  /**
+   * Best option for `job` under `objective` (default job.objective ?? 'EARLIEST'); nothing
+   * is committed. Refusals carry a reason (OUTSIDE_HORIZON, NO_CAPACITY, GREEN_SHORTFALL).
+   * Throws SchedulerInputError for an invalid request.
+   * Complexity: EARLIEST without minGreenShare O(clusters x (blocks skipped + slots scanned in
+   * partly-free blocks)), otherwise O(clusters x window length); plus O(hours) for the result.
+   */
+  place(job: JobRequest, objective?: Objective): Decision {
+    const out = this.scratch;
+    const r = this.placeInto(job, objective ?? job.objective ?? 'EARLIEST', out);
+    if (r !== null) return { ok: false, reason: r, message: this.refusalMessage(job, r) };
+    return { ok: true, placement: this.toPlacement(job, out) };
+  }
+
+  /**
+   * Best option under each objective, nothing committed.
+   * Complexity: 3 x place().
+   */
+  quote(job: JobRequest): Record<Objective, Decision> {
+    this.readJob(job);
+    return {
+      EARLIEST: this.place(job, 'EARLIEST'),
+      GREENEST: this.place(job, 'GREENEST'),
+      CHEAPEST: this.place(job, 'CHEAPEST'),
+    };
+  }
+
+  /**
+   * Allocation-free placement: writes the best option into `out` and returns null, or returns
+   * the refusal reason. Throws SchedulerInputError for an invalid request.
+   * Complexity: as place().
+   */
+  placeInto(job: JobRequest, objective: Objective, out: PlacementBuffer): RefusalReason | null {
+    this.readJob(job);
+    let mode: number;
+    if (objective === 'EARLIEST') mode = MODE_FIRST;
+    else if (objective === 'GREENEST') mode = MODE_GREENEST;
+    else if (objective === 'CHEAPEST') mode = MODE_CHEAPEST;
+    else fail(jobLabel(job), 'objective', 'EARLIEST, GREENEST or CHEAPEST', objective);
+    const tf = this.jTf;
+    const h = this.jH;
+    const e = this.jE;
+    const end = this.jEnd;
+    if (e + h > end) return 'OUTSIDE_HORIZON';
+    this.bCi = -1;
+    this.bS = INT32_MAX;
+    this.bG = -1;
+    this.bCost = Infinity;
+    this.capFit = false;
+    const n = this.jN;
+    const allowed = this.jAllowed;
+    for (let k = 0; k < n; k++) {
+      const ci = allowed[k];
+      const draw = drawWatts(this.jPflops, this.kwPerPflops[ci], this.pue[ci]);
+      const req = requiredGreenWh(this.jMin, draw, h);
+      if (mode === MODE_FIRST) {
+        // later clusters must start strictly earlier to win
+        const lim = this.bCi < 0 ? end : Math.min(end, this.bS - 1 + h);
+        if (lim - e < h) continue;
+        if (req === 0) {
+          const s = this.searchEarliest(ci, tf, h, e, lim);
+          if (s >= 0) {
+            this.capFit = true;
+            this.bCi = ci;
+            this.bS = s;
+          }
+        } else {
+          this.slide(ci, MODE_FIRST, tf, h, e, lim, draw, req);
+        }
+      } else {
+        this.slide(ci, mode, tf, h, e, end, draw, req);
+      }
+    }
+    if (this.bCi < 0) {
+      return this.capFit ? 'GREEN_SHORTFALL' : 'NO_CAPACITY';
+    }
+    this.fill(this.bCi, this.bS, out);
+    return null;
+  }
+
+  /**
+   * Commits a placement returned by place()/quote() on this fleet state and returns a handle
+   * for release(). Throws SchedulerConflictError if it no longer fits (capacity or green), or
+   * SchedulerInputError if it is malformed; nothing is changed when it throws.
+   * Complexity: O(hours).
+   */
+  commit(p: Placement): number {
+    const o = checkObject('placement: ', 'placement', p) as unknown as Placement;
+    const ci = this.ci(o.cluster, 'placement.cluster');
+    if (o.clusterIndex !== undefined && o.clusterIndex !== ci)
+      fail('', 'placement.clusterIndex', `${ci} (index of ${o.cluster})`, o.clusterIndex);
+    const pflops = checkPositive3('', 'placement.pflops', o.pflops, MAX_PFLOPS);
+    return this.book(ci, o.start, o.hours, pflops, o.greenW, 'placement');
+  }
+
+  /** Commits a filled PlacementBuffer (see placeInto). Complexity: O(hours). */
+  commitBuffer(out: PlacementBuffer): number {
+    return this.book(out.clusterIndex, out.start, out.hours, out.pflops, out.greenW, 'placement');
+  }
+
+  /**
+   * Applies a booking committed elsewhere (another replica, the database ledger).
+   * `greenW[i]` is the green power (W) the booking holds in slot start + i.
+   * Validated; throws SchedulerConflictError if it does not fit this state. Returns a handle.
+   * Complexity: O(hours).
+   */
+  applyBooking(b: { cluster: string; start: number; pflops: number; hours: number; greenW: ArrayLike<number> }): number {
+    const o = checkObject('', 'booking', b) as unknown as typeof b;
+    const ci = this.ci(o.cluster, 'booking.cluster');
+    const pflops = checkPositive3('', 'booking.pflops', o.pflops, MAX_PFLOPS);
+    return this.book(ci, o.start, o.hours, pflops, o.greenW, 'booking');
+  }
+
+  /**
+   * Releases (cancels) a committed booking, restoring capacity and green exactly.
+   * Throws SchedulerInputError for an unknown or already released handle.
+   * Complexity: O(hours).
+   */
+  release(handle: number): void {
+    if (typeof handle !== 'number' || !Number.isInteger(handle) || handle < 1 || handle > this.hCount || this.hHours[handle - 1] === 0)
+      fail('', 'handle', 'the handle of a live booking', handle);
+    const k = handle - 1;
+    const ci = this.hCluster[k];
+    const s = this.hStart[k];
+    const h = this.hHours[k];
+    const tf = this.hTf[k];
+    const g = this.hGreen[k] as Int32Array;
+    const booked = this.booked[ci];
+    const alloc = this.alloc[ci];
+    for (let i = 0; i < h; i++) {
+      if (booked[s + i] < tf || alloc[s + i] < g[i])
+        throw new SchedulerConflictError(
+          'INVALID',
+          `release ${handle}: slot ${s + i} of ${this.clusterIds[ci]} holds less than the booking (state reloaded?); nothing changed`,
+        );
+    }
+    for (let i = 0; i < h; i++) {
+      booked[s + i] -= tf;
+      alloc[s + i] -= g[i];
+    }
+    this.hHours[k] = 0;
+    this.hGreen[k] = null;
+    this.refresh(ci, s, s + h);
+  }
+
+  /**
+   * Bulk-loads per-slot state for [fromSlot, fromSlot + length) of one cluster, replacing it
+   * (the API rebuilds a window from its ledger). Units: TFLOPS and W integers, price per MWh.
+   * All arrays must have the same length; booked <= capacity and alloc <= supply per slot.
+   * Handles of bookings inside the window are not adjusted.
+   * Complexity: O(length).
+   */
+  loadSlots(
+    cluster: string,
+    fromSlot: number,
+    data: {
+      capacityTflops: ArrayLike<number>;
+      bookedTflops: ArrayLike<number>;
+      greenSupplyW: ArrayLike<number>;
+      greenAllocW: ArrayLike<number>;
+      greenPricePerMwh: ArrayLike<number>;
+    },
+  ): void {
+    const ci = this.ci(cluster, 'cluster');
+    checkObject('loadSlots: ', 'data', data);
+    const names = ['capacityTflops', 'bookedTflops', 'greenSupplyW', 'greenAllocW', 'greenPricePerMwh'] as const;
+    const len = arrayLen('loadSlots: ', 'data.capacityTflops', data.capacityTflops);
+    for (const nm of names) {
+      const l = arrayLen('loadSlots: ', `data.${nm}`, data[nm]);
+      if (l !== len) fail('loadSlots: ', `data.${nm}.length`, `equal to data.capacityTflops.length (${len})`, l);
+    }
+    checkInt('loadSlots: ', 'fromSlot', fromSlot, 0, this.slots);
+    if (fromSlot + len > this.slots) fail('loadSlots: ', 'fromSlot', `such that fromSlot + length <= ${this.slots}`, fromSlot);
+    const { capacityTflops: c, bookedTflops: b, greenSupplyW: s, greenAllocW: a, greenPricePerMwh: p } = data;
+    for (let i = 0; i < len; i++) {
+      const cv = c[i];
+      if (!Number.isInteger(cv) || cv < 0 || cv > MAX_PFLOPS * 1000) fail('loadSlots: ', `data.capacityTflops[${i}]`, `an integer in [0, ${MAX_PFLOPS * 1000}]`, cv);
+      if (!Number.isInteger(b[i]) || b[i] < 0 || b[i] > cv) fail('loadSlots: ', `data.bookedTflops[${i}]`, `an integer in [0, capacity ${cv}]`, b[i]);
+      if (!Number.isInteger(s[i]) || s[i] < 0 || s[i] > MAX_GREEN_W) fail('loadSlots: ', `data.greenSupplyW[${i}]`, `an integer in [0, ${MAX_GREEN_W}]`, s[i]);
+      if (!Number.isInteger(a[i]) || a[i] < 0 || a[i] > s[i]) fail('loadSlots: ', `data.greenAllocW[${i}]`, `an integer in [0, supply ${s[i]}]`, a[i]);
+      if (typeof p[i] !== 'number' || !Number.isFinite(p[i]) || p[i] < 0) fail('loadSlots: ', `data.greenPricePerMwh[${i}]`, 'a finite non-negative number', p[i]);
+    }
+    const cap = this.cap[ci];
+    const booked = this.booked[ci];
+    const sup = this.supply[ci];
+    const al = this.alloc[ci];
+    const w = this.weight[ci];
+    for (let i = 0; i < len; i++) {
+      const t = fromSlot + i;
+      cap[t] = c[i];
+      booked[t] = b[i];
+      sup[t] = s[i];
+      al[t] = a[i];
+      w[t] = s[i] * p[i];
+    }
+    this.refresh(ci, fromSlot, fromSlot + len);
+  }
+
+  /**
+   * Sets the capacity of a cluster over [start, end) (maintenance, expansion). Throws
+   * SchedulerConflictError, changing nothing, if booked work would exceed the new capacity.
+   * Complexity: O(end - start).
+   */
+  setCapacity(cluster: string, start: number, end: number, pflops: number): void {
+    const ci = this.ci(cluster, 'cluster');
+    checkRange('setCapacity: ', 'range', start, end, this.slots);
+    checkNonNeg3('setCapacity: ', 'pflops', pflops, MAX_PFLOPS);
+    const tf = Math.round(pflops * 1000);
+    const booked = this.booked[ci];
+    for (let t = start; t < end; t++) {
+      if (booked[t] > tf)
+        throw new SchedulerConflictError(
+          'NO_CAPACITY',
+          `setCapacity ${cluster} [${start}, ${end}) to ${pflops} PFLOPS: slot ${t} has ${booked[t] / 1000} PFLOPS booked; nothing changed`,
+        );
+    }
+    this.cap[ci].fill(tf, start, end);
+    this.refresh(ci, start, end);
+  }
+
+  /**
+   * Adds a green supply window to a cluster; overlapping windows add up and the slot price
+   * becomes the MW-weighted average. Complexity: O(end - start).
+   */
+  addGreenWindow(cluster: string, w: GreenWindow): void {
+    const ci = this.ci(cluster, 'cluster');
+    checkWindow('addGreenWindow: ', 'window', w, this.slots);
+    const watts = mwToWatts(w.mw);
+    const sup = this.supply[ci];
+    for (let t = w.start; t < w.end; t++)
+      if (sup[t] + watts > MAX_GREEN_W) fail('addGreenWindow: ', 'window.mw', `such that supply stays within ${MAX_GREEN_W / 1e6} MW in slot ${t}`, w.mw);
+    const wt = this.weight[ci];
+    for (let t = w.start; t < w.end; t++) {
+      sup[t] += watts;
+      wt[t] += watts * w.pricePerMwh;
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // internals
+
+  private ci(c: unknown, field: string): number {
+    if (typeof c === 'number' && Number.isInteger(c) && c >= 0 && c < this.clusterIds.length) return c;
+    const i = typeof c === 'string' ? this.index.get(c) : undefined;
+    if (i === undefined) fail('', field, `a known cluster id (${this.clusterIds.join(', ')})`, c);
+    return i;
+  }
+
+  private slotIdx(t: number): number {
+    if (!Number.isInteger(t) || t < 0 || t >= this.slots) fail('', 'slot', `an integer in [0, ${this.slots - 1}]`, t);
+    return t;
+  }
+
+  /** Checks and normalises a request into the j* scratch fields. */
+  private readJob(job: JobRequest): void {
+    if (typeof job !== 'object' || job === null) fail('', 'job', 'an object', job);
+    const pf = job.pflops;
+    if (typeof pf !== 'number' || !(pf > 0) || pf > MAX_PFLOPS || Math.abs(pf * 1000 - Math.round(pf * 1000)) >= 1e-6)
+      fail(jobLabel(job), 'pflops', `a positive number with at most 3 decimals (at most ${MAX_PFLOPS})`, pf);
+    const h = job.hours;
+    if (typeof h !== 'number' || !Number.isInteger(h) || h < 1 || h > MAX_SLOTS) fail(jobLabel(job), 'hours', 'a positive integer', h);
+    const e = job.earliest;
+    if (typeof e !== 'number' || !Number.isInteger(e) || e < 0 || e > 1e9) fail(jobLabel(job), 'earliest', 'a non-negative integer slot', e);
+    const d = job.deadline;
+    if (typeof d !== 'number' || !Number.isInteger(d) || d > 2e9) fail(jobLabel(job), 'deadline', 'an integer slot', d);
+    if (d < e + h) fail(jobLabel(job), 'deadline', `>= earliest + hours (${e + h})`, d);
+    const m = job.minGreenShare;
+    if (m !== undefined && (typeof m !== 'number' || !(m >= 0 && m <= 1))) fail(jobLabel(job), 'minGreenShare', 'a number in [0, 1]', m);
+    const o = job.objective;
+    if (o !== undefined && o !== 'EARLIEST' && o !== 'GREENEST' && o !== 'CHEAPEST')
+      fail(jobLabel(job), 'objective', 'EARLIEST, GREENEST or CHEAPEST', o);
+    const cl = job.clusters;
+    const allowed = this.jAllowed;
+    let n = 0;
+    if (cl === undefined || cl === null) {
+      n = this.clusterIds.length;
+      for (let i = 0; i < n; i++) allowed[i] = i;
+    } else {
+      if (!Array.isArray(cl) || cl.length === 0) fail(jobLabel(job), 'clusters', 'a non-empty array of cluster ids', cl);
+      for (let k = 0; k < cl.length; k++) {
+        const i = this.index.get(cl[k]);
+        if (i === undefined) fail(jobLabel(job), `clusters[${k}]`, `a known cluster id (${this.clusterIds.join(', ')})`, cl[k]);
+        let dup = false;
+        for (let q = 0; q < n; q++) if (allowed[q] === i) dup = true;
+        if (!dup) allowed[n++] = i;
+      }
+    }
+    this.jN = n;
+    this.jPflops = pf;
+    this.jTf = Math.round(pf * 1000);
+    this.jH = h;
+    this.jE = e;
+    this.jEnd = d < this.slots ? d : this.slots;
+    this.jMin = m === undefined ? 0 : m;
+  }
+
+  /** First start s in [e, end - h] whose slots all have free >= tf; -1 if none. */
+  private searchEarliest(ci: number, tf: number, h: number, e: number, end: number): number {
+    const cap = this.cap[ci];
+    const booked = this.booked[ci];
+    const max1 = this.max1[ci];
+    const min1 = this.min1[ci];
+    const max2 = this.max2[ci];
+    const min2 = this.min2[ci];
+    let run = e;
+    let t = e;
+    while (t < end) {
+      if (t - run >= h) return run;
+      if ((t & 63) === 0) {
+        if ((t & 4095) === 0) {
+          const B = t >> L2;
+          if (max2[B] < tf) {
+            t = run = (B + 1) << L2;
+            continue;
+          }
+          if (min2[B] >= tf) {
+            t += 4096;
+            continue;
+          }
+        }
+        const b = t >> L1;
+        if (max1[b] < tf) {
+          t = run = (b + 1) << L1;
+          continue;
+        }
+        if (min1[b] >= tf) {
+          t += 64;
+          continue;
+        }
+      }
+      if (cap[t] - booked[t] < tf) run = t + 1;
+      t++;
+    }
+    if (t > end) t = end;
+    return t - run >= h ? run : -1;
+  }
+
+  /**
+   * Sliding-window pass over [e, end) of one cluster: running feasibility (window restarts
+   * after a slot with free < tf), running green sum and running energy-cost delta. Updates
+   * the best option (b*) with the tie rules: earlier start, then earlier cluster.
+   */
+  private slide(ci: number, mode: number, tf: number, h: number, e: number, end: number, draw: number, req: number): void {
+    const cap = this.cap[ci];
+    const booked = this.booked[ci];
+    const supply = this.supply[ci];
+    const alloc = this.alloc[ci];
+    const weight = this.weight[ci];
+    const max1 = this.max1[ci];
+    const max2 = this.max2[ci];
+    const grid = this.gridPricePerMwh[ci];
+    // CHEAPEST: total = base + sum_t g_t * (greenPrice_t - grid) / 1e6
+    const base = this.jPflops * h * this.pricePerPflopsHour[ci] + (draw * h * grid) / 1e6;
+    let bG = this.bG;
+    let bS = this.bS;
+    let bCost = this.bCost;
+    let better = false;
+    let capFit = false;
+    let ws = e;
+    let gsum = 0;
+    let csum = 0;
+    let t = e;
+    while (t < end) {
+      if ((t & 63) === 0) {
+        if ((t & 4095) === 0 && max2[t >> L2] < tf) {
+          t += 4096;
+          ws = t;
+          gsum = 0;
+          csum = 0;
+          continue;
+        }
+        if (max1[t >> L1] < tf) {
+          t += 64;
+          ws = t;
+          gsum = 0;
+          csum = 0;
+          continue;
+        }
+      }
+      if (cap[t] - booked[t] < tf) {
+        t++;
+        ws = t;
+        gsum = 0;
+        csum = 0;
+        continue;
+      }
+      let av = supply[t] - alloc[t];
+      let g = av < draw ? av : draw;
+      gsum += g;
+      if (mode === MODE_CHEAPEST && g > 0) csum += g * (weight[t] / supply[t] - grid);
+      const len = t - ws + 1;
+      if (len > h) {
+        const u = t - h;
+        av = supply[u] - alloc[u];
+        g = av < draw ? av : draw;
+        gsum -= g;
+        if (mode === MODE_CHEAPEST && g > 0) csum -= g * (weight[u] / supply[u] - grid);
+      }
+      if (len >= h) {
+        capFit = true;
+        if (gsum >= req) {
+          const s = t - h + 1;
+          if (mode === MODE_FIRST) {
+            bS = s;
+            better = true;
+            break;
+          } else if (mode === MODE_GREENEST) {
+            if (gsum > bG || (gsum === bG && s < bS)) {
+              bG = gsum;
+              bS = s;
+              better = true;
+            }
+          } else {
+            const total = base + csum / 1e6;
+            const eps = 1e-9 * (total < 0 ? -total : total) + 1e-9;
+            if (total < bCost - eps || (total <= bCost + eps && s < bS)) {
+              bCost = total;
+              bS = s;
+              better = true;
+            }
+          }
+        }
+      }
+      t++;
+    }
+    if (capFit) this.capFit = true;
+    if (better) {
+      this.bCi = ci;
+      this.bS = bS;
+      this.bG = bG;
+      this.bCost = bCost;
+    }
+  }
+
+  /** Writes the option (ci, s) for the current job into out. */
+  private fill(ci: number, s: number, out: PlacementBuffer): void {
+    const h = this.jH;
+    const draw = drawWatts(this.jPflops, this.kwPerPflops[ci], this.pue[ci]);
+    if (out.greenW.length < h) out.greenW = new Int32Array(Math.max(h, out.greenW.length * 2));
+    const gw = out.greenW;
+    const supply = this.supply[ci];
+    const alloc = this.alloc[ci];
+    const weight = this.weight[ci];
+    let gsum = 0;
+    let gcost = 0;
+    for (let i = 0; i < h; i++) {
+      const t = s + i;
+      const av = supply[t] - alloc[t];
+      const g = av < draw ? av : draw;
+      gw[i] = g;
+      gsum += g;
+      if (g > 0) gcost += (g * weight[t]) / supply[t] / 1e6;
+    }
+    out.clusterIndex = ci;
+    out.start = s;
+    out.hours = h;
+    out.pflops = this.jPflops;
+    out.tflops = this.jTf;
+    out.drawW = draw;
+    out.greenWh = gsum;
+    out.priceCompute = this.jPflops * h * this.pricePerPflopsHour[ci];
+    out.priceGreen = gcost;
+    out.priceGrid = ((draw * h - gsum) * this.gridPricePerMwh[ci]) / 1e6;
+  }
+
+  private toPlacement(job: JobRequest, out: PlacementBuffer): Placement {
+    const h = out.hours;
+    const energyWh = out.drawW * h;
+    const total = out.priceCompute + out.priceGreen + out.priceGrid;
+    const p: Placement = {
+      cluster: this.clusterIds[out.clusterIndex],
+      clusterIndex: out.clusterIndex,
+      start: out.start,
+      end: out.start + h,
+      hours: h,
+      pflops: out.pflops,
+      tflops: out.tflops,
+      drawW: out.drawW,
+      greenW: out.greenW.slice(0, h),
+      greenMwh: out.greenWh / 1e6,
+      gridMwh: (energyWh - out.greenWh) / 1e6,
+      energyMwh: energyWh / 1e6,
+      greenShare: energyWh > 0 ? out.greenWh / energyWh : 1,
+      price: { compute: out.priceCompute, greenEnergy: out.priceGreen, gridEnergy: out.priceGrid, total },
+    };
+    if (job.id !== undefined) p.job = job.id;
+    return p;
+  }
+
+  private refusalMessage(job: JobRequest, r: RefusalReason): string {
+    const who = job.id !== undefined ? `job ${job.id}` : 'job';
+    const win = `[${job.earliest}, ${job.deadline})`;
+    if (r === 'OUTSIDE_HORIZON') return `${who}: no start of ${job.hours} h inside ${win} and the horizon of ${this.slots} slots`;
+    if (r === 'NO_CAPACITY') return `${who}: no ${job.hours} h run with ${job.pflops} PFLOPS free in ${win} on the allowed clusters`;
+    return `${who}: capacity exists in ${win} but no start reaches minGreenShare ${job.minGreenShare}`;
+  }
+
+  /** Shared commit path: validates, checks fit, applies, records a handle. */
+  private book(ci: number, start: unknown, hours: unknown, pflops: number, greenW: ArrayLike<number>, what: string): number {
+    const h = checkInt('', `${what}.hours`, hours, 1, this.slots);
+    const s = checkInt('', `${what}.start`, start, 0, this.slots - h);
+    if (greenW === null || typeof greenW !== 'object' || typeof greenW.length !== 'number' || greenW.length < h)
+      fail('', `${what}.greenW`, `an array of at least ${h} integers (W per slot)`, greenW);
+    const tf = Math.round(pflops * 1000);
+    const draw = drawWatts(pflops, this.kwPerPflops[ci], this.pue[ci]);
+    for (let i = 0; i < h; i++) {
+      const g = greenW[i];
+      if (!Number.isInteger(g) || g < 0 || g > draw) fail('', `${what}.greenW[${i}]`, `an integer in [0, draw ${draw} W]`, g);
+    }
+    const cap = this.cap[ci];
+    const booked = this.booked[ci];
+    const sup = this.supply[ci];
+    const alloc = this.alloc[ci];
+    for (let i = 0; i < h; i++) {
+      const t = s + i;
+      if (booked[t] + tf > cap[t])
+        throw new SchedulerConflictError(
+          'NO_CAPACITY',
+          `${what} on ${this.clusterIds[ci]} at ${s}: slot ${t} has ${(cap[t] - booked[t]) / 1000} PFLOPS free, needs ${tf / 1000}; nothing changed`,
+        );
+      if (alloc[t] + greenW[i] > sup[t])
+        throw new SchedulerConflictError(
+          'GREEN_SHORTFALL',
+          `${what} on ${this.clusterIds[ci]} at ${s}: slot ${t} has ${sup[t] - alloc[t]} W green free, needs ${greenW[i]}; nothing changed`,
+        );
+    }
+    const g = new Int32Array(h);
+    for (let i = 0; i < h; i++) {
+      const t = s + i;
+      booked[t] += tf;
+      alloc[t] += greenW[i];
+      g[i] = greenW[i];
+    }
+    this.refresh(ci, s, s + h);
+    if (this.hCount === this.hCluster.length) this.growHandles();
+    const k = this.hCount++;
+    this.hCluster[k] = ci;
+    this.hStart[k] = s;
+    this.hHours[k] = h;
+    this.hTf[k] = tf;
+    this.hGreen[k] = g;
+    return k + 1;
+  }
+
+  private growHandles(): void {
+    const n = this.hCluster.length * 2;
+    const grow = (a: Int32Array): Int32Array => {
+      const b = new Int32Array(n);
+      b.set(a);
+      return b;
+    };
+    this.hCluster = grow(this.hCluster);
+    this.hStart = grow(this.hStart);
+    this.hHours = grow(this.hHours);
+    this.hTf = grow(this.hTf);
+  }
+
+  /** Recomputes the free-capacity summaries of the blocks touching [from, to). */
+  private refresh(ci: number, from: number, to: number): void {
+    if (to <= from) return;
+    const cap = this.cap[ci];
+    const booked = this.booked[ci];
+    const max1 = this.max1[ci];
+    const min1 = this.min1[ci];
+    const max2 = this.max2[ci];
+    const min2 = this.min2[ci];
+    const n = this.slots;
+    const b0 = from >> L1;
+    const b1 = (to - 1) >> L1;
+    for (let b = b0; b <= b1; b++) {
+      const a = b << L1;
+      const z = a + 64 < n ? a + 64 : n;
+      let mx = -INT32_MAX;
+      let mn = INT32_MAX;
+      for (let t = a; t < z; t++) {
+        const f = cap[t] - booked[t];
+        if (f > mx) mx = f;
+        if (f < mn) mn = f;
+      }
+      max1[b] = mx;
+      min1[b] = mn;
+    }
+    const n1 = max1.length;
+    const B0 = from >> L2;
+    const B1 = (to - 1) >> L2;
+    for (let B = B0; B <= B1; B++) {
+      const a = B << (L2 - L1);
+      const z = a + 64 < n1 ? a + 64 : n1;
+      let mx = -INT32_MAX;
+      let mn = INT32_MAX;
+      for (let b = a; b < z; b++) {
+        if (max1[b] > mx) mx = max1[b];
+        if (min1[b] < mn) mn = min1[b];
+      }
+      max2[B] = mx;
+      min2[B] = mn;
+    }
+  }
+}
+
+function jobLabel(job: JobRequest): string {
+  return job && job.id !== undefined ? `job ${job.id}: ` : 'job: ';
+}
+
+function arrayLen(label: string, path: string, a: unknown): number {
+  if (a === null || typeof a !== 'object' || typeof (a as ArrayLike<number>).length !== 'number') fail(label, path, 'an array', a);
+  return (a as ArrayLike<number>).length;
+}
+
+export function checkRange(label: string, path: string, start: unknown, end: unknown, slots: number): void {
+  checkInt(label, `${path}.start`, start, 0, slots - 1);
+  checkInt(label, `${path}.end`, end, 1, slots);
+  if ((end as number) <= (start as number)) fail(label, `${path}.end`, `> start (${start})`, end);
+}
+
+export function checkWindow(label: string, path: string, w: unknown, slots: number): void {
+  const x = checkObject(label, path, w);
+  checkRange(label, path, x.start, x.end, slots);
+  checkNonNeg3(label, `${path}.mw`, x.mw, MAX_GREEN_W / 1e6);
+  checkNonNeg(label, `${path}.pricePerMwh`, x.pricePerMwh);
+}

@@ -1,0 +1,93 @@
+/**
+ * Public types of the pflex scheduler. Units at this boundary are the domain's: PFLOPS,
+ * hours (slots), MW, money per PFLOPS-hour / per MWh. Inside, the scheduler stores
+ * integers: TFLOPS (1 PFLOPS = 1000 TFLOPS) and watts.
+ *
+ * Slots are hours counted from the fleet's horizon start; every range is half-open [start, end).
+ */
+
+export type Objective = 'EARLIEST' | 'GREENEST' | 'CHEAPEST';
+export const OBJECTIVES: readonly Objective[] = ['EARLIEST', 'GREENEST', 'CHEAPEST'];
+
+/** Why a request was not placed. INVALID requests are thrown as SchedulerInputError by the API of the library. */
+export type RefusalReason = 'NO_CAPACITY' | 'GREEN_SHORTFALL' | 'OUTSIDE_HORIZON' | 'INVALID';
+
+export interface CapacityChange {
+  /** first slot, inclusive */
+  start: number;
+  /** last slot, exclusive */
+  end: number;
+  capacityPflops: number;
+}
+
+export interface GreenWindow {
+  start: number;
+  end: number;
+  /** megawatts available in every slot of [start, end); windows of one cluster add up */
+  mw: number;
+  pricePerMwh: number;
+}
+
+export interface ClusterSpec {
+  id: string;
+  capacityPflops: number;
+  capacityChanges?: CapacityChange[];
+  kwPerPflops: number;
+  pue: number;
+  pricePerPflopsHour: number;
+  gridPricePerMwh: number;
+  green?: GreenWindow[];
+}
+
+export interface FleetSpec {
+  /** number of hourly slots in the horizon */
+  slots: number;
+  clusters: ClusterSpec[];
+}
+
+export interface JobRequest {
+  id?: string;
+  pflops: number;
+  hours: number;
+  /** first slot the job may start in */
+  earliest: number;
+  /** the job must end by this slot (exclusive end <= deadline) */
+  deadline: number;
+  /** cluster ids the job may run on, in tie-break order; all clusters (fleet order) when absent */
+  clusters?: string[];
+  /** in [0, 1]; 1 = green only */
+  minGreenShare?: number;
+  objective?: Objective;
+}
+
+export interface PriceBreakdown {
+  compute: number;
+  greenEnergy: number;
+  gridEnergy: number;
+  total: number;
+}
+
+export interface Placement {
+  job?: string;
+  cluster: string;
+  clusterIndex: number;
+  start: number;
+  end: number;
+  hours: number;
+  pflops: number;
+  /** integer TFLOPS drawn in each slot */
+  tflops: number;
+  /** facility power drawn in each slot, integer W */
+  drawW: number;
+  /** green power taken in each slot of [start, end), integer W (length = hours) */
+  greenW: Int32Array;
+  greenMwh: number;
+  gridMwh: number;
+  energyMwh: number;
+  greenShare: number;
+  price: PriceBreakdown;
+}
+
+export type Decision =
+  | { ok: true; placement: Placement }
+  | { ok: false; reason: RefusalReason; message: string };
