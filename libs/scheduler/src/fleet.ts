@@ -547,6 +547,85 @@ export class Fleet {
     }
   }
 
+  /**
+   * Checks a request as place() would, without placing it. Throws SchedulerInputError.
+   * Complexity: O(clusters listed).
+   */
+  checkJob(job: JobRequest): void {
+    this.readJob(job);
+  }
+
+  /**
+   * The committed booking behind a handle, as a Placement priced at the current green prices.
+   * Complexity: O(hours).
+   */
+  placementOf(handle: number, jobId?: string): Placement {
+    if (typeof handle !== 'number' || !Number.isInteger(handle) || handle < 1 || handle > this.hCount || this.hHours[handle - 1] === 0)
+      fail('', 'handle', 'the handle of a live booking', handle);
+    const k = handle - 1;
+    const ci = this.hCluster[k];
+    const s = this.hStart[k];
+    const h = this.hHours[k];
+    const tf = this.hTf[k];
+    const g = this.hGreen[k] as Int32Array;
+    const pflops = tf / 1000;
+    const draw = drawWatts(pflops, this.kwPerPflops[ci], this.pue[ci]);
+    const out = this.scratch;
+    if (out.greenW.length < h) out.greenW = new Int32Array(Math.max(h, out.greenW.length * 2));
+    const supply = this.supply[ci];
+    const weight = this.weight[ci];
+    let gsum = 0;
+    let gcost = 0;
+    for (let i = 0; i < h; i++) {
+      out.greenW[i] = g[i];
+      gsum += g[i];
+      if (g[i] > 0) gcost += (g[i] * weight[s + i]) / supply[s + i] / 1e6;
+    }
+    out.clusterIndex = ci;
+    out.start = s;
+    out.hours = h;
+    out.pflops = pflops;
+    out.tflops = tf;
+    out.drawW = draw;
+    out.greenWh = gsum;
+    out.priceCompute = pflops * h * this.pricePerPflopsHour[ci];
+    out.priceGreen = gcost;
+    out.priceGrid = ((draw * h - gsum) * this.gridPricePerMwh[ci]) / 1e6;
+    return this.toPlacement(jobId === undefined ? ({} as JobRequest) : ({ id: jobId } as JobRequest), out);
+  }
+
+  /** Start slot of a live booking (-1 if released). Complexity: O(1). */
+  bookingStart(handle: number): number {
+    const k = handle - 1;
+    return k >= 0 && k < this.hCount && this.hHours[k] > 0 ? this.hStart[k] : -1;
+  }
+
+  /** Cluster index of a live booking (-1 if released). Complexity: O(1). */
+  bookingCluster(handle: number): number {
+    const k = handle - 1;
+    return k >= 0 && k < this.hCount && this.hHours[k] > 0 ? this.hCluster[k] : -1;
+  }
+
+  /** Green Wh held by a live booking (0 if released). Complexity: O(hours). */
+  bookingGreenWh(handle: number): number {
+    const k = handle - 1;
+    if (k < 0 || k >= this.hCount || this.hHours[k] === 0) return 0;
+    const g = this.hGreen[k] as Int32Array;
+    let s = 0;
+    for (let i = 0; i < g.length; i++) s += g[i];
+    return s;
+  }
+
+  /** Total capacity over the horizon, TFLOPS x slots. Complexity: O(clusters x slots). */
+  capacityTflopsSlots(): number {
+    let s = 0;
+    for (let i = 0; i < this.cap.length; i++) {
+      const c = this.cap[i];
+      for (let t = 0; t < c.length; t++) s += c[t];
+    }
+    return s;
+  }
+
   // ---------------------------------------------------------------------------------------
   // internals
 

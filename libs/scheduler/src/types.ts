@@ -91,3 +91,33 @@ export interface Placement {
 export type Decision =
   | { ok: true; placement: Placement }
   | { ok: false; reason: RefusalReason; message: string };
+
+/** A job of an instance file (see shared docs/scheduler-instance-format.md). */
+export interface InstanceJob extends JobRequest {
+  id: string;
+}
+
+/** Instance file: a fleet and jobs. */
+export interface InstanceFile {
+  horizonStart?: string;
+  slots: number;
+  clusters: ClusterSpec[];
+  jobs: InstanceJob[];
+}
+
+/** Result file written by the CLI. Every job appears once, placed or unplaced. */
+export interface ResultFile {
+  placements: { job: string; cluster: string; start: number; greenMwh: number; energyMwh: number; price: number }[];
+  unplaced: { job: string; reason: RefusalReason }[];
+  stats: {
+    placed: number;
+    unplaced: number;
+    /** PFLOPS-hours placed / PFLOPS-hours of capacity over the horizon */
+    utilization: number;
+    /** green MWh / total MWh of the placements */
+    greenShare: number;
+    seconds: number;
+    /** batch mode: which greedy pass won */
+    strategy?: string;
+  };
+}
