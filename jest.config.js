@@ -14,6 +14,16 @@ const swc = [
     sourceMaps: 'inline',
   },
 ];
+// NestJS 12, @nestjs/graphql 14 and a few of their dependencies ship ESM only, and PGlite's CommonJS
+// build loads its parts with dynamic import(); Jest (on Node 20) supports neither without
+// --experimental-vm-modules, so the persistence and api projects let SWC compile those packages
+// to plain CommonJS as well.
+const swcJs = ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'ecmascript' } }, module: { type: 'commonjs' } }];
+const esmOnly = ['@electric-sql', '@nestjs', '@as-integrations', '@apollo/server', 'graphql-ws', 'file-type', 'strtok3', 'token-types', 'uint8array-extras', '@borewit', 'load-esm'];
+const esmTransform = {
+  transform: { '^.+\\.ts$': swc, '^.+\\.[mc]?js$': swcJs },
+  transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join('|')})/)`],
+};
 const moduleNameMapper = {
   '^@pflex/scheduler$': '<rootDir>/libs/scheduler/src/index.ts',
   '^@pflex/persistence$': '<rootDir>/libs/persistence/src/index.ts',
@@ -23,10 +33,11 @@ const common = { rootDir: __dirname, transform: { '^.+\\.ts$': swc }, moduleName
 module.exports = {
   projects: [
     { ...common, displayName: 'scheduler', testMatch: ['<rootDir>/libs/scheduler/**/*.spec.ts'] },
-    { ...common, displayName: 'persistence', testMatch: ['<rootDir>/libs/persistence/**/*.spec.ts'] },
+    { ...common, ...esmTransform, displayName: 'persistence', testMatch: ['<rootDir>/libs/persistence/**/*.spec.ts'] },
     {
       ...common,
       displayName: 'api',
+      ...esmTransform,
       testMatch: ['<rootDir>/apps/api/**/*.spec.ts', '<rootDir>/apps/api/**/*.integration-spec.ts', '<rootDir>/apps/api/**/*.e2e-spec.ts'],
     },
     { ...common, displayName: 'infra', testMatch: ['<rootDir>/infra/**/*.spec.ts', '<rootDir>/load-tests/**/*.spec.ts'] },

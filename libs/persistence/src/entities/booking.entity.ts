@@ -1,0 +1,95 @@
+import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, Unique } from 'typeorm';
+import { ClusterEntity } from './cluster.entity';
+import { OrganizationEntity } from './organization.entity';
+
+export const BOOKING_STATUSES = ['CONFIRMED', 'CANCELLED'] as const;
+export type BookingStatus = (typeof BOOKING_STATUSES)[number];
+
+/**
+ * A committed placement. `tflops` and `green_w` (W per hour slot, length = hours) are exactly
+ * what was added to cluster_hours, so cancelling subtracts exactly the same amounts.
+ */
+@Entity('bookings')
+@Unique('bookings_org_idempotency_key', ['orgId', 'idempotencyKey'])
+@Index('bookings_cluster_time_idx', ['clusterId', 'startsAt'])
+@Index('bookings_org_created_idx', ['orgId', 'createdAt'])
+@Check('bookings_check', `"hours" > 0 AND "tflops" > 0 AND "ends_at" > "starts_at" AND cardinality("green_w") = "hours" AND "status" IN ('CONFIRMED', 'CANCELLED')`)
+export class BookingEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column({ name: 'org_id', type: 'uuid' })
+  orgId: string;
+
+  @ManyToOne(() => OrganizationEntity, { onDelete: 'RESTRICT' })
+  @JoinColumn({ name: 'org_id', foreignKeyConstraintName: 'bookings_org_fk' })
+  org?: OrganizationEntity;
+
+  @Column({ name: 'cluster_id', type: 'uuid' })
+  clusterId: string;
+
+  @ManyToOne(() => ClusterEntity, { onDelete: 'RESTRICT' })
+  @JoinColumn({ name: 'cluster_id', foreignKeyConstraintName: 'bookings_cluster_fk' })
+  cluster?: ClusterEntity;
+
+  @Column({ name: 'starts_at', type: 'timestamptz' })
+  startsAt: Date;
+
+  @Column({ name: 'ends_at', type: 'timestamptz' })
+  endsAt: Date;
+
+  @Column({ type: 'integer' })
+  hours: number;
+
+  @Column({ type: 'integer' })
+  tflops: number;
+
+  @Column({ name: 'draw_w', type: 'bigint' })
+  drawW: string;
+
+  @Column({ name: 'green_w', type: 'bigint', array: true })
+  greenW: string[];
+
+  @Column({ type: 'varchar', length: 16 })
+  objective: string;
+
+  @Column({ name: 'min_green_share', type: 'double precision', nullable: true })
+  minGreenShare: number | null;
+
+  @Column({ name: 'green_mwh', type: 'double precision' })
+  greenMwh: number;
+
+  @Column({ name: 'grid_mwh', type: 'double precision' })
+  gridMwh: number;
+
+  @Column({ name: 'green_share', type: 'double precision' })
+  greenShare: number;
+
+  @Column({ name: 'price_compute', type: 'double precision' })
+  priceCompute: number;
+
+  @Column({ name: 'price_green_energy', type: 'double precision' })
+  priceGreenEnergy: number;
+
+  @Column({ name: 'price_grid_energy', type: 'double precision' })
+  priceGridEnergy: number;
+
+  @Column({ name: 'price_total', type: 'double precision' })
+  priceTotal: number;
+
+  @Column({ type: 'varchar', length: 16 })
+  status: BookingStatus;
+
+  @Column({ name: 'idempotency_key', type: 'varchar', length: 200 })
+  idempotencyKey: string;
+
+  /** normalised request, so a reused key with a different request is refused */
+  @Column({ name: 'request_fingerprint', type: 'text' })
+  requestFingerprint: string;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @Column({ name: 'cancelled_at', type: 'timestamptz', nullable: true })
+  cancelledAt: Date | null;
+}

@@ -1,0 +1,5 @@
+export * from './entities';
+export { MIGRATIONS } from './migrations';
+export { createDataSourceOptions, openDataSource, persistenceConfigFromEnv, dropSchema, pgErrorCode } from './data-source';
+export type { PersistenceConfig } from './data-source';
+export { pgliteDriver } from './pglite-pool';

@@ -1,0 +1,4 @@
+import { InitMarketplace1764316800000 } from './1764316800000-InitMarketplace';
+
+/** In order; never edit one after it has landed, add a new one. */
+export const MIGRATIONS = [InitMarketplace1764316800000];
