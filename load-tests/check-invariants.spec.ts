@@ -1,0 +1,152 @@
+// The invariant checker against a real PostgreSQL (DATABASE_URL, as CI provides): the project's
+// migrations in a scratch schema, a consistent data set that must pass, then one corruption per
+// check that must fail it. The ledger's CHECK constraints are dropped for the corruptions: the
+// checker exists to catch what a constraint or a bug might let through.
+import { Client } from 'pg';
+import { MIGRATIONS } from '../libs/persistence/src/migrations';
+import { checkInvariants, formatReport, type AckedBooking } from './check-invariants';
+
+const url = process.env.DATABASE_URL;
+const describeDb = url ? describe : describe.skip;
+if (!url) console.warn('check-invariants.spec: DATABASE_URL not set, skipping (CI sets it)');
+
+const H = 3600_000;
+const T0 = Date.UTC(2030, 0, 1);
+const iso = (ms: number) => new Date(ms).toISOString();
+
+describeDb('invariant checker (PostgreSQL)', () => {
+  const db = new Client({ connectionString: url });
+  const schema = `invariants_spec_${process.pid}`;
+  let cluster: string;
+  let org: string;
+  const acks: AckedBooking[] = [];
+
+  const failing = async (a = acks) => (await checkInvariants(db, a)).filter((r) => !r.ok).map((r) => r.name);
+
+  beforeAll(async () => {
+    await db.connect();
+    await db.query(`CREATE SCHEMA ${schema}`);
+    await db.query(`SET search_path TO ${schema}, public`);
+    const runner = { query: (sql: string, params?: unknown[]) => db.query(sql, params as any[]) };
+    for (const M of MIGRATIONS) await new M().up(runner as any);
+    org = (await db.query(`INSERT INTO organizations (name, role) VALUES ('op', 'OPERATOR') RETURNING id`)).rows[0].id;
+    cluster = (
+      await db.query(
+        `INSERT INTO clusters (owner_org_id, name, region, accelerator, capacity_tflops, kw_per_pflops, pue, price_per_pflops_hour, grid_price_per_mwh)
+         VALUES ($1, 'zh-1', 'Zhuhai', 'GPU', 1000, 10, 1.2, 8, 90) RETURNING id`,
+        [org],
+      )
+    ).rows[0].id;
+    await db.query(
+      `INSERT INTO green_windows (cluster_id, starts_at, ends_at, megawatts, green_w, source, price_per_mwh) VALUES ($1, $2, $3, 0.005, 5000, 'SOLAR', 40)`,
+      [cluster, iso(T0), iso(T0 + 4 * H)],
+    );
+    // Two bookings: 600 + 400 TFLOPS = full capacity in hour 1; green 3000 + 2000 = full supply.
+    const book = async (key: string, start: number, hours: number, tflops: number, green: number[]) => {
+      const r = await db.query(
+        `INSERT INTO bookings (org_id, cluster_id, starts_at, ends_at, hours, tflops, draw_w, green_w, objective, green_mwh, grid_mwh, green_share,
+                               price_compute, price_green_energy, price_grid_energy, price_total, status, idempotency_key, request_fingerprint)
+         VALUES ($1, $2, $3, $4, $5, $6, 7200, $7, 'EARLIEST', 0, 0, 0, 0, 0, 0, 0, 'CONFIRMED', $8, 'fp') RETURNING id`,
+        [org, cluster, iso(start), iso(start + hours * H), hours, tflops, green, key],
+      );
+      acks.push({ id: r.rows[0].id, idempotencyKey: key, orgId: org });
+    };
+    await book('k1', T0, 2, 600, [3000, 3000]);
+    await book('k2', T0 + H, 2, 400, [2000, 0]);
+    for (let h = 0; h < 4; h++) {
+      const booked = [600, 1000, 400, 0][h];
+      const green = [3000, 5000, 0, 0][h];
+      await db.query(
+        `INSERT INTO cluster_hours (cluster_id, hour, capacity_tflops, booked_tflops, green_supply_w, green_alloc_w) VALUES ($1, $2, 1000, $3, 5000, $4)`,
+        [cluster, iso(T0 + h * H), booked, green],
+      );
+    }
+    await db.query(`ALTER TABLE cluster_hours DROP CONSTRAINT cluster_hours_capacity_check, DROP CONSTRAINT cluster_hours_green_check`);
+    await db.query(`ALTER TABLE bookings DROP CONSTRAINT bookings_org_idempotency_key`);
+  });
+
+  afterAll(async () => {
+    await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await db.end();
+  });
+
+  // Each corruption runs inside a transaction that is rolled back afterwards.
+  const corrupt = async (sql: string, params: unknown[], expected: string[], a = acks) => {
+    await db.query('BEGIN');
+    try {
+      await db.query(sql, params);
+      expect(await failing(a)).toEqual(expected);
+    } finally {
+      await db.query('ROLLBACK');
+    }
+  };
+
+  it('passes a consistent database and prints a report', async () => {
+    const results = await checkInvariants(db, acks);
+    expect(results.filter((r) => !r.ok)).toEqual([]);
+    expect(formatReport(results)).toMatch(/invariants: PASS$/);
+    expect(results.find((r) => r.name === 'voucher balances add up')?.skipped).toBe(true);
+  });
+
+  it('fails when the ledger does not equal the sum of confirmed bookings', async () => {
+    await corrupt(`UPDATE cluster_hours SET booked_tflops = booked_tflops - 1 WHERE hour = $1`, [iso(T0)], ['ledger = sum of confirmed bookings']);
+  });
+
+  it('fails when a cluster-hour is over capacity, even if the ledger agrees with itself', async () => {
+    await corrupt(
+      `UPDATE bookings SET tflops = 700 WHERE idempotency_key = 'k1'; `.trim(),
+      [],
+      ['ledger = sum of confirmed bookings', 'no cluster-hour over ledger capacity or green supply', 'no cluster-hour over capacity or green supply (recomputed from clusters, capacity changes, green windows)'],
+    );
+    await corrupt(
+      `UPDATE cluster_hours SET capacity_tflops = 2000 WHERE hour = $1`,
+      [iso(T0 + H)],
+      [],
+    );
+    await corrupt(
+      `INSERT INTO capacity_changes (cluster_id, starts_at, ends_at, capacity_tflops) VALUES ($1, $2, $3, 900)`,
+      [cluster, iso(T0 + H), iso(T0 + 2 * H)],
+      ['no cluster-hour over capacity or green supply (recomputed from clusters, capacity changes, green windows)'],
+    );
+  });
+
+  it('fails when green allocated exceeds green supply', async () => {
+    await corrupt(`UPDATE green_windows SET green_w = 4000`, [], ['no cluster-hour over capacity or green supply (recomputed from clusters, capacity changes, green windows)']);
+    await corrupt(`UPDATE cluster_hours SET green_supply_w = 4999 WHERE hour = $1`, [iso(T0 + H)], ['no cluster-hour over ledger capacity or green supply']);
+  });
+
+  it('fails on malformed bookings and duplicate idempotency keys', async () => {
+    await corrupt(`UPDATE bookings SET green_w = ARRAY[3000, 9000]::bigint[] WHERE idempotency_key = 'k1'`, [], [
+      'bookings well formed',
+      'ledger = sum of confirmed bookings',
+      'no cluster-hour over ledger capacity or green supply',
+      'no cluster-hour over capacity or green supply (recomputed from clusters, capacity changes, green windows)',
+    ]);
+    await corrupt(
+      `INSERT INTO bookings (org_id, cluster_id, starts_at, ends_at, hours, tflops, draw_w, green_w, objective, green_mwh, grid_mwh, green_share,
+                             price_compute, price_green_energy, price_grid_energy, price_total, status, idempotency_key, request_fingerprint)
+       SELECT org_id, cluster_id, starts_at, ends_at, hours, tflops, draw_w, green_w, objective, 0, 0, 0, 0, 0, 0, 0, 'CANCELLED', idempotency_key, 'fp'
+         FROM bookings WHERE idempotency_key = 'k2'`,
+      [],
+      ['no duplicate idempotency keys'],
+    );
+  });
+
+  it('fails when an acknowledged booking is missing, cancelled behind our back, or acked twice with different ids', async () => {
+    await corrupt(`DELETE FROM bookings WHERE idempotency_key = 'k2'`, [], [
+      'ledger = sum of confirmed bookings',
+      'acknowledged bookings exist exactly once',
+    ]);
+    await corrupt(`UPDATE bookings SET status = 'CANCELLED' WHERE idempotency_key = 'k2'`, [], [
+      'ledger = sum of confirmed bookings',
+      'acknowledged bookings exist exactly once',
+    ]);
+    expect(await failing([...acks, { ...acks[0], id: acks[1].id }])).toEqual([
+      'one booking id per acknowledged idempotency key',
+      'acknowledged bookings exist exactly once',
+    ]);
+    expect(await failing([...acks, { id: '00000000-0000-4000-8000-000000000000', idempotencyKey: 'nope' }])).toEqual([
+      'acknowledged bookings exist exactly once',
+    ]);
+  });
+});

@@ -1,0 +1,240 @@
+// Invariant checker, run after every load test straight against PostgreSQL:
+//   npx tsx load-tests/check-invariants.ts [--acks load-tests/results/acks-<run>.json] [--json out.json]
+// DATABASE_URL names the database. Exits 1 on any violation, 2 when it cannot run.
+// It recomputes every cluster-hour from the bookings themselves rather than trusting the ledger
+// (cluster_hours), then checks the ledger against that recomputation.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Client } from 'pg';
+
+export interface AckedBooking {
+  id: string;
+  idempotencyKey: string;
+  orgId?: string;
+  /** The run cancelled it later (cancelBooking acknowledged): it must exist as CANCELLED. */
+  cancelled?: boolean;
+}
+
+export interface CheckResult {
+  name: string;
+  ok: boolean;
+  skipped?: boolean;
+  detail: string;
+  samples?: unknown[];
+}
+
+const SAMPLE = 5;
+
+async function tableColumns(db: Client, table: string): Promise<Set<string>> {
+  const r = await db.query(
+    `SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1`,
+    [table],
+  );
+  return new Set(r.rows.map((x) => x.column_name as string));
+}
+
+export async function checkInvariants(db: Client, acks: AckedBooking[] | undefined): Promise<CheckResult[]> {
+  const results: CheckResult[] = [];
+  const add = (name: string, rows: unknown[], okDetail: string, badDetail: (n: number) => string) =>
+    results.push(
+      rows.length === 0
+        ? { name, ok: true, detail: okDetail }
+        : { name, ok: false, detail: badDetail(rows.length), samples: rows.slice(0, SAMPLE) },
+    );
+
+  const counts = await db.query(
+    `SELECT count(*) FILTER (WHERE status = 'CONFIRMED')::int AS confirmed,
+            count(*) FILTER (WHERE status = 'CANCELLED')::int AS cancelled,
+            (SELECT count(*)::int FROM cluster_hours) AS ledger_rows
+       FROM bookings`,
+  );
+  const { confirmed, cancelled, ledger_rows } = counts.rows[0];
+
+  // 1. Bookings are well formed: hour-aligned, ends = starts + hours, one green figure per hour,
+  //    each between 0 and the booking's power draw.
+  const malformed = await db.query(
+    `SELECT id, starts_at, ends_at, hours, draw_w, green_w FROM bookings
+      WHERE date_trunc('hour', starts_at) <> starts_at
+         OR ends_at <> starts_at + make_interval(hours => hours)
+         OR cardinality(green_w) <> hours
+         OR EXISTS (SELECT 1 FROM unnest(green_w) g WHERE g < 0 OR g > draw_w)
+      LIMIT 100`,
+  );
+  add('bookings well formed', malformed.rows, `${confirmed + cancelled} bookings`, (n) => `${n} malformed bookings`);
+
+  // 2. Recompute booked TFLOPS and allocated green W per cluster-hour from CONFIRMED bookings and
+  //    compare with the ledger; the ledger's capacity and supply bound the recomputed sums.
+  const recomputed = `
+    WITH per_hour AS (
+      SELECT b.cluster_id, b.starts_at + make_interval(hours => i - 1) AS hour, b.tflops, b.green_w[i] AS green
+        FROM bookings b, generate_subscripts(b.green_w, 1) AS i
+       WHERE b.status = 'CONFIRMED'),
+    agg AS (
+      SELECT cluster_id, hour, sum(tflops)::bigint AS booked, sum(green)::bigint AS green
+        FROM per_hour GROUP BY cluster_id, hour)`;
+  const ledger = await db.query(
+    `${recomputed}
+     SELECT coalesce(a.cluster_id, l.cluster_id) AS cluster_id, coalesce(a.hour, l.hour) AS hour,
+            coalesce(a.booked, 0) AS booked_from_bookings, l.booked_tflops AS ledger_booked,
+            coalesce(a.green, 0) AS green_from_bookings, l.green_alloc_w AS ledger_green
+       FROM agg a FULL JOIN cluster_hours l ON l.cluster_id = a.cluster_id AND l.hour = a.hour
+      WHERE l.cluster_id IS NULL
+         OR coalesce(a.booked, 0) <> l.booked_tflops
+         OR coalesce(a.green, 0) <> l.green_alloc_w
+      LIMIT 100`,
+  );
+  add(
+    'ledger = sum of confirmed bookings',
+    ledger.rows,
+    `${ledger_rows} cluster-hours agree with the bookings`,
+    (n) => `${n}${n === 100 ? '+' : ''} cluster-hours where the ledger differs from the bookings`,
+  );
+
+  const over = await db.query(
+    `${recomputed}
+     SELECT a.cluster_id, a.hour, a.booked, l.capacity_tflops, a.green, l.green_supply_w
+       FROM agg a JOIN cluster_hours l ON l.cluster_id = a.cluster_id AND l.hour = a.hour
+      WHERE a.booked > l.capacity_tflops OR a.green > l.green_supply_w
+      LIMIT 100`,
+  );
+  add('no cluster-hour over ledger capacity or green supply', over.rows, 'none', (n) => `${n} cluster-hours over`);
+
+  // 3. Independently of the ledger: capacity from clusters + capacity_changes (the latest change
+  //    covering the hour wins) and green supply from the posted windows covering the hour.
+  const independent = await db.query(
+    `${recomputed}
+     SELECT a.cluster_id, a.hour, a.booked, cap.capacity, a.green, sup.supply
+       FROM agg a
+       JOIN clusters c ON c.id = a.cluster_id
+       CROSS JOIN LATERAL (
+         SELECT coalesce((SELECT cc.capacity_tflops FROM capacity_changes cc
+                           WHERE cc.cluster_id = a.cluster_id AND cc.starts_at <= a.hour AND cc.ends_at > a.hour
+                           ORDER BY cc.created_at DESC LIMIT 1), c.capacity_tflops) AS capacity) cap
+       CROSS JOIN LATERAL (
+         SELECT coalesce(sum(w.green_w), 0)::bigint AS supply FROM green_windows w
+          WHERE w.cluster_id = a.cluster_id AND w.starts_at <= a.hour AND w.ends_at >= a.hour + interval '1 hour') sup
+      WHERE a.booked > cap.capacity OR a.green > sup.supply
+      LIMIT 100`,
+  );
+  add(
+    'no cluster-hour over capacity or green supply (recomputed from clusters, capacity changes, green windows)',
+    independent.rows,
+    'none',
+    (n) => `${n} cluster-hours over`,
+  );
+
+  // 4. Idempotency keys are unique per organization.
+  const dupKeys = await db.query(
+    `SELECT org_id, idempotency_key, count(*)::int AS n FROM bookings
+      GROUP BY org_id, idempotency_key HAVING count(*) > 1 LIMIT 100`,
+  );
+  add('no duplicate idempotency keys', dupKeys.rows, 'none', (n) => `${n} duplicated keys`);
+
+  // 5. Every booking the load test saw acknowledged exists exactly once, under its key.
+  if (!acks) {
+    results.push({ name: 'acknowledged bookings exist exactly once', ok: true, skipped: true, detail: 'no --acks file given' });
+  } else {
+    const byId = new Map<string, AckedBooking>();
+    const conflicting: unknown[] = [];
+    const keyToId = new Map<string, string>();
+    for (const a of acks) {
+      const k = `${a.orgId ?? ''}\u0000${a.idempotencyKey}`;
+      const prev = keyToId.get(k);
+      if (prev !== undefined && prev !== a.id) conflicting.push({ idempotencyKey: a.idempotencyKey, ids: [prev, a.id] });
+      keyToId.set(k, a.id);
+      const seen = byId.get(a.id);
+      byId.set(a.id, { ...a, cancelled: Boolean(a.cancelled || seen?.cancelled) });
+    }
+    add('one booking id per acknowledged idempotency key', conflicting, `${keyToId.size} keys`, (n) => `${n} keys acknowledged with different ids`);
+    const ids = [...byId.keys()];
+    const found = new Map<string, { status: string; idempotency_key: string; org_id: string }>();
+    for (let i = 0; i < ids.length; i += 5000) {
+      const r = await db.query(`SELECT id, status, idempotency_key, org_id FROM bookings WHERE id = ANY($1::uuid[])`, [ids.slice(i, i + 5000)]);
+      for (const row of r.rows) found.set(row.id, row);
+    }
+    const missing: unknown[] = [];
+    for (const [id, a] of byId) {
+      const row = found.get(id);
+      if (!row) missing.push({ id, problem: 'missing' });
+      else if (row.idempotency_key !== a.idempotencyKey) missing.push({ id, problem: 'other idempotency key', db: row.idempotency_key, acked: a.idempotencyKey });
+      else if (a.orgId && row.org_id !== a.orgId) missing.push({ id, problem: 'other organization' });
+      else if (a.cancelled && row.status !== 'CANCELLED') missing.push({ id, problem: `acknowledged cancelled but ${row.status}` });
+      else if (!a.cancelled && row.status !== 'CONFIRMED') missing.push({ id, problem: `acknowledged confirmed but ${row.status}` });
+    }
+    add(
+      'acknowledged bookings exist exactly once',
+      missing,
+      `${byId.size} acknowledged bookings found (${[...byId.values()].filter((a) => a.cancelled).length} cancelled)`,
+      (n) => `${n} acknowledged bookings missing or different`,
+    );
+  }
+
+  // 6. Vouchers, when the schema has them: granted = remaining + spent, nothing negative.
+  const vouchers = await tableColumns(db, 'vouchers');
+  if (vouchers.size === 0) {
+    results.push({ name: 'voucher balances add up', ok: true, skipped: true, detail: 'no vouchers table in this schema' });
+  } else {
+    const pick = (cols: Set<string>, names: string[]) => names.find((n) => cols.has(n));
+    const granted = pick(vouchers, ['amount', 'granted', 'initial_amount', 'amount_total', 'face_value']);
+    const balance = pick(vouchers, ['balance', 'remaining', 'amount_remaining']);
+    const spend = (await tableColumns(db, 'bookings')).has('voucher_id') ? 'bookings' : undefined;
+    const spentCol = spend ? pick(await tableColumns(db, 'bookings'), ['voucher_amount', 'voucher_spent', 'discount', 'price_voucher']) : undefined;
+    if (!granted || !balance) {
+      results.push({ name: 'voucher balances add up', ok: false, detail: `vouchers table has columns ${[...vouchers].join(', ')}: checker does not know which hold the grant and the balance` });
+    } else {
+      const spentExpr = spend && spentCol
+        ? `coalesce((SELECT sum(b.${spentCol}) FROM bookings b WHERE b.voucher_id = v.id AND b.status = 'CONFIRMED'), 0)`
+        : null;
+      const bad = await db.query(
+        `SELECT v.id, v.${granted} AS granted, v.${balance} AS balance${spentExpr ? `, ${spentExpr} AS spent` : ''}
+           FROM vouchers v
+          WHERE v.${balance} < 0 OR v.${balance} > v.${granted}${spentExpr ? ` OR abs(v.${granted} - v.${balance} - ${spentExpr}) > 0.005` : ''}
+          LIMIT 100`,
+      );
+      add('voucher balances add up', bad.rows, spentExpr ? 'granted = balance + spent on confirmed bookings' : 'balances within [0, granted] (no per-booking spend column found)', (n) => `${n} vouchers off`);
+    }
+  }
+  return results;
+}
+
+export function formatReport(results: CheckResult[]): string {
+  const lines = results.map((r) => `${r.skipped ? 'SKIP' : r.ok ? ' OK ' : 'FAIL'}  ${r.name}: ${r.detail}` + (r.samples ? `\n        e.g. ${r.samples.map((s) => JSON.stringify(s)).join('\n             ')}` : ''));
+  const failed = results.filter((r) => !r.ok).length;
+  lines.push(failed === 0 ? 'invariants: PASS' : `invariants: FAIL (${failed} check${failed > 1 ? 's' : ''})`);
+  return lines.join('\n');
+}
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+async function main(): Promise<void> {
+  const url = process.env.DATABASE_URL;
+  if (!url) {
+    console.error('DATABASE_URL is not set');
+    process.exit(2);
+  }
+  const acksFile = arg('--acks');
+  const acks: AckedBooking[] | undefined = acksFile ? JSON.parse(readFileSync(acksFile, 'utf8')).bookings : undefined;
+  const db = new Client({ connectionString: url });
+  await db.connect();
+  try {
+    // One snapshot for every query, so a straggling write cannot make the checks disagree.
+    await db.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const results = await checkInvariants(db, acks);
+    await db.query('COMMIT');
+    console.log(formatReport(results));
+    const out = arg('--json');
+    if (out) writeFileSync(out, JSON.stringify({ checkedAt: new Date().toISOString(), results }, null, 2));
+    process.exitCode = results.every((r) => r.ok) ? 0 : 1;
+  } finally {
+    await db.end();
+  }
+}
+
+if (require.main === module) {
+  main().catch((e) => {
+    console.error(`invariant checker could not run: ${(e as Error).message}`);
+    process.exit(2);
+  });
+}
