@@ -283,6 +283,29 @@ export class Fleet {
     const s = this.supply[i][t];
     return s > 0 ? this.weight[i][t] / s : 0;
   }
+  /**
+   * The raw per-slot arrays of one cluster, for read-only use (reference placer, dashboards,
+   * persistence snapshots): TFLOPS and W integers, and the green price weight
+   * (sum over covering windows of supply W x price per MWh). Mutating them voids every guarantee.
+   * Complexity: O(1).
+   */
+  timeline(c: string | number): {
+    capacityTflops: Int32Array;
+    bookedTflops: Int32Array;
+    greenSupplyW: Int32Array;
+    greenAllocW: Int32Array;
+    greenPriceWeight: Float64Array;
+  } {
+    const i = this.ci(c, 'cluster');
+    return {
+      capacityTflops: this.cap[i],
+      bookedTflops: this.booked[i],
+      greenSupplyW: this.supply[i],
+      greenAllocW: this.alloc[i],
+      greenPriceWeight: this.weight[i],
+    };
+  }
+
   /** Bytes of typed arrays held per cluster-slot (timelines + summaries). */
   bytesPerClusterSlot(): number {
     let b = 0;
