@@ -1,0 +1,181 @@
+import fc from 'fast-check';
+import { Fleet, OBJECTIVES, type ClusterSpec, type FleetSpec, type JobRequest, type Objective } from '../src/index';
+import { referencePlace } from './reference-placer';
+
+// Small random fleets: scarce capacity and green so that conflicts, ties and refusals happen.
+const pf3 = (min: number, max: number) => fc.integer({ min: min * 1000, max: max * 1000 }).map((k) => k / 1000);
+
+const clusterArb = (slots: number, i: number): fc.Arbitrary<ClusterSpec> =>
+  fc.record({
+    id: fc.constant(`c${i}`),
+    capacityPflops: pf3(2, 12),
+    capacityChanges: fc.array(
+      fc.record({ start: fc.integer({ min: 0, max: slots - 1 }), len: fc.integer({ min: 1, max: 30 }), capacityPflops: pf3(0, 12) }).map((c) => ({
+        start: c.start,
+        end: Math.min(slots, c.start + c.len),
+        capacityPflops: c.capacityPflops,
+      })),
+      { maxLength: 3 },
+    ),
+    kwPerPflops: fc.constantFrom(1, 1.1, 1.3),
+    pue: fc.constantFrom(1, 1.25, 1.4),
+    pricePerPflopsHour: fc.constantFrom(1, 8.5, 9.2),
+    gridPricePerMwh: fc.constantFrom(400, 650),
+    green: fc.array(
+      fc.record({
+        start: fc.integer({ min: 0, max: slots - 1 }),
+        len: fc.integer({ min: 1, max: 40 }),
+        mw: fc.integer({ min: 0, max: 20 }).map((k) => k / 1000),
+        pricePerMwh: fc.constantFrom(100, 250.5, 320, 700),
+      }).map((w) => ({ start: w.start, end: Math.min(slots, w.start + w.len), mw: w.mw, pricePerMwh: w.pricePerMwh })),
+      { maxLength: 5 },
+    ),
+  });
+
+const fleetArb: fc.Arbitrary<FleetSpec> = fc
+  .record({ slots: fc.integer({ min: 8, max: 150 }), n: fc.integer({ min: 1, max: 3 }) })
+  .chain(({ slots, n }) =>
+    fc.record({ slots: fc.constant(slots), clusters: fc.tuple(...Array.from({ length: n }, (_, i) => clusterArb(slots, i))) }),
+  );
+
+const jobArb = (spec: FleetSpec): fc.Arbitrary<JobRequest> =>
+  fc
+    .record({
+      pflops: pf3(0.5, 8),
+      hours: fc.integer({ min: 1, max: 12 }),
+      earliest: fc.integer({ min: 0, max: spec.slots + 2 }),
+      slack: fc.integer({ min: 0, max: 60 }),
+      minGreenShare: fc.option(fc.constantFrom(0, 0.25, 0.5, 0.9, 1), { nil: undefined }),
+      clusters: fc.option(fc.shuffledSubarray(spec.clusters.map((c) => c.id), { minLength: 1 }), { nil: undefined }),
+      objective: fc.constantFrom<Objective>('EARLIEST', 'GREENEST', 'CHEAPEST'),
+    })
+    .map((j) => ({
+      pflops: j.pflops,
+      hours: j.hours,
+      earliest: j.earliest,
+      deadline: j.earliest + j.hours + j.slack,
+      minGreenShare: j.minGreenShare,
+      clusters: j.clusters,
+      objective: j.objective,
+    }));
+
+type Op = { kind: 'place'; job: JobRequest } | { kind: 'release'; pick: number };
+
+const scenarioArb = fleetArb.chain((spec) =>
+  fc.record({
+    spec: fc.constant(spec),
+    ops: fc.array(
+      fc.oneof(
+        { weight: 3, arbitrary: jobArb(spec).map((job): Op => ({ kind: 'place', job })) },
+        { weight: 1, arbitrary: fc.nat(1000).map((pick): Op => ({ kind: 'release', pick })) },
+      ),
+      { minLength: 1, maxLength: 40 },
+    ),
+  }),
+);
+
+function state(f: Fleet): string {
+  const parts: number[] = [];
+  for (const id of f.clusterIds) {
+    const t = f.timeline(id);
+    parts.push(...t.bookedTflops, ...t.greenAllocW);
+  }
+  return parts.join(',');
+}
+
+function assertInvariants(f: Fleet): void {
+  for (const id of f.clusterIds) {
+    const t = f.timeline(id);
+    for (let s = 0; s < f.slots; s++) {
+      if (t.bookedTflops[s] > t.capacityTflops[s] || t.bookedTflops[s] < 0) throw new Error(`${id} slot ${s} over capacity`);
+      if (t.greenAllocW[s] > t.greenSupplyW[s] || t.greenAllocW[s] < 0) throw new Error(`${id} slot ${s} over green supply`);
+    }
+  }
+}
+
+describe('property: fast placer vs reference placer', () => {
+  it('finds an option exactly as good as the reference under every objective, through random place/commit/release sequences', () => {
+    fc.assert(
+      fc.property(scenarioArb, ({ spec, ops }) => {
+        const f = Fleet.fromSpec(spec);
+        const live: number[] = [];
+        for (const op of ops) {
+          if (op.kind === 'release') {
+            if (live.length === 0) continue;
+            const k = op.pick % live.length;
+            f.release(live[k]);
+            live.splice(k, 1);
+            assertInvariants(f);
+            continue;
+          }
+          for (const obj of OBJECTIVES) {
+            const d = f.place(op.job, obj);
+            const r = referencePlace(f, op.job, obj);
+            if (typeof r === 'string') {
+              expect(d).toMatchObject({ ok: false, reason: r });
+              continue;
+            }
+            expect(d.ok).toBe(true);
+            if (!d.ok) continue;
+            const p = d.placement;
+            if (obj === 'EARLIEST') {
+              expect([p.clusterIndex, p.start]).toEqual([r.clusterIndex, r.start]);
+            } else if (obj === 'GREENEST') {
+              expect(Math.round(p.greenMwh * 1e6)).toBe(r.greenWh);
+              expect([p.clusterIndex, p.start]).toEqual([r.clusterIndex, r.start]);
+            } else {
+              expect(Math.abs(p.price.total - r.total)).toBeLessThanOrEqual(1e-7 * Math.max(1, r.total));
+            }
+            // the option itself satisfies minGreenShare
+            if (op.job.minGreenShare) expect(p.greenShare).toBeGreaterThanOrEqual(op.job.minGreenShare - 1e-9);
+          }
+          const d = f.place(op.job);
+          if (d.ok) {
+            const before = state(f);
+            const h = f.commit(d.placement);
+            assertInvariants(f);
+            // release restores the exact prior state; re-commit the same placement
+            f.release(h);
+            expect(state(f)).toBe(before);
+            live.push(f.commit(d.placement));
+          }
+        }
+        // releasing everything leaves an empty fleet
+        for (const h of live) f.release(h);
+        for (const id of f.clusterIds) {
+          const t = f.timeline(id);
+          expect(t.bookedTflops.every((x) => x === 0) && t.greenAllocW.every((x) => x === 0)).toBe(true);
+        }
+      }),
+      { numRuns: 250, seed: 20270101 },
+    );
+  });
+
+  it('on a 10,000-slot horizon (64/4096-slot summary blocks) agrees with the reference', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ start: fc.integer({ min: 0, max: 9999 }), len: fc.integer({ min: 1, max: 5000 }), cap: fc.integer({ min: 0, max: 10 }) }), { maxLength: 12 }),
+        fc.array(fc.record({ pflops: fc.integer({ min: 1, max: 10 }), hours: fc.integer({ min: 1, max: 48 }), earliest: fc.integer({ min: 0, max: 9900 }), slack: fc.integer({ min: 0, max: 700 }) }), { minLength: 1, maxLength: 6 }),
+        (changes, jobs) => {
+          const f = Fleet.fromSpec({
+            slots: 10_000,
+            clusters: [0, 1].map((i) => ({ id: `c${i}`, capacityPflops: 10, kwPerPflops: 1, pue: 1, pricePerPflopsHour: 1, gridPricePerMwh: 100, green: [{ start: 5000, end: 6000, mw: 0.004, pricePerMwh: 10 }] })),
+          });
+          changes.forEach((c, i) => f.setCapacity(`c${i % 2}`, c.start, Math.min(10_000, c.start + c.len), c.cap));
+          for (const j of jobs) {
+            const job = { pflops: j.pflops, hours: j.hours, earliest: j.earliest, deadline: j.earliest + j.hours + j.slack };
+            for (const obj of OBJECTIVES) {
+              const d = f.place(job, obj);
+              const r = referencePlace(f, job, obj);
+              if (typeof r === 'string') expect(d).toMatchObject({ ok: false, reason: r });
+              else expect(d).toMatchObject({ ok: true, placement: { clusterIndex: r.clusterIndex, start: r.start } });
+            }
+            const d = f.place(job);
+            if (d.ok) f.commit(d.placement);
+          }
+        },
+      ),
+      { numRuns: 40, seed: 7 },
+    );
+  });
+});
