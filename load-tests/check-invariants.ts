@@ -1,6 +1,6 @@
 // Invariant checker, run after every load test straight against PostgreSQL:
-//   npx tsx load-tests/check-invariants.ts [--acks load-tests/results/acks-<run>.json] [--json out.json]
-// DATABASE_URL names the database. Exits 1 on any violation, 2 when it cannot run.
+//   npx tsx load-tests/check-invariants.ts [--acks load-tests/results/<run>/acks.json] [--json out.json] [--schema s]
+// DATABASE_URL names the database; DATABASE_SCHEMA or --schema the schema (as the API reads them). Exits 1 on any violation, 2 when it cannot run.
 // It recomputes every cluster-hour from the bookings themselves rather than trusting the ledger
 // (cluster_hours), then checks the ledger against that recomputation.
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -216,7 +216,9 @@ async function main(): Promise<void> {
   }
   const acksFile = arg('--acks');
   const acks: AckedBooking[] | undefined = acksFile ? JSON.parse(readFileSync(acksFile, 'utf8')).bookings : undefined;
-  const db = new Client({ connectionString: url });
+  const schema = arg('--schema') ?? process.env.DATABASE_SCHEMA;
+  if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`invalid schema name ${schema}`);
+  const db = new Client({ connectionString: url, options: schema ? `-c search_path=${schema}` : undefined });
   await db.connect();
   try {
     // One snapshot for every query, so a straggling write cannot make the checks disagree.

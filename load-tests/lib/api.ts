@@ -1,0 +1,127 @@
+// Every GraphQL document and response path the load tests use, in one place, aligned with
+// apps/api/schema.graphql. The setup calls (organizations, clusters, green windows) go through
+// the API like any client's; the load itself is built by the scenarios from these documents.
+import { request } from 'undici';
+
+export const REFUSAL_CODES = new Set(['NO_CAPACITY', 'GREEN_SHORTFALL']);
+
+export const DOCS = {
+  trivial: `query Trivial { __typename }`,
+  createOrganization: `mutation CreateOrganization($input: CreateOrganizationInput!) {
+    createOrganization(input: $input) { organization { id name role } apiKey }
+  }`,
+  createCluster: `mutation CreateCluster($input: CreateClusterInput!) {
+    createCluster(input: $input) { id name capacityPflops }
+  }`,
+  postGreenWindow: `mutation PostGreenWindow($input: PostGreenWindowInput!) {
+    postGreenWindow(input: $input) { id }
+  }`,
+  clusters: `query Clusters { clusters { id name capacityPflops } }`,
+  quotes: `query Quotes($request: BookingRequestInput!) {
+    quotes(request: $request) { clusterId startsAt endsAt greenShare price { total } }
+  }`,
+  bookCompute: `mutation BookCompute($request: BookingRequestInput!, $objective: Objective!, $idempotencyKey: String!) {
+    bookCompute(request: $request, objective: $objective, idempotencyKey: $idempotencyKey) {
+      id status clusterId startsAt endsAt greenShare
+    }
+  }`,
+  cancelBooking: `mutation CancelBooking($id: ID!) { cancelBooking(id: $id) { id status } }`,
+  utilization: `query Utilization($clusterId: ID!, $from: DateTime!, $to: DateTime!) {
+    utilization(clusterId: $clusterId, from: $from, to: $to) { hour bookedPflops capacityPflops }
+  }`,
+  utilizationChanged: `subscription UtilizationChanged($clusterId: ID!) {
+    utilizationChanged(clusterId: $clusterId) { clusterId hour bookedPflops }
+  }`,
+} as const;
+
+export type Objective = 'EARLIEST' | 'GREENEST' | 'CHEAPEST';
+
+export interface BookingRequest {
+  pflops: number;
+  hours: number;
+  earliestStart: string;
+  deadline: string;
+  clusterIds?: string[];
+  minGreenShare?: number;
+}
+
+/** HTTP headers that authenticate a request with an API key. */
+export function authHeaders(apiKey: string): Record<string, string> {
+  return { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` };
+}
+
+export function body(query: string, variables?: Record<string, unknown>): string {
+  return JSON.stringify(variables ? { query, variables } : { query });
+}
+
+/** One GraphQL call for setup; throws with the API's message on any error. */
+export async function gql<T = any>(base: string, apiKey: string | undefined, query: string, variables?: Record<string, unknown>): Promise<T> {
+  const res = await request(`${base}/graphql`, {
+    method: 'POST',
+    headers: apiKey ? authHeaders(apiKey) : { 'content-type': 'application/json' },
+    body: body(query, variables),
+  });
+  const text = await res.body.text();
+  let json: any;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new Error(`HTTP ${res.statusCode} from ${base}/graphql: ${text.slice(0, 300)}`);
+  }
+  if (json.errors?.length) {
+    const e = json.errors[0];
+    throw new Error(`${e.extensions?.code ?? 'ERROR'}: ${e.message}`);
+  }
+  return json.data as T;
+}
+
+export interface Org {
+  id: string;
+  apiKey: string;
+}
+
+export async function createOrganization(base: string, bureauKey: string, name: string, role: 'STARTUP' | 'OPERATOR'): Promise<Org> {
+  const d = await gql(base, bureauKey, DOCS.createOrganization, { input: { name, role } });
+  return { id: d.createOrganization.organization.id, apiKey: d.createOrganization.apiKey };
+}
+
+export interface ClusterSpec {
+  name: string;
+  region: string;
+  accelerator: string;
+  capacityPflops: number;
+  kwPerPflops: number;
+  pue: number;
+  pricePerPflopsHour: number;
+  gridPricePerMwh: number;
+}
+
+export async function createCluster(base: string, operatorKey: string, c: ClusterSpec): Promise<string> {
+  const d = await gql(base, operatorKey, DOCS.createCluster, { input: c });
+  return d.createCluster.id;
+}
+
+export async function postGreenWindow(
+  base: string,
+  operatorKey: string,
+  w: { clusterId: string; startsAt: string; endsAt: string; megawatts: number; source: string; pricePerMwh: number },
+): Promise<void> {
+  await gql(base, operatorKey, DOCS.postGreenWindow, { input: w });
+}
+
+/** Classifies a GraphQL answer: data = ok, a refusal code = refused, anything else = error. */
+export function classify(op: string, status: number, json: any): { outcome: 'ok' | 'refused' | 'error'; code?: string; detail?: string } {
+  if (json?.errors?.length) {
+    const e = json.errors[0];
+    const code = e.extensions?.code ?? `HTTP_${status}`;
+    if (op === 'bookCompute' && REFUSAL_CODES.has(code)) return { outcome: 'refused', code };
+    return { outcome: 'error', code, detail: String(e.message).slice(0, 200) };
+  }
+  if (status !== 200 || json?.data == null) return { outcome: 'error', code: `HTTP_${status}`, detail: JSON.stringify(json).slice(0, 200) };
+  return { outcome: 'ok' };
+}
+
+/** The booking a bookCompute answer acknowledged, if any. */
+export function bookedId(json: any): string | undefined {
+  return json?.data?.bookCompute?.id;
+}

@@ -1,0 +1,383 @@
+// npm run load [-- --replicas N] [--short] [--rate R] [--duration S] [--no-build] [--keep]
+//
+// Starts PostgreSQL (scripts/pg-up.sh, database pflex_load) unless DATABASE_URL is given, builds
+// the API, starts N API processes on ports 3001.. (each on its own fresh PostgreSQL schema shared
+// by all N), creates organizations, clusters and green windows through the API, runs the
+// scenarios with requests spread round-robin over the processes, runs the invariant checker and
+// prints one table. Exits 1 when the invariant checker fails or any request errors; speed
+// thresholds are reported, never fatal. Results: load-tests/results/<run>/ (gitignored).
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { request } from 'undici';
+import { createCluster, createOrganization, postGreenWindow, type Org } from './lib/api';
+import { runScenario, type ScenarioResult, type Threshold } from './lib/engine';
+import { checkInvariants, formatReport, type AckedBooking, type CheckResult } from './check-invariants';
+import { bookingStorm } from './scenarios/booking-storm';
+import { marketplaceMix } from './scenarios/marketplace-mix';
+import { trivialQuery } from './scenarios/trivial';
+import { openSubscribers, type SubscriberResult } from './scenarios/operator-subscribers';
+
+const ROOT = join(__dirname, '..');
+const H = 3600_000;
+
+interface Options {
+  replicas: number;
+  short: boolean;
+  rate: number;
+  duration: number;
+  build: boolean;
+  keep: boolean;
+  portBase: number;
+  startups: number;
+  subscribers: number;
+  only?: string[];
+}
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = { replicas: 2, short: false, rate: 0, duration: 0, build: true, keep: false, portBase: 3001, startups: 200, subscribers: 50 };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const num = () => {
+      const v = Number(argv[++i]);
+      if (!Number.isFinite(v) || v <= 0) throw new Error(`${a} needs a positive number`);
+      return v;
+    };
+    if (a === '--replicas') o.replicas = Math.floor(num());
+    else if (a === '--short') o.short = true;
+    else if (a === '--rate') o.rate = num();
+    else if (a === '--duration') o.duration = num();
+    else if (a === '--no-build') o.build = false;
+    else if (a === '--keep') o.keep = true;
+    else if (a === '--port-base') o.portBase = Math.floor(num());
+    else if (a === '--startups') o.startups = Math.floor(num());
+    else if (a === '--subscribers') o.subscribers = Math.floor(num());
+    else if (a === '--only') o.only = argv[++i].split(',');
+    else throw new Error(`unknown option ${a}`);
+  }
+  return o;
+}
+
+const log = (m: string) => process.stderr.write(`[load ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
+
+async function waitHealthy(base: string, proc: ChildProcess, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (proc.exitCode !== null) throw new Error(`API process on ${base} exited with ${proc.exitCode}`);
+    try {
+      const r = await request(`${base}/health`);
+      await r.body.dump();
+      if (r.statusCode === 200) return;
+    } catch {
+      /* not listening yet */
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${base}/health not ready after ${timeoutMs} ms`);
+}
+
+interface Phase {
+  result: ScenarioResult;
+  kind: 'trivial' | 'booking' | 'mix';
+}
+
+function fmt(n: number, d = 0): string {
+  return n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
+}
+
+function table(rows: string[][]): string {
+  const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  const line = (r: string[]) => '| ' + r.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join(' | ') + ' |';
+  return [line(rows[0]), '|' + w.map((x, i) => (i === 0 ? '-'.repeat(x + 1) + '-' : '-'.repeat(x + 1) + ':')).join('|') + '|', ...rows.slice(1).map(line)].join('\n');
+}
+
+async function main(): Promise<void> {
+  const o = parseArgs(process.argv.slice(2));
+  const runId = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
+  const outDir = join(ROOT, 'load-tests', 'results', runId);
+  mkdirSync(outDir, { recursive: true });
+  const children: ChildProcess[] = [];
+  const stopAll = () => {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+  };
+  process.on('SIGINT', () => {
+    stopAll();
+    process.exit(130);
+  });
+
+  let databaseUrl = process.env.DATABASE_URL;
+  if (!databaseUrl) {
+    log('starting PostgreSQL (scripts/pg-up.sh, database pflex_load)');
+    databaseUrl = execFileSync(join(ROOT, 'scripts', 'pg-up.sh'), { env: { ...process.env, DB_NAME: 'pflex_load' }, stdio: ['ignore', 'pipe', 'inherit'] })
+      .toString()
+      .trim();
+  }
+  // A fresh schema per run: the checker sees exactly this run's data, and nothing else is touched.
+  const schema = `load_${runId.replace('-', '_')}`;
+  const bureauKey = `load-bureau-${randomBytes(16).toString('hex')}`;
+
+  if (o.build) {
+    log('npm run build');
+    execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+  }
+  const main = join(ROOT, 'dist', 'apps', 'api', 'src', 'main.js');
+  if (!existsSync(main)) throw new Error(`${main} does not exist: the API is not built`);
+
+  const env = {
+    ...process.env,
+    NODE_ENV: 'production',
+    DATABASE_URL: databaseUrl,
+    DATABASE_SCHEMA: schema,
+    DB_POOL_SIZE: process.env.DB_POOL_SIZE ?? '16',
+    BUREAU_API_KEY: bureauKey,
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+  };
+  const migrate = join(ROOT, 'dist', 'apps', 'api', 'src', 'migrate.js');
+  if (existsSync(migrate)) {
+    log('migrations (dist/apps/api/src/migrate.js)');
+    execFileSync('node', [migrate], { cwd: ROOT, env, stdio: ['ignore', 'inherit', 'inherit'] });
+  }
+  const targets: string[] = [];
+  const start = async (i: number) => {
+    const port = o.portBase + i;
+    const base = `http://127.0.0.1:${port}`;
+    const logFd = openSync(join(outDir, `api-${port}.log`), 'w');
+    const child = spawn('node', [main], { cwd: ROOT, env: { ...env, PORT: String(port) }, stdio: ['ignore', logFd, logFd] });
+    children.push(child);
+    await waitHealthy(base, child, 60_000);
+    targets.push(base);
+    log(`API process ${i + 1}/${o.replicas} ready on ${base} (pid ${child.pid})`);
+  };
+  try {
+    // The first process alone runs the migrations at start-up; the others then find them done.
+    await start(0);
+    await Promise.all(Array.from({ length: o.replicas - 1 }, (_, i) => start(i + 1)));
+    targets.sort();
+
+    // ---- setup through the API: operators, startups, clusters, green windows ----
+    const api = targets[0];
+    log(`setup: ${o.startups} startups, 2 operators, clusters and green windows`);
+    const operators: Org[] = [];
+    for (let i = 0; i < 2; i++) operators.push(await createOrganization(api, bureauKey, `load-operator-${i}`, 'OPERATOR'));
+    const startups: Org[] = [];
+    for (let i = 0; i < o.startups; i += 20) {
+      const batch = await Promise.all(
+        Array.from({ length: Math.min(20, o.startups - i) }, (_, j) => createOrganization(targets[(i + j) % targets.length], bureauKey, `load-startup-${i + j}`, 'STARTUP')),
+      );
+      startups.push(...batch);
+    }
+    const horizonStart = Math.ceil(Date.now() / H) * H + 2 * H;
+    const mkClusters = async (tag: string, n: number, capacityPflops: number, horizonHours: number, greenMw: number) => {
+      const ids: string[] = [];
+      for (let i = 0; i < n; i++) {
+        const op = operators[i % operators.length];
+        const id = await createCluster(api, op.apiKey, {
+          name: `${tag}-${i}`,
+          region: i % 2 ? 'Zhuhai' : 'Guangzhou',
+          accelerator: 'GPU',
+          capacityPflops,
+          kwPerPflops: 8 + i,
+          pue: 1.2,
+          pricePerPflopsHour: 8 + i,
+          gridPricePerMwh: 90,
+        });
+        // Green supply over part of the horizon: a solar-like day window and a wind window.
+        for (let d = 0; d * 24 < horizonHours; d++) {
+          const day = horizonStart + d * 24 * H;
+          await postGreenWindow(api, op.apiKey, {
+            clusterId: id,
+            startsAt: new Date(day + 2 * H).toISOString(),
+            endsAt: new Date(day + 10 * H).toISOString(),
+            megawatts: greenMw,
+            source: 'SOLAR',
+            pricePerMwh: 40,
+          });
+          await postGreenWindow(api, op.apiKey, {
+            clusterId: id,
+            startsAt: new Date(day + 6 * H).toISOString(),
+            endsAt: new Date(day + 20 * H).toISOString(),
+            megawatts: greenMw / 2,
+            source: 'WIND',
+            pricePerMwh: 55,
+          });
+        }
+        ids.push(id);
+      }
+      return ids;
+    };
+
+    const acks: AckedBooking[] = [];
+    const phases: Phase[] = [];
+    const S = o.short;
+    const dur = (full: number, short: number) => o.duration || (S ? short : full);
+    const errorsZero: Threshold[] = [{ metric: 'error_rate', max: 0 }];
+    const speed = (op: string, p99: number): Threshold[] => [
+      { metric: 'p95', op, max: p99 / 2, abortOnFail: false },
+      { metric: 'p99', op, max: p99, abortOnFail: false },
+    ];
+    const want = (name: string) => !o.only || o.only.includes(name);
+    const vus = 32 * targets.length;
+
+    // 1. trivial query, closed loop: the yardstick.
+    if (want('trivial')) {
+      log('phase trivial');
+      phases.push({ kind: 'trivial', result: await runScenario(trivialQuery('trivial (closed loop)', targets, { type: 'constant-vus', vus, durationS: dur(10, 3) })) });
+    }
+
+    // 2. booking storm at a fixed arrival rate onto small clusters that fill up; operators subscribed.
+    let subs: SubscriberResult | undefined;
+    if (want('storm')) {
+      const rate = o.rate || (S ? 150 : 500);
+      const seconds = dur(30, 8);
+      // Size the clusters so that about half the storm's demand fits: they fill up mid-run.
+      const horizonHours = 72;
+      const demandPflopsH = rate * seconds * 60 * 4.5;
+      const capacity = Math.max(100, Math.round(demandPflopsH / 2 / 3 / horizonHours));
+      const ids = await mkClusters('storm', 3, capacity, horizonHours, (capacity * 10 * 1.2) / 1000 / 3);
+      let stop: (() => Promise<SubscriberResult>) | undefined;
+      if (o.subscribers > 0) {
+        try {
+          stop = await openSubscribers({ targets, operators, clusterIds: ids, connections: S ? 10 : o.subscribers });
+        } catch (e) {
+          log(`subscribers not opened: ${(e as Error).message}`);
+        }
+      }
+      log(`phase storm: ${rate}/s for ${seconds} s, 3 clusters of ${capacity} PFLOPS over ${horizonHours} h`);
+      const result = await runScenario(
+        bookingStorm({
+          name: `booking storm (${rate}/s)`,
+          targets,
+          executor: { type: 'constant-arrival-rate', rate, durationS: seconds, maxInFlight: 4 * vus },
+          startups,
+          clusterIds: ids,
+          horizonStart,
+          horizonHours,
+          acks,
+          thresholds: [...errorsZero, ...speed('bookCompute', 100), { metric: 'dropped_rate', max: 0.01, abortOnFail: false }],
+        }),
+      );
+      phases.push({ kind: 'booking', result });
+      if (stop) subs = await stop();
+    }
+
+    // 3. bookings, closed loop, on roomy clusters: the sustained confirmed-booking throughput.
+    if (want('max')) {
+      const horizonHours = 24 * 30;
+      const ids = await mkClusters('max', 4, 20_000, horizonHours, 50);
+      log('phase bookings max (closed loop)');
+      phases.push({
+        kind: 'booking',
+        result: await runScenario(
+          bookingStorm({
+            name: 'bookings (closed loop)',
+            targets,
+            executor: { type: 'constant-vus', vus, durationS: dur(20, 5) },
+            startups,
+            clusterIds: ids,
+            horizonStart,
+            horizonHours,
+            acks,
+            thresholds: errorsZero,
+            replayShare: 0.01,
+            seed: 7,
+          }),
+        ),
+      });
+    }
+
+    // 4. marketplace mix, closed loop: quotes and utilization mostly.
+    if (want('mix')) {
+      const horizonHours = 24 * 14;
+      const ids = await mkClusters('mix', 4, 5_000, horizonHours, 20);
+      log('phase marketplace mix (closed loop)');
+      phases.push({
+        kind: 'mix',
+        result: await runScenario(
+          marketplaceMix({
+            name: 'marketplace mix (closed loop)',
+            targets,
+            executor: { type: 'constant-vus', vus, durationS: dur(20, 5) },
+            startups,
+            operators,
+            clusterIds: ids,
+            horizonStart,
+            horizonHours,
+            acks,
+            thresholds: [...errorsZero, ...speed('quotes', 100)],
+          }),
+        ),
+      });
+    }
+
+    // ---- invariants, straight against PostgreSQL ----
+    writeFileSync(join(outDir, 'acks.json'), JSON.stringify({ run: runId, schema, bookings: acks }));
+    log(`invariant checker on schema ${schema} (${acks.length} acknowledged bookings)`);
+    const db = new Client({ connectionString: databaseUrl, options: `-c search_path=${schema}` });
+    await db.connect();
+    let checks: CheckResult[];
+    try {
+      await db.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      checks = await checkInvariants(db, acks);
+      await db.query('COMMIT');
+    } finally {
+      await db.end();
+    }
+    const invariantsOk = checks.every((c) => c.ok);
+
+    // ---- one table ----
+    const rows = [['scenario', 'req/s', 'bookings/s confirmed', 'refusals/s', 'p50 ms', 'p95 ms', 'p99 ms', 'errors', 'thresholds']];
+    for (const { result: r, kind } of phases) {
+      const b = r.ops.bookCompute;
+      const lat = kind === 'trivial' ? r.total.latencyMs : kind === 'mix' ? (r.ops.quotes ?? r.total).latencyMs : (b ?? r.total).latencyMs;
+      rows.push([
+        r.scenario + (kind === 'mix' ? ' [latency: quotes]' : ''),
+        fmt(r.total.perSecond.requests),
+        b ? fmt(b.perSecond.ok) : '-',
+        b ? fmt(b.perSecond.refused) : '-',
+        fmt(lat.p50, 1),
+        fmt(lat.p95, 1),
+        fmt(lat.p99, 1),
+        fmt(r.total.errors),
+        r.thresholds.every((t) => t.pass) ? 'pass' : r.pass ? 'slow' : 'FAIL',
+      ]);
+    }
+    const trivial = phases.find((p) => p.kind === 'trivial')?.result.total.perSecond.requests;
+    const maxBook = phases.find((p) => p.result.executor.type === 'constant-vus' && p.kind === 'booking')?.result.ops.bookCompute?.perSecond.ok;
+    const mix = phases.find((p) => p.kind === 'mix')?.result;
+    const errors = phases.reduce((a, p) => a + p.result.total.errors, 0) + (subs?.errors ?? 0);
+    const machine = `${cpus().length} cores (${cpus()[0]?.model.trim()}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+    const lines = [
+      '',
+      `pflex load test ${runId} UTC: ${o.replicas} API process(es), ${machine}, PostgreSQL and load generator on the same box`,
+      table(rows),
+      trivial && maxBook ? `booking throughput / trivial-query throughput: ${fmt(maxBook)} / ${fmt(trivial)} = ${(maxBook / trivial).toFixed(3)}` : '',
+      mix ? `quotes/s in the mix: ${fmt(mix.ops.quotes?.perSecond.requests ?? 0)} (of ${fmt(mix.total.perSecond.requests)} req/s)` : '',
+      subs ? `operator subscribers: ${subs.acknowledged}/${subs.connections} connected, ${subs.subscribed} subscribed, ${subs.events} utilizationChanged events, ${subs.errors} errors${subs.errorSamples.length ? ` (${subs.errorSamples[0]})` : ''}` : '',
+      `errors: ${errors}   invariants: ${invariantsOk ? 'PASS' : 'FAIL'}`,
+    ].filter(Boolean);
+    const summary = { run: runId, options: o, machine, schema, targets, phases: phases.map((p) => p.result), subscribers: subs, invariants: checks, acknowledgedBookings: acks.length };
+    writeFileSync(join(outDir, 'summary.json'), JSON.stringify(summary, null, 2));
+    console.log(formatReport(checks));
+    console.log(lines.join('\n'));
+    for (const p of phases) for (const [op, s] of Object.entries(p.result.ops)) if (s.errorSamples.length) console.log(`  ${p.result.scenario} ${op} errors e.g.: ${s.errorSamples.join(' | ')}`);
+    console.log(`results: ${outDir}`);
+    // Subscriber errors count only where the subscription exists in the schema (see README).
+    process.exitCode = invariantsOk && errors === 0 && phases.every((p) => p.result.pass) ? 0 : 1;
+    if (!o.keep) {
+      const c = new Client({ connectionString: databaseUrl });
+      await c.connect();
+      await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await c.end();
+    }
+  } finally {
+    stopAll();
+  }
+}
+
+main().catch((e) => {
+  console.error(`load test failed: ${(e as Error).stack ?? e}`);
+  process.exit(1);
+});
