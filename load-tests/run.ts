@@ -13,7 +13,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { request } from 'undici';
-import { createCluster, createOrganization, postGreenWindow, type Org } from './lib/api';
+import { registerCluster, createOrganization, addGreenWindow, type Org } from './lib/api';
 import { runScenario, type ScenarioResult, type Threshold } from './lib/engine';
 import { checkInvariants, formatReport, type AckedBooking, type CheckResult } from './check-invariants';
 import { bookingStorm } from './scenarios/booking-storm';
@@ -172,9 +172,10 @@ async function main(): Promise<void> {
     const horizonStart = Math.ceil(Date.now() / H) * H + 2 * H;
     const mkClusters = async (tag: string, n: number, capacityPflops: number, horizonHours: number, greenMw: number) => {
       const ids: string[] = [];
+      const owners: Org[] = [];
       for (let i = 0; i < n; i++) {
         const op = operators[i % operators.length];
-        const id = await createCluster(api, op.apiKey, {
+        const id = await registerCluster(api, op.apiKey, {
           name: `${tag}-${i}`,
           region: i % 2 ? 'Zhuhai' : 'Guangzhou',
           accelerator: 'GPU',
@@ -187,7 +188,7 @@ async function main(): Promise<void> {
         // Green supply over part of the horizon: a solar-like day window and a wind window.
         for (let d = 0; d * 24 < horizonHours; d++) {
           const day = horizonStart + d * 24 * H;
-          await postGreenWindow(api, op.apiKey, {
+          await addGreenWindow(api, op.apiKey, {
             clusterId: id,
             startsAt: new Date(day + 2 * H).toISOString(),
             endsAt: new Date(day + 10 * H).toISOString(),
@@ -195,7 +196,7 @@ async function main(): Promise<void> {
             source: 'SOLAR',
             pricePerMwh: 40,
           });
-          await postGreenWindow(api, op.apiKey, {
+          await addGreenWindow(api, op.apiKey, {
             clusterId: id,
             startsAt: new Date(day + 6 * H).toISOString(),
             endsAt: new Date(day + 20 * H).toISOString(),
@@ -205,8 +206,9 @@ async function main(): Promise<void> {
           });
         }
         ids.push(id);
+        owners.push(op);
       }
-      return ids;
+      return { ids, owners };
     };
 
     const acks: AckedBooking[] = [];
@@ -236,11 +238,11 @@ async function main(): Promise<void> {
       const horizonHours = 72;
       const demandPflopsH = rate * seconds * 60 * 4.5;
       const capacity = Math.max(100, Math.round(demandPflopsH / 2 / 3 / horizonHours));
-      const ids = await mkClusters('storm', 3, capacity, horizonHours, (capacity * 10 * 1.2) / 1000 / 3);
+      const { ids, owners } = await mkClusters('storm', 3, capacity, horizonHours, (capacity * 10 * 1.2) / 1000 / 3);
       let stop: (() => Promise<SubscriberResult>) | undefined;
       if (o.subscribers > 0) {
         try {
-          stop = await openSubscribers({ targets, operators, clusterIds: ids, connections: S ? 10 : o.subscribers });
+          stop = await openSubscribers({ targets, clusterIds: ids, clusterOwners: owners, connections: S ? 10 : o.subscribers });
         } catch (e) {
           log(`subscribers not opened: ${(e as Error).message}`);
         }
@@ -266,7 +268,7 @@ async function main(): Promise<void> {
     // 3. bookings, closed loop, on roomy clusters: the sustained confirmed-booking throughput.
     if (want('max')) {
       const horizonHours = 24 * 30;
-      const ids = await mkClusters('max', 4, 20_000, horizonHours, 50);
+      const { ids } = await mkClusters('max', 4, 20_000, horizonHours, 50);
       log('phase bookings max (closed loop)');
       phases.push({
         kind: 'booking',
@@ -291,7 +293,7 @@ async function main(): Promise<void> {
     // 4. marketplace mix, closed loop: quotes and utilization mostly.
     if (want('mix')) {
       const horizonHours = 24 * 14;
-      const ids = await mkClusters('mix', 4, 5_000, horizonHours, 20);
+      const { ids, owners } = await mkClusters('mix', 4, 5_000, horizonHours, 20);
       log('phase marketplace mix (closed loop)');
       phases.push({
         kind: 'mix',
@@ -301,8 +303,8 @@ async function main(): Promise<void> {
             targets,
             executor: { type: 'constant-vus', vus, durationS: dur(20, 5) },
             startups,
-            operators,
             clusterIds: ids,
+            clusterOwners: owners,
             horizonStart,
             horizonHours,
             acks,

@@ -8,15 +8,15 @@ export const REFUSAL_CODES = new Set(['NO_CAPACITY', 'GREEN_SHORTFALL']);
 export const DOCS = {
   trivial: `query Trivial { __typename }`,
   createOrganization: `mutation CreateOrganization($input: CreateOrganizationInput!) {
-    createOrganization(input: $input) { organization { id name role } apiKey }
+    createOrganization(input: $input) { organization { id name role } firstKey { key } }
   }`,
-  createCluster: `mutation CreateCluster($input: CreateClusterInput!) {
-    createCluster(input: $input) { id name capacityPflops }
+  registerCluster: `mutation RegisterCluster($input: RegisterClusterInput!) {
+    registerCluster(input: $input) { id name capacityPflops }
   }`,
-  postGreenWindow: `mutation PostGreenWindow($input: PostGreenWindowInput!) {
-    postGreenWindow(input: $input) { id }
+  addGreenWindow: `mutation AddGreenWindow($clusterId: ID!, $startsAt: DateTime!, $endsAt: DateTime!, $megawatts: Float!, $source: GreenSource!, $pricePerMwh: Float!) {
+    addGreenWindow(clusterId: $clusterId, startsAt: $startsAt, endsAt: $endsAt, megawatts: $megawatts, source: $source, pricePerMwh: $pricePerMwh) { id }
   }`,
-  clusters: `query Clusters { clusters { id name capacityPflops } }`,
+  clusters: `query Clusters { clusters(first: 100) { edges { node { id name capacityPflops } } } }`,
   quotes: `query Quotes($request: BookingRequestInput!) {
     quotes(request: $request) { clusterId startsAt endsAt greenShare price { total } }
   }`,
@@ -82,7 +82,7 @@ export interface Org {
 
 export async function createOrganization(base: string, bureauKey: string, name: string, role: 'STARTUP' | 'OPERATOR'): Promise<Org> {
   const d = await gql(base, bureauKey, DOCS.createOrganization, { input: { name, role } });
-  return { id: d.createOrganization.organization.id, apiKey: d.createOrganization.apiKey };
+  return { id: d.createOrganization.organization.id, apiKey: d.createOrganization.firstKey.key };
 }
 
 export interface ClusterSpec {
@@ -96,17 +96,17 @@ export interface ClusterSpec {
   gridPricePerMwh: number;
 }
 
-export async function createCluster(base: string, operatorKey: string, c: ClusterSpec): Promise<string> {
-  const d = await gql(base, operatorKey, DOCS.createCluster, { input: c });
-  return d.createCluster.id;
+export async function registerCluster(base: string, operatorKey: string, c: ClusterSpec): Promise<string> {
+  const d = await gql(base, operatorKey, DOCS.registerCluster, { input: c });
+  return d.registerCluster.id;
 }
 
-export async function postGreenWindow(
+export async function addGreenWindow(
   base: string,
   operatorKey: string,
   w: { clusterId: string; startsAt: string; endsAt: string; megawatts: number; source: string; pricePerMwh: number },
 ): Promise<void> {
-  await gql(base, operatorKey, DOCS.postGreenWindow, { input: w });
+  await gql(base, operatorKey, DOCS.addGreenWindow, { ...w, megawatts: Math.round(w.megawatts * 1000) / 1000 });
 }
 
 /** Classifies a GraphQL answer: data = ok, a refusal code = refused, anything else = error. */

@@ -12,8 +12,9 @@ export interface MixOptions {
   targets: string[];
   executor: Executor;
   startups: Org[];
-  operators: Org[];
   clusterIds: string[];
+  /** The operator that owns each cluster (utilization is read by the owner), parallel to clusterIds. */
+  clusterOwners: Org[];
   horizonStart: number;
   horizonHours: number;
   acks: AckedBooking[];
@@ -40,16 +41,16 @@ export function marketplaceMix(o: MixOptions): ScenarioSpec {
       return { op: 'quotes', body: body(DOCS.quotes, { request }), headers: authHeaders(org.apiKey) };
     }
     if (pick === 1) {
-      const op = o.operators[rng.int(o.operators.length)];
+      const c = rng.int(o.clusterIds.length);
       const from = o.horizonStart + rng.int(o.horizonHours) * H;
       return {
         op: 'utilization',
         body: body(DOCS.utilization, {
-          clusterId: o.clusterIds[rng.int(o.clusterIds.length)],
+          clusterId: o.clusterIds[c],
           from: new Date(from).toISOString(),
           to: new Date(from + 24 * H).toISOString(),
         }),
-        headers: authHeaders(op.apiKey),
+        headers: authHeaders(o.clusterOwners[c].apiKey),
       };
     }
     if (pick === 3 && mine.length > 0) {

@@ -7,8 +7,9 @@ import { DOCS, type Org } from '../lib/api';
 
 export interface SubscriberOptions {
   targets: string[];
-  operators: Org[];
   clusterIds: string[];
+  /** The operator that owns each cluster, parallel to clusterIds. */
+  clusterOwners: Org[];
   connections: number;
 }
 
@@ -33,7 +34,7 @@ export async function openSubscribers(o: SubscriberOptions): Promise<() => Promi
   const ready: Promise<void>[] = [];
   for (let i = 0; i < o.connections; i++) {
     const base = o.targets[i % o.targets.length].replace(/^http/, 'ws');
-    const op = o.operators[i % o.operators.length];
+    const op = o.clusterOwners[i % o.clusterIds.length];
     const ws = new WebSocket(`${base}/graphql`, 'graphql-transport-ws');
     sockets.push(ws);
     ready.push(
