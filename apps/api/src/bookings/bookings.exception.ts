@@ -1,0 +1,31 @@
+import { DomainException, GqlErrorCode } from '../common/errors';
+
+export enum BookingErrorCode {
+  BOOKING_NOT_FOUND = 'BOOKING_NOT_FOUND',
+  NO_CAPACITY = 'NO_CAPACITY',
+  GREEN_SHORTFALL = 'GREEN_SHORTFALL',
+  IDEMPOTENCY_KEY_REUSED = 'IDEMPOTENCY_KEY_REUSED',
+  ALREADY_CANCELLED = 'ALREADY_CANCELLED',
+  ALREADY_STARTED = 'ALREADY_STARTED',
+  INVALID_REQUEST = 'INVALID_REQUEST',
+  CLUSTER_NOT_FOUND = 'CLUSTER_NOT_FOUND',
+}
+
+const TO_GQL: Record<BookingErrorCode, GqlErrorCode> = {
+  BOOKING_NOT_FOUND: GqlErrorCode.NOT_FOUND,
+  NO_CAPACITY: GqlErrorCode.NO_CAPACITY,
+  GREEN_SHORTFALL: GqlErrorCode.GREEN_SHORTFALL,
+  IDEMPOTENCY_KEY_REUSED: GqlErrorCode.CONFLICT,
+  ALREADY_CANCELLED: GqlErrorCode.CONFLICT,
+  ALREADY_STARTED: GqlErrorCode.CONFLICT,
+  INVALID_REQUEST: GqlErrorCode.BAD_USER_INPUT,
+  CLUSTER_NOT_FOUND: GqlErrorCode.NOT_FOUND,
+};
+
+export class BookingException extends DomainException<BookingErrorCode> {
+  readonly gqlCode: GqlErrorCode;
+  constructor(code: BookingErrorCode, message: string, field?: string, details?: Record<string, unknown>) {
+    super(code, message, field, details);
+    this.gqlCode = TO_GQL[code];
+  }
+}

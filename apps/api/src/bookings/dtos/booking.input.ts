@@ -1,0 +1,61 @@
+import { Field, Float, ID, InputType, Int } from '@nestjs/graphql';
+import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsEnum, IsInt, IsNumber, IsOptional, IsString, Max, Min } from 'class-validator';
+import { BookingStatusEnum } from './booking.model';
+
+@InputType({ description: 'A request for compute: pflops for hours, inside [earliestStart, deadline).' })
+export class ComputeRequestInput {
+  @Field(() => Float, { description: 'PFLOPS, > 0, at most 3 decimals' })
+  @IsNumber({ maxDecimalPlaces: 3, allowNaN: false, allowInfinity: false })
+  @Min(0.001)
+  @Max(2_000_000)
+  pflops: number;
+
+  @Field(() => Int, { description: 'whole hours, >= 1' })
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  hours: number;
+
+  @Field(() => Date, { description: 'whole UTC hour, not before the current hour' })
+  earliestStart: Date;
+
+  @Field(() => Date, { description: 'whole UTC hour; the booking ends by it; >= earliestStart + hours; inside the bookable horizon' })
+  deadline: Date;
+
+  @Field(() => [ID], { nullable: true, description: 'allowed clusters in tie-break order (default: all, oldest first)' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(100)
+  @ArrayUnique()
+  @IsString({ each: true })
+  clusterIds?: string[];
+
+  @Field(() => Float, { nullable: true, description: 'minimum green share in [0, 1]; 1 = green only' })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  @Max(1)
+  minGreenShare?: number;
+}
+
+@InputType()
+export class BookingFilterInput {
+  @Field(() => BookingStatusEnum, { nullable: true })
+  @IsOptional()
+  @IsEnum(BookingStatusEnum)
+  status?: BookingStatusEnum;
+
+  @Field(() => ID, { nullable: true })
+  @IsOptional()
+  @IsString()
+  clusterId?: string;
+
+  @Field(() => Date, { nullable: true, description: 'bookings ending after this time' })
+  @IsOptional()
+  from?: Date;
+
+  @Field(() => Date, { nullable: true, description: 'bookings starting before this time' })
+  @IsOptional()
+  to?: Date;
+}

@@ -1,0 +1,111 @@
+import { Field, Float, ID, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
+import { PageInfo } from '../../common/pagination';
+
+export enum ObjectiveEnum {
+  EARLIEST = 'EARLIEST',
+  GREENEST = 'GREENEST',
+  CHEAPEST = 'CHEAPEST',
+}
+registerEnumType(ObjectiveEnum, { name: 'Objective', description: 'EARLIEST start, GREENEST (most green MWh) or CHEAPEST total price' });
+
+export enum BookingStatusEnum {
+  CONFIRMED = 'CONFIRMED',
+  CANCELLED = 'CANCELLED',
+}
+registerEnumType(BookingStatusEnum, { name: 'BookingStatus' });
+
+export enum RefusalReasonEnum {
+  NO_CAPACITY = 'NO_CAPACITY',
+  GREEN_SHORTFALL = 'GREEN_SHORTFALL',
+}
+registerEnumType(RefusalReasonEnum, { name: 'RefusalReason' });
+
+@ObjectType('Price')
+export class PriceModel {
+  @Field(() => Float, { description: 'pflops x hours x price per PFLOPS-hour' })
+  compute: number;
+  @Field(() => Float, { description: 'green MWh x green price' })
+  greenEnergy: number;
+  @Field(() => Float, { description: 'grid MWh x grid price' })
+  gridEnergy: number;
+  @Field(() => Float)
+  total: number;
+}
+
+@ObjectType('Placement')
+export class PlacementModel {
+  @Field(() => ID)
+  clusterId: string;
+  @Field()
+  clusterName: string;
+  @Field(() => Date)
+  startsAt: Date;
+  @Field(() => Date)
+  endsAt: Date;
+  @Field(() => Int)
+  hours: number;
+  @Field(() => Float)
+  pflops: number;
+  @Field(() => Float, { description: 'green energy / total energy, in [0, 1]' })
+  greenShare: number;
+  @Field(() => Float)
+  greenMwh: number;
+  @Field(() => Float)
+  gridMwh: number;
+  @Field(() => Float)
+  energyMwh: number;
+  @Field(() => Float, { description: 'facility power drawn in each hour, MW' })
+  powerMw: number;
+  @Field(() => PriceModel)
+  price: PriceModel;
+}
+
+@ObjectType('Quote', { description: 'The best option under one objective; nothing is reserved.' })
+export class QuoteModel {
+  @Field(() => ObjectiveEnum)
+  objective: ObjectiveEnum;
+  @Field()
+  available: boolean;
+  @Field(() => PlacementModel, { nullable: true })
+  placement: PlacementModel | null;
+  @Field(() => RefusalReasonEnum, { nullable: true })
+  reason: RefusalReasonEnum | null;
+  @Field(() => String, { nullable: true, description: 'what blocked it, when not available' })
+  message: string | null;
+}
+
+@ObjectType('Booking')
+export class BookingModel extends PlacementModel {
+  @Field(() => ID)
+  id: string;
+  @Field(() => ID)
+  organizationId: string;
+  @Field(() => BookingStatusEnum)
+  status: BookingStatusEnum;
+  @Field(() => ObjectiveEnum)
+  objective: ObjectiveEnum;
+  @Field(() => Float, { nullable: true })
+  minGreenShare: number | null;
+  @Field()
+  idempotencyKey: string;
+  @Field(() => Date)
+  createdAt: Date;
+  @Field(() => Date, { nullable: true })
+  cancelledAt: Date | null;
+}
+
+@ObjectType('BookingEdge')
+export class BookingEdge {
+  @Field()
+  cursor: string;
+  @Field(() => BookingModel)
+  node: BookingModel;
+}
+
+@ObjectType('BookingConnection')
+export class BookingConnection {
+  @Field(() => [BookingEdge])
+  edges: BookingEdge[];
+  @Field(() => PageInfo)
+  pageInfo: PageInfo;
+}

@@ -1,0 +1,23 @@
+import { DomainException, GqlErrorCode } from '../common/errors';
+
+export enum ClusterErrorCode {
+  CLUSTER_NOT_FOUND = 'CLUSTER_NOT_FOUND',
+  NOT_CLUSTER_OWNER = 'NOT_CLUSTER_OWNER',
+  CAPACITY_CONFLICT = 'CAPACITY_CONFLICT',
+  OUTSIDE_HORIZON = 'OUTSIDE_HORIZON',
+}
+
+const TO_GQL: Record<ClusterErrorCode, GqlErrorCode> = {
+  CLUSTER_NOT_FOUND: GqlErrorCode.NOT_FOUND,
+  NOT_CLUSTER_OWNER: GqlErrorCode.FORBIDDEN,
+  CAPACITY_CONFLICT: GqlErrorCode.CONFLICT,
+  OUTSIDE_HORIZON: GqlErrorCode.BAD_USER_INPUT,
+};
+
+export class ClusterException extends DomainException<ClusterErrorCode> {
+  readonly gqlCode: GqlErrorCode;
+  constructor(code: ClusterErrorCode, message: string, field?: string, details?: Record<string, unknown>) {
+    super(code, message, field, details);
+    this.gqlCode = TO_GQL[code];
+  }
+}

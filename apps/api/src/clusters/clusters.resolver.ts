@@ -1,0 +1,43 @@
+import { Args, ID, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { CurrentOrg, Roles } from '../organizations/principal';
+import type { Principal } from '../organizations/principal';
+import { ClustersService } from './clusters.service';
+import { RegisterClusterInput, SetCapacityArgs, UpdateClusterInput } from './dtos/cluster.input';
+import { CapacityChangeModel, ClusterConnection, ClusterModel } from './dtos/cluster.model';
+
+@Resolver(() => ClusterModel)
+export class ClustersResolver {
+  constructor(private readonly svc: ClustersService) {}
+
+  @Query(() => ClusterConnection, { description: 'Clusters (an operator sees its own), oldest first.' })
+  clusters(
+    @CurrentOrg() p: Principal,
+    @Args('first', { type: () => Int, nullable: true, description: 'page size, 1..100 (default 20)' }) first?: number,
+    @Args('after', { type: () => String, nullable: true }) after?: string,
+  ): Promise<ClusterConnection> {
+    return this.svc.list(p, first, after);
+  }
+
+  @Query(() => ClusterModel)
+  cluster(@CurrentOrg() p: Principal, @Args('id', { type: () => ID }) id: string): Promise<ClusterModel> {
+    return this.svc.get(p, id);
+  }
+
+  @Roles('OPERATOR')
+  @Mutation(() => ClusterModel)
+  registerCluster(@CurrentOrg() p: Principal, @Args('input') input: RegisterClusterInput): Promise<ClusterModel> {
+    return this.svc.register(p, input);
+  }
+
+  @Roles('OPERATOR', 'BUREAU')
+  @Mutation(() => ClusterModel)
+  updateCluster(@CurrentOrg() p: Principal, @Args('input') input: UpdateClusterInput): Promise<ClusterModel> {
+    return this.svc.update(p, input);
+  }
+
+  @Roles('OPERATOR', 'BUREAU')
+  @Mutation(() => CapacityChangeModel, { description: 'Capacity over [from, to) (maintenance, expansion); CONFLICT listing the bookings that would no longer fit.' })
+  setCapacity(@CurrentOrg() p: Principal, @Args() input: SetCapacityArgs): Promise<CapacityChangeModel> {
+    return this.svc.setCapacity(p, input);
+  }
+}

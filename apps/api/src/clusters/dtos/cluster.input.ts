@@ -1,0 +1,137 @@
+import { ArgsType, Field, Float, ID, InputType } from '@nestjs/graphql';
+import { IsNumber, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
+
+const NAME = /\S/;
+
+@InputType()
+export class RegisterClusterInput {
+  @Field()
+  @IsString()
+  @Length(1, 200)
+  @Matches(NAME, { message: 'name must not be blank' })
+  name: string;
+
+  @Field()
+  @IsString()
+  @Length(1, 100)
+  @Matches(NAME, { message: 'region must not be blank' })
+  region: string;
+
+  @Field()
+  @IsString()
+  @Length(1, 100)
+  @Matches(NAME, { message: 'accelerator must not be blank' })
+  accelerator: string;
+
+  @Field(() => Float, { description: 'PFLOPS, at most 3 decimals' })
+  @IsNumber({ maxDecimalPlaces: 3, allowNaN: false, allowInfinity: false })
+  @Min(0.001)
+  @Max(2_000_000)
+  capacityPflops: number;
+
+  @Field(() => Float, { description: 'kW of IT power per PFLOPS' })
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0.001)
+  @Max(10_000)
+  kwPerPflops: number;
+
+  @Field(() => Float, { description: 'power usage effectiveness, >= 1' })
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(1)
+  @Max(5)
+  pue: number;
+
+  @Field(() => Float)
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  @Max(1_000_000)
+  pricePerPflopsHour: number;
+
+  @Field(() => Float)
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  @Max(100_000)
+  gridPricePerMwh: number;
+}
+
+@InputType()
+export class UpdateClusterInput {
+  @Field(() => ID)
+  @IsString()
+  id: string;
+
+  @Field({ nullable: true })
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  @Matches(NAME, { message: 'name must not be blank' })
+  name?: string;
+
+  @Field({ nullable: true })
+  @IsOptional()
+  @IsString()
+  @Length(1, 100)
+  @Matches(NAME, { message: 'region must not be blank' })
+  region?: string;
+
+  @Field({ nullable: true })
+  @IsOptional()
+  @IsString()
+  @Length(1, 100)
+  @Matches(NAME, { message: 'accelerator must not be blank' })
+  accelerator?: string;
+
+  @Field(() => Float, { nullable: true, description: 'new base capacity from the current hour to the end of the horizon; refused like setCapacity if booked work would not fit' })
+  @IsOptional()
+  @IsNumber({ maxDecimalPlaces: 3, allowNaN: false, allowInfinity: false })
+  @Min(0.001)
+  @Max(2_000_000)
+  capacityPflops?: number;
+
+  @Field(() => Float, { nullable: true, description: 'applies to bookings made from now on' })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0.001)
+  @Max(10_000)
+  kwPerPflops?: number;
+
+  @Field(() => Float, { nullable: true, description: 'applies to bookings made from now on' })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(1)
+  @Max(5)
+  pue?: number;
+
+  @Field(() => Float, { nullable: true })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  @Max(1_000_000)
+  pricePerPflopsHour?: number;
+
+  @Field(() => Float, { nullable: true })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  @Max(100_000)
+  gridPricePerMwh?: number;
+}
+
+@ArgsType()
+export class SetCapacityArgs {
+  @Field(() => ID)
+  @IsString()
+  clusterId: string;
+
+  @Field(() => Date, { description: 'whole UTC hour, inclusive' })
+  from: Date;
+
+  @Field(() => Date, { description: 'whole UTC hour, exclusive' })
+  to: Date;
+
+  @Field(() => Float, { description: 'capacity over [from, to), PFLOPS (0 = maintenance)' })
+  @IsNumber({ maxDecimalPlaces: 3, allowNaN: false, allowInfinity: false })
+  @Min(0)
+  @Max(2_000_000)
+  pflops: number;
+}

@@ -1,0 +1,28 @@
+import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
+
+// Strict ISO-8601 with an explicit zone, so "2026-12-01 08:00" or "tomorrow" never slip through.
+const ISO_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+function parse(value: unknown): Date {
+  if (typeof value !== 'string' || !ISO_RE.test(value)) {
+    throw new GraphQLError(`DateTime must be an ISO-8601 string with a time zone, e.g. 2026-12-01T08:00:00Z; got ${JSON.stringify(value)}`);
+  }
+  const d = new Date(value);
+  if (Number.isNaN(d.getTime())) throw new GraphQLError(`DateTime ${JSON.stringify(value)} is not a valid date`);
+  return d;
+}
+
+export const DateTimeScalar = new GraphQLScalarType({
+  name: 'DateTime',
+  description: 'UTC date-time, ISO-8601 with a zone (e.g. 2026-12-01T08:00:00Z). Booking times are whole hours.',
+  serialize(v) {
+    if (v instanceof Date) return v.toISOString();
+    if (typeof v === 'string' || typeof v === 'number') return new Date(v).toISOString();
+    throw new GraphQLError('DateTime cannot represent this value');
+  },
+  parseValue: parse,
+  parseLiteral(ast) {
+    if (ast.kind !== Kind.STRING) throw new GraphQLError('DateTime must be a string');
+    return parse(ast.value);
+  },
+});

@@ -1,0 +1,41 @@
+/** The GraphQL `extensions.code` values clients can rely on. */
+export enum GqlErrorCode {
+  BAD_USER_INPUT = 'BAD_USER_INPUT',
+  UNAUTHENTICATED = 'UNAUTHENTICATED',
+  FORBIDDEN = 'FORBIDDEN',
+  NOT_FOUND = 'NOT_FOUND',
+  NO_CAPACITY = 'NO_CAPACITY',
+  GREEN_SHORTFALL = 'GREEN_SHORTFALL',
+  CONFLICT = 'CONFLICT',
+  INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
+}
+
+/**
+ * Base of every feature exception: a feature code (its own enum), the GraphQL code it maps to
+ * (declared next to the enum, applied by the one GraphQL exception filter), the offending
+ * field when there is one, and safe details for `extensions`.
+ */
+export abstract class DomainException<C extends string = string> extends Error {
+  abstract readonly gqlCode: GqlErrorCode;
+  constructor(
+    readonly code: C,
+    message: string,
+    readonly field?: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** Boundary validation failures shared by all features (class-validator, dates, ids, paging). */
+export enum InputErrorCode {
+  INVALID_FIELD = 'INVALID_FIELD',
+}
+
+export class InputException extends DomainException<InputErrorCode> {
+  readonly gqlCode = GqlErrorCode.BAD_USER_INPUT;
+  constructor(field: string, message: string) {
+    super(InputErrorCode.INVALID_FIELD, message, field);
+  }
+}

@@ -1,0 +1,70 @@
+import { ArgumentsHost, Catch, HttpException } from '@nestjs/common';
+import { GqlContextType, GqlExceptionFilter } from '@nestjs/graphql';
+import { SchedulerInputError } from '@pflex/scheduler';
+import { GraphQLError } from 'graphql';
+import type { Logger } from 'pino';
+import { DomainException, GqlErrorCode } from './errors';
+
+const HTTP_TO_GQL: Record<number, GqlErrorCode> = {
+  400: GqlErrorCode.BAD_USER_INPUT,
+  401: GqlErrorCode.UNAUTHENTICATED,
+  403: GqlErrorCode.FORBIDDEN,
+  404: GqlErrorCode.NOT_FOUND,
+  409: GqlErrorCode.CONFLICT,
+};
+
+/**
+ * The one place where exceptions become client errors. Feature exceptions carry their GraphQL
+ * code; anything unexpected is logged and answered with a generic INTERNAL_SERVER_ERROR, so
+ * stack traces and SQL never reach a client.
+ */
+export function toGraphQLError(e: unknown, log?: Logger): GraphQLError {
+  if (e instanceof DomainException) {
+    return new GraphQLError(e.message, {
+      extensions: { code: e.gqlCode, reason: e.code, ...(e.field ? { field: e.field } : {}), ...(e.details ?? {}) },
+    });
+  }
+  if (e instanceof SchedulerInputError) {
+    return new GraphQLError(e.message, { extensions: { code: GqlErrorCode.BAD_USER_INPUT, field: e.field } });
+  }
+  if (e instanceof GraphQLError) return e;
+  if (e instanceof HttpException) {
+    const code = HTTP_TO_GQL[e.getStatus()];
+    if (code) return new GraphQLError(e.message, { extensions: { code } });
+  }
+  log?.error({ err: e }, 'unhandled error');
+  return new GraphQLError('Internal server error', { extensions: { code: GqlErrorCode.INTERNAL_SERVER_ERROR } });
+}
+
+@Catch()
+export class GqlErrorFilter implements GqlExceptionFilter {
+  constructor(private readonly log: Logger) {}
+
+  catch(exception: unknown, host: ArgumentsHost) {
+    if (host.getType<GqlContextType>() === 'graphql') return toGraphQLError(exception, this.log);
+    // plain HTTP routes (health): JSON without internals
+    const res = host.switchToHttp().getResponse();
+    const status = exception instanceof HttpException ? exception.getStatus() : 500;
+    if (status >= 500) this.log.error({ err: exception }, 'unhandled http error');
+    res.status(status).json({ statusCode: status, message: status >= 500 ? 'Internal server error' : (exception as Error).message });
+  }
+}
+
+const PASS_THROUGH = new Set<string>(Object.values(GqlErrorCode));
+
+/**
+ * Apollo formatError: strips stack traces, folds Apollo's own validation codes into
+ * BAD_USER_INPUT and hides anything that did not go through the filter.
+ */
+export function formatGraphQLError(formatted: { message: string; extensions?: Record<string, unknown>; path?: unknown; locations?: unknown }) {
+  const ext = { ...(formatted.extensions ?? {}) };
+  delete ext.stacktrace;
+  let code = typeof ext.code === 'string' ? ext.code : GqlErrorCode.INTERNAL_SERVER_ERROR;
+  let message = formatted.message;
+  if (code === 'GRAPHQL_VALIDATION_FAILED' || code === 'GRAPHQL_PARSE_FAILED' || code === 'BAD_REQUEST' || code === 'PERSISTED_QUERY_NOT_SUPPORTED') code = GqlErrorCode.BAD_USER_INPUT;
+  if (!PASS_THROUGH.has(code)) {
+    code = GqlErrorCode.INTERNAL_SERVER_ERROR;
+    message = 'Internal server error';
+  }
+  return { ...formatted, message, extensions: { ...ext, code } };
+}

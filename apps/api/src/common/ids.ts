@@ -1,0 +1,6 @@
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A malformed id is treated like an unknown one (callers throw their NOT_FOUND). */
+export function isUuid(id: unknown): id is string {
+  return typeof id === 'string' && UUID_RE.test(id);
+}

@@ -1,0 +1,37 @@
+import { Field, ObjectType } from '@nestjs/graphql';
+import { InputException } from './errors';
+
+export const DEFAULT_PAGE_SIZE = 20;
+export const MAX_PAGE_SIZE = 100;
+
+@ObjectType()
+export class PageInfo {
+  @Field()
+  hasNextPage: boolean;
+  @Field(() => String, { nullable: true })
+  endCursor: string | null;
+}
+
+export function pageSize(first: number | undefined | null): number {
+  if (first === undefined || first === null) return DEFAULT_PAGE_SIZE;
+  if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) {
+    throw new InputException('first', `first must be an integer in [1, ${MAX_PAGE_SIZE}], got ${first}`);
+  }
+  return first;
+}
+
+/** Opaque keyset cursor: base64url of the sort key (an ISO time and an id). */
+export function encodeCursor(key: string, id: string): string {
+  return Buffer.from(JSON.stringify([key, id])).toString('base64url');
+}
+
+export function decodeCursor(cursor: string | undefined | null): [string, string] | null {
+  if (cursor === undefined || cursor === null) return null;
+  try {
+    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string') return [v[0], v[1]];
+  } catch {
+    // fall through
+  }
+  throw new InputException('after', 'after is not a cursor returned by this API');
+}

@@ -1,0 +1,69 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import { GraphQLError, ValidationContext, ASTVisitor, Kind, FragmentDefinitionNode, SelectionSetNode } from 'graphql';
+import { ComplexityEstimator, getComplexity, simpleEstimator } from 'graphql-query-complexity';
+import { GqlErrorCode } from './errors';
+
+/** Validation rule: refuses operations nested deeper than `max` fields. */
+export function depthLimitRule(max: number) {
+  return (ctx: ValidationContext): ASTVisitor => {
+    const fragments = new Map<string, FragmentDefinitionNode>();
+    for (const d of ctx.getDocument().definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
+    const depthOf = (set: SelectionSetNode | undefined, seen: Set<string>): number => {
+      if (!set) return 0;
+      let best = 0;
+      for (const s of set.selections) {
+        if (s.kind === Kind.FIELD) {
+          if (s.name.value.startsWith('__')) continue;
+          best = Math.max(best, 1 + depthOf(s.selectionSet, seen));
+        } else if (s.kind === Kind.INLINE_FRAGMENT) {
+          best = Math.max(best, depthOf(s.selectionSet, seen));
+        } else {
+          const f = fragments.get(s.name.value);
+          if (f && !seen.has(f.name.value)) best = Math.max(best, depthOf(f.selectionSet, new Set([...seen, f.name.value])));
+        }
+      }
+      return best;
+    };
+    return {
+      OperationDefinition(op) {
+        const d = depthOf(op.selectionSet, new Set());
+        if (d > max) {
+          ctx.reportError(new GraphQLError(`query depth ${d} exceeds the limit of ${max}`, { extensions: { code: GqlErrorCode.BAD_USER_INPUT } }));
+        }
+      },
+    };
+  };
+}
+
+/** List fields cost their page size times their selection (first, default 20). */
+const pagedEstimator: ComplexityEstimator = ({ args, childComplexity }) => {
+  if (typeof args?.first === 'number' || 'first' in (args ?? {})) {
+    const n = typeof args.first === 'number' && args.first > 0 ? args.first : 20;
+    return 1 + n * Math.max(1, childComplexity);
+  }
+  return undefined;
+};
+
+/** Apollo plugin: refuses operations whose estimated cost exceeds `max` (variables included). */
+export function complexityPlugin(max: number): ApolloServerPlugin {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ request, document, schema }) {
+          const cost = getComplexity({
+            schema,
+            operationName: request.operationName,
+            query: document,
+            variables: request.variables,
+            estimators: [pagedEstimator, simpleEstimator({ defaultComplexity: 1 })],
+          });
+          if (cost > max) {
+            throw new GraphQLError(`query cost ${cost} exceeds the limit of ${max}; ask for fewer items (first) or fewer fields`, {
+              extensions: { code: GqlErrorCode.BAD_USER_INPUT },
+            });
+          }
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,41 @@
+import { PersistenceConfig, persistenceConfigFromEnv } from '@pflex/persistence';
+
+export interface AppConfig {
+  port: number;
+  persistence: PersistenceConfig;
+  /** bookable horizon from the current hour, days */
+  horizonDays: number;
+  /** an extra bureau key from the environment (hash compared, never stored) */
+  bureauApiKey?: string;
+  /** seed the demo organizations, clusters and windows (never when NODE_ENV=production) */
+  demoSeed: boolean;
+  maxQueryDepth: number;
+  maxQueryCost: number;
+  /** the clock, injectable for tests */
+  now: () => number;
+}
+
+function intEnv(env: NodeJS.ProcessEnv, name: string, def: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return def;
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v < min || v > max) throw new Error(`${name} must be an integer in [${min}, ${max}], got ${raw}`);
+  return v;
+}
+
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const production = env.NODE_ENV === 'production';
+  return {
+    port: intEnv(env, 'PORT', 3000, 0, 65535),
+    persistence: persistenceConfigFromEnv(env),
+    horizonDays: intEnv(env, 'BOOKING_HORIZON_DAYS', 365, 1, 3660),
+    bureauApiKey: env.BUREAU_API_KEY || undefined,
+    demoSeed: !production && env.PFLEX_DEMO_SEED !== '0',
+    maxQueryDepth: intEnv(env, 'MAX_QUERY_DEPTH', 8, 2, 50),
+    maxQueryCost: intEnv(env, 'MAX_QUERY_COST', 5000, 10, 1_000_000),
+    now: () => Date.now(),
+  };
+}
+
+export const APP_CONFIG = Symbol('APP_CONFIG');
+export const PINO = Symbol('PINO');

@@ -1,0 +1,52 @@
+import { ArgsType, Field, Float, ID, Int } from '@nestjs/graphql';
+import { IsEnum, IsInt, IsNumber, IsOptional, IsString, Max, Min } from 'class-validator';
+import { GreenSourceEnum } from './green-window.model';
+
+@ArgsType()
+export class AddGreenWindowArgs {
+  @Field(() => ID)
+  @IsString()
+  clusterId: string;
+
+  @Field(() => Date, { description: 'whole UTC hour' })
+  startsAt: Date;
+
+  @Field(() => Date, { description: 'whole UTC hour, exclusive' })
+  endsAt: Date;
+
+  @Field(() => Float, { description: 'MW available in every hour of the window (at most 3 decimals)' })
+  @IsNumber({ maxDecimalPlaces: 6, allowNaN: false, allowInfinity: false })
+  @Min(0.000001)
+  @Max(2000)
+  megawatts: number;
+
+  @Field(() => GreenSourceEnum)
+  @IsEnum(GreenSourceEnum)
+  source: GreenSourceEnum;
+
+  @Field(() => Float)
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  @Max(100_000)
+  pricePerMwh: number;
+}
+
+@ArgsType()
+export class GreenWindowsArgs {
+  @Field(() => ID)
+  @IsString()
+  clusterId: string;
+
+  @Field(() => Date)
+  from: Date;
+
+  @Field(() => Date)
+  to: Date;
+
+  @Field(() => Int, { nullable: true, description: 'at most this many windows (1..500, default 100), earliest first' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  first?: number;
+}

@@ -1,0 +1,114 @@
+import { Injectable } from '@nestjs/common';
+import { GreenWindowEntity, pgErrorCode } from '@pflex/persistence';
+import { mwToWatts } from '@pflex/scheduler';
+import { DataSource, EntityManager } from 'typeorm';
+import { isUuid } from '../common/ids';
+import { iso, requireRange } from '../common/time.utils';
+import { ClustersService } from '../clusters/clusters.service';
+import { LedgerService } from '../database/ledger.service';
+import type { Principal } from '../organizations/principal';
+import { AddGreenWindowArgs, GreenWindowsArgs } from './dtos/green-window.args';
+import { GreenSourceEnum, GreenWindowModel } from './dtos/green-window.model';
+import { EnergyErrorCode, EnergyException } from './energy.exception';
+
+export const MAX_RANGE_HOURS = 93 * 24;
+
+/**
+ * Green windows add W (and W x price, for the supply-weighted slot price) to the ledger hours
+ * they cover, in the same transaction as the window row; removing subtracts exactly the same,
+ * and the ledger's CHECK (allocated <= supply) refuses a removal that would strand bookings.
+ */
+@Injectable()
+export class EnergyService {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly clusters: ClustersService,
+    private readonly ledger: LedgerService,
+  ) {}
+
+  async add(p: Principal, a: AddGreenWindowArgs): Promise<GreenWindowModel> {
+    const [from, to] = requireRange('startsAt', a.startsAt, 'endsAt', a.endsAt);
+    const { start, end } = this.ledger.horizon();
+    if (from < start) throw new EnergyException(EnergyErrorCode.OUTSIDE_HORIZON, `startsAt must not be before the current hour ${iso(start)}`, 'startsAt');
+    if (to > end) throw new EnergyException(EnergyErrorCode.OUTSIDE_HORIZON, `endsAt must not be after the end of the bookable horizon ${iso(end)}`, 'endsAt');
+    const w = mwToWatts(a.megawatts);
+    return this.ds.transaction(async (m) => {
+      const c = await this.clusters.lockForWrite(m, p, a.clusterId, 'clusterId');
+      const win = await m.save(
+        m.create(GreenWindowEntity, { clusterId: c.id, startsAt: new Date(from), endsAt: new Date(to), megawatts: a.megawatts, greenW: String(w), source: a.source, pricePerMwh: a.pricePerMwh }),
+      );
+      try {
+        await this.adjustSupply(m, c.id, from, to, w, a.pricePerMwh);
+      } catch (e) {
+        if (pgErrorCode(e) === '23514') throw new EnergyException(EnergyErrorCode.SUPPLY_LIMIT, 'megawatts: total green supply of the cluster would exceed 2000 MW in some hour', 'megawatts');
+        throw e;
+      }
+      return toGreenWindowModel(win);
+    });
+  }
+
+  async remove(p: Principal, id: string): Promise<GreenWindowModel> {
+    return this.ds.transaction(async (m) => {
+      const win = isUuid(id) ? await m.findOne(GreenWindowEntity, { where: { id }, lock: { mode: 'pessimistic_write' } }) : null;
+      if (!win) throw new EnergyException(EnergyErrorCode.GREEN_WINDOW_NOT_FOUND, `green window ${id} not found`, 'id');
+      await this.clusters.lockForWrite(m, p, win.clusterId, 'id');
+      try {
+        await m.query('SAVEPOINT remove_green');
+        await this.adjustSupply(m, win.clusterId, win.startsAt.getTime(), win.endsAt.getTime(), -Number(win.greenW), win.pricePerMwh);
+        await m.query('RELEASE SAVEPOINT remove_green');
+      } catch (e) {
+        if (pgErrorCode(e) !== '23514') throw e;
+        await m.query('ROLLBACK TO SAVEPOINT remove_green');
+        const hours: { hour: Date }[] = await m.query(
+          `SELECT hour FROM cluster_hours WHERE cluster_id = $1 AND hour >= $2 AND hour < $3 AND green_alloc_w > green_supply_w - $4 ORDER BY hour LIMIT 24`,
+          [win.clusterId, win.startsAt, win.endsAt, win.greenW],
+        );
+        throw new EnergyException(
+          EnergyErrorCode.GREEN_STILL_ALLOCATED,
+          `green power already allocated to bookings would exceed the remaining supply in ${hours.length}${hours.length === 24 ? '+' : ''} hour(s), first at ${hours[0]?.hour.toISOString()}`,
+          'id',
+          { hours: hours.map((h) => h.hour.toISOString()) },
+        );
+      }
+      const model = toGreenWindowModel(win);
+      await m.delete(GreenWindowEntity, { id: win.id });
+      return model;
+    });
+  }
+
+  async list(p: Principal, a: GreenWindowsArgs): Promise<GreenWindowModel[]> {
+    const [from, to] = requireRange('from', a.from, 'to', a.to, MAX_RANGE_HOURS);
+    const c = await this.clusters.readable(this.ds.manager, p, a.clusterId, 'clusterId');
+    const rows = await this.ds
+      .getRepository(GreenWindowEntity)
+      .createQueryBuilder('w')
+      .where('w.cluster_id = :c AND w.starts_at < :to AND w.ends_at > :from', { c: c.id, from: new Date(from), to: new Date(to) })
+      .orderBy('w.starts_at', 'ASC')
+      .addOrderBy('w.id', 'ASC')
+      .take(a.first ?? 100)
+      .getMany();
+    return rows.map(toGreenWindowModel);
+  }
+
+  private async adjustSupply(m: EntityManager, clusterId: string, from: number, to: number, w: number, price: number): Promise<void> {
+    await m.query(
+      `UPDATE cluster_hours SET green_supply_w = green_supply_w + $4::bigint, green_price_weight = green_price_weight + $4::numeric * $5::numeric
+       WHERE cluster_id = $1 AND hour >= $2 AND hour < $3`,
+      [clusterId, new Date(from), new Date(to), String(w), String(price)],
+    );
+  }
+}
+
+export function toGreenWindowModel(w: GreenWindowEntity): GreenWindowModel {
+  return {
+    id: w.id,
+    clusterId: w.clusterId,
+    startsAt: w.startsAt,
+    endsAt: w.endsAt,
+    megawatts: w.megawatts,
+    source: w.source as GreenSourceEnum,
+    pricePerMwh: w.pricePerMwh,
+    createdAt: w.createdAt,
+  };
+}
+

@@ -1,0 +1,36 @@
+import { Controller, Get, Res } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { Public } from '../organizations/principal';
+
+interface JsonResponse {
+  status(code: number): { json(body: unknown): void };
+}
+
+/** Liveness plus database readiness (SELECT 1 within 2 s); 503 when the database is not ready. */
+@Controller()
+export class HealthController {
+  constructor(private readonly ds: DataSource) {}
+
+  @Public()
+  @Get('health')
+  async health(@Res() res: JsonResponse): Promise<void> {
+    let db: 'up' | 'down' = 'down';
+    if (this.ds.isInitialized) {
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([
+          this.ds.query('SELECT 1'),
+          new Promise((_, reject) => {
+            timer = setTimeout(() => reject(new Error('timeout')), 2000);
+          }),
+        ]);
+        db = 'up';
+      } catch {
+        db = 'down';
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+    res.status(db === 'up' ? 200 : 503).json({ status: db === 'up' ? 'ok' : 'unavailable', live: true, database: db });
+  }
+}

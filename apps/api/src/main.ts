@@ -1,0 +1,38 @@
+import 'reflect-metadata';
+import { startApp } from './bootstrap';
+import { createLogger } from './common/logger';
+import { configFromEnv } from './config';
+
+async function main(): Promise<void> {
+  const log = createLogger();
+  const config = configFromEnv();
+  const running = await startApp(config, log);
+  log.info({ url: running.url, graphql: `${running.url}/graphql`, database: config.persistence.url ? 'postgresql' : `pglite:${config.persistence.dataDir}` }, 'pflex api listening');
+  if (running.demoKeys) {
+    // development convenience only (never seeded with NODE_ENV=production)
+    log.info({ demoKeys: running.demoKeys }, 'demo API keys (development only)');
+    process.stdout.write(
+      `\nDemo API keys (development only):\n  startup : ${running.demoKeys.startup}\n  operator: ${running.demoKeys.operator}\n  bureau  : ${running.demoKeys.bureau}\n\n`,
+    );
+  }
+  // Our own SIGTERM/SIGINT handling instead of enableShutdownHooks(): Nest's hooks would run
+  // app.close() right away, while we first stop accepting and drain in-flight requests.
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(sig, () => {
+      log.info({ signal: sig }, 'signal received');
+      running.shutdown().then(
+        () => process.exit(0),
+        (err) => {
+          log.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    });
+  }
+}
+
+main().catch((err) => {
+  // eslint-disable-next-line no-console
+  console.error(JSON.stringify({ level: 'fatal', msg: 'failed to start', err: String(err?.stack ?? err) }));
+  process.exit(1);
+});

@@ -1,0 +1,32 @@
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { OrgRole } from '@pflex/persistence';
+import { OrganizationErrorCode, OrganizationException } from './organizations.exception';
+import { OrganizationsService } from './organizations.service';
+import { PUBLIC_KEY, requestOf, ROLES_KEY } from './principal';
+
+/** Global guard: every operation needs `Authorization: Bearer <key>` unless marked @Public. */
+@Injectable()
+export class AuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly orgs: OrganizationsService,
+  ) {}
+
+  async canActivate(ctx: ExecutionContext): Promise<boolean> {
+    const targets = [ctx.getHandler(), ctx.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
+    const req = requestOf(ctx);
+    const header = req.headers['authorization'];
+    const m = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+    if (!m) throw new OrganizationException(OrganizationErrorCode.MISSING_API_KEY, 'send your API key as "Authorization: Bearer <key>"');
+    const principal = await this.orgs.authenticate(m[1]);
+    if (!principal) throw new OrganizationException(OrganizationErrorCode.INVALID_API_KEY, 'the API key is unknown or revoked');
+    req.principal = principal;
+    const roles = this.reflector.getAllAndOverride<OrgRole[] | undefined>(ROLES_KEY, targets);
+    if (roles && !roles.includes(principal.role)) {
+      throw new OrganizationException(OrganizationErrorCode.ROLE_NOT_ALLOWED, `this operation is for ${roles.join(' or ')} organizations; you are ${principal.role}`);
+    }
+    return true;
+  }
+}

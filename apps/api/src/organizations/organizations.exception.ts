@@ -1,0 +1,25 @@
+import { DomainException, GqlErrorCode } from '../common/errors';
+
+export enum OrganizationErrorCode {
+  MISSING_API_KEY = 'MISSING_API_KEY',
+  INVALID_API_KEY = 'INVALID_API_KEY',
+  ROLE_NOT_ALLOWED = 'ROLE_NOT_ALLOWED',
+  ORGANIZATION_NOT_FOUND = 'ORGANIZATION_NOT_FOUND',
+  API_KEY_NOT_FOUND = 'API_KEY_NOT_FOUND',
+}
+
+const TO_GQL: Record<OrganizationErrorCode, GqlErrorCode> = {
+  MISSING_API_KEY: GqlErrorCode.UNAUTHENTICATED,
+  INVALID_API_KEY: GqlErrorCode.UNAUTHENTICATED,
+  ROLE_NOT_ALLOWED: GqlErrorCode.FORBIDDEN,
+  ORGANIZATION_NOT_FOUND: GqlErrorCode.NOT_FOUND,
+  API_KEY_NOT_FOUND: GqlErrorCode.NOT_FOUND,
+};
+
+export class OrganizationException extends DomainException<OrganizationErrorCode> {
+  readonly gqlCode: GqlErrorCode;
+  constructor(code: OrganizationErrorCode, message: string, field?: string) {
+    super(code, message, field);
+    this.gqlCode = TO_GQL[code];
+  }
+}

@@ -1,0 +1,108 @@
+import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { ApiKeyEntity, OrganizationEntity, OrgRole } from '@pflex/persistence';
+import { DataSource, EntityManager } from 'typeorm';
+import { isUuid } from '../common/ids';
+import { APP_CONFIG } from '../config';
+import type { AppConfig } from '../config';
+import { displayPrefix, generateApiKey, hashApiKey, sameHash } from './api-keys';
+import { ApiKeyModel, CreatedOrganizationModel, IssuedApiKeyModel, OrganizationModel, OrganizationRole } from './dtos/organization.model';
+import { OrganizationErrorCode, OrganizationException } from './organizations.exception';
+import type { Principal } from './principal';
+
+export const ENV_BUREAU_NAME = 'City AI Bureau';
+
+@Injectable()
+export class OrganizationsService implements OnApplicationBootstrap {
+  private bureauKeyHash?: string;
+  private envBureau?: Principal;
+
+  constructor(
+    private readonly ds: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** With BUREAU_API_KEY set, makes sure a bureau organization exists for it to act as. */
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.config.bureauApiKey) return;
+    this.bureauKeyHash = hashApiKey(this.config.bureauApiKey);
+    const org = await this.ds.transaction(async (m) => {
+      await m.query(`SELECT pg_advisory_xact_lock(hashtextextended('pflex:env-bureau', 0))`);
+      const found = await m.findOne(OrganizationEntity, { where: { role: 'BUREAU', name: ENV_BUREAU_NAME }, order: { createdAt: 'ASC' } });
+      return found ?? (await m.save(m.create(OrganizationEntity, { name: ENV_BUREAU_NAME, role: 'BUREAU' })));
+    });
+    this.envBureau = { orgId: org.id, name: org.name, role: 'BUREAU' };
+  }
+
+  /** Hash lookup, then a constant-time comparison of the digests. */
+  async authenticate(key: string): Promise<Principal | null> {
+    if (key.length > 200) return null;
+    const hash = hashApiKey(key);
+    if (this.bureauKeyHash && this.envBureau && sameHash(hash, this.bureauKeyHash)) return this.envBureau;
+    const rows: { key_hash: string; org_id: string; name: string; role: OrgRole }[] = await this.ds.query(
+      `SELECT k.key_hash, o.id AS org_id, o.name, o.role FROM api_keys k JOIN organizations o ON o.id = k.org_id
+       WHERE k.key_hash = $1 AND k.revoked_at IS NULL`,
+      [hash],
+    );
+    const row = rows[0];
+    if (!row || !sameHash(row.key_hash, hash)) return null;
+    return { orgId: row.org_id, name: row.name, role: row.role };
+  }
+
+  async me(p: Principal): Promise<OrganizationModel> {
+    return this.getOrganization(p.orgId);
+  }
+
+  async getOrganization(id: string): Promise<OrganizationModel> {
+    const org = isUuid(id) ? await this.ds.getRepository(OrganizationEntity).findOneBy({ id }) : null;
+    if (!org) throw new OrganizationException(OrganizationErrorCode.ORGANIZATION_NOT_FOUND, `organization ${id} not found`, 'id');
+    return toOrganizationModel(org);
+  }
+
+  async listOrganizations(): Promise<OrganizationModel[]> {
+    const orgs = await this.ds.getRepository(OrganizationEntity).find({ order: { createdAt: 'ASC' }, take: 1000 });
+    return orgs.map(toOrganizationModel);
+  }
+
+  async createOrganization(name: string, role: OrgRole): Promise<CreatedOrganizationModel> {
+    return this.ds.transaction(async (m) => {
+      const org = await m.save(m.create(OrganizationEntity, { name: name.trim(), role }));
+      const firstKey = await this.insertKey(m, org.id, generateApiKey());
+      return { organization: toOrganizationModel(org), firstKey };
+    });
+  }
+
+  async issueApiKey(organizationId: string): Promise<IssuedApiKeyModel> {
+    await this.getOrganization(organizationId);
+    return this.ds.transaction((m) => this.insertKey(m, organizationId, generateApiKey()));
+  }
+
+  /** Revoking is idempotent; the key stops working at once. */
+  async revokeApiKey(id: string): Promise<ApiKeyModel> {
+    const repo = this.ds.getRepository(ApiKeyEntity);
+    const key = isUuid(id) ? await repo.findOneBy({ id }) : null;
+    if (!key) throw new OrganizationException(OrganizationErrorCode.API_KEY_NOT_FOUND, `API key ${id} not found`, 'id');
+    if (!key.revokedAt) {
+      await repo.update({ id }, { revokedAt: () => 'now()' } as never);
+    }
+    return toApiKeyModel((await repo.findOneBy({ id }))!);
+  }
+
+  async listApiKeys(organizationId: string): Promise<ApiKeyModel[]> {
+    const keys = await this.ds.getRepository(ApiKeyEntity).find({ where: { orgId: organizationId }, order: { createdAt: 'ASC' }, take: 1000 });
+    return keys.map(toApiKeyModel);
+  }
+
+  /** Stores the hash of `key` (used by the demo seed with its fixed keys too). */
+  async insertKey(m: EntityManager, orgId: string, key: string): Promise<IssuedApiKeyModel> {
+    const row = await m.save(m.create(ApiKeyEntity, { orgId, keyHash: hashApiKey(key), prefix: displayPrefix(key), revokedAt: null }));
+    return { apiKey: toApiKeyModel(row), key };
+  }
+}
+
+export function toOrganizationModel(o: OrganizationEntity): OrganizationModel {
+  return { id: o.id, name: o.name, role: o.role as OrganizationRole, createdAt: o.createdAt };
+}
+
+function toApiKeyModel(k: ApiKeyEntity): ApiKeyModel {
+  return { id: k.id, organizationId: k.orgId, prefix: k.prefix, createdAt: k.createdAt, revokedAt: k.revokedAt };
+}

@@ -1,0 +1,90 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ClusterEntity, GreenWindowEntity, OrganizationEntity } from '@pflex/persistence';
+import type { Logger } from 'pino';
+import { DataSource } from 'typeorm';
+import { ClustersService } from '../clusters/clusters.service';
+import { HOUR_MS } from '../common/time.utils';
+import { APP_CONFIG, PINO } from '../config';
+import type { AppConfig } from '../config';
+import { LedgerService } from '../database/ledger.service';
+import { GreenSourceEnum } from '../energy/dtos/green-window.model';
+import { EnergyService } from '../energy/energy.service';
+import { OrganizationsService } from '../organizations/organizations.service';
+import type { Principal } from '../organizations/principal';
+
+/** Fixed demo keys: a development convenience, never seeded when NODE_ENV=production. */
+export const DEMO_KEYS = {
+  startup: 'pflex_demo_startup_key_for_local_development_only',
+  operator: 'pflex_demo_operator_key_for_local_development_only',
+  bureau: 'pflex_demo_bureau_key_for_local_development_only',
+} as const;
+
+const ORGS = {
+  startup: { name: 'Demo Startup (Hengqin AI Lab)', role: 'STARTUP' },
+  operator: { name: 'Demo Operator (Pearl River Compute)', role: 'OPERATOR' },
+  bureau: { name: 'Demo City AI Bureau', role: 'BUREAU' },
+} as const;
+
+const CLUSTERS = [
+  { name: 'Zhuhai Hengqin Intelligent Computing Center', region: 'Zhuhai Hengqin', accelerator: 'Ascend 910B', capacityPflops: 2100, kwPerPflops: 8, pue: 1.25, pricePerPflopsHour: 2.4, gridPricePerMwh: 680 },
+  { name: 'Haizhu Pazhou AI Hub A', region: 'Guangzhou Haizhu', accelerator: 'H800', capacityPflops: 320, kwPerPflops: 6.5, pue: 1.3, pricePerPflopsHour: 3.1, gridPricePerMwh: 720 },
+  { name: 'Haizhu Pazhou AI Hub B', region: 'Guangzhou Haizhu', accelerator: 'A800', capacityPflops: 180, kwPerPflops: 9, pue: 1.35, pricePerPflopsHour: 2.2, gridPricePerMwh: 720 },
+  { name: 'Haizhu Science Park C', region: 'Guangzhou Haizhu', accelerator: 'Ascend 910B', capacityPflops: 120, kwPerPflops: 8, pue: 1.4, pricePerPflopsHour: 2.6, gridPricePerMwh: 700 },
+];
+
+/**
+ * Demo data, once: organizations with fixed keys, Zhuhai and Haizhu clusters, and four weeks
+ * of solar (daytime in UTC+8) and wind (night) windows. Each step checks what exists, so a
+ * restart seeds nothing twice.
+ */
+@Injectable()
+export class DemoSeedService {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly orgs: OrganizationsService,
+    private readonly clusters: ClustersService,
+    private readonly energy: EnergyService,
+    private readonly ledger: LedgerService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(PINO) private readonly log: Logger,
+  ) {}
+
+  async seed(): Promise<typeof DEMO_KEYS> {
+    const ids = {} as Record<keyof typeof ORGS, string>;
+    for (const k of Object.keys(ORGS) as (keyof typeof ORGS)[]) {
+      ids[k] = await this.ds.transaction(async (m) => {
+        const existing = await m.findOneBy(OrganizationEntity, { name: ORGS[k].name, role: ORGS[k].role });
+        if (existing) return existing.id;
+        const org = await m.save(m.create(OrganizationEntity, { name: ORGS[k].name, role: ORGS[k].role }));
+        await this.orgs.insertKey(m, org.id, DEMO_KEYS[k]);
+        return org.id;
+      });
+    }
+    const operator: Principal = { orgId: ids.operator, name: ORGS.operator.name, role: 'OPERATOR' };
+    const own = await this.ds.manager.findBy(ClusterEntity, { ownerOrgId: ids.operator });
+    if (own.length === 0) {
+      const { start, end } = this.ledger.horizon();
+      for (const c of CLUSTERS) {
+        const cl = await this.clusters.register(operator, c);
+        const days = Math.min(28, Math.floor((end - start) / (24 * HOUR_MS)) - 1);
+        const day0 = start - (start % (24 * HOUR_MS)) + 24 * HOUR_MS;
+        for (let d = 0; d < days; d++) {
+          const t = day0 + d * 24 * HOUR_MS;
+          const scale = c.capacityPflops / 2100;
+          // solar 09:00-17:00 China time = 01:00-09:00 UTC; wind 14:00-22:00 UTC
+          await this.energy.add(operator, { clusterId: cl.id, startsAt: new Date(t + 1 * HOUR_MS), endsAt: new Date(t + 9 * HOUR_MS), megawatts: round3(9 * scale + 3 * ((d * 7) % 5) * scale), source: GreenSourceEnum.SOLAR, pricePerMwh: 360 });
+          if (d % 3 !== 2) {
+            await this.energy.add(operator, { clusterId: cl.id, startsAt: new Date(t + 14 * HOUR_MS), endsAt: new Date(t + 22 * HOUR_MS), megawatts: round3(6 * scale), source: GreenSourceEnum.WIND, pricePerMwh: 410 });
+          }
+        }
+      }
+      const windows = await this.ds.manager.count(GreenWindowEntity);
+      this.log.info({ clusters: CLUSTERS.length, greenWindows: windows }, 'demo data seeded');
+    }
+    return DEMO_KEYS;
+  }
+}
+
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}

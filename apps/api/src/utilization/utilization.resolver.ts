@@ -1,0 +1,17 @@
+import { Args, Query, Resolver } from '@nestjs/graphql';
+import { CurrentOrg, Roles } from '../organizations/principal';
+import type { Principal } from '../organizations/principal';
+import { UtilizationArgs } from './dtos/utilization.args';
+import { UtilizationHourModel } from './dtos/utilization.model';
+import { UtilizationService } from './utilization.service';
+
+@Resolver(() => UtilizationHourModel)
+export class UtilizationResolver {
+  constructor(private readonly svc: UtilizationService) {}
+
+  @Roles('OPERATOR', 'BUREAU')
+  @Query(() => [UtilizationHourModel], { description: 'Per hour: capacity, booked PFLOPS, utilization, green MW available and allocated (at most 744 hours).' })
+  utilization(@CurrentOrg() p: Principal, @Args() args: UtilizationArgs): Promise<UtilizationHourModel[]> {
+    return this.svc.hours(p, args);
+  }
+}
