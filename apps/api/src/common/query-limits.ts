@@ -50,16 +50,22 @@ export function complexityPlugin(max: number): ApolloServerPlugin {
     async requestDidStart() {
       return {
         async didResolveOperation({ request, document, schema }) {
-          const cost = getComplexity({
-            schema,
-            operationName: request.operationName,
-            query: document,
-            variables: request.variables,
-            estimators: [pagedEstimator, simpleEstimator({ defaultComplexity: 1 })],
-          });
+          let cost: number;
+          try {
+            cost = getComplexity({
+              schema,
+              operationName: request.operationName,
+              query: document,
+              variables: request.variables,
+              estimators: [pagedEstimator, simpleEstimator({ defaultComplexity: 1 })],
+            });
+          } catch (e) {
+            // getComplexity coerces the variables first: invalid variables are the client's error
+            throw new GraphQLError((e as Error).message, { extensions: { code: GqlErrorCode.BAD_USER_INPUT, http: { status: 400 } } });
+          }
           if (cost > max) {
             throw new GraphQLError(`query cost ${cost} exceeds the limit of ${max}; ask for fewer items (first) or fewer fields`, {
-              extensions: { code: GqlErrorCode.BAD_USER_INPUT },
+              extensions: { code: GqlErrorCode.BAD_USER_INPUT, http: { status: 400 } },
             });
           }
         },
