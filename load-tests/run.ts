@@ -10,10 +10,11 @@ import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { request } from 'undici';
-import { registerCluster, createOrganization, addGreenWindow, type Org } from './lib/api';
+import { registerCluster, createOrganization, addGreenWindow, hasSubscription, type Org } from './lib/api';
 import { runScenario, type ScenarioResult, type Threshold } from './lib/engine';
 import { checkInvariants, formatReport, type AckedBooking, type CheckResult } from './check-invariants';
 import { bookingStorm } from './scenarios/booking-storm';
@@ -63,6 +64,14 @@ function parseArgs(argv: string[]): Options {
 
 const log = (m: string) => process.stderr.write(`[load ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
 
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
 async function waitHealthy(base: string, proc: ChildProcess, timeoutMs: number): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
@@ -100,7 +109,9 @@ async function main(): Promise<void> {
   const outDir = join(ROOT, 'load-tests', 'results', runId);
   mkdirSync(outDir, { recursive: true });
   const children: ChildProcess[] = [];
+  let stopping = false;
   const stopAll = () => {
+    stopping = true;
     for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
   };
   process.on('SIGINT', () => {
@@ -141,12 +152,24 @@ async function main(): Promise<void> {
     execFileSync('node', [migrate], { cwd: ROOT, env, stdio: ['ignore', 'inherit', 'inherit'] });
   }
   const targets: string[] = [];
+  const exits: string[] = [];
+  // Ports from --port-base on, skipping any that something else already listens on (otherwise
+  // /health could be answered by another program and the run would measure it).
+  const ports: number[] = [];
+  for (let p = o.portBase; ports.length < o.replicas && p < o.portBase + 100; p++) if (await portFree(p)) ports.push(p);
+  if (ports.length < o.replicas) throw new Error(`no ${o.replicas} free ports from ${o.portBase}`);
   const start = async (i: number) => {
-    const port = o.portBase + i;
+    const port = ports[i];
     const base = `http://127.0.0.1:${port}`;
     const logFd = openSync(join(outDir, `api-${port}.log`), 'w');
     const child = spawn('node', [main], { cwd: ROOT, env: { ...env, PORT: String(port) }, stdio: ['ignore', logFd, logFd] });
     children.push(child);
+    child.on('exit', (code, signal) => {
+      if (!stopping) {
+        exits.push(`API on port ${port} exited (code ${code}, signal ${signal})`);
+        log(exits[exits.length - 1]);
+      }
+    });
     await waitHealthy(base, child, 60_000);
     targets.push(base);
     log(`API process ${i + 1}/${o.replicas} ready on ${base} (pid ${child.pid})`);
@@ -231,6 +254,7 @@ async function main(): Promise<void> {
 
     // 2. booking storm at a fixed arrival rate onto small clusters that fill up; operators subscribed.
     let subs: SubscriberResult | undefined;
+    let subscriptionAvailable: boolean | undefined;
     if (want('storm')) {
       const rate = o.rate || (S ? 150 : 500);
       const seconds = dur(30, 8);
@@ -240,7 +264,9 @@ async function main(): Promise<void> {
       const capacity = Math.max(100, Math.round(demandPflopsH / 2 / 3 / horizonHours));
       const { ids, owners } = await mkClusters('storm', 3, capacity, horizonHours, (capacity * 10 * 1.2) / 1000 / 3);
       let stop: (() => Promise<SubscriberResult>) | undefined;
-      if (o.subscribers > 0) {
+      subscriptionAvailable = o.subscribers > 0 ? await hasSubscription(api, owners[0].apiKey, 'utilizationChanged', join(ROOT, 'apps', 'api', 'schema.graphql')) : false;
+      if (subscriptionAvailable === false && o.subscribers > 0) log('the API has no utilizationChanged subscription: operator subscribers skipped');
+      if (o.subscribers > 0 && subscriptionAvailable !== false) {
         try {
           stop = await openSubscribers({ targets, clusterIds: ids, clusterOwners: owners, connections: S ? 10 : o.subscribers });
         } catch (e) {
@@ -330,7 +356,7 @@ async function main(): Promise<void> {
     const invariantsOk = checks.every((c) => c.ok);
 
     // ---- one table ----
-    const rows = [['scenario', 'req/s', 'bookings/s confirmed', 'refusals/s', 'p50 ms', 'p95 ms', 'p99 ms', 'errors', 'thresholds']];
+    const rows = [['scenario', 'req/s', 'bookings/s confirmed', 'refusals/s', 'p50 ms', 'p95 ms', 'p99 ms', 'errors', 'dropped', 'thresholds']];
     for (const { result: r, kind } of phases) {
       const b = r.ops.bookCompute;
       const lat = kind === 'trivial' ? r.total.latencyMs : kind === 'mix' ? (r.ops.quotes ?? r.total).latencyMs : (b ?? r.total).latencyMs;
@@ -343,13 +369,14 @@ async function main(): Promise<void> {
         fmt(lat.p95, 1),
         fmt(lat.p99, 1),
         fmt(r.total.errors),
+        r.executor.type === 'constant-arrival-rate' ? fmt(r.dropped) : '-',
         r.thresholds.every((t) => t.pass) ? 'pass' : r.pass ? 'slow' : 'FAIL',
       ]);
     }
     const trivial = phases.find((p) => p.kind === 'trivial')?.result.total.perSecond.requests;
     const maxBook = phases.find((p) => p.result.executor.type === 'constant-vus' && p.kind === 'booking')?.result.ops.bookCompute?.perSecond.ok;
     const mix = phases.find((p) => p.kind === 'mix')?.result;
-    const errors = phases.reduce((a, p) => a + p.result.total.errors, 0) + (subs?.errors ?? 0);
+    const errors = phases.reduce((a, p) => a + p.result.total.errors, 0) + (subs?.errors ?? 0) + exits.length;
     const machine = `${cpus().length} cores (${cpus()[0]?.model.trim()}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
     const lines = [
       '',
@@ -357,7 +384,9 @@ async function main(): Promise<void> {
       table(rows),
       trivial && maxBook ? `booking throughput / trivial-query throughput: ${fmt(maxBook)} / ${fmt(trivial)} = ${(maxBook / trivial).toFixed(3)}` : '',
       mix ? `quotes/s in the mix: ${fmt(mix.ops.quotes?.perSecond.requests ?? 0)} (of ${fmt(mix.total.perSecond.requests)} req/s)` : '',
+      subscriptionAvailable === false && o.subscribers > 0 ? 'operator subscribers: skipped, the API has no utilizationChanged subscription yet' : '',
       subs ? `operator subscribers: ${subs.acknowledged}/${subs.connections} connected, ${subs.subscribed} subscribed, ${subs.events} utilizationChanged events, ${subs.errors} errors${subs.errorSamples.length ? ` (${subs.errorSamples[0]})` : ''}` : '',
+      ...exits,
       `errors: ${errors}   invariants: ${invariantsOk ? 'PASS' : 'FAIL'}`,
     ].filter(Boolean);
     const summary = { run: runId, options: o, machine, schema, targets, phases: phases.map((p) => p.result), subscribers: subs, invariants: checks, acknowledgedBookings: acks.length };

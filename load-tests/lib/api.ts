@@ -17,12 +17,12 @@ export const DOCS = {
     addGreenWindow(clusterId: $clusterId, startsAt: $startsAt, endsAt: $endsAt, megawatts: $megawatts, source: $source, pricePerMwh: $pricePerMwh) { id }
   }`,
   clusters: `query Clusters { clusters(first: 100) { edges { node { id name capacityPflops } } } }`,
-  quotes: `query Quotes($request: BookingRequestInput!) {
-    quotes(request: $request) { clusterId startsAt endsAt greenShare price { total } }
+  quotes: `query Quotes($request: ComputeRequestInput!) {
+    quotes(request: $request) { objective available reason placement { clusterId startsAt endsAt greenShare price { total } } }
   }`,
-  bookCompute: `mutation BookCompute($request: BookingRequestInput!, $objective: Objective!, $idempotencyKey: String!) {
+  bookCompute: `mutation BookCompute($request: ComputeRequestInput!, $objective: Objective!, $idempotencyKey: String!) {
     bookCompute(request: $request, objective: $objective, idempotencyKey: $idempotencyKey) {
-      id status clusterId startsAt endsAt greenShare
+      id status idempotencyKey clusterId startsAt endsAt greenShare
     }
   }`,
   cancelBooking: `mutation CancelBooking($id: ID!) { cancelBooking(id: $id) { id status } }`,
@@ -107,6 +107,26 @@ export async function addGreenWindow(
   w: { clusterId: string; startsAt: string; endsAt: string; megawatts: number; source: string; pricePerMwh: number },
 ): Promise<void> {
   await gql(base, operatorKey, DOCS.addGreenWindow, { ...w, megawatts: Math.round(w.megawatts * 1000) / 1000 });
+}
+
+/**
+ * Whether the API's schema has the subscription field (by introspection, else by the committed
+ * apps/api/schema.graphql); undefined when neither can tell.
+ */
+export async function hasSubscription(base: string, apiKey: string, field: string, schemaFile?: string): Promise<boolean | undefined> {
+  try {
+    const d = await gql(base, apiKey, `{ __schema { subscriptionType { fields { name } } } }`);
+    return (d.__schema.subscriptionType?.fields ?? []).some((f: { name: string }) => f.name === field);
+  } catch {
+    if (!schemaFile) return undefined;
+    try {
+      const sdl = (await import('node:fs')).readFileSync(schemaFile, 'utf8');
+      const m = /type Subscription\s*\{([^}]*)\}/.exec(sdl);
+      return m ? new RegExp(`\\b${field}\\s*\\(`).test(m[1]) : false;
+    } catch {
+      return undefined;
+    }
+  }
 }
 
 /** Classifies a GraphQL answer: data = ok, a refusal code = refused, anything else = error. */
