@@ -14,8 +14,12 @@ export interface BatchOptions {
   strategies?: BatchStrategy[];
   /** wall-clock budget for extra passes and the improvement pass, ms (default 1500); the online pass always runs */
   timeBudgetMs?: number;
-  /** run the ejection improvement pass (default true) */
+  /** run the ruin-and-recreate improvement pass (default true) */
   improve?: boolean;
+  /** improvement iterations (default min(20000, 4e6 / jobs)); the time budget may stop it earlier */
+  iterations?: number;
+  /** seed of the improvement pass (default 1) */
+  seed?: number;
 }
 
 export interface BatchResult {
@@ -62,8 +66,9 @@ function jobName(j: JobRequest, i: number): string {
  * Batch packing: maximises PFLOPS-hours placed, then green MWh, then earliness (sum of
  * starts). Tries the online order first (so the result is never worse than online placement),
  * then other greedy orderings on clones of the fleet while the time budget lasts, keeps the best,
- * then runs an ejection pass (swap a smaller booking out for a bigger unplaced job when the
- * smaller one can be re-placed or the swap gains volume). The winner is committed onto `fleet`.
+ * then runs a ruin-and-recreate pass (release the bookings in a random cluster window, re-insert
+ * them with the unplaced jobs largest first, keep if PFLOPS-hours grow). The winner is committed
+ * onto `fleet`.
  * All jobs are validated first; an invalid job throws SchedulerInputError before anything changes.
  * Complexity: O(passes x jobs x placement cost) + the bounded improvement pass.
  */
@@ -129,7 +134,7 @@ export function packBatch(fleet: Fleet, jobs: JobRequest[], opts: BatchOptions =
     const r = runPass(s);
     if (better(r, best)) best = r;
   }
-  if (opts.improve !== false) improve(best, jobs, vol, t0, budget, buf);
+  if (opts.improve !== false) improve(best, jobs, vol, t0, budget, buf, opts.iterations ?? Math.min(20000, Math.ceil(4e6 / Math.max(1, n))), opts.seed ?? 1);
 
   // commit the winner onto the caller's fleet; the set fits since the clone's final state is valid
   const placements: Placement[] = [];
@@ -159,56 +164,119 @@ export function packBatch(fleet: Fleet, jobs: JobRequest[], opts: BatchOptions =
   };
 }
 
+/** mulberry32: deterministic randomness for the improvement pass. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 /**
- * Ejection pass on a finished run: for each unplaced job (largest first), try releasing one
- * smaller booking that overlaps its window on an allowed cluster, placing the job (EARLIEST),
- * then re-placing the ejected one. Kept when PFLOPS-hours grow, undone otherwise.
+ * Ruin-and-recreate improvement on a finished run: pick a random cluster and time window,
+ * release the bookings overlapping it, then re-insert them together with the unplaced jobs
+ * whose windows overlap it, largest first (EARLIEST). Kept when PFLOPS-hours grow (or stay
+ * equal with at least as much green), undone exactly otherwise. Deterministic for a given
+ * seed and iteration count; stops early at the time budget.
  */
-function improve(run: Run, jobs: JobRequest[], vol: Float64Array, t0: number, budget: number, buf: PlacementBuffer): void {
+function improve(run: Run, jobs: JobRequest[], vol: Float64Array, t0: number, budget: number, buf: PlacementBuffer, iterations: number, seed: number): void {
   const f = run.fleet;
   const n = jobs.length;
-  const un: number[] = [];
+  const r = rng(seed);
+  const nc = f.clusterIds.length;
+  let maxH = 1;
+  for (let i = 0; i < n; i++) if (jobs[i].hours > maxH) maxH = jobs[i].hours;
+  // allowed[i * nc + c] = 1 when job i may run on cluster c
+  const allowed = new Uint8Array(n * nc);
+  for (let i = 0; i < n; i++) {
+    const cl = jobs[i].clusters;
+    if (!cl) allowed.fill(1, i * nc, i * nc + nc);
+    else for (const id of cl) allowed[i * nc + f.clusterIndex(id)] = 1;
+  }
+  // unplaced jobs that could ever fit somewhere
+  let un: number[] = [];
   for (let i = 0; i < n; i++) if (run.handles[i] === 0 && run.reasons[i] !== 'OUTSIDE_HORIZON') un.push(i);
-  if (un.length === 0) return;
-  un.sort((a, b) => vol[b] - vol[a] || a - b);
-  const placed: number[] = [];
-  for (let i = 0; i < n; i++) if (run.handles[i] !== 0) placed.push(i);
-  placed.sort((a, b) => vol[a] - vol[b] || a - b);
-  const maxTries = 64;
+  // placed jobs per cluster
+  const onCluster: Set<number>[] = Array.from({ length: nc }, () => new Set<number>());
+  for (let i = 0; i < n; i++) if (run.handles[i] !== 0) onCluster[f.bookingCluster(run.handles[i])].add(i);
+  const saved: Placement[] = [];
+  const removed: number[] = [];
+  const cand: number[] = [];
+  const inserted: number[] = [];
+  const key = new Float64Array(n);
   let changed = false;
-  for (const u of un) {
-    if (performance.now() - t0 > budget) break;
-    if (run.handles[u] !== 0) continue;
-    const ju = jobs[u];
-    let tries = 0;
-    for (const v of placed) {
-      if (vol[v] >= vol[u] || tries >= maxTries) break;
-      const hv = run.handles[v];
-      if (hv === 0) continue;
-      const cv = f.bookingCluster(hv);
-      const sv = f.bookingStart(hv);
-      if (ju.clusters && !ju.clusters.includes(f.clusterIds[cv])) continue;
-      if (sv + jobs[v].hours <= ju.earliest || sv >= ju.deadline) continue;
-      tries++;
-      const saved = f.placementOf(hv, jobs[v].id);
-      f.release(hv);
-      run.handles[v] = 0;
-      const r = f.placeInto(ju, 'EARLIEST', buf);
-      if (r !== null) {
-        run.handles[v] = f.commit(saved);
-        continue;
+  for (let it = 0; it < iterations && un.length > 0; it++) {
+    if ((it & 15) === 0 && performance.now() - t0 > budget) break;
+    // ruin one cluster (c >= 0) or every cluster (c = -1) over [a, a + w)
+    const c = r() < 0.5 ? -1 : Math.floor(r() * nc);
+    const w = 1 + Math.floor(r() * 2 * maxH);
+    const a = Math.floor(r() * f.slots);
+    const b = a + w;
+    removed.length = 0;
+    saved.length = 0;
+    cand.length = 0;
+    inserted.length = 0;
+    for (let q = c < 0 ? 0 : c; q < (c < 0 ? nc : c + 1); q++) {
+      for (const i of onCluster[q]) {
+        const s = f.bookingStart(run.handles[i]);
+        if (s < b && s + jobs[i].hours > a) removed.push(i);
       }
-      const hu = f.commitBuffer(buf);
-      const rv = f.placeInto(jobs[v], 'EARLIEST', buf);
-      if (rv === null) {
-        run.handles[v] = f.commitBuffer(buf);
-      } else {
-        run.reasons[v] = rv;
+    }
+    for (const i of un) {
+      const j = jobs[i];
+      if ((c < 0 || allowed[i * nc + c] === 1) && j.earliest < b && j.deadline > a) cand.push(i);
+    }
+    if (cand.length === 0) continue;
+    let lost = 0;
+    let lostGreen = 0;
+    for (const i of removed) {
+      const h = run.handles[i];
+      saved.push(f.placementOf(h, jobs[i].id));
+      lostGreen += f.bookingGreenWh(h);
+      onCluster[f.bookingCluster(h)].delete(i);
+      f.release(h);
+      run.handles[i] = 0;
+      lost += vol[i];
+    }
+    for (const i of removed) cand.push(i);
+    // largest first with random noise (sometimes a lot) so repeated windows explore other orders
+    const noise = r() < 0.7 ? r() * 0.3 : 4;
+    for (const i of cand) key[i] = vol[i] * (1 + noise * r());
+    cand.sort((x, y) => key[y] - key[x]);
+    const obj: Objective = r() < 0.8 ? 'EARLIEST' : 'CHEAPEST';
+    let gained = 0;
+    let gainedGreen = 0;
+    for (const i of cand) {
+      if (f.placeInto(jobs[i], obj, buf) !== null) continue;
+      const h = f.commitBuffer(buf);
+      run.handles[i] = h;
+      inserted.push(i);
+      gained += vol[i];
+      gainedGreen += buf.greenWh;
+    }
+    if (gained > lost || (gained === lost && gainedGreen >= lostGreen && inserted.length > 0)) {
+      for (const i of inserted) {
+        onCluster[f.bookingCluster(run.handles[i])].add(i);
+        run.reasons[i] = null;
       }
-      run.handles[u] = hu;
-      run.reasons[u] = null;
-      changed = true;
-      break;
+      for (const i of removed) if (run.handles[i] === 0) run.reasons[i] = 'NO_CAPACITY';
+      if (gained > lost) changed = true;
+      un = [];
+      for (let i = 0; i < n; i++) if (run.handles[i] === 0 && run.reasons[i] !== 'OUTSIDE_HORIZON') un.push(i);
+    } else {
+      for (const i of inserted) {
+        f.release(run.handles[i]);
+        run.handles[i] = 0;
+      }
+      for (let k = 0; k < removed.length; k++) {
+        const i = removed[k];
+        run.handles[i] = f.commit(saved[k]);
+        onCluster[saved[k].clusterIndex].add(i);
+      }
     }
   }
   if (!changed) return;

@@ -1,0 +1,103 @@
+/** Seeded instance generators shared by the bench and the optimality spec. */
+import type { ClusterSpec, InstanceFile, InstanceJob, Objective } from '../src/types';
+
+/** mulberry32: small, fast, seedable PRNG in [0, 1). */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const OBJ: Objective[] = ['EARLIEST', 'GREENEST', 'CHEAPEST'];
+
+function solarWind(r: () => number, slots: number, mwScale: number): ClusterSpec['green'] {
+  const g: NonNullable<ClusterSpec['green']> = [];
+  for (let d = 0; d * 24 < slots; d++) {
+    const s = d * 24 + 8;
+    if (s < slots) g.push({ start: s, end: Math.min(slots, s + 9), mw: Math.round(mwScale * (0.5 + r()) * 1000) / 1000, pricePerMwh: 300 + Math.round(r() * 60) });
+  }
+  for (let k = 0; k < Math.max(1, slots / 72); k++) {
+    const s = Math.floor(r() * slots);
+    g.push({ start: s, end: Math.min(slots, s + 6 + Math.floor(r() * 48)), mw: Math.round(mwScale * r() * 1000) / 1000, pricePerMwh: 350 + Math.round(r() * 100) });
+  }
+  return g;
+}
+
+/**
+ * A small packing instance for the MIP comparison: 2-3 clusters, 48-168 slots, up to 40 jobs
+ * offered at ~1.2-1.6x capacity. No minGreenShare (the MIP maximises PFLOPS-hours only).
+ */
+export function smallInstance(seed: number): InstanceFile {
+  const r = rng(seed);
+  const slots = 48 + Math.floor(r() * 121);
+  const n = 2 + Math.floor(r() * 2);
+  const clusters: ClusterSpec[] = [];
+  let capHours = 0;
+  let maxCap = 0;
+  for (let i = 0; i < n; i++) {
+    const cap = 20 + Math.floor(r() * 60);
+    maxCap = Math.max(maxCap, cap);
+    capHours += cap * slots;
+    clusters.push({ id: `c${i}`, capacityPflops: cap, kwPerPflops: 1 + Math.round(r() * 30) / 100, pue: 1.2 + Math.round(r() * 20) / 100, pricePerPflopsHour: 8 + Math.round(r() * 20) / 10, gridPricePerMwh: 600 + Math.round(r() * 100), green: solarWind(r, slots, 0.02) });
+  }
+  const load = 1.2 + r() * 0.4;
+  const jobs: InstanceJob[] = [];
+  let offered = 0;
+  const nJobs = 25 + Math.floor(r() * 16);
+  for (let j = 0; j < nJobs; j++) {
+    const hours = 1 + Math.floor(r() * Math.min(24, slots / 3));
+    const pflops = Math.max(1, Math.round(((capHours * load) / nJobs / hours) * (0.3 + r() * 1.4) * 1000) / 1000);
+    const earliest = Math.floor(r() * (slots - hours));
+    const deadline = Math.min(slots, earliest + hours + Math.floor(r() * 24));
+    offered += pflops * hours;
+    const job: InstanceJob = { id: `j${j}`, pflops: Math.min(pflops, Math.round(maxCap * 0.9 * 1000) / 1000), hours, earliest, deadline, objective: OBJ[Math.floor(r() * 3)] };
+    if (r() < 0.3) job.clusters = [clusters[Math.floor(r() * n)].id];
+    jobs.push(job);
+  }
+  void offered;
+  return { slots, clusters, jobs };
+}
+
+export interface LargeOptions {
+  clusters: number;
+  slots: number;
+  jobs: number;
+  /** offered PFLOPS-hours / capacity PFLOPS-hours */
+  load: number;
+  /** max slack (slots) between earliest + hours and deadline: a few hours up to a week */
+  maxSlack: number;
+  objective?: Objective | 'mixed';
+  minGreenShare?: number;
+  seed: number;
+}
+
+/** A large instance: one 2,100 PFLOPS cluster or a fleet; jobs spread over the horizon. */
+export function largeInstance(o: LargeOptions): InstanceFile {
+  const r = rng(o.seed);
+  const clusters: ClusterSpec[] = [];
+  let capHours = 0;
+  for (let i = 0; i < o.clusters; i++) {
+    const cap = i === 0 ? 2100 : 100 + Math.floor(r() * 400);
+    capHours += cap * o.slots;
+    clusters.push({ id: `c${i}`, capacityPflops: cap, kwPerPflops: 1.1, pue: 1.25, pricePerPflopsHour: 8 + r(), gridPricePerMwh: 600 + Math.round(r() * 100), green: solarWind(r, o.slots, cap * 0.0008) });
+  }
+  const meanHours = 12;
+  const meanPflops = (capHours * o.load) / o.jobs / meanHours;
+  const jobs: InstanceJob[] = [];
+  for (let j = 0; j < o.jobs; j++) {
+    const hours = 1 + Math.floor(r() * (2 * meanHours - 1));
+    const pflops = Math.max(0.001, Math.min(2000, Math.round(meanPflops * (0.2 + r() * 1.6) * (meanHours / hours) * 1000) / 1000));
+    const earliest = Math.floor(r() * (o.slots - hours));
+    const deadline = Math.min(o.slots, earliest + hours + Math.floor(r() * o.maxSlack));
+    const objective = o.objective === undefined || o.objective === 'mixed' ? OBJ[Math.floor(r() * 3)] : o.objective;
+    const job: InstanceJob = { id: `j${j}`, pflops, hours, earliest, deadline, objective };
+    if (o.minGreenShare) job.minGreenShare = o.minGreenShare;
+    jobs.push(job);
+  }
+  return { slots: o.slots, clusters, jobs };
+}
