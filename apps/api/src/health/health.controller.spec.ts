@@ -1,0 +1,24 @@
+import { DataSource } from 'typeorm';
+import { HealthController } from './health.controller';
+
+function fakeRes() {
+  const out: { status?: number; body?: unknown } = {};
+  return { out, res: { status: (s: number) => ((out.status = s), { json: (b: unknown) => (out.body = b) }) } };
+}
+
+describe('HealthController', () => {
+  it('200 when SELECT 1 answers', async () => {
+    const { out, res } = fakeRes();
+    await new HealthController({ isInitialized: true, query: async () => [{ '?column?': 1 }] } as unknown as DataSource).health(res);
+    expect(out).toEqual({ status: 200, body: { status: 'ok', live: true, database: 'up' } });
+  });
+
+  it('503 when the database fails or is closed', async () => {
+    const failing = fakeRes();
+    await new HealthController({ isInitialized: true, query: async () => Promise.reject(new Error('connection refused')) } as unknown as DataSource).health(failing.res);
+    expect(failing.out).toEqual({ status: 503, body: { status: 'unavailable', live: true, database: 'down' } });
+    const closed = fakeRes();
+    await new HealthController({ isInitialized: false } as unknown as DataSource).health(closed.res);
+    expect(closed.out.status).toBe(503);
+  });
+});

@@ -1,0 +1,119 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { GraphQLSchemaHost } from '@nestjs/graphql';
+import { ClusterEntity, GreenWindowEntity, OrganizationEntity } from '@pflex/persistence';
+import { lexicographicSortSchema, printSchema } from 'graphql';
+import { DataSource } from 'typeorm';
+import { DemoSeedService } from '../src/seed/demo-seed.service';
+import { bootTestApp, hour, TestApp } from './helpers';
+
+const SCHEMA_FILE = join(__dirname, '..', 'schema.graphql');
+
+describe('platform: health, limits, schema, demo seed, graceful shutdown', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await bootTestApp({ config: { demoSeed: true } });
+  }, 90_000);
+  afterAll(() => t?.close());
+
+  it('GET /health reports liveness and database readiness without a key', async () => {
+    const res = await fetch(`${t.url}/health`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'ok', live: true, database: 'up' });
+  });
+
+  it('the committed schema.graphql matches the generated schema (UPDATE_SCHEMA=1 rewrites it)', () => {
+    const generated = printSchema(lexicographicSortSchema(t.running.app.get(GraphQLSchemaHost).schema)) + '\n';
+    if (process.env.UPDATE_SCHEMA === '1') writeFileSync(SCHEMA_FILE, generated);
+    expect(generated).toBe(readFileSync(SCHEMA_FILE, 'utf8'));
+  });
+
+  it('limits query depth and cost', async () => {
+    const deep = await t.gql(`{ bookings { edges { node { price { total } } } pageInfo { endCursor } } me { id } }`);
+    expect(deep.errors).toBeUndefined();
+    const withFragment = await t.gql(`fragment F on Query { me { id } } query { ...F bookings { edges { node { price { total } } } } }`);
+    expect(withFragment.errors).toBeUndefined();
+    const limited = await bootlessDepth(t, 'query { bookings { edges { node { price { total } } } } }', 3);
+    expect(limited).toMatch(/depth 5 exceeds the limit of 3/);
+    const fields = 'id status startsAt endsAt hours pflops greenShare greenMwh gridMwh energyMwh powerMw clusterId clusterName objective createdAt idempotencyKey organizationId price { compute greenEnergy gridEnergy total }';
+    // each alias costs 1 + 100 x 24 = 2401: two fit under 5000, three do not
+    const two = await t.gql(`{ a: bookings(first: 100) { edges { node { ${fields} } } } b: bookings(first: 100) { edges { node { ${fields} } } } }`);
+    expect(two.errors).toBeUndefined();
+    const costly = await t.gql(`{ a: bookings(first: 100) { edges { node { ${fields} } } } b: bookings(first: 100) { edges { node { ${fields} } } } c: bookings(first: 100) { edges { node { ${fields} } } } }`);
+    expect(costly.status).toBe(400);
+    expect(costly.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    expect(costly.errors?.[0].message).toMatch(/query cost \d+ exceeds the limit of 5000/);
+  });
+
+  it('never leaks internals in errors', async () => {
+    const r = await t.gql(`{ nope }`);
+    expect(r.status).toBe(400);
+    expect(JSON.stringify(r)).not.toMatch(/stacktrace|node_modules|SELECT/i);
+  });
+
+  it('seeds the demo data once: Zhuhai 2,100 PFLOPS with solar and wind, Haizhu clusters, working demo keys', async () => {
+    const keys = t.running.demoKeys!;
+    expect((await t.ok(`{ me { role } }`, {}, keys.startup)).me.role).toBe('STARTUP');
+    expect((await t.ok(`{ me { role } }`, {}, keys.operator)).me.role).toBe('OPERATOR');
+    const clusters = (await t.ok(`{ clusters { edges { node { id name region capacityPflops } } } }`, {}, keys.startup)).clusters.edges.map((e: any) => e.node);
+    const zhuhai = clusters.find((c: any) => c.region === 'Zhuhai Hengqin');
+    expect(zhuhai.capacityPflops).toBe(2100);
+    expect(clusters.filter((c: any) => c.region === 'Guangzhou Haizhu').length).toBeGreaterThanOrEqual(2);
+    const windows = (await t.ok(`query($c: ID!, $f: DateTime!, $t: DateTime!) { greenWindows(clusterId: $c, from: $f, to: $t, first: 500) { source } }`, { c: zhuhai.id, f: hour(0), t: hour(24 * 28) }, keys.startup)).greenWindows;
+    expect(new Set(windows.map((w: any) => w.source))).toEqual(new Set(['SOLAR', 'WIND']));
+    // a first booking with the demo key, as in the README
+    const b = (
+      await t.ok(
+        `mutation($r: ComputeRequestInput!) { bookCompute(request: $r, objective: GREENEST, idempotencyKey: "readme-1") { id status clusterName greenShare } }`,
+        { r: { pflops: 100, hours: 4, earliestStart: hour(2), deadline: hour(48), clusterIds: [zhuhai.id] } },
+        keys.startup,
+      )
+    ).bookCompute;
+    expect(b.status).toBe('CONFIRMED');
+    expect(b.greenShare).toBeGreaterThan(0);
+    const ds = t.running.app.get(DataSource);
+    const counts = async () => [await ds.manager.count(OrganizationEntity), await ds.manager.count(ClusterEntity), await ds.manager.count(GreenWindowEntity)];
+    const before = await counts();
+    await t.running.app.get(DemoSeedService).seed();
+    expect(await counts()).toEqual(before);
+  });
+
+  it('on shutdown it stops accepting, finishes in-flight requests, then closes the database', async () => {
+    const body = JSON.stringify({ query: '{ me { role } }' });
+    const { port } = new URL(t.url);
+    let status = 0;
+    let text = '';
+    const req = request({ host: '127.0.0.1', port, path: '/graphql', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${t.bureauKey}` } });
+    const response = new Promise<void>((resolve, reject) => {
+      req.on('response', (res) => {
+        status = res.statusCode ?? 0;
+        res.on('data', (c) => (text += c));
+        res.on('end', () => resolve());
+      });
+      req.on('error', reject);
+    });
+    req.write(body.slice(0, 5)); // the request is in flight: headers sent, body incomplete
+    await new Promise((r) => setTimeout(r, 100));
+    let closed = false;
+    const shutdown = t.running.shutdown(10_000).then(() => (closed = true));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(closed).toBe(false);
+    await expect(fetch(`${t.url}/health`)).rejects.toThrow();
+    req.end(body.slice(5));
+    await response;
+    await shutdown;
+    expect(status).toBe(200);
+    expect(JSON.parse(text).data.me.role).toBe('BUREAU');
+    expect(t.running.app.get(DataSource).isInitialized).toBe(false);
+  });
+});
+
+/** Depth limit with a low limit: a second app would cost a boot, so check the rule directly. */
+async function bootlessDepth(t: TestApp, query: string, max: number): Promise<string> {
+  const { parse, validate } = await import('graphql');
+  const { depthLimitRule } = await import('../src/common/query-limits');
+  const schema = t.running.app.get(GraphQLSchemaHost).schema;
+  return validate(schema, parse(query), [depthLimitRule(max)]).map((e) => e.message).join('\n');
+}
+
