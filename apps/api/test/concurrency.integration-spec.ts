@@ -1,0 +1,106 @@
+import { Client } from 'pg';
+import { bootTestApp, DATABASE_URL, gqlAt, hour, TestApp } from './helpers';
+
+const BOOK = `mutation($r: ComputeRequestInput!, $o: Objective!, $k: String!) { bookCompute(request: $r, objective: $o, idempotencyKey: $k) { id clusterId startsAt hours pflops greenShare } }`;
+
+// Concurrent transactions need a server with many connections: PGlite is one session, so on it
+// every transaction runs after the other and these races cannot happen. Run with DATABASE_URL.
+const onPostgres = DATABASE_URL ? describe : describe.skip;
+if (!DATABASE_URL) {
+  // eslint-disable-next-line no-console
+  console.log('concurrency.integration-spec: skipped (needs PostgreSQL: set DATABASE_URL, e.g. DATABASE_URL=$(scripts/pg-up.sh))');
+}
+
+onPostgres('concurrency on PostgreSQL: two API instances, one database', () => {
+  let a: TestApp;
+  let b: TestApp;
+  let db: Client;
+  let operator: string;
+  let startups: string[];
+
+  beforeAll(async () => {
+    a = await bootTestApp();
+    b = await bootTestApp({ schema: a.schema });
+    db = new Client({ connectionString: DATABASE_URL, options: `-c search_path=${a.schema}` });
+    await db.connect();
+    operator = (await a.createOrg('OPERATOR')).key;
+    startups = [];
+    for (let i = 0; i < 6; i++) startups.push((await (i % 2 ? b : a).createOrg('STARTUP')).key);
+  }, 120_000);
+  afterAll(async () => {
+    await db?.end();
+    await b?.running.shutdown(5000);
+    await a?.close();
+  });
+
+  /** Ledger equals the sum of confirmed bookings, and never exceeds capacity or green supply. */
+  async function checkInvariants(cluster: string) {
+    const over = await db.query(
+      `SELECT hour FROM cluster_hours WHERE cluster_id = $1 AND (booked_tflops > capacity_tflops OR green_alloc_w > green_supply_w OR booked_tflops < 0 OR green_alloc_w < 0)`,
+      [cluster],
+    );
+    expect(over.rows).toEqual([]);
+    const mismatch = await db.query(
+      `WITH per_hour AS (
+         SELECT h.hour, COALESCE(SUM(b.tflops), 0) AS tflops, COALESCE(SUM(b.green_w[1 + (extract(epoch FROM h.hour - b.starts_at) / 3600)::int]), 0) AS green
+         FROM cluster_hours h LEFT JOIN bookings b ON b.cluster_id = h.cluster_id AND b.status = 'CONFIRMED' AND h.hour >= b.starts_at AND h.hour < b.ends_at
+         WHERE h.cluster_id = $1 GROUP BY h.hour)
+       SELECT p.hour FROM per_hour p JOIN cluster_hours h ON h.cluster_id = $1 AND h.hour = p.hour
+       WHERE p.tflops <> h.booked_tflops OR p.green <> h.green_alloc_w`,
+      [cluster],
+    );
+    expect(mismatch.rows).toEqual([]);
+  }
+
+  it('oversubscribing one cluster from many clients on two instances never overbooks, and every acknowledged booking is stored', async () => {
+    // 100 PFLOPS x 6 hours = 600 PFLOPS-h; 1 MW of green over the same hours; demand is ~3x that
+    const cluster = await a.registerCluster(operator, { capacityPflops: 100, kwPerPflops: 10, pue: 1 });
+    await a.ok(
+      `mutation($c: ID!, $s: DateTime!, $e: DateTime!) { addGreenWindow(clusterId: $c, startsAt: $s, endsAt: $e, megawatts: 1, source: WIND, pricePerMwh: 200) { id } }`,
+      { c: cluster, s: hour(2), e: hour(8) },
+      operator,
+    );
+    const requests = Array.from({ length: 60 }, (_, i) => ({
+      app: i % 2 ? b : a,
+      key: startups[i % startups.length],
+      vars: {
+        r: { pflops: 10 + (i % 3) * 7, hours: 1 + (i % 3), earliestStart: hour(2), deadline: hour(8), clusterIds: [cluster], ...(i % 4 === 0 ? { minGreenShare: 0.5 } : {}) },
+        o: ['EARLIEST', 'GREENEST', 'CHEAPEST'][i % 3],
+        k: `race-${i}`,
+      },
+    }));
+    const results = await Promise.all(requests.map((q) => gqlAt(q.app.url, BOOK, q.vars, q.key)));
+    const acked = results.filter((r) => r.data?.bookCompute).map((r) => r.data.bookCompute);
+    const refused = results.filter((r) => r.errors).map((r) => r.errors![0].extensions?.code);
+    expect(acked.length + refused.length).toBe(60);
+    expect(acked.length).toBeGreaterThan(10);
+    expect(refused.length).toBeGreaterThan(0);
+    expect(new Set(refused)).toEqual(new Set(refused.filter((c) => c === 'NO_CAPACITY' || c === 'GREEN_SHORTFALL')));
+    const stored = await db.query(`SELECT id FROM bookings WHERE cluster_id = $1 AND status = 'CONFIRMED'`, [cluster]);
+    expect(new Set(stored.rows.map((r) => r.id))).toEqual(new Set(acked.map((x) => x.id)));
+    await checkInvariants(cluster);
+    const full = await db.query(`SELECT sum(booked_tflops)::int AS s FROM cluster_hours WHERE cluster_id = $1 AND hour >= $2 AND hour < $3`, [cluster, hour(2), hour(8)]);
+    expect(full.rows[0].s).toBeLessThanOrEqual(600_000);
+    // a cancellation racing new bookings keeps the ledger exact
+    const victim = acked[0];
+    const more = await Promise.all([
+      gqlAt(a.url, `mutation($id: ID!) { cancelBooking(id: $id) { status } }`, { id: victim.id }, requests[results.findIndex((r) => r.data?.bookCompute?.id === victim.id)].key),
+      ...Array.from({ length: 10 }, (_, i) => gqlAt((i % 2 ? a : b).url, BOOK, { ...requests[i].vars, k: `race-more-${i}` }, requests[i].key)),
+    ]);
+    expect(more[0].data?.cancelBooking.status).toBe('CANCELLED');
+    await checkInvariants(cluster);
+  }, 120_000);
+
+  it('concurrent retries with one idempotency key on both instances create exactly one booking', async () => {
+    const cluster = await b.registerCluster(operator, { capacityPflops: 50 });
+    const vars = { r: { pflops: 5, hours: 2, earliestStart: hour(3), deadline: hour(20), clusterIds: [cluster] }, o: 'EARLIEST', k: 'same-key' };
+    const results = await Promise.all(Array.from({ length: 16 }, (_, i) => gqlAt((i % 2 ? a : b).url, BOOK, vars, startups[0])));
+    const ids = new Set(results.map((r) => r.data?.bookCompute?.id));
+    expect(results.every((r) => !r.errors)).toBe(true);
+    expect(ids.size).toBe(1);
+    const rows = await db.query(`SELECT id FROM bookings WHERE idempotency_key = 'same-key'`);
+    expect(rows.rows.map((r) => r.id)).toEqual([...ids]);
+    const booked = await db.query(`SELECT booked_tflops FROM cluster_hours WHERE cluster_id = $1 AND booked_tflops > 0`, [cluster]);
+    expect(booked.rows.map((r) => r.booked_tflops)).toEqual([5000, 5000]);
+  }, 60_000);
+});
