@@ -9,7 +9,7 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -105,6 +105,9 @@ function table(rows: string[][]): string {
 
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
+  const loadBefore = loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
   const runId = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
   const outDir = join(ROOT, 'load-tests', 'results', runId);
   mkdirSync(outDir, { recursive: true });
@@ -356,7 +359,7 @@ async function main(): Promise<void> {
     const invariantsOk = checks.every((c) => c.ok);
 
     // ---- one table ----
-    const rows = [['scenario', 'req/s', 'bookings/s confirmed', 'refusals/s', 'p50 ms', 'p95 ms', 'p99 ms', 'errors', 'dropped', 'thresholds']];
+    const rows = [['scenario', 'req/s', 'bookings/s confirmed', 'refusals/s', 'p50 ms', 'p95 ms', 'p99 ms', 'errors', 'dropped', 'load gen cores', 'thresholds']];
     for (const { result: r, kind } of phases) {
       const b = r.ops.bookCompute;
       const lat = kind === 'trivial' ? r.total.latencyMs : kind === 'mix' ? (r.ops.quotes ?? r.total).latencyMs : (b ?? r.total).latencyMs;
@@ -370,6 +373,7 @@ async function main(): Promise<void> {
         fmt(lat.p99, 1),
         fmt(r.total.errors),
         r.executor.type === 'constant-arrival-rate' ? fmt(r.dropped) : '-',
+        fmt(r.generatorCores, 2),
         r.thresholds.every((t) => t.pass) ? 'pass' : r.pass ? 'slow' : 'FAIL',
       ]);
     }
@@ -377,7 +381,7 @@ async function main(): Promise<void> {
     const maxBook = phases.find((p) => p.result.executor.type === 'constant-vus' && p.kind === 'booking')?.result.ops.bookCompute?.perSecond.ok;
     const mix = phases.find((p) => p.kind === 'mix')?.result;
     const errors = phases.reduce((a, p) => a + p.result.total.errors, 0) + (subs?.errors ?? 0) + exits.length;
-    const machine = `${cpus().length} cores (${cpus()[0]?.model.trim()}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+    const machine = `${cpus().length} cores (${cpus()[0]?.model.trim()}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, load average before the run ${loadBefore}`;
     const lines = [
       '',
       `pflex load test ${runId} UTC: ${o.replicas} API process(es), ${machine}, PostgreSQL and load generator on the same box`,

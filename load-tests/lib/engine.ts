@@ -71,6 +71,8 @@ export interface ScenarioResult {
   startedAt: string;
   durationS: number;
   dropped: number;
+  /** CPU the load generator itself used, in cores (it shares the machine with the API). */
+  generatorCores: number;
   total: OpStats;
   ops: Record<string, OpStats>;
   thresholds: ThresholdResult[];
@@ -182,6 +184,7 @@ export async function runScenario(spec: ScenarioSpec): Promise<ScenarioResult> {
   };
 
   const startedAt = new Date();
+  const cpu0 = process.cpuUsage();
   const start = performance.now();
   const endAt = start + ex.durationS * 1000;
 
@@ -221,6 +224,7 @@ export async function runScenario(spec: ScenarioSpec): Promise<ScenarioResult> {
   }
 
   const seconds = (performance.now() - start) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   await Promise.all(pools.map((p) => p.close()));
   const ops: Record<string, OpStats> = {};
   for (const [op, rec] of recorders) ops[op] = rec.stats(seconds);
@@ -233,6 +237,7 @@ export async function runScenario(spec: ScenarioSpec): Promise<ScenarioResult> {
     startedAt: startedAt.toISOString(),
     durationS: Math.round(seconds * 100) / 100,
     dropped,
+    generatorCores: Math.round(((cpu.user + cpu.system) / 1e6 / seconds) * 100) / 100,
     total,
     ops,
     thresholds,
