@@ -111,12 +111,15 @@ export class ClustersService {
   async list(p: Principal, first?: number | null, after?: string | null): Promise<ClusterConnection> {
     const n = pageSize(first);
     const cur = decodeCursor(after);
-    const qb = this.ds.getRepository(ClusterEntity).createQueryBuilder('c').orderBy('c.created_at', 'ASC').addOrderBy('c.id', 'ASC').take(n + 1);
+    // keyset on (created_at, id); created_at is cut to milliseconds on both sides because the
+    // cursor carries a JS date while PostgreSQL stores microseconds
+    const created = `date_trunc('milliseconds', c.created_at)`;
+    const qb = this.ds.getRepository(ClusterEntity).createQueryBuilder('c').orderBy(created, 'ASC').addOrderBy('c.id', 'ASC').take(n + 1);
     if (p.role === 'OPERATOR') qb.andWhere('c.owner_org_id = :org', { org: p.orgId });
     if (cur) {
       const t = new Date(cur[0]);
       if (Number.isNaN(t.getTime()) || !isUuid(cur[1])) decodeCursor('!');
-      qb.andWhere('(c.created_at, c.id) > (:t, :id)', { t, id: cur[1] });
+      qb.andWhere(`(${created}, c.id) > (:t, :id)`, { t, id: cur[1] });
     }
     const rows = await qb.getMany();
     const page = rows.slice(0, n);
