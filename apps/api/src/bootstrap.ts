@@ -27,7 +27,7 @@ export async function startApp(config: AppConfig, log: Logger = createLogger()):
   let inFlight = 0;
   let idle: (() => void) | null = null;
   // request log: method, path, status, duration, GraphQL operation; never headers (API keys)
-  app.use((req: IncomingMessage & { body?: unknown; path?: string }, res: ServerResponse, next: () => void) => {
+  app.use((req: IncomingMessage & { body?: unknown; originalUrl?: string }, res: ServerResponse, next: () => void) => {
     const t0 = process.hrtime.bigint();
     inFlight++;
     let done = false;
@@ -38,7 +38,7 @@ export async function startApp(config: AppConfig, log: Logger = createLogger()):
       if (inFlight === 0 && idle) idle();
       const body = req.body as { operationName?: unknown } | undefined;
       log.info(
-        { method: req.method, path: req.path, status: res.statusCode, ms: Number(process.hrtime.bigint() - t0) / 1e6, operation: typeof body?.operationName === 'string' ? body.operationName : undefined },
+        { method: req.method, path: (req.originalUrl ?? req.url ?? '').split('?')[0], status: res.statusCode, ms: Number(process.hrtime.bigint() - t0) / 1e6, operation: typeof body?.operationName === 'string' ? body.operationName : undefined },
         'request',
       );
     };
