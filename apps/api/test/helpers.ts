@@ -70,8 +70,8 @@ export async function bootTestApp(opts: { schema?: string; config?: Partial<AppC
     schema,
     bureauKey,
     gql,
-    async ok(q, v, key) {
-      const r = await gql(q, v, key);
+    async ok<T = any>(q: string, v?: Record<string, unknown>, key?: string | null): Promise<T> {
+      const r = await gql<T>(q, v, key);
       if (r.errors?.length || !r.data) throw new Error(`expected success, got ${JSON.stringify(r.errors ?? r)}`);
       return r.data;
     },

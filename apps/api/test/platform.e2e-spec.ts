@@ -3,8 +3,9 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { GraphQLSchemaHost } from '@nestjs/graphql';
 import { ClusterEntity, GreenWindowEntity, OrganizationEntity } from '@pflex/persistence';
-import { lexicographicSortSchema, printSchema } from 'graphql';
+import { lexicographicSortSchema, parse, printSchema, validate } from 'graphql';
 import { DataSource } from 'typeorm';
+import { depthLimitRule } from '../src/common/query-limits';
 import { DemoSeedService } from '../src/seed/demo-seed.service';
 import { bootTestApp, hour, TestApp } from './helpers';
 
@@ -34,7 +35,7 @@ describe('platform: health, limits, schema, demo seed, graceful shutdown', () =>
     expect(deep.errors).toBeUndefined();
     const withFragment = await t.gql(`fragment F on Query { me { id } } query { ...F bookings { edges { node { price { total } } } } }`);
     expect(withFragment.errors).toBeUndefined();
-    const limited = await bootlessDepth(t, 'query { bookings { edges { node { price { total } } } } }', 3);
+    const limited = bootlessDepth(t, 'query { bookings { edges { node { price { total } } } } }', 3);
     expect(limited).toMatch(/depth 5 exceeds the limit of 3/);
     const fields = 'id status startsAt endsAt hours pflops greenShare greenMwh gridMwh energyMwh powerMw clusterId clusterName objective createdAt idempotencyKey organizationId price { compute greenEnergy gridEnergy total }';
     // each alias costs 1 + 100 x 24 = 2401: two fit under 5000, three do not
@@ -110,9 +111,7 @@ describe('platform: health, limits, schema, demo seed, graceful shutdown', () =>
 });
 
 /** Depth limit with a low limit: a second app would cost a boot, so check the rule directly. */
-async function bootlessDepth(t: TestApp, query: string, max: number): Promise<string> {
-  const { parse, validate } = await import('graphql');
-  const { depthLimitRule } = await import('../src/common/query-limits');
+function bootlessDepth(t: TestApp, query: string, max: number): string {
   const schema = t.running.app.get(GraphQLSchemaHost).schema;
   return validate(schema, parse(query), [depthLimitRule(max)]).map((e) => e.message).join('\n');
 }
