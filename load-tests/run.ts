@@ -1,4 +1,4 @@
-// npm run load [-- --replicas N] [--short] [--rate R] [--duration S] [--no-build] [--keep]
+// npm run load [-- --replicas N] [--short] [--rate R] [--duration S] [--only trivial,storm,max,mix,quotes] [--no-build] [--keep]
 //
 // Starts PostgreSQL (scripts/pg-up.sh, database pflex_load) unless DATABASE_URL is given, builds
 // the API, starts N API processes on ports 3001.. (each on its own fresh PostgreSQL schema shared
@@ -90,7 +90,7 @@ async function waitHealthy(base: string, proc: ChildProcess, timeoutMs: number):
 
 interface Phase {
   result: ScenarioResult;
-  kind: 'trivial' | 'booking' | 'mix';
+  kind: 'trivial' | 'booking' | 'mix' | 'quotes';
 }
 
 function fmt(n: number, d = 0): string {
@@ -343,6 +343,31 @@ async function main(): Promise<void> {
       });
     }
 
+    // 5. quotes only, closed loop, on the mix's clusters: the quote throughput.
+    if (want('quotes')) {
+      const horizonHours = 24 * 14;
+      const { ids, owners } = await mkClusters('quotes', 4, 5_000, horizonHours, 20);
+      log('phase quotes (closed loop)');
+      phases.push({
+        kind: 'quotes',
+        result: await runScenario(
+          marketplaceMix({
+            name: 'quotes (closed loop)',
+            targets,
+            executor: { type: 'constant-vus', vus, durationS: dur(15, 3) },
+            startups,
+            clusterIds: ids,
+            clusterOwners: owners,
+            horizonStart,
+            horizonHours,
+            acks,
+            weights: [1, 0, 0, 0],
+            thresholds: [...errorsZero, ...speed('quotes', 100)],
+          }),
+        ),
+      });
+    }
+
     // ---- invariants, straight against PostgreSQL ----
     writeFileSync(join(outDir, 'acks.json'), JSON.stringify({ run: runId, schema, bookings: acks }));
     log(`invariant checker on schema ${schema} (${acks.length} acknowledged bookings)`);
@@ -362,7 +387,7 @@ async function main(): Promise<void> {
     const rows = [['scenario', 'req/s', 'bookings/s confirmed', 'refusals/s', 'p50 ms', 'p95 ms', 'p99 ms', 'errors', 'dropped', 'load gen cores', 'thresholds']];
     for (const { result: r, kind } of phases) {
       const b = r.ops.bookCompute;
-      const lat = kind === 'trivial' ? r.total.latencyMs : kind === 'mix' ? (r.ops.quotes ?? r.total).latencyMs : (b ?? r.total).latencyMs;
+      const lat = kind === 'trivial' || kind === 'quotes' ? r.total.latencyMs : kind === 'mix' ? (r.ops.quotes ?? r.total).latencyMs : (b ?? r.total).latencyMs;
       rows.push([
         r.scenario + (kind === 'mix' ? ' [latency: quotes]' : ''),
         fmt(r.total.perSecond.requests),
@@ -380,6 +405,7 @@ async function main(): Promise<void> {
     const trivial = phases.find((p) => p.kind === 'trivial')?.result.total.perSecond.requests;
     const maxBook = phases.find((p) => p.result.executor.type === 'constant-vus' && p.kind === 'booking')?.result.ops.bookCompute?.perSecond.ok;
     const mix = phases.find((p) => p.kind === 'mix')?.result;
+    const quotes = phases.find((p) => p.kind === 'quotes')?.result;
     const errors = phases.reduce((a, p) => a + p.result.total.errors, 0) + (subs?.errors ?? 0) + exits.length;
     const machine = `${cpus().length} cores (${cpus()[0]?.model.trim()}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, load average before the run ${loadBefore}`;
     const lines = [
@@ -387,6 +413,7 @@ async function main(): Promise<void> {
       `pflex load test ${runId} UTC: ${o.replicas} API process(es), ${machine}, PostgreSQL and load generator on the same box`,
       table(rows),
       trivial && maxBook ? `booking throughput / trivial-query throughput: ${fmt(maxBook)} / ${fmt(trivial)} = ${(maxBook / trivial).toFixed(3)}` : '',
+      quotes ? `quotes/s (quotes only, closed loop): ${fmt(quotes.total.perSecond.ok)}` : '',
       mix ? `quotes/s in the mix: ${fmt(mix.ops.quotes?.perSecond.requests ?? 0)} (of ${fmt(mix.total.perSecond.requests)} req/s)` : '',
       subscriptionAvailable === false && o.subscribers > 0 ? 'operator subscribers: skipped, the API has no utilizationChanged subscription yet' : '',
       subs ? `operator subscribers: ${subs.acknowledged}/${subs.connections} connected, ${subs.subscribed} subscribed, ${subs.events} utilizationChanged events, ${subs.errors} errors${subs.errorSamples.length ? ` (${subs.errorSamples[0]})` : ''}` : '',
