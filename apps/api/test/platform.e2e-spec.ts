@@ -45,6 +45,12 @@ describe('platform: health, limits, schema, demo seed, graceful shutdown', () =>
     expect(costly.status).toBe(400);
     expect(costly.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     expect(costly.errors?.[0].message).toMatch(/query cost \d+ exceeds the limit of 5000/);
+    // utilization costs one row per hour of its range: a month of all 6 fields fits (4465), a second copy does not
+    const c = (await t.ok(`{ clusters(first: 1) { edges { node { id } } } }`)).clusters.edges[0].node.id;
+    const U = `query($c: ID!, $f: DateTime!, $t: DateTime!) { utilization(clusterId: $c, from: $f, to: $t) { hour capacityPflops bookedPflops utilization greenAvailableMw greenAllocatedMw } }`;
+    expect((await t.gql(U, { c, f: hour(1), t: hour(745) })).errors).toBeUndefined();
+    const month = await t.gql(`query($c: ID!, $f: DateTime!, $t: DateTime!) { a: utilization(clusterId: $c, from: $f, to: $t) { hour capacityPflops bookedPflops utilization greenAvailableMw greenAllocatedMw } b: utilization(clusterId: $c, from: $f, to: $t) { hour } }`, { c, f: hour(1), t: hour(745) });
+    expect(month.errors?.[0].message).toMatch(/query cost \d+ exceeds/);
   });
 
   it('never leaks internals in errors', async () => {

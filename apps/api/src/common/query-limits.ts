@@ -1,6 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError, ValidationContext, ASTVisitor, Kind, FragmentDefinitionNode, SelectionSetNode } from 'graphql';
-import { ComplexityEstimator, getComplexity, simpleEstimator } from 'graphql-query-complexity';
+import { ComplexityEstimator, fieldExtensionsEstimator, getComplexity, simpleEstimator } from 'graphql-query-complexity';
 import { GqlErrorCode } from './errors';
 
 /** Validation rule: refuses operations nested deeper than `max` fields. */
@@ -57,7 +57,7 @@ export function complexityPlugin(max: number): ApolloServerPlugin {
               operationName: request.operationName,
               query: document,
               variables: request.variables,
-              estimators: [pagedEstimator, simpleEstimator({ defaultComplexity: 1 })],
+              estimators: [fieldExtensionsEstimator(), pagedEstimator, simpleEstimator({ defaultComplexity: 1 })],
             });
           } catch (e) {
             // getComplexity coerces the variables first: invalid variables are the client's error
@@ -71,5 +71,15 @@ export function complexityPlugin(max: number): ApolloServerPlugin {
         },
       };
     },
+  };
+}
+
+/** Cost of a list bounded by a time range of whole hours (utilization): one row per hour. */
+export function hourRangeComplexity(maxHours: number) {
+  return ({ args, childComplexity }: { args: Record<string, unknown>; childComplexity: number }): number => {
+    const from = args.from instanceof Date ? args.from.getTime() : NaN;
+    const to = args.to instanceof Date ? args.to.getTime() : NaN;
+    const hours = Number.isFinite(to - from) ? Math.min(maxHours, Math.max(1, Math.ceil((to - from) / 3_600_000))) : maxHours;
+    return 1 + hours * Math.max(1, childComplexity);
   };
 }

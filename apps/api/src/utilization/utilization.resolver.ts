@@ -3,14 +3,18 @@ import { CurrentOrg, Roles } from '../organizations/principal';
 import type { Principal } from '../organizations/principal';
 import { UtilizationArgs } from './dtos/utilization.args';
 import { UtilizationHourModel } from './dtos/utilization.model';
-import { UtilizationService } from './utilization.service';
+import { MAX_UTILIZATION_HOURS, UtilizationService } from './utilization.service';
+import { hourRangeComplexity } from '../common/query-limits';
 
 @Resolver(() => UtilizationHourModel)
 export class UtilizationResolver {
   constructor(private readonly svc: UtilizationService) {}
 
   @Roles('OPERATOR', 'BUREAU')
-  @Query(() => [UtilizationHourModel], { description: 'Per hour: capacity, booked PFLOPS, utilization, green MW available and allocated (at most 744 hours).' })
+  @Query(() => [UtilizationHourModel], {
+    description: 'Per hour: capacity, booked PFLOPS, utilization, green MW available and allocated (at most 744 hours).',
+    complexity: hourRangeComplexity(MAX_UTILIZATION_HOURS),
+  })
   utilization(@CurrentOrg() p: Principal, @Args() args: UtilizationArgs): Promise<UtilizationHourModel[]> {
     return this.svc.hours(p, args);
   }
