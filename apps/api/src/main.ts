@@ -9,9 +9,10 @@ async function main(): Promise<void> {
   const running = await startApp(config, log);
   log.info({ url: running.url, graphql: `${running.url}/graphql`, database: config.persistence.url ? 'postgresql' : `pglite:${config.persistence.dataDir}` }, 'pflex api listening');
   if (running.demoKeys) {
-    // development convenience only (never seeded with NODE_ENV=production)
+    // development convenience only (never seeded with NODE_ENV=production); the banner goes to
+    // stderr so stdout stays one JSON object per line
     log.info({ demoKeys: running.demoKeys }, 'demo API keys (development only)');
-    process.stdout.write(
+    process.stderr.write(
       `\nDemo API keys (development only):\n  startup : ${running.demoKeys.startup}\n  operator: ${running.demoKeys.operator}\n  bureau  : ${running.demoKeys.bureau}\n\n`,
     );
   }

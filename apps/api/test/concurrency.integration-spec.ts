@@ -91,6 +91,39 @@ onPostgres('concurrency on PostgreSQL: two API instances, one database', () => {
     await checkInvariants(cluster);
   }, 120_000);
 
+  it('capacity cuts and green window removals racing bookings keep every invariant', async () => {
+    const cluster = await a.registerCluster(operator, { capacityPflops: 60, kwPerPflops: 10, pue: 1 });
+    const addWindow = (app: TestApp) =>
+      app.ok(
+        `mutation($c: ID!, $s: DateTime!, $e: DateTime!) { addGreenWindow(clusterId: $c, startsAt: $s, endsAt: $e, megawatts: 0.3, source: SOLAR, pricePerMwh: 100) { id } }`,
+        { c: cluster, s: hour(2), e: hour(6) },
+        operator,
+      );
+    const windows = [(await addWindow(a)).addGreenWindow.id, (await addWindow(b)).addGreenWindow.id];
+    const ops = [
+      ...Array.from({ length: 24 }, (_, i) =>
+        gqlAt((i % 2 ? a : b).url, BOOK, { r: { pflops: 10, hours: 2, earliestStart: hour(2), deadline: hour(6), clusterIds: [cluster], ...(i % 3 === 0 ? { minGreenShare: 1 } : {}) }, o: 'GREENEST', k: `mix-${i}` }, startups[i % startups.length]),
+      ),
+      gqlAt(a.url, `mutation($c: ID!, $f: DateTime!, $t: DateTime!) { setCapacity(clusterId: $c, from: $f, to: $t, pflops: 20) { pflops } }`, { c: cluster, f: hour(2), t: hour(4) }, operator),
+      gqlAt(b.url, `mutation($id: ID!) { removeGreenWindow(id: $id) { id } }`, { id: windows[0] }, operator),
+      gqlAt(a.url, `mutation($id: ID!) { removeGreenWindow(id: $id) { id } }`, { id: windows[1] }, operator),
+    ];
+    const results = await Promise.all(ops);
+    const codes = results.flatMap((r) => r.errors?.map((e) => e.extensions?.code) ?? []);
+    expect(codes.filter((c) => !['NO_CAPACITY', 'GREEN_SHORTFALL', 'CONFLICT'].includes(String(c)))).toEqual([]);
+    const acked = results.slice(0, 24).filter((r) => r.data?.bookCompute).map((r) => r.data.bookCompute.id);
+    const stored = await db.query(`SELECT id FROM bookings WHERE cluster_id = $1 AND status = 'CONFIRMED'`, [cluster]);
+    expect(new Set(stored.rows.map((r) => r.id))).toEqual(new Set(acked));
+    await checkInvariants(cluster);
+    // a refused capacity cut or window removal changed nothing
+    const cap = await db.query(`SELECT DISTINCT capacity_tflops FROM cluster_hours WHERE cluster_id = $1 AND hour >= $2 AND hour < $3`, [cluster, hour(2), hour(4)]);
+    expect(cap.rows.length).toBe(1);
+    expect([20_000, 60_000]).toContain(cap.rows[0].capacity_tflops);
+    const removed = results.slice(25).filter((r) => r.data?.removeGreenWindow).length;
+    const supply = await db.query(`SELECT DISTINCT green_supply_w::int AS s FROM cluster_hours WHERE cluster_id = $1 AND hour >= $2 AND hour < $3`, [cluster, hour(2), hour(6)]);
+    expect(supply.rows).toEqual([{ s: 600_000 - removed * 300_000 }]);
+  }, 60_000);
+
   it('concurrent retries with one idempotency key on both instances create exactly one booking', async () => {
     const cluster = await b.registerCluster(operator, { capacityPflops: 50 });
     const vars = { r: { pflops: 5, hours: 2, earliestStart: hour(3), deadline: hour(20), clusterIds: [cluster] }, o: 'EARLIEST', k: 'same-key' };
