@@ -29,8 +29,9 @@ function solarWind(r: () => number, slots: number, mwScale: number): ClusterSpec
 }
 
 /**
- * A small packing instance for the MIP comparison: 2-3 clusters, 48-168 slots, up to 40 jobs
- * offered at ~1.2-1.6x capacity. No minGreenShare (the MIP maximises PFLOPS-hours only).
+ * A small packing instance for the MIP comparison: 2-3 clusters of 24-64 PFLOPS, 48-168 slots,
+ * 25-40 jobs of 1/8-5/8 of a cluster for 2-24 h (stretched to the load) with 0-6 h of slack,
+ * offered at roughly 0.9-1.2x capacity. No minGreenShare (the MIP maximises PFLOPS-hours only).
  */
 export function smallInstance(seed: number): InstanceFile {
   const r = rng(seed);
@@ -38,28 +39,33 @@ export function smallInstance(seed: number): InstanceFile {
   const n = 2 + Math.floor(r() * 2);
   const clusters: ClusterSpec[] = [];
   let capHours = 0;
-  let maxCap = 0;
   for (let i = 0; i < n; i++) {
-    const cap = 20 + Math.floor(r() * 60);
-    maxCap = Math.max(maxCap, cap);
+    const cap = 8 * (3 + Math.floor(r() * 6));
     capHours += cap * slots;
     clusters.push({ id: `c${i}`, capacityPflops: cap, kwPerPflops: 1 + Math.round(r() * 30) / 100, pue: 1.2 + Math.round(r() * 20) / 100, pricePerPflopsHour: 8 + Math.round(r() * 20) / 10, gridPricePerMwh: 600 + Math.round(r() * 100), green: solarWind(r, slots, 0.02) });
   }
-  const load = 1.2 + r() * 0.4;
-  const jobs: InstanceJob[] = [];
-  let offered = 0;
   const nJobs = 25 + Math.floor(r() * 16);
+  const target = capHours * (0.9 + r() * 0.3);
+  const raw: { pflopsShare: number; hours: number; c: number }[] = [];
+  let rawVol = 0;
   for (let j = 0; j < nJobs; j++) {
-    const hours = 1 + Math.floor(r() * Math.min(24, slots / 3));
-    const pflops = Math.max(1, Math.round(((capHours * load) / nJobs / hours) * (0.3 + r() * 1.4) * 1000) / 1000);
-    const earliest = Math.floor(r() * (slots - hours));
-    const deadline = Math.min(slots, earliest + hours + Math.floor(r() * 24));
-    offered += pflops * hours;
-    const job: InstanceJob = { id: `j${j}`, pflops: Math.min(pflops, Math.round(maxCap * 0.9 * 1000) / 1000), hours, earliest, deadline, objective: OBJ[Math.floor(r() * 3)] };
-    if (r() < 0.3) job.clusters = [clusters[Math.floor(r() * n)].id];
-    jobs.push(job);
+    const c = Math.floor(r() * n);
+    const hours = 2 + Math.floor(r() * 23);
+    const pflopsShare = (1 + Math.floor(r() * 5)) / 8;
+    raw.push({ pflopsShare, hours, c });
+    rawVol += pflopsShare * clusters[c].capacityPflops * hours;
   }
-  void offered;
+  // stretch durations so the offered load hits the target, within the horizon
+  const stretch = Math.max(1, target / rawVol);
+  const jobs: InstanceJob[] = raw.map((x, j) => {
+    const hours = Math.min(slots, Math.max(1, Math.round(x.hours * stretch)));
+    const pflops = Math.round(x.pflopsShare * clusters[x.c].capacityPflops * 1000) / 1000;
+    const earliest = Math.floor(r() * (slots - hours + 1));
+    const deadline = Math.min(slots, earliest + hours + Math.floor(r() * 7));
+    const job: InstanceJob = { id: `j${j}`, pflops, hours, earliest, deadline, objective: OBJ[Math.floor(r() * 3)] };
+    if (r() < 0.3) job.clusters = [clusters[x.c].id];
+    return job;
+  });
   return { slots, clusters, jobs };
 }
 

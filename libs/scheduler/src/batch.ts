@@ -164,6 +164,34 @@ export function packBatch(fleet: Fleet, jobs: JobRequest[], opts: BatchOptions =
   };
 }
 
+/** Restores a remembered assignment: minGreenShare jobs with their exact green first, then the rest at their (cluster, start). */
+function rebuild(run: Run, jobs: JobRequest[], bestC: Int32Array, bestS: Int32Array, bestP: (Placement | null)[], buf: PlacementBuffer): void {
+  const f = run.fleet;
+  const n = jobs.length;
+  for (let i = 0; i < n; i++) {
+    if (run.handles[i] !== 0) f.release(run.handles[i]);
+    run.handles[i] = 0;
+  }
+  for (let i = 0; i < n; i++) {
+    const p = bestP[i];
+    if (p) {
+      run.handles[i] = f.commit(p);
+      run.reasons[i] = null;
+    }
+  }
+  for (let i = 0; i < n; i++) {
+    if (bestC[i] < 0 || bestP[i]) {
+      if (bestC[i] < 0 && run.reasons[i] === null) run.reasons[i] = 'NO_CAPACITY';
+      continue;
+    }
+    const j = jobs[i];
+    const fixed: JobRequest = { pflops: j.pflops, hours: j.hours, earliest: bestS[i], deadline: bestS[i] + j.hours, clusters: [f.clusterIds[bestC[i]]] };
+    if (f.placeInto(fixed, 'EARLIEST', buf) !== null) throw new Error(`batch rebuild: job ${i} no longer fits`);
+    run.handles[i] = f.commitBuffer(buf);
+    run.reasons[i] = null;
+  }
+}
+
 /** mulberry32: deterministic randomness for the improvement pass. */
 function rng(seed: number): () => number {
   let a = seed >>> 0;
@@ -209,6 +237,25 @@ function improve(run: Run, jobs: JobRequest[], vol: Float64Array, t0: number, bu
   const inserted: number[] = [];
   const key = new Float64Array(n);
   let changed = false;
+  // simulated annealing on PFLOPS-hours with the best state remembered as (cluster, start) per
+  // job, plus exact green for jobs with a minGreenShare (so a rebuild can honour it)
+  let cur = run.vol;
+  let best = run.vol;
+  const bestC = new Int32Array(n);
+  const bestS = new Int32Array(n);
+  const bestP: (Placement | null)[] = new Array(n).fill(null);
+  const snapshot = (): void => {
+    for (let i = 0; i < n; i++) {
+      const h = run.handles[i];
+      bestC[i] = h === 0 ? -1 : f.bookingCluster(h);
+      bestS[i] = h === 0 ? -1 : f.bookingStart(h);
+      bestP[i] = h !== 0 && (jobs[i].minGreenShare ?? 0) > 0 ? f.placementOf(h, jobs[i].id) : null;
+    }
+  };
+  snapshot();
+  let meanVol = 0;
+  for (let i = 0; i < n; i++) meanVol += vol[i] / n;
+  const t0Temp = 0.05 * meanVol;
   for (let it = 0; it < iterations && un.length > 0; it++) {
     if ((it & 15) === 0 && performance.now() - t0 > budget) break;
     // ruin one cluster (c >= 0) or every cluster (c = -1) over [a, a + w)
@@ -258,13 +305,20 @@ function improve(run: Run, jobs: JobRequest[], vol: Float64Array, t0: number, bu
       gained += vol[i];
       gainedGreen += buf.greenWh;
     }
-    if (gained > lost || (gained === lost && gainedGreen >= lostGreen && inserted.length > 0)) {
+    const temp = t0Temp * (1 - it / iterations);
+    const delta = gained - lost;
+    if (delta > 0 || (delta === 0 && gainedGreen >= lostGreen && inserted.length > 0) || (delta < 0 && temp > 0 && r() < Math.exp(delta / temp))) {
+      cur += delta;
       for (const i of inserted) {
         onCluster[f.bookingCluster(run.handles[i])].add(i);
         run.reasons[i] = null;
       }
       for (const i of removed) if (run.handles[i] === 0) run.reasons[i] = 'NO_CAPACITY';
-      if (gained > lost) changed = true;
+      if (cur > best) {
+        best = cur;
+        changed = true;
+        snapshot();
+      }
       un = [];
       for (let i = 0; i < n; i++) if (run.handles[i] === 0 && run.reasons[i] !== 'OUTSIDE_HORIZON') un.push(i);
     } else {
@@ -279,7 +333,8 @@ function improve(run: Run, jobs: JobRequest[], vol: Float64Array, t0: number, bu
       }
     }
   }
-  if (!changed) return;
+  if (cur < best || (!changed && cur !== run.vol)) rebuild(run, jobs, bestC, bestS, bestP, buf);
+  else if (!changed) return;
   let v = 0;
   let g = 0;
   let st = 0;

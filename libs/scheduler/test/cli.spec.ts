@@ -1,0 +1,73 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ResultFile } from '../src/types';
+
+const root = join(__dirname, '..', '..', '..');
+const example = join(__dirname, '..', 'examples', 'zhuhai-haizhu.json');
+const tsx = join(root, 'node_modules', '.bin', 'tsx');
+const cli = join(__dirname, '..', 'src', 'cli.ts');
+
+function run(...args: string[]): { code: number | null; out: string; err: string } {
+  const r = spawnSync(tsx, [cli, ...args], { cwd: root, encoding: 'utf8' });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+jest.setTimeout(60_000);
+
+describe('CLI', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pflex-cli-'));
+  const write = (name: string, body: string): string => {
+    const p = join(dir, name);
+    writeFileSync(p, body);
+    return p;
+  };
+
+  it('solves the example in both modes; every job appears once and batch packs at least as much', () => {
+    const online = run(example);
+    expect(online.code).toBe(0);
+    const batch = run(example, '--mode', 'batch');
+    expect(batch.code).toBe(0);
+    const inst = JSON.parse(require('node:fs').readFileSync(example, 'utf8')) as { jobs: { id: string; pflops: number; hours: number }[] };
+    for (const out of [online.out, batch.out]) {
+      const res = JSON.parse(out) as ResultFile;
+      const ids = [...res.placements.map((p) => p.job), ...res.unplaced.map((u) => u.job)].sort();
+      expect(ids).toEqual(inst.jobs.map((j) => j.id).sort());
+      expect(res.stats.placed).toBe(res.placements.length);
+    }
+    const vol = (out: string): number =>
+      (JSON.parse(out) as ResultFile).placements.reduce((s, p) => {
+        const j = inst.jobs.find((x) => x.id === p.job)!;
+        return s + j.pflops * j.hours;
+      }, 0);
+    expect(vol(batch.out)).toBeGreaterThanOrEqual(vol(online.out));
+    const res = JSON.parse(online.out) as ResultFile;
+    expect(res.unplaced).toEqual(
+      expect.arrayContaining([
+        { job: 'too-late', reason: 'OUTSIDE_HORIZON' },
+        { job: 'too-big', reason: 'NO_CAPACITY' },
+        { job: 'solar-only', reason: 'GREEN_SHORTFALL' },
+      ]),
+    );
+  });
+
+  it.each([
+    ['not JSON', '{"slots": 3,', /is not valid JSON/],
+    ['a bad green window', JSON.stringify({ slots: 10, clusters: [{ id: 'a', capacityPflops: 1, kwPerPflops: 1, pue: 1.2, pricePerPflopsHour: 1, gridPricePerMwh: 1, green: [{ start: 0, end: 3, mw: 1, pricePerMwh: 1 }, { start: 0, end: 3, mw: 1, pricePerMwh: 1 }, { start: 0, end: 3, mw: -1, pricePerMwh: 1 }] }], jobs: [] }), /clusters\[0\]\.green\[2\]\.mw must be a non-negative number/],
+    ['a bad job', JSON.stringify({ slots: 10, clusters: [{ id: 'a', capacityPflops: 1, kwPerPflops: 1, pue: 1.2, pricePerPflopsHour: 1, gridPricePerMwh: 1 }], jobs: [{ id: 'j1', pflops: 1, hours: 2, earliest: 0, deadline: 5 }, { id: 'j2', pflops: 1, hours: 2, earliest: 4, deadline: 5 }] }), /jobs\[1\]\.deadline must be >= earliest \+ hours \(6\), got 5/],
+    ['an unknown cluster', JSON.stringify({ slots: 10, clusters: [{ id: 'a', capacityPflops: 1, kwPerPflops: 1, pue: 1.2, pricePerPflopsHour: 1, gridPricePerMwh: 1 }], jobs: [{ id: 'j1', pflops: 1, hours: 2, earliest: 0, deadline: 5, clusters: ['b'] }] }), /jobs\[0\]\.clusters\[0\] must be a known cluster id \(a\), got "b"/],
+    ['missing jobs', JSON.stringify({ slots: 10, clusters: [{ id: 'a', capacityPflops: 1, kwPerPflops: 1, pue: 1.2, pricePerPflopsHour: 1, gridPricePerMwh: 1 }] }), /jobs must be an array, got undefined/],
+  ])('rejects %s with exit code 1 and a message naming the field', (_name, body, msg) => {
+    const r = run(write(`f${Math.random()}.json`, body));
+    expect(r.code).toBe(1);
+    expect(r.out).toBe('');
+    expect(r.err).toMatch(msg);
+  });
+
+  it('bad usage exits 2', () => {
+    expect(run().code).toBe(2);
+    expect(run(example, '--mode', 'fast').err).toMatch(/--mode must be online or batch/);
+    expect(run('/no/such/file.json').code).toBe(1);
+  });
+});

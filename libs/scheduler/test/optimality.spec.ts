@@ -1,0 +1,34 @@
+/**
+ * Batch packing vs the exact MIP (HiGHS) on 30 small seeded instances (2-3 clusters, 48-168
+ * slots, 25-40 jobs, no minGreenShare: the MIP maximises PFLOPS-hours only). HiGHS gets a short
+ * time limit and a warm start from the batch solution, so the gap is measured against its proven
+ * upper bound (>= the true gap). `npm run bench:scheduler` runs the same code with a longer limit.
+ */
+import { gapRow, gapSummary, gapTable, type GapRow } from '../bench/mip';
+import { smallInstance } from '../bench/instances';
+
+jest.setTimeout(120_000);
+
+describe('batch packing vs MIP optimum', () => {
+  const rows: GapRow[] = [];
+
+  beforeAll(async () => {
+    for (let seed = 1; seed <= 30; seed++) rows.push(await gapRow(seed, smallInstance(seed), 0.4, { iterations: 3000 }));
+    // eslint-disable-next-line no-console
+    console.log(gapTable(rows));
+  });
+
+  it('batch is never worse than online placement', () => {
+    for (const r of rows) expect(r.batch).toBeGreaterThanOrEqual(r.online - 1e-9);
+  });
+
+  it('batch never exceeds the MIP bound (the model and the placer agree on feasibility)', () => {
+    for (const r of rows) expect(r.batch).toBeLessThanOrEqual(r.bound * (1 + 1e-6) + 1e-6);
+  });
+
+  it('median batch gap to the best known solution is <= 2%, and well below online', () => {
+    const s = gapSummary(rows);
+    expect(s.medianBatchGapBestKnown).toBeLessThanOrEqual(0.02);
+    expect(s.medianBatchGap).toBeLessThan(s.medianOnlineGap);
+  });
+});
