@@ -62,15 +62,21 @@ describe('organizations, API keys and access rules over HTTP', () => {
     expect((await t.ok(`{ me { id } }`, {}, issued.key)).me.id).toBe(created.organization.id);
     expect((await t.code(`mutation { revokeApiKey(id: "00000000-0000-4000-8000-000000000000") { id } }`)).code).toBe('NOT_FOUND');
     expect((await t.code(`mutation { issueApiKey(organizationId: "nope") { key } }`)).code).toBe('NOT_FOUND');
-    const orgs = (await t.ok(`{ organizations { id } }`)).organizations.map((o: any) => o.id);
-    expect(orgs).toEqual(expect.arrayContaining([s1.id, op1.id, created.organization.id]));
+    const p1 = (await t.ok(`{ organizations(first: 2) { edges { node { id } } pageInfo { hasNextPage endCursor } } }`)).organizations;
+    expect(p1.edges).toHaveLength(2);
+    expect(p1.pageInfo.hasNextPage).toBe(true);
+    const rest = (await t.ok(`query($a: String) { organizations(first: 100, after: $a) { edges { node { id } } pageInfo { hasNextPage } } }`, { a: p1.pageInfo.endCursor })).organizations;
+    const all = [...p1.edges, ...rest.edges].map((e: any) => e.node.id);
+    expect(new Set(all).size).toBe(all.length);
+    expect(all).toEqual(expect.arrayContaining([s1.id, s2.id, op1.id, op2.id, created.organization.id]));
+    expect(rest.pageInfo.hasNextPage).toBe(false);
   });
 
   it('only the bureau administers organizations', async () => {
     for (const key of [s1.key, op1.key]) {
       expect((await t.code(`mutation { createOrganization(input: { name: "x", role: BUREAU }) { organization { id } } }`, {}, key)).code).toBe('FORBIDDEN');
       expect((await t.code(`mutation($o: ID!) { issueApiKey(organizationId: $o) { key } }`, { o: s1.id }, key)).code).toBe('FORBIDDEN');
-      expect((await t.code(`{ organizations { id } }`, {}, key)).code).toBe('FORBIDDEN');
+      expect((await t.code(`{ organizations { edges { node { id } } } }`, {}, key)).code).toBe('FORBIDDEN');
     }
     expect(await t.code(`mutation { createOrganization(input: { name: "  ", role: STARTUP }) { organization { id } } }`)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.name' });
   });

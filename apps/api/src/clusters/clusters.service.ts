@@ -3,7 +3,7 @@ import { CapacityChangeEntity, ClusterEntity, pgErrorCode } from '@pflex/persist
 import { toTflops } from '@pflex/scheduler';
 import { DataSource, EntityManager } from 'typeorm';
 import { isUuid } from '../common/ids';
-import { decodeCursor, encodeCursor, pageSize } from '../common/pagination';
+import { pageByCreatedAt } from '../common/pagination';
 import { HOUR_MS, iso, requireRange } from '../common/time.utils';
 import { LedgerService } from '../database/ledger.service';
 import type { Principal } from '../organizations/principal';
@@ -109,22 +109,10 @@ export class ClustersService {
   }
 
   async list(p: Principal, first?: number | null, after?: string | null): Promise<ClusterConnection> {
-    const n = pageSize(first);
-    const cur = decodeCursor(after);
-    // keyset on (created_at, id); created_at is cut to milliseconds on both sides because the
-    // cursor carries a JS date while PostgreSQL stores microseconds
-    const created = `date_trunc('milliseconds', c.created_at)`;
-    const qb = this.ds.getRepository(ClusterEntity).createQueryBuilder('c').orderBy(created, 'ASC').addOrderBy('c.id', 'ASC').take(n + 1);
+    const qb = this.ds.getRepository(ClusterEntity).createQueryBuilder('c');
     if (p.role === 'OPERATOR') qb.andWhere('c.owner_org_id = :org', { org: p.orgId });
-    if (cur) {
-      const t = new Date(cur[0]);
-      if (Number.isNaN(t.getTime()) || !isUuid(cur[1])) decodeCursor('!');
-      qb.andWhere(`(${created}, c.id) > (:t, :id)`, { t, id: cur[1] });
-    }
-    const rows = await qb.getMany();
-    const page = rows.slice(0, n);
-    const edges = page.map((c) => ({ cursor: encodeCursor(c.createdAt.toISOString(), c.id), node: toClusterModel(c) }));
-    return { edges, pageInfo: { hasNextPage: rows.length > n, endCursor: edges.length ? edges[edges.length - 1].cursor : null } };
+    const page = await pageByCreatedAt(qb, 'c', first, after);
+    return { edges: page.edges.map((e) => ({ cursor: e.cursor, node: toClusterModel(e.row) })), pageInfo: page.pageInfo };
   }
 
   async get(p: Principal, id: string, field = 'id'): Promise<ClusterModel> {

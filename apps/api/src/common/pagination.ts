@@ -1,4 +1,5 @@
 import { Field, ObjectType } from '@nestjs/graphql';
+import type { SelectQueryBuilder } from 'typeorm';
 import { InputException } from './errors';
 
 export const DEFAULT_PAGE_SIZE = 20;
@@ -34,4 +35,29 @@ export function decodeCursor(cursor: string | undefined | null): [string, string
     // fall through
   }
   throw new InputException('after', 'after is not a cursor returned by this API');
+}
+
+/**
+ * Keyset page over (created_at, id), oldest first. created_at is compared at millisecond
+ * precision on both sides because the cursor carries a JS date while PostgreSQL stores
+ * microseconds.
+ */
+export async function pageByCreatedAt<T extends { id: string; createdAt: Date }>(
+  qb: SelectQueryBuilder<T>,
+  alias: string,
+  first: number | undefined | null,
+  after: string | undefined | null,
+): Promise<{ edges: { cursor: string; row: T }[]; pageInfo: PageInfo }> {
+  const n = pageSize(first);
+  const cur = decodeCursor(after);
+  const created = `date_trunc('milliseconds', ${alias}.created_at)`;
+  qb.orderBy(created, 'ASC').addOrderBy(`${alias}.id`, 'ASC').take(n + 1);
+  if (cur) {
+    const t = new Date(cur[0]);
+    if (Number.isNaN(t.getTime()) || !/^[0-9a-f-]{36}$/i.test(cur[1])) decodeCursor('!');
+    qb.andWhere(`(${created}, ${alias}.id) > (:cursorTime, :cursorId)`, { cursorTime: t, cursorId: cur[1] });
+  }
+  const rows = await qb.getMany();
+  const edges = rows.slice(0, n).map((row) => ({ cursor: encodeCursor(row.createdAt.toISOString(), row.id), row }));
+  return { edges, pageInfo: { hasNextPage: rows.length > n, endCursor: edges.length ? edges[edges.length - 1].cursor : null } };
 }

@@ -1,5 +1,5 @@
-import { Args, ID, Mutation, Query, Resolver } from '@nestjs/graphql';
-import { ApiKeyModel, CreatedOrganizationModel, IssuedApiKeyModel, OrganizationModel } from './dtos/organization.model';
+import { Args, ID, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { ApiKeyModel, CreatedOrganizationModel, IssuedApiKeyModel, OrganizationConnection, OrganizationModel } from './dtos/organization.model';
 import { CreateOrganizationInput } from './dtos/create-organization.input';
 import { OrganizationsService } from './organizations.service';
 import { CurrentOrg, Roles } from './principal';
@@ -15,13 +15,16 @@ export class OrganizationsResolver {
   }
 
   @Roles('BUREAU')
-  @Query(() => [OrganizationModel], { description: 'All organizations (bureau only; at most 1000).' })
-  organizations(): Promise<OrganizationModel[]> {
-    return this.svc.listOrganizations();
+  @Query(() => OrganizationConnection, { description: 'All organizations, oldest first (bureau only).' })
+  organizations(
+    @Args('first', { type: () => Int, nullable: true, description: 'page size, 1..100 (default 20)' }) first?: number,
+    @Args('after', { type: () => String, nullable: true }) after?: string,
+  ): Promise<OrganizationConnection> {
+    return this.svc.listOrganizations(first, after);
   }
 
   @Roles('BUREAU')
-  @Query(() => [ApiKeyModel], { description: 'API keys of an organization, without secrets (bureau only).' })
+  @Query(() => [ApiKeyModel], { description: 'API keys of an organization without secrets, oldest first, at most 100 (bureau only).' })
   apiKeys(@Args('organizationId', { type: () => ID }) organizationId: string): Promise<ApiKeyModel[]> {
     return this.svc.listApiKeys(organizationId);
   }

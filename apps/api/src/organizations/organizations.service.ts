@@ -2,10 +2,11 @@ import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { ApiKeyEntity, OrganizationEntity, OrgRole } from '@pflex/persistence';
 import { DataSource, EntityManager } from 'typeorm';
 import { isUuid } from '../common/ids';
+import { MAX_PAGE_SIZE, pageByCreatedAt } from '../common/pagination';
 import { APP_CONFIG } from '../config';
 import type { AppConfig } from '../config';
 import { displayPrefix, generateApiKey, hashApiKey, sameHash } from './api-keys';
-import { ApiKeyModel, CreatedOrganizationModel, IssuedApiKeyModel, OrganizationModel, OrganizationRole } from './dtos/organization.model';
+import { ApiKeyModel, CreatedOrganizationModel, IssuedApiKeyModel, OrganizationConnection, OrganizationModel, OrganizationRole } from './dtos/organization.model';
 import { OrganizationErrorCode, OrganizationException } from './organizations.exception';
 import type { Principal } from './principal';
 
@@ -58,9 +59,9 @@ export class OrganizationsService implements OnApplicationBootstrap {
     return toOrganizationModel(org);
   }
 
-  async listOrganizations(): Promise<OrganizationModel[]> {
-    const orgs = await this.ds.getRepository(OrganizationEntity).find({ order: { createdAt: 'ASC' }, take: 1000 });
-    return orgs.map(toOrganizationModel);
+  async listOrganizations(first?: number | null, after?: string | null): Promise<OrganizationConnection> {
+    const page = await pageByCreatedAt(this.ds.getRepository(OrganizationEntity).createQueryBuilder('o'), 'o', first, after);
+    return { edges: page.edges.map((e) => ({ cursor: e.cursor, node: toOrganizationModel(e.row) })), pageInfo: page.pageInfo };
   }
 
   async createOrganization(name: string, role: OrgRole): Promise<CreatedOrganizationModel> {
@@ -87,8 +88,10 @@ export class OrganizationsService implements OnApplicationBootstrap {
     return toApiKeyModel((await repo.findOneBy({ id }))!);
   }
 
+  /** Keys of one organization, oldest first (at most MAX_PAGE_SIZE; revoke old keys to see newer ones). */
   async listApiKeys(organizationId: string): Promise<ApiKeyModel[]> {
-    const keys = await this.ds.getRepository(ApiKeyEntity).find({ where: { orgId: organizationId }, order: { createdAt: 'ASC' }, take: 1000 });
+    await this.getOrganization(organizationId);
+    const keys = await this.ds.getRepository(ApiKeyEntity).find({ where: { orgId: organizationId }, order: { createdAt: 'ASC', id: 'ASC' }, take: MAX_PAGE_SIZE });
     return keys.map(toApiKeyModel);
   }
 

@@ -1,4 +1,5 @@
 import { Field, ID, ObjectType, registerEnumType } from '@nestjs/graphql';
+import { PageInfo } from '../../common/pagination';
 
 export enum OrganizationRole {
   STARTUP = 'STARTUP',
@@ -47,4 +48,20 @@ export class CreatedOrganizationModel {
   organization: OrganizationModel;
   @Field(() => IssuedApiKeyModel)
   firstKey: IssuedApiKeyModel;
+}
+
+@ObjectType('OrganizationEdge')
+export class OrganizationEdge {
+  @Field()
+  cursor: string;
+  @Field(() => OrganizationModel)
+  node: OrganizationModel;
+}
+
+@ObjectType('OrganizationConnection')
+export class OrganizationConnection {
+  @Field(() => [OrganizationEdge])
+  edges: OrganizationEdge[];
+  @Field(() => PageInfo)
+  pageInfo: PageInfo;
 }
