@@ -56,4 +56,14 @@ describe(`persistence (${url ? 'PostgreSQL' : 'PGlite'})`, () => {
     if (!url) expect(n).toBe(10);
     else expect(n).toBeGreaterThanOrEqual(1);
   });
+
+  it('the migration goes down and up again', async () => {
+    const exists = async () => (await ds.query(`SELECT to_regclass('cluster_hours')::text AS t`))[0].t;
+    expect(await exists()).toBe('cluster_hours');
+    await ds.undoLastMigration();
+    expect(await exists()).toBeNull();
+    expect(await ds.showMigrations()).toBe(true);
+    await ds.runMigrations();
+    expect(await exists()).toBe('cluster_hours');
+  });
 });
