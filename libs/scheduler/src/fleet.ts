@@ -97,7 +97,11 @@ export class Fleet {
   private hStart: Int32Array = new Int32Array(1024);
   private hHours: Int32Array = new Int32Array(1024);
   private hTf: Int32Array = new Int32Array(1024);
-  private hGreen: (Int32Array | null)[] = [];
+  /** offset of a booking's per-slot green W in `arena`, -1 when it holds no green */
+  private hOff: Int32Array = new Int32Array(1024);
+  private arena: Int32Array = new Int32Array(16384);
+  private arenaUsed = 0;
+  private arenaDead = 0;
 
   // normalised current job (scratch, written by readJob)
   private jTf = 0;
@@ -244,7 +248,10 @@ export class Fleet {
     f.hStart = this.hStart.slice();
     f.hHours = this.hHours.slice();
     f.hTf = this.hTf.slice();
-    f.hGreen = this.hGreen.slice();
+    f.hOff = this.hOff.slice();
+    f.arena = this.arena.slice();
+    f.arenaUsed = this.arenaUsed;
+    f.arenaDead = this.arenaDead;
     return f;
   }
 
@@ -429,7 +436,9 @@ export class Fleet {
 
   /** Commits a filled PlacementBuffer (see placeInto). Complexity: O(hours). */
   commitBuffer(out: PlacementBuffer): number {
-    return this.book(out.clusterIndex, out.start, out.hours, out.pflops, out.greenW, 'placement');
+    if (!(out instanceof PlacementBuffer) || out.clusterIndex < 0 || out.clusterIndex >= this.clusterIds.length)
+      fail('', 'buffer', 'a PlacementBuffer filled by placeInto on this fleet', out);
+    return this.book(out.clusterIndex, out.start, out.hours, out.pflops, out.greenW, 'placement', true);
   }
 
   /**
@@ -458,23 +467,25 @@ export class Fleet {
     const s = this.hStart[k];
     const h = this.hHours[k];
     const tf = this.hTf[k];
-    const g = this.hGreen[k] as Int32Array;
+    const off = this.hOff[k];
+    const g = this.arena;
     const booked = this.booked[ci];
     const alloc = this.alloc[ci];
     for (let i = 0; i < h; i++) {
-      if (booked[s + i] < tf || alloc[s + i] < g[i])
+      if (booked[s + i] < tf || (off >= 0 && alloc[s + i] < g[off + i]))
         throw new SchedulerConflictError(
           'INVALID',
           `release ${handle}: slot ${s + i} of ${this.clusterIds[ci]} holds less than the booking (state reloaded?); nothing changed`,
         );
     }
-    for (let i = 0; i < h; i++) {
-      booked[s + i] -= tf;
-      alloc[s + i] -= g[i];
+    for (let i = 0; i < h; i++) booked[s + i] -= tf;
+    if (off >= 0) {
+      for (let i = 0; i < h; i++) alloc[s + i] -= g[off + i];
+      this.arenaDead += h;
     }
     this.hHours[k] = 0;
-    this.hGreen[k] = null;
-    this.refresh(ci, s, s + h);
+    this.hOff[k] = -1;
+    this.refreshDelta(ci, s, s + h, tf);
   }
 
   /**
@@ -590,7 +601,7 @@ export class Fleet {
     const s = this.hStart[k];
     const h = this.hHours[k];
     const tf = this.hTf[k];
-    const g = this.hGreen[k] as Int32Array;
+    const off = this.hOff[k];
     const pflops = tf / 1000;
     const draw = drawWatts(pflops, this.kwPerPflops[ci], this.pue[ci]);
     const out = this.scratch;
@@ -600,9 +611,10 @@ export class Fleet {
     let gsum = 0;
     let gcost = 0;
     for (let i = 0; i < h; i++) {
-      out.greenW[i] = g[i];
-      gsum += g[i];
-      if (g[i] > 0) gcost += (g[i] * weight[s + i]) / supply[s + i] / 1e6;
+      const g = off >= 0 ? this.arena[off + i] : 0;
+      out.greenW[i] = g;
+      gsum += g;
+      if (g > 0) gcost += (g * weight[s + i]) / supply[s + i] / 1e6;
     }
     out.clusterIndex = ci;
     out.start = s;
@@ -633,9 +645,10 @@ export class Fleet {
   bookingGreenWh(handle: number): number {
     const k = handle - 1;
     if (k < 0 || k >= this.hCount || this.hHours[k] === 0) return 0;
-    const g = this.hGreen[k] as Int32Array;
+    const off = this.hOff[k];
+    if (off < 0) return 0;
     let s = 0;
-    for (let i = 0; i < g.length; i++) s += g[i];
+    for (let i = 0; i < this.hHours[k]; i++) s += this.arena[off + i];
     return s;
   }
 
@@ -707,45 +720,47 @@ export class Fleet {
     this.jMin = m === undefined ? 0 : m;
   }
 
-  /** First start s in [e, end - h] whose slots all have free >= tf; -1 if none. */
+  /**
+   * First start s in [e, end - h] whose slots all have free >= tf; -1 if none.
+   * Checks each candidate window from its last slot backwards (a blocked slot at t moves the
+   * candidate to t + 1, skipping up to h slots), remembers the verified-free prefix so no slot is
+   * read twice, and uses the block summaries to jump over fully blocked (max < tf) and to accept
+   * fully free (min >= tf) 64-slot blocks, and fully blocked 4096-slot blocks.
+   */
   private searchEarliest(ci: number, tf: number, h: number, e: number, end: number): number {
     const cap = this.cap[ci];
     const booked = this.booked[ci];
     const max1 = this.max1[ci];
     const min1 = this.min1[ci];
     const max2 = this.max2[ci];
-    const min2 = this.min2[ci];
-    let run = e;
-    let t = e;
-    while (t < end) {
-      if (t - run >= h) return run;
-      if ((t & 63) === 0) {
-        if ((t & 4095) === 0) {
-          const B = t >> L2;
-          if (max2[B] < tf) {
-            t = run = (B + 1) << L2;
-            continue;
-          }
-          if (min2[B] >= tf) {
-            t += 4096;
-            continue;
-          }
-        }
-        const b = t >> L1;
-        if (max1[b] < tf) {
-          t = run = (b + 1) << L1;
+    let s = e;
+    let known = e; // [s, known) verified free
+    while (s + h <= end) {
+      if (known <= s) {
+        known = s;
+        if (max2[s >> L2] < tf) {
+          s = ((s >> L2) + 1) << L2;
           continue;
         }
-        if (min1[b] >= tf) {
-          t += 64;
+        if (max1[s >> L1] < tf) {
+          s = ((s >> L1) + 1) << L1;
           continue;
         }
       }
-      if (cap[t] - booked[t] < tf) run = t + 1;
-      t++;
+      let t = s + h - 1;
+      while (t >= known) {
+        if ((t & 63) === 63 && t - 63 >= known && min1[t >> L1] >= tf) {
+          t -= 64;
+          continue;
+        }
+        if (cap[t] - booked[t] < tf) break;
+        t--;
+      }
+      if (t < known) return s;
+      known = s + h;
+      s = t + 1;
     }
-    if (t > end) t = end;
-    return t - run >= h ? run : -1;
+    return -1;
   }
 
   /**
@@ -909,16 +924,18 @@ export class Fleet {
   }
 
   /** Shared commit path: validates, checks fit, applies, records a handle. */
-  private book(ci: number, start: unknown, hours: unknown, pflops: number, greenW: ArrayLike<number>, what: string): number {
+  private book(ci: number, start: unknown, hours: unknown, pflops: number, greenW: ArrayLike<number>, what: string, trusted = false): number {
     const h = checkInt('', `${what}.hours`, hours, 1, this.slots);
     const s = checkInt('', `${what}.start`, start, 0, this.slots - h);
     if (greenW === null || typeof greenW !== 'object' || typeof greenW.length !== 'number' || greenW.length < h)
       fail('', `${what}.greenW`, `an array of at least ${h} integers (W per slot)`, greenW);
     const tf = Math.round(pflops * 1000);
-    const draw = drawWatts(pflops, this.kwPerPflops[ci], this.pue[ci]);
-    for (let i = 0; i < h; i++) {
-      const g = greenW[i];
-      if (!Number.isInteger(g) || g < 0 || g > draw) fail('', `${what}.greenW[${i}]`, `an integer in [0, draw ${draw} W]`, g);
+    if (!trusted) {
+      const draw = drawWatts(pflops, this.kwPerPflops[ci], this.pue[ci]);
+      for (let i = 0; i < h; i++) {
+        const g = greenW[i];
+        if (!Number.isInteger(g) || g < 0 || g > draw) fail('', `${what}.greenW[${i}]`, `an integer in [0, draw ${draw} W]`, g);
+      }
     }
     const cap = this.cap[ci];
     const booked = this.booked[ci];
@@ -937,22 +954,53 @@ export class Fleet {
           `${what} on ${this.clusterIds[ci]} at ${s}: slot ${t} has ${sup[t] - alloc[t]} W green free, needs ${greenW[i]}; nothing changed`,
         );
     }
-    const g = new Int32Array(h);
+    let anyGreen = false;
     for (let i = 0; i < h; i++) {
       const t = s + i;
       booked[t] += tf;
-      alloc[t] += greenW[i];
-      g[i] = greenW[i];
+      if (greenW[i] > 0) {
+        alloc[t] += greenW[i];
+        anyGreen = true;
+      }
     }
-    this.refresh(ci, s, s + h);
+    this.refreshDelta(ci, s, s + h, -tf);
     if (this.hCount === this.hCluster.length) this.growHandles();
     const k = this.hCount++;
     this.hCluster[k] = ci;
     this.hStart[k] = s;
     this.hHours[k] = h;
     this.hTf[k] = tf;
-    this.hGreen[k] = g;
+    if (anyGreen) {
+      if (this.arenaUsed + h > this.arena.length) this.growArena(h);
+      const off = this.arenaUsed;
+      const a = this.arena;
+      for (let i = 0; i < h; i++) a[off + i] = greenW[i];
+      this.arenaUsed += h;
+      this.hOff[k] = off;
+    } else this.hOff[k] = -1;
     return k + 1;
+  }
+
+  /** Compacts the green arena when most of it is dead, else doubles it. Offsets grow with handles. */
+  private growArena(need: number): void {
+    if (this.arenaDead > this.arenaUsed / 2) {
+      const a = this.arena;
+      let w = 0;
+      for (let k = 0; k < this.hCount; k++) {
+        const off = this.hOff[k];
+        if (off < 0) continue;
+        const h = this.hHours[k];
+        a.copyWithin(w, off, off + h);
+        this.hOff[k] = w;
+        w += h;
+      }
+      this.arenaUsed = w;
+      this.arenaDead = 0;
+      if (w + need <= a.length) return;
+    }
+    const b = new Int32Array(Math.max(this.arena.length * 2, this.arenaUsed + need));
+    b.set(this.arena.subarray(0, this.arenaUsed));
+    this.arena = b;
   }
 
   private growHandles(): void {
@@ -966,6 +1014,72 @@ export class Fleet {
     this.hStart = grow(this.hStart);
     this.hHours = grow(this.hHours);
     this.hTf = grow(this.hTf);
+    this.hOff = grow(this.hOff);
+  }
+
+  /**
+   * Updates the summaries after free capacity changed by `delta` (< 0 booking, > 0 release) in
+   * every slot of [from, to): the bound that moves with delta is updated directly, the other one
+   * is recomputed only when a touched slot held it.
+   */
+  private refreshDelta(ci: number, from: number, to: number, delta: number): void {
+    const cap = this.cap[ci];
+    const booked = this.booked[ci];
+    const max1 = this.max1[ci];
+    const min1 = this.min1[ci];
+    const max2 = this.max2[ci];
+    const min2 = this.min2[ci];
+    const n = this.slots;
+    const b0 = from >> L1;
+    const b1 = (to - 1) >> L1;
+    for (let b = b0; b <= b1; b++) {
+      const a = b << L1;
+      const lo = a > from ? a : from;
+      const hi = a + 64 < to ? a + 64 : to;
+      const oldMax = max1[b];
+      const oldMin = min1[b];
+      let mn = oldMin;
+      let mx = oldMax;
+      let full = false;
+      for (let t = lo; t < hi; t++) {
+        const f = cap[t] - booked[t];
+        if (delta < 0) {
+          if (f < mn) mn = f;
+          if (f - delta === oldMax) full = true;
+        } else {
+          if (f > mx) mx = f;
+          if (f - delta === oldMin) full = true;
+        }
+      }
+      if (full) {
+        const z = a + 64 < n ? a + 64 : n;
+        mx = -INT32_MAX;
+        mn = INT32_MAX;
+        for (let t = a; t < z; t++) {
+          const f = cap[t] - booked[t];
+          if (f > mx) mx = f;
+          if (f < mn) mn = f;
+        }
+      }
+      max1[b] = mx;
+      min1[b] = mn;
+      const B = b >> (L2 - L1);
+      if (mn < min2[B]) min2[B] = mn;
+      if (mx > max2[B]) max2[B] = mx;
+      if ((oldMax === max2[B] && mx < oldMax) || (oldMin === min2[B] && mn > oldMin)) {
+        const n1 = max1.length;
+        const ba = B << (L2 - L1);
+        const bz = ba + 64 < n1 ? ba + 64 : n1;
+        let X = -INT32_MAX;
+        let M = INT32_MAX;
+        for (let q = ba; q < bz; q++) {
+          if (max1[q] > X) X = max1[q];
+          if (min1[q] < M) M = min1[q];
+        }
+        max2[B] = X;
+        min2[B] = M;
+      }
+    }
   }
 
   /** Recomputes the free-capacity summaries of the blocks touching [from, to). */
