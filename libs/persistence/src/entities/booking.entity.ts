@@ -1,6 +1,7 @@
 import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, Unique } from 'typeorm';
 import { ClusterEntity } from './cluster.entity';
 import { OrganizationEntity } from './organization.entity';
+import { VoucherEntity } from './voucher.entity';
 
 export const BOOKING_STATUSES = ['CONFIRMED', 'CANCELLED'] as const;
 export type BookingStatus = (typeof BOOKING_STATUSES)[number];
@@ -13,7 +14,9 @@ export type BookingStatus = (typeof BOOKING_STATUSES)[number];
 @Unique('bookings_org_idempotency_key', ['orgId', 'idempotencyKey'])
 @Index('bookings_cluster_time_idx', ['clusterId', 'startsAt'])
 @Index('bookings_org_created_idx', ['orgId', 'createdAt'])
+@Index('bookings_org_start_idx', ['orgId', 'startsAt'])
 @Check('bookings_check', `"hours" > 0 AND "tflops" > 0 AND "ends_at" > "starts_at" AND cardinality("green_w") = "hours" AND "status" IN ('CONFIRMED', 'CANCELLED')`)
+@Check('bookings_voucher_check', `"voucher_amount" >= 0 AND "voucher_amount" <= "price_total" AND ("voucher_id" IS NOT NULL OR "voucher_amount" = 0)`)
 export class BookingEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;
@@ -76,6 +79,18 @@ export class BookingEntity {
 
   @Column({ name: 'price_total', type: 'double precision' })
   priceTotal: number;
+
+  /** the voucher drawn at booking (refunded on cancel), if any */
+  @Column({ name: 'voucher_id', type: 'uuid', nullable: true })
+  voucherId: string | null;
+
+  @ManyToOne(() => VoucherEntity, { onDelete: 'RESTRICT' })
+  @JoinColumn({ name: 'voucher_id', foreignKeyConstraintName: 'bookings_voucher_fk' })
+  voucher?: VoucherEntity;
+
+  /** money covered by the voucher; price after voucher = price_total - voucher_amount */
+  @Column({ name: 'voucher_amount', type: 'numeric', precision: 16, scale: 2, default: 0 })
+  voucherAmount: string;
 
   @Column({ type: 'varchar', length: 16 })
   status: BookingStatus;

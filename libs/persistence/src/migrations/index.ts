@@ -1,4 +1,5 @@
 import { InitMarketplace1764316800000 } from './1764316800000-InitMarketplace';
+import { VouchersAccessRules1764330000000 } from './1764330000000-VouchersAccessRules';
 
 /** In order; never edit one after it has landed, add a new one. */
-export const MIGRATIONS = [InitMarketplace1764316800000];
+export const MIGRATIONS = [InitMarketplace1764316800000, VouchersAccessRules1764330000000];

@@ -1,0 +1,44 @@
+import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, Unique } from 'typeorm';
+import { BookingEntity } from './booking.entity';
+import { VoucherEntity } from './voucher.entity';
+
+export const VOUCHER_LEDGER_KINDS = ['DRAW', 'REFUND'] as const;
+export type VoucherLedgerKind = (typeof VOUCHER_LEDGER_KINDS)[number];
+
+/** One row per draw (booking) and per refund (cancellation); at most one of each per booking. */
+@Entity('voucher_ledger')
+@Unique('voucher_ledger_booking_kind', ['bookingId', 'kind'])
+@Index('voucher_ledger_voucher_created_idx', ['voucherId', 'createdAt'])
+@Check('voucher_ledger_check', `"kind" IN ('DRAW', 'REFUND') AND "amount" > 0 AND "spent_after" >= 0`)
+export class VoucherLedgerEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column({ name: 'voucher_id', type: 'uuid' })
+  voucherId: string;
+
+  @ManyToOne(() => VoucherEntity, { onDelete: 'RESTRICT' })
+  @JoinColumn({ name: 'voucher_id', foreignKeyConstraintName: 'voucher_ledger_voucher_fk' })
+  voucher?: VoucherEntity;
+
+  @Column({ name: 'booking_id', type: 'uuid' })
+  bookingId: string;
+
+  @ManyToOne(() => BookingEntity, { onDelete: 'RESTRICT' })
+  @JoinColumn({ name: 'booking_id', foreignKeyConstraintName: 'voucher_ledger_booking_fk' })
+  booking?: BookingEntity;
+
+  @Column({ type: 'varchar', length: 8 })
+  kind: VoucherLedgerKind;
+
+  /** money drawn or refunded, > 0 */
+  @Column({ type: 'numeric', precision: 16, scale: 2 })
+  amount: string;
+
+  /** the voucher's spent right after this entry */
+  @Column({ name: 'spent_after', type: 'numeric', precision: 16, scale: 2 })
+  spentAfter: string;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+}
