@@ -10,15 +10,24 @@ import { DateTimeScalar } from './common/date-time.scalar';
 import { formatGraphQLError } from './common/gql-exception.filter';
 import { complexityPlugin, depthLimitRule } from './common/query-limits';
 import { APP_CONFIG, AppConfig, PINO } from './config';
+import { DashboardModule } from './dashboard/dashboard.module';
 import { DatabaseModule } from './database/database.module';
 import { EnergyModule } from './energy/energy.module';
 import { HealthModule } from './health/health.module';
 import { OrganizationsModule } from './organizations/organizations.module';
 import { SeedModule } from './seed/seed.module';
+import { rateLimitPlugin } from './security/rate-limit.plugin';
+import { DEFAULT_RATE_LIMIT_PER_MINUTE, TokenBucketLimiter } from './security/rate-limiter';
 import { UtilizationModule } from './utilization/utilization.module';
 
 @Module({})
 class CoreModule {}
+
+/** Per-API-key rate limit (RATE_LIMIT_PER_MINUTE; 0 turns it off). */
+function rateLimitPlugins(config: AppConfig): never[] {
+  const perMinute = config.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE;
+  return perMinute > 0 ? [rateLimitPlugin(new TokenBucketLimiter(perMinute, config.now)) as never] : [];
+}
 
 @Module({})
 export class AppModule {
@@ -44,12 +53,13 @@ export class AppModule {
           buildSchemaOptions: { scalarsMap: [{ type: Date, scalar: DateTimeScalar }] },
           context: ({ req }: { req: unknown }) => ({ req }),
           validationRules: [depthLimitRule(config.maxQueryDepth)],
-          plugins: [complexityPlugin(config.maxQueryCost) as never],
+          plugins: [complexityPlugin(config.maxQueryCost) as never, ...rateLimitPlugins(config)],
           formatError: formatGraphQLError as never,
           includeStacktraceInErrorResponses: false,
           graphiql: false,
           playground: false,
-          introspection: true,
+          // production: no schema introspection (the landing page is off everywhere: graphiql false)
+          introspection: !config.production,
         }),
         DatabaseModule,
         HealthModule,
@@ -59,6 +69,7 @@ export class AppModule {
         BookingsModule,
         UtilizationModule,
         SeedModule,
+        DashboardModule,
       ],
     };
   }

@@ -1,4 +1,5 @@
 import { PersistenceConfig, persistenceConfigFromEnv } from '@pflex/persistence';
+import { DEFAULT_RATE_LIMIT_PER_MINUTE } from './security/rate-limiter';
 
 export interface AppConfig {
   port: number;
@@ -13,6 +14,10 @@ export interface AppConfig {
   maxQueryCost: number;
   /** the clock, injectable for tests */
   now: () => number;
+  /** NODE_ENV=production: no introspection, no GraphQL landing page or sandbox */
+  production?: boolean;
+  /** GraphQL operations per minute per API key (RATE_LIMIT_PER_MINUTE, default 6000); 0 = off */
+  rateLimitPerMinute?: number;
 }
 
 function intEnv(env: NodeJS.ProcessEnv, name: string, def: number, min: number, max: number): number {
@@ -34,6 +39,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): AppConfig {
     maxQueryDepth: intEnv(env, 'MAX_QUERY_DEPTH', 8, 2, 50),
     maxQueryCost: intEnv(env, 'MAX_QUERY_COST', 5000, 10, 1_000_000),
     now: () => Date.now(),
+    production,
+    rateLimitPerMinute: intEnv(env, 'RATE_LIMIT_PER_MINUTE', DEFAULT_RATE_LIMIT_PER_MINUTE, 0, 100_000_000),
   };
 }
 

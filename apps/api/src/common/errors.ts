@@ -7,6 +7,8 @@ export enum GqlErrorCode {
   NO_CAPACITY = 'NO_CAPACITY',
   GREEN_SHORTFALL = 'GREEN_SHORTFALL',
   CONFLICT = 'CONFLICT',
+  /** too many requests for one API key; the message says the limit and when to retry */
+  RATE_LIMITED = 'RATE_LIMITED',
   INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
 }
 

@@ -1,0 +1,46 @@
+import { HeaderMap, type ApolloServerPlugin } from '@apollo/server';
+import { createHash } from 'node:crypto';
+import { GraphQLError } from 'graphql';
+import { toGraphQLError } from '../common/gql-exception.filter';
+import { RateLimitException } from './rate-limit.exception';
+import { TokenBucketLimiter } from './rate-limiter';
+
+interface RequestLike {
+  headers?: Record<string, string | string[] | undefined>;
+  ip?: string;
+  socket?: { remoteAddress?: string };
+}
+
+/**
+ * Who a request counts against: the presented API key (as a hash, so the raw key is not kept in
+ * memory), or the client address for requests without one.
+ */
+export function callerOf(req: RequestLike | undefined): string {
+  const header = req?.headers?.authorization;
+  const m = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+  if (m) return 'key:' + createHash('sha256').update(m[1], 'utf8').digest('hex');
+  return 'addr:' + (req?.ip ?? req?.socket?.remoteAddress ?? 'unknown');
+}
+
+/**
+ * Apollo plugin: every GraphQL operation takes one token from its caller's bucket once it has
+ * parsed and validated, before any resolver (so before authentication and any database work).
+ * When empty: RATE_LIMITED, HTTP 429 and a Retry-After header.
+ */
+export function rateLimitPlugin(limiter: TokenBucketLimiter): ApolloServerPlugin<{ req?: RequestLike }> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ contextValue }) {
+          const r = limiter.take(callerOf(contextValue?.req));
+          if (r.ok) return;
+          const retryAfterSeconds = Math.max(1, Math.ceil(r.retryAfterMs / 1000));
+          const e = toGraphQLError(new RateLimitException(limiter.perMinute, retryAfterSeconds));
+          throw new GraphQLError(e.message, {
+            extensions: { ...e.extensions, http: { status: 429, headers: new HeaderMap([['retry-after', String(retryAfterSeconds)]]) } },
+          });
+        },
+      };
+    },
+  };
+}
