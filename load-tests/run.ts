@@ -169,7 +169,7 @@ async function main(): Promise<void> {
     children.push(child);
     child.on('exit', (code, signal) => {
       if (!stopping) {
-        exits.push(`API on port ${port} exited (code ${code}, signal ${signal})`);
+        exits.push(`API on port ${port} (pid ${child.pid}) exited during the run (code ${code}, signal ${signal}); its log: ${join(outDir, `api-${port}.log`)}`);
         log(exits[exits.length - 1]);
       }
     });
@@ -434,6 +434,11 @@ async function main(): Promise<void> {
       await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
       await c.end();
     }
+  } catch (e) {
+    // A process that died mid-run shows up first as a refused connection: give its exit a moment.
+    await new Promise((r) => setTimeout(r, 500));
+    for (const x of exits) console.error(x);
+    throw e;
   } finally {
     stopAll();
   }
