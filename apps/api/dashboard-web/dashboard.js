@@ -1,0 +1,474 @@
+// pflex dashboard: plain ES module, no build step. Talks to /graphql with the API key kept in
+// sessionStorage; live updates over graphql-ws (graphql-transport-ws on /graphql), with a visible
+// polling fallback while the server offers no subscriptions.
+
+const KEY_STORAGE = 'pflex.apiKey';
+const HOUR = 3_600_000;
+const POLL_MS = 10_000;
+const BOOKINGS_SHOWN = 12;
+
+const $ = (id) => document.getElementById(id);
+
+const state = {
+  key: null,
+  me: null,
+  clusters: [],
+  selected: null,
+  days: 14,
+  from: 0,
+  util: new Map(),
+  kpis: null,
+  kpiMode: 'unknown', // 'server' once kpis answers, 'local' when it does not exist
+  seenBookings: null,
+  live: null,
+  pollTimer: null,
+  refreshTimer: null,
+  loading: null,
+};
+
+class GqlError extends Error {
+  constructor(message, code, status) {
+    super(message);
+    this.code = code;
+    this.status = status;
+  }
+}
+
+async function gql(query, variables) {
+  const res = await fetch('/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${state.key}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  let body;
+  try {
+    body = await res.json();
+  } catch {
+    throw new GqlError(`the server answered HTTP ${res.status}`, 'HTTP', res.status);
+  }
+  if (body.errors?.length) {
+    const e = body.errors[0];
+    throw new GqlError(e.message, e.extensions?.code, res.status);
+  }
+  return body.data;
+}
+
+// ---- formatting -------------------------------------------------------------------------
+
+const nf = (digits) => new Intl.NumberFormat('en-US', { maximumFractionDigits: digits, minimumFractionDigits: 0 });
+const fmt = (v, digits = 1) => (Number.isFinite(v) ? nf(digits).format(v) : '–');
+const pct = (v, digits = 1) => (Number.isFinite(v) ? `${nf(digits).format(v * 100)}` : '–');
+const money = (v) => (Number.isFinite(v) ? `¥${nf(0).format(v)}` : '–');
+const timeFmt = new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', weekday: 'short', day: '2-digit', month: 'short', hour: '2-digit', minute: '2-digit' });
+const hourFmt = new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', day: '2-digit', month: 'short', hour: '2-digit' });
+const when = (iso) => timeFmt.format(new Date(iso));
+const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+
+function showError(msg) {
+  const el = $('error-banner');
+  el.textContent = msg;
+  el.hidden = !msg;
+}
+
+// ---- sign in / out ------------------------------------------------------------------------
+
+async function signIn(key) {
+  state.key = key;
+  try {
+    const d = await gql('query Me { me { id name role } }');
+    state.me = d.me;
+  } catch (e) {
+    state.key = null;
+    sessionStorage.removeItem(KEY_STORAGE);
+    const msg = e.code === 'UNAUTHENTICATED' ? 'This API key is unknown or revoked. Check it and try again.' : `Sign-in failed: ${e.message}`;
+    $('signin-error').textContent = msg;
+    $('signin-error').hidden = false;
+    $('signin').hidden = false;
+    $('dashboard').hidden = true;
+    return;
+  }
+  sessionStorage.setItem(KEY_STORAGE, key);
+  $('signin-error').hidden = true;
+  $('signin').hidden = true;
+  $('dashboard').hidden = false;
+  $('session').hidden = false;
+  $('who').textContent = `${state.me.name} · ${state.me.role.toLowerCase()}`;
+  document.body.dataset.role = state.me.role;
+  initCharts();
+  await loadClusters();
+  await refresh();
+  startLive();
+}
+
+function signOut() {
+  sessionStorage.removeItem(KEY_STORAGE);
+  stopLive();
+  location.reload();
+}
+
+// ---- data ----------------------------------------------------------------------------------
+
+async function loadClusters() {
+  const d = await gql('query Clusters { clusters(first: 100) { edges { node { id name region accelerator capacityPflops } } } }');
+  state.clusters = d.clusters.edges.map((e) => e.node);
+  const sel = $('cluster-select');
+  sel.innerHTML = state.clusters.map((c) => `<option value="${esc(c.id)}">${esc(c.name)}</option>`).join('');
+  if (!state.selected || !state.clusters.some((c) => c.id === state.selected)) state.selected = state.clusters[0]?.id ?? null;
+  if (state.selected) sel.value = state.selected;
+}
+
+const UTIL_QUERY = `query Utilization($clusterId: ID!, $from: DateTime!, $to: DateTime!) {
+  utilization(clusterId: $clusterId, from: $from, to: $to) { hour capacityPflops bookedPflops utilization greenAvailableMw greenAllocatedMw }
+}`;
+
+async function loadUtilization() {
+  const from = Math.floor(Date.now() / HOUR) * HOUR;
+  const to = from + state.days * 24 * HOUR;
+  state.from = from;
+  const range = { from: new Date(from).toISOString(), to: new Date(to).toISOString() };
+  // one request per cluster: each stays well under the server's query cost limit
+  const rows = await Promise.all(state.clusters.map((c) => gql(UTIL_QUERY, { clusterId: c.id, ...range }).then((d) => d.utilization)));
+  state.util = new Map(state.clusters.map((c, i) => [c.id, rows[i]]));
+  return range;
+}
+
+const BOOKINGS_QUERY = `query Upcoming($first: Int!, $filter: BookingFilterInput) {
+  bookings(first: $first, filter: $filter) { edges { node { id clusterName startsAt endsAt hours pflops powerMw greenShare status price { total } } } }
+}`;
+
+async function loadBookings() {
+  const d = await gql(BOOKINGS_QUERY, { first: BOOKINGS_SHOWN, filter: { from: new Date().toISOString(), status: 'CONFIRMED' } });
+  return d.bookings.edges.map((e) => e.node);
+}
+
+const KPIS_QUERY = `query Kpis($from: DateTime!, $to: DateTime!) {
+  kpis(from: $from, to: $to) { __typename }
+}`;
+
+/** The server's kpis when the schema has them; null (and local figures) when it does not. */
+async function loadKpis(range) {
+  if (state.kpiMode === 'local') return null;
+  try {
+    const d = await gql(KPIS_QUERY, range);
+    state.kpiMode = 'server';
+    return d.kpis;
+  } catch (e) {
+    // GRAPHQL_VALIDATION_FAILED: this server has no kpis query yet; anything else is shown
+    if (e.code === 'GRAPHQL_VALIDATION_FAILED' || /Cannot query field "kpis"/.test(e.message)) {
+      state.kpiMode = 'local';
+      return null;
+    }
+    throw e;
+  }
+}
+
+/** Reloads everything the page shows; calls that arrive while one runs are merged into the next. */
+function refresh() {
+  if (state.loading) {
+    state.again = true;
+    return state.loading;
+  }
+  state.loading = (async () => {
+    try {
+      const range = await loadUtilization();
+      const [bookings, kpis] = await Promise.all([loadBookings(), loadKpis(range)]);
+      state.kpis = kpis;
+      renderHeatmap();
+      renderSupply();
+      renderKpis(bookings);
+      renderBookings(bookings);
+      $('updated-at').textContent = `updated ${new Date().toISOString().slice(11, 19)} UTC`;
+      document.body.dataset.refreshes = String(Number(document.body.dataset.refreshes ?? 0) + 1);
+      showError('');
+    } catch (e) {
+      showError(e.code === 'UNAUTHENTICATED' ? 'Your API key is no longer accepted; sign in again.' : `Could not load data: ${e.message}`);
+    } finally {
+      state.loading = null;
+      if (state.again) {
+        state.again = false;
+        refresh();
+      }
+    }
+  })();
+  return state.loading;
+}
+
+function refreshSoon() {
+  clearTimeout(state.refreshTimer);
+  state.refreshTimer = setTimeout(refresh, 250);
+}
+
+// ---- charts --------------------------------------------------------------------------------
+
+const charts = {};
+
+function initCharts() {
+  if (charts.heatmap) return;
+  charts.heatmap = echarts.init($('heatmap'), null, { renderer: 'canvas' });
+  charts.supply = echarts.init($('supply'), null, { renderer: 'canvas' });
+  charts.heatmap.on('click', (p) => {
+    const c = state.clusters[p.value?.[1]];
+    if (c) selectCluster(c.id);
+  });
+  window.addEventListener('resize', () => Object.values(charts).forEach((c) => c.resize()));
+  // for the browser test and for curious operators: window.pflex.charts.supply.getOption()
+  window.pflex = { charts, state };
+}
+
+function renderHeatmap() {
+  const hours = state.days * 24;
+  const xs = [];
+  for (let i = 0; i < hours; i++) xs.push(hourFmt.format(new Date(state.from + i * HOUR)) + 'h');
+  const data = [];
+  state.clusters.forEach((c, y) => {
+    (state.util.get(c.id) ?? []).forEach((r, x) => data.push([x, y, Math.round(r.utilization * 1000) / 10]));
+  });
+  const names = state.clusters.map((c) => shortName(c.name));
+  charts.heatmap.setOption(
+    {
+      animation: false,
+      grid: { left: 190, right: 24, top: 8, bottom: 62 },
+      tooltip: {
+        formatter: (p) => {
+          const c = state.clusters[p.value[1]];
+          const r = state.util.get(c.id)?.[p.value[0]];
+          if (!r) return '';
+          return `<b>${esc(c.name)}</b><br>${when(r.hour)} UTC<br>${fmt(r.bookedPflops)} / ${fmt(r.capacityPflops)} PFLOPS · <b>${pct(r.utilization)} %</b><br>green ${fmt(r.greenAllocatedMw, 2)} / ${fmt(r.greenAvailableMw, 2)} MW`;
+        },
+      },
+      xAxis: { type: 'category', data: xs, splitArea: { show: false }, axisLabel: { interval: 23, formatter: (v) => v.slice(0, 6) }, axisTick: { interval: 23 } },
+      yAxis: { type: 'category', data: names, inverse: true, axisLabel: { width: 175, overflow: 'truncate' } },
+      visualMap: {
+        min: 0,
+        max: 100,
+        calculable: false,
+        orient: 'horizontal',
+        left: 'center',
+        bottom: 0,
+        itemHeight: 220,
+        itemWidth: 10,
+        text: ['100 %', '0 %'],
+        inRange: { color: ['#eef3fb', '#9ec5f8', '#2f6fed', '#7b2cbf', '#c62f3b'] },
+      },
+      series: [{ name: 'utilization %', type: 'heatmap', data, progressive: 0, emphasis: { itemStyle: { borderColor: '#1b2430', borderWidth: 1 } } }],
+    },
+    true,
+  );
+}
+
+function renderSupply() {
+  const c = state.clusters.find((x) => x.id === state.selected);
+  const rows = (c && state.util.get(c.id)) || [];
+  $('supply-title').textContent = c ? `${c.name} — capacity, bookings and green supply` : 'Capacity and green supply';
+  const t = (r) => new Date(r.hour).getTime();
+  // a point at the end of the last hour so steps cover the whole range
+  const last = rows.length ? t(rows[rows.length - 1]) + HOUR : 0;
+  const series = (pick) => {
+    const pts = rows.map((r) => [t(r), pick(r)]);
+    if (rows.length) pts.push([last, pick(rows[rows.length - 1])]);
+    return pts;
+  };
+  charts.supply.setOption(
+    {
+      animation: false,
+      color: ['#5b6b7f', '#2f6fed', '#37b26c', '#13693a'],
+      grid: { left: 64, right: 64, top: 40, bottom: 64 },
+      legend: { top: 0, data: ['Capacity (PFLOPS)', 'Booked (PFLOPS)', 'Green available (MW)', 'Green allocated (MW)'] },
+      tooltip: {
+        trigger: 'axis',
+        axisPointer: { type: 'cross' },
+        valueFormatter: (v) => fmt(v, 2),
+      },
+      xAxis: { type: 'time', axisLabel: { formatter: { day: '{dd} {MMM}', hour: '{HH}:00' } } },
+      yAxis: [
+        { type: 'value', name: 'PFLOPS', min: 0, axisLabel: { formatter: (v) => fmt(v, 0) } },
+        { type: 'value', name: 'MW', min: 0, splitLine: { show: false }, axisLabel: { formatter: (v) => fmt(v, 1) } },
+      ],
+      dataZoom: [{ type: 'inside' }, { type: 'slider', height: 18, bottom: 8 }],
+      series: [
+        { name: 'Capacity (PFLOPS)', type: 'line', step: 'end', showSymbol: false, lineStyle: { type: 'dashed', width: 2 }, data: series((r) => r.capacityPflops) },
+        { name: 'Booked (PFLOPS)', type: 'line', step: 'end', showSymbol: false, areaStyle: { opacity: 0.35 }, data: series((r) => r.bookedPflops) },
+        { name: 'Green available (MW)', type: 'line', step: 'end', yAxisIndex: 1, showSymbol: false, lineStyle: { width: 1 }, areaStyle: { opacity: 0.18 }, data: series((r) => r.greenAvailableMw) },
+        { name: 'Green allocated (MW)', type: 'line', step: 'end', yAxisIndex: 1, showSymbol: false, lineStyle: { width: 2 }, areaStyle: { opacity: 0.45 }, data: series((r) => r.greenAllocatedMw) },
+      ],
+    },
+    true,
+  );
+}
+
+function shortName(name) {
+  return name.replace(' Intelligent Computing Center', ' ICC');
+}
+
+// ---- KPIs and bookings ---------------------------------------------------------------------
+
+function kpiCard(label, value, unit, sub, cls = '') {
+  return `<div class="kpi ${cls}"><div class="label">${esc(label)}</div><div class="value">${esc(value)}<span class="unit">${esc(unit)}</span></div><div class="sub">${esc(sub)}</div></div>`;
+}
+
+function renderKpis(bookings) {
+  // figures over the clusters this key can see and the range shown, from utilization
+  let cap = 0, booked = 0, greenAvail = 0, greenAlloc = 0, capNow = 0, bookedNow = 0, peak = 0;
+  for (const rows of state.util.values()) {
+    rows.forEach((r, i) => {
+      cap += r.capacityPflops;
+      booked += r.bookedPflops;
+      greenAvail += r.greenAvailableMw;
+      greenAlloc += r.greenAllocatedMw;
+      if (i === 0) {
+        capNow += r.capacityPflops;
+        bookedNow += r.bookedPflops;
+      }
+    });
+  }
+  for (let i = 0; i < state.days * 24; i++) {
+    let c = 0, b = 0;
+    for (const rows of state.util.values()) {
+      if (rows[i]) {
+        c += rows[i].capacityPflops;
+        b += rows[i].bookedPflops;
+      }
+    }
+    if (c > 0) peak = Math.max(peak, b / c);
+  }
+  const k = state.kpis && typeof state.kpis === 'object' ? state.kpis : null;
+  const cards = [
+    kpiCard('Booked now', fmt(bookedNow, 1), 'PFLOPS', `of ${fmt(capNow, 0)} PFLOPS capacity (${pct(capNow ? bookedNow / capNow : 0)} %)`),
+    kpiCard('Utilization', pct(cap ? booked / cap : 0), '%', `${fmt(booked, 0)} of ${fmt(cap, 0)} PFLOPS·h booked`),
+    kpiCard('Peak hour', pct(peak), '%', 'highest fleet utilization in range'),
+    kpiCard('Green supply', fmt(greenAvail, 0), 'MWh', `${fmt(greenAlloc, 1)} MWh allocated (${pct(greenAvail ? greenAlloc / greenAvail : 0)} %)`, 'green'),
+    kpiCard('Upcoming bookings', fmt(bookings.length, 0), bookings.length >= BOOKINGS_SHOWN ? '+' : '', `${fmt(bookings.reduce((s, b) => s + b.pflops * b.hours, 0), 0)} PFLOPS·h in the list`),
+  ];
+  if (k) cards.push(...serverKpiCards(k));
+  $('kpis').innerHTML = cards.join('');
+  $('kpi-source').textContent =
+    `Over the next ${state.days} days, ${state.clusters.length} cluster${state.clusters.length === 1 ? '' : 's'} visible to this key` +
+    (state.kpiMode === 'local' ? ' · computed from utilization (this server has no kpis query)' : ' · with the city KPIs from the kpis query');
+}
+
+/** Cards for the scalar fields of the server's kpis, whatever it names them. */
+function serverKpiCards(k) {
+  return Object.entries(k)
+    .filter(([name, v]) => name !== '__typename' && typeof v === 'number')
+    .map(([name, v]) => kpiCard(name.replace(/([A-Z])/g, ' $1').toLowerCase(), fmt(v, 1), '', 'kpis'));
+}
+
+function renderBookings(bookings) {
+  const body = $('bookings-body');
+  const seen = state.seenBookings;
+  state.seenBookings = new Set(bookings.map((b) => b.id));
+  if (!bookings.length) {
+    body.innerHTML = `<tr><td colspan="7" class="empty">No upcoming bookings in view.</td></tr>`;
+  } else {
+    body.innerHTML = bookings
+      .map(
+        (b) => `<tr data-booking-id="${esc(b.id)}" class="${seen && !seen.has(b.id) ? 'fresh' : ''}">
+          <td>${esc(when(b.startsAt))}</td>
+          <td>${esc(shortName(b.clusterName))}</td>
+          <td class="num">${fmt(b.pflops, 3)}</td>
+          <td class="num">${fmt(b.hours, 0)} h</td>
+          <td class="num">${fmt(b.powerMw, 2)} MW</td>
+          <td class="num">${pct(b.greenShare, 0)} %</td>
+          <td class="num">${money(b.price.total)}</td>
+        </tr>`,
+      )
+      .join('');
+  }
+  $('bookings-note').textContent = state.me.role === 'OPERATOR' ? 'on your clusters, by start time' : 'all clusters, by start time';
+}
+
+function selectCluster(id) {
+  state.selected = id;
+  $('cluster-select').value = id;
+  renderSupply();
+}
+
+// ---- live updates --------------------------------------------------------------------------
+
+function setLive(mode, text) {
+  const el = $('live');
+  el.dataset.mode = mode;
+  el.textContent = text;
+  document.body.dataset.live = mode;
+}
+
+function startPolling(reason) {
+  if (state.pollTimer) return;
+  setLive('polling', `polling every ${POLL_MS / 1000} s`);
+  $('live').title = `no live subscription (${reason}); the page reloads its data every ${POLL_MS / 1000} s`;
+  state.pollTimer = setInterval(refresh, POLL_MS);
+}
+
+function stopLive() {
+  clearInterval(state.pollTimer);
+  state.pollTimer = null;
+  state.live?.dispose();
+  state.live = null;
+}
+
+async function startLive() {
+  let createClient;
+  try {
+    ({ createClient } = await import('/assets/vendor/graphql-ws/client.js'));
+  } catch {
+    startPolling('graphql-ws client not available');
+    return;
+  }
+  const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/graphql`;
+  const key = state.key;
+  let failed = false;
+  const fail = (why) => {
+    if (failed) return;
+    failed = true;
+    state.live?.dispose();
+    state.live = null;
+    startPolling(why);
+  };
+  const client = createClient({
+    url,
+    connectionParams: () => ({ authorization: `Bearer ${key}`, apiKey: key }),
+    retryAttempts: 2,
+    lazy: false,
+    onNonLazyError: (e) => fail(e?.reason || 'connection refused'),
+    on: {
+      connected: () => {
+        // an unknown subscription field is refused at once; silence means the server accepted it
+        setTimeout(() => failed || setLive('subscription', 'live'), 600);
+      },
+    },
+  });
+  state.live = client;
+  const sink = {
+    next: (msg) => {
+      if (msg.errors?.length) fail(msg.errors[0].message);
+      else refreshSoon();
+    },
+    error: (err) => fail(Array.isArray(err) ? err[0]?.message : err?.reason || err?.message || 'subscription error'),
+    complete: () => undefined,
+  };
+  client.subscribe({ query: 'subscription BookingEvents { bookingEvents { __typename } }' }, sink);
+  for (const c of state.clusters) {
+    client.subscribe({ query: 'subscription Utilization($id: ID!) { utilizationChanged(clusterId: $id) { __typename } }', variables: { id: c.id } }, sink);
+  }
+}
+
+// ---- wiring --------------------------------------------------------------------------------
+
+function main() {
+  $('signin-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const key = $('api-key').value.trim();
+    if (key) signIn(key);
+  });
+  $('sign-out').addEventListener('click', signOut);
+  $('cluster-select').addEventListener('change', (ev) => selectCluster(ev.target.value));
+  $('range-select').addEventListener('change', (ev) => {
+    state.days = Number(ev.target.value);
+    refresh();
+  });
+  const saved = sessionStorage.getItem(KEY_STORAGE);
+  if (saved) signIn(saved);
+}
+
+if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', main);
+else main();

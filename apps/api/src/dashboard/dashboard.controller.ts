@@ -1,0 +1,51 @@
+import { Controller, Get, Param, Res } from '@nestjs/common';
+import { Public } from '../organizations/principal';
+import { Asset, DashboardAssetsService } from './dashboard-assets.service';
+
+interface RawResponse {
+  status(code: number): RawResponse;
+  setHeader(name: string, value: string): void;
+  send(body: Buffer | string): void;
+}
+
+/**
+ * The operators' and bureau's dashboard: a static page and its scripts. Public, because the page
+ * holds no data: it asks /graphql with the API key the user types in.
+ */
+@Controller()
+@Public()
+export class DashboardController {
+  constructor(private readonly assets: DashboardAssetsService) {}
+
+  @Get()
+  async page(@Res() res: RawResponse): Promise<void> {
+    send(res, await this.assets.page());
+  }
+
+  @Get('assets/vendor/echarts.min.js')
+  async echarts(@Res() res: RawResponse): Promise<void> {
+    send(res, await this.assets.echarts());
+  }
+
+  @Get('assets/vendor/graphql-ws/:file')
+  async graphqlWs(@Param('file') file: string, @Res() res: RawResponse): Promise<void> {
+    send(res, await this.assets.graphqlWs(file));
+  }
+
+  @Get('assets/:file')
+  async own(@Param('file') file: string, @Res() res: RawResponse): Promise<void> {
+    send(res, await this.assets.own(file));
+  }
+}
+
+function send(res: RawResponse, asset: Asset | null): void {
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  if (!asset) {
+    res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+    res.status(404).send('not found');
+    return;
+  }
+  res.setHeader('Content-Type', asset.contentType);
+  res.setHeader('Cache-Control', asset.cacheControl);
+  res.status(200).send(asset.body);
+}
