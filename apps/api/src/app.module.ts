@@ -13,12 +13,18 @@ import { APP_CONFIG, AppConfig, PINO } from './config';
 import { DashboardModule } from './dashboard/dashboard.module';
 import { DatabaseModule } from './database/database.module';
 import { EnergyModule } from './energy/energy.module';
+import { EventsModule } from './events/events.module';
+import { graphqlWsOptions } from './events/graphql-ws.options';
 import { HealthModule } from './health/health.module';
+import { KpisModule } from './kpis/kpis.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { OrganizationsModule } from './organizations/organizations.module';
+import { QuotasModule } from './quotas/quotas.module';
 import { SeedModule } from './seed/seed.module';
 import { rateLimitPlugin } from './security/rate-limit.plugin';
 import { DEFAULT_RATE_LIMIT_PER_MINUTE, TokenBucketLimiter } from './security/rate-limiter';
 import { UtilizationModule } from './utilization/utilization.module';
+import { VouchersModule } from './vouchers/vouchers.module';
 
 @Module({})
 class CoreModule {}
@@ -52,6 +58,7 @@ export class AppModule {
           sortSchema: true,
           buildSchemaOptions: { scalarsMap: [{ type: Date, scalar: DateTimeScalar }] },
           context: ({ req }: { req: unknown }) => ({ req }),
+          subscriptions: { 'graphql-ws': graphqlWsOptions() },
           validationRules: [depthLimitRule(config.maxQueryDepth)],
           plugins: [complexityPlugin(config.maxQueryCost) as never, ...rateLimitPlugins(config)],
           formatError: formatGraphQLError as never,
@@ -62,12 +69,17 @@ export class AppModule {
           introspection: !config.production,
         }),
         DatabaseModule,
+        EventsModule,
+        MetricsModule,
         HealthModule,
         OrganizationsModule,
         ClustersModule,
         EnergyModule,
         BookingsModule,
+        VouchersModule,
+        QuotasModule,
         UtilizationModule,
+        KpisModule,
         SeedModule,
         DashboardModule,
       ],

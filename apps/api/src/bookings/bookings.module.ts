@@ -1,6 +1,11 @@
 import { Module } from '@nestjs/common';
+import { ClustersModule } from '../clusters/clusters.module';
+import { KpisModule } from '../kpis/kpis.module';
+import { QuotasModule } from '../quotas/quotas.module';
+import { VouchersModule } from '../vouchers/vouchers.module';
+import { BookingEventsService } from './booking-events.service';
 import { BookingsResolver } from './bookings.resolver';
 import { BookingsService } from './bookings.service';
 
-@Module({ providers: [BookingsService, BookingsResolver] })
+@Module({ imports: [VouchersModule, QuotasModule, ClustersModule, KpisModule], providers: [BookingsService, BookingsResolver, BookingEventsService] })
 export class BookingsModule {}

@@ -1,21 +1,30 @@
-import { Args, ID, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { Args, ID, Int, Mutation, Query, Resolver, Subscription } from '@nestjs/graphql';
 import { CurrentOrg, Roles } from '../organizations/principal';
 import type { Principal } from '../organizations/principal';
+import { QuoteLogService } from '../kpis/quote-log.service';
+import { BookingEventsService } from './booking-events.service';
 import { BookingsService } from './bookings.service';
+import { BookingEventModel } from './dtos/booking-event.model';
 import { BookingFilterInput, ComputeRequestInput } from './dtos/booking.input';
 import { BookingConnection, BookingModel, ObjectiveEnum, QuoteModel } from './dtos/booking.model';
 
 @Resolver(() => BookingModel)
 export class BookingsResolver {
-  constructor(private readonly svc: BookingsService) {}
+  constructor(
+    private readonly svc: BookingsService,
+    private readonly live: BookingEventsService,
+    private readonly quoteLog: QuoteLogService,
+  ) {}
 
-  @Query(() => [QuoteModel], { description: 'The best option under each objective (EARLIEST, GREENEST, CHEAPEST); nothing is reserved.' })
-  quotes(@Args('request') request: ComputeRequestInput): Promise<QuoteModel[]> {
-    return this.svc.quotes(request);
+  @Query(() => [QuoteModel], { description: "The best option under each objective (EARLIEST, GREENEST, CHEAPEST); nothing is reserved. For a startup: within its access rules, priced after the voucher it would draw." })
+  async quotes(@CurrentOrg() p: Principal, @Args('request') request: ComputeRequestInput): Promise<QuoteModel[]> {
+    const quotes = await this.svc.quotes(p, request);
+    await this.quoteLog.record(p, request);
+    return quotes;
   }
 
   @Roles('STARTUP')
-  @Mutation(() => BookingModel, { description: 'Places and commits atomically; NO_CAPACITY or GREEN_SHORTFALL says what blocked it. The same idempotencyKey returns the same booking.' })
+  @Mutation(() => BookingModel, { description: 'Places and commits atomically; NO_CAPACITY, GREEN_SHORTFALL or QUOTA_EXCEEDED says what blocked it; draws the applicable voucher. The same idempotencyKey returns the same booking.' })
   bookCompute(
     @CurrentOrg() p: Principal,
     @Args('request') request: ComputeRequestInput,
@@ -26,7 +35,7 @@ export class BookingsResolver {
   }
 
   @Roles('STARTUP', 'BUREAU')
-  @Mutation(() => BookingModel, { description: 'Cancels a booking that has not started; capacity and green are released at once.' })
+  @Mutation(() => BookingModel, { description: 'Cancels a booking that has not started; capacity and green are released and the voucher refunded at once.' })
   cancelBooking(@CurrentOrg() p: Principal, @Args('id', { type: () => ID }) id: string): Promise<BookingModel> {
     return this.svc.cancel(p, id);
   }
@@ -44,5 +53,13 @@ export class BookingsResolver {
   @Query(() => BookingModel, { description: 'NOT_FOUND both for unknown ids and for bookings the caller may not see.' })
   booking(@CurrentOrg() p: Principal, @Args('id', { type: () => ID }) id: string): Promise<BookingModel> {
     return this.svc.get(p, id);
+  }
+
+  @Subscription(() => BookingEventModel, {
+    description: 'Live: bookings confirmed or cancelled, for the booking\'s organization, its cluster\'s operator and the bureau; optionally one cluster.',
+    resolve: (e: BookingEventModel) => e,
+  })
+  bookingEvents(@CurrentOrg() p: Principal, @Args('clusterId', { type: () => ID, nullable: true }) clusterId?: string): Promise<AsyncIterableIterator<BookingEventModel>> {
+    return this.live.subscribe(p, clusterId);
   }
 }

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { BookingEntity, ClusterEntity, pgErrorCode } from '@pflex/persistence';
-import { Decision, JobRequest, Objective, OBJECTIVES, Placement } from '@pflex/scheduler';
+import type { AccessRuleEntity } from '@pflex/persistence';
+import { Decision, Fleet, JobRequest, Objective, OBJECTIVES, Placement } from '@pflex/scheduler';
 import type { Logger } from 'pino';
 import { DataSource, EntityManager, In } from 'typeorm';
 import { isUuid } from '../common/ids';
@@ -9,11 +10,16 @@ import { HOUR_MS, iso, requireHour } from '../common/time.utils';
 import { APP_CONFIG, PINO } from '../config';
 import type { AppConfig } from '../config';
 import { LedgerService } from '../database/ledger.service';
+import { EventsService } from '../events/events.service';
+import { MetricsService } from '../metrics/metrics.service';
 import type { Principal } from '../organizations/principal';
+import { QuotaException } from '../quotas/quotas.exception';
+import { QuotasService } from '../quotas/quotas.service';
+import { VoucherCover, VouchersService } from '../vouchers/vouchers.service';
 import { BookingErrorCode, BookingException } from './bookings.exception';
 import { BookingFilterInput, ComputeRequestInput } from './dtos/booking.input';
-import { BookingConnection, BookingModel, BookingStatusEnum, ObjectiveEnum, PlacementModel, QuoteModel, RefusalReasonEnum } from './dtos/booking.model';
-import { loadFleet } from './utils/fleet-loader';
+import { BookingConnection, BookingModel, BookingStatusEnum, ObjectiveEnum, PlacementModel, PriceModel, QuoteModel, RefusalReasonEnum } from './dtos/booking.model';
+import { loadFleet, ShareCap } from './utils/fleet-loader';
 
 /** Retries after losing a race on the ledger; from the third attempt the rows are locked first. */
 const MAX_ATTEMPTS = 8;
@@ -35,6 +41,10 @@ export class BookingsService {
   constructor(
     private readonly ds: DataSource,
     private readonly ledger: LedgerService,
+    private readonly vouchers: VouchersService,
+    private readonly quotas: QuotasService,
+    private readonly events: EventsService,
+    private readonly metrics: MetricsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(PINO) private readonly log: Logger,
   ) {}
@@ -84,21 +94,61 @@ export class BookingsService {
     return { reason: RefusalReasonEnum.NO_CAPACITY, message: `no ${v.hours} h run with ${v.pflops} PFLOPS free ${win}` };
   }
 
-  async quotes(r: ComputeRequestInput): Promise<QuoteModel[]> {
-    const v = await this.validate(this.ds.manager, r);
-    const fleet = await loadFleet(this.ds.manager, v.clusters, v.earliest, v.deadline, false);
-    const all = fleet.quote(this.job(v));
-    return OBJECTIVES.map((o) => {
+  /** For a startup: within its access rules, with the price after the voucher a booking would draw. */
+  async quotes(p: Principal, r: ComputeRequestInput): Promise<QuoteModel[]> {
+    const m = this.ds.manager;
+    const v = await this.validate(m, r);
+    const rules = p.role === 'STARTUP' ? await this.quotas.rulesOf(m, p.orgId, false) : null;
+    const cap = await this.shareCap(m, p, rules, v);
+    const all = await loadFleet(m, v.clusters, v.earliest, v.deadline, false, cap).then((f) => this.metrics.decision('quote', () => f.quote(this.job(v))));
+    let free: Fleet | undefined;
+    const out: QuoteModel[] = [];
+    for (const o of OBJECTIVES) {
       const d = all[o];
-      if (d.ok) return { objective: o as ObjectiveEnum, available: true, placement: this.placementModel(v, d.placement), reason: null, message: null };
-      const { reason, message } = this.refusal(v, d);
-      return { objective: o as ObjectiveEnum, available: false, placement: null, reason, message };
-    });
+      let quota: QuotaException | null = null;
+      if (!d.ok && cap) {
+        free ??= await loadFleet(m, v.clusters, v.earliest, v.deadline, false);
+        quota = this.shareRefusal(v, cap, free, o);
+      } else if (d.ok && rules?.maxPflopsHoursPer7Days != null) {
+        quota = await this.quotas.checkWeekly(m, p.orgId, rules.maxPflopsHoursPer7Days, v.earliest + d.placement.start * HOUR_MS, d.placement.tflops, d.placement.hours);
+      }
+      if (quota) {
+        out.push({ objective: o as ObjectiveEnum, available: false, placement: null, reason: RefusalReasonEnum.QUOTA_EXCEEDED, message: quota.message });
+      } else if (d.ok) {
+        const cover = p.role === 'STARTUP' ? await this.vouchers.preview(m, p.orgId, this.coverRequest(v, d.placement)) : null;
+        out.push({ objective: o as ObjectiveEnum, available: true, placement: this.placementModel(v, d.placement, cover), reason: null, message: null });
+      } else {
+        const { reason, message } = this.refusal(v, d);
+        out.push({ objective: o as ObjectiveEnum, available: false, placement: null, reason, message });
+      }
+    }
+    return out;
+  }
+
+  /** The startup's room under its cluster-share rule, or undefined without one. */
+  private async shareCap(m: EntityManager, p: Principal, rules: AccessRuleEntity | null, v: ValidRequest): Promise<ShareCap | undefined> {
+    if (!rules || rules.maxClusterShare === null) return undefined;
+    return { share: rules.maxClusterShare, held: await this.quotas.held(m, p.orgId, v.clusters.map((c) => c.id), v.earliest, v.deadline) };
+  }
+
+  /** QUOTA_EXCEEDED when only the cluster share blocked the request: the fleet without the cap places it. */
+  private shareRefusal(v: ValidRequest, cap: ShareCap, free: Fleet, objective: Objective): QuotaException | null {
+    const d = free.place(this.job(v), objective);
+    if (!d.ok) return null;
+    const pl = d.placement;
+    const c = v.clusters.find((x) => x.id === pl.cluster)!;
+    return this.quotas.shareExceeded(cap.share, c.name, cap.held.get(c.id)!, pl.start, pl.hours, pl.tflops, (s) => free.capacityTflops(c.id, s), v.earliest);
+  }
+
+  private coverRequest(v: ValidRequest, pl: Placement) {
+    const startsAt = v.earliest + pl.start * HOUR_MS;
+    return { clusterId: pl.cluster, startsAt, endsAt: startsAt + pl.hours * HOUR_MS, greenShare: pl.greenShare, priceTotal: pl.price.total };
   }
 
   /**
    * Places and commits in one transaction: idempotency (advisory lock on org + key, then the
-   * UNIQUE constraint), ledger read, placement, ledger update (CHECK-guarded) and booking row.
+   * UNIQUE constraint), the startup's access rules (row locked), ledger read, placement, quota
+   * checks, ledger update (CHECK-guarded), voucher draw (CHECK spent <= cap) and booking row.
    * Acknowledged only after COMMIT; a lost race is retried from a fresh read.
    */
   async book(p: Principal, r: ComputeRequestInput, objective: ObjectiveEnum, idempotencyKey: string): Promise<BookingModel> {
@@ -130,15 +180,23 @@ export class BookingsService {
       return this.bookingModel(existing, await m.findOneByOrFail(ClusterEntity, { id: existing.clusterId }));
     }
     const v = await this.validate(m, r);
-    const fleet = await loadFleet(m, v.clusters, v.earliest, v.deadline, lock);
-    const d = fleet.place(this.job(v), objective as Objective);
+    const rules = await this.quotas.rulesOf(m, p.orgId, true);
+    const cap = await this.shareCap(m, p, rules, v);
+    const fleet = await loadFleet(m, v.clusters, v.earliest, v.deadline, lock, cap);
+    const d = this.metrics.decision('place', () => fleet.place(this.job(v), objective as Objective));
     if (!d.ok) {
+      const quota = cap ? this.shareRefusal(v, cap, await loadFleet(m, v.clusters, v.earliest, v.deadline, false), objective as Objective) : null;
+      if (quota) throw quota;
       const { reason, message } = this.refusal(v, d);
       throw new BookingException(reason === RefusalReasonEnum.GREEN_SHORTFALL ? BookingErrorCode.GREEN_SHORTFALL : BookingErrorCode.NO_CAPACITY, message);
     }
     const pl = d.placement;
     const cluster = v.clusters.find((c) => c.id === pl.cluster)!;
     const startsAt = v.earliest + pl.start * HOUR_MS;
+    if (rules?.maxPflopsHoursPer7Days != null) {
+      const quota = await this.quotas.checkWeekly(m, p.orgId, rules.maxPflopsHoursPer7Days, startsAt, pl.tflops, pl.hours);
+      if (quota) throw quota;
+    }
     const hours = Array.from({ length: pl.hours }, (_, i) => iso(startsAt + i * HOUR_MS));
     const green = Array.from(pl.greenW, (g) => String(g));
     const [, updated] = await m.query(
@@ -148,6 +206,7 @@ export class BookingsService {
       [cluster.id, pl.tflops, hours, green],
     );
     if (updated !== pl.hours) throw new Error(`ledger rows missing for cluster ${cluster.id}: updated ${updated} of ${pl.hours}`);
+    const cover = await this.vouchers.draw(m, p.orgId, this.coverRequest(v, pl));
     const b = await m.save(
       m.create(BookingEntity, {
         orgId: p.orgId,
@@ -167,13 +226,17 @@ export class BookingsService {
         priceGreenEnergy: pl.price.greenEnergy,
         priceGridEnergy: pl.price.gridEnergy,
         priceTotal: pl.price.total,
+        voucherId: cover?.voucherId ?? null,
+        voucherAmount: (cover?.amount ?? 0).toFixed(2),
         status: 'CONFIRMED',
         idempotencyKey: key,
         requestFingerprint: fingerprint,
         cancelledAt: null,
       }),
     );
-    this.log.info({ booking: b.id, org: p.orgId, cluster: cluster.id, startsAt: iso(startsAt), hours: pl.hours, tflops: pl.tflops }, 'booking confirmed');
+    if (cover) await this.vouchers.recordDraw(m, b.id, cover);
+    await this.events.bookingChanged(m, b);
+    this.log.info({ booking: b.id, org: p.orgId, cluster: cluster.id, startsAt: iso(startsAt), hours: pl.hours, tflops: pl.tflops, voucher: cover?.voucherId }, 'booking confirmed');
     return this.bookingModel(b, cluster);
   }
 
@@ -195,9 +258,11 @@ export class BookingsService {
         [b.clusterId, b.tflops, hours, b.greenW],
       );
       if (updated !== b.hours) throw new Error(`ledger rows missing for booking ${b.id}`);
+      await this.vouchers.refund(m, b);
       b.status = 'CANCELLED';
       b.cancelledAt = new Date(now);
       await m.save(b);
+      await this.events.bookingChanged(m, b);
       return this.bookingModel(b, await m.findOneByOrFail(ClusterEntity, { id: b.clusterId }));
     });
   }
@@ -245,7 +310,7 @@ export class BookingsService {
     return new BookingException(BookingErrorCode.BOOKING_NOT_FOUND, `booking ${id} not found`, 'id');
   }
 
-  private placementModel(v: ValidRequest, pl: Placement): PlacementModel {
+  private placementModel(v: ValidRequest, pl: Placement, cover: VoucherCover | null): PlacementModel {
     const c = v.clusters.find((x) => x.id === pl.cluster)!;
     const startsAt = v.earliest + pl.start * HOUR_MS;
     return {
@@ -260,7 +325,8 @@ export class BookingsService {
       gridMwh: pl.gridMwh,
       energyMwh: pl.energyMwh,
       powerMw: pl.drawW / 1e6,
-      price: { ...pl.price },
+      price: withVoucher(pl.price.compute, pl.price.greenEnergy, pl.price.gridEnergy, pl.price.total, cover?.amount ?? 0),
+      voucherId: cover?.voucherId ?? null,
     };
   }
 
@@ -283,12 +349,18 @@ export class BookingsService {
       gridMwh: b.gridMwh,
       energyMwh: (drawW * b.hours) / 1e6,
       powerMw: drawW / 1e6,
-      price: { compute: b.priceCompute, greenEnergy: b.priceGreenEnergy, gridEnergy: b.priceGridEnergy, total: b.priceTotal },
+      price: withVoucher(b.priceCompute, b.priceGreenEnergy, b.priceGridEnergy, b.priceTotal, Number(b.voucherAmount)),
+      voucherId: b.voucherId,
       idempotencyKey: b.idempotencyKey,
       createdAt: b.createdAt,
       cancelledAt: b.cancelledAt,
     };
   }
+}
+
+/** Price before and after the voucher; the difference is kept to whole cents. */
+function withVoucher(compute: number, greenEnergy: number, gridEnergy: number, total: number, voucher: number): PriceModel {
+  return { compute, greenEnergy, gridEnergy, total, voucher, totalAfterVoucher: Math.round((total - voucher) * 1e6) / 1e6 };
 }
 
 /** Filter bounds may be any valid instant (not only whole hours). */

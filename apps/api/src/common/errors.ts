@@ -6,6 +6,8 @@ export enum GqlErrorCode {
   NOT_FOUND = 'NOT_FOUND',
   NO_CAPACITY = 'NO_CAPACITY',
   GREEN_SHORTFALL = 'GREEN_SHORTFALL',
+  /** a booking beyond the bureau's access rules for the startup */
+  QUOTA_EXCEEDED = 'QUOTA_EXCEEDED',
   CONFLICT = 'CONFLICT',
   /** too many requests for one API key; the message says the limit and when to retry */
   RATE_LIMITED = 'RATE_LIMITED',

@@ -17,6 +17,7 @@ registerEnumType(BookingStatusEnum, { name: 'BookingStatus' });
 export enum RefusalReasonEnum {
   NO_CAPACITY = 'NO_CAPACITY',
   GREEN_SHORTFALL = 'GREEN_SHORTFALL',
+  QUOTA_EXCEEDED = 'QUOTA_EXCEEDED',
 }
 registerEnumType(RefusalReasonEnum, { name: 'RefusalReason' });
 
@@ -28,8 +29,12 @@ export class PriceModel {
   greenEnergy: number;
   @Field(() => Float, { description: 'grid MWh x grid price' })
   gridEnergy: number;
-  @Field(() => Float)
+  @Field(() => Float, { description: 'compute + energy, before any voucher' })
   total: number;
+  @Field(() => Float, { description: 'money covered by a voucher (0 without one)' })
+  voucher: number;
+  @Field(() => Float, { description: 'total - voucher: what the startup pays' })
+  totalAfterVoucher: number;
 }
 
 @ObjectType('Placement')
@@ -58,6 +63,8 @@ export class PlacementModel {
   powerMw: number;
   @Field(() => PriceModel)
   price: PriceModel;
+  @Field(() => ID, { nullable: true, description: 'the voucher drawn (a booking) or that would be drawn (a quote); the one expiring first among those that apply' })
+  voucherId: string | null;
 }
 
 @ObjectType('Quote', { description: 'The best option under one objective; nothing is reserved.' })

@@ -2,6 +2,7 @@ import { ClusterEntity } from '@pflex/persistence';
 import { Fleet } from '@pflex/scheduler';
 import { EntityManager } from 'typeorm';
 import { HOUR_MS } from '../../common/time.utils';
+import { HeldTflops, shareLimitTflops } from '../../quotas/quotas.service';
 
 interface LedgerRow {
   cluster_id: string;
@@ -13,14 +14,21 @@ interface LedgerRow {
   p: number;
 }
 
+/** A startup's access rule on cluster share, with what it already holds per cluster and slot. */
+export interface ShareCap {
+  share: number;
+  held: HeldTflops;
+}
+
 /**
  * Builds a scheduler Fleet for [from, to) from the ledger: slot 0 is `from`'s hour. One indexed
  * SELECT over (cluster_id, hour); hours without a ledger row keep capacity 0, so nothing is
- * ever placed where the database could not record it. With `lock`, the rows are locked in
+ * ever placed where the database could not record it. With `shareCap`, a startup's free room
+ * per slot is cut to what its cluster share allows. With `lock`, the rows are locked in
  * (cluster_id, hour) order, which serialises competing bookings on the same hours.
  * Complexity: O(clusters x hours).
  */
-export async function loadFleet(m: EntityManager, clusters: ClusterEntity[], from: number, to: number, lock: boolean): Promise<Fleet> {
+export async function loadFleet(m: EntityManager, clusters: ClusterEntity[], from: number, to: number, lock: boolean, shareCap?: ShareCap): Promise<Fleet> {
   const slots = (to - from) / HOUR_MS;
   const fleet = Fleet.fromSpec({
     slots,
@@ -55,6 +63,11 @@ export async function loadFleet(m: EntityManager, clusters: ClusterEntity[], fro
     const d = byCluster.get(r.cluster_id)!;
     d.capacityTflops[r.slot] = r.capacity_tflops;
     d.bookedTflops[r.slot] = r.booked_tflops;
+    if (shareCap) {
+      // the startup may add only what its cluster share leaves: show the rest as taken
+      const room = Math.max(0, shareLimitTflops(shareCap.share, r.capacity_tflops) - shareCap.held.get(r.cluster_id)![r.slot]);
+      if (r.capacity_tflops - r.booked_tflops > room) d.bookedTflops[r.slot] = r.capacity_tflops - room;
+    }
     d.greenSupplyW[r.slot] = Number(r.s);
     d.greenAllocW[r.slot] = Number(r.a);
     d.greenPricePerMwh[r.slot] = Number(r.p);

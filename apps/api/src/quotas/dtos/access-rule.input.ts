@@ -1,0 +1,23 @@
+import { Field, Float, ID, InputType } from '@nestjs/graphql';
+import { IsNumber, IsOptional, IsString, Max, Min } from 'class-validator';
+
+@InputType({ description: "A startup's access rules; a limit left null is no limit. Replaces the previous rules." })
+export class AccessRuleInput {
+  @Field(() => ID)
+  @IsString()
+  organizationId: string;
+
+  @Field(() => Float, { nullable: true, description: 'PFLOPS-hours (pflops x hours) of bookings starting in any 7-day window, >= 0' })
+  @IsOptional()
+  @IsNumber({ maxDecimalPlaces: 3, allowNaN: false, allowInfinity: false })
+  @Min(0)
+  @Max(1e12)
+  maxPflopsHoursPer7Days?: number | null;
+
+  @Field(() => Float, { nullable: true, description: "largest fraction of any one cluster's capacity held in any hour, in (0, 1]" })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0.0001)
+  @Max(1)
+  maxClusterShare?: number | null;
+}

@@ -1,0 +1,23 @@
+import { Args, ID, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { CurrentOrg, Roles } from '../organizations/principal';
+import type { Principal } from '../organizations/principal';
+import { AccessRuleInput } from './dtos/access-rule.input';
+import { AccessRuleModel } from './dtos/access-rule.model';
+import { QuotasService } from './quotas.service';
+
+@Resolver(() => AccessRuleModel)
+export class QuotasResolver {
+  constructor(private readonly svc: QuotasService) {}
+
+  @Roles('BUREAU')
+  @Mutation(() => AccessRuleModel, { description: "Sets a startup's access rules (bureau only); bookings beyond them fail with QUOTA_EXCEEDED." })
+  setAccessRule(@Args('input') input: AccessRuleInput): Promise<AccessRuleModel> {
+    return this.svc.set(input);
+  }
+
+  @Roles('STARTUP', 'BUREAU')
+  @Query(() => AccessRuleModel, { nullable: true, description: "A startup's access rules, null when it has none (bureau: any startup; a startup: its own)." })
+  accessRule(@CurrentOrg() p: Principal, @Args('organizationId', { type: () => ID }) organizationId: string): Promise<AccessRuleModel | null> {
+    return this.svc.get(p, organizationId);
+  }
+}

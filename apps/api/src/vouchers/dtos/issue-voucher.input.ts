@@ -1,0 +1,43 @@
+import { Field, Float, ID, InputType } from '@nestjs/graphql';
+import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsNumber, IsOptional, IsString, Max, Min } from 'class-validator';
+
+@InputType({ description: 'A compute voucher for one startup: percentCovered of each booking price, up to cap in total.' })
+export class IssueVoucherInput {
+  @Field(() => ID, { description: 'the startup receiving the voucher' })
+  @IsString()
+  organizationId: string;
+
+  @Field(() => Float, { description: 'share of a booking price covered, in (0, 100], at most 2 decimals' })
+  @IsNumber({ maxDecimalPlaces: 2, allowNaN: false, allowInfinity: false })
+  @Min(0.01)
+  @Max(100)
+  percentCovered: number;
+
+  @Field(() => Float, { description: 'money the voucher covers in total, > 0, at most 2 decimals' })
+  @IsNumber({ maxDecimalPlaces: 2, allowNaN: false, allowInfinity: false })
+  @Min(0.01)
+  @Max(1_000_000_000_000)
+  cap: number;
+
+  @Field(() => Date, { description: 'a booking run must start at or after this time' })
+  validFrom: Date;
+
+  @Field(() => Date, { description: 'a booking run must end at or before this time; after validFrom' })
+  validUntil: Date;
+
+  @Field(() => [ID], { nullable: true, description: 'only bookings on these clusters (default: any cluster)' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(100)
+  @ArrayUnique()
+  @IsString({ each: true })
+  clusterIds?: string[];
+
+  @Field(() => Float, { nullable: true, description: 'only bookings whose achieved green share is >= this, in [0, 1]' })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  @Max(1)
+  minGreenShare?: number;
+}
