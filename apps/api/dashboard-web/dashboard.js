@@ -60,6 +60,7 @@ const fmt = (v, digits = 1) => (Number.isFinite(v) ? nf(digits).format(v) : '–
 const pct = (v, digits = 1) => (Number.isFinite(v) ? `${nf(digits).format(v * 100)}` : '–');
 const money = (v) => (Number.isFinite(v) ? `¥${nf(0).format(v)}` : '–');
 const timeFmt = new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', weekday: 'short', day: '2-digit', month: 'short', hour: '2-digit', minute: '2-digit' });
+const dayFmt = new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', day: '2-digit', month: 'short' });
 const hourFmt = new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', day: '2-digit', month: 'short', hour: '2-digit' });
 const when = (iso) => timeFmt.format(new Date(iso));
 const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
@@ -279,7 +280,12 @@ function renderSupply() {
         axisPointer: { type: 'cross' },
         valueFormatter: (v) => fmt(v, 2),
       },
-      xAxis: { type: 'time', axisLabel: { formatter: { day: '{dd} {MMM}', hour: '{HH}:00' } } },
+      // hours are UTC everywhere on this page, whatever the viewer's time zone
+      useUTC: true,
+      xAxis: {
+        type: 'time',
+        axisLabel: { hideOverlap: true, formatter: (v) => (new Date(v).getUTCHours() === 0 ? dayFmt.format(new Date(v)) : `${String(new Date(v).getUTCHours()).padStart(2, '0')}:00`) },
+      },
       yAxis: [
         { type: 'value', name: 'PFLOPS', min: 0, axisLabel: { formatter: (v) => fmt(v, 0) } },
         { type: 'value', name: 'MW', min: 0, splitLine: { show: false }, axisLabel: { formatter: (v) => fmt(v, 1) } },
