@@ -156,12 +156,13 @@ export async function gapRow(seed: number, inst: InstanceFile, timeLimit = 5, ba
     }
   }
   const mipSeconds = (performance.now() - t0) / 1000;
-  const gap = (v: number): number => (bound > 0 ? Math.max(0, (bound - v) / bound) : 0);
+  const gap = (v: number): number => (!Number.isFinite(bound) ? Number.NaN : bound > 0 ? Math.max(0, (bound - v) / bound) : 0);
   return { seed, jobs: inst.jobs.length, clusters: inst.clusters.length, slots: inst.slots, vars, optimum: opt, bound, status, batch, online, batchGap: gap(batch), onlineGap: gap(online), mipSeconds };
 }
 
+/** median of the finite values (a MIP stopped before any bound gives NaN gaps) */
 function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
+  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
   return s.length ? (s[(s.length - 1) >> 1] + s[s.length >> 1]) / 2 : 0;
 }
 
@@ -178,7 +179,7 @@ export function gapSummary(rows: GapRow[]): {
   return {
     medianBatchGap: median(rows.map((r) => r.batchGap)),
     medianOnlineGap: median(rows.map((r) => r.onlineGap)),
-    maxBatchGap: Math.max(...rows.map((r) => r.batchGap)),
+    maxBatchGap: Math.max(...rows.map((r) => r.batchGap).filter((x) => Number.isFinite(x))),
     optimal: opt.length,
     medianBatchGapOptimal: median(opt.map((r) => r.batchGap)),
     medianBatchGapBestKnown: median(rows.map((r) => (r.optimum > 0 ? Math.max(0, (Math.max(r.optimum, r.batch) - r.batch) / Math.max(r.optimum, r.batch)) : 0))),

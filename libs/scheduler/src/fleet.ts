@@ -90,6 +90,8 @@ export class Fleet {
   private readonly min1: Int32Array[] = [];
   private readonly max2: Int32Array[] = [];
   private readonly min2: Int32Array[] = [];
+  /** per 64-slot block: max free green W (supply - alloc) */
+  private readonly gmax1: Int32Array[] = [];
 
   // bookings by handle (handle = index + 1); hours 0 = released
   private hCount = 0;
@@ -149,6 +151,7 @@ export class Fleet {
       this.min1.push(new Int32Array(n1));
       this.max2.push(new Int32Array(n2));
       this.min2.push(new Int32Array(n2));
+      this.gmax1.push(new Int32Array(n1));
     }
   }
 
@@ -214,6 +217,7 @@ export class Fleet {
         }
       }
       f.refresh(i, 0, slots);
+      f.refreshGreen(i, 0, slots);
     }
     return f;
   }
@@ -242,6 +246,7 @@ export class Fleet {
       f.min1[i].set(this.min1[i]);
       f.max2[i].set(this.max2[i]);
       f.min2[i].set(this.min2[i]);
+      f.gmax1[i].set(this.gmax1[i]);
     }
     f.hCount = this.hCount;
     f.hCluster = this.hCluster.slice();
@@ -326,7 +331,8 @@ export class Fleet {
         this.max1[i].byteLength +
         this.min1[i].byteLength +
         this.max2[i].byteLength +
-        this.min2[i].byteLength;
+        this.min2[i].byteLength +
+        this.gmax1[i].byteLength;
     return b / (this.clusterIds.length * this.slots);
   }
   /** Number of live (committed, not released) bookings. Complexity: O(handles). */
@@ -409,6 +415,46 @@ export class Fleet {
           this.slide(ci, MODE_FIRST, tf, h, e, lim, draw, req);
         }
       } else {
+        // free green anywhere in the window bounds what this cluster can offer
+        const gm = this.gmax1[ci];
+        let gmx = 0;
+        for (let b = e >> L1; b <= (end - 1) >> L1; b++) if (gm[b] > gmx) gmx = gm[b];
+        if (gmx === 0) {
+          // no green: every start costs the same here, so the earliest feasible start is its best
+          if (req > 0) {
+            if (!this.capFit && this.searchEarliest(ci, tf, h, e, end) >= 0) this.capFit = true;
+            continue;
+          }
+          // GREENEST: a green-free option only wins with an earlier start; CHEAPEST: any start may win on price
+          const lim = this.bCi < 0 || mode === MODE_CHEAPEST ? end : Math.min(end, this.bS - 1 + h);
+          const s = lim - e >= h ? this.searchEarliest(ci, tf, h, e, lim) : -1;
+          if (s < 0) {
+            if (!this.capFit && this.bCi < 0 && this.searchEarliest(ci, tf, h, e, end) >= 0) this.capFit = true;
+            continue;
+          }
+          this.capFit = true;
+          if (mode === MODE_GREENEST) {
+            if (0 > this.bG || (0 === this.bG && s < this.bS)) {
+              this.bCi = ci;
+              this.bS = s;
+              this.bG = 0;
+            }
+          } else {
+            const total = this.jPflops * h * this.pricePerPflopsHour[ci] + (draw * h * this.gridPricePerMwh[ci]) / 1e6;
+            const eps = 1e-9 * total + 1e-9;
+            if (total < this.bCost - eps || (total <= this.bCost + eps && s < this.bS)) {
+              this.bCi = ci;
+              this.bS = s;
+              this.bCost = total;
+            }
+          }
+          continue;
+        }
+        if (mode === MODE_GREENEST && h * (gmx < draw ? gmx : draw) < this.bG) {
+          // cannot beat the best; only the refusal reason may still need this cluster
+          if (!this.capFit && this.searchEarliest(ci, tf, h, e, end) >= 0) this.capFit = true;
+          continue;
+        }
         this.slide(ci, mode, tf, h, e, end, draw, req);
       }
     }
@@ -482,6 +528,7 @@ export class Fleet {
     if (off >= 0) {
       for (let i = 0; i < h; i++) alloc[s + i] -= g[off + i];
       this.arenaDead += h;
+      this.refreshGreen(ci, s, s + h);
     }
     this.hHours[k] = 0;
     this.hOff[k] = -1;
@@ -539,6 +586,7 @@ export class Fleet {
       w[t] = s[i] * p[i];
     }
     this.refresh(ci, fromSlot, fromSlot + len);
+    this.refreshGreen(ci, fromSlot, fromSlot + len);
   }
 
   /**
@@ -579,6 +627,7 @@ export class Fleet {
       sup[t] += watts;
       wt[t] += watts * w.pricePerMwh;
     }
+    this.refreshGreen(ci, w.start, w.end);
   }
 
   /**
@@ -779,6 +828,7 @@ export class Fleet {
     const grid = this.gridPricePerMwh[ci];
     // CHEAPEST: total = base + sum_t g_t * (greenPrice_t - grid) / 1e6
     const base = this.jPflops * h * this.pricePerPflopsHour[ci] + (draw * h * grid) / 1e6;
+    const full = draw * h; // all-green: no later start in this cluster can do better
     let bG = this.bG;
     let bS = this.bS;
     let bCost = this.bCost;
@@ -838,6 +888,7 @@ export class Fleet {
               bS = s;
               better = true;
             }
+            if (gsum === full) break;
           } else {
             const total = base + csum / 1e6;
             const eps = 1e-9 * (total < 0 ? -total : total) + 1e-9;
@@ -971,6 +1022,7 @@ export class Fleet {
     this.hHours[k] = h;
     this.hTf[k] = tf;
     if (anyGreen) {
+      this.refreshGreen(ci, s, s + h);
       if (this.arenaUsed + h > this.arena.length) this.growArena(h);
       const off = this.arenaUsed;
       const a = this.arena;
@@ -1079,6 +1131,25 @@ export class Fleet {
         max2[B] = X;
         min2[B] = M;
       }
+    }
+  }
+
+  /** Recomputes the free-green summary of the blocks touching [from, to). */
+  private refreshGreen(ci: number, from: number, to: number): void {
+    if (to <= from) return;
+    const sup = this.supply[ci];
+    const alloc = this.alloc[ci];
+    const g = this.gmax1[ci];
+    const n = this.slots;
+    for (let b = from >> L1; b <= (to - 1) >> L1; b++) {
+      const a = b << L1;
+      const z = a + 64 < n ? a + 64 : n;
+      let mx = 0;
+      for (let t = a; t < z; t++) {
+        const f = sup[t] - alloc[t];
+        if (f > mx) mx = f;
+      }
+      g[b] = mx;
     }
   }
 
