@@ -2,4 +2,4 @@ export * from './entities';
 export { MIGRATIONS } from './migrations';
 export { createDataSourceOptions, openDataSource, persistenceConfigFromEnv, dropSchema, pgErrorCode } from './data-source';
 export type { PersistenceConfig } from './data-source';
-export { pgliteDriver } from './pglite-pool';
+export { pgliteDriver, pgliteOf } from './pglite-pool';

@@ -37,6 +37,8 @@ export function pgliteDriver(db: PGlite): { Pool: new (opts?: unknown) => unknow
   class PGlitePool extends EventEmitter {
     private tail: Promise<void> = Promise.resolve();
     private readonly client = new PGliteClient();
+    /** the database itself, for LISTEN (see pgliteOf) */
+    readonly pglite = db;
     constructor(_opts?: unknown) {
       super();
     }
@@ -66,4 +68,10 @@ export function pgliteDriver(db: PGlite): { Pool: new (opts?: unknown) => unknow
     }
   }
   return { Pool: PGlitePool };
+}
+
+/** The PGlite behind a data source opened with pgliteDriver, or undefined (PostgreSQL). */
+export function pgliteOf(ds: { driver: unknown }): PGlite | undefined {
+  const pool = (ds.driver as { master?: { pglite?: unknown } }).master;
+  return pool?.pglite instanceof PGlite ? pool.pglite : undefined;
 }

@@ -135,9 +135,8 @@ export class BookingsService {
   private shareRefusal(v: ValidRequest, cap: ShareCap, free: Fleet, objective: Objective): QuotaException | null {
     const d = free.place(this.job(v), objective);
     if (!d.ok) return null;
-    const pl = d.placement;
-    const c = v.clusters.find((x) => x.id === pl.cluster)!;
-    return this.quotas.shareExceeded(cap.share, c.name, cap.held.get(c.id)!, pl.start, pl.hours, pl.tflops, (s) => free.capacityTflops(c.id, s), v.earliest);
+    const candidates = v.clusters.map((c) => ({ name: c.name, held: cap.held.get(c.id)!, capacityAt: (s: number) => free.capacityTflops(c.id, s) }));
+    return this.quotas.shareExceeded(cap.share, candidates, free.slots, d.placement.hours, d.placement.tflops, v.earliest);
   }
 
   private coverRequest(v: ValidRequest, pl: Placement) {

@@ -6,6 +6,7 @@ import { isUuid } from '../common/ids';
 import { pageByCreatedAt } from '../common/pagination';
 import { HOUR_MS, iso, requireRange } from '../common/time.utils';
 import { LedgerService } from '../database/ledger.service';
+import { EventsService } from '../events/events.service';
 import type { Principal } from '../organizations/principal';
 import { ClusterErrorCode, ClusterException } from './clusters.exception';
 import { CapacityChangeModel, ClusterConnection, ClusterModel } from './dtos/cluster.model';
@@ -20,6 +21,7 @@ export class ClustersService {
   constructor(
     private readonly ds: DataSource,
     private readonly ledger: LedgerService,
+    private readonly events: EventsService,
   ) {}
 
   async register(p: Principal, input: RegisterClusterInput): Promise<ClusterModel> {
@@ -101,6 +103,7 @@ export class ClustersService {
       await m.query(`SAVEPOINT set_capacity`);
       await m.query(`UPDATE cluster_hours SET capacity_tflops = $4 WHERE cluster_id = $1 AND hour >= $2 AND hour < $3`, [clusterId, new Date(from), new Date(to), tflops]);
       await m.query(`RELEASE SAVEPOINT set_capacity`);
+      await this.events.ledgerChanged(m, clusterId, from, to);
     } catch (e) {
       if (pgErrorCode(e) !== '23514') throw e;
       await m.query(`ROLLBACK TO SAVEPOINT set_capacity`);

@@ -6,6 +6,7 @@ import { isUuid } from '../common/ids';
 import { iso, requireRange } from '../common/time.utils';
 import { ClustersService } from '../clusters/clusters.service';
 import { LedgerService } from '../database/ledger.service';
+import { EventsService } from '../events/events.service';
 import type { Principal } from '../organizations/principal';
 import { AddGreenWindowArgs, GreenWindowsArgs } from './dtos/green-window.args';
 import { GreenSourceEnum, GreenWindowModel } from './dtos/green-window.model';
@@ -24,6 +25,7 @@ export class EnergyService {
     private readonly ds: DataSource,
     private readonly clusters: ClustersService,
     private readonly ledger: LedgerService,
+    private readonly events: EventsService,
   ) {}
 
   async add(p: Principal, a: AddGreenWindowArgs): Promise<GreenWindowModel> {
@@ -96,6 +98,7 @@ export class EnergyService {
        WHERE cluster_id = $1 AND hour >= $2 AND hour < $3`,
       [clusterId, new Date(from), new Date(to), String(w), String(price)],
     );
+    await this.events.ledgerChanged(m, clusterId, from, to);
   }
 }
 

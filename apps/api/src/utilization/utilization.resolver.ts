@@ -1,7 +1,8 @@
-import { Args, Query, Resolver } from '@nestjs/graphql';
+import { Args, ID, Query, Resolver, Subscription } from '@nestjs/graphql';
 import { CurrentOrg, Roles } from '../organizations/principal';
 import type { Principal } from '../organizations/principal';
 import { UtilizationArgs } from './dtos/utilization.args';
+import { UtilizationChangeModel } from './dtos/utilization-change.model';
 import { UtilizationHourModel } from './dtos/utilization.model';
 import { MAX_UTILIZATION_HOURS, UtilizationService } from './utilization.service';
 import { hourRangeComplexity } from '../common/query-limits';
@@ -17,5 +18,14 @@ export class UtilizationResolver {
   })
   utilization(@CurrentOrg() p: Principal, @Args() args: UtilizationArgs): Promise<UtilizationHourModel[]> {
     return this.svc.hours(p, args);
+  }
+
+  @Roles('OPERATOR', 'BUREAU')
+  @Subscription(() => [UtilizationChangeModel], {
+    description: 'Live: the hours of a cluster whose booked PFLOPS, green allocation, capacity or green supply changed, with their new values (the cluster operator and the bureau).',
+    resolve: (hours: UtilizationChangeModel[]) => hours,
+  })
+  utilizationChanged(@CurrentOrg() p: Principal, @Args('clusterId', { type: () => ID }) clusterId: string): Promise<AsyncIterableIterator<UtilizationChangeModel[]>> {
+    return this.svc.changes(p, clusterId);
   }
 }

@@ -2,9 +2,19 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { requireRange } from '../common/time.utils';
 import { ClustersService } from '../clusters/clusters.service';
+import { EventsService, LedgerChangedEvent } from '../events/events.service';
 import type { Principal } from '../organizations/principal';
 import { UtilizationArgs } from './dtos/utilization.args';
+import { UtilizationChangeModel } from './dtos/utilization-change.model';
 import { UtilizationHourModel } from './dtos/utilization.model';
+
+interface LedgerRow {
+  hour: Date;
+  capacity_tflops: number;
+  booked_tflops: number;
+  s: string | number;
+  a: string | number;
+}
 
 export const MAX_UTILIZATION_HOURS = 744;
 
@@ -13,24 +23,58 @@ export class UtilizationService {
   constructor(
     private readonly ds: DataSource,
     private readonly clusters: ClustersService,
+    private readonly events: EventsService,
   ) {}
+
+  /** One ledger read per event and process, shared by all subscribers to that cluster. */
+  private readonly changeReads = new WeakMap<LedgerChangedEvent, Promise<{ owner: string | null; hours: UtilizationChangeModel[] }>>();
 
   /** One row per ledger hour in [from, to); hours outside the materialised ledger are absent. */
   async hours(p: Principal, a: UtilizationArgs): Promise<UtilizationHourModel[]> {
     const [from, to] = requireRange('from', a.from, 'to', a.to, MAX_UTILIZATION_HOURS);
     const c = await this.clusters.readable(this.ds.manager, p, a.clusterId, 'clusterId');
-    const rows: { hour: Date; capacity_tflops: number; booked_tflops: number; s: string | number; a: string | number }[] = await this.ds.query(
+    const rows: LedgerRow[] = await this.ds.query(
       `SELECT hour, capacity_tflops, booked_tflops, green_supply_w AS s, green_alloc_w AS a FROM cluster_hours
        WHERE cluster_id = $1 AND hour >= $2 AND hour < $3 ORDER BY hour`,
       [c.id, new Date(from), new Date(to)],
     );
-    return rows.map((r) => ({
-      hour: r.hour,
-      capacityPflops: r.capacity_tflops / 1000,
-      bookedPflops: r.booked_tflops / 1000,
-      utilization: r.capacity_tflops > 0 ? r.booked_tflops / r.capacity_tflops : 0,
-      greenAvailableMw: Number(r.s) / 1e6,
-      greenAllocatedMw: Number(r.a) / 1e6,
-    }));
+    return rows.map(toHourModel);
   }
+
+  /**
+   * Live changes of one cluster's hours. Checked when subscribing (the same rule as the
+   * utilization query) and again for every event against the cluster's owner read with it.
+   */
+  async changes(p: Principal, clusterId: string): Promise<AsyncIterableIterator<UtilizationChangeModel[]>> {
+    const c = await this.clusters.readable(this.ds.manager, p, clusterId, 'clusterId');
+    return this.events.ledger(async (e) => {
+      if (e.clusterId !== c.id) return undefined;
+      let read = this.changeReads.get(e);
+      if (!read) this.changeReads.set(e, (read = this.readChange(e)));
+      const { owner, hours } = await read;
+      const allowed = p.role === 'BUREAU' || (p.role === 'OPERATOR' && owner === p.orgId);
+      return allowed && hours.length > 0 ? hours : undefined;
+    });
+  }
+
+  private async readChange(e: LedgerChangedEvent): Promise<{ owner: string | null; hours: UtilizationChangeModel[] }> {
+    const rows: (LedgerRow & { owner_org_id: string })[] = await this.ds.query(
+      `SELECT h.hour, h.capacity_tflops, h.booked_tflops, h.green_supply_w AS s, h.green_alloc_w AS a, c.owner_org_id
+       FROM cluster_hours h JOIN clusters c ON c.id = h.cluster_id
+       WHERE h.cluster_id = $1 AND h.hour >= $2 AND h.hour < $3 ORDER BY h.hour`,
+      [e.clusterId, new Date(e.from), new Date(e.to)],
+    );
+    return { owner: rows[0]?.owner_org_id ?? null, hours: rows.map((r) => ({ clusterId: e.clusterId, ...toHourModel(r) })) };
+  }
+}
+
+function toHourModel(r: LedgerRow): UtilizationHourModel {
+  return {
+    hour: r.hour,
+    capacityPflops: r.capacity_tflops / 1000,
+    bookedPflops: r.booked_tflops / 1000,
+    utilization: r.capacity_tflops > 0 ? r.booked_tflops / r.capacity_tflops : 0,
+    greenAvailableMw: Number(r.s) / 1e6,
+    greenAllocatedMw: Number(r.a) / 1e6,
+  };
 }

@@ -8,6 +8,7 @@ export * from './cluster-hour.entity';
 export * from './voucher.entity';
 export * from './voucher-ledger.entity';
 export * from './access-rule.entity';
+export * from './quote-log.entity';
 import { AccessRuleEntity } from './access-rule.entity';
 import { ApiKeyEntity } from './api-key.entity';
 import { BookingEntity } from './booking.entity';
@@ -16,7 +17,8 @@ import { ClusterHourEntity } from './cluster-hour.entity';
 import { ClusterEntity } from './cluster.entity';
 import { GreenWindowEntity } from './green-window.entity';
 import { OrganizationEntity } from './organization.entity';
+import { QuoteLogEntity } from './quote-log.entity';
 import { VoucherLedgerEntity } from './voucher-ledger.entity';
 import { VoucherEntity } from './voucher.entity';
 
-export const ENTITIES = [OrganizationEntity, ApiKeyEntity, ClusterEntity, CapacityChangeEntity, GreenWindowEntity, BookingEntity, ClusterHourEntity, VoucherEntity, VoucherLedgerEntity, AccessRuleEntity];
+export const ENTITIES = [OrganizationEntity, ApiKeyEntity, ClusterEntity, CapacityChangeEntity, GreenWindowEntity, BookingEntity, ClusterHourEntity, VoucherEntity, VoucherLedgerEntity, AccessRuleEntity, QuoteLogEntity];

@@ -1,5 +1,6 @@
 import { InitMarketplace1764316800000 } from './1764316800000-InitMarketplace';
 import { VouchersAccessRules1764330000000 } from './1764330000000-VouchersAccessRules';
+import { QuoteLog1764340000000 } from './1764340000000-QuoteLog';
 
 /** In order; never edit one after it has landed, add a new one. */
-export const MIGRATIONS = [InitMarketplace1764316800000, VouchersAccessRules1764330000000];
+export const MIGRATIONS = [InitMarketplace1764316800000, VouchersAccessRules1764330000000, QuoteLog1764340000000];

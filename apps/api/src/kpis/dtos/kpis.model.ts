@@ -1,0 +1,41 @@
+import { Field, Float, Int, ObjectType } from '@nestjs/graphql';
+
+@ObjectType('Kpis', { description: 'Marketplace figures over [from, to) for the clusters in scope (bureau: all, operator: its own), optionally one region.' })
+export class KpisModel {
+  @Field(() => Date)
+  from: Date;
+  @Field(() => Date)
+  to: Date;
+  @Field(() => String, { nullable: true })
+  region: string | null;
+  @Field(() => Int, { description: 'clusters in scope' })
+  clusters: number;
+  @Field(() => Float, { description: 'sum over cluster hours in range of capacity PFLOPS x 1 h' })
+  pflopsHoursAvailable: number;
+  @Field(() => Float, { description: 'sum over cluster hours in range of booked PFLOPS x 1 h' })
+  pflopsHoursBooked: number;
+  @Field(() => Float, { description: 'pflopsHoursBooked / pflopsHoursAvailable (0 when nothing is available)' })
+  utilization: number;
+  @Field(() => Float, { description: 'highest total facility power of booked work in any hour of the range, MW' })
+  peakMegawattsCommitted: number;
+  @Field(() => Float, { description: 'bookedEnergyMwh / hours in the range, MW' })
+  averageMegawattsCommitted: number;
+  @Field(() => Float, { description: 'facility energy of booked work within the range, MWh' })
+  bookedEnergyMwh: number;
+  @Field(() => Float, { description: 'greenMwhUsed / bookedEnergyMwh (0 when nothing is booked)' })
+  greenShare: number;
+  @Field(() => Float, { description: 'green energy allocated to bookings within the range, MWh' })
+  greenMwhUsed: number;
+  @Field(() => Float, { description: 'green energy posted for the clusters within the range, MWh' })
+  greenMwhOffered: number;
+  @Field(() => Int, { description: 'confirmed bookings running at some hour of the range' })
+  bookings: number;
+  @Field(() => Int, { description: 'distinct startups among those bookings' })
+  startupsServed: number;
+  @Field(() => Float, { nullable: true, description: 'median over those bookings of (booked at - first quote of the same request by the same startup), seconds; null when none was quoted first' })
+  medianQuoteToBookingSeconds: number | null;
+  @Field(() => Float, { description: 'voucher money on those bookings, pro rata of their hours inside the range' })
+  voucherMoneySpent: number;
+  @Field(() => Float, { description: 'cap - spent of vouchers valid at some time in the range and usable on a cluster in scope' })
+  voucherMoneyLeft: number;
+}

@@ -1,0 +1,105 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { HOUR_MS, requireRange } from '../common/time.utils';
+import type { Principal } from '../organizations/principal';
+import { KpisArgs } from './dtos/kpis.args';
+import { KpisModel } from './dtos/kpis.model';
+
+export const MAX_KPI_HOURS = 8784;
+
+interface KpiRow {
+  clusters: number;
+  cap: number;
+  booked: number;
+  gsup: number;
+  galloc: number;
+  n: number;
+  startups: number;
+  wh: number;
+  voucher: number;
+  peak_w: number;
+  secs: number | null;
+  remaining: number;
+}
+
+/**
+ * One SQL statement over the ledger (cluster_hours) and the confirmed bookings that overlap the
+ * range, clipped to whole hours inside it; the peak is a sweep over booking starts and ends
+ * (window sum), so the cost grows with the bookings in range, not with hours x bookings.
+ * Units in SQL: TFLOPS, W, Wh; converted once at the end.
+ */
+const KPI_SQL = `
+WITH sc AS (
+  SELECT id FROM clusters WHERE ($3::text IS NULL OR region = $3::text) AND ($4::uuid IS NULL OR owner_org_id = $4::uuid)
+),
+led AS (
+  SELECT COALESCE(SUM(h.capacity_tflops), 0)::float8 AS cap, COALESCE(SUM(h.booked_tflops), 0)::float8 AS booked,
+         COALESCE(SUM(h.green_supply_w), 0)::float8 AS gsup, COALESCE(SUM(h.green_alloc_w), 0)::float8 AS galloc
+  FROM cluster_hours h WHERE h.cluster_id IN (SELECT id FROM sc) AND h.hour >= $1 AND h.hour < $2
+),
+bk AS (
+  SELECT b.org_id, b.draw_w::float8 AS draw, b.hours, b.voucher_amount::float8 AS voucher, b.created_at, b.request_fingerprint,
+         EXTRACT(EPOCH FROM (LEAST(b.ends_at, $2::timestamptz) - GREATEST(b.starts_at, $1::timestamptz)))::float8 / 3600 AS inside,
+         GREATEST(b.starts_at, $1::timestamptz) AS s, LEAST(b.ends_at, $2::timestamptz) AS e
+  FROM bookings b WHERE b.cluster_id IN (SELECT id FROM sc) AND b.status = 'CONFIRMED' AND b.starts_at < $2 AND b.ends_at > $1
+),
+agg AS (
+  SELECT COUNT(*)::int AS n, COUNT(DISTINCT org_id)::int AS startups,
+         COALESCE(SUM(draw * inside), 0)::float8 AS wh, COALESCE(SUM(voucher * inside / hours), 0)::float8 AS voucher
+  FROM bk
+),
+sweep AS (
+  SELECT SUM(d) OVER (ORDER BY t) AS run FROM (SELECT s AS t, draw AS d FROM bk UNION ALL SELECT e AS t, -draw AS d FROM bk) ev
+),
+med AS (
+  SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM (b.created_at - q.first_quoted_at)))::float8 AS secs
+  FROM bk b JOIN quote_log q ON q.org_id = b.org_id
+   AND q.request_key = md5(jsonb_path_query_array(b.request_fingerprint::jsonb, '$[0 to 5]')::text)
+   AND q.first_quoted_at <= b.created_at
+),
+vl AS (
+  SELECT COALESCE(SUM(v.cap - v.spent), 0)::float8 AS remaining FROM vouchers v
+  WHERE v.valid_from < $2 AND v.valid_until > $1 AND (v.cluster_ids IS NULL OR v.cluster_ids && ARRAY(SELECT id FROM sc))
+)
+SELECT (SELECT COUNT(*) FROM sc)::int AS clusters, led.cap, led.booked, led.gsup, led.galloc, agg.n, agg.startups, agg.wh, agg.voucher,
+       (SELECT COALESCE(MAX(run), 0)::float8 FROM sweep) AS peak_w, med.secs, vl.remaining
+FROM led, agg, med, vl`;
+
+@Injectable()
+export class KpisService {
+  constructor(private readonly ds: DataSource) {}
+
+  /** Bureau: every cluster; operator: its own clusters only (the role guard keeps startups out). */
+  async kpis(p: Principal, a: KpisArgs): Promise<KpisModel> {
+    const [from, to] = requireRange('from', a.from, 'to', a.to, MAX_KPI_HOURS);
+    const region = a.region?.trim() || null;
+    const owner = p.role === 'BUREAU' ? null : p.orgId;
+    const [r]: KpiRow[] = await this.ds.query(KPI_SQL, [new Date(from), new Date(to), region, owner]);
+    const hours = (to - from) / HOUR_MS;
+    return {
+      from: new Date(from),
+      to: new Date(to),
+      region,
+      clusters: r.clusters,
+      pflopsHoursAvailable: r.cap / 1000,
+      pflopsHoursBooked: r.booked / 1000,
+      utilization: r.cap > 0 ? r.booked / r.cap : 0,
+      peakMegawattsCommitted: r.peak_w / 1e6,
+      averageMegawattsCommitted: r.wh / 1e6 / hours,
+      bookedEnergyMwh: r.wh / 1e6,
+      greenShare: r.wh > 0 ? r.galloc / r.wh : 0,
+      greenMwhUsed: r.galloc / 1e6,
+      greenMwhOffered: r.gsup / 1e6,
+      bookings: r.n,
+      startupsServed: r.startups,
+      medianQuoteToBookingSeconds: r.secs,
+      voucherMoneySpent: round2(r.voucher),
+      voucherMoneyLeft: round2(r.remaining),
+    };
+  }
+}
+
+/** money is kept in cents by the voucher tables */
+function round2(x: number): number {
+  return Math.round(x * 100) / 100;
+}

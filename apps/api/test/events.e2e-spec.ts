@@ -1,0 +1,134 @@
+import type { Client } from 'graphql-ws';
+import { EventsService } from '../src/events/events.service';
+import { bootTestApp, hour, TestApp } from './helpers';
+import { BOOK, BOOKING_EVENTS, collect, subscribed, until, UTILIZATION_CHANGED, wsClient } from './events-helpers';
+
+// Live events over graphql-ws in one process (PGlite, or PostgreSQL with DATABASE_URL).
+describe(`live events (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})`, () => {
+  let app: TestApp;
+  let op: { id: string; key: string };
+  let otherOp: { id: string; key: string };
+  let s1: { id: string; key: string };
+  let s2: { id: string; key: string };
+  let cluster: string;
+  let otherCluster: string;
+  const clients: Client[] = [];
+  const client = (key?: string) => {
+    const c = wsClient(app.url, key);
+    clients.push(c);
+    return c;
+  };
+
+  beforeAll(async () => {
+    app = await bootTestApp();
+    op = await app.createOrg('OPERATOR');
+    otherOp = await app.createOrg('OPERATOR');
+    s1 = await app.createOrg('STARTUP');
+    s2 = await app.createOrg('STARTUP');
+    cluster = await app.registerCluster(op.key, { capacityPflops: 100 });
+    otherCluster = await app.registerCluster(otherOp.key, { capacityPflops: 100 });
+  }, 60_000);
+
+  // every test starts with no subscription open, so subscribed(app, n) counts its own
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.dispose()));
+    const events = app.running.app.get(EventsService);
+    await until(() => events.subscriptions() === 0, 5000, () => `${events.subscriptions()} subscriptions still open`);
+  });
+
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  const book = async (key: string, clusterId: string, pflops: number, from: number, hours: number, k: string) =>
+    (await app.ok(BOOK, { r: { pflops, hours, earliestStart: hour(from), deadline: hour(from + hours), clusterIds: [clusterId] }, k }, key)).bookCompute;
+
+  it('utilizationChanged: the booked hours with their new values, to the owning operator and the bureau', async () => {
+    const mine = collect(client(op.key), UTILIZATION_CHANGED, { c: cluster }, 'utilizationChanged');
+    const bureau = collect(client(app.bureauKey), UTILIZATION_CHANGED, { c: cluster }, 'utilizationChanged');
+    await subscribed(app, 2);
+    await book(s1.key, cluster, 12.5, 30, 3, 'u1');
+    const [hours] = await mine.waitFor(1);
+    expect(hours.map((h: any) => h.hour)).toEqual([hour(30), hour(31), hour(32)]);
+    expect(hours.every((h: any) => h.clusterId === cluster && h.bookedPflops === 12.5 && h.capacityPflops === 100 && h.utilization === 0.125)).toBe(true);
+    const [seen] = await bureau.waitFor(1);
+    expect(seen).toEqual(hours);
+
+    // a capacity change is a utilization change too
+    await app.ok(`mutation($c: ID!, $f: DateTime!, $t: DateTime!) { setCapacity(clusterId: $c, from: $f, to: $t, pflops: 50) { pflops } }`, { c: cluster, f: hour(31), t: hour(33) }, op.key);
+    const events = await mine.waitFor(2);
+    expect(events[1].map((h: any) => [h.hour, h.capacityPflops, h.utilization])).toEqual([
+      [hour(31), 50, 0.25],
+      [hour(32), 50, 0.25],
+    ]);
+  });
+
+  it('utilizationChanged: green supply changes arrive, and a refused booking sends nothing', async () => {
+    const mine = collect(client(op.key), UTILIZATION_CHANGED, { c: cluster }, 'utilizationChanged');
+    await subscribed(app, 1);
+    // refused (more than the capacity): rolled back, so no event
+    const refused = await app.code(BOOK, { r: { pflops: 101, hours: 1, earliestStart: hour(40), deadline: hour(41), clusterIds: [cluster] }, k: 'r1' }, s1.key);
+    expect(refused.code).toBe('NO_CAPACITY');
+    await app.ok(
+      `mutation($c: ID!, $f: DateTime!, $t: DateTime!) { addGreenWindow(clusterId: $c, startsAt: $f, endsAt: $t, megawatts: 2, source: SOLAR, pricePerMwh: 300) { id } }`,
+      { c: cluster, f: hour(40), t: hour(42) },
+      op.key,
+    );
+    const [first] = await mine.waitFor(1);
+    expect(first.map((h: any) => [h.hour, h.greenAvailableMw, h.bookedPflops])).toEqual([
+      [hour(40), 2, 0],
+      [hour(41), 2, 0],
+    ]);
+  });
+
+  it('bookingEvents: the booking organization, the cluster operator and the bureau, nobody else', async () => {
+    const own = collect(client(s1.key), BOOKING_EVENTS, {}, 'bookingEvents');
+    const otherStartup = collect(client(s2.key), BOOKING_EVENTS, {}, 'bookingEvents');
+    const operator = collect(client(op.key), BOOKING_EVENTS, {}, 'bookingEvents');
+    const otherOperator = collect(client(otherOp.key), BOOKING_EVENTS, {}, 'bookingEvents');
+    const bureau = collect(client(app.bureauKey), BOOKING_EVENTS, { c: cluster }, 'bookingEvents');
+    await subscribed(app, 5);
+    const b = await book(s1.key, cluster, 5, 50, 2, 'b1');
+    // then one booking each that s2 and the other operator may see: they arrive after b's event
+    // in the same order, so receiving only these proves b's event was withheld from them
+    const b2 = await book(s2.key, otherCluster, 5, 50, 2, 'b2');
+    const [e] = await own.waitFor(1);
+    expect(e).toEqual({ type: 'CONFIRMED', booking: { id: b.id, organizationId: s1.id, clusterId: cluster, status: 'CONFIRMED', startsAt: hour(50), hours: 2, pflops: 5 } });
+    expect((await operator.waitFor(1))[0].booking.id).toBe(b.id);
+    expect((await bureau.waitFor(1))[0].booking.id).toBe(b.id);
+    expect((await otherStartup.waitFor(1)).map((x) => x.booking.id)).toEqual([b2.id]);
+    expect((await otherOperator.waitFor(1)).map((x) => x.booking.id)).toEqual([b2.id]);
+
+    await app.ok(`mutation($id: ID!) { cancelBooking(id: $id) { status } }`, { id: b.id }, s1.key);
+    const events = await own.waitFor(2);
+    expect(events[1]).toMatchObject({ type: 'CANCELLED', booking: { id: b.id, status: 'CANCELLED' } });
+    expect((await operator.waitFor(2)).map((x) => [x.type, x.booking.id])).toEqual([
+      ['CONFIRMED', b.id],
+      ['CANCELLED', b.id],
+    ]);
+  });
+
+  it('refuses subscriptions the caller could not query', async () => {
+    const noKey = collect(client(), BOOKING_EVENTS, {}, 'bookingEvents');
+    expect((await noKey.waitError()).extensions?.code).toBe('UNAUTHENTICATED');
+    const badKey = collect(client('nope'), BOOKING_EVENTS, {}, 'bookingEvents');
+    expect((await badKey.waitError()).extensions?.code).toBe('UNAUTHENTICATED');
+    const startup = collect(client(s1.key), UTILIZATION_CHANGED, { c: cluster }, 'utilizationChanged');
+    expect((await startup.waitError()).extensions?.code).toBe('FORBIDDEN');
+    const foreign = collect(client(otherOp.key), UTILIZATION_CHANGED, { c: cluster }, 'utilizationChanged');
+    expect((await foreign.waitError()).extensions?.code).toBe('FORBIDDEN');
+    const foreignBookings = collect(client(otherOp.key), BOOKING_EVENTS, { c: cluster }, 'bookingEvents');
+    expect((await foreignBookings.waitError()).extensions?.code).toBe('FORBIDDEN');
+    const unknown = collect(client(op.key), UTILIZATION_CHANGED, { c: '00000000-0000-4000-8000-000000000000' }, 'utilizationChanged');
+    expect((await unknown.waitError()).extensions?.code).toBe('NOT_FOUND');
+  });
+
+  it('stops delivering when the client unsubscribes', async () => {
+    const events = app.running.app.get(EventsService);
+    const sub = collect(client(op.key), UTILIZATION_CHANGED, { c: cluster }, 'utilizationChanged');
+    await subscribed(app, 1);
+    sub.stop();
+    await until(() => events.subscriptions() === 0, 5000, () => 'the subscription is still open');
+    expect(events.subscriptions()).toBe(0);
+  });
+});
