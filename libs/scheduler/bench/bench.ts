@@ -247,7 +247,7 @@ async function main(): Promise<void> {
   // 8. MIP gap ------------------------------------------------------------------------------
   {
     const count = quick ? 5 : 30;
-    const limit = quick ? 0.4 : 5;
+    const limit = quick ? 0.4 : 3;
     console.log(`\n## Batch vs MIP optimum (${count} small seeded instances, HiGHS time limit ${limit} s, warm start from batch)\n`);
     const gr: GapRow[] = [];
     for (let seed = 1; seed <= count; seed++) gr.push(await gapRow(seed, smallInstance(seed), limit));

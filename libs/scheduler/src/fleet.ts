@@ -123,6 +123,8 @@ export class Fleet {
   private capFit = false;
 
   private readonly scratch = new PlacementBuffer();
+  private ringG = new Int32Array(256);
+  private ringC = new Float64Array(256);
 
   private constructor(slots: number, clusters: readonly ClusterSpec[]) {
     this.slots = slots;
@@ -823,8 +825,6 @@ export class Fleet {
     const supply = this.supply[ci];
     const alloc = this.alloc[ci];
     const weight = this.weight[ci];
-    const max1 = this.max1[ci];
-    const max2 = this.max2[ci];
     const grid = this.gridPricePerMwh[ci];
     // CHEAPEST: total = base + sum_t g_t * (greenPrice_t - grid) / 1e6
     const base = this.jPflops * h * this.pricePerPflopsHour[ci] + (draw * h * grid) / 1e6;
@@ -834,46 +834,43 @@ export class Fleet {
     let bCost = this.bCost;
     let better = false;
     let capFit = false;
-    let ws = e;
+    if (this.ringG.length < h) {
+      this.ringG = new Int32Array(Math.max(h, this.ringG.length * 2));
+      this.ringC = new Float64Array(this.ringG.length);
+    }
+    const ringG = this.ringG;
+    const ringC = this.ringC;
+    const cheapest = mode === MODE_CHEAPEST;
+    // windows restart at the next feasible start (found with the summaries), and the ring
+    // buffers hold the last h slots' green and cost terms so removal costs no re-reads
+    let ws = this.searchEarliest(ci, tf, h, e, end);
+    let t = ws < 0 ? end : ws;
     let gsum = 0;
     let csum = 0;
-    let t = e;
+    let pos = 0;
     while (t < end) {
-      if ((t & 63) === 0) {
-        if ((t & 4095) === 0 && max2[t >> L2] < tf) {
-          t += 4096;
-          ws = t;
-          gsum = 0;
-          csum = 0;
-          continue;
-        }
-        if (max1[t >> L1] < tf) {
-          t += 64;
-          ws = t;
-          gsum = 0;
-          csum = 0;
-          continue;
-        }
-      }
       if (cap[t] - booked[t] < tf) {
-        t++;
-        ws = t;
+        ws = this.searchEarliest(ci, tf, h, t + 1, end);
+        if (ws < 0) break;
+        t = ws;
         gsum = 0;
         csum = 0;
+        pos = 0;
         continue;
       }
-      let av = supply[t] - alloc[t];
-      let g = av < draw ? av : draw;
-      gsum += g;
-      if (mode === MODE_CHEAPEST && g > 0) csum += g * (weight[t] / supply[t] - grid);
+      const av = supply[t] - alloc[t];
+      const g = av < draw ? av : draw;
+      const c = cheapest && g > 0 ? g * (weight[t] / supply[t] - grid) : 0;
       const len = t - ws + 1;
       if (len > h) {
-        const u = t - h;
-        av = supply[u] - alloc[u];
-        g = av < draw ? av : draw;
-        gsum -= g;
-        if (mode === MODE_CHEAPEST && g > 0) csum -= g * (weight[u] / supply[u] - grid);
+        gsum -= ringG[pos];
+        csum -= ringC[pos];
       }
+      ringG[pos] = g;
+      ringC[pos] = c;
+      gsum += g;
+      csum += c;
+      if (++pos === h) pos = 0;
       if (len >= h) {
         capFit = true;
         if (gsum >= req) {
