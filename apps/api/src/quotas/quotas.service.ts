@@ -13,6 +13,13 @@ const WEEK_HOURS = 7 * 24;
 /** Per cluster id, TFLOPS already held by one startup in each slot of a range. */
 export type HeldTflops = Map<string, Int32Array>;
 
+/** One allowed cluster as the share check sees it: held TFLOPS and capacity per slot. */
+export interface ShareCandidate {
+  name: string;
+  held: Int32Array;
+  capacityAt: (slot: number) => number;
+}
+
 /** Largest TFLOPS a startup may hold in a slot of `capacityTflops` under `share`. */
 export function shareLimitTflops(share: number, capacityTflops: number): number {
   return Math.floor(share * capacityTflops + 1e-9);
@@ -105,26 +112,29 @@ export class QuotasService {
   }
 
   /**
-   * Explains a placement that only the cluster share blocked: the hour where the startup would
-   * go furthest over its share. `capacityAt(slot)` is the cluster's capacity in TFLOPS.
+   * Explains a request that only the cluster share blocked, with the smallest excess over every
+   * start in the window on every allowed cluster (the excess of a start is its worst hour).
+   * Complexity: O(clusters x slots x hours).
    */
-  shareExceeded(share: number, clusterName: string, held: Int32Array, startSlot: number, hours: number, tflops: number, capacityAt: (slot: number) => number, slot0: number): QuotaException {
-    let worst = startSlot;
-    let worstOver = -Infinity;
-    for (let s = startSlot; s < startSlot + hours; s++) {
-      const over = held[s] + tflops - shareLimitTflops(share, capacityAt(s));
-      if (over > worstOver) {
-        worstOver = over;
-        worst = s;
+  shareExceeded(share: number, clusters: ShareCandidate[], slots: number, hours: number, tflops: number, slot0: number): QuotaException {
+    let best = { over: Infinity, name: '', slot: 0, held: 0, limit: 0 };
+    for (const c of clusters) {
+      for (let start = 0; start + hours <= slots; start++) {
+        let worst = { over: -Infinity, slot: start, held: 0, limit: 0 };
+        for (let s = start; s < start + hours; s++) {
+          const limit = shareLimitTflops(share, c.capacityAt(s));
+          const over = c.held[s] + tflops - limit;
+          if (over > worst.over) worst = { over, slot: s, held: c.held[s], limit };
+        }
+        if (worst.over < best.over) best = { ...worst, name: c.name };
       }
     }
-    const limit = shareLimitTflops(share, capacityAt(worst));
     return new QuotaException(
       QuotaErrorCode.QUOTA_EXCEEDED,
-      `access rule exceeded: at most ${fmt(share * 100)}% of any one cluster per hour; on cluster ${clusterName} at ${iso(slot0 + worst * HOUR_MS)} that is ${fmt(limit / 1000)} PFLOPS, ` +
-        `the startup already holds ${fmt(held[worst] / 1000)} PFLOPS and asks ${fmt(tflops / 1000)} more, over the limit by ${fmt(worstOver / 1000)} PFLOPS`,
+      `access rule exceeded: at most ${fmt(share * 100)}% of any one cluster per hour; at best, on cluster ${best.name} at ${iso(slot0 + best.slot * HOUR_MS)} that is ${fmt(best.limit / 1000)} PFLOPS, ` +
+        `the startup already holds ${fmt(best.held / 1000)} PFLOPS and asks ${fmt(tflops / 1000)} more, over the limit by ${fmt(best.over / 1000)} PFLOPS`,
       undefined,
-      { limit: 'CLUSTER_SHARE', over: worstOver / 1000 },
+      { limit: 'CLUSTER_SHARE', over: Math.round(best.over) / 1000 },
     );
   }
 }

@@ -1,0 +1,103 @@
+import { bootTestApp, hour, TestApp } from './helpers';
+
+const SET = `mutation($i: AccessRuleInput!) { setAccessRule(input: $i) { organizationId maxPflopsHoursPer7Days maxClusterShare updatedAt } }`;
+const GET = `query($o: ID!) { accessRule(organizationId: $o) { organizationId maxPflopsHoursPer7Days maxClusterShare } }`;
+const BOOK = `mutation($r: ComputeRequestInput!, $k: String!) { bookCompute(request: $r, objective: EARLIEST, idempotencyKey: $k) { id startsAt pflops hours } }`;
+const CANCEL = `mutation($id: ID!) { cancelBooking(id: $id) { id } }`;
+const QUOTES = `query($r: ComputeRequestInput!) { quotes(request: $r) { objective available reason message placement { startsAt } } }`;
+
+describe('access rules (quotas) over HTTP', () => {
+  let t: TestApp;
+  let operator: string;
+  let cluster: string;
+  let n = 0;
+  const h = (i: number) => hour(2 + i);
+  const req = (pflops: number, hours: number, start: number, deadline = start + hours) => ({ pflops, hours, earliestStart: h(start), deadline: h(deadline), clusterIds: [cluster] });
+  const book = (key: string, r: Record<string, unknown>) => t.ok(BOOK, { r, k: `q-${++n}` }, key).then((d) => d.bookCompute);
+  const refusal = (key: string, r: Record<string, unknown>) => t.gql(BOOK, { r, k: `q-${++n}` }, key).then((res) => res.errors![0]);
+
+  beforeAll(async () => {
+    t = await bootTestApp();
+    operator = (await t.createOrg('OPERATOR')).key;
+    cluster = await t.registerCluster(operator, { name: 'Q', capacityPflops: 100 });
+  }, 90_000);
+  afterAll(() => t?.close());
+
+  it('the bureau sets a startup\'s rules; the startup reads its own; nobody else may', async () => {
+    const s = await t.createOrg('STARTUP');
+    const other = await t.createOrg('STARTUP');
+    const op = await t.createOrg('OPERATOR');
+    expect((await t.ok(GET, { o: s.id }, s.key)).accessRule).toBeNull();
+    const set = (await t.ok(SET, { i: { organizationId: s.id, maxPflopsHoursPer7Days: 500, maxClusterShare: 0.25 } })).setAccessRule;
+    expect(set).toMatchObject({ organizationId: s.id, maxPflopsHoursPer7Days: 500, maxClusterShare: 0.25 });
+    expect((await t.ok(GET, { o: s.id }, s.key)).accessRule).toEqual({ organizationId: s.id, maxPflopsHoursPer7Days: 500, maxClusterShare: 0.25 });
+    // setting again replaces both limits; null is no limit
+    await t.ok(SET, { i: { organizationId: s.id, maxClusterShare: 0.5 } });
+    expect((await t.ok(GET, { o: s.id })).accessRule).toEqual({ organizationId: s.id, maxPflopsHoursPer7Days: null, maxClusterShare: 0.5 });
+    expect((await t.code(GET, { o: s.id }, other.key)).code).toBe('NOT_FOUND');
+    expect((await t.code(GET, { o: s.id }, op.key)).code).toBe('FORBIDDEN');
+    expect((await t.code(SET, { i: { organizationId: s.id, maxClusterShare: 1 } }, s.key)).code).toBe('FORBIDDEN');
+    expect(await t.code(SET, { i: { organizationId: op.id, maxClusterShare: 1 } })).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.organizationId' });
+    expect((await t.code(SET, { i: { organizationId: '00000000-0000-4000-8000-000000000000' } })).code).toBe('NOT_FOUND');
+    expect((await t.code(SET, { i: { organizationId: s.id, maxClusterShare: 1.5 } })).code).toBe('BAD_USER_INPUT');
+    expect((await t.code(SET, { i: { organizationId: s.id, maxClusterShare: 0 } })).code).toBe('BAD_USER_INPUT');
+    expect((await t.code(SET, { i: { organizationId: s.id, maxPflopsHoursPer7Days: -1 } })).code).toBe('BAD_USER_INPUT');
+  });
+
+  it('rolling 7 days: a booking beyond the PFLOPS-hours limit is refused with QUOTA_EXCEEDED saying by how much', async () => {
+    const s = await t.createOrg('STARTUP');
+    await t.ok(SET, { i: { organizationId: s.id, maxPflopsHoursPer7Days: 100 } });
+    const first = await book(s.key, req(10, 6, 0));
+    const e = await refusal(s.key, req(10, 5, 2));
+    expect(e.extensions).toMatchObject({ code: 'QUOTA_EXCEEDED', limit: 'PFLOPS_HOURS_PER_7_DAYS', over: 10 });
+    expect(e.message).toContain('at most 100 PFLOPS-hours per rolling 7 days');
+    expect(e.message).toContain('would total 110 PFLOPS-hours with this one (50), over the limit by 10 PFLOPS-hours');
+    // the quote says the same, and nothing was booked
+    const q = (await t.ok(QUOTES, { r: req(10, 5, 2) }, s.key)).quotes;
+    expect(q.map((x: any) => [x.available, x.reason])).toEqual([
+      [false, 'QUOTA_EXCEEDED'],
+      [false, 'QUOTA_EXCEEDED'],
+      [false, 'QUOTA_EXCEEDED'],
+    ]);
+    expect(q[0].message).toContain('over the limit by 10 PFLOPS-hours');
+    // exactly up to the limit is allowed
+    await book(s.key, req(10, 4, 2));
+    expect((await refusal(s.key, req(0.001, 1, 3))).extensions?.code).toBe('QUOTA_EXCEEDED');
+    // no 7-day window holds both h2 and h171
+    await book(s.key, req(50, 2, 7 * 24 + 3));
+    expect((await refusal(s.key, req(1, 1, 7 * 24 + 1))).extensions).toMatchObject({ code: 'QUOTA_EXCEEDED', over: 1 });
+    // cancelling gives the PFLOPS-hours back
+    await t.ok(CANCEL, { id: first.id }, s.key);
+    await book(s.key, req(20, 3, 0));
+    // other startups are not limited
+    const free = await t.createOrg('STARTUP');
+    await book(free.key, req(30, 5, 0));
+  });
+
+  it('cluster share: placement moves to hours where the share leaves room, and beyond it the booking is refused', async () => {
+    const s = await t.createOrg('STARTUP');
+    await t.ok(SET, { i: { organizationId: s.id, maxClusterShare: 0.3 } });
+    const a = await book(s.key, req(20, 2, 10));
+    expect(a.startsAt).toBe(h(10));
+    // 20 + 20 > 30 PFLOPS in h10 and h11, so the earliest start within the share is h12
+    const b = await book(s.key, req(20, 1, 10, 20));
+    expect(b.startsAt).toBe(h(12));
+    const c = await book(s.key, req(10, 2, 10, 20));
+    expect(c.startsAt).toBe(h(10));
+    const e = await refusal(s.key, req(40, 1, 10, 20));
+    expect(e.extensions).toMatchObject({ code: 'QUOTA_EXCEEDED', limit: 'CLUSTER_SHARE', over: 10 });
+    expect(e.message).toContain('at most 30% of any one cluster per hour; at best, on cluster Q');
+    expect(e.message).toContain(`at ${h(13)} that is 30 PFLOPS, the startup already holds 0 PFLOPS and asks 40 more, over the limit by 10 PFLOPS`);
+    const e2 = await refusal(s.key, req(15, 2, 10, 12));
+    expect(e2.extensions).toMatchObject({ code: 'QUOTA_EXCEEDED', limit: 'CLUSTER_SHARE', over: 15 });
+    expect(e2.message).toContain(`at ${h(10)} that is 30 PFLOPS, the startup already holds 30 PFLOPS and asks 15 more`);
+    const q = (await t.ok(QUOTES, { r: req(40, 1, 10, 20) }, s.key)).quotes;
+    expect(q.every((x: any) => !x.available && x.reason === 'QUOTA_EXCEEDED')).toBe(true);
+    // when the cluster itself is full the answer stays NO_CAPACITY
+    const big = await t.createOrg('STARTUP');
+    await book(big.key, req(95, 1, 30));
+    expect((await refusal(s.key, req(10, 1, 30))).extensions?.code).toBe('NO_CAPACITY');
+    // the startup without rules takes what it likes
+    await book(big.key, req(40, 1, 10, 20));
+  });
+});
