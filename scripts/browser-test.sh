@@ -18,7 +18,7 @@ if [ ! -x "$CHROMIUM_PATH" ]; then
   apt-get install -y chromium
 fi
 export CHROMIUM_PATH
-"$CHROMIUM_PATH" --version || true
+"$CHROMIUM_PATH" --version 2>/dev/null || true
 
 if [ "${SKIP_BUILD:-0}" != "1" ]; then
   npm run build

@@ -15,6 +15,7 @@ const state = {
   clusters: [],
   selected: null,
   days: 14,
+  region: '',
   from: 0,
   util: new Map(),
   kpis: null,
@@ -109,12 +110,23 @@ function signOut() {
 
 // ---- data ----------------------------------------------------------------------------------
 
+function visibleClusters() {
+  return state.region ? state.clusters.filter((c) => c.region === state.region) : state.clusters;
+}
+
 async function loadClusters() {
   const d = await gql('query Clusters { clusters(first: 100) { edges { node { id name region accelerator capacityPflops } } } }');
   state.clusters = d.clusters.edges.map((e) => e.node);
+  const regions = [...new Set(state.clusters.map((c) => c.region))].sort();
+  $('region-select').innerHTML = ['<option value="">all regions</option>', ...regions.map((r) => `<option value="${esc(r)}">${esc(r)}</option>`)].join('');
+  renderClusterSelect();
+}
+
+function renderClusterSelect() {
+  const shown = visibleClusters();
   const sel = $('cluster-select');
-  sel.innerHTML = state.clusters.map((c) => `<option value="${esc(c.id)}">${esc(c.name)}</option>`).join('');
-  if (!state.selected || !state.clusters.some((c) => c.id === state.selected)) state.selected = state.clusters[0]?.id ?? null;
+  sel.innerHTML = shown.map((c) => `<option value="${esc(c.id)}">${esc(c.name)}</option>`).join('');
+  if (!state.selected || !shown.some((c) => c.id === state.selected)) state.selected = shown[0]?.id ?? null;
   if (state.selected) sel.value = state.selected;
 }
 
@@ -128,8 +140,9 @@ async function loadUtilization() {
   state.from = from;
   const range = { from: new Date(from).toISOString(), to: new Date(to).toISOString() };
   // one request per cluster: each stays well under the server's query cost limit
-  const rows = await Promise.all(state.clusters.map((c) => gql(UTIL_QUERY, { clusterId: c.id, ...range }).then((d) => d.utilization)));
-  state.util = new Map(state.clusters.map((c, i) => [c.id, rows[i]]));
+  const shown = visibleClusters();
+  const rows = await Promise.all(shown.map((c) => gql(UTIL_QUERY, { clusterId: c.id, ...range }).then((d) => d.utilization)));
+  state.util = new Map(shown.map((c, i) => [c.id, rows[i]]));
   return range;
 }
 
@@ -142,20 +155,24 @@ async function loadBookings() {
   return d.bookings.edges.map((e) => e.node);
 }
 
-const KPIS_QUERY = `query Kpis($from: DateTime!, $to: DateTime!) {
-  kpis(from: $from, to: $to) { __typename }
+const KPIS_QUERY = `query Kpis($from: DateTime!, $to: DateTime!, $region: String) {
+  kpis(from: $from, to: $to, region: $region) {
+    clusters pflopsHoursAvailable pflopsHoursBooked utilization peakMegawattsCommitted averageMegawattsCommitted
+    bookedEnergyMwh greenShare greenMwhUsed greenMwhOffered bookings startupsServed medianQuoteToBookingSeconds
+    voucherMoneySpent voucherMoneyLeft
+  }
 }`;
 
 /** The server's kpis when the schema has them; null (and local figures) when it does not. */
 async function loadKpis(range) {
   if (state.kpiMode === 'local') return null;
   try {
-    const d = await gql(KPIS_QUERY, range);
+    const d = await gql(KPIS_QUERY, { ...range, region: state.region || null });
     state.kpiMode = 'server';
     return d.kpis;
   } catch (e) {
-    // GRAPHQL_VALIDATION_FAILED: this server has no kpis query yet; anything else is shown
-    if (e.code === 'GRAPHQL_VALIDATION_FAILED' || /Cannot query field "kpis"/.test(e.message)) {
+    // no kpis query (or other fields) on this server, or not for this role: figures from utilization
+    if (e.code === 'GRAPHQL_VALIDATION_FAILED' || e.code === 'FORBIDDEN' || /Cannot query field/.test(e.message)) {
       state.kpiMode = 'local';
       return null;
     }
@@ -208,7 +225,7 @@ function initCharts() {
   charts.heatmap = echarts.init($('heatmap'), null, { renderer: 'canvas' });
   charts.supply = echarts.init($('supply'), null, { renderer: 'canvas' });
   charts.heatmap.on('click', (p) => {
-    const c = state.clusters[p.value?.[1]];
+    const c = visibleClusters()[p.value?.[1]];
     if (c) selectCluster(c.id);
   });
   window.addEventListener('resize', () => Object.values(charts).forEach((c) => c.resize()));
@@ -220,19 +237,20 @@ function renderHeatmap() {
   const hours = state.days * 24;
   const xs = [];
   for (let i = 0; i < hours; i++) xs.push(hourFmt.format(new Date(state.from + i * HOUR)) + 'h');
+  const shown = visibleClusters();
   const data = [];
-  state.clusters.forEach((c, y) => {
+  shown.forEach((c, y) => {
     (state.util.get(c.id) ?? []).forEach((r, x) => data.push([x, y, Math.round(r.utilization * 1000) / 10]));
   });
-  const names = state.clusters.map((c) => shortName(c.name));
+  const names = shown.map((c) => shortName(c.name));
   charts.heatmap.setOption(
     {
       animation: false,
       grid: { left: 190, right: 24, top: 8, bottom: 62 },
       tooltip: {
         formatter: (p) => {
-          const c = state.clusters[p.value[1]];
-          const r = state.util.get(c.id)?.[p.value[0]];
+          const c = visibleClusters()[p.value[1]];
+          const r = c && state.util.get(c.id)?.[p.value[0]];
           if (!r) return '';
           return `<b>${esc(c.name)}</b><br>${when(r.hour)} UTC<br>${fmt(r.bookedPflops)} / ${fmt(r.capacityPflops)} PFLOPS · <b>${pct(r.utilization)} %</b><br>green ${fmt(r.greenAllocatedMw, 2)} / ${fmt(r.greenAvailableMw, 2)} MW`;
         },
@@ -313,7 +331,7 @@ function kpiCard(label, value, unit, sub, cls = '') {
 }
 
 function renderKpis(bookings) {
-  // figures over the clusters this key can see and the range shown, from utilization
+  // "now" and the peak hour come from utilization; the range totals from kpis when the server has it
   let cap = 0, booked = 0, greenAvail = 0, greenAlloc = 0, capNow = 0, bookedNow = 0, peak = 0;
   for (const rows of state.util.values()) {
     rows.forEach((r, i) => {
@@ -337,26 +355,31 @@ function renderKpis(bookings) {
     }
     if (c > 0) peak = Math.max(peak, b / c);
   }
-  const k = state.kpis && typeof state.kpis === 'object' ? state.kpis : null;
-  const cards = [
-    kpiCard('Booked now', fmt(bookedNow, 1), 'PFLOPS', `of ${fmt(capNow, 0)} PFLOPS capacity (${pct(capNow ? bookedNow / capNow : 0)} %)`),
-    kpiCard('Utilization', pct(cap ? booked / cap : 0), '%', `${fmt(booked, 0)} of ${fmt(cap, 0)} PFLOPS·h booked`),
-    kpiCard('Peak hour', pct(peak), '%', 'highest fleet utilization in range'),
-    kpiCard('Green supply', fmt(greenAvail, 0), 'MWh', `${fmt(greenAlloc, 1)} MWh allocated (${pct(greenAvail ? greenAlloc / greenAvail : 0)} %)`, 'green'),
-    kpiCard('Upcoming bookings', fmt(bookings.length, 0), bookings.length >= BOOKINGS_SHOWN ? '+' : '', `${fmt(bookings.reduce((s, b) => s + b.pflops * b.hours, 0), 0)} PFLOPS·h in the list`),
-  ];
-  if (k) cards.push(...serverKpiCards(k));
+  const k = state.kpis;
+  const cards = [kpiCard('Booked now', fmt(bookedNow, 1), 'PFLOPS', `of ${fmt(capNow, 0)} PFLOPS capacity (${pct(capNow ? bookedNow / capNow : 0)} %)`)];
+  if (k) {
+    const median = k.medianQuoteToBookingSeconds;
+    cards.push(
+      kpiCard('Utilization', pct(k.utilization), '%', `${fmt(k.pflopsHoursBooked, 0)} of ${fmt(k.pflopsHoursAvailable, 0)} PFLOPS·h booked · peak hour ${pct(peak, 0)} %`),
+      kpiCard('Power committed', fmt(k.peakMegawattsCommitted, 1), 'MW peak', `${fmt(k.averageMegawattsCommitted, 2)} MW average · ${fmt(k.bookedEnergyMwh, 0)} MWh`),
+      kpiCard('Green share', pct(k.greenShare), '%', `${fmt(k.greenMwhUsed, 1)} of ${fmt(k.greenMwhOffered, 0)} MWh green offered`, 'green'),
+      kpiCard('Bookings', fmt(k.bookings, 0), '', `${fmt(k.startupsServed, 0)} startup${k.startupsServed === 1 ? '' : 's'} served${median == null ? '' : ` · quote→book ${fmt(median, 0)} s`}`),
+      kpiCard('Vouchers spent', money(k.voucherMoneySpent), '', `${money(k.voucherMoneyLeft)} left`),
+    );
+  } else {
+    cards.push(
+      kpiCard('Utilization', pct(cap ? booked / cap : 0), '%', `${fmt(booked, 0)} of ${fmt(cap, 0)} PFLOPS·h booked`),
+      kpiCard('Peak hour', pct(peak), '%', 'highest utilization in range'),
+      kpiCard('Green supply', fmt(greenAvail, 0), 'MWh', `${fmt(greenAlloc, 1)} MWh allocated (${pct(greenAvail ? greenAlloc / greenAvail : 0)} %)`, 'green'),
+      kpiCard('Upcoming bookings', fmt(bookings.length, 0), bookings.length >= BOOKINGS_SHOWN ? '+' : '', `${fmt(bookings.reduce((s, b) => s + b.pflops * b.hours, 0), 0)} PFLOPS·h in the list`),
+    );
+  }
   $('kpis').innerHTML = cards.join('');
+  document.body.dataset.kpis = k ? 'server' : 'local';
+  const n = visibleClusters().length;
   $('kpi-source').textContent =
-    `Over the next ${state.days} days, ${state.clusters.length} cluster${state.clusters.length === 1 ? '' : 's'} visible to this key` +
-    (state.kpiMode === 'local' ? ' · computed from utilization (this server has no kpis query)' : ' · with the city KPIs from the kpis query');
-}
-
-/** Cards for the scalar fields of the server's kpis, whatever it names them. */
-function serverKpiCards(k) {
-  return Object.entries(k)
-    .filter(([name, v]) => name !== '__typename' && typeof v === 'number')
-    .map(([name, v]) => kpiCard(name.replace(/([A-Z])/g, ' $1').toLowerCase(), fmt(v, 1), '', 'kpis'));
+    `Next ${state.days} days · ${n} cluster${n === 1 ? '' : 's'}${state.region ? ` in ${state.region}` : ''} · ` +
+    (k ? 'figures from the kpis query' : 'computed from utilization (no kpis on this server for this key)');
 }
 
 function renderBookings(bookings) {
@@ -406,6 +429,7 @@ function startPolling(reason) {
 }
 
 function stopLive() {
+  clearInterval(state.slowTimer);
   clearInterval(state.pollTimer);
   state.pollTimer = null;
   state.live?.dispose();
@@ -432,30 +456,62 @@ async function startLive() {
   };
   const client = createClient({
     url,
-    connectionParams: () => ({ authorization: `Bearer ${key}`, apiKey: key }),
+    connectionParams: () => ({ authorization: `Bearer ${key}` }),
     retryAttempts: 2,
     lazy: false,
     onNonLazyError: (e) => fail(e?.reason || 'connection refused'),
     on: {
       connected: () => {
         // an unknown subscription field is refused at once; silence means the server accepted it
-        setTimeout(() => failed || setLive('subscription', 'live'), 600);
+        setTimeout(() => {
+          if (failed) return;
+          setLive('subscription', 'live');
+          // events carry the changes; a slow reload still moves the range on as hours pass
+          clearInterval(state.slowTimer);
+          state.slowTimer = setInterval(refresh, 5 * 60_000);
+        }, 600);
       },
     },
   });
   state.live = client;
-  const sink = {
+  const sink = (onData) => ({
     next: (msg) => {
       if (msg.errors?.length) fail(msg.errors[0].message);
-      else refreshSoon();
+      else onData(msg.data);
     },
     error: (err) => fail(Array.isArray(err) ? err[0]?.message : err?.reason || err?.message || 'subscription error'),
     complete: () => undefined,
-  };
-  client.subscribe({ query: 'subscription BookingEvents { bookingEvents { __typename } }' }, sink);
+  });
+  // a booking changes the list and the KPIs: reload them (and utilization, cheap) once
+  client.subscribe({ query: 'subscription BookingEvents { bookingEvents { type booking { id } } }' }, sink(refreshSoon));
   for (const c of state.clusters) {
-    client.subscribe({ query: 'subscription Utilization($id: ID!) { utilizationChanged(clusterId: $id) { __typename } }', variables: { id: c.id } }, sink);
+    client.subscribe({ query: UTIL_SUBSCRIPTION, variables: { id: c.id } }, sink((d) => applyUtilizationChanges(d.utilizationChanged)));
   }
+}
+
+const UTIL_SUBSCRIPTION = `subscription UtilizationChanged($id: ID!) {
+  utilizationChanged(clusterId: $id) { clusterId hour capacityPflops bookedPflops utilization greenAvailableMw greenAllocatedMw }
+}`;
+
+/** Patches the changed cluster hours into what the charts show, without asking the server. */
+function applyUtilizationChanges(changes) {
+  let touched = false;
+  for (const ch of Array.isArray(changes) ? changes : [changes]) {
+    const rows = ch && state.util.get(ch.clusterId);
+    if (!rows) continue;
+    const i = Math.round((new Date(ch.hour).getTime() - state.from) / HOUR);
+    if (i < 0 || i >= rows.length) continue;
+    const { clusterId, ...hour } = ch;
+    rows[i] = hour;
+    touched = true;
+  }
+  if (!touched) return;
+  document.body.dataset.liveChanges = String(Number(document.body.dataset.liveChanges ?? 0) + 1);
+  clearTimeout(state.renderTimer);
+  state.renderTimer = setTimeout(() => {
+    renderHeatmap();
+    renderSupply();
+  }, 100);
 }
 
 // ---- wiring --------------------------------------------------------------------------------
@@ -468,6 +524,11 @@ function main() {
   });
   $('sign-out').addEventListener('click', signOut);
   $('cluster-select').addEventListener('change', (ev) => selectCluster(ev.target.value));
+  $('region-select').addEventListener('change', (ev) => {
+    state.region = ev.target.value;
+    renderClusterSelect();
+    refresh();
+  });
   $('range-select').addEventListener('change', (ev) => {
     state.days = Number(ev.target.value);
     refresh();

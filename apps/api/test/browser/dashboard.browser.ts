@@ -204,15 +204,18 @@ async function main(): Promise<void> {
 
     const bookingIds: string[] = [];
     let liveMode = '';
+    let kpiSource = '';
+    let shownAfterMs = 0;
     await check('a booking made through the API appears without a reload', async () => {
       const start = Math.floor(Date.now() / HOUR) * HOUR;
       const iso = (h: number) => new Date(start + h * HOUR).toISOString();
       const clusters = await gql<{ clusters: { edges: { node: { id: string; name: string } }[] } }>(server.url, server.keys.startup, '{ clusters(first: 10) { edges { node { id name } } } }');
       const ids = clusters.clusters.edges.map((e) => e.node.id);
       const markerBefore = await page.evaluate(() => Number(document.body.dataset.refreshes));
+      const booked0 = Date.now();
       // a few bookings so that the chart (and the committed screenshot) shows real load
       const requests = [
-        { pflops: 1200, hours: 10, from: 3, to: 30, clusterIds: [ids[0]], objective: 'GREENEST' },
+        { pflops: 1200, hours: 10, from: 0, to: 30, clusterIds: [ids[0]], objective: 'EARLIEST' },
         { pflops: 650, hours: 20, from: 20, to: 80, clusterIds: [ids[0]], objective: 'CHEAPEST' },
         { pflops: 900, hours: 30, from: 60, to: 140, clusterIds: [ids[0]], objective: 'GREENEST', minGreenShare: 0.3 },
         { pflops: 240, hours: 36, from: 5, to: 90, clusterIds: [ids[1]], objective: 'EARLIEST' },
@@ -233,6 +236,7 @@ async function main(): Promise<void> {
         bookingIds.push(d.bookCompute.id);
       }
       await page.waitForSelector(`tr[data-booking-id="${bookingIds[0]}"]`, { timeout: 45_000 });
+      shownAfterMs = Date.now() - booked0;
       const markerAfter = await page.evaluate(() => Number(document.body.dataset.refreshes));
       assert(markerAfter > markerBefore, 'the page did not refresh its data');
       // all six bookings (a later refresh may still be on its way)
@@ -244,8 +248,17 @@ async function main(): Promise<void> {
       assert(navigations === 1, 'the page was reloaded');
       liveMode = (await page.evaluate(() => document.body.dataset.live)) ?? '';
       assert(liveMode === 'subscription' || liveMode === 'polling', `live mode ${liveMode}`);
+      if (liveMode === 'subscription') {
+        // the charts were patched from utilizationChanged payloads, not only reloaded
+        const changes = await page.evaluate(() => Number(document.body.dataset.liveChanges ?? 0));
+        assert(changes > 0, 'no utilizationChanged event reached the page');
+      }
+      kpiSource = (await page.evaluate(() => document.body.dataset.kpis)) ?? '';
     });
-    console.log(`  updates came by: ${liveMode === 'subscription' ? 'GraphQL subscription (graphql-ws)' : 'polling fallback (no subscription on this server)'}`);
+    console.log(
+      `  updates came by: ${liveMode === 'subscription' ? 'GraphQL subscription (graphql-ws)' : 'polling fallback (no subscription on this server)'}; ` +
+        `first booking listed ${shownAfterMs} ms after the first bookCompute was sent (6 bookings); KPI panel: ${kpiSource === 'server' ? 'kpis query' : 'computed from utilization'}`,
+    );
 
     await check('no errors in the browser console', async () => {
       // without subscriptions on the server the page probes and falls back: the refused WebSocket
@@ -260,6 +273,18 @@ async function main(): Promise<void> {
     const shot = join(RESULTS, 'dashboard.png');
     await page.screenshot({ path: shot, fullPage: true });
     console.log(`  screenshot: ${shot}`);
+
+    await check('sign out forgets the key; the demo bureau signs in and sees every cluster', async () => {
+      await page.click('#sign-out');
+      await page.locator('#signin').waitFor({ state: 'visible', timeout: 15_000 });
+      assert((await page.evaluate(() => sessionStorage.getItem('pflex.apiKey'))) === null, 'the key is still in sessionStorage');
+      await page.fill('#api-key', server.keys.bureau);
+      await page.click('#signin-submit');
+      await page.waitForSelector('body[data-role="BUREAU"][data-refreshes]', { timeout: 30_000 });
+      const heat = await chartSummary(page, '#heatmap');
+      assert(heat && heat.series[0]?.points === 4 * 14 * 24, `bureau heatmap: ${JSON.stringify(heat?.series)}`);
+      await page.waitForSelector(`tr[data-booking-id="${bookingIds[0]}"]`, { timeout: 15_000 });
+    });
   } finally {
     await browser?.close();
     await server.stop();
