@@ -126,9 +126,15 @@ interface ChartSummary {
 }
 
 /**
- * Reads an ECharts instance's series through the page's own echarts global. The function is sent
- * as source text: tsx (esbuild) would wrap a compiled callback with helpers the page lacks.
+ * Evaluates an expression in the page. Page code is written as source text: this file is type
+ * checked without the DOM library, and tsx (esbuild) would wrap compiled callbacks with helpers
+ * that the page lacks.
  */
+async function inPage<T>(page: Page, expression: string): Promise<T> {
+  return (await page.evaluate(expression)) as T;
+}
+
+/** Reads an ECharts instance's series through the page's own echarts global. */
 async function chartSummary(page: Page, selector: string): Promise<ChartSummary | null> {
   const src = `(() => {
     const el = document.querySelector(${JSON.stringify(selector)});
@@ -140,7 +146,7 @@ async function chartSummary(page: Page, selector: string): Promise<ChartSummary 
       series: inst.getOption().series.map((s) => ({ name: s.name, type: s.type, points: s.data.length, max: s.data.reduce((m, d) => Math.max(m, value(d)), 0) })),
     };
   })()`;
-  return (await page.evaluate(src)) as ChartSummary | null;
+  return inPage<ChartSummary | null>(page, src);
 }
 
 async function main(): Promise<void> {
@@ -184,7 +190,7 @@ async function main(): Promise<void> {
       await page.fill('#api-key', server.keys.operator);
       await page.click('#signin-submit');
       await page.waitForSelector('body[data-refreshes]', { timeout: 30_000 });
-      const stored = await page.evaluate(() => sessionStorage.getItem('pflex.apiKey'));
+      const stored = await inPage<string | null>(page, `sessionStorage.getItem('pflex.apiKey')`);
       assert(stored === server.keys.operator, 'the key is not in sessionStorage');
       const heat = await chartSummary(page, '#heatmap');
       assert(heat && heat.canvases > 0, 'no ECharts canvas in #heatmap');
@@ -211,7 +217,7 @@ async function main(): Promise<void> {
       const iso = (h: number) => new Date(start + h * HOUR).toISOString();
       const clusters = await gql<{ clusters: { edges: { node: { id: string; name: string } }[] } }>(server.url, server.keys.startup, '{ clusters(first: 10) { edges { node { id name } } } }');
       const ids = clusters.clusters.edges.map((e) => e.node.id);
-      const markerBefore = await page.evaluate(() => Number(document.body.dataset.refreshes));
+      const markerBefore = await inPage<number>(page, 'Number(document.body.dataset.refreshes)');
       const booked0 = Date.now();
       // a few bookings so that the chart (and the committed screenshot) shows real load
       const requests = [
@@ -237,23 +243,23 @@ async function main(): Promise<void> {
       }
       await page.waitForSelector(`tr[data-booking-id="${bookingIds[0]}"]`, { timeout: 45_000 });
       shownAfterMs = Date.now() - booked0;
-      const markerAfter = await page.evaluate(() => Number(document.body.dataset.refreshes));
+      const markerAfter = await inPage<number>(page, 'Number(document.body.dataset.refreshes)');
       assert(markerAfter > markerBefore, 'the page did not refresh its data');
       // all six bookings (a later refresh may still be on its way)
-      await page.waitForFunction((n) => document.querySelectorAll('tr[data-booking-id]').length >= n, bookingIds.length, { timeout: 45_000 });
+      await page.waitForFunction(`document.querySelectorAll('tr[data-booking-id]').length >= ${bookingIds.length}`, undefined, { timeout: 45_000 });
       const supply = await chartSummary(page, '#supply');
       const booked = supply?.series.find((s) => s.name.startsWith('Booked'));
       assert(booked && booked.max >= 1200, `booked series max ${booked?.max}, expected the 1,200 PFLOPS booking`);
-      const navigations = await page.evaluate(() => performance.getEntriesByType('navigation').length);
+      const navigations = await inPage<number>(page, `performance.getEntriesByType('navigation').length`);
       assert(navigations === 1, 'the page was reloaded');
-      liveMode = (await page.evaluate(() => document.body.dataset.live)) ?? '';
+      liveMode = (await inPage<string | undefined>(page, 'document.body.dataset.live')) ?? '';
       assert(liveMode === 'subscription' || liveMode === 'polling', `live mode ${liveMode}`);
       if (liveMode === 'subscription') {
         // the charts were patched from utilizationChanged payloads, not only reloaded
-        const changes = await page.evaluate(() => Number(document.body.dataset.liveChanges ?? 0));
+        const changes = await inPage<number>(page, 'Number(document.body.dataset.liveChanges ?? 0)');
         assert(changes > 0, 'no utilizationChanged event reached the page');
       }
-      kpiSource = (await page.evaluate(() => document.body.dataset.kpis)) ?? '';
+      kpiSource = (await inPage<string | undefined>(page, 'document.body.dataset.kpis')) ?? '';
     });
     console.log(
       `  updates came by: ${liveMode === 'subscription' ? 'GraphQL subscription (graphql-ws)' : 'polling fallback (no subscription on this server)'}; ` +
@@ -277,7 +283,7 @@ async function main(): Promise<void> {
     await check('sign out forgets the key; the demo bureau signs in and sees every cluster', async () => {
       await page.click('#sign-out');
       await page.locator('#signin').waitFor({ state: 'visible', timeout: 15_000 });
-      assert((await page.evaluate(() => sessionStorage.getItem('pflex.apiKey'))) === null, 'the key is still in sessionStorage');
+      assert((await inPage<string | null>(page, `sessionStorage.getItem('pflex.apiKey')`)) === null, 'the key is still in sessionStorage');
       await page.fill('#api-key', server.keys.bureau);
       await page.click('#signin-submit');
       await page.waitForSelector('body[data-role="BUREAU"][data-refreshes]', { timeout: 30_000 });
