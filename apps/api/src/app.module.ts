@@ -63,6 +63,8 @@ export class AppModule {
           plugins: [complexityPlugin(config.maxQueryCost) as never, ...rateLimitPlugins(config)],
           formatError: formatGraphQLError as never,
           includeStacktraceInErrorResponses: false,
+          // no automatic persisted queries: unused here, and a cache that any client could fill
+          persistedQueries: false,
           graphiql: false,
           playground: false,
           // production: no schema introspection (the landing page is off everywhere: graphiql false)

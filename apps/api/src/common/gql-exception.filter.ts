@@ -43,14 +43,24 @@ export class GqlErrorFilter implements GqlExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost) {
     if (host.getType<GqlContextType>() === 'graphql') return toGraphQLError(exception, this.log);
     // plain HTTP routes (health): JSON without internals
-    const res = host.switchToHttp().getResponse();
+    const http = host.switchToHttp();
+    const res = http.getResponse();
     const status = exception instanceof HttpException ? exception.getStatus() : 500;
     if (status >= 500) this.log.error({ err: exception }, 'unhandled http error');
-    res.status(status).json({ statusCode: status, message: status >= 500 ? 'Internal server error' : (exception as Error).message });
+    const message = status >= 500 ? 'Internal server error' : (exception as Error).message;
+    // refused before GraphQL ran (body too large, malformed JSON): still a GraphQL error body
+    if (String(http.getRequest()?.path ?? '').startsWith('/graphql')) {
+      const code = HTTP_TO_GQL[status] ?? (status < 500 ? GqlErrorCode.BAD_USER_INPUT : GqlErrorCode.INTERNAL_SERVER_ERROR);
+      res.status(status).json({ errors: [{ message, extensions: { code } }] });
+      return;
+    }
+    res.status(status).json({ statusCode: status, message });
   }
 }
 
 const PASS_THROUGH = new Set<string>(Object.values(GqlErrorCode));
+// Apollo's own codes for requests it could not run (operationName not in the document included)
+const APOLLO_INPUT_CODES = new Set(['GRAPHQL_VALIDATION_FAILED', 'GRAPHQL_PARSE_FAILED', 'BAD_REQUEST', 'PERSISTED_QUERY_NOT_SUPPORTED', 'PERSISTED_QUERY_NOT_FOUND', 'OPERATION_RESOLUTION_FAILURE']);
 
 /**
  * Apollo formatError: strips stack traces, folds Apollo's own validation codes into
@@ -61,8 +71,9 @@ export function formatGraphQLError(formatted: { message: string; extensions?: Re
   delete ext.stacktrace;
   let code = typeof ext.code === 'string' ? ext.code : GqlErrorCode.INTERNAL_SERVER_ERROR;
   let message = formatted.message;
-  if (code === 'GRAPHQL_VALIDATION_FAILED' || code === 'GRAPHQL_PARSE_FAILED' || code === 'BAD_REQUEST' || code === 'PERSISTED_QUERY_NOT_SUPPORTED') code = GqlErrorCode.BAD_USER_INPUT;
-  if (!PASS_THROUGH.has(code)) {
+  if (APOLLO_INPUT_CODES.has(code)) code = GqlErrorCode.BAD_USER_INPUT;
+  // errors that bypassed the filter (thrown in Apollo plugins) keep no message of their own
+  if (!PASS_THROUGH.has(code) || code === GqlErrorCode.INTERNAL_SERVER_ERROR) {
     code = GqlErrorCode.INTERNAL_SERVER_ERROR;
     message = 'Internal server error';
   }

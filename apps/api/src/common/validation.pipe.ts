@@ -15,6 +15,17 @@ function firstError(errors: ValidationError[], prefix = ''): { field: string; me
   return null;
 }
 
+/** Path of the first string containing U+0000 in an argument value, if any. */
+function nulPath(v: unknown, path: string, depth = 0): string | null {
+  if (typeof v === 'string') return v.includes('\u0000') ? path : null;
+  if (v === null || typeof v !== 'object' || depth > 20) return null;
+  for (const [k, x] of Object.entries(v)) {
+    const p = nulPath(x, Array.isArray(v) ? `${path}[${k}]` : `${path}.${k}`, depth + 1);
+    if (p) return p;
+  }
+  return null;
+}
+
 /**
  * class-validator at the GraphQL boundary. Failures become BAD_USER_INPUT naming the field with
  * its argument path (e.g. `request.pflops must not be less than 0.001`).
@@ -25,6 +36,9 @@ export class BoundaryValidationPipe extends ValidationPipe {
   }
 
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    const nul = nulPath(value, metadata.data ?? 'input');
+    // PostgreSQL text cannot hold U+0000; refused here instead of failing in the driver
+    if (nul) throw new InputException(nul, `${nul} must not contain the NUL character (U+0000)`);
     try {
       return await super.transform(value, metadata);
     } catch (e) {
@@ -32,6 +46,8 @@ export class BoundaryValidationPipe extends ValidationPipe {
         const f = firstError(e as ValidationError[], metadata.data ?? '') ?? { field: metadata.data ?? 'input', message: 'invalid input' };
         throw new InputException(f.field, f.message);
       }
+      // class-validator's maxDecimalPlaces throws a TypeError on exponent notation (1e-7, 5e-324)
+      if (e instanceof TypeError) throw new InputException(metadata.data ?? 'input', `${metadata.data ?? 'input'}: a number is out of range or not in plain decimal notation`);
       throw e;
     }
   }

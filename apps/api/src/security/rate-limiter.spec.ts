@@ -36,6 +36,15 @@ describe('TokenBucketLimiter', () => {
     expect(l.take('b').ok).toBe(true);
   });
 
+  it('charges a cost of several tokens at once', () => {
+    let now = 0;
+    const l = new TokenBucketLimiter(60, () => now);
+    expect(l.take('a', 50)).toEqual({ ok: true });
+    expect(l.take('a', 20)).toEqual({ ok: false, retryAfterMs: 10_000 });
+    expect(l.take('a', 10)).toEqual({ ok: true });
+    expect(l.take('a', 100)).toEqual({ ok: false, retryAfterMs: 60_000 });
+  });
+
   it('rejects a non-positive or fractional limit', () => {
     expect(() => new TokenBucketLimiter(0)).toThrow(/positive integer/);
     expect(() => new TokenBucketLimiter(1.5)).toThrow(/positive integer/);

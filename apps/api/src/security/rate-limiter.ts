@@ -17,8 +17,8 @@ export class TokenBucketLimiter {
     if (!Number.isInteger(perMinute) || perMinute < 1) throw new Error(`perMinute must be a positive integer, got ${perMinute}`);
   }
 
-  /** Takes one token; when none is left, how long until one is (ms). Complexity: O(1). */
-  take(caller: string): { ok: true } | { ok: false; retryAfterMs: number } {
+  /** Takes `cost` tokens; when too few are left, how long until they are (ms). Complexity: O(1). */
+  take(caller: string, cost = 1): { ok: true } | { ok: false; retryAfterMs: number } {
     const t = this.now();
     const ratePerMs = this.perMinute / 60_000;
     let b = this.buckets.get(caller);
@@ -32,11 +32,12 @@ export class TokenBucketLimiter {
       b = { tokens: this.perMinute, at: t };
     }
     this.buckets.set(caller, b);
-    if (b.tokens >= 1) {
-      b.tokens -= 1;
+    if (b.tokens >= cost) {
+      b.tokens -= cost;
       return { ok: true };
     }
-    return { ok: false, retryAfterMs: Math.ceil((1 - b.tokens) / ratePerMs) };
+    // a cost above the burst can never pass: say when a full bucket would be back
+    return { ok: false, retryAfterMs: Math.ceil((Math.min(cost, this.perMinute) - b.tokens) / ratePerMs) };
   }
 
   get size(): number {
