@@ -140,6 +140,16 @@ describe('compute vouchers over HTTP', () => {
     const soon = await issue(s.id, { percentCovered: 10, validUntil: h(30) });
     const later = await issue(s.id, { percentCovered: 90, validFrom: h(40), validUntil: h(60) });
 
+    // quotes pick the same way as bookings
+    const quoted = (await t.ok(QUOTES, { r: req(clusterB, 0) }, s.key)).quotes[0].placement;
+    expect(quoted.voucherId).toBe(onB.id);
+    expect(quoted.price.voucher).toBeCloseTo(24.6, 6);
+    const greenQuote = (await t.ok(QUOTES, { r: { pflops: 10, hours: 1, earliestStart: h(0), deadline: h(10), clusterIds: [clusterA] } }, s.key)).quotes;
+    expect(greenQuote.map((q: any) => [q.objective, q.placement.voucherId])).toEqual([
+      ['EARLIEST', soon.id],
+      ['GREENEST', green.id],
+      ['CHEAPEST', green.id],
+    ]);
     const onA = await book(s.key, req(clusterA, 0));
     expect(onA.voucherId).toBe(soon.id);
     expect(onA.price.voucher).toBeCloseTo(9.2, 6);

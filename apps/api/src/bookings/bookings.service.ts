@@ -101,6 +101,8 @@ export class BookingsService {
     const rules = p.role === 'STARTUP' ? await this.quotas.rulesOf(m, p.orgId, false) : null;
     const cap = await this.shareCap(m, p, rules, v);
     const all = await loadFleet(m, v.clusters, v.earliest, v.deadline, false, cap).then((f) => this.metrics.decision('quote', () => f.quote(this.job(v))));
+    const ok = OBJECTIVES.flatMap((o) => (all[o].ok ? [all[o].placement] : []));
+    const covers = p.role === 'STARTUP' ? await this.vouchers.preview(m, p.orgId, ok.map((pl) => this.coverRequest(v, pl))) : [];
     let free: Fleet | undefined;
     const out: QuoteModel[] = [];
     for (const o of OBJECTIVES) {
@@ -115,7 +117,7 @@ export class BookingsService {
       if (quota) {
         out.push({ objective: o as ObjectiveEnum, available: false, placement: null, reason: RefusalReasonEnum.QUOTA_EXCEEDED, message: quota.message });
       } else if (d.ok) {
-        const cover = p.role === 'STARTUP' ? await this.vouchers.preview(m, p.orgId, this.coverRequest(v, d.placement)) : null;
+        const cover = covers[ok.indexOf(d.placement)] ?? null;
         out.push({ objective: o as ObjectiveEnum, available: true, placement: this.placementModel(v, d.placement, cover), reason: null, message: null });
       } else {
         const { reason, message } = this.refusal(v, d);
