@@ -168,29 +168,52 @@ export async function checkInvariants(db: Client, acks: AckedBooking[] | undefin
     );
   }
 
-  // 6. Vouchers, when the schema has them: granted = remaining + spent, nothing negative.
+  // 6. Vouchers, when the schema has them: what each voucher has spent equals the voucher money
+  //    of its confirmed bookings and its ledger's draws minus refunds, within [0, cap]; every
+  //    booking's voucher money was drawn once, and refunded once if (and only if) it was cancelled.
   const vouchers = await tableColumns(db, 'vouchers');
   if (vouchers.size === 0) {
     results.push({ name: 'voucher balances add up', ok: true, skipped: true, detail: 'no vouchers table in this schema' });
   } else {
-    const pick = (cols: Set<string>, names: string[]) => names.find((n) => cols.has(n));
-    const granted = pick(vouchers, ['amount', 'granted', 'initial_amount', 'amount_total', 'face_value']);
-    const balance = pick(vouchers, ['balance', 'remaining', 'amount_remaining']);
-    const spend = (await tableColumns(db, 'bookings')).has('voucher_id') ? 'bookings' : undefined;
-    const spentCol = spend ? pick(await tableColumns(db, 'bookings'), ['voucher_amount', 'voucher_spent', 'discount', 'price_voucher']) : undefined;
-    if (!granted || !balance) {
-      results.push({ name: 'voucher balances add up', ok: false, detail: `vouchers table has columns ${[...vouchers].join(', ')}: checker does not know which hold the grant and the balance` });
-    } else {
-      const spentExpr = spend && spentCol
-        ? `coalesce((SELECT sum(b.${spentCol}) FROM bookings b WHERE b.voucher_id = v.id AND b.status = 'CONFIRMED'), 0)`
-        : null;
-      const bad = await db.query(
-        `SELECT v.id, v.${granted} AS granted, v.${balance} AS balance${spentExpr ? `, ${spentExpr} AS spent` : ''}
-           FROM vouchers v
-          WHERE v.${balance} < 0 OR v.${balance} > v.${granted}${spentExpr ? ` OR abs(v.${granted} - v.${balance} - ${spentExpr}) > 0.005` : ''}
-          LIMIT 100`,
+    const hasLedger = (await tableColumns(db, 'voucher_ledger')).size > 0;
+    const nVouchers = (await db.query(`SELECT count(*)::int AS n, coalesce(sum(spent), 0)::text AS spent FROM vouchers`)).rows[0];
+    const balances = await db.query(
+      `SELECT v.id, v.cap::text, v.spent::text, b.from_bookings::text${hasLedger ? ', l.from_ledger::text' : ''}
+         FROM vouchers v
+         CROSS JOIN LATERAL (SELECT coalesce(sum(voucher_amount), 0) AS from_bookings FROM bookings
+                              WHERE voucher_id = v.id AND status = 'CONFIRMED') b
+         ${hasLedger ? `CROSS JOIN LATERAL (SELECT coalesce(sum(CASE kind WHEN 'DRAW' THEN amount ELSE -amount END), 0) AS from_ledger
+                              FROM voucher_ledger WHERE voucher_id = v.id) l` : ''}
+        WHERE v.spent < 0 OR v.spent > v.cap OR v.spent <> b.from_bookings${hasLedger ? ' OR v.spent <> l.from_ledger' : ''}
+        LIMIT 100`,
+    );
+    add(
+      'voucher balances add up',
+      balances.rows,
+      `${nVouchers.n} vouchers, ${nVouchers.spent} spent = confirmed bookings' voucher money${hasLedger ? ' = draws - refunds' : ''}, within caps`,
+      (n) => `${n} vouchers whose spent differs from their bookings${hasLedger ? ' or ledger' : ''} or leaves [0, cap]`,
+    );
+    if (hasLedger) {
+      const perBooking = await db.query(
+        `SELECT b.id, b.status, b.voucher_amount::text,
+                (SELECT count(*) FROM voucher_ledger l WHERE l.booking_id = b.id AND l.kind = 'DRAW' AND l.amount = b.voucher_amount AND l.voucher_id = b.voucher_id)::int AS draws,
+                (SELECT count(*) FROM voucher_ledger l WHERE l.booking_id = b.id AND l.kind = 'REFUND' AND l.amount = b.voucher_amount AND l.voucher_id = b.voucher_id)::int AS refunds,
+                (SELECT count(*) FROM voucher_ledger l WHERE l.booking_id = b.id)::int AS entries
+           FROM bookings b
+          WHERE b.voucher_amount > 0 OR EXISTS (SELECT 1 FROM voucher_ledger l WHERE l.booking_id = b.id)`,
       );
-      add('voucher balances add up', bad.rows, spentExpr ? 'granted = balance + spent on confirmed bookings' : 'balances within [0, granted] (no per-booking spend column found)', (n) => `${n} vouchers off`);
+      const bad = perBooking.rows.filter((r) => {
+        const amount = Number(r.voucher_amount);
+        if (amount === 0) return true; // ledger entries for a booking that carries no voucher money
+        const refunds = r.status === 'CANCELLED' ? 1 : 0;
+        return r.draws !== 1 || r.refunds !== refunds || r.entries !== 1 + refunds;
+      });
+      add(
+        "every booking's voucher money drawn once (and refunded once if cancelled)",
+        bad,
+        `${perBooking.rows.length} bookings with voucher money`,
+        (n) => `${n} bookings whose voucher ledger entries do not match`,
+      );
     }
   }
   return results;

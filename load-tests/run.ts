@@ -8,13 +8,13 @@
 // thresholds are reported, never fatal. Results: load-tests/results/<run>/ (gitignored).
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { request } from 'undici';
-import { registerCluster, createOrganization, addGreenWindow, hasSubscription, type Org } from './lib/api';
+import { gql, registerCluster, createOrganization, addGreenWindow, hasSubscription, issueVoucher, type Org } from './lib/api';
 import { runScenario, type ScenarioResult, type Threshold } from './lib/engine';
 import { checkInvariants, formatReport, type AckedBooking, type CheckResult } from './check-invariants';
 import { bookingStorm } from './scenarios/booking-storm';
@@ -63,6 +63,18 @@ function parseArgs(argv: string[]): Options {
 }
 
 const log = (m: string) => process.stderr.write(`[load ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
+
+/** Whether the API's schema has a type: the committed SDL first (production disables introspection). */
+async function hasType(base: string, key: string, name: string): Promise<boolean> {
+  const sdl = join(ROOT, 'apps', 'api', 'schema.graphql');
+  if (existsSync(sdl)) return new RegExp(`^(type|input|enum|scalar) ${name}\\b`, 'm').test(readFileSync(sdl, 'utf8'));
+  try {
+    const d = await gql(base, key, `query($n: String!) { __type(name: $n) { name } }`, { n: name });
+    return d.__type !== null;
+  } catch {
+    return false;
+  }
+}
 
 function portFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -196,6 +208,22 @@ async function main(): Promise<void> {
       startups.push(...batch);
     }
     const horizonStart = Math.ceil(Date.now() / H) * H + 2 * H;
+    // Vouchers for every third startup, small enough to run out mid-run: concurrent draws on one
+    // voucher are what the checker's voucher balances test.
+    let vouchers = 0;
+    if (await hasType(api, bureauKey, 'IssueVoucherInput')) {
+      for (let i = 0; i < startups.length; i += 3) {
+        await issueVoucher(api, bureauKey, {
+          organizationId: startups[i].id,
+          cap: 5_000,
+          percentCovered: 50,
+          validFrom: new Date(horizonStart - 2 * H).toISOString(),
+          validUntil: new Date(horizonStart + 40 * 24 * H).toISOString(),
+        });
+        vouchers++;
+      }
+    }
+    log(`setup: ${vouchers} vouchers issued`);
     const mkClusters = async (tag: string, n: number, capacityPflops: number, horizonHours: number, greenMw: number) => {
       const ids: string[] = [];
       const owners: Org[] = [];

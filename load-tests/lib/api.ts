@@ -3,7 +3,8 @@
 // the API like any client's; the load itself is built by the scenarios from these documents.
 import { request } from 'undici';
 
-export const REFUSAL_CODES = new Set(['NO_CAPACITY', 'GREEN_SHORTFALL']);
+/** Refusals a booking may meet under load: expected outcomes, not errors. */
+export const REFUSAL_CODES = new Set(['NO_CAPACITY', 'GREEN_SHORTFALL', 'QUOTA_EXCEEDED']);
 
 export const DOCS = {
   trivial: `query Trivial { __typename }`,
@@ -16,6 +17,7 @@ export const DOCS = {
   addGreenWindow: `mutation AddGreenWindow($clusterId: ID!, $startsAt: DateTime!, $endsAt: DateTime!, $megawatts: Float!, $source: GreenSource!, $pricePerMwh: Float!) {
     addGreenWindow(clusterId: $clusterId, startsAt: $startsAt, endsAt: $endsAt, megawatts: $megawatts, source: $source, pricePerMwh: $pricePerMwh) { id }
   }`,
+  issueVoucher: `mutation IssueVoucher($input: IssueVoucherInput!) { issueVoucher(input: $input) { id cap } }`,
   clusters: `query Clusters { clusters(first: 100) { edges { node { id name capacityPflops } } } }`,
   quotes: `query Quotes($request: ComputeRequestInput!) {
     quotes(request: $request) { objective available reason placement { clusterId startsAt endsAt greenShare price { total } } }
@@ -127,6 +129,15 @@ export async function hasSubscription(base: string, apiKey: string, field: strin
       return undefined;
     }
   }
+}
+
+export async function issueVoucher(
+  base: string,
+  bureauKey: string,
+  v: { organizationId: string; cap: number; percentCovered: number; validFrom: string; validUntil: string },
+): Promise<string> {
+  const d = await gql(base, bureauKey, DOCS.issueVoucher, { input: v });
+  return d.issueVoucher.id;
 }
 
 /** Classifies a GraphQL answer: data = ok, a refusal code = refused, anything else = error. */
