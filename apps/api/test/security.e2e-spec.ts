@@ -1,0 +1,196 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { DataSource } from 'typeorm';
+import { startApp } from '../src/bootstrap';
+import { AppConfig, configFromEnv } from '../src/config';
+import { bootTestApp, DATABASE_URL, gqlAt, TestApp } from './helpers';
+
+const ME = `{ me { id } }`;
+
+describe('rate limit per API key', () => {
+  let t: TestApp;
+  let clock = Date.now();
+  let a: { id: string; key: string };
+  let b: { id: string; key: string };
+
+  beforeAll(async () => {
+    t = await bootTestApp({ config: { rateLimitPerMinute: 5, now: () => clock } });
+    // the bureau key spends 2 of its 5 tokens here
+    a = await t.createOrg('STARTUP', 'Limited A');
+    b = await t.createOrg('STARTUP', 'Limited B');
+  }, 90_000);
+  afterAll(() => t?.close());
+
+  it('answers RATE_LIMITED with HTTP 429, the limit and when to retry, once a key has spent its tokens', async () => {
+    for (let i = 0; i < 5; i++) expect((await t.gql(ME, {}, a.key)).data?.me.id).toBe(a.id);
+    const res = await fetch(`${t.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${a.key}` }, body: JSON.stringify({ query: ME }) });
+    const body = await res.json();
+    expect(res.status).toBe(429);
+    expect(res.headers.get('retry-after')).toBe('12');
+    expect(body.data ?? null).toBeNull();
+    expect(body.errors[0].extensions).toMatchObject({ code: 'RATE_LIMITED', limitPerMinute: 5, retryAfterSeconds: 12 });
+    expect(body.errors[0].message).toBe('rate limit of 5 requests per minute for this API key exceeded; retry in 12 s');
+  });
+
+  it('keeps keys apart, and refills over time', async () => {
+    expect((await t.gql(ME, {}, b.key)).data?.me.id).toBe(b.id);
+    expect((await t.gql(ME, {}, a.key)).errors?.[0].extensions?.code).toBe('RATE_LIMITED');
+    clock += 12_000;
+    expect((await t.gql(ME, {}, a.key)).data?.me.id).toBe(a.id);
+    expect((await t.gql(ME, {}, a.key)).errors?.[0].extensions?.code).toBe('RATE_LIMITED');
+  });
+
+  it('charges each root field, so aliases do not multiply the limit; a refused mutation does not run', async () => {
+    clock += 60_000;
+    // bureau: full bucket of 5; six aliased mutations cost 6
+    const six = Array.from({ length: 6 }, (_, i) => `o${i}: createOrganization(input: { name: "burst ${i}", role: STARTUP }) { organization { id } }`).join(' ');
+    const r = await t.gql(`mutation { ${six} }`);
+    expect(r.status).toBe(429);
+    expect(r.errors?.[0].extensions?.code).toBe('RATE_LIMITED');
+    const orgs = await t.gql(`{ organizations(first: 100) { edges { node { name } } } }`);
+    expect(orgs.data.organizations.edges.map((e: { node: { name: string } }) => e.node.name)).not.toContain('burst 0');
+  });
+
+  it('limits requests without a key by client address, apart from keyed callers', async () => {
+    clock += 60_000;
+    for (let i = 0; i < 5; i++) expect((await t.gql(ME, {}, null)).errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+    expect((await t.gql(ME, {}, null)).errors?.[0].extensions?.code).toBe('RATE_LIMITED');
+    expect((await t.gql(ME, {}, b.key)).data?.me.id).toBe(b.id);
+  });
+
+  it('is configured by RATE_LIMIT_PER_MINUTE: default 6000, 0 turns it off, nonsense refused at start', () => {
+    expect(configFromEnv({}).rateLimitPerMinute).toBe(6000);
+    expect(configFromEnv({ RATE_LIMIT_PER_MINUTE: '0' }).rateLimitPerMinute).toBe(0);
+    expect(configFromEnv({ RATE_LIMIT_PER_MINUTE: '120000' }).rateLimitPerMinute).toBe(120_000);
+    expect(() => configFromEnv({ RATE_LIMIT_PER_MINUTE: 'lots' })).toThrow(/RATE_LIMIT_PER_MINUTE/);
+    expect(() => configFromEnv({ RATE_LIMIT_PER_MINUTE: '-1' })).toThrow(/RATE_LIMIT_PER_MINUTE/);
+  });
+});
+
+describe('API keys at rest, in comparison and in the logs', () => {
+  const lines: string[] = [];
+  let t: { url: string; close(): Promise<void>; ds: DataSource };
+  const bureauKey = `pflex_env-bureau-${randomBytes(12).toString('hex')}`;
+
+  beforeAll(async () => {
+    // the app's own logging at its most verbose level, captured in memory
+    const sink = new Writable({
+      write(chunk, _enc, cb) {
+        lines.push(String(chunk));
+        cb();
+      },
+    });
+    const config: AppConfig = {
+      ...configFromEnv({}),
+      port: 0,
+      persistence: DATABASE_URL ? { url: DATABASE_URL, schema: `t_${randomBytes(6).toString('hex')}`, poolSize: 4 } : { memory: true },
+      bureauApiKey: bureauKey,
+      demoSeed: false,
+    };
+    const running = await startApp(config, pino({ level: 'trace' }, sink));
+    t = { url: running.url, close: () => running.shutdown(5000), ds: running.app.get(DataSource) };
+  }, 90_000);
+  afterAll(() => t?.close());
+
+  it('stores only SHA-256 hashes; no table holds a raw key', async () => {
+    const created = (await gqlAt(t.url, `mutation { createOrganization(input: { name: "Hashed", role: STARTUP }) { firstKey { key apiKey { id } } } }`, {}, bureauKey)).data.createOrganization.firstKey;
+    const rows = await t.ds.query(`SELECT key_hash FROM api_keys WHERE id = $1`, [created.apiKey.id]);
+    expect(rows[0].key_hash).toBe(createHash('sha256').update(created.key).digest('hex'));
+    const tables: { table_name: string }[] = await t.ds.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`);
+    for (const { table_name } of tables) {
+      const hits = await t.ds.query(`SELECT count(*)::int AS n FROM "${table_name}" x WHERE x::text LIKE $1`, [`%${created.key.slice(6)}%`]);
+      expect({ table_name, n: hits[0].n }).toEqual({ table_name, n: 0 });
+    }
+  });
+
+  it('compares key hashes with crypto.timingSafeEqual', async () => {
+    // the module object itself (a namespace import would be a copy)
+    const spy = jest.spyOn(require('node:crypto') as typeof import('node:crypto'), 'timingSafeEqual');
+    try {
+      const key = (await gqlAt(t.url, `mutation { createOrganization(input: { name: "Timing", role: OPERATOR }) { firstKey { key } } }`, {}, bureauKey)).data.createOrganization.firstKey.key;
+      spy.mockClear();
+      expect((await gqlAt(t.url, ME, {}, key)).data?.me.id).toBeDefined();
+      expect(spy).toHaveBeenCalled();
+      for (const [x, y] of spy.mock.calls) expect([(x as Buffer).length, (y as Buffer).length]).toEqual([32, 32]);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it('a development boot answers introspection (the contrast to the production test below)', async () => {
+    const r = await gqlAt(t.url, `{ __schema { queryType { name } } }`, {}, bureauKey);
+    expect(r.data?.__schema.queryType.name).toBe('Query');
+  });
+
+  it('never writes a key or an Authorization header to the log, whatever the outcome', async () => {
+    const secrets = [bureauKey];
+    const ask = (q: string, key: string | null, raw?: string) =>
+      fetch(`${t.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(raw !== undefined ? { authorization: raw } : key ? { authorization: `Bearer ${key}` } : {}) },
+        body: JSON.stringify({ query: q }),
+      }).then((r) => r.json());
+    const org = (await ask(`mutation { createOrganization(input: { name: "Logged", role: STARTUP }) { organization { id } firstKey { key apiKey { id } } } }`, bureauKey)).data.createOrganization;
+    const key: string = org.firstKey.key;
+    secrets.push(key);
+    const second = (await ask(`mutation { issueApiKey(organizationId: "${org.organization.id}") { key apiKey { id } } }`, bureauKey)).data.issueApiKey;
+    secrets.push(second.key);
+    await ask(ME, key);
+    await ask(`{ bookings { edges { node { id } } } }`, key);
+    await ask(`mutation { registerCluster(input: { name: "x", region: "y", accelerator: "z", capacityPflops: 1, kwPerPflops: 1, pue: 1, pricePerPflopsHour: 1, gridPricePerMwh: 1 }) { id } }`, key);
+    await ask(`{ booking(id: "${randomBytes(4).toString('hex')}") { id } }`, key);
+    await ask(`mutation { revokeApiKey(id: "${second.apiKey.id}") { id } }`, bureauKey);
+    await ask(ME, second.key);
+    const wrong = `pflex_${randomBytes(32).toString('base64url')}`;
+    secrets.push(wrong);
+    await ask(ME, wrong);
+    const junkHeader = `Bearer ${wrong} trailing`;
+    await ask(ME, null, junkHeader);
+    await ask(ME, null, `Basic ${Buffer.from(`user:${wrong}`).toString('base64')}`);
+    await ask('{ me { id ', key);
+    await new Promise((r) => setTimeout(r, 100));
+    const log = lines.join('');
+    expect(log).toContain('"msg":"request"');
+    expect(lines.length).toBeGreaterThan(10);
+    for (const s of secrets) {
+      expect(log.includes(s)).toBe(false);
+      expect(log.includes(s.slice(6, 30))).toBe(false);
+    }
+    expect(log).not.toMatch(/authorization/i);
+    expect(log).not.toMatch(/Bearer\s/i);
+    expect(log).not.toContain(Buffer.from(`user:${wrong}`).toString('base64'));
+  });
+});
+
+describe('NODE_ENV=production: no introspection, no sandbox', () => {
+  const introspect = `{ __schema { queryType { name } types { name } } }`;
+
+  it('a production boot refuses __schema and __type, serves no landing page, still answers queries', async () => {
+    const env = configFromEnv({ NODE_ENV: 'production' });
+    expect(env.production).toBe(true);
+    expect(env.demoSeed).toBe(false);
+    const saved = process.env.NODE_ENV;
+    process.env.NODE_ENV = 'production';
+    const prod = await bootTestApp({ config: { production: env.production, demoSeed: env.demoSeed } });
+    try {
+      for (const q of [introspect, `{ __type(name: "Booking") { fields { name } } }`]) {
+        const r = await prod.gql(q);
+        expect(r.status).toBe(400);
+        expect(r.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+        expect(r.errors?.[0].message).toMatch(/introspection/i);
+        expect(JSON.stringify(r)).not.toContain('"Booking"');
+      }
+      expect((await prod.ok(`{ me { role } __typename }`)).me.role).toBe('BUREAU');
+      for (const accept of ['text/html', 'text/html,application/xhtml+xml', '*/*']) {
+        const page = await fetch(`${prod.url}/graphql`, { headers: { accept } });
+        const text = await page.text();
+        expect(page.headers.get('content-type') ?? '').not.toMatch(/html/);
+        expect(text).not.toMatch(/<html|sandbox|graphiql|playground|embeddable/i);
+      }
+    } finally {
+      process.env.NODE_ENV = saved;
+      await prod.close();
+    }
+  }, 60_000);
+});
