@@ -452,10 +452,21 @@ export class Fleet {
           }
           continue;
         }
-        if (mode === MODE_GREENEST && h * (gmx < draw ? gmx : draw) < this.bG) {
-          // cannot beat the best; only the refusal reason may still need this cluster
-          if (!this.capFit && this.searchEarliest(ci, tf, h, e, end) >= 0) this.capFit = true;
-          continue;
+        if (mode === MODE_CHEAPEST && this.bCi >= 0) {
+          // lower bound: all the green this window could hold, at price 0
+          const grid = this.gridPricePerMwh[ci];
+          const lb = this.jPflops * h * this.pricePerPflopsHour[ci] + ((draw * h - h * (gmx < draw ? gmx : draw)) * grid) / 1e6;
+          if (lb > this.bCost + 1e-9 * this.bCost + 1e-9) continue;
+        }
+        if (mode === MODE_GREENEST && this.bCi >= 0) {
+          const bound = h * (gmx < draw ? gmx : draw);
+          // below the best: cannot win; equal to it: can only win with an earlier start
+          if (bound < this.bG) continue;
+          if (bound === this.bG) {
+            const lim = Math.min(end, this.bS - 1 + h);
+            if (lim - e >= h) this.slide(ci, mode, tf, h, e, lim, draw, req);
+            continue;
+          }
         }
         this.slide(ci, mode, tf, h, e, end, draw, req);
       }
