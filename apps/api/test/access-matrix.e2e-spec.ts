@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { CALLERS, expectedRow, freshBooking, Fx, MATRIX, request, uniq } from './access-matrix';
-import { bootTestApp, gqlAt } from './helpers';
+import { bootTestApp, gqlAt, hour } from './helpers';
 import { documentFor, operations } from './schema-ops';
 
 describe('access control matrix: every operation x every caller', () => {
@@ -26,8 +26,14 @@ describe('access control matrix: every operation x every caller', () => {
       bookingA: '',
       operatorAKey: oA.key,
       startupAKey: sA.key,
+      voucherA: '',
     };
     fx.bookingA = await freshBooking(fx);
+    // rules that never bind, so that accessRule has something to show
+    await t.ok(`mutation($i: AccessRuleInput!) { setAccessRule(input: $i) { organizationId } }`, { i: { organizationId: sA.id, maxPflopsHoursPer7Days: 1_000_000, maxClusterShare: 1 } });
+    fx.voucherA = (
+      await t.ok(`mutation($i: IssueVoucherInput!) { issueVoucher(input: $i) { id } }`, { i: { organizationId: sA.id, cap: 50, percentCovered: 10, validFrom: hour(0), validUntil: hour(500) } })
+    ).issueVoucher.id;
   }, 90_000);
   afterAll(() => fx?.t.close());
 
@@ -58,8 +64,8 @@ describe('access control matrix: every operation x every caller', () => {
     expect(cells).toBe(ops.length * CALLERS.length);
   }, 120_000);
 
-  it('a startup cannot tell another startup\'s booking from one that does not exist', async () => {
-    const { t, keys, bookingA } = fx;
+  it('a startup cannot tell another startup\'s booking or voucher from one that does not exist', async () => {
+    const { t, keys, bookingA, voucherA } = fx;
     const shape = async (q: string, id: string, key: string | null) => {
       const r = await gqlAt(t.url, q, { id }, key);
       const e = r.errors?.[0];
@@ -75,6 +81,9 @@ describe('access control matrix: every operation x every caller', () => {
         if (who === 'startupB') expect(garbage).toEqual(theirs);
       }
     }
+    const theirVoucher = await shape(`query($id: ID!) { voucher(id: $id) { id } }`, voucherA, keys.startupB);
+    expect(theirVoucher.code).toBe('NOT_FOUND');
+    expect(await shape(`query($id: ID!) { voucher(id: $id) { id } }`, randomUUID(), keys.startupB)).toEqual(theirVoucher);
     const list = await t.ok(`query($c: ID) { bookings(first: 100, filter: { clusterId: $c }) { edges { node { id } } } }`, { c: fx.clusterA }, keys.startupB);
     expect(list.bookings.edges.map((e: { node: { id: string } }) => e.node.id)).not.toContain(bookingA);
     // the booking is still there and still A's

@@ -17,6 +17,7 @@ export interface Fx {
   bookingA: string;
   operatorAKey: string;
   startupAKey: string;
+  voucherA: string;
 }
 
 interface Row {
@@ -50,6 +51,11 @@ export const MATRIX: Record<string, Row> = {
   quotes: { args: (fx) => ({ request: request(fx.clusterA) }), expect: 'ok ok ok ok ok' },
   bookings: { args: () => ({}), expect: 'ok ok ok ok ok' },
   booking: { args: (fx) => ({ id: fx.bookingA }), expect: 'ok NOT_FOUND ok NOT_FOUND ok' },
+  kpis: { args: () => ({ from: hour(0), to: hour(24) }), expect: 'FORBIDDEN FORBIDDEN ok ok ok' },
+  accessRule: { args: (fx) => ({ organizationId: fx.startupA }), expect: 'ok NOT_FOUND FORBIDDEN FORBIDDEN ok' },
+  vouchers: { args: () => ({}), expect: 'ok ok FORBIDDEN FORBIDDEN ok' },
+  voucher: { args: (fx) => ({ id: fx.voucherA }), expect: 'ok NOT_FOUND FORBIDDEN FORBIDDEN ok' },
+  voucherLedger: { args: (fx) => ({ voucherId: fx.voucherA }), expect: 'ok NOT_FOUND FORBIDDEN FORBIDDEN ok' },
   // mutations
   createOrganization: { args: () => ({ input: { name: `org ${uniq()}`, role: 'STARTUP' } }), expect: 'FORBIDDEN FORBIDDEN FORBIDDEN FORBIDDEN ok' },
   issueApiKey: { args: (fx) => ({ organizationId: fx.startupA }), expect: 'FORBIDDEN FORBIDDEN FORBIDDEN FORBIDDEN ok' },
@@ -81,6 +87,11 @@ export const MATRIX: Record<string, Row> = {
   },
   bookCompute: { args: (fx) => ({ request: request(fx.clusterA), objective: 'EARLIEST', idempotencyKey: `m-${uniq()}` }), expect: 'ok ok FORBIDDEN FORBIDDEN FORBIDDEN' },
   cancelBooking: { args: async (fx) => ({ id: await freshBooking(fx) }), expect: 'ok NOT_FOUND FORBIDDEN FORBIDDEN ok' },
+  issueVoucher: {
+    args: (fx) => ({ input: { organizationId: fx.startupA, cap: 100, percentCovered: 10, validFrom: hour(0), validUntil: hour(500) } }),
+    expect: 'FORBIDDEN FORBIDDEN FORBIDDEN FORBIDDEN ok',
+  },
+  setAccessRule: { args: (fx) => ({ input: { organizationId: fx.startupA, maxPflopsHoursPer7Days: 1_000_000, maxClusterShare: 1 } }), expect: 'FORBIDDEN FORBIDDEN FORBIDDEN FORBIDDEN ok' },
 };
 
 export function expectedRow(spec: string): Record<Caller, Outcome> {
