@@ -103,6 +103,12 @@ describe('Kubernetes manifests (infra/k8s)', () => {
     expect(c.command).toEqual(['node', 'dist/apps/api/src/migrate.js']);
   });
 
+  it('exposes only public paths through the Ingress and lets Prometheus scrape the pods', () => {
+    const paths = one('Ingress').spec.rules.flatMap((r: any) => r.http.paths.map((p: any) => `${p.pathType} ${p.path}`));
+    expect(paths.sort()).toEqual(['Exact /', 'Exact /health', 'Prefix /assets', 'Prefix /graphql']);
+    expect(one('Deployment').spec.template.metadata.annotations).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/path': '/metrics' });
+  });
+
   it('puts every namespaced object in the pflex namespace', () => {
     const ns = one('Namespace').metadata.name;
     for (const m of manifests.filter((x) => x.doc.kind !== 'Namespace')) expect(m.doc.metadata.namespace).toBe(ns);
@@ -173,6 +179,7 @@ describe('docker-compose.yml (infra)', () => {
     expect(conf).toMatch(/upstream pflex_api \{[^}]*server api:3000/);
     expect(conf).toMatch(/proxy_pass http:\/\/pflex_api/);
     expect(conf).toMatch(/proxy_set_header Upgrade \$http_upgrade/);
+    expect(conf).toMatch(/location = \/metrics \{\s*return 404;/);
   });
 
   it(`names the image the Dockerfile builds, ${IMAGE}:${VERSION}, everywhere`, () => {
