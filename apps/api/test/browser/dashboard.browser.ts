@@ -280,6 +280,27 @@ async function main(): Promise<void> {
     await page.screenshot({ path: shot, fullPage: true });
     console.log(`  screenshot: ${shot}`);
 
+    await check('without a WebSocket the page says so and polls: a new booking still appears', async () => {
+      const tab = await browser!.newPage({ viewport: { width: 1280, height: 900 } });
+      // the upgrade is refused as by a server or proxy without subscriptions
+      await tab.routeWebSocket(/\/graphql$/, (ws) => ws.close({ code: 1011, reason: 'no subscriptions here' }));
+      await tab.goto(`${server.url}/`);
+      await tab.fill('#api-key', server.keys.operator);
+      await tab.click('#signin-submit');
+      await tab.waitForSelector('body[data-live="polling"]', { timeout: 30_000 });
+      const label = await tab.locator('#live').textContent();
+      assert(/polling every 10 s/.test(label ?? ''), `live label: ${label}`);
+      const start = Math.floor(Date.now() / HOUR) * HOUR;
+      const d = await gql<{ bookCompute: { id: string } }>(
+        server.url,
+        server.keys.startup,
+        `mutation($k: String!, $r: ComputeRequestInput!) { bookCompute(idempotencyKey: $k, objective: EARLIEST, request: $r) { id } }`,
+        { k: `browser-${randomBytes(6).toString('hex')}`, r: { pflops: 10, hours: 2, earliestStart: new Date(start + 2 * HOUR).toISOString(), deadline: new Date(start + 12 * HOUR).toISOString() } },
+      );
+      await tab.waitForSelector(`tr[data-booking-id="${d.bookCompute.id}"]`, { timeout: 30_000 });
+      await tab.close();
+    });
+
     await check('sign out forgets the key; the demo bureau signs in and sees every cluster', async () => {
       await page.click('#sign-out');
       await page.locator('#signin').waitFor({ state: 'visible', timeout: 15_000 });
