@@ -35,11 +35,13 @@ interface Options {
   portBase: number;
   startups: number;
   subscribers: number;
+  /** Closed-loop virtual users per API process (default 32). */
+  vusPerProcess: number;
   only?: string[];
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { replicas: 2, short: false, rate: 0, duration: 0, build: true, keep: false, portBase: 3001, startups: 200, subscribers: 50 };
+  const o: Options = { replicas: 2, short: false, rate: 0, duration: 0, build: true, keep: false, portBase: 3001, startups: 200, subscribers: 50, vusPerProcess: 32 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = () => {
@@ -57,6 +59,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--startups') o.startups = Math.floor(num());
     else if (a === '--subscribers') o.subscribers = Math.floor(num());
     else if (a === '--only') o.only = argv[++i].split(',');
+    else if (a === '--vus') o.vusPerProcess = Math.floor(num());
     else throw new Error(`unknown option ${a}`);
   }
   return o;
@@ -275,7 +278,7 @@ async function main(): Promise<void> {
       { metric: 'p99', op, max: p99, abortOnFail: false },
     ];
     const want = (name: string) => !o.only || o.only.includes(name);
-    const vus = 32 * targets.length;
+    const vus = o.vusPerProcess * targets.length;
 
     // 1. trivial query, closed loop: the yardstick.
     if (want('trivial')) {
