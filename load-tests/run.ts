@@ -44,20 +44,20 @@ function parseArgs(argv: string[]): Options {
   const o: Options = { replicas: 2, short: false, rate: 0, duration: 0, build: true, keep: false, portBase: 3001, startups: 200, subscribers: 50, vusPerProcess: 32 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    const num = () => {
+    const num = (min = 1) => {
       const v = Number(argv[++i]);
-      if (!Number.isFinite(v) || v <= 0) throw new Error(`${a} needs a positive number`);
+      if (!Number.isFinite(v) || v < min) throw new Error(`${a} needs a number >= ${min}`);
       return v;
     };
     if (a === '--replicas') o.replicas = Math.floor(num());
     else if (a === '--short') o.short = true;
-    else if (a === '--rate') o.rate = num();
-    else if (a === '--duration') o.duration = num();
+    else if (a === '--rate') o.rate = num(0.1);
+    else if (a === '--duration') o.duration = num(0.1);
     else if (a === '--no-build') o.build = false;
     else if (a === '--keep') o.keep = true;
     else if (a === '--port-base') o.portBase = Math.floor(num());
     else if (a === '--startups') o.startups = Math.floor(num());
-    else if (a === '--subscribers') o.subscribers = Math.floor(num());
+    else if (a === '--subscribers') o.subscribers = Math.floor(num(0));
     else if (a === '--only') o.only = argv[++i].split(',');
     else if (a === '--vus') o.vusPerProcess = Math.floor(num());
     else throw new Error(`unknown option ${a}`);
