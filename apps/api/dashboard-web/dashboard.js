@@ -24,7 +24,10 @@ const state = {
   live: null,
   pollTimer: null,
   refreshTimer: null,
+  slowTimer: null,
+  renderTimer: null,
   loading: null,
+  again: false,
 };
 
 class GqlError extends Error {
@@ -147,12 +150,13 @@ async function loadUtilization() {
 }
 
 const BOOKINGS_QUERY = `query Upcoming($first: Int!, $filter: BookingFilterInput) {
-  bookings(first: $first, filter: $filter) { edges { node { id clusterName startsAt endsAt hours pflops powerMw greenShare status price { total } } } }
+  bookings(first: $first, filter: $filter) { edges { node { id clusterId clusterName startsAt endsAt hours pflops powerMw greenShare status price { total } } } }
 }`;
 
 async function loadBookings() {
   const d = await gql(BOOKINGS_QUERY, { first: BOOKINGS_SHOWN, filter: { from: new Date().toISOString(), status: 'CONFIRMED' } });
-  return d.bookings.edges.map((e) => e.node);
+  const shown = new Set(visibleClusters().map((c) => c.id));
+  return d.bookings.edges.map((e) => e.node).filter((b) => shown.has(b.clusterId));
 }
 
 const KPIS_QUERY = `query Kpis($from: DateTime!, $to: DateTime!, $region: String) {
@@ -403,7 +407,8 @@ function renderBookings(bookings) {
       )
       .join('');
   }
-  $('bookings-note').textContent = state.me.role === 'OPERATOR' ? 'on your clusters, by start time' : 'all clusters, by start time';
+  const scope = { OPERATOR: 'on your clusters', STARTUP: 'your bookings', BUREAU: 'all clusters' }[state.me.role] ?? '';
+  $('bookings-note').textContent = `${scope}${state.region ? ` in ${state.region}` : ''}, by start time (UTC)`;
 }
 
 function selectCluster(id) {

@@ -301,7 +301,7 @@ async function main(): Promise<void> {
       await tab.close();
     });
 
-    await check('sign out forgets the key; the demo bureau signs in and sees every cluster', async () => {
+    await check('sign out forgets the key; the demo bureau signs in, sees every cluster and filters a region', async () => {
       await page.click('#sign-out');
       await page.locator('#signin').waitFor({ state: 'visible', timeout: 15_000 });
       assert((await inPage<string | null>(page, `sessionStorage.getItem('pflex.apiKey')`)) === null, 'the key is still in sessionStorage');
@@ -311,6 +311,16 @@ async function main(): Promise<void> {
       const heat = await chartSummary(page, '#heatmap');
       assert(heat && heat.series[0]?.points === 4 * 14 * 24, `bureau heatmap: ${JSON.stringify(heat?.series)}`);
       await page.waitForSelector(`tr[data-booking-id="${bookingIds[0]}"]`, { timeout: 15_000 });
+      // one region: three Haizhu clusters, no Zhuhai booking in the list, KPIs for that region
+      const before = await inPage<number>(page, 'Number(document.body.dataset.refreshes)');
+      await page.selectOption('#region-select', 'Guangzhou Haizhu');
+      await page.waitForFunction(`Number(document.body.dataset.refreshes) > ${before}`, undefined, { timeout: 15_000 });
+      const haizhu = await chartSummary(page, '#heatmap');
+      assert(haizhu?.series[0]?.points === 3 * 14 * 24, `Haizhu heatmap: ${JSON.stringify(haizhu?.series)}`);
+      assert((await page.locator(`tr[data-booking-id="${bookingIds[0]}"]`).count()) === 0, 'a Zhuhai booking is listed under Guangzhou Haizhu');
+      assert((await page.locator(`tr[data-booking-id="${bookingIds[3]}"]`).count()) === 1, 'the Haizhu Hub A booking is missing');
+      const source = await page.locator('#kpi-source').textContent();
+      assert(/3 clusters in Guangzhou Haizhu/.test(source ?? ''), `KPI source: ${source}`);
     });
   } finally {
     await browser?.close();
