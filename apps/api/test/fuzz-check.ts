@@ -24,9 +24,10 @@ const LEAKS = [
 
 /**
  * What is wrong with an HTTP answer to a GraphQL request: a 5xx, a body that is not JSON, errors
- * without a documented code, internals in the text, or a result missing its data.
+ * without a documented code, internals in the text, or a result missing its data (null only where
+ * the operation's type is nullable).
  */
-export function invariantViolations(status: number, text: string, op: string): string[] {
+export function invariantViolations(status: number, text: string, op: string, nullable = false): string[] {
   const problems: string[] = [];
   if (status >= 500) problems.push(`HTTP ${status}`);
   for (const re of LEAKS) if (re.test(text)) problems.push(`leaks internals (${re})`);
@@ -48,7 +49,7 @@ export function invariantViolations(status: number, text: string, op: string): s
       if (!DOCUMENTED_CODES.has(code)) problems.push(`undocumented error code ${code}: ${String(e.message).slice(0, 300)}`);
       if (typeof e.message !== 'string' || e.message.length === 0) problems.push('error without a message');
     }
-  } else if (body.data === null || body.data === undefined || body.data[op] === undefined || body.data[op] === null) {
+  } else if (body.data === null || body.data === undefined || body.data[op] === undefined || (body.data[op] === null && !nullable)) {
     problems.push('neither errors nor data');
   }
   return problems;

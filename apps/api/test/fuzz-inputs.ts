@@ -174,7 +174,7 @@ function innerArb(type: GraphQLInputType, idPool: readonly string[], depth: numb
     const required = fields.filter((f) => isNonNullType(f.type) && f.defaultValue === undefined).map((f) => f.name);
     return fc.oneof(
       { arbitrary: fc.record(model, { requiredKeys: required }), weight: 10 },
-      { arbitrary: fc.record({ ...model, unexpectedField: junk }, { requiredKeys: required }), weight: 1 },
+      { arbitrary: fc.record({ ...model, unexpectedField: junk } as Record<string, fc.Arbitrary<unknown>>, { requiredKeys: required }), weight: 1 },
       { arbitrary: fc.record(model, { requiredKeys: [] }), weight: 1 },
     );
   }

@@ -25,7 +25,7 @@ describe('rate limit per API key', () => {
   it('answers RATE_LIMITED with HTTP 429, the limit and when to retry, once a key has spent its tokens', async () => {
     for (let i = 0; i < 5; i++) expect((await t.gql(ME, {}, a.key)).data?.me.id).toBe(a.id);
     const res = await fetch(`${t.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${a.key}` }, body: JSON.stringify({ query: ME }) });
-    const body = await res.json();
+    const body = (await res.json()) as { data?: unknown; errors: { message: string; extensions: Record<string, unknown> }[] };
     expect(res.status).toBe(429);
     expect(res.headers.get('retry-after')).toBe('12');
     expect(body.data ?? null).toBeNull();
@@ -130,7 +130,7 @@ describe('API keys at rest, in comparison and in the logs', () => {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...(raw !== undefined ? { authorization: raw } : key ? { authorization: `Bearer ${key}` } : {}) },
         body: JSON.stringify({ query: q }),
-      }).then((r) => r.json());
+      }).then((r) => r.json() as Promise<{ data?: any; errors?: unknown[] }>);
     const org = (await ask(`mutation { createOrganization(input: { name: "Logged", role: STARTUP }) { organization { id } firstKey { key apiKey { id } } } }`, bureauKey)).data.createOrganization;
     const key: string = org.firstKey.key;
     secrets.push(key);
