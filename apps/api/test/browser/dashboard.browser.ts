@@ -184,6 +184,7 @@ async function main(): Promise<void> {
       const text = await err.textContent();
       assert(/unknown or revoked/i.test(text ?? ''), `error text: ${text}`);
       assert(await page.locator('#dashboard').isHidden(), 'dashboard visible after a wrong key');
+      await page.screenshot({ path: join(RESULTS, 'signin-error.png') });
     });
 
     await check('the demo operator signs in and both charts render with data', async () => {
