@@ -1,5 +1,5 @@
 import type { Client } from 'graphql-ws';
-import { EventsService } from '../src/events/events.service';
+import { EventsService, KEY_RECHECK_MS } from '../src/events/events.service';
 import { bootTestApp, hour, TestApp } from './helpers';
 import { BOOK, BOOKING_EVENTS, collect, subscribed, until, UTILIZATION_CHANGED, wsClient } from './events-helpers';
 
@@ -121,6 +121,20 @@ describe(`live events (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})`, 
     expect((await foreignBookings.waitError()).extensions?.code).toBe('FORBIDDEN');
     const unknown = collect(client(op.key), UTILIZATION_CHANGED, { c: '00000000-0000-4000-8000-000000000000' }, 'utilizationChanged');
     expect((await unknown.waitError()).extensions?.code).toBe('NOT_FOUND');
+  });
+
+  it('ends a subscription with UNAUTHENTICATED at the first event after its API key was revoked', async () => {
+    const issued = (await app.ok(`mutation($o: ID!) { issueApiKey(organizationId: $o) { key apiKey { id } } }`, { o: op.id })).issueApiKey;
+    const sub = collect(client(issued.key), UTILIZATION_CHANGED, { c: cluster }, 'utilizationChanged');
+    await subscribed(app, 1);
+    await book(s1.key, cluster, 1, 60, 1, 'rv1');
+    await sub.waitFor(1);
+    await app.ok(`mutation($id: ID!) { revokeApiKey(id: $id) { revokedAt } }`, { id: issued.apiKey.id });
+    // the key is re-checked at most every KEY_RECHECK_MS: wait past it, then the next event ends it
+    await new Promise((r) => setTimeout(r, KEY_RECHECK_MS + 50));
+    await book(s1.key, cluster, 1, 61, 1, 'rv2');
+    expect((await sub.waitError()).extensions?.code).toBe('UNAUTHENTICATED');
+    expect(sub.data).toHaveLength(1);
   });
 
   it('stops delivering when the client unsubscribes', async () => {

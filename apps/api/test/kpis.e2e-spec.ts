@@ -22,7 +22,7 @@ describe(`kpis (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})`, () => {
   let s2: { id: string; key: string };
   let x: string;
   let y: string;
-  let b1: { id: string; price: { total: number; voucher: number } };
+  let b1: { id: string; startsAt: string; price: { total: number; voucher: number } };
   let b2: { id: string };
 
   const kpis = async (key: string, f: number, t: number, r?: string) => (await app.ok(KPIS, { f: h(f), t: h(t), r: r ?? null }, key)).kpis;

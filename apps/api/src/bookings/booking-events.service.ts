@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { ClustersService } from '../clusters/clusters.service';
-import { BookingCommittedEvent, EventsService } from '../events/events.service';
+import { BookingCommittedEvent, EventsService, Subscriber } from '../events/events.service';
 import type { Principal } from '../organizations/principal';
 import { BookingErrorCode, BookingException } from './bookings.exception';
 import { BookingsService } from './bookings.service';
@@ -21,10 +21,11 @@ export class BookingEventsService {
     private readonly events: EventsService,
   ) {}
 
-  async subscribe(p: Principal, clusterId?: string | null): Promise<AsyncIterableIterator<BookingEventModel>> {
+  async subscribe(who: Subscriber, clusterId?: string | null): Promise<AsyncIterableIterator<BookingEventModel>> {
+    const p = who.principal;
     // an operator may narrow to its own clusters only; startups may narrow to any cluster
     const only = clusterId != null ? (await this.clusters.readable(this.ds.manager, p, clusterId, 'clusterId')).id : null;
-    return this.events.bookings((e) => this.deliver(p, only, e));
+    return this.events.bookings(who, (e) => this.deliver(p, only, e));
   }
 
   private async deliver(p: Principal, only: string | null, e: BookingCommittedEvent): Promise<BookingEventModel | undefined> {

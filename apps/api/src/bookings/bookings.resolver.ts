@@ -1,4 +1,4 @@
-import { Args, ID, Int, Mutation, Query, Resolver, Subscription } from '@nestjs/graphql';
+import { Args, Context, ID, Int, Mutation, Query, Resolver, Subscription } from '@nestjs/graphql';
 import { CurrentOrg, Roles } from '../organizations/principal';
 import type { Principal } from '../organizations/principal';
 import { QuoteLogService } from '../kpis/quote-log.service';
@@ -59,7 +59,11 @@ export class BookingsResolver {
     description: 'Live: bookings confirmed or cancelled, for the booking\'s organization, its cluster\'s operator and the bureau; optionally one cluster.',
     resolve: (e: BookingEventModel) => e,
   })
-  bookingEvents(@CurrentOrg() p: Principal, @Args('clusterId', { type: () => ID, nullable: true }) clusterId?: string): Promise<AsyncIterableIterator<BookingEventModel>> {
-    return this.live.subscribe(p, clusterId);
+  bookingEvents(
+    @CurrentOrg() p: Principal,
+    @Context('req') req: { headers: { authorization?: string } },
+    @Args('clusterId', { type: () => ID, nullable: true }) clusterId?: string,
+  ): Promise<AsyncIterableIterator<BookingEventModel>> {
+    return this.live.subscribe({ principal: p, authorization: req.headers.authorization }, clusterId);
   }
 }

@@ -1,7 +1,8 @@
 import { Global, Module } from '@nestjs/common';
+import { OrganizationsModule } from '../organizations/organizations.module';
 import { EventsService } from './events.service';
 
 /** Global: the features that commit changes publish through it, subscriptions read from it. */
 @Global()
-@Module({ providers: [EventsService], exports: [EventsService] })
+@Module({ imports: [OrganizationsModule], providers: [EventsService], exports: [EventsService] })
 export class EventsModule {}

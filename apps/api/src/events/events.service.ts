@@ -7,6 +7,9 @@ import type { Logger } from 'pino';
 import { DataSource, EntityManager } from 'typeorm';
 import { APP_CONFIG, PINO } from '../config';
 import type { AppConfig } from '../config';
+import { OrganizationErrorCode, OrganizationException } from '../organizations/organizations.exception';
+import { OrganizationsService } from '../organizations/organizations.service';
+import type { Principal } from '../organizations/principal';
 import { eventStream } from './utils/event-stream';
 
 /** A booking was confirmed or cancelled (delivered after its transaction committed). */
@@ -42,6 +45,14 @@ interface Wire {
 }
 
 const RECONNECT_MAX_MS = 10_000;
+/** A subscriber's API key is checked again at most this often while events flow. */
+export const KEY_RECHECK_MS = 1000;
+
+/** Who holds a subscription: the principal the guard found and the header it came from. */
+export interface Subscriber {
+  principal: Principal;
+  authorization: string | undefined;
+}
 
 /**
  * Live events between API processes through PostgreSQL LISTEN/NOTIFY, no other broker.
@@ -67,6 +78,7 @@ export class EventsService implements OnModuleInit, OnModuleDestroy {
     private readonly ds: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(PINO) private readonly log: Logger,
+    private readonly orgs: OrganizationsService,
   ) {
     this.bus.setMaxListeners(0);
     // test schemas share one database: one channel per schema keeps their events apart
@@ -115,14 +127,33 @@ export class EventsService implements OnModuleInit, OnModuleDestroy {
     await this.notify(m, { o: this.instance, k: 'l', c: clusterId, f: from, t: to });
   }
 
-  /** Booking events from now on, through `map` (access check + shaping). */
-  bookings<T>(map: (e: BookingCommittedEvent) => Promise<T | undefined> | T | undefined): AsyncIterableIterator<T> {
-    return eventStream(this.bus, 'booking', map);
+  /**
+   * Booking events from now on, through `map` (access check + shaping). The subscription ends
+   * with UNAUTHENTICATED at the first event after its API key was revoked.
+   */
+  bookings<T>(who: Subscriber, map: (e: BookingCommittedEvent) => Promise<T | undefined> | T | undefined): AsyncIterableIterator<T> {
+    const check = this.keyCheck(who);
+    return eventStream(this.bus, 'booking', async (e: BookingCommittedEvent) => (await check(), map(e)));
   }
 
-  /** Ledger changes from now on, through `map`. */
-  ledger<T>(map: (e: LedgerChangedEvent) => Promise<T | undefined> | T | undefined): AsyncIterableIterator<T> {
-    return eventStream(this.bus, 'ledger', map);
+  /** Ledger changes from now on, through `map`; the key is re-checked as for bookings. */
+  ledger<T>(who: Subscriber, map: (e: LedgerChangedEvent) => Promise<T | undefined> | T | undefined): AsyncIterableIterator<T> {
+    const check = this.keyCheck(who);
+    return eventStream(this.bus, 'ledger', async (e: LedgerChangedEvent) => (await check(), map(e)));
+  }
+
+  /** The guard has just checked the key; later events check it again at most every KEY_RECHECK_MS. */
+  private keyCheck(who: Subscriber): () => Promise<void> {
+    let checkedAt = Date.now();
+    const key = who.authorization ? /^Bearer\s+(\S+)\s*$/i.exec(who.authorization)?.[1] : undefined;
+    return async () => {
+      if (Date.now() - checkedAt < KEY_RECHECK_MS) return;
+      const now = key ? await this.orgs.authenticate(key) : null;
+      if (!now || now.orgId !== who.principal.orgId || now.role !== who.principal.role) {
+        throw new OrganizationException(OrganizationErrorCode.INVALID_API_KEY, 'the API key is unknown or revoked; the subscription ended');
+      }
+      checkedAt = Date.now();
+    };
   }
 
   /** For in-process observers (metrics): called for every committed booking event. */

@@ -1,5 +1,5 @@
-import type { ExecutionResult, FormattedExecutionResult, GraphQLError, GraphQLFormattedError } from 'graphql';
-import { formatGraphQLError } from '../common/gql-exception.filter';
+import { ExecutionResult, FormattedExecutionResult, GraphQLError, GraphQLFormattedError } from 'graphql';
+import { formatGraphQLError, toGraphQLError } from '../common/gql-exception.filter';
 
 type Formattable = Parameters<typeof formatGraphQLError>[0];
 
@@ -10,8 +10,13 @@ function authorization(params: Record<string, unknown> | undefined): string | un
   return typeof v === 'string' ? v : undefined;
 }
 
+/** Errors thrown while events flow arrive wrapped by graphql-ws: map the original like the filter does. */
 function format(errors: readonly GraphQLError[]): GraphQLFormattedError[] {
-  return errors.map((e) => formatGraphQLError(e.toJSON() as Formattable) as GraphQLFormattedError);
+  return errors.map((e) => {
+    const inner = e.originalError;
+    const g = inner && !(inner instanceof GraphQLError) ? toGraphQLError(inner) : e;
+    return formatGraphQLError(g.toJSON() as Formattable) as GraphQLFormattedError;
+  });
 }
 
 /**

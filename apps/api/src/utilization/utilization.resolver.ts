@@ -1,4 +1,4 @@
-import { Args, ID, Query, Resolver, Subscription } from '@nestjs/graphql';
+import { Args, Context, ID, Query, Resolver, Subscription } from '@nestjs/graphql';
 import { CurrentOrg, Roles } from '../organizations/principal';
 import type { Principal } from '../organizations/principal';
 import { UtilizationArgs } from './dtos/utilization.args';
@@ -25,7 +25,11 @@ export class UtilizationResolver {
     description: 'Live: the hours of a cluster whose booked PFLOPS, green allocation, capacity or green supply changed, with their new values (the cluster operator and the bureau).',
     resolve: (hours: UtilizationChangeModel[]) => hours,
   })
-  utilizationChanged(@CurrentOrg() p: Principal, @Args('clusterId', { type: () => ID }) clusterId: string): Promise<AsyncIterableIterator<UtilizationChangeModel[]>> {
-    return this.svc.changes(p, clusterId);
+  utilizationChanged(
+    @CurrentOrg() p: Principal,
+    @Context('req') req: { headers: { authorization?: string } },
+    @Args('clusterId', { type: () => ID }) clusterId: string,
+  ): Promise<AsyncIterableIterator<UtilizationChangeModel[]>> {
+    return this.svc.changes({ principal: p, authorization: req.headers.authorization }, clusterId);
   }
 }

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { requireRange } from '../common/time.utils';
 import { ClustersService } from '../clusters/clusters.service';
-import { EventsService, LedgerChangedEvent } from '../events/events.service';
+import { EventsService, LedgerChangedEvent, Subscriber } from '../events/events.service';
 import type { Principal } from '../organizations/principal';
 import { UtilizationArgs } from './dtos/utilization.args';
 import { UtilizationChangeModel } from './dtos/utilization-change.model';
@@ -45,9 +45,10 @@ export class UtilizationService {
    * Live changes of one cluster's hours. Checked when subscribing (the same rule as the
    * utilization query) and again for every event against the cluster's owner read with it.
    */
-  async changes(p: Principal, clusterId: string): Promise<AsyncIterableIterator<UtilizationChangeModel[]>> {
+  async changes(who: Subscriber, clusterId: string): Promise<AsyncIterableIterator<UtilizationChangeModel[]>> {
+    const p = who.principal;
     const c = await this.clusters.readable(this.ds.manager, p, clusterId, 'clusterId');
-    return this.events.ledger(async (e) => {
+    return this.events.ledger(who, async (e) => {
       if (e.clusterId !== c.id) return undefined;
       let read = this.changeReads.get(e);
       if (!read) this.changeReads.set(e, (read = this.readChange(e)));

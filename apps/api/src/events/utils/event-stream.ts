@@ -33,7 +33,14 @@ export function eventStream<E, T>(emitter: EventEmitter, name: string, map: (e: 
           wake = null;
           continue;
         }
-        const v = await map(e);
+        let v: T | undefined;
+        try {
+          v = await map(e);
+        } catch (err) {
+          // the consumer will not call return() after a failed next(): let go of the emitter now
+          stop();
+          throw err;
+        }
         if (v !== undefined && !done) return { value: v, done: false };
       }
       return { value: undefined, done: true };
