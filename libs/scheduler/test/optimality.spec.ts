@@ -13,7 +13,7 @@ describe('batch packing vs MIP optimum', () => {
   const rows: GapRow[] = [];
 
   beforeAll(async () => {
-    for (let seed = 1; seed <= 30; seed++) rows.push(await gapRow(seed, smallInstance(seed), 0.4, { iterations: 3000 }));
+    for (let seed = 1; seed <= 30; seed++) rows.push(await gapRow(seed, smallInstance(seed), 0.4, { iterations: 2000 }));
     // eslint-disable-next-line no-console
     console.log(gapTable(rows));
   });
