@@ -1,5 +1,6 @@
 import type { Client } from 'graphql-ws';
 import { EventsService, KEY_RECHECK_MS } from '../src/events/events.service';
+import { MAX_SUBSCRIPTIONS_PER_CONNECTION } from '../src/events/graphql-ws.options';
 import { bootTestApp, hour, TestApp } from './helpers';
 import { BOOK, BOOKING_EVENTS, collect, subscribed, until, UTILIZATION_CHANGED, wsClient } from './events-helpers';
 
@@ -135,6 +136,15 @@ describe(`live events (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})`, 
     await book(s1.key, cluster, 1, 61, 1, 'rv2');
     expect((await sub.waitError()).extensions?.code).toBe('UNAUTHENTICATED');
     expect(sub.data).toHaveLength(1);
+  });
+
+  it('limits subscriptions per connection', async () => {
+    const c = client(op.key);
+    const subs = Array.from({ length: MAX_SUBSCRIPTIONS_PER_CONNECTION }, () => collect(c, UTILIZATION_CHANGED, { c: cluster }, 'utilizationChanged'));
+    await subscribed(app, MAX_SUBSCRIPTIONS_PER_CONNECTION);
+    const extra = collect(c, UTILIZATION_CHANGED, { c: cluster }, 'utilizationChanged');
+    expect(await extra.waitError()).toMatchObject({ extensions: { code: 'BAD_USER_INPUT' } });
+    expect(subs.every((s) => s.errors.length === 0)).toBe(true);
   });
 
   it('stops delivering when the client unsubscribes', async () => {

@@ -1,7 +1,12 @@
-import { ExecutionResult, FormattedExecutionResult, GraphQLError, GraphQLFormattedError } from 'graphql';
+import { DocumentNode, ExecutionResult, FormattedExecutionResult, GraphQLError, GraphQLFormattedError, GraphQLSchema, specifiedRules, validate } from 'graphql';
+import { GqlErrorCode } from '../common/errors';
 import { formatGraphQLError, toGraphQLError } from '../common/gql-exception.filter';
+import { depthLimitRule } from '../common/query-limits';
 
 type Formattable = Parameters<typeof formatGraphQLError>[0];
+
+/** Open subscriptions per WebSocket connection; more are refused, so one socket cannot pile up listeners. */
+export const MAX_SUBSCRIPTIONS_PER_CONNECTION = 20;
 
 /** `Authorization: Bearer <key>` from the connection parameters (any capitalisation of the name). */
 function authorization(params: Record<string, unknown> | undefined): string | undefined {
@@ -23,11 +28,19 @@ function format(errors: readonly GraphQLError[]): GraphQLFormattedError[] {
  * graphql-ws (subprotocol graphql-transport-ws) on the same /graphql path. Subscriptions
  * authenticate with the same API keys as HTTP: `connectionParams.authorization` becomes the
  * request header that the global AuthGuard reads when a subscription starts, and errors are
- * shaped by the same formatter as over HTTP.
+ * shaped by the same formatter as over HTTP. Documents get the same depth limit as over HTTP.
  */
-export function graphqlWsOptions() {
+export function graphqlWsOptions(maxQueryDepth: number) {
+  const rules = [...specifiedRules, depthLimitRule(maxQueryDepth)];
   return {
     path: '/graphql',
+    validate: (schema: GraphQLSchema, document: DocumentNode) => validate(schema, document, rules),
+    onSubscribe: (ctx: { subscriptions: Record<string, unknown> }): GraphQLError[] | void => {
+      // graphql-ws has already reserved this subscription's id, so it counts itself
+      if (Object.keys(ctx.subscriptions).length > MAX_SUBSCRIPTIONS_PER_CONNECTION) {
+        return [new GraphQLError(`at most ${MAX_SUBSCRIPTIONS_PER_CONNECTION} subscriptions per connection`, { extensions: { code: GqlErrorCode.BAD_USER_INPUT } })];
+      }
+    },
     context: (ctx: { connectionParams?: Record<string, unknown> }) => ({ req: { headers: { authorization: authorization(ctx.connectionParams) } } }),
     onError: (_ctx: unknown, _id: string, _payload: unknown, errors: readonly GraphQLError[]) => format(errors),
     onNext: (_ctx: unknown, _id: string, _payload: unknown, _args: unknown, result: ExecutionResult): FormattedExecutionResult | void =>
