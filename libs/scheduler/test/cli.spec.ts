@@ -2,6 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SchedulerInputError } from '../src/errors';
+import { runInstance } from '../src/instance';
 import type { ResultFile } from '../src/types';
 
 const root = join(__dirname, '..', '..', '..');
@@ -55,9 +57,6 @@ describe('CLI', () => {
   it.each([
     ['not JSON', '{"slots": 3,', /is not valid JSON/],
     ['a bad green window', JSON.stringify({ slots: 10, clusters: [{ id: 'a', capacityPflops: 1, kwPerPflops: 1, pue: 1.2, pricePerPflopsHour: 1, gridPricePerMwh: 1, green: [{ start: 0, end: 3, mw: 1, pricePerMwh: 1 }, { start: 0, end: 3, mw: 1, pricePerMwh: 1 }, { start: 0, end: 3, mw: -1, pricePerMwh: 1 }] }], jobs: [] }), /clusters\[0\]\.green\[2\]\.mw must be a non-negative number/],
-    ['a bad job', JSON.stringify({ slots: 10, clusters: [{ id: 'a', capacityPflops: 1, kwPerPflops: 1, pue: 1.2, pricePerPflopsHour: 1, gridPricePerMwh: 1 }], jobs: [{ id: 'j1', pflops: 1, hours: 2, earliest: 0, deadline: 5 }, { id: 'j2', pflops: 1, hours: 2, earliest: 4, deadline: 5 }] }), /jobs\[1\]\.deadline must be >= earliest \+ hours \(6\), got 5/],
-    ['an unknown cluster', JSON.stringify({ slots: 10, clusters: [{ id: 'a', capacityPflops: 1, kwPerPflops: 1, pue: 1.2, pricePerPflopsHour: 1, gridPricePerMwh: 1 }], jobs: [{ id: 'j1', pflops: 1, hours: 2, earliest: 0, deadline: 5, clusters: ['b'] }] }), /jobs\[0\]\.clusters\[0\] must be a known cluster id \(a\), got "b"/],
-    ['missing jobs', JSON.stringify({ slots: 10, clusters: [{ id: 'a', capacityPflops: 1, kwPerPflops: 1, pue: 1.2, pricePerPflopsHour: 1, gridPricePerMwh: 1 }] }), /jobs must be an array, got undefined/],
   ])('rejects %s with exit code 1 and a message naming the field', (_name, body, msg) => {
     const r = run(write(`f${Math.random()}.json`, body));
     expect(r.code).toBe(1);
@@ -65,9 +64,22 @@ describe('CLI', () => {
     expect(r.err).toMatch(msg);
   });
 
+  // the same error path in-process (spawning costs seconds on a shared machine)
+  const c = { id: 'a', capacityPflops: 1, kwPerPflops: 1, pue: 1.2, pricePerPflopsHour: 1, gridPricePerMwh: 1 };
+  it.each([
+    ['a bad job', { slots: 10, clusters: [c], jobs: [{ id: 'j1', pflops: 1, hours: 2, earliest: 0, deadline: 5 }, { id: 'j2', pflops: 1, hours: 2, earliest: 4, deadline: 5 }] }, 'jobs[1].deadline must be >= earliest + hours (6), got 5'],
+    ['an unknown cluster', { slots: 10, clusters: [c], jobs: [{ id: 'j1', pflops: 1, hours: 2, earliest: 0, deadline: 5, clusters: ['b'] }] }, 'jobs[0].clusters[0] must be a known cluster id (a), got "b"'],
+    ['missing jobs', { slots: 10, clusters: [c] }, 'jobs must be an array, got undefined'],
+    ['duplicate job ids', { slots: 10, clusters: [c], jobs: [{ id: 'j1', pflops: 1, hours: 2, earliest: 0, deadline: 5 }, { id: 'j1', pflops: 1, hours: 2, earliest: 0, deadline: 5 }] }, 'jobs[1].id must be unique among jobs, got "j1"'],
+    ['a bad slot count', { slots: 1.5, clusters: [c], jobs: [] }, 'slots must be an integer in [1, 10000000], got 1.5'],
+  ])('runInstance rejects %s naming the field path', (_name, inst, msg) => {
+    expect(() => runInstance(inst, 'online')).toThrow(SchedulerInputError);
+    expect(() => runInstance(inst, 'batch')).toThrow(msg);
+  });
+
   it('bad usage exits 2', () => {
-    expect(run().code).toBe(2);
-    expect(run(example, '--mode', 'fast').err).toMatch(/--mode must be online or batch/);
-    expect(run('/no/such/file.json').code).toBe(1);
+    const r = run(example, '--mode', 'fast');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--mode must be online or batch/);
   });
 });
