@@ -114,10 +114,16 @@ export class Fleet {
   private jMin = 0;
   private jN = 0;
   private readonly jAllowed: Int32Array;
+  // visiting order of the allowed clusters for GREENEST/CHEAPEST (most promising first)
+  private readonly ordK: Int32Array;
+  private readonly ordKey: Float64Array;
+  private readonly ordGmx: Int32Array;
 
   // best option so far (scratch)
   private bCi = -1;
   private bS = -1;
+  /** position of the best option's cluster in the job's list (ties: earlier start, then earlier in the list) */
+  private bK = -1;
   private bG = -1;
   private bCost = Infinity;
   private capFit = false;
@@ -135,6 +141,9 @@ export class Fleet {
     this.pricePerPflopsHour = new Float64Array(n);
     this.gridPricePerMwh = new Float64Array(n);
     this.jAllowed = new Int32Array(n);
+    this.ordK = new Int32Array(n);
+    this.ordKey = new Float64Array(n);
+    this.ordGmx = new Int32Array(n);
     const n1 = (slots + 63) >> L1;
     const n2 = (slots + 4095) >> L2;
     for (let i = 0; i < n; i++) {
@@ -393,16 +402,17 @@ export class Fleet {
     if (e + h > end) return 'OUTSIDE_HORIZON';
     this.bCi = -1;
     this.bS = INT32_MAX;
+    this.bK = INT32_MAX;
     this.bG = -1;
     this.bCost = Infinity;
     this.capFit = false;
     const n = this.jN;
     const allowed = this.jAllowed;
-    for (let k = 0; k < n; k++) {
-      const ci = allowed[k];
-      const draw = drawWatts(this.jPflops, this.kwPerPflops[ci], this.pue[ci]);
-      const req = requiredGreenWh(this.jMin, draw, h);
-      if (mode === MODE_FIRST) {
+    if (mode === MODE_FIRST) {
+      for (let k = 0; k < n; k++) {
+        const ci = allowed[k];
+        const draw = drawWatts(this.jPflops, this.kwPerPflops[ci], this.pue[ci]);
+        const req = requiredGreenWh(this.jMin, draw, h);
         // later clusters must start strictly earlier to win
         const lim = this.bCi < 0 ? end : Math.min(end, this.bS - 1 + h);
         if (lim - e < h) continue;
@@ -412,63 +422,70 @@ export class Fleet {
             this.capFit = true;
             this.bCi = ci;
             this.bS = s;
+            this.bK = k;
           }
         } else {
-          this.slide(ci, MODE_FIRST, tf, h, e, lim, draw, req);
+          this.slide(ci, k, MODE_FIRST, tf, h, e, lim, draw, req);
         }
-      } else {
-        // free green anywhere in the window bounds what this cluster can offer
+      }
+    } else {
+      // free green anywhere in the window bounds what a cluster can offer: visit the most
+      // promising clusters first (GREENEST: highest green bound; CHEAPEST: lowest price bound)
+      // so that the bounds prune the rest; ties still go to the earlier cluster in the list
+      const ordK = this.ordK;
+      const ordKey = this.ordKey;
+      const ordGmx = this.ordGmx;
+      for (let k = 0; k < n; k++) {
+        const ci = allowed[k];
         const gm = this.gmax1[ci];
         let gmx = 0;
         for (let b = e >> L1; b <= (end - 1) >> L1; b++) if (gm[b] > gmx) gmx = gm[b];
+        const draw = drawWatts(this.jPflops, this.kwPerPflops[ci], this.pue[ci]);
+        const gcap = h * (gmx < draw ? gmx : draw);
+        ordGmx[k] = gmx;
+        ordKey[k] =
+          mode === MODE_GREENEST
+            ? -gcap
+            : this.jPflops * h * this.pricePerPflopsHour[ci] + ((draw * h - gcap) * this.gridPricePerMwh[ci]) / 1e6;
+        let q = k;
+        while (q > 0 && ordKey[ordK[q - 1]] > ordKey[k]) {
+          ordK[q] = ordK[q - 1];
+          q--;
+        }
+        ordK[q] = k;
+      }
+      for (let q = 0; q < n; q++) {
+        const k = ordK[q];
+        const ci = allowed[k];
+        const gmx = ordGmx[k];
+        const draw = drawWatts(this.jPflops, this.kwPerPflops[ci], this.pue[ci]);
+        const req = requiredGreenWh(this.jMin, draw, h);
+        if (this.bCi >= 0) {
+          if (mode === MODE_GREENEST) {
+            const bound = -ordKey[k];
+            // below the best: neither this nor any later-visited cluster can win
+            if (bound < this.bG) break;
+            if (bound === this.bG) {
+              // equal: only an earlier start (or the same start, earlier in the list) wins
+              const lim = Math.min(end, (k < this.bK ? this.bS : this.bS - 1) + h);
+              if (lim - e >= h) {
+                if (gmx === 0) this.takeGreenFree(ci, k, mode, tf, h, e, lim, draw);
+                else this.slide(ci, k, mode, tf, h, e, lim, draw, req);
+              }
+              continue;
+            }
+          } else if (ordKey[k] > this.bCost + 1e-9 * this.bCost + 1e-9) break;
+        }
         if (gmx === 0) {
           // no green: every start costs the same here, so the earliest feasible start is its best
           if (req > 0) {
             if (!this.capFit && this.searchEarliest(ci, tf, h, e, end) >= 0) this.capFit = true;
             continue;
           }
-          // GREENEST: a green-free option only wins with an earlier start; CHEAPEST: any start may win on price
-          const lim = this.bCi < 0 || mode === MODE_CHEAPEST ? end : Math.min(end, this.bS - 1 + h);
-          const s = lim - e >= h ? this.searchEarliest(ci, tf, h, e, lim) : -1;
-          if (s < 0) {
-            if (!this.capFit && this.bCi < 0 && this.searchEarliest(ci, tf, h, e, end) >= 0) this.capFit = true;
-            continue;
-          }
-          this.capFit = true;
-          if (mode === MODE_GREENEST) {
-            if (0 > this.bG || (0 === this.bG && s < this.bS)) {
-              this.bCi = ci;
-              this.bS = s;
-              this.bG = 0;
-            }
-          } else {
-            const total = this.jPflops * h * this.pricePerPflopsHour[ci] + (draw * h * this.gridPricePerMwh[ci]) / 1e6;
-            const eps = 1e-9 * total + 1e-9;
-            if (total < this.bCost - eps || (total <= this.bCost + eps && s < this.bS)) {
-              this.bCi = ci;
-              this.bS = s;
-              this.bCost = total;
-            }
-          }
+          this.takeGreenFree(ci, k, mode, tf, h, e, end, draw);
           continue;
         }
-        if (mode === MODE_CHEAPEST && this.bCi >= 0) {
-          // lower bound: all the green this window could hold, at price 0
-          const grid = this.gridPricePerMwh[ci];
-          const lb = this.jPflops * h * this.pricePerPflopsHour[ci] + ((draw * h - h * (gmx < draw ? gmx : draw)) * grid) / 1e6;
-          if (lb > this.bCost + 1e-9 * this.bCost + 1e-9) continue;
-        }
-        if (mode === MODE_GREENEST && this.bCi >= 0) {
-          const bound = h * (gmx < draw ? gmx : draw);
-          // below the best: cannot win; equal to it: can only win with an earlier start
-          if (bound < this.bG) continue;
-          if (bound === this.bG) {
-            const lim = Math.min(end, this.bS - 1 + h);
-            if (lim - e >= h) this.slide(ci, mode, tf, h, e, lim, draw, req);
-            continue;
-          }
-        }
-        this.slide(ci, mode, tf, h, e, end, draw, req);
+        this.slide(ci, k, mode, tf, h, e, end, draw, req);
       }
     }
     if (this.bCi < 0) {
@@ -825,12 +842,36 @@ export class Fleet {
     return -1;
   }
 
+  /** A cluster without free green in the window: its earliest feasible start in [e, lim) is its best option. */
+  private takeGreenFree(ci: number, k: number, mode: number, tf: number, h: number, e: number, lim: number, draw: number): void {
+    const s = this.searchEarliest(ci, tf, h, e, lim);
+    if (s < 0) return;
+    this.capFit = true;
+    if (mode === MODE_GREENEST) {
+      if (0 > this.bG || (0 === this.bG && (s < this.bS || (s === this.bS && k < this.bK)))) {
+        this.bCi = ci;
+        this.bS = s;
+        this.bK = k;
+        this.bG = 0;
+      }
+    } else {
+      const total = this.jPflops * h * this.pricePerPflopsHour[ci] + (draw * h * this.gridPricePerMwh[ci]) / 1e6;
+      const eps = 1e-9 * total + 1e-9;
+      if (total < this.bCost - eps || (total <= this.bCost + eps && (s < this.bS || (s === this.bS && k < this.bK)))) {
+        this.bCi = ci;
+        this.bS = s;
+        this.bK = k;
+        this.bCost = total;
+      }
+    }
+  }
+
   /**
    * Sliding-window pass over [e, end) of one cluster: running feasibility (window restarts
    * after a slot with free < tf), running green sum and running energy-cost delta. Updates
    * the best option (b*) with the tie rules: earlier start, then earlier cluster.
    */
-  private slide(ci: number, mode: number, tf: number, h: number, e: number, end: number, draw: number, req: number): void {
+  private slide(ci: number, k: number, mode: number, tf: number, h: number, e: number, end: number, draw: number, req: number): void {
     const cap = this.cap[ci];
     const booked = this.booked[ci];
     const supply = this.supply[ci];
@@ -842,6 +883,7 @@ export class Fleet {
     const full = draw * h; // all-green: no later start in this cluster can do better
     let bG = this.bG;
     let bS = this.bS;
+    const bK = this.bK;
     let bCost = this.bCost;
     let better = false;
     let capFit = false;
@@ -891,7 +933,7 @@ export class Fleet {
             better = true;
             break;
           } else if (mode === MODE_GREENEST) {
-            if (gsum > bG || (gsum === bG && s < bS)) {
+            if (gsum > bG || (gsum === bG && (s < bS || (s === bS && k < bK)))) {
               bG = gsum;
               bS = s;
               better = true;
@@ -900,7 +942,7 @@ export class Fleet {
           } else {
             const total = base + csum / 1e6;
             const eps = 1e-9 * (total < 0 ? -total : total) + 1e-9;
-            if (total < bCost - eps || (total <= bCost + eps && s < bS)) {
+            if (total < bCost - eps || (total <= bCost + eps && (s < bS || (s === bS && k < bK)))) {
               bCost = total;
               bS = s;
               better = true;
@@ -913,6 +955,7 @@ export class Fleet {
     if (capFit) this.capFit = true;
     if (better) {
       this.bCi = ci;
+      this.bK = k;
       this.bS = bS;
       this.bG = bG;
       this.bCost = bCost;
