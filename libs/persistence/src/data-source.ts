@@ -18,14 +18,29 @@ export interface PersistenceConfig {
   schema?: string;
   /** pg pool size */
   poolSize?: number;
+  /**
+   * PostgreSQL only: bound on every statement and lock wait (server side) and on waiting for a
+   * pool connection (client side), ms; default 5000. A slow or unreachable database then fails a
+   * request with a timeout error instead of letting it hang.
+   */
+  statementTimeoutMs?: number;
   logging?: boolean;
 }
 
 /** DATABASE_URL → PostgreSQL; otherwise PGlite under PFLEX_DATA_DIR (default ./data/pglite). */
 export function persistenceConfigFromEnv(env: NodeJS.ProcessEnv = process.env): PersistenceConfig {
-  if (env.DATABASE_URL) return { url: env.DATABASE_URL, schema: env.DATABASE_SCHEMA || undefined, poolSize: env.DB_POOL_SIZE ? Number(env.DB_POOL_SIZE) : undefined };
+  if (env.DATABASE_URL) {
+    return {
+      url: env.DATABASE_URL,
+      schema: env.DATABASE_SCHEMA || undefined,
+      poolSize: env.DB_POOL_SIZE ? Number(env.DB_POOL_SIZE) : undefined,
+      statementTimeoutMs: env.DB_STATEMENT_TIMEOUT_MS ? Number(env.DB_STATEMENT_TIMEOUT_MS) : undefined,
+    };
+  }
   return { dataDir: env.PFLEX_DATA_DIR || './data/pglite' };
 }
+
+const DEFAULT_STATEMENT_TIMEOUT_MS = 5000;
 
 const SCHEMA_RE = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -47,7 +62,19 @@ export async function createDataSourceOptions(cfg: PersistenceConfig): Promise<D
     logging: cfg.logging ? (['error', 'warn'] as ('error' | 'warn')[]) : false,
   };
   if (cfg.url) {
-    const extra: Record<string, unknown> = { max: cfg.poolSize ?? 10 };
+    const timeout = cfg.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
+    if (!Number.isInteger(timeout) || timeout < 100) throw new Error(`DB_STATEMENT_TIMEOUT_MS must be an integer >= 100, got ${timeout}`);
+    const extra: Record<string, unknown> = {
+      max: cfg.poolSize ?? 10,
+      // A held lock or a stuck query ends with 57014/55P03 instead of holding the request forever.
+      statement_timeout: timeout,
+      lock_timeout: timeout,
+      // A transaction left open by a stuck process cannot hold ledger rows for long.
+      idle_in_transaction_session_timeout: Math.max(10_000, 2 * timeout),
+      // Waiting for a pool connection (all busy, or the server unreachable) is bounded too.
+      connectionTimeoutMillis: timeout,
+      keepAlive: true,
+    };
     if (cfg.schema) {
       if (!SCHEMA_RE.test(cfg.schema)) throw new Error(`invalid schema name ${cfg.schema}`);
       const c = new Client({ connectionString: cfg.url });
@@ -87,6 +114,21 @@ export async function dropSchema(url: string, schema: string): Promise<void> {
   } finally {
     await c.end();
   }
+}
+
+/**
+ * Whether an error means the database is unreachable ('unavailable': refused or dropped
+ * connection, server shutting down or starting, pool wait timed out) or too slow ('timeout':
+ * statement or lock timeout); undefined for any other error. Both are worth retrying later.
+ */
+export function databaseFailure(e: unknown): 'unavailable' | 'timeout' | undefined {
+  const code = pgErrorCode(e);
+  if (code === '57014' || code === '55P03') return 'timeout';
+  if (code && (code.startsWith('08') || ['57P01', '57P02', '57P03', '53300', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH'].includes(code))) return 'unavailable';
+  const message = e instanceof Error ? e.message : '';
+  // pg's own errors carry no code: pool wait timeout, connection lost mid-query, broken client
+  if (/timeout exceeded when trying to connect|Connection terminated|connection error and is not queryable|Client was closed and is not queryable/i.test(message)) return 'unavailable';
+  return undefined;
 }
 
 /** PostgreSQL error code of a driver error wrapped by TypeORM (23514 check, 23505 unique ...). */

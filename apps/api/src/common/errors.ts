@@ -11,6 +11,10 @@ export enum GqlErrorCode {
   CONFLICT = 'CONFLICT',
   /** too many requests for one API key; the message says the limit and when to retry */
   RATE_LIMITED = 'RATE_LIMITED',
+  /** the database is unreachable (down, restarting, no free connection); retry later with the same idempotency key */
+  SERVICE_UNAVAILABLE = 'SERVICE_UNAVAILABLE',
+  /** the database did not answer within DB_STATEMENT_TIMEOUT_MS (e.g. a held lock); retry later */
+  TIMEOUT = 'TIMEOUT',
   INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
 }
 

@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, HttpException } from '@nestjs/common';
 import { GqlContextType, GqlExceptionFilter } from '@nestjs/graphql';
+import { databaseFailure } from '@pflex/persistence';
 import { SchedulerInputError } from '@pflex/scheduler';
 import { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
@@ -31,6 +32,15 @@ export function toGraphQLError(e: unknown, log?: Logger): GraphQLError {
   if (e instanceof HttpException) {
     const code = HTTP_TO_GQL[e.getStatus()];
     if (code) return new GraphQLError(e.message, { extensions: { code } });
+  }
+  // Retryable refusals: the transaction rolled back (or, if the connection died in COMMIT, a
+  // retry with the same idempotency key returns the booking).
+  const db = databaseFailure(e);
+  if (db) {
+    log?.warn({ err: e }, db === 'timeout' ? 'database timeout' : 'database unavailable');
+    return db === 'timeout'
+      ? new GraphQLError('The database did not answer in time; try again (a booking with the same idempotencyKey)', { extensions: { code: GqlErrorCode.TIMEOUT, retryable: true } })
+      : new GraphQLError('The database is unavailable; try again shortly (a booking with the same idempotencyKey)', { extensions: { code: GqlErrorCode.SERVICE_UNAVAILABLE, retryable: true } });
   }
   log?.error({ err: e }, 'unhandled error');
   return new GraphQLError('Internal server error', { extensions: { code: GqlErrorCode.INTERNAL_SERVER_ERROR } });

@@ -1,0 +1,22 @@
+import { databaseFailure } from './data-source';
+
+const pg = (code: string, message = 'x') => Object.assign(new Error(message), { code });
+
+describe('databaseFailure', () => {
+  it('names statement and lock timeouts "timeout", also wrapped by TypeORM', () => {
+    expect(databaseFailure(pg('57014', 'canceling statement due to statement timeout'))).toBe('timeout');
+    expect(databaseFailure(Object.assign(new Error('q'), { driverError: pg('55P03') }))).toBe('timeout');
+  });
+
+  it('names refused, dropped and shutting-down connections and pool wait timeouts "unavailable"', () => {
+    for (const code of ['ECONNREFUSED', 'ECONNRESET', '57P01', '57P03', '08006']) expect(databaseFailure(pg(code))).toBe('unavailable');
+    expect(databaseFailure(new Error('timeout exceeded when trying to connect'))).toBe('unavailable');
+    expect(databaseFailure(new Error('Connection terminated unexpectedly'))).toBe('unavailable');
+  });
+
+  it('leaves constraint violations and programming errors alone', () => {
+    expect(databaseFailure(pg('23514'))).toBeUndefined();
+    expect(databaseFailure(new TypeError('x is undefined'))).toBeUndefined();
+    expect(databaseFailure(undefined)).toBeUndefined();
+  });
+});
