@@ -361,7 +361,19 @@ export class BookingsService {
 
 /** Price before and after the voucher; the difference is kept to whole cents. */
 function withVoucher(compute: number, greenEnergy: number, gridEnergy: number, total: number, voucher: number): PriceModel {
-  return { compute, greenEnergy, gridEnergy, total, voucher, totalAfterVoucher: Math.round((total - voucher) * 1e6) / 1e6 };
+  return {
+    compute: money(compute),
+    greenEnergy: money(greenEnergy),
+    gridEnergy: money(gridEnergy),
+    total: money(total),
+    voucher,
+    totalAfterVoucher: money(total - voucher),
+  };
+}
+
+/** Money as clients read it: float noise of the sums removed (656.0999999999999 -> 656.1), sub-cent detail kept. */
+function money(x: number): number {
+  return Math.round(x * 1e6) / 1e6;
 }
 
 /** Filter bounds may be any valid instant (not only whole hours). */
