@@ -115,8 +115,27 @@ function scalarArb(name: string, idPool: readonly string[]): fc.Arbitrary<unknow
   }
 }
 
+// plausible ranges for well-known argument names, so that some bookings, quotes and vouchers succeed
+const HINTS: Record<string, () => fc.Arbitrary<unknown>> = {
+  hours: () => fc.integer({ min: 1, max: 6 }),
+  pflops: () => fc.integer({ min: 1, max: 5000 }).map((n) => n / 1000),
+  minGreenShare: () => fc.constantFrom(0, 0.1, 0.5, 1),
+  pue: () => fc.constantFrom(1, 1.1, 1.5),
+  percentCovered: () => fc.integer({ min: 1, max: 100 }),
+  earliestStart: () => fc.integer({ min: 2, max: 24 }).map(hour),
+  deadline: () => fc.integer({ min: 30, max: 300 }).map(hour),
+  validFrom: () => fc.integer({ min: 0, max: 10 }).map(hour),
+  validUntil: () => fc.integer({ min: 50, max: 400 }).map(hour),
+  from: () => fc.integer({ min: 0, max: 24 }).map(hour),
+  to: () => fc.integer({ min: 30, max: 300 }).map(hour),
+  startsAt: () => fc.integer({ min: 1, max: 24 }).map(hour),
+  endsAt: () => fc.integer({ min: 30, max: 300 }).map(hour),
+  first: () => fc.integer({ min: 1, max: 50 }),
+};
+
 /** Plausible values of the right type, so that cases get past validation into the services and the database. */
-export function saneArb(type: GraphQLInputType, idPool: readonly string[]): fc.Arbitrary<unknown> {
+export function saneArb(type: GraphQLInputType, idPool: readonly string[], name?: string): fc.Arbitrary<unknown> {
+  if (name && HINTS[name] && !isListType(isNonNullType(type) ? type.ofType : type)) return HINTS[name]();
   const t = isNonNullType(type) ? type.ofType : type;
   if (isListType(t)) return fc.array(saneArb(t.ofType, idPool), { minLength: 1, maxLength: 3 });
   const named = getNamedType(t);
@@ -124,7 +143,7 @@ export function saneArb(type: GraphQLInputType, idPool: readonly string[]): fc.A
   if (isInputObjectType(named)) {
     const fields = Object.values(named.getFields());
     const model: Record<string, fc.Arbitrary<unknown>> = {};
-    for (const f of fields) model[f.name] = saneArb(f.type, idPool);
+    for (const f of fields) model[f.name] = saneArb(f.type, idPool, f.name);
     return fc.record(model, { requiredKeys: fields.filter((f) => isNonNullType(f.type)).map((f) => f.name) });
   }
   switch (named.name) {
