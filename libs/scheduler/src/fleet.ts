@@ -425,7 +425,7 @@ export class Fleet {
             this.bK = k;
           }
         } else {
-          this.slide(ci, k, MODE_FIRST, tf, h, e, lim, draw, req);
+          this.slideGreen(ci, k, MODE_FIRST, tf, h, e, lim, draw, req);
         }
       }
     } else {
@@ -470,6 +470,7 @@ export class Fleet {
               const lim = Math.min(end, (k < this.bK ? this.bS : this.bS - 1) + h);
               if (lim - e >= h) {
                 if (gmx === 0) this.takeGreenFree(ci, k, mode, tf, h, e, lim, draw);
+                else if (mode === MODE_GREENEST) this.slideGreen(ci, k, mode, tf, h, e, lim, draw, req);
                 else this.slide(ci, k, mode, tf, h, e, lim, draw, req);
               }
               continue;
@@ -485,7 +486,8 @@ export class Fleet {
           this.takeGreenFree(ci, k, mode, tf, h, e, end, draw);
           continue;
         }
-        this.slide(ci, k, mode, tf, h, e, end, draw, req);
+        if (mode === MODE_GREENEST) this.slideGreen(ci, k, mode, tf, h, e, end, draw, req);
+        else this.slide(ci, k, mode, tf, h, e, end, draw, req);
       }
     }
     if (this.bCi < 0) {
@@ -959,6 +961,67 @@ export class Fleet {
       this.bS = bS;
       this.bG = bG;
       this.bCost = bCost;
+    }
+  }
+
+  /**
+   * GREENEST and EARLIEST-with-minGreenShare over [e, end) of one cluster: the same answers as
+   * slide(), in a tighter loop. A window is filled once after each restart (the EARLIEST search
+   * guarantees its capacity), then each step adds slot s + h and drops slot s, re-reading the
+   * dropped slot instead of keeping a ring buffer.
+   */
+  private slideGreen(ci: number, k: number, mode: number, tf: number, h: number, e: number, end: number, draw: number, req: number): void {
+    const cap = this.cap[ci];
+    const booked = this.booked[ci];
+    const supply = this.supply[ci];
+    const alloc = this.alloc[ci];
+    const full = draw * h;
+    const first = mode === MODE_FIRST;
+    let bG = this.bG;
+    let bS = this.bS;
+    const bK = this.bK;
+    let better = false;
+    let ws = this.searchEarliest(ci, tf, h, e, end);
+    if (ws >= 0) this.capFit = true;
+    outer: while (ws >= 0) {
+      let gsum = 0;
+      const we = ws + h;
+      for (let t = ws; t < we; t++) {
+        const av = supply[t] - alloc[t];
+        gsum += av < draw ? av : draw;
+      }
+      let s = ws;
+      for (;;) {
+        if (gsum >= req && gsum >= bG) {
+          if (first) {
+            bS = s;
+            better = true;
+            break outer;
+          }
+          if (gsum > bG || s < bS || (s === bS && k < bK)) {
+            bG = gsum;
+            bS = s;
+            better = true;
+          }
+          if (gsum === full) break outer;
+        }
+        const t = s + h;
+        if (t >= end) break outer;
+        if (cap[t] - booked[t] < tf) {
+          ws = this.searchEarliest(ci, tf, h, t + 1, end);
+          continue outer;
+        }
+        const av = supply[t] - alloc[t];
+        const ao = supply[s] - alloc[s];
+        gsum += (av < draw ? av : draw) - (ao < draw ? ao : draw);
+        s++;
+      }
+    }
+    if (better) {
+      this.bCi = ci;
+      this.bK = k;
+      this.bS = bS;
+      this.bG = bG;
     }
   }
 
