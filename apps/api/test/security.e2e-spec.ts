@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
+import { dropSchema } from '@pflex/persistence';
 import pino from 'pino';
 import { DataSource } from 'typeorm';
 import { startApp } from '../src/bootstrap';
@@ -89,7 +90,15 @@ describe('API keys at rest, in comparison and in the logs', () => {
       demoSeed: false,
     };
     const running = await startApp(config, pino({ level: 'trace' }, sink));
-    t = { url: running.url, close: () => running.shutdown(5000), ds: running.app.get(DataSource) };
+    const schema = config.persistence.schema;
+    t = {
+      url: running.url,
+      ds: running.app.get(DataSource),
+      async close() {
+        await running.shutdown(5000);
+        if (DATABASE_URL && schema) await dropSchema(DATABASE_URL, schema);
+      },
+    };
   }, 90_000);
   afterAll(() => t?.close());
 
