@@ -129,8 +129,6 @@ export class Fleet {
   private capFit = false;
 
   private readonly scratch = new PlacementBuffer();
-  private ringG = new Int32Array(256);
-  private ringC = new Float64Array(256);
 
   private constructor(slots: number, clusters: readonly ClusterSpec[]) {
     this.slots = slots;
@@ -471,7 +469,7 @@ export class Fleet {
               if (lim - e >= h) {
                 if (gmx === 0) this.takeGreenFree(ci, k, mode, tf, h, e, lim, draw);
                 else if (mode === MODE_GREENEST) this.slideGreen(ci, k, mode, tf, h, e, lim, draw, req);
-                else this.slide(ci, k, mode, tf, h, e, lim, draw, req);
+                else this.slide(ci, k, tf, h, e, lim, draw, req);
               }
               continue;
             }
@@ -487,7 +485,7 @@ export class Fleet {
           continue;
         }
         if (mode === MODE_GREENEST) this.slideGreen(ci, k, mode, tf, h, e, end, draw, req);
-        else this.slide(ci, k, mode, tf, h, e, end, draw, req);
+        else this.slide(ci, k, tf, h, e, end, draw, req);
       }
     }
     if (this.bCi < 0) {
@@ -869,97 +867,68 @@ export class Fleet {
   }
 
   /**
-   * Sliding-window pass over [e, end) of one cluster: running feasibility (window restarts
-   * after a slot with free < tf), running green sum and running energy-cost delta. Updates
-   * the best option (b*) with the tie rules: earlier start, then earlier cluster.
+   * CHEAPEST over [e, end) of one cluster: a sliding window restarted after each slot with
+   * free < tf (at the next feasible start, found by the EARLIEST search), with a running energy
+   * cost delta sum of g x (greenPrice - grid). The window is filled once per restart, then each
+   * step adds slot s + h and drops slot s (its term recomputed bit for bit). Updates the best
+   * option (b*) with the tie rules: earlier start, then earlier cluster.
    */
-  private slide(ci: number, k: number, mode: number, tf: number, h: number, e: number, end: number, draw: number, req: number): void {
+  private slide(ci: number, k: number, tf: number, h: number, e: number, end: number, draw: number, req: number): void {
     const cap = this.cap[ci];
     const booked = this.booked[ci];
     const supply = this.supply[ci];
     const alloc = this.alloc[ci];
     const weight = this.weight[ci];
     const grid = this.gridPricePerMwh[ci];
-    // CHEAPEST: total = base + sum_t g_t * (greenPrice_t - grid) / 1e6
+    // total = base + sum_t g_t * (greenPrice_t - grid) / 1e6
     const base = this.jPflops * h * this.pricePerPflopsHour[ci] + (draw * h * grid) / 1e6;
-    const full = draw * h; // all-green: no later start in this cluster can do better
-    let bG = this.bG;
     let bS = this.bS;
     const bK = this.bK;
     let bCost = this.bCost;
     let better = false;
-    let capFit = false;
-    if (this.ringG.length < h) {
-      this.ringG = new Int32Array(Math.max(h, this.ringG.length * 2));
-      this.ringC = new Float64Array(this.ringG.length);
-    }
-    const ringG = this.ringG;
-    const ringC = this.ringC;
-    const cheapest = mode === MODE_CHEAPEST;
-    // windows restart at the next feasible start (found with the summaries), and the ring
-    // buffers hold the last h slots' green and cost terms so removal costs no re-reads
     let ws = this.searchEarliest(ci, tf, h, e, end);
-    let t = ws < 0 ? end : ws;
-    let gsum = 0;
-    let csum = 0;
-    let pos = 0;
-    while (t < end) {
-      if (cap[t] - booked[t] < tf) {
-        ws = this.searchEarliest(ci, tf, h, t + 1, end);
-        if (ws < 0) break;
-        t = ws;
-        gsum = 0;
-        csum = 0;
-        pos = 0;
-        continue;
+    if (ws >= 0) this.capFit = true;
+    outer: while (ws >= 0) {
+      let gsum = 0;
+      let csum = 0;
+      const we = ws + h;
+      for (let t = ws; t < we; t++) {
+        const av = supply[t] - alloc[t];
+        const g = av < draw ? av : draw;
+        gsum += g;
+        csum += g > 0 ? g * (weight[t] / supply[t] - grid) : 0;
       }
-      const av = supply[t] - alloc[t];
-      const g = av < draw ? av : draw;
-      const c = cheapest && g > 0 ? g * (weight[t] / supply[t] - grid) : 0;
-      const len = t - ws + 1;
-      if (len > h) {
-        gsum -= ringG[pos];
-        csum -= ringC[pos];
-      }
-      ringG[pos] = g;
-      ringC[pos] = c;
-      gsum += g;
-      csum += c;
-      if (++pos === h) pos = 0;
-      if (len >= h) {
-        capFit = true;
+      let s = ws;
+      for (;;) {
         if (gsum >= req) {
-          const s = t - h + 1;
-          if (mode === MODE_FIRST) {
+          const total = base + csum / 1e6;
+          const eps = 1e-9 * (total < 0 ? -total : total) + 1e-9;
+          if (total < bCost - eps || (total <= bCost + eps && (s < bS || (s === bS && k < bK)))) {
+            bCost = total;
             bS = s;
             better = true;
-            break;
-          } else if (mode === MODE_GREENEST) {
-            if (gsum > bG || (gsum === bG && (s < bS || (s === bS && k < bK)))) {
-              bG = gsum;
-              bS = s;
-              better = true;
-            }
-            if (gsum === full) break;
-          } else {
-            const total = base + csum / 1e6;
-            const eps = 1e-9 * (total < 0 ? -total : total) + 1e-9;
-            if (total < bCost - eps || (total <= bCost + eps && (s < bS || (s === bS && k < bK)))) {
-              bCost = total;
-              bS = s;
-              better = true;
-            }
           }
         }
+        const t = s + h;
+        if (t >= end) break outer;
+        if (cap[t] - booked[t] < tf) {
+          ws = this.searchEarliest(ci, tf, h, t + 1, end);
+          continue outer;
+        }
+        const ao = supply[s] - alloc[s];
+        const go = ao < draw ? ao : draw;
+        const av = supply[t] - alloc[t];
+        const g = av < draw ? av : draw;
+        gsum += g - go;
+        csum -= go > 0 ? go * (weight[s] / supply[s] - grid) : 0;
+        csum += g > 0 ? g * (weight[t] / supply[t] - grid) : 0;
+        s++;
       }
-      t++;
     }
-    if (capFit) this.capFit = true;
     if (better) {
       this.bCi = ci;
       this.bK = k;
       this.bS = bS;
-      this.bG = bG;
       this.bCost = bCost;
     }
   }
