@@ -556,9 +556,16 @@ export class Fleet {
     }
     for (let i = 0; i < h; i++) booked[s + i] -= tf;
     if (off >= 0) {
-      for (let i = 0; i < h; i++) alloc[s + i] -= g[off + i];
+      const sup = this.supply[ci];
+      const gm = this.gmax1[ci];
+      for (let i = 0; i < h; i++) {
+        const t = s + i;
+        alloc[t] -= g[off + i];
+        // free green only grows here, so the block max can only grow
+        const f = sup[t] - alloc[t];
+        if (f > gm[t >> L1]) gm[t >> L1] = f;
+      }
       this.arenaDead += h;
-      this.refreshGreen(ci, s, s + h);
     }
     this.hHours[k] = 0;
     this.hOff[k] = -1;
@@ -1059,8 +1066,11 @@ export class Fleet {
 
   /** Shared commit path: validates, checks fit, applies, records a handle. */
   private book(ci: number, start: unknown, hours: unknown, pflops: number, greenW: ArrayLike<number>, what: string, trusted = false): number {
-    const h = checkInt('', `${what}.hours`, hours, 1, this.slots);
-    const s = checkInt('', `${what}.start`, start, 0, this.slots - h);
+    // field names are built only on failure: this runs once per commit
+    if (typeof hours !== 'number' || !Number.isInteger(hours) || hours < 1 || hours > this.slots) checkInt('', `${what}.hours`, hours, 1, this.slots);
+    const h = hours as number;
+    if (typeof start !== 'number' || !Number.isInteger(start) || start < 0 || start > this.slots - h) checkInt('', `${what}.start`, start, 0, this.slots - h);
+    const s = start as number;
     if (greenW === null || typeof greenW !== 'object' || typeof greenW.length !== 'number' || greenW.length < h)
       fail('', `${what}.greenW`, `an array of at least ${h} integers (W per slot)`, greenW);
     const tf = Math.round(pflops * 1000);
@@ -1105,7 +1115,7 @@ export class Fleet {
     this.hHours[k] = h;
     this.hTf[k] = tf;
     if (anyGreen) {
-      this.refreshGreen(ci, s, s + h);
+      this.greenTaken(ci, s, h, greenW);
       if (this.arenaUsed + h > this.arena.length) this.growArena(h);
       const off = this.arenaUsed;
       const a = this.arena;
@@ -1214,6 +1224,34 @@ export class Fleet {
         max2[B] = X;
         min2[B] = M;
       }
+    }
+  }
+
+  /**
+   * Updates the free-green summary after a booking took greenW[i] in slot s + i: a block is
+   * rescanned only when a slot that gave green held the block's max before.
+   */
+  private greenTaken(ci: number, s: number, h: number, greenW: ArrayLike<number>): void {
+    const sup = this.supply[ci];
+    const alloc = this.alloc[ci];
+    const gm = this.gmax1[ci];
+    const n = this.slots;
+    let rescanned = -1;
+    for (let i = 0; i < h; i++) {
+      const gi = greenW[i];
+      if (gi <= 0) continue;
+      const t = s + i;
+      const b = t >> L1;
+      if (b === rescanned || sup[t] - alloc[t] + gi !== gm[b]) continue;
+      const a = b << L1;
+      const z = a + 64 < n ? a + 64 : n;
+      let mx = 0;
+      for (let u = a; u < z; u++) {
+        const f = sup[u] - alloc[u];
+        if (f > mx) mx = f;
+      }
+      gm[b] = mx;
+      rescanned = b;
     }
   }
 
