@@ -58,7 +58,7 @@ export class AppModule {
           sortSchema: true,
           buildSchemaOptions: { scalarsMap: [{ type: Date, scalar: DateTimeScalar }] },
           context: ({ req }: { req: unknown }) => ({ req }),
-          subscriptions: { 'graphql-ws': graphqlWsOptions(config.maxQueryDepth) },
+          subscriptions: { 'graphql-ws': graphqlWsOptions(config.maxQueryDepth, !config.production) },
           validationRules: [depthLimitRule(config.maxQueryDepth)],
           plugins: [complexityPlugin(config.maxQueryCost) as never, ...rateLimitPlugins(config)],
           formatError: formatGraphQLError as never,

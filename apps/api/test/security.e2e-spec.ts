@@ -5,6 +5,7 @@ import pino from 'pino';
 import { DataSource } from 'typeorm';
 import { startApp } from '../src/bootstrap';
 import { AppConfig, configFromEnv } from '../src/config';
+import { collect, wsClient } from './events-helpers';
 import { bootTestApp, DATABASE_URL, gqlAt, TestApp } from './helpers';
 
 const ME = `{ me { id } }`;
@@ -127,9 +128,16 @@ describe('API keys at rest, in comparison and in the logs', () => {
     }
   });
 
-  it('a development boot answers introspection (the contrast to the production test below)', async () => {
+  it('a development boot answers introspection, over HTTP and WebSocket (the contrast to the production test below)', async () => {
     const r = await gqlAt(t.url, `{ __schema { queryType { name } } }`, {}, bureauKey);
     expect(r.data?.__schema.queryType.name).toBe('Query');
+    const ws = wsClient(t.url, bureauKey);
+    try {
+      const got = await collect(ws, `{ __schema { queryType { name } } }`, {}, '__schema').waitFor(1);
+      expect(got[0]).toEqual({ queryType: { name: 'Query' } });
+    } finally {
+      await ws.dispose();
+    }
   });
 
   it('never writes a key or an Authorization header to the log, whatever the outcome', async () => {
@@ -191,6 +199,15 @@ describe('NODE_ENV=production: no introspection, no sandbox', () => {
         expect(JSON.stringify(r)).not.toContain('"Booking"');
       }
       expect((await prod.ok(`{ me { role } __typename }`)).me.role).toBe('BUREAU');
+      // graphql-ws runs queries too, outside Apollo's introspection setting
+      const ws = wsClient(prod.url, prod.bureauKey);
+      try {
+        const e = await collect(ws, introspect, {}, '__schema').waitError();
+        expect(e.message).toMatch(/introspection/i);
+        expect(e.extensions?.code).toBe('BAD_USER_INPUT');
+      } finally {
+        await ws.dispose();
+      }
       for (const accept of ['text/html', 'text/html,application/xhtml+xml', '*/*']) {
         const page = await fetch(`${prod.url}/graphql`, { headers: { accept } });
         const text = await page.text();

@@ -1,4 +1,4 @@
-import { DocumentNode, ExecutionResult, FormattedExecutionResult, GraphQLError, GraphQLFormattedError, GraphQLSchema, specifiedRules, validate } from 'graphql';
+import { DocumentNode, ExecutionResult, FormattedExecutionResult, GraphQLError, GraphQLFormattedError, GraphQLSchema, NoSchemaIntrospectionCustomRule, specifiedRules, validate } from 'graphql';
 import { GqlErrorCode } from '../common/errors';
 import { formatGraphQLError, toGraphQLError } from '../common/gql-exception.filter';
 import { depthLimitRule } from '../common/query-limits';
@@ -30,11 +30,14 @@ function format(errors: readonly GraphQLError[]): GraphQLFormattedError[] {
  * request header that the global AuthGuard reads when a subscription starts, and errors are
  * shaped by the same formatter as over HTTP. Documents get the same depth limit as over HTTP.
  */
-export function graphqlWsOptions(maxQueryDepth: number) {
-  const rules = [...specifiedRules, depthLimitRule(maxQueryDepth)];
+export function graphqlWsOptions(maxQueryDepth: number, introspection = true) {
+  // Apollo's `introspection: false` does not reach this transport: production refuses __schema here too
+  const rules = [...specifiedRules, depthLimitRule(maxQueryDepth), ...(introspection ? [] : [NoSchemaIntrospectionCustomRule])];
   return {
     path: '/graphql',
-    validate: (schema: GraphQLSchema, document: DocumentNode) => validate(schema, document, rules),
+    // validation errors carry no code of their own: BAD_USER_INPUT, as Apollo's over HTTP
+    validate: (schema: GraphQLSchema, document: DocumentNode) =>
+      validate(schema, document, rules).map((e) => (e.extensions.code ? e : new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: GqlErrorCode.BAD_USER_INPUT } }))),
     onSubscribe: (ctx: { subscriptions: Record<string, unknown> }): GraphQLError[] | void => {
       // graphql-ws has already reserved this subscription's id, so it counts itself
       if (Object.keys(ctx.subscriptions).length > MAX_SUBSCRIPTIONS_PER_CONNECTION) {
