@@ -128,6 +128,10 @@ export function databaseFailure(e: unknown): 'unavailable' | 'timeout' | undefin
   const message = e instanceof Error ? e.message : '';
   // pg's own errors carry no code: pool wait timeout, connection lost mid-query, broken client
   if (/timeout exceeded when trying to connect|Connection terminated|connection error and is not queryable|Client was closed and is not queryable/i.test(message)) return 'unavailable';
+  // TypeORM releases a transaction's connection when the server drops it (restart, idle-in-
+  // transaction timeout); the transaction's next query then fails with one of these.
+  const name = e instanceof Error ? e.constructor.name : '';
+  if (name === 'QueryRunnerAlreadyReleasedError' || name === 'QueryRunnerProviderAlreadyReleasedError') return 'unavailable';
   return undefined;
 }
 

@@ -1,3 +1,4 @@
+import { QueryRunnerAlreadyReleasedError, QueryRunnerProviderAlreadyReleasedError } from 'typeorm';
 import { databaseFailure } from './data-source';
 
 const pg = (code: string, message = 'x') => Object.assign(new Error(message), { code });
@@ -12,6 +13,8 @@ describe('databaseFailure', () => {
     for (const code of ['ECONNREFUSED', 'ECONNRESET', '57P01', '57P03', '08006']) expect(databaseFailure(pg(code))).toBe('unavailable');
     expect(databaseFailure(new Error('timeout exceeded when trying to connect'))).toBe('unavailable');
     expect(databaseFailure(new Error('Connection terminated unexpectedly'))).toBe('unavailable');
+    expect(databaseFailure(new QueryRunnerAlreadyReleasedError())).toBe('unavailable');
+    expect(databaseFailure(new QueryRunnerProviderAlreadyReleasedError())).toBe('unavailable');
   });
 
   it('leaves constraint violations and programming errors alone', () => {
