@@ -892,6 +892,9 @@ export class Fleet {
     let bS = this.bS;
     const bK = this.bK;
     let bCost = this.bCost;
+    // csum above cThr cannot come within the tie tolerance of bCost (a conservative pre-test;
+    // the exact comparison below decides)
+    let cThr = cheapThreshold(bCost, base);
     let better = false;
     let ws = this.searchEarliest(ci, tf, h, e, end);
     if (ws >= 0) this.capFit = true;
@@ -907,13 +910,14 @@ export class Fleet {
       }
       let s = ws;
       for (;;) {
-        if (gsum >= req) {
+        if (csum <= cThr && gsum >= req) {
           const total = base + csum / 1e6;
           const eps = 1e-9 * (total < 0 ? -total : total) + 1e-9;
           if (total < bCost - eps || (total <= bCost + eps && (s < bS || (s === bS && k < bK)))) {
             bCost = total;
             bS = s;
             better = true;
+            cThr = cheapThreshold(bCost, base);
           }
         }
         const t = s + h;
@@ -1315,6 +1319,18 @@ export class Fleet {
       min2[B] = mn;
     }
   }
+}
+
+/**
+ * Largest running cost delta (sum of g x (greenPrice - grid), W x price) whose total
+ * base + csum / 1e6 can still be within the 1e-9 relative tie tolerance of bCost. It errs high:
+ * the margin (1e-9 relative) is far above the float rounding of the total.
+ */
+function cheapThreshold(bCost: number, base: number): number {
+  const a = bCost < 0 ? -bCost : bCost;
+  const t = bCost + 1.1e-9 * (a + 1);
+  const m = 1e-9 * ((t < 0 ? -t : t) + (base < 0 ? -base : base) + 1);
+  return (t + m - base) * 1e6;
 }
 
 function jobLabel(job: JobRequest): string {
