@@ -314,7 +314,7 @@ async function main(): Promise<void> {
         bookingStorm({
           name: `booking storm (${rate}/s)`,
           targets,
-          executor: { type: 'constant-arrival-rate', rate, durationS: seconds, maxInFlight: 4 * vus },
+          executor: { type: 'constant-arrival-rate', rate, durationS: seconds, maxInFlight: S ? vus : 4 * vus },
           startups,
           clusterIds: ids,
           horizonStart,
