@@ -12,7 +12,10 @@ export interface BatchStrategy {
 export interface BatchOptions {
   /** greedy passes to try (arrival/own, the online order, is always tried first) */
   strategies?: BatchStrategy[];
-  /** wall-clock budget for extra passes and the improvement pass, ms (default 1500); the online pass always runs */
+  /**
+   * wall-clock budget for the whole call, ms (default 1500): extra passes and the improvement
+   * pass stop early enough to leave room for committing the result; the online pass always runs
+   */
   timeBudgetMs?: number;
   /** run the ruin-and-recreate improvement pass (default true) */
   improve?: boolean;
@@ -73,9 +76,9 @@ function jobName(j: JobRequest, i: number): string {
  * Complexity: O(passes x jobs x placement cost) + the bounded improvement pass.
  */
 export function packBatch(fleet: Fleet, jobs: JobRequest[], opts: BatchOptions = {}): BatchResult {
-  for (let i = 0; i < jobs.length; i++) fleet.checkJob(jobs[i]);
   const t0 = performance.now();
-  const budget = opts.timeBudgetMs ?? 1500;
+  for (let i = 0; i < jobs.length; i++) fleet.checkJob(jobs[i]);
+  const budget0 = opts.timeBudgetMs ?? 1500;
   const n = jobs.length;
   const tf = new Float64Array(n);
   const vol = new Float64Array(n);
@@ -99,7 +102,8 @@ export function packBatch(fleet: Fleet, jobs: JobRequest[], opts: BatchOptions =
   };
 
   const buf = new PlacementBuffer();
-  const runPass = (s: BatchStrategy): Run => {
+  /** One greedy pass on a clone; null when it passes the `stopAt` deadline (performance.now() ms) midway. */
+  const runPass = (s: BatchStrategy, stopAt: number): Run | null => {
     const f = fleet.clone();
     const order = orderOf(s.order);
     const handles = new Int32Array(n);
@@ -108,6 +112,7 @@ export function packBatch(fleet: Fleet, jobs: JobRequest[], opts: BatchOptions =
     let g = 0;
     let st = 0;
     for (let k = 0; k < n; k++) {
+      if ((k & 1023) === 1023 && performance.now() > stopAt) return null;
       const i = order[k];
       const j = jobs[i];
       const obj: Objective = s.objective === 'own' ? (j.objective ?? 'EARLIEST') : s.objective;
@@ -124,14 +129,19 @@ export function packBatch(fleet: Fleet, jobs: JobRequest[], opts: BatchOptions =
     return { name: `${s.order}/${s.objective}`, fleet: f, handles, reasons, vol: v, green: g, startSum: st };
   };
 
-  const online = runPass({ order: 'arrival', objective: 'own' });
+  const tPass = performance.now();
+  const online = runPass({ order: 'arrival', objective: 'own' }, Infinity) as Run;
+  // committing the winner costs well under half a pass: keep that much of the budget for it
+  const budget = budget0 - 0.4 * (performance.now() - tPass);
   const onlineVol = online.vol;
   let best = online;
   const strategies = opts.strategies ?? DEFAULT_STRATEGIES;
   for (const s of strategies) {
     if (performance.now() - t0 > budget) break;
     if (s.order === 'arrival' && s.objective === 'own') continue;
-    const r = runPass(s);
+    // a pass that would overrun the budget is abandoned midway
+    const r = runPass(s, t0 + budget);
+    if (r === null) break;
     if (better(r, best)) best = r;
   }
   if (opts.improve !== false) improve(best, jobs, vol, t0, budget, buf, opts.iterations ?? Math.min(20000, Math.ceil(4e6 / Math.max(1, n))), opts.seed ?? 1);
@@ -154,7 +164,7 @@ export function packBatch(fleet: Fleet, jobs: JobRequest[], opts: BatchOptions =
     placedVol += vol[i];
   }
   // commit in start order so that the listed order also replays cleanly
-  placements.sort((a, b) => a.start - b.start || a.clusterIndex - b.clusterIndex);
+  sortByStart(placements, fleet.clusterIds.length, fleet.slots);
   return {
     placements,
     unplaced,
@@ -162,6 +172,23 @@ export function packBatch(fleet: Fleet, jobs: JobRequest[], opts: BatchOptions =
     pflopsHours: placedVol / 1000,
     onlinePflopsHours: onlineVol / 1000,
   };
+}
+
+/**
+ * Stable sort by (start, cluster index): one numeric key per placement, (start x clusters +
+ * cluster) x count + position, sorted as a Float64Array, when the keys stay exact integers.
+ */
+function sortByStart(ps: Placement[], clusters: number, slots: number): void {
+  const m = ps.length;
+  if (slots * clusters * m >= Number.MAX_SAFE_INTEGER) {
+    ps.sort((a, b) => a.start - b.start || a.clusterIndex - b.clusterIndex);
+    return;
+  }
+  const keys = new Float64Array(m);
+  for (let i = 0; i < m; i++) keys[i] = (ps[i].start * clusters + ps[i].clusterIndex) * m + i;
+  keys.sort();
+  const copy = ps.slice();
+  for (let i = 0; i < m; i++) ps[i] = copy[keys[i] % m];
 }
 
 /** Restores a remembered assignment: minGreenShare jobs with their exact green first, then the rest at their (cluster, start). */
