@@ -30,14 +30,16 @@ import { VouchersModule } from './vouchers/vouchers.module';
 class CoreModule {}
 
 /** Per-API-key rate limit (RATE_LIMIT_PER_MINUTE; 0 turns it off). */
-function rateLimitPlugins(config: AppConfig): never[] {
+function rateLimiter(config: AppConfig): TokenBucketLimiter | undefined {
   const perMinute = config.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE;
-  return perMinute > 0 ? [rateLimitPlugin(new TokenBucketLimiter(perMinute, config.now)) as never] : [];
+  return perMinute > 0 ? new TokenBucketLimiter(perMinute, config.now) : undefined;
 }
 
 @Module({})
 export class AppModule {
   static forRoot(config: AppConfig, log: Logger): DynamicModule {
+    // one bucket per key for both transports
+    const limiter = rateLimiter(config);
     return {
       module: AppModule,
       imports: [
@@ -58,9 +60,9 @@ export class AppModule {
           sortSchema: true,
           buildSchemaOptions: { scalarsMap: [{ type: Date, scalar: DateTimeScalar }] },
           context: ({ req }: { req: unknown }) => ({ req }),
-          subscriptions: { 'graphql-ws': graphqlWsOptions(config.maxQueryDepth, !config.production) },
+          subscriptions: { 'graphql-ws': graphqlWsOptions(config.maxQueryDepth, !config.production, limiter) },
           validationRules: [depthLimitRule(config.maxQueryDepth)],
-          plugins: [complexityPlugin(config.maxQueryCost) as never, ...rateLimitPlugins(config)],
+          plugins: [complexityPlugin(config.maxQueryCost) as never, ...(limiter ? [rateLimitPlugin(limiter) as never] : [])],
           formatError: formatGraphQLError as never,
           includeStacktraceInErrorResponses: false,
           // no automatic persisted queries: unused here, and a cache that any client could fill

@@ -61,6 +61,20 @@ describe('rate limit per API key', () => {
     expect((await t.gql(ME, {}, b.key)).data?.me.id).toBe(b.id);
   });
 
+  it('counts operations over the WebSocket against the same bucket', async () => {
+    clock += 60_000;
+    const ws = wsClient(t.url, b.key);
+    try {
+      for (let i = 0; i < 5; i++) expect(await collect(ws, ME, {}, 'me').waitFor(1)).toEqual([{ id: b.id }]);
+      const e = await collect(ws, ME, {}, 'me').waitError();
+      expect(e.extensions?.code).toBe('RATE_LIMITED');
+      expect(e.message).toMatch(/rate limit of 5 requests per minute .*retry in 12 s/);
+      expect((await t.gql(ME, {}, b.key)).errors?.[0].extensions?.code).toBe('RATE_LIMITED');
+    } finally {
+      await ws.dispose();
+    }
+  });
+
   it('is configured by RATE_LIMIT_PER_MINUTE: default 6000, 0 turns it off, nonsense refused at start', () => {
     expect(configFromEnv({}).rateLimitPerMinute).toBe(6000);
     expect(configFromEnv({ RATE_LIMIT_PER_MINUTE: '0' }).rateLimitPerMinute).toBe(0);

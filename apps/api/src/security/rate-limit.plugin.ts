@@ -5,7 +5,7 @@ import { toGraphQLError } from '../common/gql-exception.filter';
 import { RateLimitException } from './rate-limit.exception';
 import { TokenBucketLimiter } from './rate-limiter';
 
-interface RequestLike {
+export interface RequestLike {
   headers?: Record<string, string | string[] | undefined>;
   ip?: string;
   socket?: { remoteAddress?: string };
@@ -22,6 +22,17 @@ export function callerOf(req: RequestLike | undefined): string {
   return 'addr:' + (req?.ip ?? req?.socket?.remoteAddress ?? 'unknown');
 }
 
+/** RATE_LIMITED for `caller` when `cost` tokens are not there (HTTP 429 and Retry-After over HTTP). */
+export function rateLimitError(limiter: TokenBucketLimiter, req: RequestLike | undefined, cost: number): GraphQLError | null {
+  const r = limiter.take(callerOf(req), cost);
+  if (r.ok) return null;
+  const retryAfterSeconds = Math.max(1, Math.ceil(r.retryAfterMs / 1000));
+  const e = toGraphQLError(new RateLimitException(limiter.perMinute, retryAfterSeconds));
+  return new GraphQLError(e.message, {
+    extensions: { ...e.extensions, http: { status: 429, headers: new HeaderMap([['retry-after', String(retryAfterSeconds)]]) } },
+  });
+}
+
 /**
  * Apollo plugin: every GraphQL operation takes one token per root field (so twenty aliased
  * mutations in one request cost twenty) from its caller's bucket once it has parsed and
@@ -33,13 +44,8 @@ export function rateLimitPlugin(limiter: TokenBucketLimiter): ApolloServerPlugin
     async requestDidStart() {
       return {
         async didResolveOperation({ contextValue, operation }) {
-          const r = limiter.take(callerOf(contextValue?.req), Math.max(1, operation?.selectionSet.selections.length ?? 1));
-          if (r.ok) return;
-          const retryAfterSeconds = Math.max(1, Math.ceil(r.retryAfterMs / 1000));
-          const e = toGraphQLError(new RateLimitException(limiter.perMinute, retryAfterSeconds));
-          throw new GraphQLError(e.message, {
-            extensions: { ...e.extensions, http: { status: 429, headers: new HeaderMap([['retry-after', String(retryAfterSeconds)]]) } },
-          });
+          const e = rateLimitError(limiter, contextValue?.req, Math.max(1, operation?.selectionSet.selections.length ?? 1));
+          if (e) throw e;
         },
       };
     },
