@@ -1089,6 +1089,7 @@ export class Fleet {
     const booked = this.booked[ci];
     const sup = this.supply[ci];
     const alloc = this.alloc[ci];
+    let anyGreen = false;
     for (let i = 0; i < h; i++) {
       const t = s + i;
       if (booked[t] + tf > cap[t])
@@ -1101,16 +1102,33 @@ export class Fleet {
           'GREEN_SHORTFALL',
           `${what} on ${this.clusterIds[ci]} at ${s}: slot ${t} has ${sup[t] - alloc[t]} W green free, needs ${greenW[i]}; nothing changed`,
         );
+      if (greenW[i] > 0) anyGreen = true;
     }
-    let anyGreen = false;
+    // one pass applies capacity and green, records the green in the arena and notes the blocks
+    // whose free-green max may have dropped (a slot that held it gave green)
+    if (anyGreen && this.arenaUsed + h > this.arena.length) this.growArena(h);
+    const off = anyGreen ? this.arenaUsed : -1;
+    const a = this.arena;
+    const gm = this.gmax1[ci];
+    let curB = -1;
+    let rescan = false;
     for (let i = 0; i < h; i++) {
       const t = s + i;
       booked[t] += tf;
-      if (greenW[i] > 0) {
-        alloc[t] += greenW[i];
-        anyGreen = true;
+      const gi = greenW[i];
+      if (off >= 0) a[off + i] = gi;
+      if (gi > 0) {
+        const b = t >> L1;
+        if (b !== curB) {
+          if (rescan) this.rescanGreen(ci, curB);
+          curB = b;
+          rescan = false;
+        }
+        if (sup[t] - alloc[t] === gm[b]) rescan = true;
+        alloc[t] += gi;
       }
     }
+    if (rescan) this.rescanGreen(ci, curB);
     this.refreshDelta(ci, s, s + h, -tf);
     if (this.hCount === this.hCluster.length) this.growHandles();
     const k = this.hCount++;
@@ -1118,15 +1136,8 @@ export class Fleet {
     this.hStart[k] = s;
     this.hHours[k] = h;
     this.hTf[k] = tf;
-    if (anyGreen) {
-      this.greenTaken(ci, s, h, greenW);
-      if (this.arenaUsed + h > this.arena.length) this.growArena(h);
-      const off = this.arenaUsed;
-      const a = this.arena;
-      for (let i = 0; i < h; i++) a[off + i] = greenW[i];
-      this.arenaUsed += h;
-      this.hOff[k] = off;
-    } else this.hOff[k] = -1;
+    this.hOff[k] = off;
+    if (anyGreen) this.arenaUsed += h;
     return k + 1;
   }
 
@@ -1231,32 +1242,18 @@ export class Fleet {
     }
   }
 
-  /**
-   * Updates the free-green summary after a booking took greenW[i] in slot s + i: a block is
-   * rescanned only when a slot that gave green held the block's max before.
-   */
-  private greenTaken(ci: number, s: number, h: number, greenW: ArrayLike<number>): void {
+  /** Recomputes the free-green max of one 64-slot block. */
+  private rescanGreen(ci: number, b: number): void {
     const sup = this.supply[ci];
     const alloc = this.alloc[ci];
-    const gm = this.gmax1[ci];
-    const n = this.slots;
-    let rescanned = -1;
-    for (let i = 0; i < h; i++) {
-      const gi = greenW[i];
-      if (gi <= 0) continue;
-      const t = s + i;
-      const b = t >> L1;
-      if (b === rescanned || sup[t] - alloc[t] + gi !== gm[b]) continue;
-      const a = b << L1;
-      const z = a + 64 < n ? a + 64 : n;
-      let mx = 0;
-      for (let u = a; u < z; u++) {
-        const f = sup[u] - alloc[u];
-        if (f > mx) mx = f;
-      }
-      gm[b] = mx;
-      rescanned = b;
+    const a = b << L1;
+    const z = a + 64 < this.slots ? a + 64 : this.slots;
+    let mx = 0;
+    for (let u = a; u < z; u++) {
+      const f = sup[u] - alloc[u];
+      if (f > mx) mx = f;
     }
+    this.gmax1[ci][b] = mx;
   }
 
   /** Recomputes the free-green summary of the blocks touching [from, to). */
