@@ -312,8 +312,13 @@ async function main(): Promise<void> {
           const first = g[0];
           let json: any;
           try {
-            const res = await request(`${targets[rr++ % targets.length]}/graphql`, { method: 'POST', headers: first.headers, body: first.body, headersTimeout: deadlineMs, bodyTimeout: deadlineMs });
-            json = JSON.parse(await res.body.text());
+            // A client backs off on the retryable codes; a busy machine may still shed a retry.
+            for (let attempt = 1; ; attempt++) {
+              const res = await request(`${targets[rr++ % targets.length]}/graphql`, { method: 'POST', headers: first.headers, body: first.body, headersTimeout: deadlineMs, bodyTimeout: deadlineMs });
+              json = JSON.parse(await res.body.text());
+              if (attempt >= 3 || !CLEAN_DB_CODES.has(json?.errors?.[0]?.extensions?.code)) break;
+              await sleep(500 * attempt);
+            }
           } catch (e) {
             problems.push(`retry of ${first.key} failed: ${(e as Error).message}`);
             continue;
