@@ -1194,50 +1194,70 @@ export class Fleet {
     const b1 = (to - 1) >> L1;
     for (let b = b0; b <= b1; b++) {
       const a = b << L1;
+      const z = a + 64 < n ? a + 64 : n;
       const lo = a > from ? a : from;
-      const hi = a + 64 < to ? a + 64 : to;
+      const hi = z < to ? z : to;
       const oldMax = max1[b];
       const oldMin = min1[b];
-      let mn = oldMin;
-      let mx = oldMax;
-      let full = false;
+      // bounds over the touched slots, and whether one of them held the bound that can move away
+      let tmx = -INT32_MAX;
+      let tmn = INT32_MAX;
+      let held = false;
       for (let t = lo; t < hi; t++) {
         const f = cap[t] - booked[t];
-        if (delta < 0) {
-          if (f < mn) mn = f;
-          if (f - delta === oldMax) full = true;
-        } else {
-          if (f > mx) mx = f;
-          if (f - delta === oldMin) full = true;
-        }
+        if (f > tmx) tmx = f;
+        if (f < tmn) tmn = f;
+        if (f - delta === (delta < 0 ? oldMax : oldMin)) held = true;
       }
-      if (full) {
-        const z = a + 64 < n ? a + 64 : n;
-        mx = -INT32_MAX;
-        mn = INT32_MAX;
-        for (let t = a; t < z; t++) {
-          const f = cap[t] - booked[t];
-          if (f > mx) mx = f;
-          if (f < mn) mn = f;
+      let mx: number;
+      let mn: number;
+      if (delta < 0) {
+        // booking: free only fell, so the max is found again as soon as an untouched slot has it
+        mn = tmn < oldMin ? tmn : oldMin;
+        mx = held ? tmx : oldMax;
+        if (held) {
+          for (let t = a; t < z && mx < oldMax; t++) {
+            if (t === lo) t = hi;
+            if (t >= z) break;
+            const f = cap[t] - booked[t];
+            if (f > mx) mx = f;
+          }
+        }
+      } else {
+        // release: free only rose, symmetric for the min
+        mx = tmx > oldMax ? tmx : oldMax;
+        mn = held ? tmn : oldMin;
+        if (held) {
+          for (let t = a; t < z && mn > oldMin; t++) {
+            if (t === lo) t = hi;
+            if (t >= z) break;
+            const f = cap[t] - booked[t];
+            if (f < mn) mn = f;
+          }
         }
       }
       max1[b] = mx;
       min1[b] = mn;
       const B = b >> (L2 - L1);
-      if (mn < min2[B]) min2[B] = mn;
-      if (mx > max2[B]) max2[B] = mx;
-      if ((oldMax === max2[B] && mx < oldMax) || (oldMin === min2[B] && mn > oldMin)) {
-        const n1 = max1.length;
-        const ba = B << (L2 - L1);
-        const bz = ba + 64 < n1 ? ba + 64 : n1;
-        let X = -INT32_MAX;
-        let M = INT32_MAX;
-        for (let q = ba; q < bz; q++) {
-          if (max1[q] > X) X = max1[q];
-          if (min1[q] < M) M = min1[q];
+      const n1 = max1.length;
+      const ba = B << (L2 - L1);
+      const bz = ba + 64 < n1 ? ba + 64 : n1;
+      if (delta < 0) {
+        if (mn < min2[B]) min2[B] = mn;
+        const old2 = max2[B];
+        if (oldMax === old2 && mx < oldMax) {
+          let X = -INT32_MAX;
+          for (let q = ba; q < bz && X < old2; q++) if (max1[q] > X) X = max1[q];
+          max2[B] = X;
         }
-        max2[B] = X;
-        min2[B] = M;
+      } else {
+        if (mx > max2[B]) max2[B] = mx;
+        const old2 = min2[B];
+        if (oldMin === old2 && mn > oldMin) {
+          let M = INT32_MAX;
+          for (let q = ba; q < bz && M > old2; q++) if (min1[q] < M) M = min1[q];
+          min2[B] = M;
+        }
       }
     }
   }
