@@ -1262,14 +1262,18 @@ export class Fleet {
     }
   }
 
-  /** Recomputes the free-green max of one 64-slot block. */
+  /**
+   * Recomputes the free-green max of one 64-slot block after green was taken from it: free green
+   * only fell, so the scan stops as soon as a slot still has the old max.
+   */
   private rescanGreen(ci: number, b: number): void {
     const sup = this.supply[ci];
     const alloc = this.alloc[ci];
+    const old = this.gmax1[ci][b];
     const a = b << L1;
     const z = a + 64 < this.slots ? a + 64 : this.slots;
     let mx = 0;
-    for (let u = a; u < z; u++) {
+    for (let u = a; u < z && mx < old; u++) {
       const f = sup[u] - alloc[u];
       if (f > mx) mx = f;
     }
