@@ -2,7 +2,7 @@ import { ApolloDriver, ApolloDriverConfig } from '@nestjs/apollo';
 import { DynamicModule, Module } from '@nestjs/common';
 import { GraphQLModule } from '@nestjs/graphql';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { createDataSourceOptions } from '@pflex/persistence';
+import { createDataSourceOptions, initializeDataSource } from '@pflex/persistence';
 import type { Logger } from 'pino';
 import { BookingsModule } from './bookings/bookings.module';
 import { ClustersModule } from './clusters/clusters.module';
@@ -52,7 +52,10 @@ export class AppModule {
           ],
           exports: [APP_CONFIG, PINO],
         },
-        TypeOrmModule.forRootAsync({ useFactory: () => createDataSourceOptions(config.persistence) }),
+        TypeOrmModule.forRootAsync({
+          useFactory: () => createDataSourceOptions(config.persistence),
+          dataSourceFactory: (options) => initializeDataSource(options!),
+        }),
         GraphQLModule.forRoot<ApolloDriverConfig>({
           driver: ApolloDriver,
           path: '/graphql',

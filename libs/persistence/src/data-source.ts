@@ -45,7 +45,8 @@ const DEFAULT_STATEMENT_TIMEOUT_MS = 5000;
 const SCHEMA_RE = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /**
- * TypeORM options for the config: migrations run at initialisation, `synchronize` always off.
+ * TypeORM options for the config: `synchronize` always off; migrations are run by
+ * `initializeDataSource` under a lock, not by TypeORM at initialisation.
  * For PGlite this opens the database (async), for PostgreSQL it creates `schema` if asked.
  */
 export async function createDataSourceOptions(cfg: PersistenceConfig): Promise<DataSourceOptions> {
@@ -53,7 +54,7 @@ export async function createDataSourceOptions(cfg: PersistenceConfig): Promise<D
     type: 'postgres' as const,
     entities: ENTITIES,
     migrations: MIGRATIONS,
-    migrationsRun: true,
+    migrationsRun: false,
     migrationsTransactionMode: 'each' as const,
     synchronize: false,
     // gen_random_uuid() is built into PostgreSQL 13+ (and PGlite); no extension to install
@@ -80,7 +81,10 @@ export async function createDataSourceOptions(cfg: PersistenceConfig): Promise<D
       const c = new Client({ connectionString: cfg.url });
       await c.connect();
       try {
-        await c.query(`CREATE SCHEMA IF NOT EXISTS "${cfg.schema}"`);
+        // IF NOT EXISTS still races between sessions (unique violation on pg_namespace): the loser's schema exists too
+        await c.query(`CREATE SCHEMA IF NOT EXISTS "${cfg.schema}"`).catch((e: unknown) => {
+          if (pgErrorCode(e) !== '23505') throw e;
+        });
       } finally {
         await c.end();
       }
@@ -99,9 +103,38 @@ export async function createDataSourceOptions(cfg: PersistenceConfig): Promise<D
   return { ...base, driver: pgliteDriver(db) };
 }
 
+/**
+ * Initialises a data source and applies pending migrations. On PostgreSQL the migrations run
+ * under a session advisory lock (one per schema), so API replicas starting together on a fresh
+ * database apply each migration once instead of racing on the DDL; the others wait, then find
+ * nothing left to do. PGlite is one process with one session: no lock needed.
+ */
+export async function initializeDataSource(options: DataSourceOptions): Promise<DataSource> {
+  const ds = await new DataSource(options).initialize();
+  try {
+    if ('driver' in options && options.driver) {
+      await ds.runMigrations({ transaction: 'each' });
+      return ds;
+    }
+    const lock = ds.createQueryRunner();
+    await lock.connect();
+    try {
+      await lock.query(`SELECT pg_advisory_lock(hashtextextended('pflex:migrations:' || current_schema(), 0))`);
+      await ds.runMigrations({ transaction: 'each' });
+    } finally {
+      await lock.query(`SELECT pg_advisory_unlock(hashtextextended('pflex:migrations:' || current_schema(), 0))`).catch(() => undefined);
+      await lock.release();
+    }
+    return ds;
+  } catch (e) {
+    await ds.destroy().catch(() => undefined);
+    throw e;
+  }
+}
+
 /** Opens (and migrates) a data source. */
 export async function openDataSource(cfg: PersistenceConfig): Promise<DataSource> {
-  return new DataSource(await createDataSourceOptions(cfg)).initialize();
+  return initializeDataSource(await createDataSourceOptions(cfg));
 }
 
 /** Drops a schema created for a test (PostgreSQL only). */

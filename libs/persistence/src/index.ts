@@ -1,5 +1,5 @@
 export * from './entities';
 export { MIGRATIONS } from './migrations';
-export { createDataSourceOptions, openDataSource, persistenceConfigFromEnv, dropSchema, pgErrorCode, databaseFailure } from './data-source';
+export { createDataSourceOptions, initializeDataSource, openDataSource, persistenceConfigFromEnv, dropSchema, pgErrorCode, databaseFailure } from './data-source';
 export type { PersistenceConfig } from './data-source';
 export { pgliteDriver, pgliteOf } from './pglite-pool';

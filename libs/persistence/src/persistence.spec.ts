@@ -68,3 +68,21 @@ describe(`persistence (${url ? 'PostgreSQL' : 'PGlite'})`, () => {
     expect(await exists()).toBe('cluster_hours');
   });
 });
+
+// Needs PostgreSQL: concurrent sessions on one fresh schema (PGlite is a single session).
+(url ? describe : describe.skip)('migrations on a fresh database (PostgreSQL)', () => {
+  it('replicas starting together apply each migration exactly once', async () => {
+    const fresh = `t_migr_${randomBytes(4).toString('hex')}`;
+    const opened = await Promise.allSettled([1, 2, 3].map(() => openDataSource({ url: url!, schema: fresh })));
+    try {
+      expect(opened.map((o) => (o.status === 'rejected' ? String(o.reason) : o.status))).toEqual(['fulfilled', 'fulfilled', 'fulfilled']);
+      const ds = (opened[0] as PromiseFulfilledResult<DataSource>).value;
+      const rows: { name: string }[] = await ds.query(`SELECT name FROM migrations ORDER BY id`);
+      expect(rows.map((r) => r.name)).toEqual(MIGRATIONS.map((m) => m.name));
+    } finally {
+      for (const o of opened) if (o.status === 'fulfilled') await o.value.destroy();
+      await dropSchema(url!, fresh);
+    }
+  }, 60_000);
+});
+if (!url) console.log('persistence: "migrations on a fresh database" SKIPPED, needs PostgreSQL (set DATABASE_URL)');
