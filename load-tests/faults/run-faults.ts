@@ -152,6 +152,8 @@ async function main(): Promise<void> {
     DATABASE_URL: databaseUrl,
     DATABASE_SCHEMA: schema,
     DB_POOL_SIZE: '16',
+    // storms drive a few keys far beyond a client's fair share; rate limiting has its own tests
+    RATE_LIMIT_PER_MINUTE: '0',
     DB_STATEMENT_TIMEOUT_MS: String(o.dbTimeoutMs),
     BUREAU_API_KEY: bureauKey,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',

@@ -9,9 +9,8 @@ async function main(): Promise<void> {
   const running = await startApp(config, log);
   log.info({ url: running.url, graphql: `${running.url}/graphql`, database: config.persistence.url ? 'postgresql' : `pglite:${config.persistence.dataDir}` }, 'pflex api listening');
   if (running.demoKeys) {
-    // development convenience only (never seeded with NODE_ENV=production); the banner goes to
-    // stderr so stdout stays one JSON object per line
-    log.info({ demoKeys: running.demoKeys }, 'demo API keys (development only)');
+    // development convenience only (never seeded with NODE_ENV=production): a banner on stderr,
+    // never in the structured log, so stdout stays one JSON object per line and keys stay out of logs
     process.stderr.write(
       `\nDemo API keys (development only):\n  startup : ${running.demoKeys.startup}\n  operator: ${running.demoKeys.operator}\n  bureau  : ${running.demoKeys.bureau}\n\n`,
     );
