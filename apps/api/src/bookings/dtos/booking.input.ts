@@ -1,5 +1,6 @@
 import { Field, Float, ID, InputType, Int } from '@nestjs/graphql';
-import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsEnum, IsInt, IsNumber, IsOptional, IsString, Max, Min } from 'class-validator';
+import { IsEnum, IsInt, IsNumber, IsOptional, IsString, Max, Min } from 'class-validator';
+import { IsOptionalIdList, IsOptionalShare } from '../../common/validators';
 import { BookingStatusEnum } from './booking.model';
 
 @InputType({ description: 'A request for compute: pflops for hours, inside [earliestStart, deadline).' })
@@ -23,19 +24,11 @@ export class ComputeRequestInput {
   deadline: Date;
 
   @Field(() => [ID], { nullable: true, description: 'allowed clusters in tie-break order (default: all, oldest first)' })
-  @IsOptional()
-  @IsArray()
-  @ArrayMinSize(1)
-  @ArrayMaxSize(100)
-  @ArrayUnique()
-  @IsString({ each: true })
+  @IsOptionalIdList()
   clusterIds?: string[];
 
   @Field(() => Float, { nullable: true, description: 'minimum green share in [0, 1]; 1 = green only' })
-  @IsOptional()
-  @IsNumber({ allowNaN: false, allowInfinity: false })
-  @Min(0)
-  @Max(1)
+  @IsOptionalShare()
   minGreenShare?: number;
 }
 

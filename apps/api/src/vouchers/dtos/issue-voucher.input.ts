@@ -1,5 +1,6 @@
 import { Field, Float, ID, InputType } from '@nestjs/graphql';
-import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsNumber, IsOptional, IsString, Max, Min } from 'class-validator';
+import { IsNumber, IsString, Max, Min } from 'class-validator';
+import { IsOptionalIdList, IsOptionalShare } from '../../common/validators';
 
 @InputType({ description: 'A compute voucher for one startup: percentCovered of each booking price, up to cap in total.' })
 export class IssueVoucherInput {
@@ -26,18 +27,10 @@ export class IssueVoucherInput {
   validUntil: Date;
 
   @Field(() => [ID], { nullable: true, description: 'only bookings on these clusters (default: any cluster)' })
-  @IsOptional()
-  @IsArray()
-  @ArrayMinSize(1)
-  @ArrayMaxSize(100)
-  @ArrayUnique()
-  @IsString({ each: true })
+  @IsOptionalIdList()
   clusterIds?: string[];
 
   @Field(() => Float, { nullable: true, description: 'only bookings whose achieved green share is >= this, in [0, 1]' })
-  @IsOptional()
-  @IsNumber({ allowNaN: false, allowInfinity: false })
-  @Min(0)
-  @Max(1)
+  @IsOptionalShare()
   minGreenShare?: number;
 }
