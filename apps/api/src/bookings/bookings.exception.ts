@@ -1,4 +1,4 @@
-import { DomainException, GqlErrorCode } from '../common/errors';
+import { GqlErrorCode, MappedDomainException } from '../common/errors';
 
 export enum BookingErrorCode {
   BOOKING_NOT_FOUND = 'BOOKING_NOT_FOUND',
@@ -22,10 +22,6 @@ const TO_GQL: Record<BookingErrorCode, GqlErrorCode> = {
   CLUSTER_NOT_FOUND: GqlErrorCode.NOT_FOUND,
 };
 
-export class BookingException extends DomainException<BookingErrorCode> {
-  readonly gqlCode: GqlErrorCode;
-  constructor(code: BookingErrorCode, message: string, field?: string, details?: Record<string, unknown>) {
-    super(code, message, field, details);
-    this.gqlCode = TO_GQL[code];
-  }
+export class BookingException extends MappedDomainException<BookingErrorCode> {
+  protected readonly toGql = TO_GQL;
 }

@@ -1,4 +1,4 @@
-import { DomainException, GqlErrorCode } from '../common/errors';
+import { GqlErrorCode, MappedDomainException } from '../common/errors';
 
 export enum ClusterErrorCode {
   CLUSTER_NOT_FOUND = 'CLUSTER_NOT_FOUND',
@@ -14,10 +14,6 @@ const TO_GQL: Record<ClusterErrorCode, GqlErrorCode> = {
   OUTSIDE_HORIZON: GqlErrorCode.BAD_USER_INPUT,
 };
 
-export class ClusterException extends DomainException<ClusterErrorCode> {
-  readonly gqlCode: GqlErrorCode;
-  constructor(code: ClusterErrorCode, message: string, field?: string, details?: Record<string, unknown>) {
-    super(code, message, field, details);
-    this.gqlCode = TO_GQL[code];
-  }
+export class ClusterException extends MappedDomainException<ClusterErrorCode> {
+  protected readonly toGql = TO_GQL;
 }

@@ -36,6 +36,14 @@ export abstract class DomainException<C extends string = string> extends Error {
   }
 }
 
+/** A feature exception whose GraphQL code is looked up in the feature's code table. */
+export abstract class MappedDomainException<C extends string> extends DomainException<C> {
+  protected abstract readonly toGql: Readonly<Record<C, GqlErrorCode>>;
+  get gqlCode(): GqlErrorCode {
+    return this.toGql[this.code];
+  }
+}
+
 /** Boundary validation failures shared by all features (class-validator, dates, ids, paging). */
 export enum InputErrorCode {
   INVALID_FIELD = 'INVALID_FIELD',

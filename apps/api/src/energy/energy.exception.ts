@@ -1,4 +1,4 @@
-import { DomainException, GqlErrorCode } from '../common/errors';
+import { GqlErrorCode, MappedDomainException } from '../common/errors';
 
 export enum EnergyErrorCode {
   GREEN_WINDOW_NOT_FOUND = 'GREEN_WINDOW_NOT_FOUND',
@@ -14,10 +14,6 @@ const TO_GQL: Record<EnergyErrorCode, GqlErrorCode> = {
   OUTSIDE_HORIZON: GqlErrorCode.BAD_USER_INPUT,
 };
 
-export class EnergyException extends DomainException<EnergyErrorCode> {
-  readonly gqlCode: GqlErrorCode;
-  constructor(code: EnergyErrorCode, message: string, field?: string, details?: Record<string, unknown>) {
-    super(code, message, field, details);
-    this.gqlCode = TO_GQL[code];
-  }
+export class EnergyException extends MappedDomainException<EnergyErrorCode> {
+  protected readonly toGql = TO_GQL;
 }

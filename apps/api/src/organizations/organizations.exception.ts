@@ -1,4 +1,4 @@
-import { DomainException, GqlErrorCode } from '../common/errors';
+import { GqlErrorCode, MappedDomainException } from '../common/errors';
 
 export enum OrganizationErrorCode {
   MISSING_API_KEY = 'MISSING_API_KEY',
@@ -16,10 +16,6 @@ const TO_GQL: Record<OrganizationErrorCode, GqlErrorCode> = {
   API_KEY_NOT_FOUND: GqlErrorCode.NOT_FOUND,
 };
 
-export class OrganizationException extends DomainException<OrganizationErrorCode> {
-  readonly gqlCode: GqlErrorCode;
-  constructor(code: OrganizationErrorCode, message: string, field?: string) {
-    super(code, message, field);
-    this.gqlCode = TO_GQL[code];
-  }
+export class OrganizationException extends MappedDomainException<OrganizationErrorCode> {
+  protected readonly toGql = TO_GQL;
 }

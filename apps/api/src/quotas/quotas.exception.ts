@@ -1,4 +1,4 @@
-import { DomainException, GqlErrorCode } from '../common/errors';
+import { GqlErrorCode, MappedDomainException } from '../common/errors';
 
 export enum QuotaErrorCode {
   QUOTA_EXCEEDED = 'QUOTA_EXCEEDED',
@@ -15,10 +15,6 @@ const TO_GQL: Record<QuotaErrorCode, GqlErrorCode> = {
 /** Which access rule a refused booking would break. */
 export type QuotaLimit = 'PFLOPS_HOURS_PER_7_DAYS' | 'CLUSTER_SHARE';
 
-export class QuotaException extends DomainException<QuotaErrorCode> {
-  readonly gqlCode: GqlErrorCode;
-  constructor(code: QuotaErrorCode, message: string, field?: string, details?: Record<string, unknown>) {
-    super(code, message, field, details);
-    this.gqlCode = TO_GQL[code];
-  }
+export class QuotaException extends MappedDomainException<QuotaErrorCode> {
+  protected readonly toGql = TO_GQL;
 }

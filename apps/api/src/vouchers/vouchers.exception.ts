@@ -1,4 +1,4 @@
-import { DomainException, GqlErrorCode } from '../common/errors';
+import { GqlErrorCode, MappedDomainException } from '../common/errors';
 
 export enum VoucherErrorCode {
   VOUCHER_NOT_FOUND = 'VOUCHER_NOT_FOUND',
@@ -16,10 +16,6 @@ const TO_GQL: Record<VoucherErrorCode, GqlErrorCode> = {
   INVALID_VOUCHER: GqlErrorCode.BAD_USER_INPUT,
 };
 
-export class VoucherException extends DomainException<VoucherErrorCode> {
-  readonly gqlCode: GqlErrorCode;
-  constructor(code: VoucherErrorCode, message: string, field?: string) {
-    super(code, message, field);
-    this.gqlCode = TO_GQL[code];
-  }
+export class VoucherException extends MappedDomainException<VoucherErrorCode> {
+  protected readonly toGql = TO_GQL;
 }
