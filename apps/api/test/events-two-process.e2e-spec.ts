@@ -72,13 +72,17 @@ onPostgres('events between two API processes (PostgreSQL LISTEN/NOTIFY)', () => 
     const admin = new Client({ connectionString: DATABASE_URL });
     await admin.connect();
     try {
-      const killed = await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = $1`, [`LISTEN "pflex_events_${a.schema}"`]);
+      const killed = await admin.query(`SELECT pid, pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = $1`, [`LISTEN "pflex_events_${a.schema}"`]);
       expect(killed.rowCount).toBe(2);
-      // both instances listen again (each has a fresh LISTEN session) before we book
+      // both instances listen again (each has a fresh LISTEN session) before we book; the killed
+      // sessions can linger in pg_stat_activity for a moment, so count only new pids
+      const dead = killed.rows.map((r: { pid: number }) => r.pid);
       const t0 = Date.now();
       let listening = 0;
       while (Date.now() - t0 < 10_000) {
-        listening = (await admin.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE query = $1`, [`LISTEN "pflex_events_${a.schema}"`])).rows[0].n;
+        listening = (
+          await admin.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE query = $1 AND NOT (pid = ANY($2::int[]))`, [`LISTEN "pflex_events_${a.schema}"`, dead])
+        ).rows[0].n;
         if (listening === 2) break;
         await new Promise((r) => setTimeout(r, 50));
       }
