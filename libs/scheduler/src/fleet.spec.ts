@@ -1,4 +1,4 @@
-import { Fleet, PlacementBuffer, SchedulerConflictError, SchedulerInputError, priceOf, type ClusterSpec, type FleetSpec, type JobRequest, type Placement } from './index';
+import { CLUSTER_LIMITS, Fleet, MAX_PFLOPS, PlacementBuffer, SchedulerConflictError, SchedulerInputError, priceOf, type ClusterSpec, type FleetSpec, type JobRequest, type Placement } from './index';
 import { referencePlace } from '../test/reference-placer';
 
 function cluster(id: string, over: Partial<ClusterSpec> = {}): ClusterSpec {
@@ -43,7 +43,13 @@ describe('Fleet.fromSpec validation', () => {
     [{ slots: 24, clusters: [cluster('a', { capacityPflops: -1 })] }, 'clusters[0].capacityPflops'],
     [{ slots: 24, clusters: [cluster('a', { capacityPflops: 1.0001 })] }, 'clusters[0].capacityPflops'],
     [{ slots: 24, clusters: [cluster('a', { pue: Number.NaN })] }, 'clusters[0].pue'],
-    [{ slots: 24, clusters: [cluster('a', { capacityChanges: [{ start: 20, end: 30, capacityPflops: 1 }] })] }, 'clusters[0].capacityChanges[0].end'],
+    [{ slots: 24, clusters: [cluster('a', { capacityChanges: [{ start: 20, end: 20, capacityPflops: 1 }] })] }, 'clusters[0].capacityChanges[0].end'],
+    [{ slots: 24, clusters: [cluster('a', { capacityChanges: [{ start: 2, end: 30, capacityPflops: -1 }] })] }, 'clusters[0].capacityChanges[0].capacityPflops'],
+    [{ slots: 24, clusters: [cluster('a', { capacityChanges: [{ start: 0.5, end: 30, capacityPflops: 1 }] })] }, 'clusters[0].capacityChanges[0].start'],
+    [{ slots: 24, clusters: [cluster('a', { kwPerPflops: 10_000.5 })] }, 'clusters[0].kwPerPflops'],
+    [{ slots: 24, clusters: [cluster('a', { kwPerPflops: 0 })] }, 'clusters[0].kwPerPflops'],
+    [{ slots: 24, clusters: [cluster('a', { pue: 0.9 })] }, 'clusters[0].pue'],
+    [{ slots: 24, clusters: [cluster('a', { gridPricePerMwh: -1 })] }, 'clusters[0].gridPricePerMwh'],
     [{ slots: 24, clusters: [cluster('a', { green: [{ start: 0, end: 2, mw: 1, pricePerMwh: 1 }, { start: 5, end: 3, mw: 1, pricePerMwh: 1 }] })] }, 'clusters[0].green[1].end'],
     [{ slots: 24, clusters: [cluster('a', { green: [{ start: 0, end: 2, mw: -1, pricePerMwh: 1 }] })] }, 'clusters[0].green[0].mw'],
   ])('rejects %j naming %s', (spec, field) => {
@@ -205,7 +211,71 @@ describe('green supply, allocation and pricing', () => {
     expect(f.greenPricePerMwh('a', 1)).toBe(0);
     f.addGreenWindow('a', { start: 0, end: 1, mw: 0.002, pricePerMwh: 50 });
     expect(f.greenSupplyW('a', 0)).toBe(2000);
-    expect(() => f.addGreenWindow('a', { start: 0, end: 13, mw: 1, pricePerMwh: 1 })).toThrow(/window.end must be/);
+    expect(() => f.addGreenWindow('a', { start: 3, end: 3, mw: 1, pricePerMwh: 1 })).toThrow(/window.end must be > start \(3\), got 3/);
+    expect(() => f.addGreenWindow('a', { start: 3, end: 5, mw: -1, pricePerMwh: 1 })).toThrow(/window.mw must be a non-negative number/);
+  });
+
+  it('clips green windows and capacity changes that reach outside the horizon to [0, slots)', () => {
+    // 48 slots, a window over [40, 50) and one over [-5, 2): forecasts run past the horizon
+    const f = fleetOf(
+      48,
+      cluster('a', {
+        green: [
+          { start: 40, end: 50, mw: 0.001, pricePerMwh: 100 },
+          { start: -5, end: 2, mw: 0.002, pricePerMwh: 100 },
+          { start: 60, end: 70, mw: 0.004, pricePerMwh: 100 },
+        ],
+        capacityChanges: [{ start: 46, end: 100, capacityPflops: 4 }, { start: -3, end: 1, capacityPflops: 5 }, { start: 50, end: 60, capacityPflops: 0 }],
+      }),
+    );
+    expect([0, 1, 2, 39, 40, 47].map((t) => f.greenSupplyW('a', t))).toEqual([2000, 2000, 0, 0, 1000, 1000]);
+    expect([0, 1, 45, 46, 47].map((t) => f.capacityTflops('a', t))).toEqual([5000, 10000, 10000, 4000, 4000]);
+    f.addGreenWindow('a', { start: 44, end: 1000, mw: 0.001, pricePerMwh: 300 });
+    expect(f.greenSupplyW('a', 47)).toBe(2000);
+    expect(f.greenPricePerMwh('a', 47)).toBeCloseTo(200, 12);
+    f.setCapacity('a', -10, 2, 3);
+    expect([0, 1, 2].map((t) => f.capacityTflops('a', t))).toEqual([3000, 3000, 10000]);
+    f.setCapacity('a', 47, 49, 1);
+    expect(f.capacityTflops('a', 47)).toBe(1000);
+  });
+
+  it('keeps exact answers at the extremes of CLUSTER_LIMITS (kwPerPflops 10,000, PUE 10, MAX_PFLOPS)', () => {
+    const big = cluster('a', {
+      capacityPflops: MAX_PFLOPS,
+      kwPerPflops: CLUSTER_LIMITS.kwPerPflops.max,
+      pue: CLUSTER_LIMITS.pue.max,
+      pricePerPflopsHour: CLUSTER_LIMITS.pricePerPflopsHour.max,
+      gridPricePerMwh: CLUSTER_LIMITS.gridPricePerMwh.max,
+      green: [
+        { start: 2, end: 6, mw: 1500, pricePerMwh: 10 },
+        { start: 4, end: 9, mw: 500, pricePerMwh: 20 },
+      ],
+    });
+    const f = fleetOf(12, big, cluster('b', { kwPerPflops: CLUSTER_LIMITS.kwPerPflops.max, green: [{ start: 0, end: 12, mw: 0.5, pricePerMwh: 1 }] }));
+    const job = { pflops: MAX_PFLOPS, hours: 3, earliest: 0, deadline: 12, clusters: ['a'] };
+    for (const obj of ['EARLIEST', 'GREENEST', 'CHEAPEST'] as const) {
+      const p = placed(f, job, obj);
+      const r = referencePlace(f, job, obj);
+      if (typeof r === 'string') throw new Error(r);
+      expect([p.clusterIndex, p.start, Math.round(p.greenMwh * 1e6)]).toEqual([r.clusterIndex, r.start, r.greenWh]);
+      expect(p.price.total).toBeCloseTo(r.total, 0);
+    }
+    const p = placed(f, job, 'GREENEST');
+    // draw 2e6 PF x 10,000 kW x 10 = 2e14 W: far beyond Int32, kept as an exact double
+    expect(p.drawW).toBe(2e14);
+    expect(p.start).toBe(3);
+    expect(Array.from(p.greenW)).toEqual([1.5e9, 2e9, 2e9]);
+    const h = f.commit(p);
+    expect(f.greenAllocW('a', 4)).toBe(2e9);
+    // draw 1e5 W: the first 3 h of full green left are [6, 9)
+    expect(f.place({ ...job, pflops: 0.001 }, 'GREENEST')).toMatchObject({ ok: true, placement: { start: 6, greenW: Int32Array.from([1e5, 1e5, 1e5]) } });
+    // draw 1e8 W, half of it green: [0, 3) has 1e8 Wh of green, [1, 6) is full, [6, 9) has 3e8
+    expect(f.place({ ...job, pflops: 1, minGreenShare: 0.5 })).toMatchObject({ ok: true, placement: { start: 6 } });
+    f.release(h);
+    expect(f.greenAllocW('a', 4)).toBe(0);
+    // a share of 1 with a draw of 1e8 W on b (0.5 MW of green): a shortfall, not an overflow
+    expect(f.place({ pflops: 1, hours: 2, earliest: 0, deadline: 12, clusters: ['b'], minGreenShare: 1 })).toMatchObject({ ok: false, reason: 'GREEN_SHORTFALL' });
+    expect(placed(f, { pflops: 1, hours: 2, earliest: 0, deadline: 12, clusters: ['b'] }).greenShare).toBeCloseTo(0.5e6 / 1e7, 12);
   });
 
   it('takes min(draw, free green) per slot and prices compute + green + grid', () => {

@@ -10,24 +10,18 @@ import type {
   Placement,
   RefusalReason,
 } from './types';
+import { CLUSTER_LIMITS, GREEN_WINDOW_LIMITS, MAX_GREEN_W, MAX_PFLOPS, MAX_SLOTS, RANGE_SLOT_LIMITS } from './limits';
 import {
   checkArray,
   checkId,
   checkInt,
-  checkNonNeg,
   checkNonNeg3,
   checkObject,
   checkPositive3,
-  checkPositiveFinite,
   fail,
 } from './validate';
 
-/** Largest horizon accepted (slots). */
-export const MAX_SLOTS = 10_000_000;
-/** Largest capacity / request accepted, PFLOPS (keeps TFLOPS inside Int32). */
-export const MAX_PFLOPS = 2_000_000;
-/** Largest green supply in one slot of one cluster, W (Int32). */
-export const MAX_GREEN_W = 2_000_000_000;
+export { MAX_SLOTS, MAX_PFLOPS, MAX_GREEN_W } from './limits';
 
 const L1 = 6; // level-1 summary block: 64 slots
 const L2 = 12; // level-2 summary block: 4096 slots
@@ -165,8 +159,9 @@ export class Fleet {
   }
 
   /**
-   * Builds a fleet from a spec, checking everything (ids unique, numbers finite and in range,
-   * capacity changes and green windows inside the horizon).
+   * Builds a fleet from a spec, checking everything (ids unique, numbers finite and in the
+   * ranges of CLUSTER_LIMITS and GREEN_WINDOW_LIMITS, ranges with end > start). Capacity changes
+   * and green windows may reach outside the horizon: they are clipped to [0, slots).
    * Throws SchedulerInputError naming the field, e.g. `clusters[0].green[2].mw`.
    * Complexity: O(clusters x slots + total length of changes and windows).
    */
@@ -183,25 +178,24 @@ export class Fleet {
       const id = checkId('', `${p}.id`, c.id);
       if (seen.has(id)) fail('', `${p}.id`, 'unique among clusters', id);
       seen.add(id);
-      checkNonNeg3('', `${p}.capacityPflops`, c.capacityPflops, MAX_PFLOPS);
-      checkPositiveFinite('', `${p}.kwPerPflops`, c.kwPerPflops);
-      if (c.kwPerPflops > 100) fail('', `${p}.kwPerPflops`, 'at most 100', c.kwPerPflops);
-      checkPositiveFinite('', `${p}.pue`, c.pue);
-      if (c.pue < 1 || c.pue > 10) fail('', `${p}.pue`, 'a number in [1, 10]', c.pue);
-      checkNonNeg('', `${p}.pricePerPflopsHour`, c.pricePerPflopsHour);
-      checkNonNeg('', `${p}.gridPricePerMwh`, c.gridPricePerMwh);
+      const L = CLUSTER_LIMITS;
+      checkNonNeg3('', `${p}.capacityPflops`, c.capacityPflops, L.capacityPflops.max);
+      checkBetween('', `${p}.kwPerPflops`, c.kwPerPflops, L.kwPerPflops.min, L.kwPerPflops.max);
+      checkBetween('', `${p}.pue`, c.pue, L.pue.min, L.pue.max);
+      checkBetween('', `${p}.pricePerPflopsHour`, c.pricePerPflopsHour, L.pricePerPflopsHour.min, L.pricePerPflopsHour.max);
+      checkBetween('', `${p}.gridPricePerMwh`, c.gridPricePerMwh, L.gridPricePerMwh.min, L.gridPricePerMwh.max);
       if (c.capacityChanges !== undefined) {
         const ch = checkArray('', `${p}.capacityChanges`, c.capacityChanges);
         for (let k = 0; k < ch.length; k++) {
           const q = `${p}.capacityChanges[${k}]`;
           const x = checkObject('', q, ch[k]);
-          checkRange('', q, x.start, x.end, slots);
-          checkNonNeg3('', `${q}.capacityPflops`, x.capacityPflops, MAX_PFLOPS);
+          checkRange('', q, x.start, x.end);
+          checkNonNeg3('', `${q}.capacityPflops`, x.capacityPflops, L.capacityPflops.max);
         }
       }
       if (c.green !== undefined) {
         const g = checkArray('', `${p}.green`, c.green);
-        for (let k = 0; k < g.length; k++) checkWindow('', `${p}.green[${k}]`, g[k], slots);
+        for (let k = 0; k < g.length; k++) checkWindow('', `${p}.green[${k}]`, g[k]);
       }
       norm.push(c);
     }
@@ -209,15 +203,17 @@ export class Fleet {
     for (let i = 0; i < norm.length; i++) {
       const c = norm[i];
       f.cap[i].fill(Math.round(c.capacityPflops * 1000));
+      // ranges reaching outside the horizon are clipped to [0, slots)
       if (c.capacityChanges) {
-        for (const ch of c.capacityChanges) f.cap[i].fill(Math.round(ch.capacityPflops * 1000), ch.start, ch.end);
+        for (const ch of c.capacityChanges) f.cap[i].fill(Math.round(ch.capacityPflops * 1000), clip(ch.start, slots), clip(ch.end, slots));
       }
       if (c.green) {
         for (let k = 0; k < c.green.length; k++) {
           const w = c.green[k];
           const watts = mwToWatts(w.mw);
           const sup = f.supply[i];
-          for (let t = w.start; t < w.end; t++) {
+          const we = clip(w.end, slots);
+          for (let t = clip(w.start, slots); t < we; t++) {
             if (sup[t] + watts > MAX_GREEN_W)
               fail('', `${clusterLabel(s, i)}.green[${k}].mw`, `such that overlapping windows stay within ${MAX_GREEN_W / 1e6} MW in slot ${t}`, w.mw);
             sup[t] += watts;
@@ -627,44 +623,49 @@ export class Fleet {
   }
 
   /**
-   * Sets the capacity of a cluster over [start, end) (maintenance, expansion). Throws
-   * SchedulerConflictError, changing nothing, if booked work would exceed the new capacity.
-   * Complexity: O(end - start).
+   * Sets the capacity of a cluster over [start, end) (maintenance, expansion), clipped to the
+   * horizon [0, slots). Throws SchedulerConflictError, changing nothing, if booked work would
+   * exceed the new capacity. Complexity: O(clipped length).
    */
   setCapacity(cluster: string, start: number, end: number, pflops: number): void {
     const ci = this.ci(cluster, 'cluster');
-    checkRange('setCapacity: ', 'range', start, end, this.slots);
-    checkNonNeg3('setCapacity: ', 'pflops', pflops, MAX_PFLOPS);
+    checkRange('setCapacity: ', 'range', start, end);
+    checkNonNeg3('setCapacity: ', 'pflops', pflops, CLUSTER_LIMITS.capacityPflops.max);
     const tf = Math.round(pflops * 1000);
     const booked = this.booked[ci];
-    for (let t = start; t < end; t++) {
+    const from = clip(start, this.slots);
+    const to = clip(end, this.slots);
+    for (let t = from; t < to; t++) {
       if (booked[t] > tf)
         throw new SchedulerConflictError(
           'NO_CAPACITY',
           `setCapacity ${cluster} [${start}, ${end}) to ${pflops} PFLOPS: slot ${t} has ${booked[t] / 1000} PFLOPS booked; nothing changed`,
         );
     }
-    this.cap[ci].fill(tf, start, end);
-    this.refresh(ci, start, end);
+    this.cap[ci].fill(tf, from, to);
+    this.refresh(ci, from, to);
   }
 
   /**
-   * Adds a green supply window to a cluster; overlapping windows add up and the slot price
-   * becomes the MW-weighted average. Complexity: O(end - start).
+   * Adds a green supply window to a cluster, clipped to the horizon [0, slots); overlapping
+   * windows add up and the slot price becomes the MW-weighted average.
+   * Complexity: O(clipped length).
    */
   addGreenWindow(cluster: string, w: GreenWindow): void {
     const ci = this.ci(cluster, 'cluster');
-    checkWindow('addGreenWindow: ', 'window', w, this.slots);
+    checkWindow('addGreenWindow: ', 'window', w);
     const watts = mwToWatts(w.mw);
     const sup = this.supply[ci];
-    for (let t = w.start; t < w.end; t++)
+    const from = clip(w.start, this.slots);
+    const to = clip(w.end, this.slots);
+    for (let t = from; t < to; t++)
       if (sup[t] + watts > MAX_GREEN_W) fail('addGreenWindow: ', 'window.mw', `such that supply stays within ${MAX_GREEN_W / 1e6} MW in slot ${t}`, w.mw);
     const wt = this.weight[ci];
-    for (let t = w.start; t < w.end; t++) {
+    for (let t = from; t < to; t++) {
       sup[t] += watts;
       wt[t] += watts * w.pricePerMwh;
     }
-    this.refreshGreen(ci, w.start, w.end);
+    this.refreshGreen(ci, from, to);
   }
 
   /**
@@ -1363,15 +1364,27 @@ function arrayLen(label: string, path: string, a: unknown): number {
   return (a as ArrayLike<number>).length;
 }
 
-export function checkRange(label: string, path: string, start: unknown, end: unknown, slots: number): void {
-  checkInt(label, `${path}.start`, start, 0, slots - 1);
-  checkInt(label, `${path}.end`, end, 1, slots);
+/** A range [start, end) of slot integers, end > start; it may reach outside the horizon (callers clip it). */
+export function checkRange(label: string, path: string, start: unknown, end: unknown): void {
+  checkInt(label, `${path}.start`, start, RANGE_SLOT_LIMITS.min, RANGE_SLOT_LIMITS.max);
+  checkInt(label, `${path}.end`, end, RANGE_SLOT_LIMITS.min, RANGE_SLOT_LIMITS.max);
   if ((end as number) <= (start as number)) fail(label, `${path}.end`, `> start (${start})`, end);
 }
 
-export function checkWindow(label: string, path: string, w: unknown, slots: number): void {
+export function checkWindow(label: string, path: string, w: unknown): void {
   const x = checkObject(label, path, w);
-  checkRange(label, path, x.start, x.end, slots);
-  checkNonNeg3(label, `${path}.mw`, x.mw, MAX_GREEN_W / 1e6);
-  checkNonNeg(label, `${path}.pricePerMwh`, x.pricePerMwh);
+  checkRange(label, path, x.start, x.end);
+  checkNonNeg3(label, `${path}.mw`, x.mw, GREEN_WINDOW_LIMITS.mw.max);
+  checkBetween(label, `${path}.pricePerMwh`, x.pricePerMwh, GREEN_WINDOW_LIMITS.pricePerMwh.min, GREEN_WINDOW_LIMITS.pricePerMwh.max);
+}
+
+/** A slot clipped to [0, slots]. */
+function clip(t: number, slots: number): number {
+  return t < 0 ? 0 : t > slots ? slots : t;
+}
+
+/** A finite number in [min, max]. */
+function checkBetween(label: string, path: string, v: unknown, min: number, max: number): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) fail(label, path, `a number in [${min}, ${max}]`, v);
+  return v;
 }

@@ -1,0 +1,40 @@
+/**
+ * The one definition of the ranges the scheduler accepts. `Fleet.fromSpec`, `addGreenWindow`
+ * and `setCapacity` check against these; the API's validators import them, so a cluster the
+ * API stores can always be loaded into a Fleet. All bounds are inclusive.
+ */
+
+/** Largest horizon accepted (slots). */
+export const MAX_SLOTS = 10_000_000;
+/** Largest capacity / request accepted, PFLOPS (keeps TFLOPS inside Int32). */
+export const MAX_PFLOPS = 2_000_000;
+/** Largest green supply in one slot of one cluster, W (Int32). */
+export const MAX_GREEN_W = 2_000_000_000;
+
+/**
+ * Cluster parameters. Units: PFLOPS, kW per PFLOPS, PUE (facility / IT power), money per
+ * PFLOPS-hour, money per MWh. `decimals` is the most decimals accepted where it matters.
+ * Numerically the extremes are safe: a job's draw is a double of at most
+ * MAX_PFLOPS x 10,000 kW x 10 = 2e14 W, and the green it takes per slot is bounded by the
+ * supply (Int32).
+ */
+export const CLUSTER_LIMITS = {
+  capacityPflops: { min: 0, max: MAX_PFLOPS, decimals: 3 },
+  kwPerPflops: { min: 0.001, max: 10_000 },
+  pue: { min: 1, max: 10 },
+  pricePerPflopsHour: { min: 0, max: 1_000_000 },
+  gridPricePerMwh: { min: 0, max: 100_000 },
+} as const;
+
+/**
+ * Green supply windows. `mw` is per slot of the window (windows of a cluster add up, and
+ * their sum in a slot must stay within MAX_GREEN_W). `start`/`end` may reach outside the
+ * horizon: they are clipped to [0, slots); `slot` bounds the integers accepted at all.
+ */
+export const GREEN_WINDOW_LIMITS = {
+  mw: { min: 0, max: MAX_GREEN_W / 1e6, decimals: 3 },
+  pricePerMwh: { min: 0, max: 100_000 },
+} as const;
+
+/** Slot numbers accepted in ranges (green windows, capacity changes) before clipping to the horizon. */
+export const RANGE_SLOT_LIMITS = { min: -2_000_000_000, max: 2_000_000_000 } as const;
