@@ -107,3 +107,57 @@ export function largeInstance(o: LargeOptions): InstanceFile {
   }
   return { slots: o.slots, clusters, jobs };
 }
+
+export interface BookingMixOptions {
+  clusters: number;
+  slots: number;
+  /** offered PFLOPS-hours / capacity PFLOPS-hours (1.0-1.3 in the bench) */
+  load: number;
+  seed: number;
+}
+
+/**
+ * Booking-shaped demand: jobs of 1-24 h, each with a window (deadline - earliest) of 1-4 days,
+ * objectives evenly mixed, a third with a minGreenShare of 0.1-0.5, a quarter restricted to 1-3
+ * named clusters, each job 1-25% of a mean cluster. The job count follows from the load.
+ */
+export function bookingMix(o: BookingMixOptions): InstanceFile {
+  const r = rng(o.seed);
+  const clusters: ClusterSpec[] = [];
+  let capHours = 0;
+  let capSum = 0;
+  for (let i = 0; i < o.clusters; i++) {
+    const cap = i === 0 ? 2100 : 100 + Math.floor(r() * 700);
+    capHours += cap * o.slots;
+    capSum += cap;
+    clusters.push({
+      id: `c${i}`,
+      capacityPflops: cap,
+      kwPerPflops: 1 + Math.round(r() * 40) / 100,
+      pue: 1.1 + Math.round(r() * 30) / 100,
+      pricePerPflopsHour: 8 + Math.round(r() * 200) / 100,
+      gridPricePerMwh: 600 + Math.round(r() * 100),
+      green: solarWind(r, o.slots, cap * 0.0008),
+    });
+  }
+  const meanCap = capSum / o.clusters;
+  const jobs: InstanceJob[] = [];
+  let vol = 0;
+  for (let j = 0; vol < capHours * o.load; j++) {
+    const hours = 1 + Math.floor(r() * 24);
+    const window = Math.max(hours, 24 * (1 + Math.floor(r() * 4)) - Math.floor(r() * 24));
+    const pflops = Math.round(meanCap * (0.01 + r() * 0.24) * 1000) / 1000;
+    const earliest = Math.floor(r() * Math.max(1, o.slots - hours));
+    const job: InstanceJob = { id: `b${j}`, pflops, hours, earliest, deadline: earliest + window, objective: OBJ[j % 3] };
+    if (r() < 1 / 3) job.minGreenShare = [0.1, 0.25, 0.5][Math.floor(r() * 3)];
+    if (r() < 0.25) {
+      const k = 1 + Math.floor(r() * Math.min(3, o.clusters));
+      const ids = new Set<string>();
+      while (ids.size < k) ids.add(`c${Math.floor(r() * o.clusters)}`);
+      job.clusters = [...ids];
+    }
+    jobs.push(job);
+    vol += pflops * hours;
+  }
+  return { slots: o.slots, clusters, jobs };
+}

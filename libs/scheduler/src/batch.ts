@@ -146,25 +146,7 @@ export function packBatch(fleet: Fleet, jobs: JobRequest[], opts: BatchOptions =
   }
   if (opts.improve !== false) improve(best, jobs, vol, t0, budget, buf, opts.iterations ?? Math.min(20000, Math.ceil(4e6 / Math.max(1, n))), opts.seed ?? 1);
 
-  // commit the winner onto the caller's fleet; the set fits since the clone's final state is valid
-  const placements: Placement[] = [];
-  const unplaced: { job: string; reason: RefusalReason }[] = [];
-  const order = orderOf('arrival');
-  let placedVol = 0;
-  for (let k = 0; k < n; k++) {
-    const i = order[k];
-    const h = best.handles[i];
-    if (h === 0) {
-      unplaced.push({ job: jobName(jobs[i], i), reason: best.reasons[i] ?? 'NO_CAPACITY' });
-      continue;
-    }
-    const p = best.fleet.placementOf(h, jobs[i].id);
-    fleet.commit(p);
-    placements.push(p);
-    placedVol += vol[i];
-  }
-  // commit in start order so that the listed order also replays cleanly
-  sortByStart(placements, fleet.clusterIds.length, fleet.slots);
+  const { placements, unplaced, placedVol } = commitWinner(fleet, jobs, best, vol, buf);
   return {
     placements,
     unplaced,
@@ -175,20 +157,64 @@ export function packBatch(fleet: Fleet, jobs: JobRequest[], opts: BatchOptions =
 }
 
 /**
- * Stable sort by (start, cluster index): one numeric key per placement, (start x clusters +
- * cluster) x count + position, sorted as a Float64Array, when the keys stay exact integers.
+ * Commits the winning set onto the caller's fleet, each placement at its (cluster, start) taking
+ * its green greedily (min(draw, green still free) per slot), and lists the placements in that
+ * commit order: replaying the list in order reproduces every figure (the clone's per-slot green
+ * came from another order, with releases in between, so it is not reused). Jobs with a
+ * minGreenShare go first, in the clone's commit order, so that they get their green; one that
+ * would still fall short is placed again at the end with its own objective, or reported unplaced.
  */
-function sortByStart(ps: Placement[], clusters: number, slots: number): void {
-  const m = ps.length;
-  if (slots * clusters * m >= Number.MAX_SAFE_INTEGER) {
-    ps.sort((a, b) => a.start - b.start || a.clusterIndex - b.clusterIndex);
-    return;
+function commitWinner(
+  fleet: Fleet,
+  jobs: JobRequest[],
+  best: Run,
+  vol: Float64Array,
+  buf: PlacementBuffer,
+): { placements: Placement[]; unplaced: { job: string; reason: RefusalReason }[]; placedVol: number } {
+  const n = jobs.length;
+  const f = best.fleet;
+  const placements: Placement[] = [];
+  const unplaced: { job: string; reason: RefusalReason }[] = [];
+  const green: number[] = [];
+  const rest: number[] = [];
+  for (let i = 0; i < n; i++) {
+    if (best.handles[i] === 0) continue;
+    if ((jobs[i].minGreenShare ?? 0) > 0) green.push(i);
+    else rest.push(i);
   }
-  const keys = new Float64Array(m);
-  for (let i = 0; i < m; i++) keys[i] = (ps[i].start * clusters + ps[i].clusterIndex) * m + i;
-  keys.sort();
-  const copy = ps.slice();
-  for (let i = 0; i < m; i++) ps[i] = copy[keys[i] % m];
+  const byHandle = (x: number, y: number): number => best.handles[x] - best.handles[y];
+  green.sort(byHandle);
+  rest.sort(byHandle);
+  const retry: number[] = [];
+  let placedVol = 0;
+  const commitAt = (i: number): boolean => {
+    const j = jobs[i];
+    const h = best.handles[i];
+    const s = f.bookingStart(h);
+    const fixed: JobRequest = { pflops: j.pflops, hours: j.hours, earliest: s, deadline: s + j.hours, clusters: [f.clusterIds[f.bookingCluster(h)]], minGreenShare: j.minGreenShare };
+    if (fleet.placeInto(fixed, 'EARLIEST', buf) !== null) return false;
+    placements.push(fleet.placementOf(fleet.commitBuffer(buf), j.id));
+    placedVol += vol[i];
+    return true;
+  };
+  for (const i of green) if (!commitAt(i)) retry.push(i);
+  for (const i of rest) if (!commitAt(i)) throw new Error(`batch: job ${jobName(jobs[i], i)} no longer fits at its place`);
+  const why = new Map<number, RefusalReason>();
+  for (const i of retry) {
+    const j = jobs[i];
+    const r = fleet.placeInto(j, j.objective ?? 'EARLIEST', buf);
+    if (r !== null) {
+      why.set(i, r);
+      continue;
+    }
+    placements.push(fleet.placementOf(fleet.commitBuffer(buf), j.id));
+    placedVol += vol[i];
+  }
+  for (let i = 0; i < n; i++) {
+    if (best.handles[i] !== 0 && !why.has(i)) continue;
+    unplaced.push({ job: jobName(jobs[i], i), reason: why.get(i) ?? best.reasons[i] ?? 'NO_CAPACITY' });
+  }
+  return { placements, unplaced, placedVol };
 }
 
 /** Restores a remembered assignment: minGreenShare jobs with their exact green first, then the rest at their (cluster, start). */

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SchedulerInputError } from '../src/errors';
 import { runInstance } from '../src/instance';
-import type { ResultFile } from '../src/types';
+import type { InstanceFile, ResultFile } from '../src/types';
+import { replayResult } from './replay';
 
 const root = join(__dirname, '..', '..', '..');
 const example = join(__dirname, '..', 'examples', 'zhuhai-haizhu.json');
@@ -38,6 +39,8 @@ describe('CLI', () => {
       expect(ids).toEqual(inst.jobs.map((j) => j.id).sort());
       expect(res.stats.placed).toBe(res.placements.length);
     }
+    // both printed results replay exactly in the order listed (batch lists in commit order)
+    for (const out of [online.out, batch.out]) expect(replayResult(inst as unknown as InstanceFile, JSON.parse(out) as ResultFile)).toEqual([]);
     const vol = (out: string): number =>
       (JSON.parse(out) as ResultFile).placements.reduce((s, p) => {
         const j = inst.jobs.find((x) => x.id === p.job)!;
@@ -75,6 +78,20 @@ describe('CLI', () => {
   ])('runInstance rejects %s naming the field path', (_name, inst, msg) => {
     expect(() => runInstance(inst, 'online')).toThrow(SchedulerInputError);
     expect(() => runInstance(inst, 'batch')).toThrow(msg);
+  });
+
+  it('clips green windows and capacity changes that run past the horizon instead of refusing them', () => {
+    const inst = {
+      slots: 48,
+      clusters: [{ ...c, green: [{ start: 8, end: 17, mw: 0.001, pricePerMwh: 300 }, { start: 32, end: 41, mw: 0.001, pricePerMwh: 300 }, { start: 40, end: 50, mw: 0.001, pricePerMwh: 300 }], capacityChanges: [{ start: 44, end: 60, capacityPflops: 0.5 }] }],
+      jobs: [{ id: 'late', pflops: 1, hours: 4, earliest: 40, deadline: 60, minGreenShare: 0.5 }, { id: 'end', pflops: 0.5, hours: 4, earliest: 44, deadline: 48 }],
+    };
+    for (const mode of ['online', 'batch'] as const) {
+      const res = runInstance(inst, mode);
+      expect(res.placements.map((p) => [p.job, p.start, p.greenMwh])).toEqual([['late', 40, 0.0042], ['end', 44, 0.0024]]);
+      expect(replayResult(inst as InstanceFile, res)).toEqual([]);
+    }
+    expect(() => runInstance({ ...inst, clusters: [{ ...c, green: [{ start: 40, end: 40, mw: 1, pricePerMwh: 1 }] }] }, 'online')).toThrow('clusters[0].green[0].end must be > start (40), got 40');
   });
 
   it('bad usage exits 2', () => {
