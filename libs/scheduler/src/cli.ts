@@ -1,6 +1,6 @@
 /**
  * Command line: `npm run schedule -- <instance.json> [--mode online|batch]` prints the result
- * file (shared docs/scheduler-instance-format.md) to stdout. Bad input: a message naming the
+ * file (docs/scheduler-instance-format.md at the repository root) to stdout. Bad input: a message naming the
  * field on stderr and exit code 1; bad usage: exit code 2.
  */
 import { readFileSync } from 'node:fs';

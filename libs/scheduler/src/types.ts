@@ -12,6 +12,7 @@ export const OBJECTIVES: readonly Objective[] = ['EARLIEST', 'GREENEST', 'CHEAPE
 /** Why a request was not placed. INVALID requests are thrown as SchedulerInputError by the API of the library. */
 export type RefusalReason = 'NO_CAPACITY' | 'GREEN_SHORTFALL' | 'OUTSIDE_HORIZON' | 'INVALID';
 
+/** A range reaching outside [0, slots) is clipped to the horizon. */
 export interface CapacityChange {
   /** first slot, inclusive */
   start: number;
@@ -20,6 +21,7 @@ export interface CapacityChange {
   capacityPflops: number;
 }
 
+/** A window reaching outside [0, slots) is clipped to the horizon. */
 export interface GreenWindow {
   start: number;
   end: number;
@@ -92,7 +94,7 @@ export type Decision =
   | { ok: true; placement: Placement }
   | { ok: false; reason: RefusalReason; message: string };
 
-/** A job of an instance file (see shared docs/scheduler-instance-format.md). */
+/** A job of an instance file (docs/scheduler-instance-format.md at the repository root). */
 export interface InstanceJob extends JobRequest {
   id: string;
 }
@@ -107,6 +109,7 @@ export interface InstanceFile {
 
 /** Result file written by the CLI. Every job appears once, placed or unplaced. */
 export interface ResultFile {
+  /** in commit order: each took its green (min(draw, green still free)) in the order listed */
   placements: { job: string; cluster: string; start: number; greenMwh: number; energyMwh: number; price: number }[];
   unplaced: { job: string; reason: RefusalReason }[];
   stats: {
