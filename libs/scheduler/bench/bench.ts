@@ -14,6 +14,7 @@ import type { InstanceFile, JobRequest, Objective } from '../src/types';
 import { referencePlace } from '../test/reference-placer';
 import { largeInstance } from './instances';
 import { gapRow, gapSummary, gapTable, type GapRow } from './mip';
+import { mixRow, mixTable, type MixRow } from './mixes';
 import { smallInstance } from './instances';
 
 setFlagsFromString('--expose-gc');
@@ -139,6 +140,21 @@ async function main(): Promise<void> {
     online(inst, 'EARLIEST', false);
     const r = online(inst, 'EARLIEST', false);
     console.log(`\nEARLIEST with minGreenShare 0.3, 10 clusters, load 1.0, slack 0-168 h: ${fmt(r.perSec)} decisions/s, placed ${((r.placed / N) * 100).toFixed(1)}%`);
+  }
+
+  // 1c. booking-shaped mixes: warm rate, and the one-shot CLI beside the plain placer ---------
+  {
+    console.log('\n## Booking-shaped mixes (jobs 1-24 h, windows 1-4 days, objectives evenly mixed, a third with minGreenShare 0.1-0.5, a quarter on 1-3 named clusters; online, place + commit)\n');
+    console.log('Warm = decisions per CPU-second, best of 3 runs in this process. One-shot = the seconds each program reports itself in a fresh process (`stats.seconds` of the CLI; the plain O(clusters x window x hours) placer of bench/plain-placer.ts counted the same way: from the parsed JSON to the finished result, JIT warm-up included), best of ' + (quick ? 1 : 3) + ' runs. Same answers = identical (job, cluster, start) lists.\n');
+    const cfg: [number, number, number][] = quick
+      ? [
+          [1, 720, 1.15],
+          [10, 720, 1.15],
+          [10, 8760, 1.15],
+        ]
+      : [1, 3, 10].flatMap((c) => [720, 8760].flatMap((s) => [1.0, 1.3].map((l): [number, number, number] => [c, s, l])));
+    const mr: MixRow[] = cfg.map(([c, s, l]) => mixRow(c, s, l, 100 + c * 10 + s + Math.round(l * 10), quick ? 1 : 3));
+    console.log(mixTable(mr, fmt));
   }
 
   // 2. accumulation ------------------------------------------------------------------------

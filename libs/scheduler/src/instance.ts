@@ -1,7 +1,7 @@
 import { packBatch, type BatchOptions } from './batch';
 import { Fleet, MAX_PFLOPS, MAX_SLOTS } from './fleet';
 import { PlacementBuffer } from './fleet';
-import type { InstanceFile, InstanceJob, Objective, Placement, RefusalReason, ResultFile } from './types';
+import type { InstanceFile, InstanceJob, Objective, RefusalReason, ResultFile } from './types';
 import { checkArray, checkId, checkInt, checkObject, checkPositive3, fail } from './validate';
 
 const OBJ = ['EARLIEST', 'GREENEST', 'CHEAPEST'];
@@ -19,29 +19,66 @@ export function parseInstance(raw: unknown): { instance: InstanceFile; fleet: Fl
   const fleet = Fleet.fromSpec({ slots: o.slots as number, clusters: o.clusters as InstanceFile['clusters'] });
   const jobs = checkArray('', 'jobs', o.jobs);
   const ids = new Set<string>();
+  // one shape for every job (JSON objects with other key sets would make the placer's property
+  // reads polymorphic); field paths are built only when a check fails
+  const norm: InstanceJob[] = new Array(jobs.length);
   for (let i = 0; i < jobs.length; i++) {
-    const p = `jobs[${i}]`;
-    const j = checkObject('', p, jobs[i]);
-    const id = checkId('', `${p}.id`, j.id);
-    if (ids.has(id)) fail('', `${p}.id`, 'unique among jobs', id);
-    ids.add(id);
-    checkPositive3('', `${p}.pflops`, j.pflops, MAX_PFLOPS);
-    const h = checkInt('', `${p}.hours`, j.hours, 1, MAX_SLOTS);
-    const e = checkInt('', `${p}.earliest`, j.earliest, 0, 1e9);
-    const d = checkInt('', `${p}.deadline`, j.deadline, 0, 2e9);
-    if (d < e + h) fail('', `${p}.deadline`, `>= earliest + hours (${e + h})`, d);
-    if (j.minGreenShare !== undefined && (typeof j.minGreenShare !== 'number' || !(j.minGreenShare >= 0 && j.minGreenShare <= 1)))
-      fail('', `${p}.minGreenShare`, 'a number in [0, 1]', j.minGreenShare);
-    if (j.objective !== undefined && !OBJ.includes(j.objective as string)) fail('', `${p}.objective`, 'EARLIEST, GREENEST or CHEAPEST', j.objective);
-    if (j.clusters !== undefined) {
-      const cl = checkArray('', `${p}.clusters`, j.clusters);
-      if (cl.length === 0) fail('', `${p}.clusters`, 'a non-empty array of cluster ids (omit it to allow all)', cl);
-      for (let k = 0; k < cl.length; k++)
-        if (typeof cl[k] !== 'string' || fleet.clusterIndex(cl[k] as string) < 0)
-          fail('', `${p}.clusters[${k}]`, `a known cluster id (${fleet.clusterIds.join(', ')})`, cl[k]);
-    }
+    const j = jobs[i] as Record<string, unknown>;
+    if (!quickJobOk(j, fleet) || ids.has(j.id as string)) checkJob(j, i, ids, fleet);
+    ids.add(j.id as string);
+    norm[i] = {
+      id: j.id as string,
+      pflops: j.pflops as number,
+      hours: j.hours as number,
+      earliest: j.earliest as number,
+      deadline: j.deadline as number,
+      clusters: j.clusters as string[] | undefined,
+      minGreenShare: j.minGreenShare as number | undefined,
+      objective: j.objective as Objective | undefined,
+    };
   }
-  return { instance: o as unknown as InstanceFile, fleet };
+  return { instance: { ...(o as unknown as InstanceFile), jobs: norm }, fleet };
+}
+
+/** The common case of a valid job, without building any field path. */
+function quickJobOk(j: Record<string, unknown>, fleet: Fleet): boolean {
+  if (typeof j !== 'object' || j === null || Array.isArray(j)) return false;
+  const { id, pflops, hours, earliest, deadline, minGreenShare, objective, clusters } = j;
+  if (typeof id !== 'string' || id.length === 0 || id.length > 200) return false;
+  if (typeof pflops !== 'number' || !(pflops > 0) || pflops > MAX_PFLOPS || Math.abs(pflops * 1000 - Math.round(pflops * 1000)) >= 1e-6 || Math.round(pflops * 1000) < 1) return false;
+  if (typeof hours !== 'number' || !Number.isInteger(hours) || hours < 1 || hours > MAX_SLOTS) return false;
+  if (typeof earliest !== 'number' || !Number.isInteger(earliest) || earliest < 0 || earliest > 1e9) return false;
+  if (typeof deadline !== 'number' || !Number.isInteger(deadline) || deadline < 0 || deadline > 2e9 || deadline < earliest + hours) return false;
+  if (minGreenShare !== undefined && (typeof minGreenShare !== 'number' || !(minGreenShare >= 0 && minGreenShare <= 1))) return false;
+  if (objective !== undefined && objective !== 'EARLIEST' && objective !== 'GREENEST' && objective !== 'CHEAPEST') return false;
+  if (clusters !== undefined) {
+    if (!Array.isArray(clusters) || clusters.length === 0) return false;
+    for (let k = 0; k < clusters.length; k++) if (typeof clusters[k] !== 'string' || fleet.clusterIndex(clusters[k]) < 0) return false;
+  }
+  return true;
+}
+
+/** Checks one job field by field and throws naming the first bad field. */
+function checkJob(raw: unknown, i: number, ids: Set<string>, fleet: Fleet): void {
+  const p = `jobs[${i}]`;
+  const j = checkObject('', p, raw);
+  const id = checkId('', `${p}.id`, j.id);
+  if (ids.has(id)) fail('', `${p}.id`, 'unique among jobs', id);
+  checkPositive3('', `${p}.pflops`, j.pflops, MAX_PFLOPS);
+  const h = checkInt('', `${p}.hours`, j.hours, 1, MAX_SLOTS);
+  const e = checkInt('', `${p}.earliest`, j.earliest, 0, 1e9);
+  const d = checkInt('', `${p}.deadline`, j.deadline, 0, 2e9);
+  if (d < e + h) fail('', `${p}.deadline`, `>= earliest + hours (${e + h})`, d);
+  if (j.minGreenShare !== undefined && (typeof j.minGreenShare !== 'number' || !(j.minGreenShare >= 0 && j.minGreenShare <= 1)))
+    fail('', `${p}.minGreenShare`, 'a number in [0, 1]', j.minGreenShare);
+  if (j.objective !== undefined && !OBJ.includes(j.objective as string)) fail('', `${p}.objective`, 'EARLIEST, GREENEST or CHEAPEST', j.objective);
+  if (j.clusters !== undefined) {
+    const cl = checkArray('', `${p}.clusters`, j.clusters);
+    if (cl.length === 0) fail('', `${p}.clusters`, 'a non-empty array of cluster ids (omit it to allow all)', cl);
+    for (let k = 0; k < cl.length; k++)
+      if (typeof cl[k] !== 'string' || fleet.clusterIndex(cl[k] as string) < 0)
+        fail('', `${p}.clusters[${k}]`, `a known cluster id (${fleet.clusterIds.join(', ')})`, cl[k]);
+  }
 }
 
 function r6(x: number): number {
@@ -58,48 +95,49 @@ export function runInstance(instance: unknown, mode: 'online' | 'batch', batchOp
   const t0 = performance.now();
   const { instance: inst, fleet } = parseInstance(instance);
   const capacity = fleet.capacityTflopsSlots();
-  const placements: Placement[] = [];
   const unplaced: { job: string; reason: RefusalReason }[] = [];
   let strategy: string | undefined;
+  const rows: ResultFile['placements'] = [];
+  let vol = 0;
+  let green = 0;
+  let energy = 0;
   if (mode === 'online') {
+    // the result rows come straight from the placement buffer (the same figures placementOf
+    // would give): no Placement objects or per-slot copies
     const buf = new PlacementBuffer();
-    for (const j of inst.jobs as InstanceJob[]) {
-      const obj: Objective = j.objective ?? 'EARLIEST';
-      const r = fleet.placeInto(j, obj, buf);
+    const cids = fleet.clusterIds;
+    const jobs = inst.jobs;
+    for (let i = 0; i < jobs.length; i++) {
+      const j = jobs[i];
+      const r = fleet.placeInto(j, j.objective ?? 'EARLIEST', buf);
       if (r !== null) {
         unplaced.push({ job: j.id, reason: r });
         continue;
       }
-      const h = fleet.commitBuffer(buf);
-      placements.push(fleet.placementOf(h, j.id));
+      fleet.commitBuffer(buf);
+      const energyWh = buf.drawW * buf.hours;
+      rows.push({ job: j.id, cluster: cids[buf.clusterIndex], start: buf.start, greenMwh: r6(buf.greenWh / 1e6), energyMwh: r6(energyWh / 1e6), price: r6(buf.priceCompute + buf.priceGreen + buf.priceGrid) });
+      vol += buf.tflops * buf.hours;
+      green += buf.greenWh / 1e6;
+      energy += energyWh / 1e6;
     }
   } else {
     const res = packBatch(fleet, inst.jobs, batchOptions);
-    placements.push(...res.placements);
+    for (const p of res.placements) {
+      rows.push({ job: p.job as string, cluster: p.cluster, start: p.start, greenMwh: r6(p.greenMwh), energyMwh: r6(p.energyMwh), price: r6(p.price.total) });
+      vol += p.tflops * p.hours;
+      green += p.greenMwh;
+      energy += p.energyMwh;
+    }
     unplaced.push(...res.unplaced);
     strategy = res.strategy;
   }
-  let vol = 0;
-  let green = 0;
-  let energy = 0;
-  for (const p of placements) {
-    vol += p.tflops * p.hours;
-    green += p.greenMwh;
-    energy += p.energyMwh;
-  }
   const seconds = (performance.now() - t0) / 1000;
   const out: ResultFile = {
-    placements: placements.map((p) => ({
-      job: p.job as string,
-      cluster: p.cluster,
-      start: p.start,
-      greenMwh: r6(p.greenMwh),
-      energyMwh: r6(p.energyMwh),
-      price: r6(p.price.total),
-    })),
+    placements: rows,
     unplaced,
     stats: {
-      placed: placements.length,
+      placed: rows.length,
       unplaced: unplaced.length,
       utilization: capacity > 0 ? r6(vol / capacity) : 0,
       greenShare: energy > 0 ? r6(green / energy) : 0,
