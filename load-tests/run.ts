@@ -21,6 +21,7 @@ import { bookingStorm } from './scenarios/booking-storm';
 import { marketplaceMix } from './scenarios/marketplace-mix';
 import { trivialQuery } from './scenarios/trivial';
 import { openSubscribers, type SubscriberResult } from './scenarios/operator-subscribers';
+import { rssBytes, since, usage, type Usage } from './lib/resources';
 
 const ROOT = join(__dirname, '..');
 const H = 3600_000;
@@ -38,10 +39,12 @@ interface Options {
   /** Closed-loop virtual users per API process (default 32; 8 with --short). */
   vusPerProcess?: number;
   only?: string[];
+  /** seconds of the soak phase (0: none) */
+  soak: number;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { replicas: 2, short: false, rate: 0, duration: 0, build: true, keep: false, portBase: 3001, startups: 200, subscribers: 50 };
+  const o: Options = { replicas: 2, short: false, rate: 0, duration: 0, build: true, keep: false, portBase: 3001, startups: 200, subscribers: 50, soak: 0 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (min = 1) => {
@@ -60,6 +63,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--subscribers') o.subscribers = Math.floor(num(0));
     else if (a === '--only') o.only = argv[++i].split(',');
     else if (a === '--vus') o.vusPerProcess = Math.floor(num());
+    else if (a === '--soak') o.soak = Math.floor(num());
     else throw new Error(`unknown option ${a}`);
   }
   return o;
@@ -105,7 +109,9 @@ async function waitHealthy(base: string, proc: ChildProcess, timeoutMs: number):
 
 interface Phase {
   result: ScenarioResult;
-  kind: 'trivial' | 'booking' | 'mix' | 'quotes';
+  kind: 'trivial' | 'booking' | 'mix' | 'quotes' | 'hotspot' | 'soak';
+  /** CPU of the API processes and of PostgreSQL, and database round trips, during the phase */
+  used?: Usage;
 }
 
 function fmt(n: number, d = 0): string {
@@ -172,6 +178,7 @@ async function main(): Promise<void> {
     execFileSync('node', [migrate], { cwd: ROOT, env, stdio: ['ignore', 'inherit', 'inherit'] });
   }
   const targets: string[] = [];
+  const apiPids: number[] = [];
   const exits: string[] = [];
   // Ports from --port-base on, skipping any that something else already listens on (otherwise
   // /health could be answered by another program and the run would measure it).
@@ -192,6 +199,7 @@ async function main(): Promise<void> {
     });
     await waitHealthy(base, child, 60_000);
     targets.push(base);
+    apiPids.push(child.pid!);
     log(`API process ${i + 1}/${o.replicas} ready on ${base} (pid ${child.pid})`);
   };
   try {
@@ -280,6 +288,14 @@ async function main(): Promise<void> {
       { metric: 'p99', op, max: p99, abortOnFail: false },
     ];
     const want = (name: string) => !o.only || o.only.includes(name);
+    /** Runs a phase with CPU (API, PostgreSQL) and round trips measured around it. */
+    const measured = async (kind: Phase['kind'], spec: Parameters<typeof runScenario>[0]): Promise<Phase> => {
+      const before = await usage(apiPids, targets);
+      const result = await runScenario(spec);
+      const phase: Phase = { kind, result, used: since(before, await usage(apiPids, targets)) };
+      phases.push(phase);
+      return phase;
+    };
     // --short stays well inside what one busy 2-core machine serves: CI fails on errors, and an
     // overloaded server answers with timeouts (DB_STATEMENT_TIMEOUT_MS), which are errors.
     const vus = (o.vusPerProcess ?? (S ? 8 : 32)) * targets.length;
@@ -287,7 +303,7 @@ async function main(): Promise<void> {
     // 1. trivial query, closed loop: the yardstick.
     if (want('trivial')) {
       log('phase trivial');
-      phases.push({ kind: 'trivial', result: await runScenario(trivialQuery('trivial (closed loop)', targets, { type: 'constant-vus', vus, durationS: dur(10, 3) })) });
+      await measured('trivial', trivialQuery('trivial (closed loop)', targets, { type: 'constant-vus', vus, durationS: dur(10, 3) }));
     }
 
     // 2. booking storm at a fixed arrival rate onto small clusters that fill up; operators subscribed.
@@ -312,7 +328,8 @@ async function main(): Promise<void> {
         }
       }
       log(`phase storm: ${rate}/s for ${seconds} s, 3 clusters of ${capacity} PFLOPS over ${horizonHours} h`);
-      const result = await runScenario(
+      await measured(
+        'booking',
         bookingStorm({
           name: `booking storm (${rate}/s)`,
           targets,
@@ -325,7 +342,6 @@ async function main(): Promise<void> {
           thresholds: [...errorsZero, ...speed('bookCompute', 100), { metric: 'dropped_rate', max: 0.01, abortOnFail: false }],
         }),
       );
-      phases.push({ kind: 'booking', result });
       if (stop) subs = await stop();
     }
 
@@ -334,24 +350,48 @@ async function main(): Promise<void> {
       const horizonHours = 24 * 30;
       const { ids } = await mkClusters('max', 4, 20_000, horizonHours, 50);
       log('phase bookings max (closed loop)');
-      phases.push({
-        kind: 'booking',
-        result: await runScenario(
-          bookingStorm({
-            name: 'bookings (closed loop)',
-            targets,
-            executor: { type: 'constant-vus', vus, durationS: dur(20, 5) },
-            startups,
-            clusterIds: ids,
-            horizonStart,
-            horizonHours,
-            acks,
-            thresholds: errorsZero,
-            replayShare: 0.01,
-            seed: 7,
-          }),
-        ),
-      });
+      await measured(
+        'booking',
+        bookingStorm({
+          name: 'bookings (closed loop)',
+          targets,
+          executor: { type: 'constant-vus', vus, durationS: dur(20, 5) },
+          startups,
+          clusterIds: ids,
+          horizonStart,
+          horizonHours,
+          acks,
+          thresholds: errorsZero,
+          replayShare: 0.01,
+          seed: 7,
+        }),
+      );
+    }
+
+    // 3b. hot spot: 80 % of the bookings on one cluster and the same 24 hours (contention on the
+    // same ledger rows and green supply from every process), closed loop.
+    if (want('hotspot')) {
+      const horizonHours = 24 * 30;
+      const { ids } = await mkClusters('hot', 4, 20_000, horizonHours, 50);
+      const hot = await mkClusters('hotspot', 1, 400_000, 48, 400);
+      log('phase hot spot (closed loop, 80 % on one cluster and 24 hours)');
+      await measured(
+        'hotspot',
+        bookingStorm({
+          name: 'hot spot (closed loop)',
+          targets,
+          executor: { type: 'constant-vus', vus, durationS: dur(20, 5) },
+          startups,
+          clusterIds: ids,
+          horizonStart,
+          horizonHours,
+          acks,
+          thresholds: errorsZero,
+          replayShare: 0.01,
+          seed: 11,
+          hotspot: { cluster: hot.ids[0], start: horizonStart + 12 * H, share: 0.8 },
+        }),
+      );
     }
 
     // 4. marketplace mix, closed loop: quotes and utilization mostly.
@@ -359,10 +399,9 @@ async function main(): Promise<void> {
       const horizonHours = 24 * 14;
       const { ids, owners } = await mkClusters('mix', 4, 5_000, horizonHours, 20);
       log('phase marketplace mix (closed loop)');
-      phases.push({
-        kind: 'mix',
-        result: await runScenario(
-          marketplaceMix({
+      await measured(
+        'mix',
+        marketplaceMix({
             name: 'marketplace mix (closed loop)',
             targets,
             executor: { type: 'constant-vus', vus, durationS: dur(20, 5) },
@@ -374,8 +413,7 @@ async function main(): Promise<void> {
             acks,
             thresholds: [...errorsZero, ...speed('quotes', 100)],
           }),
-        ),
-      });
+      );
     }
 
     // 5. quotes only, closed loop, on the mix's clusters: the quote throughput.
@@ -383,10 +421,9 @@ async function main(): Promise<void> {
       const horizonHours = 24 * 14;
       const { ids, owners } = await mkClusters('quotes', 4, 5_000, horizonHours, 20);
       log('phase quotes (closed loop)');
-      phases.push({
-        kind: 'quotes',
-        result: await runScenario(
-          marketplaceMix({
+      await measured(
+        'quotes',
+        marketplaceMix({
             name: 'quotes (closed loop)',
             targets,
             executor: { type: 'constant-vus', vus, durationS: dur(15, 3) },
@@ -399,8 +436,44 @@ async function main(): Promise<void> {
             weights: [1, 0, 0, 0],
             thresholds: [...errorsZero, ...speed('quotes', 100)],
           }),
-        ),
+      );
+    }
+
+    // 6. soak: the marketplace mix for --soak seconds; the API's memory must stay flat.
+    let soak: { rss: number[][]; growth: number[] } | undefined;
+    if (o.soak > 0) {
+      const horizonHours = 24 * 60;
+      const { ids, owners } = await mkClusters('soak', 4, 100_000, horizonHours, 50);
+      log(`phase soak (${o.soak} s, marketplace mix, RSS sampled every 10 s)`);
+      const rss: number[][] = apiPids.map(() => []);
+      const sampler = setInterval(() => apiPids.forEach((p, i) => rss[i].push(rssBytes(p))), 10_000);
+      try {
+        await measured(
+          'soak',
+          marketplaceMix({
+            name: `soak (${o.soak} s)`,
+            targets,
+            executor: { type: 'constant-vus', vus: Math.max(4, Math.floor(vus / 2)), durationS: o.soak },
+            startups,
+            clusterIds: ids,
+            clusterOwners: owners,
+            horizonStart,
+            horizonHours,
+            acks,
+            weights: [50, 10, 35, 5],
+            thresholds: errorsZero,
+          }),
+        );
+      } finally {
+        clearInterval(sampler);
+      }
+      // growth after the first minute (JIT, caches and pools warm up), per process
+      const growth = rss.map((r) => {
+        const warm = r[Math.min(r.length - 1, 6)];
+        const last = r[r.length - 1];
+        return warm > 0 ? (last - warm) / warm : 0;
       });
+      soak = { rss, growth };
     }
 
     // ---- invariants, straight against PostgreSQL ----
@@ -420,6 +493,24 @@ async function main(): Promise<void> {
 
     // ---- one table ----
     const rows = [['scenario', 'req/s', 'bookings/s confirmed', 'refusals/s', 'p50 ms', 'p95 ms', 'p99 ms', 'errors', 'dropped', 'load gen cores', 'thresholds']];
+    const costs = [['scenario', 'per', 'ops', 'Node CPU ms/op', 'PostgreSQL CPU ms/op', 'DB round trips/op', 'API cores', 'PostgreSQL cores']];
+    for (const { result: r, kind, used } of phases) {
+      if (!used) continue;
+      const b = r.ops.bookCompute;
+      const per = b && kind !== 'mix' && kind !== 'soak' ? 'confirmed booking' : kind === 'quotes' ? 'quote' : 'request';
+      const n = per === 'confirmed booking' ? b!.ok : per === 'quote' ? (r.ops.quotes?.ok ?? 0) : r.total.requests;
+      const secs = r.total.requests / Math.max(1e-9, r.total.perSecond.requests);
+      costs.push([
+        r.scenario,
+        per,
+        fmt(n),
+        n ? fmt(used.apiCpuMs / n, 3) : '-',
+        n ? fmt(used.pgCpuMs / n, 3) : '-',
+        n ? fmt(used.roundTrips / n, 3) : '-',
+        fmt(used.apiCpuMs / 1000 / secs, 2),
+        fmt(used.pgCpuMs / 1000 / secs, 2),
+      ]);
+    }
     for (const { result: r, kind } of phases) {
       const b = r.ops.bookCompute;
       const lat = kind === 'trivial' || kind === 'quotes' ? r.total.latencyMs : kind === 'mix' ? (r.ops.quotes ?? r.total).latencyMs : (b ?? r.total).latencyMs;
@@ -439,6 +530,7 @@ async function main(): Promise<void> {
     }
     const trivial = phases.find((p) => p.kind === 'trivial')?.result.total.perSecond.requests;
     const maxBook = phases.find((p) => p.result.executor.type === 'constant-vus' && p.kind === 'booking')?.result.ops.bookCompute?.perSecond.ok;
+    const hotBook = phases.find((p) => p.kind === 'hotspot')?.result.ops.bookCompute?.perSecond.ok;
     const mix = phases.find((p) => p.kind === 'mix')?.result;
     const quotes = phases.find((p) => p.kind === 'quotes')?.result;
     const errors = phases.reduce((a, p) => a + p.result.total.errors, 0) + (subs?.errors ?? 0) + exits.length;
@@ -447,7 +539,14 @@ async function main(): Promise<void> {
       '',
       `pflex load test ${runId} UTC: ${o.replicas} API process(es), ${machine}, PostgreSQL and load generator on the same box`,
       table(rows),
+      '',
+      'cost per operation (CPU from /proc: the API processes, and every PostgreSQL process; round trips counted by the API):',
+      table(costs),
+      '',
       trivial && maxBook ? `booking throughput / trivial-query throughput: ${fmt(maxBook)} / ${fmt(trivial)} = ${(maxBook / trivial).toFixed(3)}` : '',
+      trivial && quotes ? `quote throughput / trivial-query throughput: ${fmt(quotes.total.perSecond.ok)} / ${fmt(trivial)} = ${(quotes.total.perSecond.ok / trivial).toFixed(3)}` : '',
+      maxBook && hotBook ? `hot spot / roomy confirmed bookings: ${fmt(hotBook)} / ${fmt(maxBook)} = ${(hotBook / maxBook).toFixed(3)}` : '',
+      soak ? `soak: API RSS ${soak.rss.map((r) => `${fmt(r[Math.min(r.length - 1, 6)] / 2 ** 20)} -> ${fmt(r[r.length - 1] / 2 ** 20)} MiB`).join(', ')} after the first minute (growth ${soak.growth.map((g) => (g * 100).toFixed(1) + ' %').join(', ')})` : '',
       quotes ? `quotes/s (quotes only, closed loop): ${fmt(quotes.total.perSecond.ok)}` : '',
       mix ? `quotes/s in the mix: ${fmt(mix.ops.quotes?.perSecond.requests ?? 0)} (of ${fmt(mix.total.perSecond.requests)} req/s)` : '',
       subscriptionAvailable === false && o.subscribers > 0 ? 'operator subscribers: skipped, the API has no utilizationChanged subscription yet' : '',
@@ -455,7 +554,7 @@ async function main(): Promise<void> {
       ...exits,
       `errors: ${errors}   invariants: ${invariantsOk ? 'PASS' : 'FAIL'}`,
     ].filter(Boolean);
-    const summary = { run: runId, options: o, machine, schema, targets, phases: phases.map((p) => p.result), subscribers: subs, invariants: checks, acknowledgedBookings: acks.length };
+    const summary = { run: runId, options: o, machine, schema, targets, phases: phases.map((p) => ({ ...p.result, used: p.used })), subscribers: subs, invariants: checks, acknowledgedBookings: acks.length, soak };
     writeFileSync(join(outDir, 'summary.json'), JSON.stringify(summary, null, 2));
     console.log(formatReport(checks));
     console.log(lines.join('\n'));

@@ -22,6 +22,8 @@ export interface StormOptions {
   seed?: number;
   /** Share of requests that replay an earlier key (idempotency), default 0.03. */
   replayShare?: number;
+  /** A hot spot: this share of requests asks for `cluster` within the 24 hours from `start` (ms). */
+  hotspot?: { cluster: string; start: number; share: number };
 }
 
 const OBJECTIVES: Objective[] = ['EARLIEST', 'GREENEST', 'CHEAPEST'];
@@ -60,7 +62,8 @@ export function bookingStorm(o: StormOptions): ScenarioSpec {
     } else {
       org = o.startups[rng.int(o.startups.length)];
       key = randomUUID();
-      const request = bookingRequest(rng, o.clusterIds, o.horizonStart, o.horizonHours);
+      const hot = o.hotspot && rng.next() < o.hotspot.share ? o.hotspot : undefined;
+      const request = hot ? bookingRequest(rng, [hot.cluster], hot.start, 24) : bookingRequest(rng, o.clusterIds, o.horizonStart, o.horizonHours);
       payload = body(DOCS.bookCompute, { request, objective: OBJECTIVES[rng.int(3)], idempotencyKey: key });
       if (recent.length < 1000) recent.push({ org, key, payload });
       else recent[rng.int(1000)] = { org, key, payload };

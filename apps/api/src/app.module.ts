@@ -11,12 +11,12 @@ import { formatGraphQLError } from './common/gql-exception.filter';
 import { complexityPlugin, depthLimitRule } from './common/query-limits';
 import { APP_CONFIG, AppConfig, PINO } from './config';
 import { DashboardModule } from './dashboard/dashboard.module';
-import { DatabaseModule } from './database/database.module';
 import { EnergyModule } from './energy/energy.module';
 import { EventsModule } from './events/events.module';
 import { graphqlWsOptions } from './events/graphql-ws.options';
 import { HealthModule } from './health/health.module';
 import { KpisModule } from './kpis/kpis.module';
+import { LedgerModule } from './ledger/ledger.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { OrganizationsModule } from './organizations/organizations.module';
 import { QuotasModule } from './quotas/quotas.module';
@@ -75,7 +75,7 @@ export class AppModule {
           // production: no schema introspection (the landing page is off everywhere: graphiql false)
           introspection: !config.production,
         }),
-        DatabaseModule,
+        LedgerModule,
         EventsModule,
         MetricsModule,
         HealthModule,

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { Client } from 'pg';
+import { dbStats } from './sql';
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { ENTITIES } from './entities';
 import { MIGRATIONS } from './migrations';
@@ -42,6 +43,14 @@ export function persistenceConfigFromEnv(env: NodeJS.ProcessEnv = process.env): 
 
 const DEFAULT_STATEMENT_TIMEOUT_MS = 5000;
 
+/** pg's client, counting the statements it sends (round trips) for the metrics. */
+class CountingClient extends Client {
+  override query(...args: unknown[]): never {
+    dbStats.roundTrips++;
+    return (super.query as (...a: unknown[]) => never)(...args);
+  }
+}
+
 const SCHEMA_RE = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /**
@@ -75,6 +84,7 @@ export async function createDataSourceOptions(cfg: PersistenceConfig): Promise<D
       // Waiting for a pool connection (all busy, or the server unreachable) is bounded too.
       connectionTimeoutMillis: timeout,
       keepAlive: true,
+      Client: CountingClient,
     };
     if (cfg.schema) {
       if (!SCHEMA_RE.test(cfg.schema)) throw new Error(`invalid schema name ${cfg.schema}`);

@@ -3,3 +3,5 @@ export { MIGRATIONS } from './migrations';
 export { createDataSourceOptions, initializeDataSource, openDataSource, persistenceConfigFromEnv, dropSchema, pgErrorCode, databaseFailure } from './data-source';
 export type { PersistenceConfig } from './data-source';
 export { pgliteDriver, pgliteOf } from './pglite-pool';
+export { sqlPoolOf, dbStats } from './sql';
+export type { SqlPool, SqlLease, SqlSession, SqlStatement } from './sql';

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { PGlite } from '@electric-sql/pglite';
+import { dbStats } from './sql';
 
 /**
  * A `pg`-compatible Pool over one PGlite instance, for TypeORM's postgres driver.
@@ -13,7 +14,18 @@ import { PGlite } from '@electric-sql/pglite';
  */
 export function pgliteDriver(db: PGlite): { Pool: new (opts?: unknown) => unknown } {
   class PGliteClient extends EventEmitter {
-    async query(text: string, params?: unknown[] | ((e: unknown, r: unknown) => void), cb?: (e: unknown, r: unknown) => void) {
+    async query(
+      textOrConfig: string | { text: string; values?: unknown[] },
+      params?: unknown[] | ((e: unknown, r: unknown) => void),
+      cb?: (e: unknown, r: unknown) => void,
+    ) {
+      dbStats.roundTrips++;
+      let text: string;
+      if (typeof textOrConfig === 'object') {
+        text = textOrConfig.text;
+        if (typeof params === 'function') cb = params;
+        params = textOrConfig.values;
+      } else text = textOrConfig;
       if (typeof params === 'function') {
         cb = params;
         params = undefined;
@@ -42,8 +54,20 @@ export function pgliteDriver(db: PGlite): { Pool: new (opts?: unknown) => unknow
     constructor(_opts?: unknown) {
       super();
     }
-    /** The callback form is the only one TypeORM uses; `release` must be called exactly once. */
-    connect(cb: (err: unknown, client: PGliteClient | null, release: (err?: unknown) => void) => void): void {
+    /**
+     * TypeORM uses the callback form; without a callback it resolves to the client with a
+     * `release()` as pg's PoolClient has. `release` must be called exactly once.
+     */
+    connect(cb?: (err: unknown, client: PGliteClient | null, release: (err?: unknown) => void) => void): Promise<PGliteClient & { release(): void }> | void {
+      if (!cb) {
+        return new Promise((resolve) =>
+          this.connect((_err, client, release) => {
+            const lease = Object.create(client!) as PGliteClient & { release(): void };
+            lease.release = () => release();
+            resolve(lease);
+          }),
+        );
+      }
       let release!: () => void;
       const held = new Promise<void>((r) => (release = r));
       const prev = this.tail;

@@ -145,7 +145,7 @@ async function main(): Promise<void> {
   // 1c. booking-shaped mixes: warm rate, and the one-shot CLI beside the plain placer ---------
   {
     console.log('\n## Booking-shaped mixes (jobs 1-24 h, windows 1-4 days, objectives evenly mixed, a third with minGreenShare 0.1-0.5, a quarter on 1-3 named clusters; online, place + commit)\n');
-    console.log('Warm = decisions per CPU-second, best of 3 runs in this process. One-shot = the seconds each program reports itself in a fresh process (`stats.seconds` of the CLI; the plain O(clusters x window x hours) placer of bench/plain-placer.ts counted the same way: from the parsed JSON to the finished result, JIT warm-up included), best of ' + (quick ? 1 : 3) + ' runs. Same answers = identical (job, cluster, start) lists.\n');
+    console.log('Warm = decisions per CPU-second, best of at least 3 runs in this process (more for small instances, so that the code is compiled). One-shot = the seconds each program reports itself in a fresh process (`stats.seconds` of the CLI; the plain O(clusters x window x hours) placer of bench/plain-placer.ts counted the same way: from the parsed JSON to the finished result, JIT warm-up included), best of ' + (quick ? 1 : 3) + ' runs. Same answers = identical (job, cluster, start) lists.\n');
     const cfg: [number, number, number][] = quick
       ? [
           [1, 720, 1.15],

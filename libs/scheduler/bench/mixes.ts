@@ -20,7 +20,7 @@ function cpuMs(): number {
   return (u.user + u.system) / 1000;
 }
 
-/** Online place + commit of every job with its own objective; decisions per CPU-second. */
+/** Online place + commit of every job with its own objective; decisions per CPU-second, best of `reps` runs. */
 export function warmRate(inst: InstanceFile, reps: number): { perSec: number; placed: number } {
   const buf = new PlacementBuffer();
   let best = 0;
@@ -63,7 +63,8 @@ export interface MixRow {
 
 export function mixRow(clusters: number, slots: number, load: number, seed: number, oneShotRuns: number): MixRow {
   const inst = bookingMix({ clusters, slots, load, seed });
-  const w = warmRate(inst, 3);
+  // enough runs that the warm rate is measured on compiled code even for a few hundred jobs
+  const w = warmRate(inst, 3 + Math.min(200, Math.ceil(60_000 / inst.jobs.length)));
   const dir = mkdtempSync(join(tmpdir(), 'pflex-mix-'));
   const file = join(dir, 'instance.json');
   writeFileSync(file, JSON.stringify(inst));

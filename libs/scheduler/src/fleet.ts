@@ -112,6 +112,9 @@ export class Fleet {
   private readonly ordK: Int32Array;
   private readonly ordKey: Float64Array;
   private readonly ordGmx: Int32Array;
+  private readonly ordDraw: Float64Array;
+  /** CHEAPEST: the running window's cost terms, so that a dropped slot's term is not recomputed */
+  private ring: Float64Array = new Float64Array(64);
 
   // best option so far (scratch)
   private bCi = -1;
@@ -136,6 +139,7 @@ export class Fleet {
     this.ordK = new Int32Array(n);
     this.ordKey = new Float64Array(n);
     this.ordGmx = new Int32Array(n);
+    this.ordDraw = new Float64Array(n);
     const n1 = (slots + 63) >> L1;
     const n2 = (slots + 4095) >> L2;
     for (let i = 0; i < n; i++) {
@@ -429,6 +433,7 @@ export class Fleet {
       const ordK = this.ordK;
       const ordKey = this.ordKey;
       const ordGmx = this.ordGmx;
+      const ordDraw = this.ordDraw;
       for (let k = 0; k < n; k++) {
         const ci = allowed[k];
         const gm = this.gmax1[ci];
@@ -437,6 +442,7 @@ export class Fleet {
         const draw = drawWatts(this.jPflops, this.kwPerPflops[ci], this.pue[ci]);
         const gcap = h * (gmx < draw ? gmx : draw);
         ordGmx[k] = gmx;
+        ordDraw[k] = draw;
         ordKey[k] =
           mode === MODE_GREENEST
             ? -gcap
@@ -452,7 +458,7 @@ export class Fleet {
         const k = ordK[q];
         const ci = allowed[k];
         const gmx = ordGmx[k];
-        const draw = drawWatts(this.jPflops, this.kwPerPflops[ci], this.pue[ci]);
+        const draw = ordDraw[k];
         const req = requiredGreenWh(this.jMin, draw, h);
         if (this.bCi >= 0) {
           if (mode === MODE_GREENEST) {
@@ -878,7 +884,7 @@ export class Fleet {
    * CHEAPEST over [e, end) of one cluster: a sliding window restarted after each slot with
    * free < tf (at the next feasible start, found by the EARLIEST search), with a running energy
    * cost delta sum of g x (greenPrice - grid). The window is filled once per restart, then each
-   * step adds slot s + h and drops slot s (its term recomputed bit for bit). Updates the best
+   * step adds slot s + h and drops slot s (its term kept in a ring of h terms). Updates the best
    * option (b*) with the tie rules: earlier start, then earlier cluster.
    */
   private slide(ci: number, k: number, tf: number, h: number, e: number, end: number, draw: number, req: number): void {
@@ -897,6 +903,8 @@ export class Fleet {
     // the exact comparison below decides)
     let cThr = cheapThreshold(bCost, base);
     let better = false;
+    if (this.ring.length < h) this.ring = new Float64Array(Math.max(h, this.ring.length * 2));
+    const ring = this.ring;
     let ws = this.searchEarliest(ci, tf, h, e, end);
     if (ws >= 0) this.capFit = true;
     outer: while (ws >= 0) {
@@ -907,8 +915,12 @@ export class Fleet {
         const av = supply[t] - alloc[t];
         const g = av < draw ? av : draw;
         gsum += g;
-        csum += g > 0 ? g * (weight[t] / supply[t] - grid) : 0;
+        const term = g > 0 ? g * (weight[t] / supply[t] - grid) : 0;
+        ring[t - ws] = term;
+        csum += term;
       }
+      // ring[r] holds the term of slot s, the next one to drop
+      let r = 0;
       let s = ws;
       for (;;) {
         if (csum <= cThr && gsum >= req) {
@@ -932,8 +944,11 @@ export class Fleet {
         const av = supply[t] - alloc[t];
         const g = av < draw ? av : draw;
         gsum += g - go;
-        csum -= go > 0 ? go * (weight[s] / supply[s] - grid) : 0;
-        csum += g > 0 ? g * (weight[t] / supply[t] - grid) : 0;
+        csum -= ring[r];
+        const term = g > 0 ? g * (weight[t] / supply[t] - grid) : 0;
+        ring[r] = term;
+        csum += term;
+        if (++r === h) r = 0;
         s++;
       }
     }

@@ -19,18 +19,19 @@ export class BookingsResolver {
   @Query(() => [QuoteModel], { description: "The best option under each objective (EARLIEST, GREENEST, CHEAPEST); nothing is reserved. For a startup: within its access rules, priced after the voucher it would draw." })
   async quotes(@CurrentOrg() p: Principal, @Args('request') request: ComputeRequestInput): Promise<QuoteModel[]> {
     const quotes = await this.svc.quotes(p, request);
-    await this.quoteLog.record(p, request);
+    this.quoteLog.record(p, request);
     return quotes;
   }
 
   @Roles('STARTUP')
   @Mutation(() => BookingModel, { description: 'Places and commits atomically; NO_CAPACITY, GREEN_SHORTFALL or QUOTA_EXCEEDED says what blocked it; draws the applicable voucher. The same idempotencyKey returns the same booking.' })
-  bookCompute(
+  async bookCompute(
     @CurrentOrg() p: Principal,
     @Args('request') request: ComputeRequestInput,
     @Args('objective', { type: () => ObjectiveEnum }) objective: ObjectiveEnum,
     @Args('idempotencyKey') idempotencyKey: string,
   ): Promise<BookingModel> {
+    await this.quoteLog.flushFor(p.orgId);
     return this.svc.book(p, request, objective, idempotencyKey);
   }
 

@@ -5,8 +5,9 @@ import { DataSource, EntityManager } from 'typeorm';
 import { isUuid } from '../common/ids';
 import { pageByCreatedAt } from '../common/pagination';
 import { HOUR_MS, iso, requireRange } from '../common/time.utils';
-import { LedgerService } from '../database/ledger.service';
-import { EventsService } from '../events/events.service';
+import { LedgerRepository } from '../ledger/ledger.repository';
+import { LedgerService } from '../ledger/ledger.service';
+import { TimelinesService } from '../ledger/timelines.service';
 import type { Principal } from '../organizations/principal';
 import { ClusterErrorCode, ClusterException } from './clusters.exception';
 import { CapacityChangeModel, ClusterConnection, ClusterModel } from './dtos/cluster.model';
@@ -21,11 +22,12 @@ export class ClustersService {
   constructor(
     private readonly ds: DataSource,
     private readonly ledger: LedgerService,
-    private readonly events: EventsService,
+    private readonly repo: LedgerRepository,
+    private readonly timelines: TimelinesService,
   ) {}
 
   async register(p: Principal, input: RegisterClusterInput): Promise<ClusterModel> {
-    return this.ds.transaction(async (m) => {
+    const model = await this.ds.transaction(async (m) => {
       const c = await m.save(
         m.create(ClusterEntity, {
           ownerOrgId: p.orgId,
@@ -39,13 +41,16 @@ export class ClustersService {
           gridPricePerMwh: input.gridPricePerMwh,
         }),
       );
-      await this.ledger.materialise(m, c.id);
+      await this.ledger.createCluster(m, c.id);
       return toClusterModel(c);
     });
+    // bookable on this process as soon as the operator has the answer
+    await this.timelines.refresh([model.id]);
+    return model;
   }
 
   async update(p: Principal, input: UpdateClusterInput): Promise<ClusterModel> {
-    return this.ds.transaction(async (m) => {
+    const [model, version] = await this.ds.transaction(async (m) => {
       const c = await this.lockForWrite(m, p, input.id, 'id');
       if (input.capacityPflops !== undefined) {
         const { start, end } = this.ledger.horizon();
@@ -55,8 +60,13 @@ export class ClustersService {
       }
       for (const k of ['name', 'region', 'accelerator'] as const) if (input[k] !== undefined) c[k] = input[k]!.trim();
       for (const k of ['kwPerPflops', 'pue', 'pricePerPflopsHour', 'gridPricePerMwh'] as const) if (input[k] !== undefined) c[k] = input[k]!;
-      return toClusterModel(await m.save(c));
+      const saved = await m.save(c);
+      // every process reloads the cluster's parameters and name with its next ledger version
+      const v = await this.ledger.change(m, c.id, async () => ({ t: 'cl' }));
+      return [toClusterModel(saved), v] as const;
     });
+    await this.timelines.sync(model.id, version!);
+    return model;
   }
 
   async setCapacity(p: Principal, input: SetCapacityArgs): Promise<CapacityChangeModel> {
@@ -65,28 +75,25 @@ export class ClustersService {
     if (from < start) throw new ClusterException(ClusterErrorCode.OUTSIDE_HORIZON, `from must not be before the current hour ${iso(start)}`, 'from');
     if (to > end) throw new ClusterException(ClusterErrorCode.OUTSIDE_HORIZON, `to must not be after the end of the bookable horizon ${iso(end)}`, 'to');
     const tflops = toTflops(input.pflops);
-    return this.ds.transaction(async (m) => {
+    const [model, version] = await this.ds.transaction(async (m) => {
       const c = await this.lockForWrite(m, p, input.clusterId, 'clusterId');
-      await this.applyCapacity(m, c.id, from, to, tflops, 'pflops');
+      const v = await this.applyCapacity(m, c.id, from, to, tflops, 'pflops');
       await m.save(m.create(CapacityChangeEntity, { clusterId: c.id, startsAt: new Date(from), endsAt: new Date(to), capacityTflops: tflops }));
-      return { clusterId: c.id, from: new Date(from), to: new Date(to), pflops: tflops / 1000 };
+      return [{ clusterId: c.id, from: new Date(from), to: new Date(to), pflops: tflops / 1000 }, v] as const;
     });
+    await this.timelines.sync(model.clusterId, version);
+    return model;
   }
 
   /**
-   * Sets capacity over [from, to). Hours whose booked work would not fit are found first (and
-   * locked); the CHECK constraint still guards against a booking racing in, in which case the
-   * same CONFLICT is reported. Nothing changes when refused.
+   * Sets capacity over [from, to) through the ledger path (the cluster's version row locked
+   * first). Hours whose booked work would not fit are refused with the conflicting bookings;
+   * the CHECK constraint still guards against anything racing in. Nothing changes when refused.
    */
-  private async applyCapacity(m: EntityManager, clusterId: string, from: number, to: number, tflops: number, field: string): Promise<void> {
+  private async applyCapacity(m: EntityManager, clusterId: string, from: number, to: number, tflops: number, field: string): Promise<number> {
+    const [f, t] = [from / HOUR_MS, to / HOUR_MS];
     const conflict = async () => {
-      const rows: { id: string; starts_at: Date; ends_at: Date }[] = await m.query(
-        `SELECT DISTINCT b.id, b.starts_at, b.ends_at FROM bookings b
-         JOIN cluster_hours h ON h.cluster_id = b.cluster_id AND h.hour >= b.starts_at AND h.hour < b.ends_at
-         WHERE b.cluster_id = $1 AND b.status = 'CONFIRMED' AND h.hour >= $2 AND h.hour < $3 AND h.booked_tflops > $4
-         ORDER BY b.starts_at, b.id LIMIT 100`,
-        [clusterId, new Date(from), new Date(to), tflops],
-      );
+      const rows = await this.repo.capacityConflictsIn(m, clusterId, f, t, tflops);
       return new ClusterException(
         ClusterErrorCode.CAPACITY_CONFLICT,
         `booked work would no longer fit under ${tflops / 1000} PFLOPS; conflicting bookings: ${rows.map((r) => r.id).join(', ')}`,
@@ -94,21 +101,20 @@ export class ClustersService {
         { conflictingBookings: rows.map((r) => ({ id: r.id, startsAt: r.starts_at.toISOString(), endsAt: r.ends_at.toISOString() })) },
       );
     };
-    const over: unknown[] = await m.query(
-      `SELECT hour FROM cluster_hours WHERE cluster_id = $1 AND hour >= $2 AND hour < $3 AND booked_tflops > $4 LIMIT 1`,
-      [clusterId, new Date(from), new Date(to), tflops],
-    );
-    if (over.length > 0) throw await conflict();
-    try {
-      await m.query(`SAVEPOINT set_capacity`);
-      await m.query(`UPDATE cluster_hours SET capacity_tflops = $4 WHERE cluster_id = $1 AND hour >= $2 AND hour < $3`, [clusterId, new Date(from), new Date(to), tflops]);
-      await m.query(`RELEASE SAVEPOINT set_capacity`);
-      await this.events.ledgerChanged(m, clusterId, from, to);
-    } catch (e) {
-      if (pgErrorCode(e) !== '23514') throw e;
-      await m.query(`ROLLBACK TO SAVEPOINT set_capacity`);
-      throw await conflict();
-    }
+    const v = await this.ledger.change(m, clusterId, async () => {
+      if (await this.repo.firstOverIn(m, clusterId, f, t, tflops)) throw await conflict();
+      try {
+        await m.query(`SAVEPOINT set_capacity`);
+        await this.repo.setCapacityIn(m, clusterId, f, t, tflops);
+        await m.query(`RELEASE SAVEPOINT set_capacity`);
+      } catch (e) {
+        if (pgErrorCode(e) !== '23514') throw e;
+        await m.query(`ROLLBACK TO SAVEPOINT set_capacity`);
+        throw await conflict();
+      }
+      return { t: 'cap', f, to: t, tf: tflops };
+    });
+    return v!;
   }
 
   async list(p: Principal, first?: number | null, after?: string | null): Promise<ClusterConnection> {
@@ -134,7 +140,8 @@ export class ClustersService {
 
   /** The owning operator or the bureau; the cluster row is locked for the transaction. */
   async lockForWrite(m: EntityManager, p: Principal, id: string, field: string): Promise<ClusterEntity> {
-    const c = isUuid(id) ? await m.findOne(ClusterEntity, { where: { id }, lock: { mode: 'pessimistic_write' } }) : null;
+    // FOR NO KEY UPDATE: bookings being inserted (which key-share lock the cluster) are not blocked
+    const c = isUuid(id) ? await m.findOne(ClusterEntity, { where: { id }, lock: { mode: 'for_no_key_update' } }) : null;
     if (!c) throw new ClusterException(ClusterErrorCode.CLUSTER_NOT_FOUND, `cluster ${id} not found`, field);
     if (p.role !== 'BUREAU' && c.ownerOrgId !== p.orgId) {
       throw new ClusterException(ClusterErrorCode.NOT_CLUSTER_OWNER, `cluster ${id} belongs to another operator`, field);

@@ -3,14 +3,16 @@ import { GreenWindowEntity, pgErrorCode } from '@pflex/persistence';
 import { mwToWatts } from '@pflex/scheduler';
 import { DataSource, EntityManager } from 'typeorm';
 import { isUuid } from '../common/ids';
-import { iso, requireRange } from '../common/time.utils';
+import { HOUR_MS, iso, requireRange } from '../common/time.utils';
 import { ClustersService } from '../clusters/clusters.service';
-import { LedgerService } from '../database/ledger.service';
-import { EventsService } from '../events/events.service';
+import { LedgerRepository } from '../ledger/ledger.repository';
+import { LedgerService } from '../ledger/ledger.service';
+import { TimelinesService } from '../ledger/timelines.service';
 import type { Principal } from '../organizations/principal';
 import { AddGreenWindowArgs, GreenWindowsArgs } from './dtos/green-window.args';
 import { GreenSourceEnum, GreenWindowModel } from './dtos/green-window.model';
 import { EnergyErrorCode, EnergyException } from './energy.exception';
+import type { LedgerChange } from '../ledger/ledger-wire';
 
 export const MAX_RANGE_HOURS = 93 * 24;
 
@@ -25,7 +27,8 @@ export class EnergyService {
     private readonly ds: DataSource,
     private readonly clusters: ClustersService,
     private readonly ledger: LedgerService,
-    private readonly events: EventsService,
+    private readonly repo: LedgerRepository,
+    private readonly timelines: TimelinesService,
   ) {}
 
   async add(p: Principal, a: AddGreenWindowArgs): Promise<GreenWindowModel> {
@@ -34,48 +37,53 @@ export class EnergyService {
     if (from < start) throw new EnergyException(EnergyErrorCode.OUTSIDE_HORIZON, `startsAt must not be before the current hour ${iso(start)}`, 'startsAt');
     if (to > end) throw new EnergyException(EnergyErrorCode.OUTSIDE_HORIZON, `endsAt must not be after the end of the bookable horizon ${iso(end)}`, 'endsAt');
     const w = mwToWatts(a.megawatts);
-    return this.ds.transaction(async (m) => {
+    const [model, version] = await this.ds.transaction(async (m) => {
       const c = await this.clusters.lockForWrite(m, p, a.clusterId, 'clusterId');
       const win = await m.save(
         m.create(GreenWindowEntity, { clusterId: c.id, startsAt: new Date(from), endsAt: new Date(to), megawatts: a.megawatts, greenW: String(w), source: a.source, pricePerMwh: a.pricePerMwh }),
       );
       try {
-        await this.adjustSupply(m, c.id, from, to, w, a.pricePerMwh);
+        const v = await this.ledger.change(m, c.id, () => this.adjustSupply(m, c.id, from, to, w, a.pricePerMwh));
+        return [toGreenWindowModel(win), v!] as const;
       } catch (e) {
         if (pgErrorCode(e) === '23514') throw new EnergyException(EnergyErrorCode.SUPPLY_LIMIT, 'megawatts: total green supply of the cluster would exceed 2000 MW in some hour', 'megawatts');
         throw e;
       }
-      return toGreenWindowModel(win);
     });
+    await this.timelines.sync(model.clusterId, version);
+    return model;
   }
 
   async remove(p: Principal, id: string): Promise<GreenWindowModel> {
-    return this.ds.transaction(async (m) => {
+    const [model, version] = await this.ds.transaction(async (m) => {
       const win = isUuid(id) ? await m.findOne(GreenWindowEntity, { where: { id }, lock: { mode: 'pessimistic_write' } }) : null;
       if (!win) throw new EnergyException(EnergyErrorCode.GREEN_WINDOW_NOT_FOUND, `green window ${id} not found`, 'id');
       await this.clusters.lockForWrite(m, p, win.clusterId, 'id');
-      try {
-        await m.query('SAVEPOINT remove_green');
-        await this.adjustSupply(m, win.clusterId, win.startsAt.getTime(), win.endsAt.getTime(), -Number(win.greenW), win.pricePerMwh);
-        await m.query('RELEASE SAVEPOINT remove_green');
-      } catch (e) {
-        if (pgErrorCode(e) !== '23514') throw e;
-        await m.query('ROLLBACK TO SAVEPOINT remove_green');
-        const hours: { hour: Date }[] = await m.query(
-          `SELECT hour FROM cluster_hours WHERE cluster_id = $1 AND hour >= $2 AND hour < $3 AND green_alloc_w > green_supply_w - $4 ORDER BY hour LIMIT 24`,
-          [win.clusterId, win.startsAt, win.endsAt, win.greenW],
-        );
-        throw new EnergyException(
-          EnergyErrorCode.GREEN_STILL_ALLOCATED,
-          `green power already allocated to bookings would exceed the remaining supply in ${hours.length}${hours.length === 24 ? '+' : ''} hour(s), first at ${hours[0]?.hour.toISOString()}`,
-          'id',
-          { hours: hours.map((h) => h.hour.toISOString()) },
-        );
-      }
+      const [from, to] = [win.startsAt.getTime(), win.endsAt.getTime()];
+      const v = await this.ledger.change(m, win.clusterId, async () => {
+        try {
+          await m.query('SAVEPOINT remove_green');
+          const d = await this.adjustSupply(m, win.clusterId, from, to, -Number(win.greenW), win.pricePerMwh);
+          await m.query('RELEASE SAVEPOINT remove_green');
+          return d;
+        } catch (e) {
+          if (pgErrorCode(e) !== '23514') throw e;
+          await m.query('ROLLBACK TO SAVEPOINT remove_green');
+          const hours = await this.repo.strandedHoursIn(m, win.clusterId, from / HOUR_MS, to / HOUR_MS, Number(win.greenW));
+          throw new EnergyException(
+            EnergyErrorCode.GREEN_STILL_ALLOCATED,
+            `green power already allocated to bookings would exceed the remaining supply in ${hours.length}${hours.length === 24 ? '+' : ''} hour(s), first at ${hours[0]?.toISOString()}`,
+            'id',
+            { hours: hours.map((h) => h.toISOString()) },
+          );
+        }
+      });
       const model = toGreenWindowModel(win);
       await m.delete(GreenWindowEntity, { id: win.id });
-      return model;
+      return [model, v!] as const;
     });
+    await this.timelines.sync(model.clusterId, version);
+    return model;
   }
 
   async list(p: Principal, a: GreenWindowsArgs): Promise<GreenWindowModel[]> {
@@ -92,13 +100,10 @@ export class EnergyService {
     return rows.map(toGreenWindowModel);
   }
 
-  private async adjustSupply(m: EntityManager, clusterId: string, from: number, to: number, w: number, price: number): Promise<void> {
-    await m.query(
-      `UPDATE cluster_hours SET green_supply_w = green_supply_w + $4::bigint, green_price_weight = green_price_weight + $4::numeric * $5::numeric
-       WHERE cluster_id = $1 AND hour >= $2 AND hour < $3`,
-      [clusterId, new Date(from), new Date(to), String(w), String(price)],
-    );
-    await this.events.ledgerChanged(m, clusterId, from, to);
+  /** Inside `ledger.change`: adds (or removes, w < 0) a window's supply; the change every process applies. */
+  private async adjustSupply(m: EntityManager, clusterId: string, from: number, to: number, w: number, price: number): Promise<LedgerChange> {
+    await this.repo.addGreenIn(m, clusterId, from / HOUR_MS, to / HOUR_MS, w, price);
+    return { t: 'gw', f: from / HOUR_MS, to: to / HOUR_MS, w, p: price };
   }
 }
 

@@ -1,11 +1,12 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Logger } from 'pino';
-import { DataSource } from 'typeorm';
+import { dbStats } from '@pflex/persistence';
 import { floorHour } from '../common/time.utils';
 import { APP_CONFIG, PINO } from '../config';
 import type { AppConfig } from '../config';
 import { EventsService } from '../events/events.service';
+import { LedgerRepository } from '../ledger/ledger.repository';
 
 interface ClusterNow {
   id: string;
@@ -55,7 +56,7 @@ export class MetricsService implements OnModuleInit {
   });
 
   constructor(
-    private readonly ds: DataSource,
+    private readonly repo: LedgerRepository,
     private readonly events: EventsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(PINO) private readonly log: Logger,
@@ -93,6 +94,15 @@ export class MetricsService implements OnModuleInit {
         this.set(live.subscriptions());
       },
     });
+    new Counter({
+      name: 'pflex_db_round_trips_total',
+      help: 'Statements this process sent to the database (each one round trip), the booking hot path and everything else',
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(dbStats.roundTrips);
+      },
+    });
     gauge('pflex_cluster_capacity_pflops', 'Capacity in the current UTC hour, per cluster', (r) => r.capacity / 1000);
   }
 
@@ -123,12 +133,7 @@ export class MetricsService implements OnModuleInit {
 
   private async clusterNow(): Promise<ClusterNow[]> {
     const hour = new Date(floorHour(this.config.now()));
-    const rows: { id: string; region: string; capacity: number | null; booked: number | null; green: string | null; draw: string | null }[] = await this.ds.query(
-      `SELECT c.id, c.region, h.capacity_tflops AS capacity, h.booked_tflops AS booked, h.green_alloc_w AS green,
-              (SELECT COALESCE(SUM(b.draw_w), 0) FROM bookings b WHERE b.cluster_id = c.id AND b.status = 'CONFIRMED' AND b.starts_at <= $1 AND b.ends_at > $1) AS draw
-       FROM clusters c LEFT JOIN cluster_hours h ON h.cluster_id = c.id AND h.hour = $1 ORDER BY c.id`,
-      [hour],
-    );
+    const rows = await this.repo.clustersNow(hour.getTime());
     return rows.map((r) => ({ id: r.id, region: r.region, capacity: r.capacity ?? 0, booked: r.booked ?? 0, green: Number(r.green ?? 0), draw: Number(r.draw ?? 0) }));
   }
 }

@@ -5,6 +5,7 @@ import { isUuid } from '../common/ids';
 import { MAX_PAGE_SIZE, pageByCreatedAt } from '../common/pagination';
 import { APP_CONFIG } from '../config';
 import type { AppConfig } from '../config';
+import { ChangeFeed, FeedMessage } from '../events/change-feed.service';
 import { displayPrefix, generateApiKey, hashApiKey, sameHash } from './api-keys';
 import { ApiKeyModel, CreatedOrganizationModel, IssuedApiKeyModel, OrganizationConnection, OrganizationModel, OrganizationRole } from './dtos/organization.model';
 import { OrganizationErrorCode, OrganizationException } from './organizations.exception';
@@ -12,15 +13,30 @@ import type { Principal } from './principal';
 
 export const ENV_BUREAU_NAME = 'City AI Bureau';
 
+/** A cached key is re-read from the database after this long at the latest. */
+export const KEY_CACHE_TTL_MS = 60_000;
+const KEY_CACHE_MAX = 100_000;
+
+interface KeyRevokedMessage extends FeedMessage {
+  k: 'key';
+  h: string;
+}
+
 @Injectable()
 export class OrganizationsService implements OnApplicationBootstrap {
   private bureauKeyHash?: string;
   private envBureau?: Principal;
+  /** key hash -> principal, trusted only while the change feed is live (revocations arrive on it) */
+  private readonly keys = new Map<string, { p: Principal; at: number }>();
 
   constructor(
     private readonly ds: DataSource,
+    private readonly feed: ChangeFeed,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    feed.on<KeyRevokedMessage>('key', (m) => this.keys.delete(m.h));
+    feed.onResync(() => this.keys.clear());
+  }
 
   /** With BUREAU_API_KEY set, makes sure a bureau organization exists for it to act as. */
   async onApplicationBootstrap(): Promise<void> {
@@ -34,11 +50,22 @@ export class OrganizationsService implements OnApplicationBootstrap {
     this.envBureau = { orgId: org.id, name: org.name, role: 'BUREAU' };
   }
 
-  /** Hash lookup, then a constant-time comparison of the digests. */
+  /**
+   * Hash lookup, then a constant-time comparison of the digests. Known keys are cached in this
+   * process while the change feed is live: a revocation is announced on the feed in the revoking
+   * transaction and drops the key from every process's cache as it arrives; a process whose
+   * listener is disconnected reads the database on every request until it has reconnected (and
+   * cleared its cache), and no entry is older than KEY_CACHE_TTL_MS.
+   */
   async authenticate(key: string): Promise<Principal | null> {
     if (key.length > 200) return null;
     const hash = hashApiKey(key);
     if (this.bureauKeyHash && this.envBureau && sameHash(hash, this.bureauKeyHash)) return this.envBureau;
+    const now = Date.now();
+    if (this.feed.live) {
+      const hit = this.keys.get(hash);
+      if (hit && now - hit.at < KEY_CACHE_TTL_MS) return hit.p;
+    }
     const rows: { key_hash: string; org_id: string; name: string; role: OrgRole }[] = await this.ds.query(
       `SELECT k.key_hash, o.id AS org_id, o.name, o.role FROM api_keys k JOIN organizations o ON o.id = k.org_id
        WHERE k.key_hash = $1 AND k.revoked_at IS NULL`,
@@ -46,7 +73,12 @@ export class OrganizationsService implements OnApplicationBootstrap {
     );
     const row = rows[0];
     if (!row || !sameHash(row.key_hash, hash)) return null;
-    return { orgId: row.org_id, name: row.name, role: row.role };
+    const p: Principal = { orgId: row.org_id, name: row.name, role: row.role };
+    if (this.feed.live) {
+      if (this.keys.size >= KEY_CACHE_MAX) this.keys.clear();
+      this.keys.set(hash, { p, at: now });
+    }
+    return p;
   }
 
   async me(p: Principal): Promise<OrganizationModel> {
@@ -77,15 +109,17 @@ export class OrganizationsService implements OnApplicationBootstrap {
     return this.ds.transaction((m) => this.insertKey(m, organizationId, generateApiKey()));
   }
 
-  /** Revoking is idempotent; the key stops working at once. */
+  /** Revoking is idempotent; the key stops working on every process as the feed delivers the revocation. */
   async revokeApiKey(id: string): Promise<ApiKeyModel> {
-    const repo = this.ds.getRepository(ApiKeyEntity);
-    const key = isUuid(id) ? await repo.findOneBy({ id }) : null;
-    if (!key) throw new OrganizationException(OrganizationErrorCode.API_KEY_NOT_FOUND, `API key ${id} not found`, 'id');
-    if (!key.revokedAt) {
-      await repo.update({ id }, { revokedAt: () => 'now()' } as never);
-    }
-    return toApiKeyModel((await repo.findOneBy({ id }))!);
+    return this.ds.transaction(async (m) => {
+      const key = isUuid(id) ? await m.findOneBy(ApiKeyEntity, { id }) : null;
+      if (!key) throw new OrganizationException(OrganizationErrorCode.API_KEY_NOT_FOUND, `API key ${id} not found`, 'id');
+      if (!key.revokedAt) {
+        await m.update(ApiKeyEntity, { id }, { revokedAt: () => 'now()' } as never);
+        await m.query(`SELECT pg_notify($1, $2)`, [this.feed.channel, this.feed.encode({ k: 'key', h: key.keyHash })]);
+      }
+      return toApiKeyModel((await m.findOneBy(ApiKeyEntity, { id }))!);
+    });
   }
 
   /** Keys of one organization, oldest first (at most MAX_PAGE_SIZE; revoke old keys to see newer ones). */

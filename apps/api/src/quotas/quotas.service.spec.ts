@@ -1,7 +1,7 @@
 import { QuotasService, shareLimitTflops } from './quotas.service';
 
 describe('cluster share arithmetic', () => {
-  const svc = new QuotasService(undefined as never);
+  const svc = new QuotasService(undefined as never, undefined as never);
   const T0 = Date.UTC(2030, 0, 1);
 
   it('the share limit is whole TFLOPS, rounded down, and exact at representable shares', () => {

@@ -1,14 +1,36 @@
 import { Injectable } from '@nestjs/common';
 import { AccessRuleEntity, OrganizationEntity } from '@pflex/persistence';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { isUuid } from '../common/ids';
 import { HOUR_MS, iso } from '../common/time.utils';
+import { ChangeFeed, FeedMessage } from '../events/change-feed.service';
 import type { Principal } from '../organizations/principal';
 import { AccessRuleInput } from './dtos/access-rule.input';
 import { AccessRuleModel } from './dtos/access-rule.model';
 import { QuotaErrorCode, QuotaException } from './quotas.exception';
 
-const WEEK_HOURS = 7 * 24;
+export const WEEK_HOURS = 7 * 24;
+
+/** A startup's access rules (null limits: none). */
+export interface Rules {
+  maxPflopsHoursPer7Days: number | null;
+  maxClusterShare: number | null;
+}
+
+/** One of a startup's confirmed bookings as the 7-day rule sees it: start (epoch hour) and TFLOPS x hours. */
+export interface StartUsage {
+  h: number;
+  tflopsHours: number;
+}
+
+/** An organization's access rules or vouchers changed (cache invalidation on every process). */
+export interface OrgChangedMessage extends FeedMessage {
+  k: 'org';
+  org: string;
+  what: 'rules' | 'vouchers';
+}
+
+const RULES_TTL_MS = 60_000;
 
 /** Per cluster id, TFLOPS already held by one startup in each slot of a range. */
 export type HeldTflops = Map<string, Int32Array>;
@@ -18,6 +40,8 @@ export interface ShareCandidate {
   name: string;
   held: Int32Array;
   capacityAt: (slot: number) => number;
+  /** whether a start has the capacity without the share rule (default: every start) */
+  fits?: (start: number) => boolean;
 }
 
 /** Largest TFLOPS a startup may hold in a slot of `capacityTflops` under `share`. */
@@ -43,7 +67,32 @@ const fmt = (x: number): string => String(Math.round(x * 1000) / 1000);
  */
 @Injectable()
 export class QuotasService {
-  constructor(private readonly ds: DataSource) {}
+  /** org -> rules (null: none), trusted while the change feed is live */
+  private readonly cache = new Map<string, { r: Rules | null; at: number }>();
+
+  constructor(
+    private readonly ds: DataSource,
+    private readonly feed: ChangeFeed,
+  ) {
+    feed?.on<OrgChangedMessage>('org', (m) => {
+      if (m.what === 'rules') this.cache.delete(m.org);
+    });
+    feed?.onResync(() => this.cache.clear());
+  }
+
+  /** The startup's rules for quotes: from this process's cache (one read on a miss). Bookings lock and re-read them. */
+  async cachedRules(orgId: string): Promise<Rules | null> {
+    const now = Date.now();
+    const hit = this.cache.get(orgId);
+    if (hit && this.feed.live && now - hit.at < RULES_TTL_MS) return hit.r;
+    const row = await this.ds.manager.findOneBy(AccessRuleEntity, { orgId });
+    const r = row && (row.maxPflopsHoursPer7Days !== null || row.maxClusterShare !== null) ? { maxPflopsHoursPer7Days: row.maxPflopsHoursPer7Days, maxClusterShare: row.maxClusterShare } : null;
+    if (this.feed.live) {
+      if (this.cache.size > 100_000) this.cache.clear();
+      this.cache.set(orgId, { r, at: now });
+    }
+    return r;
+  }
 
   async set(input: AccessRuleInput): Promise<AccessRuleModel> {
     return this.ds.transaction(async (m) => {
@@ -55,6 +104,7 @@ export class QuotasService {
          ON CONFLICT (org_id) DO UPDATE SET max_pflops_hours_per_7_days = EXCLUDED.max_pflops_hours_per_7_days, max_cluster_share = EXCLUDED.max_cluster_share, updated_at = now()`,
         [org.id, input.maxPflopsHoursPer7Days ?? null, input.maxClusterShare ?? null],
       );
+      await m.query(`SELECT pg_notify($1, $2)`, [this.feed.channel, this.feed.encode({ k: 'org', org: org.id, what: 'rules' })]);
       return toModel(await m.findOneByOrFail(AccessRuleEntity, { orgId: org.id }));
     });
   }
@@ -68,39 +118,46 @@ export class QuotasService {
     return r ? toModel(r) : null;
   }
 
-  /** The startup's rules, its row locked FOR UPDATE until the transaction ends (with `lock`). */
-  async rulesOf(m: EntityManager, orgId: string, lock: boolean): Promise<AccessRuleEntity | null> {
-    return m.findOne(AccessRuleEntity, { where: { orgId }, ...(lock ? { lock: { mode: 'pessimistic_write' as const } } : {}) });
-  }
-
-  /** TFLOPS the startup holds per cluster and slot of [from, to) through CONFIRMED bookings. */
-  async held(m: EntityManager, orgId: string, clusterIds: string[], from: number, to: number): Promise<HeldTflops> {
-    const slots = (to - from) / HOUR_MS;
-    const out: HeldTflops = new Map(clusterIds.map((id) => [id, new Int32Array(slots)]));
-    const rows: { cluster_id: string; s: number; hours: number; tflops: number }[] = await m.query(
-      `SELECT cluster_id, (extract(epoch FROM starts_at - $3::timestamptz) / 3600)::int AS s, hours, tflops FROM bookings
+  /** TFLOPS the startup holds per cluster and slot of [from, to) through CONFIRMED bookings (quotes). */
+  async held(orgId: string, clusterIds: string[], from: number, to: number): Promise<HeldTflops> {
+    const rows: { cluster_id: string; h: number; hours: number; tflops: number }[] = await this.ds.query(
+      `SELECT cluster_id, (extract(epoch FROM starts_at) / 3600)::int AS h, hours, tflops FROM bookings
        WHERE org_id = $1 AND cluster_id = ANY($2::uuid[]) AND status = 'CONFIRMED' AND starts_at < $4 AND ends_at > $3`,
       [orgId, clusterIds, new Date(from), new Date(to)],
     );
-    for (const r of rows) {
-      const a = out.get(r.cluster_id)!;
-      for (let i = Math.max(0, r.s); i < Math.min(slots, r.s + r.hours); i++) a[i] += r.tflops;
-    }
-    return out;
+    return heldTflops(rows, clusterIds, from / HOUR_MS, (to - from) / HOUR_MS);
   }
 
-  /** QUOTA_EXCEEDED if a booking of `tflops` x `hours` starting at `startsAt` breaks the 7-day rule. */
-  async checkWeekly(m: EntityManager, orgId: string, limitPflopsHours: number, startsAt: number, tflops: number, hours: number): Promise<QuotaException | null> {
-    const [w]: { t: Date; used: number }[] = await m.query(
-      `SELECT t, COALESCE(SUM(b.tflops::bigint * b.hours), 0)::float8 AS used
-       FROM generate_series($2::timestamptz - interval '${WEEK_HOURS - 1} hours', $2::timestamptz, interval '1 hour') AS t
-       LEFT JOIN bookings b ON b.org_id = $1 AND b.status = 'CONFIRMED' AND b.starts_at >= t AND b.starts_at < t + interval '7 days'
-       GROUP BY t ORDER BY used DESC, t LIMIT 1`,
-      [orgId, new Date(startsAt)],
+  /** The startup's confirmed bookings starting within 7 days of [from, to) (quotes). */
+  async starts(orgId: string, from: number, to: number): Promise<StartUsage[]> {
+    const rows: { h: number; th: string }[] = await this.ds.query(
+      `SELECT (extract(epoch FROM starts_at) / 3600)::int AS h, (tflops::bigint * hours)::text AS th FROM bookings
+       WHERE org_id = $1 AND status = 'CONFIRMED' AND starts_at > $2 AND starts_at < $3`,
+      [orgId, new Date(from - WEEK_HOURS * HOUR_MS), new Date(to + WEEK_HOURS * HOUR_MS)],
     );
-    const total = (Number(w.used) + tflops * hours) / 1000;
+    return rows.map((r) => ({ h: r.h, tflopsHours: Number(r.th) }));
+  }
+
+  /**
+   * QUOTA_EXCEEDED if a booking of `tflops` x `hours` starting at epoch hour `startH` breaks the
+   * 7-day rule, given the startup's other confirmed bookings `usage` (at least those starting
+   * within 7 days of it). Complexity: O(usage x log usage).
+   */
+  weeklyExcess(limitPflopsHours: number, usage: readonly StartUsage[], startH: number, tflops: number, hours: number): QuotaException | null {
+    // windows [t, t + 168) with t in (startH - 168, startH]: the sum of starts in each, at its worst
+    const inRange = usage.filter((u) => u.h > startH - WEEK_HOURS && u.h < startH + WEEK_HOURS).sort((a, b) => a.h - b.h);
+    let best = { t: startH - WEEK_HOURS + 1, used: -1 };
+    let lo = 0;
+    let hi = 0;
+    let sum = 0;
+    for (let t = startH - WEEK_HOURS + 1; t <= startH; t++) {
+      while (hi < inRange.length && inRange[hi].h < t + WEEK_HOURS) sum += inRange[hi++].tflopsHours;
+      while (lo < hi && inRange[lo].h < t) sum -= inRange[lo++].tflopsHours;
+      if (sum > best.used) best = { t, used: sum };
+    }
+    const total = (best.used + tflops * hours) / 1000;
     if (total <= limitPflopsHours + 1e-9) return null;
-    const from = new Date(w.t).getTime();
+    const from = best.t * HOUR_MS;
     const over = total - limitPflopsHours;
     return new QuotaException(
       QuotaErrorCode.QUOTA_EXCEEDED,
@@ -120,13 +177,15 @@ export class QuotasService {
     let best = { over: Infinity, name: '', slot: 0, held: 0, limit: 0 };
     for (const c of clusters) {
       for (let start = 0; start + hours <= slots; start++) {
+        // only starts the capacity allows, and where the share is what binds
+        if (c.fits && !c.fits(start)) continue;
         let worst = { over: -Infinity, slot: start, held: 0, limit: 0 };
         for (let s = start; s < start + hours; s++) {
           const limit = shareLimitTflops(share, c.capacityAt(s));
           const over = c.held[s] + tflops - limit;
           if (over > worst.over) worst = { over, slot: s, held: c.held[s], limit };
         }
-        if (worst.over < best.over) best = { ...worst, name: c.name };
+        if (worst.over > 0 && worst.over < best.over) best = { ...worst, name: c.name };
       }
     }
     return new QuotaException(
@@ -141,4 +200,16 @@ export class QuotasService {
 
 function toModel(r: AccessRuleEntity): AccessRuleModel {
   return { organizationId: r.orgId, maxPflopsHoursPer7Days: r.maxPflopsHoursPer7Days, maxClusterShare: r.maxClusterShare, updatedAt: r.updatedAt };
+}
+
+/** Per cluster, the TFLOPS held in each of `slots` hours from epoch hour `fromH` by the given bookings. */
+export function heldTflops(rows: readonly { cluster_id: string; h: number; hours: number; tflops: number }[], clusterIds: readonly string[], fromH: number, slots: number): HeldTflops {
+  const out: HeldTflops = new Map(clusterIds.map((id) => [id, new Int32Array(slots)]));
+  for (const r of rows) {
+    const a = out.get(r.cluster_id);
+    if (!a) continue;
+    const s = r.h - fromH;
+    for (let i = Math.max(0, s); i < Math.min(slots, s + r.hours); i++) a[i] += r.tflops;
+  }
+  return out;
 }

@@ -6,7 +6,7 @@ import { ClustersService } from '../clusters/clusters.service';
 import { HOUR_MS } from '../common/time.utils';
 import { APP_CONFIG, PINO } from '../config';
 import type { AppConfig } from '../config';
-import { LedgerService } from '../database/ledger.service';
+import { LedgerService } from '../ledger/ledger.service';
 import { GreenSourceEnum } from '../energy/dtos/green-window.model';
 import { EnergyService } from '../energy/energy.service';
 import { OrganizationsService } from '../organizations/organizations.service';

@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { requireRange } from '../common/time.utils';
 import { ClustersService } from '../clusters/clusters.service';
 import { EventsService, LedgerChangedEvent, Subscriber } from '../events/events.service';
+import { LedgerRepository } from '../ledger/ledger.repository';
 import type { Principal } from '../organizations/principal';
 import { UtilizationArgs } from './dtos/utilization.args';
 import { UtilizationChangeModel } from './dtos/utilization-change.model';
@@ -24,6 +25,7 @@ export class UtilizationService {
     private readonly ds: DataSource,
     private readonly clusters: ClustersService,
     private readonly events: EventsService,
+    private readonly repo: LedgerRepository,
   ) {}
 
   /** One ledger read per event and process, shared by all subscribers to that cluster. */
@@ -33,12 +35,7 @@ export class UtilizationService {
   async hours(p: Principal, a: UtilizationArgs): Promise<UtilizationHourModel[]> {
     const [from, to] = requireRange('from', a.from, 'to', a.to, MAX_UTILIZATION_HOURS);
     const c = await this.clusters.readable(this.ds.manager, p, a.clusterId, 'clusterId');
-    const rows: LedgerRow[] = await this.ds.query(
-      `SELECT hour, capacity_tflops, booked_tflops, green_supply_w AS s, green_alloc_w AS a FROM cluster_hours
-       WHERE cluster_id = $1 AND hour >= $2 AND hour < $3 ORDER BY hour`,
-      [c.id, new Date(from), new Date(to)],
-    );
-    return rows.map(toHourModel);
+    return (await this.repo.hours(c.id, from, to)).map(toHourModel);
   }
 
   /**
@@ -59,12 +56,7 @@ export class UtilizationService {
   }
 
   private async readChange(e: LedgerChangedEvent): Promise<{ owner: string | null; hours: UtilizationChangeModel[] }> {
-    const rows: (LedgerRow & { owner_org_id: string })[] = await this.ds.query(
-      `SELECT h.hour, h.capacity_tflops, h.booked_tflops, h.green_supply_w AS s, h.green_alloc_w AS a, c.owner_org_id
-       FROM cluster_hours h JOIN clusters c ON c.id = h.cluster_id
-       WHERE h.cluster_id = $1 AND h.hour >= $2 AND h.hour < $3 ORDER BY h.hour`,
-      [e.clusterId, new Date(e.from), new Date(e.to)],
-    );
+    const rows = await this.repo.hours(e.clusterId, e.from, e.to);
     return { owner: rows[0]?.owner_org_id ?? null, hours: rows.map((r) => ({ clusterId: e.clusterId, ...toHourModel(r) })) };
   }
 }

@@ -1,9 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { BookingEntity, ClusterEntity, OrganizationEntity, VoucherEntity, VoucherLedgerEntity } from '@pflex/persistence';
-import { DataSource, EntityManager, In } from 'typeorm';
+import { ClusterEntity, OrganizationEntity, VoucherEntity, VoucherLedgerEntity } from '@pflex/persistence';
+import { DataSource, In } from 'typeorm';
 import { InputException } from '../common/errors';
 import { isUuid } from '../common/ids';
 import { pageByCreatedAt } from '../common/pagination';
+import { ChangeFeed } from '../events/change-feed.service';
+import type { BookingEventsMessage } from '../ledger/ledger-wire';
+import type { OrgChangedMessage } from '../quotas/quotas.service';
 import type { Principal } from '../organizations/principal';
 import { IssueVoucherInput } from './dtos/issue-voucher.input';
 import { VoucherConnection, VoucherLedgerConnection, VoucherLedgerEntryModel, VoucherLedgerKindEnum, VoucherModel } from './dtos/voucher.model';
@@ -25,16 +28,40 @@ export interface CoverRequest {
   priceTotal: number;
 }
 
-interface Candidate {
+/** A voucher with money left, in picking order (valid_until, created_at, id). */
+export interface VoucherCandidate {
   id: string;
   percent_covered: number;
+  /** cap - spent, money */
   remaining: string;
+  valid_from: string | Date;
+  valid_until: string | Date;
+  cluster_ids: string[] | null;
+  min_green_share: number | null;
 }
 
 /** Green shares are floats from the scheduler; a voucher's threshold is met up to this slack. */
 const GREEN_EPSILON = 1e-9;
+const PREVIEW_TTL_MS = 60_000;
 
-const cents = (money: string | number): number => Math.round(Number(money) * 100);
+export const cents = (money: string | number): number => Math.round(Number(money) * 100);
+
+/**
+ * The voucher rule, one home for quotes and bookings: the first candidate (expiring first) whose
+ * validity holds the whole run, whose clusters allow it and whose green condition is met, with
+ * money left (`leftCents`, which a group commit lowers as its members draw), covers
+ * percentCovered of the price rounded down to the cent, or what is left.
+ */
+export function chooseCover(candidates: readonly VoucherCandidate[], r: CoverRequest, leftCents: (c: VoucherCandidate) => number): VoucherCover | null {
+  for (const c of candidates) {
+    if (new Date(c.valid_from).getTime() > r.startsAt || new Date(c.valid_until).getTime() < r.endsAt) continue;
+    if (c.cluster_ids && !c.cluster_ids.includes(r.clusterId)) continue;
+    if (c.min_green_share !== null && c.min_green_share > r.greenShare + GREEN_EPSILON) continue;
+    const amount = Math.min(shareCents(r.priceTotal, c.percent_covered), leftCents(c));
+    if (amount > 0) return { voucherId: c.id, amount: amount / 100 };
+  }
+  return null;
+}
 
 /**
  * Vouchers: issued by the bureau, drawn by bookings inside the booking transaction, refunded on
@@ -44,7 +71,21 @@ const cents = (money: string | number): number => Math.round(Number(money) * 100
  */
 @Injectable()
 export class VouchersService {
-  constructor(private readonly ds: DataSource) {}
+  /** org -> its vouchers with money left, for quotes; dropped when a booking draws or refunds, or one is issued */
+  private readonly cache = new Map<string, { rows: VoucherCandidate[]; at: number }>();
+
+  constructor(
+    private readonly ds: DataSource,
+    private readonly feed: ChangeFeed,
+  ) {
+    feed.on<BookingEventsMessage>('b', (m) => {
+      for (const org of m.vo ?? []) this.cache.delete(org);
+    });
+    feed.on<OrgChangedMessage>('org', (m) => {
+      if (m.what === 'vouchers') this.cache.delete(m.org);
+    });
+    feed.onResync(() => this.cache.clear());
+  }
 
   async issue(input: IssueVoucherInput): Promise<VoucherModel> {
     const from = validDate('input.validFrom', input.validFrom);
@@ -72,6 +113,7 @@ export class VouchersService {
           minGreenShare: input.minGreenShare ?? null,
         }),
       );
+      await m.query(`SELECT pg_notify($1, $2)`, [this.feed.channel, this.feed.encode({ k: 'org', org: org.id, what: 'vouchers' })]);
       return toVoucherModel(await m.findOneByOrFail(VoucherEntity, { id: v.id }));
     });
   }
@@ -104,64 +146,25 @@ export class VouchersService {
     return { edges: page.edges.map((e) => ({ cursor: e.cursor, node: toLedgerModel(e.row) })), pageInfo: page.pageInfo };
   }
 
-  /** The cover each placement would get now, without drawing (quotes): one query for all. */
-  async preview(m: EntityManager, orgId: string, reqs: CoverRequest[]): Promise<(VoucherCover | null)[]> {
+  /** The cover each placement would get now, without drawing (quotes): from this process's cache, one read on a miss. */
+  async preview(orgId: string, reqs: CoverRequest[]): Promise<(VoucherCover | null)[]> {
     if (reqs.length === 0) return [];
-    const all: (Candidate & { valid_from: Date; valid_until: Date; cluster_ids: string[] | null; min_green_share: number | null })[] = await m.query(
-      `SELECT id, percent_covered, (cap - spent)::text AS remaining, valid_from, valid_until, cluster_ids, min_green_share FROM vouchers
-       WHERE org_id = $1 AND spent < cap AND valid_until >= $2
-       ORDER BY valid_until, created_at, id`,
-      [orgId, new Date(Math.min(...reqs.map((r) => r.endsAt)))],
-    );
-    return reqs.map((r) => {
-      for (const c of all) {
-        if (new Date(c.valid_from).getTime() > r.startsAt || new Date(c.valid_until).getTime() < r.endsAt) continue;
-        if (c.cluster_ids && !c.cluster_ids.includes(r.clusterId)) continue;
-        if (c.min_green_share !== null && c.min_green_share > r.greenShare + GREEN_EPSILON) continue;
-        const amount = Math.min(shareCents(r.priceTotal, c.percent_covered), cents(c.remaining));
-        if (amount > 0) return { voucherId: c.id, amount: amount / 100 };
+    const now = Date.now();
+    let hit = this.cache.get(orgId);
+    if (!hit || !this.feed.live || now - hit.at >= PREVIEW_TTL_MS) {
+      const rows: VoucherCandidate[] = await this.ds.query(
+        `SELECT id, percent_covered, (cap - spent)::text AS remaining, valid_from, valid_until, cluster_ids, min_green_share FROM vouchers
+         WHERE org_id = $1 AND spent < cap AND valid_until > now() ORDER BY valid_until, created_at, id`,
+        [orgId],
+      );
+      hit = { rows, at: now };
+      if (this.feed.live) {
+        if (this.cache.size > 100_000) this.cache.clear();
+        this.cache.set(orgId, hit);
       }
-      return null;
-    });
-  }
-
-  /**
-   * Draws the cover for a booking inside its transaction: the chosen voucher's row is locked,
-   * its balance re-read, and `spent` raised under CHECK (spent <= cap), so concurrent bookings
-   * can never overspend it. Call `recordDraw` once the booking row exists.
-   */
-  async draw(m: EntityManager, orgId: string, r: CoverRequest): Promise<(VoucherCover & { spentAfter: string }) | null> {
-    for (const c of await this.candidates(m, orgId, r)) {
-      const [row] = await m.query(`SELECT (cap - spent)::text AS remaining FROM vouchers WHERE id = $1 FOR UPDATE`, [c.id]);
-      const amount = Math.min(shareCents(r.priceTotal, c.percent_covered), cents(row.remaining));
-      if (amount <= 0) continue;
-      const [[updated]] = await m.query(`UPDATE vouchers SET spent = spent + $2::numeric WHERE id = $1 RETURNING spent::text AS spent`, [c.id, (amount / 100).toFixed(2)]);
-      return { voucherId: c.id, amount: amount / 100, spentAfter: updated.spent };
     }
-    return null;
-  }
-
-  async recordDraw(m: EntityManager, bookingId: string, cover: VoucherCover & { spentAfter: string }): Promise<void> {
-    await m.insert(VoucherLedgerEntity, { voucherId: cover.voucherId, bookingId, kind: 'DRAW', amount: cover.amount.toFixed(2), spentAfter: cover.spentAfter });
-  }
-
-  /** Gives a cancelled booking's cover back to its voucher (even an expired one) and records it. */
-  async refund(m: EntityManager, b: BookingEntity): Promise<void> {
-    if (!b.voucherId || cents(b.voucherAmount) === 0) return;
-    const [[updated]] = await m.query(`UPDATE vouchers SET spent = spent - $2::numeric WHERE id = $1 RETURNING spent::text AS spent`, [b.voucherId, b.voucherAmount]);
-    await m.insert(VoucherLedgerEntity, { voucherId: b.voucherId, bookingId: b.id, kind: 'REFUND', amount: b.voucherAmount, spentAfter: updated.spent });
-  }
-
-  /** Vouchers of the holder that apply to the placement, in picking order. */
-  private candidates(m: EntityManager, orgId: string, r: CoverRequest): Promise<Candidate[]> {
-    return m.query(
-      `SELECT id, percent_covered, (cap - spent)::text AS remaining FROM vouchers
-       WHERE org_id = $1 AND valid_from <= $2 AND valid_until >= $3 AND spent < cap
-         AND (cluster_ids IS NULL OR $4::uuid = ANY(cluster_ids))
-         AND (min_green_share IS NULL OR min_green_share <= $5)
-       ORDER BY valid_until, created_at, id`,
-      [orgId, new Date(r.startsAt), new Date(r.endsAt), r.clusterId, r.greenShare + GREEN_EPSILON],
-    );
+    const rows = hit.rows;
+    return reqs.map((r) => chooseCover(rows, r, (c) => cents(c.remaining)));
   }
 
   private async visible(p: Principal, id: string): Promise<VoucherEntity> {
@@ -172,7 +175,7 @@ export class VouchersService {
 }
 
 /** percent of the price in whole cents, rounded down so a voucher never covers more than its share. */
-function shareCents(priceTotal: number, percent: number): number {
+export function shareCents(priceTotal: number, percent: number): number {
   return Math.max(0, Math.floor(priceTotal * percent + 1e-7));
 }
 

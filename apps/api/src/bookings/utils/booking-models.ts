@@ -1,0 +1,123 @@
+import type { Placement } from '@pflex/scheduler';
+import { HOUR_MS } from '../../common/time.utils';
+import type { BookingRow } from '../../ledger/ledger.repository';
+import type { VoucherCover } from '../../vouchers/vouchers.service';
+import { BookingModel, BookingStatusEnum, ObjectiveEnum, PlacementModel, PriceModel } from '../dtos/booking.model';
+
+/** A booking's stored figures, from a TypeORM entity or a plain row (numbers as numbers). */
+export interface StoredBooking {
+  id: string;
+  orgId: string;
+  clusterId: string;
+  status: string;
+  startsAt: Date;
+  endsAt: Date;
+  hours: number;
+  tflops: number;
+  drawW: number;
+  objective: string;
+  minGreenShare: number | null;
+  greenShare: number;
+  greenMwh: number;
+  gridMwh: number;
+  priceCompute: number;
+  priceGreenEnergy: number;
+  priceGridEnergy: number;
+  priceTotal: number;
+  voucherId: string | null;
+  voucherAmount: number;
+  idempotencyKey: string;
+  createdAt: Date;
+  cancelledAt: Date | null;
+}
+
+export function storedFromRow(r: BookingRow): StoredBooking {
+  return {
+    id: r.id,
+    orgId: r.org_id,
+    clusterId: r.cluster_id,
+    status: r.status,
+    startsAt: new Date(r.starts_at),
+    endsAt: new Date(r.ends_at),
+    hours: r.hours,
+    tflops: r.tflops,
+    drawW: Number(r.draw_w),
+    objective: r.objective,
+    minGreenShare: r.min_green_share,
+    greenShare: r.green_share,
+    greenMwh: r.green_mwh,
+    gridMwh: r.grid_mwh,
+    priceCompute: r.price_compute,
+    priceGreenEnergy: r.price_green_energy,
+    priceGridEnergy: r.price_grid_energy,
+    priceTotal: r.price_total,
+    voucherId: r.voucher_id,
+    voucherAmount: Number(r.voucher_amount),
+    idempotencyKey: r.idempotency_key,
+    createdAt: new Date(r.created_at),
+    cancelledAt: r.cancelled_at ? new Date(r.cancelled_at) : null,
+  };
+}
+
+export function bookingModel(b: StoredBooking, clusterName: string): BookingModel {
+  return {
+    id: b.id,
+    organizationId: b.orgId,
+    clusterId: b.clusterId,
+    clusterName,
+    status: b.status as BookingStatusEnum,
+    startsAt: b.startsAt,
+    endsAt: b.endsAt,
+    hours: b.hours,
+    pflops: b.tflops / 1000,
+    objective: b.objective as ObjectiveEnum,
+    minGreenShare: b.minGreenShare,
+    greenShare: b.greenShare,
+    greenMwh: b.greenMwh,
+    gridMwh: b.gridMwh,
+    energyMwh: (b.drawW * b.hours) / 1e6,
+    powerMw: b.drawW / 1e6,
+    price: withVoucher(b.priceCompute, b.priceGreenEnergy, b.priceGridEnergy, b.priceTotal, b.voucherAmount),
+    voucherId: b.voucherId,
+    idempotencyKey: b.idempotencyKey,
+    createdAt: b.createdAt,
+    cancelledAt: b.cancelledAt,
+  };
+}
+
+/** A placement found on timelines whose slot 0 is epoch hour `slot0H`, as a quote shows it. */
+export function placementModel(pl: Placement, slot0H: number, clusterName: string, cover: VoucherCover | null): PlacementModel {
+  const startsAt = (slot0H + pl.start) * HOUR_MS;
+  return {
+    clusterId: pl.cluster,
+    clusterName,
+    startsAt: new Date(startsAt),
+    endsAt: new Date(startsAt + pl.hours * HOUR_MS),
+    hours: pl.hours,
+    pflops: pl.tflops / 1000,
+    greenShare: pl.greenShare,
+    greenMwh: pl.greenMwh,
+    gridMwh: pl.gridMwh,
+    energyMwh: pl.energyMwh,
+    powerMw: pl.drawW / 1e6,
+    price: withVoucher(pl.price.compute, pl.price.greenEnergy, pl.price.gridEnergy, pl.price.total, cover?.amount ?? 0),
+    voucherId: cover?.voucherId ?? null,
+  };
+}
+
+/** Price before and after the voucher; the difference is kept to whole cents. */
+export function withVoucher(compute: number, greenEnergy: number, gridEnergy: number, total: number, voucher: number): PriceModel {
+  return {
+    compute: money(compute),
+    greenEnergy: money(greenEnergy),
+    gridEnergy: money(gridEnergy),
+    total: money(total),
+    voucher,
+    totalAfterVoucher: money(total - voucher),
+  };
+}
+
+/** Money as clients read it: float noise of the sums removed (656.0999999999999 -> 656.1), sub-cent detail kept. */
+function money(x: number): number {
+  return Math.round(x * 1e6) / 1e6;
+}

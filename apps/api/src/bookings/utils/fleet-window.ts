@@ -1,0 +1,70 @@
+import { Fleet, JobRequest } from '@pflex/scheduler';
+import { HeldTflops, shareLimitTflops } from '../../quotas/quotas.service';
+import type { ClusterMeta } from '../../ledger/timelines.service';
+
+/** A request checked at the boundary: epoch hours, the clusters it allows in tie-break order. */
+export interface ValidRequest {
+  pflops: number;
+  hours: number;
+  /** epoch hours */
+  earliestH: number;
+  deadlineH: number;
+  clusters: ClusterMeta[];
+  minGreenShare?: number;
+}
+
+/** A startup's access rule on cluster share, with what it already holds per cluster and slot of the request's window. */
+export interface ShareCap {
+  share: number;
+  held: HeldTflops;
+}
+
+/** The request as a scheduler job on timelines whose slot 0 is epoch hour `slot0H`. */
+export function jobOf(v: ValidRequest, slot0H: number): JobRequest {
+  return {
+    pflops: v.pflops,
+    hours: v.hours,
+    earliest: v.earliestH - slot0H,
+    deadline: v.deadlineH - slot0H,
+    clusters: v.clusters.map((c) => c.id),
+    ...(v.minGreenShare !== undefined ? { minGreenShare: v.minGreenShare } : {}),
+  };
+}
+
+/**
+ * The request's window [earliestH, deadlineH) of the in-memory timelines, copied into a small
+ * Fleet of its clusters (slot 0 = earliestH), where a startup's free room per slot is cut to
+ * what its cluster share allows (the rest shows as taken). Only startups with a share rule pay
+ * for the copy. Complexity: O(clusters x window hours).
+ */
+export function shareCappedWindow(main: Fleet, mainBaseH: number, v: ValidRequest, cap: ShareCap): Fleet {
+  const slots = v.deadlineH - v.earliestH;
+  const from = v.earliestH - mainBaseH;
+  const f = Fleet.fromSpec({
+    slots,
+    clusters: v.clusters.map((c) => ({ id: c.id, capacityPflops: 0, kwPerPflops: c.kwPerPflops, pue: c.pue, pricePerPflopsHour: c.pricePerPflopsHour, gridPricePerMwh: c.gridPricePerMwh })),
+  });
+  for (const c of v.clusters) {
+    const t = main.timeline(c.id);
+    const held = cap.held.get(c.id)!;
+    const booked = new Int32Array(slots);
+    const price = new Float64Array(slots);
+    for (let i = 0; i < slots; i++) {
+      const k = from + i;
+      const capTf = k < t.capacityTflops.length ? t.capacityTflops[k] : 0;
+      const b = k < t.bookedTflops.length ? t.bookedTflops[k] : 0;
+      const room = Math.max(0, shareLimitTflops(cap.share, capTf) - held[i]);
+      booked[i] = capTf - b > room ? capTf - room : b;
+      const s = k < t.greenSupplyW.length ? t.greenSupplyW[k] : 0;
+      price[i] = s > 0 ? t.greenPriceWeight[k] / s : 0;
+    }
+    const end = Math.min(from + slots, t.capacityTflops.length);
+    const pad = (a: Int32Array) => {
+      const out = new Int32Array(slots);
+      if (end > from) out.set(a.subarray(from, end));
+      return out;
+    };
+    f.loadSlots(c.id, 0, { capacityTflops: pad(t.capacityTflops), bookedTflops: booked, greenSupplyW: pad(t.greenSupplyW), greenAllocW: pad(t.greenAllocW), greenPricePerMwh: price });
+  }
+  return f;
+}

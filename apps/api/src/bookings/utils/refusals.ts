@@ -1,0 +1,65 @@
+import { Injectable } from '@nestjs/common';
+import { Decision, Fleet, Objective } from '@pflex/scheduler';
+import { HOUR_MS, iso } from '../../common/time.utils';
+import { QuotasService, shareLimitTflops } from '../../quotas/quotas.service';
+import { BookingErrorCode, BookingException } from '../bookings.exception';
+import { RefusalReasonEnum } from '../dtos/booking.model';
+import { jobOf, ShareCap, ValidRequest } from './fleet-window';
+
+/**
+ * Why a request was not placed, said truthfully: what would have to change for it to fit.
+ * A startup with a cluster-share rule is told QUOTA_EXCEEDED only when the same request fits
+ * the timelines without the rule; otherwise the reason the rule-free placement gives
+ * (NO_CAPACITY, or GREEN_SHORTFALL when capacity exists but not the green).
+ */
+@Injectable()
+export class Refusals {
+  constructor(private readonly quotas: QuotasService) {}
+
+  /** `main`: the full timelines (slot 0 = epoch hour `base`); `cap`: the share rule that cut the room, if any. */
+  explain(v: ValidRequest, d: Extract<Decision, { ok: false }>, objective: Objective, main: Fleet, base: number, cap: ShareCap | null): Error {
+    if (cap) {
+      const free = main.place(jobOf(v, base), objective);
+      if (free.ok) return this.shareExceeded(v, cap, main, base);
+      return this.plain(v, free);
+    }
+    return this.plain(v, d);
+  }
+
+  /** The reason and message a refusal shows (quotes show them per objective). */
+  reasonOf(e: Error): { reason: RefusalReasonEnum; message: string } {
+    if (e instanceof BookingException && e.code === BookingErrorCode.GREEN_SHORTFALL) return { reason: RefusalReasonEnum.GREEN_SHORTFALL, message: e.message };
+    if (e instanceof BookingException) return { reason: RefusalReasonEnum.NO_CAPACITY, message: e.message };
+    return { reason: RefusalReasonEnum.QUOTA_EXCEEDED, message: e.message };
+  }
+
+  private plain(v: ValidRequest, d: Extract<Decision, { ok: false }>): BookingException {
+    const win = `between ${iso(v.earliestH * HOUR_MS)} and ${iso(v.deadlineH * HOUR_MS)} on ${v.clusters.length === 1 ? 'cluster ' + v.clusters[0].name : `${v.clusters.length} clusters`}`;
+    if (d.reason === 'GREEN_SHORTFALL') {
+      return new BookingException(BookingErrorCode.GREEN_SHORTFALL, `capacity exists ${win}, but not enough free green power to reach minGreenShare ${v.minGreenShare}`);
+    }
+    return new BookingException(BookingErrorCode.NO_CAPACITY, `no ${v.hours} h run with ${v.pflops} PFLOPS free ${win}`);
+  }
+
+  /** The smallest excess over the share at starts where the capacity itself is free, naming the cluster. */
+  private shareExceeded(v: ValidRequest, cap: ShareCap, main: Fleet, base: number): Error {
+    const slots = v.deadlineH - v.earliestH;
+    const from = v.earliestH - base;
+    const tf = Math.round(v.pflops * 1000);
+    const candidates = v.clusters.map((c) => {
+      const t = main.timeline(c.id);
+      const free = (i: number) => t.capacityTflops[from + i] - t.bookedTflops[from + i];
+      return {
+        name: c.name,
+        held: cap.held.get(c.id)!,
+        capacityAt: (i: number) => t.capacityTflops[from + i],
+        fits: (start: number) => {
+          for (let i = start; i < start + v.hours; i++) if (free(i) < tf) return false;
+          return true;
+        },
+      };
+    });
+    void shareLimitTflops;
+    return this.quotas.shareExceeded(cap.share, candidates, slots, v.hours, tf, v.earliestH * HOUR_MS);
+  }
+}

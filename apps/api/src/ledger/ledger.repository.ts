@@ -1,0 +1,519 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { sqlPoolOf, SqlPool, SqlSession, SqlStatement } from '@pflex/persistence';
+import type { Logger } from 'pino';
+import { DataSource, EntityManager } from 'typeorm';
+import { PINO } from '../config';
+
+/** A cluster as the timelines need it, with its ledger rows and version read in one snapshot. */
+export interface ClusterLedger {
+  id: string;
+  ownerOrgId: string;
+  name: string;
+  region: string;
+  capacityTflops: number;
+  kwPerPflops: number;
+  pue: number;
+  pricePerPflopsHour: number;
+  gridPricePerMwh: number;
+  createdAt: number;
+  version: number;
+  /** ledger rows from the requested hour on, by hour: epoch hour, capacity, booked, supply W, alloc W, green price per MWh */
+  hours: Int32Array;
+  capacity: Int32Array;
+  booked: Int32Array;
+  supply: Int32Array;
+  alloc: Int32Array;
+  price: Float64Array;
+}
+
+/** One confirmed booking row as the hot path reads it back (idempotent replays). */
+export interface BookingRow {
+  id: string;
+  org_id: string;
+  cluster_id: string;
+  starts_at: string;
+  ends_at: string;
+  hours: number;
+  tflops: number;
+  draw_w: number;
+  green_w: number[];
+  objective: string;
+  min_green_share: number | null;
+  green_mwh: number;
+  grid_mwh: number;
+  green_share: number;
+  price_compute: number;
+  price_green_energy: number;
+  price_grid_energy: number;
+  price_total: number;
+  voucher_id: string | null;
+  voucher_amount: string | number;
+  status: 'CONFIRMED' | 'CANCELLED';
+  idempotency_key: string;
+  request_fingerprint: string;
+  created_at: string;
+  cancelled_at: string | null;
+}
+
+/** A voucher with money left, as the group commit locks it. */
+export interface VoucherRow {
+  id: string;
+  org_id: string;
+  percent_covered: number;
+  remaining: string;
+  spent: string;
+  valid_from: string;
+  valid_until: string;
+  cluster_ids: string[] | null;
+  min_green_share: number | null;
+}
+
+export interface GroupLocks {
+  versions: Map<string, number>;
+  rules: Map<string, { maxPflopsHoursPer7Days: number | null; maxClusterShare: number | null }>;
+  vouchers: VoucherRow[];
+  existing: BookingRow[];
+}
+
+/** A startup's confirmed booking as the access rules see it. */
+export interface UsageRow {
+  org_id: string;
+  cluster_id: string;
+  h: number;
+  hours: number;
+  tflops: number;
+}
+
+/** Column arrays of the bookings a group inserts (same index = same booking). */
+export interface GroupInsert {
+  id: string[];
+  org: string[];
+  cluster: string[];
+  startH: number[];
+  hours: number[];
+  tflops: number[];
+  drawW: number[];
+  /** all bookings' per-hour green W, concatenated; booking i's are at greenOff[i] .. + hours[i] */
+  greenFlat: number[];
+  greenOff: number[];
+  objective: string[];
+  minGreenShare: (number | null)[];
+  greenMwh: number[];
+  gridMwh: number[];
+  greenShare: number[];
+  priceCompute: number[];
+  priceGreen: number[];
+  priceGrid: number[];
+  priceTotal: number[];
+  voucherId: (string | null)[];
+  voucherAmount: string[];
+  key: string[];
+  fingerprint: string[];
+}
+
+/** Summed per (cluster, hour) ledger deltas, ordered by cluster then hour. */
+export interface LedgerDeltas {
+  cluster: string[];
+  hour: number[];
+  tflops: number[];
+  greenW: number[];
+}
+
+export interface VoucherDraws {
+  /** one entry per voucher: the group's total */
+  voucher: string[];
+  amount: string[];
+  /** one entry per drawing booking, in order */
+  ledgerVoucher: string[];
+  ledgerBooking: string[];
+  ledgerAmount: string[];
+  ledgerSpentAfter: string[];
+}
+
+const HOUR_SQL = (col: string) => `(extract(epoch FROM ${col}) / 3600)::int`;
+
+const S = {
+  load: {
+    name: 'pflex_ledger_load',
+    text: `SELECT c.id, c.owner_org_id, c.name, c.region, c.capacity_tflops, c.kw_per_pflops, c.pue, c.price_per_pflops_hour, c.grid_price_per_mwh,
+                  (extract(epoch FROM c.created_at) * 1000)::float8 AS created_at, v.version::float8 AS version,
+                  (SELECT json_build_array(
+                     array_agg(${HOUR_SQL('h.hour')} ORDER BY h.hour), array_agg(h.capacity_tflops ORDER BY h.hour), array_agg(h.booked_tflops ORDER BY h.hour),
+                     array_agg(h.green_supply_w ORDER BY h.hour), array_agg(h.green_alloc_w ORDER BY h.hour),
+                     array_agg(CASE WHEN h.green_supply_w > 0 THEN (h.green_price_weight / h.green_supply_w)::float8 ELSE 0 END ORDER BY h.hour))
+                   FROM cluster_hours h WHERE h.cluster_id = c.id AND h.hour >= to_timestamp($2 * 3600.0) AND h.hour < to_timestamp($3 * 3600.0)) AS rows
+           FROM clusters c JOIN ledger_versions v ON v.cluster_id = c.id
+           WHERE ($1::uuid[] IS NULL OR c.id = ANY($1::uuid[]))
+           ORDER BY c.created_at, c.id`,
+  },
+  groupLock: {
+    name: 'pflex_group_lock',
+    // versions first (sorted), then access rules, then vouchers: every writer of the ledger
+    // takes the version rows first, so groups, cancellations and operators never deadlock
+    text: `WITH ver AS (SELECT cluster_id, version FROM ledger_versions WHERE cluster_id = ANY($1::uuid[]) ORDER BY cluster_id FOR UPDATE),
+           rul AS (SELECT org_id, max_pflops_hours_per_7_days AS w, max_cluster_share AS s FROM access_rules WHERE org_id = ANY($2::uuid[]) ORDER BY org_id FOR UPDATE),
+           vou AS (SELECT id, org_id, percent_covered, (cap - spent)::text AS remaining, spent::text AS spent, valid_from, valid_until, cluster_ids, min_green_share, created_at
+                   FROM vouchers WHERE org_id = ANY($2::uuid[]) AND spent < cap AND valid_until > to_timestamp($5 * 3600.0) ORDER BY id FOR UPDATE),
+           idem AS (SELECT b.* FROM bookings b JOIN unnest($3::uuid[], $4::text[]) AS k(org, key) ON b.org_id = k.org AND b.idempotency_key = k.key)
+           SELECT (SELECT json_agg(json_build_array(cluster_id, version)) FROM ver) AS ver,
+                  (SELECT json_agg(json_build_array(org_id, w, s)) FROM rul) AS rul,
+                  (SELECT json_agg(vou ORDER BY valid_until, created_at, id) FROM vou) AS vou,
+                  (SELECT json_agg(idem) FROM idem) AS idem`,
+  },
+  lockVersions: {
+    name: 'pflex_lock_versions',
+    text: `SELECT cluster_id, version::float8 AS version FROM ledger_versions WHERE cluster_id = ANY($1::uuid[]) ORDER BY cluster_id FOR UPDATE`,
+  },
+  usage: {
+    name: 'pflex_usage',
+    text: `SELECT org_id, cluster_id, ${HOUR_SQL('starts_at')} AS h, hours, tflops FROM bookings
+           WHERE org_id = ANY($1::uuid[]) AND status = 'CONFIRMED' AND starts_at < to_timestamp($3 * 3600.0) AND ends_at > to_timestamp($2 * 3600.0)`,
+  },
+  clusterRows: {
+    name: 'pflex_cluster_rows',
+    text: `SELECT ${HOUR_SQL('hour')} AS h, capacity_tflops, booked_tflops, green_supply_w::float8 AS s, green_alloc_w::float8 AS a,
+                  (CASE WHEN green_supply_w > 0 THEN green_price_weight / green_supply_w ELSE 0 END)::float8 AS p
+           FROM cluster_hours WHERE cluster_id = $1 AND hour >= to_timestamp($2 * 3600.0) AND hour < to_timestamp($3 * 3600.0) ORDER BY hour`,
+  },
+  groupWrite: {
+    name: 'pflex_group_write',
+    text: `WITH ins AS (
+             INSERT INTO bookings (id, org_id, cluster_id, starts_at, ends_at, hours, tflops, draw_w, green_w, objective, min_green_share, green_mwh, grid_mwh, green_share,
+                                   price_compute, price_green_energy, price_grid_energy, price_total, voucher_id, voucher_amount, status, idempotency_key, request_fingerprint, created_at)
+             SELECT x.id, x.org, x.cl, to_timestamp(x.h * 3600.0), to_timestamp((x.h + x.hr) * 3600.0), x.hr, x.tf, x.dw, ($8::bigint[])[x.off + 1 : x.off + x.hr], x.obj, x.mgs,
+                    x.gm, x.grm, x.gs, x.pc, x.pg, x.pgr, x.pt, x.vid, x.vam, 'CONFIRMED', x.k, x.fp, to_timestamp($36 / 1000.0)
+             FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::int[], $5::int[], $6::int[], $7::bigint[], $9::int[], $10::text[], $11::float8[], $12::float8[], $13::float8[],
+                         $14::float8[], $15::float8[], $16::float8[], $17::float8[], $18::float8[], $19::uuid[], $20::numeric[], $21::text[], $22::text[])
+                  AS x(id, org, cl, h, hr, tf, dw, off, obj, mgs, gm, grm, gs, pc, pg, pgr, pt, vid, vam, k, fp)
+             RETURNING 1),
+           led AS (
+             UPDATE cluster_hours h SET booked_tflops = h.booked_tflops + d.tf, green_alloc_w = h.green_alloc_w + d.g
+             FROM unnest($23::uuid[], $24::int[], $25::int[], $26::bigint[]) AS d(c, hr, tf, g)
+             WHERE h.cluster_id = d.c AND h.hour = to_timestamp(d.hr * 3600.0)
+             RETURNING 1),
+           ver AS (UPDATE ledger_versions SET version = version + 1 WHERE cluster_id = ANY($27::uuid[]) RETURNING 1),
+           vd AS (UPDATE vouchers v SET spent = v.spent + d.a FROM unnest($28::uuid[], $29::numeric[]) AS d(id, a) WHERE v.id = d.id RETURNING 1),
+           vl AS (INSERT INTO voucher_ledger (voucher_id, booking_id, kind, amount, spent_after)
+                  SELECT l.v, l.b, 'DRAW', l.a, l.s FROM unnest($30::uuid[], $31::uuid[], $32::numeric[], $33::numeric[]) AS l(v, b, a, s) RETURNING 1),
+           nt AS (SELECT pg_notify($34, p) FROM unnest($35::text[]) AS p)
+           SELECT (SELECT count(*) FROM ins)::int AS ins, (SELECT count(*) FROM led)::int AS led, (SELECT count(*) FROM ver)::int AS ver,
+                  (SELECT count(*) FROM vd)::int AS vd, (SELECT count(*) FROM vl)::int AS vl, (SELECT count(*) FROM nt)::int AS nt`,
+  },
+  cancelLock: {
+    name: 'pflex_cancel_lock',
+    text: `SELECT row_to_json(b) AS b, v.version::float8 AS version FROM bookings b JOIN ledger_versions v ON v.cluster_id = b.cluster_id WHERE b.id = $1 FOR UPDATE`,
+  },
+  cancelWrite: {
+    name: 'pflex_cancel_write',
+    text: `WITH led AS (
+             UPDATE cluster_hours h SET booked_tflops = h.booked_tflops - $2, green_alloc_w = h.green_alloc_w - g.w
+             FROM unnest($3::int[], $4::bigint[]) AS g(hr, w)
+             WHERE h.cluster_id = $1 AND h.hour = to_timestamp(g.hr * 3600.0)
+             RETURNING 1),
+           ver AS (UPDATE ledger_versions SET version = version + 1 WHERE cluster_id = $1 RETURNING 1),
+           bk AS (UPDATE bookings SET status = 'CANCELLED', cancelled_at = to_timestamp($5 / 1000.0) WHERE id = $6 AND status = 'CONFIRMED' RETURNING 1),
+           vr AS (UPDATE vouchers SET spent = spent - $7::numeric WHERE id = $8::uuid AND $7::numeric > 0 RETURNING spent),
+           vl AS (INSERT INTO voucher_ledger (voucher_id, booking_id, kind, amount, spent_after) SELECT $8::uuid, $6, 'REFUND', $7::numeric, vr.spent FROM vr RETURNING 1),
+           nt AS (SELECT pg_notify($9, p) FROM unnest($10::text[]) AS p)
+           SELECT (SELECT count(*) FROM led)::int AS led, (SELECT count(*) FROM bk)::int AS bk, (SELECT count(*) FROM vl)::int AS vl, (SELECT count(*) FROM nt)::int AS nt`,
+  },
+} satisfies Record<string, SqlStatement>;
+
+/**
+ * The one home of every statement on the ledger (cluster_hours, ledger_versions) and of the
+ * booking hot path. Hot paths (group commit, cancel, timeline loads) run on plain `pg` prepared
+ * statements over TypeORM's pool; the operators' rare writes (capacity, green windows, cluster
+ * registration) run inside their TypeORM transactions through the `m` they pass.
+ *
+ * Rule for every writer: lock the cluster's ledger_versions row first (versions in cluster id
+ * order), change the rows, raise the version by one and pg_notify the change with it, all in
+ * one transaction. The CHECK constraints of cluster_hours stay the only guard that counts.
+ */
+@Injectable()
+export class LedgerRepository {
+  readonly pool: SqlPool;
+
+  constructor(
+    ds: DataSource,
+    @Inject(PINO) private readonly log: Logger,
+  ) {
+    this.pool = sqlPoolOf(ds);
+  }
+
+  /** Runs `fn` in a transaction on a pooled connection; rolls back on any error. */
+  async transaction<T>(fn: (s: SqlSession) => Promise<T>): Promise<T> {
+    const c = await this.pool.connect();
+    let broken = false;
+    try {
+      await c.exec('BEGIN');
+      const out = await fn(c);
+      await c.exec('COMMIT');
+      return out;
+    } catch (e) {
+      await c.exec('ROLLBACK').catch(() => {
+        broken = true;
+      });
+      throw e;
+    } finally {
+      c.release(broken);
+    }
+  }
+
+  /** Clusters (all, or the listed ones) with their ledger rows in [fromH, toH) and version, one snapshot. */
+  async load(s: SqlSession | null, clusterIds: string[] | null, fromH: number, toH: number): Promise<ClusterLedger[]> {
+    const run = async (q: SqlSession) =>
+      q.query<{
+        id: string;
+        owner_org_id: string;
+        name: string;
+        region: string;
+        capacity_tflops: number;
+        kw_per_pflops: number;
+        pue: number;
+        price_per_pflops_hour: number;
+        grid_price_per_mwh: number;
+        created_at: number;
+        version: number;
+        rows: [number[] | null, number[] | null, number[] | null, number[] | null, number[] | null, number[] | null] | null;
+      }>(S.load, [clusterIds, fromH, toH]);
+    let rows;
+    if (s) rows = await run(s);
+    else {
+      const c = await this.pool.connect();
+      try {
+        rows = await run(c);
+      } finally {
+        c.release();
+      }
+    }
+    return rows.map((r) => {
+      const [h, cap, bk, sup, al, pr] = r.rows ?? [null, null, null, null, null, null];
+      return {
+        id: r.id,
+        ownerOrgId: r.owner_org_id,
+        name: r.name,
+        region: r.region,
+        capacityTflops: r.capacity_tflops,
+        kwPerPflops: r.kw_per_pflops,
+        pue: r.pue,
+        pricePerPflopsHour: r.price_per_pflops_hour,
+        gridPricePerMwh: r.grid_price_per_mwh,
+        createdAt: r.created_at,
+        version: Number(r.version),
+        hours: Int32Array.from(h ?? []),
+        capacity: Int32Array.from(cap ?? []),
+        booked: Int32Array.from(bk ?? []),
+        supply: Int32Array.from(sup ?? []),
+        alloc: Int32Array.from(al ?? []),
+        price: Float64Array.from(pr ?? []),
+      };
+    });
+  }
+
+  /** Group commit, first statement: version rows of the clusters placed on, access rules and vouchers of the members' organizations (all locked), and bookings already made with the members' idempotency keys. */
+  async lockGroup(s: SqlSession, clusters: string[], orgs: string[], keyOrgs: string[], keys: string[], fromH: number): Promise<GroupLocks> {
+    const [r] = await s.query<{ ver: [string, number][] | null; rul: [string, number | null, number | null][] | null; vou: VoucherRow[] | null; idem: BookingRow[] | null }>(S.groupLock, [
+      clusters,
+      orgs,
+      keyOrgs,
+      keys,
+      fromH,
+    ]);
+    return {
+      versions: new Map((r.ver ?? []).map(([c, v]) => [c, Number(v)])),
+      rules: new Map((r.rul ?? []).map(([o, w, sh]) => [o, { maxPflopsHoursPer7Days: w, maxClusterShare: sh }])),
+      vouchers: r.vou ?? [],
+      existing: r.idem ?? [],
+    };
+  }
+
+  /** Locks more version rows (clusters a re-placement moved to), returning their versions. */
+  async lockVersions(s: SqlSession, clusters: string[]): Promise<Map<string, number>> {
+    const rows = await s.query<{ cluster_id: string; version: number }>(S.lockVersions, [clusters]);
+    return new Map(rows.map((r) => [r.cluster_id, Number(r.version)]));
+  }
+
+  /** Confirmed bookings of the organizations overlapping [fromH, toH) (read after their rules are locked). */
+  usage(s: SqlSession, orgs: string[], fromH: number, toH: number): Promise<UsageRow[]> {
+    return s.query<UsageRow>(S.usage, [orgs, fromH, toH]);
+  }
+
+  /** One cluster's rows in [fromH, toH), for a reload under its locked version row. */
+  clusterRows(s: SqlSession, cluster: string, fromH: number, toH: number): Promise<{ h: number; capacity_tflops: number; booked_tflops: number; s: number; a: number; p: number }[]> {
+    return s.query(S.clusterRows, [cluster, fromH, toH]);
+  }
+
+  /**
+   * Group commit, the write: inserts the bookings, adds the summed deltas to the ledger rows
+   * (CHECK-guarded), raises the versions, draws vouchers (CHECK spent <= cap) with their ledger
+   * rows, and sends the notifications; one statement. Throws if a ledger row is missing.
+   */
+  async writeGroup(s: SqlSession, b: GroupInsert, d: LedgerDeltas, versions: string[], v: VoucherDraws, channel: string, payloads: string[], nowMs: number): Promise<void> {
+    const [r] = await s.query<{ ins: number; led: number; ver: number; nt: number }>(S.groupWrite, [
+      b.id,
+      b.org,
+      b.cluster,
+      b.startH,
+      b.hours,
+      b.tflops,
+      b.drawW,
+      b.greenFlat,
+      b.greenOff,
+      b.objective,
+      b.minGreenShare,
+      b.greenMwh,
+      b.gridMwh,
+      b.greenShare,
+      b.priceCompute,
+      b.priceGreen,
+      b.priceGrid,
+      b.priceTotal,
+      b.voucherId,
+      b.voucherAmount,
+      b.key,
+      b.fingerprint,
+      d.cluster,
+      d.hour,
+      d.tflops,
+      d.greenW,
+      versions,
+      v.voucher,
+      v.amount,
+      v.ledgerVoucher,
+      v.ledgerBooking,
+      v.ledgerAmount,
+      v.ledgerSpentAfter,
+      channel,
+      payloads,
+      nowMs,
+    ]);
+    if (r.ins !== b.id.length || r.led !== d.hour.length || r.ver !== versions.length) {
+      throw new Error(`group write incomplete: ${r.ins}/${b.id.length} bookings, ${r.led}/${d.hour.length} ledger rows, ${r.ver}/${versions.length} versions`);
+    }
+  }
+
+  /** Cancel, first statement: the booking and its cluster's version row, both locked. */
+  async lockBooking(s: SqlSession, id: string): Promise<{ booking: BookingRow; version: number } | null> {
+    const [r] = await s.query<{ b: BookingRow; version: number }>(S.cancelLock, [id]);
+    return r ? { booking: r.b, version: Number(r.version) } : null;
+  }
+
+  /** Cancel, the write: releases exactly what the booking took, refunds its voucher, raises the version, notifies. */
+  async writeCancel(s: SqlSession, b: BookingRow, hours: number[], nowMs: number, channel: string, payloads: string[]): Promise<void> {
+    const amount = String(b.voucher_amount ?? '0');
+    const [r] = await s.query<{ led: number; bk: number }>(S.cancelWrite, [b.cluster_id, b.tflops, hours, b.green_w, nowMs, b.id, amount, b.voucher_id, channel, payloads]);
+    if (r.led !== b.hours || r.bk !== 1) throw new Error(`cancel of ${b.id} incomplete: ${r.led}/${b.hours} ledger rows, ${r.bk} booking`);
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // operators' writes, inside their TypeORM transactions
+
+  /** Locks version rows (cluster id order) inside an admin transaction; returns the versions. */
+  async lockVersionsIn(m: EntityManager, clusters: string[]): Promise<Map<string, number>> {
+    const rows: { cluster_id: string; version: number }[] = await m.query(S.lockVersions.text, [clusters]);
+    return new Map(rows.map((r) => [r.cluster_id, Number(r.version)]));
+  }
+
+  /** Raises one cluster's version (its row locked by lockVersionsIn) and sends the payloads. */
+  async bumpIn(m: EntityManager, cluster: string, channel: string, payloads: string[]): Promise<void> {
+    await m.query(`UPDATE ledger_versions SET version = version + 1 WHERE cluster_id = $1`, [cluster]);
+    await m.query(`SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p`, [channel, payloads]);
+  }
+
+  /** A new cluster's version row. */
+  async createVersionIn(m: EntityManager, cluster: string): Promise<void> {
+    await m.query(`INSERT INTO ledger_versions (cluster_id, version) VALUES ($1, 0)`, [cluster]);
+  }
+
+  /** Ledger rows missing over [fromH, toH) for the clusters (locked), created at each cluster's capacity; returns the new ranges per cluster. */
+  async materialiseIn(m: EntityManager, clusters: string[], fromH: number, toH: number): Promise<{ cluster: string; from: number; to: number; tflops: number; n: number }[]> {
+    return m.query(
+      `WITH ins AS (
+         INSERT INTO cluster_hours (cluster_id, hour, capacity_tflops)
+         SELECT c.id, h, c.capacity_tflops
+         FROM clusters c CROSS JOIN generate_series(to_timestamp($2 * 3600.0), to_timestamp(($3 - 1) * 3600.0), interval '1 hour') AS h
+         WHERE c.id = ANY($1::uuid[])
+         ON CONFLICT (cluster_id, hour) DO NOTHING
+         RETURNING cluster_id, hour, capacity_tflops)
+       SELECT cluster_id AS cluster, min(${HOUR_SQL('hour')}) AS "from", max(${HOUR_SQL('hour')}) + 1 AS "to", min(capacity_tflops) AS tflops, count(*)::int AS n
+       FROM ins GROUP BY cluster_id`,
+      [clusters, fromH, toH],
+    );
+  }
+
+  /** Hours of [fromH, toH) whose booked TFLOPS exceed `tflops`. */
+  async firstOverIn(m: EntityManager, cluster: string, fromH: number, toH: number, tflops: number): Promise<boolean> {
+    const rows: unknown[] = await m.query(
+      `SELECT 1 FROM cluster_hours WHERE cluster_id = $1 AND hour >= to_timestamp($2 * 3600.0) AND hour < to_timestamp($3 * 3600.0) AND booked_tflops > $4 LIMIT 1`,
+      [cluster, fromH, toH, tflops],
+    );
+    return rows.length > 0;
+  }
+
+  /** Confirmed bookings holding more than `tflops` in some hour of [fromH, toH). */
+  async capacityConflictsIn(m: EntityManager, cluster: string, fromH: number, toH: number, tflops: number): Promise<{ id: string; starts_at: Date; ends_at: Date }[]> {
+    return m.query(
+      `SELECT DISTINCT b.id, b.starts_at, b.ends_at FROM bookings b
+       JOIN cluster_hours h ON h.cluster_id = b.cluster_id AND h.hour >= b.starts_at AND h.hour < b.ends_at
+       WHERE b.cluster_id = $1 AND b.status = 'CONFIRMED' AND h.hour >= to_timestamp($2 * 3600.0) AND h.hour < to_timestamp($3 * 3600.0) AND h.booked_tflops > $4
+       ORDER BY b.starts_at, b.id LIMIT 100`,
+      [cluster, fromH, toH, tflops],
+    );
+  }
+
+  /** Sets capacity over [fromH, toH) (CHECK-guarded). */
+  async setCapacityIn(m: EntityManager, cluster: string, fromH: number, toH: number, tflops: number): Promise<void> {
+    await m.query(`UPDATE cluster_hours SET capacity_tflops = $4 WHERE cluster_id = $1 AND hour >= to_timestamp($2 * 3600.0) AND hour < to_timestamp($3 * 3600.0)`, [cluster, fromH, toH, tflops]);
+  }
+
+  /** Adds (or with negative `w`, removes) a green window's supply and price weight over [fromH, toH) (CHECK-guarded). */
+  async addGreenIn(m: EntityManager, cluster: string, fromH: number, toH: number, w: number, price: number): Promise<void> {
+    await m.query(
+      `UPDATE cluster_hours SET green_supply_w = green_supply_w + $4::bigint, green_price_weight = green_price_weight + $4::numeric * $5::numeric
+       WHERE cluster_id = $1 AND hour >= to_timestamp($2 * 3600.0) AND hour < to_timestamp($3 * 3600.0)`,
+      [cluster, fromH, toH, String(w), String(price)],
+    );
+  }
+
+  /** Hours of [fromH, toH) where removing `w` W of supply would strand allocated green (at most 24). */
+  async strandedHoursIn(m: EntityManager, cluster: string, fromH: number, toH: number, w: number): Promise<Date[]> {
+    const rows: { hour: Date }[] = await m.query(
+      `SELECT hour FROM cluster_hours WHERE cluster_id = $1 AND hour >= to_timestamp($2 * 3600.0) AND hour < to_timestamp($3 * 3600.0) AND green_alloc_w > green_supply_w - $4 ORDER BY hour LIMIT 24`,
+      [cluster, fromH, toH, String(w)],
+    );
+    return rows.map((r) => r.hour);
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // reads for operators, dashboards and metrics
+
+  /** One cluster's ledger hours in [from, to) ms, with its owner. */
+  async hours(cluster: string, from: number, to: number): Promise<{ hour: Date; capacity_tflops: number; booked_tflops: number; s: string; a: string; owner_org_id: string }[]> {
+    const c = await this.pool.connect();
+    try {
+      return await c.exec(
+        `SELECT h.hour, h.capacity_tflops, h.booked_tflops, h.green_supply_w AS s, h.green_alloc_w AS a, c.owner_org_id
+         FROM cluster_hours h JOIN clusters c ON c.id = h.cluster_id
+         WHERE h.cluster_id = $1 AND h.hour >= $2 AND h.hour < $3 ORDER BY h.hour`,
+        [cluster, new Date(from), new Date(to)],
+      );
+    } finally {
+      c.release();
+    }
+  }
+
+  /** Every cluster's figures in the hour starting at `hour` ms (metrics gauges). */
+  async clustersNow(hour: number): Promise<{ id: string; region: string; capacity: number | null; booked: number | null; green: string | null; draw: string | null }[]> {
+    const c = await this.pool.connect();
+    try {
+      return await c.exec(
+        `SELECT c.id, c.region, h.capacity_tflops AS capacity, h.booked_tflops AS booked, h.green_alloc_w AS green,
+                (SELECT COALESCE(SUM(b.draw_w), 0) FROM bookings b WHERE b.cluster_id = c.id AND b.status = 'CONFIRMED' AND b.starts_at <= $1 AND b.ends_at > $1) AS draw
+         FROM clusters c LEFT JOIN cluster_hours h ON h.cluster_id = c.id AND h.hour = $1 ORDER BY c.id`,
+        [new Date(hour)],
+      );
+    } finally {
+      c.release();
+    }
+  }
+}
