@@ -1,0 +1,59 @@
+import { bootTestApp, hour, TestApp } from './helpers';
+
+// Issue 10: the API keeps what its schema says about decimals, error fields and money.
+const ADD_GREEN = `mutation($c: ID!, $mw: Float!) { addGreenWindow(clusterId: $c, startsAt: "${hour(4)}", endsAt: "${hour(6)}", megawatts: $mw, source: SOLAR, pricePerMwh: 10) { id megawatts } }`;
+const WINDOWS = `query($c: ID!) { greenWindows(clusterId: $c, from: "${hour(0)}", to: "${hour(24)}") { id } }`;
+const REGISTER = `mutation($i: RegisterClusterInput!) { registerCluster(input: $i) { id } }`;
+const UPDATE = `mutation($i: UpdateClusterInput!) { updateCluster(input: $i) { id capacityPflops } }`;
+const SET_CAPACITY = `mutation($c: ID!, $p: Float!) { setCapacity(clusterId: $c, from: "${hour(2)}", to: "${hour(4)}", pflops: $p) { pflops } }`;
+const QUOTES = `query($r: ComputeRequestInput!) { quotes(request: $r) { objective } }`;
+const BOOK = `mutation($r: ComputeRequestInput!) { bookCompute(request: $r, objective: EARLIEST, idempotencyKey: "c-1") { id } }`;
+const ACCESS_RULE = `mutation($i: AccessRuleInput!) { setAccessRule(input: $i) { organizationId } }`;
+
+describe('issue 10: input decimals, error fields and money', () => {
+  let t: TestApp;
+  let op: string;
+  let c: string;
+  let startup: { id: string; key: string };
+  const cluster = { name: 'C', region: 'Zhuhai', accelerator: 'H800', capacityPflops: 100, kwPerPflops: 10, pue: 1.2, pricePerPflopsHour: 2, gridPricePerMwh: 600 };
+  const request = (extra: Record<string, unknown> = {}) => ({ pflops: 10, hours: 1, earliestStart: hour(2), deadline: hour(12), clusterIds: [c], ...extra });
+
+  beforeAll(async () => {
+    t = await bootTestApp();
+    op = (await t.createOrg('OPERATOR')).key;
+    c = await t.registerCluster(op);
+    startup = await t.createOrg('STARTUP');
+  }, 90_000);
+  afterAll(() => t?.close());
+
+  describe('7. PFLOPS and MW have at most 3 decimals, everywhere they come in', () => {
+    it('addGreenWindow refuses 1.2345 MW, naming the field and the value, and stores nothing', async () => {
+      const e = await t.code(ADD_GREEN, { c, mw: 1.2345 }, op);
+      expect(e).toMatchObject({ code: 'BAD_USER_INPUT', field: 'megawatts' });
+      expect(e.message).toBe('megawatts must have at most 3 decimals, got 1.2345');
+      expect((await t.ok(WINDOWS, { c }, op)).greenWindows).toEqual([]);
+      expect((await t.ok(ADD_GREEN, { c, mw: 1.234 }, op)).addGreenWindow.megawatts).toBe(1.234);
+    });
+
+    it('every PFLOPS and MW input refuses a 4th decimal, in plain or exponent notation', async () => {
+      const cases: [string, Record<string, unknown>, string, string?][] = [
+        [REGISTER, { i: { ...cluster, capacityPflops: 100.0001 } }, 'input.capacityPflops'],
+        [REGISTER, { i: { ...cluster, capacityPflops: 1e-7 } }, 'input.capacityPflops'],
+        [UPDATE, { i: { id: c, capacityPflops: 2.0005 } }, 'input.capacityPflops'],
+        [SET_CAPACITY, { c, p: 50.0001 }, 'pflops'],
+        [SET_CAPACITY, { c, p: 5e-324 }, 'pflops'],
+        [ADD_GREEN, { c, mw: 1e-7 }, 'megawatts'],
+        [QUOTES, { r: request({ pflops: 1.2345 }) }, 'request.pflops', startup.key],
+        [BOOK, { r: request({ pflops: 1.5e-5 }) }, 'request.pflops', startup.key],
+        [ACCESS_RULE, { i: { organizationId: startup.id, maxPflopsHoursPer7Days: 10.0001 } }, 'input.maxPflopsHoursPer7Days', t.bureauKey],
+      ];
+      for (const [q, v, field, key] of cases) {
+        const e = await t.code(q, v, key ?? op);
+        expect({ q: q.slice(0, 30), v, code: e.code, field: e.field }).toEqual({ q: q.slice(0, 30), v, code: 'BAD_USER_INPUT', field });
+        expect(e.message).toMatch(new RegExp(`^${field.replace('.', '\\.')} must (have at most 3 decimals|not be less than)`));
+      }
+      // 3 decimals still pass
+      expect((await t.ok(SET_CAPACITY, { c, p: 50.125 }, op)).setCapacity.pflops).toBe(50.125);
+    });
+  });
+});
