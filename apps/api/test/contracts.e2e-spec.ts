@@ -56,4 +56,41 @@ describe('issue 10: input decimals, error fields and money', () => {
       expect((await t.ok(SET_CAPACITY, { c, p: 50.125 }, op)).setCapacity.pflops).toBe(50.125);
     });
   });
+
+  describe('8. errors name the argument, not "input"', () => {
+    it('addGreenWindow(megawatts: 0.0000004) names megawatts', async () => {
+      expect(await t.code(ADD_GREEN, { c, mw: 0.0000004 }, op)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'megawatts' });
+      const inline = `mutation { addGreenWindow(clusterId: "${c}", startsAt: "${hour(4)}", endsAt: "${hour(6)}", megawatts: 0.0000004, source: SOLAR, pricePerMwh: 10) { id } }`;
+      expect(await t.code(inline, {}, op)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'megawatts' });
+    });
+
+    it('variable coercion errors name the argument path the variable is used at', async () => {
+      expect(await t.code(QUOTES, { r: request({ hours: 2.5 }) }, startup.key)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'request.hours' });
+      expect(await t.code(SET_CAPACITY, { c, p: 'ten' }, op)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'pflops' });
+      // the path comes from the value, not from text inside it
+      expect(await t.code(QUOTES, { r: request({ hours: 'x at "r.pflops"; y' }) }, startup.key)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'request.hours' });
+      expect(await t.code(QUOTES, { r: { ...request(), clusterIds: [c, 7.5] } }, startup.key)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'request.clusterIds[1]' });
+      expect(await t.code(QUOTES, { r: { pflops: 1, earliestStart: hour(2), deadline: hour(3) } }, startup.key)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'request.hours' });
+      expect(await t.code(QUOTES, {}, startup.key)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'request' });
+      // a variable inside an inline object: the path continues from where it stands
+      const nested = `query($h: Int!) { quotes(request: { pflops: 1, hours: $h, earliestStart: "${hour(2)}", deadline: "${hour(12)}" }) { objective } }`;
+      expect(await t.code(nested, { h: 2.5 }, startup.key)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'request.hours' });
+    });
+
+    it('inline literal errors name the argument path of the literal', async () => {
+      const quotes = (fields: string) => `{ quotes(request: { ${fields} }) { objective } }`;
+      const base = `earliestStart: "${hour(2)}", deadline: "${hour(12)}"`;
+      expect(await t.code(quotes(`pflops: 1, hours: 2.5, ${base}`), {}, startup.key)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'request.hours' });
+      expect(await t.code(quotes(`pflops: "ten", hours: 2, ${base}`), {}, startup.key)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'request.pflops' });
+      expect(await t.code(quotes(`pflops: 1, ${base}`), {}, startup.key)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'request.hours' });
+      const capacity = `mutation { setCapacity(clusterId: "${c}", from: "${hour(2)}", to: "${hour(4)}", pflops: "ten") { pflops } }`;
+      expect(await t.code(capacity, {}, op)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'pflops' });
+      const missing = `mutation { setCapacity(clusterId: "${c}", from: "${hour(2)}", to: "${hour(4)}") { pflops } }`;
+      expect(await t.code(missing, {}, op)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'pflops' });
+      // errors that are not about one argument keep no field
+      const unknownField = await t.code(`{ quotes(request: { pflops: 1, hours: 1, ${base} }) { nope } }`, {}, startup.key);
+      expect(unknownField.code).toBe('BAD_USER_INPUT');
+      expect(unknownField.field).toBeUndefined();
+    });
+  });
 });
