@@ -9,6 +9,7 @@ const SET_CAPACITY = `mutation($c: ID!, $p: Float!) { setCapacity(clusterId: $c,
 const QUOTES = `query($r: ComputeRequestInput!) { quotes(request: $r) { objective } }`;
 const BOOK = `mutation($r: ComputeRequestInput!) { bookCompute(request: $r, objective: EARLIEST, idempotencyKey: "c-1") { id } }`;
 const ACCESS_RULE = `mutation($i: AccessRuleInput!) { setAccessRule(input: $i) { organizationId } }`;
+const PRICE = `price { compute greenEnergy gridEnergy total voucher totalAfterVoucher }`;
 
 describe('issue 10: input decimals, error fields and money', () => {
   let t: TestApp;
@@ -91,6 +92,47 @@ describe('issue 10: input decimals, error fields and money', () => {
       const unknownField = await t.code(`{ quotes(request: { pflops: 1, hours: 1, ${base} }) { nope } }`, {}, startup.key);
       expect(unknownField.code).toBe('BAD_USER_INPUT');
       expect(unknownField.field).toBeUndefined();
+    });
+  });
+
+  describe('10. money is whole cents', () => {
+    const decimals = (x: number) => (Number.isInteger(Math.round(x * 100 * 1e6) / 1e6) ? 'cents' : `more than cents: ${x}`);
+    const cents = (x: number) => Math.round(x * 100);
+
+    it('the schema states the rounding of every money field', async () => {
+      const type = (name: string) => `${name}: __type(name: "${name}") { fields { name description } }`;
+      const d = await t.ok(`{ ${['Price', 'Voucher', 'VoucherLedgerEntry', 'Kpis'].map(type).join(' ')} }`);
+      const money = [
+        ...d.Price.fields,
+        ...d.Voucher.fields.filter((f: any) => ['cap', 'spent', 'remaining'].includes(f.name)),
+        ...d.VoucherLedgerEntry.fields.filter((f: any) => ['amount', 'spentAfter'].includes(f.name)),
+        ...d.Kpis.fields.filter((f: any) => f.name.startsWith('voucherMoney')),
+      ];
+      expect(money).toHaveLength(13);
+      for (const f of money) expect({ f: f.name, d: f.description }).toEqual({ f: f.name, d: expect.stringMatching(/cents/) });
+    });
+
+    // Fails until bookings.service.ts applies common/money.ts (issue 10, handed over to the
+    // booking-path rewrite); flip to `it` then.
+    it.failing('quotes and bookings show whole cents that add up; a 100 % voucher leaves nothing to pay', async () => {
+      // 1.001 PFLOPS x 1 h x 0.333 = 0.333333 compute; grid 0.012012 MWh x 600.5 = 7.213206
+      const odd = await t.registerCluster(op, { ...cluster, name: 'odd', pricePerPflopsHour: 0.333, gridPricePerMwh: 600.5 });
+      const s = await t.createOrg('STARTUP');
+      await t.ok(
+        `mutation($i: IssueVoucherInput!) { issueVoucher(input: $i) { id } }`,
+        { i: { organizationId: s.id, percentCovered: 100, cap: 1000, validFrom: hour(-1), validUntil: hour(48) } },
+      );
+      const r = { pflops: 1.001, hours: 1, earliestStart: hour(2), deadline: hour(3), clusterIds: [odd] };
+      const quoted = (await t.ok(`query($r: ComputeRequestInput!) { quotes(request: $r) { placement { ${PRICE} } } }`, { r }, s.key)).quotes[0].placement.price;
+      const booked = (await t.ok(`mutation($r: ComputeRequestInput!) { bookCompute(request: $r, objective: CHEAPEST, idempotencyKey: "money-1") { ${PRICE} } }`, { r }, s.key)).bookCompute.price;
+      for (const p of [quoted, booked]) {
+        for (const x of Object.values(p) as number[]) expect(decimals(x)).toBe('cents');
+        expect(p).toMatchObject({ compute: 0.33, gridEnergy: 7.21, greenEnergy: 0 });
+        expect(cents(p.total)).toBe(cents(p.compute) + cents(p.greenEnergy) + cents(p.gridEnergy));
+        expect(p.voucher).toBe(p.total);
+        expect(p.totalAfterVoucher).toBe(0);
+      }
+      expect(booked).toEqual(quoted);
     });
   });
 });
