@@ -35,14 +35,16 @@ export interface PriceParts {
   gridEnergy: number;
 }
 
+const totalCents = (p: PriceParts): number => centsOf(p.compute) + centsOf(p.greenEnergy) + centsOf(p.gridEnergy);
+
 /** The total a client reads and a voucher covers: the sum of the rounded parts. */
 export function priceTotal(p: PriceParts): number {
-  return (centsOf(p.compute) + centsOf(p.greenEnergy) + centsOf(p.gridEnergy)) / 100;
+  return totalCents(p) / 100;
 }
 
 /** A price as clients read it (the GraphQL Price type), with the voucher money drawn on it. */
 export function priceWithVoucher(p: PriceParts, voucher: number): PriceParts & { total: number; voucher: number; totalAfterVoucher: number } {
-  const total = centsOf(p.compute) + centsOf(p.greenEnergy) + centsOf(p.gridEnergy);
+  const total = totalCents(p);
   const v = centsOf(voucher);
   return { compute: money(p.compute), greenEnergy: money(p.greenEnergy), gridEnergy: money(p.gridEnergy), total: total / 100, voucher: v / 100, totalAfterVoucher: (total - v) / 100 };
 }
