@@ -8,6 +8,7 @@ import { BookingsModule } from './bookings/bookings.module';
 import { ClustersModule } from './clusters/clusters.module';
 import { DateTimeScalar } from './common/date-time.scalar';
 import { formatGraphQLError } from './common/gql-exception.filter';
+import { inputFieldPlugin } from './common/input-field.plugin';
 import { complexityPlugin, depthLimitRule } from './common/query-limits';
 import { APP_CONFIG, AppConfig, PINO } from './config';
 import { DashboardModule } from './dashboard/dashboard.module';
@@ -65,7 +66,7 @@ export class AppModule {
           context: ({ req }: { req: unknown }) => ({ req }),
           subscriptions: { 'graphql-ws': graphqlWsOptions(config.maxQueryDepth, !config.production, limiter) },
           validationRules: [depthLimitRule(config.maxQueryDepth)],
-          plugins: [complexityPlugin(config.maxQueryCost) as never, ...(limiter ? [rateLimitPlugin(limiter) as never] : [])],
+          plugins: [inputFieldPlugin() as never, complexityPlugin(config.maxQueryCost) as never, ...(limiter ? [rateLimitPlugin(limiter) as never] : [])],
           formatError: formatGraphQLError as never,
           includeStacktraceInErrorResponses: false,
           // no automatic persisted queries: unused here, and a cache that any client could fill

@@ -46,8 +46,6 @@ export class BoundaryValidationPipe extends ValidationPipe {
         const f = firstError(e as ValidationError[], metadata.data ?? '') ?? { field: metadata.data ?? 'input', message: 'invalid input' };
         throw new InputException(f.field, f.message);
       }
-      // class-validator's maxDecimalPlaces throws a TypeError on exponent notation (1e-7, 5e-324)
-      if (e instanceof TypeError) throw new InputException(metadata.data ?? 'input', `${metadata.data ?? 'input'}: a number is out of range or not in plain decimal notation`);
       throw e;
     }
   }

@@ -1,5 +1,5 @@
 import { applyDecorators } from '@nestjs/common';
-import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsNumber, IsOptional, IsString, Max, Min } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsNumber, IsOptional, IsString, Max, Min, ValidateBy } from 'class-validator';
 
 /** An optional list of 1 to 100 distinct ids (cluster lists of requests and vouchers). */
 export function IsOptionalIdList(): PropertyDecorator {
@@ -9,4 +9,47 @@ export function IsOptionalIdList(): PropertyDecorator {
 /** An optional finite share in [0, 1] (green shares). */
 export function IsOptionalShare(): PropertyDecorator {
   return applyDecorators(IsOptional(), IsNumber({ allowNaN: false, allowInfinity: false }), Min(0), Max(1));
+}
+
+/**
+ * Decimal places of a finite number as JavaScript writes it, exponent notation included
+ * (1e-7 has 7, 1.5e-7 has 8, 1e21 has 0).
+ */
+export function decimalPlaces(x: number): number {
+  const [mantissa, exponent = '0'] = String(Math.abs(x)).split('e');
+  const fraction = mantissa.split('.')[1]?.length ?? 0;
+  return Math.max(0, fraction - Number(exponent));
+}
+
+/**
+ * A finite number with at most `decimals` decimals (counted robustly, see decimalPlaces), in
+ * [min, max]. Messages name the field and the value: `megawatts must have at most 3 decimals, got 1.2345`.
+ */
+export function IsDecimal({ decimals, min, max }: { decimals: number; min: number; max: number }): PropertyDecorator {
+  return applyDecorators(
+    IsNumber({ allowNaN: false, allowInfinity: false }),
+    ValidateBy({
+      name: 'maxDecimals',
+      constraints: [decimals],
+      validator: {
+        validate: (v: unknown) => typeof v === 'number' && Number.isFinite(v) && decimalPlaces(v) <= decimals,
+        defaultMessage: (a) => `${a?.property} must have at most ${decimals} decimals, got ${String(a?.value)}`,
+      },
+    }),
+    Min(min),
+    Max(max),
+  );
+}
+
+/**
+ * PFLOPS, PFLOPS-hours and MW as the schema states them: at most 3 decimals (whole TFLOPS,
+ * whole kW), in [min, max]. The one check for every such input.
+ */
+export function IsQuantity(opts: { min: number; max: number }): PropertyDecorator {
+  return IsDecimal({ decimals: 3, ...opts });
+}
+
+/** Money in whole cents (2 decimals), in [min, max]; see common/money.ts. */
+export function IsMoney(opts: { min: number; max: number }): PropertyDecorator {
+  return IsDecimal({ decimals: 2, ...opts });
 }

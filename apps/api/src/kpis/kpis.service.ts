@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { money } from '../common/money';
 import { HOUR_MS, requireRange } from '../common/time.utils';
 import type { Principal } from '../organizations/principal';
 import { KpisArgs } from './dtos/kpis.args';
@@ -93,13 +94,8 @@ export class KpisService {
       bookings: r.n,
       startupsServed: r.startups,
       medianQuoteToBookingSeconds: r.secs,
-      voucherMoneySpent: round2(r.voucher),
-      voucherMoneyLeft: round2(r.remaining),
+      voucherMoneySpent: money(r.voucher),
+      voucherMoneyLeft: money(r.remaining),
     };
   }
-}
-
-/** money is kept in cents by the voucher tables */
-function round2(x: number): number {
-  return Math.round(x * 100) / 100;
 }

@@ -1,14 +1,12 @@
 import { Field, Float, ID, InputType, Int } from '@nestjs/graphql';
-import { IsEnum, IsInt, IsNumber, IsOptional, IsString, Max, Min } from 'class-validator';
-import { IsOptionalIdList, IsOptionalShare } from '../../common/validators';
+import { IsEnum, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import { IsOptionalIdList, IsOptionalShare, IsQuantity } from '../../common/validators';
 import { BookingStatusEnum } from './booking.model';
 
 @InputType({ description: 'A request for compute: pflops for hours, inside [earliestStart, deadline).' })
 export class ComputeRequestInput {
   @Field(() => Float, { description: 'PFLOPS, > 0, at most 3 decimals' })
-  @IsNumber({ maxDecimalPlaces: 3, allowNaN: false, allowInfinity: false })
-  @Min(0.001)
-  @Max(2_000_000)
+  @IsQuantity({ min: 0.001, max: 2_000_000 })
   pflops: number;
 
   @Field(() => Int, { description: 'whole hours, >= 1' })

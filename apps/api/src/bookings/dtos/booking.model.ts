@@ -21,19 +21,19 @@ export enum RefusalReasonEnum {
 }
 registerEnumType(RefusalReasonEnum, { name: 'RefusalReason' });
 
-@ObjectType('Price')
+@ObjectType('Price', { description: 'Money in whole cents. Each part is rounded to the cent (half a cent away from zero) and total is the sum of the rounded parts.' })
 export class PriceModel {
-  @Field(() => Float, { description: 'pflops x hours x price per PFLOPS-hour' })
+  @Field(() => Float, { description: 'pflops x hours x price per PFLOPS-hour, rounded to whole cents' })
   compute: number;
-  @Field(() => Float, { description: 'green MWh x green price' })
+  @Field(() => Float, { description: 'green MWh x green price, rounded to whole cents' })
   greenEnergy: number;
-  @Field(() => Float, { description: 'grid MWh x grid price' })
+  @Field(() => Float, { description: 'grid MWh x grid price, rounded to whole cents' })
   gridEnergy: number;
-  @Field(() => Float, { description: 'compute + energy, before any voucher' })
+  @Field(() => Float, { description: 'compute + greenEnergy + gridEnergy (of the rounded parts, so they add up), before any voucher; whole cents' })
   total: number;
-  @Field(() => Float, { description: 'money covered by a voucher (0 without one)' })
+  @Field(() => Float, { description: 'money covered by a voucher: percentCovered of total rounded down to the cent, at most what the voucher has left (0 without one); whole cents' })
   voucher: number;
-  @Field(() => Float, { description: 'total - voucher: what the startup pays' })
+  @Field(() => Float, { description: 'total - voucher: what the startup pays; whole cents' })
   totalAfterVoucher: number;
 }
 

@@ -1,5 +1,6 @@
 import { ArgsType, Field, Float, ID, InputType } from '@nestjs/graphql';
 import { IsNumber, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
+import { IsQuantity } from '../../common/validators';
 
 const NAME = /\S/;
 
@@ -24,9 +25,7 @@ export class RegisterClusterInput {
   accelerator: string;
 
   @Field(() => Float, { description: 'PFLOPS, at most 3 decimals' })
-  @IsNumber({ maxDecimalPlaces: 3, allowNaN: false, allowInfinity: false })
-  @Min(0.001)
-  @Max(2_000_000)
+  @IsQuantity({ min: 0.001, max: 2_000_000 })
   capacityPflops: number;
 
   @Field(() => Float, { description: 'kW of IT power per PFLOPS' })
@@ -81,11 +80,9 @@ export class UpdateClusterInput {
   @Matches(NAME, { message: 'accelerator must not be blank' })
   accelerator?: string;
 
-  @Field(() => Float, { nullable: true, description: 'new base capacity from the current hour to the end of the horizon; refused like setCapacity if booked work would not fit' })
+  @Field(() => Float, { nullable: true, description: 'new base capacity, PFLOPS, at most 3 decimals, from the current hour to the end of the horizon; refused like setCapacity if booked work would not fit' })
   @IsOptional()
-  @IsNumber({ maxDecimalPlaces: 3, allowNaN: false, allowInfinity: false })
-  @Min(0.001)
-  @Max(2_000_000)
+  @IsQuantity({ min: 0.001, max: 2_000_000 })
   capacityPflops?: number;
 
   @Field(() => Float, { nullable: true, description: 'applies to bookings made from now on' })
@@ -129,9 +126,7 @@ export class SetCapacityArgs {
   @Field(() => Date, { description: 'whole UTC hour, exclusive' })
   to: Date;
 
-  @Field(() => Float, { description: 'capacity over [from, to), PFLOPS (0 = maintenance)' })
-  @IsNumber({ maxDecimalPlaces: 3, allowNaN: false, allowInfinity: false })
-  @Min(0)
-  @Max(2_000_000)
+  @Field(() => Float, { description: 'capacity over [from, to), PFLOPS, at most 3 decimals (0 = maintenance)' })
+  @IsQuantity({ min: 0, max: 2_000_000 })
   pflops: number;
 }

@@ -1,5 +1,6 @@
 import { ArgsType, Field, Float, ID, Int } from '@nestjs/graphql';
 import { IsEnum, IsInt, IsNumber, IsOptional, IsString, Max, Min } from 'class-validator';
+import { IsQuantity } from '../../common/validators';
 import { GreenSourceEnum } from './green-window.model';
 
 @ArgsType()
@@ -14,10 +15,8 @@ export class AddGreenWindowArgs {
   @Field(() => Date, { description: 'whole UTC hour, exclusive' })
   endsAt: Date;
 
-  @Field(() => Float, { description: 'MW available in every hour of the window (at most 3 decimals)' })
-  @IsNumber({ maxDecimalPlaces: 6, allowNaN: false, allowInfinity: false })
-  @Min(0.000001)
-  @Max(2000)
+  @Field(() => Float, { description: 'MW available in every hour of the window, > 0, at most 3 decimals' })
+  @IsQuantity({ min: 0.001, max: 2000 })
   megawatts: number;
 
   @Field(() => GreenSourceEnum)

@@ -34,8 +34,8 @@ export class KpisModel {
   startupsServed: number;
   @Field(() => Float, { nullable: true, description: 'median over those bookings of (booked at - first quote of the same request by the same startup), seconds; null when none was quoted first' })
   medianQuoteToBookingSeconds: number | null;
-  @Field(() => Float, { description: 'voucher money on those bookings, pro rata of their hours inside the range' })
+  @Field(() => Float, { description: 'voucher money on those bookings, pro rata of their hours inside the range; the sum rounded to whole cents' })
   voucherMoneySpent: number;
-  @Field(() => Float, { description: 'cap - spent of vouchers valid at some time in the range and usable on a cluster in scope' })
+  @Field(() => Float, { description: 'cap - spent of vouchers valid at some time in the range and usable on a cluster in scope; whole cents' })
   voucherMoneyLeft: number;
 }

@@ -1,5 +1,6 @@
 import { Field, Float, ID, InputType } from '@nestjs/graphql';
 import { IsNumber, IsOptional, IsString, Max, Min } from 'class-validator';
+import { IsQuantity } from '../../common/validators';
 
 @InputType({ description: "A startup's access rules; a limit left null is no limit. Replaces the previous rules." })
 export class AccessRuleInput {
@@ -7,11 +8,9 @@ export class AccessRuleInput {
   @IsString()
   organizationId: string;
 
-  @Field(() => Float, { nullable: true, description: 'PFLOPS-hours (pflops x hours) of bookings starting in any 7-day window, >= 0' })
+  @Field(() => Float, { nullable: true, description: 'PFLOPS-hours (pflops x hours) of bookings starting in any 7-day window, >= 0, at most 3 decimals' })
   @IsOptional()
-  @IsNumber({ maxDecimalPlaces: 3, allowNaN: false, allowInfinity: false })
-  @Min(0)
-  @Max(1e12)
+  @IsQuantity({ min: 0, max: 1e12 })
   maxPflopsHoursPer7Days?: number | null;
 
   @Field(() => Float, { nullable: true, description: "largest fraction of any one cluster's capacity held in any hour, in (0, 1]" })

@@ -1,6 +1,6 @@
 import { Field, Float, ID, InputType } from '@nestjs/graphql';
-import { IsNumber, IsString, Max, Min } from 'class-validator';
-import { IsOptionalIdList, IsOptionalShare } from '../../common/validators';
+import { IsString } from 'class-validator';
+import { IsDecimal, IsMoney, IsOptionalIdList, IsOptionalShare } from '../../common/validators';
 
 @InputType({ description: 'A compute voucher for one startup: percentCovered of each booking price, up to cap in total.' })
 export class IssueVoucherInput {
@@ -9,15 +9,11 @@ export class IssueVoucherInput {
   organizationId: string;
 
   @Field(() => Float, { description: 'share of a booking price covered, in (0, 100], at most 2 decimals' })
-  @IsNumber({ maxDecimalPlaces: 2, allowNaN: false, allowInfinity: false })
-  @Min(0.01)
-  @Max(100)
+  @IsDecimal({ decimals: 2, min: 0.01, max: 100 })
   percentCovered: number;
 
-  @Field(() => Float, { description: 'money the voucher covers in total, > 0, at most 2 decimals' })
-  @IsNumber({ maxDecimalPlaces: 2, allowNaN: false, allowInfinity: false })
-  @Min(0.01)
-  @Max(1_000_000_000_000)
+  @Field(() => Float, { description: 'money the voucher covers in total, > 0, whole cents (at most 2 decimals)' })
+  @IsMoney({ min: 0.01, max: 1_000_000_000_000 })
   cap: number;
 
   @Field(() => Date, { description: 'a booking run must start at or after this time' })

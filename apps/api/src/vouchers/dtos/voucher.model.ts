@@ -15,11 +15,11 @@ export class VoucherModel {
   organizationId: string;
   @Field(() => Float, { description: 'share of a booking price covered, in (0, 100]' })
   percentCovered: number;
-  @Field(() => Float, { description: 'money it covers in total' })
+  @Field(() => Float, { description: 'money it covers in total, whole cents' })
   cap: number;
-  @Field(() => Float, { description: 'drawn so far, net of refunds' })
+  @Field(() => Float, { description: 'drawn so far, net of refunds, whole cents' })
   spent: number;
-  @Field(() => Float, { description: 'cap - spent' })
+  @Field(() => Float, { description: 'cap - spent, whole cents' })
   remaining: number;
   @Field(() => Date)
   validFrom: Date;
@@ -59,9 +59,9 @@ export class VoucherLedgerEntryModel {
   bookingId: string;
   @Field(() => VoucherLedgerKindEnum)
   kind: VoucherLedgerKindEnum;
-  @Field(() => Float, { description: 'money drawn or refunded, > 0' })
+  @Field(() => Float, { description: 'money drawn or refunded, > 0, whole cents' })
   amount: number;
-  @Field(() => Float, { description: "the voucher's spent right after this entry" })
+  @Field(() => Float, { description: "the voucher's spent right after this entry, whole cents" })
   spentAfter: number;
   @Field(() => Date)
   createdAt: Date;

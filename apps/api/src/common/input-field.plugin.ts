@@ -1,0 +1,87 @@
+import type { ApolloServerPlugin, GraphQLRequestContext } from '@apollo/server';
+import { ASTNode, coerceInputValue, DocumentNode, GraphQLError, isInputType, Kind, typeFromAST, ValueNode, visit } from 'graphql';
+
+/** Every argument of the document and every value node inside one, with its argument path. */
+function argumentPaths(doc: DocumentNode): { node: ASTNode; path: string }[] {
+  const out: { node: ASTNode; path: string }[] = [];
+  const walk = (v: ValueNode, path: string) => {
+    out.push({ node: v, path });
+    if (v.kind === Kind.OBJECT) {
+      for (const f of v.fields) {
+        out.push({ node: f, path: `${path}.${f.name.value}` });
+        walk(f.value, `${path}.${f.name.value}`);
+      }
+    } else if (v.kind === Kind.LIST) {
+      v.values.forEach((x, i) => walk(x, `${path}[${i}]`));
+    }
+  };
+  visit(doc, {
+    Argument(arg) {
+      out.push({ node: arg, path: arg.name.value });
+      walk(arg.value, arg.name.value);
+    },
+  });
+  return out;
+}
+
+const printPath = (path: readonly (string | number)[]) => path.map((k) => (typeof k === 'number' ? `[${k}]` : `.${k}`)).join('');
+
+/**
+ * Where in the variable's value graphql-js found the fault. Its message prints the value before
+ * the path, so the path is taken from coercing the value again, not from the text.
+ */
+function pathInVariable(e: GraphQLError, ctx: GraphQLRequestContext<object>, name: string): string {
+  const def = ctx.operation?.variableDefinitions?.find((d) => d.variable.name.value === name);
+  const type = def && typeFromAST(ctx.schema, def.type);
+  if (!type || !isInputType(type)) return '';
+  const paths: string[] = [];
+  coerceInputValue(ctx.request.variables?.[name], type, (path) => void paths.push(printPath(path)));
+  return paths.find((p) => p && e.message.includes(` at "${name}${p}"; `)) ?? '';
+}
+
+/** An input object's missing field, named by the message (literal: "T.f", variable: "f"). */
+const MISSING_FIELD = /Field "(?:\w+\.)?(\w+)" of required type "[^"]*" was not provided\.$/;
+
+/** The argument path an input error is about, as the API's own validation names it. */
+function fieldOf(e: GraphQLError, ctx: GraphQLRequestContext<object>, args: { node: ASTNode; path: string }[]): string | undefined {
+  const missing = MISSING_FIELD.exec(e.message);
+  for (const n of e.nodes ?? []) {
+    const at = args.find((a) => a.node === n)?.path;
+    if (at !== undefined) return missing && n.kind === Kind.OBJECT ? `${at}.${missing[1]}` : at;
+  }
+  const argument = /^Field "\w+" argument "(\w+)" of type "[^"]*" is required, but it was not provided\.$/.exec(e.message);
+  if (argument) return argument[1];
+  const variable = /^Variable "\$(\w+)" /.exec(e.message);
+  if (!variable) return undefined;
+  const at = args.find((a) => a.node.kind === Kind.VARIABLE && a.node.name.value === variable[1])?.path;
+  if (at === undefined) return undefined;
+  const inside = pathInVariable(e, ctx, variable[1]);
+  return at + inside + (missing && / got invalid value /.test(e.message) ? `.${missing[1]}` : '');
+}
+
+const INPUT_CODES = new Set(['GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT']);
+
+/**
+ * GraphQL's own input errors (a literal or a variable of the wrong type, a missing argument or
+ * input field) get `extensions.field` with the argument path, like the API's validation errors
+ * (`request.hours`, `megawatts`): variables are traced to the argument they are used in.
+ */
+export function inputFieldPlugin(): ApolloServerPlugin<object> {
+  return {
+    async requestDidStart() {
+      return {
+        async didEncounterErrors(ctx) {
+          if (!ctx.document || !ctx.errors) return;
+          let args: { node: ASTNode; path: string }[] | undefined;
+          for (const e of ctx.errors) {
+            const ext = e.extensions as Record<string, unknown>;
+            if (!INPUT_CODES.has(String(ext.code)) || ext.field !== undefined) continue;
+            args ??= argumentPaths(ctx.document);
+            const field = fieldOf(e, ctx, args);
+            if (field !== undefined) ext.field = field;
+          }
+        },
+      };
+    },
+  };
+}

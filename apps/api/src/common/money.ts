@@ -1,0 +1,50 @@
+/**
+ * Money: the one rounding rule of the API. Every amount a client reads (prices of quotes and
+ * bookings, voucher caps, balances and draws, KPI voucher money) is whole cents: 2 decimals,
+ * half a cent rounded away from zero. A price's parts (compute, green energy, grid energy) are
+ * rounded each and its total is their sum, so the parts always add up; a voucher covers
+ * percentCovered of that total rounded down to the cent (never more than its share), and
+ * totalAfterVoucher = total - voucher exactly. Rates (price per PFLOPS-hour, per MWh) are not
+ * amounts and keep their decimals.
+ */
+
+/**
+ * x in whole cents, half a cent away from zero. A relative difference below 1e-12 counts as
+ * float noise of the sums that produced x (0.285 is 28.499999999999996 cents, rounded to 29).
+ */
+export function centsOf(x: number): number {
+  const c = Math.abs(x) * 100;
+  const r = Math.round(c + c * 1e-12);
+  return x < 0 && r !== 0 ? -r : r;
+}
+
+/** x rounded to whole cents (see centsOf). */
+export function money(x: number): number {
+  return centsOf(x) / 100;
+}
+
+/** percentCovered (at most 2 decimals) of an amount in cents, rounded down to the cent. */
+export function shareCents(cents: number, percentCovered: number): number {
+  const basisPoints = BigInt(Math.round(percentCovered * 100));
+  return Math.max(0, Number((BigInt(Math.round(cents)) * basisPoints) / 10_000n));
+}
+
+export interface PriceParts {
+  compute: number;
+  greenEnergy: number;
+  gridEnergy: number;
+}
+
+const totalCents = (p: PriceParts): number => centsOf(p.compute) + centsOf(p.greenEnergy) + centsOf(p.gridEnergy);
+
+/** The total a client reads and a voucher covers: the sum of the rounded parts. */
+export function priceTotal(p: PriceParts): number {
+  return totalCents(p) / 100;
+}
+
+/** A price as clients read it (the GraphQL Price type), with the voucher money drawn on it. */
+export function priceWithVoucher(p: PriceParts, voucher: number): PriceParts & { total: number; voucher: number; totalAfterVoucher: number } {
+  const total = totalCents(p);
+  const v = centsOf(voucher);
+  return { compute: money(p.compute), greenEnergy: money(p.greenEnergy), gridEnergy: money(p.gridEnergy), total: total / 100, voucher: v / 100, totalAfterVoucher: (total - v) / 100 };
+}
