@@ -3,6 +3,7 @@ import { pgErrorCode, SqlSession } from '@pflex/persistence';
 import { Decision, Fleet, Objective, Placement } from '@pflex/scheduler';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import { centsOf, money, priceTotal } from '../common/money';
 import { HOUR_MS } from '../common/time.utils';
 import { APP_CONFIG, PINO } from '../config';
 import type { AppConfig } from '../config';
@@ -14,7 +15,7 @@ import { MetricsService } from '../metrics/metrics.service';
 import type { Principal } from '../organizations/principal';
 import { QuotaException } from '../quotas/quotas.exception';
 import { heldTflops, QuotasService, StartUsage, WEEK_HOURS } from '../quotas/quotas.service';
-import { cents, chooseCover, VoucherCover } from '../vouchers/vouchers.service';
+import { chooseCover, VoucherCover } from '../vouchers/vouchers.service';
 import { BookingErrorCode, BookingException } from './bookings.exception';
 import { BookingModel } from './dtos/booking.model';
 import { Refusals } from './utils/refusals';
@@ -296,15 +297,15 @@ export class BookingCommitter {
 
   /** Voucher covers in arrival order, each draw lowering what the next member can get. */
   private covers(placed: Member[], locks: GroupLocks): void {
-    const left = new Map(locks.vouchers.map((v) => [v.id, cents(v.remaining)]));
+    const left = new Map(locks.vouchers.map((v) => [v.id, centsOf(Number(v.remaining))]));
     for (const m of placed) {
       const mine = locks.vouchers.filter((v) => v.org_id === m.p.orgId);
       if (mine.length === 0) continue;
       const l = m.landing!;
       const startsAt = l.startH * HOUR_MS;
-      const cover = chooseCover(mine, { clusterId: l.pl.cluster, startsAt, endsAt: startsAt + l.pl.hours * HOUR_MS, greenShare: l.pl.greenShare, priceTotal: l.pl.price.total }, (v) => left.get(v.id)!);
+      const cover = chooseCover(mine, { clusterId: l.pl.cluster, startsAt, endsAt: startsAt + l.pl.hours * HOUR_MS, greenShare: l.pl.greenShare, priceTotal: priceTotal(l.pl.price) }, (v) => left.get(v.id)!);
       if (cover) {
-        left.set(cover.voucherId, left.get(cover.voucherId)! - Math.round(cover.amount * 100));
+        left.set(cover.voucherId, left.get(cover.voucherId)! - centsOf(cover.amount));
         l.cover = cover;
       }
     }
@@ -337,7 +338,7 @@ export class BookingCommitter {
       fingerprint: [] as string[],
     };
     const deltas = new Map<string, Map<number, [number, number]>>();
-    const spent = new Map(locks.vouchers.map((v) => [v.id, cents(v.spent)]));
+    const spent = new Map(locks.vouchers.map((v) => [v.id, centsOf(Number(v.spent))]));
     const draws = new Map<string, number>();
     const vd = { voucher: [] as string[], amount: [] as string[], ledgerVoucher: [] as string[], ledgerBooking: [] as string[], ledgerAmount: [] as string[], ledgerSpentAfter: [] as string[] };
     const events: BookingEventTuple[] = [];
@@ -361,10 +362,11 @@ export class BookingCommitter {
       b.greenMwh.push(pl.greenMwh);
       b.gridMwh.push(pl.gridMwh);
       b.greenShare.push(pl.greenShare);
-      b.priceCompute.push(pl.price.compute);
-      b.priceGreen.push(pl.price.greenEnergy);
-      b.priceGrid.push(pl.price.gridEnergy);
-      b.priceTotal.push(pl.price.total);
+      // stored as clients read them: whole cents per part, the total their sum (common/money)
+      b.priceCompute.push(money(pl.price.compute));
+      b.priceGreen.push(money(pl.price.greenEnergy));
+      b.priceGrid.push(money(pl.price.gridEnergy));
+      b.priceTotal.push(priceTotal(pl.price));
       b.voucherId.push(l.cover?.voucherId ?? null);
       b.voucherAmount.push((l.cover?.amount ?? 0).toFixed(2));
       b.key.push(m.key);
@@ -379,7 +381,7 @@ export class BookingCommitter {
         per.set(h, cur);
       }
       if (l.cover) {
-        const c = Math.round(l.cover.amount * 100);
+        const c = centsOf(l.cover.amount);
         const after = spent.get(l.cover.voucherId)! + c;
         spent.set(l.cover.voucherId, after);
         draws.set(l.cover.voucherId, (draws.get(l.cover.voucherId) ?? 0) + c);
@@ -448,10 +450,10 @@ export class BookingCommitter {
               greenShare: pl.greenShare,
               greenMwh: pl.greenMwh,
               gridMwh: pl.gridMwh,
-              priceCompute: pl.price.compute,
-              priceGreenEnergy: pl.price.greenEnergy,
-              priceGridEnergy: pl.price.gridEnergy,
-              priceTotal: pl.price.total,
+              priceCompute: money(pl.price.compute),
+              priceGreenEnergy: money(pl.price.greenEnergy),
+              priceGridEnergy: money(pl.price.gridEnergy),
+              priceTotal: priceTotal(pl.price),
               voucherId: l.cover?.voucherId ?? null,
               voucherAmount: l.cover?.amount ?? 0,
               idempotencyKey: m.key,

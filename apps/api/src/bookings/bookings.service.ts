@@ -4,6 +4,7 @@ import { Objective, OBJECTIVES } from '@pflex/scheduler';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { isUuid } from '../common/ids';
+import { priceTotal } from '../common/money';
 import { decodeCursor, encodeCursor, pageSize } from '../common/pagination';
 import { HOUR_MS, iso, requireHour } from '../common/time.utils';
 import { APP_CONFIG, PINO } from '../config';
@@ -111,7 +112,7 @@ export class BookingsService {
             p.orgId,
             placements.map((pl) => {
               const startsAt = (slot0 + pl.start) * HOUR_MS;
-              return { clusterId: pl.cluster, startsAt, endsAt: startsAt + pl.hours * HOUR_MS, greenShare: pl.greenShare, priceTotal: pl.price.total };
+              return { clusterId: pl.cluster, startsAt, endsAt: startsAt + pl.hours * HOUR_MS, greenShare: pl.greenShare, priceTotal: priceTotal(pl.price) };
             }),
           )
         : [];

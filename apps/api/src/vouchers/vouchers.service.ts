@@ -3,6 +3,7 @@ import { ClusterEntity, OrganizationEntity, VoucherEntity, VoucherLedgerEntity }
 import { DataSource, In } from 'typeorm';
 import { InputException } from '../common/errors';
 import { isUuid } from '../common/ids';
+import { centsOf, shareCents } from '../common/money';
 import { pageByCreatedAt } from '../common/pagination';
 import { ChangeFeed } from '../events/change-feed.service';
 import type { BookingEventsMessage } from '../ledger/ledger-wire';
@@ -44,7 +45,6 @@ export interface VoucherCandidate {
 const GREEN_EPSILON = 1e-9;
 const PREVIEW_TTL_MS = 60_000;
 
-export const cents = (money: string | number): number => Math.round(Number(money) * 100);
 
 /**
  * The voucher rule, one home for quotes and bookings: the first candidate (expiring first) whose
@@ -57,7 +57,7 @@ export function chooseCover(candidates: readonly VoucherCandidate[], r: CoverReq
     if (new Date(c.valid_from).getTime() > r.startsAt || new Date(c.valid_until).getTime() < r.endsAt) continue;
     if (c.cluster_ids && !c.cluster_ids.includes(r.clusterId)) continue;
     if (c.min_green_share !== null && c.min_green_share > r.greenShare + GREEN_EPSILON) continue;
-    const amount = Math.min(shareCents(r.priceTotal, c.percent_covered), leftCents(c));
+    const amount = Math.min(shareCents(centsOf(r.priceTotal), c.percent_covered), leftCents(c));
     if (amount > 0) return { voucherId: c.id, amount: amount / 100 };
   }
   return null;
@@ -164,7 +164,7 @@ export class VouchersService {
       }
     }
     const rows = hit.rows;
-    return reqs.map((r) => chooseCover(rows, r, (c) => cents(c.remaining)));
+    return reqs.map((r) => chooseCover(rows, r, (c) => centsOf(Number(c.remaining))));
   }
 
   private async visible(p: Principal, id: string): Promise<VoucherEntity> {
@@ -174,10 +174,6 @@ export class VouchersService {
   }
 }
 
-/** percent of the price in whole cents, rounded down so a voucher never covers more than its share. */
-export function shareCents(priceTotal: number, percent: number): number {
-  return Math.max(0, Math.floor(priceTotal * percent + 1e-7));
-}
 
 function validDate(field: string, d: Date): number {
   if (!(d instanceof Date) || Number.isNaN(d.getTime())) throw new InputException(field, `${field} must be a valid date-time`);
@@ -191,7 +187,7 @@ export function toVoucherModel(v: VoucherEntity): VoucherModel {
     percentCovered: v.percentCovered,
     cap: Number(v.cap),
     spent: Number(v.spent),
-    remaining: (cents(v.cap) - cents(v.spent)) / 100,
+    remaining: (centsOf(Number(v.cap)) - centsOf(Number(v.spent))) / 100,
     validFrom: v.validFrom,
     validUntil: v.validUntil,
     clusterIds: v.clusterIds,

@@ -1,8 +1,9 @@
 import type { Placement } from '@pflex/scheduler';
+import { priceWithVoucher } from '../../common/money';
 import { HOUR_MS } from '../../common/time.utils';
 import type { BookingRow } from '../../ledger/ledger.repository';
 import type { VoucherCover } from '../../vouchers/vouchers.service';
-import { BookingModel, BookingStatusEnum, ObjectiveEnum, PlacementModel, PriceModel } from '../dtos/booking.model';
+import { BookingModel, BookingStatusEnum, ObjectiveEnum, PlacementModel } from '../dtos/booking.model';
 
 /** A booking's stored figures, from a TypeORM entity or a plain row (numbers as numbers). */
 export interface StoredBooking {
@@ -77,7 +78,7 @@ export function bookingModel(b: StoredBooking, clusterName: string): BookingMode
     gridMwh: b.gridMwh,
     energyMwh: (b.drawW * b.hours) / 1e6,
     powerMw: b.drawW / 1e6,
-    price: withVoucher(b.priceCompute, b.priceGreenEnergy, b.priceGridEnergy, b.priceTotal, b.voucherAmount),
+    price: priceWithVoucher({ compute: b.priceCompute, greenEnergy: b.priceGreenEnergy, gridEnergy: b.priceGridEnergy }, b.voucherAmount),
     voucherId: b.voucherId,
     idempotencyKey: b.idempotencyKey,
     createdAt: b.createdAt,
@@ -100,24 +101,8 @@ export function placementModel(pl: Placement, slot0H: number, clusterName: strin
     gridMwh: pl.gridMwh,
     energyMwh: pl.energyMwh,
     powerMw: pl.drawW / 1e6,
-    price: withVoucher(pl.price.compute, pl.price.greenEnergy, pl.price.gridEnergy, pl.price.total, cover?.amount ?? 0),
+    price: priceWithVoucher(pl.price, cover?.amount ?? 0),
     voucherId: cover?.voucherId ?? null,
   };
 }
 
-/** Price before and after the voucher; the difference is kept to whole cents. */
-export function withVoucher(compute: number, greenEnergy: number, gridEnergy: number, total: number, voucher: number): PriceModel {
-  return {
-    compute: money(compute),
-    greenEnergy: money(greenEnergy),
-    gridEnergy: money(gridEnergy),
-    total: money(total),
-    voucher,
-    totalAfterVoucher: money(total - voucher),
-  };
-}
-
-/** Money as clients read it: float noise of the sums removed (656.0999999999999 -> 656.1), sub-cent detail kept. */
-function money(x: number): number {
-  return Math.round(x * 1e6) / 1e6;
-}
