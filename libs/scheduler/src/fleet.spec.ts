@@ -410,6 +410,34 @@ describe('commit, release, quote, loaders', () => {
     expect(f.bookedTflops('b', 12)).toBe(0);
   });
 
+  it('CHEAPEST prunes clusters by a price bound that falls when loadSlots or addGreenWindow bring cheaper green', () => {
+    // 1 PFLOPS draws 1 MW here; a job of 4 h: a costs 4 + 4 x 600 = 2404 (grid only),
+    // b costs 406 + 4 x 500 = 2406 with its green at 500, so b's bound (2406) prunes it
+    const make = (): Fleet =>
+      fleetOf(
+        24,
+        cluster('a', { pricePerPflopsHour: 1, gridPricePerMwh: 600, kwPerPflops: 1000 }),
+        cluster('b', { pricePerPflopsHour: 101.5, gridPricePerMwh: 600, kwPerPflops: 1000, green: [{ start: 0, end: 24, mw: 1, pricePerMwh: 500 }] }),
+      );
+    const job = { pflops: 1, hours: 4, earliest: 0, deadline: 24 };
+    const same = (f: Fleet, want: [string, number, number]): void => {
+      const p = placed(f, job, 'CHEAPEST');
+      const r = referencePlace(f, job, 'CHEAPEST');
+      if (typeof r === 'string') throw new Error(r);
+      expect([p.clusterIndex, p.start]).toEqual([r.clusterIndex, r.start]);
+      expect([p.cluster, p.start, p.price.total]).toEqual(want);
+    };
+    same(make(), ['a', 0, 2404]);
+    // green at 0 per MWh loaded into b's slots 4-7: 406 there
+    const f = make();
+    f.loadSlots('b', 4, { capacityTflops: [10000, 10000, 10000, 10000], bookedTflops: [0, 0, 0, 0], greenSupplyW: [1e6, 1e6, 1e6, 1e6], greenAllocW: [0, 0, 0, 0], greenPricePerMwh: [0, 0, 0, 0] });
+    same(f, ['b', 4, 406]);
+    // a free window added over b's slots 10-13: 2 MW at an average of 250, 406 + 4 x 250 = 1406
+    const g = make();
+    g.addGreenWindow('b', { start: 10, end: 14, mw: 1, pricePerMwh: 0 });
+    same(g, ['b', 10, 1406]);
+  });
+
   it('loadSlots validates lengths and ranges and changes nothing on error', () => {
     const f = Fleet.fromSpec(spec());
     const before = snapshot(f);

@@ -86,6 +86,12 @@ export class Fleet {
   private readonly min2: Int32Array[] = [];
   /** per 64-slot block: max free green W (supply - alloc) */
   private readonly gmax1: Int32Array[] = [];
+  /**
+   * per cluster: a lower bound on the green price of any slot (the lowest price ever supplied
+   * there; a slot's price is an average of such prices), Infinity before any green. It only
+   * falls, so it stays a bound whatever is loaded or added later.
+   */
+  private readonly gpMin: Float64Array;
 
   // bookings by handle (handle = index + 1); hours 0 = released
   private hCount = 0;
@@ -140,6 +146,7 @@ export class Fleet {
     this.ordKey = new Float64Array(n);
     this.ordGmx = new Int32Array(n);
     this.ordDraw = new Float64Array(n);
+    this.gpMin = new Float64Array(n).fill(Infinity);
     const n1 = (slots + 63) >> L1;
     const n2 = (slots + 4095) >> L2;
     for (let i = 0; i < n; i++) {
@@ -223,6 +230,7 @@ export class Fleet {
             sup[t] += watts;
             f.weight[i][t] += watts * w.pricePerMwh;
           }
+          if (watts > 0 && we > clip(w.start, slots) && w.pricePerMwh < f.gpMin[i]) f.gpMin[i] = w.pricePerMwh;
         }
       }
       f.refresh(i, 0, slots);
@@ -256,6 +264,7 @@ export class Fleet {
       f.max2[i].set(this.max2[i]);
       f.min2[i].set(this.min2[i]);
       f.gmax1[i].set(this.gmax1[i]);
+      f.gpMin[i] = this.gpMin[i];
     }
     f.hCount = this.hCount;
     f.hCluster = this.hCluster.slice();
@@ -443,10 +452,13 @@ export class Fleet {
         const gcap = h * (gmx < draw ? gmx : draw);
         ordGmx[k] = gmx;
         ordDraw[k] = draw;
+        // CHEAPEST: a lower bound on the total, with at most gcap of green, none cheaper than gpMin
+        const grid = this.gridPricePerMwh[ci];
+        const save = grid - this.gpMin[ci];
         ordKey[k] =
           mode === MODE_GREENEST
             ? -gcap
-            : this.jPflops * h * this.pricePerPflopsHour[ci] + ((draw * h - gcap) * this.gridPricePerMwh[ci]) / 1e6;
+            : this.jPflops * h * this.pricePerPflopsHour[ci] + (draw * h * grid - (save > 0 ? gcap * save : 0)) / 1e6;
         let q = k;
         while (q > 0 && ordKey[ordK[q - 1]] > ordKey[k]) {
           ordK[q] = ordK[q - 1];
@@ -623,6 +635,7 @@ export class Fleet {
       sup[t] = s[i];
       al[t] = a[i];
       w[t] = s[i] * p[i];
+      if (s[i] > 0 && p[i] < this.gpMin[ci]) this.gpMin[ci] = p[i];
     }
     this.refresh(ci, fromSlot, fromSlot + len);
     this.refreshGreen(ci, fromSlot, fromSlot + len);
@@ -671,6 +684,7 @@ export class Fleet {
       sup[t] += watts;
       wt[t] += watts * w.pricePerMwh;
     }
+    if (watts > 0 && to > from && w.pricePerMwh < this.gpMin[ci]) this.gpMin[ci] = w.pricePerMwh;
     this.refreshGreen(ci, from, to);
   }
 
