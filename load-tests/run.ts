@@ -189,7 +189,9 @@ async function main(): Promise<void> {
     const port = ports[i];
     const base = `http://127.0.0.1:${port}`;
     const logFd = openSync(join(outDir, `api-${port}.log`), 'w');
-    const child = spawn('node', [main], { cwd: ROOT, env: { ...env, PORT: String(port) }, stdio: ['ignore', logFd, logFd] });
+    // API_NODE_ARGS: extra node flags for the API processes (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof")
+    const nodeArgs = (process.env.API_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const child = spawn('node', [...nodeArgs, main], { cwd: ROOT, env: { ...env, PORT: String(port) }, stdio: ['ignore', logFd, logFd] });
     children.push(child);
     child.on('exit', (code, signal) => {
       if (!stopping) {

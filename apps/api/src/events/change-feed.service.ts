@@ -112,7 +112,25 @@ export class ChangeFeed implements OnModuleInit, OnModuleDestroy {
     this.client?.end().catch(() => undefined);
   }
 
+  private held: string[] | null = null;
+
+  /** Tests: holds delivered messages back, as a slow network would. */
+  pauseForTest(): void {
+    this.held ??= [];
+  }
+
+  /** Tests: delivers the held messages (those `keep` accepts; the others are lost). */
+  resumeForTest(keep: (payload: string) => boolean = () => true): void {
+    const q = this.held ?? [];
+    this.held = null;
+    for (const p of q) if (keep(p)) this.receive(p);
+  }
+
   private receive(payload: string): void {
+    if (this.held) {
+      this.held.push(payload);
+      return;
+    }
     let m: FeedMessage;
     try {
       m = JSON.parse(payload) as FeedMessage;
