@@ -161,8 +161,9 @@ export function packBatch(fleet: Fleet, jobs: JobRequest[], opts: BatchOptions =
  * its green greedily (min(draw, green still free) per slot), and lists the placements in that
  * commit order: replaying the list in order reproduces every figure (the clone's per-slot green
  * came from another order, with releases in between, so it is not reused). Jobs with a
- * minGreenShare go first, in the clone's commit order, so that they get their green; one that
- * would still fall short is placed again at the end with its own objective, or reported unplaced.
+ * minGreenShare go first, so that they get their green: in the clone's commit order, or the
+ * reordering (up to 8 trials on a copy) that leaves fewest of them short; one that would still
+ * fall short is placed again at the end with its own objective, or reported unplaced.
  */
 function commitWinner(
   fleet: Fleet,
@@ -187,17 +188,43 @@ function commitWinner(
   rest.sort(byHandle);
   const retry: number[] = [];
   let placedVol = 0;
-  const commitAt = (i: number): boolean => {
+  const fixedJob = (i: number): JobRequest => {
     const j = jobs[i];
     const h = best.handles[i];
     const s = f.bookingStart(h);
-    const fixed: JobRequest = { pflops: j.pflops, hours: j.hours, earliest: s, deadline: s + j.hours, clusters: [f.clusterIds[f.bookingCluster(h)]], minGreenShare: j.minGreenShare };
-    if (fleet.placeInto(fixed, 'EARLIEST', buf) !== null) return false;
-    placements.push(fleet.placementOf(fleet.commitBuffer(buf), j.id));
+    return { pflops: j.pflops, hours: j.hours, earliest: s, deadline: s + j.hours, clusters: [f.clusterIds[f.bookingCluster(h)]], minGreenShare: j.minGreenShare };
+  };
+  const commitAt = (i: number): boolean => {
+    if (fleet.placeInto(fixedJob(i), 'EARLIEST', buf) !== null) return false;
+    placements.push(fleet.placementOf(fleet.commitBuffer(buf), jobs[i].id));
     placedVol += vol[i];
     return true;
   };
-  for (const i of green) if (!commitAt(i)) retry.push(i);
+  // an earlier job may take green a later one counted on: try a few orders on a copy, each time
+  // moving the jobs that fell short to the front, and commit the order with the fewest misses
+  let order = green;
+  if (green.length > 0) {
+    let bestMiss = Infinity;
+    let cur = green;
+    for (let round = 0; round < 8; round++) {
+      const trial = fleet.clone();
+      const miss: number[] = [];
+      const hit: number[] = [];
+      for (const i of cur) {
+        if (trial.placeInto(fixedJob(i), 'EARLIEST', buf) === null) {
+          trial.commitBuffer(buf);
+          hit.push(i);
+        } else miss.push(i);
+      }
+      if (miss.length < bestMiss) {
+        bestMiss = miss.length;
+        order = cur;
+      }
+      if (miss.length === 0) break;
+      cur = miss.concat(hit);
+    }
+  }
+  for (const i of order) if (!commitAt(i)) retry.push(i);
   for (const i of rest) if (!commitAt(i)) throw new Error(`batch: job ${jobName(jobs[i], i)} no longer fits at its place`);
   const why = new Map<number, RefusalReason>();
   for (const i of retry) {
