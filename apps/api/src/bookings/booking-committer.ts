@@ -193,11 +193,13 @@ export class BookingCommitter {
       const usage = ruled ? await this.usage(s, group, locks) : [];
       for (let round = 0; ; round++) {
         this.placeAll(group, placed, locks, usage);
+        // the exact placement may use clusters the speculative one did not: lock them too
         const extra = touched(placed).filter((c) => !versions.has(c));
         if (extra.length === 0) break;
+        if (round >= 4) throw Object.assign(new Error('the group kept moving to clusters it had not locked'), { code: '40001' });
         for (const [c, v] of await this.repo.lockVersions(s, extra)) versions.set(c, v);
-        if (!(await this.catchUp(s, placed, extra, versions)) || round > 3) break;
-        this.undo(placed);
+        // fresh: the placement stands; behind: catchUp undid it, place again
+        if (!(await this.catchUp(s, placed, extra, versions))) break;
       }
     }
     this.covers(placed, locks);

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { BookingEntity, ClusterEntity } from '@pflex/persistence';
+import { BookingEntity, ClusterEntity, pgErrorCode } from '@pflex/persistence';
 import { Objective, OBJECTIVES } from '@pflex/scheduler';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
@@ -140,6 +140,19 @@ export class BookingsService {
   /** Before its start only; releases exactly what the booking took, refunds its voucher; one transaction. */
   async cancel(p: Principal, id: string): Promise<BookingModel> {
     if (!isUuid(id)) throw this.notFound(id);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.cancelOnce(p, id);
+      } catch (e) {
+        // a deadlock with a group commit (booking, version and voucher rows) is resolved by retrying
+        const code = pgErrorCode(e);
+        if ((code === '40P01' || code === '40001') && attempt < 4) continue;
+        throw e;
+      }
+    }
+  }
+
+  private async cancelOnce(p: Principal, id: string): Promise<BookingModel> {
     const now = this.config.now();
     const b = await this.repo.transaction(async (s) => {
       const got = await this.repo.lockBooking(s, id);

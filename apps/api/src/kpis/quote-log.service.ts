@@ -1,4 +1,5 @@
 import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
+import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { ComputeRequestInput } from '../bookings/dtos/booking.input';
@@ -7,7 +8,8 @@ import type { Principal } from '../organizations/principal';
 
 /** Quotes are written in batches at most this often. */
 const FLUSH_MS = 500;
-const SEEN_MAX = 100_000;
+/** requests already written, remembered by hash to skip resending them (then forgotten) */
+const SEEN_MAX = 10_000;
 
 /**
  * Remembers when a startup first asked for a quote on a request, for the median quote → booking
@@ -34,7 +36,7 @@ export class QuoteLogService implements OnModuleDestroy {
   record(p: Principal, r: ComputeRequestInput): void {
     if (p.role !== 'STARTUP') return;
     const request = JSON.stringify([r.pflops, r.hours, r.earliestStart?.toISOString?.(), r.deadline?.toISOString?.(), r.clusterIds ?? null, r.minGreenShare ?? null]);
-    const k = `${p.orgId}|${request}`;
+    const k = createHash('sha1').update(p.orgId).update(request).digest('base64');
     if (this.seen.has(k) || this.pending.has(k)) return;
     this.pending.set(k, { org: p.orgId, request, at: Date.now() });
     this.orgs.set(p.orgId, (this.orgs.get(p.orgId) ?? 0) + 1);

@@ -1,5 +1,6 @@
 import { ArgsType, Field, Float, ID, InputType } from '@nestjs/graphql';
 import { IsNumber, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
+import { CLUSTER_LIMITS } from '@pflex/scheduler';
 import { IsQuantity } from '../../common/validators';
 
 const NAME = /\S/;
@@ -25,31 +26,31 @@ export class RegisterClusterInput {
   accelerator: string;
 
   @Field(() => Float, { description: 'PFLOPS, at most 3 decimals' })
-  @IsQuantity({ min: 0.001, max: 2_000_000 })
+  @IsQuantity({ min: 0.001, max: CLUSTER_LIMITS.capacityPflops.max })
   capacityPflops: number;
 
   @Field(() => Float, { description: 'kW of IT power per PFLOPS' })
   @IsNumber({ allowNaN: false, allowInfinity: false })
-  @Min(0.001)
-  @Max(10_000)
+  @Min(CLUSTER_LIMITS.kwPerPflops.min)
+  @Max(CLUSTER_LIMITS.kwPerPflops.max)
   kwPerPflops: number;
 
   @Field(() => Float, { description: 'power usage effectiveness, >= 1' })
   @IsNumber({ allowNaN: false, allowInfinity: false })
-  @Min(1)
-  @Max(5)
+  @Min(CLUSTER_LIMITS.pue.min)
+  @Max(CLUSTER_LIMITS.pue.max)
   pue: number;
 
   @Field(() => Float)
   @IsNumber({ allowNaN: false, allowInfinity: false })
-  @Min(0)
-  @Max(1_000_000)
+  @Min(CLUSTER_LIMITS.pricePerPflopsHour.min)
+  @Max(CLUSTER_LIMITS.pricePerPflopsHour.max)
   pricePerPflopsHour: number;
 
   @Field(() => Float)
   @IsNumber({ allowNaN: false, allowInfinity: false })
-  @Min(0)
-  @Max(100_000)
+  @Min(CLUSTER_LIMITS.gridPricePerMwh.min)
+  @Max(CLUSTER_LIMITS.gridPricePerMwh.max)
   gridPricePerMwh: number;
 }
 
@@ -82,35 +83,35 @@ export class UpdateClusterInput {
 
   @Field(() => Float, { nullable: true, description: 'new base capacity, PFLOPS, at most 3 decimals, from the current hour to the end of the horizon; refused like setCapacity if booked work would not fit' })
   @IsOptional()
-  @IsQuantity({ min: 0.001, max: 2_000_000 })
+  @IsQuantity({ min: 0.001, max: CLUSTER_LIMITS.capacityPflops.max })
   capacityPflops?: number;
 
   @Field(() => Float, { nullable: true, description: 'applies to bookings made from now on' })
   @IsOptional()
   @IsNumber({ allowNaN: false, allowInfinity: false })
-  @Min(0.001)
-  @Max(10_000)
+  @Min(CLUSTER_LIMITS.kwPerPflops.min)
+  @Max(CLUSTER_LIMITS.kwPerPflops.max)
   kwPerPflops?: number;
 
   @Field(() => Float, { nullable: true, description: 'applies to bookings made from now on' })
   @IsOptional()
   @IsNumber({ allowNaN: false, allowInfinity: false })
-  @Min(1)
-  @Max(5)
+  @Min(CLUSTER_LIMITS.pue.min)
+  @Max(CLUSTER_LIMITS.pue.max)
   pue?: number;
 
   @Field(() => Float, { nullable: true })
   @IsOptional()
   @IsNumber({ allowNaN: false, allowInfinity: false })
-  @Min(0)
-  @Max(1_000_000)
+  @Min(CLUSTER_LIMITS.pricePerPflopsHour.min)
+  @Max(CLUSTER_LIMITS.pricePerPflopsHour.max)
   pricePerPflopsHour?: number;
 
   @Field(() => Float, { nullable: true })
   @IsOptional()
   @IsNumber({ allowNaN: false, allowInfinity: false })
-  @Min(0)
-  @Max(100_000)
+  @Min(CLUSTER_LIMITS.gridPricePerMwh.min)
+  @Max(CLUSTER_LIMITS.gridPricePerMwh.max)
   gridPricePerMwh?: number;
 }
 
