@@ -190,7 +190,8 @@ async function main(): Promise<void> {
     const base = `http://127.0.0.1:${port}`;
     const logFd = openSync(join(outDir, `api-${port}.log`), 'w');
     // API_NODE_ARGS: extra node flags for the API processes (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof")
-    const nodeArgs = (process.env.API_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    // started as in production (npm start, the Dockerfile): a bounded V8 heap
+    const nodeArgs = ['--max-old-space-size=512', ...(process.env.API_NODE_ARGS ?? '').split(' ').filter(Boolean)];
     const child = spawn('node', [...nodeArgs, main], { cwd: ROOT, env: { ...env, PORT: String(port) }, stdio: ['ignore', logFd, logFd] });
     children.push(child);
     child.on('exit', (code, signal) => {

@@ -8,12 +8,22 @@ import { request } from 'undici';
 /** Clock ticks per second of /proc/<pid>/stat times (USER_HZ, 100 on Linux). */
 const TICKS = 100;
 
-/** user + system CPU of one process so far, ms (0 if it is gone). */
-export function cpuMs(pid: number): number {
+/** user + system CPU of one process so far, ms (0 if it is gone); with `children`, plus that of its reaped children. */
+export function cpuMs(pid: number, children = false): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(f[11]) + Number(f[12])) * 1000) / TICKS;
+    const own = Number(f[11]) + Number(f[12]);
+    return ((children ? own + Number(f[13]) + Number(f[14]) : own) * 1000) / TICKS;
+  } catch {
+    return 0;
+  }
+}
+
+function parentOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
   } catch {
     return 0;
   }
@@ -63,8 +73,11 @@ export interface Usage {
 
 /** A snapshot of CPU (API processes, all PostgreSQL processes) and round trips. */
 export async function usage(apiPids: number[], targets: string[]): Promise<Usage> {
-  // PostgreSQL backends come and go with the pools; those alive now are the ones that matter
-  const pg = postgresPids().reduce((a, p) => a + cpuMs(p), 0);
+  // backends come and go with the pools: those alive now, plus what exited ones used (added to
+  // the postmaster's children time when it reaped them)
+  const pids = postgresPids();
+  const all = new Set(pids);
+  const pg = pids.reduce((a, p) => a + cpuMs(p, !all.has(parentOf(p))), 0);
   return { apiCpuMs: apiPids.reduce((a, p) => a + cpuMs(p), 0), pgCpuMs: pg, roundTrips: await roundTrips(targets) };
 }
 

@@ -8,7 +8,7 @@ import { HOUR_MS } from '../common/time.utils';
 import { APP_CONFIG, PINO } from '../config';
 import type { AppConfig } from '../config';
 import { ChangeFeed } from '../events/change-feed.service';
-import { BookingRow, GroupLocks, LedgerRepository, UsageRow } from '../ledger/ledger.repository';
+import { BookingRow, GroupLocks, LedgerRepository, UsageRow, VERSION_PLACEHOLDER } from '../ledger/ledger.repository';
 import { BookingEventTuple, bookingPayloads, ledgerPayloads } from '../ledger/ledger-wire';
 import { TimelinesService } from '../ledger/timelines.service';
 import { MetricsService } from '../metrics/metrics.service';
@@ -61,21 +61,20 @@ interface Member extends BookingCall {
  * a time is placed in arrival order on the in-memory timelines (each member sees the ones before
  * it) and written in ONE transaction of set-based statements:
  *
- *   BEGIN
- *   lock: the version rows of the clusters placed on (sorted), the members' access rules and
- *         vouchers (FOR UPDATE), and bookings already made with their idempotency keys
+ *   BEGIN + lock: the members' access rules and vouchers (FOR UPDATE), bookings already made
+ *         with their idempotency keys, and the current versions of the clusters placed on
  *   [usage: confirmed bookings of members with access rules, read under those locks]
  *   write: bookings inserted from arrays, ledger rows updated by summed per-(cluster, hour)
- *          deltas (CHECK-guarded), versions raised, voucher draws and their ledger rows,
- *          pg_notify of the group's changes
- *   COMMIT
+ *          deltas (CHECK-guarded), then the versions of the clusters written raised, voucher
+ *          draws and their ledger rows, pg_notify of the group's changes
+ *   + COMMIT, sent right behind the write
  *
- * With the version rows locked, a cluster whose timelines are behind the database (a commit of
- * another process not yet delivered) is caught up from the change feed, or reloaded under the
- * lock, and the group placed again, so the CHECKs are a safety net rather than a retry loop.
- * One member's refusal (capacity, quota, voucher, idempotency conflict) never fails the others.
- * Nothing is acknowledged before COMMIT; a lost race rolls back, undoes the tentative
- * placements and tries again.
+ * Timelines behind the versions the lock statement read (another process committed a moment
+ * ago) are caught up from the change feed, or reloaded, and the group placed again; a commit
+ * that lands after that read is caught by the CHECKs, and the group is retried. Version rows are
+ * locked last and held for one round trip, so processes booking the same clusters interleave
+ * instead of queueing behind each other. One member's refusal (capacity, quota, voucher,
+ * idempotency conflict) never fails the others. Nothing is acknowledged before COMMIT.
  */
 @Injectable()
 export class BookingCommitter {
@@ -146,8 +145,8 @@ export class BookingCommitter {
       const placed: Member[] = [];
       let versions = new Map<string, number>();
       try {
-        versions = await this.repo.transaction((s) => this.attempt(s, group, placed));
-        for (const [c, v] of versions) this.timelines.committed(c, v);
+        versions = await this.repo.transaction((s, tx) => this.attempt(s, tx, group, placed));
+        for (const [c, v] of versions) this.timelines.ownCommitted(c, v);
         this.settle(group);
         return;
       } catch (e) {
@@ -168,9 +167,9 @@ export class BookingCommitter {
     }
   }
 
-  /** One attempt inside the transaction; returns the new version of every cluster it wrote. */
-  private async attempt(s: SqlSession, group: Member[], placed: Member[]): Promise<Map<string, number>> {
-    // speculative placement: which clusters to lock
+  /** One attempt inside the transaction (committed by it); returns the new version of every cluster it wrote. */
+  private async attempt(s: SqlSession, tx: { commit(): Promise<void> }, group: Member[], placed: Member[]): Promise<Map<string, number>> {
+    // speculative placement on what this process knows: which clusters the group touches
     this.placeAll(group, placed, null, []);
     const clusters = touched(placed);
     const orgs = [...new Set(group.map((m) => m.p.orgId))];
@@ -186,43 +185,36 @@ export class BookingCommitter {
     }
     const ruled = group.some((m) => !m.existing && locks.rules.has(m.p.orgId));
     if (ruled) again = true;
-    const versions = locks.versions;
-    if (await this.catchUp(s, placed, clusters, versions)) again = true;
+    if (await this.catchUp(placed, clusters, locks.versions)) again = true;
     if (again) {
       this.undo(placed);
       const usage = ruled ? await this.usage(s, group, locks) : [];
-      for (let round = 0; ; round++) {
-        this.placeAll(group, placed, locks, usage);
-        // the exact placement may use clusters the speculative one did not: lock them too
-        const extra = touched(placed).filter((c) => !versions.has(c));
-        if (extra.length === 0) break;
-        if (round >= 4) throw Object.assign(new Error('the group kept moving to clusters it had not locked'), { code: '40001' });
-        for (const [c, v] of await this.repo.lockVersions(s, extra)) versions.set(c, v);
-        // fresh: the placement stands; behind: catchUp undid it, place again
-        if (!(await this.catchUp(s, placed, extra, versions))) break;
-      }
+      this.placeAll(group, placed, locks, usage);
     }
     this.covers(placed, locks);
-    const written = touched(placed);
-    if (placed.length > 0) await this.write(s, placed, written, versions, locks);
-    return new Map(written.map((c) => [c, versions.get(c)! + 1]));
+    if (placed.length === 0) return new Map();
+    return this.write(s, tx, placed, locks);
   }
 
   /**
-   * Brings the timelines of locked clusters up to their database versions: from the change feed
-   * when it delivers within a moment, else a reload under the lock. Undoes the tentative
-   * placements first when something must change; returns whether it did.
+   * Brings the timelines of the clusters placed on up to the versions the database had a moment
+   * ago, from the change feed (a reload when it does not deliver in time), so that the group is
+   * placed on what other processes committed. Undoes the tentative placements first when
+   * something must change; returns whether it did. Anything committed after that read is caught
+   * by the ledger's CHECKs (a retry).
    */
-  private async catchUp(s: SqlSession, placed: Member[], clusters: string[], versions: Map<string, number>): Promise<boolean> {
-    const behind = clusters.filter((c) => this.timelines.version(c) !== versions.get(c));
+  private async catchUp(placed: Member[], clusters: string[], versions: Map<string, number>): Promise<boolean> {
+    const behind = clusters.filter((c) => this.timelines.version(c) < (versions.get(c) ?? -1));
     if (behind.length === 0) return false;
     this.undo(placed);
+    const reload: string[] = [];
     for (const c of behind) {
-      const v = versions.get(c)!;
       this.stats.catchUps++;
-      if (this.timelines.version(c) < v && (await this.timelines.catchUp(c, v)) && this.timelines.version(c) === v) continue;
-      this.stats.lockedReloads++;
-      await this.timelines.reloadLocked(s, c, v);
+      if (!(await this.timelines.catchUp(c, versions.get(c)!))) reload.push(c);
+    }
+    if (reload.length > 0) {
+      this.stats.lockedReloads += reload.length;
+      await this.timelines.reloadInside(reload);
     }
     return true;
   }
@@ -313,7 +305,8 @@ export class BookingCommitter {
     }
   }
 
-  private async write(s: SqlSession, placed: Member[], clusters: string[], versions: Map<string, number>, locks: GroupLocks): Promise<void> {
+  private async write(s: SqlSession, tx: { commit(): Promise<void> }, placed: Member[], locks: GroupLocks): Promise<Map<string, number>> {
+    const clusters = touched(placed);
     const ids: string[] = [];
     const b = {
       id: ids,
@@ -402,6 +395,7 @@ export class BookingCommitter {
     const d = { cluster: [] as string[], hour: [] as number[], tflops: [] as number[], greenW: [] as number[] };
     const encode = (x: Record<string, unknown> & { k: string }) => this.feed.encode(x);
     const payloads: string[] = [];
+    const payloadClusters: (string | null)[] = [];
     for (const c of clusters) {
       const per = [...deltas.get(c)!.entries()].sort((x, y) => x[0] - y[0]);
       const h = per.map((e) => e[0]);
@@ -413,10 +407,22 @@ export class BookingCommitter {
         d.tflops.push(tf[i]);
         d.greenW.push(g[i]);
       }
-      payloads.push(...ledgerPayloads(encode, c, versions.get(c)! + 1, { t: 'd', h, tf, g }, true));
+      for (const x of ledgerPayloads(encode, c, VERSION_PLACEHOLDER, { t: 'd', h, tf, g }, true)) {
+        payloads.push(x);
+        payloadClusters.push(c);
+      }
     }
-    payloads.push(...bookingPayloads(encode, events, [...voucherOrgs]));
-    await this.repo.writeGroup(s, b, d, clusters, vd, this.feed.channel, payloads, this.config.now());
+    for (const x of bookingPayloads(encode, events, [...voucherOrgs])) {
+      payloads.push(x);
+      payloadClusters.push(null);
+    }
+    // the write and COMMIT go out back to back: the version rows stay locked for one round trip
+    const written = this.repo.writeGroup(s, b, d, payloadClusters, vd, this.feed.channel, payloads, this.config.now());
+    const committing = tx.commit();
+    const [w, c] = await Promise.allSettled([written, committing]);
+    if (w.status === 'rejected') throw w.reason;
+    if (c.status === 'rejected') throw c.reason;
+    return w.value;
   }
 
   /** After COMMIT: every member gets its booking, its replayed booking or its refusal. */

@@ -10,7 +10,7 @@ import { HOUR_MS, iso, requireHour } from '../common/time.utils';
 import { APP_CONFIG, PINO } from '../config';
 import type { AppConfig } from '../config';
 import { ChangeFeed } from '../events/change-feed.service';
-import { BookingRow, LedgerRepository } from '../ledger/ledger.repository';
+import { BookingRow, LedgerRepository, VERSION_PLACEHOLDER } from '../ledger/ledger.repository';
 import { bookingPayloads, ledgerPayloads } from '../ledger/ledger-wire';
 import { LedgerService } from '../ledger/ledger.service';
 import { ClusterMeta, TimelinesService } from '../ledger/timelines.service';
@@ -155,9 +155,8 @@ export class BookingsService {
   private async cancelOnce(p: Principal, id: string): Promise<BookingModel> {
     const now = this.config.now();
     const b = await this.repo.transaction(async (s) => {
-      const got = await this.repo.lockBooking(s, id);
-      if (!got || !this.visible(p, got.booking)) throw this.notFound(id);
-      const b = got.booking;
+      const b = await this.repo.lockBooking(s, id);
+      if (!b || !this.visible(p, b)) throw this.notFound(id);
       if (b.status === 'CANCELLED') throw new BookingException(BookingErrorCode.ALREADY_CANCELLED, `booking ${id} is already cancelled`, 'id');
       const startsAt = new Date(b.starts_at).getTime();
       if (now >= startsAt) {
@@ -165,14 +164,14 @@ export class BookingsService {
       }
       const h0 = startsAt / HOUR_MS;
       const hours = Array.from({ length: b.hours }, (_, i) => h0 + i);
-      const green = b.green_w.map((g) => -Number(g));
+      const green = b.green_w.map((g: number | string) => -Number(g));
       const encode = (x: Record<string, unknown> & { k: string }) => this.feed.encode(x);
       const refunded = b.voucher_id !== null && Number(b.voucher_amount) > 0;
-      const payloads = [
-        ...ledgerPayloads(encode, b.cluster_id, got.version + 1, { t: 'd', h: hours, tf: hours.map(() => -b.tflops), g: green }, false),
-        ...bookingPayloads(encode, [[b.id, b.org_id, b.cluster_id, h0, h0 + b.hours, 'X']], refunded ? [b.org_id] : []),
-      ];
-      await this.repo.writeCancel(s, b, hours, now, this.feed.channel, payloads);
+      const ledger = ledgerPayloads(encode, b.cluster_id, VERSION_PLACEHOLDER, { t: 'd', h: hours, tf: hours.map(() => -b.tflops), g: green }, false);
+      const events = bookingPayloads(encode, [[b.id, b.org_id, b.cluster_id, h0, h0 + b.hours, 'X']], refunded ? [b.org_id] : []);
+      const payloads = [...ledger, ...events];
+      const clusters = [...ledger.map(() => b.cluster_id), ...events.map(() => null)];
+      await this.repo.writeCancel(s, b, hours, now, this.feed.channel, payloads, clusters);
       return b;
     });
     return bookingModel({ ...storedFromRow(b), status: 'CANCELLED', cancelledAt: new Date(now) }, this.clusterName(b.cluster_id));

@@ -132,6 +132,10 @@ export interface VoucherDraws {
 
 const HOUR_SQL = (col: string) => `(extract(epoch FROM ${col}) / 3600)::int`;
 
+/** Ledger payloads are encoded with this version; SQL puts in the one the transaction got. */
+export const VERSION_PLACEHOLDER = -1;
+const VERSIONED = `CASE WHEN ver.version IS NULL THEN p.payload ELSE replace(p.payload, '"v":${VERSION_PLACEHOLDER},', '"v":' || ver.version || ',') END`;
+
 const S = {
   load: {
     name: 'pflex_ledger_load',
@@ -148,9 +152,9 @@ const S = {
   },
   groupLock: {
     name: 'pflex_group_lock',
-    // versions first (sorted), then access rules, then vouchers: every writer of the ledger
-    // takes the version rows first, so groups, cancellations and operators never deadlock
-    text: `WITH ver AS (SELECT cluster_id, version FROM ledger_versions WHERE cluster_id = ANY($1::uuid[]) ORDER BY cluster_id FOR UPDATE),
+    // the members' access rules and vouchers locked (organization, then voucher order); the
+    // versions of the clusters placed on only read, to see whether the timelines are behind
+    text: `WITH ver AS (SELECT cluster_id, version FROM ledger_versions WHERE cluster_id = ANY($1::uuid[])),
            rul AS (SELECT org_id, max_pflops_hours_per_7_days AS w, max_cluster_share AS s FROM access_rules WHERE org_id = ANY($2::uuid[]) ORDER BY org_id FOR UPDATE),
            vou AS (SELECT id, org_id, percent_covered, (cap - spent)::text AS remaining, spent::text AS spent, valid_from, valid_until, cluster_ids, min_green_share, created_at
                    FROM vouchers WHERE org_id = ANY($2::uuid[]) AND spent < cap AND valid_until > to_timestamp($5 * 3600.0) ORDER BY id FOR UPDATE),
@@ -160,20 +164,10 @@ const S = {
                   (SELECT json_agg(vou ORDER BY valid_until, created_at, id) FROM vou) AS vou,
                   (SELECT json_agg(idem) FROM idem) AS idem`,
   },
-  lockVersions: {
-    name: 'pflex_lock_versions',
-    text: `SELECT cluster_id, version::float8 AS version FROM ledger_versions WHERE cluster_id = ANY($1::uuid[]) ORDER BY cluster_id FOR UPDATE`,
-  },
   usage: {
     name: 'pflex_usage',
     text: `SELECT org_id, cluster_id, ${HOUR_SQL('starts_at')} AS h, hours, tflops FROM bookings
            WHERE org_id = ANY($1::uuid[]) AND status = 'CONFIRMED' AND starts_at < to_timestamp($3 * 3600.0) AND ends_at > to_timestamp($2 * 3600.0)`,
-  },
-  clusterRows: {
-    name: 'pflex_cluster_rows',
-    text: `SELECT ${HOUR_SQL('hour')} AS h, capacity_tflops, booked_tflops, green_supply_w::float8 AS s, green_alloc_w::float8 AS a,
-                  (CASE WHEN green_supply_w > 0 THEN green_price_weight / green_supply_w ELSE 0 END)::float8 AS p
-           FROM cluster_hours WHERE cluster_id = $1 AND hour >= to_timestamp($2 * 3600.0) AND hour < to_timestamp($3 * 3600.0) ORDER BY hour`,
   },
   groupWrite: {
     name: 'pflex_group_write',
@@ -190,18 +184,18 @@ const S = {
              UPDATE cluster_hours h SET booked_tflops = h.booked_tflops + d.tf, green_alloc_w = h.green_alloc_w + d.g
              FROM unnest($23::uuid[], $24::int[], $25::int[], $26::bigint[]) AS d(c, hr, tf, g)
              WHERE h.cluster_id = d.c AND h.hour = to_timestamp(d.hr * 3600.0)
-             RETURNING 1),
-           ver AS (UPDATE ledger_versions SET version = version + 1 WHERE cluster_id = ANY($27::uuid[]) RETURNING 1),
+             RETURNING h.cluster_id),
+           ver AS (UPDATE ledger_versions v SET version = v.version + 1 WHERE v.cluster_id IN (SELECT DISTINCT l.cluster_id FROM led l) RETURNING v.cluster_id, v.version),
            vd AS (UPDATE vouchers v SET spent = v.spent + d.a FROM unnest($28::uuid[], $29::numeric[]) AS d(id, a) WHERE v.id = d.id RETURNING 1),
            vl AS (INSERT INTO voucher_ledger (voucher_id, booking_id, kind, amount, spent_after)
                   SELECT l.v, l.b, 'DRAW', l.a, l.s FROM unnest($30::uuid[], $31::uuid[], $32::numeric[], $33::numeric[]) AS l(v, b, a, s) RETURNING 1),
-           nt AS (SELECT pg_notify($34, p) FROM unnest($35::text[]) AS p)
-           SELECT (SELECT count(*) FROM ins)::int AS ins, (SELECT count(*) FROM led)::int AS led, (SELECT count(*) FROM ver)::int AS ver,
+           nt AS (SELECT pg_notify($34, ${VERSIONED}) FROM unnest($35::text[], $27::uuid[]) AS p(payload, cluster) LEFT JOIN ver ON ver.cluster_id = p.cluster)
+           SELECT (SELECT count(*) FROM ins)::int AS ins, (SELECT count(*) FROM led)::int AS led, (SELECT json_agg(json_build_array(cluster_id, version)) FROM ver) AS ver,
                   (SELECT count(*) FROM vd)::int AS vd, (SELECT count(*) FROM vl)::int AS vl, (SELECT count(*) FROM nt)::int AS nt`,
   },
   cancelLock: {
     name: 'pflex_cancel_lock',
-    text: `SELECT row_to_json(b) AS b, v.version::float8 AS version FROM bookings b JOIN ledger_versions v ON v.cluster_id = b.cluster_id WHERE b.id = $1 FOR UPDATE`,
+    text: `SELECT row_to_json(b) AS b FROM bookings b WHERE b.id = $1 FOR UPDATE`,
   },
   cancelWrite: {
     name: 'pflex_cancel_write',
@@ -209,12 +203,12 @@ const S = {
              UPDATE cluster_hours h SET booked_tflops = h.booked_tflops - $2, green_alloc_w = h.green_alloc_w - g.w
              FROM unnest($3::int[], $4::bigint[]) AS g(hr, w)
              WHERE h.cluster_id = $1 AND h.hour = to_timestamp(g.hr * 3600.0)
-             RETURNING 1),
-           ver AS (UPDATE ledger_versions SET version = version + 1 WHERE cluster_id = $1 RETURNING 1),
+             RETURNING h.cluster_id),
+           ver AS (UPDATE ledger_versions v SET version = v.version + 1 WHERE v.cluster_id IN (SELECT DISTINCT l.cluster_id FROM led l) RETURNING v.cluster_id, v.version),
            bk AS (UPDATE bookings SET status = 'CANCELLED', cancelled_at = to_timestamp($5 / 1000.0) WHERE id = $6 AND status = 'CONFIRMED' RETURNING 1),
            vr AS (UPDATE vouchers SET spent = spent - $7::numeric WHERE id = $8::uuid AND $7::numeric > 0 RETURNING spent),
            vl AS (INSERT INTO voucher_ledger (voucher_id, booking_id, kind, amount, spent_after) SELECT $8::uuid, $6, 'REFUND', $7::numeric, vr.spent FROM vr RETURNING 1),
-           nt AS (SELECT pg_notify($9, p) FROM unnest($10::text[]) AS p)
+           nt AS (SELECT pg_notify($9, ${VERSIONED}) FROM unnest($10::text[], $11::uuid[]) AS p(payload, cluster) LEFT JOIN ver ON ver.cluster_id = p.cluster)
            SELECT (SELECT count(*) FROM led)::int AS led, (SELECT count(*) FROM bk)::int AS bk, (SELECT count(*) FROM vl)::int AS vl, (SELECT count(*) FROM nt)::int AS nt`,
   },
 } satisfies Record<string, SqlStatement>;
@@ -225,9 +219,10 @@ const S = {
  * statements over TypeORM's pool; the operators' rare writes (capacity, green windows, cluster
  * registration) run inside their TypeORM transactions through the `m` they pass.
  *
- * Rule for every writer: lock the cluster's ledger_versions row first (versions in cluster id
- * order), change the rows, raise the version by one and pg_notify the change with it, all in
- * one transaction. The CHECK constraints of cluster_hours stay the only guard that counts.
+ * Rule for every writer: change the ledger rows, then raise the cluster's ledger_versions row
+ * by one (its lock, held to COMMIT, orders the versions as the commits) and pg_notify the change
+ * with that version, all in one transaction. Rows are always locked before version rows, so
+ * writers never deadlock on the two. The CHECK constraints of cluster_hours are the guard.
  */
 @Injectable()
 export class LedgerRepository {
@@ -240,14 +235,27 @@ export class LedgerRepository {
     this.pool = sqlPoolOf(ds);
   }
 
-  /** Runs `fn` in a transaction on a pooled connection; rolls back on any error. */
-  async transaction<T>(fn: (s: SqlSession) => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` in a transaction on a pooled connection; rolls back on any error. BEGIN is sent
+   * ahead of `fn`'s first statement without waiting for its answer, and `tx.commit()` sends
+   * COMMIT right behind the statement before it, so neither costs a turn of the event loop
+   * while rows are locked.
+   */
+  async transaction<T>(fn: (s: SqlSession, tx: { commit(): Promise<void> }) => Promise<T>): Promise<T> {
     const c = await this.pool.connect();
     let broken = false;
+    let committed = false;
+    const begun = c.exec('BEGIN');
+    begun.catch(() => undefined);
     try {
-      await c.exec('BEGIN');
-      const out = await fn(c);
-      await c.exec('COMMIT');
+      const out = await fn(c, {
+        commit: () => {
+          committed = true;
+          return c.exec('COMMIT').then(() => undefined);
+        },
+      });
+      await begun;
+      if (!committed) await c.exec('COMMIT');
       return out;
     } catch (e) {
       await c.exec('ROLLBACK').catch(() => {
@@ -310,7 +318,7 @@ export class LedgerRepository {
     });
   }
 
-  /** Group commit, first statement: version rows of the clusters placed on, access rules and vouchers of the members' organizations (all locked), and bookings already made with the members' idempotency keys. */
+  /** Group commit, first statement: the versions of the clusters placed on, the access rules and vouchers of the members' organizations (locked), and bookings already made with the members' idempotency keys. */
   async lockGroup(s: SqlSession, clusters: string[], orgs: string[], keyOrgs: string[], keys: string[], fromH: number): Promise<GroupLocks> {
     const [r] = await s.query<{ ver: [string, number][] | null; rul: [string, number | null, number | null][] | null; vou: VoucherRow[] | null; idem: BookingRow[] | null }>(S.groupLock, [
       clusters,
@@ -327,29 +335,20 @@ export class LedgerRepository {
     };
   }
 
-  /** Locks more version rows (clusters a re-placement moved to), returning their versions. */
-  async lockVersions(s: SqlSession, clusters: string[]): Promise<Map<string, number>> {
-    const rows = await s.query<{ cluster_id: string; version: number }>(S.lockVersions, [clusters]);
-    return new Map(rows.map((r) => [r.cluster_id, Number(r.version)]));
-  }
-
   /** Confirmed bookings of the organizations overlapping [fromH, toH) (read after their rules are locked). */
   usage(s: SqlSession, orgs: string[], fromH: number, toH: number): Promise<UsageRow[]> {
     return s.query<UsageRow>(S.usage, [orgs, fromH, toH]);
   }
 
-  /** One cluster's rows in [fromH, toH), for a reload under its locked version row. */
-  clusterRows(s: SqlSession, cluster: string, fromH: number, toH: number): Promise<{ h: number; capacity_tflops: number; booked_tflops: number; s: number; a: number; p: number }[]> {
-    return s.query(S.clusterRows, [cluster, fromH, toH]);
-  }
-
   /**
    * Group commit, the write: inserts the bookings, adds the summed deltas to the ledger rows
-   * (CHECK-guarded), raises the versions, draws vouchers (CHECK spent <= cap) with their ledger
-   * rows, and sends the notifications; one statement. Throws if a ledger row is missing.
+   * (CHECK-guarded), then raises the versions of the clusters written, draws vouchers (CHECK
+   * spent <= cap) with their ledger rows, and sends the notifications (`payloadClusters[i]`:
+   * the cluster whose version payload i carries, or null); one statement. Returns each
+   * written cluster's new version. Throws if a ledger row is missing.
    */
-  async writeGroup(s: SqlSession, b: GroupInsert, d: LedgerDeltas, versions: string[], v: VoucherDraws, channel: string, payloads: string[], nowMs: number): Promise<void> {
-    const [r] = await s.query<{ ins: number; led: number; ver: number; nt: number }>(S.groupWrite, [
+  async writeGroup(s: SqlSession, b: GroupInsert, d: LedgerDeltas, payloadClusters: (string | null)[], v: VoucherDraws, channel: string, payloads: string[], nowMs: number): Promise<Map<string, number>> {
+    const [r] = await s.query<{ ins: number; led: number; ver: [string, number][] | null; nt: number }>(S.groupWrite, [
       b.id,
       b.org,
       b.cluster,
@@ -376,7 +375,7 @@ export class LedgerRepository {
       d.hour,
       d.tflops,
       d.greenW,
-      versions,
+      payloadClusters,
       v.voucher,
       v.amount,
       v.ledgerVoucher,
@@ -387,37 +386,37 @@ export class LedgerRepository {
       payloads,
       nowMs,
     ]);
-    if (r.ins !== b.id.length || r.led !== d.hour.length || r.ver !== versions.length) {
-      throw new Error(`group write incomplete: ${r.ins}/${b.id.length} bookings, ${r.led}/${d.hour.length} ledger rows, ${r.ver}/${versions.length} versions`);
+    if (r.ins !== b.id.length || r.led !== d.hour.length) {
+      throw new Error(`group write incomplete: ${r.ins}/${b.id.length} bookings, ${r.led}/${d.hour.length} ledger rows`);
     }
+    return new Map((r.ver ?? []).map(([c, ver]) => [c, Number(ver)]));
   }
 
-  /** Cancel, first statement: the booking and its cluster's version row, both locked. */
-  async lockBooking(s: SqlSession, id: string): Promise<{ booking: BookingRow; version: number } | null> {
-    const [r] = await s.query<{ b: BookingRow; version: number }>(S.cancelLock, [id]);
-    return r ? { booking: r.b, version: Number(r.version) } : null;
+  /** Cancel, first statement: the booking, locked. */
+  async lockBooking(s: SqlSession, id: string): Promise<BookingRow | null> {
+    const [r] = await s.query<{ b: BookingRow }>(S.cancelLock, [id]);
+    return r ? r.b : null;
   }
 
   /** Cancel, the write: releases exactly what the booking took, refunds its voucher, raises the version, notifies. */
-  async writeCancel(s: SqlSession, b: BookingRow, hours: number[], nowMs: number, channel: string, payloads: string[]): Promise<void> {
+  async writeCancel(s: SqlSession, b: BookingRow, hours: number[], nowMs: number, channel: string, payloads: string[], payloadClusters: (string | null)[]): Promise<void> {
     const amount = String(b.voucher_amount ?? '0');
-    const [r] = await s.query<{ led: number; bk: number }>(S.cancelWrite, [b.cluster_id, b.tflops, hours, b.green_w, nowMs, b.id, amount, b.voucher_id, channel, payloads]);
+    const [r] = await s.query<{ led: number; bk: number }>(S.cancelWrite, [b.cluster_id, b.tflops, hours, b.green_w, nowMs, b.id, amount, b.voucher_id, channel, payloads, payloadClusters]);
     if (r.led !== b.hours || r.bk !== 1) throw new Error(`cancel of ${b.id} incomplete: ${r.led}/${b.hours} ledger rows, ${r.bk} booking`);
   }
 
   // ---------------------------------------------------------------------------------------
   // operators' writes, inside their TypeORM transactions
 
-  /** Locks version rows (cluster id order) inside an admin transaction; returns the versions. */
-  async lockVersionsIn(m: EntityManager, clusters: string[]): Promise<Map<string, number>> {
-    const rows: { cluster_id: string; version: number }[] = await m.query(S.lockVersions.text, [clusters]);
-    return new Map(rows.map((r) => [r.cluster_id, Number(r.version)]));
-  }
-
-  /** Raises one cluster's version (its row locked by lockVersionsIn) and sends the payloads. */
-  async bumpIn(m: EntityManager, cluster: string, channel: string, payloads: string[]): Promise<void> {
-    await m.query(`UPDATE ledger_versions SET version = version + 1 WHERE cluster_id = $1`, [cluster]);
-    await m.query(`SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p`, [channel, payloads]);
+  /**
+   * After an admin transaction changed one cluster's rows: raises its version (the row lock
+   * taken here, after the rows', is held to COMMIT) and sends the payloads with that version.
+   */
+  async bumpIn(m: EntityManager, cluster: string, channel: string, payloads: string[]): Promise<number> {
+    const [[row]] = await m.query(`UPDATE ledger_versions SET version = version + 1 WHERE cluster_id = $1 RETURNING version::float8 AS version`, [cluster]);
+    const v = Number(row.version);
+    await m.query(`SELECT pg_notify($1, replace(p, $3, $4)) FROM unnest($2::text[]) AS p`, [channel, payloads, `"v":${VERSION_PLACEHOLDER},`, `"v":${v},`]);
+    return v;
   }
 
   /** A new cluster's version row. */
@@ -425,7 +424,7 @@ export class LedgerRepository {
     await m.query(`INSERT INTO ledger_versions (cluster_id, version) VALUES ($1, 0)`, [cluster]);
   }
 
-  /** Ledger rows missing over [fromH, toH) for the clusters (locked), created at each cluster's capacity; returns the new ranges per cluster. */
+  /** Ledger rows missing over [fromH, toH) for the clusters, created at each cluster's capacity; returns the new ranges per cluster. */
   async materialiseIn(m: EntityManager, clusters: string[], fromH: number, toH: number): Promise<{ cluster: string; from: number; to: number; tflops: number; n: number }[]> {
     return m.query(
       `WITH ins AS (

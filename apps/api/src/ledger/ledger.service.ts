@@ -4,12 +4,12 @@ import { floorHour, HOUR_MS } from '../common/time.utils';
 import { APP_CONFIG } from '../config';
 import type { AppConfig } from '../config';
 import { ChangeFeed } from '../events/change-feed.service';
-import { LedgerRepository } from './ledger.repository';
+import { LedgerRepository, VERSION_PLACEHOLDER } from './ledger.repository';
 import { LedgerChange, ledgerPayloads } from './ledger-wire';
 
 /**
  * The bookable horizon and the operators' ledger writes: every change goes through one path
- * (`change`): lock the cluster's version row, write, raise the version, announce it.
+ * (`change`): write the rows, raise the cluster's version, announce the change with it.
  * Ledger rows exist from the current hour to the horizon's end + 1 day; they are created on
  * cluster registration, at boot and every hour (ON CONFLICT DO NOTHING: replicas doing it at
  * once is harmless, and only the one that created rows announces them).
@@ -30,17 +30,14 @@ export class LedgerService {
   }
 
   /**
-   * Inside an operator's transaction: locks the cluster's version row, runs `write` (which may
-   * throw to refuse, changing nothing), then raises the version and announces `change`.
+   * Inside an operator's transaction: runs `write` (the row changes; it may throw to refuse,
+   * changing nothing), then raises the cluster's version and announces `change` with it.
+   * Returns the new version.
    */
   async change(m: EntityManager, cluster: string, write: () => Promise<LedgerChange | null>): Promise<number | null> {
-    const versions = await this.repo.lockVersionsIn(m, [cluster]);
-    const v = versions.get(cluster);
-    if (v === undefined) throw new Error(`cluster ${cluster} has no ledger version row`);
     const d = await write();
     if (!d) return null;
-    await this.repo.bumpIn(m, cluster, this.feed.channel, ledgerPayloads((x) => this.feed.encode(x), cluster, v + 1, d, false));
-    return v + 1;
+    return this.repo.bumpIn(m, cluster, this.feed.channel, ledgerPayloads((x) => this.feed.encode(x), cluster, VERSION_PLACEHOLDER, d, false));
   }
 
   /** Creates a registered cluster's version row and ledger rows, and announces the cluster. */
@@ -59,14 +56,13 @@ export class LedgerService {
     return this.ds.transaction(async (m) => {
       const ids: { id: string }[] = await m.query(`SELECT id FROM clusters ORDER BY id`);
       if (ids.length === 0) return 0;
-      const versions = await this.repo.lockVersionsIn(m, ids.map((r) => r.id));
-      const made = await this.repo.materialiseIn(m, [...versions.keys()], start / HOUR_MS, end / HOUR_MS + 24);
+      const made = await this.repo.materialiseIn(m, ids.map((r) => r.id), start / HOUR_MS, end / HOUR_MS + 24);
       let n = 0;
-      for (const r of made) {
+      for (const r of made.sort((a, b) => (a.cluster < b.cluster ? -1 : 1))) {
         n += r.n;
         // a contiguous run (the usual hourly tail) travels as such; anything else reloads the cluster
         const d: LedgerChange = r.n === r.to - r.from ? { t: 'rows', f: r.from, to: r.to, tf: r.tflops } : { t: 'cl' };
-        await this.repo.bumpIn(m, r.cluster, this.feed.channel, ledgerPayloads((x) => this.feed.encode(x), r.cluster, versions.get(r.cluster)! + 1, d, false));
+        await this.repo.bumpIn(m, r.cluster, this.feed.channel, ledgerPayloads((x) => this.feed.encode(x), r.cluster, VERSION_PLACEHOLDER, d, false));
       }
       return n;
     });

@@ -1,5 +1,4 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import type { SqlSession } from '@pflex/persistence';
 import { Fleet } from '@pflex/scheduler';
 import type { Logger } from 'pino';
 import { HOUR_MS } from '../common/time.utils';
@@ -52,6 +51,8 @@ export class TimelinesService implements OnApplicationBootstrap, OnModuleDestroy
   private readonly buffer: LedgerMessage[] = [];
   private readonly parts = new Map<string, LedgerMessage[]>();
   private readonly waiters = new Set<() => void>();
+  /** versions of this process's own group commits, applied before commit, whose message is still to come */
+  private readonly own = new Set<string>();
   private readonly toReload = new Set<string>();
   private reloadQueued = false;
   private tail: Promise<unknown> = Promise.resolve();
@@ -115,11 +116,6 @@ export class TimelinesService implements OnApplicationBootstrap, OnModuleDestroy
     return this.versions.get(cluster) ?? -1;
   }
 
-  /** Inside an exclusive section, after the commit of a change this process already applied. */
-  committed(cluster: string, version: number): void {
-    if (version > this.version(cluster)) this.versions.set(cluster, version);
-  }
-
   /** Bytes of typed arrays held by the timelines. */
   bytes(): number {
     const f = this.fleetRef;
@@ -174,24 +170,15 @@ export class TimelinesService implements OnApplicationBootstrap, OnModuleDestroy
     }
   }
 
-  /** Inside an exclusive section, under the cluster's locked version row: reloads it exactly from `s`. */
-  async reloadLocked(s: SqlSession, cluster: string, version: number): Promise<void> {
-    const rows = await this.repo.clusterRows(s, cluster, this.baseHour, this.baseHour + this.span);
-    const c = this.byId.get(cluster);
-    if (!c || !this.fleetRef) return;
-    const n = rows.length;
-    const led: ClusterLedger = {
-      ...c,
-      version,
-      hours: Int32Array.from(rows, (r) => r.h),
-      capacity: Int32Array.from(rows, (r) => r.capacity_tflops),
-      booked: Int32Array.from(rows, (r) => r.booked_tflops),
-      supply: Int32Array.from(rows, (r) => r.s),
-      alloc: Int32Array.from(rows, (r) => r.a),
-      price: Float64Array.from(rows, (r) => r.p),
-    };
-    if (n >= 0) this.loadLedger(led);
-    this.stats.reloads++;
+  /**
+   * Inside an exclusive section, after this process committed a change it had applied before
+   * commit (a group's placements) as `version`: taken at once when it follows the version held,
+   * else remembered so that its message, when it arrives in order, advances without applying.
+   */
+  ownCommitted(cluster: string, version: number): void {
+    const cur = this.version(cluster);
+    if (version === cur + 1) this.versions.set(cluster, version);
+    else if (version > cur) this.own.add(`${cluster}:${version}`);
   }
 
   /**
@@ -268,14 +255,17 @@ export class TimelinesService implements OnApplicationBootstrap, OnModuleDestroy
       return;
     }
     if (this.toReload.has(m.c) || m.v <= cur) return;
+    if (m.v === cur + 1 && this.own.delete(`${m.c}:${m.v}`)) {
+      this.versions.set(m.c, m.v);
+      this.stats.applied++;
+      return;
+    }
     if (m.v > cur + 1) {
       this.stats.gaps++;
       this.log.warn({ cluster: m.c, have: cur, got: m.v }, 'ledger version gap: reloading the cluster');
       this.toReload.add(m.c);
       return;
     }
-    // a group commit of this process applied its change before commit and raised the version
-    // after it, inside its exclusive section: its own message arrives here with v <= cur
     try {
       this.applyChange(m.c, m.d);
     } catch (err) {
@@ -375,6 +365,10 @@ export class TimelinesService implements OnApplicationBootstrap, OnModuleDestroy
     f.loadSlots(c.id, 0, { capacityTflops: cap, bookedTflops: booked, greenSupplyW: supply, greenAllocW: alloc, greenPricePerMwh: price });
     this.versions.set(c.id, c.version);
     this.toReload.delete(c.id);
+    for (const k of this.own) {
+      const [id, v] = k.split(':');
+      if (id === c.id && Number(v) <= c.version) this.own.delete(k);
+    }
   }
 
   /** A new Fleet for `metas` (catalogue order), copying the timelines of clusters the old one had. */
@@ -441,16 +435,18 @@ export class TimelinesService implements OnApplicationBootstrap, OnModuleDestroy
   /** Reloads the listed clusters now (catalogue entries and rows), e.g. one just registered; unknown ids are dropped. */
   async refresh(ids: string[]): Promise<void> {
     for (const id of ids) this.toReload.add(id);
-    await this.exclusive(async () => {
-      const want = ids.filter((id) => this.toReload.has(id));
-      if (want.length === 0) return;
-      const got = await this.repo.load(null, want, this.baseHour, this.baseHour + this.span);
-      const known = new Set(got.map((c) => c.id));
-      this.rebuild(this.metas.filter((m) => !known.has(m.id)).concat(got.map(metaOf)));
-      for (const c of got) this.loadLedger(c);
-      for (const id of want) this.toReload.delete(id);
-      this.stats.reloads += got.length;
-    });
+    await this.exclusive(() => this.reloadInside(ids.filter((id) => this.toReload.has(id))));
+  }
+
+  /** Inside an exclusive section with no tentative change on these clusters: reloads them (catalogue entries, rows, versions). */
+  async reloadInside(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    const got = await this.repo.load(null, ids, this.baseHour, this.baseHour + this.span);
+    const known = new Set(got.map((c) => c.id));
+    this.rebuild(this.metas.filter((m) => !known.has(m.id)).concat(got.map(metaOf)));
+    for (const c of got) this.loadLedger(c);
+    for (const id of ids) this.toReload.delete(id);
+    this.stats.reloads += got.length;
   }
 
   /**
