@@ -123,7 +123,7 @@ onPostgres('booking engine: two processes on one PostgreSQL', () => {
     }
   };
 
-  it('a process whose timelines are behind books correctly: it catches up under the version lock, nothing goes over capacity or green', async () => {
+  it('a process whose timelines are behind books correctly: it catches up with the database before placing, nothing goes over capacity or green', async () => {
     const cluster = await a.registerCluster(operator, { capacityPflops: 100, kwPerPflops: 10, pue: 1 });
     await a.ok(GREEN, { c: cluster, s: hour(2), e: hour(4), mw: 0.5 }, operator);
     await until(() => b.running.app.get(TimelinesService).cluster(cluster) !== undefined && b.running.app.get(TimelinesService).version(cluster) >= a.running.app.get(TimelinesService).version(cluster));

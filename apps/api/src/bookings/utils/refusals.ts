@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { Decision, Fleet, Objective } from '@pflex/scheduler';
+import { Decision, drawWatts, Fleet, Objective, requiredGreenWh } from '@pflex/scheduler';
 import { HOUR_MS, iso } from '../../common/time.utils';
-import { QuotasService, shareLimitTflops } from '../../quotas/quotas.service';
+import { QuotasService } from '../../quotas/quotas.service';
 import { BookingErrorCode, BookingException } from '../bookings.exception';
 import { RefusalReasonEnum } from '../dtos/booking.model';
 import { jobOf, ShareCap, ValidRequest } from './fleet-window';
@@ -41,25 +41,32 @@ export class Refusals {
     return new BookingException(BookingErrorCode.NO_CAPACITY, `no ${v.hours} h run with ${v.pflops} PFLOPS free ${win}`);
   }
 
-  /** The smallest excess over the share at starts where the capacity itself is free, naming the cluster. */
+  /**
+   * The smallest excess over the share among the starts the request fits without the rule
+   * (capacity free, green share reached), naming the cluster.
+   */
   private shareExceeded(v: ValidRequest, cap: ShareCap, main: Fleet, base: number): Error {
     const slots = v.deadlineH - v.earliestH;
     const from = v.earliestH - base;
     const tf = Math.round(v.pflops * 1000);
     const candidates = v.clusters.map((c) => {
       const t = main.timeline(c.id);
-      const free = (i: number) => t.capacityTflops[from + i] - t.bookedTflops[from + i];
+      const draw = drawWatts(v.pflops, c.kwPerPflops, c.pue);
+      const need = requiredGreenWh(v.minGreenShare ?? 0, draw, v.hours);
       return {
         name: c.name,
         held: cap.held.get(c.id)!,
         capacityAt: (i: number) => t.capacityTflops[from + i],
         fits: (start: number) => {
-          for (let i = start; i < start + v.hours; i++) if (free(i) < tf) return false;
-          return true;
+          let green = 0;
+          for (let i = from + start; i < from + start + v.hours; i++) {
+            if (t.capacityTflops[i] - t.bookedTflops[i] < tf) return false;
+            green += Math.min(draw, t.greenSupplyW[i] - t.greenAllocW[i]);
+          }
+          return green >= need;
         },
       };
     });
-    void shareLimitTflops;
     return this.quotas.shareExceeded(cap.share, candidates, slots, v.hours, tf, v.earliestH * HOUR_MS);
   }
 }
