@@ -141,7 +141,7 @@ describe('Dockerfile (infra/Dockerfile)', () => {
     expect(user).not.toMatch(/^USER\s+(root|0)(\s|:|$)/);
     expect(runtime).toContain('EXPOSE 3000');
     expect(runtime.find((l) => l.startsWith('HEALTHCHECK'))).toContain('/health');
-    expect(runtime.find((l) => l.startsWith('CMD'))).toBe('CMD ["node", "dist/apps/api/src/main.js"]');
+    expect(runtime.find((l) => l.startsWith('CMD'))).toBe('CMD ["node", "--max-old-space-size=512", "dist/apps/api/src/main.js"]');
   });
 
   it(`labels the image it builds as ${IMAGE}`, () => {

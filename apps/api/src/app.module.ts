@@ -63,7 +63,6 @@ export class AppModule {
           autoSchemaFile: true,
           sortSchema: true,
           buildSchemaOptions: { scalarsMap: [{ type: Date, scalar: DateTimeScalar }] },
-          context: ({ req }: { req: unknown }) => ({ req }),
           subscriptions: { 'graphql-ws': graphqlWsOptions(config.maxQueryDepth, !config.production, limiter) },
           validationRules: [depthLimitRule(config.maxQueryDepth)],
           plugins: [inputFieldPlugin() as never, complexityPlugin(config.maxQueryCost) as never, ...(limiter ? [rateLimitPlugin(limiter) as never] : [])],

@@ -3,6 +3,7 @@ import { GqlContextType, GqlExceptionFilter } from '@nestjs/graphql';
 import { databaseFailure } from '@pflex/persistence';
 import { SchedulerInputError } from '@pflex/scheduler';
 import { GraphQLError } from 'graphql';
+import type { FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import { DomainException, GqlErrorCode } from './errors';
 
@@ -52,19 +53,12 @@ export class GqlErrorFilter implements GqlExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost) {
     if (host.getType<GqlContextType>() === 'graphql') return toGraphQLError(exception, this.log);
-    // plain HTTP routes (health): JSON without internals
+    // plain HTTP routes (health, dashboard): JSON without internals
     const http = host.switchToHttp();
-    const res = http.getResponse();
     const status = exception instanceof HttpException ? exception.getStatus() : 500;
     if (status >= 500) this.log.error({ err: exception }, 'unhandled http error');
     const message = status >= 500 ? 'Internal server error' : (exception as Error).message;
-    // refused before GraphQL ran (body too large, malformed JSON): still a GraphQL error body
-    if (String(http.getRequest()?.path ?? '').startsWith('/graphql')) {
-      const code = HTTP_TO_GQL[status] ?? (status < 500 ? GqlErrorCode.BAD_USER_INPUT : GqlErrorCode.INTERNAL_SERVER_ERROR);
-      res.status(status).json({ errors: [{ message, extensions: { code } }] });
-      return;
-    }
-    res.status(status).json({ statusCode: status, message });
+    void sendHttpError(http.getResponse<FastifyReply>(), http.getRequest<{ url?: string }>()?.url, status, message);
   }
 }
 
@@ -88,4 +82,16 @@ export function formatGraphQLError(formatted: { message: string; extensions?: Re
     message = 'Internal server error';
   }
   return { ...formatted, message, extensions: { ...ext, code } };
+}
+
+/**
+ * An error answered over plain HTTP. Requests refused before GraphQL ran (body too large,
+ * malformed JSON) still get a GraphQL error body on /graphql; other routes get JSON.
+ */
+export function sendHttpError(reply: FastifyReply, url: string | undefined, status: number, message: string): FastifyReply {
+  if (String(url ?? '').startsWith('/graphql')) {
+    const code = HTTP_TO_GQL[status] ?? (status < 500 ? GqlErrorCode.BAD_USER_INPUT : GqlErrorCode.INTERNAL_SERVER_ERROR);
+    return reply.status(status).send({ errors: [{ message, extensions: { code } }] });
+  }
+  return reply.status(status).send({ statusCode: status, message });
 }

@@ -1,12 +1,9 @@
 import { Controller, Get, Param, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import { Public } from '../organizations/principal';
 import { Asset, DashboardAssetsService } from './dashboard-assets.service';
 
-interface RawResponse {
-  status(code: number): RawResponse;
-  setHeader(name: string, value: string): void;
-  send(body: Buffer | string): void;
-}
+type RawResponse = FastifyReply;
 
 /**
  * The operators' and bureau's dashboard: a static page and its scripts. Public, because the page
@@ -39,13 +36,10 @@ export class DashboardController {
 }
 
 function send(res: RawResponse, asset: Asset | null): void {
-  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.header('X-Content-Type-Options', 'nosniff');
   if (!asset) {
-    res.setHeader('Content-Type', 'text/plain; charset=utf-8');
-    res.status(404).send('not found');
+    void res.header('Content-Type', 'text/plain; charset=utf-8').status(404).send('not found');
     return;
   }
-  res.setHeader('Content-Type', asset.contentType);
-  res.setHeader('Cache-Control', asset.cacheControl);
-  res.status(200).send(asset.body);
+  void res.header('Content-Type', asset.contentType).header('Cache-Control', asset.cacheControl).status(200).send(asset.body);
 }

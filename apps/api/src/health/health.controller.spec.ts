@@ -1,9 +1,12 @@
+import type { FastifyReply } from 'fastify';
 import { DataSource } from 'typeorm';
 import { HealthController } from './health.controller';
 
+/** The part of a Fastify reply the controller uses: status(code).send(body). */
 function fakeRes() {
   const out: { status?: number; body?: unknown } = {};
-  return { out, res: { status: (s: number) => ((out.status = s), { json: (b: unknown) => (out.body = b) }) } };
+  const res = { status: (s: number) => ((out.status = s), { send: async (b: unknown) => (out.body = b) }) };
+  return { out, res: res as unknown as FastifyReply };
 }
 
 describe('HealthController', () => {

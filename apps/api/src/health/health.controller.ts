@@ -1,10 +1,7 @@
 import { Controller, Get, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import { DataSource } from 'typeorm';
 import { Public } from '../organizations/principal';
-
-interface JsonResponse {
-  status(code: number): { json(body: unknown): void };
-}
 
 /** Liveness plus database readiness (SELECT 1 within 2 s); 503 when the database is not ready. */
 @Controller()
@@ -13,7 +10,7 @@ export class HealthController {
 
   @Public()
   @Get('health')
-  async health(@Res() res: JsonResponse): Promise<void> {
+  async health(@Res() res: FastifyReply): Promise<void> {
     let db: 'up' | 'down' = 'down';
     if (this.ds.isInitialized) {
       let timer: NodeJS.Timeout | undefined;
@@ -31,6 +28,6 @@ export class HealthController {
         clearTimeout(timer);
       }
     }
-    res.status(db === 'up' ? 200 : 503).json({ status: db === 'up' ? 'ok' : 'unavailable', live: true, database: db });
+    await res.status(db === 'up' ? 200 : 503).send({ status: db === 'up' ? 'ok' : 'unavailable', live: true, database: db });
   }
 }

@@ -1,11 +1,7 @@
 import { Controller, Get, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import { Public } from '../organizations/principal';
 import { MetricsService } from './metrics.service';
-
-interface TextResponse {
-  setHeader(name: string, value: string): void;
-  send(body: string): void;
-}
 
 /** Prometheus scrape endpoint; no API key (scrapers reach it on the cluster network). */
 @Controller()
@@ -14,9 +10,8 @@ export class MetricsController {
 
   @Public()
   @Get('metrics')
-  async scrape(@Res() res: TextResponse): Promise<void> {
+  async scrape(@Res() res: FastifyReply): Promise<void> {
     const body = await this.metrics.registry.metrics();
-    res.setHeader('content-type', this.metrics.registry.contentType);
-    res.send(body);
+    await res.header('content-type', this.metrics.registry.contentType).send(body);
   }
 }
