@@ -21,11 +21,13 @@ export interface BookingCommittedEvent {
   local: boolean;
 }
 
-/** Ledger rows of one cluster changed over [from, to) (ms): bookings, capacity or green supply. */
+/** Ledger rows of one cluster changed within [from, to) (ms): bookings, capacity or green supply. */
 export interface LedgerChangedEvent {
   clusterId: string;
   from: number;
   to: number;
+  /** the changed hours (ms) when only some of [from, to) changed (a group's bookings); all of it when absent */
+  hours?: number[];
 }
 
 /** A subscriber's API key is checked again at most this often while events flow. */
@@ -59,8 +61,17 @@ export class EventsService {
         this.bus.emit('booking', e);
       }
     });
+    // one event per committed change (or part of one), however many hours it touched
     feed.on<LedgerMessage>('l', (m) => {
-      for (const [from, to] of changedRanges(m)) this.bus.emit('ledger', { clusterId: m.c, from: from * HOUR_MS, to: to * HOUR_MS } satisfies LedgerChangedEvent);
+      const d = m.d;
+      if (!d || d.t === 'cl') return;
+      if (d.t !== 'd') {
+        this.bus.emit('ledger', { clusterId: m.c, from: d.f * HOUR_MS, to: d.to * HOUR_MS } satisfies LedgerChangedEvent);
+        return;
+      }
+      if (d.h.length === 0) return;
+      const hours = d.h.map((h) => h * HOUR_MS);
+      this.bus.emit('ledger', { clusterId: m.c, from: Math.min(...hours), to: Math.max(...hours) + HOUR_MS, hours } satisfies LedgerChangedEvent);
     });
   }
 
@@ -105,17 +116,3 @@ export class EventsService {
   }
 }
 
-/** The epoch-hour ranges [from, to) a ledger change touched (runs of consecutive hours for booking deltas). */
-function changedRanges(m: LedgerMessage): [number, number][] {
-  const d = m.d;
-  if (!d || d.t === 'cl') return [];
-  if (d.t !== 'd') return [[d.f, d.to]];
-  const out: [number, number][] = [];
-  for (let i = 0; i < d.h.length; ) {
-    let j = i + 1;
-    while (j < d.h.length && d.h[j] === d.h[j - 1] + 1) j++;
-    out.push([d.h[i], d.h[j - 1] + 1]);
-    i = j;
-  }
-  return out;
-}

@@ -57,7 +57,9 @@ export class UtilizationService {
 
   private async readChange(e: LedgerChangedEvent): Promise<{ owner: string | null; hours: UtilizationChangeModel[] }> {
     const rows = await this.repo.hours(e.clusterId, e.from, e.to);
-    return { owner: rows[0]?.owner_org_id ?? null, hours: rows.map((r) => ({ clusterId: e.clusterId, ...toHourModel(r) })) };
+    const changed = e.hours ? new Set(e.hours) : null;
+    const kept = changed ? rows.filter((r) => changed.has(new Date(r.hour).getTime())) : rows;
+    return { owner: rows[0]?.owner_org_id ?? null, hours: kept.map((r) => ({ clusterId: e.clusterId, ...toHourModel(r) })) };
   }
 }
 
