@@ -4,7 +4,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { AppModule } from './app.module';
-import { GqlErrorFilter, sendHttpError } from './common/gql-exception.filter';
+import { GqlErrorFilter } from './common/gql-exception.filter';
 import { createLogger, PinoNestLogger } from './common/logger';
 import { BoundaryValidationPipe } from './common/validation.pipe';
 import type { AppConfig } from './config';
@@ -54,12 +54,8 @@ export async function startApp(config: AppConfig, log: Logger = createLogger()):
   };
   fastify.addHook('onResponse', async (req, reply) => finish(req, reply.statusCode));
   fastify.addHook('onRequestAbort', async (req) => finish(req, 499));
-  // refused before any route ran (body too large, malformed JSON, wrong content type): no internals
-  fastify.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
-    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
-    if (status >= 500) log.error({ err }, 'unhandled http error');
-    return sendHttpError(reply, req.url, status, status >= 500 ? 'Internal server error' : err.message);
-  });
+  // errors before any route ran (body too large, malformed JSON) reach GqlErrorFilter through
+  // Nest's Fastify error handler, installed by app.init()
 
   await app.init();
   const demoKeys = config.demoSeed ? await app.get(DemoSeedService).seed() : undefined;
