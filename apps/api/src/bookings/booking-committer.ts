@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { pgErrorCode, SqlSession } from '@pflex/persistence';
-import { Decision, Fleet, Objective, Placement } from '@pflex/scheduler';
+import { Decision, Objective, Placement } from '@pflex/scheduler';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { centsOf, money, priceTotal } from '../common/money';
@@ -13,7 +13,6 @@ import { BookingEventTuple, bookingPayloads, ledgerPayloads } from '../ledger/le
 import { TimelinesService } from '../ledger/timelines.service';
 import { MetricsService } from '../metrics/metrics.service';
 import type { Principal } from '../organizations/principal';
-import { QuotaException } from '../quotas/quotas.exception';
 import { heldTflops, QuotasService, StartUsage, WEEK_HOURS } from '../quotas/quotas.service';
 import { chooseCover, VoucherCover } from '../vouchers/vouchers.service';
 import { BookingErrorCode, BookingException } from './bookings.exception';
@@ -484,4 +483,3 @@ function touched(placed: Member[]): string[] {
 
 function noop(): void {}
 
-export type { Fleet, QuotaException };

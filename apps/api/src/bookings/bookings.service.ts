@@ -1,13 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { BookingEntity, ClusterEntity, pgErrorCode } from '@pflex/persistence';
 import { Objective, OBJECTIVES } from '@pflex/scheduler';
-import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { isUuid } from '../common/ids';
 import { priceTotal } from '../common/money';
 import { decodeCursor, encodeCursor, pageSize } from '../common/pagination';
 import { HOUR_MS, iso, requireHour } from '../common/time.utils';
-import { APP_CONFIG, PINO } from '../config';
+import { APP_CONFIG } from '../config';
 import type { AppConfig } from '../config';
 import { ChangeFeed } from '../events/change-feed.service';
 import { BookingRow, LedgerRepository, VERSION_PLACEHOLDER } from '../ledger/ledger.repository';
@@ -21,7 +20,7 @@ import { VouchersService } from '../vouchers/vouchers.service';
 import { BookingCommitter } from './booking-committer';
 import { BookingErrorCode, BookingException } from './bookings.exception';
 import { BookingFilterInput, ComputeRequestInput } from './dtos/booking.input';
-import { BookingConnection, BookingModel, ObjectiveEnum, QuoteModel, RefusalReasonEnum } from './dtos/booking.model';
+import { BookingConnection, BookingModel, ObjectiveEnum, QuoteModel } from './dtos/booking.model';
 import { bookingModel, placementModel, StoredBooking, storedFromRow } from './utils/booking-models';
 import { jobOf, shareCappedWindow, ValidRequest } from './utils/fleet-window';
 import { Refusals } from './utils/refusals';
@@ -45,7 +44,6 @@ export class BookingsService {
     private readonly quotas: QuotasService,
     private readonly metrics: MetricsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Inject(PINO) private readonly log: Logger,
   ) {}
 
   /** Domain checks beyond class-validator: whole hours, horizon, deadline, known clusters (from memory). */
@@ -258,4 +256,3 @@ function requireHourOrAny(field: string, d: Date): number {
   return d.getTime();
 }
 
-export { RefusalReasonEnum };

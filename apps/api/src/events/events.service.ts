@@ -50,7 +50,7 @@ export class EventsService {
   private observers = 0;
 
   constructor(
-    private readonly feed: ChangeFeed,
+    feed: ChangeFeed,
     private readonly orgs: OrganizationsService,
   ) {
     this.bus.setMaxListeners(0);

@@ -1,11 +1,9 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { sqlPoolOf, SqlPool, SqlSession, SqlStatement } from '@pflex/persistence';
-import type { Logger } from 'pino';
 import { DataSource, EntityManager } from 'typeorm';
-import { PINO } from '../config';
 
-/** A cluster as the timelines need it, with its ledger rows and version read in one snapshot. */
-export interface ClusterLedger {
+/** A cluster's catalogue entry as the hot paths need it (kept current from the change feed). */
+export interface ClusterMeta {
   id: string;
   ownerOrgId: string;
   name: string;
@@ -15,7 +13,12 @@ export interface ClusterLedger {
   pue: number;
   pricePerPflopsHour: number;
   gridPricePerMwh: number;
+  /** ms */
   createdAt: number;
+}
+
+/** A cluster as the timelines need it, with its ledger rows and version read in one snapshot. */
+export interface ClusterLedger extends ClusterMeta {
   version: number;
   /** ledger rows from the requested hour on, by hour: epoch hour, capacity, booked, supply W, alloc W, green price per MWh */
   hours: Int32Array;
@@ -228,10 +231,7 @@ const S = {
 export class LedgerRepository {
   readonly pool: SqlPool;
 
-  constructor(
-    ds: DataSource,
-    @Inject(PINO) private readonly log: Logger,
-  ) {
+  constructor(ds: DataSource) {
     this.pool = sqlPoolOf(ds);
   }
 

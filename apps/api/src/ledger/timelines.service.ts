@@ -5,23 +5,11 @@ import { HOUR_MS } from '../common/time.utils';
 import { APP_CONFIG, PINO } from '../config';
 import type { AppConfig } from '../config';
 import { ChangeFeed } from '../events/change-feed.service';
-import { ClusterLedger, LedgerRepository } from './ledger.repository';
+import { ClusterLedger, ClusterMeta, LedgerRepository } from './ledger.repository';
 import { LedgerChange, LedgerMessage } from './ledger-wire';
 import { LedgerService } from './ledger.service';
 
-/** A cluster's catalogue entry as the hot paths need it (kept current from the change feed). */
-export interface ClusterMeta {
-  id: string;
-  ownerOrgId: string;
-  name: string;
-  region: string;
-  capacityTflops: number;
-  kwPerPflops: number;
-  pue: number;
-  pricePerPflopsHour: number;
-  gridPricePerMwh: number;
-  createdAt: number;
-}
+export type { ClusterMeta };
 
 /** Hours past the materialised ledger the timelines reach, so the time base moves once a day. */
 const SHIFT_MARGIN_HOURS = 48;
@@ -417,14 +405,7 @@ export class TimelinesService implements OnApplicationBootstrap, OnModuleDestroy
       const ids = [...this.toReload];
       if (ids.length === 0) return;
       try {
-        const got = await this.repo.load(null, ids, this.baseHour, this.baseHour + this.span);
-        const known = new Set(got.map((c) => c.id));
-        // clusters that are new or whose parameters changed: rebuild the fleet with their specs
-        const metas = this.metas.filter((m) => !known.has(m.id)).concat(got.map(metaOf));
-        this.rebuild(metas);
-        for (const c of got) this.loadLedger(c);
-        for (const id of ids) if (!known.has(id)) this.toReload.delete(id);
-        this.stats.reloads += got.length;
+        await this.reloadInside(ids);
       } catch (err) {
         this.log.warn({ err, clusters: ids.length }, 'timeline reload failed; retrying');
         setTimeout(() => this.queueReload(), 1000).unref();
@@ -442,11 +423,29 @@ export class TimelinesService implements OnApplicationBootstrap, OnModuleDestroy
   async reloadInside(ids: string[]): Promise<void> {
     if (ids.length === 0) return;
     const got = await this.repo.load(null, ids, this.baseHour, this.baseHour + this.span);
-    const known = new Set(got.map((c) => c.id));
-    this.rebuild(this.metas.filter((m) => !known.has(m.id)).concat(got.map(metaOf)));
+    this.adopt(got.map(metaOf), ids);
     for (const c of got) this.loadLedger(c);
     for (const id of ids) this.toReload.delete(id);
     this.stats.reloads += got.length;
+  }
+
+  /**
+   * Takes fresh catalogue entries of the clusters `ids` (those missing from `fresh` were
+   * deleted). The fleet is rebuilt only when a cluster is new or gone or its scheduling
+   * parameters changed; names and owners are updated in place.
+   */
+  private adopt(fresh: ClusterMeta[], ids: string[]): void {
+    const f = this.fleetRef;
+    const same = (m: ClusterMeta) => {
+      const i = f ? f.clusterIndex(m.id) : -1;
+      return i >= 0 && f!.kwPerPflops[i] === m.kwPerPflops && f!.pue[i] === m.pue && f!.pricePerPflopsHour[i] === m.pricePerPflopsHour && f!.gridPricePerMwh[i] === m.gridPricePerMwh;
+    };
+    if (fresh.length === ids.length && fresh.every(same)) {
+      for (const m of fresh) Object.assign(this.byId.get(m.id)!, m);
+      return;
+    }
+    const known = new Set(ids);
+    this.rebuild(this.metas.filter((m) => !known.has(m.id)).concat(fresh));
   }
 
   /**
