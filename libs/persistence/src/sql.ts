@@ -29,6 +29,8 @@ export const dbStats = { roundTrips: 0 };
 interface PgLikeClient {
   query(config: { name?: string; text: string; values?: unknown[] }): Promise<{ rows: unknown[] }>;
   release(err?: boolean | Error): void;
+  on?(event: 'error', fn: (err: Error) => void): unknown;
+  off?(event: 'error', fn: (err: Error) => void): unknown;
 }
 
 interface PgLikePool {
@@ -45,6 +47,14 @@ export function sqlPoolOf(ds: DataSource): SqlPool {
   return {
     async connect(): Promise<SqlLease> {
       const c = await pool.connect();
+      // a leased connection that the server drops between two statements emits 'error': without a
+      // listener that would end the process; the next statement fails instead, and the connection
+      // is closed on release
+      let lost: Error | undefined;
+      const onError = (err: Error) => {
+        lost = err;
+      };
+      c.on?.('error', onError);
       return {
         async query<R>(s: SqlStatement, values?: readonly unknown[]): Promise<R[]> {
           return (await c.query({ name: s.name, text: s.text, values: values as unknown[] })).rows as R[];
@@ -53,7 +63,8 @@ export function sqlPoolOf(ds: DataSource): SqlPool {
           return (await c.query({ text, values: values as unknown[] })).rows as R[];
         },
         release(broken?: boolean): void {
-          c.release(broken ? true : undefined);
+          c.off?.('error', onError);
+          c.release(broken || lost ? true : undefined);
         },
       };
     },
