@@ -81,7 +81,7 @@ export class BookingCommitter {
   private running = false;
   /** calls per (organization, key) in this process: a second waits for the first, then replays it */
   private readonly inflight = new Map<string, Promise<unknown>>();
-  readonly stats = { groups: 0, members: 0, attempts: 0, catchUps: 0, lockedReloads: 0 };
+  readonly stats = { groups: 0, members: 0, attempts: 0, catchUps: 0, reloads: 0 };
 
   constructor(
     private readonly repo: LedgerRepository,
@@ -149,10 +149,16 @@ export class BookingCommitter {
         this.settle(group);
         return;
       } catch (e) {
+        const clusters = touched(placed);
         this.undo(placed);
         for (const m of group) m.existing = m.landing = m.refusal = undefined;
         const code = pgErrorCode(e);
         if (code && RETRYABLE.has(code) && attempt + 1 < MAX_ATTEMPTS) {
+          // a CHECK said the timelines were wrong, not only late: read those clusters again
+          if (code === '23514' && attempt > 0) {
+            this.stats.reloads += clusters.length;
+            await this.timelines.reloadInside(clusters).catch(() => undefined);
+          }
           await new Promise((r) => setTimeout(r, Math.random() * 5 * (attempt + 1)));
           continue;
         }
@@ -212,7 +218,7 @@ export class BookingCommitter {
       if (!(await this.timelines.catchUp(c, versions.get(c)!))) reload.push(c);
     }
     if (reload.length > 0) {
-      this.stats.lockedReloads += reload.length;
+      this.stats.reloads += reload.length;
       await this.timelines.reloadInside(reload);
     }
     return true;
