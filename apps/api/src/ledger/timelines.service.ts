@@ -72,7 +72,7 @@ export class TimelinesService implements OnApplicationBootstrap, OnModuleDestroy
     });
     this.log.info({ clusters: this.metas.length, slots: this.span, bytes: this.bytes() }, 'timelines loaded');
     // hourly: extend the ledger (announced on the feed); daily: move the time base
-    this.timer = setInterval(() => void this.tick(), Math.min(HOUR_MS, 10 * 60_000));
+    this.timer = setInterval(() => void this.tick(), HOUR_MS);
     this.timer.unref();
   }
 
