@@ -80,6 +80,26 @@ describe('booking engine: group commit', () => {
     expect([...ids].sort()).toEqual(['dup', 'fine', 'replay', 'voucher-1', 'voucher-2']);
   }, 60_000);
 
+  it('a refusal is not based on timelines behind the database: they are caught up (or reloaded) first', async () => {
+    const c = await t.registerCluster(operator, { capacityPflops: 100 });
+    const s = await t.createOrg('STARTUP');
+    const r = { pflops: 60, hours: 1, earliestStart: hour(5), deadline: hour(6), clusterIds: [c] };
+    const first = (await t.ok(BOOK, { r, o: 'EARLIEST', k: 'behind-1' }, s.key)).bookCompute;
+    const feed = t.running.app.get(ChangeFeed);
+    const committer = t.running.app.get(BookingCommitter);
+    feed.pauseForTest();
+    try {
+      // the cancellation commits, but this process does not hear of it
+      await t.ok(`mutation($id: ID!) { cancelBooking(id: $id) { status } }`, { id: first.id }, s.key);
+      const reloads = committer.stats.reloads;
+      const again = (await t.ok(BOOK, { r: { ...r, pflops: 80 }, o: 'EARLIEST', k: 'behind-2' }, s.key)).bookCompute;
+      expect(again.startsAt).toBe(hour(5));
+      expect(committer.stats.reloads).toBeGreaterThan(reloads);
+    } finally {
+      feed.resumeForTest();
+    }
+  }, 30_000);
+
   it('quotes come from memory and agree with the booking that follows', async () => {
     const s = await t.createOrg('STARTUP');
     const req = { pflops: 12.5, hours: 3, earliestStart: hour(30), deadline: hour(40), clusterIds: [cluster] };

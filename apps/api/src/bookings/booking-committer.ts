@@ -174,9 +174,12 @@ export class BookingCommitter {
 
   /** One attempt inside the transaction (committed by it); returns the new version of every cluster it wrote. */
   private async attempt(s: SqlSession, tx: { commit(): Promise<void> }, group: Member[], placed: Member[]): Promise<Map<string, number>> {
-    // speculative placement on what this process knows: which clusters the group touches
+    // speculative placement on what this process knows: which clusters the group touches, and
+    // which ones a refusal was based on (both must be current before the answer stands)
     this.placeAll(group, placed, null, []);
-    const clusters = touched(placed);
+    const seen = new Set(touched(placed));
+    for (const m of group) if (m.refusal) for (const c of m.v.clusters) seen.add(c.id);
+    const clusters = [...seen].sort();
     const orgs = [...new Set(group.map((m) => m.p.orgId))];
     const fromH = Math.min(...group.map((m) => m.v.earliestH));
     const locks = await this.repo.lockGroup(s, clusters, orgs, group.map((m) => m.p.orgId), group.map((m) => m.key), fromH);
@@ -190,7 +193,7 @@ export class BookingCommitter {
     }
     const ruled = group.some((m) => !m.existing && locks.rules.has(m.p.orgId));
     if (ruled) again = true;
-    if (await this.catchUp(placed, clusters, locks.versions)) again = true;
+    if (await this.catchUp(s, placed, clusters, locks.versions)) again = true;
     if (again) {
       this.undo(placed);
       const usage = ruled ? await this.usage(s, group, locks) : [];
@@ -208,7 +211,7 @@ export class BookingCommitter {
    * something must change; returns whether it did. Anything committed after that read is caught
    * by the ledger's CHECKs (a retry).
    */
-  private async catchUp(placed: Member[], clusters: string[], versions: Map<string, number>): Promise<boolean> {
+  private async catchUp(s: SqlSession, placed: Member[], clusters: string[], versions: Map<string, number>): Promise<boolean> {
     const behind = clusters.filter((c) => this.timelines.version(c) < (versions.get(c) ?? -1));
     if (behind.length === 0) return false;
     this.undo(placed);
@@ -219,7 +222,7 @@ export class BookingCommitter {
     }
     if (reload.length > 0) {
       this.stats.reloads += reload.length;
-      await this.timelines.reloadInside(reload);
+      await this.timelines.reloadInside(reload, s);
     }
     return true;
   }

@@ -1,4 +1,5 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import type { SqlSession } from '@pflex/persistence';
 import { Fleet } from '@pflex/scheduler';
 import type { Logger } from 'pino';
 import { HOUR_MS } from '../common/time.utils';
@@ -419,10 +420,14 @@ export class TimelinesService implements OnApplicationBootstrap, OnModuleDestroy
     await this.exclusive(() => this.reloadInside(ids.filter((id) => this.toReload.has(id))));
   }
 
-  /** Inside an exclusive section with no tentative change on these clusters: reloads them (catalogue entries, rows, versions). */
-  async reloadInside(ids: string[]): Promise<void> {
+  /**
+   * Inside an exclusive section with no tentative change on these clusters: reloads them
+   * (catalogue entries, rows, versions), on `s` when the caller holds a connection (PGlite has
+   * one session: asking the pool for another would wait forever).
+   */
+  async reloadInside(ids: string[], s: SqlSession | null = null): Promise<void> {
     if (ids.length === 0) return;
-    const got = await this.repo.load(null, ids, this.baseHour, this.baseHour + this.span);
+    const got = await this.repo.load(s, ids, this.baseHour, this.baseHour + this.span);
     this.adopt(got.map(metaOf), ids);
     for (const c of got) this.loadLedger(c);
     for (const id of ids) this.toReload.delete(id);
