@@ -8,13 +8,13 @@
 // thresholds are reported, never fatal. Results: load-tests/results/<run>/ (gitignored).
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { request } from 'undici';
-import { gql, registerCluster, createOrganization, addGreenWindow, hasSubscription, issueVoucher, type Org } from './lib/api';
+import { registerCluster, createOrganization, addGreenWindow, issueVoucher, type Org } from './lib/api';
 import { runScenario, type ScenarioResult, type Threshold } from './lib/engine';
 import { checkInvariants, formatReport, type AckedBooking, type CheckResult } from './check-invariants';
 import { bookingStorm } from './scenarios/booking-storm';
@@ -70,18 +70,6 @@ function parseArgs(argv: string[]): Options {
 }
 
 const log = (m: string) => process.stderr.write(`[load ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
-
-/** Whether the API's schema has a type: the committed SDL first (production disables introspection). */
-async function hasType(base: string, key: string, name: string): Promise<boolean> {
-  const sdl = join(ROOT, 'apps', 'api', 'schema.graphql');
-  if (existsSync(sdl)) return new RegExp(`^(type|input|enum|scalar) ${name}\\b`, 'm').test(readFileSync(sdl, 'utf8'));
-  try {
-    const d = await gql(base, key, `query($n: String!) { __type(name: $n) { name } }`, { n: name });
-    return d.__type !== null;
-  } catch {
-    return false;
-  }
-}
 
 function portFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -227,17 +215,15 @@ async function main(): Promise<void> {
     // Vouchers for every third startup, small enough to run out mid-run: concurrent draws on one
     // voucher are what the checker's voucher balances test.
     let vouchers = 0;
-    if (await hasType(api, bureauKey, 'IssueVoucherInput')) {
-      for (let i = 0; i < startups.length; i += 3) {
-        await issueVoucher(api, bureauKey, {
-          organizationId: startups[i].id,
-          cap: 5_000,
-          percentCovered: 50,
-          validFrom: new Date(horizonStart - 2 * H).toISOString(),
-          validUntil: new Date(horizonStart + 40 * 24 * H).toISOString(),
-        });
-        vouchers++;
-      }
+    for (let i = 0; i < startups.length; i += 3) {
+      await issueVoucher(api, bureauKey, {
+        organizationId: startups[i].id,
+        cap: 5_000,
+        percentCovered: 50,
+        validFrom: new Date(horizonStart - 2 * H).toISOString(),
+        validUntil: new Date(horizonStart + 40 * 24 * H).toISOString(),
+      });
+      vouchers++;
     }
     log(`setup: ${vouchers} vouchers issued`);
     const mkClusters = async (tag: string, n: number, capacityPflops: number, horizonHours: number, greenMw: number) => {
@@ -311,7 +297,6 @@ async function main(): Promise<void> {
 
     // 2. booking storm at a fixed arrival rate onto small clusters that fill up; operators subscribed.
     let subs: SubscriberResult | undefined;
-    let subscriptionAvailable: boolean | undefined;
     if (want('storm')) {
       const rate = o.rate || (S ? 40 : 500);
       const seconds = dur(30, 8);
@@ -321,15 +306,7 @@ async function main(): Promise<void> {
       const capacity = Math.max(100, Math.round(demandPflopsH / 2 / 3 / horizonHours));
       const { ids, owners } = await mkClusters('storm', 3, capacity, horizonHours, (capacity * 10 * 1.2) / 1000 / 3);
       let stop: (() => Promise<SubscriberResult>) | undefined;
-      subscriptionAvailable = o.subscribers > 0 ? await hasSubscription(api, owners[0].apiKey, 'utilizationChanged', join(ROOT, 'apps', 'api', 'schema.graphql')) : false;
-      if (subscriptionAvailable === false && o.subscribers > 0) log('the API has no utilizationChanged subscription: operator subscribers skipped');
-      if (o.subscribers > 0 && subscriptionAvailable !== false) {
-        try {
-          stop = await openSubscribers({ targets, clusterIds: ids, clusterOwners: owners, connections: S ? 10 : o.subscribers });
-        } catch (e) {
-          log(`subscribers not opened: ${(e as Error).message}`);
-        }
-      }
+      if (o.subscribers > 0) stop = await openSubscribers({ targets, clusterIds: ids, clusterOwners: owners, connections: S ? 10 : o.subscribers });
       log(`phase storm: ${rate}/s for ${seconds} s, 3 clusters of ${capacity} PFLOPS over ${horizonHours} h`);
       await measured(
         'booking',
@@ -552,7 +529,6 @@ async function main(): Promise<void> {
       soak ? `soak: API RSS ${soak.rss.map((r) => `${fmt(r[Math.min(r.length - 1, 6)] / 2 ** 20)} -> ${fmt(r[r.length - 1] / 2 ** 20)} MiB`).join(', ')} after the first minute (growth ${soak.growth.map((g) => (g * 100).toFixed(1) + ' %').join(', ')})` : '',
       quotes ? `quotes/s (quotes only, closed loop): ${fmt(quotes.total.perSecond.ok)}` : '',
       mix ? `quotes/s in the mix: ${fmt(mix.ops.quotes?.perSecond.requests ?? 0)} (of ${fmt(mix.total.perSecond.requests)} req/s)` : '',
-      subscriptionAvailable === false && o.subscribers > 0 ? 'operator subscribers: skipped, the API has no utilizationChanged subscription yet' : '',
       subs ? `operator subscribers: ${subs.acknowledged}/${subs.connections} connected, ${subs.subscribed} subscribed, ${subs.events} utilizationChanged events, ${subs.errors} errors${subs.errorSamples.length ? ` (${subs.errorSamples[0]})` : ''}` : '',
       ...exits,
       `errors: ${errors}   invariants: ${invariantsOk ? 'PASS' : 'FAIL'}`,
@@ -563,7 +539,6 @@ async function main(): Promise<void> {
     console.log(lines.join('\n'));
     for (const p of phases) for (const [op, s] of Object.entries(p.result.ops)) if (s.errorSamples.length) console.log(`  ${p.result.scenario} ${op} errors e.g.: ${s.errorSamples.join(' | ')}`);
     console.log(`results: ${outDir}`);
-    // Subscriber errors count only where the subscription exists in the schema (see README).
     process.exitCode = invariantsOk && errors === 0 && phases.every((p) => p.result.pass) ? 0 : 1;
     if (!o.keep) {
       const c = new Client({ connectionString: databaseUrl });

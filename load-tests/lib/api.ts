@@ -111,26 +111,6 @@ export async function addGreenWindow(
   await gql(base, operatorKey, DOCS.addGreenWindow, { ...w, megawatts: Math.round(w.megawatts * 1000) / 1000 });
 }
 
-/**
- * Whether the API's schema has the subscription field (by introspection, else by the committed
- * apps/api/schema.graphql); undefined when neither can tell.
- */
-export async function hasSubscription(base: string, apiKey: string, field: string, schemaFile?: string): Promise<boolean | undefined> {
-  try {
-    const d = await gql(base, apiKey, `{ __schema { subscriptionType { fields { name } } } }`);
-    return (d.__schema.subscriptionType?.fields ?? []).some((f: { name: string }) => f.name === field);
-  } catch {
-    if (!schemaFile) return undefined;
-    try {
-      const sdl = (await import('node:fs')).readFileSync(schemaFile, 'utf8');
-      const m = /type Subscription\s*\{([^}]*)\}/.exec(sdl);
-      return m ? new RegExp(`\\b${field}\\s*\\(`).test(m[1]) : false;
-    } catch {
-      return undefined;
-    }
-  }
-}
-
 export async function issueVoucher(
   base: string,
   bureauKey: string,

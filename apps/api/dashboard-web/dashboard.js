@@ -1,6 +1,6 @@
 // pflex dashboard: plain ES module, no build step. Talks to /graphql with the API key kept in
 // sessionStorage; live updates over graphql-ws (graphql-transport-ws on /graphql), with a visible
-// polling fallback while the server offers no subscriptions.
+// polling fallback when no WebSocket connection can be made.
 
 const KEY_STORAGE = 'pflex.apiKey';
 const HOUR = 3_600_000;
@@ -467,14 +467,11 @@ async function startLive() {
     onNonLazyError: (e) => fail(e?.reason || 'connection refused'),
     on: {
       connected: () => {
-        // an unknown subscription field is refused at once; silence means the server accepted it
-        setTimeout(() => {
-          if (failed) return;
-          setLive('subscription', 'live');
-          // events carry the changes; a slow reload still moves the range on as hours pass
-          clearInterval(state.slowTimer);
-          state.slowTimer = setInterval(refresh, 5 * 60_000);
-        }, 600);
+        if (failed) return;
+        setLive('subscription', 'live');
+        // events carry the changes; a slow reload still moves the range on as hours pass
+        clearInterval(state.slowTimer);
+        state.slowTimer = setInterval(refresh, 5 * 60_000);
       },
     },
   });
