@@ -7,8 +7,9 @@ import { APP_CONFIG, PINO } from '../config';
 import type { AppConfig } from '../config';
 import { ChangeFeed } from '../events/change-feed.service';
 import { ClusterLedger, ClusterMeta, LedgerRepository } from './ledger.repository';
-import { LedgerChange, LedgerMessage } from './ledger-wire';
+import { LedgerMessage } from './ledger-wire';
 import { LedgerService } from './ledger.service';
+import { SlotWriter } from './slot-writer';
 
 export type { ClusterMeta };
 
@@ -49,7 +50,7 @@ export class TimelinesService implements OnApplicationBootstrap, OnModuleDestroy
   private closed = false;
   /** counters for tests and metrics */
   readonly stats = { reloads: 0, gaps: 0, applied: 0 };
-  private scratch = { cap: new Int32Array(256), booked: new Int32Array(256), supply: new Int32Array(256), alloc: new Int32Array(256), price: new Float64Array(256) };
+  private readonly writer = new SlotWriter();
 
   constructor(
     private readonly repo: LedgerRepository,
@@ -176,35 +177,10 @@ export class TimelinesService implements OnApplicationBootstrap, OnModuleDestroy
    * result would leave [0, capacity] or [0, supply].
    */
   addBooking(cluster: string, slot: number, hours: number, tflops: number, greenW: ArrayLike<number>, sign: 1 | -1): void {
-    const f = this.fleetRef!;
-    const t = f.timeline(cluster);
-    const sc = this.grow(hours);
-    for (let i = 0; i < hours; i++) {
-      const k = slot + i;
-      sc.cap[i] = t.capacityTflops[k];
-      sc.booked[i] = t.bookedTflops[k] + sign * tflops;
-      const s = t.greenSupplyW[k];
-      sc.supply[i] = s;
-      sc.alloc[i] = t.greenAllocW[k] + sign * greenW[i];
-      sc.price[i] = s > 0 ? t.greenPriceWeight[k] / s : 0;
-    }
-    f.loadSlots(cluster, slot, this.view(hours));
+    this.writer.add(this.fleetRef!, cluster, slot, hours, tflops, greenW, 0, sign);
   }
 
   // ---------------------------------------------------------------------------------------
-
-  private grow(n: number) {
-    if (this.scratch.cap.length < n) {
-      const m = Math.max(n, this.scratch.cap.length * 2);
-      this.scratch = { cap: new Int32Array(m), booked: new Int32Array(m), supply: new Int32Array(m), alloc: new Int32Array(m), price: new Float64Array(m) };
-    }
-    return this.scratch;
-  }
-
-  private view(n: number) {
-    const s = this.scratch;
-    return { capacityTflops: s.cap.subarray(0, n), bookedTflops: s.booked.subarray(0, n), greenSupplyW: s.supply.subarray(0, n), greenAllocW: s.alloc.subarray(0, n), greenPricePerMwh: s.price.subarray(0, n) };
-  }
 
   private receive(m: LedgerMessage): void {
     if (typeof m.c !== 'string' || !Number.isFinite(m.v) || !m.d) return;
@@ -256,7 +232,7 @@ export class TimelinesService implements OnApplicationBootstrap, OnModuleDestroy
       return;
     }
     try {
-      this.applyChange(m.c, m.d);
+      if (this.fleetRef) this.writer.apply(this.fleetRef, this.baseHour, m.c, m.d);
     } catch (err) {
       this.log.warn({ err, cluster: m.c, version: m.v }, 'ledger change does not fit the timelines: reloading the cluster');
       this.toReload.add(m.c);
@@ -266,92 +242,11 @@ export class TimelinesService implements OnApplicationBootstrap, OnModuleDestroy
     this.stats.applied++;
   }
 
-  private applyChange(cluster: string, d: LedgerChange): void {
-    const f = this.fleetRef;
-    if (!f) return;
-    const t = f.timeline(cluster);
-    const base = this.baseHour;
-    const end = base + f.slots;
-    if (d.t === 'd') {
-      // contiguous runs of hours, one loadSlots each
-      let i = 0;
-      while (i < d.h.length) {
-        let j = i + 1;
-        while (j < d.h.length && d.h[j] === d.h[j - 1] + 1) j++;
-        const a = Math.max(d.h[i], base);
-        const b = Math.min(d.h[j - 1] + 1, end);
-        if (a < b) {
-          const sc = this.grow(b - a);
-          for (let h = a; h < b; h++) {
-            const k = h - base;
-            const q = h - a;
-            const x = i + (h - d.h[i]);
-            sc.cap[q] = t.capacityTflops[k];
-            sc.booked[q] = t.bookedTflops[k] + d.tf[x];
-            const s = t.greenSupplyW[k];
-            sc.supply[q] = s;
-            sc.alloc[q] = t.greenAllocW[k] + d.g[x];
-            sc.price[q] = s > 0 ? t.greenPriceWeight[k] / s : 0;
-          }
-          f.loadSlots(cluster, a - base, this.view(b - a));
-        }
-        i = j;
-      }
-      return;
-    }
-    if (d.t === 'cl') return;
-    const a = Math.max(d.f, base);
-    const b = Math.min(d.to, end);
-    if (a >= b) return;
-    const sc = this.grow(b - a);
-    for (let h = a; h < b; h++) {
-      const k = h - base;
-      const q = h - a;
-      if (d.t === 'rows') {
-        sc.cap[q] = d.tf;
-        sc.booked[q] = 0;
-        sc.supply[q] = 0;
-        sc.alloc[q] = 0;
-        sc.price[q] = 0;
-        continue;
-      }
-      sc.cap[q] = d.t === 'cap' ? d.tf : t.capacityTflops[k];
-      sc.booked[q] = t.bookedTflops[k];
-      sc.alloc[q] = t.greenAllocW[k];
-      const s0 = t.greenSupplyW[k];
-      if (d.t === 'gw') {
-        const s = s0 + d.w;
-        const weight = t.greenPriceWeight[k] + d.w * d.p;
-        sc.supply[q] = s;
-        sc.price[q] = s > 0 ? Math.max(0, weight / s) : 0;
-      } else {
-        sc.supply[q] = s0;
-        sc.price[q] = s0 > 0 ? t.greenPriceWeight[k] / s0 : 0;
-      }
-    }
-    f.loadSlots(cluster, a - base, this.view(b - a));
-  }
-
   /** Puts one cluster's ledger rows into the fleet (hours without a row: capacity 0) and takes its version. */
   private loadLedger(c: ClusterLedger): void {
     const f = this.fleetRef;
     if (!f || f.clusterIndex(c.id) < 0) return;
-    const n = f.slots;
-    const cap = new Int32Array(n);
-    const booked = new Int32Array(n);
-    const supply = new Int32Array(n);
-    const alloc = new Int32Array(n);
-    const price = new Float64Array(n);
-    for (let i = 0; i < c.hours.length; i++) {
-      const k = c.hours[i] - this.baseHour;
-      if (k < 0 || k >= n) continue;
-      cap[k] = c.capacity[i];
-      booked[k] = c.booked[i];
-      supply[k] = c.supply[i];
-      alloc[k] = c.alloc[i];
-      price[k] = c.price[i];
-    }
-    f.loadSlots(c.id, 0, { capacityTflops: cap, bookedTflops: booked, greenSupplyW: supply, greenAllocW: alloc, greenPricePerMwh: price });
+    this.writer.load(f, this.baseHour, c);
     this.versions.set(c.id, c.version);
     this.toReload.delete(c.id);
     for (const k of this.own) {
@@ -376,25 +271,7 @@ export class TimelinesService implements OnApplicationBootstrap, OnModuleDestroy
       slots: this.span,
       clusters: this.metas.map((m) => ({ id: m.id, capacityPflops: 0, kwPerPflops: m.kwPerPflops, pue: m.pue, pricePerPflopsHour: m.pricePerPflopsHour, gridPricePerMwh: m.gridPricePerMwh })),
     });
-    if (old) {
-      const a = Math.max(newBase, oldBase);
-      const b = Math.min(newBase + f.slots, oldBase + old.slots);
-      for (const m of this.metas) {
-        if (old.clusterIndex(m.id) < 0 || a >= b) continue;
-        const t = old.timeline(m.id);
-        const from = a - oldBase;
-        const to = b - oldBase;
-        const price = new Float64Array(to - from);
-        for (let k = from; k < to; k++) price[k - from] = t.greenSupplyW[k] > 0 ? t.greenPriceWeight[k] / t.greenSupplyW[k] : 0;
-        f.loadSlots(m.id, a - newBase, {
-          capacityTflops: t.capacityTflops.subarray(from, to),
-          bookedTflops: t.bookedTflops.subarray(from, to),
-          greenSupplyW: t.greenSupplyW.subarray(from, to),
-          greenAllocW: t.greenAllocW.subarray(from, to),
-          greenPricePerMwh: price,
-        });
-      }
-    }
+    if (old) this.writer.copy(old, oldBase, f, newBase);
     this.fleetRef = f;
   }
 

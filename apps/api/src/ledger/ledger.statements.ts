@@ -1,0 +1,89 @@
+import type { SqlStatement } from '@pflex/persistence';
+
+/**
+ * The prepared statements of the ledger's hot paths (timeline loads, group commit, cancel), in
+ * one place to read and review; LedgerRepository runs them.
+ */
+
+export const HOUR_SQL = (col: string) => `(extract(epoch FROM ${col}) / 3600)::int`;
+
+/** Ledger payloads are encoded with this version; SQL puts in the one the transaction got. */
+export const VERSION_PLACEHOLDER = -1;
+const VERSIONED = `CASE WHEN ver.version IS NULL THEN p.payload ELSE replace(p.payload, '"v":${VERSION_PLACEHOLDER},', '"v":' || ver.version || ',') END`;
+
+export const S = {
+  load: {
+    name: 'pflex_ledger_load',
+    text: `SELECT c.id, c.owner_org_id, c.name, c.region, c.capacity_tflops, c.kw_per_pflops, c.pue, c.price_per_pflops_hour, c.grid_price_per_mwh,
+                  (extract(epoch FROM c.created_at) * 1000)::float8 AS created_at, v.version::float8 AS version,
+                  (SELECT json_build_array(
+                     array_agg(${HOUR_SQL('h.hour')} ORDER BY h.hour), array_agg(h.capacity_tflops ORDER BY h.hour), array_agg(h.booked_tflops ORDER BY h.hour),
+                     array_agg(h.green_supply_w ORDER BY h.hour), array_agg(h.green_alloc_w ORDER BY h.hour),
+                     array_agg(CASE WHEN h.green_supply_w > 0 THEN (h.green_price_weight / h.green_supply_w)::float8 ELSE 0 END ORDER BY h.hour))
+                   FROM cluster_hours h WHERE h.cluster_id = c.id AND h.hour >= to_timestamp($2 * 3600.0) AND h.hour < to_timestamp($3 * 3600.0)) AS rows
+           FROM clusters c JOIN ledger_versions v ON v.cluster_id = c.id
+           WHERE ($1::uuid[] IS NULL OR c.id = ANY($1::uuid[]))
+           ORDER BY c.created_at, c.id`,
+  },
+  groupLock: {
+    name: 'pflex_group_lock',
+    // the members' access rules and vouchers locked (organization, then voucher order); the
+    // versions of the clusters placed on only read, to see whether the timelines are behind
+    text: `WITH ver AS (SELECT cluster_id, version FROM ledger_versions WHERE cluster_id = ANY($1::uuid[])),
+           rul AS (SELECT org_id, max_pflops_hours_per_7_days AS w, max_cluster_share AS s FROM access_rules WHERE org_id = ANY($2::uuid[]) ORDER BY org_id FOR UPDATE),
+           vou AS (SELECT id, org_id, percent_covered, (cap - spent)::text AS remaining, spent::text AS spent, valid_from, valid_until, cluster_ids, min_green_share, created_at
+                   FROM vouchers WHERE org_id = ANY($2::uuid[]) AND spent < cap AND valid_until > to_timestamp($5 * 3600.0) ORDER BY id FOR UPDATE),
+           idem AS (SELECT b.* FROM bookings b JOIN unnest($3::uuid[], $4::text[]) AS k(org, key) ON b.org_id = k.org AND b.idempotency_key = k.key)
+           SELECT (SELECT json_agg(json_build_array(cluster_id, version)) FROM ver) AS ver,
+                  (SELECT json_agg(json_build_array(org_id, w, s)) FROM rul) AS rul,
+                  (SELECT json_agg(vou ORDER BY valid_until, created_at, id) FROM vou) AS vou,
+                  (SELECT json_agg(idem) FROM idem) AS idem`,
+  },
+  usage: {
+    name: 'pflex_usage',
+    text: `SELECT org_id, cluster_id, ${HOUR_SQL('starts_at')} AS h, hours, tflops FROM bookings
+           WHERE org_id = ANY($1::uuid[]) AND status = 'CONFIRMED' AND starts_at < to_timestamp($3 * 3600.0) AND ends_at > to_timestamp($2 * 3600.0)`,
+  },
+  groupWrite: {
+    name: 'pflex_group_write',
+    text: `WITH ins AS (
+             INSERT INTO bookings (id, org_id, cluster_id, starts_at, ends_at, hours, tflops, draw_w, green_w, objective, min_green_share, green_mwh, grid_mwh, green_share,
+                                   price_compute, price_green_energy, price_grid_energy, price_total, voucher_id, voucher_amount, status, idempotency_key, request_fingerprint, created_at)
+             SELECT x.id, x.org, x.cl, to_timestamp(x.h * 3600.0), to_timestamp((x.h + x.hr) * 3600.0), x.hr, x.tf, x.dw, ($8::bigint[])[x.off + 1 : x.off + x.hr], x.obj, x.mgs,
+                    x.gm, x.grm, x.gs, x.pc, x.pg, x.pgr, x.pt, x.vid, x.vam, 'CONFIRMED', x.k, x.fp, to_timestamp($36 / 1000.0)
+             FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::int[], $5::int[], $6::int[], $7::bigint[], $9::int[], $10::text[], $11::float8[], $12::float8[], $13::float8[],
+                         $14::float8[], $15::float8[], $16::float8[], $17::float8[], $18::float8[], $19::uuid[], $20::numeric[], $21::text[], $22::text[])
+                  AS x(id, org, cl, h, hr, tf, dw, off, obj, mgs, gm, grm, gs, pc, pg, pgr, pt, vid, vam, k, fp)
+             RETURNING 1),
+           led AS (
+             UPDATE cluster_hours h SET booked_tflops = h.booked_tflops + d.tf, green_alloc_w = h.green_alloc_w + d.g
+             FROM unnest($23::uuid[], $24::int[], $25::int[], $26::bigint[]) AS d(c, hr, tf, g)
+             WHERE h.cluster_id = d.c AND h.hour = to_timestamp(d.hr * 3600.0)
+             RETURNING h.cluster_id),
+           ver AS (UPDATE ledger_versions v SET version = v.version + 1 WHERE v.cluster_id IN (SELECT DISTINCT l.cluster_id FROM led l) RETURNING v.cluster_id, v.version),
+           vd AS (UPDATE vouchers v SET spent = v.spent + d.a FROM unnest($28::uuid[], $29::numeric[]) AS d(id, a) WHERE v.id = d.id RETURNING 1),
+           vl AS (INSERT INTO voucher_ledger (voucher_id, booking_id, kind, amount, spent_after)
+                  SELECT l.v, l.b, 'DRAW', l.a, l.s FROM unnest($30::uuid[], $31::uuid[], $32::numeric[], $33::numeric[]) AS l(v, b, a, s) RETURNING 1),
+           nt AS (SELECT pg_notify($34, ${VERSIONED}) FROM unnest($35::text[], $27::uuid[]) AS p(payload, cluster) LEFT JOIN ver ON ver.cluster_id = p.cluster)
+           SELECT (SELECT count(*) FROM ins)::int AS ins, (SELECT count(*) FROM led)::int AS led, (SELECT json_agg(json_build_array(cluster_id, version)) FROM ver) AS ver,
+                  (SELECT count(*) FROM vd)::int AS vd, (SELECT count(*) FROM vl)::int AS vl, (SELECT count(*) FROM nt)::int AS nt`,
+  },
+  cancelLock: {
+    name: 'pflex_cancel_lock',
+    text: `SELECT row_to_json(b) AS b FROM bookings b WHERE b.id = $1 FOR UPDATE`,
+  },
+  cancelWrite: {
+    name: 'pflex_cancel_write',
+    text: `WITH led AS (
+             UPDATE cluster_hours h SET booked_tflops = h.booked_tflops - $2, green_alloc_w = h.green_alloc_w - g.w
+             FROM unnest($3::int[], $4::bigint[]) AS g(hr, w)
+             WHERE h.cluster_id = $1 AND h.hour = to_timestamp(g.hr * 3600.0)
+             RETURNING h.cluster_id),
+           ver AS (UPDATE ledger_versions v SET version = v.version + 1 WHERE v.cluster_id IN (SELECT DISTINCT l.cluster_id FROM led l) RETURNING v.cluster_id, v.version),
+           bk AS (UPDATE bookings SET status = 'CANCELLED', cancelled_at = to_timestamp($5 / 1000.0) WHERE id = $6 AND status = 'CONFIRMED' RETURNING 1),
+           vr AS (UPDATE vouchers SET spent = spent - $7::numeric WHERE id = $8::uuid AND $7::numeric > 0 RETURNING spent),
+           vl AS (INSERT INTO voucher_ledger (voucher_id, booking_id, kind, amount, spent_after) SELECT $8::uuid, $6, 'REFUND', $7::numeric, vr.spent FROM vr RETURNING 1),
+           nt AS (SELECT pg_notify($9, ${VERSIONED}) FROM unnest($10::text[], $11::uuid[]) AS p(payload, cluster) LEFT JOIN ver ON ver.cluster_id = p.cluster)
+           SELECT (SELECT count(*) FROM led)::int AS led, (SELECT count(*) FROM bk)::int AS bk, (SELECT count(*) FROM vl)::int AS vl, (SELECT count(*) FROM nt)::int AS nt`,
+  },
+} satisfies Record<string, SqlStatement>;
