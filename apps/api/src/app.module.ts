@@ -5,6 +5,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { createDataSourceOptions, initializeDataSource } from '@pflex/persistence';
 import type { Logger } from 'pino';
 import { BookingsModule } from './bookings/bookings.module';
+import { RoundsModule } from './rounds/rounds.module';
 import { ClustersModule } from './clusters/clusters.module';
 import { DateTimeScalar } from './common/date-time.scalar';
 import { formatGraphQLError } from './common/gql-exception.filter';
@@ -83,6 +84,7 @@ export class AppModule {
         ClustersModule,
         EnergyModule,
         BookingsModule,
+        RoundsModule,
         VouchersModule,
         QuotasModule,
         UtilizationModule,

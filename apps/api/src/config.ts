@@ -18,6 +18,8 @@ export interface AppConfig {
   production?: boolean;
   /** GraphQL operations per minute per API key (RATE_LIMIT_PER_MINUTE, default 6000); 0 = off */
   rateLimitPerMinute?: number;
+  /** how often each process looks for rounds to open and to clear, ms (ROUND_TICK_MS, default 1000); 0 = never (tests clear by hand) */
+  roundTickMs?: number;
 }
 
 function intEnv(env: NodeJS.ProcessEnv, name: string, def: number, min: number, max: number): number {
@@ -41,6 +43,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): AppConfig {
     now: () => Date.now(),
     production,
     rateLimitPerMinute: intEnv(env, 'RATE_LIMIT_PER_MINUTE', DEFAULT_RATE_LIMIT_PER_MINUTE, 0, 100_000_000),
+    roundTickMs: intEnv(env, 'ROUND_TICK_MS', 1000, 0, 3_600_000),
   };
 }
 

@@ -39,6 +39,24 @@ export async function freshBooking(fx: Fx): Promise<string> {
   return d.bookCompute.id;
 }
 
+/** The open fleet-wide round (opened by the bureau the first time it is needed). */
+export async function fleetRound(fx: Fx): Promise<string> {
+  const open = (await fx.t.ok(`{ rounds(region: "", status: OPEN) { id } }`)).rounds;
+  if (open.length > 0) return open[0].id;
+  return (await fx.t.ok(`mutation($c: DateTime!) { openRound(region: null, closesAt: $c) { id } }`, { c: hour(100) })).openRound.id;
+}
+
+/** A PENDING round request of startup A in the fleet-wide round. */
+export async function freshRoundRequest(fx: Fx): Promise<string> {
+  await fleetRound(fx);
+  const d = await fx.t.ok(
+    `mutation($r: ComputeRequestInput!, $k: String!) { submitRoundRequest(request: $r, objective: EARLIEST, idempotencyKey: $k) { id } }`,
+    { r: request(fx.clusterA), k: `rr-${uniq()}` },
+    fx.startupAKey,
+  );
+  return d.submitRoundRequest.id;
+}
+
 export const MATRIX: Record<string, Row> = {
   // queries
   me: { args: () => ({}), expect: 'ok ok ok ok ok' },
@@ -56,6 +74,10 @@ export const MATRIX: Record<string, Row> = {
   vouchers: { args: () => ({}), expect: 'ok ok FORBIDDEN FORBIDDEN ok' },
   voucher: { args: (fx) => ({ id: fx.voucherA }), expect: 'ok NOT_FOUND FORBIDDEN FORBIDDEN ok' },
   voucherLedger: { args: (fx) => ({ voucherId: fx.voucherA }), expect: 'ok NOT_FOUND FORBIDDEN FORBIDDEN ok' },
+  rounds: { args: () => ({}), expect: 'ok ok ok ok ok' },
+  round: { args: async (fx) => ({ id: await fleetRound(fx) }), expect: 'ok ok ok ok ok' },
+  roundRequests: { args: () => ({}), expect: 'ok ok FORBIDDEN FORBIDDEN ok' },
+  roundRequest: { args: async (fx) => ({ id: await freshRoundRequest(fx) }), expect: 'ok NOT_FOUND FORBIDDEN FORBIDDEN ok' },
   // mutations
   createOrganization: { args: () => ({ input: { name: `org ${uniq()}`, role: 'STARTUP' } }), expect: 'FORBIDDEN FORBIDDEN FORBIDDEN FORBIDDEN ok' },
   issueApiKey: { args: (fx) => ({ organizationId: fx.startupA }), expect: 'FORBIDDEN FORBIDDEN FORBIDDEN FORBIDDEN ok' },
@@ -89,6 +111,17 @@ export const MATRIX: Record<string, Row> = {
   cancelBooking: { args: async (fx) => ({ id: await freshBooking(fx) }), expect: 'ok NOT_FOUND FORBIDDEN FORBIDDEN ok' },
   issueVoucher: {
     args: (fx) => ({ input: { organizationId: fx.startupA, cap: 100, percentCovered: 10, validFrom: hour(0), validUntil: hour(500) } }),
+    expect: 'FORBIDDEN FORBIDDEN FORBIDDEN FORBIDDEN ok',
+  },
+  submitRoundRequest: {
+    args: async (fx) => (await fleetRound(fx), { request: request(fx.clusterA), objective: 'EARLIEST', idempotencyKey: `rr-${uniq()}` }),
+    expect: 'ok ok FORBIDDEN FORBIDDEN FORBIDDEN',
+  },
+  withdrawRoundRequest: { args: async (fx) => ({ id: await freshRoundRequest(fx) }), expect: 'ok NOT_FOUND FORBIDDEN FORBIDDEN FORBIDDEN' },
+  scheduleRounds: { args: () => ({ region: `R-${uniq()}`, everyMinutes: 60 }), expect: 'FORBIDDEN FORBIDDEN FORBIDDEN FORBIDDEN ok' },
+  openRound: { args: () => ({ region: `R-${uniq()}`, closesAt: hour(5) }), expect: 'FORBIDDEN FORBIDDEN FORBIDDEN FORBIDDEN ok' },
+  closeRound: {
+    args: async (fx) => ({ id: (await fx.t.ok(`mutation($r: String, $c: DateTime!) { openRound(region: $r, closesAt: $c) { id } }`, { r: `C-${uniq()}`, c: hour(5) })).openRound.id }),
     expect: 'FORBIDDEN FORBIDDEN FORBIDDEN FORBIDDEN ok',
   },
   setAccessRule: { args: (fx) => ({ input: { organizationId: fx.startupA, maxPflopsHoursPer7Days: 1_000_000, maxClusterShare: 1 } }), expect: 'FORBIDDEN FORBIDDEN FORBIDDEN FORBIDDEN ok' },

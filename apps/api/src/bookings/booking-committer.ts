@@ -1,20 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { pgErrorCode, SqlSession } from '@pflex/persistence';
-import { Decision, Objective, Placement } from '@pflex/scheduler';
+import { Decision, Objective } from '@pflex/scheduler';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { centsOf, money, priceTotal } from '../common/money';
-import { HOUR_MS } from '../common/time.utils';
 import { APP_CONFIG, PINO } from '../config';
 import type { AppConfig } from '../config';
-import { ChangeFeed } from '../events/change-feed.service';
-import { BookingRow, GroupLocks, LedgerRepository, UsageRow, VERSION_PLACEHOLDER } from '../ledger/ledger.repository';
-import { BookingEventTuple, bookingPayloads, ledgerPayloads } from '../ledger/ledger-wire';
+import { BookingRow, GroupLocks, LedgerRepository, UsageRow } from '../ledger/ledger.repository';
 import { TimelinesService } from '../ledger/timelines.service';
 import { MetricsService } from '../metrics/metrics.service';
 import type { Principal } from '../organizations/principal';
 import { heldTflops, QuotasService, StartUsage, WEEK_HOURS } from '../quotas/quotas.service';
-import { chooseCover, VoucherCover } from '../vouchers/vouchers.service';
+import { BookingWriter, Landed, Landing } from './booking-writer';
 import { BookingErrorCode, BookingException } from './bookings.exception';
 import { BookingModel } from './dtos/booking.model';
 import { Refusals } from './utils/refusals';
@@ -37,21 +33,14 @@ export interface BookingCall {
   fingerprint: string;
 }
 
-/** Where a member landed on the in-memory timelines in this attempt. */
-interface Landing {
-  pl: Placement;
-  /** fleet slot of its first hour */
-  slot: number;
-  /** epoch hour of its first hour */
-  startH: number;
-  cover: VoucherCover | null;
-}
-
 interface Member extends BookingCall {
   resolve(b: BookingModel): void;
   reject(e: unknown): void;
   existing?: BookingRow;
+  /** where it landed in this attempt */
   landing?: Landing;
+  /** its booking's id, once written */
+  id?: string;
   refusal?: Error;
 }
 
@@ -86,9 +75,9 @@ export class BookingCommitter {
   constructor(
     private readonly repo: LedgerRepository,
     private readonly timelines: TimelinesService,
-    private readonly feed: ChangeFeed,
     private readonly quotas: QuotasService,
     private readonly refusals: Refusals,
+    private readonly writer: BookingWriter,
     private readonly metrics: MetricsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(PINO) private readonly log: Logger,
@@ -199,9 +188,10 @@ export class BookingCommitter {
       const usage = ruled ? await this.usage(s, group, locks) : [];
       this.placeAll(group, placed, locks, usage);
     }
-    this.covers(placed, locks);
     if (placed.length === 0) return new Map();
-    return this.write(s, tx, placed, locks);
+    const landed = this.landed(placed);
+    this.writer.covers(landed, locks.vouchers);
+    return this.writer.write(s, tx, landed, locks.vouchers);
   }
 
   /**
@@ -212,18 +202,11 @@ export class BookingCommitter {
    * by the ledger's CHECKs (a retry).
    */
   private async catchUp(s: SqlSession, placed: Member[], clusters: string[], versions: Map<string, number>): Promise<boolean> {
-    const behind = clusters.filter((c) => this.timelines.version(c) < (versions.get(c) ?? -1));
-    if (behind.length === 0) return false;
+    if (!clusters.some((c) => this.timelines.version(c) < (versions.get(c) ?? -1))) return false;
     this.undo(placed);
-    const reload: string[] = [];
-    for (const c of behind) {
-      this.stats.catchUps++;
-      if (!(await this.timelines.catchUp(c, versions.get(c)!))) reload.push(c);
-    }
-    if (reload.length > 0) {
-      this.stats.reloads += reload.length;
-      await this.timelines.reloadInside(reload, s);
-    }
+    const { behind, reloaded } = await this.timelines.current(versions, s);
+    this.stats.catchUps += behind;
+    this.stats.reloads += reloaded;
     return true;
   }
 
@@ -297,140 +280,9 @@ export class BookingCommitter {
     }
   }
 
-  /** Voucher covers in arrival order, each draw lowering what the next member can get. */
-  private covers(placed: Member[], locks: GroupLocks): void {
-    const left = new Map(locks.vouchers.map((v) => [v.id, centsOf(Number(v.remaining))]));
-    for (const m of placed) {
-      const mine = locks.vouchers.filter((v) => v.org_id === m.p.orgId);
-      if (mine.length === 0) continue;
-      const l = m.landing!;
-      const startsAt = l.startH * HOUR_MS;
-      const cover = chooseCover(mine, { clusterId: l.pl.cluster, startsAt, endsAt: startsAt + l.pl.hours * HOUR_MS, greenShare: l.pl.greenShare, priceTotal: priceTotal(l.pl.price) }, (v) => left.get(v.id)!);
-      if (cover) {
-        left.set(cover.voucherId, left.get(cover.voucherId)! - centsOf(cover.amount));
-        l.cover = cover;
-      }
-    }
-  }
-
-  private async write(s: SqlSession, tx: { commit(): Promise<void> }, placed: Member[], locks: GroupLocks): Promise<Map<string, number>> {
-    const clusters = touched(placed);
-    const ids: string[] = [];
-    const b = {
-      id: ids,
-      org: [] as string[],
-      cluster: [] as string[],
-      startH: [] as number[],
-      hours: [] as number[],
-      tflops: [] as number[],
-      drawW: [] as number[],
-      greenFlat: [] as number[],
-      greenOff: [] as number[],
-      objective: [] as string[],
-      minGreenShare: [] as (number | null)[],
-      greenMwh: [] as number[],
-      gridMwh: [] as number[],
-      greenShare: [] as number[],
-      priceCompute: [] as number[],
-      priceGreen: [] as number[],
-      priceGrid: [] as number[],
-      priceTotal: [] as number[],
-      voucherId: [] as (string | null)[],
-      voucherAmount: [] as string[],
-      key: [] as string[],
-      fingerprint: [] as string[],
-    };
-    const deltas = new Map<string, Map<number, [number, number]>>();
-    const spent = new Map(locks.vouchers.map((v) => [v.id, centsOf(Number(v.spent))]));
-    const draws = new Map<string, number>();
-    const vd = { voucher: [] as string[], amount: [] as string[], ledgerVoucher: [] as string[], ledgerBooking: [] as string[], ledgerAmount: [] as string[], ledgerSpentAfter: [] as string[] };
-    const events: BookingEventTuple[] = [];
-    const voucherOrgs = new Set<string>();
-    for (const m of placed) {
-      const l = m.landing!;
-      const pl = l.pl;
-      const id = randomUUID();
-      (m as Member & { id?: string }).id = id;
-      ids.push(id);
-      b.org.push(m.p.orgId);
-      b.cluster.push(pl.cluster);
-      b.startH.push(l.startH);
-      b.hours.push(pl.hours);
-      b.tflops.push(pl.tflops);
-      b.drawW.push(pl.drawW);
-      b.greenOff.push(b.greenFlat.length);
-      for (let i = 0; i < pl.hours; i++) b.greenFlat.push(pl.greenW[i]);
-      b.objective.push(m.objective);
-      b.minGreenShare.push(m.v.minGreenShare ?? null);
-      b.greenMwh.push(pl.greenMwh);
-      b.gridMwh.push(pl.gridMwh);
-      b.greenShare.push(pl.greenShare);
-      // stored as clients read them: whole cents per part, the total their sum (common/money)
-      b.priceCompute.push(money(pl.price.compute));
-      b.priceGreen.push(money(pl.price.greenEnergy));
-      b.priceGrid.push(money(pl.price.gridEnergy));
-      b.priceTotal.push(priceTotal(pl.price));
-      b.voucherId.push(l.cover?.voucherId ?? null);
-      b.voucherAmount.push((l.cover?.amount ?? 0).toFixed(2));
-      b.key.push(m.key);
-      b.fingerprint.push(m.fingerprint);
-      let per = deltas.get(pl.cluster);
-      if (!per) deltas.set(pl.cluster, (per = new Map()));
-      for (let i = 0; i < pl.hours; i++) {
-        const h = l.startH + i;
-        const cur = per.get(h) ?? [0, 0];
-        cur[0] += pl.tflops;
-        cur[1] += pl.greenW[i];
-        per.set(h, cur);
-      }
-      if (l.cover) {
-        const c = centsOf(l.cover.amount);
-        const after = spent.get(l.cover.voucherId)! + c;
-        spent.set(l.cover.voucherId, after);
-        draws.set(l.cover.voucherId, (draws.get(l.cover.voucherId) ?? 0) + c);
-        vd.ledgerVoucher.push(l.cover.voucherId);
-        vd.ledgerBooking.push(id);
-        vd.ledgerAmount.push((c / 100).toFixed(2));
-        vd.ledgerSpentAfter.push((after / 100).toFixed(2));
-        voucherOrgs.add(m.p.orgId);
-      }
-      events.push([id, m.p.orgId, pl.cluster, l.startH, l.startH + pl.hours, 'C']);
-    }
-    for (const [v, c] of draws) {
-      vd.voucher.push(v);
-      vd.amount.push((c / 100).toFixed(2));
-    }
-    const d = { cluster: [] as string[], hour: [] as number[], tflops: [] as number[], greenW: [] as number[] };
-    const encode = (x: Record<string, unknown> & { k: string }) => this.feed.encode(x);
-    const payloads: string[] = [];
-    const payloadClusters: (string | null)[] = [];
-    for (const c of clusters) {
-      const per = [...deltas.get(c)!.entries()].sort((x, y) => x[0] - y[0]);
-      const h = per.map((e) => e[0]);
-      const tf = per.map((e) => e[1][0]);
-      const g = per.map((e) => e[1][1]);
-      for (let i = 0; i < h.length; i++) {
-        d.cluster.push(c);
-        d.hour.push(h[i]);
-        d.tflops.push(tf[i]);
-        d.greenW.push(g[i]);
-      }
-      for (const x of ledgerPayloads(encode, c, VERSION_PLACEHOLDER, { t: 'd', h, tf, g }, true)) {
-        payloads.push(x);
-        payloadClusters.push(c);
-      }
-    }
-    for (const x of bookingPayloads(encode, events, [...voucherOrgs])) {
-      payloads.push(x);
-      payloadClusters.push(null);
-    }
-    // the write and COMMIT go out back to back: the version rows stay locked for one round trip
-    const written = this.repo.writeGroup(s, b, d, payloadClusters, vd, this.feed.channel, payloads, this.config.now());
-    const committing = tx.commit();
-    const [w, c] = await Promise.allSettled([written, committing]);
-    if (w.status === 'rejected') throw w.reason;
-    if (c.status === 'rejected') throw c.reason;
-    return w.value;
+  /** The members placed, as the writer takes them (each gets its booking id here). */
+  private landed(placed: Member[]): Landed[] {
+    return placed.map((m) => ({ id: (m.id ??= randomUUID()), orgId: m.p.orgId, key: m.key, fingerprint: m.fingerprint, objective: m.objective, minGreenShare: m.v.minGreenShare ?? null, landing: m.landing! }));
   }
 
   /** After COMMIT: every member gets its booking, its replayed booking or its refusal. */
@@ -446,39 +298,9 @@ export class BookingCommitter {
         }
       } else if (m.landing) {
         const l = m.landing;
-        const pl = l.pl;
-        const id = (m as Member & { id?: string }).id!;
-        this.log.debug({ booking: id, org: m.p.orgId, cluster: pl.cluster, startH: l.startH, hours: pl.hours, tflops: pl.tflops }, 'booking confirmed');
-        m.resolve(
-          bookingModel(
-            {
-              id,
-              orgId: m.p.orgId,
-              clusterId: pl.cluster,
-              status: 'CONFIRMED',
-              startsAt: new Date(l.startH * HOUR_MS),
-              endsAt: new Date((l.startH + pl.hours) * HOUR_MS),
-              hours: pl.hours,
-              tflops: pl.tflops,
-              drawW: pl.drawW,
-              objective: m.objective,
-              minGreenShare: m.v.minGreenShare ?? null,
-              greenShare: pl.greenShare,
-              greenMwh: pl.greenMwh,
-              gridMwh: pl.gridMwh,
-              priceCompute: money(pl.price.compute),
-              priceGreenEnergy: money(pl.price.greenEnergy),
-              priceGridEnergy: money(pl.price.gridEnergy),
-              priceTotal: priceTotal(pl.price),
-              voucherId: l.cover?.voucherId ?? null,
-              voucherAmount: l.cover?.amount ?? 0,
-              idempotencyKey: m.key,
-              createdAt: now,
-              cancelledAt: null,
-            },
-            this.timelines.cluster(pl.cluster)?.name ?? '',
-          ),
-        );
+        this.log.debug({ booking: m.id, org: m.p.orgId, cluster: l.pl.cluster, startH: l.startH, hours: l.pl.hours, tflops: l.pl.tflops }, 'booking confirmed');
+        const landed: Landed = { id: m.id!, orgId: m.p.orgId, key: m.key, fingerprint: m.fingerprint, objective: m.objective, minGreenShare: m.v.minGreenShare ?? null, landing: l };
+        m.resolve(bookingModel(this.writer.stored(landed, now), this.timelines.cluster(l.pl.cluster)?.name ?? ''));
       } else {
         m.reject(m.refusal ?? new BookingException(BookingErrorCode.NO_CAPACITY, 'not placed'));
       }

@@ -32,9 +32,12 @@ export class BookingEventsService {
     if (only !== null && e.clusterId !== only) return undefined;
     // cheap pre-filter: a startup sees its own bookings only
     if (p.role === 'STARTUP' && e.orgId !== p.orgId) return undefined;
+    const rr = e.roundRequestId ? { roundRequestId: e.roundRequestId } : {};
+    // a refused round request has no booking: its startup and the bureau see it
+    if (e.bookingId === null) return p.role === 'OPERATOR' || only !== null ? undefined : { type: BookingEventTypeEnum.REFUSED, booking: null, ...rr };
     try {
       const booking = await this.bookings.get(p, e.bookingId);
-      return { type: e.status as BookingEventTypeEnum, booking };
+      return { type: e.status as BookingEventTypeEnum, booking, ...rr };
     } catch (err) {
       if (err instanceof BookingException && err.code === BookingErrorCode.BOOKING_NOT_FOUND) return undefined;
       throw err;

@@ -47,7 +47,7 @@ export class BookingsService {
   ) {}
 
   /** Domain checks beyond class-validator: whole hours, horizon, deadline, known clusters (from memory). */
-  private async validate(r: ComputeRequestInput): Promise<ValidRequest> {
+  async validate(r: ComputeRequestInput): Promise<ValidRequest> {
     // a cluster registered on another process a moment ago may not have reached this one yet
     const unknown = (r.clusterIds ?? []).filter((id) => isUuid(id) && !this.timelines.cluster(id));
     if (unknown.length > 0) await this.timelines.refresh(unknown);
@@ -130,7 +130,8 @@ export class BookingsService {
   async book(p: Principal, r: ComputeRequestInput, objective: ObjectiveEnum, idempotencyKey: string): Promise<BookingModel> {
     const key = idempotencyKey.trim();
     if (key.length < 1 || key.length > 200) throw new BookingException(BookingErrorCode.INVALID_REQUEST, 'idempotencyKey must have 1 to 200 characters', 'idempotencyKey');
-    const fingerprint = JSON.stringify([r.pflops, r.hours, r.earliestStart?.toISOString?.(), r.deadline?.toISOString?.(), r.clusterIds ?? null, r.minGreenShare ?? null, objective]);
+    if (key.startsWith(ROUND_KEY_PREFIX)) throw new BookingException(BookingErrorCode.INVALID_REQUEST, `idempotencyKey must not start with "${ROUND_KEY_PREFIX}" (reserved for bookings made by clearing rounds)`, 'idempotencyKey');
+    const fingerprint = requestFingerprint(r, objective);
     const v = await this.validate(r);
     return this.committer.submit({ p, v, objective: objective as Objective, key, fingerprint });
   }
@@ -222,7 +223,19 @@ export class BookingsService {
   }
 }
 
-function storedFromEntity(b: BookingEntity): StoredBooking {
+/** The idempotency key prefix of bookings made by clearing rounds ("round:" + the round request's id). */
+export const ROUND_KEY_PREFIX = 'round:';
+
+/**
+ * What a request asked, to tell a replay from a different request under the same idempotency
+ * key: [pflops, hours, earliestStart, deadline, clusterIds, minGreenShare, objective] as JSON
+ * (the quote log matches bookings to quotes on the first six; kpis.service reads them by index).
+ */
+export function requestFingerprint(r: ComputeRequestInput, objective: string): string {
+  return JSON.stringify([r.pflops, r.hours, r.earliestStart?.toISOString?.(), r.deadline?.toISOString?.(), r.clusterIds ?? null, r.minGreenShare ?? null, objective]);
+}
+
+export function storedFromEntity(b: BookingEntity): StoredBooking {
   return {
     id: b.id,
     orgId: b.orgId,

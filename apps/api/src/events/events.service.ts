@@ -8,12 +8,16 @@ import type { Principal } from '../organizations/principal';
 import { ChangeFeed } from './change-feed.service';
 import { eventStream } from './utils/event-stream';
 
-/** A booking was confirmed or cancelled (delivered after its transaction committed). */
+/** A booking was confirmed or cancelled, or a round request refused (delivered after its transaction committed). */
 export interface BookingCommittedEvent {
-  bookingId: string;
+  /** null for a refused round request */
+  bookingId: string | null;
   orgId: string;
-  clusterId: string;
-  status: 'CONFIRMED' | 'CANCELLED';
+  /** null for a refused round request */
+  clusterId: string | null;
+  status: 'CONFIRMED' | 'CANCELLED' | 'REFUSED';
+  /** the round request a clearing decided (CONFIRMED or REFUSED) */
+  roundRequestId?: string;
   /** the booking's hours [from, to), ms */
   from: number;
   to: number;
@@ -56,8 +60,9 @@ export class EventsService {
     this.bus.setMaxListeners(0);
     feed.on<BookingEventsMessage>('b', (m) => {
       if (!Array.isArray(m.b)) return;
-      for (const [id, org, cluster, f, t, s] of m.b) {
-        const e: BookingCommittedEvent = { bookingId: id, orgId: org, clusterId: cluster, status: s === 'X' ? 'CANCELLED' : 'CONFIRMED', from: f * HOUR_MS, to: t * HOUR_MS, local: m.o === feed.instance };
+      for (const [id, org, cluster, f, t, s, rr] of m.b) {
+        const status = s === 'X' ? 'CANCELLED' : s === 'F' ? 'REFUSED' : 'CONFIRMED';
+        const e: BookingCommittedEvent = { bookingId: id || null, orgId: org, clusterId: cluster || null, status, ...(rr ? { roundRequestId: rr } : {}), from: f * HOUR_MS, to: t * HOUR_MS, local: m.o === feed.instance };
         this.bus.emit('booking', e);
       }
     });

@@ -27,7 +27,12 @@ export interface LedgerMessage extends FeedMessage {
 }
 
 /** A booking event: id, organization, cluster, [from, to) epoch hours, C(onfirmed) or X (cancelled). */
-export type BookingEventTuple = [string, string, string, number, number, 'C' | 'X'];
+/**
+ * One booking event: [booking id, organization, cluster, from hour, to hour, C(onfirmed) | X (cancelled)],
+ * plus the round request it decided for bookings made by a round clearing; a round request the
+ * clearing refused is ['', organization, '', 0, 0, 'F', round request id].
+ */
+export type BookingEventTuple = [string, string, string, number, number, 'C' | 'X' | 'F'] | [string, string, string, number, number, 'C' | 'X' | 'F', string];
 
 /** Booking events of one transaction; `vo`: organizations whose vouchers changed. */
 export interface BookingEventsMessage extends FeedMessage {

@@ -247,6 +247,12 @@ export class LedgerRepository {
     };
   }
 
+  /** The versions of the clusters, locked until the transaction ends (a round clearing's write). */
+  async lockVersions(s: SqlSession, clusters: string[]): Promise<Map<string, number>> {
+    const rows = await s.query<{ cluster_id: string; version: string }>(S.lockVersions, [clusters]);
+    return new Map(rows.map((r) => [r.cluster_id, Number(r.version)]));
+  }
+
   /** Confirmed bookings of the organizations overlapping [fromH, toH) (read after their rules are locked). */
   usage(s: SqlSession, orgs: string[], fromH: number, toH: number): Promise<UsageRow[]> {
     return s.query<UsageRow>(S.usage, [orgs, fromH, toH]);

@@ -39,6 +39,11 @@ export const S = {
                   (SELECT json_agg(vou ORDER BY valid_until, created_at, id) FROM vou) AS vou,
                   (SELECT json_agg(idem) FROM idem) AS idem`,
   },
+  lockVersions: {
+    name: 'pflex_lock_versions',
+    // a round clearing holds its clusters' versions while it writes: no other writer slips in
+    text: `SELECT cluster_id, version FROM ledger_versions WHERE cluster_id = ANY($1::uuid[]) ORDER BY cluster_id FOR UPDATE`,
+  },
   usage: {
     name: 'pflex_usage',
     text: `SELECT org_id, cluster_id, ${HOUR_SQL('starts_at')} AS h, hours, tflops FROM bookings

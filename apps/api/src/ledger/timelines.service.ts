@@ -161,6 +161,19 @@ export class TimelinesService implements OnApplicationBootstrap, OnModuleDestroy
   }
 
   /**
+   * Inside an exclusive section with no tentative change outstanding: brings every cluster of
+   * `versions` up to the version the database showed, from the change feed, or by a reload on
+   * `s` when the feed does not deliver in time. Returns how many were behind and reloaded.
+   */
+  async current(versions: ReadonlyMap<string, number>, s: SqlSession): Promise<{ behind: number; reloaded: number }> {
+    const behind = [...versions].filter(([c, v]) => this.version(c) < v);
+    const reload: string[] = [];
+    for (const [c, v] of behind) if (!(await this.catchUp(c, v))) reload.push(c);
+    await this.reloadInside(reload, s);
+    return { behind: behind.length, reloaded: reload.length };
+  }
+
+  /**
    * Inside an exclusive section, after this process committed a change it had applied before
    * commit (a group's placements) as `version`: taken at once when it follows the version held,
    * else remembered so that its message, when it arrives in order, advances without applying.

@@ -20,7 +20,9 @@ import { GreenWindowEntity } from './green-window.entity';
 import { LedgerVersionEntity } from './ledger-version.entity';
 import { OrganizationEntity } from './organization.entity';
 import { QuoteLogEntity } from './quote-log.entity';
+import { RoundEntity, RoundRequestEntity, RoundScheduleEntity } from './round.entity';
 import { VoucherLedgerEntity } from './voucher-ledger.entity';
 import { VoucherEntity } from './voucher.entity';
 
-export const ENTITIES = [OrganizationEntity, ApiKeyEntity, ClusterEntity, CapacityChangeEntity, GreenWindowEntity, BookingEntity, ClusterHourEntity, VoucherEntity, VoucherLedgerEntity, AccessRuleEntity, QuoteLogEntity, LedgerVersionEntity];
+export const ENTITIES = [OrganizationEntity, ApiKeyEntity, ClusterEntity, CapacityChangeEntity, GreenWindowEntity, BookingEntity, ClusterHourEntity, VoucherEntity, VoucherLedgerEntity, AccessRuleEntity, QuoteLogEntity, LedgerVersionEntity, RoundEntity, RoundRequestEntity, RoundScheduleEntity];
+export * from './round.entity';

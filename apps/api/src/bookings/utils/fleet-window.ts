@@ -38,23 +38,34 @@ export function jobOf(v: ValidRequest, slot0H: number): JobRequest {
  * for the copy. Complexity: O(clusters x window hours).
  */
 export function shareCappedWindow(main: Fleet, mainBaseH: number, v: ValidRequest, cap: ShareCap): Fleet {
-  const slots = v.deadlineH - v.earliestH;
-  const from = v.earliestH - mainBaseH;
+  return fleetWindow(main, mainBaseH, v.clusters, v.earliestH, v.deadlineH, cap);
+}
+
+/**
+ * Hours [fromH, toH) of the clusters' in-memory timelines copied into a Fleet of their own
+ * (slot 0 = fromH; clusters in the given order), optionally cut to a startup's cluster share.
+ * Complexity: O(clusters x hours).
+ */
+export function fleetWindow(main: Fleet, mainBaseH: number, clusters: readonly ClusterMeta[], fromH: number, toH: number, cap: ShareCap | null = null): Fleet {
+  const slots = toH - fromH;
+  const from = fromH - mainBaseH;
   const f = Fleet.fromSpec({
     slots,
-    clusters: v.clusters.map((c) => ({ id: c.id, capacityPflops: 0, kwPerPflops: c.kwPerPflops, pue: c.pue, pricePerPflopsHour: c.pricePerPflopsHour, gridPricePerMwh: c.gridPricePerMwh })),
+    clusters: clusters.map((c) => ({ id: c.id, capacityPflops: 0, kwPerPflops: c.kwPerPflops, pue: c.pue, pricePerPflopsHour: c.pricePerPflopsHour, gridPricePerMwh: c.gridPricePerMwh })),
   });
-  for (const c of v.clusters) {
+  for (const c of clusters) {
     const t = main.timeline(c.id);
-    const held = cap.held.get(c.id)!;
+    const held = cap?.held.get(c.id);
     const booked = new Int32Array(slots);
     const price = new Float64Array(slots);
     for (let i = 0; i < slots; i++) {
       const k = from + i;
       const capTf = k < t.capacityTflops.length ? t.capacityTflops[k] : 0;
       const b = k < t.bookedTflops.length ? t.bookedTflops[k] : 0;
-      const room = Math.max(0, shareLimitTflops(cap.share, capTf) - held[i]);
-      booked[i] = capTf - b > room ? capTf - room : b;
+      if (cap && held) {
+        const room = Math.max(0, shareLimitTflops(cap.share, capTf) - held[i]);
+        booked[i] = capTf - b > room ? capTf - room : b;
+      } else booked[i] = b;
       const s = k < t.greenSupplyW.length ? t.greenSupplyW[k] : 0;
       price[i] = s > 0 ? t.greenPriceWeight[k] / s : 0;
     }

@@ -1,0 +1,146 @@
+import { Fleet, JobRequest, Objective, packBatch, Placement } from '@pflex/scheduler';
+import type { UsageRow } from '../ledger/ledger.repository';
+import { HOUR_MS } from '../common/time.utils';
+import { heldTflops, QuotasService, Rules, shareLimitTflops, StartUsage } from '../quotas/quotas.service';
+import { jobOf, ValidRequest } from '../bookings/utils/fleet-window';
+
+/** A round request as the clearing places it: its window already clipped to the bookable hours. */
+export interface RoundMember {
+  orgId: string;
+  v: ValidRequest;
+  objective: Objective;
+}
+
+/** The access rules in force at the clearing: locked rules per startup and their confirmed bookings around the round. */
+export interface RuleBook {
+  rules: Map<string, Rules>;
+  usage: readonly UsageRow[];
+}
+
+/** One way of placing a round's members: which were placed where (in commit order), and why the others were not. */
+export interface RoundPlan {
+  /** member index and placement, in commit order (replaying them in this order reproduces every figure) */
+  placed: { i: number; pl: Placement }[];
+  /** member index and why not: a scheduler reason, or the access rule it breaks */
+  refused: { i: number; reason: 'NO_CAPACITY' | 'GREEN_SHORTFALL' | 'OUTSIDE_HORIZON' | 'INVALID' | Error }[];
+  strategy: string;
+}
+
+/** PFLOPS-hours, green and energy of a plan, the figures a round shows for itself and its baseline. */
+export interface PlanFigures {
+  placed: number;
+  refused: number;
+  pflopsHours: number;
+  greenMwh: number;
+  energyMwh: number;
+  /** green MWh / energy MWh of the placed bookings (0 when none) */
+  greenShare: number;
+}
+
+/** Improvement iterations of the packer: fixed (not timed), so the same round clears the same way on any machine. */
+export function roundIterations(n: number): number {
+  return Math.min(20_000, Math.ceil(4e6 / Math.max(1, n)));
+}
+
+/**
+ * The clearing: every member packed at once by `packBatch` on `fleet` (a copy of the timelines,
+ * slot 0 = epoch hour `base`; changed in place), maximising PFLOPS-hours placed, then green MWh,
+ * then earliness. Each member's objective is its preference in the packer's passes that honour
+ * objectives, and minGreenShare is hard. Deterministic: no time budget, a fixed seed and a fixed
+ * number of improvement iterations. Access rules are then checked in commit order, counting the
+ * members accepted before; a member that breaks one is refused and its room stays free.
+ */
+export function packRound(fleet: Fleet, base: number, members: readonly RoundMember[], book: RuleBook, quotas: QuotasService): RoundPlan {
+  const jobs: JobRequest[] = members.map((m, i) => ({ ...jobOf(m.v, base), id: String(i), objective: m.objective }));
+  const r = packBatch(fleet, jobs, { timeBudgetMs: Number.MAX_SAFE_INTEGER, seed: 1, iterations: roundIterations(jobs.length) });
+  const rules = new RuleChecker(book, quotas, fleet, base);
+  const plan: RoundPlan = { placed: [], refused: [], strategy: r.strategy };
+  for (const pl of r.placements) {
+    const i = Number(pl.job);
+    const broken = rules.check(members[i], pl);
+    if (broken) plan.refused.push({ i, reason: broken });
+    else plan.placed.push({ i, pl });
+  }
+  for (const u of r.unplaced) plan.refused.push({ i: Number(u.job), reason: u.reason });
+  plan.refused.sort((a, b) => a.i - b.i);
+  return plan;
+}
+
+/**
+ * The first-come baseline: the same members placed one by one in submission order, each with its
+ * own objective, on `fleet` (changed in place), under the same access rules — what placing them
+ * the moment they arrived would have done on the same ledger.
+ */
+export function firstCome(fleet: Fleet, base: number, members: readonly RoundMember[], book: RuleBook, quotas: QuotasService): RoundPlan {
+  const rules = new RuleChecker(book, quotas, fleet, base);
+  const plan: RoundPlan = { placed: [], refused: [], strategy: 'first-come' };
+  members.forEach((m, i) => {
+    const d = fleet.place(jobOf(m.v, base), m.objective);
+    if (!d.ok) return plan.refused.push({ i, reason: d.reason });
+    const broken = rules.check(m, d.placement);
+    if (broken) return plan.refused.push({ i, reason: broken });
+    fleet.commit(d.placement);
+    plan.placed.push({ i, pl: d.placement });
+  });
+  return plan;
+}
+
+export function figures(plan: RoundPlan): PlanFigures {
+  let tfh = 0;
+  let green = 0;
+  let energy = 0;
+  for (const { pl } of plan.placed) {
+    tfh += pl.tflops * pl.hours;
+    green += pl.greenMwh;
+    energy += pl.energyMwh;
+  }
+  const r3 = (x: number) => Math.round(x * 1000) / 1000;
+  return {
+    placed: plan.placed.length,
+    refused: plan.refused.length,
+    pflopsHours: r3(tfh / 1000),
+    greenMwh: r3(green),
+    energyMwh: r3(energy),
+    greenShare: energy > 0 ? Math.round((green / energy) * 1e4) / 1e4 : 0,
+  };
+}
+
+/**
+ * A startup's access rules over a sequence of placements: the 7-day PFLOPS-hours limit and the
+ * cluster share, each counting the startup's confirmed bookings and the placements accepted so
+ * far — the same rules bookCompute applies, checked on a placement already chosen.
+ */
+class RuleChecker {
+  private readonly accepted: UsageRow[] = [];
+
+  constructor(
+    private readonly book: RuleBook,
+    private readonly quotas: QuotasService,
+    private readonly fleet: Fleet,
+    private readonly base: number,
+  ) {}
+
+  check(m: RoundMember, pl: Placement): Error | null {
+    const rules = this.book.rules.get(m.orgId);
+    const startH = this.base + pl.start;
+    if (!rules || (rules.maxPflopsHoursPer7Days == null && rules.maxClusterShare == null)) return null;
+    const mine = this.book.usage.filter((u) => u.org_id === m.orgId).concat(this.accepted.filter((u) => u.org_id === m.orgId));
+    if (rules.maxPflopsHoursPer7Days != null) {
+      const starts: StartUsage[] = mine.map((u) => ({ h: u.h, tflopsHours: u.tflops * u.hours }));
+      const over = this.quotas.weeklyExcess(rules.maxPflopsHoursPer7Days, starts, startH, pl.tflops, pl.hours);
+      if (over) return over;
+    }
+    if (rules.maxClusterShare != null) {
+      const held = heldTflops(mine, [pl.cluster], startH, pl.hours).get(pl.cluster)!;
+      const name = m.v.clusters.find((c) => c.id === pl.cluster)?.name ?? pl.cluster;
+      const capacityAt = (s: number) => this.fleet.capacityTflops(pl.cluster, pl.start + s);
+      for (let s = 0; s < pl.hours; s++) {
+        if (held[s] + pl.tflops > shareLimitTflops(rules.maxClusterShare, capacityAt(s))) {
+          return this.quotas.shareExceeded(rules.maxClusterShare, [{ name, held, capacityAt }], pl.hours, pl.hours, pl.tflops, startH * HOUR_MS);
+        }
+      }
+    }
+    this.accepted.push({ org_id: m.orgId, cluster_id: pl.cluster, h: startH, hours: pl.hours, tflops: pl.tflops });
+    return null;
+  }
+}

@@ -1,0 +1,263 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { pgErrorCode, RoundEntity, RoundRequestEntity, RoundScheduleEntity } from '@pflex/persistence';
+import { DataSource, EntityManager } from 'typeorm';
+import { BookingErrorCode, BookingException } from '../bookings/bookings.exception';
+import { requestFingerprint, BookingsService } from '../bookings/bookings.service';
+import { ComputeRequestInput } from '../bookings/dtos/booking.input';
+import { ObjectiveEnum } from '../bookings/dtos/booking.model';
+import { isUuid } from '../common/ids';
+import { decodeCursor, encodeCursor, pageSize } from '../common/pagination';
+import { iso } from '../common/time.utils';
+import { APP_CONFIG } from '../config';
+import type { AppConfig } from '../config';
+import { TimelinesService } from '../ledger/timelines.service';
+import type { Principal } from '../organizations/principal';
+import { RoundModel, RoundOutcomeModel, RoundRequestConnection, RoundRequestModel, RoundRequestStatusEnum, RoundScheduleModel, RoundStatusEnum } from './dtos/round.model';
+import { RoundClearer } from './round-clearer';
+import { RoundErrorCode, RoundException } from './rounds.exception';
+
+/** Longest cadence and the furthest a one-off round may close: a week. */
+const MAX_ROUND_MINUTES = 7 * 24 * 60;
+
+/**
+ * Rounds as the API shows them: the bureau schedules, opens and closes them; startups submit
+ * and withdraw requests while a round is open; the clearing itself is RoundClearer's.
+ * Submitting and withdrawing take a share lock on the round row, so they wait for a clearing in
+ * progress and then see the round CLEARED: a request is either in the clearing or refused.
+ */
+@Injectable()
+export class RoundsService {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly bookings: BookingsService,
+    private readonly timelines: TimelinesService,
+    private readonly clearer: RoundClearer,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async submit(p: Principal, r: ComputeRequestInput, objective: ObjectiveEnum, idempotencyKey: string, region: string | null | undefined): Promise<RoundRequestModel> {
+    const key = idempotencyKey.trim();
+    if (key.length < 1 || key.length > 200) throw new BookingException(BookingErrorCode.INVALID_REQUEST, 'idempotencyKey must have 1 to 200 characters', 'idempotencyKey');
+    const fingerprint = requestFingerprint(r, objective);
+    const replay = await this.ds.manager.findOneBy(RoundRequestEntity, { orgId: p.orgId, idempotencyKey: key });
+    if (replay) return this.replayed(replay, fingerprint);
+    const v = await this.bookings.validate(r);
+    const wanted = this.regionOf(region, r.clusterIds ? v.clusters.map((c) => ({ id: c.id, region: c.region })) : null);
+    const now = this.config.now();
+    try {
+      const row = await this.ds.transaction(async (m) => {
+        const round = await this.openRound(m, wanted, now);
+        const rr = m.create(RoundRequestEntity, {
+          roundId: round.id,
+          orgId: p.orgId,
+          pflops: r.pflops,
+          hours: r.hours,
+          earliestStart: r.earliestStart,
+          deadline: r.deadline,
+          clusterIds: r.clusterIds ? v.clusters.map((c) => c.id) : null,
+          minGreenShare: r.minGreenShare ?? null,
+          objective,
+          idempotencyKey: key,
+          requestFingerprint: fingerprint,
+        });
+        return m.save(rr);
+      });
+      return requestModel(row);
+    } catch (e) {
+      // the same key submitted concurrently: the first one stands
+      if (pgErrorCode(e) !== '23505') throw e;
+      const first = await this.ds.manager.findOneByOrFail(RoundRequestEntity, { orgId: p.orgId, idempotencyKey: key });
+      return this.replayed(first, fingerprint);
+    }
+  }
+
+  async withdraw(p: Principal, id: string): Promise<RoundRequestModel> {
+    if (!isUuid(id)) throw requestNotFound(id);
+    const now = this.config.now();
+    const row = await this.ds.transaction(async (m) => {
+      const rr = await m.findOneBy(RoundRequestEntity, { id, orgId: p.orgId });
+      if (!rr) throw requestNotFound(id);
+      // waits for a clearing of the round in progress
+      await m.query(`SELECT 1 FROM rounds WHERE id = $1 FOR SHARE`, [rr.roundId]);
+      const done = await m.update(RoundRequestEntity, { id, status: 'PENDING' }, { status: 'WITHDRAWN', decidedAt: new Date(now) });
+      const fresh = await m.findOneByOrFail(RoundRequestEntity, { id });
+      if (!done.affected) throw new RoundException(RoundErrorCode.ALREADY_DECIDED, `round request ${id} is ${fresh.status} already; only PENDING requests can be withdrawn`, 'id');
+      return fresh;
+    });
+    return requestModel(row);
+  }
+
+  async request(p: Principal, id: string): Promise<RoundRequestModel> {
+    const rr = isUuid(id) ? await this.ds.manager.findOneBy(RoundRequestEntity, { id }) : null;
+    if (!rr || !visible(p, rr)) throw requestNotFound(id);
+    return requestModel(rr);
+  }
+
+  /** Round requests of the caller (a startup) or of everyone (the bureau), newest first. */
+  async requests(p: Principal, roundId: string | null | undefined, status: RoundRequestStatusEnum | null | undefined, first?: number | null, after?: string | null): Promise<RoundRequestConnection> {
+    const n = pageSize(first);
+    const cur = decodeCursor(after);
+    const qb = this.ds.getRepository(RoundRequestEntity).createQueryBuilder('r');
+    if (p.role === 'STARTUP') qb.andWhere('r.org_id = :org', { org: p.orgId });
+    if (roundId != null) {
+      if (!isUuid(roundId)) return { edges: [], pageInfo: { hasNextPage: false, endCursor: null } };
+      qb.andWhere('r.round_id = :rid', { rid: roundId });
+    }
+    if (status) qb.andWhere('r.status = :st', { st: status });
+    if (cur) {
+      if (!/^\d+$/.test(cur[0])) decodeCursor('!');
+      qb.andWhere('r.seq < :seq', { seq: cur[0] });
+    }
+    const rows = await qb.orderBy('r.seq', 'DESC').take(n + 1).getMany();
+    const edges = rows.slice(0, n).map((r) => ({ cursor: encodeCursor(r.seq, r.id), node: requestModel(r) }));
+    return { edges, pageInfo: { hasNextPage: rows.length > n, endCursor: edges.length ? edges[edges.length - 1].cursor : null } };
+  }
+
+  async round(id: string): Promise<RoundModel> {
+    const r = isUuid(id) ? await this.ds.manager.findOneBy(RoundEntity, { id }) : null;
+    if (!r) throw new RoundException(RoundErrorCode.ROUND_NOT_FOUND, `round ${id} not found`, 'id');
+    return (await this.models([r]))[0];
+  }
+
+  /** Rounds, latest close first; `region` null: every region (use "" for the fleet-wide rounds). */
+  async rounds(region: string | null | undefined, status: RoundStatusEnum | null | undefined, first?: number | null): Promise<RoundModel[]> {
+    const qb = this.ds.getRepository(RoundEntity).createQueryBuilder('r');
+    if (region != null) qb.andWhere('r.region = :region', { region: region.trim() });
+    if (status) qb.andWhere('r.status = :status', { status });
+    const rows = await qb.orderBy('r.closes_at', 'DESC').addOrderBy('r.id', 'ASC').take(pageSize(first)).getMany();
+    return this.models(rows);
+  }
+
+  async schedule(region: string | null | undefined, everyMinutes: number | null | undefined): Promise<RoundScheduleModel> {
+    const key = this.regionKey(region);
+    if (everyMinutes == null || everyMinutes === 0) {
+      await this.ds.manager.delete(RoundScheduleEntity, { region: key });
+    } else {
+      if (!Number.isInteger(everyMinutes) || everyMinutes < 1 || everyMinutes > MAX_ROUND_MINUTES) {
+        throw new RoundException(RoundErrorCode.INVALID_ROUND, `everyMinutes must be an integer in [1, ${MAX_ROUND_MINUTES}] (or null to stop), got ${everyMinutes}`, 'everyMinutes');
+      }
+      await this.ds.manager.upsert(RoundScheduleEntity, { region: key, everyMinutes }, ['region']);
+      await this.clearer.openScheduled();
+    }
+    const open = await this.ds.manager.findOneBy(RoundEntity, { region: key, status: 'OPEN' });
+    return { region: key || null, everyMinutes: everyMinutes || null, openRound: open ? (await this.models([open]))[0] : null };
+  }
+
+  /** A one-off round of the region (the fleet when null), open now until `closesAt`. */
+  async open(region: string | null | undefined, closesAt: Date): Promise<RoundModel> {
+    const key = this.regionKey(region);
+    const now = this.config.now();
+    if (!(closesAt instanceof Date) || Number.isNaN(closesAt.getTime()) || closesAt.getTime() <= now || closesAt.getTime() > now + MAX_ROUND_MINUTES * 60_000) {
+      throw new RoundException(RoundErrorCode.INVALID_ROUND, `closesAt must be after now (${new Date(now).toISOString()}) and within 7 days`, 'closesAt');
+    }
+    try {
+      const r = await this.ds.manager.save(this.ds.manager.create(RoundEntity, { region: key, opensAt: new Date(now), closesAt }));
+      return (await this.models([r]))[0];
+    } catch (e) {
+      if (pgErrorCode(e) !== '23505') throw e;
+      throw new RoundException(RoundErrorCode.ROUND_ALREADY_OPEN, `a round of ${key ? `region ${key}` : 'the whole fleet'} is open already; close it first`, 'region');
+    }
+  }
+
+  /** Clears the round now (the bureau closing it early); waits for a clearing another process has started. */
+  async close(id: string): Promise<RoundModel> {
+    const before = await this.round(id);
+    if (before.status === RoundStatusEnum.CLEARED) throw new RoundException(RoundErrorCode.ROUND_CLEARED, `round ${id} cleared at ${before.clearedAt?.toISOString()}`, 'id');
+    for (let i = 0; i < 600; i++) {
+      const r = await this.clearer.clear(id);
+      if (r.cleared || r.why === 'not-open') return this.round(id);
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    return this.round(id);
+  }
+
+  private async replayed(row: RoundRequestEntity, fingerprint: string): Promise<RoundRequestModel> {
+    if (row.requestFingerprint !== fingerprint) {
+      throw new RoundException(RoundErrorCode.IDEMPOTENCY_KEY_REUSED, `idempotencyKey was already used for a different round request (${row.id})`, 'idempotencyKey');
+    }
+    return requestModel(row);
+  }
+
+  /**
+   * The round a request goes to: the named region's; without a name, the region of its clusters
+   * when they share one and it has an open round, else the whole fleet's. Its clusters must lie
+   * in the round's region.
+   */
+  private regionOf(region: string | null | undefined, clusters: { id: string; region: string }[] | null): { key: string; fallback: boolean } {
+    if (region != null) {
+      const key = this.regionKey(region);
+      for (const c of clusters ?? []) {
+        if (key && c.region !== key) throw new BookingException(BookingErrorCode.INVALID_REQUEST, `request.clusterIds: cluster ${c.id} is in region ${c.region}, not in ${key}`, 'request.clusterIds');
+      }
+      return { key, fallback: false };
+    }
+    const regions = new Set((clusters ?? []).map((c) => c.region));
+    return regions.size === 1 ? { key: [...regions][0], fallback: true } : { key: '', fallback: false };
+  }
+
+  /** The open round a request joins, share-locked (a clearing in progress finishes first); NO_OPEN_ROUND when none takes requests. */
+  private async openRound(m: EntityManager, wanted: { key: string; fallback: boolean }, now: number): Promise<{ id: string }> {
+    const find = async (key: string) => (await m.query(`SELECT id, (extract(epoch FROM closes_at) * 1000)::float8 AS closes FROM rounds WHERE region = $1 AND status = 'OPEN' FOR SHARE`, [key]))[0] as { id: string; closes: number } | undefined;
+    let r = await find(wanted.key);
+    if (!r && wanted.fallback) r = await find('');
+    const name = wanted.key ? `region ${wanted.key}` : 'the whole fleet';
+    if (!r) throw new RoundException(RoundErrorCode.NO_OPEN_ROUND, `no round of ${name}${wanted.fallback ? ' or of the whole fleet' : ''} is open`, 'region');
+    if (r.closes <= now) throw new RoundException(RoundErrorCode.NO_OPEN_ROUND, `the round of ${name} closed at ${iso(r.closes)} and is being cleared; submit to the next one`, 'region');
+    return r;
+  }
+
+  private regionKey(region: string | null | undefined): string {
+    if (region == null) return '';
+    const key = region.trim();
+    if (key.length === 0 || key.length > 100) throw new RoundException(RoundErrorCode.INVALID_ROUND, 'region must have 1 to 100 characters (null: the whole fleet)', 'region');
+    return key;
+  }
+
+  private async models(rows: RoundEntity[]): Promise<RoundModel[]> {
+    const ids = rows.map((r) => r.id);
+    const counts: { round_id: string; n: number }[] = ids.length
+      ? await this.ds.query(`SELECT round_id, count(*)::int AS n FROM round_requests WHERE round_id = ANY($1::uuid[]) AND status = 'PENDING' GROUP BY round_id`, [ids])
+      : [];
+    const pending = new Map(counts.map((c) => [c.round_id, c.n]));
+    return rows.map((r) => ({
+      id: r.id,
+      region: r.region || null,
+      status: r.status as RoundStatusEnum,
+      opensAt: r.opensAt,
+      closesAt: r.closesAt,
+      clearedAt: r.clearedAt,
+      pending: pending.get(r.id) ?? 0,
+      outcome: (r.outcome as RoundOutcomeModel | null) ?? null,
+    }));
+  }
+}
+
+function visible(p: Principal, rr: RoundRequestEntity): boolean {
+  return p.role === 'BUREAU' || (p.role === 'STARTUP' && rr.orgId === p.orgId);
+}
+
+function requestNotFound(id: string): RoundException {
+  return new RoundException(RoundErrorCode.ROUND_REQUEST_NOT_FOUND, `round request ${id} not found`, 'id');
+}
+
+export function requestModel(r: RoundRequestEntity): RoundRequestModel {
+  return {
+    id: r.id,
+    roundId: r.roundId,
+    organizationId: r.orgId,
+    status: r.status as RoundRequestStatusEnum,
+    pflops: r.pflops,
+    hours: r.hours,
+    earliestStart: r.earliestStart,
+    deadline: r.deadline,
+    clusterIds: r.clusterIds,
+    minGreenShare: r.minGreenShare,
+    objective: r.objective as ObjectiveEnum,
+    idempotencyKey: r.idempotencyKey,
+    submittedAt: r.createdAt,
+    decidedAt: r.decidedAt,
+    reason: r.reason,
+    message: r.message,
+    bookingId: r.bookingId,
+  };
+}
