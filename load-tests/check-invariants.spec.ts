@@ -168,6 +168,21 @@ describeDb('invariant checker (PostgreSQL)', () => {
     ]);
   });
 
+  it('fails when a round request and its booking disagree', async () => {
+    const R = 'aaaaaaaa-0000-4000-8000-000000000001';
+    const Q = 'bbbbbbbb-0000-4000-8000-000000000001';
+    const acked = acks.map((a) => (a.idempotencyKey === 'k2' ? { ...a, idempotencyKey: `round:${Q}` } : a));
+    const round = `INSERT INTO rounds (id, region, status, opens_at, closes_at, cleared_at) VALUES ('${R}', '', 'CLEARED', '${iso(T0 - 2 * H)}', '${iso(T0 - H)}', '${iso(T0 - H)}');
+      UPDATE bookings SET idempotency_key = 'round:${Q}' WHERE idempotency_key = 'k2';
+      INSERT INTO round_requests (id, round_id, org_id, status, pflops, hours, earliest_start, deadline, objective, idempotency_key, request_fingerprint, booking_id)
+        SELECT '${Q}', '${R}', org_id, 'CONFIRMED', 0.4, 2, '${iso(T0)}', '${iso(T0 + 4 * H)}', 'EARLIEST', 'q', 'fp', id FROM bookings WHERE idempotency_key = 'round:${Q}';`;
+    await corrupt(round, [], [], acked);
+    await corrupt(`${round} UPDATE round_requests SET hours = 3`, [], ['round requests match their bookings'], acked);
+    await corrupt(`${round} UPDATE round_requests SET deadline = '${iso(T0 + 2 * H)}'`, [], ['round requests match their bookings'], acked);
+    await corrupt(`${round} UPDATE rounds SET status = 'OPEN', cleared_at = NULL`, [], ['cleared rounds have nothing pending, open rounds nothing decided'], acked);
+    await corrupt(`${round} UPDATE round_requests SET status = 'REFUSED', booking_id = NULL, reason = 'NO_CAPACITY'`, [], ['every round booking belongs to exactly one round request'], acked);
+  });
+
   it('fails when voucher balances do not add up', async () => {
     await corrupt(`UPDATE vouchers SET spent = 11`, [], ['voucher balances add up']);
     await corrupt(`UPDATE vouchers SET spent = 101, cap = 100`, [], ['voucher balances add up']);

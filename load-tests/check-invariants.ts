@@ -216,6 +216,36 @@ export async function checkInvariants(db: Client, acks: AckedBooking[] | undefin
       );
     }
   }
+  // 7. Clearing rounds, when the schema has them: a round request CONFIRMED by a clearing has
+  //    exactly one booking, of its startup, under the key "round:<request id>", inside its window,
+  //    with its size and objective; every booking under such a key belongs to one; a cleared round
+  //    has nothing pending and an open one nothing decided.
+  if ((await tableColumns(db, 'round_requests')).size === 0) {
+    results.push({ name: 'round requests match their bookings', ok: true, skipped: true, detail: 'no round_requests table in this schema' });
+  } else {
+    const n = (await db.query(`SELECT count(*) FILTER (WHERE status = 'CONFIRMED')::int AS c, count(*)::int AS t FROM round_requests`)).rows[0];
+    const wrong = await db.query(
+      `SELECT r.id, r.status, b.id AS booking, b.org_id = r.org_id AS same_org, b.idempotency_key, b.starts_at, b.ends_at, r.earliest_start, r.deadline
+         FROM round_requests r LEFT JOIN bookings b ON b.id = r.booking_id
+        WHERE (r.status = 'CONFIRMED') <> (r.booking_id IS NOT NULL)
+           OR (r.booking_id IS NOT NULL AND (b.id IS NULL OR b.org_id <> r.org_id OR b.idempotency_key <> 'round:' || r.id OR b.starts_at < r.earliest_start
+               OR b.ends_at > r.deadline OR b.hours <> r.hours OR b.tflops <> round(r.pflops * 1000) OR b.objective <> r.objective))
+           OR (r.status = 'REFUSED' AND r.reason IS NULL)
+        LIMIT 100`,
+    );
+    add('round requests match their bookings', wrong.rows, `${n.t} round requests, ${n.c} confirmed by clearings`, (k) => `${k} round requests whose booking is missing or different`);
+    const orphans = await db.query(
+      `SELECT b.id, b.idempotency_key FROM bookings b WHERE b.idempotency_key LIKE 'round:%'
+          AND (SELECT count(*) FROM round_requests r WHERE r.booking_id = b.id) <> 1 LIMIT 100`,
+    );
+    add('every round booking belongs to exactly one round request', orphans.rows, 'none', (k) => `${k} round bookings without (or with several) requests`);
+    const states = await db.query(
+      `SELECT r.id AS round, r.status, q.status AS request_status, count(*)::int AS n FROM rounds r JOIN round_requests q ON q.round_id = r.id
+        WHERE (r.status = 'CLEARED' AND q.status = 'PENDING') OR (r.status = 'OPEN' AND q.status IN ('CONFIRMED', 'REFUSED'))
+        GROUP BY r.id, r.status, q.status LIMIT 100`,
+    );
+    add('cleared rounds have nothing pending, open rounds nothing decided', states.rows, 'none', (k) => `${k} rounds with requests in the wrong state`);
+  }
   return results;
 }
 

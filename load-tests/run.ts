@@ -1,4 +1,4 @@
-// npm run load [-- --replicas N] [--short] [--rate R] [--duration S] [--only trivial,storm,max,mix,quotes] [--no-build] [--keep]
+// npm run load [-- --replicas N] [--short] [--rate R] [--duration S] [--only trivial,storm,max,hotspot,mix,quotes,round] [--round-size N] [--no-build] [--keep]
 //
 // Starts PostgreSQL (scripts/pg-up.sh, database pflex_load) unless DATABASE_URL is given, builds
 // the API, starts N API processes on ports 3001.. (each on its own fresh PostgreSQL schema shared
@@ -21,6 +21,7 @@ import { bookingStorm } from './scenarios/booking-storm';
 import { marketplaceMix } from './scenarios/marketplace-mix';
 import { trivialQuery } from './scenarios/trivial';
 import { openSubscribers, type SubscriberResult } from './scenarios/operator-subscribers';
+import { runRound, type RoundRun } from './scenarios/round';
 import { rssBytes, since, usage, type Usage } from './lib/resources';
 
 const ROOT = join(__dirname, '..');
@@ -41,6 +42,8 @@ interface Options {
   only?: string[];
   /** seconds of the soak phase (0: none) */
   soak: number;
+  /** requests in the clearing-round phase (default 10,000; 1,000 with --short) */
+  roundSize?: number;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -64,6 +67,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--only') o.only = argv[++i].split(',');
     else if (a === '--vus') o.vusPerProcess = Math.floor(num());
     else if (a === '--soak') o.soak = Math.floor(num());
+    else if (a === '--round-size') o.roundSize = Math.floor(num());
     else throw new Error(`unknown option ${a}`);
   }
   return o;
@@ -100,6 +104,23 @@ interface Phase {
   kind: 'trivial' | 'booking' | 'mix' | 'quotes' | 'hotspot' | 'soak';
   /** CPU of the API processes and of PostgreSQL, and database round trips, during the phase */
   used?: Usage;
+}
+
+/** The round phase's table: the clearing against the first-come baseline, and its cost. */
+function roundReport(r: RoundRun): string {
+  const x = r.outcome;
+  const rows = [
+    ['round of ' + fmt(r.requests), 'placed', 'refused', 'PFLOPS-hours', 'green share'],
+    ['cleared (packBatch)', fmt(x.placed), fmt(x.refused), fmt(x.pflopsHours, 1), (x.greenShare * 100).toFixed(1) + ' %'],
+    ['first-come baseline', fmt(x.firstCome.placed), fmt(x.requests - x.firstCome.placed), fmt(x.firstCome.pflopsHours, 1), (x.firstCome.greenShare * 100).toFixed(1) + ' %'],
+  ];
+  return [
+    'clearing round (storm mix, 10 clusters):',
+    table(rows),
+    `PFLOPS-hours placed / first-come: ${x.gain?.toFixed(3) ?? '-'} (target >= 1.15: ${x.gain !== null && x.gain >= 1.15 ? 'met' : 'MISSED'}); winning pass ${x.strategy}`,
+    `clearing (read + pack + write, one transaction): ${fmt(x.clearingMs)} ms in the API (packing ${fmt(x.packingMs)} ms), closeRound answered in ${fmt(r.clearSeconds * 1000)} ms; ` +
+      `CPU: API ${fmt(r.used.apiCpuMs)} ms, PostgreSQL ${fmt(r.used.pgCpuMs)} ms; submitted at ${fmt(r.requests / r.submitSeconds)} requests/s`,
+  ].join('\n');
 }
 
 function fmt(n: number, d = 0): string {
@@ -419,7 +440,20 @@ async function main(): Promise<void> {
       );
     }
 
-    // 6. soak: the marketplace mix for --soak seconds; the API's memory must stay flat.
+    // 6. a clearing round: the storm's mix submitted to one round over 10 clusters, then cleared at once
+    let round: RoundRun | undefined;
+    if (want('round')) {
+      const n = o.roundSize ?? (S ? 1_000 : 10_000);
+      const horizonHours = 72;
+      // offered load 1.0: the mix's demand (65 PFLOPS x 4.5 h on average) equals the capacity; at 2x
+      // (the storm's sizing) first-come already fills ~93 % of it and no packing can gain 15 %
+      const capacity = Math.max(100, Math.round((n * 65 * 4.5) / 10 / horizonHours));
+      const { ids } = await mkClusters('round', 10, capacity, horizonHours, (capacity * 10 * 1.2) / 1000 / 3);
+      log(`phase round: ${n} requests (storm mix) to one round over 10 clusters of ${capacity} PFLOPS, then closed`);
+      round = await runRound({ targets, apiPids, bureauKey, startups, clusterIds: ids, horizonStart, horizonHours, requests: n, acks });
+    }
+
+    // 7. soak: the marketplace mix for --soak seconds; the API's memory must stay flat.
     let soak: { rss: number[][]; growth: number[] } | undefined;
     if (o.soak > 0) {
       const horizonHours = 24 * 60;
@@ -513,7 +547,7 @@ async function main(): Promise<void> {
     const hotBook = phases.find((p) => p.kind === 'hotspot')?.result.ops.bookCompute?.perSecond.ok;
     const mix = phases.find((p) => p.kind === 'mix')?.result;
     const quotes = phases.find((p) => p.kind === 'quotes')?.result;
-    const errors = phases.reduce((a, p) => a + p.result.total.errors, 0) + (subs?.errors ?? 0) + exits.length;
+    const errors = phases.reduce((a, p) => a + p.result.total.errors, 0) + (subs?.errors ?? 0) + exits.length + (round?.submitErrors ?? 0);
     const machine = `${cpus().length} cores (${cpus()[0]?.model.trim()}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, load average before the run ${loadBefore}`;
     const lines = [
       '',
@@ -529,11 +563,12 @@ async function main(): Promise<void> {
       soak ? `soak: API RSS ${soak.rss.map((r) => `${fmt(r[Math.min(r.length - 1, 6)] / 2 ** 20)} -> ${fmt(r[r.length - 1] / 2 ** 20)} MiB`).join(', ')} after the first minute (growth ${soak.growth.map((g) => (g * 100).toFixed(1) + ' %').join(', ')})` : '',
       quotes ? `quotes/s (quotes only, closed loop): ${fmt(quotes.total.perSecond.ok)}` : '',
       mix ? `quotes/s in the mix: ${fmt(mix.ops.quotes?.perSecond.requests ?? 0)} (of ${fmt(mix.total.perSecond.requests)} req/s)` : '',
+      ...(round ? ['', roundReport(round)] : []),
       subs ? `operator subscribers: ${subs.acknowledged}/${subs.connections} connected, ${subs.subscribed} subscribed, ${subs.events} utilizationChanged events, ${subs.errors} errors${subs.errorSamples.length ? ` (${subs.errorSamples[0]})` : ''}` : '',
       ...exits,
       `errors: ${errors}   invariants: ${invariantsOk ? 'PASS' : 'FAIL'}`,
     ].filter(Boolean);
-    const summary = { run: runId, options: o, machine, schema, targets, phases: phases.map((p) => ({ ...p.result, used: p.used })), subscribers: subs, invariants: checks, acknowledgedBookings: acks.length, soak };
+    const summary = { run: runId, options: o, machine, schema, targets, phases: phases.map((p) => ({ ...p.result, used: p.used })), round, subscribers: subs, invariants: checks, acknowledgedBookings: acks.length, soak };
     writeFileSync(join(outDir, 'summary.json'), JSON.stringify(summary, null, 2));
     console.log(formatReport(checks));
     console.log(lines.join('\n'));

@@ -28,6 +28,16 @@ export const DOCS = {
     }
   }`,
   cancelBooking: `mutation CancelBooking($id: ID!) { cancelBooking(id: $id) { id status } }`,
+  openRound: `mutation OpenRound($region: String, $closesAt: DateTime!) { openRound(region: $region, closesAt: $closesAt) { id } }`,
+  submitRoundRequest: `mutation SubmitRoundRequest($request: ComputeRequestInput!, $objective: Objective!, $idempotencyKey: String!, $region: String) {
+    submitRoundRequest(request: $request, objective: $objective, idempotencyKey: $idempotencyKey, region: $region) { id status }
+  }`,
+  closeRound: `mutation CloseRound($id: ID!) {
+    closeRound(id: $id) { id status outcome { requests placed refused pflopsHours greenShare gain strategy clearingMs packingMs firstCome { placed pflopsHours greenShare } } }
+  }`,
+  roundRequests: `query RoundRequests($roundId: ID, $after: String) {
+    roundRequests(roundId: $roundId, status: CONFIRMED, first: 100, after: $after) { edges { node { id organizationId booking { id } } } pageInfo { hasNextPage endCursor } }
+  }`,
   utilization: `query Utilization($clusterId: ID!, $from: DateTime!, $to: DateTime!) {
     utilization(clusterId: $clusterId, from: $from, to: $to) { hour bookedPflops capacityPflops }
   }`,

@@ -24,6 +24,8 @@ import { Decisions, PendingRow, RoundsRepository } from './rounds.repository';
 /** Worth clearing again from a fresh read: CHECK (the timelines were wrong), deadlock, serialization. */
 const RETRYABLE = new Set(['23514', '40P01', '40001']);
 const MAX_ATTEMPTS = 5;
+/** Statement and idle-in-transaction limit of a clearing (a 100,000-request round included). */
+const CLEARING_TIMEOUT_MS = 300_000;
 
 
 export type ClearResult = { cleared: true; outcome: RoundOutcomeModel } | { cleared: false; why: 'busy' | 'not-open' };
@@ -107,6 +109,8 @@ export class RoundClearer implements OnApplicationBootstrap, OnModuleDestroy {
 
   private async clearOnce(s: SqlSession, tx: { commit(): Promise<void> }, id: string): Promise<ClearResult> {
     const t0 = performance.now();
+    // a large round packs for seconds between statements and writes its bookings in one statement
+    await s.exec(`SET LOCAL statement_timeout = ${CLEARING_TIMEOUT_MS}; SET LOCAL idle_in_transaction_session_timeout = ${CLEARING_TIMEOUT_MS}`);
     const round = await this.rounds.lockForClearing(s, id);
     if (!round) return { cleared: false, why: 'busy' };
     if (round.status !== 'OPEN') return { cleared: false, why: 'not-open' };
