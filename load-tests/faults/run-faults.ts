@@ -1,12 +1,13 @@
 // npm run faults:short   (CI: 2 API processes, one fault of each kind, about a minute and a half)
-// npm run faults         (on demand: 3 API processes, 3 kills, 2 PostgreSQL restarts, 2 lock stalls)
+// npm run faults         (on demand: 3 API processes, 3 kills, 2 PostgreSQL restarts, 2 lock stalls, a killed clearing)
 // Options: --replicas N, --rate R (storm requests/s), --duration S (per fault), --port-base P (3201),
-//          --db-timeout MS (the API's DB_STATEMENT_TIMEOUT_MS, 5000), --only kill,pg,lock, --no-build,
+//          --db-timeout MS (the API's DB_STATEMENT_TIMEOUT_MS, 5000), --only kill,pg,lock,round, --no-build,
 //          --keep (keep the schema).
 //
 // Faults injected during a booking storm (load-tests/scenarios/booking-storm.ts) against N API
 // processes on one PostgreSQL: kill -9 of an API process then restart, a PostgreSQL restart, and
-// a lock held by another session. After each: every acknowledged booking and every request that
+// a lock held by another session; and, without a storm, kill -9 of the process clearing a round
+// (load-tests/faults/round-fault.ts: the round untouched or fully cleared, then cleared once). After each: every acknowledged booking and every request that
 // failed during the fault is retried with its idempotency key, and the invariant checker
 // (load-tests/check-invariants.ts) runs. PostgreSQL is a cluster of its own ("faults" on port 5440,
 // created if missing; FAULTS_PG_CLUSTER / FAULTS_PG_PORT to change), so restarting it disturbs no
@@ -24,6 +25,7 @@ import { runScenario, type ScenarioResult, type ScenarioSpec } from '../lib/engi
 import { checkInvariants, formatReport, type AckedBooking, type CheckResult } from '../check-invariants';
 import { bookingStorm } from '../scenarios/booking-storm';
 import { ApiProcess, health, PgCluster, portFree } from './processes';
+import { killDuringClearing } from './round-fault';
 
 const ROOT = join(__dirname, '..', '..');
 const H = 3600_000;
@@ -564,6 +566,34 @@ async function main(): Promise<void> {
       }
       return windows;
     });
+    // ---- 4. kill -9 the process clearing a round, mid-clearing; restart; cleared exactly once ----
+    if (want('round')) {
+      const label = 'kill -9 during a round clearing';
+      log(`fault "${label}"`);
+      const clusterIds = await mkClusters();
+      const r = await killDuringClearing({ apis, bureauKey, startups, clusterIds, horizonStart, horizonHours, requests: o.short ? 3000 : 20000, databaseUrl, schema, log });
+      acks.push(...r.acks);
+      for (const a of apis) r.problems.push(...a.unexpectedExits.splice(0));
+      const invariants = await check();
+      if (!invariants.every((c) => c.ok)) r.problems.push('invariant checker failed');
+      reports.push({
+        fault: label,
+        did: r.did,
+        requests: r.requests,
+        acknowledged: r.acks.length,
+        dropped: 0,
+        inFlightAtFault: 1,
+        retried: { acknowledged: 0, sameBooking: 0, failedRequests: 0, nowBooked: 0, cleanRefusal: 0 },
+        errorsByCode: {},
+        refusalsOutsideFault: 0,
+        maxLatencyMs: 0,
+        maxLatencyInFaultMs: 0,
+        deadlineMs,
+        problems: r.problems,
+        invariants,
+      });
+      log(`fault "${label}": ${r.problems.length ? `${r.problems.length} problem(s)` : 'ok'}; invariants ${invariants.every((c) => c.ok) ? 'PASS' : 'FAIL'}`);
+    }
   } finally {
     await cleanup();
   }
@@ -601,7 +631,7 @@ async function main(): Promise<void> {
   const last = reports[reports.length - 1];
   if (last) out.push('', 'invariant checker after the last fault (cumulative):', formatReport(last.invariants));
   out.push('', line(rows[0]), '|' + w.map((x) => '-'.repeat(x + 2)).join('|') + '|', ...rows.slice(1).map(line));
-  const failed = reports.length < (o.only?.length ?? 3) || reports.some((r) => r.problems.length > 0);
+  const failed = reports.length < (o.only?.length ?? 4) || reports.some((r) => r.problems.length > 0);
   out.push('', `${reports.length} faults, ${acks.length} acknowledged bookings checked, ${((performance.now() - t00) / 1000).toFixed(0)} s in all: ${failed ? 'FAIL' : 'PASS'}`, `results: ${outDir}`);
   console.log(out.join('\n'));
   writeFileSync(join(outDir, 'summary.json'), JSON.stringify({ run: runId, options: o, schema, reports, acknowledged: acks.length }, null, 2));
