@@ -6,3 +6,5 @@ export { toTflops, drawWatts, mwToWatts, requiredGreenWh, priceOf } from './pric
 export { packBatch, DEFAULT_STRATEGIES } from './batch';
 export type { BatchOptions, BatchResult, BatchStrategy } from './batch';
 export { runInstance, parseInstance } from './instance';
+export { shareGreen, proRata, applyRevision, meetsGreenShare } from './green-revision';
+export type { GreenHolder, RevisedBooking, RevisedHour } from './green-revision';
