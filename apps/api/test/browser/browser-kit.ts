@@ -133,6 +133,19 @@ export async function inPage<T>(page: Page, expression: string): Promise<T> {
   return (await page.evaluate(expression)) as T;
 }
 
+/**
+ * Waits until an expression is truthy in the page, polling from here: Playwright's
+ * waitForFunction evaluates its string with eval inside the page, which the CSP refuses.
+ */
+export async function waitForTrue(page: Page, expression: string, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    if (await inPage<boolean>(page, `Boolean(${expression})`)) return;
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${expression}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** Reads an ECharts instance's series through the page's own echarts global. */
 export async function chartSummary(page: Page, selector: string): Promise<ChartSummary | null> {
   const src = `(() => {

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import { assert, chartSummary, check, CHROMIUM, CHROMIUM_ARGS, gql, HOUR, inPage, results, RESULTS, startServer } from './browser-kit';
+import { assert, chartSummary, check, CHROMIUM, CHROMIUM_ARGS, gql, HOUR, inPage, results, RESULTS, startServer, waitForTrue } from './browser-kit';
 
 async function main(): Promise<void> {
   mkdirSync(RESULTS, { recursive: true });
@@ -109,7 +109,7 @@ async function main(): Promise<void> {
       const markerAfter = await inPage<number>(page, 'Number(document.body.dataset.refreshes)');
       assert(markerAfter > markerBefore, 'the page did not refresh its data');
       // all six bookings (a later refresh may still be on its way)
-      await page.waitForFunction(`document.querySelectorAll('tr[data-booking-id]').length >= ${bookingIds.length}`, undefined, { timeout: 45_000 });
+      await waitForTrue(page, `document.querySelectorAll('tr[data-booking-id]').length >= ${bookingIds.length}`, 45_000);
       const supply = await chartSummary(page, '#supply');
       const booked = supply?.series.find((s) => s.name.startsWith('Booked'));
       assert(booked && booked.max >= 1200, `booked series max ${booked?.max}, expected the 1,200 PFLOPS booking`);
@@ -177,7 +177,7 @@ async function main(): Promise<void> {
       // one region: three Haizhu clusters, no Zhuhai booking in the list, KPIs for that region
       const before = await inPage<number>(page, 'Number(document.body.dataset.refreshes)');
       await page.selectOption('#region-select', 'Guangzhou Haizhu');
-      await page.waitForFunction(`Number(document.body.dataset.refreshes) > ${before}`, undefined, { timeout: 15_000 });
+      await waitForTrue(page, `Number(document.body.dataset.refreshes) > ${before}`, 15_000);
       const haizhu = await chartSummary(page, '#heatmap');
       assert(haizhu?.series[0]?.points === 3 * 14 * 24, `Haizhu heatmap: ${JSON.stringify(haizhu?.series)}`);
       assert((await page.locator(`tr[data-booking-id="${bookingIds[0]}"]`).count()) === 0, 'a Zhuhai booking is listed under Guangzhou Haizhu');
