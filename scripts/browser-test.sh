@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Browser test of the dashboard: Debian's Chromium driven by playwright-core (no browser download).
-# Builds the API, then runs apps/api/test/browser/dashboard.browser.ts, which starts the built app
+# Builds the API, then runs apps/api/test/browser/dashboard.browser.ts and console.browser.ts; each starts the built app
 # on an ephemeral port (PGlite, or a fresh schema of DATABASE_URL when set) and stops it again.
 # Screenshot and logs: test-results/browser/ (BROWSER_RESULTS_DIR to change).
 set -euo pipefail
@@ -23,4 +23,8 @@ export CHROMIUM_PATH
 if [ "${SKIP_BUILD:-0}" != "1" ]; then
   npm run build
 fi
-exec npx tsx apps/api/test/browser/dashboard.browser.ts
+# the dashboard's test, then the console's (startup flow, forecast upload, public page, axe)
+status=0
+npx tsx apps/api/test/browser/dashboard.browser.ts || status=1
+npx tsx apps/api/test/browser/console.browser.ts || status=1
+exit $status

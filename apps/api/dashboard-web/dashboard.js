@@ -1,8 +1,12 @@
-// pflex dashboard: plain ES module, no build step. Talks to /graphql with the API key kept in
+// pflex console: plain ES modules, no build step. Talks to /graphql with the API key kept in
 // sessionStorage; live updates over graphql-ws (graphql-transport-ws on /graphql), with a visible
-// polling fallback when no WebSocket connection can be made.
+// polling fallback when no WebSocket connection can be made. Operators and the bureau get the
+// dashboard (this file) and the operator tools (operator.js); startups get startup.js.
+import { gql, savedKey, setKey } from './api.js';
+import { startOperatorTools } from './operator.js';
+import { startStartupConsole } from './startup.js';
+import { esc, fmt, money, pct, when } from './ui.js';
 
-const KEY_STORAGE = 'pflex.apiKey';
 const HOUR = 3_600_000;
 const POLL_MS = 10_000;
 const BOOKINGS_SHOWN = 12;
@@ -30,44 +34,10 @@ const state = {
   again: false,
 };
 
-class GqlError extends Error {
-  constructor(message, code, status) {
-    super(message);
-    this.code = code;
-    this.status = status;
-  }
-}
-
-async function gql(query, variables) {
-  const res = await fetch('/graphql', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${state.key}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  let body;
-  try {
-    body = await res.json();
-  } catch {
-    throw new GqlError(`the server answered HTTP ${res.status}`, 'HTTP', res.status);
-  }
-  if (body.errors?.length) {
-    const e = body.errors[0];
-    throw new GqlError(e.message, e.extensions?.code, res.status);
-  }
-  return body.data;
-}
-
 // ---- formatting -------------------------------------------------------------------------
 
-const nf = (digits) => new Intl.NumberFormat('en-US', { maximumFractionDigits: digits, minimumFractionDigits: 0 });
-const fmt = (v, digits = 1) => (Number.isFinite(v) ? nf(digits).format(v) : '–');
-const pct = (v, digits = 1) => (Number.isFinite(v) ? `${nf(digits).format(v * 100)}` : '–');
-const money = (v) => (Number.isFinite(v) ? `¥${nf(0).format(v)}` : '–');
-const timeFmt = new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', weekday: 'short', day: '2-digit', month: 'short', hour: '2-digit', minute: '2-digit' });
 const dayFmt = new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', day: '2-digit', month: 'short' });
 const hourFmt = new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', day: '2-digit', month: 'short', hour: '2-digit' });
-const when = (iso) => timeFmt.format(new Date(iso));
-const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
 
 function showError(msg) {
   const el = $('error-banner');
@@ -79,12 +49,13 @@ function showError(msg) {
 
 async function signIn(key) {
   state.key = key;
+  setKey(key);
   try {
     const d = await gql('query Me { me { id name role } }');
     state.me = d.me;
   } catch (e) {
     state.key = null;
-    sessionStorage.removeItem(KEY_STORAGE);
+    setKey(null);
     const msg = e.code === 'UNAUTHENTICATED' ? 'This API key is unknown or revoked. Check it and try again.' : `Sign-in failed: ${e.message}`;
     $('signin-error').textContent = msg;
     $('signin-error').hidden = false;
@@ -92,21 +63,26 @@ async function signIn(key) {
     $('dashboard').hidden = true;
     return;
   }
-  sessionStorage.setItem(KEY_STORAGE, key);
   $('signin-error').hidden = true;
   $('signin').hidden = true;
-  $('dashboard').hidden = false;
   $('session').hidden = false;
   $('who').textContent = `${state.me.name} · ${state.me.role.toLowerCase()}`;
   document.body.dataset.role = state.me.role;
+  if (state.me.role === 'STARTUP') {
+    $('startup-console').hidden = false;
+    await startStartupConsole({ me: state.me, setLive });
+    return;
+  }
+  $('dashboard').hidden = false;
   initCharts();
   await loadClusters();
   await refresh();
   startLive();
+  startOperatorTools({ state, refresh, renderSupply, selected: () => state.clusters.find((c) => c.id === state.selected) ?? null });
 }
 
 function signOut() {
-  sessionStorage.removeItem(KEY_STORAGE);
+  setKey(null);
   stopLive();
   location.reload();
 }
@@ -279,11 +255,15 @@ function renderHeatmap() {
   );
 }
 
+const PREVIEW_SERIES = 'Forecast preview (MW)';
+
 function renderSupply() {
   const c = state.clusters.find((x) => x.id === state.selected);
   const rows = (c && state.util.get(c.id)) || [];
   $('supply-title').textContent = c ? `${c.name} — capacity, bookings and green supply` : 'Capacity and green supply';
   const t = (r) => new Date(r.hour).getTime();
+  // an operator's forecast being previewed: green supply per hour as it would be after saving
+  const preview = c && state.preview?.clusterId === c.id ? state.preview.points : null;
   // a point at the end of the last hour so steps cover the whole range
   const last = rows.length ? t(rows[rows.length - 1]) + HOUR : 0;
   const series = (pick) => {
@@ -296,7 +276,7 @@ function renderSupply() {
       animation: false,
       color: ['#5b6b7f', '#2f6fed', '#37b26c', '#13693a'],
       grid: { left: 64, right: 64, top: 40, bottom: 64 },
-      legend: { top: 0, data: ['Capacity (PFLOPS)', 'Booked (PFLOPS)', 'Green available (MW)', 'Green allocated (MW)'] },
+      legend: { top: 0, data: ['Capacity (PFLOPS)', 'Booked (PFLOPS)', 'Green available (MW)', 'Green allocated (MW)', ...(preview ? [PREVIEW_SERIES] : [])] },
       tooltip: {
         trigger: 'axis',
         axisPointer: { type: 'cross' },
@@ -318,6 +298,7 @@ function renderSupply() {
         { name: 'Booked (PFLOPS)', type: 'line', step: 'end', showSymbol: false, areaStyle: { opacity: 0.35 }, data: series((r) => r.bookedPflops) },
         { name: 'Green available (MW)', type: 'line', step: 'end', yAxisIndex: 1, showSymbol: false, lineStyle: { width: 1 }, areaStyle: { opacity: 0.18 }, data: series((r) => r.greenAvailableMw) },
         { name: 'Green allocated (MW)', type: 'line', step: 'end', yAxisIndex: 1, showSymbol: false, lineStyle: { width: 2 }, areaStyle: { opacity: 0.45 }, data: series((r) => r.greenAllocatedMw) },
+        ...(preview ? [{ name: PREVIEW_SERIES, type: 'line', step: 'end', yAxisIndex: 1, showSymbol: false, lineStyle: { width: 2, type: 'dotted', color: '#b7791f' }, itemStyle: { color: '#b7791f' }, data: preview }] : []),
       ],
     },
     true,
@@ -535,7 +516,7 @@ function main() {
     state.days = Number(ev.target.value);
     refresh();
   });
-  const saved = sessionStorage.getItem(KEY_STORAGE);
+  const saved = savedKey();
   if (saved) signIn(saved);
 }
 

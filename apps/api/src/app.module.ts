@@ -21,6 +21,7 @@ import { KpisModule } from './kpis/kpis.module';
 import { LedgerModule } from './ledger/ledger.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { OrganizationsModule } from './organizations/organizations.module';
+import { PublicKpisModule } from './public-kpis/public-kpis.module';
 import { QuotasModule } from './quotas/quotas.module';
 import { SeedModule } from './seed/seed.module';
 import { rateLimitPlugin } from './security/rate-limit.plugin';
@@ -91,6 +92,7 @@ export class AppModule {
         KpisModule,
         SeedModule,
         DashboardModule,
+        PublicKpisModule,
       ],
     };
   }

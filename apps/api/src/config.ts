@@ -1,4 +1,5 @@
 import { PersistenceConfig, persistenceConfigFromEnv } from '@pflex/persistence';
+import { parseCorsOrigins } from './security/http-hardening';
 import { DEFAULT_RATE_LIMIT_PER_MINUTE } from './security/rate-limiter';
 
 export interface AppConfig {
@@ -20,6 +21,14 @@ export interface AppConfig {
   rateLimitPerMinute?: number;
   /** how often each process looks for rounds to open and to clear, ms (ROUND_TICK_MS, default 1000); 0 = never (tests clear by hand) */
   roundTickMs?: number;
+  /** origins allowed to call the API from a browser (CORS_ORIGINS); empty: no CORS headers at all */
+  corsOrigins?: string[];
+  /** requests per minute per client address to the public KPI page and endpoints (PUBLIC_RATE_LIMIT_PER_MINUTE, default 120) */
+  publicRateLimitPerMinute?: number;
+  /** how long the public KPIs are served from memory, ms (PUBLIC_KPI_CACHE_SECONDS, default 5 s) */
+  publicKpiCacheMs?: number;
+  /** behind a reverse proxy: how many proxy hops to trust for the client address (TRUST_PROXY; 0 = the socket's address) */
+  trustProxy?: number;
 }
 
 function intEnv(env: NodeJS.ProcessEnv, name: string, def: number, min: number, max: number): number {
@@ -44,6 +53,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): AppConfig {
     production,
     rateLimitPerMinute: intEnv(env, 'RATE_LIMIT_PER_MINUTE', DEFAULT_RATE_LIMIT_PER_MINUTE, 0, 100_000_000),
     roundTickMs: intEnv(env, 'ROUND_TICK_MS', 1000, 0, 3_600_000),
+    corsOrigins: parseCorsOrigins(env.CORS_ORIGINS),
+    publicRateLimitPerMinute: intEnv(env, 'PUBLIC_RATE_LIMIT_PER_MINUTE', 120, 1, 1_000_000),
+    publicKpiCacheMs: intEnv(env, 'PUBLIC_KPI_CACHE_SECONDS', 5, 1, 3600) * 1000,
+    trustProxy: intEnv(env, 'TRUST_PROXY', 0, 0, 10),
   };
 }
 

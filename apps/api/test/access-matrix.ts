@@ -95,6 +95,10 @@ export const MATRIX: Record<string, Row> = {
     args: (fx) => ({ clusterId: fx.clusterA, startsAt: hour(600), endsAt: hour(602), megawatts: 1, pricePerMwh: 10, source: 'SOLAR' }),
     expect: 'FORBIDDEN FORBIDDEN ok FORBIDDEN ok',
   },
+  importGreenForecast: {
+    args: (fx) => ({ clusterId: fx.clusterA, from: hour(700), to: hour(702), rows: [{ startsAt: hour(700), endsAt: hour(702), megawatts: 1, pricePerMwh: 10 }] }),
+    expect: 'FORBIDDEN FORBIDDEN ok FORBIDDEN ok',
+  },
   removeGreenWindow: {
     args: async (fx) => ({
       id: (

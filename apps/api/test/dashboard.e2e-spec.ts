@@ -3,9 +3,10 @@ import { bootTestApp, TestApp } from './helpers';
 describe('dashboard (e2e)', () => {
   let t: TestApp;
 
+  // booting takes a few seconds when the whole suite runs in parallel
   beforeAll(async () => {
     t = await bootTestApp();
-  });
+  }, 60_000);
 
   afterAll(async () => {
     await t.close();

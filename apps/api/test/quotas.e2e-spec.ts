@@ -23,6 +23,22 @@ describe('access rules (quotas) over HTTP', () => {
   }, 90_000);
   afterAll(() => t?.close());
 
+  it('pflopsHoursLeftNow: the weekly limit minus the busiest 7-day window containing the current hour', async () => {
+    const s = await t.createOrg('STARTUP');
+    const LEFT = `query($o: ID!) { accessRule(organizationId: $o) { maxPflopsHoursPer7Days pflopsHoursLeftNow } }`;
+    await t.ok(SET, { i: { organizationId: s.id, maxClusterShare: 1 } });
+    expect((await t.ok(LEFT, { o: s.id }, s.key)).accessRule).toEqual({ maxPflopsHoursPer7Days: null, pflopsHoursLeftNow: null });
+    await t.ok(SET, { i: { organizationId: s.id, maxPflopsHoursPer7Days: 300 } });
+    expect((await t.ok(LEFT, { o: s.id }, s.key)).accessRule.pflopsHoursLeftNow).toBe(300);
+    await book(s.key, req(10, 5, 0)); // 50 PFLOPS-hours starting within the week
+    const late = await book(s.key, req(20, 3, 200)); // 60, starting 8+ days out: a window containing now does not reach it
+    expect((await t.ok(LEFT, { o: s.id }, s.key)).accessRule.pflopsHoursLeftNow).toBe(250);
+    await book(s.key, req(5, 2, 100)); // 10 more inside a window that contains now
+    expect((await t.ok(LEFT, { o: s.id }, s.key)).accessRule.pflopsHoursLeftNow).toBe(240);
+    await t.ok(CANCEL, { id: late.id }, s.key);
+    expect((await t.ok(LEFT, { o: s.id }, s.key)).accessRule.pflopsHoursLeftNow).toBe(240);
+  });
+
   it('the bureau sets a startup\'s rules; the startup reads its own; nobody else may', async () => {
     const s = await t.createOrg('STARTUP');
     const other = await t.createOrg('STARTUP');

@@ -3,7 +3,8 @@ import { InputException } from './errors';
 
 function firstError(errors: ValidationError[], prefix = ''): { field: string; message: string } | null {
   for (const e of errors) {
-    const path = prefix ? `${prefix}.${e.property}` : e.property;
+    // list elements as the rest of the API names them: rows[2].megawatts
+    const path = !prefix ? e.property : /^\d+$/.test(e.property) ? `${prefix}[${e.property}]` : `${prefix}.${e.property}`;
     if (e.constraints) {
       const msg = Object.values(e.constraints)[0];
       // class-validator messages start with the property name; qualify it with the full path

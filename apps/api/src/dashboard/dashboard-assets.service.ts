@@ -35,8 +35,13 @@ export class DashboardAssetsService {
     return this.load(join(this.webDir, 'index.html'), 'no-cache');
   }
 
+  /** The public KPI page (served at /public). */
+  publicPage(): Promise<Asset | null> {
+    return this.load(join(this.webDir, 'public.html'), 'no-cache');
+  }
+
   own(name: string): Promise<Asset | null> {
-    if (!SAFE_NAME.test(name) || name === 'index.html') return Promise.resolve(null);
+    if (!SAFE_NAME.test(name) || extname(name) === '.html') return Promise.resolve(null);
     return this.load(join(this.webDir, name), 'no-cache');
   }
 

@@ -6,5 +6,6 @@ import { DashboardController } from './dashboard.controller';
 @Module({
   controllers: [DashboardController],
   providers: [DashboardAssetsService],
+  exports: [DashboardAssetsService],
 })
 export class DashboardModule {}

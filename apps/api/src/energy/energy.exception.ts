@@ -5,6 +5,10 @@ export enum EnergyErrorCode {
   GREEN_STILL_ALLOCATED = 'GREEN_STILL_ALLOCATED',
   SUPPLY_LIMIT = 'SUPPLY_LIMIT',
   OUTSIDE_HORIZON = 'OUTSIDE_HORIZON',
+  /** a forecast row outside the import's range, or otherwise inconsistent */
+  INVALID_FORECAST_ROW = 'INVALID_FORECAST_ROW',
+  /** green allocated to bookings changed while a forecast was being imported */
+  CONCURRENT_ALLOCATION = 'CONCURRENT_ALLOCATION',
 }
 
 const TO_GQL: Record<EnergyErrorCode, GqlErrorCode> = {
@@ -12,6 +16,8 @@ const TO_GQL: Record<EnergyErrorCode, GqlErrorCode> = {
   GREEN_STILL_ALLOCATED: GqlErrorCode.CONFLICT,
   SUPPLY_LIMIT: GqlErrorCode.BAD_USER_INPUT,
   OUTSIDE_HORIZON: GqlErrorCode.BAD_USER_INPUT,
+  INVALID_FORECAST_ROW: GqlErrorCode.BAD_USER_INPUT,
+  CONCURRENT_ALLOCATION: GqlErrorCode.CONFLICT,
 };
 
 export class EnergyException extends MappedDomainException<EnergyErrorCode> {

@@ -1,13 +1,19 @@
 import { Args, ID, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { CurrentOrg, Roles } from '../organizations/principal';
 import type { Principal } from '../organizations/principal';
+import { ImportGreenForecastArgs } from './dtos/green-forecast.args';
+import { GreenForecastImportModel } from './dtos/green-forecast.model';
 import { AddGreenWindowArgs, GreenWindowsArgs } from './dtos/green-window.args';
 import { GreenWindowModel } from './dtos/green-window.model';
 import { EnergyService } from './energy.service';
+import { GreenForecastService } from './green-forecast.service';
 
 @Resolver(() => GreenWindowModel)
 export class EnergyResolver {
-  constructor(private readonly svc: EnergyService) {}
+  constructor(
+    private readonly svc: EnergyService,
+    private readonly forecasts: GreenForecastService,
+  ) {}
 
   @Roles('OPERATOR', 'BUREAU')
   @Mutation(() => GreenWindowModel, { description: 'Posts green supply for a cluster over [startsAt, endsAt).' })
@@ -19,6 +25,15 @@ export class EnergyResolver {
   @Mutation(() => GreenWindowModel, { description: 'Withdraws a window; CONFLICT if green already allocated to bookings would exceed the rest.' })
   removeGreenWindow(@CurrentOrg() p: Principal, @Args('id', { type: () => ID }) id: string): Promise<GreenWindowModel> {
     return this.svc.remove(p, id);
+  }
+
+  @Roles('OPERATOR', 'BUREAU')
+  @Mutation(() => GreenForecastImportModel, {
+    description:
+      'Replaces the green windows of [from, to) with a forecast in one transaction (windows reaching beyond the range are cut at its ends). BAD_USER_INPUT names the row (`extensions.field` rows[i].field, `extensions.row`); CONFLICT if green allocated to bookings would exceed the new supply; nothing is saved on any error.',
+  })
+  importGreenForecast(@CurrentOrg() p: Principal, @Args() args: ImportGreenForecastArgs): Promise<GreenForecastImportModel> {
+    return this.forecasts.import(p, args);
   }
 
   @Query(() => [GreenWindowModel], { description: 'Windows overlapping [from, to) (at most 93 days).' })

@@ -43,7 +43,7 @@ export class EnergyService {
         m.create(GreenWindowEntity, { clusterId: c.id, startsAt: new Date(from), endsAt: new Date(to), megawatts: a.megawatts, greenW: String(w), source: a.source, pricePerMwh: a.pricePerMwh }),
       );
       try {
-        const v = await this.ledger.change(m, c.id, () => this.adjustSupply(m, c.id, from, to, w, a.pricePerMwh));
+        const v = await this.ledger.change(m, c.id, () => this.adjustSupplyIn(m, c.id, from, to, w, a.pricePerMwh));
         return [toGreenWindowModel(win), v!] as const;
       } catch (e) {
         if (pgErrorCode(e) === '23514') throw new EnergyException(EnergyErrorCode.SUPPLY_LIMIT, 'megawatts: total green supply of the cluster would exceed 2000 MW in some hour', 'megawatts');
@@ -63,7 +63,7 @@ export class EnergyService {
       const v = await this.ledger.change(m, win.clusterId, async () => {
         try {
           await m.query('SAVEPOINT remove_green');
-          const d = await this.adjustSupply(m, win.clusterId, from, to, -Number(win.greenW), win.pricePerMwh);
+          const d = await this.adjustSupplyIn(m, win.clusterId, from, to, -Number(win.greenW), win.pricePerMwh);
           await m.query('RELEASE SAVEPOINT remove_green');
           return d;
         } catch (e) {
@@ -101,7 +101,7 @@ export class EnergyService {
   }
 
   /** Inside `ledger.change`: adds (or removes, w < 0) a window's supply; the change every process applies. */
-  private async adjustSupply(m: EntityManager, clusterId: string, from: number, to: number, w: number, price: number): Promise<LedgerChange> {
+  async adjustSupplyIn(m: EntityManager, clusterId: string, from: number, to: number, w: number, price: number): Promise<LedgerChange> {
     await this.repo.addGreenIn(m, clusterId, from / HOUR_MS, to / HOUR_MS, w, price);
     return { t: 'gw', f: from / HOUR_MS, to: to / HOUR_MS, w, p: price };
   }

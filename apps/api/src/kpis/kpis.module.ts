@@ -3,5 +3,5 @@ import { KpisResolver } from './kpis.resolver';
 import { KpisService } from './kpis.service';
 import { QuoteLogService } from './quote-log.service';
 
-@Module({ providers: [KpisService, KpisResolver, QuoteLogService], exports: [QuoteLogService] })
+@Module({ providers: [KpisService, KpisResolver, QuoteLogService], exports: [QuoteLogService, KpisService] })
 export class KpisModule {}

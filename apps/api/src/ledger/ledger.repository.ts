@@ -392,6 +392,16 @@ export class LedgerRepository {
     );
   }
 
+  /** Green supply and allocation (W) of [fromH, toH), by hour, the rows locked until COMMIT (forecast imports). */
+  async greenHoursForUpdateIn(m: EntityManager, cluster: string, fromH: number, toH: number): Promise<{ h: number; supply: number; alloc: number }[]> {
+    const rows: { h: number; s: string; a: string }[] = await m.query(
+      `SELECT ${HOUR_SQL('hour')} AS h, green_supply_w::text AS s, green_alloc_w::text AS a FROM cluster_hours
+       WHERE cluster_id = $1 AND hour >= to_timestamp($2 * 3600.0) AND hour < to_timestamp($3 * 3600.0) ORDER BY hour FOR UPDATE`,
+      [cluster, fromH, toH],
+    );
+    return rows.map((r) => ({ h: Number(r.h), supply: Number(r.s), alloc: Number(r.a) }));
+  }
+
   /** Hours of [fromH, toH) where removing `w` W of supply would strand allocated green (at most 24). */
   async strandedHoursIn(m: EntityManager, cluster: string, fromH: number, toH: number, w: number): Promise<Date[]> {
     const rows: { hour: Date }[] = await m.query(

@@ -1,4 +1,7 @@
-import { Args, ID, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { Inject } from '@nestjs/common';
+import { Args, Float, ID, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import { APP_CONFIG } from '../config';
+import type { AppConfig } from '../config';
 import { CurrentOrg, Roles } from '../organizations/principal';
 import type { Principal } from '../organizations/principal';
 import { AccessRuleInput } from './dtos/access-rule.input';
@@ -7,7 +10,10 @@ import { QuotasService } from './quotas.service';
 
 @Resolver(() => AccessRuleModel)
 export class QuotasResolver {
-  constructor(private readonly svc: QuotasService) {}
+  constructor(
+    private readonly svc: QuotasService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
 
   @Roles('BUREAU')
   @Mutation(() => AccessRuleModel, { description: "Sets a startup's access rules (bureau only); bookings beyond them fail with QUOTA_EXCEEDED." })
@@ -19,5 +25,10 @@ export class QuotasResolver {
   @Query(() => AccessRuleModel, { nullable: true, description: "A startup's access rules, null when it has none (bureau: any startup; a startup: its own)." })
   accessRule(@CurrentOrg() p: Principal, @Args('organizationId', { type: () => ID }) organizationId: string): Promise<AccessRuleModel | null> {
     return this.svc.get(p, organizationId);
+  }
+
+  @ResolveField(() => Float, { nullable: true })
+  pflopsHoursLeftNow(@Parent() r: AccessRuleModel): Promise<number | null> {
+    return this.svc.weeklyHeadroom(r.organizationId, r.maxPflopsHoursPer7Days, this.config.now());
   }
 }

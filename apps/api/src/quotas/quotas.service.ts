@@ -144,17 +144,7 @@ export class QuotasService {
    * within 7 days of it). Complexity: O(usage x log usage).
    */
   weeklyExcess(limitPflopsHours: number, usage: readonly StartUsage[], startH: number, tflops: number, hours: number): QuotaException | null {
-    // windows [t, t + 168) with t in (startH - 168, startH]: the sum of starts in each, at its worst
-    const inRange = usage.filter((u) => u.h > startH - WEEK_HOURS && u.h < startH + WEEK_HOURS).sort((a, b) => a.h - b.h);
-    let best = { t: startH - WEEK_HOURS + 1, used: -1 };
-    let lo = 0;
-    let hi = 0;
-    let sum = 0;
-    for (let t = startH - WEEK_HOURS + 1; t <= startH; t++) {
-      while (hi < inRange.length && inRange[hi].h < t + WEEK_HOURS) sum += inRange[hi++].tflopsHours;
-      while (lo < hi && inRange[lo].h < t) sum -= inRange[lo++].tflopsHours;
-      if (sum > best.used) best = { t, used: sum };
-    }
+    const best = worstWeek(usage, startH);
     const total = (best.used + tflops * hours) / 1000;
     if (total <= limitPflopsHours + 1e-9) return null;
     const from = best.t * HOUR_MS;
@@ -166,6 +156,17 @@ export class QuotasService {
       undefined,
       { limit: 'PFLOPS_HOURS_PER_7_DAYS', over: Math.round(over * 1000) / 1000 },
     );
+  }
+
+  /**
+   * PFLOPS-hours a booking starting in the current hour could still take under the 7-day rule:
+   * the limit minus the worst 7-day window containing this hour (never below 0). Null without that limit.
+   */
+  async weeklyHeadroom(orgId: string, limitPflopsHours: number | null, now: number): Promise<number | null> {
+    if (limitPflopsHours === null) return null;
+    const h = Math.floor(now / HOUR_MS);
+    const used = worstWeek(await this.starts(orgId, h * HOUR_MS, (h + 1) * HOUR_MS), h).used / 1000;
+    return Math.max(0, Math.round((limitPflopsHours - used) * 1000) / 1000);
   }
 
   /**
@@ -200,6 +201,24 @@ export class QuotasService {
 
 function toModel(r: AccessRuleEntity): AccessRuleModel {
   return { organizationId: r.orgId, maxPflopsHoursPer7Days: r.maxPflopsHoursPer7Days, maxClusterShare: r.maxClusterShare, updatedAt: r.updatedAt };
+}
+
+/**
+ * The 7-day window [t, t + 168 h) with t in (startH - 168, startH] holding the most TFLOPS-hours of
+ * starts in `usage`, and that sum (the earliest such window). Complexity: O(usage x log usage).
+ */
+export function worstWeek(usage: readonly StartUsage[], startH: number): { t: number; used: number } {
+  const inRange = usage.filter((u) => u.h > startH - WEEK_HOURS && u.h < startH + WEEK_HOURS).sort((a, b) => a.h - b.h);
+  let best = { t: startH - WEEK_HOURS + 1, used: -1 };
+  let lo = 0;
+  let hi = 0;
+  let sum = 0;
+  for (let t = startH - WEEK_HOURS + 1; t <= startH; t++) {
+    while (hi < inRange.length && inRange[hi].h < t + WEEK_HOURS) sum += inRange[hi++].tflopsHours;
+    while (lo < hi && inRange[lo].h < t) sum -= inRange[lo++].tflopsHours;
+    if (sum > best.used) best = { t, used: sum };
+  }
+  return best;
 }
 
 /** Per cluster, the TFLOPS held in each of `slots` hours from epoch hour `fromH` by the given bookings. */

@@ -5,149 +5,11 @@
  * with a wrong key and then the demo operator key, checks the charts hold data, books as the demo
  * startup through the API and waits for the page to show it without a reload.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
-import { chromium, type Browser, type Page } from 'playwright-core';
-
-const ROOT = resolve(__dirname, '../../../..');
-const RESULTS = resolve(process.env.BROWSER_RESULTS_DIR ?? join(ROOT, 'test-results', 'browser'));
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const HOUR = 3_600_000;
-
-interface Server {
-  url: string;
-  keys: { startup: string; operator: string; bureau: string };
-  stop(): Promise<void>;
-}
-
-/** Starts dist/apps/api/src/main.js and reads its URL (stdout JSON log) and demo keys (stderr banner). */
-async function startServer(): Promise<Server> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'pflex-browser-'));
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', PFLEX_DEMO_SEED: '1', NODE_ENV: 'development', PFLEX_DATA_DIR: join(dataDir, 'pglite') };
-  const schema = process.env.DATABASE_URL ? `t_browser_${randomBytes(5).toString('hex')}` : undefined;
-  if (schema) env.DATABASE_SCHEMA = schema;
-  const child: ChildProcess = spawn(process.execPath, [join(ROOT, 'dist/apps/api/src/main.js')], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const keys: Partial<Server['keys']> = {};
-  let url = '';
-  const ready = new Promise<void>((resolveReady, reject) => {
-    const timer = setTimeout(() => reject(new Error('the API did not start within 120 s')), 120_000);
-    const check = () => {
-      if (url && keys.startup && keys.operator && keys.bureau) {
-        clearTimeout(timer);
-        resolveReady();
-      }
-    };
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      try {
-        const rec = JSON.parse(line) as { msg?: string; url?: string };
-        if (rec.msg === 'pflex api listening' && rec.url) url = rec.url;
-      } catch {
-        // not a log record
-      }
-      check();
-    });
-    createInterface({ input: child.stderr! }).on('line', (line) => {
-      const m = /^\s*(startup|operator|bureau)\s*:\s*(\S+)/.exec(line);
-      if (m) keys[m[1] as keyof Server['keys']] = m[2];
-      else if (line.trim()) process.stderr.write(`[api] ${line}\n`);
-      check();
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the API exited with code ${code} before it was ready`));
-    });
-  });
-  const stop = async () => {
-    if (child.exitCode === null) {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
-      if (child.exitCode === null) child.kill('SIGKILL');
-    }
-    rmSync(dataDir, { recursive: true, force: true });
-    if (schema) await dropSchema(process.env.DATABASE_URL!, schema);
-  };
-  try {
-    await ready;
-  } catch (e) {
-    await stop();
-    throw e;
-  }
-  return { url, keys: keys as Server['keys'], stop };
-}
-
-async function dropSchema(databaseUrl: string, schema: string): Promise<void> {
-  const { Client } = await import('pg');
-  const client = new Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  } finally {
-    await client.end();
-  }
-}
-
-async function gql<T>(url: string, key: string, query: string, variables?: Record<string, unknown>): Promise<T> {
-  const res = await fetch(`${url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await res.json()) as { data?: T; errors?: { message: string }[] };
-  if (body.errors?.length || !body.data) throw new Error(`GraphQL call failed: ${JSON.stringify(body.errors ?? body)}`);
-  return body.data;
-}
-
-let passed = 0;
-let failed = 0;
-async function check(name: string, fn: () => Promise<void>): Promise<void> {
-  const t0 = Date.now();
-  try {
-    await fn();
-    passed++;
-    console.log(`  ✓ ${name} (${Date.now() - t0} ms)`);
-  } catch (e) {
-    failed++;
-    console.log(`  ✗ ${name}\n    ${String((e as Error).stack ?? e).split('\n').slice(0, 6).join('\n    ')}`);
-  }
-}
-
-function assert(cond: unknown, msg: string): asserts cond {
-  if (!cond) throw new Error(msg);
-}
-
-interface ChartSummary {
-  canvases: number;
-  series: { name: string; type: string; points: number; max: number }[];
-}
-
-/**
- * Evaluates an expression in the page. Page code is written as source text: this file is type
- * checked without the DOM library, and tsx (esbuild) would wrap compiled callbacks with helpers
- * that the page lacks.
- */
-async function inPage<T>(page: Page, expression: string): Promise<T> {
-  return (await page.evaluate(expression)) as T;
-}
-
-/** Reads an ECharts instance's series through the page's own echarts global. */
-async function chartSummary(page: Page, selector: string): Promise<ChartSummary | null> {
-  const src = `(() => {
-    const el = document.querySelector(${JSON.stringify(selector)});
-    const inst = el && window.echarts && window.echarts.getInstanceByDom(el);
-    if (!inst) return null;
-    const value = (d) => (Array.isArray(d) ? Number(d[d.length - 1]) : Number(d));
-    return {
-      canvases: el.querySelectorAll('canvas').length,
-      series: inst.getOption().series.map((s) => ({ name: s.name, type: s.type, points: s.data.length, max: s.data.reduce((m, d) => Math.max(m, value(d)), 0) })),
-    };
-  })()`;
-  return inPage<ChartSummary | null>(page, src);
-}
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { assert, chartSummary, check, CHROMIUM, CHROMIUM_ARGS, gql, HOUR, inPage, results, RESULTS, startServer, waitForTrue } from './browser-kit';
 
 async function main(): Promise<void> {
   mkdirSync(RESULTS, { recursive: true });
@@ -159,7 +21,7 @@ async function main(): Promise<void> {
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: CHROMIUM_ARGS,
     });
     const page = await browser.newPage({ viewport: { width: 1440, height: 1000 }, deviceScaleFactor: 1 });
     const consoleErrors: string[] = [];
@@ -247,7 +109,7 @@ async function main(): Promise<void> {
       const markerAfter = await inPage<number>(page, 'Number(document.body.dataset.refreshes)');
       assert(markerAfter > markerBefore, 'the page did not refresh its data');
       // all six bookings (a later refresh may still be on its way)
-      await page.waitForFunction(`document.querySelectorAll('tr[data-booking-id]').length >= ${bookingIds.length}`, undefined, { timeout: 45_000 });
+      await waitForTrue(page, `document.querySelectorAll('tr[data-booking-id]').length >= ${bookingIds.length}`, 45_000);
       const supply = await chartSummary(page, '#supply');
       const booked = supply?.series.find((s) => s.name.startsWith('Booked'));
       assert(booked && booked.max >= 1200, `booked series max ${booked?.max}, expected the 1,200 PFLOPS booking`);
@@ -315,7 +177,7 @@ async function main(): Promise<void> {
       // one region: three Haizhu clusters, no Zhuhai booking in the list, KPIs for that region
       const before = await inPage<number>(page, 'Number(document.body.dataset.refreshes)');
       await page.selectOption('#region-select', 'Guangzhou Haizhu');
-      await page.waitForFunction(`Number(document.body.dataset.refreshes) > ${before}`, undefined, { timeout: 15_000 });
+      await waitForTrue(page, `Number(document.body.dataset.refreshes) > ${before}`, 15_000);
       const haizhu = await chartSummary(page, '#heatmap');
       assert(haizhu?.series[0]?.points === 3 * 14 * 24, `Haizhu heatmap: ${JSON.stringify(haizhu?.series)}`);
       assert((await page.locator(`tr[data-booking-id="${bookingIds[0]}"]`).count()) === 0, 'a Zhuhai booking is listed under Guangzhou Haizhu');
@@ -331,12 +193,12 @@ async function main(): Promise<void> {
 
 main().then(
   () => {
-    console.log(`${passed} passed, ${failed} failed`);
-    process.exit(failed ? 1 : 0);
+    console.log(`${results.passed} passed, ${results.failed} failed`);
+    process.exit(results.failed ? 1 : 0);
   },
   (e) => {
     console.error(e);
-    console.log(`${passed} passed, ${failed + 1} failed`);
+    console.log(`${results.passed} passed, ${results.failed + 1} failed`);
     process.exit(1);
   },
 );

@@ -10,4 +10,9 @@ export class AccessRuleModel {
   maxClusterShare: number | null;
   @Field(() => Date)
   updatedAt: Date;
+  @Field(() => Float, {
+    nullable: true,
+    description: 'PFLOPS-hours a booking starting in the current hour could still take under maxPflopsHoursPer7Days (the limit minus the busiest 7-day window containing this hour); null without that limit',
+  })
+  pflopsHoursLeftNow?: number | null;
 }

@@ -1,0 +1,162 @@
+// Operators' tools on the dashboard: upload a green-power forecast (preview on the capacity and
+// green chart, then importGreenForecast in one transaction) and set capacity for maintenance
+// (setCapacity, listing the conflicting bookings when refused). For the cluster selected above.
+import { gql } from './api.js';
+import { columnOf, parseForecast, supplyPoints } from './forecast-csv.js';
+import { el, toUtcInput, utcInput, when } from './ui.js';
+
+const IMPORT = `mutation Import($c: ID!, $f: DateTime!, $t: DateTime!, $rows: [GreenForecastRowInput!]!, $src: GreenSource) {
+  importGreenForecast(clusterId: $c, from: $f, to: $t, rows: $rows, source: $src) { windowsReplaced windows { id } }
+}`;
+const SET_CAPACITY = `mutation SetCapacity($c: ID!, $f: DateTime!, $t: DateTime!, $p: Float!) { setCapacity(clusterId: $c, from: $f, to: $t, pflops: $p) { from to pflops } }`;
+
+const $ = (id) => document.getElementById(id);
+let ctx = null;
+/** the parsed file being previewed */
+let parsed = null;
+
+export function startOperatorTools(dashboard) {
+  ctx = dashboard;
+  $('operator-tools').hidden = false;
+  const hour = Math.floor(Date.now() / 3_600_000) * 3_600_000;
+  $('maint-from').value = toUtcInput(hour + 24 * 3_600_000);
+  $('maint-to').value = toUtcInput(hour + 30 * 3_600_000);
+  $('forecast-file').addEventListener('change', async (ev) => {
+    const f = ev.target.files?.[0];
+    if (f) {
+      $('forecast-text').value = await f.text();
+      preview();
+    }
+  });
+  $('forecast-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    preview();
+  });
+  $('forecast-save').addEventListener('click', save);
+  $('forecast-discard').addEventListener('click', () => clearPreview(''));
+  $('cluster-select').addEventListener('change', () => {
+    renderTarget();
+    if (parsed) preview();
+  });
+  $('maintenance-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    setCapacity();
+  });
+  renderTarget();
+}
+
+function renderTarget() {
+  const c = ctx.selected();
+  for (const id of ['forecast-target', 'maint-target']) $(id).textContent = c ? c.name : 'no cluster';
+}
+
+// ---- forecast upload --------------------------------------------------------------------------
+
+function showErrors(errors) {
+  const box = $('forecast-errors');
+  if (!errors.length) {
+    box.hidden = true;
+    box.replaceChildren();
+    return;
+  }
+  box.replaceChildren(
+    el('p', {}, `${errors.length === 50 ? '50 or more' : errors.length} problem${errors.length === 1 ? '' : 's'}; nothing was saved:`),
+    el('ul', {}, errors.map((e) => el('li', { dataset: { line: e.line, column: e.column ?? '' } }, `line ${e.line}${e.column ? `, column ${e.column}${e.name ? ` (${e.name})` : ''}` : ''}: ${e.message}`))),
+  );
+  box.hidden = false;
+}
+
+function clearPreview(summary) {
+  parsed = null;
+  ctx.state.preview = null;
+  ctx.renderSupply();
+  $('forecast-save').disabled = true;
+  $('forecast-discard').hidden = true;
+  $('forecast-summary').textContent = summary;
+}
+
+function preview() {
+  const c = ctx.selected();
+  const p = parseForecast($('forecast-text').value);
+  showErrors(p.errors);
+  if (p.errors.length || !c) {
+    clearPreview(c ? '' : 'Select a cluster first.');
+    document.body.dataset.forecast = 'invalid';
+    return;
+  }
+  // the range defaults to the file's own span; an operator can widen it to clear more hours
+  const from = utcInput($('forecast-from').value);
+  const to = utcInput($('forecast-to').value);
+  const useFile = !parsed || parsed.text !== $('forecast-text').value || !from || !to;
+  const range = useFile ? { from: p.from, to: p.to } : { from: Math.min(Date.parse(from), p.from), to: Math.max(Date.parse(to), p.to) };
+  $('forecast-from').value = toUtcInput(range.from);
+  $('forecast-to').value = toUtcInput(range.to);
+  parsed = { ...p, ...range, text: $('forecast-text').value, clusterId: c.id };
+  ctx.state.preview = { clusterId: c.id, points: supplyPoints(p.rows, range.from, range.to) };
+  ctx.renderSupply();
+  const peak = Math.max(...ctx.state.preview.points.map((x) => x[1]));
+  $('forecast-summary').textContent =
+    `Preview: ${p.rows.length} window${p.rows.length === 1 ? '' : 's'} (${p.shape === 'hourly' ? 'hourly series' : 'windows'}), ` +
+    `peak ${peak} MW, replacing the green windows of ${c.name} from ${when(range.from)} to ${when(range.to)} UTC. Not saved yet.`;
+  $('forecast-save').disabled = false;
+  $('forecast-discard').hidden = false;
+  document.body.dataset.forecast = 'preview';
+}
+
+async function save() {
+  if (!parsed) return;
+  $('forecast-save').disabled = true;
+  try {
+    const d = await gql(IMPORT, {
+      c: parsed.clusterId,
+      f: new Date(parsed.from).toISOString(),
+      t: new Date(parsed.to).toISOString(),
+      rows: parsed.rows.map(({ line, ...r }) => r),
+      src: $('forecast-source').value,
+    });
+    const n = d.importGreenForecast.windows.length;
+    clearPreview(`Saved: ${n} window${n === 1 ? '' : 's'} posted, ${d.importGreenForecast.windowsReplaced} replaced.`);
+    document.body.dataset.forecast = 'saved';
+    await ctx.refresh();
+  } catch (e) {
+    // the API names rows[i].field: back to the file's line and column
+    const m = /^rows\[(\d+)\]\.(\w+)/.exec(e.extensions?.field ?? '');
+    const row = m ? parsed.rows[Number(m[1])] : null;
+    showErrors([{ line: row?.line ?? 1, column: row ? columnOf(parsed.shape, m[2]) : null, name: row ? parsed.columns[columnOf(parsed.shape, m[2]) - 1] : null, message: e.message }]);
+    $('forecast-save').disabled = false;
+    document.body.dataset.forecast = 'refused';
+  }
+}
+
+// ---- maintenance ------------------------------------------------------------------------------
+
+async function setCapacity() {
+  const c = ctx.selected();
+  const out = $('maint-result');
+  const list = $('maint-conflicts');
+  list.replaceChildren();
+  list.hidden = true;
+  const f = utcInput($('maint-from').value);
+  const t = utcInput($('maint-to').value);
+  const p = $('maint-pflops').value.trim() === '' ? NaN : Number($('maint-pflops').value);
+  if (!c || !f || !t || !Number.isFinite(p)) {
+    out.textContent = 'Fill in from, to and PFLOPS.';
+    return;
+  }
+  try {
+    const d = await gql(SET_CAPACITY, { c: c.id, f, t, p });
+    out.textContent = `Capacity of ${c.name} set to ${d.setCapacity.pflops} PFLOPS from ${when(d.setCapacity.from)} to ${when(d.setCapacity.to)} UTC.`;
+    await ctx.refresh();
+  } catch (e) {
+    out.textContent = `Refused: ${e.message.split('; conflicting bookings:')[0]}`;
+    const conflicts = e.extensions?.conflictingBookings ?? [];
+    if (conflicts.length) {
+      list.replaceChildren(
+        el('caption', {}, `${conflicts.length} booking${conflicts.length === 1 ? '' : 's'} would no longer fit`),
+        el('thead', {}, el('tr', {}, [el('th', { scope: 'col' }, 'Booking'), el('th', { scope: 'col' }, 'Start (UTC)'), el('th', { scope: 'col' }, 'End (UTC)')])),
+        el('tbody', {}, conflicts.map((b) => el('tr', { dataset: { bookingId: b.id } }, [el('td', { className: 'mono' }, b.id), el('td', {}, when(b.startsAt)), el('td', {}, when(b.endsAt))]))),
+      );
+      list.hidden = false;
+    }
+  }
+}

@@ -1,0 +1,365 @@
+// The startup's console: a request form checked as the API checks it, the three objective quotes
+// side by side, booking with an idempotency key made here and reused on every retry, the
+// startup's bookings live (bookingEvents), its vouchers and its access-rule headroom.
+import { gql, liveClient, retryable } from './api.js';
+import { el, fmt, money, pct, toUtcInput, utcInput, when } from './ui.js';
+
+const HOUR = 3_600_000;
+const POLL_MS = 10_000;
+const OBJECTIVES = ['EARLIEST', 'GREENEST', 'CHEAPEST'];
+const OBJECTIVE_LABEL = { EARLIEST: 'Earliest start', GREENEST: 'Greenest', CHEAPEST: 'Cheapest' };
+const BOOK_ATTEMPTS = 4;
+
+const PLACEMENT = `clusterId clusterName startsAt endsAt hours pflops greenShare greenMwh gridMwh energyMwh powerMw voucherId
+  price { compute greenEnergy gridEnergy total voucher totalAfterVoucher }`;
+const BOOKING = `id clusterId clusterName status startsAt endsAt hours pflops greenShare energyMwh objective price { total voucher totalAfterVoucher }`;
+const QUOTES = `query Quotes($r: ComputeRequestInput!) { quotes(request: $r) { objective available reason message placement { ${PLACEMENT} } } }`;
+const BOOK = `mutation Book($r: ComputeRequestInput!, $o: Objective!, $k: String!) { bookCompute(request: $r, objective: $o, idempotencyKey: $k) { ${BOOKING} } }`;
+const CANCEL = `mutation Cancel($id: ID!) { cancelBooking(id: $id) { ${BOOKING} } }`;
+const MINE = `query Mine($f: BookingFilterInput) { bookings(first: 50, filter: $f) { edges { node { ${BOOKING} } } } }`;
+const EVENTS = `subscription MyBookings { bookingEvents { type booking { ${BOOKING} } } }`;
+const WALLET = `query Wallet($o: ID!) {
+  vouchers(first: 50) { edges { node { id percentCovered cap spent remaining validFrom validUntil minGreenShare clusterIds } } }
+  accessRule(organizationId: $o) { maxPflopsHoursPer7Days maxClusterShare pflopsHoursLeftNow }
+}`;
+
+const $ = (id) => document.getElementById(id);
+const s = {
+  me: null,
+  clusters: [],
+  request: null,
+  quotes: [],
+  /** objective -> idempotency key of the quotes shown; kept until new quotes replace them */
+  keys: new Map(),
+  /** objective -> promise of a booking in flight (a second click joins it) */
+  inflight: new Map(),
+  bookings: new Map(),
+  pollTimer: null,
+};
+
+export async function startStartupConsole({ me, setLive }) {
+  s.me = me;
+  const d = await gql('query Clusters { clusters(first: 100) { edges { node { id name region } } } }');
+  s.clusters = d.clusters.edges.map((e) => e.node);
+  renderClusterChoice();
+  const start = Math.floor(Date.now() / HOUR) * HOUR + HOUR;
+  $('req-start').value = toUtcInput(start);
+  $('req-deadline').value = toUtcInput(start + 48 * HOUR);
+  $('req-start').min = toUtcInput(start - HOUR);
+  for (const id of ['req-pflops', 'req-hours', 'req-start', 'req-deadline', 'req-green']) {
+    $(id).addEventListener('input', () => showFieldErrors(validate(readForm()).errors, true));
+  }
+  $('request-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    quote();
+  });
+  await Promise.all([loadBookings(), loadWallet()]);
+  startLive(setLive);
+  // Round submissions: when clearing rounds exist, the startup's submissions and their results
+  // get their own section next to the bookings (index.html marks the place), fed by this module.
+}
+
+// ---- the request form -------------------------------------------------------------------------
+
+function renderClusterChoice() {
+  const box = $('req-clusters');
+  box.replaceChildren(
+    ...s.clusters.map((c, i) =>
+      el('label', { className: 'check' }, [
+        el('input', { type: 'checkbox', value: c.id, id: `req-cluster-${i}`, name: 'clusterIds' }),
+        el('span', { className: 'name', title: c.name }, c.name),
+        el('span', { className: 'muted small name', title: c.region }, ` · ${c.region}`),
+      ]),
+    ),
+  );
+}
+
+function readForm() {
+  const num = (id) => ($(id).value.trim() === '' ? NaN : Number($(id).value));
+  const clusterIds = [...$('req-clusters').querySelectorAll('input:checked')].map((x) => x.value);
+  const green = $('req-green').value.trim();
+  return {
+    pflops: num('req-pflops'),
+    hours: num('req-hours'),
+    earliestStart: utcInput($('req-start').value),
+    deadline: utcInput($('req-deadline').value),
+    ...(clusterIds.length ? { clusterIds } : {}),
+    ...(green === '' ? {} : { minGreenShare: Number(green) / 100 }),
+  };
+}
+
+const decimals = (x) => {
+  const [m, e = '0'] = String(Math.abs(x)).split('e');
+  return Math.max(0, (m.split('.')[1]?.length ?? 0) - Number(e));
+};
+
+/** The API's own checks of a request, with its messages (BAD_USER_INPUT, extensions.field). */
+export function validate(r, now = Date.now()) {
+  const errors = {};
+  const hourNow = Math.floor(now / HOUR) * HOUR;
+  if (!Number.isFinite(r.pflops)) errors.pflops = 'request.pflops must be a number conforming to the specified constraints';
+  else if (r.pflops < 0.001) errors.pflops = 'request.pflops must not be less than 0.001';
+  else if (r.pflops > 2_000_000) errors.pflops = 'request.pflops must not be greater than 2000000';
+  else if (decimals(r.pflops) > 3) errors.pflops = `request.pflops must have at most 3 decimals, got ${r.pflops}`;
+  if (!Number.isInteger(r.hours)) errors.hours = 'request.hours must be an integer number';
+  else if (r.hours < 1) errors.hours = 'request.hours must not be less than 1';
+  else if (r.hours > 100_000) errors.hours = 'request.hours must not be greater than 100000';
+  const a = r.earliestStart ? Date.parse(r.earliestStart) : NaN;
+  const b = r.deadline ? Date.parse(r.deadline) : NaN;
+  if (!Number.isFinite(a)) errors.earliestStart = 'request.earliestStart must be a valid date-time';
+  else if (a % HOUR !== 0) errors.earliestStart = `request.earliestStart must be on a whole UTC hour (e.g. 2026-12-01T08:00:00Z), got ${r.earliestStart}`;
+  else if (a < hourNow) errors.earliestStart = `request.earliestStart must not be before the current hour ${new Date(hourNow).toISOString()}`;
+  if (!Number.isFinite(b)) errors.deadline = 'request.deadline must be a valid date-time';
+  else if (b % HOUR !== 0) errors.deadline = `request.deadline must be on a whole UTC hour (e.g. 2026-12-01T08:00:00Z), got ${r.deadline}`;
+  else if (Number.isFinite(a) && Number.isInteger(r.hours) && b < a + r.hours * HOUR) {
+    errors.deadline = `request.deadline must be at least request.earliestStart + request.hours (${new Date(a + r.hours * HOUR).toISOString()})`;
+  }
+  if (r.minGreenShare !== undefined) {
+    if (!Number.isFinite(r.minGreenShare)) errors.minGreenShare = 'request.minGreenShare must be a number conforming to the specified constraints';
+    else if (r.minGreenShare < 0) errors.minGreenShare = 'request.minGreenShare must not be less than 0';
+    else if (r.minGreenShare > 1) errors.minGreenShare = 'request.minGreenShare must not be greater than 1';
+  }
+  return { ok: Object.keys(errors).length === 0, errors };
+}
+
+const FIELD_INPUT = { pflops: 'req-pflops', hours: 'req-hours', earliestStart: 'req-start', deadline: 'req-deadline', minGreenShare: 'req-green', clusterIds: 'req-clusters' };
+
+/** Shows each field's message under it; `touchedOnly`: only for fields with a value typed in. */
+function showFieldErrors(errors, touchedOnly = false) {
+  for (const [field, id] of Object.entries(FIELD_INPUT)) {
+    const input = $(id);
+    const out = $(`${id}-error`);
+    const msg = touchedOnly && input.value === '' ? null : errors[field];
+    out.textContent = msg ?? '';
+    out.hidden = !msg;
+    if (input.tagName === 'INPUT') input.setAttribute('aria-invalid', msg ? 'true' : 'false');
+  }
+}
+
+// ---- quotes ---------------------------------------------------------------------------------
+
+async function quote() {
+  const r = readForm();
+  const v = validate(r);
+  showFieldErrors(v.errors);
+  $('quote-error').hidden = true;
+  if (!v.ok) {
+    $(FIELD_INPUT[Object.keys(v.errors)[0]]).focus();
+    return;
+  }
+  $('quote-submit').disabled = true;
+  try {
+    const d = await gql(QUOTES, { r });
+    s.request = r;
+    s.quotes = OBJECTIVES.map((o) => d.quotes.find((q) => q.objective === o)).filter(Boolean);
+    // fresh keys for fresh quotes: a retry of one of these bookings reuses its key
+    s.keys = new Map(OBJECTIVES.map((o) => [o, `console-${crypto.randomUUID()}`]));
+    s.inflight = new Map();
+    renderQuotes();
+  } catch (e) {
+    const field = /^request\.(\w+)/.exec(e.extensions?.field ?? '')?.[1];
+    if (field && FIELD_INPUT[field]) showFieldErrors({ [field]: e.message });
+    else showBanner('quote-error', `Could not get quotes: ${e.message}`);
+  } finally {
+    $('quote-submit').disabled = false;
+  }
+}
+
+/** Rows of the comparison: label, value of a placement, text, and which way is better. */
+const ROWS = [
+  ['Cluster', (p) => p.clusterName, (v) => v, null],
+  ['Start (UTC)', (p) => Date.parse(p.startsAt), (v) => when(v), 'min'],
+  ['End (UTC)', (p) => Date.parse(p.endsAt), (v) => when(v), 'min'],
+  ['Green share', (p) => p.greenShare, (v) => `${pct(v)} %`, 'max'],
+  ['Green energy', (p) => p.greenMwh, (v) => `${fmt(v, 2)} MWh`, 'max'],
+  ['Total energy', (p) => p.energyMwh, (v) => `${fmt(v, 2)} MWh`, null],
+  ['Price', (p) => p.price.total, (v) => money(v), 'min'],
+  ['Voucher cover', (p) => p.price.voucher, (v) => money(v), 'max'],
+  ['Price after voucher', (p) => p.price.totalAfterVoucher, (v) => money(v), 'min'],
+];
+
+function renderQuotes() {
+  const table = $('quotes-table');
+  const avail = s.quotes.filter((q) => q.available);
+  const head = el('tr', {}, [el('th', { scope: 'col' }, el('span', { className: 'visually-hidden' }, 'Figure')), ...s.quotes.map((q) => el('th', { scope: 'col', dataset: { objective: q.objective } }, OBJECTIVE_LABEL[q.objective]))]);
+  const rows = ROWS.map(([label, get, show, better]) => {
+    const values = avail.map((q) => get(q.placement));
+    const differ = new Set(values.map(String)).size > 1;
+    const best = better && values.length ? (better === 'min' ? Math.min(...values) : Math.max(...values)) : null;
+    return el('tr', { className: differ ? 'differs' : '' }, [
+      el('th', { scope: 'row' }, label),
+      ...s.quotes.map((q) => {
+        if (!q.available) return el('td', { className: 'muted' }, '–');
+        const v = get(q.placement);
+        const isBest = differ && best !== null && v === best;
+        return el('td', { className: [differ ? 'diff' : '', isBest ? 'best' : '', label === 'Cluster' ? 'name' : ''].join(' ').trim(), title: label === 'Cluster' ? v : undefined }, [show(v), isBest ? el('span', { className: 'visually-hidden' }, ' (best)') : null]);
+      }),
+    ]);
+  });
+  const actions = el('tr', { className: 'actions' }, [
+    el('th', { scope: 'row' }, el('span', { className: 'visually-hidden' }, 'Book')),
+    ...s.quotes.map((q) =>
+      el('td', { dataset: { objective: q.objective } }, q.available
+        ? [
+            el('button', { type: 'button', dataset: { book: q.objective }, attrs: { 'aria-label': `Book the ${OBJECTIVE_LABEL[q.objective].toLowerCase()} option` }, on: { click: () => book(q.objective) } }, 'Book'),
+            el('p', { className: 'book-status small', id: `book-status-${q.objective}`, attrs: { 'aria-live': 'polite' } }),
+          ]
+        : el('p', { className: 'refusal small' }, [el('strong', {}, q.reason ?? 'Not available'), el('br'), q.message ?? ''])),
+    ),
+  ]);
+  table.replaceChildren(el('caption', { className: 'visually-hidden' }, 'Quotes under each objective; differences highlighted, the best of each row marked'), el('thead', {}, head), el('tbody', {}, [...rows, actions]));
+  $('quotes-card').hidden = false;
+  document.body.dataset.quotes = String(Number(document.body.dataset.quotes ?? 0) + 1);
+}
+
+// ---- booking --------------------------------------------------------------------------------
+
+/** Books one quote's objective; a second click while it runs joins the same attempt. */
+function book(objective) {
+  if (s.inflight.has(objective)) return s.inflight.get(objective);
+  const run = bookWithRetries(objective).finally(() => s.inflight.delete(objective));
+  s.inflight.set(objective, run);
+  return run;
+}
+
+async function bookWithRetries(objective) {
+  const button = document.querySelector(`button[data-book="${objective}"]`);
+  const status = $(`book-status-${objective}`);
+  const key = s.keys.get(objective);
+  button.disabled = true;
+  status.textContent = 'Booking…';
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const d = await gql(BOOK, { r: s.request, o: objective, k: key });
+      const b = d.bookCompute;
+      upsertBooking(b);
+      status.textContent = `Booked on ${b.clusterName}, starts ${when(b.startsAt)} UTC`;
+      button.textContent = 'Booked';
+      button.setAttribute('aria-label', `Booked: the ${OBJECTIVE_LABEL[objective].toLowerCase()} option`);
+      button.dataset.bookingId = b.id;
+      return b;
+    } catch (e) {
+      if (retryable(e) && attempt < BOOK_ATTEMPTS) {
+        status.textContent = `Connection problem (${e.code}); retrying with the same key…`;
+        await new Promise((r) => setTimeout(r, 400 * attempt));
+        continue;
+      }
+      status.textContent = `Not booked: ${e.message}`;
+      // the same key again: if an earlier attempt did land, the API answers that booking
+      button.disabled = false;
+      return null;
+    }
+  }
+}
+
+// ---- the startup's bookings -------------------------------------------------------------------
+
+async function loadBookings() {
+  const d = await gql(MINE, { f: { from: new Date().toISOString() } });
+  s.bookings = new Map(d.bookings.edges.map((e) => [e.node.id, e.node]));
+  renderBookings();
+}
+
+function upsertBooking(b) {
+  s.bookings.set(b.id, b);
+  renderBookings();
+}
+
+function renderBookings() {
+  const now = Date.now();
+  const list = [...s.bookings.values()].filter((b) => Date.parse(b.endsAt) > now).sort((a, b) => Date.parse(a.startsAt) - Date.parse(b.startsAt));
+  const body = $('my-bookings-body');
+  if (!list.length) {
+    body.replaceChildren(el('tr', {}, el('td', { colSpan: 8, className: 'empty' }, 'No current or upcoming bookings.')));
+    return;
+  }
+  body.replaceChildren(
+    ...list.map((b) => {
+      const cancellable = b.status === 'CONFIRMED' && Date.parse(b.startsAt) > now;
+      return el('tr', { dataset: { bookingId: b.id, status: b.status }, className: b.status === 'CANCELLED' ? 'cancelled' : '' }, [
+        el('td', {}, when(b.startsAt)),
+        el('td', { className: 'name', title: b.clusterName }, b.clusterName),
+        el('td', { className: 'num' }, fmt(b.pflops, 3)),
+        el('td', { className: 'num' }, `${b.hours} h`),
+        el('td', { className: 'num' }, `${pct(b.greenShare, 0)} %`),
+        el('td', { className: 'num' }, money(b.price.totalAfterVoucher)),
+        el('td', {}, b.status === 'CONFIRMED' ? 'confirmed' : 'cancelled'),
+        el('td', {}, cancellable
+          ? el('button', { type: 'button', className: 'secondary', dataset: { cancel: b.id }, attrs: { 'aria-label': `Cancel the booking on ${b.clusterName} starting ${when(b.startsAt)}` }, on: { click: (ev) => cancel(b.id, ev.currentTarget) } }, 'Cancel')
+          : ''),
+      ]);
+    }),
+  );
+}
+
+async function cancel(id, button) {
+  button.disabled = true;
+  try {
+    const d = await gql(CANCEL, { id });
+    upsertBooking(d.cancelBooking);
+    showBanner('bookings-error', '');
+    loadWallet();
+  } catch (e) {
+    button.disabled = false;
+    showBanner('bookings-error', `Could not cancel: ${e.message}`);
+  }
+}
+
+// ---- vouchers and access rules ---------------------------------------------------------------
+
+async function loadWallet() {
+  const d = await gql(WALLET, { o: s.me.id });
+  const vouchers = d.vouchers.edges.map((e) => e.node).filter((v) => Date.parse(v.validUntil) > Date.now());
+  $('vouchers-list').replaceChildren(
+    ...(vouchers.length
+      ? vouchers.map((v) =>
+          el('li', { dataset: { voucherId: v.id } }, [
+            el('strong', {}, `${money(v.remaining)} left`),
+            ` of ${money(v.cap)} · covers ${fmt(v.percentCovered, 2)} % · valid until ${when(v.validUntil)} UTC`,
+            v.minGreenShare != null ? ` · bookings ≥ ${pct(v.minGreenShare, 0)} % green` : '',
+            v.clusterIds ? ` · ${v.clusterIds.length} cluster${v.clusterIds.length === 1 ? '' : 's'}` : '',
+          ]),
+        )
+      : [el('li', { className: 'muted' }, 'No vouchers.')]),
+  );
+  const r = d.accessRule;
+  const parts = [
+    r?.maxPflopsHoursPer7Days != null
+      ? el('p', {}, [el('strong', { id: 'headroom-left' }, `${fmt(r.pflopsHoursLeftNow, 1)} PFLOPS·h`), ` left this week (limit ${fmt(r.maxPflopsHoursPer7Days, 1)} per rolling 7 days)`])
+      : el('p', { id: 'headroom-left' }, 'No weekly limit.'),
+    r?.maxClusterShare != null ? el('p', { className: 'muted small' }, `At most ${pct(r.maxClusterShare, 0)} % of any one cluster in any hour.`) : null,
+  ];
+  $('headroom').replaceChildren(...parts.filter(Boolean));
+}
+
+// ---- live -----------------------------------------------------------------------------------
+
+async function startLive(setLive) {
+  const poll = (why) => {
+    if (s.pollTimer) return;
+    setLive('polling', `polling every ${POLL_MS / 1000} s`);
+    $('live').title = `no live subscription (${why}); the page reloads its data every ${POLL_MS / 1000} s`;
+    s.pollTimer = setInterval(() => loadBookings().catch(() => undefined), POLL_MS);
+  };
+  const client = await liveClient((mode, why) => (mode === 'subscription' ? setLive('subscription', 'live') : poll(why)));
+  if (!client) return;
+  client.subscribe(
+    { query: EVENTS },
+    {
+      next: (msg) => {
+        const b = msg.data?.bookingEvents?.booking;
+        if (!b) return;
+        upsertBooking(b);
+        document.body.dataset.bookingEvents = String(Number(document.body.dataset.bookingEvents ?? 0) + 1);
+        loadWallet().catch(() => undefined);
+      },
+      error: (err) => poll(Array.isArray(err) ? err[0]?.message : err?.reason || err?.message || 'subscription error'),
+      complete: () => undefined,
+    },
+  );
+}
+
+function showBanner(id, msg) {
+  $(id).textContent = msg;
+  $(id).hidden = !msg;
+}

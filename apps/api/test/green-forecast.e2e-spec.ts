@@ -1,0 +1,198 @@
+import { DataSource } from 'typeorm';
+import { ChangeFeed } from '../src/events/change-feed.service';
+import type { LedgerMessage } from '../src/ledger/ledger-wire';
+import { TimelinesService } from '../src/ledger/timelines.service';
+import { bootTestApp, DATABASE_URL, hour, HOUR, TestApp } from './helpers';
+
+const IMPORT = `mutation($c: ID!, $f: DateTime!, $t: DateTime!, $rows: [GreenForecastRowInput!]!, $src: GreenSource) {
+  importGreenForecast(clusterId: $c, from: $f, to: $t, rows: $rows, source: $src) { clusterId from to windowsReplaced windows { id startsAt endsAt megawatts pricePerMwh source } }
+}`;
+const ADD_GREEN = `mutation($c: ID!, $s: DateTime!, $e: DateTime!, $mw: Float!) { addGreenWindow(clusterId: $c, startsAt: $s, endsAt: $e, megawatts: $mw, source: WIND, pricePerMwh: 300) { id } }`;
+const WINDOWS = `query($c: ID!, $f: DateTime!, $t: DateTime!) { greenWindows(clusterId: $c, from: $f, to: $t, first: 500) { startsAt endsAt megawatts pricePerMwh source } }`;
+const BOOK = `mutation($r: ComputeRequestInput!, $k: String!) { bookCompute(request: $r, objective: GREENEST, idempotencyKey: $k) { id startsAt greenShare } }`;
+
+const row = (s: number, e: number, megawatts: number, pricePerMwh = 200) => ({ startsAt: hour(s), endsAt: hour(e), megawatts, pricePerMwh });
+
+/** Ledger rows of [hour(from), hour(to)): green supply W and price weight, plus the cluster's version. */
+async function ledger(t: TestApp, cluster: string, from: number, to: number) {
+  const ds = t.running.app.get(DataSource);
+  const rows: { h: number; s: string; pw: string; a: string }[] = await ds.query(
+    `SELECT (extract(epoch FROM hour) / 3600)::int AS h, green_supply_w::text AS s, green_price_weight::text AS pw, green_alloc_w::text AS a
+     FROM cluster_hours WHERE cluster_id = $1 AND hour >= $2 AND hour < $3 ORDER BY hour`,
+    [cluster, new Date(hour(from)), new Date(hour(to))],
+  );
+  const [{ version }] = await ds.query(`SELECT version::int AS version FROM ledger_versions WHERE cluster_id = $1`, [cluster]);
+  return { rows: rows.map((r) => ({ h: r.h, supply: Number(r.s), price: Number(r.s) > 0 ? Math.round((Number(r.pw) / Number(r.s)) * 1000) / 1000 : 0, alloc: Number(r.a) })), version: Number(version) };
+}
+
+/** Ledger supply equals the sum of the cluster's green windows in every hour (the invariant checker's rule). */
+async function windowsSumToLedger(t: TestApp, cluster: string, from: number, to: number): Promise<void> {
+  const ds = t.running.app.get(DataSource);
+  const bad = await ds.query(
+    `SELECT h.hour, h.green_supply_w::text AS s, COALESCE(SUM(w.green_w), 0)::text AS sum FROM cluster_hours h
+     LEFT JOIN green_windows w ON w.cluster_id = h.cluster_id AND w.starts_at <= h.hour AND w.ends_at > h.hour
+     WHERE h.cluster_id = $1 AND h.hour >= $2 AND h.hour < $3 GROUP BY h.hour, h.green_supply_w HAVING h.green_supply_w <> COALESCE(SUM(w.green_w), 0)`,
+    [cluster, new Date(hour(from)), new Date(hour(to))],
+  );
+  expect(bad).toEqual([]);
+}
+
+/** The process's in-memory timelines equal the ledger over [from, to). */
+async function timelinesMatchLedger(t: TestApp, cluster: string, from: number, to: number): Promise<void> {
+  const tl = t.running.app.get(TimelinesService);
+  const { rows, version } = await ledger(t, cluster, from, to);
+  const deadline = Date.now() + 5000;
+  while (tl.version(cluster) < version && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  expect(tl.version(cluster)).toBe(version);
+  const line = tl.fleet!.timeline(cluster);
+  expect(rows.map((r) => ({ h: r.h, s: line.greenSupplyW[r.h - tl.base], a: line.greenAllocW[r.h - tl.base] }))).toEqual(rows.map((r) => ({ h: r.h, s: r.supply, a: r.alloc })));
+}
+
+describe('importGreenForecast: a forecast replaces the green windows of a range in one transaction', () => {
+  let t: TestApp;
+  let op: { id: string; key: string };
+  let cluster: string;
+  const base = Math.floor(Date.now() / HOUR);
+  const h = (n: number) => base + n;
+
+  beforeAll(async () => {
+    t = await bootTestApp();
+    op = await t.createOrg('OPERATOR');
+    cluster = await t.registerCluster(op.key, { capacityPflops: 100, kwPerPflops: 10, pue: 1.2 });
+  }, 90_000);
+  afterAll(() => t?.close());
+
+  it('replaces windows inside the range, cuts the ones reaching beyond it, and keeps versions and the change feed in step', async () => {
+    // an old window reaching across both ends of [10, 20) and one inside it
+    await t.ok(ADD_GREEN, { c: cluster, s: hour(5), e: hour(25), mw: 1 }, op.key);
+    await t.ok(ADD_GREEN, { c: cluster, s: hour(12), e: hour(14), mw: 0.5 }, op.key);
+    const before = await ledger(t, cluster, 0, 30);
+    const feed = t.running.app.get(ChangeFeed);
+    const seen: number[] = [];
+    let listening = true;
+    feed.on<LedgerMessage>('l', (m) => {
+      if (listening && m.c === cluster) seen.push(m.v);
+    });
+
+    const rows = [row(10, 13, 2, 150), row(13, 14, 0), row(14, 20, 0.75, 250), row(16, 18, 0.25, 50)];
+    const d = (await t.ok(IMPORT, { c: cluster, f: hour(10), t: hour(20), rows, src: 'SOLAR' }, op.key)).importGreenForecast;
+    expect(d).toMatchObject({ clusterId: cluster, from: hour(10), to: hour(20), windowsReplaced: 2 });
+    // the 0 MW row posts nothing
+    expect(d.windows.map((w: any) => [w.startsAt, w.endsAt, w.megawatts, w.source])).toEqual([
+      [hour(10), hour(13), 2, 'SOLAR'],
+      [hour(14), hour(20), 0.75, 'SOLAR'],
+      [hour(16), hour(18), 0.25, 'SOLAR'],
+    ]);
+    const windows = (await t.ok(WINDOWS, { c: cluster, f: hour(0), t: hour(30) }, op.key)).greenWindows;
+    expect(windows.map((w: any) => [w.startsAt, w.endsAt, w.megawatts])).toEqual([
+      [hour(5), hour(10), 1],
+      [hour(10), hour(13), 2],
+      [hour(14), hour(20), 0.75],
+      [hour(16), hour(18), 0.25],
+      [hour(20), hour(25), 1],
+    ]);
+
+    const after = await ledger(t, cluster, 0, 30);
+    const supply = (n: number) => after.rows.find((r) => r.h === h(n))!;
+    expect([4, 5, 9, 10, 12, 13, 14, 16, 18, 19, 20, 24, 25].map((n) => [n, supply(n).supply / 1e6, supply(n).price])).toEqual([
+      [4, 0, 0],
+      [5, 1, 300],
+      [9, 1, 300],
+      [10, 2, 150],
+      [12, 2, 150],
+      [13, 0, 0],
+      [14, 0.75, 250],
+      [16, 1, 200], // (0.75 x 250 + 0.25 x 50) / 1
+      [18, 0.75, 250],
+      [19, 0.75, 250],
+      [20, 1, 300],
+      [24, 1, 300],
+      [25, 0, 0],
+    ]);
+    // one version per window added or taken out, each announced on the feed in order
+    expect(after.version - before.version).toBe(3 + 2);
+    const deadline = Date.now() + 5000;
+    while (seen.length < 5 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    listening = false;
+    expect(seen).toEqual([1, 2, 3, 4, 5].map((i) => before.version + i));
+    await windowsSumToLedger(t, cluster, 0, 30);
+    await timelinesMatchLedger(t, cluster, 0, 30);
+  });
+
+  it('refuses bad rows naming the row and field, and saves nothing', async () => {
+    const before = await ledger(t, cluster, 0, 60);
+    const windowsBefore = (await t.ok(WINDOWS, { c: cluster, f: hour(0), t: hour(60) }, op.key)).greenWindows;
+    const good = [row(30, 32, 1), row(32, 34, 1)];
+    const cases: [Record<string, unknown>[], string, string][] = [
+      [[...good, { ...row(34, 36, 1), megawatts: -1 }], 'rows[2].megawatts', 'BAD_USER_INPUT'],
+      [[...good, { ...row(34, 36, 1), megawatts: 1.23456 }], 'rows[2].megawatts', 'BAD_USER_INPUT'],
+      [[...good, { ...row(34, 36, 1), pricePerMwh: -5 }], 'rows[2].pricePerMwh', 'BAD_USER_INPUT'],
+      [[...good, { ...row(34, 36, 1), startsAt: new Date(Date.parse(hour(34)) + 60_000).toISOString() }], 'rows[2].startsAt', 'BAD_USER_INPUT'],
+      [[row(30, 32, 1), row(33, 33, 1)], 'rows[1].endsAt', 'BAD_USER_INPUT'],
+      [[row(29, 32, 1)], 'rows[0].startsAt', 'BAD_USER_INPUT'],
+      [[row(30, 41, 1)], 'rows[0].endsAt', 'BAD_USER_INPUT'],
+      [[row(30, 32, 1500), row(31, 33, 600)], 'rows[1].megawatts', 'BAD_USER_INPUT'],
+    ];
+    for (const [rows, field, code] of cases) {
+      const r = await t.gql(IMPORT, { c: cluster, f: hour(30), t: hour(40), rows }, op.key);
+      const e = r.errors?.[0];
+      expect({ field, code: e?.extensions?.code, got: e?.extensions?.field, named: e?.message.includes(field) }).toEqual({ field, code, got: field, named: true });
+    }
+    // the row index travels in extensions for the rows the service checks
+    const r = await t.gql(IMPORT, { c: cluster, f: hour(30), t: hour(40), rows: [row(30, 32, 1), row(33, 33, 1)] }, op.key);
+    expect(r.errors?.[0].extensions?.row).toBe(1);
+    // range errors
+    expect(await t.code(IMPORT, { c: cluster, f: hour(40), t: hour(30), rows: good }, op.key)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'to' });
+    expect(await t.code(IMPORT, { c: cluster, f: hour(-2), t: hour(30), rows: [] }, op.key)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'from' });
+    expect(await t.code(IMPORT, { c: cluster, f: hour(30), t: hour(24 * 100), rows: [] }, op.key)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'to' });
+    // another operator's cluster
+    const other = await t.createOrg('OPERATOR');
+    expect(await t.code(IMPORT, { c: cluster, f: hour(30), t: hour(40), rows: good }, other.key)).toMatchObject({ code: 'FORBIDDEN' });
+
+    const after = await ledger(t, cluster, 0, 60);
+    expect(after).toEqual(before);
+    expect((await t.ok(WINDOWS, { c: cluster, f: hour(0), t: hour(60) }, op.key)).greenWindows).toEqual(windowsBefore);
+  });
+
+  it('refuses a forecast that would leave green allocated to bookings uncovered, saving nothing', async () => {
+    const startup = await t.createOrg('STARTUP');
+    await t.ok(ADD_GREEN, { c: cluster, s: hour(40), e: hour(44), mw: 1 }, op.key);
+    // draws 10 x 10 x 1.2 kW = 0.12 MW per hour, all of it green
+    const b = (await t.ok(BOOK, { r: { pflops: 10, hours: 2, earliestStart: hour(40), deadline: hour(42), clusterIds: [cluster], minGreenShare: 1 }, k: 'fc-1' }, startup.key)).bookCompute;
+    expect(b.greenShare).toBe(1);
+    const before = await ledger(t, cluster, 38, 46);
+    const e = await t.gql(IMPORT, { c: cluster, f: hour(40), t: hour(44), rows: [row(40, 41, 0.5), row(42, 44, 0.5)] }, op.key);
+    expect(e.errors?.[0].extensions).toMatchObject({ code: 'CONFLICT', field: 'rows', hours: [hour(41)] });
+    expect(e.errors?.[0].message).toMatch(/allocated to bookings would exceed the forecast supply in 1 hour\(s\), first at/);
+    expect(await ledger(t, cluster, 38, 46)).toEqual(before);
+    // a forecast that still covers the booking replaces the window (new supply first, then the old out)
+    const ok = (await t.ok(IMPORT, { c: cluster, f: hour(40), t: hour(44), rows: [row(40, 44, 0.2)] }, op.key)).importGreenForecast;
+    expect(ok.windowsReplaced).toBe(1);
+    const after = await ledger(t, cluster, 40, 44);
+    expect(after.rows.map((r) => [r.supply, r.alloc])).toEqual([
+      [200_000, 120_000],
+      [200_000, 120_000],
+      [200_000, 0],
+      [200_000, 0],
+    ]);
+    await windowsSumToLedger(t, cluster, 0, 60);
+    await timelinesMatchLedger(t, cluster, 0, 60);
+  });
+
+  it('an hourly series of a week (168 rows) imports in one call', async () => {
+    const rows = Array.from({ length: 168 }, (_, i) => row(100 + i, 101 + i, Math.round(Math.max(0, Math.sin((i % 24) / 24 * Math.PI)) * 1000) / 1000, 180));
+    const t0 = Date.now();
+    const d = (await t.ok(IMPORT, { c: cluster, f: hour(100), t: hour(268), rows, src: 'SOLAR' }, op.key)).importGreenForecast;
+    const ms = Date.now() - t0;
+    expect(d.windows.length).toBe(rows.filter((r) => r.megawatts > 0).length);
+    await windowsSumToLedger(t, cluster, 90, 280);
+    await timelinesMatchLedger(t, cluster, 90, 280);
+    // a second import of the same range replaces, not adds
+    await t.ok(IMPORT, { c: cluster, f: hour(100), t: hour(268), rows: [row(100, 268, 0.3)] }, op.key);
+    const after = await ledger(t, cluster, 100, 268);
+    expect(new Set(after.rows.map((r) => r.supply))).toEqual(new Set([300_000]));
+    await windowsSumToLedger(t, cluster, 90, 280);
+    await timelinesMatchLedger(t, cluster, 90, 280);
+    console.log(`importGreenForecast of 168 hourly rows on ${DATABASE_URL ? 'PostgreSQL' : 'PGlite'}: ${ms} ms`);
+  });
+});
