@@ -46,9 +46,9 @@ describeDb('invariant checker (PostgreSQL)', () => {
     // Two bookings: 600 + 400 TFLOPS = full capacity in hour 1; green 3000 + 2000 = full supply.
     const book = async (key: string, start: number, hours: number, tflops: number, green: number[]) => {
       const r = await db.query(
-        `INSERT INTO bookings (org_id, cluster_id, starts_at, ends_at, hours, tflops, draw_w, green_w, objective, green_mwh, grid_mwh, green_share,
+        `INSERT INTO bookings (org_id, cluster_id, starts_at, ends_at, hours, tflops, draw_w, green_w, green_w_promised, objective, green_mwh, grid_mwh, green_share,
                                price_compute, price_green_energy, price_grid_energy, price_total, status, idempotency_key, request_fingerprint)
-         VALUES ($1, $2, $3, $4, $5, $6, 7200, $7, 'EARLIEST', 0, 0, 0, 0, 0, 0, 0, 'CONFIRMED', $8, 'fp') RETURNING id`,
+         VALUES ($1, $2, $3, $4, $5, $6, 7200, $7, $7, 'EARLIEST', 0, 0, 0, 0, 0, 0, 0, 'CONFIRMED', $8, 'fp') RETURNING id`,
         [org, cluster, iso(start), iso(start + hours * H), hours, tflops, green, key],
       );
       acks.push({ id: r.rows[0].id, idempotencyKey: key, orgId: org });

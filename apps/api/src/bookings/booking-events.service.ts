@@ -32,7 +32,7 @@ export class BookingEventsService {
     if (only !== null && e.clusterId !== only) return undefined;
     // cheap pre-filter: a startup sees its own bookings only
     if (p.role === 'STARTUP' && e.orgId !== p.orgId) return undefined;
-    const rr = e.roundRequestId ? { roundRequestId: e.roundRequestId } : {};
+    const rr = { ...(e.roundRequestId ? { roundRequestId: e.roundRequestId } : {}), ...(e.revisionId ? { revisionId: e.revisionId } : {}) };
     // a refused round request has no booking: its startup and the bureau see it
     if (e.bookingId === null) return p.role === 'OPERATOR' || only !== null ? undefined : { type: BookingEventTypeEnum.REFUSED, booking: null, ...rr };
     try {

@@ -224,6 +224,8 @@ export class BookingWriter {
       idempotencyKey: m.key,
       createdAt,
       cancelledAt: null,
+      greenMwhPromised: pl.greenMwh,
+      slaCredit: 0,
     };
   }
 }

@@ -260,6 +260,8 @@ export function storedFromEntity(b: BookingEntity): StoredBooking {
     idempotencyKey: b.idempotencyKey,
     createdAt: b.createdAt,
     cancelledAt: b.cancelledAt,
+    greenMwhPromised: b.greenWPromised.reduce((a, g) => a + Number(g), 0) / 1e6,
+    slaCredit: Number(b.slaCredit),
   };
 }
 

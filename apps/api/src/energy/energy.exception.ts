@@ -9,6 +9,8 @@ export enum EnergyErrorCode {
   INVALID_FORECAST_ROW = 'INVALID_FORECAST_ROW',
   /** green allocated to bookings changed while a forecast was being imported */
   CONCURRENT_ALLOCATION = 'CONCURRENT_ALLOCATION',
+  /** a supply revision's arguments are inconsistent (both or neither of megawatts and hourlyMegawatts, a blank reason, no price) */
+  INVALID_REVISION = 'INVALID_REVISION',
 }
 
 const TO_GQL: Record<EnergyErrorCode, GqlErrorCode> = {
@@ -18,6 +20,7 @@ const TO_GQL: Record<EnergyErrorCode, GqlErrorCode> = {
   OUTSIDE_HORIZON: GqlErrorCode.BAD_USER_INPUT,
   INVALID_FORECAST_ROW: GqlErrorCode.BAD_USER_INPUT,
   CONCURRENT_ALLOCATION: GqlErrorCode.CONFLICT,
+  INVALID_REVISION: GqlErrorCode.BAD_USER_INPUT,
 };
 
 export class EnergyException extends MappedDomainException<EnergyErrorCode> {

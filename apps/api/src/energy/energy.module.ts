@@ -3,6 +3,8 @@ import { ClustersModule } from '../clusters/clusters.module';
 import { EnergyResolver } from './energy.resolver';
 import { EnergyService } from './energy.service';
 import { GreenForecastService } from './green-forecast.service';
+import { BookingEventRevisionResolver, GreenRevisionsResolver } from './green-revisions.resolver';
+import { GreenRevisionsService } from './green-revisions.service';
 
-@Module({ imports: [ClustersModule], providers: [EnergyService, GreenForecastService, EnergyResolver], exports: [EnergyService] })
+@Module({ imports: [ClustersModule], providers: [EnergyService, GreenForecastService, EnergyResolver, GreenRevisionsService, GreenRevisionsResolver, BookingEventRevisionResolver], exports: [EnergyService, GreenRevisionsService] })
 export class EnergyModule {}

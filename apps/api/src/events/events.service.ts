@@ -15,9 +15,11 @@ export interface BookingCommittedEvent {
   orgId: string;
   /** null for a refused round request */
   clusterId: string | null;
-  status: 'CONFIRMED' | 'CANCELLED' | 'REFUSED';
+  status: 'CONFIRMED' | 'CANCELLED' | 'REFUSED' | 'GREEN_REVISED';
   /** the round request a clearing decided (CONFIRMED or REFUSED) */
   roundRequestId?: string;
+  /** the supply revision that changed the booking's green (GREEN_REVISED) */
+  revisionId?: string;
   /** the booking's hours [from, to), ms */
   from: number;
   to: number;
@@ -61,8 +63,9 @@ export class EventsService {
     feed.on<BookingEventsMessage>('b', (m) => {
       if (!Array.isArray(m.b)) return;
       for (const [id, org, cluster, f, t, s, rr] of m.b) {
-        const status = s === 'X' ? 'CANCELLED' : s === 'F' ? 'REFUSED' : 'CONFIRMED';
-        const e: BookingCommittedEvent = { bookingId: id || null, orgId: org, clusterId: cluster || null, status, ...(rr ? { roundRequestId: rr } : {}), from: f * HOUR_MS, to: t * HOUR_MS, local: m.o === feed.instance };
+        const status = s === 'X' ? 'CANCELLED' : s === 'F' ? 'REFUSED' : s === 'G' ? 'GREEN_REVISED' : 'CONFIRMED';
+        const ref = rr ? (s === 'G' ? { revisionId: rr } : { roundRequestId: rr }) : {};
+        const e: BookingCommittedEvent = { bookingId: id || null, orgId: org, clusterId: cluster || null, status, ...ref, from: f * HOUR_MS, to: t * HOUR_MS, local: m.o === feed.instance };
         this.bus.emit('booking', e);
       }
     });

@@ -28,11 +28,11 @@ export interface LedgerMessage extends FeedMessage {
 
 /** A booking event: id, organization, cluster, [from, to) epoch hours, C(onfirmed) or X (cancelled). */
 /**
- * One booking event: [booking id, organization, cluster, from hour, to hour, C(onfirmed) | X (cancelled)],
- * plus the round request it decided for bookings made by a round clearing; a round request the
- * clearing refused is ['', organization, '', 0, 0, 'F', round request id].
+ * One booking event: [booking id, organization, cluster, from hour, to hour, C(onfirmed) | X (cancelled)
+ * | G (green revised), reference]: the reference is the round request a clearing decided (C), or the
+ * supply revision (G); a round request the clearing refused is ['', organization, '', 0, 0, 'F', its id].
  */
-export type BookingEventTuple = [string, string, string, number, number, 'C' | 'X' | 'F'] | [string, string, string, number, number, 'C' | 'X' | 'F', string];
+export type BookingEventTuple = [string, string, string, number, number, 'C' | 'X' | 'F' | 'G'] | [string, string, string, number, number, 'C' | 'X' | 'F' | 'G', string];
 
 /** Booking events of one transaction; `vo`: organizations whose vouchers changed. */
 export interface BookingEventsMessage extends FeedMessage {

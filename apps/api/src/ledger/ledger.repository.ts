@@ -43,6 +43,8 @@ export interface BookingRow {
   tflops: number;
   draw_w: number;
   green_w: number[];
+  green_w_promised: (number | string)[];
+  sla_credit: string | number;
   objective: string;
   min_green_share: number | null;
   green_mwh: number;

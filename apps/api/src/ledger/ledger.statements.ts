@@ -52,9 +52,11 @@ export const S = {
   groupWrite: {
     name: 'pflex_group_write',
     text: `WITH ins AS (
-             INSERT INTO bookings (id, org_id, cluster_id, starts_at, ends_at, hours, tflops, draw_w, green_w, objective, min_green_share, green_mwh, grid_mwh, green_share,
-                                   price_compute, price_green_energy, price_grid_energy, price_total, voucher_id, voucher_amount, status, idempotency_key, request_fingerprint, created_at)
-             SELECT x.id, x.org, x.cl, to_timestamp(x.h * 3600.0), to_timestamp((x.h + x.hr) * 3600.0), x.hr, x.tf, x.dw, ($8::bigint[])[x.off + 1 : x.off + x.hr], x.obj, x.mgs,
+             INSERT INTO bookings (id, org_id, cluster_id, starts_at, ends_at, hours, tflops, draw_w, green_w, green_w_promised, green_price_per_mwh, objective, min_green_share,
+                                   green_mwh, grid_mwh, green_share, price_compute, price_green_energy, price_grid_energy, price_total, voucher_id, voucher_amount, status,
+                                   idempotency_key, request_fingerprint, created_at)
+             SELECT x.id, x.org, x.cl, to_timestamp(x.h * 3600.0), to_timestamp((x.h + x.hr) * 3600.0), x.hr, x.tf, x.dw, ($8::bigint[])[x.off + 1 : x.off + x.hr],
+                    ($8::bigint[])[x.off + 1 : x.off + x.hr], CASE WHEN x.gm > 0 THEN x.pg / x.gm END, x.obj, x.mgs,
                     x.gm, x.grm, x.gs, x.pc, x.pg, x.pgr, x.pt, x.vid, x.vam, 'CONFIRMED', x.k, x.fp, to_timestamp($36 / 1000.0)
              FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::int[], $5::int[], $6::int[], $7::bigint[], $9::int[], $10::text[], $11::float8[], $12::float8[], $13::float8[],
                          $14::float8[], $15::float8[], $16::float8[], $17::float8[], $18::float8[], $19::uuid[], $20::numeric[], $21::text[], $22::text[])
@@ -85,10 +87,15 @@ export const S = {
              WHERE h.cluster_id = $1 AND h.hour = to_timestamp(g.hr * 3600.0)
              RETURNING h.cluster_id),
            ver AS (UPDATE ledger_versions v SET version = v.version + 1 WHERE v.cluster_id IN (SELECT DISTINCT l.cluster_id FROM led l) RETURNING v.cluster_id, v.version),
-           bk AS (UPDATE bookings SET status = 'CANCELLED', cancelled_at = to_timestamp($5 / 1000.0) WHERE id = $6 AND status = 'CONFIRMED' RETURNING 1),
+           -- cancelling settles the booking's SLA credit: it draws no energy, so no green goes missing
+           cr AS (INSERT INTO sla_credits (booking_id, org_id, operator_org_id, kind, amount, missing_mwh, created_at)
+                  SELECT b.id, b.org_id, c.owner_org_id, 'REVERSAL', b.sla_credit, 0, to_timestamp($5 / 1000.0)
+                  FROM bookings b JOIN clusters c ON c.id = b.cluster_id WHERE b.id = $6 AND b.status = 'CONFIRMED' AND b.sla_credit > 0 RETURNING 1),
+           bk AS (UPDATE bookings SET status = 'CANCELLED', cancelled_at = to_timestamp($5 / 1000.0), sla_credit = 0 WHERE id = $6 AND status = 'CONFIRMED' RETURNING 1),
            vr AS (UPDATE vouchers SET spent = spent - $7::numeric WHERE id = $8::uuid AND $7::numeric > 0 RETURNING spent),
            vl AS (INSERT INTO voucher_ledger (voucher_id, booking_id, kind, amount, spent_after) SELECT $8::uuid, $6, 'REFUND', $7::numeric, vr.spent FROM vr RETURNING 1),
            nt AS (SELECT pg_notify($9, ${VERSIONED}) FROM unnest($10::text[], $11::uuid[]) AS p(payload, cluster) LEFT JOIN ver ON ver.cluster_id = p.cluster)
-           SELECT (SELECT count(*) FROM led)::int AS led, (SELECT count(*) FROM bk)::int AS bk, (SELECT count(*) FROM vl)::int AS vl, (SELECT count(*) FROM nt)::int AS nt`,
+           SELECT (SELECT count(*) FROM led)::int AS led, (SELECT count(*) FROM bk)::int AS bk, (SELECT count(*) FROM vl)::int AS vl, (SELECT count(*) FROM nt)::int AS nt,
+                  (SELECT count(*) FROM cr)::int AS cr`,
   },
 } satisfies Record<string, SqlStatement>;

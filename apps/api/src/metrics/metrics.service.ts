@@ -108,7 +108,7 @@ export class MetricsService implements OnModuleInit {
 
   onModuleInit(): void {
     this.events.onBooking((e) => {
-      if (e.local && e.status !== 'REFUSED') this.bookings.inc({ outcome: e.status === 'CONFIRMED' ? 'confirmed' : 'cancelled', reason: '' });
+      if (e.local && (e.status === 'CONFIRMED' || e.status === 'CANCELLED')) this.bookings.inc({ outcome: e.status === 'CONFIRMED' ? 'confirmed' : 'cancelled', reason: '' });
     });
   }
 

@@ -16,6 +16,7 @@ export type BookingStatus = (typeof BOOKING_STATUSES)[number];
 @Index('bookings_org_created_idx', ['orgId', 'createdAt'])
 @Index('bookings_org_start_idx', ['orgId', 'startsAt'])
 @Check('bookings_check', `"hours" > 0 AND "tflops" > 0 AND "ends_at" > "starts_at" AND cardinality("green_w") = "hours" AND "status" IN ('CONFIRMED', 'CANCELLED')`)
+@Check('bookings_sla_check', `cardinality("green_w_promised") = "hours" AND "sla_credit" >= 0`)
 @Check('bookings_voucher_check', `"voucher_amount" >= 0 AND "voucher_amount" <= "price_total" AND ("voucher_id" IS NOT NULL OR "voucher_amount" = 0)`)
 export class BookingEntity {
   @PrimaryGeneratedColumn('uuid')
@@ -67,6 +68,18 @@ export class BookingEntity {
 
   @Column({ name: 'green_share', type: 'double precision' })
   greenShare: number;
+
+  /** green W per hour allocated when booked: the most a supply revision ever gives back (green_w <= it, hour by hour) */
+  @Column({ name: 'green_w_promised', type: 'bigint', array: true })
+  greenWPromised: string[];
+
+  /** average price of the booking's green energy when booked, per MWh (null: it had none); prices green MWh after a revision */
+  @Column({ name: 'green_price_per_mwh', type: 'double precision', nullable: true })
+  greenPricePerMwh: number | null;
+
+  /** SLA credit owed to the startup now (minGreenShare missed after a supply revision); the sum of its sla_credits rows */
+  @Column({ name: 'sla_credit', type: 'numeric', precision: 16, scale: 2, default: 0 })
+  slaCredit: string;
 
   @Column({ name: 'price_compute', type: 'double precision' })
   priceCompute: number;

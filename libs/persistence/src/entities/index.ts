@@ -16,6 +16,7 @@ import { BookingEntity } from './booking.entity';
 import { CapacityChangeEntity } from './capacity-change.entity';
 import { ClusterHourEntity } from './cluster-hour.entity';
 import { ClusterEntity } from './cluster.entity';
+import { GreenRevisionBookingEntity, GreenRevisionEntity, SlaCreditEntity, SlaSettingsEntity } from './green-sla.entity';
 import { GreenWindowEntity } from './green-window.entity';
 import { LedgerVersionEntity } from './ledger-version.entity';
 import { OrganizationEntity } from './organization.entity';
@@ -24,5 +25,6 @@ import { RoundEntity, RoundRequestEntity, RoundScheduleEntity } from './round.en
 import { VoucherLedgerEntity } from './voucher-ledger.entity';
 import { VoucherEntity } from './voucher.entity';
 
-export const ENTITIES = [OrganizationEntity, ApiKeyEntity, ClusterEntity, CapacityChangeEntity, GreenWindowEntity, BookingEntity, ClusterHourEntity, VoucherEntity, VoucherLedgerEntity, AccessRuleEntity, QuoteLogEntity, LedgerVersionEntity, RoundEntity, RoundRequestEntity, RoundScheduleEntity];
+export const ENTITIES = [OrganizationEntity, ApiKeyEntity, ClusterEntity, CapacityChangeEntity, GreenWindowEntity, BookingEntity, ClusterHourEntity, VoucherEntity, VoucherLedgerEntity, AccessRuleEntity, QuoteLogEntity, LedgerVersionEntity, RoundEntity, RoundRequestEntity, RoundScheduleEntity, GreenRevisionEntity, GreenRevisionBookingEntity, SlaCreditEntity, SlaSettingsEntity];
 export * from './round.entity';
+export * from './green-sla.entity';

@@ -2,14 +2,17 @@ import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, 
 import { BookingEntity } from './booking.entity';
 import { VoucherEntity } from './voucher.entity';
 
-export const VOUCHER_LEDGER_KINDS = ['DRAW', 'REFUND'] as const;
+export const VOUCHER_LEDGER_KINDS = ['DRAW', 'REFUND', 'ADJUST'] as const;
 export type VoucherLedgerKind = (typeof VOUCHER_LEDGER_KINDS)[number];
 
-/** One row per draw (booking) and per refund (cancellation); at most one of each per booking. */
+/**
+ * One row per draw (booking) and per refund (cancellation), at most one of each per booking;
+ * ADJUST rows give back money a supply revision left above the booking's new price.
+ */
 @Entity('voucher_ledger')
-@Unique('voucher_ledger_booking_kind', ['bookingId', 'kind'])
+@Index('voucher_ledger_booking_kind', ['bookingId', 'kind'], { unique: true, where: `"kind" <> 'ADJUST'` })
 @Index('voucher_ledger_voucher_created_idx', ['voucherId', 'createdAt'])
-@Check('voucher_ledger_check', `"kind" IN ('DRAW', 'REFUND') AND "amount" > 0 AND "spent_after" >= 0`)
+@Check('voucher_ledger_check', `"kind" IN ('DRAW', 'REFUND', 'ADJUST') AND "amount" > 0 AND "spent_after" >= 0`)
 export class VoucherLedgerEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;

@@ -5,13 +5,17 @@ export enum BookingEventTypeEnum {
   CONFIRMED = 'CONFIRMED',
   CANCELLED = 'CANCELLED',
   REFUSED = 'REFUSED',
+  GREEN_REVISED = 'GREEN_REVISED',
 }
 registerEnumType(BookingEventTypeEnum, {
   name: 'BookingEventType',
-  valuesMap: { REFUSED: { description: 'a round request the clearing refused (no booking; see roundRequest)' } },
+  valuesMap: {
+    REFUSED: { description: 'a round request the clearing refused (no booking; see roundRequest)' },
+    GREEN_REVISED: { description: "a supply revision changed the booking's green (see greenRevision for before and after)" },
+  },
 });
 
-@ObjectType('BookingEvent', { description: 'A booking was confirmed or cancelled, or a round request refused; sent after the change committed.' })
+@ObjectType('BookingEvent', { description: "A booking was confirmed or cancelled, a round request refused, or a booking's green revised; sent after the change committed." })
 export class BookingEventModel {
   @Field(() => BookingEventTypeEnum)
   type: BookingEventTypeEnum;
@@ -19,4 +23,6 @@ export class BookingEventModel {
   booking: BookingModel | null;
   /** the round request a clearing decided; resolved by the rounds module's `roundRequest` field */
   roundRequestId?: string;
+  /** the supply revision of a GREEN_REVISED event; resolved by the energy module's `greenRevision` field */
+  revisionId?: string;
 }

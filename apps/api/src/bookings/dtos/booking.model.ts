@@ -99,6 +99,12 @@ export class BookingModel extends PlacementModel {
   createdAt: Date;
   @Field(() => Date, { nullable: true })
   cancelledAt: Date | null;
+  @Field(() => Float, { description: 'green MWh allocated when booked; greenMwh is what the supply now delivers (lower after a revision that cut it)' })
+  greenMwhPromised: number;
+  @Field(() => Boolean, { nullable: true, description: 'greenShare >= minGreenShare now (null without a minGreenShare)' })
+  slaMet: boolean | null;
+  @Field(() => Float, { description: 'SLA credit owed to the startup by the operator for the missed minGreenShare (whole cents; 0 when met); see `credits`' })
+  slaCredit: number;
 }
 
 @ObjectType('BookingEdge')

@@ -1,4 +1,4 @@
-import type { Placement } from '@pflex/scheduler';
+import { meetsGreenShare, type Placement } from '@pflex/scheduler';
 import { priceWithVoucher } from '../../common/money';
 import { HOUR_MS } from '../../common/time.utils';
 import type { BookingRow } from '../../ledger/ledger.repository';
@@ -30,6 +30,10 @@ export interface StoredBooking {
   idempotencyKey: string;
   createdAt: Date;
   cancelledAt: Date | null;
+  /** green MWh allocated when booked (supply revisions may lower greenMwh below it, never raise it above) */
+  greenMwhPromised: number;
+  /** SLA credit owed to the startup now */
+  slaCredit: number;
 }
 
 export function storedFromRow(r: BookingRow): StoredBooking {
@@ -57,6 +61,8 @@ export function storedFromRow(r: BookingRow): StoredBooking {
     idempotencyKey: r.idempotency_key,
     createdAt: new Date(r.created_at),
     cancelledAt: r.cancelled_at ? new Date(r.cancelled_at) : null,
+    greenMwhPromised: r.green_w_promised.reduce((a: number, g) => a + Number(g), 0) / 1e6,
+    slaCredit: Number(r.sla_credit),
   };
 }
 
@@ -83,6 +89,9 @@ export function bookingModel(b: StoredBooking, clusterName: string): BookingMode
     idempotencyKey: b.idempotencyKey,
     createdAt: b.createdAt,
     cancelledAt: b.cancelledAt,
+    greenMwhPromised: b.greenMwhPromised,
+    slaMet: b.minGreenShare == null ? null : meetsGreenShare({ drawW: b.drawW, hours: b.hours, minGreenShare: b.minGreenShare }, Math.round(b.greenMwh * 1e6)),
+    slaCredit: b.slaCredit,
   };
 }
 

@@ -1,0 +1,411 @@
+import { Injectable } from '@nestjs/common';
+import { GreenRevisionBookingEntity, GreenRevisionEntity, pgErrorCode, SlaCreditEntity, SlaSettingsEntity } from '@pflex/persistence';
+import { applyRevision, mwToWatts, requiredGreenWh, type RevisedBooking, type RevisedHour } from '@pflex/scheduler';
+import { DataSource, EntityManager, In } from 'typeorm';
+import { ClustersService } from '../clusters/clusters.service';
+import { isUuid } from '../common/ids';
+import { centsOf, money, priceTotal } from '../common/money';
+import { decodeCursor, encodeCursor, pageSize } from '../common/pagination';
+import { HOUR_MS, iso, requireRange } from '../common/time.utils';
+import { decimalPlaces } from '../common/validators';
+import { ChangeFeed } from '../events/change-feed.service';
+import { BookingEventTuple, bookingPayloads } from '../ledger/ledger-wire';
+import { LedgerService } from '../ledger/ledger.service';
+import { TimelinesService } from '../ledger/timelines.service';
+import type { Principal } from '../organizations/principal';
+import {
+  BookingGreenRevisionModel,
+  GreenRevisionModel,
+  GreenRevisionsArgs,
+  ReviseGreenSupplyArgs,
+  SlaBalanceModel,
+  SlaCreditConnection,
+  SlaCreditModel,
+  SlaSettingsModel,
+} from './dtos/green-revision.dtos';
+import { EnergyErrorCode, EnergyException } from './energy.exception';
+import { MAX_RANGE_HOURS } from './energy.service';
+
+/** A confirmed booking running in the revised range, locked. */
+interface HeldRow {
+  id: string;
+  org_id: string;
+  h: number;
+  hours: number;
+  draw_w: string;
+  g: string[];
+  gp: string[];
+  min_green_share: number | null;
+  green_share: number;
+  price_compute: number;
+  price_total: number;
+  green_price_per_mwh: number | null;
+  voucher_id: string | null;
+  voucher_amount: string;
+  sla_credit: string;
+}
+
+/**
+ * Green supply revisions and the SLA credits they cause. A revision sets a cluster's green
+ * supply hour by hour over a range, below what is allocated too; in the same transaction the
+ * green of every revised hour is shared again among the bookings running in it by the rule in
+ * libs/scheduler (green-revision.ts: promises when the supply covers them, SLA needs first, the
+ * rest pro rata to draw), the bookings' figures and prices are updated, a booking below its
+ * minGreenShare gets its credit set to missing MWh x grid price x the bureau's penalty factor
+ * (a CREDIT or REVERSAL entry for the change), and every process reloads the cluster.
+ */
+@Injectable()
+export class GreenRevisionsService {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly clusters: ClustersService,
+    private readonly ledger: LedgerService,
+    private readonly timelines: TimelinesService,
+    private readonly feed: ChangeFeed,
+  ) {}
+
+  async revise(p: Principal, a: ReviseGreenSupplyArgs): Promise<GreenRevisionModel> {
+    const [from, to] = requireRange('from', a.from, 'to', a.to, MAX_RANGE_HOURS);
+    const { start, end } = this.ledger.horizon();
+    if (from < start) throw new EnergyException(EnergyErrorCode.OUTSIDE_HORIZON, `from must not be before the current hour ${iso(start)}`, 'from');
+    if (to > end) throw new EnergyException(EnergyErrorCode.OUTSIDE_HORIZON, `to must not be after the end of the bookable horizon ${iso(end)}`, 'to');
+    const n = (to - from) / HOUR_MS;
+    const reason = a.reason.trim();
+    if (reason.length === 0) throw new EnergyException(EnergyErrorCode.INVALID_REVISION, 'reason must not be blank', 'reason');
+    const supply = this.supplyOf(a, n);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const [revisionId, clusterId, version] = await this.ds.transaction(async (m) => {
+          const c = await this.clusters.lockForWrite(m, p, a.clusterId, 'clusterId');
+          let id = '';
+          const v = await this.ledger.change(m, c.id, async () => {
+            id = await this.apply(m, p, c.id, c.gridPricePerMwh, from, supply, a.pricePerMwh ?? null, reason);
+            // every process reloads the cluster: supply, allocation and prices changed hour by hour
+            return { t: 'cl' };
+          });
+          return [id, c.id, v!] as const;
+        });
+        await this.timelines.sync(clusterId, version);
+        return (await this.models([revisionId]))[0];
+      } catch (e) {
+        // a deadlock with a cancellation or a booking on the same hours: try again from a fresh read
+        const code = pgErrorCode(e);
+        if ((code === '40P01' || code === '40001') && attempt < 4) continue;
+        throw e;
+      }
+    }
+  }
+
+  /** Revisions of a cluster overlapping [from, to), latest first: the cluster's operator and the bureau. */
+  async list(p: Principal, a: GreenRevisionsArgs): Promise<GreenRevisionModel[]> {
+    const [from, to] = requireRange('from', a.from, 'to', a.to, MAX_RANGE_HOURS);
+    const c = await this.clusters.readable(this.ds.manager, p, a.clusterId, 'clusterId');
+    if (p.role === 'STARTUP') return [];
+    const rows = await this.ds
+      .getRepository(GreenRevisionEntity)
+      .createQueryBuilder('r')
+      .select('r.id', 'id')
+      .where('r.cluster_id = :c AND r.starts_at < :to AND r.ends_at > :from', { c: c.id, from: new Date(from), to: new Date(to) })
+      .orderBy('r.created_at', 'DESC')
+      .addOrderBy('r.id', 'ASC')
+      .limit(a.first ?? 20)
+      .getRawMany<{ id: string }>();
+    return this.models(rows.map((r) => r.id));
+  }
+
+  /** What revision `revisionId` did to booking `bookingId` (for its GREEN_REVISED event). */
+  async bookingRevision(revisionId: string, bookingId: string): Promise<BookingGreenRevisionModel | null> {
+    const rev = await this.ds.manager.findOneBy(GreenRevisionEntity, { id: revisionId });
+    const row = await this.ds.manager.findOneBy(GreenRevisionBookingEntity, { revisionId, bookingId });
+    const b = row ? await this.ds.query(`SELECT green_w_promised::text[] AS gp, (extract(epoch FROM starts_at) / 3600)::int AS h FROM bookings WHERE id = $1`, [bookingId]) : [];
+    return rev && row ? bookingRevisionModel(row, rev, b[0]) : null;
+  }
+
+  /** The credit ledger: a startup's own, an operator's (what it pays), the bureau's (all); newest first. */
+  async credits(p: Principal, first?: number | null, after?: string | null): Promise<SlaCreditConnection> {
+    const n = pageSize(first);
+    const cur = decodeCursor(after);
+    const qb = this.ds.getRepository(SlaCreditEntity).createQueryBuilder('c');
+    if (p.role === 'STARTUP') qb.andWhere('c.org_id = :o', { o: p.orgId });
+    if (p.role === 'OPERATOR') qb.andWhere('c.operator_org_id = :o', { o: p.orgId });
+    const totalQb = qb.clone().select(`coalesce(sum(CASE c.kind WHEN 'CREDIT' THEN c.amount ELSE -c.amount END), 0)::float8`, 'total');
+    if (cur) {
+      const t = new Date(cur[0]);
+      if (Number.isNaN(t.getTime()) || !isUuid(cur[1])) decodeCursor('!');
+      qb.andWhere(`(date_trunc('milliseconds', c.created_at), c.id) < (:t, :id)`, { t, id: cur[1] });
+    }
+    const rows = await qb.orderBy(`date_trunc('milliseconds', c.created_at)`, 'DESC').addOrderBy('c.id', 'DESC').take(n + 1).getMany();
+    const total = Number((await totalQb.getRawOne<{ total: number }>())?.total ?? 0);
+    const edges = rows.slice(0, n).map((r) => ({ cursor: encodeCursor(r.createdAt.toISOString(), r.id), node: creditModel(r) }));
+    return { edges, pageInfo: { hasNextPage: rows.length > n, endCursor: edges.length ? edges[edges.length - 1].cursor : null }, total: money(total) };
+  }
+
+  /** Per operator: credits owed now and bookings in breach (the bureau: every operator; an operator: its own). */
+  async balances(p: Principal): Promise<SlaBalanceModel[]> {
+    const rows: { id: string; name: string; owed: number; breaches: number }[] = await this.ds.query(
+      `SELECT o.id, o.name,
+              coalesce((SELECT sum(CASE s.kind WHEN 'CREDIT' THEN s.amount ELSE -s.amount END) FROM sla_credits s WHERE s.operator_org_id = o.id), 0)::float8 AS owed,
+              (SELECT count(*) FROM bookings b JOIN clusters c ON c.id = b.cluster_id
+                WHERE c.owner_org_id = o.id AND b.status = 'CONFIRMED' AND b.min_green_share IS NOT NULL AND b.sla_credit > 0)::int AS breaches
+       FROM organizations o WHERE o.role = 'OPERATOR' AND ($1::uuid IS NULL OR o.id = $1) ORDER BY o.name, o.id`,
+      [p.role === 'BUREAU' ? null : p.orgId],
+    );
+    return rows.map((r) => ({ operatorId: r.id, operatorName: r.name, owed: money(r.owed), bookingsInBreach: r.breaches }));
+  }
+
+  async settings(): Promise<SlaSettingsModel> {
+    const s = await this.ds.manager.findOneByOrFail(SlaSettingsEntity, { id: 1 });
+    return { penaltyFactor: s.penaltyFactor, updatedAt: s.updatedAt };
+  }
+
+  async setPenaltyFactor(factor: number): Promise<SlaSettingsModel> {
+    if (!Number.isFinite(factor) || factor < 0 || factor > 100 || decimalPlaces(factor) > 3) {
+      throw new EnergyException(EnergyErrorCode.INVALID_REVISION, `penaltyFactor must be in [0, 100] with at most 3 decimals, got ${factor}`, 'penaltyFactor');
+    }
+    await this.ds.manager.update(SlaSettingsEntity, { id: 1 }, { penaltyFactor: factor });
+    return this.settings();
+  }
+
+  /** Supply W per hour from the arguments: exactly one of megawatts, hourlyMegawatts. */
+  private supplyOf(a: ReviseGreenSupplyArgs, n: number): number[] {
+    const one = a.megawatts != null;
+    const series = a.hourlyMegawatts != null;
+    if (one === series) throw new EnergyException(EnergyErrorCode.INVALID_REVISION, 'give exactly one of megawatts and hourlyMegawatts', one ? 'hourlyMegawatts' : 'megawatts');
+    if (one) return new Array<number>(n).fill(mwToWatts(a.megawatts!));
+    const s = a.hourlyMegawatts!;
+    if (s.length !== n) throw new EnergyException(EnergyErrorCode.INVALID_REVISION, `hourlyMegawatts must have one value per hour of [from, to): ${n}, got ${s.length}`, 'hourlyMegawatts');
+    return s.map((mw, i) => {
+      if (!(mw >= 0 && mw <= 2000) || decimalPlaces(mw) > 3) {
+        throw new EnergyException(EnergyErrorCode.INVALID_REVISION, `hourlyMegawatts[${i}] must be in [0, 2000] MW with at most 3 decimals, got ${mw}`, `hourlyMegawatts[${i}]`);
+      }
+      return mwToWatts(mw);
+    });
+  }
+
+  /** Inside the ledger change: rows, bookings, credits, history and events of one revision; returns its id. */
+  private async apply(m: EntityManager, p: Principal, clusterId: string, gridPrice: number, from: number, supplyW: number[], pricePerMwh: number | null, reason: string): Promise<string> {
+    const n = supplyW.length;
+    const fromH = from / HOUR_MS;
+    const rows: { h: number; s: string; a: string; pw: string }[] = await m.query(
+      `SELECT (extract(epoch FROM hour) / 3600)::int AS h, green_supply_w::text AS s, green_alloc_w::text AS a, green_price_weight::text AS pw
+       FROM cluster_hours WHERE cluster_id = $1 AND hour >= to_timestamp($2 * 3600.0) AND hour < to_timestamp($3 * 3600.0) ORDER BY hour FOR UPDATE`,
+      [clusterId, fromH, fromH + n],
+    );
+    if (rows.length !== n) throw new EnergyException(EnergyErrorCode.OUTSIDE_HORIZON, `the ledger has ${rows.length} of the ${n} hours of [from, to)`, 'to');
+    const held: HeldRow[] = await m.query(
+      `SELECT id, org_id, (extract(epoch FROM starts_at) / 3600)::int AS h, hours, draw_w::text, green_w::text[] AS g, green_w_promised::text[] AS gp, min_green_share,
+              green_share, price_compute, price_total, green_price_per_mwh, voucher_id, voucher_amount::text, sla_credit::text
+       FROM bookings WHERE cluster_id = $1 AND status = 'CONFIRMED' AND starts_at < to_timestamp($3 * 3600.0) AND ends_at > to_timestamp($2 * 3600.0)
+       ORDER BY starts_at, id FOR UPDATE`,
+      [clusterId, fromH, fromH + n],
+    );
+    const factor = (await m.findOneByOrFail(SlaSettingsEntity, { id: 1 })).penaltyFactor;
+
+    // the rule, on copies
+    const bookings: RevisedBooking[] = held.map((b) => ({
+      drawW: Number(b.draw_w),
+      hours: b.hours,
+      minGreenShare: b.min_green_share ?? 0,
+      greenW: b.g.map(Number),
+      promisedW: b.gp.map(Number),
+    }));
+    const before = bookings.map((b) => b.greenW.slice());
+    const hours: RevisedHour[] = rows.map((r, i) => ({
+      supplyW: supplyW[i],
+      holders: held.flatMap((b, j) => (r.h >= b.h && r.h < b.h + b.hours ? [{ b: j, k: r.h - b.h }] : [])),
+    }));
+    applyRevision(bookings, hours);
+
+    // the ledger rows: supply, allocation (the bookings' new green), the green price weight
+    const led = { h: [] as number[], s: [] as number[], a: [] as number[], pw: [] as number[] };
+    rows.forEach((r, i) => {
+      const s0 = Number(r.s);
+      const s1 = supplyW[i];
+      const pw0 = Number(r.pw);
+      let pw1: number;
+      if (s1 <= s0) pw1 = s0 > 0 ? (pw0 * s1) / s0 : 0;
+      else {
+        const price = pricePerMwh ?? (s0 > 0 ? pw0 / s0 : null);
+        if (price === null) {
+          throw new EnergyException(EnergyErrorCode.INVALID_REVISION, `pricePerMwh is needed: the hour ${iso(r.h * HOUR_MS)} had no green supply to take a price from`, 'pricePerMwh');
+        }
+        pw1 = pw0 + (s1 - s0) * price;
+      }
+      let delta = 0;
+      for (const { b, k } of hours[i].holders) delta += bookings[b].greenW[k] - before[b][k];
+      led.h.push(r.h);
+      led.s.push(s1);
+      led.a.push(Number(r.a) + delta);
+      led.pw.push(pw1);
+    });
+    await m.query(
+      `UPDATE cluster_hours h SET green_supply_w = x.s, green_alloc_w = x.a, green_price_weight = x.pw
+       FROM unnest($2::int[], $3::bigint[], $4::bigint[], $5::numeric[]) AS x(hr, s, a, pw)
+       WHERE h.cluster_id = $1 AND h.hour = to_timestamp(x.hr * 3600.0)`,
+      [clusterId, led.h, led.s, led.a, led.pw],
+    );
+    const [rev] = await m.query(
+      `INSERT INTO green_revisions (cluster_id, by_org_id, reason, starts_at, ends_at, supply_before_w, supply_after_w, penalty_factor)
+       VALUES ($1, $2, $3, to_timestamp($4 * 3600.0), to_timestamp($5 * 3600.0), $6::bigint[], $7::bigint[], $8) RETURNING id`,
+      [clusterId, p.orgId, reason, fromH, fromH + n, rows.map((r) => r.s), supplyW, factor],
+    );
+    const revisionId: string = rev.id;
+
+    // the bookings whose green changed: figures, price, voucher money above the new price, credit
+    const now = new Date();
+    const events: BookingEventTuple[] = [];
+    const voucherOrgs = new Set<string>();
+    const upd = { id: [] as string[], gFlat: [] as number[], off: [] as number[], gm: [] as number[], grm: [] as number[], gs: [] as number[], pg: [] as number[], pgr: [] as number[], pt: [] as number[], va: [] as string[], cr: [] as string[] };
+    const hist = { id: [] as string[], bFlat: [] as number[], aFlat: [] as number[], off: [] as number[], hr: [] as number[], gsb: [] as number[], gsa: [] as number[], ptb: [] as number[], pta: [] as number[], br: [] as boolean[], ca: [] as string[] };
+    const credits = { b: [] as string[], org: [] as string[], kind: [] as string[], amount: [] as string[], miss: [] as number[] };
+    for (let j = 0; j < held.length; j++) {
+      const b = held[j];
+      const bk = bookings[j];
+      if (bk.greenW.every((g, k) => g === before[j][k])) continue;
+      const greenWh = bk.greenW.reduce((x, g) => x + g, 0);
+      const energyWh = bk.drawW * bk.hours;
+      const greenMwh = greenWh / 1e6;
+      const gridMwh = (energyWh - greenWh) / 1e6;
+      const share = energyWh > 0 ? greenWh / energyWh : 0;
+      const parts = { compute: b.price_compute, greenEnergy: money(greenMwh * (b.green_price_per_mwh ?? 0)), gridEnergy: money(gridMwh * gridPrice) };
+      const total = priceTotal(parts);
+      let voucher = centsOf(Number(b.voucher_amount));
+      if (b.voucher_id && voucher > centsOf(total)) {
+        // the voucher covered more than the new price: the difference goes back to the voucher
+        const back = voucher - centsOf(total);
+        voucher -= back;
+        const [v] = await m.query(`UPDATE vouchers SET spent = spent - $2::numeric WHERE id = $1 RETURNING spent::text`, [b.voucher_id, (back / 100).toFixed(2)]);
+        await m.query(`INSERT INTO voucher_ledger (voucher_id, booking_id, kind, amount, spent_after) VALUES ($1, $2, 'ADJUST', $3::numeric, $4::numeric)`, [b.voucher_id, b.id, (back / 100).toFixed(2), v.spent]);
+        voucherOrgs.add(b.org_id);
+      }
+      const required = requiredGreenWh(bk.minGreenShare, bk.drawW, bk.hours);
+      const missingWh = Math.max(0, required - greenWh);
+      const credit = centsOf(money((missingWh / 1e6) * gridPrice * factor));
+      const was = centsOf(Number(b.sla_credit));
+      if (credit !== was) {
+        credits.b.push(b.id);
+        credits.org.push(b.org_id);
+        credits.kind.push(credit > was ? 'CREDIT' : 'REVERSAL');
+        credits.amount.push((Math.abs(credit - was) / 100).toFixed(2));
+        credits.miss.push(missingWh / 1e6);
+      }
+      upd.id.push(b.id);
+      upd.off.push(upd.gFlat.length);
+      upd.gFlat.push(...bk.greenW);
+      upd.gm.push(greenMwh);
+      upd.grm.push(gridMwh);
+      upd.gs.push(share);
+      upd.pg.push(parts.greenEnergy);
+      upd.pgr.push(parts.gridEnergy);
+      upd.pt.push(total);
+      upd.va.push((voucher / 100).toFixed(2));
+      upd.cr.push((credit / 100).toFixed(2));
+      hist.id.push(b.id);
+      hist.off.push(hist.bFlat.length);
+      hist.hr.push(bk.hours);
+      hist.bFlat.push(...before[j]);
+      hist.aFlat.push(...bk.greenW);
+      hist.gsb.push(b.green_share);
+      hist.gsa.push(share);
+      hist.ptb.push(b.price_total);
+      hist.pta.push(total);
+      hist.br.push(missingWh > 0);
+      hist.ca.push((credit / 100).toFixed(2));
+      events.push([b.id, b.org_id, clusterId, b.h, b.h + b.hours, 'G', revisionId]);
+    }
+    if (upd.id.length > 0) {
+      await m.query(
+        `UPDATE bookings b SET green_w = ($2::bigint[])[x.off + 1 : x.off + b.hours], green_mwh = x.gm, grid_mwh = x.grm, green_share = x.gs,
+                price_green_energy = x.pg, price_grid_energy = x.pgr, price_total = x.pt, voucher_amount = x.va, sla_credit = x.cr
+         FROM unnest($1::uuid[], $3::int[], $4::float8[], $5::float8[], $6::float8[], $7::float8[], $8::float8[], $9::float8[], $10::numeric[], $11::numeric[])
+              AS x(id, off, gm, grm, gs, pg, pgr, pt, va, cr)
+         WHERE b.id = x.id`,
+        [upd.id, upd.gFlat, upd.off, upd.gm, upd.grm, upd.gs, upd.pg, upd.pgr, upd.pt, upd.va, upd.cr],
+      );
+      await m.query(
+        `INSERT INTO green_revision_bookings (revision_id, booking_id, green_w_before, green_w_after, green_share_before, green_share_after, price_total_before, price_total_after, breached, credit_after)
+         SELECT $1, x.id, ($2::bigint[])[x.off + 1 : x.off + x.hr], ($3::bigint[])[x.off + 1 : x.off + x.hr], x.gsb, x.gsa, x.ptb, x.pta, x.br, x.ca
+         FROM unnest($4::uuid[], $5::int[], $6::int[], $7::float8[], $8::float8[], $9::float8[], $10::float8[], $11::bool[], $12::numeric[]) AS x(id, off, hr, gsb, gsa, ptb, pta, br, ca)`,
+        [revisionId, hist.bFlat, hist.aFlat, hist.id, hist.off, hist.hr, hist.gsb, hist.gsa, hist.ptb, hist.pta, hist.br, hist.ca],
+      );
+    }
+    if (credits.b.length > 0) {
+      await m.query(
+        `INSERT INTO sla_credits (booking_id, org_id, operator_org_id, revision_id, kind, amount, missing_mwh, created_at)
+         SELECT x.b, x.o, c.owner_org_id, $1, x.k, x.a, x.miss, $2 FROM unnest($3::uuid[], $4::uuid[], $5::text[], $6::numeric[], $7::float8[]) AS x(b, o, k, a, miss)
+         JOIN clusters c ON c.id = $8`,
+        [revisionId, now, credits.b, credits.org, credits.kind, credits.amount, credits.miss, clusterId],
+      );
+    }
+    const payloads = bookingPayloads((x) => this.feed.encode(x), events, [...voucherOrgs]);
+    if (payloads.length > 0) await m.query(`SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p`, [this.feed.channel, payloads]);
+    return revisionId;
+  }
+
+  private async models(ids: string[]): Promise<GreenRevisionModel[]> {
+    if (ids.length === 0) return [];
+    const revs = await this.ds.manager.findBy(GreenRevisionEntity, { id: In(ids) });
+    const rows = await this.ds.manager.findBy(GreenRevisionBookingEntity, { revisionId: In(ids) });
+    const starts: { id: string; h: number; gp: string[] }[] = rows.length
+      ? await this.ds.query(`SELECT id, (extract(epoch FROM starts_at) / 3600)::int AS h, green_w_promised::text[] AS gp FROM bookings WHERE id = ANY($1::uuid[])`, [[...new Set(rows.map((r) => r.bookingId))]])
+      : [];
+    const byBooking = new Map(starts.map((s) => [s.id, s]));
+    return ids
+      .map((id) => revs.find((r) => r.id === id))
+      .filter((r): r is GreenRevisionEntity => r !== undefined)
+      .map((r) => {
+        const mine = rows.filter((x) => x.revisionId === r.id).map((x) => bookingRevisionModel(x, r, byBooking.get(x.bookingId)!));
+        return {
+          id: r.id,
+          clusterId: r.clusterId,
+          revisedBy: r.byOrgId,
+          reason: r.reason,
+          from: r.startsAt,
+          to: r.endsAt,
+          hours: r.supplyBeforeW.map((s, i) => ({ hour: new Date(r.startsAt.getTime() + i * HOUR_MS), supplyBeforeMw: Number(s) / 1e6, supplyAfterMw: Number(r.supplyAfterW[i]) / 1e6 })),
+          bookings: mine,
+          breaches: mine.filter((b) => b.breached).length,
+          penaltyFactor: r.penaltyFactor,
+          createdAt: r.createdAt,
+        };
+      });
+  }
+}
+
+function bookingRevisionModel(x: GreenRevisionBookingEntity, r: GreenRevisionEntity, b: { h: number; gp: string[] }): BookingGreenRevisionModel {
+  const sum = (a: string[]) => a.reduce((s, g) => s + Number(g), 0) / 1e6;
+  const fromH = r.startsAt.getTime() / HOUR_MS;
+  const toH = r.endsAt.getTime() / HOUR_MS;
+  const shortHours: Date[] = [];
+  x.greenWAfter.forEach((g, k) => {
+    const h = b.h + k;
+    if (h >= fromH && h < toH && Number(g) < Number(b.gp[k])) shortHours.push(new Date(h * HOUR_MS));
+  });
+  return {
+    revisionId: x.revisionId,
+    bookingId: x.bookingId,
+    greenMwhBefore: sum(x.greenWBefore),
+    greenMwhAfter: sum(x.greenWAfter),
+    greenShareBefore: x.greenShareBefore,
+    greenShareAfter: x.greenShareAfter,
+    priceTotalBefore: x.priceTotalBefore,
+    priceTotalAfter: x.priceTotalAfter,
+    breached: x.breached,
+    creditAfter: Number(x.creditAfter),
+    shortHours,
+  };
+}
+
+function creditModel(r: SlaCreditEntity): SlaCreditModel {
+  return {
+    id: r.id,
+    bookingId: r.bookingId,
+    organizationId: r.orgId,
+    operatorId: r.operatorOrgId,
+    revisionId: r.revisionId,
+    kind: r.kind,
+    amount: Number(r.amount),
+    missingMwh: r.missingMwh,
+    createdAt: r.createdAt,
+  };
+}

@@ -1,0 +1,190 @@
+import { DataSource } from 'typeorm';
+import { TimelinesService } from '../src/ledger/timelines.service';
+import { collect, wsClient } from './events-helpers';
+import { bootTestApp, DATABASE_URL, gqlAt, hour, TestApp } from './helpers';
+
+const BOOK = `mutation($r: ComputeRequestInput!, $o: Objective!, $k: String!) { bookCompute(request: $r, objective: $o, idempotencyKey: $k) { id greenMwh greenShare price { total } } }`;
+const REVISE = `mutation($c: ID!, $f: DateTime!, $t: DateTime!, $mw: Float, $hourly: [Float!], $p: Float, $why: String!) {
+  reviseGreenSupply(clusterId: $c, from: $f, to: $t, megawatts: $mw, hourlyMegawatts: $hourly, pricePerMwh: $p, reason: $why) {
+    id reason breaches penaltyFactor hours { hour supplyBeforeMw supplyAfterMw }
+    bookings { bookingId greenMwhBefore greenMwhAfter greenShareBefore greenShareAfter priceTotalBefore priceTotalAfter breached creditAfter shortHours } } }`;
+const BOOKING = `query($id: ID!) { booking(id: $id) { id status greenMwh greenMwhPromised greenShare slaMet slaCredit price { total greenEnergy gridEnergy } } }`;
+
+/** The ledger rows of the cluster over [from, to) equal the sums of its confirmed bookings, never over supply, and the process's timelines equal the rows. */
+async function consistent(t: TestApp, cluster: string, from: string, to: string): Promise<void> {
+  const ds = t.running.app.get(DataSource);
+  const rows: any[] = await ds.query(
+    `SELECT (extract(epoch FROM h.hour) / 3600)::int AS h, h.green_supply_w::float8 AS s, h.green_alloc_w::float8 AS a, h.booked_tflops AS b,
+            (SELECT coalesce(sum(bk.green_w[(extract(epoch FROM h.hour - bk.starts_at) / 3600)::int + 1]), 0)::float8 FROM bookings bk
+              WHERE bk.cluster_id = h.cluster_id AND bk.status = 'CONFIRMED' AND bk.starts_at <= h.hour AND bk.ends_at > h.hour) AS recount,
+            (SELECT bool_and(bk.green_w[i] <= bk.green_w_promised[i]) FROM bookings bk, generate_subscripts(bk.green_w, 1) i WHERE bk.cluster_id = h.cluster_id) AS within_promise
+     FROM cluster_hours h WHERE h.cluster_id = $1 AND h.hour >= $2 AND h.hour < $3 ORDER BY h.hour`,
+    [cluster, from, to],
+  );
+  const tl = t.running.app.get(TimelinesService);
+  await tl.exclusive(async () => undefined);
+  const mem = tl.fleet!.timeline(cluster);
+  for (const r of rows) {
+    expect({ h: r.h, a: r.a }).toEqual({ h: r.h, a: r.recount });
+    expect(r.a).toBeLessThanOrEqual(r.s);
+    expect(r.within_promise).not.toBe(false);
+    expect({ h: r.h, s: mem.greenSupplyW[r.h - tl.base], a: mem.greenAllocW[r.h - tl.base] }).toEqual({ h: r.h, s: r.s, a: r.a });
+  }
+}
+
+describe('green SLAs: supply revisions, re-allocation, credits', () => {
+  let t: TestApp;
+  let op: { id: string; key: string };
+  let cluster: string;
+
+  beforeAll(async () => {
+    t = await bootTestApp();
+    op = await t.createOrg('OPERATOR');
+    // 10 PFLOPS draw 10 x 10 x 1.2 kW = 0.12 MW
+    cluster = await t.registerCluster(op.key, { capacityPflops: 100, kwPerPflops: 10, pue: 1.2, pricePerPflopsHour: 2, gridPricePerMwh: 600 });
+    await t.ok(`mutation($c: ID!, $s: DateTime!, $e: DateTime!) { addGreenWindow(clusterId: $c, startsAt: $s, endsAt: $e, megawatts: 0.3, source: SOLAR, pricePerMwh: 100) { id } }`, {
+      c: cluster,
+      s: hour(2),
+      e: hour(6),
+    }, op.key);
+  }, 60_000);
+  afterAll(() => t?.close());
+
+  it('cuts share the green by the rule (SLA needs first, the rest pro rata), breach gives credits, the inverse restores everything', async () => {
+    const [a, b] = [await t.createOrg('STARTUP'), await t.createOrg('STARTUP')];
+    const req = { pflops: 10, hours: 2, earliestStart: hour(2), deadline: hour(4), clusterIds: [cluster] };
+    const sla = (await t.ok(BOOK, { r: { ...req, minGreenShare: 1 }, o: 'GREENEST', k: 'sla' }, a.key)).bookCompute;
+    const plain = (await t.ok(BOOK, { r: req, o: 'GREENEST', k: 'plain' }, b.key)).bookCompute;
+    expect([sla.greenMwh, plain.greenMwh]).toEqual([0.24, 0.24]);
+    const before = { sla: (await t.ok(BOOKING, { id: sla.id })).booking, plain: (await t.ok(BOOKING, { id: plain.id })).booking };
+
+    const ws = wsClient(t.url, b.key);
+    const events = collect(ws, `subscription { bookingEvents { type booking { id greenMwh } greenRevision { greenMwhBefore greenMwhAfter priceTotalBefore priceTotalAfter breached } } }`, {}, 'bookingEvents');
+    await new Promise((r) => setTimeout(r, 300));
+
+    // 0.15 MW: the SLA booking needs its 0.12 MW; the other gets the 0.03 left
+    const r1 = (await t.ok(REVISE, { c: cluster, f: hour(2), t: hour(4), mw: 0.15, why: 'clouds' }, op.key)).reviseGreenSupply;
+    expect(r1.hours.map((h: any) => [h.supplyBeforeMw, h.supplyAfterMw])).toEqual([[0.3, 0.15], [0.3, 0.15]]);
+    expect(r1.breaches).toBe(0);
+    expect(r1.bookings).toHaveLength(1);
+    expect(r1.bookings[0]).toMatchObject({ bookingId: plain.id, greenMwhBefore: 0.24, greenMwhAfter: 0.06, breached: false, creditAfter: 0 });
+    expect(r1.bookings[0].shortHours).toEqual([hour(2), hour(3)]);
+    const p1 = (await t.ok(BOOKING, { id: plain.id })).booking;
+    // green 0.06 MWh x 100 + grid 0.18 MWh x 600 + compute 10 x 2 x 2
+    expect(p1).toMatchObject({ greenMwh: 0.06, greenMwhPromised: 0.24, greenShare: 0.25, slaMet: null, slaCredit: 0, price: { greenEnergy: 6, gridEnergy: 108, total: 154 } });
+    expect((await t.ok(BOOKING, { id: sla.id })).booking).toEqual(before.sla);
+    const ev = await events.waitFor(1);
+    expect(ev[0]).toEqual({ type: 'GREEN_REVISED', booking: { id: plain.id, greenMwh: 0.06 }, greenRevision: { greenMwhBefore: 0.24, greenMwhAfter: 0.06, priceTotalBefore: before.plain.price.total, priceTotalAfter: 154, breached: false } });
+    await consistent(t, cluster, hour(0), hour(8));
+    // nothing is free in those hours now: a green-only request cannot have them
+    expect((await t.code(BOOK, { r: { ...req, pflops: 1, minGreenShare: 1 }, o: 'GREENEST', k: 'late' }, a.key)).code).toBe('GREEN_SHORTFALL');
+
+    // 0.1 MW: not even the SLA's need: it keeps all there is and breaks; credit = 0.04 MWh x 600 x 1
+    const r2 = (await t.ok(REVISE, { c: cluster, f: hour(2), t: hour(4), mw: 0.1, why: 'storm' }, op.key)).reviseGreenSupply;
+    expect(r2.breaches).toBe(1);
+    const s2 = (await t.ok(BOOKING, { id: sla.id })).booking;
+    expect(s2).toMatchObject({ greenMwh: 0.2, slaMet: false, slaCredit: 24 });
+    expect((await t.ok(BOOKING, { id: plain.id })).booking.greenMwh).toBe(0);
+    const credits = (await t.ok(`{ credits { total edges { node { bookingId kind amount missingMwh revisionId } } } }`, {}, a.key)).credits;
+    expect(credits.total).toBe(24);
+    expect(credits.edges.map((e: any) => e.node)).toEqual([{ bookingId: sla.id, kind: 'CREDIT', amount: 24, missingMwh: 0.04, revisionId: r2.id }]);
+    expect((await t.ok(`{ credits { total } }`, {}, b.key)).credits.total).toBe(0);
+    const bal = (await t.ok(`{ slaBalances { operatorId owed bookingsInBreach } }`, {}, op.key)).slaBalances;
+    expect(bal).toEqual([{ operatorId: op.id, owed: 24, bookingsInBreach: 1 }]);
+    await consistent(t, cluster, hour(0), hour(8));
+
+    // back to 0.3 MW: every booking gets its promise again, the credit is taken back, prices return
+    await t.ok(REVISE, { c: cluster, f: hour(2), t: hour(4), hourly: [0.3, 0.3], why: 'forecast restored' }, op.key);
+    expect((await t.ok(BOOKING, { id: sla.id })).booking).toEqual(before.sla);
+    expect((await t.ok(BOOKING, { id: plain.id })).booking).toEqual(before.plain);
+    expect((await t.ok(`{ credits { total edges { node { kind amount } } } }`, {}, a.key)).credits).toEqual({ total: 0, edges: [{ node: { kind: 'REVERSAL', amount: 24 } }, { node: { kind: 'CREDIT', amount: 24 } }] });
+    await consistent(t, cluster, hour(0), hour(8));
+
+    // history: who, when, why, before and after per hour, newest first
+    const hist = (await t.ok(`query($c: ID!) { greenRevisions(clusterId: $c, from: "${hour(0)}", to: "${hour(24)}") { reason revisedBy breaches hours { supplyAfterMw } } }`, { c: cluster }, op.key)).greenRevisions;
+    expect(hist.map((h: any) => [h.reason, h.revisedBy, h.breaches, h.hours[0].supplyAfterMw])).toEqual([
+      ['forecast restored', op.id, 0, 0.3],
+      ['storm', op.id, 1, 0.1],
+      ['clouds', op.id, 0, 0.15],
+    ]);
+    events.stop();
+    await ws.dispose();
+  }, 60_000);
+
+  it('cancelling a credited booking settles its credit; bad input changes nothing', async () => {
+    const s = await t.createOrg('STARTUP');
+    const req = { pflops: 10, hours: 1, earliestStart: hour(5), deadline: hour(6), clusterIds: [cluster], minGreenShare: 0.5 };
+    const bk = (await t.ok(BOOK, { r: req, o: 'EARLIEST', k: 'c1' }, s.key)).bookCompute;
+    await t.ok(REVISE, { c: cluster, f: hour(5), t: hour(6), mw: 0, why: 'outage' }, op.key);
+    expect((await t.ok(BOOKING, { id: bk.id })).booking).toMatchObject({ greenMwh: 0, slaMet: false, slaCredit: 36 });
+    await t.ok(`mutation($id: ID!) { cancelBooking(id: $id) { status } }`, { id: bk.id }, s.key);
+    expect((await t.ok(BOOKING, { id: bk.id }, s.key)).booking).toMatchObject({ status: 'CANCELLED', slaCredit: 0 });
+    expect((await t.ok(`{ credits { total edges { node { kind amount revisionId } } } }`, {}, s.key)).credits).toEqual({
+      total: 0,
+      edges: [{ node: { kind: 'REVERSAL', amount: 36, revisionId: null } }, { node: expect.objectContaining({ kind: 'CREDIT', amount: 36 }) }],
+    });
+
+    const other = await t.createOrg('OPERATOR');
+    const bad = async (vars: Record<string, unknown>, key: string, code: string, field?: string) => {
+      const e = await t.code(REVISE, { c: cluster, f: hour(2), t: hour(4), why: 'x', ...vars }, key);
+      expect({ code: e.code, field: e.field }).toEqual({ code, field: field ?? e.field });
+    };
+    await bad({ mw: 0.1, hourly: [0.1, 0.1] }, op.key, 'BAD_USER_INPUT');
+    await bad({}, op.key, 'BAD_USER_INPUT', 'megawatts');
+    await bad({ hourly: [0.1] }, op.key, 'BAD_USER_INPUT', 'hourlyMegawatts');
+    await bad({ hourly: [0.1, -1] }, op.key, 'BAD_USER_INPUT', 'hourlyMegawatts[1]');
+    await bad({ mw: 0.0001 }, op.key, 'BAD_USER_INPUT', 'megawatts');
+    await bad({ mw: 0.1, why: '  ' }, op.key, 'BAD_USER_INPUT', 'reason');
+    await bad({ mw: 0.1, f: hour(-3) }, op.key, 'BAD_USER_INPUT', 'from');
+    await bad({ mw: 0.1 }, other.key, 'FORBIDDEN');
+    await bad({ mw: 0.1 }, s.key, 'FORBIDDEN');
+    // supply raised where there was none: a price is needed
+    await bad({ mw: 1, f: hour(10), t: hour(11) }, op.key, 'BAD_USER_INPUT', 'pricePerMwh');
+    const n = (await t.ok(`query($c: ID!) { greenRevisions(clusterId: $c, from: "${hour(0)}", to: "${hour(24)}") { id } }`, { c: cluster }, op.key)).greenRevisions.length;
+    expect(n).toBe(4);
+    await consistent(t, cluster, hour(0), hour(12));
+    // the bureau sets the penalty factor
+    expect((await t.ok(`mutation { setSlaPenaltyFactor(penaltyFactor: 2.5) { penaltyFactor } }`)).setSlaPenaltyFactor.penaltyFactor).toBe(2.5);
+    expect((await t.code(`mutation { setSlaPenaltyFactor(penaltyFactor: 2.5) { penaltyFactor } }`, {}, op.key)).code).toBe('FORBIDDEN');
+    await t.ok(`mutation { setSlaPenaltyFactor(penaltyFactor: 1) { penaltyFactor } }`);
+  }, 60_000);
+});
+
+const onPostgres = DATABASE_URL ? describe : describe.skip;
+
+onPostgres('green SLAs on PostgreSQL: a revision racing bookings on the same hours', () => {
+  let a: TestApp;
+  let b: TestApp;
+  beforeAll(async () => {
+    a = await bootTestApp();
+    b = await bootTestApp({ schema: a.schema });
+  }, 60_000);
+  afterAll(async () => {
+    await b?.close();
+    await a?.close();
+  });
+
+  it('never over supply, no acknowledged booking lost, the timelines of both processes equal the ledger', async () => {
+    const op = await a.createOrg('OPERATOR');
+    const cluster = await a.registerCluster(op.key, { capacityPflops: 1000, kwPerPflops: 10, pue: 1.2, pricePerPflopsHour: 2, gridPricePerMwh: 600 });
+    await a.ok(`mutation($c: ID!, $s: DateTime!, $e: DateTime!) { addGreenWindow(clusterId: $c, startsAt: $s, endsAt: $e, megawatts: 5, source: WIND, pricePerMwh: 50) { id } }`, { c: cluster, s: hour(2), e: hour(8) }, op.key);
+    const s = await a.createOrg('STARTUP');
+    const acked: string[] = [];
+    const book = async (i: number) => {
+      const r = await gqlAt((i % 2 ? a : b).url, BOOK, { r: { pflops: 5, hours: 2, earliestStart: hour(2), deadline: hour(8), clusterIds: [cluster], ...(i % 3 === 0 ? { minGreenShare: 0.5 } : {}) }, o: 'GREENEST', k: `race-${i}` }, s.key);
+      if (r.data?.bookCompute) acked.push(r.data.bookCompute.id);
+    };
+    const revisions = [1.5, 0.7, 3, 0.2, 4].map((mw, i) => () => gqlAt((i % 2 ? b : a).url, REVISE, { c: cluster, f: hour(2), t: hour(8), mw, why: `race ${i}` }, op.key));
+    const work: Promise<unknown>[] = [];
+    for (let i = 0; i < 60; i++) {
+      work.push(book(i));
+      if (i % 12 === 5) work.push(revisions[(i - 5) / 12]().then((r) => expect(r.errors).toBeUndefined()));
+    }
+    await Promise.all(work);
+    expect(acked.length).toBeGreaterThan(10);
+    const got = (await a.ok(`query($c: ID) { bookings(filter: { clusterId: $c, status: CONFIRMED }, first: 100) { edges { node { id } } } }`, { c: cluster })).bookings.edges.map((e: any) => e.node.id);
+    expect(new Set(got)).toEqual(new Set(acked));
+    await consistent(a, cluster, hour(0), hour(10));
+    await consistent(b, cluster, hour(0), hour(10));
+  }, 120_000);
+});
