@@ -114,7 +114,7 @@ describeDb('invariant checker (PostgreSQL)', () => {
     await corrupt(
       `UPDATE bookings SET tflops = 700 WHERE idempotency_key = 'k1'; `.trim(),
       [],
-      ['ledger = sum of confirmed bookings', 'no cluster-hour over ledger capacity or green supply', 'no cluster-hour over capacity or green supply (recomputed from clusters, capacity changes, green windows)'],
+      ['ledger = sum of confirmed bookings', 'no cluster-hour over ledger capacity or green supply', 'no cluster-hour over capacity or green supply (recomputed from clusters, capacity changes, green windows, supply revisions)'],
     );
     await corrupt(
       `UPDATE cluster_hours SET capacity_tflops = 2000 WHERE hour = $1`,
@@ -124,12 +124,12 @@ describeDb('invariant checker (PostgreSQL)', () => {
     await corrupt(
       `INSERT INTO capacity_changes (cluster_id, starts_at, ends_at, capacity_tflops) VALUES ($1, $2, $3, 900)`,
       [cluster, iso(T0 + H), iso(T0 + 2 * H)],
-      ['no cluster-hour over capacity or green supply (recomputed from clusters, capacity changes, green windows)'],
+      ['no cluster-hour over capacity or green supply (recomputed from clusters, capacity changes, green windows, supply revisions)'],
     );
   });
 
   it('fails when green allocated exceeds green supply', async () => {
-    await corrupt(`UPDATE green_windows SET green_w = 4000`, [], ['no cluster-hour over capacity or green supply (recomputed from clusters, capacity changes, green windows)']);
+    await corrupt(`UPDATE green_windows SET green_w = 4000`, [], ['no cluster-hour over capacity or green supply (recomputed from clusters, capacity changes, green windows, supply revisions)']);
     await corrupt(`UPDATE cluster_hours SET green_supply_w = 4999 WHERE hour = $1`, [iso(T0 + H)], ['no cluster-hour over ledger capacity or green supply']);
   });
 
@@ -138,12 +138,13 @@ describeDb('invariant checker (PostgreSQL)', () => {
       'bookings well formed',
       'ledger = sum of confirmed bookings',
       'no cluster-hour over ledger capacity or green supply',
-      'no cluster-hour over capacity or green supply (recomputed from clusters, capacity changes, green windows)',
+      'no cluster-hour over capacity or green supply (recomputed from clusters, capacity changes, green windows, supply revisions)',
+      'no booking holds more green than it was promised',
     ]);
     await corrupt(
-      `INSERT INTO bookings (org_id, cluster_id, starts_at, ends_at, hours, tflops, draw_w, green_w, objective, green_mwh, grid_mwh, green_share,
+      `INSERT INTO bookings (org_id, cluster_id, starts_at, ends_at, hours, tflops, draw_w, green_w, green_w_promised, objective, green_mwh, grid_mwh, green_share,
                              price_compute, price_green_energy, price_grid_energy, price_total, status, idempotency_key, request_fingerprint)
-       SELECT org_id, cluster_id, starts_at, ends_at, hours, tflops, draw_w, green_w, objective, 0, 0, 0, 0, 0, 0, 0, 'CANCELLED', idempotency_key, 'fp'
+       SELECT org_id, cluster_id, starts_at, ends_at, hours, tflops, draw_w, green_w, green_w_promised, objective, 0, 0, 0, 0, 0, 0, 0, 'CANCELLED', idempotency_key, 'fp'
          FROM bookings WHERE idempotency_key = 'k2'`,
       [],
       ['no duplicate idempotency keys'],
@@ -181,6 +182,24 @@ describeDb('invariant checker (PostgreSQL)', () => {
     await corrupt(`${round} UPDATE round_requests SET deadline = '${iso(T0 + 2 * H)}'`, [], ['round requests match their bookings'], acked);
     await corrupt(`${round} UPDATE rounds SET status = 'OPEN', cleared_at = NULL`, [], ['cleared rounds have nothing pending, open rounds nothing decided'], acked);
     await corrupt(`${round} UPDATE round_requests SET status = 'REFUSED', booking_id = NULL, reason = 'NO_CAPACITY'`, [], ['every round booking belongs to exactly one round request'], acked);
+  });
+
+  it('counts supply revisions in the supply, and fails when green exceeds a promise or a credit differs from its ledger', async () => {
+    // a revision that cut hour 3 (no green allocated there) from 5000 to 1000 W: consistent
+    const cut = `INSERT INTO green_revisions (id, cluster_id, by_org_id, reason, starts_at, ends_at, supply_before_w, supply_after_w, penalty_factor)
+      VALUES ('cccccccc-0000-4000-8000-000000000001', '${cluster}', '${org}', 'clouds', '${iso(T0 + 3 * H)}', '${iso(T0 + 4 * H)}', '{5000}', '{1000}', 1);
+      UPDATE cluster_hours SET green_supply_w = 1000 WHERE hour = '${iso(T0 + 3 * H)}';`;
+    await corrupt(cut, [], []);
+    // the same cut in hour 1, where 5000 W are allocated: over the supply the sources give
+    await corrupt(cut.replace(/T0_3/g, '').replace(`'${iso(T0 + 3 * H)}', '${iso(T0 + 4 * H)}'`, `'${iso(T0 + H)}', '${iso(T0 + 2 * H)}'`), [], [
+      'no cluster-hour over capacity or green supply (recomputed from clusters, capacity changes, green windows, supply revisions)',
+    ]);
+    await corrupt(`UPDATE bookings SET green_w_promised = '{2999, 3000}' WHERE idempotency_key = 'k1'`, [], ['no booking holds more green than it was promised']);
+    const credit = `UPDATE bookings SET min_green_share = 1, sla_credit = 5 WHERE idempotency_key = 'k2';
+      INSERT INTO sla_credits (booking_id, org_id, operator_org_id, kind, amount, missing_mwh) SELECT id, org_id, org_id, 'CREDIT', 5, 0.0052 FROM bookings WHERE idempotency_key = 'k2';`;
+    await corrupt(credit, [], []);
+    await corrupt(`${credit} UPDATE bookings SET sla_credit = 6 WHERE idempotency_key = 'k2'`, [], ['SLA credits match their ledger']);
+    await corrupt(`${credit} UPDATE bookings SET green_share = 1 WHERE idempotency_key = 'k2'`, [], ['SLA credits match their ledger']);
   });
 
   it('fails when voucher balances do not add up', async () => {

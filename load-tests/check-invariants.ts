@@ -99,7 +99,9 @@ export async function checkInvariants(db: Client, acks: AckedBooking[] | undefin
   add('no cluster-hour over ledger capacity or green supply', over.rows, 'none', (n) => `${n} cluster-hours over`);
 
   // 3. Independently of the ledger: capacity from clusters + capacity_changes (the latest change
-  //    covering the hour wins) and green supply from the posted windows covering the hour.
+  //    covering the hour wins) and green supply from the posted windows covering the hour, plus
+  //    what supply revisions changed in it (after - before, when the schema has them).
+  const revisions = (await tableColumns(db, 'green_revisions')).size > 0;
   const independent = await db.query(
     `${recomputed}
      SELECT a.cluster_id, a.hour, a.booked, cap.capacity, a.green, sup.supply
@@ -110,13 +112,19 @@ export async function checkInvariants(db: Client, acks: AckedBooking[] | undefin
                            WHERE cc.cluster_id = a.cluster_id AND cc.starts_at <= a.hour AND cc.ends_at > a.hour
                            ORDER BY cc.created_at DESC LIMIT 1), c.capacity_tflops) AS capacity) cap
        CROSS JOIN LATERAL (
-         SELECT coalesce(sum(w.green_w), 0)::bigint AS supply FROM green_windows w
+         SELECT coalesce(sum(w.green_w), 0)::bigint${
+           revisions
+             ? ` + coalesce((SELECT sum(r.supply_after_w[i] - r.supply_before_w[i]) FROM green_revisions r,
+                  LATERAL (SELECT (extract(epoch FROM a.hour - r.starts_at) / 3600)::int + 1 AS i) k
+                  WHERE r.cluster_id = a.cluster_id AND r.starts_at <= a.hour AND r.ends_at > a.hour), 0)::bigint`
+             : ''
+         } AS supply FROM green_windows w
           WHERE w.cluster_id = a.cluster_id AND w.starts_at <= a.hour AND w.ends_at >= a.hour + interval '1 hour') sup
       WHERE a.booked > cap.capacity OR a.green > sup.supply
       LIMIT 100`,
   );
   add(
-    'no cluster-hour over capacity or green supply (recomputed from clusters, capacity changes, green windows)',
+    'no cluster-hour over capacity or green supply (recomputed from clusters, capacity changes, green windows, supply revisions)',
     independent.rows,
     'none',
     (n) => `${n} cluster-hours over`,
@@ -194,11 +202,14 @@ export async function checkInvariants(db: Client, acks: AckedBooking[] | undefin
       (n) => `${n} vouchers whose spent differs from their bookings${hasLedger ? ' or ledger' : ''} or leaves [0, cap]`,
     );
     if (hasLedger) {
+      // ADJUST entries (a supply revision lowered the price below the voucher money) give part of a draw back
       const perBooking = await db.query(
         `SELECT b.id, b.status, b.voucher_amount::text,
-                (SELECT count(*) FROM voucher_ledger l WHERE l.booking_id = b.id AND l.kind = 'DRAW' AND l.amount = b.voucher_amount AND l.voucher_id = b.voucher_id)::int AS draws,
+                (SELECT count(*) FROM voucher_ledger l WHERE l.booking_id = b.id AND l.kind = 'DRAW' AND l.voucher_id = b.voucher_id)::int AS draws,
                 (SELECT count(*) FROM voucher_ledger l WHERE l.booking_id = b.id AND l.kind = 'REFUND' AND l.amount = b.voucher_amount AND l.voucher_id = b.voucher_id)::int AS refunds,
-                (SELECT count(*) FROM voucher_ledger l WHERE l.booking_id = b.id)::int AS entries
+                (SELECT count(*) FROM voucher_ledger l WHERE l.booking_id = b.id AND l.voucher_id IS DISTINCT FROM b.voucher_id)::int AS foreign_entries,
+                (SELECT coalesce(sum(CASE l.kind WHEN 'DRAW' THEN l.amount WHEN 'ADJUST' THEN -l.amount ELSE 0 END), 0) FROM voucher_ledger l WHERE l.booking_id = b.id)::text AS net,
+                (SELECT count(*) FROM voucher_ledger l WHERE l.booking_id = b.id AND l.kind = 'REFUND')::int AS all_refunds
            FROM bookings b
           WHERE b.voucher_amount > 0 OR EXISTS (SELECT 1 FROM voucher_ledger l WHERE l.booking_id = b.id)`,
       );
@@ -206,7 +217,7 @@ export async function checkInvariants(db: Client, acks: AckedBooking[] | undefin
         const amount = Number(r.voucher_amount);
         if (amount === 0) return true; // ledger entries for a booking that carries no voucher money
         const refunds = r.status === 'CANCELLED' ? 1 : 0;
-        return r.draws !== 1 || r.refunds !== refunds || r.entries !== 1 + refunds;
+        return r.draws !== 1 || r.refunds !== refunds || r.all_refunds !== refunds || r.foreign_entries !== 0 || Number(r.net) !== amount;
       });
       add(
         "every booking's voucher money drawn once (and refunded once if cancelled)",
@@ -216,6 +227,29 @@ export async function checkInvariants(db: Client, acks: AckedBooking[] | undefin
       );
     }
   }
+  // 8. Green SLAs, when the schema has them: no booking holds more green in an hour than it was
+  //    promised when booked; each booking's SLA credit is the sum of its credit ledger entries,
+  //    never negative, zero once cancelled, and owed only while the booking is below its minGreenShare.
+  if ((await tableColumns(db, 'sla_credits')).size === 0) {
+    results.push({ name: 'SLA credits match their ledger', ok: true, skipped: true, detail: 'no sla_credits table in this schema' });
+  } else {
+    const over = await db.query(
+      `SELECT b.id, i, b.green_w[i] AS green, b.green_w_promised[i] AS promised FROM bookings b, generate_subscripts(b.green_w, 1) AS i
+        WHERE b.green_w[i] > b.green_w_promised[i] LIMIT 100`,
+    );
+    add('no booking holds more green than it was promised', over.rows, 'none', (n) => `${n} booking-hours above their promise`);
+    const nCredits = (await db.query(`SELECT count(*)::int AS n, coalesce(sum(CASE kind WHEN 'CREDIT' THEN amount ELSE -amount END), 0)::text AS net FROM sla_credits`)).rows[0];
+    const credits = await db.query(
+      `SELECT b.id, b.status, b.sla_credit::text, l.net::text, b.green_share, b.min_green_share
+         FROM bookings b
+         CROSS JOIN LATERAL (SELECT coalesce(sum(CASE c.kind WHEN 'CREDIT' THEN c.amount ELSE -c.amount END), 0) AS net FROM sla_credits c WHERE c.booking_id = b.id) l
+        WHERE b.sla_credit <> l.net OR b.sla_credit < 0 OR (b.status = 'CANCELLED' AND b.sla_credit <> 0)
+           OR (b.sla_credit > 0 AND (b.min_green_share IS NULL OR b.green_share >= b.min_green_share))
+        LIMIT 100`,
+    );
+    add('SLA credits match their ledger', credits.rows, `${nCredits.n} credit entries, ${nCredits.net} owed`, (n) => `${n} bookings whose credit differs from its ledger or its breach`);
+  }
+
   // 7. Clearing rounds, when the schema has them: a round request CONFIRMED by a clearing has
   //    exactly one booking, of its startup, under the key "round:<request id>", inside its window,
   //    with its size and objective; every booking under such a key belongs to one; a cleared round
