@@ -91,6 +91,8 @@ describe('green SLAs: supply revisions, re-allocation, credits', () => {
     expect((await t.ok(`{ credits { total } }`, {}, b.key)).credits.total).toBe(0);
     const bal = (await t.ok(`{ slaBalances { operatorId owed bookingsInBreach } }`, {}, op.key)).slaBalances;
     expect(bal).toEqual([{ operatorId: op.id, owed: 24, bookingsInBreach: 1 }]);
+    const KPIS = `{ kpis(from: "${hour(0)}", to: "${hour(24)}") { greenMwhPromised greenMwhDelivered greenMwhUsed slaBookings slaBreaches slaAttainment slaCreditsOwed } }`;
+    expect((await t.ok(KPIS, {}, op.key)).kpis).toEqual({ greenMwhPromised: 0.48, greenMwhDelivered: 0.2, greenMwhUsed: 0.2, slaBookings: 1, slaBreaches: 1, slaAttainment: 0, slaCreditsOwed: 24 });
     await consistent(t, cluster, hour(0), hour(8));
 
     // back to 0.3 MW: every booking gets its promise again, the credit is taken back, prices return
@@ -98,6 +100,7 @@ describe('green SLAs: supply revisions, re-allocation, credits', () => {
     expect((await t.ok(BOOKING, { id: sla.id })).booking).toEqual(before.sla);
     expect((await t.ok(BOOKING, { id: plain.id })).booking).toEqual(before.plain);
     expect((await t.ok(`{ credits { total edges { node { kind amount } } } }`, {}, a.key)).credits).toEqual({ total: 0, edges: [{ node: { kind: 'REVERSAL', amount: 24 } }, { node: { kind: 'CREDIT', amount: 24 } }] });
+    expect((await t.ok(KPIS, {}, op.key)).kpis).toEqual({ greenMwhPromised: 0.48, greenMwhDelivered: 0.48, greenMwhUsed: 0.48, slaBookings: 1, slaBreaches: 0, slaAttainment: 1, slaCreditsOwed: 0 });
     await consistent(t, cluster, hour(0), hour(8));
 
     // history: who, when, why, before and after per hour, newest first

@@ -21,6 +21,11 @@ interface KpiRow {
   peak_w: number;
   secs: number | null;
   remaining: number;
+  promised: number;
+  delivered: number;
+  sla_n: number;
+  breaches: number;
+  credits: number;
 }
 
 /**
@@ -58,13 +63,25 @@ med AS (
    AND q.request_key = md5(jsonb_path_query_array(b.request_fingerprint::jsonb, '$[0 to 5]')::text)
    AND q.first_quoted_at <= b.created_at
 ),
+gp AS (
+  SELECT COALESCE(SUM(b.green_w_promised[i]), 0)::float8 AS promised, COALESCE(SUM(b.green_w[i]), 0)::float8 AS delivered
+  FROM bookings b, generate_subscripts(b.green_w, 1) AS i
+  WHERE b.cluster_id IN (SELECT id FROM sc) AND b.status = 'CONFIRMED' AND b.starts_at < $2 AND b.ends_at > $1
+    AND b.starts_at + make_interval(hours => i - 1) >= $1 AND b.starts_at + make_interval(hours => i - 1) < $2
+),
+sla AS (
+  SELECT COUNT(*)::int AS sla_n,
+         COUNT(*) FILTER (WHERE (SELECT SUM(g) FROM unnest(b.green_w) g) < ceil(b.min_green_share * b.draw_w * b.hours - 1e-6))::int AS breaches,
+         COALESCE(SUM(b.sla_credit), 0)::float8 AS credits
+  FROM bookings b WHERE b.cluster_id IN (SELECT id FROM sc) AND b.status = 'CONFIRMED' AND b.min_green_share > 0 AND b.starts_at < $2 AND b.ends_at > $1
+),
 vl AS (
   SELECT COALESCE(SUM(v.cap - v.spent), 0)::float8 AS remaining FROM vouchers v
   WHERE v.valid_from < $2 AND v.valid_until > $1 AND (v.cluster_ids IS NULL OR v.cluster_ids && ARRAY(SELECT id FROM sc))
 )
 SELECT (SELECT COUNT(*) FROM sc)::int AS clusters, led.cap, led.booked, led.gsup, led.galloc, agg.n, agg.startups, agg.wh, agg.voucher,
-       (SELECT COALESCE(MAX(run), 0)::float8 FROM sweep) AS peak_w, med.secs, vl.remaining
-FROM led, agg, med, vl`;
+       (SELECT COALESCE(MAX(run), 0)::float8 FROM sweep) AS peak_w, med.secs, vl.remaining, gp.promised, gp.delivered, sla.sla_n, sla.breaches, sla.credits
+FROM led, agg, med, vl, gp, sla`;
 
 @Injectable()
 export class KpisService {
@@ -96,6 +113,12 @@ export class KpisService {
       medianQuoteToBookingSeconds: r.secs,
       voucherMoneySpent: money(r.voucher),
       voucherMoneyLeft: money(r.remaining),
+      greenMwhPromised: r.promised / 1e6,
+      greenMwhDelivered: r.delivered / 1e6,
+      slaBookings: r.sla_n,
+      slaBreaches: r.breaches,
+      slaAttainment: r.sla_n > 0 ? (r.sla_n - r.breaches) / r.sla_n : null,
+      slaCreditsOwed: money(r.credits),
     };
   }
 }

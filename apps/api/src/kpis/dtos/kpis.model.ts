@@ -38,4 +38,16 @@ export class KpisModel {
   voucherMoneySpent: number;
   @Field(() => Float, { description: 'cap - spent of vouchers valid at some time in the range and usable on a cluster in scope; whole cents' })
   voucherMoneyLeft: number;
+  @Field(() => Float, { description: 'green MWh the confirmed bookings were allocated when booked, within the range' })
+  greenMwhPromised: number;
+  @Field(() => Float, { description: 'green MWh they hold now, after supply revisions, within the range (= greenMwhUsed)' })
+  greenMwhDelivered: number;
+  @Field(() => Int, { description: 'confirmed bookings with a minGreenShare running at some hour of the range' })
+  slaBookings: number;
+  @Field(() => Int, { description: 'of those, bookings whose green share is now below their minGreenShare' })
+  slaBreaches: number;
+  @Field(() => Float, { nullable: true, description: '(slaBookings - slaBreaches) / slaBookings; null without SLA bookings' })
+  slaAttainment: number | null;
+  @Field(() => Float, { description: 'SLA credits owed on those bookings (operators to startups), whole cents' })
+  slaCreditsOwed: number;
 }
