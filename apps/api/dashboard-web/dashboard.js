@@ -139,9 +139,29 @@ const KPIS_QUERY = `query Kpis($from: DateTime!, $to: DateTime!, $region: String
   kpis(from: $from, to: $to, region: $region) {
     clusters pflopsHoursAvailable pflopsHoursBooked utilization peakMegawattsCommitted averageMegawattsCommitted
     bookedEnergyMwh greenShare greenMwhUsed greenMwhOffered bookings startupsServed medianQuoteToBookingSeconds
-    voucherMoneySpent voucherMoneyLeft
+    voucherMoneySpent voucherMoneyLeft greenMwhPromised greenMwhDelivered slaBookings slaBreaches slaAttainment slaCreditsOwed
   }
 }`;
+
+const ROUNDS_QUERY = `query Rounds {
+  open: rounds(status: OPEN, first: 20) { id region pending closesAt }
+  cleared: rounds(status: CLEARED, first: 1) { id region clearedAt outcome { requests placed pflopsHours gain firstCome { placed pflopsHours } } }
+}`;
+
+/** Open rounds (requests waiting, close time) and what the last cleared round won over first-come. */
+async function loadRounds() {
+  const d = await gql(ROUNDS_QUERY);
+  const region = (r) => (r.region == null ? 'whole fleet' : r.region);
+  const open = d.open.map((r) => `<tr><td class="name">${esc(region(r))}</td><td class="num">${fmt(r.pending, 0)}</td><td>${esc(when(r.closesAt))}</td></tr>`);
+  $('rounds-body').innerHTML = open.length ? open.join('') : '<tr><td colspan="3" class="muted">no round is open</td></tr>';
+  const last = d.cleared[0];
+  const o = last?.outcome;
+  $('rounds-last').textContent = o
+    ? `Last cleared (${region(last)}, ${when(last.clearedAt)}): ${fmt(o.placed, 0)} of ${fmt(o.requests, 0)} requests, ${fmt(o.pflopsHours, 0)} PFLOPS·h, ` +
+      `first-come ${fmt(o.firstCome.placed, 0)} and ${fmt(o.firstCome.pflopsHours, 0)} PFLOPS·h` +
+      (o.gain == null ? '' : ` · pooling won ${fmt(o.gain, 2)}×`)
+    : 'No round has cleared yet.';
+}
 
 /** The server's kpis when the schema has them; null (and local figures) when it does not. */
 async function loadKpis(range) {
@@ -169,7 +189,7 @@ function refresh() {
   state.loading = (async () => {
     try {
       const range = await loadUtilization();
-      const [bookings, kpis] = await Promise.all([loadBookings(), loadKpis(range)]);
+      const [bookings, kpis] = await Promise.all([loadBookings(), loadKpis(range), loadRounds()]);
       state.kpis = kpis;
       renderHeatmap();
       renderSupply();
@@ -350,6 +370,13 @@ function renderKpis(bookings) {
       kpiCard('Green share', pct(k.greenShare), '%', `${fmt(k.greenMwhUsed, 1)} of ${fmt(k.greenMwhOffered, 0)} MWh green offered`, 'green'),
       kpiCard('Bookings', fmt(k.bookings, 0), '', `${fmt(k.startupsServed, 0)} startup${k.startupsServed === 1 ? '' : 's'} served${median == null ? '' : ` · quote→book ${fmt(median, 0)} s`}`),
       kpiCard('Vouchers spent', money(k.voucherMoneySpent), '', `${money(k.voucherMoneyLeft)} left`),
+      kpiCard(
+        'Green SLAs met',
+        k.slaAttainment == null ? '–' : pct(k.slaAttainment),
+        k.slaAttainment == null ? '' : '%',
+        `${fmt(k.slaBreaches, 0)} of ${fmt(k.slaBookings, 0)} in breach · ${money(k.slaCreditsOwed)} credits · green ${fmt(k.greenMwhDelivered, 1)} of ${fmt(k.greenMwhPromised, 1)} MWh promised`,
+        'green',
+      ),
     );
   } else {
     cards.push(

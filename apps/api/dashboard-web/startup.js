@@ -1,6 +1,7 @@
 // The startup's console: a request form checked as the API checks it, the three objective quotes
-// side by side, booking with an idempotency key made here and reused on every retry, the
-// startup's bookings live (bookingEvents), its vouchers and its access-rule headroom.
+// side by side, booking with an idempotency key made here and reused on every retry (or submitting
+// to the open clearing round), the startup's bookings and round requests live (bookingEvents), its
+// vouchers and its access-rule headroom.
 import { gql, liveClient, retryable } from './api.js';
 import { el, fmt, money, pct, toUtcInput, utcInput, when } from './ui.js';
 
@@ -17,7 +18,11 @@ const QUOTES = `query Quotes($r: ComputeRequestInput!) { quotes(request: $r) { o
 const BOOK = `mutation Book($r: ComputeRequestInput!, $o: Objective!, $k: String!) { bookCompute(request: $r, objective: $o, idempotencyKey: $k) { ${BOOKING} } }`;
 const CANCEL = `mutation Cancel($id: ID!) { cancelBooking(id: $id) { ${BOOKING} } }`;
 const MINE = `query Mine($f: BookingFilterInput) { bookings(first: 50, filter: $f) { edges { node { ${BOOKING} } } } }`;
-const EVENTS = `subscription MyBookings { bookingEvents { type booking { ${BOOKING} } } }`;
+const EVENTS = `subscription MyBookings { bookingEvents { type booking { ${BOOKING} } roundRequest { id } } }`;
+const ROUND_REQUEST = `id status pflops hours objective submittedAt reason message booking { clusterName startsAt }`;
+const SUBMIT = `mutation Submit($r: ComputeRequestInput!, $o: Objective!, $k: String!) { submitRoundRequest(request: $r, objective: $o, idempotencyKey: $k) { ${ROUND_REQUEST} } }`;
+const WITHDRAW = `mutation Withdraw($id: ID!) { withdrawRoundRequest(id: $id) { ${ROUND_REQUEST} } }`;
+const MY_ROUNDS = `query MyRounds { roundRequests(first: 20) { edges { node { ${ROUND_REQUEST} } } } }`;
 const WALLET = `query Wallet($o: ID!) {
   vouchers(first: 50) { edges { node { id percentCovered cap spent remaining validFrom validUntil minGreenShare clusterIds } } }
   accessRule(organizationId: $o) { maxPflopsHoursPer7Days maxClusterShare pflopsHoursLeftNow }
@@ -34,6 +39,8 @@ const s = {
   /** objective -> promise of a booking in flight (a second click joins it) */
   inflight: new Map(),
   bookings: new Map(),
+  /** round request id -> round request */
+  rounds: new Map(),
   pollTimer: null,
 };
 
@@ -53,10 +60,8 @@ export async function startStartupConsole({ me, setLive }) {
     ev.preventDefault();
     quote();
   });
-  await Promise.all([loadBookings(), loadWallet()]);
+  await Promise.all([loadBookings(), loadWallet(), loadRoundRequests()]);
   startLive(setLive);
-  // Round submissions: when clearing rounds exist, the startup's submissions and their results
-  // get their own section next to the bookings (index.html marks the place), fed by this module.
 }
 
 // ---- the request form -------------------------------------------------------------------------
@@ -202,6 +207,8 @@ function renderQuotes() {
       el('td', { dataset: { objective: q.objective } }, q.available
         ? [
             el('button', { type: 'button', dataset: { book: q.objective }, attrs: { 'aria-label': `Book the ${OBJECTIVE_LABEL[q.objective].toLowerCase()} option` }, on: { click: () => book(q.objective) } }, 'Book'),
+            ' ',
+            el('button', { type: 'button', className: 'secondary', dataset: { round: q.objective }, attrs: { 'aria-label': `Submit to round: ${OBJECTIVE_LABEL[q.objective].toLowerCase()}` }, on: { click: () => submitToRound(q.objective) } }, 'Submit to round'),
             el('p', { className: 'book-status small', id: `book-status-${q.objective}`, attrs: { 'aria-live': 'polite' } }),
           ]
         : el('p', { className: 'refusal small' }, [el('strong', {}, q.reason ?? 'Not available'), el('br'), q.message ?? ''])),
@@ -249,6 +256,69 @@ async function bookWithRetries(objective) {
       button.disabled = false;
       return null;
     }
+  }
+}
+
+// ---- clearing rounds ---------------------------------------------------------------------------
+
+/** Pools the request in the open round (its region's, else the fleet's) under the quote's key: a retry never submits twice. */
+async function submitToRound(objective) {
+  const button = document.querySelector(`button[data-round="${objective}"]`);
+  const status = $(`book-status-${objective}`);
+  button.disabled = true;
+  try {
+    const d = await gql(SUBMIT, { r: s.request, o: objective, k: `round-${s.keys.get(objective)}` });
+    status.textContent = 'Submitted to the round: placed when it closes';
+    upsertRoundRequest(d.submitRoundRequest);
+  } catch (e) {
+    status.textContent = `Not submitted: ${e.message}`;
+    button.disabled = false;
+  }
+}
+
+async function loadRoundRequests() {
+  const d = await gql(MY_ROUNDS);
+  s.rounds = new Map(d.roundRequests.edges.map((e) => [e.node.id, e.node]));
+  renderRoundRequests();
+}
+
+function upsertRoundRequest(r) {
+  s.rounds.set(r.id, r);
+  renderRoundRequests();
+}
+
+function renderRoundRequests() {
+  const body = $('my-rounds-body');
+  const list = [...s.rounds.values()].sort((a, b) => Date.parse(b.submittedAt) - Date.parse(a.submittedAt));
+  if (!list.length) {
+    body.replaceChildren(el('tr', {}, el('td', { colSpan: 7, className: 'empty' }, 'No round requests.')));
+    return;
+  }
+  body.replaceChildren(
+    ...list.map((r) =>
+      el('tr', { dataset: { roundRequestId: r.id, status: r.status } }, [
+        el('td', {}, when(r.submittedAt)),
+        el('td', { className: 'num' }, fmt(r.pflops, 3)),
+        el('td', { className: 'num' }, `${r.hours} h`),
+        el('td', {}, OBJECTIVE_LABEL[r.objective]),
+        el('td', {}, r.status.toLowerCase()),
+        el('td', { className: 'name' }, r.booking ? `${r.booking.clusterName}, ${when(r.booking.startsAt)}` : r.reason ? `${r.reason}: ${r.message ?? ''}` : ''),
+        el('td', {}, r.status === 'PENDING'
+          ? el('button', { type: 'button', className: 'secondary', attrs: { 'aria-label': `Withdraw the round request of ${fmt(r.pflops, 3)} PFLOPS for ${r.hours} h` }, on: { click: (ev) => withdraw(r.id, ev.currentTarget) } }, 'Withdraw')
+          : ''),
+      ]),
+    ),
+  );
+}
+
+async function withdraw(id, button) {
+  button.disabled = true;
+  try {
+    upsertRoundRequest((await gql(WITHDRAW, { id })).withdrawRoundRequest);
+    showBanner('rounds-error', '');
+  } catch (e) {
+    showBanner('rounds-error', `Could not withdraw: ${e.message}`);
+    button.disabled = false;
   }
 }
 
@@ -339,7 +409,7 @@ async function startLive(setLive) {
     if (s.pollTimer) return;
     setLive('polling', `polling every ${POLL_MS / 1000} s`);
     $('live').title = `no live subscription (${why}); the page reloads its data every ${POLL_MS / 1000} s`;
-    s.pollTimer = setInterval(() => loadBookings().catch(() => undefined), POLL_MS);
+    s.pollTimer = setInterval(() => Promise.all([loadBookings(), loadRoundRequests()]).catch(() => undefined), POLL_MS);
   };
   const client = await liveClient((mode, why) => (mode === 'subscription' ? setLive('subscription', 'live') : poll(why)));
   if (!client) return;
@@ -347,7 +417,10 @@ async function startLive(setLive) {
     { query: EVENTS },
     {
       next: (msg) => {
-        const b = msg.data?.bookingEvents?.booking;
+        const e = msg.data?.bookingEvents;
+        // a round's outcome (CONFIRMED with a booking, or REFUSED): reload the round requests
+        if (e?.roundRequest) loadRoundRequests().catch(() => undefined);
+        const b = e?.booking;
         if (!b) return;
         upsertBooking(b);
         document.body.dataset.bookingEvents = String(Number(document.body.dataset.bookingEvents ?? 0) + 1);

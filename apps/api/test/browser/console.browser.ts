@@ -1,7 +1,8 @@
 /**
  * Browser test of the console (run by scripts/browser-test.sh after the dashboard's): on its own
  * API with the demo data plus hostile names, walks the startup flow (inline validation, quotes
- * side by side, book with a lost response retried under the same key, the booking live, cancel),
+ * side by side, book with a lost response retried under the same key, the booking live, cancel,
+ * submit to a clearing round and see its result live),
  * the operator's forecast upload (a bad file shows line and column and saves nothing; a good one
  * is previewed on the chart, saved and shown), the maintenance form's conflict list, the public
  * KPI page, hostile names in views and chart tooltips, and axe-core on every view.
@@ -200,6 +201,18 @@ async function main(): Promise<void> {
       await noXss(page);
     });
 
+    await check('Submit to round pools the quoted request; when the bureau closes the round its result shows live', async () => {
+      const round = (await gql<any>(server.url, bureau, `mutation($c: DateTime!) { openRound(region: null, closesAt: $c) { id } }`, { c: iso(2) })).openRound.id;
+      await page.click('button[data-round="EARLIEST"]');
+      await page.waitForSelector('#my-rounds-body tr[data-status="PENDING"]', { timeout: 15_000 });
+      // a second click (or a retry) never submits twice: the same key answers the same request
+      const again = await gql<any>(server.url, startupKey, `{ roundRequests { edges { node { id } } } }`);
+      assert(again.roundRequests.edges.length === 1, `${again.roundRequests.edges.length} round requests`);
+      await gql(server.url, bureau, `mutation($id: ID!) { closeRound(id: $id) { status } }`, { id: round });
+      await page.waitForSelector('#my-rounds-body tr[data-status="CONFIRMED"], #my-rounds-body tr[data-status="REFUSED"]', { timeout: 20_000 });
+      await noXss(page);
+    });
+
     await check('axe: no serious or critical violations on the startup console', async () => {
       const v = await axe(page);
       assert(v.length === 0, JSON.stringify(v));
@@ -300,6 +313,8 @@ async function main(): Promise<void> {
       assert(!/<img/i.test(tip.html), 'an <img> element in the tooltip');
       const options = await page.locator('#cluster-select option').allTextContents();
       assert(options.includes(HOSTILE_CLUSTER) && options.includes(LONG_NAME), 'hostile names missing from the cluster list');
+      const rounds = await page.locator('#rounds-last').textContent();
+      assert(rounds?.startsWith('Last cleared (whole fleet'), `rounds card: ${rounds}`);
       await noXss(page);
     });
 
