@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { pgErrorCode, SqlSession } from '@pflex/persistence';
+import { PG_ERROR, pgErrorCode, SqlSession } from '@pflex/persistence';
 import { Decision, Objective, Placement } from '@pflex/scheduler';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -14,7 +14,7 @@ import { TimelinesService } from '../ledger/timelines.service';
 import { MetricsService } from '../metrics/metrics.service';
 import type { Principal } from '../organizations/principal';
 import { heldTflops, QuotasService, StartUsage, WEEK_HOURS } from '../quotas/quotas.service';
-import { chooseCover, VoucherCover } from '../vouchers/vouchers.service';
+import { chooseCover, coverRequestOf, VoucherCover } from '../vouchers/vouchers.service';
 import { BookingErrorCode, BookingException } from './bookings.exception';
 import { BookingModel } from './dtos/booking.model';
 import { Refusals } from './utils/refusals';
@@ -26,7 +26,7 @@ export const MAX_GROUP = 64;
 /** Attempts of a group that keeps losing races (deadlock, serialization, a key inserted meanwhile). */
 const MAX_ATTEMPTS = 8;
 /** Worth a fresh attempt: CHECK (timelines behind the ledger), deadlock, serialization, unique key. */
-const RETRYABLE = new Set(['23514', '40P01', '40001', '23505']);
+const RETRYABLE = new Set<string>([PG_ERROR.CHECK_VIOLATION, PG_ERROR.DEADLOCK_DETECTED, PG_ERROR.SERIALIZATION_FAILURE, PG_ERROR.UNIQUE_VIOLATION]);
 
 /** A bookCompute call as the committer takes it. */
 export interface BookingCall {
@@ -155,7 +155,7 @@ export class BookingCommitter {
         const code = pgErrorCode(e);
         if (code && RETRYABLE.has(code) && attempt + 1 < MAX_ATTEMPTS) {
           // a CHECK said the timelines were wrong, not only late: read those clusters again
-          if (code === '23514' && attempt > 0) {
+          if (code === PG_ERROR.CHECK_VIOLATION && attempt > 0) {
             this.stats.reloads += clusters.length;
             await this.timelines.reloadInside(clusters).catch(() => undefined);
           }
@@ -305,7 +305,7 @@ export class BookingCommitter {
       if (mine.length === 0) continue;
       const l = m.landing!;
       const startsAt = l.startH * HOUR_MS;
-      const cover = chooseCover(mine, { clusterId: l.pl.cluster, startsAt, endsAt: startsAt + l.pl.hours * HOUR_MS, greenShare: l.pl.greenShare, priceTotal: priceTotal(l.pl.price) }, (v) => left.get(v.id)!);
+      const cover = chooseCover(mine, coverRequestOf(l.pl, startsAt), (v) => left.get(v.id)!);
       if (cover) {
         left.set(cover.voucherId, left.get(cover.voucherId)! - centsOf(cover.amount));
         l.cover = cover;
