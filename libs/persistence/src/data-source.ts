@@ -7,6 +7,7 @@ import { DataSource, DataSourceOptions } from 'typeorm';
 import { ENTITIES } from './entities';
 import { MIGRATIONS } from './migrations';
 import { pgliteDriver } from './pglite-pool';
+import { PG_CONNECTION_EXCEPTION_CLASS, PG_ERROR } from './pg-error-codes';
 
 export interface PersistenceConfig {
   /** PostgreSQL URL; when absent, embedded PGlite is used */
@@ -93,7 +94,7 @@ export async function createDataSourceOptions(cfg: PersistenceConfig): Promise<D
       try {
         // IF NOT EXISTS still races between sessions (unique violation on pg_namespace): the loser's schema exists too
         await c.query(`CREATE SCHEMA IF NOT EXISTS "${cfg.schema}"`).catch((e: unknown) => {
-          if (pgErrorCode(e) !== '23505') throw e;
+          if (pgErrorCode(e) !== PG_ERROR.UNIQUE_VIOLATION) throw e;
         });
       } finally {
         await c.end();
@@ -159,6 +160,20 @@ export async function dropSchema(url: string, schema: string): Promise<void> {
   }
 }
 
+/** Server and socket error codes that mean the database cannot be reached now. */
+const UNAVAILABLE_CODES: readonly string[] = [
+  PG_ERROR.ADMIN_SHUTDOWN,
+  PG_ERROR.CRASH_SHUTDOWN,
+  PG_ERROR.CANNOT_CONNECT_NOW,
+  PG_ERROR.TOO_MANY_CONNECTIONS,
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+];
+
 /**
  * Whether an error means the database is unreachable ('unavailable': refused or dropped
  * connection, server shutting down or starting, pool wait timed out) or too slow ('timeout':
@@ -166,8 +181,8 @@ export async function dropSchema(url: string, schema: string): Promise<void> {
  */
 export function databaseFailure(e: unknown): 'unavailable' | 'timeout' | undefined {
   const code = pgErrorCode(e);
-  if (code === '57014' || code === '55P03') return 'timeout';
-  if (code && (code.startsWith('08') || ['57P01', '57P02', '57P03', '53300', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH'].includes(code))) return 'unavailable';
+  if (code === PG_ERROR.QUERY_CANCELED || code === PG_ERROR.LOCK_NOT_AVAILABLE) return 'timeout';
+  if (code && (code.startsWith(PG_CONNECTION_EXCEPTION_CLASS) || UNAVAILABLE_CODES.includes(code))) return 'unavailable';
   const message = e instanceof Error ? e.message : '';
   // pg's own errors carry no code: pool wait timeout, connection lost mid-query, broken client
   if (/timeout exceeded when trying to connect|Connection terminated|connection error and is not queryable|Client was closed and is not queryable/i.test(message)) return 'unavailable';
@@ -178,7 +193,7 @@ export function databaseFailure(e: unknown): 'unavailable' | 'timeout' | undefin
   return undefined;
 }
 
-/** PostgreSQL error code of a driver error wrapped by TypeORM (23514 check, 23505 unique ...). */
+/** PostgreSQL error code of a driver error wrapped by TypeORM (see PG_ERROR). */
 export function pgErrorCode(e: unknown): string | undefined {
   const any = e as { code?: unknown; driverError?: { code?: unknown } };
   const code = any?.driverError?.code ?? any?.code;

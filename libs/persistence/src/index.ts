@@ -2,6 +2,7 @@ export * from './entities';
 export { MIGRATIONS } from './migrations';
 export { createDataSourceOptions, initializeDataSource, openDataSource, persistenceConfigFromEnv, dropSchema, pgErrorCode, databaseFailure } from './data-source';
 export type { PersistenceConfig } from './data-source';
+export { PG_ERROR, PG_CONNECTION_EXCEPTION_CLASS } from './pg-error-codes';
 export { pgliteDriver, pgliteOf } from './pglite-pool';
 export { sqlPoolOf, dbStats } from './sql';
 export type { SqlPool, SqlLease, SqlSession, SqlStatement } from './sql';

@@ -1,4 +1,5 @@
 import { Fleet, PlacementBuffer } from './fleet';
+import { tflopsToPflops, toTflops } from './domain/units';
 import type { JobRequest, Objective, Placement, RefusalReason } from './types';
 
 /** One greedy pass: an ordering of the jobs and the objective each job is placed with. */
@@ -83,7 +84,7 @@ export function packBatch(fleet: Fleet, jobs: JobRequest[], opts: BatchOptions =
   const tf = new Float64Array(n);
   const vol = new Float64Array(n);
   for (let i = 0; i < n; i++) {
-    tf[i] = Math.round(jobs[i].pflops * 1000);
+    tf[i] = toTflops(jobs[i].pflops);
     vol[i] = tf[i] * jobs[i].hours;
   }
   const orders = new Map<string, Int32Array>();
@@ -151,8 +152,8 @@ export function packBatch(fleet: Fleet, jobs: JobRequest[], opts: BatchOptions =
     placements,
     unplaced,
     strategy: best.name,
-    pflopsHours: placedVol / 1000,
-    onlinePflopsHours: onlineVol / 1000,
+    pflopsHours: tflopsToPflops(placedVol),
+    onlinePflopsHours: tflopsToPflops(onlineVol),
   };
 }
 

@@ -1,4 +1,4 @@
-import { requiredGreenWh } from './price';
+import { requiredGreenWh } from './domain';
 
 /**
  * The rule that shares an hour's green supply among the bookings running in it when the supply
@@ -141,9 +141,4 @@ export function applyRevision(bookings: RevisedBooking[], hours: readonly Revise
     if (!changed) return sweep;
   }
   return MAX_SWEEPS;
-}
-
-/** Whether a booking's green over its run reaches its minGreenShare (integer Wh, as placement decides it). */
-export function meetsGreenShare(b: Pick<RevisedBooking, 'drawW' | 'hours' | 'minGreenShare'>, greenWh: number): boolean {
-  return greenWh >= requiredGreenWh(b.minGreenShare, b.drawW, b.hours);
 }

@@ -1,6 +1,7 @@
 import { packBatch, type BatchOptions } from './batch';
 import { Fleet, MAX_PFLOPS, MAX_SLOTS } from './fleet';
 import { PlacementBuffer } from './fleet';
+import { whToMwh } from './domain/units';
 import type { InstanceFile, InstanceJob, Objective, RefusalReason, ResultFile } from './types';
 import { checkArray, checkId, checkInt, checkObject, checkPositive3, fail } from './validate';
 
@@ -116,10 +117,10 @@ export function runInstance(instance: unknown, mode: 'online' | 'batch', batchOp
       }
       fleet.commitBuffer(buf);
       const energyWh = buf.drawW * buf.hours;
-      rows.push({ job: j.id, cluster: cids[buf.clusterIndex], start: buf.start, greenMwh: r6(buf.greenWh / 1e6), energyMwh: r6(energyWh / 1e6), price: r6(buf.priceCompute + buf.priceGreen + buf.priceGrid) });
+      rows.push({ job: j.id, cluster: cids[buf.clusterIndex], start: buf.start, greenMwh: r6(whToMwh(buf.greenWh)), energyMwh: r6(whToMwh(energyWh)), price: r6(buf.priceCompute + buf.priceGreen + buf.priceGrid) });
       vol += buf.tflops * buf.hours;
-      green += buf.greenWh / 1e6;
-      energy += energyWh / 1e6;
+      green += whToMwh(buf.greenWh);
+      energy += whToMwh(energyWh);
     }
   } else {
     const res = packBatch(fleet, inst.jobs, batchOptions);

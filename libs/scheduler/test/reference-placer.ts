@@ -4,7 +4,7 @@
  * directly. O(clusters x window x hours). Same tie rules as the fast placer.
  */
 import type { Fleet } from '../src/fleet';
-import { drawWatts, requiredGreenWh } from '../src/price';
+import { drawWatts, requiredGreenWh } from '../src/domain';
 import type { JobRequest, Objective, RefusalReason } from '../src/types';
 
 export interface RefOption {

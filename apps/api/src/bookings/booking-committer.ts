@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { pgErrorCode, SqlSession } from '@pflex/persistence';
+import { PG_ERROR, pgErrorCode, SqlSession } from '@pflex/persistence';
 import { Decision, Objective } from '@pflex/scheduler';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -22,7 +22,7 @@ export const MAX_GROUP = 64;
 /** Attempts of a group that keeps losing races (deadlock, serialization, a key inserted meanwhile). */
 const MAX_ATTEMPTS = 8;
 /** Worth a fresh attempt: CHECK (timelines behind the ledger), deadlock, serialization, unique key. */
-const RETRYABLE = new Set(['23514', '40P01', '40001', '23505']);
+const RETRYABLE = new Set<string>([PG_ERROR.CHECK_VIOLATION, PG_ERROR.DEADLOCK_DETECTED, PG_ERROR.SERIALIZATION_FAILURE, PG_ERROR.UNIQUE_VIOLATION]);
 
 /** A bookCompute call as the committer takes it. */
 export interface BookingCall {
@@ -144,7 +144,7 @@ export class BookingCommitter {
         const code = pgErrorCode(e);
         if (code && RETRYABLE.has(code) && attempt + 1 < MAX_ATTEMPTS) {
           // a CHECK said the timelines were wrong, not only late: read those clusters again
-          if (code === '23514' && attempt > 0) {
+          if (code === PG_ERROR.CHECK_VIOLATION && attempt > 0) {
             this.stats.reloads += clusters.length;
             await this.timelines.reloadInside(clusters).catch(() => undefined);
           }

@@ -8,7 +8,7 @@ import type { AppConfig } from '../config';
 import { ChangeFeed } from '../events/change-feed.service';
 import { GroupInsert, LedgerRepository, VERSION_PLACEHOLDER, VoucherRow } from '../ledger/ledger.repository';
 import { BookingEventTuple, bookingPayloads, ledgerPayloads } from '../ledger/ledger-wire';
-import { chooseCover, VoucherCover } from '../vouchers/vouchers.service';
+import { chooseCover, coverRequestOf, VoucherCover } from '../vouchers/vouchers.service';
 import { StoredBooking } from './utils/booking-models';
 
 /** Where a booking landed on the in-memory timelines. */
@@ -59,7 +59,7 @@ export class BookingWriter {
       if (!mine) continue;
       const l = m.landing;
       const startsAt = l.startH * HOUR_MS;
-      const cover = chooseCover(mine, { clusterId: l.pl.cluster, startsAt, endsAt: startsAt + l.pl.hours * HOUR_MS, greenShare: l.pl.greenShare, priceTotal: priceTotal(l.pl.price) }, (v) => left.get(v.id)!);
+      const cover = chooseCover(mine, coverRequestOf(l.pl, startsAt), (v) => left.get(v.id)!);
       l.cover = null;
       if (cover) {
         left.set(cover.voucherId, left.get(cover.voucherId)! - centsOf(cover.amount));

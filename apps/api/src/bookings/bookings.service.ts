@@ -1,9 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { BookingEntity, ClusterEntity, pgErrorCode } from '@pflex/persistence';
-import { Objective, OBJECTIVES } from '@pflex/scheduler';
+import { BookingEntity, ClusterEntity, PG_ERROR, pgErrorCode } from '@pflex/persistence';
+import { Objective, OBJECTIVES, requestFingerprint } from '@pflex/scheduler';
 import { DataSource } from 'typeorm';
 import { isUuid } from '../common/ids';
-import { priceTotal } from '../common/money';
 import { decodeCursor, encodeCursor, pageSize } from '../common/pagination';
 import { HOUR_MS, iso, requireHour } from '../common/time.utils';
 import { APP_CONFIG } from '../config';
@@ -16,7 +15,7 @@ import { ClusterMeta, TimelinesService } from '../ledger/timelines.service';
 import { MetricsService } from '../metrics/metrics.service';
 import type { Principal } from '../organizations/principal';
 import { QuotasService } from '../quotas/quotas.service';
-import { VouchersService } from '../vouchers/vouchers.service';
+import { coverRequestOf, VouchersService } from '../vouchers/vouchers.service';
 import { BookingCommitter } from './booking-committer';
 import { BookingErrorCode, BookingException } from './bookings.exception';
 import { BookingFilterInput, ComputeRequestInput } from './dtos/booking.input';
@@ -109,8 +108,7 @@ export class BookingsService {
         ? await this.vouchers.preview(
             p.orgId,
             placements.map((pl) => {
-              const startsAt = (slot0 + pl.start) * HOUR_MS;
-              return { clusterId: pl.cluster, startsAt, endsAt: startsAt + pl.hours * HOUR_MS, greenShare: pl.greenShare, priceTotal: priceTotal(pl.price) };
+              return coverRequestOf(pl, (slot0 + pl.start) * HOUR_MS);
             }),
           )
         : [];
@@ -145,7 +143,7 @@ export class BookingsService {
       } catch (e) {
         // a deadlock with a group commit (booking, version and voucher rows) is resolved by retrying
         const code = pgErrorCode(e);
-        if ((code === '40P01' || code === '40001') && attempt < 4) continue;
+        if ((code === PG_ERROR.DEADLOCK_DETECTED || code === PG_ERROR.SERIALIZATION_FAILURE) && attempt < 4) continue;
         throw e;
       }
     }
@@ -225,15 +223,6 @@ export class BookingsService {
 
 /** The idempotency key prefix of bookings made by clearing rounds ("round:" + the round request's id). */
 export const ROUND_KEY_PREFIX = 'round:';
-
-/**
- * What a request asked, to tell a replay from a different request under the same idempotency
- * key: [pflops, hours, earliestStart, deadline, clusterIds, minGreenShare, objective] as JSON
- * (the quote log matches bookings to quotes on the first six; kpis.service reads them by index).
- */
-export function requestFingerprint(r: ComputeRequestInput, objective: string): string {
-  return JSON.stringify([r.pflops, r.hours, r.earliestStart?.toISOString?.(), r.deadline?.toISOString?.(), r.clusterIds ?? null, r.minGreenShare ?? null, objective]);
-}
 
 export function storedFromEntity(b: BookingEntity): StoredBooking {
   return {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { CapacityChangeEntity, ClusterEntity, pgErrorCode } from '@pflex/persistence';
-import { toTflops } from '@pflex/scheduler';
+import { CapacityChangeEntity, ClusterEntity, PG_ERROR, pgErrorCode } from '@pflex/persistence';
+import { tflopsToPflops, toTflops } from '@pflex/scheduler';
 import { DataSource, EntityManager } from 'typeorm';
 import { isUuid } from '../common/ids';
 import { pageByCreatedAt } from '../common/pagination';
@@ -79,7 +79,7 @@ export class ClustersService {
       const c = await this.lockForWrite(m, p, input.clusterId, 'clusterId');
       const v = await this.applyCapacity(m, c.id, from, to, tflops, 'pflops');
       await m.save(m.create(CapacityChangeEntity, { clusterId: c.id, startsAt: new Date(from), endsAt: new Date(to), capacityTflops: tflops }));
-      return [{ clusterId: c.id, from: new Date(from), to: new Date(to), pflops: tflops / 1000 }, v] as const;
+      return [{ clusterId: c.id, from: new Date(from), to: new Date(to), pflops: tflopsToPflops(tflops) }, v] as const;
     });
     await this.timelines.sync(model.clusterId, version);
     return model;
@@ -96,7 +96,7 @@ export class ClustersService {
       const rows = await this.repo.capacityConflictsIn(m, clusterId, f, t, tflops);
       return new ClusterException(
         ClusterErrorCode.CAPACITY_CONFLICT,
-        `booked work would no longer fit under ${tflops / 1000} PFLOPS; conflicting bookings: ${rows.map((r) => r.id).join(', ')}`,
+        `booked work would no longer fit under ${tflopsToPflops(tflops)} PFLOPS; conflicting bookings: ${rows.map((r) => r.id).join(', ')}`,
         field,
         { conflictingBookings: rows.map((r) => ({ id: r.id, startsAt: r.starts_at.toISOString(), endsAt: r.ends_at.toISOString() })) },
       );
@@ -108,7 +108,7 @@ export class ClustersService {
         await this.repo.setCapacityIn(m, clusterId, f, t, tflops);
         await m.query(`RELEASE SAVEPOINT set_capacity`);
       } catch (e) {
-        if (pgErrorCode(e) !== '23514') throw e;
+        if (pgErrorCode(e) !== PG_ERROR.CHECK_VIOLATION) throw e;
         await m.query(`ROLLBACK TO SAVEPOINT set_capacity`);
         throw await conflict();
       }
@@ -157,7 +157,7 @@ export function toClusterModel(c: ClusterEntity): ClusterModel {
     name: c.name,
     region: c.region,
     accelerator: c.accelerator,
-    capacityPflops: c.capacityTflops / 1000,
+    capacityPflops: tflopsToPflops(c.capacityTflops),
     kwPerPflops: c.kwPerPflops,
     pue: c.pue,
     pricePerPflopsHour: c.pricePerPflopsHour,

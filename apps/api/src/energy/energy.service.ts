@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { GreenWindowEntity, pgErrorCode } from '@pflex/persistence';
-import { mwToWatts } from '@pflex/scheduler';
+import { GreenWindowEntity, PG_ERROR, pgErrorCode } from '@pflex/persistence';
+import { GREEN_WINDOW_LIMITS, mwToWatts } from '@pflex/scheduler';
 import { DataSource, EntityManager } from 'typeorm';
 import { isUuid } from '../common/ids';
 import { HOUR_MS, iso, requireRange } from '../common/time.utils';
@@ -46,7 +46,7 @@ export class EnergyService {
         const v = await this.ledger.change(m, c.id, () => this.adjustSupplyIn(m, c.id, from, to, w, a.pricePerMwh));
         return [toGreenWindowModel(win), v!] as const;
       } catch (e) {
-        if (pgErrorCode(e) === '23514') throw new EnergyException(EnergyErrorCode.SUPPLY_LIMIT, 'megawatts: total green supply of the cluster would exceed 2000 MW in some hour', 'megawatts');
+        if (pgErrorCode(e) === PG_ERROR.CHECK_VIOLATION) throw new EnergyException(EnergyErrorCode.SUPPLY_LIMIT, `megawatts: total green supply of the cluster would exceed ${GREEN_WINDOW_LIMITS.mw.max} MW in some hour`, 'megawatts');
         throw e;
       }
     });
@@ -67,7 +67,7 @@ export class EnergyService {
           await m.query('RELEASE SAVEPOINT remove_green');
           return d;
         } catch (e) {
-          if (pgErrorCode(e) !== '23514') throw e;
+          if (pgErrorCode(e) !== PG_ERROR.CHECK_VIOLATION) throw e;
           await m.query('ROLLBACK TO SAVEPOINT remove_green');
           const hours = await this.repo.strandedHoursIn(m, win.clusterId, from / HOUR_MS, to / HOUR_MS, Number(win.greenW));
           throw new EnergyException(

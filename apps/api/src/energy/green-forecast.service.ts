@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { GreenWindowEntity, pgErrorCode } from '@pflex/persistence';
+import { GreenWindowEntity, PG_ERROR, pgErrorCode } from '@pflex/persistence';
 import { mwToWatts } from '@pflex/scheduler';
 import { DataSource, EntityManager } from 'typeorm';
 import { InputException } from '../common/errors';
@@ -88,7 +88,7 @@ export class GreenForecastService {
         if (addsFirst) for (const x of removals) await remove(x);
       } catch (e) {
         // the pre-check read the locked rows, so only something unforeseen gets here
-        if (pgErrorCode(e) === '23514') {
+        if (pgErrorCode(e) === PG_ERROR.CHECK_VIOLATION) {
           throw new EnergyException(EnergyErrorCode.CONCURRENT_ALLOCATION, 'the green supply or its allocation changed while the forecast was imported; nothing was saved, try again', 'rows');
         }
         throw e;

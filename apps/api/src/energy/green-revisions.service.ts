@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { GreenRevisionBookingEntity, GreenRevisionEntity, pgErrorCode, SlaCreditEntity, SlaSettingsEntity } from '@pflex/persistence';
+import { GreenRevisionBookingEntity, GreenRevisionEntity, PG_ERROR, pgErrorCode, SlaCreditEntity, SlaSettingsEntity } from '@pflex/persistence';
 import { applyRevision, mwToWatts, requiredGreenWh, type RevisedBooking, type RevisedHour } from '@pflex/scheduler';
 import { DataSource, EntityManager, In } from 'typeorm';
 import { ClustersService } from '../clusters/clusters.service';
@@ -90,7 +90,7 @@ export class GreenRevisionsService {
       } catch (e) {
         // a deadlock with a cancellation or a booking on the same hours: try again from a fresh read
         const code = pgErrorCode(e);
-        if ((code === '40P01' || code === '40001') && attempt < 4) continue;
+        if ((code === PG_ERROR.DEADLOCK_DETECTED || code === PG_ERROR.SERIALIZATION_FAILURE) && attempt < 4) continue;
         throw e;
       }
     }

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { greenShare, REQUEST_KEY_JSONPATH, tflopsToPflops, wattsToMw, whToMwh } from '@pflex/scheduler';
 import { DataSource } from 'typeorm';
 import { money } from '../common/money';
 import { HOUR_MS, requireRange } from '../common/time.utils';
@@ -60,7 +61,7 @@ sweep AS (
 med AS (
   SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM (b.created_at - q.first_quoted_at)))::float8 AS secs
   FROM bk b JOIN quote_log q ON q.org_id = b.org_id
-   AND q.request_key = md5(jsonb_path_query_array(b.request_fingerprint::jsonb, '$[0 to 5]')::text)
+   AND q.request_key = md5(jsonb_path_query_array(b.request_fingerprint::jsonb, '${REQUEST_KEY_JSONPATH}')::text)
    AND q.first_quoted_at <= b.created_at
 ),
 gp AS (
@@ -99,15 +100,15 @@ export class KpisService {
       to: new Date(to),
       region,
       clusters: r.clusters,
-      pflopsHoursAvailable: r.cap / 1000,
-      pflopsHoursBooked: r.booked / 1000,
+      pflopsHoursAvailable: tflopsToPflops(r.cap),
+      pflopsHoursBooked: tflopsToPflops(r.booked),
       utilization: r.cap > 0 ? r.booked / r.cap : 0,
-      peakMegawattsCommitted: r.peak_w / 1e6,
-      averageMegawattsCommitted: r.wh / 1e6 / hours,
-      bookedEnergyMwh: r.wh / 1e6,
-      greenShare: r.wh > 0 ? r.galloc / r.wh : 0,
-      greenMwhUsed: r.galloc / 1e6,
-      greenMwhOffered: r.gsup / 1e6,
+      peakMegawattsCommitted: wattsToMw(r.peak_w),
+      averageMegawattsCommitted: whToMwh(r.wh) / hours,
+      bookedEnergyMwh: whToMwh(r.wh),
+      greenShare: greenShare(r.galloc, r.wh),
+      greenMwhUsed: whToMwh(r.galloc),
+      greenMwhOffered: whToMwh(r.gsup),
       bookings: r.n,
       startupsServed: r.startups,
       medianQuoteToBookingSeconds: r.secs,

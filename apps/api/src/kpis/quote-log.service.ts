@@ -1,4 +1,5 @@
 import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
+import { requestKey } from '@pflex/scheduler';
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
@@ -35,7 +36,7 @@ export class QuoteLogService implements OnModuleDestroy {
 
   record(p: Principal, r: ComputeRequestInput): void {
     if (p.role !== 'STARTUP') return;
-    const request = JSON.stringify([r.pflops, r.hours, r.earliestStart?.toISOString?.(), r.deadline?.toISOString?.(), r.clusterIds ?? null, r.minGreenShare ?? null]);
+    const request = requestKey(r);
     const k = createHash('sha1').update(p.orgId).update(request).digest('base64');
     if (this.seen.has(k) || this.pending.has(k)) return;
     this.pending.set(k, { org: p.orgId, request, at: Date.now() });

@@ -2,6 +2,7 @@ import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import { dbStats } from '@pflex/persistence';
+import { greenShare, tflopsToPflops } from '@pflex/scheduler';
 import { floorHour } from '../common/time.utils';
 import { APP_CONFIG, PINO } from '../config';
 import type { AppConfig } from '../config';
@@ -83,8 +84,8 @@ export class MetricsService implements OnModuleInit {
         },
       });
     gauge('pflex_cluster_utilization_ratio', 'Booked / capacity in the current UTC hour, per cluster', (r) => (r.capacity > 0 ? r.booked / r.capacity : 0));
-    gauge('pflex_cluster_green_share_ratio', 'Green energy / energy drawn by booked work in the current UTC hour, per cluster (0 when idle)', (r) => (r.draw > 0 ? r.green / r.draw : 0));
-    gauge('pflex_cluster_booked_pflops', 'Booked PFLOPS in the current UTC hour, per cluster', (r) => r.booked / 1000);
+    gauge('pflex_cluster_green_share_ratio', 'Green energy / energy drawn by booked work in the current UTC hour, per cluster (0 when idle)', (r) => greenShare(r.green, r.draw));
+    gauge('pflex_cluster_booked_pflops', 'Booked PFLOPS in the current UTC hour, per cluster', (r) => tflopsToPflops(r.booked));
     const live = this.events;
     new Gauge({
       name: 'pflex_subscriptions_active',
@@ -103,7 +104,7 @@ export class MetricsService implements OnModuleInit {
         this.inc(dbStats.roundTrips);
       },
     });
-    gauge('pflex_cluster_capacity_pflops', 'Capacity in the current UTC hour, per cluster', (r) => r.capacity / 1000);
+    gauge('pflex_cluster_capacity_pflops', 'Capacity in the current UTC hour, per cluster', (r) => tflopsToPflops(r.capacity));
   }
 
   onModuleInit(): void {

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AccessRuleEntity, OrganizationEntity } from '@pflex/persistence';
+import { tflopsToPflops } from '@pflex/scheduler';
 import { DataSource } from 'typeorm';
 import { isUuid } from '../common/ids';
 import { HOUR_MS, iso } from '../common/time.utils';
@@ -145,14 +146,14 @@ export class QuotasService {
    */
   weeklyExcess(limitPflopsHours: number, usage: readonly StartUsage[], startH: number, tflops: number, hours: number): QuotaException | null {
     const best = worstWeek(usage, startH);
-    const total = (best.used + tflops * hours) / 1000;
+    const total = tflopsToPflops(best.used + tflops * hours);
     if (total <= limitPflopsHours + 1e-9) return null;
     const from = best.t * HOUR_MS;
     const over = total - limitPflopsHours;
     return new QuotaException(
       QuotaErrorCode.QUOTA_EXCEEDED,
       `access rule exceeded: at most ${fmt(limitPflopsHours)} PFLOPS-hours per rolling 7 days; bookings starting between ${iso(from)} and ${iso(from + WEEK_HOURS * HOUR_MS)} ` +
-        `would total ${fmt(total)} PFLOPS-hours with this one (${fmt((tflops * hours) / 1000)}), over the limit by ${fmt(over)} PFLOPS-hours`,
+        `would total ${fmt(total)} PFLOPS-hours with this one (${fmt(tflopsToPflops(tflops * hours))}), over the limit by ${fmt(over)} PFLOPS-hours`,
       undefined,
       { limit: 'PFLOPS_HOURS_PER_7_DAYS', over: Math.round(over * 1000) / 1000 },
     );
@@ -191,10 +192,10 @@ export class QuotasService {
     }
     return new QuotaException(
       QuotaErrorCode.QUOTA_EXCEEDED,
-      `access rule exceeded: at most ${fmt(share * 100)}% of any one cluster per hour; at best, on cluster ${best.name} at ${iso(slot0 + best.slot * HOUR_MS)} that is ${fmt(best.limit / 1000)} PFLOPS, ` +
-        `the startup already holds ${fmt(best.held / 1000)} PFLOPS and asks ${fmt(tflops / 1000)} more, over the limit by ${fmt(best.over / 1000)} PFLOPS`,
+      `access rule exceeded: at most ${fmt(share * 100)}% of any one cluster per hour; at best, on cluster ${best.name} at ${iso(slot0 + best.slot * HOUR_MS)} that is ${fmt(tflopsToPflops(best.limit))} PFLOPS, ` +
+        `the startup already holds ${fmt(tflopsToPflops(best.held))} PFLOPS and asks ${fmt(tflopsToPflops(tflops))} more, over the limit by ${fmt(tflopsToPflops(best.over))} PFLOPS`,
       undefined,
-      { limit: 'CLUSTER_SHARE', over: Math.round(best.over) / 1000 },
+      { limit: 'CLUSTER_SHARE', over: tflopsToPflops(Math.round(best.over)) },
     );
   }
 }

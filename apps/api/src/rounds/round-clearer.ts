@@ -1,5 +1,5 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { pgErrorCode, SqlSession } from '@pflex/persistence';
+import { PG_ERROR, pgErrorCode, SqlSession } from '@pflex/persistence';
 import { Objective } from '@pflex/scheduler';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -22,7 +22,7 @@ import { figures, firstCome, packRound, RoundMember, RoundPlan, RuleBook } from 
 import { Decisions, PendingRow, RoundsRepository } from './rounds.repository';
 
 /** Worth clearing again from a fresh read: CHECK (the timelines were wrong), deadlock, serialization. */
-const RETRYABLE = new Set(['23514', '40P01', '40001']);
+const RETRYABLE = new Set<string>([PG_ERROR.CHECK_VIOLATION, PG_ERROR.DEADLOCK_DETECTED, PG_ERROR.SERIALIZATION_FAILURE]);
 const MAX_ATTEMPTS = 5;
 /** Statement and idle-in-transaction limit of a clearing (a 100,000-request round included). */
 const CLEARING_TIMEOUT_MS = 300_000;
@@ -101,7 +101,7 @@ export class RoundClearer implements OnApplicationBootstrap, OnModuleDestroy {
         const code = pgErrorCode(e);
         if (!code || !RETRYABLE.has(code) || attempt + 1 >= MAX_ATTEMPTS) throw e;
         this.log.info({ round: id, code, attempt }, 'round clearing lost a race; clearing again from a fresh read');
-        if (code === '23514') this.timelines.reloadAll('a round clearing hit a ledger CHECK');
+        if (code === PG_ERROR.CHECK_VIOLATION) this.timelines.reloadAll('a round clearing hit a ledger CHECK');
         await new Promise((r) => setTimeout(r, 20 * (attempt + 1)));
       }
     }

@@ -1,8 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { pgErrorCode, RoundEntity, RoundRequestEntity, RoundScheduleEntity } from '@pflex/persistence';
+import { PG_ERROR, pgErrorCode, RoundEntity, RoundRequestEntity, RoundScheduleEntity } from '@pflex/persistence';
 import { DataSource, EntityManager } from 'typeorm';
 import { BookingErrorCode, BookingException } from '../bookings/bookings.exception';
-import { requestFingerprint, BookingsService } from '../bookings/bookings.service';
+import { requestFingerprint } from '@pflex/scheduler';
+import { BookingsService } from '../bookings/bookings.service';
 import { ComputeRequestInput } from '../bookings/dtos/booking.input';
 import { ObjectiveEnum } from '../bookings/dtos/booking.model';
 import { isUuid } from '../common/ids';
@@ -65,7 +66,7 @@ export class RoundsService {
       return requestModel(row);
     } catch (e) {
       // the same key submitted concurrently: the first one stands
-      if (pgErrorCode(e) !== '23505') throw e;
+      if (pgErrorCode(e) !== PG_ERROR.UNIQUE_VIOLATION) throw e;
       const first = await this.ds.manager.findOneByOrFail(RoundRequestEntity, { orgId: p.orgId, idempotencyKey: key });
       return this.replayed(first, fingerprint);
     }
@@ -154,7 +155,7 @@ export class RoundsService {
       const r = await this.ds.manager.save(this.ds.manager.create(RoundEntity, { region: key, opensAt: new Date(now), closesAt }));
       return (await this.models([r]))[0];
     } catch (e) {
-      if (pgErrorCode(e) !== '23505') throw e;
+      if (pgErrorCode(e) !== PG_ERROR.UNIQUE_VIOLATION) throw e;
       throw new RoundException(RoundErrorCode.ROUND_ALREADY_OPEN, `a round of ${key ? `region ${key}` : 'the whole fleet'} is open already; close it first`, 'region');
     }
   }

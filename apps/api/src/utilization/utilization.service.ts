@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { tflopsToPflops, wattsToMw } from '@pflex/scheduler';
 import { DataSource } from 'typeorm';
 import { requireRange } from '../common/time.utils';
 import { ClustersService } from '../clusters/clusters.service';
@@ -66,10 +67,10 @@ export class UtilizationService {
 function toHourModel(r: LedgerRow): UtilizationHourModel {
   return {
     hour: r.hour,
-    capacityPflops: r.capacity_tflops / 1000,
-    bookedPflops: r.booked_tflops / 1000,
+    capacityPflops: tflopsToPflops(r.capacity_tflops),
+    bookedPflops: tflopsToPflops(r.booked_tflops),
     utilization: r.capacity_tflops > 0 ? r.booked_tflops / r.capacity_tflops : 0,
-    greenAvailableMw: Number(r.s) / 1e6,
-    greenAllocatedMw: Number(r.a) / 1e6,
+    greenAvailableMw: wattsToMw(Number(r.s)),
+    greenAllocatedMw: wattsToMw(Number(r.a)),
   };
 }

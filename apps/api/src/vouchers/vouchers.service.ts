@@ -1,10 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { ClusterEntity, OrganizationEntity, VoucherEntity, VoucherLedgerEntity } from '@pflex/persistence';
+import { meetsGreenShare, type Placement } from '@pflex/scheduler';
 import { DataSource, In } from 'typeorm';
 import { InputException } from '../common/errors';
 import { isUuid } from '../common/ids';
-import { centsOf, shareCents } from '../common/money';
+import { centsOf, priceTotal, shareCents } from '../common/money';
 import { pageByCreatedAt } from '../common/pagination';
+import { HOUR_MS } from '../common/time.utils';
 import { ChangeFeed } from '../events/change-feed.service';
 import type { BookingEventsMessage } from '../ledger/ledger-wire';
 import type { OrgChangedMessage } from '../quotas/quotas.service';
@@ -25,8 +27,18 @@ export interface CoverRequest {
   clusterId: string;
   startsAt: number;
   endsAt: number;
-  greenShare: number;
+  /** green energy the placement takes, Wh (integer), of drawW x hours */
+  greenWh: number;
+  drawW: number;
+  hours: number;
   priceTotal: number;
+}
+
+/** The cover request of a placement starting at `startsAt` (epoch ms). */
+export function coverRequestOf(pl: Placement, startsAt: number): CoverRequest {
+  let greenWh = 0;
+  for (let i = 0; i < pl.hours; i++) greenWh += pl.greenW[i];
+  return { clusterId: pl.cluster, startsAt, endsAt: startsAt + pl.hours * HOUR_MS, greenWh, drawW: pl.drawW, hours: pl.hours, priceTotal: priceTotal(pl.price) };
 }
 
 /** A voucher with money left, in picking order (valid_until, created_at, id). */
@@ -41,8 +53,6 @@ export interface VoucherCandidate {
   min_green_share: number | null;
 }
 
-/** Green shares are floats from the scheduler; a voucher's threshold is met up to this slack. */
-const GREEN_EPSILON = 1e-9;
 const PREVIEW_TTL_MS = 60_000;
 
 
@@ -56,7 +66,7 @@ export function chooseCover(candidates: readonly VoucherCandidate[], r: CoverReq
   for (const c of candidates) {
     if (new Date(c.valid_from).getTime() > r.startsAt || new Date(c.valid_until).getTime() < r.endsAt) continue;
     if (c.cluster_ids && !c.cluster_ids.includes(r.clusterId)) continue;
-    if (c.min_green_share !== null && c.min_green_share > r.greenShare + GREEN_EPSILON) continue;
+    if (c.min_green_share !== null && !meetsGreenShare(r.greenWh, r.drawW, r.hours, c.min_green_share)) continue;
     const amount = Math.min(shareCents(centsOf(r.priceTotal), c.percent_covered), leftCents(c));
     if (amount > 0) return { voucherId: c.id, amount: amount / 100 };
   }

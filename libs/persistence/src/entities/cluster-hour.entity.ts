@@ -1,3 +1,4 @@
+import { MAX_GREEN_W } from '@pflex/scheduler';
 import { Check, Column, Entity, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
 import { ClusterEntity } from './cluster.entity';
 
@@ -8,7 +9,7 @@ import { ClusterEntity } from './cluster.entity';
  */
 @Entity('cluster_hours')
 @Check('cluster_hours_capacity_check', `"booked_tflops" >= 0 AND "booked_tflops" <= "capacity_tflops"`)
-@Check('cluster_hours_green_check', `"green_alloc_w" >= 0 AND "green_alloc_w" <= "green_supply_w" AND "green_supply_w" <= 2000000000`)
+@Check('cluster_hours_green_check', `"green_alloc_w" >= 0 AND "green_alloc_w" <= "green_supply_w" AND "green_supply_w" <= ${MAX_GREEN_W}`)
 export class ClusterHourEntity {
   @PrimaryColumn({ name: 'cluster_id', type: 'uuid' })
   clusterId: string;

@@ -10,7 +10,7 @@ export type VoucherLedgerKind = (typeof VOUCHER_LEDGER_KINDS)[number];
  * ADJUST rows give back money a supply revision left above the booking's new price.
  */
 @Entity('voucher_ledger')
-@Index('voucher_ledger_booking_kind', ['bookingId', 'kind'], { unique: true, where: `"kind" <> 'ADJUST'` })
+@Index('voucher_ledger_booking_once_idx', ['bookingId', 'kind'], { unique: true, where: `"kind" <> 'ADJUST'` })
 @Index('voucher_ledger_voucher_created_idx', ['voucherId', 'createdAt'])
 @Check('voucher_ledger_check', `"kind" IN ('DRAW', 'REFUND', 'ADJUST') AND "amount" > 0 AND "spent_after" >= 0`)
 export class VoucherLedgerEntity {

@@ -18,7 +18,8 @@ export class GreenSla1764600000000 implements MigrationInterface {
     await q.query(`ALTER TABLE "bookings" ADD "sla_credit" numeric(16,2) NOT NULL DEFAULT '0'`);
     await q.query(`ALTER TABLE "bookings" ADD CONSTRAINT "bookings_sla_check" CHECK (cardinality("green_w_promised") = "hours" AND "sla_credit" >= 0)`);
     await q.query(`ALTER TABLE "voucher_ledger" DROP CONSTRAINT "voucher_ledger_booking_kind"`);
-    await q.query(`CREATE UNIQUE INDEX "voucher_ledger_booking_kind" ON "voucher_ledger"  ("booking_id", "kind") WHERE "kind" <> 'ADJUST'`);
+    // a new name: TypeORM matches indexes to constraints by name across schemas
+    await q.query(`CREATE UNIQUE INDEX "voucher_ledger_booking_once_idx" ON "voucher_ledger"  ("booking_id", "kind") WHERE "kind" <> 'ADJUST'`);
     await q.query(`ALTER TABLE "voucher_ledger" DROP CONSTRAINT "voucher_ledger_check"`);
     await q.query(`ALTER TABLE "voucher_ledger" ADD CONSTRAINT "voucher_ledger_check" CHECK ("kind" IN ('DRAW', 'REFUND', 'ADJUST') AND "amount" > 0 AND "spent_after" >= 0)`);
     await q.query(`CREATE TABLE "green_revisions" ("id" uuid NOT NULL DEFAULT gen_random_uuid(), "cluster_id" uuid NOT NULL, "by_org_id" uuid NOT NULL, "reason" character varying(500) NOT NULL, "starts_at" TIMESTAMP WITH TIME ZONE NOT NULL, "ends_at" TIMESTAMP WITH TIME ZONE NOT NULL, "supply_before_w" bigint array NOT NULL, "supply_after_w" bigint array NOT NULL, "penalty_factor" double precision NOT NULL, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "green_revisions_check" CHECK ("ends_at" > "starts_at" AND cardinality("supply_before_w") = cardinality("supply_after_w") AND "penalty_factor" >= 0), CONSTRAINT "PK_ae52263540b7f9c1182947f82bf" PRIMARY KEY ("id"))`);
@@ -47,7 +48,7 @@ export class GreenSla1764600000000 implements MigrationInterface {
     await q.query(`DROP TABLE "green_revisions"`);
     await q.query(`DROP TABLE "sla_settings"`);
     await q.query(`DELETE FROM "voucher_ledger" WHERE "kind" = 'ADJUST'`);
-    await q.query(`DROP INDEX "voucher_ledger_booking_kind"`);
+    await q.query(`DROP INDEX "voucher_ledger_booking_once_idx"`);
     await q.query(`ALTER TABLE "voucher_ledger" ADD CONSTRAINT "voucher_ledger_booking_kind" UNIQUE ("booking_id", "kind")`);
     await q.query(`ALTER TABLE "voucher_ledger" DROP CONSTRAINT "voucher_ledger_check"`);
     await q.query(`ALTER TABLE "voucher_ledger" ADD CONSTRAINT "voucher_ledger_check" CHECK ("kind" IN ('DRAW', 'REFUND') AND "amount" > 0 AND "spent_after" >= 0)`);

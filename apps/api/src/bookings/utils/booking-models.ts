@@ -1,4 +1,4 @@
-import { meetsGreenShare, type Placement } from '@pflex/scheduler';
+import { meetsGreenShare, tflopsToPflops, wattsToMw, whToMwh, type Placement } from '@pflex/scheduler';
 import { priceWithVoucher } from '../../common/money';
 import { HOUR_MS } from '../../common/time.utils';
 import type { BookingRow } from '../../ledger/ledger.repository';
@@ -76,21 +76,21 @@ export function bookingModel(b: StoredBooking, clusterName: string): BookingMode
     startsAt: b.startsAt,
     endsAt: b.endsAt,
     hours: b.hours,
-    pflops: b.tflops / 1000,
+    pflops: tflopsToPflops(b.tflops),
     objective: b.objective as ObjectiveEnum,
     minGreenShare: b.minGreenShare,
     greenShare: b.greenShare,
     greenMwh: b.greenMwh,
     gridMwh: b.gridMwh,
-    energyMwh: (b.drawW * b.hours) / 1e6,
-    powerMw: b.drawW / 1e6,
+    energyMwh: whToMwh(b.drawW * b.hours),
+    powerMw: wattsToMw(b.drawW),
     price: priceWithVoucher({ compute: b.priceCompute, greenEnergy: b.priceGreenEnergy, gridEnergy: b.priceGridEnergy }, b.voucherAmount),
     voucherId: b.voucherId,
     idempotencyKey: b.idempotencyKey,
     createdAt: b.createdAt,
     cancelledAt: b.cancelledAt,
     greenMwhPromised: b.greenMwhPromised,
-    slaMet: b.minGreenShare == null ? null : meetsGreenShare({ drawW: b.drawW, hours: b.hours, minGreenShare: b.minGreenShare }, Math.round(b.greenMwh * 1e6)),
+    slaMet: b.minGreenShare == null ? null : meetsGreenShare(Math.round(b.greenMwh * 1e6), b.drawW, b.hours, b.minGreenShare),
     slaCredit: b.slaCredit,
   };
 }
@@ -104,12 +104,12 @@ export function placementModel(pl: Placement, slot0H: number, clusterName: strin
     startsAt: new Date(startsAt),
     endsAt: new Date(startsAt + pl.hours * HOUR_MS),
     hours: pl.hours,
-    pflops: pl.tflops / 1000,
+    pflops: tflopsToPflops(pl.tflops),
     greenShare: pl.greenShare,
     greenMwh: pl.greenMwh,
     gridMwh: pl.gridMwh,
     energyMwh: pl.energyMwh,
-    powerMw: pl.drawW / 1e6,
+    powerMw: wattsToMw(pl.drawW),
     price: priceWithVoucher(pl.price, cover?.amount ?? 0),
     voucherId: cover?.voucherId ?? null,
   };

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Decision, drawWatts, Fleet, Objective, requiredGreenWh } from '@pflex/scheduler';
+import { Decision, drawWatts, Fleet, Objective, requiredGreenWh, toTflops } from '@pflex/scheduler';
 import { HOUR_MS, iso } from '../../common/time.utils';
 import { QuotasService } from '../../quotas/quotas.service';
 import { BookingErrorCode, BookingException } from '../bookings.exception';
@@ -48,7 +48,7 @@ export class Refusals {
   private shareExceeded(v: ValidRequest, cap: ShareCap, main: Fleet, base: number): Error {
     const slots = v.deadlineH - v.earliestH;
     const from = v.earliestH - base;
-    const tf = Math.round(v.pflops * 1000);
+    const tf = toTflops(v.pflops);
     const candidates = v.clusters.map((c) => {
       const t = main.timeline(c.id);
       const draw = drawWatts(v.pflops, c.kwPerPflops, c.pue);

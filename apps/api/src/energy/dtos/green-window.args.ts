@@ -1,4 +1,5 @@
 import { ArgsType, Field, Float, ID, Int } from '@nestjs/graphql';
+import { GREEN_WINDOW_LIMITS } from '@pflex/scheduler';
 import { IsEnum, IsInt, IsNumber, IsOptional, IsString, Max, Min } from 'class-validator';
 import { IsQuantity } from '../../common/validators';
 import { GreenSourceEnum } from './green-window.model';
@@ -16,7 +17,7 @@ export class AddGreenWindowArgs {
   endsAt: Date;
 
   @Field(() => Float, { description: 'MW available in every hour of the window, > 0, at most 3 decimals' })
-  @IsQuantity({ min: 0.001, max: 2000 })
+  @IsQuantity({ min: 0.001, max: GREEN_WINDOW_LIMITS.mw.max })
   megawatts: number;
 
   @Field(() => GreenSourceEnum)

@@ -1,3 +1,5 @@
+import { W_PER_MW } from './units';
+
 /**
  * The one definition of the ranges the scheduler accepts. `Fleet.fromSpec`, `addGreenWindow`
  * and `setCapacity` check against these; the API's validators import them, so a cluster the
@@ -32,7 +34,7 @@ export const CLUSTER_LIMITS = {
  * horizon: they are clipped to [0, slots); `slot` bounds the integers accepted at all.
  */
 export const GREEN_WINDOW_LIMITS = {
-  mw: { min: 0, max: MAX_GREEN_W / 1e6, decimals: 3 },
+  mw: { min: 0, max: MAX_GREEN_W / W_PER_MW, decimals: 3 },
   pricePerMwh: { min: 0, max: 100_000 },
 } as const;
 

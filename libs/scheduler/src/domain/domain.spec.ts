@@ -1,0 +1,38 @@
+import { greenShare, meetsGreenShare, REQUEST_KEY_JSONPATH, requestFingerprint, requestKey, requiredGreenWh, tflopsToPflops, toTflops, wattsToMw, mwToWatts, whToMwh, priceOf, computeCost, energyCost } from './index';
+
+describe('domain rules', () => {
+  it('converts units both ways', () => {
+    expect(toTflops(2100.001)).toBe(2_100_001);
+    expect(tflopsToPflops(2_100_001)).toBe(2100.001);
+    expect(mwToWatts(1.5)).toBe(1_500_000);
+    expect(wattsToMw(1_500_000)).toBe(1.5);
+    expect(whToMwh(2_500_000)).toBe(2.5);
+  });
+
+  it('decides the green share on integer Wh', () => {
+    // 1,000 W for 3 h at a third green needs 1,000 Wh, not 999.999...
+    expect(requiredGreenWh(1 / 3, 1000, 3)).toBe(1000);
+    expect(meetsGreenShare(1000, 1000, 3, 1 / 3)).toBe(true);
+    expect(meetsGreenShare(999, 1000, 3, 1 / 3)).toBe(false);
+    expect(meetsGreenShare(0, 1000, 3, 0)).toBe(true);
+    expect(greenShare(250, 1000)).toBe(0.25);
+    expect(greenShare(0, 0)).toBe(0);
+    expect(greenShare(0, 0, 1)).toBe(1);
+  });
+
+  it('prices compute, green and grid energy', () => {
+    const p = priceOf({ pflops: 2, hours: 2, pricePerPflopsHour: 10, gridPricePerMwh: 100, drawW: 1_000_000, greenW: [500_000, 0], greenPricePerMwh: [40, 0] });
+    expect(p.compute).toBe(computeCost(2, 2, 10));
+    expect(p.greenEnergy).toBe(energyCost(500_000, 40));
+    expect(p.gridEnergy).toBe(energyCost(1_500_000, 100));
+    expect(p.total).toBe(40 + 20 + 150);
+  });
+
+  it('keys a request by the leading elements of its fingerprint, which SQL selects by jsonpath', () => {
+    const r = { pflops: 1.5, hours: 4, earliestStart: new Date('2026-01-01T00:00:00Z'), deadline: new Date('2026-01-02T00:00:00Z'), clusterIds: null, minGreenShare: 0.5 };
+    const fp = JSON.parse(requestFingerprint(r, 'GREENEST')) as unknown[];
+    expect(fp).toEqual([1.5, 4, '2026-01-01T00:00:00.000Z', '2026-01-02T00:00:00.000Z', null, 0.5, 'GREENEST']);
+    expect(JSON.parse(requestKey(r))).toEqual(fp.slice(0, 6));
+    expect(REQUEST_KEY_JSONPATH).toBe('$[0 to 5]');
+  });
+});

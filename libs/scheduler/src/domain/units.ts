@@ -1,0 +1,40 @@
+/**
+ * Unit conversions, both ways. Inside pflex compute is integer TFLOPS, power integer W and
+ * energy W x slots = Wh (a slot is one hour); at the API it is PFLOPS, MW and MWh.
+ * Complexity: O(1).
+ */
+
+export const TFLOPS_PER_PFLOPS = 1000;
+export const W_PER_KW = 1000;
+export const W_PER_MW = 1_000_000;
+export const WH_PER_MWH = 1_000_000;
+
+/** TFLOPS (integer) for a PFLOPS figure with at most 3 decimals. */
+export function toTflops(pflops: number): number {
+  return Math.round(pflops * TFLOPS_PER_PFLOPS);
+}
+
+/** PFLOPS for integer TFLOPS (also PFLOPS-hours for TFLOPS-hours). */
+export function tflopsToPflops(tflops: number): number {
+  return tflops / TFLOPS_PER_PFLOPS;
+}
+
+/** Integer watts for a MW figure (green supply): round(mw * 1e6). */
+export function mwToWatts(mw: number): number {
+  return Math.round(mw * W_PER_MW);
+}
+
+/** MW for watts. */
+export function wattsToMw(watts: number): number {
+  return watts / W_PER_MW;
+}
+
+/** MWh for Wh. */
+export function whToMwh(wh: number): number {
+  return wh / WH_PER_MWH;
+}
+
+/** Facility power drawn by `pflops` on a cluster, integer watts: round(pflops * kwPerPflops * pue * 1000). */
+export function drawWatts(pflops: number, kwPerPflops: number, pue: number): number {
+  return Math.round(pflops * kwPerPflops * pue * W_PER_KW);
+}

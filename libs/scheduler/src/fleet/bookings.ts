@@ -1,0 +1,201 @@
+import { SchedulerConflictError } from '../errors';
+import { tflopsToPflops } from '../domain/units';
+import * as summaries from './summaries';
+import { BLOCK_BITS, type Timeline } from './timeline';
+
+// bound once at load: in the CommonJS that tsx and SWC emit, a named import is a getter read at every call
+const { patchFree, rescanGreenBlock } = summaries;
+
+const L1 = BLOCK_BITS;
+
+/**
+ * The booking store: committed bookings by handle (handle = index + 1) in flat arrays, and the
+ * green each holds per slot in one shared arena, so a commit allocates nothing per booking.
+ */
+export class BookingStore {
+  /** handles issued so far */
+  count = 0;
+  cluster: Int32Array = new Int32Array(1024);
+  start: Int32Array = new Int32Array(1024);
+  /** 0 = released */
+  hours: Int32Array = new Int32Array(1024);
+  tflops: Int32Array = new Int32Array(1024);
+  /** offset of the booking's per-slot green W in `arena`, -1 when it holds no green */
+  greenOffset: Int32Array = new Int32Array(1024);
+  arena: Int32Array = new Int32Array(16384);
+  arenaUsed = 0;
+  /** arena entries of released bookings, reclaimed by compaction */
+  arenaDead = 0;
+
+  /** Whether `handle` names a live booking. */
+  isLive(handle: unknown): handle is number {
+    return typeof handle === 'number' && Number.isInteger(handle) && handle >= 1 && handle <= this.count && this.hours[handle - 1] > 0;
+  }
+
+  /** Records a booking, copying its green into the arena when it holds any. Returns its handle. */
+  add(ci: number, start: number, hours: number, tflops: number, greenW: ArrayLike<number>, anyGreen: boolean): number {
+    if (anyGreen && this.arenaUsed + hours > this.arena.length) this.reserveArena(hours);
+    if (this.count === this.cluster.length) this.growHandles();
+    const k = this.count++;
+    this.cluster[k] = ci;
+    this.start[k] = start;
+    this.hours[k] = hours;
+    this.tflops[k] = tflops;
+    this.greenOffset[k] = anyGreen ? this.arenaUsed : -1;
+    if (anyGreen) {
+      const a = this.arena;
+      const off = this.arenaUsed;
+      for (let i = 0; i < hours; i++) a[off + i] = greenW[i];
+      this.arenaUsed += hours;
+    }
+    return k + 1;
+  }
+
+  /** Marks the booking at index `k` released. */
+  remove(k: number): void {
+    if (this.greenOffset[k] >= 0) this.arenaDead += this.hours[k];
+    this.hours[k] = 0;
+    this.greenOffset[k] = -1;
+  }
+
+  /** Green Wh held by the booking at index `k`. */
+  greenWh(k: number): number {
+    const off = this.greenOffset[k];
+    if (off < 0) return 0;
+    let s = 0;
+    for (let i = 0; i < this.hours[k]; i++) s += this.arena[off + i];
+    return s;
+  }
+
+  copyFrom(o: BookingStore): void {
+    this.count = o.count;
+    this.cluster = o.cluster.slice();
+    this.start = o.start.slice();
+    this.hours = o.hours.slice();
+    this.tflops = o.tflops.slice();
+    this.greenOffset = o.greenOffset.slice();
+    this.arena = o.arena.slice();
+    this.arenaUsed = o.arenaUsed;
+    this.arenaDead = o.arenaDead;
+  }
+
+  /** Compacts the arena when most of it is dead, else doubles it. Offsets keep handle order. */
+  private reserveArena(need: number): void {
+    if (this.arenaDead > this.arenaUsed / 2) {
+      const a = this.arena;
+      let w = 0;
+      for (let k = 0; k < this.count; k++) {
+        const off = this.greenOffset[k];
+        if (off < 0) continue;
+        const h = this.hours[k];
+        a.copyWithin(w, off, off + h);
+        this.greenOffset[k] = w;
+        w += h;
+      }
+      this.arenaUsed = w;
+      this.arenaDead = 0;
+      if (w + need <= a.length) return;
+    }
+    const b = new Int32Array(Math.max(this.arena.length * 2, this.arenaUsed + need));
+    b.set(this.arena.subarray(0, this.arenaUsed));
+    this.arena = b;
+  }
+
+  private growHandles(): void {
+    const n = this.cluster.length * 2;
+    const grow = (a: Int32Array): Int32Array => {
+      const b = new Int32Array(n);
+      b.set(a);
+      return b;
+    };
+    this.cluster = grow(this.cluster);
+    this.start = grow(this.start);
+    this.hours = grow(this.hours);
+    this.tflops = grow(this.tflops);
+    this.greenOffset = grow(this.greenOffset);
+  }
+}
+
+/**
+ * Checks that a run of `tflops` with `greenW[i]` green W in slot start + i fits the timeline;
+ * throws SchedulerConflictError (NO_CAPACITY or GREEN_SHORTFALL) naming the first slot that does
+ * not. Returns whether the run takes any green.
+ */
+export function checkFits(tl: Timeline, clusterId: string, what: string, start: number, hours: number, tflops: number, greenW: ArrayLike<number>): boolean {
+  const cap = tl.capacityTf;
+  const booked = tl.bookedTf;
+  const sup = tl.greenSupplyW;
+  const alloc = tl.greenAllocW;
+  let anyGreen = false;
+  for (let i = 0; i < hours; i++) {
+    const t = start + i;
+    if (booked[t] + tflops > cap[t])
+      throw new SchedulerConflictError(
+        'NO_CAPACITY',
+        `${what} on ${clusterId} at ${start}: slot ${t} has ${tflopsToPflops(cap[t] - booked[t])} PFLOPS free, needs ${tflopsToPflops(tflops)}; nothing changed`,
+      );
+    if (alloc[t] + greenW[i] > sup[t])
+      throw new SchedulerConflictError(
+        'GREEN_SHORTFALL',
+        `${what} on ${clusterId} at ${start}: slot ${t} has ${sup[t] - alloc[t]} W green free, needs ${greenW[i]}; nothing changed`,
+      );
+    if (greenW[i] > 0) anyGreen = true;
+  }
+  return anyGreen;
+}
+
+/** Applies a run that fits (see checkFits) to the timeline and its summaries. Complexity: O(hours). */
+export function take(tl: Timeline, start: number, hours: number, tflops: number, greenW: ArrayLike<number>): void {
+  const booked = tl.bookedTf;
+  const sup = tl.greenSupplyW;
+  const alloc = tl.greenAllocW;
+  const gm = tl.greenFreeMax64;
+  // one pass applies capacity and green and notes the blocks whose free-green max may have
+  // dropped (a slot that held it gave green)
+  let curB = -1;
+  let rescan = false;
+  for (let i = 0; i < hours; i++) {
+    const t = start + i;
+    booked[t] += tflops;
+    const gi = greenW[i];
+    if (gi > 0) {
+      const b = t >> L1;
+      if (b !== curB) {
+        if (rescan) rescanGreenBlock(tl, curB);
+        curB = b;
+        rescan = false;
+      }
+      if (sup[t] - alloc[t] === gm[b]) rescan = true;
+      alloc[t] += gi;
+    }
+  }
+  if (rescan) rescanGreenBlock(tl, curB);
+  patchFree(tl, start, start + hours, -tflops);
+}
+
+/**
+ * Gives a booking's capacity and green (`arena[off + i]` in slot start + i, off -1 for none)
+ * back to the timeline. Throws SchedulerConflictError, changing nothing, if a slot holds less
+ * than the booking (the timeline was reloaded under it).
+ */
+export function giveBack(tl: Timeline, clusterId: string, handle: number, start: number, hours: number, tflops: number, arena: Int32Array, off: number): void {
+  const booked = tl.bookedTf;
+  const alloc = tl.greenAllocW;
+  for (let i = 0; i < hours; i++) {
+    if (booked[start + i] < tflops || (off >= 0 && alloc[start + i] < arena[off + i]))
+      throw new SchedulerConflictError('INVALID', `release ${handle}: slot ${start + i} of ${clusterId} holds less than the booking (state reloaded?); nothing changed`);
+  }
+  for (let i = 0; i < hours; i++) booked[start + i] -= tflops;
+  if (off >= 0) {
+    const sup = tl.greenSupplyW;
+    const gm = tl.greenFreeMax64;
+    for (let i = 0; i < hours; i++) {
+      const t = start + i;
+      alloc[t] -= arena[off + i];
+      // free green only grows here, so the block max can only grow
+      const f = sup[t] - alloc[t];
+      if (f > gm[t >> L1]) gm[t >> L1] = f;
+    }
+  }
+  patchFree(tl, start, start + hours, tflops);
+}

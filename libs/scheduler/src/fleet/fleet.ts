@@ -1,0 +1,493 @@
+import { CLUSTER_LIMITS, MAX_GREEN_W, MAX_PFLOPS } from '../domain/limits';
+import { greenShare } from '../domain/green-share';
+import * as units from '../domain/units';
+import { mwToWatts, tflopsToPflops, wattsToMw, whToMwh } from '../domain/units';
+import { SchedulerConflictError } from '../errors';
+import type { ClusterSpec, Decision, FleetSpec, GreenWindow, JobRequest, Objective, Placement, RefusalReason } from '../types';
+import { checkInt, checkNonNeg3, checkObject, checkPositive3, fail } from '../validate';
+import * as bookings from './bookings';
+import { BookingStore, giveBack } from './bookings';
+import * as job from './job';
+import { jobLabel } from './job';
+import * as buffer from './placement-buffer';
+import { PlacementBuffer } from './placement-buffer';
+import { Placer } from './search/placer';
+import { refreshFree, refreshGreenFree } from './summaries';
+import { Timeline } from './timeline';
+import { checkRange, checkSlotData, checkSpec, checkWindow, clip, type SlotData } from './validation';
+
+// bound once at load: in the CommonJS that tsx and SWC emit, a named import is a getter read at every call
+const { checkFits, take } = bookings;
+const { reserveGreen, settle, takeGreen } = buffer;
+const { readJob } = job;
+const { drawWatts, toTflops } = units;
+
+/**
+ * In-memory timelines of a fleet of clusters over a horizon of hourly slots, with online
+ * placement, quotes, commit/release and bulk loading. Per cluster-slot it stores Int32
+ * capacity and booked TFLOPS, Int32 green supply and allocation in W and a Float64 sum of
+ * (supply W x price) for the slot's green price: 24 bytes, plus a two-level max/min summary of
+ * free capacity (64- and 4096-slot blocks, about 0.13 bytes per slot).
+ *
+ * Not thread-safe; one instance per event loop. Inputs are checked at every public method,
+ * and a method that throws has changed nothing.
+ */
+export class Fleet {
+  /** number of hourly slots in the horizon */
+  readonly slots: number;
+  readonly clusterIds: readonly string[];
+  /** cluster parameters (copies of the spec values) */
+  readonly kwPerPflops: Float64Array;
+  readonly pue: Float64Array;
+  readonly pricePerPflopsHour: Float64Array;
+  readonly gridPricePerMwh: Float64Array;
+
+  private readonly index = new Map<string, number>();
+  private readonly timelines: Timeline[] = [];
+  private readonly bookings = new BookingStore();
+  private readonly placer: Placer;
+  private readonly scratch = new PlacementBuffer();
+
+  private constructor(slots: number, clusters: readonly ClusterSpec[]) {
+    this.slots = slots;
+    const n = clusters.length;
+    this.clusterIds = Object.freeze(clusters.map((c) => c.id));
+    this.kwPerPflops = new Float64Array(n);
+    this.pue = new Float64Array(n);
+    this.pricePerPflopsHour = new Float64Array(n);
+    this.gridPricePerMwh = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const c = clusters[i];
+      this.index.set(c.id, i);
+      this.kwPerPflops[i] = c.kwPerPflops;
+      this.pue[i] = c.pue;
+      this.pricePerPflopsHour[i] = c.pricePerPflopsHour;
+      this.gridPricePerMwh[i] = c.gridPricePerMwh;
+      this.timelines.push(new Timeline(slots));
+    }
+    this.placer = new Placer(this.timelines, this);
+  }
+
+  /**
+   * Builds a fleet from a spec, checking everything (ids unique, numbers finite and in the
+   * ranges of CLUSTER_LIMITS and GREEN_WINDOW_LIMITS, ranges with end > start). Capacity changes
+   * and green windows may reach outside the horizon: they are clipped to [0, slots).
+   * Throws SchedulerInputError naming the field, e.g. `clusters[0].green[2].mw`.
+   * Complexity: O(clusters x slots + total length of changes and windows).
+   */
+  static fromSpec(spec: FleetSpec): Fleet {
+    const { slots, clusters } = checkSpec(spec);
+    const f = new Fleet(slots, clusters);
+    for (let i = 0; i < clusters.length; i++) {
+      const c = clusters[i];
+      const tl = f.timelines[i];
+      tl.capacityTf.fill(toTflops(c.capacityPflops));
+      for (const ch of c.capacityChanges ?? []) tl.capacityTf.fill(toTflops(ch.capacityPflops), clip(ch.start, slots), clip(ch.end, slots));
+      const green = c.green ?? [];
+      for (let k = 0; k < green.length; k++) {
+        const w = green[k];
+        const from = clip(w.start, slots);
+        const to = clip(w.end, slots);
+        const watts = mwToWatts(w.mw);
+        const t = f.slotOverGreenLimit(tl, from, to, watts);
+        if (t >= 0) fail('', `clusters[${i}].green[${k}].mw`, `such that overlapping windows stay within ${wattsToMw(MAX_GREEN_W)} MW in slot ${t}`, w.mw);
+        tl.addGreen(from, to, watts, w.pricePerMwh);
+      }
+      refreshFree(tl, 0, slots);
+      refreshGreenFree(tl, 0, slots);
+    }
+    return f;
+  }
+
+  /** Deep copy (timelines and bookings). Complexity: O(clusters x slots + bookings). */
+  clone(): Fleet {
+    const specs: ClusterSpec[] = this.clusterIds.map((id, i) => ({
+      id,
+      capacityPflops: 0,
+      kwPerPflops: this.kwPerPflops[i],
+      pue: this.pue[i],
+      pricePerPflopsHour: this.pricePerPflopsHour[i],
+      gridPricePerMwh: this.gridPricePerMwh[i],
+    }));
+    const f = new Fleet(this.slots, specs);
+    for (let i = 0; i < specs.length; i++) f.timelines[i].copyFrom(this.timelines[i]);
+    f.bookings.copyFrom(this.bookings);
+    return f;
+  }
+
+  /** Index of a cluster id, -1 when unknown. Complexity: O(1). */
+  clusterIndex(id: string): number {
+    const i = this.index.get(id);
+    return i === undefined ? -1 : i;
+  }
+
+  /** Capacity in slot, integer TFLOPS. `c` is a cluster id or index. */
+  capacityTflops(c: string | number, slot: number): number {
+    return this.timelineOf(c).capacityTf[this.slotIdx(slot)];
+  }
+  /** Booked in slot, integer TFLOPS. */
+  bookedTflops(c: string | number, slot: number): number {
+    return this.timelineOf(c).bookedTf[this.slotIdx(slot)];
+  }
+  /** Free capacity in slot, integer TFLOPS. */
+  freeTflops(c: string | number, slot: number): number {
+    const tl = this.timelineOf(c);
+    const t = this.slotIdx(slot);
+    return tl.capacityTf[t] - tl.bookedTf[t];
+  }
+  /** Green supply in slot, integer W. */
+  greenSupplyW(c: string | number, slot: number): number {
+    return this.timelineOf(c).greenSupplyW[this.slotIdx(slot)];
+  }
+  /** Green allocated to bookings in slot, integer W. */
+  greenAllocW(c: string | number, slot: number): number {
+    return this.timelineOf(c).greenAllocW[this.slotIdx(slot)];
+  }
+  /** MW-weighted average price of the green windows covering the slot, per MWh (0 without supply). */
+  greenPricePerMwh(c: string | number, slot: number): number {
+    const tl = this.timelineOf(c);
+    const t = this.slotIdx(slot);
+    const s = tl.greenSupplyW[t];
+    return s > 0 ? tl.greenPriceWeight[t] / s : 0;
+  }
+  /**
+   * The raw per-slot arrays of one cluster, for read-only use (reference placer, dashboards,
+   * persistence snapshots): TFLOPS and W integers, and the green price weight
+   * (sum over covering windows of supply W x price per MWh). Mutating them voids every guarantee.
+   * Complexity: O(1).
+   */
+  timeline(c: string | number): {
+    capacityTflops: Int32Array;
+    bookedTflops: Int32Array;
+    greenSupplyW: Int32Array;
+    greenAllocW: Int32Array;
+    greenPriceWeight: Float64Array;
+  } {
+    const tl = this.timelineOf(c);
+    return {
+      capacityTflops: tl.capacityTf,
+      bookedTflops: tl.bookedTf,
+      greenSupplyW: tl.greenSupplyW,
+      greenAllocW: tl.greenAllocW,
+      greenPriceWeight: tl.greenPriceWeight,
+    };
+  }
+
+  /** Bytes of typed arrays held per cluster-slot (timelines + summaries). */
+  bytesPerClusterSlot(): number {
+    let b = 0;
+    for (const tl of this.timelines) b += tl.byteLength();
+    return b / (this.clusterIds.length * this.slots);
+  }
+  /** Number of live (committed, not released) bookings. Complexity: O(handles). */
+  liveBookings(): number {
+    let n = 0;
+    for (let k = 0; k < this.bookings.count; k++) if (this.bookings.hours[k] > 0) n++;
+    return n;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // placement
+
+  /**
+   * Best option for `job` under `objective` (default job.objective ?? 'EARLIEST'); nothing
+   * is committed. Refusals carry a reason (OUTSIDE_HORIZON, NO_CAPACITY, GREEN_SHORTFALL).
+   * Throws SchedulerInputError for an invalid request.
+   * Complexity: EARLIEST without minGreenShare O(clusters x (blocks skipped + slots scanned in
+   * partly-free blocks)), otherwise O(clusters x window length); plus O(hours) for the result.
+   */
+  place(job: JobRequest, objective?: Objective): Decision {
+    const out = this.scratch;
+    const r = this.placeInto(job, objective ?? job.objective ?? 'EARLIEST', out);
+    if (r !== null) return { ok: false, reason: r, message: this.refusalMessage(job, r) };
+    return { ok: true, placement: this.toPlacement(job.id, out) };
+  }
+
+  /**
+   * Best option under each objective, nothing committed.
+   * Complexity: 3 x place().
+   */
+  quote(job: JobRequest): Record<Objective, Decision> {
+    this.checkJob(job);
+    return {
+      EARLIEST: this.place(job, 'EARLIEST'),
+      GREENEST: this.place(job, 'GREENEST'),
+      CHEAPEST: this.place(job, 'CHEAPEST'),
+    };
+  }
+
+  /**
+   * Allocation-free placement: writes the best option into `out` and returns null, or returns
+   * the refusal reason. Throws SchedulerInputError for an invalid request.
+   * Complexity: as place().
+   */
+  placeInto(job: JobRequest, objective: Objective, out: PlacementBuffer): RefusalReason | null {
+    this.checkJob(job);
+    if (objective !== 'EARLIEST' && objective !== 'GREENEST' && objective !== 'CHEAPEST')
+      fail(jobLabel(job), 'objective', 'EARLIEST, GREENEST or CHEAPEST', objective);
+    const r = this.placer.place(objective);
+    if (r !== null) return r;
+    const { cluster: ci, start } = this.placer.best;
+    const j = this.placer.job;
+    const draw = this.placer.drawOn(ci);
+    const tl = this.timelines[ci];
+    takeGreen(tl, start, j.hours, draw, reserveGreen(out, j.hours));
+    settle(out, tl, ci, start, j.hours, j.pflops, j.tflops, draw, this.pricePerPflopsHour[ci], this.gridPricePerMwh[ci]);
+    return null;
+  }
+
+  /**
+   * Checks a request as place() would, without placing it. Throws SchedulerInputError.
+   * Complexity: O(clusters listed).
+   */
+  checkJob(job: JobRequest): void {
+    readJob(job, this.index, this.clusterIds, this.slots, this.placer.job);
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // bookings
+
+  /**
+   * Commits a placement returned by place()/quote() on this fleet state and returns a handle
+   * for release(). Throws SchedulerConflictError if it no longer fits (capacity or green), or
+   * SchedulerInputError if it is malformed; nothing is changed when it throws.
+   * Complexity: O(hours).
+   */
+  commit(p: Placement): number {
+    const o = checkObject('placement: ', 'placement', p) as unknown as Placement;
+    const ci = this.ci(o.cluster, 'placement.cluster');
+    if (o.clusterIndex !== undefined && o.clusterIndex !== ci)
+      fail('', 'placement.clusterIndex', `${ci} (index of ${o.cluster})`, o.clusterIndex);
+    const pflops = checkPositive3('', 'placement.pflops', o.pflops, MAX_PFLOPS);
+    return this.book(ci, o.start, o.hours, pflops, o.greenW, 'placement', false);
+  }
+
+  /** Commits a filled PlacementBuffer (see placeInto). Complexity: O(hours). */
+  commitBuffer(out: PlacementBuffer): number {
+    if (!(out instanceof PlacementBuffer) || out.clusterIndex < 0 || out.clusterIndex >= this.clusterIds.length)
+      fail('', 'buffer', 'a PlacementBuffer filled by placeInto on this fleet', out);
+    return this.book(out.clusterIndex, out.start, out.hours, out.pflops, out.greenW, 'placement', true);
+  }
+
+  /**
+   * Applies a booking committed elsewhere (another replica, the database ledger).
+   * `greenW[i]` is the green power (W) the booking holds in slot start + i.
+   * Validated; throws SchedulerConflictError if it does not fit this state. Returns a handle.
+   * Complexity: O(hours).
+   */
+  applyBooking(b: { cluster: string; start: number; pflops: number; hours: number; greenW: ArrayLike<number> }): number {
+    const o = checkObject('', 'booking', b) as unknown as typeof b;
+    const ci = this.ci(o.cluster, 'booking.cluster');
+    const pflops = checkPositive3('', 'booking.pflops', o.pflops, MAX_PFLOPS);
+    return this.book(ci, o.start, o.hours, pflops, o.greenW, 'booking', false);
+  }
+
+  /**
+   * Releases (cancels) a committed booking, restoring capacity and green exactly.
+   * Throws SchedulerInputError for an unknown or already released handle.
+   * Complexity: O(hours).
+   */
+  release(handle: number): void {
+    const st = this.bookings;
+    if (!st.isLive(handle)) fail('', 'handle', 'the handle of a live booking', handle);
+    const k = handle - 1;
+    const ci = st.cluster[k];
+    giveBack(this.timelines[ci], this.clusterIds[ci], handle, st.start[k], st.hours[k], st.tflops[k], st.arena, st.greenOffset[k]);
+    st.remove(k);
+  }
+
+  /**
+   * The committed booking behind a handle, as a Placement priced at the current green prices.
+   * Complexity: O(hours).
+   */
+  placementOf(handle: number, jobId?: string): Placement {
+    const st = this.bookings;
+    if (!st.isLive(handle)) fail('', 'handle', 'the handle of a live booking', handle);
+    const k = handle - 1;
+    const ci = st.cluster[k];
+    const h = st.hours[k];
+    const tf = st.tflops[k];
+    const off = st.greenOffset[k];
+    const pflops = tflopsToPflops(tf);
+    const draw = drawWatts(pflops, this.kwPerPflops[ci], this.pue[ci]);
+    const out = this.scratch;
+    const gw = reserveGreen(out, h);
+    for (let i = 0; i < h; i++) gw[i] = off >= 0 ? st.arena[off + i] : 0;
+    settle(out, this.timelines[ci], ci, st.start[k], h, pflops, tf, draw, this.pricePerPflopsHour[ci], this.gridPricePerMwh[ci]);
+    return this.toPlacement(jobId, out);
+  }
+
+  /** Start slot of a live booking (-1 if released). Complexity: O(1). */
+  bookingStart(handle: number): number {
+    return this.bookings.isLive(handle) ? this.bookings.start[handle - 1] : -1;
+  }
+
+  /** Cluster index of a live booking (-1 if released). Complexity: O(1). */
+  bookingCluster(handle: number): number {
+    return this.bookings.isLive(handle) ? this.bookings.cluster[handle - 1] : -1;
+  }
+
+  /** Green Wh held by a live booking (0 if released). Complexity: O(hours). */
+  bookingGreenWh(handle: number): number {
+    return this.bookings.isLive(handle) ? this.bookings.greenWh(handle - 1) : 0;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // timelines
+
+  /**
+   * Bulk-loads per-slot state for [fromSlot, fromSlot + length) of one cluster, replacing it
+   * (the API rebuilds a window from its ledger). Units: TFLOPS and W integers, price per MWh.
+   * All arrays must have the same length; booked <= capacity and alloc <= supply per slot.
+   * Handles of bookings inside the window are not adjusted.
+   * Complexity: O(length).
+   */
+  loadSlots(cluster: string, fromSlot: number, data: SlotData): void {
+    const tl = this.timelines[this.ci(cluster, 'cluster')];
+    const len = checkSlotData(data, fromSlot, this.slots);
+    const { capacityTflops: c, bookedTflops: b, greenSupplyW: s, greenAllocW: a, greenPricePerMwh: p } = data;
+    for (let i = 0; i < len; i++) {
+      const t = fromSlot + i;
+      tl.capacityTf[t] = c[i];
+      tl.bookedTf[t] = b[i];
+      tl.greenSupplyW[t] = s[i];
+      tl.greenAllocW[t] = a[i];
+      tl.greenPriceWeight[t] = s[i] * p[i];
+      tl.lowerPriceFloor(s[i] > 0, p[i]);
+    }
+    refreshFree(tl, fromSlot, fromSlot + len);
+    refreshGreenFree(tl, fromSlot, fromSlot + len);
+  }
+
+  /**
+   * Sets the capacity of a cluster over [start, end) (maintenance, expansion), clipped to the
+   * horizon [0, slots). Throws SchedulerConflictError, changing nothing, if booked work would
+   * exceed the new capacity. Complexity: O(clipped length).
+   */
+  setCapacity(cluster: string, start: number, end: number, pflops: number): void {
+    const tl = this.timelines[this.ci(cluster, 'cluster')];
+    checkRange('setCapacity: ', 'range', start, end);
+    checkNonNeg3('setCapacity: ', 'pflops', pflops, CLUSTER_LIMITS.capacityPflops.max);
+    const tf = toTflops(pflops);
+    const booked = tl.bookedTf;
+    const from = clip(start, this.slots);
+    const to = clip(end, this.slots);
+    for (let t = from; t < to; t++) {
+      if (booked[t] > tf)
+        throw new SchedulerConflictError(
+          'NO_CAPACITY',
+          `setCapacity ${cluster} [${start}, ${end}) to ${pflops} PFLOPS: slot ${t} has ${tflopsToPflops(booked[t])} PFLOPS booked; nothing changed`,
+        );
+    }
+    tl.capacityTf.fill(tf, from, to);
+    refreshFree(tl, from, to);
+  }
+
+  /**
+   * Adds a green supply window to a cluster, clipped to the horizon [0, slots); overlapping
+   * windows add up and the slot price becomes the MW-weighted average.
+   * Complexity: O(clipped length).
+   */
+  addGreenWindow(cluster: string, w: GreenWindow): void {
+    const tl = this.timelines[this.ci(cluster, 'cluster')];
+    checkWindow('addGreenWindow: ', 'window', w);
+    const watts = mwToWatts(w.mw);
+    const from = clip(w.start, this.slots);
+    const to = clip(w.end, this.slots);
+    const t = this.slotOverGreenLimit(tl, from, to, watts);
+    if (t >= 0) fail('addGreenWindow: ', 'window.mw', `such that supply stays within ${wattsToMw(MAX_GREEN_W)} MW in slot ${t}`, w.mw);
+    tl.addGreen(from, to, watts, w.pricePerMwh);
+    refreshGreenFree(tl, from, to);
+  }
+
+  /** Total capacity over the horizon, TFLOPS x slots. Complexity: O(clusters x slots). */
+  capacityTflopsSlots(): number {
+    let s = 0;
+    for (const tl of this.timelines) {
+      const c = tl.capacityTf;
+      for (let t = 0; t < c.length; t++) s += c[t];
+    }
+    return s;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // internals
+
+  private ci(c: unknown, field: string): number {
+    if (typeof c === 'number' && Number.isInteger(c) && c >= 0 && c < this.clusterIds.length) return c;
+    const i = typeof c === 'string' ? this.index.get(c) : undefined;
+    if (i === undefined) fail('', field, `a known cluster id (${this.clusterIds.join(', ')})`, c);
+    return i;
+  }
+
+  private timelineOf(c: unknown): Timeline {
+    return this.timelines[this.ci(c, 'cluster')];
+  }
+
+  private slotIdx(t: number): number {
+    if (!Number.isInteger(t) || t < 0 || t >= this.slots) fail('', 'slot', `an integer in [0, ${this.slots - 1}]`, t);
+    return t;
+  }
+
+  /** First slot of [from, to) where `watts` more green would exceed MAX_GREEN_W, -1 if none. */
+  private slotOverGreenLimit(tl: Timeline, from: number, to: number, watts: number): number {
+    const sup = tl.greenSupplyW;
+    for (let t = from; t < to; t++) if (sup[t] + watts > MAX_GREEN_W) return t;
+    return -1;
+  }
+
+  /** Shared commit path: validates, checks fit, applies, records a handle. `trusted`: greenW came from placeInto. */
+  private book(ci: number, start: unknown, hours: unknown, pflops: number, greenW: ArrayLike<number>, what: string, trusted: boolean): number {
+    // field names are built only on failure: this runs once per commit
+    if (typeof hours !== 'number' || !Number.isInteger(hours) || hours < 1 || hours > this.slots) checkInt('', `${what}.hours`, hours, 1, this.slots);
+    const h = hours as number;
+    if (typeof start !== 'number' || !Number.isInteger(start) || start < 0 || start > this.slots - h) checkInt('', `${what}.start`, start, 0, this.slots - h);
+    const s = start as number;
+    if (greenW === null || typeof greenW !== 'object' || typeof greenW.length !== 'number' || greenW.length < h)
+      fail('', `${what}.greenW`, `an array of at least ${h} integers (W per slot)`, greenW);
+    const tf = toTflops(pflops);
+    if (!trusted) {
+      const draw = drawWatts(pflops, this.kwPerPflops[ci], this.pue[ci]);
+      for (let i = 0; i < h; i++) {
+        const g = greenW[i];
+        if (!Number.isInteger(g) || g < 0 || g > draw) fail('', `${what}.greenW[${i}]`, `an integer in [0, draw ${draw} W]`, g);
+      }
+    }
+    const tl = this.timelines[ci];
+    const anyGreen = checkFits(tl, this.clusterIds[ci], what, s, h, tf, greenW);
+    take(tl, s, h, tf, greenW);
+    return this.bookings.add(ci, s, h, tf, greenW, anyGreen);
+  }
+
+  private toPlacement(jobId: string | undefined, out: PlacementBuffer): Placement {
+    const h = out.hours;
+    const energyWh = out.drawW * h;
+    const total = out.priceCompute + out.priceGreen + out.priceGrid;
+    const p: Placement = {
+      cluster: this.clusterIds[out.clusterIndex],
+      clusterIndex: out.clusterIndex,
+      start: out.start,
+      end: out.start + h,
+      hours: h,
+      pflops: out.pflops,
+      tflops: out.tflops,
+      drawW: out.drawW,
+      greenW: out.greenW.slice(0, h),
+      greenMwh: whToMwh(out.greenWh),
+      gridMwh: whToMwh(energyWh - out.greenWh),
+      energyMwh: whToMwh(energyWh),
+      greenShare: greenShare(out.greenWh, energyWh, 1),
+      price: { compute: out.priceCompute, greenEnergy: out.priceGreen, gridEnergy: out.priceGrid, total },
+    };
+    if (jobId !== undefined) p.job = jobId;
+    return p;
+  }
+
+  private refusalMessage(job: JobRequest, r: RefusalReason): string {
+    const who = job.id !== undefined ? `job ${job.id}` : 'job';
+    const win = `[${job.earliest}, ${job.deadline})`;
+    if (r === 'OUTSIDE_HORIZON') return `${who}: no start of ${job.hours} h inside ${win} and the horizon of ${this.slots} slots`;
+    if (r === 'NO_CAPACITY') return `${who}: no ${job.hours} h run with ${job.pflops} PFLOPS free in ${win} on the allowed clusters`;
+    return `${who}: capacity exists in ${win} but no start reaches minGreenShare ${job.minGreenShare}`;
+  }
+}

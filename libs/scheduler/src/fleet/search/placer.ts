@@ -1,0 +1,232 @@
+import * as greenShare from '../../domain/green-share';
+import * as price from '../../domain/price';
+import * as units from '../../domain/units';
+import type { Objective, RefusalReason } from '../../types';
+import { JobScratch } from '../job';
+import * as timeline from '../timeline';
+import type { Timeline } from '../timeline';
+import { BestOption } from './best-option';
+import * as earliest from './earliest';
+import * as windows from './windows';
+
+// bound once at load: in the CommonJS that tsx and SWC emit, a named import is a getter read at every call
+const { requiredGreenWh } = greenShare;
+const { drawWatts, WH_PER_MWH } = units;
+const { BLOCK_BITS } = timeline;
+const { computeCost, energyCost } = price;
+const { earliestStart } = earliest;
+const { slideCheapest, slideGreen } = windows;
+
+/** Per-cluster parameters, indexed by cluster (the Fleet's public arrays). */
+export interface ClusterParams {
+  readonly kwPerPflops: Float64Array;
+  readonly pue: Float64Array;
+  readonly pricePerPflopsHour: Float64Array;
+  readonly gridPricePerMwh: Float64Array;
+}
+
+/**
+ * Finds the best option for the request in `job` under one objective, into `best`. Nothing is
+ * allocated per request: the visiting order and the CHEAPEST ring are scratch arrays.
+ */
+export class Placer {
+  readonly job: JobScratch;
+  readonly best = new BestOption();
+  /** GREENEST / CHEAPEST: list positions in visiting order, most promising first */
+  private readonly order: Int32Array;
+  /** per list position: the sort key (GREENEST: -green bound; CHEAPEST: price bound) */
+  private readonly orderKey: Float64Array;
+  /** per list position: the most free green W in any slot of the window */
+  private readonly greenFreeMax: Int32Array;
+  /** per list position: the power the request draws there, W */
+  private readonly drawW: Float64Array;
+  private ring = new Float64Array(64);
+
+  constructor(
+    private readonly timelines: readonly Timeline[],
+    private readonly params: ClusterParams,
+  ) {
+    const n = timelines.length;
+    this.job = new JobScratch(n);
+    this.order = new Int32Array(n);
+    this.orderKey = new Float64Array(n);
+    this.greenFreeMax = new Int32Array(n);
+    this.drawW = new Float64Array(n);
+  }
+
+  /** Searches for the request read into `job`; null when `best` holds an option, else the refusal. */
+  place(objective: Objective): RefusalReason | null {
+    const j = this.job;
+    if (j.earliest + j.hours > j.end) return 'OUTSIDE_HORIZON';
+    this.best.reset();
+    if (objective === 'EARLIEST') this.placeEarliest();
+    else if (objective === 'GREENEST') this.placeGreenest();
+    else this.placeCheapest();
+    if (this.best.cluster < 0) return this.best.capacityFits ? 'GREEN_SHORTFALL' : 'NO_CAPACITY';
+    return null;
+  }
+
+  /** Power the request draws on cluster `ci`, W. */
+  drawOn(ci: number): number {
+    return drawWatts(this.job.pflops, this.params.kwPerPflops[ci], this.params.pue[ci]);
+  }
+
+  /** EARLIEST: clusters in list order; a later one must start strictly earlier to win. */
+  private placeEarliest(): void {
+    const j = this.job;
+    const best = this.best;
+    const { tflops, hours, earliest, end } = j;
+    for (let k = 0; k < j.count; k++) {
+      const ci = j.allowed[k];
+      const draw = this.drawOn(ci);
+      const req = requiredGreenWh(j.minGreenShare, draw, hours);
+      const lim = best.cluster < 0 ? end : Math.min(end, best.start - 1 + hours);
+      if (lim - earliest < hours) continue;
+      const tl = this.timelines[ci];
+      if (req > 0) {
+        slideGreen(tl, best, ci, k, true, tflops, hours, earliest, lim, draw, req);
+        continue;
+      }
+      const s = earliestStart(tl, tflops, hours, earliest, lim);
+      if (s >= 0) {
+        best.capacityFits = true;
+        best.cluster = ci;
+        best.start = s;
+        best.listPos = k;
+      }
+    }
+  }
+
+  /**
+   * Orders the allowed clusters for GREENEST / CHEAPEST. Free green anywhere in the window bounds
+   * what a cluster can offer, so the most promising go first and their options prune the rest
+   * (GREENEST: most green; CHEAPEST: lowest price, with at most that green, none cheaper than the
+   * cluster's green price floor). Insertion sort, stable: equal keys keep list order for the ties.
+   */
+  private orderClusters(cheapest: boolean): void {
+    const j = this.job;
+    const { hours, earliest, end } = j;
+    const { order, orderKey } = this;
+    for (let k = 0; k < j.count; k++) {
+      const ci = j.allowed[k];
+      const tl = this.timelines[ci];
+      const gm = tl.greenFreeMax64;
+      let gmx = 0;
+      for (let b = earliest >> BLOCK_BITS; b <= (end - 1) >> BLOCK_BITS; b++) if (gm[b] > gmx) gmx = gm[b];
+      const draw = this.drawOn(ci);
+      const greenBound = hours * (gmx < draw ? gmx : draw);
+      this.greenFreeMax[k] = gmx;
+      this.drawW[k] = draw;
+      if (cheapest) {
+        const grid = this.params.gridPricePerMwh[ci];
+        const save = grid - tl.greenPriceFloor;
+        orderKey[k] = computeCost(j.pflops, hours, this.params.pricePerPflopsHour[ci]) + (draw * hours * grid - (save > 0 ? greenBound * save : 0)) / WH_PER_MWH;
+      } else orderKey[k] = -greenBound;
+      let q = k;
+      while (q > 0 && orderKey[order[q - 1]] > orderKey[k]) {
+        order[q] = order[q - 1];
+        q--;
+      }
+      order[q] = k;
+    }
+  }
+
+  /** GREENEST: most green Wh; clusters whose green bound falls below the best are not searched. */
+  private placeGreenest(): void {
+    this.orderClusters(false);
+    const j = this.job;
+    const best = this.best;
+    const { tflops, hours, earliest, end } = j;
+    for (let q = 0; q < j.count; q++) {
+      const k = this.order[q];
+      const ci = j.allowed[k];
+      const tl = this.timelines[ci];
+      const gmx = this.greenFreeMax[k];
+      const draw = this.drawW[k];
+      const req = requiredGreenWh(j.minGreenShare, draw, hours);
+      if (best.cluster >= 0) {
+        const bound = -this.orderKey[k];
+        // below the best: neither this nor any later-visited cluster can win
+        if (bound < best.greenWh) break;
+        if (bound === best.greenWh) {
+          // equal: only an earlier start (or the same start, earlier in the list) wins
+          const lim = Math.min(end, (k < best.listPos ? best.start : best.start - 1) + hours);
+          if (lim - earliest >= hours) {
+            if (gmx === 0) this.greenFreeGreenest(tl, ci, k, lim);
+            else slideGreen(tl, best, ci, k, false, tflops, hours, earliest, lim, draw, req);
+          }
+          continue;
+        }
+      }
+      if (gmx === 0) {
+        if (req > 0) this.noteCapacity(tl);
+        else this.greenFreeGreenest(tl, ci, k, end);
+        continue;
+      }
+      slideGreen(tl, best, ci, k, false, tflops, hours, earliest, end, draw, req);
+    }
+  }
+
+  /** CHEAPEST: lowest total price; clusters whose price bound is above the best are not searched. */
+  private placeCheapest(): void {
+    this.orderClusters(true);
+    const j = this.job;
+    const best = this.best;
+    const { pflops, tflops, hours, earliest, end } = j;
+    if (this.ring.length < hours) this.ring = new Float64Array(Math.max(hours, this.ring.length * 2));
+    for (let q = 0; q < j.count; q++) {
+      const k = this.order[q];
+      const ci = j.allowed[k];
+      const tl = this.timelines[ci];
+      const draw = this.drawW[k];
+      const req = requiredGreenWh(j.minGreenShare, draw, hours);
+      if (best.cluster >= 0 && this.orderKey[k] > best.cost + 1e-9 * best.cost + 1e-9) break;
+      if (this.greenFreeMax[k] === 0) {
+        if (req > 0) this.noteCapacity(tl);
+        else this.greenFreeCheapest(tl, ci, k, end, draw);
+        continue;
+      }
+      const grid = this.params.gridPricePerMwh[ci];
+      const base = computeCost(pflops, hours, this.params.pricePerPflopsHour[ci]) + energyCost(draw * hours, grid);
+      slideCheapest(tl, best, this.ring, ci, k, tflops, hours, earliest, end, draw, req, base, grid);
+    }
+  }
+
+  /** A cluster that cannot reach the green share: only whether capacity fits there matters. */
+  private noteCapacity(tl: Timeline): void {
+    const j = this.job;
+    if (!this.best.capacityFits && earliestStart(tl, j.tflops, j.hours, j.earliest, j.end) >= 0) this.best.capacityFits = true;
+  }
+
+  /** GREENEST on a cluster without free green in the window: its earliest start in [earliest, lim) with 0 Wh. */
+  private greenFreeGreenest(tl: Timeline, ci: number, listPos: number, lim: number): void {
+    const j = this.job;
+    const best = this.best;
+    const s = earliestStart(tl, j.tflops, j.hours, j.earliest, lim);
+    if (s < 0) return;
+    best.capacityFits = true;
+    if (0 > best.greenWh || (0 === best.greenWh && best.winsTie(s, listPos))) {
+      best.cluster = ci;
+      best.start = s;
+      best.listPos = listPos;
+      best.greenWh = 0;
+    }
+  }
+
+  /** CHEAPEST on a cluster without free green in the window: every start costs the same, so its earliest start. */
+  private greenFreeCheapest(tl: Timeline, ci: number, listPos: number, lim: number, draw: number): void {
+    const j = this.job;
+    const best = this.best;
+    const s = earliestStart(tl, j.tflops, j.hours, j.earliest, lim);
+    if (s < 0) return;
+    best.capacityFits = true;
+    const total = computeCost(j.pflops, j.hours, this.params.pricePerPflopsHour[ci]) + energyCost(draw * j.hours, this.params.gridPricePerMwh[ci]);
+    const eps = 1e-9 * total + 1e-9;
+    if (total < best.cost - eps || (total <= best.cost + eps && best.winsTie(s, listPos))) {
+      best.cluster = ci;
+      best.start = s;
+      best.listPos = listPos;
+      best.cost = total;
+    }
+  }
+}
