@@ -269,8 +269,9 @@ export async function checkInvariants(db: Client, acks: AckedBooking[] | undefin
     );
     add('round requests match their bookings', wrong.rows, `${n.t} round requests, ${n.c} confirmed by clearings`, (k) => `${k} round requests whose booking is missing or different`);
     const orphans = await db.query(
-      `SELECT b.id, b.idempotency_key FROM bookings b WHERE b.idempotency_key LIKE 'round:%'
-          AND (SELECT count(*) FROM round_requests r WHERE r.booking_id = b.id) <> 1 LIMIT 100`,
+      `SELECT b.id, b.idempotency_key, coalesce(r.n, 0) AS requests FROM bookings b
+         LEFT JOIN (SELECT booking_id, count(*)::int AS n FROM round_requests WHERE booking_id IS NOT NULL GROUP BY booking_id) r ON r.booking_id = b.id
+        WHERE b.idempotency_key LIKE 'round:%' AND coalesce(r.n, 0) <> 1 LIMIT 100`,
     );
     add('every round booking belongs to exactly one round request', orphans.rows, 'none', (k) => `${k} round bookings without (or with several) requests`);
     const states = await db.query(
