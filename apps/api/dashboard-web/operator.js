@@ -1,5 +1,6 @@
 // Operators' tools on the dashboard: upload a green-power forecast (preview on the capacity and
-// green chart, then importGreenForecast in one transaction) and set capacity for maintenance
+// green chart, then importGreenForecast in one transaction), revise the green supply (what the
+// cluster really gets; the SLAs that broke, by hour) and set capacity for maintenance
 // (setCapacity, listing the conflicting bookings when refused). For the cluster selected above.
 import { gql } from './api.js';
 import { columnOf, parseForecast, supplyPoints } from './forecast-csv.js';
@@ -9,6 +10,9 @@ const IMPORT = `mutation Import($c: ID!, $f: DateTime!, $t: DateTime!, $rows: [G
   importGreenForecast(clusterId: $c, from: $f, to: $t, rows: $rows, source: $src) { windowsReplaced windows { id } }
 }`;
 const SET_CAPACITY = `mutation SetCapacity($c: ID!, $f: DateTime!, $t: DateTime!, $p: Float!) { setCapacity(clusterId: $c, from: $f, to: $t, pflops: $p) { from to pflops } }`;
+const REVISION = `id reason from to createdAt breaches bookings { bookingId breached creditAfter greenShareBefore greenShareAfter shortHours }`;
+const REVISE = `mutation Revise($c: ID!, $f: DateTime!, $t: DateTime!, $mw: Float!, $why: String!) { reviseGreenSupply(clusterId: $c, from: $f, to: $t, megawatts: $mw, reason: $why) { ${REVISION} } }`;
+const REVISIONS = `query Revisions($c: ID!, $f: DateTime!, $t: DateTime!) { greenRevisions(clusterId: $c, from: $f, to: $t, first: 10) { ${REVISION} } }`;
 
 const $ = (id) => document.getElementById(id);
 let ctx = null;
@@ -42,12 +46,20 @@ export function startOperatorTools(dashboard) {
     ev.preventDefault();
     setCapacity();
   });
+  $('revision-from').value = toUtcInput(hour + 3_600_000);
+  $('revision-to').value = toUtcInput(hour + 7 * 3_600_000);
+  $('revision-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    revise();
+  });
+  $('cluster-select').addEventListener('change', () => loadRevisions().catch(() => undefined));
   renderTarget();
+  loadRevisions().catch(() => undefined);
 }
 
 function renderTarget() {
   const c = ctx.selected();
-  for (const id of ['forecast-target', 'maint-target']) $(id).textContent = c ? c.name : 'no cluster';
+  for (const id of ['forecast-target', 'maint-target', 'revision-target']) $(id).textContent = c ? c.name : 'no cluster';
 }
 
 // ---- forecast upload --------------------------------------------------------------------------
@@ -159,4 +171,55 @@ async function setCapacity() {
       list.hidden = false;
     }
   }
+}
+
+// ---- supply revisions -------------------------------------------------------------------------
+
+async function revise() {
+  const c = ctx.selected();
+  const out = $('revision-result');
+  const f = utcInput($('revision-from').value);
+  const t = utcInput($('revision-to').value);
+  const mw = $('revision-mw').value.trim() === '' ? NaN : Number($('revision-mw').value);
+  const why = $('revision-reason').value.trim();
+  if (!c || !f || !t || !Number.isFinite(mw) || !why) {
+    out.textContent = 'Fill in from, to, MW and a reason.';
+    return;
+  }
+  try {
+    const r = (await gql(REVISE, { c: c.id, f, t, mw, why })).reviseGreenSupply;
+    out.textContent = `Supply of ${c.name} set to ${mw} MW from ${when(r.from)} to ${when(r.to)} UTC: ${r.bookings.length} booking${r.bookings.length === 1 ? '' : 's'} changed, ${r.breaches} SLA${r.breaches === 1 ? '' : 's'} broken.`;
+    await Promise.all([ctx.refresh(), loadRevisions()]);
+  } catch (e) {
+    out.textContent = `Refused: ${e.message}`;
+  }
+}
+
+/** The selected cluster's last revisions around now, each with the SLAs it broke and their short hours. */
+async function loadRevisions() {
+  const c = ctx.selected();
+  const body = $('revisions-body');
+  if (!c) return body.replaceChildren();
+  // whole hours, at most 93 days: the last 3 days and the next 90
+  const from = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3 * 86_400_000;
+  const d = await gql(REVISIONS, { c: c.id, f: new Date(from).toISOString(), t: new Date(from + 93 * 86_400_000).toISOString() });
+  const list = d.greenRevisions;
+  if (!list.length) {
+    body.replaceChildren(el('tr', {}, el('td', { colSpan: 5, className: 'empty' }, 'No supply revisions.')));
+    return;
+  }
+  body.replaceChildren(
+    ...list.map((r) => {
+      const broken = r.bookings.filter((b) => b.breached);
+      return el('tr', { dataset: { revisionId: r.id } }, [
+        el('td', {}, when(r.createdAt)),
+        el('td', {}, `${when(r.from)} – ${when(r.to)}`),
+        el('td', { className: 'name', title: r.reason }, r.reason),
+        el('td', { className: 'num' }, String(r.bookings.length)),
+        el('td', {}, broken.length
+          ? el('ul', { className: 'plain' }, broken.map((b) => el('li', { className: 'small' }, `${b.bookingId.slice(0, 8)}: ${Math.round(b.greenShareAfter * 100)} % green (was ${Math.round(b.greenShareBefore * 100)} %), credit ${b.creditAfter}, short ${b.shortHours.map((h) => when(h)).join(', ')}`)))
+          : 'none'),
+      ]);
+    }),
+  );
 }

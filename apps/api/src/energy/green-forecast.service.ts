@@ -168,7 +168,7 @@ function planOrder(
   if (stranded.length > 0) {
     throw new EnergyException(
       EnergyErrorCode.GREEN_STILL_ALLOCATED,
-      `green power already allocated to bookings would exceed the forecast supply in ${stranded.length} hour(s), first at ${iso(stranded[0] * HOUR_MS)}; nothing was saved`,
+      `green power already allocated to bookings would exceed the forecast supply in ${stranded.length} hour(s), first at ${iso(stranded[0] * HOUR_MS)}; nothing was saved (to record a shortfall below what is allocated, use reviseGreenSupply: it shares the green again and credits broken SLAs)`,
       'rows',
       { hours: stranded.slice(0, 24).map((h) => iso(h * HOUR_MS)) },
     );

@@ -4,7 +4,7 @@
  * side by side, book with a lost response retried under the same key, the booking live, cancel,
  * submit to a clearing round and see its result live),
  * the operator's forecast upload (a bad file shows line and column and saves nothing; a good one
- * is previewed on the chart, saved and shown), the maintenance form's conflict list, the public
+ * is previewed on the chart, saved and shown), a supply revision and its history, the maintenance form's conflict list, the public
  * KPI page, hostile names in views and chart tooltips, and axe-core on every view.
  */
 import { randomBytes } from 'node:crypto';
@@ -293,6 +293,19 @@ async function main(): Promise<void> {
       await page.waitForSelector(`#maint-conflicts:not([hidden]) tr[data-booking-id="${b.bookCompute.id}"]`, { timeout: 10_000 });
       const result = await page.locator('#maint-result').textContent();
       assert(/^Refused: booked work would no longer fit under 0 PFLOPS/.test(result ?? ''), `result: ${result}`);
+    });
+
+    await check('supply revision: the form records a shortfall and the cluster\'s revisions list what it did', async () => {
+      await page.fill('#revision-mw', '0');
+      await page.fill('#revision-reason', 'cloud cover over the solar farm');
+      await page.click('#revision-submit');
+      for (let i = 0; i < 100 && !(await page.locator('#revision-result').textContent()); i++) await page.waitForTimeout(100);
+      const result = await page.locator('#revision-result').textContent();
+      assert(/set to 0 MW/.test(result ?? ''), `result: ${result}`);
+      await page.waitForSelector('#revisions-body tr[data-revision-id]', { timeout: 15_000 });
+      assert(/set to 0 MW/.test(result ?? ''), `result: ${result}`);
+      const reason = await page.locator('#revisions-body tr[data-revision-id] td.name').first().textContent();
+      assert(reason === 'cloud cover over the solar farm', `reason cell: ${reason}`);
     });
 
     await check('axe: no serious or critical violations on the operator dashboard with its tools', async () => {
