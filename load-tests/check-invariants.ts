@@ -116,7 +116,7 @@ export async function checkInvariants(db: Client, acks: AckedBooking[] | undefin
            revisions
              ? ` + coalesce((SELECT sum(r.supply_after_w[i] - r.supply_before_w[i]) FROM green_revisions r,
                   LATERAL (SELECT (extract(epoch FROM a.hour - r.starts_at) / 3600)::int + 1 AS i) k
-                  WHERE r.cluster_id = a.cluster_id AND r.starts_at <= a.hour AND r.ends_at > a.hour), 0)::bigint`
+                  WHERE r.cluster_id = a.cluster_id AND r.starts_at <= a.hour AND r.ends_at > a.hour AND NOT r.via_windows), 0)::bigint`
              : ''
          } AS supply FROM green_windows w
           WHERE w.cluster_id = a.cluster_id AND w.starts_at <= a.hour AND w.ends_at >= a.hour + interval '1 hour') sup

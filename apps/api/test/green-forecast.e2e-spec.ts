@@ -154,20 +154,27 @@ describe('importGreenForecast: a forecast replaces the green windows of a range 
     expect((await t.ok(WINDOWS, { c: cluster, f: hour(0), t: hour(60) }, op.key)).greenWindows).toEqual(windowsBefore);
   });
 
-  it('refuses a forecast that would leave green allocated to bookings uncovered, saving nothing', async () => {
+  it('a forecast that leaves less green than bookings hold shares it by the SLA rule (breach credited); more green later tops them up', async () => {
     const startup = await t.createOrg('STARTUP');
     await t.ok(ADD_GREEN, { c: cluster, s: hour(40), e: hour(44), mw: 1 }, op.key);
     // draws 10 x 10 x 1.2 kW = 0.12 MW per hour, all of it green
     const b = (await t.ok(BOOK, { r: { pflops: 10, hours: 2, earliestStart: hour(40), deadline: hour(42), clusterIds: [cluster], minGreenShare: 1 }, k: 'fc-1' }, startup.key)).bookCompute;
     expect(b.greenShare).toBe(1);
-    const before = await ledger(t, cluster, 38, 46);
-    const e = await t.gql(IMPORT, { c: cluster, f: hour(40), t: hour(44), rows: [row(40, 41, 0.5), row(42, 44, 0.5)] }, op.key);
-    expect(e.errors?.[0].extensions).toMatchObject({ code: 'CONFLICT', field: 'rows', hours: [hour(41)] });
-    expect(e.errors?.[0].message).toMatch(/allocated to bookings would exceed the forecast supply in 1 hour\(s\), first at/);
-    expect(await ledger(t, cluster, 38, 46)).toEqual(before);
-    // a forecast that still covers the booking replaces the window (new supply first, then the old out)
-    const ok = (await t.ok(IMPORT, { c: cluster, f: hour(40), t: hour(44), rows: [row(40, 44, 0.2)] }, op.key)).importGreenForecast;
-    expect(ok.windowsReplaced).toBe(1);
+    const IMPORT_REV = `mutation($c: ID!, $f: DateTime!, $t: DateTime!, $rows: [GreenForecastRowInput!]!) { importGreenForecast(clusterId: $c, from: $f, t: $t, rows: $rows) { windowsReplaced revisionIds } }`.replace('t: $t', 'to: $t');
+    const BOOKING = `query($id: ID!) { booking(id: $id) { greenMwh greenShare slaMet slaCredit } }`;
+    // no green at all in hour 41: the booking keeps what hour 40 has and breaks its SLA
+    const cut = (await t.ok(IMPORT_REV, { c: cluster, f: hour(40), t: hour(44), rows: [row(40, 41, 0.5), row(42, 44, 0.5)] }, op.key)).importGreenForecast;
+    expect(cut.revisionIds).toHaveLength(1);
+    expect((await t.ok(BOOKING, { id: b.id }, startup.key)).booking).toEqual({ greenMwh: 0.12, greenShare: 0.5, slaMet: false, slaCredit: 72 });
+    const hist = (await t.ok(`query($c: ID!) { greenRevisions(clusterId: $c, from: "${hour(40)}", to: "${hour(44)}") { id reason breaches bookings { bookingId shortHours } } }`, { c: cluster }, op.key)).greenRevisions;
+    expect(hist).toEqual([{ id: cut.revisionIds[0], reason: 'forecast import: less green', breaches: 1, bookings: [{ bookingId: b.id, shortHours: [hour(41)] }] }]);
+    await windowsSumToLedger(t, cluster, 0, 60);
+    await timelinesMatchLedger(t, cluster, 0, 60);
+    // a forecast that covers the booking again replaces the windows and tops it up: credit reversed
+    const ok = (await t.ok(IMPORT_REV, { c: cluster, f: hour(40), t: hour(44), rows: [row(40, 44, 0.2)] }, op.key)).importGreenForecast;
+    expect(ok.windowsReplaced).toBe(2);
+    expect(ok.revisionIds).toHaveLength(1);
+    expect((await t.ok(BOOKING, { id: b.id }, startup.key)).booking).toEqual({ greenMwh: 0.24, greenShare: 1, slaMet: true, slaCredit: 0 });
     const after = await ledger(t, cluster, 40, 44);
     expect(after.rows.map((r) => [r.supply, r.alloc])).toEqual([
       [200_000, 120_000],
@@ -175,6 +182,8 @@ describe('importGreenForecast: a forecast replaces the green windows of a range 
       [200_000, 0],
       [200_000, 0],
     ]);
+    // nothing to share again: no revision
+    expect((await t.ok(IMPORT_REV, { c: cluster, f: hour(40), t: hour(44), rows: [row(40, 44, 0.3)] }, op.key)).importGreenForecast.revisionIds).toEqual([]);
     await windowsSumToLedger(t, cluster, 0, 60);
     await timelinesMatchLedger(t, cluster, 0, 60);
   });

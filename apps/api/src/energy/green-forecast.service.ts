@@ -14,6 +14,7 @@ import { ImportGreenForecastArgs } from './dtos/green-forecast.args';
 import { GreenSourceEnum } from './dtos/green-window.model';
 import { EnergyErrorCode, EnergyException } from './energy.exception';
 import { EnergyService, MAX_RANGE_HOURS, toGreenWindowModel } from './energy.service';
+import { GreenRevisionsService } from './green-revisions.service';
 
 /** The ledger's ceiling on a cluster hour's green supply (cluster_hours_green_check), W. */
 const MAX_SUPPLY_W = 2_000_000_000;
@@ -43,6 +44,7 @@ export class GreenForecastService {
     private readonly ledger: LedgerService,
     private readonly repo: LedgerRepository,
     private readonly timelines: TimelinesService,
+    private readonly revisions: GreenRevisionsService,
   ) {}
 
   async import(p: Principal, a: ImportGreenForecastArgs): Promise<GreenForecastImportModel> {
@@ -67,9 +69,20 @@ export class GreenForecastService {
         .addOrderBy('w.id', 'ASC')
         .getMany();
       const removals = old.map((w) => ({ w, fromH: Math.max(w.startsAt.getTime(), from) / HOUR_MS, toH: Math.min(w.endsAt.getTime(), to) / HOUR_MS, watts: Number(w.greenW) }));
-      const addsFirst = planOrder(fromH, toH, ledgerHours, rows, removals);
-
+      let plan = planOrder(fromH, toH, ledgerHours, rows, removals);
       let v: number | null = null;
+      const revisions: string[] = [];
+      if (plan.stranded.length > 0) {
+        // the forecast leaves less green than bookings hold: share what stays by the SLA rule first
+        const cut = await this.revisions.reshareForImportIn(m, p, c.id, c.gridPricePerMwh, fromH, toH - fromH, plan.after.map((s, k) => Math.min(s, ledgerHours[k].supply)), 'forecast import: less green');
+        if (cut) {
+          v = cut.version;
+          revisions.push(cut.id);
+        }
+        plan = planOrder(fromH, toH, await this.repo.greenHoursForUpdateIn(m, c.id, fromH, toH), rows, removals);
+      }
+      const addsFirst = plan.addsFirst;
+
       const add = async (r: Row): Promise<GreenWindowEntity> => {
         const win = await m.save(
           m.create(GreenWindowEntity, { clusterId: c.id, startsAt: new Date(r.fromH * HOUR_MS), endsAt: new Date(r.toH * HOUR_MS), megawatts: r.mw, greenW: String(r.w), source, pricePerMwh: r.price }),
@@ -93,7 +106,13 @@ export class GreenForecastService {
         }
         throw e;
       }
-      const result: GreenForecastImportModel = { clusterId: c.id, from: new Date(from), to: new Date(to), windowsReplaced: old.length, windows: added.map(toGreenWindowModel) };
+      // more green where bookings had lost some: top them up by the same rule
+      const more = await this.revisions.reshareForImportIn(m, p, c.id, c.gridPricePerMwh, fromH, toH - fromH, null, 'forecast import: more green');
+      if (more) {
+        v = more.version;
+        revisions.push(more.id);
+      }
+      const result: GreenForecastImportModel = { clusterId: c.id, from: new Date(from), to: new Date(to), windowsReplaced: old.length, windows: added.map(toGreenWindowModel), revisionIds: revisions };
       return [result, v] as const;
     });
     if (version !== null) await this.timelines.sync(model.clusterId, version);
@@ -128,10 +147,11 @@ function requireRowHour(field: string, d: Date, row: number): number {
 }
 
 /**
- * Checks the supply after the import against the ledger (allocated green must stay covered, no
- * hour above the ceiling) and picks an order of writes whose every step the ledger's CHECKs
- * accept: new windows first (nothing allocated is ever uncovered), or, when that would pass
- * the ceiling on the way, the old ones out first.
+ * Checks the supply after the import against the ledger (no hour above the ceiling; the hours
+ * where allocated green would not stay covered are returned, for the caller to share the green
+ * again first) and picks an order of writes whose every step the ledger's CHECKs accept: new
+ * windows first (nothing allocated is ever uncovered), or, when that would pass the ceiling on
+ * the way, the old ones out first.
  */
 function planOrder(
   fromH: number,
@@ -139,7 +159,7 @@ function planOrder(
   ledgerHours: { h: number; supply: number; alloc: number }[],
   rows: Row[],
   removals: { fromH: number; toH: number; watts: number }[],
-): boolean {
+): { addsFirst: boolean; stranded: number[]; after: number[] } {
   const n = toH - fromH;
   const added = new Float64Array(n);
   const removed = new Float64Array(n);
@@ -148,9 +168,11 @@ function planOrder(
   let addsFirst = true;
   let removesFirst = true;
   const stranded: number[] = [];
+  const supplyAfter: number[] = [];
   for (const l of ledgerHours) {
     const k = l.h - fromH;
     const after = l.supply - removed[k] + added[k];
+    supplyAfter.push(after);
     if (after > MAX_SUPPLY_W) {
       // the last row over that hour is the one that passes the limit
       const r = rows.findLast((x) => x.fromH <= l.h && l.h < x.toH)!;
@@ -165,14 +187,8 @@ function planOrder(
     if (l.supply + added[k] > MAX_SUPPLY_W) addsFirst = false;
     if (l.supply - removed[k] < l.alloc) removesFirst = false;
   }
-  if (stranded.length > 0) {
-    throw new EnergyException(
-      EnergyErrorCode.GREEN_STILL_ALLOCATED,
-      `green power already allocated to bookings would exceed the forecast supply in ${stranded.length} hour(s), first at ${iso(stranded[0] * HOUR_MS)}; nothing was saved (to record a shortfall below what is allocated, use reviseGreenSupply: it shares the green again and credits broken SLAs)`,
-      'rows',
-      { hours: stranded.slice(0, 24).map((h) => iso(h * HOUR_MS)) },
-    );
-  }
+  // with green stranded, the caller shares it again first and plans anew
+  if (stranded.length > 0) return { addsFirst: true, stranded, after: supplyAfter };
   if (!addsFirst && !removesFirst) {
     throw new EnergyException(
       EnergyErrorCode.SUPPLY_LIMIT,
@@ -180,7 +196,7 @@ function planOrder(
       'rows',
     );
   }
-  return addsFirst;
+  return { addsFirst, stranded, after: supplyAfter };
 }
 
 /** Takes [from, to) out of a window: deletes it, or keeps the part(s) outside the range. */

@@ -79,7 +79,7 @@ export class GreenRevisionsService {
           const c = await this.clusters.lockForWrite(m, p, a.clusterId, 'clusterId');
           let id = '';
           const v = await this.ledger.change(m, c.id, async () => {
-            id = await this.apply(m, p, c.id, c.gridPricePerMwh, from, supply, a.pricePerMwh ?? null, reason);
+            id = await this.apply(m, p, c.id, c.gridPricePerMwh, from, supply, a.pricePerMwh ?? null, reason, false);
             // every process reloads the cluster: supply, allocation and prices changed hour by hour
             return { t: 'cl' };
           });
@@ -182,8 +182,56 @@ export class GreenRevisionsService {
     });
   }
 
-  /** Inside the ledger change: rows, bookings, credits, history and events of one revision; returns its id. */
-  private async apply(m: EntityManager, p: Principal, clusterId: string, gridPrice: number, from: number, supplyW: number[], pricePerMwh: number | null, reason: string): Promise<string> {
+  /**
+   * For a forecast import, inside its transaction: shares the green of [fromH, fromH + n) again by
+   * the same rule. Before the import's window changes, `supplyW` is what each hour will keep
+   * (never more than it has now): the windows then carry the supply change, and this records the
+   * re-sharing (a revision `via_windows`). After them, `supplyW` is null: the supply as it stands
+   * now, to top up bookings that lost green earlier. Does nothing (returns null) when no hour
+   * strands allocated green and no booking below its promise could gain.
+   */
+  async reshareForImportIn(m: EntityManager, p: Principal, clusterId: string, gridPrice: number, fromH: number, n: number, supplyW: number[] | null, reason: string): Promise<{ id: string; version: number } | null> {
+    const hours: { s: string; a: string }[] = await m.query(
+      `SELECT green_supply_w::text AS s, green_alloc_w::text AS a FROM cluster_hours WHERE cluster_id = $1 AND hour >= to_timestamp($2 * 3600.0) AND hour < to_timestamp($3 * 3600.0) ORDER BY hour`,
+      [clusterId, fromH, fromH + n],
+    );
+    const target = supplyW ?? hours.map((h) => Number(h.s));
+    const stranded = hours.some((h, k) => Number(h.a) > target[k]);
+    const room = hours.some((h, k) => Number(h.a) < target[k]);
+    const [short] = room
+      ? await m.query(
+          `SELECT EXISTS (SELECT 1 FROM bookings b WHERE b.cluster_id = $1 AND b.status = 'CONFIRMED' AND b.starts_at < to_timestamp($3 * 3600.0) AND b.ends_at > to_timestamp($2 * 3600.0)
+                           AND b.green_w <> b.green_w_promised) AS yes`,
+          [clusterId, fromH, fromH + n],
+        )
+      : [{ yes: false }];
+    if (!stranded && !short.yes) return null;
+    let id = '';
+    const version = await this.ledger.change(m, clusterId, async () => {
+      id = await this.apply(m, p, clusterId, gridPrice, fromH * HOUR_MS, target, null, reason, supplyW !== null, true);
+      return id ? { t: 'cl' } : null;
+    });
+    return id && version !== null ? { id, version } : null;
+  }
+
+  /**
+   * Inside the ledger change: rows, bookings, credits, history and events of one revision; returns
+   * its id. `viaWindows`: a forecast import's re-sharing, whose windows set the supply afterwards
+   * (only the allocation changes here).
+   */
+  private async apply(
+    m: EntityManager,
+    p: Principal,
+    clusterId: string,
+    gridPrice: number,
+    from: number,
+    supplyW: number[],
+    pricePerMwh: number | null,
+    reason: string,
+    viaWindows: boolean,
+    /** write nothing (and return '') when no booking's green would change */
+    onlyIfChanged = false,
+  ): Promise<string> {
     const n = supplyW.length;
     const fromH = from / HOUR_MS;
     const rows: { h: number; s: string; a: string; pw: string }[] = await m.query(
@@ -215,12 +263,13 @@ export class GreenRevisionsService {
       holders: held.flatMap((b, j) => (r.h >= b.h && r.h < b.h + b.hours ? [{ b: j, k: r.h - b.h }] : [])),
     }));
     applyRevision(bookings, hours);
+    if (onlyIfChanged && bookings.every((b, j) => b.greenW.every((g, k) => g === before[j][k]))) return '';
 
     // the ledger rows: supply, allocation (the bookings' new green), the green price weight
     const led = { h: [] as number[], s: [] as number[], a: [] as number[], pw: [] as number[] };
     rows.forEach((r, i) => {
       const s0 = Number(r.s);
-      const s1 = supplyW[i];
+      const s1 = viaWindows ? s0 : supplyW[i];
       const pw0 = Number(r.pw);
       let pw1: number;
       if (s1 <= s0) pw1 = s0 > 0 ? (pw0 * s1) / s0 : 0;
@@ -245,9 +294,9 @@ export class GreenRevisionsService {
       [clusterId, led.h, led.s, led.a, led.pw],
     );
     const [rev] = await m.query(
-      `INSERT INTO green_revisions (cluster_id, by_org_id, reason, starts_at, ends_at, supply_before_w, supply_after_w, penalty_factor)
-       VALUES ($1, $2, $3, to_timestamp($4 * 3600.0), to_timestamp($5 * 3600.0), $6::bigint[], $7::bigint[], $8) RETURNING id`,
-      [clusterId, p.orgId, reason, fromH, fromH + n, rows.map((r) => r.s), supplyW, factor],
+      `INSERT INTO green_revisions (cluster_id, by_org_id, reason, starts_at, ends_at, supply_before_w, supply_after_w, penalty_factor, via_windows)
+       VALUES ($1, $2, $3, to_timestamp($4 * 3600.0), to_timestamp($5 * 3600.0), $6::bigint[], $7::bigint[], $8, $9) RETURNING id`,
+      [clusterId, p.orgId, reason, fromH, fromH + n, rows.map((r) => r.s), supplyW, factor, viaWindows],
     );
     const revisionId: string = rev.id;
 

@@ -42,6 +42,13 @@ export class GreenRevisionEntity {
   @Column({ name: 'supply_after_w', type: 'bigint', array: true })
   supplyAfterW: string[];
 
+  /**
+   * a forecast import: its new green windows carry the supply change (so the independent supply
+   * recomputation counts the windows, not this row); the row records the re-sharing it caused
+   */
+  @Column({ name: 'via_windows', type: 'boolean', default: false })
+  viaWindows: boolean;
+
   /** the bureau's penalty factor the credits of this revision were computed with */
   @Column({ name: 'penalty_factor', type: 'double precision' })
   penaltyFactor: number;
