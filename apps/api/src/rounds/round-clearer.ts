@@ -140,19 +140,25 @@ export class RoundClearer implements OnApplicationBootstrap, OnModuleDestroy {
     }
     const clusterIds = [...new Set(members.flatMap((m) => m.v.clusters.map((c) => c.id)))].sort();
     const orgs = [...new Set(members.map((m) => m.orgId))].sort();
-    const fromH = members.length ? Math.min(...members.map((m) => m.v.earliestH)) : start / HOUR_MS;
+    // (loops, not Math.min(...xs): a round may hold more requests than a call takes arguments)
+    const fromH = members.reduce((a, m) => Math.min(a, m.v.earliestH), members.length ? Infinity : start / HOUR_MS);
     const locks = await this.repo.lockGroup(s, clusterIds, orgs, [], [], fromH);
     await this.timelines.current(locks.versions, s);
     const ruled = members.filter((m) => locks.rules.has(m.orgId));
     const usage = ruled.length
-      ? await this.repo.usage(s, [...new Set(ruled.map((m) => m.orgId))], Math.min(...ruled.map((m) => m.v.earliestH)) - WEEK_HOURS, Math.max(...ruled.map((m) => m.v.deadlineH)) + WEEK_HOURS)
+      ? await this.repo.usage(
+          s,
+          [...new Set(ruled.map((m) => m.orgId))],
+          ruled.reduce((a, m) => Math.min(a, m.v.earliestH), Infinity) - WEEK_HOURS,
+          ruled.reduce((a, m) => Math.max(a, m.v.deadlineH), -Infinity) + WEEK_HOURS,
+        )
       : [];
     const book: RuleBook = { rules: locks.rules, usage };
 
     // the round's clusters over the round's hours only: the packer's effort goes where the requests are
     const inRound = new Set(clusterIds);
     const clusters = this.timelines.clusters().filter((c) => inRound.has(c.id));
-    const toH = members.length ? Math.max(...members.map((m) => m.v.deadlineH)) : fromH;
+    const toH = members.reduce((a, m) => Math.max(a, m.v.deadlineH), fromH);
     const window = () => fleetWindow(this.timelines.fleet!, this.timelines.base, clusters, fromH, toH);
     const pack = () => (members.length ? packRound(window(), fromH, members, book, this.quotas) : { placed: [], refused: [], strategy: 'none' });
     let tPack = performance.now();
