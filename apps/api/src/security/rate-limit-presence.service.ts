@@ -22,9 +22,8 @@ export interface PresenceMessage extends FeedMessage {
  * Keeps the rate limiter's replica count current from the replicas' announcements on the change
  * feed (one NOTIFY per replica per second, nothing per request). A starting replica says hello and
  * waits DISCOVERY_MS for the replies before it serves, so the others have cut their shares before
- * it takes its own; when it found others it starts from empty buckets (their callers may have
- * spent the limit), alone it starts full, as a single process always did. PGlite is one process
- * by construction: nothing to announce there.
+ * it takes its own (see `TokenBucketLimiter.setReplicas`). PGlite is one process by
+ * construction: nothing to announce there.
  */
 @Injectable()
 export class RateLimitPresence implements OnApplicationBootstrap, OnModuleDestroy {
@@ -56,7 +55,6 @@ export class RateLimitPresence implements OnApplicationBootstrap, OnModuleDestro
     });
     await this.announce('hello');
     await new Promise((r) => setTimeout(r, DISCOVERY_MS));
-    if (this.replicas.count > 1) this.limiter.startEmpty();
     this.timer = setInterval(() => this.tick(), HEARTBEAT_MS);
     this.timer.unref();
   }

@@ -5,9 +5,10 @@ export const DEFAULT_RATE_LIMIT_PER_MINUTE = 6000;
  * Token buckets, one per caller, holding this process's share of a limit that counts across all
  * API replicas: with `replicas` live replicas (this one included; see `ReplicaSet`), each bucket
  * holds at most perMinute / replicas tokens and refills at perMinute / replicas per 60 s. Tokens
- * are never created: a share that shrinks cuts the buckets at once, one that grows only refills
- * faster from then on, and a replica that joins others starts empty (`startEmpty`). So the
- * replicas together never admit more than one bucket of `perMinute` would (shared-rate-limit.spec.ts).
+ * are never created: when a replica joins, each of the others gives up the difference between its
+ * old and new share from every bucket (going into debt if it had spent them), so the newcomer can
+ * start full; when one leaves, the others only refill faster from then on. So the replicas
+ * together never admit more than one bucket of `perMinute` would (shared-rate-limit.spec.ts).
  * No database or network work per request: the share changes only when the replica count does.
  */
 export class TokenBucketLimiter {
@@ -31,34 +32,26 @@ export class TokenBucketLimiter {
     this.fresh = { tokens: perMinute, at: now() };
   }
 
-  /**
-   * Forgets every bucket and starts from empty ones that fill at this share's rate: for a replica
-   * joining others, whose callers may have spent the whole limit already.
-   */
-  startEmpty(): void {
-    this.buckets.clear();
-    this.fresh.tokens = 0;
-    this.fresh.at = this.now();
-  }
-
   /** Live API replicas this process shares the limit with, itself included. */
   get replicas(): number {
     return this.n;
   }
 
   /**
-   * A new replica count. Every bucket is first brought up to date at the old rate, then capped at
-   * the new share: fewer replicas only raise the cap and the rate from now on (tokens are not
-   * handed out retroactively), more replicas cut each bucket down at once.
-   * Complexity: O(callers remembered), only when the count changes.
+   * A new replica count. Every bucket is first brought up to date at the old rate; then with more
+   * replicas each bucket gives up (old share - new share) tokens, as the newcomers start with a
+   * full new share (a bucket below that goes into debt and refuses until it has refilled), and
+   * with fewer replicas the cap and the rate rise from now on (the leaver's tokens are not handed
+   * out). Complexity: O(callers remembered), only when the count changes.
    */
   setReplicas(n: number): void {
     if (!Number.isInteger(n) || n < 1) throw new Error(`replicas must be a positive integer, got ${n}`);
     if (n === this.n) return;
     const t = this.now();
     const capacity = this.perMinute / n;
+    const handOver = Math.max(0, this.capacity - capacity);
     for (const b of [this.fresh, ...this.buckets.values()]) {
-      b.tokens = Math.min(capacity, this.capacity, b.tokens + Math.max(0, t - b.at) * this.ratePerMs);
+      b.tokens = Math.min(this.capacity, b.tokens + Math.max(0, t - b.at) * this.ratePerMs) - handOver;
       b.at = t;
     }
     this.n = n;
@@ -91,6 +84,12 @@ export class TokenBucketLimiter {
     }
     // a cost above the burst can never pass: say when a full bucket would be back
     return { ok: false, retryAfterMs: Math.ceil((Math.min(cost, capacity) - b.tokens) / ratePerMs) };
+  }
+
+  /** The tokens `caller` has now (one not remembered: a new bucket's); negative while in debt. Complexity: O(1). */
+  tokensOf(caller: string): number {
+    const b = this.buckets.get(caller) ?? this.fresh;
+    return Math.min(this.capacity, b.tokens + Math.max(0, this.now() - b.at) * this.ratePerMs);
   }
 
   get size(): number {
