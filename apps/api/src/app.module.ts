@@ -24,6 +24,7 @@ import { OrganizationsModule } from './organizations/organizations.module';
 import { PublicKpisModule } from './public-kpis/public-kpis.module';
 import { QuotasModule } from './quotas/quotas.module';
 import { SeedModule } from './seed/seed.module';
+import { RateLimitModule } from './security/rate-limit.module';
 import { rateLimitPlugin } from './security/rate-limit.plugin';
 import { DEFAULT_RATE_LIMIT_PER_MINUTE, TokenBucketLimiter } from './security/rate-limiter';
 import { UtilizationModule } from './utilization/utilization.module';
@@ -32,7 +33,7 @@ import { VouchersModule } from './vouchers/vouchers.module';
 @Module({})
 class CoreModule {}
 
-/** Per-API-key rate limit (RATE_LIMIT_PER_MINUTE; 0 turns it off). */
+/** Per-API-key rate limit across all replicas (RATE_LIMIT_PER_MINUTE; 0 turns it off). */
 function rateLimiter(config: AppConfig): TokenBucketLimiter | undefined {
   const perMinute = config.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE;
   return perMinute > 0 ? new TokenBucketLimiter(perMinute, config.now) : undefined;
@@ -41,7 +42,7 @@ function rateLimiter(config: AppConfig): TokenBucketLimiter | undefined {
 @Module({})
 export class AppModule {
   static forRoot(config: AppConfig, log: Logger): DynamicModule {
-    // one bucket per key for both transports
+    // one bucket per key for both transports, holding this replica's share of the limit
     const limiter = rateLimiter(config);
     return {
       module: AppModule,
@@ -93,6 +94,7 @@ export class AppModule {
         SeedModule,
         DashboardModule,
         PublicKpisModule,
+        ...(limiter ? [RateLimitModule.forRoot(limiter)] : []),
       ],
     };
   }

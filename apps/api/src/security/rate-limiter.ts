@@ -2,11 +2,23 @@
 export const DEFAULT_RATE_LIMIT_PER_MINUTE = 6000;
 
 /**
- * Token buckets, one per caller: `perMinute` tokens at most (the burst), refilled continuously at
- * perMinute / 60 s. In memory, per process: with N replicas a caller gets up to N x the limit.
+ * Token buckets, one per caller, holding this process's share of a limit that counts across all
+ * API replicas: with `replicas` live replicas (this one included; see `ReplicaSet`), each bucket
+ * holds at most perMinute / replicas tokens and refills at perMinute / replicas per 60 s. Tokens
+ * are never created: when a replica joins, each of the others gives up the difference between its
+ * old and new share from every bucket (going into debt if it had spent them), so the newcomer can
+ * start full; when one leaves, the others only refill faster from then on. So the replicas
+ * together never admit more than one bucket of `perMinute` would (shared-rate-limit.spec.ts).
+ * No database or network work per request: the share changes only when the replica count does.
  */
 export class TokenBucketLimiter {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
+  private n = 1;
+  /** this replica's burst (tokens) and refill rate (tokens per ms) */
+  private capacity: number;
+  private ratePerMs: number;
+  /** the level of a bucket no request has drawn from yet: where a new caller's bucket starts */
+  private readonly fresh: { tokens: number; at: number };
 
   constructor(
     readonly perMinute: number,
@@ -15,21 +27,55 @@ export class TokenBucketLimiter {
     private readonly maxCallers = 50_000,
   ) {
     if (!Number.isInteger(perMinute) || perMinute < 1) throw new Error(`perMinute must be a positive integer, got ${perMinute}`);
+    this.capacity = perMinute;
+    this.ratePerMs = perMinute / 60_000;
+    this.fresh = { tokens: perMinute, at: now() };
+  }
+
+  /** Live API replicas this process shares the limit with, itself included. */
+  get replicas(): number {
+    return this.n;
+  }
+
+  /**
+   * A new replica count. Every bucket is first brought up to date at the old rate; then with more
+   * replicas each bucket gives up (old share - new share) tokens, as the newcomers start with a
+   * full new share (a bucket below that goes into debt and refuses until it has refilled), and
+   * with fewer replicas the cap and the rate rise from now on (the leaver's tokens are not handed
+   * out). Complexity: O(callers remembered), only when the count changes.
+   */
+  setReplicas(n: number): void {
+    if (!Number.isInteger(n) || n < 1) throw new Error(`replicas must be a positive integer, got ${n}`);
+    if (n === this.n) return;
+    const t = this.now();
+    const capacity = this.perMinute / n;
+    const handOver = Math.max(0, this.capacity - capacity);
+    for (const b of [this.fresh, ...this.buckets.values()]) {
+      b.tokens = Math.min(this.capacity, b.tokens + Math.max(0, t - b.at) * this.ratePerMs) - handOver;
+      b.at = t;
+    }
+    this.n = n;
+    this.capacity = capacity;
+    this.ratePerMs = capacity / 60_000;
   }
 
   /** Takes `cost` tokens; when too few are left, how long until they are (ms). Complexity: O(1). */
   take(caller: string, cost = 1): { ok: true } | { ok: false; retryAfterMs: number } {
     const t = this.now();
-    const ratePerMs = this.perMinute / 60_000;
+    const capacity = this.capacity;
+    const ratePerMs = this.ratePerMs;
     let b = this.buckets.get(caller);
     if (b) {
       // re-insert so the Map's order is least recently used first
       this.buckets.delete(caller);
-      b.tokens = Math.min(this.perMinute, b.tokens + Math.max(0, t - b.at) * ratePerMs);
+      b.tokens = Math.min(capacity, b.tokens + Math.max(0, t - b.at) * ratePerMs);
       b.at = t;
     } else {
       if (this.buckets.size >= this.maxCallers) this.buckets.delete(this.buckets.keys().next().value as string);
-      b = { tokens: this.perMinute, at: t };
+      const f = this.fresh;
+      f.tokens = Math.min(capacity, f.tokens + Math.max(0, t - f.at) * ratePerMs);
+      f.at = t;
+      b = { tokens: f.tokens, at: t };
     }
     this.buckets.set(caller, b);
     if (b.tokens >= cost) {
@@ -37,7 +83,13 @@ export class TokenBucketLimiter {
       return { ok: true };
     }
     // a cost above the burst can never pass: say when a full bucket would be back
-    return { ok: false, retryAfterMs: Math.ceil((Math.min(cost, this.perMinute) - b.tokens) / ratePerMs) };
+    return { ok: false, retryAfterMs: Math.ceil((Math.min(cost, capacity) - b.tokens) / ratePerMs) };
+  }
+
+  /** The tokens `caller` has now (one not remembered: a new bucket's); negative while in debt. Complexity: O(1). */
+  tokensOf(caller: string): number {
+    const b = this.buckets.get(caller) ?? this.fresh;
+    return Math.min(this.capacity, b.tokens + Math.max(0, this.now() - b.at) * this.ratePerMs);
   }
 
   get size(): number {
