@@ -184,6 +184,11 @@ const dur = (o: Options, full: number, short: number) => o.duration || (o.short 
  */
 const vusOf = (run: Run) => (run.o.vusPerProcess ?? (run.o.short ? 8 : 32)) * run.targets.length;
 
+/** What every booking and mix scenario is given: the processes, the startups, the clusters and the run's acks. */
+function market(run: Run, clusterIds: string[], horizonHours: number) {
+  return { targets: run.targets, startups: run.startups, clusterIds, horizonStart: run.horizonStart, horizonHours, acks: run.acks };
+}
+
 /** Runs a phase with CPU (API, PostgreSQL) and round trips measured around it. */
 async function measured(run: Run, kind: Phase['kind'], spec: ScenarioSpec): Promise<Phase> {
   const before = await usage(run.apiPids, run.targets);
@@ -219,41 +224,41 @@ async function phaseStorm(run: Run): Promise<void> {
     'booking',
     bookingStorm({
       name: `booking storm (${rate}/s)`,
-      targets: run.targets,
+      ...market(run, ids, horizonHours),
       executor: { type: 'constant-arrival-rate', rate, durationS: seconds, maxInFlight: S ? vus : 4 * vus },
-      startups: run.startups,
-      clusterIds: ids,
-      horizonStart: run.horizonStart,
-      horizonHours,
-      acks: run.acks,
       thresholds: [...errorsZero, ...speed('bookCompute', 100), { metric: 'dropped_rate', max: 0.01, abortOnFail: false }],
     }),
   );
   if (stop) run.subs = await stop();
 }
 
-/** 3. bookings, closed loop, on roomy clusters: the sustained confirmed-booking throughput. */
-async function phaseMax(run: Run): Promise<void> {
+/**
+ * Bookings, closed loop, 1 % replays, on four roomy clusters of their own (20,000 PFLOPS, 30
+ * days); for the hot spot, 80 % of them go to one large cluster within the same 24 hours.
+ */
+async function closedLoopBookings(run: Run, kind: 'booking' | 'hotspot', name: string, seed: number): Promise<void> {
   const horizonHours = 24 * 30;
-  const { ids } = await clusters(run, 'max', 4, 20_000, horizonHours, 50);
-  log('phase bookings max (closed loop)');
+  const { ids } = await clusters(run, kind === 'hotspot' ? 'hot' : 'max', 4, 20_000, horizonHours, 50);
+  const hot = kind === 'hotspot' ? (await clusters(run, 'hotspot', 1, 400_000, 48, 400)).ids[0] : undefined;
+  log(hot ? 'phase hot spot (closed loop, 80 % on one cluster and 24 hours)' : 'phase bookings max (closed loop)');
   await measured(
     run,
-    'booking',
+    kind,
     bookingStorm({
-      name: 'bookings (closed loop)',
-      targets: run.targets,
+      name,
+      ...market(run, ids, horizonHours),
       executor: { type: 'constant-vus', vus: vusOf(run), durationS: dur(run.o, 20, 5) },
-      startups: run.startups,
-      clusterIds: ids,
-      horizonStart: run.horizonStart,
-      horizonHours,
-      acks: run.acks,
       thresholds: errorsZero,
       replayShare: 0.01,
-      seed: 7,
+      seed,
+      ...(hot && { hotspot: { cluster: hot, start: run.horizonStart + 12 * H, share: 0.8 } }),
     }),
   );
+}
+
+/** 3. bookings, closed loop, on roomy clusters: the sustained confirmed-booking throughput. */
+async function phaseMax(run: Run): Promise<void> {
+  await closedLoopBookings(run, 'booking', 'bookings (closed loop)', 7);
 }
 
 /**
@@ -261,75 +266,39 @@ async function phaseMax(run: Run): Promise<void> {
  * same ledger rows and green supply from every process), closed loop.
  */
 async function phaseHotspot(run: Run): Promise<void> {
-  const horizonHours = 24 * 30;
-  const { ids } = await clusters(run, 'hot', 4, 20_000, horizonHours, 50);
-  const hot = await clusters(run, 'hotspot', 1, 400_000, 48, 400);
-  log('phase hot spot (closed loop, 80 % on one cluster and 24 hours)');
+  await closedLoopBookings(run, 'hotspot', 'hot spot (closed loop)', 11);
+}
+
+/**
+ * The marketplace mix's scenario, closed loop, on four clusters of its own (5,000 PFLOPS, 14 days
+ * of green): `weights` of quotes, utilization, bookings, cancellations (default: the mix's).
+ */
+async function closedLoopMix(run: Run, kind: 'mix' | 'quotes', name: string, seconds: number, weights?: [number, number, number, number]): Promise<void> {
+  const horizonHours = 24 * 14;
+  const { ids, owners } = await clusters(run, kind, 4, 5_000, horizonHours, 20);
+  log(`phase ${kind === 'mix' ? 'marketplace mix' : 'quotes'} (closed loop)`);
   await measured(
     run,
-    'hotspot',
-    bookingStorm({
-      name: 'hot spot (closed loop)',
-      targets: run.targets,
-      executor: { type: 'constant-vus', vus: vusOf(run), durationS: dur(run.o, 20, 5) },
-      startups: run.startups,
-      clusterIds: ids,
-      horizonStart: run.horizonStart,
-      horizonHours,
-      acks: run.acks,
-      thresholds: errorsZero,
-      replayShare: 0.01,
-      seed: 11,
-      hotspot: { cluster: hot.ids[0], start: run.horizonStart + 12 * H, share: 0.8 },
+    kind,
+    marketplaceMix({
+      name,
+      ...market(run, ids, horizonHours),
+      executor: { type: 'constant-vus', vus: vusOf(run), durationS: seconds },
+      clusterOwners: owners,
+      ...(weights && { weights }),
+      thresholds: [...errorsZero, ...speed('quotes', 100)],
     }),
   );
 }
 
 /** 4. marketplace mix, closed loop: quotes and utilization mostly. */
 async function phaseMix(run: Run): Promise<void> {
-  const horizonHours = 24 * 14;
-  const { ids, owners } = await clusters(run, 'mix', 4, 5_000, horizonHours, 20);
-  log('phase marketplace mix (closed loop)');
-  await measured(
-    run,
-    'mix',
-    marketplaceMix({
-      name: 'marketplace mix (closed loop)',
-      targets: run.targets,
-      executor: { type: 'constant-vus', vus: vusOf(run), durationS: dur(run.o, 20, 5) },
-      startups: run.startups,
-      clusterIds: ids,
-      clusterOwners: owners,
-      horizonStart: run.horizonStart,
-      horizonHours,
-      acks: run.acks,
-      thresholds: [...errorsZero, ...speed('quotes', 100)],
-    }),
-  );
+  await closedLoopMix(run, 'mix', 'marketplace mix (closed loop)', dur(run.o, 20, 5));
 }
 
-/** 5. quotes only, closed loop, on the mix's clusters: the quote throughput. */
+/** 5. quotes only, closed loop, on clusters like the mix's: the quote throughput. */
 async function phaseQuotes(run: Run): Promise<void> {
-  const horizonHours = 24 * 14;
-  const { ids, owners } = await clusters(run, 'quotes', 4, 5_000, horizonHours, 20);
-  log('phase quotes (closed loop)');
-  await measured(
-    run,
-    'quotes',
-    marketplaceMix({
-      name: 'quotes (closed loop)',
-      targets: run.targets,
-      executor: { type: 'constant-vus', vus: vusOf(run), durationS: dur(run.o, 15, 3) },
-      startups: run.startups,
-      clusterIds: ids,
-      clusterOwners: owners,
-      horizonStart: run.horizonStart,
-      horizonHours,
-      acks: run.acks,
-      weights: [1, 0, 0, 0],
-      thresholds: [...errorsZero, ...speed('quotes', 100)],
-    }),
-  );
+  await closedLoopMix(run, 'quotes', 'quotes (closed loop)', dur(run.o, 15, 3), [1, 0, 0, 0]);
 }
 
 /** 6. a clearing round: the storm's mix submitted to one round over 10 clusters, then cleared at once. */
@@ -358,14 +327,9 @@ async function phaseSoak(run: Run): Promise<void> {
       'soak',
       marketplaceMix({
         name: `soak (${o.soak} s)`,
-        targets: run.targets,
+        ...market(run, ids, horizonHours),
         executor: { type: 'constant-vus', vus: Math.max(4, Math.floor(vusOf(run) / 2)), durationS: o.soak },
-        startups: run.startups,
-        clusterIds: ids,
         clusterOwners: owners,
-        horizonStart: run.horizonStart,
-        horizonHours,
-        acks: run.acks,
         weights: [50, 10, 35, 5],
         thresholds: errorsZero,
       }),

@@ -133,22 +133,22 @@ export class ApiProcess {
   }
 
   /** kill -9: no drain, no shutdown hook, connections cut mid-request. */
-  async kill9(): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null) return;
-    this.expectExit = true;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGKILL');
-    await exited;
+  kill9(): Promise<void> {
+    return this.end('SIGKILL');
   }
 
-  async stop(): Promise<void> {
+  /** SIGTERM (drain, then exit), SIGKILL after 10 s. */
+  stop(): Promise<void> {
+    return this.end('SIGTERM', 10_000);
+  }
+
+  private async end(signal: NodeJS.Signals, killAfterMs?: number): Promise<void> {
     const child = this.child;
     if (!child || child.exitCode !== null) return;
     this.expectExit = true;
     const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    child.kill(signal);
+    const t = killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), killAfterMs);
     await exited;
     clearTimeout(t);
   }
