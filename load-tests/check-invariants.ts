@@ -5,6 +5,7 @@
 // (cluster_hours), then checks the ledger against that recomputation.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Client } from 'pg';
+import { readOptions, type OptionDef } from './lib/cli';
 
 export interface AckedBooking {
   id: string;
@@ -284,6 +285,20 @@ export async function checkInvariants(db: Client, acks: AckedBooking[] | undefin
   return results;
 }
 
+/** The checks on one schema, in one REPEATABLE READ snapshot (a straggling write cannot make them disagree). */
+export async function checkSchema(databaseUrl: string, schema: string | undefined, acks: AckedBooking[] | undefined): Promise<CheckResult[]> {
+  const db = new Client({ connectionString: databaseUrl, options: schema ? `-c search_path=${schema}` : undefined });
+  await db.connect();
+  try {
+    await db.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const results = await checkInvariants(db, acks);
+    await db.query('COMMIT');
+    return results;
+  } finally {
+    await db.end();
+  }
+}
+
 export function formatReport(results: CheckResult[]): string {
   const lines = results.map((r) => `${r.skipped ? 'SKIP' : r.ok ? ' OK ' : 'FAIL'}  ${r.name}: ${r.detail}` + (r.samples ? `\n        e.g. ${r.samples.map((s) => JSON.stringify(s)).join('\n             ')}` : ''));
   const failed = results.filter((r) => !r.ok).length;
@@ -291,35 +306,26 @@ export function formatReport(results: CheckResult[]): string {
   return lines.join('\n');
 }
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
+const OPTIONS = {
+  acks: { kind: 'string', arg: 'FILE', help: "a run's acks.json: every acknowledged booking must exist exactly once" },
+  json: { kind: 'string', arg: 'FILE', help: 'also write the results as JSON' },
+  schema: { kind: 'string', arg: 'S', help: 'the schema to check (default: DATABASE_SCHEMA, else the search path)' },
+} satisfies Record<string, OptionDef>;
 
 async function main(): Promise<void> {
+  const args = readOptions(process.argv.slice(2), OPTIONS, 'npm run check:invariants -- [--schema S] [--acks FILE] [--json FILE]   (DATABASE_URL names the database)');
   const url = process.env.DATABASE_URL;
   if (!url) {
     console.error('DATABASE_URL is not set');
     process.exit(2);
   }
-  const acksFile = arg('--acks');
-  const acks: AckedBooking[] | undefined = acksFile ? JSON.parse(readFileSync(acksFile, 'utf8')).bookings : undefined;
-  const schema = arg('--schema') ?? process.env.DATABASE_SCHEMA;
+  const acks: AckedBooking[] | undefined = args.acks ? JSON.parse(readFileSync(args.acks, 'utf8')).bookings : undefined;
+  const schema = args.schema ?? process.env.DATABASE_SCHEMA;
   if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`invalid schema name ${schema}`);
-  const db = new Client({ connectionString: url, options: schema ? `-c search_path=${schema}` : undefined });
-  await db.connect();
-  try {
-    // One snapshot for every query, so a straggling write cannot make the checks disagree.
-    await db.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    const results = await checkInvariants(db, acks);
-    await db.query('COMMIT');
-    console.log(formatReport(results));
-    const out = arg('--json');
-    if (out) writeFileSync(out, JSON.stringify({ checkedAt: new Date().toISOString(), results }, null, 2));
-    process.exitCode = results.every((r) => r.ok) ? 0 : 1;
-  } finally {
-    await db.end();
-  }
+  const results = await checkSchema(url, schema, acks);
+  console.log(formatReport(results));
+  if (args.json) writeFileSync(args.json, JSON.stringify({ checkedAt: new Date().toISOString(), results }, null, 2));
+  process.exitCode = results.every((r) => r.ok) ? 0 : 1;
 }
 
 if (require.main === module) {

@@ -1,4 +1,4 @@
-// npm run load [-- --replicas N] [--short] [--rate R] [--duration S] [--only trivial,storm,max,hotspot,mix,quotes,round] [--round-size N] [--no-build] [--keep]
+// npm run load [-- --replicas N] [--short] [--rate R] [--duration S] [--only trivial,storm,max,hotspot,mix,quotes,round] [--round-size N] [--no-build] [--keep]   (--help lists all)
 //
 // Starts PostgreSQL (scripts/pg-up.sh, database pflex_load) unless DATABASE_URL is given, builds
 // the API, starts N API processes on ports 3001.. (each on its own fresh PostgreSQL schema shared
@@ -6,26 +6,43 @@
 // scenarios with requests spread round-robin over the processes, runs the invariant checker and
 // prints one table. Exits 1 when the invariant checker fails or any request errors; speed
 // thresholds are reported, never fatal. Results: load-tests/results/<run>/ (gitignored).
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { Client } from 'pg';
-import { request } from 'undici';
-import { registerCluster, createOrganization, addGreenWindow, issueVoucher, type Org } from './lib/api';
-import { runScenario, type ScenarioResult, type Threshold } from './lib/engine';
-import { checkInvariants, formatReport, type AckedBooking, type CheckResult } from './check-invariants';
+import type { Org } from './lib/api';
+import { readOptions, type OptionDef } from './lib/cli';
+import { runScenario, type ScenarioResult, type ScenarioSpec, type Threshold } from './lib/engine';
+import { ApiProcess, apiEnv, buildApi, dropSchema, freePorts, newRunId, pgUp, startAll } from './lib/processes';
+import { fmt, table } from './lib/report';
+import { rssBytes, since, usage, type Usage } from './lib/resources';
+import { createOrganizations, horizonStartFromNow, issueVouchers, registerClusters } from './lib/setup';
+import { checkSchema, formatReport, type AckedBooking, type CheckResult } from './check-invariants';
 import { bookingStorm } from './scenarios/booking-storm';
 import { marketplaceMix } from './scenarios/marketplace-mix';
 import { trivialQuery } from './scenarios/trivial';
 import { openSubscribers, type SubscriberResult } from './scenarios/operator-subscribers';
 import { runRound, type RoundRun } from './scenarios/round';
-import { rssBytes, since, usage, type Usage } from './lib/resources';
 
 const ROOT = join(__dirname, '..');
 const H = 3600_000;
+
+const OPTIONS = {
+  replicas: { kind: 'integer', min: 1, arg: 'N', help: 'API processes on ports from --port-base (default 2)' },
+  short: { kind: 'flag', help: 'CI size: well under a minute of load' },
+  rate: { kind: 'number', min: 0.1, arg: 'R', help: 'storm arrivals per second (default 500; 40 with --short)' },
+  duration: { kind: 'number', min: 0.1, arg: 'S', help: 'seconds of every phase but the soak (default per phase)' },
+  'no-build': { kind: 'flag', help: 'reuse dist/ instead of npm run build' },
+  keep: { kind: 'flag', help: "keep the run's schema for inspection" },
+  'port-base': { kind: 'integer', min: 1, arg: 'P', help: 'first port to try (default 3001)' },
+  startups: { kind: 'integer', min: 1, arg: 'N', help: 'startups created in setup (default 200)' },
+  subscribers: { kind: 'integer', min: 0, arg: 'N', help: 'operator WebSocket subscribers during the storm (default 50; 10 with --short)' },
+  only: { kind: 'list', arg: 'a,b', help: 'a subset of phases: trivial, storm, max, hotspot, mix, quotes, round' },
+  vus: { kind: 'integer', min: 1, arg: 'N', help: 'closed-loop virtual users per API process (default 32; 8 with --short)' },
+  soak: { kind: 'integer', min: 1, arg: 'S', help: 'add a soak phase of S seconds (marketplace mix, API RSS sampled every 10 s)' },
+  'round-size': { kind: 'integer', min: 1, arg: 'N', help: 'requests in the clearing round (default 10,000; 1,000 with --short)' },
+} satisfies Record<string, OptionDef>;
 
 interface Options {
   replicas: number;
@@ -46,64 +63,309 @@ interface Options {
   roundSize?: number;
 }
 
-function parseArgs(argv: string[]): Options {
-  const o: Options = { replicas: 2, short: false, rate: 0, duration: 0, build: true, keep: false, portBase: 3001, startups: 200, subscribers: 50, soak: 0 };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const num = (min = 1) => {
-      const v = Number(argv[++i]);
-      if (!Number.isFinite(v) || v < min) throw new Error(`${a} needs a number >= ${min}`);
-      return v;
-    };
-    if (a === '--replicas') o.replicas = Math.floor(num());
-    else if (a === '--short') o.short = true;
-    else if (a === '--rate') o.rate = num(0.1);
-    else if (a === '--duration') o.duration = num(0.1);
-    else if (a === '--no-build') o.build = false;
-    else if (a === '--keep') o.keep = true;
-    else if (a === '--port-base') o.portBase = Math.floor(num());
-    else if (a === '--startups') o.startups = Math.floor(num());
-    else if (a === '--subscribers') o.subscribers = Math.floor(num(0));
-    else if (a === '--only') o.only = argv[++i].split(',');
-    else if (a === '--vus') o.vusPerProcess = Math.floor(num());
-    else if (a === '--soak') o.soak = Math.floor(num());
-    else if (a === '--round-size') o.roundSize = Math.floor(num());
-    else throw new Error(`unknown option ${a}`);
-  }
-  return o;
+function parseOptions(argv: string[]): Options {
+  const a = readOptions(argv, OPTIONS, 'npm run load [-- options]   (npm run load:short: the CI size)');
+  return {
+    replicas: a.replicas ?? 2,
+    short: a.short ?? false,
+    rate: a.rate ?? 0,
+    duration: a.duration ?? 0,
+    build: !a['no-build'],
+    keep: a.keep ?? false,
+    portBase: a['port-base'] ?? 3001,
+    startups: a.startups ?? 200,
+    subscribers: a.subscribers ?? 50,
+    soak: a.soak ?? 0,
+    ...(a.vus !== undefined && { vusPerProcess: a.vus }),
+    ...(a.only !== undefined && { only: a.only }),
+    ...(a['round-size'] !== undefined && { roundSize: a['round-size'] }),
+  };
 }
 
 const log = (m: string) => process.stderr.write(`[load ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-  });
-}
-
-async function waitHealthy(base: string, proc: ChildProcess, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (proc.exitCode !== null) throw new Error(`API process on ${base} exited with ${proc.exitCode}`);
-    try {
-      const r = await request(`${base}/health`);
-      await r.body.dump();
-      if (r.statusCode === 200) return;
-    } catch {
-      /* not listening yet */
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`${base}/health not ready after ${timeoutMs} ms`);
-}
 
 interface Phase {
   result: ScenarioResult;
   kind: 'trivial' | 'booking' | 'mix' | 'quotes' | 'hotspot' | 'soak';
   /** CPU of the API processes and of PostgreSQL, and database round trips, during the phase */
   used?: Usage;
+}
+
+/** The processes of one run and what the phases share. */
+interface Run {
+  o: Options;
+  runId: string;
+  outDir: string;
+  databaseUrl: string;
+  schema: string;
+  bureauKey: string;
+  apis: ApiProcess[];
+  targets: string[];
+  apiPids: number[];
+  /** exits of API processes nobody asked for */
+  exits: string[];
+  operators: Org[];
+  startups: Org[];
+  horizonStart: number;
+  acks: AckedBooking[];
+  phases: Phase[];
+  subs?: SubscriberResult;
+  round?: RoundRun;
+  soak?: { rss: number[][]; growth: number[] };
+}
+
+// ---- start-up ----
+
+async function database(): Promise<string> {
+  if (process.env.DATABASE_URL) return process.env.DATABASE_URL;
+  log('starting PostgreSQL (scripts/pg-up.sh, database pflex_load)');
+  return pgUp(ROOT, { DB_NAME: 'pflex_load' });
+}
+
+/** Builds the API, applies the migrations, starts N processes on free ports; each must answer /health. */
+async function startApis(r: Omit<Run, 'apis' | 'targets' | 'apiPids' | 'operators' | 'startups' | 'horizonStart'>): Promise<ApiProcess[]> {
+  const { o } = r;
+  const main = buildApi(ROOT, o.build, log);
+  const env = apiEnv(r);
+  const migrate = join(ROOT, 'dist', 'apps', 'api', 'src', 'migrate.js');
+  if (existsSync(migrate)) {
+    log('migrations (dist/apps/api/src/migrate.js)');
+    execFileSync('node', [migrate], { cwd: ROOT, env, stdio: ['ignore', 'inherit', 'inherit'] });
+  }
+  // started as in production (npm start, the Dockerfile): a bounded V8 heap; API_NODE_ARGS: extra
+  // node flags for the API processes (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof")
+  const nodeArgs = ['--max-old-space-size=512', ...(process.env.API_NODE_ARGS ?? '').split(' ').filter(Boolean)];
+  const ports = await freePorts(o.portBase, o.replicas);
+  const onExit = (m: string) => {
+    r.exits.push(m);
+    log(m);
+  };
+  const apis = ports.map((p) => new ApiProcess(p, main, env, join(r.outDir, `api-${p}.log`), ROOT, nodeArgs, onExit));
+  return apis;
+}
+
+/** Operators, startups and vouchers through the API. */
+async function setupMarketplace(run: Run): Promise<void> {
+  log(`setup: ${run.o.startups} startups, 2 operators, clusters and green windows`);
+  const orgs = await createOrganizations(run.targets, run.bureauKey, 'load', { operators: 2, startups: run.o.startups });
+  run.operators = orgs.operators;
+  run.startups = orgs.startups;
+  log(`setup: ${await issueVouchers(run.targets[0], run.bureauKey, run.startups, run.horizonStart)} vouchers issued`);
+}
+
+/** n clusters `${tag}-i` with a solar-like day window and a wind window every day. */
+function clusters(run: Run, tag: string, n: number, capacityPflops: number, horizonHours: number, greenMw: number) {
+  return registerClusters(run.targets[0], run.operators, {
+    names: Array.from({ length: n }, (_, i) => `${tag}-${i}`),
+    region: (i) => (i % 2 ? 'Zhuhai' : 'Guangzhou'),
+    capacityPflops,
+    horizonStart: run.horizonStart,
+    horizonHours,
+    green: [
+      { fromHour: 2, toHour: 10, megawatts: greenMw, source: 'SOLAR', pricePerMwh: 40 },
+      { fromHour: 6, toHour: 20, megawatts: greenMw / 2, source: 'WIND', pricePerMwh: 55 },
+    ],
+  });
+}
+
+// ---- the phases ----
+
+const errorsZero: Threshold[] = [{ metric: 'error_rate', max: 0 }];
+const speed = (op: string, p99: number): Threshold[] => [
+  { metric: 'p95', op, max: p99 / 2, abortOnFail: false },
+  { metric: 'p99', op, max: p99, abortOnFail: false },
+];
+/** a phase's seconds: --duration, else its full or short default */
+const dur = (o: Options, full: number, short: number) => o.duration || (o.short ? short : full);
+/**
+ * Closed-loop virtual users over all processes. --short stays well inside what one busy 2-core
+ * machine serves: CI fails on errors, and an overloaded server answers with timeouts
+ * (DB_STATEMENT_TIMEOUT_MS), which are errors.
+ */
+const vusOf = (run: Run) => (run.o.vusPerProcess ?? (run.o.short ? 8 : 32)) * run.targets.length;
+
+/** What every booking and mix scenario is given: the processes, the startups, the clusters and the run's acks. */
+function market(run: Run, clusterIds: string[], horizonHours: number) {
+  return { targets: run.targets, startups: run.startups, clusterIds, horizonStart: run.horizonStart, horizonHours, acks: run.acks };
+}
+
+/** Runs a phase with CPU (API, PostgreSQL) and round trips measured around it. */
+async function measured(run: Run, kind: Phase['kind'], spec: ScenarioSpec): Promise<Phase> {
+  const before = await usage(run.apiPids, run.targets);
+  const result = await runScenario(spec);
+  const phase: Phase = { kind, result, used: since(before, await usage(run.apiPids, run.targets)) };
+  run.phases.push(phase);
+  return phase;
+}
+
+/** 1. trivial query, closed loop: the yardstick. */
+async function phaseTrivial(run: Run): Promise<void> {
+  log('phase trivial');
+  await measured(run, 'trivial', trivialQuery('trivial (closed loop)', run.targets, { type: 'constant-vus', vus: vusOf(run), durationS: dur(run.o, 10, 3) }));
+}
+
+/** 2. booking storm at a fixed arrival rate onto small clusters that fill up; operators subscribed. */
+async function phaseStorm(run: Run): Promise<void> {
+  const { o } = run;
+  const S = o.short;
+  const vus = vusOf(run);
+  const rate = o.rate || (S ? 40 : 500);
+  const seconds = dur(o, 30, 8);
+  // Size the clusters so that about half the storm's demand fits: they fill up mid-run.
+  const horizonHours = 72;
+  const demandPflopsH = rate * seconds * 60 * 4.5;
+  const capacity = Math.max(100, Math.round(demandPflopsH / 2 / 3 / horizonHours));
+  const { ids, owners } = await clusters(run, 'storm', 3, capacity, horizonHours, (capacity * 10 * 1.2) / 1000 / 3);
+  let stop: (() => Promise<SubscriberResult>) | undefined;
+  if (o.subscribers > 0) stop = await openSubscribers({ targets: run.targets, clusterIds: ids, clusterOwners: owners, connections: S ? 10 : o.subscribers });
+  log(`phase storm: ${rate}/s for ${seconds} s, 3 clusters of ${capacity} PFLOPS over ${horizonHours} h`);
+  await measured(
+    run,
+    'booking',
+    bookingStorm({
+      name: `booking storm (${rate}/s)`,
+      ...market(run, ids, horizonHours),
+      executor: { type: 'constant-arrival-rate', rate, durationS: seconds, maxInFlight: S ? vus : 4 * vus },
+      thresholds: [...errorsZero, ...speed('bookCompute', 100), { metric: 'dropped_rate', max: 0.01, abortOnFail: false }],
+    }),
+  );
+  if (stop) run.subs = await stop();
+}
+
+/**
+ * Bookings, closed loop, 1 % replays, on four roomy clusters of their own (20,000 PFLOPS, 30
+ * days); for the hot spot, 80 % of them go to one large cluster within the same 24 hours.
+ */
+async function closedLoopBookings(run: Run, kind: 'booking' | 'hotspot', name: string, seed: number): Promise<void> {
+  const horizonHours = 24 * 30;
+  const { ids } = await clusters(run, kind === 'hotspot' ? 'hot' : 'max', 4, 20_000, horizonHours, 50);
+  const hot = kind === 'hotspot' ? (await clusters(run, 'hotspot', 1, 400_000, 48, 400)).ids[0] : undefined;
+  log(hot ? 'phase hot spot (closed loop, 80 % on one cluster and 24 hours)' : 'phase bookings max (closed loop)');
+  await measured(
+    run,
+    kind,
+    bookingStorm({
+      name,
+      ...market(run, ids, horizonHours),
+      executor: { type: 'constant-vus', vus: vusOf(run), durationS: dur(run.o, 20, 5) },
+      thresholds: errorsZero,
+      replayShare: 0.01,
+      seed,
+      ...(hot && { hotspot: { cluster: hot, start: run.horizonStart + 12 * H, share: 0.8 } }),
+    }),
+  );
+}
+
+/** 3. bookings, closed loop, on roomy clusters: the sustained confirmed-booking throughput. */
+async function phaseMax(run: Run): Promise<void> {
+  await closedLoopBookings(run, 'booking', 'bookings (closed loop)', 7);
+}
+
+/**
+ * 3b. hot spot: 80 % of the bookings on one cluster and the same 24 hours (contention on the
+ * same ledger rows and green supply from every process), closed loop.
+ */
+async function phaseHotspot(run: Run): Promise<void> {
+  await closedLoopBookings(run, 'hotspot', 'hot spot (closed loop)', 11);
+}
+
+/**
+ * The marketplace mix's scenario, closed loop, on four clusters of its own (5,000 PFLOPS, 14 days
+ * of green): `weights` of quotes, utilization, bookings, cancellations (default: the mix's).
+ */
+async function closedLoopMix(run: Run, kind: 'mix' | 'quotes', name: string, seconds: number, weights?: [number, number, number, number]): Promise<void> {
+  const horizonHours = 24 * 14;
+  const { ids, owners } = await clusters(run, kind, 4, 5_000, horizonHours, 20);
+  log(`phase ${kind === 'mix' ? 'marketplace mix' : 'quotes'} (closed loop)`);
+  await measured(
+    run,
+    kind,
+    marketplaceMix({
+      name,
+      ...market(run, ids, horizonHours),
+      executor: { type: 'constant-vus', vus: vusOf(run), durationS: seconds },
+      clusterOwners: owners,
+      ...(weights && { weights }),
+      thresholds: [...errorsZero, ...speed('quotes', 100)],
+    }),
+  );
+}
+
+/** 4. marketplace mix, closed loop: quotes and utilization mostly. */
+async function phaseMix(run: Run): Promise<void> {
+  await closedLoopMix(run, 'mix', 'marketplace mix (closed loop)', dur(run.o, 20, 5));
+}
+
+/** 5. quotes only, closed loop, on clusters like the mix's: the quote throughput. */
+async function phaseQuotes(run: Run): Promise<void> {
+  await closedLoopMix(run, 'quotes', 'quotes (closed loop)', dur(run.o, 15, 3), [1, 0, 0, 0]);
+}
+
+/** 6. a clearing round: the storm's mix submitted to one round over 10 clusters, then cleared at once. */
+async function phaseRound(run: Run): Promise<void> {
+  const n = run.o.roundSize ?? (run.o.short ? 1_000 : 10_000);
+  const horizonHours = 72;
+  // offered load 1.0: the mix's demand (65 PFLOPS x 4.5 h on average) equals the capacity; at 2x
+  // (the storm's sizing) first-come already fills ~93 % of it and no packing can gain 15 %
+  const capacity = Math.max(100, Math.round((n * 65 * 4.5) / 10 / horizonHours));
+  const { ids } = await clusters(run, 'round', 10, capacity, horizonHours, (capacity * 10 * 1.2) / 1000 / 3);
+  log(`phase round: ${n} requests (storm mix) to one round over 10 clusters of ${capacity} PFLOPS, then closed`);
+  run.round = await runRound({ targets: run.targets, apiPids: run.apiPids, bureauKey: run.bureauKey, startups: run.startups, clusterIds: ids, horizonStart: run.horizonStart, horizonHours, requests: n, acks: run.acks });
+}
+
+/** 7. soak: the marketplace mix for --soak seconds; the API's memory must stay flat. */
+async function phaseSoak(run: Run): Promise<void> {
+  const { o, apiPids } = run;
+  const horizonHours = 24 * 60;
+  const { ids, owners } = await clusters(run, 'soak', 4, 100_000, horizonHours, 50);
+  log(`phase soak (${o.soak} s, marketplace mix, RSS sampled every 10 s)`);
+  const rss: number[][] = apiPids.map(() => []);
+  const sampler = setInterval(() => apiPids.forEach((p, i) => rss[i].push(rssBytes(p))), 10_000);
+  try {
+    await measured(
+      run,
+      'soak',
+      marketplaceMix({
+        name: `soak (${o.soak} s)`,
+        ...market(run, ids, horizonHours),
+        executor: { type: 'constant-vus', vus: Math.max(4, Math.floor(vusOf(run) / 2)), durationS: o.soak },
+        clusterOwners: owners,
+        weights: [50, 10, 35, 5],
+        thresholds: errorsZero,
+      }),
+    );
+  } finally {
+    clearInterval(sampler);
+  }
+  // growth after the first minute (JIT, caches and pools warm up), per process
+  const growth = rss.map((r) => {
+    const warm = r[Math.min(r.length - 1, 6)];
+    const last = r[r.length - 1];
+    return warm > 0 ? (last - warm) / warm : 0;
+  });
+  run.soak = { rss, growth };
+}
+
+/** The phases in their order; soak only with --soak. */
+async function runPhases(run: Run): Promise<void> {
+  const want = (name: string) => !run.o.only || run.o.only.includes(name);
+  if (want('trivial')) await phaseTrivial(run);
+  if (want('storm')) await phaseStorm(run);
+  if (want('max')) await phaseMax(run);
+  if (want('hotspot')) await phaseHotspot(run);
+  if (want('mix')) await phaseMix(run);
+  if (want('quotes')) await phaseQuotes(run);
+  if (want('round')) await phaseRound(run);
+  if (run.o.soak > 0) await phaseSoak(run);
+}
+
+// ---- invariants and the report ----
+
+/** The invariant checker on the run's schema with the run's acknowledged bookings (saved to acks.json). */
+async function checkRun(run: Run): Promise<CheckResult[]> {
+  writeFileSync(join(run.outDir, 'acks.json'), JSON.stringify({ run: run.runId, schema: run.schema, bookings: run.acks }));
+  log(`invariant checker on schema ${run.schema} (${run.acks.length} acknowledged bookings)`);
+  return checkSchema(run.databaseUrl, run.schema, run.acks);
 }
 
 /** The round phase's table: the clearing against the first-come baseline, and its cost. */
@@ -123,471 +385,131 @@ function roundReport(r: RoundRun): string {
   ].join('\n');
 }
 
-function fmt(n: number, d = 0): string {
-  return n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
+/** Per phase: throughput, latency, errors, thresholds. */
+function phaseTable(phases: Phase[]): string {
+  const rows = [['scenario', 'req/s', 'bookings/s confirmed', 'refusals/s', 'p50 ms', 'p95 ms', 'p99 ms', 'errors', 'dropped', 'load gen cores', 'thresholds']];
+  for (const { result: r, kind } of phases) {
+    const b = r.ops.bookCompute;
+    const lat = kind === 'trivial' || kind === 'quotes' ? r.total.latencyMs : kind === 'mix' ? (r.ops.quotes ?? r.total).latencyMs : (b ?? r.total).latencyMs;
+    rows.push([
+      r.scenario + (kind === 'mix' ? ' [latency: quotes]' : ''),
+      fmt(r.total.perSecond.requests),
+      b ? fmt(b.perSecond.ok) : '-',
+      b ? fmt(b.perSecond.refused) : '-',
+      fmt(lat.p50, 1),
+      fmt(lat.p95, 1),
+      fmt(lat.p99, 1),
+      fmt(r.total.errors),
+      r.executor.type === 'constant-arrival-rate' ? fmt(r.dropped) : '-',
+      fmt(r.generatorCores, 2),
+      r.thresholds.every((t) => t.pass) ? 'pass' : r.pass ? 'slow' : 'FAIL',
+    ]);
+  }
+  return table(rows);
 }
 
-function table(rows: string[][]): string {
-  const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  const line = (r: string[]) => '| ' + r.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join(' | ') + ' |';
-  return [line(rows[0]), '|' + w.map((x, i) => (i === 0 ? '-'.repeat(x + 1) + '-' : '-'.repeat(x + 1) + ':')).join('|') + '|', ...rows.slice(1).map(line)].join('\n');
+/** Per phase: CPU and round trips per confirmed booking, quote or request. */
+function costTable(phases: Phase[]): string {
+  const costs = [['scenario', 'per', 'ops', 'Node CPU ms/op', 'PostgreSQL CPU ms/op', 'DB round trips/op', 'API cores', 'PostgreSQL cores']];
+  for (const { result: r, kind, used } of phases) {
+    if (!used) continue;
+    const b = r.ops.bookCompute;
+    const per = b && kind !== 'mix' && kind !== 'soak' ? 'confirmed booking' : kind === 'quotes' ? 'quote' : 'request';
+    const n = per === 'confirmed booking' ? b!.ok : per === 'quote' ? (r.ops.quotes?.ok ?? 0) : r.total.requests;
+    const secs = r.total.requests / Math.max(1e-9, r.total.perSecond.requests);
+    costs.push([
+      r.scenario,
+      per,
+      fmt(n),
+      n ? fmt(used.apiCpuMs / n, 3) : '-',
+      n ? fmt(used.pgCpuMs / n, 3) : '-',
+      n ? fmt(used.roundTrips / n, 3) : '-',
+      fmt(used.apiCpuMs / 1000 / secs, 2),
+      fmt(used.pgCpuMs / 1000 / secs, 2),
+    ]);
+  }
+  return table(costs);
+}
+
+/** Requests that errored anywhere: phases, subscribers, round submissions, and API processes that exited. */
+function errorCount(run: Run): number {
+  return run.phases.reduce((a, p) => a + p.result.total.errors, 0) + (run.subs?.errors ?? 0) + run.exits.length + (run.round?.submitErrors ?? 0);
+}
+
+/** Prints the checker's report, the tables and ratios; writes summary.json; sets the exit code. */
+function report(run: Run, checks: CheckResult[], loadBefore: string): void {
+  const { o, phases, subs, round, soak } = run;
+  const invariantsOk = checks.every((c) => c.ok);
+  const trivial = phases.find((p) => p.kind === 'trivial')?.result.total.perSecond.requests;
+  const maxBook = phases.find((p) => p.result.executor.type === 'constant-vus' && p.kind === 'booking')?.result.ops.bookCompute?.perSecond.ok;
+  const hotBook = phases.find((p) => p.kind === 'hotspot')?.result.ops.bookCompute?.perSecond.ok;
+  const mix = phases.find((p) => p.kind === 'mix')?.result;
+  const quotes = phases.find((p) => p.kind === 'quotes')?.result;
+  const errors = errorCount(run);
+  const machine = `${cpus().length} cores (${cpus()[0]?.model.trim()}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, load average before the run ${loadBefore}`;
+  const lines = [
+    '',
+    `pflex load test ${run.runId} UTC: ${o.replicas} API process(es), ${machine}, PostgreSQL and load generator on the same box`,
+    phaseTable(phases),
+    '',
+    'cost per operation (CPU from /proc: the API processes, and every PostgreSQL process; round trips counted by the API):',
+    costTable(phases),
+    '',
+    trivial && maxBook ? `booking throughput / trivial-query throughput: ${fmt(maxBook)} / ${fmt(trivial)} = ${(maxBook / trivial).toFixed(3)}` : '',
+    trivial && quotes ? `quote throughput / trivial-query throughput: ${fmt(quotes.total.perSecond.ok)} / ${fmt(trivial)} = ${(quotes.total.perSecond.ok / trivial).toFixed(3)}` : '',
+    maxBook && hotBook ? `hot spot / roomy confirmed bookings: ${fmt(hotBook)} / ${fmt(maxBook)} = ${(hotBook / maxBook).toFixed(3)}` : '',
+    soak ? `soak: API RSS ${soak.rss.map((r) => `${fmt(r[Math.min(r.length - 1, 6)] / 2 ** 20)} -> ${fmt(r[r.length - 1] / 2 ** 20)} MiB`).join(', ')} after the first minute (growth ${soak.growth.map((g) => (g * 100).toFixed(1) + ' %').join(', ')})` : '',
+    quotes ? `quotes/s (quotes only, closed loop): ${fmt(quotes.total.perSecond.ok)}` : '',
+    mix ? `quotes/s in the mix: ${fmt(mix.ops.quotes?.perSecond.requests ?? 0)} (of ${fmt(mix.total.perSecond.requests)} req/s)` : '',
+    ...(round ? ['', roundReport(round)] : []),
+    subs ? `operator subscribers: ${subs.acknowledged}/${subs.connections} connected, ${subs.subscribed} subscribed, ${subs.events} utilizationChanged events, ${subs.errors} errors${subs.errorSamples.length ? ` (${subs.errorSamples[0]})` : ''}` : '',
+    ...run.exits,
+    `errors: ${errors}   invariants: ${invariantsOk ? 'PASS' : 'FAIL'}`,
+  ].filter(Boolean);
+  const summary = { run: run.runId, options: o, machine, schema: run.schema, targets: run.targets, phases: phases.map((p) => ({ ...p.result, used: p.used })), round, subscribers: subs, invariants: checks, acknowledgedBookings: run.acks.length, soak };
+  writeFileSync(join(run.outDir, 'summary.json'), JSON.stringify(summary, null, 2));
+  console.log(formatReport(checks));
+  console.log(lines.join('\n'));
+  for (const p of phases) for (const [op, s] of Object.entries(p.result.ops)) if (s.errorSamples.length) console.log(`  ${p.result.scenario} ${op} errors e.g.: ${s.errorSamples.join(' | ')}`);
+  console.log(`results: ${run.outDir}`);
+  process.exitCode = invariantsOk && errors === 0 && phases.every((p) => p.result.pass) ? 0 : 1;
 }
 
 async function main(): Promise<void> {
-  const o = parseArgs(process.argv.slice(2));
+  const o = parseOptions(process.argv.slice(2));
   const loadBefore = loadavg()
     .map((x) => x.toFixed(2))
     .join(' ');
-  const runId = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
+  const runId = newRunId();
   const outDir = join(ROOT, 'load-tests', 'results', runId);
   mkdirSync(outDir, { recursive: true });
-  const children: ChildProcess[] = [];
-  let stopping = false;
-  const stopAll = () => {
-    stopping = true;
-    for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
-  };
+  let apis: ApiProcess[] = [];
+  const stopAll = () => Promise.all(apis.map((a) => a.stop()));
   process.on('SIGINT', () => {
-    stopAll();
-    process.exit(130);
+    void stopAll().finally(() => process.exit(130));
   });
-
-  let databaseUrl = process.env.DATABASE_URL;
-  if (!databaseUrl) {
-    log('starting PostgreSQL (scripts/pg-up.sh, database pflex_load)');
-    databaseUrl = execFileSync(join(ROOT, 'scripts', 'pg-up.sh'), { env: { ...process.env, DB_NAME: 'pflex_load' }, stdio: ['ignore', 'pipe', 'inherit'] })
-      .toString()
-      .trim();
-  }
+  const databaseUrl = await database();
   // A fresh schema per run: the checker sees exactly this run's data, and nothing else is touched.
   const schema = `load_${runId.replace('-', '_')}`;
   const bureauKey = `load-bureau-${randomBytes(16).toString('hex')}`;
-
-  if (o.build) {
-    log('npm run build');
-    execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
-  }
-  const main = join(ROOT, 'dist', 'apps', 'api', 'src', 'main.js');
-  if (!existsSync(main)) throw new Error(`${main} does not exist: the API is not built`);
-
-  const env = {
-    ...process.env,
-    NODE_ENV: 'production',
-    DATABASE_URL: databaseUrl,
-    DATABASE_SCHEMA: schema,
-    DB_POOL_SIZE: process.env.DB_POOL_SIZE ?? '16',
-    // the load generator drives a few keys far beyond a client's fair share; rate limiting has its own tests
-    RATE_LIMIT_PER_MINUTE: process.env.RATE_LIMIT_PER_MINUTE ?? '0',
-    BUREAU_API_KEY: bureauKey,
-    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
-  };
-  const migrate = join(ROOT, 'dist', 'apps', 'api', 'src', 'migrate.js');
-  if (existsSync(migrate)) {
-    log('migrations (dist/apps/api/src/migrate.js)');
-    execFileSync('node', [migrate], { cwd: ROOT, env, stdio: ['ignore', 'inherit', 'inherit'] });
-  }
-  const targets: string[] = [];
-  const apiPids: number[] = [];
-  const exits: string[] = [];
-  // Ports from --port-base on, skipping any that something else already listens on (otherwise
-  // /health could be answered by another program and the run would measure it).
-  const ports: number[] = [];
-  for (let p = o.portBase; ports.length < o.replicas && p < o.portBase + 100; p++) if (await portFree(p)) ports.push(p);
-  if (ports.length < o.replicas) throw new Error(`no ${o.replicas} free ports from ${o.portBase}`);
-  const start = async (i: number) => {
-    const port = ports[i];
-    const base = `http://127.0.0.1:${port}`;
-    const logFd = openSync(join(outDir, `api-${port}.log`), 'w');
-    // API_NODE_ARGS: extra node flags for the API processes (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof")
-    // started as in production (npm start, the Dockerfile): a bounded V8 heap
-    const nodeArgs = ['--max-old-space-size=512', ...(process.env.API_NODE_ARGS ?? '').split(' ').filter(Boolean)];
-    const child = spawn('node', [...nodeArgs, main], { cwd: ROOT, env: { ...env, PORT: String(port) }, stdio: ['ignore', logFd, logFd] });
-    children.push(child);
-    child.on('exit', (code, signal) => {
-      if (!stopping) {
-        exits.push(`API on port ${port} (pid ${child.pid}) exited during the run (code ${code}, signal ${signal}); its log: ${join(outDir, `api-${port}.log`)}`);
-        log(exits[exits.length - 1]);
-      }
-    });
-    await waitHealthy(base, child, 60_000);
-    targets.push(base);
-    apiPids.push(child.pid!);
-    log(`API process ${i + 1}/${o.replicas} ready on ${base} (pid ${child.pid})`);
-  };
+  const base = { o, runId, outDir, databaseUrl, schema, bureauKey, exits: [] as string[], acks: [] as AckedBooking[], phases: [] as Phase[] };
+  apis = await startApis(base);
   try {
-    // The first process alone runs the migrations at start-up; the others then find them done.
-    await start(0);
-    await Promise.all(Array.from({ length: o.replicas - 1 }, (_, i) => start(i + 1)));
-    targets.sort();
-
-    // ---- setup through the API: operators, startups, clusters, green windows ----
-    const api = targets[0];
-    log(`setup: ${o.startups} startups, 2 operators, clusters and green windows`);
-    const operators: Org[] = [];
-    for (let i = 0; i < 2; i++) operators.push(await createOrganization(api, bureauKey, `load-operator-${i}`, 'OPERATOR'));
-    const startups: Org[] = [];
-    for (let i = 0; i < o.startups; i += 20) {
-      const batch = await Promise.all(
-        Array.from({ length: Math.min(20, o.startups - i) }, (_, j) => createOrganization(targets[(i + j) % targets.length], bureauKey, `load-startup-${i + j}`, 'STARTUP')),
-      );
-      startups.push(...batch);
-    }
-    const horizonStart = Math.ceil(Date.now() / H) * H + 2 * H;
-    // Vouchers for every third startup, small enough to run out mid-run: concurrent draws on one
-    // voucher are what the checker's voucher balances test.
-    let vouchers = 0;
-    for (let i = 0; i < startups.length; i += 3) {
-      await issueVoucher(api, bureauKey, {
-        organizationId: startups[i].id,
-        cap: 5_000,
-        percentCovered: 50,
-        validFrom: new Date(horizonStart - 2 * H).toISOString(),
-        validUntil: new Date(horizonStart + 40 * 24 * H).toISOString(),
-      });
-      vouchers++;
-    }
-    log(`setup: ${vouchers} vouchers issued`);
-    const mkClusters = async (tag: string, n: number, capacityPflops: number, horizonHours: number, greenMw: number) => {
-      const ids: string[] = [];
-      const owners: Org[] = [];
-      for (let i = 0; i < n; i++) {
-        const op = operators[i % operators.length];
-        const id = await registerCluster(api, op.apiKey, {
-          name: `${tag}-${i}`,
-          region: i % 2 ? 'Zhuhai' : 'Guangzhou',
-          accelerator: 'GPU',
-          capacityPflops,
-          kwPerPflops: 8 + i,
-          pue: 1.2,
-          pricePerPflopsHour: 8 + i,
-          gridPricePerMwh: 90,
-        });
-        // Green supply over part of the horizon: a solar-like day window and a wind window.
-        for (let d = 0; d * 24 < horizonHours; d++) {
-          const day = horizonStart + d * 24 * H;
-          await addGreenWindow(api, op.apiKey, {
-            clusterId: id,
-            startsAt: new Date(day + 2 * H).toISOString(),
-            endsAt: new Date(day + 10 * H).toISOString(),
-            megawatts: greenMw,
-            source: 'SOLAR',
-            pricePerMwh: 40,
-          });
-          await addGreenWindow(api, op.apiKey, {
-            clusterId: id,
-            startsAt: new Date(day + 6 * H).toISOString(),
-            endsAt: new Date(day + 20 * H).toISOString(),
-            megawatts: greenMw / 2,
-            source: 'WIND',
-            pricePerMwh: 55,
-          });
-        }
-        ids.push(id);
-        owners.push(op);
-      }
-      return { ids, owners };
-    };
-
-    const acks: AckedBooking[] = [];
-    const phases: Phase[] = [];
-    const S = o.short;
-    const dur = (full: number, short: number) => o.duration || (S ? short : full);
-    const errorsZero: Threshold[] = [{ metric: 'error_rate', max: 0 }];
-    const speed = (op: string, p99: number): Threshold[] => [
-      { metric: 'p95', op, max: p99 / 2, abortOnFail: false },
-      { metric: 'p99', op, max: p99, abortOnFail: false },
-    ];
-    const want = (name: string) => !o.only || o.only.includes(name);
-    /** Runs a phase with CPU (API, PostgreSQL) and round trips measured around it. */
-    const measured = async (kind: Phase['kind'], spec: Parameters<typeof runScenario>[0]): Promise<Phase> => {
-      const before = await usage(apiPids, targets);
-      const result = await runScenario(spec);
-      const phase: Phase = { kind, result, used: since(before, await usage(apiPids, targets)) };
-      phases.push(phase);
-      return phase;
-    };
-    // --short stays well inside what one busy 2-core machine serves: CI fails on errors, and an
-    // overloaded server answers with timeouts (DB_STATEMENT_TIMEOUT_MS), which are errors.
-    const vus = (o.vusPerProcess ?? (S ? 8 : 32)) * targets.length;
-
-    // 1. trivial query, closed loop: the yardstick.
-    if (want('trivial')) {
-      log('phase trivial');
-      await measured('trivial', trivialQuery('trivial (closed loop)', targets, { type: 'constant-vus', vus, durationS: dur(10, 3) }));
-    }
-
-    // 2. booking storm at a fixed arrival rate onto small clusters that fill up; operators subscribed.
-    let subs: SubscriberResult | undefined;
-    if (want('storm')) {
-      const rate = o.rate || (S ? 40 : 500);
-      const seconds = dur(30, 8);
-      // Size the clusters so that about half the storm's demand fits: they fill up mid-run.
-      const horizonHours = 72;
-      const demandPflopsH = rate * seconds * 60 * 4.5;
-      const capacity = Math.max(100, Math.round(demandPflopsH / 2 / 3 / horizonHours));
-      const { ids, owners } = await mkClusters('storm', 3, capacity, horizonHours, (capacity * 10 * 1.2) / 1000 / 3);
-      let stop: (() => Promise<SubscriberResult>) | undefined;
-      if (o.subscribers > 0) stop = await openSubscribers({ targets, clusterIds: ids, clusterOwners: owners, connections: S ? 10 : o.subscribers });
-      log(`phase storm: ${rate}/s for ${seconds} s, 3 clusters of ${capacity} PFLOPS over ${horizonHours} h`);
-      await measured(
-        'booking',
-        bookingStorm({
-          name: `booking storm (${rate}/s)`,
-          targets,
-          executor: { type: 'constant-arrival-rate', rate, durationS: seconds, maxInFlight: S ? vus : 4 * vus },
-          startups,
-          clusterIds: ids,
-          horizonStart,
-          horizonHours,
-          acks,
-          thresholds: [...errorsZero, ...speed('bookCompute', 100), { metric: 'dropped_rate', max: 0.01, abortOnFail: false }],
-        }),
-      );
-      if (stop) subs = await stop();
-    }
-
-    // 3. bookings, closed loop, on roomy clusters: the sustained confirmed-booking throughput.
-    if (want('max')) {
-      const horizonHours = 24 * 30;
-      const { ids } = await mkClusters('max', 4, 20_000, horizonHours, 50);
-      log('phase bookings max (closed loop)');
-      await measured(
-        'booking',
-        bookingStorm({
-          name: 'bookings (closed loop)',
-          targets,
-          executor: { type: 'constant-vus', vus, durationS: dur(20, 5) },
-          startups,
-          clusterIds: ids,
-          horizonStart,
-          horizonHours,
-          acks,
-          thresholds: errorsZero,
-          replayShare: 0.01,
-          seed: 7,
-        }),
-      );
-    }
-
-    // 3b. hot spot: 80 % of the bookings on one cluster and the same 24 hours (contention on the
-    // same ledger rows and green supply from every process), closed loop.
-    if (want('hotspot')) {
-      const horizonHours = 24 * 30;
-      const { ids } = await mkClusters('hot', 4, 20_000, horizonHours, 50);
-      const hot = await mkClusters('hotspot', 1, 400_000, 48, 400);
-      log('phase hot spot (closed loop, 80 % on one cluster and 24 hours)');
-      await measured(
-        'hotspot',
-        bookingStorm({
-          name: 'hot spot (closed loop)',
-          targets,
-          executor: { type: 'constant-vus', vus, durationS: dur(20, 5) },
-          startups,
-          clusterIds: ids,
-          horizonStart,
-          horizonHours,
-          acks,
-          thresholds: errorsZero,
-          replayShare: 0.01,
-          seed: 11,
-          hotspot: { cluster: hot.ids[0], start: horizonStart + 12 * H, share: 0.8 },
-        }),
-      );
-    }
-
-    // 4. marketplace mix, closed loop: quotes and utilization mostly.
-    if (want('mix')) {
-      const horizonHours = 24 * 14;
-      const { ids, owners } = await mkClusters('mix', 4, 5_000, horizonHours, 20);
-      log('phase marketplace mix (closed loop)');
-      await measured(
-        'mix',
-        marketplaceMix({
-            name: 'marketplace mix (closed loop)',
-            targets,
-            executor: { type: 'constant-vus', vus, durationS: dur(20, 5) },
-            startups,
-            clusterIds: ids,
-            clusterOwners: owners,
-            horizonStart,
-            horizonHours,
-            acks,
-            thresholds: [...errorsZero, ...speed('quotes', 100)],
-          }),
-      );
-    }
-
-    // 5. quotes only, closed loop, on the mix's clusters: the quote throughput.
-    if (want('quotes')) {
-      const horizonHours = 24 * 14;
-      const { ids, owners } = await mkClusters('quotes', 4, 5_000, horizonHours, 20);
-      log('phase quotes (closed loop)');
-      await measured(
-        'quotes',
-        marketplaceMix({
-            name: 'quotes (closed loop)',
-            targets,
-            executor: { type: 'constant-vus', vus, durationS: dur(15, 3) },
-            startups,
-            clusterIds: ids,
-            clusterOwners: owners,
-            horizonStart,
-            horizonHours,
-            acks,
-            weights: [1, 0, 0, 0],
-            thresholds: [...errorsZero, ...speed('quotes', 100)],
-          }),
-      );
-    }
-
-    // 6. a clearing round: the storm's mix submitted to one round over 10 clusters, then cleared at once
-    let round: RoundRun | undefined;
-    if (want('round')) {
-      const n = o.roundSize ?? (S ? 1_000 : 10_000);
-      const horizonHours = 72;
-      // offered load 1.0: the mix's demand (65 PFLOPS x 4.5 h on average) equals the capacity; at 2x
-      // (the storm's sizing) first-come already fills ~93 % of it and no packing can gain 15 %
-      const capacity = Math.max(100, Math.round((n * 65 * 4.5) / 10 / horizonHours));
-      const { ids } = await mkClusters('round', 10, capacity, horizonHours, (capacity * 10 * 1.2) / 1000 / 3);
-      log(`phase round: ${n} requests (storm mix) to one round over 10 clusters of ${capacity} PFLOPS, then closed`);
-      round = await runRound({ targets, apiPids, bureauKey, startups, clusterIds: ids, horizonStart, horizonHours, requests: n, acks });
-    }
-
-    // 7. soak: the marketplace mix for --soak seconds; the API's memory must stay flat.
-    let soak: { rss: number[][]; growth: number[] } | undefined;
-    if (o.soak > 0) {
-      const horizonHours = 24 * 60;
-      const { ids, owners } = await mkClusters('soak', 4, 100_000, horizonHours, 50);
-      log(`phase soak (${o.soak} s, marketplace mix, RSS sampled every 10 s)`);
-      const rss: number[][] = apiPids.map(() => []);
-      const sampler = setInterval(() => apiPids.forEach((p, i) => rss[i].push(rssBytes(p))), 10_000);
-      try {
-        await measured(
-          'soak',
-          marketplaceMix({
-            name: `soak (${o.soak} s)`,
-            targets,
-            executor: { type: 'constant-vus', vus: Math.max(4, Math.floor(vus / 2)), durationS: o.soak },
-            startups,
-            clusterIds: ids,
-            clusterOwners: owners,
-            horizonStart,
-            horizonHours,
-            acks,
-            weights: [50, 10, 35, 5],
-            thresholds: errorsZero,
-          }),
-        );
-      } finally {
-        clearInterval(sampler);
-      }
-      // growth after the first minute (JIT, caches and pools warm up), per process
-      const growth = rss.map((r) => {
-        const warm = r[Math.min(r.length - 1, 6)];
-        const last = r[r.length - 1];
-        return warm > 0 ? (last - warm) / warm : 0;
-      });
-      soak = { rss, growth };
-    }
-
-    // ---- invariants, straight against PostgreSQL ----
-    writeFileSync(join(outDir, 'acks.json'), JSON.stringify({ run: runId, schema, bookings: acks }));
-    log(`invariant checker on schema ${schema} (${acks.length} acknowledged bookings)`);
-    const db = new Client({ connectionString: databaseUrl, options: `-c search_path=${schema}` });
-    await db.connect();
-    let checks: CheckResult[];
-    try {
-      await db.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      checks = await checkInvariants(db, acks);
-      await db.query('COMMIT');
-    } finally {
-      await db.end();
-    }
-    const invariantsOk = checks.every((c) => c.ok);
-
-    // ---- one table ----
-    const rows = [['scenario', 'req/s', 'bookings/s confirmed', 'refusals/s', 'p50 ms', 'p95 ms', 'p99 ms', 'errors', 'dropped', 'load gen cores', 'thresholds']];
-    const costs = [['scenario', 'per', 'ops', 'Node CPU ms/op', 'PostgreSQL CPU ms/op', 'DB round trips/op', 'API cores', 'PostgreSQL cores']];
-    for (const { result: r, kind, used } of phases) {
-      if (!used) continue;
-      const b = r.ops.bookCompute;
-      const per = b && kind !== 'mix' && kind !== 'soak' ? 'confirmed booking' : kind === 'quotes' ? 'quote' : 'request';
-      const n = per === 'confirmed booking' ? b!.ok : per === 'quote' ? (r.ops.quotes?.ok ?? 0) : r.total.requests;
-      const secs = r.total.requests / Math.max(1e-9, r.total.perSecond.requests);
-      costs.push([
-        r.scenario,
-        per,
-        fmt(n),
-        n ? fmt(used.apiCpuMs / n, 3) : '-',
-        n ? fmt(used.pgCpuMs / n, 3) : '-',
-        n ? fmt(used.roundTrips / n, 3) : '-',
-        fmt(used.apiCpuMs / 1000 / secs, 2),
-        fmt(used.pgCpuMs / 1000 / secs, 2),
-      ]);
-    }
-    for (const { result: r, kind } of phases) {
-      const b = r.ops.bookCompute;
-      const lat = kind === 'trivial' || kind === 'quotes' ? r.total.latencyMs : kind === 'mix' ? (r.ops.quotes ?? r.total).latencyMs : (b ?? r.total).latencyMs;
-      rows.push([
-        r.scenario + (kind === 'mix' ? ' [latency: quotes]' : ''),
-        fmt(r.total.perSecond.requests),
-        b ? fmt(b.perSecond.ok) : '-',
-        b ? fmt(b.perSecond.refused) : '-',
-        fmt(lat.p50, 1),
-        fmt(lat.p95, 1),
-        fmt(lat.p99, 1),
-        fmt(r.total.errors),
-        r.executor.type === 'constant-arrival-rate' ? fmt(r.dropped) : '-',
-        fmt(r.generatorCores, 2),
-        r.thresholds.every((t) => t.pass) ? 'pass' : r.pass ? 'slow' : 'FAIL',
-      ]);
-    }
-    const trivial = phases.find((p) => p.kind === 'trivial')?.result.total.perSecond.requests;
-    const maxBook = phases.find((p) => p.result.executor.type === 'constant-vus' && p.kind === 'booking')?.result.ops.bookCompute?.perSecond.ok;
-    const hotBook = phases.find((p) => p.kind === 'hotspot')?.result.ops.bookCompute?.perSecond.ok;
-    const mix = phases.find((p) => p.kind === 'mix')?.result;
-    const quotes = phases.find((p) => p.kind === 'quotes')?.result;
-    const errors = phases.reduce((a, p) => a + p.result.total.errors, 0) + (subs?.errors ?? 0) + exits.length + (round?.submitErrors ?? 0);
-    const machine = `${cpus().length} cores (${cpus()[0]?.model.trim()}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, load average before the run ${loadBefore}`;
-    const lines = [
-      '',
-      `pflex load test ${runId} UTC: ${o.replicas} API process(es), ${machine}, PostgreSQL and load generator on the same box`,
-      table(rows),
-      '',
-      'cost per operation (CPU from /proc: the API processes, and every PostgreSQL process; round trips counted by the API):',
-      table(costs),
-      '',
-      trivial && maxBook ? `booking throughput / trivial-query throughput: ${fmt(maxBook)} / ${fmt(trivial)} = ${(maxBook / trivial).toFixed(3)}` : '',
-      trivial && quotes ? `quote throughput / trivial-query throughput: ${fmt(quotes.total.perSecond.ok)} / ${fmt(trivial)} = ${(quotes.total.perSecond.ok / trivial).toFixed(3)}` : '',
-      maxBook && hotBook ? `hot spot / roomy confirmed bookings: ${fmt(hotBook)} / ${fmt(maxBook)} = ${(hotBook / maxBook).toFixed(3)}` : '',
-      soak ? `soak: API RSS ${soak.rss.map((r) => `${fmt(r[Math.min(r.length - 1, 6)] / 2 ** 20)} -> ${fmt(r[r.length - 1] / 2 ** 20)} MiB`).join(', ')} after the first minute (growth ${soak.growth.map((g) => (g * 100).toFixed(1) + ' %').join(', ')})` : '',
-      quotes ? `quotes/s (quotes only, closed loop): ${fmt(quotes.total.perSecond.ok)}` : '',
-      mix ? `quotes/s in the mix: ${fmt(mix.ops.quotes?.perSecond.requests ?? 0)} (of ${fmt(mix.total.perSecond.requests)} req/s)` : '',
-      ...(round ? ['', roundReport(round)] : []),
-      subs ? `operator subscribers: ${subs.acknowledged}/${subs.connections} connected, ${subs.subscribed} subscribed, ${subs.events} utilizationChanged events, ${subs.errors} errors${subs.errorSamples.length ? ` (${subs.errorSamples[0]})` : ''}` : '',
-      ...exits,
-      `errors: ${errors}   invariants: ${invariantsOk ? 'PASS' : 'FAIL'}`,
-    ].filter(Boolean);
-    const summary = { run: runId, options: o, machine, schema, targets, phases: phases.map((p) => ({ ...p.result, used: p.used })), round, subscribers: subs, invariants: checks, acknowledgedBookings: acks.length, soak };
-    writeFileSync(join(outDir, 'summary.json'), JSON.stringify(summary, null, 2));
-    console.log(formatReport(checks));
-    console.log(lines.join('\n'));
-    for (const p of phases) for (const [op, s] of Object.entries(p.result.ops)) if (s.errorSamples.length) console.log(`  ${p.result.scenario} ${op} errors e.g.: ${s.errorSamples.join(' | ')}`);
-    console.log(`results: ${outDir}`);
-    process.exitCode = invariantsOk && errors === 0 && phases.every((p) => p.result.pass) ? 0 : 1;
-    if (!o.keep) {
-      const c = new Client({ connectionString: databaseUrl });
-      await c.connect();
-      await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-      await c.end();
-    }
+    await startAll(apis);
+    apis.forEach((a, i) => log(`API process ${i + 1}/${o.replicas} ready on ${a.base} (pid ${a.pid})`));
+    const run: Run = { ...base, apis, targets: apis.map((a) => a.base), apiPids: apis.map((a) => a.pid!), operators: [], startups: [], horizonStart: horizonStartFromNow() };
+    await setupMarketplace(run);
+    await runPhases(run);
+    const checks = await checkRun(run);
+    report(run, checks, loadBefore);
+    if (!o.keep) await dropSchema(databaseUrl, schema);
   } catch (e) {
     // A process that died mid-run shows up first as a refused connection: give its exit a moment.
     await new Promise((r) => setTimeout(r, 500));
-    for (const x of exits) console.error(x);
+    for (const x of base.exits) console.error(x);
     throw e;
   } finally {
-    stopAll();
+    await stopAll();
   }
 }
 

@@ -7,7 +7,7 @@ import type { AckedBooking } from '../check-invariants';
 import { DOCS, gql, type Objective, type Org } from '../lib/api';
 import { Rng } from '../lib/rng';
 import { bookingRequest } from '../scenarios/booking-storm';
-import type { ApiProcess } from './processes';
+import type { ApiProcess } from '../lib/processes';
 
 export interface RoundFaultContext {
   apis: ApiProcess[];

@@ -6,6 +6,7 @@
 // (k6 itself is not used: it is under the AGPL, which this project's package policy excludes.)
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
+import { LatencyHistogram } from '../../libs/scheduler/bench/latency-histogram';
 
 export type Outcome = 'ok' | 'refused' | 'error';
 
@@ -80,7 +81,7 @@ export interface ScenarioResult {
 }
 
 class OpRecorder {
-  latencies: number[] = [];
+  latencies = new LatencyHistogram();
   ok = 0;
   refused = 0;
   errors = 0;
@@ -88,7 +89,7 @@ class OpRecorder {
   errorSamples: string[] = [];
 
   record(ms: number, c: Classified): void {
-    this.latencies.push(ms);
+    this.latencies.record(ms);
     if (c.outcome === 'ok') this.ok++;
     else if (c.outcome === 'refused') this.refused++;
     else {
@@ -99,12 +100,10 @@ class OpRecorder {
   }
 
   stats(seconds: number): OpStats {
-    const a = Float64Array.from(this.latencies).sort();
-    const q = (p: number) => (a.length === 0 ? 0 : a[Math.min(a.length - 1, Math.ceil(p * a.length) - 1)]);
-    let sum = 0;
-    for (let i = 0; i < a.length; i++) sum += a[i];
+    const h = this.latencies;
+    const q = (p: number) => h.percentile(p);
     const r = (x: number) => Math.round(x * 100) / 100;
-    const requests = a.length;
+    const requests = h.count;
     return {
       requests,
       ok: this.ok,
@@ -112,13 +111,13 @@ class OpRecorder {
       errors: this.errors,
       codes: this.codes,
       latencyMs: {
-        min: r(a[0] ?? 0),
+        min: r(h.min),
         p50: r(q(0.5)),
         p90: r(q(0.9)),
         p95: r(q(0.95)),
         p99: r(q(0.99)),
-        max: r(a[a.length - 1] ?? 0),
-        mean: r(requests ? sum / requests : 0),
+        max: r(h.max),
+        mean: r(h.mean),
       },
       perSecond: {
         requests: r(requests / seconds),

@@ -1,9 +1,33 @@
 import { LoggerService } from '@nestjs/common';
-import pino, { Logger } from 'pino';
+import pino, { DestinationStream, Logger, LoggerOptions } from 'pino';
 
-/** Structured JSON logs on stdout. */
-export function createLogger(level = process.env.LOG_LEVEL ?? 'info'): Logger {
-  return pino({ level, base: { service: 'pflex-api' }, redact: ['req.headers.authorization', 'headers.authorization'] });
+/**
+ * Human-readable logs (pino-pretty) when a person watches the terminal in development; JSON
+ * lines otherwise (production, files, pipes, log collectors).
+ */
+export function wantsPrettyLogs(env: NodeJS.ProcessEnv = process.env, stdout: { isTTY?: boolean } = process.stdout): boolean {
+  return stdout.isTTY === true && env.NODE_ENV !== 'production';
+}
+
+/** pino-pretty as a synchronous stream, or undefined where it is not installed (`npm ci --omit=dev`). */
+function prettyStream(destination?: NodeJS.WritableStream): DestinationStream | undefined {
+  try {
+    // Loaded only here: production never needs it, and an install without dev packages still logs JSON.
+    const pretty = require('pino-pretty') as (o: object) => DestinationStream;
+    return pretty({ colorize: destination === undefined, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service', destination });
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Structured logs on stdout (or `destination`): JSON lines, or pretty lines in a development
+ * terminal (see wantsPrettyLogs).
+ */
+export function createLogger(level = process.env.LOG_LEVEL ?? 'info', pretty = wantsPrettyLogs(), destination?: NodeJS.WritableStream): Logger {
+  const options: LoggerOptions = { level, base: { service: 'pflex-api' }, redact: ['req.headers.authorization', 'headers.authorization'] };
+  const stream = (pretty ? prettyStream(destination) : undefined) ?? (destination as DestinationStream | undefined);
+  return stream ? pino(options, stream) : pino(options);
 }
 
 /** Routes Nest's own logging into pino. */
