@@ -13,6 +13,9 @@ function parse(value: unknown): Date {
   }
   const d = new Date(value);
   if (Number.isNaN(d.getTime())) throw bad(`DateTime ${JSON.stringify(value)} is not a valid date`);
+  // years 1 to 9999 (UTC): PostgreSQL has no year 0, and nothing here books outside them
+  const y = d.getUTCFullYear();
+  if (y < 1 || y > 9999) throw bad(`DateTime ${JSON.stringify(value)} must lie in the years 0001 to 9999 (UTC)`);
   return d;
 }
 
