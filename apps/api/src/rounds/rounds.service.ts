@@ -11,7 +11,6 @@ import { decodeCursor, encodeCursor, pageSize } from '../common/pagination';
 import { iso } from '../common/time.utils';
 import { APP_CONFIG } from '../config';
 import type { AppConfig } from '../config';
-import { TimelinesService } from '../ledger/timelines.service';
 import type { Principal } from '../organizations/principal';
 import { RoundModel, RoundOutcomeModel, RoundRequestConnection, RoundRequestModel, RoundRequestStatusEnum, RoundScheduleModel, RoundStatusEnum } from './dtos/round.model';
 import { RoundClearer } from './round-clearer';
@@ -31,7 +30,6 @@ export class RoundsService {
   constructor(
     private readonly ds: DataSource,
     private readonly bookings: BookingsService,
-    private readonly timelines: TimelinesService,
     private readonly clearer: RoundClearer,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
