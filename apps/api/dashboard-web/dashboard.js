@@ -5,6 +5,8 @@
 import { gql, savedKey, setKey } from './api.js';
 import { startOperatorTools } from './operator.js';
 import { startStartupConsole } from './startup.js';
+import { kpiCard, serverKpiCards, utilizationFigures } from './kpi-cards.js';
+import { loadRounds } from './rounds-panel.js';
 import { esc, fmt, money, pct, when } from './ui.js';
 
 const HOUR = 3_600_000;
@@ -142,26 +144,6 @@ const KPIS_QUERY = `query Kpis($from: DateTime!, $to: DateTime!, $region: String
     voucherMoneySpent voucherMoneyLeft greenMwhPromised greenMwhDelivered slaBookings slaBreaches slaAttainment slaCreditsOwed
   }
 }`;
-
-const ROUNDS_QUERY = `query Rounds {
-  open: rounds(status: OPEN, first: 20) { id region pending closesAt }
-  cleared: rounds(status: CLEARED, first: 1) { id region clearedAt outcome { requests placed pflopsHours gain firstCome { placed pflopsHours } } }
-}`;
-
-/** Open rounds (requests waiting, close time) and what the last cleared round won over first-come. */
-async function loadRounds() {
-  const d = await gql(ROUNDS_QUERY);
-  const region = (r) => (r.region == null ? 'whole fleet' : r.region);
-  const open = d.open.map((r) => `<tr><td class="name">${esc(region(r))}</td><td class="num">${fmt(r.pending, 0)}</td><td>${esc(when(r.closesAt))}</td></tr>`);
-  $('rounds-body').innerHTML = open.length ? open.join('') : '<tr><td colspan="3" class="muted">no round is open</td></tr>';
-  const last = d.cleared[0];
-  const o = last?.outcome;
-  $('rounds-last').textContent = o
-    ? `Last cleared (${region(last)}, ${when(last.clearedAt)}): ${fmt(o.placed, 0)} of ${fmt(o.requests, 0)} requests, ${fmt(o.pflopsHours, 0)} PFLOPS·h, ` +
-      `first-come ${fmt(o.firstCome.placed, 0)} and ${fmt(o.firstCome.pflopsHours, 0)} PFLOPS·h` +
-      (o.gain == null ? '' : ` · pooling won ${fmt(o.gain, 2)}×`)
-    : 'No round has cleared yet.';
-}
 
 /** The server's kpis when the schema has them; null (and local figures) when it does not. */
 async function loadKpis(range) {
@@ -331,53 +313,13 @@ function shortName(name) {
 
 // ---- KPIs and bookings ---------------------------------------------------------------------
 
-function kpiCard(label, value, unit, sub, cls = '') {
-  return `<div class="kpi ${cls}"><div class="label">${esc(label)}</div><div class="value">${esc(value)}<span class="unit">${esc(unit)}</span></div><div class="sub">${esc(sub)}</div></div>`;
-}
-
 function renderKpis(bookings) {
   // "now" and the peak hour come from utilization; the range totals from kpis when the server has it
-  let cap = 0, booked = 0, greenAvail = 0, greenAlloc = 0, capNow = 0, bookedNow = 0, peak = 0;
-  for (const rows of state.util.values()) {
-    rows.forEach((r, i) => {
-      cap += r.capacityPflops;
-      booked += r.bookedPflops;
-      greenAvail += r.greenAvailableMw;
-      greenAlloc += r.greenAllocatedMw;
-      if (i === 0) {
-        capNow += r.capacityPflops;
-        bookedNow += r.bookedPflops;
-      }
-    });
-  }
-  for (let i = 0; i < state.days * 24; i++) {
-    let c = 0, b = 0;
-    for (const rows of state.util.values()) {
-      if (rows[i]) {
-        c += rows[i].capacityPflops;
-        b += rows[i].bookedPflops;
-      }
-    }
-    if (c > 0) peak = Math.max(peak, b / c);
-  }
+  const { cap, booked, greenAvail, greenAlloc, capNow, bookedNow, peak } = utilizationFigures(state.util, state.days * 24);
   const k = state.kpis;
   const cards = [kpiCard('Booked now', fmt(bookedNow, 1), 'PFLOPS', `of ${fmt(capNow, 0)} PFLOPS capacity (${pct(capNow ? bookedNow / capNow : 0)} %)`)];
   if (k) {
-    const median = k.medianQuoteToBookingSeconds;
-    cards.push(
-      kpiCard('Utilization', pct(k.utilization), '%', `${fmt(k.pflopsHoursBooked, 0)} of ${fmt(k.pflopsHoursAvailable, 0)} PFLOPS·h booked · peak hour ${pct(peak, 0)} %`),
-      kpiCard('Power committed', fmt(k.peakMegawattsCommitted, 1), 'MW peak', `${fmt(k.averageMegawattsCommitted, 2)} MW average · ${fmt(k.bookedEnergyMwh, 0)} MWh`),
-      kpiCard('Green share', pct(k.greenShare), '%', `${fmt(k.greenMwhUsed, 1)} of ${fmt(k.greenMwhOffered, 0)} MWh green offered`, 'green'),
-      kpiCard('Bookings', fmt(k.bookings, 0), '', `${fmt(k.startupsServed, 0)} startup${k.startupsServed === 1 ? '' : 's'} served${median == null ? '' : ` · quote→book ${fmt(median, 0)} s`}`),
-      kpiCard('Vouchers spent', money(k.voucherMoneySpent), '', `${money(k.voucherMoneyLeft)} left`),
-      kpiCard(
-        'Green SLAs met',
-        k.slaAttainment == null ? '–' : pct(k.slaAttainment),
-        k.slaAttainment == null ? '' : '%',
-        `${fmt(k.slaBreaches, 0)} of ${fmt(k.slaBookings, 0)} in breach · ${money(k.slaCreditsOwed)} credits · green ${fmt(k.greenMwhDelivered, 1)} of ${fmt(k.greenMwhPromised, 1)} MWh promised`,
-        'green',
-      ),
-    );
+    cards.push(...serverKpiCards(k, peak));
   } else {
     cards.push(
       kpiCard('Utilization', pct(cap ? booked / cap : 0), '%', `${fmt(booked, 0)} of ${fmt(cap, 0)} PFLOPS·h booked`),

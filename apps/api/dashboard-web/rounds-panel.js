@@ -1,0 +1,26 @@
+// The clearing rounds card of the dashboard: open rounds (requests waiting, close time) and what
+// the last cleared round placed against its first-come baseline.
+import { gql } from './api.js';
+import { esc, fmt, when } from './ui.js';
+
+const $ = (id) => document.getElementById(id);
+
+const ROUNDS_QUERY = `query Rounds {
+  open: rounds(status: OPEN, first: 20) { id region pending closesAt }
+  cleared: rounds(status: CLEARED, first: 1) { id region clearedAt outcome { requests placed pflopsHours gain firstCome { placed pflopsHours } } }
+}`;
+
+/** Open rounds (requests waiting, close time) and what the last cleared round won over first-come. */
+export async function loadRounds() {
+  const d = await gql(ROUNDS_QUERY);
+  const region = (r) => (r.region == null ? 'whole fleet' : r.region);
+  const open = d.open.map((r) => `<tr><td class="name">${esc(region(r))}</td><td class="num">${fmt(r.pending, 0)}</td><td>${esc(when(r.closesAt))}</td></tr>`);
+  $('rounds-body').innerHTML = open.length ? open.join('') : '<tr><td colspan="3" class="muted">no round is open</td></tr>';
+  const last = d.cleared[0];
+  const o = last?.outcome;
+  $('rounds-last').textContent = o
+    ? `Last cleared (${region(last)}, ${when(last.clearedAt)}): ${fmt(o.placed, 0)} of ${fmt(o.requests, 0)} requests, ${fmt(o.pflopsHours, 0)} PFLOPS·h, ` +
+      `first-come ${fmt(o.firstCome.placed, 0)} and ${fmt(o.firstCome.pflopsHours, 0)} PFLOPS·h` +
+      (o.gain == null ? '' : ` · pooling won ${fmt(o.gain, 2)}×`)
+    : 'No round has cleared yet.';
+}
