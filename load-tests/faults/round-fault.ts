@@ -7,6 +7,7 @@ import type { AckedBooking } from '../check-invariants';
 import { DOCS, gql, type Objective, type Org } from '../lib/api';
 import { Rng } from '../lib/rng';
 import { bookingRequest } from '../scenarios/booking-storm';
+import { roundAcks } from '../scenarios/round';
 import type { ApiProcess } from '../lib/processes';
 
 export interface RoundFaultContext {
@@ -103,15 +104,6 @@ export async function killDuringClearing(c: RoundFaultContext): Promise<RoundFau
     await db.end();
   }
   // what the API acknowledges for the round, for the invariant checker
-  const acks: AckedBooking[] = [];
-  let after: string | null = null;
-  for (;;) {
-    const page: { edges: { node: { id: string; organizationId: string; booking: { id: string } } }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } = (
-      await gql(other.base, c.bureauKey, DOCS.roundRequests, { roundId: round, after })
-    ).roundRequests;
-    for (const e of page.edges) acks.push({ id: e.node.booking.id, idempotencyKey: `round:${e.node.id}`, orgId: e.node.organizationId });
-    if (!page.pageInfo.hasNextPage) break;
-    after = page.pageInfo.endCursor;
-  }
+  const acks = await roundAcks(other.base, c.bureauKey, round);
   return { did, problems, acks, requests: c.requests };
 }

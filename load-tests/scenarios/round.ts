@@ -80,15 +80,20 @@ export async function runRound(o: RoundOptions): Promise<RoundRun> {
   const clearSeconds = (performance.now() - t1) / 1000;
   const used = since(before, await usage(o.apiPids, o.targets));
 
-  // the bookings the round acknowledged, for the invariant checker
+  o.acks.push(...(await roundAcks(api, o.bureauKey, round)));
+  return { requests: o.requests, submitErrors: errors, submitSeconds, clearSeconds, used, outcome: closed.outcome };
+}
+
+/** The bookings a cleared round acknowledged (its CONFIRMED requests, paged as the bureau reads them), for the invariant checker. */
+export async function roundAcks(api: string, bureauKey: string, round: string): Promise<AckedBooking[]> {
+  const acks: AckedBooking[] = [];
   let after: string | null = null;
   for (;;) {
     const page: { edges: { node: { id: string; organizationId: string; booking: { id: string } } }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } = (
-      await gql(api, o.bureauKey, DOCS.roundRequests, { roundId: round, after })
+      await gql(api, bureauKey, DOCS.roundRequests, { roundId: round, after })
     ).roundRequests;
-    for (const e of page.edges) o.acks.push({ id: e.node.booking.id, idempotencyKey: `round:${e.node.id}`, orgId: e.node.organizationId });
-    if (!page.pageInfo.hasNextPage) break;
+    for (const e of page.edges) acks.push({ id: e.node.booking.id, idempotencyKey: `round:${e.node.id}`, orgId: e.node.organizationId });
+    if (!page.pageInfo.hasNextPage) return acks;
     after = page.pageInfo.endCursor;
   }
-  return { requests: o.requests, submitErrors: errors, submitSeconds, clearSeconds, used, outcome: closed.outcome };
 }

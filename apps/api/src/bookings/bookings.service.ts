@@ -126,8 +126,7 @@ export class BookingsService {
    * resolves. The same idempotency key returns the same booking.
    */
   async book(p: Principal, r: ComputeRequestInput, objective: ObjectiveEnum, idempotencyKey: string): Promise<BookingModel> {
-    const key = idempotencyKey.trim();
-    if (key.length < 1 || key.length > 200) throw new BookingException(BookingErrorCode.INVALID_REQUEST, 'idempotencyKey must have 1 to 200 characters', 'idempotencyKey');
+    const key = requireIdempotencyKey(idempotencyKey);
     if (key.startsWith(ROUND_KEY_PREFIX)) throw new BookingException(BookingErrorCode.INVALID_REQUEST, `idempotencyKey must not start with "${ROUND_KEY_PREFIX}" (reserved for bookings made by clearing rounds)`, 'idempotencyKey');
     const fingerprint = requestFingerprint(r, objective);
     const v = await this.validate(r);
@@ -223,6 +222,13 @@ export class BookingsService {
 
 /** The idempotency key prefix of bookings made by clearing rounds ("round:" + the round request's id). */
 export const ROUND_KEY_PREFIX = 'round:';
+
+/** An idempotency key as bookCompute and submitRoundRequest take it: trimmed, 1 to 200 characters. */
+export function requireIdempotencyKey(raw: string): string {
+  const key = raw.trim();
+  if (key.length < 1 || key.length > 200) throw new BookingException(BookingErrorCode.INVALID_REQUEST, 'idempotencyKey must have 1 to 200 characters', 'idempotencyKey');
+  return key;
+}
 
 export function storedFromEntity(b: BookingEntity): StoredBooking {
   return {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { GreenRevisionBookingEntity, GreenRevisionEntity, PG_ERROR, pgErrorCode, SlaCreditEntity, SlaSettingsEntity } from '@pflex/persistence';
-import { applyRevision, mwToWatts, requiredGreenWh, type RevisedBooking, type RevisedHour } from '@pflex/scheduler';
+import { applyRevision, mwToWatts, requiredGreenWh, wattsToMw, whToMwh, type RevisedBooking, type RevisedHour } from '@pflex/scheduler';
 import { DataSource, EntityManager, In } from 'typeorm';
 import { ClustersService } from '../clusters/clusters.service';
 import { isUuid } from '../common/ids';
@@ -313,8 +313,8 @@ export class GreenRevisionsService {
       if (bk.greenW.every((g, k) => g === before[j][k])) continue;
       const greenWh = bk.greenW.reduce((x, g) => x + g, 0);
       const energyWh = bk.drawW * bk.hours;
-      const greenMwh = greenWh / 1e6;
-      const gridMwh = (energyWh - greenWh) / 1e6;
+      const greenMwh = whToMwh(greenWh);
+      const gridMwh = whToMwh(energyWh - greenWh);
       const share = energyWh > 0 ? greenWh / energyWh : 0;
       const parts = { compute: b.price_compute, greenEnergy: money(greenMwh * (b.green_price_per_mwh ?? 0)), gridEnergy: money(gridMwh * gridPrice) };
       const total = priceTotal(parts);
@@ -329,14 +329,14 @@ export class GreenRevisionsService {
       }
       const required = requiredGreenWh(bk.minGreenShare, bk.drawW, bk.hours);
       const missingWh = Math.max(0, required - greenWh);
-      const credit = centsOf(money((missingWh / 1e6) * gridPrice * factor));
+      const credit = centsOf(money(whToMwh(missingWh) * gridPrice * factor));
       const was = centsOf(Number(b.sla_credit));
       if (credit !== was) {
         credits.b.push(b.id);
         credits.org.push(b.org_id);
         credits.kind.push(credit > was ? 'CREDIT' : 'REVERSAL');
         credits.amount.push((Math.abs(credit - was) / 100).toFixed(2));
-        credits.miss.push(missingWh / 1e6);
+        credits.miss.push(whToMwh(missingWh));
       }
       upd.id.push(b.id);
       upd.off.push(upd.gFlat.length);
@@ -411,7 +411,7 @@ export class GreenRevisionsService {
           reason: r.reason,
           from: r.startsAt,
           to: r.endsAt,
-          hours: r.supplyBeforeW.map((s, i) => ({ hour: new Date(r.startsAt.getTime() + i * HOUR_MS), supplyBeforeMw: Number(s) / 1e6, supplyAfterMw: Number(r.supplyAfterW[i]) / 1e6 })),
+          hours: r.supplyBeforeW.map((s, i) => ({ hour: new Date(r.startsAt.getTime() + i * HOUR_MS), supplyBeforeMw: wattsToMw(Number(s)), supplyAfterMw: wattsToMw(Number(r.supplyAfterW[i])) })),
           bookings: mine,
           breaches: mine.filter((b) => b.breached).length,
           penaltyFactor: r.penaltyFactor,
@@ -422,7 +422,7 @@ export class GreenRevisionsService {
 }
 
 function bookingRevisionModel(x: GreenRevisionBookingEntity, r: GreenRevisionEntity, b: { h: number; gp: string[] }): BookingGreenRevisionModel {
-  const sum = (a: string[]) => a.reduce((s, g) => s + Number(g), 0) / 1e6;
+  const sum = (a: string[]) => whToMwh(a.reduce((s, g) => s + Number(g), 0));
   const fromH = r.startsAt.getTime() / HOUR_MS;
   const toH = r.endsAt.getTime() / HOUR_MS;
   const shortHours: Date[] = [];

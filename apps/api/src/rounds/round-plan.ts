@@ -1,4 +1,4 @@
-import { Fleet, JobRequest, Objective, packBatch, Placement } from '@pflex/scheduler';
+import { Fleet, JobRequest, Objective, packBatch, Placement, tflopsToPflops } from '@pflex/scheduler';
 import type { UsageRow } from '../ledger/ledger.repository';
 import { HOUR_MS } from '../common/time.utils';
 import { heldTflops, QuotasService, Rules, shareLimitTflops, StartUsage } from '../quotas/quotas.service';
@@ -102,7 +102,7 @@ export function figures(plan: RoundPlan): PlanFigures {
   return {
     placed: plan.placed.length,
     refused: plan.refused.length,
-    pflopsHours: r3(tfh / 1000),
+    pflopsHours: r3(tflopsToPflops(tfh)),
     greenMwh: r3(green),
     energyMwh: r3(energy),
     greenShare: energy > 0 ? Math.round((green / energy) * 1e4) / 1e4 : 0,

@@ -3,7 +3,7 @@ import { PG_ERROR, pgErrorCode, RoundEntity, RoundRequestEntity, RoundScheduleEn
 import { DataSource, EntityManager } from 'typeorm';
 import { BookingErrorCode, BookingException } from '../bookings/bookings.exception';
 import { requestFingerprint } from '@pflex/scheduler';
-import { BookingsService } from '../bookings/bookings.service';
+import { BookingsService, requireIdempotencyKey } from '../bookings/bookings.service';
 import { ComputeRequestInput } from '../bookings/dtos/booking.input';
 import { ObjectiveEnum } from '../bookings/dtos/booking.model';
 import { isUuid } from '../common/ids';
@@ -35,8 +35,7 @@ export class RoundsService {
   ) {}
 
   async submit(p: Principal, r: ComputeRequestInput, objective: ObjectiveEnum, idempotencyKey: string, region: string | null | undefined): Promise<RoundRequestModel> {
-    const key = idempotencyKey.trim();
-    if (key.length < 1 || key.length > 200) throw new BookingException(BookingErrorCode.INVALID_REQUEST, 'idempotencyKey must have 1 to 200 characters', 'idempotencyKey');
+    const key = requireIdempotencyKey(idempotencyKey);
     const fingerprint = requestFingerprint(r, objective);
     const replay = await this.ds.manager.findOneBy(RoundRequestEntity, { orgId: p.orgId, idempotencyKey: key });
     if (replay) return this.replayed(replay, fingerprint);
