@@ -17,7 +17,7 @@ export function parseInstance(raw: unknown): { instance: InstanceFile; fleet: Fl
   if (o.horizonStart !== undefined && (typeof o.horizonStart !== 'string' || Number.isNaN(Date.parse(o.horizonStart))))
     fail('', 'horizonStart', 'an ISO 8601 date-time string', o.horizonStart);
   checkInt('', 'slots', o.slots, 1, MAX_SLOTS);
-  const fleet = Fleet.fromSpec({ slots: o.slots as number, clusters: o.clusters as InstanceFile['clusters'] });
+  const fleet = Fleet.fromSpec({ slots: o.slots as number, sites: o.sites as InstanceFile['sites'], clusters: o.clusters as InstanceFile['clusters'] });
   const jobs = checkArray('', 'jobs', o.jobs);
   const ids = new Set<string>();
   // one shape for every job (JSON objects with other key sets would make the placer's property

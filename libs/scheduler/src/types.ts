@@ -10,7 +10,7 @@ export type Objective = 'EARLIEST' | 'GREENEST' | 'CHEAPEST';
 export const OBJECTIVES: readonly Objective[] = ['EARLIEST', 'GREENEST', 'CHEAPEST'];
 
 /** Why a request was not placed. INVALID requests are thrown as SchedulerInputError by the API of the library. */
-export type RefusalReason = 'NO_CAPACITY' | 'GREEN_SHORTFALL' | 'OUTSIDE_HORIZON' | 'INVALID';
+export type RefusalReason = 'NO_CAPACITY' | 'GREEN_SHORTFALL' | 'GRID_LIMIT' | 'OUTSIDE_HORIZON' | 'INVALID';
 
 /** A range reaching outside [0, slots) is clipped to the horizon. */
 export interface CapacityChange {
@@ -30,20 +30,54 @@ export interface GreenWindow {
   pricePerMwh: number;
 }
 
+/** A range reaching outside [0, slots) is clipped; mw null = unlimited over the range. Later entries win where they overlap. */
+export interface GridCapacityChange {
+  start: number;
+  end: number;
+  mw: number | null;
+}
+
+/**
+ * A site: a campus behind one grid connection. In every slot, the grid power drawn by the
+ * bookings of all its clusters (each booking's draw minus the green it took there) must stay
+ * within the reserved grid capacity.
+ */
+export interface SiteSpec {
+  /** unique among sites; must not start with '#' (the implicit site of a cluster without one is '#' + cluster id) */
+  id: string;
+  /** reserved grid MW in every slot; null/absent = unlimited */
+  gridMw?: number | null;
+  gridChanges?: GridCapacityChange[];
+}
+
+/** An hourly grid price over [start, end), clipped to the horizon like green windows; later ranges win. */
+export interface GridPriceRange {
+  start: number;
+  end: number;
+  pricePerMwh: number;
+}
+
 export interface ClusterSpec {
   id: string;
+  /** the site (SiteSpec.id) behind whose grid connection the cluster runs; absent = its own site, no cap */
+  site?: string;
   capacityPflops: number;
   capacityChanges?: CapacityChange[];
   kwPerPflops: number;
   pue: number;
   pricePerPflopsHour: number;
+  /** grid price per MWh in every slot not covered by `gridPrices` (a flat tariff without them) */
   gridPricePerMwh: number;
+  /** time-of-use tariff: these ranges override gridPricePerMwh in their slots */
+  gridPrices?: GridPriceRange[];
   green?: GreenWindow[];
 }
 
 export interface FleetSpec {
   /** number of hourly slots in the horizon */
   slots: number;
+  /** sites with a reserved grid capacity; a cluster's `site` must name one of them */
+  sites?: SiteSpec[];
   clusters: ClusterSpec[];
 }
 
@@ -83,6 +117,11 @@ export interface Placement {
   drawW: number;
   /** green power taken in each slot of [start, end), integer W (length = hours) */
   greenW: Int32Array;
+  /**
+   * grid power drawn in each slot of [start, end): drawW - greenW[i], integer W (length = hours).
+   * A Float64Array of exact integers: a draw can reach 2e14 W, beyond Int32.
+   */
+  gridW: Float64Array;
   greenMwh: number;
   gridMwh: number;
   energyMwh: number;
@@ -103,6 +142,7 @@ export interface InstanceJob extends JobRequest {
 export interface InstanceFile {
   horizonStart?: string;
   slots: number;
+  sites?: SiteSpec[];
   clusters: ClusterSpec[];
   jobs: InstanceJob[];
 }

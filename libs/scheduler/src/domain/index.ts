@@ -3,4 +3,5 @@ export * from './units';
 export * from './green-share';
 export * from './price';
 export * from './limits';
+export * from './grid';
 export * from './fingerprint';

@@ -40,3 +40,17 @@ export const GREEN_WINDOW_LIMITS = {
 
 /** Slot numbers accepted in ranges (green windows, capacity changes) before clipping to the horizon. */
 export const RANGE_SLOT_LIMITS = { min: -2_000_000_000, max: 2_000_000_000 } as const;
+
+/**
+ * Reserved grid capacity of a site, W per slot: an Int32 (so at most 2,000 MW, like a slot's green
+ * supply). GRID_UNLIMITED (Int32 max, above any accepted capacity) marks a slot without a cap.
+ */
+export const MAX_GRID_W = 2_000_000_000;
+export const MAX_GRID_MW = MAX_GRID_W / W_PER_MW;
+export const GRID_UNLIMITED = 2_147_483_647;
+
+/** Sites' reserved grid MW (`gridMw`, `gridChanges[].mw`; null = unlimited) and hourly grid prices (`gridPrices[].pricePerMwh`). */
+export const GRID_LIMITS = {
+  mw: { min: 0, max: MAX_GRID_MW, decimals: 3 },
+  pricePerMwh: CLUSTER_LIMITS.gridPricePerMwh,
+} as const;

@@ -1,6 +1,7 @@
 import { SchedulerConflictError } from '../errors';
 import { tflopsToPflops } from '../domain/units';
 import * as summaries from './summaries';
+import type { Site } from './site';
 import { BLOCK_BITS, type Timeline } from './timeline';
 
 // bound once at load: in the CommonJS that tsx and SWC emit, a named import is a getter read at every call
@@ -20,6 +21,8 @@ export class BookingStore {
   /** 0 = released */
   hours: Int32Array = new Int32Array(1024);
   tflops: Int32Array = new Int32Array(1024);
+  /** facility power drawn per slot, W (what release gives back to the grid, less the green) */
+  drawW: Float64Array = new Float64Array(1024);
   /** offset of the booking's per-slot green W in `arena`, -1 when it holds no green */
   greenOffset: Int32Array = new Int32Array(1024);
   arena: Int32Array = new Int32Array(16384);
@@ -33,7 +36,7 @@ export class BookingStore {
   }
 
   /** Records a booking, copying its green into the arena when it holds any. Returns its handle. */
-  add(ci: number, start: number, hours: number, tflops: number, greenW: ArrayLike<number>, anyGreen: boolean): number {
+  add(ci: number, start: number, hours: number, tflops: number, drawW: number, greenW: ArrayLike<number>, anyGreen: boolean): number {
     if (anyGreen && this.arenaUsed + hours > this.arena.length) this.reserveArena(hours);
     if (this.count === this.cluster.length) this.growHandles();
     const k = this.count++;
@@ -41,6 +44,7 @@ export class BookingStore {
     this.start[k] = start;
     this.hours[k] = hours;
     this.tflops[k] = tflops;
+    this.drawW[k] = drawW;
     this.greenOffset[k] = anyGreen ? this.arenaUsed : -1;
     if (anyGreen) {
       const a = this.arena;
@@ -73,6 +77,7 @@ export class BookingStore {
     this.start = o.start.slice();
     this.hours = o.hours.slice();
     this.tflops = o.tflops.slice();
+    this.drawW = o.drawW.slice();
     this.greenOffset = o.greenOffset.slice();
     this.arena = o.arena.slice();
     this.arenaUsed = o.arenaUsed;
@@ -113,6 +118,9 @@ export class BookingStore {
     this.hours = grow(this.hours);
     this.tflops = grow(this.tflops);
     this.greenOffset = grow(this.greenOffset);
+    const d = new Float64Array(n);
+    d.set(this.drawW);
+    this.drawW = d;
   }
 }
 
@@ -144,8 +152,26 @@ export function checkFits(tl: Timeline, clusterId: string, what: string, start: 
   return anyGreen;
 }
 
-/** Applies a run that fits (see checkFits) to the timeline and its summaries. Complexity: O(hours). */
-export function take(tl: Timeline, start: number, hours: number, tflops: number, greenW: ArrayLike<number>): void {
+/**
+ * Checks that a run drawing `drawW` with `greenW[i]` green W in slot start + i fits its site's grid
+ * (domain/grid.ts: drawW - greenW[i] <= cap - used in every slot); throws SchedulerConflictError
+ * (GRID_LIMIT) naming the first slot that does not. Complexity: O(hours) on a capped site, else O(1).
+ */
+export function checkGrid(site: Site, siteId: string, clusterId: string, what: string, start: number, hours: number, drawW: number, greenW: ArrayLike<number>): void {
+  if (site.cappedSlots === 0) return;
+  const free = site.freeW;
+  for (let i = 0; i < hours; i++) {
+    const t = start + i;
+    if (drawW - greenW[i] > free[t])
+      throw new SchedulerConflictError(
+        'GRID_LIMIT',
+        `${what} on ${clusterId} at ${start}: slot ${t} of site ${siteId} has ${free[t]} W of reserved grid free, needs ${drawW - greenW[i]}; nothing changed`,
+      );
+  }
+}
+
+/** Applies a run that fits (see checkFits, checkGrid) to the timeline, its site and their summaries. Complexity: O(hours). */
+export function take(tl: Timeline, site: Site, start: number, hours: number, tflops: number, drawW: number, greenW: ArrayLike<number>): void {
   const booked = tl.bookedTf;
   const sup = tl.greenSupplyW;
   const alloc = tl.greenAllocW;
@@ -171,18 +197,74 @@ export function take(tl: Timeline, start: number, hours: number, tflops: number,
   }
   if (rescan) rescanGreenBlock(tl, curB);
   patchFree(tl, start, start + hours, -tflops);
+  addGrid(tl, site, start, hours, drawW, greenW, 0, 1);
 }
 
 /**
- * Gives a booking's capacity and green (`arena[off + i]` in slot start + i, off -1 for none)
- * back to the timeline. Throws SchedulerConflictError, changing nothing, if a slot holds less
- * than the booking (the timeline was reloaded under it).
+ * Adds (sign 1) or removes (sign -1) a run's grid draw, drawW - greenW[off + i] in slot start + i,
+ * to the cluster's gridW, the site's used W and, on a capped site, its free grid and summaries
+ * (a block max is rescanned only when a slot that held it lost free grid, a min likewise).
  */
-export function giveBack(tl: Timeline, clusterId: string, handle: number, start: number, hours: number, tflops: number, arena: Int32Array, off: number): void {
+function addGrid(tl: Timeline, site: Site, start: number, hours: number, drawW: number, greenW: ArrayLike<number>, off: number, sign: number): void {
+  const gw = tl.gridW;
+  const shared = site.shared;
+  const used = site.usedW;
+  if (site.cappedSlots === 0) {
+    for (let i = 0; i < hours; i++) {
+      const d = sign * (drawW - (off >= 0 ? greenW[off + i] : 0));
+      gw[start + i] += d;
+      if (!shared) used[start + i] += d;
+    }
+    return;
+  }
+  const free = site.freeW;
+  const mx = site.freeMax64;
+  const mn = site.freeMin64;
+  let curB = -1;
+  let rescan = false;
+  for (let i = 0; i < hours; i++) {
+    const t = start + i;
+    const d = sign * (drawW - (off >= 0 ? greenW[off + i] : 0));
+    gw[t] += d;
+    if (!shared) used[t] += d;
+    const f0 = free[t];
+    const f1 = f0 - d;
+    free[t] = f1;
+    const b = t >> L1;
+    if (b !== curB) {
+      if (rescan) {
+        if (sign > 0) site.rescanMax(curB);
+        else site.rescanMin(curB);
+      }
+      curB = b;
+      rescan = false;
+    }
+    if (sign > 0) {
+      if (f1 < mn[b]) mn[b] = f1;
+      if (d !== 0 && f0 === mx[b]) rescan = true;
+    } else {
+      if (f1 > mx[b]) mx[b] = f1;
+      if (d !== 0 && f0 === mn[b]) rescan = true;
+    }
+  }
+  if (rescan) {
+    if (sign > 0) site.rescanMax(curB);
+    else site.rescanMin(curB);
+  }
+}
+
+/**
+ * Gives a booking's capacity, green (`arena[off + i]` in slot start + i, off -1 for none) and grid
+ * draw back to the timeline and its site. Throws SchedulerConflictError, changing nothing, if a
+ * slot holds less than the booking (the timeline was reloaded under it).
+ */
+export function giveBack(tl: Timeline, site: Site, clusterId: string, handle: number, start: number, hours: number, tflops: number, drawW: number, arena: Int32Array, off: number): void {
   const booked = tl.bookedTf;
   const alloc = tl.greenAllocW;
+  const gw = tl.gridW;
   for (let i = 0; i < hours; i++) {
-    if (booked[start + i] < tflops || (off >= 0 && alloc[start + i] < arena[off + i]))
+    const g = off >= 0 ? arena[off + i] : 0;
+    if (booked[start + i] < tflops || alloc[start + i] < g || gw[start + i] < drawW - g)
       throw new SchedulerConflictError('INVALID', `release ${handle}: slot ${start + i} of ${clusterId} holds less than the booking (state reloaded?); nothing changed`);
   }
   for (let i = 0; i < hours; i++) booked[start + i] -= tflops;
@@ -198,4 +280,5 @@ export function giveBack(tl: Timeline, clusterId: string, handle: number, start:
     }
   }
   patchFree(tl, start, start + hours, tflops);
+  addGrid(tl, site, start, hours, drawW, arena, off, -1);
 }

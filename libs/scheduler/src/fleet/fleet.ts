@@ -1,9 +1,9 @@
-import { CLUSTER_LIMITS, MAX_GREEN_W, MAX_PFLOPS } from '../domain/limits';
+import { CLUSTER_LIMITS, GRID_UNLIMITED, MAX_GREEN_W, MAX_PFLOPS } from '../domain/limits';
 import { greenShare } from '../domain/green-share';
 import * as units from '../domain/units';
 import { mwToWatts, tflopsToPflops, wattsToMw, whToMwh } from '../domain/units';
 import { SchedulerConflictError } from '../errors';
-import type { ClusterSpec, Decision, FleetSpec, GreenWindow, JobRequest, Objective, Placement, RefusalReason } from '../types';
+import type { ClusterSpec, Decision, FleetSpec, GreenWindow, JobRequest, Objective, Placement, RefusalReason, SiteSpec } from '../types';
 import { checkInt, checkNonNeg3, checkObject, checkPositive3, fail } from '../validate';
 import * as bookings from './bookings';
 import { BookingStore, giveBack } from './bookings';
@@ -12,12 +12,13 @@ import { jobLabel } from './job';
 import * as buffer from './placement-buffer';
 import { PlacementBuffer } from './placement-buffer';
 import { Placer } from './search/placer';
+import { Site } from './site';
 import { refreshFree, refreshGreenFree } from './summaries';
 import { Timeline } from './timeline';
-import { checkRange, checkSlotData, checkSpec, checkWindow, clip, type SlotData } from './validation';
+import { checkGridMw, checkGridPrice, checkRange, checkSiteSlots, checkSlotData, checkSpec, checkWindow, clip, type SlotData } from './validation';
 
 // bound once at load: in the CommonJS that tsx and SWC emit, a named import is a getter read at every call
-const { checkFits, take } = bookings;
+const { checkFits, checkGrid, take } = bookings;
 const { reserveGreen, settle, takeGreen } = buffer;
 const { readJob } = job;
 const { drawWatts, toTflops } = units;
@@ -27,7 +28,10 @@ const { drawWatts, toTflops } = units;
  * placement, quotes, commit/release and bulk loading. Per cluster-slot it stores Int32
  * capacity and booked TFLOPS, Int32 green supply and allocation in W and a Float64 sum of
  * (supply W x price) for the slot's green price: 24 bytes, plus a two-level max/min summary of
- * free capacity (64- and 4096-slot blocks, about 0.13 bytes per slot).
+ * free capacity (64- and 4096-slot blocks, about 0.13 bytes per slot), and a Float64 grid draw of
+ * the bookings (8 bytes). Clusters belong to sites (a campus behind one grid connection, with a
+ * reserved grid capacity per slot: see Site and domain/grid.ts); a cluster may have a time-of-use
+ * grid tariff (a Float64 price per slot, allocated when the price first varies).
  *
  * Not thread-safe; one instance per event loop. Inputs are checked at every public method,
  * and a method that throws has changed nothing.
@@ -41,14 +45,22 @@ export class Fleet {
   readonly pue: Float64Array;
   readonly pricePerPflopsHour: Float64Array;
   readonly gridPricePerMwh: Float64Array;
+  /** declared sites first (spec order), then one implicit site per cluster without `site` (id '#' + cluster id) */
+  readonly siteIds: readonly string[];
 
   private readonly index = new Map<string, number>();
   private readonly timelines: Timeline[] = [];
+  private readonly siteIndexOf = new Map<string, number>();
+  /** per cluster: its site index */
+  private readonly siteOf: Int32Array;
+  private readonly sites: Site[] = [];
+  /** how many sites the spec declared (the rest are implicit) */
+  private readonly declaredSites: number;
   private readonly bookings = new BookingStore();
   private readonly placer: Placer;
   private readonly scratch = new PlacementBuffer();
 
-  private constructor(slots: number, clusters: readonly ClusterSpec[]) {
+  private constructor(slots: number, clusters: readonly ClusterSpec[], declaredSites: readonly string[]) {
     this.slots = slots;
     const n = clusters.length;
     this.clusterIds = Object.freeze(clusters.map((c) => c.id));
@@ -63,21 +75,44 @@ export class Fleet {
       this.pue[i] = c.pue;
       this.pricePerPflopsHour[i] = c.pricePerPflopsHour;
       this.gridPricePerMwh[i] = c.gridPricePerMwh;
-      this.timelines.push(new Timeline(slots));
+      const tl = new Timeline(slots);
+      tl.flatGridPrice = c.gridPricePerMwh;
+      this.timelines.push(tl);
     }
-    this.placer = new Placer(this.timelines, this);
+    const ids = [...declaredSites];
+    for (const c of clusters) if (c.site === undefined) ids.push('#' + c.id);
+    this.siteIds = Object.freeze(ids);
+    this.declaredSites = declaredSites.length;
+    ids.forEach((id, k) => this.siteIndexOf.set(id, k));
+    this.siteOf = new Int32Array(n);
+    const members: number[][] = ids.map(() => []);
+    for (let i = 0; i < n; i++) {
+      const c = clusters[i];
+      const k = this.siteIndexOf.get(c.site === undefined ? '#' + c.id : c.site) as number;
+      this.siteOf[i] = k;
+      members[k].push(i);
+    }
+    for (const m of members) this.sites.push(new Site(slots, m, m.length === 1 ? this.timelines[m[0]].gridW : null));
+    this.placer = new Placer(this.timelines, this, { siteOf: this.siteOf, sites: this.sites });
   }
 
   /**
-   * Builds a fleet from a spec, checking everything (ids unique, numbers finite and in the
-   * ranges of CLUSTER_LIMITS and GREEN_WINDOW_LIMITS, ranges with end > start). Capacity changes
-   * and green windows may reach outside the horizon: they are clipped to [0, slots).
-   * Throws SchedulerInputError naming the field, e.g. `clusters[0].green[2].mw`.
-   * Complexity: O(clusters x slots + total length of changes and windows).
+   * Builds a fleet from a spec, checking everything (ids unique, site ids unique and not starting
+   * with '#', a cluster's `site` declared, numbers finite and in the ranges of CLUSTER_LIMITS,
+   * GREEN_WINDOW_LIMITS and GRID_LIMITS, ranges with end > start). Capacity changes, green windows,
+   * grid capacity changes and grid price ranges may reach outside the horizon: they are clipped to
+   * [0, slots). Throws SchedulerInputError naming the field, e.g. `clusters[0].green[2].mw` or
+   * `sites[0].gridChanges[1].mw`.
+   * Complexity: O((clusters + sites) x slots + total length of changes, windows and ranges).
    */
   static fromSpec(spec: FleetSpec): Fleet {
-    const { slots, clusters } = checkSpec(spec);
-    const f = new Fleet(slots, clusters);
+    const { slots, sites, clusters } = checkSpec(spec);
+    const f = new Fleet(
+      slots,
+      clusters,
+      sites.map((x) => x.id),
+    );
+    for (let k = 0; k < sites.length; k++) f.applySiteSpec(k, sites[k]);
     for (let i = 0; i < clusters.length; i++) {
       const c = clusters[i];
       const tl = f.timelines[i];
@@ -93,24 +128,41 @@ export class Fleet {
         if (t >= 0) fail('', `clusters[${i}].green[${k}].mw`, `such that overlapping windows stay within ${wattsToMw(MAX_GREEN_W)} MW in slot ${t}`, w.mw);
         tl.addGreen(from, to, watts, w.pricePerMwh);
       }
+      for (const r of c.gridPrices ?? []) tl.setPrices(clip(r.start, slots), clip(r.end, slots), r.pricePerMwh);
       refreshFree(tl, 0, slots);
       refreshGreenFree(tl, 0, slots);
     }
     return f;
   }
 
-  /** Deep copy (timelines and bookings). Complexity: O(clusters x slots + bookings). */
+  /** Sets a declared site's caps from its spec (checked): gridMw in every slot, then the changes in order, clipped. */
+  private applySiteSpec(k: number, x: SiteSpec): void {
+    const slots = this.slots;
+    const base = x.gridMw === undefined || x.gridMw === null ? GRID_UNLIMITED : checkGridMw('', 'gridMw', x.gridMw);
+    const ch = x.gridChanges ?? [];
+    if (base === GRID_UNLIMITED && ch.every((c) => c.mw === null)) return;
+    const cap = new Int32Array(slots).fill(base);
+    for (const c of ch) cap.fill(checkGridMw('', 'mw', c.mw), clip(c.start, slots), clip(c.end, slots));
+    this.sites[k].setCaps(0, slots, cap);
+  }
+
+  /** Deep copy (timelines, sites, tariffs and bookings). Complexity: O((clusters + sites) x slots + bookings). */
   clone(): Fleet {
-    const specs: ClusterSpec[] = this.clusterIds.map((id, i) => ({
-      id,
-      capacityPflops: 0,
-      kwPerPflops: this.kwPerPflops[i],
-      pue: this.pue[i],
-      pricePerPflopsHour: this.pricePerPflopsHour[i],
-      gridPricePerMwh: this.gridPricePerMwh[i],
-    }));
-    const f = new Fleet(this.slots, specs);
+    const specs: ClusterSpec[] = this.clusterIds.map((id, i) => {
+      const c: ClusterSpec = {
+        id,
+        capacityPflops: 0,
+        kwPerPflops: this.kwPerPflops[i],
+        pue: this.pue[i],
+        pricePerPflopsHour: this.pricePerPflopsHour[i],
+        gridPricePerMwh: this.gridPricePerMwh[i],
+      };
+      if (this.siteOf[i] < this.declaredSites) c.site = this.siteIds[this.siteOf[i]];
+      return c;
+    });
+    const f = new Fleet(this.slots, specs, this.siteIds.slice(0, this.declaredSites));
     for (let i = 0; i < specs.length; i++) f.timelines[i].copyFrom(this.timelines[i]);
+    for (let k = 0; k < this.sites.length; k++) f.sites[k].copyFrom(this.sites[k]);
     f.bookings.copyFrom(this.bookings);
     return f;
   }
@@ -143,6 +195,92 @@ export class Fleet {
   greenAllocW(c: string | number, slot: number): number {
     return this.timelineOf(c).greenAllocW[this.slotIdx(slot)];
   }
+  /** Grid price of the slot per MWh: the flat gridPricePerMwh, or the tariff's price there. */
+  gridPricePerMwhAt(c: string | number, slot: number): number {
+    const tl = this.timelineOf(c);
+    const t = this.slotIdx(slot);
+    return tl.gridPrice === null ? tl.flatGridPrice : tl.gridPrice[t];
+  }
+
+  /** Index of a site id ('#' + cluster id for a cluster without a declared site), -1 when unknown. Complexity: O(1). */
+  siteIndex(id: string): number {
+    const k = this.siteIndexOf.get(id);
+    return k === undefined ? -1 : k;
+  }
+
+  /** Site index of a cluster (id or index). Complexity: O(1). */
+  siteOfCluster(c: string | number): number {
+    return this.siteOf[this.ci(c, 'cluster')];
+  }
+
+  /** Reserved grid capacity of a site (id or index) in a slot, W; GRID_UNLIMITED when unlimited. */
+  gridCapW(site: string | number, slot: number): number {
+    const s = this.siteOfArg(site);
+    const t = this.slotIdx(slot);
+    return s.capW === null ? GRID_UNLIMITED : s.capW[t];
+  }
+
+  /** Grid W drawn in a slot by the bookings on all the clusters of a site (id or index). */
+  gridUsedW(site: string | number, slot: number): number {
+    return this.siteOfArg(site).usedW[this.slotIdx(slot)];
+  }
+
+  /**
+   * The raw per-slot arrays of one site, for read-only use: `capW` (Int32 W, GRID_UNLIMITED where
+   * unlimited) and `usedW` (the grid W its bookings draw; exact integers in a Float64Array, since a
+   * draw can pass Int32). Mutating them voids every guarantee. Complexity: O(1) (O(slots) the first
+   * time for a site that never had a cap).
+   */
+  siteTimeline(site: string | number): { capW: Int32Array; usedW: Float64Array } {
+    const s = this.siteOfArg(site);
+    return { capW: s.caps(), usedW: s.usedW };
+  }
+
+  /**
+   * Sets a site's reserved grid capacity over [start, end), clipped to the horizon; `mw` null =
+   * unlimited there. Throws SchedulerConflictError (GRID_LIMIT), naming the slot and changing
+   * nothing, if the grid W already drawn there would exceed it; SchedulerInputError for bad input.
+   * Complexity: O(clipped length + 64 x blocks touched), O(slots) when the site gets its first cap.
+   */
+  setGridCapacity(site: string, start: number, end: number, mw: number | null): void {
+    const s = this.siteOfArg(site, 'site');
+    checkRange('setGridCapacity: ', 'range', start, end);
+    const w = checkGridMw('setGridCapacity: ', 'mw', mw);
+    const from = clip(start, this.slots);
+    const to = clip(end, this.slots);
+    const t = s.firstOver(from, to, w);
+    if (t >= 0)
+      throw new SchedulerConflictError(
+        'GRID_LIMIT',
+        `setGridCapacity ${site} [${start}, ${end}) to ${mw} MW: slot ${t} has ${s.usedW[t]} W of grid drawn by bookings; nothing changed`,
+      );
+    s.setCaps(from, to, w);
+  }
+
+  /**
+   * Bulk-loads a site's reserved grid capacity for [fromSlot, fromSlot + capW.length): Int32 W per
+   * slot, GRID_UNLIMITED for none. Each must be >= the grid W already drawn there; otherwise
+   * SchedulerInputError naming the slot, and nothing changes. Complexity: O(length).
+   */
+  loadSiteSlots(site: string, fromSlot: number, capW: ArrayLike<number>): void {
+    const s = this.siteOfArg(site, 'site');
+    const len = checkSiteSlots(capW, fromSlot, this.slots);
+    const t = s.firstOver(fromSlot, fromSlot + len, capW);
+    if (t >= 0) fail('loadSiteSlots: ', `capW[${t - fromSlot}]`, `>= the grid W drawn in slot ${t} (${s.usedW[t]}) or GRID_UNLIMITED`, capW[t - fromSlot]);
+    s.setCaps(fromSlot, fromSlot + len, capW);
+  }
+
+  /**
+   * Sets a cluster's grid price over [start, end), clipped to the horizon (a time-of-use tariff).
+   * Complexity: O(clipped length + 64 x blocks touched), O(slots) the first time the price varies.
+   */
+  setGridPrice(c: string, start: number, end: number, pricePerMwh: number): void {
+    const tl = this.timelines[this.ci(c, 'cluster')];
+    checkRange('setGridPrice: ', 'range', start, end);
+    checkGridPrice('setGridPrice: ', 'pricePerMwh', pricePerMwh);
+    tl.setPrices(clip(start, this.slots), clip(end, this.slots), pricePerMwh);
+  }
+
   /** MW-weighted average price of the green windows covering the slot, per MWh (0 without supply). */
   greenPricePerMwh(c: string | number, slot: number): number {
     const tl = this.timelineOf(c);
@@ -152,9 +290,11 @@ export class Fleet {
   }
   /**
    * The raw per-slot arrays of one cluster, for read-only use (reference placer, dashboards,
-   * persistence snapshots): TFLOPS and W integers, and the green price weight
-   * (sum over covering windows of supply W x price per MWh). Mutating them voids every guarantee.
-   * Complexity: O(1).
+   * persistence snapshots): TFLOPS and W integers, the green price weight (sum over covering
+   * windows of supply W x price per MWh), the grid W drawn by the cluster's bookings (sum of
+   * drawW - greenW; exact integers in a Float64Array) and the grid price per slot. Mutating them
+   * voids every guarantee.
+   * Complexity: O(1) (O(slots) the first time for a cluster whose grid price never varied).
    */
   timeline(c: string | number): {
     capacityTflops: Int32Array;
@@ -162,6 +302,8 @@ export class Fleet {
     greenSupplyW: Int32Array;
     greenAllocW: Int32Array;
     greenPriceWeight: Float64Array;
+    gridW: Float64Array;
+    gridPrice: Float64Array;
   } {
     const tl = this.timelineOf(c);
     return {
@@ -170,13 +312,16 @@ export class Fleet {
       greenSupplyW: tl.greenSupplyW,
       greenAllocW: tl.greenAllocW,
       greenPriceWeight: tl.greenPriceWeight,
+      gridW: tl.gridW,
+      gridPrice: tl.prices(),
     };
   }
 
-  /** Bytes of typed arrays held per cluster-slot (timelines + summaries). */
+  /** Bytes of typed arrays held per cluster-slot (timelines, sites, tariffs and summaries). */
   bytesPerClusterSlot(): number {
     let b = 0;
     for (const tl of this.timelines) b += tl.byteLength();
+    for (const s of this.sites) b += s.byteLength();
     return b / (this.clusterIds.length * this.slots);
   }
   /** Number of live (committed, not released) bookings. Complexity: O(handles). */
@@ -191,7 +336,7 @@ export class Fleet {
 
   /**
    * Best option for `job` under `objective` (default job.objective ?? 'EARLIEST'); nothing
-   * is committed. Refusals carry a reason (OUTSIDE_HORIZON, NO_CAPACITY, GREEN_SHORTFALL).
+   * is committed. Refusals carry a reason (OUTSIDE_HORIZON, NO_CAPACITY, GRID_LIMIT, GREEN_SHORTFALL).
    * Throws SchedulerInputError for an invalid request.
    * Complexity: EARLIEST without minGreenShare O(clusters x (blocks skipped + slots scanned in
    * partly-free blocks)), otherwise O(clusters x window length); plus O(hours) for the result.
@@ -249,7 +394,8 @@ export class Fleet {
 
   /**
    * Commits a placement returned by place()/quote() on this fleet state and returns a handle
-   * for release(). Throws SchedulerConflictError if it no longer fits (capacity or green), or
+   * for release(). Throws SchedulerConflictError if it no longer fits (capacity, green or the
+   * site's grid: reason GRID_LIMIT), or
    * SchedulerInputError if it is malformed; nothing is changed when it throws.
    * Complexity: O(hours).
    */
@@ -283,7 +429,7 @@ export class Fleet {
   }
 
   /**
-   * Releases (cancels) a committed booking, restoring capacity and green exactly.
+   * Releases (cancels) a committed booking, restoring capacity, green and its site's grid exactly.
    * Throws SchedulerInputError for an unknown or already released handle.
    * Complexity: O(hours).
    */
@@ -292,7 +438,7 @@ export class Fleet {
     if (!st.isLive(handle)) fail('', 'handle', 'the handle of a live booking', handle);
     const k = handle - 1;
     const ci = st.cluster[k];
-    giveBack(this.timelines[ci], this.clusterIds[ci], handle, st.start[k], st.hours[k], st.tflops[k], st.arena, st.greenOffset[k]);
+    giveBack(this.timelines[ci], this.sites[this.siteOf[ci]], this.clusterIds[ci], handle, st.start[k], st.hours[k], st.tflops[k], st.drawW[k], st.arena, st.greenOffset[k]);
     st.remove(k);
   }
 
@@ -309,7 +455,7 @@ export class Fleet {
     const tf = st.tflops[k];
     const off = st.greenOffset[k];
     const pflops = tflopsToPflops(tf);
-    const draw = drawWatts(pflops, this.kwPerPflops[ci], this.pue[ci]);
+    const draw = st.drawW[k];
     const out = this.scratch;
     const gw = reserveGreen(out, h);
     for (let i = 0; i < h; i++) gw[i] = off >= 0 ? st.arena[off + i] : 0;
@@ -339,12 +485,28 @@ export class Fleet {
    * Bulk-loads per-slot state for [fromSlot, fromSlot + length) of one cluster, replacing it
    * (the API rebuilds a window from its ledger). Units: TFLOPS and W integers, price per MWh.
    * All arrays must have the same length; booked <= capacity and alloc <= supply per slot.
+   * Optional: `gridW`, the grid W the cluster's bookings draw per slot (absent = 0 there): the
+   * site's used grid changes by the difference, and must stay within the site's cap in every slot
+   * (else SchedulerInputError); `gridPricePerMwh`, the grid price per slot (absent = unchanged).
    * Handles of bookings inside the window are not adjusted.
    * Complexity: O(length).
    */
   loadSlots(cluster: string, fromSlot: number, data: SlotData): void {
-    const tl = this.timelines[this.ci(cluster, 'cluster')];
+    const ci = this.ci(cluster, 'cluster');
+    const tl = this.timelines[ci];
+    const site = this.sites[this.siteOf[ci]];
     const len = checkSlotData(data, fromSlot, this.slots);
+    const gw = data.gridW;
+    const oldGw = tl.gridW;
+    if (site.capW !== null && site.cappedSlots > 0) {
+      const cap = site.capW;
+      for (let i = 0; i < len; i++) {
+        const t = fromSlot + i;
+        const nw = gw === undefined ? 0 : gw[i];
+        if (cap[t] !== GRID_UNLIMITED && site.usedW[t] - oldGw[t] + nw > cap[t])
+          fail('loadSlots: ', gw === undefined ? 'data.gridW' : `data.gridW[${i}]`, `such that site ${this.siteIds[this.siteOf[ci]]} stays within its grid cap of ${cap[t]} W in slot ${t} (other clusters draw ${site.usedW[t] - oldGw[t]} W)`, nw);
+      }
+    }
     const { capacityTflops: c, bookedTflops: b, greenSupplyW: s, greenAllocW: a, greenPricePerMwh: p } = data;
     for (let i = 0; i < len; i++) {
       const t = fromSlot + i;
@@ -354,9 +516,14 @@ export class Fleet {
       tl.greenAllocW[t] = a[i];
       tl.greenPriceWeight[t] = s[i] * p[i];
       tl.lowerPriceFloor(s[i] > 0, p[i]);
+      const nw = gw === undefined ? 0 : gw[i];
+      if (!site.shared) site.usedW[t] += nw - oldGw[t];
+      oldGw[t] = nw;
     }
+    if (data.gridPricePerMwh !== undefined) tl.setPrices(fromSlot, fromSlot + len, data.gridPricePerMwh);
     refreshFree(tl, fromSlot, fromSlot + len);
     refreshGreenFree(tl, fromSlot, fromSlot + len);
+    site.refreshFree(fromSlot, fromSlot + len);
   }
 
   /**
@@ -420,6 +587,13 @@ export class Fleet {
     return i;
   }
 
+  private siteOfArg(s: unknown, field = 'site'): Site {
+    if (typeof s === 'number' && Number.isInteger(s) && s >= 0 && s < this.sites.length) return this.sites[s];
+    const k = typeof s === 'string' ? this.siteIndexOf.get(s) : undefined;
+    if (k === undefined) fail('', field, `a known site id (${this.siteIds.join(', ')})`, s);
+    return this.sites[k];
+  }
+
   private timelineOf(c: unknown): Timeline {
     return this.timelines[this.ci(c, 'cluster')];
   }
@@ -446,23 +620,27 @@ export class Fleet {
     if (greenW === null || typeof greenW !== 'object' || typeof greenW.length !== 'number' || greenW.length < h)
       fail('', `${what}.greenW`, `an array of at least ${h} integers (W per slot)`, greenW);
     const tf = toTflops(pflops);
+    const draw = drawWatts(pflops, this.kwPerPflops[ci], this.pue[ci]);
     if (!trusted) {
-      const draw = drawWatts(pflops, this.kwPerPflops[ci], this.pue[ci]);
       for (let i = 0; i < h; i++) {
         const g = greenW[i];
         if (!Number.isInteger(g) || g < 0 || g > draw) fail('', `${what}.greenW[${i}]`, `an integer in [0, draw ${draw} W]`, g);
       }
     }
     const tl = this.timelines[ci];
+    const site = this.sites[this.siteOf[ci]];
     const anyGreen = checkFits(tl, this.clusterIds[ci], what, s, h, tf, greenW);
-    take(tl, s, h, tf, greenW);
-    return this.bookings.add(ci, s, h, tf, greenW, anyGreen);
+    checkGrid(site, this.siteIds[this.siteOf[ci]], this.clusterIds[ci], what, s, h, draw, greenW);
+    take(tl, site, s, h, tf, draw, greenW);
+    return this.bookings.add(ci, s, h, tf, draw, greenW, anyGreen);
   }
 
   private toPlacement(jobId: string | undefined, out: PlacementBuffer): Placement {
     const h = out.hours;
     const energyWh = out.drawW * h;
     const total = out.priceCompute + out.priceGreen + out.priceGrid;
+    const gridW = new Float64Array(h);
+    for (let i = 0; i < h; i++) gridW[i] = out.drawW - out.greenW[i];
     const p: Placement = {
       cluster: this.clusterIds[out.clusterIndex],
       clusterIndex: out.clusterIndex,
@@ -473,6 +651,7 @@ export class Fleet {
       tflops: out.tflops,
       drawW: out.drawW,
       greenW: out.greenW.slice(0, h),
+      gridW,
       greenMwh: whToMwh(out.greenWh),
       gridMwh: whToMwh(energyWh - out.greenWh),
       energyMwh: whToMwh(energyWh),
@@ -488,6 +667,8 @@ export class Fleet {
     const win = `[${job.earliest}, ${job.deadline})`;
     if (r === 'OUTSIDE_HORIZON') return `${who}: no start of ${job.hours} h inside ${win} and the horizon of ${this.slots} slots`;
     if (r === 'NO_CAPACITY') return `${who}: no ${job.hours} h run with ${job.pflops} PFLOPS free in ${win} on the allowed clusters`;
+    if (r === 'GRID_LIMIT')
+      return `${who}: capacity${job.minGreenShare ? ' and minGreenShare' : ''} exist in ${win}, but every such run would draw more grid power than its site has reserved`;
     return `${who}: capacity exists in ${win} but no start reaches minGreenShare ${job.minGreenShare}`;
   }
 }

@@ -2,7 +2,7 @@ import * as price from '../domain/price';
 import type { Timeline } from './timeline';
 
 // bound once at load: in the CommonJS that tsx and SWC emit, a named import is a getter read at every call
-const { computeCost, energyCost, greenSlotCost } = price;
+const { computeCost, energyCost, greenSlotCost, gridEnergyCost } = price;
 
 /**
  * Reusable output of {@link Fleet.placeInto}: the hot path writes here instead of allocating.
@@ -41,7 +41,8 @@ export function takeGreen(tl: Timeline, start: number, hours: number, drawW: num
 
 /**
  * Completes `out` for a run on cluster `ci` of `tl` whose green per slot is already in
- * `out.greenW`, and prices it: green at each slot's current green price.
+ * `out.greenW`, and prices it: green at each slot's current green price, grid at the flat
+ * `gridPricePerMwh` or, on a cluster with a time-of-use tariff, at each slot's grid price.
  * Complexity: O(hours).
  */
 export function settle(
@@ -75,5 +76,5 @@ export function settle(
   out.greenWh = gsum;
   out.priceCompute = computeCost(pflops, hours, pricePerPflopsHour);
   out.priceGreen = gcost;
-  out.priceGrid = energyCost(drawW * hours - gsum, gridPricePerMwh);
+  out.priceGrid = tl.tariffSlots === 0 ? energyCost(drawW * hours - gsum, gridPricePerMwh) : gridEnergyCost(drawW, gw, hours, tl.gridPrice as Float64Array, start);
 }

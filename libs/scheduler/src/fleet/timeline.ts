@@ -1,8 +1,10 @@
 /**
  * One cluster's timelines over the horizon, with the block summaries that let the search skip
  * what cannot fit. Per slot: Int32 capacity and booked TFLOPS, Int32 green supply and allocation
- * in W and a Float64 green price weight (24 bytes); per 64- and 4,096-slot block the max and min
- * of free TFLOPS, per 64-slot block the max of free green W (about 0.13 bytes per slot).
+ * in W, a Float64 green price weight and a Float64 grid draw of the bookings (32 bytes); per 64-
+ * and 4,096-slot block the max and min of free TFLOPS, per 64-slot block the max of free green W
+ * (about 0.13 bytes per slot). A time-of-use tariff adds a Float64 grid price per slot and its
+ * min per 64-slot block, allocated only when the cluster's price first varies (or is asked for).
  */
 
 /** log2 of the slots in a block (64) and in a superblock (4,096) of the summaries. */
@@ -31,6 +33,19 @@ export class Timeline {
    * bound whatever is loaded or added later.
    */
   greenPriceFloor = Infinity;
+  /**
+   * sum over the bookings of their grid draw (drawW - greenW) per slot, W: exact integers, a
+   * Float64Array because one draw can reach 2e14 W
+   */
+  readonly gridW: Float64Array;
+  /** the flat grid price (ClusterSpec.gridPricePerMwh), the price of every slot without a tariff */
+  flatGridPrice = 0;
+  /** per-slot grid price, null until the price first varies or is asked for (then flat where not set) */
+  gridPrice: Float64Array | null = null;
+  /** min grid price per 64-slot block (with gridPrice) */
+  gridPriceMin64: Float64Array | null = null;
+  /** slots whose price differs from flatGridPrice: 0 = flat tariff, the search's fast path */
+  tariffSlots = 0;
 
   constructor(readonly slots: number) {
     const blocks = (slots + 63) >> BLOCK_BITS;
@@ -45,6 +60,39 @@ export class Timeline {
     this.freeMax4096 = new Int32Array(supers);
     this.freeMin4096 = new Int32Array(supers);
     this.greenFreeMax64 = new Int32Array(blocks);
+    this.gridW = new Float64Array(slots);
+  }
+
+  /** The per-slot grid price array, allocated (flat) on first use. */
+  prices(): Float64Array {
+    if (this.gridPrice === null) {
+      this.gridPrice = new Float64Array(this.slots).fill(this.flatGridPrice);
+      this.gridPriceMin64 = new Float64Array((this.slots + 63) >> BLOCK_BITS).fill(this.flatGridPrice);
+    }
+    return this.gridPrice;
+  }
+
+  /** Sets the grid price of slot `from + i` to `price[i]` (or `price` in all of [from, to)), keeping the count of tariff slots and the block mins. */
+  setPrices(from: number, to: number, price: number | ArrayLike<number>): void {
+    if (to <= from) return;
+    const gp = this.prices();
+    const flat = this.flatGridPrice;
+    let n = this.tariffSlots;
+    for (let t = from; t < to; t++) {
+      const p = typeof price === 'number' ? price : price[t - from];
+      if (gp[t] !== flat) n--;
+      if (p !== flat) n++;
+      gp[t] = p;
+    }
+    this.tariffSlots = n;
+    const m = this.gridPriceMin64 as Float64Array;
+    for (let b = from >> BLOCK_BITS; b <= (to - 1) >> BLOCK_BITS; b++) {
+      const a = b << BLOCK_BITS;
+      const z = a + 64 < this.slots ? a + 64 : this.slots;
+      let mn = Infinity;
+      for (let t = a; t < z; t++) if (gp[t] < mn) mn = gp[t];
+      m[b] = mn;
+    }
   }
 
   copyFrom(o: Timeline): void {
@@ -59,6 +107,16 @@ export class Timeline {
     this.freeMin4096.set(o.freeMin4096);
     this.greenFreeMax64.set(o.greenFreeMax64);
     this.greenPriceFloor = o.greenPriceFloor;
+    this.gridW.set(o.gridW);
+    this.flatGridPrice = o.flatGridPrice;
+    this.tariffSlots = o.tariffSlots;
+    if (o.gridPrice !== null) {
+      this.prices().set(o.gridPrice);
+      (this.gridPriceMin64 as Float64Array).set(o.gridPriceMin64 as Float64Array);
+    } else {
+      this.gridPrice = null;
+      this.gridPriceMin64 = null;
+    }
   }
 
   byteLength(): number {
@@ -72,7 +130,9 @@ export class Timeline {
       this.freeMin64.byteLength +
       this.freeMax4096.byteLength +
       this.freeMin4096.byteLength +
-      this.greenFreeMax64.byteLength
+      this.greenFreeMax64.byteLength +
+      this.gridW.byteLength +
+      (this.gridPrice === null ? 0 : this.gridPrice.byteLength + (this.gridPriceMin64 as Float64Array).byteLength)
     );
   }
 

@@ -1,3 +1,4 @@
+import type { Site } from '../site';
 import { BLOCK_BITS, SUPER_BITS, Timeline } from '../timeline';
 
 const L1 = BLOCK_BITS;
@@ -38,6 +39,57 @@ export function earliestStart(tl: Timeline, tf: number, hours: number, from: num
         continue;
       }
       if (cap[t] - booked[t] < tf) break;
+      t--;
+    }
+    if (t < known) return s;
+    known = s + hours;
+    s = t + 1;
+  }
+  return -1;
+}
+
+/**
+ * earliestStart on a cluster whose site has a grid cap: the first start s in [from, end - hours]
+ * whose slots all have free >= tf and fit the site's grid (domain/grid.ts: free grid + free green
+ * >= draw, since the run takes min(draw, free green)); -1 if none. The same backward scan; a
+ * 64-slot block is skipped when capacity or grid blocks every slot of it (max free grid + max free
+ * green < draw) and accepted when both fit all of it (min free >= tf and min free grid >= draw).
+ * Complexity: as earliestStart.
+ */
+export function earliestStartGrid(tl: Timeline, site: Site, tf: number, draw: number, hours: number, from: number, end: number): number {
+  const cap = tl.capacityTf;
+  const booked = tl.bookedTf;
+  const sup = tl.greenSupplyW;
+  const alloc = tl.greenAllocW;
+  const max1 = tl.freeMax64;
+  const min1 = tl.freeMin64;
+  const max2 = tl.freeMax4096;
+  const gm = tl.greenFreeMax64;
+  const gf = site.freeW;
+  const gmax = site.freeMax64;
+  const gmin = site.freeMin64;
+  let s = from;
+  let known = from; // [s, known) verified to fit
+  while (s + hours <= end) {
+    if (known <= s) {
+      known = s;
+      if (max2[s >> L2] < tf) {
+        s = ((s >> L2) + 1) << L2;
+        continue;
+      }
+      const b = s >> L1;
+      if (max1[b] < tf || gmax[b] + gm[b] < draw) {
+        s = (b + 1) << L1;
+        continue;
+      }
+    }
+    let t = s + hours - 1;
+    while (t >= known) {
+      if ((t & 63) === 63 && t - 63 >= known && min1[t >> L1] >= tf && gmin[t >> L1] >= draw) {
+        t -= 64;
+        continue;
+      }
+      if (cap[t] - booked[t] < tf || gf[t] + (sup[t] - alloc[t]) < draw) break;
       t--;
     }
     if (t < known) return s;

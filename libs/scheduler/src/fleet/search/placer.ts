@@ -3,6 +3,7 @@ import * as price from '../../domain/price';
 import * as units from '../../domain/units';
 import type { Objective, RefusalReason } from '../../types';
 import { JobScratch } from '../job';
+import type { Site } from '../site';
 import * as timeline from '../timeline';
 import type { Timeline } from '../timeline';
 import { BestOption } from './best-option';
@@ -14,7 +15,7 @@ const { requiredGreenWh } = greenShare;
 const { drawWatts, WH_PER_MWH } = units;
 const { BLOCK_BITS } = timeline;
 const { computeCost, energyCost } = price;
-const { earliestStart } = earliest;
+const { earliestStart, earliestStartGrid } = earliest;
 const { slideCheapest, slideGreen } = windows;
 
 /** Per-cluster parameters, indexed by cluster (the Fleet's public arrays). */
@@ -23,6 +24,12 @@ export interface ClusterParams {
   readonly pue: Float64Array;
   readonly pricePerPflopsHour: Float64Array;
   readonly gridPricePerMwh: Float64Array;
+}
+
+/** The fleet's sites: each cluster's site index and the sites (a site with a cap makes the search grid-aware there). */
+export interface SiteParams {
+  readonly siteOf: Int32Array;
+  readonly sites: readonly Site[];
 }
 
 /**
@@ -41,10 +48,13 @@ export class Placer {
   /** per list position: the power the request draws there, W */
   private readonly drawW: Float64Array;
   private ring = new Float64Array(64);
+  /** for telling GRID_LIMIT apart: the search without the grid */
+  private readonly probe = new BestOption();
 
   constructor(
     private readonly timelines: readonly Timeline[],
     private readonly params: ClusterParams,
+    private readonly siteParams: SiteParams,
   ) {
     const n = timelines.length;
     this.job = new JobScratch(n);
@@ -54,7 +64,11 @@ export class Placer {
     this.drawW = new Float64Array(n);
   }
 
-  /** Searches for the request read into `job`; null when `best` holds an option, else the refusal. */
+  /**
+   * Searches for the request read into `job`; null when `best` holds an option, else the refusal:
+   * NO_CAPACITY when no start has the capacity, else GRID_LIMIT when some start has the capacity
+   * and the green share (it would be placed without the grid caps), else GREEN_SHORTFALL.
+   */
   place(objective: Objective): RefusalReason | null {
     const j = this.job;
     if (j.earliest + j.hours > j.end) return 'OUTSIDE_HORIZON';
@@ -62,8 +76,46 @@ export class Placer {
     if (objective === 'EARLIEST') this.placeEarliest();
     else if (objective === 'GREENEST') this.placeGreenest();
     else this.placeCheapest();
-    if (this.best.cluster < 0) return this.best.capacityFits ? 'GREEN_SHORTFALL' : 'NO_CAPACITY';
+    if (this.best.cluster < 0) {
+      for (let k = 0; k < j.count; k++) if (this.siteOn(j.allowed[k]) !== null) return this.refusalWithoutGrid();
+      return this.best.capacityFits ? 'GREEN_SHORTFALL' : 'NO_CAPACITY';
+    }
     return null;
+  }
+
+  /** The site of cluster `ci` when it has a grid cap, else null (the search ignores the grid there). */
+  private siteOn(ci: number): Site | null {
+    const site = this.siteParams.sites[this.siteParams.siteOf[ci]];
+    return site.cappedSlots > 0 ? site : null;
+  }
+
+  /** The tariff of cluster `ci` (per-slot prices) when its price varies, else null (flat). */
+  private tariffOn(tl: Timeline): Float64Array | null {
+    return tl.tariffSlots > 0 ? tl.gridPrice : null;
+  }
+
+  /** Refusal of a request no cluster could take, some of them behind a grid cap: the search again without the caps (EARLIEST). */
+  private refusalWithoutGrid(): RefusalReason {
+    const j = this.job;
+    const p = this.probe;
+    p.reset();
+    for (let k = 0; k < j.count; k++) {
+      const ci = j.allowed[k];
+      const tl = this.timelines[ci];
+      const draw = this.drawOn(ci);
+      const req = requiredGreenWh(j.minGreenShare, draw, j.hours);
+      if (req > 0) {
+        slideGreen(tl, p, ci, k, true, j.tflops, j.hours, j.earliest, j.end, draw, req, null);
+        if (p.cluster >= 0) return 'GRID_LIMIT';
+      } else if (earliestStart(tl, j.tflops, j.hours, j.earliest, j.end) >= 0) return 'GRID_LIMIT';
+    }
+    return p.capacityFits ? 'GREEN_SHORTFALL' : 'NO_CAPACITY';
+  }
+
+  /** The earliest start in [earliest, lim) where capacity (and, behind a cap, the grid) fits; -1 if none. */
+  private earliestOn(tl: Timeline, site: Site | null, draw: number, lim: number): number {
+    const j = this.job;
+    return site === null ? earliestStart(tl, j.tflops, j.hours, j.earliest, lim) : earliestStartGrid(tl, site, j.tflops, draw, j.hours, j.earliest, lim);
   }
 
   /** Power the request draws on cluster `ci`, W. */
@@ -83,11 +135,12 @@ export class Placer {
       const lim = best.cluster < 0 ? end : Math.min(end, best.start - 1 + hours);
       if (lim - earliest < hours) continue;
       const tl = this.timelines[ci];
+      const site = this.siteOn(ci);
       if (req > 0) {
-        slideGreen(tl, best, ci, k, true, tflops, hours, earliest, lim, draw, req);
+        slideGreen(tl, best, ci, k, true, tflops, hours, earliest, lim, draw, req, site);
         continue;
       }
-      const s = earliestStart(tl, tflops, hours, earliest, lim);
+      const s = site === null ? earliestStart(tl, tflops, hours, earliest, lim) : earliestStartGrid(tl, site, tflops, draw, hours, earliest, lim);
       if (s >= 0) {
         best.capacityFits = true;
         best.cluster = ci;
@@ -101,7 +154,9 @@ export class Placer {
    * Orders the allowed clusters for GREENEST / CHEAPEST. Free green anywhere in the window bounds
    * what a cluster can offer, so the most promising go first and their options prune the rest
    * (GREENEST: most green; CHEAPEST: lowest price, with at most that green, none cheaper than the
-   * cluster's green price floor). Insertion sort, stable: equal keys keep list order for the ties.
+   * cluster's green price floor, and the whole draw at no less than the lowest grid price in the
+   * window: per slot (draw - g) x grid + g x green >= draw x gridMin - g x (gridMin - greenFloor)).
+   * Insertion sort, stable: equal keys keep list order for the ties.
    */
   private orderClusters(cheapest: boolean): void {
     const j = this.job;
@@ -118,7 +173,12 @@ export class Placer {
       this.greenFreeMax[k] = gmx;
       this.drawW[k] = draw;
       if (cheapest) {
-        const grid = this.params.gridPricePerMwh[ci];
+        let grid = this.params.gridPricePerMwh[ci];
+        if (tl.tariffSlots > 0) {
+          const pm = tl.gridPriceMin64 as Float64Array;
+          grid = Infinity;
+          for (let b = earliest >> BLOCK_BITS; b <= (end - 1) >> BLOCK_BITS; b++) if (pm[b] < grid) grid = pm[b];
+        }
         const save = grid - tl.greenPriceFloor;
         orderKey[k] = computeCost(j.pflops, hours, this.params.pricePerPflopsHour[ci]) + (draw * hours * grid - (save > 0 ? greenBound * save : 0)) / WH_PER_MWH;
       } else orderKey[k] = -greenBound;
@@ -144,6 +204,7 @@ export class Placer {
       const gmx = this.greenFreeMax[k];
       const draw = this.drawW[k];
       const req = requiredGreenWh(j.minGreenShare, draw, hours);
+      const site = this.siteOn(ci);
       if (best.cluster >= 0) {
         const bound = -this.orderKey[k];
         // below the best: neither this nor any later-visited cluster can win
@@ -152,18 +213,18 @@ export class Placer {
           // equal: only an earlier start (or the same start, earlier in the list) wins
           const lim = Math.min(end, (k < best.listPos ? best.start : best.start - 1) + hours);
           if (lim - earliest >= hours) {
-            if (gmx === 0) this.greenFreeGreenest(tl, ci, k, lim);
-            else slideGreen(tl, best, ci, k, false, tflops, hours, earliest, lim, draw, req);
+            if (gmx === 0) this.greenFreeGreenest(tl, site, ci, k, lim, draw);
+            else slideGreen(tl, best, ci, k, false, tflops, hours, earliest, lim, draw, req, site);
           }
           continue;
         }
       }
       if (gmx === 0) {
         if (req > 0) this.noteCapacity(tl);
-        else this.greenFreeGreenest(tl, ci, k, end);
+        else this.greenFreeGreenest(tl, site, ci, k, end, draw);
         continue;
       }
-      slideGreen(tl, best, ci, k, false, tflops, hours, earliest, end, draw, req);
+      slideGreen(tl, best, ci, k, false, tflops, hours, earliest, end, draw, req, site);
     }
   }
 
@@ -181,14 +242,21 @@ export class Placer {
       const draw = this.drawW[k];
       const req = requiredGreenWh(j.minGreenShare, draw, hours);
       if (best.cluster >= 0 && this.orderKey[k] > best.cost + 1e-9 * best.cost + 1e-9) break;
-      if (this.greenFreeMax[k] === 0) {
-        if (req > 0) this.noteCapacity(tl);
-        else this.greenFreeCheapest(tl, ci, k, end, draw);
+      const site = this.siteOn(ci);
+      const tariff = this.tariffOn(tl);
+      if (this.greenFreeMax[k] === 0 && req > 0) {
+        this.noteCapacity(tl);
+        continue;
+      }
+      // without free green every start costs the same, unless the grid price varies
+      if (this.greenFreeMax[k] === 0 && tariff === null) {
+        this.greenFreeCheapest(tl, site, ci, k, end, draw);
         continue;
       }
       const grid = this.params.gridPricePerMwh[ci];
-      const base = computeCost(pflops, hours, this.params.pricePerPflopsHour[ci]) + energyCost(draw * hours, grid);
-      slideCheapest(tl, best, this.ring, ci, k, tflops, hours, earliest, end, draw, req, base, grid);
+      const compute = computeCost(pflops, hours, this.params.pricePerPflopsHour[ci]);
+      const base = tariff === null ? compute + energyCost(draw * hours, grid) : compute;
+      slideCheapest(tl, best, this.ring, ci, k, tflops, hours, earliest, end, draw, req, base, grid, site, tariff);
     }
   }
 
@@ -199,10 +267,9 @@ export class Placer {
   }
 
   /** GREENEST on a cluster without free green in the window: its earliest start in [earliest, lim) with 0 Wh. */
-  private greenFreeGreenest(tl: Timeline, ci: number, listPos: number, lim: number): void {
-    const j = this.job;
+  private greenFreeGreenest(tl: Timeline, site: Site | null, ci: number, listPos: number, lim: number, draw: number): void {
     const best = this.best;
-    const s = earliestStart(tl, j.tflops, j.hours, j.earliest, lim);
+    const s = this.earliestOn(tl, site, draw, lim);
     if (s < 0) return;
     best.capacityFits = true;
     if (0 > best.greenWh || (0 === best.greenWh && best.winsTie(s, listPos))) {
@@ -213,11 +280,11 @@ export class Placer {
     }
   }
 
-  /** CHEAPEST on a cluster without free green in the window: every start costs the same, so its earliest start. */
-  private greenFreeCheapest(tl: Timeline, ci: number, listPos: number, lim: number, draw: number): void {
+  /** CHEAPEST on a cluster without free green in the window and a flat grid price: every start costs the same, so its earliest start. */
+  private greenFreeCheapest(tl: Timeline, site: Site | null, ci: number, listPos: number, lim: number, draw: number): void {
     const j = this.job;
     const best = this.best;
-    const s = earliestStart(tl, j.tflops, j.hours, j.earliest, lim);
+    const s = this.earliestOn(tl, site, draw, lim);
     if (s < 0) return;
     best.capacityFits = true;
     const total = computeCost(j.pflops, j.hours, this.params.pricePerPflopsHour[ci]) + energyCost(draw * j.hours, this.params.gridPricePerMwh[ci]);

@@ -1,16 +1,20 @@
 import { WH_PER_MWH } from '../../domain/units';
+import type { Site } from '../site';
 import type { Timeline } from '../timeline';
 import type { BestOption } from './best-option';
 import * as earliest from './earliest';
 
 // bound once at load: in the CommonJS that tsx and SWC emit, a named import is a getter read at every call
-const { earliestStart } = earliest;
+const { earliestStart, earliestStartGrid } = earliest;
 
 /**
  * Sliding windows over one cluster's [from, end): a window of `hours` slots is filled once after
  * each restart (at the next start where capacity fits, found by the EARLIEST scan), then each
  * step adds slot s + hours and drops slot s. A slot without capacity restarts the window after it.
  * In each slot an option takes min(draw, green still free): its green take.
+ * `site` is the cluster's site when it has a grid cap, else null: a slot where the run would
+ * exceed the site's free grid (free grid + free green < draw, domain/grid.ts) blocks like a slot
+ * without capacity.
  */
 
 // module constants read once (imported bindings are property reads under CommonJS)
@@ -33,17 +37,19 @@ export function slideGreen(
   end: number,
   draw: number,
   req: number,
+  site: Site | null,
 ): void {
   const cap = tl.capacityTf;
   const booked = tl.bookedTf;
   const supply = tl.greenSupplyW;
   const alloc = tl.greenAllocW;
+  const gf = site === null ? null : site.freeW;
   const full = draw * hours;
   let bestGreen = best.greenWh;
   let bestStart = best.start;
   const bestPos = best.listPos;
   let better = false;
-  let ws = earliestStart(tl, tf, hours, from, end);
+  let ws = site === null ? earliestStart(tl, tf, hours, from, end) : earliestStartGrid(tl, site, tf, draw, hours, from, end);
   if (ws >= 0) best.capacityFits = true;
   outer: while (ws >= 0) {
     let gsum = 0;
@@ -70,11 +76,11 @@ export function slideGreen(
       }
       const t = s + hours;
       if (t >= end) break outer;
-      if (cap[t] - booked[t] < tf) {
-        ws = earliestStart(tl, tf, hours, t + 1, end);
+      const av = supply[t] - alloc[t];
+      if (cap[t] - booked[t] < tf || (gf !== null && gf[t] + av < draw)) {
+        ws = site === null ? earliestStart(tl, tf, hours, t + 1, end) : earliestStartGrid(tl, site, tf, draw, hours, t + 1, end);
         continue outer;
       }
-      const av = supply[t] - alloc[t];
       const ao = supply[s] - alloc[s];
       gsum += (av < draw ? av : draw) - (ao < draw ? ao : draw);
       s++;
@@ -89,10 +95,12 @@ export function slideGreen(
 }
 
 /**
- * CHEAPEST: the option with the lowest total (`base`, the price without green, plus a running
- * sum of g x (green price - grid price) per slot), at least `req` green Wh, ties within a 1e-9
- * relative tolerance to the earlier start, then the earlier list position. `ring` keeps the
- * terms of the window so that a dropped slot's term is not recomputed.
+ * CHEAPEST: the option with the lowest total, at least `req` green Wh, ties within a 1e-9
+ * relative tolerance to the earlier start, then the earlier list position. With a flat grid price
+ * (`gridPrice` null) the total is `base` (the price without green) plus a running sum of
+ * g x (green price - grid) per slot; with a time-of-use tariff (`gridPrice` the per-slot prices)
+ * `base` is the compute price and each slot's term is draw x grid_t + g x (green price - grid_t).
+ * `ring` keeps the terms of the window so that a dropped slot's term is not recomputed.
  */
 export function slideCheapest(
   tl: Timeline,
@@ -108,12 +116,15 @@ export function slideCheapest(
   req: number,
   base: number,
   grid: number,
+  site: Site | null,
+  gridPrice: Float64Array | null,
 ): void {
   const cap = tl.capacityTf;
   const booked = tl.bookedTf;
   const supply = tl.greenSupplyW;
   const alloc = tl.greenAllocW;
   const weight = tl.greenPriceWeight;
+  const gf = site === null ? null : site.freeW;
   let bestStart = best.start;
   const bestPos = best.listPos;
   let bestCost = best.cost;
@@ -121,7 +132,7 @@ export function slideCheapest(
   // the exact comparison below decides)
   let cThr = cheapThreshold(bestCost, base);
   let better = false;
-  let ws = earliestStart(tl, tf, hours, from, end);
+  let ws = site === null ? earliestStart(tl, tf, hours, from, end) : earliestStartGrid(tl, site, tf, draw, hours, from, end);
   if (ws >= 0) best.capacityFits = true;
   outer: while (ws >= 0) {
     let gsum = 0;
@@ -131,7 +142,12 @@ export function slideCheapest(
       const av = supply[t] - alloc[t];
       const g = av < draw ? av : draw;
       gsum += g;
-      const term = g > 0 ? g * (weight[t] / supply[t] - grid) : 0;
+      let term: number;
+      if (gridPrice === null) term = g > 0 ? g * (weight[t] / supply[t] - grid) : 0;
+      else {
+        const p = gridPrice[t];
+        term = draw * p + (g > 0 ? g * (weight[t] / supply[t] - p) : 0);
+      }
       ring[t - ws] = term;
       csum += term;
     }
@@ -151,17 +167,22 @@ export function slideCheapest(
       }
       const t = s + hours;
       if (t >= end) break outer;
-      if (cap[t] - booked[t] < tf) {
-        ws = earliestStart(tl, tf, hours, t + 1, end);
+      const av = supply[t] - alloc[t];
+      if (cap[t] - booked[t] < tf || (gf !== null && gf[t] + av < draw)) {
+        ws = site === null ? earliestStart(tl, tf, hours, t + 1, end) : earliestStartGrid(tl, site, tf, draw, hours, t + 1, end);
         continue outer;
       }
       const ao = supply[s] - alloc[s];
       const go = ao < draw ? ao : draw;
-      const av = supply[t] - alloc[t];
       const g = av < draw ? av : draw;
       gsum += g - go;
       csum -= ring[r];
-      const term = g > 0 ? g * (weight[t] / supply[t] - grid) : 0;
+      let term: number;
+      if (gridPrice === null) term = g > 0 ? g * (weight[t] / supply[t] - grid) : 0;
+      else {
+        const p = gridPrice[t];
+        term = draw * p + (g > 0 ? g * (weight[t] / supply[t] - p) : 0);
+      }
       ring[r] = term;
       csum += term;
       if (++r === hours) r = 0;
