@@ -251,6 +251,39 @@ export async function checkInvariants(db: Client, acks: AckedBooking[] | undefin
     add('SLA credits match their ledger', credits.rows, `${nCredits.n} credit entries, ${nCredits.net} owed`, (n) => `${n} bookings whose credit differs from its ledger or its breach`);
   }
 
+  // 9. The grid side, when the schema has it: each cluster-hour's grid draw is the sum over its
+  //    confirmed bookings of draw minus the green each took; each site-hour's grid drawn is the
+  //    sum over the site's clusters; no site-hour draws more than its reserved capacity.
+  if ((await tableColumns(db, 'site_hours')).size === 0) {
+    results.push({ name: 'grid drawn = sum of confirmed bookings, per cluster and site', ok: true, skipped: true, detail: 'no site_hours table in this schema' });
+  } else {
+    const clusterGrid = await db.query(
+      `WITH agg AS (
+         SELECT b.cluster_id, b.starts_at + make_interval(hours => i - 1) AS hour, sum(b.draw_w - b.green_w[i])::bigint AS grid
+           FROM bookings b, generate_subscripts(b.green_w, 1) AS i WHERE b.status = 'CONFIRMED' GROUP BY 1, 2)
+       SELECT l.cluster_id, l.hour, coalesce(a.grid, 0) AS grid_from_bookings, l.grid_w AS ledger_grid
+         FROM cluster_hours l LEFT JOIN agg a ON a.cluster_id = l.cluster_id AND a.hour = l.hour
+        WHERE coalesce(a.grid, 0) <> l.grid_w LIMIT 100`,
+    );
+    const siteGrid = await db.query(
+      `WITH agg AS (
+         SELECT c.site_id, h.hour, sum(h.grid_w)::bigint AS grid FROM cluster_hours h JOIN clusters c ON c.id = h.cluster_id
+          WHERE c.site_id IS NOT NULL AND h.grid_w <> 0 GROUP BY 1, 2)
+       SELECT coalesce(a.site_id, s.site_id) AS site_id, coalesce(a.hour, s.hour) AS hour, coalesce(a.grid, 0) AS grid_from_clusters,
+              s.grid_used_w AS ledger_grid, s.grid_cap_w AS reserved
+         FROM agg a FULL JOIN site_hours s ON s.site_id = a.site_id AND s.hour = a.hour
+        WHERE coalesce(a.grid, 0) <> coalesce(s.grid_used_w, 0) OR (s.grid_cap_w IS NOT NULL AND coalesce(a.grid, 0) > s.grid_cap_w) LIMIT 100`,
+    );
+    const nSites = (await db.query(`SELECT count(*)::int AS n, count(*) FILTER (WHERE grid_cap_w IS NOT NULL)::int AS capped FROM site_hours`)).rows[0];
+    add('grid drawn = sum of confirmed bookings, per cluster-hour', clusterGrid.rows, `${ledger_rows} cluster-hours agree`, (n) => `${n} cluster-hours whose grid differs from the bookings`);
+    add(
+      'site grid = sum of its clusters, within the reserved capacity',
+      siteGrid.rows,
+      `${nSites.n} site-hours (${nSites.capped} with a reserved capacity) agree`,
+      (n) => `${n} site-hours whose grid differs from their clusters or exceeds the reserved capacity`,
+    );
+  }
+
   // 7. Clearing rounds, when the schema has them: a round request CONFIRMED by a clearing has
   //    exactly one booking, of its startup, under the key "round:<request id>", inside its window,
   //    with its size and objective; every booking under such a key belongs to one; a cleared round

@@ -14,6 +14,7 @@ import { complexityPlugin, depthLimitRule } from './common/query-limits';
 import { APP_CONFIG, AppConfig, PINO } from './config';
 import { DashboardModule } from './dashboard/dashboard.module';
 import { EnergyModule } from './energy/energy.module';
+import { GridModule } from './grid/grid.module';
 import { EventsModule } from './events/events.module';
 import { graphqlWsOptions } from './events/graphql-ws.options';
 import { HealthModule } from './health/health.module';
@@ -85,6 +86,7 @@ export class AppModule {
         OrganizationsModule,
         ClustersModule,
         EnergyModule,
+        GridModule,
         BookingsModule,
         RoundsModule,
         VouchersModule,

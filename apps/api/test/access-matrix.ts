@@ -57,6 +57,12 @@ export async function freshRoundRequest(fx: Fx): Promise<string> {
   return d.submitRoundRequest.id;
 }
 
+/** A site of operator A. */
+export async function freshSite(fx: Fx): Promise<string> {
+  const d = await fx.t.ok(`mutation($i: CreateSiteInput!) { createSite(input: $i) { id } }`, { i: { name: `site ${uniq()}`, region: 'Zhuhai' } }, fx.operatorAKey);
+  return d.createSite.id;
+}
+
 export const MATRIX: Record<string, Row> = {
   // queries
   me: { args: () => ({}), expect: 'ok ok ok ok ok' },
@@ -82,6 +88,8 @@ export const MATRIX: Record<string, Row> = {
   round: { args: async (fx) => ({ id: await fleetRound(fx) }), expect: 'ok ok ok ok ok' },
   roundRequests: { args: () => ({}), expect: 'ok ok FORBIDDEN FORBIDDEN ok' },
   roundRequest: { args: async (fx) => ({ id: await freshRoundRequest(fx) }), expect: 'ok NOT_FOUND FORBIDDEN FORBIDDEN ok' },
+  sites: { args: () => ({}), expect: 'ok ok ok ok ok' },
+  siteGrid: { args: async (fx) => ({ siteId: await freshSite(fx), from: hour(0), to: hour(24) }), expect: 'ok ok ok FORBIDDEN ok' },
   // mutations
   createOrganization: { args: () => ({ input: { name: `org ${uniq()}`, role: 'STARTUP' } }), expect: 'FORBIDDEN FORBIDDEN FORBIDDEN FORBIDDEN ok' },
   issueApiKey: { args: (fx) => ({ organizationId: fx.startupA }), expect: 'FORBIDDEN FORBIDDEN FORBIDDEN FORBIDDEN ok' },
@@ -94,6 +102,10 @@ export const MATRIX: Record<string, Row> = {
     expect: 'FORBIDDEN FORBIDDEN ok ok FORBIDDEN',
   },
   updateCluster: { args: (fx) => ({ input: { id: fx.clusterA, region: 'Zhuhai' } }), expect: 'FORBIDDEN FORBIDDEN ok FORBIDDEN ok' },
+  createSite: { args: () => ({ input: { name: `site ${uniq()}`, region: 'Zhuhai' } }), expect: 'FORBIDDEN FORBIDDEN ok ok FORBIDDEN' },
+  setClusterSite: { args: (fx) => ({ clusterId: fx.clusterA, siteId: null }), expect: 'FORBIDDEN FORBIDDEN ok FORBIDDEN ok' },
+  setGridCapacity: { args: async (fx) => ({ siteId: await freshSite(fx), from: hour(500), to: hour(501), megawatts: null }), expect: 'FORBIDDEN FORBIDDEN ok FORBIDDEN ok' },
+  setGridTariff: { args: (fx) => ({ clusterId: fx.clusterA, tariff: null }), expect: 'FORBIDDEN FORBIDDEN ok FORBIDDEN ok' },
   setCapacity: { args: (fx) => ({ clusterId: fx.clusterA, from: hour(500), to: hour(501), pflops: 100 }), expect: 'FORBIDDEN FORBIDDEN ok FORBIDDEN ok' },
   addGreenWindow: {
     args: (fx) => ({ clusterId: fx.clusterA, startsAt: hour(600), endsAt: hour(602), megawatts: 1, pricePerMwh: 10, source: 'SOLAR' }),

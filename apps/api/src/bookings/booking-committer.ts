@@ -263,7 +263,7 @@ export class BookingCommitter {
           continue;
         }
       }
-      this.timelines.addBooking(pl.cluster, startH - base, pl.hours, pl.tflops, pl.greenW, 1);
+      this.timelines.addBooking(pl, startH - base, 1);
       m.landing = { pl, slot: startH - base, startH, cover: null };
       placed.push(m);
       if (locks) extraUsage.push({ org_id: m.p.orgId, cluster_id: pl.cluster, h: startH, hours: pl.hours, tflops: pl.tflops });
@@ -275,7 +275,7 @@ export class BookingCommitter {
     while (placed.length > 0) {
       const m = placed.pop()!;
       const l = m.landing!;
-      this.timelines.addBooking(l.pl.cluster, l.slot, l.pl.hours, l.pl.tflops, l.pl.greenW, -1);
+      this.timelines.addBooking(l.pl, l.slot, -1);
       m.landing = undefined;
     }
   }

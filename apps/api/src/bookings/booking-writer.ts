@@ -99,7 +99,7 @@ export class BookingWriter {
       key: [],
       fingerprint: [],
     };
-    const deltas = new Map<string, Map<number, [number, number]>>();
+    const deltas = new Map<string, Map<number, [number, number, number]>>();
     const spent = new Map(vouchers.map((v) => [v.id, centsOf(Number(v.spent))]));
     const draws = new Map<string, number>();
     const vd = { voucher: [] as string[], amount: [] as string[], ledgerVoucher: [] as string[], ledgerBooking: [] as string[], ledgerAmount: [] as string[], ledgerSpentAfter: [] as string[] };
@@ -135,9 +135,10 @@ export class BookingWriter {
       if (!per) deltas.set(pl.cluster, (per = new Map()));
       for (let i = 0; i < pl.hours; i++) {
         const h = l.startH + i;
-        const cur = per.get(h) ?? [0, 0];
+        const cur = per.get(h) ?? [0, 0, 0];
         cur[0] += pl.tflops;
         cur[1] += pl.greenW[i];
+        cur[2] += pl.drawW - pl.greenW[i];
         per.set(h, cur);
       }
       if (l.cover) {
@@ -157,7 +158,7 @@ export class BookingWriter {
       vd.voucher.push(v);
       vd.amount.push((c / 100).toFixed(2));
     }
-    const d = { cluster: [] as string[], hour: [] as number[], tflops: [] as number[], greenW: [] as number[] };
+    const d = { cluster: [] as string[], hour: [] as number[], tflops: [] as number[], greenW: [] as number[], gridW: [] as number[] };
     const encode = (x: Record<string, unknown> & { k: string }) => this.feed.encode(x);
     const payloads: string[] = [];
     const payloadClusters: (string | null)[] = [];
@@ -166,13 +167,15 @@ export class BookingWriter {
       const h = per.map((e) => e[0]);
       const tf = per.map((e) => e[1][0]);
       const g = per.map((e) => e[1][1]);
+      const gw = per.map((e) => e[1][2]);
       for (let i = 0; i < h.length; i++) {
         d.cluster.push(c);
         d.hour.push(h[i]);
         d.tflops.push(tf[i]);
         d.greenW.push(g[i]);
+        d.gridW.push(gw[i]);
       }
-      for (const x of ledgerPayloads(encode, c, VERSION_PLACEHOLDER, { t: 'd', h, tf, g }, true)) {
+      for (const x of ledgerPayloads(encode, c, VERSION_PLACEHOLDER, { t: 'd', h, tf, g, gw }, true)) {
         payloads.push(x);
         payloadClusters.push(c);
       }

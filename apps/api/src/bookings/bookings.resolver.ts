@@ -24,7 +24,7 @@ export class BookingsResolver {
   }
 
   @Roles('STARTUP')
-  @Mutation(() => BookingModel, { description: 'Places and commits atomically; NO_CAPACITY, GREEN_SHORTFALL or QUOTA_EXCEEDED says what blocked it; draws the applicable voucher. The same idempotencyKey returns the same booking.' })
+  @Mutation(() => BookingModel, { description: 'Places and commits atomically; NO_CAPACITY, GREEN_SHORTFALL, GRID_LIMIT or QUOTA_EXCEEDED says what blocked it; draws the applicable voucher. The same idempotencyKey returns the same booking.' })
   async bookCompute(
     @CurrentOrg() p: Principal,
     @Args('request') request: ComputeRequestInput,

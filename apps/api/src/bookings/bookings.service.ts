@@ -7,6 +7,7 @@ import { decodeCursor, encodeCursor, pageSize } from '../common/pagination';
 import { HOUR_MS, iso, requireHour } from '../common/time.utils';
 import { APP_CONFIG } from '../config';
 import type { AppConfig } from '../config';
+import { tariffOf } from '../clusters/tariff';
 import { ChangeFeed } from '../events/change-feed.service';
 import { BookingRow, LedgerRepository, VERSION_PLACEHOLDER } from '../ledger/ledger.repository';
 import { bookingPayloads, ledgerPayloads } from '../ledger/ledger-wire';
@@ -20,7 +21,7 @@ import { BookingCommitter } from './booking-committer';
 import { BookingErrorCode, BookingException } from './bookings.exception';
 import { BookingFilterInput, ComputeRequestInput } from './dtos/booking.input';
 import { BookingConnection, BookingModel, ObjectiveEnum, QuoteModel } from './dtos/booking.model';
-import { bookingModel, placementModel, StoredBooking, storedFromRow } from './utils/booking-models';
+import { bookingModel, gridPeriodsOf, placementModel, StoredBooking, storedFromRow } from './utils/booking-models';
 import { jobOf, shareCappedWindow, ValidRequest } from './utils/fleet-window';
 import { Refusals } from './utils/refusals';
 
@@ -96,10 +97,10 @@ export class BookingsService {
       else if (starts && rules?.maxPflopsHoursPer7Days != null) refusal = this.quotas.weeklyExcess(rules.maxPflopsHoursPer7Days, starts, slot0 + d.placement.start, d.placement.tflops, d.placement.hours);
       if (refusal) {
         const { reason, message } = this.refusals.reasonOf(refusal);
-        out.push({ objective: o as ObjectiveEnum, available: false, placement: null, reason, message });
+        out.push({ objective: o as ObjectiveEnum, available: false, placement: null, gridPeriods: null, reason, message });
       } else {
         shown.push({ o, pl: d });
-        out.push({ objective: o as ObjectiveEnum, available: true, placement: null, reason: null, message: null });
+        out.push({ objective: o as ObjectiveEnum, available: true, placement: null, gridPeriods: null, reason: null, message: null });
       }
     }
     const placements = shown.map((x) => (x.pl as Extract<typeof x.pl, { ok: true }>).placement);
@@ -115,7 +116,9 @@ export class BookingsService {
     shown.forEach((x, i) => {
       const q = out.find((y) => y.objective === (x.o as ObjectiveEnum))!;
       const pl = placements[i];
-      q.placement = placementModel(pl, slot0, this.timelines.cluster(pl.cluster)?.name ?? '', covers[i] ?? null);
+      const c = this.timelines.cluster(pl.cluster);
+      q.placement = placementModel(pl, slot0, c?.name ?? '', covers[i] ?? null);
+      q.gridPeriods = gridPeriodsOf(pl, slot0, tariffOf({ gridTariff: c?.gridTariff ?? null, gridPricePerMwh: c?.gridPricePerMwh ?? 0 }));
     });
     return out;
   }
@@ -163,7 +166,7 @@ export class BookingsService {
       const green = b.green_w.map((g: number | string) => -Number(g));
       const encode = (x: Record<string, unknown> & { k: string }) => this.feed.encode(x);
       const refunded = b.voucher_id !== null && Number(b.voucher_amount) > 0;
-      const ledger = ledgerPayloads(encode, b.cluster_id, VERSION_PLACEHOLDER, { t: 'd', h: hours, tf: hours.map(() => -b.tflops), g: green }, false);
+      const ledger = ledgerPayloads(encode, b.cluster_id, VERSION_PLACEHOLDER, { t: 'd', h: hours, tf: hours.map(() => -b.tflops), g: green, gw: green.map((g) => -(Number(b.draw_w) + g)) }, false);
       const events = bookingPayloads(encode, [[b.id, b.org_id, b.cluster_id, h0, h0 + b.hours, 'X']], refunded ? [b.org_id] : []);
       const payloads = [...ledger, ...events];
       const clusters = [...ledger.map(() => b.cluster_id), ...events.map(() => null)];

@@ -10,6 +10,7 @@ import { LedgerService } from '../ledger/ledger.service';
 import { TimelinesService } from '../ledger/timelines.service';
 import type { Principal } from '../organizations/principal';
 import { ClusterErrorCode, ClusterException } from './clusters.exception';
+import { GridTariffModel } from '../grid/dtos/grid.dtos';
 import { CapacityChangeModel, ClusterConnection, ClusterModel } from './dtos/cluster.model';
 import { RegisterClusterInput, SetCapacityArgs, UpdateClusterInput } from './dtos/cluster.input';
 
@@ -162,6 +163,8 @@ export function toClusterModel(c: ClusterEntity): ClusterModel {
     pue: c.pue,
     pricePerPflopsHour: c.pricePerPflopsHour,
     gridPricePerMwh: c.gridPricePerMwh,
+    siteId: c.siteId ?? null,
+    gridTariff: (c.gridTariff as GridTariffModel | null) ?? null,
     createdAt: c.createdAt,
   };
 }

@@ -6,6 +6,8 @@ export enum GqlErrorCode {
   NOT_FOUND = 'NOT_FOUND',
   NO_CAPACITY = 'NO_CAPACITY',
   GREEN_SHORTFALL = 'GREEN_SHORTFALL',
+  /** capacity and green would allow it, but the site's reserved grid capacity does not */
+  GRID_LIMIT = 'GRID_LIMIT',
   /** a booking beyond the bureau's access rules for the startup */
   QUOTA_EXCEEDED = 'QUOTA_EXCEEDED',
   CONFLICT = 'CONFLICT',

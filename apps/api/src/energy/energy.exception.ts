@@ -11,6 +11,8 @@ export enum EnergyErrorCode {
   CONCURRENT_ALLOCATION = 'CONCURRENT_ALLOCATION',
   /** a supply revision's arguments are inconsistent (both or neither of megawatts and hourlyMegawatts, a blank reason, no price) */
   INVALID_REVISION = 'INVALID_REVISION',
+  /** green a revision takes from bookings would be drawn from the grid beyond the site's reserved capacity */
+  GRID_LIMIT = 'GRID_LIMIT',
 }
 
 const TO_GQL: Record<EnergyErrorCode, GqlErrorCode> = {
@@ -21,6 +23,7 @@ const TO_GQL: Record<EnergyErrorCode, GqlErrorCode> = {
   INVALID_FORECAST_ROW: GqlErrorCode.BAD_USER_INPUT,
   CONCURRENT_ALLOCATION: GqlErrorCode.CONFLICT,
   INVALID_REVISION: GqlErrorCode.BAD_USER_INPUT,
+  GRID_LIMIT: GqlErrorCode.GRID_LIMIT,
 };
 
 export class EnergyException extends MappedDomainException<EnergyErrorCode> {

@@ -4,6 +4,7 @@ import { mwToWatts } from '@pflex/scheduler';
 import { DataSource, EntityManager } from 'typeorm';
 import { InputException } from '../common/errors';
 import { HOUR_MS, iso, requireHour, requireRange } from '../common/time.utils';
+import { tariffOf } from '../clusters/tariff';
 import { ClustersService } from '../clusters/clusters.service';
 import { LedgerRepository } from '../ledger/ledger.repository';
 import { LedgerService } from '../ledger/ledger.service';
@@ -74,7 +75,7 @@ export class GreenForecastService {
       const revisions: string[] = [];
       if (plan.stranded.length > 0) {
         // the forecast leaves less green than bookings hold: share what stays by the SLA rule first
-        const cut = await this.revisions.reshareForImportIn(m, p, c.id, c.gridPricePerMwh, fromH, toH - fromH, plan.after.map((s, k) => Math.min(s, ledgerHours[k].supply)), 'forecast import: less green');
+        const cut = await this.revisions.reshareForImportIn(m, p, c.id, tariffOf(c), fromH, toH - fromH, plan.after.map((s, k) => Math.min(s, ledgerHours[k].supply)), 'forecast import: less green');
         if (cut) {
           v = cut.version;
           revisions.push(cut.id);
@@ -107,7 +108,7 @@ export class GreenForecastService {
         throw e;
       }
       // more green where bookings had lost some: top them up by the same rule
-      const more = await this.revisions.reshareForImportIn(m, p, c.id, c.gridPricePerMwh, fromH, toH - fromH, null, 'forecast import: more green');
+      const more = await this.revisions.reshareForImportIn(m, p, c.id, tariffOf(c), fromH, toH - fromH, null, 'forecast import: more green');
       if (more) {
         v = more.version;
         revisions.push(more.id);

@@ -10,6 +10,8 @@ import { HOUR_MS, iso, requireRange } from '../common/time.utils';
 import { decimalPlaces } from '../common/validators';
 import { ChangeFeed } from '../events/change-feed.service';
 import { BookingEventTuple, bookingPayloads } from '../ledger/ledger-wire';
+import { tariffOf, TariffTable } from '../clusters/tariff';
+import { SITE_GRID_ADD } from '../ledger/ledger.statements';
 import { LedgerService } from '../ledger/ledger.service';
 import { TimelinesService } from '../ledger/timelines.service';
 import type { Principal } from '../organizations/principal';
@@ -79,7 +81,7 @@ export class GreenRevisionsService {
           const c = await this.clusters.lockForWrite(m, p, a.clusterId, 'clusterId');
           let id = '';
           const v = await this.ledger.change(m, c.id, async () => {
-            id = await this.apply(m, p, c.id, c.gridPricePerMwh, from, supply, a.pricePerMwh ?? null, reason, false);
+            id = await this.apply(m, p, c.id, tariffOf(c), from, supply, a.pricePerMwh ?? null, reason, false);
             // every process reloads the cluster: supply, allocation and prices changed hour by hour
             return { t: 'cl' };
           });
@@ -190,7 +192,7 @@ export class GreenRevisionsService {
    * now, to top up bookings that lost green earlier. Does nothing (returns null) when no hour
    * strands allocated green and no booking below its promise could gain.
    */
-  async reshareForImportIn(m: EntityManager, p: Principal, clusterId: string, gridPrice: number, fromH: number, n: number, supplyW: number[] | null, reason: string): Promise<{ id: string; version: number } | null> {
+  async reshareForImportIn(m: EntityManager, p: Principal, clusterId: string, gridPrice: TariffTable, fromH: number, n: number, supplyW: number[] | null, reason: string): Promise<{ id: string; version: number } | null> {
     const hours: { s: string; a: string }[] = await m.query(
       `SELECT green_supply_w::text AS s, green_alloc_w::text AS a FROM cluster_hours WHERE cluster_id = $1 AND hour >= to_timestamp($2 * 3600.0) AND hour < to_timestamp($3 * 3600.0) ORDER BY hour`,
       [clusterId, fromH, fromH + n],
@@ -223,7 +225,8 @@ export class GreenRevisionsService {
     m: EntityManager,
     p: Principal,
     clusterId: string,
-    gridPrice: number,
+    /** the cluster's grid price hour by hour */
+    gridPrice: TariffTable,
     from: number,
     supplyW: number[],
     pricePerMwh: number | null,
@@ -287,12 +290,26 @@ export class GreenRevisionsService {
       led.a.push(Number(r.a) + delta);
       led.pw.push(pw1);
     });
+    // green a booking loses is drawn from the grid instead (and the reverse): its site's rows follow, CHECK-guarded
+    const gridDelta = rows.map((r, i) => Number(r.a) - led.a[i]);
     await m.query(
-      `UPDATE cluster_hours h SET green_supply_w = x.s, green_alloc_w = x.a, green_price_weight = x.pw
+      `UPDATE cluster_hours h SET green_supply_w = x.s, green_alloc_w = x.a, green_price_weight = x.pw, grid_w = h.grid_w + h.green_alloc_w - x.a
        FROM unnest($2::int[], $3::bigint[], $4::bigint[], $5::numeric[]) AS x(hr, s, a, pw)
        WHERE h.cluster_id = $1 AND h.hour = to_timestamp(x.hr * 3600.0)`,
       [clusterId, led.h, led.s, led.a, led.pw],
     );
+    try {
+      await m.query(`SAVEPOINT revision_grid`);
+      await m.query(SITE_GRID_ADD('$1', '$2', '$3'), [led.h.map(() => clusterId), led.h, gridDelta]);
+      await m.query(`RELEASE SAVEPOINT revision_grid`);
+    } catch (e) {
+      if (pgErrorCode(e) !== PG_ERROR.CHECK_VIOLATION) throw e;
+      throw new EnergyException(
+        EnergyErrorCode.GRID_LIMIT,
+        "the bookings' green this revision takes away would be drawn from the grid, beyond the capacity reserved for the cluster's site; raise it with setGridCapacity first (nothing changed)",
+        viaWindows ? 'rows' : 'megawatts',
+      );
+    }
     const [rev] = await m.query(
       `INSERT INTO green_revisions (cluster_id, by_org_id, reason, starts_at, ends_at, supply_before_w, supply_after_w, penalty_factor, via_windows)
        VALUES ($1, $2, $3, to_timestamp($4 * 3600.0), to_timestamp($5 * 3600.0), $6::bigint[], $7::bigint[], $8, $9) RETURNING id`,
@@ -316,7 +333,15 @@ export class GreenRevisionsService {
       const greenMwh = whToMwh(greenWh);
       const gridMwh = whToMwh(energyWh - greenWh);
       const share = energyWh > 0 ? greenWh / energyWh : 0;
-      const parts = { compute: b.price_compute, greenEnergy: money(greenMwh * (b.green_price_per_mwh ?? 0)), gridEnergy: money(gridMwh * gridPrice) };
+      // grid energy at each hour's price (time-of-use tariffs); the SLA credit at the booking's average grid price
+      let gridCost = 0;
+      let priceSum = 0;
+      for (let k = 0; k < bk.hours; k++) {
+        const price = gridPrice.priceAt(b.h + k);
+        gridCost += (bk.drawW - bk.greenW[k]) * price;
+        priceSum += price;
+      }
+      const parts = { compute: b.price_compute, greenEnergy: money(greenMwh * (b.green_price_per_mwh ?? 0)), gridEnergy: money(whToMwh(gridCost)) };
       const total = priceTotal(parts);
       let voucher = centsOf(Number(b.voucher_amount));
       if (b.voucher_id && voucher > centsOf(total)) {
@@ -329,7 +354,7 @@ export class GreenRevisionsService {
       }
       const required = requiredGreenWh(bk.minGreenShare, bk.drawW, bk.hours);
       const missingWh = Math.max(0, required - greenWh);
-      const credit = centsOf(money(whToMwh(missingWh) * gridPrice * factor));
+      const credit = centsOf(money((whToMwh(missingWh) * priceSum * factor) / bk.hours));
       const was = centsOf(Number(b.sla_credit));
       if (credit !== was) {
         credits.b.push(b.id);

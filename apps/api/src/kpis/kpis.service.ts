@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { greenShare, REQUEST_KEY_JSONPATH, tflopsToPflops, wattsToMw, whToMwh } from '@pflex/scheduler';
 import { DataSource } from 'typeorm';
 import { money } from '../common/money';
+import { GridTariff, TariffTable } from '../clusters/tariff';
 import { HOUR_MS, requireRange } from '../common/time.utils';
 import type { Principal } from '../organizations/principal';
 import { KpisArgs } from './dtos/kpis.args';
@@ -84,6 +85,33 @@ SELECT (SELECT COUNT(*) FROM sc)::int AS clusters, led.cap, led.booked, led.gsup
        (SELECT COALESCE(MAX(run), 0)::float8 FROM sweep) AS peak_w, med.secs, vl.remaining, gp.promised, gp.delivered, sla.sla_n, sla.breaches, sla.credits
 FROM led, agg, med, vl, gp, sla`;
 
+/**
+ * The grid side over the same scope: grid Wh drawn per cluster and local hour of the week (its
+ * tariff's time; 168 rows per cluster at most, whatever the range), the scope's peak grid draw in
+ * an hour, and the highest share of a reserved capacity drawn at any capped site-hour of the
+ * scope's sites.
+ */
+const GRID_SQL = `
+WITH sc AS (
+  SELECT id, site_id, grid_tariff, grid_price_per_mwh FROM clusters WHERE ($3::text IS NULL OR region = $3::text) AND ($4::uuid IS NULL OR owner_org_id = $4::uuid)
+),
+wk AS (
+  SELECT h.cluster_id, (extract(isodow FROM h.hour + make_interval(hours => COALESCE((sc.grid_tariff->>'utcOffsetHours')::int, 0))))::int % 7 AS dow,
+         (extract(hour FROM h.hour + make_interval(hours => COALESCE((sc.grid_tariff->>'utcOffsetHours')::int, 0))))::int AS hr, SUM(h.grid_w)::float8 AS wh
+  FROM cluster_hours h JOIN sc ON sc.id = h.cluster_id WHERE h.hour >= $1 AND h.hour < $2 AND h.grid_w > 0 GROUP BY 1, 2, 3
+),
+pk AS (
+  SELECT COALESCE(MAX(w), 0)::float8 AS peak FROM (SELECT SUM(h.grid_w) AS w FROM cluster_hours h WHERE h.cluster_id IN (SELECT id FROM sc) AND h.hour >= $1 AND h.hour < $2 GROUP BY h.hour) x
+),
+rs AS (
+  SELECT MAX(s.grid_used_w::float8 / NULLIF(s.grid_cap_w, 0)) AS share, COUNT(*) FILTER (WHERE s.grid_cap_w IS NOT NULL)::int AS capped
+  FROM site_hours s WHERE s.site_id IN (SELECT site_id FROM sc WHERE site_id IS NOT NULL) AND s.hour >= $1 AND s.hour < $2 AND s.grid_cap_w IS NOT NULL
+)
+SELECT (SELECT json_agg(json_build_array(wk.cluster_id, wk.dow, wk.hr, wk.wh)) FROM wk) AS wk,
+       (SELECT json_object_agg(id, json_build_array(grid_tariff, grid_price_per_mwh)) FROM sc WHERE grid_tariff IS NOT NULL) AS tariffs,
+       pk.peak, rs.share, rs.capped
+FROM pk, rs`;
+
 @Injectable()
 export class KpisService {
   constructor(private readonly ds: DataSource) {}
@@ -95,7 +123,9 @@ export class KpisService {
     const owner = p.role === 'BUREAU' ? null : p.orgId;
     const [r]: KpiRow[] = await this.ds.query(KPI_SQL, [new Date(from), new Date(to), region, owner]);
     const hours = (to - from) / HOUR_MS;
+    const grid = await this.grid(from, to, region, owner);
     return {
+      ...grid,
       from: new Date(from),
       to: new Date(to),
       region,
@@ -120,6 +150,35 @@ export class KpisService {
       slaBreaches: r.breaches,
       slaAttainment: r.sla_n > 0 ? (r.sla_n - r.breaches) / r.sla_n : null,
       slaCreditsOwed: money(r.credits),
+    };
+  }
+
+  /** Grid MWh drawn, the peak grid MW, the highest share of a reserved capacity drawn, and the share of grid MWh drawn in valley hours. */
+  private async grid(from: number, to: number, region: string | null, owner: string | null) {
+    const [g]: { wk: [string, number, number, number][] | null; tariffs: Record<string, [GridTariff, number]> | null; peak: number; share: number | null; capped: number }[] = await this.ds.query(GRID_SQL, [
+      new Date(from),
+      new Date(to),
+      region,
+      owner,
+    ]);
+    const tables = new Map(Object.entries(g.tariffs ?? {}).map(([id, [t, flat]]) => [id, new TariffTable(t, flat)]));
+    let all = 0;
+    let tariffed = 0;
+    let valley = 0;
+    for (const [cluster, dow, hr, wh] of g.wk ?? []) {
+      all += wh;
+      const t = tables.get(cluster);
+      if (!t) continue;
+      tariffed += wh;
+      // an epoch hour with that local weekday (0 = Sunday) and hour: 1970-01-04 was a Sunday
+      const h = (3 + dow) * 24 + hr - t.tariff!.utcOffsetHours;
+      if (t.priceAt(h) === t.lowestPrice()) valley += wh;
+    }
+    return {
+      gridMwhDrawn: whToMwh(all),
+      peakGridMegawatts: wattsToMw(g.peak),
+      peakShareOfReservedGrid: g.capped > 0 ? (g.share ?? 0) : null,
+      valleyShare: tariffed > 0 ? valley / tariffed : null,
     };
   }
 }

@@ -9,7 +9,8 @@ describe('change feed payloads stay under the NOTIFY limit', () => {
     const h = Array.from({ length: 3000 }, (_, i) => 490_000 + i);
     const tf = h.map(() => -2_000_000_000);
     const g = h.map(() => -1_999_999_999);
-    const parts = ledgerPayloads(encode, uuid(1), 12345678, { t: 'd', h, tf, g }, true);
+    const gw = h.map(() => -1_999_999_999);
+    const parts = ledgerPayloads(encode, uuid(1), 12345678, { t: 'd', h, tf, g, gw }, true);
     expect(parts.length).toBeGreaterThan(1);
     const back = parts.map((p) => JSON.parse(p));
     for (const p of parts) expect(Buffer.byteLength(p)).toBeLessThan(MAX_PAYLOAD_BYTES);
@@ -17,6 +18,7 @@ describe('change feed payloads stay under the NOTIFY limit', () => {
     expect(back.flatMap((b) => b.d.h)).toEqual(h);
     expect(back.flatMap((b) => b.d.tf)).toEqual(tf);
     expect(back.flatMap((b) => b.d.g)).toEqual(g);
+    expect(back.flatMap((b) => b.d.gw)).toEqual(gw);
   });
 
   it('keeps a short change whole', () => {

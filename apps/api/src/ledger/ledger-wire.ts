@@ -5,8 +5,8 @@ import { FeedMessage, MAX_PAYLOAD_BYTES } from '../events/change-feed.service';
  * (ms / 3,600,000); TFLOPS and W are integers, as in the ledger.
  */
 export type LedgerChange =
-  /** booked TFLOPS and allocated green W added (negative: released) in hour h[i] */
-  | { t: 'd'; h: number[]; tf: number[]; g: number[] }
+  /** booked TFLOPS, allocated green W and grid W drawn added (negative: released) in hour h[i] */
+  | { t: 'd'; h: number[]; tf: number[]; g: number[]; gw: number[] }
   /** capacity set to `tf` over [f, to) */
   | { t: 'cap'; f: number; to: number; tf: number }
   /** green supply changed by `w` W over [f, to), priced `p` per MWh (a window added or removed) */
@@ -24,6 +24,12 @@ export interface LedgerMessage extends FeedMessage {
   pre?: 1;
   p?: [number, number];
   d: LedgerChange;
+}
+
+/** A site's reserved grid capacity changed: every process reads it again. */
+export interface SiteMessage extends FeedMessage {
+  k: 's';
+  s: string;
 }
 
 /** A booking event: id, organization, cluster, [from, to) epoch hours, C(onfirmed) or X (cancelled). */
@@ -50,14 +56,14 @@ type Encode = (m: Record<string, unknown> & { k: string }) => string;
 export function ledgerPayloads(encode: Encode, cluster: string, version: number, d: LedgerChange, pre: boolean): string[] {
   const whole = encode({ k: 'l', c: cluster, v: version, ...(pre ? { pre: 1 } : {}), d });
   if (whole.length <= MAX_PAYLOAD_BYTES || d.t !== 'd') return [whole];
-  // an hour entry is at most ~35 bytes (hour, TFLOPS, W with signs and commas)
-  const per = Math.max(1, Math.floor((MAX_PAYLOAD_BYTES - 300) / 40));
+  // an hour entry is at most ~50 bytes (hour, TFLOPS, green and grid W with signs and commas)
+  const per = Math.max(1, Math.floor((MAX_PAYLOAD_BYTES - 300) / 55));
   const n = Math.ceil(d.h.length / per);
   const out: string[] = [];
   for (let i = 0; i < n; i++) {
     const a = i * per;
     const b = Math.min(d.h.length, a + per);
-    out.push(encode({ k: 'l', c: cluster, v: version, ...(pre ? { pre: 1 } : {}), p: [i, n], d: { t: 'd', h: d.h.slice(a, b), tf: d.tf.slice(a, b), g: d.g.slice(a, b) } }));
+    out.push(encode({ k: 'l', c: cluster, v: version, ...(pre ? { pre: 1 } : {}), p: [i, n], d: { t: 'd', h: d.h.slice(a, b), tf: d.tf.slice(a, b), g: d.g.slice(a, b), gw: d.gw.slice(a, b) } }));
   }
   return out;
 }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { sqlPoolOf, SqlPool, SqlSession } from '@pflex/persistence';
 import { DataSource, EntityManager } from 'typeorm';
+import type { GridTariff } from '../clusters/tariff';
 import { HOUR_SQL, S, VERSION_PLACEHOLDER } from './ledger.statements';
 
 export { VERSION_PLACEHOLDER };
@@ -16,8 +17,19 @@ export interface ClusterMeta {
   pue: number;
   pricePerPflopsHour: number;
   gridPricePerMwh: number;
+  /** the site (grid connection) it belongs to, null: its own, uncapped */
+  siteId: string | null;
+  /** time-of-use grid tariff, null: flat gridPricePerMwh */
+  gridTariff: GridTariff | null;
   /** ms */
   createdAt: number;
+}
+
+/** A site's reserved grid capacity: the hours that have one (epoch hours) and the W reserved. */
+export interface SiteCaps {
+  siteId: string;
+  hours: number[];
+  capW: number[];
 }
 
 /** A cluster as the timelines need it, with its ledger rows and version read in one snapshot. */
@@ -30,6 +42,8 @@ export interface ClusterLedger extends ClusterMeta {
   supply: Int32Array;
   alloc: Int32Array;
   price: Float64Array;
+  /** grid W the hour's bookings draw (draw minus the green each took) */
+  grid: Float64Array;
 }
 
 /** One confirmed booking row as the hot path reads it back (idempotent replays). */
@@ -125,6 +139,8 @@ export interface LedgerDeltas {
   hour: number[];
   tflops: number[];
   greenW: number[];
+  /** grid W added: the bookings' draw minus the green they took */
+  gridW: number[];
 }
 
 export interface VoucherDraws {
@@ -203,13 +219,15 @@ export class LedgerRepository {
         pue: number;
         price_per_pflops_hour: number;
         grid_price_per_mwh: number;
+        site_id: string | null;
+        grid_tariff: GridTariff | null;
         created_at: number;
         version: number;
-        rows: [number[] | null, number[] | null, number[] | null, number[] | null, number[] | null, number[] | null] | null;
+        rows: [number[] | null, number[] | null, number[] | null, number[] | null, number[] | null, number[] | null, (number | string)[] | null] | null;
       }>(S.load, [clusterIds, fromH, toH]);
     const rows = s ? await run(s) : await this.session(run);
     return rows.map((r) => {
-      const [h, cap, bk, sup, al, pr] = r.rows ?? [null, null, null, null, null, null];
+      const [h, cap, bk, sup, al, pr, gw] = r.rows ?? [null, null, null, null, null, null, null];
       return {
         id: r.id,
         ownerOrgId: r.owner_org_id,
@@ -220,6 +238,8 @@ export class LedgerRepository {
         pue: r.pue,
         pricePerPflopsHour: r.price_per_pflops_hour,
         gridPricePerMwh: r.grid_price_per_mwh,
+        siteId: r.site_id,
+        gridTariff: r.grid_tariff,
         createdAt: r.created_at,
         version: Number(r.version),
         hours: Int32Array.from(h ?? []),
@@ -228,8 +248,16 @@ export class LedgerRepository {
         supply: Int32Array.from(sup ?? []),
         alloc: Int32Array.from(al ?? []),
         price: Float64Array.from(pr ?? []),
+        grid: Float64Array.from(gw ?? [], Number),
       };
     });
+  }
+
+  /** Reserved grid capacity of the sites (all, or the listed ones) in [fromH, toH): hours without a row or cap have none. */
+  async siteCaps(s: SqlSession | null, siteIds: string[] | null, fromH: number, toH: number): Promise<SiteCaps[]> {
+    const run = (q: SqlSession) => q.query<{ site_id: string; h: number[]; cap: number[] }>(S.siteCaps, [siteIds, fromH, toH]);
+    const rows = s ? await run(s) : await this.session(run);
+    return rows.map((r) => ({ siteId: r.site_id, hours: r.h, capW: r.cap }));
   }
 
   /** Group commit, first statement: the versions of the clusters placed on, the access rules and vouchers of the members' organizations (locked), and bookings already made with the members' idempotency keys. */
@@ -305,6 +333,7 @@ export class LedgerRepository {
       channel,
       payloads,
       nowMs,
+      d.gridW,
     ]);
     if (r.ins !== b.id.length || r.led !== d.hour.length) {
       throw new Error(`group write incomplete: ${r.ins}/${b.id.length} bookings, ${r.led}/${d.hour.length} ledger rows`);
@@ -321,7 +350,7 @@ export class LedgerRepository {
   /** Cancel, the write: releases exactly what the booking took, refunds its voucher, raises the version, notifies. */
   async writeCancel(s: SqlSession, b: BookingRow, hours: number[], nowMs: number, channel: string, payloads: string[], payloadClusters: (string | null)[]): Promise<void> {
     const amount = String(b.voucher_amount ?? '0');
-    const [r] = await s.query<{ led: number; bk: number }>(S.cancelWrite, [b.cluster_id, b.tflops, hours, b.green_w, nowMs, b.id, amount, b.voucher_id, channel, payloads, payloadClusters]);
+    const [r] = await s.query<{ led: number; bk: number }>(S.cancelWrite, [b.cluster_id, b.tflops, hours, b.green_w, nowMs, b.id, amount, b.voucher_id, channel, payloads, payloadClusters, b.draw_w]);
     if (r.led !== b.hours || r.bk !== 1) throw new Error(`cancel of ${b.id} incomplete: ${r.led}/${b.hours} ledger rows, ${r.bk} booking`);
   }
 
@@ -417,11 +446,16 @@ export class LedgerRepository {
   // reads for operators, dashboards and metrics
 
   /** One cluster's ledger hours in [from, to) ms, with its owner. */
-  hours(cluster: string, from: number, to: number): Promise<{ hour: Date; capacity_tflops: number; booked_tflops: number; s: string; a: string; owner_org_id: string }[]> {
+  hours(
+    cluster: string,
+    from: number,
+    to: number,
+  ): Promise<{ hour: Date; capacity_tflops: number; booked_tflops: number; s: string; a: string; gw: string; site_used: string | null; site_cap: string | null; site_id: string | null; owner_org_id: string }[]> {
     return this.session((c) =>
       c.exec(
-        `SELECT h.hour, h.capacity_tflops, h.booked_tflops, h.green_supply_w AS s, h.green_alloc_w AS a, c.owner_org_id
-         FROM cluster_hours h JOIN clusters c ON c.id = h.cluster_id
+        `SELECT h.hour, h.capacity_tflops, h.booked_tflops, h.green_supply_w AS s, h.green_alloc_w AS a, h.grid_w AS gw, c.owner_org_id, c.site_id,
+                CASE WHEN c.site_id IS NULL THEN NULL ELSE COALESCE(sh.grid_used_w, 0) END AS site_used, sh.grid_cap_w AS site_cap
+         FROM cluster_hours h JOIN clusters c ON c.id = h.cluster_id LEFT JOIN site_hours sh ON sh.site_id = c.site_id AND sh.hour = h.hour
          WHERE h.cluster_id = $1 AND h.hour >= $2 AND h.hour < $3 ORDER BY h.hour`,
         [cluster, new Date(from), new Date(to)],
       ),

@@ -11,19 +11,45 @@ export const HOUR_SQL = (col: string) => `(extract(epoch FROM ${col}) / 3600)::i
 export const VERSION_PLACEHOLDER = -1;
 const VERSIONED = `CASE WHEN ver.version IS NULL THEN p.payload ELSE replace(p.payload, '"v":${VERSION_PLACEHOLDER},', '"v":' || ver.version || ',') END`;
 
+/**
+ * Adds grid W to the sites of the clusters, per (cluster, hour) of three parallel arrays (SQL
+ * expressions): one upsert per site-hour, in (site, hour) order so that concurrent writers lock
+ * site rows in one order. The CHECK on site_hours refuses what would exceed a reserved capacity.
+ */
+export const SITE_GRID_ADD = (clusters: string, hours: string, gridW: string) =>
+  siteUpsert(`SELECT c.site_id, to_timestamp(d.hr * 3600.0), sum(d.gw) FROM unnest(${clusters}::uuid[], ${hours}::int[], ${gridW}::bigint[]) AS d(c, hr, gw)
+   JOIN clusters c ON c.id = d.c WHERE c.site_id IS NOT NULL GROUP BY 1, 2 HAVING sum(d.gw) <> 0 ORDER BY 1, 2`);
+
+/** Adds grid W to one site (SQL expression), per hour of two parallel arrays: a cluster joining or leaving it. */
+export const SITE_GRID_ADD_TO = (site: string, hours: string, gridW: string) =>
+  siteUpsert(`SELECT ${site}::uuid, to_timestamp(d.hr * 3600.0), d.gw FROM unnest(${hours}::int[], ${gridW}::bigint[]) AS d(hr, gw) WHERE d.gw <> 0 ORDER BY 2`);
+
+function siteUpsert(rows: string): string {
+  return `INSERT INTO site_hours AS s (site_id, hour, grid_used_w) ${rows}
+   ON CONFLICT (site_id, hour) DO UPDATE SET grid_used_w = s.grid_used_w + excluded.grid_used_w RETURNING 1`;
+}
+
 export const S = {
   load: {
     name: 'pflex_ledger_load',
-    text: `SELECT c.id, c.owner_org_id, c.name, c.region, c.capacity_tflops, c.kw_per_pflops, c.pue, c.price_per_pflops_hour, c.grid_price_per_mwh,
+    text: `SELECT c.id, c.owner_org_id, c.name, c.region, c.capacity_tflops, c.kw_per_pflops, c.pue, c.price_per_pflops_hour, c.grid_price_per_mwh, c.site_id, c.grid_tariff,
                   (extract(epoch FROM c.created_at) * 1000)::float8 AS created_at, v.version::float8 AS version,
                   (SELECT json_build_array(
                      array_agg(${HOUR_SQL('h.hour')} ORDER BY h.hour), array_agg(h.capacity_tflops ORDER BY h.hour), array_agg(h.booked_tflops ORDER BY h.hour),
                      array_agg(h.green_supply_w ORDER BY h.hour), array_agg(h.green_alloc_w ORDER BY h.hour),
-                     array_agg(CASE WHEN h.green_supply_w > 0 THEN (h.green_price_weight / h.green_supply_w)::float8 ELSE 0 END ORDER BY h.hour))
+                     array_agg(CASE WHEN h.green_supply_w > 0 THEN (h.green_price_weight / h.green_supply_w)::float8 ELSE 0 END ORDER BY h.hour),
+                     array_agg(h.grid_w ORDER BY h.hour))
                    FROM cluster_hours h WHERE h.cluster_id = c.id AND h.hour >= to_timestamp($2 * 3600.0) AND h.hour < to_timestamp($3 * 3600.0)) AS rows
            FROM clusters c JOIN ledger_versions v ON v.cluster_id = c.id
            WHERE ($1::uuid[] IS NULL OR c.id = ANY($1::uuid[]))
            ORDER BY c.created_at, c.id`,
+  },
+  siteCaps: {
+    name: 'pflex_site_caps',
+    text: `SELECT site_id, array_agg(${HOUR_SQL('hour')} ORDER BY hour) AS h, array_agg(grid_cap_w::float8 ORDER BY hour) AS cap
+           FROM site_hours WHERE grid_cap_w IS NOT NULL AND ($1::uuid[] IS NULL OR site_id = ANY($1::uuid[]))
+             AND hour >= to_timestamp($2 * 3600.0) AND hour < to_timestamp($3 * 3600.0)
+           GROUP BY site_id`,
   },
   groupLock: {
     name: 'pflex_group_lock',
@@ -63,17 +89,19 @@ export const S = {
                   AS x(id, org, cl, h, hr, tf, dw, off, obj, mgs, gm, grm, gs, pc, pg, pgr, pt, vid, vam, k, fp)
              RETURNING 1),
            led AS (
-             UPDATE cluster_hours h SET booked_tflops = h.booked_tflops + d.tf, green_alloc_w = h.green_alloc_w + d.g
-             FROM unnest($23::uuid[], $24::int[], $25::int[], $26::bigint[]) AS d(c, hr, tf, g)
+             UPDATE cluster_hours h SET booked_tflops = h.booked_tflops + d.tf, green_alloc_w = h.green_alloc_w + d.g, grid_w = h.grid_w + d.gw
+             FROM unnest($23::uuid[], $24::int[], $25::int[], $26::bigint[], $37::bigint[]) AS d(c, hr, tf, g, gw)
              WHERE h.cluster_id = d.c AND h.hour = to_timestamp(d.hr * 3600.0)
              RETURNING h.cluster_id),
+           site AS (${SITE_GRID_ADD('$23', '$24', '$37')}),
            ver AS (UPDATE ledger_versions v SET version = v.version + 1 WHERE v.cluster_id IN (SELECT DISTINCT l.cluster_id FROM led l) RETURNING v.cluster_id, v.version),
            vd AS (UPDATE vouchers v SET spent = v.spent + d.a FROM unnest($28::uuid[], $29::numeric[]) AS d(id, a) WHERE v.id = d.id RETURNING 1),
            vl AS (INSERT INTO voucher_ledger (voucher_id, booking_id, kind, amount, spent_after)
                   SELECT l.v, l.b, 'DRAW', l.a, l.s FROM unnest($30::uuid[], $31::uuid[], $32::numeric[], $33::numeric[]) AS l(v, b, a, s) RETURNING 1),
            nt AS (SELECT pg_notify($34, ${VERSIONED}) FROM unnest($35::text[], $27::uuid[]) AS p(payload, cluster) LEFT JOIN ver ON ver.cluster_id = p.cluster)
            SELECT (SELECT count(*) FROM ins)::int AS ins, (SELECT count(*) FROM led)::int AS led, (SELECT json_agg(json_build_array(cluster_id, version)) FROM ver) AS ver,
-                  (SELECT count(*) FROM vd)::int AS vd, (SELECT count(*) FROM vl)::int AS vl, (SELECT count(*) FROM nt)::int AS nt`,
+                  (SELECT count(*) FROM vd)::int AS vd, (SELECT count(*) FROM vl)::int AS vl, (SELECT count(*) FROM nt)::int AS nt,
+                  (SELECT count(*) FROM site)::int AS site`,
   },
   cancelLock: {
     name: 'pflex_cancel_lock',
@@ -82,10 +110,11 @@ export const S = {
   cancelWrite: {
     name: 'pflex_cancel_write',
     text: `WITH led AS (
-             UPDATE cluster_hours h SET booked_tflops = h.booked_tflops - $2, green_alloc_w = h.green_alloc_w - g.w
+             UPDATE cluster_hours h SET booked_tflops = h.booked_tflops - $2, green_alloc_w = h.green_alloc_w - g.w, grid_w = h.grid_w - ($12::bigint - g.w)
              FROM unnest($3::int[], $4::bigint[]) AS g(hr, w)
              WHERE h.cluster_id = $1 AND h.hour = to_timestamp(g.hr * 3600.0)
              RETURNING h.cluster_id),
+           site AS (${SITE_GRID_ADD("array_fill($1::uuid, ARRAY[cardinality($3::int[])])", '$3', "(SELECT array_agg(-($12::bigint - w) ORDER BY o) FROM unnest($4::bigint[]) WITH ORDINALITY AS x(w, o))")}),
            ver AS (UPDATE ledger_versions v SET version = v.version + 1 WHERE v.cluster_id IN (SELECT DISTINCT l.cluster_id FROM led l) RETURNING v.cluster_id, v.version),
            -- cancelling settles the booking's SLA credit: it draws no energy, so no green goes missing
            cr AS (INSERT INTO sla_credits (booking_id, org_id, operator_org_id, kind, amount, missing_mwh, created_at)

@@ -5,7 +5,7 @@ const BASE = 100_000;
 const fleet = () => Fleet.fromSpec({ slots: 6, clusters: [{ id: 'a', capacityPflops: 0, kwPerPflops: 10, pue: 1, pricePerPflopsHour: 1, gridPricePerMwh: 100 }] });
 const row = (f: Fleet) => {
   const t = f.timeline('a');
-  return Array.from({ length: f.slots }, (_, k) => [t.capacityTflops[k], t.bookedTflops[k], t.greenSupplyW[k], t.greenAllocW[k], t.greenSupplyW[k] ? t.greenPriceWeight[k] / t.greenSupplyW[k] : 0]);
+  return Array.from({ length: f.slots }, (_, k) => [t.capacityTflops[k], t.bookedTflops[k], t.greenSupplyW[k], t.greenAllocW[k], t.greenSupplyW[k] ? t.greenPriceWeight[k] / t.greenSupplyW[k] : 0, t.gridW[k]]);
 };
 
 describe('SlotWriter', () => {
@@ -15,18 +15,18 @@ describe('SlotWriter', () => {
     w.apply(f, BASE, 'a', { t: 'rows', f: BASE - 2, to: BASE + 4, tf: 50_000 });
     w.apply(f, BASE, 'a', { t: 'gw', f: BASE + 1, to: BASE + 3, w: 300_000, p: 40 });
     w.apply(f, BASE, 'a', { t: 'gw', f: BASE + 2, to: BASE + 9, w: 100_000, p: 80 });
-    w.apply(f, BASE, 'a', { t: 'd', h: [BASE + 1, BASE + 2, BASE + 5], tf: [10_000, 20_000, 0], g: [100_000, 400_000, 0] });
+    w.apply(f, BASE, 'a', { t: 'd', h: [BASE + 1, BASE + 2, BASE + 5], tf: [10_000, 20_000, 0], g: [100_000, 400_000, 0], gw: [0, 50_000, 0] });
     w.apply(f, BASE, 'a', { t: 'cap', f: BASE + 3, to: BASE + 4, tf: 30_000 });
     expect(row(f)).toEqual([
-      [50_000, 0, 0, 0, 0],
-      [50_000, 10_000, 300_000, 100_000, 40],
-      [50_000, 20_000, 400_000, 400_000, 50],
-      [30_000, 0, 100_000, 0, 80],
-      [0, 0, 100_000, 0, 80],
-      [0, 0, 100_000, 0, 80],
+      [50_000, 0, 0, 0, 0, 0],
+      [50_000, 10_000, 300_000, 100_000, 40, 0],
+      [50_000, 20_000, 400_000, 400_000, 50, 50_000],
+      [30_000, 0, 100_000, 0, 80, 0],
+      [0, 0, 100_000, 0, 80, 0],
+      [0, 0, 100_000, 0, 80, 0],
     ]);
     const before = row(f);
-    expect(() => w.apply(f, BASE, 'a', { t: 'd', h: [BASE + 2], tf: [40_000], g: [0] })).toThrow();
+    expect(() => w.apply(f, BASE, 'a', { t: 'd', h: [BASE + 2], tf: [40_000], g: [0], gw: [0] })).toThrow();
     expect(row(f)).toEqual(before);
   });
 
@@ -35,12 +35,13 @@ describe('SlotWriter', () => {
     const w = new SlotWriter();
     w.apply(f, BASE, 'a', { t: 'rows', f: BASE, to: BASE + 6, tf: 50_000 });
     const empty = row(f);
-    w.add(f, 'a', 2, 3, 7_000, [0, 0, 0], 0, 1);
-    w.add(f, 'a', 2, 3, 7_000, [0, 0, 0], 0, -1);
+    w.add(f, 'a', 2, 3, 7_000, [0, 0, 0], null, 70_000, 0, 1);
+    expect(row(f)[3][5]).toBe(70_000);
+    w.add(f, 'a', 2, 3, 7_000, [0, 0, 0], null, 70_000, 0, -1);
     expect(row(f)).toEqual(empty);
-    w.add(f, 'a', 1, 2, 5_000, [0, 0], 0, 1);
+    w.add(f, 'a', 1, 2, 5_000, [0, 0], [50_000, 50_000], 0, 0, 1);
     const g = fleet();
     w.copy(f, BASE, g, BASE + 1);
-    expect(row(g)).toEqual([...row(f).slice(1), [0, 0, 0, 0, 0]]);
+    expect(row(g)).toEqual([...row(f).slice(1), [0, 0, 0, 0, 0, 0]]);
   });
 });

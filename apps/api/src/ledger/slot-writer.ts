@@ -13,12 +13,14 @@ export class SlotWriter {
   private supply = new Int32Array(256);
   private alloc = new Int32Array(256);
   private price = new Float64Array(256);
+  private grid = new Float64Array(256);
 
   /**
-   * Adds `sign` x TFLOPS and green W to booked and allocated over [slot, slot + n): TFLOPS
-   * `tflops` (one figure, or tflops[from + i]) and green green[from + i].
+   * Adds `sign` x TFLOPS, green W and grid W to booked, allocated and grid drawn over
+   * [slot, slot + n): TFLOPS `tflops` (one figure, or tflops[from + i]), green green[from + i],
+   * grid grid[from + i] (or, when `grid` is null, one booking's drawW - green[from + i]).
    */
-  add(f: Fleet, cluster: string, slot: number, n: number, tflops: number | ArrayLike<number>, green: ArrayLike<number>, from: number, sign: 1 | -1): void {
+  add(f: Fleet, cluster: string, slot: number, n: number, tflops: number | ArrayLike<number>, green: ArrayLike<number>, grid: ArrayLike<number> | null, drawW: number, from: number, sign: 1 | -1): void {
     const t = f.timeline(cluster);
     this.grow(n);
     const each = typeof tflops !== 'number';
@@ -30,6 +32,7 @@ export class SlotWriter {
       this.supply[i] = s;
       this.alloc[i] = t.greenAllocW[k] + sign * green[from + i];
       this.price[i] = s > 0 ? t.greenPriceWeight[k] / s : 0;
+      this.grid[i] = t.gridW[k] + sign * (grid === null ? drawW - green[from + i] : grid[from + i]);
     }
     f.loadSlots(cluster, slot, this.view(n));
   }
@@ -45,7 +48,7 @@ export class SlotWriter {
         while (j < d.h.length && d.h[j] === d.h[j - 1] + 1) j++;
         const a = Math.max(d.h[i], base);
         const b = Math.min(d.h[j - 1] + 1, end);
-        if (a < b) this.add(f, cluster, a - base, b - a, d.tf, d.g, i + (a - d.h[i]), 1);
+        if (a < b) this.add(f, cluster, a - base, b - a, d.tf, d.g, d.gw, 0, i + (a - d.h[i]), 1);
         i = j;
       }
       return;
@@ -61,7 +64,7 @@ export class SlotWriter {
       if (d.t === 'rows') {
         this.cap[q] = d.tf;
         this.booked[q] = this.supply[q] = this.alloc[q] = 0;
-        this.price[q] = 0;
+        this.price[q] = this.grid[q] = 0;
         continue;
       }
       const s0 = t.greenSupplyW[k];
@@ -70,6 +73,7 @@ export class SlotWriter {
       this.cap[q] = d.t === 'cap' ? d.tf : t.capacityTflops[k];
       this.booked[q] = t.bookedTflops[k];
       this.alloc[q] = t.greenAllocW[k];
+      this.grid[q] = t.gridW[k];
       this.supply[q] = s;
       this.price[q] = s > 0 ? Math.max(0, weight / s) : 0;
     }
@@ -85,6 +89,7 @@ export class SlotWriter {
     this.supply.fill(0, 0, n);
     this.alloc.fill(0, 0, n);
     this.price.fill(0, 0, n);
+    this.grid.fill(0, 0, n);
     for (let i = 0; i < c.hours.length; i++) {
       const k = c.hours[i] - base;
       if (k < 0 || k >= n) continue;
@@ -93,6 +98,7 @@ export class SlotWriter {
       this.supply[k] = c.supply[i];
       this.alloc[k] = c.alloc[i];
       this.price[k] = c.price[i];
+      this.grid[k] = c.grid[i];
     }
     f.loadSlots(c.id, 0, this.view(n));
   }
@@ -115,6 +121,7 @@ export class SlotWriter {
         greenSupplyW: t.greenSupplyW.subarray(from, to),
         greenAllocW: t.greenAllocW.subarray(from, to),
         greenPricePerMwh: this.price.subarray(0, to - from),
+        gridW: t.gridW.subarray(from, to),
       });
     }
   }
@@ -127,9 +134,10 @@ export class SlotWriter {
     this.supply = new Int32Array(m);
     this.alloc = new Int32Array(m);
     this.price = new Float64Array(m);
+    this.grid = new Float64Array(m);
   }
 
   private view(n: number) {
-    return { capacityTflops: this.cap.subarray(0, n), bookedTflops: this.booked.subarray(0, n), greenSupplyW: this.supply.subarray(0, n), greenAllocW: this.alloc.subarray(0, n), greenPricePerMwh: this.price.subarray(0, n) };
+    return { capacityTflops: this.cap.subarray(0, n), bookedTflops: this.booked.subarray(0, n), greenSupplyW: this.supply.subarray(0, n), greenAllocW: this.alloc.subarray(0, n), greenPricePerMwh: this.price.subarray(0, n), gridW: this.grid.subarray(0, n) };
   }
 }

@@ -1,13 +1,14 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import type { SqlSession } from '@pflex/persistence';
-import { Fleet } from '@pflex/scheduler';
+import { Fleet, GRID_UNLIMITED, Placement } from '@pflex/scheduler';
 import type { Logger } from 'pino';
 import { HOUR_MS } from '../common/time.utils';
 import { APP_CONFIG, PINO } from '../config';
 import type { AppConfig } from '../config';
 import { ChangeFeed } from '../events/change-feed.service';
-import { ClusterLedger, ClusterMeta, LedgerRepository } from './ledger.repository';
-import { LedgerMessage } from './ledger-wire';
+import { TariffTable } from '../clusters/tariff';
+import { ClusterLedger, ClusterMeta, LedgerRepository, SiteCaps } from './ledger.repository';
+import { LedgerMessage, SiteMessage } from './ledger-wire';
 import { LedgerService } from './ledger.service';
 import { SlotWriter } from './slot-writer';
 
@@ -51,6 +52,10 @@ export class TimelinesService implements OnApplicationBootstrap, OnModuleDestroy
   /** counters for tests and metrics */
   readonly stats = { reloads: 0, gaps: 0, applied: 0 };
   private readonly writer = new SlotWriter();
+  /** reserved grid capacity of the sites, as the database last showed it (absolute epoch hours) */
+  private readonly siteCaps = new Map<string, SiteCaps>();
+  private readonly pendingSites = new Set<string>();
+  private sitesQueued = false;
 
   constructor(
     private readonly repo: LedgerRepository,
@@ -60,6 +65,7 @@ export class TimelinesService implements OnApplicationBootstrap, OnModuleDestroy
     @Inject(PINO) private readonly log: Logger,
   ) {
     this.feed.on<LedgerMessage>('l', (m) => this.receive(m));
+    this.feed.on<SiteMessage>('s', (m) => this.siteChanged(m));
     this.feed.onResync(() => this.reloadAll('listener reconnected'));
   }
 
@@ -71,6 +77,7 @@ export class TimelinesService implements OnApplicationBootstrap, OnModuleDestroy
       const all = await this.repo.load(null, null, this.baseHour, this.baseHour + this.span);
       this.rebuild(all.map(metaOf));
       for (const c of all) this.loadLedger(c);
+      await this.loadSiteCaps(null, null);
     });
     this.log.info({ clusters: this.metas.length, slots: this.span, bytes: this.bytes() }, 'timelines loaded');
     // hourly: extend the ledger (announced on the feed); daily: move the time base
@@ -185,12 +192,12 @@ export class TimelinesService implements OnApplicationBootstrap, OnModuleDestroy
   }
 
   /**
-   * Adds (`sign` 1) or removes (-1) a booking's TFLOPS and per-hour green W over
-   * [slot, slot + hours) of a cluster. Throws SchedulerInputError, changing nothing, if the
+   * Adds (`sign` 1) or removes (-1) a placement's TFLOPS, per-hour green W and grid W over
+   * [slot, slot + hours) of its cluster. Throws SchedulerInputError, changing nothing, if the
    * result would leave [0, capacity] or [0, supply].
    */
-  addBooking(cluster: string, slot: number, hours: number, tflops: number, greenW: ArrayLike<number>, sign: 1 | -1): void {
-    this.writer.add(this.fleetRef!, cluster, slot, hours, tflops, greenW, 0, sign);
+  addBooking(pl: Placement, slot: number, sign: 1 | -1): void {
+    this.writer.add(this.fleetRef!, pl.cluster, slot, pl.hours, pl.tflops, pl.greenW, null, pl.drawW, 0, sign);
   }
 
   // ---------------------------------------------------------------------------------------
@@ -209,13 +216,15 @@ export class TimelinesService implements OnApplicationBootstrap, OnModuleDestroy
       const h: number[] = [];
       const tf: number[] = [];
       const g: number[] = [];
+      const gw: number[] = [];
       for (const x of got.sort((a, b) => a.p![0] - b.p![0])) {
         if (x.d.t !== 'd') continue;
         h.push(...x.d.h);
         tf.push(...x.d.tf);
         g.push(...x.d.g);
+        gw.push(...x.d.gw);
       }
-      m = { ...m, p: undefined, d: { t: 'd', h, tf, g } };
+      m = { ...m, p: undefined, d: { t: 'd', h, tf, g, gw } };
     }
     if (this.held) this.buffer.push(m);
     else {
@@ -259,7 +268,11 @@ export class TimelinesService implements OnApplicationBootstrap, OnModuleDestroy
   private loadLedger(c: ClusterLedger): void {
     const f = this.fleetRef;
     if (!f || f.clusterIndex(c.id) < 0) return;
+    // the rows are the database's; the site's cap here may be older than them: lifted while they load
+    const site = c.siteId && f.siteIndex(c.siteId) >= 0 ? c.siteId : null;
+    if (site) f.loadSiteSlots(site, 0, new Int32Array(f.slots).fill(GRID_UNLIMITED));
     this.writer.load(f, this.baseHour, c);
+    if (site) this.applySiteCaps(site);
     this.versions.set(c.id, c.version);
     this.toReload.delete(c.id);
     for (const k of this.own) {
@@ -280,12 +293,85 @@ export class TimelinesService implements OnApplicationBootstrap, OnModuleDestroy
       this.fleetRef = null;
       return;
     }
+    const sites = [...new Set(this.metas.flatMap((m) => (m.siteId ? [m.siteId] : [])))].sort();
     const f = Fleet.fromSpec({
       slots: this.span,
-      clusters: this.metas.map((m) => ({ id: m.id, capacityPflops: 0, kwPerPflops: m.kwPerPflops, pue: m.pue, pricePerPflopsHour: m.pricePerPflopsHour, gridPricePerMwh: m.gridPricePerMwh })),
+      sites: sites.map((id) => ({ id })),
+      clusters: this.metas.map((m) => ({
+        id: m.id,
+        capacityPflops: 0,
+        kwPerPflops: m.kwPerPflops,
+        pue: m.pue,
+        pricePerPflopsHour: m.pricePerPflopsHour,
+        gridPricePerMwh: m.gridPricePerMwh,
+        ...(m.siteId ? { site: m.siteId } : {}),
+        ...(m.gridTariff ? { gridPrices: new TariffTable(m.gridTariff, m.gridPricePerMwh).ranges(newBase, newBase, newBase + this.span) } : {}),
+      })),
     });
     if (old) this.writer.copy(old, oldBase, f, newBase);
     this.fleetRef = f;
+    for (const id of sites) this.applySiteCaps(id);
+  }
+
+  /** Reads the reserved grid capacity of the sites (all, or the listed ones) and puts it into the timelines. */
+  private async loadSiteCaps(s: SqlSession | null, ids: string[] | null): Promise<void> {
+    const got = await this.repo.siteCaps(s, ids, this.baseHour, this.baseHour + this.span);
+    for (const id of ids ?? [...this.siteCaps.keys()]) this.siteCaps.delete(id);
+    for (const c of got) this.siteCaps.set(c.siteId, c);
+    const f = this.fleetRef;
+    if (!f) return;
+    for (const id of ids ?? f.siteIds) if (f.siteIndex(id) >= 0) this.applySiteCaps(id);
+  }
+
+  /**
+   * Puts a site's reserved capacity (as last read) into the timelines. The database keeps grid
+   * drawn within it; here, where the timelines hold a draw the cap no longer covers (a change
+   * that has not reached this process yet), the cap is taken as that draw until it arrives: the
+   * ledger's CHECK, not this cache, is what refuses an over-draw.
+   */
+  private applySiteCaps(id: string): void {
+    const f = this.fleetRef;
+    if (!f || id.startsWith('#')) return;
+    const caps = new Int32Array(f.slots).fill(GRID_UNLIMITED);
+    const c = this.siteCaps.get(id);
+    if (c) {
+      for (let i = 0; i < c.hours.length; i++) {
+        const k = c.hours[i] - this.baseHour;
+        if (k >= 0 && k < f.slots) caps[k] = Math.min(c.capW[i], GRID_UNLIMITED - 1);
+      }
+    }
+    const used = f.siteTimeline(id).usedW;
+    for (let k = 0; k < caps.length; k++) if (caps[k] < used[k]) caps[k] = used[k];
+    f.loadSiteSlots(id, 0, caps);
+  }
+
+  /** An operator changed a site's reserved capacity: read it again (in an exclusive section). */
+  private siteChanged(m: SiteMessage): void {
+    if (typeof m.s !== 'string') return;
+    this.pendingSites.add(m.s);
+    this.queueSites();
+  }
+
+  private queueSites(): void {
+    if (this.sitesQueued || this.closed) return;
+    this.sitesQueued = true;
+    void this.exclusive(async () => {
+      this.sitesQueued = false;
+      const ids = [...this.pendingSites];
+      this.pendingSites.clear();
+      try {
+        await this.loadSiteCaps(null, ids);
+      } catch (err) {
+        this.log.warn({ err, sites: ids.length }, 'site capacity reload failed; retrying');
+        for (const id of ids) this.pendingSites.add(id);
+        setTimeout(() => this.queueSites(), 1000).unref();
+      }
+    }).catch(() => undefined);
+  }
+
+  /** Read-your-writes after a site's reserved capacity changed: reads it now on this process. */
+  async refreshSite(id: string): Promise<void> {
+    await this.exclusive(() => this.loadSiteCaps(null, [id]));
   }
 
   private queueReload(): void {
@@ -320,6 +406,8 @@ export class TimelinesService implements OnApplicationBootstrap, OnModuleDestroy
     const got = await this.repo.load(s, ids, this.baseHour, this.baseHour + this.span);
     this.adopt(got.map(metaOf), ids);
     for (const c of got) this.loadLedger(c);
+    const sites = [...new Set(got.flatMap((c) => (c.siteId ? [c.siteId] : [])))];
+    if (sites.length > 0) await this.loadSiteCaps(s, sites);
     for (const id of ids) this.toReload.delete(id);
     this.stats.reloads += got.length;
   }
@@ -333,7 +421,17 @@ export class TimelinesService implements OnApplicationBootstrap, OnModuleDestroy
     const f = this.fleetRef;
     const same = (m: ClusterMeta) => {
       const i = f ? f.clusterIndex(m.id) : -1;
-      return i >= 0 && f!.kwPerPflops[i] === m.kwPerPflops && f!.pue[i] === m.pue && f!.pricePerPflopsHour[i] === m.pricePerPflopsHour && f!.gridPricePerMwh[i] === m.gridPricePerMwh;
+      const was = this.byId.get(m.id);
+      return (
+        i >= 0 &&
+        f!.kwPerPflops[i] === m.kwPerPflops &&
+        f!.pue[i] === m.pue &&
+        f!.pricePerPflopsHour[i] === m.pricePerPflopsHour &&
+        f!.gridPricePerMwh[i] === m.gridPricePerMwh &&
+        was !== undefined &&
+        was.siteId === m.siteId &&
+        JSON.stringify(was.gridTariff) === JSON.stringify(m.gridTariff)
+      );
     };
     if (fresh.length === ids.length && fresh.every(same)) {
       for (const m of fresh) Object.assign(this.byId.get(m.id)!, m);
@@ -375,7 +473,10 @@ export class TimelinesService implements OnApplicationBootstrap, OnModuleDestroy
       await this.ledger.materialise();
       const now = Math.floor(this.config.now() / HOUR_MS);
       if (now - this.baseHour >= 24) {
-        await this.exclusive(async () => this.rebuild(this.metas, now));
+        await this.exclusive(async () => {
+          this.rebuild(this.metas, now);
+          await this.loadSiteCaps(null, null);
+        });
         this.log.info({ base: new Date(now * HOUR_MS).toISOString() }, 'timelines moved to a new time base');
       }
     } catch (err) {
@@ -395,6 +496,9 @@ function metaOf(c: ClusterLedger): ClusterMeta {
     pue: c.pue,
     pricePerPflopsHour: c.pricePerPflopsHour,
     gridPricePerMwh: c.gridPricePerMwh,
+    siteId: c.siteId,
+    gridTariff: c.gridTariff,
     createdAt: c.createdAt,
   };
 }
+

@@ -228,7 +228,7 @@ export class RoundClearer implements OnApplicationBootstrap, OnModuleDestroy {
       await tx.commit();
     }
     // committed: the timelines take the round's bookings, as the group committer's do
-    for (const l of landed) this.timelines.addBooking(l.landing.pl.cluster, l.landing.slot, l.landing.pl.hours, l.landing.pl.tflops, l.landing.pl.greenW, 1);
+    for (const l of landed) this.timelines.addBooking(l.landing.pl, l.landing.slot, 1);
     for (const [c, v] of versions) this.timelines.ownCommitted(c, v);
     this.stats.clearings++;
     this.log.info({ round: id, region: round.region || null, requests: rows.length, placed: mine.placed, pflopsHours: mine.pflopsHours, firstCome: fc.pflopsHours, ms: outcome.clearingMs }, 'round cleared');

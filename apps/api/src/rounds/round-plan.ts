@@ -1,4 +1,4 @@
-import { Fleet, JobRequest, Objective, packBatch, Placement, tflopsToPflops } from '@pflex/scheduler';
+import { Fleet, JobRequest, Objective, packBatch, Placement, RefusalReason, tflopsToPflops } from '@pflex/scheduler';
 import type { UsageRow } from '../ledger/ledger.repository';
 import { HOUR_MS } from '../common/time.utils';
 import { heldTflops, QuotasService, Rules, shareLimitTflops, StartUsage } from '../quotas/quotas.service';
@@ -22,7 +22,7 @@ export interface RoundPlan {
   /** member index and placement, in commit order (replaying them in this order reproduces every figure) */
   placed: { i: number; pl: Placement }[];
   /** member index and why not: a scheduler reason, or the access rule it breaks */
-  refused: { i: number; reason: 'NO_CAPACITY' | 'GREEN_SHORTFALL' | 'OUTSIDE_HORIZON' | 'INVALID' | Error }[];
+  refused: { i: number; reason: RefusalReason | Error }[];
   strategy: string;
 }
 

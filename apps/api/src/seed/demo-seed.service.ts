@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ClusterEntity, GreenWindowEntity, OrganizationEntity } from '@pflex/persistence';
+import { ClusterEntity, GreenWindowEntity, OrganizationEntity, SiteEntity } from '@pflex/persistence';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { ClustersService } from '../clusters/clusters.service';
@@ -9,6 +9,8 @@ import type { AppConfig } from '../config';
 import { LedgerService } from '../ledger/ledger.service';
 import { GreenSourceEnum } from '../energy/dtos/green-window.model';
 import { EnergyService } from '../energy/energy.service';
+import { TariffDaysEnum } from '../grid/dtos/grid.dtos';
+import { GridService } from '../grid/grid.service';
 import { OrganizationsService } from '../organizations/organizations.service';
 import type { Principal } from '../organizations/principal';
 
@@ -32,6 +34,18 @@ const CLUSTERS = [
   { name: 'Haizhu Science Park C', region: 'Guangzhou Haizhu', accelerator: 'Ascend 910B', capacityPflops: 120, kwPerPflops: 8, pue: 1.4, pricePerPflopsHour: 2.6, gridPricePerMwh: 700 },
 ];
 
+/** Pazhou's campus: Hubs A and B behind one grid connection. */
+const SITE = { name: 'Pazhou AI Campus', region: 'Guangzhou Haizhu', clusters: ['Haizhu Pazhou AI Hub A', 'Haizhu Pazhou AI Hub B'], reservedMw: 3.5 };
+
+/** Guangdong-style time-of-use tariff (China time, UTC+8): peak 10-12 and 14-19, valley 0-8, flat otherwise. */
+const TOU = {
+  utcOffsetHours: 8,
+  periods: [
+    { name: 'peak', pricePerMwh: 1180, hours: [[10, 12], [14, 19]], days: TariffDaysEnum.ALL },
+    { name: 'valley', pricePerMwh: 260, hours: [[0, 8]], days: TariffDaysEnum.ALL },
+  ],
+};
+
 /**
  * Demo data, once: organizations with fixed keys, Zhuhai and Haizhu clusters, and four weeks
  * of solar (daytime in UTC+8) and wind (night) windows. Each step checks what exists, so a
@@ -44,6 +58,7 @@ export class DemoSeedService {
     private readonly orgs: OrganizationsService,
     private readonly clusters: ClustersService,
     private readonly energy: EnergyService,
+    private readonly grid: GridService,
     private readonly ledger: LedgerService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(PINO) private readonly log: Logger,
@@ -81,7 +96,22 @@ export class DemoSeedService {
       const windows = await this.ds.manager.count(GreenWindowEntity);
       this.log.info({ clusters: CLUSTERS.length, greenWindows: windows }, 'demo data seeded');
     }
+    if ((await this.ds.manager.countBy(SiteEntity, { ownerOrgId: ids.operator })) === 0) await this.seedGrid(operator);
     return DEMO_KEYS;
+  }
+
+  /** The grid side: Pazhou's campus with a reserved grid capacity over the horizon, its hubs on a time-of-use tariff. */
+  private async seedGrid(operator: Principal): Promise<void> {
+    const site = await this.grid.createSite(operator, { name: SITE.name, region: SITE.region });
+    const { start, end } = this.ledger.horizon();
+    for (const name of SITE.clusters) {
+      const c = await this.ds.manager.findOneBy(ClusterEntity, { ownerOrgId: operator.orgId, name });
+      if (!c) continue;
+      await this.grid.setClusterSite(operator, { clusterId: c.id, siteId: site.id });
+      await this.grid.setGridTariff(operator, { clusterId: c.id, tariff: TOU });
+    }
+    await this.grid.setGridCapacity(operator, { siteId: site.id, from: new Date(start), to: new Date(end), megawatts: SITE.reservedMw });
+    this.log.info({ site: SITE.name, reservedMw: SITE.reservedMw }, 'demo grid site seeded');
   }
 }
 

@@ -16,6 +16,10 @@ interface LedgerRow {
   booked_tflops: number;
   s: string | number;
   a: string | number;
+  gw: string | number;
+  site_id: string | null;
+  site_used: string | number | null;
+  site_cap: string | number | null;
 }
 
 export const MAX_UTILIZATION_HOURS = 744;
@@ -72,5 +76,8 @@ function toHourModel(r: LedgerRow): UtilizationHourModel {
     utilization: r.capacity_tflops > 0 ? r.booked_tflops / r.capacity_tflops : 0,
     greenAvailableMw: wattsToMw(Number(r.s)),
     greenAllocatedMw: wattsToMw(Number(r.a)),
+    gridDrawnMw: wattsToMw(Number(r.gw)),
+    siteGridDrawnMw: r.site_id === null ? null : wattsToMw(Number(r.site_used ?? 0)),
+    siteGridReservedMw: r.site_cap === null ? null : wattsToMw(Number(r.site_cap)),
   };
 }

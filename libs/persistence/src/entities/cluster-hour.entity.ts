@@ -9,6 +9,7 @@ import { ClusterEntity } from './cluster.entity';
  */
 @Entity('cluster_hours')
 @Check('cluster_hours_capacity_check', `"booked_tflops" >= 0 AND "booked_tflops" <= "capacity_tflops"`)
+@Check('cluster_hours_grid_check', `"grid_w" >= 0`)
 @Check('cluster_hours_green_check', `"green_alloc_w" >= 0 AND "green_alloc_w" <= "green_supply_w" AND "green_supply_w" <= ${MAX_GREEN_W}`)
 export class ClusterHourEntity {
   @PrimaryColumn({ name: 'cluster_id', type: 'uuid' })
@@ -32,6 +33,10 @@ export class ClusterHourEntity {
 
   @Column({ name: 'green_alloc_w', type: 'bigint', default: 0 })
   greenAllocW: string;
+
+  /** grid power the hour's bookings draw: sum of each one's draw minus the green it took, W */
+  @Column({ name: 'grid_w', type: 'bigint', default: 0 })
+  gridW: string;
 
   /** sum over covering windows of W x price per MWh; slot green price = this / green_supply_w */
   @Column({ name: 'green_price_weight', type: 'numeric', default: 0 })

@@ -1,5 +1,6 @@
 import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
 import { OrganizationEntity } from './organization.entity';
+import { SiteEntity } from './site.entity';
 
 /** Compute in integer TFLOPS (1 PFLOPS = 1000 TFLOPS), the scheduler's unit. */
 @Entity('clusters')
@@ -40,6 +41,19 @@ export class ClusterEntity {
 
   @Column({ name: 'grid_price_per_mwh', type: 'double precision' })
   gridPricePerMwh: number;
+
+  /** the site (grid connection) it belongs to; none: it is its own site, without a grid cap */
+  @Index('clusters_site_idx')
+  @Column({ name: 'site_id', type: 'uuid', nullable: true })
+  siteId: string | null;
+
+  @ManyToOne(() => SiteEntity, { onDelete: 'RESTRICT' })
+  @JoinColumn({ name: 'site_id', foreignKeyConstraintName: 'clusters_site_fk' })
+  site?: SiteEntity;
+
+  /** time-of-use grid tariff (JSON, see clusters/tariff.ts); none: gridPricePerMwh in every hour */
+  @Column({ name: 'grid_tariff', type: 'jsonb', nullable: true })
+  gridTariff: unknown | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;

@@ -21,10 +21,12 @@ import { GreenWindowEntity } from './green-window.entity';
 import { LedgerVersionEntity } from './ledger-version.entity';
 import { OrganizationEntity } from './organization.entity';
 import { QuoteLogEntity } from './quote-log.entity';
+import { SiteEntity, SiteHourEntity } from './site.entity';
 import { RoundEntity, RoundRequestEntity, RoundScheduleEntity } from './round.entity';
 import { VoucherLedgerEntity } from './voucher-ledger.entity';
 import { VoucherEntity } from './voucher.entity';
 
-export const ENTITIES = [OrganizationEntity, ApiKeyEntity, ClusterEntity, CapacityChangeEntity, GreenWindowEntity, BookingEntity, ClusterHourEntity, VoucherEntity, VoucherLedgerEntity, AccessRuleEntity, QuoteLogEntity, LedgerVersionEntity, RoundEntity, RoundRequestEntity, RoundScheduleEntity, GreenRevisionEntity, GreenRevisionBookingEntity, SlaCreditEntity, SlaSettingsEntity];
+export const ENTITIES = [OrganizationEntity, ApiKeyEntity, ClusterEntity, CapacityChangeEntity, GreenWindowEntity, BookingEntity, ClusterHourEntity, VoucherEntity, VoucherLedgerEntity, AccessRuleEntity, QuoteLogEntity, LedgerVersionEntity, RoundEntity, RoundRequestEntity, RoundScheduleEntity, GreenRevisionEntity, GreenRevisionBookingEntity, SlaCreditEntity, SlaSettingsEntity, SiteEntity, SiteHourEntity];
+export * from './site.entity';
 export * from './round.entity';
 export * from './green-sla.entity';

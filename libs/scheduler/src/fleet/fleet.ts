@@ -303,7 +303,8 @@ export class Fleet {
     greenAllocW: Int32Array;
     greenPriceWeight: Float64Array;
     gridW: Float64Array;
-    gridPrice: Float64Array;
+    /** per-slot grid price, or null while the cluster's tariff is flat (gridPricePerMwh in every slot) */
+    gridPrice: Float64Array | null;
   } {
     const tl = this.timelineOf(c);
     return {
@@ -313,7 +314,7 @@ export class Fleet {
       greenAllocW: tl.greenAllocW,
       greenPriceWeight: tl.greenPriceWeight,
       gridW: tl.gridW,
-      gridPrice: tl.prices(),
+      gridPrice: tl.gridPrice,
     };
   }
 

@@ -17,6 +17,7 @@ registerEnumType(BookingStatusEnum, { name: 'BookingStatus' });
 export enum RefusalReasonEnum {
   NO_CAPACITY = 'NO_CAPACITY',
   GREEN_SHORTFALL = 'GREEN_SHORTFALL',
+  GRID_LIMIT = 'GRID_LIMIT',
   QUOTA_EXCEEDED = 'QUOTA_EXCEEDED',
 }
 registerEnumType(RefusalReasonEnum, { name: 'RefusalReason' });
@@ -35,6 +36,20 @@ export class PriceModel {
   voucher: number;
   @Field(() => Float, { description: 'total - voucher: what the startup pays; whole cents' })
   totalAfterVoucher: number;
+}
+
+@ObjectType('GridPeriodCost', { description: "Grid energy of a placement in one period of its cluster's tariff ('flat': hours no period covers, or no tariff)." })
+export class GridPeriodCostModel {
+  @Field()
+  period: string;
+  @Field(() => Int, { description: 'hours of the run in this period' })
+  hours: number;
+  @Field(() => Float, { description: 'grid MWh drawn in these hours (draw minus the green taken)' })
+  gridMwh: number;
+  @Field(() => Float)
+  pricePerMwh: number;
+  @Field(() => Float, { description: 'gridMwh x pricePerMwh, whole cents (the parts of price.gridEnergy, each rounded)' })
+  cost: number;
 }
 
 @ObjectType('Placement')
@@ -75,6 +90,8 @@ export class QuoteModel {
   available: boolean;
   @Field(() => PlacementModel, { nullable: true })
   placement: PlacementModel | null;
+  @Field(() => [GridPeriodCostModel], { nullable: true, description: "the placement's grid MWh and cost per period of its cluster's tariff, in the order the run meets them" })
+  gridPeriods: GridPeriodCostModel[] | null;
   @Field(() => RefusalReasonEnum, { nullable: true })
   reason: RefusalReasonEnum | null;
   @Field(() => String, { nullable: true, description: 'what blocked it, when not available' })

@@ -1,9 +1,10 @@
 import { meetsGreenShare, tflopsToPflops, wattsToMw, whToMwh, type Placement } from '@pflex/scheduler';
-import { priceWithVoucher } from '../../common/money';
+import type { TariffTable } from '../../clusters/tariff';
+import { money, priceWithVoucher } from '../../common/money';
 import { HOUR_MS } from '../../common/time.utils';
 import type { BookingRow } from '../../ledger/ledger.repository';
 import type { VoucherCover } from '../../vouchers/vouchers.service';
-import { BookingModel, BookingStatusEnum, ObjectiveEnum, PlacementModel } from '../dtos/booking.model';
+import { BookingModel, BookingStatusEnum, GridPeriodCostModel, ObjectiveEnum, PlacementModel } from '../dtos/booking.model';
 
 /** A booking's stored figures, from a TypeORM entity or a plain row (numbers as numbers). */
 export interface StoredBooking {
@@ -96,6 +97,22 @@ export function bookingModel(b: StoredBooking, clusterName: string): BookingMode
 }
 
 /** A placement found on timelines whose slot 0 is epoch hour `slot0H`, as a quote shows it. */
+/** A placement's grid energy per period of its cluster's tariff (slot 0 = epoch hour `slot0H`). */
+export function gridPeriodsOf(pl: Placement, slot0H: number, tariff: TariffTable): GridPeriodCostModel[] {
+  const periods = new Map<number, GridPeriodCostModel & { wh: number }>();
+  for (let i = 0; i < pl.hours; i++) {
+    const h = slot0H + pl.start + i;
+    const k = tariff.periodAt(h);
+    const price = tariff.priceAt(h);
+    // one entry per period and price (a period has one price)
+    let e = periods.get(k);
+    if (!e) periods.set(k, (e = { period: tariff.nameOf(k), hours: 0, gridMwh: 0, pricePerMwh: price, cost: 0, wh: 0 }));
+    e.hours++;
+    e.wh += pl.drawW - pl.greenW[i];
+  }
+  return [...periods.values()].map((e) => ({ period: e.period, hours: e.hours, gridMwh: whToMwh(e.wh), pricePerMwh: e.pricePerMwh, cost: money(whToMwh(e.wh) * e.pricePerMwh) }));
+}
+
 export function placementModel(pl: Placement, slot0H: number, clusterName: string, cover: VoucherCover | null): PlacementModel {
   const startsAt = (slot0H + pl.start) * HOUR_MS;
   return {

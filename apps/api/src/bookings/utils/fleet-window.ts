@@ -1,4 +1,4 @@
-import { Fleet, JobRequest } from '@pflex/scheduler';
+import { Fleet, GRID_UNLIMITED, JobRequest } from '@pflex/scheduler';
 import { HeldTflops, shareLimitTflops } from '../../quotas/quotas.service';
 import type { ClusterMeta } from '../../ledger/timelines.service';
 
@@ -44,14 +44,25 @@ export function shareCappedWindow(main: Fleet, mainBaseH: number, v: ValidReques
 /**
  * Hours [fromH, toH) of the clusters' in-memory timelines copied into a Fleet of their own
  * (slot 0 = fromH; clusters in the given order), optionally cut to a startup's cluster share.
+ * Grid prices come along; a site's reserved grid is what its clusters outside the copy leave.
  * Complexity: O(clusters x hours).
  */
 export function fleetWindow(main: Fleet, mainBaseH: number, clusters: readonly ClusterMeta[], fromH: number, toH: number, cap: ShareCap | null = null): Fleet {
   const slots = toH - fromH;
   const from = fromH - mainBaseH;
+  const sites = [...new Set(clusters.flatMap((c) => (c.siteId ? [c.siteId] : [])))];
   const f = Fleet.fromSpec({
     slots,
-    clusters: clusters.map((c) => ({ id: c.id, capacityPflops: 0, kwPerPflops: c.kwPerPflops, pue: c.pue, pricePerPflopsHour: c.pricePerPflopsHour, gridPricePerMwh: c.gridPricePerMwh })),
+    sites: sites.map((id) => ({ id })),
+    clusters: clusters.map((c) => ({
+      id: c.id,
+      capacityPflops: 0,
+      kwPerPflops: c.kwPerPflops,
+      pue: c.pue,
+      pricePerPflopsHour: c.pricePerPflopsHour,
+      gridPricePerMwh: c.gridPricePerMwh,
+      ...(c.siteId ? { site: c.siteId } : {}),
+    })),
   });
   for (const c of clusters) {
     const t = main.timeline(c.id);
@@ -70,12 +81,32 @@ export function fleetWindow(main: Fleet, mainBaseH: number, clusters: readonly C
       price[i] = s > 0 ? t.greenPriceWeight[k] / s : 0;
     }
     const end = Math.min(from + slots, t.capacityTflops.length);
-    const pad = (a: Int32Array) => {
-      const out = new Int32Array(slots);
-      if (end > from) out.set(a.subarray(from, end));
+    const pad = <A extends Int32Array | Float64Array>(a: A, out: A): A => {
+      if (end > from) out.set(a.subarray(from, end) as never);
       return out;
     };
-    f.loadSlots(c.id, 0, { capacityTflops: pad(t.capacityTflops), bookedTflops: booked, greenSupplyW: pad(t.greenSupplyW), greenAllocW: pad(t.greenAllocW), greenPricePerMwh: price });
+    const gridPrice = t.gridPrice ? pad(t.gridPrice, new Float64Array(slots).fill(c.gridPricePerMwh)) : undefined;
+    f.loadSlots(c.id, 0, {
+      capacityTflops: pad(t.capacityTflops, new Int32Array(slots)),
+      bookedTflops: booked,
+      greenSupplyW: pad(t.greenSupplyW, new Int32Array(slots)),
+      greenAllocW: pad(t.greenAllocW, new Int32Array(slots)),
+      greenPricePerMwh: price,
+      gridW: pad(t.gridW, new Float64Array(slots)),
+      ...(gridPrice ? { gridPricePerMwh: gridPrice } : {}),
+    });
+  }
+  for (const id of sites) {
+    const site = main.siteTimeline(id);
+    const mine = f.siteTimeline(id).usedW;
+    const caps = new Int32Array(slots).fill(GRID_UNLIMITED);
+    for (let i = 0; i < slots; i++) {
+      const k = from + i;
+      if (k >= site.capW.length || site.capW[k] === GRID_UNLIMITED) continue;
+      // what the site's clusters outside the copy draw is taken off its reserved capacity
+      caps[i] = Math.max(mine[i], site.capW[k] - (site.usedW[k] - mine[i]));
+    }
+    f.loadSiteSlots(id, 0, caps);
   }
   return f;
 }

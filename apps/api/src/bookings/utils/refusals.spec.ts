@@ -93,6 +93,8 @@ describe('refusal reasons against a brute force', () => {
           ownerOrgId: 'o',
           name: `c${i}`,
           region: 'r',
+          siteId: null,
+          gridTariff: null,
           capacityTflops: k.cap,
           kwPerPflops: k.kw,
           pue: k.pue,

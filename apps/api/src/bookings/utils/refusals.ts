@@ -10,7 +10,8 @@ import { jobOf, ShareCap, ValidRequest } from './fleet-window';
  * Why a request was not placed, said truthfully: what would have to change for it to fit.
  * A startup with a cluster-share rule is told QUOTA_EXCEEDED only when the same request fits
  * the timelines without the rule; otherwise the reason the rule-free placement gives
- * (NO_CAPACITY, or GREEN_SHORTFALL when capacity exists but not the green).
+ * (NO_CAPACITY; GRID_LIMIT when capacity and green exist but the site's reserved grid does
+ * not; GREEN_SHORTFALL when capacity exists but not the green).
  */
 @Injectable()
 export class Refusals {
@@ -29,6 +30,7 @@ export class Refusals {
   /** The reason and message a refusal shows (quotes show them per objective). */
   reasonOf(e: Error): { reason: RefusalReasonEnum; message: string } {
     if (e instanceof BookingException && e.code === BookingErrorCode.GREEN_SHORTFALL) return { reason: RefusalReasonEnum.GREEN_SHORTFALL, message: e.message };
+    if (e instanceof BookingException && e.code === BookingErrorCode.GRID_LIMIT) return { reason: RefusalReasonEnum.GRID_LIMIT, message: e.message };
     if (e instanceof BookingException) return { reason: RefusalReasonEnum.NO_CAPACITY, message: e.message };
     return { reason: RefusalReasonEnum.QUOTA_EXCEEDED, message: e.message };
   }
@@ -38,12 +40,15 @@ export class Refusals {
     if (d.reason === 'GREEN_SHORTFALL') {
       return new BookingException(BookingErrorCode.GREEN_SHORTFALL, `capacity exists ${win}, but not enough free green power to reach minGreenShare ${v.minGreenShare}`);
     }
+    if (d.reason === 'GRID_LIMIT') {
+      return new BookingException(BookingErrorCode.GRID_LIMIT, `capacity${v.minGreenShare ? ' and green' : ''} exist ${win}, but every such run would draw more grid power than its site has reserved`);
+    }
     return new BookingException(BookingErrorCode.NO_CAPACITY, `no ${v.hours} h run with ${v.pflops} PFLOPS free ${win}`);
   }
 
   /**
    * The smallest excess over the share among the starts the request fits without the rule
-   * (capacity free, green share reached), naming the cluster.
+   * (capacity free, green share reached, within the site's reserved grid), naming the cluster.
    */
   private shareExceeded(v: ValidRequest, cap: ShareCap, main: Fleet, base: number): Error {
     const slots = v.deadlineH - v.earliestH;
@@ -51,6 +56,7 @@ export class Refusals {
     const tf = toTflops(v.pflops);
     const candidates = v.clusters.map((c) => {
       const t = main.timeline(c.id);
+      const site = main.siteTimeline(main.siteOfCluster(c.id));
       const draw = drawWatts(v.pflops, c.kwPerPflops, c.pue);
       const need = requiredGreenWh(v.minGreenShare ?? 0, draw, v.hours);
       return {
@@ -61,7 +67,9 @@ export class Refusals {
           let green = 0;
           for (let i = from + start; i < from + start + v.hours; i++) {
             if (t.capacityTflops[i] - t.bookedTflops[i] < tf) return false;
-            green += Math.min(draw, t.greenSupplyW[i] - t.greenAllocW[i]);
+            const g = Math.min(draw, t.greenSupplyW[i] - t.greenAllocW[i]);
+            if (draw - g > site.capW[i] - site.usedW[i]) return false;
+            green += g;
           }
           return green >= need;
         },

@@ -50,4 +50,12 @@ export class KpisModel {
   slaAttainment: number | null;
   @Field(() => Float, { description: 'SLA credits owed on those bookings (operators to startups), whole cents' })
   slaCreditsOwed: number;
+  @Field(() => Float, { description: 'grid energy drawn by booked work within the range (its energy minus the green it took), MWh' })
+  gridMwhDrawn: number;
+  @Field(() => Float, { description: 'highest grid power drawn by booked work in any hour of the range, MW' })
+  peakGridMegawatts: number;
+  @Field(() => Float, { nullable: true, description: "highest share of a site's reserved grid capacity drawn in any hour of the range (in [0, 1]); null when no site in scope has one" })
+  peakShareOfReservedGrid: number | null;
+  @Field(() => Float, { nullable: true, description: "share of the grid MWh drawn on clusters with a time-of-use tariff that falls in their valley hours (the tariff's lowest price); null without such clusters or draw" })
+  valleyShare: number | null;
 }

@@ -108,7 +108,7 @@ export class RoundRequestModel {
   submittedAt: Date;
   @Field(() => Date, { nullable: true })
   decidedAt: Date | null;
-  @Field(() => String, { nullable: true, description: 'REFUSED: the code bookCompute would give (NO_CAPACITY, GREEN_SHORTFALL, QUOTA_EXCEEDED, INVALID_REQUEST)' })
+  @Field(() => String, { nullable: true, description: 'REFUSED: the code bookCompute would give (NO_CAPACITY, GREEN_SHORTFALL, GRID_LIMIT, QUOTA_EXCEEDED, INVALID_REQUEST)' })
   reason: string | null;
   @Field(() => String, { nullable: true })
   message: string | null;
