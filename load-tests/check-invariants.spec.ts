@@ -55,13 +55,21 @@ describeDb('invariant checker (PostgreSQL)', () => {
     };
     await book('k1', T0, 2, 600, [3000, 3000]);
     await book('k2', T0 + H, 2, 400, [2000, 0]);
+    // grid per hour: each booking's draw (7200 W) minus the green it took
     for (let h = 0; h < 4; h++) {
       const booked = [600, 1000, 400, 0][h];
       const green = [3000, 5000, 0, 0][h];
+      const grid = [4200, 9400, 7200, 0][h];
       await db.query(
-        `INSERT INTO cluster_hours (cluster_id, hour, capacity_tflops, booked_tflops, green_supply_w, green_alloc_w) VALUES ($1, $2, 1000, $3, 5000, $4)`,
-        [cluster, iso(T0 + h * H), booked, green],
+        `INSERT INTO cluster_hours (cluster_id, hour, capacity_tflops, booked_tflops, green_supply_w, green_alloc_w, grid_w) VALUES ($1, $2, 1000, $3, 5000, $4, $5)`,
+        [cluster, iso(T0 + h * H), booked, green, grid],
       );
+    }
+    // the cluster behind a site whose reserved grid it draws up to in hour 1
+    const site = (await db.query(`INSERT INTO sites (owner_org_id, name, region) VALUES ($1, 'campus', 'Zhuhai') RETURNING id`, [org])).rows[0].id;
+    await db.query(`UPDATE clusters SET site_id = $1 WHERE id = $2`, [site, cluster]);
+    for (let h = 0; h < 3; h++) {
+      await db.query(`INSERT INTO site_hours (site_id, hour, grid_cap_w, grid_used_w) VALUES ($1, $2, 9400, $3)`, [site, iso(T0 + h * H), [4200, 9400, 7200][h]]);
     }
     // A voucher of 100 drawn 10 by k1 (and its ledger entry).
     startup = (await db.query(`INSERT INTO organizations (name, role) VALUES ('s', 'STARTUP') RETURNING id`)).rows[0].id;
@@ -77,6 +85,7 @@ describeDb('invariant checker (PostgreSQL)', () => {
       [voucher],
     );
     await db.query(`ALTER TABLE cluster_hours DROP CONSTRAINT cluster_hours_capacity_check, DROP CONSTRAINT cluster_hours_green_check`);
+    await db.query(`ALTER TABLE site_hours DROP CONSTRAINT site_hours_grid_check`);
     await db.query(`ALTER TABLE vouchers DROP CONSTRAINT vouchers_amounts_check`);
     await db.query(`ALTER TABLE bookings DROP CONSTRAINT bookings_org_idempotency_key`);
   });
@@ -128,6 +137,16 @@ describeDb('invariant checker (PostgreSQL)', () => {
     );
   });
 
+  it('fails when grid drawn differs from the bookings or the site, or exceeds the reserved capacity', async () => {
+    await corrupt(`UPDATE cluster_hours SET grid_w = grid_w + 1 WHERE hour = $1`, [iso(T0)], [
+      'grid drawn = sum of confirmed bookings, per cluster-hour',
+      'site grid = sum of its clusters, within the reserved capacity',
+    ]);
+    await corrupt(`UPDATE site_hours SET grid_used_w = grid_used_w - 1 WHERE hour = $1`, [iso(T0 + 2 * H)], ['site grid = sum of its clusters, within the reserved capacity']);
+    await corrupt(`UPDATE site_hours SET grid_cap_w = 9399 WHERE hour = $1`, [iso(T0 + H)], ['site grid = sum of its clusters, within the reserved capacity']);
+    await corrupt(`DELETE FROM site_hours WHERE hour = $1`, [iso(T0)], ['site grid = sum of its clusters, within the reserved capacity']);
+  });
+
   it('fails when green allocated exceeds green supply', async () => {
     await corrupt(`UPDATE green_windows SET green_w = 4000`, [], ['no cluster-hour over capacity or green supply (recomputed from clusters, capacity changes, green windows, supply revisions)']);
     await corrupt(`UPDATE cluster_hours SET green_supply_w = 4999 WHERE hour = $1`, [iso(T0 + H)], ['no cluster-hour over ledger capacity or green supply']);
@@ -140,6 +159,7 @@ describeDb('invariant checker (PostgreSQL)', () => {
       'no cluster-hour over ledger capacity or green supply',
       'no cluster-hour over capacity or green supply (recomputed from clusters, capacity changes, green windows, supply revisions)',
       'no booking holds more green than it was promised',
+      'grid drawn = sum of confirmed bookings, per cluster-hour',
     ]);
     await corrupt(
       `INSERT INTO bookings (org_id, cluster_id, starts_at, ends_at, hours, tflops, draw_w, green_w, green_w_promised, objective, green_mwh, grid_mwh, green_share,
@@ -155,10 +175,12 @@ describeDb('invariant checker (PostgreSQL)', () => {
     await corrupt(`DELETE FROM bookings WHERE idempotency_key = 'k2'`, [], [
       'ledger = sum of confirmed bookings',
       'acknowledged bookings exist exactly once',
+      'grid drawn = sum of confirmed bookings, per cluster-hour',
     ]);
     await corrupt(`UPDATE bookings SET status = 'CANCELLED' WHERE idempotency_key = 'k2'`, [], [
       'ledger = sum of confirmed bookings',
       'acknowledged bookings exist exactly once',
+      'grid drawn = sum of confirmed bookings, per cluster-hour',
     ]);
     expect(await failing([...acks, { ...acks[0], id: acks[1].id }])).toEqual([
       'one booking id per acknowledged idempotency key',
@@ -208,7 +230,8 @@ describeDb('invariant checker (PostgreSQL)', () => {
     await corrupt(`DELETE FROM voucher_ledger`, [], ['voucher balances add up', "every booking's voucher money drawn once (and refunded once if cancelled)"]);
     // cancelled with a refund and spent given back: consistent; without the refund entry: not
     const cancelled = `UPDATE bookings SET status = 'CANCELLED' WHERE idempotency_key = 'k1';
-      UPDATE cluster_hours SET booked_tflops = booked_tflops - 600, green_alloc_w = green_alloc_w - 3000 WHERE hour IN ('${iso(T0)}', '${iso(T0 + H)}');
+      UPDATE cluster_hours SET booked_tflops = booked_tflops - 600, green_alloc_w = green_alloc_w - 3000, grid_w = grid_w - 4200 WHERE hour IN ('${iso(T0)}', '${iso(T0 + H)}');
+      UPDATE site_hours SET grid_used_w = grid_used_w - 4200 WHERE hour IN ('${iso(T0)}', '${iso(T0 + H)}');
       UPDATE vouchers SET spent = 0;`;
     const acked = acks.map((a) => (a.idempotencyKey === 'k1' ? { ...a, cancelled: true } : a));
     await corrupt(

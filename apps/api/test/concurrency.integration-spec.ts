@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { checkInvariants as checkAll } from '../../../load-tests/check-invariants';
 import { bootTestApp, DATABASE_URL, gqlAt, hour, TestApp } from './helpers';
 
 const BOOK = `mutation($r: ComputeRequestInput!, $o: Objective!, $k: String!) { bookCompute(request: $r, objective: $o, idempotencyKey: $k) { id clusterId startsAt hours pflops greenShare } }`;
@@ -89,6 +90,32 @@ onPostgres('concurrency on PostgreSQL: two API instances, one database', () => {
     ]);
     expect(more[0].data?.cancelBooking.status).toBe('CANCELLED');
     await checkInvariants(cluster);
+  }, 120_000);
+
+  it('two instances filling the last grid MW of a site never draw past its reservation', async () => {
+    // two 100-PFLOPS clusters behind one site reserving 1 MW: 200 PFLOPS of capacity, 100 PFLOPS of grid (10 kW per PFLOPS)
+    const x = await a.registerCluster(operator, { capacityPflops: 100, kwPerPflops: 10, pue: 1 });
+    const y = await b.registerCluster(operator, { capacityPflops: 100, kwPerPflops: 10, pue: 1 });
+    const site = (await a.ok(`mutation { createSite(input: { name: "race", region: "Zhuhai" }) { id } }`, {}, operator)).createSite.id;
+    for (const c of [x, y]) await a.ok(`mutation($c: ID!, $s: ID) { setClusterSite(clusterId: $c, siteId: $s) { id } }`, { c, s: site }, operator);
+    await b.ok(`mutation($s: ID!, $f: DateTime!, $t: DateTime!) { setGridCapacity(siteId: $s, from: $f, to: $t, megawatts: 1) { siteId } }`, { s: site, f: hour(20), t: hour(24) }, operator);
+    // 40 requests of 10 PFLOPS (0.1 MW) for the same two hours, half per instance, on either cluster
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        gqlAt((i % 2 ? b : a).url, BOOK, { r: { pflops: 10, hours: 2, earliestStart: hour(21), deadline: hour(23), clusterIds: [i % 4 < 2 ? x : y] }, o: 'EARLIEST', k: `grid-race-${i}` }, startups[i % startups.length]),
+      ),
+    );
+    const acked = results.filter((r) => r.data?.bookCompute);
+    const refused = results.filter((r) => r.errors).map((r) => r.errors![0].extensions?.code);
+    expect(acked.length).toBe(10);
+    expect(new Set(refused)).toEqual(new Set(['GRID_LIMIT']));
+    const used = await db.query(`SELECT grid_used_w::float8 AS u, grid_cap_w::float8 AS c FROM site_hours WHERE site_id = $1 AND hour >= $2 AND hour < $3 ORDER BY hour`, [site, hour(21), hour(23)]);
+    expect(used.rows).toEqual([
+      { u: 1_000_000, c: 1_000_000 },
+      { u: 1_000_000, c: 1_000_000 },
+    ]);
+    // the whole checker: grid per cluster-hour and per site-hour equal the bookings, within the reservation
+    expect((await checkAll(db, undefined)).filter((r) => !r.ok)).toEqual([]);
   }, 120_000);
 
   it('capacity cuts and green window removals racing bookings keep every invariant', async () => {

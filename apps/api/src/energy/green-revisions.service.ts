@@ -11,7 +11,7 @@ import { decimalPlaces } from '../common/validators';
 import { ChangeFeed } from '../events/change-feed.service';
 import { BookingEventTuple, bookingPayloads } from '../ledger/ledger-wire';
 import { tariffOf, TariffTable } from '../clusters/tariff';
-import { SITE_GRID_ADD } from '../ledger/ledger.statements';
+import { SITE_GRID_ADD, SITE_GRID_TAKE } from '../ledger/ledger.statements';
 import { LedgerService } from '../ledger/ledger.service';
 import { TimelinesService } from '../ledger/timelines.service';
 import type { Principal } from '../organizations/principal';
@@ -300,7 +300,9 @@ export class GreenRevisionsService {
     );
     try {
       await m.query(`SAVEPOINT revision_grid`);
-      await m.query(SITE_GRID_ADD('$1', '$2', '$3'), [led.h.map(() => clusterId), led.h, gridDelta]);
+      const args = [led.h.map(() => clusterId), led.h, gridDelta];
+      await m.query(SITE_GRID_TAKE('$1', '$2', '$3'), args);
+      await m.query(SITE_GRID_ADD('$1', '$2', '$3'), args);
       await m.query(`RELEASE SAVEPOINT revision_grid`);
     } catch (e) {
       if (pgErrorCode(e) !== PG_ERROR.CHECK_VIOLATION) throw e;

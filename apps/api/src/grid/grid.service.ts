@@ -8,7 +8,7 @@ import { ClustersService, toClusterModel } from '../clusters/clusters.service';
 import { ClusterModel } from '../clusters/dtos/cluster.model';
 import { checkTariff, GridTariff, TariffError } from '../clusters/tariff';
 import { ChangeFeed } from '../events/change-feed.service';
-import { SITE_GRID_ADD_TO } from '../ledger/ledger.statements';
+import { SITE_GRID_ADD_TO, SITE_GRID_TAKE_FROM } from '../ledger/ledger.statements';
 import { LedgerService } from '../ledger/ledger.service';
 import { TimelinesService } from '../ledger/timelines.service';
 import type { Principal } from '../organizations/principal';
@@ -74,9 +74,9 @@ export class GridService {
           const w = grid.map((g) => Number(g.w));
           v = (await this.ledger.change(m, c.id, async () => {
             // the cluster's draw leaves the old site, then joins the new one (its rows CHECK-guarded)
-            if (from) await this.addGrid(m, from, hours, w.map((x) => -x), 'siteId');
+            if (from) await m.query(SITE_GRID_TAKE_FROM('$1', '$2', '$3'), [from, hours, w]);
             await m.query(`UPDATE clusters SET site_id = $2 WHERE id = $1`, [c.id, to]);
-            if (to) await this.addGrid(m, to, hours, w, 'siteId');
+            if (to) await this.checked(() => m.query(SITE_GRID_ADD_TO('$1', '$2', '$3'), [to, hours, w]), 'siteId', to);
             return { t: 'cl' };
           }))!;
         }
@@ -168,12 +168,6 @@ export class GridService {
       [s.id, new Date(from), new Date(to)],
     );
     return rows.map((r) => ({ hour: new Date(r.h * HOUR_MS), drawnMw: wattsToMw(Number(r.used ?? 0)), reservedMw: r.cap === null ? null : wattsToMw(Number(r.cap)) }));
-  }
-
-  /** Adds grid W to a site's rows hour by hour; GRID_LIMIT where its reserved capacity cannot take it. */
-  private async addGrid(m: EntityManager, siteId: string, hours: number[], w: number[], field: string): Promise<void> {
-    if (hours.length === 0) return;
-    await this.checked(() => m.query(SITE_GRID_ADD_TO('$1', '$2', '$3'), [siteId, hours, w]), field, siteId);
   }
 
   private async checked<T>(fn: () => Promise<T>, field: string, siteId?: string): Promise<T> {

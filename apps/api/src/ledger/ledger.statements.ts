@@ -12,17 +12,34 @@ export const VERSION_PLACEHOLDER = -1;
 const VERSIONED = `CASE WHEN ver.version IS NULL THEN p.payload ELSE replace(p.payload, '"v":${VERSION_PLACEHOLDER},', '"v":' || ver.version || ',') END`;
 
 /**
- * Adds grid W to the sites of the clusters, per (cluster, hour) of three parallel arrays (SQL
- * expressions): one upsert per site-hour, in (site, hour) order so that concurrent writers lock
- * site rows in one order. The CHECK on site_hours refuses what would exceed a reserved capacity.
+ * The grid W of (cluster, hour) deltas (three parallel arrays, SQL expressions) summed per site-hour
+ * of the clusters' sites, in (site, hour) order, keeping the sums of one sign (`>` 0 or `<` 0).
  */
-export const SITE_GRID_ADD = (clusters: string, hours: string, gridW: string) =>
-  siteUpsert(`SELECT c.site_id, to_timestamp(d.hr * 3600.0), sum(d.gw) FROM unnest(${clusters}::uuid[], ${hours}::int[], ${gridW}::bigint[]) AS d(c, hr, gw)
-   JOIN clusters c ON c.id = d.c WHERE c.site_id IS NOT NULL GROUP BY 1, 2 HAVING sum(d.gw) <> 0 ORDER BY 1, 2`);
+const perSite = (clusters: string, hours: string, gridW: string, sign: '>' | '<') =>
+  `SELECT c.site_id, to_timestamp(d.hr * 3600.0) AS hour, sum(d.gw) AS gw FROM unnest(${clusters}::uuid[], ${hours}::int[], ${gridW}::bigint[]) AS d(c, hr, gw)
+   JOIN clusters c ON c.id = d.c WHERE c.site_id IS NOT NULL GROUP BY 1, 2 HAVING sum(d.gw) ${sign} 0 ORDER BY 1, 2`;
 
-/** Adds grid W to one site (SQL expression), per hour of two parallel arrays: a cluster joining or leaving it. */
+/**
+ * Adds the positive grid deltas to the clusters' sites: one upsert per site-hour, in (site, hour)
+ * order so that concurrent writers lock site rows in one order. The CHECK on site_hours refuses
+ * what would exceed a reserved capacity. (PostgreSQL checks an upsert's proposed row before
+ * the conflict, so a negative delta cannot take this path: SITE_GRID_TAKE.)
+ */
+export const SITE_GRID_ADD = (clusters: string, hours: string, gridW: string) => siteUpsert(perSite(clusters, hours, gridW, '>'));
+
+/** Applies the negative grid deltas to the clusters' sites (rows that hold that draw exist). */
+export const SITE_GRID_TAKE = (clusters: string, hours: string, gridW: string) =>
+  `UPDATE site_hours s SET grid_used_w = s.grid_used_w + x.gw FROM (${perSite(clusters, hours, gridW, '<')}) x
+   WHERE s.site_id = x.site_id AND s.hour = x.hour RETURNING 1`;
+
+/** Adds positive grid W to one site (SQL expression), per hour of two parallel arrays: a cluster joining it. */
 export const SITE_GRID_ADD_TO = (site: string, hours: string, gridW: string) =>
-  siteUpsert(`SELECT ${site}::uuid, to_timestamp(d.hr * 3600.0), d.gw FROM unnest(${hours}::int[], ${gridW}::bigint[]) AS d(hr, gw) WHERE d.gw <> 0 ORDER BY 2`);
+  siteUpsert(`SELECT ${site}::uuid, to_timestamp(d.hr * 3600.0), d.gw FROM unnest(${hours}::int[], ${gridW}::bigint[]) AS d(hr, gw) WHERE d.gw > 0 ORDER BY 2`);
+
+/** Takes grid W from one site, per hour: a cluster leaving it. */
+export const SITE_GRID_TAKE_FROM = (site: string, hours: string, gridW: string) =>
+  `UPDATE site_hours s SET grid_used_w = s.grid_used_w - d.gw FROM unnest(${hours}::int[], ${gridW}::bigint[]) AS d(hr, gw)
+   WHERE s.site_id = ${site}::uuid AND s.hour = to_timestamp(d.hr * 3600.0) RETURNING 1`;
 
 function siteUpsert(rows: string): string {
   return `INSERT INTO site_hours AS s (site_id, hour, grid_used_w) ${rows}
@@ -114,7 +131,7 @@ export const S = {
              FROM unnest($3::int[], $4::bigint[]) AS g(hr, w)
              WHERE h.cluster_id = $1 AND h.hour = to_timestamp(g.hr * 3600.0)
              RETURNING h.cluster_id),
-           site AS (${SITE_GRID_ADD("array_fill($1::uuid, ARRAY[cardinality($3::int[])])", '$3', "(SELECT array_agg(-($12::bigint - w) ORDER BY o) FROM unnest($4::bigint[]) WITH ORDINALITY AS x(w, o))")}),
+           site AS (${SITE_GRID_TAKE("array_fill($1::uuid, ARRAY[cardinality($3::int[])])", '$3', "(SELECT array_agg(-($12::bigint - w) ORDER BY o) FROM unnest($4::bigint[]) WITH ORDINALITY AS x(w, o))")}),
            ver AS (UPDATE ledger_versions v SET version = v.version + 1 WHERE v.cluster_id IN (SELECT DISTINCT l.cluster_id FROM led l) RETURNING v.cluster_id, v.version),
            -- cancelling settles the booking's SLA credit: it draws no energy, so no green goes missing
            cr AS (INSERT INTO sla_credits (booking_id, org_id, operator_org_id, kind, amount, missing_mwh, created_at)

@@ -1,0 +1,170 @@
+import { bootTestApp, hour, TestApp } from './helpers';
+
+const BOOK = `mutation($r: ComputeRequestInput!, $o: Objective!, $k: String!) { bookCompute(request: $r, objective: $o, idempotencyKey: $k) { id clusterId startsAt gridMwh greenMwh price { gridEnergy } } }`;
+const CANCEL = `mutation($id: ID!) { cancelBooking(id: $id) { id status } }`;
+const QUOTES = `query($r: ComputeRequestInput!) { quotes(request: $r) { objective available reason message placement { startsAt gridMwh price { gridEnergy } } gridPeriods { period hours gridMwh pricePerMwh cost } } }`;
+const SITE = `mutation($i: CreateSiteInput!) { createSite(input: $i) { id clusterIds } }`;
+const JOIN = `mutation($c: ID!, $s: ID) { setClusterSite(clusterId: $c, siteId: $s) { id siteId } }`;
+const CAP = `mutation($s: ID!, $f: DateTime!, $t: DateTime!, $mw: Float) { setGridCapacity(siteId: $s, from: $f, to: $t, megawatts: $mw) { siteId megawatts } }`;
+const GRID = `query($s: ID!, $f: DateTime!, $t: DateTime!) { siteGrid(siteId: $s, from: $f, to: $t) { hour drawnMw reservedMw } }`;
+const TARIFF = `mutation($c: ID!, $t: GridTariffInput) { setGridTariff(clusterId: $c, tariff: $t) { id gridTariff { utcOffsetHours periods { name pricePerMwh hours days } } } }`;
+const GREEN = `mutation($c: ID!, $s: DateTime!, $e: DateTime!, $mw: Float!) { addGreenWindow(clusterId: $c, startsAt: $s, endsAt: $e, megawatts: $mw, source: WIND, pricePerMwh: 50) { id } }`;
+
+// The grid side through the API: a site's reserved grid capacity is shared by its clusters and
+// never exceeded; time-of-use tariffs price each hour and CHEAPEST follows the valley.
+describe('grid: sites, reserved capacity and time-of-use tariffs', () => {
+  let t: TestApp;
+  let operator: string;
+  let startup: string;
+
+  beforeAll(async () => {
+    t = await bootTestApp();
+    operator = (await t.createOrg('OPERATOR')).key;
+    startup = (await t.createOrg('STARTUP')).key;
+  }, 60_000);
+  afterAll(() => t?.close());
+
+  /** Two 100-PFLOPS clusters (10 kW per PFLOPS, PUE 1: 10 PFLOPS draw 0.1 MW) behind one site reserving `mw` over hours [h0, h1). */
+  async function campus(mw: number, h0: number, h1: number) {
+    const a = await t.registerCluster(operator, { name: 'A', capacityPflops: 100, kwPerPflops: 10, pue: 1 });
+    const b = await t.registerCluster(operator, { name: 'B', capacityPflops: 100, kwPerPflops: 10, pue: 1 });
+    const site = (await t.ok(SITE, { i: { name: 'campus', region: 'Zhuhai' } }, operator)).createSite.id;
+    for (const c of [a, b]) expect((await t.ok(JOIN, { c, s: site }, operator)).setClusterSite.siteId).toBe(site);
+    await t.ok(CAP, { s: site, f: hour(h0), t: hour(h1), mw }, operator);
+    return { a, b, site };
+  }
+  const book = (cluster: string, pflops: number, h0: number, h1: number, k: string) =>
+    t.gql(BOOK, { r: { pflops, hours: h1 - h0, earliestStart: hour(h0), deadline: hour(h1), clusterIds: [cluster] }, o: 'EARLIEST', k }, startup);
+
+  it('the clusters of a site share its reserved grid: a booking that would exceed it is refused with GRID_LIMIT, and a cancellation gives it back', async () => {
+    const { a, b, site } = await campus(1, 10, 14);
+    expect((await book(a, 60, 10, 12, 'a60')).data?.bookCompute.gridMwh).toBeCloseTo(1.2, 9);
+    // B has 100 PFLOPS free, but 50 more PFLOPS would draw 1.1 MW at the site
+    const over = await book(b, 50, 10, 12, 'b50');
+    expect(over.errors?.[0].extensions?.code).toBe('GRID_LIMIT');
+    expect(over.errors?.[0].message).toMatch(/reserved/);
+    const q = (await t.ok(QUOTES, { r: { pflops: 50, hours: 2, earliestStart: hour(10), deadline: hour(12), clusterIds: [b] } }, startup)).quotes;
+    expect(q.map((x: any) => x.reason)).toEqual(['GRID_LIMIT', 'GRID_LIMIT', 'GRID_LIMIT']);
+    // exactly up to the reservation
+    const fill = await book(b, 40, 10, 12, 'b40');
+    expect(fill.errors).toBeUndefined();
+    expect((await book(b, 0.001, 10, 11, 'b-last')).errors?.[0].extensions?.code).toBe('GRID_LIMIT');
+    const g = (await t.ok(GRID, { s: site, f: hour(10), t: hour(13) }, operator)).siteGrid;
+    expect(g.map((x: any) => [x.drawnMw, x.reservedMw])).toEqual([
+      [1, 1],
+      [1, 1],
+      [0, 1],
+    ]);
+    // the operator sees its cluster's and its site's grid in utilization
+    const u = (await t.ok(`query($c: ID!, $f: DateTime!, $t: DateTime!) { utilization(clusterId: $c, from: $f, to: $t) { gridDrawnMw siteGridDrawnMw siteGridReservedMw } }`, { c: b, f: hour(10), t: hour(11) }, operator)).utilization;
+    expect(u).toEqual([{ gridDrawnMw: 0.4, siteGridDrawnMw: 1, siteGridReservedMw: 1 }]);
+    // cancelling A's booking gives its 0.6 MW back, exactly
+    await t.ok(CANCEL, { id: (await book(a, 60, 10, 12, 'a60')).data!.bookCompute.id }, startup);
+    expect((await t.ok(GRID, { s: site, f: hour(10), t: hour(11) }, operator)).siteGrid[0].drawnMw).toBe(0.4);
+    expect((await book(b, 50, 10, 12, 'b50-again')).errors).toBeUndefined();
+  });
+
+  it('green power a booking takes is not drawn from the grid', async () => {
+    const { b } = await campus(0.5, 20, 22);
+    expect((await book(b, 60, 20, 21, 'no-green')).errors?.[0].extensions?.code).toBe('GRID_LIMIT');
+    await t.ok(GREEN, { c: b, s: hour(20), e: hour(22), mw: 0.1 }, operator);
+    const ok = await book(b, 60, 20, 21, 'with-green');
+    expect(ok.errors).toBeUndefined();
+    expect(ok.data!.bookCompute.greenMwh).toBeCloseTo(0.1, 9);
+    expect(ok.data!.bookCompute.gridMwh).toBeCloseTo(0.5, 9);
+  });
+
+  it('a reserved capacity below what bookings already draw is refused, naming the hour, and nothing changes', async () => {
+    const { a, site } = await campus(2, 30, 34);
+    await book(a, 100, 31, 32, 'full');
+    const e = await t.gql(CAP, { s: site, f: hour(30), t: hour(34), mw: 0.5 }, operator);
+    expect(e.errors?.[0].extensions).toMatchObject({ code: 'GRID_LIMIT', field: 'megawatts', hour: hour(31) });
+    expect((await t.ok(GRID, { s: site, f: hour(30), t: hour(34) }, operator)).siteGrid.map((x: any) => x.reservedMw)).toEqual([2, 2, 2, 2]);
+    // a cluster with bookings cannot move behind a site that cannot take its draw
+    const other = (await t.ok(SITE, { i: { name: 'small', region: 'Zhuhai' } }, operator)).createSite.id;
+    await t.ok(CAP, { s: other, f: hour(30), t: hour(34), mw: 0.5 }, operator);
+    expect((await t.code(JOIN, { c: a, s: other }, operator)).code).toBe('GRID_LIMIT');
+    // null removes the cap; the booking's draw moves with its cluster to a site without one
+    await t.ok(CAP, { s: other, f: hour(30), t: hour(34), mw: null }, operator);
+    await t.ok(JOIN, { c: a, s: other }, operator);
+    expect((await t.ok(GRID, { s: other, f: hour(31), t: hour(32) }, operator)).siteGrid).toEqual([{ hour: hour(31), drawnMw: 1, reservedMw: null }]);
+    expect((await t.ok(GRID, { s: site, f: hour(31), t: hour(32) }, operator)).siteGrid[0].drawnMw).toBe(0);
+  });
+
+  it('a supply revision whose lost green would be drawn beyond the reserved grid is refused', async () => {
+    const { b } = await campus(0.5, 40, 42);
+    await t.ok(GREEN, { c: b, s: hour(40), e: hour(42), mw: 0.1 }, operator);
+    await book(b, 60, 40, 41, 'green-held');
+    const e = await t.code(
+      `mutation($c: ID!, $f: DateTime!, $t: DateTime!) { reviseGreenSupply(clusterId: $c, from: $f, to: $t, megawatts: 0, reason: "clouds") { id } }`,
+      { c: b, f: hour(40), t: hour(41) },
+      operator,
+    );
+    expect(e.code).toBe('GRID_LIMIT');
+  });
+
+  it('under a time-of-use tariff CHEAPEST moves a flexible job into the valley, and quotes show grid MWh and cost per period', async () => {
+    const c = await t.registerCluster(operator, { name: 'tou', capacityPflops: 100, kwPerPflops: 10, pue: 1, gridPricePerMwh: 600 });
+    const tariff = {
+      utcOffsetHours: 0,
+      periods: [
+        { name: 'valley', pricePerMwh: 150, hours: [[0, 6]], days: 'ALL' },
+        { name: 'peak', pricePerMwh: 1200, hours: [[8, 12], [17, 21]], days: 'ALL' },
+      ],
+    };
+    const set = (await t.ok(TARIFF, { c, t: tariff }, operator)).setGridTariff;
+    expect(set.gridTariff.periods.map((p: any) => p.name)).toEqual(['valley', 'peak']);
+    const r = { pflops: 10, hours: 2, earliestStart: hour(1), deadline: hour(49), clusterIds: [c] };
+    const q = (await t.ok(QUOTES, { r }, startup)).quotes;
+    const cheapest = q.find((x: any) => x.objective === 'CHEAPEST');
+    const startH = new Date(cheapest.placement.startsAt).getUTCHours();
+    expect(startH).toBeLessThanOrEqual(4);
+    expect(cheapest.gridPeriods).toEqual([{ period: 'valley', hours: 2, gridMwh: 0.2, pricePerMwh: 150, cost: 30 }]);
+    expect(cheapest.placement.price.gridEnergy).toBe(30);
+    const earliest = q.find((x: any) => x.objective === 'EARLIEST');
+    const cost = earliest.gridPeriods.reduce((s: number, p: any) => s + p.cost, 0);
+    expect(cost).toBeCloseTo(earliest.placement.price.gridEnergy, 2);
+    // the booking is priced as quoted
+    const b = (await t.ok(BOOK, { r, o: 'CHEAPEST', k: 'valley' }, startup)).bookCompute;
+    expect(b.startsAt).toBe(cheapest.placement.startsAt);
+    expect(b.price.gridEnergy).toBe(30);
+    // without the tariff every hour is flat again
+    await t.ok(TARIFF, { c, t: null }, operator);
+    const flat = (await t.ok(QUOTES, { r }, startup)).quotes.find((x: any) => x.objective === 'CHEAPEST');
+    expect(flat.gridPeriods).toEqual([{ period: 'flat', hours: 2, gridMwh: 0.2, pricePerMwh: 600, cost: 120 }]);
+  });
+
+  it('bad input is refused naming the field, and changes nothing', async () => {
+    const c = await t.registerCluster(operator, { name: 'bad', capacityPflops: 10 });
+    const overlap = await t.code(
+      TARIFF,
+      { c, t: { utcOffsetHours: 8, periods: [{ name: 'valley', pricePerMwh: 1, hours: [[0, 8]] }, { name: 'peak', pricePerMwh: 2, hours: [[7, 9]] }] } },
+      operator,
+    );
+    expect(overlap).toMatchObject({ code: 'BAD_USER_INPUT', field: 'tariff.periods[1].hours[0]' });
+    expect(overlap.message).toMatch(/hour 7 of weekdays is in both valley and peak/);
+    expect((await t.code(TARIFF, { c, t: { utcOffsetHours: 8, periods: [{ name: 'x', pricePerMwh: 1, hours: [[3]] }] } }, operator)).field).toBe('tariff.periods[0].hours[0]');
+    expect((await t.ok(`query($id: ID!) { cluster(id: $id) { gridTariff { utcOffsetHours } } }`, { id: c }, operator)).cluster.gridTariff).toBeNull();
+    const site = (await t.ok(SITE, { i: { name: 's', region: 'Zhuhai' } }, operator)).createSite.id;
+    expect(await t.code(CAP, { s: site, f: hour(1), t: hour(2), mw: 1.2345 }, operator)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'megawatts' });
+    expect(await t.code(CAP, { s: site, f: hour(1), t: hour(2), mw: -1 }, operator)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'megawatts' });
+    expect(await t.code(CAP, { s: site, f: hour(2), t: hour(1), mw: 1 }, operator)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'to' });
+    expect(await t.code(CAP, { s: 'nope', f: hour(1), t: hour(2), mw: 1 }, operator)).toMatchObject({ code: 'NOT_FOUND', field: 'siteId' });
+    expect((await t.ok(GRID, { s: site, f: hour(1), t: hour(2) }, operator)).siteGrid[0].reservedMw).toBeNull();
+  });
+
+  it('the bureau sees grid KPIs: grid MWh drawn, the peak against the reservation, the valley share', async () => {
+    // one 0.2 MWh booking in the valley of a tariffed cluster, one outside it: half the tariffed grid energy in the valley
+    const c = await t.registerCluster(operator, { name: 'kpi-tou', capacityPflops: 100, kwPerPflops: 10, pue: 1, gridPricePerMwh: 600 });
+    await t.ok(TARIFF, { c, t: { utcOffsetHours: 0, periods: [{ name: 'valley', pricePerMwh: 100, hours: [[0, 6]], days: 'ALL' }] } }, operator);
+    await t.ok(BOOK, { r: { pflops: 10, hours: 2, earliestStart: hour(1), deadline: hour(49), clusterIds: [c] }, o: 'CHEAPEST', k: 'kpi-valley' }, startup);
+    let n = 1;
+    while (new Date(hour(n)).getUTCHours() < 8 || new Date(hour(n)).getUTCHours() > 20) n++;
+    await t.ok(BOOK, { r: { pflops: 10, hours: 2, earliestStart: hour(n), deadline: hour(n + 2), clusterIds: [c] }, o: 'EARLIEST', k: 'kpi-day' }, startup);
+    const k = (await t.ok(`query($f: DateTime!, $t: DateTime!) { kpis(from: $f, to: $t) { gridMwhDrawn peakGridMegawatts peakShareOfReservedGrid valleyShare } }`, { f: hour(0), t: hour(60) })).kpis;
+    expect(k.gridMwhDrawn).toBeGreaterThan(0);
+    expect(k.peakGridMegawatts).toBeGreaterThanOrEqual(1);
+    expect(k.peakShareOfReservedGrid).toBe(1);
+    expect(k.valleyShare).toBeCloseTo(0.5, 12);
+  });
+});
