@@ -112,7 +112,7 @@ function renderClusterSelect() {
 }
 
 const UTIL_QUERY = `query Utilization($clusterId: ID!, $from: DateTime!, $to: DateTime!) {
-  utilization(clusterId: $clusterId, from: $from, to: $to) { hour capacityPflops bookedPflops utilization greenAvailableMw greenAllocatedMw }
+  utilization(clusterId: $clusterId, from: $from, to: $to) { hour capacityPflops bookedPflops utilization greenAvailableMw greenAllocatedMw gridDrawnMw siteGridDrawnMw siteGridReservedMw }
 }`;
 
 async function loadUtilization() {
@@ -142,6 +142,7 @@ const KPIS_QUERY = `query Kpis($from: DateTime!, $to: DateTime!, $region: String
     clusters pflopsHoursAvailable pflopsHoursBooked utilization peakMegawattsCommitted averageMegawattsCommitted
     bookedEnergyMwh greenShare greenMwhUsed greenMwhOffered bookings startupsServed medianQuoteToBookingSeconds
     voucherMoneySpent voucherMoneyLeft greenMwhPromised greenMwhDelivered slaBookings slaBreaches slaAttainment slaCreditsOwed
+    gridMwhDrawn peakGridMegawatts peakShareOfReservedGrid valleyShare
   }
 }`;
 
@@ -262,7 +263,9 @@ const PREVIEW_SERIES = 'Forecast preview (MW)';
 function renderSupply() {
   const c = state.clusters.find((x) => x.id === state.selected);
   const rows = (c && state.util.get(c.id)) || [];
-  $('supply-title').textContent = c ? `${c.name} — capacity, bookings and green supply` : 'Capacity and green supply';
+  $('supply-title').textContent = c ? `${c.name} — capacity, bookings, green supply and grid` : 'Capacity, green supply and grid';
+  // the grid its site has reserved, where it has one (a cluster without a site draws uncapped)
+  const sited = rows.some((r) => r.siteGridDrawnMw != null);
   const t = (r) => new Date(r.hour).getTime();
   // an operator's forecast being previewed: green supply per hour as it would be after saving
   const preview = c && state.preview?.clusterId === c.id ? state.preview.points : null;
@@ -276,9 +279,12 @@ function renderSupply() {
   charts.supply.setOption(
     {
       animation: false,
-      color: ['#5b6b7f', '#2f6fed', '#37b26c', '#13693a'],
+      color: ['#5b6b7f', '#2f6fed', '#37b26c', '#13693a', '#c0392b', '#8e44ad', '#b03a2e'],
       grid: { left: 64, right: 64, top: 40, bottom: 64 },
-      legend: { top: 0, data: ['Capacity (PFLOPS)', 'Booked (PFLOPS)', 'Green available (MW)', 'Green allocated (MW)', ...(preview ? [PREVIEW_SERIES] : [])] },
+      legend: {
+        top: 0,
+        data: ['Capacity (PFLOPS)', 'Booked (PFLOPS)', 'Green available (MW)', 'Green allocated (MW)', 'Grid drawn (MW)', ...(sited ? ['Site grid drawn (MW)', 'Site grid reserved (MW)'] : []), ...(preview ? [PREVIEW_SERIES] : [])],
+      },
       tooltip: {
         trigger: 'axis',
         axisPointer: { type: 'cross' },
@@ -300,6 +306,13 @@ function renderSupply() {
         { name: 'Booked (PFLOPS)', type: 'line', step: 'end', showSymbol: false, areaStyle: { opacity: 0.35 }, data: series((r) => r.bookedPflops) },
         { name: 'Green available (MW)', type: 'line', step: 'end', yAxisIndex: 1, showSymbol: false, lineStyle: { width: 1 }, areaStyle: { opacity: 0.18 }, data: series((r) => r.greenAvailableMw) },
         { name: 'Green allocated (MW)', type: 'line', step: 'end', yAxisIndex: 1, showSymbol: false, lineStyle: { width: 2 }, areaStyle: { opacity: 0.45 }, data: series((r) => r.greenAllocatedMw) },
+        { name: 'Grid drawn (MW)', type: 'line', step: 'end', yAxisIndex: 1, showSymbol: false, lineStyle: { width: 2 }, data: series((r) => r.gridDrawnMw) },
+        ...(sited
+          ? [
+              { name: 'Site grid drawn (MW)', type: 'line', step: 'end', yAxisIndex: 1, showSymbol: false, lineStyle: { width: 1 }, data: series((r) => r.siteGridDrawnMw) },
+              { name: 'Site grid reserved (MW)', type: 'line', step: 'end', yAxisIndex: 1, showSymbol: false, lineStyle: { width: 2, type: 'dashed' }, data: series((r) => r.siteGridReservedMw) },
+            ]
+          : []),
         ...(preview ? [{ name: PREVIEW_SERIES, type: 'line', step: 'end', yAxisIndex: 1, showSymbol: false, lineStyle: { width: 2, type: 'dotted', color: '#b7791f' }, itemStyle: { color: '#b7791f' }, data: preview }] : []),
       ],
     },
@@ -442,7 +455,7 @@ async function startLive() {
 }
 
 const UTIL_SUBSCRIPTION = `subscription UtilizationChanged($id: ID!) {
-  utilizationChanged(clusterId: $id) { clusterId hour capacityPflops bookedPflops utilization greenAvailableMw greenAllocatedMw }
+  utilizationChanged(clusterId: $id) { clusterId hour capacityPflops bookedPflops utilization greenAvailableMw greenAllocatedMw gridDrawnMw siteGridDrawnMw siteGridReservedMw }
 }`;
 
 /** Patches the changed cluster hours into what the charts show, without asking the server. */

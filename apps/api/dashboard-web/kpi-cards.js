@@ -21,6 +21,12 @@ export function serverKpiCards(k, peak) {
       `${fmt(k.slaBreaches, 0)} of ${fmt(k.slaBookings, 0)} in breach · ${money(k.slaCreditsOwed)} credits · green ${fmt(k.greenMwhDelivered, 1)} of ${fmt(k.greenMwhPromised, 1)} MWh promised`,
       'green',
     ),
+    kpiCard(
+      'Grid drawn',
+      fmt(k.gridMwhDrawn, 0),
+      'MWh',
+      `peak ${fmt(k.peakGridMegawatts, 1)} MW${k.peakShareOfReservedGrid == null ? '' : ` · ${pct(k.peakShareOfReservedGrid)} % of a reservation at most`}${k.valleyShare == null ? '' : ` · ${pct(k.valleyShare)} % in valley hours`}`,
+    ),
   ];
 }
 
