@@ -153,8 +153,12 @@ async function setupMarketplace(run: Run): Promise<void> {
   log(`setup: ${await issueVouchers(run.targets[0], run.bureauKey, run.startups, run.horizonStart)} vouchers issued`);
 }
 
-/** n clusters `${tag}-i` with a solar-like day window and a wind window every day. */
-function clusters(run: Run, tag: string, n: number, capacityPflops: number, horizonHours: number, greenMw: number) {
+/**
+ * n clusters `${tag}-i` with a solar-like day window and a wind window every day; with
+ * `gridShare`, each operator's clusters share a grid connection reserved for that share of their
+ * full draw.
+ */
+function clusters(run: Run, tag: string, n: number, capacityPflops: number, horizonHours: number, greenMw: number, gridShare?: number) {
   return registerClusters(run.targets[0], run.operators, {
     names: Array.from({ length: n }, (_, i) => `${tag}-${i}`),
     region: (i) => (i % 2 ? 'Zhuhai' : 'Guangzhou'),
@@ -165,6 +169,7 @@ function clusters(run: Run, tag: string, n: number, capacityPflops: number, hori
       { fromHour: 2, toHour: 10, megawatts: greenMw, source: 'SOLAR', pricePerMwh: 40 },
       { fromHour: 6, toHour: 20, megawatts: greenMw / 2, source: 'WIND', pricePerMwh: 55 },
     ],
+    ...(gridShare !== undefined ? { gridShare } : {}),
   });
 }
 
@@ -215,7 +220,8 @@ async function phaseStorm(run: Run): Promise<void> {
   const horizonHours = 72;
   const demandPflopsH = rate * seconds * 60 * 4.5;
   const capacity = Math.max(100, Math.round(demandPflopsH / 2 / 3 / horizonHours));
-  const { ids, owners } = await clusters(run, 'storm', 3, capacity, horizonHours, (capacity * 10 * 1.2) / 1000 / 3);
+  // the storm's clusters share grid connections reserved for 70 % of their full draw: GRID_LIMIT under load
+  const { ids, owners } = await clusters(run, 'storm', 3, capacity, horizonHours, (capacity * 10 * 1.2) / 1000 / 3, 0.7);
   let stop: (() => Promise<SubscriberResult>) | undefined;
   if (o.subscribers > 0) stop = await openSubscribers({ targets: run.targets, clusterIds: ids, clusterOwners: owners, connections: S ? 10 : o.subscribers });
   log(`phase storm: ${rate}/s for ${seconds} s, 3 clusters of ${capacity} PFLOPS over ${horizonHours} h`);

@@ -128,6 +128,7 @@ export async function faultClusters(f: FaultRun): Promise<string[]> {
     horizonStart: f.horizonStart,
     horizonHours: f.horizonHours,
     green: [{ fromHour: 2, toHour: 14, megawatts: (capacityPflops * 10 * 1.2) / 1000 / 3, source: 'SOLAR', pricePerMwh: 40 }],
+    gridShare: 0.8,
   });
   return ids;
 }

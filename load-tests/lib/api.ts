@@ -4,7 +4,7 @@
 import { request } from 'undici';
 
 /** Refusals a booking may meet under load: expected outcomes, not errors. */
-export const REFUSAL_CODES = new Set(['NO_CAPACITY', 'GREEN_SHORTFALL', 'QUOTA_EXCEEDED']);
+export const REFUSAL_CODES = new Set(['NO_CAPACITY', 'GREEN_SHORTFALL', 'GRID_LIMIT', 'QUOTA_EXCEEDED']);
 
 export const DOCS = {
   trivial: `query Trivial { __typename }`,
@@ -16,6 +16,11 @@ export const DOCS = {
   }`,
   addGreenWindow: `mutation AddGreenWindow($clusterId: ID!, $startsAt: DateTime!, $endsAt: DateTime!, $megawatts: Float!, $source: GreenSource!, $pricePerMwh: Float!) {
     addGreenWindow(clusterId: $clusterId, startsAt: $startsAt, endsAt: $endsAt, megawatts: $megawatts, source: $source, pricePerMwh: $pricePerMwh) { id }
+  }`,
+  createSite: `mutation CreateSite($input: CreateSiteInput!) { createSite(input: $input) { id } }`,
+  setClusterSite: `mutation SetClusterSite($clusterId: ID!, $siteId: ID) { setClusterSite(clusterId: $clusterId, siteId: $siteId) { id } }`,
+  setGridCapacity: `mutation SetGridCapacity($siteId: ID!, $from: DateTime!, $to: DateTime!, $megawatts: Float) {
+    setGridCapacity(siteId: $siteId, from: $from, to: $to, megawatts: $megawatts) { siteId }
   }`,
   issueVoucher: `mutation IssueVoucher($input: IssueVoucherInput!) { issueVoucher(input: $input) { id cap } }`,
   clusters: `query Clusters { clusters(first: 100) { edges { node { id name capacityPflops } } } }`,
@@ -119,6 +124,14 @@ export async function addGreenWindow(
   w: { clusterId: string; startsAt: string; endsAt: string; megawatts: number; source: string; pricePerMwh: number },
 ): Promise<void> {
   await gql(base, operatorKey, DOCS.addGreenWindow, { ...w, megawatts: Math.round(w.megawatts * 1000) / 1000 });
+}
+
+/** A site of the operator with its clusters behind it and `megawatts` of grid reserved over [from, to). */
+export async function gridSite(base: string, operatorKey: string, name: string, region: string, clusterIds: string[], from: string, to: string, megawatts: number): Promise<string> {
+  const site = (await gql(base, operatorKey, DOCS.createSite, { input: { name, region } })).createSite.id;
+  for (const clusterId of clusterIds) await gql(base, operatorKey, DOCS.setClusterSite, { clusterId, siteId: site });
+  await gql(base, operatorKey, DOCS.setGridCapacity, { siteId: site, from, to, megawatts: Math.round(megawatts * 1000) / 1000 });
+  return site;
 }
 
 export async function issueVoucher(

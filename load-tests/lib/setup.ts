@@ -1,6 +1,6 @@
 // A run's marketplace, set up through the API like any client's: operators and startups, vouchers,
 // and clusters with green windows. Shared by the load runner and the fault runner.
-import { addGreenWindow, createOrganization, issueVoucher, registerCluster, type Org } from './api';
+import { addGreenWindow, createOrganization, gridSite, issueVoucher, registerCluster, type Org } from './api';
 
 const H = 3600_000;
 
@@ -65,11 +65,17 @@ export interface ClusterSet {
   horizonHours: number;
   /** the windows of each day, added in this order */
   green: DailyGreen[];
+  /**
+   * Each operator's clusters behind one site whose reserved grid is this share of their draw at
+   * full capacity over the horizon (green lets them go beyond it); absent: no sites.
+   */
+  gridShare?: number;
 }
 
 /**
  * Registers clusters round-robin over the operators (cluster i: kW/PFLOPS and price 8 + i, PUE
- * 1.2, grid 90 per MWh) and adds their daily green windows over the horizon.
+ * 1.2, grid 90 per MWh), adds their daily green windows over the horizon and, with `gridShare`,
+ * puts each operator's clusters behind a site with a reserved grid capacity.
  */
 export async function registerClusters(api: string, operators: Org[], s: ClusterSet): Promise<{ ids: string[]; owners: Org[] }> {
   const ids: string[] = [];
@@ -101,6 +107,17 @@ export async function registerClusters(api: string, operators: Org[], s: Cluster
     }
     ids.push(id);
     owners.push(op);
+  }
+  if (s.gridShare !== undefined) {
+    for (const op of operators) {
+      const mine = ids.map((id, i) => ({ id, i })).filter((x) => owners[x.i] === op);
+      if (mine.length === 0) continue;
+      // full draw: capacity x (8 + i) kW per PFLOPS x PUE 1.2
+      const fullMw = mine.reduce((a, x) => a + (s.capacityPflops * (8 + x.i) * 1.2) / 1000, 0);
+      const from = new Date(s.horizonStart).toISOString();
+      const to = new Date(s.horizonStart + s.horizonHours * H).toISOString();
+      await gridSite(api, op.apiKey, `${s.names[mine[0].i]}-site`, s.region(mine[0].i), mine.map((x) => x.id), from, to, s.gridShare * fullMw);
+    }
   }
   return { ids, owners };
 }
