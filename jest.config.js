@@ -1,6 +1,9 @@
-// One Jest run, several projects: the scheduler library, persistence, and the API (unit,
-// integration against a real database, e2e over HTTP). SWC strips types (with decorator
-// metadata, which Nest needs); `npm run typecheck` is the type check.
+// One Jest run, several projects in two tiers. Unit (`npm run test:unit`, no database, seconds):
+// the scheduler library, the API's `*.spec.ts` next to the code and `test/unit/*.unit-spec.ts`
+// (services wired to the fakes of `test/support/`), infra and load-test tools. Database
+// (`npm run test:e2e`): persistence, the API's integration and e2e specs, the invariant checker.
+// `npm test` runs both. SWC strips types (with decorator metadata, which Nest needs);
+// `npm run typecheck` is the type check.
 const swc = [
   '@swc/jest',
   {
@@ -36,10 +39,25 @@ module.exports = {
     { ...common, ...esmTransform, displayName: 'persistence', testMatch: ['<rootDir>/libs/persistence/**/*.spec.ts'] },
     {
       ...common,
-      displayName: 'api',
       ...esmTransform,
-      testMatch: ['<rootDir>/apps/api/**/*.spec.ts', '<rootDir>/apps/api/**/*.integration-spec.ts', '<rootDir>/apps/api/**/*.e2e-spec.ts'],
+      displayName: 'api-unit',
+      testMatch: ['<rootDir>/apps/api/**/*.spec.ts', '<rootDir>/apps/api/test/unit/**/*.unit-spec.ts'],
+      // no database in this tier: opening one fails at once instead of slowing the tier down
+      moduleNameMapper: { ...moduleNameMapper, '^pg$': '<rootDir>/apps/api/test/support/no-database.ts', '^@electric-sql/pglite$': '<rootDir>/apps/api/test/support/no-database.ts' },
     },
-    { ...common, displayName: 'infra', testMatch: ['<rootDir>/infra/**/*.spec.ts', '<rootDir>/load-tests/**/*.spec.ts'] },
+    {
+      ...common,
+      ...esmTransform,
+      displayName: 'api-e2e',
+      testMatch: ['<rootDir>/apps/api/**/*.integration-spec.ts', '<rootDir>/apps/api/**/*.e2e-spec.ts'],
+    },
+    {
+      ...common,
+      displayName: 'infra',
+      testMatch: ['<rootDir>/infra/**/*.spec.ts', '<rootDir>/load-tests/**/*.spec.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/load-tests/check-invariants\\.spec\\.ts$'],
+    },
+    // the invariant checker against PostgreSQL (DATABASE_URL; skipped without it)
+    { ...common, displayName: 'invariants', testMatch: ['<rootDir>/load-tests/check-invariants.spec.ts'] },
   ],
 };
