@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { CALLERS, expectedRow, freshBooking, Fx, MATRIX, request, uniq } from './access-matrix';
-import { bootTestApp, gqlAt, hour } from './helpers';
-import { documentFor, operations } from './schema-ops';
+import { CALLERS, expectedRow, freshBooking, Fx, MATRIX, request, uniq } from './support/access-matrix';
+import { bootTestApp, gqlAt, hour } from './support/helpers';
+import { documentFor, operations } from './support/schema-ops';
 
 describe('access control matrix: every operation x every caller', () => {
   let fx: Fx;

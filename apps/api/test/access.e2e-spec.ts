@@ -1,4 +1,4 @@
-import { BOOKING_FIELDS, bootTestApp, gqlAt, hour, TestApp } from './helpers';
+import { BOOKING_FIELDS, bootTestApp, gqlAt, hour, TestApp } from './support/helpers';
 
 const BOOK = `mutation($r: ComputeRequestInput!, $k: String!) { bookCompute(request: $r, objective: EARLIEST, idempotencyKey: $k) { id clusterId } }`;
 const GET = `query($id: ID!) { booking(id: $id) { ${BOOKING_FIELDS} } }`;

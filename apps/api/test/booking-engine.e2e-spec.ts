@@ -5,7 +5,7 @@ import { ObjectiveEnum } from '../src/bookings/dtos/booking.model';
 import { ChangeFeed } from '../src/events/change-feed.service';
 import { TimelinesService } from '../src/ledger/timelines.service';
 import type { Principal } from '../src/organizations/principal';
-import { bootTestApp, DATABASE_URL, gqlAt, hour, HOUR, TestApp } from './helpers';
+import { bootTestApp, DATABASE_URL, gqlAt, hour, HOUR, TestApp } from './support/helpers';
 
 const BOOK = `mutation($r: ComputeRequestInput!, $o: Objective!, $k: String!) { bookCompute(request: $r, objective: $o, idempotencyKey: $k) { id clusterId startsAt hours pflops greenShare price { total voucher totalAfterVoucher } voucherId } }`;
 const GREEN = `mutation($c: ID!, $s: DateTime!, $e: DateTime!, $mw: Float!) { addGreenWindow(clusterId: $c, startsAt: $s, endsAt: $e, megawatts: $mw, source: SOLAR, pricePerMwh: 100) { id } }`;

@@ -1,4 +1,4 @@
-import { BOOKING_FIELDS, bootTestApp, hour, TestApp } from './helpers';
+import { BOOKING_FIELDS, bootTestApp, hour, TestApp } from './support/helpers';
 
 const QUOTES = `query($r: ComputeRequestInput!) { quotes(request: $r) { objective available reason message placement { clusterId clusterName startsAt endsAt hours pflops greenShare greenMwh gridMwh energyMwh powerMw price { compute greenEnergy gridEnergy total } } } }`;
 const BOOK = `mutation($r: ComputeRequestInput!, $o: Objective!, $k: String!) { bookCompute(request: $r, objective: $o, idempotencyKey: $k) { ${BOOKING_FIELDS} } }`;

@@ -1,4 +1,4 @@
-import { bootTestApp, hour, TestApp } from './helpers';
+import { bootTestApp, hour, TestApp } from './support/helpers';
 
 const CLUSTER_FIELDS = `id ownerOrganizationId name region accelerator capacityPflops kwPerPflops pue pricePerPflopsHour gridPricePerMwh createdAt`;
 const UTIL = `query($c: ID!, $f: DateTime!, $t: DateTime!) { utilization(clusterId: $c, from: $f, to: $t) { hour capacityPflops bookedPflops utilization greenAvailableMw greenAllocatedMw } }`;

@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { checkInvariants as checkAll } from '../../../load-tests/check-invariants';
-import { bootTestApp, DATABASE_URL, gqlAt, hour, TestApp } from './helpers';
+import { bootTestApp, DATABASE_URL, gqlAt, hour, TestApp } from './support/helpers';
 
 const BOOK = `mutation($r: ComputeRequestInput!, $o: Objective!, $k: String!) { bookCompute(request: $r, objective: $o, idempotencyKey: $k) { id clusterId startsAt hours pflops greenShare } }`;
 

@@ -1,4 +1,4 @@
-import { bootTestApp, hour, TestApp } from './helpers';
+import { bootTestApp, hour, TestApp } from './support/helpers';
 
 // Issue 10: the API keeps what its schema says about decimals, error fields and money.
 const ADD_GREEN = `mutation($c: ID!, $mw: Float!) { addGreenWindow(clusterId: $c, startsAt: "${hour(4)}", endsAt: "${hour(6)}", megawatts: $mw, source: SOLAR, pricePerMwh: 10) { id megawatts } }`;

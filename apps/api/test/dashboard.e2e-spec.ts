@@ -1,4 +1,4 @@
-import { bootTestApp, TestApp } from './helpers';
+import { bootTestApp, TestApp } from './support/helpers';
 
 describe('dashboard (e2e)', () => {
   let t: TestApp;

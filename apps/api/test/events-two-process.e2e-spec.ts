@@ -1,8 +1,8 @@
 import type { Client as WsClient } from 'graphql-ws';
 import { Client } from 'pg';
 import { EventsService } from '../src/events/events.service';
-import { bootTestApp, DATABASE_URL, hour, TestApp } from './helpers';
-import { BOOK, BOOKING_EVENTS, collect, subscribed, until, UTILIZATION_CHANGED, wsClient } from './events-helpers';
+import { bootTestApp, DATABASE_URL, hour, TestApp } from './support/helpers';
+import { BOOK, BOOKING_EVENTS, collect, subscribed, until, UTILIZATION_CHANGED, wsClient } from './support/events-helpers';
 
 // Two API instances on one PostgreSQL schema: a booking committed through A reaches
 // WebSocket subscribers connected to B, through LISTEN/NOTIFY only. PGlite is one process.

@@ -1,8 +1,8 @@
 import type { Client } from 'graphql-ws';
 import { EventsService, KEY_RECHECK_MS } from '../src/events/events.service';
 import { MAX_SUBSCRIPTIONS_PER_CONNECTION } from '../src/events/graphql-ws.options';
-import { bootTestApp, hour, TestApp } from './helpers';
-import { BOOK, BOOKING_EVENTS, collect, subscribed, until, UTILIZATION_CHANGED, wsClient } from './events-helpers';
+import { bootTestApp, hour, TestApp } from './support/helpers';
+import { BOOK, BOOKING_EVENTS, collect, subscribed, until, UTILIZATION_CHANGED, wsClient } from './support/events-helpers';
 
 // Live events over graphql-ws in one process (PGlite, or PostgreSQL with DATABASE_URL).
 describe(`live events (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})`, () => {

@@ -4,11 +4,11 @@ import { randomBytes } from 'node:crypto';
 import { GqlErrorCode } from '../src/common/errors';
 import { isNonNullType } from 'graphql';
 import { DataSource } from 'typeorm';
-import { allowedRoles } from './access-matrix';
-import { fuzzArgs, invariantViolations, tableChecksum } from './fuzz-check';
-import { literal } from './fuzz-inputs';
-import { bootTestApp, hour, TestApp } from './helpers';
-import { documentFor, operations, selectionFor } from './schema-ops';
+import { allowedRoles } from './support/access-matrix';
+import { fuzzArgs, invariantViolations, tableChecksum } from './support/fuzz-check';
+import { literal } from './support/fuzz-inputs';
+import { bootTestApp, hour, TestApp } from './support/helpers';
+import { documentFor, operations, selectionFor } from './support/schema-ops';
 
 // Property-based fuzzing of every query and mutation in schema.graphql. Each case calls one
 // operation with generated arguments (as variables, or inline as literals) and asserts that the

@@ -2,7 +2,7 @@ import { DataSource } from 'typeorm';
 import { ChangeFeed } from '../src/events/change-feed.service';
 import type { LedgerMessage } from '../src/ledger/ledger-wire';
 import { TimelinesService } from '../src/ledger/timelines.service';
-import { bootTestApp, DATABASE_URL, hour, HOUR, TestApp } from './helpers';
+import { bootTestApp, DATABASE_URL, hour, HOUR, TestApp } from './support/helpers';
 
 const IMPORT = `mutation($c: ID!, $f: DateTime!, $t: DateTime!, $rows: [GreenForecastRowInput!]!, $src: GreenSource) {
   importGreenForecast(clusterId: $c, from: $f, to: $t, rows: $rows, source: $src) { clusterId from to windowsReplaced windows { id startsAt endsAt megawatts pricePerMwh source } }

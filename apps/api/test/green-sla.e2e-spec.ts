@@ -1,7 +1,7 @@
 import { DataSource } from 'typeorm';
 import { TimelinesService } from '../src/ledger/timelines.service';
-import { collect, wsClient } from './events-helpers';
-import { bootTestApp, DATABASE_URL, gqlAt, hour, TestApp } from './helpers';
+import { collect, wsClient } from './support/events-helpers';
+import { bootTestApp, DATABASE_URL, gqlAt, hour, TestApp } from './support/helpers';
 
 const BOOK = `mutation($r: ComputeRequestInput!, $o: Objective!, $k: String!) { bookCompute(request: $r, objective: $o, idempotencyKey: $k) { id greenMwh greenShare price { total } } }`;
 const REVISE = `mutation($c: ID!, $f: DateTime!, $t: DateTime!, $mw: Float, $hourly: [Float!], $p: Float, $why: String!) {

@@ -1,4 +1,4 @@
-import { bootTestApp, hour, TestApp } from './helpers';
+import { bootTestApp, hour, TestApp } from './support/helpers';
 
 const BOOK = `mutation($r: ComputeRequestInput!, $o: Objective!, $k: String!) { bookCompute(request: $r, objective: $o, idempotencyKey: $k) { id clusterId startsAt gridMwh greenMwh price { gridEnergy } } }`;
 const CANCEL = `mutation($id: ID!) { cancelBooking(id: $id) { id status } }`;

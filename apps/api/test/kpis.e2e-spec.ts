@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { bootTestApp, HOUR, TestApp } from './helpers';
+import { bootTestApp, HOUR, TestApp } from './support/helpers';
 
 // KPIs on a small seeded scenario whose figures are computed by hand below.
 //   X (Zhuhai, operator opX): 100 PFLOPS, 10 kW/PFLOPS, PUE 1.2 -> 12 kW per booked PFLOPS

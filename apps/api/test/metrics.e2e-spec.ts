@@ -1,4 +1,4 @@
-import { bootTestApp, hour, TestApp } from './helpers';
+import { bootTestApp, hour, TestApp } from './support/helpers';
 
 /** Prometheus text format -> { 'name{labels}': value } (labels as printed, in prom-client's order). */
 function parse(text: string): Map<string, number> {

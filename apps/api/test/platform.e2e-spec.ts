@@ -7,7 +7,7 @@ import { lexicographicSortSchema, parse, printSchema, validate } from 'graphql';
 import { DataSource } from 'typeorm';
 import { depthLimitRule } from '../src/common/query-limits';
 import { DemoSeedService } from '../src/seed/demo-seed.service';
-import { bootTestApp, hour, TestApp } from './helpers';
+import { bootTestApp, hour, TestApp } from './support/helpers';
 
 const SCHEMA_FILE = join(__dirname, '..', 'schema.graphql');
 

@@ -1,5 +1,5 @@
 import { KpisService } from '../src/kpis/kpis.service';
-import { bootTestApp, hour, TestApp } from './helpers';
+import { bootTestApp, hour, TestApp } from './support/helpers';
 
 const BOOK = `mutation($r: ComputeRequestInput!, $k: String!) { bookCompute(request: $r, objective: EARLIEST, idempotencyKey: $k) { id } }`;
 

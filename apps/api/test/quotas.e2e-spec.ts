@@ -1,4 +1,4 @@
-import { bootTestApp, hour, TestApp } from './helpers';
+import { bootTestApp, hour, TestApp } from './support/helpers';
 
 const SET = `mutation($i: AccessRuleInput!) { setAccessRule(input: $i) { organizationId maxPflopsHoursPer7Days maxClusterShare updatedAt } }`;
 const GET = `query($o: ID!) { accessRule(organizationId: $o) { organizationId maxPflopsHoursPer7Days maxClusterShare } }`;

@@ -1,6 +1,6 @@
 import { RATE_LIMITER } from '../src/security/rate-limit-presence.service';
 import type { TokenBucketLimiter } from '../src/security/rate-limiter';
-import { bootTestApp, DATABASE_URL, gqlAt, TestApp } from './helpers';
+import { bootTestApp, DATABASE_URL, gqlAt, TestApp } from './support/helpers';
 
 const ME = `{ me { id } }`;
 const LIMIT = 20;

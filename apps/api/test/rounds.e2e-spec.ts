@@ -1,8 +1,8 @@
 import { Client } from 'pg';
 import { RoundClearer } from '../src/rounds/round-clearer';
 import { TimelinesService } from '../src/ledger/timelines.service';
-import { collect, wsClient } from './events-helpers';
-import { bootTestApp, DATABASE_URL, hour, HOUR, TestApp } from './helpers';
+import { collect, wsClient } from './support/events-helpers';
+import { bootTestApp, DATABASE_URL, hour, HOUR, TestApp } from './support/helpers';
 
 const OPEN = `mutation($r: String, $c: DateTime!) { openRound(region: $r, closesAt: $c) { id region status pending } }`;
 const SUBMIT = `mutation($q: ComputeRequestInput!, $o: Objective!, $k: String!, $r: String) { submitRoundRequest(request: $q, objective: $o, idempotencyKey: $k, region: $r) { id roundId status } }`;

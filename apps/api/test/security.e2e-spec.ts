@@ -5,8 +5,8 @@ import pino from 'pino';
 import { DataSource } from 'typeorm';
 import { startApp } from '../src/bootstrap';
 import { AppConfig, configFromEnv } from '../src/config';
-import { collect, wsClient } from './events-helpers';
-import { bootTestApp, DATABASE_URL, gqlAt, TestApp } from './helpers';
+import { collect, wsClient } from './support/events-helpers';
+import { bootTestApp, DATABASE_URL, gqlAt, TestApp } from './support/helpers';
 
 const ME = `{ me { id } }`;
 

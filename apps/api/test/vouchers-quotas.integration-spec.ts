@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { bootTestApp, DATABASE_URL, gqlAt, hour, TestApp } from './helpers';
+import { bootTestApp, DATABASE_URL, gqlAt, hour, TestApp } from './support/helpers';
 
 const BOOK = `mutation($r: ComputeRequestInput!, $k: String!) { bookCompute(request: $r, objective: EARLIEST, idempotencyKey: $k) { id startsAt voucherId price { total voucher } } }`;
 const CANCEL = `mutation($id: ID!) { cancelBooking(id: $id) { status } }`;

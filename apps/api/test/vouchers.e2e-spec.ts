@@ -1,4 +1,4 @@
-import { bootTestApp, hour, TestApp } from './helpers';
+import { bootTestApp, hour, TestApp } from './support/helpers';
 
 const VOUCHER_FIELDS = `id organizationId percentCovered cap spent remaining validFrom validUntil clusterIds minGreenShare createdAt`;
 const ISSUE = `mutation($i: IssueVoucherInput!) { issueVoucher(input: $i) { ${VOUCHER_FIELDS} } }`;

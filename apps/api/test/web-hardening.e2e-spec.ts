@@ -1,5 +1,5 @@
 import { parseCorsOrigins } from '../src/security/http-hardening';
-import { bootTestApp, TestApp } from './helpers';
+import { bootTestApp, TestApp } from './support/helpers';
 
 const ROUTES: [string, string, string | null][] = [
   ['GET', '/', null],

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type { DataSource } from 'typeorm';
-import { GqlErrorCode } from '../src/common/errors';
+import { GqlErrorCode } from '../../src/common/errors';
 import { saneArb, valueArb } from './fuzz-inputs';
 import type { Operation } from './schema-ops';
 

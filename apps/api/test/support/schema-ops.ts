@@ -14,7 +14,7 @@ import {
 
 /** The committed schema (kept equal to the running one by platform.e2e-spec.ts). */
 export function loadSchema(): GraphQLSchema {
-  return buildSchema(readFileSync(join(__dirname, '..', 'schema.graphql'), 'utf8'));
+  return buildSchema(readFileSync(join(__dirname, '..', '..', 'schema.graphql'), 'utf8'));
 }
 
 export interface Operation {
