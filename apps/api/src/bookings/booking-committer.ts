@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { APP_CONFIG, PINO } from '../config';
 import type { AppConfig } from '../config';
 import { BookingRow, GroupLocks, LedgerRepository, UsageRow } from '../ledger/ledger.repository';
+import type { LedgerPort } from '../ledger/ledger.port';
 import { TimelinesService } from '../ledger/timelines.service';
 import { MetricsService } from '../metrics/metrics.service';
 import type { Principal } from '../organizations/principal';
@@ -73,7 +74,7 @@ export class BookingCommitter {
   readonly stats = { groups: 0, members: 0, attempts: 0, catchUps: 0, reloads: 0 };
 
   constructor(
-    private readonly repo: LedgerRepository,
+    @Inject(LedgerRepository) private readonly repo: LedgerPort,
     private readonly timelines: TimelinesService,
     private readonly quotas: QuotasService,
     private readonly refusals: Refusals,

@@ -7,6 +7,7 @@ import { APP_CONFIG } from '../config';
 import type { AppConfig } from '../config';
 import { ChangeFeed } from '../events/change-feed.service';
 import { GroupInsert, LedgerRepository, VERSION_PLACEHOLDER, VoucherRow } from '../ledger/ledger.repository';
+import type { LedgerPort } from '../ledger/ledger.port';
 import { BookingEventTuple, bookingPayloads, ledgerPayloads } from '../ledger/ledger-wire';
 import { chooseCover, coverRequestOf, VoucherCover } from '../vouchers/vouchers.service';
 import { StoredBooking } from './utils/booking-models';
@@ -44,7 +45,7 @@ export interface Landed {
 @Injectable()
 export class BookingWriter {
   constructor(
-    private readonly repo: LedgerRepository,
+    @Inject(LedgerRepository) private readonly repo: LedgerPort,
     private readonly feed: ChangeFeed,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}

@@ -10,6 +10,7 @@ import type { AppConfig } from '../config';
 import { tariffOf } from '../clusters/tariff';
 import { ChangeFeed } from '../events/change-feed.service';
 import { BookingRow, LedgerRepository, VERSION_PLACEHOLDER } from '../ledger/ledger.repository';
+import type { LedgerPort } from '../ledger/ledger.port';
 import { bookingPayloads, ledgerPayloads } from '../ledger/ledger-wire';
 import { LedgerService } from '../ledger/ledger.service';
 import { ClusterMeta, TimelinesService } from '../ledger/timelines.service';
@@ -35,7 +36,7 @@ export class BookingsService {
   constructor(
     private readonly ds: DataSource,
     private readonly ledger: LedgerService,
-    private readonly repo: LedgerRepository,
+    @Inject(LedgerRepository) private readonly repo: LedgerPort,
     private readonly timelines: TimelinesService,
     private readonly committer: BookingCommitter,
     private readonly refusals: Refusals,

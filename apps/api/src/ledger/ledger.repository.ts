@@ -3,6 +3,7 @@ import { sqlPoolOf, SqlPool, SqlSession } from '@pflex/persistence';
 import { DataSource, EntityManager } from 'typeorm';
 import type { GridTariff } from '../clusters/tariff';
 import { HOUR_SQL, S, VERSION_PLACEHOLDER } from './ledger.statements';
+import type { LedgerPort } from './ledger.port';
 
 export { VERSION_PLACEHOLDER };
 
@@ -167,7 +168,7 @@ export interface VoucherDraws {
  * writers never deadlock on the two. The CHECK constraints of cluster_hours are the guard.
  */
 @Injectable()
-export class LedgerRepository {
+export class LedgerRepository implements LedgerPort {
   readonly pool: SqlPool;
 
   constructor(ds: DataSource) {
