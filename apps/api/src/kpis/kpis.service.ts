@@ -1,34 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import { greenShare, REQUEST_KEY_JSONPATH, tflopsToPflops, wattsToMw, whToMwh } from '@pflex/scheduler';
+import { REQUEST_KEY_JSONPATH } from '@pflex/scheduler';
 import { DataSource } from 'typeorm';
-import { money } from '../common/money';
-import { GridTariff, TariffTable } from '../clusters/tariff';
 import { HOUR_MS, requireRange } from '../common/time.utils';
 import type { Principal } from '../organizations/principal';
 import { KpisArgs } from './dtos/kpis.args';
 import { KpisModel } from './dtos/kpis.model';
+import { GridFigures, gridFigures, GridRow, kpiFigures, KpiRow } from './utils/kpi-figures';
 
 export const MAX_KPI_HOURS = 8784;
-
-interface KpiRow {
-  clusters: number;
-  cap: number;
-  booked: number;
-  gsup: number;
-  galloc: number;
-  n: number;
-  startups: number;
-  wh: number;
-  voucher: number;
-  peak_w: number;
-  secs: number | null;
-  remaining: number;
-  promised: number;
-  delivered: number;
-  sla_n: number;
-  breaches: number;
-  credits: number;
-}
 
 /**
  * One SQL statement over the ledger (cluster_hours) and the confirmed bookings that overlap the
@@ -124,61 +103,12 @@ export class KpisService {
     const [r]: KpiRow[] = await this.ds.query(KPI_SQL, [new Date(from), new Date(to), region, owner]);
     const hours = (to - from) / HOUR_MS;
     const grid = await this.grid(from, to, region, owner);
-    return {
-      ...grid,
-      from: new Date(from),
-      to: new Date(to),
-      region,
-      clusters: r.clusters,
-      pflopsHoursAvailable: tflopsToPflops(r.cap),
-      pflopsHoursBooked: tflopsToPflops(r.booked),
-      utilization: r.cap > 0 ? r.booked / r.cap : 0,
-      peakMegawattsCommitted: wattsToMw(r.peak_w),
-      averageMegawattsCommitted: whToMwh(r.wh) / hours,
-      bookedEnergyMwh: whToMwh(r.wh),
-      greenShare: greenShare(r.galloc, r.wh),
-      greenMwhUsed: whToMwh(r.galloc),
-      greenMwhOffered: whToMwh(r.gsup),
-      bookings: r.n,
-      startupsServed: r.startups,
-      medianQuoteToBookingSeconds: r.secs,
-      voucherMoneySpent: money(r.voucher),
-      voucherMoneyLeft: money(r.remaining),
-      greenMwhPromised: r.promised / 1e6,
-      greenMwhDelivered: r.delivered / 1e6,
-      slaBookings: r.sla_n,
-      slaBreaches: r.breaches,
-      slaAttainment: r.sla_n > 0 ? (r.sla_n - r.breaches) / r.sla_n : null,
-      slaCreditsOwed: money(r.credits),
-    };
+    return { ...grid, from: new Date(from), to: new Date(to), region, ...kpiFigures(r, hours) };
   }
 
   /** Grid MWh drawn, the peak grid MW, the highest share of a reserved capacity drawn, and the share of grid MWh drawn in valley hours. */
-  private async grid(from: number, to: number, region: string | null, owner: string | null) {
-    const [g]: { wk: [string, number, number, number][] | null; tariffs: Record<string, [GridTariff, number]> | null; peak: number; share: number | null; capped: number }[] = await this.ds.query(GRID_SQL, [
-      new Date(from),
-      new Date(to),
-      region,
-      owner,
-    ]);
-    const tables = new Map(Object.entries(g.tariffs ?? {}).map(([id, [t, flat]]) => [id, new TariffTable(t, flat)]));
-    let all = 0;
-    let tariffed = 0;
-    let valley = 0;
-    for (const [cluster, dow, hr, wh] of g.wk ?? []) {
-      all += wh;
-      const t = tables.get(cluster);
-      if (!t) continue;
-      tariffed += wh;
-      // an epoch hour with that local weekday (0 = Sunday) and hour: 1970-01-04 was a Sunday
-      const h = (3 + dow) * 24 + hr - t.tariff!.utcOffsetHours;
-      if (t.priceAt(h) === t.lowestPrice()) valley += wh;
-    }
-    return {
-      gridMwhDrawn: whToMwh(all),
-      peakGridMegawatts: wattsToMw(g.peak),
-      peakShareOfReservedGrid: g.capped > 0 ? (g.share ?? 0) : null,
-      valleyShare: tariffed > 0 ? valley / tariffed : null,
-    };
+  private async grid(from: number, to: number, region: string | null, owner: string | null): Promise<GridFigures> {
+    const [g]: GridRow[] = await this.ds.query(GRID_SQL, [new Date(from), new Date(to), region, owner]);
+    return gridFigures(g);
   }
 }
