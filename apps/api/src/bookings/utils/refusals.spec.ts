@@ -1,9 +1,10 @@
 import { drawWatts, Fleet, Objective, requiredGreenWh } from '@pflex/scheduler';
 import fc from 'fast-check';
 import type { ClusterMeta } from '../../ledger/timelines.service';
-import { QuotaException } from '../../quotas/quotas.exception';
+import { QuotaErrorCode, QuotaException } from '../../quotas/quotas.exception';
 import { HeldTflops, QuotasService, shareLimitTflops } from '../../quotas/quotas.service';
-import { BookingException } from '../bookings.exception';
+import { BookingErrorCode, BookingException } from '../bookings.exception';
+import { RefusalReasonEnum } from '../dtos/booking.model';
 import { jobOf, shareCappedWindow, ValidRequest } from './fleet-window';
 import { Refusals } from './refusals';
 
@@ -128,5 +129,19 @@ describe('refusal reasons against a brute force', () => {
     );
     // every kind of answer was exercised
     for (const r of ['OK', 'QUOTA_EXCEEDED', 'GREEN_SHORTFALL', 'NO_CAPACITY']) expect(seen[r]).toBeGreaterThan(20);
+  });
+});
+
+describe('reasonOf: the reason a quote shows for a refusal', () => {
+  const refusals = new Refusals(new QuotasService(undefined as never, undefined as never));
+
+  it('keeps the message; green and grid shortfalls have their own reasons, other booking refusals are NO_CAPACITY, access rules QUOTA_EXCEEDED', () => {
+    const cases: [Error, RefusalReasonEnum][] = [
+      [new BookingException(BookingErrorCode.GREEN_SHORTFALL, 'green'), RefusalReasonEnum.GREEN_SHORTFALL],
+      [new BookingException(BookingErrorCode.GRID_LIMIT, 'grid'), RefusalReasonEnum.GRID_LIMIT],
+      [new BookingException(BookingErrorCode.NO_CAPACITY, 'full'), RefusalReasonEnum.NO_CAPACITY],
+      [new QuotaException(QuotaErrorCode.QUOTA_EXCEEDED, 'rule'), RefusalReasonEnum.QUOTA_EXCEEDED],
+    ];
+    expect(cases.map(([e]) => refusals.reasonOf(e))).toEqual(cases.map(([e, reason]) => ({ reason, message: e.message })));
   });
 });
