@@ -5,6 +5,10 @@ const refuse = (what: string): never => {
 };
 
 export class PGlite {
+  static async create(): Promise<never> {
+    return refuse('PGlite.create()');
+  }
+
   constructor() {
     refuse('new PGlite()');
   }
