@@ -87,6 +87,7 @@ export interface VoucherRow {
   spent: string;
   valid_from: string;
   valid_until: string;
+  created_at: string;
   cluster_ids: string[] | null;
   min_green_share: number | null;
 }

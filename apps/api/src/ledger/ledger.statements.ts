@@ -79,7 +79,7 @@ export const S = {
            idem AS (SELECT b.* FROM bookings b JOIN unnest($3::uuid[], $4::text[]) AS k(org, key) ON b.org_id = k.org AND b.idempotency_key = k.key)
            SELECT (SELECT json_agg(json_build_array(cluster_id, version)) FROM ver) AS ver,
                   (SELECT json_agg(json_build_array(org_id, w, s)) FROM rul) AS rul,
-                  (SELECT json_agg(vou ORDER BY valid_until, created_at, id) FROM vou) AS vou,
+                  (SELECT json_agg(vou) FROM vou) AS vou,
                   (SELECT json_agg(idem) FROM idem) AS idem`,
   },
   lockVersions: {

@@ -8,7 +8,7 @@ const H = 3_600_000;
 const T = Date.UTC(2030, 0, 1);
 
 function voucher(id: string, over: Partial<VoucherCandidate> = {}): VoucherCandidate {
-  return { id, percent_covered: 50, remaining: '1000.00', valid_from: new Date(T).toISOString(), valid_until: new Date(T + 30 * 24 * H).toISOString(), cluster_ids: null, min_green_share: null, ...over };
+  return { id, percent_covered: 50, remaining: '1000.00', valid_from: new Date(T).toISOString(), valid_until: new Date(T + 30 * 24 * H).toISOString(), created_at: new Date(T - H).toISOString(), cluster_ids: null, min_green_share: null, ...over };
 }
 
 /** A 2-hour run on c-1 from T + 1 h drawing 100 kW, 80 kWh of it green, priced 200.00. */
@@ -19,9 +19,14 @@ function run(over: Partial<CoverRequest> = {}): CoverRequest {
 const left = (c: VoucherCandidate) => Math.round(Number(c.remaining) * 100);
 
 describe('chooseCover: the first voucher that applies, percentCovered rounded down to the cent, at most what is left', () => {
-  it('takes the candidates in the order given (expiring first), not the one that covers most', () => {
-    const got = chooseCover([voucher('first', { percent_covered: 10 }), voucher('bigger', { percent_covered: 90 })], run(), left);
-    expect(got).toEqual({ voucherId: 'first', amount: 20 });
+  it('takes the one expiring first, then the oldest, then the lowest id, whatever the order given, not the one that covers most', () => {
+    const first = voucher('z-first', { percent_covered: 10, valid_until: new Date(T + 10 * 24 * H).toISOString() });
+    const bigger = voucher('a-bigger', { percent_covered: 90 });
+    expect(chooseCover([first, bigger], run(), left)).toEqual({ voucherId: 'z-first', amount: 20 });
+    expect(chooseCover([bigger, first], run(), left)).toEqual({ voucherId: 'z-first', amount: 20 });
+    const older = voucher('z-older', { created_at: new Date(T - 2 * H).toISOString() });
+    expect(chooseCover([bigger, older], run(), left)?.voucherId).toBe('z-older');
+    expect(chooseCover([voucher('b'), voucher('a')], run(), left)?.voucherId).toBe('a');
   });
 
   it('needs the validity to hold the whole run: both ends inclusive', () => {

@@ -41,7 +41,7 @@ export function coverRequestOf(pl: Placement, startsAt: number): CoverRequest {
   return { clusterId: pl.cluster, startsAt, endsAt: startsAt + pl.hours * HOUR_MS, greenWh, drawW: pl.drawW, hours: pl.hours, priceTotal: priceTotal(pl.price) };
 }
 
-/** A voucher with money left, in picking order (valid_until, created_at, id). */
+/** A voucher with money left (in any order: chooseCover applies the picking order). */
 export interface VoucherCandidate {
   id: string;
   percent_covered: number;
@@ -49,28 +49,46 @@ export interface VoucherCandidate {
   remaining: string;
   valid_from: string | Date;
   valid_until: string | Date;
+  created_at: string | Date;
   cluster_ids: string[] | null;
   min_green_share: number | null;
+}
+
+/** The picking order of vouchers: expiring first, then the oldest, then by id. */
+function picksBefore(a: VoucherCandidate, b: VoucherCandidate): boolean {
+  const ua = new Date(a.valid_until).getTime();
+  const ub = new Date(b.valid_until).getTime();
+  if (ua !== ub) return ua < ub;
+  const ca = new Date(a.created_at).getTime();
+  const cb = new Date(b.created_at).getTime();
+  if (ca !== cb) return ca < cb;
+  return a.id < b.id;
 }
 
 const PREVIEW_TTL_MS = 60_000;
 
 
 /**
- * The voucher rule, one home for quotes and bookings: the first candidate (expiring first) whose
- * validity holds the whole run, whose clusters allow it and whose green condition is met, with
- * money left (`leftCents`, which a group commit lowers as its members draw), covers
- * percentCovered of the price rounded down to the cent, or what is left.
+ * The voucher rule, one home for quotes and bookings: among the candidates whose validity holds
+ * the whole run, whose clusters allow it, whose green condition is met and that have money left
+ * (`leftCents`, which a group commit lowers as its members draw), the first in picking order
+ * (expiring first, then the oldest) covers percentCovered of the price rounded down to the cent,
+ * or what is left. Candidates may come in any order.
  */
 export function chooseCover(candidates: readonly VoucherCandidate[], r: CoverRequest, leftCents: (c: VoucherCandidate) => number): VoucherCover | null {
+  let pick: VoucherCandidate | null = null;
+  let pickCents = 0;
   for (const c of candidates) {
     if (new Date(c.valid_from).getTime() > r.startsAt || new Date(c.valid_until).getTime() < r.endsAt) continue;
     if (c.cluster_ids && !c.cluster_ids.includes(r.clusterId)) continue;
     if (c.min_green_share !== null && !meetsGreenShare(r.greenWh, r.drawW, r.hours, c.min_green_share)) continue;
     const amount = Math.min(shareCents(centsOf(r.priceTotal), c.percent_covered), leftCents(c));
-    if (amount > 0) return { voucherId: c.id, amount: amount / 100 };
+    if (amount > 0 && (pick === null || picksBefore(c, pick))) {
+      pick = c;
+      pickCents = amount;
+    }
   }
-  return null;
+  return pick ? { voucherId: pick.id, amount: pickCents / 100 } : null;
 }
 
 /**
@@ -163,8 +181,8 @@ export class VouchersService {
     let hit = this.cache.get(orgId);
     if (!hit || !this.feed.live || now - hit.at >= PREVIEW_TTL_MS) {
       const rows: VoucherCandidate[] = await this.ds.query(
-        `SELECT id, percent_covered, (cap - spent)::text AS remaining, valid_from, valid_until, cluster_ids, min_green_share FROM vouchers
-         WHERE org_id = $1 AND spent < cap AND valid_until > now() ORDER BY valid_until, created_at, id`,
+        `SELECT id, percent_covered, (cap - spent)::text AS remaining, valid_from, valid_until, created_at, cluster_ids, min_green_share FROM vouchers
+         WHERE org_id = $1 AND spent < cap AND valid_until > now()`,
         [orgId],
       );
       hit = { rows, at: now };

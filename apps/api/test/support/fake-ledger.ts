@@ -223,11 +223,13 @@ export class FakeLedger implements LedgerPort {
     const rules = new Map([...this.rules].filter(([org]) => orgs.includes(org)));
     const vouchers: VoucherRow[] = [...this.vouchers.values()]
       .filter((v) => orgs.includes(v.orgId) && v.spentCents < v.capCents && v.validUntil > fromH * HOUR_MS)
-      .sort((a, b) => a.validUntil - b.validUntil || a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1))
+      // by id, as the database locks them: the picking order is chooseCover's
+      .sort((a, b) => (a.id < b.id ? -1 : 1))
       .map((v) => ({
         id: v.id,
         org_id: v.orgId,
         percent_covered: v.percentCovered,
+        created_at: new Date(v.createdAt).toISOString(),
         remaining: money(v.capCents - v.spentCents),
         spent: money(v.spentCents),
         valid_from: new Date(v.validFrom).toISOString(),

@@ -13,6 +13,7 @@ const row = (remaining: string): VoucherCandidate => ({
   percent_covered: 25,
   remaining,
   valid_from: new Date(T).toISOString(),
+  created_at: new Date(T).toISOString(),
   valid_until: new Date(T + 24 * H).toISOString(),
   cluster_ids: null,
   min_green_share: null,
