@@ -9,7 +9,7 @@ import { BookingRow, GroupLocks, LedgerRepository, UsageRow } from '../ledger/le
 import type { LedgerPort } from '../ledger/ledger.port';
 import { TimelinesService } from '../ledger/timelines.service';
 import { MetricsService } from '../metrics/metrics.service';
-import type { Principal } from '../organizations/principal';
+import type { Principal } from '../security/principal';
 import { heldTflops, QuotasService, StartUsage, WEEK_HOURS } from '../quotas/quotas.service';
 import { BookingWriter, Landed, Landing } from './booking-writer';
 import { BookingErrorCode, BookingException } from './bookings.exception';

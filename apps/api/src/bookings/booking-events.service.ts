@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { ClustersService } from '../clusters/clusters.service';
 import { BookingCommittedEvent, EventsService, Subscriber } from '../events/events.service';
-import type { Principal } from '../organizations/principal';
+import type { Principal } from '../security/principal';
 import { BookingErrorCode, BookingException } from './bookings.exception';
 import { BookingsService } from './bookings.service';
 import { BookingEventModel, BookingEventTypeEnum } from './dtos/booking-event.model';

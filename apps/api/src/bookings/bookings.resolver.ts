@@ -1,6 +1,6 @@
 import { Args, Context, ID, Int, Mutation, Query, Resolver, Subscription } from '@nestjs/graphql';
-import { CurrentOrg, Roles } from '../organizations/principal';
-import type { Principal } from '../organizations/principal';
+import { CurrentOrg, Roles } from '../security/principal';
+import type { Principal } from '../security/principal';
 import { QuoteLogService } from '../kpis/quote-log.service';
 import { BookingEventsService } from './booking-events.service';
 import { BookingsService } from './bookings.service';

@@ -15,7 +15,7 @@ import { bookingPayloads, ledgerPayloads } from '../ledger/ledger-wire';
 import { LedgerService } from '../ledger/ledger.service';
 import { ClusterMeta, TimelinesService } from '../ledger/timelines.service';
 import { MetricsService } from '../metrics/metrics.service';
-import type { Principal } from '../organizations/principal';
+import type { Principal } from '../security/principal';
 import { QuotasService } from '../quotas/quotas.service';
 import { coverRequestOf, VouchersService } from '../vouchers/vouchers.service';
 import { BookingCommitter } from './booking-committer';

@@ -1,6 +1,6 @@
 import { Args, ID, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
-import { CurrentOrg, Roles } from '../organizations/principal';
-import type { Principal } from '../organizations/principal';
+import { CurrentOrg, Roles } from '../security/principal';
+import type { Principal } from '../security/principal';
 import { ClustersService } from './clusters.service';
 import { RegisterClusterInput, SetCapacityArgs, UpdateClusterInput } from './dtos/cluster.input';
 import { CapacityChangeModel, ClusterConnection, ClusterModel } from './dtos/cluster.model';

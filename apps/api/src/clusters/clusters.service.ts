@@ -8,7 +8,7 @@ import { HOUR_MS, iso, requireRange } from '../common/time.utils';
 import { LedgerRepository } from '../ledger/ledger.repository';
 import { LedgerService } from '../ledger/ledger.service';
 import { TimelinesService } from '../ledger/timelines.service';
-import type { Principal } from '../organizations/principal';
+import type { Principal } from '../security/principal';
 import { ClusterErrorCode, ClusterException } from './clusters.exception';
 import { GridTariffModel } from '../grid/dtos/grid.dtos';
 import { CapacityChangeModel, ClusterConnection, ClusterModel } from './dtos/cluster.model';

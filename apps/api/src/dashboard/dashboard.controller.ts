@@ -1,6 +1,6 @@
 import { Controller, Get, Param, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { Public } from '../organizations/principal';
+import { Public } from '../security/principal';
 import { Asset, DashboardAssetsService } from './dashboard-assets.service';
 
 type RawResponse = FastifyReply;

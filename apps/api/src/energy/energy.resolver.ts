@@ -1,6 +1,6 @@
 import { Args, ID, Mutation, Query, Resolver } from '@nestjs/graphql';
-import { CurrentOrg, Roles } from '../organizations/principal';
-import type { Principal } from '../organizations/principal';
+import { CurrentOrg, Roles } from '../security/principal';
+import type { Principal } from '../security/principal';
 import { ImportGreenForecastArgs } from './dtos/green-forecast.args';
 import { GreenForecastImportModel } from './dtos/green-forecast.model';
 import { AddGreenWindowArgs, GreenWindowsArgs } from './dtos/green-window.args';

@@ -8,7 +8,7 @@ import { ClustersService } from '../clusters/clusters.service';
 import { LedgerRepository } from '../ledger/ledger.repository';
 import { LedgerService } from '../ledger/ledger.service';
 import { TimelinesService } from '../ledger/timelines.service';
-import type { Principal } from '../organizations/principal';
+import type { Principal } from '../security/principal';
 import { AddGreenWindowArgs, GreenWindowsArgs } from './dtos/green-window.args';
 import { GreenSourceEnum, GreenWindowModel } from './dtos/green-window.model';
 import { EnergyErrorCode, EnergyException } from './energy.exception';

@@ -9,7 +9,7 @@ import { ClustersService } from '../clusters/clusters.service';
 import { LedgerRepository } from '../ledger/ledger.repository';
 import { LedgerService } from '../ledger/ledger.service';
 import { TimelinesService } from '../ledger/timelines.service';
-import type { Principal } from '../organizations/principal';
+import type { Principal } from '../security/principal';
 import { GreenForecastImportModel } from './dtos/green-forecast.model';
 import { ImportGreenForecastArgs } from './dtos/green-forecast.args';
 import { GreenSourceEnum } from './dtos/green-window.model';

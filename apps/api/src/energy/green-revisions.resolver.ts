@@ -1,7 +1,7 @@
 import { Args, Float, Int, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import { BookingEventModel } from '../bookings/dtos/booking-event.model';
-import { CurrentOrg, Roles } from '../organizations/principal';
-import type { Principal } from '../organizations/principal';
+import { CurrentOrg, Roles } from '../security/principal';
+import type { Principal } from '../security/principal';
 import { BookingGreenRevisionModel, GreenRevisionModel, GreenRevisionsArgs, ReviseGreenSupplyArgs, SlaBalanceModel, SlaCreditConnection, SlaSettingsModel } from './dtos/green-revision.dtos';
 import { GreenRevisionsService } from './green-revisions.service';
 

@@ -14,7 +14,7 @@ import { tariffOf, TariffTable } from '../clusters/tariff';
 import { SITE_GRID_ADD, SITE_GRID_TAKE } from '../ledger/ledger.statements';
 import { LedgerService } from '../ledger/ledger.service';
 import { TimelinesService } from '../ledger/timelines.service';
-import type { Principal } from '../organizations/principal';
+import type { Principal } from '../security/principal';
 import {
   BookingGreenRevisionModel,
   GreenRevisionModel,

@@ -4,7 +4,7 @@ import { HOUR_MS } from '../common/time.utils';
 import { BookingEventsMessage, LedgerMessage } from '../ledger/ledger-wire';
 import { OrganizationErrorCode, OrganizationException } from '../organizations/organizations.exception';
 import { OrganizationsService } from '../organizations/organizations.service';
-import type { Principal } from '../organizations/principal';
+import type { Principal } from '../security/principal';
 import { ChangeFeed } from './change-feed.service';
 import { eventStream } from './utils/event-stream';
 

@@ -1,7 +1,7 @@
 import { Args, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { ClusterModel } from '../clusters/dtos/cluster.model';
-import { CurrentOrg, Roles } from '../organizations/principal';
-import type { Principal } from '../organizations/principal';
+import { CurrentOrg, Roles } from '../security/principal';
+import type { Principal } from '../security/principal';
 import { CreateSiteInput, GridCapacityChangeModel, SetClusterSiteArgs, SetGridCapacityArgs, SetGridTariffArgs, SiteGridArgs, SiteGridHourModel, SiteModel } from './dtos/grid.dtos';
 import { GridService } from './grid.service';
 

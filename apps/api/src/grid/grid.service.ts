@@ -11,7 +11,7 @@ import { ChangeFeed } from '../events/change-feed.service';
 import { SITE_GRID_ADD_TO, SITE_GRID_TAKE_FROM } from '../ledger/ledger.statements';
 import { LedgerService } from '../ledger/ledger.service';
 import { TimelinesService } from '../ledger/timelines.service';
-import type { Principal } from '../organizations/principal';
+import type { Principal } from '../security/principal';
 import { CreateSiteInput, GridCapacityChangeModel, SetClusterSiteArgs, SetGridCapacityArgs, SetGridTariffArgs, SiteGridArgs, SiteGridHourModel, SiteModel } from './dtos/grid.dtos';
 import { GridErrorCode, GridException } from './grid.exception';
 

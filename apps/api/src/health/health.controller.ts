@@ -1,7 +1,7 @@
 import { Controller, Get, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { DataSource } from 'typeorm';
-import { Public } from '../organizations/principal';
+import { Public } from '../security/principal';
 
 /** Liveness plus database readiness (SELECT 1 within 2 s); 503 when the database is not ready. */
 @Controller()

@@ -1,6 +1,6 @@
 import { Args, Query, Resolver } from '@nestjs/graphql';
-import { CurrentOrg, Roles } from '../organizations/principal';
-import type { Principal } from '../organizations/principal';
+import { CurrentOrg, Roles } from '../security/principal';
+import type { Principal } from '../security/principal';
 import { KpisArgs } from './dtos/kpis.args';
 import { KpisModel } from './dtos/kpis.model';
 import { KpisService } from './kpis.service';

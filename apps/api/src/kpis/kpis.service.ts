@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { REQUEST_KEY_JSONPATH } from '@pflex/scheduler';
 import { DataSource } from 'typeorm';
 import { HOUR_MS, requireRange } from '../common/time.utils';
-import type { Principal } from '../organizations/principal';
+import type { Principal } from '../security/principal';
 import { KpisArgs } from './dtos/kpis.args';
 import { KpisModel } from './dtos/kpis.model';
 import { GridFigures, gridFigures, GridRow, kpiFigures, KpiRow } from './utils/kpi-figures';

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { ComputeRequestInput } from '../bookings/dtos/booking.input';
 import { PINO } from '../config';
-import type { Principal } from '../organizations/principal';
+import type { Principal } from '../security/principal';
 
 /** Quotes are written in batches at most this often. */
 const FLUSH_MS = 500;

@@ -1,6 +1,6 @@
 import { Controller, Get, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { Public } from '../organizations/principal';
+import { Public } from '../security/principal';
 import { MetricsService } from './metrics.service';
 
 /** Prometheus scrape endpoint; no API key (scrapers reach it on the cluster network). */

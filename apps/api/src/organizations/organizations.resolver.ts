@@ -2,8 +2,8 @@ import { Args, ID, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { ApiKeyModel, CreatedOrganizationModel, IssuedApiKeyModel, OrganizationConnection, OrganizationModel } from './dtos/organization.model';
 import { CreateOrganizationInput } from './dtos/create-organization.input';
 import { OrganizationsService } from './organizations.service';
-import { CurrentOrg, Roles } from './principal';
-import type { Principal } from './principal';
+import { CurrentOrg, Roles } from '../security/principal';
+import type { Principal } from '../security/principal';
 
 @Resolver(() => OrganizationModel)
 export class OrganizationsResolver {

@@ -6,10 +6,10 @@ import { MAX_PAGE_SIZE, pageByCreatedAt } from '../common/pagination';
 import { APP_CONFIG } from '../config';
 import type { AppConfig } from '../config';
 import { ChangeFeed, FeedMessage } from '../events/change-feed.service';
-import { displayPrefix, generateApiKey, hashApiKey, sameHash } from './api-keys';
+import { displayPrefix, generateApiKey, hashApiKey, sameHash } from '../security/api-keys';
 import { ApiKeyModel, CreatedOrganizationModel, IssuedApiKeyModel, OrganizationConnection, OrganizationModel, OrganizationRole } from './dtos/organization.model';
 import { OrganizationErrorCode, OrganizationException } from './organizations.exception';
-import type { Principal } from './principal';
+import type { Principal } from '../security/principal';
 
 export const ENV_BUREAU_NAME = 'City AI Bureau';
 

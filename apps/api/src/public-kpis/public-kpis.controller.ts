@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { APP_CONFIG } from '../config';
 import type { AppConfig } from '../config';
 import { DashboardAssetsService } from '../dashboard/dashboard-assets.service';
-import { Public } from '../organizations/principal';
+import { Public } from '../security/principal';
 import { TokenBucketLimiter } from '../security/rate-limiter';
 import { PublicKpisService, toCsv } from './public-kpis.service';
 

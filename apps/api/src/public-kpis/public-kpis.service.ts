@@ -4,7 +4,7 @@ import { APP_CONFIG } from '../config';
 import type { AppConfig } from '../config';
 import { KpisService } from '../kpis/kpis.service';
 import { TimelinesService } from '../ledger/timelines.service';
-import type { Principal } from '../organizations/principal';
+import type { Principal } from '../security/principal';
 import { PUBLIC_KPI_COLUMNS, PublicKpis, PublicRegionKpis } from './dtos/public-kpis.model';
 
 /** The scope the bureau publishes: every cluster, as the bureau sees them (only aggregates leave this service). */

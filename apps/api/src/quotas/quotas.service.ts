@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 import { isUuid } from '../common/ids';
 import { HOUR_MS, iso } from '../common/time.utils';
 import { ChangeFeed, FeedMessage } from '../events/change-feed.service';
-import type { Principal } from '../organizations/principal';
+import type { Principal } from '../security/principal';
 import { AccessRuleInput } from './dtos/access-rule.input';
 import { AccessRuleModel } from './dtos/access-rule.model';
 import { QuotaErrorCode, QuotaException } from './quotas.exception';

@@ -3,8 +3,8 @@ import { BookingsService } from '../bookings/bookings.service';
 import { ComputeRequestInput } from '../bookings/dtos/booking.input';
 import { BookingEventModel } from '../bookings/dtos/booking-event.model';
 import { BookingModel, ObjectiveEnum } from '../bookings/dtos/booking.model';
-import { CurrentOrg, Roles } from '../organizations/principal';
-import type { Principal } from '../organizations/principal';
+import { CurrentOrg, Roles } from '../security/principal';
+import type { Principal } from '../security/principal';
 import { RoundModel, RoundRequestConnection, RoundRequestModel, RoundRequestStatusEnum, RoundScheduleModel, RoundStatusEnum } from './dtos/round.model';
 import { RoundsService } from './rounds.service';
 

@@ -11,7 +11,7 @@ import { decodeCursor, encodeCursor, pageSize } from '../common/pagination';
 import { iso } from '../common/time.utils';
 import { APP_CONFIG } from '../config';
 import type { AppConfig } from '../config';
-import type { Principal } from '../organizations/principal';
+import type { Principal } from '../security/principal';
 import { RoundModel, RoundOutcomeModel, RoundRequestConnection, RoundRequestModel, RoundRequestStatusEnum, RoundScheduleModel, RoundStatusEnum } from './dtos/round.model';
 import { RoundClearer } from './round-clearer';
 import { RoundErrorCode, RoundException } from './rounds.exception';

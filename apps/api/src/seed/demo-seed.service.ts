@@ -12,7 +12,7 @@ import { EnergyService } from '../energy/energy.service';
 import { TariffDaysEnum } from '../grid/dtos/grid.dtos';
 import { GridService } from '../grid/grid.service';
 import { OrganizationsService } from '../organizations/organizations.service';
-import type { Principal } from '../organizations/principal';
+import type { Principal } from '../security/principal';
 
 /** Fixed demo keys: a development convenience, never seeded when NODE_ENV=production. */
 export const DEMO_KEYS = {

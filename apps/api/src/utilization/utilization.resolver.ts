@@ -1,6 +1,6 @@
 import { Args, Context, ID, Query, Resolver, Subscription } from '@nestjs/graphql';
-import { CurrentOrg, Roles } from '../organizations/principal';
-import type { Principal } from '../organizations/principal';
+import { CurrentOrg, Roles } from '../security/principal';
+import type { Principal } from '../security/principal';
 import { UtilizationArgs } from './dtos/utilization.args';
 import { UtilizationChangeModel } from './dtos/utilization-change.model';
 import { UtilizationHourModel } from './dtos/utilization.model';

@@ -5,7 +5,7 @@ import { requireRange } from '../common/time.utils';
 import { ClustersService } from '../clusters/clusters.service';
 import { EventsService, LedgerChangedEvent, Subscriber } from '../events/events.service';
 import { LedgerRepository } from '../ledger/ledger.repository';
-import type { Principal } from '../organizations/principal';
+import type { Principal } from '../security/principal';
 import { UtilizationArgs } from './dtos/utilization.args';
 import { UtilizationChangeModel } from './dtos/utilization-change.model';
 import { UtilizationHourModel } from './dtos/utilization.model';

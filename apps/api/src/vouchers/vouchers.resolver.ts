@@ -1,6 +1,6 @@
 import { Args, ID, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
-import { CurrentOrg, Roles } from '../organizations/principal';
-import type { Principal } from '../organizations/principal';
+import { CurrentOrg, Roles } from '../security/principal';
+import type { Principal } from '../security/principal';
 import { IssueVoucherInput } from './dtos/issue-voucher.input';
 import { VoucherConnection, VoucherLedgerConnection, VoucherModel } from './dtos/voucher.model';
 import { VouchersService } from './vouchers.service';

@@ -10,7 +10,7 @@ import { HOUR_MS } from '../common/time.utils';
 import { ChangeFeed } from '../events/change-feed.service';
 import type { BookingEventsMessage } from '../ledger/ledger-wire';
 import type { OrgChangedMessage } from '../quotas/quotas.service';
-import type { Principal } from '../organizations/principal';
+import type { Principal } from '../security/principal';
 import { IssueVoucherInput } from './dtos/issue-voucher.input';
 import { VoucherConnection, VoucherLedgerConnection, VoucherLedgerEntryModel, VoucherLedgerKindEnum, VoucherModel } from './dtos/voucher.model';
 import { VoucherErrorCode, VoucherException } from './vouchers.exception';

@@ -1,8 +1,8 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { OrgRole } from '@pflex/persistence';
-import { OrganizationErrorCode, OrganizationException } from './organizations.exception';
-import { OrganizationsService } from './organizations.service';
+import { OrganizationErrorCode, OrganizationException } from '../organizations/organizations.exception';
+import { OrganizationsService } from '../organizations/organizations.service';
 import { PUBLIC_KEY, requestOf, ROLES_KEY } from './principal';
 
 /** Global guard: every operation needs `Authorization: Bearer <key>` unless marked @Public. */
