@@ -421,7 +421,7 @@ function costTable(phases: Phase[]): string {
     if (!used) continue;
     const b = r.ops.bookCompute;
     const per = b && kind !== 'mix' && kind !== 'soak' ? 'confirmed booking' : kind === 'quotes' ? 'quote' : 'request';
-    const n = per === 'confirmed booking' ? b!.ok : per === 'quote' ? (r.ops.quotes?.ok ?? 0) : r.total.requests;
+    const n = per === 'confirmed booking' ? b.ok : per === 'quote' ? (r.ops.quotes?.ok ?? 0) : r.total.requests;
     const secs = r.total.requests / Math.max(1e-9, r.total.perSecond.requests);
     costs.push([
       r.scenario,

@@ -33,8 +33,8 @@ export function marketplaceMix(o: MixOptions): ScenarioSpec {
   const total = w.reduce((a, b) => a + b, 0);
   const mine: { org: Org; ack: AckedBooking }[] = [];
   const next = (): LoadRequest => {
-    let r = rng.next() * total;
-    const pick = r < w[0] ? 0 : (r -= w[0]) < w[1] ? 1 : (r -= w[1]) < w[2] ? 2 : 3;
+    const r = rng.next() * total;
+    const pick = r < w[0] ? 0 : r < w[0] + w[1] ? 1 : r < w[0] + w[1] + w[2] ? 2 : 3;
     const org = o.startups[rng.int(o.startups.length)];
     if (pick === 0) {
       const request = bookingRequest(rng, o.clusterIds, o.horizonStart, o.horizonHours);

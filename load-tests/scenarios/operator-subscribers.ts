@@ -45,7 +45,7 @@ export async function openSubscribers(o: SubscriberOptions): Promise<() => Promi
         }, 10_000);
         ws.on('open', () => ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${op.apiKey}` } })));
         ws.on('message', (data) => {
-          const m = JSON.parse(String(data));
+          const m = JSON.parse((data as Buffer).toString('utf8'));
           if (m.type === 'connection_ack') {
             r.acknowledged++;
             ws.send(

@@ -466,8 +466,7 @@ function applyUtilizationChanges(changes) {
     if (!rows) continue;
     const i = Math.round((new Date(ch.hour).getTime() - state.from) / HOUR);
     if (i < 0 || i >= rows.length) continue;
-    const { clusterId, ...hour } = ch;
-    rows[i] = hour;
+    rows[i] = { ...ch, clusterId: undefined };
     touched = true;
   }
   if (!touched) return;

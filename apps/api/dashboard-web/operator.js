@@ -123,7 +123,7 @@ async function save() {
       c: parsed.clusterId,
       f: new Date(parsed.from).toISOString(),
       t: new Date(parsed.to).toISOString(),
-      rows: parsed.rows.map(({ line, ...r }) => r),
+      rows: parsed.rows.map((r) => ({ ...r, line: undefined })),
       src: $('forecast-source').value,
     });
     const n = d.importGreenForecast.windows.length;

@@ -1,7 +1,6 @@
 import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { AppModule } from './app.module';
 import { GqlErrorFilter } from './common/gql-exception.filter';
@@ -63,7 +62,7 @@ export async function startApp(config: AppConfig, log: Logger = createLogger()):
   await app.init();
   const demoKeys = config.demoSeed ? await app.get(DemoSeedService).seed() : undefined;
   await app.listen(config.port, '0.0.0.0');
-  const server = app.getHttpServer() as Server;
+  const server = app.getHttpServer();
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
 

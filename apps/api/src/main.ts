@@ -31,8 +31,7 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err) => {
-  // eslint-disable-next-line no-console
-  console.error(JSON.stringify({ level: 'fatal', msg: 'failed to start', err: String(err?.stack ?? err) }));
+main().catch((err: unknown) => {
+  console.error(JSON.stringify({ level: 'fatal', msg: 'failed to start', err: String((err as Error | undefined)?.stack ?? err) }));
   process.exit(1);
 });

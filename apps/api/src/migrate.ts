@@ -12,15 +12,14 @@ async function main(): Promise<void> {
   const cfg = persistenceConfigFromEnv();
   const ds = await openDataSource(cfg);
   try {
-    const applied = await ds.query(`SELECT name FROM migrations ORDER BY id`);
-    log.info({ database: cfg.url ? 'postgresql' : `pglite:${cfg.dataDir}`, migrations: applied.map((r: { name: string }) => r.name) }, 'migrations applied');
+    const applied: { name: string }[] = await ds.query(`SELECT name FROM migrations ORDER BY id`);
+    log.info({ database: cfg.url ? 'postgresql' : `pglite:${cfg.dataDir}`, migrations: applied.map((r) => r.name) }, 'migrations applied');
   } finally {
     await ds.destroy();
   }
 }
 
-main().catch((err) => {
-  // eslint-disable-next-line no-console
-  console.error(JSON.stringify({ level: 'fatal', msg: 'migration failed', err: String(err?.stack ?? err) }));
+main().catch((err: unknown) => {
+  console.error(JSON.stringify({ level: 'fatal', msg: 'migration failed', err: String((err as Error | undefined)?.stack ?? err) }));
   process.exit(1);
 });

@@ -58,7 +58,7 @@ describe('access control matrix: every operation x every caller', () => {
         if (got !== expected[who]) mismatches.push(`${op.name} as ${who}: expected ${expected[who]}, got ${got} ${r.errors ? JSON.stringify(r.errors[0]) : ''}`);
       }
     }
-    // eslint-disable-next-line no-console
+     
     console.log(`access matrix: ${ops.length} operations x ${CALLERS.length} callers = ${cells} cells`);
     expect(mismatches).toEqual([]);
     expect(cells).toBe(ops.length * CALLERS.length);

@@ -4,7 +4,7 @@ import { BookingsService } from '../src/bookings/bookings.service';
 import { ObjectiveEnum } from '../src/bookings/dtos/booking.model';
 import { ChangeFeed } from '../src/events/change-feed.service';
 import { TimelinesService } from '../src/ledger/timelines.service';
-import type { Principal } from '../src/organizations/principal';
+import type { Principal } from '../src/security/principal';
 import { bootTestApp, DATABASE_URL, gqlAt, hour, HOUR, TestApp } from './support/helpers';
 
 const BOOK = `mutation($r: ComputeRequestInput!, $o: Objective!, $k: String!) { bookCompute(request: $r, objective: $o, idempotencyKey: $k) { id clusterId startsAt hours pflops greenShare price { total voucher totalAfterVoucher } voucherId } }`;
@@ -57,17 +57,17 @@ describe('booking engine: group commit', () => {
     const p = (o: { id: string }): Principal => ({ orgId: o.id, name: 'x', role: 'STARTUP' });
     // all submitted in one turn of the event loop: one group
     const calls = [
-      svc.book(p(s1), r(20) as never, ObjectiveEnum.EARLIEST, 'over-quota'),
-      svc.book(p(s2), r(7) as never, ObjectiveEnum.EARLIEST, 'dup'),
-      svc.book(p(s2), r(6) as never, ObjectiveEnum.EARLIEST, 'replay'),
-      svc.book(p(s3), r(10) as never, ObjectiveEnum.EARLIEST, 'voucher-1'),
-      svc.book(p(s3), r(10) as never, ObjectiveEnum.EARLIEST, 'voucher-2'),
-      svc.book(p(s4), r(500) as never, ObjectiveEnum.EARLIEST, 'too-big'),
-      svc.book(p(s4), r(30, 2) as never, ObjectiveEnum.GREENEST, 'fine'),
+      svc.book(p(s1), r(20), ObjectiveEnum.EARLIEST, 'over-quota'),
+      svc.book(p(s2), r(7), ObjectiveEnum.EARLIEST, 'dup'),
+      svc.book(p(s2), r(6), ObjectiveEnum.EARLIEST, 'replay'),
+      svc.book(p(s3), r(10), ObjectiveEnum.EARLIEST, 'voucher-1'),
+      svc.book(p(s3), r(10), ObjectiveEnum.EARLIEST, 'voucher-2'),
+      svc.book(p(s4), r(500), ObjectiveEnum.EARLIEST, 'too-big'),
+      svc.book(p(s4), r(30, 2), ObjectiveEnum.GREENEST, 'fine'),
     ];
     const out = await Promise.allSettled(calls);
     expect(committer.stats.groups - groups).toBe(1);
-    const reason = (i: number) => (out[i].status === 'rejected' ? ((out[i] as PromiseRejectedResult).reason as { code?: string }).code : 'ok');
+    const reason = (i: number) => (out[i].status === 'rejected' ? ((out[i]).reason as { code?: string }).code : 'ok');
     expect(out.map((_, i) => reason(i))).toEqual(['QUOTA_EXCEEDED', 'IDEMPOTENCY_KEY_REUSED', 'ok', 'ok', 'ok', 'NO_CAPACITY', 'ok']);
     const val = (i: number) => (out[i] as PromiseFulfilledResult<any>).value;
     expect(val(2).id).toBe(before.id);
@@ -241,7 +241,7 @@ onPostgres('booking engine: two processes on one PostgreSQL', () => {
     const t0 = Date.now();
     await a.ok(`mutation($id: ID!) { revokeApiKey(id: $id) { revokedAt } }`, { id: keys[0].id });
     expect((await gqlAt(a.url, q, {}, s.key)).errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
-    let ms = 0;
+    let ms: number;
     for (;;) {
       const r = await gqlAt(b.url, q, {}, s.key);
       ms = Date.now() - t0;

@@ -126,7 +126,7 @@ describe('issue 10: input decimals, error fields and money', () => {
       const quoted = (await t.ok(`query($r: ComputeRequestInput!) { quotes(request: $r) { placement { ${PRICE} } } }`, { r }, s.key)).quotes[0].placement.price;
       const booked = (await t.ok(`mutation($r: ComputeRequestInput!) { bookCompute(request: $r, objective: CHEAPEST, idempotencyKey: "money-1") { ${PRICE} } }`, { r }, s.key)).bookCompute.price;
       for (const p of [quoted, booked]) {
-        for (const x of Object.values(p) as number[]) expect(decimals(x)).toBe('cents');
+        for (const x of Object.values<number>(p)) expect(decimals(x)).toBe('cents');
         expect(p).toMatchObject({ compute: 0.33, gridEnergy: 7.21, greenEnergy: 0 });
         expect(cents(p.total)).toBe(cents(p.compute) + cents(p.greenEnergy) + cents(p.gridEnergy));
         expect(p.voucher).toBe(p.total);

@@ -2,7 +2,7 @@ import type { Client as WsClient } from 'graphql-ws';
 import { Client } from 'pg';
 import { EventsService } from '../src/events/events.service';
 import { bootTestApp, DATABASE_URL, hour, TestApp } from './support/helpers';
-import { BOOK, BOOKING_EVENTS, collect, subscribed, until, UTILIZATION_CHANGED, wsClient } from './support/events-helpers';
+import { BOOK, BOOKING_EVENTS, collect, subscribed, UTILIZATION_CHANGED, wsClient } from './support/events-helpers';
 
 // Two API instances on one PostgreSQL schema: a booking committed through A reaches
 // WebSocket subscribers connected to B, through LISTEN/NOTIFY only. PGlite is one process.
@@ -32,7 +32,7 @@ onPostgres('events between two API processes (PostgreSQL LISTEN/NOTIFY)', () => 
   }, 60_000);
 
   afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.dispose()));
+    for (const c of clients.splice(0)) await c.dispose();
   });
 
   afterAll(async () => {

@@ -32,7 +32,7 @@ describe(`live events (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})`, 
 
   // every test starts with no subscription open, so subscribed(app, n) counts its own
   afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.dispose()));
+    for (const c of clients.splice(0)) await c.dispose();
     const events = app.running.app.get(EventsService);
     await until(() => events.subscriptions() === 0, 5000, () => `${events.subscriptions()} subscriptions still open`);
   });

@@ -130,6 +130,7 @@ describe('API keys at rest, in comparison and in the logs', () => {
 
   it('compares key hashes with crypto.timingSafeEqual', async () => {
     // the module object itself (a namespace import would be a copy)
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the CommonJS module object itself, which the code under test calls into
     const spy = jest.spyOn(require('node:crypto') as typeof import('node:crypto'), 'timingSafeEqual');
     try {
       const key = (await gqlAt(t.url, `mutation { createOrganization(input: { name: "Timing", role: OPERATOR }) { firstKey { key } } }`, {}, bureauKey)).data.createOrganization.firstKey.key;

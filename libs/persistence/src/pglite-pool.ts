@@ -32,7 +32,7 @@ export function pgliteDriver(db: PGlite): { Pool: new (opts?: unknown) => unknow
       }
       try {
         const hasParams = Array.isArray(params) && params.length > 0;
-        const raw: any = hasParams
+        const raw: { rows?: unknown[]; affectedRows?: number; command?: string; fields?: unknown[] } = hasParams
           ? await db.query(text, params as unknown[])
           : await db.exec(text).then((rs) => rs[rs.length - 1] ?? { rows: [], affectedRows: 0 });
         // pg reports rowCount for UPDATE/DELETE; TypeORM reads it for `affected`.
@@ -60,19 +60,19 @@ export function pgliteDriver(db: PGlite): { Pool: new (opts?: unknown) => unknow
      */
     connect(cb?: (err: unknown, client: PGliteClient | null, release: (err?: unknown) => void) => void): Promise<PGliteClient & { release(): void }> | void {
       if (!cb) {
-        return new Promise((resolve) =>
-          this.connect((_err, client, release) => {
-            const lease = Object.create(client!) as PGliteClient & { release(): void };
+        return new Promise((resolve) => {
+          void this.connect((_err, client, release) => {
+            const lease = Object.create(client) as PGliteClient & { release(): void };
             lease.release = () => release();
             resolve(lease);
-          }),
-        );
+          });
+        });
       }
       let release!: () => void;
       const held = new Promise<void>((r) => (release = r));
       const prev = this.tail;
       this.tail = prev.then(() => held);
-      prev.then(() => {
+      void prev.then(() => {
         let done = false;
         cb(null, this.client, () => {
           if (!done) {

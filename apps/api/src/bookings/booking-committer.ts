@@ -132,9 +132,8 @@ export class BookingCommitter {
     for (let attempt = 0; ; attempt++) {
       this.stats.attempts++;
       const placed: Member[] = [];
-      let versions = new Map<string, number>();
       try {
-        versions = await this.repo.transaction((s, tx) => this.attempt(s, tx, group, placed));
+        const versions = await this.repo.transaction((s, tx) => this.attempt(s, tx, group, placed));
         for (const [c, v] of versions) this.timelines.ownCommitted(c, v);
         this.settle(group);
         return;
@@ -152,11 +151,12 @@ export class BookingCommitter {
           await new Promise((r) => setTimeout(r, Math.random() * 5 * (attempt + 1)));
           continue;
         }
+        let err = e;
         if (code && RETRYABLE.has(code)) {
           this.log.warn({ code, attempt }, 'booking group gave up after repeated conflicts');
-          e = new BookingException(BookingErrorCode.NO_CAPACITY, 'the capacity was taken by concurrent bookings; try again');
+          err = new BookingException(BookingErrorCode.NO_CAPACITY, 'the capacity was taken by concurrent bookings; try again');
         }
-        for (const m of group) m.reject(e);
+        for (const m of group) m.reject(err);
         return;
       }
     }

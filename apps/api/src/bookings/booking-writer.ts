@@ -133,7 +133,7 @@ export class BookingWriter {
       b.key.push(m.key);
       b.fingerprint.push(m.fingerprint);
       let per = deltas.get(pl.cluster);
-      if (!per) deltas.set(pl.cluster, (per = new Map()));
+      if (!per) deltas.set(pl.cluster, (per = new Map<number, [number, number, number]>()));
       for (let i = 0; i < pl.hours; i++) {
         const h = l.startH + i;
         const cur = per.get(h) ?? [0, 0, 0];

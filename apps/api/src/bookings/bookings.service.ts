@@ -134,7 +134,7 @@ export class BookingsService {
     if (key.startsWith(ROUND_KEY_PREFIX)) throw new BookingException(BookingErrorCode.INVALID_REQUEST, `idempotencyKey must not start with "${ROUND_KEY_PREFIX}" (reserved for bookings made by clearing rounds)`, 'idempotencyKey');
     const fingerprint = requestFingerprint(r, objective);
     const v = await this.validate(r);
-    return this.committer.submit({ p, v, objective: objective as Objective, key, fingerprint });
+    return this.committer.submit({ p, v, objective: objective, key, fingerprint });
   }
 
   /** Before its start only; releases exactly what the booking took, refunds its voucher; one transaction. */

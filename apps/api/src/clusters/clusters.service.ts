@@ -59,7 +59,7 @@ export class ClustersService {
         await this.applyCapacity(m, c.id, start, end + 24 * HOUR_MS, toTflops(input.capacityPflops), 'capacityPflops');
         c.capacityTflops = toTflops(input.capacityPflops);
       }
-      for (const k of ['name', 'region', 'accelerator'] as const) if (input[k] !== undefined) c[k] = input[k]!.trim();
+      for (const k of ['name', 'region', 'accelerator'] as const) if (input[k] !== undefined) c[k] = input[k].trim();
       for (const k of ['kwPerPflops', 'pue', 'pricePerPflopsHour', 'gridPricePerMwh'] as const) if (input[k] !== undefined) c[k] = input[k]!;
       const saved = await m.save(c);
       // every process reloads the cluster's parameters and name with its next ledger version

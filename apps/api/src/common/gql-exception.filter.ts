@@ -73,11 +73,11 @@ const APOLLO_INPUT_CODES = new Set(['GRAPHQL_VALIDATION_FAILED', 'GRAPHQL_PARSE_
 export function formatGraphQLError(formatted: { message: string; extensions?: Record<string, unknown>; path?: unknown; locations?: unknown }) {
   const ext = { ...(formatted.extensions ?? {}) };
   delete ext.stacktrace;
-  let code = typeof ext.code === 'string' ? ext.code : GqlErrorCode.INTERNAL_SERVER_ERROR;
+  let code: string = typeof ext.code === 'string' ? ext.code : GqlErrorCode.INTERNAL_SERVER_ERROR;
   let message = formatted.message;
   if (APOLLO_INPUT_CODES.has(code)) code = GqlErrorCode.BAD_USER_INPUT;
   // errors that bypassed the filter (thrown in Apollo plugins) keep no message of their own
-  if (!PASS_THROUGH.has(code) || code === GqlErrorCode.INTERNAL_SERVER_ERROR) {
+  if (!PASS_THROUGH.has(code) || code === (GqlErrorCode.INTERNAL_SERVER_ERROR as string)) {
     code = GqlErrorCode.INTERNAL_SERVER_ERROR;
     message = 'Internal server error';
   }

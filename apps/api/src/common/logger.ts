@@ -13,6 +13,7 @@ export function wantsPrettyLogs(env: NodeJS.ProcessEnv = process.env, stdout: { 
 function prettyStream(destination?: NodeJS.WritableStream): DestinationStream | undefined {
   try {
     // Loaded only here: production never needs it, and an install without dev packages still logs JSON.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- optional at run time: a static import would make it required
     const pretty = require('pino-pretty') as (o: object) => DestinationStream;
     return pretty({ colorize: destination === undefined, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service', destination });
   } catch {
@@ -26,7 +27,7 @@ function prettyStream(destination?: NodeJS.WritableStream): DestinationStream | 
  */
 export function createLogger(level = process.env.LOG_LEVEL ?? 'info', pretty = wantsPrettyLogs(), destination?: NodeJS.WritableStream): Logger {
   const options: LoggerOptions = { level, base: { service: 'pflex-api' }, redact: ['req.headers.authorization', 'headers.authorization'] };
-  const stream = (pretty ? prettyStream(destination) : undefined) ?? (destination as DestinationStream | undefined);
+  const stream = (pretty ? prettyStream(destination) : undefined) ?? (destination);
   return stream ? pino(options, stream) : pino(options);
 }
 

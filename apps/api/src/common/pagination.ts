@@ -29,7 +29,7 @@ export function encodeCursor(key: string, id: string): string {
 export function decodeCursor(cursor: string | undefined | null): [string, string] | null {
   if (cursor === undefined || cursor === null) return null;
   try {
-    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
     if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string') return [v[0], v[1]];
   } catch {
     // fall through

@@ -119,7 +119,7 @@ export class GreenRevisionsService {
   async bookingRevision(revisionId: string, bookingId: string): Promise<BookingGreenRevisionModel | null> {
     const rev = await this.ds.manager.findOneBy(GreenRevisionEntity, { id: revisionId });
     const row = await this.ds.manager.findOneBy(GreenRevisionBookingEntity, { revisionId, bookingId });
-    const b = row ? await this.ds.query(`SELECT green_w_promised::text[] AS gp, (extract(epoch FROM starts_at) / 3600)::int AS h FROM bookings WHERE id = $1`, [bookingId]) : [];
+    const b: { gp: string[]; h: number }[] = row ? await this.ds.query(`SELECT green_w_promised::text[] AS gp, (extract(epoch FROM starts_at) / 3600)::int AS h FROM bookings WHERE id = $1`, [bookingId]) : [];
     return rev && row ? bookingRevisionModel(row, rev, b[0]) : null;
   }
 
@@ -200,7 +200,7 @@ export class GreenRevisionsService {
     const target = supplyW ?? hours.map((h) => Number(h.s));
     const stranded = hours.some((h, k) => Number(h.a) > target[k]);
     const room = hours.some((h, k) => Number(h.a) < target[k]);
-    const [short] = room
+    const [short]: { yes: boolean }[] = room
       ? await m.query(
           `SELECT EXISTS (SELECT 1 FROM bookings b WHERE b.cluster_id = $1 AND b.status = 'CONFIRMED' AND b.starts_at < to_timestamp($3 * 3600.0) AND b.ends_at > to_timestamp($2 * 3600.0)
                            AND b.green_w <> b.green_w_promised) AS yes`,
@@ -312,7 +312,7 @@ export class GreenRevisionsService {
         viaWindows ? 'rows' : 'megawatts',
       );
     }
-    const [rev] = await m.query(
+    const [rev]: { id: string }[] = await m.query(
       `INSERT INTO green_revisions (cluster_id, by_org_id, reason, starts_at, ends_at, supply_before_w, supply_after_w, penalty_factor, via_windows)
        VALUES ($1, $2, $3, to_timestamp($4 * 3600.0), to_timestamp($5 * 3600.0), $6::bigint[], $7::bigint[], $8, $9) RETURNING id`,
       [clusterId, p.orgId, reason, fromH, fromH + n, rows.map((r) => r.s), supplyW, factor, viaWindows],
@@ -350,7 +350,7 @@ export class GreenRevisionsService {
         // the voucher covered more than the new price: the difference goes back to the voucher
         const back = voucher - centsOf(total);
         voucher -= back;
-        const [v] = await m.query(`UPDATE vouchers SET spent = spent - $2::numeric WHERE id = $1 RETURNING spent::text`, [b.voucher_id, (back / 100).toFixed(2)]);
+        const [v]: { spent: string }[] = await m.query(`UPDATE vouchers SET spent = spent - $2::numeric WHERE id = $1 RETURNING spent::text`, [b.voucher_id, (back / 100).toFixed(2)]);
         await m.query(`INSERT INTO voucher_ledger (voucher_id, booking_id, kind, amount, spent_after) VALUES ($1, $2, 'ADJUST', $3::numeric, $4::numeric)`, [b.voucher_id, b.id, (back / 100).toFixed(2), v.spent]);
         voucherOrgs.add(b.org_id);
       }

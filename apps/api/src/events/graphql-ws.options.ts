@@ -5,7 +5,6 @@ import { depthLimitRule } from '../common/query-limits';
 import { rateLimitError } from '../security/rate-limit.plugin';
 import type { TokenBucketLimiter } from '../security/rate-limiter';
 
-type Formattable = Parameters<typeof formatGraphQLError>[0];
 
 /** Open subscriptions per WebSocket connection; more are refused, so one socket cannot pile up listeners. */
 export const MAX_SUBSCRIPTIONS_PER_CONNECTION = 20;
@@ -22,7 +21,7 @@ function format(errors: readonly GraphQLError[]): GraphQLFormattedError[] {
   return errors.map((e) => {
     const inner = e.originalError;
     const g = inner && !(inner instanceof GraphQLError) ? toGraphQLError(inner) : e;
-    return formatGraphQLError(g.toJSON() as Formattable) as GraphQLFormattedError;
+    return formatGraphQLError(g.toJSON()) as GraphQLFormattedError;
   });
 }
 

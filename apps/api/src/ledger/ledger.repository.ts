@@ -364,7 +364,7 @@ export class LedgerRepository implements LedgerPort {
    * taken here, after the rows', is held to COMMIT) and sends the payloads with that version.
    */
   async bumpIn(m: EntityManager, cluster: string, channel: string, payloads: string[]): Promise<number> {
-    const [[row]] = await m.query(`UPDATE ledger_versions SET version = version + 1 WHERE cluster_id = $1 RETURNING version::float8 AS version`, [cluster]);
+    const [[row]]: [[{ version: number }]] = await m.query(`UPDATE ledger_versions SET version = version + 1 WHERE cluster_id = $1 RETURNING version::float8 AS version`, [cluster]);
     const v = Number(row.version);
     await m.query(`SELECT pg_notify($1, replace(p, $3, $4)) FROM unnest($2::text[]) AS p`, [channel, payloads, `"v":${VERSION_PLACEHOLDER},`, `"v":${v},`]);
     return v;

@@ -28,7 +28,7 @@ export class SlotWriter {
       const k = slot + i;
       const s = t.greenSupplyW[k];
       this.cap[i] = t.capacityTflops[k];
-      this.booked[i] = t.bookedTflops[k] + sign * (each ? (tflops as ArrayLike<number>)[from + i] : (tflops as number));
+      this.booked[i] = t.bookedTflops[k] + sign * (each ? (tflops)[from + i] : (tflops));
       this.supply[i] = s;
       this.alloc[i] = t.greenAllocW[k] + sign * green[from + i];
       this.price[i] = s > 0 ? t.greenPriceWeight[k] / s : 0;

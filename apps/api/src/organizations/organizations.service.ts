@@ -115,7 +115,7 @@ export class OrganizationsService implements OnApplicationBootstrap {
       const key = isUuid(id) ? await m.findOneBy(ApiKeyEntity, { id }) : null;
       if (!key) throw new OrganizationException(OrganizationErrorCode.API_KEY_NOT_FOUND, `API key ${id} not found`, 'id');
       if (!key.revokedAt) {
-        await m.update(ApiKeyEntity, { id }, { revokedAt: () => 'now()' } as never);
+        await m.update(ApiKeyEntity, { id }, { revokedAt: () => 'now()' });
         await m.query(`SELECT pg_notify($1, $2)`, [this.feed.channel, this.feed.encode({ k: 'key', h: key.keyHash })]);
       }
       return toApiKeyModel((await m.findOneBy(ApiKeyEntity, { id }))!);

@@ -88,7 +88,7 @@ export class RoundsRepository {
 
   /** Opens the next round of every scheduled region that has none open, closing at the next multiple of its cadence. */
   async openScheduled(nowMs: number): Promise<number> {
-    const rows = await this.ds.query(
+    const rows: { id: string }[] = await this.ds.query(
       `INSERT INTO rounds (region, opens_at, closes_at)
        SELECT s.region, to_timestamp($1 / 1000.0), to_timestamp((floor($1 / (s.every_minutes * 60000.0)) + 1) * s.every_minutes * 60.0)
        FROM round_schedules s WHERE NOT EXISTS (SELECT 1 FROM rounds r WHERE r.region = s.region AND r.status = 'OPEN')

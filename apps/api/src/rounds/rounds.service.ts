@@ -195,7 +195,10 @@ export class RoundsService {
 
   /** The open round a request joins, share-locked (a clearing in progress finishes first); NO_OPEN_ROUND when none takes requests. */
   private async openRound(m: EntityManager, wanted: { key: string; fallback: boolean }, now: number): Promise<{ id: string }> {
-    const find = async (key: string) => (await m.query(`SELECT id, (extract(epoch FROM closes_at) * 1000)::float8 AS closes FROM rounds WHERE region = $1 AND status = 'OPEN' FOR SHARE`, [key]))[0] as { id: string; closes: number } | undefined;
+    const find = async (key: string) => {
+      const rows: { id: string; closes: number }[] = await m.query(`SELECT id, (extract(epoch FROM closes_at) * 1000)::float8 AS closes FROM rounds WHERE region = $1 AND status = 'OPEN' FOR SHARE`, [key]);
+      return rows[0] as { id: string; closes: number } | undefined;
+    };
     let r = await find(wanted.key);
     if (!r && wanted.fallback) r = await find('');
     const name = wanted.key ? `region ${wanted.key}` : 'the whole fleet';

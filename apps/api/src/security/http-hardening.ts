@@ -44,7 +44,7 @@ export function securityHeaders(): Record<string, string> {
   };
   let failed: unknown;
   helmet(HELMET_OPTIONS)({} as never, res as never, (e?: unknown) => (failed = e));
-  if (failed) throw failed;
+  if (failed) throw failed instanceof Error ? failed : new Error(`helmet failed: ${JSON.stringify(failed)}`);
   return headers;
 }
 

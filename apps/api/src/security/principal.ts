@@ -18,8 +18,9 @@ export const Roles = (...roles: OrgRole[]) => SetMetadata(ROLES_KEY, roles);
 export const Public = () => SetMetadata(PUBLIC_KEY, true);
 
 export function requestOf(ctx: ExecutionContext): { headers: Record<string, string | string[] | undefined>; principal?: Principal } {
-  if (ctx.getType<string>() === 'graphql') return GqlExecutionContext.create(ctx).getContext().req;
-  return ctx.switchToHttp().getRequest();
+  type Req = { headers: Record<string, string | string[] | undefined>; principal?: Principal };
+  if (ctx.getType<string>() === 'graphql') return GqlExecutionContext.create(ctx).getContext<{ req: Req }>().req;
+  return ctx.switchToHttp().getRequest<Req>();
 }
 
 export const CurrentOrg = createParamDecorator((_: unknown, ctx: ExecutionContext): Principal => {

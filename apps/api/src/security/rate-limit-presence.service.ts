@@ -51,7 +51,7 @@ export class RateLimitPresence implements OnApplicationBootstrap, OnModuleDestro
     // messages missed while the listener was down: hear everyone again
     this.feed.onResync(() => {
       this.replicas.refreshAll(Date.now());
-      this.announce('hello');
+      void this.announce('hello');
     });
     await this.announce('hello');
     await new Promise((r) => setTimeout(r, DISCOVERY_MS));

@@ -37,7 +37,7 @@ describe('TokenBucketLimiter', () => {
   });
 
   it('charges a cost of several tokens at once', () => {
-    let now = 0;
+    const now = 0;
     const l = new TokenBucketLimiter(60, () => now);
     expect(l.take('a', 50)).toEqual({ ok: true });
     expect(l.take('a', 20)).toEqual({ ok: false, retryAfterMs: 10_000 });

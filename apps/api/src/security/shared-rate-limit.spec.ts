@@ -200,7 +200,10 @@ describe('the rate limit shared across replicas', () => {
           else if (ids.length === 0) continue;
           else if (s.op === 'take') c.take(ids[s.replica % ids.length], `k${s.key}`, s.cost);
           else if (s.op === 'drain') for (let i = 0; i < 500 && c.take(ids[s.replica % ids.length], `k${s.key}`); i++);
-          else if (ids.length > 1) (s.op === 'stop' ? c.stop : c.crash).call(c, ids[s.replica % ids.length]);
+          else if (ids.length > 1) {
+            if (s.op === 'stop') c.stop(ids[s.replica % ids.length]);
+            else c.crash(ids[s.replica % ids.length]);
+          }
         }
         for (const key of ['k0', 'k1']) {
           const verdict = fitsOneBucket(c.admitted.filter((a) => a.key === key), perMinute, c.joins.filter((j) => j.key === key));

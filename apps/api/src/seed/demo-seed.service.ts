@@ -4,8 +4,7 @@ import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { ClustersService } from '../clusters/clusters.service';
 import { HOUR_MS } from '../common/time.utils';
-import { APP_CONFIG, PINO } from '../config';
-import type { AppConfig } from '../config';
+import { PINO } from '../config';
 import { LedgerService } from '../ledger/ledger.service';
 import { GreenSourceEnum } from '../energy/dtos/green-window.model';
 import { EnergyService } from '../energy/energy.service';
@@ -60,7 +59,6 @@ export class DemoSeedService {
     private readonly energy: EnergyService,
     private readonly grid: GridService,
     private readonly ledger: LedgerService,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(PINO) private readonly log: Logger,
   ) {}
 

@@ -130,7 +130,7 @@ export interface ChartSummary {
  * that the page lacks.
  */
 export async function inPage<T>(page: Page, expression: string): Promise<T> {
-  return (await page.evaluate(expression)) as T;
+  return (await page.evaluate(expression));
 }
 
 /**

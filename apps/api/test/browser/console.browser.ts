@@ -37,7 +37,7 @@ async function axe(page: Page): Promise<AxeViolation[]> {
 
 async function noXss(page: Page): Promise<void> {
   const xss = await inPage<unknown>(page, 'window.__xss');
-  assert(xss === undefined, `a hostile name ran script: window.__xss = ${xss}`);
+  assert(xss === undefined, `a hostile name ran script: window.__xss = ${String(xss)}`);
   const injected = await inPage<number>(page, `document.querySelectorAll('img[src="x"], b[onmouseover], script:not([src])').length`);
   assert(injected === 0, `${injected} elements from hostile names in the DOM`);
 }
@@ -277,7 +277,7 @@ async function main(): Promise<void> {
       assert(!shown?.series.some((s) => s.name === 'Forecast preview (MW)'), 'the preview is still shown after saving');
       const green = await inPage<number[]>(page, `window.pflex.state.util.get(${JSON.stringify(zhuhai.id)}).slice(${from}, ${from + 72}).map((r) => r.greenAvailableMw)`);
       const expected = lines.slice(1).map((l) => Number(l.split(',')[1]));
-      assert(JSON.stringify(green) === JSON.stringify(expected), `green supply on the chart differs from the file: ${green.slice(0, 12)} vs ${expected.slice(0, 12)}`);
+      assert(JSON.stringify(green) === JSON.stringify(expected), `green supply on the chart differs from the file: ${green.slice(0, 12).join(', ')} vs ${expected.slice(0, 12).join(', ')}`);
     });
 
     await check('maintenance: setCapacity refused lists the conflicting bookings', async () => {

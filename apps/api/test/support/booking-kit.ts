@@ -11,7 +11,7 @@ import type { LedgerRepository } from '../../src/ledger/ledger.repository';
 import type { LedgerService } from '../../src/ledger/ledger.service';
 import { TimelinesService } from '../../src/ledger/timelines.service';
 import type { MetricsService } from '../../src/metrics/metrics.service';
-import type { Principal } from '../../src/organizations/principal';
+import type { Principal } from '../../src/security/principal';
 import { QuotasService } from '../../src/quotas/quotas.service';
 import { FakeFeed } from './fake-feed';
 import { FakeLedger } from './fake-ledger';

@@ -59,7 +59,7 @@ export class FakeLedger implements LedgerPort {
   private tail: Promise<unknown> = Promise.resolve();
   private current: Tx | null = null;
   private readonly listeners: ((channel: string, payload: string) => void)[] = [];
-  private readonly hooks: { statement: StatementName; fn: () => unknown | Promise<unknown> }[] = [];
+  private readonly hooks: { statement: StatementName; fn: () => unknown }[] = [];
   private readonly faults: { statement: StatementName; error: () => Error }[] = [];
   private createdSeq = 0;
 
@@ -144,7 +144,7 @@ export class FakeLedger implements LedgerPort {
   }
 
   /** Runs `fn` once, just before the next `statement` (inside the transaction that runs it). */
-  before(statement: StatementName, fn: () => unknown | Promise<unknown>): void {
+  before(statement: StatementName, fn: () => unknown): void {
     this.hooks.push({ statement, fn });
   }
 

@@ -1,7 +1,7 @@
 import { BookingErrorCode, BookingException } from '../../src/bookings/bookings.exception';
 import { BookingsService } from '../../src/bookings/bookings.service';
 import { HOUR_MS } from '../../src/common/time.utils';
-import type { Principal } from '../../src/organizations/principal';
+import type { Principal } from '../../src/security/principal';
 import { bookingKit, BookingKit, T0H } from '../support/booking-kit';
 import { FakeLedger } from '../support/fake-ledger';
 

@@ -62,7 +62,7 @@ describe('BookingCommitter on the fake ledger (group commit, refusals, idempoten
       const v = kit.request({ pflops: 40, hours: 1, from: 1, to: 2 });
       const out = await Promise.allSettled([kit.book('a', v), kit.book('b', v), kit.book('c', v)]);
       expect(out.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'rejected']);
-      expect(await refusal(Promise.reject((out[2] as PromiseRejectedResult).reason))).toEqual({
+      expect(await refusal(Promise.reject((out[2] as PromiseRejectedResult).reason as Error))).toEqual({
         code: BookingErrorCode.NO_CAPACITY,
         message: `no 1 h run with 40 PFLOPS free between ${at(1).toISOString()} and ${at(2).toISOString()} on cluster ${C}`,
       });

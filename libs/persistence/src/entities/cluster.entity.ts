@@ -53,7 +53,7 @@ export class ClusterEntity {
 
   /** time-of-use grid tariff (JSON, see clusters/tariff.ts); none: gridPricePerMwh in every hour */
   @Column({ name: 'grid_tariff', type: 'jsonb', nullable: true })
-  gridTariff: unknown | null;
+  gridTariff: object | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;

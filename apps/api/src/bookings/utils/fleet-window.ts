@@ -82,7 +82,7 @@ export function fleetWindow(main: Fleet, mainBaseH: number, clusters: readonly C
     }
     const end = Math.min(from + slots, t.capacityTflops.length);
     const pad = <A extends Int32Array | Float64Array>(a: A, out: A): A => {
-      if (end > from) out.set(a.subarray(from, end) as never);
+      if (end > from) out.set(a.subarray(from, end));
       return out;
     };
     const gridPrice = t.gridPrice ? pad(t.gridPrice, new Float64Array(slots).fill(c.gridPricePerMwh)) : undefined;
