@@ -630,7 +630,7 @@ export class Fleet {
     const tl = this.timelines[ci];
     const site = this.sites[this.siteOf[ci]];
     const anyGreen = checkFits(tl, this.clusterIds[ci], what, s, h, tf, greenW);
-    checkGrid(site, this.siteIds[this.siteOf[ci]], this.clusterIds[ci], what, s, h, draw, greenW);
+    if (site.cappedSlots > 0) checkGrid(site, this.siteIds[this.siteOf[ci]], this.clusterIds[ci], what, s, h, draw, greenW);
     take(tl, site, s, h, tf, draw, greenW);
     return this.bookings.add(ci, s, h, tf, draw, greenW, anyGreen);
   }

@@ -18,6 +18,8 @@ const NONE = new Float64Array(0);
  */
 export class Site {
   readonly usedW: Float64Array;
+  /** usedW is the single cluster's gridW (a booking then updates it once) */
+  readonly shared: boolean;
   capW: Int32Array | null = null;
   /** slots with a cap (< GRID_UNLIMITED) */
   cappedSlots = 0;
@@ -34,11 +36,7 @@ export class Site {
     clusterGridW: Float64Array | null,
   ) {
     this.usedW = clusterGridW ?? new Float64Array(slots);
-  }
-
-  /** Whether usedW is the single cluster's gridW (a booking then updates it once). */
-  get shared(): boolean {
-    return this.clusters.length === 1;
+    this.shared = clusterGridW !== null;
   }
 
   /** The cap array, allocated (unlimited) on first use. */
