@@ -202,6 +202,12 @@ export class Fleet {
     return tl.gridPrice === null ? tl.flatGridPrice : tl.gridPrice[t];
   }
 
+  /** Whether some slot of some site has a grid cap. Complexity: O(sites). */
+  hasGridCaps(): boolean {
+    for (const s of this.sites) if (s.cappedSlots > 0) return true;
+    return false;
+  }
+
   /** Index of a site id ('#' + cluster id for a cluster without a declared site), -1 when unknown. Complexity: O(1). */
   siteIndex(id: string): number {
     const k = this.siteIndexOf.get(id);
