@@ -290,6 +290,40 @@ describe('bulk loading and copies', () => {
   });
 });
 
+describe('the grid draw of a cluster alone on an uncapped site is kept from its first read', () => {
+  it('equals, when first read, the draw of a twin that kept it all along, through commits and releases', () => {
+    const spec: FleetSpec = { slots: 48, clusters: [cluster('a', { green: [{ start: 5, end: 30, mw: 0.002, pricePerMwh: 10 }] }), cluster('b')] };
+    const lazy = Fleet.fromSpec(spec);
+    const eager = Fleet.fromSpec(spec);
+    // reading a timeline makes its grid draw live
+    eager.timeline('a');
+    eager.timeline('b');
+    // no grid kept yet: 24 bytes per cluster-slot and summaries
+    expect(lazy.bytesPerClusterSlot()).toBeLessThan(eager.bytesPerClusterSlot());
+    const hs: [number, number][] = [];
+    for (let i = 0; i < 40; i++) {
+      const job = { pflops: 1 + (i % 3), hours: 1 + (i % 7), earliest: (i * 5) % 40, deadline: 48, objective: (['EARLIEST', 'GREENEST', 'CHEAPEST'] as const)[i % 3] };
+      const p = lazy.place(job);
+      if (!p.ok) continue;
+      hs.push([lazy.commit(p.placement), eager.commit(p.placement)]);
+      if (i % 4 === 3) {
+        const [x, y] = hs.splice(i % hs.length, 1)[0];
+        lazy.release(x);
+        eager.release(y);
+      }
+    }
+    expect(hs.length).toBeGreaterThan(5);
+    expect(Array.from(lazy.timeline('a').gridW)).toEqual(Array.from(eager.timeline('a').gridW));
+    expect(lazy.gridUsedW('#b', 10)).toBe(eager.gridUsedW('#b', 10));
+    expect(snapshot(lazy)).toBe(snapshot(eager));
+    // and from then on it is kept: a cap is checked against it
+    const t = lazy.timeline('a').gridW.findIndex((w) => w > 0);
+    expect(() => lazy.setGridCapacity('#a', t, t + 1, 0)).toThrow(SchedulerConflictError);
+    for (const [x] of hs) lazy.release(x);
+    expect(lazy.timeline('a').gridW.every((w) => w === 0)).toBe(true);
+  });
+});
+
 describe('the grid over a long horizon (block summaries)', () => {
   it('skips blocks closed by the grid and agrees with the reference', () => {
     const f = fleet(10_000, [{ id: 's', gridMw: 0, gridChanges: [{ start: 6_000, end: 10_000, mw: 0.005 }, { start: 7_000, end: 7_100, mw: 0.001 }] }], cluster('a', { site: 's' }), cluster('b', { site: 's', green: [{ start: 3_000, end: 3_010, mw: 0.002, pricePerMwh: 5 }] }));

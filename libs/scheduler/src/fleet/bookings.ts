@@ -176,7 +176,8 @@ export function take(tl: Timeline, site: Site, start: number, hours: number, tfl
   const sup = tl.greenSupplyW;
   const alloc = tl.greenAllocW;
   const gm = tl.greenFreeMax64;
-  const gw = tl.gridW;
+  // the grid draw is kept only while the cluster's gridW is live (Fleet.liveGrid)
+  const gw = tl.gridLive ? tl.gridW : null;
   // one pass applies capacity, green and grid draw and notes the blocks whose free-green max may
   // have dropped (a slot that held it gave green)
   let curB = -1;
@@ -185,7 +186,7 @@ export function take(tl: Timeline, site: Site, start: number, hours: number, tfl
     const t = start + i;
     booked[t] += tflops;
     const gi = greenW[i];
-    gw[t] += drawW - gi;
+    if (gw !== null) gw[t] += drawW - gi;
     if (gi > 0) {
       const b = t >> L1;
       if (b !== curB) {
@@ -258,16 +259,14 @@ function siteGrid(site: Site, start: number, hours: number, drawW: number, green
 export function giveBack(tl: Timeline, site: Site, clusterId: string, handle: number, start: number, hours: number, tflops: number, drawW: number, arena: Int32Array, off: number): void {
   const booked = tl.bookedTf;
   const alloc = tl.greenAllocW;
-  const gw = tl.gridW;
+  const gw = tl.gridLive ? tl.gridW : null;
   for (let i = 0; i < hours; i++) {
     const g = off >= 0 ? arena[off + i] : 0;
-    if (booked[start + i] < tflops || alloc[start + i] < g || gw[start + i] < drawW - g)
+    if (booked[start + i] < tflops || alloc[start + i] < g || (gw !== null && gw[start + i] < drawW - g))
       throw new SchedulerConflictError('INVALID', `release ${handle}: slot ${start + i} of ${clusterId} holds less than the booking (state reloaded?); nothing changed`);
   }
-  for (let i = 0; i < hours; i++) {
-    booked[start + i] -= tflops;
-    gw[start + i] -= drawW - (off >= 0 ? arena[off + i] : 0);
-  }
+  for (let i = 0; i < hours; i++) booked[start + i] -= tflops;
+  if (gw !== null) for (let i = 0; i < hours; i++) gw[start + i] -= drawW - (off >= 0 ? arena[off + i] : 0);
   if (off >= 0) {
     const sup = tl.greenSupplyW;
     const gm = tl.greenFreeMax64;

@@ -26,10 +26,15 @@ export interface ClusterParams {
   readonly gridPricePerMwh: Float64Array;
 }
 
-/** The fleet's sites: each cluster's site index and the sites (a site with a cap makes the search grid-aware there). */
+/**
+ * The fleet's sites: each cluster's site index and the sites (a site with a cap makes the search
+ * grid-aware there), and how many sites have a cap and clusters a varying price (kept by the
+ * Fleet), so that a fleet without either pays one read per request and cluster.
+ */
 export interface SiteParams {
   readonly siteOf: Int32Array;
   readonly sites: readonly Site[];
+  readonly counts: { cappedSites: number; tariffClusters: number };
 }
 
 /**
@@ -92,6 +97,7 @@ export class Placer {
    * site has at least `draw` of free grid in every slot of the window (its 64-slot block mins).
    */
   private siteOn(ci: number, draw: number): Site | null {
+    if (this.siteParams.counts.cappedSites === 0) return null;
     const site = this.siteParams.sites[this.siteParams.siteOf[ci]];
     if (site.cappedSlots === 0) return null;
     const mn = site.freeMin64;
@@ -102,7 +108,7 @@ export class Placer {
 
   /** The tariff of cluster `ci` (per-slot prices) when its price varies, else null (flat). */
   private tariffOn(tl: Timeline): Float64Array | null {
-    return tl.tariffSlots > 0 ? tl.gridPrice : null;
+    return this.siteParams.counts.tariffClusters > 0 && tl.tariffSlots > 0 ? tl.gridPrice : null;
   }
 
   /** Refusal of a request no cluster could take, some of them behind a grid cap: the search again without the caps (EARLIEST). */
@@ -185,12 +191,7 @@ export class Placer {
       this.greenFreeMax[k] = gmx;
       this.drawW[k] = draw;
       if (cheapest) {
-        let grid = this.params.gridPricePerMwh[ci];
-        if (tl.tariffSlots > 0) {
-          const pm = tl.gridPriceMin64 as Float64Array;
-          grid = Infinity;
-          for (let b = earliest >> BLOCK_BITS; b <= (end - 1) >> BLOCK_BITS; b++) if (pm[b] < grid) grid = pm[b];
-        }
+        const grid = this.siteParams.counts.tariffClusters > 0 && tl.tariffSlots > 0 ? this.windowGridFloor(tl) : this.params.gridPricePerMwh[ci];
         const save = grid - tl.greenPriceFloor;
         orderKey[k] = computeCost(j.pflops, hours, this.params.pricePerPflopsHour[ci]) + (draw * hours * grid - (save > 0 ? greenBound * save : 0)) / WH_PER_MWH;
       } else orderKey[k] = -greenBound;
@@ -201,6 +202,15 @@ export class Placer {
       }
       order[q] = k;
     }
+  }
+
+  /** The lowest grid price in any slot of the request's window (of a cluster with a tariff; 64-slot block mins). */
+  private windowGridFloor(tl: Timeline): number {
+    const pm = tl.gridPriceMin64 as Float64Array;
+    const j = this.job;
+    let p = Infinity;
+    for (let b = j.earliest >> BLOCK_BITS; b <= (j.end - 1) >> BLOCK_BITS; b++) if (pm[b] < p) p = pm[b];
+    return p;
   }
 
   /** GREENEST: most green Wh; clusters whose green bound falls below the best are not searched. */
