@@ -161,3 +161,50 @@ export function bookingMix(o: BookingMixOptions): InstanceFile {
   }
   return { slots: o.slots, clusters, jobs };
 }
+
+export interface GridOptions {
+  /** clusters per site (consecutive clusters share a site) */
+  perSite?: number;
+  /** reserved grid as a share of the site's draw at full capacity */
+  capShare?: number;
+  /** the share in the evening peak [17, 21) of every day */
+  eveningShare?: number;
+}
+
+/**
+ * The same instance behind grid connections: consecutive clusters grouped into sites of
+ * `perSite` (default 3), each reserving `capShare` (0.7) of its clusters' draw at full capacity,
+ * cut to `eveningShare` (0.45) in [17, 21) of every day; and a time-of-use tariff on every cluster:
+ * half its flat price in the valley [0, 6), 1.6x in the peak [8, 20) of every day.
+ */
+export function withGrid(inst: InstanceFile, o: GridOptions = {}): InstanceFile {
+  const perSite = o.perSite ?? 3;
+  const capShare = o.capShare ?? 0.7;
+  const eveningShare = o.eveningShare ?? 0.45;
+  const days = Math.ceil(inst.slots / 24);
+  const sites: NonNullable<InstanceFile['sites']> = [];
+  const clusters = inst.clusters.map((c, i) => {
+    const gridPrices: NonNullable<ClusterSpec['gridPrices']> = [];
+    for (let d = 0; d < days; d++)
+      gridPrices.push({ start: d * 24, end: d * 24 + 6, pricePerMwh: Math.round(c.gridPricePerMwh * 50) / 100 }, { start: d * 24 + 8, end: d * 24 + 20, pricePerMwh: Math.round(c.gridPricePerMwh * 160) / 100 });
+    return { ...c, site: `site${Math.floor(i / perSite)}`, gridPrices };
+  });
+  for (let k = 0; k * perSite < inst.clusters.length; k++) {
+    let fullW = 0;
+    for (const c of inst.clusters.slice(k * perSite, (k + 1) * perSite)) fullW += c.capacityPflops * c.kwPerPflops * c.pue * 1000;
+    const mw = (share: number): number => Math.min(2000, Math.round((fullW * share) / 1000) / 1000);
+    const gridChanges: NonNullable<NonNullable<InstanceFile['sites']>[number]['gridChanges']> = [];
+    for (let d = 0; d < days; d++) gridChanges.push({ start: d * 24 + 17, end: d * 24 + 21, mw: mw(eveningShare) });
+    sites.push({ id: `site${k}`, gridMw: mw(capShare), gridChanges });
+  }
+  return { ...inst, sites, clusters };
+}
+
+/**
+ * smallInstance behind one grid connection for the MIP comparison with caps: all its clusters on
+ * one site reserving 55 % of their draw at full capacity, 35 % in [17, 21) of every day, with the
+ * time-of-use tariff of withGrid (prices do not change the PFLOPS-hours optimum).
+ */
+export function smallGridInstance(seed: number): InstanceFile {
+  return withGrid(smallInstance(seed), { perSite: 3, capShare: 0.55, eveningShare: 0.35 });
+}

@@ -1,8 +1,18 @@
 /**
  * Exact batch packing with HiGHS (MIP) for small instances: binary x[job, cluster, start] for
  * every start that fits the window and the (initial) capacity, one row per job (at most one
- * option) and one capacity row per cluster-slot; maximise PFLOPS-hours. Green and minGreenShare
- * are left out (the instances used have none), so this is the optimum of the primary objective.
+ * option) and one capacity row per cluster-slot; maximise PFLOPS-hours. minGreenShare is left out
+ * (the instances used have none), so this is the optimum of the primary objective.
+ *
+ * Sites with a grid cap add the grid rule. The grid W a site draws in slot t is the draw of the
+ * options running there less the green they take; placements committed one after another (as the
+ * result lists them, no release in between) take min(draw, green still free) each, so together
+ * they take min(sum of draws, supply) of a cluster-slot's green. The model has a continuous green
+ * take g[c, t] in [0, supply] with g[c, t] <= sum of the draws of the options covering (c, t), and
+ * per capped site-slot: sum over its clusters of (draws covering t) - g[c, t] <= cap. An optimum
+ * sets g = min(draws, supply), so the rows hold exactly when the placements fit the grid in commit
+ * order: the model and the placer agree on feasibility. Options that exceed the cap alone are not
+ * generated.
  */
 import { Fleet } from '../src/fleet';
 import { packBatch } from '../src/batch';
@@ -28,8 +38,15 @@ export function loadHighs(): Promise<Highs> {
   return highsP;
 }
 
-export function mipModel(inst: InstanceFile): { lp: string; vars: number; varOf: Map<string, string> } {
-  const fleet = Fleet.fromSpec({ slots: inst.slots, clusters: inst.clusters });
+export function mipModel(inst: InstanceFile): { lp: string; vars: number; varOf: Map<string, string>; greenOf: Map<string, string> } {
+  const fleet = Fleet.fromSpec({ slots: inst.slots, sites: inst.sites, clusters: inst.clusters });
+  const GRID_NONE = 2147483647;
+  const capped = fleet.siteIds.map((_, k) => {
+    for (let t = 0; t < inst.slots; t++) if (fleet.gridCapW(k, t) !== GRID_NONE) return true;
+    return false;
+  });
+  // per capped cluster-slot: the draw terms of the options covering it
+  const drawTerms = new Map<string, string[]>();
   const obj: string[] = [];
   const jobRows: string[] = [];
   const capTerms: string[][] = inst.clusters.map(() => []);
@@ -51,16 +68,30 @@ export function mipModel(inst: InstanceFile): { lp: string; vars: number; varOf:
     for (const id of ids) {
       const ci = fleet.clusterIndex(id);
       const tl = fleet.timeline(ci);
+      const site = fleet.siteOfCluster(ci);
+      const draw = Math.round(j.pflops * fleet.kwPerPflops[ci] * fleet.pue[ci] * 1000);
       const end = Math.min(j.deadline, inst.slots);
       for (let s = j.earliest; s + j.hours <= end; s++) {
         let ok = true;
-        for (let t = s; t < s + j.hours; t++) if (tl.capacityTflops[t] < tf) ok = false;
+        for (let t = s; t < s + j.hours; t++) {
+          if (tl.capacityTflops[t] < tf) ok = false;
+          // alone over the site's grid even with all the green there
+          const cap = fleet.gridCapW(site, t);
+          if (cap !== GRID_NONE && draw - Math.min(draw, tl.greenSupplyW[t]) > cap) ok = false;
+        }
         if (!ok) continue;
         const v = `x${vars++}`;
         varOf.set(`${j.id}|${id}|${s}`, v);
         names.push(v);
         terms.push(v);
         obj.push(`${(j.pflops * j.hours).toFixed(3)} ${v}`);
+        if (capped[site])
+          for (let t = s; t < s + j.hours; t++) {
+            const key = `${ci}_${t}`;
+            let r = drawTerms.get(key);
+            if (!r) drawTerms.set(key, (r = []));
+            r.push(`${draw} ${v}`);
+          }
         for (let t = s; t < s + j.hours; t++) {
           // the load only rises where an option starts (or capacity changes): rows elsewhere are implied
           if (!critical[ci].has(t)) continue;
@@ -79,6 +110,33 @@ export function mipModel(inst: InstanceFile): { lp: string; vars: number; varOf:
     const [ci, t] = key.split('_').map(Number);
     capRows.push(` k${key}: ${terms.join(' + ')} <= ${fleet.capacityTflops(ci, t)}`);
   }
+  // grid: green take g per capped cluster-slot with supply, one row per capped site-slot
+  const greenOf = new Map<string, string>();
+  const greenRows: string[] = [];
+  const bounds: string[] = [];
+  const gridRows: string[] = [];
+  fleet.siteIds.forEach((_, k) => {
+    if (!capped[k]) return;
+    const members = fleet.clusterIds.map((_, ci) => ci).filter((ci) => fleet.siteOfCluster(ci) === k);
+    for (let t = 0; t < inst.slots; t++) {
+      const cap = fleet.gridCapW(k, t);
+      if (cap === GRID_NONE) continue;
+      const terms: string[] = [];
+      for (const ci of members) {
+        const d = drawTerms.get(`${ci}_${t}`);
+        if (!d) continue;
+        terms.push(...d);
+        const sup = fleet.timeline(ci).greenSupplyW[t];
+        if (sup <= 0) continue;
+        const g = `g${ci}_${t}`;
+        greenOf.set(`${ci}|${t}`, g);
+        bounds.push(` 0 <= ${g} <= ${sup}`);
+        greenRows.push(` G${ci}_${t}: ${g} - ${d.join(' - ')} <= 0`);
+        terms.push(`-1 ${g}`);
+      }
+      if (terms.length) gridRows.push(` S${k}_${t}: ${terms.join(' + ').replace(/\+ -1 /g, '- ')} <= ${cap}`);
+    }
+  });
   const wrap = (xs: string[]): string => {
     const out: string[] = [];
     for (let i = 0; i < xs.length; i += 8) out.push('  ' + xs.slice(i, i + 8).join(' + '));
@@ -90,11 +148,14 @@ export function mipModel(inst: InstanceFile): { lp: string; vars: number; varOf:
     'Subject To',
     ...jobRows,
     ...capRows,
+    ...greenRows,
+    ...gridRows,
+    ...(bounds.length ? ['Bounds', ...bounds] : []),
     'Binaries',
     ...(names.length ? names.map((n) => ` ${n}`) : [' x0']),
     'End',
   ].join('\n');
-  return { lp, vars, varOf };
+  return { lp, vars: vars + greenOf.size, varOf, greenOf };
 }
 
 export interface GapRow {
@@ -133,7 +194,7 @@ export async function gapRow(seed: number, inst: InstanceFile, timeLimit = 5, ba
   const online = vol(runInstance(inst, 'online'));
   const batchRes = runInstance(inst, 'batch', { timeBudgetMs: Infinity, ...batchOpts });
   const batch = vol(batchRes);
-  const { lp, vars, varOf } = mipModel(inst);
+  const { lp, vars, varOf, greenOf } = mipModel(inst);
   const t0 = performance.now();
   let opt = 0;
   let bound = 0;
@@ -143,7 +204,21 @@ export async function gapRow(seed: number, inst: InstanceFile, timeLimit = 5, ba
     try {
       m.options.set({ output_flag: false, time_limit: timeLimit, mip_rel_gap: 1e-6 });
       const x = new Float64Array(vars);
-      for (const p of batchRes.placements) x[m.getColByName(varOf.get(`${p.job}|${p.cluster}|${p.start}`)!)] = 1;
+      const drawOn = new Map<string, number>();
+      for (const p of batchRes.placements) {
+        x[m.getColByName(varOf.get(`${p.job}|${p.cluster}|${p.start}`)!)] = 1;
+        const j = byId.get(p.job)!;
+        const c = inst.clusters.find((q) => q.id === p.cluster)!;
+        const ci = inst.clusters.indexOf(c);
+        const draw = Math.round(j.pflops * c.kwPerPflops * c.pue * 1000);
+        for (let t = p.start; t < p.start + j.hours; t++) drawOn.set(`${ci}|${t}`, (drawOn.get(`${ci}|${t}`) ?? 0) + draw);
+      }
+      // the batch's green take: min(draws, supply) per cluster-slot, as its commit order gives
+      const fleet = Fleet.fromSpec({ slots: inst.slots, sites: inst.sites, clusters: inst.clusters });
+      for (const [key, g] of greenOf) {
+        const [ci, t] = key.split('|').map(Number);
+        x[m.getColByName(g)] = Math.min(drawOn.get(key) ?? 0, fleet.timeline(ci).greenSupplyW[t]);
+      }
       m.setSolution({ colValue: x });
       m.run();
       opt = m.getObjectiveValue();

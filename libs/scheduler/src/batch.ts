@@ -297,6 +297,7 @@ function improve(run: Run, jobs: JobRequest[], vol: Float64Array, t0: number, bu
   const n = jobs.length;
   const r = rng(seed);
   const nc = f.clusterIds.length;
+  const caps = f.hasGridCaps();
   let maxH = 1;
   for (let i = 0; i < n; i++) if (jobs[i].hours > maxH) maxH = jobs[i].hours;
   // allowed[i * nc + c] = 1 when job i may run on cluster c
@@ -375,7 +376,9 @@ function improve(run: Run, jobs: JobRequest[], vol: Float64Array, t0: number, bu
     const noise = r() < 0.7 ? r() * 0.3 : 4;
     for (const i of cand) key[i] = vol[i] * (1 + noise * r());
     cand.sort((x, y) => key[y] - key[x]);
-    const obj: Objective = r() < 0.8 ? 'EARLIEST' : 'CHEAPEST';
+    // behind grid caps green lowers the grid a job draws, so GREENEST re-inserts too
+    const q = r();
+    const obj: Objective = q < (caps ? 0.6 : 0.8) ? 'EARLIEST' : q < 0.8 ? 'GREENEST' : 'CHEAPEST';
     let gained = 0;
     let gainedGreen = 0;
     for (const i of cand) {

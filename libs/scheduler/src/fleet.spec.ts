@@ -34,8 +34,7 @@ describe('Fleet.fromSpec validation', () => {
     expect(f.clusterIndex('a')).toBe(0);
     expect(f.clusterIndex('zz')).toBe(-1);
     expect(f.capacityTflops('a', 0)).toBe(10000);
-    // 24 bytes of capacity and green + 8 of grid draw (Float64: a draw can pass Int32) + summaries
-    expect(f.bytesPerClusterSlot()).toBeLessThanOrEqual(33);
+    expect(f.bytesPerClusterSlot()).toBeLessThanOrEqual(32);
   });
 
   it.each([

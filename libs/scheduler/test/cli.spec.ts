@@ -57,6 +57,28 @@ describe('CLI', () => {
     );
   });
 
+  it('solves the grid example (a site of two clusters with a grid cap, a peak/flat/valley tariff) in both modes; both results replay', () => {
+    const file = join(__dirname, '..', 'examples', 'grid-tou.json');
+    const inst = JSON.parse(require('node:fs').readFileSync(file, 'utf8')) as InstanceFile;
+    const online = run(file);
+    const batch = run(file, '--mode', 'batch');
+    expect([online.code, batch.code]).toEqual([0, 0]);
+    for (const out of [online.out, batch.out]) expect(replayResult(inst, JSON.parse(out) as ResultFile)).toEqual([]);
+    const res = JSON.parse(online.out) as ResultFile;
+    // CHEAPEST waits for the valley of day 2; EARLIEST takes the peak
+    expect(res.placements.find((p) => p.job === 'batch-embed')).toMatchObject({ cluster: 'hengqin-b', start: 24 });
+    expect(res.placements.find((p) => p.job === 'eval-sweep')).toMatchObject({ cluster: 'hengqin-b', start: 8 });
+    expect(res.unplaced).toEqual(
+      expect.arrayContaining([
+        { job: 'evening-burst', reason: 'GRID_LIMIT' },
+        { job: 'solar-only', reason: 'GREEN_SHORTFALL' },
+        { job: 'too-big', reason: 'NO_CAPACITY' },
+        { job: 'too-late', reason: 'OUTSIDE_HORIZON' },
+      ]),
+    );
+    expect((JSON.parse(batch.out) as ResultFile).stats.placed).toBeGreaterThanOrEqual(res.stats.placed);
+  });
+
   it.each([
     ['not JSON', '{"slots": 3,', /is not valid JSON/],
     ['a bad green window', JSON.stringify({ slots: 10, clusters: [{ id: 'a', capacityPflops: 1, kwPerPflops: 1, pue: 1.2, pricePerPflopsHour: 1, gridPricePerMwh: 1, green: [{ start: 0, end: 3, mw: 1, pricePerMwh: 1 }, { start: 0, end: 3, mw: 1, pricePerMwh: 1 }, { start: 0, end: 3, mw: -1, pricePerMwh: 1 }] }], jobs: [] }), /clusters\[0\]\.green\[2\]\.mw must be a non-negative number/],
@@ -75,6 +97,9 @@ describe('CLI', () => {
     ['missing jobs', { slots: 10, clusters: [c] }, 'jobs must be an array, got undefined'],
     ['duplicate job ids', { slots: 10, clusters: [c], jobs: [{ id: 'j1', pflops: 1, hours: 2, earliest: 0, deadline: 5 }, { id: 'j1', pflops: 1, hours: 2, earliest: 0, deadline: 5 }] }, 'jobs[1].id must be unique among jobs, got "j1"'],
     ['a bad slot count', { slots: 1.5, clusters: [c], jobs: [] }, 'slots must be an integer in [1, 10000000], got 1.5'],
+    ['an unknown site', { slots: 10, clusters: [{ ...c, site: 'campus' }], jobs: [] }, 'clusters[0].site must be the id of a site in sites (there are none), got "campus"'],
+    ['a bad grid change', { slots: 10, sites: [{ id: 's', gridChanges: [{ start: 0, end: 4, mw: 1 }, { start: 0, end: 4, mw: 1.0001 }] }], clusters: [c], jobs: [] }, 'sites[0].gridChanges[1].mw must be a non-negative number with at most 3 decimals, got 1.0001'],
+    ['a bad tariff range', { slots: 10, clusters: [{ ...c, gridPrices: [{ start: 0, end: 4, pricePerMwh: 100_001 }] }], jobs: [] }, 'clusters[0].gridPrices[0].pricePerMwh must be a number in [0, 100000], got 100001'],
   ])('runInstance rejects %s naming the field path', (_name, inst, msg) => {
     expect(() => runInstance(inst, 'online')).toThrow(SchedulerInputError);
     expect(() => runInstance(inst, 'batch')).toThrow(msg);

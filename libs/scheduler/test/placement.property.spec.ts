@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { Fleet, OBJECTIVES, type ClusterSpec, type FleetSpec, type JobRequest, type Objective } from '../src/index';
+import { Fleet, GRID_UNLIMITED, OBJECTIVES, SchedulerConflictError, type ClusterSpec, type FleetSpec, type JobRequest, type Objective, type Placement } from '../src/index';
 import { referencePlace } from './reference-placer';
 
 // Small random fleets: scarce capacity and green so that conflicts, ties and refusals happen.
@@ -93,6 +93,142 @@ function assertInvariants(f: Fleet): void {
   }
 }
 
+// Fleets with sites: 1-2 declared sites with tight reserved grid (a few kW against draws of 0.5-15 kW
+// and green of 0-20 kW), some clusters on their own, and time-of-use tariffs.
+const gridMw = fc.option(fc.integer({ min: 0, max: 40 }).map((k) => k / 1000), { nil: null });
+
+const gridFleetArb: fc.Arbitrary<FleetSpec> = fc
+  .record({ slots: fc.integer({ min: 8, max: 120 }), n: fc.integer({ min: 1, max: 4 }), sites: fc.integer({ min: 1, max: 2 }) })
+  .chain(({ slots, n, sites }) =>
+    fc.record({
+      slots: fc.constant(slots),
+      sites: fc.tuple(
+        ...Array.from({ length: sites }, (_, k) =>
+          fc.record({
+            id: fc.constant(`s${k}`),
+            gridMw,
+            gridChanges: fc.array(
+              fc.record({ start: fc.integer({ min: -5, max: slots }), len: fc.integer({ min: 1, max: 40 }), mw: gridMw }).map((c) => ({ start: c.start, end: c.start + c.len, mw: c.mw })),
+              { maxLength: 3 },
+            ),
+          }),
+        ),
+      ),
+      clusters: fc.tuple(
+        ...Array.from({ length: n }, (_, i) =>
+          fc
+            .record({
+              base: clusterArb(slots, i),
+              site: fc.option(fc.integer({ min: 0, max: sites - 1 }).map((k) => `s${k}`), { nil: undefined }),
+              gridPrices: fc.array(
+                fc.record({ start: fc.integer({ min: -5, max: slots }), len: fc.integer({ min: 1, max: 30 }), pricePerMwh: fc.constantFrom(0, 120, 400, 650.5, 1200) }).map((r) => ({
+                  start: r.start,
+                  end: r.start + r.len,
+                  pricePerMwh: r.pricePerMwh,
+                })),
+                { maxLength: 4 },
+              ),
+            })
+            .map(({ base, site, gridPrices }): ClusterSpec => ({ ...base, ...(site === undefined ? {} : { site }), gridPrices })),
+        ),
+      ),
+    }),
+  );
+
+type GridOp =
+  | { kind: 'place'; job: JobRequest }
+  | { kind: 'release'; pick: number }
+  | { kind: 'cap'; site: number; start: number; len: number; mw: number | null; onLive: boolean }
+  | { kind: 'price'; cluster: number; start: number; len: number; price: number };
+
+const gridScenarioArb = gridFleetArb.chain((spec) =>
+  fc.record({
+    spec: fc.constant(spec),
+    ops: fc.array(
+      fc.oneof(
+        { weight: 6, arbitrary: jobArb(spec).map((job): GridOp => ({ kind: 'place', job })) },
+        { weight: 2, arbitrary: fc.nat(1000).map((pick): GridOp => ({ kind: 'release', pick })) },
+        {
+          weight: 2,
+          arbitrary: fc
+            .record({ onLive: fc.boolean(), site: fc.nat(10), start: fc.integer({ min: -3, max: spec.slots }), len: fc.integer({ min: 1, max: 30 }), mw: fc.option(fc.integer({ min: 0, max: 6 }).map((k) => k / 1000), { nil: null, freq: 6 }) })
+            .map((o): GridOp => ({ kind: 'cap', ...o })),
+        },
+        {
+          weight: 1,
+          arbitrary: fc
+            .record({ cluster: fc.nat(10), start: fc.integer({ min: -3, max: spec.slots }), len: fc.integer({ min: 1, max: 30 }), price: fc.constantFrom(50, 400, 900) })
+            .map((o): GridOp => ({ kind: 'price', ...o })),
+        },
+      ),
+      { minLength: 1, maxLength: 50 },
+    ),
+  }),
+);
+
+interface Live {
+  handle: number;
+  cluster: number;
+  start: number;
+  drawW: number;
+  greenW: Int32Array;
+}
+
+function gridState(f: Fleet): string {
+  const parts: number[] = [];
+  for (const id of f.clusterIds) {
+    const t = f.timeline(id);
+    parts.push(...t.bookedTflops, ...t.greenAllocW, ...t.gridW, ...t.gridPrice);
+  }
+  for (let k = 0; k < f.siteIds.length; k++) {
+    const s = f.siteTimeline(k);
+    parts.push(...s.capW, ...s.usedW);
+  }
+  return parts.join(',');
+}
+
+/** Site and cluster grid W recomputed from the live bookings alone, and every capped site-slot within its cap. */
+function assertGridInvariants(f: Fleet, live: readonly Live[]): void {
+  const used = f.siteIds.map(() => new Float64Array(f.slots));
+  const perCluster = f.clusterIds.map(() => new Float64Array(f.slots));
+  for (const b of live)
+    for (let i = 0; i < b.greenW.length; i++) {
+      used[f.siteOfCluster(b.cluster)][b.start + i] += b.drawW - b.greenW[i];
+      perCluster[b.cluster][b.start + i] += b.drawW - b.greenW[i];
+    }
+  for (let k = 0; k < f.siteIds.length; k++)
+    for (let t = 0; t < f.slots; t++) {
+      if (f.gridUsedW(k, t) !== used[k][t]) throw new Error(`site ${f.siteIds[k]} slot ${t}: used ${f.gridUsedW(k, t)}, bookings draw ${used[k][t]}`);
+      const cap = f.gridCapW(k, t);
+      if (cap !== GRID_UNLIMITED && used[k][t] > cap) throw new Error(`site ${f.siteIds[k]} slot ${t}: ${used[k][t]} W over the cap ${cap}`);
+    }
+  f.clusterIds.forEach((id, c) => {
+    const g = f.timeline(c).gridW;
+    for (let t = 0; t < f.slots; t++) if (g[t] !== perCluster[c][t]) throw new Error(`${id} slot ${t}: gridW ${g[t]}, bookings draw ${perCluster[c][t]}`);
+  });
+}
+
+function expectSameAsReference(f: Fleet, job: JobRequest, reasons: Record<string, number>): void {
+  for (const obj of OBJECTIVES) {
+    const d = f.place(job, obj);
+    const r = referencePlace(f, job, obj);
+    if (typeof r === 'string') {
+      expect(d).toMatchObject({ ok: false, reason: r });
+      reasons[r] = (reasons[r] ?? 0) + 1;
+      continue;
+    }
+    expect(d.ok).toBe(true);
+    if (!d.ok) continue;
+    const p = d.placement;
+    if (obj === 'EARLIEST') expect([p.clusterIndex, p.start]).toEqual([r.clusterIndex, r.start]);
+    else if (obj === 'GREENEST') {
+      expect(Math.round(p.greenMwh * 1e6)).toBe(r.greenWh);
+      expect([p.clusterIndex, p.start]).toEqual([r.clusterIndex, r.start]);
+    } else expect(Math.abs(p.price.total - r.total)).toBeLessThanOrEqual(1e-7 * Math.max(1, r.total));
+    for (let i = 0; i < p.hours; i++) expect(p.gridW[i]).toBe(p.drawW - p.greenW[i]);
+  }
+}
+
 describe('property: fast placer vs reference placer', () => {
   it('finds an option exactly as good as the reference under every objective, through random place/commit/release sequences', () => {
     fc.assert(
@@ -177,5 +313,63 @@ describe('property: fast placer vs reference placer', () => {
       ),
       { numRuns: 40, seed: 7 },
     );
+  });
+
+  it('with sites, grid caps and time-of-use tariffs agrees with the reference under every objective (refusals included), and keeps every site within its cap', () => {
+    const seen = { placed: 0, capConflicts: 0 };
+    const reasons: Record<string, number> = {};
+    fc.assert(
+      fc.property(gridScenarioArb, ({ spec, ops }) => {
+        const f = Fleet.fromSpec(spec);
+        const live: Live[] = [];
+        for (const op of ops) {
+          if (op.kind === 'release') {
+            if (live.length === 0) continue;
+            const k = op.pick % live.length;
+            f.release(live[k].handle);
+            live.splice(k, 1);
+          } else if (op.kind === 'cap') {
+            // half of them over a live booking's run, on its site
+            const b = op.onLive && live.length > 0 ? live[op.site % live.length] : null;
+            const site = b ? f.siteIds[f.siteOfCluster(b.cluster)] : f.siteIds[op.site % f.siteIds.length];
+            const start = b ? b.start : op.start;
+            const before = gridState(f);
+            try {
+              f.setGridCapacity(site, start, start + (b ? b.greenW.length : op.len), op.mw);
+            } catch (e) {
+              if (!(e instanceof SchedulerConflictError) || e.reason !== 'GRID_LIMIT') throw e;
+              seen.capConflicts++;
+              expect(gridState(f)).toBe(before);
+            }
+          } else if (op.kind === 'price') {
+            f.setGridPrice(f.clusterIds[op.cluster % f.clusterIds.length], op.start, op.start + op.len, op.price);
+          } else {
+            expectSameAsReference(f, op.job, reasons);
+            const d = f.place(op.job);
+            if (!d.ok) continue;
+            const p: Placement = d.placement;
+            const before = gridState(f);
+            const h = f.commit(p);
+            f.release(h);
+            // release restores the exact prior state, site grid included
+            expect(gridState(f)).toBe(before);
+            live.push({ handle: f.commit(p), cluster: p.clusterIndex, start: p.start, drawW: p.drawW, greenW: p.greenW });
+            seen.placed++;
+          }
+          assertInvariants(f);
+          assertGridInvariants(f, live);
+        }
+        // a clone carries the sites, caps and tariffs
+        const c = f.clone();
+        expect(gridState(c)).toBe(gridState(f));
+        for (const b of live) f.release(b.handle);
+        assertGridInvariants(f, []);
+      }),
+      { numRuns: 300, seed: 20270214 },
+    );
+    // the generator does reach the cases that matter
+    for (const r of ['NO_CAPACITY', 'GRID_LIMIT', 'GREEN_SHORTFALL', 'OUTSIDE_HORIZON']) expect(reasons[r]).toBeGreaterThan(20);
+    expect(seen.placed).toBeGreaterThan(200);
+    expect(seen.capConflicts).toBeGreaterThan(5);
   });
 });

@@ -2,6 +2,11 @@
  * Plain reference placer used as the oracle in property tests and timed in the bench: for each
  * allowed cluster and each start in the window, check every slot and sum green and price
  * directly. O(clusters x window x hours). Same tie rules as the fast placer.
+ *
+ * The grid rule is written here from its statement, not from the Fleet's code: in each slot the
+ * run takes g = min(draw, green still free) and draws draw - g from the grid, and that plus what
+ * the site's bookings already draw must stay within the site's cap (none when GRID_UNLIMITED).
+ * Grid energy is priced slot by slot at the cluster's grid price in that slot.
  */
 import type { Fleet } from '../src/fleet';
 import { drawWatts, requiredGreenWh } from '../src/domain';
@@ -23,6 +28,8 @@ export function referencePlace(fleet: Fleet, job: JobRequest, objective: Objecti
   const seen = new Set<number>();
   let best: RefOption | null = null;
   let capFit = false;
+  // some start meets capacity and the green share: it would be placed without the grid caps
+  let greenFit = false;
   for (const id of ids) {
     const ci = fleet.clusterIndex(id);
     if (seen.has(ci)) continue;
@@ -30,7 +37,8 @@ export function referencePlace(fleet: Fleet, job: JobRequest, objective: Objecti
     const tl = fleet.timeline(ci);
     const draw = drawWatts(job.pflops, fleet.kwPerPflops[ci], fleet.pue[ci]);
     const req = requiredGreenWh(job.minGreenShare ?? 0, draw, h);
-    const grid = fleet.gridPricePerMwh[ci];
+    const prices = tl.gridPrice;
+    const site = fleet.siteTimeline(fleet.siteOfCluster(ci));
     for (let s = job.earliest; s + h <= end; s++) {
       let fits = true;
       for (let t = s; t < s + h; t++) if (tl.capacityTflops[t] - tl.bookedTflops[t] < tf) fits = false;
@@ -44,7 +52,16 @@ export function referencePlace(fleet: Fleet, job: JobRequest, objective: Objecti
         if (gt > 0) greenCost += (gt * tl.greenPriceWeight[t]) / tl.greenSupplyW[t] / 1e6;
       }
       if (g < req) continue;
-      const total = job.pflops * h * fleet.pricePerPflopsHour[ci] + greenCost + ((draw * h - g) * grid) / 1e6;
+      greenFit = true;
+      let gridOk = true;
+      let gridCost = 0;
+      for (let t = s; t < s + h; t++) {
+        const gridW = draw - Math.min(draw, tl.greenSupplyW[t] - tl.greenAllocW[t]);
+        if (site.capW[t] !== 2147483647 && site.usedW[t] + gridW > site.capW[t]) gridOk = false;
+        gridCost += (gridW * prices[t]) / 1e6;
+      }
+      if (!gridOk) continue;
+      const total = job.pflops * h * fleet.pricePerPflopsHour[ci] + greenCost + gridCost;
       const o: RefOption = { clusterIndex: ci, start: s, greenWh: g, total };
       if (best === null) best = o;
       else if (objective === 'EARLIEST') {
@@ -59,5 +76,5 @@ export function referencePlace(fleet: Fleet, job: JobRequest, objective: Objecti
     }
   }
   if (best) return best;
-  return capFit ? 'GREEN_SHORTFALL' : 'NO_CAPACITY';
+  return !capFit ? 'NO_CAPACITY' : greenFit ? 'GRID_LIMIT' : 'GREEN_SHORTFALL';
 }

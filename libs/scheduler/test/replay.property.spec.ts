@@ -8,14 +8,29 @@ import { replayResult } from './replay';
 // horizon (or start before it), overlapping green, scarce capacity, minGreenShare, cluster lists.
 const pf3 = (min: number, max: number) => fc.integer({ min: min * 1000, max: max * 1000 }).map((k) => k / 1000);
 
-const instanceArb: fc.Arbitrary<InstanceFile> = fc
+// With `grid`: up to 2 sites with tight reserved grid (null = unlimited) and changes past the
+// horizon, clusters on them or on their own, and time-of-use tariffs.
+const instanceArbOf = (grid: boolean): fc.Arbitrary<InstanceFile> => fc
   .record({ slots: fc.integer({ min: 8, max: 120 }), n: fc.integer({ min: 1, max: 3 }) })
   .chain(({ slots, n }) => {
     const ids = Array.from({ length: n }, (_, i) => `c${i}`);
     const range = fc.record({ start: fc.integer({ min: -10, max: slots + 5 }), len: fc.integer({ min: 1, max: 40 }) });
+    const mw = fc.option(fc.integer({ min: 0, max: 30 }).map((k) => k / 1000), { nil: null, freq: 5 });
+    const site = (k: number) =>
+      fc.record({
+        id: fc.constant(`s${k}`),
+        gridMw: mw,
+        gridChanges: fc.array(fc.tuple(range, mw).map(([r, m]) => ({ start: r.start, end: r.start + r.len, mw: m })), { maxLength: 3 }),
+      });
     const cluster = (id: string) =>
       fc.record({
         id: fc.constant(id),
+        ...(grid
+          ? {
+              site: fc.constantFrom('s0', 's1', undefined),
+              gridPrices: fc.array(fc.tuple(range, fc.constantFrom(0, 80, 400, 1100.5)).map(([r, p]) => ({ start: r.start, end: r.start + r.len, pricePerMwh: p })), { maxLength: 4 }),
+            }
+          : {}),
         capacityPflops: pf3(2, 12),
         capacityChanges: fc.array(fc.tuple(range, pf3(0, 12)).map(([r, c]) => ({ start: r.start, end: r.start + r.len, capacityPflops: c })), { maxLength: 3 }),
         kwPerPflops: fc.constantFrom(1, 1.1, 1.3),
@@ -46,12 +61,48 @@ const instanceArb: fc.Arbitrary<InstanceFile> = fc
         });
     return fc.record({
       slots: fc.constant(slots),
-      clusters: fc.tuple(...ids.map(cluster)),
+      ...(grid ? { sites: fc.tuple(site(0), site(1)) } : {}),
+      clusters: fc.tuple(...ids.map(cluster)).map((cs) => cs.map((c) => (c.site === undefined ? (({ site: _s, ...rest }) => rest)(c as { site?: string }) : c)) as InstanceFile['clusters']),
       jobs: fc.integer({ min: 1, max: 30 }).chain((k) => fc.tuple(...Array.from({ length: k }, (_, i) => job(i)))),
     });
   });
 
+const instanceArb = instanceArbOf(false);
+
 describe('property: every result replays', () => {
+  it('with sites, grid caps and time-of-use tariffs: online and batch results replay (no site-slot over its cap, hourly grid prices)', () => {
+    let refused = 0;
+    fc.assert(
+      fc.property(instanceArbOf(true), fc.integer({ min: 1, max: 1000 }), (inst, seed) => {
+        const online = runInstance(inst, 'online');
+        refused += online.unplaced.filter((u) => u.reason === 'GRID_LIMIT').length;
+        expect(replayResult(inst, online)).toEqual([]);
+        expect(replayResult(inst, runInstance(inst, 'batch', { timeBudgetMs: 200, iterations: 300, seed }))).toEqual([]);
+      }),
+      { numRuns: 150, seed: 11 },
+    );
+    expect(refused).toBeGreaterThan(20);
+  });
+
+  it('the checker itself rejects a site-slot over its cap and a grid price not taken hour by hour', () => {
+    const inst: InstanceFile = {
+      slots: 4,
+      sites: [{ id: 's', gridMw: 0.002 }],
+      clusters: [{ id: 'a', site: 's', capacityPflops: 10, kwPerPflops: 1, pue: 1, pricePerPflopsHour: 1, gridPricePerMwh: 100, gridPrices: [{ start: 2, end: 4, pricePerMwh: 10 }] }],
+      jobs: [
+        { id: 'x', pflops: 1.5, hours: 2, earliest: 0, deadline: 4 },
+        { id: 'y', pflops: 1.5, hours: 2, earliest: 0, deadline: 4 },
+      ],
+    };
+    const res = runInstance(inst, 'online');
+    expect(res.placements.map((p) => [p.job, p.start])).toEqual([['x', 0], ['y', 2]]);
+    expect(replayResult(inst, res)).toEqual([]);
+    const both = { ...res, placements: res.placements.map((p) => ({ ...p, start: 0 })) };
+    expect(replayResult(inst, both).join('\n')).toMatch(/y: slot 0 of site s over its reserved grid \(3000 W > 2000 W\)/);
+    const flat = { ...res, placements: res.placements.map((p) => (p.job === 'y' ? { ...p, price: 3 + (3000 * 100) / 1e6 } : p)) };
+    expect(replayResult(inst, flat).join('\n')).toMatch(/y: reports price 3.3, replay gives 3.03/);
+  });
+
   it('online and batch results of random instances replay exactly in the listed order (independent checker)', () => {
     fc.assert(
       fc.property(instanceArb, fc.integer({ min: 1, max: 1000 }), (inst, seed) => {

@@ -176,14 +176,17 @@ export function take(tl: Timeline, site: Site, start: number, hours: number, tfl
   const sup = tl.greenSupplyW;
   const alloc = tl.greenAllocW;
   const gm = tl.greenFreeMax64;
-  // one pass applies capacity and green and notes the blocks whose free-green max may have
-  // dropped (a slot that held it gave green)
+  // the grid draw is kept only while the cluster's gridW is live (Fleet.liveGrid)
+  const gw = tl.gridLive ? tl.gridW : null;
+  // one pass applies capacity, green and grid draw and notes the blocks whose free-green max may
+  // have dropped (a slot that held it gave green)
   let curB = -1;
   let rescan = false;
   for (let i = 0; i < hours; i++) {
     const t = start + i;
     booked[t] += tflops;
     const gi = greenW[i];
+    if (gw !== null) gw[t] += drawW - gi;
     if (gi > 0) {
       const b = t >> L1;
       if (b !== curB) {
@@ -197,24 +200,20 @@ export function take(tl: Timeline, site: Site, start: number, hours: number, tfl
   }
   if (rescan) rescanGreenBlock(tl, curB);
   patchFree(tl, start, start + hours, -tflops);
-  addGrid(tl, site, start, hours, drawW, greenW, 0, 1);
+  if (!site.shared || site.cappedSlots > 0) siteGrid(site, start, hours, drawW, greenW, 0, 1);
 }
 
 /**
- * Adds (sign 1) or removes (sign -1) a run's grid draw, drawW - greenW[off + i] in slot start + i,
- * to the cluster's gridW, the site's used W and, on a capped site, its free grid and summaries
- * (a block max is rescanned only when a slot that held it lost free grid, a min likewise).
+ * Adds (sign 1) or removes (sign -1) a run's grid draw, drawW - greenW[off + i] in slot start + i
+ * (off -1: no green), to the used W of a site of several clusters (one of one cluster shares the
+ * cluster's gridW, already updated) and, on a capped site, to its free grid and summaries (a block
+ * max is rescanned only when a slot that held it lost free grid, a min likewise).
  */
-function addGrid(tl: Timeline, site: Site, start: number, hours: number, drawW: number, greenW: ArrayLike<number>, off: number, sign: number): void {
-  const gw = tl.gridW;
+function siteGrid(site: Site, start: number, hours: number, drawW: number, greenW: ArrayLike<number>, off: number, sign: number): void {
   const shared = site.shared;
   const used = site.usedW;
   if (site.cappedSlots === 0) {
-    for (let i = 0; i < hours; i++) {
-      const d = sign * (drawW - (off >= 0 ? greenW[off + i] : 0));
-      gw[start + i] += d;
-      if (!shared) used[start + i] += d;
-    }
+    for (let i = 0; i < hours; i++) used[start + i] += sign * (drawW - (off >= 0 ? greenW[off + i] : 0));
     return;
   }
   const free = site.freeW;
@@ -225,7 +224,6 @@ function addGrid(tl: Timeline, site: Site, start: number, hours: number, drawW: 
   for (let i = 0; i < hours; i++) {
     const t = start + i;
     const d = sign * (drawW - (off >= 0 ? greenW[off + i] : 0));
-    gw[t] += d;
     if (!shared) used[t] += d;
     const f0 = free[t];
     const f1 = f0 - d;
@@ -261,13 +259,14 @@ function addGrid(tl: Timeline, site: Site, start: number, hours: number, drawW: 
 export function giveBack(tl: Timeline, site: Site, clusterId: string, handle: number, start: number, hours: number, tflops: number, drawW: number, arena: Int32Array, off: number): void {
   const booked = tl.bookedTf;
   const alloc = tl.greenAllocW;
-  const gw = tl.gridW;
+  const gw = tl.gridLive ? tl.gridW : null;
   for (let i = 0; i < hours; i++) {
     const g = off >= 0 ? arena[off + i] : 0;
-    if (booked[start + i] < tflops || alloc[start + i] < g || gw[start + i] < drawW - g)
+    if (booked[start + i] < tflops || alloc[start + i] < g || (gw !== null && gw[start + i] < drawW - g))
       throw new SchedulerConflictError('INVALID', `release ${handle}: slot ${start + i} of ${clusterId} holds less than the booking (state reloaded?); nothing changed`);
   }
   for (let i = 0; i < hours; i++) booked[start + i] -= tflops;
+  if (gw !== null) for (let i = 0; i < hours; i++) gw[start + i] -= drawW - (off >= 0 ? arena[off + i] : 0);
   if (off >= 0) {
     const sup = tl.greenSupplyW;
     const gm = tl.greenFreeMax64;
@@ -280,5 +279,5 @@ export function giveBack(tl: Timeline, site: Site, clusterId: string, handle: nu
     }
   }
   patchFree(tl, start, start + hours, tflops);
-  addGrid(tl, site, start, hours, drawW, arena, off, -1);
+  if (!site.shared || site.cappedSlots > 0) siteGrid(site, start, hours, drawW, arena, off, -1);
 }

@@ -56,6 +56,8 @@ export class Fleet {
   private readonly sites: Site[] = [];
   /** how many sites the spec declared (the rest are implicit) */
   private readonly declaredSites: number;
+  /** sites with a cap and clusters with a varying grid price (the placer's fast check) */
+  private readonly counts = { cappedSites: 0, tariffClusters: 0 };
   private readonly bookings = new BookingStore();
   private readonly placer: Placer;
   private readonly scratch = new PlacementBuffer();
@@ -92,8 +94,13 @@ export class Fleet {
       this.siteOf[i] = k;
       members[k].push(i);
     }
-    for (const m of members) this.sites.push(new Site(slots, m, m.length === 1 ? this.timelines[m[0]].gridW : null));
-    this.placer = new Placer(this.timelines, this, { siteOf: this.siteOf, sites: this.sites });
+    for (const m of members) {
+      // a site of several clusters keeps their grid draw from the start (its used W is their sum)
+      if (m.length !== 1) for (const i of m) this.timelines[i].gridW = new Float64Array(slots);
+      if (m.length !== 1) for (const i of m) this.timelines[i].gridLive = true;
+      this.sites.push(new Site(slots, m, m.length === 1 ? this.timelines[m[0]] : null));
+    }
+    this.placer = new Placer(this.timelines, this, { siteOf: this.siteOf, sites: this.sites, counts: this.counts });
   }
 
   /**
@@ -132,7 +139,35 @@ export class Fleet {
       refreshFree(tl, 0, slots);
       refreshGreenFree(tl, 0, slots);
     }
+    f.recount();
     return f;
+  }
+
+  /**
+   * Makes cluster `ci`'s grid draw live: computed from its live bookings the first time (a cluster
+   * alone on an uncapped site keeps none until it is read). Complexity: O(bookings' hours) once.
+   */
+  private liveGrid(ci: number): void {
+    const tl = this.timelines[ci];
+    if (tl.gridLive) return;
+    const g = new Float64Array(this.slots);
+    const st = this.bookings;
+    for (let k = 0; k < st.count; k++) {
+      const h = st.hours[k];
+      if (h === 0 || st.cluster[k] !== ci) continue;
+      const s = st.start[k];
+      const off = st.greenOffset[k];
+      const d = st.drawW[k];
+      for (let i = 0; i < h; i++) g[s + i] += d - (off >= 0 ? st.arena[off + i] : 0);
+    }
+    tl.gridW = g;
+    tl.gridLive = true;
+    this.sites[this.siteOf[ci]].link();
+  }
+
+  /** Makes the grid draw of every cluster of a site live. */
+  private liveSite(s: Site): void {
+    for (const ci of s.clusters) this.liveGrid(ci);
   }
 
   /** Sets a declared site's caps from its spec (checked): gridMw in every slot, then the changes in order, clipped. */
@@ -143,6 +178,7 @@ export class Fleet {
     if (base === GRID_UNLIMITED && ch.every((c) => c.mw === null)) return;
     const cap = new Int32Array(slots).fill(base);
     for (const c of ch) cap.fill(checkGridMw('', 'mw', c.mw), clip(c.start, slots), clip(c.end, slots));
+    this.liveSite(this.sites[k]);
     this.sites[k].setCaps(0, slots, cap);
   }
 
@@ -162,8 +198,12 @@ export class Fleet {
     });
     const f = new Fleet(this.slots, specs, this.siteIds.slice(0, this.declaredSites));
     for (let i = 0; i < specs.length; i++) f.timelines[i].copyFrom(this.timelines[i]);
-    for (let k = 0; k < this.sites.length; k++) f.sites[k].copyFrom(this.sites[k]);
+    for (let k = 0; k < this.sites.length; k++) {
+      f.sites[k].link();
+      f.sites[k].copyFrom(this.sites[k]);
+    }
     f.bookings.copyFrom(this.bookings);
+    f.recount();
     return f;
   }
 
@@ -202,6 +242,12 @@ export class Fleet {
     return tl.gridPrice === null ? tl.flatGridPrice : tl.gridPrice[t];
   }
 
+  /** Whether some slot of some site has a grid cap. Complexity: O(sites). */
+  hasGridCaps(): boolean {
+    for (const s of this.sites) if (s.cappedSlots > 0) return true;
+    return false;
+  }
+
   /** Index of a site id ('#' + cluster id for a cluster without a declared site), -1 when unknown. Complexity: O(1). */
   siteIndex(id: string): number {
     const k = this.siteIndexOf.get(id);
@@ -222,7 +268,10 @@ export class Fleet {
 
   /** Grid W drawn in a slot by the bookings on all the clusters of a site (id or index). */
   gridUsedW(site: string | number, slot: number): number {
-    return this.siteOfArg(site).usedW[this.slotIdx(slot)];
+    const s = this.siteOfArg(site);
+    const t = this.slotIdx(slot);
+    this.liveSite(s);
+    return s.usedW[t];
   }
 
   /**
@@ -233,6 +282,7 @@ export class Fleet {
    */
   siteTimeline(site: string | number): { capW: Int32Array; usedW: Float64Array } {
     const s = this.siteOfArg(site);
+    this.liveSite(s);
     return { capW: s.caps(), usedW: s.usedW };
   }
 
@@ -248,6 +298,7 @@ export class Fleet {
     const w = checkGridMw('setGridCapacity: ', 'mw', mw);
     const from = clip(start, this.slots);
     const to = clip(end, this.slots);
+    this.liveSite(s);
     const t = s.firstOver(from, to, w);
     if (t >= 0)
       throw new SchedulerConflictError(
@@ -255,6 +306,7 @@ export class Fleet {
         `setGridCapacity ${site} [${start}, ${end}) to ${mw} MW: slot ${t} has ${s.usedW[t]} W of grid drawn by bookings; nothing changed`,
       );
     s.setCaps(from, to, w);
+    this.recount();
   }
 
   /**
@@ -265,9 +317,11 @@ export class Fleet {
   loadSiteSlots(site: string, fromSlot: number, capW: ArrayLike<number>): void {
     const s = this.siteOfArg(site, 'site');
     const len = checkSiteSlots(capW, fromSlot, this.slots);
+    this.liveSite(s);
     const t = s.firstOver(fromSlot, fromSlot + len, capW);
     if (t >= 0) fail('loadSiteSlots: ', `capW[${t - fromSlot}]`, `>= the grid W drawn in slot ${t} (${s.usedW[t]}) or GRID_UNLIMITED`, capW[t - fromSlot]);
     s.setCaps(fromSlot, fromSlot + len, capW);
+    this.recount();
   }
 
   /**
@@ -279,6 +333,7 @@ export class Fleet {
     checkRange('setGridPrice: ', 'range', start, end);
     checkGridPrice('setGridPrice: ', 'pricePerMwh', pricePerMwh);
     tl.setPrices(clip(start, this.slots), clip(end, this.slots), pricePerMwh);
+    this.recount();
   }
 
   /** MW-weighted average price of the green windows covering the slot, per MWh (0 without supply). */
@@ -307,6 +362,7 @@ export class Fleet {
     gridPrice: Float64Array | null;
   } {
     const tl = this.timelineOf(c);
+    this.liveGrid(this.ci(c, 'cluster'));
     return {
       capacityTflops: tl.capacityTf,
       bookedTflops: tl.bookedTf,
@@ -413,7 +469,7 @@ export class Fleet {
   commitBuffer(out: PlacementBuffer): number {
     if (!(out instanceof PlacementBuffer) || out.clusterIndex < 0 || out.clusterIndex >= this.clusterIds.length)
       fail('', 'buffer', 'a PlacementBuffer filled by placeInto on this fleet', out);
-    return this.book(out.clusterIndex, out.start, out.hours, out.pflops, out.greenW, 'placement', true);
+    return this.book(out.clusterIndex, out.start, out.hours, out.pflops, out.greenW, 'placement', true, out.drawW);
   }
 
   /**
@@ -497,6 +553,7 @@ export class Fleet {
     const tl = this.timelines[ci];
     const site = this.sites[this.siteOf[ci]];
     const len = checkSlotData(data, fromSlot, this.slots);
+    this.liveGrid(ci);
     const gw = data.gridW;
     const oldGw = tl.gridW;
     if (site.capW !== null && site.cappedSlots > 0) {
@@ -521,7 +578,10 @@ export class Fleet {
       if (!site.shared) site.usedW[t] += nw - oldGw[t];
       oldGw[t] = nw;
     }
-    if (data.gridPricePerMwh !== undefined) tl.setPrices(fromSlot, fromSlot + len, data.gridPricePerMwh);
+    if (data.gridPricePerMwh !== undefined) {
+      tl.setPrices(fromSlot, fromSlot + len, data.gridPricePerMwh);
+      this.recount();
+    }
     refreshFree(tl, fromSlot, fromSlot + len);
     refreshGreenFree(tl, fromSlot, fromSlot + len);
     site.refreshFree(fromSlot, fromSlot + len);
@@ -588,6 +648,16 @@ export class Fleet {
     return i;
   }
 
+  /** Recounts the capped sites and the clusters with a varying price, after caps or prices changed. Complexity: O(sites + clusters). */
+  private recount(): void {
+    let c = 0;
+    for (const s of this.sites) if (s.cappedSlots > 0) c++;
+    let t = 0;
+    for (const tl of this.timelines) if (tl.tariffSlots > 0) t++;
+    this.counts.cappedSites = c;
+    this.counts.tariffClusters = t;
+  }
+
   private siteOfArg(s: unknown, field = 'site'): Site {
     if (typeof s === 'number' && Number.isInteger(s) && s >= 0 && s < this.sites.length) return this.sites[s];
     const k = typeof s === 'string' ? this.siteIndexOf.get(s) : undefined;
@@ -612,7 +682,7 @@ export class Fleet {
   }
 
   /** Shared commit path: validates, checks fit, applies, records a handle. `trusted`: greenW came from placeInto. */
-  private book(ci: number, start: unknown, hours: unknown, pflops: number, greenW: ArrayLike<number>, what: string, trusted: boolean): number {
+  private book(ci: number, start: unknown, hours: unknown, pflops: number, greenW: ArrayLike<number>, what: string, trusted: boolean, trustedDraw = 0): number {
     // field names are built only on failure: this runs once per commit
     if (typeof hours !== 'number' || !Number.isInteger(hours) || hours < 1 || hours > this.slots) checkInt('', `${what}.hours`, hours, 1, this.slots);
     const h = hours as number;
@@ -621,7 +691,8 @@ export class Fleet {
     if (greenW === null || typeof greenW !== 'object' || typeof greenW.length !== 'number' || greenW.length < h)
       fail('', `${what}.greenW`, `an array of at least ${h} integers (W per slot)`, greenW);
     const tf = toTflops(pflops);
-    const draw = drawWatts(pflops, this.kwPerPflops[ci], this.pue[ci]);
+    // from placeInto the buffer carries the draw; otherwise it is computed (and greenW checked against it)
+    const draw = trusted ? trustedDraw : drawWatts(pflops, this.kwPerPflops[ci], this.pue[ci]);
     if (!trusted) {
       for (let i = 0; i < h; i++) {
         const g = greenW[i];
@@ -631,7 +702,7 @@ export class Fleet {
     const tl = this.timelines[ci];
     const site = this.sites[this.siteOf[ci]];
     const anyGreen = checkFits(tl, this.clusterIds[ci], what, s, h, tf, greenW);
-    checkGrid(site, this.siteIds[this.siteOf[ci]], this.clusterIds[ci], what, s, h, draw, greenW);
+    if (site.cappedSlots > 0) checkGrid(site, this.siteIds[this.siteOf[ci]], this.clusterIds[ci], what, s, h, draw, greenW);
     take(tl, site, s, h, tf, draw, greenW);
     return this.bookings.add(ci, s, h, tf, draw, greenW, anyGreen);
   }

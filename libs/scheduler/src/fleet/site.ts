@@ -1,5 +1,5 @@
 import * as limits from '../domain/limits';
-import { BLOCK_BITS } from './timeline';
+import { BLOCK_BITS, type Timeline } from './timeline';
 
 // bound once at load: in the CommonJS that tsx and SWC emit, a named import is a getter read at every call
 const { GRID_UNLIMITED } = limits;
@@ -17,7 +17,10 @@ const NONE = new Float64Array(0);
  * blocked blocks; a site without a cap keeps nothing and costs the search nothing.
  */
 export class Site {
-  readonly usedW: Float64Array;
+  /** the grid W drawn per slot; the cluster's gridW on a site of one cluster (see link) */
+  usedW: Float64Array;
+  /** usedW is the single cluster's gridW (a booking then updates it once) */
+  readonly shared: boolean;
   capW: Int32Array | null = null;
   /** slots with a cap (< GRID_UNLIMITED) */
   cappedSlots = 0;
@@ -30,15 +33,16 @@ export class Site {
     readonly slots: number,
     /** cluster indices, in fleet order */
     readonly clusters: readonly number[],
-    /** the one cluster's gridW when the site has exactly one cluster (then usedW is that array) */
-    clusterGridW: Float64Array | null,
+    /** the timeline of its one cluster (then usedW is that cluster's gridW), else null */
+    private readonly single: Timeline | null,
   ) {
-    this.usedW = clusterGridW ?? new Float64Array(slots);
+    this.shared = single !== null;
+    this.usedW = single === null ? new Float64Array(slots) : single.gridW;
   }
 
-  /** Whether usedW is the single cluster's gridW (a booking then updates it once). */
-  get shared(): boolean {
-    return this.clusters.length === 1;
+  /** Points usedW at the single cluster's gridW (after that array was made live or copied). */
+  link(): void {
+    if (this.single !== null) this.usedW = this.single.gridW;
   }
 
   /** The cap array, allocated (unlimited) on first use. */

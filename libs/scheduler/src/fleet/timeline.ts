@@ -11,6 +11,7 @@
 export const BLOCK_BITS = 6;
 export const SUPER_BITS = 12;
 export const INT32_MAX = 2147483647;
+const NONE = new Float64Array(0);
 
 export class Timeline {
   readonly capacityTf: Int32Array;
@@ -35,9 +36,12 @@ export class Timeline {
   greenPriceFloor = Infinity;
   /**
    * sum over the bookings of their grid draw (drawW - greenW) per slot, W: exact integers, a
-   * Float64Array because one draw can reach 2e14 W
+   * Float64Array because one draw can reach 2e14 W. Kept while `gridLive`: always on a site of
+   * several clusters or with a cap; a cluster on its own, uncapped site gets it from its bookings
+   * when it is first read (Fleet.liveGrid), so that its commits do not write a cold array.
    */
-  readonly gridW: Float64Array;
+  gridW: Float64Array = NONE;
+  gridLive = false;
   /** the flat grid price (ClusterSpec.gridPricePerMwh), the price of every slot without a tariff */
   flatGridPrice = 0;
   /** per-slot grid price, null until the price first varies or is asked for (then flat where not set) */
@@ -60,7 +64,6 @@ export class Timeline {
     this.freeMax4096 = new Int32Array(supers);
     this.freeMin4096 = new Int32Array(supers);
     this.greenFreeMax64 = new Int32Array(blocks);
-    this.gridW = new Float64Array(slots);
   }
 
   /** The per-slot grid price array, allocated (flat) on first use. */
@@ -107,7 +110,8 @@ export class Timeline {
     this.freeMin4096.set(o.freeMin4096);
     this.greenFreeMax64.set(o.greenFreeMax64);
     this.greenPriceFloor = o.greenPriceFloor;
-    this.gridW.set(o.gridW);
+    this.gridW = o.gridLive ? o.gridW.slice() : NONE;
+    this.gridLive = o.gridLive;
     this.flatGridPrice = o.flatGridPrice;
     this.tariffSlots = o.tariffSlots;
     if (o.gridPrice !== null) {

@@ -16,6 +16,10 @@ export class BestOption {
   /** CHEAPEST: total price of the option */
   cost = Infinity;
   capacityFits = false;
+  /** a slot or block with the capacity was turned down by its site's grid cap during the search */
+  gridBlocked = false;
+  /** a start with the capacity and the green share was turned down by the grid (see slideGreenGrid) */
+  greenFit = false;
 
   reset(): void {
     this.cluster = -1;
@@ -24,6 +28,8 @@ export class BestOption {
     this.greenWh = -1;
     this.cost = Infinity;
     this.capacityFits = false;
+    this.gridBlocked = false;
+    this.greenFit = false;
   }
 
   /** Whether (start, listPos) wins a tie against the best option. */

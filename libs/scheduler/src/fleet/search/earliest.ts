@@ -1,4 +1,5 @@
 import type { Site } from '../site';
+import type { BestOption } from './best-option';
 import { BLOCK_BITS, SUPER_BITS, Timeline } from '../timeline';
 
 const L1 = BLOCK_BITS;
@@ -54,9 +55,10 @@ export function earliestStart(tl: Timeline, tf: number, hours: number, from: num
  * >= draw, since the run takes min(draw, free green)); -1 if none. The same backward scan; a
  * 64-slot block is skipped when capacity or grid blocks every slot of it (max free grid + max free
  * green < draw) and accepted when both fit all of it (min free >= tf and min free grid >= draw).
- * Complexity: as earliestStart.
+ * Sets `best.gridBlocked` when the grid, not capacity, turned a slot or block down (a refusal
+ * then has to tell GRID_LIMIT apart). Complexity: as earliestStart.
  */
-export function earliestStartGrid(tl: Timeline, site: Site, tf: number, draw: number, hours: number, from: number, end: number): number {
+export function earliestStartGrid(tl: Timeline, site: Site, best: BestOption, tf: number, draw: number, hours: number, from: number, end: number): number {
   const cap = tl.capacityTf;
   const booked = tl.bookedTf;
   const sup = tl.greenSupplyW;
@@ -79,6 +81,7 @@ export function earliestStartGrid(tl: Timeline, site: Site, tf: number, draw: nu
       }
       const b = s >> L1;
       if (max1[b] < tf || gmax[b] + gm[b] < draw) {
+        if (max1[b] >= tf) best.gridBlocked = true;
         s = (b + 1) << L1;
         continue;
       }
@@ -89,7 +92,12 @@ export function earliestStartGrid(tl: Timeline, site: Site, tf: number, draw: nu
         t -= 64;
         continue;
       }
-      if (cap[t] - booked[t] < tf || gf[t] + (sup[t] - alloc[t]) < draw) break;
+      if (cap[t] - booked[t] < tf) break;
+      // a block whose free grid covers the draw everywhere needs no look at the slot
+      if (gmin[t >> L1] < draw && gf[t] + (sup[t] - alloc[t]) < draw) {
+        best.gridBlocked = true;
+        break;
+      }
       t--;
     }
     if (t < known) return s;

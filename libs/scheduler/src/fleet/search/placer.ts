@@ -16,7 +16,7 @@ const { drawWatts, WH_PER_MWH } = units;
 const { BLOCK_BITS } = timeline;
 const { computeCost, energyCost } = price;
 const { earliestStart, earliestStartGrid } = earliest;
-const { slideCheapest, slideGreen } = windows;
+const { slideCheapest, slideCheapestGrid, slideCheapestTariff, slideGreen, slideGreenGrid, slideTariff } = windows;
 
 /** Per-cluster parameters, indexed by cluster (the Fleet's public arrays). */
 export interface ClusterParams {
@@ -26,10 +26,15 @@ export interface ClusterParams {
   readonly gridPricePerMwh: Float64Array;
 }
 
-/** The fleet's sites: each cluster's site index and the sites (a site with a cap makes the search grid-aware there). */
+/**
+ * The fleet's sites: each cluster's site index and the sites (a site with a cap makes the search
+ * grid-aware there), and how many sites have a cap and clusters a varying price (kept by the
+ * Fleet), so that a fleet without either pays one read per request and cluster.
+ */
 export interface SiteParams {
   readonly siteOf: Int32Array;
   readonly sites: readonly Site[];
+  readonly counts: { cappedSites: number; tariffClusters: number };
 }
 
 /**
@@ -77,21 +82,33 @@ export class Placer {
     else if (objective === 'GREENEST') this.placeGreenest();
     else this.placeCheapest();
     if (this.best.cluster < 0) {
-      for (let k = 0; k < j.count; k++) if (this.siteOn(j.allowed[k]) !== null) return this.refusalWithoutGrid();
+      // a start that would be placed without the grid: GRID_LIMIT; the grid turned nothing down
+      // (or only where slideGreenGrid decided it): the search was the one without it
+      if (this.best.greenFit) return 'GRID_LIMIT';
+      if (this.best.gridBlocked) return this.refusalWithoutGrid();
       return this.best.capacityFits ? 'GREEN_SHORTFALL' : 'NO_CAPACITY';
     }
     return null;
   }
 
-  /** The site of cluster `ci` when it has a grid cap, else null (the search ignores the grid there). */
-  private siteOn(ci: number): Site | null {
+  /**
+   * The site of cluster `ci` when its grid cap can turn down a run drawing `draw` in the request's
+   * window, else null (the search ignores the grid there): null without a cap, and null when the
+   * site has at least `draw` of free grid in every slot of the window (its 64-slot block mins).
+   */
+  private siteOn(ci: number, draw: number): Site | null {
+    if (this.siteParams.counts.cappedSites === 0) return null;
     const site = this.siteParams.sites[this.siteParams.siteOf[ci]];
-    return site.cappedSlots > 0 ? site : null;
+    if (site.cappedSlots === 0) return null;
+    const mn = site.freeMin64;
+    const j = this.job;
+    for (let b = j.earliest >> BLOCK_BITS; b <= (j.end - 1) >> BLOCK_BITS; b++) if (mn[b] < draw) return site;
+    return null;
   }
 
   /** The tariff of cluster `ci` (per-slot prices) when its price varies, else null (flat). */
   private tariffOn(tl: Timeline): Float64Array | null {
-    return tl.tariffSlots > 0 ? tl.gridPrice : null;
+    return this.siteParams.counts.tariffClusters > 0 && tl.tariffSlots > 0 ? tl.gridPrice : null;
   }
 
   /** Refusal of a request no cluster could take, some of them behind a grid cap: the search again without the caps (EARLIEST). */
@@ -105,7 +122,7 @@ export class Placer {
       const draw = this.drawOn(ci);
       const req = requiredGreenWh(j.minGreenShare, draw, j.hours);
       if (req > 0) {
-        slideGreen(tl, p, ci, k, true, j.tflops, j.hours, j.earliest, j.end, draw, req, null);
+        slideGreen(tl, p, ci, k, true, j.tflops, j.hours, j.earliest, j.end, draw, req);
         if (p.cluster >= 0) return 'GRID_LIMIT';
       } else if (earliestStart(tl, j.tflops, j.hours, j.earliest, j.end) >= 0) return 'GRID_LIMIT';
     }
@@ -115,7 +132,7 @@ export class Placer {
   /** The earliest start in [earliest, lim) where capacity (and, behind a cap, the grid) fits; -1 if none. */
   private earliestOn(tl: Timeline, site: Site | null, draw: number, lim: number): number {
     const j = this.job;
-    return site === null ? earliestStart(tl, j.tflops, j.hours, j.earliest, lim) : earliestStartGrid(tl, site, j.tflops, draw, j.hours, j.earliest, lim);
+    return site === null ? earliestStart(tl, j.tflops, j.hours, j.earliest, lim) : earliestStartGrid(tl, site, this.best, j.tflops, draw, j.hours, j.earliest, lim);
   }
 
   /** Power the request draws on cluster `ci`, W. */
@@ -135,12 +152,13 @@ export class Placer {
       const lim = best.cluster < 0 ? end : Math.min(end, best.start - 1 + hours);
       if (lim - earliest < hours) continue;
       const tl = this.timelines[ci];
-      const site = this.siteOn(ci);
+      const site = this.siteOn(ci, draw);
       if (req > 0) {
-        slideGreen(tl, best, ci, k, true, tflops, hours, earliest, lim, draw, req, site);
+        if (site === null) slideGreen(tl, best, ci, k, true, tflops, hours, earliest, lim, draw, req);
+        else slideGreenGrid(tl, best, ci, k, true, tflops, hours, earliest, lim, draw, req, site);
         continue;
       }
-      const s = site === null ? earliestStart(tl, tflops, hours, earliest, lim) : earliestStartGrid(tl, site, tflops, draw, hours, earliest, lim);
+      const s = site === null ? earliestStart(tl, tflops, hours, earliest, lim) : earliestStartGrid(tl, site, best, tflops, draw, hours, earliest, lim);
       if (s >= 0) {
         best.capacityFits = true;
         best.cluster = ci;
@@ -173,12 +191,7 @@ export class Placer {
       this.greenFreeMax[k] = gmx;
       this.drawW[k] = draw;
       if (cheapest) {
-        let grid = this.params.gridPricePerMwh[ci];
-        if (tl.tariffSlots > 0) {
-          const pm = tl.gridPriceMin64 as Float64Array;
-          grid = Infinity;
-          for (let b = earliest >> BLOCK_BITS; b <= (end - 1) >> BLOCK_BITS; b++) if (pm[b] < grid) grid = pm[b];
-        }
+        const grid = this.siteParams.counts.tariffClusters > 0 && tl.tariffSlots > 0 ? this.windowGridFloor(tl) : this.params.gridPricePerMwh[ci];
         const save = grid - tl.greenPriceFloor;
         orderKey[k] = computeCost(j.pflops, hours, this.params.pricePerPflopsHour[ci]) + (draw * hours * grid - (save > 0 ? greenBound * save : 0)) / WH_PER_MWH;
       } else orderKey[k] = -greenBound;
@@ -189,6 +202,15 @@ export class Placer {
       }
       order[q] = k;
     }
+  }
+
+  /** The lowest grid price in any slot of the request's window (of a cluster with a tariff; 64-slot block mins). */
+  private windowGridFloor(tl: Timeline): number {
+    const pm = tl.gridPriceMin64 as Float64Array;
+    const j = this.job;
+    let p = Infinity;
+    for (let b = j.earliest >> BLOCK_BITS; b <= (j.end - 1) >> BLOCK_BITS; b++) if (pm[b] < p) p = pm[b];
+    return p;
   }
 
   /** GREENEST: most green Wh; clusters whose green bound falls below the best are not searched. */
@@ -204,7 +226,7 @@ export class Placer {
       const gmx = this.greenFreeMax[k];
       const draw = this.drawW[k];
       const req = requiredGreenWh(j.minGreenShare, draw, hours);
-      const site = this.siteOn(ci);
+      const site = this.siteOn(ci, draw);
       if (best.cluster >= 0) {
         const bound = -this.orderKey[k];
         // below the best: neither this nor any later-visited cluster can win
@@ -214,7 +236,8 @@ export class Placer {
           const lim = Math.min(end, (k < best.listPos ? best.start : best.start - 1) + hours);
           if (lim - earliest >= hours) {
             if (gmx === 0) this.greenFreeGreenest(tl, site, ci, k, lim, draw);
-            else slideGreen(tl, best, ci, k, false, tflops, hours, earliest, lim, draw, req, site);
+            else if (site === null) slideGreen(tl, best, ci, k, false, tflops, hours, earliest, lim, draw, req);
+            else slideGreenGrid(tl, best, ci, k, false, tflops, hours, earliest, lim, draw, req, site);
           }
           continue;
         }
@@ -224,7 +247,8 @@ export class Placer {
         else this.greenFreeGreenest(tl, site, ci, k, end, draw);
         continue;
       }
-      slideGreen(tl, best, ci, k, false, tflops, hours, earliest, end, draw, req, site);
+      if (site === null) slideGreen(tl, best, ci, k, false, tflops, hours, earliest, end, draw, req);
+      else slideGreenGrid(tl, best, ci, k, false, tflops, hours, earliest, end, draw, req, site);
     }
   }
 
@@ -242,21 +266,23 @@ export class Placer {
       const draw = this.drawW[k];
       const req = requiredGreenWh(j.minGreenShare, draw, hours);
       if (best.cluster >= 0 && this.orderKey[k] > best.cost + 1e-9 * best.cost + 1e-9) break;
-      const site = this.siteOn(ci);
+      const site = this.siteOn(ci, draw);
       const tariff = this.tariffOn(tl);
       if (this.greenFreeMax[k] === 0 && req > 0) {
         this.noteCapacity(tl);
         continue;
       }
       // without free green every start costs the same, unless the grid price varies
-      if (this.greenFreeMax[k] === 0 && tariff === null) {
-        this.greenFreeCheapest(tl, site, ci, k, end, draw);
+      if (this.greenFreeMax[k] === 0) {
+        if (tariff === null) this.greenFreeCheapest(tl, site, ci, k, end, draw);
+        else slideTariff(tl, best, this.ring, ci, k, tflops, hours, earliest, end, draw, computeCost(pflops, hours, this.params.pricePerPflopsHour[ci]), tariff, site);
         continue;
       }
       const grid = this.params.gridPricePerMwh[ci];
       const compute = computeCost(pflops, hours, this.params.pricePerPflopsHour[ci]);
-      const base = tariff === null ? compute + energyCost(draw * hours, grid) : compute;
-      slideCheapest(tl, best, this.ring, ci, k, tflops, hours, earliest, end, draw, req, base, grid, site, tariff);
+      if (site !== null) slideCheapestGrid(tl, best, this.ring, ci, k, tflops, hours, earliest, end, draw, req, tariff === null ? compute + energyCost(draw * hours, grid) : compute, grid, site, tariff);
+      else if (tariff !== null) slideCheapestTariff(tl, best, this.ring, ci, k, tflops, hours, earliest, end, draw, req, compute, tariff);
+      else slideCheapest(tl, best, this.ring, ci, k, tflops, hours, earliest, end, draw, req, compute + energyCost(draw * hours, grid), grid);
     }
   }
 
