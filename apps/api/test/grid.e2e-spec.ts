@@ -134,6 +134,26 @@ describe('grid: sites, reserved capacity and time-of-use tariffs', () => {
     expect(flat.gridPeriods).toEqual([{ period: 'flat', hours: 2, gridMwh: 0.2, pricePerMwh: 600, cost: 120 }]);
   });
 
+  it('a clearing round packs against the reserved grid: what does not fit is refused with GRID_LIMIT', async () => {
+    const { a, b, site } = await campus(1, 50, 54);
+    // a region of its own, so the round holds only these two clusters
+    for (const c of [a, b]) await t.ok(`mutation($i: UpdateClusterInput!) { updateCluster(input: $i) { id } }`, { i: { id: c, region: 'GridRound' } }, operator);
+    const round = (await t.ok(`mutation($c: DateTime!) { openRound(region: "GridRound", closesAt: $c) { id } }`, { c: hour(40) })).openRound.id;
+    // six requests of 30 PFLOPS (0.3 MW) x 2 h, all within [50, 52): the site takes three
+    for (let i = 0; i < 6; i++) {
+      await t.ok(
+        `mutation($q: ComputeRequestInput!, $k: String!) { submitRoundRequest(request: $q, objective: EARLIEST, idempotencyKey: $k, region: "GridRound") { id } }`,
+        { q: { pflops: 30, hours: 2, earliestStart: hour(50), deadline: hour(52), clusterIds: [i % 2 ? a : b] }, k: `round-grid-${i}` },
+        startup,
+      );
+    }
+    const out = (await t.ok(`mutation($id: ID!) { closeRound(id: $id) { outcome { placed refused } } }`, { id: round })).closeRound.outcome;
+    expect(out).toEqual({ placed: 3, refused: 3 });
+    const reasons = (await t.ok(`query($r: ID) { roundRequests(roundId: $r, first: 10) { edges { node { status reason } } } }`, { r: round }, startup)).roundRequests.edges.map((e: any) => e.node);
+    expect(reasons.filter((x: any) => x.status === 'REFUSED').map((x: any) => x.reason)).toEqual(['GRID_LIMIT', 'GRID_LIMIT', 'GRID_LIMIT']);
+    expect((await t.ok(GRID, { s: site, f: hour(50), t: hour(52) }, operator)).siteGrid.map((x: any) => x.drawnMw)).toEqual([0.9, 0.9]);
+  });
+
   it('bad input is refused naming the field, and changes nothing', async () => {
     const c = await t.registerCluster(operator, { name: 'bad', capacityPflops: 10 });
     const overlap = await t.code(

@@ -240,7 +240,20 @@ function commitWinner(
   }
   for (let i = 0; i < n; i++) {
     if (best.handles[i] !== 0 && !why.has(i)) continue;
-    unplaced.push({ job: jobName(jobs[i], i), reason: why.get(i) ?? best.reasons[i] ?? 'NO_CAPACITY' });
+    let reason = why.get(i) ?? best.reasons[i] ?? 'NO_CAPACITY';
+    if (!why.has(i) && reason !== 'OUTSIDE_HORIZON' && reason !== 'INVALID') {
+      // the reason is the final state's (a pass's NO_CAPACITY may really be GRID_LIMIT or
+      // GREEN_SHORTFALL now); a job that fits there after all is placed
+      const j = jobs[i];
+      const r = fleet.placeInto(j, j.objective ?? 'EARLIEST', buf);
+      if (r === null) {
+        placements.push(fleet.placementOf(fleet.commitBuffer(buf), j.id));
+        placedVol += vol[i];
+        continue;
+      }
+      reason = r;
+    }
+    unplaced.push({ job: jobName(jobs[i], i), reason });
   }
   return { placements, unplaced, placedVol };
 }

@@ -21,7 +21,7 @@ function snapshot(f: Fleet): string {
   const parts: number[] = [];
   for (const id of f.clusterIds) {
     const t = f.timeline(id);
-    parts.push(...t.capacityTflops, ...t.bookedTflops, ...t.greenSupplyW, ...t.greenAllocW, ...t.greenPriceWeight, ...t.gridW, ...t.gridPrice);
+    parts.push(...t.capacityTflops, ...t.bookedTflops, ...t.greenSupplyW, ...t.greenAllocW, ...t.greenPriceWeight, ...t.gridW, ...Array.from({ length: f.slots }, (_, k) => f.gridPricePerMwhAt(id, k)));
   }
   for (const s of f.siteIds) {
     const t = f.siteTimeline(s);

@@ -41,7 +41,7 @@ describe('green re-allocation rule (shareGreen)', () => {
         if (short) out.forEach((x, i) => expect(x).toBeLessThanOrEqual(hs[i].needW));
         else if (supply < promised) {
           // beyond the needs, two bookings below their promise got shares of the rest within one watt of pro rata to draw
-          const open = out.map((x, i) => i).filter((i) => out[i] < hs[i].promisedW);
+          const open = out.map((_, i) => i).filter((i) => out[i] < hs[i].promisedW);
           for (const i of open) {
             for (const j of open) {
               const ei = out[i] - hs[i].needW;

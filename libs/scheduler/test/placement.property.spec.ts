@@ -178,7 +178,7 @@ function gridState(f: Fleet): string {
   const parts: number[] = [];
   for (const id of f.clusterIds) {
     const t = f.timeline(id);
-    parts.push(...t.bookedTflops, ...t.greenAllocW, ...t.gridW, ...t.gridPrice);
+    parts.push(...t.bookedTflops, ...t.greenAllocW, ...t.gridW, ...Array.from({ length: f.slots }, (_, k) => f.gridPricePerMwhAt(id, k)));
   }
   for (let k = 0; k < f.siteIds.length; k++) {
     const s = f.siteTimeline(k);

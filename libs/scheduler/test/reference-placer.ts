@@ -37,7 +37,8 @@ export function referencePlace(fleet: Fleet, job: JobRequest, objective: Objecti
     const tl = fleet.timeline(ci);
     const draw = drawWatts(job.pflops, fleet.kwPerPflops[ci], fleet.pue[ci]);
     const req = requiredGreenWh(job.minGreenShare ?? 0, draw, h);
-    const prices = tl.gridPrice;
+    // the hour's grid price: the tariff's array, or the flat price when the cluster has none
+    const prices = tl.gridPrice ?? new Float64Array(fleet.slots).fill(fleet.gridPricePerMwh[ci]);
     const site = fleet.siteTimeline(fleet.siteOfCluster(ci));
     for (let s = job.earliest; s + h <= end; s++) {
       let fits = true;
