@@ -21,8 +21,23 @@ const swc = [
 // build loads its parts with dynamic import(); Jest (on Node 20) supports neither without
 // --experimental-vm-modules, so the persistence and api projects let SWC compile those packages
 // to plain CommonJS as well.
-const swcJs = ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'ecmascript' } }, module: { type: 'commonjs' } }];
-const esmOnly = ['@electric-sql', '@nestjs', '@as-integrations', '@apollo/server', 'graphql-ws', 'file-type', 'strtok3', 'token-types', 'uint8array-extras', '@borewit', 'load-esm'];
+const swcJs = [
+  '@swc/jest',
+  { jsc: { target: 'es2022', parser: { syntax: 'ecmascript' } }, module: { type: 'commonjs' } },
+];
+const esmOnly = [
+  '@electric-sql',
+  '@nestjs',
+  '@as-integrations',
+  '@apollo/server',
+  'graphql-ws',
+  'file-type',
+  'strtok3',
+  'token-types',
+  'uint8array-extras',
+  '@borewit',
+  'load-esm',
+];
 const esmTransform = {
   transform: { '^.+\\.ts$': swc, '^.+\\.[mc]?js$': swcJs },
   transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join('|')})/)`],
@@ -43,7 +58,11 @@ module.exports = {
       displayName: 'api-unit',
       testMatch: ['<rootDir>/apps/api/**/*.spec.ts', '<rootDir>/apps/api/test/unit/**/*.unit-spec.ts'],
       // no database in this tier: opening one fails at once instead of slowing the tier down
-      moduleNameMapper: { ...moduleNameMapper, '^pg$': '<rootDir>/apps/api/test/support/no-database.ts', '^@electric-sql/pglite$': '<rootDir>/apps/api/test/support/no-database.ts' },
+      moduleNameMapper: {
+        ...moduleNameMapper,
+        '^pg$': '<rootDir>/apps/api/test/support/no-database.ts',
+        '^@electric-sql/pglite$': '<rootDir>/apps/api/test/support/no-database.ts',
+      },
     },
     {
       ...common,

@@ -87,12 +87,17 @@ describe('Kubernetes manifests (infra/k8s)', () => {
     for (const probe of ['readinessProbe', 'livenessProbe']) expect(c[probe].httpGet.path).toBe('/health');
     expect(c.resources.requests.cpu).toBeDefined();
     expect(c.resources.limits.memory).toBeDefined();
-    const secret = byKind('Secret').find((s) => s.metadata.name === c.envFrom.find((e: any) => e.secretRef).secretRef.name);
+    const secret = byKind('Secret').find(
+      (s) => s.metadata.name === c.envFrom.find((e: any) => e.secretRef).secretRef.name,
+    );
     expect(Object.keys(secret!.stringData).sort()).toEqual(['BUREAU_API_KEY', 'DATABASE_URL']);
     expect(c.envFrom.find((e: any) => e.configMapRef).configMapRef.name).toBe(one('ConfigMap').metadata.name);
     expect(dep.spec.template.spec.securityContext.runAsNonRoot).toBe(true);
     expect(one('Service').spec.selector).toEqual(dep.spec.selector.matchLabels);
-    expect(one('HorizontalPodAutoscaler').spec.scaleTargetRef).toMatchObject({ kind: 'Deployment', name: dep.metadata.name });
+    expect(one('HorizontalPodAutoscaler').spec.scaleTargetRef).toMatchObject({
+      kind: 'Deployment',
+      name: dep.metadata.name,
+    });
     // DATABASE_URL points at the CloudNativePG read-write service of the Cluster.
     expect(secret!.stringData.DATABASE_URL).toContain(`${one('Cluster').metadata.name}-rw.`);
   });
@@ -104,9 +109,14 @@ describe('Kubernetes manifests (infra/k8s)', () => {
   });
 
   it('exposes only public paths through the Ingress and lets Prometheus scrape the pods', () => {
-    const paths = one('Ingress').spec.rules.flatMap((r: any) => r.http.paths.map((p: any) => `${p.pathType} ${p.path}`));
+    const paths = one('Ingress').spec.rules.flatMap((r: any) =>
+      r.http.paths.map((p: any) => `${p.pathType} ${p.path}`),
+    );
     expect(paths.sort()).toEqual(['Exact /', 'Exact /health', 'Prefix /assets', 'Prefix /graphql']);
-    expect(one('Deployment').spec.template.metadata.annotations).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/path': '/metrics' });
+    expect(one('Deployment').spec.template.metadata.annotations).toMatchObject({
+      'prometheus.io/scrape': 'true',
+      'prometheus.io/path': '/metrics',
+    });
   });
 
   it('puts every namespaced object in the pflex namespace', () => {
@@ -141,7 +151,9 @@ describe('Dockerfile (infra/Dockerfile)', () => {
     expect(user).not.toMatch(/^USER\s+(root|0)(\s|:|$)/);
     expect(runtime).toContain('EXPOSE 3000');
     expect(runtime.find((l) => l.startsWith('HEALTHCHECK'))).toContain('/health');
-    expect(runtime.find((l) => l.startsWith('CMD'))).toBe('CMD ["node", "--max-old-space-size=512", "dist/apps/api/src/main.js"]');
+    expect(runtime.find((l) => l.startsWith('CMD'))).toBe(
+      'CMD ["node", "--max-old-space-size=512", "dist/apps/api/src/main.js"]',
+    );
   });
 
   it(`labels the image it builds as ${IMAGE}`, () => {

@@ -18,7 +18,9 @@ export interface Manifest {
 
 export function loadManifests(dir = K8S_DIR): Manifest[] {
   const out: Manifest[] = [];
-  for (const file of readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort()) {
     const docs = parseAllDocuments(readFileSync(join(dir, file), 'utf8'));
     docs.forEach((d, index) => {
       if (d.errors.length > 0) throw new Error(`${file}#${index}: ${d.errors[0].message}`);

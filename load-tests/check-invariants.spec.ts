@@ -66,25 +66,39 @@ describeDb('invariant checker (PostgreSQL)', () => {
       );
     }
     // the cluster behind a site whose reserved grid it draws up to in hour 1
-    const site = (await db.query(`INSERT INTO sites (owner_org_id, name, region) VALUES ($1, 'campus', 'Zhuhai') RETURNING id`, [org])).rows[0].id;
+    const site = (
+      await db.query(`INSERT INTO sites (owner_org_id, name, region) VALUES ($1, 'campus', 'Zhuhai') RETURNING id`, [
+        org,
+      ])
+    ).rows[0].id;
     await db.query(`UPDATE clusters SET site_id = $1 WHERE id = $2`, [site, cluster]);
     for (let h = 0; h < 3; h++) {
-      await db.query(`INSERT INTO site_hours (site_id, hour, grid_cap_w, grid_used_w) VALUES ($1, $2, 9400, $3)`, [site, iso(T0 + h * H), [4200, 9400, 7200][h]]);
+      await db.query(`INSERT INTO site_hours (site_id, hour, grid_cap_w, grid_used_w) VALUES ($1, $2, 9400, $3)`, [
+        site,
+        iso(T0 + h * H),
+        [4200, 9400, 7200][h],
+      ]);
     }
     // A voucher of 100 drawn 10 by k1 (and its ledger entry).
-    startup = (await db.query(`INSERT INTO organizations (name, role) VALUES ('s', 'STARTUP') RETURNING id`)).rows[0].id;
+    startup = (await db.query(`INSERT INTO organizations (name, role) VALUES ('s', 'STARTUP') RETURNING id`)).rows[0]
+      .id;
     voucher = (
       await db.query(
         `INSERT INTO vouchers (org_id, percent_covered, cap, spent, valid_from, valid_until) VALUES ($1, 50, 100, 10, $2, $3) RETURNING id`,
         [startup, iso(T0), iso(T0 + 100 * H)],
       )
     ).rows[0].id;
-    await db.query(`UPDATE bookings SET voucher_id = $1, voucher_amount = 10, price_total = 20 WHERE idempotency_key = 'k1'`, [voucher]);
+    await db.query(
+      `UPDATE bookings SET voucher_id = $1, voucher_amount = 10, price_total = 20 WHERE idempotency_key = 'k1'`,
+      [voucher],
+    );
     await db.query(
       `INSERT INTO voucher_ledger (voucher_id, booking_id, kind, amount, spent_after) SELECT $1, id, 'DRAW', 10, 10 FROM bookings WHERE idempotency_key = 'k1'`,
       [voucher],
     );
-    await db.query(`ALTER TABLE cluster_hours DROP CONSTRAINT cluster_hours_capacity_check, DROP CONSTRAINT cluster_hours_green_check`);
+    await db.query(
+      `ALTER TABLE cluster_hours DROP CONSTRAINT cluster_hours_capacity_check, DROP CONSTRAINT cluster_hours_green_check`,
+    );
     await db.query(`ALTER TABLE site_hours DROP CONSTRAINT site_hours_grid_check`);
     await db.query(`ALTER TABLE vouchers DROP CONSTRAINT vouchers_amounts_check`);
     await db.query(`ALTER TABLE bookings DROP CONSTRAINT bookings_org_idempotency_key`);
@@ -116,51 +130,87 @@ describeDb('invariant checker (PostgreSQL)', () => {
   });
 
   it('fails when the ledger does not equal the sum of confirmed bookings', async () => {
-    await corrupt(`UPDATE cluster_hours SET booked_tflops = booked_tflops - 1 WHERE hour = $1`, [iso(T0)], ['ledger = sum of confirmed bookings']);
+    await corrupt(
+      `UPDATE cluster_hours SET booked_tflops = booked_tflops - 1 WHERE hour = $1`,
+      [iso(T0)],
+      ['ledger = sum of confirmed bookings'],
+    );
   });
 
   it('fails when a cluster-hour is over capacity, even if the ledger agrees with itself', async () => {
     await corrupt(
       `UPDATE bookings SET tflops = 700 WHERE idempotency_key = 'k1'; `.trim(),
       [],
-      ['ledger = sum of confirmed bookings', 'no cluster-hour over ledger capacity or green supply', 'no cluster-hour over capacity or green supply (recomputed from clusters, capacity changes, green windows, supply revisions)'],
+      [
+        'ledger = sum of confirmed bookings',
+        'no cluster-hour over ledger capacity or green supply',
+        'no cluster-hour over capacity or green supply (recomputed from clusters, capacity changes, green windows, supply revisions)',
+      ],
     );
-    await corrupt(
-      `UPDATE cluster_hours SET capacity_tflops = 2000 WHERE hour = $1`,
-      [iso(T0 + H)],
-      [],
-    );
+    await corrupt(`UPDATE cluster_hours SET capacity_tflops = 2000 WHERE hour = $1`, [iso(T0 + H)], []);
     await corrupt(
       `INSERT INTO capacity_changes (cluster_id, starts_at, ends_at, capacity_tflops) VALUES ($1, $2, $3, 900)`,
       [cluster, iso(T0 + H), iso(T0 + 2 * H)],
-      ['no cluster-hour over capacity or green supply (recomputed from clusters, capacity changes, green windows, supply revisions)'],
+      [
+        'no cluster-hour over capacity or green supply (recomputed from clusters, capacity changes, green windows, supply revisions)',
+      ],
     );
   });
 
   it('fails when grid drawn differs from the bookings or the site, or exceeds the reserved capacity', async () => {
-    await corrupt(`UPDATE cluster_hours SET grid_w = grid_w + 1 WHERE hour = $1`, [iso(T0)], [
-      'grid drawn = sum of confirmed bookings, per cluster-hour',
-      'site grid = sum of its clusters, within the reserved capacity',
-    ]);
-    await corrupt(`UPDATE site_hours SET grid_used_w = grid_used_w - 1 WHERE hour = $1`, [iso(T0 + 2 * H)], ['site grid = sum of its clusters, within the reserved capacity']);
-    await corrupt(`UPDATE site_hours SET grid_cap_w = 9399 WHERE hour = $1`, [iso(T0 + H)], ['site grid = sum of its clusters, within the reserved capacity']);
-    await corrupt(`DELETE FROM site_hours WHERE hour = $1`, [iso(T0)], ['site grid = sum of its clusters, within the reserved capacity']);
+    await corrupt(
+      `UPDATE cluster_hours SET grid_w = grid_w + 1 WHERE hour = $1`,
+      [iso(T0)],
+      [
+        'grid drawn = sum of confirmed bookings, per cluster-hour',
+        'site grid = sum of its clusters, within the reserved capacity',
+      ],
+    );
+    await corrupt(
+      `UPDATE site_hours SET grid_used_w = grid_used_w - 1 WHERE hour = $1`,
+      [iso(T0 + 2 * H)],
+      ['site grid = sum of its clusters, within the reserved capacity'],
+    );
+    await corrupt(
+      `UPDATE site_hours SET grid_cap_w = 9399 WHERE hour = $1`,
+      [iso(T0 + H)],
+      ['site grid = sum of its clusters, within the reserved capacity'],
+    );
+    await corrupt(
+      `DELETE FROM site_hours WHERE hour = $1`,
+      [iso(T0)],
+      ['site grid = sum of its clusters, within the reserved capacity'],
+    );
   });
 
   it('fails when green allocated exceeds green supply', async () => {
-    await corrupt(`UPDATE green_windows SET green_w = 4000`, [], ['no cluster-hour over capacity or green supply (recomputed from clusters, capacity changes, green windows, supply revisions)']);
-    await corrupt(`UPDATE cluster_hours SET green_supply_w = 4999 WHERE hour = $1`, [iso(T0 + H)], ['no cluster-hour over ledger capacity or green supply']);
+    await corrupt(
+      `UPDATE green_windows SET green_w = 4000`,
+      [],
+      [
+        'no cluster-hour over capacity or green supply (recomputed from clusters, capacity changes, green windows, supply revisions)',
+      ],
+    );
+    await corrupt(
+      `UPDATE cluster_hours SET green_supply_w = 4999 WHERE hour = $1`,
+      [iso(T0 + H)],
+      ['no cluster-hour over ledger capacity or green supply'],
+    );
   });
 
   it('fails on malformed bookings and duplicate idempotency keys', async () => {
-    await corrupt(`UPDATE bookings SET green_w = ARRAY[3000, 9000]::bigint[] WHERE idempotency_key = 'k1'`, [], [
-      'bookings well formed',
-      'ledger = sum of confirmed bookings',
-      'no cluster-hour over ledger capacity or green supply',
-      'no cluster-hour over capacity or green supply (recomputed from clusters, capacity changes, green windows, supply revisions)',
-      'no booking holds more green than it was promised',
-      'grid drawn = sum of confirmed bookings, per cluster-hour',
-    ]);
+    await corrupt(
+      `UPDATE bookings SET green_w = ARRAY[3000, 9000]::bigint[] WHERE idempotency_key = 'k1'`,
+      [],
+      [
+        'bookings well formed',
+        'ledger = sum of confirmed bookings',
+        'no cluster-hour over ledger capacity or green supply',
+        'no cluster-hour over capacity or green supply (recomputed from clusters, capacity changes, green windows, supply revisions)',
+        'no booking holds more green than it was promised',
+        'grid drawn = sum of confirmed bookings, per cluster-hour',
+      ],
+    );
     await corrupt(
       `INSERT INTO bookings (org_id, cluster_id, starts_at, ends_at, hours, tflops, draw_w, green_w, green_w_promised, objective, green_mwh, grid_mwh, green_share,
                              price_compute, price_green_energy, price_grid_energy, price_total, status, idempotency_key, request_fingerprint)
@@ -172,16 +222,24 @@ describeDb('invariant checker (PostgreSQL)', () => {
   });
 
   it('fails when an acknowledged booking is missing, cancelled behind our back, or acked twice with different ids', async () => {
-    await corrupt(`DELETE FROM bookings WHERE idempotency_key = 'k2'`, [], [
-      'ledger = sum of confirmed bookings',
-      'acknowledged bookings exist exactly once',
-      'grid drawn = sum of confirmed bookings, per cluster-hour',
-    ]);
-    await corrupt(`UPDATE bookings SET status = 'CANCELLED' WHERE idempotency_key = 'k2'`, [], [
-      'ledger = sum of confirmed bookings',
-      'acknowledged bookings exist exactly once',
-      'grid drawn = sum of confirmed bookings, per cluster-hour',
-    ]);
+    await corrupt(
+      `DELETE FROM bookings WHERE idempotency_key = 'k2'`,
+      [],
+      [
+        'ledger = sum of confirmed bookings',
+        'acknowledged bookings exist exactly once',
+        'grid drawn = sum of confirmed bookings, per cluster-hour',
+      ],
+    );
+    await corrupt(
+      `UPDATE bookings SET status = 'CANCELLED' WHERE idempotency_key = 'k2'`,
+      [],
+      [
+        'ledger = sum of confirmed bookings',
+        'acknowledged bookings exist exactly once',
+        'grid drawn = sum of confirmed bookings, per cluster-hour',
+      ],
+    );
     expect(await failing([...acks, { ...acks[0], id: acks[1].id }])).toEqual([
       'one booking id per acknowledged idempotency key',
       'acknowledged bookings exist exactly once',
@@ -201,9 +259,24 @@ describeDb('invariant checker (PostgreSQL)', () => {
         SELECT '${Q}', '${R}', org_id, 'CONFIRMED', 0.4, 2, '${iso(T0)}', '${iso(T0 + 4 * H)}', 'EARLIEST', 'q', 'fp', id FROM bookings WHERE idempotency_key = 'round:${Q}';`;
     await corrupt(round, [], [], acked);
     await corrupt(`${round} UPDATE round_requests SET hours = 3`, [], ['round requests match their bookings'], acked);
-    await corrupt(`${round} UPDATE round_requests SET deadline = '${iso(T0 + 2 * H)}'`, [], ['round requests match their bookings'], acked);
-    await corrupt(`${round} UPDATE rounds SET status = 'OPEN', cleared_at = NULL`, [], ['cleared rounds have nothing pending, open rounds nothing decided'], acked);
-    await corrupt(`${round} UPDATE round_requests SET status = 'REFUSED', booking_id = NULL, reason = 'NO_CAPACITY'`, [], ['every round booking belongs to exactly one round request'], acked);
+    await corrupt(
+      `${round} UPDATE round_requests SET deadline = '${iso(T0 + 2 * H)}'`,
+      [],
+      ['round requests match their bookings'],
+      acked,
+    );
+    await corrupt(
+      `${round} UPDATE rounds SET status = 'OPEN', cleared_at = NULL`,
+      [],
+      ['cleared rounds have nothing pending, open rounds nothing decided'],
+      acked,
+    );
+    await corrupt(
+      `${round} UPDATE round_requests SET status = 'REFUSED', booking_id = NULL, reason = 'NO_CAPACITY'`,
+      [],
+      ['every round booking belongs to exactly one round request'],
+      acked,
+    );
   });
 
   it('counts supply revisions in the supply, and fails when green exceeds a promise or a credit differs from its ledger', async () => {
@@ -213,21 +286,43 @@ describeDb('invariant checker (PostgreSQL)', () => {
       UPDATE cluster_hours SET green_supply_w = 1000 WHERE hour = '${iso(T0 + 3 * H)}';`;
     await corrupt(cut, [], []);
     // the same cut in hour 1, where 5000 W are allocated: over the supply the sources give
-    await corrupt(cut.replace(/T0_3/g, '').replace(`'${iso(T0 + 3 * H)}', '${iso(T0 + 4 * H)}'`, `'${iso(T0 + H)}', '${iso(T0 + 2 * H)}'`), [], [
-      'no cluster-hour over capacity or green supply (recomputed from clusters, capacity changes, green windows, supply revisions)',
-    ]);
-    await corrupt(`UPDATE bookings SET green_w_promised = '{2999, 3000}' WHERE idempotency_key = 'k1'`, [], ['no booking holds more green than it was promised']);
+    await corrupt(
+      cut
+        .replace(/T0_3/g, '')
+        .replace(`'${iso(T0 + 3 * H)}', '${iso(T0 + 4 * H)}'`, `'${iso(T0 + H)}', '${iso(T0 + 2 * H)}'`),
+      [],
+      [
+        'no cluster-hour over capacity or green supply (recomputed from clusters, capacity changes, green windows, supply revisions)',
+      ],
+    );
+    await corrupt(
+      `UPDATE bookings SET green_w_promised = '{2999, 3000}' WHERE idempotency_key = 'k1'`,
+      [],
+      ['no booking holds more green than it was promised'],
+    );
     const credit = `UPDATE bookings SET min_green_share = 1, sla_credit = 5 WHERE idempotency_key = 'k2';
       INSERT INTO sla_credits (booking_id, org_id, operator_org_id, kind, amount, missing_mwh) SELECT id, org_id, org_id, 'CREDIT', 5, 0.0052 FROM bookings WHERE idempotency_key = 'k2';`;
     await corrupt(credit, [], []);
-    await corrupt(`${credit} UPDATE bookings SET sla_credit = 6 WHERE idempotency_key = 'k2'`, [], ['SLA credits match their ledger']);
-    await corrupt(`${credit} UPDATE bookings SET green_share = 1 WHERE idempotency_key = 'k2'`, [], ['SLA credits match their ledger']);
+    await corrupt(
+      `${credit} UPDATE bookings SET sla_credit = 6 WHERE idempotency_key = 'k2'`,
+      [],
+      ['SLA credits match their ledger'],
+    );
+    await corrupt(
+      `${credit} UPDATE bookings SET green_share = 1 WHERE idempotency_key = 'k2'`,
+      [],
+      ['SLA credits match their ledger'],
+    );
   });
 
   it('fails when voucher balances do not add up', async () => {
     await corrupt(`UPDATE vouchers SET spent = 11`, [], ['voucher balances add up']);
     await corrupt(`UPDATE vouchers SET spent = 101, cap = 100`, [], ['voucher balances add up']);
-    await corrupt(`DELETE FROM voucher_ledger`, [], ['voucher balances add up', "every booking's voucher money drawn once (and refunded once if cancelled)"]);
+    await corrupt(
+      `DELETE FROM voucher_ledger`,
+      [],
+      ['voucher balances add up', "every booking's voucher money drawn once (and refunded once if cancelled)"],
+    );
     // cancelled with a refund and spent given back: consistent; without the refund entry: not
     const cancelled = `UPDATE bookings SET status = 'CANCELLED' WHERE idempotency_key = 'k1';
       UPDATE cluster_hours SET booked_tflops = booked_tflops - 600, green_alloc_w = green_alloc_w - 3000, grid_w = grid_w - 4200 WHERE hour IN ('${iso(T0)}', '${iso(T0 + H)}');
@@ -240,6 +335,11 @@ describeDb('invariant checker (PostgreSQL)', () => {
       [],
       acked,
     );
-    await corrupt(cancelled, [], ['voucher balances add up', "every booking's voucher money drawn once (and refunded once if cancelled)"], acked);
+    await corrupt(
+      cancelled,
+      [],
+      ['voucher balances add up', "every booking's voucher money drawn once (and refunded once if cancelled)"],
+      acked,
+    );
   });
 });

@@ -140,7 +140,12 @@ export async function checkInvariants(db: Client, acks: AckedBooking[] | undefin
 
   // 5. Every booking the load test saw acknowledged exists exactly once, under its key.
   if (!acks) {
-    results.push({ name: 'acknowledged bookings exist exactly once', ok: true, skipped: true, detail: 'no --acks file given' });
+    results.push({
+      name: 'acknowledged bookings exist exactly once',
+      ok: true,
+      skipped: true,
+      detail: 'no --acks file given',
+    });
   } else {
     const byId = new Map<string, AckedBooking>();
     const conflicting: unknown[] = [];
@@ -148,26 +153,37 @@ export async function checkInvariants(db: Client, acks: AckedBooking[] | undefin
     for (const a of acks) {
       const k = `${a.orgId ?? ''}\u0000${a.idempotencyKey}`;
       const prev = keyToId.get(k);
-      if (prev !== undefined && prev !== a.id) conflicting.push({ idempotencyKey: a.idempotencyKey, ids: [prev, a.id] });
+      if (prev !== undefined && prev !== a.id)
+        conflicting.push({ idempotencyKey: a.idempotencyKey, ids: [prev, a.id] });
       keyToId.set(k, a.id);
       const seen = byId.get(a.id);
       byId.set(a.id, { ...a, cancelled: Boolean(a.cancelled || seen?.cancelled) });
     }
-    add('one booking id per acknowledged idempotency key', conflicting, `${keyToId.size} keys`, (n) => `${n} keys acknowledged with different ids`);
+    add(
+      'one booking id per acknowledged idempotency key',
+      conflicting,
+      `${keyToId.size} keys`,
+      (n) => `${n} keys acknowledged with different ids`,
+    );
     const ids = [...byId.keys()];
     const found = new Map<string, { status: string; idempotency_key: string; org_id: string }>();
     for (let i = 0; i < ids.length; i += 5000) {
-      const r = await db.query(`SELECT id, status, idempotency_key, org_id FROM bookings WHERE id = ANY($1::uuid[])`, [ids.slice(i, i + 5000)]);
+      const r = await db.query(`SELECT id, status, idempotency_key, org_id FROM bookings WHERE id = ANY($1::uuid[])`, [
+        ids.slice(i, i + 5000),
+      ]);
       for (const row of r.rows) found.set(row.id, row);
     }
     const missing: unknown[] = [];
     for (const [id, a] of byId) {
       const row = found.get(id);
       if (!row) missing.push({ id, problem: 'missing' });
-      else if (row.idempotency_key !== a.idempotencyKey) missing.push({ id, problem: 'other idempotency key', db: row.idempotency_key, acked: a.idempotencyKey });
+      else if (row.idempotency_key !== a.idempotencyKey)
+        missing.push({ id, problem: 'other idempotency key', db: row.idempotency_key, acked: a.idempotencyKey });
       else if (a.orgId && row.org_id !== a.orgId) missing.push({ id, problem: 'other organization' });
-      else if (a.cancelled && row.status !== 'CANCELLED') missing.push({ id, problem: `acknowledged cancelled but ${row.status}` });
-      else if (!a.cancelled && row.status !== 'CONFIRMED') missing.push({ id, problem: `acknowledged confirmed but ${row.status}` });
+      else if (a.cancelled && row.status !== 'CANCELLED')
+        missing.push({ id, problem: `acknowledged cancelled but ${row.status}` });
+      else if (!a.cancelled && row.status !== 'CONFIRMED')
+        missing.push({ id, problem: `acknowledged confirmed but ${row.status}` });
     }
     add(
       'acknowledged bookings exist exactly once',
@@ -182,17 +198,28 @@ export async function checkInvariants(db: Client, acks: AckedBooking[] | undefin
   //    booking's voucher money was drawn once, and refunded once if (and only if) it was cancelled.
   const vouchers = await tableColumns(db, 'vouchers');
   if (vouchers.size === 0) {
-    results.push({ name: 'voucher balances add up', ok: true, skipped: true, detail: 'no vouchers table in this schema' });
+    results.push({
+      name: 'voucher balances add up',
+      ok: true,
+      skipped: true,
+      detail: 'no vouchers table in this schema',
+    });
   } else {
     const hasLedger = (await tableColumns(db, 'voucher_ledger')).size > 0;
-    const nVouchers = (await db.query(`SELECT count(*)::int AS n, coalesce(sum(spent), 0)::text AS spent FROM vouchers`)).rows[0];
+    const nVouchers = (
+      await db.query(`SELECT count(*)::int AS n, coalesce(sum(spent), 0)::text AS spent FROM vouchers`)
+    ).rows[0];
     const balances = await db.query(
       `SELECT v.id, v.cap::text, v.spent::text, b.from_bookings::text${hasLedger ? ', l.from_ledger::text' : ''}
          FROM vouchers v
          CROSS JOIN LATERAL (SELECT coalesce(sum(voucher_amount), 0) AS from_bookings FROM bookings
                               WHERE voucher_id = v.id AND status = 'CONFIRMED') b
-         ${hasLedger ? `CROSS JOIN LATERAL (SELECT coalesce(sum(CASE kind WHEN 'DRAW' THEN amount ELSE -amount END), 0) AS from_ledger
-                              FROM voucher_ledger WHERE voucher_id = v.id) l` : ''}
+         ${
+           hasLedger
+             ? `CROSS JOIN LATERAL (SELECT coalesce(sum(CASE kind WHEN 'DRAW' THEN amount ELSE -amount END), 0) AS from_ledger
+                              FROM voucher_ledger WHERE voucher_id = v.id) l`
+             : ''
+         }
         WHERE v.spent < 0 OR v.spent > v.cap OR v.spent <> b.from_bookings${hasLedger ? ' OR v.spent <> l.from_ledger' : ''}
         LIMIT 100`,
     );
@@ -218,7 +245,13 @@ export async function checkInvariants(db: Client, acks: AckedBooking[] | undefin
         const amount = Number(r.voucher_amount);
         if (amount === 0) return true; // ledger entries for a booking that carries no voucher money
         const refunds = r.status === 'CANCELLED' ? 1 : 0;
-        return r.draws !== 1 || r.refunds !== refunds || r.all_refunds !== refunds || r.foreign_entries !== 0 || Number(r.net) !== amount;
+        return (
+          r.draws !== 1 ||
+          r.refunds !== refunds ||
+          r.all_refunds !== refunds ||
+          r.foreign_entries !== 0 ||
+          Number(r.net) !== amount
+        );
       });
       add(
         "every booking's voucher money drawn once (and refunded once if cancelled)",
@@ -232,14 +265,28 @@ export async function checkInvariants(db: Client, acks: AckedBooking[] | undefin
   //    promised when booked; each booking's SLA credit is the sum of its credit ledger entries,
   //    never negative, zero once cancelled, and owed only while the booking is below its minGreenShare.
   if ((await tableColumns(db, 'sla_credits')).size === 0) {
-    results.push({ name: 'SLA credits match their ledger', ok: true, skipped: true, detail: 'no sla_credits table in this schema' });
+    results.push({
+      name: 'SLA credits match their ledger',
+      ok: true,
+      skipped: true,
+      detail: 'no sla_credits table in this schema',
+    });
   } else {
     const over = await db.query(
       `SELECT b.id, i, b.green_w[i] AS green, b.green_w_promised[i] AS promised FROM bookings b, generate_subscripts(b.green_w, 1) AS i
         WHERE b.green_w[i] > b.green_w_promised[i] LIMIT 100`,
     );
-    add('no booking holds more green than it was promised', over.rows, 'none', (n) => `${n} booking-hours above their promise`);
-    const nCredits = (await db.query(`SELECT count(*)::int AS n, coalesce(sum(CASE kind WHEN 'CREDIT' THEN amount ELSE -amount END), 0)::text AS net FROM sla_credits`)).rows[0];
+    add(
+      'no booking holds more green than it was promised',
+      over.rows,
+      'none',
+      (n) => `${n} booking-hours above their promise`,
+    );
+    const nCredits = (
+      await db.query(
+        `SELECT count(*)::int AS n, coalesce(sum(CASE kind WHEN 'CREDIT' THEN amount ELSE -amount END), 0)::text AS net FROM sla_credits`,
+      )
+    ).rows[0];
     const credits = await db.query(
       `SELECT b.id, b.status, b.sla_credit::text, l.net::text, b.green_share, b.min_green_share
          FROM bookings b
@@ -248,14 +295,24 @@ export async function checkInvariants(db: Client, acks: AckedBooking[] | undefin
            OR (b.sla_credit > 0 AND (b.min_green_share IS NULL OR b.green_share >= b.min_green_share))
         LIMIT 100`,
     );
-    add('SLA credits match their ledger', credits.rows, `${nCredits.n} credit entries, ${nCredits.net} owed`, (n) => `${n} bookings whose credit differs from its ledger or its breach`);
+    add(
+      'SLA credits match their ledger',
+      credits.rows,
+      `${nCredits.n} credit entries, ${nCredits.net} owed`,
+      (n) => `${n} bookings whose credit differs from its ledger or its breach`,
+    );
   }
 
   // 9. The grid side, when the schema has it: each cluster-hour's grid draw is the sum over its
   //    confirmed bookings of draw minus the green each took; each site-hour's grid drawn is the
   //    sum over the site's clusters; no site-hour draws more than its reserved capacity.
   if ((await tableColumns(db, 'site_hours')).size === 0) {
-    results.push({ name: 'grid drawn = sum of confirmed bookings, per cluster and site', ok: true, skipped: true, detail: 'no site_hours table in this schema' });
+    results.push({
+      name: 'grid drawn = sum of confirmed bookings, per cluster and site',
+      ok: true,
+      skipped: true,
+      detail: 'no site_hours table in this schema',
+    });
   } else {
     const clusterGrid = await db.query(
       `WITH agg AS (
@@ -274,8 +331,17 @@ export async function checkInvariants(db: Client, acks: AckedBooking[] | undefin
          FROM agg a FULL JOIN site_hours s ON s.site_id = a.site_id AND s.hour = a.hour
         WHERE coalesce(a.grid, 0) <> coalesce(s.grid_used_w, 0) OR (s.grid_cap_w IS NOT NULL AND coalesce(a.grid, 0) > s.grid_cap_w) LIMIT 100`,
     );
-    const nSites = (await db.query(`SELECT count(*)::int AS n, count(*) FILTER (WHERE grid_cap_w IS NOT NULL)::int AS capped FROM site_hours`)).rows[0];
-    add('grid drawn = sum of confirmed bookings, per cluster-hour', clusterGrid.rows, `${ledger_rows} cluster-hours agree`, (n) => `${n} cluster-hours whose grid differs from the bookings`);
+    const nSites = (
+      await db.query(
+        `SELECT count(*)::int AS n, count(*) FILTER (WHERE grid_cap_w IS NOT NULL)::int AS capped FROM site_hours`,
+      )
+    ).rows[0];
+    add(
+      'grid drawn = sum of confirmed bookings, per cluster-hour',
+      clusterGrid.rows,
+      `${ledger_rows} cluster-hours agree`,
+      (n) => `${n} cluster-hours whose grid differs from the bookings`,
+    );
     add(
       'site grid = sum of its clusters, within the reserved capacity',
       siteGrid.rows,
@@ -289,9 +355,18 @@ export async function checkInvariants(db: Client, acks: AckedBooking[] | undefin
   //    with its size and objective; every booking under such a key belongs to one; a cleared round
   //    has nothing pending and an open one nothing decided.
   if ((await tableColumns(db, 'round_requests')).size === 0) {
-    results.push({ name: 'round requests match their bookings', ok: true, skipped: true, detail: 'no round_requests table in this schema' });
+    results.push({
+      name: 'round requests match their bookings',
+      ok: true,
+      skipped: true,
+      detail: 'no round_requests table in this schema',
+    });
   } else {
-    const n = (await db.query(`SELECT count(*) FILTER (WHERE status = 'CONFIRMED')::int AS c, count(*)::int AS t FROM round_requests`)).rows[0];
+    const n = (
+      await db.query(
+        `SELECT count(*) FILTER (WHERE status = 'CONFIRMED')::int AS c, count(*)::int AS t FROM round_requests`,
+      )
+    ).rows[0];
     const wrong = await db.query(
       `SELECT r.id, r.status, b.id AS booking, b.org_id = r.org_id AS same_org, b.idempotency_key, b.starts_at, b.ends_at, r.earliest_start, r.deadline
          FROM round_requests r LEFT JOIN bookings b ON b.id = r.booking_id
@@ -301,25 +376,44 @@ export async function checkInvariants(db: Client, acks: AckedBooking[] | undefin
            OR (r.status = 'REFUSED' AND r.reason IS NULL)
         LIMIT 100`,
     );
-    add('round requests match their bookings', wrong.rows, `${n.t} round requests, ${n.c} confirmed by clearings`, (k) => `${k} round requests whose booking is missing or different`);
+    add(
+      'round requests match their bookings',
+      wrong.rows,
+      `${n.t} round requests, ${n.c} confirmed by clearings`,
+      (k) => `${k} round requests whose booking is missing or different`,
+    );
     const orphans = await db.query(
       `SELECT b.id, b.idempotency_key, coalesce(r.n, 0) AS requests FROM bookings b
          LEFT JOIN (SELECT booking_id, count(*)::int AS n FROM round_requests WHERE booking_id IS NOT NULL GROUP BY booking_id) r ON r.booking_id = b.id
         WHERE b.idempotency_key LIKE 'round:%' AND coalesce(r.n, 0) <> 1 LIMIT 100`,
     );
-    add('every round booking belongs to exactly one round request', orphans.rows, 'none', (k) => `${k} round bookings without (or with several) requests`);
+    add(
+      'every round booking belongs to exactly one round request',
+      orphans.rows,
+      'none',
+      (k) => `${k} round bookings without (or with several) requests`,
+    );
     const states = await db.query(
       `SELECT r.id AS round, r.status, q.status AS request_status, count(*)::int AS n FROM rounds r JOIN round_requests q ON q.round_id = r.id
         WHERE (r.status = 'CLEARED' AND q.status = 'PENDING') OR (r.status = 'OPEN' AND q.status IN ('CONFIRMED', 'REFUSED'))
         GROUP BY r.id, r.status, q.status LIMIT 100`,
     );
-    add('cleared rounds have nothing pending, open rounds nothing decided', states.rows, 'none', (k) => `${k} rounds with requests in the wrong state`);
+    add(
+      'cleared rounds have nothing pending, open rounds nothing decided',
+      states.rows,
+      'none',
+      (k) => `${k} rounds with requests in the wrong state`,
+    );
   }
   return results;
 }
 
 /** The checks on one schema, in one REPEATABLE READ snapshot (a straggling write cannot make them disagree). */
-export async function checkSchema(databaseUrl: string, schema: string | undefined, acks: AckedBooking[] | undefined): Promise<CheckResult[]> {
+export async function checkSchema(
+  databaseUrl: string,
+  schema: string | undefined,
+  acks: AckedBooking[] | undefined,
+): Promise<CheckResult[]> {
   const db = new Client({ connectionString: databaseUrl, options: schema ? `-c search_path=${schema}` : undefined });
   await db.connect();
   try {
@@ -333,7 +427,11 @@ export async function checkSchema(databaseUrl: string, schema: string | undefine
 }
 
 export function formatReport(results: CheckResult[]): string {
-  const lines = results.map((r) => `${r.skipped ? 'SKIP' : r.ok ? ' OK ' : 'FAIL'}  ${r.name}: ${r.detail}` + (r.samples ? `\n        e.g. ${r.samples.map((s) => JSON.stringify(s)).join('\n             ')}` : ''));
+  const lines = results.map(
+    (r) =>
+      `${r.skipped ? 'SKIP' : r.ok ? ' OK ' : 'FAIL'}  ${r.name}: ${r.detail}` +
+      (r.samples ? `\n        e.g. ${r.samples.map((s) => JSON.stringify(s)).join('\n             ')}` : ''),
+  );
   const failed = results.filter((r) => !r.ok).length;
   lines.push(failed === 0 ? 'invariants: PASS' : `invariants: FAIL (${failed} check${failed > 1 ? 's' : ''})`);
   return lines.join('\n');
@@ -346,7 +444,11 @@ const OPTIONS = {
 } satisfies Record<string, OptionDef>;
 
 async function main(): Promise<void> {
-  const args = readOptions(process.argv.slice(2), OPTIONS, 'npm run check:invariants -- [--schema S] [--acks FILE] [--json FILE]   (DATABASE_URL names the database)');
+  const args = readOptions(
+    process.argv.slice(2),
+    OPTIONS,
+    'npm run check:invariants -- [--schema S] [--acks FILE] [--json FILE]   (DATABASE_URL names the database)',
+  );
   const url = process.env.DATABASE_URL;
   if (!url) {
     console.error('DATABASE_URL is not set');

@@ -37,11 +37,31 @@ const OPTIONS = {
   keep: { kind: 'flag', help: "keep the run's schema for inspection" },
   'port-base': { kind: 'integer', min: 1, arg: 'P', help: 'first port to try (default 3001)' },
   startups: { kind: 'integer', min: 1, arg: 'N', help: 'startups created in setup (default 200)' },
-  subscribers: { kind: 'integer', min: 0, arg: 'N', help: 'operator WebSocket subscribers during the storm (default 50; 10 with --short)' },
+  subscribers: {
+    kind: 'integer',
+    min: 0,
+    arg: 'N',
+    help: 'operator WebSocket subscribers during the storm (default 50; 10 with --short)',
+  },
   only: { kind: 'list', arg: 'a,b', help: 'a subset of phases: trivial, storm, max, hotspot, mix, quotes, round' },
-  vus: { kind: 'integer', min: 1, arg: 'N', help: 'closed-loop virtual users per API process (default 32; 8 with --short)' },
-  soak: { kind: 'integer', min: 1, arg: 'S', help: 'add a soak phase of S seconds (marketplace mix, API RSS sampled every 10 s)' },
-  'round-size': { kind: 'integer', min: 1, arg: 'N', help: 'requests in the clearing round (default 10,000; 1,000 with --short)' },
+  vus: {
+    kind: 'integer',
+    min: 1,
+    arg: 'N',
+    help: 'closed-loop virtual users per API process (default 32; 8 with --short)',
+  },
+  soak: {
+    kind: 'integer',
+    min: 1,
+    arg: 'S',
+    help: 'add a soak phase of S seconds (marketplace mix, API RSS sampled every 10 s)',
+  },
+  'round-size': {
+    kind: 'integer',
+    min: 1,
+    arg: 'N',
+    help: 'requests in the clearing round (default 10,000; 1,000 with --short)',
+  },
 } satisfies Record<string, OptionDef>;
 
 interface Options {
@@ -123,7 +143,9 @@ async function database(): Promise<string> {
 }
 
 /** Builds the API, applies the migrations, starts N processes on free ports; each must answer /health. */
-async function startApis(r: Omit<Run, 'apis' | 'targets' | 'apiPids' | 'operators' | 'startups' | 'horizonStart'>): Promise<ApiProcess[]> {
+async function startApis(
+  r: Omit<Run, 'apis' | 'targets' | 'apiPids' | 'operators' | 'startups' | 'horizonStart'>,
+): Promise<ApiProcess[]> {
   const { o } = r;
   const main = buildApi(ROOT, o.build, log);
   const env = apiEnv(r);
@@ -147,7 +169,10 @@ async function startApis(r: Omit<Run, 'apis' | 'targets' | 'apiPids' | 'operator
 /** Operators, startups and vouchers through the API. */
 async function setupMarketplace(run: Run): Promise<void> {
   log(`setup: ${run.o.startups} startups, 2 operators, clusters and green windows`);
-  const orgs = await createOrganizations(run.targets, run.bureauKey, 'load', { operators: 2, startups: run.o.startups });
+  const orgs = await createOrganizations(run.targets, run.bureauKey, 'load', {
+    operators: 2,
+    startups: run.o.startups,
+  });
   run.operators = orgs.operators;
   run.startups = orgs.startups;
   log(`setup: ${await issueVouchers(run.targets[0], run.bureauKey, run.startups, run.horizonStart)} vouchers issued`);
@@ -158,7 +183,15 @@ async function setupMarketplace(run: Run): Promise<void> {
  * `gridShare`, each operator's clusters share a grid connection reserved for that share of their
  * full draw.
  */
-function clusters(run: Run, tag: string, n: number, capacityPflops: number, horizonHours: number, greenMw: number, gridShare?: number) {
+function clusters(
+  run: Run,
+  tag: string,
+  n: number,
+  capacityPflops: number,
+  horizonHours: number,
+  greenMw: number,
+  gridShare?: number,
+) {
   return registerClusters(run.targets[0], run.operators, {
     names: Array.from({ length: n }, (_, i) => `${tag}-${i}`),
     region: (i) => (i % 2 ? 'Zhuhai' : 'Guangzhou'),
@@ -191,7 +224,14 @@ const vusOf = (run: Run) => (run.o.vusPerProcess ?? (run.o.short ? 8 : 32)) * ru
 
 /** What every booking and mix scenario is given: the processes, the startups, the clusters and the run's acks. */
 function market(run: Run, clusterIds: string[], horizonHours: number) {
-  return { targets: run.targets, startups: run.startups, clusterIds, horizonStart: run.horizonStart, horizonHours, acks: run.acks };
+  return {
+    targets: run.targets,
+    startups: run.startups,
+    clusterIds,
+    horizonStart: run.horizonStart,
+    horizonHours,
+    acks: run.acks,
+  };
 }
 
 /** Runs a phase with CPU (API, PostgreSQL) and round trips measured around it. */
@@ -206,7 +246,15 @@ async function measured(run: Run, kind: Phase['kind'], spec: ScenarioSpec): Prom
 /** 1. trivial query, closed loop: the yardstick. */
 async function phaseTrivial(run: Run): Promise<void> {
   log('phase trivial');
-  await measured(run, 'trivial', trivialQuery('trivial (closed loop)', run.targets, { type: 'constant-vus', vus: vusOf(run), durationS: dur(run.o, 10, 3) }));
+  await measured(
+    run,
+    'trivial',
+    trivialQuery('trivial (closed loop)', run.targets, {
+      type: 'constant-vus',
+      vus: vusOf(run),
+      durationS: dur(run.o, 10, 3),
+    }),
+  );
 }
 
 /** 2. booking storm at a fixed arrival rate onto small clusters that fill up; operators subscribed. */
@@ -221,9 +269,23 @@ async function phaseStorm(run: Run): Promise<void> {
   const demandPflopsH = rate * seconds * 60 * 4.5;
   const capacity = Math.max(100, Math.round(demandPflopsH / 2 / 3 / horizonHours));
   // the storm's clusters share grid connections reserved for 70 % of their full draw: GRID_LIMIT under load
-  const { ids, owners } = await clusters(run, 'storm', 3, capacity, horizonHours, (capacity * 10 * 1.2) / 1000 / 3, 0.7);
+  const { ids, owners } = await clusters(
+    run,
+    'storm',
+    3,
+    capacity,
+    horizonHours,
+    (capacity * 10 * 1.2) / 1000 / 3,
+    0.7,
+  );
   let stop: (() => Promise<SubscriberResult>) | undefined;
-  if (o.subscribers > 0) stop = await openSubscribers({ targets: run.targets, clusterIds: ids, clusterOwners: owners, connections: S ? 10 : o.subscribers });
+  if (o.subscribers > 0)
+    stop = await openSubscribers({
+      targets: run.targets,
+      clusterIds: ids,
+      clusterOwners: owners,
+      connections: S ? 10 : o.subscribers,
+    });
   log(`phase storm: ${rate}/s for ${seconds} s, 3 clusters of ${capacity} PFLOPS over ${horizonHours} h`);
   await measured(
     run,
@@ -232,7 +294,11 @@ async function phaseStorm(run: Run): Promise<void> {
       name: `booking storm (${rate}/s)`,
       ...market(run, ids, horizonHours),
       executor: { type: 'constant-arrival-rate', rate, durationS: seconds, maxInFlight: S ? vus : 4 * vus },
-      thresholds: [...errorsZero, ...speed('bookCompute', 100), { metric: 'dropped_rate', max: 0.01, abortOnFail: false }],
+      thresholds: [
+        ...errorsZero,
+        ...speed('bookCompute', 100),
+        { metric: 'dropped_rate', max: 0.01, abortOnFail: false },
+      ],
     }),
   );
   if (stop) run.subs = await stop();
@@ -279,7 +345,13 @@ async function phaseHotspot(run: Run): Promise<void> {
  * The marketplace mix's scenario, closed loop, on four clusters of its own (5,000 PFLOPS, 14 days
  * of green): `weights` of quotes, utilization, bookings, cancellations (default: the mix's).
  */
-async function closedLoopMix(run: Run, kind: 'mix' | 'quotes', name: string, seconds: number, weights?: [number, number, number, number]): Promise<void> {
+async function closedLoopMix(
+  run: Run,
+  kind: 'mix' | 'quotes',
+  name: string,
+  seconds: number,
+  weights?: [number, number, number, number],
+): Promise<void> {
   const horizonHours = 24 * 14;
   const { ids, owners } = await clusters(run, kind, 4, 5_000, horizonHours, 20);
   log(`phase ${kind === 'mix' ? 'marketplace mix' : 'quotes'} (closed loop)`);
@@ -316,7 +388,17 @@ async function phaseRound(run: Run): Promise<void> {
   const capacity = Math.max(100, Math.round((n * 65 * 4.5) / 10 / horizonHours));
   const { ids } = await clusters(run, 'round', 10, capacity, horizonHours, (capacity * 10 * 1.2) / 1000 / 3);
   log(`phase round: ${n} requests (storm mix) to one round over 10 clusters of ${capacity} PFLOPS, then closed`);
-  run.round = await runRound({ targets: run.targets, apiPids: run.apiPids, bureauKey: run.bureauKey, startups: run.startups, clusterIds: ids, horizonStart: run.horizonStart, horizonHours, requests: n, acks: run.acks });
+  run.round = await runRound({
+    targets: run.targets,
+    apiPids: run.apiPids,
+    bureauKey: run.bureauKey,
+    startups: run.startups,
+    clusterIds: ids,
+    horizonStart: run.horizonStart,
+    horizonHours,
+    requests: n,
+    acks: run.acks,
+  });
 }
 
 /** 7. soak: the marketplace mix for --soak seconds; the API's memory must stay flat. */
@@ -369,7 +451,10 @@ async function runPhases(run: Run): Promise<void> {
 
 /** The invariant checker on the run's schema with the run's acknowledged bookings (saved to acks.json). */
 async function checkRun(run: Run): Promise<CheckResult[]> {
-  writeFileSync(join(run.outDir, 'acks.json'), JSON.stringify({ run: run.runId, schema: run.schema, bookings: run.acks }));
+  writeFileSync(
+    join(run.outDir, 'acks.json'),
+    JSON.stringify({ run: run.runId, schema: run.schema, bookings: run.acks }),
+  );
   log(`invariant checker on schema ${run.schema} (${run.acks.length} acknowledged bookings)`);
   return checkSchema(run.databaseUrl, run.schema, run.acks);
 }
@@ -379,8 +464,20 @@ function roundReport(r: RoundRun): string {
   const x = r.outcome;
   const rows = [
     ['round of ' + fmt(r.requests), 'placed', 'refused', 'PFLOPS-hours', 'green share'],
-    ['cleared (packBatch)', fmt(x.placed), fmt(x.refused), fmt(x.pflopsHours, 1), (x.greenShare * 100).toFixed(1) + ' %'],
-    ['first-come baseline', fmt(x.firstCome.placed), fmt(x.requests - x.firstCome.placed), fmt(x.firstCome.pflopsHours, 1), (x.firstCome.greenShare * 100).toFixed(1) + ' %'],
+    [
+      'cleared (packBatch)',
+      fmt(x.placed),
+      fmt(x.refused),
+      fmt(x.pflopsHours, 1),
+      (x.greenShare * 100).toFixed(1) + ' %',
+    ],
+    [
+      'first-come baseline',
+      fmt(x.firstCome.placed),
+      fmt(x.requests - x.firstCome.placed),
+      fmt(x.firstCome.pflopsHours, 1),
+      (x.firstCome.greenShare * 100).toFixed(1) + ' %',
+    ],
   ];
   return [
     'clearing round (storm mix, 10 clusters):',
@@ -393,10 +490,29 @@ function roundReport(r: RoundRun): string {
 
 /** Per phase: throughput, latency, errors, thresholds. */
 function phaseTable(phases: Phase[]): string {
-  const rows = [['scenario', 'req/s', 'bookings/s confirmed', 'refusals/s', 'p50 ms', 'p95 ms', 'p99 ms', 'errors', 'dropped', 'load gen cores', 'thresholds']];
+  const rows = [
+    [
+      'scenario',
+      'req/s',
+      'bookings/s confirmed',
+      'refusals/s',
+      'p50 ms',
+      'p95 ms',
+      'p99 ms',
+      'errors',
+      'dropped',
+      'load gen cores',
+      'thresholds',
+    ],
+  ];
   for (const { result: r, kind } of phases) {
     const b = r.ops.bookCompute;
-    const lat = kind === 'trivial' || kind === 'quotes' ? r.total.latencyMs : kind === 'mix' ? (r.ops.quotes ?? r.total).latencyMs : (b ?? r.total).latencyMs;
+    const lat =
+      kind === 'trivial' || kind === 'quotes'
+        ? r.total.latencyMs
+        : kind === 'mix'
+          ? (r.ops.quotes ?? r.total).latencyMs
+          : (b ?? r.total).latencyMs;
     rows.push([
       r.scenario + (kind === 'mix' ? ' [latency: quotes]' : ''),
       fmt(r.total.perSecond.requests),
@@ -416,7 +532,18 @@ function phaseTable(phases: Phase[]): string {
 
 /** Per phase: CPU and round trips per confirmed booking, quote or request. */
 function costTable(phases: Phase[]): string {
-  const costs = [['scenario', 'per', 'ops', 'Node CPU ms/op', 'PostgreSQL CPU ms/op', 'DB round trips/op', 'API cores', 'PostgreSQL cores']];
+  const costs = [
+    [
+      'scenario',
+      'per',
+      'ops',
+      'Node CPU ms/op',
+      'PostgreSQL CPU ms/op',
+      'DB round trips/op',
+      'API cores',
+      'PostgreSQL cores',
+    ],
+  ];
   for (const { result: r, kind, used } of phases) {
     if (!used) continue;
     const b = r.ops.bookCompute;
@@ -439,7 +566,12 @@ function costTable(phases: Phase[]): string {
 
 /** Requests that errored anywhere: phases, subscribers, round submissions, and API processes that exited. */
 function errorCount(run: Run): number {
-  return run.phases.reduce((a, p) => a + p.result.total.errors, 0) + (run.subs?.errors ?? 0) + run.exits.length + (run.round?.submitErrors ?? 0);
+  return (
+    run.phases.reduce((a, p) => a + p.result.total.errors, 0) +
+    (run.subs?.errors ?? 0) +
+    run.exits.length +
+    (run.round?.submitErrors ?? 0)
+  );
 }
 
 /** Prints the checker's report, the tables and ratios; writes summary.json; sets the exit code. */
@@ -447,7 +579,8 @@ function report(run: Run, checks: CheckResult[], loadBefore: string): void {
   const { o, phases, subs, round, soak } = run;
   const invariantsOk = checks.every((c) => c.ok);
   const trivial = phases.find((p) => p.kind === 'trivial')?.result.total.perSecond.requests;
-  const maxBook = phases.find((p) => p.result.executor.type === 'constant-vus' && p.kind === 'booking')?.result.ops.bookCompute?.perSecond.ok;
+  const maxBook = phases.find((p) => p.result.executor.type === 'constant-vus' && p.kind === 'booking')?.result.ops
+    .bookCompute?.perSecond.ok;
   const hotBook = phases.find((p) => p.kind === 'hotspot')?.result.ops.bookCompute?.perSecond.ok;
   const mix = phases.find((p) => p.kind === 'mix')?.result;
   const quotes = phases.find((p) => p.kind === 'quotes')?.result;
@@ -461,22 +594,48 @@ function report(run: Run, checks: CheckResult[], loadBefore: string): void {
     'cost per operation (CPU from /proc: the API processes, and every PostgreSQL process; round trips counted by the API):',
     costTable(phases),
     '',
-    trivial && maxBook ? `booking throughput / trivial-query throughput: ${fmt(maxBook)} / ${fmt(trivial)} = ${(maxBook / trivial).toFixed(3)}` : '',
-    trivial && quotes ? `quote throughput / trivial-query throughput: ${fmt(quotes.total.perSecond.ok)} / ${fmt(trivial)} = ${(quotes.total.perSecond.ok / trivial).toFixed(3)}` : '',
-    maxBook && hotBook ? `hot spot / roomy confirmed bookings: ${fmt(hotBook)} / ${fmt(maxBook)} = ${(hotBook / maxBook).toFixed(3)}` : '',
-    soak ? `soak: API RSS ${soak.rss.map((r) => `${fmt(r[Math.min(r.length - 1, 6)] / 2 ** 20)} -> ${fmt(r[r.length - 1] / 2 ** 20)} MiB`).join(', ')} after the first minute (growth ${soak.growth.map((g) => (g * 100).toFixed(1) + ' %').join(', ')})` : '',
+    trivial && maxBook
+      ? `booking throughput / trivial-query throughput: ${fmt(maxBook)} / ${fmt(trivial)} = ${(maxBook / trivial).toFixed(3)}`
+      : '',
+    trivial && quotes
+      ? `quote throughput / trivial-query throughput: ${fmt(quotes.total.perSecond.ok)} / ${fmt(trivial)} = ${(quotes.total.perSecond.ok / trivial).toFixed(3)}`
+      : '',
+    maxBook && hotBook
+      ? `hot spot / roomy confirmed bookings: ${fmt(hotBook)} / ${fmt(maxBook)} = ${(hotBook / maxBook).toFixed(3)}`
+      : '',
+    soak
+      ? `soak: API RSS ${soak.rss.map((r) => `${fmt(r[Math.min(r.length - 1, 6)] / 2 ** 20)} -> ${fmt(r[r.length - 1] / 2 ** 20)} MiB`).join(', ')} after the first minute (growth ${soak.growth.map((g) => (g * 100).toFixed(1) + ' %').join(', ')})`
+      : '',
     quotes ? `quotes/s (quotes only, closed loop): ${fmt(quotes.total.perSecond.ok)}` : '',
-    mix ? `quotes/s in the mix: ${fmt(mix.ops.quotes?.perSecond.requests ?? 0)} (of ${fmt(mix.total.perSecond.requests)} req/s)` : '',
+    mix
+      ? `quotes/s in the mix: ${fmt(mix.ops.quotes?.perSecond.requests ?? 0)} (of ${fmt(mix.total.perSecond.requests)} req/s)`
+      : '',
     ...(round ? ['', roundReport(round)] : []),
-    subs ? `operator subscribers: ${subs.acknowledged}/${subs.connections} connected, ${subs.subscribed} subscribed, ${subs.events} utilizationChanged events, ${subs.errors} errors${subs.errorSamples.length ? ` (${subs.errorSamples[0]})` : ''}` : '',
+    subs
+      ? `operator subscribers: ${subs.acknowledged}/${subs.connections} connected, ${subs.subscribed} subscribed, ${subs.events} utilizationChanged events, ${subs.errors} errors${subs.errorSamples.length ? ` (${subs.errorSamples[0]})` : ''}`
+      : '',
     ...run.exits,
     `errors: ${errors}   invariants: ${invariantsOk ? 'PASS' : 'FAIL'}`,
   ].filter(Boolean);
-  const summary = { run: run.runId, options: o, machine, schema: run.schema, targets: run.targets, phases: phases.map((p) => ({ ...p.result, used: p.used })), round, subscribers: subs, invariants: checks, acknowledgedBookings: run.acks.length, soak };
+  const summary = {
+    run: run.runId,
+    options: o,
+    machine,
+    schema: run.schema,
+    targets: run.targets,
+    phases: phases.map((p) => ({ ...p.result, used: p.used })),
+    round,
+    subscribers: subs,
+    invariants: checks,
+    acknowledgedBookings: run.acks.length,
+    soak,
+  };
   writeFileSync(join(run.outDir, 'summary.json'), JSON.stringify(summary, null, 2));
   console.log(formatReport(checks));
   console.log(lines.join('\n'));
-  for (const p of phases) for (const [op, s] of Object.entries(p.result.ops)) if (s.errorSamples.length) console.log(`  ${p.result.scenario} ${op} errors e.g.: ${s.errorSamples.join(' | ')}`);
+  for (const p of phases)
+    for (const [op, s] of Object.entries(p.result.ops))
+      if (s.errorSamples.length) console.log(`  ${p.result.scenario} ${op} errors e.g.: ${s.errorSamples.join(' | ')}`);
   console.log(`results: ${run.outDir}`);
   process.exitCode = invariantsOk && errors === 0 && phases.every((p) => p.result.pass) ? 0 : 1;
 }
@@ -498,12 +657,30 @@ async function main(): Promise<void> {
   // A fresh schema per run: the checker sees exactly this run's data, and nothing else is touched.
   const schema = `load_${runId.replace('-', '_')}`;
   const bureauKey = `load-bureau-${randomBytes(16).toString('hex')}`;
-  const base = { o, runId, outDir, databaseUrl, schema, bureauKey, exits: [] as string[], acks: [] as AckedBooking[], phases: [] as Phase[] };
+  const base = {
+    o,
+    runId,
+    outDir,
+    databaseUrl,
+    schema,
+    bureauKey,
+    exits: [] as string[],
+    acks: [] as AckedBooking[],
+    phases: [] as Phase[],
+  };
   apis = await startApis(base);
   try {
     await startAll(apis);
     apis.forEach((a, i) => log(`API process ${i + 1}/${o.replicas} ready on ${a.base} (pid ${a.pid})`));
-    const run: Run = { ...base, apis, targets: apis.map((a) => a.base), apiPids: apis.map((a) => a.pid!), operators: [], startups: [], horizonStart: horizonStartFromNow() };
+    const run: Run = {
+      ...base,
+      apis,
+      targets: apis.map((a) => a.base),
+      apiPids: apis.map((a) => a.pid!),
+      operators: [],
+      startups: [],
+      horizonStart: horizonStartFromNow(),
+    };
     await setupMarketplace(run);
     await runPhases(run);
     const checks = await checkRun(run);

@@ -62,7 +62,13 @@ export interface FaultReport {
   acknowledged: number;
   dropped: number;
   inFlightAtFault: number;
-  retried: { acknowledged: number; sameBooking: number; failedRequests: number; nowBooked: number; cleanRefusal: number };
+  retried: {
+    acknowledged: number;
+    sameBooking: number;
+    failedRequests: number;
+    nowBooked: number;
+    cleanRefusal: number;
+  };
   errorsByCode: Record<string, number>;
   /** SERVICE_UNAVAILABLE / TIMEOUT outside any fault window (overload). */
   refusalsOutsideFault: number;
@@ -82,7 +88,6 @@ export interface FaultReport {
 export const CLEAN_DB_CODES = new Set(['SERVICE_UNAVAILABLE', 'TIMEOUT']);
 
 export const STACK_RE = /\bat [^\n]+\([^)]*:\d+:\d+\)|stacktrace|node_modules/;
-
 
 /** Applies a fault's injections at offsets from the storm's start (`at`), logging with `t`; returns their windows. */
 export type Inject = (at: (s: number) => Promise<void>, t: (ms?: number) => string) => Promise<Window[]>;
@@ -127,7 +132,9 @@ export async function faultClusters(f: FaultRun): Promise<string[]> {
     capacityPflops,
     horizonStart: f.horizonStart,
     horizonHours: f.horizonHours,
-    green: [{ fromHour: 2, toHour: 14, megawatts: (capacityPflops * 10 * 1.2) / 1000 / 3, source: 'SOLAR', pricePerMwh: 40 }],
+    green: [
+      { fromHour: 2, toHour: 14, megawatts: (capacityPflops * 10 * 1.2) / 1000 / 3, source: 'SOLAR', pricePerMwh: 40 },
+    ],
     gridShare: 0.8,
   });
   return ids;
@@ -142,7 +149,12 @@ export function check(f: FaultRun): Promise<CheckResult[]> {
  * A booking storm with every request recorded (target, key, outcome, latency), while
  * `inject` applies faults at offsets from the storm's start and returns their windows.
  */
-export async function storm(f: FaultRun, name: string, seed: number, inject: (at: (s: number) => Promise<void>) => Promise<Window[]>) {
+export async function storm(
+  f: FaultRun,
+  name: string,
+  seed: number,
+  inject: (at: (s: number) => Promise<void>) => Promise<Window[]>,
+) {
   const { o, targets, startups, orgByAuth, horizonStart, horizonHours, deadlineMs } = f;
   const clusterIds = await faultClusters(f);
   const sent: Sent[] = [];
@@ -172,7 +184,14 @@ export async function storm(f: FaultRun, name: string, seed: number, inject: (at
     },
     next: (i) => {
       const req = spec.next(i);
-      const s: Sent = { target: i % targets.length, orgId: orgByAuth.get(req.headers.authorization) ?? '', key: JSON.parse(req.body).variables.idempotencyKey, body: req.body, headers: req.headers, start: performance.now() };
+      const s: Sent = {
+        target: i % targets.length,
+        orgId: orgByAuth.get(req.headers.authorization) ?? '',
+        key: JSON.parse(req.body).variables.idempotencyKey,
+        body: req.body,
+        headers: req.headers,
+        start: performance.now(),
+      };
       sent.push(s);
       return {
         ...req,
@@ -198,7 +217,9 @@ export async function storm(f: FaultRun, name: string, seed: number, inject: (at
     const now = performance.now();
     const stuck = sent.filter((s) => s.end === undefined && now - s.start > deadlineMs + 30_000);
     if (stuck.length) {
-      console.error(`FAIL: ${stuck.length} request(s) hung for more than ${Math.round((deadlineMs + 30_000) / 1000)} s during "${name}"`);
+      console.error(
+        `FAIL: ${stuck.length} request(s) hung for more than ${Math.round((deadlineMs + 30_000) / 1000)} s during "${name}"`,
+      );
       void f.cleanup().finally(() => process.exit(1));
     }
   }, 1000);
@@ -236,7 +257,13 @@ export async function retryAll(f: FaultRun, sent: Sent[]) {
       try {
         // A client backs off on the retryable codes; a busy machine may still shed a retry.
         for (let attempt = 1; ; attempt++) {
-          const res = await request(`${targets[rr++ % targets.length]}/graphql`, { method: 'POST', headers: first.headers, body: first.body, headersTimeout: deadlineMs, bodyTimeout: deadlineMs });
+          const res = await request(`${targets[rr++ % targets.length]}/graphql`, {
+            method: 'POST',
+            headers: first.headers,
+            body: first.body,
+            headersTimeout: deadlineMs,
+            bodyTimeout: deadlineMs,
+          });
           json = JSON.parse(await res.body.text());
           if (attempt >= 3 || !CLEAN_DB_CODES.has(json?.errors?.[0]?.extensions?.code)) break;
           await sleep(500 * attempt);
@@ -257,7 +284,10 @@ export async function retryAll(f: FaultRun, sent: Sent[]) {
           r.nowBooked++;
           acks.push({ id, idempotencyKey: first.key, orgId: first.orgId });
         } else if (code && REFUSAL_CODES.has(code)) r.cleanRefusal++;
-        else problems.push(`retry of failed request (key ${first.key}) answered ${code ?? JSON.stringify(json).slice(0, 120)}`);
+        else
+          problems.push(
+            `retry of failed request (key ${first.key}) answered ${code ?? JSON.stringify(json).slice(0, 120)}`,
+          );
       }
     }
   };
@@ -273,9 +303,21 @@ export async function probe(f: FaultRun, seed: number): Promise<string[]> {
     targets.map(async (base, i) => {
       const org = startups[(seed * 7 + i) % startups.length];
       const key = `probe-${seed}-${i}-${randomBytes(4).toString('hex')}`;
-      const request_ = { pflops: 5, hours: 1, earliestStart: new Date(horizonStart).toISOString(), deadline: new Date(horizonStart + horizonHours * H).toISOString(), clusterIds };
+      const request_ = {
+        pflops: 5,
+        hours: 1,
+        earliestStart: new Date(horizonStart).toISOString(),
+        deadline: new Date(horizonStart + horizonHours * H).toISOString(),
+        clusterIds,
+      };
       try {
-        const res = await request(`${base}/graphql`, { method: 'POST', headers: authHeaders(org.apiKey), body: body(DOCS.bookCompute, { request: request_, objective: 'EARLIEST', idempotencyKey: key }), headersTimeout: deadlineMs, bodyTimeout: deadlineMs });
+        const res = await request(`${base}/graphql`, {
+          method: 'POST',
+          headers: authHeaders(org.apiKey),
+          body: body(DOCS.bookCompute, { request: request_, objective: 'EARLIEST', idempotencyKey: key }),
+          headersTimeout: deadlineMs,
+          bodyTimeout: deadlineMs,
+        });
         const json = JSON.parse(await res.body.text());
         const id: string | undefined = json?.data?.bookCompute?.id;
         if (id) {
@@ -291,7 +333,14 @@ export async function probe(f: FaultRun, seed: number): Promise<string[]> {
 }
 
 /** Runs one fault: storm + injection, then classification, retries and the invariant checker. */
-export async function runFault(f: FaultRun, label: string, seed: number, did: string[], inject: Inject, healthNote?: () => string): Promise<void> {
+export async function runFault(
+  f: FaultRun,
+  label: string,
+  seed: number,
+  did: string[],
+  inject: Inject,
+  healthNote?: () => string,
+): Promise<void> {
   const { o, targets, apis, deadlineMs, acks } = f;
   log(`fault "${label}": storm ${o.rate}/s for ${o.duration} s over ${targets.length} API processes`);
   let stormStart = 0;
@@ -313,13 +362,20 @@ export async function runFault(f: FaultRun, label: string, seed: number, did: st
     maxLatency = Math.max(maxLatency, ms);
     const during = windows.some((w) => s.start <= w.to && s.end! >= w.from);
     if (during) maxInFault = Math.max(maxInFault, ms);
-    if (windows.some((w) => s.start < w.from && s.end! >= w.from && (w.target === undefined || w.target === s.target))) inFlightAtFault++;
+    if (windows.some((w) => s.start < w.from && s.end! >= w.from && (w.target === undefined || w.target === s.target)))
+      inFlightAtFault++;
     if (ms > deadlineMs) problems.push(`request ${s.key} took ${Math.round(ms)} ms (deadline ${deadlineMs} ms)`);
     if (s.stack) problems.push(`stack trace in the answer to ${s.key}`);
     if ((s.status ?? 0) >= 500) problems.push(`HTTP ${s.status} for ${s.key} (${s.code})`);
     if (s.outcome !== 'error') continue;
     errorsByCode[s.code ?? '?'] = (errorsByCode[s.code ?? '?'] ?? 0) + 1;
-    const expected = windows.some((w) => w.codes.has(s.code ?? '') && s.start <= w.to && s.end! >= w.from && (w.target === undefined || w.target === s.target));
+    const expected = windows.some(
+      (w) =>
+        w.codes.has(s.code ?? '') &&
+        s.start <= w.to &&
+        s.end! >= w.from &&
+        (w.target === undefined || w.target === s.target),
+    );
     if (!expected && CLEAN_DB_CODES.has(s.code ?? '')) refusalsOutsideFault++;
     else if (!expected) problems.push(`unexpected ${s.code} at ${t(s.start)} on ${targets[s.target]}`);
   }
@@ -330,7 +386,9 @@ export async function runFault(f: FaultRun, label: string, seed: number, did: st
   did.push(`${okAfter} storm bookings confirmed and ${refusedAfter} refused after the fault ended`);
   const probes = await probe(f, seed);
   did.push(`after the storm, one new booking per API process: ${probes.join(', ')}`);
-  for (const [i, p] of probes.entries()) if (p !== 'ok' && !REFUSAL_CODES.has(p)) problems.push(`${targets[i]} answered a new booking after the fault with ${p}`);
+  for (const [i, p] of probes.entries())
+    if (p !== 'ok' && !REFUSAL_CODES.has(p))
+      problems.push(`${targets[i]} answered a new booking after the fault with ${p}`);
   for (const a of apis) problems.push(...a.unexpectedExits.splice(0));
   const retry = await retryAll(f, sent);
   problems.push(...retry.problems);
@@ -354,6 +412,8 @@ export async function runFault(f: FaultRun, label: string, seed: number, did: st
     invariants,
   };
   f.reports.push(rep);
-  log(`fault "${label}": ${problems.length ? `${problems.length} problem(s)` : 'ok'}; invariants ${invariants.every((c) => c.ok) ? 'PASS' : 'FAIL'}`);
+  log(
+    `fault "${label}": ${problems.length ? `${problems.length} problem(s)` : 'ok'}; invariants ${invariants.every((c) => c.ok) ? 'PASS' : 'FAIL'}`,
+  );
   for (const p of problems.slice(0, 5)) log(`  ${p}`);
 }

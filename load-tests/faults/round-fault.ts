@@ -37,7 +37,12 @@ export async function killDuringClearing(c: RoundFaultContext): Promise<RoundFau
   const [victim, other] = c.apis;
   const did: string[] = [];
   const problems: string[] = [];
-  const round = (await gql(victim.base, c.bureauKey, DOCS.openRound, { region: null, closesAt: new Date(Date.now() + 6 * 3600_000).toISOString() })).openRound.id as string;
+  const round = (
+    await gql(victim.base, c.bureauKey, DOCS.openRound, {
+      region: null,
+      closesAt: new Date(Date.now() + 6 * 3600_000).toISOString(),
+    })
+  ).openRound.id as string;
   const rng = new Rng(21);
   let next = 0;
   const submit = async (w: number) => {
@@ -45,7 +50,11 @@ export async function killDuringClearing(c: RoundFaultContext): Promise<RoundFau
     while (next < c.requests) {
       next++;
       const org = c.startups[rng.int(c.startups.length)];
-      await gql(target, org.apiKey, DOCS.submitRoundRequest, { request: bookingRequest(rng, c.clusterIds, c.horizonStart, c.horizonHours), objective: OBJECTIVES[rng.int(3)], idempotencyKey: randomUUID() });
+      await gql(target, org.apiKey, DOCS.submitRoundRequest, {
+        request: bookingRequest(rng, c.clusterIds, c.horizonStart, c.horizonHours),
+        objective: OBJECTIVES[rng.int(3)],
+        idempotencyKey: randomUUID(),
+      });
     }
   };
   await Promise.all(Array.from({ length: 16 }, (_, w) => submit(w)));
@@ -60,7 +69,9 @@ export async function killDuringClearing(c: RoundFaultContext): Promise<RoundFau
     let locked = false;
     while (performance.now() - t0 < 30_000) {
       await db.query('BEGIN');
-      const r = await db.query(`SELECT status FROM rounds WHERE id = $1 FOR UPDATE NOWAIT`, [round]).catch((e: { code?: string }) => e);
+      const r = await db
+        .query(`SELECT status FROM rounds WHERE id = $1 FOR UPDATE NOWAIT`, [round])
+        .catch((e: { code?: string }) => e);
       await db.query('ROLLBACK');
       if ((r as { code?: string }).code === '55P03') {
         locked = true;
@@ -73,20 +84,38 @@ export async function killDuringClearing(c: RoundFaultContext): Promise<RoundFau
       await sleep(50);
       const pid = victim.pid;
       await victim.kill9();
-      did.push(`kill -9 pid ${pid} (port ${victim.port}) ${Math.round(performance.now() - t0)} ms after closeRound, while its clearing held the round`);
+      did.push(
+        `kill -9 pid ${pid} (port ${victim.port}) ${Math.round(performance.now() - t0)} ms after closeRound, while its clearing held the round`,
+      );
     } else did.push('the clearing committed before the kill could land (nothing to interrupt)');
     await closing;
 
-    const state = async () => (await db.query(`SELECT r.status, q.status AS request, count(*)::int AS n FROM rounds r JOIN round_requests q ON q.round_id = r.id WHERE r.id = $1 GROUP BY r.status, q.status`, [round])).rows;
-    const booked = async () => (await db.query(`SELECT count(*)::int AS n FROM bookings b JOIN round_requests q ON b.id = q.booking_id WHERE q.round_id = $1`, [round])).rows[0].n as number;
+    const state = async () =>
+      (
+        await db.query(
+          `SELECT r.status, q.status AS request, count(*)::int AS n FROM rounds r JOIN round_requests q ON q.round_id = r.id WHERE r.id = $1 GROUP BY r.status, q.status`,
+          [round],
+        )
+      ).rows;
+    const booked = async () =>
+      (
+        await db.query(
+          `SELECT count(*)::int AS n FROM bookings b JOIN round_requests q ON b.id = q.booking_id WHERE q.round_id = $1`,
+          [round],
+        )
+      ).rows[0].n as number;
     const s1 = await state();
     const roundStatus = s1[0]?.status;
     if (roundStatus === 'OPEN') {
-      if (s1.some((r) => r.request !== 'PENDING')) problems.push(`after the kill the round is OPEN but has decided requests: ${JSON.stringify(s1)}`);
+      if (s1.some((r) => r.request !== 'PENDING'))
+        problems.push(`after the kill the round is OPEN but has decided requests: ${JSON.stringify(s1)}`);
       if ((await booked()) !== 0) problems.push('after the kill the round is OPEN but some of its bookings exist');
-      did.push(`after the kill: round untouched (OPEN, ${s1.reduce((a, r) => a + r.n, 0)} requests PENDING, no bookings)`);
+      did.push(
+        `after the kill: round untouched (OPEN, ${s1.reduce((a, r) => a + r.n, 0)} requests PENDING, no bookings)`,
+      );
     } else if (roundStatus === 'CLEARED') {
-      if (s1.some((r) => r.request === 'PENDING')) problems.push(`after the kill the round is CLEARED but requests are PENDING: ${JSON.stringify(s1)}`);
+      if (s1.some((r) => r.request === 'PENDING'))
+        problems.push(`after the kill the round is CLEARED but requests are PENDING: ${JSON.stringify(s1)}`);
       did.push('after the kill: round fully cleared (its commit came first)');
     } else problems.push(`round ${round} in state ${JSON.stringify(s1)}`);
 
@@ -94,11 +123,14 @@ export async function killDuringClearing(c: RoundFaultContext): Promise<RoundFau
     did.push(`restarted on port ${victim.port} (pid ${victim.pid})`);
     if (roundStatus === 'OPEN') {
       const out = (await gql(other.base, c.bureauKey, DOCS.closeRound, { id: round })).closeRound;
-      did.push(`cleared by port ${other.port}: ${out.outcome.placed} placed, ${out.outcome.refused} refused, ${out.outcome.pflopsHours} PFLOPS-hours (first-come ${out.outcome.firstCome.pflopsHours}), ${out.outcome.clearingMs} ms`);
+      did.push(
+        `cleared by port ${other.port}: ${out.outcome.placed} placed, ${out.outcome.refused} refused, ${out.outcome.pflopsHours} PFLOPS-hours (first-come ${out.outcome.firstCome.pflopsHours}), ${out.outcome.clearingMs} ms`,
+      );
     }
     const s2 = await state();
     const confirmed = s2.find((r) => r.request === 'CONFIRMED')?.n ?? 0;
-    if (s2[0]?.status !== 'CLEARED' || s2.some((r) => r.request === 'PENDING')) problems.push(`after the restart the round is not fully cleared: ${JSON.stringify(s2)}`);
+    if (s2[0]?.status !== 'CLEARED' || s2.some((r) => r.request === 'PENDING'))
+      problems.push(`after the restart the round is not fully cleared: ${JSON.stringify(s2)}`);
     if ((await booked()) !== confirmed) problems.push(`${confirmed} requests CONFIRMED but ${await booked()} bookings`);
   } finally {
     await db.end();

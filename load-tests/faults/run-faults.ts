@@ -38,9 +38,12 @@ const OPTIONS = {
   keep: { kind: 'flag', help: 'keep the schema' },
 } satisfies Record<string, OptionDef>;
 
-
 function parseOptions(argv: string[]): Options {
-  const a = readOptions(argv, OPTIONS, 'npm run faults [-- options]   (npm run faults:short: the CI size; FAULTS_PG_CLUSTER / FAULTS_PG_PORT choose the PostgreSQL cluster)');
+  const a = readOptions(
+    argv,
+    OPTIONS,
+    'npm run faults [-- options]   (npm run faults:short: the CI size; FAULTS_PG_CLUSTER / FAULTS_PG_PORT choose the PostgreSQL cluster)',
+  );
   const short = a.short ?? false;
   return {
     short,
@@ -62,7 +65,11 @@ async function prepare(o: Options): Promise<FaultRun> {
   const runId = newRunId();
   const outDir = join(ROOT, 'load-tests', 'results', `faults-${runId}`);
   mkdirSync(outDir, { recursive: true });
-  const pg = new PgCluster(process.env.FAULTS_PG_VERSION ?? '15', process.env.FAULTS_PG_CLUSTER ?? 'faults', Number(process.env.FAULTS_PG_PORT ?? 5440));
+  const pg = new PgCluster(
+    process.env.FAULTS_PG_VERSION ?? '15',
+    process.env.FAULTS_PG_CLUSTER ?? 'faults',
+    Number(process.env.FAULTS_PG_PORT ?? 5440),
+  );
   log(`PostgreSQL cluster ${pg.version}/${pg.name} on port ${pg.port} (its own: restarting it disturbs no other test)`);
   await pg.ensure();
   const databaseUrl = await pg.up(ROOT, 'pflex_faults');
@@ -70,7 +77,10 @@ async function prepare(o: Options): Promise<FaultRun> {
   const bureauKey = `faults-bureau-${randomBytes(16).toString('hex')}`;
   const mainJs = buildApi(ROOT, o.build, log);
   // storms drive a few keys far beyond a client's fair share; rate limiting has its own tests
-  const env = apiEnv({ databaseUrl, schema, bureauKey }, { DB_POOL_SIZE: '16', RATE_LIMIT_PER_MINUTE: '0', DB_STATEMENT_TIMEOUT_MS: String(o.dbTimeoutMs) });
+  const env = apiEnv(
+    { databaseUrl, schema, bureauKey },
+    { DB_POOL_SIZE: '16', RATE_LIMIT_PER_MINUTE: '0', DB_STATEMENT_TIMEOUT_MS: String(o.dbTimeoutMs) },
+  );
   const ports = await freePorts(o.portBase, o.replicas);
   const apis = ports.map((p) => new ApiProcess(p, mainJs, env, join(outDir, `api-${p}.log`), ROOT));
   const f: FaultRun = {
@@ -103,7 +113,10 @@ async function prepare(o: Options): Promise<FaultRun> {
 
 /** Operators, startups and vouchers through the API. */
 async function setupMarketplace(f: FaultRun): Promise<void> {
-  const orgs = await createOrganizations(f.targets, f.bureauKey, 'faults', { operators: 2, startups: f.o.short ? 60 : 150 });
+  const orgs = await createOrganizations(f.targets, f.bureauKey, 'faults', {
+    operators: 2,
+    startups: f.o.short ? 60 : 150,
+  });
   f.operators = orgs.operators;
   f.startups = orgs.startups;
   f.orgByAuth = new Map(f.startups.map((s) => [`Bearer ${s.apiKey}`, s.id]));
@@ -114,7 +127,20 @@ async function setupMarketplace(f: FaultRun): Promise<void> {
 /** Prints what each fault did and the table; writes summary.json and acks.json; true when the run failed. */
 function report(f: FaultRun): boolean {
   const { o, runId, outDir, schema, reports, acks } = f;
-  const rows = [['fault', 'requests', 'acknowledged', 'in flight at fault', 'retried: acked same id / failed -> booked, refused', 'errors by code', 'max latency ms (in fault)', 'deadline ms', 'invariants', 'result']];
+  const rows = [
+    [
+      'fault',
+      'requests',
+      'acknowledged',
+      'in flight at fault',
+      'retried: acked same id / failed -> booked, refused',
+      'errors by code',
+      'max latency ms (in fault)',
+      'deadline ms',
+      'invariants',
+      'result',
+    ],
+  ];
   for (const r of reports) {
     rows.push([
       r.fault,
@@ -131,27 +157,45 @@ function report(f: FaultRun): boolean {
       r.problems.length ? 'FAIL' : 'ok',
     ]);
   }
-  const out: string[] = ['', `pflex fault test ${runId} UTC (${o.short ? 'short' : 'long'}): ${o.replicas} API processes, storm ${o.rate}/s x ${o.duration} s per fault, DB_STATEMENT_TIMEOUT_MS=${o.dbTimeoutMs}`];
+  const out: string[] = [
+    '',
+    `pflex fault test ${runId} UTC (${o.short ? 'short' : 'long'}): ${o.replicas} API processes, storm ${o.rate}/s x ${o.duration} s per fault, DB_STATEMENT_TIMEOUT_MS=${o.dbTimeoutMs}`,
+  ];
   for (const r of reports) {
     out.push(`\n${r.fault}:`);
     for (const d of r.did) out.push(`  ${d}`);
     if (r.health) out.push(`  ${r.health}`);
-    if (r.refusalsOutsideFault) out.push(`  ${r.refusalsOutsideFault} SERVICE_UNAVAILABLE/TIMEOUT refusals outside the fault window (machine overloaded: pool wait or statement past the timeout); retried like the rest`);
+    if (r.refusalsOutsideFault)
+      out.push(
+        `  ${r.refusalsOutsideFault} SERVICE_UNAVAILABLE/TIMEOUT refusals outside the fault window (machine overloaded: pool wait or statement past the timeout); retried like the rest`,
+      );
     if (r.dropped) out.push(`  ${r.dropped} storm starts dropped (client in-flight cap reached while requests waited)`);
     for (const p of r.problems.slice(0, 10)) out.push(`  PROBLEM: ${p}`);
     if (r.problems.length > 10) out.push(`  ... ${r.problems.length - 10} more problems`);
   }
   const last = reports[reports.length - 1];
   if (last) out.push('', 'invariant checker after the last fault (cumulative):', formatReport(last.invariants));
-  out.push('', table(rows, rows[0].map(() => 'left')));
+  out.push(
+    '',
+    table(
+      rows,
+      rows[0].map(() => 'left'),
+    ),
+  );
   const failed = reports.length < (o.only?.length ?? 4) || reports.some((r) => r.problems.length > 0);
-  out.push('', `${reports.length} faults, ${acks.length} acknowledged bookings checked, ${((performance.now() - t00) / 1000).toFixed(0)} s in all: ${failed ? 'FAIL' : 'PASS'}`, `results: ${outDir}`);
+  out.push(
+    '',
+    `${reports.length} faults, ${acks.length} acknowledged bookings checked, ${((performance.now() - t00) / 1000).toFixed(0)} s in all: ${failed ? 'FAIL' : 'PASS'}`,
+    `results: ${outDir}`,
+  );
   console.log(out.join('\n'));
-  writeFileSync(join(outDir, 'summary.json'), JSON.stringify({ run: runId, options: o, schema, reports, acknowledged: acks.length }, null, 2));
+  writeFileSync(
+    join(outDir, 'summary.json'),
+    JSON.stringify({ run: runId, options: o, schema, reports, acknowledged: acks.length }, null, 2),
+  );
   writeFileSync(join(outDir, 'acks.json'), JSON.stringify({ run: runId, schema, bookings: acks }));
   return failed;
 }
-
 
 async function main(): Promise<void> {
   const o = parseOptions(process.argv.slice(2));
@@ -180,4 +224,3 @@ main().catch((e) => {
   console.error(`fault test failed: ${(e as Error).stack ?? e}`);
   process.exit(1);
 });
-

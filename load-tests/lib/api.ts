@@ -72,7 +72,12 @@ export function body(query: string, variables?: Record<string, unknown>): string
 }
 
 /** One GraphQL call for setup; throws with the API's message on any error. */
-export async function gql<T = any>(base: string, apiKey: string | undefined, query: string, variables?: Record<string, unknown>): Promise<T> {
+export async function gql<T = any>(
+  base: string,
+  apiKey: string | undefined,
+  query: string,
+  variables?: Record<string, unknown>,
+): Promise<T> {
   const res = await request(`${base}/graphql`, {
     method: 'POST',
     headers: apiKey ? authHeaders(apiKey) : { 'content-type': 'application/json' },
@@ -97,7 +102,12 @@ export interface Org {
   apiKey: string;
 }
 
-export async function createOrganization(base: string, bureauKey: string, name: string, role: 'STARTUP' | 'OPERATOR'): Promise<Org> {
+export async function createOrganization(
+  base: string,
+  bureauKey: string,
+  name: string,
+  role: 'STARTUP' | 'OPERATOR',
+): Promise<Org> {
   const d = await gql(base, bureauKey, DOCS.createOrganization, { input: { name, role } });
   return { id: d.createOrganization.organization.id, apiKey: d.createOrganization.firstKey.key };
 }
@@ -127,10 +137,24 @@ export async function addGreenWindow(
 }
 
 /** A site of the operator with its clusters behind it and `megawatts` of grid reserved over [from, to). */
-export async function gridSite(base: string, operatorKey: string, name: string, region: string, clusterIds: string[], from: string, to: string, megawatts: number): Promise<string> {
+export async function gridSite(
+  base: string,
+  operatorKey: string,
+  name: string,
+  region: string,
+  clusterIds: string[],
+  from: string,
+  to: string,
+  megawatts: number,
+): Promise<string> {
   const site = (await gql(base, operatorKey, DOCS.createSite, { input: { name, region } })).createSite.id;
   for (const clusterId of clusterIds) await gql(base, operatorKey, DOCS.setClusterSite, { clusterId, siteId: site });
-  await gql(base, operatorKey, DOCS.setGridCapacity, { siteId: site, from, to, megawatts: Math.round(megawatts * 1000) / 1000 });
+  await gql(base, operatorKey, DOCS.setGridCapacity, {
+    siteId: site,
+    from,
+    to,
+    megawatts: Math.round(megawatts * 1000) / 1000,
+  });
   return site;
 }
 
@@ -144,14 +168,19 @@ export async function issueVoucher(
 }
 
 /** Classifies a GraphQL answer: data = ok, a refusal code = refused, anything else = error. */
-export function classify(op: string, status: number, json: any): { outcome: 'ok' | 'refused' | 'error'; code?: string; detail?: string } {
+export function classify(
+  op: string,
+  status: number,
+  json: any,
+): { outcome: 'ok' | 'refused' | 'error'; code?: string; detail?: string } {
   if (json?.errors?.length) {
     const e = json.errors[0];
     const code = e.extensions?.code ?? `HTTP_${status}`;
     if (op === 'bookCompute' && REFUSAL_CODES.has(code)) return { outcome: 'refused', code };
     return { outcome: 'error', code, detail: String(e.message).slice(0, 200) };
   }
-  if (status !== 200 || json?.data == null) return { outcome: 'error', code: `HTTP_${status}`, detail: JSON.stringify(json).slice(0, 200) };
+  if (status !== 200 || json?.data == null)
+    return { outcome: 'error', code: `HTTP_${status}`, detail: JSON.stringify(json).slice(0, 200) };
   return { outcome: 'ok' };
 }
 

@@ -10,7 +10,13 @@ const DEFS = {
 
 describe('readOptions', () => {
   it('reads numbers, lists, flags and strings; absent options stay undefined', () => {
-    expect(readOptions(['--replicas', '3.7', '--rate', '0.5', '--only', 'trivial,max', '--no-build', '--schema', 'load_1'], DEFS, 'usage')).toEqual({
+    expect(
+      readOptions(
+        ['--replicas', '3.7', '--rate', '0.5', '--only', 'trivial,max', '--no-build', '--schema', 'load_1'],
+        DEFS,
+        'usage',
+      ),
+    ).toEqual({
       replicas: 3,
       rate: 0.5,
       only: ['trivial', 'max'],
@@ -31,7 +37,8 @@ describe('readOptions', () => {
 
   it('lists every option in --help', () => {
     const text = helpText('npm run load [-- options]', DEFS);
-    for (const o of ['--replicas N', '--rate R', '--only a,b', '--no-build', '--schema S', '--help']) expect(text).toContain(o);
+    for (const o of ['--replicas N', '--rate R', '--only a,b', '--no-build', '--schema S', '--help'])
+      expect(text).toContain(o);
     expect(text.split('\n')[0]).toBe('npm run load [-- options]');
   });
 });

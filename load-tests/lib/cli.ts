@@ -12,14 +12,23 @@ export interface OptionDef {
   help: string;
 }
 
-type ValueOf<D extends OptionDef> = D['kind'] extends 'flag' ? boolean : D['kind'] extends 'list' ? string[] : D['kind'] extends 'string' ? string : number;
+type ValueOf<D extends OptionDef> = D['kind'] extends 'flag'
+  ? boolean
+  : D['kind'] extends 'list'
+    ? string[]
+    : D['kind'] extends 'string'
+      ? string
+      : number;
 
 /** The options given on the command line (absent ones are undefined: the caller knows its defaults). */
 export type Parsed<T extends Record<string, OptionDef>> = { [K in keyof T]?: ValueOf<T[K]> };
 
 /** The --help text: the usage line, then one line per option. */
 export function helpText(usage: string, defs: Record<string, OptionDef>): string {
-  const rows = Object.entries(defs).map(([name, d]) => [`--${name}${d.kind === 'flag' ? '' : ` ${d.arg ?? (d.kind === 'list' ? 'a,b' : d.kind === 'string' ? 'S' : 'N')}`}`, d.help]);
+  const rows = Object.entries(defs).map(([name, d]) => [
+    `--${name}${d.kind === 'flag' ? '' : ` ${d.arg ?? (d.kind === 'list' ? 'a,b' : d.kind === 'string' ? 'S' : 'N')}`}`,
+    d.help,
+  ]);
   rows.push(['--help', 'this text']);
   const w = Math.max(...rows.map((r) => r[0].length));
   return [usage, '', 'Options:', ...rows.map(([a, h]) => `  ${a.padEnd(w)}  ${h}`)].join('\n');
@@ -48,7 +57,8 @@ export function readOptions<T extends Record<string, OptionDef>>(argv: string[],
     else {
       const n = Number(v);
       const min = d.min ?? -Infinity;
-      if (String(v).trim() === '' || !Number.isFinite(n) || n < min) throw new Error(`--${name} needs a number >= ${min}`);
+      if (String(v).trim() === '' || !Number.isFinite(n) || n < min)
+        throw new Error(`--${name} needs a number >= ${min}`);
       out[name] = d.kind === 'integer' ? Math.floor(n) : n;
     }
   }

@@ -21,8 +21,15 @@ beforeAll(async () => {
       setTimeout(() => {
         inFlight--;
         res.setHeader('content-type', 'application/json');
-        if (variables.kind === 'refuse') res.end(JSON.stringify({ errors: [{ message: 'full', extensions: { code: 'NO_CAPACITY' } }], data: null }));
-        else if (variables.kind === 'boom') res.end(JSON.stringify({ errors: [{ message: 'oops', extensions: { code: 'INTERNAL_SERVER_ERROR' } }], data: null }));
+        if (variables.kind === 'refuse')
+          res.end(JSON.stringify({ errors: [{ message: 'full', extensions: { code: 'NO_CAPACITY' } }], data: null }));
+        else if (variables.kind === 'boom')
+          res.end(
+            JSON.stringify({
+              errors: [{ message: 'oops', extensions: { code: 'INTERNAL_SERVER_ERROR' } }],
+              data: null,
+            }),
+          );
         else if (variables.kind === 'html') res.end('<html>bad gateway</html>');
         else res.end(JSON.stringify({ data: { bookCompute: { id: `b${variables.i}` } } }));
       }, 5);
@@ -45,7 +52,10 @@ it('constant-arrival-rate starts requests at the given rate and classifies outco
     name: 'open',
     targets: [base, base],
     executor: { type: 'constant-arrival-rate', rate: 200, durationS: 1, maxInFlight: 200 },
-    next: (i) => ({ ...req(i, i % 10 === 0 ? 'refuse' : 'ok'), onResult: (json) => json?.data && acked.push(json.data.bookCompute.id) }),
+    next: (i) => ({
+      ...req(i, i % 10 === 0 ? 'refuse' : 'ok'),
+      onResult: (json) => json?.data && acked.push(json.data.bookCompute.id),
+    }),
     classify,
     thresholds: [
       { metric: 'error_rate', max: 0 },
@@ -101,7 +111,16 @@ it('drops starts beyond maxInFlight like k6 dropped_iterations', async () => {
 });
 
 it('evaluates error rate and percentiles', () => {
-  const stats = { requests: 10, ok: 9, refused: 0, errors: 1, codes: {}, errorSamples: [], perSecond: { requests: 0, ok: 0, refused: 0, errors: 0 }, latencyMs: { min: 1, p50: 2, p90: 3, p95: 4, p99: 50, max: 60, mean: 5 } };
+  const stats = {
+    requests: 10,
+    ok: 9,
+    refused: 0,
+    errors: 1,
+    codes: {},
+    errorSamples: [],
+    perSecond: { requests: 0, ok: 0, refused: 0, errors: 0 },
+    latencyMs: { min: 1, p50: 2, p90: 3, p95: 4, p99: 50, max: 60, mean: 5 },
+  };
   expect(evaluate({ metric: 'error_rate', max: 0 }, stats, 0).pass).toBe(false);
   expect(evaluate({ metric: 'error_rate', max: 0.1 }, stats, 0).pass).toBe(true);
   expect(evaluate({ metric: 'p99', max: 49 }, stats, 0).pass).toBe(false);

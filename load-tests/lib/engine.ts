@@ -170,7 +170,10 @@ export async function runScenario(spec: ScenarioSpec): Promise<ScenarioResult> {
       } catch {
         json = undefined;
       }
-      c = json === undefined ? { outcome: 'error', code: `HTTP_${res.statusCode}`, detail: text.slice(0, 200) } : spec.classify(req.op, res.statusCode, json);
+      c =
+        json === undefined
+          ? { outcome: 'error', code: `HTTP_${res.statusCode}`, detail: text.slice(0, 200) }
+          : spec.classify(req.op, res.statusCode, json);
     } catch (e) {
       c = { outcome: 'error', code: 'NETWORK', detail: (e as Error).message };
     }
@@ -200,7 +203,10 @@ export async function runScenario(spec: ScenarioSpec): Promise<ScenarioResult> {
     await new Promise<void>((resolve) => {
       const tick = () => {
         const now = performance.now();
-        const due = Math.min(Math.floor((Math.min(now, endAt) - start) / interval) + 1, Math.floor(ex.durationS * ex.rate));
+        const due = Math.min(
+          Math.floor((Math.min(now, endAt) - start) / interval) + 1,
+          Math.floor(ex.durationS * ex.rate),
+        );
         while (started < due) {
           started++;
           if (inFlight >= ex.maxInFlight) {

@@ -51,7 +51,10 @@ export function buildApi(root: string, build: boolean, log: (m: string) => void)
  * key for setup, no rate limit (the load generator drives a few keys far beyond a client's fair
  * share; rate limiting has its own tests), quiet logs. `extra` adds or overrides variables.
  */
-export function apiEnv(c: { databaseUrl: string; schema: string; bureauKey: string }, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+export function apiEnv(
+  c: { databaseUrl: string; schema: string; bureauKey: string },
+  extra: NodeJS.ProcessEnv = {},
+): NodeJS.ProcessEnv {
   return {
     ...process.env,
     NODE_ENV: 'production',
@@ -115,7 +118,11 @@ export class ApiProcess {
   async start(timeoutMs = 60_000): Promise<void> {
     this.expectExit = false;
     const fd = openSync(this.logFile, 'a');
-    const child = spawn('node', [...this.nodeArgs, this.main], { cwd: this.cwd, env: { ...this.env, PORT: String(this.port) }, stdio: ['ignore', fd, fd] });
+    const child = spawn('node', [...this.nodeArgs, this.main], {
+      cwd: this.cwd,
+      env: { ...this.env, PORT: String(this.port) },
+      stdio: ['ignore', fd, fd],
+    });
     this.child = child;
     child.on('exit', (code, signal) => {
       if (this.expectExit || this.child !== child) return;
@@ -125,7 +132,8 @@ export class ApiProcess {
     });
     const end = Date.now() + timeoutMs;
     while (Date.now() < end) {
-      if (child.exitCode !== null) throw new Error(`API on port ${this.port} exited with ${child.exitCode} while starting; log ${this.logFile}`);
+      if (child.exitCode !== null)
+        throw new Error(`API on port ${this.port} exited with ${child.exitCode} while starting; log ${this.logFile}`);
       if ((await health(this.base, 1000)).status === 200) return;
       await new Promise((r) => setTimeout(r, 100));
     }

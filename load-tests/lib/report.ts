@@ -13,7 +13,8 @@ export function fmt(n: number, d = 0): string {
 export function table(rows: string[][], align?: ('left' | 'right')[]): string {
   const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   const a = (i: number) => align?.[i] ?? (i === 0 ? 'left' : 'right');
-  const line = (r: string[]) => '| ' + r.map((c, i) => (a(i) === 'left' ? c.padEnd(w[i]) : c.padStart(w[i]))).join(' | ') + ' |';
+  const line = (r: string[]) =>
+    '| ' + r.map((c, i) => (a(i) === 'left' ? c.padEnd(w[i]) : c.padStart(w[i]))).join(' | ') + ' |';
   const rule = '|' + w.map((x, i) => (a(i) === 'left' ? '-'.repeat(x + 2) : '-'.repeat(x + 1) + ':')).join('|') + '|';
   return [line(rows[0]), rule, ...rows.slice(1).map(line)].join('\n');
 }

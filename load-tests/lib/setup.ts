@@ -13,13 +13,21 @@ export function horizonStartFromNow(now = Date.now()): number {
  * `operators` operators (created one by one on `targets[0]`) and `startups` startups (20 at a
  * time, spread over the API processes), named `<prefix>-operator-<i>` and `<prefix>-startup-<i>`.
  */
-export async function createOrganizations(targets: string[], bureauKey: string, prefix: string, n: { operators: number; startups: number }): Promise<{ operators: Org[]; startups: Org[] }> {
+export async function createOrganizations(
+  targets: string[],
+  bureauKey: string,
+  prefix: string,
+  n: { operators: number; startups: number },
+): Promise<{ operators: Org[]; startups: Org[] }> {
   const operators: Org[] = [];
-  for (let i = 0; i < n.operators; i++) operators.push(await createOrganization(targets[0], bureauKey, `${prefix}-operator-${i}`, 'OPERATOR'));
+  for (let i = 0; i < n.operators; i++)
+    operators.push(await createOrganization(targets[0], bureauKey, `${prefix}-operator-${i}`, 'OPERATOR'));
   const startups: Org[] = [];
   for (let i = 0; i < n.startups; i += 20) {
     const batch = await Promise.all(
-      Array.from({ length: Math.min(20, n.startups - i) }, (_, j) => createOrganization(targets[(i + j) % targets.length], bureauKey, `${prefix}-startup-${i + j}`, 'STARTUP')),
+      Array.from({ length: Math.min(20, n.startups - i) }, (_, j) =>
+        createOrganization(targets[(i + j) % targets.length], bureauKey, `${prefix}-startup-${i + j}`, 'STARTUP'),
+      ),
     );
     startups.push(...batch);
   }
@@ -31,7 +39,12 @@ export async function createOrganizations(targets: string[], bureauKey: string, 
  * enough to run out mid-run: concurrent draws on one voucher are what the checker's voucher
  * balances test. Returns how many were issued.
  */
-export async function issueVouchers(api: string, bureauKey: string, startups: Org[], horizonStart: number): Promise<number> {
+export async function issueVouchers(
+  api: string,
+  bureauKey: string,
+  startups: Org[],
+  horizonStart: number,
+): Promise<number> {
   let vouchers = 0;
   for (let i = 0; i < startups.length; i += 3) {
     await issueVoucher(api, bureauKey, {
@@ -77,7 +90,11 @@ export interface ClusterSet {
  * 1.2, grid 90 per MWh), adds their daily green windows over the horizon and, with `gridShare`,
  * puts each operator's clusters behind a site with a reserved grid capacity.
  */
-export async function registerClusters(api: string, operators: Org[], s: ClusterSet): Promise<{ ids: string[]; owners: Org[] }> {
+export async function registerClusters(
+  api: string,
+  operators: Org[],
+  s: ClusterSet,
+): Promise<{ ids: string[]; owners: Org[] }> {
   const ids: string[] = [];
   const owners: Org[] = [];
   for (let i = 0; i < s.names.length; i++) {
@@ -116,7 +133,16 @@ export async function registerClusters(api: string, operators: Org[], s: Cluster
       const fullMw = mine.reduce((a, x) => a + (s.capacityPflops * (8 + x.i) * 1.2) / 1000, 0);
       const from = new Date(s.horizonStart).toISOString();
       const to = new Date(s.horizonStart + s.horizonHours * H).toISOString();
-      await gridSite(api, op.apiKey, `${s.names[mine[0].i]}-site`, s.region(mine[0].i), mine.map((x) => x.id), from, to, s.gridShare * fullMw);
+      await gridSite(
+        api,
+        op.apiKey,
+        `${s.names[mine[0].i]}-site`,
+        s.region(mine[0].i),
+        mine.map((x) => x.id),
+        from,
+        to,
+        s.gridShare * fullMw,
+      );
     }
   }
   return { ids, owners };

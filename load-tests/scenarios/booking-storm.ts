@@ -29,7 +29,12 @@ export interface StormOptions {
 const OBJECTIVES: Objective[] = ['EARLIEST', 'GREENEST', 'CHEAPEST'];
 const H = 3600_000;
 
-export function bookingRequest(rng: Rng, clusterIds: string[], horizonStart: number, horizonHours: number): BookingRequest {
+export function bookingRequest(
+  rng: Rng,
+  clusterIds: string[],
+  horizonStart: number,
+  horizonHours: number,
+): BookingRequest {
   const hours = 1 + rng.int(8);
   const earliest = horizonStart + rng.int(Math.max(1, horizonHours - hours)) * H;
   const slack = rng.int(24);
@@ -63,7 +68,9 @@ export function bookingStorm(o: StormOptions): ScenarioSpec {
       org = o.startups[rng.int(o.startups.length)];
       key = randomUUID();
       const hot = o.hotspot && rng.next() < o.hotspot.share ? o.hotspot : undefined;
-      const request = hot ? bookingRequest(rng, [hot.cluster], hot.start, 24) : bookingRequest(rng, o.clusterIds, o.horizonStart, o.horizonHours);
+      const request = hot
+        ? bookingRequest(rng, [hot.cluster], hot.start, 24)
+        : bookingRequest(rng, o.clusterIds, o.horizonStart, o.horizonHours);
       payload = body(DOCS.bookCompute, { request, objective: OBJECTIVES[rng.int(3)], idempotencyKey: key });
       if (recent.length < 1000) recent.push({ org, key, payload });
       else recent[rng.int(1000)] = { org, key, payload };

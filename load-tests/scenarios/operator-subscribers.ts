@@ -24,7 +24,14 @@ export interface SubscriberResult {
 
 /** Opens the subscribers; call the returned stop() to close them and read the counts. */
 export async function openSubscribers(o: SubscriberOptions): Promise<() => Promise<SubscriberResult>> {
-  const r: SubscriberResult = { connections: o.connections, acknowledged: 0, subscribed: 0, events: 0, errors: 0, errorSamples: [] };
+  const r: SubscriberResult = {
+    connections: o.connections,
+    acknowledged: 0,
+    subscribed: 0,
+    events: 0,
+    errors: 0,
+    errorSamples: [],
+  };
   const fail = (m: string) => {
     r.errors++;
     if (r.errorSamples.length < 5) r.errorSamples.push(m);
@@ -43,7 +50,9 @@ export async function openSubscribers(o: SubscriberOptions): Promise<() => Promi
           fail('no connection_ack within 10 s');
           resolve();
         }, 10_000);
-        ws.on('open', () => ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${op.apiKey}` } })));
+        ws.on('open', () =>
+          ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${op.apiKey}` } })),
+        );
         ws.on('message', (data) => {
           const m = JSON.parse((data as Buffer).toString('utf8'));
           if (m.type === 'connection_ack') {
@@ -52,7 +61,10 @@ export async function openSubscribers(o: SubscriberOptions): Promise<() => Promi
               JSON.stringify({
                 id: '1',
                 type: 'subscribe',
-                payload: { query: DOCS.utilizationChanged, variables: { clusterId: o.clusterIds[i % o.clusterIds.length] } },
+                payload: {
+                  query: DOCS.utilizationChanged,
+                  variables: { clusterId: o.clusterIds[i % o.clusterIds.length] },
+                },
               }),
             );
             r.subscribed++;

@@ -47,7 +47,12 @@ const OBJECTIVES: Objective[] = ['EARLIEST', 'GREENEST', 'CHEAPEST'];
 
 export async function runRound(o: RoundOptions): Promise<RoundRun> {
   const api = o.targets[0];
-  const round = (await gql(api, o.bureauKey, DOCS.openRound, { region: null, closesAt: new Date(Date.now() + 24 * 3600_000).toISOString() })).openRound.id as string;
+  const round = (
+    await gql(api, o.bureauKey, DOCS.openRound, {
+      region: null,
+      closesAt: new Date(Date.now() + 24 * 3600_000).toISOString(),
+    })
+  ).openRound.id as string;
   const rng = new Rng(o.seed ?? 11);
   const calls = Array.from({ length: o.requests }, () => ({
     org: o.startups[rng.int(o.startups.length)],
@@ -63,7 +68,11 @@ export async function runRound(o: RoundOptions): Promise<RoundRun> {
     while (next < calls.length) {
       const c = calls[next++];
       try {
-        await gql(target, c.org.apiKey, DOCS.submitRoundRequest, { request: c.request, objective: c.objective, idempotencyKey: randomUUID() });
+        await gql(target, c.org.apiKey, DOCS.submitRoundRequest, {
+          request: c.request,
+          objective: c.objective,
+          idempotencyKey: randomUUID(),
+        });
       } catch (e) {
         errors++;
         if (firstErrors.length < 3) firstErrors.push(String((e as Error).message));
@@ -89,10 +98,12 @@ export async function roundAcks(api: string, bureauKey: string, round: string): 
   const acks: AckedBooking[] = [];
   let after: string | null = null;
   for (;;) {
-    const page: { edges: { node: { id: string; organizationId: string; booking: { id: string } } }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } = (
-      await gql(api, bureauKey, DOCS.roundRequests, { roundId: round, after })
-    ).roundRequests;
-    for (const e of page.edges) acks.push({ id: e.node.booking.id, idempotencyKey: `round:${e.node.id}`, orgId: e.node.organizationId });
+    const page: {
+      edges: { node: { id: string; organizationId: string; booking: { id: string } } }[];
+      pageInfo: { hasNextPage: boolean; endCursor: string | null };
+    } = (await gql(api, bureauKey, DOCS.roundRequests, { roundId: round, after })).roundRequests;
+    for (const e of page.edges)
+      acks.push({ id: e.node.booking.id, idempotencyKey: `round:${e.node.id}`, orgId: e.node.organizationId });
     if (!page.pageInfo.hasNextPage) return acks;
     after = page.pageInfo.endCursor;
   }

@@ -82,7 +82,10 @@ rows.push(['old per-process bucket, 10,000 keys', takeBench(new OldTokenBucketLi
 rows.push(['shared limit, 3 replicas, 10,000 keys', takeBench(shared(3), KEYS)]);
 
 const req = { headers: { authorization: 'Bearer pflex_' + 'a'.repeat(43) } };
-rows.push(['caller of a request (SHA-256 of the key; both pay it)', nsPerOp(200_000, () => (sink += callerOf(req).length))]);
+rows.push([
+  'caller of a request (SHA-256 of the key; both pay it)',
+  nsPerOp(200_000, () => (sink += callerOf(req).length)),
+]);
 
 // a replica joining or leaving re-shares every remembered bucket once
 const full = new TokenBucketLimiter(PER_MINUTE);
@@ -92,8 +95,11 @@ const reshare = nsPerOp(20, () => full.setReplicas((n = (n % 4) + 1)));
 rows.push(['re-share on a replica count change, 50,000 callers remembered', reshare]);
 
 const cpu = cpus()[0];
-console.log(`rate limit bench, ${new Date().toISOString().slice(0, 10)}, ${cpu.model} (${cpus().length} cores), Node ${process.version}\n`);
+console.log(
+  `rate limit bench, ${new Date().toISOString().slice(0, 10)}, ${cpu.model} (${cpus().length} cores), Node ${process.version}\n`,
+);
 console.log('| operation | ns/op |');
 console.log('| --- | ---: |');
-for (const [what, ns] of rows) console.log(`| ${what} | ${ns >= 10_000 ? (ns / 1e6).toFixed(2) + ' ms' : ns.toFixed(0)} |`);
+for (const [what, ns] of rows)
+  console.log(`| ${what} | ${ns >= 10_000 ? (ns / 1e6).toFixed(2) + ' ms' : ns.toFixed(0)} |`);
 if (sink < 0) console.log(sink);

@@ -47,7 +47,8 @@ export async function gql(query, variables) {
 }
 
 /** Errors worth retrying with the same idempotency key: the request may or may not have landed. */
-export const retryable = (e) => ['NETWORK', 'HTTP', 'SERVICE_UNAVAILABLE', 'TIMEOUT', 'RATE_LIMITED'].includes(e.code) && e.status !== 400;
+export const retryable = (e) =>
+  ['NETWORK', 'HTTP', 'SERVICE_UNAVAILABLE', 'TIMEOUT', 'RATE_LIMITED'].includes(e.code) && e.status !== 400;
 
 /**
  * A graphql-ws client for this key, or null when the client cannot be loaded; `onMode` hears

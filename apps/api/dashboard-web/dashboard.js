@@ -58,7 +58,10 @@ async function signIn(key) {
   } catch (e) {
     state.key = null;
     setKey(null);
-    const msg = e.code === 'UNAUTHENTICATED' ? 'This API key is unknown or revoked. Check it and try again.' : `Sign-in failed: ${e.message}`;
+    const msg =
+      e.code === 'UNAUTHENTICATED'
+        ? 'This API key is unknown or revoked. Check it and try again.'
+        : `Sign-in failed: ${e.message}`;
     $('signin-error').textContent = msg;
     $('signin-error').hidden = false;
     $('signin').hidden = false;
@@ -80,7 +83,12 @@ async function signIn(key) {
   await loadClusters();
   await refresh();
   startLive();
-  startOperatorTools({ state, refresh, renderSupply, selected: () => state.clusters.find((c) => c.id === state.selected) ?? null });
+  startOperatorTools({
+    state,
+    refresh,
+    renderSupply,
+    selected: () => state.clusters.find((c) => c.id === state.selected) ?? null,
+  });
 }
 
 function signOut() {
@@ -96,10 +104,15 @@ function visibleClusters() {
 }
 
 async function loadClusters() {
-  const d = await gql('query Clusters { clusters(first: 100) { edges { node { id name region accelerator capacityPflops } } } }');
+  const d = await gql(
+    'query Clusters { clusters(first: 100) { edges { node { id name region accelerator capacityPflops } } } }',
+  );
   state.clusters = d.clusters.edges.map((e) => e.node);
   const regions = [...new Set(state.clusters.map((c) => c.region))].sort();
-  $('region-select').innerHTML = ['<option value="">all regions</option>', ...regions.map((r) => `<option value="${esc(r)}">${esc(r)}</option>`)].join('');
+  $('region-select').innerHTML = [
+    '<option value="">all regions</option>',
+    ...regions.map((r) => `<option value="${esc(r)}">${esc(r)}</option>`),
+  ].join('');
   renderClusterSelect();
 }
 
@@ -122,7 +135,9 @@ async function loadUtilization() {
   const range = { from: new Date(from).toISOString(), to: new Date(to).toISOString() };
   // one request per cluster: each stays well under the server's query cost limit
   const shown = visibleClusters();
-  const rows = await Promise.all(shown.map((c) => gql(UTIL_QUERY, { clusterId: c.id, ...range }).then((d) => d.utilization)));
+  const rows = await Promise.all(
+    shown.map((c) => gql(UTIL_QUERY, { clusterId: c.id, ...range }).then((d) => d.utilization)),
+  );
   state.util = new Map(shown.map((c, i) => [c.id, rows[i]]));
   return range;
 }
@@ -132,7 +147,10 @@ const BOOKINGS_QUERY = `query Upcoming($first: Int!, $filter: BookingFilterInput
 }`;
 
 async function loadBookings() {
-  const d = await gql(BOOKINGS_QUERY, { first: BOOKINGS_SHOWN, filter: { from: new Date().toISOString(), status: 'CONFIRMED' } });
+  const d = await gql(BOOKINGS_QUERY, {
+    first: BOOKINGS_SHOWN,
+    filter: { from: new Date().toISOString(), status: 'CONFIRMED' },
+  });
   const shown = new Set(visibleClusters().map((c) => c.id));
   return d.bookings.edges.map((e) => e.node).filter((b) => shown.has(b.clusterId));
 }
@@ -182,7 +200,11 @@ function refresh() {
       document.body.dataset.refreshes = String(Number(document.body.dataset.refreshes ?? 0) + 1);
       showError('');
     } catch (e) {
-      showError(e.code === 'UNAUTHENTICATED' ? 'Your API key is no longer accepted; sign in again.' : `Could not load data: ${e.message}`);
+      showError(
+        e.code === 'UNAUTHENTICATED'
+          ? 'Your API key is no longer accepted; sign in again.'
+          : `Could not load data: ${e.message}`,
+      );
     } finally {
       state.loading = null;
       if (state.again) {
@@ -238,7 +260,13 @@ function renderHeatmap() {
           return `<b>${esc(c.name)}</b><br>${when(r.hour)} UTC<br>${fmt(r.bookedPflops)} / ${fmt(r.capacityPflops)} PFLOPS · <b>${pct(r.utilization)} %</b><br>green ${fmt(r.greenAllocatedMw, 2)} / ${fmt(r.greenAvailableMw, 2)} MW`;
         },
       },
-      xAxis: { type: 'category', data: xs, splitArea: { show: false }, axisLabel: { interval: 23, formatter: (v) => v.slice(0, 6) }, axisTick: { interval: 23 } },
+      xAxis: {
+        type: 'category',
+        data: xs,
+        splitArea: { show: false },
+        axisLabel: { interval: 23, formatter: (v) => v.slice(0, 6) },
+        axisTick: { interval: 23 },
+      },
       yAxis: { type: 'category', data: names, inverse: true, axisLabel: { width: 175, overflow: 'truncate' } },
       visualMap: {
         min: 0,
@@ -252,7 +280,15 @@ function renderHeatmap() {
         text: ['100 %', '0 %'],
         inRange: { color: ['#eef3fb', '#9ec5f8', '#2f6fed', '#7b2cbf', '#c62f3b'] },
       },
-      series: [{ name: 'utilization %', type: 'heatmap', data, progressive: 0, emphasis: { itemStyle: { borderColor: '#1b2430', borderWidth: 1 } } }],
+      series: [
+        {
+          name: 'utilization %',
+          type: 'heatmap',
+          data,
+          progressive: 0,
+          emphasis: { itemStyle: { borderColor: '#1b2430', borderWidth: 1 } },
+        },
+      ],
     },
     true,
   );
@@ -263,7 +299,9 @@ const PREVIEW_SERIES = 'Forecast preview (MW)';
 function renderSupply() {
   const c = state.clusters.find((x) => x.id === state.selected);
   const rows = (c && state.util.get(c.id)) || [];
-  $('supply-title').textContent = c ? `${c.name} — capacity, bookings, green supply and grid` : 'Capacity, green supply and grid';
+  $('supply-title').textContent = c
+    ? `${c.name} — capacity, bookings, green supply and grid`
+    : 'Capacity, green supply and grid';
   // the grid its site has reserved, where it has one (a cluster without a site draws uncapped)
   const sited = rows.some((r) => r.siteGridDrawnMw != null);
   const t = (r) => new Date(r.hour).getTime();
@@ -283,7 +321,15 @@ function renderSupply() {
       grid: { left: 64, right: 64, top: 40, bottom: 64 },
       legend: {
         top: 0,
-        data: ['Capacity (PFLOPS)', 'Booked (PFLOPS)', 'Green available (MW)', 'Green allocated (MW)', 'Grid drawn (MW)', ...(sited ? ['Site grid drawn (MW)', 'Site grid reserved (MW)'] : []), ...(preview ? [PREVIEW_SERIES] : [])],
+        data: [
+          'Capacity (PFLOPS)',
+          'Booked (PFLOPS)',
+          'Green available (MW)',
+          'Green allocated (MW)',
+          'Grid drawn (MW)',
+          ...(sited ? ['Site grid drawn (MW)', 'Site grid reserved (MW)'] : []),
+          ...(preview ? [PREVIEW_SERIES] : []),
+        ],
       },
       tooltip: {
         trigger: 'axis',
@@ -294,7 +340,13 @@ function renderSupply() {
       useUTC: true,
       xAxis: {
         type: 'time',
-        axisLabel: { hideOverlap: true, formatter: (v) => (new Date(v).getUTCHours() === 0 ? dayFmt.format(new Date(v)) : `${String(new Date(v).getUTCHours()).padStart(2, '0')}:00`) },
+        axisLabel: {
+          hideOverlap: true,
+          formatter: (v) =>
+            new Date(v).getUTCHours() === 0
+              ? dayFmt.format(new Date(v))
+              : `${String(new Date(v).getUTCHours()).padStart(2, '0')}:00`,
+        },
       },
       yAxis: [
         { type: 'value', name: 'PFLOPS', min: 0, axisLabel: { formatter: (v) => fmt(v, 0) } },
@@ -302,18 +354,87 @@ function renderSupply() {
       ],
       dataZoom: [{ type: 'inside' }, { type: 'slider', height: 18, bottom: 8 }],
       series: [
-        { name: 'Capacity (PFLOPS)', type: 'line', step: 'end', showSymbol: false, lineStyle: { type: 'dashed', width: 2 }, data: series((r) => r.capacityPflops) },
-        { name: 'Booked (PFLOPS)', type: 'line', step: 'end', showSymbol: false, areaStyle: { opacity: 0.35 }, data: series((r) => r.bookedPflops) },
-        { name: 'Green available (MW)', type: 'line', step: 'end', yAxisIndex: 1, showSymbol: false, lineStyle: { width: 1 }, areaStyle: { opacity: 0.18 }, data: series((r) => r.greenAvailableMw) },
-        { name: 'Green allocated (MW)', type: 'line', step: 'end', yAxisIndex: 1, showSymbol: false, lineStyle: { width: 2 }, areaStyle: { opacity: 0.45 }, data: series((r) => r.greenAllocatedMw) },
-        { name: 'Grid drawn (MW)', type: 'line', step: 'end', yAxisIndex: 1, showSymbol: false, lineStyle: { width: 2 }, data: series((r) => r.gridDrawnMw) },
+        {
+          name: 'Capacity (PFLOPS)',
+          type: 'line',
+          step: 'end',
+          showSymbol: false,
+          lineStyle: { type: 'dashed', width: 2 },
+          data: series((r) => r.capacityPflops),
+        },
+        {
+          name: 'Booked (PFLOPS)',
+          type: 'line',
+          step: 'end',
+          showSymbol: false,
+          areaStyle: { opacity: 0.35 },
+          data: series((r) => r.bookedPflops),
+        },
+        {
+          name: 'Green available (MW)',
+          type: 'line',
+          step: 'end',
+          yAxisIndex: 1,
+          showSymbol: false,
+          lineStyle: { width: 1 },
+          areaStyle: { opacity: 0.18 },
+          data: series((r) => r.greenAvailableMw),
+        },
+        {
+          name: 'Green allocated (MW)',
+          type: 'line',
+          step: 'end',
+          yAxisIndex: 1,
+          showSymbol: false,
+          lineStyle: { width: 2 },
+          areaStyle: { opacity: 0.45 },
+          data: series((r) => r.greenAllocatedMw),
+        },
+        {
+          name: 'Grid drawn (MW)',
+          type: 'line',
+          step: 'end',
+          yAxisIndex: 1,
+          showSymbol: false,
+          lineStyle: { width: 2 },
+          data: series((r) => r.gridDrawnMw),
+        },
         ...(sited
           ? [
-              { name: 'Site grid drawn (MW)', type: 'line', step: 'end', yAxisIndex: 1, showSymbol: false, lineStyle: { width: 1 }, data: series((r) => r.siteGridDrawnMw) },
-              { name: 'Site grid reserved (MW)', type: 'line', step: 'end', yAxisIndex: 1, showSymbol: false, lineStyle: { width: 2, type: 'dashed' }, data: series((r) => r.siteGridReservedMw) },
+              {
+                name: 'Site grid drawn (MW)',
+                type: 'line',
+                step: 'end',
+                yAxisIndex: 1,
+                showSymbol: false,
+                lineStyle: { width: 1 },
+                data: series((r) => r.siteGridDrawnMw),
+              },
+              {
+                name: 'Site grid reserved (MW)',
+                type: 'line',
+                step: 'end',
+                yAxisIndex: 1,
+                showSymbol: false,
+                lineStyle: { width: 2, type: 'dashed' },
+                data: series((r) => r.siteGridReservedMw),
+              },
             ]
           : []),
-        ...(preview ? [{ name: PREVIEW_SERIES, type: 'line', step: 'end', yAxisIndex: 1, showSymbol: false, lineStyle: { width: 2, type: 'dotted', color: '#b7791f' }, itemStyle: { color: '#b7791f' }, data: preview }] : []),
+        ...(preview
+          ? [
+              {
+                name: PREVIEW_SERIES,
+                type: 'line',
+                step: 'end',
+                yAxisIndex: 1,
+                showSymbol: false,
+                lineStyle: { width: 2, type: 'dotted', color: '#b7791f' },
+                itemStyle: { color: '#b7791f' },
+                data: preview,
+              },
+            ]
+          : []),
       ],
     },
     true,
@@ -328,17 +449,41 @@ function shortName(name) {
 
 function renderKpis(bookings) {
   // "now" and the peak hour come from utilization; the range totals from kpis when the server has it
-  const { cap, booked, greenAvail, greenAlloc, capNow, bookedNow, peak } = utilizationFigures(state.util, state.days * 24);
+  const { cap, booked, greenAvail, greenAlloc, capNow, bookedNow, peak } = utilizationFigures(
+    state.util,
+    state.days * 24,
+  );
   const k = state.kpis;
-  const cards = [kpiCard('Booked now', fmt(bookedNow, 1), 'PFLOPS', `of ${fmt(capNow, 0)} PFLOPS capacity (${pct(capNow ? bookedNow / capNow : 0)} %)`)];
+  const cards = [
+    kpiCard(
+      'Booked now',
+      fmt(bookedNow, 1),
+      'PFLOPS',
+      `of ${fmt(capNow, 0)} PFLOPS capacity (${pct(capNow ? bookedNow / capNow : 0)} %)`,
+    ),
+  ];
   if (k) {
     cards.push(...serverKpiCards(k, peak));
   } else {
     cards.push(
       kpiCard('Utilization', pct(cap ? booked / cap : 0), '%', `${fmt(booked, 0)} of ${fmt(cap, 0)} PFLOPS·h booked`),
       kpiCard('Peak hour', pct(peak), '%', 'highest utilization in range'),
-      kpiCard('Green supply', fmt(greenAvail, 0), 'MWh', `${fmt(greenAlloc, 1)} MWh allocated (${pct(greenAvail ? greenAlloc / greenAvail : 0)} %)`, 'green'),
-      kpiCard('Upcoming bookings', fmt(bookings.length, 0), bookings.length >= BOOKINGS_SHOWN ? '+' : '', `${fmt(bookings.reduce((s, b) => s + b.pflops * b.hours, 0), 0)} PFLOPS·h in the list`),
+      kpiCard(
+        'Green supply',
+        fmt(greenAvail, 0),
+        'MWh',
+        `${fmt(greenAlloc, 1)} MWh allocated (${pct(greenAvail ? greenAlloc / greenAvail : 0)} %)`,
+        'green',
+      ),
+      kpiCard(
+        'Upcoming bookings',
+        fmt(bookings.length, 0),
+        bookings.length >= BOOKINGS_SHOWN ? '+' : '',
+        `${fmt(
+          bookings.reduce((s, b) => s + b.pflops * b.hours, 0),
+          0,
+        )} PFLOPS·h in the list`,
+      ),
     );
   }
   $('kpis').innerHTML = cards.join('');
@@ -448,9 +593,15 @@ async function startLive() {
     complete: () => undefined,
   });
   // a booking changes the list and the KPIs: reload them (and utilization, cheap) once
-  client.subscribe({ query: 'subscription BookingEvents { bookingEvents { type booking { id } } }' }, sink(refreshSoon));
+  client.subscribe(
+    { query: 'subscription BookingEvents { bookingEvents { type booking { id } } }' },
+    sink(refreshSoon),
+  );
   for (const c of state.clusters) {
-    client.subscribe({ query: UTIL_SUBSCRIPTION, variables: { id: c.id } }, sink((d) => applyUtilizationChanges(d.utilizationChanged)));
+    client.subscribe(
+      { query: UTIL_SUBSCRIPTION, variables: { id: c.id } },
+      sink((d) => applyUtilizationChanges(d.utilizationChanged)),
+    );
   }
 }
 

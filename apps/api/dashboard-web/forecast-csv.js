@@ -12,7 +12,13 @@ const SHAPES = {
   windows: ['start', 'end', 'megawatts', 'pricepermwh'],
   hourly: ['hour', 'megawatts', 'pricepermwh'],
 };
-const ALIASES = { startsat: 'start', endsat: 'end', mw: 'megawatts', price: 'pricepermwh', 'price_per_mwh': 'pricepermwh' };
+const ALIASES = {
+  startsat: 'start',
+  endsat: 'end',
+  mw: 'megawatts',
+  price: 'pricepermwh',
+  price_per_mwh: 'pricepermwh',
+};
 
 const decimals = (x) => {
   const [m, e = '0'] = String(Math.abs(x)).split('e');
@@ -26,21 +32,34 @@ const decimals = (x) => {
 export function parseForecast(text) {
   const out = { shape: null, columns: [], rows: [], errors: [], from: null, to: null };
   const err = (line, column, message) => {
-    if (out.errors.length < MAX_ERRORS) out.errors.push({ line, column, name: column ? out.columns[column - 1] ?? null : null, message });
+    if (out.errors.length < MAX_ERRORS)
+      out.errors.push({ line, column, name: column ? (out.columns[column - 1] ?? null) : null, message });
   };
-  const lines = String(text).replace(/^\uFEFF/, '').split(/\r?\n/);
+  const lines = String(text)
+    .replace(/^\uFEFF/, '')
+    .split(/\r?\n/);
   let i = 0;
   while (i < lines.length && (lines[i].trim() === '' || lines[i].trim().startsWith('#'))) i++;
   if (i >= lines.length) {
-    err(1, null, 'the file is empty: expected a header line start,end,megawatts,pricePerMwh or hour,megawatts,pricePerMwh');
+    err(
+      1,
+      null,
+      'the file is empty: expected a header line start,end,megawatts,pricePerMwh or hour,megawatts,pricePerMwh',
+    );
     return out;
   }
   const header = lines[i].split(',').map((h) => h.trim());
   const norm = header.map((h) => ALIASES[h.toLowerCase()] ?? h.toLowerCase());
-  out.shape = Object.keys(SHAPES).find((k) => SHAPES[k].length === norm.length && SHAPES[k].every((c, j) => norm[j] === c)) ?? null;
+  out.shape =
+    Object.keys(SHAPES).find((k) => SHAPES[k].length === norm.length && SHAPES[k].every((c, j) => norm[j] === c)) ??
+    null;
   out.columns = header;
   if (!out.shape) {
-    err(i + 1, null, `the header must be start,end,megawatts,pricePerMwh or hour,megawatts,pricePerMwh, got ${header.join(',').slice(0, 80)}`);
+    err(
+      i + 1,
+      null,
+      `the header must be start,end,megawatts,pricePerMwh or hour,megawatts,pricePerMwh, got ${header.join(',').slice(0, 80)}`,
+    );
     return out;
   }
   const hourly = out.shape === 'hourly';
@@ -57,21 +76,28 @@ export function parseForecast(text) {
     const time = (col) => {
       const v = cells[col - 1];
       if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/.test(v)) {
-        err(line, col, `${header[col - 1]} must be an ISO 8601 time with a zone, like 2026-12-01T08:00:00Z, got "${v.slice(0, 40)}"`);
+        err(
+          line,
+          col,
+          `${header[col - 1]} must be an ISO 8601 time with a zone, like 2026-12-01T08:00:00Z, got "${v.slice(0, 40)}"`,
+        );
         return null;
       }
       const t = Date.parse(v);
-      if (!Number.isFinite(t)) return err(line, col, `${header[col - 1]} is not a valid date, got "${v.slice(0, 40)}"`), null;
-      if (t % HOUR !== 0) return err(line, col, `${header[col - 1]} must be on a whole hour, got ${v}`), null;
+      if (!Number.isFinite(t))
+        return (err(line, col, `${header[col - 1]} is not a valid date, got "${v.slice(0, 40)}"`), null);
+      if (t % HOUR !== 0) return (err(line, col, `${header[col - 1]} must be on a whole hour, got ${v}`), null);
       return t;
     };
     const number = (col, min, max, places) => {
       const v = cells[col - 1];
       const x = v === '' ? NaN : Number(v);
-      if (!Number.isFinite(x)) return err(line, col, `${header[col - 1]} must be a number, got "${v.slice(0, 40)}"`), null;
-      if (x < min) return err(line, col, `${header[col - 1]} must not be less than ${min}, got ${v}`), null;
-      if (x > max) return err(line, col, `${header[col - 1]} must not be greater than ${max}, got ${v}`), null;
-      if (places !== undefined && decimals(x) > places) return err(line, col, `${header[col - 1]} must have at most ${places} decimals, got ${v}`), null;
+      if (!Number.isFinite(x))
+        return (err(line, col, `${header[col - 1]} must be a number, got "${v.slice(0, 40)}"`), null);
+      if (x < min) return (err(line, col, `${header[col - 1]} must not be less than ${min}, got ${v}`), null);
+      if (x > max) return (err(line, col, `${header[col - 1]} must not be greater than ${max}, got ${v}`), null);
+      if (places !== undefined && decimals(x) > places)
+        return (err(line, col, `${header[col - 1]} must have at most ${places} decimals, got ${v}`), null);
       return x;
     };
     const s = time(1);
@@ -88,7 +114,13 @@ export function parseForecast(text) {
   if (parsed.length === 0 && out.errors.length === 0) err(i + 2, null, 'no forecast lines after the header');
   if (hourly) {
     parsed.sort((a, b) => a.s - b.s);
-    for (let k = 1; k < parsed.length; k++) if (parsed[k].s === parsed[k - 1].s) err(parsed[k].line, 1, `${header[0]} ${new Date(parsed[k].s).toISOString()} appears twice (first on line ${parsed[k - 1].line})`);
+    for (let k = 1; k < parsed.length; k++)
+      if (parsed[k].s === parsed[k - 1].s)
+        err(
+          parsed[k].line,
+          1,
+          `${header[0]} ${new Date(parsed[k].s).toISOString()} appears twice (first on line ${parsed[k - 1].line})`,
+        );
   }
   if (out.errors.length) return out;
   // consecutive hours with the same figures travel as one window
@@ -99,10 +131,20 @@ export function parseForecast(text) {
     else merged.push({ ...r });
   }
   if (merged.length > MAX_ROWS) {
-    err(merged[MAX_ROWS].line, null, `at most ${MAX_ROWS} windows per import (93 days of hourly values); split the file`);
+    err(
+      merged[MAX_ROWS].line,
+      null,
+      `at most ${MAX_ROWS} windows per import (93 days of hourly values); split the file`,
+    );
     return out;
   }
-  out.rows = merged.map((r) => ({ startsAt: new Date(r.s).toISOString(), endsAt: new Date(r.e).toISOString(), megawatts: r.mw, pricePerMwh: r.price, line: r.line }));
+  out.rows = merged.map((r) => ({
+    startsAt: new Date(r.s).toISOString(),
+    endsAt: new Date(r.e).toISOString(),
+    megawatts: r.mw,
+    pricePerMwh: r.price,
+    line: r.line,
+  }));
   out.from = Math.min(...merged.map((r) => r.s));
   out.to = Math.max(...merged.map((r) => r.e));
   return out;

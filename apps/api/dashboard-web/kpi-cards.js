@@ -9,10 +9,31 @@ export function kpiCard(label, value, unit, sub, cls = '') {
 export function serverKpiCards(k, peak) {
   const median = k.medianQuoteToBookingSeconds;
   return [
-    kpiCard('Utilization', pct(k.utilization), '%', `${fmt(k.pflopsHoursBooked, 0)} of ${fmt(k.pflopsHoursAvailable, 0)} PFLOPS·h booked · peak hour ${pct(peak, 0)} %`),
-    kpiCard('Power committed', fmt(k.peakMegawattsCommitted, 1), 'MW peak', `${fmt(k.averageMegawattsCommitted, 2)} MW average · ${fmt(k.bookedEnergyMwh, 0)} MWh`),
-    kpiCard('Green share', pct(k.greenShare), '%', `${fmt(k.greenMwhUsed, 1)} of ${fmt(k.greenMwhOffered, 0)} MWh green offered`, 'green'),
-    kpiCard('Bookings', fmt(k.bookings, 0), '', `${fmt(k.startupsServed, 0)} startup${k.startupsServed === 1 ? '' : 's'} served${median == null ? '' : ` · quote→book ${fmt(median, 0)} s`}`),
+    kpiCard(
+      'Utilization',
+      pct(k.utilization),
+      '%',
+      `${fmt(k.pflopsHoursBooked, 0)} of ${fmt(k.pflopsHoursAvailable, 0)} PFLOPS·h booked · peak hour ${pct(peak, 0)} %`,
+    ),
+    kpiCard(
+      'Power committed',
+      fmt(k.peakMegawattsCommitted, 1),
+      'MW peak',
+      `${fmt(k.averageMegawattsCommitted, 2)} MW average · ${fmt(k.bookedEnergyMwh, 0)} MWh`,
+    ),
+    kpiCard(
+      'Green share',
+      pct(k.greenShare),
+      '%',
+      `${fmt(k.greenMwhUsed, 1)} of ${fmt(k.greenMwhOffered, 0)} MWh green offered`,
+      'green',
+    ),
+    kpiCard(
+      'Bookings',
+      fmt(k.bookings, 0),
+      '',
+      `${fmt(k.startupsServed, 0)} startup${k.startupsServed === 1 ? '' : 's'} served${median == null ? '' : ` · quote→book ${fmt(median, 0)} s`}`,
+    ),
     kpiCard('Vouchers spent', money(k.voucherMoneySpent), '', `${money(k.voucherMoneyLeft)} left`),
     kpiCard(
       'Green SLAs met',

@@ -59,7 +59,8 @@ export function startOperatorTools(dashboard) {
 
 function renderTarget() {
   const c = ctx.selected();
-  for (const id of ['forecast-target', 'maint-target', 'revision-target']) $(id).textContent = c ? c.name : 'no cluster';
+  for (const id of ['forecast-target', 'maint-target', 'revision-target'])
+    $(id).textContent = c ? c.name : 'no cluster';
 }
 
 // ---- forecast upload --------------------------------------------------------------------------
@@ -72,8 +73,22 @@ function showErrors(errors) {
     return;
   }
   box.replaceChildren(
-    el('p', {}, `${errors.length === 50 ? '50 or more' : errors.length} problem${errors.length === 1 ? '' : 's'}; nothing was saved:`),
-    el('ul', {}, errors.map((e) => el('li', { dataset: { line: e.line, column: e.column ?? '' } }, `line ${e.line}${e.column ? `, column ${e.column}${e.name ? ` (${e.name})` : ''}` : ''}: ${e.message}`))),
+    el(
+      'p',
+      {},
+      `${errors.length === 50 ? '50 or more' : errors.length} problem${errors.length === 1 ? '' : 's'}; nothing was saved:`,
+    ),
+    el(
+      'ul',
+      {},
+      errors.map((e) =>
+        el(
+          'li',
+          { dataset: { line: e.line, column: e.column ?? '' } },
+          `line ${e.line}${e.column ? `, column ${e.column}${e.name ? ` (${e.name})` : ''}` : ''}: ${e.message}`,
+        ),
+      ),
+    ),
   );
   box.hidden = false;
 }
@@ -100,7 +115,9 @@ function preview() {
   const from = utcInput($('forecast-from').value);
   const to = utcInput($('forecast-to').value);
   const useFile = !parsed || parsed.text !== $('forecast-text').value || !from || !to;
-  const range = useFile ? { from: p.from, to: p.to } : { from: Math.min(Date.parse(from), p.from), to: Math.max(Date.parse(to), p.to) };
+  const range = useFile
+    ? { from: p.from, to: p.to }
+    : { from: Math.min(Date.parse(from), p.from), to: Math.max(Date.parse(to), p.to) };
   $('forecast-from').value = toUtcInput(range.from);
   $('forecast-to').value = toUtcInput(range.to);
   parsed = { ...p, ...range, text: $('forecast-text').value, clusterId: c.id };
@@ -134,7 +151,14 @@ async function save() {
     // the API names rows[i].field: back to the file's line and column
     const m = /^rows\[(\d+)\]\.(\w+)/.exec(e.extensions?.field ?? '');
     const row = m ? parsed.rows[Number(m[1])] : null;
-    showErrors([{ line: row?.line ?? 1, column: row ? columnOf(parsed.shape, m[2]) : null, name: row ? parsed.columns[columnOf(parsed.shape, m[2]) - 1] : null, message: e.message }]);
+    showErrors([
+      {
+        line: row?.line ?? 1,
+        column: row ? columnOf(parsed.shape, m[2]) : null,
+        name: row ? parsed.columns[columnOf(parsed.shape, m[2]) - 1] : null,
+        message: e.message,
+      },
+    ]);
     $('forecast-save').disabled = false;
     document.body.dataset.forecast = 'refused';
   }
@@ -165,8 +189,26 @@ async function setCapacity() {
     if (conflicts.length) {
       list.replaceChildren(
         el('caption', {}, `${conflicts.length} booking${conflicts.length === 1 ? '' : 's'} would no longer fit`),
-        el('thead', {}, el('tr', {}, [el('th', { scope: 'col' }, 'Booking'), el('th', { scope: 'col' }, 'Start (UTC)'), el('th', { scope: 'col' }, 'End (UTC)')])),
-        el('tbody', {}, conflicts.map((b) => el('tr', { dataset: { bookingId: b.id } }, [el('td', { className: 'mono' }, b.id), el('td', {}, when(b.startsAt)), el('td', {}, when(b.endsAt))]))),
+        el(
+          'thead',
+          {},
+          el('tr', {}, [
+            el('th', { scope: 'col' }, 'Booking'),
+            el('th', { scope: 'col' }, 'Start (UTC)'),
+            el('th', { scope: 'col' }, 'End (UTC)'),
+          ]),
+        ),
+        el(
+          'tbody',
+          {},
+          conflicts.map((b) =>
+            el('tr', { dataset: { bookingId: b.id } }, [
+              el('td', { className: 'mono' }, b.id),
+              el('td', {}, when(b.startsAt)),
+              el('td', {}, when(b.endsAt)),
+            ]),
+          ),
+        ),
       );
       list.hidden = false;
     }
@@ -202,7 +244,11 @@ async function loadRevisions() {
   if (!c) return body.replaceChildren();
   // whole hours, at most 93 days: the last 3 days and the next 90
   const from = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3 * 86_400_000;
-  const d = await gql(REVISIONS, { c: c.id, f: new Date(from).toISOString(), t: new Date(from + 93 * 86_400_000).toISOString() });
+  const d = await gql(REVISIONS, {
+    c: c.id,
+    f: new Date(from).toISOString(),
+    t: new Date(from + 93 * 86_400_000).toISOString(),
+  });
   const list = d.greenRevisions;
   if (!list.length) {
     body.replaceChildren(el('tr', {}, el('td', { colSpan: 5, className: 'empty' }, 'No supply revisions.')));
@@ -216,9 +262,23 @@ async function loadRevisions() {
         el('td', {}, `${when(r.from)} – ${when(r.to)}`),
         el('td', { className: 'name', title: r.reason }, r.reason),
         el('td', { className: 'num' }, String(r.bookings.length)),
-        el('td', {}, broken.length
-          ? el('ul', { className: 'plain' }, broken.map((b) => el('li', { className: 'small' }, `${b.bookingId.slice(0, 8)}: ${Math.round(b.greenShareAfter * 100)} % green (was ${Math.round(b.greenShareBefore * 100)} %), credit ${b.creditAfter}, short ${b.shortHours.map((h) => when(h)).join(', ')}`)))
-          : 'none'),
+        el(
+          'td',
+          {},
+          broken.length
+            ? el(
+                'ul',
+                { className: 'plain' },
+                broken.map((b) =>
+                  el(
+                    'li',
+                    { className: 'small' },
+                    `${b.bookingId.slice(0, 8)}: ${Math.round(b.greenShareAfter * 100)} % green (was ${Math.round(b.greenShareBefore * 100)} %), credit ${b.creditAfter}, short ${b.shortHours.map((h) => when(h)).join(', ')}`,
+                  ),
+                ),
+              )
+            : 'none',
+        ),
       ]);
     }),
   );

@@ -6,12 +6,18 @@ const $ = (id) => document.getElementById(id);
 
 async function load() {
   const res = await fetch('/public/kpis.json');
-  if (!res.ok) throw new Error(res.status === 429 ? 'Too many requests from this address; try again in a minute.' : `The server answered HTTP ${res.status}.`);
+  if (!res.ok)
+    throw new Error(
+      res.status === 429
+        ? 'Too many requests from this address; try again in a minute.'
+        : `The server answered HTTP ${res.status}.`,
+    );
   return res.json();
 }
 
 function render(k) {
-  $('public-range').textContent = `${new Date(k.from).toISOString().slice(0, 16).replace('T', ' ')} to ${new Date(k.to).toISOString().slice(0, 16).replace('T', ' ')} UTC · read ${new Date(k.generatedAt).toISOString().slice(11, 19)} UTC`;
+  $('public-range').textContent =
+    `${new Date(k.from).toISOString().slice(0, 16).replace('T', ' ')} to ${new Date(k.to).toISOString().slice(0, 16).replace('T', ' ')} UTC · read ${new Date(k.generatedAt).toISOString().slice(11, 19)} UTC`;
   const body = $('public-body');
   body.replaceChildren(
     ...k.regions.map((r) =>
@@ -27,7 +33,8 @@ function render(k) {
       ]),
     ),
   );
-  if (!k.regions.length) body.replaceChildren(el('tr', {}, [el('td', { colSpan: 8, className: 'empty' }, 'No clusters yet.')]));
+  if (!k.regions.length)
+    body.replaceChildren(el('tr', {}, [el('td', { colSpan: 8, className: 'empty' }, 'No clusters yet.')]));
   if (!window.echarts) return;
   const chart = window.echarts.getInstanceByDom($('public-chart')) ?? window.echarts.init($('public-chart'));
   chart.setOption({
@@ -37,13 +44,25 @@ function render(k) {
     tooltip: {
       trigger: 'axis',
       // the region name is escaped: ECharts puts tooltip text in as HTML
-      formatter: (ps) => `<b>${esc(k.regions[ps[0].dataIndex]?.region ?? '')}</b><br>` + ps.map((p) => `${esc(p.seriesName)}: ${fmt(p.value, 1)} %`).join('<br>'),
+      formatter: (ps) =>
+        `<b>${esc(k.regions[ps[0].dataIndex]?.region ?? '')}</b><br>` +
+        ps.map((p) => `${esc(p.seriesName)}: ${fmt(p.value, 1)} %`).join('<br>'),
     },
     xAxis: { type: 'category', data: k.regions.map((r) => r.region), axisLabel: { width: 160, overflow: 'truncate' } },
     yAxis: { type: 'value', max: 100, axisLabel: { formatter: '{value} %' } },
     series: [
-      { name: 'Utilization', type: 'bar', data: k.regions.map((r) => Math.round(r.utilization * 1000) / 10), itemStyle: { color: '#2f6fed' } },
-      { name: 'Green share', type: 'bar', data: k.regions.map((r) => Math.round(r.greenShare * 1000) / 10), itemStyle: { color: '#1f9d55' } },
+      {
+        name: 'Utilization',
+        type: 'bar',
+        data: k.regions.map((r) => Math.round(r.utilization * 1000) / 10),
+        itemStyle: { color: '#2f6fed' },
+      },
+      {
+        name: 'Green share',
+        type: 'bar',
+        data: k.regions.map((r) => Math.round(r.greenShare * 1000) / 10),
+        itemStyle: { color: '#1f9d55' },
+      },
     ],
   });
 }

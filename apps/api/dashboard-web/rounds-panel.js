@@ -14,8 +14,13 @@ const ROUNDS_QUERY = `query Rounds {
 export async function loadRounds() {
   const d = await gql(ROUNDS_QUERY);
   const region = (r) => (r.region == null ? 'whole fleet' : r.region);
-  const open = d.open.map((r) => `<tr><td class="name">${esc(region(r))}</td><td class="num">${fmt(r.pending, 0)}</td><td>${esc(when(r.closesAt))}</td></tr>`);
-  $('rounds-body').innerHTML = open.length ? open.join('') : '<tr><td colspan="3" class="muted">no round is open</td></tr>';
+  const open = d.open.map(
+    (r) =>
+      `<tr><td class="name">${esc(region(r))}</td><td class="num">${fmt(r.pending, 0)}</td><td>${esc(when(r.closesAt))}</td></tr>`,
+  );
+  $('rounds-body').innerHTML = open.length
+    ? open.join('')
+    : '<tr><td colspan="3" class="muted">no round is open</td></tr>';
   const last = d.cleared[0];
   const o = last?.outcome;
   $('rounds-last').textContent = o

@@ -102,7 +102,8 @@ const decimals = (x) => {
 export function validate(r, now = Date.now()) {
   const errors = {};
   const hourNow = Math.floor(now / HOUR) * HOUR;
-  if (!Number.isFinite(r.pflops)) errors.pflops = 'request.pflops must be a number conforming to the specified constraints';
+  if (!Number.isFinite(r.pflops))
+    errors.pflops = 'request.pflops must be a number conforming to the specified constraints';
   else if (r.pflops < 0.001) errors.pflops = 'request.pflops must not be less than 0.001';
   else if (r.pflops > 2_000_000) errors.pflops = 'request.pflops must not be greater than 2000000';
   else if (decimals(r.pflops) > 3) errors.pflops = `request.pflops must have at most 3 decimals, got ${r.pflops}`;
@@ -112,22 +113,33 @@ export function validate(r, now = Date.now()) {
   const a = r.earliestStart ? Date.parse(r.earliestStart) : NaN;
   const b = r.deadline ? Date.parse(r.deadline) : NaN;
   if (!Number.isFinite(a)) errors.earliestStart = 'request.earliestStart must be a valid date-time';
-  else if (a % HOUR !== 0) errors.earliestStart = `request.earliestStart must be on a whole UTC hour (e.g. 2026-12-01T08:00:00Z), got ${r.earliestStart}`;
-  else if (a < hourNow) errors.earliestStart = `request.earliestStart must not be before the current hour ${new Date(hourNow).toISOString()}`;
+  else if (a % HOUR !== 0)
+    errors.earliestStart = `request.earliestStart must be on a whole UTC hour (e.g. 2026-12-01T08:00:00Z), got ${r.earliestStart}`;
+  else if (a < hourNow)
+    errors.earliestStart = `request.earliestStart must not be before the current hour ${new Date(hourNow).toISOString()}`;
   if (!Number.isFinite(b)) errors.deadline = 'request.deadline must be a valid date-time';
-  else if (b % HOUR !== 0) errors.deadline = `request.deadline must be on a whole UTC hour (e.g. 2026-12-01T08:00:00Z), got ${r.deadline}`;
+  else if (b % HOUR !== 0)
+    errors.deadline = `request.deadline must be on a whole UTC hour (e.g. 2026-12-01T08:00:00Z), got ${r.deadline}`;
   else if (Number.isFinite(a) && Number.isInteger(r.hours) && b < a + r.hours * HOUR) {
     errors.deadline = `request.deadline must be at least request.earliestStart + request.hours (${new Date(a + r.hours * HOUR).toISOString()})`;
   }
   if (r.minGreenShare !== undefined) {
-    if (!Number.isFinite(r.minGreenShare)) errors.minGreenShare = 'request.minGreenShare must be a number conforming to the specified constraints';
+    if (!Number.isFinite(r.minGreenShare))
+      errors.minGreenShare = 'request.minGreenShare must be a number conforming to the specified constraints';
     else if (r.minGreenShare < 0) errors.minGreenShare = 'request.minGreenShare must not be less than 0';
     else if (r.minGreenShare > 1) errors.minGreenShare = 'request.minGreenShare must not be greater than 1';
   }
   return { ok: Object.keys(errors).length === 0, errors };
 }
 
-const FIELD_INPUT = { pflops: 'req-pflops', hours: 'req-hours', earliestStart: 'req-start', deadline: 'req-deadline', minGreenShare: 'req-green', clusterIds: 'req-clusters' };
+const FIELD_INPUT = {
+  pflops: 'req-pflops',
+  hours: 'req-hours',
+  earliestStart: 'req-start',
+  deadline: 'req-deadline',
+  minGreenShare: 'req-green',
+  clusterIds: 'req-clusters',
+};
 
 /** Shows each field's message under it; `touchedOnly`: only for fields with a value typed in. */
 function showFieldErrors(errors, touchedOnly = false) {
@@ -186,7 +198,12 @@ const ROWS = [
 function renderQuotes() {
   const table = $('quotes-table');
   const avail = s.quotes.filter((q) => q.available);
-  const head = el('tr', {}, [el('th', { scope: 'col' }, el('span', { className: 'visually-hidden' }, 'Figure')), ...s.quotes.map((q) => el('th', { scope: 'col', dataset: { objective: q.objective } }, OBJECTIVE_LABEL[q.objective]))]);
+  const head = el('tr', {}, [
+    el('th', { scope: 'col' }, el('span', { className: 'visually-hidden' }, 'Figure')),
+    ...s.quotes.map((q) =>
+      el('th', { scope: 'col', dataset: { objective: q.objective } }, OBJECTIVE_LABEL[q.objective]),
+    ),
+  ]);
   const rows = ROWS.map(([label, get, show, better]) => {
     const values = avail.map((q) => get(q.placement));
     const differ = new Set(values.map(String)).size > 1;
@@ -197,24 +214,70 @@ function renderQuotes() {
         if (!q.available) return el('td', { className: 'muted' }, '–');
         const v = get(q.placement);
         const isBest = differ && best !== null && v === best;
-        return el('td', { className: [differ ? 'diff' : '', isBest ? 'best' : '', label === 'Cluster' ? 'name' : ''].join(' ').trim(), title: label === 'Cluster' ? v : undefined }, [show(v), isBest ? el('span', { className: 'visually-hidden' }, ' (best)') : null]);
+        return el(
+          'td',
+          {
+            className: [differ ? 'diff' : '', isBest ? 'best' : '', label === 'Cluster' ? 'name' : ''].join(' ').trim(),
+            title: label === 'Cluster' ? v : undefined,
+          },
+          [show(v), isBest ? el('span', { className: 'visually-hidden' }, ' (best)') : null],
+        );
       }),
     ]);
   });
   const actions = el('tr', { className: 'actions' }, [
     el('th', { scope: 'row' }, el('span', { className: 'visually-hidden' }, 'Book')),
     ...s.quotes.map((q) =>
-      el('td', { dataset: { objective: q.objective } }, q.available
-        ? [
-            el('button', { type: 'button', dataset: { book: q.objective }, attrs: { 'aria-label': `Book the ${OBJECTIVE_LABEL[q.objective].toLowerCase()} option` }, on: { click: () => book(q.objective) } }, 'Book'),
-            ' ',
-            el('button', { type: 'button', className: 'secondary', dataset: { round: q.objective }, attrs: { 'aria-label': `Submit to round: ${OBJECTIVE_LABEL[q.objective].toLowerCase()}` }, on: { click: () => submitToRound(q.objective) } }, 'Submit to round'),
-            el('p', { className: 'book-status small', id: `book-status-${q.objective}`, attrs: { 'aria-live': 'polite' } }),
-          ]
-        : el('p', { className: 'refusal small' }, [el('strong', {}, q.reason ?? 'Not available'), el('br'), q.message ?? ''])),
+      el(
+        'td',
+        { dataset: { objective: q.objective } },
+        q.available
+          ? [
+              el(
+                'button',
+                {
+                  type: 'button',
+                  dataset: { book: q.objective },
+                  attrs: { 'aria-label': `Book the ${OBJECTIVE_LABEL[q.objective].toLowerCase()} option` },
+                  on: { click: () => book(q.objective) },
+                },
+                'Book',
+              ),
+              ' ',
+              el(
+                'button',
+                {
+                  type: 'button',
+                  className: 'secondary',
+                  dataset: { round: q.objective },
+                  attrs: { 'aria-label': `Submit to round: ${OBJECTIVE_LABEL[q.objective].toLowerCase()}` },
+                  on: { click: () => submitToRound(q.objective) },
+                },
+                'Submit to round',
+              ),
+              el('p', {
+                className: 'book-status small',
+                id: `book-status-${q.objective}`,
+                attrs: { 'aria-live': 'polite' },
+              }),
+            ]
+          : el('p', { className: 'refusal small' }, [
+              el('strong', {}, q.reason ?? 'Not available'),
+              el('br'),
+              q.message ?? '',
+            ]),
+      ),
     ),
   ]);
-  table.replaceChildren(el('caption', { className: 'visually-hidden' }, 'Quotes under each objective; differences highlighted, the best of each row marked'), el('thead', {}, head), el('tbody', {}, [...rows, actions]));
+  table.replaceChildren(
+    el(
+      'caption',
+      { className: 'visually-hidden' },
+      'Quotes under each objective; differences highlighted, the best of each row marked',
+    ),
+    el('thead', {}, head),
+    el('tbody', {}, [...rows, actions]),
+  );
   $('quotes-card').hidden = false;
   document.body.dataset.quotes = String(Number(document.body.dataset.quotes ?? 0) + 1);
 }
@@ -302,10 +365,31 @@ function renderRoundRequests() {
         el('td', { className: 'num' }, `${r.hours} h`),
         el('td', {}, OBJECTIVE_LABEL[r.objective]),
         el('td', {}, r.status.toLowerCase()),
-        el('td', { className: 'name' }, r.booking ? `${r.booking.clusterName}, ${when(r.booking.startsAt)}` : r.reason ? `${r.reason}: ${r.message ?? ''}` : ''),
-        el('td', {}, r.status === 'PENDING'
-          ? el('button', { type: 'button', className: 'secondary', attrs: { 'aria-label': `Withdraw the round request of ${fmt(r.pflops, 3)} PFLOPS for ${r.hours} h` }, on: { click: (ev) => withdraw(r.id, ev.currentTarget) } }, 'Withdraw')
-          : ''),
+        el(
+          'td',
+          { className: 'name' },
+          r.booking
+            ? `${r.booking.clusterName}, ${when(r.booking.startsAt)}`
+            : r.reason
+              ? `${r.reason}: ${r.message ?? ''}`
+              : '',
+        ),
+        el(
+          'td',
+          {},
+          r.status === 'PENDING'
+            ? el(
+                'button',
+                {
+                  type: 'button',
+                  className: 'secondary',
+                  attrs: { 'aria-label': `Withdraw the round request of ${fmt(r.pflops, 3)} PFLOPS for ${r.hours} h` },
+                  on: { click: (ev) => withdraw(r.id, ev.currentTarget) },
+                },
+                'Withdraw',
+              )
+            : '',
+        ),
       ]),
     ),
   );
@@ -337,27 +421,49 @@ function upsertBooking(b) {
 
 function renderBookings() {
   const now = Date.now();
-  const list = [...s.bookings.values()].filter((b) => Date.parse(b.endsAt) > now).sort((a, b) => Date.parse(a.startsAt) - Date.parse(b.startsAt));
+  const list = [...s.bookings.values()]
+    .filter((b) => Date.parse(b.endsAt) > now)
+    .sort((a, b) => Date.parse(a.startsAt) - Date.parse(b.startsAt));
   const body = $('my-bookings-body');
   if (!list.length) {
-    body.replaceChildren(el('tr', {}, el('td', { colSpan: 8, className: 'empty' }, 'No current or upcoming bookings.')));
+    body.replaceChildren(
+      el('tr', {}, el('td', { colSpan: 8, className: 'empty' }, 'No current or upcoming bookings.')),
+    );
     return;
   }
   body.replaceChildren(
     ...list.map((b) => {
       const cancellable = b.status === 'CONFIRMED' && Date.parse(b.startsAt) > now;
-      return el('tr', { dataset: { bookingId: b.id, status: b.status }, className: b.status === 'CANCELLED' ? 'cancelled' : '' }, [
-        el('td', {}, when(b.startsAt)),
-        el('td', { className: 'name', title: b.clusterName }, b.clusterName),
-        el('td', { className: 'num' }, fmt(b.pflops, 3)),
-        el('td', { className: 'num' }, `${b.hours} h`),
-        el('td', { className: 'num' }, `${pct(b.greenShare, 0)} %`),
-        el('td', { className: 'num' }, money(b.price.totalAfterVoucher)),
-        el('td', {}, b.status === 'CONFIRMED' ? 'confirmed' : 'cancelled'),
-        el('td', {}, cancellable
-          ? el('button', { type: 'button', className: 'secondary', dataset: { cancel: b.id }, attrs: { 'aria-label': `Cancel the booking on ${b.clusterName} starting ${when(b.startsAt)}` }, on: { click: (ev) => cancel(b.id, ev.currentTarget) } }, 'Cancel')
-          : ''),
-      ]);
+      return el(
+        'tr',
+        { dataset: { bookingId: b.id, status: b.status }, className: b.status === 'CANCELLED' ? 'cancelled' : '' },
+        [
+          el('td', {}, when(b.startsAt)),
+          el('td', { className: 'name', title: b.clusterName }, b.clusterName),
+          el('td', { className: 'num' }, fmt(b.pflops, 3)),
+          el('td', { className: 'num' }, `${b.hours} h`),
+          el('td', { className: 'num' }, `${pct(b.greenShare, 0)} %`),
+          el('td', { className: 'num' }, money(b.price.totalAfterVoucher)),
+          el('td', {}, b.status === 'CONFIRMED' ? 'confirmed' : 'cancelled'),
+          el(
+            'td',
+            {},
+            cancellable
+              ? el(
+                  'button',
+                  {
+                    type: 'button',
+                    className: 'secondary',
+                    dataset: { cancel: b.id },
+                    attrs: { 'aria-label': `Cancel the booking on ${b.clusterName} starting ${when(b.startsAt)}` },
+                    on: { click: (ev) => cancel(b.id, ev.currentTarget) },
+                  },
+                  'Cancel',
+                )
+              : '',
+          ),
+        ],
+      );
     }),
   );
 }
@@ -395,9 +501,14 @@ async function loadWallet() {
   const r = d.accessRule;
   const parts = [
     r?.maxPflopsHoursPer7Days != null
-      ? el('p', {}, [el('strong', { id: 'headroom-left' }, `${fmt(r.pflopsHoursLeftNow, 1)} PFLOPS·h`), ` left this week (limit ${fmt(r.maxPflopsHoursPer7Days, 1)} per rolling 7 days)`])
+      ? el('p', {}, [
+          el('strong', { id: 'headroom-left' }, `${fmt(r.pflopsHoursLeftNow, 1)} PFLOPS·h`),
+          ` left this week (limit ${fmt(r.maxPflopsHoursPer7Days, 1)} per rolling 7 days)`,
+        ])
       : el('p', { id: 'headroom-left' }, 'No weekly limit.'),
-    r?.maxClusterShare != null ? el('p', { className: 'muted small' }, `At most ${pct(r.maxClusterShare, 0)} % of any one cluster in any hour.`) : null,
+    r?.maxClusterShare != null
+      ? el('p', { className: 'muted small' }, `At most ${pct(r.maxClusterShare, 0)} % of any one cluster in any hour.`)
+      : null,
   ];
   $('headroom').replaceChildren(...parts.filter(Boolean));
 }
@@ -411,7 +522,9 @@ async function startLive(setLive) {
     $('live').title = `no live subscription (${why}); the page reloads its data every ${POLL_MS / 1000} s`;
     s.pollTimer = setInterval(() => Promise.all([loadBookings(), loadRoundRequests()]).catch(() => undefined), POLL_MS);
   };
-  const client = await liveClient((mode, why) => (mode === 'subscription' ? setLive('subscription', 'live') : poll(why)));
+  const client = await liveClient((mode, why) =>
+    mode === 'subscription' ? setLive('subscription', 'live') : poll(why),
+  );
   if (!client) return;
   client.subscribe(
     { query: EVENTS },

@@ -5,10 +5,21 @@
 const nf = (digits) => new Intl.NumberFormat('en-US', { maximumFractionDigits: digits, minimumFractionDigits: 0 });
 export const fmt = (v, digits = 1) => (Number.isFinite(v) ? nf(digits).format(v) : '–');
 export const pct = (v, digits = 1) => (Number.isFinite(v) ? `${nf(digits).format(v * 100)}` : '–');
-export const money = (v) => (Number.isFinite(v) ? `¥${new Intl.NumberFormat('en-US', { maximumFractionDigits: 2, minimumFractionDigits: 0 }).format(v)}` : '–');
-const timeFmt = new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', weekday: 'short', day: '2-digit', month: 'short', hour: '2-digit', minute: '2-digit' });
+export const money = (v) =>
+  Number.isFinite(v)
+    ? `¥${new Intl.NumberFormat('en-US', { maximumFractionDigits: 2, minimumFractionDigits: 0 }).format(v)}`
+    : '–';
+const timeFmt = new Intl.DateTimeFormat('en-GB', {
+  timeZone: 'UTC',
+  weekday: 'short',
+  day: '2-digit',
+  month: 'short',
+  hour: '2-digit',
+  minute: '2-digit',
+});
 export const when = (iso) => timeFmt.format(new Date(iso));
-export const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+export const esc = (s) =>
+  String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
 
 /**
  * An element with properties and children. Strings become text nodes; `dataset` and `attrs`

@@ -69,7 +69,11 @@ export class AppModule {
           buildSchemaOptions: { scalarsMap: [{ type: Date, scalar: DateTimeScalar }] },
           subscriptions: { 'graphql-ws': graphqlWsOptions(config.maxQueryDepth, !config.production, limiter) },
           validationRules: [depthLimitRule(config.maxQueryDepth)],
-          plugins: [inputFieldPlugin() as never, complexityPlugin(config.maxQueryCost) as never, ...(limiter ? [rateLimitPlugin(limiter) as never] : [])],
+          plugins: [
+            inputFieldPlugin() as never,
+            complexityPlugin(config.maxQueryCost) as never,
+            ...(limiter ? [rateLimitPlugin(limiter) as never] : []),
+          ],
           formatError: formatGraphQLError as never,
           includeStacktraceInErrorResponses: false,
           // no automatic persisted queries: unused here, and a cache that any client could fill

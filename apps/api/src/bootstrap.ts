@@ -26,8 +26,13 @@ export interface RunningApp {
 export async function startApp(config: AppConfig, log: Logger = createLogger()): Promise<RunningApp> {
   // Fastify: measured 2.2x the trivial-query throughput of Express on this app (docs/benchmarks.md)
   // trustProxy: the client address (per-address rate limits) from X-Forwarded-For behind that many proxies
-  const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, ...(config.trustProxy ? { trustProxy: (_addr: string, hop: number) => hop < config.trustProxy! } : {}) });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, log), adapter, { logger: new PinoNestLogger(log) });
+  const adapter = new FastifyAdapter({
+    bodyLimit: BODY_LIMIT_BYTES,
+    ...(config.trustProxy ? { trustProxy: (_addr: string, hop: number) => hop < config.trustProxy! } : {}),
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, log), adapter, {
+    logger: new PinoNestLogger(log),
+  });
   app.useGlobalPipes(new BoundaryValidationPipe());
   app.useGlobalFilters(new GqlErrorFilter(log));
   await registerHttpHardening(app, config.corsOrigins ?? []);
@@ -50,7 +55,13 @@ export async function startApp(config: AppConfig, log: Logger = createLogger()):
     if (!log.isLevelEnabled('info')) return;
     const body = req.body as { operationName?: unknown } | undefined;
     log.info(
-      { method: req.method, path: req.url.split('?')[0], status, ms: Number(process.hrtime.bigint() - t0) / 1e6, operation: typeof body?.operationName === 'string' ? body.operationName : undefined },
+      {
+        method: req.method,
+        path: req.url.split('?')[0],
+        status,
+        ms: Number(process.hrtime.bigint() - t0) / 1e6,
+        operation: typeof body?.operationName === 'string' ? body.operationName : undefined,
+      },
       'request',
     );
   };

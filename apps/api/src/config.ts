@@ -35,7 +35,8 @@ function intEnv(env: NodeJS.ProcessEnv, name: string, def: number, min: number, 
   const raw = env[name];
   if (raw === undefined || raw === '') return def;
   const v = Number(raw);
-  if (!Number.isInteger(v) || v < min || v > max) throw new Error(`${name} must be an integer in [${min}, ${max}], got ${raw}`);
+  if (!Number.isInteger(v) || v < min || v > max)
+    throw new Error(`${name} must be an integer in [${min}, ${max}], got ${raw}`);
   return v;
 }
 

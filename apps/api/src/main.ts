@@ -7,7 +7,14 @@ async function main(): Promise<void> {
   const log = createLogger();
   const config = configFromEnv();
   const running = await startApp(config, log);
-  log.info({ url: running.url, graphql: `${running.url}/graphql`, database: config.persistence.url ? 'postgresql' : `pglite:${config.persistence.dataDir}` }, 'pflex api listening');
+  log.info(
+    {
+      url: running.url,
+      graphql: `${running.url}/graphql`,
+      database: config.persistence.url ? 'postgresql' : `pglite:${config.persistence.dataDir}`,
+    },
+    'pflex api listening',
+  );
   if (running.demoKeys) {
     // development convenience only (never seeded with NODE_ENV=production): a banner on stderr,
     // never in the structured log, so stdout stays one JSON object per line and keys stay out of logs
@@ -32,6 +39,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error(JSON.stringify({ level: 'fatal', msg: 'failed to start', err: String((err as Error | undefined)?.stack ?? err) }));
+  console.error(
+    JSON.stringify({ level: 'fatal', msg: 'failed to start', err: String((err as Error | undefined)?.stack ?? err) }),
+  );
   process.exit(1);
 });

@@ -13,13 +13,18 @@ async function main(): Promise<void> {
   const ds = await openDataSource(cfg);
   try {
     const applied: { name: string }[] = await ds.query(`SELECT name FROM migrations ORDER BY id`);
-    log.info({ database: cfg.url ? 'postgresql' : `pglite:${cfg.dataDir}`, migrations: applied.map((r) => r.name) }, 'migrations applied');
+    log.info(
+      { database: cfg.url ? 'postgresql' : `pglite:${cfg.dataDir}`, migrations: applied.map((r) => r.name) },
+      'migrations applied',
+    );
   } finally {
     await ds.destroy();
   }
 }
 
 main().catch((err: unknown) => {
-  console.error(JSON.stringify({ level: 'fatal', msg: 'migration failed', err: String((err as Error | undefined)?.stack ?? err) }));
+  console.error(
+    JSON.stringify({ level: 'fatal', msg: 'migration failed', err: String((err as Error | undefined)?.stack ?? err) }),
+  );
   process.exit(1);
 });

@@ -24,7 +24,13 @@ describe('organizations, API keys and access rules over HTTP', () => {
     op2 = await t.createOrg('OPERATOR', 'Operator Two');
     c1 = await t.registerCluster(op1.key, { name: 'one' });
     c2 = await t.registerCluster(op2.key, { name: 'two' });
-    b1 = (await t.ok(BOOK, { r: { pflops: 5, hours: 2, earliestStart: hour(3), deadline: hour(10), clusterIds: [c1] }, k: 'b1' }, s1.key)).bookCompute.id;
+    b1 = (
+      await t.ok(
+        BOOK,
+        { r: { pflops: 5, hours: 2, earliestStart: hour(3), deadline: hour(10), clusterIds: [c1] }, k: 'b1' },
+        s1.key,
+      )
+    ).bookCompute.id;
   }, 90_000);
   afterAll(() => t?.close());
 
@@ -37,35 +43,59 @@ describe('organizations, API keys and access rules over HTTP', () => {
   });
 
   it('me returns the caller; BUREAU_API_KEY acts as a bureau', async () => {
-    expect((await t.ok(`{ me { id name role } }`, {}, s1.key)).me).toEqual({ id: s1.id, name: 'Startup One', role: 'STARTUP' });
+    expect((await t.ok(`{ me { id name role } }`, {}, s1.key)).me).toEqual({
+      id: s1.id,
+      name: 'Startup One',
+      role: 'STARTUP',
+    });
     expect((await t.ok(`{ me { role } }`, {}, op1.key)).me.role).toBe('OPERATOR');
     expect((await t.ok(`{ me { role } }`, {}, t.bureauKey)).me.role).toBe('BUREAU');
   });
 
   it('the bureau creates organizations and keys; keys are shown once, listed by prefix, and revocable', async () => {
     const created = (
-      await t.ok(`mutation { createOrganization(input: { name: "Lab", role: STARTUP }) { organization { id name role } firstKey { key apiKey { id prefix revokedAt } } } }`)
+      await t.ok(
+        `mutation { createOrganization(input: { name: "Lab", role: STARTUP }) { organization { id name role } firstKey { key apiKey { id prefix revokedAt } } } }`,
+      )
     ).createOrganization;
     expect(created.organization).toMatchObject({ name: 'Lab', role: 'STARTUP' });
     const k1 = created.firstKey.key as string;
     expect(k1).toMatch(/^pflex_[A-Za-z0-9_-]{43}$/);
     expect(k1.startsWith(created.firstKey.apiKey.prefix)).toBe(true);
-    const issued = (await t.ok(`mutation($o: ID!) { issueApiKey(organizationId: $o) { key apiKey { id organizationId } } }`, { o: created.organization.id })).issueApiKey;
+    const issued = (
+      await t.ok(`mutation($o: ID!) { issueApiKey(organizationId: $o) { key apiKey { id organizationId } } }`, {
+        o: created.organization.id,
+      })
+    ).issueApiKey;
     expect(issued.key).not.toBe(k1);
     expect((await t.ok(`{ me { id } }`, {}, issued.key)).me.id).toBe(created.organization.id);
-    const listed = (await t.ok(`query($o: ID!) { apiKeys(organizationId: $o) { id prefix revokedAt } }`, { o: created.organization.id })).apiKeys;
+    const listed = (
+      await t.ok(`query($o: ID!) { apiKeys(organizationId: $o) { id prefix revokedAt } }`, {
+        o: created.organization.id,
+      })
+    ).apiKeys;
     expect(listed).toHaveLength(2);
     expect(JSON.stringify(listed)).not.toContain(k1);
-    const revoked = (await t.ok(`mutation($id: ID!) { revokeApiKey(id: $id) { id revokedAt } }`, { id: created.firstKey.apiKey.id })).revokeApiKey;
+    const revoked = (
+      await t.ok(`mutation($id: ID!) { revokeApiKey(id: $id) { id revokedAt } }`, { id: created.firstKey.apiKey.id })
+    ).revokeApiKey;
     expect(revoked.revokedAt).not.toBeNull();
     expect((await t.code(`{ me { id } }`, {}, k1)).code).toBe('UNAUTHENTICATED');
     expect((await t.ok(`{ me { id } }`, {}, issued.key)).me.id).toBe(created.organization.id);
-    expect((await t.code(`mutation { revokeApiKey(id: "00000000-0000-4000-8000-000000000000") { id } }`)).code).toBe('NOT_FOUND');
+    expect((await t.code(`mutation { revokeApiKey(id: "00000000-0000-4000-8000-000000000000") { id } }`)).code).toBe(
+      'NOT_FOUND',
+    );
     expect((await t.code(`mutation { issueApiKey(organizationId: "nope") { key } }`)).code).toBe('NOT_FOUND');
-    const p1 = (await t.ok(`{ organizations(first: 2) { edges { node { id } } pageInfo { hasNextPage endCursor } } }`)).organizations;
+    const p1 = (await t.ok(`{ organizations(first: 2) { edges { node { id } } pageInfo { hasNextPage endCursor } } }`))
+      .organizations;
     expect(p1.edges).toHaveLength(2);
     expect(p1.pageInfo.hasNextPage).toBe(true);
-    const rest = (await t.ok(`query($a: String) { organizations(first: 100, after: $a) { edges { node { id } } pageInfo { hasNextPage } } }`, { a: p1.pageInfo.endCursor })).organizations;
+    const rest = (
+      await t.ok(
+        `query($a: String) { organizations(first: 100, after: $a) { edges { node { id } } pageInfo { hasNextPage } } }`,
+        { a: p1.pageInfo.endCursor },
+      )
+    ).organizations;
     const all = [...p1.edges, ...rest.edges].map((e: any) => e.node.id);
     expect(new Set(all).size).toBe(all.length);
     expect(all).toEqual(expect.arrayContaining([s1.id, s2.id, op1.id, op2.id, created.organization.id]));
@@ -74,11 +104,23 @@ describe('organizations, API keys and access rules over HTTP', () => {
 
   it('only the bureau administers organizations', async () => {
     for (const key of [s1.key, op1.key]) {
-      expect((await t.code(`mutation { createOrganization(input: { name: "x", role: BUREAU }) { organization { id } } }`, {}, key)).code).toBe('FORBIDDEN');
-      expect((await t.code(`mutation($o: ID!) { issueApiKey(organizationId: $o) { key } }`, { o: s1.id }, key)).code).toBe('FORBIDDEN');
+      expect(
+        (
+          await t.code(
+            `mutation { createOrganization(input: { name: "x", role: BUREAU }) { organization { id } } }`,
+            {},
+            key,
+          )
+        ).code,
+      ).toBe('FORBIDDEN');
+      expect(
+        (await t.code(`mutation($o: ID!) { issueApiKey(organizationId: $o) { key } }`, { o: s1.id }, key)).code,
+      ).toBe('FORBIDDEN');
       expect((await t.code(`{ organizations { edges { node { id } } } }`, {}, key)).code).toBe('FORBIDDEN');
     }
-    expect(await t.code(`mutation { createOrganization(input: { name: "  ", role: STARTUP }) { organization { id } } }`)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.name' });
+    expect(
+      await t.code(`mutation { createOrganization(input: { name: "  ", role: STARTUP }) { organization { id } } }`),
+    ).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.name' });
   });
 
   it('a startup cannot read, cancel or even detect another startup’s booking', async () => {
@@ -94,7 +136,13 @@ describe('organizations, API keys and access rules over HTTP', () => {
     expect(ids(await t.ok(LIST, {}, s1.key))).toEqual([b1]);
     expect((await t.ok(GET, { id: b1 }, s1.key)).booking.status).toBe('CONFIRMED');
     // reusing s1's idempotency key from s2 makes s2's own booking, never returns s1's
-    const mine = (await t.ok(BOOK, { r: { pflops: 5, hours: 2, earliestStart: hour(3), deadline: hour(10), clusterIds: [c1] }, k: 'b1' }, s2.key)).bookCompute.id;
+    const mine = (
+      await t.ok(
+        BOOK,
+        { r: { pflops: 5, hours: 2, earliestStart: hour(3), deadline: hour(10), clusterIds: [c1] }, k: 'b1' },
+        s2.key,
+      )
+    ).bookCompute.id;
     expect(mine).not.toBe(b1);
     await t.ok(CANCEL, { id: mine }, s2.key);
   });
@@ -104,33 +152,89 @@ describe('organizations, API keys and access rules over HTTP', () => {
     expect((await t.code(GET, { id: b1 }, op2.key)).code).toBe('NOT_FOUND');
     expect(ids(await t.ok(LIST, {}, op1.key))).toContain(b1);
     expect(ids(await t.ok(LIST, {}, op2.key))).not.toContain(b1);
-    expect((await t.code(BOOK, { r: { pflops: 1, hours: 1, earliestStart: hour(3), deadline: hour(5) }, k: 'op' }, op1.key)).code).toBe('FORBIDDEN');
+    expect(
+      (await t.code(BOOK, { r: { pflops: 1, hours: 1, earliestStart: hour(3), deadline: hour(5) }, k: 'op' }, op1.key))
+        .code,
+    ).toBe('FORBIDDEN');
     expect((await t.code(CANCEL, { id: b1 }, op1.key)).code).toBe('FORBIDDEN');
   });
 
   it('operators manage only their own clusters', async () => {
-    const list = (await t.ok(`{ clusters { edges { node { id } } } }`, {}, op1.key)).clusters.edges.map((e: any) => e.node.id);
+    const list = (await t.ok(`{ clusters { edges { node { id } } } }`, {}, op1.key)).clusters.edges.map(
+      (e: any) => e.node.id,
+    );
     expect(list).toEqual([c1]);
     expect((await t.code(`query($id: ID!) { cluster(id: $id) { id } }`, { id: c2 }, op1.key)).code).toBe('FORBIDDEN');
-    expect((await t.code(`mutation($id: ID!) { updateCluster(input: { id: $id, name: "mine" }) { id } }`, { id: c2 }, op1.key)).code).toBe('FORBIDDEN');
     expect(
-      (await t.code(`mutation($c: ID!, $f: DateTime!, $t: DateTime!) { setCapacity(clusterId: $c, from: $f, to: $t, pflops: 1) { pflops } }`, { c: c2, f: hour(2), t: hour(4) }, op1.key)).code,
+      (
+        await t.code(
+          `mutation($id: ID!) { updateCluster(input: { id: $id, name: "mine" }) { id } }`,
+          { id: c2 },
+          op1.key,
+        )
+      ).code,
     ).toBe('FORBIDDEN');
     expect(
-      (await t.code(`mutation($c: ID!, $s: DateTime!, $e: DateTime!) { addGreenWindow(clusterId: $c, startsAt: $s, endsAt: $e, megawatts: 1, source: WIND, pricePerMwh: 1) { id } }`, { c: c2, s: hour(2), e: hour(4) }, op1.key)).code,
+      (
+        await t.code(
+          `mutation($c: ID!, $f: DateTime!, $t: DateTime!) { setCapacity(clusterId: $c, from: $f, to: $t, pflops: 1) { pflops } }`,
+          { c: c2, f: hour(2), t: hour(4) },
+          op1.key,
+        )
+      ).code,
     ).toBe('FORBIDDEN');
-    expect((await t.code(`query($c: ID!, $f: DateTime!, $t: DateTime!) { utilization(clusterId: $c, from: $f, to: $t) { hour } }`, { c: c2, f: hour(2), t: hour(4) }, op1.key)).code).toBe('FORBIDDEN');
+    expect(
+      (
+        await t.code(
+          `mutation($c: ID!, $s: DateTime!, $e: DateTime!) { addGreenWindow(clusterId: $c, startsAt: $s, endsAt: $e, megawatts: 1, source: WIND, pricePerMwh: 1) { id } }`,
+          { c: c2, s: hour(2), e: hour(4) },
+          op1.key,
+        )
+      ).code,
+    ).toBe('FORBIDDEN');
+    expect(
+      (
+        await t.code(
+          `query($c: ID!, $f: DateTime!, $t: DateTime!) { utilization(clusterId: $c, from: $f, to: $t) { hour } }`,
+          { c: c2, f: hour(2), t: hour(4) },
+          op1.key,
+        )
+      ).code,
+    ).toBe('FORBIDDEN');
     // startups can browse all clusters (to book them) but not manage or watch them
-    const forStartup = (await t.ok(`{ clusters { edges { node { id } } } }`, {}, s1.key)).clusters.edges.map((e: any) => e.node.id);
+    const forStartup = (await t.ok(`{ clusters { edges { node { id } } } }`, {}, s1.key)).clusters.edges.map(
+      (e: any) => e.node.id,
+    );
     expect(forStartup).toEqual(expect.arrayContaining([c1, c2]));
-    expect((await t.code(`mutation { registerCluster(input: { name: "x", region: "r", accelerator: "a", capacityPflops: 1, kwPerPflops: 1, pue: 1.1, pricePerPflopsHour: 1, gridPricePerMwh: 1 }) { id } }`, {}, s1.key)).code).toBe('FORBIDDEN');
-    expect((await t.code(`query($c: ID!, $f: DateTime!, $t: DateTime!) { utilization(clusterId: $c, from: $f, to: $t) { hour } }`, { c: c1, f: hour(2), t: hour(4) }, s1.key)).code).toBe('FORBIDDEN');
+    expect(
+      (
+        await t.code(
+          `mutation { registerCluster(input: { name: "x", region: "r", accelerator: "a", capacityPflops: 1, kwPerPflops: 1, pue: 1.1, pricePerPflopsHour: 1, gridPricePerMwh: 1 }) { id } }`,
+          {},
+          s1.key,
+        )
+      ).code,
+    ).toBe('FORBIDDEN');
+    expect(
+      (
+        await t.code(
+          `query($c: ID!, $f: DateTime!, $t: DateTime!) { utilization(clusterId: $c, from: $f, to: $t) { hour } }`,
+          { c: c1, f: hour(2), t: hour(4) },
+          s1.key,
+        )
+      ).code,
+    ).toBe('FORBIDDEN');
   });
 
   it('the bureau sees everything', async () => {
     expect((await t.ok(GET, { id: b1 }, t.bureauKey)).booking.id).toBe(b1);
     expect(ids(await t.ok(LIST, {}, t.bureauKey))).toContain(b1);
-    const u = (await t.ok(`query($c: ID!, $f: DateTime!, $t: DateTime!) { utilization(clusterId: $c, from: $f, to: $t) { bookedPflops } }`, { c: c1, f: hour(3), t: hour(5) })).utilization;
+    const u = (
+      await t.ok(
+        `query($c: ID!, $f: DateTime!, $t: DateTime!) { utilization(clusterId: $c, from: $f, to: $t) { bookedPflops } }`,
+        { c: c1, f: hour(3), t: hour(5) },
+      )
+    ).utilization;
     expect(u.map((x: any) => x.bookedPflops)).toEqual([5, 5]);
   });
 });

@@ -11,7 +11,13 @@ const BOOK = `mutation($r: ComputeRequestInput!, $o: Objective!, $k: String!) { 
 const GREEN = `mutation($c: ID!, $s: DateTime!, $e: DateTime!, $mw: Float!) { addGreenWindow(clusterId: $c, startsAt: $s, endsAt: $e, megawatts: $mw, source: SOLAR, pricePerMwh: 100) { id } }`;
 
 /** The process's in-memory timelines of a cluster over [from, to) equal the ledger rows. */
-async function cacheMatchesLedger(app: TestApp, db: { query: (q: string, v: unknown[]) => Promise<{ rows: any[] }> }, cluster: string, from: string, to: string): Promise<void> {
+async function cacheMatchesLedger(
+  app: TestApp,
+  db: { query: (q: string, v: unknown[]) => Promise<{ rows: any[] }> },
+  cluster: string,
+  from: string,
+  to: string,
+): Promise<void> {
   const t = app.running.app.get(TimelinesService);
   const rows = (
     await db.query(
@@ -37,19 +43,44 @@ describe('booking engine: group commit', () => {
   beforeAll(async () => {
     t = await bootTestApp();
     operator = (await t.createOrg('OPERATOR')).key;
-    cluster = await t.registerCluster(operator, { capacityPflops: 100, kwPerPflops: 10, pue: 1.2, pricePerPflopsHour: 2, gridPricePerMwh: 600 });
+    cluster = await t.registerCluster(operator, {
+      capacityPflops: 100,
+      kwPerPflops: 10,
+      pue: 1.2,
+      pricePerPflopsHour: 2,
+      gridPricePerMwh: 600,
+    });
   }, 60_000);
   afterAll(() => t?.close());
 
   it('one member failing a quota, idempotency or capacity check never fails the others of its group', async () => {
-    const [s1, s2, s3, s4] = [await t.createOrg('STARTUP'), await t.createOrg('STARTUP'), await t.createOrg('STARTUP'), await t.createOrg('STARTUP')];
-    await t.ok(`mutation($i: AccessRuleInput!) { setAccessRule(input: $i) { organizationId } }`, { i: { organizationId: s1.id, maxPflopsHoursPer7Days: 10 } });
+    const [s1, s2, s3, s4] = [
+      await t.createOrg('STARTUP'),
+      await t.createOrg('STARTUP'),
+      await t.createOrg('STARTUP'),
+      await t.createOrg('STARTUP'),
+    ];
+    await t.ok(`mutation($i: AccessRuleInput!) { setAccessRule(input: $i) { organizationId } }`, {
+      i: { organizationId: s1.id, maxPflopsHoursPer7Days: 10 },
+    });
     await t.ok(`mutation($i: IssueVoucherInput!) { issueVoucher(input: $i) { id } }`, {
       i: { organizationId: s3.id, percentCovered: 100, cap: 5, validFrom: hour(0), validUntil: hour(48) },
     });
-    const r = (pflops: number, hours = 1) => ({ pflops, hours, earliestStart: new Date(hour(2)), deadline: new Date(hour(10)), clusterIds: [cluster] });
+    const r = (pflops: number, hours = 1) => ({
+      pflops,
+      hours,
+      earliestStart: new Date(hour(2)),
+      deadline: new Date(hour(10)),
+      clusterIds: [cluster],
+    });
     await t.ok(BOOK, { r: { ...r(5), earliestStart: hour(2), deadline: hour(10) }, o: 'EARLIEST', k: 'dup' }, s2.key);
-    const before = (await t.ok(BOOK, { r: { ...r(6), earliestStart: hour(2), deadline: hour(10) }, o: 'EARLIEST', k: 'replay' }, s2.key)).bookCompute;
+    const before = (
+      await t.ok(
+        BOOK,
+        { r: { ...r(6), earliestStart: hour(2), deadline: hour(10) }, o: 'EARLIEST', k: 'replay' },
+        s2.key,
+      )
+    ).bookCompute;
 
     const svc = t.running.app.get(BookingsService);
     const committer = t.running.app.get(BookingCommitter);
@@ -67,8 +98,16 @@ describe('booking engine: group commit', () => {
     ];
     const out = await Promise.allSettled(calls);
     expect(committer.stats.groups - groups).toBe(1);
-    const reason = (i: number) => (out[i].status === 'rejected' ? ((out[i]).reason as { code?: string }).code : 'ok');
-    expect(out.map((_, i) => reason(i))).toEqual(['QUOTA_EXCEEDED', 'IDEMPOTENCY_KEY_REUSED', 'ok', 'ok', 'ok', 'NO_CAPACITY', 'ok']);
+    const reason = (i: number) => (out[i].status === 'rejected' ? (out[i].reason as { code?: string }).code : 'ok');
+    expect(out.map((_, i) => reason(i))).toEqual([
+      'QUOTA_EXCEEDED',
+      'IDEMPOTENCY_KEY_REUSED',
+      'ok',
+      'ok',
+      'ok',
+      'NO_CAPACITY',
+      'ok',
+    ]);
     const val = (i: number) => (out[i] as PromiseFulfilledResult<any>).value;
     expect(val(2).id).toBe(before.id);
     // the voucher (5.00, 100 %) covers the first booking in arrival order up to its cap, the second gets nothing left
@@ -76,7 +115,11 @@ describe('booking engine: group commit', () => {
     expect(val(3).voucherId).not.toBeNull();
     expect(val(4).voucherId).toBeNull();
     // the confirmed ones are stored, the refused ones are not
-    const ids = new Set((await t.ok(`{ bookings(first: 100) { edges { node { id idempotencyKey } } } }`)).bookings.edges.map((e: any) => e.node.idempotencyKey));
+    const ids = new Set(
+      (await t.ok(`{ bookings(first: 100) { edges { node { id idempotencyKey } } } }`)).bookings.edges.map(
+        (e: any) => e.node.idempotencyKey,
+      ),
+    );
     expect([...ids].sort()).toEqual(['dup', 'fine', 'replay', 'voucher-1', 'voucher-2']);
   }, 60_000);
 
@@ -103,7 +146,13 @@ describe('booking engine: group commit', () => {
   it('quotes come from memory and agree with the booking that follows', async () => {
     const s = await t.createOrg('STARTUP');
     const req = { pflops: 12.5, hours: 3, earliestStart: hour(30), deadline: hour(40), clusterIds: [cluster] };
-    const q = (await t.ok(`query($r: ComputeRequestInput!) { quotes(request: $r) { objective available placement { startsAt price { total } } } }`, { r: req }, s.key)).quotes;
+    const q = (
+      await t.ok(
+        `query($r: ComputeRequestInput!) { quotes(request: $r) { objective available placement { startsAt price { total } } } }`,
+        { r: req },
+        s.key,
+      )
+    ).quotes;
     const b = (await t.ok(BOOK, { r: req, o: 'CHEAPEST', k: 'q1' }, s.key)).bookCompute;
     const cheapest = q.find((x: any) => x.objective === 'CHEAPEST').placement;
     expect(b.startsAt).toBe(cheapest.startsAt);
@@ -112,7 +161,10 @@ describe('booking engine: group commit', () => {
 });
 
 const onPostgres = DATABASE_URL ? describe : describe.skip;
-if (!DATABASE_URL) process.stderr.write('booking-engine.e2e-spec (two processes): SKIPPED, needs PostgreSQL (DATABASE_URL=$(scripts/pg-up.sh) npm test)\n');
+if (!DATABASE_URL)
+  process.stderr.write(
+    'booking-engine.e2e-spec (two processes): SKIPPED, needs PostgreSQL (DATABASE_URL=$(scripts/pg-up.sh) npm test)\n',
+  );
 
 onPostgres('booking engine: two processes on one PostgreSQL', () => {
   let a: TestApp;
@@ -146,28 +198,76 @@ onPostgres('booking engine: two processes on one PostgreSQL', () => {
   it('a process whose timelines are behind books correctly: it catches up with the database before placing, nothing goes over capacity or green', async () => {
     const cluster = await a.registerCluster(operator, { capacityPflops: 100, kwPerPflops: 10, pue: 1 });
     await a.ok(GREEN, { c: cluster, s: hour(2), e: hour(4), mw: 0.5 }, operator);
-    await until(() => b.running.app.get(TimelinesService).cluster(cluster) !== undefined && b.running.app.get(TimelinesService).version(cluster) >= a.running.app.get(TimelinesService).version(cluster));
+    await until(
+      () =>
+        b.running.app.get(TimelinesService).cluster(cluster) !== undefined &&
+        b.running.app.get(TimelinesService).version(cluster) >= a.running.app.get(TimelinesService).version(cluster),
+    );
     const feedB = b.running.app.get(ChangeFeed);
     const committerB = b.running.app.get(BookingCommitter);
     feedB.pauseForTest();
     try {
       // A takes 80 PFLOPS and the green of hours 2-3; B does not hear of it
-      const first = (await gqlAt(a.url, BOOK, { r: { pflops: 80, hours: 2, earliestStart: hour(2), deadline: hour(4), clusterIds: [cluster] }, o: 'GREENEST', k: 'stale-a' }, startup.key)).data.bookCompute;
+      const first = (
+        await gqlAt(
+          a.url,
+          BOOK,
+          {
+            r: { pflops: 80, hours: 2, earliestStart: hour(2), deadline: hour(4), clusterIds: [cluster] },
+            o: 'GREENEST',
+            k: 'stale-a',
+          },
+          startup.key,
+        )
+      ).data.bookCompute;
       expect(first.greenShare).toBeCloseTo(0.5 / 0.8, 6);
       const reloads = committerB.stats.reloads;
       // B's timelines still show the hours empty: the same hours must be refused, later ones taken
-      const refused = await gqlAt(b.url, BOOK, { r: { pflops: 30, hours: 2, earliestStart: hour(2), deadline: hour(4), clusterIds: [cluster] }, o: 'EARLIEST', k: 'stale-b1' }, startup.key);
+      const refused = await gqlAt(
+        b.url,
+        BOOK,
+        {
+          r: { pflops: 30, hours: 2, earliestStart: hour(2), deadline: hour(4), clusterIds: [cluster] },
+          o: 'EARLIEST',
+          k: 'stale-b1',
+        },
+        startup.key,
+      );
       expect(refused.errors?.[0].extensions?.code).toBe('NO_CAPACITY');
-      const later = (await gqlAt(b.url, BOOK, { r: { pflops: 30, hours: 2, earliestStart: hour(2), deadline: hour(8), clusterIds: [cluster], minGreenShare: 0 }, o: 'EARLIEST', k: 'stale-b2' }, startup.key)).data.bookCompute;
+      const later = (
+        await gqlAt(
+          b.url,
+          BOOK,
+          {
+            r: {
+              pflops: 30,
+              hours: 2,
+              earliestStart: hour(2),
+              deadline: hour(8),
+              clusterIds: [cluster],
+              minGreenShare: 0,
+            },
+            o: 'EARLIEST',
+            k: 'stale-b2',
+          },
+          startup.key,
+        )
+      ).data.bookCompute;
       expect(later.startsAt).toBe(hour(4));
       expect(committerB.stats.reloads).toBeGreaterThan(reloads);
     } finally {
       feedB.resumeForTest();
     }
-    const over = await db.query(`SELECT hour FROM cluster_hours WHERE booked_tflops > capacity_tflops OR green_alloc_w > green_supply_w`, []);
+    const over = await db.query(
+      `SELECT hour FROM cluster_hours WHERE booked_tflops > capacity_tflops OR green_alloc_w > green_supply_w`,
+      [],
+    );
     expect(over.rows).toEqual([]);
     await cacheMatchesLedger(a, db, cluster, hour(0), hour(12));
-    await until(() => b.running.app.get(TimelinesService).version(cluster) === a.running.app.get(TimelinesService).version(cluster));
+    await until(
+      () =>
+        b.running.app.get(TimelinesService).version(cluster) === a.running.app.get(TimelinesService).version(cluster),
+    );
     await cacheMatchesLedger(b, db, cluster, hour(0), hour(12));
   }, 60_000);
 
@@ -178,7 +278,23 @@ onPostgres('booking engine: two processes on one PostgreSQL', () => {
     await until(() => b.running.app.get(TimelinesService).cluster(cluster) !== undefined);
     const res = await Promise.all(
       Array.from({ length: 120 }, (_, i) =>
-        gqlAt((i % 2 ? a : b).url, BOOK, { r: { pflops: 10 + (i % 4) * 5, hours: 1 + (i % 3), earliestStart: hour(2), deadline: hour(8), clusterIds: [cluster], ...(i % 5 === 0 ? { minGreenShare: 0.5 } : {}) }, o: ['EARLIEST', 'GREENEST', 'CHEAPEST'][i % 3], k: `conv-${i}` }, startups[i % 3]),
+        gqlAt(
+          (i % 2 ? a : b).url,
+          BOOK,
+          {
+            r: {
+              pflops: 10 + (i % 4) * 5,
+              hours: 1 + (i % 3),
+              earliestStart: hour(2),
+              deadline: hour(8),
+              clusterIds: [cluster],
+              ...(i % 5 === 0 ? { minGreenShare: 0.5 } : {}),
+            },
+            o: ['EARLIEST', 'GREENEST', 'CHEAPEST'][i % 3],
+            k: `conv-${i}`,
+          },
+          startups[i % 3],
+        ),
       ),
     );
     const acked = res.filter((r) => r.data?.bookCompute).map((r) => r.data.bookCompute.id);
@@ -187,7 +303,10 @@ onPostgres('booking engine: two processes on one PostgreSQL', () => {
     expect(acked.length).toBeGreaterThan(20);
     const stored = await db.query(`SELECT id FROM bookings WHERE cluster_id = $1 AND status = 'CONFIRMED'`, [cluster]);
     expect(new Set(stored.rows.map((r) => r.id))).toEqual(new Set(acked));
-    const over = await db.query(`SELECT hour FROM cluster_hours WHERE cluster_id = $1 AND (booked_tflops > capacity_tflops OR green_alloc_w > green_supply_w)`, [cluster]);
+    const over = await db.query(
+      `SELECT hour FROM cluster_hours WHERE cluster_id = $1 AND (booked_tflops > capacity_tflops OR green_alloc_w > green_supply_w)`,
+      [cluster],
+    );
     expect(over.rows).toEqual([]);
     const sums = await db.query(
       `SELECT h.hour FROM cluster_hours h LEFT JOIN bookings b ON b.cluster_id = h.cluster_id AND b.status = 'CONFIRMED' AND h.hour >= b.starts_at AND h.hour < b.ends_at
@@ -209,8 +328,24 @@ onPostgres('booking engine: two processes on one PostgreSQL', () => {
     await until(() => tb.cluster(cluster) !== undefined);
     const feedB = b.running.app.get(ChangeFeed);
     feedB.pauseForTest();
-    await a.ok(BOOK, { r: { pflops: 10, hours: 1, earliestStart: hour(3), deadline: hour(4), clusterIds: [cluster] }, o: 'EARLIEST', k: 'gap-1' }, startup.key);
-    await a.ok(BOOK, { r: { pflops: 20, hours: 1, earliestStart: hour(5), deadline: hour(6), clusterIds: [cluster] }, o: 'EARLIEST', k: 'gap-2' }, startup.key);
+    await a.ok(
+      BOOK,
+      {
+        r: { pflops: 10, hours: 1, earliestStart: hour(3), deadline: hour(4), clusterIds: [cluster] },
+        o: 'EARLIEST',
+        k: 'gap-1',
+      },
+      startup.key,
+    );
+    await a.ok(
+      BOOK,
+      {
+        r: { pflops: 20, hours: 1, earliestStart: hour(5), deadline: hour(6), clusterIds: [cluster] },
+        o: 'EARLIEST',
+        k: 'gap-2',
+      },
+      startup.key,
+    );
     const gaps = tb.stats.gaps;
     const reloads = tb.stats.reloads;
     // the first of the two ledger changes is lost on the way to B
@@ -220,14 +355,30 @@ onPostgres('booking engine: two processes on one PostgreSQL', () => {
       if (!dropped && m.k === 'l' && m.c === cluster) return !(dropped = true);
       return true;
     });
-    await until(() => tb.stats.gaps > gaps && tb.stats.reloads > reloads && tb.version(cluster) === a.running.app.get(TimelinesService).version(cluster));
+    await until(
+      () =>
+        tb.stats.gaps > gaps &&
+        tb.stats.reloads > reloads &&
+        tb.version(cluster) === a.running.app.get(TimelinesService).version(cluster),
+    );
     await cacheMatchesLedger(b, db, cluster, hour(0), hour(12));
 
     // a reconnect of B's listener: what A committed meanwhile is read again
     const before = tb.stats.reloads;
     feedB.dropConnectionForTest();
-    await a.ok(BOOK, { r: { pflops: 30, hours: 2, earliestStart: hour(6), deadline: hour(8), clusterIds: [cluster] }, o: 'EARLIEST', k: 'gap-3' }, startup.key);
-    await until(() => tb.stats.reloads > before && tb.version(cluster) === a.running.app.get(TimelinesService).version(cluster), 15_000);
+    await a.ok(
+      BOOK,
+      {
+        r: { pflops: 30, hours: 2, earliestStart: hour(6), deadline: hour(8), clusterIds: [cluster] },
+        o: 'EARLIEST',
+        k: 'gap-3',
+      },
+      startup.key,
+    );
+    await until(
+      () => tb.stats.reloads > before && tb.version(cluster) === a.running.app.get(TimelinesService).version(cluster),
+      15_000,
+    );
     await cacheMatchesLedger(b, db, cluster, hour(0), hour(12));
   }, 60_000);
 

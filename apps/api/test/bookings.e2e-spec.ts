@@ -22,8 +22,22 @@ describe('bookings over HTTP', () => {
     startup = (await t.createOrg('STARTUP')).key;
     operator = (await t.createOrg('OPERATOR')).key;
     // A: 100 PFLOPS, 12 kW per PFLOPS incl. PUE; 0.6 MW of green at 300/MWh over [h0, h4)
-    clusterA = await t.registerCluster(operator, { name: 'A', capacityPflops: 100, kwPerPflops: 10, pue: 1.2, pricePerPflopsHour: 2, gridPricePerMwh: 600 });
-    clusterB = await t.registerCluster(operator, { name: 'B', capacityPflops: 10, kwPerPflops: 10, pue: 1.2, pricePerPflopsHour: 1, gridPricePerMwh: 600 });
+    clusterA = await t.registerCluster(operator, {
+      name: 'A',
+      capacityPflops: 100,
+      kwPerPflops: 10,
+      pue: 1.2,
+      pricePerPflopsHour: 2,
+      gridPricePerMwh: 600,
+    });
+    clusterB = await t.registerCluster(operator, {
+      name: 'B',
+      capacityPflops: 10,
+      kwPerPflops: 10,
+      pue: 1.2,
+      pricePerPflopsHour: 1,
+      gridPricePerMwh: 600,
+    });
     await t.ok(
       `mutation($c: ID!, $s: DateTime!, $e: DateTime!) { addGreenWindow(clusterId: $c, startsAt: $s, endsAt: $e, megawatts: 0.6, source: SOLAR, pricePerMwh: 300) { id } }`,
       { c: clusterA, s: h(4), e: h(8) },
@@ -32,18 +46,23 @@ describe('bookings over HTTP', () => {
   }, 90_000);
   afterAll(() => t?.close());
 
-  const util = async (c: string, from: number, to: number) => (await t.ok(UTIL, { c, f: h(from), t: h(to) }, operator)).utilization;
+  const util = async (c: string, from: number, to: number) =>
+    (await t.ok(UTIL, { c, f: h(from), t: h(to) }, operator)).utilization;
   const count = async () => (await t.ok(LIST, { n: 100 }, t.bureauKey)).bookings.edges.length;
 
   it('quotes the best option per objective and reserves nothing', async () => {
-    const d = await t.ok(QUOTES, { r: { pflops: 50, hours: 2, earliestStart: h(0), deadline: h(12), clusterIds: [clusterA] } }, startup);
+    const d = await t.ok(
+      QUOTES,
+      { r: { pflops: 50, hours: 2, earliestStart: h(0), deadline: h(12), clusterIds: [clusterA] } },
+      startup,
+    );
     const by = Object.fromEntries(d.quotes.map((q: any) => [q.objective, q]));
     expect(Object.keys(by).sort()).toEqual(['CHEAPEST', 'EARLIEST', 'GREENEST']);
     expect(by.EARLIEST.available).toBe(true);
     expect(by.EARLIEST.placement.startsAt).toBe(h(0));
     expect(by.EARLIEST.placement.endsAt).toBe(h(2));
     expect(by.EARLIEST.placement.greenShare).toBe(0);
-    expect(by.EARLIEST.placement.energyMwh).toBeCloseTo(50 * 12 * 2 / 1000, 9);
+    expect(by.EARLIEST.placement.energyMwh).toBeCloseTo((50 * 12 * 2) / 1000, 9);
     expect(by.EARLIEST.placement.price.compute).toBeCloseTo(50 * 2 * 2, 9);
     expect(by.EARLIEST.placement.price.gridEnergy).toBeCloseTo(1.2 * 600, 6);
     // 0.6 MW of the 0.6 MW drawn is green inside the window: green share 1, and cheaper
@@ -59,15 +78,33 @@ describe('bookings over HTTP', () => {
   });
 
   it('quotes say what blocks a request', async () => {
-    const d = await t.ok(QUOTES, { r: { pflops: 20, hours: 2, earliestStart: h(0), deadline: h(4), clusterIds: [clusterB] } }, startup);
-    expect(d.quotes.map((q: any) => [q.available, q.reason])).toEqual([[false, 'NO_CAPACITY'], [false, 'NO_CAPACITY'], [false, 'NO_CAPACITY']]);
+    const d = await t.ok(
+      QUOTES,
+      { r: { pflops: 20, hours: 2, earliestStart: h(0), deadline: h(4), clusterIds: [clusterB] } },
+      startup,
+    );
+    expect(d.quotes.map((q: any) => [q.available, q.reason])).toEqual([
+      [false, 'NO_CAPACITY'],
+      [false, 'NO_CAPACITY'],
+      [false, 'NO_CAPACITY'],
+    ]);
     expect(d.quotes[0].message).toMatch(/20 PFLOPS/);
   });
 
   it('books atomically, updates the ledger, and the next booking goes where capacity is left', async () => {
     const r = { pflops: 60, hours: 2, earliestStart: h(0), deadline: h(12), clusterIds: [clusterA] };
     const a = (await t.ok(BOOK, { r, o: 'EARLIEST', k: key() }, startup)).bookCompute;
-    expect(a).toMatchObject({ status: 'CONFIRMED', clusterId: clusterA, clusterName: 'A', startsAt: h(0), endsAt: h(2), hours: 2, pflops: 60, objective: 'EARLIEST', cancelledAt: null });
+    expect(a).toMatchObject({
+      status: 'CONFIRMED',
+      clusterId: clusterA,
+      clusterName: 'A',
+      startsAt: h(0),
+      endsAt: h(2),
+      hours: 2,
+      pflops: 60,
+      objective: 'EARLIEST',
+      cancelledAt: null,
+    });
     const b = (await t.ok(BOOK, { r, o: 'EARLIEST', k: key() }, startup)).bookCompute;
     expect(b.startsAt).toBe(h(2));
     const u = await util(clusterA, 0, 4);
@@ -89,17 +126,36 @@ describe('bookings over HTTP', () => {
     const c = (await t.ok(CANCEL, { id: b.id }, startup)).cancelBooking;
     expect(c.status).toBe('CANCELLED');
     u = await util(clusterA, 4, 6);
-    expect(u.map((x: any) => [x.bookedPflops, x.greenAllocatedMw])).toEqual([[0, 0], [0, 0]]);
+    expect(u.map((x: any) => [x.bookedPflops, x.greenAllocatedMw])).toEqual([
+      [0, 0],
+      [0, 0],
+    ]);
     const again = await t.code(CANCEL, { id: b.id }, startup);
     expect(again.code).toBe('CONFLICT');
   });
 
   it('refuses with NO_CAPACITY or GREEN_SHORTFALL saying what blocked it, writing nothing', async () => {
     const before = await count();
-    const no = await t.code(BOOK, { r: { pflops: 150, hours: 2, earliestStart: h(0), deadline: h(12), clusterIds: [clusterA] }, o: 'EARLIEST', k: key() }, startup);
+    const no = await t.code(
+      BOOK,
+      {
+        r: { pflops: 150, hours: 2, earliestStart: h(0), deadline: h(12), clusterIds: [clusterA] },
+        o: 'EARLIEST',
+        k: key(),
+      },
+      startup,
+    );
     expect(no.code).toBe('NO_CAPACITY');
     expect(no.message).toMatch(/no 2 h run with 150 PFLOPS free/);
-    const green = await t.code(BOOK, { r: { pflops: 90, hours: 4, earliestStart: h(0), deadline: h(12), clusterIds: [clusterA], minGreenShare: 1 }, o: 'GREENEST', k: key() }, startup);
+    const green = await t.code(
+      BOOK,
+      {
+        r: { pflops: 90, hours: 4, earliestStart: h(0), deadline: h(12), clusterIds: [clusterA], minGreenShare: 1 },
+        o: 'GREENEST',
+        k: key(),
+      },
+      startup,
+    );
     expect(green.code).toBe('GREEN_SHORTFALL');
     expect(green.message).toMatch(/minGreenShare 1/);
     expect(await count()).toBe(before);
@@ -127,12 +183,24 @@ describe('bookings over HTTP', () => {
   });
 
   it('cancels only before the start', async () => {
-    const b = (await t.ok(BOOK, { r: { pflops: 1, hours: 1, earliestStart: hour(0), deadline: hour(3), clusterIds: [clusterB] }, o: 'EARLIEST', k: key() }, startup)).bookCompute;
+    const b = (
+      await t.ok(
+        BOOK,
+        {
+          r: { pflops: 1, hours: 1, earliestStart: hour(0), deadline: hour(3), clusterIds: [clusterB] },
+          o: 'EARLIEST',
+          k: key(),
+        },
+        startup,
+      )
+    ).bookCompute;
     expect(b.startsAt).toBe(hour(0)); // the current hour: already started
     const e = await t.code(CANCEL, { id: b.id }, startup);
     expect(e.code).toBe('CONFLICT');
     expect(e.message).toMatch(/started/);
-    expect((await t.ok(`query($id: ID!) { booking(id: $id) { status } }`, { id: b.id }, startup)).booking.status).toBe('CONFIRMED');
+    expect((await t.ok(`query($id: ID!) { booking(id: $id) { status } }`, { id: b.id }, startup)).booking.status).toBe(
+      'CONFIRMED',
+    );
   });
 
   it('validates the request at the boundary, naming the field, and writes nothing', async () => {
@@ -154,7 +222,12 @@ describe('bookings over HTTP', () => {
     const before = await count();
     for (const [patch, code, field] of cases) {
       const e = await t.code(BOOK, { r: { ...base, ...patch }, o: 'EARLIEST', k: key() }, startup);
-      expect({ patch, code: e.code, field: e.field, named: e.message.includes(field) }).toEqual({ patch, code, field, named: true });
+      expect({ patch, code: e.code, field: e.field, named: e.message.includes(field) }).toEqual({
+        patch,
+        code,
+        field,
+        named: true,
+      });
     }
     const bad = await t.code(BOOK, { r: { ...base, earliestStart: 'tomorrow' }, o: 'EARLIEST', k: key() }, startup);
     expect(bad.code).toBe('BAD_USER_INPUT');
@@ -171,7 +244,17 @@ describe('bookings over HTTP', () => {
     const s = (await t.createOrg('STARTUP')).key;
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) {
-      const b = (await t.ok(BOOK, { r: { pflops: 1, hours: 1, earliestStart: h(30 + i), deadline: h(31 + i), clusterIds: [clusterA] }, o: 'EARLIEST', k: `list-${i}` }, s)).bookCompute;
+      const b = (
+        await t.ok(
+          BOOK,
+          {
+            r: { pflops: 1, hours: 1, earliestStart: h(30 + i), deadline: h(31 + i), clusterIds: [clusterA] },
+            o: 'EARLIEST',
+            k: `list-${i}`,
+          },
+          s,
+        )
+      ).bookCompute;
       ids.push(b.id);
     }
     await t.ok(CANCEL, { id: ids[4] }, s);
@@ -193,6 +276,13 @@ describe('bookings over HTTP', () => {
     expect(await t.code(LIST, { n: 0 }, s)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'first' });
     expect(await t.code(LIST, { a: 'garbage' }, s)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
     const one = (await t.ok(`query($id: ID!) { booking(id: $id) { ${BOOKING_FIELDS} } }`, { id: ids[0] }, s)).booking;
-    expect(one).toMatchObject({ id: ids[0], startsAt: h(30), hours: 1, pflops: 1, status: 'CONFIRMED', idempotencyKey: 'list-0' });
+    expect(one).toMatchObject({
+      id: ids[0],
+      startsAt: h(30),
+      hours: 1,
+      pflops: 1,
+      status: 'CONFIRMED',
+      idempotencyKey: 'list-0',
+    });
   });
 });

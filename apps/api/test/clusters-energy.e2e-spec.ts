@@ -20,27 +20,82 @@ describe('clusters, capacity, green windows and utilization over HTTP', () => {
   afterAll(() => t?.close());
 
   it('registers, reads, lists (paginated) and updates clusters', async () => {
-    const input = { name: 'Zhuhai Hengqin', region: 'Zhuhai', accelerator: 'Ascend 910B', capacityPflops: 2100, kwPerPflops: 8, pue: 1.25, pricePerPflopsHour: 2.4, gridPricePerMwh: 680 };
-    const c = (await t.ok(`mutation($i: RegisterClusterInput!) { registerCluster(input: $i) { ${CLUSTER_FIELDS} } }`, { i: input }, op.key)).registerCluster;
+    const input = {
+      name: 'Zhuhai Hengqin',
+      region: 'Zhuhai',
+      accelerator: 'Ascend 910B',
+      capacityPflops: 2100,
+      kwPerPflops: 8,
+      pue: 1.25,
+      pricePerPflopsHour: 2.4,
+      gridPricePerMwh: 680,
+    };
+    const c = (
+      await t.ok(
+        `mutation($i: RegisterClusterInput!) { registerCluster(input: $i) { ${CLUSTER_FIELDS} } }`,
+        { i: input },
+        op.key,
+      )
+    ).registerCluster;
     expect(c).toMatchObject({ ...input, ownerOrganizationId: op.id });
-    expect((await t.ok(`query($id: ID!) { cluster(id: $id) { ${CLUSTER_FIELDS} } }`, { id: c.id }, startup)).cluster).toEqual(c);
-    const more = [await t.registerCluster(op.key, { name: 'Haizhu A' }), await t.registerCluster(op.key, { name: 'Haizhu B' })];
-    const p1 = (await t.ok(`{ clusters(first: 2) { edges { cursor node { id } } pageInfo { hasNextPage endCursor } } }`, {}, op.key)).clusters;
+    expect(
+      (await t.ok(`query($id: ID!) { cluster(id: $id) { ${CLUSTER_FIELDS} } }`, { id: c.id }, startup)).cluster,
+    ).toEqual(c);
+    const more = [
+      await t.registerCluster(op.key, { name: 'Haizhu A' }),
+      await t.registerCluster(op.key, { name: 'Haizhu B' }),
+    ];
+    const p1 = (
+      await t.ok(
+        `{ clusters(first: 2) { edges { cursor node { id } } pageInfo { hasNextPage endCursor } } }`,
+        {},
+        op.key,
+      )
+    ).clusters;
     expect(p1.edges.map((e: any) => e.node.id)).toEqual([c.id, more[0]]);
     expect(p1.pageInfo.hasNextPage).toBe(true);
-    const p2 = (await t.ok(`query($a: String) { clusters(first: 2, after: $a) { edges { node { id } } pageInfo { hasNextPage } } }`, { a: p1.pageInfo.endCursor }, op.key)).clusters;
+    const p2 = (
+      await t.ok(
+        `query($a: String) { clusters(first: 2, after: $a) { edges { node { id } } pageInfo { hasNextPage } } }`,
+        { a: p1.pageInfo.endCursor },
+        op.key,
+      )
+    ).clusters;
     expect(p2.edges.map((e: any) => e.node.id)).toEqual([more[1]]);
     expect(p2.pageInfo.hasNextPage).toBe(false);
-    const u = (await t.ok(`mutation($i: UpdateClusterInput!) { updateCluster(input: $i) { ${CLUSTER_FIELDS} } }`, { i: { id: c.id, name: 'Zhuhai Hengqin ICC', pue: 1.2, capacityPflops: 2200 } }, op.key)).updateCluster;
+    const u = (
+      await t.ok(
+        `mutation($i: UpdateClusterInput!) { updateCluster(input: $i) { ${CLUSTER_FIELDS} } }`,
+        { i: { id: c.id, name: 'Zhuhai Hengqin ICC', pue: 1.2, capacityPflops: 2200 } },
+        op.key,
+      )
+    ).updateCluster;
     expect(u).toMatchObject({ name: 'Zhuhai Hengqin ICC', pue: 1.2, capacityPflops: 2200, region: 'Zhuhai' });
     const util = (await t.ok(UTIL, { c: c.id, f: hour(1), t: hour(3) }, op.key)).utilization;
     expect(util.map((x: any) => x.capacityPflops)).toEqual([2200, 2200]);
-    expect((await t.code(`query($id: ID!) { cluster(id: $id) { id } }`, { id: '00000000-0000-4000-8000-000000000000' }, op.key)).code).toBe('NOT_FOUND');
+    expect(
+      (
+        await t.code(
+          `query($id: ID!) { cluster(id: $id) { id } }`,
+          { id: '00000000-0000-4000-8000-000000000000' },
+          op.key,
+        )
+      ).code,
+    ).toBe('NOT_FOUND');
     expect((await t.code(`query($id: ID!) { cluster(id: $id) { id } }`, { id: 'zz' }, op.key)).code).toBe('NOT_FOUND');
   });
 
   it('validates cluster input, naming the field, and writes nothing', async () => {
-    const good = { name: 'x', region: 'r', accelerator: 'a', capacityPflops: 10, kwPerPflops: 8, pue: 1.2, pricePerPflopsHour: 1, gridPricePerMwh: 500 };
+    const good = {
+      name: 'x',
+      region: 'r',
+      accelerator: 'a',
+      capacityPflops: 10,
+      kwPerPflops: 8,
+      pue: 1.2,
+      pricePerPflopsHour: 1,
+      gridPricePerMwh: 500,
+    };
     const before = (await t.ok(`{ clusters(first: 100) { edges { node { id } } } }`, {}, op.key)).clusters.edges.length;
     for (const [patch, field] of [
       [{ capacityPflops: 0 }, 'input.capacityPflops'],
@@ -51,12 +106,24 @@ describe('clusters, capacity, green windows and utilization over HTTP', () => {
       [{ gridPricePerMwh: -1 }, 'input.gridPricePerMwh'],
       [{ name: '' }, 'input.name'],
     ] as const) {
-      const e = await t.code(`mutation($i: RegisterClusterInput!) { registerCluster(input: $i) { id } }`, { i: { ...good, ...patch } }, op.key);
-      expect({ patch, code: e.code, field: e.field, named: e.message.includes(field) }).toEqual({ patch, code: 'BAD_USER_INPUT', field, named: true });
+      const e = await t.code(
+        `mutation($i: RegisterClusterInput!) { registerCluster(input: $i) { id } }`,
+        { i: { ...good, ...patch } },
+        op.key,
+      );
+      expect({ patch, code: e.code, field: e.field, named: e.message.includes(field) }).toEqual({
+        patch,
+        code: 'BAD_USER_INPUT',
+        field,
+        named: true,
+      });
     }
     const after = (await t.ok(`{ clusters(first: 100) { edges { node { id } } } }`, {}, op.key)).clusters.edges.length;
     expect(after).toBe(before);
-    expect(await t.code(`{ clusters(first: 1000) { edges { node { id } } } }`, {}, op.key)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'first' });
+    expect(await t.code(`{ clusters(first: 1000) { edges { node { id } } } }`, {}, op.key)).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'first',
+    });
   });
 
   it('setCapacity changes a range, and refuses with the conflicting bookings when booked work would not fit', async () => {
@@ -66,12 +133,24 @@ describe('clusters, capacity, green windows and utilization over HTTP', () => {
     let u = (await t.ok(UTIL, { c, f: hour(9), t: hour(13) }, op.key)).utilization;
     expect(u.map((x: any) => x.capacityPflops)).toEqual([100, 0, 0, 100]);
     // a booking cannot land in the maintenance window
-    const b = (await t.ok(BOOK, { r: { pflops: 60, hours: 3, earliestStart: hour(8), deadline: hour(20), clusterIds: [c] }, o: 'EARLIEST', k: 'cap-1' }, startup)).bookCompute;
+    const b = (
+      await t.ok(
+        BOOK,
+        {
+          r: { pflops: 60, hours: 3, earliestStart: hour(8), deadline: hour(20), clusterIds: [c] },
+          o: 'EARLIEST',
+          k: 'cap-1',
+        },
+        startup,
+      )
+    ).bookCompute;
     expect(b.startsAt).toBe(hour(12));
     const e = await t.gql(SET_CAP, { c, f: hour(13), t: hour(16), p: 50 }, op.key);
     expect(e.errors?.[0].extensions?.code).toBe('CONFLICT');
     expect(e.errors?.[0].message).toContain(b.id);
-    expect((e.errors?.[0].extensions as any).conflictingBookings).toEqual([{ id: b.id, startsAt: hour(12), endsAt: hour(15) }]);
+    expect((e.errors?.[0].extensions as any).conflictingBookings).toEqual([
+      { id: b.id, startsAt: hour(12), endsAt: hour(15) },
+    ]);
     u = (await t.ok(UTIL, { c, f: hour(12), t: hour(16) }, op.key)).utilization;
     expect(u.map((x: any) => x.capacityPflops)).toEqual([100, 100, 100, 100]);
     // expansion and cuts that still fit are fine
@@ -85,21 +164,44 @@ describe('clusters, capacity, green windows and utilization over HTTP', () => {
     ] as const) {
       expect(await t.code(SET_CAP, vars, op.key)).toMatchObject({ code: 'BAD_USER_INPUT', field });
     }
-    expect((await t.code(SET_CAP, { c: '00000000-0000-4000-8000-000000000000', f: hour(2), t: hour(4), p: 1 }, op.key)).code).toBe('NOT_FOUND');
+    expect(
+      (await t.code(SET_CAP, { c: '00000000-0000-4000-8000-000000000000', f: hour(2), t: hour(4), p: 1 }, op.key)).code,
+    ).toBe('NOT_FOUND');
   });
 
   it('green windows add up, are listed, and cannot be removed while their green is allocated', async () => {
     const c = await t.registerCluster(op.key, { capacityPflops: 100, kwPerPflops: 10, pue: 1 });
-    const w1 = (await t.ok(ADD_GREEN, { c, s: hour(4), e: hour(8), mw: 0.5, src: 'SOLAR', p: 300 }, op.key)).addGreenWindow;
-    expect(w1).toMatchObject({ clusterId: c, startsAt: hour(4), endsAt: hour(8), megawatts: 0.5, source: 'SOLAR', pricePerMwh: 300 });
-    const w2 = (await t.ok(ADD_GREEN, { c, s: hour(6), e: hour(10), mw: 0.25, src: 'WIND', p: 400 }, op.key)).addGreenWindow;
+    const w1 = (await t.ok(ADD_GREEN, { c, s: hour(4), e: hour(8), mw: 0.5, src: 'SOLAR', p: 300 }, op.key))
+      .addGreenWindow;
+    expect(w1).toMatchObject({
+      clusterId: c,
+      startsAt: hour(4),
+      endsAt: hour(8),
+      megawatts: 0.5,
+      source: 'SOLAR',
+      pricePerMwh: 300,
+    });
+    const w2 = (await t.ok(ADD_GREEN, { c, s: hour(6), e: hour(10), mw: 0.25, src: 'WIND', p: 400 }, op.key))
+      .addGreenWindow;
     let u = (await t.ok(UTIL, { c, f: hour(4), t: hour(10) }, op.key)).utilization;
     expect(u.map((x: any) => x.greenAvailableMw)).toEqual([0.5, 0.5, 0.75, 0.75, 0.25, 0.25]);
     const listed = (await t.ok(WINDOWS, { c, f: hour(0), t: hour(7) }, startup)).greenWindows;
     expect(listed.map((w: any) => w.id)).toEqual([w1.id, w2.id]);
-    expect((await t.ok(WINDOWS, { c, f: hour(8), t: hour(9) }, startup)).greenWindows.map((w: any) => w.id)).toEqual([w2.id]);
+    expect((await t.ok(WINDOWS, { c, f: hour(8), t: hour(9) }, startup)).greenWindows.map((w: any) => w.id)).toEqual([
+      w2.id,
+    ]);
     // 40 PFLOPS x 10 kW = 0.4 MW, all green in hours 6..8 where both windows overlap
-    const b = (await t.ok(BOOK, { r: { pflops: 40, hours: 2, earliestStart: hour(6), deadline: hour(8), clusterIds: [c], minGreenShare: 1 }, o: 'GREENEST', k: 'g-1' }, startup)).bookCompute;
+    const b = (
+      await t.ok(
+        BOOK,
+        {
+          r: { pflops: 40, hours: 2, earliestStart: hour(6), deadline: hour(8), clusterIds: [c], minGreenShare: 1 },
+          o: 'GREENEST',
+          k: 'g-1',
+        },
+        startup,
+      )
+    ).bookCompute;
     expect(b.greenShare).toBeCloseTo(1, 9);
     u = (await t.ok(UTIL, { c, f: hour(6), t: hour(8) }, op.key)).utilization;
     expect(u.map((x: any) => x.greenAllocatedMw)).toEqual([0.4, 0.4]);
@@ -110,10 +212,15 @@ describe('clusters, capacity, green windows and utilization over HTTP', () => {
     u = (await t.ok(UTIL, { c, f: hour(6), t: hour(8) }, op.key)).utilization;
     expect(u.map((x: any) => x.greenAvailableMw)).toEqual([0.75, 0.75]);
     // removing w2 leaves 0.5 MW >= 0.4 MW
-    expect((await t.ok(`mutation($id: ID!) { removeGreenWindow(id: $id) { id } }`, { id: w2.id }, op.key)).removeGreenWindow.id).toBe(w2.id);
+    expect(
+      (await t.ok(`mutation($id: ID!) { removeGreenWindow(id: $id) { id } }`, { id: w2.id }, op.key)).removeGreenWindow
+        .id,
+    ).toBe(w2.id);
     u = (await t.ok(UTIL, { c, f: hour(6), t: hour(10) }, op.key)).utilization;
     expect(u.map((x: any) => x.greenAvailableMw)).toEqual([0.5, 0.5, 0, 0]);
-    expect((await t.code(`mutation($id: ID!) { removeGreenWindow(id: $id) { id } }`, { id: w2.id }, op.key)).code).toBe('NOT_FOUND');
+    expect((await t.code(`mutation($id: ID!) { removeGreenWindow(id: $id) { id } }`, { id: w2.id }, op.key)).code).toBe(
+      'NOT_FOUND',
+    );
     // after cancelling, w1 can go
     await t.ok(`mutation($id: ID!) { cancelBooking(id: $id) { id } }`, { id: b.id }, startup);
     await t.ok(`mutation($id: ID!) { removeGreenWindow(id: $id) { id } }`, { id: w1.id }, op.key);
@@ -133,13 +240,28 @@ describe('clusters, capacity, green windows and utilization over HTTP', () => {
     ] as const) {
       expect(await t.code(ADD_GREEN, vars, op.key)).toMatchObject({ code: 'BAD_USER_INPUT', field });
     }
-    expect((await t.code(ADD_GREEN, { c, s: hour(4), e: hour(6), mw: 1, src: 'NUCLEAR', p: 1 }, op.key)).code).toBe('BAD_USER_INPUT');
+    expect((await t.code(ADD_GREEN, { c, s: hour(4), e: hour(6), mw: 1, src: 'NUCLEAR', p: 1 }, op.key)).code).toBe(
+      'BAD_USER_INPUT',
+    );
     expect((await t.ok(WINDOWS, { c, f: hour(0), t: hour(24 * 50) }, op.key)).greenWindows).toEqual([]);
-    expect(await t.code(UTIL, { c, f: hour(0), t: hour(800) }, op.key)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'to' });
-    expect(await t.code(UTIL, { c, f: hour(5), t: hour(4) }, op.key)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'to' });
+    expect(await t.code(UTIL, { c, f: hour(0), t: hour(800) }, op.key)).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'to',
+    });
+    expect(await t.code(UTIL, { c, f: hour(5), t: hour(4) }, op.key)).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'to',
+    });
     expect((await t.code(UTIL, { c: 'nope', f: hour(1), t: hour(4) }, op.key)).code).toBe('NOT_FOUND');
     const u = (await t.ok(UTIL, { c, f: hour(1), t: hour(4) }, op.key)).utilization;
     expect(u).toHaveLength(3);
-    expect(u[0]).toEqual({ hour: hour(1), capacityPflops: 100, bookedPflops: 0, utilization: 0, greenAvailableMw: 0, greenAllocatedMw: 0 });
+    expect(u[0]).toEqual({
+      hour: hour(1),
+      capacityPflops: 100,
+      bookedPflops: 0,
+      utilization: 0,
+      greenAvailableMw: 0,
+      greenAllocatedMw: 0,
+    });
   });
 });

@@ -9,7 +9,9 @@ const BOOK = `mutation($r: ComputeRequestInput!, $o: Objective!, $k: String!) { 
 const onPostgres = DATABASE_URL ? describe : describe.skip;
 if (!DATABASE_URL) {
   // straight to stderr: Jest does not show console output of a file whose tests are all skipped
-  process.stderr.write('concurrency.integration-spec: SKIPPED, needs PostgreSQL (DATABASE_URL=$(scripts/pg-up.sh) npm test)\n');
+  process.stderr.write(
+    'concurrency.integration-spec: SKIPPED, needs PostgreSQL (DATABASE_URL=$(scripts/pg-up.sh) npm test)\n',
+  );
 }
 
 onPostgres('concurrency on PostgreSQL: two API instances, one database', () => {
@@ -65,7 +67,14 @@ onPostgres('concurrency on PostgreSQL: two API instances, one database', () => {
       app: i % 2 ? b : a,
       key: startups[i % startups.length],
       vars: {
-        r: { pflops: 10 + (i % 3) * 7, hours: 1 + (i % 3), earliestStart: hour(2), deadline: hour(8), clusterIds: [cluster], ...(i % 4 === 0 ? { minGreenShare: 0.5 } : {}) },
+        r: {
+          pflops: 10 + (i % 3) * 7,
+          hours: 1 + (i % 3),
+          earliestStart: hour(2),
+          deadline: hour(8),
+          clusterIds: [cluster],
+          ...(i % 4 === 0 ? { minGreenShare: 0.5 } : {}),
+        },
         o: ['EARLIEST', 'GREENEST', 'CHEAPEST'][i % 3],
         k: `race-${i}`,
       },
@@ -80,13 +89,23 @@ onPostgres('concurrency on PostgreSQL: two API instances, one database', () => {
     const stored = await db.query(`SELECT id FROM bookings WHERE cluster_id = $1 AND status = 'CONFIRMED'`, [cluster]);
     expect(new Set(stored.rows.map((r) => r.id))).toEqual(new Set(acked.map((x) => x.id)));
     await checkInvariants(cluster);
-    const full = await db.query(`SELECT sum(booked_tflops)::int AS s FROM cluster_hours WHERE cluster_id = $1 AND hour >= $2 AND hour < $3`, [cluster, hour(2), hour(8)]);
+    const full = await db.query(
+      `SELECT sum(booked_tflops)::int AS s FROM cluster_hours WHERE cluster_id = $1 AND hour >= $2 AND hour < $3`,
+      [cluster, hour(2), hour(8)],
+    );
     expect(full.rows[0].s).toBeLessThanOrEqual(600_000);
     // a cancellation racing new bookings keeps the ledger exact
     const victim = acked[0];
     const more = await Promise.all([
-      gqlAt(a.url, `mutation($id: ID!) { cancelBooking(id: $id) { status } }`, { id: victim.id }, requests[results.findIndex((r) => r.data?.bookCompute?.id === victim.id)].key),
-      ...Array.from({ length: 10 }, (_, i) => gqlAt((i % 2 ? a : b).url, BOOK, { ...requests[i].vars, k: `race-more-${i}` }, requests[i].key)),
+      gqlAt(
+        a.url,
+        `mutation($id: ID!) { cancelBooking(id: $id) { status } }`,
+        { id: victim.id },
+        requests[results.findIndex((r) => r.data?.bookCompute?.id === victim.id)].key,
+      ),
+      ...Array.from({ length: 10 }, (_, i) =>
+        gqlAt((i % 2 ? a : b).url, BOOK, { ...requests[i].vars, k: `race-more-${i}` }, requests[i].key),
+      ),
     ]);
     expect(more[0].data?.cancelBooking.status).toBe('CANCELLED');
     await checkInvariants(cluster);
@@ -96,20 +115,42 @@ onPostgres('concurrency on PostgreSQL: two API instances, one database', () => {
     // two 100-PFLOPS clusters behind one site reserving 1 MW: 200 PFLOPS of capacity, 100 PFLOPS of grid (10 kW per PFLOPS)
     const x = await a.registerCluster(operator, { capacityPflops: 100, kwPerPflops: 10, pue: 1 });
     const y = await b.registerCluster(operator, { capacityPflops: 100, kwPerPflops: 10, pue: 1 });
-    const site = (await a.ok(`mutation { createSite(input: { name: "race", region: "Zhuhai" }) { id } }`, {}, operator)).createSite.id;
-    for (const c of [x, y]) await a.ok(`mutation($c: ID!, $s: ID) { setClusterSite(clusterId: $c, siteId: $s) { id } }`, { c, s: site }, operator);
-    await b.ok(`mutation($s: ID!, $f: DateTime!, $t: DateTime!) { setGridCapacity(siteId: $s, from: $f, to: $t, megawatts: 1) { siteId } }`, { s: site, f: hour(20), t: hour(24) }, operator);
+    const site = (await a.ok(`mutation { createSite(input: { name: "race", region: "Zhuhai" }) { id } }`, {}, operator))
+      .createSite.id;
+    for (const c of [x, y])
+      await a.ok(
+        `mutation($c: ID!, $s: ID) { setClusterSite(clusterId: $c, siteId: $s) { id } }`,
+        { c, s: site },
+        operator,
+      );
+    await b.ok(
+      `mutation($s: ID!, $f: DateTime!, $t: DateTime!) { setGridCapacity(siteId: $s, from: $f, to: $t, megawatts: 1) { siteId } }`,
+      { s: site, f: hour(20), t: hour(24) },
+      operator,
+    );
     // 40 requests of 10 PFLOPS (0.1 MW) for the same two hours, half per instance, on either cluster
     const results = await Promise.all(
       Array.from({ length: 40 }, (_, i) =>
-        gqlAt((i % 2 ? b : a).url, BOOK, { r: { pflops: 10, hours: 2, earliestStart: hour(21), deadline: hour(23), clusterIds: [i % 4 < 2 ? x : y] }, o: 'EARLIEST', k: `grid-race-${i}` }, startups[i % startups.length]),
+        gqlAt(
+          (i % 2 ? b : a).url,
+          BOOK,
+          {
+            r: { pflops: 10, hours: 2, earliestStart: hour(21), deadline: hour(23), clusterIds: [i % 4 < 2 ? x : y] },
+            o: 'EARLIEST',
+            k: `grid-race-${i}`,
+          },
+          startups[i % startups.length],
+        ),
       ),
     );
     const acked = results.filter((r) => r.data?.bookCompute);
     const refused = results.filter((r) => r.errors).map((r) => r.errors![0].extensions?.code);
     expect(acked.length).toBe(10);
     expect(new Set(refused)).toEqual(new Set(['GRID_LIMIT']));
-    const used = await db.query(`SELECT grid_used_w::float8 AS u, grid_cap_w::float8 AS c FROM site_hours WHERE site_id = $1 AND hour >= $2 AND hour < $3 ORDER BY hour`, [site, hour(21), hour(23)]);
+    const used = await db.query(
+      `SELECT grid_used_w::float8 AS u, grid_cap_w::float8 AS c FROM site_hours WHERE site_id = $1 AND hour >= $2 AND hour < $3 ORDER BY hour`,
+      [site, hour(21), hour(23)],
+    );
     expect(used.rows).toEqual([
       { u: 1_000_000, c: 1_000_000 },
       { u: 1_000_000, c: 1_000_000 },
@@ -129,38 +170,77 @@ onPostgres('concurrency on PostgreSQL: two API instances, one database', () => {
     const windows = [(await addWindow(a)).addGreenWindow.id, (await addWindow(b)).addGreenWindow.id];
     const ops = [
       ...Array.from({ length: 24 }, (_, i) =>
-        gqlAt((i % 2 ? a : b).url, BOOK, { r: { pflops: 10, hours: 2, earliestStart: hour(2), deadline: hour(6), clusterIds: [cluster], ...(i % 3 === 0 ? { minGreenShare: 1 } : {}) }, o: 'GREENEST', k: `mix-${i}` }, startups[i % startups.length]),
+        gqlAt(
+          (i % 2 ? a : b).url,
+          BOOK,
+          {
+            r: {
+              pflops: 10,
+              hours: 2,
+              earliestStart: hour(2),
+              deadline: hour(6),
+              clusterIds: [cluster],
+              ...(i % 3 === 0 ? { minGreenShare: 1 } : {}),
+            },
+            o: 'GREENEST',
+            k: `mix-${i}`,
+          },
+          startups[i % startups.length],
+        ),
       ),
-      gqlAt(a.url, `mutation($c: ID!, $f: DateTime!, $t: DateTime!) { setCapacity(clusterId: $c, from: $f, to: $t, pflops: 20) { pflops } }`, { c: cluster, f: hour(2), t: hour(4) }, operator),
+      gqlAt(
+        a.url,
+        `mutation($c: ID!, $f: DateTime!, $t: DateTime!) { setCapacity(clusterId: $c, from: $f, to: $t, pflops: 20) { pflops } }`,
+        { c: cluster, f: hour(2), t: hour(4) },
+        operator,
+      ),
       gqlAt(b.url, `mutation($id: ID!) { removeGreenWindow(id: $id) { id } }`, { id: windows[0] }, operator),
       gqlAt(a.url, `mutation($id: ID!) { removeGreenWindow(id: $id) { id } }`, { id: windows[1] }, operator),
     ];
     const results = await Promise.all(ops);
     const codes = results.flatMap((r) => r.errors?.map((e) => e.extensions?.code) ?? []);
     expect(codes.filter((c) => !['NO_CAPACITY', 'GREEN_SHORTFALL', 'CONFLICT'].includes(String(c)))).toEqual([]);
-    const acked = results.slice(0, 24).filter((r) => r.data?.bookCompute).map((r) => r.data.bookCompute.id);
+    const acked = results
+      .slice(0, 24)
+      .filter((r) => r.data?.bookCompute)
+      .map((r) => r.data.bookCompute.id);
     const stored = await db.query(`SELECT id FROM bookings WHERE cluster_id = $1 AND status = 'CONFIRMED'`, [cluster]);
     expect(new Set(stored.rows.map((r) => r.id))).toEqual(new Set(acked));
     await checkInvariants(cluster);
     // a refused capacity cut or window removal changed nothing
-    const cap = await db.query(`SELECT DISTINCT capacity_tflops FROM cluster_hours WHERE cluster_id = $1 AND hour >= $2 AND hour < $3`, [cluster, hour(2), hour(4)]);
+    const cap = await db.query(
+      `SELECT DISTINCT capacity_tflops FROM cluster_hours WHERE cluster_id = $1 AND hour >= $2 AND hour < $3`,
+      [cluster, hour(2), hour(4)],
+    );
     expect(cap.rows.length).toBe(1);
     expect([20_000, 60_000]).toContain(cap.rows[0].capacity_tflops);
     const removed = results.slice(25).filter((r) => r.data?.removeGreenWindow).length;
-    const supply = await db.query(`SELECT DISTINCT green_supply_w::int AS s FROM cluster_hours WHERE cluster_id = $1 AND hour >= $2 AND hour < $3`, [cluster, hour(2), hour(6)]);
+    const supply = await db.query(
+      `SELECT DISTINCT green_supply_w::int AS s FROM cluster_hours WHERE cluster_id = $1 AND hour >= $2 AND hour < $3`,
+      [cluster, hour(2), hour(6)],
+    );
     expect(supply.rows).toEqual([{ s: 600_000 - removed * 300_000 }]);
   }, 60_000);
 
   it('concurrent retries with one idempotency key on both instances create exactly one booking', async () => {
     const cluster = await b.registerCluster(operator, { capacityPflops: 50 });
-    const vars = { r: { pflops: 5, hours: 2, earliestStart: hour(3), deadline: hour(20), clusterIds: [cluster] }, o: 'EARLIEST', k: 'same-key' };
-    const results = await Promise.all(Array.from({ length: 16 }, (_, i) => gqlAt((i % 2 ? a : b).url, BOOK, vars, startups[0])));
+    const vars = {
+      r: { pflops: 5, hours: 2, earliestStart: hour(3), deadline: hour(20), clusterIds: [cluster] },
+      o: 'EARLIEST',
+      k: 'same-key',
+    };
+    const results = await Promise.all(
+      Array.from({ length: 16 }, (_, i) => gqlAt((i % 2 ? a : b).url, BOOK, vars, startups[0])),
+    );
     const ids = new Set(results.map((r) => r.data?.bookCompute?.id));
     expect(results.every((r) => !r.errors)).toBe(true);
     expect(ids.size).toBe(1);
     const rows = await db.query(`SELECT id FROM bookings WHERE idempotency_key = 'same-key'`);
     expect(rows.rows.map((r) => r.id)).toEqual([...ids]);
-    const booked = await db.query(`SELECT booked_tflops FROM cluster_hours WHERE cluster_id = $1 AND booked_tflops > 0`, [cluster]);
+    const booked = await db.query(
+      `SELECT booked_tflops FROM cluster_hours WHERE cluster_id = $1 AND booked_tflops > 0`,
+      [cluster],
+    );
     expect(booked.rows.map((r) => r.booked_tflops)).toEqual([5000, 5000]);
   }, 60_000);
 });

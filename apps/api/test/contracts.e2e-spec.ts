@@ -16,8 +16,24 @@ describe('issue 10: input decimals, error fields and money', () => {
   let op: string;
   let c: string;
   let startup: { id: string; key: string };
-  const cluster = { name: 'C', region: 'Zhuhai', accelerator: 'H800', capacityPflops: 100, kwPerPflops: 10, pue: 1.2, pricePerPflopsHour: 2, gridPricePerMwh: 600 };
-  const request = (extra: Record<string, unknown> = {}) => ({ pflops: 10, hours: 1, earliestStart: hour(2), deadline: hour(12), clusterIds: [c], ...extra });
+  const cluster = {
+    name: 'C',
+    region: 'Zhuhai',
+    accelerator: 'H800',
+    capacityPflops: 100,
+    kwPerPflops: 10,
+    pue: 1.2,
+    pricePerPflopsHour: 2,
+    gridPricePerMwh: 600,
+  };
+  const request = (extra: Record<string, unknown> = {}) => ({
+    pflops: 10,
+    hours: 1,
+    earliestStart: hour(2),
+    deadline: hour(12),
+    clusterIds: [c],
+    ...extra,
+  });
 
   beforeAll(async () => {
     t = await bootTestApp();
@@ -46,12 +62,24 @@ describe('issue 10: input decimals, error fields and money', () => {
         [ADD_GREEN, { c, mw: 1e-7 }, 'megawatts'],
         [QUOTES, { r: request({ pflops: 1.2345 }) }, 'request.pflops', startup.key],
         [BOOK, { r: request({ pflops: 1.5e-5 }) }, 'request.pflops', startup.key],
-        [ACCESS_RULE, { i: { organizationId: startup.id, maxPflopsHoursPer7Days: 10.0001 } }, 'input.maxPflopsHoursPer7Days', t.bureauKey],
+        [
+          ACCESS_RULE,
+          { i: { organizationId: startup.id, maxPflopsHoursPer7Days: 10.0001 } },
+          'input.maxPflopsHoursPer7Days',
+          t.bureauKey,
+        ],
       ];
       for (const [q, v, field, key] of cases) {
         const e = await t.code(q, v, key ?? op);
-        expect({ q: q.slice(0, 30), v, code: e.code, field: e.field }).toEqual({ q: q.slice(0, 30), v, code: 'BAD_USER_INPUT', field });
-        expect(e.message).toMatch(new RegExp(`^${field.replace('.', '\\.')} must (have at most 3 decimals|not be less than)`));
+        expect({ q: q.slice(0, 30), v, code: e.code, field: e.field }).toEqual({
+          q: q.slice(0, 30),
+          v,
+          code: 'BAD_USER_INPUT',
+          field,
+        });
+        expect(e.message).toMatch(
+          new RegExp(`^${field.replace('.', '\\.')} must (have at most 3 decimals|not be less than)`),
+        );
       }
       // 3 decimals still pass
       expect((await t.ok(SET_CAPACITY, { c, p: 50.125 }, op)).setCapacity.pflops).toBe(50.125);
@@ -60,43 +88,77 @@ describe('issue 10: input decimals, error fields and money', () => {
 
   describe('8. errors name the argument, not "input"', () => {
     it('addGreenWindow(megawatts: 0.0000004) names megawatts', async () => {
-      expect(await t.code(ADD_GREEN, { c, mw: 0.0000004 }, op)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'megawatts' });
+      expect(await t.code(ADD_GREEN, { c, mw: 0.0000004 }, op)).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        field: 'megawatts',
+      });
       const inline = `mutation { addGreenWindow(clusterId: "${c}", startsAt: "${hour(4)}", endsAt: "${hour(6)}", megawatts: 0.0000004, source: SOLAR, pricePerMwh: 10) { id } }`;
       expect(await t.code(inline, {}, op)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'megawatts' });
     });
 
     it('variable coercion errors name the argument path the variable is used at', async () => {
-      expect(await t.code(QUOTES, { r: request({ hours: 2.5 }) }, startup.key)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'request.hours' });
-      expect(await t.code(SET_CAPACITY, { c, p: 'ten' }, op)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'pflops' });
+      expect(await t.code(QUOTES, { r: request({ hours: 2.5 }) }, startup.key)).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        field: 'request.hours',
+      });
+      expect(await t.code(SET_CAPACITY, { c, p: 'ten' }, op)).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        field: 'pflops',
+      });
       // the path comes from the value, not from text inside it
-      expect(await t.code(QUOTES, { r: request({ hours: 'x at "r.pflops"; y' }) }, startup.key)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'request.hours' });
-      expect(await t.code(QUOTES, { r: { ...request(), clusterIds: [c, 7.5] } }, startup.key)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'request.clusterIds[1]' });
-      expect(await t.code(QUOTES, { r: { pflops: 1, earliestStart: hour(2), deadline: hour(3) } }, startup.key)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'request.hours' });
+      expect(await t.code(QUOTES, { r: request({ hours: 'x at "r.pflops"; y' }) }, startup.key)).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        field: 'request.hours',
+      });
+      expect(await t.code(QUOTES, { r: { ...request(), clusterIds: [c, 7.5] } }, startup.key)).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        field: 'request.clusterIds[1]',
+      });
+      expect(
+        await t.code(QUOTES, { r: { pflops: 1, earliestStart: hour(2), deadline: hour(3) } }, startup.key),
+      ).toMatchObject({ code: 'BAD_USER_INPUT', field: 'request.hours' });
       expect(await t.code(QUOTES, {}, startup.key)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'request' });
       // a variable inside an inline object: the path continues from where it stands
       const nested = `query($h: Int!) { quotes(request: { pflops: 1, hours: $h, earliestStart: "${hour(2)}", deadline: "${hour(12)}" }) { objective } }`;
-      expect(await t.code(nested, { h: 2.5 }, startup.key)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'request.hours' });
+      expect(await t.code(nested, { h: 2.5 }, startup.key)).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        field: 'request.hours',
+      });
     });
 
     it('inline literal errors name the argument path of the literal', async () => {
       const quotes = (fields: string) => `{ quotes(request: { ${fields} }) { objective } }`;
       const base = `earliestStart: "${hour(2)}", deadline: "${hour(12)}"`;
-      expect(await t.code(quotes(`pflops: 1, hours: 2.5, ${base}`), {}, startup.key)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'request.hours' });
-      expect(await t.code(quotes(`pflops: "ten", hours: 2, ${base}`), {}, startup.key)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'request.pflops' });
-      expect(await t.code(quotes(`pflops: 1, ${base}`), {}, startup.key)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'request.hours' });
+      expect(await t.code(quotes(`pflops: 1, hours: 2.5, ${base}`), {}, startup.key)).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        field: 'request.hours',
+      });
+      expect(await t.code(quotes(`pflops: "ten", hours: 2, ${base}`), {}, startup.key)).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        field: 'request.pflops',
+      });
+      expect(await t.code(quotes(`pflops: 1, ${base}`), {}, startup.key)).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        field: 'request.hours',
+      });
       const capacity = `mutation { setCapacity(clusterId: "${c}", from: "${hour(2)}", to: "${hour(4)}", pflops: "ten") { pflops } }`;
       expect(await t.code(capacity, {}, op)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'pflops' });
       const missing = `mutation { setCapacity(clusterId: "${c}", from: "${hour(2)}", to: "${hour(4)}") { pflops } }`;
       expect(await t.code(missing, {}, op)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'pflops' });
       // errors that are not about one argument keep no field
-      const unknownField = await t.code(`{ quotes(request: { pflops: 1, hours: 1, ${base} }) { nope } }`, {}, startup.key);
+      const unknownField = await t.code(
+        `{ quotes(request: { pflops: 1, hours: 1, ${base} }) { nope } }`,
+        {},
+        startup.key,
+      );
       expect(unknownField.code).toBe('BAD_USER_INPUT');
       expect(unknownField.field).toBeUndefined();
     });
   });
 
   describe('10. money is whole cents', () => {
-    const decimals = (x: number) => (Number.isInteger(Math.round(x * 100 * 1e6) / 1e6) ? 'cents' : `more than cents: ${x}`);
+    const decimals = (x: number) =>
+      Number.isInteger(Math.round(x * 100 * 1e6) / 1e6) ? 'cents' : `more than cents: ${x}`;
     const cents = (x: number) => Math.round(x * 100);
 
     it('the schema states the rounding of every money field', async () => {
@@ -109,22 +171,35 @@ describe('issue 10: input decimals, error fields and money', () => {
         ...d.Kpis.fields.filter((f: any) => f.name.startsWith('voucherMoney')),
       ];
       expect(money).toHaveLength(13);
-      for (const f of money) expect({ f: f.name, d: f.description }).toEqual({ f: f.name, d: expect.stringMatching(/cents/) });
+      for (const f of money)
+        expect({ f: f.name, d: f.description }).toEqual({ f: f.name, d: expect.stringMatching(/cents/) });
     });
 
     // Fails until bookings.service.ts applies common/money.ts (issue 10, handed over to the
     // booking-path rewrite); flip to `it` then.
     it('quotes and bookings show whole cents that add up; a 100 % voucher leaves nothing to pay', async () => {
       // 1.001 PFLOPS x 1 h x 0.333 = 0.333333 compute; grid 0.012012 MWh x 600.5 = 7.213206
-      const odd = await t.registerCluster(op, { ...cluster, name: 'odd', pricePerPflopsHour: 0.333, gridPricePerMwh: 600.5 });
+      const odd = await t.registerCluster(op, {
+        ...cluster,
+        name: 'odd',
+        pricePerPflopsHour: 0.333,
+        gridPricePerMwh: 600.5,
+      });
       const s = await t.createOrg('STARTUP');
-      await t.ok(
-        `mutation($i: IssueVoucherInput!) { issueVoucher(input: $i) { id } }`,
-        { i: { organizationId: s.id, percentCovered: 100, cap: 1000, validFrom: hour(-1), validUntil: hour(48) } },
-      );
+      await t.ok(`mutation($i: IssueVoucherInput!) { issueVoucher(input: $i) { id } }`, {
+        i: { organizationId: s.id, percentCovered: 100, cap: 1000, validFrom: hour(-1), validUntil: hour(48) },
+      });
       const r = { pflops: 1.001, hours: 1, earliestStart: hour(2), deadline: hour(3), clusterIds: [odd] };
-      const quoted = (await t.ok(`query($r: ComputeRequestInput!) { quotes(request: $r) { placement { ${PRICE} } } }`, { r }, s.key)).quotes[0].placement.price;
-      const booked = (await t.ok(`mutation($r: ComputeRequestInput!) { bookCompute(request: $r, objective: CHEAPEST, idempotencyKey: "money-1") { ${PRICE} } }`, { r }, s.key)).bookCompute.price;
+      const quoted = (
+        await t.ok(`query($r: ComputeRequestInput!) { quotes(request: $r) { placement { ${PRICE} } } }`, { r }, s.key)
+      ).quotes[0].placement.price;
+      const booked = (
+        await t.ok(
+          `mutation($r: ComputeRequestInput!) { bookCompute(request: $r, objective: CHEAPEST, idempotencyKey: "money-1") { ${PRICE} } }`,
+          { r },
+          s.key,
+        )
+      ).bookCompute.price;
       for (const p of [quoted, booked]) {
         for (const x of Object.values<number>(p)) expect(decimals(x)).toBe('cents');
         expect(p).toMatchObject({ compute: 0.33, gridEnergy: 7.21, greenEnergy: 0 });

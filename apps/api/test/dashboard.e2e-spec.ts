@@ -49,13 +49,16 @@ describe('dashboard (e2e)', () => {
     }
   });
 
-  it.each(['/assets/nope.js', '/assets/index.html', '/assets/..%2Fpackage.json', '/assets/vendor/graphql-ws/..%2F..%2Fpackage.json', '/assets/vendor/graphql-ws/index.cjs'])(
-    'answers 404 for %s',
-    async (path) => {
-      const r = await get(path);
-      expect(r.status).toBe(404);
-    },
-  );
+  it.each([
+    '/assets/nope.js',
+    '/assets/index.html',
+    '/assets/..%2Fpackage.json',
+    '/assets/vendor/graphql-ws/..%2F..%2Fpackage.json',
+    '/assets/vendor/graphql-ws/index.cjs',
+  ])('answers 404 for %s', async (path) => {
+    const r = await get(path);
+    expect(r.status).toBe(404);
+  });
 
   it('leaves /health and /graphql working', async () => {
     const health = await get('/health');

@@ -7,7 +7,10 @@ import { BOOK, BOOKING_EVENTS, collect, subscribed, UTILIZATION_CHANGED, wsClien
 // Two API instances on one PostgreSQL schema: a booking committed through A reaches
 // WebSocket subscribers connected to B, through LISTEN/NOTIFY only. PGlite is one process.
 const onPostgres = DATABASE_URL ? describe : describe.skip;
-if (!DATABASE_URL) process.stderr.write('events-two-process.e2e-spec: SKIPPED, needs PostgreSQL (DATABASE_URL=$(scripts/pg-up.sh) npm test)\n');
+if (!DATABASE_URL)
+  process.stderr.write(
+    'events-two-process.e2e-spec: SKIPPED, needs PostgreSQL (DATABASE_URL=$(scripts/pg-up.sh) npm test)\n',
+  );
 
 async function confirmedCount(url: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
@@ -49,17 +52,26 @@ onPostgres('events between two API processes (PostgreSQL LISTEN/NOTIFY)', () => 
     await subscribed(b, 2);
     const [beforeA, beforeB] = [await confirmedCount(a.url), await confirmedCount(b.url)];
 
-    const booked = (await a.ok(BOOK, { r: { pflops: 20, hours: 2, earliestStart: hour(20), deadline: hour(22), clusterIds: [cluster] }, k: 'x1' }, startup.key)).bookCompute;
+    const booked = (
+      await a.ok(
+        BOOK,
+        { r: { pflops: 20, hours: 2, earliestStart: hour(20), deadline: hour(22), clusterIds: [cluster] }, k: 'x1' },
+        startup.key,
+      )
+    ).bookCompute;
     const [hours] = await util.waitFor(1);
     expect(hours.map((h: any) => [h.hour, h.bookedPflops, h.utilization])).toEqual([
       [hour(20), 20, 0.2],
       [hour(21), 20, 0.2],
     ]);
     const [e] = await mine.waitFor(1);
-    expect(e).toMatchObject({ type: 'CONFIRMED', booking: { id: booked.id, organizationId: startup.id, status: 'CONFIRMED' } });
+    expect(e).toMatchObject({
+      type: 'CONFIRMED',
+      booking: { id: booked.id, organizationId: startup.id, status: 'CONFIRMED' },
+    });
     // the committing process counts the booking; the one that only received the event does not
     let countA = beforeA;
-    for (const t0 = Date.now(); countA === beforeA && Date.now() - t0 < 5000; ) countA = await confirmedCount(a.url);
+    for (const t0 = Date.now(); countA === beforeA && Date.now() - t0 < 5000;) countA = await confirmedCount(a.url);
     expect(countA).toBe(beforeA + 1);
     expect(await confirmedCount(b.url)).toBe(beforeB);
   });
@@ -72,7 +84,9 @@ onPostgres('events between two API processes (PostgreSQL LISTEN/NOTIFY)', () => 
     const admin = new Client({ connectionString: DATABASE_URL });
     await admin.connect();
     try {
-      const killed = await admin.query(`SELECT pid, pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = $1`, [`LISTEN "pflex_events_${a.schema}"`]);
+      const killed = await admin.query(`SELECT pid, pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = $1`, [
+        `LISTEN "pflex_events_${a.schema}"`,
+      ]);
       expect(killed.rowCount).toBe(2);
       // both instances listen again (each has a fresh LISTEN session) before we book; the killed
       // sessions can linger in pg_stat_activity for a moment, so count only new pids
@@ -81,7 +95,10 @@ onPostgres('events between two API processes (PostgreSQL LISTEN/NOTIFY)', () => 
       let listening = 0;
       while (Date.now() - t0 < 10_000) {
         listening = (
-          await admin.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE query = $1 AND NOT (pid = ANY($2::int[]))`, [`LISTEN "pflex_events_${a.schema}"`, dead])
+          await admin.query(
+            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE query = $1 AND NOT (pid = ANY($2::int[]))`,
+            [`LISTEN "pflex_events_${a.schema}"`, dead],
+          )
         ).rows[0].n;
         if (listening === 2) break;
         await new Promise((r) => setTimeout(r, 50));
@@ -90,7 +107,11 @@ onPostgres('events between two API processes (PostgreSQL LISTEN/NOTIFY)', () => 
     } finally {
       await admin.end();
     }
-    await a.ok(BOOK, { r: { pflops: 10, hours: 1, earliestStart: hour(30), deadline: hour(31), clusterIds: [cluster] }, k: 'x2' }, startup.key);
+    await a.ok(
+      BOOK,
+      { r: { pflops: 10, hours: 1, earliestStart: hour(30), deadline: hour(31), clusterIds: [cluster] }, k: 'x2' },
+      startup.key,
+    );
     const [hours] = await util.waitFor(1);
     expect(hours.map((h: any) => [h.hour, h.bookedPflops])).toEqual([[hour(30), 10]]);
     expect(b.running.app.get(EventsService).subscriptions()).toBe(1);

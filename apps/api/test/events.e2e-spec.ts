@@ -2,7 +2,15 @@ import type { Client } from 'graphql-ws';
 import { EventsService, KEY_RECHECK_MS } from '../src/events/events.service';
 import { MAX_SUBSCRIPTIONS_PER_CONNECTION } from '../src/events/graphql-ws.options';
 import { bootTestApp, hour, TestApp } from './support/helpers';
-import { BOOK, BOOKING_EVENTS, collect, subscribed, until, UTILIZATION_CHANGED, wsClient } from './support/events-helpers';
+import {
+  BOOK,
+  BOOKING_EVENTS,
+  collect,
+  subscribed,
+  until,
+  UTILIZATION_CHANGED,
+  wsClient,
+} from './support/events-helpers';
 
 // Live events over graphql-ws in one process (PGlite, or PostgreSQL with DATABASE_URL).
 describe(`live events (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})`, () => {
@@ -34,7 +42,11 @@ describe(`live events (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})`, 
   afterEach(async () => {
     for (const c of clients.splice(0)) await c.dispose();
     const events = app.running.app.get(EventsService);
-    await until(() => events.subscriptions() === 0, 5000, () => `${events.subscriptions()} subscriptions still open`);
+    await until(
+      () => events.subscriptions() === 0,
+      5000,
+      () => `${events.subscriptions()} subscriptions still open`,
+    );
   });
 
   afterAll(async () => {
@@ -42,7 +54,13 @@ describe(`live events (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})`, 
   });
 
   const book = async (key: string, clusterId: string, pflops: number, from: number, hours: number, k: string) =>
-    (await app.ok(BOOK, { r: { pflops, hours, earliestStart: hour(from), deadline: hour(from + hours), clusterIds: [clusterId] }, k }, key)).bookCompute;
+    (
+      await app.ok(
+        BOOK,
+        { r: { pflops, hours, earliestStart: hour(from), deadline: hour(from + hours), clusterIds: [clusterId] }, k },
+        key,
+      )
+    ).bookCompute;
 
   it('utilizationChanged: the booked hours with their new values, to the owning operator and the bureau', async () => {
     const mine = collect(client(op.key), UTILIZATION_CHANGED, { c: cluster }, 'utilizationChanged');
@@ -51,12 +69,21 @@ describe(`live events (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})`, 
     await book(s1.key, cluster, 12.5, 30, 3, 'u1');
     const [hours] = await mine.waitFor(1);
     expect(hours.map((h: any) => h.hour)).toEqual([hour(30), hour(31), hour(32)]);
-    expect(hours.every((h: any) => h.clusterId === cluster && h.bookedPflops === 12.5 && h.capacityPflops === 100 && h.utilization === 0.125)).toBe(true);
+    expect(
+      hours.every(
+        (h: any) =>
+          h.clusterId === cluster && h.bookedPflops === 12.5 && h.capacityPflops === 100 && h.utilization === 0.125,
+      ),
+    ).toBe(true);
     const [seen] = await bureau.waitFor(1);
     expect(seen).toEqual(hours);
 
     // a capacity change is a utilization change too
-    await app.ok(`mutation($c: ID!, $f: DateTime!, $t: DateTime!) { setCapacity(clusterId: $c, from: $f, to: $t, pflops: 50) { pflops } }`, { c: cluster, f: hour(31), t: hour(33) }, op.key);
+    await app.ok(
+      `mutation($c: ID!, $f: DateTime!, $t: DateTime!) { setCapacity(clusterId: $c, from: $f, to: $t, pflops: 50) { pflops } }`,
+      { c: cluster, f: hour(31), t: hour(33) },
+      op.key,
+    );
     const events = await mine.waitFor(2);
     expect(events[1].map((h: any) => [h.hour, h.capacityPflops, h.utilization])).toEqual([
       [hour(31), 50, 0.25],
@@ -68,7 +95,11 @@ describe(`live events (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})`, 
     const mine = collect(client(op.key), UTILIZATION_CHANGED, { c: cluster }, 'utilizationChanged');
     await subscribed(app, 1);
     // refused (more than the capacity): rolled back, so no event
-    const refused = await app.code(BOOK, { r: { pflops: 101, hours: 1, earliestStart: hour(40), deadline: hour(41), clusterIds: [cluster] }, k: 'r1' }, s1.key);
+    const refused = await app.code(
+      BOOK,
+      { r: { pflops: 101, hours: 1, earliestStart: hour(40), deadline: hour(41), clusterIds: [cluster] }, k: 'r1' },
+      s1.key,
+    );
     expect(refused.code).toBe('NO_CAPACITY');
     await app.ok(
       `mutation($c: ID!, $f: DateTime!, $t: DateTime!) { addGreenWindow(clusterId: $c, startsAt: $f, endsAt: $t, megawatts: 2, source: SOLAR, pricePerMwh: 300) { id } }`,
@@ -94,7 +125,18 @@ describe(`live events (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})`, 
     // in the same order, so receiving only these proves b's event was withheld from them
     const b2 = await book(s2.key, otherCluster, 5, 50, 2, 'b2');
     const [e] = await own.waitFor(1);
-    expect(e).toEqual({ type: 'CONFIRMED', booking: { id: b.id, organizationId: s1.id, clusterId: cluster, status: 'CONFIRMED', startsAt: hour(50), hours: 2, pflops: 5 } });
+    expect(e).toEqual({
+      type: 'CONFIRMED',
+      booking: {
+        id: b.id,
+        organizationId: s1.id,
+        clusterId: cluster,
+        status: 'CONFIRMED',
+        startsAt: hour(50),
+        hours: 2,
+        pflops: 5,
+      },
+    });
     expect((await operator.waitFor(1))[0].booking.id).toBe(b.id);
     expect((await bureau.waitFor(1))[0].booking.id).toBe(b.id);
     expect((await otherStartup.waitFor(1)).map((x) => x.booking.id)).toEqual([b2.id]);
@@ -120,12 +162,19 @@ describe(`live events (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})`, 
     expect((await foreign.waitError()).extensions?.code).toBe('FORBIDDEN');
     const foreignBookings = collect(client(otherOp.key), BOOKING_EVENTS, { c: cluster }, 'bookingEvents');
     expect((await foreignBookings.waitError()).extensions?.code).toBe('FORBIDDEN');
-    const unknown = collect(client(op.key), UTILIZATION_CHANGED, { c: '00000000-0000-4000-8000-000000000000' }, 'utilizationChanged');
+    const unknown = collect(
+      client(op.key),
+      UTILIZATION_CHANGED,
+      { c: '00000000-0000-4000-8000-000000000000' },
+      'utilizationChanged',
+    );
     expect((await unknown.waitError()).extensions?.code).toBe('NOT_FOUND');
   });
 
   it('ends a subscription with UNAUTHENTICATED at the first event after its API key was revoked', async () => {
-    const issued = (await app.ok(`mutation($o: ID!) { issueApiKey(organizationId: $o) { key apiKey { id } } }`, { o: op.id })).issueApiKey;
+    const issued = (
+      await app.ok(`mutation($o: ID!) { issueApiKey(organizationId: $o) { key apiKey { id } } }`, { o: op.id })
+    ).issueApiKey;
     const sub = collect(client(issued.key), UTILIZATION_CHANGED, { c: cluster }, 'utilizationChanged');
     await subscribed(app, 1);
     await book(s1.key, cluster, 1, 60, 1, 'rv1');
@@ -140,7 +189,9 @@ describe(`live events (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})`, 
 
   it('limits subscriptions per connection', async () => {
     const c = client(op.key);
-    const subs = Array.from({ length: MAX_SUBSCRIPTIONS_PER_CONNECTION }, () => collect(c, UTILIZATION_CHANGED, { c: cluster }, 'utilizationChanged'));
+    const subs = Array.from({ length: MAX_SUBSCRIPTIONS_PER_CONNECTION }, () =>
+      collect(c, UTILIZATION_CHANGED, { c: cluster }, 'utilizationChanged'),
+    );
     await subscribed(app, MAX_SUBSCRIPTIONS_PER_CONNECTION);
     const extra = collect(c, UTILIZATION_CHANGED, { c: cluster }, 'utilizationChanged');
     expect(await extra.waitError()).toMatchObject({ extensions: { code: 'BAD_USER_INPUT' } });
@@ -152,7 +203,11 @@ describe(`live events (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})`, 
     const sub = collect(client(op.key), UTILIZATION_CHANGED, { c: cluster }, 'utilizationChanged');
     await subscribed(app, 1);
     sub.stop();
-    await until(() => events.subscriptions() === 0, 5000, () => 'the subscription is still open');
+    await until(
+      () => events.subscriptions() === 0,
+      5000,
+      () => 'the subscription is still open',
+    );
     expect(events.subscriptions()).toBe(0);
   });
 });

@@ -11,7 +11,12 @@ const ADD_GREEN = `mutation($c: ID!, $s: DateTime!, $e: DateTime!, $mw: Float!) 
 const WINDOWS = `query($c: ID!, $f: DateTime!, $t: DateTime!) { greenWindows(clusterId: $c, from: $f, to: $t, first: 500) { startsAt endsAt megawatts pricePerMwh source } }`;
 const BOOK = `mutation($r: ComputeRequestInput!, $k: String!) { bookCompute(request: $r, objective: GREENEST, idempotencyKey: $k) { id startsAt greenShare } }`;
 
-const row = (s: number, e: number, megawatts: number, pricePerMwh = 200) => ({ startsAt: hour(s), endsAt: hour(e), megawatts, pricePerMwh });
+const row = (s: number, e: number, megawatts: number, pricePerMwh = 200) => ({
+  startsAt: hour(s),
+  endsAt: hour(e),
+  megawatts,
+  pricePerMwh,
+});
 
 /** Ledger rows of [hour(from), hour(to)): green supply W and price weight, plus the cluster's version. */
 async function ledger(t: TestApp, cluster: string, from: number, to: number) {
@@ -21,8 +26,18 @@ async function ledger(t: TestApp, cluster: string, from: number, to: number) {
      FROM cluster_hours WHERE cluster_id = $1 AND hour >= $2 AND hour < $3 ORDER BY hour`,
     [cluster, new Date(hour(from)), new Date(hour(to))],
   );
-  const [{ version }] = await ds.query(`SELECT version::int AS version FROM ledger_versions WHERE cluster_id = $1`, [cluster]);
-  return { rows: rows.map((r) => ({ h: r.h, supply: Number(r.s), price: Number(r.s) > 0 ? Math.round((Number(r.pw) / Number(r.s)) * 1000) / 1000 : 0, alloc: Number(r.a) })), version: Number(version) };
+  const [{ version }] = await ds.query(`SELECT version::int AS version FROM ledger_versions WHERE cluster_id = $1`, [
+    cluster,
+  ]);
+  return {
+    rows: rows.map((r) => ({
+      h: r.h,
+      supply: Number(r.s),
+      price: Number(r.s) > 0 ? Math.round((Number(r.pw) / Number(r.s)) * 1000) / 1000 : 0,
+      alloc: Number(r.a),
+    })),
+    version: Number(version),
+  };
 }
 
 /** Ledger supply equals the sum of the cluster's green windows in every hour (the invariant checker's rule). */
@@ -45,7 +60,9 @@ async function timelinesMatchLedger(t: TestApp, cluster: string, from: number, t
   while (tl.version(cluster) < version && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   expect(tl.version(cluster)).toBe(version);
   const line = tl.fleet!.timeline(cluster);
-  expect(rows.map((r) => ({ h: r.h, s: line.greenSupplyW[r.h - tl.base], a: line.greenAllocW[r.h - tl.base] }))).toEqual(rows.map((r) => ({ h: r.h, s: r.supply, a: r.alloc })));
+  expect(
+    rows.map((r) => ({ h: r.h, s: line.greenSupplyW[r.h - tl.base], a: line.greenAllocW[r.h - tl.base] })),
+  ).toEqual(rows.map((r) => ({ h: r.h, s: r.supply, a: r.alloc })));
 }
 
 describe('importGreenForecast: a forecast replaces the green windows of a range in one transaction', () => {
@@ -75,7 +92,8 @@ describe('importGreenForecast: a forecast replaces the green windows of a range 
     });
 
     const rows = [row(10, 13, 2, 150), row(13, 14, 0), row(14, 20, 0.75, 250), row(16, 18, 0.25, 50)];
-    const d = (await t.ok(IMPORT, { c: cluster, f: hour(10), t: hour(20), rows, src: 'SOLAR' }, op.key)).importGreenForecast;
+    const d = (await t.ok(IMPORT, { c: cluster, f: hour(10), t: hour(20), rows, src: 'SOLAR' }, op.key))
+      .importGreenForecast;
     expect(d).toMatchObject({ clusterId: cluster, from: hour(10), to: hour(20), windowsReplaced: 2 });
     // the 0 MW row posts nothing
     expect(d.windows.map((w: any) => [w.startsAt, w.endsAt, w.megawatts, w.source])).toEqual([
@@ -94,7 +112,9 @@ describe('importGreenForecast: a forecast replaces the green windows of a range 
 
     const after = await ledger(t, cluster, 0, 30);
     const supply = (n: number) => after.rows.find((r) => r.h === h(n))!;
-    expect([4, 5, 9, 10, 12, 13, 14, 16, 18, 19, 20, 24, 25].map((n) => [n, supply(n).supply / 1e6, supply(n).price])).toEqual([
+    expect(
+      [4, 5, 9, 10, 12, 13, 14, 16, 18, 19, 20, 24, 25].map((n) => [n, supply(n).supply / 1e6, supply(n).price]),
+    ).toEqual([
       [4, 0, 0],
       [5, 1, 300],
       [9, 1, 300],
@@ -127,7 +147,11 @@ describe('importGreenForecast: a forecast replaces the green windows of a range 
       [[...good, { ...row(34, 36, 1), megawatts: -1 }], 'rows[2].megawatts', 'BAD_USER_INPUT'],
       [[...good, { ...row(34, 36, 1), megawatts: 1.23456 }], 'rows[2].megawatts', 'BAD_USER_INPUT'],
       [[...good, { ...row(34, 36, 1), pricePerMwh: -5 }], 'rows[2].pricePerMwh', 'BAD_USER_INPUT'],
-      [[...good, { ...row(34, 36, 1), startsAt: new Date(Date.parse(hour(34)) + 60_000).toISOString() }], 'rows[2].startsAt', 'BAD_USER_INPUT'],
+      [
+        [...good, { ...row(34, 36, 1), startsAt: new Date(Date.parse(hour(34)) + 60_000).toISOString() }],
+        'rows[2].startsAt',
+        'BAD_USER_INPUT',
+      ],
       [[row(30, 32, 1), row(33, 33, 1)], 'rows[1].endsAt', 'BAD_USER_INPUT'],
       [[row(29, 32, 1)], 'rows[0].startsAt', 'BAD_USER_INPUT'],
       [[row(30, 41, 1)], 'rows[0].endsAt', 'BAD_USER_INPUT'],
@@ -136,18 +160,38 @@ describe('importGreenForecast: a forecast replaces the green windows of a range 
     for (const [rows, field, code] of cases) {
       const r = await t.gql(IMPORT, { c: cluster, f: hour(30), t: hour(40), rows }, op.key);
       const e = r.errors?.[0];
-      expect({ field, code: e?.extensions?.code, got: e?.extensions?.field, named: e?.message.includes(field) }).toEqual({ field, code, got: field, named: true });
+      expect({
+        field,
+        code: e?.extensions?.code,
+        got: e?.extensions?.field,
+        named: e?.message.includes(field),
+      }).toEqual({ field, code, got: field, named: true });
     }
     // the row index travels in extensions for the rows the service checks
-    const r = await t.gql(IMPORT, { c: cluster, f: hour(30), t: hour(40), rows: [row(30, 32, 1), row(33, 33, 1)] }, op.key);
+    const r = await t.gql(
+      IMPORT,
+      { c: cluster, f: hour(30), t: hour(40), rows: [row(30, 32, 1), row(33, 33, 1)] },
+      op.key,
+    );
     expect(r.errors?.[0].extensions?.row).toBe(1);
     // range errors
-    expect(await t.code(IMPORT, { c: cluster, f: hour(40), t: hour(30), rows: good }, op.key)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'to' });
-    expect(await t.code(IMPORT, { c: cluster, f: hour(-2), t: hour(30), rows: [] }, op.key)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'from' });
-    expect(await t.code(IMPORT, { c: cluster, f: hour(30), t: hour(24 * 100), rows: [] }, op.key)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'to' });
+    expect(await t.code(IMPORT, { c: cluster, f: hour(40), t: hour(30), rows: good }, op.key)).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'to',
+    });
+    expect(await t.code(IMPORT, { c: cluster, f: hour(-2), t: hour(30), rows: [] }, op.key)).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'from',
+    });
+    expect(await t.code(IMPORT, { c: cluster, f: hour(30), t: hour(24 * 100), rows: [] }, op.key)).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'to',
+    });
     // another operator's cluster
     const other = await t.createOrg('OPERATOR');
-    expect(await t.code(IMPORT, { c: cluster, f: hour(30), t: hour(40), rows: good }, other.key)).toMatchObject({ code: 'FORBIDDEN' });
+    expect(await t.code(IMPORT, { c: cluster, f: hour(30), t: hour(40), rows: good }, other.key)).toMatchObject({
+      code: 'FORBIDDEN',
+    });
 
     const after = await ledger(t, cluster, 0, 60);
     expect(after).toEqual(before);
@@ -158,23 +202,73 @@ describe('importGreenForecast: a forecast replaces the green windows of a range 
     const startup = await t.createOrg('STARTUP');
     await t.ok(ADD_GREEN, { c: cluster, s: hour(40), e: hour(44), mw: 1 }, op.key);
     // draws 10 x 10 x 1.2 kW = 0.12 MW per hour, all of it green
-    const b = (await t.ok(BOOK, { r: { pflops: 10, hours: 2, earliestStart: hour(40), deadline: hour(42), clusterIds: [cluster], minGreenShare: 1 }, k: 'fc-1' }, startup.key)).bookCompute;
+    const b = (
+      await t.ok(
+        BOOK,
+        {
+          r: {
+            pflops: 10,
+            hours: 2,
+            earliestStart: hour(40),
+            deadline: hour(42),
+            clusterIds: [cluster],
+            minGreenShare: 1,
+          },
+          k: 'fc-1',
+        },
+        startup.key,
+      )
+    ).bookCompute;
     expect(b.greenShare).toBe(1);
-    const IMPORT_REV = `mutation($c: ID!, $f: DateTime!, $t: DateTime!, $rows: [GreenForecastRowInput!]!) { importGreenForecast(clusterId: $c, from: $f, t: $t, rows: $rows) { windowsReplaced revisionIds } }`.replace('t: $t', 'to: $t');
+    const IMPORT_REV =
+      `mutation($c: ID!, $f: DateTime!, $t: DateTime!, $rows: [GreenForecastRowInput!]!) { importGreenForecast(clusterId: $c, from: $f, t: $t, rows: $rows) { windowsReplaced revisionIds } }`.replace(
+        't: $t',
+        'to: $t',
+      );
     const BOOKING = `query($id: ID!) { booking(id: $id) { greenMwh greenShare slaMet slaCredit } }`;
     // no green at all in hour 41: the booking keeps what hour 40 has and breaks its SLA
-    const cut = (await t.ok(IMPORT_REV, { c: cluster, f: hour(40), t: hour(44), rows: [row(40, 41, 0.5), row(42, 44, 0.5)] }, op.key)).importGreenForecast;
+    const cut = (
+      await t.ok(
+        IMPORT_REV,
+        { c: cluster, f: hour(40), t: hour(44), rows: [row(40, 41, 0.5), row(42, 44, 0.5)] },
+        op.key,
+      )
+    ).importGreenForecast;
     expect(cut.revisionIds).toHaveLength(1);
-    expect((await t.ok(BOOKING, { id: b.id }, startup.key)).booking).toEqual({ greenMwh: 0.12, greenShare: 0.5, slaMet: false, slaCredit: 72 });
-    const hist = (await t.ok(`query($c: ID!) { greenRevisions(clusterId: $c, from: "${hour(40)}", to: "${hour(44)}") { id reason breaches bookings { bookingId shortHours } } }`, { c: cluster }, op.key)).greenRevisions;
-    expect(hist).toEqual([{ id: cut.revisionIds[0], reason: 'forecast import: less green', breaches: 1, bookings: [{ bookingId: b.id, shortHours: [hour(41)] }] }]);
+    expect((await t.ok(BOOKING, { id: b.id }, startup.key)).booking).toEqual({
+      greenMwh: 0.12,
+      greenShare: 0.5,
+      slaMet: false,
+      slaCredit: 72,
+    });
+    const hist = (
+      await t.ok(
+        `query($c: ID!) { greenRevisions(clusterId: $c, from: "${hour(40)}", to: "${hour(44)}") { id reason breaches bookings { bookingId shortHours } } }`,
+        { c: cluster },
+        op.key,
+      )
+    ).greenRevisions;
+    expect(hist).toEqual([
+      {
+        id: cut.revisionIds[0],
+        reason: 'forecast import: less green',
+        breaches: 1,
+        bookings: [{ bookingId: b.id, shortHours: [hour(41)] }],
+      },
+    ]);
     await windowsSumToLedger(t, cluster, 0, 60);
     await timelinesMatchLedger(t, cluster, 0, 60);
     // a forecast that covers the booking again replaces the windows and tops it up: credit reversed
-    const ok = (await t.ok(IMPORT_REV, { c: cluster, f: hour(40), t: hour(44), rows: [row(40, 44, 0.2)] }, op.key)).importGreenForecast;
+    const ok = (await t.ok(IMPORT_REV, { c: cluster, f: hour(40), t: hour(44), rows: [row(40, 44, 0.2)] }, op.key))
+      .importGreenForecast;
     expect(ok.windowsReplaced).toBe(2);
     expect(ok.revisionIds).toHaveLength(1);
-    expect((await t.ok(BOOKING, { id: b.id }, startup.key)).booking).toEqual({ greenMwh: 0.24, greenShare: 1, slaMet: true, slaCredit: 0 });
+    expect((await t.ok(BOOKING, { id: b.id }, startup.key)).booking).toEqual({
+      greenMwh: 0.24,
+      greenShare: 1,
+      slaMet: true,
+      slaCredit: 0,
+    });
     const after = await ledger(t, cluster, 40, 44);
     expect(after.rows.map((r) => [r.supply, r.alloc])).toEqual([
       [200_000, 120_000],
@@ -183,15 +277,21 @@ describe('importGreenForecast: a forecast replaces the green windows of a range 
       [200_000, 0],
     ]);
     // nothing to share again: no revision
-    expect((await t.ok(IMPORT_REV, { c: cluster, f: hour(40), t: hour(44), rows: [row(40, 44, 0.3)] }, op.key)).importGreenForecast.revisionIds).toEqual([]);
+    expect(
+      (await t.ok(IMPORT_REV, { c: cluster, f: hour(40), t: hour(44), rows: [row(40, 44, 0.3)] }, op.key))
+        .importGreenForecast.revisionIds,
+    ).toEqual([]);
     await windowsSumToLedger(t, cluster, 0, 60);
     await timelinesMatchLedger(t, cluster, 0, 60);
   });
 
   it('an hourly series of a week (168 rows) imports in one call', async () => {
-    const rows = Array.from({ length: 168 }, (_, i) => row(100 + i, 101 + i, Math.round(Math.max(0, Math.sin((i % 24) / 24 * Math.PI)) * 1000) / 1000, 180));
+    const rows = Array.from({ length: 168 }, (_, i) =>
+      row(100 + i, 101 + i, Math.round(Math.max(0, Math.sin(((i % 24) / 24) * Math.PI)) * 1000) / 1000, 180),
+    );
     const t0 = Date.now();
-    const d = (await t.ok(IMPORT, { c: cluster, f: hour(100), t: hour(268), rows, src: 'SOLAR' }, op.key)).importGreenForecast;
+    const d = (await t.ok(IMPORT, { c: cluster, f: hour(100), t: hour(268), rows, src: 'SOLAR' }, op.key))
+      .importGreenForecast;
     const ms = Date.now() - t0;
     expect(d.windows.length).toBe(rows.filter((r) => r.megawatts > 0).length);
     await windowsSumToLedger(t, cluster, 90, 280);

@@ -28,7 +28,11 @@ async function consistent(t: TestApp, cluster: string, from: string, to: string)
     expect({ h: r.h, a: r.a }).toEqual({ h: r.h, a: r.recount });
     expect(r.a).toBeLessThanOrEqual(r.s);
     expect(r.within_promise).not.toBe(false);
-    expect({ h: r.h, s: mem.greenSupplyW[r.h - tl.base], a: mem.greenAllocW[r.h - tl.base] }).toEqual({ h: r.h, s: r.s, a: r.a });
+    expect({ h: r.h, s: mem.greenSupplyW[r.h - tl.base], a: mem.greenAllocW[r.h - tl.base] }).toEqual({
+      h: r.h,
+      s: r.s,
+      a: r.a,
+    });
   }
 }
 
@@ -41,12 +45,22 @@ describe('green SLAs: supply revisions, re-allocation, credits', () => {
     t = await bootTestApp();
     op = await t.createOrg('OPERATOR');
     // 10 PFLOPS draw 10 x 10 x 1.2 kW = 0.12 MW
-    cluster = await t.registerCluster(op.key, { capacityPflops: 100, kwPerPflops: 10, pue: 1.2, pricePerPflopsHour: 2, gridPricePerMwh: 600 });
-    await t.ok(`mutation($c: ID!, $s: DateTime!, $e: DateTime!) { addGreenWindow(clusterId: $c, startsAt: $s, endsAt: $e, megawatts: 0.3, source: SOLAR, pricePerMwh: 100) { id } }`, {
-      c: cluster,
-      s: hour(2),
-      e: hour(6),
-    }, op.key);
+    cluster = await t.registerCluster(op.key, {
+      capacityPflops: 100,
+      kwPerPflops: 10,
+      pue: 1.2,
+      pricePerPflopsHour: 2,
+      gridPricePerMwh: 600,
+    });
+    await t.ok(
+      `mutation($c: ID!, $s: DateTime!, $e: DateTime!) { addGreenWindow(clusterId: $c, startsAt: $s, endsAt: $e, megawatts: 0.3, source: SOLAR, pricePerMwh: 100) { id } }`,
+      {
+        c: cluster,
+        s: hour(2),
+        e: hour(6),
+      },
+      op.key,
+    );
   }, 60_000);
   afterAll(() => t?.close());
 
@@ -56,55 +70,122 @@ describe('green SLAs: supply revisions, re-allocation, credits', () => {
     const sla = (await t.ok(BOOK, { r: { ...req, minGreenShare: 1 }, o: 'GREENEST', k: 'sla' }, a.key)).bookCompute;
     const plain = (await t.ok(BOOK, { r: req, o: 'GREENEST', k: 'plain' }, b.key)).bookCompute;
     expect([sla.greenMwh, plain.greenMwh]).toEqual([0.24, 0.24]);
-    const before = { sla: (await t.ok(BOOKING, { id: sla.id })).booking, plain: (await t.ok(BOOKING, { id: plain.id })).booking };
+    const before = {
+      sla: (await t.ok(BOOKING, { id: sla.id })).booking,
+      plain: (await t.ok(BOOKING, { id: plain.id })).booking,
+    };
 
     const ws = wsClient(t.url, b.key);
-    const events = collect(ws, `subscription { bookingEvents { type booking { id greenMwh } greenRevision { greenMwhBefore greenMwhAfter priceTotalBefore priceTotalAfter breached } } }`, {}, 'bookingEvents');
+    const events = collect(
+      ws,
+      `subscription { bookingEvents { type booking { id greenMwh } greenRevision { greenMwhBefore greenMwhAfter priceTotalBefore priceTotalAfter breached } } }`,
+      {},
+      'bookingEvents',
+    );
     await new Promise((r) => setTimeout(r, 300));
 
     // 0.15 MW: the SLA booking needs its 0.12 MW; the other gets the 0.03 left
-    const r1 = (await t.ok(REVISE, { c: cluster, f: hour(2), t: hour(4), mw: 0.15, why: 'clouds' }, op.key)).reviseGreenSupply;
-    expect(r1.hours.map((h: any) => [h.supplyBeforeMw, h.supplyAfterMw])).toEqual([[0.3, 0.15], [0.3, 0.15]]);
+    const r1 = (await t.ok(REVISE, { c: cluster, f: hour(2), t: hour(4), mw: 0.15, why: 'clouds' }, op.key))
+      .reviseGreenSupply;
+    expect(r1.hours.map((h: any) => [h.supplyBeforeMw, h.supplyAfterMw])).toEqual([
+      [0.3, 0.15],
+      [0.3, 0.15],
+    ]);
     expect(r1.breaches).toBe(0);
     expect(r1.bookings).toHaveLength(1);
-    expect(r1.bookings[0]).toMatchObject({ bookingId: plain.id, greenMwhBefore: 0.24, greenMwhAfter: 0.06, breached: false, creditAfter: 0 });
+    expect(r1.bookings[0]).toMatchObject({
+      bookingId: plain.id,
+      greenMwhBefore: 0.24,
+      greenMwhAfter: 0.06,
+      breached: false,
+      creditAfter: 0,
+    });
     expect(r1.bookings[0].shortHours).toEqual([hour(2), hour(3)]);
     const p1 = (await t.ok(BOOKING, { id: plain.id })).booking;
     // green 0.06 MWh x 100 + grid 0.18 MWh x 600 + compute 10 x 2 x 2
-    expect(p1).toMatchObject({ greenMwh: 0.06, greenMwhPromised: 0.24, greenShare: 0.25, slaMet: null, slaCredit: 0, price: { greenEnergy: 6, gridEnergy: 108, total: 154 } });
+    expect(p1).toMatchObject({
+      greenMwh: 0.06,
+      greenMwhPromised: 0.24,
+      greenShare: 0.25,
+      slaMet: null,
+      slaCredit: 0,
+      price: { greenEnergy: 6, gridEnergy: 108, total: 154 },
+    });
     expect((await t.ok(BOOKING, { id: sla.id })).booking).toEqual(before.sla);
     const ev = await events.waitFor(1);
-    expect(ev[0]).toEqual({ type: 'GREEN_REVISED', booking: { id: plain.id, greenMwh: 0.06 }, greenRevision: { greenMwhBefore: 0.24, greenMwhAfter: 0.06, priceTotalBefore: before.plain.price.total, priceTotalAfter: 154, breached: false } });
+    expect(ev[0]).toEqual({
+      type: 'GREEN_REVISED',
+      booking: { id: plain.id, greenMwh: 0.06 },
+      greenRevision: {
+        greenMwhBefore: 0.24,
+        greenMwhAfter: 0.06,
+        priceTotalBefore: before.plain.price.total,
+        priceTotalAfter: 154,
+        breached: false,
+      },
+    });
     await consistent(t, cluster, hour(0), hour(8));
     // nothing is free in those hours now: a green-only request cannot have them
-    expect((await t.code(BOOK, { r: { ...req, pflops: 1, minGreenShare: 1 }, o: 'GREENEST', k: 'late' }, a.key)).code).toBe('GREEN_SHORTFALL');
+    expect(
+      (await t.code(BOOK, { r: { ...req, pflops: 1, minGreenShare: 1 }, o: 'GREENEST', k: 'late' }, a.key)).code,
+    ).toBe('GREEN_SHORTFALL');
 
     // 0.1 MW: not even the SLA's need: it keeps all there is and breaks; credit = 0.04 MWh x 600 x 1
-    const r2 = (await t.ok(REVISE, { c: cluster, f: hour(2), t: hour(4), mw: 0.1, why: 'storm' }, op.key)).reviseGreenSupply;
+    const r2 = (await t.ok(REVISE, { c: cluster, f: hour(2), t: hour(4), mw: 0.1, why: 'storm' }, op.key))
+      .reviseGreenSupply;
     expect(r2.breaches).toBe(1);
     const s2 = (await t.ok(BOOKING, { id: sla.id })).booking;
     expect(s2).toMatchObject({ greenMwh: 0.2, slaMet: false, slaCredit: 24 });
     expect((await t.ok(BOOKING, { id: plain.id })).booking.greenMwh).toBe(0);
-    const credits = (await t.ok(`{ credits { total edges { node { bookingId kind amount missingMwh revisionId } } } }`, {}, a.key)).credits;
+    const credits = (
+      await t.ok(`{ credits { total edges { node { bookingId kind amount missingMwh revisionId } } } }`, {}, a.key)
+    ).credits;
     expect(credits.total).toBe(24);
-    expect(credits.edges.map((e: any) => e.node)).toEqual([{ bookingId: sla.id, kind: 'CREDIT', amount: 24, missingMwh: 0.04, revisionId: r2.id }]);
+    expect(credits.edges.map((e: any) => e.node)).toEqual([
+      { bookingId: sla.id, kind: 'CREDIT', amount: 24, missingMwh: 0.04, revisionId: r2.id },
+    ]);
     expect((await t.ok(`{ credits { total } }`, {}, b.key)).credits.total).toBe(0);
     const bal = (await t.ok(`{ slaBalances { operatorId owed bookingsInBreach } }`, {}, op.key)).slaBalances;
     expect(bal).toEqual([{ operatorId: op.id, owed: 24, bookingsInBreach: 1 }]);
     const KPIS = `{ kpis(from: "${hour(0)}", to: "${hour(24)}") { greenMwhPromised greenMwhDelivered greenMwhUsed slaBookings slaBreaches slaAttainment slaCreditsOwed } }`;
-    expect((await t.ok(KPIS, {}, op.key)).kpis).toEqual({ greenMwhPromised: 0.48, greenMwhDelivered: 0.2, greenMwhUsed: 0.2, slaBookings: 1, slaBreaches: 1, slaAttainment: 0, slaCreditsOwed: 24 });
+    expect((await t.ok(KPIS, {}, op.key)).kpis).toEqual({
+      greenMwhPromised: 0.48,
+      greenMwhDelivered: 0.2,
+      greenMwhUsed: 0.2,
+      slaBookings: 1,
+      slaBreaches: 1,
+      slaAttainment: 0,
+      slaCreditsOwed: 24,
+    });
     await consistent(t, cluster, hour(0), hour(8));
 
     // back to 0.3 MW: every booking gets its promise again, the credit is taken back, prices return
     await t.ok(REVISE, { c: cluster, f: hour(2), t: hour(4), hourly: [0.3, 0.3], why: 'forecast restored' }, op.key);
     expect((await t.ok(BOOKING, { id: sla.id })).booking).toEqual(before.sla);
     expect((await t.ok(BOOKING, { id: plain.id })).booking).toEqual(before.plain);
-    expect((await t.ok(`{ credits { total edges { node { kind amount } } } }`, {}, a.key)).credits).toEqual({ total: 0, edges: [{ node: { kind: 'REVERSAL', amount: 24 } }, { node: { kind: 'CREDIT', amount: 24 } }] });
-    expect((await t.ok(KPIS, {}, op.key)).kpis).toEqual({ greenMwhPromised: 0.48, greenMwhDelivered: 0.48, greenMwhUsed: 0.48, slaBookings: 1, slaBreaches: 0, slaAttainment: 1, slaCreditsOwed: 0 });
+    expect((await t.ok(`{ credits { total edges { node { kind amount } } } }`, {}, a.key)).credits).toEqual({
+      total: 0,
+      edges: [{ node: { kind: 'REVERSAL', amount: 24 } }, { node: { kind: 'CREDIT', amount: 24 } }],
+    });
+    expect((await t.ok(KPIS, {}, op.key)).kpis).toEqual({
+      greenMwhPromised: 0.48,
+      greenMwhDelivered: 0.48,
+      greenMwhUsed: 0.48,
+      slaBookings: 1,
+      slaBreaches: 0,
+      slaAttainment: 1,
+      slaCreditsOwed: 0,
+    });
     await consistent(t, cluster, hour(0), hour(8));
 
     // history: who, when, why, before and after per hour, newest first
-    const hist = (await t.ok(`query($c: ID!) { greenRevisions(clusterId: $c, from: "${hour(0)}", to: "${hour(24)}") { reason revisedBy breaches hours { supplyAfterMw } } }`, { c: cluster }, op.key)).greenRevisions;
+    const hist = (
+      await t.ok(
+        `query($c: ID!) { greenRevisions(clusterId: $c, from: "${hour(0)}", to: "${hour(24)}") { reason revisedBy breaches hours { supplyAfterMw } } }`,
+        { c: cluster },
+        op.key,
+      )
+    ).greenRevisions;
     expect(hist.map((h: any) => [h.reason, h.revisedBy, h.breaches, h.hours[0].supplyAfterMw])).toEqual([
       ['forecast restored', op.id, 0, 0.3],
       ['storm', op.id, 1, 0.1],
@@ -116,7 +197,14 @@ describe('green SLAs: supply revisions, re-allocation, credits', () => {
 
   it('cancelling a credited booking settles its credit; bad input changes nothing', async () => {
     const s = await t.createOrg('STARTUP');
-    const req = { pflops: 10, hours: 1, earliestStart: hour(5), deadline: hour(6), clusterIds: [cluster], minGreenShare: 0.5 };
+    const req = {
+      pflops: 10,
+      hours: 1,
+      earliestStart: hour(5),
+      deadline: hour(6),
+      clusterIds: [cluster],
+      minGreenShare: 0.5,
+    };
     const bk = (await t.ok(BOOK, { r: req, o: 'EARLIEST', k: 'c1' }, s.key)).bookCompute;
     await t.ok(REVISE, { c: cluster, f: hour(5), t: hour(6), mw: 0, why: 'outage' }, op.key);
     expect((await t.ok(BOOKING, { id: bk.id })).booking).toMatchObject({ greenMwh: 0, slaMet: false, slaCredit: 36 });
@@ -124,7 +212,10 @@ describe('green SLAs: supply revisions, re-allocation, credits', () => {
     expect((await t.ok(BOOKING, { id: bk.id }, s.key)).booking).toMatchObject({ status: 'CANCELLED', slaCredit: 0 });
     expect((await t.ok(`{ credits { total edges { node { kind amount revisionId } } } }`, {}, s.key)).credits).toEqual({
       total: 0,
-      edges: [{ node: { kind: 'REVERSAL', amount: 36, revisionId: null } }, { node: expect.objectContaining({ kind: 'CREDIT', amount: 36 }) }],
+      edges: [
+        { node: { kind: 'REVERSAL', amount: 36, revisionId: null } },
+        { node: expect.objectContaining({ kind: 'CREDIT', amount: 36 }) },
+      ],
     });
 
     const other = await t.createOrg('OPERATOR');
@@ -143,12 +234,23 @@ describe('green SLAs: supply revisions, re-allocation, credits', () => {
     await bad({ mw: 0.1 }, s.key, 'FORBIDDEN');
     // supply raised where there was none: a price is needed
     await bad({ mw: 1, f: hour(10), t: hour(11) }, op.key, 'BAD_USER_INPUT', 'pricePerMwh');
-    const n = (await t.ok(`query($c: ID!) { greenRevisions(clusterId: $c, from: "${hour(0)}", to: "${hour(24)}") { id } }`, { c: cluster }, op.key)).greenRevisions.length;
+    const n = (
+      await t.ok(
+        `query($c: ID!) { greenRevisions(clusterId: $c, from: "${hour(0)}", to: "${hour(24)}") { id } }`,
+        { c: cluster },
+        op.key,
+      )
+    ).greenRevisions.length;
     expect(n).toBe(4);
     await consistent(t, cluster, hour(0), hour(12));
     // the bureau sets the penalty factor
-    expect((await t.ok(`mutation { setSlaPenaltyFactor(penaltyFactor: 2.5) { penaltyFactor } }`)).setSlaPenaltyFactor.penaltyFactor).toBe(2.5);
-    expect((await t.code(`mutation { setSlaPenaltyFactor(penaltyFactor: 2.5) { penaltyFactor } }`, {}, op.key)).code).toBe('FORBIDDEN');
+    expect(
+      (await t.ok(`mutation { setSlaPenaltyFactor(penaltyFactor: 2.5) { penaltyFactor } }`)).setSlaPenaltyFactor
+        .penaltyFactor,
+    ).toBe(2.5);
+    expect(
+      (await t.code(`mutation { setSlaPenaltyFactor(penaltyFactor: 2.5) { penaltyFactor } }`, {}, op.key)).code,
+    ).toBe('FORBIDDEN');
     await t.ok(`mutation { setSlaPenaltyFactor(penaltyFactor: 1) { penaltyFactor } }`);
   }, 60_000);
 });
@@ -169,15 +271,44 @@ onPostgres('green SLAs on PostgreSQL: a revision racing bookings on the same hou
 
   it('never over supply, no acknowledged booking lost, the timelines of both processes equal the ledger', async () => {
     const op = await a.createOrg('OPERATOR');
-    const cluster = await a.registerCluster(op.key, { capacityPflops: 1000, kwPerPflops: 10, pue: 1.2, pricePerPflopsHour: 2, gridPricePerMwh: 600 });
-    await a.ok(`mutation($c: ID!, $s: DateTime!, $e: DateTime!) { addGreenWindow(clusterId: $c, startsAt: $s, endsAt: $e, megawatts: 5, source: WIND, pricePerMwh: 50) { id } }`, { c: cluster, s: hour(2), e: hour(8) }, op.key);
+    const cluster = await a.registerCluster(op.key, {
+      capacityPflops: 1000,
+      kwPerPflops: 10,
+      pue: 1.2,
+      pricePerPflopsHour: 2,
+      gridPricePerMwh: 600,
+    });
+    await a.ok(
+      `mutation($c: ID!, $s: DateTime!, $e: DateTime!) { addGreenWindow(clusterId: $c, startsAt: $s, endsAt: $e, megawatts: 5, source: WIND, pricePerMwh: 50) { id } }`,
+      { c: cluster, s: hour(2), e: hour(8) },
+      op.key,
+    );
     const s = await a.createOrg('STARTUP');
     const acked: string[] = [];
     const book = async (i: number) => {
-      const r = await gqlAt((i % 2 ? a : b).url, BOOK, { r: { pflops: 5, hours: 2, earliestStart: hour(2), deadline: hour(8), clusterIds: [cluster], ...(i % 3 === 0 ? { minGreenShare: 0.5 } : {}) }, o: 'GREENEST', k: `race-${i}` }, s.key);
+      const r = await gqlAt(
+        (i % 2 ? a : b).url,
+        BOOK,
+        {
+          r: {
+            pflops: 5,
+            hours: 2,
+            earliestStart: hour(2),
+            deadline: hour(8),
+            clusterIds: [cluster],
+            ...(i % 3 === 0 ? { minGreenShare: 0.5 } : {}),
+          },
+          o: 'GREENEST',
+          k: `race-${i}`,
+        },
+        s.key,
+      );
       if (r.data?.bookCompute) acked.push(r.data.bookCompute.id);
     };
-    const revisions = [1.5, 0.7, 3, 0.2, 4].map((mw, i) => () => gqlAt((i % 2 ? b : a).url, REVISE, { c: cluster, f: hour(2), t: hour(8), mw, why: `race ${i}` }, op.key));
+    const revisions = [1.5, 0.7, 3, 0.2, 4].map(
+      (mw, i) => () =>
+        gqlAt((i % 2 ? b : a).url, REVISE, { c: cluster, f: hour(2), t: hour(8), mw, why: `race ${i}` }, op.key),
+    );
     const work: Promise<unknown>[] = [];
     for (let i = 0; i < 60; i++) {
       work.push(book(i));
@@ -185,7 +316,12 @@ onPostgres('green SLAs on PostgreSQL: a revision racing bookings on the same hou
     }
     await Promise.all(work);
     expect(acked.length).toBeGreaterThan(10);
-    const got = (await a.ok(`query($c: ID) { bookings(filter: { clusterId: $c, status: CONFIRMED }, first: 100) { edges { node { id } } } }`, { c: cluster })).bookings.edges.map((e: any) => e.node.id);
+    const got = (
+      await a.ok(
+        `query($c: ID) { bookings(filter: { clusterId: $c, status: CONFIRMED }, first: 100) { edges { node { id } } } }`,
+        { c: cluster },
+      )
+    ).bookings.edges.map((e: any) => e.node.id);
     expect(new Set(got)).toEqual(new Set(acked));
     await consistent(a, cluster, hour(0), hour(10));
     await consistent(b, cluster, hour(0), hour(10));

@@ -34,7 +34,15 @@ describe('grid: sites, reserved capacity and time-of-use tariffs', () => {
     return { a, b, site };
   }
   const book = (cluster: string, pflops: number, h0: number, h1: number, k: string) =>
-    t.gql(BOOK, { r: { pflops, hours: h1 - h0, earliestStart: hour(h0), deadline: hour(h1), clusterIds: [cluster] }, o: 'EARLIEST', k }, startup);
+    t.gql(
+      BOOK,
+      {
+        r: { pflops, hours: h1 - h0, earliestStart: hour(h0), deadline: hour(h1), clusterIds: [cluster] },
+        o: 'EARLIEST',
+        k,
+      },
+      startup,
+    );
 
   it('the clusters of a site share its reserved grid: a booking that would exceed it is refused with GRID_LIMIT, and a cancellation gives it back', async () => {
     const { a, b, site } = await campus(1, 10, 14);
@@ -43,7 +51,13 @@ describe('grid: sites, reserved capacity and time-of-use tariffs', () => {
     const over = await book(b, 50, 10, 12, 'b50');
     expect(over.errors?.[0].extensions?.code).toBe('GRID_LIMIT');
     expect(over.errors?.[0].message).toMatch(/reserved/);
-    const q = (await t.ok(QUOTES, { r: { pflops: 50, hours: 2, earliestStart: hour(10), deadline: hour(12), clusterIds: [b] } }, startup)).quotes;
+    const q = (
+      await t.ok(
+        QUOTES,
+        { r: { pflops: 50, hours: 2, earliestStart: hour(10), deadline: hour(12), clusterIds: [b] } },
+        startup,
+      )
+    ).quotes;
     expect(q.map((x: any) => x.reason)).toEqual(['GRID_LIMIT', 'GRID_LIMIT', 'GRID_LIMIT']);
     // exactly up to the reservation
     const fill = await book(b, 40, 10, 12, 'b40');
@@ -56,7 +70,13 @@ describe('grid: sites, reserved capacity and time-of-use tariffs', () => {
       [0, 1],
     ]);
     // the operator sees its cluster's and its site's grid in utilization
-    const u = (await t.ok(`query($c: ID!, $f: DateTime!, $t: DateTime!) { utilization(clusterId: $c, from: $f, to: $t) { gridDrawnMw siteGridDrawnMw siteGridReservedMw } }`, { c: b, f: hour(10), t: hour(11) }, operator)).utilization;
+    const u = (
+      await t.ok(
+        `query($c: ID!, $f: DateTime!, $t: DateTime!) { utilization(clusterId: $c, from: $f, to: $t) { gridDrawnMw siteGridDrawnMw siteGridReservedMw } }`,
+        { c: b, f: hour(10), t: hour(11) },
+        operator,
+      )
+    ).utilization;
     expect(u).toEqual([{ gridDrawnMw: 0.4, siteGridDrawnMw: 1, siteGridReservedMw: 1 }]);
     // cancelling A's booking gives its 0.6 MW back, exactly
     await t.ok(CANCEL, { id: (await book(a, 60, 10, 12, 'a60')).data!.bookCompute.id }, startup);
@@ -79,7 +99,9 @@ describe('grid: sites, reserved capacity and time-of-use tariffs', () => {
     await book(a, 100, 31, 32, 'full');
     const e = await t.gql(CAP, { s: site, f: hour(30), t: hour(34), mw: 0.5 }, operator);
     expect(e.errors?.[0].extensions).toMatchObject({ code: 'GRID_LIMIT', field: 'megawatts', hour: hour(31) });
-    expect((await t.ok(GRID, { s: site, f: hour(30), t: hour(34) }, operator)).siteGrid.map((x: any) => x.reservedMw)).toEqual([2, 2, 2, 2]);
+    expect(
+      (await t.ok(GRID, { s: site, f: hour(30), t: hour(34) }, operator)).siteGrid.map((x: any) => x.reservedMw),
+    ).toEqual([2, 2, 2, 2]);
     // a cluster with bookings cannot move behind a site that cannot take its draw
     const other = (await t.ok(SITE, { i: { name: 'small', region: 'Zhuhai' } }, operator)).createSite.id;
     await t.ok(CAP, { s: other, f: hour(30), t: hour(34), mw: 0.5 }, operator);
@@ -87,7 +109,9 @@ describe('grid: sites, reserved capacity and time-of-use tariffs', () => {
     // null removes the cap; the booking's draw moves with its cluster to a site without one
     await t.ok(CAP, { s: other, f: hour(30), t: hour(34), mw: null }, operator);
     await t.ok(JOIN, { c: a, s: other }, operator);
-    expect((await t.ok(GRID, { s: other, f: hour(31), t: hour(32) }, operator)).siteGrid).toEqual([{ hour: hour(31), drawnMw: 1, reservedMw: null }]);
+    expect((await t.ok(GRID, { s: other, f: hour(31), t: hour(32) }, operator)).siteGrid).toEqual([
+      { hour: hour(31), drawnMw: 1, reservedMw: null },
+    ]);
     expect((await t.ok(GRID, { s: site, f: hour(31), t: hour(32) }, operator)).siteGrid[0].drawnMw).toBe(0);
   });
 
@@ -104,12 +128,26 @@ describe('grid: sites, reserved capacity and time-of-use tariffs', () => {
   });
 
   it('under a time-of-use tariff CHEAPEST moves a flexible job into the valley, and quotes show grid MWh and cost per period', async () => {
-    const c = await t.registerCluster(operator, { name: 'tou', capacityPflops: 100, kwPerPflops: 10, pue: 1, gridPricePerMwh: 600 });
+    const c = await t.registerCluster(operator, {
+      name: 'tou',
+      capacityPflops: 100,
+      kwPerPflops: 10,
+      pue: 1,
+      gridPricePerMwh: 600,
+    });
     const tariff = {
       utcOffsetHours: 0,
       periods: [
         { name: 'valley', pricePerMwh: 150, hours: [[0, 6]], days: 'ALL' },
-        { name: 'peak', pricePerMwh: 1200, hours: [[8, 12], [17, 21]], days: 'ALL' },
+        {
+          name: 'peak',
+          pricePerMwh: 1200,
+          hours: [
+            [8, 12],
+            [17, 21],
+          ],
+          days: 'ALL',
+        },
       ],
     };
     const set = (await t.ok(TARIFF, { c, t: tariff }, operator)).setGridTariff;
@@ -137,51 +175,137 @@ describe('grid: sites, reserved capacity and time-of-use tariffs', () => {
   it('a clearing round packs against the reserved grid: what does not fit is refused with GRID_LIMIT', async () => {
     const { a, b, site } = await campus(1, 50, 54);
     // a region of its own, so the round holds only these two clusters
-    for (const c of [a, b]) await t.ok(`mutation($i: UpdateClusterInput!) { updateCluster(input: $i) { id } }`, { i: { id: c, region: 'GridRound' } }, operator);
-    const round = (await t.ok(`mutation($c: DateTime!) { openRound(region: "GridRound", closesAt: $c) { id } }`, { c: hour(40) })).openRound.id;
+    for (const c of [a, b])
+      await t.ok(
+        `mutation($i: UpdateClusterInput!) { updateCluster(input: $i) { id } }`,
+        { i: { id: c, region: 'GridRound' } },
+        operator,
+      );
+    const round = (
+      await t.ok(`mutation($c: DateTime!) { openRound(region: "GridRound", closesAt: $c) { id } }`, { c: hour(40) })
+    ).openRound.id;
     // six requests of 30 PFLOPS (0.3 MW) x 2 h, all within [50, 52): the site takes three
     for (let i = 0; i < 6; i++) {
       await t.ok(
         `mutation($q: ComputeRequestInput!, $k: String!) { submitRoundRequest(request: $q, objective: EARLIEST, idempotencyKey: $k, region: "GridRound") { id } }`,
-        { q: { pflops: 30, hours: 2, earliestStart: hour(50), deadline: hour(52), clusterIds: [i % 2 ? a : b] }, k: `round-grid-${i}` },
+        {
+          q: { pflops: 30, hours: 2, earliestStart: hour(50), deadline: hour(52), clusterIds: [i % 2 ? a : b] },
+          k: `round-grid-${i}`,
+        },
         startup,
       );
     }
-    const out = (await t.ok(`mutation($id: ID!) { closeRound(id: $id) { outcome { placed refused } } }`, { id: round })).closeRound.outcome;
+    const out = (await t.ok(`mutation($id: ID!) { closeRound(id: $id) { outcome { placed refused } } }`, { id: round }))
+      .closeRound.outcome;
     expect(out).toEqual({ placed: 3, refused: 3 });
-    const reasons = (await t.ok(`query($r: ID) { roundRequests(roundId: $r, first: 10) { edges { node { status reason } } } }`, { r: round }, startup)).roundRequests.edges.map((e: any) => e.node);
-    expect(reasons.filter((x: any) => x.status === 'REFUSED').map((x: any) => x.reason)).toEqual(['GRID_LIMIT', 'GRID_LIMIT', 'GRID_LIMIT']);
-    expect((await t.ok(GRID, { s: site, f: hour(50), t: hour(52) }, operator)).siteGrid.map((x: any) => x.drawnMw)).toEqual([0.9, 0.9]);
+    const reasons = (
+      await t.ok(
+        `query($r: ID) { roundRequests(roundId: $r, first: 10) { edges { node { status reason } } } }`,
+        { r: round },
+        startup,
+      )
+    ).roundRequests.edges.map((e: any) => e.node);
+    expect(reasons.filter((x: any) => x.status === 'REFUSED').map((x: any) => x.reason)).toEqual([
+      'GRID_LIMIT',
+      'GRID_LIMIT',
+      'GRID_LIMIT',
+    ]);
+    expect(
+      (await t.ok(GRID, { s: site, f: hour(50), t: hour(52) }, operator)).siteGrid.map((x: any) => x.drawnMw),
+    ).toEqual([0.9, 0.9]);
   });
 
   it('bad input is refused naming the field, and changes nothing', async () => {
     const c = await t.registerCluster(operator, { name: 'bad', capacityPflops: 10 });
     const overlap = await t.code(
       TARIFF,
-      { c, t: { utcOffsetHours: 8, periods: [{ name: 'valley', pricePerMwh: 1, hours: [[0, 8]] }, { name: 'peak', pricePerMwh: 2, hours: [[7, 9]] }] } },
+      {
+        c,
+        t: {
+          utcOffsetHours: 8,
+          periods: [
+            { name: 'valley', pricePerMwh: 1, hours: [[0, 8]] },
+            { name: 'peak', pricePerMwh: 2, hours: [[7, 9]] },
+          ],
+        },
+      },
       operator,
     );
     expect(overlap).toMatchObject({ code: 'BAD_USER_INPUT', field: 'tariff.periods[1].hours[0]' });
     expect(overlap.message).toMatch(/hour 7 of weekdays is in both valley and peak/);
-    expect((await t.code(TARIFF, { c, t: { utcOffsetHours: 8, periods: [{ name: 'x', pricePerMwh: 1, hours: [[3]] }] } }, operator)).field).toBe('tariff.periods[0].hours[0]');
-    expect((await t.ok(`query($id: ID!) { cluster(id: $id) { gridTariff { utcOffsetHours } } }`, { id: c }, operator)).cluster.gridTariff).toBeNull();
+    expect(
+      (
+        await t.code(
+          TARIFF,
+          { c, t: { utcOffsetHours: 8, periods: [{ name: 'x', pricePerMwh: 1, hours: [[3]] }] } },
+          operator,
+        )
+      ).field,
+    ).toBe('tariff.periods[0].hours[0]');
+    expect(
+      (await t.ok(`query($id: ID!) { cluster(id: $id) { gridTariff { utcOffsetHours } } }`, { id: c }, operator))
+        .cluster.gridTariff,
+    ).toBeNull();
     const site = (await t.ok(SITE, { i: { name: 's', region: 'Zhuhai' } }, operator)).createSite.id;
-    expect(await t.code(CAP, { s: site, f: hour(1), t: hour(2), mw: 1.2345 }, operator)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'megawatts' });
-    expect(await t.code(CAP, { s: site, f: hour(1), t: hour(2), mw: -1 }, operator)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'megawatts' });
-    expect(await t.code(CAP, { s: site, f: hour(2), t: hour(1), mw: 1 }, operator)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'to' });
-    expect(await t.code(CAP, { s: 'nope', f: hour(1), t: hour(2), mw: 1 }, operator)).toMatchObject({ code: 'NOT_FOUND', field: 'siteId' });
+    expect(await t.code(CAP, { s: site, f: hour(1), t: hour(2), mw: 1.2345 }, operator)).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'megawatts',
+    });
+    expect(await t.code(CAP, { s: site, f: hour(1), t: hour(2), mw: -1 }, operator)).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'megawatts',
+    });
+    expect(await t.code(CAP, { s: site, f: hour(2), t: hour(1), mw: 1 }, operator)).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'to',
+    });
+    expect(await t.code(CAP, { s: 'nope', f: hour(1), t: hour(2), mw: 1 }, operator)).toMatchObject({
+      code: 'NOT_FOUND',
+      field: 'siteId',
+    });
     expect((await t.ok(GRID, { s: site, f: hour(1), t: hour(2) }, operator)).siteGrid[0].reservedMw).toBeNull();
   });
 
   it('the bureau sees grid KPIs: grid MWh drawn, the peak against the reservation, the valley share', async () => {
     // one 0.2 MWh booking in the valley of a tariffed cluster, one outside it: half the tariffed grid energy in the valley
-    const c = await t.registerCluster(operator, { name: 'kpi-tou', capacityPflops: 100, kwPerPflops: 10, pue: 1, gridPricePerMwh: 600 });
-    await t.ok(TARIFF, { c, t: { utcOffsetHours: 0, periods: [{ name: 'valley', pricePerMwh: 100, hours: [[0, 6]], days: 'ALL' }] } }, operator);
-    await t.ok(BOOK, { r: { pflops: 10, hours: 2, earliestStart: hour(1), deadline: hour(49), clusterIds: [c] }, o: 'CHEAPEST', k: 'kpi-valley' }, startup);
+    const c = await t.registerCluster(operator, {
+      name: 'kpi-tou',
+      capacityPflops: 100,
+      kwPerPflops: 10,
+      pue: 1,
+      gridPricePerMwh: 600,
+    });
+    await t.ok(
+      TARIFF,
+      { c, t: { utcOffsetHours: 0, periods: [{ name: 'valley', pricePerMwh: 100, hours: [[0, 6]], days: 'ALL' }] } },
+      operator,
+    );
+    await t.ok(
+      BOOK,
+      {
+        r: { pflops: 10, hours: 2, earliestStart: hour(1), deadline: hour(49), clusterIds: [c] },
+        o: 'CHEAPEST',
+        k: 'kpi-valley',
+      },
+      startup,
+    );
     let n = 1;
     while (new Date(hour(n)).getUTCHours() < 8 || new Date(hour(n)).getUTCHours() > 20) n++;
-    await t.ok(BOOK, { r: { pflops: 10, hours: 2, earliestStart: hour(n), deadline: hour(n + 2), clusterIds: [c] }, o: 'EARLIEST', k: 'kpi-day' }, startup);
-    const k = (await t.ok(`query($f: DateTime!, $t: DateTime!) { kpis(from: $f, to: $t) { gridMwhDrawn peakGridMegawatts peakShareOfReservedGrid valleyShare } }`, { f: hour(0), t: hour(60) })).kpis;
+    await t.ok(
+      BOOK,
+      {
+        r: { pflops: 10, hours: 2, earliestStart: hour(n), deadline: hour(n + 2), clusterIds: [c] },
+        o: 'EARLIEST',
+        k: 'kpi-day',
+      },
+      startup,
+    );
+    const k = (
+      await t.ok(
+        `query($f: DateTime!, $t: DateTime!) { kpis(from: $f, to: $t) { gridMwhDrawn peakGridMegawatts peakShareOfReservedGrid valleyShare } }`,
+        { f: hour(0), t: hour(60) },
+      )
+    ).kpis;
     expect(k.gridMwhDrawn).toBeGreaterThan(0);
     expect(k.peakGridMegawatts).toBeGreaterThanOrEqual(1);
     expect(k.peakShareOfReservedGrid).toBe(1);

@@ -25,8 +25,15 @@ describe(`kpis (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})`, () => {
   let b1: { id: string; startsAt: string; price: { total: number; voucher: number } };
   let b2: { id: string };
 
-  const kpis = async (key: string, f: number, t: number, r?: string) => (await app.ok(KPIS, { f: h(f), t: h(t), r: r ?? null }, key)).kpis;
-  const request = (cluster: string, pflops: number, hours: number, from: number) => ({ pflops, hours, earliestStart: h(from), deadline: h(from + hours), clusterIds: [cluster] });
+  const kpis = async (key: string, f: number, t: number, r?: string) =>
+    (await app.ok(KPIS, { f: h(f), t: h(t), r: r ?? null }, key)).kpis;
+  const request = (cluster: string, pflops: number, hours: number, from: number) => ({
+    pflops,
+    hours,
+    earliestStart: h(from),
+    deadline: h(from + hours),
+    clusterIds: [cluster],
+  });
   const BOOK = `mutation($r: ComputeRequestInput!, $k: String!) { bookCompute(request: $r, objective: EARLIEST, idempotencyKey: $k) { id startsAt greenMwh price { total voucher } } }`;
   const QUOTE = `query($r: ComputeRequestInput!) { quotes(request: $r) { objective available } }`;
 
@@ -43,10 +50,9 @@ describe(`kpis (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})`, () => {
       { c: x, f: h(10), t: h(12) },
       opX.key,
     );
-    await app.ok(
-      `mutation($i: IssueVoucherInput!) { issueVoucher(input: $i) { id } }`,
-      { i: { organizationId: s1.id, percentCovered: 50, cap: 1000, validFrom: h(0), validUntil: h(100) } },
-    );
+    await app.ok(`mutation($i: IssueVoucherInput!) { issueVoucher(input: $i) { id } }`, {
+      i: { organizationId: s1.id, percentCovered: 50, cap: 1000, validFrom: h(0), validUntil: h(100) },
+    });
     // both startups quote first (s1 twice: only the first quote counts), then book
     await app.ok(QUOTE, { r: request(x, 10, 4, 10) }, s1.key);
     await app.ok(QUOTE, { r: request(x, 10, 4, 10) }, s1.key);
@@ -117,22 +123,59 @@ describe(`kpis (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})`, () => {
       startupsServed: 1,
       medianQuoteToBookingSeconds: 600,
     });
-    expect(await kpis(app.bureauKey, 20, 30)).toMatchObject({ pflopsHoursBooked: 0, peakMegawattsCommitted: 0, greenShare: 0, bookings: 0, medianQuoteToBookingSeconds: null, voucherMoneySpent: 0 });
+    expect(await kpis(app.bureauKey, 20, 30)).toMatchObject({
+      pflopsHoursBooked: 0,
+      peakMegawattsCommitted: 0,
+      greenShare: 0,
+      bookings: 0,
+      medianQuoteToBookingSeconds: null,
+      voucherMoneySpent: 0,
+    });
   });
 
   it('region filter, and operators see their own clusters only', async () => {
-    const zhuhai = { clusters: 1, pflopsHoursAvailable: 400, pflopsHoursBooked: 40, bookedEnergyMwh: expect.closeTo(0.48, 12), peakMegawattsCommitted: expect.closeTo(0.12, 12), greenMwhUsed: expect.closeTo(0.24, 12), greenShare: expect.closeTo(0.5, 12), bookings: 1, startupsServed: 1, medianQuoteToBookingSeconds: 600 };
+    const zhuhai = {
+      clusters: 1,
+      pflopsHoursAvailable: 400,
+      pflopsHoursBooked: 40,
+      bookedEnergyMwh: expect.closeTo(0.48, 12),
+      peakMegawattsCommitted: expect.closeTo(0.12, 12),
+      greenMwhUsed: expect.closeTo(0.24, 12),
+      greenShare: expect.closeTo(0.5, 12),
+      bookings: 1,
+      startupsServed: 1,
+      medianQuoteToBookingSeconds: 600,
+    };
     expect(await kpis(app.bureauKey, 10, 14, 'Zhuhai')).toMatchObject({ region: 'Zhuhai', ...zhuhai });
     expect(await kpis(opX.key, 10, 14)).toMatchObject({ region: null, ...zhuhai });
-    expect(await kpis(opX.key, 10, 14, 'Shenzhen')).toMatchObject({ clusters: 0, pflopsHoursAvailable: 0, utilization: 0, bookings: 0, greenShare: 0, medianQuoteToBookingSeconds: null });
-    expect(await kpis(opY.key, 10, 14)).toMatchObject({ clusters: 1, pflopsHoursAvailable: 200, pflopsHoursBooked: 40, bookedEnergyMwh: expect.closeTo(0.2, 12), greenShare: 0, bookings: 1, medianQuoteToBookingSeconds: 1200, voucherMoneySpent: 0 });
+    expect(await kpis(opX.key, 10, 14, 'Shenzhen')).toMatchObject({
+      clusters: 0,
+      pflopsHoursAvailable: 0,
+      utilization: 0,
+      bookings: 0,
+      greenShare: 0,
+      medianQuoteToBookingSeconds: null,
+    });
+    expect(await kpis(opY.key, 10, 14)).toMatchObject({
+      clusters: 1,
+      pflopsHoursAvailable: 200,
+      pflopsHoursBooked: 40,
+      bookedEnergyMwh: expect.closeTo(0.2, 12),
+      greenShare: 0,
+      bookings: 1,
+      medianQuoteToBookingSeconds: 1200,
+      voucherMoneySpent: 0,
+    });
   });
 
   it('startups are refused, and the range is validated', async () => {
     expect((await app.code(KPIS, { f: h(10), t: h(14) }, s1.key)).code).toBe('FORBIDDEN');
     expect((await app.code(KPIS, { f: h(10), t: h(14) }, null)).code).toBe('UNAUTHENTICATED');
     expect(await app.code(KPIS, { f: h(14), t: h(10) })).toMatchObject({ code: 'BAD_USER_INPUT', field: 'to' });
-    expect(await app.code(KPIS, { f: new Date(base + 10 * HOUR + 60_000).toISOString(), t: h(14) })).toMatchObject({ code: 'BAD_USER_INPUT', field: 'from' });
+    expect(await app.code(KPIS, { f: new Date(base + 10 * HOUR + 60_000).toISOString(), t: h(14) })).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'from',
+    });
     expect(await app.code(KPIS, { f: h(0), t: h(8785) })).toMatchObject({ code: 'BAD_USER_INPUT', field: 'to' });
   });
 

@@ -40,15 +40,37 @@ describe(`GET /metrics (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})`,
     const before = await scrape();
     const get = (m: Map<string, number>, k: string) => m.get(k) ?? 0;
     // this hour, so the current-hour gauges see it: 25 of 100 PFLOPS
-    await app.ok(BOOK, { r: { pflops: 25, hours: 2, earliestStart: hour(0), deadline: hour(2), clusterIds: [cluster] }, k: 'm1' }, startup.key);
-    expect((await app.code(BOOK, { r: { pflops: 500, hours: 1, earliestStart: hour(3), deadline: hour(4), clusterIds: [cluster] }, k: 'm2' }, startup.key)).code).toBe('NO_CAPACITY');
-    await app.ok(`query($r: ComputeRequestInput!) { quotes(request: $r) { available } }`, { r: { pflops: 1, hours: 1, earliestStart: hour(3), deadline: hour(4) } }, startup.key);
+    await app.ok(
+      BOOK,
+      { r: { pflops: 25, hours: 2, earliestStart: hour(0), deadline: hour(2), clusterIds: [cluster] }, k: 'm1' },
+      startup.key,
+    );
+    expect(
+      (
+        await app.code(
+          BOOK,
+          { r: { pflops: 500, hours: 1, earliestStart: hour(3), deadline: hour(4), clusterIds: [cluster] }, k: 'm2' },
+          startup.key,
+        )
+      ).code,
+    ).toBe('NO_CAPACITY');
+    await app.ok(
+      `query($r: ComputeRequestInput!) { quotes(request: $r) { available } }`,
+      { r: { pflops: 1, hours: 1, earliestStart: hour(3), deadline: hour(4) } },
+      startup.key,
+    );
     await app.gql(`{ noSuchField }`, {}, startup.key);
 
     // the invalid document never becomes an operation: fixed labels, whatever the client sent
     // the confirmed count follows the commit notification; give it a moment
     let after = await scrape();
-    for (let i = 0; i < 100 && get(after, 'pflex_bookings_total{outcome="confirmed",reason=""}') === get(before, 'pflex_bookings_total{outcome="confirmed",reason=""}'); i++) {
+    for (
+      let i = 0;
+      i < 100 &&
+      get(after, 'pflex_bookings_total{outcome="confirmed",reason=""}') ===
+        get(before, 'pflex_bookings_total{outcome="confirmed",reason=""}');
+      i++
+    ) {
       await new Promise((r) => setTimeout(r, 20));
       after = await scrape();
     }
@@ -62,7 +84,10 @@ describe(`GET /metrics (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})`,
     expect(delta('pflex_graphql_request_duration_seconds_count{operation="bookCompute",type="mutation"}')).toBe(2);
     expect(delta('pflex_scheduler_decision_seconds_count{kind="place"}')).toBe(2);
     expect(delta('pflex_scheduler_decision_seconds_count{kind="quote"}')).toBe(1);
-    expect(get(after, `pflex_cluster_utilization_ratio{cluster_id="${cluster}",region="Zhuhai"}`)).toBeCloseTo(0.25, 12);
+    expect(get(after, `pflex_cluster_utilization_ratio{cluster_id="${cluster}",region="Zhuhai"}`)).toBeCloseTo(
+      0.25,
+      12,
+    );
     expect(get(after, `pflex_cluster_booked_pflops{cluster_id="${cluster}",region="Zhuhai"}`)).toBe(25);
     expect(get(after, `pflex_cluster_capacity_pflops{cluster_id="${cluster}",region="Zhuhai"}`)).toBe(100);
     expect(after.has(`pflex_cluster_green_share_ratio{cluster_id="${cluster}",region="Zhuhai"}`)).toBe(true);
@@ -77,7 +102,11 @@ describe(`GET /metrics (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})`,
       { c: c2, f: hour(0), t: hour(1) },
       op.key,
     );
-    await app.ok(BOOK, { r: { pflops: 10, hours: 1, earliestStart: hour(0), deadline: hour(1), clusterIds: [c2] }, k: 'g1' }, startup.key);
+    await app.ok(
+      BOOK,
+      { r: { pflops: 10, hours: 1, earliestStart: hour(0), deadline: hour(1), clusterIds: [c2] }, k: 'g1' },
+      startup.key,
+    );
     const m = await scrape();
     expect(m.get(`pflex_cluster_green_share_ratio{cluster_id="${c2}",region="Zhuhai"}`)).toBeCloseTo(0.5, 12);
     expect(m.get(`pflex_cluster_utilization_ratio{cluster_id="${c2}",region="Zhuhai"}`)).toBe(1);

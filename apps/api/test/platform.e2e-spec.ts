@@ -33,15 +33,22 @@ describe('platform: health, limits, schema, demo seed, graceful shutdown', () =>
   it('limits query depth and cost', async () => {
     const deep = await t.gql(`{ bookings { edges { node { price { total } } } pageInfo { endCursor } } me { id } }`);
     expect(deep.errors).toBeUndefined();
-    const withFragment = await t.gql(`fragment F on Query { me { id } } query { ...F bookings { edges { node { price { total } } } } }`);
+    const withFragment = await t.gql(
+      `fragment F on Query { me { id } } query { ...F bookings { edges { node { price { total } } } } }`,
+    );
     expect(withFragment.errors).toBeUndefined();
     const limited = bootlessDepth(t, 'query { bookings { edges { node { price { total } } } } }', 3);
     expect(limited).toMatch(/depth 5 exceeds the limit of 3/);
-    const fields = 'id status startsAt endsAt hours pflops greenShare greenMwh gridMwh energyMwh powerMw clusterId clusterName objective createdAt idempotencyKey organizationId price { compute greenEnergy gridEnergy total }';
+    const fields =
+      'id status startsAt endsAt hours pflops greenShare greenMwh gridMwh energyMwh powerMw clusterId clusterName objective createdAt idempotencyKey organizationId price { compute greenEnergy gridEnergy total }';
     // each alias costs 1 + 100 x 24 = 2401: two fit under 5000, three do not
-    const two = await t.gql(`{ a: bookings(first: 100) { edges { node { ${fields} } } } b: bookings(first: 100) { edges { node { ${fields} } } } }`);
+    const two = await t.gql(
+      `{ a: bookings(first: 100) { edges { node { ${fields} } } } b: bookings(first: 100) { edges { node { ${fields} } } } }`,
+    );
     expect(two.errors).toBeUndefined();
-    const costly = await t.gql(`{ a: bookings(first: 100) { edges { node { ${fields} } } } b: bookings(first: 100) { edges { node { ${fields} } } } c: bookings(first: 100) { edges { node { ${fields} } } } }`);
+    const costly = await t.gql(
+      `{ a: bookings(first: 100) { edges { node { ${fields} } } } b: bookings(first: 100) { edges { node { ${fields} } } } c: bookings(first: 100) { edges { node { ${fields} } } } }`,
+    );
     expect(costly.status).toBe(400);
     expect(costly.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     expect(costly.errors?.[0].message).toMatch(/query cost \d+ exceeds the limit of 5000/);
@@ -49,7 +56,10 @@ describe('platform: health, limits, schema, demo seed, graceful shutdown', () =>
     const c = (await t.ok(`{ clusters(first: 1) { edges { node { id } } } }`)).clusters.edges[0].node.id;
     const U = `query($c: ID!, $f: DateTime!, $t: DateTime!) { utilization(clusterId: $c, from: $f, to: $t) { hour capacityPflops bookedPflops utilization greenAvailableMw greenAllocatedMw } }`;
     expect((await t.gql(U, { c, f: hour(1), t: hour(745) })).errors).toBeUndefined();
-    const month = await t.gql(`query($c: ID!, $f: DateTime!, $t: DateTime!) { a: utilization(clusterId: $c, from: $f, to: $t) { hour capacityPflops bookedPflops utilization greenAvailableMw greenAllocatedMw } b: utilization(clusterId: $c, from: $f, to: $t) { hour } }`, { c, f: hour(1), t: hour(745) });
+    const month = await t.gql(
+      `query($c: ID!, $f: DateTime!, $t: DateTime!) { a: utilization(clusterId: $c, from: $f, to: $t) { hour capacityPflops bookedPflops utilization greenAvailableMw greenAllocatedMw } b: utilization(clusterId: $c, from: $f, to: $t) { hour } }`,
+      { c, f: hour(1), t: hour(745) },
+    );
     expect(month.errors?.[0].message).toMatch(/query cost \d+ exceeds/);
   });
 
@@ -63,11 +73,19 @@ describe('platform: health, limits, schema, demo seed, graceful shutdown', () =>
     const keys = t.running.demoKeys!;
     expect((await t.ok(`{ me { role } }`, {}, keys.startup)).me.role).toBe('STARTUP');
     expect((await t.ok(`{ me { role } }`, {}, keys.operator)).me.role).toBe('OPERATOR');
-    const clusters = (await t.ok(`{ clusters { edges { node { id name region capacityPflops } } } }`, {}, keys.startup)).clusters.edges.map((e: any) => e.node);
+    const clusters = (
+      await t.ok(`{ clusters { edges { node { id name region capacityPflops } } } }`, {}, keys.startup)
+    ).clusters.edges.map((e: any) => e.node);
     const zhuhai = clusters.find((c: any) => c.region === 'Zhuhai Hengqin');
     expect(zhuhai.capacityPflops).toBe(2100);
     expect(clusters.filter((c: any) => c.region === 'Guangzhou Haizhu').length).toBeGreaterThanOrEqual(2);
-    const windows = (await t.ok(`query($c: ID!, $f: DateTime!, $t: DateTime!) { greenWindows(clusterId: $c, from: $f, to: $t, first: 500) { source } }`, { c: zhuhai.id, f: hour(0), t: hour(24 * 28) }, keys.startup)).greenWindows;
+    const windows = (
+      await t.ok(
+        `query($c: ID!, $f: DateTime!, $t: DateTime!) { greenWindows(clusterId: $c, from: $f, to: $t, first: 500) { source } }`,
+        { c: zhuhai.id, f: hour(0), t: hour(24 * 28) },
+        keys.startup,
+      )
+    ).greenWindows;
     expect(new Set(windows.map((w: any) => w.source))).toEqual(new Set(['SOLAR', 'WIND']));
     // a first booking with the demo key, as in the README
     const b = (
@@ -80,7 +98,11 @@ describe('platform: health, limits, schema, demo seed, graceful shutdown', () =>
     expect(b.status).toBe('CONFIRMED');
     expect(b.greenShare).toBeGreaterThan(0);
     const ds = t.running.app.get(DataSource);
-    const counts = async () => [await ds.manager.count(OrganizationEntity), await ds.manager.count(ClusterEntity), await ds.manager.count(GreenWindowEntity)];
+    const counts = async () => [
+      await ds.manager.count(OrganizationEntity),
+      await ds.manager.count(ClusterEntity),
+      await ds.manager.count(GreenWindowEntity),
+    ];
     const before = await counts();
     await t.running.app.get(DemoSeedService).seed();
     expect(await counts()).toEqual(before);
@@ -91,7 +113,17 @@ describe('platform: health, limits, schema, demo seed, graceful shutdown', () =>
     const { port } = new URL(t.url);
     let status = 0;
     let text = '';
-    const req = request({ host: '127.0.0.1', port, path: '/graphql', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${t.bureauKey}` } });
+    const req = request({
+      host: '127.0.0.1',
+      port,
+      path: '/graphql',
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(body),
+        authorization: `Bearer ${t.bureauKey}`,
+      },
+    });
     const response = new Promise<void>((resolve, reject) => {
       req.on('response', (res) => {
         status = res.statusCode ?? 0;
@@ -119,6 +151,7 @@ describe('platform: health, limits, schema, demo seed, graceful shutdown', () =>
 /** Depth limit with a low limit: a second app would cost a boot, so check the rule directly. */
 function bootlessDepth(t: TestApp, query: string, max: number): string {
   const schema = t.running.app.get(GraphQLSchemaHost).schema;
-  return validate(schema, parse(query), [depthLimitRule(max)]).map((e) => e.message).join('\n');
+  return validate(schema, parse(query), [depthLimitRule(max)])
+    .map((e) => e.message)
+    .join('\n');
 }
-

@@ -14,8 +14,16 @@ describe('public KPIs: /public, /public/kpis.json, /public/kpis.csv', () => {
     const op = await t.createOrg('OPERATOR', operatorName);
     const startup = await t.createOrg('STARTUP', startupName);
     const a = await t.registerCluster(op.key, { name: 'Named Cluster Alpha', region: 'Zhuhai', capacityPflops: 100 });
-    await t.registerCluster(op.key, { name: 'Named Cluster Beta', region: '=HYPERLINK("http://x")', capacityPflops: 50 });
-    await t.ok(BOOK, { r: { pflops: 40, hours: 10, earliestStart: hour(2), deadline: hour(30), clusterIds: [a] }, k: 'pub-1' }, startup.key);
+    await t.registerCluster(op.key, {
+      name: 'Named Cluster Beta',
+      region: '=HYPERLINK("http://x")',
+      capacityPflops: 50,
+    });
+    await t.ok(
+      BOOK,
+      { r: { pflops: 40, hours: 10, earliestStart: hour(2), deadline: hour(30), clusterIds: [a] }, k: 'pub-1' },
+      startup.key,
+    );
   }, 90_000);
   afterAll(() => t?.close());
 
@@ -29,11 +37,37 @@ describe('public KPIs: /public, /public/kpis.json, /public/kpis.csv', () => {
     const k = JSON.parse(text);
     expect(k.regions.map((r: any) => r.region)).toEqual(['=HYPERLINK("http://x")', 'Zhuhai']);
     const z = k.regions.find((r: any) => r.region === 'Zhuhai');
-    expect(z).toMatchObject({ clusters: 1, pflopsHoursAvailable: 100 * 168, pflopsHoursBooked: 400, utilization: Math.round((400 / 16800) * 10000) / 10000 });
+    expect(z).toMatchObject({
+      clusters: 1,
+      pflopsHoursAvailable: 100 * 168,
+      pflopsHoursBooked: 400,
+      utilization: Math.round((400 / 16800) * 10000) / 10000,
+    });
     expect(Object.keys(z).sort()).toEqual(
-      ['averageMegawattsCommitted', 'bookedEnergyMwh', 'clusters', 'greenMwhUsed', 'greenShare', 'peakMegawattsCommitted', 'pflopsHoursAvailable', 'pflopsHoursBooked', 'region', 'utilization', 'voucherMoneySpent'].sort(),
+      [
+        'averageMegawattsCommitted',
+        'bookedEnergyMwh',
+        'clusters',
+        'greenMwhUsed',
+        'greenShare',
+        'peakMegawattsCommitted',
+        'pflopsHoursAvailable',
+        'pflopsHoursBooked',
+        'region',
+        'utilization',
+        'voucherMoneySpent',
+      ].sort(),
     );
-    for (const secret of [startupName, 'Secret Startup', operatorName, 'Named Cluster', 'pub-1', 'organization', 'booking']) expect(text).not.toContain(secret);
+    for (const secret of [
+      startupName,
+      'Secret Startup',
+      operatorName,
+      'Named Cluster',
+      'pub-1',
+      'organization',
+      'booking',
+    ])
+      expect(text).not.toContain(secret);
     const csv = await (await get('/public/kpis.csv')).text();
     for (const secret of ['Secret Startup', operatorName, 'Named Cluster']) expect(csv).not.toContain(secret);
   });
@@ -44,7 +78,9 @@ describe('public KPIs: /public, /public/kpis.json, /public/kpis.csv', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/csv; charset=utf-8');
     const lines = (await res.text()).trimEnd().split('\r\n');
-    expect(lines[0]).toBe('from,to,region,clusters,pflopsHoursAvailable,pflopsHoursBooked,utilization,averageMegawattsCommitted,peakMegawattsCommitted,bookedEnergyMwh,greenMwhUsed,greenShare,voucherMoneySpent');
+    expect(lines[0]).toBe(
+      'from,to,region,clusters,pflopsHoursAvailable,pflopsHoursBooked,utilization,averageMegawattsCommitted,peakMegawattsCommitted,bookedEnergyMwh,greenMwhUsed,greenShare,voucherMoneySpent',
+    );
     expect(lines).toHaveLength(3);
     expect(lines[1]).toContain(`,"'=HYPERLINK(""http://x"")",1,`);
     expect(lines[2]).toContain(',Zhuhai,1,16800,400,');

@@ -12,9 +12,17 @@ describe('access rules (quotas) over HTTP', () => {
   let cluster: string;
   let n = 0;
   const h = (i: number) => hour(2 + i);
-  const req = (pflops: number, hours: number, start: number, deadline = start + hours) => ({ pflops, hours, earliestStart: h(start), deadline: h(deadline), clusterIds: [cluster] });
-  const book = (key: string, r: Record<string, unknown>) => t.ok(BOOK, { r, k: `q-${++n}` }, key).then((d) => d.bookCompute);
-  const refusal = (key: string, r: Record<string, unknown>) => t.gql(BOOK, { r, k: `q-${++n}` }, key).then((res) => res.errors![0]);
+  const req = (pflops: number, hours: number, start: number, deadline = start + hours) => ({
+    pflops,
+    hours,
+    earliestStart: h(start),
+    deadline: h(deadline),
+    clusterIds: [cluster],
+  });
+  const book = (key: string, r: Record<string, unknown>) =>
+    t.ok(BOOK, { r, k: `q-${++n}` }, key).then((d) => d.bookCompute);
+  const refusal = (key: string, r: Record<string, unknown>) =>
+    t.gql(BOOK, { r, k: `q-${++n}` }, key).then((res) => res.errors![0]);
 
   beforeAll(async () => {
     t = await bootTestApp();
@@ -27,7 +35,10 @@ describe('access rules (quotas) over HTTP', () => {
     const s = await t.createOrg('STARTUP');
     const LEFT = `query($o: ID!) { accessRule(organizationId: $o) { maxPflopsHoursPer7Days pflopsHoursLeftNow } }`;
     await t.ok(SET, { i: { organizationId: s.id, maxClusterShare: 1 } });
-    expect((await t.ok(LEFT, { o: s.id }, s.key)).accessRule).toEqual({ maxPflopsHoursPer7Days: null, pflopsHoursLeftNow: null });
+    expect((await t.ok(LEFT, { o: s.id }, s.key)).accessRule).toEqual({
+      maxPflopsHoursPer7Days: null,
+      pflopsHoursLeftNow: null,
+    });
     await t.ok(SET, { i: { organizationId: s.id, maxPflopsHoursPer7Days: 300 } });
     expect((await t.ok(LEFT, { o: s.id }, s.key)).accessRule.pflopsHoursLeftNow).toBe(300);
     await book(s.key, req(10, 5, 0)); // 50 PFLOPS-hours starting within the week
@@ -39,25 +50,41 @@ describe('access rules (quotas) over HTTP', () => {
     expect((await t.ok(LEFT, { o: s.id }, s.key)).accessRule.pflopsHoursLeftNow).toBe(240);
   });
 
-  it('the bureau sets a startup\'s rules; the startup reads its own; nobody else may', async () => {
+  it("the bureau sets a startup's rules; the startup reads its own; nobody else may", async () => {
     const s = await t.createOrg('STARTUP');
     const other = await t.createOrg('STARTUP');
     const op = await t.createOrg('OPERATOR');
     expect((await t.ok(GET, { o: s.id }, s.key)).accessRule).toBeNull();
-    const set = (await t.ok(SET, { i: { organizationId: s.id, maxPflopsHoursPer7Days: 500, maxClusterShare: 0.25 } })).setAccessRule;
+    const set = (await t.ok(SET, { i: { organizationId: s.id, maxPflopsHoursPer7Days: 500, maxClusterShare: 0.25 } }))
+      .setAccessRule;
     expect(set).toMatchObject({ organizationId: s.id, maxPflopsHoursPer7Days: 500, maxClusterShare: 0.25 });
-    expect((await t.ok(GET, { o: s.id }, s.key)).accessRule).toEqual({ organizationId: s.id, maxPflopsHoursPer7Days: 500, maxClusterShare: 0.25 });
+    expect((await t.ok(GET, { o: s.id }, s.key)).accessRule).toEqual({
+      organizationId: s.id,
+      maxPflopsHoursPer7Days: 500,
+      maxClusterShare: 0.25,
+    });
     // setting again replaces both limits; null is no limit
     await t.ok(SET, { i: { organizationId: s.id, maxClusterShare: 0.5 } });
-    expect((await t.ok(GET, { o: s.id })).accessRule).toEqual({ organizationId: s.id, maxPflopsHoursPer7Days: null, maxClusterShare: 0.5 });
+    expect((await t.ok(GET, { o: s.id })).accessRule).toEqual({
+      organizationId: s.id,
+      maxPflopsHoursPer7Days: null,
+      maxClusterShare: 0.5,
+    });
     expect((await t.code(GET, { o: s.id }, other.key)).code).toBe('NOT_FOUND');
     expect((await t.code(GET, { o: s.id }, op.key)).code).toBe('FORBIDDEN');
     expect((await t.code(SET, { i: { organizationId: s.id, maxClusterShare: 1 } }, s.key)).code).toBe('FORBIDDEN');
-    expect(await t.code(SET, { i: { organizationId: op.id, maxClusterShare: 1 } })).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.organizationId' });
-    expect((await t.code(SET, { i: { organizationId: '00000000-0000-4000-8000-000000000000' } })).code).toBe('NOT_FOUND');
+    expect(await t.code(SET, { i: { organizationId: op.id, maxClusterShare: 1 } })).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'input.organizationId',
+    });
+    expect((await t.code(SET, { i: { organizationId: '00000000-0000-4000-8000-000000000000' } })).code).toBe(
+      'NOT_FOUND',
+    );
     expect((await t.code(SET, { i: { organizationId: s.id, maxClusterShare: 1.5 } })).code).toBe('BAD_USER_INPUT');
     expect((await t.code(SET, { i: { organizationId: s.id, maxClusterShare: 0 } })).code).toBe('BAD_USER_INPUT');
-    expect((await t.code(SET, { i: { organizationId: s.id, maxPflopsHoursPer7Days: -1 } })).code).toBe('BAD_USER_INPUT');
+    expect((await t.code(SET, { i: { organizationId: s.id, maxPflopsHoursPer7Days: -1 } })).code).toBe(
+      'BAD_USER_INPUT',
+    );
   });
 
   it('rolling 7 days: a booking beyond the PFLOPS-hours limit is refused with QUOTA_EXCEEDED saying by how much', async () => {
@@ -103,7 +130,9 @@ describe('access rules (quotas) over HTTP', () => {
     const e = await refusal(s.key, req(40, 1, 10, 20));
     expect(e.extensions).toMatchObject({ code: 'QUOTA_EXCEEDED', limit: 'CLUSTER_SHARE', over: 10 });
     expect(e.message).toContain('at most 30% of any one cluster per hour; at best, on cluster Q');
-    expect(e.message).toContain(`at ${h(13)} that is 30 PFLOPS, the startup already holds 0 PFLOPS and asks 40 more, over the limit by 10 PFLOPS`);
+    expect(e.message).toContain(
+      `at ${h(13)} that is 30 PFLOPS, the startup already holds 0 PFLOPS and asks 40 more, over the limit by 10 PFLOPS`,
+    );
     const e2 = await refusal(s.key, req(15, 2, 10, 12));
     expect(e2.extensions).toMatchObject({ code: 'QUOTA_EXCEEDED', limit: 'CLUSTER_SHARE', over: 15 });
     expect(e2.message).toContain(`at ${h(10)} that is 30 PFLOPS, the startup already holds 30 PFLOPS and asks 15 more`);

@@ -6,7 +6,10 @@ const ME = `{ me { id } }`;
 const LIMIT = 20;
 
 const onPostgres = DATABASE_URL ? describe : describe.skip;
-if (!DATABASE_URL) process.stderr.write('rate-limit-replicas.e2e-spec (two processes): SKIPPED, needs PostgreSQL (DATABASE_URL=$(scripts/pg-up.sh) npm test)\n');
+if (!DATABASE_URL)
+  process.stderr.write(
+    'rate-limit-replicas.e2e-spec (two processes): SKIPPED, needs PostgreSQL (DATABASE_URL=$(scripts/pg-up.sh) npm test)\n',
+  );
 
 function replicasOf(t: TestApp): number {
   return t.running.app.get<TokenBucketLimiter>(RATE_LIMITER, { strict: false }).replicas;
@@ -52,14 +55,17 @@ onPostgres('the rate limit across two API processes on one database', () => {
     expect(limited).toHaveLength(2 * LIMIT);
     // the message still states the whole limit; the wait is for this process's next token (10 per minute)
     expect(limited[0].status).toBe(429);
-    expect(limited[0].errors?.[0].message).toBe(`rate limit of ${LIMIT} requests per minute for this API key exceeded; retry in 6 s`);
+    expect(limited[0].errors?.[0].message).toBe(
+      `rate limit of ${LIMIT} requests per minute for this API key exceeded; retry in 6 s`,
+    );
     expect(limited[0].errors?.[0].extensions).toMatchObject({ limitPerMinute: LIMIT, retryAfterSeconds: 6 });
   });
 
   it('sequential calls that alternate between the processes get the limit overall too', async () => {
     clock += 60_000;
     let ok = 0;
-    for (let i = 0; i < 2 * LIMIT; i++) if ((await gqlAt(i % 2 ? b!.url : a.url, ME, {}, startup.key)).data?.me?.id === startup.id) ok++;
+    for (let i = 0; i < 2 * LIMIT; i++)
+      if ((await gqlAt(i % 2 ? b!.url : a.url, ME, {}, startup.key)).data?.me?.id === startup.id) ok++;
     expect(ok).toBe(LIMIT);
   });
 

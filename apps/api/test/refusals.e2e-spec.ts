@@ -17,7 +17,11 @@ describe('refusal reasons say what blocked the request', () => {
 
   it('a share-capped startup asking for more green than exists is told GREEN_SHORTFALL, not NO_CAPACITY', async () => {
     const c = await t.registerCluster(operator, { capacityPflops: 100, kwPerPflops: 10, pue: 1 });
-    await t.ok(`mutation($c: ID!, $s: DateTime!, $e: DateTime!) { addGreenWindow(clusterId: $c, startsAt: $s, endsAt: $e, megawatts: 0.01, source: WIND, pricePerMwh: 50) { id } }`, { c, s: hour(1), e: hour(30) }, operator);
+    await t.ok(
+      `mutation($c: ID!, $s: DateTime!, $e: DateTime!) { addGreenWindow(clusterId: $c, startsAt: $s, endsAt: $e, megawatts: 0.01, source: WIND, pricePerMwh: 50) { id } }`,
+      { c, s: hour(1), e: hour(30) },
+      operator,
+    );
     const s = await t.createOrg('STARTUP');
     await t.ok(RULE, { i: { organizationId: s.id, maxClusterShare: 0.25 } });
     const r = { pflops: 30, hours: 2, earliestStart: hour(2), deadline: hour(12), clusterIds: [c] };
@@ -34,10 +38,18 @@ describe('refusal reasons say what blocked the request', () => {
     const x = await t.registerCluster(operator, { name: 'X', capacityPflops: 400 });
     const y = await t.registerCluster(operator, { name: 'Y', capacityPflops: 100 });
     const other = await t.createOrg('STARTUP');
-    await t.ok(BOOK, { r: { pflops: 380, hours: 1, earliestStart: hour(3), deadline: hour(4), clusterIds: [x] }, k: 'fill-x' }, other.key);
+    await t.ok(
+      BOOK,
+      { r: { pflops: 380, hours: 1, earliestStart: hour(3), deadline: hour(4), clusterIds: [x] }, k: 'fill-x' },
+      other.key,
+    );
     const s = await t.createOrg('STARTUP');
     await t.ok(RULE, { i: { organizationId: s.id, maxClusterShare: 0.25 } });
-    const e = await t.gql(BOOK, { r: { pflops: 30, hours: 1, earliestStart: hour(3), deadline: hour(4), clusterIds: [x, y] }, k: 'xy' }, s.key);
+    const e = await t.gql(
+      BOOK,
+      { r: { pflops: 30, hours: 1, earliestStart: hour(3), deadline: hour(4), clusterIds: [x, y] }, k: 'xy' },
+      s.key,
+    );
     expect(e.errors?.[0].extensions).toMatchObject({ code: 'QUOTA_EXCEEDED', limit: 'CLUSTER_SHARE', over: 5 });
     expect(e.errors?.[0].message).toContain('on cluster Y');
     expect(e.errors?.[0].message).toContain('over the limit by 5 PFLOPS');

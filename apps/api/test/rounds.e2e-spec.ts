@@ -1,5 +1,6 @@
 import { Client } from 'pg';
 import { RoundClearer } from '../src/rounds/round-clearer';
+import { LedgerRepository } from '../src/ledger/ledger.repository';
 import { TimelinesService } from '../src/ledger/timelines.service';
 import { collect, wsClient } from './support/events-helpers';
 import { bootTestApp, DATABASE_URL, hour, HOUR, TestApp } from './support/helpers';
@@ -10,15 +11,33 @@ const CLOSE = `mutation($id: ID!) { closeRound(id: $id) { id status clearedAt pe
 const REQUESTS = `query($r: ID) { roundRequests(roundId: $r, first: 100) { edges { node { id status reason message idempotencyKey booking { id idempotencyKey clusterId startsAt hours pflops voucherId price { voucher } } } } } }`;
 const BOOK = `mutation($r: ComputeRequestInput!, $k: String!) { bookCompute(request: $r, objective: EARLIEST, idempotencyKey: $k) { id } }`;
 
-const req = (pflops: number, hours: number, from: number, to: number, clusterIds?: string[]) => ({ pflops, hours, earliestStart: hour(from), deadline: hour(to), ...(clusterIds ? { clusterIds } : {}) });
+const req = (pflops: number, hours: number, from: number, to: number, clusterIds?: string[]) => ({
+  pflops,
+  hours,
+  earliestStart: hour(from),
+  deadline: hour(to),
+  ...(clusterIds ? { clusterIds } : {}),
+});
 
 /** Ledger rows of the cluster over the next days equal the sums of its confirmed bookings (an independent recount). */
 async function ledgerMatchesBookings(t: TestApp, cluster: string): Promise<void> {
-  const rows = await t.running.app.get(TimelinesService)['repo'].hours(cluster, Math.floor(Date.now() / HOUR) * HOUR, Math.floor(Date.now() / HOUR) * HOUR + 72 * HOUR);
-  const b = (await t.ok(`query($c: ID) { bookings(filter: { clusterId: $c, status: CONFIRMED }, first: 100) { edges { node { startsAt hours pflops } } } }`, { c: cluster })).bookings.edges.map((e: any) => e.node);
+  const repo = t.running.app.get(LedgerRepository);
+  const rows = await repo.hours(
+    cluster,
+    Math.floor(Date.now() / HOUR) * HOUR,
+    Math.floor(Date.now() / HOUR) * HOUR + 72 * HOUR,
+  );
+  const b = (
+    await t.ok(
+      `query($c: ID) { bookings(filter: { clusterId: $c, status: CONFIRMED }, first: 100) { edges { node { startsAt hours pflops } } } }`,
+      { c: cluster },
+    )
+  ).bookings.edges.map((e: any) => e.node);
   for (const r of rows) {
     const h = new Date(r.hour).getTime();
-    const sum = b.filter((x: any) => new Date(x.startsAt).getTime() <= h && new Date(x.startsAt).getTime() + x.hours * HOUR > h).reduce((a: number, x: any) => a + Math.round(x.pflops * 1000), 0);
+    const sum = b
+      .filter((x: any) => new Date(x.startsAt).getTime() <= h && new Date(x.startsAt).getTime() + x.hours * HOUR > h)
+      .reduce((a: number, x: any) => a + Math.round(x.pflops * 1000), 0);
     expect({ h: r.hour, booked: r.booked_tflops }).toEqual({ h: r.hour, booked: sum });
     expect(r.booked_tflops).toBeLessThanOrEqual(r.capacity_tflops);
   }
@@ -43,58 +62,120 @@ describe('clearing rounds', () => {
     expect((await t.code(OPEN, { r: 'Pearl', c: hour(2) })).code).toBe('CONFLICT');
 
     // first-come puts a's flexible 50 PFLOPS at +2h and b's fixed 60 PFLOPS no longer fits; the round fits both
-    const r1 = (await t.ok(SUBMIT, { q: req(50, 2, 2, 6, [cluster]), o: 'EARLIEST', k: 'a-1' }, a.key)).submitRoundRequest;
+    const r1 = (await t.ok(SUBMIT, { q: req(50, 2, 2, 6, [cluster]), o: 'EARLIEST', k: 'a-1' }, a.key))
+      .submitRoundRequest;
     expect(r1).toMatchObject({ roundId: round.id, status: 'PENDING' });
-    const r2 = (await t.ok(SUBMIT, { q: req(60, 2, 2, 4, [cluster]), o: 'EARLIEST', k: 'b-1' }, b.key)).submitRoundRequest;
-    const r3 = (await t.ok(SUBMIT, { q: req(500, 1, 2, 6), o: 'CHEAPEST', k: 'b-2', r: 'Pearl' }, b.key)).submitRoundRequest;
-    const r4 = (await t.ok(SUBMIT, { q: req(1, 1, 2, 6), o: 'GREENEST', k: 'a-2', r: 'Pearl' }, a.key)).submitRoundRequest;
+    const r2 = (await t.ok(SUBMIT, { q: req(60, 2, 2, 4, [cluster]), o: 'EARLIEST', k: 'b-1' }, b.key))
+      .submitRoundRequest;
+    const r3 = (await t.ok(SUBMIT, { q: req(500, 1, 2, 6), o: 'CHEAPEST', k: 'b-2', r: 'Pearl' }, b.key))
+      .submitRoundRequest;
+    const r4 = (await t.ok(SUBMIT, { q: req(1, 1, 2, 6), o: 'GREENEST', k: 'a-2', r: 'Pearl' }, a.key))
+      .submitRoundRequest;
     // a replay returns the same request; the same key for another request is refused; nothing else changes
-    expect((await t.ok(SUBMIT, { q: req(50, 2, 2, 6, [cluster]), o: 'EARLIEST', k: 'a-1' }, a.key)).submitRoundRequest.id).toBe(r1.id);
+    expect(
+      (await t.ok(SUBMIT, { q: req(50, 2, 2, 6, [cluster]), o: 'EARLIEST', k: 'a-1' }, a.key)).submitRoundRequest.id,
+    ).toBe(r1.id);
     const reused = await t.code(SUBMIT, { q: req(51, 2, 2, 6, [cluster]), o: 'EARLIEST', k: 'a-1' }, a.key);
     expect(reused).toMatchObject({ code: 'CONFLICT', field: 'idempotencyKey' });
-    expect((await t.code(SUBMIT, { q: req(1, 1, 2, 6), o: 'EARLIEST', k: 'x', r: 'Atlantis' }, a.key)).code).toBe('CONFLICT');
-    expect((await t.code(SUBMIT, { q: req(1, 1, 2, 6), o: 'EARLIEST', k: 'z' }, a.key)).message).toMatch(/no round of the whole fleet is open/);
+    expect((await t.code(SUBMIT, { q: req(1, 1, 2, 6), o: 'EARLIEST', k: 'x', r: 'Atlantis' }, a.key)).code).toBe(
+      'CONFLICT',
+    );
+    expect((await t.code(SUBMIT, { q: req(1, 1, 2, 6), o: 'EARLIEST', k: 'z' }, a.key)).message).toMatch(
+      /no round of the whole fleet is open/,
+    );
     expect((await t.code(SUBMIT, { q: req(1, 1, 2, 1), o: 'EARLIEST', k: 'y' }, a.key)).code).toBe('BAD_USER_INPUT');
     // withdraw: only the owner, only while pending
-    expect((await t.code(`mutation($id: ID!) { withdrawRoundRequest(id: $id) { id } }`, { id: r4.id }, b.key)).code).toBe('NOT_FOUND');
-    expect((await t.ok(`mutation($id: ID!) { withdrawRoundRequest(id: $id) { status } }`, { id: r4.id }, a.key)).withdrawRoundRequest.status).toBe('WITHDRAWN');
-    expect((await t.code(`mutation($id: ID!) { withdrawRoundRequest(id: $id) { id } }`, { id: r4.id }, a.key)).code).toBe('CONFLICT');
+    expect(
+      (await t.code(`mutation($id: ID!) { withdrawRoundRequest(id: $id) { id } }`, { id: r4.id }, b.key)).code,
+    ).toBe('NOT_FOUND');
+    expect(
+      (await t.ok(`mutation($id: ID!) { withdrawRoundRequest(id: $id) { status } }`, { id: r4.id }, a.key))
+        .withdrawRoundRequest.status,
+    ).toBe('WITHDRAWN');
+    expect(
+      (await t.code(`mutation($id: ID!) { withdrawRoundRequest(id: $id) { id } }`, { id: r4.id }, a.key)).code,
+    ).toBe('CONFLICT');
     expect((await t.ok(`query($id: ID!) { round(id: $id) { pending } }`, { id: round.id })).round.pending).toBe(3);
 
     const ws = wsClient(t.url, a.key);
-    const events = collect(ws, `subscription { bookingEvents { type booking { id } roundRequest { id status reason } } }`, {}, 'bookingEvents');
+    const events = collect(
+      ws,
+      `subscription { bookingEvents { type booking { id } roundRequest { id status reason } } }`,
+      {},
+      'bookingEvents',
+    );
     const wsB = wsClient(t.url, b.key);
-    const eventsB = collect(wsB, `subscription { bookingEvents { type booking { id } roundRequest { id status reason } } }`, {}, 'bookingEvents');
+    const eventsB = collect(
+      wsB,
+      `subscription { bookingEvents { type booking { id } roundRequest { id status reason } } }`,
+      {},
+      'bookingEvents',
+    );
     await new Promise((r) => setTimeout(r, 300));
     const cleared = (await t.ok(CLOSE, { id: round.id })).closeRound;
     expect(cleared.status).toBe('CLEARED');
     expect(cleared.pending).toBe(0);
-    expect(cleared.outcome).toMatchObject({ requests: 3, placed: 2, refused: 1, pflopsHours: 220, firstCome: { placed: 1, refused: 2, pflopsHours: 100 }, gain: 2.2 });
+    expect(cleared.outcome).toMatchObject({
+      requests: 3,
+      placed: 2,
+      refused: 1,
+      pflopsHours: 220,
+      firstCome: { placed: 1, refused: 2, pflopsHours: 100 },
+      gain: 2.2,
+    });
     expect((await t.code(CLOSE, { id: round.id })).code).toBe('CONFLICT');
 
     const mine = (await t.ok(REQUESTS, { r: round.id }, a.key)).roundRequests.edges.map((e: any) => e.node);
     expect(mine.map((x: any) => x.status).sort()).toEqual(['CONFIRMED', 'WITHDRAWN']);
     const a1 = mine.find((x: any) => x.id === r1.id);
-    expect(a1.booking).toMatchObject({ idempotencyKey: `round:${r1.id}`, clusterId: cluster, startsAt: new Date(hour(4)).toISOString(), hours: 2, pflops: 50 });
+    expect(a1.booking).toMatchObject({
+      idempotencyKey: `round:${r1.id}`,
+      clusterId: cluster,
+      startsAt: new Date(hour(4)).toISOString(),
+      hours: 2,
+      pflops: 50,
+    });
     const theirs = (await t.ok(REQUESTS, { r: round.id }, b.key)).roundRequests.edges.map((e: any) => e.node);
-    expect(theirs.find((x: any) => x.id === r2.id)).toMatchObject({ status: 'CONFIRMED', booking: { startsAt: new Date(hour(2)).toISOString() } });
-    expect(theirs.find((x: any) => x.id === r3.id)).toMatchObject({ status: 'REFUSED', reason: 'NO_CAPACITY', booking: null });
+    expect(theirs.find((x: any) => x.id === r2.id)).toMatchObject({
+      status: 'CONFIRMED',
+      booking: { startsAt: new Date(hour(2)).toISOString() },
+    });
+    expect(theirs.find((x: any) => x.id === r3.id)).toMatchObject({
+      status: 'REFUSED',
+      reason: 'NO_CAPACITY',
+      booking: null,
+    });
     expect(theirs.find((x: any) => x.id === r3.id).message).toMatch(/500 PFLOPS/);
 
     // events: each outcome once, to its startup, with the round request
     const got = await events.waitFor(1);
-    expect(got).toEqual([{ type: 'CONFIRMED', booking: { id: a1.booking.id }, roundRequest: { id: r1.id, status: 'CONFIRMED', reason: null } }]);
+    expect(got).toEqual([
+      {
+        type: 'CONFIRMED',
+        booking: { id: a1.booking.id },
+        roundRequest: { id: r1.id, status: 'CONFIRMED', reason: null },
+      },
+    ]);
     const gotB = await eventsB.waitFor(2);
-    expect(gotB.map((e: any) => `${e.type}:${e.roundRequest.id}`).sort()).toEqual([`CONFIRMED:${r2.id}`, `REFUSED:${r3.id}`].sort());
-    expect(gotB.find((e: any) => e.type === 'REFUSED')).toMatchObject({ booking: null, roundRequest: { reason: 'NO_CAPACITY' } });
+    expect(gotB.map((e: any) => `${e.type}:${e.roundRequest.id}`).sort()).toEqual(
+      [`CONFIRMED:${r2.id}`, `REFUSED:${r3.id}`].sort(),
+    );
+    expect(gotB.find((e: any) => e.type === 'REFUSED')).toMatchObject({
+      booking: null,
+      roundRequest: { reason: 'NO_CAPACITY' },
+    });
     events.stop();
     eventsB.stop();
     await ws.dispose();
     await wsB.dispose();
 
     // after the clearing: no round open, a withdraw is too late, the ledger holds exactly the bookings
-    expect((await t.code(SUBMIT, { q: req(1, 1, 2, 6), o: 'EARLIEST', k: 'late', r: 'Pearl' }, a.key)).code).toBe('CONFLICT');
-    expect((await t.code(`mutation($id: ID!) { withdrawRoundRequest(id: $id) { id } }`, { id: r1.id }, a.key)).code).toBe('CONFLICT');
+    expect((await t.code(SUBMIT, { q: req(1, 1, 2, 6), o: 'EARLIEST', k: 'late', r: 'Pearl' }, a.key)).code).toBe(
+      'CONFLICT',
+    );
+    expect(
+      (await t.code(`mutation($id: ID!) { withdrawRoundRequest(id: $id) { id } }`, { id: r1.id }, a.key)).code,
+    ).toBe('CONFLICT');
     await ledgerMatchesBookings(t, cluster);
     // bookCompute may not use the keys rounds give their bookings
     expect((await t.code(BOOK, { r: req(1, 1, 2, 6), k: `round:${r1.id}` }, a.key)).field).toBe('idempotencyKey');
@@ -104,13 +185,19 @@ describe('clearing rounds', () => {
 
   it('members are held to access rules and vouchers; the others stand', async () => {
     const [ruled, funded] = [await t.createOrg('STARTUP'), await t.createOrg('STARTUP')];
-    await t.ok(`mutation($i: AccessRuleInput!) { setAccessRule(input: $i) { organizationId } }`, { i: { organizationId: ruled.id, maxPflopsHoursPer7Days: 30 } });
-    await t.ok(`mutation($i: IssueVoucherInput!) { issueVoucher(input: $i) { id } }`, { i: { organizationId: funded.id, percentCovered: 50, cap: 1000, validFrom: hour(0), validUntil: hour(72) } });
+    await t.ok(`mutation($i: AccessRuleInput!) { setAccessRule(input: $i) { organizationId } }`, {
+      i: { organizationId: ruled.id, maxPflopsHoursPer7Days: 30 },
+    });
+    await t.ok(`mutation($i: IssueVoucherInput!) { issueVoucher(input: $i) { id } }`, {
+      i: { organizationId: funded.id, percentCovered: 50, cap: 1000, validFrom: hour(0), validUntil: hour(72) },
+    });
     const round = (await t.ok(OPEN, { r: null, c: hour(1) })).openRound;
     expect(round.region).toBeNull();
     // no region named, clusters of one region with no open round there: the fleet-wide round takes it
-    const q1 = (await t.ok(SUBMIT, { q: req(10, 2, 10, 20, [cluster]), o: 'EARLIEST', k: 'r-1' }, ruled.key)).submitRoundRequest;
-    const q2 = (await t.ok(SUBMIT, { q: req(10, 2, 10, 20, [cluster]), o: 'EARLIEST', k: 'r-2' }, ruled.key)).submitRoundRequest;
+    const q1 = (await t.ok(SUBMIT, { q: req(10, 2, 10, 20, [cluster]), o: 'EARLIEST', k: 'r-1' }, ruled.key))
+      .submitRoundRequest;
+    const q2 = (await t.ok(SUBMIT, { q: req(10, 2, 10, 20, [cluster]), o: 'EARLIEST', k: 'r-2' }, ruled.key))
+      .submitRoundRequest;
     const q3 = (await t.ok(SUBMIT, { q: req(5, 2, 10, 20), o: 'CHEAPEST', k: 'f-1' }, funded.key)).submitRoundRequest;
     expect(q1.roundId).toBe(round.id);
     const out = (await t.ok(CLOSE, { id: round.id })).closeRound.outcome;
@@ -134,16 +221,31 @@ describe('clearing rounds', () => {
       const s = await t.createOrg('STARTUP');
       const round = (await t.ok(OPEN, { r: region, c: hour(1) })).openRound;
       let seed = 7;
-      const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+      const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
       for (let i = 0; i < 40; i++) {
         const hours = 1 + Math.floor(rnd() * 6);
         const from = 2 + Math.floor(rnd() * 10);
         const to = from + hours + Math.floor(rnd() * 12);
-        await t.ok(SUBMIT, { q: req(5 + Math.floor(rnd() * 30), hours, from, to, [c]), o: ['EARLIEST', 'GREENEST', 'CHEAPEST'][i % 3], k: `k${i}` }, s.key);
+        await t.ok(
+          SUBMIT,
+          {
+            q: req(5 + Math.floor(rnd() * 30), hours, from, to, [c]),
+            o: ['EARLIEST', 'GREENEST', 'CHEAPEST'][i % 3],
+            k: `k${i}`,
+          },
+          s.key,
+        );
       }
       const out = (await t.ok(CLOSE, { id: round.id })).closeRound.outcome;
       const rows = (await t.ok(REQUESTS, { r: round.id }, s.key)).roundRequests.edges.map((e: any) => e.node);
-      outcomes.push({ out, placed: rows.map((x: any) => (x.booking ? `${x.idempotencyKey}@${x.booking.startsAt}` : `${x.idempotencyKey}:${x.reason}`)).sort() });
+      outcomes.push({
+        out,
+        placed: rows
+          .map((x: any) =>
+            x.booking ? `${x.idempotencyKey}@${x.booking.startsAt}` : `${x.idempotencyKey}:${x.reason}`,
+          )
+          .sort(),
+      });
       await ledgerMatchesBookings(t, c);
     }
     const strip = (o: any) => ({ ...o.out, clearingMs: 0, packingMs: 0 });
@@ -154,7 +256,11 @@ describe('clearing rounds', () => {
 
   it('scheduled rounds open on the cadence and clear at their time, on the tick', async () => {
     const clearer = t.running.app.get(RoundClearer);
-    const sched = (await t.ok(`mutation { scheduleRounds(region: "Pearl", everyMinutes: 60) { region everyMinutes openRound { id closesAt status } } }`)).scheduleRounds;
+    const sched = (
+      await t.ok(
+        `mutation { scheduleRounds(region: "Pearl", everyMinutes: 60) { region everyMinutes openRound { id closesAt status } } }`,
+      )
+    ).scheduleRounds;
     expect(sched).toMatchObject({ region: 'Pearl', everyMinutes: 60, openRound: { status: 'OPEN' } });
     const closes = new Date(sched.openRound.closesAt).getTime();
     expect(closes % HOUR).toBe(0);
@@ -163,7 +269,9 @@ describe('clearing rounds', () => {
     await t.ok(SUBMIT, { q: req(1, 1, 3, 8, [cluster]), o: 'EARLIEST', k: 'sched-1' }, s.key);
     // before the close time a tick leaves it; at the close time (moved clock) a tick clears it and opens the next
     await clearer.tick();
-    expect((await t.ok(`query($id: ID!) { round(id: $id) { status } }`, { id: sched.openRound.id })).round.status).toBe('OPEN');
+    expect((await t.ok(`query($id: ID!) { round(id: $id) { status } }`, { id: sched.openRound.id })).round.status).toBe(
+      'OPEN',
+    );
     const config = (clearer as unknown as { config: { now: () => number } }).config;
     const realNow = config.now;
     config.now = () => closes + 1000;
@@ -174,13 +282,22 @@ describe('clearing rounds', () => {
       config.now = realNow;
     }
     const after = (await t.ok(`{ rounds(region: "Pearl") { id status closesAt outcome { placed } } }`)).rounds;
-    expect(after.find((r: any) => r.id === sched.openRound.id)).toMatchObject({ status: 'CLEARED', outcome: { placed: 1 } });
+    expect(after.find((r: any) => r.id === sched.openRound.id)).toMatchObject({
+      status: 'CLEARED',
+      outcome: { placed: 1 },
+    });
     const next = after.find((r: any) => r.status === 'OPEN');
     expect(new Date(next.closesAt).getTime()).toBe(closes + HOUR);
-    const off = (await t.ok(`mutation { scheduleRounds(region: "Pearl", everyMinutes: null) { everyMinutes openRound { id } } }`)).scheduleRounds;
+    const off = (
+      await t.ok(`mutation { scheduleRounds(region: "Pearl", everyMinutes: null) { everyMinutes openRound { id } } }`)
+    ).scheduleRounds;
     expect(off).toEqual({ everyMinutes: null, openRound: { id: next.id } });
-    expect((await t.code(`mutation { scheduleRounds(region: "Pearl", everyMinutes: -5) { everyMinutes } }`)).code).toBe('BAD_USER_INPUT');
-    expect((await t.code(`mutation { scheduleRounds(region: "Pearl", everyMinutes: 5) { everyMinutes } }`, {}, s.key)).code).toBe('FORBIDDEN');
+    expect((await t.code(`mutation { scheduleRounds(region: "Pearl", everyMinutes: -5) { everyMinutes } }`)).code).toBe(
+      'BAD_USER_INPUT',
+    );
+    expect(
+      (await t.code(`mutation { scheduleRounds(region: "Pearl", everyMinutes: 5) { everyMinutes } }`, {}, s.key)).code,
+    ).toBe('FORBIDDEN');
   }, 60_000);
 });
 
@@ -209,20 +326,41 @@ onPostgres('clearing rounds on PostgreSQL: two processes', () => {
   it('two processes closing the same round clear it once; online bookings during the clearing count as taken room', async () => {
     const s = await a.createOrg('STARTUP');
     const round = (await a.ok(OPEN, { r: 'Race', c: hour(1) })).openRound;
-    for (let i = 0; i < 300; i++) await a.ok(SUBMIT, { q: req(1 + (i % 9), 1 + (i % 4), 2, 30, [cluster]), o: ['EARLIEST', 'GREENEST', 'CHEAPEST'][i % 3], k: `race-${i}` }, s.key);
+    for (let i = 0; i < 300; i++)
+      await a.ok(
+        SUBMIT,
+        {
+          q: req(1 + (i % 9), 1 + (i % 4), 2, 30, [cluster]),
+          o: ['EARLIEST', 'GREENEST', 'CHEAPEST'][i % 3],
+          k: `race-${i}`,
+        },
+        s.key,
+      );
     const online = await a.createOrg('STARTUP');
-    const racing = Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).gql(BOOK, { r: req(3, 2, 2, 30, [cluster]), k: `online-${i}` }, online.key));
+    const racing = Array.from({ length: 40 }, (_, i) =>
+      (i % 2 ? a : b).gql(BOOK, { r: req(3, 2, 2, 30, [cluster]), k: `online-${i}` }, online.key),
+    );
     const [ca, cb] = await Promise.all([a.gql(CLOSE, { id: round.id }), b.gql(CLOSE, { id: round.id }), ...racing]);
     // both answers show the one clearing (the second one either waited for it or was refused as already cleared)
     const answers = [ca, cb].map((r) => r.data?.closeRound ?? r.errors?.[0]?.extensions?.code);
-    expect(answers.filter((x: any) => x?.status === 'CLEARED').length + answers.filter((x) => x === 'CONFLICT').length).toBe(2);
-    const { rows } = await db.query(`SELECT status, count(*)::int AS n FROM round_requests WHERE round_id = $1 GROUP BY status`, [round.id]);
+    expect(
+      answers.filter((x: any) => x?.status === 'CLEARED').length + answers.filter((x) => x === 'CONFLICT').length,
+    ).toBe(2);
+    const { rows } = await db.query(
+      `SELECT status, count(*)::int AS n FROM round_requests WHERE round_id = $1 GROUP BY status`,
+      [round.id],
+    );
     const placed = rows.find((r) => r.status === 'CONFIRMED')?.n ?? 0;
     expect(rows.reduce((x, r) => x + r.n, 0)).toBe(300);
     expect(rows.find((r) => r.status === 'PENDING')).toBeUndefined();
-    const [{ n }] = (await db.query(`SELECT count(*)::int AS n FROM bookings WHERE idempotency_key LIKE 'round:%'`)).rows;
+    const [{ n }] = (await db.query(`SELECT count(*)::int AS n FROM bookings WHERE idempotency_key LIKE 'round:%'`))
+      .rows;
     expect(n).toBe(placed);
-    const [{ dup }] = (await db.query(`SELECT count(*)::int AS dup FROM (SELECT booking_id FROM round_requests WHERE booking_id IS NOT NULL GROUP BY booking_id HAVING count(*) > 1) d`)).rows;
+    const [{ dup }] = (
+      await db.query(
+        `SELECT count(*)::int AS dup FROM (SELECT booking_id FROM round_requests WHERE booking_id IS NOT NULL GROUP BY booking_id HAVING count(*) > 1) d`,
+      )
+    ).rows;
     expect(dup).toBe(0);
     // the ledger equals the recount of every confirmed booking, online and round alike, and never exceeds capacity
     const { rows: over } = await db.query(

@@ -26,8 +26,15 @@ describe('rate limit per API key', () => {
 
   it('answers RATE_LIMITED with HTTP 429, the limit and when to retry, once a key has spent its tokens', async () => {
     for (let i = 0; i < 5; i++) expect((await t.gql(ME, {}, a.key)).data?.me.id).toBe(a.id);
-    const res = await fetch(`${t.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${a.key}` }, body: JSON.stringify({ query: ME }) });
-    const body = (await res.json()) as { data?: unknown; errors: { message: string; extensions: Record<string, unknown> }[] };
+    const res = await fetch(`${t.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${a.key}` },
+      body: JSON.stringify({ query: ME }),
+    });
+    const body = (await res.json()) as {
+      data?: unknown;
+      errors: { message: string; extensions: Record<string, unknown> }[];
+    };
     expect(res.status).toBe(429);
     expect(res.headers.get('retry-after')).toBe('12');
     expect(body.data ?? null).toBeNull();
@@ -46,7 +53,10 @@ describe('rate limit per API key', () => {
   it('charges each root field, so aliases do not multiply the limit; a refused mutation does not run', async () => {
     clock += 60_000;
     // bureau: full bucket of 5; six aliased mutations cost 6
-    const six = Array.from({ length: 6 }, (_, i) => `o${i}: createOrganization(input: { name: "burst ${i}", role: STARTUP }) { organization { id } }`).join(' ');
+    const six = Array.from(
+      { length: 6 },
+      (_, i) => `o${i}: createOrganization(input: { name: "burst ${i}", role: STARTUP }) { organization { id } }`,
+    ).join(' ');
     const r = await t.gql(`mutation { ${six} }`);
     expect(r.status).toBe(429);
     expect(r.errors?.[0].extensions?.code).toBe('RATE_LIMITED');
@@ -56,7 +66,8 @@ describe('rate limit per API key', () => {
 
   it('limits requests without a key by client address, apart from keyed callers', async () => {
     clock += 60_000;
-    for (let i = 0; i < 5; i++) expect((await t.gql(ME, {}, null)).errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+    for (let i = 0; i < 5; i++)
+      expect((await t.gql(ME, {}, null)).errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
     expect((await t.gql(ME, {}, null)).errors?.[0].extensions?.code).toBe('RATE_LIMITED');
     expect((await t.gql(ME, {}, b.key)).data?.me.id).toBe(b.id);
   });
@@ -100,7 +111,9 @@ describe('API keys at rest, in comparison and in the logs', () => {
     const config: AppConfig = {
       ...configFromEnv({}),
       port: 0,
-      persistence: DATABASE_URL ? { url: DATABASE_URL, schema: `t_${randomBytes(6).toString('hex')}`, poolSize: 4 } : { memory: true },
+      persistence: DATABASE_URL
+        ? { url: DATABASE_URL, schema: `t_${randomBytes(6).toString('hex')}`, poolSize: 4 }
+        : { memory: true },
       bureauApiKey: bureauKey,
       demoSeed: false,
     };
@@ -118,12 +131,23 @@ describe('API keys at rest, in comparison and in the logs', () => {
   afterAll(() => t?.close());
 
   it('stores only SHA-256 hashes; no table holds a raw key', async () => {
-    const created = (await gqlAt(t.url, `mutation { createOrganization(input: { name: "Hashed", role: STARTUP }) { firstKey { key apiKey { id } } } }`, {}, bureauKey)).data.createOrganization.firstKey;
+    const created = (
+      await gqlAt(
+        t.url,
+        `mutation { createOrganization(input: { name: "Hashed", role: STARTUP }) { firstKey { key apiKey { id } } } }`,
+        {},
+        bureauKey,
+      )
+    ).data.createOrganization.firstKey;
     const rows = await t.ds.query(`SELECT key_hash FROM api_keys WHERE id = $1`, [created.apiKey.id]);
     expect(rows[0].key_hash).toBe(createHash('sha256').update(created.key).digest('hex'));
-    const tables: { table_name: string }[] = await t.ds.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`);
+    const tables: { table_name: string }[] = await t.ds.query(
+      `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`,
+    );
     for (const { table_name } of tables) {
-      const hits = await t.ds.query(`SELECT count(*)::int AS n FROM "${table_name}" x WHERE x::text LIKE $1`, [`%${created.key.slice(6)}%`]);
+      const hits = await t.ds.query(`SELECT count(*)::int AS n FROM "${table_name}" x WHERE x::text LIKE $1`, [
+        `%${created.key.slice(6)}%`,
+      ]);
       expect({ table_name, n: hits[0].n }).toEqual({ table_name, n: 0 });
     }
   });
@@ -133,7 +157,14 @@ describe('API keys at rest, in comparison and in the logs', () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- the CommonJS module object itself, which the code under test calls into
     const spy = jest.spyOn(require('node:crypto') as typeof import('node:crypto'), 'timingSafeEqual');
     try {
-      const key = (await gqlAt(t.url, `mutation { createOrganization(input: { name: "Timing", role: OPERATOR }) { firstKey { key } } }`, {}, bureauKey)).data.createOrganization.firstKey.key;
+      const key = (
+        await gqlAt(
+          t.url,
+          `mutation { createOrganization(input: { name: "Timing", role: OPERATOR }) { firstKey { key } } }`,
+          {},
+          bureauKey,
+        )
+      ).data.createOrganization.firstKey.key;
       spy.mockClear();
       expect((await gqlAt(t.url, ME, {}, key)).data?.me.id).toBeDefined();
       expect(spy).toHaveBeenCalled();
@@ -160,17 +191,30 @@ describe('API keys at rest, in comparison and in the logs', () => {
     const ask = (q: string, key: string | null, raw?: string) =>
       fetch(`${t.url}/graphql`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...(raw !== undefined ? { authorization: raw } : key ? { authorization: `Bearer ${key}` } : {}) },
+        headers: {
+          'content-type': 'application/json',
+          ...(raw !== undefined ? { authorization: raw } : key ? { authorization: `Bearer ${key}` } : {}),
+        },
         body: JSON.stringify({ query: q }),
       }).then((r) => r.json() as Promise<{ data?: any; errors?: unknown[] }>);
-    const org = (await ask(`mutation { createOrganization(input: { name: "Logged", role: STARTUP }) { organization { id } firstKey { key apiKey { id } } } }`, bureauKey)).data.createOrganization;
+    const org = (
+      await ask(
+        `mutation { createOrganization(input: { name: "Logged", role: STARTUP }) { organization { id } firstKey { key apiKey { id } } } }`,
+        bureauKey,
+      )
+    ).data.createOrganization;
     const key: string = org.firstKey.key;
     secrets.push(key);
-    const second = (await ask(`mutation { issueApiKey(organizationId: "${org.organization.id}") { key apiKey { id } } }`, bureauKey)).data.issueApiKey;
+    const second = (
+      await ask(`mutation { issueApiKey(organizationId: "${org.organization.id}") { key apiKey { id } } }`, bureauKey)
+    ).data.issueApiKey;
     secrets.push(second.key);
     await ask(ME, key);
     await ask(`{ bookings { edges { node { id } } } }`, key);
-    await ask(`mutation { registerCluster(input: { name: "x", region: "y", accelerator: "z", capacityPflops: 1, kwPerPflops: 1, pue: 1, pricePerPflopsHour: 1, gridPricePerMwh: 1 }) { id } }`, key);
+    await ask(
+      `mutation { registerCluster(input: { name: "x", region: "y", accelerator: "z", capacityPflops: 1, kwPerPflops: 1, pue: 1, pricePerPflopsHour: 1, gridPricePerMwh: 1 }) { id } }`,
+      key,
+    );
     await ask(`{ booking(id: "${randomBytes(4).toString('hex')}") { id } }`, key);
     await ask(`mutation { revokeApiKey(id: "${second.apiKey.id}") { id } }`, bureauKey);
     await ask(ME, second.key);

@@ -7,7 +7,9 @@ const CANCEL = `mutation($id: ID!) { cancelBooking(id: $id) { status } }`;
 // Races need a server with many connections; PGlite runs one transaction at a time.
 const onPostgres = DATABASE_URL ? describe : describe.skip;
 if (!DATABASE_URL) {
-  process.stderr.write('vouchers-quotas.integration-spec: SKIPPED, needs PostgreSQL (DATABASE_URL=$(scripts/pg-up.sh) npm test)\n');
+  process.stderr.write(
+    'vouchers-quotas.integration-spec: SKIPPED, needs PostgreSQL (DATABASE_URL=$(scripts/pg-up.sh) npm test)\n',
+  );
 }
 
 onPostgres('vouchers and access rules under concurrency on PostgreSQL: two API instances, one database', () => {
@@ -23,7 +25,13 @@ onPostgres('vouchers and access rules under concurrency on PostgreSQL: two API i
     await db.connect();
     const operator = (await a.createOrg('OPERATOR')).key;
     // plenty of capacity, so only the voucher or the access rule can be the limit; 10 PFLOPS x 1 h costs 92
-    cluster = await a.registerCluster(operator, { capacityPflops: 1000, kwPerPflops: 10, pue: 1.2, pricePerPflopsHour: 2, gridPricePerMwh: 600 });
+    cluster = await a.registerCluster(operator, {
+      capacityPflops: 1000,
+      kwPerPflops: 10,
+      pue: 1.2,
+      pricePerPflopsHour: 2,
+      gridPricePerMwh: 600,
+    });
   }, 120_000);
   afterAll(async () => {
     await db?.end();
@@ -34,7 +42,15 @@ onPostgres('vouchers and access rules under concurrency on PostgreSQL: two API i
   const race = (key: string, n: number, tag: string, from: number, to: number) =>
     Promise.all(
       Array.from({ length: n }, (_, i) =>
-        gqlAt((i % 2 ? a : b).url, BOOK, { r: { pflops: 10, hours: 1, earliestStart: hour(from), deadline: hour(to), clusterIds: [cluster] }, k: `${tag}-${i}` }, key),
+        gqlAt(
+          (i % 2 ? a : b).url,
+          BOOK,
+          {
+            r: { pflops: 10, hours: 1, earliestStart: hour(from), deadline: hour(to), clusterIds: [cluster] },
+            k: `${tag}-${i}`,
+          },
+          key,
+        ),
       ),
     );
 
@@ -74,29 +90,54 @@ onPostgres('vouchers and access rules under concurrency on PostgreSQL: two API i
     const covered = booked.filter((x) => x.price.voucher > 0);
     const mixed = await Promise.all([
       ...covered.map((x, i) => gqlAt((i % 2 ? a : b).url, CANCEL, { id: x.id }, s.key)),
-      ...Array.from({ length: 20 }, (_, i) => gqlAt((i % 2 ? b : a).url, BOOK, { r: { pflops: 10, hours: 1, earliestStart: hour(2), deadline: hour(12), clusterIds: [cluster] }, k: `v2-${i}` }, s.key)),
+      ...Array.from({ length: 20 }, (_, i) =>
+        gqlAt(
+          (i % 2 ? b : a).url,
+          BOOK,
+          {
+            r: { pflops: 10, hours: 1, earliestStart: hour(2), deadline: hour(12), clusterIds: [cluster] },
+            k: `v2-${i}`,
+          },
+          s.key,
+        ),
+      ),
     ]);
     expect(mixed.filter((r) => r.errors)).toEqual([]);
     const spent = await checkVoucher(v);
     expect(spent).toBeLessThanOrEqual(500);
-    const { rows } = await db.query(`SELECT count(*)::int AS n FROM voucher_ledger WHERE voucher_id = $1 AND kind = 'REFUND'`, [v]);
+    const { rows } = await db.query(
+      `SELECT count(*)::int AS n FROM voucher_ledger WHERE voucher_id = $1 AND kind = 'REFUND'`,
+      [v],
+    );
     expect(rows[0].n).toBe(6);
   }, 120_000);
 
   it('many concurrent bookings against one access rule never exceed it', async () => {
     const weekly = await a.createOrg('STARTUP');
-    await a.ok(`mutation($i: AccessRuleInput!) { setAccessRule(input: $i) { organizationId } }`, { i: { organizationId: weekly.id, maxPflopsHoursPer7Days: 100 } });
+    await a.ok(`mutation($i: AccessRuleInput!) { setAccessRule(input: $i) { organizationId } }`, {
+      i: { organizationId: weekly.id, maxPflopsHoursPer7Days: 100 },
+    });
     const share = await a.createOrg('STARTUP');
     // 5% of 1000 PFLOPS = 50 PFLOPS per hour, over two hours
-    await a.ok(`mutation($i: AccessRuleInput!) { setAccessRule(input: $i) { organizationId } }`, { i: { organizationId: share.id, maxClusterShare: 0.05 } });
+    await a.ok(`mutation($i: AccessRuleInput!) { setAccessRule(input: $i) { organizationId } }`, {
+      i: { organizationId: share.id, maxClusterShare: 0.05 },
+    });
     const [w, c] = await Promise.all([race(weekly.key, 30, 'w', 2, 30), race(share.key, 30, 'c', 40, 42)]);
     for (const results of [w, c]) {
       expect(results.filter((r) => r.data?.bookCompute)).toHaveLength(10);
-      expect(new Set(results.flatMap((r) => r.errors?.map((e) => e.extensions?.code) ?? []))).toEqual(new Set(['QUOTA_EXCEEDED']));
+      expect(new Set(results.flatMap((r) => r.errors?.map((e) => e.extensions?.code) ?? []))).toEqual(
+        new Set(['QUOTA_EXCEEDED']),
+      );
     }
-    const used = await db.query(`SELECT COALESCE(SUM(tflops * hours), 0)::int AS th FROM bookings WHERE org_id = $1 AND status = 'CONFIRMED'`, [weekly.id]);
+    const used = await db.query(
+      `SELECT COALESCE(SUM(tflops * hours), 0)::int AS th FROM bookings WHERE org_id = $1 AND status = 'CONFIRMED'`,
+      [weekly.id],
+    );
     expect(used.rows[0].th).toBe(100_000);
-    const held = await db.query(`SELECT starts_at, SUM(tflops)::int AS t FROM bookings WHERE org_id = $1 AND status = 'CONFIRMED' GROUP BY starts_at ORDER BY starts_at`, [share.id]);
+    const held = await db.query(
+      `SELECT starts_at, SUM(tflops)::int AS t FROM bookings WHERE org_id = $1 AND status = 'CONFIRMED' GROUP BY starts_at ORDER BY starts_at`,
+      [share.id],
+    );
     expect(held.rows.map((r) => r.t)).toEqual([50_000, 50_000]);
   }, 120_000);
 });

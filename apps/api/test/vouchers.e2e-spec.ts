@@ -20,18 +20,45 @@ describe('compute vouchers over HTTP', () => {
   const key = () => `v-${++n}`;
   const h = (i: number) => hour(2 + i);
   // 10 PFLOPS for 1 h on A: compute 10 x 2 = 20, grid 0.12 MWh x 600 = 72, total 92; on B: 10 + 72 = 82
-  const req = (cluster: string, start: number, extra: Record<string, unknown> = {}) => ({ pflops: 10, hours: 1, earliestStart: h(start), deadline: h(start + 1), clusterIds: [cluster], ...extra });
+  const req = (cluster: string, start: number, extra: Record<string, unknown> = {}) => ({
+    pflops: 10,
+    hours: 1,
+    earliestStart: h(start),
+    deadline: h(start + 1),
+    clusterIds: [cluster],
+    ...extra,
+  });
   const issue = (organizationId: string, extra: Record<string, unknown> = {}) =>
-    t.ok(ISSUE, { i: { organizationId, percentCovered: 50, cap: 1000, validFrom: hour(-1), validUntil: h(48), ...extra } }).then((d) => d.issueVoucher);
-  const book = (k: string, r: Record<string, unknown>, objective = 'EARLIEST') => t.ok(BOOK, { r, o: objective, k: key() }, k).then((d) => d.bookCompute);
+    t
+      .ok(ISSUE, {
+        i: { organizationId, percentCovered: 50, cap: 1000, validFrom: hour(-1), validUntil: h(48), ...extra },
+      })
+      .then((d) => d.issueVoucher);
+  const book = (k: string, r: Record<string, unknown>, objective = 'EARLIEST') =>
+    t.ok(BOOK, { r, o: objective, k: key() }, k).then((d) => d.bookCompute);
   const voucher = (id: string) => t.ok(VOUCHER, { id }).then((d) => d.voucher);
-  const ledger = (id: string, k?: string) => t.ok(LEDGER, { id }, k).then((d) => d.voucherLedger.edges.map((e: any) => e.node));
+  const ledger = (id: string, k?: string) =>
+    t.ok(LEDGER, { id }, k).then((d) => d.voucherLedger.edges.map((e: any) => e.node));
 
   beforeAll(async () => {
     t = await bootTestApp();
     operator = (await t.createOrg('OPERATOR')).key;
-    clusterA = await t.registerCluster(operator, { name: 'A', capacityPflops: 100, kwPerPflops: 10, pue: 1.2, pricePerPflopsHour: 2, gridPricePerMwh: 600 });
-    clusterB = await t.registerCluster(operator, { name: 'B', capacityPflops: 100, kwPerPflops: 10, pue: 1.2, pricePerPflopsHour: 1, gridPricePerMwh: 600 });
+    clusterA = await t.registerCluster(operator, {
+      name: 'A',
+      capacityPflops: 100,
+      kwPerPflops: 10,
+      pue: 1.2,
+      pricePerPflopsHour: 2,
+      gridPricePerMwh: 600,
+    });
+    clusterB = await t.registerCluster(operator, {
+      name: 'B',
+      capacityPflops: 100,
+      kwPerPflops: 10,
+      pue: 1.2,
+      pricePerPflopsHour: 1,
+      gridPricePerMwh: 600,
+    });
     // 0.12 MW green at 300/MWh over [h4, h8) on A: a 10 PFLOPS run there is fully green, 20 + 36 = 56
     await t.ok(
       `mutation($c: ID!, $s: DateTime!, $e: DateTime!) { addGreenWindow(clusterId: $c, startsAt: $s, endsAt: $e, megawatts: 0.12, source: SOLAR, pricePerMwh: 300) { id } }`,
@@ -45,19 +72,39 @@ describe('compute vouchers over HTTP', () => {
     const s = await t.createOrg('STARTUP');
     const op = await t.createOrg('OPERATOR');
     const v = await issue(s.id, { percentCovered: 40, cap: 250.5, clusterIds: [clusterA], minGreenShare: 0.5 });
-    expect(v).toMatchObject({ organizationId: s.id, percentCovered: 40, cap: 250.5, spent: 0, remaining: 250.5, validUntil: h(48), clusterIds: [clusterA], minGreenShare: 0.5 });
+    expect(v).toMatchObject({
+      organizationId: s.id,
+      percentCovered: 40,
+      cap: 250.5,
+      spent: 0,
+      remaining: 250.5,
+      validUntil: h(48),
+      clusterIds: [clusterA],
+      minGreenShare: 0.5,
+    });
     expect(await voucher(v.id)).toEqual(v);
     const i = { organizationId: s.id, percentCovered: 50, cap: 100, validFrom: h(0), validUntil: h(10) };
     expect((await t.code(ISSUE, { i }, s.key)).code).toBe('FORBIDDEN');
-    expect(await t.code(ISSUE, { i: { ...i, organizationId: op.id } })).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.organizationId' });
-    expect((await t.code(ISSUE, { i: { ...i, organizationId: '00000000-0000-4000-8000-000000000000' } })).code).toBe('NOT_FOUND');
+    expect(await t.code(ISSUE, { i: { ...i, organizationId: op.id } })).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'input.organizationId',
+    });
+    expect((await t.code(ISSUE, { i: { ...i, organizationId: '00000000-0000-4000-8000-000000000000' } })).code).toBe(
+      'NOT_FOUND',
+    );
     expect((await t.code(ISSUE, { i: { ...i, percentCovered: 101 } })).code).toBe('BAD_USER_INPUT');
     expect((await t.code(ISSUE, { i: { ...i, percentCovered: 0 } })).code).toBe('BAD_USER_INPUT');
     expect((await t.code(ISSUE, { i: { ...i, cap: -5 } })).code).toBe('BAD_USER_INPUT');
     expect((await t.code(ISSUE, { i: { ...i, cap: 1.005 } })).code).toBe('BAD_USER_INPUT');
     expect((await t.code(ISSUE, { i: { ...i, minGreenShare: 1.2 } })).code).toBe('BAD_USER_INPUT');
-    expect(await t.code(ISSUE, { i: { ...i, validUntil: h(0) } })).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.validUntil' });
-    expect(await t.code(ISSUE, { i: { ...i, clusterIds: ['00000000-0000-4000-8000-000000000000'] } })).toMatchObject({ code: 'NOT_FOUND', field: 'input.clusterIds' });
+    expect(await t.code(ISSUE, { i: { ...i, validUntil: h(0) } })).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'input.validUntil',
+    });
+    expect(await t.code(ISSUE, { i: { ...i, clusterIds: ['00000000-0000-4000-8000-000000000000'] } })).toMatchObject({
+      code: 'NOT_FOUND',
+      field: 'input.clusterIds',
+    });
     const list = await t.ok(VOUCHERS, { o: s.id });
     expect(list.vouchers.edges.map((e: any) => e.node.id)).toEqual([v.id]);
   });
@@ -87,7 +134,9 @@ describe('compute vouchers over HTTP', () => {
     expect(b.price.totalAfterVoucher).toBeCloseTo(46, 6);
     expect(await voucher(v.id)).toMatchObject({ spent: 46, remaining: 954 });
     expect((await t.ok(GET, { id: b.id }, s.key)).booking.price.voucher).toBeCloseTo(46, 6);
-    expect(await ledger(v.id, s.key)).toMatchObject([{ voucherId: v.id, bookingId: b.id, kind: 'DRAW', amount: 46, spentAfter: 46 }]);
+    expect(await ledger(v.id, s.key)).toMatchObject([
+      { voucherId: v.id, bookingId: b.id, kind: 'DRAW', amount: 46, spentAfter: 46 },
+    ]);
 
     const c = (await t.ok(CANCEL, { id: b.id }, s.key)).cancelBooking;
     expect(c.status).toBe('CANCELLED');
@@ -144,7 +193,13 @@ describe('compute vouchers over HTTP', () => {
     const quoted = (await t.ok(QUOTES, { r: req(clusterB, 0) }, s.key)).quotes[0].placement;
     expect(quoted.voucherId).toBe(onB.id);
     expect(quoted.price.voucher).toBeCloseTo(24.6, 6);
-    const greenQuote = (await t.ok(QUOTES, { r: { pflops: 10, hours: 1, earliestStart: h(0), deadline: h(10), clusterIds: [clusterA] } }, s.key)).quotes;
+    const greenQuote = (
+      await t.ok(
+        QUOTES,
+        { r: { pflops: 10, hours: 1, earliestStart: h(0), deadline: h(10), clusterIds: [clusterA] } },
+        s.key,
+      )
+    ).quotes;
     expect(greenQuote.map((q: any) => [q.objective, q.placement.voucherId])).toEqual([
       ['EARLIEST', soon.id],
       ['GREENEST', green.id],
@@ -156,7 +211,11 @@ describe('compute vouchers over HTTP', () => {
     const b = await book(s.key, req(clusterB, 0));
     expect(b.voucherId).toBe(onB.id);
     expect(b.price.voucher).toBeCloseTo(24.6, 6);
-    const g = await book(s.key, { pflops: 10, hours: 1, earliestStart: h(0), deadline: h(10), clusterIds: [clusterA], minGreenShare: 1 }, 'GREENEST');
+    const g = await book(
+      s.key,
+      { pflops: 10, hours: 1, earliestStart: h(0), deadline: h(10), clusterIds: [clusterA], minGreenShare: 1 },
+      'GREENEST',
+    );
     expect(g.greenShare).toBeCloseTo(1, 9);
     expect(g.voucherId).toBe(green.id);
     expect(g.price.total).toBeCloseTo(56, 6);

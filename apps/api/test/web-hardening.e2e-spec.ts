@@ -18,12 +18,23 @@ const ROUTES: [string, string, string | null][] = [
 
 function expectHardened(h: Headers, where: string): void {
   const csp = h.get('content-security-policy') ?? '';
-  expect({ where, csp: csp.split(';').map((d) => d.trim()).filter((d) => /^(script-src|frame-ancestors|object-src|default-src)/.test(d)) }).toEqual({
+  expect({
+    where,
+    csp: csp
+      .split(';')
+      .map((d) => d.trim())
+      .filter((d) => /^(script-src|frame-ancestors|object-src|default-src)/.test(d)),
+  }).toEqual({
     where,
     csp: ["default-src 'self'", "script-src 'self'", "object-src 'none'", "frame-ancestors 'none'"],
   });
   expect({ where, csp }).not.toEqual({ where, csp: expect.stringContaining('unsafe-eval') });
-  expect({ where, nosniff: h.get('x-content-type-options'), frame: h.get('x-frame-options'), referrer: h.get('referrer-policy') }).toEqual({
+  expect({
+    where,
+    nosniff: h.get('x-content-type-options'),
+    frame: h.get('x-frame-options'),
+    referrer: h.get('referrer-policy'),
+  }).toEqual({
     where,
     nosniff: 'nosniff',
     frame: 'DENY',
@@ -40,15 +51,30 @@ describe('security headers and CORS', () => {
     afterAll(() => t?.close());
 
     it.each(ROUTES)('%s %s carries the security headers', async (method, path, body) => {
-      const res = await fetch(`${t.url}${path}`, { method, body: body ?? undefined, headers: body ? { 'content-type': 'application/json' } : {} });
+      const res = await fetch(`${t.url}${path}`, {
+        method,
+        body: body ?? undefined,
+        headers: body ? { 'content-type': 'application/json' } : {},
+      });
       await res.arrayBuffer();
       expectHardened(res.headers, `${method} ${path}`);
     });
 
     it('answers no CORS headers to another origin, also on a preflight', async () => {
-      const res = await fetch(`${t.url}/graphql`, { method: 'POST', headers: { origin: 'https://evil.example', 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' });
+      const res = await fetch(`${t.url}/graphql`, {
+        method: 'POST',
+        headers: { origin: 'https://evil.example', 'content-type': 'application/json' },
+        body: '{"query":"{ __typename }"}',
+      });
       expect(res.headers.get('access-control-allow-origin')).toBeNull();
-      const pre = await fetch(`${t.url}/graphql`, { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' } });
+      const pre = await fetch(`${t.url}/graphql`, {
+        method: 'OPTIONS',
+        headers: {
+          origin: 'https://evil.example',
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'authorization,content-type',
+        },
+      });
       expect(pre.headers.get('access-control-allow-origin')).toBeNull();
     });
 
@@ -76,15 +102,27 @@ describe('security headers and CORS', () => {
     it('allows the configured origin only, with the Authorization header and no credentials', async () => {
       const pre = await fetch(`${t.url}/graphql`, {
         method: 'OPTIONS',
-        headers: { origin: 'https://console.example.org', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' },
+        headers: {
+          origin: 'https://console.example.org',
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'authorization,content-type',
+        },
       });
       expect(pre.status).toBe(204);
       expect(pre.headers.get('access-control-allow-origin')).toBe('https://console.example.org');
       expect(pre.headers.get('access-control-allow-headers')).toBe('content-type, authorization');
       expect(pre.headers.get('access-control-allow-credentials')).toBeNull();
-      const ok = await fetch(`${t.url}/graphql`, { method: 'POST', headers: { origin: 'https://console.example.org', 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' });
+      const ok = await fetch(`${t.url}/graphql`, {
+        method: 'POST',
+        headers: { origin: 'https://console.example.org', 'content-type': 'application/json' },
+        body: '{"query":"{ __typename }"}',
+      });
       expect(ok.headers.get('access-control-allow-origin')).toBe('https://console.example.org');
-      const other = await fetch(`${t.url}/graphql`, { method: 'POST', headers: { origin: 'https://evil.example', 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' });
+      const other = await fetch(`${t.url}/graphql`, {
+        method: 'POST',
+        headers: { origin: 'https://evil.example', 'content-type': 'application/json' },
+        body: '{"query":"{ __typename }"}',
+      });
       expect(other.headers.get('access-control-allow-origin')).toBeNull();
       expectHardened(ok.headers, 'CORS POST /graphql');
     });
@@ -92,7 +130,10 @@ describe('security headers and CORS', () => {
     it('CORS_ORIGINS accepts origins or *, and refuses anything else at start-up', () => {
       expect(parseCorsOrigins(undefined)).toEqual([]);
       expect(parseCorsOrigins(' ')).toEqual([]);
-      expect(parseCorsOrigins('https://a.example, http://localhost:5173')).toEqual(['https://a.example', 'http://localhost:5173']);
+      expect(parseCorsOrigins('https://a.example, http://localhost:5173')).toEqual([
+        'https://a.example',
+        'http://localhost:5173',
+      ]);
       expect(parseCorsOrigins('*')).toEqual(['*']);
       expect(() => parseCorsOrigins('https://a.example/path')).toThrow(/CORS_ORIGINS/);
       expect(() => parseCorsOrigins('a.example')).toThrow(/CORS_ORIGINS/);

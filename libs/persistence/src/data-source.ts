@@ -74,7 +74,8 @@ export async function createDataSourceOptions(cfg: PersistenceConfig): Promise<D
   };
   if (cfg.url) {
     const timeout = cfg.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
-    if (!Number.isInteger(timeout) || timeout < 100) throw new Error(`DB_STATEMENT_TIMEOUT_MS must be an integer >= 100, got ${timeout}`);
+    if (!Number.isInteger(timeout) || timeout < 100)
+      throw new Error(`DB_STATEMENT_TIMEOUT_MS must be an integer >= 100, got ${timeout}`);
     const extra: Record<string, unknown> = {
       max: cfg.poolSize ?? 10,
       // A held lock or a stuck query ends with 57014/55P03 instead of holding the request forever.
@@ -133,7 +134,9 @@ export async function initializeDataSource(options: DataSourceOptions): Promise<
       await lock.query(`SELECT pg_advisory_lock(hashtextextended('pflex:migrations:' || current_schema(), 0))`);
       await ds.runMigrations({ transaction: 'each' });
     } finally {
-      await lock.query(`SELECT pg_advisory_unlock(hashtextextended('pflex:migrations:' || current_schema(), 0))`).catch(() => undefined);
+      await lock
+        .query(`SELECT pg_advisory_unlock(hashtextextended('pflex:migrations:' || current_schema(), 0))`)
+        .catch(() => undefined);
       await lock.release();
     }
     return ds;
@@ -182,14 +185,21 @@ const UNAVAILABLE_CODES: readonly string[] = [
 export function databaseFailure(e: unknown): 'unavailable' | 'timeout' | undefined {
   const code = pgErrorCode(e);
   if (code === PG_ERROR.QUERY_CANCELED || code === PG_ERROR.LOCK_NOT_AVAILABLE) return 'timeout';
-  if (code && (code.startsWith(PG_CONNECTION_EXCEPTION_CLASS) || UNAVAILABLE_CODES.includes(code))) return 'unavailable';
+  if (code && (code.startsWith(PG_CONNECTION_EXCEPTION_CLASS) || UNAVAILABLE_CODES.includes(code)))
+    return 'unavailable';
   const message = e instanceof Error ? e.message : '';
   // pg's own errors carry no code: pool wait timeout, connection lost mid-query, broken client
-  if (/timeout exceeded when trying to connect|Connection terminated|connection error and is not queryable|Client was closed and is not queryable/i.test(message)) return 'unavailable';
+  if (
+    /timeout exceeded when trying to connect|Connection terminated|connection error and is not queryable|Client was closed and is not queryable/i.test(
+      message,
+    )
+  )
+    return 'unavailable';
   // TypeORM releases a transaction's connection when the server drops it (restart, idle-in-
   // transaction timeout); the transaction's next query then fails with one of these.
   const name = e instanceof Error ? e.constructor.name : '';
-  if (name === 'QueryRunnerAlreadyReleasedError' || name === 'QueryRunnerProviderAlreadyReleasedError') return 'unavailable';
+  if (name === 'QueryRunnerAlreadyReleasedError' || name === 'QueryRunnerProviderAlreadyReleasedError')
+    return 'unavailable';
   return undefined;
 }
 

@@ -1,6 +1,14 @@
 export * from './entities';
 export { MIGRATIONS } from './migrations';
-export { createDataSourceOptions, initializeDataSource, openDataSource, persistenceConfigFromEnv, dropSchema, pgErrorCode, databaseFailure } from './data-source';
+export {
+  createDataSourceOptions,
+  initializeDataSource,
+  openDataSource,
+  persistenceConfigFromEnv,
+  dropSchema,
+  pgErrorCode,
+  databaseFailure,
+} from './data-source';
 export type { PersistenceConfig } from './data-source';
 export { PG_ERROR, PG_CONNECTION_EXCEPTION_CLASS } from './pg-error-codes';
 export { pgliteDriver, pgliteOf } from './pglite-pool';

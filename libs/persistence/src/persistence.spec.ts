@@ -30,13 +30,23 @@ describe(`persistence (${url ? 'PostgreSQL' : 'PGlite'})`, () => {
        VALUES ($1, 'c', 'r', 'a', 1000, 5, 1.2, 1, 100) RETURNING id`,
       [org.id],
     );
-    await ds.query(`INSERT INTO cluster_hours (cluster_id, hour, capacity_tflops, green_supply_w) VALUES ($1, '2030-01-01T00:00Z', 1000, 500)`, [cl.id]);
+    await ds.query(
+      `INSERT INTO cluster_hours (cluster_id, hour, capacity_tflops, green_supply_w) VALUES ($1, '2030-01-01T00:00Z', 1000, 500)`,
+      [cl.id],
+    );
     await ds.query(`UPDATE cluster_hours SET booked_tflops = booked_tflops + 1000 WHERE cluster_id = $1`, [cl.id]);
-    const over = await ds.query(`UPDATE cluster_hours SET booked_tflops = booked_tflops + 1 WHERE cluster_id = $1`, [cl.id]).catch((e: unknown) => e);
+    const over = await ds
+      .query(`UPDATE cluster_hours SET booked_tflops = booked_tflops + 1 WHERE cluster_id = $1`, [cl.id])
+      .catch((e: unknown) => e);
     expect(pgErrorCode(over)).toBe('23514');
-    const green = await ds.query(`UPDATE cluster_hours SET green_alloc_w = 501 WHERE cluster_id = $1`, [cl.id]).catch((e: unknown) => e);
+    const green = await ds
+      .query(`UPDATE cluster_hours SET green_alloc_w = 501 WHERE cluster_id = $1`, [cl.id])
+      .catch((e: unknown) => e);
     expect(pgErrorCode(green)).toBe('23514');
-    const [row] = await ds.query(`SELECT booked_tflops, green_alloc_w::int AS g FROM cluster_hours WHERE cluster_id = $1`, [cl.id]);
+    const [row] = await ds.query(
+      `SELECT booked_tflops, green_alloc_w::int AS g FROM cluster_hours WHERE cluster_id = $1`,
+      [cl.id],
+    );
     expect(row).toEqual({ booked_tflops: 1000, g: 0 });
   });
 
@@ -75,7 +85,11 @@ describe(`persistence (${url ? 'PostgreSQL' : 'PGlite'})`, () => {
     const fresh = `t_migr_${randomBytes(4).toString('hex')}`;
     const opened = await Promise.allSettled([1, 2, 3].map(() => openDataSource({ url: url!, schema: fresh })));
     try {
-      expect(opened.map((o) => (o.status === 'rejected' ? String(o.reason) : o.status))).toEqual(['fulfilled', 'fulfilled', 'fulfilled']);
+      expect(opened.map((o) => (o.status === 'rejected' ? String(o.reason) : o.status))).toEqual([
+        'fulfilled',
+        'fulfilled',
+        'fulfilled',
+      ]);
       const ds = (opened[0] as PromiseFulfilledResult<DataSource>).value;
       const rows: { name: string }[] = await ds.query(`SELECT name FROM migrations ORDER BY id`);
       expect(rows.map((r) => r.name)).toEqual(MIGRATIONS.map((m) => m.name));

@@ -36,7 +36,12 @@ export function pgliteDriver(db: PGlite): { Pool: new (opts?: unknown) => unknow
           ? await db.query(text, params as unknown[])
           : await db.exec(text).then((rs) => rs[rs.length - 1] ?? { rows: [], affectedRows: 0 });
         // pg reports rowCount for UPDATE/DELETE; TypeORM reads it for `affected`.
-        const res = { rows: raw.rows, rowCount: raw.affectedRows ?? raw.rows?.length ?? 0, command: raw.command, fields: raw.fields };
+        const res = {
+          rows: raw.rows,
+          rowCount: raw.affectedRows ?? raw.rows?.length ?? 0,
+          command: raw.command,
+          fields: raw.fields,
+        };
         cb?.(null, res);
         return res;
       } catch (e) {
@@ -58,7 +63,9 @@ export function pgliteDriver(db: PGlite): { Pool: new (opts?: unknown) => unknow
      * TypeORM uses the callback form; without a callback it resolves to the client with a
      * `release()` as pg's PoolClient has. `release` must be called exactly once.
      */
-    connect(cb?: (err: unknown, client: PGliteClient | null, release: (err?: unknown) => void) => void): Promise<PGliteClient & { release(): void }> | void {
+    connect(
+      cb?: (err: unknown, client: PGliteClient | null, release: (err?: unknown) => void) => void,
+    ): Promise<PGliteClient & { release(): void }> | void {
       if (!cb) {
         return new Promise((resolve) => {
           void this.connect((_err, client, release) => {
@@ -85,7 +92,10 @@ export function pgliteDriver(db: PGlite): { Pool: new (opts?: unknown) => unknow
     end(cb?: (err: unknown) => void): Promise<void> | void {
       const p = this.tail.then(() => db.close());
       if (cb) {
-        p.then(() => cb(null), (e) => cb(e));
+        p.then(
+          () => cb(null),
+          (e) => cb(e),
+        );
         return;
       }
       return p;

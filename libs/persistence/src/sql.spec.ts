@@ -32,23 +32,29 @@ describe(`plain statements over TypeORM's pool (${url ? 'PostgreSQL' : 'PGlite'}
     expect(dbStats.roundTrips - before).toBe(4);
   });
 
-  (url ? it : it.skip)('a leased connection the server drops does not end the process; the next lease works', async () => {
-    const pool = sqlPoolOf(ds);
-    const c = await pool.connect();
-    // what would end the process: an 'error' event of the leased client with nobody listening
-    const client = ((ds.driver as unknown as { master: { _clients: { processID: number; listenerCount(e: string): number }[] } }).master._clients ?? []).slice();
-    const [{ pid }] = await c.exec<{ pid: number }>('SELECT pg_backend_pid() AS pid');
-    const leased = client.find((x) => x.processID === pid);
-    expect(leased?.listenerCount('error')).toBeGreaterThan(0);
-    await ds.query('SELECT pg_terminate_backend($1)', [pid]);
-    await new Promise((r) => setTimeout(r, 300));
-    await expect(c.exec('SELECT 1')).rejects.toBeDefined();
-    c.release();
-    const d = await pool.connect();
-    try {
-      expect(await d.exec<{ one: number }>('SELECT 1 AS one')).toEqual([{ one: 1 }]);
-    } finally {
-      d.release();
-    }
-  });
+  (url ? it : it.skip)(
+    'a leased connection the server drops does not end the process; the next lease works',
+    async () => {
+      const pool = sqlPoolOf(ds);
+      const c = await pool.connect();
+      // what would end the process: an 'error' event of the leased client with nobody listening
+      const client = (
+        (ds.driver as unknown as { master: { _clients: { processID: number; listenerCount(e: string): number }[] } })
+          .master._clients ?? []
+      ).slice();
+      const [{ pid }] = await c.exec<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+      const leased = client.find((x) => x.processID === pid);
+      expect(leased?.listenerCount('error')).toBeGreaterThan(0);
+      await ds.query('SELECT pg_terminate_backend($1)', [pid]);
+      await new Promise((r) => setTimeout(r, 300));
+      await expect(c.exec('SELECT 1')).rejects.toBeDefined();
+      c.release();
+      const d = await pool.connect();
+      try {
+        expect(await d.exec<{ one: number }>('SELECT 1 AS one')).toEqual([{ one: 1 }]);
+      } finally {
+        d.release();
+      }
+    },
+  );
 });

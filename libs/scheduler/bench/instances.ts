@@ -19,11 +19,22 @@ function solarWind(r: () => number, slots: number, mwScale: number): ClusterSpec
   const g: NonNullable<ClusterSpec['green']> = [];
   for (let d = 0; d * 24 < slots; d++) {
     const s = d * 24 + 8;
-    if (s < slots) g.push({ start: s, end: Math.min(slots, s + 9), mw: Math.round(mwScale * (0.5 + r()) * 1000) / 1000, pricePerMwh: 300 + Math.round(r() * 60) });
+    if (s < slots)
+      g.push({
+        start: s,
+        end: Math.min(slots, s + 9),
+        mw: Math.round(mwScale * (0.5 + r()) * 1000) / 1000,
+        pricePerMwh: 300 + Math.round(r() * 60),
+      });
   }
   for (let k = 0; k < Math.max(1, slots / 72); k++) {
     const s = Math.floor(r() * slots);
-    g.push({ start: s, end: Math.min(slots, s + 6 + Math.floor(r() * 48)), mw: Math.round(mwScale * r() * 1000) / 1000, pricePerMwh: 350 + Math.round(r() * 100) });
+    g.push({
+      start: s,
+      end: Math.min(slots, s + 6 + Math.floor(r() * 48)),
+      mw: Math.round(mwScale * r() * 1000) / 1000,
+      pricePerMwh: 350 + Math.round(r() * 100),
+    });
   }
   return g;
 }
@@ -42,7 +53,15 @@ export function smallInstance(seed: number): InstanceFile {
   for (let i = 0; i < n; i++) {
     const cap = 8 * (3 + Math.floor(r() * 6));
     capHours += cap * slots;
-    clusters.push({ id: `c${i}`, capacityPflops: cap, kwPerPflops: 1 + Math.round(r() * 30) / 100, pue: 1.2 + Math.round(r() * 20) / 100, pricePerPflopsHour: 8 + Math.round(r() * 20) / 10, gridPricePerMwh: 600 + Math.round(r() * 100), green: solarWind(r, slots, 0.02) });
+    clusters.push({
+      id: `c${i}`,
+      capacityPflops: cap,
+      kwPerPflops: 1 + Math.round(r() * 30) / 100,
+      pue: 1.2 + Math.round(r() * 20) / 100,
+      pricePerPflopsHour: 8 + Math.round(r() * 20) / 10,
+      gridPricePerMwh: 600 + Math.round(r() * 100),
+      green: solarWind(r, slots, 0.02),
+    });
   }
   const nJobs = 25 + Math.floor(r() * 16);
   const target = capHours * (0.9 + r() * 0.3);
@@ -90,14 +109,25 @@ export function largeInstance(o: LargeOptions): InstanceFile {
   for (let i = 0; i < o.clusters; i++) {
     const cap = i === 0 ? 2100 : 100 + Math.floor(r() * 400);
     capHours += cap * o.slots;
-    clusters.push({ id: `c${i}`, capacityPflops: cap, kwPerPflops: 1.1, pue: 1.25, pricePerPflopsHour: 8 + r(), gridPricePerMwh: 600 + Math.round(r() * 100), green: solarWind(r, o.slots, cap * 0.0008) });
+    clusters.push({
+      id: `c${i}`,
+      capacityPflops: cap,
+      kwPerPflops: 1.1,
+      pue: 1.25,
+      pricePerPflopsHour: 8 + r(),
+      gridPricePerMwh: 600 + Math.round(r() * 100),
+      green: solarWind(r, o.slots, cap * 0.0008),
+    });
   }
   const meanHours = 12;
   const meanPflops = (capHours * o.load) / o.jobs / meanHours;
   const jobs: InstanceJob[] = [];
   for (let j = 0; j < o.jobs; j++) {
     const hours = 1 + Math.floor(r() * (2 * meanHours - 1));
-    const pflops = Math.max(0.001, Math.min(2000, Math.round(meanPflops * (0.2 + r() * 1.6) * (meanHours / hours) * 1000) / 1000));
+    const pflops = Math.max(
+      0.001,
+      Math.min(2000, Math.round(meanPflops * (0.2 + r() * 1.6) * (meanHours / hours) * 1000) / 1000),
+    );
     const earliest = Math.floor(r() * (o.slots - hours));
     const deadline = Math.min(o.slots, earliest + hours + Math.floor(r() * o.maxSlack));
     const objective = o.objective === undefined || o.objective === 'mixed' ? OBJ[Math.floor(r() * 3)] : o.objective;
@@ -148,7 +178,14 @@ export function bookingMix(o: BookingMixOptions): InstanceFile {
     const window = Math.max(hours, 24 * (1 + Math.floor(r() * 4)) - Math.floor(r() * 24));
     const pflops = Math.round(meanCap * (0.01 + r() * 0.24) * 1000) / 1000;
     const earliest = Math.floor(r() * Math.max(1, o.slots - hours));
-    const job: InstanceJob = { id: `b${j}`, pflops, hours, earliest, deadline: earliest + window, objective: OBJ[j % 3] };
+    const job: InstanceJob = {
+      id: `b${j}`,
+      pflops,
+      hours,
+      earliest,
+      deadline: earliest + window,
+      objective: OBJ[j % 3],
+    };
     if (r() < 1 / 3) job.minGreenShare = [0.1, 0.25, 0.5][Math.floor(r() * 3)];
     if (r() < 0.25) {
       const k = 1 + Math.floor(r() * Math.min(3, o.clusters));
@@ -186,12 +223,16 @@ export function withGrid(inst: InstanceFile, o: GridOptions = {}): InstanceFile 
   const clusters = inst.clusters.map((c, i) => {
     const gridPrices: NonNullable<ClusterSpec['gridPrices']> = [];
     for (let d = 0; d < days; d++)
-      gridPrices.push({ start: d * 24, end: d * 24 + 6, pricePerMwh: Math.round(c.gridPricePerMwh * 50) / 100 }, { start: d * 24 + 8, end: d * 24 + 20, pricePerMwh: Math.round(c.gridPricePerMwh * 160) / 100 });
+      gridPrices.push(
+        { start: d * 24, end: d * 24 + 6, pricePerMwh: Math.round(c.gridPricePerMwh * 50) / 100 },
+        { start: d * 24 + 8, end: d * 24 + 20, pricePerMwh: Math.round(c.gridPricePerMwh * 160) / 100 },
+      );
     return { ...c, site: `site${Math.floor(i / perSite)}`, gridPrices };
   });
   for (let k = 0; k * perSite < inst.clusters.length; k++) {
     let fullW = 0;
-    for (const c of inst.clusters.slice(k * perSite, (k + 1) * perSite)) fullW += c.capacityPflops * c.kwPerPflops * c.pue * 1000;
+    for (const c of inst.clusters.slice(k * perSite, (k + 1) * perSite))
+      fullW += c.capacityPflops * c.kwPerPflops * c.pue * 1000;
     const mw = (share: number): number => Math.min(2000, Math.round((fullW * share) / 1000) / 1000);
     const gridChanges: NonNullable<NonNullable<InstanceFile['sites']>[number]['gridChanges']> = [];
     for (let d = 0; d < days; d++) gridChanges.push({ start: d * 24 + 17, end: d * 24 + 21, mw: mw(eveningShare) });

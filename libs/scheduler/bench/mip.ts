@@ -38,7 +38,12 @@ export function loadHighs(): Promise<Highs> {
   return highsP;
 }
 
-export function mipModel(inst: InstanceFile): { lp: string; vars: number; varOf: Map<string, string>; greenOf: Map<string, string> } {
+export function mipModel(inst: InstanceFile): {
+  lp: string;
+  vars: number;
+  varOf: Map<string, string>;
+  greenOf: Map<string, string>;
+} {
   const fleet = Fleet.fromSpec({ slots: inst.slots, sites: inst.sites, clusters: inst.clusters });
   const GRID_NONE = 2147483647;
   const capped = fleet.siteIds.map((_, k) => {
@@ -60,7 +65,10 @@ export function mipModel(inst: InstanceFile): { lp: string; vars: number; varOf:
     for (let t = 1; t < inst.slots; t++) if (tl.capacityTflops[t] !== tl.capacityTflops[t - 1]) set.add(t);
     return set;
   });
-  for (const j of inst.jobs) for (const id of j.clusters ?? fleet.clusterIds) for (let s = j.earliest; s + j.hours <= Math.min(j.deadline, inst.slots); s++) critical[fleet.clusterIndex(id)].add(s);
+  for (const j of inst.jobs)
+    for (const id of j.clusters ?? fleet.clusterIds)
+      for (let s = j.earliest; s + j.hours <= Math.min(j.deadline, inst.slots); s++)
+        critical[fleet.clusterIndex(id)].add(s);
   inst.jobs.forEach((j, ji) => {
     const tf = Math.round(j.pflops * 1000);
     const ids = j.clusters ?? fleet.clusterIds;
@@ -180,7 +188,12 @@ export interface GapRow {
  * batch solution, time-limited). Gaps are (bound - x) / bound where bound is the MIP's proven
  * upper bound, so they never understate the true gap; with status Optimal bound = optimum.
  */
-export async function gapRow(seed: number, inst: InstanceFile, timeLimit = 5, batchOpts: { iterations?: number } = {}): Promise<GapRow> {
+export async function gapRow(
+  seed: number,
+  inst: InstanceFile,
+  timeLimit = 5,
+  batchOpts: { iterations?: number } = {},
+): Promise<GapRow> {
   const highs = await loadHighs();
   const byId = new Map(inst.jobs.map((j) => [j.id, j]));
   const vol = (res: ReturnType<typeof runInstance>): number => {
@@ -211,7 +224,8 @@ export async function gapRow(seed: number, inst: InstanceFile, timeLimit = 5, ba
         const c = inst.clusters.find((q) => q.id === p.cluster)!;
         const ci = inst.clusters.indexOf(c);
         const draw = Math.round(j.pflops * c.kwPerPflops * c.pue * 1000);
-        for (let t = p.start; t < p.start + j.hours; t++) drawOn.set(`${ci}|${t}`, (drawOn.get(`${ci}|${t}`) ?? 0) + draw);
+        for (let t = p.start; t < p.start + j.hours; t++)
+          drawOn.set(`${ci}|${t}`, (drawOn.get(`${ci}|${t}`) ?? 0) + draw);
       }
       // the batch's green take: min(draws, supply) per cluster-slot, as its commit order gives
       const fleet = Fleet.fromSpec({ slots: inst.slots, sites: inst.sites, clusters: inst.clusters });
@@ -231,8 +245,23 @@ export async function gapRow(seed: number, inst: InstanceFile, timeLimit = 5, ba
     }
   }
   const mipSeconds = (performance.now() - t0) / 1000;
-  const gap = (v: number): number => (!Number.isFinite(bound) ? Number.NaN : bound > 0 ? Math.max(0, (bound - v) / bound) : 0);
-  return { seed, jobs: inst.jobs.length, clusters: inst.clusters.length, slots: inst.slots, vars, optimum: opt, bound, status, batch, online, batchGap: gap(batch), onlineGap: gap(online), mipSeconds };
+  const gap = (v: number): number =>
+    !Number.isFinite(bound) ? Number.NaN : bound > 0 ? Math.max(0, (bound - v) / bound) : 0;
+  return {
+    seed,
+    jobs: inst.jobs.length,
+    clusters: inst.clusters.length,
+    slots: inst.slots,
+    vars,
+    optimum: opt,
+    bound,
+    status,
+    batch,
+    online,
+    batchGap: gap(batch),
+    onlineGap: gap(online),
+    mipSeconds,
+  };
 }
 
 /** median of the finite values (a MIP stopped before any bound gives NaN gaps) */
@@ -257,14 +286,20 @@ export function gapSummary(rows: GapRow[]): {
     maxBatchGap: Math.max(...rows.map((r) => r.batchGap).filter((x) => Number.isFinite(x))),
     optimal: opt.length,
     medianBatchGapOptimal: median(opt.map((r) => r.batchGap)),
-    medianBatchGapBestKnown: median(rows.map((r) => (r.optimum > 0 ? Math.max(0, (Math.max(r.optimum, r.batch) - r.batch) / Math.max(r.optimum, r.batch)) : 0))),
+    medianBatchGapBestKnown: median(
+      rows.map((r) =>
+        r.optimum > 0 ? Math.max(0, (Math.max(r.optimum, r.batch) - r.batch) / Math.max(r.optimum, r.batch)) : 0,
+      ),
+    ),
     batchGeOnline: rows.filter((r) => r.batch >= r.online - 1e-9).length,
   };
 }
 
 export function gapTable(rows: GapRow[]): string {
   const pct = (x: number): string => (x * 100).toFixed(2) + '%';
-  const lines = ['seed | jobs | cl | slots |  vars | MIP best PF-h | MIP bound | status  | batch PF-h | gap   | online PF-h | gap    | MIP s'];
+  const lines = [
+    'seed | jobs | cl | slots |  vars | MIP best PF-h | MIP bound | status  | batch PF-h | gap   | online PF-h | gap    | MIP s',
+  ];
   for (const r of rows)
     lines.push(
       `${String(r.seed).padStart(4)} | ${String(r.jobs).padStart(4)} | ${r.clusters}  | ${String(r.slots).padStart(5)} | ${String(r.vars).padStart(5)} | ${r.optimum.toFixed(1).padStart(13)} | ${r.bound.toFixed(1).padStart(9)} | ${r.status.padEnd(7)} | ${r.batch.toFixed(1).padStart(10)} | ${pct(r.batchGap).padStart(5)} | ${r.online.toFixed(1).padStart(11)} | ${pct(r.onlineGap).padStart(5)} | ${r.mipSeconds.toFixed(2)}`,

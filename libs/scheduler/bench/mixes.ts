@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Fleet, PlacementBuffer } from '../src/fleet';
-import type { InstanceFile, Objective, ResultFile } from '../src/types';
+import type { InstanceFile, ResultFile } from '../src/types';
 import { bookingMix, withGrid } from './instances';
 import type { PlainResult } from './plain-placer';
 
@@ -22,14 +22,24 @@ function cpuMs(): number {
 
 /** The Fleet and PlacementBuffer of a copy of the library (this one, or a baseline checkout). */
 export interface FleetLib {
-  Fleet: { fromSpec(spec: { slots: number; sites?: InstanceFile['sites']; clusters: InstanceFile['clusters'] }): Pick<Fleet, 'placeInto' | 'commitBuffer'> };
+  Fleet: {
+    fromSpec(spec: {
+      slots: number;
+      sites?: InstanceFile['sites'];
+      clusters: InstanceFile['clusters'];
+    }): Pick<Fleet, 'placeInto' | 'commitBuffer'>;
+  };
   PlacementBuffer: new () => PlacementBuffer;
 }
 
 const THIS_LIB: FleetLib = { Fleet, PlacementBuffer };
 
 /** Online place + commit of every job with its own objective; decisions per CPU-second, best of `reps` runs. */
-export function warmRate(inst: InstanceFile, reps: number, lib: FleetLib = THIS_LIB): { perSec: number; placed: number } {
+export function warmRate(
+  inst: InstanceFile,
+  reps: number,
+  lib: FleetLib = THIS_LIB,
+): { perSec: number; placed: number } {
   const buf = new lib.PlacementBuffer();
   let best = 0;
   let placed = 0;
@@ -40,7 +50,7 @@ export function warmRate(inst: InstanceFile, reps: number, lib: FleetLib = THIS_
     const t0 = cpuMs();
     for (let i = 0; i < jobs.length; i++) {
       const j = jobs[i];
-      if (f.placeInto(j, (j.objective ?? 'EARLIEST') as Objective, buf) === null) {
+      if (f.placeInto(j, j.objective ?? 'EARLIEST', buf) === null) {
         f.commitBuffer(buf);
         placed++;
       }
@@ -89,13 +99,31 @@ export function mixRow(clusters: number, slots: number, load: number, seed: numb
     same =
       same &&
       res.placements.length === ref.placements.length &&
-      res.placements.every((p, i) => p.job === ref.placements[i][0] && ids.get(p.cluster) === ref.placements[i][1] && p.start === ref.placements[i][2]);
+      res.placements.every(
+        (p, i) =>
+          p.job === ref.placements[i][0] &&
+          ids.get(p.cluster) === ref.placements[i][1] &&
+          p.start === ref.placements[i][2],
+      );
   }
-  return { clusters, slots, load, jobs: inst.jobs.length, placed: w.placed / inst.jobs.length, warm: w.perSec, cli, plain, same };
+  return {
+    clusters,
+    slots,
+    load,
+    jobs: inst.jobs.length,
+    placed: w.placed / inst.jobs.length,
+    warm: w.perSec,
+    cli,
+    plain,
+    same,
+  };
 }
 
 export function mixTable(rows: MixRow[], fmt: (x: number, d?: number) => string): string {
-  const out = ['| clusters | slots | load | jobs | placed | warm decisions/s | CLI one-shot s | plain placer s | CLI speed-up | same answers |', '|---|---|---|---|---|---|---|---|---|---|'];
+  const out = [
+    '| clusters | slots | load | jobs | placed | warm decisions/s | CLI one-shot s | plain placer s | CLI speed-up | same answers |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+  ];
   for (const r of rows)
     out.push(
       `| ${r.clusters} | ${fmt(r.slots)} | ${r.load} | ${fmt(r.jobs)} | ${(r.placed * 100).toFixed(1)}% | ${fmt(r.warm)} | ${r.cli.toFixed(3)} | ${r.plain.toFixed(3)} | ${(r.plain / r.cli).toFixed(2)}x | ${r.same ? 'yes' : 'NO'} |`,
@@ -125,7 +153,14 @@ export interface GridRateRow {
  * valley/peak tariff), the variants interleaved in `rounds` rounds, best of each, so that they see
  * the same machine; `baseline` is another checkout of the library run on the mix without sites.
  */
-export function gridRateRow(clusters: number, slots: number, load: number, seed: number, rounds: number, baseline?: FleetLib): GridRateRow {
+export function gridRateRow(
+  clusters: number,
+  slots: number,
+  load: number,
+  seed: number,
+  rounds: number,
+  baseline?: FleetLib,
+): GridRateRow {
   const inst = bookingMix({ clusters, slots, load, seed });
   const both = withGrid(inst);
   const caps: InstanceFile = { ...both, clusters: both.clusters.map(({ gridPrices: _p, ...c }) => c) };
@@ -135,7 +170,8 @@ export function gridRateRow(clusters: number, slots: number, load: number, seed:
   let placedNone = 0;
   let placedBoth = 0;
   for (let k = 0; k < rounds; k++) {
-    if (baseline) best.baseline = Math.max(best.baseline, warmRate({ ...inst, sites: undefined }, reps, baseline).perSec);
+    if (baseline)
+      best.baseline = Math.max(best.baseline, warmRate({ ...inst, sites: undefined }, reps, baseline).perSec);
     const n = warmRate(inst, reps);
     const b = warmRate(both, reps);
     best.none = Math.max(best.none, n.perSec);
@@ -145,7 +181,16 @@ export function gridRateRow(clusters: number, slots: number, load: number, seed:
     placedNone = n.placed / inst.jobs.length;
     placedBoth = b.placed / inst.jobs.length;
   }
-  return { clusters, slots, load, jobs: inst.jobs.length, ...best, baseline: baseline ? best.baseline : undefined, placedNone, placedBoth };
+  return {
+    clusters,
+    slots,
+    load,
+    jobs: inst.jobs.length,
+    ...best,
+    baseline: baseline ? best.baseline : undefined,
+    placedNone,
+    placedBoth,
+  };
 }
 
 export function gridRateTable(rows: GridRateRow[], fmt: (x: number, d?: number) => string): string {

@@ -37,7 +37,8 @@ export function plainRun(inst: InstanceFile): PlainResult {
     supply.push(new Int32Array(slots));
     alloc.push(new Int32Array(slots));
     weight.push(new Float64Array(slots));
-    for (const ch of c.capacityChanges ?? []) cap[i].fill(Math.round(ch.capacityPflops * 1000), clip(ch.start), clip(ch.end));
+    for (const ch of c.capacityChanges ?? [])
+      cap[i].fill(Math.round(ch.capacityPflops * 1000), clip(ch.start), clip(ch.end));
     for (const w of c.green ?? []) {
       const watts = Math.round(w.mw * 1e6);
       for (let t = clip(w.start); t < clip(w.end); t++) {

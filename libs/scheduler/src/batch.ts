@@ -108,7 +108,7 @@ export function packBatch(fleet: Fleet, jobs: JobRequest[], opts: BatchOptions =
     const f = fleet.clone();
     const order = orderOf(s.order);
     const handles = new Int32Array(n);
-    const reasons: (RefusalReason | null)[] = new Array(n).fill(null);
+    const reasons = new Array<RefusalReason | null>(n).fill(null);
     let v = 0;
     let g = 0;
     let st = 0;
@@ -145,7 +145,17 @@ export function packBatch(fleet: Fleet, jobs: JobRequest[], opts: BatchOptions =
     if (r === null) break;
     if (better(r, best)) best = r;
   }
-  if (opts.improve !== false) improve(best, jobs, vol, t0, budget, buf, opts.iterations ?? Math.min(20000, Math.ceil(4e6 / Math.max(1, n))), opts.seed ?? 1);
+  if (opts.improve !== false)
+    improve(
+      best,
+      jobs,
+      vol,
+      t0,
+      budget,
+      buf,
+      opts.iterations ?? Math.min(20000, Math.ceil(4e6 / Math.max(1, n))),
+      opts.seed ?? 1,
+    );
 
   const { placements, unplaced, placedVol } = commitWinner(fleet, jobs, best, vol, buf);
   return {
@@ -193,7 +203,14 @@ function commitWinner(
     const j = jobs[i];
     const h = best.handles[i];
     const s = f.bookingStart(h);
-    return { pflops: j.pflops, hours: j.hours, earliest: s, deadline: s + j.hours, clusters: [f.clusterIds[f.bookingCluster(h)]], minGreenShare: j.minGreenShare };
+    return {
+      pflops: j.pflops,
+      hours: j.hours,
+      earliest: s,
+      deadline: s + j.hours,
+      clusters: [f.clusterIds[f.bookingCluster(h)]],
+      minGreenShare: j.minGreenShare,
+    };
   };
   const commitAt = (i: number): boolean => {
     if (fleet.placeInto(fixedJob(i), 'EARLIEST', buf) !== null) return false;
@@ -226,7 +243,8 @@ function commitWinner(
     }
   }
   for (const i of order) if (!commitAt(i)) retry.push(i);
-  for (const i of rest) if (!commitAt(i)) throw new Error(`batch: job ${jobName(jobs[i], i)} no longer fits at its place`);
+  for (const i of rest)
+    if (!commitAt(i)) throw new Error(`batch: job ${jobName(jobs[i], i)} no longer fits at its place`);
   const why = new Map<number, RefusalReason>();
   for (const i of retry) {
     const j = jobs[i];
@@ -259,7 +277,14 @@ function commitWinner(
 }
 
 /** Restores a remembered assignment: minGreenShare jobs with their exact green first, then the rest at their (cluster, start). */
-function rebuild(run: Run, jobs: JobRequest[], bestC: Int32Array, bestS: Int32Array, bestP: (Placement | null)[], buf: PlacementBuffer): void {
+function rebuild(
+  run: Run,
+  jobs: JobRequest[],
+  bestC: Int32Array,
+  bestS: Int32Array,
+  bestP: (Placement | null)[],
+  buf: PlacementBuffer,
+): void {
   const f = run.fleet;
   const n = jobs.length;
   for (let i = 0; i < n; i++) {
@@ -279,7 +304,13 @@ function rebuild(run: Run, jobs: JobRequest[], bestC: Int32Array, bestS: Int32Ar
       continue;
     }
     const j = jobs[i];
-    const fixed: JobRequest = { pflops: j.pflops, hours: j.hours, earliest: bestS[i], deadline: bestS[i] + j.hours, clusters: [f.clusterIds[bestC[i]]] };
+    const fixed: JobRequest = {
+      pflops: j.pflops,
+      hours: j.hours,
+      earliest: bestS[i],
+      deadline: bestS[i] + j.hours,
+      clusters: [f.clusterIds[bestC[i]]],
+    };
     if (f.placeInto(fixed, 'EARLIEST', buf) !== null) throw new Error(`batch rebuild: job ${i} no longer fits`);
     run.handles[i] = f.commitBuffer(buf);
     run.reasons[i] = null;
@@ -305,7 +336,16 @@ function rng(seed: number): () => number {
  * equal with at least as much green), undone exactly otherwise. Deterministic for a given
  * seed and iteration count; stops early at the time budget.
  */
-function improve(run: Run, jobs: JobRequest[], vol: Float64Array, t0: number, budget: number, buf: PlacementBuffer, iterations: number, seed: number): void {
+function improve(
+  run: Run,
+  jobs: JobRequest[],
+  vol: Float64Array,
+  t0: number,
+  budget: number,
+  buf: PlacementBuffer,
+  iterations: number,
+  seed: number,
+): void {
   const f = run.fleet;
   const n = jobs.length;
   const r = rng(seed);
@@ -338,7 +378,7 @@ function improve(run: Run, jobs: JobRequest[], vol: Float64Array, t0: number, bu
   let best = run.vol;
   const bestC = new Int32Array(n);
   const bestS = new Int32Array(n);
-  const bestP: (Placement | null)[] = new Array(n).fill(null);
+  const bestP = new Array<Placement | null>(n).fill(null);
   const snapshot = (): void => {
     for (let i = 0; i < n; i++) {
       const h = run.handles[i];
@@ -404,7 +444,11 @@ function improve(run: Run, jobs: JobRequest[], vol: Float64Array, t0: number, bu
     }
     const temp = t0Temp * (1 - it / iterations);
     const delta = gained - lost;
-    if (delta > 0 || (delta === 0 && gainedGreen >= lostGreen && inserted.length > 0) || (delta < 0 && temp > 0 && r() < Math.exp(delta / temp))) {
+    if (
+      delta > 0 ||
+      (delta === 0 && gainedGreen >= lostGreen && inserted.length > 0) ||
+      (delta < 0 && temp > 0 && r() < Math.exp(delta / temp))
+    ) {
       cur += delta;
       for (const i of inserted) {
         onCluster[f.bookingCluster(run.handles[i])].add(i);

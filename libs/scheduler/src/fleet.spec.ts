@@ -1,4 +1,16 @@
-import { CLUSTER_LIMITS, Fleet, MAX_PFLOPS, PlacementBuffer, SchedulerConflictError, SchedulerInputError, priceOf, type ClusterSpec, type FleetSpec, type JobRequest, type Placement } from './index';
+import {
+  CLUSTER_LIMITS,
+  Fleet,
+  MAX_PFLOPS,
+  PlacementBuffer,
+  SchedulerConflictError,
+  SchedulerInputError,
+  priceOf,
+  type ClusterSpec,
+  type FleetSpec,
+  type JobRequest,
+  type Placement,
+} from './index';
 import { referencePlace } from '../test/reference-placer';
 
 function cluster(id: string, over: Partial<ClusterSpec> = {}): ClusterSpec {
@@ -43,19 +55,44 @@ describe('Fleet.fromSpec validation', () => {
     [{ slots: 24, clusters: [cluster('a', { capacityPflops: -1 })] }, 'clusters[0].capacityPflops'],
     [{ slots: 24, clusters: [cluster('a', { capacityPflops: 1.0001 })] }, 'clusters[0].capacityPflops'],
     [{ slots: 24, clusters: [cluster('a', { pue: Number.NaN })] }, 'clusters[0].pue'],
-    [{ slots: 24, clusters: [cluster('a', { capacityChanges: [{ start: 20, end: 20, capacityPflops: 1 }] })] }, 'clusters[0].capacityChanges[0].end'],
-    [{ slots: 24, clusters: [cluster('a', { capacityChanges: [{ start: 2, end: 30, capacityPflops: -1 }] })] }, 'clusters[0].capacityChanges[0].capacityPflops'],
-    [{ slots: 24, clusters: [cluster('a', { capacityChanges: [{ start: 0.5, end: 30, capacityPflops: 1 }] })] }, 'clusters[0].capacityChanges[0].start'],
+    [
+      { slots: 24, clusters: [cluster('a', { capacityChanges: [{ start: 20, end: 20, capacityPflops: 1 }] })] },
+      'clusters[0].capacityChanges[0].end',
+    ],
+    [
+      { slots: 24, clusters: [cluster('a', { capacityChanges: [{ start: 2, end: 30, capacityPflops: -1 }] })] },
+      'clusters[0].capacityChanges[0].capacityPflops',
+    ],
+    [
+      { slots: 24, clusters: [cluster('a', { capacityChanges: [{ start: 0.5, end: 30, capacityPflops: 1 }] })] },
+      'clusters[0].capacityChanges[0].start',
+    ],
     [{ slots: 24, clusters: [cluster('a', { kwPerPflops: 10_000.5 })] }, 'clusters[0].kwPerPflops'],
     [{ slots: 24, clusters: [cluster('a', { kwPerPflops: 0 })] }, 'clusters[0].kwPerPflops'],
     [{ slots: 24, clusters: [cluster('a', { pue: 0.9 })] }, 'clusters[0].pue'],
     [{ slots: 24, clusters: [cluster('a', { gridPricePerMwh: -1 })] }, 'clusters[0].gridPricePerMwh'],
-    [{ slots: 24, clusters: [cluster('a', { green: [{ start: 0, end: 2, mw: 1, pricePerMwh: 1 }, { start: 5, end: 3, mw: 1, pricePerMwh: 1 }] })] }, 'clusters[0].green[1].end'],
-    [{ slots: 24, clusters: [cluster('a', { green: [{ start: 0, end: 2, mw: -1, pricePerMwh: 1 }] })] }, 'clusters[0].green[0].mw'],
+    [
+      {
+        slots: 24,
+        clusters: [
+          cluster('a', {
+            green: [
+              { start: 0, end: 2, mw: 1, pricePerMwh: 1 },
+              { start: 5, end: 3, mw: 1, pricePerMwh: 1 },
+            ],
+          }),
+        ],
+      },
+      'clusters[0].green[1].end',
+    ],
+    [
+      { slots: 24, clusters: [cluster('a', { green: [{ start: 0, end: 2, mw: -1, pricePerMwh: 1 }] })] },
+      'clusters[0].green[0].mw',
+    ],
   ])('rejects %j naming %s', (spec, field) => {
     expect(() => Fleet.fromSpec(spec as FleetSpec)).toThrow(SchedulerInputError);
     try {
-      Fleet.fromSpec(spec as FleetSpec);
+      Fleet.fromSpec(spec);
     } catch (e) {
       expect((e as SchedulerInputError).field).toBe(field);
       expect((e as SchedulerInputError).code).toBe('INVALID');
@@ -69,7 +106,9 @@ describe('request validation at place/quote/commit', () => {
   const base: JobRequest = { id: 'j3', pflops: 1, hours: 2, earliest: 0, deadline: 24 };
 
   it('names the field with the job id', () => {
-    expect(() => f.place({ ...base, pflops: -2 })).toThrow('job j3: pflops must be a positive number with at most 3 decimals (at most 2000000), got -2');
+    expect(() => f.place({ ...base, pflops: -2 })).toThrow(
+      'job j3: pflops must be a positive number with at most 3 decimals (at most 2000000), got -2',
+    );
   });
 
   it.each([
@@ -87,7 +126,11 @@ describe('request validation at place/quote/commit', () => {
   ])('%j -> %s, nothing changed', (patch, field) => {
     const before = snapshot(f);
     const job = { ...base, ...patch } as JobRequest;
-    for (const call of [() => f.place(job), () => f.quote(job), () => f.placeInto(job, 'GREENEST', new PlacementBuffer())]) {
+    for (const call of [
+      () => f.place(job),
+      () => f.quote(job),
+      () => f.placeInto(job, 'GREENEST', new PlacementBuffer()),
+    ]) {
       let err: unknown;
       try {
         call();
@@ -129,8 +172,14 @@ describe('EARLIEST and horizon edges', () => {
 
   it('refuses OUTSIDE_HORIZON when no start fits inside the horizon at all', () => {
     const f = fleetOf(10, cluster('a'));
-    expect(f.place({ pflops: 1, hours: 3, earliest: 8, deadline: 20 })).toMatchObject({ ok: false, reason: 'OUTSIDE_HORIZON' });
-    expect(f.place({ pflops: 1, hours: 11, earliest: 0, deadline: 20 })).toMatchObject({ ok: false, reason: 'OUTSIDE_HORIZON' });
+    expect(f.place({ pflops: 1, hours: 3, earliest: 8, deadline: 20 })).toMatchObject({
+      ok: false,
+      reason: 'OUTSIDE_HORIZON',
+    });
+    expect(f.place({ pflops: 1, hours: 11, earliest: 0, deadline: 20 })).toMatchObject({
+      ok: false,
+      reason: 'OUTSIDE_HORIZON',
+    });
   });
 
   it('needs capacity in every slot and honours earliest and deadline', () => {
@@ -139,7 +188,10 @@ describe('EARLIEST and horizon edges', () => {
     // 4 PFLOPS free in [5,7): a 4 PFLOPS job fits at 3, a 6 PFLOPS one of 3 h must wait until 7
     expect(placed(f, { pflops: 4, hours: 3, earliest: 3, deadline: 24 }).start).toBe(3);
     expect(placed(f, { pflops: 6, hours: 3, earliest: 3, deadline: 24 }).start).toBe(7);
-    expect(f.place({ pflops: 6, hours: 3, earliest: 3, deadline: 9 })).toMatchObject({ ok: false, reason: 'NO_CAPACITY' });
+    expect(f.place({ pflops: 6, hours: 3, earliest: 3, deadline: 9 })).toMatchObject({
+      ok: false,
+      reason: 'NO_CAPACITY',
+    });
   });
 
   it('breaks ties by earlier start, then by the earlier cluster in the job list', () => {
@@ -162,8 +214,14 @@ describe('EARLIEST and horizon edges', () => {
       expect([p.cluster, p.start]).toEqual(['a', 8190]);
       expect(referencePlace(f, job, obj)).toMatchObject({ clusterIndex: 0, start: 8190 });
     }
-    expect(f.place({ pflops: 2, hours: 11, earliest: 0, deadline: 9005 })).toMatchObject({ ok: false, reason: 'NO_CAPACITY' });
-    expect(placed(f, { pflops: 2, hours: 11, earliest: 0, deadline: 10_000 })).toMatchObject({ cluster: 'b', start: 9000 });
+    expect(f.place({ pflops: 2, hours: 11, earliest: 0, deadline: 9005 })).toMatchObject({
+      ok: false,
+      reason: 'NO_CAPACITY',
+    });
+    expect(placed(f, { pflops: 2, hours: 11, earliest: 0, deadline: 10_000 })).toMatchObject({
+      cluster: 'b',
+      start: 9000,
+    });
   });
 });
 
@@ -185,7 +243,12 @@ describe('capacity changes', () => {
 
   it('capacityChanges in the spec set capacity over [start, end)', () => {
     const f = fleetOf(24, cluster('a', { capacityChanges: [{ start: 3, end: 5, capacityPflops: 2.5 }] }));
-    expect([f.capacityTflops('a', 2), f.capacityTflops('a', 3), f.capacityTflops('a', 4), f.capacityTflops('a', 5)]).toEqual([10000, 2500, 2500, 10000]);
+    expect([
+      f.capacityTflops('a', 2),
+      f.capacityTflops('a', 3),
+      f.capacityTflops('a', 4),
+      f.capacityTflops('a', 5),
+    ]).toEqual([10000, 2500, 2500, 10000]);
     expect(placed(f, { pflops: 3, hours: 4, earliest: 0, deadline: 24 }).start).toBe(5);
   });
 });
@@ -211,8 +274,12 @@ describe('green supply, allocation and pricing', () => {
     expect(f.greenPricePerMwh('a', 1)).toBe(0);
     f.addGreenWindow('a', { start: 0, end: 1, mw: 0.002, pricePerMwh: 50 });
     expect(f.greenSupplyW('a', 0)).toBe(2000);
-    expect(() => f.addGreenWindow('a', { start: 3, end: 3, mw: 1, pricePerMwh: 1 })).toThrow(/window.end must be > start \(3\), got 3/);
-    expect(() => f.addGreenWindow('a', { start: 3, end: 5, mw: -1, pricePerMwh: 1 })).toThrow(/window.mw must be a non-negative number/);
+    expect(() => f.addGreenWindow('a', { start: 3, end: 3, mw: 1, pricePerMwh: 1 })).toThrow(
+      /window.end must be > start \(3\), got 3/,
+    );
+    expect(() => f.addGreenWindow('a', { start: 3, end: 5, mw: -1, pricePerMwh: 1 })).toThrow(
+      /window.mw must be a non-negative number/,
+    );
   });
 
   it('clips green windows and capacity changes that reach outside the horizon to [0, slots)', () => {
@@ -225,7 +292,11 @@ describe('green supply, allocation and pricing', () => {
           { start: -5, end: 2, mw: 0.002, pricePerMwh: 100 },
           { start: 60, end: 70, mw: 0.004, pricePerMwh: 100 },
         ],
-        capacityChanges: [{ start: 46, end: 100, capacityPflops: 4 }, { start: -3, end: 1, capacityPflops: 5 }, { start: 50, end: 60, capacityPflops: 0 }],
+        capacityChanges: [
+          { start: 46, end: 100, capacityPflops: 4 },
+          { start: -3, end: 1, capacityPflops: 5 },
+          { start: 50, end: 60, capacityPflops: 0 },
+        ],
       }),
     );
     expect([0, 1, 2, 39, 40, 47].map((t) => f.greenSupplyW('a', t))).toEqual([2000, 2000, 0, 0, 1000, 1000]);
@@ -251,7 +322,14 @@ describe('green supply, allocation and pricing', () => {
         { start: 4, end: 9, mw: 500, pricePerMwh: 20 },
       ],
     });
-    const f = fleetOf(12, big, cluster('b', { kwPerPflops: CLUSTER_LIMITS.kwPerPflops.max, green: [{ start: 0, end: 12, mw: 0.5, pricePerMwh: 1 }] }));
+    const f = fleetOf(
+      12,
+      big,
+      cluster('b', {
+        kwPerPflops: CLUSTER_LIMITS.kwPerPflops.max,
+        green: [{ start: 0, end: 12, mw: 0.5, pricePerMwh: 1 }],
+      }),
+    );
     const job = { pflops: MAX_PFLOPS, hours: 3, earliest: 0, deadline: 12, clusters: ['a'] };
     for (const obj of ['EARLIEST', 'GREENEST', 'CHEAPEST'] as const) {
       const p = placed(f, job, obj);
@@ -268,14 +346,22 @@ describe('green supply, allocation and pricing', () => {
     const h = f.commit(p);
     expect(f.greenAllocW('a', 4)).toBe(2e9);
     // draw 1e5 W: the first 3 h of full green left are [6, 9)
-    expect(f.place({ ...job, pflops: 0.001 }, 'GREENEST')).toMatchObject({ ok: true, placement: { start: 6, greenW: Int32Array.from([1e5, 1e5, 1e5]) } });
+    expect(f.place({ ...job, pflops: 0.001 }, 'GREENEST')).toMatchObject({
+      ok: true,
+      placement: { start: 6, greenW: Int32Array.from([1e5, 1e5, 1e5]) },
+    });
     // draw 1e8 W, half of it green: [0, 3) has 1e8 Wh of green, [1, 6) is full, [6, 9) has 3e8
     expect(f.place({ ...job, pflops: 1, minGreenShare: 0.5 })).toMatchObject({ ok: true, placement: { start: 6 } });
     f.release(h);
     expect(f.greenAllocW('a', 4)).toBe(0);
     // a share of 1 with a draw of 1e8 W on b (0.5 MW of green): a shortfall, not an overflow
-    expect(f.place({ pflops: 1, hours: 2, earliest: 0, deadline: 12, clusters: ['b'], minGreenShare: 1 })).toMatchObject({ ok: false, reason: 'GREEN_SHORTFALL' });
-    expect(placed(f, { pflops: 1, hours: 2, earliest: 0, deadline: 12, clusters: ['b'] }).greenShare).toBeCloseTo(0.5e6 / 1e7, 12);
+    expect(
+      f.place({ pflops: 1, hours: 2, earliest: 0, deadline: 12, clusters: ['b'], minGreenShare: 1 }),
+    ).toMatchObject({ ok: false, reason: 'GREEN_SHORTFALL' });
+    expect(placed(f, { pflops: 1, hours: 2, earliest: 0, deadline: 12, clusters: ['b'] }).greenShare).toBeCloseTo(
+      0.5e6 / 1e7,
+      12,
+    );
   });
 
   it('takes min(draw, free green) per slot and prices compute + green + grid', () => {
@@ -316,7 +402,11 @@ describe('green supply, allocation and pricing', () => {
   });
 
   it('CHEAPEST prefers cheap green over the grid and the cheaper cluster', () => {
-    const f = fleetOf(12, spec(), cluster('b', { kwPerPflops: 1.1, pue: 1.25, pricePerPflopsHour: 8.5, gridPricePerMwh: 600 }));
+    const f = fleetOf(
+      12,
+      spec(),
+      cluster('b', { kwPerPflops: 1.1, pue: 1.25, pricePerPflopsHour: 8.5, gridPricePerMwh: 600 }),
+    );
     const job = { pflops: 2, hours: 2, earliest: 0, deadline: 12, objective: 'CHEAPEST' as const };
     const p = placed(f, job);
     expect([p.cluster, p.start]).toEqual(['a', 4]);
@@ -327,12 +417,27 @@ describe('green supply, allocation and pricing', () => {
   it('minGreenShare: GREEN_SHORTFALL when capacity exists but green does not, NO_CAPACITY otherwise', () => {
     const f = fleetOf(12, spec());
     // draw 2750 W; free green: slots 2,3: 1000 W, 4,5: 4000 W, 6,7: 3000 W
-    expect(f.place({ pflops: 2, hours: 2, earliest: 0, deadline: 12, minGreenShare: 1 })).toMatchObject({ ok: true, placement: { start: 4 } });
-    expect(f.place({ pflops: 2, hours: 2, earliest: 0, deadline: 5, minGreenShare: 1 })).toMatchObject({ ok: false, reason: 'GREEN_SHORTFALL' });
-    expect(f.place({ pflops: 2, hours: 2, earliest: 0, deadline: 5, minGreenShare: 0.5, objective: 'CHEAPEST' })).toMatchObject({ ok: true, placement: { start: 3 } });
-    expect(f.place({ pflops: 2, hours: 2, earliest: 0, deadline: 5, minGreenShare: 0.68, objective: 'GREENEST' })).toMatchObject({ ok: true, placement: { start: 3 } });
-    expect(f.place({ pflops: 2, hours: 2, earliest: 0, deadline: 5, minGreenShare: 0.69, objective: 'GREENEST' })).toMatchObject({ ok: false, reason: 'GREEN_SHORTFALL' });
-    expect(f.place({ pflops: 11, hours: 2, earliest: 0, deadline: 12, minGreenShare: 1 })).toMatchObject({ ok: false, reason: 'NO_CAPACITY' });
+    expect(f.place({ pflops: 2, hours: 2, earliest: 0, deadline: 12, minGreenShare: 1 })).toMatchObject({
+      ok: true,
+      placement: { start: 4 },
+    });
+    expect(f.place({ pflops: 2, hours: 2, earliest: 0, deadline: 5, minGreenShare: 1 })).toMatchObject({
+      ok: false,
+      reason: 'GREEN_SHORTFALL',
+    });
+    expect(
+      f.place({ pflops: 2, hours: 2, earliest: 0, deadline: 5, minGreenShare: 0.5, objective: 'CHEAPEST' }),
+    ).toMatchObject({ ok: true, placement: { start: 3 } });
+    expect(
+      f.place({ pflops: 2, hours: 2, earliest: 0, deadline: 5, minGreenShare: 0.68, objective: 'GREENEST' }),
+    ).toMatchObject({ ok: true, placement: { start: 3 } });
+    expect(
+      f.place({ pflops: 2, hours: 2, earliest: 0, deadline: 5, minGreenShare: 0.69, objective: 'GREENEST' }),
+    ).toMatchObject({ ok: false, reason: 'GREEN_SHORTFALL' });
+    expect(f.place({ pflops: 11, hours: 2, earliest: 0, deadline: 12, minGreenShare: 1 })).toMatchObject({
+      ok: false,
+      reason: 'NO_CAPACITY',
+    });
     const d = f.place({ id: 'x', pflops: 2, hours: 2, earliest: 0, deadline: 5, minGreenShare: 1 });
     expect(d.ok ? '' : d.message).toContain('job x');
   });
@@ -388,16 +493,30 @@ describe('commit, release, quote, loaders', () => {
     const h = f.applyBooking({ cluster: 'b', start: 12, pflops: 1.5, hours: 3, greenW: [1500, 1500, 0] });
     expect(f.bookedTflops('b', 12)).toBe(1500);
     expect(f.greenAllocW('b', 13)).toBe(1500);
-    expect(() => f.applyBooking({ cluster: 'b', start: 12, pflops: 3, hours: 3, greenW: [0, 0, 0] })).toThrow(SchedulerConflictError);
-    expect(() => f.applyBooking({ cluster: 'b', start: 12, pflops: 1, hours: 3, greenW: [0, 5000, 0] })).toThrow(/booking.greenW\[1\] must be an integer in \[0, draw 1000 W\]/);
-    expect(() => f.applyBooking({ cluster: 'q', start: 12, pflops: 1, hours: 3, greenW: [0, 0, 0] })).toThrow(/booking.cluster must be a known cluster id/);
-    expect(() => f.applyBooking({ cluster: 'b', start: 46, pflops: 1, hours: 3, greenW: [0, 0, 0] })).toThrow(/booking.start/);
+    expect(() => f.applyBooking({ cluster: 'b', start: 12, pflops: 3, hours: 3, greenW: [0, 0, 0] })).toThrow(
+      SchedulerConflictError,
+    );
+    expect(() => f.applyBooking({ cluster: 'b', start: 12, pflops: 1, hours: 3, greenW: [0, 5000, 0] })).toThrow(
+      /booking.greenW\[1\] must be an integer in \[0, draw 1000 W\]/,
+    );
+    expect(() => f.applyBooking({ cluster: 'q', start: 12, pflops: 1, hours: 3, greenW: [0, 0, 0] })).toThrow(
+      /booking.cluster must be a known cluster id/,
+    );
+    expect(() => f.applyBooking({ cluster: 'b', start: 46, pflops: 1, hours: 3, greenW: [0, 0, 0] })).toThrow(
+      /booking.start/,
+    );
 
     const g = Fleet.fromSpec({ slots: 48, clusters: [cluster('a'), cluster('b')] });
     for (const id of f.clusterIds) {
       const t = f.timeline(id);
       const price = Array.from({ length: 48 }, (_, s) => f.greenPricePerMwh(id, s));
-      g.loadSlots(id, 0, { capacityTflops: t.capacityTflops, bookedTflops: t.bookedTflops, greenSupplyW: t.greenSupplyW, greenAllocW: t.greenAllocW, greenPricePerMwh: price });
+      g.loadSlots(id, 0, {
+        capacityTflops: t.capacityTflops,
+        bookedTflops: t.bookedTflops,
+        greenSupplyW: t.greenSupplyW,
+        greenAllocW: t.greenAllocW,
+        greenPricePerMwh: price,
+      });
     }
     for (const obj of ['EARLIEST', 'GREENEST', 'CHEAPEST'] as const) {
       const job = { pflops: 3, hours: 3, earliest: 0, deadline: 48 };
@@ -417,7 +536,12 @@ describe('commit, release, quote, loaders', () => {
       fleetOf(
         24,
         cluster('a', { pricePerPflopsHour: 1, gridPricePerMwh: 600, kwPerPflops: 1000 }),
-        cluster('b', { pricePerPflopsHour: 101.5, gridPricePerMwh: 600, kwPerPflops: 1000, green: [{ start: 0, end: 24, mw: 1, pricePerMwh: 500 }] }),
+        cluster('b', {
+          pricePerPflopsHour: 101.5,
+          gridPricePerMwh: 600,
+          kwPerPflops: 1000,
+          green: [{ start: 0, end: 24, mw: 1, pricePerMwh: 500 }],
+        }),
       );
     const job = { pflops: 1, hours: 4, earliest: 0, deadline: 24 };
     const same = (f: Fleet, want: [string, number, number]): void => {
@@ -430,7 +554,13 @@ describe('commit, release, quote, loaders', () => {
     same(make(), ['a', 0, 2404]);
     // green at 0 per MWh loaded into b's slots 4-7: 406 there
     const f = make();
-    f.loadSlots('b', 4, { capacityTflops: [10000, 10000, 10000, 10000], bookedTflops: [0, 0, 0, 0], greenSupplyW: [1e6, 1e6, 1e6, 1e6], greenAllocW: [0, 0, 0, 0], greenPricePerMwh: [0, 0, 0, 0] });
+    f.loadSlots('b', 4, {
+      capacityTflops: [10000, 10000, 10000, 10000],
+      bookedTflops: [0, 0, 0, 0],
+      greenSupplyW: [1e6, 1e6, 1e6, 1e6],
+      greenAllocW: [0, 0, 0, 0],
+      greenPricePerMwh: [0, 0, 0, 0],
+    });
     same(f, ['b', 4, 406]);
     // a free window added over b's slots 10-13: 2 MW at an average of 250, 406 + 4 x 250 = 1406
     const g = make();
@@ -441,7 +571,13 @@ describe('commit, release, quote, loaders', () => {
   it('loadSlots validates lengths and ranges and changes nothing on error', () => {
     const f = Fleet.fromSpec(spec());
     const before = snapshot(f);
-    const d = { capacityTflops: [10, 10], bookedTflops: [0, 0], greenSupplyW: [0, 0], greenAllocW: [0, 0], greenPricePerMwh: [0, 0] };
+    const d = {
+      capacityTflops: [10, 10],
+      bookedTflops: [0, 0],
+      greenSupplyW: [0, 0],
+      greenAllocW: [0, 0],
+      greenPricePerMwh: [0, 0],
+    };
     expect(() => f.loadSlots('a', 0, { ...d, bookedTflops: [0] })).toThrow(/data.bookedTflops.length must be equal/);
     expect(() => f.loadSlots('a', 0, { ...d, bookedTflops: [0, 11] })).toThrow(/data.bookedTflops\[1\] must be/);
     expect(() => f.loadSlots('a', 0, { ...d, greenAllocW: [1, 0] })).toThrow(/data.greenAllocW\[0\] must be/);
@@ -449,6 +585,9 @@ describe('commit, release, quote, loaders', () => {
     expect(snapshot(f)).toBe(before);
     f.loadSlots('a', 46, d);
     expect(f.capacityTflops('a', 47)).toBe(10);
-    expect(f.place({ pflops: 1, hours: 2, earliest: 46, deadline: 48, clusters: ['a'] })).toMatchObject({ ok: false, reason: 'NO_CAPACITY' });
+    expect(f.place({ pflops: 1, hours: 2, earliest: 46, deadline: 48, clusters: ['a'] })).toMatchObject({
+      ok: false,
+      reason: 'NO_CAPACITY',
+    });
   });
 });

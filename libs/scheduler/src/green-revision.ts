@@ -128,7 +128,11 @@ export function applyRevision(bookings: RevisedBooking[], hours: readonly Revise
         const bk = bookings[b];
         const required = requiredGreenWh(bk.minGreenShare, bk.drawW, bk.hours);
         const elsewhere = totals[b] - bk.greenW[k];
-        return { drawW: bk.drawW, promisedW: bk.promisedW[k], needW: Math.min(bk.promisedW[k], Math.max(0, required - elsewhere)) };
+        return {
+          drawW: bk.drawW,
+          promisedW: bk.promisedW[k],
+          needW: Math.min(bk.promisedW[k], Math.max(0, required - elsewhere)),
+        };
       });
       const alloc = shareGreen(h.supplyW, holders);
       h.holders.forEach(({ b, k }, i) => {

@@ -1,4 +1,16 @@
-import { Fleet, GRID_UNLIMITED, SchedulerConflictError, SchedulerInputError, packBatch, priceOf, type ClusterSpec, type FleetSpec, type JobRequest, type Placement, type SiteSpec } from './index';
+import {
+  Fleet,
+  GRID_UNLIMITED,
+  SchedulerConflictError,
+  SchedulerInputError,
+  packBatch,
+  priceOf,
+  type ClusterSpec,
+  type FleetSpec,
+  type JobRequest,
+  type Placement,
+  type SiteSpec,
+} from './index';
 import { referencePlace } from '../test/reference-placer';
 
 // kwPerPflops 1, PUE 1: a job of p PFLOPS draws p x 1,000 W; a site of 0.005 MW has 5,000 W (MW have at most 3 decimals).
@@ -21,7 +33,15 @@ function snapshot(f: Fleet): string {
   const parts: number[] = [];
   for (const id of f.clusterIds) {
     const t = f.timeline(id);
-    parts.push(...t.capacityTflops, ...t.bookedTflops, ...t.greenSupplyW, ...t.greenAllocW, ...t.greenPriceWeight, ...t.gridW, ...Array.from({ length: f.slots }, (_, k) => f.gridPricePerMwhAt(id, k)));
+    parts.push(
+      ...t.capacityTflops,
+      ...t.bookedTflops,
+      ...t.greenSupplyW,
+      ...t.greenAllocW,
+      ...t.greenPriceWeight,
+      ...t.gridW,
+      ...Array.from({ length: f.slots }, (_, k) => f.gridPricePerMwhAt(id, k)),
+    );
   }
   for (const s of f.siteIds) {
     const t = f.siteTimeline(s);
@@ -40,7 +60,13 @@ function expectOverNowhere(f: Fleet): void {
 
 describe('sites and reserved grid capacity', () => {
   it('lists declared sites first, then one implicit site per cluster without one', () => {
-    const f = fleet(24, [{ id: 'campus', gridMw: 0.005 }, { id: 'empty' }], cluster('a'), cluster('b', { site: 'campus' }), cluster('c'));
+    const f = fleet(
+      24,
+      [{ id: 'campus', gridMw: 0.005 }, { id: 'empty' }],
+      cluster('a'),
+      cluster('b', { site: 'campus' }),
+      cluster('c'),
+    );
     expect(f.siteIds).toEqual(['campus', 'empty', '#a', '#c']);
     expect(f.siteIndex('campus')).toBe(0);
     expect(f.siteIndex('#c')).toBe(3);
@@ -54,8 +80,33 @@ describe('sites and reserved grid capacity', () => {
   });
 
   it('applies gridMw, then gridChanges in order, clipped to the horizon (null = unlimited)', () => {
-    const f = fleet(10, [{ id: 's', gridMw: 0.005, gridChanges: [{ start: -4, end: 2, mw: 0.001 }, { start: 8, end: 40, mw: null }, { start: 9, end: 12, mw: 0.002 }] }], cluster('a', { site: 's' }));
-    expect(Array.from(f.siteTimeline('s').capW)).toEqual([1000, 1000, 5000, 5000, 5000, 5000, 5000, 5000, GRID_UNLIMITED, 2000]);
+    const f = fleet(
+      10,
+      [
+        {
+          id: 's',
+          gridMw: 0.005,
+          gridChanges: [
+            { start: -4, end: 2, mw: 0.001 },
+            { start: 8, end: 40, mw: null },
+            { start: 9, end: 12, mw: 0.002 },
+          ],
+        },
+      ],
+      cluster('a', { site: 's' }),
+    );
+    expect(Array.from(f.siteTimeline('s').capW)).toEqual([
+      1000,
+      1000,
+      5000,
+      5000,
+      5000,
+      5000,
+      5000,
+      5000,
+      GRID_UNLIMITED,
+      2000,
+    ]);
   });
 
   it.each([
@@ -64,16 +115,50 @@ describe('sites and reserved grid capacity', () => {
     [{ slots: 24, sites: [{ id: 's', gridMw: -1 }], clusters: [cluster('a')] }, 'sites[0].gridMw'],
     [{ slots: 24, sites: [{ id: 's', gridMw: 0.0001 }], clusters: [cluster('a')] }, 'sites[0].gridMw'],
     [{ slots: 24, sites: [{ id: 's', gridMw: 2000.001 }], clusters: [cluster('a')] }, 'sites[0].gridMw'],
-    [{ slots: 24, sites: [{ id: 's', gridChanges: [{ start: 0, end: 2, mw: 1 }, { start: 0, end: 2, mw: Number.NaN }] }], clusters: [cluster('a')] }, 'sites[0].gridChanges[1].mw'],
-    [{ slots: 24, sites: [{ id: 's', gridChanges: [{ start: 3, end: 3, mw: 1 }] }], clusters: [cluster('a')] }, 'sites[0].gridChanges[0].end'],
+    [
+      {
+        slots: 24,
+        sites: [
+          {
+            id: 's',
+            gridChanges: [
+              { start: 0, end: 2, mw: 1 },
+              { start: 0, end: 2, mw: Number.NaN },
+            ],
+          },
+        ],
+        clusters: [cluster('a')],
+      },
+      'sites[0].gridChanges[1].mw',
+    ],
+    [
+      { slots: 24, sites: [{ id: 's', gridChanges: [{ start: 3, end: 3, mw: 1 }] }], clusters: [cluster('a')] },
+      'sites[0].gridChanges[0].end',
+    ],
     [{ slots: 24, sites: [{ id: 's' }], clusters: [cluster('a', { site: 't' })] }, 'clusters[0].site'],
     [{ slots: 24, clusters: [cluster('a', { site: '#a' })] }, 'clusters[0].site'],
-    [{ slots: 24, clusters: [cluster('a', { gridPrices: [{ start: 0, end: 4, pricePerMwh: -1 }] })] }, 'clusters[0].gridPrices[0].pricePerMwh'],
-    [{ slots: 24, clusters: [cluster('a', { gridPrices: [{ start: 0, end: 4, pricePerMwh: 1 }, { start: 4, end: 1, pricePerMwh: 1 }] })] }, 'clusters[0].gridPrices[1].end'],
+    [
+      { slots: 24, clusters: [cluster('a', { gridPrices: [{ start: 0, end: 4, pricePerMwh: -1 }] })] },
+      'clusters[0].gridPrices[0].pricePerMwh',
+    ],
+    [
+      {
+        slots: 24,
+        clusters: [
+          cluster('a', {
+            gridPrices: [
+              { start: 0, end: 4, pricePerMwh: 1 },
+              { start: 4, end: 1, pricePerMwh: 1 },
+            ],
+          }),
+        ],
+      },
+      'clusters[0].gridPrices[1].end',
+    ],
   ])('rejects %j naming %s', (spec, field) => {
     expect(() => Fleet.fromSpec(spec as FleetSpec)).toThrow(SchedulerInputError);
     try {
-      Fleet.fromSpec(spec as FleetSpec);
+      Fleet.fromSpec(spec);
     } catch (e) {
       expect((e as SchedulerInputError).field).toBe(field);
     }
@@ -97,7 +182,11 @@ describe('sites and reserved grid capacity', () => {
 
   it('counts the green a run takes: only draw - green comes from the grid', () => {
     // 3,000 W of green over [2, 6): a 6,000 W job needs 3,000 W of grid there, 6,000 elsewhere
-    const f = fleet(12, [{ id: 's', gridMw: 0.004 }], cluster('a', { site: 's', green: [{ start: 2, end: 6, mw: 0.003, pricePerMwh: 10 }] }));
+    const f = fleet(
+      12,
+      [{ id: 's', gridMw: 0.004 }],
+      cluster('a', { site: 's', green: [{ start: 2, end: 6, mw: 0.003, pricePerMwh: 10 }] }),
+    );
     const p = placed(f, { pflops: 6, hours: 3, earliest: 0, deadline: 12 });
     expect(p.start).toBe(2);
     expect(Array.from(p.greenW)).toEqual([3000, 3000, 3000]);
@@ -109,12 +198,21 @@ describe('sites and reserved grid capacity', () => {
   });
 
   it('two clusters of one site share its cap; a cluster of another site does not', () => {
-    const f = fleet(24, [{ id: 's', gridMw: 0.003 }], cluster('a', { site: 's' }), cluster('b', { site: 's' }), cluster('c'));
+    const f = fleet(
+      24,
+      [{ id: 's', gridMw: 0.003 }],
+      cluster('a', { site: 's' }),
+      cluster('b', { site: 's' }),
+      cluster('c'),
+    );
     f.commit(placed(f, { pflops: 2, hours: 6, earliest: 0, deadline: 24, clusters: ['a'] }));
     // 1,000 W left on the site: b can take 1 PFLOPS at 0, not 2
     expect(placed(f, { pflops: 1, hours: 6, earliest: 0, deadline: 24, clusters: ['b'] }).start).toBe(0);
     expect(placed(f, { pflops: 2, hours: 6, earliest: 0, deadline: 24, clusters: ['b'] }).start).toBe(6);
-    expect(placed(f, { pflops: 2, hours: 6, earliest: 0, deadline: 24, clusters: ['b', 'c'] })).toMatchObject({ cluster: 'c', start: 0 });
+    expect(placed(f, { pflops: 2, hours: 6, earliest: 0, deadline: 24, clusters: ['b', 'c'] })).toMatchObject({
+      cluster: 'c',
+      start: 0,
+    });
     f.commit(placed(f, { pflops: 1, hours: 6, earliest: 0, deadline: 24, clusters: ['b'] }));
     expect(f.gridUsedW('s', 3)).toBe(3000);
     expect(f.timeline('a').gridW[3]).toBe(2000);
@@ -123,7 +221,12 @@ describe('sites and reserved grid capacity', () => {
   });
 
   it('release restores the site grid exactly (every array equal to before)', () => {
-    const f = fleet(48, [{ id: 's', gridMw: 0.004 }], cluster('a', { site: 's', green: [{ start: 3, end: 9, mw: 0.001, pricePerMwh: 20 }] }), cluster('b', { site: 's', gridPrices: [{ start: 0, end: 10, pricePerMwh: 300 }] }));
+    const f = fleet(
+      48,
+      [{ id: 's', gridMw: 0.004 }],
+      cluster('a', { site: 's', green: [{ start: 3, end: 9, mw: 0.001, pricePerMwh: 20 }] }),
+      cluster('b', { site: 's', gridPrices: [{ start: 0, end: 10, pricePerMwh: 300 }] }),
+    );
     f.commit(placed(f, { pflops: 1.5, hours: 5, earliest: 1, deadline: 48, clusters: ['a'] }));
     const before = snapshot(f);
     const usedBefore = Float64Array.from(f.siteTimeline('s').usedW);
@@ -161,7 +264,10 @@ describe('sites and reserved grid capacity', () => {
     // an implicit site can be capped too
     const g = fleet(8, [], cluster('x'));
     g.setGridCapacity('#x', 0, 8, 0.001);
-    expect(g.place({ pflops: 2, hours: 1, earliest: 0, deadline: 8 })).toMatchObject({ ok: false, reason: 'GRID_LIMIT' });
+    expect(g.place({ pflops: 2, hours: 1, earliest: 0, deadline: 8 })).toMatchObject({
+      ok: false,
+      reason: 'GRID_LIMIT',
+    });
   });
 
   it('commit and applyBooking throw GRID_LIMIT when the placement no longer fits the grid, changing nothing', () => {
@@ -171,7 +277,9 @@ describe('sites and reserved grid capacity', () => {
     f.commit(p);
     const before = snapshot(f);
     expect(() => f.commit(q)).toThrow(expect.objectContaining({ reason: 'GRID_LIMIT' }));
-    expect(() => f.applyBooking({ cluster: 'b', start: 0, pflops: 2, hours: 4, greenW: [0, 0, 0, 0] })).toThrow(expect.objectContaining({ reason: 'GRID_LIMIT' }));
+    expect(() => f.applyBooking({ cluster: 'b', start: 0, pflops: 2, hours: 4, greenW: [0, 0, 0, 0] })).toThrow(
+      expect.objectContaining({ reason: 'GRID_LIMIT' }),
+    );
     expect(snapshot(f)).toBe(before);
     expect(f.applyBooking({ cluster: 'b', start: 0, pflops: 1, hours: 4, greenW: [0, 0, 0, 0] })).toBeGreaterThan(0);
     expectOverNowhere(f);
@@ -179,10 +287,17 @@ describe('sites and reserved grid capacity', () => {
 
   describe('refusal precedence', () => {
     // 2,000 W of grid, 1,000 W of green in every slot, 4 PFLOPS
-    const f = fleet(24, [{ id: 's', gridMw: 0.002 }], cluster('a', { site: 's', capacityPflops: 4, green: [{ start: 0, end: 24, mw: 0.001, pricePerMwh: 10 }] }));
+    const f = fleet(
+      24,
+      [{ id: 's', gridMw: 0.002 }],
+      cluster('a', { site: 's', capacityPflops: 4, green: [{ start: 0, end: 24, mw: 0.001, pricePerMwh: 10 }] }),
+    );
 
     it('NO_CAPACITY when no start has the capacity (grid and green aside)', () => {
-      expect(f.place({ pflops: 5, hours: 2, earliest: 0, deadline: 24 })).toMatchObject({ ok: false, reason: 'NO_CAPACITY' });
+      expect(f.place({ pflops: 5, hours: 2, earliest: 0, deadline: 24 })).toMatchObject({
+        ok: false,
+        reason: 'NO_CAPACITY',
+      });
     });
 
     it('GRID_LIMIT when a start has the capacity and the green share, but not the grid', () => {
@@ -190,14 +305,26 @@ describe('sites and reserved grid capacity', () => {
       const d = f.place({ pflops: 3.5, hours: 2, earliest: 0, deadline: 24, minGreenShare: 0.1 }, 'CHEAPEST');
       expect(d).toMatchObject({ ok: false, reason: 'GRID_LIMIT' });
       if (!d.ok) expect(d.message).toContain('grid');
-      for (const obj of ['EARLIEST', 'GREENEST'] as const) expect(f.place({ pflops: 3.5, hours: 2, earliest: 0, deadline: 24 }, obj)).toMatchObject({ ok: false, reason: 'GRID_LIMIT' });
+      for (const obj of ['EARLIEST', 'GREENEST'] as const)
+        expect(f.place({ pflops: 3.5, hours: 2, earliest: 0, deadline: 24 }, obj)).toMatchObject({
+          ok: false,
+          reason: 'GRID_LIMIT',
+        });
     });
 
     it('GREEN_SHORTFALL when capacity exists but no start reaches the green share (even if the grid would also block)', () => {
-      expect(f.place({ pflops: 3.5, hours: 2, earliest: 0, deadline: 24, minGreenShare: 0.5 })).toMatchObject({ ok: false, reason: 'GREEN_SHORTFALL' });
+      expect(f.place({ pflops: 3.5, hours: 2, earliest: 0, deadline: 24, minGreenShare: 0.5 })).toMatchObject({
+        ok: false,
+        reason: 'GREEN_SHORTFALL',
+      });
       // within the grid: 2,500 W with 1,000 green needs 1,500 of grid; a share of 0.5 is still short
-      expect(f.place({ pflops: 2.5, hours: 2, earliest: 0, deadline: 24, minGreenShare: 0.5 })).toMatchObject({ ok: false, reason: 'GREEN_SHORTFALL' });
-      expect(f.place({ pflops: 2.5, hours: 2, earliest: 0, deadline: 24, minGreenShare: 0.3 })).toMatchObject({ ok: true });
+      expect(f.place({ pflops: 2.5, hours: 2, earliest: 0, deadline: 24, minGreenShare: 0.5 })).toMatchObject({
+        ok: false,
+        reason: 'GREEN_SHORTFALL',
+      });
+      expect(f.place({ pflops: 2.5, hours: 2, earliest: 0, deadline: 24, minGreenShare: 0.3 })).toMatchObject({
+        ok: true,
+      });
     });
   });
 });
@@ -216,7 +343,19 @@ describe('time-of-use grid tariffs', () => {
     expect(p.start).toBe(4);
     // 2,000 W in [4, 8): 2 h at 60, 2 h at 300
     expect(p.price.gridEnergy).toBeCloseTo((2000 * 60 * 2 + 2000 * 300 * 2) / 1e6, 12);
-    expect(p.price.total).toBeCloseTo(priceOf({ pflops: 2, hours: 4, pricePerPflopsHour: 1, gridPricePerMwh: 300, drawW: 2000, greenW: [0, 0, 0, 0], greenPricePerMwh: [0, 0, 0, 0], gridPrices: [60, 60, 300, 300] }).total, 12);
+    expect(p.price.total).toBeCloseTo(
+      priceOf({
+        pflops: 2,
+        hours: 4,
+        pricePerPflopsHour: 1,
+        gridPricePerMwh: 300,
+        drawW: 2000,
+        greenW: [0, 0, 0, 0],
+        greenPricePerMwh: [0, 0, 0, 0],
+        gridPrices: [60, 60, 300, 300],
+      }).total,
+      12,
+    );
     f.setGridPrice('a', 46, 60, 1);
     expect([45, 46, 47].map((t) => f.gridPricePerMwhAt('a', t))).toEqual([300, 1, 1]);
     expect(() => f.setGridPrice('a', 0, 2, -1)).toThrow(SchedulerInputError);
@@ -230,14 +369,23 @@ describe('time-of-use grid tariffs', () => {
     expect(p.start).toBe(24);
     expect(p.price.gridEnergy).toBeCloseTo((4000 * 4 * 60) / 1e6, 12);
     // and across clusters: a flat cluster at 200 loses to the valley at 60
-    const g = fleet(48, [], cluster('flat', { gridPricePerMwh: 200 }), cluster('tou', { gridPricePerMwh: 300, gridPrices: tou }));
+    const g = fleet(
+      48,
+      [],
+      cluster('flat', { gridPricePerMwh: 200 }),
+      cluster('tou', { gridPricePerMwh: 300, gridPrices: tou }),
+    );
     expect(placed(g, job, 'CHEAPEST')).toMatchObject({ cluster: 'tou', start: 24 });
     const r = referencePlace(g, job, 'CHEAPEST');
     expect(r).toMatchObject({ clusterIndex: 1, start: 24 });
   });
 
   it('a cluster with green nowhere in the window still compares hours under a tariff', () => {
-    const f = fleet(48, [], cluster('a', { gridPricePerMwh: 300, gridPrices: tou, green: [{ start: 40, end: 48, mw: 1, pricePerMwh: 1 }] }));
+    const f = fleet(
+      48,
+      [],
+      cluster('a', { gridPricePerMwh: 300, gridPrices: tou, green: [{ start: 40, end: 48, mw: 1, pricePerMwh: 1 }] }),
+    );
     expect(placed(f, { pflops: 1, hours: 2, earliest: 6, deadline: 30 }, 'CHEAPEST').start).toBe(24);
   });
 });
@@ -246,7 +394,13 @@ describe('bulk loading and copies', () => {
   it('loadSlots keeps the site grid = the sum of its clusters gridW, and refuses (changing nothing) a load over the cap', () => {
     const f = fleet(12, [{ id: 's', gridMw: 0.005 }], cluster('a', { site: 's' }), cluster('b', { site: 's' }));
     const z = (v: number) => new Array(4).fill(v);
-    const base = { capacityTflops: z(10000), bookedTflops: z(1000), greenSupplyW: z(0), greenAllocW: z(0), greenPricePerMwh: z(0) };
+    const base = {
+      capacityTflops: z(10000),
+      bookedTflops: z(1000),
+      greenSupplyW: z(0),
+      greenAllocW: z(0),
+      greenPricePerMwh: z(0),
+    };
     f.loadSlots('a', 2, { ...base, gridW: [1000, 2000, 3000, 0] });
     f.loadSlots('b', 4, { ...base, gridW: z(2000), gridPricePerMwh: [10, 20, 30, 40] });
     expect([2, 3, 4, 5, 6, 7].map((t) => f.gridUsedW('s', t))).toEqual([1000, 2000, 5000, 2000, 2000, 2000]);
@@ -268,17 +422,34 @@ describe('bulk loading and copies', () => {
     const f = fleet(8, [{ id: 's' }], cluster('a', { site: 's' }));
     f.commit(placed(f, { pflops: 1, hours: 2, earliest: 2, deadline: 8 }));
     f.loadSiteSlots('s', 1, [500, 1000, 1000, GRID_UNLIMITED]);
-    expect(Array.from(f.siteTimeline('s').capW)).toEqual([GRID_UNLIMITED, 500, 1000, 1000, GRID_UNLIMITED, GRID_UNLIMITED, GRID_UNLIMITED, GRID_UNLIMITED]);
+    expect(Array.from(f.siteTimeline('s').capW)).toEqual([
+      GRID_UNLIMITED,
+      500,
+      1000,
+      1000,
+      GRID_UNLIMITED,
+      GRID_UNLIMITED,
+      GRID_UNLIMITED,
+      GRID_UNLIMITED,
+    ]);
     const before = snapshot(f);
     expect(() => f.loadSiteSlots('s', 2, [999])).toThrow(SchedulerInputError);
     expect(() => f.loadSiteSlots('s', 0, [1.5])).toThrow(SchedulerInputError);
     expect(() => f.loadSiteSlots('s', 7, [1, 2])).toThrow(SchedulerInputError);
     expect(snapshot(f)).toBe(before);
-    expect(f.place({ pflops: 0.6, hours: 1, earliest: 1, deadline: 2 })).toMatchObject({ ok: false, reason: 'GRID_LIMIT' });
+    expect(f.place({ pflops: 0.6, hours: 1, earliest: 1, deadline: 2 })).toMatchObject({
+      ok: false,
+      reason: 'GRID_LIMIT',
+    });
   });
 
   it('clone() copies sites, caps, used grid and tariffs, and the copy is independent', () => {
-    const f = fleet(24, [{ id: 's', gridMw: 0.003 }], cluster('a', { site: 's', gridPrices: [{ start: 0, end: 5, pricePerMwh: 7 }] }), cluster('b', { site: 's' }));
+    const f = fleet(
+      24,
+      [{ id: 's', gridMw: 0.003 }],
+      cluster('a', { site: 's', gridPrices: [{ start: 0, end: 5, pricePerMwh: 7 }] }),
+      cluster('b', { site: 's' }),
+    );
     f.commit(placed(f, { pflops: 2, hours: 3, earliest: 0, deadline: 24, clusters: ['a'] }));
     const c = f.clone();
     expect(snapshot(c)).toBe(snapshot(f));
@@ -286,13 +457,19 @@ describe('bulk loading and copies', () => {
     c.commit(placed(c, { pflops: 1, hours: 3, earliest: 0, deadline: 24, clusters: ['b'] }));
     expect(c.gridUsedW('s', 0)).toBe(3000);
     expect(f.gridUsedW('s', 0)).toBe(2000);
-    expect(c.place({ pflops: 0.5, hours: 1, earliest: 0, deadline: 1 })).toMatchObject({ ok: false, reason: 'GRID_LIMIT' });
+    expect(c.place({ pflops: 0.5, hours: 1, earliest: 0, deadline: 1 })).toMatchObject({
+      ok: false,
+      reason: 'GRID_LIMIT',
+    });
   });
 });
 
 describe('the grid draw of a cluster alone on an uncapped site is kept from its first read', () => {
   it('equals, when first read, the draw of a twin that kept it all along, through commits and releases', () => {
-    const spec: FleetSpec = { slots: 48, clusters: [cluster('a', { green: [{ start: 5, end: 30, mw: 0.002, pricePerMwh: 10 }] }), cluster('b')] };
+    const spec: FleetSpec = {
+      slots: 48,
+      clusters: [cluster('a', { green: [{ start: 5, end: 30, mw: 0.002, pricePerMwh: 10 }] }), cluster('b')],
+    };
     const lazy = Fleet.fromSpec(spec);
     const eager = Fleet.fromSpec(spec);
     // reading a timeline makes its grid draw live
@@ -302,7 +479,13 @@ describe('the grid draw of a cluster alone on an uncapped site is kept from its 
     expect(lazy.bytesPerClusterSlot()).toBeLessThan(eager.bytesPerClusterSlot());
     const hs: [number, number][] = [];
     for (let i = 0; i < 40; i++) {
-      const job = { pflops: 1 + (i % 3), hours: 1 + (i % 7), earliest: (i * 5) % 40, deadline: 48, objective: (['EARLIEST', 'GREENEST', 'CHEAPEST'] as const)[i % 3] };
+      const job = {
+        pflops: 1 + (i % 3),
+        hours: 1 + (i % 7),
+        earliest: (i * 5) % 40,
+        deadline: 48,
+        objective: (['EARLIEST', 'GREENEST', 'CHEAPEST'] as const)[i % 3],
+      };
       const p = lazy.place(job);
       if (!p.ok) continue;
       hs.push([lazy.commit(p.placement), eager.commit(p.placement)]);
@@ -326,7 +509,21 @@ describe('the grid draw of a cluster alone on an uncapped site is kept from its 
 
 describe('the grid over a long horizon (block summaries)', () => {
   it('skips blocks closed by the grid and agrees with the reference', () => {
-    const f = fleet(10_000, [{ id: 's', gridMw: 0, gridChanges: [{ start: 6_000, end: 10_000, mw: 0.005 }, { start: 7_000, end: 7_100, mw: 0.001 }] }], cluster('a', { site: 's' }), cluster('b', { site: 's', green: [{ start: 3_000, end: 3_010, mw: 0.002, pricePerMwh: 5 }] }));
+    const f = fleet(
+      10_000,
+      [
+        {
+          id: 's',
+          gridMw: 0,
+          gridChanges: [
+            { start: 6_000, end: 10_000, mw: 0.005 },
+            { start: 7_000, end: 7_100, mw: 0.001 },
+          ],
+        },
+      ],
+      cluster('a', { site: 's' }),
+      cluster('b', { site: 's', green: [{ start: 3_000, end: 3_010, mw: 0.002, pricePerMwh: 5 }] }),
+    );
     const jobs = [
       { pflops: 2, hours: 5, earliest: 0, deadline: 10_000 },
       { pflops: 2, hours: 20, earliest: 0, deadline: 10_000 },
@@ -349,15 +546,40 @@ describe('the grid over a long horizon (block summaries)', () => {
 
 describe('packBatch with grid caps', () => {
   it('keeps every site within its cap and replays its placements in order', () => {
-    const f = fleet(48, [{ id: 's', gridMw: 0.006, gridChanges: [{ start: 20, end: 30, mw: 0.002 }] }], cluster('a', { site: 's', green: [{ start: 10, end: 16, mw: 0.002, pricePerMwh: 50 }] }), cluster('b', { site: 's' }), cluster('c'));
-    const jobs: JobRequest[] = Array.from({ length: 30 }, (_, i) => ({ id: `j${i}`, pflops: 1 + (i % 4), hours: 2 + (i % 5), earliest: (i * 3) % 30, deadline: 48, objective: (['EARLIEST', 'GREENEST', 'CHEAPEST'] as const)[i % 3] }));
+    const f = fleet(
+      48,
+      [{ id: 's', gridMw: 0.006, gridChanges: [{ start: 20, end: 30, mw: 0.002 }] }],
+      cluster('a', { site: 's', green: [{ start: 10, end: 16, mw: 0.002, pricePerMwh: 50 }] }),
+      cluster('b', { site: 's' }),
+      cluster('c'),
+    );
+    const jobs: JobRequest[] = Array.from({ length: 30 }, (_, i) => ({
+      id: `j${i}`,
+      pflops: 1 + (i % 4),
+      hours: 2 + (i % 5),
+      earliest: (i * 3) % 30,
+      deadline: 48,
+      objective: (['EARLIEST', 'GREENEST', 'CHEAPEST'] as const)[i % 3],
+    }));
     const res = packBatch(f, jobs, { timeBudgetMs: 200 });
     expectOverNowhere(f);
     // site s carries at most 6,000 W in most slots and 2,000 in [20, 30); c is unlimited
     expect(res.placements.length + res.unplaced.length).toBe(30);
-    const replay = fleet(48, [{ id: 's', gridMw: 0.006, gridChanges: [{ start: 20, end: 30, mw: 0.002 }] }], cluster('a', { site: 's', green: [{ start: 10, end: 16, mw: 0.002, pricePerMwh: 50 }] }), cluster('b', { site: 's' }), cluster('c'));
+    const replay = fleet(
+      48,
+      [{ id: 's', gridMw: 0.006, gridChanges: [{ start: 20, end: 30, mw: 0.002 }] }],
+      cluster('a', { site: 's', green: [{ start: 10, end: 16, mw: 0.002, pricePerMwh: 50 }] }),
+      cluster('b', { site: 's' }),
+      cluster('c'),
+    );
     for (const p of res.placements) {
-      const q = placed(replay, { pflops: p.pflops, hours: p.hours, earliest: p.start, deadline: p.end, clusters: [p.cluster] });
+      const q = placed(replay, {
+        pflops: p.pflops,
+        hours: p.hours,
+        earliest: p.start,
+        deadline: p.end,
+        clusters: [p.cluster],
+      });
       expect(Array.from(q.greenW)).toEqual(Array.from(p.greenW));
       replay.commit(q);
     }

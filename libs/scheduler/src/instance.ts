@@ -17,12 +17,16 @@ export function parseInstance(raw: unknown): { instance: InstanceFile; fleet: Fl
   if (o.horizonStart !== undefined && (typeof o.horizonStart !== 'string' || Number.isNaN(Date.parse(o.horizonStart))))
     fail('', 'horizonStart', 'an ISO 8601 date-time string', o.horizonStart);
   checkInt('', 'slots', o.slots, 1, MAX_SLOTS);
-  const fleet = Fleet.fromSpec({ slots: o.slots as number, sites: o.sites as InstanceFile['sites'], clusters: o.clusters as InstanceFile['clusters'] });
+  const fleet = Fleet.fromSpec({
+    slots: o.slots as number,
+    sites: o.sites as InstanceFile['sites'],
+    clusters: o.clusters as InstanceFile['clusters'],
+  });
   const jobs = checkArray('', 'jobs', o.jobs);
   const ids = new Set<string>();
   // one shape for every job (JSON objects with other key sets would make the placer's property
   // reads polymorphic); field paths are built only when a check fails
-  const norm: InstanceJob[] = new Array(jobs.length);
+  const norm = new Array<InstanceJob>(jobs.length);
   for (let i = 0; i < jobs.length; i++) {
     const j = jobs[i] as Record<string, unknown>;
     if (!quickJobOk(j, fleet) || ids.has(j.id as string)) checkJob(j, i, ids, fleet);
@@ -46,15 +50,35 @@ function quickJobOk(j: Record<string, unknown>, fleet: Fleet): boolean {
   if (typeof j !== 'object' || j === null || Array.isArray(j)) return false;
   const { id, pflops, hours, earliest, deadline, minGreenShare, objective, clusters } = j;
   if (typeof id !== 'string' || id.length === 0 || id.length > 200) return false;
-  if (typeof pflops !== 'number' || !(pflops > 0) || pflops > MAX_PFLOPS || Math.abs(pflops * 1000 - Math.round(pflops * 1000)) >= 1e-6 || Math.round(pflops * 1000) < 1) return false;
+  if (
+    typeof pflops !== 'number' ||
+    !(pflops > 0) ||
+    pflops > MAX_PFLOPS ||
+    Math.abs(pflops * 1000 - Math.round(pflops * 1000)) >= 1e-6 ||
+    Math.round(pflops * 1000) < 1
+  )
+    return false;
   if (typeof hours !== 'number' || !Number.isInteger(hours) || hours < 1 || hours > MAX_SLOTS) return false;
   if (typeof earliest !== 'number' || !Number.isInteger(earliest) || earliest < 0 || earliest > 1e9) return false;
-  if (typeof deadline !== 'number' || !Number.isInteger(deadline) || deadline < 0 || deadline > 2e9 || deadline < earliest + hours) return false;
-  if (minGreenShare !== undefined && (typeof minGreenShare !== 'number' || !(minGreenShare >= 0 && minGreenShare <= 1))) return false;
-  if (objective !== undefined && objective !== 'EARLIEST' && objective !== 'GREENEST' && objective !== 'CHEAPEST') return false;
+  if (
+    typeof deadline !== 'number' ||
+    !Number.isInteger(deadline) ||
+    deadline < 0 ||
+    deadline > 2e9 ||
+    deadline < earliest + hours
+  )
+    return false;
+  if (minGreenShare !== undefined && (typeof minGreenShare !== 'number' || !(minGreenShare >= 0 && minGreenShare <= 1)))
+    return false;
+  if (objective !== undefined && objective !== 'EARLIEST' && objective !== 'GREENEST' && objective !== 'CHEAPEST')
+    return false;
   if (clusters !== undefined) {
     if (!Array.isArray(clusters) || clusters.length === 0) return false;
-    for (let k = 0; k < clusters.length; k++) if (typeof clusters[k] !== 'string' || fleet.clusterIndex(clusters[k]) < 0) return false;
+    const list: unknown[] = clusters;
+    for (let k = 0; k < list.length; k++) {
+      const c = list[k];
+      if (typeof c !== 'string' || fleet.clusterIndex(c) < 0) return false;
+    }
   }
   return true;
 }
@@ -70,9 +94,13 @@ function checkJob(raw: unknown, i: number, ids: Set<string>, fleet: Fleet): void
   const e = checkInt('', `${p}.earliest`, j.earliest, 0, 1e9);
   const d = checkInt('', `${p}.deadline`, j.deadline, 0, 2e9);
   if (d < e + h) fail('', `${p}.deadline`, `>= earliest + hours (${e + h})`, d);
-  if (j.minGreenShare !== undefined && (typeof j.minGreenShare !== 'number' || !(j.minGreenShare >= 0 && j.minGreenShare <= 1)))
+  if (
+    j.minGreenShare !== undefined &&
+    (typeof j.minGreenShare !== 'number' || !(j.minGreenShare >= 0 && j.minGreenShare <= 1))
+  )
     fail('', `${p}.minGreenShare`, 'a number in [0, 1]', j.minGreenShare);
-  if (j.objective !== undefined && !OBJ.includes(j.objective as string)) fail('', `${p}.objective`, 'EARLIEST, GREENEST or CHEAPEST', j.objective);
+  if (j.objective !== undefined && !OBJ.includes(j.objective as string))
+    fail('', `${p}.objective`, 'EARLIEST, GREENEST or CHEAPEST', j.objective);
   if (j.clusters !== undefined) {
     const cl = checkArray('', `${p}.clusters`, j.clusters);
     if (cl.length === 0) fail('', `${p}.clusters`, 'a non-empty array of cluster ids (omit it to allow all)', cl);
@@ -117,7 +145,14 @@ export function runInstance(instance: unknown, mode: 'online' | 'batch', batchOp
       }
       fleet.commitBuffer(buf);
       const energyWh = buf.drawW * buf.hours;
-      rows.push({ job: j.id, cluster: cids[buf.clusterIndex], start: buf.start, greenMwh: r6(whToMwh(buf.greenWh)), energyMwh: r6(whToMwh(energyWh)), price: r6(buf.priceCompute + buf.priceGreen + buf.priceGrid) });
+      rows.push({
+        job: j.id,
+        cluster: cids[buf.clusterIndex],
+        start: buf.start,
+        greenMwh: r6(whToMwh(buf.greenWh)),
+        energyMwh: r6(whToMwh(energyWh)),
+        price: r6(buf.priceCompute + buf.priceGreen + buf.priceGrid),
+      });
       vol += buf.tflops * buf.hours;
       green += whToMwh(buf.greenWh);
       energy += whToMwh(energyWh);
@@ -125,7 +160,14 @@ export function runInstance(instance: unknown, mode: 'online' | 'batch', batchOp
   } else {
     const res = packBatch(fleet, inst.jobs, batchOptions);
     for (const p of res.placements) {
-      rows.push({ job: p.job as string, cluster: p.cluster, start: p.start, greenMwh: r6(p.greenMwh), energyMwh: r6(p.energyMwh), price: r6(p.price.total) });
+      rows.push({
+        job: p.job as string,
+        cluster: p.cluster,
+        start: p.start,
+        greenMwh: r6(p.greenMwh),
+        energyMwh: r6(p.energyMwh),
+        price: r6(p.price.total),
+      });
       vol += p.tflops * p.hours;
       green += p.greenMwh;
       energy += p.energyMwh;

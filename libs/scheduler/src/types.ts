@@ -129,9 +129,7 @@ export interface Placement {
   price: PriceBreakdown;
 }
 
-export type Decision =
-  | { ok: true; placement: Placement }
-  | { ok: false; reason: RefusalReason; message: string };
+export type Decision = { ok: true; placement: Placement } | { ok: false; reason: RefusalReason; message: string };
 
 /** A job of an instance file (docs/scheduler-instance-format.md at the repository root). */
 export interface InstanceJob extends JobRequest {

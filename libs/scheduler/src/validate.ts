@@ -7,9 +7,9 @@ function show(v: unknown): string {
   if (typeof v === 'number' || typeof v === 'boolean' || v === null || v === undefined) return String(v);
   try {
     const s = JSON.stringify(v);
-    return s === undefined ? String(v) : s.length > 60 ? s.slice(0, 57) + '...' : s;
+    return s === undefined ? typeof v : s.length > 60 ? s.slice(0, 57) + '...' : s;
   } catch {
-    return String(v);
+    return typeof v;
   }
 }
 
@@ -55,7 +55,8 @@ export function checkInt(label: string, path: string, v: unknown, min: number, m
 }
 
 export function checkId(label: string, path: string, v: unknown): string {
-  if (typeof v !== 'string' || v.length === 0 || v.length > 200) fail(label, path, 'a non-empty string (at most 200 characters)', v);
+  if (typeof v !== 'string' || v.length === 0 || v.length > 200)
+    fail(label, path, 'a non-empty string (at most 200 characters)', v);
   return v;
 }
 

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SchedulerInputError } from '../src/errors';
@@ -32,7 +32,7 @@ describe('CLI', () => {
     expect(online.code).toBe(0);
     const batch = run(example, '--mode', 'batch');
     expect(batch.code).toBe(0);
-    const inst = JSON.parse(require('node:fs').readFileSync(example, 'utf8')) as { jobs: { id: string; pflops: number; hours: number }[] };
+    const inst = JSON.parse(readFileSync(example, 'utf8')) as { jobs: { id: string; pflops: number; hours: number }[] };
     for (const out of [online.out, batch.out]) {
       const res = JSON.parse(out) as ResultFile;
       const ids = [...res.placements.map((p) => p.job), ...res.unplaced.map((u) => u.job)].sort();
@@ -40,7 +40,8 @@ describe('CLI', () => {
       expect(res.stats.placed).toBe(res.placements.length);
     }
     // both printed results replay exactly in the order listed (batch lists in commit order)
-    for (const out of [online.out, batch.out]) expect(replayResult(inst as unknown as InstanceFile, JSON.parse(out) as ResultFile)).toEqual([]);
+    for (const out of [online.out, batch.out])
+      expect(replayResult(inst as unknown as InstanceFile, JSON.parse(out) as ResultFile)).toEqual([]);
     const vol = (out: string): number =>
       (JSON.parse(out) as ResultFile).placements.reduce((s, p) => {
         const j = inst.jobs.find((x) => x.id === p.job)!;
@@ -59,7 +60,7 @@ describe('CLI', () => {
 
   it('solves the grid example (a site of two clusters with a grid cap, a peak/flat/valley tariff) in both modes; both results replay', () => {
     const file = join(__dirname, '..', 'examples', 'grid-tou.json');
-    const inst = JSON.parse(require('node:fs').readFileSync(file, 'utf8')) as InstanceFile;
+    const inst = JSON.parse(readFileSync(file, 'utf8')) as InstanceFile;
     const online = run(file);
     const batch = run(file, '--mode', 'batch');
     expect([online.code, batch.code]).toEqual([0, 0]);
@@ -81,7 +82,29 @@ describe('CLI', () => {
 
   it.each([
     ['not JSON', '{"slots": 3,', /is not valid JSON/],
-    ['a bad green window', JSON.stringify({ slots: 10, clusters: [{ id: 'a', capacityPflops: 1, kwPerPflops: 1, pue: 1.2, pricePerPflopsHour: 1, gridPricePerMwh: 1, green: [{ start: 0, end: 3, mw: 1, pricePerMwh: 1 }, { start: 0, end: 3, mw: 1, pricePerMwh: 1 }, { start: 0, end: 3, mw: -1, pricePerMwh: 1 }] }], jobs: [] }), /clusters\[0\]\.green\[2\]\.mw must be a non-negative number/],
+    [
+      'a bad green window',
+      JSON.stringify({
+        slots: 10,
+        clusters: [
+          {
+            id: 'a',
+            capacityPflops: 1,
+            kwPerPflops: 1,
+            pue: 1.2,
+            pricePerPflopsHour: 1,
+            gridPricePerMwh: 1,
+            green: [
+              { start: 0, end: 3, mw: 1, pricePerMwh: 1 },
+              { start: 0, end: 3, mw: 1, pricePerMwh: 1 },
+              { start: 0, end: 3, mw: -1, pricePerMwh: 1 },
+            ],
+          },
+        ],
+        jobs: [],
+      }),
+      /clusters\[0\]\.green\[2\]\.mw must be a non-negative number/,
+    ],
   ])('rejects %s with exit code 1 and a message naming the field', (_name, body, msg) => {
     const r = run(write(`f${Math.random()}.json`, body));
     expect(r.code).toBe(1);
@@ -92,14 +115,69 @@ describe('CLI', () => {
   // the same error path in-process (spawning costs seconds on a shared machine)
   const c = { id: 'a', capacityPflops: 1, kwPerPflops: 1, pue: 1.2, pricePerPflopsHour: 1, gridPricePerMwh: 1 };
   it.each([
-    ['a bad job', { slots: 10, clusters: [c], jobs: [{ id: 'j1', pflops: 1, hours: 2, earliest: 0, deadline: 5 }, { id: 'j2', pflops: 1, hours: 2, earliest: 4, deadline: 5 }] }, 'jobs[1].deadline must be >= earliest + hours (6), got 5'],
-    ['an unknown cluster', { slots: 10, clusters: [c], jobs: [{ id: 'j1', pflops: 1, hours: 2, earliest: 0, deadline: 5, clusters: ['b'] }] }, 'jobs[0].clusters[0] must be a known cluster id (a), got "b"'],
+    [
+      'a bad job',
+      {
+        slots: 10,
+        clusters: [c],
+        jobs: [
+          { id: 'j1', pflops: 1, hours: 2, earliest: 0, deadline: 5 },
+          { id: 'j2', pflops: 1, hours: 2, earliest: 4, deadline: 5 },
+        ],
+      },
+      'jobs[1].deadline must be >= earliest + hours (6), got 5',
+    ],
+    [
+      'an unknown cluster',
+      {
+        slots: 10,
+        clusters: [c],
+        jobs: [{ id: 'j1', pflops: 1, hours: 2, earliest: 0, deadline: 5, clusters: ['b'] }],
+      },
+      'jobs[0].clusters[0] must be a known cluster id (a), got "b"',
+    ],
     ['missing jobs', { slots: 10, clusters: [c] }, 'jobs must be an array, got undefined'],
-    ['duplicate job ids', { slots: 10, clusters: [c], jobs: [{ id: 'j1', pflops: 1, hours: 2, earliest: 0, deadline: 5 }, { id: 'j1', pflops: 1, hours: 2, earliest: 0, deadline: 5 }] }, 'jobs[1].id must be unique among jobs, got "j1"'],
+    [
+      'duplicate job ids',
+      {
+        slots: 10,
+        clusters: [c],
+        jobs: [
+          { id: 'j1', pflops: 1, hours: 2, earliest: 0, deadline: 5 },
+          { id: 'j1', pflops: 1, hours: 2, earliest: 0, deadline: 5 },
+        ],
+      },
+      'jobs[1].id must be unique among jobs, got "j1"',
+    ],
     ['a bad slot count', { slots: 1.5, clusters: [c], jobs: [] }, 'slots must be an integer in [1, 10000000], got 1.5'],
-    ['an unknown site', { slots: 10, clusters: [{ ...c, site: 'campus' }], jobs: [] }, 'clusters[0].site must be the id of a site in sites (there are none), got "campus"'],
-    ['a bad grid change', { slots: 10, sites: [{ id: 's', gridChanges: [{ start: 0, end: 4, mw: 1 }, { start: 0, end: 4, mw: 1.0001 }] }], clusters: [c], jobs: [] }, 'sites[0].gridChanges[1].mw must be a non-negative number with at most 3 decimals, got 1.0001'],
-    ['a bad tariff range', { slots: 10, clusters: [{ ...c, gridPrices: [{ start: 0, end: 4, pricePerMwh: 100_001 }] }], jobs: [] }, 'clusters[0].gridPrices[0].pricePerMwh must be a number in [0, 100000], got 100001'],
+    [
+      'an unknown site',
+      { slots: 10, clusters: [{ ...c, site: 'campus' }], jobs: [] },
+      'clusters[0].site must be the id of a site in sites (there are none), got "campus"',
+    ],
+    [
+      'a bad grid change',
+      {
+        slots: 10,
+        sites: [
+          {
+            id: 's',
+            gridChanges: [
+              { start: 0, end: 4, mw: 1 },
+              { start: 0, end: 4, mw: 1.0001 },
+            ],
+          },
+        ],
+        clusters: [c],
+        jobs: [],
+      },
+      'sites[0].gridChanges[1].mw must be a non-negative number with at most 3 decimals, got 1.0001',
+    ],
+    [
+      'a bad tariff range',
+      { slots: 10, clusters: [{ ...c, gridPrices: [{ start: 0, end: 4, pricePerMwh: 100_001 }] }], jobs: [] },
+      'clusters[0].gridPrices[0].pricePerMwh must be a number in [0, 100000], got 100001',
+    ],
   ])('runInstance rejects %s naming the field path', (_name, inst, msg) => {
     expect(() => runInstance(inst, 'online')).toThrow(SchedulerInputError);
     expect(() => runInstance(inst, 'batch')).toThrow(msg);
@@ -108,15 +186,33 @@ describe('CLI', () => {
   it('clips green windows and capacity changes that run past the horizon instead of refusing them', () => {
     const inst = {
       slots: 48,
-      clusters: [{ ...c, green: [{ start: 8, end: 17, mw: 0.001, pricePerMwh: 300 }, { start: 32, end: 41, mw: 0.001, pricePerMwh: 300 }, { start: 40, end: 50, mw: 0.001, pricePerMwh: 300 }], capacityChanges: [{ start: 44, end: 60, capacityPflops: 0.5 }] }],
-      jobs: [{ id: 'late', pflops: 1, hours: 4, earliest: 40, deadline: 60, minGreenShare: 0.5 }, { id: 'end', pflops: 0.5, hours: 4, earliest: 44, deadline: 48 }],
+      clusters: [
+        {
+          ...c,
+          green: [
+            { start: 8, end: 17, mw: 0.001, pricePerMwh: 300 },
+            { start: 32, end: 41, mw: 0.001, pricePerMwh: 300 },
+            { start: 40, end: 50, mw: 0.001, pricePerMwh: 300 },
+          ],
+          capacityChanges: [{ start: 44, end: 60, capacityPflops: 0.5 }],
+        },
+      ],
+      jobs: [
+        { id: 'late', pflops: 1, hours: 4, earliest: 40, deadline: 60, minGreenShare: 0.5 },
+        { id: 'end', pflops: 0.5, hours: 4, earliest: 44, deadline: 48 },
+      ],
     };
     for (const mode of ['online', 'batch'] as const) {
       const res = runInstance(inst, mode);
-      expect(res.placements.map((p) => [p.job, p.start, p.greenMwh])).toEqual([['late', 40, 0.0042], ['end', 44, 0.0024]]);
+      expect(res.placements.map((p) => [p.job, p.start, p.greenMwh])).toEqual([
+        ['late', 40, 0.0042],
+        ['end', 44, 0.0024],
+      ]);
       expect(replayResult(inst as InstanceFile, res)).toEqual([]);
     }
-    expect(() => runInstance({ ...inst, clusters: [{ ...c, green: [{ start: 40, end: 40, mw: 1, pricePerMwh: 1 }] }] }, 'online')).toThrow('clusters[0].green[0].end must be > start (40), got 40');
+    expect(() =>
+      runInstance({ ...inst, clusters: [{ ...c, green: [{ start: 40, end: 40, mw: 1, pricePerMwh: 1 }] }] }, 'online'),
+    ).toThrow('clusters[0].green[0].end must be > start (40), got 40');
   });
 
   it('bad usage exits 2', () => {

@@ -1,14 +1,29 @@
 import fc from 'fast-check';
-import { applyRevision, proRata, requiredGreenWh, shareGreen, type GreenHolder, type RevisedBooking } from '../src/index';
+import {
+  applyRevision,
+  proRata,
+  requiredGreenWh,
+  shareGreen,
+  type GreenHolder,
+  type RevisedBooking,
+} from '../src/index';
 
 // Holders of one hour: draws up to 2,000 MW (watts times watts exceed 2^53), promises <= draw.
 const holderArb: fc.Arbitrary<GreenHolder> = fc
-  .record({ drawW: fc.integer({ min: 1, max: 2_000_000_000 }), p: fc.double({ min: 0, max: 1, noNaN: true }), n: fc.double({ min: 0, max: 1, noNaN: true }), sla: fc.boolean() })
+  .record({
+    drawW: fc.integer({ min: 1, max: 2_000_000_000 }),
+    p: fc.double({ min: 0, max: 1, noNaN: true }),
+    n: fc.double({ min: 0, max: 1, noNaN: true }),
+    sla: fc.boolean(),
+  })
   .map(({ drawW, p, n, sla }) => {
     const promisedW = Math.floor(drawW * p);
     return { drawW, promisedW, needW: sla ? Math.floor(promisedW * n) : 0 };
   });
-const hourArb = fc.tuple(fc.array(holderArb, { minLength: 1, maxLength: 12 }), fc.double({ min: 0, max: 1.2, noNaN: true }));
+const hourArb = fc.tuple(
+  fc.array(holderArb, { minLength: 1, maxLength: 12 }),
+  fc.double({ min: 0, max: 1.2, noNaN: true }),
+);
 
 describe('green re-allocation rule (shareGreen)', () => {
   it('never more than the supply, never more than a promise, whole watts', () => {
@@ -58,29 +73,42 @@ describe('green re-allocation rule (shareGreen)', () => {
 
   it('supply covering the promises gives every booking its promise', () => {
     fc.assert(
-      fc.property(fc.array(holderArb, { minLength: 1, maxLength: 12 }), fc.integer({ min: 0, max: 1e9 }), (hs, more) => {
-        const promised = hs.reduce((a, h) => a + h.promisedW, 0);
-        expect(shareGreen(promised + more, hs)).toEqual(hs.map((h) => h.promisedW));
-      }),
+      fc.property(
+        fc.array(holderArb, { minLength: 1, maxLength: 12 }),
+        fc.integer({ min: 0, max: 1e9 }),
+        (hs, more) => {
+          const promised = hs.reduce((a, h) => a + h.promisedW, 0);
+          expect(shareGreen(promised + more, hs)).toEqual(hs.map((h) => h.promisedW));
+        },
+      ),
     );
   });
 
   it('proRata is exact with caps (water-filling) against a brute-force unit-by-unit reference on small numbers', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 9 }), fc.integer({ min: 0, max: 12 })), { minLength: 1, maxLength: 6 }), fc.integer({ min: 0, max: 60 }), (wc, total) => {
-        const w = wc.map((x) => x[0]);
-        const c = wc.map((x) => x[1]);
-        const out = proRata(total, w, c);
-        const capTotal = c.reduce((a, x, i) => a + (w[i] > 0 ? x : 0), 0);
-        expect(out.reduce((a, x) => a + x, 0)).toBe(Math.min(total, capTotal));
-        // the continuous water-filling level: each uncapped share is within one unit of level x weight
-        out.forEach((x, i) => {
-          expect(x).toBeLessThanOrEqual(c[i]);
-          if (w[i] === 0) expect(x).toBe(0);
-        });
-        const open = out.map((_, i) => i).filter((i) => w[i] > 0 && out[i] < c[i]);
-        for (const i of open) for (const j of out.map((_, k) => k).filter((k) => w[k] > 0)) expect(out[j]).toBeLessThanOrEqual(Math.min(c[j], Math.ceil(((out[i] + 1) * w[j]) / w[i])));
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 9 }), fc.integer({ min: 0, max: 12 })), {
+          minLength: 1,
+          maxLength: 6,
+        }),
+        fc.integer({ min: 0, max: 60 }),
+        (wc, total) => {
+          const w = wc.map((x) => x[0]);
+          const c = wc.map((x) => x[1]);
+          const out = proRata(total, w, c);
+          const capTotal = c.reduce((a, x, i) => a + (w[i] > 0 ? x : 0), 0);
+          expect(out.reduce((a, x) => a + x, 0)).toBe(Math.min(total, capTotal));
+          // the continuous water-filling level: each uncapped share is within one unit of level x weight
+          out.forEach((x, i) => {
+            expect(x).toBeLessThanOrEqual(c[i]);
+            if (w[i] === 0) expect(x).toBe(0);
+          });
+          const open = out.map((_, i) => i).filter((i) => w[i] > 0 && out[i] < c[i]);
+          for (const i of open)
+            for (const j of out.map((_, k) => k).filter((k) => w[k] > 0))
+              expect(out[j]).toBeLessThanOrEqual(Math.min(c[j], Math.ceil(((out[i] + 1) * w[j]) / w[i])));
+        },
+      ),
       { numRuns: 1000 },
     );
   });
@@ -98,7 +126,9 @@ const bookingArb = (slots: number): fc.Arbitrary<RevisedBooking & { start: numbe
     })
     .map((b) => {
       const hours = Math.min(b.hours, slots - b.start);
-      const promisedW = Array.from({ length: hours }, (_, k) => (b.share === 1 ? b.drawW : Math.floor(b.drawW * b.frac[k])));
+      const promisedW = Array.from({ length: hours }, (_, k) =>
+        b.share === 1 ? b.drawW : Math.floor(b.drawW * b.frac[k]),
+      );
       return { start: b.start, hours, drawW: b.drawW, minGreenShare: b.share, promisedW, greenW: promisedW.slice() };
     });
 
@@ -110,14 +140,23 @@ describe('supply revisions over several hours (applyRevision)', () => {
       { drawW: 1000, hours: 1, minGreenShare: 0, promisedW: [1000], greenW: [1000] },
     ];
     applyRevision(bs, [
-      { supplyW: 1000, holders: [{ b: 0, k: 0 }, { b: 1, k: 0 }] },
+      {
+        supplyW: 1000,
+        holders: [
+          { b: 0, k: 0 },
+          { b: 1, k: 0 },
+        ],
+      },
       { supplyW: 0, holders: [{ b: 0, k: 1 }] },
     ]);
     expect(bs.map((b) => b.greenW)).toEqual([[1000, 0], [0]]);
   });
 
   const SLOTS = 8;
-  const scenario = fc.tuple(fc.array(bookingArb(SLOTS), { minLength: 1, maxLength: 8 }), fc.array(fc.double({ min: 0, max: 1.1, noNaN: true }), { minLength: SLOTS, maxLength: SLOTS }));
+  const scenario = fc.tuple(
+    fc.array(bookingArb(SLOTS), { minLength: 1, maxLength: 8 }),
+    fc.array(fc.double({ min: 0, max: 1.1, noNaN: true }), { minLength: SLOTS, maxLength: SLOTS }),
+  );
   const hoursOf = (bs: (RevisedBooking & { start: number })[], supply: (h: number, promised: number) => number) =>
     Array.from({ length: SLOTS }, (_, h) => {
       const holders = bs.flatMap((b, i) => (h >= b.start && h < b.start + b.hours ? [{ b: i, k: h - b.start }] : []));
@@ -130,7 +169,10 @@ describe('supply revisions over several hours (applyRevision)', () => {
       fc.property(scenario, ([bs, f]) => {
         const before = bs.map((b) => b.greenW.slice());
         const original = hoursOf(bs, (_, p) => p);
-        applyRevision(bs, hoursOf(bs, (h, p) => Math.floor(p * f[h])));
+        applyRevision(
+          bs,
+          hoursOf(bs, (h, p) => Math.floor(p * f[h])),
+        );
         applyRevision(bs, original);
         expect(bs.map((b) => b.greenW)).toEqual(before);
       }),
@@ -154,7 +196,8 @@ describe('supply revisions over several hours (applyRevision)', () => {
           for (let k = 0; k < b.hours; k++) {
             if (b.greenW[k] >= b.promisedW[k]) continue;
             const h = hours[b.start + k];
-            for (const x of h.holders) if (bs[x.b].minGreenShare === 0 && x.b !== i) expect(bs[x.b].greenW[x.k]).toBe(0);
+            for (const x of h.holders)
+              if (bs[x.b].minGreenShare === 0 && x.b !== i) expect(bs[x.b].greenW[x.k]).toBe(0);
           }
         }
       }),

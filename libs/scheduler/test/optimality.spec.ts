@@ -14,8 +14,9 @@ describe('batch packing vs MIP optimum', () => {
   const rows: GapRow[] = [];
 
   beforeAll(async () => {
-    for (let seed = 1; seed <= 30; seed++) rows.push(await gapRow(seed, smallInstance(seed), 0.4, { iterations: 2000 }));
-    // eslint-disable-next-line no-console
+    for (let seed = 1; seed <= 30; seed++)
+      rows.push(await gapRow(seed, smallInstance(seed), 0.4, { iterations: 2000 }));
+
     console.log(gapTable(rows));
   });
 
@@ -40,8 +41,9 @@ describe('batch packing vs MIP optimum behind a grid cap', () => {
   const rows: GapRow[] = [];
 
   beforeAll(async () => {
-    for (let seed = 1; seed <= 20; seed++) rows.push(await gapRow(seed, smallGridInstance(seed), 0.4, { iterations: 2000 }));
-    // eslint-disable-next-line no-console
+    for (let seed = 1; seed <= 20; seed++)
+      rows.push(await gapRow(seed, smallGridInstance(seed), 0.4, { iterations: 2000 }));
+
     console.log(gapTable(rows));
   });
 

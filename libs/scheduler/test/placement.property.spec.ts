@@ -1,5 +1,15 @@
 import fc from 'fast-check';
-import { Fleet, GRID_UNLIMITED, OBJECTIVES, SchedulerConflictError, type ClusterSpec, type FleetSpec, type JobRequest, type Objective, type Placement } from '../src/index';
+import {
+  Fleet,
+  GRID_UNLIMITED,
+  OBJECTIVES,
+  SchedulerConflictError,
+  type ClusterSpec,
+  type FleetSpec,
+  type JobRequest,
+  type Objective,
+  type Placement,
+} from '../src/index';
 import { referencePlace } from './reference-placer';
 
 // Small random fleets: scarce capacity and green so that conflicts, ties and refusals happen.
@@ -10,11 +20,17 @@ const clusterArb = (slots: number, i: number): fc.Arbitrary<ClusterSpec> =>
     id: fc.constant(`c${i}`),
     capacityPflops: pf3(2, 12),
     capacityChanges: fc.array(
-      fc.record({ start: fc.integer({ min: 0, max: slots - 1 }), len: fc.integer({ min: 1, max: 30 }), capacityPflops: pf3(0, 12) }).map((c) => ({
-        start: c.start,
-        end: Math.min(slots, c.start + c.len),
-        capacityPflops: c.capacityPflops,
-      })),
+      fc
+        .record({
+          start: fc.integer({ min: 0, max: slots - 1 }),
+          len: fc.integer({ min: 1, max: 30 }),
+          capacityPflops: pf3(0, 12),
+        })
+        .map((c) => ({
+          start: c.start,
+          end: Math.min(slots, c.start + c.len),
+          capacityPflops: c.capacityPflops,
+        })),
       { maxLength: 3 },
     ),
     kwPerPflops: fc.constantFrom(1, 1.1, 1.3),
@@ -22,12 +38,14 @@ const clusterArb = (slots: number, i: number): fc.Arbitrary<ClusterSpec> =>
     pricePerPflopsHour: fc.constantFrom(1, 8.5, 9.2),
     gridPricePerMwh: fc.constantFrom(400, 650),
     green: fc.array(
-      fc.record({
-        start: fc.integer({ min: 0, max: slots - 1 }),
-        len: fc.integer({ min: 1, max: 40 }),
-        mw: fc.integer({ min: 0, max: 20 }).map((k) => k / 1000),
-        pricePerMwh: fc.constantFrom(100, 250.5, 320, 700),
-      }).map((w) => ({ start: w.start, end: Math.min(slots, w.start + w.len), mw: w.mw, pricePerMwh: w.pricePerMwh })),
+      fc
+        .record({
+          start: fc.integer({ min: 0, max: slots - 1 }),
+          len: fc.integer({ min: 1, max: 40 }),
+          mw: fc.integer({ min: 0, max: 20 }).map((k) => k / 1000),
+          pricePerMwh: fc.constantFrom(100, 250.5, 320, 700),
+        })
+        .map((w) => ({ start: w.start, end: Math.min(slots, w.start + w.len), mw: w.mw, pricePerMwh: w.pricePerMwh })),
       { maxLength: 5 },
     ),
   });
@@ -35,7 +53,10 @@ const clusterArb = (slots: number, i: number): fc.Arbitrary<ClusterSpec> =>
 const fleetArb: fc.Arbitrary<FleetSpec> = fc
   .record({ slots: fc.integer({ min: 8, max: 150 }), n: fc.integer({ min: 1, max: 3 }) })
   .chain(({ slots, n }) =>
-    fc.record({ slots: fc.constant(slots), clusters: fc.tuple(...Array.from({ length: n }, (_, i) => clusterArb(slots, i))) }),
+    fc.record({
+      slots: fc.constant(slots),
+      clusters: fc.tuple(...Array.from({ length: n }, (_, i) => clusterArb(slots, i))),
+    }),
   );
 
 const jobArb = (spec: FleetSpec): fc.Arbitrary<JobRequest> =>
@@ -46,7 +67,13 @@ const jobArb = (spec: FleetSpec): fc.Arbitrary<JobRequest> =>
       earliest: fc.integer({ min: 0, max: spec.slots + 2 }),
       slack: fc.integer({ min: 0, max: 60 }),
       minGreenShare: fc.option(fc.constantFrom(0, 0.25, 0.5, 0.9, 1), { nil: undefined }),
-      clusters: fc.option(fc.shuffledSubarray(spec.clusters.map((c) => c.id), { minLength: 1 }), { nil: undefined }),
+      clusters: fc.option(
+        fc.shuffledSubarray(
+          spec.clusters.map((c) => c.id),
+          { minLength: 1 },
+        ),
+        { nil: undefined },
+      ),
       objective: fc.constantFrom<Objective>('EARLIEST', 'GREENEST', 'CHEAPEST'),
     })
     .map((j) => ({
@@ -87,18 +114,27 @@ function assertInvariants(f: Fleet): void {
   for (const id of f.clusterIds) {
     const t = f.timeline(id);
     for (let s = 0; s < f.slots; s++) {
-      if (t.bookedTflops[s] > t.capacityTflops[s] || t.bookedTflops[s] < 0) throw new Error(`${id} slot ${s} over capacity`);
-      if (t.greenAllocW[s] > t.greenSupplyW[s] || t.greenAllocW[s] < 0) throw new Error(`${id} slot ${s} over green supply`);
+      if (t.bookedTflops[s] > t.capacityTflops[s] || t.bookedTflops[s] < 0)
+        throw new Error(`${id} slot ${s} over capacity`);
+      if (t.greenAllocW[s] > t.greenSupplyW[s] || t.greenAllocW[s] < 0)
+        throw new Error(`${id} slot ${s} over green supply`);
     }
   }
 }
 
 // Fleets with sites: 1-2 declared sites with tight reserved grid (a few kW against draws of 0.5-15 kW
 // and green of 0-20 kW), some clusters on their own, and time-of-use tariffs.
-const gridMw = fc.option(fc.integer({ min: 0, max: 40 }).map((k) => k / 1000), { nil: null });
+const gridMw = fc.option(
+  fc.integer({ min: 0, max: 40 }).map((k) => k / 1000),
+  { nil: null },
+);
 
 const gridFleetArb: fc.Arbitrary<FleetSpec> = fc
-  .record({ slots: fc.integer({ min: 8, max: 120 }), n: fc.integer({ min: 1, max: 4 }), sites: fc.integer({ min: 1, max: 2 }) })
+  .record({
+    slots: fc.integer({ min: 8, max: 120 }),
+    n: fc.integer({ min: 1, max: 4 }),
+    sites: fc.integer({ min: 1, max: 2 }),
+  })
   .chain(({ slots, n, sites }) =>
     fc.record({
       slots: fc.constant(slots),
@@ -108,7 +144,13 @@ const gridFleetArb: fc.Arbitrary<FleetSpec> = fc
             id: fc.constant(`s${k}`),
             gridMw,
             gridChanges: fc.array(
-              fc.record({ start: fc.integer({ min: -5, max: slots }), len: fc.integer({ min: 1, max: 40 }), mw: gridMw }).map((c) => ({ start: c.start, end: c.start + c.len, mw: c.mw })),
+              fc
+                .record({
+                  start: fc.integer({ min: -5, max: slots }),
+                  len: fc.integer({ min: 1, max: 40 }),
+                  mw: gridMw,
+                })
+                .map((c) => ({ start: c.start, end: c.start + c.len, mw: c.mw })),
               { maxLength: 3 },
             ),
           }),
@@ -119,17 +161,30 @@ const gridFleetArb: fc.Arbitrary<FleetSpec> = fc
           fc
             .record({
               base: clusterArb(slots, i),
-              site: fc.option(fc.integer({ min: 0, max: sites - 1 }).map((k) => `s${k}`), { nil: undefined }),
+              site: fc.option(
+                fc.integer({ min: 0, max: sites - 1 }).map((k) => `s${k}`),
+                { nil: undefined },
+              ),
               gridPrices: fc.array(
-                fc.record({ start: fc.integer({ min: -5, max: slots }), len: fc.integer({ min: 1, max: 30 }), pricePerMwh: fc.constantFrom(0, 120, 400, 650.5, 1200) }).map((r) => ({
-                  start: r.start,
-                  end: r.start + r.len,
-                  pricePerMwh: r.pricePerMwh,
-                })),
+                fc
+                  .record({
+                    start: fc.integer({ min: -5, max: slots }),
+                    len: fc.integer({ min: 1, max: 30 }),
+                    pricePerMwh: fc.constantFrom(0, 120, 400, 650.5, 1200),
+                  })
+                  .map((r) => ({
+                    start: r.start,
+                    end: r.start + r.len,
+                    pricePerMwh: r.pricePerMwh,
+                  })),
                 { maxLength: 4 },
               ),
             })
-            .map(({ base, site, gridPrices }): ClusterSpec => ({ ...base, ...(site === undefined ? {} : { site }), gridPrices })),
+            .map(({ base, site, gridPrices }): ClusterSpec => ({
+              ...base,
+              ...(site === undefined ? {} : { site }),
+              gridPrices,
+            })),
         ),
       ),
     }),
@@ -151,13 +206,27 @@ const gridScenarioArb = gridFleetArb.chain((spec) =>
         {
           weight: 2,
           arbitrary: fc
-            .record({ onLive: fc.boolean(), site: fc.nat(10), start: fc.integer({ min: -3, max: spec.slots }), len: fc.integer({ min: 1, max: 30 }), mw: fc.option(fc.integer({ min: 0, max: 6 }).map((k) => k / 1000), { nil: null, freq: 6 }) })
+            .record({
+              onLive: fc.boolean(),
+              site: fc.nat(10),
+              start: fc.integer({ min: -3, max: spec.slots }),
+              len: fc.integer({ min: 1, max: 30 }),
+              mw: fc.option(
+                fc.integer({ min: 0, max: 6 }).map((k) => k / 1000),
+                { nil: null, freq: 6 },
+              ),
+            })
             .map((o): GridOp => ({ kind: 'cap', ...o })),
         },
         {
           weight: 1,
           arbitrary: fc
-            .record({ cluster: fc.nat(10), start: fc.integer({ min: -3, max: spec.slots }), len: fc.integer({ min: 1, max: 30 }), price: fc.constantFrom(50, 400, 900) })
+            .record({
+              cluster: fc.nat(10),
+              start: fc.integer({ min: -3, max: spec.slots }),
+              len: fc.integer({ min: 1, max: 30 }),
+              price: fc.constantFrom(50, 400, 900),
+            })
             .map((o): GridOp => ({ kind: 'price', ...o })),
         },
       ),
@@ -178,7 +247,12 @@ function gridState(f: Fleet): string {
   const parts: number[] = [];
   for (const id of f.clusterIds) {
     const t = f.timeline(id);
-    parts.push(...t.bookedTflops, ...t.greenAllocW, ...t.gridW, ...Array.from({ length: f.slots }, (_, k) => f.gridPricePerMwhAt(id, k)));
+    parts.push(
+      ...t.bookedTflops,
+      ...t.greenAllocW,
+      ...t.gridW,
+      ...Array.from({ length: f.slots }, (_, k) => f.gridPricePerMwhAt(id, k)),
+    );
   }
   for (let k = 0; k < f.siteIds.length; k++) {
     const s = f.siteTimeline(k);
@@ -198,13 +272,17 @@ function assertGridInvariants(f: Fleet, live: readonly Live[]): void {
     }
   for (let k = 0; k < f.siteIds.length; k++)
     for (let t = 0; t < f.slots; t++) {
-      if (f.gridUsedW(k, t) !== used[k][t]) throw new Error(`site ${f.siteIds[k]} slot ${t}: used ${f.gridUsedW(k, t)}, bookings draw ${used[k][t]}`);
+      if (f.gridUsedW(k, t) !== used[k][t])
+        throw new Error(`site ${f.siteIds[k]} slot ${t}: used ${f.gridUsedW(k, t)}, bookings draw ${used[k][t]}`);
       const cap = f.gridCapW(k, t);
-      if (cap !== GRID_UNLIMITED && used[k][t] > cap) throw new Error(`site ${f.siteIds[k]} slot ${t}: ${used[k][t]} W over the cap ${cap}`);
+      if (cap !== GRID_UNLIMITED && used[k][t] > cap)
+        throw new Error(`site ${f.siteIds[k]} slot ${t}: ${used[k][t]} W over the cap ${cap}`);
     }
   f.clusterIds.forEach((id, c) => {
     const g = f.timeline(c).gridW;
-    for (let t = 0; t < f.slots; t++) if (g[t] !== perCluster[c][t]) throw new Error(`${id} slot ${t}: gridW ${g[t]}, bookings draw ${perCluster[c][t]}`);
+    for (let t = 0; t < f.slots; t++)
+      if (g[t] !== perCluster[c][t])
+        throw new Error(`${id} slot ${t}: gridW ${g[t]}, bookings draw ${perCluster[c][t]}`);
   });
 }
 
@@ -290,16 +368,44 @@ describe('property: fast placer vs reference placer', () => {
   it('on a 10,000-slot horizon (64/4096-slot summary blocks) agrees with the reference', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.record({ start: fc.integer({ min: 0, max: 9999 }), len: fc.integer({ min: 1, max: 5000 }), cap: fc.integer({ min: 0, max: 10 }) }), { maxLength: 12 }),
-        fc.array(fc.record({ pflops: fc.integer({ min: 1, max: 10 }), hours: fc.integer({ min: 1, max: 48 }), earliest: fc.integer({ min: 0, max: 9900 }), slack: fc.integer({ min: 0, max: 700 }) }), { minLength: 1, maxLength: 6 }),
+        fc.array(
+          fc.record({
+            start: fc.integer({ min: 0, max: 9999 }),
+            len: fc.integer({ min: 1, max: 5000 }),
+            cap: fc.integer({ min: 0, max: 10 }),
+          }),
+          { maxLength: 12 },
+        ),
+        fc.array(
+          fc.record({
+            pflops: fc.integer({ min: 1, max: 10 }),
+            hours: fc.integer({ min: 1, max: 48 }),
+            earliest: fc.integer({ min: 0, max: 9900 }),
+            slack: fc.integer({ min: 0, max: 700 }),
+          }),
+          { minLength: 1, maxLength: 6 },
+        ),
         (changes, jobs) => {
           const f = Fleet.fromSpec({
             slots: 10_000,
-            clusters: [0, 1].map((i) => ({ id: `c${i}`, capacityPflops: 10, kwPerPflops: 1, pue: 1, pricePerPflopsHour: 1, gridPricePerMwh: 100, green: [{ start: 5000, end: 6000, mw: 0.004, pricePerMwh: 10 }] })),
+            clusters: [0, 1].map((i) => ({
+              id: `c${i}`,
+              capacityPflops: 10,
+              kwPerPflops: 1,
+              pue: 1,
+              pricePerPflopsHour: 1,
+              gridPricePerMwh: 100,
+              green: [{ start: 5000, end: 6000, mw: 0.004, pricePerMwh: 10 }],
+            })),
           });
           changes.forEach((c, i) => f.setCapacity(`c${i % 2}`, c.start, Math.min(10_000, c.start + c.len), c.cap));
           for (const j of jobs) {
-            const job = { pflops: j.pflops, hours: j.hours, earliest: j.earliest, deadline: j.earliest + j.hours + j.slack };
+            const job = {
+              pflops: j.pflops,
+              hours: j.hours,
+              earliest: j.earliest,
+              deadline: j.earliest + j.hours + j.slack,
+            };
             for (const obj of OBJECTIVES) {
               const d = f.place(job, obj);
               const r = referencePlace(f, job, obj);
@@ -353,7 +459,13 @@ describe('property: fast placer vs reference placer', () => {
             f.release(h);
             // release restores the exact prior state, site grid included
             expect(gridState(f)).toBe(before);
-            live.push({ handle: f.commit(p), cluster: p.clusterIndex, start: p.start, drawW: p.drawW, greenW: p.greenW });
+            live.push({
+              handle: f.commit(p),
+              cluster: p.clusterIndex,
+              start: p.start,
+              drawW: p.drawW,
+              greenW: p.greenW,
+            });
             seen.placed++;
           }
           assertInvariants(f);
@@ -368,7 +480,8 @@ describe('property: fast placer vs reference placer', () => {
       { numRuns: 300, seed: 20270214 },
     );
     // the generator does reach the cases that matter
-    for (const r of ['NO_CAPACITY', 'GRID_LIMIT', 'GREEN_SHORTFALL', 'OUTSIDE_HORIZON']) expect(reasons[r]).toBeGreaterThan(20);
+    for (const r of ['NO_CAPACITY', 'GRID_LIMIT', 'GREEN_SHORTFALL', 'OUTSIDE_HORIZON'])
+      expect(reasons[r]).toBeGreaterThan(20);
     expect(seen.placed).toBeGreaterThan(200);
     expect(seen.capConflicts).toBeGreaterThan(5);
   });

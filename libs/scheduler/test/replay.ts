@@ -31,13 +31,19 @@ export function replayResult(inst: InstanceFile, res: ResultFile): string[] {
   const tls = new Map<string, Tl>();
   const sites = new Map<string, { used: Float64Array; cap: Float64Array }>();
   for (const st of inst.sites ?? []) {
-    const cap = new Float64Array(slots).fill(st.gridMw === undefined || st.gridMw === null ? Infinity : Math.round(st.gridMw * 1e6));
-    for (const ch of st.gridChanges ?? []) for (let t = lo(ch.start); t < lo(ch.end); t++) cap[t] = ch.mw === null ? Infinity : Math.round(ch.mw * 1e6);
+    const cap = new Float64Array(slots).fill(
+      st.gridMw === undefined || st.gridMw === null ? Infinity : Math.round(st.gridMw * 1e6),
+    );
+    for (const ch of st.gridChanges ?? [])
+      for (let t = lo(ch.start); t < lo(ch.end); t++) cap[t] = ch.mw === null ? Infinity : Math.round(ch.mw * 1e6);
     sites.set(st.id, { used: new Float64Array(slots), cap });
   }
   for (const c of inst.clusters) {
     // a cluster without a site is a site of its own without a cap
-    const site = c.site !== undefined ? sites.get(c.site) : { used: new Float64Array(slots), cap: new Float64Array(slots).fill(Infinity) };
+    const site =
+      c.site !== undefined
+        ? sites.get(c.site)
+        : { used: new Float64Array(slots), cap: new Float64Array(slots).fill(Infinity) };
     if (!site) errs.push(`cluster ${c.id}: unknown site ${c.site}`);
     const price = new Float64Array(slots).fill(c.gridPricePerMwh);
     for (const r of c.gridPrices ?? []) for (let t = lo(r.start); t < lo(r.end); t++) price[t] = r.pricePerMwh;
@@ -53,7 +59,8 @@ export function replayResult(inst: InstanceFile, res: ResultFile): string[] {
       site: c.site ?? `#${c.id}`,
     };
     tl.cap.fill(Math.round(c.capacityPflops * 1000));
-    for (const ch of c.capacityChanges ?? []) for (let t = lo(ch.start); t < lo(ch.end); t++) tl.cap[t] = Math.round(ch.capacityPflops * 1000);
+    for (const ch of c.capacityChanges ?? [])
+      for (let t = lo(ch.start); t < lo(ch.end); t++) tl.cap[t] = Math.round(ch.capacityPflops * 1000);
     for (const w of c.green ?? [])
       for (let t = lo(w.start); t < lo(w.end); t++) {
         const watts = Math.round(w.mw * 1e6);
@@ -101,13 +108,19 @@ export function replayResult(inst: InstanceFile, res: ResultFile): string[] {
       if (gt > 0) greenCost += (gt * tl.weight[t]) / tl.supply[t] / 1e6;
       const grid = draw - gt;
       tl.siteUsed[t] += grid;
-      if (tl.siteUsed[t] > tl.siteCap[t]) errs.push(`${p.job}: slot ${t} of site ${tl.site} over its reserved grid (${tl.siteUsed[t]} W > ${tl.siteCap[t]} W)`);
+      if (tl.siteUsed[t] > tl.siteCap[t])
+        errs.push(
+          `${p.job}: slot ${t} of site ${tl.site} over its reserved grid (${tl.siteUsed[t]} W > ${tl.siteCap[t]} W)`,
+        );
       gridCost += (grid * tl.price[t]) / 1e6;
     }
     const energyWh = draw * j.hours;
-    if (j.minGreenShare && g < Math.ceil(j.minGreenShare * energyWh - 1e-6)) errs.push(`${p.job}: green share ${g / energyWh} below minGreenShare ${j.minGreenShare}`);
-    if (!near(p.greenMwh, g / 1e6, 1e-6)) errs.push(`${p.job}: reports ${p.greenMwh} green MWh, replay gives ${g / 1e6}`);
-    if (!near(p.energyMwh, energyWh / 1e6, 1e-6)) errs.push(`${p.job}: reports ${p.energyMwh} MWh, replay gives ${energyWh / 1e6}`);
+    if (j.minGreenShare && g < Math.ceil(j.minGreenShare * energyWh - 1e-6))
+      errs.push(`${p.job}: green share ${g / energyWh} below minGreenShare ${j.minGreenShare}`);
+    if (!near(p.greenMwh, g / 1e6, 1e-6))
+      errs.push(`${p.job}: reports ${p.greenMwh} green MWh, replay gives ${g / 1e6}`);
+    if (!near(p.energyMwh, energyWh / 1e6, 1e-6))
+      errs.push(`${p.job}: reports ${p.energyMwh} MWh, replay gives ${energyWh / 1e6}`);
     const price = j.pflops * j.hours * c.pricePerPflopsHour + greenCost + gridCost;
     if (!near(p.price, price, 1e-6, 1e-7)) errs.push(`${p.job}: reports price ${p.price}, replay gives ${price}`);
     vol += tf * j.hours;
@@ -116,10 +129,13 @@ export function replayResult(inst: InstanceFile, res: ResultFile): string[] {
   }
   for (const u of res.unplaced) once(u.job);
   for (const id of jobs.keys()) if (!seen.has(id)) errs.push(`job ${id} missing from the result`);
-  if (res.stats.placed !== res.placements.length || res.stats.unplaced !== res.unplaced.length) errs.push('stats.placed / stats.unplaced do not match the lists');
+  if (res.stats.placed !== res.placements.length || res.stats.unplaced !== res.unplaced.length)
+    errs.push('stats.placed / stats.unplaced do not match the lists');
   let capAll = 0;
   for (const tl of tls.values()) for (let t = 0; t < slots; t++) capAll += tl.cap[t];
-  if (!near(res.stats.utilization, capAll > 0 ? vol / capAll : 0, 1e-6)) errs.push(`stats.utilization ${res.stats.utilization}, replay gives ${vol / capAll}`);
-  if (!near(res.stats.greenShare, energyAll > 0 ? greenAll / energyAll : 0, 1e-6)) errs.push(`stats.greenShare ${res.stats.greenShare}, replay gives ${greenAll / energyAll}`);
+  if (!near(res.stats.utilization, capAll > 0 ? vol / capAll : 0, 1e-6))
+    errs.push(`stats.utilization ${res.stats.utilization}, replay gives ${vol / capAll}`);
+  if (!near(res.stats.greenShare, energyAll > 0 ? greenAll / energyAll : 0, 1e-6))
+    errs.push(`stats.greenShare ${res.stats.greenShare}, replay gives ${greenAll / energyAll}`);
   return errs;
 }

@@ -23,7 +23,12 @@ export const MAX_GROUP = 64;
 /** Attempts of a group that keeps losing races (deadlock, serialization, a key inserted meanwhile). */
 const MAX_ATTEMPTS = 8;
 /** Worth a fresh attempt: CHECK (timelines behind the ledger), deadlock, serialization, unique key. */
-const RETRYABLE = new Set<string>([PG_ERROR.CHECK_VIOLATION, PG_ERROR.DEADLOCK_DETECTED, PG_ERROR.SERIALIZATION_FAILURE, PG_ERROR.UNIQUE_VIOLATION]);
+const RETRYABLE = new Set<string>([
+  PG_ERROR.CHECK_VIOLATION,
+  PG_ERROR.DEADLOCK_DETECTED,
+  PG_ERROR.SERIALIZATION_FAILURE,
+  PG_ERROR.UNIQUE_VIOLATION,
+]);
 
 /** A bookCompute call as the committer takes it. */
 export interface BookingCall {
@@ -154,7 +159,10 @@ export class BookingCommitter {
         let err = e;
         if (code && RETRYABLE.has(code)) {
           this.log.warn({ code, attempt }, 'booking group gave up after repeated conflicts');
-          err = new BookingException(BookingErrorCode.NO_CAPACITY, 'the capacity was taken by concurrent bookings; try again');
+          err = new BookingException(
+            BookingErrorCode.NO_CAPACITY,
+            'the capacity was taken by concurrent bookings; try again',
+          );
         }
         for (const m of group) m.reject(err);
         return;
@@ -163,7 +171,12 @@ export class BookingCommitter {
   }
 
   /** One attempt inside the transaction (committed by it); returns the new version of every cluster it wrote. */
-  private async attempt(s: SqlSession, tx: { commit(): Promise<void> }, group: Member[], placed: Member[]): Promise<Map<string, number>> {
+  private async attempt(
+    s: SqlSession,
+    tx: { commit(): Promise<void> },
+    group: Member[],
+    placed: Member[],
+  ): Promise<Map<string, number>> {
     // speculative placement on what this process knows: which clusters the group touches, and
     // which ones a refusal was based on (both must be current before the answer stands)
     this.placeAll(group, placed, null, []);
@@ -172,7 +185,14 @@ export class BookingCommitter {
     const clusters = [...seen].sort();
     const orgs = [...new Set(group.map((m) => m.p.orgId))];
     const fromH = Math.min(...group.map((m) => m.v.earliestH));
-    const locks = await this.repo.lockGroup(s, clusters, orgs, group.map((m) => m.p.orgId), group.map((m) => m.key), fromH);
+    const locks = await this.repo.lockGroup(
+      s,
+      clusters,
+      orgs,
+      group.map((m) => m.p.orgId),
+      group.map((m) => m.key),
+      fromH,
+    );
     let again = false;
     for (const m of group) {
       const row = locks.existing.find((r) => r.org_id === m.p.orgId && r.idempotency_key === m.key);
@@ -202,7 +222,12 @@ export class BookingCommitter {
    * something must change; returns whether it did. Anything committed after that read is caught
    * by the ledger's CHECKs (a retry).
    */
-  private async catchUp(s: SqlSession, placed: Member[], clusters: string[], versions: Map<string, number>): Promise<boolean> {
+  private async catchUp(
+    s: SqlSession,
+    placed: Member[],
+    clusters: string[],
+    versions: Map<string, number>,
+  ): Promise<boolean> {
     if (!clusters.some((c) => this.timelines.version(c) < (versions.get(c) ?? -1))) return false;
     this.undo(placed);
     const { behind, reloaded } = await this.timelines.current(versions, s);
@@ -236,7 +261,12 @@ export class BookingCommitter {
       let slot0 = base;
       if (rules?.maxClusterShare != null) {
         const mine = usage.concat(extraUsage).filter((u) => u.org_id === m.p.orgId);
-        const held = heldTflops(mine, m.v.clusters.map((c) => c.id), m.v.earliestH, m.v.deadlineH - m.v.earliestH);
+        const held = heldTflops(
+          mine,
+          m.v.clusters.map((c) => c.id),
+          m.v.earliestH,
+          m.v.deadlineH - m.v.earliestH,
+        );
         const window = shareCappedWindow(fleet, base, m.v, { share: rules.maxClusterShare, held });
         d = this.metrics.decision('place', () => window.place(jobOf(m.v, m.v.earliestH), m.objective));
         slot0 = m.v.earliestH;
@@ -267,7 +297,8 @@ export class BookingCommitter {
       this.timelines.addBooking(pl, startH - base, 1);
       m.landing = { pl, slot: startH - base, startH, cover: null };
       placed.push(m);
-      if (locks) extraUsage.push({ org_id: m.p.orgId, cluster_id: pl.cluster, h: startH, hours: pl.hours, tflops: pl.tflops });
+      if (locks)
+        extraUsage.push({ org_id: m.p.orgId, cluster_id: pl.cluster, h: startH, hours: pl.hours, tflops: pl.tflops });
     }
   }
 
@@ -283,7 +314,15 @@ export class BookingCommitter {
 
   /** The members placed, as the writer takes them (each gets its booking id here). */
   private landed(placed: Member[]): Landed[] {
-    return placed.map((m) => ({ id: (m.id ??= randomUUID()), orgId: m.p.orgId, key: m.key, fingerprint: m.fingerprint, objective: m.objective, minGreenShare: m.v.minGreenShare ?? null, landing: m.landing! }));
+    return placed.map((m) => ({
+      id: (m.id ??= randomUUID()),
+      orgId: m.p.orgId,
+      key: m.key,
+      fingerprint: m.fingerprint,
+      objective: m.objective,
+      minGreenShare: m.v.minGreenShare ?? null,
+      landing: m.landing!,
+    }));
   }
 
   /** After COMMIT: every member gets its booking, its replayed booking or its refusal. */
@@ -293,14 +332,38 @@ export class BookingCommitter {
       if (m.existing) {
         const row = m.existing;
         if (row.request_fingerprint !== m.fingerprint) {
-          m.reject(new BookingException(BookingErrorCode.IDEMPOTENCY_KEY_REUSED, `idempotencyKey was already used for a different request (booking ${row.id})`, 'idempotencyKey'));
+          m.reject(
+            new BookingException(
+              BookingErrorCode.IDEMPOTENCY_KEY_REUSED,
+              `idempotencyKey was already used for a different request (booking ${row.id})`,
+              'idempotencyKey',
+            ),
+          );
         } else {
           m.resolve(bookingModel(storedFromRow(row), this.timelines.cluster(row.cluster_id)?.name ?? ''));
         }
       } else if (m.landing) {
         const l = m.landing;
-        this.log.debug({ booking: m.id, org: m.p.orgId, cluster: l.pl.cluster, startH: l.startH, hours: l.pl.hours, tflops: l.pl.tflops }, 'booking confirmed');
-        const landed: Landed = { id: m.id!, orgId: m.p.orgId, key: m.key, fingerprint: m.fingerprint, objective: m.objective, minGreenShare: m.v.minGreenShare ?? null, landing: l };
+        this.log.debug(
+          {
+            booking: m.id,
+            org: m.p.orgId,
+            cluster: l.pl.cluster,
+            startH: l.startH,
+            hours: l.pl.hours,
+            tflops: l.pl.tflops,
+          },
+          'booking confirmed',
+        );
+        const landed: Landed = {
+          id: m.id!,
+          orgId: m.p.orgId,
+          key: m.key,
+          fingerprint: m.fingerprint,
+          objective: m.objective,
+          minGreenShare: m.v.minGreenShare ?? null,
+          landing: l,
+        };
         m.resolve(bookingModel(this.writer.stored(landed, now), this.timelines.cluster(l.pl.cluster)?.name ?? ''));
       } else {
         m.reject(m.refusal ?? new BookingException(BookingErrorCode.NO_CAPACITY, 'not placed'));
@@ -314,4 +377,3 @@ function touched(placed: Member[]): string[] {
 }
 
 function noop(): void {}
-

@@ -24,17 +24,28 @@ export class BookingEventsService {
   async subscribe(who: Subscriber, clusterId?: string | null): Promise<AsyncIterableIterator<BookingEventModel>> {
     const p = who.principal;
     // an operator may narrow to its own clusters only; startups may narrow to any cluster
-    const only = clusterId != null ? (await this.clusters.readable(this.ds.manager, p, clusterId, 'clusterId')).id : null;
+    const only =
+      clusterId != null ? (await this.clusters.readable(this.ds.manager, p, clusterId, 'clusterId')).id : null;
     return this.events.bookings(who, (e) => this.deliver(p, only, e));
   }
 
-  private async deliver(p: Principal, only: string | null, e: BookingCommittedEvent): Promise<BookingEventModel | undefined> {
+  private async deliver(
+    p: Principal,
+    only: string | null,
+    e: BookingCommittedEvent,
+  ): Promise<BookingEventModel | undefined> {
     if (only !== null && e.clusterId !== only) return undefined;
     // cheap pre-filter: a startup sees its own bookings only
     if (p.role === 'STARTUP' && e.orgId !== p.orgId) return undefined;
-    const rr = { ...(e.roundRequestId ? { roundRequestId: e.roundRequestId } : {}), ...(e.revisionId ? { revisionId: e.revisionId } : {}) };
+    const rr = {
+      ...(e.roundRequestId ? { roundRequestId: e.roundRequestId } : {}),
+      ...(e.revisionId ? { revisionId: e.revisionId } : {}),
+    };
     // a refused round request has no booking: its startup and the bureau see it
-    if (e.bookingId === null) return p.role === 'OPERATOR' || only !== null ? undefined : { type: BookingEventTypeEnum.REFUSED, booking: null, ...rr };
+    if (e.bookingId === null)
+      return p.role === 'OPERATOR' || only !== null
+        ? undefined
+        : { type: BookingEventTypeEnum.REFUSED, booking: null, ...rr };
     try {
       const booking = await this.bookings.get(p, e.bookingId);
       return { type: e.status as BookingEventTypeEnum, booking, ...rr };

@@ -74,7 +74,13 @@ export class BookingWriter {
    * otherwise COMMIT goes out right behind it, so the version rows stay locked for one round
    * trip. Returns the new version of every cluster written.
    */
-  async write(s: SqlSession, tx: { commit(): Promise<void> }, placed: Landed[], vouchers: VoucherRow[], beforeCommit?: () => Promise<void>): Promise<Map<string, number>> {
+  async write(
+    s: SqlSession,
+    tx: { commit(): Promise<void> },
+    placed: Landed[],
+    vouchers: VoucherRow[],
+    beforeCommit?: () => Promise<void>,
+  ): Promise<Map<string, number>> {
     const clusters = [...new Set(placed.map((m) => m.landing.pl.cluster))].sort();
     const b: GroupInsert = {
       id: [],
@@ -103,7 +109,14 @@ export class BookingWriter {
     const deltas = new Map<string, Map<number, [number, number, number]>>();
     const spent = new Map(vouchers.map((v) => [v.id, centsOf(Number(v.spent))]));
     const draws = new Map<string, number>();
-    const vd = { voucher: [] as string[], amount: [] as string[], ledgerVoucher: [] as string[], ledgerBooking: [] as string[], ledgerAmount: [] as string[], ledgerSpentAfter: [] as string[] };
+    const vd = {
+      voucher: [] as string[],
+      amount: [] as string[],
+      ledgerVoucher: [] as string[],
+      ledgerBooking: [] as string[],
+      ledgerAmount: [] as string[],
+      ledgerSpentAfter: [] as string[],
+    };
     const events: BookingEventTuple[] = [];
     const voucherOrgs = new Set<string>();
     for (const m of placed) {
@@ -153,13 +166,23 @@ export class BookingWriter {
         vd.ledgerSpentAfter.push((after / 100).toFixed(2));
         voucherOrgs.add(m.orgId);
       }
-      events.push(m.roundRequestId ? [m.id, m.orgId, pl.cluster, l.startH, l.startH + pl.hours, 'C', m.roundRequestId] : [m.id, m.orgId, pl.cluster, l.startH, l.startH + pl.hours, 'C']);
+      events.push(
+        m.roundRequestId
+          ? [m.id, m.orgId, pl.cluster, l.startH, l.startH + pl.hours, 'C', m.roundRequestId]
+          : [m.id, m.orgId, pl.cluster, l.startH, l.startH + pl.hours, 'C'],
+      );
     }
     for (const [v, c] of draws) {
       vd.voucher.push(v);
       vd.amount.push((c / 100).toFixed(2));
     }
-    const d = { cluster: [] as string[], hour: [] as number[], tflops: [] as number[], greenW: [] as number[], gridW: [] as number[] };
+    const d = {
+      cluster: [] as string[],
+      hour: [] as number[],
+      tflops: [] as number[],
+      greenW: [] as number[],
+      gridW: [] as number[],
+    };
     const encode = (x: Record<string, unknown> & { k: string }) => this.feed.encode(x);
     const payloads: string[] = [];
     const payloadClusters: (string | null)[] = [];

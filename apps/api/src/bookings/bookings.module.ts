@@ -10,5 +10,9 @@ import { BookingsResolver } from './bookings.resolver';
 import { BookingsService } from './bookings.service';
 import { Refusals } from './utils/refusals';
 
-@Module({ imports: [VouchersModule, QuotasModule, ClustersModule, KpisModule], providers: [BookingsService, BookingsResolver, BookingEventsService, BookingCommitter, BookingWriter, Refusals], exports: [BookingsService, BookingCommitter, BookingWriter, Refusals] })
+@Module({
+  imports: [VouchersModule, QuotasModule, ClustersModule, KpisModule],
+  providers: [BookingsService, BookingsResolver, BookingEventsService, BookingCommitter, BookingWriter, Refusals],
+  exports: [BookingsService, BookingCommitter, BookingWriter, Refusals],
+})
 export class BookingsModule {}

@@ -16,7 +16,10 @@ export class BookingsResolver {
     private readonly quoteLog: QuoteLogService,
   ) {}
 
-  @Query(() => [QuoteModel], { description: "The best option under each objective (EARLIEST, GREENEST, CHEAPEST); nothing is reserved. For a startup: within its access rules, priced after the voucher it would draw." })
+  @Query(() => [QuoteModel], {
+    description:
+      'The best option under each objective (EARLIEST, GREENEST, CHEAPEST); nothing is reserved. For a startup: within its access rules, priced after the voucher it would draw.',
+  })
   async quotes(@CurrentOrg() p: Principal, @Args('request') request: ComputeRequestInput): Promise<QuoteModel[]> {
     const quotes = await this.svc.quotes(p, request);
     this.quoteLog.record(p, request);
@@ -24,7 +27,10 @@ export class BookingsResolver {
   }
 
   @Roles('STARTUP')
-  @Mutation(() => BookingModel, { description: 'Places and commits atomically; NO_CAPACITY, GREEN_SHORTFALL, GRID_LIMIT or QUOTA_EXCEEDED says what blocked it; draws the applicable voucher. The same idempotencyKey returns the same booking.' })
+  @Mutation(() => BookingModel, {
+    description:
+      'Places and commits atomically; NO_CAPACITY, GREEN_SHORTFALL, GRID_LIMIT or QUOTA_EXCEEDED says what blocked it; draws the applicable voucher. The same idempotencyKey returns the same booking.',
+  })
   async bookCompute(
     @CurrentOrg() p: Principal,
     @Args('request') request: ComputeRequestInput,
@@ -36,7 +42,10 @@ export class BookingsResolver {
   }
 
   @Roles('STARTUP', 'BUREAU')
-  @Mutation(() => BookingModel, { description: 'Cancels a booking that has not started; capacity and green are released and the voucher refunded at once.' })
+  @Mutation(() => BookingModel, {
+    description:
+      'Cancels a booking that has not started; capacity and green are released and the voucher refunded at once.',
+  })
   cancelBooking(@CurrentOrg() p: Principal, @Args('id', { type: () => ID }) id: string): Promise<BookingModel> {
     return this.svc.cancel(p, id);
   }
@@ -57,7 +66,8 @@ export class BookingsResolver {
   }
 
   @Subscription(() => BookingEventModel, {
-    description: 'Live: bookings confirmed or cancelled, for the booking\'s organization, its cluster\'s operator and the bureau; optionally one cluster.',
+    description:
+      "Live: bookings confirmed or cancelled, for the booking's organization, its cluster's operator and the bureau; optionally one cluster.",
     resolve: (e: BookingEventModel) => e,
   })
   bookingEvents(

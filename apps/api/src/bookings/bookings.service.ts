@@ -55,34 +55,71 @@ export class BookingsService {
     const earliest = requireHour('request.earliestStart', r.earliestStart);
     const deadline = requireHour('request.deadline', r.deadline);
     const { start, end } = this.ledger.horizon();
-    if (earliest < start) throw new BookingException(BookingErrorCode.INVALID_REQUEST, `request.earliestStart must not be before the current hour ${iso(start)}`, 'request.earliestStart');
+    if (earliest < start)
+      throw new BookingException(
+        BookingErrorCode.INVALID_REQUEST,
+        `request.earliestStart must not be before the current hour ${iso(start)}`,
+        'request.earliestStart',
+      );
     if (deadline > end) {
-      throw new BookingException(BookingErrorCode.INVALID_REQUEST, `request.deadline must be within the bookable horizon (${this.config.horizonDays} days, until ${iso(end)})`, 'request.deadline');
+      throw new BookingException(
+        BookingErrorCode.INVALID_REQUEST,
+        `request.deadline must be within the bookable horizon (${this.config.horizonDays} days, until ${iso(end)})`,
+        'request.deadline',
+      );
     }
     if (deadline < earliest + r.hours * HOUR_MS) {
-      throw new BookingException(BookingErrorCode.INVALID_REQUEST, `request.deadline must be at least request.earliestStart + request.hours (${iso(earliest + r.hours * HOUR_MS)})`, 'request.deadline');
+      throw new BookingException(
+        BookingErrorCode.INVALID_REQUEST,
+        `request.deadline must be at least request.earliestStart + request.hours (${iso(earliest + r.hours * HOUR_MS)})`,
+        'request.deadline',
+      );
     }
     let clusters: ClusterMeta[];
     if (r.clusterIds) {
       clusters = [];
       for (const id of r.clusterIds) {
         const c = isUuid(id) ? this.timelines.cluster(id) : undefined;
-        if (!c) throw new BookingException(BookingErrorCode.CLUSTER_NOT_FOUND, `request.clusterIds: cluster ${id} not found`, 'request.clusterIds');
+        if (!c)
+          throw new BookingException(
+            BookingErrorCode.CLUSTER_NOT_FOUND,
+            `request.clusterIds: cluster ${id} not found`,
+            'request.clusterIds',
+          );
         clusters.push(c);
       }
     } else {
       clusters = [...this.timelines.clusters()];
-      if (clusters.length === 0) throw new BookingException(BookingErrorCode.NO_CAPACITY, 'there are no clusters to book yet');
+      if (clusters.length === 0)
+        throw new BookingException(BookingErrorCode.NO_CAPACITY, 'there are no clusters to book yet');
     }
-    return { pflops: r.pflops, hours: r.hours, earliestH: earliest / HOUR_MS, deadlineH: deadline / HOUR_MS, clusters, minGreenShare: r.minGreenShare ?? undefined };
+    return {
+      pflops: r.pflops,
+      hours: r.hours,
+      earliestH: earliest / HOUR_MS,
+      deadlineH: deadline / HOUR_MS,
+      clusters,
+      minGreenShare: r.minGreenShare ?? undefined,
+    };
   }
 
   /** For a startup: within its access rules, with the price after the voucher a booking would draw. No ledger read. */
   async quotes(p: Principal, r: ComputeRequestInput): Promise<QuoteModel[]> {
     const v = await this.validate(r);
     const rules = p.role === 'STARTUP' ? await this.quotas.cachedRules(p.orgId) : null;
-    const held = rules?.maxClusterShare != null ? await this.quotas.held(p.orgId, v.clusters.map((c) => c.id), v.earliestH * HOUR_MS, v.deadlineH * HOUR_MS) : null;
-    const starts = rules?.maxPflopsHoursPer7Days != null ? await this.quotas.starts(p.orgId, v.earliestH * HOUR_MS, v.deadlineH * HOUR_MS) : null;
+    const held =
+      rules?.maxClusterShare != null
+        ? await this.quotas.held(
+            p.orgId,
+            v.clusters.map((c) => c.id),
+            v.earliestH * HOUR_MS,
+            v.deadlineH * HOUR_MS,
+          )
+        : null;
+    const starts =
+      rules?.maxPflopsHoursPer7Days != null
+        ? await this.quotas.starts(p.orgId, v.earliestH * HOUR_MS, v.deadlineH * HOUR_MS)
+        : null;
     const main = this.timelines.fleet!;
     const base = this.timelines.base;
     const cap = held && rules?.maxClusterShare != null ? { share: rules.maxClusterShare, held } : null;
@@ -95,13 +132,34 @@ export class BookingsService {
       const d = all[o];
       let refusal: Error | null = null;
       if (!d.ok) refusal = this.refusals.explain(v, d, o, main, base, cap);
-      else if (starts && rules?.maxPflopsHoursPer7Days != null) refusal = this.quotas.weeklyExcess(rules.maxPflopsHoursPer7Days, starts, slot0 + d.placement.start, d.placement.tflops, d.placement.hours);
+      else if (starts && rules?.maxPflopsHoursPer7Days != null)
+        refusal = this.quotas.weeklyExcess(
+          rules.maxPflopsHoursPer7Days,
+          starts,
+          slot0 + d.placement.start,
+          d.placement.tflops,
+          d.placement.hours,
+        );
       if (refusal) {
         const { reason, message } = this.refusals.reasonOf(refusal);
-        out.push({ objective: o as ObjectiveEnum, available: false, placement: null, gridPeriods: null, reason, message });
+        out.push({
+          objective: o as ObjectiveEnum,
+          available: false,
+          placement: null,
+          gridPeriods: null,
+          reason,
+          message,
+        });
       } else {
         shown.push({ o, pl: d });
-        out.push({ objective: o as ObjectiveEnum, available: true, placement: null, gridPeriods: null, reason: null, message: null });
+        out.push({
+          objective: o as ObjectiveEnum,
+          available: true,
+          placement: null,
+          gridPeriods: null,
+          reason: null,
+          message: null,
+        });
       }
     }
     const placements = shown.map((x) => (x.pl as Extract<typeof x.pl, { ok: true }>).placement);
@@ -119,7 +177,11 @@ export class BookingsService {
       const pl = placements[i];
       const c = this.timelines.cluster(pl.cluster);
       q.placement = placementModel(pl, slot0, c?.name ?? '', covers[i] ?? null);
-      q.gridPeriods = gridPeriodsOf(pl, slot0, tariffOf({ gridTariff: c?.gridTariff ?? null, gridPricePerMwh: c?.gridPricePerMwh ?? 0 }));
+      q.gridPeriods = gridPeriodsOf(
+        pl,
+        slot0,
+        tariffOf({ gridTariff: c?.gridTariff ?? null, gridPricePerMwh: c?.gridPricePerMwh ?? 0 }),
+      );
     });
     return out;
   }
@@ -129,9 +191,19 @@ export class BookingsService {
    * ledger deltas, voucher draw and access-rule checks, all under the same locks) before this
    * resolves. The same idempotency key returns the same booking.
    */
-  async book(p: Principal, r: ComputeRequestInput, objective: ObjectiveEnum, idempotencyKey: string): Promise<BookingModel> {
+  async book(
+    p: Principal,
+    r: ComputeRequestInput,
+    objective: ObjectiveEnum,
+    idempotencyKey: string,
+  ): Promise<BookingModel> {
     const key = requireIdempotencyKey(idempotencyKey);
-    if (key.startsWith(ROUND_KEY_PREFIX)) throw new BookingException(BookingErrorCode.INVALID_REQUEST, `idempotencyKey must not start with "${ROUND_KEY_PREFIX}" (reserved for bookings made by clearing rounds)`, 'idempotencyKey');
+    if (key.startsWith(ROUND_KEY_PREFIX))
+      throw new BookingException(
+        BookingErrorCode.INVALID_REQUEST,
+        `idempotencyKey must not start with "${ROUND_KEY_PREFIX}" (reserved for bookings made by clearing rounds)`,
+        'idempotencyKey',
+      );
     const fingerprint = requestFingerprint(r, objective);
     const v = await this.validate(r);
     return this.committer.submit({ p, v, objective: objective, key, fingerprint });
@@ -157,24 +229,42 @@ export class BookingsService {
     const b = await this.repo.transaction(async (s) => {
       const b = await this.repo.lockBooking(s, id);
       if (!b || !this.visible(p, b)) throw this.notFound(id);
-      if (b.status === 'CANCELLED') throw new BookingException(BookingErrorCode.ALREADY_CANCELLED, `booking ${id} is already cancelled`, 'id');
+      if (b.status === 'CANCELLED')
+        throw new BookingException(BookingErrorCode.ALREADY_CANCELLED, `booking ${id} is already cancelled`, 'id');
       const startsAt = new Date(b.starts_at).getTime();
       if (now >= startsAt) {
-        throw new BookingException(BookingErrorCode.ALREADY_STARTED, `booking ${id} started at ${new Date(startsAt).toISOString()}; only bookings that have not started can be cancelled`, 'id');
+        throw new BookingException(
+          BookingErrorCode.ALREADY_STARTED,
+          `booking ${id} started at ${new Date(startsAt).toISOString()}; only bookings that have not started can be cancelled`,
+          'id',
+        );
       }
       const h0 = startsAt / HOUR_MS;
       const hours = Array.from({ length: b.hours }, (_, i) => h0 + i);
       const green = b.green_w.map((g: number | string) => -Number(g));
       const encode = (x: Record<string, unknown> & { k: string }) => this.feed.encode(x);
       const refunded = b.voucher_id !== null && Number(b.voucher_amount) > 0;
-      const ledger = ledgerPayloads(encode, b.cluster_id, VERSION_PLACEHOLDER, { t: 'd', h: hours, tf: hours.map(() => -b.tflops), g: green, gw: green.map((g) => -(Number(b.draw_w) + g)) }, false);
-      const events = bookingPayloads(encode, [[b.id, b.org_id, b.cluster_id, h0, h0 + b.hours, 'X']], refunded ? [b.org_id] : []);
+      const ledger = ledgerPayloads(
+        encode,
+        b.cluster_id,
+        VERSION_PLACEHOLDER,
+        { t: 'd', h: hours, tf: hours.map(() => -b.tflops), g: green, gw: green.map((g) => -(Number(b.draw_w) + g)) },
+        false,
+      );
+      const events = bookingPayloads(
+        encode,
+        [[b.id, b.org_id, b.cluster_id, h0, h0 + b.hours, 'X']],
+        refunded ? [b.org_id] : [],
+      );
       const payloads = [...ledger, ...events];
       const clusters = [...ledger.map(() => b.cluster_id), ...events.map(() => null)];
       await this.repo.writeCancel(s, b, hours, now, this.feed.channel, payloads, clusters);
       return b;
     });
-    return bookingModel({ ...storedFromRow(b), status: 'CANCELLED', cancelledAt: new Date(now) }, this.clusterName(b.cluster_id));
+    return bookingModel(
+      { ...storedFromRow(b), status: 'CANCELLED', cancelledAt: new Date(now) },
+      this.clusterName(b.cluster_id),
+    );
   }
 
   async get(p: Principal, id: string): Promise<BookingModel> {
@@ -183,10 +273,18 @@ export class BookingsService {
     return bookingModel(storedFromEntity(b), this.clusterName(b.clusterId));
   }
 
-  async list(p: Principal, filter: BookingFilterInput | undefined, first?: number | null, after?: string | null): Promise<BookingConnection> {
+  async list(
+    p: Principal,
+    filter: BookingFilterInput | undefined,
+    first?: number | null,
+    after?: string | null,
+  ): Promise<BookingConnection> {
     const n = pageSize(first);
     const cur = decodeCursor(after);
-    const qb = this.ds.getRepository(BookingEntity).createQueryBuilder('b').innerJoinAndMapOne('b.cluster', ClusterEntity, 'c', 'c.id = b.cluster_id');
+    const qb = this.ds
+      .getRepository(BookingEntity)
+      .createQueryBuilder('b')
+      .innerJoinAndMapOne('b.cluster', ClusterEntity, 'c', 'c.id = b.cluster_id');
     if (p.role === 'STARTUP') qb.andWhere('b.org_id = :org', { org: p.orgId });
     if (p.role === 'OPERATOR') qb.andWhere('c.owner_org_id = :org', { org: p.orgId });
     if (filter?.status) qb.andWhere('b.status = :status', { status: filter.status });
@@ -194,17 +292,28 @@ export class BookingsService {
       if (!isUuid(filter.clusterId)) return { edges: [], pageInfo: { hasNextPage: false, endCursor: null } };
       qb.andWhere('b.cluster_id = :cid', { cid: filter.clusterId });
     }
-    if (filter?.from) qb.andWhere('b.ends_at > :from', { from: new Date(requireHourOrAny('filter.from', filter.from)) });
+    if (filter?.from)
+      qb.andWhere('b.ends_at > :from', { from: new Date(requireHourOrAny('filter.from', filter.from)) });
     if (filter?.to) qb.andWhere('b.starts_at < :to', { to: new Date(requireHourOrAny('filter.to', filter.to)) });
     if (cur) {
       const t = new Date(cur[0]);
       if (Number.isNaN(t.getTime()) || !isUuid(cur[1])) decodeCursor('!');
       qb.andWhere('(b.starts_at, b.id) > (:t, :id)', { t, id: cur[1] });
     }
-    const rows = await qb.orderBy('b.starts_at', 'ASC').addOrderBy('b.id', 'ASC').take(n + 1).getMany();
+    const rows = await qb
+      .orderBy('b.starts_at', 'ASC')
+      .addOrderBy('b.id', 'ASC')
+      .take(n + 1)
+      .getMany();
     const page = rows.slice(0, n);
-    const edges = page.map((b) => ({ cursor: encodeCursor(b.startsAt.toISOString(), b.id), node: bookingModel(storedFromEntity(b), b.cluster!.name) }));
-    return { edges, pageInfo: { hasNextPage: rows.length > n, endCursor: edges.length ? edges[edges.length - 1].cursor : null } };
+    const edges = page.map((b) => ({
+      cursor: encodeCursor(b.startsAt.toISOString(), b.id),
+      node: bookingModel(storedFromEntity(b), b.cluster!.name),
+    }));
+    return {
+      edges,
+      pageInfo: { hasNextPage: rows.length > n, endCursor: edges.length ? edges[edges.length - 1].cursor : null },
+    };
   }
 
   /** Startups: their own; operators: bookings on their clusters; bureau: all. */
@@ -230,7 +339,12 @@ export const ROUND_KEY_PREFIX = 'round:';
 /** An idempotency key as bookCompute and submitRoundRequest take it: trimmed, 1 to 200 characters. */
 export function requireIdempotencyKey(raw: string): string {
   const key = raw.trim();
-  if (key.length < 1 || key.length > 200) throw new BookingException(BookingErrorCode.INVALID_REQUEST, 'idempotencyKey must have 1 to 200 characters', 'idempotencyKey');
+  if (key.length < 1 || key.length > 200)
+    throw new BookingException(
+      BookingErrorCode.INVALID_REQUEST,
+      'idempotencyKey must have 1 to 200 characters',
+      'idempotencyKey',
+    );
   return key;
 }
 
@@ -269,4 +383,3 @@ function requireHourOrAny(field: string, d: Date): number {
   if (!(d instanceof Date) || Number.isNaN(d.getTime())) requireHour(field, d);
   return d.getTime();
 }
-

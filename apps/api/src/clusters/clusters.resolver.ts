@@ -36,7 +36,10 @@ export class ClustersResolver {
   }
 
   @Roles('OPERATOR', 'BUREAU')
-  @Mutation(() => CapacityChangeModel, { description: 'Capacity over [from, to) (maintenance, expansion); CONFLICT listing the bookings that would no longer fit.' })
+  @Mutation(() => CapacityChangeModel, {
+    description:
+      'Capacity over [from, to) (maintenance, expansion); CONFLICT listing the bookings that would no longer fit.',
+  })
   setCapacity(@CurrentOrg() p: Principal, @Args() input: SetCapacityArgs): Promise<CapacityChangeModel> {
     return this.svc.setCapacity(p, input);
   }

@@ -60,7 +60,8 @@ export class ClustersService {
         c.capacityTflops = toTflops(input.capacityPflops);
       }
       for (const k of ['name', 'region', 'accelerator'] as const) if (input[k] !== undefined) c[k] = input[k].trim();
-      for (const k of ['kwPerPflops', 'pue', 'pricePerPflopsHour', 'gridPricePerMwh'] as const) if (input[k] !== undefined) c[k] = input[k]!;
+      for (const k of ['kwPerPflops', 'pue', 'pricePerPflopsHour', 'gridPricePerMwh'] as const)
+        if (input[k] !== undefined) c[k] = input[k]!;
       const saved = await m.save(c);
       // every process reloads the cluster's parameters and name with its next ledger version
       const v = await this.ledger.change(m, c.id, async () => ({ t: 'cl' }));
@@ -73,13 +74,30 @@ export class ClustersService {
   async setCapacity(p: Principal, input: SetCapacityArgs): Promise<CapacityChangeModel> {
     const [from, to] = requireRange('from', input.from, 'to', input.to);
     const { start, end } = this.ledger.horizon();
-    if (from < start) throw new ClusterException(ClusterErrorCode.OUTSIDE_HORIZON, `from must not be before the current hour ${iso(start)}`, 'from');
-    if (to > end) throw new ClusterException(ClusterErrorCode.OUTSIDE_HORIZON, `to must not be after the end of the bookable horizon ${iso(end)}`, 'to');
+    if (from < start)
+      throw new ClusterException(
+        ClusterErrorCode.OUTSIDE_HORIZON,
+        `from must not be before the current hour ${iso(start)}`,
+        'from',
+      );
+    if (to > end)
+      throw new ClusterException(
+        ClusterErrorCode.OUTSIDE_HORIZON,
+        `to must not be after the end of the bookable horizon ${iso(end)}`,
+        'to',
+      );
     const tflops = toTflops(input.pflops);
     const [model, version] = await this.ds.transaction(async (m) => {
       const c = await this.lockForWrite(m, p, input.clusterId, 'clusterId');
       const v = await this.applyCapacity(m, c.id, from, to, tflops, 'pflops');
-      await m.save(m.create(CapacityChangeEntity, { clusterId: c.id, startsAt: new Date(from), endsAt: new Date(to), capacityTflops: tflops }));
+      await m.save(
+        m.create(CapacityChangeEntity, {
+          clusterId: c.id,
+          startsAt: new Date(from),
+          endsAt: new Date(to),
+          capacityTflops: tflops,
+        }),
+      );
       return [{ clusterId: c.id, from: new Date(from), to: new Date(to), pflops: tflopsToPflops(tflops) }, v] as const;
     });
     await this.timelines.sync(model.clusterId, version);
@@ -91,7 +109,14 @@ export class ClustersService {
    * first). Hours whose booked work would not fit are refused with the conflicting bookings;
    * the CHECK constraint still guards against anything racing in. Nothing changes when refused.
    */
-  private async applyCapacity(m: EntityManager, clusterId: string, from: number, to: number, tflops: number, field: string): Promise<number> {
+  private async applyCapacity(
+    m: EntityManager,
+    clusterId: string,
+    from: number,
+    to: number,
+    tflops: number,
+    field: string,
+  ): Promise<number> {
     const [f, t] = [from / HOUR_MS, to / HOUR_MS];
     const conflict = async () => {
       const rows = await this.repo.capacityConflictsIn(m, clusterId, f, t, tflops);
@@ -99,7 +124,13 @@ export class ClustersService {
         ClusterErrorCode.CAPACITY_CONFLICT,
         `booked work would no longer fit under ${tflopsToPflops(tflops)} PFLOPS; conflicting bookings: ${rows.map((r) => r.id).join(', ')}`,
         field,
-        { conflictingBookings: rows.map((r) => ({ id: r.id, startsAt: r.starts_at.toISOString(), endsAt: r.ends_at.toISOString() })) },
+        {
+          conflictingBookings: rows.map((r) => ({
+            id: r.id,
+            startsAt: r.starts_at.toISOString(),
+            endsAt: r.ends_at.toISOString(),
+          })),
+        },
       );
     };
     const v = await this.ledger.change(m, clusterId, async () => {
@@ -122,7 +153,10 @@ export class ClustersService {
     const qb = this.ds.getRepository(ClusterEntity).createQueryBuilder('c');
     if (p.role === 'OPERATOR') qb.andWhere('c.owner_org_id = :org', { org: p.orgId });
     const page = await pageByCreatedAt(qb, 'c', first, after);
-    return { edges: page.edges.map((e) => ({ cursor: e.cursor, node: toClusterModel(e.row) })), pageInfo: page.pageInfo };
+    return {
+      edges: page.edges.map((e) => ({ cursor: e.cursor, node: toClusterModel(e.row) })),
+      pageInfo: page.pageInfo,
+    };
   }
 
   async get(p: Principal, id: string, field = 'id'): Promise<ClusterModel> {
@@ -134,7 +168,11 @@ export class ClustersService {
     const c = isUuid(id) ? await m.findOneBy(ClusterEntity, { id }) : null;
     if (!c) throw new ClusterException(ClusterErrorCode.CLUSTER_NOT_FOUND, `cluster ${id} not found`, field);
     if (p.role === 'OPERATOR' && c.ownerOrgId !== p.orgId) {
-      throw new ClusterException(ClusterErrorCode.NOT_CLUSTER_OWNER, `cluster ${id} belongs to another operator`, field);
+      throw new ClusterException(
+        ClusterErrorCode.NOT_CLUSTER_OWNER,
+        `cluster ${id} belongs to another operator`,
+        field,
+      );
     }
     return c;
   }
@@ -142,10 +180,16 @@ export class ClustersService {
   /** The owning operator or the bureau; the cluster row is locked for the transaction. */
   async lockForWrite(m: EntityManager, p: Principal, id: string, field: string): Promise<ClusterEntity> {
     // FOR NO KEY UPDATE: bookings being inserted (which key-share lock the cluster) are not blocked
-    const c = isUuid(id) ? await m.findOne(ClusterEntity, { where: { id }, lock: { mode: 'for_no_key_update' } }) : null;
+    const c = isUuid(id)
+      ? await m.findOne(ClusterEntity, { where: { id }, lock: { mode: 'for_no_key_update' } })
+      : null;
     if (!c) throw new ClusterException(ClusterErrorCode.CLUSTER_NOT_FOUND, `cluster ${id} not found`, field);
     if (p.role !== 'BUREAU' && c.ownerOrgId !== p.orgId) {
-      throw new ClusterException(ClusterErrorCode.NOT_CLUSTER_OWNER, `cluster ${id} belongs to another operator`, field);
+      throw new ClusterException(
+        ClusterErrorCode.NOT_CLUSTER_OWNER,
+        `cluster ${id} belongs to another operator`,
+        field,
+      );
     }
     return c;
   }

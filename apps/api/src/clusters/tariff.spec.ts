@@ -4,7 +4,15 @@ import { checkTariff, GridTariff, TariffError, TariffTable } from './tariff';
 const GD: GridTariff = {
   utcOffsetHours: 8,
   periods: [
-    { name: 'peak', pricePerMwh: 1200, hours: [[10, 12], [14, 19]], days: 'ALL' },
+    {
+      name: 'peak',
+      pricePerMwh: 1200,
+      hours: [
+        [10, 12],
+        [14, 19],
+      ],
+      days: 'ALL',
+    },
     { name: 'valley', pricePerMwh: 300, hours: [[0, 8]], days: 'ALL' },
   ],
 };
@@ -23,7 +31,10 @@ describe('time-of-use tariffs', () => {
   });
 
   it('tells weekdays from weekends in local time', () => {
-    const t = new TariffTable({ utcOffsetHours: 8, periods: [{ name: 'weekend', pricePerMwh: 100, hours: [[0, 24]], days: 'WEEKENDS' }] }, 500);
+    const t = new TariffTable(
+      { utcOffsetHours: 8, periods: [{ name: 'weekend', pricePerMwh: 100, hours: [[0, 24]], days: 'WEEKENDS' }] },
+      500,
+    );
     // Friday 2030-01-11 20:00 UTC is Saturday 04:00 in UTC+8
     expect(t.priceAt(Date.UTC(2030, 0, 11, 20) / 3600_000)).toBe(100);
     expect(t.priceAt(Date.UTC(2030, 0, 11, 15) / 3600_000)).toBe(500);
@@ -54,12 +65,15 @@ describe('time-of-use tariffs', () => {
       return null;
     };
     expect(bad(GD)).toBeNull();
-    expect(bad({ ...GD, periods: [...GD.periods, { name: 'late', pricePerMwh: 1, hours: [[7, 9]], days: 'WEEKDAYS' }] })).toEqual([
-      'periods[2].hours[0]',
-      'hour 7 of weekdays is in both valley and late',
-    ]);
-    expect(bad({ ...GD, periods: [{ name: 'x', pricePerMwh: 1, hours: [[5, 25]], days: 'ALL' }] })?.[0]).toBe('periods[0].hours[0]');
-    expect(bad({ ...GD, periods: [{ name: 'Flat', pricePerMwh: 1, hours: [[5, 6]], days: 'ALL' }] })?.[0]).toBe('periods[0].name');
+    expect(
+      bad({ ...GD, periods: [...GD.periods, { name: 'late', pricePerMwh: 1, hours: [[7, 9]], days: 'WEEKDAYS' }] }),
+    ).toEqual(['periods[2].hours[0]', 'hour 7 of weekdays is in both valley and late']);
+    expect(bad({ ...GD, periods: [{ name: 'x', pricePerMwh: 1, hours: [[5, 25]], days: 'ALL' }] })?.[0]).toBe(
+      'periods[0].hours[0]',
+    );
+    expect(bad({ ...GD, periods: [{ name: 'Flat', pricePerMwh: 1, hours: [[5, 6]], days: 'ALL' }] })?.[0]).toBe(
+      'periods[0].name',
+    );
     expect(bad({ ...GD, utcOffsetHours: 8.5 })?.[0]).toBe('utcOffsetHours');
   });
 });

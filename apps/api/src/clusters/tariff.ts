@@ -43,14 +43,17 @@ export function checkTariff(t: GridTariff): void {
   if (!Number.isInteger(t.utcOffsetHours) || t.utcOffsetHours < -12 || t.utcOffsetHours > 14) {
     throw new TariffError('utcOffsetHours', `utcOffsetHours must be an integer in [-12, 14], got ${t.utcOffsetHours}`);
   }
-  if (t.periods.length < 1 || t.periods.length > 24) throw new TariffError('periods', `a tariff has 1 to 24 periods, got ${t.periods.length}`);
+  if (t.periods.length < 1 || t.periods.length > 24)
+    throw new TariffError('periods', `a tariff has 1 to 24 periods, got ${t.periods.length}`);
   const names = new Set<string>();
   const owner = [new Array<number>(24).fill(-1), new Array<number>(24).fill(-1)];
   t.periods.forEach((p, i) => {
     const f = `periods[${i}]`;
     const name = p.name.trim();
-    if (name.length === 0 || name.length > 40) throw new TariffError(`${f}.name`, `${f}.name must be 1 to 40 characters, not blank`);
-    if (name.toLowerCase() === FLAT_PERIOD) throw new TariffError(`${f}.name`, `${f}.name "${FLAT_PERIOD}" is reserved for the hours no period covers`);
+    if (name.length === 0 || name.length > 40)
+      throw new TariffError(`${f}.name`, `${f}.name must be 1 to 40 characters, not blank`);
+    if (name.toLowerCase() === FLAT_PERIOD)
+      throw new TariffError(`${f}.name`, `${f}.name "${FLAT_PERIOD}" is reserved for the hours no period covers`);
     if (names.has(name.toLowerCase())) throw new TariffError(`${f}.name`, `${f}.name "${name}" is used twice`);
     names.add(name.toLowerCase());
     const { min, max } = CLUSTER_LIMITS.gridPricePerMwh;
@@ -60,12 +63,19 @@ export function checkTariff(t: GridTariff): void {
     if (p.hours.length === 0) throw new TariffError(`${f}.hours`, `${f}.hours must list at least one range of hours`);
     p.hours.forEach(([a, b], k) => {
       if (!Number.isInteger(a) || !Number.isInteger(b) || a < 0 || b > 24 || b <= a) {
-        throw new TariffError(`${f}.hours[${k}]`, `${f}.hours[${k}] must be whole hours [from, to) with 0 <= from < to <= 24, got [${a}, ${b})`);
+        throw new TariffError(
+          `${f}.hours[${k}]`,
+          `${f}.hours[${k}] must be whole hours [from, to) with 0 <= from < to <= 24, got [${a}, ${b})`,
+        );
       }
       for (const d of dayKinds(p.days)) {
         for (let h = a; h < b; h++) {
           const o = owner[d][h];
-          if (o >= 0) throw new TariffError(`${f}.hours[${k}]`, `hour ${h} of ${d === 0 ? 'weekdays' : 'weekends'} is in both ${t.periods[o].name} and ${name}`);
+          if (o >= 0)
+            throw new TariffError(
+              `${f}.hours[${k}]`,
+              `hour ${h} of ${d === 0 ? 'weekdays' : 'weekends'} is in both ${t.periods[o].name} and ${name}`,
+            );
           owner[d][h] = i;
         }
       }
@@ -94,7 +104,8 @@ export class TariffTable {
     this.prices = tariff ? tariff.periods.map((p) => p.pricePerMwh) : [];
     if (!tariff) return;
     tariff.periods.forEach((p, i) => {
-      for (const d of dayKinds(p.days)) for (const [a, b] of p.hours) for (let h = a; h < b; h++) this.period[d * 24 + h] = i;
+      for (const d of dayKinds(p.days))
+        for (const [a, b] of p.hours) for (let h = a; h < b; h++) this.period[d * 24 + h] = i;
     });
   }
 

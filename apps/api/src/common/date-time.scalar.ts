@@ -5,11 +5,14 @@ const ISO_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:
 
 // BAD_USER_INPUT and HTTP 400 for Apollo, which otherwise reports variable coercion failures
 // of custom scalars as internal errors
-const bad = (message: string) => new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
+const bad = (message: string) =>
+  new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
 
 function parse(value: unknown): Date {
   if (typeof value !== 'string' || !ISO_RE.test(value)) {
-    throw bad(`DateTime must be an ISO-8601 string with a time zone, e.g. 2026-12-01T08:00:00Z; got ${JSON.stringify(value)}`);
+    throw bad(
+      `DateTime must be an ISO-8601 string with a time zone, e.g. 2026-12-01T08:00:00Z; got ${JSON.stringify(value)}`,
+    );
   }
   const d = new Date(value);
   if (Number.isNaN(d.getTime())) throw bad(`DateTime ${JSON.stringify(value)} is not a valid date`);

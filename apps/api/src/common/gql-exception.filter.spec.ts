@@ -6,7 +6,13 @@ const driverError = (code: string, message: string) => Object.assign(new Error(m
 
 describe('toGraphQLError for database failures', () => {
   it('answers a statement or lock timeout with TIMEOUT, retryable, without SQL', () => {
-    const e = toGraphQLError(new QueryFailedError('UPDATE cluster_hours SET ...', [], driverError('57014', 'canceling statement due to statement timeout')));
+    const e = toGraphQLError(
+      new QueryFailedError(
+        'UPDATE cluster_hours SET ...',
+        [],
+        driverError('57014', 'canceling statement due to statement timeout'),
+      ),
+    );
     expect(e.extensions).toEqual({ code: GqlErrorCode.TIMEOUT, retryable: true });
     expect(e.message).not.toMatch(/cluster_hours|statement timeout/);
   });

@@ -40,8 +40,12 @@ export function toGraphQLError(e: unknown, log?: Logger): GraphQLError {
   if (db) {
     log?.warn({ err: e }, db === 'timeout' ? 'database timeout' : 'database unavailable');
     return db === 'timeout'
-      ? new GraphQLError('The database did not answer in time; try again (a booking with the same idempotencyKey)', { extensions: { code: GqlErrorCode.TIMEOUT, retryable: true } })
-      : new GraphQLError('The database is unavailable; try again shortly (a booking with the same idempotencyKey)', { extensions: { code: GqlErrorCode.SERVICE_UNAVAILABLE, retryable: true } });
+      ? new GraphQLError('The database did not answer in time; try again (a booking with the same idempotencyKey)', {
+          extensions: { code: GqlErrorCode.TIMEOUT, retryable: true },
+        })
+      : new GraphQLError('The database is unavailable; try again shortly (a booking with the same idempotencyKey)', {
+          extensions: { code: GqlErrorCode.SERVICE_UNAVAILABLE, retryable: true },
+        });
   }
   log?.error({ err: e }, 'unhandled error');
   return new GraphQLError('Internal server error', { extensions: { code: GqlErrorCode.INTERNAL_SERVER_ERROR } });
@@ -64,13 +68,25 @@ export class GqlErrorFilter implements GqlExceptionFilter {
 
 const PASS_THROUGH = new Set<string>(Object.values(GqlErrorCode));
 // Apollo's own codes for requests it could not run (operationName not in the document included)
-const APOLLO_INPUT_CODES = new Set(['GRAPHQL_VALIDATION_FAILED', 'GRAPHQL_PARSE_FAILED', 'BAD_REQUEST', 'PERSISTED_QUERY_NOT_SUPPORTED', 'PERSISTED_QUERY_NOT_FOUND', 'OPERATION_RESOLUTION_FAILURE']);
+const APOLLO_INPUT_CODES = new Set([
+  'GRAPHQL_VALIDATION_FAILED',
+  'GRAPHQL_PARSE_FAILED',
+  'BAD_REQUEST',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'OPERATION_RESOLUTION_FAILURE',
+]);
 
 /**
  * Apollo formatError: strips stack traces, folds Apollo's own validation codes into
  * BAD_USER_INPUT and hides anything that did not go through the filter.
  */
-export function formatGraphQLError(formatted: { message: string; extensions?: Record<string, unknown>; path?: unknown; locations?: unknown }) {
+export function formatGraphQLError(formatted: {
+  message: string;
+  extensions?: Record<string, unknown>;
+  path?: unknown;
+  locations?: unknown;
+}) {
   const ext = { ...(formatted.extensions ?? {}) };
   delete ext.stacktrace;
   let code: string = typeof ext.code === 'string' ? ext.code : GqlErrorCode.INTERNAL_SERVER_ERROR;
@@ -88,9 +104,15 @@ export function formatGraphQLError(formatted: { message: string; extensions?: Re
  * An error answered over plain HTTP. Requests refused before GraphQL ran (body too large,
  * malformed JSON) still get a GraphQL error body on /graphql; other routes get JSON.
  */
-export function sendHttpError(reply: FastifyReply, url: string | undefined, status: number, message: string): FastifyReply {
+export function sendHttpError(
+  reply: FastifyReply,
+  url: string | undefined,
+  status: number,
+  message: string,
+): FastifyReply {
   if (String(url ?? '').startsWith('/graphql')) {
-    const code = HTTP_TO_GQL[status] ?? (status < 500 ? GqlErrorCode.BAD_USER_INPUT : GqlErrorCode.INTERNAL_SERVER_ERROR);
+    const code =
+      HTTP_TO_GQL[status] ?? (status < 500 ? GqlErrorCode.BAD_USER_INPUT : GqlErrorCode.INTERNAL_SERVER_ERROR);
     return reply.status(status).send({ errors: [{ message, extensions: { code } }] });
   }
   return reply.status(status).send({ statusCode: status, message });

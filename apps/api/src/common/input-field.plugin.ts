@@ -1,5 +1,15 @@
 import type { ApolloServerPlugin, GraphQLRequestContext } from '@apollo/server';
-import { ASTNode, coerceInputValue, DocumentNode, GraphQLError, isInputType, Kind, typeFromAST, ValueNode, visit } from 'graphql';
+import {
+  ASTNode,
+  coerceInputValue,
+  DocumentNode,
+  GraphQLError,
+  isInputType,
+  Kind,
+  typeFromAST,
+  ValueNode,
+  visit,
+} from 'graphql';
 
 /** Every argument of the document and every value node inside one, with its argument path. */
 function argumentPaths(doc: DocumentNode): { node: ASTNode; path: string }[] {
@@ -24,7 +34,8 @@ function argumentPaths(doc: DocumentNode): { node: ASTNode; path: string }[] {
   return out;
 }
 
-const printPath = (path: readonly (string | number)[]) => path.map((k) => (typeof k === 'number' ? `[${k}]` : `.${k}`)).join('');
+const printPath = (path: readonly (string | number)[]) =>
+  path.map((k) => (typeof k === 'number' ? `[${k}]` : `.${k}`)).join('');
 
 /**
  * Where in the variable's value graphql-js found the fault. Its message prints the value before
@@ -43,13 +54,19 @@ function pathInVariable(e: GraphQLError, ctx: GraphQLRequestContext<object>, nam
 const MISSING_FIELD = /Field "(?:\w+\.)?(\w+)" of required type "[^"]*" was not provided\.$/;
 
 /** The argument path an input error is about, as the API's own validation names it. */
-function fieldOf(e: GraphQLError, ctx: GraphQLRequestContext<object>, args: { node: ASTNode; path: string }[]): string | undefined {
+function fieldOf(
+  e: GraphQLError,
+  ctx: GraphQLRequestContext<object>,
+  args: { node: ASTNode; path: string }[],
+): string | undefined {
   const missing = MISSING_FIELD.exec(e.message);
   for (const n of e.nodes ?? []) {
     const at = args.find((a) => a.node === n)?.path;
     if (at !== undefined) return missing && n.kind === Kind.OBJECT ? `${at}.${missing[1]}` : at;
   }
-  const argument = /^Field "\w+" argument "(\w+)" of type "[^"]*" is required, but it was not provided\.$/.exec(e.message);
+  const argument = /^Field "\w+" argument "(\w+)" of type "[^"]*" is required, but it was not provided\.$/.exec(
+    e.message,
+  );
   if (argument) return argument[1];
   const variable = /^Variable "\$(\w+)" /.exec(e.message);
   if (!variable) return undefined;

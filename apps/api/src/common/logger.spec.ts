@@ -25,7 +25,12 @@ describe('logger', () => {
     const out = capture();
     createLogger('info', false, out.stream).info({ headers: { authorization: 'Bearer secret' } }, 'hello');
     const line = JSON.parse(out.text().trim());
-    expect(line).toMatchObject({ msg: 'hello', service: 'pflex-api', level: 30, headers: { authorization: '[Redacted]' } });
+    expect(line).toMatchObject({
+      msg: 'hello',
+      service: 'pflex-api',
+      level: 30,
+      headers: { authorization: '[Redacted]' },
+    });
   });
 
   it('writes readable lines when pretty', () => {

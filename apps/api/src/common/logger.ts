@@ -5,7 +5,10 @@ import pino, { DestinationStream, Logger, LoggerOptions } from 'pino';
  * Human-readable logs (pino-pretty) when a person watches the terminal in development; JSON
  * lines otherwise (production, files, pipes, log collectors).
  */
-export function wantsPrettyLogs(env: NodeJS.ProcessEnv = process.env, stdout: { isTTY?: boolean } = process.stdout): boolean {
+export function wantsPrettyLogs(
+  env: NodeJS.ProcessEnv = process.env,
+  stdout: { isTTY?: boolean } = process.stdout,
+): boolean {
   return stdout.isTTY === true && env.NODE_ENV !== 'production';
 }
 
@@ -15,7 +18,13 @@ function prettyStream(destination?: NodeJS.WritableStream): DestinationStream | 
     // Loaded only here: production never needs it, and an install without dev packages still logs JSON.
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- optional at run time: a static import would make it required
     const pretty = require('pino-pretty') as (o: object) => DestinationStream;
-    return pretty({ colorize: destination === undefined, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service', destination });
+    return pretty({
+      colorize: destination === undefined,
+      sync: true,
+      translateTime: 'SYS:HH:MM:ss.l',
+      ignore: 'pid,hostname,service',
+      destination,
+    });
   } catch {
     return undefined;
   }
@@ -25,9 +34,17 @@ function prettyStream(destination?: NodeJS.WritableStream): DestinationStream | 
  * Structured logs on stdout (or `destination`): JSON lines, or pretty lines in a development
  * terminal (see wantsPrettyLogs).
  */
-export function createLogger(level = process.env.LOG_LEVEL ?? 'info', pretty = wantsPrettyLogs(), destination?: NodeJS.WritableStream): Logger {
-  const options: LoggerOptions = { level, base: { service: 'pflex-api' }, redact: ['req.headers.authorization', 'headers.authorization'] };
-  const stream = (pretty ? prettyStream(destination) : undefined) ?? (destination);
+export function createLogger(
+  level = process.env.LOG_LEVEL ?? 'info',
+  pretty = wantsPrettyLogs(),
+  destination?: NodeJS.WritableStream,
+): Logger {
+  const options: LoggerOptions = {
+    level,
+    base: { service: 'pflex-api' },
+    redact: ['req.headers.authorization', 'headers.authorization'],
+  };
+  const stream = (pretty ? prettyStream(destination) : undefined) ?? destination;
   return stream ? pino(options, stream) : pino(options);
 }
 

@@ -33,9 +33,23 @@ describe('money: whole cents, half away from zero', () => {
   it('a price is the sum of its rounded parts; after the voucher is total - voucher', () => {
     const parts = { compute: 0.333333, greenEnergy: 0, gridEnergy: 7.213206 };
     expect(priceTotal(parts)).toBe(7.54);
-    expect(priceWithVoucher(parts, 0)).toEqual({ compute: 0.33, greenEnergy: 0, gridEnergy: 7.21, total: 7.54, voucher: 0, totalAfterVoucher: 7.54 });
+    expect(priceWithVoucher(parts, 0)).toEqual({
+      compute: 0.33,
+      greenEnergy: 0,
+      gridEnergy: 7.21,
+      total: 7.54,
+      voucher: 0,
+      totalAfterVoucher: 7.54,
+    });
     expect(priceWithVoucher(parts, shareCents(centsOf(priceTotal(parts)), 100) / 100).totalAfterVoucher).toBe(0);
     const p = priceWithVoucher({ compute: 0.1, greenEnergy: 0.2, gridEnergy: 0.7 }, 0.33);
-    expect(p).toEqual({ compute: 0.1, greenEnergy: 0.2, gridEnergy: 0.7, total: 1, voucher: 0.33, totalAfterVoucher: 0.67 });
+    expect(p).toEqual({
+      compute: 0.1,
+      greenEnergy: 0.2,
+      gridEnergy: 0.7,
+      total: 1,
+      voucher: 0.33,
+      totalAfterVoucher: 0.67,
+    });
   });
 });

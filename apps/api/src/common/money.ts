@@ -43,8 +43,18 @@ export function priceTotal(p: PriceParts): number {
 }
 
 /** A price as clients read it (the GraphQL Price type), with the voucher money drawn on it. */
-export function priceWithVoucher(p: PriceParts, voucher: number): PriceParts & { total: number; voucher: number; totalAfterVoucher: number } {
+export function priceWithVoucher(
+  p: PriceParts,
+  voucher: number,
+): PriceParts & { total: number; voucher: number; totalAfterVoucher: number } {
   const total = totalCents(p);
   const v = centsOf(voucher);
-  return { compute: money(p.compute), greenEnergy: money(p.greenEnergy), gridEnergy: money(p.gridEnergy), total: total / 100, voucher: v / 100, totalAfterVoucher: (total - v) / 100 };
+  return {
+    compute: money(p.compute),
+    greenEnergy: money(p.greenEnergy),
+    gridEnergy: money(p.gridEnergy),
+    total: total / 100,
+    voucher: v / 100,
+    totalAfterVoucher: (total - v) / 100,
+  };
 }

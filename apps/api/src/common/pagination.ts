@@ -51,7 +51,9 @@ export async function pageByCreatedAt<T extends { id: string; createdAt: Date }>
   const n = pageSize(first);
   const cur = decodeCursor(after);
   const created = `date_trunc('milliseconds', ${alias}.created_at)`;
-  qb.orderBy(created, 'ASC').addOrderBy(`${alias}.id`, 'ASC').take(n + 1);
+  qb.orderBy(created, 'ASC')
+    .addOrderBy(`${alias}.id`, 'ASC')
+    .take(n + 1);
   if (cur) {
     const t = new Date(cur[0]);
     if (Number.isNaN(t.getTime()) || !/^[0-9a-f-]{36}$/i.test(cur[1])) decodeCursor('!');
@@ -59,5 +61,8 @@ export async function pageByCreatedAt<T extends { id: string; createdAt: Date }>
   }
   const rows = await qb.getMany();
   const edges = rows.slice(0, n).map((row) => ({ cursor: encodeCursor(row.createdAt.toISOString(), row.id), row }));
-  return { edges, pageInfo: { hasNextPage: rows.length > n, endCursor: edges.length ? edges[edges.length - 1].cursor : null } };
+  return {
+    edges,
+    pageInfo: { hasNextPage: rows.length > n, endCursor: edges.length ? edges[edges.length - 1].cursor : null },
+  };
 }

@@ -1,13 +1,19 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError, ValidationContext, ASTVisitor, Kind, FragmentDefinitionNode, SelectionSetNode } from 'graphql';
-import { ComplexityEstimator, fieldExtensionsEstimator, getComplexity, simpleEstimator } from 'graphql-query-complexity';
+import {
+  ComplexityEstimator,
+  fieldExtensionsEstimator,
+  getComplexity,
+  simpleEstimator,
+} from 'graphql-query-complexity';
 import { GqlErrorCode } from './errors';
 
 /** Validation rule: refuses operations nested deeper than `max` fields. */
 export function depthLimitRule(max: number) {
   return (ctx: ValidationContext): ASTVisitor => {
     const fragments = new Map<string, FragmentDefinitionNode>();
-    for (const d of ctx.getDocument().definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
+    for (const d of ctx.getDocument().definitions)
+      if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
     const depthOf = (set: SelectionSetNode | undefined, seen: Set<string>): number => {
       if (!set) return 0;
       let best = 0;
@@ -19,7 +25,8 @@ export function depthLimitRule(max: number) {
           best = Math.max(best, depthOf(s.selectionSet, seen));
         } else {
           const f = fragments.get(s.name.value);
-          if (f && !seen.has(f.name.value)) best = Math.max(best, depthOf(f.selectionSet, new Set([...seen, f.name.value])));
+          if (f && !seen.has(f.name.value))
+            best = Math.max(best, depthOf(f.selectionSet, new Set([...seen, f.name.value])));
         }
       }
       return best;
@@ -28,7 +35,11 @@ export function depthLimitRule(max: number) {
       OperationDefinition(op) {
         const d = depthOf(op.selectionSet, new Set());
         if (d > max) {
-          ctx.reportError(new GraphQLError(`query depth ${d} exceeds the limit of ${max}`, { extensions: { code: GqlErrorCode.BAD_USER_INPUT } }));
+          ctx.reportError(
+            new GraphQLError(`query depth ${d} exceeds the limit of ${max}`, {
+              extensions: { code: GqlErrorCode.BAD_USER_INPUT },
+            }),
+          );
         }
       },
     };
@@ -61,12 +72,17 @@ export function complexityPlugin(max: number): ApolloServerPlugin {
             });
           } catch (e) {
             // getComplexity coerces the variables first: invalid variables are the client's error
-            throw new GraphQLError((e as Error).message, { extensions: { code: GqlErrorCode.BAD_USER_INPUT, http: { status: 400 } } });
-          }
-          if (cost > max) {
-            throw new GraphQLError(`query cost ${cost} exceeds the limit of ${max}; ask for fewer items (first) or fewer fields`, {
+            throw new GraphQLError((e as Error).message, {
               extensions: { code: GqlErrorCode.BAD_USER_INPUT, http: { status: 400 } },
             });
+          }
+          if (cost > max) {
+            throw new GraphQLError(
+              `query cost ${cost} exceeds the limit of ${max}; ask for fewer items (first) or fewer fields`,
+              {
+                extensions: { code: GqlErrorCode.BAD_USER_INPUT, http: { status: 400 } },
+              },
+            );
           }
         },
       };
@@ -79,7 +95,9 @@ export function hourRangeComplexity(maxHours: number) {
   return ({ args, childComplexity }: { args: Record<string, unknown>; childComplexity: number }): number => {
     const from = args.from instanceof Date ? args.from.getTime() : NaN;
     const to = args.to instanceof Date ? args.to.getTime() : NaN;
-    const hours = Number.isFinite(to - from) ? Math.min(maxHours, Math.max(1, Math.ceil((to - from) / 3_600_000))) : maxHours;
+    const hours = Number.isFinite(to - from)
+      ? Math.min(maxHours, Math.max(1, Math.ceil((to - from) / 3_600_000)))
+      : maxHours;
     return 1 + hours * Math.max(1, childComplexity);
   };
 }

@@ -4,11 +4,18 @@ import { InputException } from './errors';
 function firstError(errors: ValidationError[], prefix = ''): { field: string; message: string } | null {
   for (const e of errors) {
     // list elements as the rest of the API names them: rows[2].megawatts
-    const path = !prefix ? e.property : /^\d+$/.test(e.property) ? `${prefix}[${e.property}]` : `${prefix}.${e.property}`;
+    const path = !prefix
+      ? e.property
+      : /^\d+$/.test(e.property)
+        ? `${prefix}[${e.property}]`
+        : `${prefix}.${e.property}`;
     if (e.constraints) {
       const msg = Object.values(e.constraints)[0];
       // class-validator messages start with the property name; qualify it with the full path
-      return { field: path, message: msg.startsWith(e.property) ? path + msg.slice(e.property.length) : `${path}: ${msg}` };
+      return {
+        field: path,
+        message: msg.startsWith(e.property) ? path + msg.slice(e.property.length) : `${path}: ${msg}`,
+      };
     }
     const nested = firstError(e.children ?? [], path);
     if (nested) return nested;
@@ -33,7 +40,12 @@ function nulPath(v: unknown, path: string, depth = 0): string | null {
  */
 export class BoundaryValidationPipe extends ValidationPipe {
   constructor() {
-    super({ transform: true, forbidUnknownValues: false, validationError: { target: false, value: false }, exceptionFactory: (errors) => errors });
+    super({
+      transform: true,
+      forbidUnknownValues: false,
+      validationError: { target: false, value: false },
+      exceptionFactory: (errors) => errors,
+    });
   }
 
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
@@ -44,7 +56,10 @@ export class BoundaryValidationPipe extends ValidationPipe {
       return await super.transform(value, metadata);
     } catch (e) {
       if (Array.isArray(e)) {
-        const f = firstError(e as ValidationError[], metadata.data ?? '') ?? { field: metadata.data ?? 'input', message: 'invalid input' };
+        const f = firstError(e as ValidationError[], metadata.data ?? '') ?? {
+          field: metadata.data ?? 'input',
+          message: 'invalid input',
+        };
         throw new InputException(f.field, f.message);
       }
       throw e;

@@ -41,5 +41,9 @@ function send(res: RawResponse, asset: Asset | null): void {
     void res.header('Content-Type', 'text/plain; charset=utf-8').status(404).send('not found');
     return;
   }
-  void res.header('Content-Type', asset.contentType).header('Cache-Control', asset.cacheControl).status(200).send(asset.body);
+  void res
+    .header('Content-Type', asset.contentType)
+    .header('Cache-Control', asset.cacheControl)
+    .status(200)
+    .send(asset.body);
 }

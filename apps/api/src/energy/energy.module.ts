@@ -6,5 +6,16 @@ import { GreenForecastService } from './green-forecast.service';
 import { BookingEventRevisionResolver, GreenRevisionsResolver } from './green-revisions.resolver';
 import { GreenRevisionsService } from './green-revisions.service';
 
-@Module({ imports: [ClustersModule], providers: [EnergyService, GreenForecastService, EnergyResolver, GreenRevisionsService, GreenRevisionsResolver, BookingEventRevisionResolver], exports: [EnergyService, GreenRevisionsService] })
+@Module({
+  imports: [ClustersModule],
+  providers: [
+    EnergyService,
+    GreenForecastService,
+    EnergyResolver,
+    GreenRevisionsService,
+    GreenRevisionsResolver,
+    BookingEventRevisionResolver,
+  ],
+  exports: [EnergyService, GreenRevisionsService],
+})
 export class EnergyModule {}

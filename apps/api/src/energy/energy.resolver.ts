@@ -22,7 +22,9 @@ export class EnergyResolver {
   }
 
   @Roles('OPERATOR', 'BUREAU')
-  @Mutation(() => GreenWindowModel, { description: 'Withdraws a window; CONFLICT if green already allocated to bookings would exceed the rest.' })
+  @Mutation(() => GreenWindowModel, {
+    description: 'Withdraws a window; CONFLICT if green already allocated to bookings would exceed the rest.',
+  })
   removeGreenWindow(@CurrentOrg() p: Principal, @Args('id', { type: () => ID }) id: string): Promise<GreenWindowModel> {
     return this.svc.remove(p, id);
   }
@@ -32,7 +34,10 @@ export class EnergyResolver {
     description:
       'Replaces the green windows of [from, to) with a forecast in one transaction (windows reaching beyond the range are cut at its ends). BAD_USER_INPUT names the row (`extensions.field` rows[i].field, `extensions.row`); CONFLICT if green allocated to bookings would exceed the new supply; nothing is saved on any error.',
   })
-  importGreenForecast(@CurrentOrg() p: Principal, @Args() args: ImportGreenForecastArgs): Promise<GreenForecastImportModel> {
+  importGreenForecast(
+    @CurrentOrg() p: Principal,
+    @Args() args: ImportGreenForecastArgs,
+  ): Promise<GreenForecastImportModel> {
     return this.forecasts.import(p, args);
   }
 

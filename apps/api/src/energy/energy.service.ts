@@ -34,19 +34,42 @@ export class EnergyService {
   async add(p: Principal, a: AddGreenWindowArgs): Promise<GreenWindowModel> {
     const [from, to] = requireRange('startsAt', a.startsAt, 'endsAt', a.endsAt);
     const { start, end } = this.ledger.horizon();
-    if (from < start) throw new EnergyException(EnergyErrorCode.OUTSIDE_HORIZON, `startsAt must not be before the current hour ${iso(start)}`, 'startsAt');
-    if (to > end) throw new EnergyException(EnergyErrorCode.OUTSIDE_HORIZON, `endsAt must not be after the end of the bookable horizon ${iso(end)}`, 'endsAt');
+    if (from < start)
+      throw new EnergyException(
+        EnergyErrorCode.OUTSIDE_HORIZON,
+        `startsAt must not be before the current hour ${iso(start)}`,
+        'startsAt',
+      );
+    if (to > end)
+      throw new EnergyException(
+        EnergyErrorCode.OUTSIDE_HORIZON,
+        `endsAt must not be after the end of the bookable horizon ${iso(end)}`,
+        'endsAt',
+      );
     const w = mwToWatts(a.megawatts);
     const [model, version] = await this.ds.transaction(async (m) => {
       const c = await this.clusters.lockForWrite(m, p, a.clusterId, 'clusterId');
       const win = await m.save(
-        m.create(GreenWindowEntity, { clusterId: c.id, startsAt: new Date(from), endsAt: new Date(to), megawatts: a.megawatts, greenW: String(w), source: a.source, pricePerMwh: a.pricePerMwh }),
+        m.create(GreenWindowEntity, {
+          clusterId: c.id,
+          startsAt: new Date(from),
+          endsAt: new Date(to),
+          megawatts: a.megawatts,
+          greenW: String(w),
+          source: a.source,
+          pricePerMwh: a.pricePerMwh,
+        }),
       );
       try {
         const v = await this.ledger.change(m, c.id, () => this.adjustSupplyIn(m, c.id, from, to, w, a.pricePerMwh));
         return [toGreenWindowModel(win), v!] as const;
       } catch (e) {
-        if (pgErrorCode(e) === PG_ERROR.CHECK_VIOLATION) throw new EnergyException(EnergyErrorCode.SUPPLY_LIMIT, `megawatts: total green supply of the cluster would exceed ${GREEN_WINDOW_LIMITS.mw.max} MW in some hour`, 'megawatts');
+        if (pgErrorCode(e) === PG_ERROR.CHECK_VIOLATION)
+          throw new EnergyException(
+            EnergyErrorCode.SUPPLY_LIMIT,
+            `megawatts: total green supply of the cluster would exceed ${GREEN_WINDOW_LIMITS.mw.max} MW in some hour`,
+            'megawatts',
+          );
         throw e;
       }
     });
@@ -56,7 +79,9 @@ export class EnergyService {
 
   async remove(p: Principal, id: string): Promise<GreenWindowModel> {
     const [model, version] = await this.ds.transaction(async (m) => {
-      const win = isUuid(id) ? await m.findOne(GreenWindowEntity, { where: { id }, lock: { mode: 'pessimistic_write' } }) : null;
+      const win = isUuid(id)
+        ? await m.findOne(GreenWindowEntity, { where: { id }, lock: { mode: 'pessimistic_write' } })
+        : null;
       if (!win) throw new EnergyException(EnergyErrorCode.GREEN_WINDOW_NOT_FOUND, `green window ${id} not found`, 'id');
       await this.clusters.lockForWrite(m, p, win.clusterId, 'id');
       const [from, to] = [win.startsAt.getTime(), win.endsAt.getTime()];
@@ -69,7 +94,13 @@ export class EnergyService {
         } catch (e) {
           if (pgErrorCode(e) !== PG_ERROR.CHECK_VIOLATION) throw e;
           await m.query('ROLLBACK TO SAVEPOINT remove_green');
-          const hours = await this.repo.strandedHoursIn(m, win.clusterId, from / HOUR_MS, to / HOUR_MS, Number(win.greenW));
+          const hours = await this.repo.strandedHoursIn(
+            m,
+            win.clusterId,
+            from / HOUR_MS,
+            to / HOUR_MS,
+            Number(win.greenW),
+          );
           throw new EnergyException(
             EnergyErrorCode.GREEN_STILL_ALLOCATED,
             `green power already allocated to bookings would exceed the remaining supply in ${hours.length}${hours.length === 24 ? '+' : ''} hour(s), first at ${hours[0]?.toISOString()}`,
@@ -92,7 +123,11 @@ export class EnergyService {
     const rows = await this.ds
       .getRepository(GreenWindowEntity)
       .createQueryBuilder('w')
-      .where('w.cluster_id = :c AND w.starts_at < :to AND w.ends_at > :from', { c: c.id, from: new Date(from), to: new Date(to) })
+      .where('w.cluster_id = :c AND w.starts_at < :to AND w.ends_at > :from', {
+        c: c.id,
+        from: new Date(from),
+        to: new Date(to),
+      })
       .orderBy('w.starts_at', 'ASC')
       .addOrderBy('w.id', 'ASC')
       .take(a.first ?? 100)
@@ -101,7 +136,14 @@ export class EnergyService {
   }
 
   /** Inside `ledger.change`: adds (or removes, w < 0) a window's supply; the change every process applies. */
-  async adjustSupplyIn(m: EntityManager, clusterId: string, from: number, to: number, w: number, price: number): Promise<LedgerChange> {
+  async adjustSupplyIn(
+    m: EntityManager,
+    clusterId: string,
+    from: number,
+    to: number,
+    w: number,
+    price: number,
+  ): Promise<LedgerChange> {
     await this.repo.addGreenIn(m, clusterId, from / HOUR_MS, to / HOUR_MS, w, price);
     return { t: 'gw', f: from / HOUR_MS, to: to / HOUR_MS, w, p: price };
   }
@@ -119,4 +161,3 @@ export function toGreenWindowModel(w: GreenWindowEntity): GreenWindowModel {
     createdAt: w.createdAt,
   };
 }
-

@@ -51,8 +51,18 @@ export class GreenForecastService {
   async import(p: Principal, a: ImportGreenForecastArgs): Promise<GreenForecastImportModel> {
     const [from, to] = requireRange('from', a.from, 'to', a.to, MAX_RANGE_HOURS);
     const { start, end } = this.ledger.horizon();
-    if (from < start) throw new EnergyException(EnergyErrorCode.OUTSIDE_HORIZON, `from must not be before the current hour ${iso(start)}`, 'from');
-    if (to > end) throw new EnergyException(EnergyErrorCode.OUTSIDE_HORIZON, `to must not be after the end of the bookable horizon ${iso(end)}`, 'to');
+    if (from < start)
+      throw new EnergyException(
+        EnergyErrorCode.OUTSIDE_HORIZON,
+        `from must not be before the current hour ${iso(start)}`,
+        'from',
+      );
+    if (to > end)
+      throw new EnergyException(
+        EnergyErrorCode.OUTSIDE_HORIZON,
+        `to must not be after the end of the bookable horizon ${iso(end)}`,
+        'to',
+      );
     const rows = checkRows(a, from, to);
     const source = a.source ?? GreenSourceEnum.OTHER;
     const fromH = from / HOUR_MS;
@@ -65,17 +75,35 @@ export class GreenForecastService {
         .getRepository(GreenWindowEntity)
         .createQueryBuilder('w')
         .setLock('pessimistic_write')
-        .where('w.cluster_id = :c AND w.starts_at < :to AND w.ends_at > :from', { c: c.id, from: new Date(from), to: new Date(to) })
+        .where('w.cluster_id = :c AND w.starts_at < :to AND w.ends_at > :from', {
+          c: c.id,
+          from: new Date(from),
+          to: new Date(to),
+        })
         .orderBy('w.starts_at', 'ASC')
         .addOrderBy('w.id', 'ASC')
         .getMany();
-      const removals = old.map((w) => ({ w, fromH: Math.max(w.startsAt.getTime(), from) / HOUR_MS, toH: Math.min(w.endsAt.getTime(), to) / HOUR_MS, watts: Number(w.greenW) }));
+      const removals = old.map((w) => ({
+        w,
+        fromH: Math.max(w.startsAt.getTime(), from) / HOUR_MS,
+        toH: Math.min(w.endsAt.getTime(), to) / HOUR_MS,
+        watts: Number(w.greenW),
+      }));
       let plan = planOrder(fromH, toH, ledgerHours, rows, removals);
       let v: number | null = null;
       const revisions: string[] = [];
       if (plan.stranded.length > 0) {
         // the forecast leaves less green than bookings hold: share what stays by the SLA rule first
-        const cut = await this.revisions.reshareForImportIn(m, p, c.id, tariffOf(c), fromH, toH - fromH, plan.after.map((s, k) => Math.min(s, ledgerHours[k].supply)), 'forecast import: less green');
+        const cut = await this.revisions.reshareForImportIn(
+          m,
+          p,
+          c.id,
+          tariffOf(c),
+          fromH,
+          toH - fromH,
+          plan.after.map((s, k) => Math.min(s, ledgerHours[k].supply)),
+          'forecast import: less green',
+        );
         if (cut) {
           v = cut.version;
           revisions.push(cut.id);
@@ -86,13 +114,25 @@ export class GreenForecastService {
 
       const add = async (r: Row): Promise<GreenWindowEntity> => {
         const win = await m.save(
-          m.create(GreenWindowEntity, { clusterId: c.id, startsAt: new Date(r.fromH * HOUR_MS), endsAt: new Date(r.toH * HOUR_MS), megawatts: r.mw, greenW: String(r.w), source, pricePerMwh: r.price }),
+          m.create(GreenWindowEntity, {
+            clusterId: c.id,
+            startsAt: new Date(r.fromH * HOUR_MS),
+            endsAt: new Date(r.toH * HOUR_MS),
+            megawatts: r.mw,
+            greenW: String(r.w),
+            source,
+            pricePerMwh: r.price,
+          }),
         );
-        v = await this.ledger.change(m, c.id, () => this.energy.adjustSupplyIn(m, c.id, r.fromH * HOUR_MS, r.toH * HOUR_MS, r.w, r.price));
+        v = await this.ledger.change(m, c.id, () =>
+          this.energy.adjustSupplyIn(m, c.id, r.fromH * HOUR_MS, r.toH * HOUR_MS, r.w, r.price),
+        );
         return win;
       };
       const remove = async (x: (typeof removals)[number]): Promise<void> => {
-        v = await this.ledger.change(m, c.id, () => this.energy.adjustSupplyIn(m, c.id, x.fromH * HOUR_MS, x.toH * HOUR_MS, -x.watts, x.w.pricePerMwh));
+        v = await this.ledger.change(m, c.id, () =>
+          this.energy.adjustSupplyIn(m, c.id, x.fromH * HOUR_MS, x.toH * HOUR_MS, -x.watts, x.w.pricePerMwh),
+        );
         await cutWindow(m, x.w, from, to);
       };
       const added: GreenWindowEntity[] = [];
@@ -103,17 +143,37 @@ export class GreenForecastService {
       } catch (e) {
         // the pre-check read the locked rows, so only something unforeseen gets here
         if (pgErrorCode(e) === PG_ERROR.CHECK_VIOLATION) {
-          throw new EnergyException(EnergyErrorCode.CONCURRENT_ALLOCATION, 'the green supply or its allocation changed while the forecast was imported; nothing was saved, try again', 'rows');
+          throw new EnergyException(
+            EnergyErrorCode.CONCURRENT_ALLOCATION,
+            'the green supply or its allocation changed while the forecast was imported; nothing was saved, try again',
+            'rows',
+          );
         }
         throw e;
       }
       // more green where bookings had lost some: top them up by the same rule
-      const more = await this.revisions.reshareForImportIn(m, p, c.id, tariffOf(c), fromH, toH - fromH, null, 'forecast import: more green');
+      const more = await this.revisions.reshareForImportIn(
+        m,
+        p,
+        c.id,
+        tariffOf(c),
+        fromH,
+        toH - fromH,
+        null,
+        'forecast import: more green',
+      );
       if (more) {
         v = more.version;
         revisions.push(more.id);
       }
-      const result: GreenForecastImportModel = { clusterId: c.id, from: new Date(from), to: new Date(to), windowsReplaced: old.length, windows: added.map(toGreenWindowModel), revisionIds: revisions };
+      const result: GreenForecastImportModel = {
+        clusterId: c.id,
+        from: new Date(from),
+        to: new Date(to),
+        windowsReplaced: old.length,
+        windows: added.map(toGreenWindowModel),
+        revisionIds: revisions,
+      };
       return [result, v] as const;
     });
     if (version !== null) await this.timelines.sync(model.clusterId, version);
@@ -128,7 +188,8 @@ function checkRows(a: ImportGreenForecastArgs, from: number, to: number): Row[] 
     const f = (k: string) => `rows[${i}].${k}`;
     const s = requireRowHour(f('startsAt'), r.startsAt, i);
     const e = requireRowHour(f('endsAt'), r.endsAt, i);
-    const bad = (field: string, msg: string) => new EnergyException(EnergyErrorCode.INVALID_FORECAST_ROW, `${f(field)} ${msg}`, f(field), { row: i });
+    const bad = (field: string, msg: string) =>
+      new EnergyException(EnergyErrorCode.INVALID_FORECAST_ROW, `${f(field)} ${msg}`, f(field), { row: i });
     if (e <= s) throw bad('endsAt', `must be after startsAt (${iso(s)}), got ${iso(e)}`);
     if (s < from) throw bad('startsAt', `must not be before from (${iso(from)}), got ${iso(s)}`);
     if (e > to) throw bad('endsAt', `must not be after to (${iso(to)}), got ${iso(e)}`);
@@ -142,7 +203,8 @@ function requireRowHour(field: string, d: Date, row: number): number {
   try {
     return requireHour(field, d);
   } catch (e) {
-    if (e instanceof InputException) throw new EnergyException(EnergyErrorCode.INVALID_FORECAST_ROW, e.message, field, { row });
+    if (e instanceof InputException)
+      throw new EnergyException(EnergyErrorCode.INVALID_FORECAST_ROW, e.message, field, { row });
     throw e;
   }
 }
@@ -209,7 +271,17 @@ async function cutWindow(m: EntityManager, w: GreenWindowEntity, from: number, t
     return;
   }
   if (s < from && e > to) {
-    await m.save(m.create(GreenWindowEntity, { clusterId: w.clusterId, startsAt: new Date(to), endsAt: w.endsAt, megawatts: w.megawatts, greenW: w.greenW, source: w.source, pricePerMwh: w.pricePerMwh }));
+    await m.save(
+      m.create(GreenWindowEntity, {
+        clusterId: w.clusterId,
+        startsAt: new Date(to),
+        endsAt: w.endsAt,
+        megawatts: w.megawatts,
+        greenW: w.greenW,
+        source: w.source,
+        pricePerMwh: w.pricePerMwh,
+      }),
+    );
   }
   await m.update(GreenWindowEntity, { id: w.id }, s < from ? { endsAt: new Date(from) } : { startsAt: new Date(to) });
 }

@@ -2,7 +2,15 @@ import { Args, Float, Int, Mutation, Parent, Query, ResolveField, Resolver } fro
 import { BookingEventModel } from '../bookings/dtos/booking-event.model';
 import { CurrentOrg, Roles } from '../security/principal';
 import type { Principal } from '../security/principal';
-import { BookingGreenRevisionModel, GreenRevisionModel, GreenRevisionsArgs, ReviseGreenSupplyArgs, SlaBalanceModel, SlaCreditConnection, SlaSettingsModel } from './dtos/green-revision.dtos';
+import {
+  BookingGreenRevisionModel,
+  GreenRevisionModel,
+  GreenRevisionsArgs,
+  ReviseGreenSupplyArgs,
+  SlaBalanceModel,
+  SlaCreditConnection,
+  SlaSettingsModel,
+} from './dtos/green-revision.dtos';
 import { GreenRevisionsService } from './green-revisions.service';
 
 @Resolver(() => GreenRevisionModel)
@@ -19,12 +27,18 @@ export class GreenRevisionsResolver {
   }
 
   @Roles('OPERATOR', 'BUREAU')
-  @Query(() => [GreenRevisionModel], { description: "A cluster's supply revisions overlapping [from, to), latest first, with what each did to which bookings." })
+  @Query(() => [GreenRevisionModel], {
+    description:
+      "A cluster's supply revisions overlapping [from, to), latest first, with what each did to which bookings.",
+  })
   greenRevisions(@CurrentOrg() p: Principal, @Args() args: GreenRevisionsArgs): Promise<GreenRevisionModel[]> {
     return this.svc.list(p, args);
   }
 
-  @Query(() => SlaCreditConnection, { description: "SLA credit ledger: a startup's own credits, an operator's (what it pays), the bureau's (all); newest first." })
+  @Query(() => SlaCreditConnection, {
+    description:
+      "SLA credit ledger: a startup's own credits, an operator's (what it pays), the bureau's (all); newest first.",
+  })
   credits(
     @CurrentOrg() p: Principal,
     @Args('first', { type: () => Int, nullable: true, description: 'page size, 1..100 (default 20)' }) first?: number,
@@ -34,7 +48,10 @@ export class GreenRevisionsResolver {
   }
 
   @Roles('OPERATOR', 'BUREAU')
-  @Query(() => [SlaBalanceModel], { description: "Operators' SLA accounts: credits owed and bookings in breach (the bureau: all; an operator: its own)." })
+  @Query(() => [SlaBalanceModel], {
+    description:
+      "Operators' SLA accounts: credits owed and bookings in breach (the bureau: all; an operator: its own).",
+  })
   slaBalances(@CurrentOrg() p: Principal): Promise<SlaBalanceModel[]> {
     return this.svc.balances(p);
   }
@@ -45,7 +62,10 @@ export class GreenRevisionsResolver {
   }
 
   @Roles('BUREAU')
-  @Mutation(() => SlaSettingsModel, { description: 'The penalty factor of SLA credits (credit = missing green MWh x grid price x factor), in [0, 100]; applies to revisions from now on.' })
+  @Mutation(() => SlaSettingsModel, {
+    description:
+      'The penalty factor of SLA credits (credit = missing green MWh x grid price x factor), in [0, 100]; applies to revisions from now on.',
+  })
   setSlaPenaltyFactor(@Args('penaltyFactor', { type: () => Float }) penaltyFactor: number): Promise<SlaSettingsModel> {
     return this.svc.setPenaltyFactor(penaltyFactor);
   }
@@ -55,7 +75,10 @@ export class GreenRevisionsResolver {
 export class BookingEventRevisionResolver {
   constructor(private readonly svc: GreenRevisionsService) {}
 
-  @ResolveField(() => BookingGreenRevisionModel, { nullable: true, description: "GREEN_REVISED: the booking's green before and after the revision" })
+  @ResolveField(() => BookingGreenRevisionModel, {
+    nullable: true,
+    description: "GREEN_REVISED: the booking's green before and after the revision",
+  })
   greenRevision(@Parent() e: BookingEventModel): Promise<BookingGreenRevisionModel | null> | null {
     return e.revisionId && e.booking ? this.svc.bookingRevision(e.revisionId, e.booking.id) : null;
   }

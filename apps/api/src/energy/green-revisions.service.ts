@@ -1,6 +1,21 @@
 import { Injectable } from '@nestjs/common';
-import { GreenRevisionBookingEntity, GreenRevisionEntity, PG_ERROR, pgErrorCode, SlaCreditEntity, SlaSettingsEntity } from '@pflex/persistence';
-import { applyRevision, mwToWatts, requiredGreenWh, wattsToMw, whToMwh, type RevisedBooking, type RevisedHour } from '@pflex/scheduler';
+import {
+  GreenRevisionBookingEntity,
+  GreenRevisionEntity,
+  PG_ERROR,
+  pgErrorCode,
+  SlaCreditEntity,
+  SlaSettingsEntity,
+} from '@pflex/persistence';
+import {
+  applyRevision,
+  mwToWatts,
+  requiredGreenWh,
+  wattsToMw,
+  whToMwh,
+  type RevisedBooking,
+  type RevisedHour,
+} from '@pflex/scheduler';
 import { DataSource, EntityManager, In } from 'typeorm';
 import { ClustersService } from '../clusters/clusters.service';
 import { isUuid } from '../common/ids';
@@ -69,11 +84,22 @@ export class GreenRevisionsService {
   async revise(p: Principal, a: ReviseGreenSupplyArgs): Promise<GreenRevisionModel> {
     const [from, to] = requireRange('from', a.from, 'to', a.to, MAX_RANGE_HOURS);
     const { start, end } = this.ledger.horizon();
-    if (from < start) throw new EnergyException(EnergyErrorCode.OUTSIDE_HORIZON, `from must not be before the current hour ${iso(start)}`, 'from');
-    if (to > end) throw new EnergyException(EnergyErrorCode.OUTSIDE_HORIZON, `to must not be after the end of the bookable horizon ${iso(end)}`, 'to');
+    if (from < start)
+      throw new EnergyException(
+        EnergyErrorCode.OUTSIDE_HORIZON,
+        `from must not be before the current hour ${iso(start)}`,
+        'from',
+      );
+    if (to > end)
+      throw new EnergyException(
+        EnergyErrorCode.OUTSIDE_HORIZON,
+        `to must not be after the end of the bookable horizon ${iso(end)}`,
+        'to',
+      );
     const n = (to - from) / HOUR_MS;
     const reason = a.reason.trim();
-    if (reason.length === 0) throw new EnergyException(EnergyErrorCode.INVALID_REVISION, 'reason must not be blank', 'reason');
+    if (reason.length === 0)
+      throw new EnergyException(EnergyErrorCode.INVALID_REVISION, 'reason must not be blank', 'reason');
     const supply = this.supplyOf(a, n);
     for (let attempt = 0; ; attempt++) {
       try {
@@ -107,7 +133,11 @@ export class GreenRevisionsService {
       .getRepository(GreenRevisionEntity)
       .createQueryBuilder('r')
       .select('r.id', 'id')
-      .where('r.cluster_id = :c AND r.starts_at < :to AND r.ends_at > :from', { c: c.id, from: new Date(from), to: new Date(to) })
+      .where('r.cluster_id = :c AND r.starts_at < :to AND r.ends_at > :from', {
+        c: c.id,
+        from: new Date(from),
+        to: new Date(to),
+      })
       .orderBy('r.created_at', 'DESC')
       .addOrderBy('r.id', 'ASC')
       .limit(a.first ?? 20)
@@ -119,7 +149,12 @@ export class GreenRevisionsService {
   async bookingRevision(revisionId: string, bookingId: string): Promise<BookingGreenRevisionModel | null> {
     const rev = await this.ds.manager.findOneBy(GreenRevisionEntity, { id: revisionId });
     const row = await this.ds.manager.findOneBy(GreenRevisionBookingEntity, { revisionId, bookingId });
-    const b: { gp: string[]; h: number }[] = row ? await this.ds.query(`SELECT green_w_promised::text[] AS gp, (extract(epoch FROM starts_at) / 3600)::int AS h FROM bookings WHERE id = $1`, [bookingId]) : [];
+    const b: { gp: string[]; h: number }[] = row
+      ? await this.ds.query(
+          `SELECT green_w_promised::text[] AS gp, (extract(epoch FROM starts_at) / 3600)::int AS h FROM bookings WHERE id = $1`,
+          [bookingId],
+        )
+      : [];
     return rev && row ? bookingRevisionModel(row, rev, b[0]) : null;
   }
 
@@ -130,16 +165,28 @@ export class GreenRevisionsService {
     const qb = this.ds.getRepository(SlaCreditEntity).createQueryBuilder('c');
     if (p.role === 'STARTUP') qb.andWhere('c.org_id = :o', { o: p.orgId });
     if (p.role === 'OPERATOR') qb.andWhere('c.operator_org_id = :o', { o: p.orgId });
-    const totalQb = qb.clone().select(`coalesce(sum(CASE c.kind WHEN 'CREDIT' THEN c.amount ELSE -c.amount END), 0)::float8`, 'total');
+    const totalQb = qb
+      .clone()
+      .select(`coalesce(sum(CASE c.kind WHEN 'CREDIT' THEN c.amount ELSE -c.amount END), 0)::float8`, 'total');
     if (cur) {
       const t = new Date(cur[0]);
       if (Number.isNaN(t.getTime()) || !isUuid(cur[1])) decodeCursor('!');
       qb.andWhere(`(date_trunc('milliseconds', c.created_at), c.id) < (:t, :id)`, { t, id: cur[1] });
     }
-    const rows = await qb.orderBy(`date_trunc('milliseconds', c.created_at)`, 'DESC').addOrderBy('c.id', 'DESC').take(n + 1).getMany();
+    const rows = await qb
+      .orderBy(`date_trunc('milliseconds', c.created_at)`, 'DESC')
+      .addOrderBy('c.id', 'DESC')
+      .take(n + 1)
+      .getMany();
     const total = Number((await totalQb.getRawOne<{ total: number }>())?.total ?? 0);
-    const edges = rows.slice(0, n).map((r) => ({ cursor: encodeCursor(r.createdAt.toISOString(), r.id), node: creditModel(r) }));
-    return { edges, pageInfo: { hasNextPage: rows.length > n, endCursor: edges.length ? edges[edges.length - 1].cursor : null }, total: money(total) };
+    const edges = rows
+      .slice(0, n)
+      .map((r) => ({ cursor: encodeCursor(r.createdAt.toISOString(), r.id), node: creditModel(r) }));
+    return {
+      edges,
+      pageInfo: { hasNextPage: rows.length > n, endCursor: edges.length ? edges[edges.length - 1].cursor : null },
+      total: money(total),
+    };
   }
 
   /** Per operator: credits owed now and bookings in breach (the bureau: every operator; an operator: its own). */
@@ -152,7 +199,12 @@ export class GreenRevisionsService {
        FROM organizations o WHERE o.role = 'OPERATOR' AND ($1::uuid IS NULL OR o.id = $1) ORDER BY o.name, o.id`,
       [p.role === 'BUREAU' ? null : p.orgId],
     );
-    return rows.map((r) => ({ operatorId: r.id, operatorName: r.name, owed: money(r.owed), bookingsInBreach: r.breaches }));
+    return rows.map((r) => ({
+      operatorId: r.id,
+      operatorName: r.name,
+      owed: money(r.owed),
+      bookingsInBreach: r.breaches,
+    }));
   }
 
   async settings(): Promise<SlaSettingsModel> {
@@ -162,7 +214,11 @@ export class GreenRevisionsService {
 
   async setPenaltyFactor(factor: number): Promise<SlaSettingsModel> {
     if (!Number.isFinite(factor) || factor < 0 || factor > 100 || decimalPlaces(factor) > 3) {
-      throw new EnergyException(EnergyErrorCode.INVALID_REVISION, `penaltyFactor must be in [0, 100] with at most 3 decimals, got ${factor}`, 'penaltyFactor');
+      throw new EnergyException(
+        EnergyErrorCode.INVALID_REVISION,
+        `penaltyFactor must be in [0, 100] with at most 3 decimals, got ${factor}`,
+        'penaltyFactor',
+      );
     }
     await this.ds.manager.update(SlaSettingsEntity, { id: 1 }, { penaltyFactor: factor });
     return this.settings();
@@ -172,13 +228,27 @@ export class GreenRevisionsService {
   private supplyOf(a: ReviseGreenSupplyArgs, n: number): number[] {
     const one = a.megawatts != null;
     const series = a.hourlyMegawatts != null;
-    if (one === series) throw new EnergyException(EnergyErrorCode.INVALID_REVISION, 'give exactly one of megawatts and hourlyMegawatts', one ? 'hourlyMegawatts' : 'megawatts');
+    if (one === series)
+      throw new EnergyException(
+        EnergyErrorCode.INVALID_REVISION,
+        'give exactly one of megawatts and hourlyMegawatts',
+        one ? 'hourlyMegawatts' : 'megawatts',
+      );
     if (one) return new Array<number>(n).fill(mwToWatts(a.megawatts!));
     const s = a.hourlyMegawatts!;
-    if (s.length !== n) throw new EnergyException(EnergyErrorCode.INVALID_REVISION, `hourlyMegawatts must have one value per hour of [from, to): ${n}, got ${s.length}`, 'hourlyMegawatts');
+    if (s.length !== n)
+      throw new EnergyException(
+        EnergyErrorCode.INVALID_REVISION,
+        `hourlyMegawatts must have one value per hour of [from, to): ${n}, got ${s.length}`,
+        'hourlyMegawatts',
+      );
     return s.map((mw, i) => {
       if (!(mw >= 0 && mw <= 2000) || decimalPlaces(mw) > 3) {
-        throw new EnergyException(EnergyErrorCode.INVALID_REVISION, `hourlyMegawatts[${i}] must be in [0, 2000] MW with at most 3 decimals, got ${mw}`, `hourlyMegawatts[${i}]`);
+        throw new EnergyException(
+          EnergyErrorCode.INVALID_REVISION,
+          `hourlyMegawatts[${i}] must be in [0, 2000] MW with at most 3 decimals, got ${mw}`,
+          `hourlyMegawatts[${i}]`,
+        );
       }
       return mwToWatts(mw);
     });
@@ -192,7 +262,16 @@ export class GreenRevisionsService {
    * now, to top up bookings that lost green earlier. Does nothing (returns null) when no hour
    * strands allocated green and no booking below its promise could gain.
    */
-  async reshareForImportIn(m: EntityManager, p: Principal, clusterId: string, gridPrice: TariffTable, fromH: number, n: number, supplyW: number[] | null, reason: string): Promise<{ id: string; version: number } | null> {
+  async reshareForImportIn(
+    m: EntityManager,
+    p: Principal,
+    clusterId: string,
+    gridPrice: TariffTable,
+    fromH: number,
+    n: number,
+    supplyW: number[] | null,
+    reason: string,
+  ): Promise<{ id: string; version: number } | null> {
     const hours: { s: string; a: string }[] = await m.query(
       `SELECT green_supply_w::text AS s, green_alloc_w::text AS a FROM cluster_hours WHERE cluster_id = $1 AND hour >= to_timestamp($2 * 3600.0) AND hour < to_timestamp($3 * 3600.0) ORDER BY hour`,
       [clusterId, fromH, fromH + n],
@@ -242,7 +321,12 @@ export class GreenRevisionsService {
        FROM cluster_hours WHERE cluster_id = $1 AND hour >= to_timestamp($2 * 3600.0) AND hour < to_timestamp($3 * 3600.0) ORDER BY hour FOR UPDATE`,
       [clusterId, fromH, fromH + n],
     );
-    if (rows.length !== n) throw new EnergyException(EnergyErrorCode.OUTSIDE_HORIZON, `the ledger has ${rows.length} of the ${n} hours of [from, to)`, 'to');
+    if (rows.length !== n)
+      throw new EnergyException(
+        EnergyErrorCode.OUTSIDE_HORIZON,
+        `the ledger has ${rows.length} of the ${n} hours of [from, to)`,
+        'to',
+      );
     const held: HeldRow[] = await m.query(
       `SELECT id, org_id, (extract(epoch FROM starts_at) / 3600)::int AS h, hours, draw_w::text, green_w::text[] AS g, green_w_promised::text[] AS gp, min_green_share,
               green_share, price_compute, price_total, green_price_per_mwh, voucher_id, voucher_amount::text, sla_credit::text
@@ -279,7 +363,11 @@ export class GreenRevisionsService {
       else {
         const price = pricePerMwh ?? (s0 > 0 ? pw0 / s0 : null);
         if (price === null) {
-          throw new EnergyException(EnergyErrorCode.INVALID_REVISION, `pricePerMwh is needed: the hour ${iso(r.h * HOUR_MS)} had no green supply to take a price from`, 'pricePerMwh');
+          throw new EnergyException(
+            EnergyErrorCode.INVALID_REVISION,
+            `pricePerMwh is needed: the hour ${iso(r.h * HOUR_MS)} had no green supply to take a price from`,
+            'pricePerMwh',
+          );
         }
         pw1 = pw0 + (s1 - s0) * price;
       }
@@ -323,9 +411,39 @@ export class GreenRevisionsService {
     const now = new Date();
     const events: BookingEventTuple[] = [];
     const voucherOrgs = new Set<string>();
-    const upd = { id: [] as string[], gFlat: [] as number[], off: [] as number[], gm: [] as number[], grm: [] as number[], gs: [] as number[], pg: [] as number[], pgr: [] as number[], pt: [] as number[], va: [] as string[], cr: [] as string[] };
-    const hist = { id: [] as string[], bFlat: [] as number[], aFlat: [] as number[], off: [] as number[], hr: [] as number[], gsb: [] as number[], gsa: [] as number[], ptb: [] as number[], pta: [] as number[], br: [] as boolean[], ca: [] as string[] };
-    const credits = { b: [] as string[], org: [] as string[], kind: [] as string[], amount: [] as string[], miss: [] as number[] };
+    const upd = {
+      id: [] as string[],
+      gFlat: [] as number[],
+      off: [] as number[],
+      gm: [] as number[],
+      grm: [] as number[],
+      gs: [] as number[],
+      pg: [] as number[],
+      pgr: [] as number[],
+      pt: [] as number[],
+      va: [] as string[],
+      cr: [] as string[],
+    };
+    const hist = {
+      id: [] as string[],
+      bFlat: [] as number[],
+      aFlat: [] as number[],
+      off: [] as number[],
+      hr: [] as number[],
+      gsb: [] as number[],
+      gsa: [] as number[],
+      ptb: [] as number[],
+      pta: [] as number[],
+      br: [] as boolean[],
+      ca: [] as string[],
+    };
+    const credits = {
+      b: [] as string[],
+      org: [] as string[],
+      kind: [] as string[],
+      amount: [] as string[],
+      miss: [] as number[],
+    };
     for (let j = 0; j < held.length; j++) {
       const b = held[j];
       const bk = bookings[j];
@@ -343,15 +461,25 @@ export class GreenRevisionsService {
         gridCost += (bk.drawW - bk.greenW[k]) * price;
         priceSum += price;
       }
-      const parts = { compute: b.price_compute, greenEnergy: money(greenMwh * (b.green_price_per_mwh ?? 0)), gridEnergy: money(whToMwh(gridCost)) };
+      const parts = {
+        compute: b.price_compute,
+        greenEnergy: money(greenMwh * (b.green_price_per_mwh ?? 0)),
+        gridEnergy: money(whToMwh(gridCost)),
+      };
       const total = priceTotal(parts);
       let voucher = centsOf(Number(b.voucher_amount));
       if (b.voucher_id && voucher > centsOf(total)) {
         // the voucher covered more than the new price: the difference goes back to the voucher
         const back = voucher - centsOf(total);
         voucher -= back;
-        const [v]: { spent: string }[] = await m.query(`UPDATE vouchers SET spent = spent - $2::numeric WHERE id = $1 RETURNING spent::text`, [b.voucher_id, (back / 100).toFixed(2)]);
-        await m.query(`INSERT INTO voucher_ledger (voucher_id, booking_id, kind, amount, spent_after) VALUES ($1, $2, 'ADJUST', $3::numeric, $4::numeric)`, [b.voucher_id, b.id, (back / 100).toFixed(2), v.spent]);
+        const [v]: { spent: string }[] = await m.query(
+          `UPDATE vouchers SET spent = spent - $2::numeric WHERE id = $1 RETURNING spent::text`,
+          [b.voucher_id, (back / 100).toFixed(2)],
+        );
+        await m.query(
+          `INSERT INTO voucher_ledger (voucher_id, booking_id, kind, amount, spent_after) VALUES ($1, $2, 'ADJUST', $3::numeric, $4::numeric)`,
+          [b.voucher_id, b.id, (back / 100).toFixed(2), v.spent],
+        );
         voucherOrgs.add(b.org_id);
       }
       const required = requiredGreenWh(bk.minGreenShare, bk.drawW, bk.hours);
@@ -402,7 +530,20 @@ export class GreenRevisionsService {
         `INSERT INTO green_revision_bookings (revision_id, booking_id, green_w_before, green_w_after, green_share_before, green_share_after, price_total_before, price_total_after, breached, credit_after)
          SELECT $1, x.id, ($2::bigint[])[x.off + 1 : x.off + x.hr], ($3::bigint[])[x.off + 1 : x.off + x.hr], x.gsb, x.gsa, x.ptb, x.pta, x.br, x.ca
          FROM unnest($4::uuid[], $5::int[], $6::int[], $7::float8[], $8::float8[], $9::float8[], $10::float8[], $11::bool[], $12::numeric[]) AS x(id, off, hr, gsb, gsa, ptb, pta, br, ca)`,
-        [revisionId, hist.bFlat, hist.aFlat, hist.id, hist.off, hist.hr, hist.gsb, hist.gsa, hist.ptb, hist.pta, hist.br, hist.ca],
+        [
+          revisionId,
+          hist.bFlat,
+          hist.aFlat,
+          hist.id,
+          hist.off,
+          hist.hr,
+          hist.gsb,
+          hist.gsa,
+          hist.ptb,
+          hist.pta,
+          hist.br,
+          hist.ca,
+        ],
       );
     }
     if (credits.b.length > 0) {
@@ -414,7 +555,8 @@ export class GreenRevisionsService {
       );
     }
     const payloads = bookingPayloads((x) => this.feed.encode(x), events, [...voucherOrgs]);
-    if (payloads.length > 0) await m.query(`SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p`, [this.feed.channel, payloads]);
+    if (payloads.length > 0)
+      await m.query(`SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p`, [this.feed.channel, payloads]);
     return revisionId;
   }
 
@@ -423,14 +565,19 @@ export class GreenRevisionsService {
     const revs = await this.ds.manager.findBy(GreenRevisionEntity, { id: In(ids) });
     const rows = await this.ds.manager.findBy(GreenRevisionBookingEntity, { revisionId: In(ids) });
     const starts: { id: string; h: number; gp: string[] }[] = rows.length
-      ? await this.ds.query(`SELECT id, (extract(epoch FROM starts_at) / 3600)::int AS h, green_w_promised::text[] AS gp FROM bookings WHERE id = ANY($1::uuid[])`, [[...new Set(rows.map((r) => r.bookingId))]])
+      ? await this.ds.query(
+          `SELECT id, (extract(epoch FROM starts_at) / 3600)::int AS h, green_w_promised::text[] AS gp FROM bookings WHERE id = ANY($1::uuid[])`,
+          [[...new Set(rows.map((r) => r.bookingId))]],
+        )
       : [];
     const byBooking = new Map(starts.map((s) => [s.id, s]));
     return ids
       .map((id) => revs.find((r) => r.id === id))
       .filter((r): r is GreenRevisionEntity => r !== undefined)
       .map((r) => {
-        const mine = rows.filter((x) => x.revisionId === r.id).map((x) => bookingRevisionModel(x, r, byBooking.get(x.bookingId)!));
+        const mine = rows
+          .filter((x) => x.revisionId === r.id)
+          .map((x) => bookingRevisionModel(x, r, byBooking.get(x.bookingId)!));
         return {
           id: r.id,
           clusterId: r.clusterId,
@@ -438,7 +585,11 @@ export class GreenRevisionsService {
           reason: r.reason,
           from: r.startsAt,
           to: r.endsAt,
-          hours: r.supplyBeforeW.map((s, i) => ({ hour: new Date(r.startsAt.getTime() + i * HOUR_MS), supplyBeforeMw: wattsToMw(Number(s)), supplyAfterMw: wattsToMw(Number(r.supplyAfterW[i])) })),
+          hours: r.supplyBeforeW.map((s, i) => ({
+            hour: new Date(r.startsAt.getTime() + i * HOUR_MS),
+            supplyBeforeMw: wattsToMw(Number(s)),
+            supplyAfterMw: wattsToMw(Number(r.supplyAfterW[i])),
+          })),
           bookings: mine,
           breaches: mine.filter((b) => b.breached).length,
           penaltyFactor: r.penaltyFactor,
@@ -448,7 +599,11 @@ export class GreenRevisionsService {
   }
 }
 
-function bookingRevisionModel(x: GreenRevisionBookingEntity, r: GreenRevisionEntity, b: { h: number; gp: string[] }): BookingGreenRevisionModel {
+function bookingRevisionModel(
+  x: GreenRevisionBookingEntity,
+  r: GreenRevisionEntity,
+  b: { h: number; gp: string[] },
+): BookingGreenRevisionModel {
   const sum = (a: string[]) => whToMwh(a.reduce((s, g) => s + Number(g), 0));
   const fromH = r.startsAt.getTime() / HOUR_MS;
   const toH = r.endsAt.getTime() / HOUR_MS;

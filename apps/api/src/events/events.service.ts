@@ -65,7 +65,16 @@ export class EventsService {
       for (const [id, org, cluster, f, t, s, rr] of m.b) {
         const status = s === 'X' ? 'CANCELLED' : s === 'F' ? 'REFUSED' : s === 'G' ? 'GREEN_REVISED' : 'CONFIRMED';
         const ref = rr ? (s === 'G' ? { revisionId: rr } : { roundRequestId: rr }) : {};
-        const e: BookingCommittedEvent = { bookingId: id || null, orgId: org, clusterId: cluster || null, status, ...ref, from: f * HOUR_MS, to: t * HOUR_MS, local: m.o === feed.instance };
+        const e: BookingCommittedEvent = {
+          bookingId: id || null,
+          orgId: org,
+          clusterId: cluster || null,
+          status,
+          ...ref,
+          from: f * HOUR_MS,
+          to: t * HOUR_MS,
+          local: m.o === feed.instance,
+        };
         this.bus.emit('booking', e);
       }
     });
@@ -74,12 +83,21 @@ export class EventsService {
       const d = m.d;
       if (!d || d.t === 'cl') return;
       if (d.t !== 'd') {
-        this.bus.emit('ledger', { clusterId: m.c, from: d.f * HOUR_MS, to: d.to * HOUR_MS } satisfies LedgerChangedEvent);
+        this.bus.emit('ledger', {
+          clusterId: m.c,
+          from: d.f * HOUR_MS,
+          to: d.to * HOUR_MS,
+        } satisfies LedgerChangedEvent);
         return;
       }
       if (d.h.length === 0) return;
       const hours = d.h.map((h) => h * HOUR_MS);
-      this.bus.emit('ledger', { clusterId: m.c, from: Math.min(...hours), to: Math.max(...hours) + HOUR_MS, hours } satisfies LedgerChangedEvent);
+      this.bus.emit('ledger', {
+        clusterId: m.c,
+        from: Math.min(...hours),
+        to: Math.max(...hours) + HOUR_MS,
+        hours,
+      } satisfies LedgerChangedEvent);
     });
   }
 
@@ -87,13 +105,19 @@ export class EventsService {
    * Booking events from now on, through `map` (access check + shaping). The subscription ends
    * with UNAUTHENTICATED at the first event after its API key was revoked.
    */
-  bookings<T>(who: Subscriber, map: (e: BookingCommittedEvent) => Promise<T | undefined> | T | undefined): AsyncIterableIterator<T> {
+  bookings<T>(
+    who: Subscriber,
+    map: (e: BookingCommittedEvent) => Promise<T | undefined> | T | undefined,
+  ): AsyncIterableIterator<T> {
     const check = this.keyCheck(who);
     return eventStream(this.bus, 'booking', async (e: BookingCommittedEvent) => (await check(), map(e)));
   }
 
   /** Ledger changes from now on, through `map`; the key is re-checked as for bookings. */
-  ledger<T>(who: Subscriber, map: (e: LedgerChangedEvent) => Promise<T | undefined> | T | undefined): AsyncIterableIterator<T> {
+  ledger<T>(
+    who: Subscriber,
+    map: (e: LedgerChangedEvent) => Promise<T | undefined> | T | undefined,
+  ): AsyncIterableIterator<T> {
     const check = this.keyCheck(who);
     return eventStream(this.bus, 'ledger', async (e: LedgerChangedEvent) => (await check(), map(e)));
   }
@@ -106,7 +130,10 @@ export class EventsService {
       if (Date.now() - checkedAt < KEY_RECHECK_MS) return;
       const now = key ? await this.orgs.authenticate(key) : null;
       if (!now || now.orgId !== who.principal.orgId || now.role !== who.principal.role) {
-        throw new OrganizationException(OrganizationErrorCode.INVALID_API_KEY, 'the API key is unknown or revoked; the subscription ended');
+        throw new OrganizationException(
+          OrganizationErrorCode.INVALID_API_KEY,
+          'the API key is unknown or revoked; the subscription ended',
+        );
       }
       checkedAt = Date.now();
     };
@@ -123,4 +150,3 @@ export class EventsService {
     return this.bus.listenerCount('booking') + this.bus.listenerCount('ledger') - this.observers;
   }
 }
-

@@ -1,10 +1,19 @@
-import { DocumentNode, ExecutionResult, FormattedExecutionResult, GraphQLError, GraphQLFormattedError, GraphQLSchema, NoSchemaIntrospectionCustomRule, specifiedRules, validate } from 'graphql';
+import {
+  DocumentNode,
+  ExecutionResult,
+  FormattedExecutionResult,
+  GraphQLError,
+  GraphQLFormattedError,
+  GraphQLSchema,
+  NoSchemaIntrospectionCustomRule,
+  specifiedRules,
+  validate,
+} from 'graphql';
 import { GqlErrorCode } from '../common/errors';
 import { formatGraphQLError, toGraphQLError } from '../common/gql-exception.filter';
 import { depthLimitRule } from '../common/query-limits';
 import { rateLimitError } from '../security/rate-limit.plugin';
 import type { TokenBucketLimiter } from '../security/rate-limiter';
-
 
 /** Open subscriptions per WebSocket connection; more are refused, so one socket cannot pile up listeners. */
 export const MAX_SUBSCRIPTIONS_PER_CONNECTION = 20;
@@ -33,24 +42,57 @@ function format(errors: readonly GraphQLError[]): GraphQLFormattedError[] {
  */
 export function graphqlWsOptions(maxQueryDepth: number, introspection = true, limiter?: TokenBucketLimiter) {
   // Apollo's `introspection: false` does not reach this transport: production refuses __schema here too
-  const rules = [...specifiedRules, depthLimitRule(maxQueryDepth), ...(introspection ? [] : [NoSchemaIntrospectionCustomRule])];
+  const rules = [
+    ...specifiedRules,
+    depthLimitRule(maxQueryDepth),
+    ...(introspection ? [] : [NoSchemaIntrospectionCustomRule]),
+  ];
   return {
     path: '/graphql',
     // validation errors carry no code of their own: BAD_USER_INPUT, as Apollo's over HTTP
     validate: (schema: GraphQLSchema, document: DocumentNode) =>
-      validate(schema, document, rules).map((e) => (e.extensions.code ? e : new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: GqlErrorCode.BAD_USER_INPUT } }))),
-    onSubscribe: (ctx: { subscriptions: Record<string, unknown>; connectionParams?: Record<string, unknown>; extra?: unknown }): GraphQLError[] | void => {
+      validate(schema, document, rules).map((e) =>
+        e.extensions.code
+          ? e
+          : new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: GqlErrorCode.BAD_USER_INPUT } }),
+      ),
+    onSubscribe: (ctx: {
+      subscriptions: Record<string, unknown>;
+      connectionParams?: Record<string, unknown>;
+      extra?: unknown;
+    }): GraphQLError[] | void => {
       // graphql-ws has already reserved this subscription's id, so it counts itself
       if (Object.keys(ctx.subscriptions).length > MAX_SUBSCRIPTIONS_PER_CONNECTION) {
-        return [new GraphQLError(`at most ${MAX_SUBSCRIPTIONS_PER_CONNECTION} subscriptions per connection`, { extensions: { code: GqlErrorCode.BAD_USER_INPUT } })];
+        return [
+          new GraphQLError(`at most ${MAX_SUBSCRIPTIONS_PER_CONNECTION} subscriptions per connection`, {
+            extensions: { code: GqlErrorCode.BAD_USER_INPUT },
+          }),
+        ];
       }
       // every operation started over the socket (graphql-ws runs queries and mutations too) costs a token
-      const limited = limiter && rateLimitError(limiter, { headers: { authorization: authorization(ctx.connectionParams) }, socket: (ctx.extra as { request?: { socket?: { remoteAddress?: string } } } | undefined)?.request?.socket }, 1);
+      const limited =
+        limiter &&
+        rateLimitError(
+          limiter,
+          {
+            headers: { authorization: authorization(ctx.connectionParams) },
+            socket: (ctx.extra as { request?: { socket?: { remoteAddress?: string } } } | undefined)?.request?.socket,
+          },
+          1,
+        );
       if (limited) return [limited];
     },
-    context: (ctx: { connectionParams?: Record<string, unknown> }) => ({ req: { headers: { authorization: authorization(ctx.connectionParams) } } }),
+    context: (ctx: { connectionParams?: Record<string, unknown> }) => ({
+      req: { headers: { authorization: authorization(ctx.connectionParams) } },
+    }),
     onError: (_ctx: unknown, _id: string, _payload: unknown, errors: readonly GraphQLError[]) => format(errors),
-    onNext: (_ctx: unknown, _id: string, _payload: unknown, _args: unknown, result: ExecutionResult): FormattedExecutionResult | void =>
+    onNext: (
+      _ctx: unknown,
+      _id: string,
+      _payload: unknown,
+      _args: unknown,
+      result: ExecutionResult,
+    ): FormattedExecutionResult | void =>
       result.errors?.length ? { ...result, errors: format(result.errors) } : undefined,
   };
 }

@@ -2,7 +2,16 @@ import { Args, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { ClusterModel } from '../clusters/dtos/cluster.model';
 import { CurrentOrg, Roles } from '../security/principal';
 import type { Principal } from '../security/principal';
-import { CreateSiteInput, GridCapacityChangeModel, SetClusterSiteArgs, SetGridCapacityArgs, SetGridTariffArgs, SiteGridArgs, SiteGridHourModel, SiteModel } from './dtos/grid.dtos';
+import {
+  CreateSiteInput,
+  GridCapacityChangeModel,
+  SetClusterSiteArgs,
+  SetGridCapacityArgs,
+  SetGridTariffArgs,
+  SiteGridArgs,
+  SiteGridHourModel,
+  SiteModel,
+} from './dtos/grid.dtos';
 import { GridService } from './grid.service';
 
 @Resolver()
@@ -14,33 +23,44 @@ export class GridResolver {
     return this.svc.sites(p);
   }
 
-  @Query(() => [SiteGridHourModel], { description: "A site's grid hour by hour over [from, to) (at most 31 days): MW its bookings draw vs MW reserved." })
+  @Query(() => [SiteGridHourModel], {
+    description: "A site's grid hour by hour over [from, to) (at most 31 days): MW its bookings draw vs MW reserved.",
+  })
   siteGrid(@CurrentOrg() p: Principal, @Args() a: SiteGridArgs): Promise<SiteGridHourModel[]> {
     return this.svc.siteGrid(p, a);
   }
 
   @Roles('OPERATOR')
-  @Mutation(() => SiteModel, { description: 'A campus behind one grid connection; put clusters behind it with setClusterSite.' })
+  @Mutation(() => SiteModel, {
+    description: 'A campus behind one grid connection; put clusters behind it with setClusterSite.',
+  })
   createSite(@CurrentOrg() p: Principal, @Args('input') input: CreateSiteInput): Promise<SiteModel> {
     return this.svc.createSite(p, input);
   }
 
   @Roles('OPERATOR', 'BUREAU')
-  @Mutation(() => ClusterModel, { description: "Puts a cluster behind a site's grid connection (null: its own again); GRID_LIMIT if the site's reserved capacity cannot take what its bookings draw." })
+  @Mutation(() => ClusterModel, {
+    description:
+      "Puts a cluster behind a site's grid connection (null: its own again); GRID_LIMIT if the site's reserved capacity cannot take what its bookings draw.",
+  })
   setClusterSite(@CurrentOrg() p: Principal, @Args() a: SetClusterSiteArgs): Promise<ClusterModel> {
     return this.svc.setClusterSite(p, a);
   }
 
   @Roles('OPERATOR', 'BUREAU')
   @Mutation(() => GridCapacityChangeModel, {
-    description: "Grid capacity reserved for a site in every hour of [from, to) (null: no cap). Bookings never draw more: each draws its power minus the green it takes. GRID_LIMIT if bookings already draw more in some hour.",
+    description:
+      'Grid capacity reserved for a site in every hour of [from, to) (null: no cap). Bookings never draw more: each draws its power minus the green it takes. GRID_LIMIT if bookings already draw more in some hour.',
   })
   setGridCapacity(@CurrentOrg() p: Principal, @Args() a: SetGridCapacityArgs): Promise<GridCapacityChangeModel> {
     return this.svc.setGridCapacity(p, a);
   }
 
   @Roles('OPERATOR', 'BUREAU')
-  @Mutation(() => ClusterModel, { description: "A cluster's time-of-use grid tariff (null: flat gridPricePerMwh). Quotes and bookings made from now on price grid energy hour by hour; CHEAPEST follows the valley hours." })
+  @Mutation(() => ClusterModel, {
+    description:
+      "A cluster's time-of-use grid tariff (null: flat gridPricePerMwh). Quotes and bookings made from now on price grid energy hour by hour; CHEAPEST follows the valley hours.",
+  })
   setGridTariff(@CurrentOrg() p: Principal, @Args() a: SetGridTariffArgs): Promise<ClusterModel> {
     return this.svc.setGridTariff(p, a);
   }

@@ -12,7 +12,16 @@ import { SITE_GRID_ADD_TO, SITE_GRID_TAKE_FROM } from '../ledger/ledger.statemen
 import { LedgerService } from '../ledger/ledger.service';
 import { TimelinesService } from '../ledger/timelines.service';
 import type { Principal } from '../security/principal';
-import { CreateSiteInput, GridCapacityChangeModel, SetClusterSiteArgs, SetGridCapacityArgs, SetGridTariffArgs, SiteGridArgs, SiteGridHourModel, SiteModel } from './dtos/grid.dtos';
+import {
+  CreateSiteInput,
+  GridCapacityChangeModel,
+  SetClusterSiteArgs,
+  SetGridCapacityArgs,
+  SetGridTariffArgs,
+  SiteGridArgs,
+  SiteGridHourModel,
+  SiteModel,
+} from './dtos/grid.dtos';
 import { GridErrorCode, GridException } from './grid.exception';
 
 /** Site-hours the grid ledger shows at most per query. */
@@ -34,8 +43,17 @@ export class GridService {
   ) {}
 
   async createSite(p: Principal, input: CreateSiteInput): Promise<SiteModel> {
-    const s = await this.ds.manager.save(this.ds.manager.create(SiteEntity, { ownerOrgId: p.orgId, name: input.name.trim(), region: input.region.trim() }));
-    return { id: s.id, ownerOrganizationId: s.ownerOrgId, name: s.name, region: s.region, clusterIds: [], createdAt: s.createdAt };
+    const s = await this.ds.manager.save(
+      this.ds.manager.create(SiteEntity, { ownerOrgId: p.orgId, name: input.name.trim(), region: input.region.trim() }),
+    );
+    return {
+      id: s.id,
+      ownerOrganizationId: s.ownerOrgId,
+      name: s.name,
+      region: s.region,
+      clusterIds: [],
+      createdAt: s.createdAt,
+    };
   }
 
   /** Sites, oldest first: an operator sees its own, startups and the bureau all. */
@@ -46,7 +64,14 @@ export class GridService {
        FROM sites s WHERE $1::uuid IS NULL OR s.owner_org_id = $1 ORDER BY s.created_at, s.id LIMIT 1000`,
       [p.role === 'OPERATOR' ? p.orgId : null],
     );
-    return rows.map((s) => ({ id: s.id, ownerOrganizationId: s.ownerOrgId, name: s.name, region: s.region, clusterIds: s.cluster_ids ?? [], createdAt: s.createdAt }));
+    return rows.map((s) => ({
+      id: s.id,
+      ownerOrganizationId: s.ownerOrgId,
+      name: s.name,
+      region: s.region,
+      clusterIds: s.cluster_ids ?? [],
+      createdAt: s.createdAt,
+    }));
   }
 
   /**
@@ -61,7 +86,8 @@ export class GridService {
         const to = a.siteId ? (await this.writableSite(m, p, a.siteId, 'siteId')).id : null;
         if (to !== null && p.role === 'OPERATOR' && to !== c.siteId) {
           const s = await m.findOneByOrFail(SiteEntity, { id: to });
-          if (s.ownerOrgId !== c.ownerOrgId) throw new GridException(GridErrorCode.NOT_SITE_OWNER, `site ${to} belongs to another operator`, 'siteId');
+          if (s.ownerOrgId !== c.ownerOrgId)
+            throw new GridException(GridErrorCode.NOT_SITE_OWNER, `site ${to} belongs to another operator`, 'siteId');
         }
         const from = c.siteId;
         let v = -1;
@@ -95,8 +121,18 @@ export class GridService {
   async setGridCapacity(p: Principal, a: SetGridCapacityArgs): Promise<GridCapacityChangeModel> {
     const [from, to] = requireRange('from', a.from, 'to', a.to);
     const { start, end } = this.ledger.horizon();
-    if (from < start) throw new GridException(GridErrorCode.OUTSIDE_HORIZON, `from must not be before the current hour ${iso(start)}`, 'from');
-    if (to > end) throw new GridException(GridErrorCode.OUTSIDE_HORIZON, `to must not be after the end of the bookable horizon ${iso(end)}`, 'to');
+    if (from < start)
+      throw new GridException(
+        GridErrorCode.OUTSIDE_HORIZON,
+        `from must not be before the current hour ${iso(start)}`,
+        'from',
+      );
+    if (to > end)
+      throw new GridException(
+        GridErrorCode.OUTSIDE_HORIZON,
+        `to must not be after the end of the bookable horizon ${iso(end)}`,
+        'to',
+      );
     const mw = a.megawatts ?? null;
     const capW = mw === null ? null : mwToWatts(mw);
     const siteId = await this.retryDeadlock(() =>
@@ -130,25 +166,39 @@ export class GridService {
     const tariff: GridTariff | null = a.tariff
       ? {
           utcOffsetHours: a.tariff.utcOffsetHours,
-          periods: a.tariff.periods.map((x) => ({ name: x.name.trim(), pricePerMwh: x.pricePerMwh, hours: x.hours.map((r) => [r[0], r[1]] as [number, number]), days: x.days })),
+          periods: a.tariff.periods.map((x) => ({
+            name: x.name.trim(),
+            pricePerMwh: x.pricePerMwh,
+            hours: x.hours.map((r) => [r[0], r[1]] as [number, number]),
+            days: x.days,
+          })),
         }
       : null;
     if (tariff) {
       a.tariff!.periods.forEach((x, i) =>
         x.hours.forEach((r, k) => {
-          if (r.length !== 2) throw new GridException(GridErrorCode.INVALID_TARIFF, `tariff.periods[${i}].hours[${k}] must be a [from, to) pair`, `tariff.periods[${i}].hours[${k}]`);
+          if (r.length !== 2)
+            throw new GridException(
+              GridErrorCode.INVALID_TARIFF,
+              `tariff.periods[${i}].hours[${k}] must be a [from, to) pair`,
+              `tariff.periods[${i}].hours[${k}]`,
+            );
         }),
       );
       try {
         checkTariff(tariff);
       } catch (e) {
-        if (e instanceof TariffError) throw new GridException(GridErrorCode.INVALID_TARIFF, `tariff.${e.message}`, `tariff.${e.field}`);
+        if (e instanceof TariffError)
+          throw new GridException(GridErrorCode.INVALID_TARIFF, `tariff.${e.message}`, `tariff.${e.field}`);
         throw e;
       }
     }
     const [model, version] = await this.ds.transaction(async (m) => {
       const c = await this.clusters.lockForWrite(m, p, a.clusterId, 'clusterId');
-      await m.query(`UPDATE clusters SET grid_tariff = $2 WHERE id = $1`, [c.id, tariff === null ? null : JSON.stringify(tariff)]);
+      await m.query(`UPDATE clusters SET grid_tariff = $2 WHERE id = $1`, [
+        c.id,
+        tariff === null ? null : JSON.stringify(tariff),
+      ]);
       c.gridTariff = tariff;
       const v = await this.ledger.change(m, c.id, async () => ({ t: 'cl' }));
       return [toClusterModel(c), v!] as const;
@@ -167,7 +217,11 @@ export class GridService {
        LEFT JOIN site_hours sh ON sh.site_id = $1 AND sh.hour = g ORDER BY g`,
       [s.id, new Date(from), new Date(to)],
     );
-    return rows.map((r) => ({ hour: new Date(r.h * HOUR_MS), drawnMw: wattsToMw(Number(r.used ?? 0)), reservedMw: r.cap === null ? null : wattsToMw(Number(r.cap)) }));
+    return rows.map((r) => ({
+      hour: new Date(r.h * HOUR_MS),
+      drawnMw: wattsToMw(Number(r.used ?? 0)),
+      reservedMw: r.cap === null ? null : wattsToMw(Number(r.cap)),
+    }));
   }
 
   private async checked<T>(fn: () => Promise<T>, field: string, siteId?: string): Promise<T> {
@@ -175,17 +229,26 @@ export class GridService {
       return await fn();
     } catch (e) {
       if (pgErrorCode(e) === PG_ERROR.CHECK_VIOLATION) {
-        throw new GridException(GridErrorCode.GRID_LIMIT, `the grid drawn would exceed the capacity reserved for ${siteId ? `site ${siteId}` : 'the site'} in some hour; nothing changed`, field);
+        throw new GridException(
+          GridErrorCode.GRID_LIMIT,
+          `the grid drawn would exceed the capacity reserved for ${siteId ? `site ${siteId}` : 'the site'} in some hour; nothing changed`,
+          field,
+        );
       }
       throw e;
     }
   }
 
   private overCap(hour: Date, usedW: number, mw: number, field: string): GridException {
-    return new GridException(GridErrorCode.GRID_LIMIT, `bookings already draw ${wattsToMw(usedW)} MW from the grid at ${hour.toISOString()}, more than ${mw} MW; nothing changed`, field, {
-      hour: hour.toISOString(),
-      drawnMw: wattsToMw(usedW),
-    });
+    return new GridException(
+      GridErrorCode.GRID_LIMIT,
+      `bookings already draw ${wattsToMw(usedW)} MW from the grid at ${hour.toISOString()}, more than ${mw} MW; nothing changed`,
+      field,
+      {
+        hour: hour.toISOString(),
+        drawnMw: wattsToMw(usedW),
+      },
+    );
   }
 
   private async retryDeadlock<T>(fn: () => Promise<T>): Promise<T> {
@@ -203,7 +266,8 @@ export class GridService {
   private async readableSite(m: EntityManager, p: Principal, id: string, field: string): Promise<SiteEntity> {
     const s = isUuid(id) ? await m.findOneBy(SiteEntity, { id }) : null;
     if (!s) throw new GridException(GridErrorCode.SITE_NOT_FOUND, `site ${id} not found`, field);
-    if (p.role === 'OPERATOR' && s.ownerOrgId !== p.orgId) throw new GridException(GridErrorCode.NOT_SITE_OWNER, `site ${id} belongs to another operator`, field);
+    if (p.role === 'OPERATOR' && s.ownerOrgId !== p.orgId)
+      throw new GridException(GridErrorCode.NOT_SITE_OWNER, `site ${id} belongs to another operator`, field);
     return s;
   }
 
@@ -211,7 +275,8 @@ export class GridService {
   private async writableSite(m: EntityManager, p: Principal, id: string, field: string): Promise<SiteEntity> {
     const s = isUuid(id) ? await m.findOne(SiteEntity, { where: { id }, lock: { mode: 'pessimistic_write' } }) : null;
     if (!s) throw new GridException(GridErrorCode.SITE_NOT_FOUND, `site ${id} not found`, field);
-    if (p.role !== 'BUREAU' && s.ownerOrgId !== p.orgId) throw new GridException(GridErrorCode.NOT_SITE_OWNER, `site ${id} belongs to another operator`, field);
+    if (p.role !== 'BUREAU' && s.ownerOrgId !== p.orgId)
+      throw new GridException(GridErrorCode.NOT_SITE_OWNER, `site ${id} belongs to another operator`, field);
     return s;
   }
 }

@@ -12,13 +12,19 @@ function fakeRes() {
 describe('HealthController', () => {
   it('200 when SELECT 1 answers', async () => {
     const { out, res } = fakeRes();
-    await new HealthController({ isInitialized: true, query: async () => [{ '?column?': 1 }] } as unknown as DataSource).health(res);
+    await new HealthController({
+      isInitialized: true,
+      query: async () => [{ '?column?': 1 }],
+    } as unknown as DataSource).health(res);
     expect(out).toEqual({ status: 200, body: { status: 'ok', live: true, database: 'up' } });
   });
 
   it('503 when the database fails or is closed', async () => {
     const failing = fakeRes();
-    await new HealthController({ isInitialized: true, query: async () => Promise.reject(new Error('connection refused')) } as unknown as DataSource).health(failing.res);
+    await new HealthController({
+      isInitialized: true,
+      query: async () => Promise.reject(new Error('connection refused')),
+    } as unknown as DataSource).health(failing.res);
     expect(failing.out).toEqual({ status: 503, body: { status: 'unavailable', live: true, database: 'down' } });
     const closed = fakeRes();
     await new HealthController({ isInitialized: false } as unknown as DataSource).health(closed.res);

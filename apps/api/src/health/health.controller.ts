@@ -28,6 +28,8 @@ export class HealthController {
         clearTimeout(timer);
       }
     }
-    await res.status(db === 'up' ? 200 : 503).send({ status: db === 'up' ? 'ok' : 'unavailable', live: true, database: db });
+    await res
+      .status(db === 'up' ? 200 : 503)
+      .send({ status: db === 'up' ? 'ok' : 'unavailable', live: true, database: db });
   }
 }

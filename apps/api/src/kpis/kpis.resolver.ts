@@ -10,7 +10,10 @@ export class KpisResolver {
   constructor(private readonly svc: KpisService) {}
 
   @Roles('OPERATOR', 'BUREAU')
-  @Query(() => KpisModel, { description: 'Marketplace KPIs over [from, to): the bureau for all clusters, an operator for its own; optionally one region.' })
+  @Query(() => KpisModel, {
+    description:
+      'Marketplace KPIs over [from, to): the bureau for all clusters, an operator for its own; optionally one region.',
+  })
   kpis(@CurrentOrg() p: Principal, @Args() args: KpisArgs): Promise<KpisModel> {
     return this.svc.kpis(p, args);
   }

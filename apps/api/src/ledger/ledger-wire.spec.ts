@@ -26,7 +26,14 @@ describe('change feed payloads stay under the NOTIFY limit', () => {
   });
 
   it('packs booking events into as few payloads as fit, voucher organizations on the first', () => {
-    const events: BookingEventTuple[] = Array.from({ length: 200 }, (_, i) => [uuid(i), uuid(10_000 + i), uuid(20_000 + i), 490_000 + i, 490_024 + i, 'C']);
+    const events: BookingEventTuple[] = Array.from({ length: 200 }, (_, i) => [
+      uuid(i),
+      uuid(10_000 + i),
+      uuid(20_000 + i),
+      490_000 + i,
+      490_024 + i,
+      'C',
+    ]);
     const orgs = Array.from({ length: 64 }, (_, i) => uuid(30_000 + i));
     const out = bookingPayloads(encode, events, orgs);
     for (const p of out) expect(Buffer.byteLength(p)).toBeLessThan(MAX_PAYLOAD_BYTES);

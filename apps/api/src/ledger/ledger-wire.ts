@@ -38,7 +38,9 @@ export interface SiteMessage extends FeedMessage {
  * | G (green revised), reference]: the reference is the round request a clearing decided (C), or the
  * supply revision (G); a round request the clearing refused is ['', organization, '', 0, 0, 'F', its id].
  */
-export type BookingEventTuple = [string, string, string, number, number, 'C' | 'X' | 'F' | 'G'] | [string, string, string, number, number, 'C' | 'X' | 'F' | 'G', string];
+export type BookingEventTuple =
+  | [string, string, string, number, number, 'C' | 'X' | 'F' | 'G']
+  | [string, string, string, number, number, 'C' | 'X' | 'F' | 'G', string];
 
 /** Booking events of one transaction; `vo`: organizations whose vouchers changed. */
 export interface BookingEventsMessage extends FeedMessage {
@@ -53,7 +55,13 @@ type Encode = (m: Record<string, unknown> & { k: string }) => string;
  * NOTIFY payloads for one ledger change, split into parts below MAX_PAYLOAD_BYTES when a group's
  * per-hour deltas are long (the receiver applies the version once all parts are in).
  */
-export function ledgerPayloads(encode: Encode, cluster: string, version: number, d: LedgerChange, pre: boolean): string[] {
+export function ledgerPayloads(
+  encode: Encode,
+  cluster: string,
+  version: number,
+  d: LedgerChange,
+  pre: boolean,
+): string[] {
   const whole = encode({ k: 'l', c: cluster, v: version, ...(pre ? { pre: 1 } : {}), d });
   if (whole.length <= MAX_PAYLOAD_BYTES || d.t !== 'd') return [whole];
   // an hour entry is at most ~50 bytes (hour, TFLOPS, green and grid W with signs and commas)
@@ -63,7 +71,16 @@ export function ledgerPayloads(encode: Encode, cluster: string, version: number,
   for (let i = 0; i < n; i++) {
     const a = i * per;
     const b = Math.min(d.h.length, a + per);
-    out.push(encode({ k: 'l', c: cluster, v: version, ...(pre ? { pre: 1 } : {}), p: [i, n], d: { t: 'd', h: d.h.slice(a, b), tf: d.tf.slice(a, b), g: d.g.slice(a, b), gw: d.gw.slice(a, b) } }));
+    out.push(
+      encode({
+        k: 'l',
+        c: cluster,
+        v: version,
+        ...(pre ? { pre: 1 } : {}),
+        p: [i, n],
+        d: { t: 'd', h: d.h.slice(a, b), tf: d.tf.slice(a, b), g: d.g.slice(a, b), gw: d.gw.slice(a, b) },
+      }),
+    );
   }
   return out;
 }

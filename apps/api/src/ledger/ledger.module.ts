@@ -6,5 +6,8 @@ import { TimelinesService } from './timelines.service';
 
 /** Global: the ledger's one repository, its operators' write path and the in-memory timelines. */
 @Global()
-@Module({ providers: [ChangeFeed, LedgerRepository, LedgerService, TimelinesService], exports: [ChangeFeed, LedgerRepository, LedgerService, TimelinesService] })
+@Module({
+  providers: [ChangeFeed, LedgerRepository, LedgerService, TimelinesService],
+  exports: [ChangeFeed, LedgerRepository, LedgerService, TimelinesService],
+})
 export class LedgerModule {}

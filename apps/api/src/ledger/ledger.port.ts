@@ -1,5 +1,14 @@
 import type { SqlSession } from '@pflex/persistence';
-import type { BookingRow, ClusterLedger, GroupInsert, GroupLocks, LedgerDeltas, SiteCaps, UsageRow, VoucherDraws } from './ledger.repository';
+import type {
+  BookingRow,
+  ClusterLedger,
+  GroupInsert,
+  GroupLocks,
+  LedgerDeltas,
+  SiteCaps,
+  UsageRow,
+  VoucherDraws,
+} from './ledger.repository';
 
 /** A transaction's early COMMIT (sent right behind the statement before it). */
 export interface TxControl {
@@ -21,13 +30,37 @@ export interface LedgerPort {
   /** Reserved grid capacity of the sites (all, or the listed ones) in [fromH, toH). */
   siteCaps(s: SqlSession | null, siteIds: string[] | null, fromH: number, toH: number): Promise<SiteCaps[]>;
   /** Versions of the clusters, access rules and vouchers with money left of the organizations (locked), bookings made with the (org, key) pairs. */
-  lockGroup(s: SqlSession, clusters: string[], orgs: string[], keyOrgs: string[], keys: string[], fromH: number): Promise<GroupLocks>;
+  lockGroup(
+    s: SqlSession,
+    clusters: string[],
+    orgs: string[],
+    keyOrgs: string[],
+    keys: string[],
+    fromH: number,
+  ): Promise<GroupLocks>;
   /** Confirmed bookings of the organizations overlapping [fromH, toH). */
   usage(s: SqlSession, orgs: string[], fromH: number, toH: number): Promise<UsageRow[]>;
   /** Inserts a group's bookings, adds its ledger deltas, draws its vouchers, raises and returns the versions of the clusters written. */
-  writeGroup(s: SqlSession, b: GroupInsert, d: LedgerDeltas, payloadClusters: (string | null)[], v: VoucherDraws, channel: string, payloads: string[], nowMs: number): Promise<Map<string, number>>;
+  writeGroup(
+    s: SqlSession,
+    b: GroupInsert,
+    d: LedgerDeltas,
+    payloadClusters: (string | null)[],
+    v: VoucherDraws,
+    channel: string,
+    payloads: string[],
+    nowMs: number,
+  ): Promise<Map<string, number>>;
   /** A booking, locked (null: none). */
   lockBooking(s: SqlSession, id: string): Promise<BookingRow | null>;
   /** Releases exactly what the booking took, refunds its voucher, raises the version. */
-  writeCancel(s: SqlSession, b: BookingRow, hours: number[], nowMs: number, channel: string, payloads: string[], payloadClusters: (string | null)[]): Promise<void>;
+  writeCancel(
+    s: SqlSession,
+    b: BookingRow,
+    hours: number[],
+    nowMs: number,
+    channel: string,
+    payloads: string[],
+    payloadClusters: (string | null)[],
+  ): Promise<void>;
 }

@@ -156,7 +156,6 @@ export interface VoucherDraws {
   ledgerSpentAfter: string[];
 }
 
-
 /**
  * The one home of every statement on the ledger (cluster_hours, ledger_versions) and of the
  * booking hot path. Hot paths (group commit, cancel, timeline loads) run on plain `pg` prepared
@@ -225,7 +224,17 @@ export class LedgerRepository implements LedgerPort {
         grid_tariff: GridTariff | null;
         created_at: number;
         version: number;
-        rows: [number[] | null, number[] | null, number[] | null, number[] | null, number[] | null, number[] | null, (number | string)[] | null] | null;
+        rows:
+          | [
+              number[] | null,
+              number[] | null,
+              number[] | null,
+              number[] | null,
+              number[] | null,
+              number[] | null,
+              (number | string)[] | null,
+            ]
+          | null;
       }>(S.load, [clusterIds, fromH, toH]);
     const rows = s ? await run(s) : await this.session(run);
     return rows.map((r) => {
@@ -257,20 +266,27 @@ export class LedgerRepository implements LedgerPort {
 
   /** Reserved grid capacity of the sites (all, or the listed ones) in [fromH, toH): hours without a row or cap have none. */
   async siteCaps(s: SqlSession | null, siteIds: string[] | null, fromH: number, toH: number): Promise<SiteCaps[]> {
-    const run = (q: SqlSession) => q.query<{ site_id: string; h: number[]; cap: number[] }>(S.siteCaps, [siteIds, fromH, toH]);
+    const run = (q: SqlSession) =>
+      q.query<{ site_id: string; h: number[]; cap: number[] }>(S.siteCaps, [siteIds, fromH, toH]);
     const rows = s ? await run(s) : await this.session(run);
     return rows.map((r) => ({ siteId: r.site_id, hours: r.h, capW: r.cap }));
   }
 
   /** Group commit, first statement: the versions of the clusters placed on, the access rules and vouchers of the members' organizations (locked), and bookings already made with the members' idempotency keys. */
-  async lockGroup(s: SqlSession, clusters: string[], orgs: string[], keyOrgs: string[], keys: string[], fromH: number): Promise<GroupLocks> {
-    const [r] = await s.query<{ ver: [string, number][] | null; rul: [string, number | null, number | null][] | null; vou: VoucherRow[] | null; idem: BookingRow[] | null }>(S.groupLock, [
-      clusters,
-      orgs,
-      keyOrgs,
-      keys,
-      fromH,
-    ]);
+  async lockGroup(
+    s: SqlSession,
+    clusters: string[],
+    orgs: string[],
+    keyOrgs: string[],
+    keys: string[],
+    fromH: number,
+  ): Promise<GroupLocks> {
+    const [r] = await s.query<{
+      ver: [string, number][] | null;
+      rul: [string, number | null, number | null][] | null;
+      vou: VoucherRow[] | null;
+      idem: BookingRow[] | null;
+    }>(S.groupLock, [clusters, orgs, keyOrgs, keys, fromH]);
     return {
       versions: new Map((r.ver ?? []).map(([c, v]) => [c, Number(v)])),
       rules: new Map((r.rul ?? []).map(([o, w, sh]) => [o, { maxPflopsHoursPer7Days: w, maxClusterShare: sh }])),
@@ -297,7 +313,16 @@ export class LedgerRepository implements LedgerPort {
    * the cluster whose version payload i carries, or null); one statement. Returns each
    * written cluster's new version. Throws if a ledger row is missing.
    */
-  async writeGroup(s: SqlSession, b: GroupInsert, d: LedgerDeltas, payloadClusters: (string | null)[], v: VoucherDraws, channel: string, payloads: string[], nowMs: number): Promise<Map<string, number>> {
+  async writeGroup(
+    s: SqlSession,
+    b: GroupInsert,
+    d: LedgerDeltas,
+    payloadClusters: (string | null)[],
+    v: VoucherDraws,
+    channel: string,
+    payloads: string[],
+    nowMs: number,
+  ): Promise<Map<string, number>> {
     const [r] = await s.query<{ ins: number; led: number; ver: [string, number][] | null; nt: number }>(S.groupWrite, [
       b.id,
       b.org,
@@ -338,7 +363,9 @@ export class LedgerRepository implements LedgerPort {
       d.gridW,
     ]);
     if (r.ins !== b.id.length || r.led !== d.hour.length) {
-      throw new Error(`group write incomplete: ${r.ins}/${b.id.length} bookings, ${r.led}/${d.hour.length} ledger rows`);
+      throw new Error(
+        `group write incomplete: ${r.ins}/${b.id.length} bookings, ${r.led}/${d.hour.length} ledger rows`,
+      );
     }
     return new Map((r.ver ?? []).map(([c, ver]) => [c, Number(ver)]));
   }
@@ -350,10 +377,32 @@ export class LedgerRepository implements LedgerPort {
   }
 
   /** Cancel, the write: releases exactly what the booking took, refunds its voucher, raises the version, notifies. */
-  async writeCancel(s: SqlSession, b: BookingRow, hours: number[], nowMs: number, channel: string, payloads: string[], payloadClusters: (string | null)[]): Promise<void> {
+  async writeCancel(
+    s: SqlSession,
+    b: BookingRow,
+    hours: number[],
+    nowMs: number,
+    channel: string,
+    payloads: string[],
+    payloadClusters: (string | null)[],
+  ): Promise<void> {
     const amount = String(b.voucher_amount ?? '0');
-    const [r] = await s.query<{ led: number; bk: number }>(S.cancelWrite, [b.cluster_id, b.tflops, hours, b.green_w, nowMs, b.id, amount, b.voucher_id, channel, payloads, payloadClusters, b.draw_w]);
-    if (r.led !== b.hours || r.bk !== 1) throw new Error(`cancel of ${b.id} incomplete: ${r.led}/${b.hours} ledger rows, ${r.bk} booking`);
+    const [r] = await s.query<{ led: number; bk: number }>(S.cancelWrite, [
+      b.cluster_id,
+      b.tflops,
+      hours,
+      b.green_w,
+      nowMs,
+      b.id,
+      amount,
+      b.voucher_id,
+      channel,
+      payloads,
+      payloadClusters,
+      b.draw_w,
+    ]);
+    if (r.led !== b.hours || r.bk !== 1)
+      throw new Error(`cancel of ${b.id} incomplete: ${r.led}/${b.hours} ledger rows, ${r.bk} booking`);
   }
 
   // ---------------------------------------------------------------------------------------
@@ -364,9 +413,17 @@ export class LedgerRepository implements LedgerPort {
    * taken here, after the rows', is held to COMMIT) and sends the payloads with that version.
    */
   async bumpIn(m: EntityManager, cluster: string, channel: string, payloads: string[]): Promise<number> {
-    const [[row]]: [[{ version: number }]] = await m.query(`UPDATE ledger_versions SET version = version + 1 WHERE cluster_id = $1 RETURNING version::float8 AS version`, [cluster]);
+    const [[row]]: [[{ version: number }]] = await m.query(
+      `UPDATE ledger_versions SET version = version + 1 WHERE cluster_id = $1 RETURNING version::float8 AS version`,
+      [cluster],
+    );
     const v = Number(row.version);
-    await m.query(`SELECT pg_notify($1, replace(p, $3, $4)) FROM unnest($2::text[]) AS p`, [channel, payloads, `"v":${VERSION_PLACEHOLDER},`, `"v":${v},`]);
+    await m.query(`SELECT pg_notify($1, replace(p, $3, $4)) FROM unnest($2::text[]) AS p`, [
+      channel,
+      payloads,
+      `"v":${VERSION_PLACEHOLDER},`,
+      `"v":${v},`,
+    ]);
     return v;
   }
 
@@ -376,7 +433,12 @@ export class LedgerRepository implements LedgerPort {
   }
 
   /** Ledger rows missing over [fromH, toH) for the clusters, created at each cluster's capacity; returns the new ranges per cluster. */
-  async materialiseIn(m: EntityManager, clusters: string[], fromH: number, toH: number): Promise<{ cluster: string; from: number; to: number; tflops: number; n: number }[]> {
+  async materialiseIn(
+    m: EntityManager,
+    clusters: string[],
+    fromH: number,
+    toH: number,
+  ): Promise<{ cluster: string; from: number; to: number; tflops: number; n: number }[]> {
     return m.query(
       `WITH ins AS (
          INSERT INTO cluster_hours (cluster_id, hour, capacity_tflops)
@@ -401,7 +463,13 @@ export class LedgerRepository implements LedgerPort {
   }
 
   /** Confirmed bookings holding more than `tflops` in some hour of [fromH, toH). */
-  async capacityConflictsIn(m: EntityManager, cluster: string, fromH: number, toH: number, tflops: number): Promise<{ id: string; starts_at: Date; ends_at: Date }[]> {
+  async capacityConflictsIn(
+    m: EntityManager,
+    cluster: string,
+    fromH: number,
+    toH: number,
+    tflops: number,
+  ): Promise<{ id: string; starts_at: Date; ends_at: Date }[]> {
     return m.query(
       `SELECT DISTINCT b.id, b.starts_at, b.ends_at FROM bookings b
        JOIN cluster_hours h ON h.cluster_id = b.cluster_id AND h.hour >= b.starts_at AND h.hour < b.ends_at
@@ -413,11 +481,21 @@ export class LedgerRepository implements LedgerPort {
 
   /** Sets capacity over [fromH, toH) (CHECK-guarded). */
   async setCapacityIn(m: EntityManager, cluster: string, fromH: number, toH: number, tflops: number): Promise<void> {
-    await m.query(`UPDATE cluster_hours SET capacity_tflops = $4 WHERE cluster_id = $1 AND hour >= to_timestamp($2 * 3600.0) AND hour < to_timestamp($3 * 3600.0)`, [cluster, fromH, toH, tflops]);
+    await m.query(
+      `UPDATE cluster_hours SET capacity_tflops = $4 WHERE cluster_id = $1 AND hour >= to_timestamp($2 * 3600.0) AND hour < to_timestamp($3 * 3600.0)`,
+      [cluster, fromH, toH, tflops],
+    );
   }
 
   /** Adds (or with negative `w`, removes) a green window's supply and price weight over [fromH, toH) (CHECK-guarded). */
-  async addGreenIn(m: EntityManager, cluster: string, fromH: number, toH: number, w: number, price: number): Promise<void> {
+  async addGreenIn(
+    m: EntityManager,
+    cluster: string,
+    fromH: number,
+    toH: number,
+    w: number,
+    price: number,
+  ): Promise<void> {
     await m.query(
       `UPDATE cluster_hours SET green_supply_w = green_supply_w + $4::bigint, green_price_weight = green_price_weight + $4::numeric * $5::numeric
        WHERE cluster_id = $1 AND hour >= to_timestamp($2 * 3600.0) AND hour < to_timestamp($3 * 3600.0)`,
@@ -426,7 +504,12 @@ export class LedgerRepository implements LedgerPort {
   }
 
   /** Green supply and allocation (W) of [fromH, toH), by hour, the rows locked until COMMIT (forecast imports). */
-  async greenHoursForUpdateIn(m: EntityManager, cluster: string, fromH: number, toH: number): Promise<{ h: number; supply: number; alloc: number }[]> {
+  async greenHoursForUpdateIn(
+    m: EntityManager,
+    cluster: string,
+    fromH: number,
+    toH: number,
+  ): Promise<{ h: number; supply: number; alloc: number }[]> {
     const rows: { h: number; s: string; a: string }[] = await m.query(
       `SELECT ${HOUR_SQL('hour')} AS h, green_supply_w::text AS s, green_alloc_w::text AS a FROM cluster_hours
        WHERE cluster_id = $1 AND hour >= to_timestamp($2 * 3600.0) AND hour < to_timestamp($3 * 3600.0) ORDER BY hour FOR UPDATE`,
@@ -452,7 +535,20 @@ export class LedgerRepository implements LedgerPort {
     cluster: string,
     from: number,
     to: number,
-  ): Promise<{ hour: Date; capacity_tflops: number; booked_tflops: number; s: string; a: string; gw: string; site_used: string | null; site_cap: string | null; site_id: string | null; owner_org_id: string }[]> {
+  ): Promise<
+    {
+      hour: Date;
+      capacity_tflops: number;
+      booked_tflops: number;
+      s: string;
+      a: string;
+      gw: string;
+      site_used: string | null;
+      site_cap: string | null;
+      site_id: string | null;
+      owner_org_id: string;
+    }[]
+  > {
     return this.session((c) =>
       c.exec(
         `SELECT h.hour, h.capacity_tflops, h.booked_tflops, h.green_supply_w AS s, h.green_alloc_w AS a, h.grid_w AS gw, c.owner_org_id, c.site_id,
@@ -465,7 +561,16 @@ export class LedgerRepository implements LedgerPort {
   }
 
   /** Every cluster's figures in the hour starting at `hour` ms (metrics gauges). */
-  clustersNow(hour: number): Promise<{ id: string; region: string; capacity: number | null; booked: number | null; green: string | null; draw: string | null }[]> {
+  clustersNow(hour: number): Promise<
+    {
+      id: string;
+      region: string;
+      capacity: number | null;
+      booked: number | null;
+      green: string | null;
+      draw: string | null;
+    }[]
+  > {
     return this.session((c) =>
       c.exec(
         `SELECT c.id, c.region, h.capacity_tflops AS capacity, h.booked_tflops AS booked, h.green_alloc_w AS green,

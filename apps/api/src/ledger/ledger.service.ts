@@ -37,7 +37,12 @@ export class LedgerService {
   async change(m: EntityManager, cluster: string, write: () => Promise<LedgerChange | null>): Promise<number | null> {
     const d = await write();
     if (!d) return null;
-    return this.repo.bumpIn(m, cluster, this.feed.channel, ledgerPayloads((x) => this.feed.encode(x), cluster, VERSION_PLACEHOLDER, d, false));
+    return this.repo.bumpIn(
+      m,
+      cluster,
+      this.feed.channel,
+      ledgerPayloads((x) => this.feed.encode(x), cluster, VERSION_PLACEHOLDER, d, false),
+    );
   }
 
   /** Creates a registered cluster's version row and ledger rows, and announces the cluster. */
@@ -56,13 +61,23 @@ export class LedgerService {
     return this.ds.transaction(async (m) => {
       const ids: { id: string }[] = await m.query(`SELECT id FROM clusters ORDER BY id`);
       if (ids.length === 0) return 0;
-      const made = await this.repo.materialiseIn(m, ids.map((r) => r.id), start / HOUR_MS, end / HOUR_MS + 24);
+      const made = await this.repo.materialiseIn(
+        m,
+        ids.map((r) => r.id),
+        start / HOUR_MS,
+        end / HOUR_MS + 24,
+      );
       let n = 0;
       for (const r of made.sort((a, b) => (a.cluster < b.cluster ? -1 : 1))) {
         n += r.n;
         // a contiguous run (the usual hourly tail) travels as such; anything else reloads the cluster
         const d: LedgerChange = r.n === r.to - r.from ? { t: 'rows', f: r.from, to: r.to, tf: r.tflops } : { t: 'cl' };
-        await this.repo.bumpIn(m, r.cluster, this.feed.channel, ledgerPayloads((x) => this.feed.encode(x), r.cluster, VERSION_PLACEHOLDER, d, false));
+        await this.repo.bumpIn(
+          m,
+          r.cluster,
+          this.feed.channel,
+          ledgerPayloads((x) => this.feed.encode(x), r.cluster, VERSION_PLACEHOLDER, d, false),
+        );
       }
       return n;
     });

@@ -25,7 +25,8 @@ const perSite = (clusters: string, hours: string, gridW: string, sign: '>' | '<'
  * what would exceed a reserved capacity. (PostgreSQL checks an upsert's proposed row before
  * the conflict, so a negative delta cannot take this path: SITE_GRID_TAKE.)
  */
-export const SITE_GRID_ADD = (clusters: string, hours: string, gridW: string) => siteUpsert(perSite(clusters, hours, gridW, '>'));
+export const SITE_GRID_ADD = (clusters: string, hours: string, gridW: string) =>
+  siteUpsert(perSite(clusters, hours, gridW, '>'));
 
 /** Applies the negative grid deltas to the clusters' sites (rows that hold that draw exist). */
 export const SITE_GRID_TAKE = (clusters: string, hours: string, gridW: string) =>
@@ -34,7 +35,9 @@ export const SITE_GRID_TAKE = (clusters: string, hours: string, gridW: string) =
 
 /** Adds positive grid W to one site (SQL expression), per hour of two parallel arrays: a cluster joining it. */
 export const SITE_GRID_ADD_TO = (site: string, hours: string, gridW: string) =>
-  siteUpsert(`SELECT ${site}::uuid, to_timestamp(d.hr * 3600.0), d.gw FROM unnest(${hours}::int[], ${gridW}::bigint[]) AS d(hr, gw) WHERE d.gw > 0 ORDER BY 2`);
+  siteUpsert(
+    `SELECT ${site}::uuid, to_timestamp(d.hr * 3600.0), d.gw FROM unnest(${hours}::int[], ${gridW}::bigint[]) AS d(hr, gw) WHERE d.gw > 0 ORDER BY 2`,
+  );
 
 /** Takes grid W from one site, per hour: a cluster leaving it. */
 export const SITE_GRID_TAKE_FROM = (site: string, hours: string, gridW: string) =>
@@ -131,7 +134,7 @@ export const S = {
              FROM unnest($3::int[], $4::bigint[]) AS g(hr, w)
              WHERE h.cluster_id = $1 AND h.hour = to_timestamp(g.hr * 3600.0)
              RETURNING h.cluster_id),
-           site AS (${SITE_GRID_TAKE("array_fill($1::uuid, ARRAY[cardinality($3::int[])])", '$3', "(SELECT array_agg(-($12::bigint - w) ORDER BY o) FROM unnest($4::bigint[]) WITH ORDINALITY AS x(w, o))")}),
+           site AS (${SITE_GRID_TAKE('array_fill($1::uuid, ARRAY[cardinality($3::int[])])', '$3', '(SELECT array_agg(-($12::bigint - w) ORDER BY o) FROM unnest($4::bigint[]) WITH ORDINALITY AS x(w, o))')}),
            ver AS (UPDATE ledger_versions v SET version = v.version + 1 WHERE v.cluster_id IN (SELECT DISTINCT l.cluster_id FROM led l) RETURNING v.cluster_id, v.version),
            -- cancelling settles the booking's SLA credit: it draws no energy, so no green goes missing
            cr AS (INSERT INTO sla_credits (booking_id, org_id, operator_org_id, kind, amount, missing_mwh, created_at)

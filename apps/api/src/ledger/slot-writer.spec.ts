@@ -2,10 +2,21 @@ import { Fleet } from '@pflex/scheduler';
 import { SlotWriter } from './slot-writer';
 
 const BASE = 100_000;
-const fleet = () => Fleet.fromSpec({ slots: 6, clusters: [{ id: 'a', capacityPflops: 0, kwPerPflops: 10, pue: 1, pricePerPflopsHour: 1, gridPricePerMwh: 100 }] });
+const fleet = () =>
+  Fleet.fromSpec({
+    slots: 6,
+    clusters: [{ id: 'a', capacityPflops: 0, kwPerPflops: 10, pue: 1, pricePerPflopsHour: 1, gridPricePerMwh: 100 }],
+  });
 const row = (f: Fleet) => {
   const t = f.timeline('a');
-  return Array.from({ length: f.slots }, (_, k) => [t.capacityTflops[k], t.bookedTflops[k], t.greenSupplyW[k], t.greenAllocW[k], t.greenSupplyW[k] ? t.greenPriceWeight[k] / t.greenSupplyW[k] : 0, t.gridW[k]]);
+  return Array.from({ length: f.slots }, (_, k) => [
+    t.capacityTflops[k],
+    t.bookedTflops[k],
+    t.greenSupplyW[k],
+    t.greenAllocW[k],
+    t.greenSupplyW[k] ? t.greenPriceWeight[k] / t.greenSupplyW[k] : 0,
+    t.gridW[k],
+  ]);
 };
 
 describe('SlotWriter', () => {
@@ -15,7 +26,13 @@ describe('SlotWriter', () => {
     w.apply(f, BASE, 'a', { t: 'rows', f: BASE - 2, to: BASE + 4, tf: 50_000 });
     w.apply(f, BASE, 'a', { t: 'gw', f: BASE + 1, to: BASE + 3, w: 300_000, p: 40 });
     w.apply(f, BASE, 'a', { t: 'gw', f: BASE + 2, to: BASE + 9, w: 100_000, p: 80 });
-    w.apply(f, BASE, 'a', { t: 'd', h: [BASE + 1, BASE + 2, BASE + 5], tf: [10_000, 20_000, 0], g: [100_000, 400_000, 0], gw: [0, 50_000, 0] });
+    w.apply(f, BASE, 'a', {
+      t: 'd',
+      h: [BASE + 1, BASE + 2, BASE + 5],
+      tf: [10_000, 20_000, 0],
+      g: [100_000, 400_000, 0],
+      gw: [0, 50_000, 0],
+    });
     w.apply(f, BASE, 'a', { t: 'cap', f: BASE + 3, to: BASE + 4, tf: 30_000 });
     expect(row(f)).toEqual([
       [50_000, 0, 0, 0, 0, 0],

@@ -20,7 +20,18 @@ export class SlotWriter {
    * [slot, slot + n): TFLOPS `tflops` (one figure, or tflops[from + i]), green green[from + i],
    * grid grid[from + i] (or, when `grid` is null, one booking's drawW - green[from + i]).
    */
-  add(f: Fleet, cluster: string, slot: number, n: number, tflops: number | ArrayLike<number>, green: ArrayLike<number>, grid: ArrayLike<number> | null, drawW: number, from: number, sign: 1 | -1): void {
+  add(
+    f: Fleet,
+    cluster: string,
+    slot: number,
+    n: number,
+    tflops: number | ArrayLike<number>,
+    green: ArrayLike<number>,
+    grid: ArrayLike<number> | null,
+    drawW: number,
+    from: number,
+    sign: 1 | -1,
+  ): void {
     const t = f.timeline(cluster);
     this.grow(n);
     const each = typeof tflops !== 'number';
@@ -28,7 +39,7 @@ export class SlotWriter {
       const k = slot + i;
       const s = t.greenSupplyW[k];
       this.cap[i] = t.capacityTflops[k];
-      this.booked[i] = t.bookedTflops[k] + sign * (each ? (tflops)[from + i] : (tflops));
+      this.booked[i] = t.bookedTflops[k] + sign * (each ? tflops[from + i] : tflops);
       this.supply[i] = s;
       this.alloc[i] = t.greenAllocW[k] + sign * green[from + i];
       this.price[i] = s > 0 ? t.greenPriceWeight[k] / s : 0;
@@ -43,7 +54,7 @@ export class SlotWriter {
     if (d.t === 'cl') return;
     if (d.t === 'd') {
       // contiguous runs of hours, one write each
-      for (let i = 0; i < d.h.length; ) {
+      for (let i = 0; i < d.h.length;) {
         let j = i + 1;
         while (j < d.h.length && d.h[j] === d.h[j - 1] + 1) j++;
         const a = Math.max(d.h[i], base);
@@ -114,7 +125,8 @@ export class SlotWriter {
     for (const id of f.clusterIds) {
       if (old.clusterIndex(id) < 0) continue;
       const t = old.timeline(id);
-      for (let k = from; k < to; k++) this.price[k - from] = t.greenSupplyW[k] > 0 ? t.greenPriceWeight[k] / t.greenSupplyW[k] : 0;
+      for (let k = from; k < to; k++)
+        this.price[k - from] = t.greenSupplyW[k] > 0 ? t.greenPriceWeight[k] / t.greenSupplyW[k] : 0;
       f.loadSlots(id, a - base, {
         capacityTflops: t.capacityTflops.subarray(from, to),
         bookedTflops: t.bookedTflops.subarray(from, to),
@@ -138,6 +150,13 @@ export class SlotWriter {
   }
 
   private view(n: number) {
-    return { capacityTflops: this.cap.subarray(0, n), bookedTflops: this.booked.subarray(0, n), greenSupplyW: this.supply.subarray(0, n), greenAllocW: this.alloc.subarray(0, n), greenPricePerMwh: this.price.subarray(0, n), gridW: this.grid.subarray(0, n) };
+    return {
+      capacityTflops: this.cap.subarray(0, n),
+      bookedTflops: this.booked.subarray(0, n),
+      greenSupplyW: this.supply.subarray(0, n),
+      greenAllocW: this.alloc.subarray(0, n),
+      greenPricePerMwh: this.price.subarray(0, n),
+      gridW: this.grid.subarray(0, n),
+    };
   }
 }

@@ -256,7 +256,10 @@ export class TimelinesService implements OnApplicationBootstrap, OnModuleDestroy
     try {
       if (this.fleetRef) this.writer.apply(this.fleetRef, this.baseHour, m.c, m.d);
     } catch (err) {
-      this.log.warn({ err, cluster: m.c, version: m.v }, 'ledger change does not fit the timelines: reloading the cluster');
+      this.log.warn(
+        { err, cluster: m.c, version: m.v },
+        'ledger change does not fit the timelines: reloading the cluster',
+      );
       this.toReload.add(m.c);
       return;
     }
@@ -305,7 +308,15 @@ export class TimelinesService implements OnApplicationBootstrap, OnModuleDestroy
         pricePerPflopsHour: m.pricePerPflopsHour,
         gridPricePerMwh: m.gridPricePerMwh,
         ...(m.siteId ? { site: m.siteId } : {}),
-        ...(m.gridTariff ? { gridPrices: new TariffTable(m.gridTariff, m.gridPricePerMwh).ranges(newBase, newBase, newBase + this.span) } : {}),
+        ...(m.gridTariff
+          ? {
+              gridPrices: new TariffTable(m.gridTariff, m.gridPricePerMwh).ranges(
+                newBase,
+                newBase,
+                newBase + this.span,
+              ),
+            }
+          : {}),
       })),
     });
     if (old) this.writer.copy(old, oldBase, f, newBase);
@@ -501,4 +512,3 @@ function metaOf(c: ClusterLedger): ClusterMeta {
     createdAt: c.createdAt,
   };
 }
-

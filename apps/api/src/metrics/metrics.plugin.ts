@@ -18,7 +18,8 @@ export class MetricsPlugin implements ApolloServerPlugin {
       async willSendResponse(rc: GraphQLRequestContextWillSendResponse<Record<string, unknown>>) {
         const type = rc.operation?.operation ?? 'unknown';
         const operation = rootField(rc.schema, rc.operation);
-        const errors = rc.errors ?? (rc.response.body.kind === 'single' ? rc.response.body.singleResult.errors : undefined);
+        const errors =
+          rc.errors ?? (rc.response.body.kind === 'single' ? rc.response.body.singleResult.errors : undefined);
         metrics.request(operation, type, !errors?.length, Number(process.hrtime.bigint() - t0) / 1e9);
         if (operation === 'bookCompute' && errors?.length) {
           const ext = errors[0].extensions as { reason?: unknown; code?: unknown } | undefined;
@@ -33,7 +34,12 @@ export class MetricsPlugin implements ApolloServerPlugin {
 /** The root field of a single-field operation, "multiple" for several, "invalid" when unknown to the schema. */
 function rootField(schema: GraphQLSchema, op: OperationDefinitionNode | undefined): string {
   if (!op) return 'invalid';
-  const root = op.operation === OperationTypeNode.QUERY ? schema.getQueryType() : op.operation === OperationTypeNode.MUTATION ? schema.getMutationType() : schema.getSubscriptionType();
+  const root =
+    op.operation === OperationTypeNode.QUERY
+      ? schema.getQueryType()
+      : op.operation === OperationTypeNode.MUTATION
+        ? schema.getMutationType()
+        : schema.getSubscriptionType();
   const names = new Set<string>();
   for (const sel of op.selectionSet.selections) {
     if (sel.kind !== Kind.FIELD) return 'multiple';

@@ -83,9 +83,17 @@ export class MetricsService implements OnModuleInit {
           for (const r of await read()) this.set({ cluster_id: r.id, region: r.region }, value(r));
         },
       });
-    gauge('pflex_cluster_utilization_ratio', 'Booked / capacity in the current UTC hour, per cluster', (r) => (r.capacity > 0 ? r.booked / r.capacity : 0));
-    gauge('pflex_cluster_green_share_ratio', 'Green energy / energy drawn by booked work in the current UTC hour, per cluster (0 when idle)', (r) => greenShare(r.green, r.draw));
-    gauge('pflex_cluster_booked_pflops', 'Booked PFLOPS in the current UTC hour, per cluster', (r) => tflopsToPflops(r.booked));
+    gauge('pflex_cluster_utilization_ratio', 'Booked / capacity in the current UTC hour, per cluster', (r) =>
+      r.capacity > 0 ? r.booked / r.capacity : 0,
+    );
+    gauge(
+      'pflex_cluster_green_share_ratio',
+      'Green energy / energy drawn by booked work in the current UTC hour, per cluster (0 when idle)',
+      (r) => greenShare(r.green, r.draw),
+    );
+    gauge('pflex_cluster_booked_pflops', 'Booked PFLOPS in the current UTC hour, per cluster', (r) =>
+      tflopsToPflops(r.booked),
+    );
     const live = this.events;
     new Gauge({
       name: 'pflex_subscriptions_active',
@@ -104,12 +112,15 @@ export class MetricsService implements OnModuleInit {
         this.inc(dbStats.roundTrips);
       },
     });
-    gauge('pflex_cluster_capacity_pflops', 'Capacity in the current UTC hour, per cluster', (r) => tflopsToPflops(r.capacity));
+    gauge('pflex_cluster_capacity_pflops', 'Capacity in the current UTC hour, per cluster', (r) =>
+      tflopsToPflops(r.capacity),
+    );
   }
 
   onModuleInit(): void {
     this.events.onBooking((e) => {
-      if (e.local && (e.status === 'CONFIRMED' || e.status === 'CANCELLED')) this.bookings.inc({ outcome: e.status === 'CONFIRMED' ? 'confirmed' : 'cancelled', reason: '' });
+      if (e.local && (e.status === 'CONFIRMED' || e.status === 'CANCELLED'))
+        this.bookings.inc({ outcome: e.status === 'CONFIRMED' ? 'confirmed' : 'cancelled', reason: '' });
     });
   }
 
@@ -135,6 +146,13 @@ export class MetricsService implements OnModuleInit {
   private async clusterNow(): Promise<ClusterNow[]> {
     const hour = new Date(floorHour(this.config.now()));
     const rows = await this.repo.clustersNow(hour.getTime());
-    return rows.map((r) => ({ id: r.id, region: r.region, capacity: r.capacity ?? 0, booked: r.booked ?? 0, green: Number(r.green ?? 0), draw: Number(r.draw ?? 0) }));
+    return rows.map((r) => ({
+      id: r.id,
+      region: r.region,
+      capacity: r.capacity ?? 0,
+      booked: r.booked ?? 0,
+      green: Number(r.green ?? 0),
+      draw: Number(r.draw ?? 0),
+    }));
   }
 }

@@ -1,5 +1,11 @@
 import { Args, ID, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
-import { ApiKeyModel, CreatedOrganizationModel, IssuedApiKeyModel, OrganizationConnection, OrganizationModel } from './dtos/organization.model';
+import {
+  ApiKeyModel,
+  CreatedOrganizationModel,
+  IssuedApiKeyModel,
+  OrganizationConnection,
+  OrganizationModel,
+} from './dtos/organization.model';
 import { CreateOrganizationInput } from './dtos/create-organization.input';
 import { OrganizationsService } from './organizations.service';
 import { CurrentOrg, Roles } from '../security/principal';
@@ -24,13 +30,17 @@ export class OrganizationsResolver {
   }
 
   @Roles('BUREAU')
-  @Query(() => [ApiKeyModel], { description: 'API keys of an organization without secrets, oldest first, at most 100 (bureau only).' })
+  @Query(() => [ApiKeyModel], {
+    description: 'API keys of an organization without secrets, oldest first, at most 100 (bureau only).',
+  })
   apiKeys(@Args('organizationId', { type: () => ID }) organizationId: string): Promise<ApiKeyModel[]> {
     return this.svc.listApiKeys(organizationId);
   }
 
   @Roles('BUREAU')
-  @Mutation(() => CreatedOrganizationModel, { description: 'Creates an organization and its first API key (shown once).' })
+  @Mutation(() => CreatedOrganizationModel, {
+    description: 'Creates an organization and its first API key (shown once).',
+  })
   createOrganization(@Args('input') input: CreateOrganizationInput): Promise<CreatedOrganizationModel> {
     return this.svc.createOrganization(input.name, input.role);
   }

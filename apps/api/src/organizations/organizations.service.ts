@@ -7,7 +7,14 @@ import { APP_CONFIG } from '../config';
 import type { AppConfig } from '../config';
 import { ChangeFeed, FeedMessage } from '../events/change-feed.service';
 import { displayPrefix, generateApiKey, hashApiKey, sameHash } from '../security/api-keys';
-import { ApiKeyModel, CreatedOrganizationModel, IssuedApiKeyModel, OrganizationConnection, OrganizationModel, OrganizationRole } from './dtos/organization.model';
+import {
+  ApiKeyModel,
+  CreatedOrganizationModel,
+  IssuedApiKeyModel,
+  OrganizationConnection,
+  OrganizationModel,
+  OrganizationRole,
+} from './dtos/organization.model';
 import { OrganizationErrorCode, OrganizationException } from './organizations.exception';
 import type { Principal } from '../security/principal';
 
@@ -44,7 +51,10 @@ export class OrganizationsService implements OnApplicationBootstrap {
     this.bureauKeyHash = hashApiKey(this.config.bureauApiKey);
     const org = await this.ds.transaction(async (m) => {
       await m.query(`SELECT pg_advisory_xact_lock(hashtextextended('pflex:env-bureau', 0))`);
-      const found = await m.findOne(OrganizationEntity, { where: { role: 'BUREAU', name: ENV_BUREAU_NAME }, order: { createdAt: 'ASC' } });
+      const found = await m.findOne(OrganizationEntity, {
+        where: { role: 'BUREAU', name: ENV_BUREAU_NAME },
+        order: { createdAt: 'ASC' },
+      });
       return found ?? (await m.save(m.create(OrganizationEntity, { name: ENV_BUREAU_NAME, role: 'BUREAU' })));
     });
     this.envBureau = { orgId: org.id, name: org.name, role: 'BUREAU' };
@@ -87,13 +97,26 @@ export class OrganizationsService implements OnApplicationBootstrap {
 
   async getOrganization(id: string): Promise<OrganizationModel> {
     const org = isUuid(id) ? await this.ds.getRepository(OrganizationEntity).findOneBy({ id }) : null;
-    if (!org) throw new OrganizationException(OrganizationErrorCode.ORGANIZATION_NOT_FOUND, `organization ${id} not found`, 'id');
+    if (!org)
+      throw new OrganizationException(
+        OrganizationErrorCode.ORGANIZATION_NOT_FOUND,
+        `organization ${id} not found`,
+        'id',
+      );
     return toOrganizationModel(org);
   }
 
   async listOrganizations(first?: number | null, after?: string | null): Promise<OrganizationConnection> {
-    const page = await pageByCreatedAt(this.ds.getRepository(OrganizationEntity).createQueryBuilder('o'), 'o', first, after);
-    return { edges: page.edges.map((e) => ({ cursor: e.cursor, node: toOrganizationModel(e.row) })), pageInfo: page.pageInfo };
+    const page = await pageByCreatedAt(
+      this.ds.getRepository(OrganizationEntity).createQueryBuilder('o'),
+      'o',
+      first,
+      after,
+    );
+    return {
+      edges: page.edges.map((e) => ({ cursor: e.cursor, node: toOrganizationModel(e.row) })),
+      pageInfo: page.pageInfo,
+    };
   }
 
   async createOrganization(name: string, role: OrgRole): Promise<CreatedOrganizationModel> {
@@ -113,7 +136,8 @@ export class OrganizationsService implements OnApplicationBootstrap {
   async revokeApiKey(id: string): Promise<ApiKeyModel> {
     return this.ds.transaction(async (m) => {
       const key = isUuid(id) ? await m.findOneBy(ApiKeyEntity, { id }) : null;
-      if (!key) throw new OrganizationException(OrganizationErrorCode.API_KEY_NOT_FOUND, `API key ${id} not found`, 'id');
+      if (!key)
+        throw new OrganizationException(OrganizationErrorCode.API_KEY_NOT_FOUND, `API key ${id} not found`, 'id');
       if (!key.revokedAt) {
         await m.update(ApiKeyEntity, { id }, { revokedAt: () => 'now()' });
         await m.query(`SELECT pg_notify($1, $2)`, [this.feed.channel, this.feed.encode({ k: 'key', h: key.keyHash })]);
@@ -125,13 +149,17 @@ export class OrganizationsService implements OnApplicationBootstrap {
   /** Keys of one organization, oldest first (at most MAX_PAGE_SIZE; revoke old keys to see newer ones). */
   async listApiKeys(organizationId: string): Promise<ApiKeyModel[]> {
     await this.getOrganization(organizationId);
-    const keys = await this.ds.getRepository(ApiKeyEntity).find({ where: { orgId: organizationId }, order: { createdAt: 'ASC', id: 'ASC' }, take: MAX_PAGE_SIZE });
+    const keys = await this.ds
+      .getRepository(ApiKeyEntity)
+      .find({ where: { orgId: organizationId }, order: { createdAt: 'ASC', id: 'ASC' }, take: MAX_PAGE_SIZE });
     return keys.map(toApiKeyModel);
   }
 
   /** Stores the hash of `key` (used by the demo seed with its fixed keys too). */
   async insertKey(m: EntityManager, orgId: string, key: string): Promise<IssuedApiKeyModel> {
-    const row = await m.save(m.create(ApiKeyEntity, { orgId, keyHash: hashApiKey(key), prefix: displayPrefix(key), revokedAt: null }));
+    const row = await m.save(
+      m.create(ApiKeyEntity, { orgId, keyHash: hashApiKey(key), prefix: displayPrefix(key), revokedAt: null }),
+    );
     return { apiKey: toApiKeyModel(row), key };
   }
 }

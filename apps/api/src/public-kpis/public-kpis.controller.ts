@@ -29,14 +29,22 @@ export class PublicKpisController {
     if (!this.allowed(req, res)) return;
     const page = await this.assets.publicPage();
     if (!page) return void res.status(404).header('Content-Type', 'text/plain; charset=utf-8').send('not found');
-    void res.header('Content-Type', page.contentType).header('Cache-Control', page.cacheControl).status(200).send(page.body);
+    void res
+      .header('Content-Type', page.contentType)
+      .header('Cache-Control', page.cacheControl)
+      .status(200)
+      .send(page.body);
   }
 
   @Get('kpis.json')
   async json(@Req() req: FastifyRequest, @Res() res: FastifyReply): Promise<void> {
     if (!this.allowed(req, res)) return;
     const k = await this.svc.current();
-    void res.header('Content-Type', 'application/json; charset=utf-8').header('Cache-Control', this.cacheControl()).status(200).send(JSON.stringify(k));
+    void res
+      .header('Content-Type', 'application/json; charset=utf-8')
+      .header('Cache-Control', this.cacheControl())
+      .status(200)
+      .send(JSON.stringify(k));
   }
 
   @Get('kpis.csv')
@@ -63,7 +71,9 @@ export class PublicKpisController {
       .status(429)
       .header('Retry-After', String(secs))
       .header('Content-Type', 'application/json; charset=utf-8')
-      .send(JSON.stringify({ error: 'RATE_LIMITED', message: `too many requests from this address; retry in ${secs} s` }));
+      .send(
+        JSON.stringify({ error: 'RATE_LIMITED', message: `too many requests from this address; retry in ${secs} s` }),
+      );
     return false;
   }
 }

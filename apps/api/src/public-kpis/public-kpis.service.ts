@@ -64,7 +64,12 @@ export class PublicKpisService {
         voucherMoneySpent: k.voucherMoneySpent,
       });
     }
-    return { generatedAt: new Date(now).toISOString(), from: new Date(from).toISOString(), to: new Date(to).toISOString(), regions: out };
+    return {
+      generatedAt: new Date(now).toISOString(),
+      from: new Date(from).toISOString(),
+      to: new Date(to).toISOString(),
+      regions: out,
+    };
   }
 }
 

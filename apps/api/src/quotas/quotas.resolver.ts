@@ -16,14 +16,22 @@ export class QuotasResolver {
   ) {}
 
   @Roles('BUREAU')
-  @Mutation(() => AccessRuleModel, { description: "Sets a startup's access rules (bureau only); bookings beyond them fail with QUOTA_EXCEEDED." })
+  @Mutation(() => AccessRuleModel, {
+    description: "Sets a startup's access rules (bureau only); bookings beyond them fail with QUOTA_EXCEEDED.",
+  })
   setAccessRule(@Args('input') input: AccessRuleInput): Promise<AccessRuleModel> {
     return this.svc.set(input);
   }
 
   @Roles('STARTUP', 'BUREAU')
-  @Query(() => AccessRuleModel, { nullable: true, description: "A startup's access rules, null when it has none (bureau: any startup; a startup: its own)." })
-  accessRule(@CurrentOrg() p: Principal, @Args('organizationId', { type: () => ID }) organizationId: string): Promise<AccessRuleModel | null> {
+  @Query(() => AccessRuleModel, {
+    nullable: true,
+    description: "A startup's access rules, null when it has none (bureau: any startup; a startup: its own).",
+  })
+  accessRule(
+    @CurrentOrg() p: Principal,
+    @Args('organizationId', { type: () => ID }) organizationId: string,
+  ): Promise<AccessRuleModel | null> {
     return this.svc.get(p, organizationId);
   }
 

@@ -14,11 +14,17 @@ describe('cluster share arithmetic', () => {
   it('reports the least excess over every start and cluster, measured at the worst hour of that start', () => {
     const busy = { name: 'busy', held: Int32Array.from([30_000, 30_000, 30_000, 30_000]), capacityAt: () => 100_000 };
     // `busy` is 20 over everywhere; on `mixed` every start is 15 over at its worst hour, and the earliest wins
-    const mixed = { name: 'mixed', held: Int32Array.from([20_000, 25_000, 0, 10_000]), capacityAt: (s: number) => (s < 3 ? 100_000 : 50_000) };
+    const mixed = {
+      name: 'mixed',
+      held: Int32Array.from([20_000, 25_000, 0, 10_000]),
+      capacityAt: (s: number) => (s < 3 ? 100_000 : 50_000),
+    };
     const e = svc.shareExceeded(0.3, [busy, mixed], 4, 2, 20_000, T0);
     // start 0 on mixed: hour 0 is 20 + 20 - 30 = 10 over, hour 1 is 25 + 20 - 30 = 15 over
     expect(e.details).toEqual({ limit: 'CLUSTER_SHARE', over: 15 });
-    expect(e.message).toContain(`on cluster mixed at ${new Date(T0 + 3_600_000).toISOString()} that is 30 PFLOPS, the startup already holds 25 PFLOPS and asks 20 more, over the limit by 15 PFLOPS`);
+    expect(e.message).toContain(
+      `on cluster mixed at ${new Date(T0 + 3_600_000).toISOString()} that is 30 PFLOPS, the startup already holds 25 PFLOPS and asks 20 more, over the limit by 15 PFLOPS`,
+    );
   });
 });
 
@@ -36,8 +42,24 @@ describe('the 7-day rule: worstWeek and weeklyExcess', () => {
     // windows [t, t + 168) with t in (250 - 168, 250]: from t = 93 all three starts are in, from 101 the first is out
     expect(worstWeek(usage, 250)).toEqual({ t: 93, used: 35_000 });
     // a start 168 h or more away never shares a window with this one
-    expect(worstWeek([{ h: 82, tflopsHours: 1 }, { h: 418, tflopsHours: 1 }], 250)).toEqual({ t: 83, used: 0 });
-    expect(worstWeek([{ h: 83, tflopsHours: 1 }, { h: 417, tflopsHours: 2 }], 250)).toEqual({ t: 250, used: 2 });
+    expect(
+      worstWeek(
+        [
+          { h: 82, tflopsHours: 1 },
+          { h: 418, tflopsHours: 1 },
+        ],
+        250,
+      ),
+    ).toEqual({ t: 83, used: 0 });
+    expect(
+      worstWeek(
+        [
+          { h: 83, tflopsHours: 1 },
+          { h: 417, tflopsHours: 2 },
+        ],
+        250,
+      ),
+    ).toEqual({ t: 250, used: 2 });
     expect(worstWeek([], 250)).toEqual({ t: 83, used: 0 });
   });
 

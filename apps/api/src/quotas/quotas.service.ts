@@ -87,7 +87,10 @@ export class QuotasService {
     const hit = this.cache.get(orgId);
     if (hit && this.feed.live && now - hit.at < RULES_TTL_MS) return hit.r;
     const row = await this.ds.manager.findOneBy(AccessRuleEntity, { orgId });
-    const r = row && (row.maxPflopsHoursPer7Days !== null || row.maxClusterShare !== null) ? { maxPflopsHoursPer7Days: row.maxPflopsHoursPer7Days, maxClusterShare: row.maxClusterShare } : null;
+    const r =
+      row && (row.maxPflopsHoursPer7Days !== null || row.maxClusterShare !== null)
+        ? { maxPflopsHoursPer7Days: row.maxPflopsHoursPer7Days, maxClusterShare: row.maxClusterShare }
+        : null;
     if (this.feed.live) {
       if (this.cache.size > 100_000) this.cache.clear();
       this.cache.set(orgId, { r, at: now });
@@ -97,15 +100,30 @@ export class QuotasService {
 
   async set(input: AccessRuleInput): Promise<AccessRuleModel> {
     return this.ds.transaction(async (m) => {
-      const org = isUuid(input.organizationId) ? await m.findOneBy(OrganizationEntity, { id: input.organizationId }) : null;
-      if (!org) throw new QuotaException(QuotaErrorCode.ORGANIZATION_NOT_FOUND, `organization ${input.organizationId} not found`, 'input.organizationId');
-      if (org.role !== 'STARTUP') throw new QuotaException(QuotaErrorCode.NOT_A_STARTUP, `access rules apply to startups; organization ${org.id} is ${org.role}`, 'input.organizationId');
+      const org = isUuid(input.organizationId)
+        ? await m.findOneBy(OrganizationEntity, { id: input.organizationId })
+        : null;
+      if (!org)
+        throw new QuotaException(
+          QuotaErrorCode.ORGANIZATION_NOT_FOUND,
+          `organization ${input.organizationId} not found`,
+          'input.organizationId',
+        );
+      if (org.role !== 'STARTUP')
+        throw new QuotaException(
+          QuotaErrorCode.NOT_A_STARTUP,
+          `access rules apply to startups; organization ${org.id} is ${org.role}`,
+          'input.organizationId',
+        );
       await m.query(
         `INSERT INTO access_rules (org_id, max_pflops_hours_per_7_days, max_cluster_share, updated_at) VALUES ($1, $2, $3, now())
          ON CONFLICT (org_id) DO UPDATE SET max_pflops_hours_per_7_days = EXCLUDED.max_pflops_hours_per_7_days, max_cluster_share = EXCLUDED.max_cluster_share, updated_at = now()`,
         [org.id, input.maxPflopsHoursPer7Days ?? null, input.maxClusterShare ?? null],
       );
-      await m.query(`SELECT pg_notify($1, $2)`, [this.feed.channel, this.feed.encode({ k: 'org', org: org.id, what: 'rules' })]);
+      await m.query(`SELECT pg_notify($1, $2)`, [
+        this.feed.channel,
+        this.feed.encode({ k: 'org', org: org.id, what: 'rules' }),
+      ]);
       return toModel(await m.findOneByOrFail(AccessRuleEntity, { orgId: org.id }));
     });
   }
@@ -113,9 +131,15 @@ export class QuotasService {
   /** Bureau: any startup's; a startup: its own (others NOT_FOUND). Null when it has no rules. */
   async get(p: Principal, organizationId: string): Promise<AccessRuleModel | null> {
     if (p.role !== 'BUREAU' && organizationId !== p.orgId) {
-      throw new QuotaException(QuotaErrorCode.ORGANIZATION_NOT_FOUND, `organization ${organizationId} not found`, 'organizationId');
+      throw new QuotaException(
+        QuotaErrorCode.ORGANIZATION_NOT_FOUND,
+        `organization ${organizationId} not found`,
+        'organizationId',
+      );
     }
-    const r = isUuid(organizationId) ? await this.ds.manager.findOneBy(AccessRuleEntity, { orgId: organizationId }) : null;
+    const r = isUuid(organizationId)
+      ? await this.ds.manager.findOneBy(AccessRuleEntity, { orgId: organizationId })
+      : null;
     return r ? toModel(r) : null;
   }
 
@@ -144,7 +168,13 @@ export class QuotasService {
    * 7-day rule, given the startup's other confirmed bookings `usage` (at least those starting
    * within 7 days of it). Complexity: O(usage x log usage).
    */
-  weeklyExcess(limitPflopsHours: number, usage: readonly StartUsage[], startH: number, tflops: number, hours: number): QuotaException | null {
+  weeklyExcess(
+    limitPflopsHours: number,
+    usage: readonly StartUsage[],
+    startH: number,
+    tflops: number,
+    hours: number,
+  ): QuotaException | null {
     const best = worstWeek(usage, startH);
     const total = tflopsToPflops(best.used + tflops * hours);
     if (total <= limitPflopsHours + 1e-9) return null;
@@ -175,7 +205,14 @@ export class QuotasService {
    * start in the window on every allowed cluster (the excess of a start is its worst hour).
    * Complexity: O(clusters x slots x hours).
    */
-  shareExceeded(share: number, clusters: ShareCandidate[], slots: number, hours: number, tflops: number, slot0: number): QuotaException {
+  shareExceeded(
+    share: number,
+    clusters: ShareCandidate[],
+    slots: number,
+    hours: number,
+    tflops: number,
+    slot0: number,
+  ): QuotaException {
     let best = { over: Infinity, name: '', slot: 0, held: 0, limit: 0 };
     for (const c of clusters) {
       for (let start = 0; start + hours <= slots; start++) {
@@ -201,7 +238,12 @@ export class QuotasService {
 }
 
 function toModel(r: AccessRuleEntity): AccessRuleModel {
-  return { organizationId: r.orgId, maxPflopsHoursPer7Days: r.maxPflopsHoursPer7Days, maxClusterShare: r.maxClusterShare, updatedAt: r.updatedAt };
+  return {
+    organizationId: r.orgId,
+    maxPflopsHoursPer7Days: r.maxPflopsHoursPer7Days,
+    maxClusterShare: r.maxClusterShare,
+    updatedAt: r.updatedAt,
+  };
 }
 
 /**
@@ -223,7 +265,12 @@ export function worstWeek(usage: readonly StartUsage[], startH: number): { t: nu
 }
 
 /** Per cluster, the TFLOPS held in each of `slots` hours from epoch hour `fromH` by the given bookings. */
-export function heldTflops(rows: readonly { cluster_id: string; h: number; hours: number; tflops: number }[], clusterIds: readonly string[], fromH: number, slots: number): HeldTflops {
+export function heldTflops(
+  rows: readonly { cluster_id: string; h: number; hours: number; tflops: number }[],
+  clusterIds: readonly string[],
+  fromH: number,
+  slots: number,
+): HeldTflops {
   const out: HeldTflops = new Map(clusterIds.map((id) => [id, new Int32Array(slots)]));
   for (const r of rows) {
     const a = out.get(r.cluster_id);

@@ -22,11 +22,14 @@ import { figures, firstCome, packRound, RoundMember, RoundPlan, RuleBook } from 
 import { Decisions, PendingRow, RoundsRepository } from './rounds.repository';
 
 /** Worth clearing again from a fresh read: CHECK (the timelines were wrong), deadlock, serialization. */
-const RETRYABLE = new Set<string>([PG_ERROR.CHECK_VIOLATION, PG_ERROR.DEADLOCK_DETECTED, PG_ERROR.SERIALIZATION_FAILURE]);
+const RETRYABLE = new Set<string>([
+  PG_ERROR.CHECK_VIOLATION,
+  PG_ERROR.DEADLOCK_DETECTED,
+  PG_ERROR.SERIALIZATION_FAILURE,
+]);
 const MAX_ATTEMPTS = 5;
 /** Statement and idle-in-transaction limit of a clearing (a 100,000-request round included). */
 const CLEARING_TIMEOUT_MS = 300_000;
-
 
 export type ClearResult = { cleared: true; outcome: RoundOutcomeModel } | { cleared: false; why: 'busy' | 'not-open' };
 
@@ -110,7 +113,9 @@ export class RoundClearer implements OnApplicationBootstrap, OnModuleDestroy {
   private async clearOnce(s: SqlSession, tx: { commit(): Promise<void> }, id: string): Promise<ClearResult> {
     const t0 = performance.now();
     // a large round packs for seconds between statements and writes its bookings in one statement
-    await s.exec(`SET LOCAL statement_timeout = ${CLEARING_TIMEOUT_MS}; SET LOCAL idle_in_transaction_session_timeout = ${CLEARING_TIMEOUT_MS}`);
+    await s.exec(
+      `SET LOCAL statement_timeout = ${CLEARING_TIMEOUT_MS}; SET LOCAL idle_in_transaction_session_timeout = ${CLEARING_TIMEOUT_MS}`,
+    );
     const round = await this.rounds.lockForClearing(s, id);
     if (!round) return { cleared: false, why: 'busy' };
     if (round.status !== 'OPEN') return { cleared: false, why: 'not-open' };
@@ -123,18 +128,35 @@ export class RoundClearer implements OnApplicationBootstrap, OnModuleDestroy {
     const of: PendingRow[] = [];
     const early: { row: PendingRow; reason: string; message: string }[] = [];
     for (const r of rows) {
-      const clusters = r.cluster_ids ? r.cluster_ids.map((c) => this.timelines.cluster(c)).filter((c): c is ClusterMeta => c !== undefined) : regionClusters;
+      const clusters = r.cluster_ids
+        ? r.cluster_ids.map((c) => this.timelines.cluster(c)).filter((c): c is ClusterMeta => c !== undefined)
+        : regionClusters;
       const earliestH = Math.max(r.earliest_h, start / HOUR_MS);
       const deadlineH = Math.min(r.deadline_h, end / HOUR_MS);
       if (deadlineH - earliestH < r.hours) {
-        early.push({ row: r, reason: BookingErrorCode.INVALID_REQUEST, message: `the request's window closed before the round cleared: no ${r.hours} h run fits between ${iso(earliestH * HOUR_MS)} and ${iso(r.deadline_h * HOUR_MS)}` });
+        early.push({
+          row: r,
+          reason: BookingErrorCode.INVALID_REQUEST,
+          message: `the request's window closed before the round cleared: no ${r.hours} h run fits between ${iso(earliestH * HOUR_MS)} and ${iso(r.deadline_h * HOUR_MS)}`,
+        });
         continue;
       }
       if (clusters.length === 0) {
-        early.push({ row: r, reason: BookingErrorCode.NO_CAPACITY, message: round.region ? `region ${round.region} has no clusters` : 'there are no clusters' });
+        early.push({
+          row: r,
+          reason: BookingErrorCode.NO_CAPACITY,
+          message: round.region ? `region ${round.region} has no clusters` : 'there are no clusters',
+        });
         continue;
       }
-      const v: ValidRequest = { pflops: r.pflops, hours: r.hours, earliestH, deadlineH, clusters, minGreenShare: r.min_green_share ?? undefined };
+      const v: ValidRequest = {
+        pflops: r.pflops,
+        hours: r.hours,
+        earliestH,
+        deadlineH,
+        clusters,
+        minGreenShare: r.min_green_share ?? undefined,
+      };
       members.push({ orgId: r.org_id, v, objective: r.objective as Objective });
       of.push(r);
     }
@@ -160,7 +182,10 @@ export class RoundClearer implements OnApplicationBootstrap, OnModuleDestroy {
     const clusters = this.timelines.clusters().filter((c) => inRound.has(c.id));
     const toH = members.reduce((a, m) => Math.max(a, m.v.deadlineH), fromH);
     const window = () => fleetWindow(this.timelines.fleet!, this.timelines.base, clusters, fromH, toH);
-    const pack = () => (members.length ? packRound(window(), fromH, members, book, this.quotas) : { placed: [], refused: [], strategy: 'none' });
+    const pack = () =>
+      members.length
+        ? packRound(window(), fromH, members, book, this.quotas)
+        : { placed: [], refused: [], strategy: 'none' };
     let tPack = performance.now();
     let plan = pack();
     // no writer may slip in between the packing and the write: lock the versions, and if someone
@@ -231,15 +256,37 @@ export class RoundClearer implements OnApplicationBootstrap, OnModuleDestroy {
     for (const l of landed) this.timelines.addBooking(l.landing.pl, l.landing.slot, 1);
     for (const [c, v] of versions) this.timelines.ownCommitted(c, v);
     this.stats.clearings++;
-    this.log.info({ round: id, region: round.region || null, requests: rows.length, placed: mine.placed, pflopsHours: mine.pflopsHours, firstCome: fc.pflopsHours, ms: outcome.clearingMs }, 'round cleared');
+    this.log.info(
+      {
+        round: id,
+        region: round.region || null,
+        requests: rows.length,
+        placed: mine.placed,
+        pflopsHours: mine.pflopsHours,
+        firstCome: fc.pflopsHours,
+        ms: outcome.clearingMs,
+      },
+      'round cleared',
+    );
     return { cleared: true, outcome };
   }
 
   /** The reason code and message a refused member shows: the access rule it breaks, or what the packer said in bookCompute's words. */
   private why(m: RoundMember, reason: RoundPlan['refused'][number]['reason']): { reason: string; message: string } {
     if (reason instanceof Error) return { reason: this.refusals.reasonOf(reason).reason, message: reason.message };
-    if (reason === 'OUTSIDE_HORIZON' || reason === 'INVALID') return { reason: BookingErrorCode.INVALID_REQUEST, message: `the request does not fit the bookable horizon (${reason})` };
-    const e = this.refusals.explain(m.v, { ok: false, reason, message: '' }, m.objective, this.timelines.fleet!, this.timelines.base, null) as BookingException;
+    if (reason === 'OUTSIDE_HORIZON' || reason === 'INVALID')
+      return {
+        reason: BookingErrorCode.INVALID_REQUEST,
+        message: `the request does not fit the bookable horizon (${reason})`,
+      };
+    const e = this.refusals.explain(
+      m.v,
+      { ok: false, reason, message: '' },
+      m.objective,
+      this.timelines.fleet!,
+      this.timelines.base,
+      null,
+    ) as BookingException;
     return { reason: e.code, message: `not placed in the round: ${e.message}` };
   }
 }

@@ -29,15 +29,48 @@ interface Instance {
 function instance(seed: number): Instance {
   const r = rng(seed);
   const nc = 1 + Math.floor(r() * 3);
-  const metas = Array.from({ length: nc }, (_, i) => ({ id: `c${i}`, name: `cluster ${i}`, kwPerPflops: 8 + i, pue: 1.2, pricePerPflopsHour: 5 + i, gridPricePerMwh: 90 }) as unknown as ClusterMeta);
+  const metas = Array.from(
+    { length: nc },
+    (_, i) =>
+      ({
+        id: `c${i}`,
+        name: `cluster ${i}`,
+        kwPerPflops: 8 + i,
+        pue: 1.2,
+        pricePerPflopsHour: 5 + i,
+        gridPricePerMwh: 90,
+      }) as unknown as ClusterMeta,
+  );
   const caps = metas.map(() => 20 + Math.floor(r() * 80));
-  const windows = metas.map(() => Array.from({ length: 1 + Math.floor(r() * 3) }, () => {
-    const start = Math.floor(r() * (SLOTS - 10));
-    return { start, end: start + 2 + Math.floor(r() * 30), mw: Math.round(r() * 400) / 1000, pricePerMwh: 30 + Math.floor(r() * 40) };
+  const windows = metas.map(() =>
+    Array.from({ length: 1 + Math.floor(r() * 3) }, () => {
+      const start = Math.floor(r() * (SLOTS - 10));
+      return {
+        start,
+        end: start + 2 + Math.floor(r() * 30),
+        mw: Math.round(r() * 400) / 1000,
+        pricePerMwh: 30 + Math.floor(r() * 40),
+      };
+    }),
+  );
+  const pre = Array.from({ length: Math.floor(r() * 6) }, () => ({
+    cluster: metas[Math.floor(r() * nc)].id,
+    start: Math.floor(r() * (SLOTS - 10)),
+    pflops: 1 + Math.floor(r() * 10),
+    hours: 1 + Math.floor(r() * 8),
   }));
-  const pre = Array.from({ length: Math.floor(r() * 6) }, () => ({ cluster: metas[Math.floor(r() * nc)].id, start: Math.floor(r() * (SLOTS - 10)), pflops: 1 + Math.floor(r() * 10), hours: 1 + Math.floor(r() * 8) }));
   const fleet = () => {
-    const f = Fleet.fromSpec({ slots: SLOTS, clusters: metas.map((m, i) => ({ id: m.id, capacityPflops: caps[i], kwPerPflops: m.kwPerPflops, pue: m.pue, pricePerPflopsHour: m.pricePerPflopsHour, gridPricePerMwh: m.gridPricePerMwh })) });
+    const f = Fleet.fromSpec({
+      slots: SLOTS,
+      clusters: metas.map((m, i) => ({
+        id: m.id,
+        capacityPflops: caps[i],
+        kwPerPflops: m.kwPerPflops,
+        pue: m.pue,
+        pricePerPflopsHour: m.pricePerPflopsHour,
+        gridPricePerMwh: m.gridPricePerMwh,
+      })),
+    });
     metas.forEach((m, i) => windows[i].forEach((w) => f.addGreenWindow(m.id, w)));
     for (const b of pre) f.applyBooking({ ...b, greenW: new Int32Array(b.hours) });
     return f;
@@ -46,7 +79,13 @@ function instance(seed: number): Instance {
   const rules = new Map<string, Rules>();
   if (r() < 0.7) rules.set('a', { maxPflopsHoursPer7Days: 50 + Math.floor(r() * 200), maxClusterShare: null });
   if (r() < 0.7) rules.set('b', { maxPflopsHoursPer7Days: null, maxClusterShare: 0.2 + Math.round(r() * 50) / 100 });
-  const usage = Array.from({ length: Math.floor(r() * 4) }, () => ({ org_id: orgs[Math.floor(r() * 2)], cluster_id: metas[0].id, h: BASE + Math.floor(r() * 40), hours: 1 + Math.floor(r() * 5), tflops: 1000 * (1 + Math.floor(r() * 5)) }));
+  const usage = Array.from({ length: Math.floor(r() * 4) }, () => ({
+    org_id: orgs[Math.floor(r() * 2)],
+    cluster_id: metas[0].id,
+    h: BASE + Math.floor(r() * 40),
+    hours: 1 + Math.floor(r() * 5),
+    tflops: 1000 * (1 + Math.floor(r() * 5)),
+  }));
   const objectives: Objective[] = ['EARLIEST', 'GREENEST', 'CHEAPEST'];
   const members: RoundMember[] = Array.from({ length: 5 + Math.floor(r() * 60) }, () => {
     const hours = 1 + Math.floor(r() * 12);
@@ -57,7 +96,14 @@ function instance(seed: number): Instance {
     return {
       orgId: orgs[Math.floor(r() * orgs.length)],
       objective: objectives[Math.floor(r() * 3)],
-      v: { pflops: 1 + Math.floor(r() * 40) + (r() < 0.2 ? 0.5 : 0), hours, earliestH: BASE + earliest, deadlineH: BASE + deadline, clusters, minGreenShare: g < 0.2 ? 1 : g < 0.4 ? 0.5 : undefined },
+      v: {
+        pflops: 1 + Math.floor(r() * 40) + (r() < 0.2 ? 0.5 : 0),
+        hours,
+        earliestH: BASE + earliest,
+        deadlineH: BASE + deadline,
+        clusters,
+        minGreenShare: g < 0.2 ? 1 : g < 0.4 ? 0.5 : undefined,
+      },
     };
   });
   return { fleet, metas, members, book: { rules, usage } };
@@ -88,27 +134,50 @@ function verify(inst: Instance, plan: ReturnType<typeof packRound>): void {
     green.set(m.id, new Float64Array(SLOTS));
   }
   const byOrg = new Map<string, { cluster: string; h: number; hours: number; tflops: number }[]>();
-  for (const u of inst.book.usage) byOrg.set(u.org_id, [...(byOrg.get(u.org_id) ?? []), { cluster: u.cluster_id, h: u.h, hours: u.hours, tflops: u.tflops }]);
+  for (const u of inst.book.usage)
+    byOrg.set(u.org_id, [
+      ...(byOrg.get(u.org_id) ?? []),
+      { cluster: u.cluster_id, h: u.h, hours: u.hours, tflops: u.tflops },
+    ]);
   for (const { i, pl } of plan.placed) {
     const m = inst.members[i];
-    check(m.v.clusters.some((c) => c.id === pl.cluster), () => `member ${i} on ${pl.cluster}, not one of its clusters`);
+    check(
+      m.v.clusters.some((c) => c.id === pl.cluster),
+      () => `member ${i} on ${pl.cluster}, not one of its clusters`,
+    );
     check(pl.start + BASE >= m.v.earliestH, () => `member ${i} starts before its earliest start`);
     check(pl.start + BASE + pl.hours <= m.v.deadlineH, () => `member ${i} ends after its deadline`);
     check(pl.hours === m.v.hours, () => `member ${i}: ${pl.hours} h, asked ${m.v.hours}`);
-    check(pl.tflops === Math.round(m.v.pflops * 1000), () => `member ${i}: ${pl.tflops} TFLOPS, asked ${m.v.pflops} PFLOPS`);
+    check(
+      pl.tflops === Math.round(m.v.pflops * 1000),
+      () => `member ${i}: ${pl.tflops} TFLOPS, asked ${m.v.pflops} PFLOPS`,
+    );
     let g = 0;
     for (let k = 0; k < pl.hours; k++) {
       tf.get(pl.cluster)![pl.start + k] += pl.tflops;
       green.get(pl.cluster)![pl.start + k] += pl.greenW[k];
       g += pl.greenW[k];
     }
-    if (m.v.minGreenShare) check(g >= Math.ceil(m.v.minGreenShare * pl.drawW * pl.hours - 1e-6), () => `member ${i}: ${g} Wh green, below its minGreenShare`);
-    byOrg.set(m.orgId, [...(byOrg.get(m.orgId) ?? []), { cluster: pl.cluster, h: BASE + pl.start, hours: pl.hours, tflops: pl.tflops }]);
+    if (m.v.minGreenShare)
+      check(
+        g >= Math.ceil(m.v.minGreenShare * pl.drawW * pl.hours - 1e-6),
+        () => `member ${i}: ${g} Wh green, below its minGreenShare`,
+      );
+    byOrg.set(m.orgId, [
+      ...(byOrg.get(m.orgId) ?? []),
+      { cluster: pl.cluster, h: BASE + pl.start, hours: pl.hours, tflops: pl.tflops },
+    ]);
   }
   for (const c of inst.metas) {
     for (let s = 0; s < SLOTS; s++) {
-      check(tf.get(c.id)![s] <= f.freeTflops(c.id, s), () => `${c.id} slot ${s}: ${tf.get(c.id)![s]} TFLOPS placed, ${f.freeTflops(c.id, s)} free`);
-      check(green.get(c.id)![s] <= f.greenSupplyW(c.id, s) - f.greenAllocW(c.id, s), () => `${c.id} slot ${s}: ${green.get(c.id)![s]} W green placed, more than free`);
+      check(
+        tf.get(c.id)![s] <= f.freeTflops(c.id, s),
+        () => `${c.id} slot ${s}: ${tf.get(c.id)![s]} TFLOPS placed, ${f.freeTflops(c.id, s)} free`,
+      );
+      check(
+        green.get(c.id)![s] <= f.greenSupplyW(c.id, s) - f.greenAllocW(c.id, s),
+        () => `${c.id} slot ${s}: ${green.get(c.id)![s]} W green placed, more than free`,
+      );
     }
   }
   for (const [org, rules] of inst.book.rules) {
@@ -116,8 +185,12 @@ function verify(inst: Instance, plan: ReturnType<typeof packRound>): void {
     if (rules.maxPflopsHoursPer7Days != null) {
       for (const a of rows) {
         for (let t = a.h - WEEK_HOURS + 1; t <= a.h; t++) {
-          const sum = rows.filter((x) => x.h >= t && x.h < t + WEEK_HOURS).reduce((s, x) => s + x.tflops * x.hours, 0) / 1000;
-          check(sum <= rules.maxPflopsHoursPer7Days + 1e-9, () => `${org}: ${sum} PFLOPS-hours starting in [${t}, ${t + WEEK_HOURS})`);
+          const sum =
+            rows.filter((x) => x.h >= t && x.h < t + WEEK_HOURS).reduce((s, x) => s + x.tflops * x.hours, 0) / 1000;
+          check(
+            sum <= rules.maxPflopsHoursPer7Days + 1e-9,
+            () => `${org}: ${sum} PFLOPS-hours starting in [${t}, ${t + WEEK_HOURS})`,
+          );
         }
       }
     }
@@ -125,8 +198,13 @@ function verify(inst: Instance, plan: ReturnType<typeof packRound>): void {
       for (const { i, pl } of plan.placed) {
         if (inst.members[i].orgId !== org) continue;
         for (let s = pl.start; s < pl.start + pl.hours; s++) {
-          const held = rows.filter((x) => x.cluster === pl.cluster && x.h <= BASE + s && x.h + x.hours > BASE + s).reduce((a, x) => a + x.tflops, 0);
-          check(held <= Math.floor(rules.maxClusterShare * f.capacityTflops(pl.cluster, s) + 1e-9), () => `${org}: ${held} TFLOPS held on ${pl.cluster} in slot ${s}, over its share`);
+          const held = rows
+            .filter((x) => x.cluster === pl.cluster && x.h <= BASE + s && x.h + x.hours > BASE + s)
+            .reduce((a, x) => a + x.tflops, 0);
+          check(
+            held <= Math.floor(rules.maxClusterShare * f.capacityTflops(pl.cluster, s) + 1e-9),
+            () => `${org}: ${held} TFLOPS held on ${pl.cluster} in slot ${s}, over its share`,
+          );
         }
       }
     }
@@ -142,7 +220,9 @@ describe('round plan: packRound and the first-come baseline against an independe
       const plan = packRound(inst.fleet(), BASE, inst.members, inst.book, quotas);
       verify(inst, plan);
       const again = packRound(inst.fleet(), BASE, inst.members, inst.book, quotas);
-      expect(again.placed.map((p) => [p.i, p.pl.cluster, p.pl.start, [...p.pl.greenW]])).toEqual(plan.placed.map((p) => [p.i, p.pl.cluster, p.pl.start, [...p.pl.greenW]]));
+      expect(again.placed.map((p) => [p.i, p.pl.cluster, p.pl.start, [...p.pl.greenW]])).toEqual(
+        plan.placed.map((p) => [p.i, p.pl.cluster, p.pl.start, [...p.pl.greenW]]),
+      );
       const fc = firstCome(inst.fleet(), BASE, inst.members, inst.book, quotas);
       verify(inst, fc);
       if (figures(plan).pflopsHours > figures(fc).pflopsHours) gained++;
@@ -154,7 +234,11 @@ describe('round plan: packRound and the first-come baseline against an independe
   it('refuses a member by the access rule it breaks, with the rule in the message', () => {
     const inst = instance(3);
     inst.book.rules.set('z', { maxPflopsHoursPer7Days: 1, maxClusterShare: null });
-    const m: RoundMember = { orgId: 'z', objective: 'EARLIEST', v: { pflops: 1, hours: 2, earliestH: BASE, deadlineH: BASE + SLOTS, clusters: inst.metas } };
+    const m: RoundMember = {
+      orgId: 'z',
+      objective: 'EARLIEST',
+      v: { pflops: 1, hours: 2, earliestH: BASE, deadlineH: BASE + SLOTS, clusters: inst.metas },
+    };
     const plan = packRound(inst.fleet(), BASE, [m, m], inst.book, quotas);
     const refused = plan.refused.map((r) => r.reason);
     expect(refused.length).toBe(2);

@@ -54,9 +54,19 @@ export function roundIterations(n: number): number {
  * number of improvement iterations. Access rules are then checked in commit order, counting the
  * members accepted before; a member that breaks one is refused and its room stays free.
  */
-export function packRound(fleet: Fleet, base: number, members: readonly RoundMember[], book: RuleBook, quotas: QuotasService): RoundPlan {
+export function packRound(
+  fleet: Fleet,
+  base: number,
+  members: readonly RoundMember[],
+  book: RuleBook,
+  quotas: QuotasService,
+): RoundPlan {
   const jobs: JobRequest[] = members.map((m, i) => ({ ...jobOf(m.v, base), id: String(i), objective: m.objective }));
-  const r = packBatch(fleet, jobs, { timeBudgetMs: Number.MAX_SAFE_INTEGER, seed: 1, iterations: roundIterations(jobs.length) });
+  const r = packBatch(fleet, jobs, {
+    timeBudgetMs: Number.MAX_SAFE_INTEGER,
+    seed: 1,
+    iterations: roundIterations(jobs.length),
+  });
   const rules = new RuleChecker(book, quotas, fleet, base);
   const plan: RoundPlan = { placed: [], refused: [], strategy: r.strategy };
   for (const pl of r.placements) {
@@ -75,7 +85,13 @@ export function packRound(fleet: Fleet, base: number, members: readonly RoundMem
  * own objective, on `fleet` (changed in place), under the same access rules — what placing them
  * the moment they arrived would have done on the same ledger.
  */
-export function firstCome(fleet: Fleet, base: number, members: readonly RoundMember[], book: RuleBook, quotas: QuotasService): RoundPlan {
+export function firstCome(
+  fleet: Fleet,
+  base: number,
+  members: readonly RoundMember[],
+  book: RuleBook,
+  quotas: QuotasService,
+): RoundPlan {
   const rules = new RuleChecker(book, quotas, fleet, base);
   const plan: RoundPlan = { placed: [], refused: [], strategy: 'first-come' };
   members.forEach((m, i) => {
@@ -128,7 +144,9 @@ class RuleChecker {
     const rules = this.book.rules.get(m.orgId);
     const startH = this.base + pl.start;
     if (!rules || (rules.maxPflopsHoursPer7Days == null && rules.maxClusterShare == null)) return null;
-    const mine = this.book.usage.filter((u) => u.org_id === m.orgId).concat(this.accepted.filter((u) => u.org_id === m.orgId));
+    const mine = this.book.usage
+      .filter((u) => u.org_id === m.orgId)
+      .concat(this.accepted.filter((u) => u.org_id === m.orgId));
     if (rules.maxPflopsHoursPer7Days != null) {
       const starts: StartUsage[] = mine.map((u) => ({ h: u.h, tflopsHours: u.tflops * u.hours }));
       const over = this.quotas.weeklyExcess(rules.maxPflopsHoursPer7Days, starts, startH, pl.tflops, pl.hours);
@@ -140,7 +158,14 @@ class RuleChecker {
       const capacityAt = (s: number) => this.fleet.capacityTflops(pl.cluster, pl.start + s);
       for (let s = 0; s < pl.hours; s++) {
         if (held[s] + pl.tflops > shareLimitTflops(rules.maxClusterShare, capacityAt(s))) {
-          return this.quotas.shareExceeded(rules.maxClusterShare, [{ name, held, capacityAt }], pl.hours, pl.hours, pl.tflops, startH * HOUR_MS);
+          return this.quotas.shareExceeded(
+            rules.maxClusterShare,
+            [{ name, held, capacityAt }],
+            pl.hours,
+            pl.hours,
+            pl.tflops,
+            startH * HOUR_MS,
+          );
         }
       }
     }

@@ -9,7 +9,14 @@ import { RoundsService } from './rounds.service';
 /** Clearing rounds: requests pooled per region and placed together by the batch packer. */
 @Module({
   imports: [BookingsModule, QuotasModule],
-  providers: [RoundsRepository, RoundClearer, RoundsService, RoundsResolver, RoundRequestFieldsResolver, BookingEventRoundResolver],
+  providers: [
+    RoundsRepository,
+    RoundClearer,
+    RoundsService,
+    RoundsResolver,
+    RoundRequestFieldsResolver,
+    BookingEventRoundResolver,
+  ],
   exports: [RoundsService, RoundClearer],
 })
 export class RoundsModule {}

@@ -66,7 +66,15 @@ export class RoundsRepository {
    * Records the clearing, in its transaction after the bookings: each request's decision, the
    * round CLEARED with its outcome (closed now if it closed early), the REFUSED events.
    */
-  async decide(s: SqlSession, roundId: string, d: Decisions, outcome: object, nowMs: number, channel: string, payloads: string[]): Promise<void> {
+  async decide(
+    s: SqlSession,
+    roundId: string,
+    d: Decisions,
+    outcome: object,
+    nowMs: number,
+    channel: string,
+    payloads: string[],
+  ): Promise<void> {
     const [r] = await s.exec<{ u: number; rd: number }>(
       `WITH u AS (UPDATE round_requests r SET status = x.status, booking_id = x.booking, reason = x.reason, message = x.message, decided_at = to_timestamp($6 / 1000.0)
                   FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::text[]) AS x(id, status, booking, reason, message)
@@ -78,12 +86,16 @@ export class RoundsRepository {
        SELECT (SELECT count(*) FROM u)::int AS u, (SELECT count(*) FROM rd)::int AS rd, (SELECT count(*) FROM n)::int AS n`,
       [d.id, d.status, d.booking, d.reason, d.message, nowMs, JSON.stringify(outcome), roundId, channel, payloads],
     );
-    if (r.u !== d.id.length || r.rd !== 1) throw new Error(`round ${roundId}: clearing record incomplete (${r.u}/${d.id.length} requests, ${r.rd} round)`);
+    if (r.u !== d.id.length || r.rd !== 1)
+      throw new Error(`round ${roundId}: clearing record incomplete (${r.u}/${d.id.length} requests, ${r.rd} round)`);
   }
 
   /** OPEN rounds whose close time has come. */
   due(nowMs: number): Promise<{ id: string }[]> {
-    return this.ds.query(`SELECT id FROM rounds WHERE status = 'OPEN' AND closes_at <= to_timestamp($1 / 1000.0) ORDER BY closes_at, id`, [nowMs]);
+    return this.ds.query(
+      `SELECT id FROM rounds WHERE status = 'OPEN' AND closes_at <= to_timestamp($1 / 1000.0) ORDER BY closes_at, id`,
+      [nowMs],
+    );
   }
 
   /** Opens the next round of every scheduled region that has none open, closing at the next multiple of its cadence. */

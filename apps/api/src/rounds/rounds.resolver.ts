@@ -5,14 +5,23 @@ import { BookingEventModel } from '../bookings/dtos/booking-event.model';
 import { BookingModel, ObjectiveEnum } from '../bookings/dtos/booking.model';
 import { CurrentOrg, Roles } from '../security/principal';
 import type { Principal } from '../security/principal';
-import { RoundModel, RoundRequestConnection, RoundRequestModel, RoundRequestStatusEnum, RoundScheduleModel, RoundStatusEnum } from './dtos/round.model';
+import {
+  RoundModel,
+  RoundRequestConnection,
+  RoundRequestModel,
+  RoundRequestStatusEnum,
+  RoundScheduleModel,
+  RoundStatusEnum,
+} from './dtos/round.model';
 import { RoundsService } from './rounds.service';
 
 @Resolver(() => RoundModel)
 export class RoundsResolver {
   constructor(private readonly svc: RoundsService) {}
 
-  @Query(() => [RoundModel], { description: 'Rounds, latest close first. region: one region ("" = the fleet-wide rounds); omitted = all.' })
+  @Query(() => [RoundModel], {
+    description: 'Rounds, latest close first. region: one region ("" = the fleet-wide rounds); omitted = all.',
+  })
   rounds(
     @Args('region', { type: () => String, nullable: true }) region?: string | null,
     @Args('status', { type: () => RoundStatusEnum, nullable: true }) status?: RoundStatusEnum | null,
@@ -27,7 +36,10 @@ export class RoundsResolver {
   }
 
   @Roles('BUREAU')
-  @Mutation(() => RoundScheduleModel, { description: 'Rounds of a region (null: the whole fleet) closing every everyMinutes, aligned to multiples of it since the epoch; null or 0 stops them (the open round still clears at its time). Opens the first round at once.' })
+  @Mutation(() => RoundScheduleModel, {
+    description:
+      'Rounds of a region (null: the whole fleet) closing every everyMinutes, aligned to multiples of it since the epoch; null or 0 stops them (the open round still clears at its time). Opens the first round at once.',
+  })
   scheduleRounds(
     @Args('region', { type: () => String, nullable: true }) region: string | null,
     @Args('everyMinutes', { type: () => Int, nullable: true }) everyMinutes: number | null,
@@ -36,7 +48,10 @@ export class RoundsResolver {
   }
 
   @Roles('BUREAU')
-  @Mutation(() => RoundModel, { description: 'A one-off round of a region (null: the whole fleet), open now until closesAt (within 7 days). One open round per region.' })
+  @Mutation(() => RoundModel, {
+    description:
+      'A one-off round of a region (null: the whole fleet), open now until closesAt (within 7 days). One open round per region.',
+  })
   openRound(
     @Args('region', { type: () => String, nullable: true }) region: string | null,
     @Args('closesAt', { type: () => Date }) closesAt: Date,
@@ -45,7 +60,9 @@ export class RoundsResolver {
   }
 
   @Roles('BUREAU')
-  @Mutation(() => RoundModel, { description: 'Closes an open round now and clears it; returns the cleared round with its outcome.' })
+  @Mutation(() => RoundModel, {
+    description: 'Closes an open round now and clears it; returns the cleared round with its outcome.',
+  })
   closeRound(@Args('id', { type: () => ID }) id: string): Promise<RoundModel> {
     return this.svc.close(id);
   }
@@ -66,18 +83,26 @@ export class RoundsResolver {
   }
 
   @Roles('STARTUP')
-  @Mutation(() => RoundRequestModel, { description: 'Takes a PENDING request out of its round (ALREADY_DECIDED once the round cleared).' })
-  withdrawRoundRequest(@CurrentOrg() p: Principal, @Args('id', { type: () => ID }) id: string): Promise<RoundRequestModel> {
+  @Mutation(() => RoundRequestModel, {
+    description: 'Takes a PENDING request out of its round (ALREADY_DECIDED once the round cleared).',
+  })
+  withdrawRoundRequest(
+    @CurrentOrg() p: Principal,
+    @Args('id', { type: () => ID }) id: string,
+  ): Promise<RoundRequestModel> {
     return this.svc.withdraw(p, id);
   }
 
   @Roles('STARTUP', 'BUREAU')
-  @Query(() => RoundRequestConnection, { description: "A startup's round requests (the bureau: everyone's), latest first." })
+  @Query(() => RoundRequestConnection, {
+    description: "A startup's round requests (the bureau: everyone's), latest first.",
+  })
   roundRequests(
     @CurrentOrg() p: Principal,
     @Args('roundId', { type: () => ID, nullable: true }) roundId?: string | null,
     @Args('status', { type: () => RoundRequestStatusEnum, nullable: true }) status?: RoundRequestStatusEnum | null,
-    @Args('first', { type: () => Int, nullable: true, description: 'page size, 1..100 (default 20)' }) first?: number | null,
+    @Args('first', { type: () => Int, nullable: true, description: 'page size, 1..100 (default 20)' })
+    first?: number | null,
     @Args('after', { type: () => String, nullable: true }) after?: string | null,
   ): Promise<RoundRequestConnection> {
     return this.svc.requests(p, roundId, status, first, after);
@@ -104,7 +129,10 @@ export class RoundRequestFieldsResolver {
 export class BookingEventRoundResolver {
   constructor(private readonly svc: RoundsService) {}
 
-  @ResolveField(() => RoundRequestModel, { nullable: true, description: 'the round request a clearing decided (CONFIRMED or REFUSED), when the subscriber may see it' })
+  @ResolveField(() => RoundRequestModel, {
+    nullable: true,
+    description: 'the round request a clearing decided (CONFIRMED or REFUSED), when the subscriber may see it',
+  })
   async roundRequest(@CurrentOrg() p: Principal, @Parent() e: BookingEventModel): Promise<RoundRequestModel | null> {
     if (!e.roundRequestId || p.role === 'OPERATOR') return null;
     return this.svc.request(p, e.roundRequestId);

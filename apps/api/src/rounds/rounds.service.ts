@@ -12,7 +12,15 @@ import { iso } from '../common/time.utils';
 import { APP_CONFIG } from '../config';
 import type { AppConfig } from '../config';
 import type { Principal } from '../security/principal';
-import { RoundModel, RoundOutcomeModel, RoundRequestConnection, RoundRequestModel, RoundRequestStatusEnum, RoundScheduleModel, RoundStatusEnum } from './dtos/round.model';
+import {
+  RoundModel,
+  RoundOutcomeModel,
+  RoundRequestConnection,
+  RoundRequestModel,
+  RoundRequestStatusEnum,
+  RoundScheduleModel,
+  RoundStatusEnum,
+} from './dtos/round.model';
 import { RoundClearer } from './round-clearer';
 import { RoundErrorCode, RoundException } from './rounds.exception';
 
@@ -34,7 +42,13 @@ export class RoundsService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async submit(p: Principal, r: ComputeRequestInput, objective: ObjectiveEnum, idempotencyKey: string, region: string | null | undefined): Promise<RoundRequestModel> {
+  async submit(
+    p: Principal,
+    r: ComputeRequestInput,
+    objective: ObjectiveEnum,
+    idempotencyKey: string,
+    region: string | null | undefined,
+  ): Promise<RoundRequestModel> {
     const key = requireIdempotencyKey(idempotencyKey);
     const fingerprint = requestFingerprint(r, objective);
     const replay = await this.ds.manager.findOneBy(RoundRequestEntity, { orgId: p.orgId, idempotencyKey: key });
@@ -77,9 +91,18 @@ export class RoundsService {
       if (!rr) throw requestNotFound(id);
       // waits for a clearing of the round in progress
       await m.query(`SELECT 1 FROM rounds WHERE id = $1 FOR SHARE`, [rr.roundId]);
-      const done = await m.update(RoundRequestEntity, { id, status: 'PENDING' }, { status: 'WITHDRAWN', decidedAt: new Date(now) });
+      const done = await m.update(
+        RoundRequestEntity,
+        { id, status: 'PENDING' },
+        { status: 'WITHDRAWN', decidedAt: new Date(now) },
+      );
       const fresh = await m.findOneByOrFail(RoundRequestEntity, { id });
-      if (!done.affected) throw new RoundException(RoundErrorCode.ALREADY_DECIDED, `round request ${id} is ${fresh.status} already; only PENDING requests can be withdrawn`, 'id');
+      if (!done.affected)
+        throw new RoundException(
+          RoundErrorCode.ALREADY_DECIDED,
+          `round request ${id} is ${fresh.status} already; only PENDING requests can be withdrawn`,
+          'id',
+        );
       return fresh;
     });
     return requestModel(row);
@@ -92,7 +115,13 @@ export class RoundsService {
   }
 
   /** Round requests of the caller (a startup) or of everyone (the bureau), newest first. */
-  async requests(p: Principal, roundId: string | null | undefined, status: RoundRequestStatusEnum | null | undefined, first?: number | null, after?: string | null): Promise<RoundRequestConnection> {
+  async requests(
+    p: Principal,
+    roundId: string | null | undefined,
+    status: RoundRequestStatusEnum | null | undefined,
+    first?: number | null,
+    after?: string | null,
+  ): Promise<RoundRequestConnection> {
     const n = pageSize(first);
     const cur = decodeCursor(after);
     const qb = this.ds.getRepository(RoundRequestEntity).createQueryBuilder('r');
@@ -106,9 +135,15 @@ export class RoundsService {
       if (!/^\d+$/.test(cur[0])) decodeCursor('!');
       qb.andWhere('r.seq < :seq', { seq: cur[0] });
     }
-    const rows = await qb.orderBy('r.seq', 'DESC').take(n + 1).getMany();
+    const rows = await qb
+      .orderBy('r.seq', 'DESC')
+      .take(n + 1)
+      .getMany();
     const edges = rows.slice(0, n).map((r) => ({ cursor: encodeCursor(r.seq, r.id), node: requestModel(r) }));
-    return { edges, pageInfo: { hasNextPage: rows.length > n, endCursor: edges.length ? edges[edges.length - 1].cursor : null } };
+    return {
+      edges,
+      pageInfo: { hasNextPage: rows.length > n, endCursor: edges.length ? edges[edges.length - 1].cursor : null },
+    };
   }
 
   async round(id: string): Promise<RoundModel> {
@@ -118,7 +153,11 @@ export class RoundsService {
   }
 
   /** Rounds, latest close first; `region` null: every region (use "" for the fleet-wide rounds). */
-  async rounds(region: string | null | undefined, status: RoundStatusEnum | null | undefined, first?: number | null): Promise<RoundModel[]> {
+  async rounds(
+    region: string | null | undefined,
+    status: RoundStatusEnum | null | undefined,
+    first?: number | null,
+  ): Promise<RoundModel[]> {
     const qb = this.ds.getRepository(RoundEntity).createQueryBuilder('r');
     if (region != null) qb.andWhere('r.region = :region', { region: region.trim() });
     if (status) qb.andWhere('r.status = :status', { status });
@@ -126,41 +165,72 @@ export class RoundsService {
     return this.models(rows);
   }
 
-  async schedule(region: string | null | undefined, everyMinutes: number | null | undefined): Promise<RoundScheduleModel> {
+  async schedule(
+    region: string | null | undefined,
+    everyMinutes: number | null | undefined,
+  ): Promise<RoundScheduleModel> {
     const key = this.regionKey(region);
     if (everyMinutes == null || everyMinutes === 0) {
       await this.ds.manager.delete(RoundScheduleEntity, { region: key });
     } else {
       if (!Number.isInteger(everyMinutes) || everyMinutes < 1 || everyMinutes > MAX_ROUND_MINUTES) {
-        throw new RoundException(RoundErrorCode.INVALID_ROUND, `everyMinutes must be an integer in [1, ${MAX_ROUND_MINUTES}] (or null to stop), got ${everyMinutes}`, 'everyMinutes');
+        throw new RoundException(
+          RoundErrorCode.INVALID_ROUND,
+          `everyMinutes must be an integer in [1, ${MAX_ROUND_MINUTES}] (or null to stop), got ${everyMinutes}`,
+          'everyMinutes',
+        );
       }
       await this.ds.manager.upsert(RoundScheduleEntity, { region: key, everyMinutes }, ['region']);
       await this.clearer.openScheduled();
     }
     const open = await this.ds.manager.findOneBy(RoundEntity, { region: key, status: 'OPEN' });
-    return { region: key || null, everyMinutes: everyMinutes || null, openRound: open ? (await this.models([open]))[0] : null };
+    return {
+      region: key || null,
+      everyMinutes: everyMinutes || null,
+      openRound: open ? (await this.models([open]))[0] : null,
+    };
   }
 
   /** A one-off round of the region (the fleet when null), open now until `closesAt`. */
   async open(region: string | null | undefined, closesAt: Date): Promise<RoundModel> {
     const key = this.regionKey(region);
     const now = this.config.now();
-    if (!(closesAt instanceof Date) || Number.isNaN(closesAt.getTime()) || closesAt.getTime() <= now || closesAt.getTime() > now + MAX_ROUND_MINUTES * 60_000) {
-      throw new RoundException(RoundErrorCode.INVALID_ROUND, `closesAt must be after now (${new Date(now).toISOString()}) and within 7 days`, 'closesAt');
+    if (
+      !(closesAt instanceof Date) ||
+      Number.isNaN(closesAt.getTime()) ||
+      closesAt.getTime() <= now ||
+      closesAt.getTime() > now + MAX_ROUND_MINUTES * 60_000
+    ) {
+      throw new RoundException(
+        RoundErrorCode.INVALID_ROUND,
+        `closesAt must be after now (${new Date(now).toISOString()}) and within 7 days`,
+        'closesAt',
+      );
     }
     try {
-      const r = await this.ds.manager.save(this.ds.manager.create(RoundEntity, { region: key, opensAt: new Date(now), closesAt }));
+      const r = await this.ds.manager.save(
+        this.ds.manager.create(RoundEntity, { region: key, opensAt: new Date(now), closesAt }),
+      );
       return (await this.models([r]))[0];
     } catch (e) {
       if (pgErrorCode(e) !== PG_ERROR.UNIQUE_VIOLATION) throw e;
-      throw new RoundException(RoundErrorCode.ROUND_ALREADY_OPEN, `a round of ${key ? `region ${key}` : 'the whole fleet'} is open already; close it first`, 'region');
+      throw new RoundException(
+        RoundErrorCode.ROUND_ALREADY_OPEN,
+        `a round of ${key ? `region ${key}` : 'the whole fleet'} is open already; close it first`,
+        'region',
+      );
     }
   }
 
   /** Clears the round now (the bureau closing it early); waits for a clearing another process has started. */
   async close(id: string): Promise<RoundModel> {
     const before = await this.round(id);
-    if (before.status === RoundStatusEnum.CLEARED) throw new RoundException(RoundErrorCode.ROUND_CLEARED, `round ${id} cleared at ${before.clearedAt?.toISOString()}`, 'id');
+    if (before.status === RoundStatusEnum.CLEARED)
+      throw new RoundException(
+        RoundErrorCode.ROUND_CLEARED,
+        `round ${id} cleared at ${before.clearedAt?.toISOString()}`,
+        'id',
+      );
     for (let i = 0; i < 600; i++) {
       const r = await this.clearer.clear(id);
       if (r.cleared || r.why === 'not-open') return this.round(id);
@@ -171,7 +241,11 @@ export class RoundsService {
 
   private async replayed(row: RoundRequestEntity, fingerprint: string): Promise<RoundRequestModel> {
     if (row.requestFingerprint !== fingerprint) {
-      throw new RoundException(RoundErrorCode.IDEMPOTENCY_KEY_REUSED, `idempotencyKey was already used for a different round request (${row.id})`, 'idempotencyKey');
+      throw new RoundException(
+        RoundErrorCode.IDEMPOTENCY_KEY_REUSED,
+        `idempotencyKey was already used for a different round request (${row.id})`,
+        'idempotencyKey',
+      );
     }
     return requestModel(row);
   }
@@ -181,11 +255,19 @@ export class RoundsService {
    * when they share one and it has an open round, else the whole fleet's. Its clusters must lie
    * in the round's region.
    */
-  private regionOf(region: string | null | undefined, clusters: { id: string; region: string }[] | null): { key: string; fallback: boolean } {
+  private regionOf(
+    region: string | null | undefined,
+    clusters: { id: string; region: string }[] | null,
+  ): { key: string; fallback: boolean } {
     if (region != null) {
       const key = this.regionKey(region);
       for (const c of clusters ?? []) {
-        if (key && c.region !== key) throw new BookingException(BookingErrorCode.INVALID_REQUEST, `request.clusterIds: cluster ${c.id} is in region ${c.region}, not in ${key}`, 'request.clusterIds');
+        if (key && c.region !== key)
+          throw new BookingException(
+            BookingErrorCode.INVALID_REQUEST,
+            `request.clusterIds: cluster ${c.id} is in region ${c.region}, not in ${key}`,
+            'request.clusterIds',
+          );
       }
       return { key, fallback: false };
     }
@@ -194,30 +276,55 @@ export class RoundsService {
   }
 
   /** The open round a request joins, share-locked (a clearing in progress finishes first); NO_OPEN_ROUND when none takes requests. */
-  private async openRound(m: EntityManager, wanted: { key: string; fallback: boolean }, now: number): Promise<{ id: string }> {
+  private async openRound(
+    m: EntityManager,
+    wanted: { key: string; fallback: boolean },
+    now: number,
+  ): Promise<{ id: string }> {
     const find = async (key: string) => {
-      const rows: { id: string; closes: number }[] = await m.query(`SELECT id, (extract(epoch FROM closes_at) * 1000)::float8 AS closes FROM rounds WHERE region = $1 AND status = 'OPEN' FOR SHARE`, [key]);
+      const rows: { id: string; closes: number }[] = await m.query(
+        `SELECT id, (extract(epoch FROM closes_at) * 1000)::float8 AS closes FROM rounds WHERE region = $1 AND status = 'OPEN' FOR SHARE`,
+        [key],
+      );
       return rows[0] as { id: string; closes: number } | undefined;
     };
     let r = await find(wanted.key);
     if (!r && wanted.fallback) r = await find('');
     const name = wanted.key ? `region ${wanted.key}` : 'the whole fleet';
-    if (!r) throw new RoundException(RoundErrorCode.NO_OPEN_ROUND, `no round of ${name}${wanted.fallback ? ' or of the whole fleet' : ''} is open`, 'region');
-    if (r.closes <= now) throw new RoundException(RoundErrorCode.NO_OPEN_ROUND, `the round of ${name} closed at ${iso(r.closes)} and is being cleared; submit to the next one`, 'region');
+    if (!r)
+      throw new RoundException(
+        RoundErrorCode.NO_OPEN_ROUND,
+        `no round of ${name}${wanted.fallback ? ' or of the whole fleet' : ''} is open`,
+        'region',
+      );
+    if (r.closes <= now)
+      throw new RoundException(
+        RoundErrorCode.NO_OPEN_ROUND,
+        `the round of ${name} closed at ${iso(r.closes)} and is being cleared; submit to the next one`,
+        'region',
+      );
     return r;
   }
 
   private regionKey(region: string | null | undefined): string {
     if (region == null) return '';
     const key = region.trim();
-    if (key.length === 0 || key.length > 100) throw new RoundException(RoundErrorCode.INVALID_ROUND, 'region must have 1 to 100 characters (null: the whole fleet)', 'region');
+    if (key.length === 0 || key.length > 100)
+      throw new RoundException(
+        RoundErrorCode.INVALID_ROUND,
+        'region must have 1 to 100 characters (null: the whole fleet)',
+        'region',
+      );
     return key;
   }
 
   private async models(rows: RoundEntity[]): Promise<RoundModel[]> {
     const ids = rows.map((r) => r.id);
     const counts: { round_id: string; n: number }[] = ids.length
-      ? await this.ds.query(`SELECT round_id, count(*)::int AS n FROM round_requests WHERE round_id = ANY($1::uuid[]) AND status = 'PENDING' GROUP BY round_id`, [ids])
+      ? await this.ds.query(
+          `SELECT round_id, count(*)::int AS n FROM round_requests WHERE round_id = ANY($1::uuid[]) AND status = 'PENDING' GROUP BY round_id`,
+          [ids],
+        )
       : [];
     const pending = new Map(counts.map((c) => [c.round_id, c.n]));
     return rows.map((r) => ({

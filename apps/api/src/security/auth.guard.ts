@@ -19,13 +19,21 @@ export class AuthGuard implements CanActivate {
     const req = requestOf(ctx);
     const header = req.headers['authorization'];
     const m = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-    if (!m) throw new OrganizationException(OrganizationErrorCode.MISSING_API_KEY, 'send your API key as "Authorization: Bearer <key>"');
+    if (!m)
+      throw new OrganizationException(
+        OrganizationErrorCode.MISSING_API_KEY,
+        'send your API key as "Authorization: Bearer <key>"',
+      );
     const principal = await this.orgs.authenticate(m[1]);
-    if (!principal) throw new OrganizationException(OrganizationErrorCode.INVALID_API_KEY, 'the API key is unknown or revoked');
+    if (!principal)
+      throw new OrganizationException(OrganizationErrorCode.INVALID_API_KEY, 'the API key is unknown or revoked');
     req.principal = principal;
     const roles = this.reflector.getAllAndOverride<OrgRole[] | undefined>(ROLES_KEY, targets);
     if (roles && !roles.includes(principal.role)) {
-      throw new OrganizationException(OrganizationErrorCode.ROLE_NOT_ALLOWED, `this operation is for ${roles.join(' or ')} organizations; you are ${principal.role}`);
+      throw new OrganizationException(
+        OrganizationErrorCode.ROLE_NOT_ALLOWED,
+        `this operation is for ${roles.join(' or ')} organizations; you are ${principal.role}`,
+      );
     }
     return true;
   }

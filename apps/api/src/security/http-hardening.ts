@@ -52,7 +52,10 @@ export function securityHeaders(): Record<string, string> {
  * Security headers on every route (Helmet's, computed once) and the CORS policy: off unless
  * `corsOrigins` lists origins (CORS_ORIGINS).
  */
-export async function registerHttpHardening(app: NestFastifyApplication, corsOrigins: readonly string[]): Promise<void> {
+export async function registerHttpHardening(
+  app: NestFastifyApplication,
+  corsOrigins: readonly string[],
+): Promise<void> {
   const headers = securityHeaders();
   app
     .getHttpAdapter()
@@ -75,9 +78,15 @@ export async function registerHttpHardening(app: NestFastifyApplication, corsOri
 /** CORS_ORIGINS: a comma-separated list of exact origins (https://app.example.org), or `*`; unset or empty: no CORS. */
 export function parseCorsOrigins(raw: string | undefined): string[] {
   if (!raw || !raw.trim()) return [];
-  const list = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const list = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const o of list) {
-    if (o !== '*' && !/^https?:\/\/[^/\s]+$/.test(o)) throw new Error(`CORS_ORIGINS: "${o}" is not an origin like https://app.example.org (scheme and host, no path) or *`);
+    if (o !== '*' && !/^https?:\/\/[^/\s]+$/.test(o))
+      throw new Error(
+        `CORS_ORIGINS: "${o}" is not an origin like https://app.example.org (scheme and host, no path) or *`,
+      );
   }
   return list;
 }

@@ -17,7 +17,10 @@ export const Roles = (...roles: OrgRole[]) => SetMetadata(ROLES_KEY, roles);
 /** No API key needed (health). */
 export const Public = () => SetMetadata(PUBLIC_KEY, true);
 
-export function requestOf(ctx: ExecutionContext): { headers: Record<string, string | string[] | undefined>; principal?: Principal } {
+export function requestOf(ctx: ExecutionContext): {
+  headers: Record<string, string | string[] | undefined>;
+  principal?: Principal;
+} {
   type Req = { headers: Record<string, string | string[] | undefined>; principal?: Principal };
   if (ctx.getType<string>() === 'graphql') return GqlExecutionContext.create(ctx).getContext<{ req: Req }>().req;
   return ctx.switchToHttp().getRequest<Req>();

@@ -40,7 +40,10 @@ export class RateLimitPresence implements OnApplicationBootstrap, OnModuleDestro
   ) {
     this.replicas = new ReplicaSet((n) => {
       this.limiter.setReplicas(n);
-      this.log.info({ replicas: n, perReplicaPerMinute: this.limiter.perMinute / n }, 'rate limit shared across replicas');
+      this.log.info(
+        { replicas: n, perReplicaPerMinute: this.limiter.perMinute / n },
+        'rate limit shared across replicas',
+      );
     });
   }
 

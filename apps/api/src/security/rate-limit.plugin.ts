@@ -23,13 +23,20 @@ export function callerOf(req: RequestLike | undefined): string {
 }
 
 /** RATE_LIMITED for `caller` when `cost` tokens are not there (HTTP 429 and Retry-After over HTTP). */
-export function rateLimitError(limiter: TokenBucketLimiter, req: RequestLike | undefined, cost: number): GraphQLError | null {
+export function rateLimitError(
+  limiter: TokenBucketLimiter,
+  req: RequestLike | undefined,
+  cost: number,
+): GraphQLError | null {
   const r = limiter.take(callerOf(req), cost);
   if (r.ok) return null;
   const retryAfterSeconds = Math.max(1, Math.ceil(r.retryAfterMs / 1000));
   const e = toGraphQLError(new RateLimitException(limiter.perMinute, retryAfterSeconds));
   return new GraphQLError(e.message, {
-    extensions: { ...e.extensions, http: { status: 429, headers: new HeaderMap([['retry-after', String(retryAfterSeconds)]]) } },
+    extensions: {
+      ...e.extensions,
+      http: { status: 429, headers: new HeaderMap([['retry-after', String(retryAfterSeconds)]]) },
+    },
   });
 }
 
@@ -44,7 +51,11 @@ export function rateLimitPlugin(limiter: TokenBucketLimiter): ApolloServerPlugin
     async requestDidStart() {
       return {
         async didResolveOperation({ contextValue, operation }) {
-          const e = rateLimitError(limiter, contextValue?.req, Math.max(1, operation?.selectionSet.selections.length ?? 1));
+          const e = rateLimitError(
+            limiter,
+            contextValue?.req,
+            Math.max(1, operation?.selectionSet.selections.length ?? 1),
+          );
           if (e) throw e;
         },
       };

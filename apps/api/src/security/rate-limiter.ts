@@ -26,7 +26,8 @@ export class TokenBucketLimiter {
     /** bound on remembered callers, so a flood of made-up keys cannot exhaust memory */
     private readonly maxCallers = 50_000,
   ) {
-    if (!Number.isInteger(perMinute) || perMinute < 1) throw new Error(`perMinute must be a positive integer, got ${perMinute}`);
+    if (!Number.isInteger(perMinute) || perMinute < 1)
+      throw new Error(`perMinute must be a positive integer, got ${perMinute}`);
     this.capacity = perMinute;
     this.ratePerMs = perMinute / 60_000;
     this.fresh = { tokens: perMinute, at: now() };

@@ -22,7 +22,8 @@ class Cluster {
 
   start(): string {
     const id = `r${this.nextId++}`;
-    const held = () => Cluster.KEYS.map((k) => [...this.up.values()].reduce((sum, r) => sum + Math.max(0, r.limiter.tokensOf(k)), 0));
+    const held = () =>
+      Cluster.KEYS.map((k) => [...this.up.values()].reduce((sum, r) => sum + Math.max(0, r.limiter.tokensOf(k)), 0));
     const first = this.up.size === 0;
     const before = held();
     const limiter = new TokenBucketLimiter(this.perMinute, () => this.now);
@@ -87,11 +88,17 @@ class Cluster {
  * covers that only where they still had the tokens (at most the newcomer's share per key and
  * join). The reference bucket gets those tokens at each join, beyond its cap, until spent.
  */
-function fitsOneBucket(admitted: { at: number; cost: number }[], perMinute: number, joins: { at: number; share: number }[] = []): { ok: boolean; worst: number } {
+function fitsOneBucket(
+  admitted: { at: number; cost: number }[],
+  perMinute: number,
+  joins: { at: number; share: number }[] = [],
+): { ok: boolean; worst: number } {
   let tokens = perMinute;
   let at = 0;
   let worst = Infinity;
-  const events = [...joins.map((j) => ({ at: j.at, cost: -j.share })), ...admitted].sort((x, y) => x.at - y.at || x.cost - y.cost);
+  const events = [...joins.map((j) => ({ at: j.at, cost: -j.share })), ...admitted].sort(
+    (x, y) => x.at - y.at || x.cost - y.cost,
+  );
   for (const e of events) {
     // refill up to the cap, never down to it
     tokens = Math.max(tokens, Math.min(perMinute, tokens + (e.at - at) * (perMinute / 60_000)));
@@ -116,7 +123,7 @@ describe('the rate limit shared across replicas', () => {
     expect([c.take(a, 'k'), c.take(a, 'k')]).toEqual([true, false]);
   });
 
-  it('hands a newcomer its share out of the running replicas\' buckets as soon as it says hello', () => {
+  it("hands a newcomer its share out of the running replicas' buckets as soon as it says hello", () => {
     const c = new Cluster(60);
     const a = c.start();
     for (let i = 0; i < 10; i++) expect(c.take(a, 'k')).toBe(true);
@@ -134,7 +141,12 @@ describe('the rate limit shared across replicas', () => {
     c.advance(60_000);
     expect([drain(a), drain(b), drain(b, 'other')]).toEqual([30, 30, 30]);
     expect(c.joins).toEqual([]);
-    expect(fitsOneBucket(c.admitted.filter((x) => x.key === 'k'), 60)).toMatchObject({ ok: true, worst: 0 });
+    expect(
+      fitsOneBucket(
+        c.admitted.filter((x) => x.key === 'k'),
+        60,
+      ),
+    ).toMatchObject({ ok: true, worst: 0 });
   });
 
   it('puts a replica that had spent its share into debt when another joins, until it has refilled', () => {
@@ -183,33 +195,64 @@ describe('the rate limit shared across replicas', () => {
       | { op: 'start' }
       | { op: 'stop' | 'crash'; replica: number };
     const step: fc.Arbitrary<Step> = fc.oneof(
-      { weight: 12, arbitrary: fc.record({ op: fc.constant('take' as const), replica: fc.nat(7), key: fc.nat(1), cost: fc.integer({ min: 1, max: 4 }) }) },
+      {
+        weight: 12,
+        arbitrary: fc.record({
+          op: fc.constant('take' as const),
+          replica: fc.nat(7),
+          key: fc.nat(1),
+          cost: fc.integer({ min: 1, max: 4 }),
+        }),
+      },
       { weight: 4, arbitrary: fc.record({ op: fc.constant('drain' as const), replica: fc.nat(7), key: fc.nat(1) }) },
-      { weight: 4, arbitrary: fc.record({ op: fc.constant('advance' as const), ms: fc.oneof(fc.integer({ min: 1, max: 2_000 }), fc.integer({ min: 2_000, max: 70_000 }), fc.constantFrom(15_000, 30_000)) }) },
+      {
+        weight: 4,
+        arbitrary: fc.record({
+          op: fc.constant('advance' as const),
+          ms: fc.oneof(
+            fc.integer({ min: 1, max: 2_000 }),
+            fc.integer({ min: 2_000, max: 70_000 }),
+            fc.constantFrom(15_000, 30_000),
+          ),
+        }),
+      },
       { weight: 1, arbitrary: fc.record({ op: fc.constant('start' as const) }) },
-      { weight: 1, arbitrary: fc.record({ op: fc.constantFrom('stop' as const, 'crash' as const), replica: fc.nat(7) }) },
+      {
+        weight: 1,
+        arbitrary: fc.record({ op: fc.constantFrom('stop' as const, 'crash' as const), replica: fc.nat(7) }),
+      },
     );
     fc.assert(
-      fc.property(fc.oneof(fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 240 })), fc.integer({ min: 1, max: 4 }), fc.array(step, { minLength: 10, maxLength: 200, size: 'max' }), (perMinute, replicas, steps) => {
-        const c = new Cluster(perMinute);
-        for (let i = 0; i < replicas; i++) c.start();
-        for (const s of steps) {
-          const ids = [...c.up.keys()];
-          if (s.op === 'advance') c.advance(s.ms);
-          else if (s.op === 'start') c.start();
-          else if (ids.length === 0) continue;
-          else if (s.op === 'take') c.take(ids[s.replica % ids.length], `k${s.key}`, s.cost);
-          else if (s.op === 'drain') for (let i = 0; i < 500 && c.take(ids[s.replica % ids.length], `k${s.key}`); i++);
-          else if (ids.length > 1) {
-            if (s.op === 'stop') c.stop(ids[s.replica % ids.length]);
-            else c.crash(ids[s.replica % ids.length]);
+      fc.property(
+        fc.oneof(fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 240 })),
+        fc.integer({ min: 1, max: 4 }),
+        fc.array(step, { minLength: 10, maxLength: 200, size: 'max' }),
+        (perMinute, replicas, steps) => {
+          const c = new Cluster(perMinute);
+          for (let i = 0; i < replicas; i++) c.start();
+          for (const s of steps) {
+            const ids = [...c.up.keys()];
+            if (s.op === 'advance') c.advance(s.ms);
+            else if (s.op === 'start') c.start();
+            else if (ids.length === 0) continue;
+            else if (s.op === 'take') c.take(ids[s.replica % ids.length], `k${s.key}`, s.cost);
+            else if (s.op === 'drain')
+              for (let i = 0; i < 500 && c.take(ids[s.replica % ids.length], `k${s.key}`); i++);
+            else if (ids.length > 1) {
+              if (s.op === 'stop') c.stop(ids[s.replica % ids.length]);
+              else c.crash(ids[s.replica % ids.length]);
+            }
           }
-        }
-        for (const key of ['k0', 'k1']) {
-          const verdict = fitsOneBucket(c.admitted.filter((a) => a.key === key), perMinute, c.joins.filter((j) => j.key === key));
-          if (!verdict.ok) throw new Error(`${key}: over the limit by ${-verdict.worst} tokens`);
-        }
-      }),
+          for (const key of ['k0', 'k1']) {
+            const verdict = fitsOneBucket(
+              c.admitted.filter((a) => a.key === key),
+              perMinute,
+              c.joins.filter((j) => j.key === key),
+            );
+            if (!verdict.ok) throw new Error(`${key}: over the limit by ${-verdict.worst} tokens`);
+          }
+        },
+      ),
       { numRuns: 400 },
     );
   });

@@ -27,20 +27,69 @@ const ORGS = {
 } as const;
 
 const CLUSTERS = [
-  { name: 'Zhuhai Hengqin Intelligent Computing Center', region: 'Zhuhai Hengqin', accelerator: 'Ascend 910B', capacityPflops: 2100, kwPerPflops: 8, pue: 1.25, pricePerPflopsHour: 2.4, gridPricePerMwh: 680 },
-  { name: 'Haizhu Pazhou AI Hub A', region: 'Guangzhou Haizhu', accelerator: 'H800', capacityPflops: 320, kwPerPflops: 6.5, pue: 1.3, pricePerPflopsHour: 3.1, gridPricePerMwh: 720 },
-  { name: 'Haizhu Pazhou AI Hub B', region: 'Guangzhou Haizhu', accelerator: 'A800', capacityPflops: 180, kwPerPflops: 9, pue: 1.35, pricePerPflopsHour: 2.2, gridPricePerMwh: 720 },
-  { name: 'Haizhu Science Park C', region: 'Guangzhou Haizhu', accelerator: 'Ascend 910B', capacityPflops: 120, kwPerPflops: 8, pue: 1.4, pricePerPflopsHour: 2.6, gridPricePerMwh: 700 },
+  {
+    name: 'Zhuhai Hengqin Intelligent Computing Center',
+    region: 'Zhuhai Hengqin',
+    accelerator: 'Ascend 910B',
+    capacityPflops: 2100,
+    kwPerPflops: 8,
+    pue: 1.25,
+    pricePerPflopsHour: 2.4,
+    gridPricePerMwh: 680,
+  },
+  {
+    name: 'Haizhu Pazhou AI Hub A',
+    region: 'Guangzhou Haizhu',
+    accelerator: 'H800',
+    capacityPflops: 320,
+    kwPerPflops: 6.5,
+    pue: 1.3,
+    pricePerPflopsHour: 3.1,
+    gridPricePerMwh: 720,
+  },
+  {
+    name: 'Haizhu Pazhou AI Hub B',
+    region: 'Guangzhou Haizhu',
+    accelerator: 'A800',
+    capacityPflops: 180,
+    kwPerPflops: 9,
+    pue: 1.35,
+    pricePerPflopsHour: 2.2,
+    gridPricePerMwh: 720,
+  },
+  {
+    name: 'Haizhu Science Park C',
+    region: 'Guangzhou Haizhu',
+    accelerator: 'Ascend 910B',
+    capacityPflops: 120,
+    kwPerPflops: 8,
+    pue: 1.4,
+    pricePerPflopsHour: 2.6,
+    gridPricePerMwh: 700,
+  },
 ];
 
 /** Pazhou's campus: Hubs A and B behind one grid connection. */
-const SITE = { name: 'Pazhou AI Campus', region: 'Guangzhou Haizhu', clusters: ['Haizhu Pazhou AI Hub A', 'Haizhu Pazhou AI Hub B'], reservedMw: 3.5 };
+const SITE = {
+  name: 'Pazhou AI Campus',
+  region: 'Guangzhou Haizhu',
+  clusters: ['Haizhu Pazhou AI Hub A', 'Haizhu Pazhou AI Hub B'],
+  reservedMw: 3.5,
+};
 
 /** Guangdong-style time-of-use tariff (China time, UTC+8): peak 10-12 and 14-19, valley 0-8, flat otherwise. */
 const TOU = {
   utcOffsetHours: 8,
   periods: [
-    { name: 'peak', pricePerMwh: 1180, hours: [[10, 12], [14, 19]], days: TariffDaysEnum.ALL },
+    {
+      name: 'peak',
+      pricePerMwh: 1180,
+      hours: [
+        [10, 12],
+        [14, 19],
+      ],
+      days: TariffDaysEnum.ALL,
+    },
     { name: 'valley', pricePerMwh: 260, hours: [[0, 8]], days: TariffDaysEnum.ALL },
   ],
 };
@@ -85,9 +134,23 @@ export class DemoSeedService {
           const t = day0 + d * 24 * HOUR_MS;
           const scale = c.capacityPflops / 2100;
           // solar 09:00-17:00 China time = 01:00-09:00 UTC; wind 14:00-22:00 UTC
-          await this.energy.add(operator, { clusterId: cl.id, startsAt: new Date(t + 1 * HOUR_MS), endsAt: new Date(t + 9 * HOUR_MS), megawatts: round3(9 * scale + 3 * ((d * 7) % 5) * scale), source: GreenSourceEnum.SOLAR, pricePerMwh: 360 });
+          await this.energy.add(operator, {
+            clusterId: cl.id,
+            startsAt: new Date(t + 1 * HOUR_MS),
+            endsAt: new Date(t + 9 * HOUR_MS),
+            megawatts: round3(9 * scale + 3 * ((d * 7) % 5) * scale),
+            source: GreenSourceEnum.SOLAR,
+            pricePerMwh: 360,
+          });
           if (d % 3 !== 2) {
-            await this.energy.add(operator, { clusterId: cl.id, startsAt: new Date(t + 14 * HOUR_MS), endsAt: new Date(t + 22 * HOUR_MS), megawatts: round3(6 * scale), source: GreenSourceEnum.WIND, pricePerMwh: 410 });
+            await this.energy.add(operator, {
+              clusterId: cl.id,
+              startsAt: new Date(t + 14 * HOUR_MS),
+              endsAt: new Date(t + 22 * HOUR_MS),
+              megawatts: round3(6 * scale),
+              source: GreenSourceEnum.WIND,
+              pricePerMwh: 410,
+            });
           }
         }
       }
@@ -108,7 +171,12 @@ export class DemoSeedService {
       await this.grid.setClusterSite(operator, { clusterId: c.id, siteId: site.id });
       await this.grid.setGridTariff(operator, { clusterId: c.id, tariff: TOU });
     }
-    await this.grid.setGridCapacity(operator, { siteId: site.id, from: new Date(start), to: new Date(end), megawatts: SITE.reservedMw });
+    await this.grid.setGridCapacity(operator, {
+      siteId: site.id,
+      from: new Date(start),
+      to: new Date(end),
+      megawatts: SITE.reservedMw,
+    });
     this.log.info({ site: SITE.name, reservedMw: SITE.reservedMw }, 'demo grid site seeded');
   }
 }

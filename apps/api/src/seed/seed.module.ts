@@ -5,5 +5,9 @@ import { GridModule } from '../grid/grid.module';
 import { OrganizationsModule } from '../organizations/organizations.module';
 import { DemoSeedService } from './demo-seed.service';
 
-@Module({ imports: [OrganizationsModule, ClustersModule, EnergyModule, GridModule], providers: [DemoSeedService], exports: [DemoSeedService] })
+@Module({
+  imports: [OrganizationsModule, ClustersModule, EnergyModule, GridModule],
+  providers: [DemoSeedService],
+  exports: [DemoSeedService],
+})
 export class SeedModule {}

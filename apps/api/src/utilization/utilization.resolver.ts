@@ -13,7 +13,8 @@ export class UtilizationResolver {
 
   @Roles('OPERATOR', 'BUREAU')
   @Query(() => [UtilizationHourModel], {
-    description: 'Per hour: capacity, booked PFLOPS, utilization, green MW available and allocated (at most 744 hours).',
+    description:
+      'Per hour: capacity, booked PFLOPS, utilization, green MW available and allocated (at most 744 hours).',
     complexity: hourRangeComplexity(MAX_UTILIZATION_HOURS),
   })
   utilization(@CurrentOrg() p: Principal, @Args() args: UtilizationArgs): Promise<UtilizationHourModel[]> {
@@ -22,7 +23,8 @@ export class UtilizationResolver {
 
   @Roles('OPERATOR', 'BUREAU')
   @Subscription(() => [UtilizationChangeModel], {
-    description: 'Live: the hours of a cluster whose booked PFLOPS, green allocation, capacity or green supply changed, with their new values (the cluster operator and the bureau).',
+    description:
+      'Live: the hours of a cluster whose booked PFLOPS, green allocation, capacity or green supply changed, with their new values (the cluster operator and the bureau).',
     resolve: (hours: UtilizationChangeModel[]) => hours,
   })
   utilizationChanged(

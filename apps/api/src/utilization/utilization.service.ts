@@ -34,7 +34,10 @@ export class UtilizationService {
   ) {}
 
   /** One ledger read per event and process, shared by all subscribers to that cluster. */
-  private readonly changeReads = new WeakMap<LedgerChangedEvent, Promise<{ owner: string | null; hours: UtilizationChangeModel[] }>>();
+  private readonly changeReads = new WeakMap<
+    LedgerChangedEvent,
+    Promise<{ owner: string | null; hours: UtilizationChangeModel[] }>
+  >();
 
   /** One row per ledger hour in [from, to); hours outside the materialised ledger are absent. */
   async hours(p: Principal, a: UtilizationArgs): Promise<UtilizationHourModel[]> {
@@ -64,7 +67,10 @@ export class UtilizationService {
     const rows = await this.repo.hours(e.clusterId, e.from, e.to);
     const changed = e.hours ? new Set(e.hours) : null;
     const kept = changed ? rows.filter((r) => changed.has(new Date(r.hour).getTime())) : rows;
-    return { owner: rows[0]?.owner_org_id ?? null, hours: kept.map((r) => ({ clusterId: e.clusterId, ...toHourModel(r) })) };
+    return {
+      owner: rows[0]?.owner_org_id ?? null,
+      hours: kept.map((r) => ({ clusterId: e.clusterId, ...toHourModel(r) })),
+    };
   }
 }
 

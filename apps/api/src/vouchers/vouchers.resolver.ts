@@ -16,7 +16,10 @@ export class VouchersResolver {
   }
 
   @Roles('STARTUP', 'BUREAU')
-  @Query(() => VoucherConnection, { description: "Vouchers, oldest first: the bureau sees all (or one startup's with organizationId), a startup its own." })
+  @Query(() => VoucherConnection, {
+    description:
+      "Vouchers, oldest first: the bureau sees all (or one startup's with organizationId), a startup its own.",
+  })
   vouchers(
     @CurrentOrg() p: Principal,
     @Args('organizationId', { type: () => ID, nullable: true }) organizationId?: string,
@@ -33,7 +36,9 @@ export class VouchersResolver {
   }
 
   @Roles('STARTUP', 'BUREAU')
-  @Query(() => VoucherLedgerConnection, { description: "A voucher's draws and refunds, oldest first (bureau and holder)." })
+  @Query(() => VoucherLedgerConnection, {
+    description: "A voucher's draws and refunds, oldest first (bureau and holder).",
+  })
   voucherLedger(
     @CurrentOrg() p: Principal,
     @Args('voucherId', { type: () => ID }) voucherId: string,

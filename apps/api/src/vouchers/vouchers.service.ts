@@ -12,7 +12,13 @@ import type { BookingEventsMessage } from '../ledger/ledger-wire';
 import type { OrgChangedMessage } from '../quotas/quotas.service';
 import type { Principal } from '../security/principal';
 import { IssueVoucherInput } from './dtos/issue-voucher.input';
-import { VoucherConnection, VoucherLedgerConnection, VoucherLedgerEntryModel, VoucherLedgerKindEnum, VoucherModel } from './dtos/voucher.model';
+import {
+  VoucherConnection,
+  VoucherLedgerConnection,
+  VoucherLedgerEntryModel,
+  VoucherLedgerKindEnum,
+  VoucherModel,
+} from './dtos/voucher.model';
 import { VoucherErrorCode, VoucherException } from './vouchers.exception';
 
 /** What a booking (or a quote) would get from the holder's vouchers. */
@@ -38,7 +44,15 @@ export interface CoverRequest {
 export function coverRequestOf(pl: Placement, startsAt: number): CoverRequest {
   let greenWh = 0;
   for (let i = 0; i < pl.hours; i++) greenWh += pl.greenW[i];
-  return { clusterId: pl.cluster, startsAt, endsAt: startsAt + pl.hours * HOUR_MS, greenWh, drawW: pl.drawW, hours: pl.hours, priceTotal: priceTotal(pl.price) };
+  return {
+    clusterId: pl.cluster,
+    startsAt,
+    endsAt: startsAt + pl.hours * HOUR_MS,
+    greenWh,
+    drawW: pl.drawW,
+    hours: pl.hours,
+    priceTotal: priceTotal(pl.price),
+  };
 }
 
 /** A voucher with money left (in any order: chooseCover applies the picking order). */
@@ -67,7 +81,6 @@ function picksBefore(a: VoucherCandidate, b: VoucherCandidate): boolean {
 
 const PREVIEW_TTL_MS = 60_000;
 
-
 /**
  * The voucher rule, one home for quotes and bookings: among the candidates whose validity holds
  * the whole run, whose clusters allow it, whose green condition is met and that have money left
@@ -75,7 +88,11 @@ const PREVIEW_TTL_MS = 60_000;
  * (expiring first, then the oldest) covers percentCovered of the price rounded down to the cent,
  * or what is left. Candidates may come in any order.
  */
-export function chooseCover(candidates: readonly VoucherCandidate[], r: CoverRequest, leftCents: (c: VoucherCandidate) => number): VoucherCover | null {
+export function chooseCover(
+  candidates: readonly VoucherCandidate[],
+  r: CoverRequest,
+  leftCents: (c: VoucherCandidate) => number,
+): VoucherCover | null {
   let pick: VoucherCandidate | null = null;
   let pickCents = 0;
   for (const c of candidates) {
@@ -118,16 +135,38 @@ export class VouchersService {
   async issue(input: IssueVoucherInput): Promise<VoucherModel> {
     const from = validDate('input.validFrom', input.validFrom);
     const until = validDate('input.validUntil', input.validUntil);
-    if (until <= from) throw new VoucherException(VoucherErrorCode.INVALID_VOUCHER, 'input.validUntil must be after input.validFrom', 'input.validUntil');
+    if (until <= from)
+      throw new VoucherException(
+        VoucherErrorCode.INVALID_VOUCHER,
+        'input.validUntil must be after input.validFrom',
+        'input.validUntil',
+      );
     return this.ds.transaction(async (m) => {
-      const org = isUuid(input.organizationId) ? await m.findOneBy(OrganizationEntity, { id: input.organizationId }) : null;
-      if (!org) throw new VoucherException(VoucherErrorCode.ORGANIZATION_NOT_FOUND, `organization ${input.organizationId} not found`, 'input.organizationId');
-      if (org.role !== 'STARTUP') throw new VoucherException(VoucherErrorCode.NOT_A_STARTUP, `vouchers are issued to startups; organization ${org.id} is ${org.role}`, 'input.organizationId');
+      const org = isUuid(input.organizationId)
+        ? await m.findOneBy(OrganizationEntity, { id: input.organizationId })
+        : null;
+      if (!org)
+        throw new VoucherException(
+          VoucherErrorCode.ORGANIZATION_NOT_FOUND,
+          `organization ${input.organizationId} not found`,
+          'input.organizationId',
+        );
+      if (org.role !== 'STARTUP')
+        throw new VoucherException(
+          VoucherErrorCode.NOT_A_STARTUP,
+          `vouchers are issued to startups; organization ${org.id} is ${org.role}`,
+          'input.organizationId',
+        );
       if (input.clusterIds) {
         const bad = input.clusterIds.find((id) => !isUuid(id));
         const found = bad ? [] : await m.findBy(ClusterEntity, { id: In(input.clusterIds) });
         const missing = bad ?? input.clusterIds.find((id) => !found.some((c) => c.id === id));
-        if (missing) throw new VoucherException(VoucherErrorCode.CLUSTER_NOT_FOUND, `input.clusterIds: cluster ${missing} not found`, 'input.clusterIds');
+        if (missing)
+          throw new VoucherException(
+            VoucherErrorCode.CLUSTER_NOT_FOUND,
+            `input.clusterIds: cluster ${missing} not found`,
+            'input.clusterIds',
+          );
       }
       const v = await m.save(
         m.create(VoucherEntity, {
@@ -141,7 +180,10 @@ export class VouchersService {
           minGreenShare: input.minGreenShare ?? null,
         }),
       );
-      await m.query(`SELECT pg_notify($1, $2)`, [this.feed.channel, this.feed.encode({ k: 'org', org: org.id, what: 'vouchers' })]);
+      await m.query(`SELECT pg_notify($1, $2)`, [
+        this.feed.channel,
+        this.feed.encode({ k: 'org', org: org.id, what: 'vouchers' }),
+      ]);
       return toVoucherModel(await m.findOneByOrFail(VoucherEntity, { id: v.id }));
     });
   }
@@ -152,10 +194,19 @@ export class VouchersService {
   }
 
   /** Bureau: all (or one startup's); a startup: its own only. Oldest first. */
-  async list(p: Principal, organizationId: string | undefined | null, first?: number | null, after?: string | null): Promise<VoucherConnection> {
+  async list(
+    p: Principal,
+    organizationId: string | undefined | null,
+    first?: number | null,
+    after?: string | null,
+  ): Promise<VoucherConnection> {
     const org = p.role === 'BUREAU' ? organizationId : p.orgId;
     if (p.role !== 'BUREAU' && organizationId && organizationId !== p.orgId) {
-      throw new VoucherException(VoucherErrorCode.ORGANIZATION_NOT_FOUND, `organization ${organizationId} not found`, 'organizationId');
+      throw new VoucherException(
+        VoucherErrorCode.ORGANIZATION_NOT_FOUND,
+        `organization ${organizationId} not found`,
+        'organizationId',
+      );
     }
     const qb = this.ds.getRepository(VoucherEntity).createQueryBuilder('v');
     if (org) {
@@ -163,15 +214,29 @@ export class VouchersService {
       qb.where('v.org_id = :org', { org });
     }
     const page = await pageByCreatedAt(qb, 'v', first, after);
-    return { edges: page.edges.map((e) => ({ cursor: e.cursor, node: toVoucherModel(e.row) })), pageInfo: page.pageInfo };
+    return {
+      edges: page.edges.map((e) => ({ cursor: e.cursor, node: toVoucherModel(e.row) })),
+      pageInfo: page.pageInfo,
+    };
   }
 
   /** Draws and refunds of one voucher, oldest first; visible to the bureau and the holder. */
-  async ledger(p: Principal, voucherId: string, first?: number | null, after?: string | null): Promise<VoucherLedgerConnection> {
+  async ledger(
+    p: Principal,
+    voucherId: string,
+    first?: number | null,
+    after?: string | null,
+  ): Promise<VoucherLedgerConnection> {
     await this.visible(p, voucherId);
-    const qb = this.ds.getRepository(VoucherLedgerEntity).createQueryBuilder('l').where('l.voucher_id = :id', { id: voucherId });
+    const qb = this.ds
+      .getRepository(VoucherLedgerEntity)
+      .createQueryBuilder('l')
+      .where('l.voucher_id = :id', { id: voucherId });
     const page = await pageByCreatedAt(qb, 'l', first, after);
-    return { edges: page.edges.map((e) => ({ cursor: e.cursor, node: toLedgerModel(e.row) })), pageInfo: page.pageInfo };
+    return {
+      edges: page.edges.map((e) => ({ cursor: e.cursor, node: toLedgerModel(e.row) })),
+      pageInfo: page.pageInfo,
+    };
   }
 
   /** The cover each placement would get now, without drawing (quotes): from this process's cache, one read on a miss. */
@@ -197,14 +262,15 @@ export class VouchersService {
 
   private async visible(p: Principal, id: string): Promise<VoucherEntity> {
     const v = isUuid(id) ? await this.ds.manager.findOneBy(VoucherEntity, { id }) : null;
-    if (!v || (p.role !== 'BUREAU' && v.orgId !== p.orgId)) throw new VoucherException(VoucherErrorCode.VOUCHER_NOT_FOUND, `voucher ${id} not found`, 'id');
+    if (!v || (p.role !== 'BUREAU' && v.orgId !== p.orgId))
+      throw new VoucherException(VoucherErrorCode.VOUCHER_NOT_FOUND, `voucher ${id} not found`, 'id');
     return v;
   }
 }
 
-
 function validDate(field: string, d: Date): number {
-  if (!(d instanceof Date) || Number.isNaN(d.getTime())) throw new InputException(field, `${field} must be a valid date-time`);
+  if (!(d instanceof Date) || Number.isNaN(d.getTime()))
+    throw new InputException(field, `${field} must be a valid date-time`);
   return d.getTime();
 }
 

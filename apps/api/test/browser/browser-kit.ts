@@ -15,7 +15,15 @@ export const ROOT = resolve(__dirname, '../../../..');
 export const RESULTS = resolve(process.env.BROWSER_RESULTS_DIR ?? join(ROOT, 'test-results', 'browser'));
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const HOUR = 3_600_000;
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 
 export interface Server {
   url: string;
@@ -26,11 +34,21 @@ export interface Server {
 /** Starts dist/apps/api/src/main.js and reads its URL (stdout JSON log) and demo keys (stderr banner). */
 export async function startServer(extraEnv: NodeJS.ProcessEnv = {}): Promise<Server> {
   const dataDir = mkdtempSync(join(tmpdir(), 'pflex-browser-'));
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', PFLEX_DEMO_SEED: '1', NODE_ENV: 'development', PFLEX_DATA_DIR: join(dataDir, 'pglite') };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PORT: '0',
+    PFLEX_DEMO_SEED: '1',
+    NODE_ENV: 'development',
+    PFLEX_DATA_DIR: join(dataDir, 'pglite'),
+  };
   const schema = process.env.DATABASE_URL ? `t_browser_${randomBytes(5).toString('hex')}` : undefined;
   if (schema) env.DATABASE_SCHEMA = schema;
   Object.assign(env, extraEnv);
-  const child: ChildProcess = spawn(process.execPath, [join(ROOT, 'dist/apps/api/src/main.js')], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(process.execPath, [join(ROOT, 'dist/apps/api/src/main.js')], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const keys: Partial<Server['keys']> = {};
   let url = '';
   const ready = new Promise<void>((resolveReady, reject) => {
@@ -111,7 +129,12 @@ export async function check(name: string, fn: () => Promise<void>): Promise<void
     console.log(`  ✓ ${name} (${Date.now() - t0} ms)`);
   } catch (e) {
     results.failed++;
-    console.log(`  ✗ ${name}\n    ${String((e as Error).stack ?? e).split('\n').slice(0, 6).join('\n    ')}`);
+    console.log(
+      `  ✗ ${name}\n    ${String((e as Error).stack ?? e)
+        .split('\n')
+        .slice(0, 6)
+        .join('\n    ')}`,
+    );
   }
 }
 
@@ -130,7 +153,7 @@ export interface ChartSummary {
  * that the page lacks.
  */
 export async function inPage<T>(page: Page, expression: string): Promise<T> {
-  return (await page.evaluate(expression));
+  return await page.evaluate(expression);
 }
 
 /**
@@ -160,4 +183,3 @@ export async function chartSummary(page: Page, selector: string): Promise<ChartS
   })()`;
   return inPage<ChartSummary | null>(page, src);
 }
-

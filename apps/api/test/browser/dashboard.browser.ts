@@ -9,13 +9,28 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import { assert, chartSummary, check, CHROMIUM, CHROMIUM_ARGS, gql, HOUR, inPage, results, RESULTS, startServer, waitForTrue } from './browser-kit';
+import {
+  assert,
+  chartSummary,
+  check,
+  CHROMIUM,
+  CHROMIUM_ARGS,
+  gql,
+  HOUR,
+  inPage,
+  results,
+  RESULTS,
+  startServer,
+  waitForTrue,
+} from './browser-kit';
 
 async function main(): Promise<void> {
   mkdirSync(RESULTS, { recursive: true });
   const t0 = Date.now();
   const server = await startServer();
-  console.log(`API at ${server.url} (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'}), started in ${Date.now() - t0} ms`);
+  console.log(
+    `API at ${server.url} (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'}), started in ${Date.now() - t0} ms`,
+  );
   let browser: Browser | undefined;
   try {
     browser = await chromium.launch({
@@ -57,8 +72,14 @@ async function main(): Promise<void> {
       assert(stored === server.keys.operator, 'the key is not in sessionStorage');
       const heat = await chartSummary(page, '#heatmap');
       assert(heat && heat.canvases > 0, 'no ECharts canvas in #heatmap');
-      assert(heat.series.length === 1 && heat.series[0].type === 'heatmap', `heatmap series: ${JSON.stringify(heat.series)}`);
-      assert(heat.series[0].points === 4 * 14 * 24, `heatmap points: ${heat.series[0].points} (4 demo clusters x 14 days x 24 h expected)`);
+      assert(
+        heat.series.length === 1 && heat.series[0].type === 'heatmap',
+        `heatmap series: ${JSON.stringify(heat.series)}`,
+      );
+      assert(
+        heat.series[0].points === 4 * 14 * 24,
+        `heatmap points: ${heat.series[0].points} (4 demo clusters x 14 days x 24 h expected)`,
+      );
       const supply = await chartSummary(page, '#supply');
       assert(supply && supply.canvases > 0, 'no ECharts canvas in #supply');
       assert(supply.series.length === 4, `supply series: ${JSON.stringify(supply.series)}`);
@@ -78,7 +99,11 @@ async function main(): Promise<void> {
     await check('a booking made through the API appears without a reload', async () => {
       const start = Math.floor(Date.now() / HOUR) * HOUR;
       const iso = (h: number) => new Date(start + h * HOUR).toISOString();
-      const clusters = await gql<{ clusters: { edges: { node: { id: string; name: string } }[] } }>(server.url, server.keys.startup, '{ clusters(first: 10) { edges { node { id name } } } }');
+      const clusters = await gql<{ clusters: { edges: { node: { id: string; name: string } }[] } }>(
+        server.url,
+        server.keys.startup,
+        '{ clusters(first: 10) { edges { node { id name } } } }',
+      );
       const ids = clusters.clusters.edges.map((e) => e.node.id);
       const markerBefore = await inPage<number>(page, 'Number(document.body.dataset.refreshes)');
       const booked0 = Date.now();
@@ -99,7 +124,14 @@ async function main(): Promise<void> {
           {
             k: `browser-${randomBytes(6).toString('hex')}`,
             o: r.objective,
-            r: { pflops: r.pflops, hours: r.hours, earliestStart: iso(r.from), deadline: iso(r.to), clusterIds: r.clusterIds, ...(r.minGreenShare ? { minGreenShare: r.minGreenShare } : {}) },
+            r: {
+              pflops: r.pflops,
+              hours: r.hours,
+              earliestStart: iso(r.from),
+              deadline: iso(r.to),
+              clusterIds: r.clusterIds,
+              ...(r.minGreenShare ? { minGreenShare: r.minGreenShare } : {}),
+            },
           },
         );
         bookingIds.push(d.bookCompute.id);
@@ -109,7 +141,11 @@ async function main(): Promise<void> {
       const markerAfter = await inPage<number>(page, 'Number(document.body.dataset.refreshes)');
       assert(markerAfter > markerBefore, 'the page did not refresh its data');
       // all six bookings (a later refresh may still be on its way)
-      await waitForTrue(page, `document.querySelectorAll('tr[data-booking-id]').length >= ${bookingIds.length}`, 45_000);
+      await waitForTrue(
+        page,
+        `document.querySelectorAll('tr[data-booking-id]').length >= ${bookingIds.length}`,
+        45_000,
+      );
       const supply = await chartSummary(page, '#supply');
       const booked = supply?.series.find((s) => s.name.startsWith('Booked'));
       assert(booked && booked.max >= 1200, `booked series max ${booked?.max}, expected the 1,200 PFLOPS booking`);
@@ -132,7 +168,8 @@ async function main(): Promise<void> {
     await check('no errors in the browser console', async () => {
       // without subscriptions on the server the page probes and falls back: the refused WebSocket
       // upgrade and the 400 of the kpis probe are logged by Chromium itself and are expected then
-      const expected = liveMode === 'polling' ? /WebSocket connection to .* failed|status of 400 \(Bad Request\)/ : null;
+      const expected =
+        liveMode === 'polling' ? /WebSocket connection to .* failed|status of 400 \(Bad Request\)/ : null;
       const unexpected = consoleErrors.filter((m) => !(expected && expected.test(m)));
       assert(unexpected.length === 0, unexpected.join('\n'));
     });
@@ -158,33 +195,53 @@ async function main(): Promise<void> {
         server.url,
         server.keys.startup,
         `mutation($k: String!, $r: ComputeRequestInput!) { bookCompute(idempotencyKey: $k, objective: EARLIEST, request: $r) { id } }`,
-        { k: `browser-${randomBytes(6).toString('hex')}`, r: { pflops: 10, hours: 2, earliestStart: new Date(start + 2 * HOUR).toISOString(), deadline: new Date(start + 12 * HOUR).toISOString() } },
+        {
+          k: `browser-${randomBytes(6).toString('hex')}`,
+          r: {
+            pflops: 10,
+            hours: 2,
+            earliestStart: new Date(start + 2 * HOUR).toISOString(),
+            deadline: new Date(start + 12 * HOUR).toISOString(),
+          },
+        },
       );
       await tab.waitForSelector(`tr[data-booking-id="${d.bookCompute.id}"]`, { timeout: 30_000 });
       await tab.close();
     });
 
-    await check('sign out forgets the key; the demo bureau signs in, sees every cluster and filters a region', async () => {
-      await page.click('#sign-out');
-      await page.locator('#signin').waitFor({ state: 'visible', timeout: 15_000 });
-      assert((await inPage<string | null>(page, `sessionStorage.getItem('pflex.apiKey')`)) === null, 'the key is still in sessionStorage');
-      await page.fill('#api-key', server.keys.bureau);
-      await page.click('#signin-submit');
-      await page.waitForSelector('body[data-role="BUREAU"][data-refreshes]', { timeout: 30_000 });
-      const heat = await chartSummary(page, '#heatmap');
-      assert(heat && heat.series[0]?.points === 4 * 14 * 24, `bureau heatmap: ${JSON.stringify(heat?.series)}`);
-      await page.waitForSelector(`tr[data-booking-id="${bookingIds[0]}"]`, { timeout: 15_000 });
-      // one region: three Haizhu clusters, no Zhuhai booking in the list, KPIs for that region
-      const before = await inPage<number>(page, 'Number(document.body.dataset.refreshes)');
-      await page.selectOption('#region-select', 'Guangzhou Haizhu');
-      await waitForTrue(page, `Number(document.body.dataset.refreshes) > ${before}`, 15_000);
-      const haizhu = await chartSummary(page, '#heatmap');
-      assert(haizhu?.series[0]?.points === 3 * 14 * 24, `Haizhu heatmap: ${JSON.stringify(haizhu?.series)}`);
-      assert((await page.locator(`tr[data-booking-id="${bookingIds[0]}"]`).count()) === 0, 'a Zhuhai booking is listed under Guangzhou Haizhu');
-      assert((await page.locator(`tr[data-booking-id="${bookingIds[3]}"]`).count()) === 1, 'the Haizhu Hub A booking is missing');
-      const source = await page.locator('#kpi-source').textContent();
-      assert(/3 clusters in Guangzhou Haizhu/.test(source ?? ''), `KPI source: ${source}`);
-    });
+    await check(
+      'sign out forgets the key; the demo bureau signs in, sees every cluster and filters a region',
+      async () => {
+        await page.click('#sign-out');
+        await page.locator('#signin').waitFor({ state: 'visible', timeout: 15_000 });
+        assert(
+          (await inPage<string | null>(page, `sessionStorage.getItem('pflex.apiKey')`)) === null,
+          'the key is still in sessionStorage',
+        );
+        await page.fill('#api-key', server.keys.bureau);
+        await page.click('#signin-submit');
+        await page.waitForSelector('body[data-role="BUREAU"][data-refreshes]', { timeout: 30_000 });
+        const heat = await chartSummary(page, '#heatmap');
+        assert(heat && heat.series[0]?.points === 4 * 14 * 24, `bureau heatmap: ${JSON.stringify(heat?.series)}`);
+        await page.waitForSelector(`tr[data-booking-id="${bookingIds[0]}"]`, { timeout: 15_000 });
+        // one region: three Haizhu clusters, no Zhuhai booking in the list, KPIs for that region
+        const before = await inPage<number>(page, 'Number(document.body.dataset.refreshes)');
+        await page.selectOption('#region-select', 'Guangzhou Haizhu');
+        await waitForTrue(page, `Number(document.body.dataset.refreshes) > ${before}`, 15_000);
+        const haizhu = await chartSummary(page, '#heatmap');
+        assert(haizhu?.series[0]?.points === 3 * 14 * 24, `Haizhu heatmap: ${JSON.stringify(haizhu?.series)}`);
+        assert(
+          (await page.locator(`tr[data-booking-id="${bookingIds[0]}"]`).count()) === 0,
+          'a Zhuhai booking is listed under Guangzhou Haizhu',
+        );
+        assert(
+          (await page.locator(`tr[data-booking-id="${bookingIds[3]}"]`).count()) === 1,
+          'the Haizhu Hub A booking is missing',
+        );
+        const source = await page.locator('#kpi-source').textContent();
+        assert(/3 clusters in Guangzhou Haizhu/.test(source ?? ''), `KPI source: ${source}`);
+      },
+    );
   } finally {
     await browser?.close();
     await server.stop();

@@ -5,7 +5,16 @@ import { hour, TestApp } from './helpers';
 // to "A" (startup A's booking, operator A's cluster and windows); B is a peer of the same role.
 
 export type Outcome = 'ok' | 'UNAUTHENTICATED' | 'FORBIDDEN' | 'NOT_FOUND';
-export const CALLERS = ['none', 'revoked', 'wrong', 'startupA', 'startupB', 'operatorA', 'operatorB', 'bureau'] as const;
+export const CALLERS = [
+  'none',
+  'revoked',
+  'wrong',
+  'startupA',
+  'startupB',
+  'operatorA',
+  'operatorB',
+  'bureau',
+] as const;
 export type Caller = (typeof CALLERS)[number];
 type Vars = Record<string, unknown>;
 
@@ -27,7 +36,13 @@ interface Row {
   expect: string;
 }
 
-export const request = (cluster: string) => ({ pflops: 0.1, hours: 1, earliestStart: hour(2), deadline: hour(300), clusterIds: [cluster] });
+export const request = (cluster: string) => ({
+  pflops: 0.1,
+  hours: 1,
+  earliestStart: hour(2),
+  deadline: hour(300),
+  clusterIds: [cluster],
+});
 export const uniq = () => randomBytes(4).toString('hex');
 
 export async function freshBooking(fx: Fx): Promise<string> {
@@ -43,7 +58,8 @@ export async function freshBooking(fx: Fx): Promise<string> {
 export async function fleetRound(fx: Fx): Promise<string> {
   const open = (await fx.t.ok(`{ rounds(region: "", status: OPEN) { id } }`)).rounds;
   if (open.length > 0) return open[0].id;
-  return (await fx.t.ok(`mutation($c: DateTime!) { openRound(region: null, closesAt: $c) { id } }`, { c: hour(100) })).openRound.id;
+  return (await fx.t.ok(`mutation($c: DateTime!) { openRound(region: null, closesAt: $c) { id } }`, { c: hour(100) }))
+    .openRound.id;
 }
 
 /** A PENDING round request of startup A in the fleet-wide round. */
@@ -59,7 +75,11 @@ export async function freshRoundRequest(fx: Fx): Promise<string> {
 
 /** A site of operator A. */
 export async function freshSite(fx: Fx): Promise<string> {
-  const d = await fx.t.ok(`mutation($i: CreateSiteInput!) { createSite(input: $i) { id } }`, { i: { name: `site ${uniq()}`, region: 'Zhuhai' } }, fx.operatorAKey);
+  const d = await fx.t.ok(
+    `mutation($i: CreateSiteInput!) { createSite(input: $i) { id } }`,
+    { i: { name: `site ${uniq()}`, region: 'Zhuhai' } },
+    fx.operatorAKey,
+  );
   return d.createSite.id;
 }
 
@@ -70,8 +90,14 @@ export const MATRIX: Record<string, Row> = {
   apiKeys: { args: (fx) => ({ organizationId: fx.startupA }), expect: 'FORBIDDEN FORBIDDEN FORBIDDEN FORBIDDEN ok' },
   clusters: { args: () => ({}), expect: 'ok ok ok ok ok' },
   cluster: { args: (fx) => ({ id: fx.clusterA }), expect: 'ok ok ok FORBIDDEN ok' },
-  greenWindows: { args: (fx) => ({ clusterId: fx.clusterA, from: hour(0), to: hour(700) }), expect: 'ok ok ok FORBIDDEN ok' },
-  utilization: { args: (fx) => ({ clusterId: fx.clusterA, from: hour(0), to: hour(24) }), expect: 'FORBIDDEN FORBIDDEN ok FORBIDDEN ok' },
+  greenWindows: {
+    args: (fx) => ({ clusterId: fx.clusterA, from: hour(0), to: hour(700) }),
+    expect: 'ok ok ok FORBIDDEN ok',
+  },
+  utilization: {
+    args: (fx) => ({ clusterId: fx.clusterA, from: hour(0), to: hour(24) }),
+    expect: 'FORBIDDEN FORBIDDEN ok FORBIDDEN ok',
+  },
   quotes: { args: (fx) => ({ request: request(fx.clusterA) }), expect: 'ok ok ok ok ok' },
   bookings: { args: () => ({}), expect: 'ok ok ok ok ok' },
   booking: { args: (fx) => ({ id: fx.bookingA }), expect: 'ok NOT_FOUND ok NOT_FOUND ok' },
@@ -80,39 +106,98 @@ export const MATRIX: Record<string, Row> = {
   vouchers: { args: () => ({}), expect: 'ok ok FORBIDDEN FORBIDDEN ok' },
   voucher: { args: (fx) => ({ id: fx.voucherA }), expect: 'ok NOT_FOUND FORBIDDEN FORBIDDEN ok' },
   voucherLedger: { args: (fx) => ({ voucherId: fx.voucherA }), expect: 'ok NOT_FOUND FORBIDDEN FORBIDDEN ok' },
-  greenRevisions: { args: (fx) => ({ clusterId: fx.clusterA, from: hour(0), to: hour(48) }), expect: 'FORBIDDEN FORBIDDEN ok FORBIDDEN ok' },
+  greenRevisions: {
+    args: (fx) => ({ clusterId: fx.clusterA, from: hour(0), to: hour(48) }),
+    expect: 'FORBIDDEN FORBIDDEN ok FORBIDDEN ok',
+  },
   credits: { args: () => ({}), expect: 'ok ok ok ok ok' },
   slaBalances: { args: () => ({}), expect: 'FORBIDDEN FORBIDDEN ok ok ok' },
   slaSettings: { args: () => ({}), expect: 'ok ok ok ok ok' },
   rounds: { args: () => ({}), expect: 'ok ok ok ok ok' },
   round: { args: async (fx) => ({ id: await fleetRound(fx) }), expect: 'ok ok ok ok ok' },
   roundRequests: { args: () => ({}), expect: 'ok ok FORBIDDEN FORBIDDEN ok' },
-  roundRequest: { args: async (fx) => ({ id: await freshRoundRequest(fx) }), expect: 'ok NOT_FOUND FORBIDDEN FORBIDDEN ok' },
+  roundRequest: {
+    args: async (fx) => ({ id: await freshRoundRequest(fx) }),
+    expect: 'ok NOT_FOUND FORBIDDEN FORBIDDEN ok',
+  },
   sites: { args: () => ({}), expect: 'ok ok ok ok ok' },
-  siteGrid: { args: async (fx) => ({ siteId: await freshSite(fx), from: hour(0), to: hour(24) }), expect: 'ok ok ok FORBIDDEN ok' },
+  siteGrid: {
+    args: async (fx) => ({ siteId: await freshSite(fx), from: hour(0), to: hour(24) }),
+    expect: 'ok ok ok FORBIDDEN ok',
+  },
   // mutations
-  createOrganization: { args: () => ({ input: { name: `org ${uniq()}`, role: 'STARTUP' } }), expect: 'FORBIDDEN FORBIDDEN FORBIDDEN FORBIDDEN ok' },
-  issueApiKey: { args: (fx) => ({ organizationId: fx.startupA }), expect: 'FORBIDDEN FORBIDDEN FORBIDDEN FORBIDDEN ok' },
+  createOrganization: {
+    args: () => ({ input: { name: `org ${uniq()}`, role: 'STARTUP' } }),
+    expect: 'FORBIDDEN FORBIDDEN FORBIDDEN FORBIDDEN ok',
+  },
+  issueApiKey: {
+    args: (fx) => ({ organizationId: fx.startupA }),
+    expect: 'FORBIDDEN FORBIDDEN FORBIDDEN FORBIDDEN ok',
+  },
   revokeApiKey: {
-    args: async (fx) => ({ id: (await fx.t.ok(`mutation($o: ID!) { issueApiKey(organizationId: $o) { apiKey { id } } }`, { o: fx.startupA })).issueApiKey.apiKey.id }),
+    args: async (fx) => ({
+      id: (await fx.t.ok(`mutation($o: ID!) { issueApiKey(organizationId: $o) { apiKey { id } } }`, { o: fx.startupA }))
+        .issueApiKey.apiKey.id,
+    }),
     expect: 'FORBIDDEN FORBIDDEN FORBIDDEN FORBIDDEN ok',
   },
   registerCluster: {
-    args: () => ({ input: { name: `c ${uniq()}`, region: 'Zhuhai', accelerator: 'H800', capacityPflops: 10, kwPerPflops: 10, pue: 1.2, pricePerPflopsHour: 2, gridPricePerMwh: 600 } }),
+    args: () => ({
+      input: {
+        name: `c ${uniq()}`,
+        region: 'Zhuhai',
+        accelerator: 'H800',
+        capacityPflops: 10,
+        kwPerPflops: 10,
+        pue: 1.2,
+        pricePerPflopsHour: 2,
+        gridPricePerMwh: 600,
+      },
+    }),
     expect: 'FORBIDDEN FORBIDDEN ok ok FORBIDDEN',
   },
-  updateCluster: { args: (fx) => ({ input: { id: fx.clusterA, region: 'Zhuhai' } }), expect: 'FORBIDDEN FORBIDDEN ok FORBIDDEN ok' },
-  createSite: { args: () => ({ input: { name: `site ${uniq()}`, region: 'Zhuhai' } }), expect: 'FORBIDDEN FORBIDDEN ok ok FORBIDDEN' },
-  setClusterSite: { args: (fx) => ({ clusterId: fx.clusterA, siteId: null }), expect: 'FORBIDDEN FORBIDDEN ok FORBIDDEN ok' },
-  setGridCapacity: { args: async (fx) => ({ siteId: await freshSite(fx), from: hour(500), to: hour(501), megawatts: null }), expect: 'FORBIDDEN FORBIDDEN ok FORBIDDEN ok' },
-  setGridTariff: { args: (fx) => ({ clusterId: fx.clusterA, tariff: null }), expect: 'FORBIDDEN FORBIDDEN ok FORBIDDEN ok' },
-  setCapacity: { args: (fx) => ({ clusterId: fx.clusterA, from: hour(500), to: hour(501), pflops: 100 }), expect: 'FORBIDDEN FORBIDDEN ok FORBIDDEN ok' },
+  updateCluster: {
+    args: (fx) => ({ input: { id: fx.clusterA, region: 'Zhuhai' } }),
+    expect: 'FORBIDDEN FORBIDDEN ok FORBIDDEN ok',
+  },
+  createSite: {
+    args: () => ({ input: { name: `site ${uniq()}`, region: 'Zhuhai' } }),
+    expect: 'FORBIDDEN FORBIDDEN ok ok FORBIDDEN',
+  },
+  setClusterSite: {
+    args: (fx) => ({ clusterId: fx.clusterA, siteId: null }),
+    expect: 'FORBIDDEN FORBIDDEN ok FORBIDDEN ok',
+  },
+  setGridCapacity: {
+    args: async (fx) => ({ siteId: await freshSite(fx), from: hour(500), to: hour(501), megawatts: null }),
+    expect: 'FORBIDDEN FORBIDDEN ok FORBIDDEN ok',
+  },
+  setGridTariff: {
+    args: (fx) => ({ clusterId: fx.clusterA, tariff: null }),
+    expect: 'FORBIDDEN FORBIDDEN ok FORBIDDEN ok',
+  },
+  setCapacity: {
+    args: (fx) => ({ clusterId: fx.clusterA, from: hour(500), to: hour(501), pflops: 100 }),
+    expect: 'FORBIDDEN FORBIDDEN ok FORBIDDEN ok',
+  },
   addGreenWindow: {
-    args: (fx) => ({ clusterId: fx.clusterA, startsAt: hour(600), endsAt: hour(602), megawatts: 1, pricePerMwh: 10, source: 'SOLAR' }),
+    args: (fx) => ({
+      clusterId: fx.clusterA,
+      startsAt: hour(600),
+      endsAt: hour(602),
+      megawatts: 1,
+      pricePerMwh: 10,
+      source: 'SOLAR',
+    }),
     expect: 'FORBIDDEN FORBIDDEN ok FORBIDDEN ok',
   },
   importGreenForecast: {
-    args: (fx) => ({ clusterId: fx.clusterA, from: hour(700), to: hour(702), rows: [{ startsAt: hour(700), endsAt: hour(702), megawatts: 1, pricePerMwh: 10 }] }),
+    args: (fx) => ({
+      clusterId: fx.clusterA,
+      from: hour(700),
+      to: hour(702),
+      rows: [{ startsAt: hour(700), endsAt: hour(702), megawatts: 1, pricePerMwh: 10 }],
+    }),
     expect: 'FORBIDDEN FORBIDDEN ok FORBIDDEN ok',
   },
   removeGreenWindow: {
@@ -127,32 +212,74 @@ export const MATRIX: Record<string, Row> = {
     }),
     expect: 'FORBIDDEN FORBIDDEN ok FORBIDDEN ok',
   },
-  bookCompute: { args: (fx) => ({ request: request(fx.clusterA), objective: 'EARLIEST', idempotencyKey: `m-${uniq()}` }), expect: 'ok ok FORBIDDEN FORBIDDEN FORBIDDEN' },
-  cancelBooking: { args: async (fx) => ({ id: await freshBooking(fx) }), expect: 'ok NOT_FOUND FORBIDDEN FORBIDDEN ok' },
-  issueVoucher: {
-    args: (fx) => ({ input: { organizationId: fx.startupA, cap: 100, percentCovered: 10, validFrom: hour(0), validUntil: hour(500) } }),
-    expect: 'FORBIDDEN FORBIDDEN FORBIDDEN FORBIDDEN ok',
-  },
-  reviseGreenSupply: { args: (fx) => ({ clusterId: fx.clusterA, from: hour(400), to: hour(401), megawatts: 0, reason: 'matrix' }), expect: 'FORBIDDEN FORBIDDEN ok FORBIDDEN ok' },
-  setSlaPenaltyFactor: { args: () => ({ penaltyFactor: 1 }), expect: 'FORBIDDEN FORBIDDEN FORBIDDEN FORBIDDEN ok' },
-  submitRoundRequest: {
-    args: async (fx) => (await fleetRound(fx), { request: request(fx.clusterA), objective: 'EARLIEST', idempotencyKey: `rr-${uniq()}` }),
+  bookCompute: {
+    args: (fx) => ({ request: request(fx.clusterA), objective: 'EARLIEST', idempotencyKey: `m-${uniq()}` }),
     expect: 'ok ok FORBIDDEN FORBIDDEN FORBIDDEN',
   },
-  withdrawRoundRequest: { args: async (fx) => ({ id: await freshRoundRequest(fx) }), expect: 'ok NOT_FOUND FORBIDDEN FORBIDDEN FORBIDDEN' },
-  scheduleRounds: { args: () => ({ region: `R-${uniq()}`, everyMinutes: 60 }), expect: 'FORBIDDEN FORBIDDEN FORBIDDEN FORBIDDEN ok' },
-  openRound: { args: () => ({ region: `R-${uniq()}`, closesAt: hour(5) }), expect: 'FORBIDDEN FORBIDDEN FORBIDDEN FORBIDDEN ok' },
-  closeRound: {
-    args: async (fx) => ({ id: (await fx.t.ok(`mutation($r: String, $c: DateTime!) { openRound(region: $r, closesAt: $c) { id } }`, { r: `C-${uniq()}`, c: hour(5) })).openRound.id }),
+  cancelBooking: {
+    args: async (fx) => ({ id: await freshBooking(fx) }),
+    expect: 'ok NOT_FOUND FORBIDDEN FORBIDDEN ok',
+  },
+  issueVoucher: {
+    args: (fx) => ({
+      input: { organizationId: fx.startupA, cap: 100, percentCovered: 10, validFrom: hour(0), validUntil: hour(500) },
+    }),
     expect: 'FORBIDDEN FORBIDDEN FORBIDDEN FORBIDDEN ok',
   },
-  setAccessRule: { args: (fx) => ({ input: { organizationId: fx.startupA, maxPflopsHoursPer7Days: 1_000_000, maxClusterShare: 1 } }), expect: 'FORBIDDEN FORBIDDEN FORBIDDEN FORBIDDEN ok' },
+  reviseGreenSupply: {
+    args: (fx) => ({ clusterId: fx.clusterA, from: hour(400), to: hour(401), megawatts: 0, reason: 'matrix' }),
+    expect: 'FORBIDDEN FORBIDDEN ok FORBIDDEN ok',
+  },
+  setSlaPenaltyFactor: { args: () => ({ penaltyFactor: 1 }), expect: 'FORBIDDEN FORBIDDEN FORBIDDEN FORBIDDEN ok' },
+  submitRoundRequest: {
+    args: async (fx) => (
+      await fleetRound(fx),
+      { request: request(fx.clusterA), objective: 'EARLIEST', idempotencyKey: `rr-${uniq()}` }
+    ),
+    expect: 'ok ok FORBIDDEN FORBIDDEN FORBIDDEN',
+  },
+  withdrawRoundRequest: {
+    args: async (fx) => ({ id: await freshRoundRequest(fx) }),
+    expect: 'ok NOT_FOUND FORBIDDEN FORBIDDEN FORBIDDEN',
+  },
+  scheduleRounds: {
+    args: () => ({ region: `R-${uniq()}`, everyMinutes: 60 }),
+    expect: 'FORBIDDEN FORBIDDEN FORBIDDEN FORBIDDEN ok',
+  },
+  openRound: {
+    args: () => ({ region: `R-${uniq()}`, closesAt: hour(5) }),
+    expect: 'FORBIDDEN FORBIDDEN FORBIDDEN FORBIDDEN ok',
+  },
+  closeRound: {
+    args: async (fx) => ({
+      id: (
+        await fx.t.ok(`mutation($r: String, $c: DateTime!) { openRound(region: $r, closesAt: $c) { id } }`, {
+          r: `C-${uniq()}`,
+          c: hour(5),
+        })
+      ).openRound.id,
+    }),
+    expect: 'FORBIDDEN FORBIDDEN FORBIDDEN FORBIDDEN ok',
+  },
+  setAccessRule: {
+    args: (fx) => ({ input: { organizationId: fx.startupA, maxPflopsHoursPer7Days: 1_000_000, maxClusterShare: 1 } }),
+    expect: 'FORBIDDEN FORBIDDEN FORBIDDEN FORBIDDEN ok',
+  },
 };
 
 export function expectedRow(spec: string): Record<Caller, Outcome> {
   const cells = spec.split(/\s+/) as Outcome[];
   if (cells.length !== 5) throw new Error(`a matrix row needs 5 outcomes, got "${spec}"`);
-  return { none: 'UNAUTHENTICATED', revoked: 'UNAUTHENTICATED', wrong: 'UNAUTHENTICATED', startupA: cells[0], startupB: cells[1], operatorA: cells[2], operatorB: cells[3], bureau: cells[4] };
+  return {
+    none: 'UNAUTHENTICATED',
+    revoked: 'UNAUTHENTICATED',
+    wrong: 'UNAUTHENTICATED',
+    startupA: cells[0],
+    startupB: cells[1],
+    operatorA: cells[2],
+    operatorB: cells[3],
+    bureau: cells[4],
+  };
 }
 
 /** Roles that may call an operation on their own resources (all of them for an operation without a row). */

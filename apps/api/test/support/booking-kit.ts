@@ -36,16 +36,31 @@ export interface BookingKit {
   /** the process's clock, ms; tests move it */
   clock: { now: number };
   /** A request over [T0H + from, T0H + to) on the listed clusters (default: all, in catalogue order). */
-  request(r: { pflops: number; hours: number; from: number; to: number; clusters?: string[]; minGreenShare?: number }): ValidRequest;
+  request(r: {
+    pflops: number;
+    hours: number;
+    from: number;
+    to: number;
+    clusters?: string[];
+    minGreenShare?: number;
+  }): ValidRequest;
   /** Submits a booking as startup `orgId` (resolves once its group committed). */
-  book(orgId: string, v: ValidRequest, opts?: { key?: string; objective?: Objective; fingerprint?: string }): Promise<BookingModel>;
+  book(
+    orgId: string,
+    v: ValidRequest,
+    opts?: { key?: string; objective?: Objective; fingerprint?: string },
+  ): Promise<BookingModel>;
   close(): void;
 }
 
 export const silentLog = pino({ level: 'silent' });
 
 /** The clusters must be in `ledger` before (or be refreshed into the timelines after). */
-export async function bookingKit(opts: { ledger: FakeLedger; horizonDays?: number; now?: number }): Promise<BookingKit> {
+export async function bookingKit(opts: {
+  ledger: FakeLedger;
+  horizonDays?: number;
+  now?: number;
+}): Promise<BookingKit> {
   const ledger = opts.ledger;
   const clock = { now: opts.now ?? T0H * HOUR_MS };
   const config: AppConfig = {
@@ -66,7 +81,13 @@ export async function bookingKit(opts: { ledger: FakeLedger; horizonDays?: numbe
   const ledgerService = { materialise: async () => 0, horizon } as unknown as LedgerService;
   const metrics = { decision: <T>(_kind: string, fn: () => T): T => fn() } as unknown as MetricsService;
   // TimelinesService takes the repository class; the fake is the same LedgerPort underneath
-  const timelines = new TimelinesService(ledger as unknown as LedgerRepository, feed.asChangeFeed, ledgerService, config, silentLog);
+  const timelines = new TimelinesService(
+    ledger as unknown as LedgerRepository,
+    feed.asChangeFeed,
+    ledgerService,
+    config,
+    silentLog,
+  );
   await timelines.onApplicationBootstrap();
   const quotas = new QuotasService(undefined as never, feed.asChangeFeed);
   const refusals = new Refusals(quotas);
@@ -100,7 +121,17 @@ export async function bookingKit(opts: { ledger: FakeLedger; horizonDays?: numbe
     book(orgId, v, o = {}) {
       const objective = o.objective ?? 'EARLIEST';
       const p: Principal = { orgId, name: orgId, role: 'STARTUP' };
-      const fingerprint = o.fingerprint ?? JSON.stringify([v.pflops, v.hours, v.earliestH, v.deadlineH, v.clusters.map((c) => c.id), v.minGreenShare ?? null, objective]);
+      const fingerprint =
+        o.fingerprint ??
+        JSON.stringify([
+          v.pflops,
+          v.hours,
+          v.earliestH,
+          v.deadlineH,
+          v.clusters.map((c) => c.id),
+          v.minGreenShare ?? null,
+          objective,
+        ]);
       return committer.submit({ p, v, objective, key: o.key ?? `key-${++seq}`, fingerprint });
     },
     close() {

@@ -26,16 +26,31 @@ export function wsClient(url: string, key?: string): Client {
 }
 
 /** Subscribes and collects every payload; `field` picks the subscription field out of `data`. */
-export function collect<T = any>(client: Client, query: string, variables: Record<string, unknown>, field: string): Received<T> {
+export function collect<T = any>(
+  client: Client,
+  query: string,
+  variables: Record<string, unknown>,
+  field: string,
+): Received<T> {
   const r: Received<T> = {
     data: [],
     errors: [],
     completed: false,
-    waitFor: (n, ms = 10_000) => until(() => r.data.length >= n || r.errors.length > 0, ms, () => `expected ${n} events, got ${r.data.length}: ${JSON.stringify(r.errors)}`).then(() => {
-      if (r.errors.length) throw new Error(`subscription failed: ${JSON.stringify(r.errors)}`);
-      return r.data;
-    }),
-    waitError: (ms = 10_000) => until(() => r.errors.length > 0, ms, () => `expected an error, got ${JSON.stringify(r.data)}`).then(() => r.errors[0]),
+    waitFor: (n, ms = 10_000) =>
+      until(
+        () => r.data.length >= n || r.errors.length > 0,
+        ms,
+        () => `expected ${n} events, got ${r.data.length}: ${JSON.stringify(r.errors)}`,
+      ).then(() => {
+        if (r.errors.length) throw new Error(`subscription failed: ${JSON.stringify(r.errors)}`);
+        return r.data;
+      }),
+    waitError: (ms = 10_000) =>
+      until(
+        () => r.errors.length > 0,
+        ms,
+        () => `expected an error, got ${JSON.stringify(r.data)}`,
+      ).then(() => r.errors[0]),
     stop: () => undefined,
   };
   r.stop = client.subscribe<Record<string, T>>(
@@ -63,7 +78,11 @@ export async function until(cond: () => boolean, ms: number, msg: () => string):
 /** Waits until the app holds `n` subscriptions, so events published afterwards reach them. */
 export async function subscribed(app: TestApp, n: number): Promise<void> {
   const events = app.running.app.get(EventsService);
-  await until(() => events.subscriptions() >= n, 10_000, () => `expected ${n} subscriptions, have ${events.subscriptions()}`);
+  await until(
+    () => events.subscriptions() >= n,
+    10_000,
+    () => `expected ${n} subscriptions, have ${events.subscriptions()}`,
+  );
 }
 
 export const UTILIZATION_CHANGED = `subscription($c: ID!) { utilizationChanged(clusterId: $c) { clusterId hour capacityPflops bookedPflops utilization greenAvailableMw greenAllocatedMw } }`;

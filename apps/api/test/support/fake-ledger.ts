@@ -67,7 +67,11 @@ export class FakeLedger implements LedgerPort {
   // set-up (an operator's and the bureau's writes, committed at once)
 
   /** Registers a cluster with ledger rows over [fromH, toH) at its capacity; version 0. */
-  addCluster(c: Partial<ClusterMeta> & { id: string; capacityTflops: number }, fromH: number, toH: number): FakeCluster {
+  addCluster(
+    c: Partial<ClusterMeta> & { id: string; capacityTflops: number },
+    fromH: number,
+    toH: number,
+  ): FakeCluster {
     const meta: FakeCluster = {
       ownerOrgId: 'operator',
       name: c.id,
@@ -84,7 +88,8 @@ export class FakeLedger implements LedgerPort {
     };
     this.clusters.set(meta.id, meta);
     const rows = new Map<number, HourRow>();
-    for (let h = fromH; h < toH; h++) rows.set(h, { capacity: meta.capacityTflops, booked: 0, supply: 0, alloc: 0, priceWeight: 0, grid: 0 });
+    for (let h = fromH; h < toH; h++)
+      rows.set(h, { capacity: meta.capacityTflops, booked: 0, supply: 0, alloc: 0, priceWeight: 0, grid: 0 });
     this.hours.set(meta.id, rows);
     return meta;
   }
@@ -95,7 +100,8 @@ export class FakeLedger implements LedgerPort {
     for (let h = fromH; h < toH; h++) {
       const r = rows.get(h);
       if (!r) throw new Error(`no ledger row for ${cluster} at hour ${h}`);
-      if (r.supply + w < r.alloc || r.supply + w > 2_000_000_000) throw checkViolation('cluster_hours_green_check', `${cluster} hour ${h}`);
+      if (r.supply + w < r.alloc || r.supply + w > 2_000_000_000)
+        throw checkViolation('cluster_hours_green_check', `${cluster} hour ${h}`);
     }
     for (let h = fromH; h < toH; h++) {
       const r = rows.get(h)!;
@@ -116,8 +122,18 @@ export class FakeLedger implements LedgerPort {
   }
 
   /** Issues a voucher (money in currency units, at most 2 decimals). */
-  addVoucher(v: { orgId: string; percentCovered: number; cap: number; validFrom: number; validUntil: number; clusterIds?: string[] | null; minGreenShare?: number | null; id?: string }): string {
-    if (!(v.percentCovered > 0 && v.percentCovered <= 100 && v.cap > 0 && v.validUntil > v.validFrom)) throw checkViolation('vouchers_amounts_check', 'new voucher');
+  addVoucher(v: {
+    orgId: string;
+    percentCovered: number;
+    cap: number;
+    validFrom: number;
+    validUntil: number;
+    clusterIds?: string[] | null;
+    minGreenShare?: number | null;
+    id?: string;
+  }): string {
+    if (!(v.percentCovered > 0 && v.percentCovered <= 100 && v.cap > 0 && v.validUntil > v.validFrom))
+      throw checkViolation('vouchers_amounts_check', 'new voucher');
     const id = v.id ?? randomUUID();
     this.vouchers.set(id, {
       id,
@@ -135,7 +151,10 @@ export class FakeLedger implements LedgerPort {
   }
 
   setRules(orgId: string, r: { maxPflopsHoursPer7Days?: number | null; maxClusterShare?: number | null }): void {
-    this.rules.set(orgId, { maxPflopsHoursPer7Days: r.maxPflopsHoursPer7Days ?? null, maxClusterShare: r.maxClusterShare ?? null });
+    this.rules.set(orgId, {
+      maxPflopsHoursPer7Days: r.maxPflopsHoursPer7Days ?? null,
+      maxClusterShare: r.maxClusterShare ?? null,
+    });
   }
 
   /** Payloads committed on `channel` reach `fn` (after COMMIT, in commit order): a process's LISTEN. */
@@ -150,7 +169,11 @@ export class FakeLedger implements LedgerPort {
 
   /** The next `times` runs of `statement` fail with SQLSTATE `code` (a deadlock, a serialization failure ...). */
   failNext(statement: StatementName, code: string, times = 1): void {
-    for (let i = 0; i < times; i++) this.faults.push({ statement, error: () => Object.assign(new Error(`injected ${code} on ${statement}`), { code }) });
+    for (let i = 0; i < times; i++)
+      this.faults.push({
+        statement,
+        error: () => Object.assign(new Error(`injected ${code} on ${statement}`), { code }),
+      });
   }
 
   // ---------------------------------------------------------------------------------------
@@ -186,7 +209,9 @@ export class FakeLedger implements LedgerPort {
       .filter((c) => clusterIds === null || clusterIds.includes(c.id))
       .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     return list.map((c) => {
-      const rows = [...this.hours.get(c.id)!.entries()].filter(([h]) => h >= fromH && h < toH).sort((a, b) => a[0] - b[0]);
+      const rows = [...this.hours.get(c.id)!.entries()]
+        .filter(([h]) => h >= fromH && h < toH)
+        .sort((a, b) => a[0] - b[0]);
       const { version, ...meta } = c;
       return {
         ...meta,
@@ -207,13 +232,22 @@ export class FakeLedger implements LedgerPort {
     const out: SiteCaps[] = [];
     for (const [siteId, rows] of this.siteHours) {
       if (siteIds !== null && !siteIds.includes(siteId)) continue;
-      const capped = [...rows.entries()].filter(([h, r]) => r.cap !== null && h >= fromH && h < toH).sort((a, b) => a[0] - b[0]);
+      const capped = [...rows.entries()]
+        .filter(([h, r]) => r.cap !== null && h >= fromH && h < toH)
+        .sort((a, b) => a[0] - b[0]);
       if (capped.length > 0) out.push({ siteId, hours: capped.map(([h]) => h), capW: capped.map(([, r]) => r.cap!) });
     }
     return out;
   }
 
-  async lockGroup(s: SqlSession, clusters: string[], orgs: string[], keyOrgs: string[], keys: string[], fromH: number): Promise<GroupLocks> {
+  async lockGroup(
+    s: SqlSession,
+    clusters: string[],
+    orgs: string[],
+    keyOrgs: string[],
+    keys: string[],
+    fromH: number,
+  ): Promise<GroupLocks> {
     await this.statement('lockGroup', s);
     const versions = new Map<string, number>();
     for (const id of clusters) {
@@ -239,7 +273,8 @@ export class FakeLedger implements LedgerPort {
       }));
     const existing: BookingRow[] = [];
     for (const b of this.bookings.values()) {
-      if (keyOrgs.some((org, i) => b.org_id === org && b.idempotency_key === keys[i])) existing.push(structuredClone(b));
+      if (keyOrgs.some((org, i) => b.org_id === org && b.idempotency_key === keys[i]))
+        existing.push(structuredClone(b));
     }
     return { versions, rules, vouchers, existing };
   }
@@ -249,12 +284,22 @@ export class FakeLedger implements LedgerPort {
     const out: UsageRow[] = [];
     for (const b of this.bookings.values()) {
       const h = Date.parse(b.starts_at) / HOUR_MS;
-      if (orgs.includes(b.org_id) && b.status === 'CONFIRMED' && h < toH && h + b.hours > fromH) out.push({ org_id: b.org_id, cluster_id: b.cluster_id, h, hours: b.hours, tflops: b.tflops });
+      if (orgs.includes(b.org_id) && b.status === 'CONFIRMED' && h < toH && h + b.hours > fromH)
+        out.push({ org_id: b.org_id, cluster_id: b.cluster_id, h, hours: b.hours, tflops: b.tflops });
     }
     return out;
   }
 
-  async writeGroup(s: SqlSession, b: GroupInsert, d: LedgerDeltas, payloadClusters: (string | null)[], v: VoucherDraws, channel: string, payloads: string[], nowMs: number): Promise<Map<string, number>> {
+  async writeGroup(
+    s: SqlSession,
+    b: GroupInsert,
+    d: LedgerDeltas,
+    payloadClusters: (string | null)[],
+    v: VoucherDraws,
+    channel: string,
+    payloads: string[],
+    nowMs: number,
+  ): Promise<Map<string, number>> {
     await this.statement('writeGroup', s);
     return this.applyGroup(this.current!, b, d, payloadClusters, v, channel, payloads, nowMs);
   }
@@ -265,7 +310,15 @@ export class FakeLedger implements LedgerPort {
     return b ? structuredClone(b) : null;
   }
 
-  async writeCancel(s: SqlSession, b: BookingRow, hours: number[], nowMs: number, channel: string, payloads: string[], payloadClusters: (string | null)[]): Promise<void> {
+  async writeCancel(
+    s: SqlSession,
+    b: BookingRow,
+    hours: number[],
+    nowMs: number,
+    channel: string,
+    payloads: string[],
+    payloadClusters: (string | null)[],
+  ): Promise<void> {
     await this.statement('writeCancel', s);
     const tx = this.current!;
     const rows = this.hours.get(b.cluster_id);
@@ -295,15 +348,24 @@ export class FakeLedger implements LedgerPort {
     const cancels = row && row.status === 'CONFIRMED' ? 1 : 0;
     const amountCents = centsOf(Number(b.voucher_amount ?? 0));
     const voucher = b.voucher_id ? this.vouchers.get(b.voucher_id) : undefined;
-    if (voucher && amountCents > 0 && voucher.spentCents - amountCents < 0) throw checkViolation('vouchers_amounts_check', `voucher ${voucher.id}`);
-    if (voucher && amountCents > 0 && this.voucherLedger.some((l) => l.bookingId === b.id && l.kind === 'REFUND')) throw uniqueViolation('voucher_ledger_booking_kind', b.id);
-    if (led.length !== b.hours || cancels !== 1) throw new Error(`cancel of ${b.id} incomplete: ${led.length}/${b.hours} ledger rows, ${cancels} booking`);
+    if (voucher && amountCents > 0 && voucher.spentCents - amountCents < 0)
+      throw checkViolation('vouchers_amounts_check', `voucher ${voucher.id}`);
+    if (voucher && amountCents > 0 && this.voucherLedger.some((l) => l.bookingId === b.id && l.kind === 'REFUND'))
+      throw uniqueViolation('voucher_ledger_booking_kind', b.id);
+    if (led.length !== b.hours || cancels !== 1)
+      throw new Error(`cancel of ${b.id} incomplete: ${led.length}/${b.hours} ledger rows, ${cancels} booking`);
     for (const [r, next] of led) this.set(tx, r, next);
     for (const [r, next] of siteRows) this.set(tx, r, next);
     this.set(tx, row!, { status: 'CANCELLED', cancelled_at: new Date(nowMs).toISOString(), sla_credit: 0 });
     if (voucher && amountCents > 0) {
       this.set(tx, voucher, { spentCents: voucher.spentCents - amountCents });
-      this.push(tx, this.voucherLedger, { voucherId: voucher.id, bookingId: b.id, kind: 'REFUND', amountCents, spentAfterCents: voucher.spentCents });
+      this.push(tx, this.voucherLedger, {
+        voucherId: voucher.id,
+        bookingId: b.id,
+        kind: 'REFUND',
+        amountCents,
+        spentAfterCents: voucher.spentCents,
+      });
     }
     const versions = this.raise(tx, [b.cluster_id]);
     this.queueNotify(tx, channel, payloads, payloadClusters, versions);
@@ -317,7 +379,21 @@ export class FakeLedger implements LedgerPort {
    * between two statements of the current one, as a commit that landed there), the same checks,
    * and its ledger change on the feed unless `notify` is false (a lost message).
    */
-  elsewhere(bk: { orgId: string; cluster: string; startH: number; hours: number; tflops: number; drawW?: number; greenW?: number[]; key?: string; fingerprint?: string; notify?: boolean }, channel = 'pflex_events'): string {
+  elsewhere(
+    bk: {
+      orgId: string;
+      cluster: string;
+      startH: number;
+      hours: number;
+      tflops: number;
+      drawW?: number;
+      greenW?: number[];
+      key?: string;
+      fingerprint?: string;
+      notify?: boolean;
+    },
+    channel = 'pflex_events',
+  ): string {
     const id = randomUUID();
     const drawW = bk.drawW ?? 0;
     const green = bk.greenW ?? new Array<number>(bk.hours).fill(0);
@@ -346,11 +422,35 @@ export class FakeLedger implements LedgerPort {
       key: [bk.key ?? `elsewhere-${id}`],
       fingerprint: [bk.fingerprint ?? 'elsewhere'],
     };
-    const d: LedgerDeltas = { cluster: hours.map(() => bk.cluster), hour: hours, tflops: hours.map(() => bk.tflops), greenW: green, gridW: green.map((g) => drawW - g) };
+    const d: LedgerDeltas = {
+      cluster: hours.map(() => bk.cluster),
+      hour: hours,
+      tflops: hours.map(() => bk.tflops),
+      greenW: green,
+      gridW: green.map((g) => drawW - g),
+    };
     const encode = (m: Record<string, unknown>) => JSON.stringify({ o: 'elsewhere', ...m });
-    const payloads = bk.notify === false ? [] : ledgerPayloads(encode, bk.cluster, VERSION_PLACEHOLDER, { t: 'd', h: hours, tf: d.tflops, g: d.greenW, gw: d.gridW }, true);
+    const payloads =
+      bk.notify === false
+        ? []
+        : ledgerPayloads(
+            encode,
+            bk.cluster,
+            VERSION_PLACEHOLDER,
+            { t: 'd', h: hours, tf: d.tflops, g: d.greenW, gw: d.gridW },
+            true,
+          );
     const tx: Tx = { session: sessionOf(), undo: [], notify: [], commitSent: true, done: false };
-    this.applyGroup(tx, b, d, payloads.map(() => bk.cluster), { voucher: [], amount: [], ledgerVoucher: [], ledgerBooking: [], ledgerAmount: [], ledgerSpentAfter: [] }, channel, payloads, Date.UTC(2030, 0, 1));
+    this.applyGroup(
+      tx,
+      b,
+      d,
+      payloads.map(() => bk.cluster),
+      { voucher: [], amount: [], ledgerVoucher: [], ledgerBooking: [], ledgerAmount: [], ledgerSpentAfter: [] },
+      channel,
+      payloads,
+      Date.UTC(2030, 0, 1),
+    );
     this.commit(tx);
     return id;
   }
@@ -365,7 +465,9 @@ export class FakeLedger implements LedgerPort {
   }
 
   confirmed(orgId?: string): BookingRow[] {
-    return [...this.bookings.values()].filter((b) => b.status === 'CONFIRMED' && (orgId === undefined || b.org_id === orgId));
+    return [...this.bookings.values()].filter(
+      (b) => b.status === 'CONFIRMED' && (orgId === undefined || b.org_id === orgId),
+    );
   }
 
   /** A voucher's money spent and left, in currency units. */
@@ -399,15 +501,24 @@ export class FakeLedger implements LedgerPort {
       const site = this.clusters.get(cluster)?.siteId;
       for (const [h, r] of rows) {
         const w = want.get(cluster)?.get(h) ?? { tf: 0, g: 0, gw: 0 };
-        if (r.booked !== w.tf || r.alloc !== w.g || r.grid !== w.gw) out.push(`${cluster} hour ${h}: booked ${r.booked} green ${r.alloc} grid ${r.grid}, bookings hold ${w.tf} ${w.g} ${w.gw}`);
+        if (r.booked !== w.tf || r.alloc !== w.g || r.grid !== w.gw)
+          out.push(
+            `${cluster} hour ${h}: booked ${r.booked} green ${r.alloc} grid ${r.grid}, bookings hold ${w.tf} ${w.g} ${w.gw}`,
+          );
         if (site) siteWant.set(`${site}:${h}`, (siteWant.get(`${site}:${h}`) ?? 0) + r.grid);
       }
     }
     for (const [site, rows] of this.siteHours) {
-      for (const [h, r] of rows) if (r.used !== (siteWant.get(`${site}:${h}`) ?? 0)) out.push(`site ${site} hour ${h}: grid used ${r.used}, its clusters draw ${siteWant.get(`${site}:${h}`) ?? 0}`);
+      for (const [h, r] of rows)
+        if (r.used !== (siteWant.get(`${site}:${h}`) ?? 0))
+          out.push(
+            `site ${site} hour ${h}: grid used ${r.used}, its clusters draw ${siteWant.get(`${site}:${h}`) ?? 0}`,
+          );
     }
     for (const v of this.vouchers.values()) {
-      const net = this.voucherLedger.filter((l) => l.voucherId === v.id).reduce((a, l) => a + (l.kind === 'DRAW' ? l.amountCents : -l.amountCents), 0);
+      const net = this.voucherLedger
+        .filter((l) => l.voucherId === v.id)
+        .reduce((a, l) => a + (l.kind === 'DRAW' ? l.amountCents : -l.amountCents), 0);
       if (net !== v.spentCents) out.push(`voucher ${v.id}: spent ${v.spentCents} cents, its ledger says ${net}`);
     }
     return out;
@@ -431,7 +542,16 @@ export class FakeLedger implements LedgerPort {
   }
 
   /** The group write, all or nothing: every row checked first, then applied. */
-  private applyGroup(tx: Tx, b: GroupInsert, d: LedgerDeltas, payloadClusters: (string | null)[], v: VoucherDraws, channel: string, payloads: string[], nowMs: number): Map<string, number> {
+  private applyGroup(
+    tx: Tx,
+    b: GroupInsert,
+    d: LedgerDeltas,
+    payloadClusters: (string | null)[],
+    v: VoucherDraws,
+    channel: string,
+    payloads: string[],
+    nowMs: number,
+  ): Map<string, number> {
     // bookings
     const keys = new Set<string>();
     for (const x of this.bookings.values()) keys.add(`${x.org_id}\u0000${x.idempotency_key}`);
@@ -442,9 +562,19 @@ export class FakeLedger implements LedgerPort {
       keys.add(k);
       const green = b.greenFlat.slice(b.greenOff[i], b.greenOff[i] + b.hours[i]);
       const voucherCents = centsOf(Number(b.voucherAmount[i]));
-      if (!(b.hours[i] > 0 && b.tflops[i] > 0 && green.length === b.hours[i])) throw checkViolation('bookings_check', b.id[i]);
-      if (voucherCents < 0 || voucherCents > centsOf(b.priceTotal[i]) || (b.voucherId[i] === null && voucherCents !== 0)) throw checkViolation('bookings_voucher_check', b.id[i]);
-      if (!this.clusters.has(b.cluster[i])) throw Object.assign(new Error(`insert or update on table "bookings" violates foreign key constraint (cluster ${b.cluster[i]})`), { code: '23503' });
+      if (!(b.hours[i] > 0 && b.tflops[i] > 0 && green.length === b.hours[i]))
+        throw checkViolation('bookings_check', b.id[i]);
+      if (
+        voucherCents < 0 ||
+        voucherCents > centsOf(b.priceTotal[i]) ||
+        (b.voucherId[i] === null && voucherCents !== 0)
+      )
+        throw checkViolation('bookings_voucher_check', b.id[i]);
+      if (!this.clusters.has(b.cluster[i]))
+        throw Object.assign(
+          new Error(`insert or update on table "bookings" violates foreign key constraint (cluster ${b.cluster[i]})`),
+          { code: '23503' },
+        );
       rows.push({
         id: b.id[i],
         org_id: b.org[i],
@@ -488,9 +618,13 @@ export class FakeLedger implements LedgerPort {
       checkHour(next, `${d.cluster[i]} hour ${d.hour[i]}`);
       led.push([r, next]);
       const site = this.clusters.get(d.cluster[i])?.siteId;
-      if (site) siteSums.set(`${site}\u0000${d.hour[i]}`, (siteSums.get(`${site}\u0000${d.hour[i]}`) ?? 0) + d.gridW[i]);
+      if (site)
+        siteSums.set(`${site}\u0000${d.hour[i]}`, (siteSums.get(`${site}\u0000${d.hour[i]}`) ?? 0) + d.gridW[i]);
     }
-    if (led.length !== d.hour.length) throw new Error(`group write incomplete: ${rows.length}/${b.id.length} bookings, ${led.length}/${d.hour.length} ledger rows`);
+    if (led.length !== d.hour.length)
+      throw new Error(
+        `group write incomplete: ${rows.length}/${b.id.length} bookings, ${led.length}/${d.hour.length} ledger rows`,
+      );
     // site-hours: the positive sums added (a row created where none was)
     const siteRows: { site: string; h: number; row: SiteHourRow | undefined; next: SiteHourRow }[] = [];
     for (const [k, gw] of siteSums) {
@@ -512,8 +646,11 @@ export class FakeLedger implements LedgerPort {
       spent.set(x.id, after);
     }
     for (let i = 0; i < v.ledgerVoucher.length; i++) {
-      if (!(centsOf(Number(v.ledgerAmount[i])) > 0 && centsOf(Number(v.ledgerSpentAfter[i])) >= 0)) throw checkViolation('voucher_ledger_check', v.ledgerBooking[i]);
-      const dup = this.voucherLedger.some((l) => l.bookingId === v.ledgerBooking[i] && l.kind === 'DRAW') || v.ledgerBooking.indexOf(v.ledgerBooking[i]) !== i;
+      if (!(centsOf(Number(v.ledgerAmount[i])) > 0 && centsOf(Number(v.ledgerSpentAfter[i])) >= 0))
+        throw checkViolation('voucher_ledger_check', v.ledgerBooking[i]);
+      const dup =
+        this.voucherLedger.some((l) => l.bookingId === v.ledgerBooking[i] && l.kind === 'DRAW') ||
+        v.ledgerBooking.indexOf(v.ledgerBooking[i]) !== i;
       if (dup) throw uniqueViolation('voucher_ledger_booking_kind', v.ledgerBooking[i]);
     }
     // every check passed: apply
@@ -533,7 +670,13 @@ export class FakeLedger implements LedgerPort {
     }
     for (const [id, after] of spent) this.set(tx, this.vouchers.get(id)!, { spentCents: after });
     for (let i = 0; i < v.ledgerVoucher.length; i++) {
-      this.push(tx, this.voucherLedger, { voucherId: v.ledgerVoucher[i], bookingId: v.ledgerBooking[i], kind: 'DRAW', amountCents: centsOf(Number(v.ledgerAmount[i])), spentAfterCents: centsOf(Number(v.ledgerSpentAfter[i])) });
+      this.push(tx, this.voucherLedger, {
+        voucherId: v.ledgerVoucher[i],
+        bookingId: v.ledgerBooking[i],
+        kind: 'DRAW',
+        amountCents: centsOf(Number(v.ledgerAmount[i])),
+        spentAfterCents: centsOf(Number(v.ledgerSpentAfter[i])),
+      });
     }
     const versions = this.raise(tx, [...new Set(led.map((_, i) => d.cluster[i]))]);
     this.queueNotify(tx, channel, payloads, payloadClusters, versions);
@@ -551,7 +694,13 @@ export class FakeLedger implements LedgerPort {
     return out;
   }
 
-  private queueNotify(tx: Tx, channel: string, payloads: string[], payloadClusters: (string | null)[], versions: Map<string, number>): void {
+  private queueNotify(
+    tx: Tx,
+    channel: string,
+    payloads: string[],
+    payloadClusters: (string | null)[],
+    versions: Map<string, number>,
+  ): void {
     payloads.forEach((p, i) => {
       const c = payloadClusters[i];
       const v = c === null ? undefined : versions.get(c);
@@ -657,11 +806,17 @@ function checkSiteHour(r: SiteHourRow, where: string): void {
 }
 
 function checkViolation(constraint: string, where: string): Error {
-  return Object.assign(new Error(`new row violates check constraint "${constraint}" (${where})`), { code: PG_ERROR.CHECK_VIOLATION, constraint });
+  return Object.assign(new Error(`new row violates check constraint "${constraint}" (${where})`), {
+    code: PG_ERROR.CHECK_VIOLATION,
+    constraint,
+  });
 }
 
 function uniqueViolation(constraint: string, what: string): Error {
-  return Object.assign(new Error(`duplicate key value violates unique constraint "${constraint}" (${what})`), { code: PG_ERROR.UNIQUE_VIOLATION, constraint });
+  return Object.assign(new Error(`duplicate key value violates unique constraint "${constraint}" (${what})`), {
+    code: PG_ERROR.UNIQUE_VIOLATION,
+    constraint,
+  });
 }
 
 /** numeric(16,2) as PostgreSQL prints it */

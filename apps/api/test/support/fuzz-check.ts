@@ -5,7 +5,9 @@ import { saneArb, valueArb } from './fuzz-inputs';
 import type { Operation } from './schema-ops';
 
 /** Codes a client may see for a bad request; INTERNAL_SERVER_ERROR is a bug, never an answer to input. */
-export const DOCUMENTED_CODES = new Set<string>(Object.values(GqlErrorCode).filter((c) => c !== GqlErrorCode.INTERNAL_SERVER_ERROR));
+export const DOCUMENTED_CODES = new Set<string>(
+  Object.values(GqlErrorCode).filter((c) => c !== GqlErrorCode.INTERNAL_SERVER_ERROR),
+);
 
 // what the internals look like when they leak: stack frames, source paths, driver and SQL messages
 const LEAKS = [
@@ -31,7 +33,10 @@ export function invariantViolations(status: number, text: string, op: string, nu
   const problems: string[] = [];
   if (status >= 500) problems.push(`HTTP ${status}`);
   for (const re of LEAKS) if (re.test(text)) problems.push(`leaks internals (${re})`);
-  let body: { data?: Record<string, unknown> | null; errors?: { message?: unknown; extensions?: { code?: unknown } }[] };
+  let body: {
+    data?: Record<string, unknown> | null;
+    errors?: { message?: unknown; extensions?: { code?: unknown } }[];
+  };
   try {
     body = JSON.parse(text);
   } catch {
@@ -46,10 +51,16 @@ export function invariantViolations(status: number, text: string, op: string, nu
     if (!Array.isArray(body.errors) || body.errors.length === 0) problems.push('errors is not a non-empty list');
     for (const e of body.errors ?? []) {
       const code = String(e.extensions?.code);
-      if (!DOCUMENTED_CODES.has(code)) problems.push(`undocumented error code ${code}: ${String(e.message).slice(0, 300)}`);
+      if (!DOCUMENTED_CODES.has(code))
+        problems.push(`undocumented error code ${code}: ${String(e.message).slice(0, 300)}`);
       if (typeof e.message !== 'string' || e.message.length === 0) problems.push('error without a message');
     }
-  } else if (body.data === null || body.data === undefined || body.data[op] === undefined || (body.data[op] === null && !nullable)) {
+  } else if (
+    body.data === null ||
+    body.data === undefined ||
+    body.data[op] === undefined ||
+    (body.data[op] === null && !nullable)
+  ) {
     problems.push('neither errors nor data');
   }
   return problems;
@@ -66,7 +77,9 @@ export function fuzzArgs(op: Operation, idPool: readonly string[]): fc.Arbitrary
     hostile[a.name] = valueArb(a.type, idPool);
     sane[a.name] = saneArb(a.type, idPool, a.name);
   }
-  const required = op.args.filter((a) => a.type.toString().endsWith('!') && a.defaultValue === undefined).map((a) => a.name);
+  const required = op.args
+    .filter((a) => a.type.toString().endsWith('!') && a.defaultValue === undefined)
+    .map((a) => a.name);
   return fc.oneof(
     { arbitrary: fc.record(hostile, { requiredKeys: required }), weight: 11 },
     { arbitrary: fc.record(hostile, { requiredKeys: [] }), weight: 1 },
@@ -83,7 +96,10 @@ export async function tableChecksum(ds: DataSource): Promise<string> {
     `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name`,
   );
   // order-independent sum of row hashes: no sort, so the ledger's thousands of rows stay cheap
-  const parts = tables.map(({ table_name: n }) => `SELECT '${n}' AS t, count(*)::int AS n, coalesce(sum(hashtext(x::text)::bigint), 0)::text AS h FROM "${n}" x`);
+  const parts = tables.map(
+    ({ table_name: n }) =>
+      `SELECT '${n}' AS t, count(*)::int AS n, coalesce(sum(hashtext(x::text)::bigint), 0)::text AS h FROM "${n}" x`,
+  );
   const rows: { t: string; n: number; h: string }[] = await ds.query(parts.join(' UNION ALL '));
   return rows.map((r) => `${r.t}:${r.n}:${r.h}`).join(',');
 }

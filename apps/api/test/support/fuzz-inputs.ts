@@ -65,7 +65,29 @@ const NASTY_DATES = [
 
 /** Values of the wrong type for any position. */
 export const junk: fc.Arbitrary<unknown> = fc.oneof(
-  fc.constantFrom<unknown>(null, 'NaN', 'Infinity', '-Infinity', '1e999', '-1', '', true, false, 0, -0, 1e308, -1e308, 5e-324, 2 ** 31, -(2 ** 31) - 1, 2 ** 53 + 1, {}, [], [[]], { id: 1 }),
+  fc.constantFrom<unknown>(
+    null,
+    'NaN',
+    'Infinity',
+    '-Infinity',
+    '1e999',
+    '-1',
+    '',
+    true,
+    false,
+    0,
+    -0,
+    1e308,
+    -1e308,
+    5e-324,
+    2 ** 31,
+    -(2 ** 31) - 1,
+    2 ** 53 + 1,
+    {},
+    [],
+    [[]],
+    { id: 1 },
+  ),
   fc.double(),
   fc.integer({ min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER }),
   fc.string({ maxLength: 20 }),
@@ -92,7 +114,25 @@ function scalarArb(name: string, idPool: readonly string[]): fc.Arbitrary<unknow
     case 'Float':
       return fc.oneof(
         { arbitrary: fc.double({ min: 0.001, max: 50, noNaN: true }), weight: 3 },
-        { arbitrary: fc.constantFrom(0, -0, -1, 0.5, 1, 1.0005, 1.25, 2100, 1e-7, 1e15, 1e308, -1e308, 5e-324, 2 ** 53 + 1), weight: 2 },
+        {
+          arbitrary: fc.constantFrom(
+            0,
+            -0,
+            -1,
+            0.5,
+            1,
+            1.0005,
+            1.25,
+            2100,
+            1e-7,
+            1e15,
+            1e308,
+            -1e308,
+            5e-324,
+            2 ** 53 + 1,
+          ),
+          weight: 2,
+        },
         { arbitrary: fc.double({ noNaN: true, noDefaultInfinity: true }), weight: 1 },
       );
     case 'Boolean':
@@ -108,7 +148,12 @@ function scalarArb(name: string, idPool: readonly string[]): fc.Arbitrary<unknow
       return fc.oneof(
         { arbitrary: fc.integer({ min: -3, max: 1600 }).map(hour), weight: 6 },
         { arbitrary: fc.constantFrom(...NASTY_DATES), weight: 3 },
-        { arbitrary: fc.date({ min: new Date(-8.64e15), max: new Date(8.64e15), noInvalidDate: true }).map((d) => d.toISOString()), weight: 1 },
+        {
+          arbitrary: fc
+            .date({ min: new Date(-8.64e15), max: new Date(8.64e15), noInvalidDate: true })
+            .map((d) => d.toISOString()),
+          weight: 1,
+        },
       );
     default:
       return nastyString;
@@ -150,7 +195,10 @@ export function saneArb(type: GraphQLInputType, idPool: readonly string[], name?
     case 'Int':
       return fc.integer({ min: 1, max: 48 });
     case 'Float':
-      return fc.oneof(fc.constantFrom(0, 0.25, 0.5, 1, 1.2, 2, 10, 40, 600), fc.integer({ min: 1, max: 100_000 }).map((n) => n / 1000));
+      return fc.oneof(
+        fc.constantFrom(0, 0.25, 0.5, 1, 1.2, 2, 10, 40, 600),
+        fc.integer({ min: 1, max: 100_000 }).map((n) => n / 1000),
+      );
     case 'Boolean':
       return fc.boolean();
     case 'ID':
@@ -170,7 +218,11 @@ export function valueArb(type: GraphQLInputType, idPool: readonly string[], dept
   if (isNonNullType(type)) {
     return fc.oneof({ arbitrary: innerArb(type.ofType, idPool, depth), weight: 14 }, { arbitrary: junk, weight: 1 });
   }
-  return fc.oneof({ arbitrary: innerArb(type, idPool, depth), weight: 8 }, { arbitrary: fc.constant(null), weight: 1 }, { arbitrary: junk, weight: 1 });
+  return fc.oneof(
+    { arbitrary: innerArb(type, idPool, depth), weight: 8 },
+    { arbitrary: fc.constant(null), weight: 1 },
+    { arbitrary: junk, weight: 1 },
+  );
 }
 
 function innerArb(type: GraphQLInputType, idPool: readonly string[], depth: number): fc.Arbitrary<unknown> {
@@ -184,7 +236,10 @@ function innerArb(type: GraphQLInputType, idPool: readonly string[], depth: numb
   }
   const named = getNamedType(type);
   if (isEnumType(named)) {
-    return fc.oneof({ arbitrary: fc.constantFrom(...named.getValues().map((v) => v.name)), weight: 8 }, { arbitrary: fc.constantFrom('NOPE', 'earliest', ''), weight: 1 });
+    return fc.oneof(
+      { arbitrary: fc.constantFrom(...named.getValues().map((v) => v.name)), weight: 8 },
+      { arbitrary: fc.constantFrom('NOPE', 'earliest', ''), weight: 1 },
+    );
   }
   if (isInputObjectType(named)) {
     const fields = Object.values(named.getFields());
@@ -208,7 +263,9 @@ export function literal(v: unknown, type: GraphQLInputType): string {
   if (typeof v === 'string') return isEnumType(named) && /^[_A-Za-z][_0-9A-Za-z]*$/.test(v) ? v : JSON.stringify(v);
   if (typeof v === 'number') return Number.isFinite(v) ? String(v) : String(v);
   if (typeof v === 'boolean') return String(v);
-  const itemType = isListType(isNonNullType(type) ? type.ofType : type) ? ((isNonNullType(type) ? type.ofType : type) as { ofType: GraphQLInputType }).ofType : type;
+  const itemType = isListType(isNonNullType(type) ? type.ofType : type)
+    ? ((isNonNullType(type) ? type.ofType : type) as { ofType: GraphQLInputType }).ofType
+    : type;
   if (Array.isArray(v)) return `[${v.map((x) => literal(x, itemType)).join(', ')}]`;
   const fields = isInputObjectType(named) ? named.getFields() : {};
   const parts = Object.entries(v as Record<string, unknown>)

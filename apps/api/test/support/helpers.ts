@@ -27,13 +27,22 @@ export interface TestApp {
   /** data of a call that must succeed */
   ok<T = any>(query: string, variables?: Record<string, unknown>, key?: string | null): Promise<T>;
   /** the first error code of a call that must fail */
-  code(query: string, variables?: Record<string, unknown>, key?: string | null): Promise<{ code?: string; field?: string; message: string }>;
+  code(
+    query: string,
+    variables?: Record<string, unknown>,
+    key?: string | null,
+  ): Promise<{ code?: string; field?: string; message: string }>;
   createOrg(role: 'STARTUP' | 'OPERATOR' | 'BUREAU', name?: string): Promise<{ id: string; key: string }>;
   registerCluster(operatorKey: string, input?: Record<string, unknown>): Promise<string>;
   close(): Promise<void>;
 }
 
-export async function gqlAt<T = any>(url: string, query: string, variables?: Record<string, unknown>, key?: string | null): Promise<GqlResult<T>> {
+export async function gqlAt<T = any>(
+  url: string,
+  query: string,
+  variables?: Record<string, unknown>,
+  key?: string | null,
+): Promise<GqlResult<T>> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (key) headers.authorization = `Bearer ${key}`;
   const res = await fetch(`${url}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
@@ -92,7 +101,17 @@ export async function bootTestApp(opts: { schema?: string; config?: Partial<AppC
       const d = await app.ok<any>(
         `mutation($i: RegisterClusterInput!) { registerCluster(input: $i) { id } }`,
         {
-          i: { name: 'Test cluster', region: 'Zhuhai', accelerator: 'H800', capacityPflops: 100, kwPerPflops: 10, pue: 1.2, pricePerPflopsHour: 2, gridPricePerMwh: 600, ...input },
+          i: {
+            name: 'Test cluster',
+            region: 'Zhuhai',
+            accelerator: 'H800',
+            capacityPflops: 100,
+            kwPerPflops: 10,
+            pue: 1.2,
+            pricePerPflopsHour: 2,
+            gridPricePerMwh: 600,
+            ...input,
+          },
         },
         operatorKey,
       );

@@ -1,7 +1,9 @@
 // Stands in for `pg` and `@electric-sql/pglite` in the api-unit project (jest.config.js): the unit
 // tier runs without a database, so anything that opens one fails at once, saying where it belongs.
 const refuse = (what: string): never => {
-  throw new Error(`${what}: the unit tier has no database; use the fakes of apps/api/test/support, or write an e2e or integration spec`);
+  throw new Error(
+    `${what}: the unit tier has no database; use the fakes of apps/api/test/support, or write an e2e or integration spec`,
+  );
 };
 
 export class PGlite {

@@ -31,7 +31,8 @@ export function operations(schema: GraphQLSchema = loadSchema()): Operation[] {
     ['query', schema.getQueryType()],
     ['mutation', schema.getMutationType()],
   ] as const) {
-    for (const field of Object.values(type?.getFields() ?? {})) out.push({ kind, name: field.name, field, args: field.args });
+    for (const field of Object.values(type?.getFields() ?? {}))
+      out.push({ kind, name: field.name, field, args: field.args });
   }
   return out;
 }

@@ -28,10 +28,29 @@ describe('BookingsService.cancel on the fake ledger', () => {
     ledger = new FakeLedger();
     ledger.addCluster({ id: C, capacityTflops: 100_000, ownerOrgId: 'op-1' }, T0H, T0H + 96);
     ledger.addGreen(C, T0H, T0H + 96, 200_000, 40);
-    ledger.addVoucher({ id: 'v-1', orgId: 'a', percentCovered: 50, cap: 1000, validFrom: T0H * HOUR_MS, validUntil: (T0H + 96) * HOUR_MS });
+    ledger.addVoucher({
+      id: 'v-1',
+      orgId: 'a',
+      percentCovered: 50,
+      cap: 1000,
+      validFrom: T0H * HOUR_MS,
+      validUntil: (T0H + 96) * HOUR_MS,
+    });
     kit = await bookingKit({ ledger });
     // cancel needs only the ledger, the timelines (names, owners), the feed and the clock
-    svc = new BookingsService(undefined as never, undefined as never, ledger, kit.timelines, undefined as never, undefined as never, kit.feed.asChangeFeed, undefined as never, undefined as never, undefined as never, kit.config);
+    svc = new BookingsService(
+      undefined as never,
+      undefined as never,
+      ledger,
+      kit.timelines,
+      undefined as never,
+      undefined as never,
+      kit.feed.asChangeFeed,
+      undefined as never,
+      undefined as never,
+      undefined as never,
+      kit.config,
+    );
   });
 
   it('releases exactly what the booking took, refunds its voucher, and the timelines follow the announced change', async () => {
@@ -56,7 +75,12 @@ describe('BookingsService.cancel on the fake ledger', () => {
     expect(ledger.bookings.get(keep.id)!.status).toBe('CONFIRMED');
     expect(ledger.clusters.get(C)!.version).toBe(versionBefore + 1);
     const events = ledger.notifications.slice(-2).map((n) => JSON.parse(n.payload));
-    expect(events[0]).toMatchObject({ k: 'l', c: C, v: versionBefore + 1, d: { t: 'd', h: [T0H + 2, T0H + 3], tf: [-40_000, -40_000] } });
+    expect(events[0]).toMatchObject({
+      k: 'l',
+      c: C,
+      v: versionBefore + 1,
+      d: { t: 'd', h: [T0H + 2, T0H + 3], tf: [-40_000, -40_000] },
+    });
     expect(events[1]).toMatchObject({ k: 'b', b: [[b.id, 'a', C, T0H + 2, T0H + 4, 'X']], vo: ['a'] });
     await Promise.resolve();
     expect(kit.timelines.version(C)).toBe(versionBefore + 1);
@@ -68,14 +92,20 @@ describe('BookingsService.cancel on the fake ledger', () => {
     expect([t.bookedTflops[2], t.greenAllocW[2], t.gridW[2]]).toEqual([row.booked, row.alloc, row.grid]);
     expect(row).toMatchObject({ booked: 10_000, alloc: 120_000, grid: 0 });
     // the room is bookable again
-    await expect(kit.book('c', kit.request({ pflops: 90, hours: 2, from: 2, to: 4 }))).resolves.toMatchObject({ pflops: 90 });
+    await expect(kit.book('c', kit.request({ pflops: 90, hours: 2, from: 2, to: 4 }))).resolves.toMatchObject({
+      pflops: 90,
+    });
   });
 
   it('once only, before the start, by the startup or the cluster’s operator; anyone else sees NOT_FOUND', async () => {
     const b = await kit.book('a', kit.request({ pflops: 10, hours: 1, from: 3, to: 4 }));
     expect(await codeOf(svc.cancel(startup('b'), b.id))).toBe(BookingErrorCode.BOOKING_NOT_FOUND);
-    expect(await codeOf(svc.cancel({ orgId: 'op-2', name: 'op-2', role: 'OPERATOR' }, b.id))).toBe(BookingErrorCode.BOOKING_NOT_FOUND);
-    expect(await codeOf(svc.cancel(startup('a'), '00000000-0000-4000-8000-000000000000'))).toBe(BookingErrorCode.BOOKING_NOT_FOUND);
+    expect(await codeOf(svc.cancel({ orgId: 'op-2', name: 'op-2', role: 'OPERATOR' }, b.id))).toBe(
+      BookingErrorCode.BOOKING_NOT_FOUND,
+    );
+    expect(await codeOf(svc.cancel(startup('a'), '00000000-0000-4000-8000-000000000000'))).toBe(
+      BookingErrorCode.BOOKING_NOT_FOUND,
+    );
     expect(await codeOf(svc.cancel(startup('a'), 'not-an-id'))).toBe(BookingErrorCode.BOOKING_NOT_FOUND);
     expect(ledger.hour(C, T0H + 3).booked).toBe(10_000);
 

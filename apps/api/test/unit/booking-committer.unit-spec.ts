@@ -39,19 +39,33 @@ describe('BookingCommitter on the fake ledger (group commit, refusals, idempoten
       await boot();
       const b = await kit.book('startup-a', kit.request({ pflops: 40, hours: 2, from: 1, to: 10 }), { key: 'k1' });
       expect([b.startsAt, b.endsAt]).toEqual([at(1), at(3)]);
-      expect(b.price).toEqual({ compute: 160, greenEnergy: 0, gridEnergy: 576, total: 736, voucher: 0, totalAfterVoucher: 736 });
+      expect(b.price).toEqual({
+        compute: 160,
+        greenEnergy: 0,
+        gridEnergy: 576,
+        total: 736,
+        voucher: 0,
+        totalAfterVoucher: 736,
+      });
       expect([b.powerMw, b.greenShare, b.clusterName]).toEqual([0.48, 0, C]);
       // the ledger: exactly the two hours, booked TFLOPS and grid W; the hours around untouched
       expect(ledger.hour(C, T0H + 1)).toMatchObject({ booked: 40_000, alloc: 0, grid: 480_000 });
       expect(ledger.hour(C, T0H + 2)).toMatchObject({ booked: 40_000, alloc: 0, grid: 480_000 });
       expect([ledger.hour(C, T0H).booked, ledger.hour(C, T0H + 3).booked]).toEqual([0, 0]);
       const rows = ledger.confirmed();
-      expect(rows.map((r) => [r.id, r.org_id, r.idempotency_key, r.tflops, r.hours, r.price_total])).toEqual([[b.id, 'startup-a', 'k1', 40_000, 2, 736]]);
+      expect(rows.map((r) => [r.id, r.org_id, r.idempotency_key, r.tflops, r.hours, r.price_total])).toEqual([
+        [b.id, 'startup-a', 'k1', 40_000, 2, 736],
+      ]);
       // one version raised, the process's timelines at it, the change announced with it
       expect(ledger.clusters.get(C)!.version).toBe(1);
       expect(kit.timelines.version(C)).toBe(1);
       const sent = ledger.notifications.map((n) => JSON.parse(n.payload));
-      expect(sent.find((m) => m.k === 'l')).toMatchObject({ c: C, v: 1, pre: 1, d: { t: 'd', h: [T0H + 1, T0H + 2], tf: [40_000, 40_000], g: [0, 0], gw: [480_000, 480_000] } });
+      expect(sent.find((m) => m.k === 'l')).toMatchObject({
+        c: C,
+        v: 1,
+        pre: 1,
+        d: { t: 'd', h: [T0H + 1, T0H + 2], tf: [40_000, 40_000], g: [0, 0], gw: [480_000, 480_000] },
+      });
       expect(sent.find((m) => m.k === 'b')).toMatchObject({ b: [[b.id, 'startup-a', C, T0H + 1, T0H + 3, 'C']] });
       expect(kit.timelines.fleet!.bookedTflops(C, 1)).toBe(40_000);
       expect(ledger.consistency()).toEqual([]);
@@ -86,7 +100,9 @@ describe('BookingCommitter on the fake ledger (group commit, refusals, idempoten
       const green = kit.request({ pflops: 20, hours: 1, from: 1, to: 2, minGreenShare: 1 });
       const b = await kit.book('a', green);
       // 20 PFLOPS draw 240,000 W, all green: 0.24 MWh at 40 = 9.60
-      expect([b.greenShare, b.greenMwh, b.gridMwh, b.price.greenEnergy, b.price.gridEnergy, b.price.total]).toEqual([1, 0.24, 0, 9.6, 0, 49.6]);
+      expect([b.greenShare, b.greenMwh, b.gridMwh, b.price.greenEnergy, b.price.gridEnergy, b.price.total]).toEqual([
+        1, 0.24, 0, 9.6, 0, 49.6,
+      ]);
       expect(ledger.hour(C, T0H + 1)).toMatchObject({ booked: 20_000, alloc: 240_000, supply: 300_000, grid: 0 });
       const short = await refusal(kit.book('b', green));
       expect(short.code).toBe(BookingErrorCode.GREEN_SHORTFALL);
@@ -130,17 +146,29 @@ describe('BookingCommitter on the fake ledger (group commit, refusals, idempoten
       await boot();
       const first = await kit.book('a', kit.request({ pflops: 10, hours: 1, from: 1, to: 5 }), { key: 'k' });
       const reused = await refusal(kit.book('a', kit.request({ pflops: 11, hours: 1, from: 1, to: 5 }), { key: 'k' }));
-      expect(reused).toEqual({ code: BookingErrorCode.IDEMPOTENCY_KEY_REUSED, message: `idempotencyKey was already used for a different request (booking ${first.id})` });
+      expect(reused).toEqual({
+        code: BookingErrorCode.IDEMPOTENCY_KEY_REUSED,
+        message: `idempotencyKey was already used for a different request (booking ${first.id})`,
+      });
       expect(ledger.confirmed()).toHaveLength(1);
     });
 
     it('two calls with one key at once make one booking; keys are per organization', async () => {
       await boot();
       const v = kit.request({ pflops: 10, hours: 1, from: 1, to: 5 });
-      const [x, y, other] = await Promise.all([kit.book('a', v, { key: 'k' }), kit.book('a', v, { key: 'k' }), kit.book('b', v, { key: 'k' })]);
+      const [x, y, other] = await Promise.all([
+        kit.book('a', v, { key: 'k' }),
+        kit.book('a', v, { key: 'k' }),
+        kit.book('b', v, { key: 'k' }),
+      ]);
       expect(y.id).toBe(x.id);
       expect(other.id).not.toBe(x.id);
-      expect(ledger.confirmed().map((r) => [r.org_id, r.idempotency_key]).sort()).toEqual([
+      expect(
+        ledger
+          .confirmed()
+          .map((r) => [r.org_id, r.idempotency_key])
+          .sort(),
+      ).toEqual([
         ['a', 'k'],
         ['b', 'k'],
       ]);
@@ -153,7 +181,15 @@ describe('BookingCommitter on the fake ledger (group commit, refusals, idempoten
       const fingerprint = 'fp-1';
       let theirs = '';
       ledger.before('writeGroup', () => {
-        theirs = ledger.elsewhere({ orgId: 'a', cluster: C, startH: T0H + 3, hours: 1, tflops: 10_000, key: 'k', fingerprint });
+        theirs = ledger.elsewhere({
+          orgId: 'a',
+          cluster: C,
+          startH: T0H + 3,
+          hours: 1,
+          tflops: 10_000,
+          key: 'k',
+          fingerprint,
+        });
       });
       const b = await kit.book('a', v, { key: 'k', fingerprint });
       expect(b.id).toBe(theirs);
@@ -168,17 +204,37 @@ describe('BookingCommitter on the fake ledger (group commit, refusals, idempoten
   describe('vouchers', () => {
     it('covers percentCovered of the total, draws the voucher and writes its ledger row', async () => {
       const validFrom = T0H * HOUR_MS;
-      await boot((l) => l.addVoucher({ id: 'v-1', orgId: 'a', percentCovered: 50, cap: 500, validFrom, validUntil: validFrom + 30 * 24 * HOUR_MS }));
+      await boot((l) =>
+        l.addVoucher({
+          id: 'v-1',
+          orgId: 'a',
+          percentCovered: 50,
+          cap: 500,
+          validFrom,
+          validUntil: validFrom + 30 * 24 * HOUR_MS,
+        }),
+      );
       const b = await kit.book('a', kit.request({ pflops: 40, hours: 2, from: 1, to: 10 }));
       expect([b.voucherId, b.price.total, b.price.voucher, b.price.totalAfterVoucher]).toEqual(['v-1', 736, 368, 368]);
       expect(ledger.voucher('v-1')).toEqual({ spent: 368, remaining: 132 });
-      expect(ledger.voucherLedger).toEqual([{ voucherId: 'v-1', bookingId: b.id, kind: 'DRAW', amountCents: 36_800, spentAfterCents: 36_800 }]);
+      expect(ledger.voucherLedger).toEqual([
+        { voucherId: 'v-1', bookingId: b.id, kind: 'DRAW', amountCents: 36_800, spentAfterCents: 36_800 },
+      ]);
       expect(ledger.bookings.get(b.id)!.voucher_amount).toBe('368.00');
     });
 
     it('members of one group draw in order: the second gets what the first left, the third nothing', async () => {
       const validFrom = T0H * HOUR_MS;
-      await boot((l) => l.addVoucher({ id: 'v-1', orgId: 'a', percentCovered: 50, cap: 500, validFrom, validUntil: validFrom + 30 * 24 * HOUR_MS }));
+      await boot((l) =>
+        l.addVoucher({
+          id: 'v-1',
+          orgId: 'a',
+          percentCovered: 50,
+          cap: 500,
+          validFrom,
+          validUntil: validFrom + 30 * 24 * HOUR_MS,
+        }),
+      );
       const v = kit.request({ pflops: 40, hours: 2, from: 1, to: 20 });
       const got = await Promise.all([kit.book('a', v), kit.book('a', v), kit.book('a', v)]);
       expect(got.map((b) => b.price.voucher)).toEqual([368, 132, 0]);
@@ -195,10 +251,31 @@ describe('BookingCommitter on the fake ledger (group commit, refusals, idempoten
     it('draws the voucher expiring first, and only vouchers valid for the whole run', async () => {
       const from = T0H * HOUR_MS;
       await boot((l) => {
-        l.addVoucher({ id: 'late', orgId: 'a', percentCovered: 10, cap: 100, validFrom: from, validUntil: from + 40 * 24 * HOUR_MS });
-        l.addVoucher({ id: 'soon', orgId: 'a', percentCovered: 20, cap: 100, validFrom: from, validUntil: from + 20 * 24 * HOUR_MS });
+        l.addVoucher({
+          id: 'late',
+          orgId: 'a',
+          percentCovered: 10,
+          cap: 100,
+          validFrom: from,
+          validUntil: from + 40 * 24 * HOUR_MS,
+        });
+        l.addVoucher({
+          id: 'soon',
+          orgId: 'a',
+          percentCovered: 20,
+          cap: 100,
+          validFrom: from,
+          validUntil: from + 20 * 24 * HOUR_MS,
+        });
         // expires first but ends inside the run
-        l.addVoucher({ id: 'ends-early', orgId: 'a', percentCovered: 90, cap: 100, validFrom: from, validUntil: from + 2 * HOUR_MS });
+        l.addVoucher({
+          id: 'ends-early',
+          orgId: 'a',
+          percentCovered: 90,
+          cap: 100,
+          validFrom: from,
+          validUntil: from + 2 * HOUR_MS,
+        });
       });
       const b = await kit.book('a', kit.request({ pflops: 40, hours: 2, from: 1, to: 10 }));
       // 20% of 736 = 147.20
@@ -224,7 +301,7 @@ describe('BookingCommitter on the fake ledger (group commit, refusals, idempoten
       await expect(kit.book('b', v30x1)).resolves.toMatchObject({ pflops: 30 });
     });
 
-    it("cluster share: refuses what only the share blocks, and places what fits within it", async () => {
+    it('cluster share: refuses what only the share blocks, and places what fits within it', async () => {
       await boot((l) => l.setRules('a', { maxClusterShare: 0.5 }));
       const over = await refusal(kit.book('a', kit.request({ pflops: 60, hours: 1, from: 1, to: 2 })));
       expect(over.code).toBe(QuotaErrorCode.QUOTA_EXCEEDED);
@@ -241,7 +318,9 @@ describe('BookingCommitter on the fake ledger (group commit, refusals, idempoten
   describe('races and failures (the ledger is the safety net)', () => {
     it('a commit by another process between lock and write: the CHECK refuses, the group catches up and lands elsewhere', async () => {
       await boot();
-      ledger.before('writeGroup', () => ledger.elsewhere({ orgId: 'z', cluster: C, startH: T0H + 1, hours: 1, tflops: 70_000 }));
+      ledger.before('writeGroup', () =>
+        ledger.elsewhere({ orgId: 'z', cluster: C, startH: T0H + 1, hours: 1, tflops: 70_000 }),
+      );
       const b = await kit.book('a', kit.request({ pflops: 50, hours: 1, from: 1, to: 3 }));
       expect(b.startsAt).toEqual(at(2));
       expect(ledger.stats.rollbacks).toBe(1);
@@ -266,7 +345,10 @@ describe('BookingCommitter on the fake ledger (group commit, refusals, idempoten
       await boot();
       ledger.failNext('writeGroup', '40P01', 8);
       const e = await refusal(kit.book('a', kit.request({ pflops: 10, hours: 1, from: 1, to: 3 })));
-      expect(e).toEqual({ code: BookingErrorCode.NO_CAPACITY, message: 'the capacity was taken by concurrent bookings; try again' });
+      expect(e).toEqual({
+        code: BookingErrorCode.NO_CAPACITY,
+        message: 'the capacity was taken by concurrent bookings; try again',
+      });
       expect(kit.committer.stats.attempts).toBe(8);
       expect(ledger.confirmed()).toEqual([]);
       expect(ledger.hour(C, T0H + 1).booked).toBe(0);
@@ -287,7 +369,10 @@ describe('BookingCommitter on the fake ledger (group commit, refusals, idempoten
       ledger.failNext('lockGroup', 'XX000');
       const v = kit.request({ pflops: 10, hours: 1, from: 1, to: 3 });
       const out = await Promise.allSettled([kit.book('a', v), kit.book('b', v)]);
-      expect(out.map((o) => (o.status === 'rejected' ? (o.reason as { code?: string }).code : 'ok'))).toEqual(['XX000', 'XX000']);
+      expect(out.map((o) => (o.status === 'rejected' ? (o.reason as { code?: string }).code : 'ok'))).toEqual([
+        'XX000',
+        'XX000',
+      ]);
       expect(kit.committer.stats.attempts).toBe(1);
       expect(ledger.confirmed()).toEqual([]);
       expect(kit.timelines.fleet!.bookedTflops(C, 1)).toBe(0);

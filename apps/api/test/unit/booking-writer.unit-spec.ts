@@ -15,7 +15,13 @@ const NOW = T0H * HOUR_MS;
 const config = { now: () => NOW } as AppConfig;
 
 /** A placement of `tflops` from epoch hour T0H + `start`, drawing `drawW` with `greenW` per hour. */
-function placement(cluster: string, tflops: number, drawW: number, greenW: number[], price = { compute: 10, greenEnergy: 0, gridEnergy: 5 }): Placement {
+function placement(
+  cluster: string,
+  tflops: number,
+  drawW: number,
+  greenW: number[],
+  price = { compute: 10, greenEnergy: 0, gridEnergy: 5 },
+): Placement {
   const hours = greenW.length;
   const green = greenW.reduce((a, g) => a + g, 0);
   return {
@@ -56,7 +62,13 @@ describe('BookingWriter', () => {
   let ledger: FakeLedger;
   let feed: FakeFeed;
   let writer: BookingWriter;
-  let sent: { b: GroupInsert; d: LedgerDeltas; payloadClusters: (string | null)[]; v: VoucherDraws; payloads: string[] }[];
+  let sent: {
+    b: GroupInsert;
+    d: LedgerDeltas;
+    payloadClusters: (string | null)[];
+    v: VoucherDraws;
+    payloads: string[];
+  }[];
 
   beforeEach(() => {
     ledger = new FakeLedger();
@@ -99,12 +111,21 @@ describe('BookingWriter', () => {
     expect(b.greenFlat).toEqual([0, 0, 60_000, 100_000, 0, 50_000]);
     expect(b.greenOff).toEqual([0, 2, 3]);
     expect(b.startH).toEqual([T0H + 2, T0H + 2, T0H + 1]);
-    expect(versions).toEqual(new Map([['A', 1], ['B', 1]]));
+    expect(versions).toEqual(
+      new Map([
+        ['A', 1],
+        ['B', 1],
+      ]),
+    );
     expect(ledger.consistency()).toEqual([]);
   });
 
   it('stores prices as clients read them: each part in whole cents, the total their sum', async () => {
-    const m = landed('a', T0H, placement('A', 1_000, 12_000, [0], { compute: 10.005, greenEnergy: 0.125, gridEnergy: 1.114 }));
+    const m = landed(
+      'a',
+      T0H,
+      placement('A', 1_000, 12_000, [0], { compute: 10.005, greenEnergy: 0.125, gridEnergy: 1.114 }),
+    );
     await commit([m]);
     const { b } = sent[0];
     expect([b.priceCompute, b.priceGreen, b.priceGrid, b.priceTotal]).toEqual([[10.01], [0.13], [1.11], [11.25]]);
@@ -135,7 +156,15 @@ describe('BookingWriter', () => {
   it('covers in order from each organization’s own vouchers, the draws summed per voucher with a ledger row per booking', async () => {
     const far = NOW + 30 * 24 * HOUR_MS;
     ledger.addVoucher({ id: 'va', orgId: 'a', percentCovered: 40, cap: 10, validFrom: NOW, validUntil: far });
-    ledger.addVoucher({ id: 'vb', orgId: 'b', percentCovered: 100, cap: 1000, validFrom: NOW, validUntil: far, clusterIds: ['B'] });
+    ledger.addVoucher({
+      id: 'vb',
+      orgId: 'b',
+      percentCovered: 100,
+      cap: 1000,
+      validFrom: NOW,
+      validUntil: far,
+      clusterIds: ['B'],
+    });
     // 15.00 each: 40% = 6.00, then the 4.00 left, then nothing
     const a1 = landed('a', T0H, placement('A', 1_000, 12_000, [0]));
     const a2 = landed('a', T0H + 1, placement('A', 1_000, 12_000, [0]));
@@ -144,7 +173,13 @@ describe('BookingWriter', () => {
     const b1 = landed('b', T0H, placement('A', 1_000, 12_000, [0]));
     const b2 = landed('b', T0H, placement('B', 1_000, 12_000, [0]));
     await commit([a1, b1, a2, b2, a3]);
-    expect([a1, b1, a2, b2, a3].map((m) => m.landing.cover)).toEqual([{ voucherId: 'va', amount: 6 }, null, { voucherId: 'va', amount: 4 }, { voucherId: 'vb', amount: 15 }, null]);
+    expect([a1, b1, a2, b2, a3].map((m) => m.landing.cover)).toEqual([
+      { voucherId: 'va', amount: 6 },
+      null,
+      { voucherId: 'va', amount: 4 },
+      { voucherId: 'vb', amount: 15 },
+      null,
+    ]);
     expect(sent[0].v).toEqual({
       voucher: ['va', 'vb'],
       amount: ['10.00', '15.00'],
@@ -171,7 +206,9 @@ describe('BookingWriter', () => {
     });
     expect(order).toEqual(['before commit, 1 booking written']);
     const n = landed('a', T0H + 1, placement('A', 1_000, 12_000, [0]));
-    await expect(commit([n], async () => Promise.reject(new Error('round row refused')))).rejects.toThrow('round row refused');
+    await expect(commit([n], async () => Promise.reject(new Error('round row refused')))).rejects.toThrow(
+      'round row refused',
+    );
     expect([...ledger.bookings.keys()]).toEqual([m.id]);
     expect(ledger.hour('A', T0H + 1).booked).toBe(0);
     expect(ledger.clusters.get('A')!.version).toBe(1);

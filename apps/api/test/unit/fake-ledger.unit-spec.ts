@@ -37,8 +37,21 @@ function group(over: Partial<GroupInsert> = {}): GroupInsert {
   };
 }
 
-const deltas = (tflops: number, greenW = 0, gridW = 720_000, hour = H): LedgerDeltas => ({ cluster: [C], hour: [hour], tflops: [tflops], greenW: [greenW], gridW: [gridW] });
-const noDraws: VoucherDraws = { voucher: [], amount: [], ledgerVoucher: [], ledgerBooking: [], ledgerAmount: [], ledgerSpentAfter: [] };
+const deltas = (tflops: number, greenW = 0, gridW = 720_000, hour = H): LedgerDeltas => ({
+  cluster: [C],
+  hour: [hour],
+  tflops: [tflops],
+  greenW: [greenW],
+  gridW: [gridW],
+});
+const noDraws: VoucherDraws = {
+  voucher: [],
+  amount: [],
+  ledgerVoucher: [],
+  ledgerBooking: [],
+  ledgerAmount: [],
+  ledgerSpentAfter: [],
+};
 
 async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
   return p.then(
@@ -49,7 +62,8 @@ async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
 
 describe('FakeLedger enforces the ledger constraints', () => {
   let l: FakeLedger;
-  const write = (b: GroupInsert, d: LedgerDeltas, v = noDraws) => l.transaction((s) => l.writeGroup(s, b, d, [], v, 'ch', [], 0));
+  const write = (b: GroupInsert, d: LedgerDeltas, v = noDraws) =>
+    l.transaction((s) => l.writeGroup(s, b, d, [], v, 'ch', [], 0));
 
   beforeEach(() => {
     l = new FakeLedger();
@@ -68,7 +82,9 @@ describe('FakeLedger enforces the ledger constraints', () => {
   });
 
   it('0 <= green alloc <= supply, grid W >= 0', async () => {
-    expect(await codeOf(write(group({ greenFlat: [500_001] }), deltas(10_000, 500_001, 0)))).toBe(PG_ERROR.CHECK_VIOLATION);
+    expect(await codeOf(write(group({ greenFlat: [500_001] }), deltas(10_000, 500_001, 0)))).toBe(
+      PG_ERROR.CHECK_VIOLATION,
+    );
     expect(await codeOf(write(group(), deltas(10_000, 0, -1)))).toBe(PG_ERROR.CHECK_VIOLATION);
     expect(l.hour(C, H)).toMatchObject({ booked: 0, alloc: 0, grid: 0 });
     expect(() => l.addGreen(C, H, H + 1, -500_001, 40)).toThrow(/cluster_hours_green_check/);
@@ -85,7 +101,17 @@ describe('FakeLedger enforces the ledger constraints', () => {
   });
 
   it('unique (organization, idempotency key), within a group and against the table', async () => {
-    const two = group({ id: ['b-1', 'b-2'], org: ['a', 'a'], key: ['k', 'k'], cluster: [C, C], startH: [H, H + 1], hours: [1, 1], tflops: [1, 1], greenOff: [0, 1], greenFlat: [0, 0] });
+    const two = group({
+      id: ['b-1', 'b-2'],
+      org: ['a', 'a'],
+      key: ['k', 'k'],
+      cluster: [C, C],
+      startH: [H, H + 1],
+      hours: [1, 1],
+      tflops: [1, 1],
+      greenOff: [0, 1],
+      greenFlat: [0, 0],
+    });
     const d2: LedgerDeltas = { cluster: [C, C], hour: [H, H + 1], tflops: [1, 1], greenW: [0, 0], gridW: [0, 0] };
     expect(await codeOf(write({ ...two, ...spread(two, 2) }, d2))).toBe(PG_ERROR.UNIQUE_VIOLATION);
     expect(await codeOf(write(group({ key: ['k'] }), deltas(1, 0, 0)))).toBe('committed');
@@ -94,12 +120,32 @@ describe('FakeLedger enforces the ledger constraints', () => {
   });
 
   it('voucher spent <= cap, and a booking never gets more voucher money than its total', async () => {
-    l.addVoucher({ id: 'v', orgId: 'a', percentCovered: 100, cap: 100, validFrom: 0, validUntil: (H + 10) * 3_600_000 });
-    const draw = (amount: string, after: string): VoucherDraws => ({ voucher: ['v'], amount: [amount], ledgerVoucher: ['v'], ledgerBooking: ['b-1'], ledgerAmount: [amount], ledgerSpentAfter: [after] });
+    l.addVoucher({
+      id: 'v',
+      orgId: 'a',
+      percentCovered: 100,
+      cap: 100,
+      validFrom: 0,
+      validUntil: (H + 10) * 3_600_000,
+    });
+    const draw = (amount: string, after: string): VoucherDraws => ({
+      voucher: ['v'],
+      amount: [amount],
+      ledgerVoucher: ['v'],
+      ledgerBooking: ['b-1'],
+      ledgerAmount: [amount],
+      ledgerSpentAfter: [after],
+    });
     const withVoucher = (amount: string) => group({ voucherId: ['v'], voucherAmount: [amount] });
-    expect(await codeOf(write(withVoucher('100.01'), deltas(1, 0, 0), draw('100.01', '100.01')))).toBe(PG_ERROR.CHECK_VIOLATION);
-    expect(await codeOf(write(group({ voucherId: ['v'], voucherAmount: ['552.01'] }), deltas(1, 0, 0), noDraws))).toBe(PG_ERROR.CHECK_VIOLATION);
-    expect(await codeOf(write(group({ voucherAmount: ['1.00'] }), deltas(1, 0, 0), noDraws))).toBe(PG_ERROR.CHECK_VIOLATION);
+    expect(await codeOf(write(withVoucher('100.01'), deltas(1, 0, 0), draw('100.01', '100.01')))).toBe(
+      PG_ERROR.CHECK_VIOLATION,
+    );
+    expect(await codeOf(write(group({ voucherId: ['v'], voucherAmount: ['552.01'] }), deltas(1, 0, 0), noDraws))).toBe(
+      PG_ERROR.CHECK_VIOLATION,
+    );
+    expect(await codeOf(write(group({ voucherAmount: ['1.00'] }), deltas(1, 0, 0), noDraws))).toBe(
+      PG_ERROR.CHECK_VIOLATION,
+    );
     expect(l.voucher('v')).toEqual({ spent: 0, remaining: 100 });
     expect(await codeOf(write(withVoucher('100.00'), deltas(60_000), draw('100.00', '100.00')))).toBe('committed');
     expect(l.voucher('v')).toEqual({ spent: 100, remaining: 0 });
@@ -112,7 +158,9 @@ describe('FakeLedger enforces the ledger constraints', () => {
   });
 
   it('a missing ledger row fails the write as the repository does', async () => {
-    expect(await codeOf(write(group(), deltas(1, 0, 0, H + 10)))).toBe('group write incomplete: 1/1 bookings, 0/1 ledger rows');
+    expect(await codeOf(write(group(), deltas(1, 0, 0, H + 10)))).toBe(
+      'group write incomplete: 1/1 bookings, 0/1 ledger rows',
+    );
     expect(l.bookings.size).toBe(0);
   });
 
@@ -139,7 +187,16 @@ describe('FakeLedger enforces the ledger constraints', () => {
     const got: string[] = [];
     l.listen((_, p) => got.push(p));
     await l.transaction(async (s) => {
-      await l.writeGroup(s, group(), deltas(60_000), [C, null], noDraws, 'ch', ['{"k":"l","v":-1,"c":"c-1"}', '{"k":"b","v":-1,}'], 0);
+      await l.writeGroup(
+        s,
+        group(),
+        deltas(60_000),
+        [C, null],
+        noDraws,
+        'ch',
+        ['{"k":"l","v":-1,"c":"c-1"}', '{"k":"b","v":-1,}'],
+        0,
+      );
       expect(got).toEqual([]);
     });
     await Promise.resolve();

@@ -6,7 +6,9 @@ import { Client } from 'pg';
 describe('the unit tier opens no database', () => {
   it('refuses PGlite, PostgreSQL through TypeORM, and a plain pg client', async () => {
     await expect(openDataSource({ memory: true })).rejects.toThrow('PGlite.create(): the unit tier has no database');
-    await expect(openDataSource({ url: 'postgres://pflex@localhost/pflex' })).rejects.toThrow(/the unit tier has no database/);
+    await expect(openDataSource({ url: 'postgres://pflex@localhost/pflex' })).rejects.toThrow(
+      /the unit tier has no database/,
+    );
     expect(() => new Client()).toThrow('new pg.Client(): the unit tier has no database');
   });
 });

@@ -7,7 +7,15 @@ import { FakeFeed } from '../support/fake-feed';
 
 const H = 3_600_000;
 const T = Date.UTC(2030, 0, 1);
-const run: CoverRequest = { clusterId: 'c-1', startsAt: T + H, endsAt: T + 2 * H, greenWh: 0, drawW: 1000, hours: 1, priceTotal: 80 };
+const run: CoverRequest = {
+  clusterId: 'c-1',
+  startsAt: T + H,
+  endsAt: T + 2 * H,
+  greenWh: 0,
+  drawW: 1000,
+  hours: 1,
+  priceTotal: 80,
+};
 const row = (remaining: string): VoucherCandidate => ({
   id: 'v-1',
   percent_covered: 25,

@@ -1,4 +1,14 @@
-import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, Unique } from 'typeorm';
+import {
+  Check,
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  JoinColumn,
+  ManyToOne,
+  PrimaryGeneratedColumn,
+  Unique,
+} from 'typeorm';
 import { ClusterEntity } from './cluster.entity';
 import { OrganizationEntity } from './organization.entity';
 import { VoucherEntity } from './voucher.entity';
@@ -15,9 +25,15 @@ export type BookingStatus = (typeof BOOKING_STATUSES)[number];
 @Index('bookings_cluster_time_idx', ['clusterId', 'startsAt'])
 @Index('bookings_org_created_idx', ['orgId', 'createdAt'])
 @Index('bookings_org_start_idx', ['orgId', 'startsAt'])
-@Check('bookings_check', `"hours" > 0 AND "tflops" > 0 AND "ends_at" > "starts_at" AND cardinality("green_w") = "hours" AND "status" IN ('CONFIRMED', 'CANCELLED')`)
+@Check(
+  'bookings_check',
+  `"hours" > 0 AND "tflops" > 0 AND "ends_at" > "starts_at" AND cardinality("green_w") = "hours" AND "status" IN ('CONFIRMED', 'CANCELLED')`,
+)
 @Check('bookings_sla_check', `cardinality("green_w_promised") = "hours" AND "sla_credit" >= 0`)
-@Check('bookings_voucher_check', `"voucher_amount" >= 0 AND "voucher_amount" <= "price_total" AND ("voucher_id" IS NOT NULL OR "voucher_amount" = 0)`)
+@Check(
+  'bookings_voucher_check',
+  `"voucher_amount" >= 0 AND "voucher_amount" <= "price_total" AND ("voucher_id" IS NOT NULL OR "voucher_amount" = 0)`,
+)
 export class BookingEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;

@@ -10,7 +10,10 @@ import { ClusterEntity } from './cluster.entity';
 @Entity('cluster_hours')
 @Check('cluster_hours_capacity_check', `"booked_tflops" >= 0 AND "booked_tflops" <= "capacity_tflops"`)
 @Check('cluster_hours_grid_check', `"grid_w" >= 0`)
-@Check('cluster_hours_green_check', `"green_alloc_w" >= 0 AND "green_alloc_w" <= "green_supply_w" AND "green_supply_w" <= ${MAX_GREEN_W}`)
+@Check(
+  'cluster_hours_green_check',
+  `"green_alloc_w" >= 0 AND "green_alloc_w" <= "green_supply_w" AND "green_supply_w" <= ${MAX_GREEN_W}`,
+)
 export class ClusterHourEntity {
   @PrimaryColumn({ name: 'cluster_id', type: 'uuid' })
   clusterId: string;

@@ -4,7 +4,10 @@ import { SiteEntity } from './site.entity';
 
 /** Compute in integer TFLOPS (1 PFLOPS = 1000 TFLOPS), the scheduler's unit. */
 @Entity('clusters')
-@Check('clusters_numbers_check', `"capacity_tflops" >= 0 AND "kw_per_pflops" > 0 AND "pue" >= 1 AND "price_per_pflops_hour" >= 0 AND "grid_price_per_mwh" >= 0`)
+@Check(
+  'clusters_numbers_check',
+  `"capacity_tflops" >= 0 AND "kw_per_pflops" > 0 AND "pue" >= 1 AND "price_per_pflops_hour" >= 0 AND "grid_price_per_mwh" >= 0`,
+)
 export class ClusterEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;

@@ -1,4 +1,15 @@
-import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import {
+  Check,
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  JoinColumn,
+  ManyToOne,
+  PrimaryColumn,
+  PrimaryGeneratedColumn,
+  UpdateDateColumn,
+} from 'typeorm';
 import { BookingEntity } from './booking.entity';
 import { ClusterEntity } from './cluster.entity';
 import { OrganizationEntity } from './organization.entity';
@@ -6,7 +17,10 @@ import { OrganizationEntity } from './organization.entity';
 /** An operator's revision of a cluster's green supply over [starts_at, ends_at): supply per hour before and after, who, why. */
 @Entity('green_revisions')
 @Index('green_revisions_cluster_time_idx', ['clusterId', 'startsAt'])
-@Check('green_revisions_check', `"ends_at" > "starts_at" AND cardinality("supply_before_w") = cardinality("supply_after_w") AND "penalty_factor" >= 0`)
+@Check(
+  'green_revisions_check',
+  `"ends_at" > "starts_at" AND cardinality("supply_before_w") = cardinality("supply_after_w") AND "penalty_factor" >= 0`,
+)
 export class GreenRevisionEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;

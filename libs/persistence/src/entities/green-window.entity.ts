@@ -7,7 +7,10 @@ export type GreenSource = (typeof GREEN_SOURCES)[number];
 /** A posted green supply window; its watts are added to cluster_hours.green_supply_w. */
 @Entity('green_windows')
 @Index('green_windows_cluster_time_idx', ['clusterId', 'startsAt'])
-@Check('green_windows_check', `"ends_at" > "starts_at" AND "green_w" > 0 AND "price_per_mwh" >= 0 AND "source" IN ('SOLAR', 'WIND', 'HYDRO', 'OTHER')`)
+@Check(
+  'green_windows_check',
+  `"ends_at" > "starts_at" AND "green_w" > 0 AND "price_per_mwh" >= 0 AND "source" IN ('SOLAR', 'WIND', 'HYDRO', 'OTHER')`,
+)
 export class GreenWindowEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;

@@ -16,7 +16,12 @@ import { BookingEntity } from './booking.entity';
 import { CapacityChangeEntity } from './capacity-change.entity';
 import { ClusterHourEntity } from './cluster-hour.entity';
 import { ClusterEntity } from './cluster.entity';
-import { GreenRevisionBookingEntity, GreenRevisionEntity, SlaCreditEntity, SlaSettingsEntity } from './green-sla.entity';
+import {
+  GreenRevisionBookingEntity,
+  GreenRevisionEntity,
+  SlaCreditEntity,
+  SlaSettingsEntity,
+} from './green-sla.entity';
 import { GreenWindowEntity } from './green-window.entity';
 import { LedgerVersionEntity } from './ledger-version.entity';
 import { OrganizationEntity } from './organization.entity';
@@ -26,7 +31,29 @@ import { RoundEntity, RoundRequestEntity, RoundScheduleEntity } from './round.en
 import { VoucherLedgerEntity } from './voucher-ledger.entity';
 import { VoucherEntity } from './voucher.entity';
 
-export const ENTITIES = [OrganizationEntity, ApiKeyEntity, ClusterEntity, CapacityChangeEntity, GreenWindowEntity, BookingEntity, ClusterHourEntity, VoucherEntity, VoucherLedgerEntity, AccessRuleEntity, QuoteLogEntity, LedgerVersionEntity, RoundEntity, RoundRequestEntity, RoundScheduleEntity, GreenRevisionEntity, GreenRevisionBookingEntity, SlaCreditEntity, SlaSettingsEntity, SiteEntity, SiteHourEntity];
+export const ENTITIES = [
+  OrganizationEntity,
+  ApiKeyEntity,
+  ClusterEntity,
+  CapacityChangeEntity,
+  GreenWindowEntity,
+  BookingEntity,
+  ClusterHourEntity,
+  VoucherEntity,
+  VoucherLedgerEntity,
+  AccessRuleEntity,
+  QuoteLogEntity,
+  LedgerVersionEntity,
+  RoundEntity,
+  RoundRequestEntity,
+  RoundScheduleEntity,
+  GreenRevisionEntity,
+  GreenRevisionBookingEntity,
+  SlaCreditEntity,
+  SlaSettingsEntity,
+  SiteEntity,
+  SiteHourEntity,
+];
 export * from './site.entity';
 export * from './round.entity';
 export * from './green-sla.entity';

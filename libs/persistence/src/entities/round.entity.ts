@@ -1,4 +1,16 @@
-import { Check, Column, CreateDateColumn, Entity, Generated, Index, JoinColumn, ManyToOne, PrimaryColumn, PrimaryGeneratedColumn, Unique } from 'typeorm';
+import {
+  Check,
+  Column,
+  CreateDateColumn,
+  Entity,
+  Generated,
+  Index,
+  JoinColumn,
+  ManyToOne,
+  PrimaryColumn,
+  PrimaryGeneratedColumn,
+  Unique,
+} from 'typeorm';
 import { BookingEntity } from './booking.entity';
 import { OrganizationEntity } from './organization.entity';
 
@@ -11,7 +23,10 @@ import { OrganizationEntity } from './organization.entity';
 @Entity('rounds')
 @Index('rounds_one_open_idx', ['region'], { unique: true, where: `"status" = 'OPEN'` })
 @Index('rounds_status_closes_idx', ['status', 'closesAt'])
-@Check('rounds_check', `"closes_at" > "opens_at" AND "status" IN ('OPEN', 'CLEARED') AND ("status" = 'OPEN') = ("cleared_at" IS NULL)`)
+@Check(
+  'rounds_check',
+  `"closes_at" > "opens_at" AND "status" IN ('OPEN', 'CLEARED') AND ("status" = 'OPEN') = ("cleared_at" IS NULL)`,
+)
 export class RoundEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;

@@ -1,4 +1,14 @@
-import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
+import {
+  Check,
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  JoinColumn,
+  ManyToOne,
+  PrimaryColumn,
+  PrimaryGeneratedColumn,
+} from 'typeorm';
 import { OrganizationEntity } from './organization.entity';
 
 /** A campus behind one grid connection: its clusters share the grid capacity reserved for it. */
@@ -32,7 +42,10 @@ export class SiteEntity {
  * transaction, and the CHECK keeps it within the reserved capacity (NULL: none reserved, no cap).
  */
 @Entity('site_hours')
-@Check('site_hours_grid_check', `"grid_used_w" >= 0 AND ("grid_cap_w" IS NULL OR ("grid_cap_w" >= 0 AND "grid_used_w" <= "grid_cap_w"))`)
+@Check(
+  'site_hours_grid_check',
+  `"grid_used_w" >= 0 AND ("grid_cap_w" IS NULL OR ("grid_cap_w" >= 0 AND "grid_used_w" <= "grid_cap_w"))`,
+)
 export class SiteHourEntity {
   @PrimaryColumn({ name: 'site_id', type: 'uuid' })
   siteId: string;

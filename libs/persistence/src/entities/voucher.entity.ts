@@ -8,7 +8,10 @@ import { OrganizationEntity } from './organization.entity';
  */
 @Entity('vouchers')
 @Index('vouchers_org_until_idx', ['orgId', 'validUntil'])
-@Check('vouchers_amounts_check', `"percent_covered" > 0 AND "percent_covered" <= 100 AND "cap" > 0 AND "spent" >= 0 AND "spent" <= "cap"`)
+@Check(
+  'vouchers_amounts_check',
+  `"percent_covered" > 0 AND "percent_covered" <= 100 AND "cap" > 0 AND "spent" >= 0 AND "spent" <= "cap"`,
+)
 @Check(
   'vouchers_scope_check',
   `"valid_until" > "valid_from" AND ("min_green_share" IS NULL OR ("min_green_share" >= 0 AND "min_green_share" <= 1)) AND ("cluster_ids" IS NULL OR cardinality("cluster_ids") > 0)`,

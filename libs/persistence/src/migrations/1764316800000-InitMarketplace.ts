@@ -26,7 +26,9 @@ export class InitMarketplace1764316800000 implements MigrationInterface {
       CONSTRAINT "PK_api_keys" PRIMARY KEY ("id"))`);
     await q.query(`CREATE INDEX "api_keys_org_idx" ON "api_keys" ("org_id")`);
     await q.query(`CREATE UNIQUE INDEX "api_keys_hash_key" ON "api_keys" ("key_hash")`);
-    await q.query(`ALTER TABLE "api_keys" ADD CONSTRAINT "api_keys_org_fk" FOREIGN KEY ("org_id") REFERENCES "organizations"("id") ON DELETE CASCADE ON UPDATE NO ACTION`);
+    await q.query(
+      `ALTER TABLE "api_keys" ADD CONSTRAINT "api_keys_org_fk" FOREIGN KEY ("org_id") REFERENCES "organizations"("id") ON DELETE CASCADE ON UPDATE NO ACTION`,
+    );
 
     await q.query(`CREATE TABLE "clusters" (
       "id" uuid NOT NULL DEFAULT gen_random_uuid(),
@@ -43,7 +45,9 @@ export class InitMarketplace1764316800000 implements MigrationInterface {
       CONSTRAINT "clusters_numbers_check" CHECK ("capacity_tflops" >= 0 AND "kw_per_pflops" > 0 AND "pue" >= 1 AND "price_per_pflops_hour" >= 0 AND "grid_price_per_mwh" >= 0),
       CONSTRAINT "PK_clusters" PRIMARY KEY ("id"))`);
     await q.query(`CREATE INDEX "clusters_owner_idx" ON "clusters" ("owner_org_id")`);
-    await q.query(`ALTER TABLE "clusters" ADD CONSTRAINT "clusters_owner_fk" FOREIGN KEY ("owner_org_id") REFERENCES "organizations"("id") ON DELETE RESTRICT ON UPDATE NO ACTION`);
+    await q.query(
+      `ALTER TABLE "clusters" ADD CONSTRAINT "clusters_owner_fk" FOREIGN KEY ("owner_org_id") REFERENCES "organizations"("id") ON DELETE RESTRICT ON UPDATE NO ACTION`,
+    );
 
     await q.query(`CREATE TABLE "capacity_changes" (
       "id" uuid NOT NULL DEFAULT gen_random_uuid(),
@@ -54,7 +58,9 @@ export class InitMarketplace1764316800000 implements MigrationInterface {
       "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(),
       CONSTRAINT "PK_capacity_changes" PRIMARY KEY ("id"))`);
     await q.query(`CREATE INDEX "capacity_changes_cluster_idx" ON "capacity_changes" ("cluster_id")`);
-    await q.query(`ALTER TABLE "capacity_changes" ADD CONSTRAINT "capacity_changes_cluster_fk" FOREIGN KEY ("cluster_id") REFERENCES "clusters"("id") ON DELETE CASCADE ON UPDATE NO ACTION`);
+    await q.query(
+      `ALTER TABLE "capacity_changes" ADD CONSTRAINT "capacity_changes_cluster_fk" FOREIGN KEY ("cluster_id") REFERENCES "clusters"("id") ON DELETE CASCADE ON UPDATE NO ACTION`,
+    );
 
     await q.query(`CREATE TABLE "green_windows" (
       "id" uuid NOT NULL DEFAULT gen_random_uuid(),
@@ -69,7 +75,9 @@ export class InitMarketplace1764316800000 implements MigrationInterface {
       CONSTRAINT "green_windows_check" CHECK ("ends_at" > "starts_at" AND "green_w" > 0 AND "price_per_mwh" >= 0 AND "source" IN ('SOLAR', 'WIND', 'HYDRO', 'OTHER')),
       CONSTRAINT "PK_green_windows" PRIMARY KEY ("id"))`);
     await q.query(`CREATE INDEX "green_windows_cluster_time_idx" ON "green_windows" ("cluster_id", "starts_at")`);
-    await q.query(`ALTER TABLE "green_windows" ADD CONSTRAINT "green_windows_cluster_fk" FOREIGN KEY ("cluster_id") REFERENCES "clusters"("id") ON DELETE CASCADE ON UPDATE NO ACTION`);
+    await q.query(
+      `ALTER TABLE "green_windows" ADD CONSTRAINT "green_windows_cluster_fk" FOREIGN KEY ("cluster_id") REFERENCES "clusters"("id") ON DELETE CASCADE ON UPDATE NO ACTION`,
+    );
 
     await q.query(`CREATE TABLE "bookings" (
       "id" uuid NOT NULL DEFAULT gen_random_uuid(),
@@ -100,8 +108,12 @@ export class InitMarketplace1764316800000 implements MigrationInterface {
       CONSTRAINT "PK_bookings" PRIMARY KEY ("id"))`);
     await q.query(`CREATE INDEX "bookings_cluster_time_idx" ON "bookings" ("cluster_id", "starts_at")`);
     await q.query(`CREATE INDEX "bookings_org_created_idx" ON "bookings" ("org_id", "created_at")`);
-    await q.query(`ALTER TABLE "bookings" ADD CONSTRAINT "bookings_org_fk" FOREIGN KEY ("org_id") REFERENCES "organizations"("id") ON DELETE RESTRICT ON UPDATE NO ACTION`);
-    await q.query(`ALTER TABLE "bookings" ADD CONSTRAINT "bookings_cluster_fk" FOREIGN KEY ("cluster_id") REFERENCES "clusters"("id") ON DELETE RESTRICT ON UPDATE NO ACTION`);
+    await q.query(
+      `ALTER TABLE "bookings" ADD CONSTRAINT "bookings_org_fk" FOREIGN KEY ("org_id") REFERENCES "organizations"("id") ON DELETE RESTRICT ON UPDATE NO ACTION`,
+    );
+    await q.query(
+      `ALTER TABLE "bookings" ADD CONSTRAINT "bookings_cluster_fk" FOREIGN KEY ("cluster_id") REFERENCES "clusters"("id") ON DELETE RESTRICT ON UPDATE NO ACTION`,
+    );
 
     await q.query(`CREATE TABLE "cluster_hours" (
       "cluster_id" uuid NOT NULL,
@@ -114,7 +126,9 @@ export class InitMarketplace1764316800000 implements MigrationInterface {
       CONSTRAINT "cluster_hours_capacity_check" CHECK ("booked_tflops" >= 0 AND "booked_tflops" <= "capacity_tflops"),
       CONSTRAINT "cluster_hours_green_check" CHECK ("green_alloc_w" >= 0 AND "green_alloc_w" <= "green_supply_w" AND "green_supply_w" <= 2000000000),
       CONSTRAINT "PK_cluster_hours" PRIMARY KEY ("cluster_id", "hour"))`);
-    await q.query(`ALTER TABLE "cluster_hours" ADD CONSTRAINT "cluster_hours_cluster_fk" FOREIGN KEY ("cluster_id") REFERENCES "clusters"("id") ON DELETE CASCADE ON UPDATE NO ACTION`);
+    await q.query(
+      `ALTER TABLE "cluster_hours" ADD CONSTRAINT "cluster_hours_cluster_fk" FOREIGN KEY ("cluster_id") REFERENCES "clusters"("id") ON DELETE CASCADE ON UPDATE NO ACTION`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

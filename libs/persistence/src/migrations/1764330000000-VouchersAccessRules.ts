@@ -25,12 +25,18 @@ export class VouchersAccessRules1764330000000 implements MigrationInterface {
       CONSTRAINT "vouchers_scope_check" CHECK ("valid_until" > "valid_from" AND ("min_green_share" IS NULL OR ("min_green_share" >= 0 AND "min_green_share" <= 1)) AND ("cluster_ids" IS NULL OR cardinality("cluster_ids") > 0)),
       CONSTRAINT "PK_vouchers" PRIMARY KEY ("id"))`);
     await q.query(`CREATE INDEX "vouchers_org_until_idx" ON "vouchers" ("org_id", "valid_until")`);
-    await q.query(`ALTER TABLE "vouchers" ADD CONSTRAINT "vouchers_org_fk" FOREIGN KEY ("org_id") REFERENCES "organizations"("id") ON DELETE RESTRICT ON UPDATE NO ACTION`);
+    await q.query(
+      `ALTER TABLE "vouchers" ADD CONSTRAINT "vouchers_org_fk" FOREIGN KEY ("org_id") REFERENCES "organizations"("id") ON DELETE RESTRICT ON UPDATE NO ACTION`,
+    );
 
     await q.query(`ALTER TABLE "bookings" ADD "voucher_id" uuid`);
     await q.query(`ALTER TABLE "bookings" ADD "voucher_amount" numeric(16,2) NOT NULL DEFAULT 0`);
-    await q.query(`ALTER TABLE "bookings" ADD CONSTRAINT "bookings_voucher_check" CHECK ("voucher_amount" >= 0 AND "voucher_amount" <= "price_total" AND ("voucher_id" IS NOT NULL OR "voucher_amount" = 0))`);
-    await q.query(`ALTER TABLE "bookings" ADD CONSTRAINT "bookings_voucher_fk" FOREIGN KEY ("voucher_id") REFERENCES "vouchers"("id") ON DELETE RESTRICT ON UPDATE NO ACTION`);
+    await q.query(
+      `ALTER TABLE "bookings" ADD CONSTRAINT "bookings_voucher_check" CHECK ("voucher_amount" >= 0 AND "voucher_amount" <= "price_total" AND ("voucher_id" IS NOT NULL OR "voucher_amount" = 0))`,
+    );
+    await q.query(
+      `ALTER TABLE "bookings" ADD CONSTRAINT "bookings_voucher_fk" FOREIGN KEY ("voucher_id") REFERENCES "vouchers"("id") ON DELETE RESTRICT ON UPDATE NO ACTION`,
+    );
 
     await q.query(`CREATE TABLE "voucher_ledger" (
       "id" uuid NOT NULL DEFAULT gen_random_uuid(),
@@ -44,8 +50,12 @@ export class VouchersAccessRules1764330000000 implements MigrationInterface {
       CONSTRAINT "voucher_ledger_check" CHECK ("kind" IN ('DRAW', 'REFUND') AND "amount" > 0 AND "spent_after" >= 0),
       CONSTRAINT "PK_voucher_ledger" PRIMARY KEY ("id"))`);
     await q.query(`CREATE INDEX "voucher_ledger_voucher_created_idx" ON "voucher_ledger" ("voucher_id", "created_at")`);
-    await q.query(`ALTER TABLE "voucher_ledger" ADD CONSTRAINT "voucher_ledger_voucher_fk" FOREIGN KEY ("voucher_id") REFERENCES "vouchers"("id") ON DELETE RESTRICT ON UPDATE NO ACTION`);
-    await q.query(`ALTER TABLE "voucher_ledger" ADD CONSTRAINT "voucher_ledger_booking_fk" FOREIGN KEY ("booking_id") REFERENCES "bookings"("id") ON DELETE RESTRICT ON UPDATE NO ACTION`);
+    await q.query(
+      `ALTER TABLE "voucher_ledger" ADD CONSTRAINT "voucher_ledger_voucher_fk" FOREIGN KEY ("voucher_id") REFERENCES "vouchers"("id") ON DELETE RESTRICT ON UPDATE NO ACTION`,
+    );
+    await q.query(
+      `ALTER TABLE "voucher_ledger" ADD CONSTRAINT "voucher_ledger_booking_fk" FOREIGN KEY ("booking_id") REFERENCES "bookings"("id") ON DELETE RESTRICT ON UPDATE NO ACTION`,
+    );
 
     await q.query(`CREATE TABLE "access_rules" (
       "org_id" uuid NOT NULL,
@@ -54,7 +64,9 @@ export class VouchersAccessRules1764330000000 implements MigrationInterface {
       "updated_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(),
       CONSTRAINT "access_rules_check" CHECK (("max_pflops_hours_per_7_days" IS NULL OR "max_pflops_hours_per_7_days" >= 0) AND ("max_cluster_share" IS NULL OR ("max_cluster_share" > 0 AND "max_cluster_share" <= 1))),
       CONSTRAINT "PK_access_rules" PRIMARY KEY ("org_id"))`);
-    await q.query(`ALTER TABLE "access_rules" ADD CONSTRAINT "access_rules_org_fk" FOREIGN KEY ("org_id") REFERENCES "organizations"("id") ON DELETE CASCADE ON UPDATE NO ACTION`);
+    await q.query(
+      `ALTER TABLE "access_rules" ADD CONSTRAINT "access_rules_org_fk" FOREIGN KEY ("org_id") REFERENCES "organizations"("id") ON DELETE CASCADE ON UPDATE NO ACTION`,
+    );
     // the rolling 7-day sum reads a startup's confirmed bookings by start time
     await q.query(`CREATE INDEX "bookings_org_start_idx" ON "bookings" ("org_id", "starts_at")`);
   }

@@ -14,7 +14,9 @@ export class QuoteLog1764340000000 implements MigrationInterface {
       "request_key" character(32) NOT NULL,
       "first_quoted_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(),
       CONSTRAINT "PK_quote_log" PRIMARY KEY ("org_id", "request_key"))`);
-    await q.query(`ALTER TABLE "quote_log" ADD CONSTRAINT "quote_log_org_fk" FOREIGN KEY ("org_id") REFERENCES "organizations"("id") ON DELETE CASCADE ON UPDATE NO ACTION`);
+    await q.query(
+      `ALTER TABLE "quote_log" ADD CONSTRAINT "quote_log_org_fk" FOREIGN KEY ("org_id") REFERENCES "organizations"("id") ON DELETE CASCADE ON UPDATE NO ACTION`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

@@ -13,7 +13,9 @@ export class LedgerVersions1764400000000 implements MigrationInterface {
       "cluster_id" uuid NOT NULL,
       "version" bigint NOT NULL DEFAULT 0,
       CONSTRAINT "PK_ledger_versions" PRIMARY KEY ("cluster_id"))`);
-    await q.query(`ALTER TABLE "ledger_versions" ADD CONSTRAINT "ledger_versions_cluster_fk" FOREIGN KEY ("cluster_id") REFERENCES "clusters"("id") ON DELETE CASCADE ON UPDATE NO ACTION`);
+    await q.query(
+      `ALTER TABLE "ledger_versions" ADD CONSTRAINT "ledger_versions_cluster_fk" FOREIGN KEY ("cluster_id") REFERENCES "clusters"("id") ON DELETE CASCADE ON UPDATE NO ACTION`,
+    );
     await q.query(`INSERT INTO "ledger_versions" ("cluster_id") SELECT "id" FROM "clusters"`);
   }
 

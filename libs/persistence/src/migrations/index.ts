@@ -7,4 +7,12 @@ import { GreenSla1764600000000 } from './1764600000000-GreenSla';
 import { GridSide1764700000000 } from './1764700000000-GridSide';
 
 /** In order; never edit one after it has landed, add a new one. */
-export const MIGRATIONS = [InitMarketplace1764316800000, VouchersAccessRules1764330000000, QuoteLog1764340000000, LedgerVersions1764400000000, Rounds1764500000000, GreenSla1764600000000, GridSide1764700000000];
+export const MIGRATIONS = [
+  InitMarketplace1764316800000,
+  VouchersAccessRules1764330000000,
+  QuoteLog1764340000000,
+  LedgerVersions1764400000000,
+  Rounds1764500000000,
+  GreenSla1764600000000,
+  GridSide1764700000000,
+];

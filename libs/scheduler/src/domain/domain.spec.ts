@@ -1,4 +1,19 @@
-import { greenShare, meetsGreenShare, REQUEST_KEY_JSONPATH, requestFingerprint, requestKey, requiredGreenWh, tflopsToPflops, toTflops, wattsToMw, mwToWatts, whToMwh, priceOf, computeCost, energyCost } from './index';
+import {
+  greenShare,
+  meetsGreenShare,
+  REQUEST_KEY_JSONPATH,
+  requestFingerprint,
+  requestKey,
+  requiredGreenWh,
+  tflopsToPflops,
+  toTflops,
+  wattsToMw,
+  mwToWatts,
+  whToMwh,
+  priceOf,
+  computeCost,
+  energyCost,
+} from './index';
 
 describe('domain rules', () => {
   it('converts units both ways', () => {
@@ -21,7 +36,15 @@ describe('domain rules', () => {
   });
 
   it('prices compute, green and grid energy', () => {
-    const p = priceOf({ pflops: 2, hours: 2, pricePerPflopsHour: 10, gridPricePerMwh: 100, drawW: 1_000_000, greenW: [500_000, 0], greenPricePerMwh: [40, 0] });
+    const p = priceOf({
+      pflops: 2,
+      hours: 2,
+      pricePerPflopsHour: 10,
+      gridPricePerMwh: 100,
+      drawW: 1_000_000,
+      greenW: [500_000, 0],
+      greenPricePerMwh: [40, 0],
+    });
     expect(p.compute).toBe(computeCost(2, 2, 10));
     expect(p.greenEnergy).toBe(energyCost(500_000, 40));
     expect(p.gridEnergy).toBe(energyCost(1_500_000, 100));
@@ -29,7 +52,14 @@ describe('domain rules', () => {
   });
 
   it('keys a request by the leading elements of its fingerprint, which SQL selects by jsonpath', () => {
-    const r = { pflops: 1.5, hours: 4, earliestStart: new Date('2026-01-01T00:00:00Z'), deadline: new Date('2026-01-02T00:00:00Z'), clusterIds: null, minGreenShare: 0.5 };
+    const r = {
+      pflops: 1.5,
+      hours: 4,
+      earliestStart: new Date('2026-01-01T00:00:00Z'),
+      deadline: new Date('2026-01-02T00:00:00Z'),
+      clusterIds: null,
+      minGreenShare: 0.5,
+    };
     const fp = JSON.parse(requestFingerprint(r, 'GREENEST')) as unknown[];
     expect(fp).toEqual([1.5, 4, '2026-01-01T00:00:00.000Z', '2026-01-02T00:00:00.000Z', null, 0.5, 'GREENEST']);
     expect(JSON.parse(requestKey(r))).toEqual(fp.slice(0, 6));

@@ -15,7 +15,14 @@ export interface FingerprintRequest {
 }
 
 function requestElements(r: FingerprintRequest): unknown[] {
-  return [r.pflops, r.hours, r.earliestStart?.toISOString?.(), r.deadline?.toISOString?.(), r.clusterIds ?? null, r.minGreenShare ?? null];
+  return [
+    r.pflops,
+    r.hours,
+    r.earliestStart?.toISOString?.(),
+    r.deadline?.toISOString?.(),
+    r.clusterIds ?? null,
+    r.minGreenShare ?? null,
+  ];
 }
 
 /** How many leading elements of a fingerprint are the request (the objective follows). */

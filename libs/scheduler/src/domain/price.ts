@@ -33,7 +33,13 @@ export function greenSlotCost(greenW: number, priceWeight: number, supplyW: numb
  * Grid energy of a run of `hours` slots drawing `drawW` with `greenW[i]` green W in its slot i, at
  * hourly grid prices `gridPrices[from + i]`: sum over the slots of (drawW - greenW[i]) x price / 1e6.
  */
-export function gridEnergyCost(drawW: number, greenW: ArrayLike<number>, hours: number, gridPrices: ArrayLike<number>, from: number): number {
+export function gridEnergyCost(
+  drawW: number,
+  greenW: ArrayLike<number>,
+  hours: number,
+  gridPrices: ArrayLike<number>,
+  from: number,
+): number {
   let c = 0;
   for (let i = 0; i < hours; i++) c += (drawW - greenW[i]) * gridPrices[from + i];
   return c / WH_PER_MWH;
@@ -63,6 +69,8 @@ export function priceOf(args: {
     if (g > 0) greenEnergy += energyCost(g, args.greenPricePerMwh[i]);
   }
   const compute = computeCost(args.pflops, args.hours, args.pricePerPflopsHour);
-  const gridEnergy = args.gridPrices ? gridEnergyCost(args.drawW, args.greenW, args.hours, args.gridPrices, 0) : energyCost(args.drawW * args.hours - greenWh, args.gridPricePerMwh);
+  const gridEnergy = args.gridPrices
+    ? gridEnergyCost(args.drawW, args.greenW, args.hours, args.gridPrices, 0)
+    : energyCost(args.drawW * args.hours - greenWh, args.gridPricePerMwh);
   return { compute, greenEnergy, gridEnergy, total: compute + greenEnergy + gridEnergy };
 }

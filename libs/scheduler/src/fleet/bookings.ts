@@ -32,11 +32,25 @@ export class BookingStore {
 
   /** Whether `handle` names a live booking. */
   isLive(handle: unknown): handle is number {
-    return typeof handle === 'number' && Number.isInteger(handle) && handle >= 1 && handle <= this.count && this.hours[handle - 1] > 0;
+    return (
+      typeof handle === 'number' &&
+      Number.isInteger(handle) &&
+      handle >= 1 &&
+      handle <= this.count &&
+      this.hours[handle - 1] > 0
+    );
   }
 
   /** Records a booking, copying its green into the arena when it holds any. Returns its handle. */
-  add(ci: number, start: number, hours: number, tflops: number, drawW: number, greenW: ArrayLike<number>, anyGreen: boolean): number {
+  add(
+    ci: number,
+    start: number,
+    hours: number,
+    tflops: number,
+    drawW: number,
+    greenW: ArrayLike<number>,
+    anyGreen: boolean,
+  ): number {
     if (anyGreen && this.arenaUsed + hours > this.arena.length) this.reserveArena(hours);
     if (this.count === this.cluster.length) this.growHandles();
     const k = this.count++;
@@ -129,7 +143,15 @@ export class BookingStore {
  * throws SchedulerConflictError (NO_CAPACITY or GREEN_SHORTFALL) naming the first slot that does
  * not. Returns whether the run takes any green.
  */
-export function checkFits(tl: Timeline, clusterId: string, what: string, start: number, hours: number, tflops: number, greenW: ArrayLike<number>): boolean {
+export function checkFits(
+  tl: Timeline,
+  clusterId: string,
+  what: string,
+  start: number,
+  hours: number,
+  tflops: number,
+  greenW: ArrayLike<number>,
+): boolean {
   const cap = tl.capacityTf;
   const booked = tl.bookedTf;
   const sup = tl.greenSupplyW;
@@ -157,7 +179,16 @@ export function checkFits(tl: Timeline, clusterId: string, what: string, start: 
  * (domain/grid.ts: drawW - greenW[i] <= cap - used in every slot); throws SchedulerConflictError
  * (GRID_LIMIT) naming the first slot that does not. Complexity: O(hours) on a capped site, else O(1).
  */
-export function checkGrid(site: Site, siteId: string, clusterId: string, what: string, start: number, hours: number, drawW: number, greenW: ArrayLike<number>): void {
+export function checkGrid(
+  site: Site,
+  siteId: string,
+  clusterId: string,
+  what: string,
+  start: number,
+  hours: number,
+  drawW: number,
+  greenW: ArrayLike<number>,
+): void {
   if (site.cappedSlots === 0) return;
   const free = site.freeW;
   for (let i = 0; i < hours; i++) {
@@ -171,7 +202,15 @@ export function checkGrid(site: Site, siteId: string, clusterId: string, what: s
 }
 
 /** Applies a run that fits (see checkFits, checkGrid) to the timeline, its site and their summaries. Complexity: O(hours). */
-export function take(tl: Timeline, site: Site, start: number, hours: number, tflops: number, drawW: number, greenW: ArrayLike<number>): void {
+export function take(
+  tl: Timeline,
+  site: Site,
+  start: number,
+  hours: number,
+  tflops: number,
+  drawW: number,
+  greenW: ArrayLike<number>,
+): void {
   const booked = tl.bookedTf;
   const sup = tl.greenSupplyW;
   const alloc = tl.greenAllocW;
@@ -209,7 +248,15 @@ export function take(tl: Timeline, site: Site, start: number, hours: number, tfl
  * cluster's gridW, already updated) and, on a capped site, to its free grid and summaries (a block
  * max is rescanned only when a slot that held it lost free grid, a min likewise).
  */
-function siteGrid(site: Site, start: number, hours: number, drawW: number, greenW: ArrayLike<number>, off: number, sign: number): void {
+function siteGrid(
+  site: Site,
+  start: number,
+  hours: number,
+  drawW: number,
+  greenW: ArrayLike<number>,
+  off: number,
+  sign: number,
+): void {
   const shared = site.shared;
   const used = site.usedW;
   if (site.cappedSlots === 0) {
@@ -256,14 +303,28 @@ function siteGrid(site: Site, start: number, hours: number, drawW: number, green
  * draw back to the timeline and its site. Throws SchedulerConflictError, changing nothing, if a
  * slot holds less than the booking (the timeline was reloaded under it).
  */
-export function giveBack(tl: Timeline, site: Site, clusterId: string, handle: number, start: number, hours: number, tflops: number, drawW: number, arena: Int32Array, off: number): void {
+export function giveBack(
+  tl: Timeline,
+  site: Site,
+  clusterId: string,
+  handle: number,
+  start: number,
+  hours: number,
+  tflops: number,
+  drawW: number,
+  arena: Int32Array,
+  off: number,
+): void {
   const booked = tl.bookedTf;
   const alloc = tl.greenAllocW;
   const gw = tl.gridLive ? tl.gridW : null;
   for (let i = 0; i < hours; i++) {
     const g = off >= 0 ? arena[off + i] : 0;
     if (booked[start + i] < tflops || alloc[start + i] < g || (gw !== null && gw[start + i] < drawW - g))
-      throw new SchedulerConflictError('INVALID', `release ${handle}: slot ${start + i} of ${clusterId} holds less than the booking (state reloaded?); nothing changed`);
+      throw new SchedulerConflictError(
+        'INVALID',
+        `release ${handle}: slot ${start + i} of ${clusterId} holds less than the booking (state reloaded?); nothing changed`,
+      );
   }
   for (let i = 0; i < hours; i++) booked[start + i] -= tflops;
   if (gw !== null) for (let i = 0; i < hours; i++) gw[start + i] -= drawW - (off >= 0 ? arena[off + i] : 0);

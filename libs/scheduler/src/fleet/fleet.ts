@@ -3,7 +3,17 @@ import { greenShare } from '../domain/green-share';
 import * as units from '../domain/units';
 import { mwToWatts, tflopsToPflops, wattsToMw, whToMwh } from '../domain/units';
 import { SchedulerConflictError } from '../errors';
-import type { ClusterSpec, Decision, FleetSpec, GreenWindow, JobRequest, Objective, Placement, RefusalReason, SiteSpec } from '../types';
+import type {
+  ClusterSpec,
+  Decision,
+  FleetSpec,
+  GreenWindow,
+  JobRequest,
+  Objective,
+  Placement,
+  RefusalReason,
+  SiteSpec,
+} from '../types';
 import { checkInt, checkNonNeg3, checkObject, checkPositive3, fail } from '../validate';
 import * as bookings from './bookings';
 import { BookingStore, giveBack } from './bookings';
@@ -15,7 +25,17 @@ import { Placer } from './search/placer';
 import { Site } from './site';
 import { refreshFree, refreshGreenFree } from './summaries';
 import { Timeline } from './timeline';
-import { checkGridMw, checkGridPrice, checkRange, checkSiteSlots, checkSlotData, checkSpec, checkWindow, clip, type SlotData } from './validation';
+import {
+  checkGridMw,
+  checkGridPrice,
+  checkRange,
+  checkSiteSlots,
+  checkSlotData,
+  checkSpec,
+  checkWindow,
+  clip,
+  type SlotData,
+} from './validation';
 
 // bound once at load: in the CommonJS that tsx and SWC emit, a named import is a getter read at every call
 const { checkFits, checkGrid, take } = bookings;
@@ -124,7 +144,8 @@ export class Fleet {
       const c = clusters[i];
       const tl = f.timelines[i];
       tl.capacityTf.fill(toTflops(c.capacityPflops));
-      for (const ch of c.capacityChanges ?? []) tl.capacityTf.fill(toTflops(ch.capacityPflops), clip(ch.start, slots), clip(ch.end, slots));
+      for (const ch of c.capacityChanges ?? [])
+        tl.capacityTf.fill(toTflops(ch.capacityPflops), clip(ch.start, slots), clip(ch.end, slots));
       const green = c.green ?? [];
       for (let k = 0; k < green.length; k++) {
         const w = green[k];
@@ -132,7 +153,13 @@ export class Fleet {
         const to = clip(w.end, slots);
         const watts = mwToWatts(w.mw);
         const t = f.slotOverGreenLimit(tl, from, to, watts);
-        if (t >= 0) fail('', `clusters[${i}].green[${k}].mw`, `such that overlapping windows stay within ${wattsToMw(MAX_GREEN_W)} MW in slot ${t}`, w.mw);
+        if (t >= 0)
+          fail(
+            '',
+            `clusters[${i}].green[${k}].mw`,
+            `such that overlapping windows stay within ${wattsToMw(MAX_GREEN_W)} MW in slot ${t}`,
+            w.mw,
+          );
         tl.addGreen(from, to, watts, w.pricePerMwh);
       }
       for (const r of c.gridPrices ?? []) tl.setPrices(clip(r.start, slots), clip(r.end, slots), r.pricePerMwh);
@@ -319,7 +346,13 @@ export class Fleet {
     const len = checkSiteSlots(capW, fromSlot, this.slots);
     this.liveSite(s);
     const t = s.firstOver(fromSlot, fromSlot + len, capW);
-    if (t >= 0) fail('loadSiteSlots: ', `capW[${t - fromSlot}]`, `>= the grid W drawn in slot ${t} (${s.usedW[t]}) or GRID_UNLIMITED`, capW[t - fromSlot]);
+    if (t >= 0)
+      fail(
+        'loadSiteSlots: ',
+        `capW[${t - fromSlot}]`,
+        `>= the grid W drawn in slot ${t} (${s.usedW[t]}) or GRID_UNLIMITED`,
+        capW[t - fromSlot],
+      );
     s.setCaps(fromSlot, fromSlot + len, capW);
     this.recount();
   }
@@ -434,7 +467,18 @@ export class Fleet {
     const draw = this.placer.drawOn(ci);
     const tl = this.timelines[ci];
     takeGreen(tl, start, j.hours, draw, reserveGreen(out, j.hours));
-    settle(out, tl, ci, start, j.hours, j.pflops, j.tflops, draw, this.pricePerPflopsHour[ci], this.gridPricePerMwh[ci]);
+    settle(
+      out,
+      tl,
+      ci,
+      start,
+      j.hours,
+      j.pflops,
+      j.tflops,
+      draw,
+      this.pricePerPflopsHour[ci],
+      this.gridPricePerMwh[ci],
+    );
     return null;
   }
 
@@ -478,7 +522,13 @@ export class Fleet {
    * Validated; throws SchedulerConflictError if it does not fit this state. Returns a handle.
    * Complexity: O(hours).
    */
-  applyBooking(b: { cluster: string; start: number; pflops: number; hours: number; greenW: ArrayLike<number> }): number {
+  applyBooking(b: {
+    cluster: string;
+    start: number;
+    pflops: number;
+    hours: number;
+    greenW: ArrayLike<number>;
+  }): number {
     const o = checkObject('', 'booking', b) as unknown as typeof b;
     const ci = this.ci(o.cluster, 'booking.cluster');
     const pflops = checkPositive3('', 'booking.pflops', o.pflops, MAX_PFLOPS);
@@ -495,7 +545,18 @@ export class Fleet {
     if (!st.isLive(handle)) fail('', 'handle', 'the handle of a live booking', handle);
     const k = handle - 1;
     const ci = st.cluster[k];
-    giveBack(this.timelines[ci], this.sites[this.siteOf[ci]], this.clusterIds[ci], handle, st.start[k], st.hours[k], st.tflops[k], st.drawW[k], st.arena, st.greenOffset[k]);
+    giveBack(
+      this.timelines[ci],
+      this.sites[this.siteOf[ci]],
+      this.clusterIds[ci],
+      handle,
+      st.start[k],
+      st.hours[k],
+      st.tflops[k],
+      st.drawW[k],
+      st.arena,
+      st.greenOffset[k],
+    );
     st.remove(k);
   }
 
@@ -516,7 +577,18 @@ export class Fleet {
     const out = this.scratch;
     const gw = reserveGreen(out, h);
     for (let i = 0; i < h; i++) gw[i] = off >= 0 ? st.arena[off + i] : 0;
-    settle(out, this.timelines[ci], ci, st.start[k], h, pflops, tf, draw, this.pricePerPflopsHour[ci], this.gridPricePerMwh[ci]);
+    settle(
+      out,
+      this.timelines[ci],
+      ci,
+      st.start[k],
+      h,
+      pflops,
+      tf,
+      draw,
+      this.pricePerPflopsHour[ci],
+      this.gridPricePerMwh[ci],
+    );
     return this.toPlacement(jobId, out);
   }
 
@@ -562,7 +634,12 @@ export class Fleet {
         const t = fromSlot + i;
         const nw = gw === undefined ? 0 : gw[i];
         if (cap[t] !== GRID_UNLIMITED && site.usedW[t] - oldGw[t] + nw > cap[t])
-          fail('loadSlots: ', gw === undefined ? 'data.gridW' : `data.gridW[${i}]`, `such that site ${this.siteIds[this.siteOf[ci]]} stays within its grid cap of ${cap[t]} W in slot ${t} (other clusters draw ${site.usedW[t] - oldGw[t]} W)`, nw);
+          fail(
+            'loadSlots: ',
+            gw === undefined ? 'data.gridW' : `data.gridW[${i}]`,
+            `such that site ${this.siteIds[this.siteOf[ci]]} stays within its grid cap of ${cap[t]} W in slot ${t} (other clusters draw ${site.usedW[t] - oldGw[t]} W)`,
+            nw,
+          );
       }
     }
     const { capacityTflops: c, bookedTflops: b, greenSupplyW: s, greenAllocW: a, greenPricePerMwh: p } = data;
@@ -623,7 +700,13 @@ export class Fleet {
     const from = clip(w.start, this.slots);
     const to = clip(w.end, this.slots);
     const t = this.slotOverGreenLimit(tl, from, to, watts);
-    if (t >= 0) fail('addGreenWindow: ', 'window.mw', `such that supply stays within ${wattsToMw(MAX_GREEN_W)} MW in slot ${t}`, w.mw);
+    if (t >= 0)
+      fail(
+        'addGreenWindow: ',
+        'window.mw',
+        `such that supply stays within ${wattsToMw(MAX_GREEN_W)} MW in slot ${t}`,
+        w.mw,
+      );
     tl.addGreen(from, to, watts, w.pricePerMwh);
     refreshGreenFree(tl, from, to);
   }
@@ -682,11 +765,22 @@ export class Fleet {
   }
 
   /** Shared commit path: validates, checks fit, applies, records a handle. `trusted`: greenW came from placeInto. */
-  private book(ci: number, start: unknown, hours: unknown, pflops: number, greenW: ArrayLike<number>, what: string, trusted: boolean, trustedDraw = 0): number {
+  private book(
+    ci: number,
+    start: unknown,
+    hours: unknown,
+    pflops: number,
+    greenW: ArrayLike<number>,
+    what: string,
+    trusted: boolean,
+    trustedDraw = 0,
+  ): number {
     // field names are built only on failure: this runs once per commit
-    if (typeof hours !== 'number' || !Number.isInteger(hours) || hours < 1 || hours > this.slots) checkInt('', `${what}.hours`, hours, 1, this.slots);
+    if (typeof hours !== 'number' || !Number.isInteger(hours) || hours < 1 || hours > this.slots)
+      checkInt('', `${what}.hours`, hours, 1, this.slots);
     const h = hours as number;
-    if (typeof start !== 'number' || !Number.isInteger(start) || start < 0 || start > this.slots - h) checkInt('', `${what}.start`, start, 0, this.slots - h);
+    if (typeof start !== 'number' || !Number.isInteger(start) || start < 0 || start > this.slots - h)
+      checkInt('', `${what}.start`, start, 0, this.slots - h);
     const s = start as number;
     if (greenW === null || typeof greenW !== 'object' || typeof greenW.length !== 'number' || greenW.length < h)
       fail('', `${what}.greenW`, `an array of at least ${h} integers (W per slot)`, greenW);
@@ -696,13 +790,15 @@ export class Fleet {
     if (!trusted) {
       for (let i = 0; i < h; i++) {
         const g = greenW[i];
-        if (!Number.isInteger(g) || g < 0 || g > draw) fail('', `${what}.greenW[${i}]`, `an integer in [0, draw ${draw} W]`, g);
+        if (!Number.isInteger(g) || g < 0 || g > draw)
+          fail('', `${what}.greenW[${i}]`, `an integer in [0, draw ${draw} W]`, g);
       }
     }
     const tl = this.timelines[ci];
     const site = this.sites[this.siteOf[ci]];
     const anyGreen = checkFits(tl, this.clusterIds[ci], what, s, h, tf, greenW);
-    if (site.cappedSlots > 0) checkGrid(site, this.siteIds[this.siteOf[ci]], this.clusterIds[ci], what, s, h, draw, greenW);
+    if (site.cappedSlots > 0)
+      checkGrid(site, this.siteIds[this.siteOf[ci]], this.clusterIds[ci], what, s, h, draw, greenW);
     take(tl, site, s, h, tf, draw, greenW);
     return this.bookings.add(ci, s, h, tf, draw, greenW, anyGreen);
   }
@@ -737,8 +833,10 @@ export class Fleet {
   private refusalMessage(job: JobRequest, r: RefusalReason): string {
     const who = job.id !== undefined ? `job ${job.id}` : 'job';
     const win = `[${job.earliest}, ${job.deadline})`;
-    if (r === 'OUTSIDE_HORIZON') return `${who}: no start of ${job.hours} h inside ${win} and the horizon of ${this.slots} slots`;
-    if (r === 'NO_CAPACITY') return `${who}: no ${job.hours} h run with ${job.pflops} PFLOPS free in ${win} on the allowed clusters`;
+    if (r === 'OUTSIDE_HORIZON')
+      return `${who}: no start of ${job.hours} h inside ${win} and the horizon of ${this.slots} slots`;
+    if (r === 'NO_CAPACITY')
+      return `${who}: no ${job.hours} h run with ${job.pflops} PFLOPS free in ${win} on the allowed clusters`;
     if (r === 'GRID_LIMIT')
       return `${who}: capacity${job.minGreenShare ? ' and minGreenShare' : ''} exist in ${win}, but every such run would draw more grid power than its site has reserved`;
     return `${who}: capacity exists in ${win} but no start reaches minGreenShare ${job.minGreenShare}`;

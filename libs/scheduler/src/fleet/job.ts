@@ -30,20 +30,29 @@ export function jobLabel(job: JobRequest): string {
 }
 
 /** Checks a request (throws SchedulerInputError naming the field) and normalises it into `out`. Complexity: O(clusters listed^2). */
-export function readJob(job: JobRequest, index: ReadonlyMap<string, number>, clusterIds: readonly string[], slots: number, out: JobScratch): void {
+export function readJob(
+  job: JobRequest,
+  index: ReadonlyMap<string, number>,
+  clusterIds: readonly string[],
+  slots: number,
+  out: JobScratch,
+): void {
   if (typeof job !== 'object' || job === null) fail('', 'job', 'an object', job);
   const pf = job.pflops;
   if (typeof pf !== 'number' || !(pf > 0) || pf > MAX_PFLOPS || Math.abs(pf * 1000 - Math.round(pf * 1000)) >= 1e-6)
     fail(jobLabel(job), 'pflops', `a positive number with at most 3 decimals (at most ${MAX_PFLOPS})`, pf);
   const h = job.hours;
-  if (typeof h !== 'number' || !Number.isInteger(h) || h < 1 || h > MAX_SLOTS) fail(jobLabel(job), 'hours', 'a positive integer', h);
+  if (typeof h !== 'number' || !Number.isInteger(h) || h < 1 || h > MAX_SLOTS)
+    fail(jobLabel(job), 'hours', 'a positive integer', h);
   const e = job.earliest;
-  if (typeof e !== 'number' || !Number.isInteger(e) || e < 0 || e > 1e9) fail(jobLabel(job), 'earliest', 'a non-negative integer slot', e);
+  if (typeof e !== 'number' || !Number.isInteger(e) || e < 0 || e > 1e9)
+    fail(jobLabel(job), 'earliest', 'a non-negative integer slot', e);
   const d = job.deadline;
   if (typeof d !== 'number' || !Number.isInteger(d) || d > 2e9) fail(jobLabel(job), 'deadline', 'an integer slot', d);
   if (d < e + h) fail(jobLabel(job), 'deadline', `>= earliest + hours (${e + h})`, d);
   const m = job.minGreenShare;
-  if (m !== undefined && (typeof m !== 'number' || !(m >= 0 && m <= 1))) fail(jobLabel(job), 'minGreenShare', 'a number in [0, 1]', m);
+  if (m !== undefined && (typeof m !== 'number' || !(m >= 0 && m <= 1)))
+    fail(jobLabel(job), 'minGreenShare', 'a number in [0, 1]', m);
   const o = job.objective;
   if (o !== undefined && o !== 'EARLIEST' && o !== 'GREENEST' && o !== 'CHEAPEST')
     fail(jobLabel(job), 'objective', 'EARLIEST, GREENEST or CHEAPEST', o);
@@ -57,7 +66,8 @@ export function readJob(job: JobRequest, index: ReadonlyMap<string, number>, clu
     if (!Array.isArray(cl) || cl.length === 0) fail(jobLabel(job), 'clusters', 'a non-empty array of cluster ids', cl);
     for (let k = 0; k < cl.length; k++) {
       const i = index.get(cl[k]);
-      if (i === undefined) fail(jobLabel(job), `clusters[${k}]`, `a known cluster id (${clusterIds.join(', ')})`, cl[k]);
+      if (i === undefined)
+        fail(jobLabel(job), `clusters[${k}]`, `a known cluster id (${clusterIds.join(', ')})`, cl[k]);
       let dup = false;
       for (let q = 0; q < n; q++) if (allowed[q] === i) dup = true;
       if (!dup) allowed[n++] = i;

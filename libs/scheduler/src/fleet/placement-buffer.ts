@@ -76,5 +76,8 @@ export function settle(
   out.greenWh = gsum;
   out.priceCompute = computeCost(pflops, hours, pricePerPflopsHour);
   out.priceGreen = gcost;
-  out.priceGrid = tl.tariffSlots === 0 ? energyCost(drawW * hours - gsum, gridPricePerMwh) : gridEnergyCost(drawW, gw, hours, tl.gridPrice as Float64Array, start);
+  out.priceGrid =
+    tl.tariffSlots === 0
+      ? energyCost(drawW * hours - gsum, gridPricePerMwh)
+      : gridEnergyCost(drawW, gw, hours, tl.gridPrice as Float64Array, start);
 }

@@ -149,6 +149,12 @@ export class Site {
   }
 
   byteLength(): number {
-    return (this.shared ? 0 : this.usedW.byteLength) + (this.capW === null ? 0 : this.capW.byteLength) + this.freeW.byteLength + this.freeMax64.byteLength + this.freeMin64.byteLength;
+    return (
+      (this.shared ? 0 : this.usedW.byteLength) +
+      (this.capW === null ? 0 : this.capW.byteLength) +
+      this.freeW.byteLength +
+      this.freeMax64.byteLength +
+      this.freeMin64.byteLength
+    );
   }
 }

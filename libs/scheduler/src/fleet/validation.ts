@@ -1,4 +1,14 @@
-import { CLUSTER_LIMITS, GREEN_WINDOW_LIMITS, GRID_LIMITS, GRID_UNLIMITED, MAX_GREEN_W, MAX_GRID_W, MAX_PFLOPS, MAX_SLOTS, RANGE_SLOT_LIMITS } from '../domain/limits';
+import {
+  CLUSTER_LIMITS,
+  GREEN_WINDOW_LIMITS,
+  GRID_LIMITS,
+  GRID_UNLIMITED,
+  MAX_GREEN_W,
+  MAX_GRID_W,
+  MAX_PFLOPS,
+  MAX_SLOTS,
+  RANGE_SLOT_LIMITS,
+} from '../domain/limits';
 import { mwToWatts, TFLOPS_PER_PFLOPS } from '../domain/units';
 import type { ClusterSpec, FleetSpec, SiteSpec } from '../types';
 import { checkArray, checkId, checkInt, checkNonNeg3, checkObject, fail } from '../validate';
@@ -15,7 +25,8 @@ export function checkSpec(spec: FleetSpec): { slots: number; sites: SiteSpec[]; 
     const p = `sites[${i}]`;
     const x = checkObject('', p, sites[i]) as unknown as SiteSpec;
     const id = checkId('', `${p}.id`, x.id);
-    if (id.startsWith('#')) fail('', `${p}.id`, "an id not starting with '#' (kept for the implicit site of a cluster without one)", id);
+    if (id.startsWith('#'))
+      fail('', `${p}.id`, "an id not starting with '#' (kept for the implicit site of a cluster without one)", id);
     if (siteIds.has(id)) fail('', `${p}.id`, 'unique among sites', id);
     siteIds.add(id);
     if (x.gridMw !== undefined && x.gridMw !== null) checkNonNeg3('', `${p}.gridMw`, x.gridMw, GRID_LIMITS.mw.max);
@@ -42,7 +53,13 @@ export function checkSpec(spec: FleetSpec): { slots: number; sites: SiteSpec[]; 
     checkNonNeg3('', `${p}.capacityPflops`, c.capacityPflops, L.capacityPflops.max);
     checkBetween('', `${p}.kwPerPflops`, c.kwPerPflops, L.kwPerPflops.min, L.kwPerPflops.max);
     checkBetween('', `${p}.pue`, c.pue, L.pue.min, L.pue.max);
-    checkBetween('', `${p}.pricePerPflopsHour`, c.pricePerPflopsHour, L.pricePerPflopsHour.min, L.pricePerPflopsHour.max);
+    checkBetween(
+      '',
+      `${p}.pricePerPflopsHour`,
+      c.pricePerPflopsHour,
+      L.pricePerPflopsHour.min,
+      L.pricePerPflopsHour.max,
+    );
     checkBetween('', `${p}.gridPricePerMwh`, c.gridPricePerMwh, L.gridPricePerMwh.min, L.gridPricePerMwh.max);
     if (c.capacityChanges !== undefined) {
       const ch = checkArray('', `${p}.capacityChanges`, c.capacityChanges);
@@ -58,7 +75,14 @@ export function checkSpec(spec: FleetSpec): { slots: number; sites: SiteSpec[]; 
       for (let k = 0; k < g.length; k++) checkWindow('', `${p}.green[${k}]`, g[k]);
     }
     if (c.site !== undefined && (typeof c.site !== 'string' || !siteIds.has(c.site)))
-      fail('', `${p}.site`, siteIds.size > 0 ? `the id of a site in sites (${[...siteIds].join(', ')})` : 'the id of a site in sites (there are none)', c.site);
+      fail(
+        '',
+        `${p}.site`,
+        siteIds.size > 0
+          ? `the id of a site in sites (${[...siteIds].join(', ')})`
+          : 'the id of a site in sites (there are none)',
+        c.site,
+      );
     if (c.gridPrices !== undefined) {
       const g = checkArray('', `${p}.gridPrices`, c.gridPrices);
       for (let k = 0; k < g.length; k++) {
@@ -87,14 +111,20 @@ export function checkGridPrice(label: string, path: string, p: unknown): number 
 export function checkRange(label: string, path: string, start: unknown, end: unknown): void {
   checkInt(label, `${path}.start`, start, RANGE_SLOT_LIMITS.min, RANGE_SLOT_LIMITS.max);
   checkInt(label, `${path}.end`, end, RANGE_SLOT_LIMITS.min, RANGE_SLOT_LIMITS.max);
-  if ((end as number) <= (start as number)) fail(label, `${path}.end`, `> start (${start})`, end);
+  if ((end as number) <= (start as number)) fail(label, `${path}.end`, `> start (${start as number})`, end);
 }
 
 export function checkWindow(label: string, path: string, w: unknown): void {
   const x = checkObject(label, path, w);
   checkRange(label, path, x.start, x.end);
   checkNonNeg3(label, `${path}.mw`, x.mw, GREEN_WINDOW_LIMITS.mw.max);
-  checkBetween(label, `${path}.pricePerMwh`, x.pricePerMwh, GREEN_WINDOW_LIMITS.pricePerMwh.min, GREEN_WINDOW_LIMITS.pricePerMwh.max);
+  checkBetween(
+    label,
+    `${path}.pricePerMwh`,
+    x.pricePerMwh,
+    GREEN_WINDOW_LIMITS.pricePerMwh.min,
+    GREEN_WINDOW_LIMITS.pricePerMwh.max,
+  );
 }
 
 /** Per-slot state for loadSlots, in the Fleet's integer units. */
@@ -130,17 +160,25 @@ export function checkSlotData(data: SlotData, fromSlot: number, slots: number): 
   const maxTf = MAX_PFLOPS * TFLOPS_PER_PFLOPS;
   for (let i = 0; i < len; i++) {
     const cv = c[i];
-    if (!Number.isInteger(cv) || cv < 0 || cv > maxTf) fail('loadSlots: ', `data.capacityTflops[${i}]`, `an integer in [0, ${maxTf}]`, cv);
-    if (!Number.isInteger(b[i]) || b[i] < 0 || b[i] > cv) fail('loadSlots: ', `data.bookedTflops[${i}]`, `an integer in [0, capacity ${cv}]`, b[i]);
-    if (!Number.isInteger(s[i]) || s[i] < 0 || s[i] > MAX_GREEN_W) fail('loadSlots: ', `data.greenSupplyW[${i}]`, `an integer in [0, ${MAX_GREEN_W}]`, s[i]);
-    if (!Number.isInteger(a[i]) || a[i] < 0 || a[i] > s[i]) fail('loadSlots: ', `data.greenAllocW[${i}]`, `an integer in [0, supply ${s[i]}]`, a[i]);
-    if (typeof p[i] !== 'number' || !Number.isFinite(p[i]) || p[i] < 0) fail('loadSlots: ', `data.greenPricePerMwh[${i}]`, 'a finite non-negative number', p[i]);
+    if (!Number.isInteger(cv) || cv < 0 || cv > maxTf)
+      fail('loadSlots: ', `data.capacityTflops[${i}]`, `an integer in [0, ${maxTf}]`, cv);
+    if (!Number.isInteger(b[i]) || b[i] < 0 || b[i] > cv)
+      fail('loadSlots: ', `data.bookedTflops[${i}]`, `an integer in [0, capacity ${cv}]`, b[i]);
+    if (!Number.isInteger(s[i]) || s[i] < 0 || s[i] > MAX_GREEN_W)
+      fail('loadSlots: ', `data.greenSupplyW[${i}]`, `an integer in [0, ${MAX_GREEN_W}]`, s[i]);
+    if (!Number.isInteger(a[i]) || a[i] < 0 || a[i] > s[i])
+      fail('loadSlots: ', `data.greenAllocW[${i}]`, `an integer in [0, supply ${s[i]}]`, a[i]);
+    if (typeof p[i] !== 'number' || !Number.isFinite(p[i]) || p[i] < 0)
+      fail('loadSlots: ', `data.greenPricePerMwh[${i}]`, 'a finite non-negative number', p[i]);
   }
   const gw = data.gridW;
   if (gw !== undefined)
-    for (let i = 0; i < len; i++) if (!Number.isSafeInteger(gw[i]) || gw[i] < 0) fail('loadSlots: ', `data.gridW[${i}]`, 'a non-negative integer (W)', gw[i]);
+    for (let i = 0; i < len; i++)
+      if (!Number.isSafeInteger(gw[i]) || gw[i] < 0)
+        fail('loadSlots: ', `data.gridW[${i}]`, 'a non-negative integer (W)', gw[i]);
   const gp = data.gridPricePerMwh;
-  if (gp !== undefined) for (let i = 0; i < len; i++) checkGridPrice('loadSlots: ', `data.gridPricePerMwh[${i}]`, gp[i]);
+  if (gp !== undefined)
+    for (let i = 0; i < len; i++) checkGridPrice('loadSlots: ', `data.gridPricePerMwh[${i}]`, gp[i]);
   return len;
 }
 
@@ -148,12 +186,18 @@ export function checkSlotData(data: SlotData, fromSlot: number, slots: number): 
 export function checkSiteSlots(capW: unknown, fromSlot: unknown, slots: number): number {
   const len = arrayLen('loadSiteSlots: ', 'capW', capW);
   checkInt('loadSiteSlots: ', 'fromSlot', fromSlot, 0, slots);
-  if ((fromSlot as number) + len > slots) fail('loadSiteSlots: ', 'fromSlot', `such that fromSlot + length <= ${slots}`, fromSlot);
+  if ((fromSlot as number) + len > slots)
+    fail('loadSiteSlots: ', 'fromSlot', `such that fromSlot + length <= ${slots}`, fromSlot);
   const c = capW as ArrayLike<number>;
   for (let i = 0; i < len; i++) {
     const v = c[i];
     if (v !== GRID_UNLIMITED && (!Number.isInteger(v) || v < 0 || v > MAX_GRID_W))
-      fail('loadSiteSlots: ', `capW[${i}]`, `an integer in [0, ${MAX_GRID_W}] (W) or GRID_UNLIMITED (${GRID_UNLIMITED})`, v);
+      fail(
+        'loadSiteSlots: ',
+        `capW[${i}]`,
+        `an integer in [0, ${MAX_GRID_W}] (W) or GRID_UNLIMITED (${GRID_UNLIMITED})`,
+        v,
+      );
   }
   return len;
 }
@@ -165,11 +209,13 @@ export function clip(t: number, slots: number): number {
 
 /** A finite number in [min, max]. */
 function checkBetween(label: string, path: string, v: unknown, min: number, max: number): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) fail(label, path, `a number in [${min}, ${max}]`, v);
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max)
+    fail(label, path, `a number in [${min}, ${max}]`, v);
   return v;
 }
 
 function arrayLen(label: string, path: string, a: unknown): number {
-  if (a === null || typeof a !== 'object' || typeof (a as ArrayLike<number>).length !== 'number') fail(label, path, 'an array', a);
+  if (a === null || typeof a !== 'object' || typeof (a as ArrayLike<number>).length !== 'number')
+    fail(label, path, 'an array', a);
   return (a as ArrayLike<number>).length;
 }

@@ -11,15 +11,24 @@ registerEnumType(BookingEventTypeEnum, {
   name: 'BookingEventType',
   valuesMap: {
     REFUSED: { description: 'a round request the clearing refused (no booking; see roundRequest)' },
-    GREEN_REVISED: { description: "a supply revision changed the booking's green (see greenRevision for before and after)" },
+    GREEN_REVISED: {
+      description: "a supply revision changed the booking's green (see greenRevision for before and after)",
+    },
   },
 });
 
-@ObjectType('BookingEvent', { description: "A booking was confirmed or cancelled, a round request refused, or a booking's green revised; sent after the change committed." })
+@ObjectType('BookingEvent', {
+  description:
+    "A booking was confirmed or cancelled, a round request refused, or a booking's green revised; sent after the change committed.",
+})
 export class BookingEventModel {
   @Field(() => BookingEventTypeEnum)
   type: BookingEventTypeEnum;
-  @Field(() => BookingModel, { nullable: true, description: 'the booking as the subscriber may query it, read after the commit; null only for a refused round request' })
+  @Field(() => BookingModel, {
+    nullable: true,
+    description:
+      'the booking as the subscriber may query it, read after the commit; null only for a refused round request',
+  })
   booking: BookingModel | null;
   /** the round request a clearing decided; resolved by the rounds module's `roundRequest` field */
   roundRequestId?: string;

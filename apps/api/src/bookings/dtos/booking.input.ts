@@ -18,10 +18,15 @@ export class ComputeRequestInput {
   @Field(() => Date, { description: 'whole UTC hour, not before the current hour' })
   earliestStart: Date;
 
-  @Field(() => Date, { description: 'whole UTC hour; the booking ends by it; >= earliestStart + hours; inside the bookable horizon' })
+  @Field(() => Date, {
+    description: 'whole UTC hour; the booking ends by it; >= earliestStart + hours; inside the bookable horizon',
+  })
   deadline: Date;
 
-  @Field(() => [ID], { nullable: true, description: 'allowed clusters in tie-break order (default: all, oldest first)' })
+  @Field(() => [ID], {
+    nullable: true,
+    description: 'allowed clusters in tie-break order (default: all, oldest first)',
+  })
   @IsOptionalIdList()
   clusterIds?: string[];
 

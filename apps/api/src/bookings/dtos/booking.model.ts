@@ -6,7 +6,10 @@ export enum ObjectiveEnum {
   GREENEST = 'GREENEST',
   CHEAPEST = 'CHEAPEST',
 }
-registerEnumType(ObjectiveEnum, { name: 'Objective', description: 'EARLIEST start, GREENEST (most green MWh) or CHEAPEST total price' });
+registerEnumType(ObjectiveEnum, {
+  name: 'Objective',
+  description: 'EARLIEST start, GREENEST (most green MWh) or CHEAPEST total price',
+});
 
 export enum BookingStatusEnum {
   CONFIRMED = 'CONFIRMED',
@@ -22,7 +25,10 @@ export enum RefusalReasonEnum {
 }
 registerEnumType(RefusalReasonEnum, { name: 'RefusalReason' });
 
-@ObjectType('Price', { description: 'Money in whole cents. Each part is rounded to the cent (half a cent away from zero) and total is the sum of the rounded parts.' })
+@ObjectType('Price', {
+  description:
+    'Money in whole cents. Each part is rounded to the cent (half a cent away from zero) and total is the sum of the rounded parts.',
+})
 export class PriceModel {
   @Field(() => Float, { description: 'pflops x hours x price per PFLOPS-hour, rounded to whole cents' })
   compute: number;
@@ -30,15 +36,24 @@ export class PriceModel {
   greenEnergy: number;
   @Field(() => Float, { description: 'grid MWh x grid price, rounded to whole cents' })
   gridEnergy: number;
-  @Field(() => Float, { description: 'compute + greenEnergy + gridEnergy (of the rounded parts, so they add up), before any voucher; whole cents' })
+  @Field(() => Float, {
+    description:
+      'compute + greenEnergy + gridEnergy (of the rounded parts, so they add up), before any voucher; whole cents',
+  })
   total: number;
-  @Field(() => Float, { description: 'money covered by a voucher: percentCovered of total rounded down to the cent, at most what the voucher has left (0 without one); whole cents' })
+  @Field(() => Float, {
+    description:
+      'money covered by a voucher: percentCovered of total rounded down to the cent, at most what the voucher has left (0 without one); whole cents',
+  })
   voucher: number;
   @Field(() => Float, { description: 'total - voucher: what the startup pays; whole cents' })
   totalAfterVoucher: number;
 }
 
-@ObjectType('GridPeriodCost', { description: "Grid energy of a placement in one period of its cluster's tariff ('flat': hours no period covers, or no tariff)." })
+@ObjectType('GridPeriodCost', {
+  description:
+    "Grid energy of a placement in one period of its cluster's tariff ('flat': hours no period covers, or no tariff).",
+})
 export class GridPeriodCostModel {
   @Field()
   period: string;
@@ -48,7 +63,9 @@ export class GridPeriodCostModel {
   gridMwh: number;
   @Field(() => Float)
   pricePerMwh: number;
-  @Field(() => Float, { description: 'gridMwh x pricePerMwh, whole cents (the parts of price.gridEnergy, each rounded)' })
+  @Field(() => Float, {
+    description: 'gridMwh x pricePerMwh, whole cents (the parts of price.gridEnergy, each rounded)',
+  })
   cost: number;
 }
 
@@ -78,7 +95,11 @@ export class PlacementModel {
   powerMw: number;
   @Field(() => PriceModel)
   price: PriceModel;
-  @Field(() => ID, { nullable: true, description: 'the voucher drawn (a booking) or that would be drawn (a quote); the one expiring first among those that apply' })
+  @Field(() => ID, {
+    nullable: true,
+    description:
+      'the voucher drawn (a booking) or that would be drawn (a quote); the one expiring first among those that apply',
+  })
   voucherId: string | null;
 }
 
@@ -90,7 +111,11 @@ export class QuoteModel {
   available: boolean;
   @Field(() => PlacementModel, { nullable: true })
   placement: PlacementModel | null;
-  @Field(() => [GridPeriodCostModel], { nullable: true, description: "the placement's grid MWh and cost per period of its cluster's tariff, in the order the run meets them" })
+  @Field(() => [GridPeriodCostModel], {
+    nullable: true,
+    description:
+      "the placement's grid MWh and cost per period of its cluster's tariff, in the order the run meets them",
+  })
   gridPeriods: GridPeriodCostModel[] | null;
   @Field(() => RefusalReasonEnum, { nullable: true })
   reason: RefusalReasonEnum | null;
@@ -116,11 +141,20 @@ export class BookingModel extends PlacementModel {
   createdAt: Date;
   @Field(() => Date, { nullable: true })
   cancelledAt: Date | null;
-  @Field(() => Float, { description: 'green MWh allocated when booked; greenMwh is what the supply now delivers (lower after a revision that cut it)' })
+  @Field(() => Float, {
+    description:
+      'green MWh allocated when booked; greenMwh is what the supply now delivers (lower after a revision that cut it)',
+  })
   greenMwhPromised: number;
-  @Field(() => Boolean, { nullable: true, description: 'greenShare >= minGreenShare now (null without a minGreenShare)' })
+  @Field(() => Boolean, {
+    nullable: true,
+    description: 'greenShare >= minGreenShare now (null without a minGreenShare)',
+  })
   slaMet: boolean | null;
-  @Field(() => Float, { description: 'SLA credit owed to the startup by the operator for the missed minGreenShare (whole cents; 0 when met); see `credits`' })
+  @Field(() => Float, {
+    description:
+      'SLA credit owed to the startup by the operator for the missed minGreenShare (whole cents; 0 when met); see `credits`',
+  })
   slaCredit: number;
 }
 

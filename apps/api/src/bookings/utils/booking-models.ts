@@ -4,7 +4,13 @@ import { money, priceWithVoucher } from '../../common/money';
 import { HOUR_MS } from '../../common/time.utils';
 import type { BookingRow } from '../../ledger/ledger.repository';
 import type { VoucherCover } from '../../vouchers/vouchers.service';
-import { BookingModel, BookingStatusEnum, GridPeriodCostModel, ObjectiveEnum, PlacementModel } from '../dtos/booking.model';
+import {
+  BookingModel,
+  BookingStatusEnum,
+  GridPeriodCostModel,
+  ObjectiveEnum,
+  PlacementModel,
+} from '../dtos/booking.model';
 
 /** A booking's stored figures, from a TypeORM entity or a plain row (numbers as numbers). */
 export interface StoredBooking {
@@ -85,13 +91,17 @@ export function bookingModel(b: StoredBooking, clusterName: string): BookingMode
     gridMwh: b.gridMwh,
     energyMwh: whToMwh(b.drawW * b.hours),
     powerMw: wattsToMw(b.drawW),
-    price: priceWithVoucher({ compute: b.priceCompute, greenEnergy: b.priceGreenEnergy, gridEnergy: b.priceGridEnergy }, b.voucherAmount),
+    price: priceWithVoucher(
+      { compute: b.priceCompute, greenEnergy: b.priceGreenEnergy, gridEnergy: b.priceGridEnergy },
+      b.voucherAmount,
+    ),
     voucherId: b.voucherId,
     idempotencyKey: b.idempotencyKey,
     createdAt: b.createdAt,
     cancelledAt: b.cancelledAt,
     greenMwhPromised: b.greenMwhPromised,
-    slaMet: b.minGreenShare == null ? null : meetsGreenShare(Math.round(b.greenMwh * 1e6), b.drawW, b.hours, b.minGreenShare),
+    slaMet:
+      b.minGreenShare == null ? null : meetsGreenShare(Math.round(b.greenMwh * 1e6), b.drawW, b.hours, b.minGreenShare),
     slaCredit: b.slaCredit,
   };
 }
@@ -106,14 +116,26 @@ export function gridPeriodsOf(pl: Placement, slot0H: number, tariff: TariffTable
     const price = tariff.priceAt(h);
     // one entry per period and price (a period has one price)
     let e = periods.get(k);
-    if (!e) periods.set(k, (e = { period: tariff.nameOf(k), hours: 0, gridMwh: 0, pricePerMwh: price, cost: 0, wh: 0 }));
+    if (!e)
+      periods.set(k, (e = { period: tariff.nameOf(k), hours: 0, gridMwh: 0, pricePerMwh: price, cost: 0, wh: 0 }));
     e.hours++;
     e.wh += pl.drawW - pl.greenW[i];
   }
-  return [...periods.values()].map((e) => ({ period: e.period, hours: e.hours, gridMwh: whToMwh(e.wh), pricePerMwh: e.pricePerMwh, cost: money(whToMwh(e.wh) * e.pricePerMwh) }));
+  return [...periods.values()].map((e) => ({
+    period: e.period,
+    hours: e.hours,
+    gridMwh: whToMwh(e.wh),
+    pricePerMwh: e.pricePerMwh,
+    cost: money(whToMwh(e.wh) * e.pricePerMwh),
+  }));
 }
 
-export function placementModel(pl: Placement, slot0H: number, clusterName: string, cover: VoucherCover | null): PlacementModel {
+export function placementModel(
+  pl: Placement,
+  slot0H: number,
+  clusterName: string,
+  cover: VoucherCover | null,
+): PlacementModel {
   const startsAt = (slot0H + pl.start) * HOUR_MS;
   return {
     clusterId: pl.cluster,
@@ -131,4 +153,3 @@ export function placementModel(pl: Placement, slot0H: number, clusterName: strin
     voucherId: cover?.voucherId ?? null,
   };
 }
-

@@ -47,7 +47,14 @@ export function shareCappedWindow(main: Fleet, mainBaseH: number, v: ValidReques
  * Grid prices come along; a site's reserved grid is what its clusters outside the copy leave.
  * Complexity: O(clusters x hours).
  */
-export function fleetWindow(main: Fleet, mainBaseH: number, clusters: readonly ClusterMeta[], fromH: number, toH: number, cap: ShareCap | null = null): Fleet {
+export function fleetWindow(
+  main: Fleet,
+  mainBaseH: number,
+  clusters: readonly ClusterMeta[],
+  fromH: number,
+  toH: number,
+  cap: ShareCap | null = null,
+): Fleet {
   const slots = toH - fromH;
   const from = fromH - mainBaseH;
   const sites = [...new Set(clusters.flatMap((c) => (c.siteId ? [c.siteId] : [])))];

@@ -12,7 +12,15 @@ const BASE = 500_000;
 
 interface Case {
   slots: number;
-  clusters: { cap: number; kw: number; pue: number; booked: number[]; supply: number[]; alloc: number[]; held: number[] }[];
+  clusters: {
+    cap: number;
+    kw: number;
+    pue: number;
+    booked: number[];
+    supply: number[];
+    alloc: number[];
+    held: number[];
+  }[];
   pflops: number;
   hours: number;
   minGreenShare?: number;
@@ -21,7 +29,11 @@ interface Case {
 }
 
 const caseArb: fc.Arbitrary<Case> = fc
-  .record({ slots: fc.integer({ min: 2, max: 10 }), n: fc.integer({ min: 1, max: 3 }), hours: fc.integer({ min: 1, max: 4 }) })
+  .record({
+    slots: fc.integer({ min: 2, max: 10 }),
+    n: fc.integer({ min: 1, max: 3 }),
+    hours: fc.integer({ min: 1, max: 4 }),
+  })
   .chain(({ slots, n, hours }) =>
     fc.record({
       slots: fc.constant(slots),
@@ -36,17 +48,31 @@ const caseArb: fc.Arbitrary<Case> = fc
             cap: fc.constant(capP * 1000),
             kw: fc.constantFrom(5, 10, 300),
             pue: fc.constantFrom(1, 1.2),
-            booked: fc.array(fc.integer({ min: 0, max: capP }).map((x) => x * 1000), { minLength: slots, maxLength: slots }),
-            supply: fc.array(fc.constantFrom(0, 50_000, 200_000, 600_000, 3_000_000), { minLength: slots, maxLength: slots }),
-            alloc: fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: slots, maxLength: slots }).map((xs) => xs.map((x) => x)),
-            held: fc.array(fc.integer({ min: 0, max: capP }).map((x) => x * 1000), { minLength: slots, maxLength: slots }),
+            booked: fc.array(
+              fc.integer({ min: 0, max: capP }).map((x) => x * 1000),
+              { minLength: slots, maxLength: slots },
+            ),
+            supply: fc.array(fc.constantFrom(0, 50_000, 200_000, 600_000, 3_000_000), {
+              minLength: slots,
+              maxLength: slots,
+            }),
+            alloc: fc
+              .array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: slots, maxLength: slots })
+              .map((xs) => xs.map((x) => x)),
+            held: fc.array(
+              fc.integer({ min: 0, max: capP }).map((x) => x * 1000),
+              { minLength: slots, maxLength: slots },
+            ),
           }),
         ),
         { minLength: n, maxLength: n },
       ),
     }),
   )
-  .map((c) => ({ ...c, clusters: c.clusters.map((k) => ({ ...k, alloc: k.alloc.map((x, i) => Math.floor(x * k.supply[i])) })) }));
+  .map((c) => ({
+    ...c,
+    clusters: c.clusters.map((k) => ({ ...k, alloc: k.alloc.map((x, i) => Math.floor(x * k.supply[i])) })),
+  }));
 
 /** The truth by brute force over every cluster and start: placeable, or which one thing blocks it. */
 function bruteForce(c: Case): { reason: 'OK' | 'QUOTA_EXCEEDED' | 'GREEN_SHORTFALL' | 'NO_CAPACITY'; over?: number } {
@@ -103,14 +129,39 @@ describe('refusal reasons against a brute force', () => {
           gridPricePerMwh: 500,
           createdAt: i,
         }));
-        const main = Fleet.fromSpec({ slots: c.slots, clusters: metas.map((m) => ({ id: m.id, capacityPflops: 0, kwPerPflops: m.kwPerPflops, pue: m.pue, pricePerPflopsHour: m.pricePerPflopsHour, gridPricePerMwh: m.gridPricePerMwh })) });
+        const main = Fleet.fromSpec({
+          slots: c.slots,
+          clusters: metas.map((m) => ({
+            id: m.id,
+            capacityPflops: 0,
+            kwPerPflops: m.kwPerPflops,
+            pue: m.pue,
+            pricePerPflopsHour: m.pricePerPflopsHour,
+            gridPricePerMwh: m.gridPricePerMwh,
+          })),
+        });
         c.clusters.forEach((k, i) =>
-          main.loadSlots(`c${i}`, 0, { capacityTflops: k.booked.map(() => k.cap), bookedTflops: k.booked, greenSupplyW: k.supply, greenAllocW: k.alloc, greenPricePerMwh: k.supply.map(() => 100) }),
+          main.loadSlots(`c${i}`, 0, {
+            capacityTflops: k.booked.map(() => k.cap),
+            bookedTflops: k.booked,
+            greenSupplyW: k.supply,
+            greenAllocW: k.alloc,
+            greenPricePerMwh: k.supply.map(() => 100),
+          }),
         );
-        const v: ValidRequest = { pflops: c.pflops, hours: c.hours, earliestH: BASE, deadlineH: BASE + c.slots, clusters: metas, minGreenShare: c.minGreenShare };
+        const v: ValidRequest = {
+          pflops: c.pflops,
+          hours: c.hours,
+          earliestH: BASE,
+          deadlineH: BASE + c.slots,
+          clusters: metas,
+          minGreenShare: c.minGreenShare,
+        };
         const held: HeldTflops = new Map(c.clusters.map((k, i) => [`c${i}`, Int32Array.from(k.held)]));
         const cap = c.share !== undefined ? { share: c.share, held } : null;
-        const d = cap ? shareCappedWindow(main, BASE, v, cap).place(jobOf(v, BASE), c.objective) : main.place(jobOf(v, BASE), c.objective);
+        const d = cap
+          ? shareCappedWindow(main, BASE, v, cap).place(jobOf(v, BASE), c.objective)
+          : main.place(jobOf(v, BASE), c.objective);
         const truth = bruteForce(c);
         seen[truth.reason] = (seen[truth.reason] ?? 0) + 1;
         if (d.ok) {
@@ -142,6 +193,8 @@ describe('reasonOf: the reason a quote shows for a refusal', () => {
       [new BookingException(BookingErrorCode.NO_CAPACITY, 'full'), RefusalReasonEnum.NO_CAPACITY],
       [new QuotaException(QuotaErrorCode.QUOTA_EXCEEDED, 'rule'), RefusalReasonEnum.QUOTA_EXCEEDED],
     ];
-    expect(cases.map(([e]) => refusals.reasonOf(e))).toEqual(cases.map(([e, reason]) => ({ reason, message: e.message })));
+    expect(cases.map(([e]) => refusals.reasonOf(e))).toEqual(
+      cases.map(([e, reason]) => ({ reason, message: e.message })),
+    );
   });
 });

@@ -18,7 +18,14 @@ export class Refusals {
   constructor(private readonly quotas: QuotasService) {}
 
   /** `main`: the full timelines (slot 0 = epoch hour `base`); `cap`: the share rule that cut the room, if any. */
-  explain(v: ValidRequest, d: Extract<Decision, { ok: false }>, objective: Objective, main: Fleet, base: number, cap: ShareCap | null): Error {
+  explain(
+    v: ValidRequest,
+    d: Extract<Decision, { ok: false }>,
+    objective: Objective,
+    main: Fleet,
+    base: number,
+    cap: ShareCap | null,
+  ): Error {
     if (cap) {
       const free = main.place(jobOf(v, base), objective);
       if (free.ok) return this.shareExceeded(v, cap, main, base);
@@ -29,8 +36,10 @@ export class Refusals {
 
   /** The reason and message a refusal shows (quotes show them per objective). */
   reasonOf(e: Error): { reason: RefusalReasonEnum; message: string } {
-    if (e instanceof BookingException && e.code === BookingErrorCode.GREEN_SHORTFALL) return { reason: RefusalReasonEnum.GREEN_SHORTFALL, message: e.message };
-    if (e instanceof BookingException && e.code === BookingErrorCode.GRID_LIMIT) return { reason: RefusalReasonEnum.GRID_LIMIT, message: e.message };
+    if (e instanceof BookingException && e.code === BookingErrorCode.GREEN_SHORTFALL)
+      return { reason: RefusalReasonEnum.GREEN_SHORTFALL, message: e.message };
+    if (e instanceof BookingException && e.code === BookingErrorCode.GRID_LIMIT)
+      return { reason: RefusalReasonEnum.GRID_LIMIT, message: e.message };
     if (e instanceof BookingException) return { reason: RefusalReasonEnum.NO_CAPACITY, message: e.message };
     return { reason: RefusalReasonEnum.QUOTA_EXCEEDED, message: e.message };
   }
@@ -38,12 +47,21 @@ export class Refusals {
   private plain(v: ValidRequest, d: Extract<Decision, { ok: false }>): BookingException {
     const win = `between ${iso(v.earliestH * HOUR_MS)} and ${iso(v.deadlineH * HOUR_MS)} on ${v.clusters.length === 1 ? 'cluster ' + v.clusters[0].name : `${v.clusters.length} clusters`}`;
     if (d.reason === 'GREEN_SHORTFALL') {
-      return new BookingException(BookingErrorCode.GREEN_SHORTFALL, `capacity exists ${win}, but not enough free green power to reach minGreenShare ${v.minGreenShare}`);
+      return new BookingException(
+        BookingErrorCode.GREEN_SHORTFALL,
+        `capacity exists ${win}, but not enough free green power to reach minGreenShare ${v.minGreenShare}`,
+      );
     }
     if (d.reason === 'GRID_LIMIT') {
-      return new BookingException(BookingErrorCode.GRID_LIMIT, `capacity${v.minGreenShare ? ' and green' : ''} exist ${win}, but every such run would draw more grid power than its site has reserved`);
+      return new BookingException(
+        BookingErrorCode.GRID_LIMIT,
+        `capacity${v.minGreenShare ? ' and green' : ''} exist ${win}, but every such run would draw more grid power than its site has reserved`,
+      );
     }
-    return new BookingException(BookingErrorCode.NO_CAPACITY, `no ${v.hours} h run with ${v.pflops} PFLOPS free ${win}`);
+    return new BookingException(
+      BookingErrorCode.NO_CAPACITY,
+      `no ${v.hours} h run with ${v.pflops} PFLOPS free ${win}`,
+    );
   }
 
   /**

@@ -81,7 +81,11 @@ export class UpdateClusterInput {
   @Matches(NAME, { message: 'accelerator must not be blank' })
   accelerator?: string;
 
-  @Field(() => Float, { nullable: true, description: 'new base capacity, PFLOPS, at most 3 decimals, from the current hour to the end of the horizon; refused like setCapacity if booked work would not fit' })
+  @Field(() => Float, {
+    nullable: true,
+    description:
+      'new base capacity, PFLOPS, at most 3 decimals, from the current hour to the end of the horizon; refused like setCapacity if booked work would not fit',
+  })
   @IsOptional()
   @IsQuantity({ min: 0.001, max: CLUSTER_LIMITS.capacityPflops.max })
   capacityPflops?: number;

@@ -22,11 +22,19 @@ export class ClusterModel {
   pue: number;
   @Field(() => Float)
   pricePerPflopsHour: number;
-  @Field(() => Float, { description: "grid price per MWh; with a gridTariff, the price of the hours none of its periods covers ('flat')" })
+  @Field(() => Float, {
+    description: "grid price per MWh; with a gridTariff, the price of the hours none of its periods covers ('flat')",
+  })
   gridPricePerMwh: number;
-  @Field(() => ID, { nullable: true, description: 'the site (grid connection) it belongs to; null: its own, no grid cap' })
+  @Field(() => ID, {
+    nullable: true,
+    description: 'the site (grid connection) it belongs to; null: its own, no grid cap',
+  })
   siteId: string | null;
-  @Field(() => GridTariffModel, { nullable: true, description: 'time-of-use grid tariff; null: gridPricePerMwh in every hour' })
+  @Field(() => GridTariffModel, {
+    nullable: true,
+    description: 'time-of-use grid tariff; null: gridPricePerMwh in every hour',
+  })
   gridTariff: GridTariffModel | null;
   @Field(() => Date)
   createdAt: Date;

@@ -1,13 +1,25 @@
 import { ArgsType, Field, Float, ID, InputType } from '@nestjs/graphql';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsEnum, IsNumber, IsOptional, IsString, Max, Min, ValidateNested } from 'class-validator';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsEnum,
+  IsNumber,
+  IsOptional,
+  IsString,
+  Max,
+  Min,
+  ValidateNested,
+} from 'class-validator';
 import { IsQuantity } from '../../common/validators';
 import { GreenSourceEnum } from './green-window.model';
 
 /** Rows one forecast may hold: 93 days of hourly values. */
 export const MAX_FORECAST_ROWS = 93 * 24;
 
-@InputType({ description: 'One forecast value: megawatts available in every hour of [startsAt, endsAt) at pricePerMwh.' })
+@InputType({
+  description: 'One forecast value: megawatts available in every hour of [startsAt, endsAt) at pricePerMwh.',
+})
 export class GreenForecastRowInput {
   @Field(() => Date, { description: 'whole UTC hour, inside [from, to) of the import' })
   startsAt: Date;
@@ -35,10 +47,14 @@ export class ImportGreenForecastArgs {
   @Field(() => Date, { description: 'whole UTC hour, not before the current hour' })
   from: Date;
 
-  @Field(() => Date, { description: 'whole UTC hour, exclusive; at most 93 days after from, inside the bookable horizon' })
+  @Field(() => Date, {
+    description: 'whole UTC hour, exclusive; at most 93 days after from, inside the bookable horizon',
+  })
   to: Date;
 
-  @Field(() => [GreenForecastRowInput], { description: `the new supply of [from, to); at most ${MAX_FORECAST_ROWS} rows; rows may overlap (they add up)` })
+  @Field(() => [GreenForecastRowInput], {
+    description: `the new supply of [from, to); at most ${MAX_FORECAST_ROWS} rows; rows may overlap (they add up)`,
+  })
   @IsArray()
   @ArrayMaxSize(MAX_FORECAST_ROWS)
   @ValidateNested({ each: true })

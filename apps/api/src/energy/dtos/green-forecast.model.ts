@@ -13,6 +13,9 @@ export class GreenForecastImportModel {
   windowsReplaced: number;
   @Field(() => [GreenWindowModel], { description: 'the new windows, in row order (rows of 0 MW post none)' })
   windows: GreenWindowModel[];
-  @Field(() => [ID], { description: 'supply revisions the import caused: green shared again by the SLA rule where it left less than bookings held, or topped up where it brought more (see greenRevisions)' })
+  @Field(() => [ID], {
+    description:
+      'supply revisions the import caused: green shared again by the SLA rule where it left less than bookings held, or topped up where it brought more (see greenRevisions)',
+  })
   revisionIds: string[];
 }

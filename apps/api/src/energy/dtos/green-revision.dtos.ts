@@ -12,22 +12,34 @@ export class ReviseGreenSupplyArgs {
   @Field(() => Date, { description: 'whole UTC hour, not before the current hour' })
   from: Date;
 
-  @Field(() => Date, { description: 'whole UTC hour, exclusive; within the bookable horizon; at most 93 days after from' })
+  @Field(() => Date, {
+    description: 'whole UTC hour, exclusive; within the bookable horizon; at most 93 days after from',
+  })
   to: Date;
 
-  @Field(() => Float, { nullable: true, description: 'the supply in every hour of [from, to), MW (0 to 2000, at most 3 decimals); or give hourlyMegawatts' })
+  @Field(() => Float, {
+    nullable: true,
+    description: 'the supply in every hour of [from, to), MW (0 to 2000, at most 3 decimals); or give hourlyMegawatts',
+  })
   @IsOptional()
   @IsQuantity({ min: 0, max: 2000 })
   megawatts?: number | null;
 
-  @Field(() => [Float], { nullable: true, description: 'the supply hour by hour, one value per hour of [from, to), MW (0 to 2000, at most 3 decimals each)' })
+  @Field(() => [Float], {
+    nullable: true,
+    description: 'the supply hour by hour, one value per hour of [from, to), MW (0 to 2000, at most 3 decimals each)',
+  })
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(93 * 24)
   @IsNumber({ allowNaN: false, allowInfinity: false }, { each: true })
   hourlyMegawatts?: number[] | null;
 
-  @Field(() => Float, { nullable: true, description: 'price per MWh of supply added above what an hour had (default: the hour\'s current average green price; required where an hour had no green)' })
+  @Field(() => Float, {
+    nullable: true,
+    description:
+      "price per MWh of supply added above what an hour had (default: the hour's current average green price; required where an hour had no green)",
+  })
   @IsOptional()
   @IsNumber({ allowNaN: false, allowInfinity: false })
   @Min(0)
@@ -76,7 +88,9 @@ export class BookingGreenRevisionModel {
   shortHours: Date[];
 }
 
-@ObjectType('GreenRevision', { description: "An operator's revision of a cluster's green supply: history of who, when, why, and what it did." })
+@ObjectType('GreenRevision', {
+  description: "An operator's revision of a cluster's green supply: history of who, when, why, and what it did.",
+})
 export class GreenRevisionModel {
   @Field(() => ID)
   id: string;
@@ -102,7 +116,10 @@ export class GreenRevisionModel {
   createdAt: Date;
 }
 
-@ObjectType('SlaCredit', { description: 'One entry of the SLA credit ledger: money the operator owes a startup for a missed minGreenShare (CREDIT) or takes back (REVERSAL: supply restored, or the booking cancelled).' })
+@ObjectType('SlaCredit', {
+  description:
+    'One entry of the SLA credit ledger: money the operator owes a startup for a missed minGreenShare (CREDIT) or takes back (REVERSAL: supply restored, or the booking cancelled).',
+})
 export class SlaCreditModel {
   @Field(() => ID)
   id: string;
@@ -138,11 +155,15 @@ export class SlaCreditConnection {
   edges: SlaCreditEdge[];
   @Field(() => PageInfo)
   pageInfo: PageInfo;
-  @Field(() => Float, { description: 'net credits over all entries the caller may see (CREDIT - REVERSAL), whole cents' })
+  @Field(() => Float, {
+    description: 'net credits over all entries the caller may see (CREDIT - REVERSAL), whole cents',
+  })
   total: number;
 }
 
-@ObjectType('SlaBalance', { description: "An operator's SLA account: credits it owes startups for green it did not deliver." })
+@ObjectType('SlaBalance', {
+  description: "An operator's SLA account: credits it owes startups for green it did not deliver.",
+})
 export class SlaBalanceModel {
   @Field(() => ID)
   operatorId: string;

@@ -8,7 +8,11 @@ const MAX_BUFFERED = 1000;
  * passes `map` (per-subscriber access check and shaping; `undefined` skips it), in order.
  * Returning (client unsubscribed or disconnected) removes the listener at once.
  */
-export function eventStream<E, T>(emitter: EventEmitter, name: string, map: (e: E) => Promise<T | undefined> | T | undefined): AsyncIterableIterator<T> {
+export function eventStream<E, T>(
+  emitter: EventEmitter,
+  name: string,
+  map: (e: E) => Promise<T | undefined> | T | undefined,
+): AsyncIterableIterator<T> {
   const queue: E[] = [];
   let wake: (() => void) | null = null;
   let done = false;

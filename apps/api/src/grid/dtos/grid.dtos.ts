@@ -1,6 +1,19 @@
 import { ArgsType, Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
 import { CLUSTER_LIMITS } from '@pflex/scheduler';
-import { ArrayMaxSize, ArrayMinSize, IsEnum, IsInt, IsNumber, IsOptional, IsString, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsEnum,
+  IsInt,
+  IsNumber,
+  IsOptional,
+  IsString,
+  Length,
+  Matches,
+  Max,
+  Min,
+  ValidateNested,
+} from 'class-validator';
 import { Type } from 'class-transformer';
 import { IsQuantity } from '../../common/validators';
 
@@ -13,9 +26,14 @@ export enum TariffDaysEnum {
   WEEKDAYS = 'WEEKDAYS',
   WEEKENDS = 'WEEKENDS',
 }
-registerEnumType(TariffDaysEnum, { name: 'TariffDays', description: 'which local days a tariff period applies to (Saturday and Sunday are the weekend)' });
+registerEnumType(TariffDaysEnum, {
+  name: 'TariffDays',
+  description: 'which local days a tariff period applies to (Saturday and Sunday are the weekend)',
+});
 
-@ObjectType('Site', { description: 'A campus behind one grid connection: its clusters share the grid capacity reserved for it.' })
+@ObjectType('Site', {
+  description: 'A campus behind one grid connection: its clusters share the grid capacity reserved for it.',
+})
 export class SiteModel {
   @Field(() => ID)
   id: string;
@@ -70,7 +88,10 @@ export class SetGridCapacityArgs {
   @Field(() => Date, { description: 'whole UTC hour, exclusive' })
   to: Date;
 
-  @Field(() => Float, { nullable: true, description: `grid capacity reserved for the site in every hour of [from, to), MW, 0 to ${MAX_SITE_GRID_MW}, at most 3 decimals; null: none reserved (no cap)` })
+  @Field(() => Float, {
+    nullable: true,
+    description: `grid capacity reserved for the site in every hour of [from, to), MW, 0 to ${MAX_SITE_GRID_MW}, at most 3 decimals; null: none reserved (no cap)`,
+  })
   @IsOptional()
   @IsQuantity({ min: 0, max: MAX_SITE_GRID_MW })
   megawatts?: number | null;
@@ -101,7 +122,9 @@ export class SiteGridArgs {
   to: Date;
 }
 
-@ObjectType('SiteGridHour', { description: "One hour of a site's grid: what its bookings draw against what is reserved." })
+@ObjectType('SiteGridHour', {
+  description: "One hour of a site's grid: what its bookings draw against what is reserved.",
+})
 export class SiteGridHourModel {
   @Field(() => Date)
   hour: Date;
@@ -124,7 +147,9 @@ export class TariffPeriodInput {
   @Max(CLUSTER_LIMITS.gridPricePerMwh.max)
   pricePerMwh: number;
 
-  @Field(() => [[Int]], { description: 'local hours of day as [from, to) pairs, 0 <= from < to <= 24, e.g. [[10, 12], [14, 19]]' })
+  @Field(() => [[Int]], {
+    description: 'local hours of day as [from, to) pairs, 0 <= from < to <= 24, e.g. [[10, 12], [14, 19]]',
+  })
   @ArrayMinSize(1)
   @ArrayMaxSize(24)
   hours: number[][];
@@ -134,7 +159,10 @@ export class TariffPeriodInput {
   days: TariffDaysEnum;
 }
 
-@InputType('GridTariffInput', { description: "A time-of-use tariff: named periods by local hour of day and day type. Hours no period covers cost the cluster's gridPricePerMwh ('flat')." })
+@InputType('GridTariffInput', {
+  description:
+    "A time-of-use tariff: named periods by local hour of day and day type. Hours no period covers cost the cluster's gridPricePerMwh ('flat').",
+})
 export class GridTariffInput {
   @Field(() => Int, { description: 'local time = UTC + this many hours (China: 8)' })
   @IsInt()

@@ -1,6 +1,9 @@
 import { Field, Float, Int, ObjectType } from '@nestjs/graphql';
 
-@ObjectType('Kpis', { description: 'Marketplace figures over [from, to) for the clusters in scope (bureau: all, operator: its own), optionally one region.' })
+@ObjectType('Kpis', {
+  description:
+    'Marketplace figures over [from, to) for the clusters in scope (bureau: all, operator: its own), optionally one region.',
+})
 export class KpisModel {
   @Field(() => Date)
   from: Date;
@@ -32,30 +35,55 @@ export class KpisModel {
   bookings: number;
   @Field(() => Int, { description: 'distinct startups among those bookings' })
   startupsServed: number;
-  @Field(() => Float, { nullable: true, description: 'median over those bookings of (booked at - first quote of the same request by the same startup), seconds; null when none was quoted first' })
+  @Field(() => Float, {
+    nullable: true,
+    description:
+      'median over those bookings of (booked at - first quote of the same request by the same startup), seconds; null when none was quoted first',
+  })
   medianQuoteToBookingSeconds: number | null;
-  @Field(() => Float, { description: 'voucher money on those bookings, pro rata of their hours inside the range; the sum rounded to whole cents' })
+  @Field(() => Float, {
+    description:
+      'voucher money on those bookings, pro rata of their hours inside the range; the sum rounded to whole cents',
+  })
   voucherMoneySpent: number;
-  @Field(() => Float, { description: 'cap - spent of vouchers valid at some time in the range and usable on a cluster in scope; whole cents' })
+  @Field(() => Float, {
+    description:
+      'cap - spent of vouchers valid at some time in the range and usable on a cluster in scope; whole cents',
+  })
   voucherMoneyLeft: number;
   @Field(() => Float, { description: 'green MWh the confirmed bookings were allocated when booked, within the range' })
   greenMwhPromised: number;
-  @Field(() => Float, { description: 'green MWh they hold now, after supply revisions, within the range (= greenMwhUsed)' })
+  @Field(() => Float, {
+    description: 'green MWh they hold now, after supply revisions, within the range (= greenMwhUsed)',
+  })
   greenMwhDelivered: number;
   @Field(() => Int, { description: 'confirmed bookings with a minGreenShare running at some hour of the range' })
   slaBookings: number;
   @Field(() => Int, { description: 'of those, bookings whose green share is now below their minGreenShare' })
   slaBreaches: number;
-  @Field(() => Float, { nullable: true, description: '(slaBookings - slaBreaches) / slaBookings; null without SLA bookings' })
+  @Field(() => Float, {
+    nullable: true,
+    description: '(slaBookings - slaBreaches) / slaBookings; null without SLA bookings',
+  })
   slaAttainment: number | null;
   @Field(() => Float, { description: 'SLA credits owed on those bookings (operators to startups), whole cents' })
   slaCreditsOwed: number;
-  @Field(() => Float, { description: 'grid energy drawn by booked work within the range (its energy minus the green it took), MWh' })
+  @Field(() => Float, {
+    description: 'grid energy drawn by booked work within the range (its energy minus the green it took), MWh',
+  })
   gridMwhDrawn: number;
   @Field(() => Float, { description: 'highest grid power drawn by booked work in any hour of the range, MW' })
   peakGridMegawatts: number;
-  @Field(() => Float, { nullable: true, description: "highest share of a site's reserved grid capacity drawn in any hour of the range (in [0, 1]); null when no site in scope has one" })
+  @Field(() => Float, {
+    nullable: true,
+    description:
+      "highest share of a site's reserved grid capacity drawn in any hour of the range (in [0, 1]); null when no site in scope has one",
+  })
   peakShareOfReservedGrid: number | null;
-  @Field(() => Float, { nullable: true, description: "share of the grid MWh drawn on clusters with a time-of-use tariff that falls in their valley hours (the tariff's lowest price); null without such clusters or draw" })
+  @Field(() => Float, {
+    nullable: true,
+    description:
+      "share of the grid MWh drawn on clusters with a time-of-use tariff that falls in their valley hours (the tariff's lowest price); null without such clusters or draw",
+  })
   valleyShare: number | null;
 }

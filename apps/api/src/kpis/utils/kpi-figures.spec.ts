@@ -50,8 +50,35 @@ describe('kpiFigures: the KPI row in the API’s units', () => {
   });
 
   it('an empty scope: no division by zero, no SLA attainment, no median', () => {
-    const f = kpiFigures(row({ clusters: 0, cap: 0, booked: 0, gsup: 0, galloc: 0, n: 0, startups: 0, wh: 0, voucher: 0, peak_w: 0, secs: null, remaining: 0, promised: 0, delivered: 0, sla_n: 0, breaches: 0, credits: 0 }), 1);
-    expect([f.utilization, f.greenShare, f.averageMegawattsCommitted, f.slaAttainment, f.medianQuoteToBookingSeconds]).toEqual([0, 0, 0, null, null]);
+    const f = kpiFigures(
+      row({
+        clusters: 0,
+        cap: 0,
+        booked: 0,
+        gsup: 0,
+        galloc: 0,
+        n: 0,
+        startups: 0,
+        wh: 0,
+        voucher: 0,
+        peak_w: 0,
+        secs: null,
+        remaining: 0,
+        promised: 0,
+        delivered: 0,
+        sla_n: 0,
+        breaches: 0,
+        credits: 0,
+      }),
+      1,
+    );
+    expect([
+      f.utilization,
+      f.greenShare,
+      f.averageMegawattsCommitted,
+      f.slaAttainment,
+      f.medianQuoteToBookingSeconds,
+    ]).toEqual([0, 0, 0, null, null]);
   });
 });
 
@@ -65,8 +92,18 @@ describe('gridFigures: grid drawn, its peak, the reserved share and the valley s
     ],
   };
   // a weekend-only valley tells weekdays from weekends (0 = Sunday, 6 = Saturday)
-  const weekend: GridTariff = { utcOffsetHours: -5, periods: [{ name: 'cheap', pricePerMwh: 100, hours: [[0, 24]], days: 'WEEKENDS' }] };
-  const g = (over: Partial<GridRow>): GridRow => ({ wk: null, tariffs: null, peak: 0, share: null, capped: 0, ...over });
+  const weekend: GridTariff = {
+    utcOffsetHours: -5,
+    periods: [{ name: 'cheap', pricePerMwh: 100, hours: [[0, 24]], days: 'WEEKENDS' }],
+  };
+  const g = (over: Partial<GridRow>): GridRow => ({
+    wk: null,
+    tariffs: null,
+    peak: 0,
+    share: null,
+    capped: 0,
+    ...over,
+  });
 
   it('counts the valley hours of tariffed clusters only, in their local time', () => {
     const f = gridFigures(
@@ -82,7 +119,12 @@ describe('gridFigures: grid drawn, its peak, the reserved share and the valley s
         peak: 2_500_000,
       }),
     );
-    expect(f).toEqual({ gridMwhDrawn: 0.012, peakGridMegawatts: 2.5, peakShareOfReservedGrid: null, valleyShare: 1250 / 2000 });
+    expect(f).toEqual({
+      gridMwhDrawn: 0.012,
+      peakGridMegawatts: 2.5,
+      peakShareOfReservedGrid: null,
+      valleyShare: 1250 / 2000,
+    });
   });
 
   it('tells weekdays from weekends with a negative offset', () => {
@@ -93,7 +135,12 @@ describe('gridFigures: grid drawn, its peak, the reserved share and the valley s
   });
 
   it('null valley share without tariffed draw; the reserved share only where some site-hour is capped', () => {
-    expect(gridFigures(g({ wk: [['flat', 2, 2, 5]], tariffs: { tou: [tou, 600] } }))).toEqual({ gridMwhDrawn: 0.000005, peakGridMegawatts: 0, peakShareOfReservedGrid: null, valleyShare: null });
+    expect(gridFigures(g({ wk: [['flat', 2, 2, 5]], tariffs: { tou: [tou, 600] } }))).toEqual({
+      gridMwhDrawn: 0.000005,
+      peakGridMegawatts: 0,
+      peakShareOfReservedGrid: null,
+      valleyShare: null,
+    });
     expect(gridFigures(g({ capped: 3, share: 0.8 })).peakShareOfReservedGrid).toBe(0.8);
     expect(gridFigures(g({ capped: 3, share: null })).peakShareOfReservedGrid).toBe(0);
     expect(gridFigures(g({ capped: 0, share: 0.8 })).peakShareOfReservedGrid).toBeNull();

@@ -47,7 +47,10 @@ export interface GridRow {
 }
 
 export type KpiFigures = Omit<KpisModel, 'from' | 'to' | 'region' | keyof GridFigures>;
-export type GridFigures = Pick<KpisModel, 'gridMwhDrawn' | 'peakGridMegawatts' | 'peakShareOfReservedGrid' | 'valleyShare'>;
+export type GridFigures = Pick<
+  KpisModel,
+  'gridMwhDrawn' | 'peakGridMegawatts' | 'peakShareOfReservedGrid' | 'valleyShare'
+>;
 
 /** The KPI row in the API's units over a range of `hours` hours: PFLOPS-hours, MW, MWh, shares, money in cents. */
 export function kpiFigures(r: KpiRow, hours: number): KpiFigures {

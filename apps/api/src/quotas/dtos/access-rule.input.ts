@@ -8,12 +8,18 @@ export class AccessRuleInput {
   @IsString()
   organizationId: string;
 
-  @Field(() => Float, { nullable: true, description: 'PFLOPS-hours (pflops x hours) of bookings starting in any 7-day window, >= 0, at most 3 decimals' })
+  @Field(() => Float, {
+    nullable: true,
+    description: 'PFLOPS-hours (pflops x hours) of bookings starting in any 7-day window, >= 0, at most 3 decimals',
+  })
   @IsOptional()
   @IsQuantity({ min: 0, max: 1e12 })
   maxPflopsHoursPer7Days?: number | null;
 
-  @Field(() => Float, { nullable: true, description: "largest fraction of any one cluster's capacity held in any hour, in (0, 1]" })
+  @Field(() => Float, {
+    nullable: true,
+    description: "largest fraction of any one cluster's capacity held in any hour, in (0, 1]",
+  })
   @IsOptional()
   @IsNumber({ allowNaN: false, allowInfinity: false })
   @Min(0.0001)

@@ -6,7 +6,10 @@ export enum RoundStatusEnum {
   OPEN = 'OPEN',
   CLEARED = 'CLEARED',
 }
-registerEnumType(RoundStatusEnum, { name: 'RoundStatus', description: 'OPEN: taking requests until closesAt; CLEARED: placed, outcome recorded' });
+registerEnumType(RoundStatusEnum, {
+  name: 'RoundStatus',
+  description: 'OPEN: taking requests until closesAt; CLEARED: placed, outcome recorded',
+});
 
 export enum RoundRequestStatusEnum {
   PENDING = 'PENDING',
@@ -14,7 +17,11 @@ export enum RoundRequestStatusEnum {
   CONFIRMED = 'CONFIRMED',
   REFUSED = 'REFUSED',
 }
-registerEnumType(RoundRequestStatusEnum, { name: 'RoundRequestStatus', description: 'PENDING in an open round; CONFIRMED (with its booking) or REFUSED (with the reason) when the round cleared; WITHDRAWN by the startup' });
+registerEnumType(RoundRequestStatusEnum, {
+  name: 'RoundRequestStatus',
+  description:
+    'PENDING in an open round; CONFIRMED (with its booking) or REFUSED (with the reason) when the round cleared; WITHDRAWN by the startup',
+});
 
 @ObjectType('RoundFigures', { description: 'What a way of placing a round achieved.' })
 export class RoundFiguresModel {
@@ -32,13 +39,22 @@ export class RoundFiguresModel {
   greenShare: number;
 }
 
-@ObjectType('RoundOutcome', { description: 'A cleared round: what the batch packer placed, and what first-come would have placed on the same ledger.' })
+@ObjectType('RoundOutcome', {
+  description:
+    'A cleared round: what the batch packer placed, and what first-come would have placed on the same ledger.',
+})
 export class RoundOutcomeModel extends RoundFiguresModel {
   @Field(() => Int, { description: 'requests pending at the close' })
   requests: number;
-  @Field(() => RoundFiguresModel, { description: 'the same requests placed one by one in submission order, each with its own objective, under the same access rules, on the same ledger' })
+  @Field(() => RoundFiguresModel, {
+    description:
+      'the same requests placed one by one in submission order, each with its own objective, under the same access rules, on the same ledger',
+  })
   firstCome: RoundFiguresModel;
-  @Field(() => Float, { nullable: true, description: 'pflopsHours / firstCome.pflopsHours (null when first-come placed nothing)' })
+  @Field(() => Float, {
+    nullable: true,
+    description: 'pflopsHours / firstCome.pflopsHours (null when first-come placed nothing)',
+  })
   gain: number | null;
   @Field({ description: 'the packer pass that won, e.g. "size/EARLIEST+improve"' })
   strategy: string;
@@ -48,7 +64,9 @@ export class RoundOutcomeModel extends RoundFiguresModel {
   packingMs: number;
 }
 
-@ObjectType('Round', { description: 'A clearing round: requests submitted while it is open are placed together when it closes.' })
+@ObjectType('Round', {
+  description: 'A clearing round: requests submitted while it is open are placed together when it closes.',
+})
 export class RoundModel {
   @Field(() => ID)
   id: string;
@@ -108,7 +126,11 @@ export class RoundRequestModel {
   submittedAt: Date;
   @Field(() => Date, { nullable: true })
   decidedAt: Date | null;
-  @Field(() => String, { nullable: true, description: 'REFUSED: the code bookCompute would give (NO_CAPACITY, GREEN_SHORTFALL, GRID_LIMIT, QUOTA_EXCEEDED, INVALID_REQUEST)' })
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'REFUSED: the code bookCompute would give (NO_CAPACITY, GREEN_SHORTFALL, GRID_LIMIT, QUOTA_EXCEEDED, INVALID_REQUEST)',
+  })
   reason: string | null;
   @Field(() => String, { nullable: true })
   message: string | null;

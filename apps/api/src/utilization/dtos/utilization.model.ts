@@ -14,10 +14,19 @@ export class UtilizationHourModel {
   greenAvailableMw: number;
   @Field(() => Float)
   greenAllocatedMw: number;
-  @Field(() => Float, { description: "grid power this cluster's bookings draw in the hour (draw minus the green they took), MW" })
+  @Field(() => Float, {
+    description: "grid power this cluster's bookings draw in the hour (draw minus the green they took), MW",
+  })
   gridDrawnMw: number;
-  @Field(() => Float, { nullable: true, description: "grid power all bookings of the cluster's site draw in the hour, MW; null when the cluster has no site" })
+  @Field(() => Float, {
+    nullable: true,
+    description:
+      "grid power all bookings of the cluster's site draw in the hour, MW; null when the cluster has no site",
+  })
   siteGridDrawnMw: number | null;
-  @Field(() => Float, { nullable: true, description: "grid capacity reserved for the cluster's site in the hour, MW; null: no cap" })
+  @Field(() => Float, {
+    nullable: true,
+    description: "grid capacity reserved for the cluster's site in the hour, MW; null: no cap",
+  })
   siteGridReservedMw: number | null;
 }

@@ -2,7 +2,9 @@ import { Field, Float, ID, InputType } from '@nestjs/graphql';
 import { IsString } from 'class-validator';
 import { IsDecimal, IsMoney, IsOptionalIdList, IsOptionalShare } from '../../common/validators';
 
-@InputType({ description: 'A compute voucher for one startup: percentCovered of each booking price, up to cap in total.' })
+@InputType({
+  description: 'A compute voucher for one startup: percentCovered of each booking price, up to cap in total.',
+})
 export class IssueVoucherInput {
   @Field(() => ID, { description: 'the startup receiving the voucher' })
   @IsString()

@@ -5,7 +5,10 @@ export enum VoucherLedgerKindEnum {
   DRAW = 'DRAW',
   REFUND = 'REFUND',
 }
-registerEnumType(VoucherLedgerKindEnum, { name: 'VoucherLedgerKind', description: 'DRAW when a booking uses the voucher, REFUND when it is cancelled' });
+registerEnumType(VoucherLedgerKindEnum, {
+  name: 'VoucherLedgerKind',
+  description: 'DRAW when a booking uses the voucher, REFUND when it is cancelled',
+});
 
 @ObjectType('Voucher', { description: 'A compute voucher issued by the bureau to a startup.' })
 export class VoucherModel {

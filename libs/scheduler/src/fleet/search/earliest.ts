@@ -58,7 +58,16 @@ export function earliestStart(tl: Timeline, tf: number, hours: number, from: num
  * Sets `best.gridBlocked` when the grid, not capacity, turned a slot or block down (a refusal
  * then has to tell GRID_LIMIT apart). Complexity: as earliestStart.
  */
-export function earliestStartGrid(tl: Timeline, site: Site, best: BestOption, tf: number, draw: number, hours: number, from: number, end: number): number {
+export function earliestStartGrid(
+  tl: Timeline,
+  site: Site,
+  best: BestOption,
+  tf: number,
+  draw: number,
+  hours: number,
+  from: number,
+  end: number,
+): number {
   const cap = tl.capacityTf;
   const booked = tl.bookedTf;
   const sup = tl.greenSupplyW;

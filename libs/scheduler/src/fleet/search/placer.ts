@@ -132,7 +132,9 @@ export class Placer {
   /** The earliest start in [earliest, lim) where capacity (and, behind a cap, the grid) fits; -1 if none. */
   private earliestOn(tl: Timeline, site: Site | null, draw: number, lim: number): number {
     const j = this.job;
-    return site === null ? earliestStart(tl, j.tflops, j.hours, j.earliest, lim) : earliestStartGrid(tl, site, this.best, j.tflops, draw, j.hours, j.earliest, lim);
+    return site === null
+      ? earliestStart(tl, j.tflops, j.hours, j.earliest, lim)
+      : earliestStartGrid(tl, site, this.best, j.tflops, draw, j.hours, j.earliest, lim);
   }
 
   /** Power the request draws on cluster `ci`, W. */
@@ -158,7 +160,10 @@ export class Placer {
         else slideGreenGrid(tl, best, ci, k, true, tflops, hours, earliest, lim, draw, req, site);
         continue;
       }
-      const s = site === null ? earliestStart(tl, tflops, hours, earliest, lim) : earliestStartGrid(tl, site, best, tflops, draw, hours, earliest, lim);
+      const s =
+        site === null
+          ? earliestStart(tl, tflops, hours, earliest, lim)
+          : earliestStartGrid(tl, site, best, tflops, draw, hours, earliest, lim);
       if (s >= 0) {
         best.capacityFits = true;
         best.cluster = ci;
@@ -191,9 +196,14 @@ export class Placer {
       this.greenFreeMax[k] = gmx;
       this.drawW[k] = draw;
       if (cheapest) {
-        const grid = this.siteParams.counts.tariffClusters > 0 && tl.tariffSlots > 0 ? this.windowGridFloor(tl) : this.params.gridPricePerMwh[ci];
+        const grid =
+          this.siteParams.counts.tariffClusters > 0 && tl.tariffSlots > 0
+            ? this.windowGridFloor(tl)
+            : this.params.gridPricePerMwh[ci];
         const save = grid - tl.greenPriceFloor;
-        orderKey[k] = computeCost(j.pflops, hours, this.params.pricePerPflopsHour[ci]) + (draw * hours * grid - (save > 0 ? greenBound * save : 0)) / WH_PER_MWH;
+        orderKey[k] =
+          computeCost(j.pflops, hours, this.params.pricePerPflopsHour[ci]) +
+          (draw * hours * grid - (save > 0 ? greenBound * save : 0)) / WH_PER_MWH;
       } else orderKey[k] = -greenBound;
       let q = k;
       while (q > 0 && orderKey[order[q - 1]] > orderKey[k]) {
@@ -275,25 +285,81 @@ export class Placer {
       // without free green every start costs the same, unless the grid price varies
       if (this.greenFreeMax[k] === 0) {
         if (tariff === null) this.greenFreeCheapest(tl, site, ci, k, end, draw);
-        else slideTariff(tl, best, this.ring, ci, k, tflops, hours, earliest, end, draw, computeCost(pflops, hours, this.params.pricePerPflopsHour[ci]), tariff, site);
+        else
+          slideTariff(
+            tl,
+            best,
+            this.ring,
+            ci,
+            k,
+            tflops,
+            hours,
+            earliest,
+            end,
+            draw,
+            computeCost(pflops, hours, this.params.pricePerPflopsHour[ci]),
+            tariff,
+            site,
+          );
         continue;
       }
       const grid = this.params.gridPricePerMwh[ci];
       const compute = computeCost(pflops, hours, this.params.pricePerPflopsHour[ci]);
-      if (site !== null) slideCheapestGrid(tl, best, this.ring, ci, k, tflops, hours, earliest, end, draw, req, tariff === null ? compute + energyCost(draw * hours, grid) : compute, grid, site, tariff);
-      else if (tariff !== null) slideCheapestTariff(tl, best, this.ring, ci, k, tflops, hours, earliest, end, draw, req, compute, tariff);
-      else slideCheapest(tl, best, this.ring, ci, k, tflops, hours, earliest, end, draw, req, compute + energyCost(draw * hours, grid), grid);
+      if (site !== null)
+        slideCheapestGrid(
+          tl,
+          best,
+          this.ring,
+          ci,
+          k,
+          tflops,
+          hours,
+          earliest,
+          end,
+          draw,
+          req,
+          tariff === null ? compute + energyCost(draw * hours, grid) : compute,
+          grid,
+          site,
+          tariff,
+        );
+      else if (tariff !== null)
+        slideCheapestTariff(tl, best, this.ring, ci, k, tflops, hours, earliest, end, draw, req, compute, tariff);
+      else
+        slideCheapest(
+          tl,
+          best,
+          this.ring,
+          ci,
+          k,
+          tflops,
+          hours,
+          earliest,
+          end,
+          draw,
+          req,
+          compute + energyCost(draw * hours, grid),
+          grid,
+        );
     }
   }
 
   /** A cluster that cannot reach the green share: only whether capacity fits there matters. */
   private noteCapacity(tl: Timeline): void {
     const j = this.job;
-    if (!this.best.capacityFits && earliestStart(tl, j.tflops, j.hours, j.earliest, j.end) >= 0) this.best.capacityFits = true;
+    if (!this.best.capacityFits && earliestStart(tl, j.tflops, j.hours, j.earliest, j.end) >= 0)
+      this.best.capacityFits = true;
   }
 
   /** GREENEST on a cluster without free green in the window: its earliest start in [earliest, lim) with 0 Wh. */
-  private greenFreeGreenest(tl: Timeline, site: Site | null, ci: number, listPos: number, lim: number, draw: number): void {
+  private greenFreeGreenest(
+    tl: Timeline,
+    site: Site | null,
+    ci: number,
+    listPos: number,
+    lim: number,
+    draw: number,
+  ): void {
     const best = this.best;
     const s = this.earliestOn(tl, site, draw, lim);
     if (s < 0) return;
@@ -307,13 +373,22 @@ export class Placer {
   }
 
   /** CHEAPEST on a cluster without free green in the window and a flat grid price: every start costs the same, so its earliest start. */
-  private greenFreeCheapest(tl: Timeline, site: Site | null, ci: number, listPos: number, lim: number, draw: number): void {
+  private greenFreeCheapest(
+    tl: Timeline,
+    site: Site | null,
+    ci: number,
+    listPos: number,
+    lim: number,
+    draw: number,
+  ): void {
     const j = this.job;
     const best = this.best;
     const s = this.earliestOn(tl, site, draw, lim);
     if (s < 0) return;
     best.capacityFits = true;
-    const total = computeCost(j.pflops, j.hours, this.params.pricePerPflopsHour[ci]) + energyCost(draw * j.hours, this.params.gridPricePerMwh[ci]);
+    const total =
+      computeCost(j.pflops, j.hours, this.params.pricePerPflopsHour[ci]) +
+      energyCost(draw * j.hours, this.params.gridPricePerMwh[ci]);
     const eps = 1e-9 * total + 1e-9;
     if (total < best.cost - eps || (total <= best.cost + eps && best.winsTie(s, listPos))) {
       best.cluster = ci;

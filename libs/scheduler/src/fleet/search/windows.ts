@@ -148,7 +148,10 @@ export function slideCheapest(
       if (csum <= cThr && gsum >= req) {
         const total = base + csum / PER_MWH;
         const eps = 1e-9 * (total < 0 ? -total : total) + 1e-9;
-        if (total < bestCost - eps || (total <= bestCost + eps && (s < bestStart || (s === bestStart && listPos < bestPos)))) {
+        if (
+          total < bestCost - eps ||
+          (total <= bestCost + eps && (s < bestStart || (s === bestStart && listPos < bestPos)))
+        ) {
           bestCost = total;
           bestStart = s;
           better = true;
@@ -240,7 +243,10 @@ export function slideCheapestTariff(
       if (csum <= cThr && gsum >= req) {
         const total = base + csum / PER_MWH;
         const eps = 1e-9 * (total < 0 ? -total : total) + 1e-9;
-        if (total < bestCost - eps || (total <= bestCost + eps && (s < bestStart || (s === bestStart && listPos < bestPos)))) {
+        if (
+          total < bestCost - eps ||
+          (total <= bestCost + eps && (s < bestStart || (s === bestStart && listPos < bestPos)))
+        ) {
           bestCost = total;
           bestStart = s;
           better = true;
@@ -304,7 +310,10 @@ export function slideTariff(
   let bestCost = best.cost;
   let cThr = cheapThreshold(bestCost, base);
   let better = false;
-  let ws = site === null ? earliestStart(tl, tf, hours, from, end) : earliestStartGrid(tl, site, best, tf, draw, hours, from, end);
+  let ws =
+    site === null
+      ? earliestStart(tl, tf, hours, from, end)
+      : earliestStartGrid(tl, site, best, tf, draw, hours, from, end);
   if (ws >= 0) best.capacityFits = true;
   outer: while (ws >= 0) {
     let csum = 0;
@@ -320,7 +329,10 @@ export function slideTariff(
       if (csum <= cThr) {
         const total = base + csum / PER_MWH;
         const eps = 1e-9 * (total < 0 ? -total : total) + 1e-9;
-        if (total < bestCost - eps || (total <= bestCost + eps && (s < bestStart || (s === bestStart && listPos < bestPos)))) {
+        if (
+          total < bestCost - eps ||
+          (total <= bestCost + eps && (s < bestStart || (s === bestStart && listPos < bestPos)))
+        ) {
           bestCost = total;
           bestStart = s;
           better = true;
@@ -507,7 +519,10 @@ export function slideCheapestGrid(
       if (csum <= cThr && gsum >= req) {
         const total = base + csum / PER_MWH;
         const eps = 1e-9 * (total < 0 ? -total : total) + 1e-9;
-        if (total < bestCost - eps || (total <= bestCost + eps && (s < bestStart || (s === bestStart && listPos < bestPos)))) {
+        if (
+          total < bestCost - eps ||
+          (total <= bestCost + eps && (s < bestStart || (s === bestStart && listPos < bestPos)))
+        ) {
           bestCost = total;
           bestStart = s;
           better = true;
