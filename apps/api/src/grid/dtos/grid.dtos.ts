@@ -1,5 +1,5 @@
 import { ArgsType, Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
-import { CLUSTER_LIMITS } from '@pflex/scheduler';
+import { CLUSTER_LIMITS, GRID_LIMITS } from '@pflex/scheduler';
 import {
   ArrayMaxSize,
   ArrayMinSize,
@@ -18,8 +18,8 @@ import { Type } from 'class-transformer';
 import { IsQuantity } from '../../common/validators';
 
 const NAME = /\S/;
-/** the most grid capacity a site may reserve, MW (a large campus connection is ~1 GW) */
-export const MAX_SITE_GRID_MW = 2000;
+/** the most grid capacity a site may reserve, MW: the scheduler's limit, one definition */
+const MAX_SITE_GRID_MW = GRID_LIMITS.mw.max;
 
 export enum TariffDaysEnum {
   ALL = 'ALL',
