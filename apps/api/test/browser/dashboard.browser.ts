@@ -82,7 +82,12 @@ async function main(): Promise<void> {
       );
       const supply = await chartSummary(page, '#supply');
       assert(supply && supply.canvases > 0, 'no ECharts canvas in #supply');
-      assert(supply.series.length === 4, `supply series: ${JSON.stringify(supply.series)}`);
+      // capacity, booked, green available and allocated, grid drawn (Zhuhai has no site: no reservation)
+      assert(supply.series.length === 5, `supply series: ${JSON.stringify(supply.series)}`);
+      assert(
+        supply.series.some((s) => s.name === 'Grid drawn (MW)'),
+        `no grid series: ${JSON.stringify(supply.series)}`,
+      );
       for (const s of supply.series) assert(s.points > 14 * 24, `series ${s.name} has ${s.points} points`);
       const cap = supply.series.find((s) => s.name.startsWith('Capacity'));
       const green = supply.series.find((s) => s.name.startsWith('Green available'));
@@ -90,6 +95,14 @@ async function main(): Promise<void> {
       assert(green && green.max > 0, 'no green supply in the demo data');
       const kpis = await page.locator('#kpis .kpi').count();
       assert(kpis >= 5, `${kpis} KPI cards`);
+      // a Pazhou hub sits behind the demo campus's grid connection: its reservation is drawn too
+      const hub = await page.locator('#cluster-select option', { hasText: 'Pazhou AI Hub A' }).getAttribute('value');
+      const first = await page.inputValue('#cluster-select');
+      await page.selectOption('#cluster-select', hub!);
+      const sited = await chartSummary(page, '#supply');
+      const reserved = sited?.series.find((s) => s.name === 'Site grid reserved (MW)');
+      assert(reserved && reserved.max === 3.5, `site reservation series: ${JSON.stringify(sited?.series)}`);
+      await page.selectOption('#cluster-select', first);
     });
 
     const bookingIds: string[] = [];
