@@ -98,7 +98,7 @@ async function main(): Promise<void> {
       // a Pazhou hub sits behind the demo campus's grid connection: its reservation is drawn too
       const hub = await page.locator('#cluster-select option', { hasText: 'Pazhou AI Hub A' }).getAttribute('value');
       const first = await page.inputValue('#cluster-select');
-      await page.selectOption('#cluster-select', hub!);
+      await page.selectOption('#cluster-select', hub);
       const sited = await chartSummary(page, '#supply');
       const reserved = sited?.series.find((s) => s.name === 'Site grid reserved (MW)');
       assert(reserved && reserved.max === 3.5, `site reservation series: ${JSON.stringify(sited?.series)}`);
