@@ -12,30 +12,18 @@ import type {
   Objective,
   Placement,
   RefusalReason,
-  SiteSpec,
 } from '../types';
 import { checkInt, checkNonNeg3, checkObject, checkPositive3, fail } from '../validate';
 import * as bookings from './bookings';
-import { BookingStore, giveBack } from './bookings';
+import { giveBack } from './bookings';
 import * as job from './job';
 import { jobLabel } from './job';
 import * as buffer from './placement-buffer';
 import { PlacementBuffer } from './placement-buffer';
-import { Placer } from './search/placer';
-import { Site } from './site';
+import { FleetGrid } from './fleet-grid';
 import { refreshFree, refreshGreenFree } from './summaries';
 import { Timeline } from './timeline';
-import {
-  checkGridMw,
-  checkGridPrice,
-  checkRange,
-  checkSiteSlots,
-  checkSlotData,
-  checkSpec,
-  checkWindow,
-  clip,
-  type SlotData,
-} from './validation';
+import { checkRange, checkSlotData, checkSpec, checkWindow, clip, type SlotData } from './validation';
 
 // bound once at load: in the CommonJS that tsx and SWC emit, a named import is a getter read at every call
 const { checkFits, checkGrid, take } = bookings;
@@ -56,71 +44,9 @@ const { drawWatts, toTflops } = units;
  * Not thread-safe; one instance per event loop. Inputs are checked at every public method,
  * and a method that throws has changed nothing.
  */
-export class Fleet {
-  /** number of hourly slots in the horizon */
-  readonly slots: number;
-  readonly clusterIds: readonly string[];
-  /** cluster parameters (copies of the spec values) */
-  readonly kwPerPflops: Float64Array;
-  readonly pue: Float64Array;
-  readonly pricePerPflopsHour: Float64Array;
-  readonly gridPricePerMwh: Float64Array;
-  /** declared sites first (spec order), then one implicit site per cluster without `site` (id '#' + cluster id) */
-  readonly siteIds: readonly string[];
-
-  private readonly index = new Map<string, number>();
-  private readonly timelines: Timeline[] = [];
-  private readonly siteIndexOf = new Map<string, number>();
-  /** per cluster: its site index */
-  private readonly siteOf: Int32Array;
-  private readonly sites: Site[] = [];
-  /** how many sites the spec declared (the rest are implicit) */
-  private readonly declaredSites: number;
-  /** sites with a cap and clusters with a varying grid price (the placer's fast check) */
-  private readonly counts = { cappedSites: 0, tariffClusters: 0 };
-  private readonly bookings = new BookingStore();
-  private readonly placer: Placer;
-  private readonly scratch = new PlacementBuffer();
-
+export class Fleet extends FleetGrid {
   private constructor(slots: number, clusters: readonly ClusterSpec[], declaredSites: readonly string[]) {
-    this.slots = slots;
-    const n = clusters.length;
-    this.clusterIds = Object.freeze(clusters.map((c) => c.id));
-    this.kwPerPflops = new Float64Array(n);
-    this.pue = new Float64Array(n);
-    this.pricePerPflopsHour = new Float64Array(n);
-    this.gridPricePerMwh = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      const c = clusters[i];
-      this.index.set(c.id, i);
-      this.kwPerPflops[i] = c.kwPerPflops;
-      this.pue[i] = c.pue;
-      this.pricePerPflopsHour[i] = c.pricePerPflopsHour;
-      this.gridPricePerMwh[i] = c.gridPricePerMwh;
-      const tl = new Timeline(slots);
-      tl.flatGridPrice = c.gridPricePerMwh;
-      this.timelines.push(tl);
-    }
-    const ids = [...declaredSites];
-    for (const c of clusters) if (c.site === undefined) ids.push('#' + c.id);
-    this.siteIds = Object.freeze(ids);
-    this.declaredSites = declaredSites.length;
-    ids.forEach((id, k) => this.siteIndexOf.set(id, k));
-    this.siteOf = new Int32Array(n);
-    const members: number[][] = ids.map(() => []);
-    for (let i = 0; i < n; i++) {
-      const c = clusters[i];
-      const k = this.siteIndexOf.get(c.site === undefined ? '#' + c.id : c.site) as number;
-      this.siteOf[i] = k;
-      members[k].push(i);
-    }
-    for (const m of members) {
-      // a site of several clusters keeps their grid draw from the start (its used W is their sum)
-      if (m.length !== 1) for (const i of m) this.timelines[i].gridW = new Float64Array(slots);
-      if (m.length !== 1) for (const i of m) this.timelines[i].gridLive = true;
-      this.sites.push(new Site(slots, m, m.length === 1 ? this.timelines[m[0]] : null));
-    }
-    this.placer = new Placer(this.timelines, this, { siteOf: this.siteOf, sites: this.sites, counts: this.counts });
+    super(slots, clusters, declaredSites);
   }
 
   /**
@@ -170,45 +96,6 @@ export class Fleet {
     return f;
   }
 
-  /**
-   * Makes cluster `ci`'s grid draw live: computed from its live bookings the first time (a cluster
-   * alone on an uncapped site keeps none until it is read). Complexity: O(bookings' hours) once.
-   */
-  private liveGrid(ci: number): void {
-    const tl = this.timelines[ci];
-    if (tl.gridLive) return;
-    const g = new Float64Array(this.slots);
-    const st = this.bookings;
-    for (let k = 0; k < st.count; k++) {
-      const h = st.hours[k];
-      if (h === 0 || st.cluster[k] !== ci) continue;
-      const s = st.start[k];
-      const off = st.greenOffset[k];
-      const d = st.drawW[k];
-      for (let i = 0; i < h; i++) g[s + i] += d - (off >= 0 ? st.arena[off + i] : 0);
-    }
-    tl.gridW = g;
-    tl.gridLive = true;
-    this.sites[this.siteOf[ci]].link();
-  }
-
-  /** Makes the grid draw of every cluster of a site live. */
-  private liveSite(s: Site): void {
-    for (const ci of s.clusters) this.liveGrid(ci);
-  }
-
-  /** Sets a declared site's caps from its spec (checked): gridMw in every slot, then the changes in order, clipped. */
-  private applySiteSpec(k: number, x: SiteSpec): void {
-    const slots = this.slots;
-    const base = x.gridMw === undefined || x.gridMw === null ? GRID_UNLIMITED : checkGridMw('', 'gridMw', x.gridMw);
-    const ch = x.gridChanges ?? [];
-    if (base === GRID_UNLIMITED && ch.every((c) => c.mw === null)) return;
-    const cap = new Int32Array(slots).fill(base);
-    for (const c of ch) cap.fill(checkGridMw('', 'mw', c.mw), clip(c.start, slots), clip(c.end, slots));
-    this.liveSite(this.sites[k]);
-    this.sites[k].setCaps(0, slots, cap);
-  }
-
   /** Deep copy (timelines, sites, tariffs and bookings). Complexity: O((clusters + sites) x slots + bookings). */
   clone(): Fleet {
     const specs: ClusterSpec[] = this.clusterIds.map((id, i) => {
@@ -232,193 +119,6 @@ export class Fleet {
     f.bookings.copyFrom(this.bookings);
     f.recount();
     return f;
-  }
-
-  /** Index of a cluster id, -1 when unknown. Complexity: O(1). */
-  clusterIndex(id: string): number {
-    const i = this.index.get(id);
-    return i === undefined ? -1 : i;
-  }
-
-  /** Capacity in slot, integer TFLOPS. `c` is a cluster id or index. */
-  capacityTflops(c: string | number, slot: number): number {
-    return this.timelineOf(c).capacityTf[this.slotIdx(slot)];
-  }
-  /** Booked in slot, integer TFLOPS. */
-  bookedTflops(c: string | number, slot: number): number {
-    return this.timelineOf(c).bookedTf[this.slotIdx(slot)];
-  }
-  /** Free capacity in slot, integer TFLOPS. */
-  freeTflops(c: string | number, slot: number): number {
-    const tl = this.timelineOf(c);
-    const t = this.slotIdx(slot);
-    return tl.capacityTf[t] - tl.bookedTf[t];
-  }
-  /** Green supply in slot, integer W. */
-  greenSupplyW(c: string | number, slot: number): number {
-    return this.timelineOf(c).greenSupplyW[this.slotIdx(slot)];
-  }
-  /** Green allocated to bookings in slot, integer W. */
-  greenAllocW(c: string | number, slot: number): number {
-    return this.timelineOf(c).greenAllocW[this.slotIdx(slot)];
-  }
-  /** Grid price of the slot per MWh: the flat gridPricePerMwh, or the tariff's price there. */
-  gridPricePerMwhAt(c: string | number, slot: number): number {
-    const tl = this.timelineOf(c);
-    const t = this.slotIdx(slot);
-    return tl.gridPrice === null ? tl.flatGridPrice : tl.gridPrice[t];
-  }
-
-  /** Whether some slot of some site has a grid cap. Complexity: O(sites). */
-  hasGridCaps(): boolean {
-    for (const s of this.sites) if (s.cappedSlots > 0) return true;
-    return false;
-  }
-
-  /** Index of a site id ('#' + cluster id for a cluster without a declared site), -1 when unknown. Complexity: O(1). */
-  siteIndex(id: string): number {
-    const k = this.siteIndexOf.get(id);
-    return k === undefined ? -1 : k;
-  }
-
-  /** Site index of a cluster (id or index). Complexity: O(1). */
-  siteOfCluster(c: string | number): number {
-    return this.siteOf[this.ci(c, 'cluster')];
-  }
-
-  /** Reserved grid capacity of a site (id or index) in a slot, W; GRID_UNLIMITED when unlimited. */
-  gridCapW(site: string | number, slot: number): number {
-    const s = this.siteOfArg(site);
-    const t = this.slotIdx(slot);
-    return s.capW === null ? GRID_UNLIMITED : s.capW[t];
-  }
-
-  /** Grid W drawn in a slot by the bookings on all the clusters of a site (id or index). */
-  gridUsedW(site: string | number, slot: number): number {
-    const s = this.siteOfArg(site);
-    const t = this.slotIdx(slot);
-    this.liveSite(s);
-    return s.usedW[t];
-  }
-
-  /**
-   * The raw per-slot arrays of one site, for read-only use: `capW` (Int32 W, GRID_UNLIMITED where
-   * unlimited) and `usedW` (the grid W its bookings draw; exact integers in a Float64Array, since a
-   * draw can pass Int32). Mutating them voids every guarantee. Complexity: O(1) (O(slots) the first
-   * time for a site that never had a cap).
-   */
-  siteTimeline(site: string | number): { capW: Int32Array; usedW: Float64Array } {
-    const s = this.siteOfArg(site);
-    this.liveSite(s);
-    return { capW: s.caps(), usedW: s.usedW };
-  }
-
-  /**
-   * Sets a site's reserved grid capacity over [start, end), clipped to the horizon; `mw` null =
-   * unlimited there. Throws SchedulerConflictError (GRID_LIMIT), naming the slot and changing
-   * nothing, if the grid W already drawn there would exceed it; SchedulerInputError for bad input.
-   * Complexity: O(clipped length + 64 x blocks touched), O(slots) when the site gets its first cap.
-   */
-  setGridCapacity(site: string, start: number, end: number, mw: number | null): void {
-    const s = this.siteOfArg(site, 'site');
-    checkRange('setGridCapacity: ', 'range', start, end);
-    const w = checkGridMw('setGridCapacity: ', 'mw', mw);
-    const from = clip(start, this.slots);
-    const to = clip(end, this.slots);
-    this.liveSite(s);
-    const t = s.firstOver(from, to, w);
-    if (t >= 0)
-      throw new SchedulerConflictError(
-        'GRID_LIMIT',
-        `setGridCapacity ${site} [${start}, ${end}) to ${mw} MW: slot ${t} has ${s.usedW[t]} W of grid drawn by bookings; nothing changed`,
-      );
-    s.setCaps(from, to, w);
-    this.recount();
-  }
-
-  /**
-   * Bulk-loads a site's reserved grid capacity for [fromSlot, fromSlot + capW.length): Int32 W per
-   * slot, GRID_UNLIMITED for none. Each must be >= the grid W already drawn there; otherwise
-   * SchedulerInputError naming the slot, and nothing changes. Complexity: O(length).
-   */
-  loadSiteSlots(site: string, fromSlot: number, capW: ArrayLike<number>): void {
-    const s = this.siteOfArg(site, 'site');
-    const len = checkSiteSlots(capW, fromSlot, this.slots);
-    this.liveSite(s);
-    const t = s.firstOver(fromSlot, fromSlot + len, capW);
-    if (t >= 0)
-      fail(
-        'loadSiteSlots: ',
-        `capW[${t - fromSlot}]`,
-        `>= the grid W drawn in slot ${t} (${s.usedW[t]}) or GRID_UNLIMITED`,
-        capW[t - fromSlot],
-      );
-    s.setCaps(fromSlot, fromSlot + len, capW);
-    this.recount();
-  }
-
-  /**
-   * Sets a cluster's grid price over [start, end), clipped to the horizon (a time-of-use tariff).
-   * Complexity: O(clipped length + 64 x blocks touched), O(slots) the first time the price varies.
-   */
-  setGridPrice(c: string, start: number, end: number, pricePerMwh: number): void {
-    const tl = this.timelines[this.ci(c, 'cluster')];
-    checkRange('setGridPrice: ', 'range', start, end);
-    checkGridPrice('setGridPrice: ', 'pricePerMwh', pricePerMwh);
-    tl.setPrices(clip(start, this.slots), clip(end, this.slots), pricePerMwh);
-    this.recount();
-  }
-
-  /** MW-weighted average price of the green windows covering the slot, per MWh (0 without supply). */
-  greenPricePerMwh(c: string | number, slot: number): number {
-    const tl = this.timelineOf(c);
-    const t = this.slotIdx(slot);
-    const s = tl.greenSupplyW[t];
-    return s > 0 ? tl.greenPriceWeight[t] / s : 0;
-  }
-  /**
-   * The raw per-slot arrays of one cluster, for read-only use (reference placer, dashboards,
-   * persistence snapshots): TFLOPS and W integers, the green price weight (sum over covering
-   * windows of supply W x price per MWh), the grid W drawn by the cluster's bookings (sum of
-   * drawW - greenW; exact integers in a Float64Array) and the grid price per slot. Mutating them
-   * voids every guarantee.
-   * Complexity: O(1) (O(slots) the first time for a cluster whose grid price never varied).
-   */
-  timeline(c: string | number): {
-    capacityTflops: Int32Array;
-    bookedTflops: Int32Array;
-    greenSupplyW: Int32Array;
-    greenAllocW: Int32Array;
-    greenPriceWeight: Float64Array;
-    gridW: Float64Array;
-    /** per-slot grid price, or null while the cluster's tariff is flat (gridPricePerMwh in every slot) */
-    gridPrice: Float64Array | null;
-  } {
-    const tl = this.timelineOf(c);
-    this.liveGrid(this.ci(c, 'cluster'));
-    return {
-      capacityTflops: tl.capacityTf,
-      bookedTflops: tl.bookedTf,
-      greenSupplyW: tl.greenSupplyW,
-      greenAllocW: tl.greenAllocW,
-      greenPriceWeight: tl.greenPriceWeight,
-      gridW: tl.gridW,
-      gridPrice: tl.gridPrice,
-    };
-  }
-
-  /** Bytes of typed arrays held per cluster-slot (timelines, sites, tariffs and summaries). */
-  bytesPerClusterSlot(): number {
-    let b = 0;
-    for (const tl of this.timelines) b += tl.byteLength();
-    for (const s of this.sites) b += s.byteLength();
-    return b / (this.clusterIds.length * this.slots);
-  }
-  /** Number of live (committed, not released) bookings. Complexity: O(handles). */
-  liveBookings(): number {
-    let n = 0;
-    for (let k = 0; k < this.bookings.count; k++) if (this.bookings.hours[k] > 0) n++;
-    return n;
   }
 
   // ---------------------------------------------------------------------------------------
@@ -711,51 +411,8 @@ export class Fleet {
     refreshGreenFree(tl, from, to);
   }
 
-  /** Total capacity over the horizon, TFLOPS x slots. Complexity: O(clusters x slots). */
-  capacityTflopsSlots(): number {
-    let s = 0;
-    for (const tl of this.timelines) {
-      const c = tl.capacityTf;
-      for (let t = 0; t < c.length; t++) s += c[t];
-    }
-    return s;
-  }
-
   // ---------------------------------------------------------------------------------------
   // internals
-
-  private ci(c: unknown, field: string): number {
-    if (typeof c === 'number' && Number.isInteger(c) && c >= 0 && c < this.clusterIds.length) return c;
-    const i = typeof c === 'string' ? this.index.get(c) : undefined;
-    if (i === undefined) fail('', field, `a known cluster id (${this.clusterIds.join(', ')})`, c);
-    return i;
-  }
-
-  /** Recounts the capped sites and the clusters with a varying price, after caps or prices changed. Complexity: O(sites + clusters). */
-  private recount(): void {
-    let c = 0;
-    for (const s of this.sites) if (s.cappedSlots > 0) c++;
-    let t = 0;
-    for (const tl of this.timelines) if (tl.tariffSlots > 0) t++;
-    this.counts.cappedSites = c;
-    this.counts.tariffClusters = t;
-  }
-
-  private siteOfArg(s: unknown, field = 'site'): Site {
-    if (typeof s === 'number' && Number.isInteger(s) && s >= 0 && s < this.sites.length) return this.sites[s];
-    const k = typeof s === 'string' ? this.siteIndexOf.get(s) : undefined;
-    if (k === undefined) fail('', field, `a known site id (${this.siteIds.join(', ')})`, s);
-    return this.sites[k];
-  }
-
-  private timelineOf(c: unknown): Timeline {
-    return this.timelines[this.ci(c, 'cluster')];
-  }
-
-  private slotIdx(t: number): number {
-    if (!Number.isInteger(t) || t < 0 || t >= this.slots) fail('', 'slot', `an integer in [0, ${this.slots - 1}]`, t);
-    return t;
-  }
 
   /** First slot of [from, to) where `watts` more green would exceed MAX_GREEN_W, -1 if none. */
   private slotOverGreenLimit(tl: Timeline, from: number, to: number, watts: number): number {

@@ -1,0 +1,240 @@
+import type { ClusterSpec } from '../types';
+import { fail } from '../validate';
+import { BookingStore } from './bookings';
+import { PlacementBuffer } from './placement-buffer';
+import { Placer } from './search/placer';
+import { Site } from './site';
+import { Timeline } from './timeline';
+
+/**
+ * The state a Fleet holds (fleet.ts has the class and its operations; fleet-grid.ts the sites and
+ * tariffs): the clusters' parameters and timelines, their sites, the booking store and the placer,
+ * and the lookups every operation starts with (a cluster or site by id or index, a slot checked).
+ */
+export abstract class FleetState {
+  /** number of hourly slots in the horizon */
+  readonly slots: number;
+  readonly clusterIds: readonly string[];
+  /** cluster parameters (copies of the spec values) */
+  readonly kwPerPflops: Float64Array;
+  readonly pue: Float64Array;
+  readonly pricePerPflopsHour: Float64Array;
+  readonly gridPricePerMwh: Float64Array;
+  /** declared sites first (spec order), then one implicit site per cluster without `site` (id '#' + cluster id) */
+  readonly siteIds: readonly string[];
+
+  protected readonly index = new Map<string, number>();
+  protected readonly timelines: Timeline[] = [];
+  protected readonly siteIndexOf = new Map<string, number>();
+  /** per cluster: its site index */
+  protected readonly siteOf: Int32Array;
+  protected readonly sites: Site[] = [];
+  /** how many sites the spec declared (the rest are implicit) */
+  protected readonly declaredSites: number;
+  /** sites with a cap and clusters with a varying grid price (the placer's fast check) */
+  protected readonly counts = { cappedSites: 0, tariffClusters: 0 };
+  protected readonly bookings = new BookingStore();
+  protected readonly placer: Placer;
+  protected readonly scratch = new PlacementBuffer();
+
+  protected constructor(slots: number, clusters: readonly ClusterSpec[], declaredSites: readonly string[]) {
+    this.slots = slots;
+    const n = clusters.length;
+    this.clusterIds = Object.freeze(clusters.map((c) => c.id));
+    this.kwPerPflops = new Float64Array(n);
+    this.pue = new Float64Array(n);
+    this.pricePerPflopsHour = new Float64Array(n);
+    this.gridPricePerMwh = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const c = clusters[i];
+      this.index.set(c.id, i);
+      this.kwPerPflops[i] = c.kwPerPflops;
+      this.pue[i] = c.pue;
+      this.pricePerPflopsHour[i] = c.pricePerPflopsHour;
+      this.gridPricePerMwh[i] = c.gridPricePerMwh;
+      const tl = new Timeline(slots);
+      tl.flatGridPrice = c.gridPricePerMwh;
+      this.timelines.push(tl);
+    }
+    const ids = [...declaredSites];
+    for (const c of clusters) if (c.site === undefined) ids.push('#' + c.id);
+    this.siteIds = Object.freeze(ids);
+    this.declaredSites = declaredSites.length;
+    ids.forEach((id, k) => this.siteIndexOf.set(id, k));
+    this.siteOf = new Int32Array(n);
+    const members: number[][] = ids.map(() => []);
+    for (let i = 0; i < n; i++) {
+      const c = clusters[i];
+      const k = this.siteIndexOf.get(c.site === undefined ? '#' + c.id : c.site) as number;
+      this.siteOf[i] = k;
+      members[k].push(i);
+    }
+    for (const m of members) {
+      // a site of several clusters keeps their grid draw from the start (its used W is their sum)
+      if (m.length !== 1) for (const i of m) this.timelines[i].gridW = new Float64Array(slots);
+      if (m.length !== 1) for (const i of m) this.timelines[i].gridLive = true;
+      this.sites.push(new Site(slots, m, m.length === 1 ? this.timelines[m[0]] : null));
+    }
+    this.placer = new Placer(this.timelines, this, { siteOf: this.siteOf, sites: this.sites, counts: this.counts });
+  }
+
+  protected ci(c: unknown, field: string): number {
+    if (typeof c === 'number' && Number.isInteger(c) && c >= 0 && c < this.clusterIds.length) return c;
+    const i = typeof c === 'string' ? this.index.get(c) : undefined;
+    if (i === undefined) fail('', field, `a known cluster id (${this.clusterIds.join(', ')})`, c);
+    return i;
+  }
+
+  /** Recounts the capped sites and the clusters with a varying price, after caps or prices changed. Complexity: O(sites + clusters). */
+  protected recount(): void {
+    let c = 0;
+    for (const s of this.sites) if (s.cappedSlots > 0) c++;
+    let t = 0;
+    for (const tl of this.timelines) if (tl.tariffSlots > 0) t++;
+    this.counts.cappedSites = c;
+    this.counts.tariffClusters = t;
+  }
+
+  protected siteOfArg(s: unknown, field = 'site'): Site {
+    if (typeof s === 'number' && Number.isInteger(s) && s >= 0 && s < this.sites.length) return this.sites[s];
+    const k = typeof s === 'string' ? this.siteIndexOf.get(s) : undefined;
+    if (k === undefined) fail('', field, `a known site id (${this.siteIds.join(', ')})`, s);
+    return this.sites[k];
+  }
+
+  protected timelineOf(c: unknown): Timeline {
+    return this.timelines[this.ci(c, 'cluster')];
+  }
+
+  protected slotIdx(t: number): number {
+    if (!Number.isInteger(t) || t < 0 || t >= this.slots) fail('', 'slot', `an integer in [0, ${this.slots - 1}]`, t);
+    return t;
+  }
+
+  /**
+   * Makes cluster `ci`'s grid draw live: computed from its live bookings the first time (a cluster
+   * alone on an uncapped site keeps none until it is read). Complexity: O(bookings' hours) once.
+   */
+  protected liveGrid(ci: number): void {
+    const tl = this.timelines[ci];
+    if (tl.gridLive) return;
+    const g = new Float64Array(this.slots);
+    const st = this.bookings;
+    for (let k = 0; k < st.count; k++) {
+      const h = st.hours[k];
+      if (h === 0 || st.cluster[k] !== ci) continue;
+      const s = st.start[k];
+      const off = st.greenOffset[k];
+      const d = st.drawW[k];
+      for (let i = 0; i < h; i++) g[s + i] += d - (off >= 0 ? st.arena[off + i] : 0);
+    }
+    tl.gridW = g;
+    tl.gridLive = true;
+    this.sites[this.siteOf[ci]].link();
+  }
+
+  /** Makes the grid draw of every cluster of a site live. */
+  protected liveSite(s: Site): void {
+    for (const ci of s.clusters) this.liveGrid(ci);
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // reads
+
+  /** Index of a cluster id, -1 when unknown. Complexity: O(1). */
+  clusterIndex(id: string): number {
+    const i = this.index.get(id);
+    return i === undefined ? -1 : i;
+  }
+
+  /** Capacity in slot, integer TFLOPS. `c` is a cluster id or index. */
+  capacityTflops(c: string | number, slot: number): number {
+    return this.timelineOf(c).capacityTf[this.slotIdx(slot)];
+  }
+
+  /** Booked in slot, integer TFLOPS. */
+  bookedTflops(c: string | number, slot: number): number {
+    return this.timelineOf(c).bookedTf[this.slotIdx(slot)];
+  }
+
+  /** Free capacity in slot, integer TFLOPS. */
+  freeTflops(c: string | number, slot: number): number {
+    const tl = this.timelineOf(c);
+    const t = this.slotIdx(slot);
+    return tl.capacityTf[t] - tl.bookedTf[t];
+  }
+
+  /** Green supply in slot, integer W. */
+  greenSupplyW(c: string | number, slot: number): number {
+    return this.timelineOf(c).greenSupplyW[this.slotIdx(slot)];
+  }
+
+  /** Green allocated to bookings in slot, integer W. */
+  greenAllocW(c: string | number, slot: number): number {
+    return this.timelineOf(c).greenAllocW[this.slotIdx(slot)];
+  }
+
+  /** MW-weighted average price of the green windows covering the slot, per MWh (0 without supply). */
+  greenPricePerMwh(c: string | number, slot: number): number {
+    const tl = this.timelineOf(c);
+    const t = this.slotIdx(slot);
+    const s = tl.greenSupplyW[t];
+    return s > 0 ? tl.greenPriceWeight[t] / s : 0;
+  }
+
+  /**
+   * The raw per-slot arrays of one cluster, for read-only use (reference placer, dashboards,
+   * persistence snapshots): TFLOPS and W integers, the green price weight (sum over covering
+   * windows of supply W x price per MWh), the grid W drawn by the cluster's bookings (sum of
+   * drawW - greenW; exact integers in a Float64Array) and the grid price per slot. Mutating them
+   * voids every guarantee.
+   * Complexity: O(1) (O(slots) the first time for a cluster whose grid price never varied).
+   */
+  timeline(c: string | number): {
+    capacityTflops: Int32Array;
+    bookedTflops: Int32Array;
+    greenSupplyW: Int32Array;
+    greenAllocW: Int32Array;
+    greenPriceWeight: Float64Array;
+    gridW: Float64Array;
+    /** per-slot grid price, or null while the cluster's tariff is flat (gridPricePerMwh in every slot) */
+    gridPrice: Float64Array | null;
+  } {
+    const tl = this.timelineOf(c);
+    this.liveGrid(this.ci(c, 'cluster'));
+    return {
+      capacityTflops: tl.capacityTf,
+      bookedTflops: tl.bookedTf,
+      greenSupplyW: tl.greenSupplyW,
+      greenAllocW: tl.greenAllocW,
+      greenPriceWeight: tl.greenPriceWeight,
+      gridW: tl.gridW,
+      gridPrice: tl.gridPrice,
+    };
+  }
+
+  /** Bytes of typed arrays held per cluster-slot (timelines, sites, tariffs and summaries). */
+  bytesPerClusterSlot(): number {
+    let b = 0;
+    for (const tl of this.timelines) b += tl.byteLength();
+    for (const s of this.sites) b += s.byteLength();
+    return b / (this.clusterIds.length * this.slots);
+  }
+
+  /** Number of live (committed, not released) bookings. Complexity: O(handles). */
+  liveBookings(): number {
+    let n = 0;
+    for (let k = 0; k < this.bookings.count; k++) if (this.bookings.hours[k] > 0) n++;
+    return n;
+  }
+
+  /** Total capacity over the horizon, TFLOPS x slots. Complexity: O(clusters x slots). */
+  capacityTflopsSlots(): number {
+    let s = 0;
+    for (const tl of this.timelines) {
+      const c = tl.capacityTf;
+      for (let t = 0; t < c.length; t++) s += c[t];
+    }
+    return s;
+  }
+}
