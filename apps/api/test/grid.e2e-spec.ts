@@ -215,6 +215,43 @@ describe('grid: sites, reserved capacity and time-of-use tariffs', () => {
     ).toEqual([0.9, 0.9]);
   });
 
+  it('posted hourly prices take precedence over the tariff: CHEAPEST follows them, quotes and gridPrices show them', async () => {
+    const c = await t.registerCluster(operator, {
+      name: 'posted',
+      capacityPflops: 100,
+      kwPerPflops: 10,
+      pue: 1,
+      gridPricePerMwh: 600,
+    });
+    const POST = `mutation($c: ID!, $f: DateTime!, $p: [Float]!) { postGridPrices(clusterId: $c, from: $f, pricesPerMwh: $p) { id } }`;
+    const PRICES = `query($c: ID!, $f: DateTime!, $t: DateTime!) { gridPrices(clusterId: $c, from: $f, to: $t) { hour pricePerMwh period } }`;
+    // hours 30-31 cost 50, hour 32 keeps the flat price (null), hours 33-34 cost 2,000
+    await t.ok(POST, { c, f: hour(30), p: [50, 50, null, 2000, 2000] }, operator);
+    const prices = (await t.ok(PRICES, { c, f: hour(29), t: hour(35) }, operator)).gridPrices;
+    expect(prices.map((x: any) => [x.pricePerMwh, x.period])).toEqual([
+      [600, 'flat'],
+      [50, 'posted'],
+      [50, 'posted'],
+      [600, 'flat'],
+      [2000, 'posted'],
+      [2000, 'posted'],
+    ]);
+    const r = { pflops: 10, hours: 2, earliestStart: hour(28), deadline: hour(36), clusterIds: [c] };
+    const q = (await t.ok(QUOTES, { r }, startup)).quotes.find((x: any) => x.objective === 'CHEAPEST');
+    expect(q.placement.startsAt).toBe(hour(30));
+    expect(q.gridPeriods).toEqual([{ period: 'posted', hours: 2, gridMwh: 0.2, pricePerMwh: 50, cost: 10 }]);
+    // posting again replaces those hours; the price then follows the new series
+    await t.ok(POST, { c, f: hour(30), p: [null, null] }, operator);
+    expect((await t.ok(PRICES, { c, f: hour(30), t: hour(31) }, operator)).gridPrices[0]).toMatchObject({
+      pricePerMwh: 600,
+      period: 'flat',
+    });
+    expect(await t.code(POST, { c, f: hour(30), p: [50, -1] }, operator)).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'pricesPerMwh[1]',
+    });
+  });
+
   it('bad input is refused naming the field, and changes nothing', async () => {
     const c = await t.registerCluster(operator, { name: 'bad', capacityPflops: 10 });
     const overlap = await t.code(

@@ -180,7 +180,7 @@ export class BookingsService {
       q.gridPeriods = gridPeriodsOf(
         pl,
         slot0,
-        tariffOf({ gridTariff: c?.gridTariff ?? null, gridPricePerMwh: c?.gridPricePerMwh ?? 0 }),
+        tariffOf({ gridTariff: c?.gridTariff ?? null, gridPricePerMwh: c?.gridPricePerMwh ?? 0 }, c?.postedGridPrices),
       );
     });
     return out;

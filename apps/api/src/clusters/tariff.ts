@@ -23,6 +23,9 @@ export interface GridTariff {
 }
 
 export const FLAT_PERIOD = 'flat';
+/** the name of an hour whose price the operator posted (an hourly series) */
+export const POSTED_PERIOD = 'posted';
+const POSTED = -2;
 
 /** Why a tariff is refused: the field (relative to the tariff) and what is wrong. */
 export class TariffError extends Error {
@@ -99,6 +102,8 @@ export class TariffTable {
   constructor(
     readonly tariff: GridTariff | null,
     readonly flatPricePerMwh: number,
+    /** prices posted hour by hour (epoch hour -> price per MWh): they take precedence */
+    private readonly posted: ReadonlyMap<number, number> = new Map(),
   ) {
     this.names = tariff ? tariff.periods.map((p) => p.name.trim()) : [];
     this.prices = tariff ? tariff.periods.map((p) => p.pricePerMwh) : [];
@@ -109,8 +114,9 @@ export class TariffTable {
     });
   }
 
-  /** Period index of an epoch hour (-1: flat). 1970-01-01 was a Thursday. */
+  /** Period index of an epoch hour (-1: flat, -2: a posted price). 1970-01-01 was a Thursday. */
   periodAt(epochHour: number): number {
+    if (this.posted.size > 0 && this.posted.has(epochHour)) return POSTED;
     if (!this.tariff) return -1;
     const local = epochHour + this.tariff.utcOffsetHours;
     const day = Math.floor(local / 24);
@@ -121,11 +127,17 @@ export class TariffTable {
 
   priceAt(epochHour: number): number {
     const p = this.periodAt(epochHour);
+    if (p === POSTED) return this.posted.get(epochHour)!;
     return p < 0 ? this.flatPricePerMwh : this.prices[p];
   }
 
   nameOf(period: number): string {
-    return period < 0 ? FLAT_PERIOD : this.names[period];
+    return period === POSTED ? POSTED_PERIOD : period < 0 ? FLAT_PERIOD : this.names[period];
+  }
+
+  /** Whether any hour's price differs from the flat price (a tariff or posted prices). */
+  varies(): boolean {
+    return this.tariff !== null || this.posted.size > 0;
   }
 
   /** The lowest price of the tariff's hours (a valley hour is priced at it). */
@@ -154,7 +166,10 @@ export class TariffTable {
   }
 }
 
-/** A cluster's grid price hour by hour, from its catalogue row. */
-export function tariffOf(c: { gridTariff: unknown; gridPricePerMwh: number }): TariffTable {
-  return new TariffTable((c.gridTariff as GridTariff | null) ?? null, c.gridPricePerMwh);
+/** A cluster's grid price hour by hour, from its catalogue row and the prices it posted (epoch hour, price). */
+export function tariffOf(
+  c: { gridTariff: unknown; gridPricePerMwh: number },
+  posted: readonly (readonly [number, number])[] = [],
+): TariffTable {
+  return new TariffTable((c.gridTariff as GridTariff | null) ?? null, c.gridPricePerMwh, new Map(posted));
 }

@@ -4,7 +4,6 @@ import { mwToWatts } from '@pflex/scheduler';
 import { DataSource, EntityManager } from 'typeorm';
 import { InputException } from '../common/errors';
 import { HOUR_MS, iso, requireHour, requireRange } from '../common/time.utils';
-import { tariffOf } from '../clusters/tariff';
 import { ClustersService } from '../clusters/clusters.service';
 import { LedgerRepository } from '../ledger/ledger.repository';
 import { LedgerService } from '../ledger/ledger.service';
@@ -98,7 +97,7 @@ export class GreenForecastService {
           m,
           p,
           c.id,
-          tariffOf(c),
+          await this.revisions.gridPriceOf(m, c),
           fromH,
           toH - fromH,
           plan.after.map((s, k) => Math.min(s, ledgerHours[k].supply)),
@@ -156,7 +155,7 @@ export class GreenForecastService {
         m,
         p,
         c.id,
-        tariffOf(c),
+        await this.revisions.gridPriceOf(m, c),
         fromH,
         toH - fromH,
         null,

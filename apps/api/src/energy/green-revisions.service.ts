@@ -26,6 +26,7 @@ import { decimalPlaces } from '../common/validators';
 import { ChangeFeed } from '../events/change-feed.service';
 import { BookingEventTuple, bookingPayloads } from '../ledger/ledger-wire';
 import { tariffOf, TariffTable } from '../clusters/tariff';
+import { LedgerRepository } from '../ledger/ledger.repository';
 import { SITE_GRID_ADD, SITE_GRID_TAKE } from '../ledger/ledger.statements';
 import { LedgerService } from '../ledger/ledger.service';
 import { TimelinesService } from '../ledger/timelines.service';
@@ -79,7 +80,20 @@ export class GreenRevisionsService {
     private readonly ledger: LedgerService,
     private readonly timelines: TimelinesService,
     private readonly feed: ChangeFeed,
+    private readonly repo: LedgerRepository,
   ) {}
+
+  /**
+   * A cluster's grid price hour by hour (tariff and posted prices), for repricing the bookings a
+   * revision changes: the posted prices from 31 days back (running bookings) to the horizon's end.
+   */
+  async gridPriceOf(
+    m: EntityManager,
+    c: { id: string; gridTariff: unknown; gridPricePerMwh: number },
+  ): Promise<TariffTable> {
+    const { start, end } = this.ledger.horizon();
+    return tariffOf(c, await this.repo.postedGridPricesIn(m, c.id, start / HOUR_MS - 31 * 24, end / HOUR_MS));
+  }
 
   async revise(p: Principal, a: ReviseGreenSupplyArgs): Promise<GreenRevisionModel> {
     const [from, to] = requireRange('from', a.from, 'to', a.to, MAX_RANGE_HOURS);
@@ -107,7 +121,17 @@ export class GreenRevisionsService {
           const c = await this.clusters.lockForWrite(m, p, a.clusterId, 'clusterId');
           let id = '';
           const v = await this.ledger.change(m, c.id, async () => {
-            id = await this.apply(m, p, c.id, tariffOf(c), from, supply, a.pricePerMwh ?? null, reason, false);
+            id = await this.apply(
+              m,
+              p,
+              c.id,
+              await this.gridPriceOf(m, c),
+              from,
+              supply,
+              a.pricePerMwh ?? null,
+              reason,
+              false,
+            );
             // every process reloads the cluster: supply, allocation and prices changed hour by hour
             return { t: 'cl' };
           });

@@ -5,6 +5,9 @@ import type { Principal } from '../security/principal';
 import {
   CreateSiteInput,
   GridCapacityChangeModel,
+  GridPriceHourModel,
+  GridPricesArgs,
+  PostGridPricesArgs,
   SetClusterSiteArgs,
   SetGridCapacityArgs,
   SetGridTariffArgs,
@@ -23,6 +26,14 @@ export class GridResolver {
     return this.svc.sites(p);
   }
 
+  @Query(() => [GridPriceHourModel], {
+    description:
+      "A cluster's grid price hour by hour over [from, to) (at most 31 days): posted, its tariff's period, or flat.",
+  })
+  gridPrices(@CurrentOrg() p: Principal, @Args() a: GridPricesArgs): Promise<GridPriceHourModel[]> {
+    return this.svc.gridPrices(p, a);
+  }
+
   @Query(() => [SiteGridHourModel], {
     description: "A site's grid hour by hour over [from, to) (at most 31 days): MW its bookings draw vs MW reserved.",
   })
@@ -36,6 +47,15 @@ export class GridResolver {
   })
   createSite(@CurrentOrg() p: Principal, @Args('input') input: CreateSiteInput): Promise<SiteModel> {
     return this.svc.createSite(p, input);
+  }
+
+  @Roles('OPERATOR', 'BUREAU')
+  @Mutation(() => ClusterModel, {
+    description:
+      "Posts a cluster's grid price hour by hour from `from` (e.g. day-ahead prices): it replaces what was posted for those hours and takes precedence over the tariff; null: none posted in that hour.",
+  })
+  postGridPrices(@CurrentOrg() p: Principal, @Args() a: PostGridPricesArgs): Promise<ClusterModel> {
+    return this.svc.postGridPrices(p, a);
   }
 
   @Roles('OPERATOR', 'BUREAU')

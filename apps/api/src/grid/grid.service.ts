@@ -1,13 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { PG_ERROR, pgErrorCode, SiteEntity } from '@pflex/persistence';
-import { mwToWatts, wattsToMw } from '@pflex/scheduler';
+import { CLUSTER_LIMITS, mwToWatts, wattsToMw } from '@pflex/scheduler';
 import { DataSource, EntityManager } from 'typeorm';
 import { isUuid } from '../common/ids';
-import { HOUR_MS, iso, requireRange } from '../common/time.utils';
+import { HOUR_MS, iso, requireHour, requireRange } from '../common/time.utils';
 import { ClustersService, toClusterModel } from '../clusters/clusters.service';
 import { ClusterModel } from '../clusters/dtos/cluster.model';
-import { checkTariff, GridTariff, TariffError } from '../clusters/tariff';
+import { checkTariff, GridTariff, TariffError, tariffOf } from '../clusters/tariff';
+import { InputException } from '../common/errors';
 import { ChangeFeed } from '../events/change-feed.service';
+import { LedgerRepository } from '../ledger/ledger.repository';
 import { SITE_GRID_ADD_TO, SITE_GRID_TAKE_FROM } from '../ledger/ledger.statements';
 import { LedgerService } from '../ledger/ledger.service';
 import { TimelinesService } from '../ledger/timelines.service';
@@ -15,6 +17,9 @@ import type { Principal } from '../security/principal';
 import {
   CreateSiteInput,
   GridCapacityChangeModel,
+  GridPriceHourModel,
+  GridPricesArgs,
+  PostGridPricesArgs,
   SetClusterSiteArgs,
   SetGridCapacityArgs,
   SetGridTariffArgs,
@@ -40,6 +45,7 @@ export class GridService {
     private readonly ledger: LedgerService,
     private readonly timelines: TimelinesService,
     private readonly feed: ChangeFeed,
+    private readonly repo: LedgerRepository,
   ) {}
 
   async createSite(p: Principal, input: CreateSiteInput): Promise<SiteModel> {
@@ -205,6 +211,70 @@ export class GridService {
     });
     await this.timelines.sync(model.id, version);
     return model;
+  }
+
+  /**
+   * Posts grid prices hour by hour from `from` (an hourly series, e.g. day-ahead prices): they
+   * replace what was posted for those hours and take precedence over the tariff; a null hour has
+   * none. Inside the bookable horizon; prices within the cluster grid price range.
+   */
+  async postGridPrices(p: Principal, a: PostGridPricesArgs): Promise<ClusterModel> {
+    const from = requireHour('from', a.from);
+    const n = a.pricesPerMwh.length;
+    const { start, end } = this.ledger.horizon();
+    if (from < start)
+      throw new GridException(
+        GridErrorCode.OUTSIDE_HORIZON,
+        `from must not be before the current hour ${iso(start)}`,
+        'from',
+      );
+    if (from + n * HOUR_MS > end) {
+      throw new GridException(
+        GridErrorCode.OUTSIDE_HORIZON,
+        `the ${n} hours from ${iso(from)} reach past the end of the bookable horizon ${iso(end)}`,
+        'pricesPerMwh',
+      );
+    }
+    const { min, max } = CLUSTER_LIMITS.gridPricePerMwh;
+    a.pricesPerMwh.forEach((v, i) => {
+      if (v !== null && !(Number.isFinite(v) && v >= min && v <= max)) {
+        throw new InputException(
+          `pricesPerMwh[${i}]`,
+          `pricesPerMwh[${i}] must be a price per MWh in [${min}, ${max}] or null, got ${v}`,
+        );
+      }
+    });
+    const fromH = from / HOUR_MS;
+    const [model, version] = await this.ds.transaction(async (m) => {
+      const c = await this.clusters.lockForWrite(m, p, a.clusterId, 'clusterId');
+      const v = await this.ledger.change(m, c.id, async () => {
+        await m.query(
+          `DELETE FROM grid_price_hours WHERE cluster_id = $1 AND hour >= to_timestamp($2 * 3600.0) AND hour < to_timestamp($3 * 3600.0)`,
+          [c.id, fromH, fromH + n],
+        );
+        await m.query(
+          `INSERT INTO grid_price_hours (cluster_id, hour, price_per_mwh)
+           SELECT $1, to_timestamp(($2 + x.i - 1) * 3600.0), x.p FROM unnest($3::float8[]) WITH ORDINALITY AS x(p, i) WHERE x.p IS NOT NULL`,
+          [c.id, fromH, a.pricesPerMwh],
+        );
+        // every process reloads the cluster's prices
+        return { t: 'cl' };
+      });
+      return [toClusterModel(c), v!] as const;
+    });
+    await this.timelines.sync(model.id, version);
+    return model;
+  }
+
+  /** A cluster's grid price hour by hour over [from, to) (at most 31 days), and where each comes from. */
+  async gridPrices(p: Principal, a: GridPricesArgs): Promise<GridPriceHourModel[]> {
+    const [from, to] = requireRange('from', a.from, 'to', a.to, MAX_GRID_HOURS);
+    const c = await this.clusters.readable(this.ds.manager, p, a.clusterId, 'clusterId');
+    const t = tariffOf(c, await this.repo.postedGridPricesIn(this.ds.manager, c.id, from / HOUR_MS, to / HOUR_MS));
+    const out: GridPriceHourModel[] = [];
+    for (let h = from / HOUR_MS; h < to / HOUR_MS; h++)
+      out.push({ hour: new Date(h * HOUR_MS), pricePerMwh: t.priceAt(h), period: t.nameOf(t.periodAt(h)) });
+    return out;
   }
 
   /** A site's grid hour by hour over [from, to): drawn vs reserved. */

@@ -22,6 +22,8 @@ export interface ClusterMeta {
   siteId: string | null;
   /** time-of-use grid tariff, null: flat gridPricePerMwh */
   gridTariff: GridTariff | null;
+  /** grid prices posted hour by hour over the timelines' hours: [epoch hour, price per MWh] */
+  postedGridPrices: [number, number][];
   /** ms */
   createdAt: number;
 }
@@ -222,6 +224,7 @@ export class LedgerRepository implements LedgerPort {
         grid_price_per_mwh: number;
         site_id: string | null;
         grid_tariff: GridTariff | null;
+        posted: [number, number][] | null;
         created_at: number;
         version: number;
         rows:
@@ -251,6 +254,7 @@ export class LedgerRepository implements LedgerPort {
         gridPricePerMwh: r.grid_price_per_mwh,
         siteId: r.site_id,
         gridTariff: r.grid_tariff,
+        postedGridPrices: r.posted ?? [],
         createdAt: r.created_at,
         version: Number(r.version),
         hours: Int32Array.from(h ?? []),
@@ -485,6 +489,16 @@ export class LedgerRepository implements LedgerPort {
       `UPDATE cluster_hours SET capacity_tflops = $4 WHERE cluster_id = $1 AND hour >= to_timestamp($2 * 3600.0) AND hour < to_timestamp($3 * 3600.0)`,
       [cluster, fromH, toH, tflops],
     );
+  }
+
+  /** Grid prices a cluster posted for [fromH, toH), by hour: [epoch hour, price per MWh]. */
+  async postedGridPricesIn(m: EntityManager, cluster: string, fromH: number, toH: number): Promise<[number, number][]> {
+    const rows: { h: number; p: number }[] = await m.query(
+      `SELECT ${HOUR_SQL('hour')} AS h, price_per_mwh AS p FROM grid_price_hours
+       WHERE cluster_id = $1 AND hour >= to_timestamp($2 * 3600.0) AND hour < to_timestamp($3 * 3600.0) ORDER BY hour`,
+      [cluster, fromH, toH],
+    );
+    return rows.map((r) => [Number(r.h), Number(r.p)]);
   }
 
   /** Adds (or with negative `w`, removes) a green window's supply and price weight over [fromH, toH) (CHECK-guarded). */

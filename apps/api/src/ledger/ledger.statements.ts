@@ -59,7 +59,9 @@ export const S = {
                      array_agg(h.green_supply_w ORDER BY h.hour), array_agg(h.green_alloc_w ORDER BY h.hour),
                      array_agg(CASE WHEN h.green_supply_w > 0 THEN (h.green_price_weight / h.green_supply_w)::float8 ELSE 0 END ORDER BY h.hour),
                      array_agg(h.grid_w ORDER BY h.hour))
-                   FROM cluster_hours h WHERE h.cluster_id = c.id AND h.hour >= to_timestamp($2 * 3600.0) AND h.hour < to_timestamp($3 * 3600.0)) AS rows
+                   FROM cluster_hours h WHERE h.cluster_id = c.id AND h.hour >= to_timestamp($2 * 3600.0) AND h.hour < to_timestamp($3 * 3600.0)) AS rows,
+                  (SELECT json_agg(json_build_array(${HOUR_SQL('g.hour')}, g.price_per_mwh) ORDER BY g.hour) FROM grid_price_hours g
+                   WHERE g.cluster_id = c.id AND g.hour >= to_timestamp($2 * 3600.0) AND g.hour < to_timestamp($3 * 3600.0)) AS posted
            FROM clusters c JOIN ledger_versions v ON v.cluster_id = c.id
            WHERE ($1::uuid[] IS NULL OR c.id = ANY($1::uuid[]))
            ORDER BY c.created_at, c.id`,

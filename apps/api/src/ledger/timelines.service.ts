@@ -6,7 +6,7 @@ import { HOUR_MS } from '../common/time.utils';
 import { APP_CONFIG, PINO } from '../config';
 import type { AppConfig } from '../config';
 import { ChangeFeed } from '../events/change-feed.service';
-import { TariffTable } from '../clusters/tariff';
+import { tariffOf } from '../clusters/tariff';
 import { ClusterLedger, ClusterMeta, LedgerRepository, SiteCaps } from './ledger.repository';
 import { LedgerMessage, SiteMessage } from './ledger-wire';
 import { LedgerService } from './ledger.service';
@@ -308,14 +308,8 @@ export class TimelinesService implements OnApplicationBootstrap, OnModuleDestroy
         pricePerPflopsHour: m.pricePerPflopsHour,
         gridPricePerMwh: m.gridPricePerMwh,
         ...(m.siteId ? { site: m.siteId } : {}),
-        ...(m.gridTariff
-          ? {
-              gridPrices: new TariffTable(m.gridTariff, m.gridPricePerMwh).ranges(
-                newBase,
-                newBase,
-                newBase + this.span,
-              ),
-            }
+        ...(m.gridTariff || m.postedGridPrices.length > 0
+          ? { gridPrices: tariffOf(m, m.postedGridPrices).ranges(newBase, newBase, newBase + this.span) }
           : {}),
       })),
     });
@@ -441,7 +435,8 @@ export class TimelinesService implements OnApplicationBootstrap, OnModuleDestroy
         f!.gridPricePerMwh[i] === m.gridPricePerMwh &&
         was !== undefined &&
         was.siteId === m.siteId &&
-        JSON.stringify(was.gridTariff) === JSON.stringify(m.gridTariff)
+        JSON.stringify(was.gridTariff) === JSON.stringify(m.gridTariff) &&
+        JSON.stringify(was.postedGridPrices) === JSON.stringify(m.postedGridPrices)
       );
     };
     if (fresh.length === ids.length && fresh.every(same)) {
@@ -509,6 +504,7 @@ function metaOf(c: ClusterLedger): ClusterMeta {
     gridPricePerMwh: c.gridPricePerMwh,
     siteId: c.siteId,
     gridTariff: c.gridTariff,
+    postedGridPrices: c.postedGridPrices,
     createdAt: c.createdAt,
   };
 }

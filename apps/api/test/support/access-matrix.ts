@@ -121,6 +121,10 @@ export const MATRIX: Record<string, Row> = {
     expect: 'ok NOT_FOUND FORBIDDEN FORBIDDEN ok',
   },
   sites: { args: () => ({}), expect: 'ok ok ok ok ok' },
+  gridPrices: {
+    args: (fx) => ({ clusterId: fx.clusterA, from: hour(0), to: hour(24) }),
+    expect: 'ok ok ok FORBIDDEN ok',
+  },
   siteGrid: {
     args: async (fx) => ({ siteId: await freshSite(fx), from: hour(0), to: hour(24) }),
     expect: 'ok ok ok FORBIDDEN ok',
@@ -170,6 +174,10 @@ export const MATRIX: Record<string, Row> = {
   },
   setGridCapacity: {
     args: async (fx) => ({ siteId: await freshSite(fx), from: hour(500), to: hour(501), megawatts: null }),
+    expect: 'FORBIDDEN FORBIDDEN ok FORBIDDEN ok',
+  },
+  postGridPrices: {
+    args: (fx) => ({ clusterId: fx.clusterA, from: hour(600), pricesPerMwh: [null] }),
     expect: 'FORBIDDEN FORBIDDEN ok FORBIDDEN ok',
   },
   setGridTariff: {

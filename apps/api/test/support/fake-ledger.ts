@@ -82,6 +82,7 @@ export class FakeLedger implements LedgerPort {
       gridPricePerMwh: 600,
       siteId: null,
       gridTariff: null,
+      postedGridPrices: [],
       createdAt: Date.UTC(2030, 0, 1) + this.createdSeq++,
       ...c,
       version: 0,

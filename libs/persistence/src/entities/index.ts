@@ -26,6 +26,7 @@ import { GreenWindowEntity } from './green-window.entity';
 import { LedgerVersionEntity } from './ledger-version.entity';
 import { OrganizationEntity } from './organization.entity';
 import { QuoteLogEntity } from './quote-log.entity';
+import { GridPriceHourEntity } from './grid-price-hour.entity';
 import { SiteEntity, SiteHourEntity } from './site.entity';
 import { RoundEntity, RoundRequestEntity, RoundScheduleEntity } from './round.entity';
 import { VoucherLedgerEntity } from './voucher-ledger.entity';
@@ -53,7 +54,9 @@ export const ENTITIES = [
   SlaSettingsEntity,
   SiteEntity,
   SiteHourEntity,
+  GridPriceHourEntity,
 ];
 export * from './site.entity';
+export * from './grid-price-hour.entity';
 export * from './round.entity';
 export * from './green-sla.entity';

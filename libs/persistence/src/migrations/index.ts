@@ -5,6 +5,7 @@ import { LedgerVersions1764400000000 } from './1764400000000-LedgerVersions';
 import { Rounds1764500000000 } from './1764500000000-Rounds';
 import { GreenSla1764600000000 } from './1764600000000-GreenSla';
 import { GridSide1764700000000 } from './1764700000000-GridSide';
+import { GridPriceSeries1764800000000 } from './1764800000000-GridPriceSeries';
 
 /** In order; never edit one after it has landed, add a new one. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   Rounds1764500000000,
   GreenSla1764600000000,
   GridSide1764700000000,
+  GridPriceSeries1764800000000,
 ];

@@ -106,18 +106,20 @@ export function bookingModel(b: StoredBooking, clusterName: string): BookingMode
   };
 }
 
-/** A placement found on timelines whose slot 0 is epoch hour `slot0H`, as a quote shows it. */
-/** A placement's grid energy per period of its cluster's tariff (slot 0 = epoch hour `slot0H`). */
+/**
+ * A placement's grid energy per period of its cluster's tariff (slot 0 = epoch hour `slot0H`): one
+ * entry per period and price, in the order the run meets them (posted hours: one per price).
+ */
 export function gridPeriodsOf(pl: Placement, slot0H: number, tariff: TariffTable): GridPeriodCostModel[] {
-  const periods = new Map<number, GridPeriodCostModel & { wh: number }>();
+  const periods = new Map<string, GridPeriodCostModel & { wh: number }>();
   for (let i = 0; i < pl.hours; i++) {
     const h = slot0H + pl.start + i;
     const k = tariff.periodAt(h);
     const price = tariff.priceAt(h);
-    // one entry per period and price (a period has one price)
-    let e = periods.get(k);
+    const key = `${k}:${price}`;
+    let e = periods.get(key);
     if (!e)
-      periods.set(k, (e = { period: tariff.nameOf(k), hours: 0, gridMwh: 0, pricePerMwh: price, cost: 0, wh: 0 }));
+      periods.set(key, (e = { period: tariff.nameOf(k), hours: 0, gridMwh: 0, pricePerMwh: price, cost: 0, wh: 0 }));
     e.hours++;
     e.wh += pl.drawW - pl.greenW[i];
   }
@@ -130,6 +132,7 @@ export function gridPeriodsOf(pl: Placement, slot0H: number, tariff: TariffTable
   }));
 }
 
+/** A placement found on timelines whose slot 0 is epoch hour `slot0H`, as a quote shows it. */
 export function placementModel(
   pl: Placement,
   slot0H: number,

@@ -122,6 +122,7 @@ describe('refusal reasons against a brute force', () => {
           region: 'r',
           siteId: null,
           gridTariff: null,
+          postedGridPrices: [],
           capacityTflops: k.cap,
           kwPerPflops: k.kw,
           pue: k.pue,

@@ -210,3 +210,45 @@ export class GridTariffModel {
   @Field(() => [TariffPeriodModel])
   periods: TariffPeriodModel[];
 }
+
+@ArgsType()
+export class PostGridPricesArgs {
+  @Field(() => ID)
+  @IsString()
+  clusterId: string;
+
+  @Field(() => Date, { description: 'whole UTC hour of the first price' })
+  from: Date;
+
+  @Field(() => [Float], {
+    nullable: 'items',
+    description:
+      'the grid price per MWh of each hour from `from` on (at most 8,784); null: no posted price in that hour (its tariff or flat price applies). Replaces what was posted for these hours.',
+  })
+  @ArrayMinSize(1)
+  @ArrayMaxSize(8784)
+  pricesPerMwh: (number | null)[];
+}
+
+@ArgsType()
+export class GridPricesArgs {
+  @Field(() => ID)
+  @IsString()
+  clusterId: string;
+
+  @Field(() => Date, { description: 'whole UTC hour' })
+  from: Date;
+
+  @Field(() => Date, { description: 'whole UTC hour, exclusive; at most 31 days after from' })
+  to: Date;
+}
+
+@ObjectType('GridPriceHour', { description: "A cluster's grid price in one hour and where it comes from." })
+export class GridPriceHourModel {
+  @Field(() => Date)
+  hour: Date;
+  @Field(() => Float)
+  pricePerMwh: number;
+  @Field({ description: "'posted' (an hourly price the operator posted), a tariff period's name, or 'flat'" })
+  period: string;
+}
