@@ -159,6 +159,52 @@ onPostgres('concurrency on PostgreSQL: two API instances, one database', () => {
     expect((await checkAll(db, undefined)).filter((r) => !r.ok)).toEqual([]);
   }, 120_000);
 
+  it("a cluster moving to another site while bookings land on it leaves each site with exactly its clusters' grid", async () => {
+    const x = await a.registerCluster(operator, { capacityPflops: 1000, kwPerPflops: 10, pue: 1 });
+    const site = async (name: string) =>
+      (
+        await a.ok(
+          `mutation($n: String!) { createSite(input: { name: $n, region: "Zhuhai" }) { id } }`,
+          { n: name },
+          operator,
+        )
+      ).createSite.id as string;
+    const [s1, s2] = [await site('move-from'), await site('move-to')];
+    const MOVE = `mutation($c: ID!, $s: ID) { setClusterSite(clusterId: $c, siteId: $s) { id } }`;
+    await a.ok(MOVE, { c: x, s: s1 }, operator);
+    const book = (i: number) =>
+      gqlAt(
+        (i % 2 ? b : a).url,
+        BOOK,
+        {
+          r: { pflops: 5, hours: 2, earliestStart: hour(30), deadline: hour(40), clusterIds: [x] },
+          o: 'EARLIEST',
+          k: `move-race-${i}`,
+        },
+        startups[i % startups.length],
+      );
+    // bookings before, during and after two moves (s1 -> s2 -> s1 -> s2)
+    const results = await Promise.all([
+      ...Array.from({ length: 10 }, (_, i) => book(i)),
+      b.gql(MOVE, { c: x, s: s2 }, operator),
+      ...Array.from({ length: 10 }, (_, i) => book(10 + i)),
+      a.gql(MOVE, { c: x, s: s1 }, operator),
+      ...Array.from({ length: 10 }, (_, i) => book(20 + i)),
+      b.gql(MOVE, { c: x, s: s2 }, operator),
+    ]);
+    expect(results.filter((r) => r.errors).map((r) => r.errors![0].extensions?.code)).toEqual([]);
+    expect((await checkAll(db, undefined)).filter((r) => !r.ok)).toEqual([]);
+    const drawn = await db.query(
+      `SELECT site_id, sum(grid_used_w)::float8 AS w FROM site_hours WHERE site_id = ANY($1::uuid[]) GROUP BY 1`,
+      [[s1, s2]],
+    );
+    // 30 bookings x 2 h x 50 kW, all on the site the cluster ended on (the moves raced: either)
+    const [{ site_id: last }] = (await db.query(`SELECT site_id FROM clusters WHERE id = $1`, [x])).rows;
+    const per = Object.fromEntries(drawn.rows.map((r) => [r.site_id, r.w]));
+    expect(per[last]).toBe(30 * 2 * 50_000);
+    expect(per[last === s1 ? s2 : s1] ?? 0).toBe(0);
+  }, 120_000);
+
   it('capacity cuts and green window removals racing bookings keep every invariant', async () => {
     const cluster = await a.registerCluster(operator, { capacityPflops: 60, kwPerPflops: 10, pue: 1 });
     const addWindow = (app: TestApp) =>

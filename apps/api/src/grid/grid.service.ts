@@ -98,6 +98,8 @@ export class GridService {
         const from = c.siteId;
         let v = -1;
         if (from !== to) {
+          // FOR UPDATE: bookings being written on the cluster (FOR KEY SHARE) wait, then see the new site
+          await m.query(`SELECT 1 FROM clusters WHERE id = $1 FOR UPDATE`, [c.id]);
           const grid: { h: number; w: string }[] = await m.query(
             `SELECT (extract(epoch FROM hour) / 3600)::int AS h, grid_w::text AS w FROM cluster_hours WHERE cluster_id = $1 AND grid_w > 0 ORDER BY hour`,
             [c.id],

@@ -17,7 +17,15 @@ const VERSIONED = `CASE WHEN ver.version IS NULL THEN p.payload ELSE replace(p.p
  */
 const perSite = (clusters: string, hours: string, gridW: string, sign: '>' | '<') =>
   `SELECT c.site_id, to_timestamp(d.hr * 3600.0) AS hour, sum(d.gw) AS gw FROM unnest(${clusters}::uuid[], ${hours}::int[], ${gridW}::bigint[]) AS d(c, hr, gw)
-   JOIN clusters c ON c.id = d.c WHERE c.site_id IS NOT NULL GROUP BY 1, 2 HAVING sum(d.gw) ${sign} 0 ORDER BY 1, 2`;
+   JOIN (SELECT id, site_id FROM clusters WHERE id = ANY(${clusters}::uuid[]) FOR KEY SHARE) c ON c.id = d.c
+   WHERE c.site_id IS NOT NULL GROUP BY 1, 2 HAVING sum(d.gw) ${sign} 0 ORDER BY 1, 2`;
+
+/*
+ * The clusters' rows are read FOR KEY SHARE (the lock a booking's foreign key takes anyway): a
+ * cluster moving to another site (setClusterSite holds its row FOR UPDATE while it moves the grid
+ * its bookings draw) is seen either before the move (and its draw moves with it) or after (and it
+ * goes to the new site), never half way. Operators' other writes do not block bookings.
+ */
 
 /**
  * Adds the positive grid deltas to the clusters' sites: one upsert per site-hour, in (site, hour)
