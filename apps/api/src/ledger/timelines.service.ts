@@ -346,7 +346,7 @@ export class TimelinesService implements OnApplicationBootstrap, OnModuleDestroy
       }
     }
     const used = f.siteTimeline(id).usedW;
-    for (let k = 0; k < caps.length; k++) if (caps[k] < used[k]) caps[k] = used[k];
+    for (let k = 0; k < caps.length; k++) if (caps[k] < used[k]) caps[k] = Math.min(used[k], GRID_UNLIMITED);
     f.loadSiteSlots(id, 0, caps);
   }
 
