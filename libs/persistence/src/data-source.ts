@@ -209,3 +209,21 @@ export function pgErrorCode(e: unknown): string | undefined {
   const code = any?.driverError?.code ?? any?.code;
   return typeof code === 'string' ? code : undefined;
 }
+
+/**
+ * Runs `fn` (a whole transaction) again, up to `attempts` times in all, when PostgreSQL ends it
+ * with a deadlock or a serialization failure: the other transaction has committed, so a fresh
+ * read can go through. Any other error is thrown at once.
+ */
+export async function retryTransient<T>(fn: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (e) {
+      const code = pgErrorCode(e);
+      if ((code === PG_ERROR.DEADLOCK_DETECTED || code === PG_ERROR.SERIALIZATION_FAILURE) && attempt < attempts)
+        continue;
+      throw e;
+    }
+  }
+}

@@ -8,6 +8,7 @@ export {
   dropSchema,
   pgErrorCode,
   databaseFailure,
+  retryTransient,
 } from './data-source';
 export type { PersistenceConfig } from './data-source';
 export { PG_ERROR, PG_CONNECTION_EXCEPTION_CLASS } from './pg-error-codes';

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { BookingEntity, ClusterEntity, PG_ERROR, pgErrorCode } from '@pflex/persistence';
+import { BookingEntity, ClusterEntity, retryTransient } from '@pflex/persistence';
 import { Objective, OBJECTIVES, requestFingerprint } from '@pflex/scheduler';
 import { DataSource } from 'typeorm';
 import { isUuid } from '../common/ids';
@@ -212,16 +212,8 @@ export class BookingsService {
   /** Before its start only; releases exactly what the booking took, refunds its voucher; one transaction. */
   async cancel(p: Principal, id: string): Promise<BookingModel> {
     if (!isUuid(id)) throw this.notFound(id);
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.cancelOnce(p, id);
-      } catch (e) {
-        // a deadlock with a group commit (booking, version and voucher rows) is resolved by retrying
-        const code = pgErrorCode(e);
-        if ((code === PG_ERROR.DEADLOCK_DETECTED || code === PG_ERROR.SERIALIZATION_FAILURE) && attempt < 4) continue;
-        throw e;
-      }
-    }
+    // a deadlock with a group commit (booking, version and voucher rows) is resolved by retrying
+    return retryTransient(() => this.cancelOnce(p, id));
   }
 
   private async cancelOnce(p: Principal, id: string): Promise<BookingModel> {

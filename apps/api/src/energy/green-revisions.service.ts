@@ -4,6 +4,7 @@ import {
   GreenRevisionEntity,
   PG_ERROR,
   pgErrorCode,
+  retryTransient,
   SlaCreditEntity,
   SlaSettingsEntity,
 } from '@pflex/persistence';
@@ -115,37 +116,31 @@ export class GreenRevisionsService {
     if (reason.length === 0)
       throw new EnergyException(EnergyErrorCode.INVALID_REVISION, 'reason must not be blank', 'reason');
     const supply = this.supplyOf(a, n);
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const [revisionId, clusterId, version] = await this.ds.transaction(async (m) => {
-          const c = await this.clusters.lockForWrite(m, p, a.clusterId, 'clusterId');
-          let id = '';
-          const v = await this.ledger.change(m, c.id, async () => {
-            id = await this.apply(
-              m,
-              p,
-              c.id,
-              await this.gridPriceOf(m, c),
-              from,
-              supply,
-              a.pricePerMwh ?? null,
-              reason,
-              false,
-            );
-            // every process reloads the cluster: supply, allocation and prices changed hour by hour
-            return { t: 'cl' };
-          });
-          return [id, c.id, v!] as const;
+    // a deadlock with a cancellation or a booking on the same hours: try again from a fresh read
+    return retryTransient(async () => {
+      const [revisionId, clusterId, version] = await this.ds.transaction(async (m) => {
+        const c = await this.clusters.lockForWrite(m, p, a.clusterId, 'clusterId');
+        let id = '';
+        const v = await this.ledger.change(m, c.id, async () => {
+          id = await this.apply(
+            m,
+            p,
+            c.id,
+            await this.gridPriceOf(m, c),
+            from,
+            supply,
+            a.pricePerMwh ?? null,
+            reason,
+            false,
+          );
+          // every process reloads the cluster: supply, allocation and prices changed hour by hour
+          return { t: 'cl' };
         });
-        await this.timelines.sync(clusterId, version);
-        return (await this.models([revisionId]))[0];
-      } catch (e) {
-        // a deadlock with a cancellation or a booking on the same hours: try again from a fresh read
-        const code = pgErrorCode(e);
-        if ((code === PG_ERROR.DEADLOCK_DETECTED || code === PG_ERROR.SERIALIZATION_FAILURE) && attempt < 4) continue;
-        throw e;
-      }
-    }
+        return [id, c.id, v!] as const;
+      });
+      await this.timelines.sync(clusterId, version);
+      return (await this.models([revisionId]))[0];
+    });
   }
 
   /** Revisions of a cluster overlapping [from, to), latest first: the cluster's operator and the bureau. */

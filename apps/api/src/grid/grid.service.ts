@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { PG_ERROR, pgErrorCode, SiteEntity } from '@pflex/persistence';
+import { PG_ERROR, pgErrorCode, retryTransient, SiteEntity } from '@pflex/persistence';
 import { CLUSTER_LIMITS, mwToWatts, wattsToMw } from '@pflex/scheduler';
 import { DataSource, EntityManager } from 'typeorm';
 import { isUuid } from '../common/ids';
@@ -86,7 +86,7 @@ export class GridService {
    * if the new site's reserved capacity cannot take it. The operator must own both.
    */
   async setClusterSite(p: Principal, a: SetClusterSiteArgs): Promise<ClusterModel> {
-    const [model, version] = await this.retryDeadlock(() =>
+    const [model, version] = await retryTransient(() =>
       this.ds.transaction(async (m) => {
         const c = await this.clusters.lockForWrite(m, p, a.clusterId, 'clusterId');
         const to = a.siteId ? (await this.writableSite(m, p, a.siteId, 'siteId')).id : null;
@@ -143,7 +143,7 @@ export class GridService {
       );
     const mw = a.megawatts ?? null;
     const capW = mw === null ? null : mwToWatts(mw);
-    const siteId = await this.retryDeadlock(() =>
+    const siteId = await retryTransient(() =>
       this.ds.transaction(async (m) => {
         const s = await this.writableSite(m, p, a.siteId, 'siteId');
         const over: { hour: Date; w: string }[] = await m.query(
@@ -321,18 +321,6 @@ export class GridService {
         drawnMw: wattsToMw(usedW),
       },
     );
-  }
-
-  private async retryDeadlock<T>(fn: () => Promise<T>): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await fn();
-      } catch (e) {
-        const code = pgErrorCode(e);
-        if ((code === PG_ERROR.DEADLOCK_DETECTED || code === PG_ERROR.SERIALIZATION_FAILURE) && attempt < 4) continue;
-        throw e;
-      }
-    }
   }
 
   private async readableSite(m: EntityManager, p: Principal, id: string, field: string): Promise<SiteEntity> {
