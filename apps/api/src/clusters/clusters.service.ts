@@ -4,7 +4,7 @@ import { tflopsToPflops, toTflops } from '@pflex/scheduler';
 import { DataSource, EntityManager } from 'typeorm';
 import { isUuid } from '../common/ids';
 import { pageByCreatedAt } from '../common/pagination';
-import { HOUR_MS, iso, requireRange } from '../common/time.utils';
+import { HOUR_MS, requireRange } from '../common/time.utils';
 import { LedgerRepository } from '../ledger/ledger.repository';
 import { LedgerService } from '../ledger/ledger.service';
 import { TimelinesService } from '../ledger/timelines.service';
@@ -73,19 +73,8 @@ export class ClustersService {
 
   async setCapacity(p: Principal, input: SetCapacityArgs): Promise<CapacityChangeModel> {
     const [from, to] = requireRange('from', input.from, 'to', input.to);
-    const { start, end } = this.ledger.horizon();
-    if (from < start)
-      throw new ClusterException(
-        ClusterErrorCode.OUTSIDE_HORIZON,
-        `from must not be before the current hour ${iso(start)}`,
-        'from',
-      );
-    if (to > end)
-      throw new ClusterException(
-        ClusterErrorCode.OUTSIDE_HORIZON,
-        `to must not be after the end of the bookable horizon ${iso(end)}`,
-        'to',
-      );
+    const outside = this.ledger.outsideHorizon(from, to);
+    if (outside) throw new ClusterException(ClusterErrorCode.OUTSIDE_HORIZON, outside.message, outside.field);
     const tflops = toTflops(input.pflops);
     const [model, version] = await this.ds.transaction(async (m) => {
       const c = await this.lockForWrite(m, p, input.clusterId, 'clusterId');

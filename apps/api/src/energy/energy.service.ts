@@ -3,7 +3,7 @@ import { GreenWindowEntity, PG_ERROR, pgErrorCode } from '@pflex/persistence';
 import { GREEN_WINDOW_LIMITS, mwToWatts } from '@pflex/scheduler';
 import { DataSource, EntityManager } from 'typeorm';
 import { isUuid } from '../common/ids';
-import { HOUR_MS, iso, requireRange } from '../common/time.utils';
+import { HOUR_MS, requireRange } from '../common/time.utils';
 import { ClustersService } from '../clusters/clusters.service';
 import { LedgerRepository } from '../ledger/ledger.repository';
 import { LedgerService } from '../ledger/ledger.service';
@@ -33,19 +33,8 @@ export class EnergyService {
 
   async add(p: Principal, a: AddGreenWindowArgs): Promise<GreenWindowModel> {
     const [from, to] = requireRange('startsAt', a.startsAt, 'endsAt', a.endsAt);
-    const { start, end } = this.ledger.horizon();
-    if (from < start)
-      throw new EnergyException(
-        EnergyErrorCode.OUTSIDE_HORIZON,
-        `startsAt must not be before the current hour ${iso(start)}`,
-        'startsAt',
-      );
-    if (to > end)
-      throw new EnergyException(
-        EnergyErrorCode.OUTSIDE_HORIZON,
-        `endsAt must not be after the end of the bookable horizon ${iso(end)}`,
-        'endsAt',
-      );
+    const outside = this.ledger.outsideHorizon(from, to, 'startsAt', 'endsAt');
+    if (outside) throw new EnergyException(EnergyErrorCode.OUTSIDE_HORIZON, outside.message, outside.field);
     const w = mwToWatts(a.megawatts);
     const [model, version] = await this.ds.transaction(async (m) => {
       const c = await this.clusters.lockForWrite(m, p, a.clusterId, 'clusterId');

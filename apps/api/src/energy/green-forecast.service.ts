@@ -49,19 +49,8 @@ export class GreenForecastService {
 
   async import(p: Principal, a: ImportGreenForecastArgs): Promise<GreenForecastImportModel> {
     const [from, to] = requireRange('from', a.from, 'to', a.to, MAX_RANGE_HOURS);
-    const { start, end } = this.ledger.horizon();
-    if (from < start)
-      throw new EnergyException(
-        EnergyErrorCode.OUTSIDE_HORIZON,
-        `from must not be before the current hour ${iso(start)}`,
-        'from',
-      );
-    if (to > end)
-      throw new EnergyException(
-        EnergyErrorCode.OUTSIDE_HORIZON,
-        `to must not be after the end of the bookable horizon ${iso(end)}`,
-        'to',
-      );
+    const outside = this.ledger.outsideHorizon(from, to);
+    if (outside) throw new EnergyException(EnergyErrorCode.OUTSIDE_HORIZON, outside.message, outside.field);
     const rows = checkRows(a, from, to);
     const source = a.source ?? GreenSourceEnum.OTHER;
     const fromH = from / HOUR_MS;

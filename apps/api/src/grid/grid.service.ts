@@ -128,19 +128,8 @@ export class GridService {
    */
   async setGridCapacity(p: Principal, a: SetGridCapacityArgs): Promise<GridCapacityChangeModel> {
     const [from, to] = requireRange('from', a.from, 'to', a.to);
-    const { start, end } = this.ledger.horizon();
-    if (from < start)
-      throw new GridException(
-        GridErrorCode.OUTSIDE_HORIZON,
-        `from must not be before the current hour ${iso(start)}`,
-        'from',
-      );
-    if (to > end)
-      throw new GridException(
-        GridErrorCode.OUTSIDE_HORIZON,
-        `to must not be after the end of the bookable horizon ${iso(end)}`,
-        'to',
-      );
+    const outside = this.ledger.outsideHorizon(from, to);
+    if (outside) throw new GridException(GridErrorCode.OUTSIDE_HORIZON, outside.message, outside.field);
     const mw = a.megawatts ?? null;
     const capW = mw === null ? null : mwToWatts(mw);
     const siteId = await retryTransient(() =>

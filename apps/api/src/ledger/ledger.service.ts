@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { floorHour, HOUR_MS } from '../common/time.utils';
+import { floorHour, HOUR_MS, iso } from '../common/time.utils';
 import { APP_CONFIG } from '../config';
 import type { AppConfig } from '../config';
 import { ChangeFeed } from '../events/change-feed.service';
@@ -27,6 +27,25 @@ export class LedgerService {
   horizon(): { start: number; end: number } {
     const start = floorHour(this.config.now());
     return { start, end: start + this.config.horizonDays * 24 * HOUR_MS };
+  }
+
+  /**
+   * Why [from, to) (ms) is not inside the bookable horizon, naming the field (`fromField` before
+   * the current hour, `toField` past the end), or null when it is: the rule of every operator's
+   * write on the ledger, each feature throwing it as its own OUTSIDE_HORIZON.
+   */
+  outsideHorizon(
+    from: number,
+    to: number,
+    fromField = 'from',
+    toField = 'to',
+  ): { field: string; message: string } | null {
+    const { start, end } = this.horizon();
+    if (from < start)
+      return { field: fromField, message: `${fromField} must not be before the current hour ${iso(start)}` };
+    if (to > end)
+      return { field: toField, message: `${toField} must not be after the end of the bookable horizon ${iso(end)}` };
+    return null;
   }
 
   /**
