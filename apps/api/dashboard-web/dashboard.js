@@ -5,8 +5,9 @@
 import { gql, savedKey, setKey } from './api.js';
 import { startOperatorTools } from './operator.js';
 import { startStartupConsole } from './startup.js';
-import { kpiCard, serverKpiCards, utilizationFigures } from './kpi-cards.js';
+import { dashboardKpiCards } from './kpi-cards.js';
 import { loadRounds } from './rounds-panel.js';
+import { supplyOption } from './supply-chart.js';
 import { esc, fmt, money, pct, when } from './ui.js';
 
 const HOUR = 3_600_000;
@@ -38,7 +39,6 @@ const state = {
 
 // ---- formatting -------------------------------------------------------------------------
 
-const dayFmt = new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', day: '2-digit', month: 'short' });
 const hourFmt = new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', day: '2-digit', month: 'short', hour: '2-digit' });
 
 function showError(msg) {
@@ -294,151 +294,15 @@ function renderHeatmap() {
   );
 }
 
-const PREVIEW_SERIES = 'Forecast preview (MW)';
-
 function renderSupply() {
   const c = state.clusters.find((x) => x.id === state.selected);
   const rows = (c && state.util.get(c.id)) || [];
   $('supply-title').textContent = c
     ? `${c.name} — capacity, bookings, green supply and grid`
     : 'Capacity, green supply and grid';
-  // the grid its site has reserved, where it has one (a cluster without a site draws uncapped)
-  const sited = rows.some((r) => r.siteGridDrawnMw != null);
-  const t = (r) => new Date(r.hour).getTime();
   // an operator's forecast being previewed: green supply per hour as it would be after saving
   const preview = c && state.preview?.clusterId === c.id ? state.preview.points : null;
-  // a point at the end of the last hour so steps cover the whole range
-  const last = rows.length ? t(rows[rows.length - 1]) + HOUR : 0;
-  const series = (pick) => {
-    const pts = rows.map((r) => [t(r), pick(r)]);
-    if (rows.length) pts.push([last, pick(rows[rows.length - 1])]);
-    return pts;
-  };
-  charts.supply.setOption(
-    {
-      animation: false,
-      color: ['#5b6b7f', '#2f6fed', '#37b26c', '#13693a', '#c0392b', '#8e44ad', '#b03a2e'],
-      grid: { left: 64, right: 64, top: 40, bottom: 64 },
-      legend: {
-        top: 0,
-        data: [
-          'Capacity (PFLOPS)',
-          'Booked (PFLOPS)',
-          'Green available (MW)',
-          'Green allocated (MW)',
-          'Grid drawn (MW)',
-          ...(sited ? ['Site grid drawn (MW)', 'Site grid reserved (MW)'] : []),
-          ...(preview ? [PREVIEW_SERIES] : []),
-        ],
-      },
-      tooltip: {
-        trigger: 'axis',
-        axisPointer: { type: 'cross' },
-        valueFormatter: (v) => fmt(v, 2),
-      },
-      // hours are UTC everywhere on this page, whatever the viewer's time zone
-      useUTC: true,
-      xAxis: {
-        type: 'time',
-        axisLabel: {
-          hideOverlap: true,
-          formatter: (v) =>
-            new Date(v).getUTCHours() === 0
-              ? dayFmt.format(new Date(v))
-              : `${String(new Date(v).getUTCHours()).padStart(2, '0')}:00`,
-        },
-      },
-      yAxis: [
-        { type: 'value', name: 'PFLOPS', min: 0, axisLabel: { formatter: (v) => fmt(v, 0) } },
-        { type: 'value', name: 'MW', min: 0, splitLine: { show: false }, axisLabel: { formatter: (v) => fmt(v, 1) } },
-      ],
-      dataZoom: [{ type: 'inside' }, { type: 'slider', height: 18, bottom: 8 }],
-      series: [
-        {
-          name: 'Capacity (PFLOPS)',
-          type: 'line',
-          step: 'end',
-          showSymbol: false,
-          lineStyle: { type: 'dashed', width: 2 },
-          data: series((r) => r.capacityPflops),
-        },
-        {
-          name: 'Booked (PFLOPS)',
-          type: 'line',
-          step: 'end',
-          showSymbol: false,
-          areaStyle: { opacity: 0.35 },
-          data: series((r) => r.bookedPflops),
-        },
-        {
-          name: 'Green available (MW)',
-          type: 'line',
-          step: 'end',
-          yAxisIndex: 1,
-          showSymbol: false,
-          lineStyle: { width: 1 },
-          areaStyle: { opacity: 0.18 },
-          data: series((r) => r.greenAvailableMw),
-        },
-        {
-          name: 'Green allocated (MW)',
-          type: 'line',
-          step: 'end',
-          yAxisIndex: 1,
-          showSymbol: false,
-          lineStyle: { width: 2 },
-          areaStyle: { opacity: 0.45 },
-          data: series((r) => r.greenAllocatedMw),
-        },
-        {
-          name: 'Grid drawn (MW)',
-          type: 'line',
-          step: 'end',
-          yAxisIndex: 1,
-          showSymbol: false,
-          lineStyle: { width: 2 },
-          data: series((r) => r.gridDrawnMw),
-        },
-        ...(sited
-          ? [
-              {
-                name: 'Site grid drawn (MW)',
-                type: 'line',
-                step: 'end',
-                yAxisIndex: 1,
-                showSymbol: false,
-                lineStyle: { width: 1 },
-                data: series((r) => r.siteGridDrawnMw),
-              },
-              {
-                name: 'Site grid reserved (MW)',
-                type: 'line',
-                step: 'end',
-                yAxisIndex: 1,
-                showSymbol: false,
-                lineStyle: { width: 2, type: 'dashed' },
-                data: series((r) => r.siteGridReservedMw),
-              },
-            ]
-          : []),
-        ...(preview
-          ? [
-              {
-                name: PREVIEW_SERIES,
-                type: 'line',
-                step: 'end',
-                yAxisIndex: 1,
-                showSymbol: false,
-                lineStyle: { width: 2, type: 'dotted', color: '#b7791f' },
-                itemStyle: { color: '#b7791f' },
-                data: preview,
-              },
-            ]
-          : []),
-      ],
-    },
-    true,
-  );
+  charts.supply.setOption(supplyOption(rows, preview), true);
 }
 
 function shortName(name) {
@@ -448,44 +312,8 @@ function shortName(name) {
 // ---- KPIs and bookings ---------------------------------------------------------------------
 
 function renderKpis(bookings) {
-  // "now" and the peak hour come from utilization; the range totals from kpis when the server has it
-  const { cap, booked, greenAvail, greenAlloc, capNow, bookedNow, peak } = utilizationFigures(
-    state.util,
-    state.days * 24,
-  );
   const k = state.kpis;
-  const cards = [
-    kpiCard(
-      'Booked now',
-      fmt(bookedNow, 1),
-      'PFLOPS',
-      `of ${fmt(capNow, 0)} PFLOPS capacity (${pct(capNow ? bookedNow / capNow : 0)} %)`,
-    ),
-  ];
-  if (k) {
-    cards.push(...serverKpiCards(k, peak));
-  } else {
-    cards.push(
-      kpiCard('Utilization', pct(cap ? booked / cap : 0), '%', `${fmt(booked, 0)} of ${fmt(cap, 0)} PFLOPS·h booked`),
-      kpiCard('Peak hour', pct(peak), '%', 'highest utilization in range'),
-      kpiCard(
-        'Green supply',
-        fmt(greenAvail, 0),
-        'MWh',
-        `${fmt(greenAlloc, 1)} MWh allocated (${pct(greenAvail ? greenAlloc / greenAvail : 0)} %)`,
-        'green',
-      ),
-      kpiCard(
-        'Upcoming bookings',
-        fmt(bookings.length, 0),
-        bookings.length >= BOOKINGS_SHOWN ? '+' : '',
-        `${fmt(
-          bookings.reduce((s, b) => s + b.pflops * b.hours, 0),
-          0,
-        )} PFLOPS·h in the list`,
-      ),
-    );
-  }
+  const cards = dashboardKpiCards(state.util, state.days * 24, k, bookings, BOOKINGS_SHOWN);
   $('kpis').innerHTML = cards.join('');
   document.body.dataset.kpis = k ? 'server' : 'local';
   const n = visibleClusters().length;

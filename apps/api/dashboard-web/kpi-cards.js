@@ -82,3 +82,39 @@ export function utilizationFigures(util, hours) {
   }
   return f;
 }
+
+/**
+ * The dashboard's cards: booked now (from utilization), then the kpis query's figures (`k`), or
+ * without them figures computed from utilization and the upcoming bookings (`shown` at most).
+ */
+export function dashboardKpiCards(util, hours, k, bookings, shown) {
+  // "now" and the peak hour come from utilization; the range totals from kpis when the server has it
+  const { cap, booked, greenAvail, greenAlloc, capNow, bookedNow, peak } = utilizationFigures(util, hours);
+  const cards = [
+    kpiCard(
+      'Booked now',
+      fmt(bookedNow, 1),
+      'PFLOPS',
+      `of ${fmt(capNow, 0)} PFLOPS capacity (${pct(capNow ? bookedNow / capNow : 0)} %)`,
+    ),
+  ];
+  if (k) return cards.concat(serverKpiCards(k, peak));
+  const pflopsHours = bookings.reduce((s, b) => s + b.pflops * b.hours, 0);
+  return cards.concat(
+    kpiCard('Utilization', pct(cap ? booked / cap : 0), '%', `${fmt(booked, 0)} of ${fmt(cap, 0)} PFLOPS·h booked`),
+    kpiCard('Peak hour', pct(peak), '%', 'highest utilization in range'),
+    kpiCard(
+      'Green supply',
+      fmt(greenAvail, 0),
+      'MWh',
+      `${fmt(greenAlloc, 1)} MWh allocated (${pct(greenAvail ? greenAlloc / greenAvail : 0)} %)`,
+      'green',
+    ),
+    kpiCard(
+      'Upcoming bookings',
+      fmt(bookings.length, 0),
+      bookings.length >= shown ? '+' : '',
+      `${fmt(pflopsHours, 0)} PFLOPS·h in the list`,
+    ),
+  );
+}

@@ -1,4 +1,4 @@
-import { Fleet } from '@pflex/scheduler';
+import { Fleet, GRID_UNLIMITED } from '@pflex/scheduler';
 import { SlotWriter } from './slot-writer';
 
 const BASE = 100_000;
@@ -60,5 +60,34 @@ describe('SlotWriter', () => {
     const g = fleet();
     w.copy(f, BASE, g, BASE + 1);
     expect(row(g)).toEqual([...row(f).slice(1), [0, 0, 0, 0, 0, 0]]);
+  });
+
+  it('puts a site cap from its hours, ignores hours outside the timelines, and never below what is drawn', () => {
+    const f = Fleet.fromSpec({
+      slots: 4,
+      sites: [{ id: 's' }],
+      clusters: [
+        { id: 'a', site: 's', capacityPflops: 0, kwPerPflops: 10, pue: 1, pricePerPflopsHour: 1, gridPricePerMwh: 100 },
+      ],
+    });
+    const w = new SlotWriter();
+    w.apply(f, BASE, 'a', { t: 'rows', f: BASE, to: BASE + 4, tf: 50_000 });
+    w.add(f, 'a', 1, 1, 1_000, [0], null, 300_000, 0, 1);
+    // hour BASE + 1 draws 300 kW: a cap of 200 kW read before that booking arrived is taken as 300
+    w.loadSiteCaps(f, BASE, 's', {
+      siteId: 's',
+      hours: [BASE - 1, BASE, BASE + 1, BASE + 9],
+      capW: [1, 500_000, 200_000, 1],
+    });
+    const caps = Array.from({ length: 4 }, (_, k) => f.gridCapW('s', k));
+    expect(caps).toEqual([500_000, 300_000, GRID_UNLIMITED, GRID_UNLIMITED]);
+    // none read: uncapped everywhere
+    w.loadSiteCaps(f, BASE, 's', undefined);
+    expect(Array.from({ length: 4 }, (_, k) => f.gridCapW('s', k))).toEqual([
+      GRID_UNLIMITED,
+      GRID_UNLIMITED,
+      GRID_UNLIMITED,
+      GRID_UNLIMITED,
+    ]);
   });
 });

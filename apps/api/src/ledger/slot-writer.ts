@@ -1,5 +1,5 @@
-import { Fleet } from '@pflex/scheduler';
-import type { ClusterLedger } from './ledger.repository';
+import { Fleet, GRID_UNLIMITED } from '@pflex/scheduler';
+import type { ClusterLedger, SiteCaps } from './ledger.repository';
 import type { LedgerChange } from './ledger-wire';
 
 /**
@@ -136,6 +136,26 @@ export class SlotWriter {
         gridW: t.gridW.subarray(from, to),
       });
     }
+  }
+
+  /**
+   * Puts a site's reserved capacity (`caps`: the hours with one, absolute epoch hours; none:
+   * uncapped) into the timelines (slot 0 = `base`). The database keeps grid drawn within it; where
+   * the timelines hold a draw the cap no longer covers (a change that has not reached this process
+   * yet), the cap is taken as that draw until it arrives: the ledger's CHECK, not this cache, is
+   * what refuses an over-draw.
+   */
+  loadSiteCaps(f: Fleet, base: number, site: string, caps: SiteCaps | undefined): void {
+    const w = new Int32Array(f.slots).fill(GRID_UNLIMITED);
+    if (caps) {
+      for (let i = 0; i < caps.hours.length; i++) {
+        const k = caps.hours[i] - base;
+        if (k >= 0 && k < f.slots) w[k] = Math.min(caps.capW[i], GRID_UNLIMITED - 1);
+      }
+    }
+    const used = f.siteTimeline(site).usedW;
+    for (let k = 0; k < w.length; k++) if (w[k] < used[k]) w[k] = Math.min(used[k], GRID_UNLIMITED);
+    f.loadSiteSlots(site, 0, w);
   }
 
   private grow(n: number): void {

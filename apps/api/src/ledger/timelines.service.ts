@@ -1,6 +1,6 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import type { SqlSession } from '@pflex/persistence';
-import { Fleet, GRID_UNLIMITED, Placement } from '@pflex/scheduler';
+import { Fleet, Placement } from '@pflex/scheduler';
 import type { Logger } from 'pino';
 import { HOUR_MS } from '../common/time.utils';
 import { APP_CONFIG, PINO } from '../config';
@@ -273,7 +273,7 @@ export class TimelinesService implements OnApplicationBootstrap, OnModuleDestroy
     if (!f || f.clusterIndex(c.id) < 0) return;
     // the rows are the database's; the site's cap here may be older than them: lifted while they load
     const site = c.siteId && f.siteIndex(c.siteId) >= 0 ? c.siteId : null;
-    if (site) f.loadSiteSlots(site, 0, new Int32Array(f.slots).fill(GRID_UNLIMITED));
+    if (site) this.writer.loadSiteCaps(f, this.baseHour, site, undefined);
     this.writer.load(f, this.baseHour, c);
     if (site) this.applySiteCaps(site);
     this.versions.set(c.id, c.version);
@@ -328,26 +328,10 @@ export class TimelinesService implements OnApplicationBootstrap, OnModuleDestroy
     for (const id of ids ?? f.siteIds) if (f.siteIndex(id) >= 0) this.applySiteCaps(id);
   }
 
-  /**
-   * Puts a site's reserved capacity (as last read) into the timelines. The database keeps grid
-   * drawn within it; here, where the timelines hold a draw the cap no longer covers (a change
-   * that has not reached this process yet), the cap is taken as that draw until it arrives: the
-   * ledger's CHECK, not this cache, is what refuses an over-draw.
-   */
+  /** Puts a site's reserved capacity (as last read) into the timelines. */
   private applySiteCaps(id: string): void {
     const f = this.fleetRef;
-    if (!f || id.startsWith('#')) return;
-    const caps = new Int32Array(f.slots).fill(GRID_UNLIMITED);
-    const c = this.siteCaps.get(id);
-    if (c) {
-      for (let i = 0; i < c.hours.length; i++) {
-        const k = c.hours[i] - this.baseHour;
-        if (k >= 0 && k < f.slots) caps[k] = Math.min(c.capW[i], GRID_UNLIMITED - 1);
-      }
-    }
-    const used = f.siteTimeline(id).usedW;
-    for (let k = 0; k < caps.length; k++) if (caps[k] < used[k]) caps[k] = Math.min(used[k], GRID_UNLIMITED);
-    f.loadSiteSlots(id, 0, caps);
+    if (f && !id.startsWith('#')) this.writer.loadSiteCaps(f, this.baseHour, id, this.siteCaps.get(id));
   }
 
   /** An operator changed a site's reserved capacity: read it again (in an exclusive section). */
