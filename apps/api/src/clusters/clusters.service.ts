@@ -5,7 +5,6 @@ import { DataSource, EntityManager } from 'typeorm';
 import { isUuid } from '../common/ids';
 import { pageByCreatedAt } from '../common/pagination';
 import { HOUR_MS, requireRange } from '../common/time.utils';
-import { LedgerRepository } from '../ledger/ledger.repository';
 import { LedgerService } from '../ledger/ledger.service';
 import { TimelinesService } from '../ledger/timelines.service';
 import type { Principal } from '../security/principal';
@@ -13,6 +12,7 @@ import { ClusterErrorCode, ClusterException } from './clusters.exception';
 import { GridTariffModel } from '../grid/dtos/grid.dtos';
 import { CapacityChangeModel, ClusterConnection, ClusterModel } from './dtos/cluster.model';
 import { RegisterClusterInput, SetCapacityArgs, UpdateClusterInput } from './dtos/cluster.input';
+import { LedgerAdminRepository } from '../ledger/ledger-admin.repository';
 
 /**
  * Clusters are a public catalogue for startups (they book on them) and the bureau; an operator
@@ -23,7 +23,7 @@ export class ClustersService {
   constructor(
     private readonly ds: DataSource,
     private readonly ledger: LedgerService,
-    private readonly repo: LedgerRepository,
+    private readonly admin: LedgerAdminRepository,
     private readonly timelines: TimelinesService,
   ) {}
 
@@ -108,7 +108,7 @@ export class ClustersService {
   ): Promise<number> {
     const [f, t] = [from / HOUR_MS, to / HOUR_MS];
     const conflict = async () => {
-      const rows = await this.repo.capacityConflictsIn(m, clusterId, f, t, tflops);
+      const rows = await this.admin.capacityConflictsIn(m, clusterId, f, t, tflops);
       return new ClusterException(
         ClusterErrorCode.CAPACITY_CONFLICT,
         `booked work would no longer fit under ${tflopsToPflops(tflops)} PFLOPS; conflicting bookings: ${rows.map((r) => r.id).join(', ')}`,
@@ -123,10 +123,10 @@ export class ClustersService {
       );
     };
     const v = await this.ledger.change(m, clusterId, async () => {
-      if (await this.repo.firstOverIn(m, clusterId, f, t, tflops)) throw await conflict();
+      if (await this.admin.firstOverIn(m, clusterId, f, t, tflops)) throw await conflict();
       try {
         await m.query(`SAVEPOINT set_capacity`);
-        await this.repo.setCapacityIn(m, clusterId, f, t, tflops);
+        await this.admin.setCapacityIn(m, clusterId, f, t, tflops);
         await m.query(`RELEASE SAVEPOINT set_capacity`);
       } catch (e) {
         if (pgErrorCode(e) !== PG_ERROR.CHECK_VIOLATION) throw e;

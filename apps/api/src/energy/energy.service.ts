@@ -5,7 +5,6 @@ import { DataSource, EntityManager } from 'typeorm';
 import { isUuid } from '../common/ids';
 import { HOUR_MS, requireRange } from '../common/time.utils';
 import { ClustersService } from '../clusters/clusters.service';
-import { LedgerRepository } from '../ledger/ledger.repository';
 import { LedgerService } from '../ledger/ledger.service';
 import { TimelinesService } from '../ledger/timelines.service';
 import type { Principal } from '../security/principal';
@@ -13,6 +12,7 @@ import { AddGreenWindowArgs, GreenWindowsArgs } from './dtos/green-window.args';
 import { GreenSourceEnum, GreenWindowModel } from './dtos/green-window.model';
 import { EnergyErrorCode, EnergyException } from './energy.exception';
 import type { LedgerChange } from '../ledger/ledger-wire';
+import { LedgerAdminRepository } from '../ledger/ledger-admin.repository';
 
 export const MAX_RANGE_HOURS = 93 * 24;
 
@@ -27,7 +27,7 @@ export class EnergyService {
     private readonly ds: DataSource,
     private readonly clusters: ClustersService,
     private readonly ledger: LedgerService,
-    private readonly repo: LedgerRepository,
+    private readonly admin: LedgerAdminRepository,
     private readonly timelines: TimelinesService,
   ) {}
 
@@ -83,7 +83,7 @@ export class EnergyService {
         } catch (e) {
           if (pgErrorCode(e) !== PG_ERROR.CHECK_VIOLATION) throw e;
           await m.query('ROLLBACK TO SAVEPOINT remove_green');
-          const hours = await this.repo.strandedHoursIn(
+          const hours = await this.admin.strandedHoursIn(
             m,
             win.clusterId,
             from / HOUR_MS,
@@ -133,7 +133,7 @@ export class EnergyService {
     w: number,
     price: number,
   ): Promise<LedgerChange> {
-    await this.repo.addGreenIn(m, clusterId, from / HOUR_MS, to / HOUR_MS, w, price);
+    await this.admin.addGreenIn(m, clusterId, from / HOUR_MS, to / HOUR_MS, w, price);
     return { t: 'gw', f: from / HOUR_MS, to: to / HOUR_MS, w, p: price };
   }
 }

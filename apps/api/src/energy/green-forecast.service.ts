@@ -5,7 +5,6 @@ import { DataSource, EntityManager } from 'typeorm';
 import { InputException } from '../common/errors';
 import { HOUR_MS, iso, requireHour, requireRange } from '../common/time.utils';
 import { ClustersService } from '../clusters/clusters.service';
-import { LedgerRepository } from '../ledger/ledger.repository';
 import { LedgerService } from '../ledger/ledger.service';
 import { TimelinesService } from '../ledger/timelines.service';
 import type { Principal } from '../security/principal';
@@ -15,6 +14,7 @@ import { GreenSourceEnum } from './dtos/green-window.model';
 import { EnergyErrorCode, EnergyException } from './energy.exception';
 import { EnergyService, MAX_RANGE_HOURS, toGreenWindowModel } from './energy.service';
 import { GreenRevisionsService } from './green-revisions.service';
+import { LedgerAdminRepository } from '../ledger/ledger-admin.repository';
 
 /** The ledger's ceiling on a cluster hour's green supply (cluster_hours_green_check), W. */
 const MAX_SUPPLY_W = 2_000_000_000;
@@ -42,7 +42,7 @@ export class GreenForecastService {
     private readonly clusters: ClustersService,
     private readonly energy: EnergyService,
     private readonly ledger: LedgerService,
-    private readonly repo: LedgerRepository,
+    private readonly admin: LedgerAdminRepository,
     private readonly timelines: TimelinesService,
     private readonly revisions: GreenRevisionsService,
   ) {}
@@ -58,7 +58,7 @@ export class GreenForecastService {
 
     const [model, version] = await this.ds.transaction(async (m) => {
       const c = await this.clusters.lockForWrite(m, p, a.clusterId, 'clusterId');
-      const ledgerHours = await this.repo.greenHoursForUpdateIn(m, c.id, fromH, toH);
+      const ledgerHours = await this.admin.greenHoursForUpdateIn(m, c.id, fromH, toH);
       const old = await m
         .getRepository(GreenWindowEntity)
         .createQueryBuilder('w')
@@ -96,7 +96,7 @@ export class GreenForecastService {
           v = cut.version;
           revisions.push(cut.id);
         }
-        plan = planOrder(fromH, toH, await this.repo.greenHoursForUpdateIn(m, c.id, fromH, toH), rows, removals);
+        plan = planOrder(fromH, toH, await this.admin.greenHoursForUpdateIn(m, c.id, fromH, toH), rows, removals);
       }
       const addsFirst = plan.addsFirst;
 

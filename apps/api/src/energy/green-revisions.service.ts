@@ -27,7 +27,6 @@ import { decimalPlaces } from '../common/validators';
 import { ChangeFeed } from '../events/change-feed.service';
 import { BookingEventTuple, bookingPayloads } from '../ledger/ledger-wire';
 import { tariffOf, TariffTable } from '../clusters/tariff';
-import { LedgerRepository } from '../ledger/ledger.repository';
 import { SITE_GRID_ADD, SITE_GRID_TAKE } from '../ledger/ledger.statements';
 import { LedgerService } from '../ledger/ledger.service';
 import { TimelinesService } from '../ledger/timelines.service';
@@ -44,6 +43,7 @@ import {
 } from './dtos/green-revision.dtos';
 import { EnergyErrorCode, EnergyException } from './energy.exception';
 import { MAX_RANGE_HOURS } from './energy.service';
+import { LedgerAdminRepository } from '../ledger/ledger-admin.repository';
 
 /** A confirmed booking running in the revised range, locked. */
 interface HeldRow {
@@ -81,7 +81,7 @@ export class GreenRevisionsService {
     private readonly ledger: LedgerService,
     private readonly timelines: TimelinesService,
     private readonly feed: ChangeFeed,
-    private readonly repo: LedgerRepository,
+    private readonly admin: LedgerAdminRepository,
   ) {}
 
   /**
@@ -93,7 +93,7 @@ export class GreenRevisionsService {
     c: { id: string; gridTariff: unknown; gridPricePerMwh: number },
   ): Promise<TariffTable> {
     const { start, end } = this.ledger.horizon();
-    return tariffOf(c, await this.repo.postedGridPricesIn(m, c.id, start / HOUR_MS - 31 * 24, end / HOUR_MS));
+    return tariffOf(c, await this.admin.postedGridPricesIn(m, c.id, start / HOUR_MS - 31 * 24, end / HOUR_MS));
   }
 
   async revise(p: Principal, a: ReviseGreenSupplyArgs): Promise<GreenRevisionModel> {

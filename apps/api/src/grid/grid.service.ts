@@ -9,7 +9,6 @@ import { ClusterModel } from '../clusters/dtos/cluster.model';
 import { checkTariff, GridTariff, TariffError, tariffOf } from '../clusters/tariff';
 import { InputException } from '../common/errors';
 import { ChangeFeed } from '../events/change-feed.service';
-import { LedgerRepository } from '../ledger/ledger.repository';
 import { SITE_GRID_ADD_TO, SITE_GRID_TAKE_FROM } from '../ledger/ledger.statements';
 import { LedgerService } from '../ledger/ledger.service';
 import { TimelinesService } from '../ledger/timelines.service';
@@ -28,6 +27,7 @@ import {
   SiteModel,
 } from './dtos/grid.dtos';
 import { GridErrorCode, GridException } from './grid.exception';
+import { LedgerAdminRepository } from '../ledger/ledger-admin.repository';
 
 /** Site-hours the grid ledger shows at most per query. */
 const MAX_GRID_HOURS = 31 * 24;
@@ -45,7 +45,7 @@ export class GridService {
     private readonly ledger: LedgerService,
     private readonly timelines: TimelinesService,
     private readonly feed: ChangeFeed,
-    private readonly repo: LedgerRepository,
+    private readonly admin: LedgerAdminRepository,
   ) {}
 
   async createSite(p: Principal, input: CreateSiteInput): Promise<SiteModel> {
@@ -261,7 +261,7 @@ export class GridService {
   async gridPrices(p: Principal, a: GridPricesArgs): Promise<GridPriceHourModel[]> {
     const [from, to] = requireRange('from', a.from, 'to', a.to, MAX_GRID_HOURS);
     const c = await this.clusters.readable(this.ds.manager, p, a.clusterId, 'clusterId');
-    const t = tariffOf(c, await this.repo.postedGridPricesIn(this.ds.manager, c.id, from / HOUR_MS, to / HOUR_MS));
+    const t = tariffOf(c, await this.admin.postedGridPricesIn(this.ds.manager, c.id, from / HOUR_MS, to / HOUR_MS));
     const out: GridPriceHourModel[] = [];
     for (let h = from / HOUR_MS; h < to / HOUR_MS; h++)
       out.push({ hour: new Date(h * HOUR_MS), pricePerMwh: t.priceAt(h), period: t.nameOf(t.periodAt(h)) });

@@ -4,8 +4,9 @@ import { floorHour, HOUR_MS, iso } from '../common/time.utils';
 import { APP_CONFIG } from '../config';
 import type { AppConfig } from '../config';
 import { ChangeFeed } from '../events/change-feed.service';
-import { LedgerRepository, VERSION_PLACEHOLDER } from './ledger.repository';
+import { VERSION_PLACEHOLDER } from './ledger.repository';
 import { LedgerChange, ledgerPayloads } from './ledger-wire';
+import { LedgerAdminRepository } from './ledger-admin.repository';
 
 /**
  * The bookable horizon and the operators' ledger writes: every change goes through one path
@@ -18,7 +19,7 @@ import { LedgerChange, ledgerPayloads } from './ledger-wire';
 export class LedgerService {
   constructor(
     private readonly ds: DataSource,
-    private readonly repo: LedgerRepository,
+    private readonly admin: LedgerAdminRepository,
     private readonly feed: ChangeFeed,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -56,7 +57,7 @@ export class LedgerService {
   async change(m: EntityManager, cluster: string, write: () => Promise<LedgerChange | null>): Promise<number | null> {
     const d = await write();
     if (!d) return null;
-    return this.repo.bumpIn(
+    return this.admin.bumpIn(
       m,
       cluster,
       this.feed.channel,
@@ -66,10 +67,10 @@ export class LedgerService {
 
   /** Creates a registered cluster's version row and ledger rows, and announces the cluster. */
   async createCluster(m: EntityManager, cluster: string): Promise<void> {
-    await this.repo.createVersionIn(m, cluster);
+    await this.admin.createVersionIn(m, cluster);
     await this.change(m, cluster, async () => {
       const { start, end } = this.horizon();
-      await this.repo.materialiseIn(m, [cluster], start / HOUR_MS, end / HOUR_MS + 24);
+      await this.admin.materialiseIn(m, [cluster], start / HOUR_MS, end / HOUR_MS + 24);
       return { t: 'cl' };
     });
   }
@@ -80,7 +81,7 @@ export class LedgerService {
     return this.ds.transaction(async (m) => {
       const ids: { id: string }[] = await m.query(`SELECT id FROM clusters ORDER BY id`);
       if (ids.length === 0) return 0;
-      const made = await this.repo.materialiseIn(
+      const made = await this.admin.materialiseIn(
         m,
         ids.map((r) => r.id),
         start / HOUR_MS,
@@ -91,7 +92,7 @@ export class LedgerService {
         n += r.n;
         // a contiguous run (the usual hourly tail) travels as such; anything else reloads the cluster
         const d: LedgerChange = r.n === r.to - r.from ? { t: 'rows', f: r.from, to: r.to, tf: r.tflops } : { t: 'cl' };
-        await this.repo.bumpIn(
+        await this.admin.bumpIn(
           m,
           r.cluster,
           this.feed.channel,

@@ -1,0 +1,140 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { HOUR_SQL, VERSION_PLACEHOLDER } from './ledger.statements';
+
+/**
+ * The ledger's SQL for operators' writes, inside their TypeORM transactions (capacity, green
+ * windows and forecasts, new ledger rows, posted grid prices, the version bump that announces
+ * them); the booking hot path's is in LedgerRepository.
+ */
+@Injectable()
+export class LedgerAdminRepository {
+  /**
+   * After an admin transaction changed one cluster's rows: raises its version (the row lock
+   * taken here, after the rows', is held to COMMIT) and sends the payloads with that version.
+   */
+  async bumpIn(m: EntityManager, cluster: string, channel: string, payloads: string[]): Promise<number> {
+    const [[row]]: [[{ version: number }]] = await m.query(
+      `UPDATE ledger_versions SET version = version + 1 WHERE cluster_id = $1 RETURNING version::float8 AS version`,
+      [cluster],
+    );
+    const v = Number(row.version);
+    await m.query(`SELECT pg_notify($1, replace(p, $3, $4)) FROM unnest($2::text[]) AS p`, [
+      channel,
+      payloads,
+      `"v":${VERSION_PLACEHOLDER},`,
+      `"v":${v},`,
+    ]);
+    return v;
+  }
+
+  /** A new cluster's version row. */
+  async createVersionIn(m: EntityManager, cluster: string): Promise<void> {
+    await m.query(`INSERT INTO ledger_versions (cluster_id, version) VALUES ($1, 0)`, [cluster]);
+  }
+
+  /** Ledger rows missing over [fromH, toH) for the clusters, created at each cluster's capacity; returns the new ranges per cluster. */
+  async materialiseIn(
+    m: EntityManager,
+    clusters: string[],
+    fromH: number,
+    toH: number,
+  ): Promise<{ cluster: string; from: number; to: number; tflops: number; n: number }[]> {
+    return m.query(
+      `WITH ins AS (
+         INSERT INTO cluster_hours (cluster_id, hour, capacity_tflops)
+         SELECT c.id, h, c.capacity_tflops
+         FROM clusters c CROSS JOIN generate_series(to_timestamp($2 * 3600.0), to_timestamp(($3 - 1) * 3600.0), interval '1 hour') AS h
+         WHERE c.id = ANY($1::uuid[])
+         ON CONFLICT (cluster_id, hour) DO NOTHING
+         RETURNING cluster_id, hour, capacity_tflops)
+       SELECT cluster_id AS cluster, min(${HOUR_SQL('hour')}) AS "from", max(${HOUR_SQL('hour')}) + 1 AS "to", min(capacity_tflops) AS tflops, count(*)::int AS n
+       FROM ins GROUP BY cluster_id`,
+      [clusters, fromH, toH],
+    );
+  }
+
+  /** Hours of [fromH, toH) whose booked TFLOPS exceed `tflops`. */
+  async firstOverIn(m: EntityManager, cluster: string, fromH: number, toH: number, tflops: number): Promise<boolean> {
+    const rows: unknown[] = await m.query(
+      `SELECT 1 FROM cluster_hours WHERE cluster_id = $1 AND hour >= to_timestamp($2 * 3600.0) AND hour < to_timestamp($3 * 3600.0) AND booked_tflops > $4 LIMIT 1`,
+      [cluster, fromH, toH, tflops],
+    );
+    return rows.length > 0;
+  }
+
+  /** Confirmed bookings holding more than `tflops` in some hour of [fromH, toH). */
+  async capacityConflictsIn(
+    m: EntityManager,
+    cluster: string,
+    fromH: number,
+    toH: number,
+    tflops: number,
+  ): Promise<{ id: string; starts_at: Date; ends_at: Date }[]> {
+    return m.query(
+      `SELECT DISTINCT b.id, b.starts_at, b.ends_at FROM bookings b
+       JOIN cluster_hours h ON h.cluster_id = b.cluster_id AND h.hour >= b.starts_at AND h.hour < b.ends_at
+       WHERE b.cluster_id = $1 AND b.status = 'CONFIRMED' AND h.hour >= to_timestamp($2 * 3600.0) AND h.hour < to_timestamp($3 * 3600.0) AND h.booked_tflops > $4
+       ORDER BY b.starts_at, b.id LIMIT 100`,
+      [cluster, fromH, toH, tflops],
+    );
+  }
+
+  /** Sets capacity over [fromH, toH) (CHECK-guarded). */
+  async setCapacityIn(m: EntityManager, cluster: string, fromH: number, toH: number, tflops: number): Promise<void> {
+    await m.query(
+      `UPDATE cluster_hours SET capacity_tflops = $4 WHERE cluster_id = $1 AND hour >= to_timestamp($2 * 3600.0) AND hour < to_timestamp($3 * 3600.0)`,
+      [cluster, fromH, toH, tflops],
+    );
+  }
+
+  /** Grid prices a cluster posted for [fromH, toH), by hour: [epoch hour, price per MWh]. */
+  async postedGridPricesIn(m: EntityManager, cluster: string, fromH: number, toH: number): Promise<[number, number][]> {
+    const rows: { h: number; p: number }[] = await m.query(
+      `SELECT ${HOUR_SQL('hour')} AS h, price_per_mwh AS p FROM grid_price_hours
+       WHERE cluster_id = $1 AND hour >= to_timestamp($2 * 3600.0) AND hour < to_timestamp($3 * 3600.0) ORDER BY hour`,
+      [cluster, fromH, toH],
+    );
+    return rows.map((r) => [Number(r.h), Number(r.p)]);
+  }
+
+  /** Adds (or with negative `w`, removes) a green window's supply and price weight over [fromH, toH) (CHECK-guarded). */
+  async addGreenIn(
+    m: EntityManager,
+    cluster: string,
+    fromH: number,
+    toH: number,
+    w: number,
+    price: number,
+  ): Promise<void> {
+    await m.query(
+      `UPDATE cluster_hours SET green_supply_w = green_supply_w + $4::bigint, green_price_weight = green_price_weight + $4::numeric * $5::numeric
+       WHERE cluster_id = $1 AND hour >= to_timestamp($2 * 3600.0) AND hour < to_timestamp($3 * 3600.0)`,
+      [cluster, fromH, toH, String(w), String(price)],
+    );
+  }
+
+  /** Green supply and allocation (W) of [fromH, toH), by hour, the rows locked until COMMIT (forecast imports). */
+  async greenHoursForUpdateIn(
+    m: EntityManager,
+    cluster: string,
+    fromH: number,
+    toH: number,
+  ): Promise<{ h: number; supply: number; alloc: number }[]> {
+    const rows: { h: number; s: string; a: string }[] = await m.query(
+      `SELECT ${HOUR_SQL('hour')} AS h, green_supply_w::text AS s, green_alloc_w::text AS a FROM cluster_hours
+       WHERE cluster_id = $1 AND hour >= to_timestamp($2 * 3600.0) AND hour < to_timestamp($3 * 3600.0) ORDER BY hour FOR UPDATE`,
+      [cluster, fromH, toH],
+    );
+    return rows.map((r) => ({ h: Number(r.h), supply: Number(r.s), alloc: Number(r.a) }));
+  }
+
+  /** Hours of [fromH, toH) where removing `w` W of supply would strand allocated green (at most 24). */
+  async strandedHoursIn(m: EntityManager, cluster: string, fromH: number, toH: number, w: number): Promise<Date[]> {
+    const rows: { hour: Date }[] = await m.query(
+      `SELECT hour FROM cluster_hours WHERE cluster_id = $1 AND hour >= to_timestamp($2 * 3600.0) AND hour < to_timestamp($3 * 3600.0) AND green_alloc_w > green_supply_w - $4 ORDER BY hour LIMIT 24`,
+      [cluster, fromH, toH, String(w)],
+    );
+    return rows.map((r) => r.hour);
+  }
+}
