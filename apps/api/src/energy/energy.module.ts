@@ -5,6 +5,7 @@ import { EnergyService } from './energy.service';
 import { GreenForecastService } from './green-forecast.service';
 import { BookingEventRevisionResolver, GreenRevisionsResolver } from './green-revisions.resolver';
 import { GreenRevisionsService } from './green-revisions.service';
+import { SlaCreditsService } from './sla-credits.service';
 
 @Module({
   imports: [ClustersModule],
@@ -13,6 +14,7 @@ import { GreenRevisionsService } from './green-revisions.service';
     GreenForecastService,
     EnergyResolver,
     GreenRevisionsService,
+    SlaCreditsService,
     GreenRevisionsResolver,
     BookingEventRevisionResolver,
   ],

@@ -12,10 +12,14 @@ import {
   SlaSettingsModel,
 } from './dtos/green-revision.dtos';
 import { GreenRevisionsService } from './green-revisions.service';
+import { SlaCreditsService } from './sla-credits.service';
 
 @Resolver(() => GreenRevisionModel)
 export class GreenRevisionsResolver {
-  constructor(private readonly svc: GreenRevisionsService) {}
+  constructor(
+    private readonly svc: GreenRevisionsService,
+    private readonly sla: SlaCreditsService,
+  ) {}
 
   @Roles('OPERATOR', 'BUREAU')
   @Mutation(() => GreenRevisionModel, {
@@ -44,7 +48,7 @@ export class GreenRevisionsResolver {
     @Args('first', { type: () => Int, nullable: true, description: 'page size, 1..100 (default 20)' }) first?: number,
     @Args('after', { type: () => String, nullable: true }) after?: string,
   ): Promise<SlaCreditConnection> {
-    return this.svc.credits(p, first, after);
+    return this.sla.credits(p, first, after);
   }
 
   @Roles('OPERATOR', 'BUREAU')
@@ -53,12 +57,12 @@ export class GreenRevisionsResolver {
       "Operators' SLA accounts: credits owed and bookings in breach (the bureau: all; an operator: its own).",
   })
   slaBalances(@CurrentOrg() p: Principal): Promise<SlaBalanceModel[]> {
-    return this.svc.balances(p);
+    return this.sla.balances(p);
   }
 
   @Query(() => SlaSettingsModel)
   slaSettings(): Promise<SlaSettingsModel> {
-    return this.svc.settings();
+    return this.sla.settings();
   }
 
   @Roles('BUREAU')
@@ -67,7 +71,7 @@ export class GreenRevisionsResolver {
       'The penalty factor of SLA credits (credit = missing green MWh x grid price x factor), in [0, 100]; applies to revisions from now on.',
   })
   setSlaPenaltyFactor(@Args('penaltyFactor', { type: () => Float }) penaltyFactor: number): Promise<SlaSettingsModel> {
-    return this.svc.setPenaltyFactor(penaltyFactor);
+    return this.sla.setPenaltyFactor(penaltyFactor);
   }
 }
 

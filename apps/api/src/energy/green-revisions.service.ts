@@ -5,28 +5,17 @@ import {
   PG_ERROR,
   pgErrorCode,
   retryTransient,
-  SlaCreditEntity,
   SlaSettingsEntity,
 } from '@pflex/persistence';
-import {
-  applyRevision,
-  mwToWatts,
-  requiredGreenWh,
-  wattsToMw,
-  whToMwh,
-  type RevisedBooking,
-  type RevisedHour,
-} from '@pflex/scheduler';
+import { applyRevision, requiredGreenWh, whToMwh, type RevisedBooking, type RevisedHour } from '@pflex/scheduler';
 import { DataSource, EntityManager, In } from 'typeorm';
 import { ClustersService } from '../clusters/clusters.service';
-import { isUuid } from '../common/ids';
-import { centsOf, money, priceTotal } from '../common/money';
-import { decodeCursor, encodeCursor, pageSize } from '../common/pagination';
-import { HOUR_MS, iso, requireRange } from '../common/time.utils';
-import { decimalPlaces } from '../common/validators';
-import { ChangeFeed } from '../events/change-feed.service';
-import { BookingEventTuple, bookingPayloads } from '../ledger/ledger-wire';
 import { tariffOf, TariffTable } from '../clusters/tariff';
+import { centsOf, money, priceTotal } from '../common/money';
+import { HOUR_MS, iso, requireRange } from '../common/time.utils';
+import { ChangeFeed } from '../events/change-feed.service';
+import { LedgerAdminRepository } from '../ledger/ledger-admin.repository';
+import { BookingEventTuple, bookingPayloads } from '../ledger/ledger-wire';
 import { SITE_GRID_ADD, SITE_GRID_TAKE } from '../ledger/ledger.statements';
 import { LedgerService } from '../ledger/ledger.service';
 import { TimelinesService } from '../ledger/timelines.service';
@@ -36,14 +25,11 @@ import {
   GreenRevisionModel,
   GreenRevisionsArgs,
   ReviseGreenSupplyArgs,
-  SlaBalanceModel,
-  SlaCreditConnection,
-  SlaCreditModel,
-  SlaSettingsModel,
 } from './dtos/green-revision.dtos';
 import { EnergyErrorCode, EnergyException } from './energy.exception';
+import { bookingRevisionModel, revisionModel } from './green-revision.models';
+import { revisedSupplyW } from './revision-supply';
 import { MAX_RANGE_HOURS } from './energy.service';
-import { LedgerAdminRepository } from '../ledger/ledger-admin.repository';
 
 /** A confirmed booking running in the revised range, locked. */
 interface HeldRow {
@@ -104,7 +90,7 @@ export class GreenRevisionsService {
     const reason = a.reason.trim();
     if (reason.length === 0)
       throw new EnergyException(EnergyErrorCode.INVALID_REVISION, 'reason must not be blank', 'reason');
-    const supply = this.supplyOf(a, n);
+    const supply = revisedSupplyW(a, n);
     // a deadlock with a cancellation or a booking on the same hours: try again from a fresh read
     return retryTransient(async () => {
       const [revisionId, clusterId, version] = await this.ds.transaction(async (m) => {
@@ -164,102 +150,6 @@ export class GreenRevisionsService {
         )
       : [];
     return rev && row ? bookingRevisionModel(row, rev, b[0]) : null;
-  }
-
-  /** The credit ledger: a startup's own, an operator's (what it pays), the bureau's (all); newest first. */
-  async credits(p: Principal, first?: number | null, after?: string | null): Promise<SlaCreditConnection> {
-    const n = pageSize(first);
-    const cur = decodeCursor(after);
-    const qb = this.ds.getRepository(SlaCreditEntity).createQueryBuilder('c');
-    if (p.role === 'STARTUP') qb.andWhere('c.org_id = :o', { o: p.orgId });
-    if (p.role === 'OPERATOR') qb.andWhere('c.operator_org_id = :o', { o: p.orgId });
-    const totalQb = qb
-      .clone()
-      .select(`coalesce(sum(CASE c.kind WHEN 'CREDIT' THEN c.amount ELSE -c.amount END), 0)::float8`, 'total');
-    if (cur) {
-      const t = new Date(cur[0]);
-      if (Number.isNaN(t.getTime()) || !isUuid(cur[1])) decodeCursor('!');
-      qb.andWhere(`(date_trunc('milliseconds', c.created_at), c.id) < (:t, :id)`, { t, id: cur[1] });
-    }
-    const rows = await qb
-      .orderBy(`date_trunc('milliseconds', c.created_at)`, 'DESC')
-      .addOrderBy('c.id', 'DESC')
-      .take(n + 1)
-      .getMany();
-    const total = Number((await totalQb.getRawOne<{ total: number }>())?.total ?? 0);
-    const edges = rows
-      .slice(0, n)
-      .map((r) => ({ cursor: encodeCursor(r.createdAt.toISOString(), r.id), node: creditModel(r) }));
-    return {
-      edges,
-      pageInfo: { hasNextPage: rows.length > n, endCursor: edges.length ? edges[edges.length - 1].cursor : null },
-      total: money(total),
-    };
-  }
-
-  /** Per operator: credits owed now and bookings in breach (the bureau: every operator; an operator: its own). */
-  async balances(p: Principal): Promise<SlaBalanceModel[]> {
-    const rows: { id: string; name: string; owed: number; breaches: number }[] = await this.ds.query(
-      `SELECT o.id, o.name,
-              coalesce((SELECT sum(CASE s.kind WHEN 'CREDIT' THEN s.amount ELSE -s.amount END) FROM sla_credits s WHERE s.operator_org_id = o.id), 0)::float8 AS owed,
-              (SELECT count(*) FROM bookings b JOIN clusters c ON c.id = b.cluster_id
-                WHERE c.owner_org_id = o.id AND b.status = 'CONFIRMED' AND b.min_green_share IS NOT NULL AND b.sla_credit > 0)::int AS breaches
-       FROM organizations o WHERE o.role = 'OPERATOR' AND ($1::uuid IS NULL OR o.id = $1) ORDER BY o.name, o.id`,
-      [p.role === 'BUREAU' ? null : p.orgId],
-    );
-    return rows.map((r) => ({
-      operatorId: r.id,
-      operatorName: r.name,
-      owed: money(r.owed),
-      bookingsInBreach: r.breaches,
-    }));
-  }
-
-  async settings(): Promise<SlaSettingsModel> {
-    const s = await this.ds.manager.findOneByOrFail(SlaSettingsEntity, { id: 1 });
-    return { penaltyFactor: s.penaltyFactor, updatedAt: s.updatedAt };
-  }
-
-  async setPenaltyFactor(factor: number): Promise<SlaSettingsModel> {
-    if (!Number.isFinite(factor) || factor < 0 || factor > 100 || decimalPlaces(factor) > 3) {
-      throw new EnergyException(
-        EnergyErrorCode.INVALID_REVISION,
-        `penaltyFactor must be in [0, 100] with at most 3 decimals, got ${factor}`,
-        'penaltyFactor',
-      );
-    }
-    await this.ds.manager.update(SlaSettingsEntity, { id: 1 }, { penaltyFactor: factor });
-    return this.settings();
-  }
-
-  /** Supply W per hour from the arguments: exactly one of megawatts, hourlyMegawatts. */
-  private supplyOf(a: ReviseGreenSupplyArgs, n: number): number[] {
-    const one = a.megawatts != null;
-    const series = a.hourlyMegawatts != null;
-    if (one === series)
-      throw new EnergyException(
-        EnergyErrorCode.INVALID_REVISION,
-        'give exactly one of megawatts and hourlyMegawatts',
-        one ? 'hourlyMegawatts' : 'megawatts',
-      );
-    if (one) return new Array<number>(n).fill(mwToWatts(a.megawatts!));
-    const s = a.hourlyMegawatts!;
-    if (s.length !== n)
-      throw new EnergyException(
-        EnergyErrorCode.INVALID_REVISION,
-        `hourlyMegawatts must have one value per hour of [from, to): ${n}, got ${s.length}`,
-        'hourlyMegawatts',
-      );
-    return s.map((mw, i) => {
-      if (!(mw >= 0 && mw <= 2000) || decimalPlaces(mw) > 3) {
-        throw new EnergyException(
-          EnergyErrorCode.INVALID_REVISION,
-          `hourlyMegawatts[${i}] must be in [0, 2000] MW with at most 3 decimals, got ${mw}`,
-          `hourlyMegawatts[${i}]`,
-        );
-      }
-      return mwToWatts(mw);
-    });
   }
 
   /**
@@ -582,69 +472,11 @@ export class GreenRevisionsService {
     return ids
       .map((id) => revs.find((r) => r.id === id))
       .filter((r): r is GreenRevisionEntity => r !== undefined)
-      .map((r) => {
-        const mine = rows
-          .filter((x) => x.revisionId === r.id)
-          .map((x) => bookingRevisionModel(x, r, byBooking.get(x.bookingId)!));
-        return {
-          id: r.id,
-          clusterId: r.clusterId,
-          revisedBy: r.byOrgId,
-          reason: r.reason,
-          from: r.startsAt,
-          to: r.endsAt,
-          hours: r.supplyBeforeW.map((s, i) => ({
-            hour: new Date(r.startsAt.getTime() + i * HOUR_MS),
-            supplyBeforeMw: wattsToMw(Number(s)),
-            supplyAfterMw: wattsToMw(Number(r.supplyAfterW[i])),
-          })),
-          bookings: mine,
-          breaches: mine.filter((b) => b.breached).length,
-          penaltyFactor: r.penaltyFactor,
-          createdAt: r.createdAt,
-        };
-      });
+      .map((r) =>
+        revisionModel(
+          r,
+          rows.filter((x) => x.revisionId === r.id).map((x) => bookingRevisionModel(x, r, byBooking.get(x.bookingId)!)),
+        ),
+      );
   }
-}
-
-function bookingRevisionModel(
-  x: GreenRevisionBookingEntity,
-  r: GreenRevisionEntity,
-  b: { h: number; gp: string[] },
-): BookingGreenRevisionModel {
-  const sum = (a: string[]) => whToMwh(a.reduce((s, g) => s + Number(g), 0));
-  const fromH = r.startsAt.getTime() / HOUR_MS;
-  const toH = r.endsAt.getTime() / HOUR_MS;
-  const shortHours: Date[] = [];
-  x.greenWAfter.forEach((g, k) => {
-    const h = b.h + k;
-    if (h >= fromH && h < toH && Number(g) < Number(b.gp[k])) shortHours.push(new Date(h * HOUR_MS));
-  });
-  return {
-    revisionId: x.revisionId,
-    bookingId: x.bookingId,
-    greenMwhBefore: sum(x.greenWBefore),
-    greenMwhAfter: sum(x.greenWAfter),
-    greenShareBefore: x.greenShareBefore,
-    greenShareAfter: x.greenShareAfter,
-    priceTotalBefore: x.priceTotalBefore,
-    priceTotalAfter: x.priceTotalAfter,
-    breached: x.breached,
-    creditAfter: Number(x.creditAfter),
-    shortHours,
-  };
-}
-
-function creditModel(r: SlaCreditEntity): SlaCreditModel {
-  return {
-    id: r.id,
-    bookingId: r.bookingId,
-    organizationId: r.orgId,
-    operatorId: r.operatorOrgId,
-    revisionId: r.revisionId,
-    kind: r.kind,
-    amount: Number(r.amount),
-    missingMwh: r.missingMwh,
-    createdAt: r.createdAt,
-  };
 }

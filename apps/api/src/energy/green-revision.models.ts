@@ -1,0 +1,57 @@
+import type { GreenRevisionBookingEntity, GreenRevisionEntity } from '@pflex/persistence';
+import { wattsToMw, whToMwh } from '@pflex/scheduler';
+import { HOUR_MS } from '../common/time.utils';
+import type { BookingGreenRevisionModel, GreenRevisionModel } from './dtos/green-revision.dtos';
+
+/** A supply revision as clients read it: supply before and after per hour, and what it did to each booking. */
+export function revisionModel(r: GreenRevisionEntity, bookings: BookingGreenRevisionModel[]): GreenRevisionModel {
+  return {
+    id: r.id,
+    clusterId: r.clusterId,
+    revisedBy: r.byOrgId,
+    reason: r.reason,
+    from: r.startsAt,
+    to: r.endsAt,
+    hours: r.supplyBeforeW.map((s, i) => ({
+      hour: new Date(r.startsAt.getTime() + i * HOUR_MS),
+      supplyBeforeMw: wattsToMw(Number(s)),
+      supplyAfterMw: wattsToMw(Number(r.supplyAfterW[i])),
+    })),
+    bookings,
+    breaches: bookings.filter((b) => b.breached).length,
+    penaltyFactor: r.penaltyFactor,
+    createdAt: r.createdAt,
+  };
+}
+
+/**
+ * What revision `r` did to one booking (`b`: its first epoch hour and promised green W per hour):
+ * green and price before and after, and the hours of the revised range where it got less than promised.
+ */
+export function bookingRevisionModel(
+  x: GreenRevisionBookingEntity,
+  r: GreenRevisionEntity,
+  b: { h: number; gp: string[] },
+): BookingGreenRevisionModel {
+  const sum = (a: string[]) => whToMwh(a.reduce((s, g) => s + Number(g), 0));
+  const fromH = r.startsAt.getTime() / HOUR_MS;
+  const toH = r.endsAt.getTime() / HOUR_MS;
+  const shortHours: Date[] = [];
+  x.greenWAfter.forEach((g, k) => {
+    const h = b.h + k;
+    if (h >= fromH && h < toH && Number(g) < Number(b.gp[k])) shortHours.push(new Date(h * HOUR_MS));
+  });
+  return {
+    revisionId: x.revisionId,
+    bookingId: x.bookingId,
+    greenMwhBefore: sum(x.greenWBefore),
+    greenMwhAfter: sum(x.greenWAfter),
+    greenShareBefore: x.greenShareBefore,
+    greenShareAfter: x.greenShareAfter,
+    priceTotalBefore: x.priceTotalBefore,
+    priceTotalAfter: x.priceTotalAfter,
+    breached: x.breached,
+    creditAfter: Number(x.creditAfter),
+    shortHours,
+  };
+}
