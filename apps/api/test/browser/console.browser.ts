@@ -435,11 +435,18 @@ async function main(): Promise<void> {
           !shown?.series.some((s) => s.name === 'Forecast preview (MW)'),
           'the preview is still shown after saving',
         );
-        const green = await inPage<number[]>(
-          page,
-          `window.pflex.state.util.get(${JSON.stringify(zhuhai.id)}).slice(${from}, ${from + 72}).map((r) => r.greenAvailableMw)`,
-        );
         const expected = lines.slice(1).map((l) => Number(l.split(',')[1]));
+        // the saved windows reach the chart as live changes, one per window: wait for the last (at most 5 s)
+        const readGreen = () =>
+          inPage<number[]>(
+            page,
+            `window.pflex.state.util.get(${JSON.stringify(zhuhai.id)}).slice(${from}, ${from + 72}).map((r) => r.greenAvailableMw)`,
+          );
+        let green = await readGreen();
+        for (let i = 0; i < 50 && JSON.stringify(green) !== JSON.stringify(expected); i++) {
+          await page.waitForTimeout(100);
+          green = await readGreen();
+        }
         assert(
           JSON.stringify(green) === JSON.stringify(expected),
           `green supply on the chart differs from the file: ${green.slice(0, 12).join(', ')} vs ${expected.slice(0, 12).join(', ')}`,
