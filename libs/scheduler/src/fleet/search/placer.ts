@@ -9,6 +9,7 @@ import type { Timeline } from '../timeline';
 import { BestOption } from './best-option';
 import * as earliest from './earliest';
 import * as windows from './windows';
+import * as windowsGrid from './windows-grid';
 
 // bound once at load: in the CommonJS that tsx and SWC emit, a named import is a getter read at every call
 const { requiredGreenWh } = greenShare;
@@ -16,7 +17,8 @@ const { drawWatts, WH_PER_MWH } = units;
 const { BLOCK_BITS } = timeline;
 const { computeCost, energyCost } = price;
 const { earliestStart, earliestStartGrid } = earliest;
-const { slideCheapest, slideCheapestGrid, slideCheapestTariff, slideGreen, slideGreenGrid, slideTariff } = windows;
+const { slideCheapest, slideGreen } = windows;
+const { slideCheapestGrid, slideCheapestTariff, slideGreenGrid, slideTariff } = windowsGrid;
 
 /** Per-cluster parameters, indexed by cluster (the Fleet's public arrays). */
 export interface ClusterParams {
