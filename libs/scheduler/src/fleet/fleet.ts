@@ -17,7 +17,7 @@ import { checkInt, checkNonNeg3, checkObject, checkPositive3, fail } from '../va
 import * as bookings from './bookings';
 import { giveBack } from './bookings';
 import * as job from './job';
-import { jobLabel } from './job';
+import { jobLabel, refusalMessage } from './job';
 import * as buffer from './placement-buffer';
 import { PlacementBuffer } from './placement-buffer';
 import { FleetGrid } from './fleet-grid';
@@ -134,7 +134,7 @@ export class Fleet extends FleetGrid {
   place(job: JobRequest, objective?: Objective): Decision {
     const out = this.scratch;
     const r = this.placeInto(job, objective ?? job.objective ?? 'EARLIEST', out);
-    if (r !== null) return { ok: false, reason: r, message: this.refusalMessage(job, r) };
+    if (r !== null) return { ok: false, reason: r, message: refusalMessage(job, r, this.slots) };
     return { ok: true, placement: this.toPlacement(job.id, out) };
   }
 
@@ -485,17 +485,5 @@ export class Fleet extends FleetGrid {
     };
     if (jobId !== undefined) p.job = jobId;
     return p;
-  }
-
-  private refusalMessage(job: JobRequest, r: RefusalReason): string {
-    const who = job.id !== undefined ? `job ${job.id}` : 'job';
-    const win = `[${job.earliest}, ${job.deadline})`;
-    if (r === 'OUTSIDE_HORIZON')
-      return `${who}: no start of ${job.hours} h inside ${win} and the horizon of ${this.slots} slots`;
-    if (r === 'NO_CAPACITY')
-      return `${who}: no ${job.hours} h run with ${job.pflops} PFLOPS free in ${win} on the allowed clusters`;
-    if (r === 'GRID_LIMIT')
-      return `${who}: capacity${job.minGreenShare ? ' and minGreenShare' : ''} exist in ${win}, but every such run would draw more grid power than its site has reserved`;
-    return `${who}: capacity exists in ${win} but no start reaches minGreenShare ${job.minGreenShare}`;
   }
 }

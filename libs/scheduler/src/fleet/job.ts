@@ -1,6 +1,6 @@
 import * as limits from '../domain/limits';
 import * as units from '../domain/units';
-import type { JobRequest } from '../types';
+import type { JobRequest, RefusalReason } from '../types';
 import { fail } from '../validate';
 
 // bound once at load: in the CommonJS that tsx and SWC emit, a named import is a getter read at every call
@@ -80,4 +80,17 @@ export function readJob(
   out.earliest = e;
   out.end = d < slots ? d : slots;
   out.minGreenShare = m === undefined ? 0 : m;
+}
+
+/** The message of a refusal of `job` for reason `r` on a horizon of `slots` slots (Decision.message). */
+export function refusalMessage(job: JobRequest, r: RefusalReason, slots: number): string {
+  const who = job.id !== undefined ? `job ${job.id}` : 'job';
+  const win = `[${job.earliest}, ${job.deadline})`;
+  if (r === 'OUTSIDE_HORIZON')
+    return `${who}: no start of ${job.hours} h inside ${win} and the horizon of ${slots} slots`;
+  if (r === 'NO_CAPACITY')
+    return `${who}: no ${job.hours} h run with ${job.pflops} PFLOPS free in ${win} on the allowed clusters`;
+  if (r === 'GRID_LIMIT')
+    return `${who}: capacity${job.minGreenShare ? ' and minGreenShare' : ''} exist in ${win}, but every such run would draw more grid power than its site has reserved`;
+  return `${who}: capacity exists in ${win} but no start reaches minGreenShare ${job.minGreenShare}`;
 }
