@@ -46,9 +46,9 @@ describeDb('invariant checker (PostgreSQL)', () => {
     // Two bookings: 600 + 400 TFLOPS = full capacity in hour 1; green 3000 + 2000 = full supply.
     const book = async (key: string, start: number, hours: number, tflops: number, green: number[]) => {
       const r = await db.query(
-        `INSERT INTO bookings (org_id, cluster_id, starts_at, ends_at, hours, tflops, draw_w, green_w, green_w_promised, objective, green_mwh, grid_mwh, green_share,
-                               price_compute, price_green_energy, price_grid_energy, price_total, status, idempotency_key, request_fingerprint)
-         VALUES ($1, $2, $3, $4, $5, $6, 7200, $7, $7, 'EARLIEST', 0, 0, 0, 0, 0, 0, 0, 'CONFIRMED', $8, 'fp') RETURNING id`,
+        `INSERT INTO bookings (org_id, cluster_id, starts_at, ends_at, hours, tflops, draw_w, green_w, green_w_promised, grid_price_per_mwh, objective, green_mwh, grid_mwh,
+                               green_share, price_compute, price_green_energy, price_grid_energy, price_total, status, idempotency_key, request_fingerprint)
+         VALUES ($1, $2, $3, $4, $5, $6, 7200, $7, $7, array_fill(0::float8, ARRAY[$5::int]), 'EARLIEST', 0, 0, 0, 0, 0, 0, 0, 'CONFIRMED', $8, 'fp') RETURNING id`,
         [org, cluster, iso(start), iso(start + hours * H), hours, tflops, green, key],
       );
       acks.push({ id: r.rows[0].id, idempotencyKey: key, orgId: org });
@@ -198,6 +198,14 @@ describeDb('invariant checker (PostgreSQL)', () => {
     );
   });
 
+  it("fails when a booking's grid energy is not its hours at its grid prices", async () => {
+    await corrupt(
+      `UPDATE bookings SET grid_price_per_mwh[1] = 700 WHERE idempotency_key = 'k1'`,
+      [],
+      ["grid energy = each hour's grid MWh at the booking's hourly grid prices"],
+    );
+  });
+
   it('fails on malformed bookings and duplicate idempotency keys', async () => {
     await corrupt(
       `UPDATE bookings SET green_w = ARRAY[3000, 9000]::bigint[] WHERE idempotency_key = 'k1'`,
@@ -212,9 +220,10 @@ describeDb('invariant checker (PostgreSQL)', () => {
       ],
     );
     await corrupt(
-      `INSERT INTO bookings (org_id, cluster_id, starts_at, ends_at, hours, tflops, draw_w, green_w, green_w_promised, objective, green_mwh, grid_mwh, green_share,
-                             price_compute, price_green_energy, price_grid_energy, price_total, status, idempotency_key, request_fingerprint)
-       SELECT org_id, cluster_id, starts_at, ends_at, hours, tflops, draw_w, green_w, green_w_promised, objective, 0, 0, 0, 0, 0, 0, 0, 'CANCELLED', idempotency_key, 'fp'
+      `INSERT INTO bookings (org_id, cluster_id, starts_at, ends_at, hours, tflops, draw_w, green_w, green_w_promised, grid_price_per_mwh, objective, green_mwh, grid_mwh,
+                             green_share, price_compute, price_green_energy, price_grid_energy, price_total, status, idempotency_key, request_fingerprint)
+       SELECT org_id, cluster_id, starts_at, ends_at, hours, tflops, draw_w, green_w, green_w_promised, grid_price_per_mwh, objective, 0, 0, 0, 0, 0, 0, 0, 'CANCELLED',
+              idempotency_key, 'fp'
          FROM bookings WHERE idempotency_key = 'k2'`,
       [],
       ['no duplicate idempotency keys'],

@@ -62,6 +62,24 @@ export async function checkInvariants(db: Client, acks: AckedBooking[] | undefin
   );
   add('bookings well formed', malformed.rows, `${confirmed + cancelled} bookings`, (n) => `${n} malformed bookings`);
 
+  //    A booking's grid energy is its grid MWh hour by hour at the prices it kept for its hours
+  //    (to the cent: parts are rounded half a cent away from zero), when the schema keeps them.
+  if ((await tableColumns(db, 'bookings')).has('grid_price_per_mwh')) {
+    const repriced = await db.query(
+      `SELECT b.id, b.price_grid_energy, g.cost FROM bookings b
+         CROSS JOIN LATERAL (SELECT sum((b.draw_w - b.green_w[i]) * b.grid_price_per_mwh[i]) / 1e6 AS cost
+                               FROM generate_subscripts(b.green_w, 1) AS i) g
+        WHERE cardinality(b.grid_price_per_mwh) <> b.hours OR abs(b.price_grid_energy - g.cost) > 0.0051
+        LIMIT 100`,
+    );
+    add(
+      "grid energy = each hour's grid MWh at the booking's hourly grid prices",
+      repriced.rows,
+      `${confirmed + cancelled} bookings`,
+      (n) => `${n} bookings whose grid energy differs from their hours at their prices`,
+    );
+  }
+
   // 2. Recompute booked TFLOPS and allocated green W per cluster-hour from CONFIRMED bookings and
   //    compare with the ledger; the ledger's capacity and supply bound the recomputed sums.
   const recomputed = `

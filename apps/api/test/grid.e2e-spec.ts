@@ -127,6 +127,48 @@ describe('grid: sites, reserved capacity and time-of-use tariffs', () => {
     expect(e.code).toBe('GRID_LIMIT');
   });
 
+  it('a booking keeps the grid price of each of its hours: a supply revision prices the grid MWh it changes at them, not at a tariff set later', async () => {
+    const c = await t.registerCluster(operator, {
+      name: 'kept',
+      capacityPflops: 100,
+      kwPerPflops: 10,
+      pue: 1,
+      gridPricePerMwh: 600,
+    });
+    await t.ok(GREEN, { c, s: hour(50), e: hour(53), mw: 0.1 }, operator);
+    // 20 PFLOPS draw 0.2 MW: 0.1 MW green (at 50) and 0.1 MW grid (at 600) in each of two hours
+    const b = (await book(c, 20, 50, 52, 'kept-prices')).data!.bookCompute;
+    expect(b.price.gridEnergy).toBe(120);
+    // a tariff that makes every hour cost 1,000 applies to new bookings only
+    await t.ok(
+      TARIFF,
+      { c, t: { utcOffsetHours: 0, periods: [{ name: 'peak', pricePerMwh: 1000, hours: [[0, 24]], days: 'ALL' }] } },
+      operator,
+    );
+    // the second hour loses half its green: 0.05 MWh more grid there, at that hour's price when booked
+    const rev = (
+      await t.ok(
+        `mutation($c: ID!, $f: DateTime!, $t: DateTime!) { reviseGreenSupply(clusterId: $c, from: $f, to: $t, megawatts: 0.05, reason: "haze") { bookings { priceTotalBefore priceTotalAfter } } }`,
+        { c, f: hour(51), t: hour(52) },
+        operator,
+      )
+    ).reviseGreenSupply;
+    expect(rev.bookings).toHaveLength(1);
+    // grid +0.05 MWh x 600 = +30, green -0.05 MWh x 50 = -2.5
+    expect(rev.bookings[0].priceTotalAfter - rev.bookings[0].priceTotalBefore).toBeCloseTo(27.5, 2);
+    const after = (
+      await t.ok(
+        `query($id: ID!) { booking(id: $id) { gridMwh price { gridEnergy greenEnergy } } }`,
+        { id: b.id },
+        startup,
+      )
+    ).booking;
+    expect(after.gridMwh).toBeCloseTo(0.25, 9);
+    expect(after.price).toEqual({ gridEnergy: 150, greenEnergy: 7.5 });
+    // flat again, so that the KPI test below sees only its own tariffed clusters
+    await t.ok(TARIFF, { c, t: null }, operator);
+  });
+
   it('under a time-of-use tariff CHEAPEST moves a flexible job into the valley, and quotes show grid MWh and cost per period', async () => {
     const c = await t.registerCluster(operator, {
       name: 'tou',

@@ -122,6 +122,12 @@ export interface Placement {
    * A Float64Array of exact integers: a draw can reach 2e14 W, beyond Int32.
    */
   gridW: Float64Array;
+  /**
+   * grid price per MWh of each slot of [start, end) (length = hours): the cluster's flat price, or
+   * each slot's price under a time-of-use tariff or posted prices. `price.gridEnergy` is
+   * sum(gridW[i] x gridPricePerMwh[i]) / 1e6.
+   */
+  gridPricePerMwh: Float64Array;
   greenMwh: number;
   gridMwh: number;
   energyMwh: number;

@@ -92,6 +92,7 @@ export class BookingWriter {
       drawW: [],
       greenFlat: [],
       greenOff: [],
+      gridPriceFlat: [],
       objective: [],
       minGreenShare: [],
       greenMwh: [],
@@ -130,7 +131,10 @@ export class BookingWriter {
       b.tflops.push(pl.tflops);
       b.drawW.push(pl.drawW);
       b.greenOff.push(b.greenFlat.length);
-      for (let i = 0; i < pl.hours; i++) b.greenFlat.push(pl.greenW[i]);
+      for (let i = 0; i < pl.hours; i++) {
+        b.greenFlat.push(pl.greenW[i]);
+        b.gridPriceFlat.push(pl.gridPricePerMwh[i]);
+      }
       b.objective.push(m.objective);
       b.minGreenShare.push(m.minGreenShare);
       b.greenMwh.push(pl.greenMwh);

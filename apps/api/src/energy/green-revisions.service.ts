@@ -10,11 +10,9 @@ import {
 import { applyRevision, requiredGreenWh, whToMwh, type RevisedBooking, type RevisedHour } from '@pflex/scheduler';
 import { DataSource, EntityManager, In } from 'typeorm';
 import { ClustersService } from '../clusters/clusters.service';
-import { tariffOf, TariffTable } from '../clusters/tariff';
 import { centsOf, money, priceTotal } from '../common/money';
 import { HOUR_MS, iso, requireRange } from '../common/time.utils';
 import { ChangeFeed } from '../events/change-feed.service';
-import { LedgerAdminRepository } from '../ledger/ledger-admin.repository';
 import { BookingEventTuple, bookingPayloads } from '../ledger/ledger-wire';
 import { SITE_GRID_ADD, SITE_GRID_TAKE } from '../ledger/ledger.statements';
 import { LedgerService } from '../ledger/ledger.service';
@@ -45,6 +43,8 @@ interface HeldRow {
   price_compute: number;
   price_total: number;
   green_price_per_mwh: number | null;
+  /** grid price per MWh of each hour when booked */
+  grid_prices: string[];
   voucher_id: string | null;
   voucher_amount: string;
   sla_credit: string;
@@ -67,20 +67,7 @@ export class GreenRevisionsService {
     private readonly ledger: LedgerService,
     private readonly timelines: TimelinesService,
     private readonly feed: ChangeFeed,
-    private readonly admin: LedgerAdminRepository,
   ) {}
-
-  /**
-   * A cluster's grid price hour by hour (tariff and posted prices), for repricing the bookings a
-   * revision changes: the posted prices from 31 days back (running bookings) to the horizon's end.
-   */
-  async gridPriceOf(
-    m: EntityManager,
-    c: { id: string; gridTariff: unknown; gridPricePerMwh: number },
-  ): Promise<TariffTable> {
-    const { start, end } = this.ledger.horizon();
-    return tariffOf(c, await this.admin.postedGridPricesIn(m, c.id, start / HOUR_MS - 31 * 24, end / HOUR_MS));
-  }
 
   async revise(p: Principal, a: ReviseGreenSupplyArgs): Promise<GreenRevisionModel> {
     const [from, to] = requireRange('from', a.from, 'to', a.to, MAX_RANGE_HOURS);
@@ -97,17 +84,7 @@ export class GreenRevisionsService {
         const c = await this.clusters.lockForWrite(m, p, a.clusterId, 'clusterId');
         let id = '';
         const v = await this.ledger.change(m, c.id, async () => {
-          id = await this.apply(
-            m,
-            p,
-            c.id,
-            await this.gridPriceOf(m, c),
-            from,
-            supply,
-            a.pricePerMwh ?? null,
-            reason,
-            false,
-          );
+          id = await this.apply(m, p, c.id, from, supply, a.pricePerMwh ?? null, reason, false);
           // every process reloads the cluster: supply, allocation and prices changed hour by hour
           return { t: 'cl' };
         });
@@ -164,7 +141,6 @@ export class GreenRevisionsService {
     m: EntityManager,
     p: Principal,
     clusterId: string,
-    gridPrice: TariffTable,
     fromH: number,
     n: number,
     supplyW: number[] | null,
@@ -187,7 +163,7 @@ export class GreenRevisionsService {
     if (!stranded && !short.yes) return null;
     let id = '';
     const version = await this.ledger.change(m, clusterId, async () => {
-      id = await this.apply(m, p, clusterId, gridPrice, fromH * HOUR_MS, target, null, reason, supplyW !== null, true);
+      id = await this.apply(m, p, clusterId, fromH * HOUR_MS, target, null, reason, supplyW !== null, true);
       return id ? { t: 'cl' } : null;
     });
     return id && version !== null ? { id, version } : null;
@@ -202,8 +178,6 @@ export class GreenRevisionsService {
     m: EntityManager,
     p: Principal,
     clusterId: string,
-    /** the cluster's grid price hour by hour */
-    gridPrice: TariffTable,
     from: number,
     supplyW: number[],
     pricePerMwh: number | null,
@@ -227,7 +201,7 @@ export class GreenRevisionsService {
       );
     const held: HeldRow[] = await m.query(
       `SELECT id, org_id, (extract(epoch FROM starts_at) / 3600)::int AS h, hours, draw_w::text, green_w::text[] AS g, green_w_promised::text[] AS gp, min_green_share,
-              green_share, price_compute, price_total, green_price_per_mwh, voucher_id, voucher_amount::text, sla_credit::text
+              green_share, price_compute, price_total, green_price_per_mwh, grid_price_per_mwh::text[] AS grid_prices, voucher_id, voucher_amount::text, sla_credit::text
        FROM bookings WHERE cluster_id = $1 AND status = 'CONFIRMED' AND starts_at < to_timestamp($3 * 3600.0) AND ends_at > to_timestamp($2 * 3600.0)
        ORDER BY starts_at, id FOR UPDATE`,
       [clusterId, fromH, fromH + n],
@@ -351,11 +325,12 @@ export class GreenRevisionsService {
       const greenMwh = whToMwh(greenWh);
       const gridMwh = whToMwh(energyWh - greenWh);
       const share = energyWh > 0 ? greenWh / energyWh : 0;
-      // grid energy at each hour's price (time-of-use tariffs); the SLA credit at the booking's average grid price
+      // grid energy at each hour's price when booked (a tariff set since does not apply); the SLA
+      // credit at the booking's average grid price
       let gridCost = 0;
       let priceSum = 0;
       for (let k = 0; k < bk.hours; k++) {
-        const price = gridPrice.priceAt(b.h + k);
+        const price = Number(b.grid_prices[k]);
         gridCost += (bk.drawW - bk.greenW[k]) * price;
         priceSum += price;
       }

@@ -122,6 +122,8 @@ export interface GroupInsert {
   /** all bookings' per-hour green W, concatenated; booking i's are at greenOff[i] .. + hours[i] */
   greenFlat: number[];
   greenOff: number[];
+  /** all bookings' grid price per MWh of each hour, concatenated like greenFlat (same offsets) */
+  gridPriceFlat: number[];
   objective: string[];
   minGreenShare: (number | null)[];
   greenMwh: number[];
@@ -365,6 +367,7 @@ export class LedgerRepository implements LedgerPort {
       payloads,
       nowMs,
       d.gridW,
+      b.gridPriceFlat,
     ]);
     if (r.ins !== b.id.length || r.led !== d.hour.length) {
       throw new Error(

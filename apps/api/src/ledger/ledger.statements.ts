@@ -108,11 +108,11 @@ export const S = {
   groupWrite: {
     name: 'pflex_group_write',
     text: `WITH ins AS (
-             INSERT INTO bookings (id, org_id, cluster_id, starts_at, ends_at, hours, tflops, draw_w, green_w, green_w_promised, green_price_per_mwh, objective, min_green_share,
-                                   green_mwh, grid_mwh, green_share, price_compute, price_green_energy, price_grid_energy, price_total, voucher_id, voucher_amount, status,
-                                   idempotency_key, request_fingerprint, created_at)
+             INSERT INTO bookings (id, org_id, cluster_id, starts_at, ends_at, hours, tflops, draw_w, green_w, green_w_promised, green_price_per_mwh, grid_price_per_mwh, objective,
+                                   min_green_share, green_mwh, grid_mwh, green_share, price_compute, price_green_energy, price_grid_energy, price_total, voucher_id, voucher_amount,
+                                   status, idempotency_key, request_fingerprint, created_at)
              SELECT x.id, x.org, x.cl, to_timestamp(x.h * 3600.0), to_timestamp((x.h + x.hr) * 3600.0), x.hr, x.tf, x.dw, ($8::bigint[])[x.off + 1 : x.off + x.hr],
-                    ($8::bigint[])[x.off + 1 : x.off + x.hr], CASE WHEN x.gm > 0 THEN x.pg / x.gm END, x.obj, x.mgs,
+                    ($8::bigint[])[x.off + 1 : x.off + x.hr], CASE WHEN x.gm > 0 THEN x.pg / x.gm END, ($38::float8[])[x.off + 1 : x.off + x.hr], x.obj, x.mgs,
                     x.gm, x.grm, x.gs, x.pc, x.pg, x.pgr, x.pt, x.vid, x.vam, 'CONFIRMED', x.k, x.fp, to_timestamp($36 / 1000.0)
              FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::int[], $5::int[], $6::int[], $7::bigint[], $9::int[], $10::text[], $11::float8[], $12::float8[], $13::float8[],
                          $14::float8[], $15::float8[], $16::float8[], $17::float8[], $18::float8[], $19::uuid[], $20::numeric[], $21::text[], $22::text[])

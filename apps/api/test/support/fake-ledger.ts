@@ -409,6 +409,7 @@ export class FakeLedger implements LedgerPort {
       drawW: [drawW],
       greenFlat: green,
       greenOff: [0],
+      gridPriceFlat: new Array<number>(bk.hours).fill(this.clusters.get(bk.cluster)?.gridPricePerMwh ?? 0),
       objective: ['EARLIEST'],
       minGreenShare: [null],
       greenMwh: [green.reduce((a, g) => a + g, 0) / 1e6],
@@ -565,6 +566,8 @@ export class FakeLedger implements LedgerPort {
       const voucherCents = centsOf(Number(b.voucherAmount[i]));
       if (!(b.hours[i] > 0 && b.tflops[i] > 0 && green.length === b.hours[i]))
         throw checkViolation('bookings_check', b.id[i]);
+      if (b.gridPriceFlat.slice(b.greenOff[i], b.greenOff[i] + b.hours[i]).length !== b.hours[i])
+        throw checkViolation('bookings_grid_price_check', b.id[i]);
       if (
         voucherCents < 0 ||
         voucherCents > centsOf(b.priceTotal[i]) ||

@@ -35,6 +35,7 @@ function placement(
     drawW,
     greenW: Int32Array.from(greenW),
     gridW: Float64Array.from(greenW, (g) => drawW - g),
+    gridPricePerMwh: Float64Array.from(greenW, (_, i) => 600 + i),
     greenMwh: green / 1e6,
     gridMwh: (drawW * hours - green) / 1e6,
     energyMwh: (drawW * hours) / 1e6,
@@ -110,6 +111,8 @@ describe('BookingWriter', () => {
     expect(b.id).toEqual([x.id, z.id, y.id]);
     expect(b.greenFlat).toEqual([0, 0, 60_000, 100_000, 0, 50_000]);
     expect(b.greenOff).toEqual([0, 2, 3]);
+    // each hour's grid price rides along at the same offsets
+    expect(b.gridPriceFlat).toEqual([600, 601, 600, 600, 601, 602]);
     expect(b.startH).toEqual([T0H + 2, T0H + 2, T0H + 1]);
     expect(versions).toEqual(
       new Map([

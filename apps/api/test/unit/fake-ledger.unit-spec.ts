@@ -20,6 +20,7 @@ function group(over: Partial<GroupInsert> = {}): GroupInsert {
     drawW: [720_000],
     greenFlat: [0],
     greenOff: [0],
+    gridPriceFlat: [600],
     objective: ['EARLIEST'],
     minGreenShare: [null],
     greenMwh: [0],

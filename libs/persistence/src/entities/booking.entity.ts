@@ -30,6 +30,7 @@ export type BookingStatus = (typeof BOOKING_STATUSES)[number];
   `"hours" > 0 AND "tflops" > 0 AND "ends_at" > "starts_at" AND cardinality("green_w") = "hours" AND "status" IN ('CONFIRMED', 'CANCELLED')`,
 )
 @Check('bookings_sla_check', `cardinality("green_w_promised") = "hours" AND "sla_credit" >= 0`)
+@Check('bookings_grid_price_check', `cardinality("grid_price_per_mwh") = "hours"`)
 @Check(
   'bookings_voucher_check',
   `"voucher_amount" >= 0 AND "voucher_amount" <= "price_total" AND ("voucher_id" IS NOT NULL OR "voucher_amount" = 0)`,
@@ -92,6 +93,13 @@ export class BookingEntity {
   /** average price of the booking's green energy when booked, per MWh (null: it had none); prices green MWh after a revision */
   @Column({ name: 'green_price_per_mwh', type: 'double precision', nullable: true })
   greenPricePerMwh: number | null;
+
+  /**
+   * grid price per MWh of each hour when booked (flat, a time-of-use period's or a posted price): a
+   * supply revision prices the grid MWh it changes at these, whatever the tariff is by then
+   */
+  @Column({ name: 'grid_price_per_mwh', type: 'double precision', array: true })
+  gridPricePerMwh: number[];
 
   /** SLA credit owed to the startup now (minGreenShare missed after a supply revision); the sum of its sla_credits rows */
   @Column({ name: 'sla_credit', type: 'numeric', precision: 16, scale: 2, default: 0 })

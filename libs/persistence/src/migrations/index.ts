@@ -6,6 +6,7 @@ import { Rounds1764500000000 } from './1764500000000-Rounds';
 import { GreenSla1764600000000 } from './1764600000000-GreenSla';
 import { GridSide1764700000000 } from './1764700000000-GridSide';
 import { GridPriceSeries1764800000000 } from './1764800000000-GridPriceSeries';
+import { BookingGridPrices1764900000000 } from './1764900000000-BookingGridPrices';
 
 /** In order; never edit one after it has landed, add a new one. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   GreenSla1764600000000,
   GridSide1764700000000,
   GridPriceSeries1764800000000,
+  BookingGridPrices1764900000000,
 ];

@@ -466,6 +466,11 @@ export class Fleet extends FleetGrid {
     const total = out.priceCompute + out.priceGreen + out.priceGrid;
     const gridW = new Float64Array(h);
     for (let i = 0; i < h; i++) gridW[i] = out.drawW - out.greenW[i];
+    // the prices settle() charged: flat, or each slot's under a tariff
+    const tl = this.timelines[out.clusterIndex];
+    const gridPricePerMwh = new Float64Array(h);
+    if (tl.tariffSlots === 0) gridPricePerMwh.fill(this.gridPricePerMwh[out.clusterIndex]);
+    else gridPricePerMwh.set((tl.gridPrice as Float64Array).subarray(out.start, out.start + h));
     const p: Placement = {
       cluster: this.clusterIds[out.clusterIndex],
       clusterIndex: out.clusterIndex,
@@ -477,6 +482,7 @@ export class Fleet extends FleetGrid {
       drawW: out.drawW,
       greenW: out.greenW.slice(0, h),
       gridW,
+      gridPricePerMwh,
       greenMwh: whToMwh(out.greenWh),
       gridMwh: whToMwh(energyWh - out.greenWh),
       energyMwh: whToMwh(energyWh),
