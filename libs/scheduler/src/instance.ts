@@ -7,6 +7,69 @@ import { checkArray, checkId, checkInt, checkObject, checkPositive3, fail } from
 
 const OBJ = ['EARLIEST', 'GREENEST', 'CHEAPEST'];
 
+// the fields of each object of an instance file (docs/scheduler-instance-format.md): any other is
+// refused, so that a misspelt field (`minGreenshare`, `gridMW`) is not silently ignored
+const FIELDS = {
+  instance: ['horizonStart', 'slots', 'sites', 'clusters', 'jobs'],
+  site: ['id', 'gridMw', 'gridChanges'],
+  gridChange: ['start', 'end', 'mw'],
+  cluster: [
+    'id',
+    'site',
+    'capacityPflops',
+    'capacityChanges',
+    'kwPerPflops',
+    'pue',
+    'pricePerPflopsHour',
+    'gridPricePerMwh',
+    'gridPrices',
+    'green',
+  ],
+  capacityChange: ['start', 'end', 'capacityPflops'],
+  green: ['start', 'end', 'mw', 'pricePerMwh'],
+  gridPrice: ['start', 'end', 'pricePerMwh'],
+  job: ['id', 'pflops', 'hours', 'earliest', 'deadline', 'clusters', 'minGreenShare', 'objective'],
+};
+const JOB_FIELDS = new Set(FIELDS.job);
+
+/** Refuses a field of `o` (at `path`) that is not in `known`, naming the one it is closest to when only case differs. */
+function onlyFields(path: string, o: unknown, known: readonly string[]): void {
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) return;
+  for (const k of Object.keys(o)) {
+    if (known.includes(k)) continue;
+    const like = known.find((x) => x.toLowerCase() === k.toLowerCase());
+    fail(
+      '',
+      path ? `${path}.${k}` : k,
+      `absent: not a field of ${path || 'the instance'}${like ? ` (did you mean ${like}?)` : ''}; the fields are ${known.join(', ')}`,
+      (o as Record<string, unknown>)[k],
+    );
+  }
+}
+
+/** Every object of the instance has only the fields of the format (the jobs are checked as they are read). */
+function checkFields(o: Record<string, unknown>): void {
+  onlyFields('', o, FIELDS.instance);
+  const each = (
+    path: string,
+    a: unknown,
+    known: readonly string[],
+    inner?: (p: string, x: Record<string, unknown>) => void,
+  ) => {
+    if (!Array.isArray(a)) return;
+    a.forEach((x, i) => {
+      onlyFields(`${path}[${i}]`, x, known);
+      if (inner && typeof x === 'object' && x !== null) inner(`${path}[${i}]`, x as Record<string, unknown>);
+    });
+  };
+  each('sites', o.sites, FIELDS.site, (p, x) => each(`${p}.gridChanges`, x.gridChanges, FIELDS.gridChange));
+  each('clusters', o.clusters, FIELDS.cluster, (p, x) => {
+    each(`${p}.capacityChanges`, x.capacityChanges, FIELDS.capacityChange);
+    each(`${p}.green`, x.green, FIELDS.green);
+    each(`${p}.gridPrices`, x.gridPrices, FIELDS.gridPrice);
+  });
+}
+
 /**
  * Checks an instance (parsed JSON) and builds its fleet. Errors are SchedulerInputError with
  * the field path, e.g. `clusters[0].green[2].mw must be ...` or `jobs[3].deadline must be ...`.
@@ -17,6 +80,7 @@ export function parseInstance(raw: unknown): { instance: InstanceFile; fleet: Fl
   if (o.horizonStart !== undefined && (typeof o.horizonStart !== 'string' || Number.isNaN(Date.parse(o.horizonStart))))
     fail('', 'horizonStart', 'an ISO 8601 date-time string', o.horizonStart);
   checkInt('', 'slots', o.slots, 1, MAX_SLOTS);
+  checkFields(o);
   const fleet = Fleet.fromSpec({
     slots: o.slots as number,
     sites: o.sites as InstanceFile['sites'],
@@ -30,6 +94,7 @@ export function parseInstance(raw: unknown): { instance: InstanceFile; fleet: Fl
   for (let i = 0; i < jobs.length; i++) {
     const j = jobs[i] as Record<string, unknown>;
     if (!quickJobOk(j, fleet) || ids.has(j.id as string)) checkJob(j, i, ids, fleet);
+    for (const k in j) if (!JOB_FIELDS.has(k)) onlyFields(`jobs[${i}]`, j, FIELDS.job);
     ids.add(j.id as string);
     norm[i] = {
       id: j.id as string,

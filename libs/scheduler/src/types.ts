@@ -59,8 +59,8 @@ export interface GridPriceRange {
 
 export interface ClusterSpec {
   id: string;
-  /** the site (SiteSpec.id) behind whose grid connection the cluster runs; absent = its own site, no cap */
-  site?: string;
+  /** the site (SiteSpec.id) behind whose grid connection the cluster runs; absent or null = its own site, no cap */
+  site?: string | null;
   capacityPflops: number;
   capacityChanges?: CapacityChange[];
   kwPerPflops: number;

@@ -153,7 +153,7 @@ describe('CLI', () => {
     [
       'an unknown site',
       { slots: 10, clusters: [{ ...c, site: 'campus' }], jobs: [] },
-      'clusters[0].site must be the id of a site in sites (there are none), got "campus"',
+      'clusters[0].site must be the id of a site in sites (there are none), or null for a site of its own, got "campus"',
     ],
     [
       'a bad grid change',
@@ -177,6 +177,29 @@ describe('CLI', () => {
       'a bad tariff range',
       { slots: 10, clusters: [{ ...c, gridPrices: [{ start: 0, end: 4, pricePerMwh: 100_001 }] }], jobs: [] },
       'clusters[0].gridPrices[0].pricePerMwh must be a number in [0, 100000], got 100001',
+    ],
+    [
+      'a misspelt job field',
+      {
+        slots: 10,
+        clusters: [c],
+        jobs: [{ id: 'j', pflops: 1, hours: 1, earliest: 0, deadline: 5, minGreenshare: 0.5 }],
+      },
+      'jobs[0].minGreenshare must be absent: not a field of jobs[0] (did you mean minGreenShare?); the fields are id, pflops, hours, earliest, deadline, clusters, minGreenShare, objective, got 0.5',
+    ],
+    [
+      'a misspelt site field',
+      { slots: 10, sites: [{ id: 's', gridMW: 2 }], clusters: [c], jobs: [] },
+      'sites[0].gridMW must be absent: not a field of sites[0] (did you mean gridMw?); the fields are id, gridMw, gridChanges, got 2',
+    ],
+    [
+      'an unknown field of a green window',
+      {
+        slots: 10,
+        clusters: [{ ...c, green: [{ start: 0, end: 4, mw: 1, pricePerMwh: 1, source: 'SOLAR' }] }],
+        jobs: [],
+      },
+      'clusters[0].green[0].source must be absent: not a field of clusters[0].green[0]; the fields are start, end, mw, pricePerMwh, got "SOLAR"',
     ],
   ])('runInstance rejects %s naming the field path', (_name, inst, msg) => {
     expect(() => runInstance(inst, 'online')).toThrow(SchedulerInputError);
@@ -213,6 +236,24 @@ describe('CLI', () => {
     expect(() =>
       runInstance({ ...inst, clusters: [{ ...c, green: [{ start: 40, end: 40, mw: 1, pricePerMwh: 1 }] }] }, 'online'),
     ).toThrow('clusters[0].green[0].end must be > start (40), got 40');
+  });
+
+  it('a cluster with site null is a site of its own, as without the field', () => {
+    const jobs = [{ id: 'j', pflops: 1, hours: 2, earliest: 0, deadline: 5 }];
+    const withNull = runInstance(
+      { slots: 10, sites: [{ id: 's', gridMw: 0 }], clusters: [{ ...c, site: null }], jobs },
+      'online',
+    );
+    const without = runInstance({ slots: 10, sites: [{ id: 's', gridMw: 0 }], clusters: [c], jobs }, 'online');
+    expect(withNull.placements).toEqual(without.placements);
+    expect(withNull.placements).toHaveLength(1);
+  });
+
+  it('bad usage exits 2, a file it cannot read exits 1', () => {
+    expect(run().code).toBe(2);
+    const missing = run(join(dir, 'no-such-file.json'));
+    expect(missing.code).toBe(1);
+    expect(missing.err).toMatch(/cannot read/);
   });
 
   it('bad usage exits 2', () => {

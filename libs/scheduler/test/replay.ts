@@ -41,7 +41,7 @@ export function replayResult(inst: InstanceFile, res: ResultFile): string[] {
   for (const c of inst.clusters) {
     // a cluster without a site is a site of its own without a cap
     const site =
-      c.site !== undefined
+      c.site !== undefined && c.site !== null
         ? sites.get(c.site)
         : { used: new Float64Array(slots), cap: new Float64Array(slots).fill(Infinity) };
     if (!site) errs.push(`cluster ${c.id}: unknown site ${c.site}`);

@@ -57,7 +57,7 @@ export abstract class FleetState {
       this.timelines.push(tl);
     }
     const ids = [...declaredSites];
-    for (const c of clusters) if (c.site === undefined) ids.push('#' + c.id);
+    for (const c of clusters) if (c.site === undefined || c.site === null) ids.push('#' + c.id);
     this.siteIds = Object.freeze(ids);
     this.declaredSites = declaredSites.length;
     ids.forEach((id, k) => this.siteIndexOf.set(id, k));
@@ -65,7 +65,7 @@ export abstract class FleetState {
     const members: number[][] = ids.map(() => []);
     for (let i = 0; i < n; i++) {
       const c = clusters[i];
-      const k = this.siteIndexOf.get(c.site === undefined ? '#' + c.id : c.site) as number;
+      const k = this.siteIndexOf.get(c.site === undefined || c.site === null ? '#' + c.id : c.site) as number;
       this.siteOf[i] = k;
       members[k].push(i);
     }

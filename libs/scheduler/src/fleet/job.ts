@@ -91,6 +91,6 @@ export function refusalMessage(job: JobRequest, r: RefusalReason, slots: number)
   if (r === 'NO_CAPACITY')
     return `${who}: no ${job.hours} h run with ${job.pflops} PFLOPS free in ${win} on the allowed clusters`;
   if (r === 'GRID_LIMIT')
-    return `${who}: capacity${job.minGreenShare ? ' and minGreenShare' : ''} exist in ${win}, but every such run would draw more grid power than its site has reserved`;
+    return `${who}: ${job.minGreenShare ? 'capacity and minGreenShare exist' : 'capacity exists'} in ${win}, but every such run would draw more grid power than its site has reserved`;
   return `${who}: capacity exists in ${win} but no start reaches minGreenShare ${job.minGreenShare}`;
 }

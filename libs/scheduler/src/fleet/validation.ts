@@ -74,13 +74,13 @@ export function checkSpec(spec: FleetSpec): { slots: number; sites: SiteSpec[]; 
       const g = checkArray('', `${p}.green`, c.green);
       for (let k = 0; k < g.length; k++) checkWindow('', `${p}.green[${k}]`, g[k]);
     }
-    if (c.site !== undefined && (typeof c.site !== 'string' || !siteIds.has(c.site)))
+    if (c.site !== undefined && c.site !== null && (typeof c.site !== 'string' || !siteIds.has(c.site)))
       fail(
         '',
         `${p}.site`,
         siteIds.size > 0
-          ? `the id of a site in sites (${[...siteIds].join(', ')})`
-          : 'the id of a site in sites (there are none)',
+          ? `the id of a site in sites (${[...siteIds].join(', ')}), or null for a site of its own`
+          : 'the id of a site in sites (there are none), or null for a site of its own',
         c.site,
       );
     if (c.gridPrices !== undefined) {
