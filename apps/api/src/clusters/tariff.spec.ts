@@ -67,7 +67,39 @@ describe('time-of-use tariffs', () => {
     expect(bad(GD)).toBeNull();
     expect(
       bad({ ...GD, periods: [...GD.periods, { name: 'late', pricePerMwh: 1, hours: [[7, 9]], days: 'WEEKDAYS' }] }),
-    ).toEqual(['periods[2].hours[0]', 'hour 7 of weekdays is in both valley and late']);
+    ).toEqual([
+      'periods[2].hours[0]',
+      'periods[2].hours[0] puts local hour 7 on weekdays in late, but periods[1] (valley) has it already: each hour belongs to one period',
+    ]);
+    expect(
+      bad({ ...GD, periods: [...GD.periods, { name: 'dawn', pricePerMwh: 1, hours: [[7, 9]], days: 'ALL' }] }),
+    ).toEqual([
+      'periods[2].hours[0]',
+      'periods[2].hours[0] puts local hour 7 every day in dawn, but periods[1] (valley) has it already: each hour belongs to one period',
+    ]);
+    expect(
+      bad({
+        ...GD,
+        periods: [
+          {
+            name: 'peak',
+            pricePerMwh: 1,
+            hours: [
+              [10, 12],
+              [11, 13],
+            ],
+            days: 'ALL',
+          },
+        ],
+      }),
+    ).toEqual([
+      'periods[0].hours[1]',
+      'periods[0].hours[1] covers local hour 11 again: the ranges of one period must not overlap',
+    ]);
+    expect(bad({ ...GD, periods: [{ name: 'Posted', pricePerMwh: 1, hours: [[5, 6]], days: 'ALL' }] })).toEqual([
+      'periods[0].name',
+      'periods[0].name "posted" is reserved for hours with a posted price',
+    ]);
     expect(bad({ ...GD, periods: [{ name: 'x', pricePerMwh: 1, hours: [[5, 25]], days: 'ALL' }] })?.[0]).toBe(
       'periods[0].hours[0]',
     );

@@ -39,7 +39,7 @@ export class TariffError extends Error {
 
 /**
  * Checks a tariff: offset an integer in [-12, 14], 1..24 periods with distinct non-blank names
- * (not `flat`), prices within the cluster grid price range, hour ranges inside the day, and no
+ * (not `flat` or `posted`), prices within the cluster grid price range, hour ranges inside the day, and no
  * hour of a day covered by two periods. Throws TariffError naming the field.
  */
 export function checkTariff(t: GridTariff): void {
@@ -57,6 +57,8 @@ export function checkTariff(t: GridTariff): void {
       throw new TariffError(`${f}.name`, `${f}.name must be 1 to 40 characters, not blank`);
     if (name.toLowerCase() === FLAT_PERIOD)
       throw new TariffError(`${f}.name`, `${f}.name "${FLAT_PERIOD}" is reserved for the hours no period covers`);
+    if (name.toLowerCase() === POSTED_PERIOD)
+      throw new TariffError(`${f}.name`, `${f}.name "${POSTED_PERIOD}" is reserved for hours with a posted price`);
     if (names.has(name.toLowerCase())) throw new TariffError(`${f}.name`, `${f}.name "${name}" is used twice`);
     names.add(name.toLowerCase());
     const { min, max } = CLUSTER_LIMITS.gridPricePerMwh;
@@ -74,11 +76,19 @@ export function checkTariff(t: GridTariff): void {
       for (const d of dayKinds(p.days)) {
         for (let h = a; h < b; h++) {
           const o = owner[d][h];
-          if (o >= 0)
+          if (o === i)
             throw new TariffError(
               `${f}.hours[${k}]`,
-              `hour ${h} of ${d === 0 ? 'weekdays' : 'weekends'} is in both ${t.periods[o].name} and ${name}`,
+              `${f}.hours[${k}] covers local hour ${h} again: the ranges of one period must not overlap`,
             );
+          if (o >= 0) {
+            const when =
+              p.days === 'ALL' && t.periods[o].days === 'ALL' ? 'every day' : d === 0 ? 'on weekdays' : 'on weekends';
+            throw new TariffError(
+              `${f}.hours[${k}]`,
+              `${f}.hours[${k}] puts local hour ${h} ${when} in ${name}, but periods[${o}] (${t.periods[o].name}) has it already: each hour belongs to one period`,
+            );
+          }
           owner[d][h] = i;
         }
       }

@@ -17,7 +17,7 @@ export function IsOptionalIdList(): PropertyDecorator {
   return applyDecorators(
     IsOptional(),
     IsArray(),
-    ArrayMinSize(1),
+    ArrayMinSize(1, { message: '$property must not be empty' }),
     ArrayMaxSize(100),
     ArrayUnique(),
     IsString({ each: true }),

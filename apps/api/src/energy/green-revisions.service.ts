@@ -7,12 +7,20 @@ import {
   retryTransient,
   SlaSettingsEntity,
 } from '@pflex/persistence';
-import { applyRevision, requiredGreenWh, whToMwh, type RevisedBooking, type RevisedHour } from '@pflex/scheduler';
+import {
+  applyRevision,
+  requiredGreenWh,
+  wattsToMw,
+  whToMwh,
+  type RevisedBooking,
+  type RevisedHour,
+} from '@pflex/scheduler';
 import { DataSource, EntityManager, In } from 'typeorm';
 import { ClustersService } from '../clusters/clusters.service';
 import { centsOf, money, priceTotal } from '../common/money';
 import { HOUR_MS, iso, requireRange } from '../common/time.utils';
 import { ChangeFeed } from '../events/change-feed.service';
+import { LedgerAdminRepository } from '../ledger/ledger-admin.repository';
 import { BookingEventTuple, bookingPayloads } from '../ledger/ledger-wire';
 import { SITE_GRID_ADD, SITE_GRID_TAKE } from '../ledger/ledger.statements';
 import { LedgerService } from '../ledger/ledger.service';
@@ -67,6 +75,7 @@ export class GreenRevisionsService {
     private readonly ledger: LedgerService,
     private readonly timelines: TimelinesService,
     private readonly feed: ChangeFeed,
+    private readonly admin: LedgerAdminRepository,
   ) {}
 
   async revise(p: Principal, a: ReviseGreenSupplyArgs): Promise<GreenRevisionModel> {
@@ -252,6 +261,19 @@ export class GreenRevisionsService {
     });
     // green a booking loses is drawn from the grid instead (and the reverse): its site's rows follow, CHECK-guarded
     const gridDelta = rows.map((r, i) => Number(r.a) - led.a[i]);
+    const [{ site }]: { site: string | null }[] = await m.query(`SELECT site_id AS site FROM clusters WHERE id = $1`, [
+      clusterId,
+    ]);
+    const over = site === null ? null : await this.admin.firstOverReservationIn(m, site, led.h, gridDelta);
+    if (over) {
+      const at = iso(over.h * HOUR_MS);
+      throw new EnergyException(
+        EnergyErrorCode.GRID_LIMIT,
+        `the bookings' green this revision takes away would be drawn from the grid: site ${site} would draw ${wattsToMw(over.drawnW)} MW at ${at}, more than the ${wattsToMw(over.capW)} MW reserved; raise it with setGridCapacity first (nothing changed)`,
+        viaWindows ? 'rows' : 'megawatts',
+        { hour: at, drawnMw: wattsToMw(over.drawnW), reservedMw: wattsToMw(over.capW) },
+      );
+    }
     await m.query(
       `UPDATE cluster_hours h SET green_supply_w = x.s, green_alloc_w = x.a, green_price_weight = x.pw, grid_w = h.grid_w + h.green_alloc_w - x.a
        FROM unnest($2::int[], $3::bigint[], $4::bigint[], $5::numeric[]) AS x(hr, s, a, pw)

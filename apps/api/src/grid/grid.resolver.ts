@@ -34,8 +34,10 @@ export class GridResolver {
     return this.svc.gridPrices(p, a);
   }
 
+  @Roles('OPERATOR', 'BUREAU')
   @Query(() => [SiteGridHourModel], {
-    description: "A site's grid hour by hour over [from, to) (at most 31 days): MW its bookings draw vs MW reserved.",
+    description:
+      "A site's grid hour by hour over [from, to) (at most 31 days): MW its bookings draw vs MW reserved. The site's operator and the bureau (like utilization).",
   })
   siteGrid(@CurrentOrg() p: Principal, @Args() a: SiteGridArgs): Promise<SiteGridHourModel[]> {
     return this.svc.siteGrid(p, a);

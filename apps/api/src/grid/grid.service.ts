@@ -106,6 +106,16 @@ export class GridService {
           );
           const hours = grid.map((g) => g.h);
           const w = grid.map((g) => Number(g.w));
+          const over = to === null ? null : await this.admin.firstOverReservationIn(m, to, hours, w);
+          if (over) {
+            throw this.overCap(
+              new Date(over.h * HOUR_MS),
+              over.drawnW,
+              wattsToMw(over.capW),
+              'siteId',
+              `with the ${wattsToMw(w[hours.indexOf(over.h)])} MW this cluster's bookings draw, site ${to}'s bookings would draw`,
+            );
+          }
           v = (await this.ledger.change(m, c.id, async () => {
             // the cluster's draw leaves the old site, then joins the new one (its rows CHECK-guarded)
             if (from) await m.query(SITE_GRID_TAKE_FROM('$1', '$2', '$3'), [from, hours, w]);
@@ -130,7 +140,13 @@ export class GridService {
     const [from, to] = requireRange('from', a.from, 'to', a.to);
     const outside = this.ledger.outsideHorizon(from, to);
     if (outside) throw new GridException(GridErrorCode.OUTSIDE_HORIZON, outside.message, outside.field);
-    const mw = a.megawatts ?? null;
+    // omitting it is refused: an omitted argument would otherwise remove a reservation unnoticed
+    if (a.megawatts === undefined)
+      throw new InputException(
+        'megawatts',
+        'megawatts is required: the MW to reserve, or null to remove the reservation',
+      );
+    const mw = a.megawatts;
     const capW = mw === null ? null : mwToWatts(mw);
     const siteId = await retryTransient(() =>
       this.ds.transaction(async (m) => {
@@ -300,14 +316,16 @@ export class GridService {
     }
   }
 
-  private overCap(hour: Date, usedW: number, mw: number, field: string): GridException {
+  /** GRID_LIMIT naming the hour, the grid MW bookings would draw there and the MW reserved. */
+  private overCap(hour: Date, usedW: number, mw: number, field: string, who = 'bookings already draw'): GridException {
     return new GridException(
       GridErrorCode.GRID_LIMIT,
-      `bookings already draw ${wattsToMw(usedW)} MW from the grid at ${hour.toISOString()}, more than ${mw} MW; nothing changed`,
+      `${who} ${wattsToMw(usedW)} MW from the grid at ${hour.toISOString()}, more than the ${mw} MW reserved; nothing changed`,
       field,
       {
         hour: hour.toISOString(),
         drawnMw: wattsToMw(usedW),
+        reservedMw: mw,
       },
     );
   }

@@ -88,6 +88,26 @@ export class LedgerAdminRepository {
     );
   }
 
+  /**
+   * The first of `hours` (epoch hours) in which site `siteId` would draw more grid than it has
+   * reserved with `addW[i]` more W drawn in hours[i]; null if none. A pre-check that names the
+   * hour: the CHECK on site_hours still decides under concurrency.
+   */
+  async firstOverReservationIn(
+    m: EntityManager,
+    siteId: string,
+    hours: number[],
+    addW: number[],
+  ): Promise<{ h: number; drawnW: number; capW: number } | null> {
+    const rows: { h: number; drawn: string; cap: string }[] = await m.query(
+      `SELECT x.h, (s.grid_used_w + x.w)::text AS drawn, s.grid_cap_w::text AS cap
+       FROM unnest($2::int[], $3::bigint[]) AS x(h, w) JOIN site_hours s ON s.site_id = $1 AND s.hour = to_timestamp(x.h * 3600.0)
+       WHERE x.w > 0 AND s.grid_cap_w IS NOT NULL AND s.grid_used_w + x.w > s.grid_cap_w ORDER BY x.h LIMIT 1`,
+      [siteId, hours, addW],
+    );
+    return rows.length ? { h: Number(rows[0].h), drawnW: Number(rows[0].drawn), capW: Number(rows[0].cap) } : null;
+  }
+
   /** Grid prices a cluster posted for [fromH, toH), by hour: [epoch hour, price per MWh]. */
   async postedGridPricesIn(m: EntityManager, cluster: string, fromH: number, toH: number): Promise<[number, number][]> {
     const rows: { h: number; p: number }[] = await m.query(

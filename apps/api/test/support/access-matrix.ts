@@ -127,7 +127,7 @@ export const MATRIX: Record<string, Row> = {
   },
   siteGrid: {
     args: async (fx) => ({ siteId: await freshSite(fx), from: hour(0), to: hour(24) }),
-    expect: 'ok ok ok FORBIDDEN ok',
+    expect: 'FORBIDDEN FORBIDDEN ok FORBIDDEN ok',
   },
   // mutations
   createOrganization: {

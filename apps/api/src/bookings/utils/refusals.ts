@@ -55,7 +55,7 @@ export class Refusals {
     if (d.reason === 'GRID_LIMIT') {
       return new BookingException(
         BookingErrorCode.GRID_LIMIT,
-        `capacity${v.minGreenShare ? ' and green' : ''} exist ${win}, but every such run would draw more grid power than its site has reserved`,
+        `${v.minGreenShare ? 'capacity and green exist' : 'capacity exists'} ${win}, but every such run would draw more grid power than its site has reserved`,
       );
     }
     return new BookingException(

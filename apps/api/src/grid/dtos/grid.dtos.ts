@@ -90,7 +90,7 @@ export class SetGridCapacityArgs {
 
   @Field(() => Float, {
     nullable: true,
-    description: `grid capacity reserved for the site in every hour of [from, to), MW, 0 to ${MAX_SITE_GRID_MW}, at most 3 decimals; null: none reserved (no cap)`,
+    description: `grid capacity reserved for the site in every hour of [from, to), MW, 0 to ${MAX_SITE_GRID_MW}, at most 3 decimals; null: none reserved (no cap). Required: pass null explicitly to remove a reservation`,
   })
   @IsOptional()
   @IsQuantity({ min: 0, max: MAX_SITE_GRID_MW })
@@ -150,7 +150,7 @@ export class TariffPeriodInput {
   @Field(() => [[Int]], {
     description: 'local hours of day as [from, to) pairs, 0 <= from < to <= 24, e.g. [[10, 12], [14, 19]]',
   })
-  @ArrayMinSize(1)
+  @ArrayMinSize(1, { message: '$property must not be empty' })
   @ArrayMaxSize(24)
   hours: number[][];
 
@@ -171,7 +171,7 @@ export class GridTariffInput {
   utcOffsetHours: number;
 
   @Field(() => [TariffPeriodInput])
-  @ArrayMinSize(1)
+  @ArrayMinSize(1, { message: '$property must not be empty' })
   @ArrayMaxSize(24)
   @ValidateNested({ each: true })
   @Type(() => TariffPeriodInput)
@@ -225,7 +225,7 @@ export class PostGridPricesArgs {
     description:
       'the grid price per MWh of each hour from `from` on (at most 8,784); null: no posted price in that hour (its tariff or flat price applies). Replaces what was posted for these hours.',
   })
-  @ArrayMinSize(1)
+  @ArrayMinSize(1, { message: '$property must not be empty' })
   @ArrayMaxSize(8784)
   pricesPerMwh: (number | null)[];
 }
