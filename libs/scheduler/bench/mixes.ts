@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Fleet, PlacementBuffer } from '../src/fleet';
 import type { InstanceFile, ResultFile } from '../src/types';
-import { bookingMix, withGrid } from './instances';
+import { bookingMix, withGrid, type GridOptions } from './instances';
 import type { PlainResult } from './plain-placer';
 
 const root = join(__dirname, '..', '..', '..');
@@ -151,7 +151,8 @@ export interface GridRateRow {
  * Warm decisions/s on one booking mix without and with grid caps and tariffs (bench/instances.ts
  * withGrid: sites of 3 clusters reserving 70 % of their full draw, 45 % in the evening peak, and a
  * valley/peak tariff), the variants interleaved in `rounds` rounds, best of each, so that they see
- * the same machine; `baseline` is another checkout of the library run on the mix without sites.
+ * the same machine; `baseline` is another checkout of the library run on the mix without sites;
+ * `grid` other caps than withGrid's defaults.
  */
 export function gridRateRow(
   clusters: number,
@@ -160,9 +161,10 @@ export function gridRateRow(
   seed: number,
   rounds: number,
   baseline?: FleetLib,
+  grid?: GridOptions,
 ): GridRateRow {
   const inst = bookingMix({ clusters, slots, load, seed });
-  const both = withGrid(inst);
+  const both = withGrid(inst, grid);
   const caps: InstanceFile = { ...both, clusters: both.clusters.map(({ gridPrices: _p, ...c }) => c) };
   const tariffs: InstanceFile = { ...both, sites: (both.sites ?? []).map((x) => ({ id: x.id })) };
   const reps = 3 + Math.min(60, Math.ceil(60_000 / inst.jobs.length));
