@@ -51,7 +51,7 @@ function main(argv: string[]): number {
     return 1;
   }
   try {
-    const result = runInstance(raw, mode);
+    const result = runInstance(raw, mode, undefined, (m) => process.stderr.write(`warning: ${file}: ${m}\n`));
     process.stdout.write(JSON.stringify(result, null, 2) + '\n');
     return 0;
   } catch (e) {

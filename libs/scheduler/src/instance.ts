@@ -7,8 +7,9 @@ import { checkArray, checkId, checkInt, checkObject, checkPositive3, fail } from
 
 const OBJ = ['EARLIEST', 'GREENEST', 'CHEAPEST'];
 
-// the fields of each object of an instance file (docs/scheduler-instance-format.md): any other is
-// refused, so that a misspelt field (`minGreenshare`, `gridMW`) is not silently ignored
+// the fields of each object of an instance file (docs/scheduler-instance-format.md). A field that
+// looks like a misspelling of one of them (`minGreenshare`, `gridMW`, `pricePerMWh`) is refused,
+// since ignoring it would silently drop a constraint; any other is ignored and reported
 const FIELDS = {
   instance: ['horizonStart', 'slots', 'sites', 'clusters', 'jobs'],
   site: ['id', 'gridMw', 'gridChanges'],
@@ -32,24 +33,61 @@ const FIELDS = {
 };
 const JOB_FIELDS = new Set(FIELDS.job);
 
-/** Refuses a field of `o` (at `path`) that is not in `known`, naming the one it is closest to when only case differs. */
-function onlyFields(path: string, o: unknown, known: readonly string[]): void {
+/** Edit distance (insert, delete, replace, swap two neighbours) of two strings, case ignored. */
+function editDistance(a: string, b: string): number {
+  a = a.toLowerCase();
+  b = b.toLowerCase();
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
+  for (let i = 1; i <= a.length; i++)
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  return d[a.length][b.length];
+}
+
+// verdicts per field set and unknown name: a file whose 50,000 jobs carry a `note` pays once
+const verdicts = new WeakMap<readonly string[], Map<string, string | undefined>>();
+
+/** The field of `known` that `k` is a misspelling of (one edit for names of up to 4 letters, two for longer), if any. */
+function misspelt(k: string, known: readonly string[]): string | undefined {
+  let m = verdicts.get(known);
+  if (!m) verdicts.set(known, (m = new Map<string, string | undefined>()));
+  if (!m.has(k))
+    m.set(
+      k,
+      known.find((x) => editDistance(k, x) <= (x.length <= 4 ? 1 : 2)),
+    );
+  return m.get(k);
+}
+
+/**
+ * Checks the fields of `o` (at `path`) against `known`: refuses a misspelt one, naming the field it
+ * resembles; notes any other in `ignored` as a path pattern (`jobs[].note`).
+ */
+function checkFieldsOf(path: string, o: unknown, known: readonly string[], ignored: Set<string>): void {
   if (typeof o !== 'object' || o === null || Array.isArray(o)) return;
   for (const k of Object.keys(o)) {
     if (known.includes(k)) continue;
-    const like = known.find((x) => x.toLowerCase() === k.toLowerCase());
-    fail(
-      '',
-      path ? `${path}.${k}` : k,
-      `absent: not a field of ${path || 'the instance'}${like ? ` (did you mean ${like}?)` : ''}; the fields are ${known.join(', ')}`,
-      (o as Record<string, unknown>)[k],
-    );
+    const like = misspelt(k, known);
+    if (like !== undefined)
+      fail(
+        '',
+        path ? `${path}.${k}` : k,
+        `absent: not a field of ${path || 'the instance'} (did you mean ${like}?)`,
+        (o as Record<string, unknown>)[k],
+      );
+    ignored.add((path ? `${path.replace(/\[\d+\]/g, '[]')}.` : '') + k);
   }
 }
 
-/** Every object of the instance has only the fields of the format (the jobs are checked as they are read). */
-function checkFields(o: Record<string, unknown>): void {
-  onlyFields('', o, FIELDS.instance);
+/** Checks the fields of every object of the instance but the jobs (checked as they are read). */
+function checkFields(o: Record<string, unknown>, ignored: Set<string>): void {
+  checkFieldsOf('', o, FIELDS.instance, ignored);
   const each = (
     path: string,
     a: unknown,
@@ -58,7 +96,7 @@ function checkFields(o: Record<string, unknown>): void {
   ) => {
     if (!Array.isArray(a)) return;
     a.forEach((x, i) => {
-      onlyFields(`${path}[${i}]`, x, known);
+      checkFieldsOf(`${path}[${i}]`, x, known, ignored);
       if (inner && typeof x === 'object' && x !== null) inner(`${path}[${i}]`, x as Record<string, unknown>);
     });
   };
@@ -75,12 +113,13 @@ function checkFields(o: Record<string, unknown>): void {
  * the field path, e.g. `clusters[0].green[2].mw must be ...` or `jobs[3].deadline must be ...`.
  * Complexity: O(clusters x slots + jobs x clusters listed).
  */
-export function parseInstance(raw: unknown): { instance: InstanceFile; fleet: Fleet } {
+export function parseInstance(raw: unknown): { instance: InstanceFile; fleet: Fleet; ignored: string[] } {
   const o = checkObject('', 'instance', raw);
   if (o.horizonStart !== undefined && (typeof o.horizonStart !== 'string' || Number.isNaN(Date.parse(o.horizonStart))))
     fail('', 'horizonStart', 'an ISO 8601 date-time string', o.horizonStart);
   checkInt('', 'slots', o.slots, 1, MAX_SLOTS);
-  checkFields(o);
+  const ignored = new Set<string>();
+  checkFields(o, ignored);
   const fleet = Fleet.fromSpec({
     slots: o.slots as number,
     sites: o.sites as InstanceFile['sites'],
@@ -94,7 +133,7 @@ export function parseInstance(raw: unknown): { instance: InstanceFile; fleet: Fl
   for (let i = 0; i < jobs.length; i++) {
     const j = jobs[i] as Record<string, unknown>;
     if (!quickJobOk(j, fleet) || ids.has(j.id as string)) checkJob(j, i, ids, fleet);
-    for (const k in j) if (!JOB_FIELDS.has(k)) onlyFields(`jobs[${i}]`, j, FIELDS.job);
+    for (const k in j) if (!JOB_FIELDS.has(k)) checkFieldsOf(`jobs[${i}]`, j, FIELDS.job, ignored);
     ids.add(j.id as string);
     norm[i] = {
       id: j.id as string,
@@ -107,7 +146,7 @@ export function parseInstance(raw: unknown): { instance: InstanceFile; fleet: Fl
       objective: j.objective as Objective | undefined,
     };
   }
-  return { instance: { ...(o as unknown as InstanceFile), jobs: norm }, fleet };
+  return { instance: { ...(o as unknown as InstanceFile), jobs: norm }, fleet, ignored: [...ignored] };
 }
 
 /** The common case of a valid job, without building any field path. */
@@ -184,10 +223,17 @@ function r6(x: number): number {
  * arrives with its own objective; batch: packBatch) and returns the result file.
  * Complexity: as Fleet.place x jobs (online) or packBatch (batch).
  */
-export function runInstance(instance: unknown, mode: 'online' | 'batch', batchOptions?: BatchOptions): ResultFile {
+export function runInstance(
+  instance: unknown,
+  mode: 'online' | 'batch',
+  batchOptions?: BatchOptions,
+  /** told of the fields the format does not have, which were ignored */
+  warn?: (message: string) => void,
+): ResultFile {
   if (mode !== 'online' && mode !== 'batch') fail('', 'mode', '"online" or "batch"', mode);
   const t0 = performance.now();
-  const { instance: inst, fleet } = parseInstance(instance);
+  const { instance: inst, fleet, ignored } = parseInstance(instance);
+  if (ignored.length > 0 && warn) warn(`fields the format does not have were ignored: ${ignored.join(', ')}`);
   const capacity = fleet.capacityTflopsSlots();
   const unplaced: { job: string; reason: RefusalReason }[] = [];
   let strategy: string | undefined;
