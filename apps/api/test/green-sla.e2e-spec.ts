@@ -195,6 +195,70 @@ describe('green SLAs: supply revisions, re-allocation, credits', () => {
     await ws.dispose();
   }, 60_000);
 
+  it('a revision that lowers a price lowers what its voucher covers: percentCovered of the new price, the rest back to the voucher', async () => {
+    // green dearer than grid: losing it makes the booking cheaper
+    const c = await t.registerCluster(op.key, {
+      capacityPflops: 100,
+      kwPerPflops: 10,
+      pue: 1,
+      pricePerPflopsHour: 2,
+      gridPricePerMwh: 100,
+    });
+    await t.ok(
+      `mutation($c: ID!, $s: DateTime!, $e: DateTime!) { addGreenWindow(clusterId: $c, startsAt: $s, endsAt: $e, megawatts: 0.1, source: WIND, pricePerMwh: 900) { id } }`,
+      { c, s: hour(30), e: hour(32) },
+      op.key,
+    );
+    const price = `query($id: ID!) { booking(id: $id) { voucherId price { total voucher totalAfterVoucher } } }`;
+    const holders = [];
+    // [percentCovered, hour, drawn, covered after, back]
+    for (const [percent, h, drawn, after, back] of [
+      [100, 30, 110, 30, 80],
+      [50, 31, 55, 15, 40],
+    ]) {
+      const s = await t.createOrg('STARTUP');
+      const v = (
+        await t.ok(`mutation($i: IssueVoucherInput!) { issueVoucher(input: $i) { id } }`, {
+          i: { organizationId: s.id, percentCovered: percent, cap: 1000, validFrom: hour(0), validUntil: hour(48) },
+        })
+      ).issueVoucher.id;
+      // 10 PFLOPS draw 0.1 MW, all green at 900 for an hour: compute 20 + green 90
+      const req = { pflops: 10, hours: 1, earliestStart: hour(h), deadline: hour(h + 1), clusterIds: [c] };
+      const b = (await t.ok(BOOK, { r: req, o: 'EARLIEST', k: `v${percent}` }, s.key)).bookCompute;
+      expect((await t.ok(price, { id: b.id }, s.key)).booking).toEqual({
+        voucherId: v,
+        price: { total: 110, voucher: drawn, totalAfterVoucher: 110 - drawn },
+      });
+      holders.push({ s, v, b, drawn, after, back });
+    }
+    // no green left: 0.1 MWh of grid at 100 instead, the price falls to 30
+    await t.ok(REVISE, { c, f: hour(30), t: hour(32), mw: 0, why: 'calm' }, op.key);
+    for (const { s, v, b, drawn, after: covered, back } of holders) {
+      expect((await t.ok(price, { id: b.id }, s.key)).booking.price).toEqual({
+        total: 30,
+        voucher: covered,
+        totalAfterVoucher: 30 - covered,
+      });
+      expect(
+        (await t.ok(`query($id: ID!) { voucher(id: $id) { spent remaining } }`, { id: v }, s.key)).voucher,
+      ).toEqual({
+        spent: covered,
+        remaining: 1000 - covered,
+      });
+      const ledger = (
+        await t.ok(
+          `query($id: ID!) { voucherLedger(voucherId: $id) { edges { node { kind amount spentAfter } } } }`,
+          { id: v },
+          s.key,
+        )
+      ).voucherLedger.edges.map((e: any) => e.node);
+      expect(ledger).toEqual([
+        { kind: 'DRAW', amount: drawn, spentAfter: drawn },
+        { kind: 'ADJUST', amount: back, spentAfter: covered },
+      ]);
+    }
+  });
+
   it('cancelling a credited booking settles its credit; bad input changes nothing', async () => {
     const s = await t.createOrg('STARTUP');
     const req = {

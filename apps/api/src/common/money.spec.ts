@@ -19,6 +19,10 @@ describe('money: whole cents, half away from zero', () => {
     for (const [x, m] of cases) expect({ x, m: money(x) }).toEqual({ x, m });
     expect(Object.is(money(-0.001), 0)).toBe(true);
     expect(centsOf(92)).toBe(9200);
+    // large amounts stay exact: the noise allowance is capped at a thousandth of a cent
+    expect(centsOf(1e12)).toBe(1e14);
+    expect(money(5e9 + 0.004)).toBe(5e9);
+    expect(money(999999999999.99)).toBe(999999999999.99);
   });
 
   it('a voucher share is rounded down to the cent, exactly for 2-decimal percents', () => {

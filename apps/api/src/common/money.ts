@@ -9,12 +9,13 @@
  */
 
 /**
- * x in whole cents, half a cent away from zero. A relative difference below 1e-12 counts as
- * float noise of the sums that produced x (0.285 is 28.499999999999996 cents, rounded to 29).
+ * x in whole cents, half a cent away from zero. A relative difference below 1e-12 (at most a
+ * thousandth of a cent) counts as float noise of the sums that produced x (0.285 is
+ * 28.499999999999996 cents, rounded to 29); the cap keeps large amounts exact (1e12 stays 1e12).
  */
 export function centsOf(x: number): number {
   const c = Math.abs(x) * 100;
-  const r = Math.round(c + c * 1e-12);
+  const r = Math.round(c + Math.min(c * 1e-12, 1e-3));
   return x < 0 && r !== 0 ? -r : r;
 }
 

@@ -68,7 +68,7 @@ export class GreenRevisionsResolver {
   @Roles('BUREAU')
   @Mutation(() => SlaSettingsModel, {
     description:
-      'The penalty factor of SLA credits (credit = missing green MWh x grid price x factor), in [0, 100]; applies to revisions from now on.',
+      "The penalty factor of SLA credits, in [0, 100]; applies to revisions from now on. credit = missing green MWh x the booking's average grid price per MWh over its hours (as booked) x factor, where missing = minGreenShare x the booking's energy - the green it gets.",
   })
   setSlaPenaltyFactor(@Args('penaltyFactor', { type: () => Float }) penaltyFactor: number): Promise<SlaSettingsModel> {
     return this.sla.setPenaltyFactor(penaltyFactor);

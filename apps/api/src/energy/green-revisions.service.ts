@@ -17,7 +17,7 @@ import {
 } from '@pflex/scheduler';
 import { DataSource, EntityManager, In } from 'typeorm';
 import { ClustersService } from '../clusters/clusters.service';
-import { centsOf, money, priceTotal } from '../common/money';
+import { centsOf, money, priceTotal, shareCents } from '../common/money';
 import { HOUR_MS, iso, requireRange } from '../common/time.utils';
 import { ChangeFeed } from '../events/change-feed.service';
 import { LedgerAdminRepository } from '../ledger/ledger-admin.repository';
@@ -54,6 +54,8 @@ interface HeldRow {
   /** grid price per MWh of each hour when booked */
   grid_prices: string[];
   voucher_id: string | null;
+  /** the voucher's percentCovered (null without one) */
+  voucher_percent: number | null;
   voucher_amount: string;
   sla_credit: string;
 }
@@ -210,7 +212,8 @@ export class GreenRevisionsService {
       );
     const held: HeldRow[] = await m.query(
       `SELECT id, org_id, (extract(epoch FROM starts_at) / 3600)::int AS h, hours, draw_w::text, green_w::text[] AS g, green_w_promised::text[] AS gp, min_green_share,
-              green_share, price_compute, price_total, green_price_per_mwh, grid_price_per_mwh::text[] AS grid_prices, voucher_id, voucher_amount::text, sla_credit::text
+              green_share, price_compute, price_total, green_price_per_mwh, grid_price_per_mwh::text[] AS grid_prices, voucher_id, voucher_amount::text, sla_credit::text,
+              (SELECT v.percent_covered FROM vouchers v WHERE v.id = bookings.voucher_id) AS voucher_percent
        FROM bookings WHERE cluster_id = $1 AND status = 'CONFIRMED' AND starts_at < to_timestamp($3 * 3600.0) AND ends_at > to_timestamp($2 * 3600.0)
        ORDER BY starts_at, id FOR UPDATE`,
       [clusterId, fromH, fromH + n],
@@ -362,13 +365,16 @@ export class GreenRevisionsService {
         gridEnergy: money(whToMwh(gridCost)),
       };
       const total = priceTotal(parts);
+      // the voucher keeps covering its percentCovered of the price, never more than it drew: when
+      // the price falls, what it no longer covers goes back to it (a rise draws nothing more)
       let voucher = centsOf(Number(b.voucher_amount));
-      if (b.voucher_id && voucher > centsOf(total)) {
-        // the voucher covered more than the new price: the difference goes back to the voucher
-        const back = voucher - centsOf(total);
-        voucher -= back;
-        const [v]: { spent: string }[] = await m.query(
-          `UPDATE vouchers SET spent = spent - $2::numeric WHERE id = $1 RETURNING spent::text`,
+      const covered = b.voucher_id ? Math.min(voucher, shareCents(centsOf(total), b.voucher_percent ?? 0)) : voucher;
+      if (covered < voucher) {
+        const back = voucher - covered;
+        voucher = covered;
+        // an UPDATE's rows come as [rows, count]
+        const [[v]]: [[{ spent: string }]] = await m.query(
+          `UPDATE vouchers SET spent = spent - $2::numeric WHERE id = $1 RETURNING spent::text AS spent`,
           [b.voucher_id, (back / 100).toFixed(2)],
         );
         await m.query(

@@ -177,7 +177,10 @@ export class SlaBalanceModel {
 
 @ObjectType('SlaSettings')
 export class SlaSettingsModel {
-  @Field(() => Float, { description: 'credit = missing green MWh x the cluster grid price per MWh x penaltyFactor' })
+  @Field(() => Float, {
+    description:
+      "credit = missing green MWh (minGreenShare x the booking's energy - the green it gets) x the booking's average grid price per MWh over its hours (as booked) x penaltyFactor",
+  })
   penaltyFactor: number;
   @Field()
   updatedAt: Date;

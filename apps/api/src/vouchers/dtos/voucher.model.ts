@@ -4,10 +4,12 @@ import { PageInfo } from '../../common/pagination';
 export enum VoucherLedgerKindEnum {
   DRAW = 'DRAW',
   REFUND = 'REFUND',
+  ADJUST = 'ADJUST',
 }
 registerEnumType(VoucherLedgerKindEnum, {
   name: 'VoucherLedgerKind',
-  description: 'DRAW when a booking uses the voucher, REFUND when it is cancelled',
+  description:
+    'DRAW when a booking uses the voucher, REFUND when it is cancelled, ADJUST when a green supply revision lowers its price and the voucher covers less of it (the difference goes back to the voucher)',
 });
 
 @ObjectType('Voucher', { description: 'A compute voucher issued by the bureau to a startup.' })
