@@ -48,6 +48,8 @@ export const DEFAULT_STRATEGIES: readonly BatchStrategy[] = [
 
 interface Run {
   name: string;
+  /** each job placed with its own objective (the passes that honour objectives) */
+  own: boolean;
   fleet: Fleet;
   handles: Int32Array;
   reasons: (RefusalReason | null)[];
@@ -56,8 +58,14 @@ interface Run {
   startSum: number;
 }
 
+/**
+ * Whether pass `a` beats `b`: more PFLOPS-hours; at equal PFLOPS-hours a pass that places each job
+ * with its own objective (a CHEAPEST job where it is cheapest), so that a job lands elsewhere than
+ * its objective puts it only when that places more; then more green MWh, then earlier starts.
+ */
 function better(a: Run, b: Run): boolean {
   if (a.vol !== b.vol) return a.vol > b.vol;
+  if (a.own !== b.own) return a.own;
   if (a.green !== b.green) return a.green > b.green;
   return a.startSum < b.startSum;
 }
@@ -67,8 +75,8 @@ function jobName(j: JobRequest, i: number): string {
 }
 
 /**
- * Batch packing: maximises PFLOPS-hours placed, then green MWh, then earliness (sum of
- * starts). Tries the online order first (so the result is never worse than online placement),
+ * Batch packing: maximises PFLOPS-hours placed; among packings that place as much, one that
+ * places each job with its own objective, then green MWh, then earliness (sum of starts). Tries the online order first (so the result is never worse than online placement),
  * then other greedy orderings on clones of the fleet while the time budget lasts, keeps the best,
  * then runs a ruin-and-recreate pass (release the bookings in a random cluster window, re-insert
  * them with the unplaced jobs largest first, keep if PFLOPS-hours grow). The winner is committed
@@ -127,7 +135,16 @@ export function packBatch(fleet: Fleet, jobs: JobRequest[], opts: BatchOptions =
       g += buf.greenWh;
       st += buf.start;
     }
-    return { name: `${s.order}/${s.objective}`, fleet: f, handles, reasons, vol: v, green: g, startSum: st };
+    return {
+      name: `${s.order}/${s.objective}`,
+      own: s.objective === 'own',
+      fleet: f,
+      handles,
+      reasons,
+      vol: v,
+      green: g,
+      startSum: st,
+    };
   };
 
   const tPass = performance.now();

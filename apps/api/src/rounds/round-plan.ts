@@ -48,9 +48,9 @@ export function roundIterations(n: number): number {
 
 /**
  * The clearing: every member packed at once by `packBatch` on `fleet` (a copy of the timelines,
- * slot 0 = epoch hour `base`; changed in place), maximising PFLOPS-hours placed, then green MWh,
- * then earliness. Each member's objective is its preference in the packer's passes that honour
- * objectives, and minGreenShare is hard. Deterministic: no time budget, a fixed seed and a fixed
+ * slot 0 = epoch hour `base`; changed in place), maximising PFLOPS-hours placed, then placing each
+ * member by its own objective where that places as much, then green MWh, then earliness;
+ * minGreenShare is hard. Deterministic: no time budget, a fixed seed and a fixed
  * number of improvement iterations. Access rules are then checked in commit order, counting the
  * members accepted before; a member that breaks one is refused and its room stays free.
  */
