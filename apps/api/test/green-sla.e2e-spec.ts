@@ -272,8 +272,16 @@ describe('green SLAs: supply revisions, re-allocation, credits', () => {
     const bk = (await t.ok(BOOK, { r: req, o: 'EARLIEST', k: 'c1' }, s.key)).bookCompute;
     await t.ok(REVISE, { c: cluster, f: hour(5), t: hour(6), mw: 0, why: 'outage' }, op.key);
     expect((await t.ok(BOOKING, { id: bk.id })).booking).toMatchObject({ greenMwh: 0, slaMet: false, slaCredit: 36 });
-    await t.ok(`mutation($id: ID!) { cancelBooking(id: $id) { status } }`, { id: bk.id }, s.key);
-    expect((await t.ok(BOOKING, { id: bk.id }, s.key)).booking).toMatchObject({ status: 'CANCELLED', slaCredit: 0 });
+    // the answer to the cancel says what the booking now is, as a read does
+    expect(
+      (await t.ok(`mutation($id: ID!) { cancelBooking(id: $id) { status slaCredit slaMet } }`, { id: bk.id }, s.key))
+        .cancelBooking,
+    ).toEqual({ status: 'CANCELLED', slaCredit: 0, slaMet: null });
+    expect((await t.ok(BOOKING, { id: bk.id }, s.key)).booking).toMatchObject({
+      status: 'CANCELLED',
+      slaCredit: 0,
+      slaMet: null,
+    });
     expect((await t.ok(`{ credits { total edges { node { kind amount revisionId } } } }`, {}, s.key)).credits).toEqual({
       total: 0,
       edges: [

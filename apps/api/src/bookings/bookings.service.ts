@@ -253,8 +253,9 @@ export class BookingsService {
       await this.repo.writeCancel(s, b, hours, now, this.feed.channel, payloads, clusters);
       return b;
     });
+    // as the row now is: cancelling settled the SLA credit
     return bookingModel(
-      { ...storedFromRow(b), status: 'CANCELLED', cancelledAt: new Date(now) },
+      { ...storedFromRow(b), status: 'CANCELLED', cancelledAt: new Date(now), slaCredit: 0 },
       this.clusterName(b.cluster_id),
     );
   }

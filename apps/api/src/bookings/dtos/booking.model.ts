@@ -148,7 +148,7 @@ export class BookingModel extends PlacementModel {
   greenMwhPromised: number;
   @Field(() => Boolean, {
     nullable: true,
-    description: 'greenShare >= minGreenShare now (null without a minGreenShare)',
+    description: 'greenShare >= minGreenShare now (null without a minGreenShare, and once cancelled)',
   })
   slaMet: boolean | null;
   @Field(() => Float, {

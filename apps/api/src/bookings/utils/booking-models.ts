@@ -100,8 +100,11 @@ export function bookingModel(b: StoredBooking, clusterName: string): BookingMode
     createdAt: b.createdAt,
     cancelledAt: b.cancelledAt,
     greenMwhPromised: b.greenMwhPromised,
+    // a cancelled booking draws no energy: no share to meet
     slaMet:
-      b.minGreenShare == null ? null : meetsGreenShare(Math.round(b.greenMwh * 1e6), b.drawW, b.hours, b.minGreenShare),
+      b.minGreenShare == null || b.status === 'CANCELLED'
+        ? null
+        : meetsGreenShare(Math.round(b.greenMwh * 1e6), b.drawW, b.hours, b.minGreenShare),
     slaCredit: b.slaCredit,
   };
 }
