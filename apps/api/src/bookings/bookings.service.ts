@@ -335,7 +335,9 @@ export function requireIdempotencyKey(raw: string): string {
   if (key.length < 1 || key.length > 200)
     throw new BookingException(
       BookingErrorCode.INVALID_REQUEST,
-      'idempotencyKey must have 1 to 200 characters',
+      key.length < 1
+        ? 'idempotencyKey must not be blank'
+        : `idempotencyKey must have at most 200 characters (leading and trailing spaces aside), got ${key.length}`,
       'idempotencyKey',
     );
   return key;

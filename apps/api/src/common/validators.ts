@@ -19,7 +19,7 @@ export function IsOptionalIdList(): PropertyDecorator {
     IsArray(),
     ArrayMinSize(1, { message: '$property must not be empty' }),
     ArrayMaxSize(100),
-    ArrayUnique(),
+    ArrayUnique(undefined, { message: '$property must not list an id twice' }),
     IsString({ each: true }),
   );
 }

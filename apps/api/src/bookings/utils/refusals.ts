@@ -45,7 +45,11 @@ export class Refusals {
   }
 
   private plain(v: ValidRequest, d: Extract<Decision, { ok: false }>): BookingException {
-    const win = `between ${iso(v.earliestH * HOUR_MS)} and ${iso(v.deadlineH * HOUR_MS)} on ${v.clusters.length === 1 ? 'cluster ' + v.clusters[0].name : `${v.clusters.length} clusters`}`;
+    const between = `between ${iso(v.earliestH * HOUR_MS)} and ${iso(v.deadlineH * HOUR_MS)}`;
+    const one = v.clusters.length === 1 ? `on cluster ${v.clusters[0].name}` : null;
+    // what exists, exists on one of the clusters; what is missing is missing on all of them
+    const win = `${between} ${one ?? `on one of the ${v.clusters.length} clusters`}`;
+    const all = `${between} ${one ?? `on ${v.clusters.length} clusters`}`;
     if (d.reason === 'GREEN_SHORTFALL') {
       return new BookingException(
         BookingErrorCode.GREEN_SHORTFALL,
@@ -60,7 +64,7 @@ export class Refusals {
     }
     return new BookingException(
       BookingErrorCode.NO_CAPACITY,
-      `no ${v.hours} h run with ${v.pflops} PFLOPS free ${win}`,
+      `no ${v.hours} h run with ${v.pflops} PFLOPS free ${all}`,
     );
   }
 

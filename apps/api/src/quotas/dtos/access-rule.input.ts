@@ -10,7 +10,8 @@ export class AccessRuleInput {
 
   @Field(() => Float, {
     nullable: true,
-    description: 'PFLOPS-hours (pflops x hours) of bookings starting in any 7-day window, >= 0, at most 3 decimals',
+    description:
+      'PFLOPS-hours (pflops x hours) of bookings starting in any 7-day window, in [0, 1e12], at most 3 decimals. Checked at the start the scheduler picks: a request it refuses may fit at a later earliestStart',
   })
   @IsOptional()
   @IsQuantity({ min: 0, max: 1e12 })
@@ -18,7 +19,7 @@ export class AccessRuleInput {
 
   @Field(() => Float, {
     nullable: true,
-    description: "largest fraction of any one cluster's capacity held in any hour, in (0, 1]",
+    description: "largest fraction of any one cluster's capacity held in any hour, in [0.0001, 1]",
   })
   @IsOptional()
   @IsNumber({ allowNaN: false, allowInfinity: false })

@@ -14,7 +14,9 @@ export class IssueVoucherInput {
   @IsDecimal({ decimals: 2, min: 0.01, max: 100 })
   percentCovered: number;
 
-  @Field(() => Float, { description: 'money the voucher covers in total, > 0, whole cents (at most 2 decimals)' })
+  @Field(() => Float, {
+    description: 'money the voucher covers in total, in (0, 1e12], whole cents (at most 2 decimals)',
+  })
   @IsMoney({ min: 0.01, max: 1_000_000_000_000 })
   cap: number;
 
