@@ -117,6 +117,24 @@ describe('access rules (quotas) over HTTP', () => {
     await book(free.key, req(30, 5, 0));
   });
 
+  it('rolling 7 days: a flexible request goes to the best start that keeps the rule, in bookCompute and quotes alike', async () => {
+    const s = await t.createOrg('STARTUP');
+    await t.ok(SET, { i: { organizationId: s.id, maxPflopsHoursPer7Days: 100 } });
+    await book(s.key, req(10, 6, 0));
+    // 50 more PFLOPS-hours fit in no 7-day window with the 60 starting at h(0): the first start
+    // that shares no window with h(0) is h(168)
+    const flexible = req(10, 5, 2, 7 * 24 + 20);
+    const q = (await t.ok(QUOTES, { r: flexible }, s.key)).quotes;
+    expect(q.map((x: any) => [x.objective, x.available, x.placement?.startsAt])).toEqual([
+      ['EARLIEST', true, h(168)],
+      ['GREENEST', true, h(168)],
+      ['CHEAPEST', true, h(168)],
+    ]);
+    expect((await book(s.key, flexible)).startsAt).toBe(h(168));
+    // a window wholly inside full weeks is still refused, saying by how much
+    expect((await refusal(s.key, req(10, 5, 2, 40))).extensions).toMatchObject({ code: 'QUOTA_EXCEEDED', over: 10 });
+  });
+
   it('cluster share: placement moves to hours where the share leaves room, and beyond it the booking is refused', async () => {
     const s = await t.createOrg('STARTUP');
     await t.ok(SET, { i: { organizationId: s.id, maxClusterShare: 0.3 } });

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { PG_ERROR, pgErrorCode, SqlSession } from '@pflex/persistence';
-import { Decision, Objective } from '@pflex/scheduler';
+import { Decision, Fleet, Objective } from '@pflex/scheduler';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { APP_CONFIG, PINO } from '../config';
@@ -17,6 +17,7 @@ import { BookingModel } from './dtos/booking.model';
 import { Refusals } from './utils/refusals';
 import { bookingModel, storedFromRow } from './utils/booking-models';
 import { jobOf, shareCappedWindow, ValidRequest } from './utils/fleet-window';
+import { placeWithinWeek } from './utils/weekly-room';
 
 /** Largest group committed in one transaction. */
 export const MAX_GROUP = 64;
@@ -259,6 +260,8 @@ export class BookingCommitter {
       const rules = locks?.rules.get(m.p.orgId);
       let d: Decision;
       let slot0 = base;
+      // where the request is placed: the timelines, or a window copy cut to the cluster share
+      let on: Fleet = fleet;
       if (rules?.maxClusterShare != null) {
         const mine = usage.concat(extraUsage).filter((u) => u.org_id === m.p.orgId);
         const held = heldTflops(
@@ -267,9 +270,9 @@ export class BookingCommitter {
           m.v.earliestH,
           m.v.deadlineH - m.v.earliestH,
         );
-        const window = shareCappedWindow(fleet, base, m.v, { share: rules.maxClusterShare, held });
-        d = this.metrics.decision('place', () => window.place(jobOf(m.v, m.v.earliestH), m.objective));
+        on = shareCappedWindow(fleet, base, m.v, { share: rules.maxClusterShare, held });
         slot0 = m.v.earliestH;
+        d = this.metrics.decision('place', () => on.place(jobOf(m.v, slot0), m.objective));
         if (!d.ok) {
           m.refusal = this.refusals.explain(m.v, d, m.objective, fleet, base, { share: rules.maxClusterShare, held });
           continue;
@@ -281,19 +284,32 @@ export class BookingCommitter {
           continue;
         }
       }
-      const pl = d.placement;
-      const startH = slot0 + pl.start;
+      let pl = d.placement;
       if (rules?.maxPflopsHoursPer7Days != null) {
         const starts: StartUsage[] = usage
           .concat(extraUsage)
           .filter((u) => u.org_id === m.p.orgId)
           .map((u) => ({ h: u.h, tflopsHours: u.tflops * u.hours }));
-        const over = this.quotas.weeklyExcess(rules.maxPflopsHoursPer7Days, starts, startH, pl.tflops, pl.hours);
+        const over = this.quotas.weeklyExcess(
+          rules.maxPflopsHoursPer7Days,
+          starts,
+          slot0 + pl.start,
+          pl.tflops,
+          pl.hours,
+        );
         if (over) {
-          m.refusal = over;
-          continue;
+          // the start it picked breaks the rule: the best start among those that keep it, if any
+          const within = placeWithinWeek(slot0, m.v, m.objective, rules.maxPflopsHoursPer7Days, starts, (job) =>
+            this.metrics.decision('place', () => on.place(job, m.objective)),
+          );
+          if (!within) {
+            m.refusal = over;
+            continue;
+          }
+          pl = within;
         }
       }
+      const startH = slot0 + pl.start;
       this.timelines.addBooking(pl, startH - base, 1);
       m.landing = { pl, slot: startH - base, startH, cover: null };
       placed.push(m);

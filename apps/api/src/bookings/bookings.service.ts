@@ -23,6 +23,7 @@ import { BookingErrorCode, BookingException } from './bookings.exception';
 import { BookingFilterInput, ComputeRequestInput } from './dtos/booking.input';
 import { BookingConnection, BookingModel, ObjectiveEnum, QuoteModel } from './dtos/booking.model';
 import { bookingModel, gridPeriodsOf, placementModel, StoredBooking, storedFromRow } from './utils/booking-models';
+import { placeWithinWeek } from './utils/weekly-room';
 import { jobOf, shareCappedWindow, ValidRequest } from './utils/fleet-window';
 import { Refusals } from './utils/refusals';
 
@@ -129,10 +130,10 @@ export class BookingsService {
     const out: QuoteModel[] = [];
     const shown: { o: Objective; pl: (typeof all)['EARLIEST'] }[] = [];
     for (const o of OBJECTIVES) {
-      const d = all[o];
+      let d = all[o];
       let refusal: Error | null = null;
       if (!d.ok) refusal = this.refusals.explain(v, d, o, main, base, cap);
-      else if (starts && rules?.maxPflopsHoursPer7Days != null)
+      else if (starts && rules?.maxPflopsHoursPer7Days != null) {
         refusal = this.quotas.weeklyExcess(
           rules.maxPflopsHoursPer7Days,
           starts,
@@ -140,6 +141,15 @@ export class BookingsService {
           d.placement.tflops,
           d.placement.hours,
         );
+        // as bookCompute does: the best start among those that keep the 7-day rule, if any
+        const within = refusal
+          ? placeWithinWeek(slot0, v, o, rules.maxPflopsHoursPer7Days, starts, (job) => fleet.place(job, o))
+          : null;
+        if (within) {
+          refusal = null;
+          d = { ok: true, placement: within };
+        }
+      }
       if (refusal) {
         const { reason, message } = this.refusals.reasonOf(refusal);
         out.push({

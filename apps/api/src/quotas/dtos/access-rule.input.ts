@@ -11,7 +11,7 @@ export class AccessRuleInput {
   @Field(() => Float, {
     nullable: true,
     description:
-      'PFLOPS-hours (pflops x hours) of bookings starting in any 7-day window, in [0, 1e12], at most 3 decimals. Checked at the start the scheduler picks: a request it refuses may fit at a later earliestStart',
+      'PFLOPS-hours (pflops x hours) of bookings starting in any 7-day window, in [0, 1e12], at most 3 decimals; a request goes to the best start that keeps it',
   })
   @IsOptional()
   @IsQuantity({ min: 0, max: 1e12 })

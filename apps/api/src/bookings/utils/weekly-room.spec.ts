@@ -1,0 +1,44 @@
+import { worstWeek, type StartUsage } from '../../quotas/quotas.service';
+import { weeklyRoom } from './weekly-room';
+
+/** The same by brute force: each start checked with worstWeek (the rule bookCompute checks). */
+function bruteRoom(limit: number, usage: StartUsage[], fromH: number, lastH: number, th: number): [number, number][] {
+  const out: [number, number][] = [];
+  for (let h = fromH; h <= lastH; h++) {
+    if (worstWeek(usage, h).used + th > limit + 1e-6) continue;
+    const last = out[out.length - 1];
+    if (last && last[1] === h - 1) last[1] = h;
+    else out.push([h, h]);
+  }
+  return out;
+}
+
+describe('weeklyRoom: the starts a booking keeps the 7-day rule at', () => {
+  it('agrees with checking every start by brute force on random usage', () => {
+    let seed = 7;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    for (let trial = 0; trial < 300; trial++) {
+      const usage: StartUsage[] = [];
+      const n = Math.floor(rnd() * 12);
+      for (let i = 0; i < n; i++)
+        usage.push({ h: 1000 + Math.floor(rnd() * 700), tflopsHours: 1000 * Math.floor(1 + rnd() * 50) });
+      const fromH = 1000 + Math.floor(rnd() * 500);
+      const lastH = fromH + Math.floor(rnd() * 300) - 10;
+      const limit = 1000 * Math.floor(rnd() * 200);
+      const th = 1000 * Math.floor(1 + rnd() * 40);
+      expect({ trial, room: weeklyRoom(limit, usage, fromH, lastH, th) }).toEqual({
+        trial,
+        room: bruteRoom(limit, usage, fromH, lastH, th),
+      });
+    }
+  });
+
+  it('opens again once the busy week has passed', () => {
+    // 900 PFLOPS-hours starting at hour 100: with a 1,000 limit a 200 PFLOPS-hour booking may
+    // start only where no 7-day window holds both, i.e. from hour 100 + 168 on
+    const usage = [{ h: 100, tflopsHours: 900_000 }];
+    expect(weeklyRoom(1_000_000, usage, 50, 300, 200_000)).toEqual([[268, 300]]);
+    expect(weeklyRoom(1_000_000, usage, 50, 300, 100_000)).toEqual([[50, 300]]);
+    expect(weeklyRoom(1_000_000, [], 5, 4, 1)).toEqual([]);
+  });
+});

@@ -1,0 +1,95 @@
+import { toTflops, type Decision, type JobRequest, type Objective, type Placement } from '@pflex/scheduler';
+import { WEEK_HOURS, type StartUsage } from '../../quotas/quotas.service';
+import { jobOf, type ValidRequest } from './fleet-window';
+
+/**
+ * The start hours in [fromH, lastH] at which a booking of `tflopsHours` keeps the 7-day rule
+ * (every 7-day window holding its start stays within `limitTflopsHours` with it), as ascending
+ * inclusive [first, last] ranges. Complexity: O(usage x log usage + lastH - fromH + 7 days): the
+ * sums of starts in each window by one sliding pass, their maximum over the windows holding each
+ * start by a monotone deque.
+ */
+export function weeklyRoom(
+  limitTflopsHours: number,
+  usage: readonly StartUsage[],
+  fromH: number,
+  lastH: number,
+  tflopsHours: number,
+): [number, number][] {
+  if (lastH < fromH) return [];
+  const t0 = fromH - WEEK_HOURS + 1;
+  const n = lastH - t0 + 1;
+  // sum[k]: TFLOPS-hours of the starts in the window [t0 + k, t0 + k + 7 days)
+  const sorted = usage.filter((u) => u.h >= t0 && u.h < lastH + WEEK_HOURS).sort((a, b) => a.h - b.h);
+  const sum = new Float64Array(n);
+  let lo = 0;
+  let hi = 0;
+  let s = 0;
+  for (let k = 0; k < n; k++) {
+    const t = t0 + k;
+    while (hi < sorted.length && sorted[hi].h < t + WEEK_HOURS) s += sorted[hi++].tflopsHours;
+    while (lo < hi && sorted[lo].h < t) s -= sorted[lo++].tflopsHours;
+    sum[k] = s;
+  }
+  // the worst window holding start H is the max of sum over [H - 7 days + 1, H]
+  const out: [number, number][] = [];
+  const dq = new Int32Array(n);
+  let head = 0;
+  let tail = 0;
+  for (let k = 0; k < n; k++) {
+    while (tail > head && sum[dq[tail - 1]] <= sum[k]) tail--;
+    dq[tail++] = k;
+    const h = t0 + k;
+    if (h < fromH) continue;
+    while (dq[head] < k - WEEK_HOURS + 1) head++;
+    if (sum[dq[head]] + tflopsHours > limitTflopsHours + 1e-6) continue;
+    const last = out[out.length - 1];
+    if (last && last[1] === h - 1) last[1] = h;
+    else out.push([h, h]);
+  }
+  return out;
+}
+
+/**
+ * Whether `p` beats `best` for the objective, with the scheduler's ties: GREENEST the most green
+ * MWh, CHEAPEST the lowest price (within 1e-9 relative); equal ones stay with `best` (found at
+ * an earlier start). EARLIEST never replaces an earlier option.
+ */
+function beats(objective: Objective, p: Placement, best: Placement): boolean {
+  if (objective === 'GREENEST') return p.greenMwh > best.greenMwh;
+  if (objective === 'CHEAPEST') return p.price.total < best.price.total - 1e-9 * Math.abs(best.price.total) - 1e-9;
+  return false;
+}
+
+/**
+ * The request placed where the 7-day rule allows it to start: the best option (by its
+ * objective) among the scheduler's answers for each range of allowed starts, taken in order
+ * (EARLIEST stops at the first). `place` runs the scheduler on the fleet whose slot 0 is epoch
+ * hour `slot0`; null when no allowed start fits.
+ * Complexity: weeklyRoom + one placement per range of allowed starts.
+ */
+export function placeWithinWeek(
+  slot0: number,
+  v: ValidRequest,
+  objective: Objective,
+  limitPflopsHours: number,
+  starts: readonly StartUsage[],
+  place: (job: JobRequest) => Decision,
+): Placement | null {
+  const room = weeklyRoom(
+    limitPflopsHours * 1000,
+    starts,
+    v.earliestH,
+    v.deadlineH - v.hours,
+    toTflops(v.pflops) * v.hours,
+  );
+  let best: Placement | null = null;
+  for (const [first, last] of room) {
+    const d = place(jobOf({ ...v, earliestH: first, deadlineH: Math.min(v.deadlineH, last + v.hours) }, slot0));
+    if (!d.ok) continue;
+    if (best === null) best = d.placement;
+    else if (beats(objective, d.placement, best)) best = d.placement;
+    if (objective === 'EARLIEST') break;
+  }
+  return best;
+}
