@@ -120,6 +120,31 @@ describe('clusters, capacity, green windows and utilization over HTTP', () => {
     }
     const after = (await t.ok(`{ clusters(first: 100) { edges { node { id } } } }`, {}, op.key)).clusters.edges.length;
     expect(after).toBe(before);
+    // an update with a field set to null is refused naming it (null took the capacity to 0, and
+    // null text or numbers failed with a 5xx); the cluster is unchanged
+    const id = await t.registerCluster(op.key, { name: 'kept', capacityPflops: 10 });
+    const UPDATE = `mutation($i: UpdateClusterInput!) { updateCluster(input: $i) { capacityPflops name pue } }`;
+    for (const k of [
+      'capacityPflops',
+      'name',
+      'region',
+      'accelerator',
+      'kwPerPflops',
+      'pue',
+      'pricePerPflopsHour',
+      'gridPricePerMwh',
+    ])
+      expect(await t.code(UPDATE, { i: { id, [k]: null } }, op.key)).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        field: `input.${k}`,
+      });
+    expect(
+      (await t.ok(`query($id: ID!) { cluster(id: $id) { capacityPflops name } }`, { id }, op.key)).cluster,
+    ).toEqual({
+      capacityPflops: 10,
+      name: 'kept',
+    });
+    expect((await t.ok(UTIL, { c: id, f: hour(1), t: hour(2) }, op.key)).utilization[0].capacityPflops).toBe(10);
     expect(await t.code(`{ clusters(first: 1000) { edges { node { id } } } }`, {}, op.key)).toMatchObject({
       code: 'BAD_USER_INPUT',
       field: 'first',

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { CapacityChangeEntity, ClusterEntity, PG_ERROR, pgErrorCode } from '@pflex/persistence';
 import { tflopsToPflops, toTflops } from '@pflex/scheduler';
 import { DataSource, EntityManager } from 'typeorm';
+import { InputException } from '../common/errors';
 import { isUuid } from '../common/ids';
 import { pageByCreatedAt } from '../common/pagination';
 import { HOUR_MS, requireRange } from '../common/time.utils';
@@ -18,6 +19,17 @@ import { LedgerAdminRepository } from '../ledger/ledger-admin.repository';
  * Clusters are a public catalogue for startups (they book on them) and the bureau; an operator
  * sees and manages only its own.
  */
+const UPDATABLE = [
+  'name',
+  'region',
+  'accelerator',
+  'capacityPflops',
+  'kwPerPflops',
+  'pue',
+  'pricePerPflopsHour',
+  'gridPricePerMwh',
+] as const;
+
 @Injectable()
 export class ClustersService {
   constructor(
@@ -51,6 +63,10 @@ export class ClustersService {
   }
 
   async update(p: Principal, input: UpdateClusterInput): Promise<ClusterModel> {
+    // a field left out keeps its value; null is not a value any of them can take
+    for (const k of UPDATABLE)
+      if (input[k] === null)
+        throw new InputException(`input.${k}`, `input.${k} must not be null: leave it out to keep the cluster's ${k}`);
     const [model, version] = await this.ds.transaction(async (m) => {
       const c = await this.lockForWrite(m, p, input.id, 'id');
       if (input.capacityPflops !== undefined) {
