@@ -10,8 +10,11 @@ import { registerHttpHardening } from './security/http-hardening';
 import type { AppConfig } from './config';
 import { DEMO_KEYS, DemoSeedService } from './seed/demo-seed.service';
 
-/** Largest request body accepted (GraphQL documents and variables), bytes. */
-export const BODY_LIMIT_BYTES = 100 * 1024;
+/**
+ * Largest request body accepted (GraphQL documents and variables), bytes: room for the largest
+ * input the schema takes (a forecast of 2,232 hourly rows with long decimals is about 250 kB).
+ */
+export const BODY_LIMIT_BYTES = 512 * 1024;
 
 export interface RunningApp {
   app: INestApplication;

@@ -304,4 +304,15 @@ describe('importGreenForecast: a forecast replaces the green windows of a range 
     await timelinesMatchLedger(t, cluster, 90, 280);
     console.log(`importGreenForecast of 168 hourly rows on ${DATABASE_URL ? 'PostgreSQL' : 'PGlite'}: ${ms} ms`);
   });
+
+  it('the most rows the schema allows (2,232) fit in one request', async () => {
+    // long decimals, as a forecast file has them (the body is about 250 kB); three rows an hour,
+    // so that they fit the test's 60-day horizon
+    const rows = Array.from({ length: 2232 }, (_, i) =>
+      row(300 + (i % 744), 301 + (i % 744), 665 + ((i * 7919) % 1000) / 1000, 99999.99),
+    );
+    const vars = { c: cluster, f: hour(300), t: hour(300 + 744), rows };
+    expect(JSON.stringify({ query: IMPORT, variables: vars }).length).toBeGreaterThan(200_000);
+    expect((await t.ok(IMPORT, vars, op.key)).importGreenForecast.windows.length).toBe(2232);
+  }, 120_000);
 });
