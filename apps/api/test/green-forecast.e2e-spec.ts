@@ -305,6 +305,30 @@ describe('importGreenForecast: a forecast replaces the green windows of a range 
     console.log(`importGreenForecast of 168 hourly rows on ${DATABASE_URL ? 'PostgreSQL' : 'PGlite'}: ${ms} ms`);
   });
 
+  it('a supply revision stays an offset on top of the windows: what would take an hour below 0 is refused, saying so', async () => {
+    const c = await t.registerCluster(op.key, { capacityPflops: 100, kwPerPflops: 10, pue: 1.2 });
+    const id = (await t.ok(ADD_GREEN, { c, s: hour(500), e: hour(506), mw: 3 }, op.key)).addGreenWindow.id;
+    await t.ok(
+      `mutation($c: ID!, $f: DateTime!, $t: DateTime!) { reviseGreenSupply(clusterId: $c, from: $f, to: $t, megawatts: 1, reason: "cloud") { id } }`,
+      { c, f: hour(502), t: hour(503) },
+      op.key,
+    );
+    const supply = async () => (await ledger(t, c, 500, 506)).rows.map((r) => r.supply / 1e6);
+    expect(await supply()).toEqual([3, 3, 1, 3, 3, 3]);
+    // removing the window, or an empty forecast over it, would leave -2 MW at hour 502
+    const refused = { code: 'CONFLICT', reason: 'REVISED_BELOW_WINDOWS', hour: hour(502) };
+    expect(
+      (await t.gql(`mutation($id: ID!) { removeGreenWindow(id: $id) { id } }`, { id }, op.key)).errors?.[0].extensions,
+    ).toMatchObject({ ...refused, field: 'id' });
+    const empty = await t.gql(IMPORT, { c, f: hour(500), t: hour(506), rows: [] }, op.key);
+    expect(empty.errors?.[0].extensions).toMatchObject({ ...refused, field: 'rows' });
+    expect(empty.errors?.[0].message).toContain('Revise that hour');
+    expect(await supply()).toEqual([3, 3, 1, 3, 3, 3]);
+    // a forecast of 4 MW keeps the revision's -2 MW at hour 502
+    await t.ok(IMPORT, { c, f: hour(500), t: hour(506), rows: [row(500, 506, 4)] }, op.key);
+    expect(await supply()).toEqual([4, 4, 2, 4, 4, 4]);
+  });
+
   it('the most rows the schema allows (2,232) fit in one request', async () => {
     // long decimals, as a forecast file has them (the body is about 250 kB); three rows an hour,
     // so that they fit the test's 60-day horizon

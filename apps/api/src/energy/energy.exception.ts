@@ -13,6 +13,8 @@ export enum EnergyErrorCode {
   INVALID_REVISION = 'INVALID_REVISION',
   /** green a revision takes from bookings would be drawn from the grid beyond the site's reserved capacity */
   GRID_LIMIT = 'GRID_LIMIT',
+  /** a supply revision took an hour below the windows a removal or import would take away (its supply would go below 0) */
+  REVISED_BELOW_WINDOWS = 'REVISED_BELOW_WINDOWS',
 }
 
 const TO_GQL: Record<EnergyErrorCode, GqlErrorCode> = {
@@ -24,7 +26,21 @@ const TO_GQL: Record<EnergyErrorCode, GqlErrorCode> = {
   CONCURRENT_ALLOCATION: GqlErrorCode.CONFLICT,
   INVALID_REVISION: GqlErrorCode.BAD_USER_INPUT,
   GRID_LIMIT: GqlErrorCode.GRID_LIMIT,
+  REVISED_BELOW_WINDOWS: GqlErrorCode.CONFLICT,
 };
+
+/**
+ * A removal or import that would take an hour's supply below 0: a supply revision lowered that
+ * hour below its windows, and a revision stays an offset on top of them.
+ */
+export function revisedBelowWindows(hour: string, supplyW: number, takenW: number, field: string): EnergyException {
+  return new EnergyException(
+    EnergyErrorCode.REVISED_BELOW_WINDOWS,
+    `a supply revision left ${hour} with ${supplyW / 1e6} MW of green, less than the ${takenW / 1e6} MW of windows this would take away there: a revision stays as an offset on top of the windows, so the supply would fall below 0. Revise that hour's supply (reviseGreenSupply) first`,
+    field,
+    { hour },
+  );
+}
 
 export class EnergyException extends MappedDomainException<EnergyErrorCode> {
   protected readonly toGql = TO_GQL;

@@ -23,7 +23,8 @@ export class EnergyResolver {
 
   @Roles('OPERATOR', 'BUREAU')
   @Mutation(() => GreenWindowModel, {
-    description: 'Withdraws a window; CONFLICT if green already allocated to bookings would exceed the rest.',
+    description:
+      'Withdraws a window; CONFLICT GREEN_STILL_ALLOCATED if green already allocated to bookings would exceed the rest, REVISED_BELOW_WINDOWS if a supply revision left an hour with less than the window (revise it first).',
   })
   removeGreenWindow(@CurrentOrg() p: Principal, @Args('id', { type: () => ID }) id: string): Promise<GreenWindowModel> {
     return this.svc.remove(p, id);
@@ -32,7 +33,7 @@ export class EnergyResolver {
   @Roles('OPERATOR', 'BUREAU')
   @Mutation(() => GreenForecastImportModel, {
     description:
-      'Replaces the green windows of [from, to) with a forecast in one transaction (windows reaching beyond the range are cut at its ends). BAD_USER_INPUT names the row (`extensions.field` rows[i].field, `extensions.row`); CONFLICT if green allocated to bookings would exceed the new supply; nothing is saved on any error.',
+      'Replaces the green windows of [from, to) with a forecast in one transaction (windows reaching beyond the range are cut at its ends). Green bookings hold that the new supply no longer covers is shared again by the SLA rule (revisionIds). BAD_USER_INPUT names the row (`extensions.field` rows[i].field); CONFLICT REVISED_BELOW_WINDOWS if a supply revision left an hour with less than the windows the forecast takes away (a revision stays an offset on top of the windows); nothing is saved on any error.',
   })
   importGreenForecast(
     @CurrentOrg() p: Principal,

@@ -10,7 +10,7 @@ import { TimelinesService } from '../ledger/timelines.service';
 import type { Principal } from '../security/principal';
 import { AddGreenWindowArgs, GreenWindowsArgs } from './dtos/green-window.args';
 import { GreenSourceEnum, GreenWindowModel } from './dtos/green-window.model';
-import { EnergyErrorCode, EnergyException } from './energy.exception';
+import { EnergyErrorCode, EnergyException, revisedBelowWindows } from './energy.exception';
 import type { LedgerChange } from '../ledger/ledger-wire';
 import { LedgerAdminRepository } from '../ledger/ledger-admin.repository';
 
@@ -74,6 +74,11 @@ export class EnergyService {
       if (!win) throw new EnergyException(EnergyErrorCode.GREEN_WINDOW_NOT_FOUND, `green window ${id} not found`, 'id');
       await this.clusters.lockForWrite(m, p, win.clusterId, 'id');
       const [from, to] = [win.startsAt.getTime(), win.endsAt.getTime()];
+      const [low]: { hour: Date; s: string }[] = await m.query(
+        `SELECT hour, green_supply_w::text AS s FROM cluster_hours WHERE cluster_id = $1 AND hour >= $2 AND hour < $3 AND green_supply_w < $4 ORDER BY hour LIMIT 1`,
+        [win.clusterId, new Date(from), new Date(to), win.greenW],
+      );
+      if (low) throw revisedBelowWindows(low.hour.toISOString(), Number(low.s), Number(win.greenW), 'id');
       const v = await this.ledger.change(m, win.clusterId, async () => {
         try {
           await m.query('SAVEPOINT remove_green');

@@ -11,7 +11,7 @@ import type { Principal } from '../security/principal';
 import { GreenForecastImportModel } from './dtos/green-forecast.model';
 import { ImportGreenForecastArgs } from './dtos/green-forecast.args';
 import { GreenSourceEnum } from './dtos/green-window.model';
-import { EnergyErrorCode, EnergyException } from './energy.exception';
+import { EnergyErrorCode, EnergyException, revisedBelowWindows } from './energy.exception';
 import { EnergyService, MAX_RANGE_HOURS, toGreenWindowModel } from './energy.service';
 import { GreenRevisionsService } from './green-revisions.service';
 import { LedgerAdminRepository } from '../ledger/ledger-admin.repository';
@@ -221,6 +221,7 @@ function planOrder(
   for (const l of ledgerHours) {
     const k = l.h - fromH;
     const after = l.supply - removed[k] + added[k];
+    if (after < 0) throw revisedBelowWindows(iso(l.h * HOUR_MS), l.supply, removed[k] - added[k], 'rows');
     supplyAfter.push(after);
     if (after > MAX_SUPPLY_W) {
       // the last row over that hour is the one that passes the limit
