@@ -165,7 +165,8 @@ describe('importGreenForecast: a forecast replaces the green windows of a range 
         code: e?.extensions?.code,
         got: e?.extensions?.field,
         named: e?.message.includes(field),
-      }).toEqual({ field, code, got: field, named: true });
+        row: e?.extensions?.row,
+      }).toEqual({ field, code, got: field, named: true, row: Number(/rows\[(\d+)\]/.exec(field)![1]) });
     }
     // the row index travels in extensions for the rows the service checks
     const r = await t.gql(

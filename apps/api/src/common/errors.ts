@@ -53,7 +53,7 @@ export enum InputErrorCode {
 
 export class InputException extends DomainException<InputErrorCode> {
   readonly gqlCode = GqlErrorCode.BAD_USER_INPUT;
-  constructor(field: string, message: string) {
-    super(InputErrorCode.INVALID_FIELD, message, field);
+  constructor(field: string, message: string, details?: Record<string, unknown>) {
+    super(InputErrorCode.INVALID_FIELD, message, field, details);
   }
 }

@@ -60,7 +60,9 @@ export class BoundaryValidationPipe extends ValidationPipe {
           field: metadata.data ?? 'input',
           message: 'invalid input',
         };
-        throw new InputException(f.field, f.message);
+        // a forecast row is also named by its index (extensions.row), as the import's own checks do
+        const row = /^rows\[(\d+)\]/.exec(f.field);
+        throw new InputException(f.field, f.message, row ? { row: Number(row[1]) } : undefined);
       }
       throw e;
     }
