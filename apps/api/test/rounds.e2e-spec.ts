@@ -135,6 +135,23 @@ describe('clearing rounds', () => {
       hours: 2,
       pflops: 50,
     });
+    // page by page, each page's endCursor opens the next (the cursor used to be refused)
+    const all = (await t.ok(REQUESTS, { r: round.id })).roundRequests.edges.map((e: any) => e.node.id);
+    const paged: string[] = [];
+    let after: string | null = null;
+    for (;;) {
+      const page: any = (
+        await t.ok(
+          `query($r: ID, $a: String) { roundRequests(roundId: $r, first: 1, after: $a) { edges { node { id } } pageInfo { endCursor hasNextPage } } }`,
+          { r: round.id, a: after },
+        )
+      ).roundRequests;
+      paged.push(...page.edges.map((e: any) => e.node.id));
+      if (!page.pageInfo.hasNextPage) break;
+      after = page.pageInfo.endCursor;
+    }
+    expect(all.length).toBeGreaterThan(1);
+    expect(paged).toEqual(all);
     const theirs = (await t.ok(REQUESTS, { r: round.id }, b.key)).roundRequests.edges.map((e: any) => e.node);
     expect(theirs.find((x: any) => x.id === r2.id)).toMatchObject({
       status: 'CONFIRMED',

@@ -3,7 +3,7 @@ import { BookingEntity, ClusterEntity, retryTransient } from '@pflex/persistence
 import { Objective, OBJECTIVES, requestFingerprint } from '@pflex/scheduler';
 import { DataSource } from 'typeorm';
 import { isUuid } from '../common/ids';
-import { decodeCursor, encodeCursor, pageSize } from '../common/pagination';
+import { decodeTimeCursor, encodeCursor, pageSize } from '../common/pagination';
 import { HOUR_MS, iso, requireHour } from '../common/time.utils';
 import { APP_CONFIG } from '../config';
 import type { AppConfig } from '../config';
@@ -283,7 +283,7 @@ export class BookingsService {
     after?: string | null,
   ): Promise<BookingConnection> {
     const n = pageSize(first);
-    const cur = decodeCursor(after);
+    const cur = decodeTimeCursor(after);
     const qb = this.ds
       .getRepository(BookingEntity)
       .createQueryBuilder('b')
@@ -298,11 +298,7 @@ export class BookingsService {
     if (filter?.from)
       qb.andWhere('b.ends_at > :from', { from: new Date(requireHourOrAny('filter.from', filter.from)) });
     if (filter?.to) qb.andWhere('b.starts_at < :to', { to: new Date(requireHourOrAny('filter.to', filter.to)) });
-    if (cur) {
-      const t = new Date(cur[0]);
-      if (Number.isNaN(t.getTime()) || !isUuid(cur[1])) decodeCursor('!');
-      qb.andWhere('(b.starts_at, b.id) > (:t, :id)', { t, id: cur[1] });
-    }
+    if (cur) qb.andWhere('(b.starts_at, b.id) > (:t, :id)', { t: cur.time, id: cur.id });
     const rows = await qb
       .orderBy('b.starts_at', 'ASC')
       .addOrderBy('b.id', 'ASC')

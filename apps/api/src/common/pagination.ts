@@ -38,6 +38,26 @@ export function decodeCursor(cursor: string | undefined | null): [string, string
 }
 
 /**
+ * A cursor of a (time, id) keyset: its time exactly as this API writes one (an ISO instant with
+ * milliseconds, years 0001-9999) and a uuid; anything else is BAD_USER_INPUT on `after`.
+ */
+export function decodeTimeCursor(cursor: string | undefined | null): { time: Date; id: string } | null {
+  const cur = decodeCursor(cursor);
+  if (!cur) return null;
+  const [s, id] = cur;
+  const time = new Date(s);
+  if (
+    !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(s) ||
+    s.startsWith('0000') ||
+    Number.isNaN(time.getTime()) ||
+    time.toISOString() !== s ||
+    !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)
+  )
+    decodeCursor('!');
+  return { time, id };
+}
+
+/**
  * Keyset page over (created_at, id), oldest first. created_at is compared at millisecond
  * precision on both sides because the cursor carries a JS date while PostgreSQL stores
  * microseconds.
@@ -49,16 +69,13 @@ export async function pageByCreatedAt<T extends { id: string; createdAt: Date }>
   after: string | undefined | null,
 ): Promise<{ edges: { cursor: string; row: T }[]; pageInfo: PageInfo }> {
   const n = pageSize(first);
-  const cur = decodeCursor(after);
+  const cur = decodeTimeCursor(after);
   const created = `date_trunc('milliseconds', ${alias}.created_at)`;
   qb.orderBy(created, 'ASC')
     .addOrderBy(`${alias}.id`, 'ASC')
     .take(n + 1);
-  if (cur) {
-    const t = new Date(cur[0]);
-    if (Number.isNaN(t.getTime()) || !/^[0-9a-f-]{36}$/i.test(cur[1])) decodeCursor('!');
-    qb.andWhere(`(${created}, ${alias}.id) > (:cursorTime, :cursorId)`, { cursorTime: t, cursorId: cur[1] });
-  }
+  if (cur)
+    qb.andWhere(`(${created}, ${alias}.id) > (:cursorTime, :cursorId)`, { cursorTime: cur.time, cursorId: cur.id });
   const rows = await qb.getMany();
   const edges = rows.slice(0, n).map((row) => ({ cursor: encodeCursor(row.createdAt.toISOString(), row.id), row }));
   return {

@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { SlaCreditEntity, SlaSettingsEntity } from '@pflex/persistence';
 import { DataSource } from 'typeorm';
-import { isUuid } from '../common/ids';
 import { money } from '../common/money';
-import { decodeCursor, encodeCursor, pageSize } from '../common/pagination';
+import { decodeTimeCursor, encodeCursor, pageSize } from '../common/pagination';
 import { decimalPlaces } from '../common/validators';
 import type { Principal } from '../security/principal';
 import { SlaBalanceModel, SlaCreditConnection, SlaCreditModel, SlaSettingsModel } from './dtos/green-revision.dtos';
@@ -20,18 +19,14 @@ export class SlaCreditsService {
   /** The credit ledger: a startup's own, an operator's (what it pays), the bureau's (all); newest first. */
   async credits(p: Principal, first?: number | null, after?: string | null): Promise<SlaCreditConnection> {
     const n = pageSize(first);
-    const cur = decodeCursor(after);
+    const cur = decodeTimeCursor(after);
     const qb = this.ds.getRepository(SlaCreditEntity).createQueryBuilder('c');
     if (p.role === 'STARTUP') qb.andWhere('c.org_id = :o', { o: p.orgId });
     if (p.role === 'OPERATOR') qb.andWhere('c.operator_org_id = :o', { o: p.orgId });
     const totalQb = qb
       .clone()
       .select(`coalesce(sum(CASE c.kind WHEN 'CREDIT' THEN c.amount ELSE -c.amount END), 0)::float8`, 'total');
-    if (cur) {
-      const t = new Date(cur[0]);
-      if (Number.isNaN(t.getTime()) || !isUuid(cur[1])) decodeCursor('!');
-      qb.andWhere(`(date_trunc('milliseconds', c.created_at), c.id) < (:t, :id)`, { t, id: cur[1] });
-    }
+    if (cur) qb.andWhere(`(date_trunc('milliseconds', c.created_at), c.id) < (:t, :id)`, { t: cur.time, id: cur.id });
     const rows = await qb
       .orderBy(`date_trunc('milliseconds', c.created_at)`, 'DESC')
       .addOrderBy('c.id', 'DESC')

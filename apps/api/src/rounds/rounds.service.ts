@@ -139,7 +139,8 @@ export class RoundsService {
       .orderBy('r.seq', 'DESC')
       .take(n + 1)
       .getMany();
-    const edges = rows.slice(0, n).map((r) => ({ cursor: encodeCursor(r.seq, r.id), node: requestModel(r) }));
+    // the sequence number travels as a string, like every cursor key
+    const edges = rows.slice(0, n).map((r) => ({ cursor: encodeCursor(String(r.seq), r.id), node: requestModel(r) }));
     return {
       edges,
       pageInfo: { hasNextPage: rows.length > n, endCursor: edges.length ? edges[edges.length - 1].cursor : null },
