@@ -84,7 +84,12 @@ export function parseForecast(text) {
         return null;
       }
       const t = Date.parse(v);
-      if (!Number.isFinite(t))
+      // the day and time as written must exist (Date.parse moves 2026-11-31 to 1 December)
+      const [y, mo, d, h, mi] = [v.slice(0, 4), v.slice(5, 7), v.slice(8, 10), v.slice(11, 13), v.slice(14, 16)].map(
+        Number,
+      );
+      const days = new Date(Date.UTC(y, mo, 0)).getUTCDate();
+      if (!Number.isFinite(t) || mo < 1 || mo > 12 || d < 1 || d > days || h > 23 || mi > 59)
         return (err(line, col, `${header[col - 1]} is not a valid date, got "${v.slice(0, 40)}"`), null);
       if (t % HOUR !== 0) return (err(line, col, `${header[col - 1]} must be on a whole hour, got ${v}`), null);
       return t;

@@ -25,4 +25,19 @@ describe('DateTime scalar', () => {
     expect(code('2026-12-01T08:00:00')).toBe('BAD_USER_INPUT');
     expect(code(1764576000000)).toBe('BAD_USER_INPUT');
   });
+
+  it('refuses dates and times that do not exist instead of moving them (31 November was booked on 1 December)', () => {
+    for (const v of [
+      '2026-11-31T08:00:00Z',
+      '2026-02-29T00:00:00Z',
+      '2026-13-01T00:00:00Z',
+      '2026-11-30T24:00:00Z',
+      '2026-11-30T08:60:00Z',
+      '2026-12-01T08:00:00+15:00',
+    ])
+      expect({ v, code: code(v) }).toEqual({ v, code: 'BAD_USER_INPUT' });
+    expect(parse('2024-02-29T00:00:00Z').toISOString()).toBe('2024-02-29T00:00:00.000Z');
+    expect(parse('2026-12-01T08:00:00+05:30').toISOString()).toBe('2026-12-01T02:30:00.000Z');
+    expect(parse('2026-12-31T23:00:00-12:00').toISOString()).toBe('2027-01-01T11:00:00.000Z');
+  });
 });

@@ -8,6 +8,23 @@ const ISO_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:
 const bad = (message: string) =>
   new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
 
+/**
+ * Whether the date and time as written exist: a day the month has (no 31 November, 29 February
+ * only in leap years), hours 0-23, minutes 0-59, an offset of at most 14 h. JavaScript's Date
+ * would move 2026-11-31 to 1 December and T24:00 to the next day.
+ */
+function calendarOk(s: string): boolean {
+  const [y, mo, d, h, mi] = [s.slice(0, 4), s.slice(5, 7), s.slice(8, 10), s.slice(11, 13), s.slice(14, 16)].map(
+    Number,
+  );
+  const days =
+    new Date(Date.UTC(2000, mo, 0)).getUTCDate() -
+    (mo === 2 && !(y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0)) ? 1 : 0);
+  if (mo < 1 || mo > 12 || d < 1 || d > days || h > 23 || mi > 59) return false;
+  const off = /([+-])(\d{2}):(\d{2})$/.exec(s);
+  return !off || (Number(off[2]) <= 14 && Number(off[3]) <= 59);
+}
+
 function parse(value: unknown): Date {
   if (typeof value !== 'string' || !ISO_RE.test(value)) {
     throw bad(
@@ -15,7 +32,8 @@ function parse(value: unknown): Date {
     );
   }
   const d = new Date(value);
-  if (Number.isNaN(d.getTime())) throw bad(`DateTime ${JSON.stringify(value)} is not a valid date`);
+  if (Number.isNaN(d.getTime()) || !calendarOk(value))
+    throw bad(`DateTime ${JSON.stringify(value)} is not a valid date`);
   // years 1 to 9999 (UTC): PostgreSQL has no year 0, and nothing here books outside them
   const y = d.getUTCFullYear();
   if (y < 1 || y > 9999) throw bad(`DateTime ${JSON.stringify(value)} must lie in the years 0001 to 9999 (UTC)`);

@@ -375,6 +375,8 @@ async function main(): Promise<void> {
         `2026-13-01 08:00,${iso(40)},10,300`,
         `${iso(40)},${iso(41)},10`,
         `${iso(44)},${iso(42)},10,300`,
+        // a day November does not have (the browser's Date.parse would take it as 1 December)
+        `2026-11-31T08:00:00Z,2026-11-31T09:00:00Z,10,300`,
       ].join('\n');
       await page.setInputFiles('#forecast-file', { name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from(bad) });
       await page.waitForSelector('#forecast-errors:not([hidden]) li', { timeout: 10_000 });
@@ -384,6 +386,7 @@ async function main(): Promise<void> {
         'line 4, column 1 (start): start must be an ISO 8601 time',
         'line 5: expected 4 columns',
         'line 6, column 2 (end): end must be after start',
+        'line 7, column 1 (start): start is not a valid date',
       ];
       for (const w of want)
         assert(
