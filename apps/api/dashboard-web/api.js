@@ -77,3 +77,19 @@ export async function liveClient(onMode) {
   });
   return client;
 }
+
+/** At most this many of a list are loaded (page after page); beyond it the table says so. */
+export const LIST_CAP = 1000;
+
+/** Every node of a connection, page after page, up to LIST_CAP; `more` says whether some were left. */
+export async function allNodes(query, vars, pick) {
+  const nodes = [];
+  let after = null;
+  for (;;) {
+    const c = pick(await gql(query, { ...vars, a: after }));
+    nodes.push(...c.edges.map((e) => e.node));
+    if (!c.pageInfo.hasNextPage) return { nodes, more: false };
+    if (nodes.length >= LIST_CAP) return { nodes, more: true };
+    after = c.pageInfo.endCursor;
+  }
+}

@@ -147,12 +147,13 @@ const BOOKINGS_QUERY = `query Upcoming($first: Int!, $filter: BookingFilterInput
 }`;
 
 async function loadBookings() {
+  // the region is filtered by the server: filtering a fleet-wide page here lost the region's
+  // bookings behind other regions' earlier ones
   const d = await gql(BOOKINGS_QUERY, {
     first: BOOKINGS_SHOWN,
-    filter: { from: new Date().toISOString(), status: 'CONFIRMED' },
+    filter: { from: new Date().toISOString(), status: 'CONFIRMED', ...(state.region ? { region: state.region } : {}) },
   });
-  const shown = new Set(visibleClusters().map((c) => c.id));
-  return d.bookings.edges.map((e) => e.node).filter((b) => shown.has(b.clusterId));
+  return d.bookings.edges.map((e) => e.node);
 }
 
 const KPIS_QUERY = `query Kpis($from: DateTime!, $to: DateTime!, $region: String) {

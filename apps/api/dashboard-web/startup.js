@@ -2,9 +2,9 @@
 // side by side, booking with an idempotency key made here and reused on every retry (or submitting
 // to the open clearing round), the startup's bookings and round requests live (bookingEvents), its
 // vouchers and its access-rule headroom.
-import { gql, liveClient, retryable } from './api.js';
+import { allNodes, gql, LIST_CAP, liveClient, retryable } from './api.js';
 import { FIELD_INPUT, readForm, showFieldErrors, validate } from './request-form.js';
-import { el, fmt, money, pct, toUtcInput, when } from './ui.js';
+import { el, fmt, money, moreRow, pct, toUtcInput, when } from './ui.js';
 
 const HOUR = 3_600_000;
 const POLL_MS = 10_000;
@@ -18,12 +18,12 @@ const BOOKING = `id clusterId clusterName status startsAt endsAt hours pflops gr
 const QUOTES = `query Quotes($r: ComputeRequestInput!) { quotes(request: $r) { objective available reason message placement { ${PLACEMENT} } } }`;
 const BOOK = `mutation Book($r: ComputeRequestInput!, $o: Objective!, $k: String!) { bookCompute(request: $r, objective: $o, idempotencyKey: $k) { ${BOOKING} } }`;
 const CANCEL = `mutation Cancel($id: ID!) { cancelBooking(id: $id) { ${BOOKING} } }`;
-const MINE = `query Mine($f: BookingFilterInput) { bookings(first: 50, filter: $f) { edges { node { ${BOOKING} } } } }`;
+const MINE = `query Mine($f: BookingFilterInput, $a: String) { bookings(first: 100, filter: $f, after: $a) { edges { node { ${BOOKING} } } pageInfo { hasNextPage endCursor } } }`;
 const EVENTS = `subscription MyBookings { bookingEvents { type booking { ${BOOKING} } roundRequest { id } } }`;
 const ROUND_REQUEST = `id status pflops hours objective submittedAt reason message booking { clusterName startsAt }`;
 const SUBMIT = `mutation Submit($r: ComputeRequestInput!, $o: Objective!, $k: String!) { submitRoundRequest(request: $r, objective: $o, idempotencyKey: $k) { ${ROUND_REQUEST} } }`;
 const WITHDRAW = `mutation Withdraw($id: ID!) { withdrawRoundRequest(id: $id) { ${ROUND_REQUEST} } }`;
-const MY_ROUNDS = `query MyRounds { roundRequests(first: 20) { edges { node { ${ROUND_REQUEST} } } } }`;
+const MY_ROUNDS = `query MyRounds($a: String) { roundRequests(first: 100, after: $a) { edges { node { ${ROUND_REQUEST} } } pageInfo { hasNextPage endCursor } } }`;
 const WALLET = `query Wallet($o: ID!) {
   vouchers(first: 50) { edges { node { id percentCovered cap spent remaining validFrom validUntil minGreenShare clusterIds } } }
   accessRule(organizationId: $o) { maxPflopsHoursPer7Days maxClusterShare pflopsHoursLeftNow }
@@ -269,8 +269,9 @@ async function submitToRound(objective) {
 }
 
 async function loadRoundRequests() {
-  const d = await gql(MY_ROUNDS);
-  s.rounds = new Map(d.roundRequests.edges.map((e) => [e.node.id, e.node]));
+  const { nodes, more } = await allNodes(MY_ROUNDS, {}, (d) => d.roundRequests);
+  s.rounds = new Map(nodes.map((n) => [n.id, n]));
+  s.roundsMore = more;
   renderRoundRequests();
 }
 
@@ -280,6 +281,11 @@ function upsertRoundRequest(r) {
 }
 
 function renderRoundRequests() {
+  renderRoundRows();
+  if (s.roundsMore) $('my-rounds-body').append(moreRow(7, LIST_CAP));
+}
+
+function renderRoundRows() {
   const body = $('my-rounds-body');
   const list = [...s.rounds.values()].sort((a, b) => Date.parse(b.submittedAt) - Date.parse(a.submittedAt));
   if (!list.length) {
@@ -338,8 +344,9 @@ async function withdraw(id, button) {
 // ---- the startup's bookings -------------------------------------------------------------------
 
 async function loadBookings() {
-  const d = await gql(MINE, { f: { from: new Date().toISOString() } });
-  s.bookings = new Map(d.bookings.edges.map((e) => [e.node.id, e.node]));
+  const { nodes, more } = await allNodes(MINE, { f: { from: new Date().toISOString() } }, (d) => d.bookings);
+  s.bookings = new Map(nodes.map((n) => [n.id, n]));
+  s.bookingsMore = more;
   renderBookings();
 }
 
@@ -349,6 +356,11 @@ function upsertBooking(b) {
 }
 
 function renderBookings() {
+  renderBookingRows();
+  if (s.bookingsMore) $('my-bookings-body').append(moreRow(8, LIST_CAP));
+}
+
+function renderBookingRows() {
   const now = Date.now();
   const list = [...s.bookings.values()]
     .filter((b) => Date.parse(b.endsAt) > now)

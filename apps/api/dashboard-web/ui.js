@@ -52,3 +52,12 @@ export function utcInput(value) {
 export function toUtcInput(ms) {
   return new Date(ms).toISOString().slice(0, 16);
 }
+
+/** A last table row saying a list was cut at `cap` rows (api.js allNodes). */
+export function moreRow(columns, cap) {
+  return el(
+    'tr',
+    {},
+    el('td', { colSpan: columns, className: 'empty' }, `The first ${cap} are shown; the API pages through the rest.`),
+  );
+}

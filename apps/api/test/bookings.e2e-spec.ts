@@ -272,6 +272,10 @@ describe('bookings over HTTP', () => {
     expect(ranged.edges.map((e: any) => e.node.id)).toEqual([ids[1], ids[2]]);
     const onB = (await t.ok(LIST, { f: { clusterId: clusterB } }, s)).bookings;
     expect(onB.edges).toEqual([]);
+    // by the clusters' region, on the server (the dashboard filtered a fleet-wide page and lost some)
+    const inZhuhai = (await t.ok(LIST, { f: { region: 'Zhuhai' }, n: 100 }, s)).bookings;
+    expect(inZhuhai.edges.map((e: any) => e.node.id)).toEqual(ids);
+    expect((await t.ok(LIST, { f: { region: 'Nowhere' } }, s)).bookings.edges).toEqual([]);
     expect(await t.code(LIST, { n: 101 }, s)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'first' });
     expect(await t.code(LIST, { n: 0 }, s)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'first' });
     expect(await t.code(LIST, { a: 'garbage' }, s)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });

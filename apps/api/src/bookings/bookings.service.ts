@@ -295,6 +295,7 @@ export class BookingsService {
       if (!isUuid(filter.clusterId)) return { edges: [], pageInfo: { hasNextPage: false, endCursor: null } };
       qb.andWhere('b.cluster_id = :cid', { cid: filter.clusterId });
     }
+    if (filter?.region != null) qb.andWhere('c.region = :region', { region: filter.region });
     if (filter?.from)
       qb.andWhere('b.ends_at > :from', { from: new Date(requireHourOrAny('filter.from', filter.from)) });
     if (filter?.to) qb.andWhere('b.starts_at < :to', { to: new Date(requireHourOrAny('filter.to', filter.to)) });

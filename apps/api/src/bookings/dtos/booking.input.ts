@@ -47,6 +47,11 @@ export class BookingFilterInput {
   @IsString()
   clusterId?: string;
 
+  @Field({ nullable: true, description: "bookings on clusters of this region (the cluster's region, exactly)" })
+  @IsOptional()
+  @IsString()
+  region?: string;
+
   @Field(() => Date, { nullable: true, description: 'bookings ending after this time' })
   @IsOptional()
   from?: Date;
