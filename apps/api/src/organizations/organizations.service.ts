@@ -95,13 +95,14 @@ export class OrganizationsService implements OnApplicationBootstrap {
     return this.getOrganization(p.orgId);
   }
 
-  async getOrganization(id: string): Promise<OrganizationModel> {
+  /** The organization `id`; NOT_FOUND naming `field` (the argument that held the id). */
+  async getOrganization(id: string, field = 'id'): Promise<OrganizationModel> {
     const org = isUuid(id) ? await this.ds.getRepository(OrganizationEntity).findOneBy({ id }) : null;
     if (!org)
       throw new OrganizationException(
         OrganizationErrorCode.ORGANIZATION_NOT_FOUND,
         `organization ${id} not found`,
-        'id',
+        field,
       );
     return toOrganizationModel(org);
   }
@@ -128,7 +129,7 @@ export class OrganizationsService implements OnApplicationBootstrap {
   }
 
   async issueApiKey(organizationId: string): Promise<IssuedApiKeyModel> {
-    await this.getOrganization(organizationId);
+    await this.getOrganization(organizationId, 'organizationId');
     return this.ds.transaction((m) => this.insertKey(m, organizationId, generateApiKey()));
   }
 
@@ -148,7 +149,7 @@ export class OrganizationsService implements OnApplicationBootstrap {
 
   /** Keys of one organization, oldest first (at most MAX_PAGE_SIZE; revoke old keys to see newer ones). */
   async listApiKeys(organizationId: string): Promise<ApiKeyModel[]> {
-    await this.getOrganization(organizationId);
+    await this.getOrganization(organizationId, 'organizationId');
     const keys = await this.ds
       .getRepository(ApiKeyEntity)
       .find({ where: { orgId: organizationId }, order: { createdAt: 'ASC', id: 'ASC' }, take: MAX_PAGE_SIZE });

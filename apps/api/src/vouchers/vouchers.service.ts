@@ -227,7 +227,7 @@ export class VouchersService {
     first?: number | null,
     after?: string | null,
   ): Promise<VoucherLedgerConnection> {
-    await this.visible(p, voucherId);
+    await this.visible(p, voucherId, 'voucherId');
     const qb = this.ds
       .getRepository(VoucherLedgerEntity)
       .createQueryBuilder('l')
@@ -260,10 +260,11 @@ export class VouchersService {
     return reqs.map((r) => chooseCover(rows, r, (c) => centsOf(Number(c.remaining))));
   }
 
-  private async visible(p: Principal, id: string): Promise<VoucherEntity> {
+  /** The voucher `id` if the caller may see it; NOT_FOUND naming `field` (the argument that held the id). */
+  private async visible(p: Principal, id: string, field = 'id'): Promise<VoucherEntity> {
     const v = isUuid(id) ? await this.ds.manager.findOneBy(VoucherEntity, { id }) : null;
     if (!v || (p.role !== 'BUREAU' && v.orgId !== p.orgId))
-      throw new VoucherException(VoucherErrorCode.VOUCHER_NOT_FOUND, `voucher ${id} not found`, 'id');
+      throw new VoucherException(VoucherErrorCode.VOUCHER_NOT_FOUND, `voucher ${id} not found`, field);
     return v;
   }
 }

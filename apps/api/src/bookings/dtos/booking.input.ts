@@ -5,11 +5,11 @@ import { BookingStatusEnum } from './booking.model';
 
 @InputType({ description: 'A request for compute: pflops for hours, inside [earliestStart, deadline).' })
 export class ComputeRequestInput {
-  @Field(() => Float, { description: 'PFLOPS, > 0, at most 3 decimals' })
+  @Field(() => Float, { description: 'PFLOPS, in [0.001, 2,000,000], at most 3 decimals' })
   @IsQuantity({ min: 0.001, max: 2_000_000 })
   pflops: number;
 
-  @Field(() => Int, { description: 'whole hours, >= 1' })
+  @Field(() => Int, { description: 'whole hours, in [1, 100,000]' })
   @IsInt()
   @Min(1)
   @Max(100_000)

@@ -27,11 +27,14 @@ export class GreenForecastRowInput {
   @Field(() => Date, { description: 'whole UTC hour, exclusive, after startsAt, at most `to`' })
   endsAt: Date;
 
-  @Field(() => Float, { description: 'MW, >= 0 (0: no supply, nothing posted), at most 3 decimals' })
+  @Field(() => Float, {
+    description:
+      'MW, in [0, 2,000] (0: no supply, nothing posted), at most 3 decimals; the rows of an hour add up to at most 2,000',
+  })
   @IsQuantity({ min: 0, max: 2000 })
   megawatts: number;
 
-  @Field(() => Float)
+  @Field(() => Float, { description: 'price per MWh, in [0, 100,000]' })
   @IsNumber({ allowNaN: false, allowInfinity: false })
   @Min(0)
   @Max(100_000)
