@@ -1,6 +1,7 @@
 import { Fleet, PlacementBuffer } from './fleet';
 import { tflopsToPflops, toTflops } from './domain/units';
 import type { JobRequest, Objective, Placement, RefusalReason } from './types';
+import { fail } from './validate';
 
 /** One greedy pass: an ordering of the jobs and the objective each job is placed with. */
 export interface BatchStrategy {
@@ -86,6 +87,7 @@ function jobName(j: JobRequest, i: number): string {
  */
 export function packBatch(fleet: Fleet, jobs: JobRequest[], opts: BatchOptions = {}): BatchResult {
   const t0 = performance.now();
+  if (!Array.isArray(jobs)) fail('', 'jobs', 'an array of jobs', jobs);
   for (let i = 0; i < jobs.length; i++) fleet.checkJob(jobs[i]);
   const budget0 = opts.timeBudgetMs ?? 1500;
   const n = jobs.length;

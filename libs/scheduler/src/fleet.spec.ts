@@ -2,6 +2,7 @@ import {
   CLUSTER_LIMITS,
   Fleet,
   MAX_PFLOPS,
+  packBatch,
   PlacementBuffer,
   SchedulerConflictError,
   SchedulerInputError,
@@ -109,6 +110,16 @@ describe('request validation at place/quote/commit', () => {
     expect(() => f.place({ ...base, pflops: -2 })).toThrow(
       'job j3: pflops must be a positive number with at most 3 decimals (at most 2000000), got -2',
     );
+    // the limits are in the message
+    expect(() => f.place({ ...base, hours: 10_000_001 })).toThrow('hours must be an integer in [1, 10000000]');
+    expect(() => f.place({ ...base, deadline: 2_000_000_001 })).toThrow('deadline must be an integer slot of at most');
+  });
+
+  it('refuses what is not a job or a buffer with SchedulerInputError, not a TypeError', () => {
+    expect(() => f.place(null as unknown as JobRequest)).toThrow(SchedulerInputError);
+    expect(() => f.place(undefined as unknown as JobRequest)).toThrow(SchedulerInputError);
+    expect(() => f.placeInto(base, 'EARLIEST', {} as PlacementBuffer)).toThrow(SchedulerInputError);
+    expect(() => packBatch(f, null as unknown as JobRequest[])).toThrow(SchedulerInputError);
   });
 
   it.each([

@@ -133,7 +133,8 @@ export class Fleet extends FleetGrid {
    */
   place(job: JobRequest, objective?: Objective): Decision {
     const out = this.scratch;
-    const r = this.placeInto(job, objective ?? job.objective ?? 'EARLIEST', out);
+    // the argument wins over job.objective; a job that is not an object is refused by checkJob
+    const r = this.placeInto(job, objective ?? job?.objective ?? 'EARLIEST', out);
     if (r !== null) return { ok: false, reason: r, message: refusalMessage(job, r, this.slots) };
     return { ok: true, placement: this.toPlacement(job.id, out) };
   }
@@ -157,6 +158,7 @@ export class Fleet extends FleetGrid {
    * Complexity: as place().
    */
   placeInto(job: JobRequest, objective: Objective, out: PlacementBuffer): RefusalReason | null {
+    if (!(out instanceof PlacementBuffer)) fail('', 'out', 'a PlacementBuffer', out);
     this.checkJob(job);
     if (objective !== 'EARLIEST' && objective !== 'GREENEST' && objective !== 'CHEAPEST')
       fail(jobLabel(job), 'objective', 'EARLIEST, GREENEST or CHEAPEST', objective);

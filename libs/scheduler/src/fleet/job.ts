@@ -43,12 +43,13 @@ export function readJob(
     fail(jobLabel(job), 'pflops', `a positive number with at most 3 decimals (at most ${MAX_PFLOPS})`, pf);
   const h = job.hours;
   if (typeof h !== 'number' || !Number.isInteger(h) || h < 1 || h > MAX_SLOTS)
-    fail(jobLabel(job), 'hours', 'a positive integer', h);
+    fail(jobLabel(job), 'hours', `an integer in [1, ${MAX_SLOTS}]`, h);
   const e = job.earliest;
   if (typeof e !== 'number' || !Number.isInteger(e) || e < 0 || e > 1e9)
-    fail(jobLabel(job), 'earliest', 'a non-negative integer slot', e);
+    fail(jobLabel(job), 'earliest', 'an integer slot in [0, 1000000000]', e);
   const d = job.deadline;
-  if (typeof d !== 'number' || !Number.isInteger(d) || d > 2e9) fail(jobLabel(job), 'deadline', 'an integer slot', d);
+  if (typeof d !== 'number' || !Number.isInteger(d) || d > 2e9)
+    fail(jobLabel(job), 'deadline', 'an integer slot of at most 2000000000', d);
   if (d < e + h) fail(jobLabel(job), 'deadline', `>= earliest + hours (${e + h})`, d);
   const m = job.minGreenShare;
   if (m !== undefined && (typeof m !== 'number' || !(m >= 0 && m <= 1)))

@@ -1,0 +1,14 @@
+import { bookingMix, withGrid } from './instances';
+import { warmRate } from './mixes';
+import type { InstanceFile } from '../src/types';
+const [c, s, l] = (process.argv[2] ?? '10,8760,1.3').split(',').map(Number);
+const variant = process.argv[3] ?? 'both';
+const inst = bookingMix({ clusters: c, slots: s, load: l, seed: 100 + c * 10 + s + Math.round(l * 10) });
+const both = withGrid(inst);
+const caps: InstanceFile = { ...both, clusters: both.clusters.map(({ gridPrices: _p, ...x }) => x) };
+const tariffs: InstanceFile = { ...both, sites: (both.sites ?? []).map((x) => ({ id: x.id })) };
+const v = { none: inst, both, caps, tariffs }[variant]!;
+const reps = Number(process.argv[4] ?? 5);
+warmRate(v, 3);
+const r = warmRate(v, reps);
+console.log(variant, Math.round(r.perSec), r.placed);
