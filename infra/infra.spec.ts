@@ -112,7 +112,7 @@ describe('Kubernetes manifests (infra/k8s)', () => {
     const paths = one('Ingress').spec.rules.flatMap((r: any) =>
       r.http.paths.map((p: any) => `${p.pathType} ${p.path}`),
     );
-    expect(paths.sort()).toEqual(['Exact /', 'Exact /health', 'Prefix /assets', 'Prefix /graphql']);
+    expect(paths.sort()).toEqual(['Exact /', 'Exact /health', 'Prefix /assets', 'Prefix /graphql', 'Prefix /public']);
     expect(one('Deployment').spec.template.metadata.annotations).toMatchObject({
       'prometheus.io/scrape': 'true',
       'prometheus.io/path': '/metrics',

@@ -1,5 +1,6 @@
 import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { GraphQLModule } from '@nestjs/graphql';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Logger } from 'pino';
 import { AppModule } from './app.module';
@@ -15,6 +16,21 @@ import { DEMO_KEYS, DemoSeedService } from './seed/demo-seed.service';
  * input the schema takes (a forecast of 2,232 hourly rows with long decimals is about 250 kB).
  */
 export const BODY_LIMIT_BYTES = 512 * 1024;
+
+/**
+ * The WebSocket server of graphql-ws accepts messages of up to 100 MiB by default (the ws
+ * library's), which one anonymous connection could use to keep a process busy for seconds. Nest
+ * creates that server without a way to pass options, so the limit is set on it here: the same
+ * as a request body. A larger message closes the socket (code 1009).
+ */
+function limitWebSocketMessages(app: INestApplication): void {
+  const driver = app.get(GraphQLModule, { strict: false }).graphQlAdapter as unknown as {
+    _subscriptionService?: { wss?: { options: { maxPayload?: number } } };
+  };
+  const wss = driver._subscriptionService?.wss;
+  if (!wss) throw new Error('graphql-ws server not found: cannot limit its message size');
+  wss.options.maxPayload = BODY_LIMIT_BYTES;
+}
 
 export interface RunningApp {
   app: INestApplication;
@@ -74,6 +90,7 @@ export async function startApp(config: AppConfig, log: Logger = createLogger()):
   // Nest's Fastify error handler, installed by app.init()
 
   await app.init();
+  limitWebSocketMessages(app);
   const demoKeys = config.demoSeed ? await app.get(DemoSeedService).seed() : undefined;
   await app.listen(config.port, '0.0.0.0');
   const server = app.getHttpServer();

@@ -40,13 +40,26 @@ function intEnv(env: NodeJS.ProcessEnv, name: string, def: number, min: number, 
   return v;
 }
 
+/** Shortest BUREAU_API_KEY accepted in production (an `openssl rand -hex 24` key has 48 characters). */
+export const MIN_BUREAU_KEY_LENGTH = 32;
+
+/** BUREAU_API_KEY, refused in production when it is a guessable placeholder (`change-me`). */
+function bureauKey(v: string | undefined, production: boolean): string | undefined {
+  if (!v) return undefined;
+  if (production && v.length < MIN_BUREAU_KEY_LENGTH)
+    throw new Error(
+      `BUREAU_API_KEY must have at least ${MIN_BUREAU_KEY_LENGTH} characters in production (e.g. openssl rand -hex 24), got ${v.length}`,
+    );
+  return v;
+}
+
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const production = env.NODE_ENV === 'production';
   return {
     port: intEnv(env, 'PORT', 3000, 0, 65535),
     persistence: persistenceConfigFromEnv(env),
     horizonDays: intEnv(env, 'BOOKING_HORIZON_DAYS', 365, 1, 3660),
-    bureauApiKey: env.BUREAU_API_KEY || undefined,
+    bureauApiKey: bureauKey(env.BUREAU_API_KEY, production),
     demoSeed: !production && env.PFLEX_DEMO_SEED !== '0',
     maxQueryDepth: intEnv(env, 'MAX_QUERY_DEPTH', 8, 2, 50),
     maxQueryCost: intEnv(env, 'MAX_QUERY_COST', 5000, 10, 1_000_000),

@@ -1,6 +1,8 @@
 import type { Client } from 'graphql-ws';
 import { EventsService, KEY_RECHECK_MS } from '../src/events/events.service';
 import { MAX_SUBSCRIPTIONS_PER_CONNECTION } from '../src/events/graphql-ws.options';
+import WebSocket from 'ws';
+import { BODY_LIMIT_BYTES } from '../src/bootstrap';
 import { bootTestApp, hour, TestApp } from './support/helpers';
 import {
   BOOK,
@@ -149,6 +151,18 @@ describe(`live events (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})`, 
       ['CONFIRMED', b.id],
       ['CANCELLED', b.id],
     ]);
+  });
+
+  it('closes a socket that sends a message larger than a request body (1009), so one message cannot stall the process', async () => {
+    const ws = new WebSocket(`${app.url.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws');
+    await new Promise((ok, fail) => ws.once('open', ok).once('error', fail));
+    const closed = new Promise<number>((ok) => ws.once('close', (code) => ok(code)));
+    ws.send(JSON.stringify({ type: 'connection_init', payload: {} }));
+    // 600 KiB of aliased fields, over the 512 KiB limit
+    const query = `{ ${Array.from({ length: 60_000 }, (_, i) => `a${i}: __typename`).join(' ')} }`;
+    expect(query.length).toBeGreaterThan(BODY_LIMIT_BYTES);
+    ws.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query } }));
+    expect(await closed).toBe(1009);
   });
 
   it('refuses subscriptions the caller could not query', async () => {

@@ -93,6 +93,16 @@ describe('rate limit per API key', () => {
     expect(() => configFromEnv({ RATE_LIMIT_PER_MINUTE: 'lots' })).toThrow(/RATE_LIMIT_PER_MINUTE/);
     expect(() => configFromEnv({ RATE_LIMIT_PER_MINUTE: '-1' })).toThrow(/RATE_LIMIT_PER_MINUTE/);
   });
+
+  it('refuses a guessable BUREAU_API_KEY in production (the example secret said change-me)', () => {
+    expect(() => configFromEnv({ NODE_ENV: 'production', BUREAU_API_KEY: 'change-me' })).toThrow(
+      /BUREAU_API_KEY must have at least 32 characters/,
+    );
+    const strong = 'f'.repeat(48);
+    expect(configFromEnv({ NODE_ENV: 'production', BUREAU_API_KEY: strong }).bureauApiKey).toBe(strong);
+    // development keeps short keys (tests, demos)
+    expect(configFromEnv({ BUREAU_API_KEY: 'dev' }).bureauApiKey).toBe('dev');
+  });
 });
 
 describe('API keys at rest, in comparison and in the logs', () => {
