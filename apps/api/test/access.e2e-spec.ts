@@ -85,7 +85,27 @@ describe('organizations, API keys and access rules over HTTP', () => {
     expect((await t.code(`mutation { revokeApiKey(id: "00000000-0000-4000-8000-000000000000") { id } }`)).code).toBe(
       'NOT_FOUND',
     );
-    expect((await t.code(`mutation { issueApiKey(organizationId: "nope") { key } }`)).code).toBe('NOT_FOUND');
+    expect(await t.code(`mutation { issueApiKey(organizationId: "nope") { key } }`)).toMatchObject({
+      code: 'NOT_FOUND',
+      field: 'organizationId',
+    });
+    // past 100 keys every key in force is still listed, so any of them can be found and revoked
+    // (the list stopped at the 100 oldest, revoked ones included)
+    const many: string[] = [];
+    for (let i = 0; i < 101; i++)
+      many.push(
+        (
+          await t.ok(`mutation($o: ID!) { issueApiKey(organizationId: $o) { apiKey { id } } }`, {
+            o: created.organization.id,
+          })
+        ).issueApiKey.apiKey.id,
+      );
+    const all103 = (
+      await t.ok(`query($o: ID!) { apiKeys(organizationId: $o) { id revokedAt } }`, { o: created.organization.id })
+    ).apiKeys;
+    const active = all103.filter((k: any) => k.revokedAt === null).map((k: any) => k.id);
+    expect(active).toEqual([issued.apiKey.id, ...many]);
+    expect(all103.map((k: any) => k.id)).toContain(created.firstKey.apiKey.id);
     const p1 = (await t.ok(`{ organizations(first: 2) { edges { node { id } } pageInfo { hasNextPage endCursor } } }`))
       .organizations;
     expect(p1.edges).toHaveLength(2);

@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import { HOUR_MS } from '../common/time.utils';
 import { BookingEventsMessage, LedgerMessage } from '../ledger/ledger-wire';
 import { OrganizationErrorCode, OrganizationException } from '../organizations/organizations.exception';
+import { hashApiKey } from '../security/api-keys';
 import { OrganizationsService } from '../organizations/organizations.service';
 import type { Principal } from '../security/principal';
 import { ChangeFeed } from './change-feed.service';
@@ -60,6 +61,12 @@ export class EventsService {
     private readonly orgs: OrganizationsService,
   ) {
     this.bus.setMaxListeners(0);
+    // a key revoked on any process ends its subscriptions at their next event, not up to
+    // KEY_RECHECK_MS later
+    orgs.onKeyRevoked((h) => {
+      this.revoked.add(h);
+      if (this.revoked.size > 10_000) this.revoked.clear();
+    });
     feed.on<BookingEventsMessage>('b', (m) => {
       if (!Array.isArray(m.b)) return;
       for (const [id, org, cluster, f, t, s, rr] of m.b) {
@@ -122,12 +129,19 @@ export class EventsService {
     return eventStream(this.bus, 'ledger', async (e: LedgerChangedEvent) => (await check(), map(e)));
   }
 
-  /** The guard has just checked the key; later events check it again at most every KEY_RECHECK_MS. */
+  /** Hashes of keys revoked while this process ran (from the change feed). */
+  private readonly revoked = new Set<string>();
+
+  /**
+   * The guard has just checked the key; every later event looks it up among the revoked ones,
+   * and checks it in full again at most every KEY_RECHECK_MS.
+   */
   private keyCheck(who: Subscriber): () => Promise<void> {
     let checkedAt = Date.now();
     const key = who.authorization ? /^Bearer\s+(\S+)\s*$/i.exec(who.authorization)?.[1] : undefined;
+    const hash = key ? hashApiKey(key) : '';
     return async () => {
-      if (Date.now() - checkedAt < KEY_RECHECK_MS) return;
+      if (Date.now() - checkedAt < KEY_RECHECK_MS && !this.revoked.has(hash)) return;
       const now = key ? await this.orgs.authenticate(key) : null;
       if (!now || now.orgId !== who.principal.orgId || now.role !== who.principal.role) {
         throw new OrganizationException(

@@ -31,7 +31,8 @@ export class OrganizationsResolver {
 
   @Roles('BUREAU')
   @Query(() => [ApiKeyModel], {
-    description: 'API keys of an organization without secrets, oldest first, at most 100 (bureau only).',
+    description:
+      'API keys of an organization without secrets (bureau only): every key in force, oldest first, then the most recently revoked, up to 1,000 in all.',
   })
   apiKeys(@Args('organizationId', { type: () => ID }) organizationId: string): Promise<ApiKeyModel[]> {
     return this.svc.listApiKeys(organizationId);

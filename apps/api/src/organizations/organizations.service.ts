@@ -1,8 +1,8 @@
 import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { ApiKeyEntity, OrganizationEntity, OrgRole } from '@pflex/persistence';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource, EntityManager, IsNull, Not } from 'typeorm';
 import { isUuid } from '../common/ids';
-import { MAX_PAGE_SIZE, pageByCreatedAt } from '../common/pagination';
+import { pageByCreatedAt } from '../common/pagination';
 import { APP_CONFIG } from '../config';
 import type { AppConfig } from '../config';
 import { ChangeFeed, FeedMessage } from '../events/change-feed.service';
@@ -29,6 +29,9 @@ interface KeyRevokedMessage extends FeedMessage {
   h: string;
 }
 
+/** Most keys `apiKeys` lists: all keys in force come first, whatever their number. */
+export const MAX_API_KEYS_LISTED = 1000;
+
 @Injectable()
 export class OrganizationsService implements OnApplicationBootstrap {
   private bureauKeyHash?: string;
@@ -41,8 +44,18 @@ export class OrganizationsService implements OnApplicationBootstrap {
     private readonly feed: ChangeFeed,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
-    feed.on<KeyRevokedMessage>('key', (m) => this.keys.delete(m.h));
+    feed.on<KeyRevokedMessage>('key', (m) => {
+      this.keys.delete(m.h);
+      for (const fn of this.revocationListeners) fn(m.h);
+    });
     feed.onResync(() => this.keys.clear());
+  }
+
+  private readonly revocationListeners: ((keyHash: string) => void)[] = [];
+
+  /** Tells `fn` the hash of every key revoked from now on, on any process (as the change feed brings it). */
+  onKeyRevoked(fn: (keyHash: string) => void): void {
+    this.revocationListeners.push(fn);
   }
 
   /** With BUREAU_API_KEY set, makes sure a bureau organization exists for it to act as. */
@@ -147,13 +160,26 @@ export class OrganizationsService implements OnApplicationBootstrap {
     });
   }
 
-  /** Keys of one organization, oldest first (at most MAX_PAGE_SIZE; revoke old keys to see newer ones). */
+  /**
+   * Keys of one organization: every key still in force, oldest first (so each can be found and
+   * revoked), then the most recently revoked, up to MAX_API_KEYS_LISTED in all.
+   */
   async listApiKeys(organizationId: string): Promise<ApiKeyModel[]> {
     await this.getOrganization(organizationId, 'organizationId');
-    const keys = await this.ds
-      .getRepository(ApiKeyEntity)
-      .find({ where: { orgId: organizationId }, order: { createdAt: 'ASC', id: 'ASC' }, take: MAX_PAGE_SIZE });
-    return keys.map(toApiKeyModel);
+    const repo = this.ds.getRepository(ApiKeyEntity);
+    const active = await repo.find({
+      where: { orgId: organizationId, revokedAt: IsNull() },
+      order: { createdAt: 'ASC', id: 'ASC' },
+    });
+    const revoked =
+      active.length < MAX_API_KEYS_LISTED
+        ? await repo.find({
+            where: { orgId: organizationId, revokedAt: Not(IsNull()) },
+            order: { revokedAt: 'DESC', id: 'DESC' },
+            take: MAX_API_KEYS_LISTED - active.length,
+          })
+        : [];
+    return [...active, ...revoked].map(toApiKeyModel);
   }
 
   /** Stores the hash of `key` (used by the demo seed with its fixed keys too). */
