@@ -48,7 +48,7 @@ export class KpisModel {
   voucherMoneySpent: number;
   @Field(() => Float, {
     description:
-      'cap - spent of vouchers valid at some time in the range and usable on a cluster in scope; whole cents',
+      'cap - spent of vouchers valid at some time in the range and usable on a cluster in scope (for an operator, only vouchers that name one of its clusters: a voucher usable anywhere is not counted in its view); whole cents',
   })
   voucherMoneyLeft: number;
   @Field(() => Float, { description: 'green MWh the confirmed bookings were allocated when booked, within the range' })
