@@ -82,6 +82,8 @@ export class AppModule {
           playground: false,
           // production: no schema introspection (the landing page is off everywhere: graphiql false)
           introspection: !config.production,
+          // and no "Did you mean ...?" field suggestions in validation errors either
+          hideSchemaDetailsFromClientErrors: config.production,
         }),
         LedgerModule,
         EventsModule,

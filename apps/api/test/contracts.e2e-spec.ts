@@ -87,6 +87,22 @@ describe('issue 10: input decimals, error fields and money', () => {
   });
 
   describe('8. errors name the argument, not "input"', () => {
+    it('a NUL character is refused naming the argument as the schema does (region, input.name)', async () => {
+      const H = (n: number) => hour(n);
+      expect(
+        await t.code(`query($r: String) { kpis(from: "${H(1)}", to: "${H(2)}", region: $r) { clusters } }`, {
+          r: 'a\u0000b',
+        }),
+      ).toMatchObject({ code: 'BAD_USER_INPUT', field: 'region' });
+      expect(
+        await t.code(
+          `mutation($i: RegisterClusterInput!) { registerCluster(input: $i) { id } }`,
+          { i: { ...cluster, name: 'a\u0000' } },
+          op,
+        ),
+      ).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.name' });
+    });
+
     it('addGreenWindow(megawatts: 0.0000004) names megawatts', async () => {
       expect(await t.code(ADD_GREEN, { c, mw: 0.0000004 }, op)).toMatchObject({
         code: 'BAD_USER_INPUT',

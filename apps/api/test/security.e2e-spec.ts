@@ -57,11 +57,26 @@ describe('rate limit per API key', () => {
       { length: 6 },
       (_, i) => `o${i}: createOrganization(input: { name: "burst ${i}", role: STARTUP }) { organization { id } }`,
     ).join(' ');
+    // more root fields than the whole burst can never pass: 400, no Retry-After, "split it"
     const r = await t.gql(`mutation { ${six} }`);
-    expect(r.status).toBe(429);
-    expect(r.errors?.[0].extensions?.code).toBe('RATE_LIMITED');
+    expect(r.status).toBe(400);
+    expect(r.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    expect(r.errors?.[0].message).toMatch(/split it/);
+    // within the burst but beyond what is left: 429 and a wait (one token spent above, then 2 + 3 > 5)
+    const two = `a: __typename b: __typename`;
+    expect((await t.gql(`{ ${two} }`)).status).toBe(200);
+    expect((await t.gql(`{ ${two} }`)).status).toBe(200);
+    const three = six
+      .split(' o3:')[0]
+      .replace(/o(\d):/g, 'p$1:')
+      .replace(/burst/g, 'late');
+    const r3 = await t.gql(`mutation { ${three} }`);
+    expect(r3.status).toBe(429);
+    expect(r3.errors?.[0].extensions?.code).toBe('RATE_LIMITED');
     const orgs = await t.gql(`{ organizations(first: 100) { edges { node { name } } } }`);
-    expect(orgs.data.organizations.edges.map((e: { node: { name: string } }) => e.node.name)).not.toContain('burst 0');
+    const names = orgs.data.organizations.edges.map((e: { node: { name: string } }) => e.node.name);
+    expect(names).not.toContain('burst 0');
+    expect(names).not.toContain('late 0');
   });
 
   it('limits requests without a key by client address, apart from keyed callers', async () => {
@@ -268,6 +283,10 @@ describe('NODE_ENV=production: no introspection, no sandbox', () => {
         expect(JSON.stringify(r)).not.toContain('"Booking"');
       }
       expect((await prod.ok(`{ me { role } __typename }`)).me.role).toBe('BUREAU');
+      // no schema hints in validation errors either
+      const typo = await prod.gql(`{ bookingz { edges { cursor } } }`);
+      expect(typo.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+      expect(typo.errors?.[0].message).not.toMatch(/Did you mean/);
       // graphql-ws runs queries too, outside Apollo's introspection setting
       const ws = wsClient(prod.url, prod.bureauKey);
       try {

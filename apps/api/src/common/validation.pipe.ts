@@ -28,7 +28,7 @@ function nulPath(v: unknown, path: string, depth = 0): string | null {
   if (typeof v === 'string') return v.includes('\u0000') ? path : null;
   if (v === null || typeof v !== 'object' || depth > 20) return null;
   for (const [k, x] of Object.entries(v)) {
-    const p = nulPath(x, Array.isArray(v) ? `${path}[${k}]` : `${path}.${k}`, depth + 1);
+    const p = nulPath(x, Array.isArray(v) ? `${path}[${k}]` : path ? `${path}.${k}` : k, depth + 1);
     if (p) return p;
   }
   return null;
@@ -49,9 +49,13 @@ export class BoundaryValidationPipe extends ValidationPipe {
   }
 
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
-    const nul = nulPath(value, metadata.data ?? 'input');
+    // an @ArgsType() class comes as one object of the arguments: their names are the paths
+    const found = nulPath(value, metadata.data ?? '');
     // PostgreSQL text cannot hold U+0000; refused here instead of failing in the driver
-    if (nul) throw new InputException(nul, `${nul} must not contain the NUL character (U+0000)`);
+    if (found !== null) {
+      const nul = found || 'input';
+      throw new InputException(nul, `${nul} must not contain the NUL character (U+0000)`);
+    }
     try {
       return await super.transform(value, metadata);
     } catch (e) {

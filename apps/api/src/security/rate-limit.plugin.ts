@@ -1,6 +1,7 @@
 import { HeaderMap, type ApolloServerPlugin } from '@apollo/server';
 import { createHash } from 'node:crypto';
 import { GraphQLError } from 'graphql';
+import { GqlErrorCode } from '../common/errors';
 import { toGraphQLError } from '../common/gql-exception.filter';
 import { RateLimitException } from './rate-limit.exception';
 import { TokenBucketLimiter } from './rate-limiter';
@@ -30,6 +31,13 @@ export function rateLimitError(
 ): GraphQLError | null {
   const r = limiter.take(callerOf(req), cost);
   if (r.ok) return null;
+  if (r.never !== undefined) {
+    // waiting cannot help: no Retry-After, and a message that says how to send it
+    return new GraphQLError(
+      `this request costs ${cost} tokens (one per root field), more than this API key can ever spend at once on this replica (${r.never}); split it`,
+      { extensions: { code: GqlErrorCode.BAD_USER_INPUT, limitPerMinute: limiter.perMinute, http: { status: 400 } } },
+    );
+  }
   const retryAfterSeconds = Math.max(1, Math.ceil(r.retryAfterMs / 1000));
   const e = toGraphQLError(new RateLimitException(limiter.perMinute, retryAfterSeconds));
   return new GraphQLError(e.message, {

@@ -61,7 +61,7 @@ export class TokenBucketLimiter {
   }
 
   /** Takes `cost` tokens; when too few are left, how long until they are (ms). Complexity: O(1). */
-  take(caller: string, cost = 1): { ok: true } | { ok: false; retryAfterMs: number } {
+  take(caller: string, cost = 1): { ok: true } | { ok: false; retryAfterMs: number; never?: number } {
     const t = this.now();
     const capacity = this.capacity;
     const ratePerMs = this.ratePerMs;
@@ -83,8 +83,9 @@ export class TokenBucketLimiter {
       b.tokens -= cost;
       return { ok: true };
     }
-    // a cost above the burst can never pass: say when a full bucket would be back
-    return { ok: false, retryAfterMs: Math.ceil((Math.min(cost, capacity) - b.tokens) / ratePerMs) };
+    // a cost above the burst can never pass: `never` says so, with the burst it would need to fit
+    if (cost > capacity) return { ok: false, retryAfterMs: Infinity, never: Math.floor(capacity) };
+    return { ok: false, retryAfterMs: Math.ceil((cost - b.tokens) / ratePerMs) };
   }
 
   /** The tokens `caller` has now (one not remembered: a new bucket's); negative while in debt. Complexity: O(1). */
