@@ -101,6 +101,19 @@ describe('rate limit per API key', () => {
     }
   });
 
+  it('charges a WebSocket operation one token per root field too: aliases do not multiply the limit', async () => {
+    clock += 60_000;
+    const ws = wsClient(t.url, b.key);
+    try {
+      // 3 + 3 root fields against a bucket of 5: the second is refused
+      const three = `{ a: me { id } b: me { id } c: me { id } }`;
+      expect(await collect(ws, three, {}, 'a').waitFor(1)).toEqual([{ id: b.id }]);
+      expect((await collect(ws, three, {}, 'a').waitError()).extensions?.code).toBe('RATE_LIMITED');
+    } finally {
+      await ws.dispose();
+    }
+  });
+
   it('is configured by RATE_LIMIT_PER_MINUTE: default 6000, 0 turns it off, nonsense refused at start', () => {
     expect(configFromEnv({}).rateLimitPerMinute).toBe(6000);
     expect(configFromEnv({ RATE_LIMIT_PER_MINUTE: '0' }).rateLimitPerMinute).toBe(0);

@@ -5,7 +5,10 @@ import {
   GraphQLError,
   GraphQLFormattedError,
   GraphQLSchema,
+  Kind,
   NoSchemaIntrospectionCustomRule,
+  OperationDefinitionNode,
+  parse,
   specifiedRules,
   validate,
 } from 'graphql';
@@ -23,6 +26,24 @@ function authorization(params: Record<string, unknown> | undefined): string | un
   if (!params) return undefined;
   const v = params.authorization ?? params.Authorization;
   return typeof v === 'string' ? v : undefined;
+}
+
+/**
+ * Root fields of the operation a subscribe message carries (at least 1; a document that does not
+ * parse costs 1 and is refused by graphql-ws). Parsing is bounded: a message is at most 512 KiB.
+ */
+function rootFields(payload: { query?: unknown; operationName?: unknown } | undefined): number {
+  if (typeof payload?.query !== 'string') return 1;
+  try {
+    const ops = parse(payload.query).definitions.filter(
+      (d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION,
+    );
+    const op =
+      typeof payload.operationName === 'string' ? ops.find((o) => o.name?.value === payload.operationName) : ops[0];
+    return Math.max(1, op?.selectionSet.selections.length ?? 1);
+  } catch {
+    return 1;
+  }
 }
 
 /** Errors thrown while events flow arrive wrapped by graphql-ws: map the original like the filter does. */
@@ -56,11 +77,15 @@ export function graphqlWsOptions(maxQueryDepth: number, introspection = true, li
           ? e
           : new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: GqlErrorCode.BAD_USER_INPUT } }),
       ),
-    onSubscribe: (ctx: {
-      subscriptions: Record<string, unknown>;
-      connectionParams?: Record<string, unknown>;
-      extra?: unknown;
-    }): GraphQLError[] | void => {
+    onSubscribe: (
+      ctx: {
+        subscriptions: Record<string, unknown>;
+        connectionParams?: Record<string, unknown>;
+        extra?: unknown;
+      },
+      _id?: string,
+      payload?: { query?: unknown; operationName?: unknown },
+    ): GraphQLError[] | void => {
       // graphql-ws has already reserved this subscription's id, so it counts itself
       if (Object.keys(ctx.subscriptions).length > MAX_SUBSCRIPTIONS_PER_CONNECTION) {
         return [
@@ -69,7 +94,8 @@ export function graphqlWsOptions(maxQueryDepth: number, introspection = true, li
           }),
         ];
       }
-      // every operation started over the socket (graphql-ws runs queries and mutations too) costs a token
+      // every operation started over the socket (graphql-ws runs queries and mutations too) costs a
+      // token per root field, as over HTTP, so aliases do not multiply the limit
       const limited =
         limiter &&
         rateLimitError(
@@ -78,7 +104,7 @@ export function graphqlWsOptions(maxQueryDepth: number, introspection = true, li
             headers: { authorization: authorization(ctx.connectionParams) },
             socket: (ctx.extra as { request?: { socket?: { remoteAddress?: string } } } | undefined)?.request?.socket,
           },
-          1,
+          rootFields(payload),
         );
       if (limited) return [limited];
     },
