@@ -464,47 +464,64 @@ describe('bulk loading and copies', () => {
   });
 });
 
-describe('the grid draw of a cluster alone on an uncapped site is kept from its first read', () => {
-  it('equals, when first read, the draw of a twin that kept it all along, through commits and releases', () => {
-    const spec: FleetSpec = {
-      slots: 48,
-      clusters: [cluster('a', { green: [{ start: 5, end: 30, mw: 0.002, pricePerMwh: 10 }] }), cluster('b')],
-    };
-    const lazy = Fleet.fromSpec(spec);
-    const eager = Fleet.fromSpec(spec);
-    // reading a timeline makes its grid draw live
-    eager.timeline('a');
-    eager.timeline('b');
-    // no grid kept yet: 24 bytes per cluster-slot and summaries
-    expect(lazy.bytesPerClusterSlot()).toBeLessThan(eager.bytesPerClusterSlot());
-    const hs: [number, number][] = [];
-    for (let i = 0; i < 40; i++) {
-      const job = {
-        pflops: 1 + (i % 3),
-        hours: 1 + (i % 7),
-        earliest: (i * 5) % 40,
-        deadline: 48,
-        objective: (['EARLIEST', 'GREENEST', 'CHEAPEST'] as const)[i % 3],
-      };
-      const p = lazy.place(job);
-      if (!p.ok) continue;
-      hs.push([lazy.commit(p.placement), eager.commit(p.placement)]);
-      if (i % 4 === 3) {
-        const [x, y] = hs.splice(i % hs.length, 1)[0];
-        lazy.release(x);
-        eager.release(y);
+describe("a cluster's grid draw is kept from its first read", () => {
+  const alone: FleetSpec = {
+    slots: 48,
+    clusters: [cluster('a', { green: [{ start: 5, end: 30, mw: 0.002, pricePerMwh: 10 }] }), cluster('b')],
+  };
+  // a and c share a capped site (which keeps their sum from the start); b is alone
+  const shared: FleetSpec = {
+    slots: 48,
+    sites: [{ id: 's', gridMw: 0.5 }],
+    clusters: [
+      cluster('a', { site: 's', green: [{ start: 5, end: 30, mw: 0.002, pricePerMwh: 10 }] }),
+      cluster('b'),
+      cluster('c', { site: 's' }),
+    ],
+  };
+  it.each([
+    ['alone on an uncapped site', alone, '#a'],
+    ['on a capped site of two clusters', shared, 's'],
+  ])(
+    '%s: equals, when first read, the draw of a twin that kept it all along, through commits and releases',
+    (_w, spec, siteOfA) => {
+      const lazy = Fleet.fromSpec(spec);
+      const eager = Fleet.fromSpec(spec);
+      // reading a timeline makes its grid draw live
+      eager.timeline('a');
+      eager.timeline('b');
+      if (spec === shared) eager.timeline('c');
+      // no grid kept yet: 24 bytes per cluster-slot and summaries
+      expect(lazy.bytesPerClusterSlot()).toBeLessThan(eager.bytesPerClusterSlot());
+      const hs: [number, number][] = [];
+      for (let i = 0; i < 40; i++) {
+        const job = {
+          pflops: 1 + (i % 3),
+          hours: 1 + (i % 7),
+          earliest: (i * 5) % 40,
+          deadline: 48,
+          objective: (['EARLIEST', 'GREENEST', 'CHEAPEST'] as const)[i % 3],
+        };
+        const p = lazy.place(job);
+        if (!p.ok) continue;
+        hs.push([lazy.commit(p.placement), eager.commit(p.placement)]);
+        if (i % 4 === 3) {
+          const [x, y] = hs.splice(i % hs.length, 1)[0];
+          lazy.release(x);
+          eager.release(y);
+        }
       }
-    }
-    expect(hs.length).toBeGreaterThan(5);
-    expect(Array.from(lazy.timeline('a').gridW)).toEqual(Array.from(eager.timeline('a').gridW));
-    expect(lazy.gridUsedW('#b', 10)).toBe(eager.gridUsedW('#b', 10));
-    expect(snapshot(lazy)).toBe(snapshot(eager));
-    // and from then on it is kept: a cap is checked against it
-    const t = lazy.timeline('a').gridW.findIndex((w) => w > 0);
-    expect(() => lazy.setGridCapacity('#a', t, t + 1, 0)).toThrow(SchedulerConflictError);
-    for (const [x] of hs) lazy.release(x);
-    expect(lazy.timeline('a').gridW.every((w) => w === 0)).toBe(true);
-  });
+      expect(hs.length).toBeGreaterThan(5);
+      expect(Array.from(lazy.timeline('a').gridW)).toEqual(Array.from(eager.timeline('a').gridW));
+      expect(lazy.gridUsedW('#b', 10)).toBe(eager.gridUsedW('#b', 10));
+      expect(snapshot(lazy)).toBe(snapshot(eager));
+      // and from then on it is kept: a cap is checked against it
+      const t = lazy.timeline('a').gridW.findIndex((w) => w > 0);
+      expect(() => lazy.setGridCapacity(siteOfA, t, t + 1, 0)).toThrow(SchedulerConflictError);
+      for (const [x] of hs) lazy.release(x);
+      expect(lazy.timeline('a').gridW.every((w) => w === 0)).toBe(true);
+    },
+  );
 });
 
 describe('the grid over a long horizon (block summaries)', () => {

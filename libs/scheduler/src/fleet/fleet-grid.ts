@@ -81,6 +81,7 @@ export abstract class FleetGrid extends FleetState {
    * Complexity: O(clipped length + 64 x blocks touched), O(slots) when the site gets its first cap.
    */
   setGridCapacity(site: string, start: number, end: number, mw: number | null): void {
+    this.epoch++;
     const s = this.siteOfArg(site, 'site');
     checkRange('setGridCapacity: ', 'range', start, end);
     const w = checkGridMw('setGridCapacity: ', 'mw', mw);
@@ -103,6 +104,7 @@ export abstract class FleetGrid extends FleetState {
    * SchedulerInputError naming the slot, and nothing changes. Complexity: O(length).
    */
   loadSiteSlots(site: string, fromSlot: number, capW: ArrayLike<number>): void {
+    this.epoch++;
     const s = this.siteOfArg(site, 'site');
     const len = checkSiteSlots(capW, fromSlot, this.slots);
     this.liveSite(s);
@@ -123,6 +125,7 @@ export abstract class FleetGrid extends FleetState {
    * Complexity: O(clipped length + 64 x blocks touched), O(slots) the first time the price varies.
    */
   setGridPrice(c: string, start: number, end: number, pricePerMwh: number): void {
+    this.epoch++;
     const tl = this.timelines[this.ci(c, 'cluster')];
     checkRange('setGridPrice: ', 'range', start, end);
     checkGridPrice('setGridPrice: ', 'pricePerMwh', pricePerMwh);

@@ -36,6 +36,11 @@ export abstract class FleetState {
   protected readonly bookings = new BookingStore();
   protected readonly placer: Placer;
   protected readonly scratch = new PlacementBuffer();
+  /**
+   * Bumped by every change of state (commits, releases, loads, capacity, green, grid caps and
+   * prices): a buffer filled by placeInto at the current epoch fits as it is (see Fleet.commitBuffer).
+   */
+  protected epoch = 0;
 
   protected constructor(slots: number, clusters: readonly ClusterSpec[], declaredSites: readonly string[]) {
     this.slots = slots;
@@ -69,12 +74,9 @@ export abstract class FleetState {
       this.siteOf[i] = k;
       members[k].push(i);
     }
-    for (const m of members) {
-      // a site of several clusters keeps their grid draw from the start (its used W is their sum)
-      if (m.length !== 1) for (const i of m) this.timelines[i].gridW = new Float64Array(slots);
-      if (m.length !== 1) for (const i of m) this.timelines[i].gridLive = true;
-      this.sites.push(new Site(slots, m, m.length === 1 ? this.timelines[m[0]] : null));
-    }
+    // a cluster's own grid draw is computed from its bookings when first read (liveGrid); a site
+    // of several clusters keeps their sum in its own usedW from the start
+    for (const m of members) this.sites.push(new Site(slots, m, m.length === 1 ? this.timelines[m[0]] : null));
     this.placer = new Placer(this.timelines, this, { siteOf: this.siteOf, sites: this.sites, counts: this.counts });
   }
 
@@ -112,8 +114,9 @@ export abstract class FleetState {
   }
 
   /**
-   * Makes cluster `ci`'s grid draw live: computed from its live bookings the first time (a cluster
-   * alone on an uncapped site keeps none until it is read). Complexity: O(bookings' hours) once.
+   * Makes cluster `ci`'s grid draw live: computed from its live bookings the first time (until it
+   * is read, a cluster keeps none, and a site of several clusters only their sum). Complexity:
+   * O(bookings' hours) once.
    */
   protected liveGrid(ci: number): void {
     const tl = this.timelines[ci];
@@ -133,9 +136,9 @@ export abstract class FleetState {
     this.sites[this.siteOf[ci]].link();
   }
 
-  /** Makes the grid draw of every cluster of a site live. */
+  /** Makes a site's used grid live: that of its one cluster (a site of several keeps their sum all along). */
   protected liveSite(s: Site): void {
-    for (const ci of s.clusters) this.liveGrid(ci);
+    if (s.shared) this.liveGrid(s.clusters[0]);
   }
 
   // ---------------------------------------------------------------------------------------

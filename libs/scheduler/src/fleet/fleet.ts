@@ -36,8 +36,8 @@ const { drawWatts, toTflops } = units;
  * placement, quotes, commit/release and bulk loading. Per cluster-slot it stores Int32
  * capacity and booked TFLOPS, Int32 green supply and allocation in W and a Float64 sum of
  * (supply W x price) for the slot's green price: 24 bytes, plus a two-level max/min summary of
- * free capacity (64- and 4096-slot blocks, about 0.13 bytes per slot), and a Float64 grid draw of
- * the bookings (8 bytes). Clusters belong to sites (a campus behind one grid connection, with a
+ * free capacity (64- and 4096-slot blocks, about 0.13 bytes per slot), and, once read, a Float64
+ * grid draw of the cluster's bookings (8 bytes). Clusters belong to sites (a campus behind one grid connection, with a
  * reserved grid capacity per slot: see Site and domain/grid.ts); a cluster may have a time-of-use
  * grid tariff (a Float64 price per slot, allocated when the price first varies).
  *
@@ -45,6 +45,15 @@ const { drawWatts, toTflops } = units;
  * and a method that throws has changed nothing.
  */
 export class Fleet extends FleetGrid {
+  /** the buffer of the last successful placeInto, what it placed and at which epoch (commitBuffer's fast path) */
+  private fresh: PlacementBuffer | null = null;
+  private freshEpoch = -1;
+  private freshCluster = -1;
+  private freshStart = -1;
+  private freshHours = 0;
+  private freshTflops = 0;
+  private freshDraw = 0;
+
   private constructor(slots: number, clusters: readonly ClusterSpec[], declaredSites: readonly string[]) {
     super(slots, clusters, declaredSites);
   }
@@ -181,6 +190,13 @@ export class Fleet extends FleetGrid {
       this.pricePerPflopsHour[ci],
       this.gridPricePerMwh[ci],
     );
+    this.fresh = out;
+    this.freshEpoch = this.epoch;
+    this.freshCluster = ci;
+    this.freshStart = start;
+    this.freshHours = j.hours;
+    this.freshTflops = j.tflops;
+    this.freshDraw = draw;
     return null;
   }
 
@@ -211,11 +227,35 @@ export class Fleet extends FleetGrid {
     return this.book(ci, o.start, o.hours, pflops, o.greenW, 'placement', false);
   }
 
-  /** Commits a filled PlacementBuffer (see placeInto). Complexity: O(hours). */
+  /**
+   * Commits a filled PlacementBuffer (see placeInto). A buffer filled by the last placeInto on
+   * this fleet, with nothing changed since (no commit, release, load, capacity, green, grid cap or
+   * price change) and its placement fields as placeInto wrote them, fits by construction and is
+   * applied without checking it again; any other buffer is checked like commit(). Its `greenW`
+   * must not be changed between placeInto and commitBuffer. Complexity: O(hours).
+   */
   commitBuffer(out: PlacementBuffer): number {
     if (!(out instanceof PlacementBuffer) || out.clusterIndex < 0 || out.clusterIndex >= this.clusterIds.length)
       fail('', 'buffer', 'a PlacementBuffer filled by placeInto on this fleet', out);
-    return this.book(out.clusterIndex, out.start, out.hours, out.pflops, out.greenW, 'placement', true, out.drawW);
+    const fresh =
+      out === this.fresh &&
+      this.freshEpoch === this.epoch &&
+      out.clusterIndex === this.freshCluster &&
+      out.start === this.freshStart &&
+      out.hours === this.freshHours &&
+      out.tflops === this.freshTflops &&
+      out.drawW === this.freshDraw;
+    return this.book(
+      out.clusterIndex,
+      out.start,
+      out.hours,
+      out.pflops,
+      out.greenW,
+      'placement',
+      true,
+      out.drawW,
+      fresh,
+    );
   }
 
   /**
@@ -243,6 +283,7 @@ export class Fleet extends FleetGrid {
    * Complexity: O(hours).
    */
   release(handle: number): void {
+    this.epoch++;
     const st = this.bookings;
     if (!st.isLive(handle)) fail('', 'handle', 'the handle of a live booking', handle);
     const k = handle - 1;
@@ -323,6 +364,7 @@ export class Fleet extends FleetGrid {
    * Complexity: O(length).
    */
   loadSlots(cluster: string, fromSlot: number, data: SlotData): void {
+    this.epoch++;
     const ci = this.ci(cluster, 'cluster');
     const tl = this.timelines[ci];
     const site = this.sites[this.siteOf[ci]];
@@ -372,6 +414,7 @@ export class Fleet extends FleetGrid {
    * exceed the new capacity. Complexity: O(clipped length).
    */
   setCapacity(cluster: string, start: number, end: number, pflops: number): void {
+    this.epoch++;
     const tl = this.timelines[this.ci(cluster, 'cluster')];
     checkRange('setCapacity: ', 'range', start, end);
     checkNonNeg3('setCapacity: ', 'pflops', pflops, CLUSTER_LIMITS.capacityPflops.max);
@@ -396,6 +439,7 @@ export class Fleet extends FleetGrid {
    * Complexity: O(clipped length).
    */
   addGreenWindow(cluster: string, w: GreenWindow): void {
+    this.epoch++;
     const tl = this.timelines[this.ci(cluster, 'cluster')];
     checkWindow('addGreenWindow: ', 'window', w);
     const watts = mwToWatts(w.mw);
@@ -433,7 +477,9 @@ export class Fleet extends FleetGrid {
     what: string,
     trusted: boolean,
     trustedDraw = 0,
+    fits = false,
   ): number {
+    this.epoch++;
     // field names are built only on failure: this runs once per commit
     if (typeof hours !== 'number' || !Number.isInteger(hours) || hours < 1 || hours > this.slots)
       checkInt('', `${what}.hours`, hours, 1, this.slots);
@@ -455,9 +501,15 @@ export class Fleet extends FleetGrid {
     }
     const tl = this.timelines[ci];
     const site = this.sites[this.siteOf[ci]];
-    const anyGreen = checkFits(tl, this.clusterIds[ci], what, s, h, tf, greenW);
-    if (site.cappedSlots > 0)
-      checkGrid(site, this.siteIds[this.siteOf[ci]], this.clusterIds[ci], what, s, h, draw, greenW);
+    // a fresh placement (commitBuffer) was searched on this very state: it fits
+    let anyGreen = false;
+    if (fits) {
+      for (let i = 0; i < h; i++) if (greenW[i] > 0) anyGreen = true;
+    } else {
+      anyGreen = checkFits(tl, this.clusterIds[ci], what, s, h, tf, greenW);
+      if (site.cappedSlots > 0)
+        checkGrid(site, this.siteIds[this.siteOf[ci]], this.clusterIds[ci], what, s, h, draw, greenW);
+    }
     take(tl, site, s, h, tf, draw, greenW);
     return this.bookings.add(ci, s, h, tf, draw, greenW, anyGreen);
   }

@@ -13,8 +13,9 @@ const NONE = new Float64Array(0);
  * `usedW` is the sum of its clusters' `gridW`; a site of one cluster shares that cluster's array.
  * The cap (`capW`, Int32 W, GRID_UNLIMITED = none) is allocated when first set or asked for. While
  * some slot is capped (`cappedSlots > 0`) the site keeps `freeW` = cap - used (Infinity where
- * unlimited) and its max and min per 64-slot block, so that the search reads one array and skips
- * blocked blocks; a site without a cap keeps nothing and costs the search nothing.
+ * unlimited) and its min and an upper bound on its max per 64-slot block (exact after a change of
+ * caps), so that the search reads one array and skips blocked blocks; a site without a cap keeps
+ * nothing and costs the search nothing.
  */
 export class Site {
   /** the grid W drawn per slot; the cluster's gridW on a site of one cluster (see link) */
@@ -108,17 +109,6 @@ export class Site {
       mx1[b] = mx;
       mn1[b] = mn;
     }
-  }
-
-  /** Recomputes the max free of block b after free fell there (stops once a slot still has the old max). */
-  rescanMax(b: number): void {
-    const free = this.freeW;
-    const old = this.freeMax64[b];
-    const a = b << L1;
-    const z = a + 64 < this.slots ? a + 64 : this.slots;
-    let mx = -Infinity;
-    for (let t = a; t < z && mx < old; t++) if (free[t] > mx) mx = free[t];
-    this.freeMax64[b] = mx;
   }
 
   /** Recomputes the min free of block b after free rose there (stops once a slot still has the old min). */

@@ -36,9 +36,10 @@ export class Timeline {
   greenPriceFloor = Infinity;
   /**
    * sum over the bookings of their grid draw (drawW - greenW) per slot, W: exact integers, a
-   * Float64Array because one draw can reach 2e14 W. Kept while `gridLive`: always on a site of
-   * several clusters or with a cap; a cluster on its own, uncapped site gets it from its bookings
-   * when it is first read (Fleet.liveGrid), so that its commits do not write a cold array.
+   * Float64Array because one draw can reach 2e14 W. Kept while `gridLive`: a cluster gets it from
+   * its bookings when it is first read (Fleet.liveGrid; a cluster alone on a capped site, whose
+   * site's used grid it is, at the first cap), so that commits do not write a cold array no one
+   * reads (a site of several clusters keeps their sum in Site.usedW).
    */
   gridW: Float64Array = NONE;
   gridLive = false;
