@@ -27,7 +27,7 @@ import { checkRange, checkSlotData, checkSpec, checkWindow, clip, type SlotData 
 
 // bound once at load: in the CommonJS that tsx and SWC emit, a named import is a getter read at every call
 const { checkFits, checkGrid, take } = bookings;
-const { reserveGreen, settle, takeGreen } = buffer;
+const { reserveGreen, settle } = buffer;
 const { readJob } = job;
 const { drawWatts, toTflops } = units;
 
@@ -177,7 +177,6 @@ export class Fleet extends FleetGrid {
     const j = this.placer.job;
     const draw = this.placer.drawOn(ci);
     const tl = this.timelines[ci];
-    takeGreen(tl, start, j.hours, draw, reserveGreen(out, j.hours));
     settle(
       out,
       tl,
@@ -189,6 +188,7 @@ export class Fleet extends FleetGrid {
       draw,
       this.pricePerPflopsHour[ci],
       this.gridPricePerMwh[ci],
+      true,
     );
     this.fresh = out;
     this.freshEpoch = this.epoch;
@@ -254,7 +254,7 @@ export class Fleet extends FleetGrid {
       'placement',
       true,
       out.drawW,
-      fresh,
+      fresh ? out.greenWh > 0 : null,
     );
   }
 
@@ -331,6 +331,7 @@ export class Fleet extends FleetGrid {
       draw,
       this.pricePerPflopsHour[ci],
       this.gridPricePerMwh[ci],
+      false,
     );
     return this.toPlacement(jobId, out);
   }
@@ -477,7 +478,8 @@ export class Fleet extends FleetGrid {
     what: string,
     trusted: boolean,
     trustedDraw = 0,
-    fits = false,
+    /** commitBuffer of a fresh placement (it fits): whether it takes any green; null = check it */
+    freshAnyGreen: boolean | null = null,
   ): number {
     this.epoch++;
     // field names are built only on failure: this runs once per commit
@@ -502,10 +504,8 @@ export class Fleet extends FleetGrid {
     const tl = this.timelines[ci];
     const site = this.sites[this.siteOf[ci]];
     // a fresh placement (commitBuffer) was searched on this very state: it fits
-    let anyGreen = false;
-    if (fits) {
-      for (let i = 0; i < h; i++) if (greenW[i] > 0) anyGreen = true;
-    } else {
+    let anyGreen = freshAnyGreen === true;
+    if (freshAnyGreen === null) {
       anyGreen = checkFits(tl, this.clusterIds[ci], what, s, h, tf, greenW);
       if (site.cappedSlots > 0)
         checkGrid(site, this.siteIds[this.siteOf[ci]], this.clusterIds[ci], what, s, h, draw, greenW);

@@ -1,8 +1,10 @@
 import * as price from '../domain/price';
+import * as units from '../domain/units';
 import type { Timeline } from './timeline';
 
 // bound once at load: in the CommonJS that tsx and SWC emit, a named import is a getter read at every call
-const { computeCost, energyCost, greenSlotCost, gridEnergyCost } = price;
+const { computeCost, energyCost, greenSlotCost } = price;
+const PER_MWH = units.WH_PER_MWH;
 
 /**
  * Reusable output of {@link Fleet.placeInto}: the hot path writes here instead of allocating.
@@ -29,20 +31,12 @@ export function reserveGreen(out: PlacementBuffer, hours: number): Int32Array {
   return out.greenW;
 }
 
-/** The green take of a run at `start`: in each slot min(draw, green still free), into `greenW`. */
-export function takeGreen(tl: Timeline, start: number, hours: number, drawW: number, greenW: Int32Array): void {
-  const supply = tl.greenSupplyW;
-  const alloc = tl.greenAllocW;
-  for (let i = 0; i < hours; i++) {
-    const av = supply[start + i] - alloc[start + i];
-    greenW[i] = av < drawW ? av : drawW;
-  }
-}
-
 /**
- * Completes `out` for a run on cluster `ci` of `tl` whose green per slot is already in
- * `out.greenW`, and prices it: green at each slot's current green price, grid at the flat
- * `gridPricePerMwh` or, on a cluster with a time-of-use tariff, at each slot's grid price.
+ * Completes `out` for a run on cluster `ci` of `tl` and prices it: green at each slot's current
+ * green price, grid at the flat `gridPricePerMwh` or, on a cluster with a time-of-use tariff, at
+ * each slot's grid price (gridEnergyCost's sum, in the same pass). With `take` the run's green is
+ * its take on the timeline now, min(draw, green still free) in each slot, written into
+ * `out.greenW` in the same pass; otherwise `out.greenW` already holds it.
  * Complexity: O(hours).
  */
 export function settle(
@@ -56,16 +50,27 @@ export function settle(
   drawW: number,
   pricePerPflopsHour: number,
   gridPricePerMwh: number,
+  take: boolean,
 ): void {
-  const gw = out.greenW;
+  const gw = reserveGreen(out, hours);
   const supply = tl.greenSupplyW;
+  const alloc = tl.greenAllocW;
   const weight = tl.greenPriceWeight;
+  const gp = tl.tariffSlots === 0 ? null : (tl.gridPrice as Float64Array);
   let gsum = 0;
   let gcost = 0;
+  let grid = 0;
   for (let i = 0; i < hours; i++) {
-    const g = gw[i];
+    const t = start + i;
+    let g: number;
+    if (take) {
+      const av = supply[t] - alloc[t];
+      g = av < drawW ? av : drawW;
+      gw[i] = g;
+    } else g = gw[i];
     gsum += g;
-    if (g > 0) gcost += greenSlotCost(g, weight[start + i], supply[start + i]);
+    if (g > 0) gcost += greenSlotCost(g, weight[t], supply[t]);
+    if (gp !== null) grid += (drawW - g) * gp[t];
   }
   out.clusterIndex = ci;
   out.start = start;
@@ -76,8 +81,5 @@ export function settle(
   out.greenWh = gsum;
   out.priceCompute = computeCost(pflops, hours, pricePerPflopsHour);
   out.priceGreen = gcost;
-  out.priceGrid =
-    tl.tariffSlots === 0
-      ? energyCost(drawW * hours - gsum, gridPricePerMwh)
-      : gridEnergyCost(drawW, gw, hours, tl.gridPrice as Float64Array, start);
+  out.priceGrid = gp === null ? energyCost(drawW * hours - gsum, gridPricePerMwh) : grid / PER_MWH;
 }

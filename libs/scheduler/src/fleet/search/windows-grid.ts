@@ -203,10 +203,12 @@ export function slideTariff(
 /**
  * slideGreen on a cluster whose site has a grid cap, in one pass that also decides the refusal:
  * it slides over the windows where capacity fits (restarting after a slot without capacity, as
- * slideGreen) and keeps `gb`, the last slot so far that the site's grid turns down (free grid +
- * free green < draw, domain/grid.ts; a block whose min free grid covers the draw is not looked
- * at). A window is an option only when it starts after gb; one that reaches `req` but does not is
- * noted in `best.greenFit` (it would be placed without the grid: GRID_LIMIT if nothing is found).
+ * slideGreen), and checks the grid only for a window that would be taken: its slots not yet
+ * checked are checked then (a slot where free grid + free green < draw turns the run down,
+ * domain/grid.ts; a block whose min free grid covers the draw is not looked at), keeping `gb`, the
+ * last slot so far that the grid turns down, so each slot is checked at most once per restart and
+ * most never are. A window that would be taken but starts at or before gb is noted in
+ * `best.greenFit` (it would be placed without the grid: GRID_LIMIT if nothing is found).
  */
 export function slideGreenGrid(
   tl: Timeline,
@@ -238,28 +240,31 @@ export function slideGreenGrid(
   if (ws >= 0) best.capacityFits = true;
   outer: while (ws >= 0) {
     let gsum = 0;
-    let gb = -1;
     const we = ws + hours;
     for (let t = ws; t < we; t++) {
       const av = supply[t] - alloc[t];
       gsum += av < draw ? av : draw;
-      if (gmin[t >> 6] < draw && gf[t] + av < draw) gb = t;
     }
+    // [ws, chk) checked against the grid; gb the last slot there that it turns down
+    let gb = -1;
+    let chk = ws;
     let s = ws;
     for (;;) {
-      if (gsum >= req && gsum >= bestGreen) {
+      if (
+        gsum >= req &&
+        gsum >= bestGreen &&
+        (first || gsum > bestGreen || s < bestStart || (s === bestStart && listPos < bestPos))
+      ) {
+        if (chk < s) chk = s;
+        const e = s + hours;
+        for (; chk < e; chk++) if (gmin[chk >> 6] < draw && gf[chk] + (supply[chk] - alloc[chk]) < draw) gb = chk;
         if (gb >= s) greenFit = true;
         else {
-          if (first) {
-            bestStart = s;
-            better = true;
-            break outer;
-          }
-          if (gsum > bestGreen || s < bestStart || (s === bestStart && listPos < bestPos)) {
-            bestGreen = gsum;
-            bestStart = s;
-            better = true;
-          }
+          bestStart = s;
+          better = true;
+          // EARLIEST: the first start that reaches the share wins
+          if (first) break outer;
+          bestGreen = gsum;
           // all green: no later start can take more
           if (gsum === full) break outer;
         }
@@ -271,7 +276,6 @@ export function slideGreenGrid(
         continue outer;
       }
       const av = supply[t] - alloc[t];
-      if (gmin[t >> 6] < draw && gf[t] + av < draw) gb = t;
       const ao = supply[s] - alloc[s];
       gsum += (av < draw ? av : draw) - (ao < draw ? ao : draw);
       s++;
@@ -295,7 +299,9 @@ export function slideGreenGrid(
  * (`gridPrice` null) the total is `base` (the price without green) plus a running sum of
  * g x (green price - grid) per slot; with a time-of-use tariff (`gridPrice` the per-slot prices)
  * `base` is the compute price and each slot's term is draw x grid_t + g x (green price - grid_t).
- * `ring` keeps the terms of the window so that a dropped slot's term is not recomputed.
+ * `ring` keeps the terms of the window so that a dropped slot's term is not recomputed. The grid
+ * is checked, as in slideGreenGrid, only for a window that would be taken (each slot at most once
+ * per restart); one it turns down sets `best.gridBlocked`.
  */
 export function slideCheapestGrid(
   tl: Timeline,
@@ -328,7 +334,8 @@ export function slideCheapestGrid(
   // the exact comparison below decides)
   let cThr = cheapThreshold(bestCost, base);
   let better = false;
-  let ws = earliestStartGrid(tl, site, best, tf, draw, hours, from, end);
+  let gridBlocked = false;
+  let ws = earliestStart(tl, tf, hours, from, end);
   if (ws >= 0) best.capacityFits = true;
   outer: while (ws >= 0) {
     let gsum = 0;
@@ -347,9 +354,12 @@ export function slideCheapestGrid(
       ring[t - ws] = term;
       csum += term;
     }
-    // ring[r] holds the term of slot s, the next one to drop
+    // ring[r] holds the term of slot s, the next one to drop; [ws, chk) checked against the
+    // grid, gb the last slot there that it turns down
     let r = 0;
     let s = ws;
+    let gb = -1;
+    let chk = ws;
     for (;;) {
       if (csum <= cThr && gsum >= req) {
         const total = base + csum / PER_MWH;
@@ -358,20 +368,25 @@ export function slideCheapestGrid(
           total < bestCost - eps ||
           (total <= bestCost + eps && (s < bestStart || (s === bestStart && listPos < bestPos)))
         ) {
-          bestCost = total;
-          bestStart = s;
-          better = true;
-          cThr = cheapThreshold(bestCost, base);
+          if (chk < s) chk = s;
+          const e = s + hours;
+          for (; chk < e; chk++) if (gmin[chk >> 6] < draw && gf[chk] + (supply[chk] - alloc[chk]) < draw) gb = chk;
+          if (gb >= s) gridBlocked = true;
+          else {
+            bestCost = total;
+            bestStart = s;
+            better = true;
+            cThr = cheapThreshold(bestCost, base);
+          }
         }
       }
       const t = s + hours;
       if (t >= end) break outer;
-      const av = supply[t] - alloc[t];
-      if (cap[t] - booked[t] < tf || (gmin[t >> 6] < draw && gf[t] + av < draw)) {
-        if (cap[t] - booked[t] >= tf) best.gridBlocked = true;
-        ws = earliestStartGrid(tl, site, best, tf, draw, hours, t + 1, end);
+      if (cap[t] - booked[t] < tf) {
+        ws = earliestStart(tl, tf, hours, t + 1, end);
         continue outer;
       }
+      const av = supply[t] - alloc[t];
       const ao = supply[s] - alloc[s];
       const go = ao < draw ? ao : draw;
       const g = av < draw ? av : draw;
@@ -389,6 +404,7 @@ export function slideCheapestGrid(
       s++;
     }
   }
+  if (gridBlocked) best.gridBlocked = true;
   if (better) {
     best.cluster = ci;
     best.listPos = listPos;
