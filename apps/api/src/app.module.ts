@@ -67,7 +67,14 @@ export class AppModule {
           autoSchemaFile: true,
           sortSchema: true,
           buildSchemaOptions: { scalarsMap: [{ type: Date, scalar: DateTimeScalar }] },
-          subscriptions: { 'graphql-ws': graphqlWsOptions(config.maxQueryDepth, !config.production, limiter) },
+          subscriptions: {
+            'graphql-ws': graphqlWsOptions({
+              maxQueryDepth: config.maxQueryDepth,
+              maxQueryCost: config.maxQueryCost,
+              introspection: !config.production,
+              limiter,
+            }),
+          },
           validationRules: [depthLimitRule(config.maxQueryDepth)],
           plugins: [
             inputFieldPlugin() as never,

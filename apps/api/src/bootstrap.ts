@@ -3,11 +3,12 @@ import { NestFactory } from '@nestjs/core';
 import { GraphQLModule } from '@nestjs/graphql';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Logger } from 'pino';
+import type { ServerOptions } from 'ws';
 import { AppModule } from './app.module';
 import { GqlErrorFilter } from './common/gql-exception.filter';
 import { createLogger, PinoNestLogger } from './common/logger';
 import { BoundaryValidationPipe } from './common/validation.pipe';
-import { registerHttpHardening } from './security/http-hardening';
+import { registerHttpHardening, webSocketOriginAllowed } from './security/http-hardening';
 import type { AppConfig } from './config';
 import { DEMO_KEYS, DemoSeedService } from './seed/demo-seed.service';
 
@@ -18,18 +19,25 @@ import { DEMO_KEYS, DemoSeedService } from './seed/demo-seed.service';
 export const BODY_LIMIT_BYTES = 512 * 1024;
 
 /**
- * The WebSocket server of graphql-ws accepts messages of up to 100 MiB by default (the ws
- * library's), which one anonymous connection could use to keep a process busy for seconds. Nest
- * creates that server without a way to pass options, so the limit is set on it here: the same
- * as a request body. A larger message closes the socket (code 1009).
+ * The WebSocket server of graphql-ws, which Nest creates without a way to pass options: its limits
+ * are set on it here.
+ * - Messages: ws accepts up to 100 MiB by default, which one anonymous connection could use to keep
+ *   a process busy for seconds; the limit is a request body's. A larger message closes the socket (1009).
+ * - Origin: a browser page of another origin than this server's and those of CORS_ORIGINS is
+ *   refused at the upgrade (HTTP 403), as CORS refuses it over HTTP; no Origin (not a browser) passes.
  */
-function limitWebSocketMessages(app: INestApplication): void {
+function hardenWebSocketServer(app: INestApplication, corsOrigins: readonly string[]): void {
   const driver = app.get(GraphQLModule, { strict: false }).graphQlAdapter as unknown as {
-    _subscriptionService?: { wss?: { options: { maxPayload?: number } } };
+    _subscriptionService?: { wss?: { options: ServerOptions } };
   };
   const wss = driver._subscriptionService?.wss;
-  if (!wss) throw new Error('graphql-ws server not found: cannot limit its message size');
+  if (!wss) throw new Error('graphql-ws server not found: cannot limit its messages and origins');
   wss.options.maxPayload = BODY_LIMIT_BYTES;
+  // two parameters: ws then answers a refusal with the status given here
+  wss.options.verifyClient = (info, done) =>
+    webSocketOriginAllowed(info.origin, info.req.headers.host, corsOrigins)
+      ? done(true)
+      : done(false, 403, 'origin not allowed (CORS_ORIGINS)');
 }
 
 export interface RunningApp {
@@ -90,7 +98,7 @@ export async function startApp(config: AppConfig, log: Logger = createLogger()):
   // Nest's Fastify error handler, installed by app.init()
 
   await app.init();
-  limitWebSocketMessages(app);
+  hardenWebSocketServer(app, config.corsOrigins ?? []);
   const demoKeys = config.demoSeed ? await app.get(DemoSeedService).seed() : undefined;
   await app.listen(config.port, '0.0.0.0');
   const server = app.getHttpServer();

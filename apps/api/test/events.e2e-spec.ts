@@ -8,6 +8,7 @@ import {
   BOOK,
   BOOKING_EVENTS,
   collect,
+  Received,
   subscribed,
   until,
   UTILIZATION_CHANGED,
@@ -164,6 +165,50 @@ describe(`live events (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})`, 
     ws.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query } }));
     expect(await closed).toBe(1009);
   });
+
+  it('applies the query cost limit of HTTP to queries, mutations and subscriptions: the same error, nothing runs', async () => {
+    const COST_ERROR = {
+      message: 'query cost 5001 exceeds the limit of 5000; ask for fewer items (first) or fewer fields',
+      extensions: { code: 'BAD_USER_INPUT' },
+    };
+    // n aliases of one field under one root field: cost 1 + n (and one token of the rate limit)
+    const many = (field: string, n: number) => Array.from({ length: n }, (_, i) => `f${i}: ${field}`).join(' ');
+    // the first answer to a subscribe message: how many results, and the errors
+    const answer = async <T>(r: Received<T>) => {
+      await until(
+        () => r.data.length + r.errors.length > 0,
+        5000,
+        () => 'no answer',
+      );
+      return { results: r.data.length, errors: r.errors };
+    };
+    const ws = client(app.bureauKey);
+    const query = `{ me { ${many('id', 5000)} } }`;
+    const mutation = `mutation { createOrganization(input: { name: "too costly", role: STARTUP }) { organization { ${many('id', 4999)} } } }`;
+    for (const [doc, field] of [
+      [query, 'me'],
+      [mutation, 'createOrganization'],
+    ]) {
+      const overHttp = await app.gql(doc);
+      expect(overHttp.status).toBe(400);
+      expect(overHttp.errors).toEqual([COST_ERROR]);
+      expect(await answer(collect(ws, doc, {}, field))).toEqual({ results: 0, errors: overHttp.errors });
+    }
+    const names = (await app.ok(`{ organizations(first: 100) { edges { node { name } } } }`)).organizations.edges.map(
+      (e: { node: { name: string } }) => e.node.name,
+    );
+    expect(names).not.toContain('too costly');
+    // the same limit, not a tighter one: cost 5000 runs
+    expect((await collect(ws, `{ me { ${many('id', 4999)} } }`, {}, 'me').waitFor(1))[0]).toHaveProperty('f4998');
+    const sub = (n: number) => `subscription($c: ID!) { utilizationChanged(clusterId: $c) { ${many('hour', n)} } }`;
+    expect(await answer(collect(ws, sub(5000), { c: cluster }, 'utilizationChanged'))).toEqual({
+      results: 0,
+      errors: [COST_ERROR],
+    });
+    expect(app.running.app.get(EventsService).subscriptions()).toBe(0);
+    collect(ws, sub(4999), { c: cluster }, 'utilizationChanged');
+    await subscribed(app, 1);
+  }, 30_000);
 
   it('refuses subscriptions the caller could not query', async () => {
     const noKey = collect(client(), BOOKING_EVENTS, {}, 'bookingEvents');

@@ -230,6 +230,37 @@ describe('clearing rounds', () => {
     await ledgerMatchesBookings(t, cluster);
   }, 60_000);
 
+  it('a member whose packed start breaks the 7-day rule takes the best start that keeps it, as bookCompute; QUOTA_EXCEEDED only when none does', async () => {
+    const c = await t.registerCluster(operator, { capacityPflops: 40, region: 'Weekly' });
+    const s = await t.createOrg('STARTUP');
+    await t.ok(`mutation($i: AccessRuleInput!) { setAccessRule(input: $i) { organizationId } }`, {
+      i: { organizationId: s.id, maxPflopsHoursPer7Days: 30 },
+    });
+    // 20 of its 30 PFLOPS-hours start at +10 h: another 20 may start only 7 days later, from +178 h
+    await t.ok(BOOK, { r: req(10, 2, 10, 12, [c]), k: 'week-1' }, s.key);
+    const round = (await t.ok(OPEN, { r: 'Weekly', c: hour(1) })).openRound;
+    // the packer starts both at +2 h (EARLIEST on an empty cluster)
+    const late = (await t.ok(SUBMIT, { q: req(10, 2, 2, 200, [c]), o: 'EARLIEST', k: 'late' }, s.key))
+      .submitRoundRequest;
+    const never = (await t.ok(SUBMIT, { q: req(10, 2, 2, 100, [c]), o: 'EARLIEST', k: 'never' }, s.key))
+      .submitRoundRequest;
+    const quoted = (
+      await t.ok(
+        `query($r: ComputeRequestInput!) { quotes(request: $r) { objective placement { startsAt } } }`,
+        { r: req(10, 2, 2, 200, [c]) },
+        s.key,
+      )
+    ).quotes.find((q: any) => q.objective === 'EARLIEST').placement.startsAt;
+    expect(quoted).toBe(hour(178));
+    const out = (await t.ok(CLOSE, { id: round.id })).closeRound.outcome;
+    expect(out).toMatchObject({ requests: 2, placed: 1, refused: 1, pflopsHours: 20, firstCome: { placed: 1 } });
+    const rq = (await t.ok(REQUESTS, { r: round.id }, s.key)).roundRequests.edges.map((e: any) => e.node);
+    const by = (id: string) => rq.find((x: any) => x.id === id);
+    expect(by(late.id)).toMatchObject({ status: 'CONFIRMED', booking: { startsAt: quoted, clusterId: c } });
+    expect(by(never.id)).toMatchObject({ status: 'REFUSED', reason: 'QUOTA_EXCEEDED', booking: null });
+    expect(by(never.id).message).toMatch(/per rolling 7 days/);
+  }, 60_000);
+
   it('the same round clears the same way (deterministic), and a larger round beats first-come', async () => {
     // two identical rounds on two fresh clusters of their own regions
     const outcomes: any[] = [];

@@ -1,4 +1,5 @@
-import { parseCorsOrigins } from '../src/security/http-hardening';
+import WebSocket from 'ws';
+import { parseCorsOrigins, webSocketOriginAllowed } from '../src/security/http-hardening';
 import { bootTestApp, TestApp } from './support/helpers';
 
 const ROUTES: [string, string, string | null][] = [
@@ -42,6 +43,35 @@ function expectHardened(h: Headers, where: string): void {
   });
 }
 
+/**
+ * Opens /graphql over WebSocket with this Origin header (none: no header) and asks `{ me { id } }`
+ * over graphql-ws: the upgrade's HTTP status (101 when it opened) and the answer.
+ */
+function meOverWebSocket(url: string, key: string, origin?: string): Promise<{ status: number; me?: string }> {
+  const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws', origin ? { origin } : {});
+  return new Promise<{ status: number; me?: string }>((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error('no answer over the WebSocket within 5 s')), 5000);
+    const done = (r: { status: number; me?: string }) => {
+      clearTimeout(timer);
+      ok(r);
+    };
+    ws.once('unexpected-response', (req, res) => {
+      done({ status: res.statusCode ?? 0 });
+      req.destroy();
+    });
+    ws.once('error', fail);
+    ws.once('open', () =>
+      ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${key}` } })),
+    );
+    ws.on('message', (raw: Buffer) => {
+      const m = JSON.parse(raw.toString()) as { type: string; payload?: any };
+      if (m.type === 'connection_ack')
+        ws.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: '{ me { id } }' } }));
+      else if (m.type === 'next') done({ status: 101, me: m.payload.data?.me?.id });
+    });
+  }).finally(() => ws.terminate());
+}
+
 describe('security headers and CORS', () => {
   describe('default: no CORS', () => {
     let t: TestApp;
@@ -76,6 +106,15 @@ describe('security headers and CORS', () => {
         },
       });
       expect(pre.headers.get('access-control-allow-origin')).toBeNull();
+    });
+
+    it('WebSocket: refuses the upgrade (403) from a page of another origin; the same origin and no Origin connect', async () => {
+      const me = (await t.ok(`{ me { id } }`)).me.id;
+      expect(await meOverWebSocket(t.url, t.bureauKey)).toEqual({ status: 101, me });
+      // the console, served by the API itself
+      expect(await meOverWebSocket(t.url, t.bureauKey, t.url)).toEqual({ status: 101, me });
+      for (const origin of ['https://evil.example', 'null', `https://${new URL(t.url).host}.evil.example`])
+        expect({ origin, ...(await meOverWebSocket(t.url, t.bureauKey, origin)) }).toEqual({ origin, status: 403 });
     });
 
     it('the pages have no inline script', async () => {
@@ -125,6 +164,20 @@ describe('security headers and CORS', () => {
       });
       expect(other.headers.get('access-control-allow-origin')).toBeNull();
       expectHardened(ok.headers, 'CORS POST /graphql');
+    });
+
+    it('WebSocket: a listed origin, the same origin and no Origin connect; any other origin is refused (403)', async () => {
+      const me = (await t.ok(`{ me { id } }`)).me.id;
+      for (const origin of ['https://console.example.org', t.url, undefined])
+        expect({ origin, ...(await meOverWebSocket(t.url, t.bureauKey, origin)) }).toEqual({ origin, status: 101, me });
+      for (const origin of [
+        'https://evil.example',
+        'http://console.example.org',
+        'https://console.example.org.evil.example',
+      ])
+        expect({ origin, ...(await meOverWebSocket(t.url, t.bureauKey, origin)) }).toEqual({ origin, status: 403 });
+      // CORS_ORIGINS=* lets any page connect, as it lets any page call over HTTP
+      expect(webSocketOriginAllowed('https://evil.example', 'api.example', ['*'])).toBe(true);
     });
 
     it('CORS_ORIGINS accepts origins or *, and refuses anything else at start-up', () => {

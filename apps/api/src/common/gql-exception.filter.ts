@@ -89,6 +89,8 @@ export function formatGraphQLError(formatted: {
 }) {
   const ext = { ...(formatted.extensions ?? {}) };
   delete ext.stacktrace;
+  // Apollo's HTTP status and headers: it drops them from HTTP answers; graphql-ws would send them
+  delete ext.http;
   let code: string = typeof ext.code === 'string' ? ext.code : GqlErrorCode.INTERNAL_SERVER_ERROR;
   let message = formatted.message;
   if (APOLLO_INPUT_CODES.has(code)) code = GqlErrorCode.BAD_USER_INPUT;

@@ -1,5 +1,14 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { GraphQLError, ValidationContext, ASTVisitor, Kind, FragmentDefinitionNode, SelectionSetNode } from 'graphql';
+import {
+  ASTVisitor,
+  DocumentNode,
+  FragmentDefinitionNode,
+  GraphQLError,
+  GraphQLSchema,
+  Kind,
+  SelectionSetNode,
+  ValidationContext,
+} from 'graphql';
 import {
   ComplexityEstimator,
   fieldExtensionsEstimator,
@@ -55,35 +64,53 @@ const pagedEstimator: ComplexityEstimator = ({ args, childComplexity }) => {
   return undefined;
 };
 
+/** What the cost of an operation depends on: the same inputs over HTTP and over WebSocket. */
+export interface CostedOperation {
+  schema: GraphQLSchema;
+  document: DocumentNode;
+  operationName?: string | null;
+  variables?: Record<string, unknown> | null;
+}
+
+/**
+ * The error refusing an operation whose estimated cost exceeds `max` (variables included), or
+ * null when it may run. The one cost rule of both transports: Apollo's plugin below over HTTP,
+ * graphql-ws's execute and subscribe over WebSocket.
+ */
+export function queryCostError(op: CostedOperation, max: number): GraphQLError | null {
+  let cost: number;
+  try {
+    cost = getComplexity({
+      schema: op.schema,
+      operationName: op.operationName ?? undefined,
+      query: op.document,
+      variables: op.variables ?? undefined,
+      estimators: [fieldExtensionsEstimator(), pagedEstimator, simpleEstimator({ defaultComplexity: 1 })],
+    });
+  } catch (e) {
+    // getComplexity coerces the variables first: invalid variables are the client's error
+    return new GraphQLError((e as Error).message, {
+      extensions: { code: GqlErrorCode.BAD_USER_INPUT, http: { status: 400 } },
+    });
+  }
+  if (cost <= max) return null;
+  return new GraphQLError(
+    `query cost ${cost} exceeds the limit of ${max}; ask for fewer items (first) or fewer fields`,
+    { extensions: { code: GqlErrorCode.BAD_USER_INPUT, http: { status: 400 } } },
+  );
+}
+
 /** Apollo plugin: refuses operations whose estimated cost exceeds `max` (variables included). */
 export function complexityPlugin(max: number): ApolloServerPlugin {
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ request, document, schema }) {
-          let cost: number;
-          try {
-            cost = getComplexity({
-              schema,
-              operationName: request.operationName,
-              query: document,
-              variables: request.variables,
-              estimators: [fieldExtensionsEstimator(), pagedEstimator, simpleEstimator({ defaultComplexity: 1 })],
-            });
-          } catch (e) {
-            // getComplexity coerces the variables first: invalid variables are the client's error
-            throw new GraphQLError((e as Error).message, {
-              extensions: { code: GqlErrorCode.BAD_USER_INPUT, http: { status: 400 } },
-            });
-          }
-          if (cost > max) {
-            throw new GraphQLError(
-              `query cost ${cost} exceeds the limit of ${max}; ask for fewer items (first) or fewer fields`,
-              {
-                extensions: { code: GqlErrorCode.BAD_USER_INPUT, http: { status: 400 } },
-              },
-            );
-          }
+          const e = queryCostError(
+            { schema, document, operationName: request.operationName, variables: request.variables },
+            max,
+          );
+          if (e) throw e;
         },
       };
     },

@@ -1,5 +1,7 @@
 import {
   DocumentNode,
+  execute,
+  ExecutionArgs,
   ExecutionResult,
   FormattedExecutionResult,
   GraphQLError,
@@ -10,11 +12,12 @@ import {
   OperationDefinitionNode,
   parse,
   specifiedRules,
+  subscribe,
   validate,
 } from 'graphql';
 import { GqlErrorCode } from '../common/errors';
 import { formatGraphQLError, toGraphQLError } from '../common/gql-exception.filter';
-import { depthLimitRule } from '../common/query-limits';
+import { depthLimitRule, queryCostError } from '../common/query-limits';
 import { rateLimitError } from '../security/rate-limit.plugin';
 import type { TokenBucketLimiter } from '../security/rate-limiter';
 
@@ -55,21 +58,47 @@ function format(errors: readonly GraphQLError[]): GraphQLFormattedError[] {
   });
 }
 
+export interface GraphqlWsLimits {
+  maxQueryDepth: number;
+  maxQueryCost: number;
+  /** false in production: __schema and __type are refused */
+  introspection?: boolean;
+  /** the rate limit's buckets, shared with HTTP (none: no rate limit) */
+  limiter?: TokenBucketLimiter;
+}
+
 /**
  * graphql-ws (subprotocol graphql-transport-ws) on the same /graphql path. Subscriptions
  * authenticate with the same API keys as HTTP: `connectionParams.authorization` becomes the
  * request header that the global AuthGuard reads when a subscription starts, and errors are
- * shaped by the same formatter as over HTTP. Documents get the same depth limit as over HTTP.
+ * shaped by the same formatter as over HTTP. Documents get the same depth and cost limits as over
+ * HTTP, and the same rate limit.
  */
-export function graphqlWsOptions(maxQueryDepth: number, introspection = true, limiter?: TokenBucketLimiter) {
+export function graphqlWsOptions({ maxQueryDepth, maxQueryCost, introspection = true, limiter }: GraphqlWsLimits) {
   // Apollo's `introspection: false` does not reach this transport: production refuses __schema here too
   const rules = [
     ...specifiedRules,
     depthLimitRule(maxQueryDepth),
     ...(introspection ? [] : [NoSchemaIntrospectionCustomRule]),
   ];
+  // HTTP's cost rule where Apollo applies it: after validation, before anything runs. The refusal is
+  // the result (a `next` with the error, then `complete`), the body HTTP answers with
+  const overCost = (args: ExecutionArgs): ExecutionResult | null => {
+    const e = queryCostError(
+      {
+        schema: args.schema,
+        document: args.document,
+        operationName: args.operationName,
+        variables: args.variableValues,
+      },
+      maxQueryCost,
+    );
+    return e && { errors: [e] };
+  };
   return {
     path: '/graphql',
+    execute: async (args: ExecutionArgs) => overCost(args) ?? execute(args),
+    subscribe: async (args: ExecutionArgs) => overCost(args) ?? subscribe(args),
     // validation errors carry no code of their own: BAD_USER_INPUT, as Apollo's over HTTP
     validate: (schema: GraphQLSchema, document: DocumentNode) =>
       validate(schema, document, rules).map((e) =>

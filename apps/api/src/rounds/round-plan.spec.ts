@@ -231,6 +231,23 @@ describe('round plan: packRound and the first-come baseline against an independe
     expect(gained).toBeGreaterThan(15);
   });
 
+  it("moves or refuses only members an access rule limits: the others keep the packer's placement", () => {
+    let moved = 0;
+    for (let seed = 1; seed <= 60; seed++) {
+      const inst = instance(seed);
+      const where = (plan: ReturnType<typeof packRound>) =>
+        new Map(plan.placed.map(({ i, pl }) => [i, `${pl.cluster}@${pl.start}`]));
+      const ruled = where(packRound(inst.fleet(), BASE, inst.members, inst.book, quotas));
+      const packed = where(packRound(inst.fleet(), BASE, inst.members, { rules: new Map(), usage: [] }, quotas));
+      for (const [i, at] of packed) {
+        if (inst.book.rules.has(inst.members[i].orgId)) {
+          if (ruled.has(i) && ruled.get(i) !== at) moved++;
+        } else expect({ seed, i, at: ruled.get(i) }).toEqual({ seed, i, at });
+      }
+    }
+    expect(moved).toBeGreaterThan(0);
+  });
+
   it('refuses a member by the access rule it breaks, with the rule in the message', () => {
     const inst = instance(3);
     inst.book.rules.set('z', { maxPflopsHoursPer7Days: 1, maxClusterShare: null });

@@ -3,6 +3,7 @@ import type { UsageRow } from '../ledger/ledger.repository';
 import { HOUR_MS } from '../common/time.utils';
 import { heldTflops, QuotasService, Rules, shareLimitTflops, StartUsage } from '../quotas/quotas.service';
 import { jobOf, ValidRequest } from '../bookings/utils/fleet-window';
+import { placeWithinWeek } from '../bookings/utils/weekly-room';
 
 /** A round request as the clearing places it: its window already clipped to the bookable hours. */
 export interface RoundMember {
@@ -51,8 +52,10 @@ export function roundIterations(n: number): number {
  * slot 0 = epoch hour `base`; changed in place), maximising PFLOPS-hours placed, then placing each
  * member by its own objective where that places as much, then green MWh, then earliness;
  * minGreenShare is hard. Deterministic: no time budget, a fixed seed and a fixed
- * number of improvement iterations. Access rules are then checked in commit order, counting the
- * members accepted before; a member that breaks one is refused and its room stays free.
+ * number of improvement iterations. Access rules are then applied in commit order, counting the
+ * members accepted before: a member whose packed start breaks the 7-day rule moves to the best
+ * start that keeps it in the room left (as bookCompute does), and one that still breaks a rule is
+ * refused and its room freed. Members no rule limits keep the packer's placement.
  */
 export function packRound(
   fleet: Fleet,
@@ -62,19 +65,23 @@ export function packRound(
   quotas: QuotasService,
 ): RoundPlan {
   const jobs: JobRequest[] = members.map((m, i) => ({ ...jobOf(m.v, base), id: String(i), objective: m.objective }));
-  const r = packBatch(fleet, jobs, {
+  const r = packBatch(fleet.clone(), jobs, {
     timeBudgetMs: Number.MAX_SAFE_INTEGER,
     seed: 1,
     iterations: roundIterations(jobs.length),
   });
+  // the packing replayed on `fleet` in its commit order (the same state), so that each placement
+  // can be taken back and moved or refused
+  const handles = r.placements.map((pl) => fleet.commit(pl));
   const rules = new RuleChecker(book, quotas, fleet, base);
   const plan: RoundPlan = { placed: [], refused: [], strategy: r.strategy };
-  for (const pl of r.placements) {
+  r.placements.forEach((pl, k) => {
     const i = Number(pl.job);
-    const broken = rules.check(members[i], pl);
-    if (broken) plan.refused.push({ i, reason: broken });
-    else plan.placed.push({ i, pl });
-  }
+    fleet.release(handles[k]);
+    const admitted = rules.admit(members[i], pl);
+    if (admitted instanceof Error) plan.refused.push({ i, reason: admitted });
+    else plan.placed.push({ i, pl: admitted });
+  });
   for (const u of r.unplaced) plan.refused.push({ i: Number(u.job), reason: u.reason });
   plan.refused.sort((a, b) => a.i - b.i);
   return plan;
@@ -97,10 +104,9 @@ export function firstCome(
   members.forEach((m, i) => {
     const d = fleet.place(jobOf(m.v, base), m.objective);
     if (!d.ok) return plan.refused.push({ i, reason: d.reason });
-    const broken = rules.check(m, d.placement);
-    if (broken) return plan.refused.push({ i, reason: broken });
-    fleet.commit(d.placement);
-    plan.placed.push({ i, pl: d.placement });
+    const admitted = rules.admit(m, d.placement);
+    if (admitted instanceof Error) plan.refused.push({ i, reason: admitted });
+    else plan.placed.push({ i, pl: admitted });
   });
   return plan;
 }
@@ -128,7 +134,7 @@ export function figures(plan: RoundPlan): PlanFigures {
 /**
  * A startup's access rules over a sequence of placements: the 7-day PFLOPS-hours limit and the
  * cluster share, each counting the startup's confirmed bookings and the placements accepted so
- * far — the same rules bookCompute applies, checked on a placement already chosen.
+ * far — the same rules bookCompute applies, to a placement already chosen.
  */
 class RuleChecker {
   private readonly accepted: UsageRow[] = [];
@@ -140,36 +146,65 @@ class RuleChecker {
     private readonly base: number,
   ) {}
 
-  check(m: RoundMember, pl: Placement): Error | null {
+  /**
+   * Member `m` placed at `pl` (not committed on the fleet) under its startup's rules: `pl` when it
+   * keeps them; when it breaks the 7-day rule, the best placement for the member's objective among
+   * the starts that keep it, in the fleet's free room (placeWithinWeek, as bookCompute); else the
+   * rule it breaks (QUOTA_EXCEEDED at `pl`: no start in its window keeps the rule and fits). The
+   * placement returned is committed on the fleet and counts for the startup's next members.
+   */
+  admit(m: RoundMember, pl: Placement): Placement | Error {
     const rules = this.book.rules.get(m.orgId);
-    const startH = this.base + pl.start;
-    if (!rules || (rules.maxPflopsHoursPer7Days == null && rules.maxClusterShare == null)) return null;
-    const mine = this.book.usage
-      .filter((u) => u.org_id === m.orgId)
-      .concat(this.accepted.filter((u) => u.org_id === m.orgId));
-    if (rules.maxPflopsHoursPer7Days != null) {
-      const starts: StartUsage[] = mine.map((u) => ({ h: u.h, tflopsHours: u.tflops * u.hours }));
-      const over = this.quotas.weeklyExcess(rules.maxPflopsHoursPer7Days, starts, startH, pl.tflops, pl.hours);
-      if (over) return over;
-    }
-    if (rules.maxClusterShare != null) {
-      const held = heldTflops(mine, [pl.cluster], startH, pl.hours).get(pl.cluster)!;
-      const name = m.v.clusters.find((c) => c.id === pl.cluster)?.name ?? pl.cluster;
-      const capacityAt = (s: number) => this.fleet.capacityTflops(pl.cluster, pl.start + s);
-      for (let s = 0; s < pl.hours; s++) {
-        if (held[s] + pl.tflops > shareLimitTflops(rules.maxClusterShare, capacityAt(s))) {
-          return this.quotas.shareExceeded(
-            rules.maxClusterShare,
-            [{ name, held, capacityAt }],
-            pl.hours,
-            pl.hours,
-            pl.tflops,
-            startH * HOUR_MS,
+    if (rules && (rules.maxPflopsHoursPer7Days != null || rules.maxClusterShare != null)) {
+      const mine = this.book.usage
+        .filter((u) => u.org_id === m.orgId)
+        .concat(this.accepted.filter((u) => u.org_id === m.orgId));
+      if (rules.maxPflopsHoursPer7Days != null) {
+        const starts: StartUsage[] = mine.map((u) => ({ h: u.h, tflopsHours: u.tflops * u.hours }));
+        const limit = rules.maxPflopsHoursPer7Days;
+        const over = this.quotas.weeklyExcess(limit, starts, this.base + pl.start, pl.tflops, pl.hours);
+        if (over) {
+          const within = placeWithinWeek(this.base, m.v, m.objective, limit, starts, (job) =>
+            this.fleet.place(job, m.objective),
           );
+          if (!within) return over;
+          pl = within;
         }
       }
+      if (rules.maxClusterShare != null) {
+        const broken = this.shareExcess(m, pl, rules.maxClusterShare, mine);
+        if (broken) return broken;
+      }
     }
-    this.accepted.push({ org_id: m.orgId, cluster_id: pl.cluster, h: startH, hours: pl.hours, tflops: pl.tflops });
+    this.fleet.commit(pl);
+    this.accepted.push({
+      org_id: m.orgId,
+      cluster_id: pl.cluster,
+      h: this.base + pl.start,
+      hours: pl.hours,
+      tflops: pl.tflops,
+    });
+    return pl;
+  }
+
+  /** QUOTA_EXCEEDED when `pl` takes the startup beyond its share of the cluster in one of its hours. */
+  private shareExcess(m: RoundMember, pl: Placement, share: number, mine: readonly UsageRow[]): Error | null {
+    const startH = this.base + pl.start;
+    const held = heldTflops(mine, [pl.cluster], startH, pl.hours).get(pl.cluster)!;
+    const name = m.v.clusters.find((c) => c.id === pl.cluster)?.name ?? pl.cluster;
+    const capacityAt = (s: number) => this.fleet.capacityTflops(pl.cluster, pl.start + s);
+    for (let s = 0; s < pl.hours; s++) {
+      if (held[s] + pl.tflops > shareLimitTflops(share, capacityAt(s))) {
+        return this.quotas.shareExceeded(
+          share,
+          [{ name, held, capacityAt }],
+          pl.hours,
+          pl.hours,
+          pl.tflops,
+          startH * HOUR_MS,
+        );
+      }
+    }
     return null;
   }
 }

@@ -75,6 +75,24 @@ export async function registerHttpHardening(
   });
 }
 
+/**
+ * Whether a WebSocket upgrade may go on, by the browser rule CORS applies to HTTP: a page may open
+ * a socket from this server's own origin (the console) or from one listed in CORS_ORIGINS (`*`: any);
+ * an upgrade without Origin (not a browser: scripts, load tests) passes, since the API key in
+ * connectionParams is what authenticates it. Same origin means the Origin's host[:port] is the
+ * request's Host header (a proxy in front must pass Host on, as infra/nginx does).
+ */
+export function webSocketOriginAllowed(
+  origin: string | undefined,
+  host: string | undefined,
+  corsOrigins: readonly string[],
+): boolean {
+  if (origin === undefined) return true;
+  if (corsOrigins.includes('*') || corsOrigins.includes(origin)) return true;
+  if (!host || !URL.canParse(origin)) return false;
+  return new URL(origin).host === host.toLowerCase();
+}
+
 /** CORS_ORIGINS: a comma-separated list of exact origins (https://app.example.org), or `*`; unset or empty: no CORS. */
 export function parseCorsOrigins(raw: string | undefined): string[] {
   if (!raw || !raw.trim()) return [];
