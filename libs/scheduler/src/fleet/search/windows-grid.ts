@@ -238,6 +238,8 @@ export function slideGreenGrid(
   let greenFit = false;
   let ws = earliestStart(tl, tf, hours, from, end);
   if (ws >= 0) best.capacityFits = true;
+  // whether the window at ws is known to fit the grid (a restart after the grid turned one down)
+  let fitsGrid = false;
   outer: while (ws >= 0) {
     let gsum = 0;
     const we = ws + hours;
@@ -247,7 +249,7 @@ export function slideGreenGrid(
     }
     // [ws, chk) checked against the grid; gb the last slot there that it turns down
     let gb = -1;
-    let chk = ws;
+    let chk = fitsGrid ? we : ws;
     let s = ws;
     for (;;) {
       if (
@@ -258,8 +260,13 @@ export function slideGreenGrid(
         if (chk < s) chk = s;
         const e = s + hours;
         for (; chk < e; chk++) if (gmin[chk >> 6] < draw && gf[chk] + (supply[chk] - alloc[chk]) < draw) gb = chk;
-        if (gb >= s) greenFit = true;
-        else {
+        if (gb >= s) {
+          // every start up to gb holds gb: on from the next one where capacity and the grid fit
+          greenFit = true;
+          ws = earliestStartGrid(tl, site, best, tf, draw, hours, gb + 1, end);
+          fitsGrid = true;
+          continue outer;
+        } else {
           bestStart = s;
           better = true;
           // EARLIEST: the first start that reaches the share wins
@@ -273,6 +280,7 @@ export function slideGreenGrid(
       if (t >= end) break outer;
       if (cap[t] - booked[t] < tf) {
         ws = earliestStart(tl, tf, hours, t + 1, end);
+        fitsGrid = false;
         continue outer;
       }
       const av = supply[t] - alloc[t];
@@ -337,6 +345,8 @@ export function slideCheapestGrid(
   let gridBlocked = false;
   let ws = earliestStart(tl, tf, hours, from, end);
   if (ws >= 0) best.capacityFits = true;
+  // whether the window at ws is known to fit the grid (a restart after the grid turned one down)
+  let fitsGrid = false;
   outer: while (ws >= 0) {
     let gsum = 0;
     let csum = 0;
@@ -359,7 +369,7 @@ export function slideCheapestGrid(
     let r = 0;
     let s = ws;
     let gb = -1;
-    let chk = ws;
+    let chk = fitsGrid ? we : ws;
     for (;;) {
       if (csum <= cThr && gsum >= req) {
         const total = base + csum / PER_MWH;
@@ -371,8 +381,13 @@ export function slideCheapestGrid(
           if (chk < s) chk = s;
           const e = s + hours;
           for (; chk < e; chk++) if (gmin[chk >> 6] < draw && gf[chk] + (supply[chk] - alloc[chk]) < draw) gb = chk;
-          if (gb >= s) gridBlocked = true;
-          else {
+          if (gb >= s) {
+            // every start up to gb holds gb: on from the next one where capacity and the grid fit
+            gridBlocked = true;
+            ws = earliestStartGrid(tl, site, best, tf, draw, hours, gb + 1, end);
+            fitsGrid = true;
+            continue outer;
+          } else {
             bestCost = total;
             bestStart = s;
             better = true;
@@ -384,6 +399,7 @@ export function slideCheapestGrid(
       if (t >= end) break outer;
       if (cap[t] - booked[t] < tf) {
         ws = earliestStart(tl, tf, hours, t + 1, end);
+        fitsGrid = false;
         continue outer;
       }
       const av = supply[t] - alloc[t];
