@@ -18,7 +18,7 @@ export class BestOption {
   capacityFits = false;
   /** a slot or block with the capacity was turned down by its site's grid cap during the search */
   gridBlocked = false;
-  /** a start with the capacity and the green share was turned down by the grid (see slideGreenGrid) */
+  /** a start with the capacity and the green share was turned down by the grid (the capped slides, windows-grid.ts) */
   greenFit = false;
 
   reset(): void {

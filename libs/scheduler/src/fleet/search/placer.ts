@@ -84,8 +84,8 @@ export class Placer {
     else if (objective === 'GREENEST') this.placeGreenest();
     else this.placeCheapest();
     if (this.best.cluster < 0) {
-      // a start that would be placed without the grid: GRID_LIMIT; the grid turned nothing down
-      // (or only where slideGreenGrid decided it): the search was the one without it
+      // a start that would be placed without the grid (a capped slide saw one): GRID_LIMIT; the
+      // grid turned nothing down: the search was the one without it; else search without it
       if (this.best.greenFit) return 'GRID_LIMIT';
       if (this.best.gridBlocked) return this.refusalWithoutGrid();
       return this.best.capacityFits ? 'GREEN_SHORTFALL' : 'NO_CAPACITY';

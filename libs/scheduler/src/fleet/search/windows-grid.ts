@@ -120,7 +120,9 @@ export function slideCheapestTariff(
  * CHEAPEST on a cluster with a time-of-use tariff and no free green anywhere in the window: a
  * start's total is `base` (the compute price) plus draw x the sum of its slots' grid prices, so
  * only prices are summed (the ring keeps each slot's draw x price). `site` as in slideCheapestGrid
- * (null without a cap that can bind; with no green the grid fits where free grid >= draw).
+ * (null without a cap that can bind; with no green the grid fits where free grid >= draw), whose
+ * grid is checked the same way: only for a window that would be taken, one it turns down setting
+ * `best.greenFit` (the request has no green share here).
  */
 export function slideTariff(
   tl: Timeline,
@@ -145,11 +147,11 @@ export function slideTariff(
   let bestCost = best.cost;
   let cThr = cheapThreshold(bestCost, base);
   let better = false;
-  let ws =
-    site === null
-      ? earliestStart(tl, tf, hours, from, end)
-      : earliestStartGrid(tl, site, best, tf, draw, hours, from, end);
+  let greenFit = false;
+  let ws = earliestStart(tl, tf, hours, from, end);
   if (ws >= 0) best.capacityFits = true;
+  // whether the window at ws is known to fit the grid (a restart after the grid turned one down)
+  let fitsGrid = false;
   outer: while (ws >= 0) {
     let csum = 0;
     const we = ws + hours;
@@ -158,8 +160,11 @@ export function slideTariff(
       ring[t - ws] = term;
       csum += term;
     }
+    // [ws, chk) checked against the grid, gb the last slot there that it turns down
     let r = 0;
     let s = ws;
+    let gb = -1;
+    let chk = fitsGrid ? we : ws;
     for (;;) {
       if (csum <= cThr) {
         const total = base + csum / PER_MWH;
@@ -168,6 +173,18 @@ export function slideTariff(
           total < bestCost - eps ||
           (total <= bestCost + eps && (s < bestStart || (s === bestStart && listPos < bestPos)))
         ) {
+          if (gf !== null) {
+            if (chk < s) chk = s;
+            const e = s + hours;
+            for (; chk < e; chk++) if (gf[chk] < draw) gb = chk;
+          }
+          if (gb >= s) {
+            // every start up to gb holds gb: on from the next one where capacity and the grid fit
+            greenFit = true;
+            ws = earliestStartGrid(tl, site as Site, best, tf, draw, hours, gb + 1, end);
+            fitsGrid = true;
+            continue outer;
+          }
           bestCost = total;
           bestStart = s;
           better = true;
@@ -176,12 +193,9 @@ export function slideTariff(
       }
       const t = s + hours;
       if (t >= end) break outer;
-      if (cap[t] - booked[t] < tf || (gf !== null && gf[t] < draw)) {
-        if (site === null) ws = earliestStart(tl, tf, hours, t + 1, end);
-        else {
-          if (cap[t] - booked[t] >= tf) best.gridBlocked = true;
-          ws = earliestStartGrid(tl, site, best, tf, draw, hours, t + 1, end);
-        }
+      if (cap[t] - booked[t] < tf) {
+        ws = earliestStart(tl, tf, hours, t + 1, end);
+        fitsGrid = false;
         continue outer;
       }
       csum -= ring[r];
@@ -192,6 +206,7 @@ export function slideTariff(
       s++;
     }
   }
+  if (greenFit) best.greenFit = true;
   if (better) {
     best.cluster = ci;
     best.listPos = listPos;
@@ -309,7 +324,8 @@ export function slideGreenGrid(
  * `base` is the compute price and each slot's term is draw x grid_t + g x (green price - grid_t).
  * `ring` keeps the terms of the window so that a dropped slot's term is not recomputed. The grid
  * is checked, as in slideGreenGrid, only for a window that would be taken (each slot at most once
- * per restart); one it turns down sets `best.gridBlocked`.
+ * per restart). One it turns down has the capacity and the green share: it sets `best.greenFit`
+ * (GRID_LIMIT if nothing is found).
  */
 export function slideCheapestGrid(
   tl: Timeline,
@@ -342,7 +358,7 @@ export function slideCheapestGrid(
   // the exact comparison below decides)
   let cThr = cheapThreshold(bestCost, base);
   let better = false;
-  let gridBlocked = false;
+  let greenFit = false;
   let ws = earliestStart(tl, tf, hours, from, end);
   if (ws >= 0) best.capacityFits = true;
   // whether the window at ws is known to fit the grid (a restart after the grid turned one down)
@@ -383,7 +399,7 @@ export function slideCheapestGrid(
           for (; chk < e; chk++) if (gmin[chk >> 6] < draw && gf[chk] + (supply[chk] - alloc[chk]) < draw) gb = chk;
           if (gb >= s) {
             // every start up to gb holds gb: on from the next one where capacity and the grid fit
-            gridBlocked = true;
+            greenFit = true;
             ws = earliestStartGrid(tl, site, best, tf, draw, hours, gb + 1, end);
             fitsGrid = true;
             continue outer;
@@ -420,7 +436,7 @@ export function slideCheapestGrid(
       s++;
     }
   }
-  if (gridBlocked) best.gridBlocked = true;
+  if (greenFit) best.greenFit = true;
   if (better) {
     best.cluster = ci;
     best.listPos = listPos;
