@@ -30,7 +30,13 @@ async function cacheMatchesLedger(
   const tl = t.fleet!.timeline(cluster);
   const mem = rows.map((r) => {
     const k = r.h - t.base;
-    return { h: r.h, c: tl.capacityTflops[k], b: tl.bookedTflops[k], s: tl.greenSupplyW[k], a: tl.greenAllocW[k] };
+    return {
+      h: r.h,
+      c: tl.capacityTflops[k],
+      b: tl.capacityTflops[k] - tl.freeTflops[k],
+      s: tl.greenSupplyW[k],
+      a: tl.greenSupplyW[k] - tl.greenFreeW[k],
+    };
   });
   expect(mem).toEqual(rows.map((r) => ({ h: r.h, c: r.c, b: r.b, s: Number(r.s), a: Number(r.a) })));
 }

@@ -61,7 +61,11 @@ async function timelinesMatchLedger(t: TestApp, cluster: string, from: number, t
   expect(tl.version(cluster)).toBe(version);
   const line = tl.fleet!.timeline(cluster);
   expect(
-    rows.map((r) => ({ h: r.h, s: line.greenSupplyW[r.h - tl.base], a: line.greenAllocW[r.h - tl.base] })),
+    rows.map((r) => ({
+      h: r.h,
+      s: line.greenSupplyW[r.h - tl.base],
+      a: line.greenSupplyW[r.h - tl.base] - line.greenFreeW[r.h - tl.base],
+    })),
   ).toEqual(rows.map((r) => ({ h: r.h, s: r.supply, a: r.alloc })));
 }
 

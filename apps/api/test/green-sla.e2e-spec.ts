@@ -28,7 +28,11 @@ async function consistent(t: TestApp, cluster: string, from: string, to: string)
     expect({ h: r.h, a: r.a }).toEqual({ h: r.h, a: r.recount });
     expect(r.a).toBeLessThanOrEqual(r.s);
     expect(r.within_promise).not.toBe(false);
-    expect({ h: r.h, s: mem.greenSupplyW[r.h - tl.base], a: mem.greenAllocW[r.h - tl.base] }).toEqual({
+    expect({
+      h: r.h,
+      s: mem.greenSupplyW[r.h - tl.base],
+      a: mem.greenSupplyW[r.h - tl.base] - mem.greenFreeW[r.h - tl.base],
+    }).toEqual({
       h: r.h,
       s: r.s,
       a: r.a,

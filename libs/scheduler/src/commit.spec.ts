@@ -137,3 +137,125 @@ describe('site summaries', () => {
     expect(live.length).toBeGreaterThan(10);
   });
 });
+
+describe("a timeline's free arrays", () => {
+  it('give booked = capacity - free and allocated = supply - free green, as a plain model of every change has them', () => {
+    let seed = 11;
+    const rnd = (): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed / 2147483648;
+    };
+    const slots = 200;
+    const ids = ['a', 'b'];
+    let f = Fleet.fromSpec({
+      slots,
+      sites: [{ id: 's', gridMw: 0.02 }],
+      clusters: [
+        cluster('a', {
+          site: 's',
+          capacityChanges: [{ start: 30, end: 60, capacityPflops: 4 }],
+          green: [{ start: 20, end: 150, mw: 0.003, pricePerMwh: 20 }],
+        }),
+        cluster('b', { green: [{ start: 0, end: 90, mw: 0.002, pricePerMwh: 30 }] }),
+      ],
+    });
+    // the model: plain arrays per cluster, changed by the same operations
+    const model = ids.map((id) => ({
+      cap: Array.from({ length: slots }, (_, t): number => (id === 'a' && t >= 30 && t < 60 ? 4000 : 10000)),
+      booked: new Array<number>(slots).fill(0),
+      supply: Array.from({ length: slots }, (_, t): number =>
+        id === 'a' ? (t >= 20 && t < 150 ? 3000 : 0) : t < 90 ? 2000 : 0,
+      ),
+      alloc: new Array<number>(slots).fill(0),
+    }));
+    const buf = new PlacementBuffer();
+    const live: number[] = [];
+    const bad: string[] = [];
+    const ops = new Set<string>();
+    for (let step = 0; step < 300; step++) {
+      const op = rnd();
+      const ci = rnd() < 0.5 ? 0 : 1;
+      const id = ids[ci];
+      const m = model[ci];
+      const from = Math.floor(rnd() * 180);
+      if (op < 0.45) {
+        const j = {
+          pflops: 1 + Math.floor(rnd() * 5),
+          hours: 1 + Math.floor(rnd() * 12),
+          earliest: from,
+          deadline: slots,
+        };
+        if (f.placeInto(j, (['EARLIEST', 'GREENEST', 'CHEAPEST'] as const)[step % 3], buf) === null) {
+          const h = f.commitBuffer(buf);
+          live.push(h);
+          const p = f.placementOf(h);
+          for (let i = 0; i < p.hours; i++) {
+            model[p.clusterIndex].booked[p.start + i] += Math.round(p.pflops * 1000);
+            model[p.clusterIndex].alloc[p.start + i] += p.greenW[i];
+          }
+          ops.add('commit');
+        }
+      } else if (op < 0.65 && live.length > 0) {
+        const h = live.splice(Math.floor(rnd() * live.length), 1)[0];
+        const p = f.placementOf(h);
+        f.release(h);
+        for (let i = 0; i < p.hours; i++) {
+          model[p.clusterIndex].booked[p.start + i] -= Math.round(p.pflops * 1000);
+          model[p.clusterIndex].alloc[p.start + i] -= p.greenW[i];
+        }
+        ops.add('release');
+      } else if (op < 0.75) {
+        const pf = 5 + Math.floor(rnd() * 10);
+        try {
+          f.setCapacity(id, from, from + 10, pf);
+          for (let t = from; t < from + 10; t++) m.cap[t] = pf * 1000;
+          ops.add('setCapacity');
+        } catch (e) {
+          // under booked work: refused, nothing changed
+          if (!(e instanceof SchedulerConflictError)) throw e;
+        }
+      } else if (op < 0.85) {
+        f.addGreenWindow(id, { start: from, end: from + 20, mw: 0.001, pricePerMwh: 10 + Math.floor(rnd() * 50) });
+        for (let t = from; t < from + 20; t++) m.supply[t] += 1000;
+        ops.add('addGreenWindow');
+      } else if (op < 0.95) {
+        const n = 5;
+        const r = (k: number) => from + k;
+        const cap = Array.from({ length: n }, (_, k) => Math.max(m.booked[r(k)], 9000));
+        const supply = Array.from({ length: n }, (_, k) => m.supply[r(k)] + 500);
+        f.loadSlots(id, from, {
+          capacityTflops: cap,
+          bookedTflops: m.booked.slice(from, from + n),
+          greenSupplyW: supply,
+          greenAllocW: m.alloc.slice(from, from + n),
+          greenPricePerMwh: Array.from({ length: n }, () => 15),
+          gridW: Array.from(f.timeline(id).gridW.subarray(from, from + n)),
+        });
+        for (let k = 0; k < n; k++) {
+          m.cap[r(k)] = cap[k];
+          m.supply[r(k)] = supply[k];
+        }
+        ops.add('loadSlots');
+      } else {
+        f = f.clone();
+        ops.add('clone');
+      }
+      for (let ci2 = 0; ci2 < ids.length; ci2++)
+        for (let t = 0; t < slots; t++) {
+          const x = model[ci2];
+          const got = [
+            f.capacityTflops(ids[ci2], t),
+            f.bookedTflops(ids[ci2], t),
+            f.freeTflops(ids[ci2], t),
+            f.greenSupplyW(ids[ci2], t),
+            f.greenAllocW(ids[ci2], t),
+          ];
+          const want = [x.cap[t], x.booked[t], x.cap[t] - x.booked[t], x.supply[t], x.alloc[t]];
+          if (got.join() !== want.join())
+            bad.push(`step ${step} ${ids[ci2]} slot ${t}: ${got.join()} != ${want.join()}`);
+        }
+    }
+    expect(bad.slice(0, 5)).toEqual([]);
+    expect([...ops].sort()).toEqual(['addGreenWindow', 'clone', 'commit', 'loadSlots', 'release', 'setCapacity']);
+  });
+});

@@ -32,7 +32,7 @@ function snapshot(f: Fleet): string {
   const parts: number[] = [];
   for (const id of f.clusterIds) {
     const t = f.timeline(id);
-    parts.push(...t.capacityTflops, ...t.bookedTflops, ...t.greenSupplyW, ...t.greenAllocW, ...t.greenPriceWeight);
+    parts.push(...t.capacityTflops, ...t.freeTflops, ...t.greenSupplyW, ...t.greenFreeW, ...t.greenPriceWeight);
   }
   return parts.join(',');
 }
@@ -523,9 +523,9 @@ describe('commit, release, quote, loaders', () => {
       const price = Array.from({ length: 48 }, (_, s) => f.greenPricePerMwh(id, s));
       g.loadSlots(id, 0, {
         capacityTflops: t.capacityTflops,
-        bookedTflops: t.bookedTflops,
+        bookedTflops: t.capacityTflops.map((c, k) => c - t.freeTflops[k]),
         greenSupplyW: t.greenSupplyW,
-        greenAllocW: t.greenAllocW,
+        greenAllocW: t.greenSupplyW.map((x, k) => x - t.greenFreeW[k]),
         greenPricePerMwh: price,
       });
     }

@@ -35,9 +35,9 @@ function snapshot(f: Fleet): string {
     const t = f.timeline(id);
     parts.push(
       ...t.capacityTflops,
-      ...t.bookedTflops,
+      ...t.freeTflops,
       ...t.greenSupplyW,
-      ...t.greenAllocW,
+      ...t.greenFreeW,
       ...t.greenPriceWeight,
       ...t.gridW,
       ...Array.from({ length: f.slots }, (_, k) => f.gridPricePerMwhAt(id, k)),

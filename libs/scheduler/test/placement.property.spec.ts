@@ -105,7 +105,7 @@ function state(f: Fleet): string {
   const parts: number[] = [];
   for (const id of f.clusterIds) {
     const t = f.timeline(id);
-    parts.push(...t.bookedTflops, ...t.greenAllocW);
+    parts.push(...t.freeTflops, ...t.greenFreeW);
   }
   return parts.join(',');
 }
@@ -114,9 +114,9 @@ function assertInvariants(f: Fleet): void {
   for (const id of f.clusterIds) {
     const t = f.timeline(id);
     for (let s = 0; s < f.slots; s++) {
-      if (t.bookedTflops[s] > t.capacityTflops[s] || t.bookedTflops[s] < 0)
+      if ((t.capacityTflops[s] - t.freeTflops[s]) > t.capacityTflops[s] || (t.capacityTflops[s] - t.freeTflops[s]) < 0)
         throw new Error(`${id} slot ${s} over capacity`);
-      if (t.greenAllocW[s] > t.greenSupplyW[s] || t.greenAllocW[s] < 0)
+      if ((t.greenSupplyW[s] - t.greenFreeW[s]) > t.greenSupplyW[s] || (t.greenSupplyW[s] - t.greenFreeW[s]) < 0)
         throw new Error(`${id} slot ${s} over green supply`);
     }
   }
@@ -248,8 +248,8 @@ function gridState(f: Fleet): string {
   for (const id of f.clusterIds) {
     const t = f.timeline(id);
     parts.push(
-      ...t.bookedTflops,
-      ...t.greenAllocW,
+      ...t.freeTflops,
+      ...t.greenFreeW,
       ...t.gridW,
       ...Array.from({ length: f.slots }, (_, k) => f.gridPricePerMwhAt(id, k)),
     );
@@ -358,7 +358,7 @@ describe('property: fast placer vs reference placer', () => {
         for (const h of live) f.release(h);
         for (const id of f.clusterIds) {
           const t = f.timeline(id);
-          expect(t.bookedTflops.every((x) => x === 0) && t.greenAllocW.every((x) => x === 0)).toBe(true);
+          expect(t.freeTflops.every((x, k) => x === t.capacityTflops[k]) && t.greenFreeW.every((x, k) => x === t.greenSupplyW[k])).toBe(true);
         }
       }),
       { numRuns: 250, seed: 20270101 },

@@ -42,13 +42,13 @@ export function referencePlace(fleet: Fleet, job: JobRequest, objective: Objecti
     const site = fleet.siteTimeline(fleet.siteOfCluster(ci));
     for (let s = job.earliest; s + h <= end; s++) {
       let fits = true;
-      for (let t = s; t < s + h; t++) if (tl.capacityTflops[t] - tl.bookedTflops[t] < tf) fits = false;
+      for (let t = s; t < s + h; t++) if (tl.freeTflops[t] < tf) fits = false;
       if (!fits) continue;
       capFit = true;
       let g = 0;
       let greenCost = 0;
       for (let t = s; t < s + h; t++) {
-        const gt = Math.min(draw, tl.greenSupplyW[t] - tl.greenAllocW[t]);
+        const gt = Math.min(draw, tl.greenFreeW[t]);
         g += gt;
         if (gt > 0) greenCost += (gt * tl.greenPriceWeight[t]) / tl.greenSupplyW[t] / 1e6;
       }
@@ -57,7 +57,7 @@ export function referencePlace(fleet: Fleet, job: JobRequest, objective: Objecti
       let gridOk = true;
       let gridCost = 0;
       for (let t = s; t < s + h; t++) {
-        const gridW = draw - Math.min(draw, tl.greenSupplyW[t] - tl.greenAllocW[t]);
+        const gridW = draw - Math.min(draw, tl.greenFreeW[t]);
         if (site.capW[t] !== 2147483647 && site.usedW[t] + gridW > site.capW[t]) gridOk = false;
         gridCost += (gridW * prices[t]) / 1e6;
       }

@@ -11,9 +11,9 @@ const row = (f: Fleet) => {
   const t = f.timeline('a');
   return Array.from({ length: f.slots }, (_, k) => [
     t.capacityTflops[k],
-    t.bookedTflops[k],
+    t.capacityTflops[k] - t.freeTflops[k],
     t.greenSupplyW[k],
-    t.greenAllocW[k],
+    t.greenSupplyW[k] - t.greenFreeW[k],
     t.greenSupplyW[k] ? t.greenPriceWeight[k] / t.greenSupplyW[k] : 0,
     t.gridW[k],
   ]);

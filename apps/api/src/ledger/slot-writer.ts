@@ -38,10 +38,11 @@ export class SlotWriter {
     for (let i = 0; i < n; i++) {
       const k = slot + i;
       const s = t.greenSupplyW[k];
-      this.cap[i] = t.capacityTflops[k];
-      this.booked[i] = t.bookedTflops[k] + sign * (each ? tflops[from + i] : tflops);
+      const c = t.capacityTflops[k];
+      this.cap[i] = c;
+      this.booked[i] = c - t.freeTflops[k] + sign * (each ? tflops[from + i] : tflops);
       this.supply[i] = s;
-      this.alloc[i] = t.greenAllocW[k] + sign * green[from + i];
+      this.alloc[i] = s - t.greenFreeW[k] + sign * green[from + i];
       this.price[i] = s > 0 ? t.greenPriceWeight[k] / s : 0;
       this.grid[i] = t.gridW[k] + sign * (grid === null ? drawW - green[from + i] : grid[from + i]);
     }
@@ -82,8 +83,8 @@ export class SlotWriter {
       const s = d.t === 'gw' ? s0 + d.w : s0;
       const weight = d.t === 'gw' ? t.greenPriceWeight[k] + d.w * d.p : t.greenPriceWeight[k];
       this.cap[q] = d.t === 'cap' ? d.tf : t.capacityTflops[k];
-      this.booked[q] = t.bookedTflops[k];
-      this.alloc[q] = t.greenAllocW[k];
+      this.booked[q] = t.capacityTflops[k] - t.freeTflops[k];
+      this.alloc[q] = s0 - t.greenFreeW[k];
       this.grid[q] = t.gridW[k];
       this.supply[q] = s;
       this.price[q] = s > 0 ? Math.max(0, weight / s) : 0;
@@ -125,16 +126,16 @@ export class SlotWriter {
     for (const id of f.clusterIds) {
       if (old.clusterIndex(id) < 0) continue;
       const t = old.timeline(id);
-      for (let k = from; k < to; k++)
-        this.price[k - from] = t.greenSupplyW[k] > 0 ? t.greenPriceWeight[k] / t.greenSupplyW[k] : 0;
-      f.loadSlots(id, a - base, {
-        capacityTflops: t.capacityTflops.subarray(from, to),
-        bookedTflops: t.bookedTflops.subarray(from, to),
-        greenSupplyW: t.greenSupplyW.subarray(from, to),
-        greenAllocW: t.greenAllocW.subarray(from, to),
-        greenPricePerMwh: this.price.subarray(0, to - from),
-        gridW: t.gridW.subarray(from, to),
-      });
+      for (let k = from; k < to; k++) {
+        const s = t.greenSupplyW[k];
+        this.cap[k - from] = t.capacityTflops[k];
+        this.booked[k - from] = t.capacityTflops[k] - t.freeTflops[k];
+        this.supply[k - from] = s;
+        this.alloc[k - from] = s - t.greenFreeW[k];
+        this.price[k - from] = s > 0 ? t.greenPriceWeight[k] / s : 0;
+        this.grid[k - from] = t.gridW[k];
+      }
+      f.loadSlots(id, a - base, this.view(to - from));
     }
   }
 

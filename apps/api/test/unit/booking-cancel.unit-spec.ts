@@ -89,7 +89,11 @@ describe('BookingsService.cancel on the fake ledger', () => {
     // the timelines hold what the ledger holds: TFLOPS, green and grid W
     const t = kit.timelines.fleet!.timeline(C);
     const row = ledger.hour(C, T0H + 2);
-    expect([t.bookedTflops[2], t.greenAllocW[2], t.gridW[2]]).toEqual([row.booked, row.alloc, row.grid]);
+    expect([t.capacityTflops[2] - t.freeTflops[2], t.greenSupplyW[2] - t.greenFreeW[2], t.gridW[2]]).toEqual([
+      row.booked,
+      row.alloc,
+      row.grid,
+    ]);
     expect(row).toMatchObject({ booked: 10_000, alloc: 120_000, grid: 0 });
     // the room is bookable again
     await expect(kit.book('c', kit.request({ pflops: 90, hours: 2, from: 2, to: 4 }))).resolves.toMatchObject({

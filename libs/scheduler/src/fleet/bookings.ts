@@ -152,22 +152,20 @@ export function checkFits(
   tflops: number,
   greenW: ArrayLike<number>,
 ): boolean {
-  const cap = tl.capacityTf;
-  const booked = tl.bookedTf;
-  const sup = tl.greenSupplyW;
-  const alloc = tl.greenAllocW;
+  const free = tl.freeTf;
+  const gfree = tl.greenFreeW;
   let anyGreen = false;
   for (let i = 0; i < hours; i++) {
     const t = start + i;
-    if (booked[t] + tflops > cap[t])
+    if (free[t] < tflops)
       throw new SchedulerConflictError(
         'NO_CAPACITY',
-        `${what} on ${clusterId} at ${start}: slot ${t} has ${tflopsToPflops(cap[t] - booked[t])} PFLOPS free, needs ${tflopsToPflops(tflops)}; nothing changed`,
+        `${what} on ${clusterId} at ${start}: slot ${t} has ${tflopsToPflops(free[t])} PFLOPS free, needs ${tflopsToPflops(tflops)}; nothing changed`,
       );
-    if (alloc[t] + greenW[i] > sup[t])
+    if (gfree[t] < greenW[i])
       throw new SchedulerConflictError(
         'GREEN_SHORTFALL',
-        `${what} on ${clusterId} at ${start}: slot ${t} has ${sup[t] - alloc[t]} W green free, needs ${greenW[i]}; nothing changed`,
+        `${what} on ${clusterId} at ${start}: slot ${t} has ${gfree[t]} W green free, needs ${greenW[i]}; nothing changed`,
       );
     if (greenW[i] > 0) anyGreen = true;
   }
@@ -211,9 +209,8 @@ export function take(
   drawW: number,
   greenW: ArrayLike<number>,
 ): void {
-  const booked = tl.bookedTf;
-  const sup = tl.greenSupplyW;
-  const alloc = tl.greenAllocW;
+  const free = tl.freeTf;
+  const gfree = tl.greenFreeW;
   const gm = tl.greenFreeMax64;
   // the grid draw is kept only while the cluster's gridW is live (Fleet.liveGrid)
   const gw = tl.gridLive ? tl.gridW : null;
@@ -223,7 +220,7 @@ export function take(
   let rescan = false;
   for (let i = 0; i < hours; i++) {
     const t = start + i;
-    booked[t] += tflops;
+    free[t] -= tflops;
     const gi = greenW[i];
     if (gw !== null) gw[t] += drawW - gi;
     if (gi > 0) {
@@ -233,8 +230,8 @@ export function take(
         curB = b;
         rescan = false;
       }
-      if (sup[t] - alloc[t] === gm[b]) rescan = true;
-      alloc[t] += gi;
+      if (gfree[t] === gm[b]) rescan = true;
+      gfree[t] -= gi;
     }
   }
   if (rescan) rescanGreenBlock(tl, curB);
@@ -319,27 +316,29 @@ export function giveBack(
   arena: Int32Array,
   off: number,
 ): void {
-  const booked = tl.bookedTf;
-  const alloc = tl.greenAllocW;
+  const cap = tl.capacityTf;
+  const free = tl.freeTf;
+  const sup = tl.greenSupplyW;
+  const gfree = tl.greenFreeW;
   const gw = tl.gridLive ? tl.gridW : null;
   for (let i = 0; i < hours; i++) {
+    const t = start + i;
     const g = off >= 0 ? arena[off + i] : 0;
-    if (booked[start + i] < tflops || alloc[start + i] < g || (gw !== null && gw[start + i] < drawW - g))
+    // booked (capacity - free) and allocated (supply - free green) hold at least the booking
+    if (cap[t] - free[t] < tflops || sup[t] - gfree[t] < g || (gw !== null && gw[t] < drawW - g))
       throw new SchedulerConflictError(
         'INVALID',
         `release ${handle}: slot ${start + i} of ${clusterId} holds less than the booking (state reloaded?); nothing changed`,
       );
   }
-  for (let i = 0; i < hours; i++) booked[start + i] -= tflops;
+  for (let i = 0; i < hours; i++) free[start + i] += tflops;
   if (gw !== null) for (let i = 0; i < hours; i++) gw[start + i] -= drawW - (off >= 0 ? arena[off + i] : 0);
   if (off >= 0) {
-    const sup = tl.greenSupplyW;
     const gm = tl.greenFreeMax64;
     for (let i = 0; i < hours; i++) {
       const t = start + i;
-      alloc[t] -= arena[off + i];
       // free green only grows here, so the block max can only grow
-      const f = sup[t] - alloc[t];
+      const f = (gfree[t] += arena[off + i]);
       if (f > gm[t >> L1]) gm[t >> L1] = f;
     }
   }

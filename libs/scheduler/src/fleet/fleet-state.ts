@@ -157,14 +157,16 @@ export abstract class FleetState {
 
   /** Booked in slot, integer TFLOPS. */
   bookedTflops(c: string | number, slot: number): number {
-    return this.timelineOf(c).bookedTf[this.slotIdx(slot)];
+    const tl = this.timelineOf(c);
+    const t = this.slotIdx(slot);
+    return tl.capacityTf[t] - tl.freeTf[t];
   }
 
   /** Free capacity in slot, integer TFLOPS. */
   freeTflops(c: string | number, slot: number): number {
     const tl = this.timelineOf(c);
     const t = this.slotIdx(slot);
-    return tl.capacityTf[t] - tl.bookedTf[t];
+    return tl.freeTf[t];
   }
 
   /** Green supply in slot, integer W. */
@@ -174,7 +176,9 @@ export abstract class FleetState {
 
   /** Green allocated to bookings in slot, integer W. */
   greenAllocW(c: string | number, slot: number): number {
-    return this.timelineOf(c).greenAllocW[this.slotIdx(slot)];
+    const tl = this.timelineOf(c);
+    const t = this.slotIdx(slot);
+    return tl.greenSupplyW[t] - tl.greenFreeW[t];
   }
 
   /** MW-weighted average price of the green windows covering the slot, per MWh (0 without supply). */
@@ -195,9 +199,9 @@ export abstract class FleetState {
    */
   timeline(c: string | number): {
     capacityTflops: Int32Array;
-    bookedTflops: Int32Array;
+    freeTflops: Int32Array;
     greenSupplyW: Int32Array;
-    greenAllocW: Int32Array;
+    greenFreeW: Int32Array;
     greenPriceWeight: Float64Array;
     gridW: Float64Array;
     /** per-slot grid price, or null while the cluster's tariff is flat (gridPricePerMwh in every slot) */
@@ -207,9 +211,9 @@ export abstract class FleetState {
     this.liveGrid(this.ci(c, 'cluster'));
     return {
       capacityTflops: tl.capacityTf,
-      bookedTflops: tl.bookedTf,
+      freeTflops: tl.freeTf,
       greenSupplyW: tl.greenSupplyW,
-      greenAllocW: tl.greenAllocW,
+      greenFreeW: tl.greenFreeW,
       greenPriceWeight: tl.greenPriceWeight,
       gridW: tl.gridW,
       gridPrice: tl.gridPrice,

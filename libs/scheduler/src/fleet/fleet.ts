@@ -78,9 +78,9 @@ export class Fleet extends FleetGrid {
     for (let i = 0; i < clusters.length; i++) {
       const c = clusters[i];
       const tl = f.timelines[i];
-      tl.capacityTf.fill(toTflops(c.capacityPflops));
+      tl.setCapacity(0, slots, toTflops(c.capacityPflops));
       for (const ch of c.capacityChanges ?? [])
-        tl.capacityTf.fill(toTflops(ch.capacityPflops), clip(ch.start, slots), clip(ch.end, slots));
+        tl.setCapacity(clip(ch.start, slots), clip(ch.end, slots), toTflops(ch.capacityPflops));
       const green = c.green ?? [];
       for (let k = 0; k < green.length; k++) {
         const w = green[k];
@@ -391,9 +391,9 @@ export class Fleet extends FleetGrid {
     for (let i = 0; i < len; i++) {
       const t = fromSlot + i;
       tl.capacityTf[t] = c[i];
-      tl.bookedTf[t] = b[i];
+      tl.freeTf[t] = c[i] - b[i];
       tl.greenSupplyW[t] = s[i];
-      tl.greenAllocW[t] = a[i];
+      tl.greenFreeW[t] = s[i] - a[i];
       tl.greenPriceWeight[t] = s[i] * p[i];
       tl.lowerPriceFloor(s[i] > 0, p[i]);
       const nw = gw === undefined ? 0 : gw[i];
@@ -420,17 +420,18 @@ export class Fleet extends FleetGrid {
     checkRange('setCapacity: ', 'range', start, end);
     checkNonNeg3('setCapacity: ', 'pflops', pflops, CLUSTER_LIMITS.capacityPflops.max);
     const tf = toTflops(pflops);
-    const booked = tl.bookedTf;
+    const cap = tl.capacityTf;
+    const free = tl.freeTf;
     const from = clip(start, this.slots);
     const to = clip(end, this.slots);
     for (let t = from; t < to; t++) {
-      if (booked[t] > tf)
+      if (cap[t] - free[t] > tf)
         throw new SchedulerConflictError(
           'NO_CAPACITY',
-          `setCapacity ${cluster} [${start}, ${end}) to ${pflops} PFLOPS: slot ${t} has ${tflopsToPflops(booked[t])} PFLOPS booked; nothing changed`,
+          `setCapacity ${cluster} [${start}, ${end}) to ${pflops} PFLOPS: slot ${t} has ${tflopsToPflops(cap[t] - free[t])} PFLOPS booked; nothing changed`,
         );
     }
-    tl.capacityTf.fill(tf, from, to);
+    tl.setCapacity(from, to, tf);
     refreshFree(tl, from, to);
   }
 

@@ -54,7 +54,7 @@ export function settle(
 ): void {
   const gw = reserveGreen(out, hours);
   const supply = tl.greenSupplyW;
-  const alloc = tl.greenAllocW;
+  const gfree = tl.greenFreeW;
   const weight = tl.greenPriceWeight;
   const gp = tl.tariffSlots === 0 ? null : (tl.gridPrice as Float64Array);
   let gsum = 0;
@@ -64,7 +64,7 @@ export function settle(
     const t = start + i;
     let g: number;
     if (take) {
-      const av = supply[t] - alloc[t];
+      const av = gfree[t];
       g = av < drawW ? av : drawW;
       gw[i] = g;
     } else g = gw[i];

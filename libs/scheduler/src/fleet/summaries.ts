@@ -12,8 +12,7 @@ const L2 = SUPER_BITS;
 /** Recomputes the free-capacity summaries of the blocks touching [from, to). Complexity: O(blocks x 64). */
 export function refreshFree(tl: Timeline, from: number, to: number): void {
   if (to <= from) return;
-  const cap = tl.capacityTf;
-  const booked = tl.bookedTf;
+  const free = tl.freeTf;
   const max1 = tl.freeMax64;
   const min1 = tl.freeMin64;
   const n = tl.slots;
@@ -23,7 +22,7 @@ export function refreshFree(tl: Timeline, from: number, to: number): void {
     let mx = -INT32_MAX;
     let mn = INT32_MAX;
     for (let t = a; t < z; t++) {
-      const f = cap[t] - booked[t];
+      const f = free[t];
       if (f > mx) mx = f;
       if (f < mn) mn = f;
     }
@@ -53,8 +52,7 @@ export function refreshFree(tl: Timeline, from: number, to: number): void {
  * one is recomputed only when a touched slot held it.
  */
 export function patchFree(tl: Timeline, from: number, to: number, delta: number): void {
-  const cap = tl.capacityTf;
-  const booked = tl.bookedTf;
+  const free = tl.freeTf;
   const max1 = tl.freeMax64;
   const min1 = tl.freeMin64;
   const max2 = tl.freeMax4096;
@@ -73,7 +71,7 @@ export function patchFree(tl: Timeline, from: number, to: number, delta: number)
     let tmn = INT32_MAX;
     let held = false;
     for (let t = lo; t < hi; t++) {
-      const f = cap[t] - booked[t];
+      const f = free[t];
       if (f > tmx) tmx = f;
       if (f < tmn) tmn = f;
       if (f - delta === (delta < 0 ? oldMax : oldMin)) held = true;
@@ -88,7 +86,7 @@ export function patchFree(tl: Timeline, from: number, to: number, delta: number)
         for (let t = a; t < z && mx < oldMax; t++) {
           if (t === lo) t = hi;
           if (t >= z) break;
-          const f = cap[t] - booked[t];
+          const f = free[t];
           if (f > mx) mx = f;
         }
       }
@@ -100,7 +98,7 @@ export function patchFree(tl: Timeline, from: number, to: number, delta: number)
         for (let t = a; t < z && mn > oldMin; t++) {
           if (t === lo) t = hi;
           if (t >= z) break;
-          const f = cap[t] - booked[t];
+          const f = free[t];
           if (f < mn) mn = f;
         }
       }
@@ -133,8 +131,7 @@ export function patchFree(tl: Timeline, from: number, to: number, delta: number)
 /** Recomputes the free-green summary of the blocks touching [from, to). */
 export function refreshGreenFree(tl: Timeline, from: number, to: number): void {
   if (to <= from) return;
-  const sup = tl.greenSupplyW;
-  const alloc = tl.greenAllocW;
+  const gfree = tl.greenFreeW;
   const g = tl.greenFreeMax64;
   const n = tl.slots;
   for (let b = from >> L1; b <= (to - 1) >> L1; b++) {
@@ -142,7 +139,7 @@ export function refreshGreenFree(tl: Timeline, from: number, to: number): void {
     const z = a + 64 < n ? a + 64 : n;
     let mx = 0;
     for (let t = a; t < z; t++) {
-      const f = sup[t] - alloc[t];
+      const f = gfree[t];
       if (f > mx) mx = f;
     }
     g[b] = mx;
@@ -154,14 +151,13 @@ export function refreshGreenFree(tl: Timeline, from: number, to: number): void {
  * only fell, so the scan stops as soon as a slot still has the old max.
  */
 export function rescanGreenBlock(tl: Timeline, b: number): void {
-  const sup = tl.greenSupplyW;
-  const alloc = tl.greenAllocW;
+  const gfree = tl.greenFreeW;
   const old = tl.greenFreeMax64[b];
   const a = b << L1;
   const z = a + 64 < tl.slots ? a + 64 : tl.slots;
   let mx = 0;
   for (let u = a; u < z && mx < old; u++) {
-    const f = sup[u] - alloc[u];
+    const f = gfree[u];
     if (f > mx) mx = f;
   }
   tl.greenFreeMax64[b] = mx;

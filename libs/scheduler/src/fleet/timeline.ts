@@ -1,7 +1,9 @@
 /**
  * One cluster's timelines over the horizon, with the block summaries that let the search skip
- * what cannot fit. Per slot: Int32 capacity and booked TFLOPS, Int32 green supply and allocation
- * in W, a Float64 green price weight and a Float64 grid draw of the bookings (32 bytes); per 64-
+ * what cannot fit. Per slot: Int32 capacity and free TFLOPS (booked = capacity - free), Int32
+ * green supply and free green in W (allocated = supply - free), so that the search reads one array
+ * for each, and a Float64 green price weight (24 bytes); once read, a Float64 grid draw of the
+ * bookings (8 bytes); per 64-
  * and 4,096-slot block the max and min of free TFLOPS, per 64-slot block the max of free green W
  * (about 0.13 bytes per slot). A time-of-use tariff adds a Float64 grid price per slot and its
  * min per 64-slot block, allocated only when the cluster's price first varies (or is asked for).
@@ -15,9 +17,11 @@ const NONE = new Float64Array(0);
 
 export class Timeline {
   readonly capacityTf: Int32Array;
-  readonly bookedTf: Int32Array;
   readonly greenSupplyW: Int32Array;
-  readonly greenAllocW: Int32Array;
+  /** free TFLOPS per slot: capacity - booked */
+  readonly freeTf: Int32Array;
+  /** free green W per slot: supply - allocated */
+  readonly greenFreeW: Int32Array;
   /** sum over the windows covering the slot of supply W x price per MWh: price = weight / supply */
   readonly greenPriceWeight: Float64Array;
   /** free TFLOPS (capacity - booked), max and min per 64-slot block */
@@ -56,9 +60,9 @@ export class Timeline {
     const blocks = (slots + 63) >> BLOCK_BITS;
     const supers = (slots + 4095) >> SUPER_BITS;
     this.capacityTf = new Int32Array(slots);
-    this.bookedTf = new Int32Array(slots);
     this.greenSupplyW = new Int32Array(slots);
-    this.greenAllocW = new Int32Array(slots);
+    this.freeTf = new Int32Array(slots);
+    this.greenFreeW = new Int32Array(slots);
     this.greenPriceWeight = new Float64Array(slots);
     this.freeMax64 = new Int32Array(blocks);
     this.freeMin64 = new Int32Array(blocks);
@@ -101,9 +105,9 @@ export class Timeline {
 
   copyFrom(o: Timeline): void {
     this.capacityTf.set(o.capacityTf);
-    this.bookedTf.set(o.bookedTf);
     this.greenSupplyW.set(o.greenSupplyW);
-    this.greenAllocW.set(o.greenAllocW);
+    this.freeTf.set(o.freeTf);
+    this.greenFreeW.set(o.greenFreeW);
     this.greenPriceWeight.set(o.greenPriceWeight);
     this.freeMax64.set(o.freeMax64);
     this.freeMin64.set(o.freeMin64);
@@ -127,9 +131,9 @@ export class Timeline {
   byteLength(): number {
     return (
       this.capacityTf.byteLength +
-      this.bookedTf.byteLength +
       this.greenSupplyW.byteLength +
-      this.greenAllocW.byteLength +
+      this.freeTf.byteLength +
+      this.greenFreeW.byteLength +
       this.greenPriceWeight.byteLength +
       this.freeMax64.byteLength +
       this.freeMin64.byteLength +
@@ -144,12 +148,24 @@ export class Timeline {
   /** Adds a green window's `watts` at `pricePerMwh` to every slot of [from, to). */
   addGreen(from: number, to: number, watts: number, pricePerMwh: number): void {
     const supply = this.greenSupplyW;
+    const gfree = this.greenFreeW;
     const weight = this.greenPriceWeight;
     for (let t = from; t < to; t++) {
       supply[t] += watts;
+      gfree[t] += watts;
       weight[t] += watts * pricePerMwh;
     }
     this.lowerPriceFloor(watts > 0 && to > from, pricePerMwh);
+  }
+
+  /** Sets the capacity of [from, to) to `tf` TFLOPS, keeping what is booked (free follows). */
+  setCapacity(from: number, to: number, tf: number): void {
+    const cap = this.capacityTf;
+    const free = this.freeTf;
+    for (let t = from; t < to; t++) {
+      free[t] = tf - (cap[t] - free[t]);
+      cap[t] = tf;
+    }
   }
 
   /** Notes a price that now supplies green somewhere (when `supplied`). */

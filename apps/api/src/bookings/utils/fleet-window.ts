@@ -75,16 +75,18 @@ export function fleetWindow(
     const t = main.timeline(c.id);
     const held = cap?.held.get(c.id);
     const booked = new Int32Array(slots);
+    const alloc = new Int32Array(slots);
     const price = new Float64Array(slots);
     for (let i = 0; i < slots; i++) {
       const k = from + i;
       const capTf = k < t.capacityTflops.length ? t.capacityTflops[k] : 0;
-      const b = k < t.bookedTflops.length ? t.bookedTflops[k] : 0;
+      const b = k < t.freeTflops.length ? capTf - t.freeTflops[k] : 0;
       if (cap && held) {
         const room = Math.max(0, shareLimitTflops(cap.share, capTf) - held[i]);
         booked[i] = capTf - b > room ? capTf - room : b;
       } else booked[i] = b;
       const s = k < t.greenSupplyW.length ? t.greenSupplyW[k] : 0;
+      alloc[i] = k < t.greenFreeW.length ? s - t.greenFreeW[k] : 0;
       price[i] = s > 0 ? t.greenPriceWeight[k] / s : 0;
     }
     const end = Math.min(from + slots, t.capacityTflops.length);
@@ -97,7 +99,7 @@ export function fleetWindow(
       capacityTflops: pad(t.capacityTflops, new Int32Array(slots)),
       bookedTflops: booked,
       greenSupplyW: pad(t.greenSupplyW, new Int32Array(slots)),
-      greenAllocW: pad(t.greenAllocW, new Int32Array(slots)),
+      greenAllocW: alloc,
       greenPricePerMwh: price,
       gridW: pad(t.gridW, new Float64Array(slots)),
       ...(gridPrice ? { gridPricePerMwh: gridPrice } : {}),

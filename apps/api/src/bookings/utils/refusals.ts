@@ -88,8 +88,8 @@ export class Refusals {
         fits: (start: number) => {
           let green = 0;
           for (let i = from + start; i < from + start + v.hours; i++) {
-            if (t.capacityTflops[i] - t.bookedTflops[i] < tf) return false;
-            const g = Math.min(draw, t.greenSupplyW[i] - t.greenAllocW[i]);
+            if (t.freeTflops[i] < tf) return false;
+            const g = Math.min(draw, t.greenFreeW[i]);
             if (draw - g > site.capW[i] - site.usedW[i]) return false;
             green += g;
           }

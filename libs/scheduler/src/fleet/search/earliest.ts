@@ -14,8 +14,7 @@ const L2 = SUPER_BITS;
  * Complexity: O(blocks skipped + slots scanned in partly-free blocks).
  */
 export function earliestStart(tl: Timeline, tf: number, hours: number, from: number, end: number): number {
-  const cap = tl.capacityTf;
-  const booked = tl.bookedTf;
+  const free = tl.freeTf;
   const max1 = tl.freeMax64;
   const min1 = tl.freeMin64;
   const max2 = tl.freeMax4096;
@@ -39,7 +38,7 @@ export function earliestStart(tl: Timeline, tf: number, hours: number, from: num
         t -= 64;
         continue;
       }
-      if (cap[t] - booked[t] < tf) break;
+      if (free[t] < tf) break;
       t--;
     }
     if (t < known) return s;
@@ -68,10 +67,8 @@ export function earliestStartGrid(
   from: number,
   end: number,
 ): number {
-  const cap = tl.capacityTf;
-  const booked = tl.bookedTf;
-  const sup = tl.greenSupplyW;
-  const alloc = tl.greenAllocW;
+  const free = tl.freeTf;
+  const gfree = tl.greenFreeW;
   const max1 = tl.freeMax64;
   const min1 = tl.freeMin64;
   const max2 = tl.freeMax4096;
@@ -101,9 +98,9 @@ export function earliestStartGrid(
         t -= 64;
         continue;
       }
-      if (cap[t] - booked[t] < tf) break;
+      if (free[t] < tf) break;
       // a block whose free grid covers the draw everywhere needs no look at the slot
-      if (gmin[t >> L1] < draw && gf[t] + (sup[t] - alloc[t]) < draw) {
+      if (gmin[t >> L1] < draw && gf[t] + (gfree[t]) < draw) {
         best.gridBlocked = true;
         break;
       }

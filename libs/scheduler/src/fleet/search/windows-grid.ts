@@ -44,10 +44,9 @@ export function slideCheapestTariff(
   base: number,
   gridPrice: Float64Array,
 ): void {
-  const cap = tl.capacityTf;
-  const booked = tl.bookedTf;
+  const free = tl.freeTf;
   const supply = tl.greenSupplyW;
-  const alloc = tl.greenAllocW;
+  const gfree = tl.greenFreeW;
   const weight = tl.greenPriceWeight;
   let bestStart = best.start;
   const bestPos = best.listPos;
@@ -63,7 +62,7 @@ export function slideCheapestTariff(
     let csum = 0;
     const we = ws + hours;
     for (let t = ws; t < we; t++) {
-      const av = supply[t] - alloc[t];
+      const av = gfree[t];
       const g = av < draw ? av : draw;
       gsum += g;
       const p = gridPrice[t];
@@ -90,13 +89,13 @@ export function slideCheapestTariff(
       }
       const t = s + hours;
       if (t >= end) break outer;
-      if (cap[t] - booked[t] < tf) {
+      if (free[t] < tf) {
         ws = earliestStart(tl, tf, hours, t + 1, end);
         continue outer;
       }
-      const ao = supply[s] - alloc[s];
+      const ao = gfree[s];
       const go = ao < draw ? ao : draw;
-      const av = supply[t] - alloc[t];
+      const av = gfree[t];
       const g = av < draw ? av : draw;
       gsum += g - go;
       csum -= ring[r];
@@ -139,8 +138,7 @@ export function slideTariff(
   gridPrice: Float64Array,
   site: Site | null,
 ): void {
-  const cap = tl.capacityTf;
-  const booked = tl.bookedTf;
+  const free = tl.freeTf;
   const gf = site === null ? null : site.freeW;
   let bestStart = best.start;
   const bestPos = best.listPos;
@@ -193,7 +191,7 @@ export function slideTariff(
       }
       const t = s + hours;
       if (t >= end) break outer;
-      if (cap[t] - booked[t] < tf) {
+      if (free[t] < tf) {
         ws = earliestStart(tl, tf, hours, t + 1, end);
         fitsGrid = false;
         continue outer;
@@ -239,10 +237,8 @@ export function slideGreenGrid(
   req: number,
   site: Site,
 ): void {
-  const cap = tl.capacityTf;
-  const booked = tl.bookedTf;
-  const supply = tl.greenSupplyW;
-  const alloc = tl.greenAllocW;
+  const free = tl.freeTf;
+  const gfree = tl.greenFreeW;
   const gf = site.freeW;
   const gmin = site.freeMin64;
   const full = draw * hours;
@@ -259,7 +255,7 @@ export function slideGreenGrid(
     let gsum = 0;
     const we = ws + hours;
     for (let t = ws; t < we; t++) {
-      const av = supply[t] - alloc[t];
+      const av = gfree[t];
       gsum += av < draw ? av : draw;
     }
     // [ws, chk) checked against the grid; gb the last slot there that it turns down
@@ -274,7 +270,7 @@ export function slideGreenGrid(
       ) {
         if (chk < s) chk = s;
         const e = s + hours;
-        for (; chk < e; chk++) if (gmin[chk >> 6] < draw && gf[chk] + (supply[chk] - alloc[chk]) < draw) gb = chk;
+        for (; chk < e; chk++) if (gmin[chk >> 6] < draw && gf[chk] + (gfree[chk]) < draw) gb = chk;
         if (gb >= s) {
           // every start up to gb holds gb: on from the next one where capacity and the grid fit
           greenFit = true;
@@ -293,13 +289,13 @@ export function slideGreenGrid(
       }
       const t = s + hours;
       if (t >= end) break outer;
-      if (cap[t] - booked[t] < tf) {
+      if (free[t] < tf) {
         ws = earliestStart(tl, tf, hours, t + 1, end);
         fitsGrid = false;
         continue outer;
       }
-      const av = supply[t] - alloc[t];
-      const ao = supply[s] - alloc[s];
+      const av = gfree[t];
+      const ao = gfree[s];
       gsum += (av < draw ? av : draw) - (ao < draw ? ao : draw);
       s++;
     }
@@ -344,10 +340,9 @@ export function slideCheapestGrid(
   site: Site,
   gridPrice: Float64Array | null,
 ): void {
-  const cap = tl.capacityTf;
-  const booked = tl.bookedTf;
+  const free = tl.freeTf;
   const supply = tl.greenSupplyW;
-  const alloc = tl.greenAllocW;
+  const gfree = tl.greenFreeW;
   const weight = tl.greenPriceWeight;
   const gf = site.freeW;
   const gmin = site.freeMin64;
@@ -368,7 +363,7 @@ export function slideCheapestGrid(
     let csum = 0;
     const we = ws + hours;
     for (let t = ws; t < we; t++) {
-      const av = supply[t] - alloc[t];
+      const av = gfree[t];
       const g = av < draw ? av : draw;
       gsum += g;
       let term: number;
@@ -396,7 +391,7 @@ export function slideCheapestGrid(
         ) {
           if (chk < s) chk = s;
           const e = s + hours;
-          for (; chk < e; chk++) if (gmin[chk >> 6] < draw && gf[chk] + (supply[chk] - alloc[chk]) < draw) gb = chk;
+          for (; chk < e; chk++) if (gmin[chk >> 6] < draw && gf[chk] + (gfree[chk]) < draw) gb = chk;
           if (gb >= s) {
             // every start up to gb holds gb: on from the next one where capacity and the grid fit
             greenFit = true;
@@ -413,13 +408,13 @@ export function slideCheapestGrid(
       }
       const t = s + hours;
       if (t >= end) break outer;
-      if (cap[t] - booked[t] < tf) {
+      if (free[t] < tf) {
         ws = earliestStart(tl, tf, hours, t + 1, end);
         fitsGrid = false;
         continue outer;
       }
-      const av = supply[t] - alloc[t];
-      const ao = supply[s] - alloc[s];
+      const av = gfree[t];
+      const ao = gfree[s];
       const go = ao < draw ? ao : draw;
       const g = av < draw ? av : draw;
       gsum += g - go;

@@ -38,10 +38,8 @@ export function slideGreen(
   draw: number,
   req: number,
 ): void {
-  const cap = tl.capacityTf;
-  const booked = tl.bookedTf;
-  const supply = tl.greenSupplyW;
-  const alloc = tl.greenAllocW;
+  const free = tl.freeTf;
+  const gfree = tl.greenFreeW;
   const full = draw * hours;
   let bestGreen = best.greenWh;
   let bestStart = best.start;
@@ -53,7 +51,7 @@ export function slideGreen(
     let gsum = 0;
     const we = ws + hours;
     for (let t = ws; t < we; t++) {
-      const av = supply[t] - alloc[t];
+      const av = gfree[t];
       gsum += av < draw ? av : draw;
     }
     let s = ws;
@@ -74,12 +72,12 @@ export function slideGreen(
       }
       const t = s + hours;
       if (t >= end) break outer;
-      if (cap[t] - booked[t] < tf) {
+      if (free[t] < tf) {
         ws = earliestStart(tl, tf, hours, t + 1, end);
         continue outer;
       }
-      const av = supply[t] - alloc[t];
-      const ao = supply[s] - alloc[s];
+      const av = gfree[t];
+      const ao = gfree[s];
       gsum += (av < draw ? av : draw) - (ao < draw ? ao : draw);
       s++;
     }
@@ -113,10 +111,9 @@ export function slideCheapest(
   base: number,
   grid: number,
 ): void {
-  const cap = tl.capacityTf;
-  const booked = tl.bookedTf;
+  const free = tl.freeTf;
   const supply = tl.greenSupplyW;
-  const alloc = tl.greenAllocW;
+  const gfree = tl.greenFreeW;
   const weight = tl.greenPriceWeight;
   let bestStart = best.start;
   const bestPos = best.listPos;
@@ -132,7 +129,7 @@ export function slideCheapest(
     let csum = 0;
     const we = ws + hours;
     for (let t = ws; t < we; t++) {
-      const av = supply[t] - alloc[t];
+      const av = gfree[t];
       const g = av < draw ? av : draw;
       gsum += g;
       const term = g > 0 ? g * (weight[t] / supply[t] - grid) : 0;
@@ -158,13 +155,13 @@ export function slideCheapest(
       }
       const t = s + hours;
       if (t >= end) break outer;
-      if (cap[t] - booked[t] < tf) {
+      if (free[t] < tf) {
         ws = earliestStart(tl, tf, hours, t + 1, end);
         continue outer;
       }
-      const ao = supply[s] - alloc[s];
+      const ao = gfree[s];
       const go = ao < draw ? ao : draw;
-      const av = supply[t] - alloc[t];
+      const av = gfree[t];
       const g = av < draw ? av : draw;
       gsum += g - go;
       csum -= ring[r];
