@@ -114,9 +114,9 @@ function assertInvariants(f: Fleet): void {
   for (const id of f.clusterIds) {
     const t = f.timeline(id);
     for (let s = 0; s < f.slots; s++) {
-      if ((t.capacityTflops[s] - t.freeTflops[s]) > t.capacityTflops[s] || (t.capacityTflops[s] - t.freeTflops[s]) < 0)
+      if (t.capacityTflops[s] - t.freeTflops[s] > t.capacityTflops[s] || t.capacityTflops[s] - t.freeTflops[s] < 0)
         throw new Error(`${id} slot ${s} over capacity`);
-      if ((t.greenSupplyW[s] - t.greenFreeW[s]) > t.greenSupplyW[s] || (t.greenSupplyW[s] - t.greenFreeW[s]) < 0)
+      if (t.greenSupplyW[s] - t.greenFreeW[s] > t.greenSupplyW[s] || t.greenSupplyW[s] - t.greenFreeW[s] < 0)
         throw new Error(`${id} slot ${s} over green supply`);
     }
   }
@@ -358,7 +358,10 @@ describe('property: fast placer vs reference placer', () => {
         for (const h of live) f.release(h);
         for (const id of f.clusterIds) {
           const t = f.timeline(id);
-          expect(t.freeTflops.every((x, k) => x === t.capacityTflops[k]) && t.greenFreeW.every((x, k) => x === t.greenSupplyW[k])).toBe(true);
+          expect(
+            t.freeTflops.every((x, k) => x === t.capacityTflops[k]) &&
+              t.greenFreeW.every((x, k) => x === t.greenSupplyW[k]),
+          ).toBe(true);
         }
       }),
       { numRuns: 250, seed: 20270101 },

@@ -100,7 +100,7 @@ export function earliestStartGrid(
       }
       if (free[t] < tf) break;
       // a block whose free grid covers the draw everywhere needs no look at the slot
-      if (gmin[t >> L1] < draw && gf[t] + (gfree[t]) < draw) {
+      if (gmin[t >> L1] < draw && gf[t] + gfree[t] < draw) {
         best.gridBlocked = true;
         break;
       }

@@ -21,6 +21,19 @@ const { cheapThreshold } = windows;
 const PER_MWH = WH_PER_MWH;
 
 /**
+ * The last slot of [from, to) where the site's grid turns down a run drawing `draw` on a cluster
+ * with free green `gfree` (free grid + free green < draw, domain/grid.ts; a 64-slot block whose
+ * min free grid covers the draw is not looked at), else `gb`: the capped slides' check of a window
+ * they would take, each slot at most once per restart.
+ */
+function lastGridBlocked(site: Site, gfree: Int32Array, draw: number, from: number, to: number, gb: number): number {
+  const gf = site.freeW;
+  const gmin = site.freeMin64;
+  for (let t = from; t < to; t++) if (gmin[t >> 6] < draw && gf[t] + gfree[t] < draw) gb = t;
+  return gb;
+}
+
+/**
  * slideCheapest on a cluster with a time-of-use tariff and no grid cap: `base` is the compute
  * price and each slot's term is draw x grid_t + g x (green price - grid_t), grid_t = gridPrice[t].
  *
@@ -139,7 +152,7 @@ export function slideTariff(
   site: Site | null,
 ): void {
   const free = tl.freeTf;
-  const gf = site === null ? null : site.freeW;
+  const gfree = tl.greenFreeW;
   let bestStart = best.start;
   const bestPos = best.listPos;
   let bestCost = best.cost;
@@ -171,10 +184,9 @@ export function slideTariff(
           total < bestCost - eps ||
           (total <= bestCost + eps && (s < bestStart || (s === bestStart && listPos < bestPos)))
         ) {
-          if (gf !== null) {
-            if (chk < s) chk = s;
-            const e = s + hours;
-            for (; chk < e; chk++) if (gf[chk] < draw) gb = chk;
+          if (site !== null) {
+            gb = lastGridBlocked(site, gfree, draw, chk < s ? s : chk, s + hours, gb);
+            chk = s + hours;
           }
           if (gb >= s) {
             // every start up to gb holds gb: on from the next one where capacity and the grid fit
@@ -239,8 +251,6 @@ export function slideGreenGrid(
 ): void {
   const free = tl.freeTf;
   const gfree = tl.greenFreeW;
-  const gf = site.freeW;
-  const gmin = site.freeMin64;
   const full = draw * hours;
   let bestGreen = best.greenWh;
   let bestStart = best.start;
@@ -268,9 +278,8 @@ export function slideGreenGrid(
         gsum >= bestGreen &&
         (first || gsum > bestGreen || s < bestStart || (s === bestStart && listPos < bestPos))
       ) {
-        if (chk < s) chk = s;
-        const e = s + hours;
-        for (; chk < e; chk++) if (gmin[chk >> 6] < draw && gf[chk] + (gfree[chk]) < draw) gb = chk;
+        gb = lastGridBlocked(site, gfree, draw, chk < s ? s : chk, s + hours, gb);
+        chk = s + hours;
         if (gb >= s) {
           // every start up to gb holds gb: on from the next one where capacity and the grid fit
           greenFit = true;
@@ -344,8 +353,6 @@ export function slideCheapestGrid(
   const supply = tl.greenSupplyW;
   const gfree = tl.greenFreeW;
   const weight = tl.greenPriceWeight;
-  const gf = site.freeW;
-  const gmin = site.freeMin64;
   let bestStart = best.start;
   const bestPos = best.listPos;
   let bestCost = best.cost;
@@ -389,9 +396,8 @@ export function slideCheapestGrid(
           total < bestCost - eps ||
           (total <= bestCost + eps && (s < bestStart || (s === bestStart && listPos < bestPos)))
         ) {
-          if (chk < s) chk = s;
-          const e = s + hours;
-          for (; chk < e; chk++) if (gmin[chk >> 6] < draw && gf[chk] + (gfree[chk]) < draw) gb = chk;
+          gb = lastGridBlocked(site, gfree, draw, chk < s ? s : chk, s + hours, gb);
+          chk = s + hours;
           if (gb >= s) {
             // every start up to gb holds gb: on from the next one where capacity and the grid fit
             greenFit = true;
