@@ -191,6 +191,8 @@ describe('docker-compose.yml (infra)', () => {
     expect(conf).toMatch(/upstream pflex_api \{[^}]*server api:3000/);
     expect(conf).toMatch(/proxy_pass http:\/\/pflex_api/);
     expect(conf).toMatch(/proxy_set_header Upgrade \$http_upgrade/);
+    // the browser's Host with its port: the API's same-origin WebSocket check compares it with Origin
+    expect(conf).toMatch(/proxy_set_header Host \$http_host;/);
     expect(conf).toMatch(/location = \/metrics \{\s*return 404;/);
   });
 
