@@ -82,6 +82,13 @@ describe('commitBuffer', () => {
     expect(h.placeInto(job, 'EARLIEST', moved)).toBeNull();
     moved.start = 8;
     expect(() => h.commitBuffer(moved)).toThrow(/slot 10/);
+
+    // more PFLOPS than placed: checked, 11 > 10 free
+    const k = Fleet.fromSpec(spec);
+    const bigger = new PlacementBuffer();
+    expect(k.placeInto(job, 'EARLIEST', bigger)).toBeNull();
+    bigger.pflops = 11;
+    expect(() => k.commitBuffer(bigger)).toThrow(SchedulerConflictError);
   });
 });
 

@@ -34,7 +34,7 @@ const { drawWatts, toTflops } = units;
 /**
  * In-memory timelines of a fleet of clusters over a horizon of hourly slots, with online
  * placement, quotes, commit/release and bulk loading. Per cluster-slot it stores Int32
- * capacity and booked TFLOPS, Int32 green supply and allocation in W and a Float64 sum of
+ * capacity and free TFLOPS, Int32 green supply and free green in W and a Float64 sum of
  * (supply W x price) for the slot's green price: 24 bytes, plus a two-level max/min summary of
  * free capacity (64- and 4096-slot blocks, about 0.13 bytes per slot), and, once read, a Float64
  * grid draw of the cluster's bookings (8 bytes). Clusters belong to sites (a campus behind one grid connection, with a
@@ -51,7 +51,7 @@ export class Fleet extends FleetGrid {
   private freshCluster = -1;
   private freshStart = -1;
   private freshHours = 0;
-  private freshTflops = 0;
+  private freshPflops = 0;
   private freshDraw = 0;
 
   private constructor(slots: number, clusters: readonly ClusterSpec[], declaredSites: readonly string[]) {
@@ -195,7 +195,7 @@ export class Fleet extends FleetGrid {
     this.freshCluster = ci;
     this.freshStart = start;
     this.freshHours = j.hours;
-    this.freshTflops = j.tflops;
+    this.freshPflops = j.pflops;
     this.freshDraw = draw;
     return null;
   }
@@ -243,7 +243,7 @@ export class Fleet extends FleetGrid {
       out.clusterIndex === this.freshCluster &&
       out.start === this.freshStart &&
       out.hours === this.freshHours &&
-      out.tflops === this.freshTflops &&
+      out.pflops === this.freshPflops &&
       out.drawW === this.freshDraw;
     return this.book(
       out.clusterIndex,
