@@ -7,8 +7,8 @@ import { Site } from './site';
 import { Timeline } from './timeline';
 
 /**
- * The state a Fleet holds (fleet.ts has the class and its operations; fleet-grid.ts the sites and
- * tariffs): the clusters' parameters and timelines, their sites, the booking store and the placer,
+ * The state a Fleet holds (fleet.ts has the class, placement and bookings; fleet-grid.ts the sites
+ * and tariffs; fleet-supply.ts capacity, green and bulk loads): the clusters' parameters and timelines, their sites, the booking store and the placer,
  * and the lookups every operation starts with (a cluster or site by id or index, a slot checked).
  */
 export abstract class FleetState {
