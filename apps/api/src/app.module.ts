@@ -17,6 +17,7 @@ import { EnergyModule } from './energy/energy.module';
 import { GridModule } from './grid/grid.module';
 import { EventsModule } from './events/events.module';
 import { graphqlWsOptions } from './events/graphql-ws.options';
+import { httpSubscriptionPlugin } from './events/http-subscription.plugin';
 import { HealthModule } from './health/health.module';
 import { KpisModule } from './kpis/kpis.module';
 import { LedgerModule } from './ledger/ledger.module';
@@ -79,6 +80,7 @@ export class AppModule {
           plugins: [
             inputFieldPlugin() as never,
             complexityPlugin(config.maxQueryCost) as never,
+            httpSubscriptionPlugin() as never,
             ...(limiter ? [rateLimitPlugin(limiter) as never] : []),
           ],
           formatError: formatGraphQLError as never,

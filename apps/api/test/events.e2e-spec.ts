@@ -210,6 +210,23 @@ describe(`live events (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})`, 
     await subscribed(app, 1);
   }, 30_000);
 
+  it('refuses a subscription sent over HTTP with BAD_USER_INPUT naming the WebSocket, before anything runs', async () => {
+    for (const doc of [
+      'subscription { bookingEvents { type } }',
+      `subscription { utilizationChanged(clusterId: "${cluster}") { hour } }`,
+    ]) {
+      const r = await app.gql(doc, {}, op.key);
+      expect(r.status).toBe(400);
+      expect(r.errors).toEqual([
+        {
+          message:
+            'subscriptions are served over WebSocket on /graphql (graphql-ws, subprotocol graphql-transport-ws), not over HTTP',
+          extensions: { code: 'BAD_USER_INPUT' },
+        },
+      ]);
+    }
+  });
+
   it('refuses subscriptions the caller could not query', async () => {
     const noKey = collect(client(), BOOKING_EVENTS, {}, 'bookingEvents');
     expect((await noKey.waitError()).extensions?.code).toBe('UNAUTHENTICATED');
