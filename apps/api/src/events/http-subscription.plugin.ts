@@ -1,5 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, OperationTypeNode } from 'graphql';
 import { GqlErrorCode } from '../common/errors';
 
 /**
@@ -13,7 +13,7 @@ export function httpSubscriptionPlugin(): ApolloServerPlugin {
     async requestDidStart() {
       return {
         async didResolveOperation({ operation }) {
-          if (operation?.operation === 'subscription')
+          if (operation?.operation === OperationTypeNode.SUBSCRIPTION)
             throw new GraphQLError(
               'subscriptions are served over WebSocket on /graphql (graphql-ws, subprotocol graphql-transport-ws), not over HTTP',
               { extensions: { code: GqlErrorCode.BAD_USER_INPUT, http: { status: 400 } } },
