@@ -351,4 +351,12 @@ describeDb('invariant checker (PostgreSQL)', () => {
       acked,
     );
   });
+
+  it("fails when a voucher's ledger does not replay to its spent_after in the order written", async () => {
+    await corrupt(
+      `UPDATE voucher_ledger SET spent_after = spent_after + 1`,
+      [],
+      ['voucher ledgers replay in the order written'],
+    );
+  });
 });

@@ -278,6 +278,23 @@ export async function checkInvariants(db: Client, acks: AckedBooking[] | undefin
         (n) => `${n} bookings whose voucher ledger entries do not match`,
       );
     }
+    if ((await tableColumns(db, 'voucher_ledger')).has('seq')) {
+      // replayed in the order written (seq), each entry's spent_after is the sum of the entries up to it
+      const replay = await db.query(
+        `SELECT voucher_id, seq::text, spent_after::text, running::text FROM (
+           SELECT voucher_id, seq, spent_after,
+                  sum(CASE kind WHEN 'DRAW' THEN amount ELSE -amount END) OVER (PARTITION BY voucher_id ORDER BY seq) AS running
+             FROM voucher_ledger) x
+          WHERE running <> spent_after LIMIT 100`,
+      );
+      const n = (await db.query(`SELECT count(*)::int AS n FROM voucher_ledger`)).rows[0].n;
+      add(
+        'voucher ledgers replay in the order written',
+        replay.rows,
+        `${n} entries: each spent_after = the draws - refunds and adjustments up to it`,
+        (k) => `${k} entries whose spent_after is not what the entries before them add up to`,
+      );
+    }
   }
   // 8. Green SLAs, when the schema has them: no booking holds more green in an hour than it was
   //    promised when booked; each booking's SLA credit is the sum of its credit ledger entries,

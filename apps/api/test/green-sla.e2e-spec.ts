@@ -263,6 +263,66 @@ describe('green SLAs: supply revisions, re-allocation, credits', () => {
     }
   });
 
+  it('lists the voucher ledger in the order it was written: the adjustments of one revision replay to their spentAfter', async () => {
+    const c = await t.registerCluster(op.key, {
+      capacityPflops: 100,
+      kwPerPflops: 10,
+      pue: 1,
+      pricePerPflopsHour: 2,
+      gridPricePerMwh: 100,
+    });
+    await t.ok(
+      `mutation($c: ID!, $s: DateTime!, $e: DateTime!) { addGreenWindow(clusterId: $c, startsAt: $s, endsAt: $e, megawatts: 0.3, source: WIND, pricePerMwh: 900) { id } }`,
+      { c, s: hour(40), e: hour(41) },
+      op.key,
+    );
+    const s = await t.createOrg('STARTUP');
+    const v = (
+      await t.ok(`mutation($i: IssueVoucherInput!) { issueVoucher(input: $i) { id } }`, {
+        i: { organizationId: s.id, percentCovered: 50, cap: 1000, validFrom: hour(0), validUntil: hour(48) },
+      })
+    ).issueVoucher.id;
+    // three bookings of 0.1 MW, all green at 900: 110 each, 55 drawn each
+    for (let i = 0; i < 3; i++) {
+      const req = { pflops: 10, hours: 1, earliestStart: hour(40), deadline: hour(41), clusterIds: [c] };
+      await t.ok(BOOK, { r: req, o: 'EARLIEST', k: `ledger-order-${i}` }, s.key);
+    }
+    // one revision takes all their green: three ADJUST entries of 40 in one transaction
+    await t.ok(REVISE, { c, f: hour(40), t: hour(41), mw: 0, why: 'calm' }, op.key);
+    const page = async (after: string | null) =>
+      (
+        await t.ok(
+          `query($id: ID!, $a: String) { voucherLedger(voucherId: $id, first: 2, after: $a) { edges { node { kind amount spentAfter } } pageInfo { hasNextPage endCursor } } }`,
+          { id: v, a: after },
+          s.key,
+        )
+      ).voucherLedger;
+    const entries: { kind: string; amount: number; spentAfter: number }[] = [];
+    for (let after: string | null = null, more = true; more;) {
+      const p = await page(after);
+      entries.push(...p.edges.map((e: any) => e.node));
+      more = p.pageInfo.hasNextPage;
+      after = p.pageInfo.endCursor;
+    }
+    expect(entries.map((e) => e.kind)).toEqual(['DRAW', 'DRAW', 'DRAW', 'ADJUST', 'ADJUST', 'ADJUST']);
+    // replayed in the listed order, every entry gives its own spentAfter
+    let spent = 0;
+    for (const e of entries) {
+      spent += e.kind === 'DRAW' ? e.amount : -e.amount;
+      expect(e.spentAfter).toBe(spent);
+    }
+    expect(spent).toBe(45);
+    expect(
+      await t.gql(
+        `query($id: ID!) { voucherLedger(voucherId: $id, after: "bm90IGEgY3Vyc29y") { pageInfo { hasNextPage } } }`,
+        { id: v },
+        s.key,
+      ),
+    ).toMatchObject({
+      errors: [{ extensions: { code: 'BAD_USER_INPUT', field: 'after' } }],
+    });
+  });
+
   it('cancelling a credited booking settles its credit; bad input changes nothing', async () => {
     const s = await t.createOrg('STARTUP');
     const req = {

@@ -83,3 +83,27 @@ export async function pageByCreatedAt<T extends { id: string; createdAt: Date }>
     pageInfo: { hasNextPage: rows.length > n, endCursor: edges.length ? edges[edges.length - 1].cursor : null },
   };
 }
+
+/**
+ * Keyset page over an insertion sequence `seq` (a bigint identity column), first written first;
+ * the cursor carries the seq. For tables whose rows of one transaction share created_at but
+ * must be listed in the order they were written (the voucher ledger).
+ */
+export async function pageBySeq<T extends { seq: string }>(
+  qb: SelectQueryBuilder<T>,
+  alias: string,
+  first: number | undefined | null,
+  after: string | undefined | null,
+): Promise<{ edges: { cursor: string; row: T }[]; pageInfo: PageInfo }> {
+  const n = pageSize(first);
+  const cur = decodeCursor(after);
+  if (cur && (cur[0] !== 'seq' || !/^[1-9][0-9]{0,17}$/.test(cur[1]))) decodeCursor('!');
+  qb.orderBy(`${alias}.seq`, 'ASC').take(n + 1);
+  if (cur) qb.andWhere(`${alias}.seq > :cursorSeq`, { cursorSeq: cur[1] });
+  const rows = await qb.getMany();
+  const edges = rows.slice(0, n).map((row) => ({ cursor: encodeCursor('seq', String(row.seq)), row }));
+  return {
+    edges,
+    pageInfo: { hasNextPage: rows.length > n, endCursor: edges.length ? edges[edges.length - 1].cursor : null },
+  };
+}

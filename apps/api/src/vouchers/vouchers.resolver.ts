@@ -37,7 +37,8 @@ export class VouchersResolver {
 
   @Roles('STARTUP', 'BUREAU')
   @Query(() => VoucherLedgerConnection, {
-    description: "A voucher's draws and refunds, oldest first (bureau and holder).",
+    description:
+      "A voucher's draws, refunds and adjustments in the order they were written, oldest first: replayed in this order, each entry's spentAfter is the voucher's spent after it (bureau and holder).",
   })
   voucherLedger(
     @CurrentOrg() p: Principal,

@@ -5,7 +5,7 @@ import { DataSource, In } from 'typeorm';
 import { InputException } from '../common/errors';
 import { isUuid } from '../common/ids';
 import { centsOf, priceTotal, shareCents } from '../common/money';
-import { pageByCreatedAt } from '../common/pagination';
+import { pageByCreatedAt, pageBySeq } from '../common/pagination';
 import { HOUR_MS } from '../common/time.utils';
 import { ChangeFeed } from '../events/change-feed.service';
 import type { BookingEventsMessage } from '../ledger/ledger-wire';
@@ -232,7 +232,7 @@ export class VouchersService {
       .getRepository(VoucherLedgerEntity)
       .createQueryBuilder('l')
       .where('l.voucher_id = :id', { id: voucherId });
-    const page = await pageByCreatedAt(qb, 'l', first, after);
+    const page = await pageBySeq(qb, 'l', first, after);
     return {
       edges: page.edges.map((e) => ({ cursor: e.cursor, node: toLedgerModel(e.row) })),
       pageInfo: page.pageInfo,

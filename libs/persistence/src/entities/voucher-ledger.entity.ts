@@ -12,6 +12,7 @@ export type VoucherLedgerKind = (typeof VOUCHER_LEDGER_KINDS)[number];
 @Entity('voucher_ledger')
 @Index('voucher_ledger_booking_once_idx', ['bookingId', 'kind'], { unique: true, where: `"kind" <> 'ADJUST'` })
 @Index('voucher_ledger_voucher_created_idx', ['voucherId', 'createdAt'])
+@Index('voucher_ledger_voucher_seq_idx', ['voucherId', 'seq'])
 @Check('voucher_ledger_check', `"kind" IN ('DRAW', 'REFUND', 'ADJUST') AND "amount" > 0 AND "spent_after" >= 0`)
 export class VoucherLedgerEntity {
   @PrimaryGeneratedColumn('uuid')
@@ -44,4 +45,12 @@ export class VoucherLedgerEntity {
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
+
+  /**
+   * Insertion order: entries of one voucher are written in the order its row is locked (every
+   * writer updates the voucher first), so `seq` orders them as `spentAfter` was computed; several
+   * entries of one transaction share `created_at`.
+   */
+  @Column({ type: 'bigint', generated: 'identity', generatedIdentity: 'ALWAYS', insert: false, update: false })
+  seq: string;
 }

@@ -7,6 +7,7 @@ import { GreenSla1764600000000 } from './1764600000000-GreenSla';
 import { GridSide1764700000000 } from './1764700000000-GridSide';
 import { GridPriceSeries1764800000000 } from './1764800000000-GridPriceSeries';
 import { BookingGridPrices1764900000000 } from './1764900000000-BookingGridPrices';
+import { VoucherLedgerSeq1765000000000 } from './1765000000000-VoucherLedgerSeq';
 
 /** In order; never edit one after it has landed, add a new one. */
 export const MIGRATIONS = [
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   GridSide1764700000000,
   GridPriceSeries1764800000000,
   BookingGridPrices1764900000000,
+  VoucherLedgerSeq1765000000000,
 ];
