@@ -114,7 +114,7 @@ export class QuoteModel {
   @Field(() => [GridPeriodCostModel], {
     nullable: true,
     description:
-      "the placement's grid MWh and cost per period of its cluster's tariff, in the order the run meets them",
+      "the placement's grid MWh and cost per period of its cluster's tariff: one entry per period and price (posted hours: one per price), in the order the run first meets each",
   })
   gridPeriods: GridPeriodCostModel[] | null;
   @Field(() => RefusalReasonEnum, { nullable: true })
