@@ -1,17 +1,9 @@
 /** Seeded instance generators shared by the bench and the optimality spec. */
+import { mulberry32 } from '../src/rng';
 import type { ClusterSpec, InstanceFile, InstanceJob, Objective } from '../src/types';
 
-/** mulberry32: small, fast, seedable PRNG in [0, 1). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** the project's seeded PRNG (src/rng.ts), under the name the generators use */
+export const rng = mulberry32;
 
 const OBJ: Objective[] = ['EARLIEST', 'GREENEST', 'CHEAPEST'];
 

@@ -1,5 +1,6 @@
 import type { Fleet, PlacementBuffer } from './fleet';
 import type { JobRequest, Objective, Placement, RefusalReason } from './types';
+import { mulberry32 } from './rng';
 
 // The ruin-and-recreate improvement pass of packBatch (batch.ts), on the winning greedy pass.
 
@@ -57,18 +58,6 @@ function rebuild(
   }
 }
 
-/** mulberry32: deterministic randomness for the improvement pass. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Ruin-and-recreate improvement on a finished run: pick a random cluster and time window,
  * release the bookings overlapping it, then re-insert them together with the unplaced jobs
@@ -88,7 +77,7 @@ export function improve(
 ): void {
   const f = run.fleet;
   const n = jobs.length;
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const nc = f.clusterIds.length;
   const caps = f.hasGridCaps();
   let maxH = 1;

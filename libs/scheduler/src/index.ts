@@ -6,4 +6,5 @@ export { packBatch, DEFAULT_STRATEGIES } from './batch';
 export type { BatchOptions, BatchResult, BatchStrategy } from './batch';
 export { runInstance, parseInstance } from './instance';
 export { shareGreen, proRata, applyRevision } from './green-revision';
+export { mulberry32 } from './rng';
 export type { GreenHolder, RevisedBooking, RevisedHour } from './green-revision';

@@ -1,19 +1,9 @@
-import { Fleet, Objective } from '@pflex/scheduler';
+import { Fleet, mulberry32, Objective } from '@pflex/scheduler';
 import type { ClusterMeta } from '../ledger/timelines.service';
 import { QuotasService, Rules, WEEK_HOURS } from '../quotas/quotas.service';
 import { figures, firstCome, packRound, RoundMember, RuleBook } from './round-plan';
 
-/** mulberry32 */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 const BASE = 500_000; // epoch hour of slot 0
 const SLOTS = 200;
