@@ -3,7 +3,7 @@ import { BookingEntity, ClusterEntity, retryTransient } from '@pflex/persistence
 import { Objective, OBJECTIVES, requestFingerprint } from '@pflex/scheduler';
 import { DataSource } from 'typeorm';
 import { isUuid } from '../common/ids';
-import { decodeTimeCursor, encodeCursor, pageSize } from '../common/pagination';
+import { connectionOf, decodeTimeCursor, encodeCursor, pageSize } from '../common/pagination';
 import { HOUR_MS, iso, requireHour } from '../common/time.utils';
 import { APP_CONFIG } from '../config';
 import type { AppConfig } from '../config';
@@ -305,15 +305,12 @@ export class BookingsService {
       .addOrderBy('b.id', 'ASC')
       .take(n + 1)
       .getMany();
-    const page = rows.slice(0, n);
-    const edges = page.map((b) => ({
-      cursor: encodeCursor(b.startsAt.toISOString(), b.id),
-      node: bookingModel(storedFromEntity(b), b.cluster!.name),
-    }));
-    return {
-      edges,
-      pageInfo: { hasNextPage: rows.length > n, endCursor: edges.length ? edges[edges.length - 1].cursor : null },
-    };
+    return connectionOf(
+      rows,
+      n,
+      (b) => encodeCursor(b.startsAt.toISOString(), b.id),
+      (b) => bookingModel(storedFromEntity(b), b.cluster!.name),
+    );
   }
 
   /** Startups: their own; operators: bookings on their clusters; bureau: all. */

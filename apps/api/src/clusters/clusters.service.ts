@@ -157,11 +157,7 @@ export class ClustersService {
   async list(p: Principal, first?: number | null, after?: string | null): Promise<ClusterConnection> {
     const qb = this.ds.getRepository(ClusterEntity).createQueryBuilder('c');
     if (p.role === 'OPERATOR') qb.andWhere('c.owner_org_id = :org', { org: p.orgId });
-    const page = await pageByCreatedAt(qb, 'c', first, after);
-    return {
-      edges: page.edges.map((e) => ({ cursor: e.cursor, node: toClusterModel(e.row) })),
-      pageInfo: page.pageInfo,
-    };
+    return pageByCreatedAt(qb, 'c', first, after, toClusterModel);
   }
 
   async get(p: Principal, id: string, field = 'id'): Promise<ClusterModel> {

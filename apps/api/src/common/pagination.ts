@@ -62,12 +62,13 @@ export function decodeTimeCursor(cursor: string | undefined | null): { time: Dat
  * precision on both sides because the cursor carries a JS date while PostgreSQL stores
  * microseconds.
  */
-export async function pageByCreatedAt<T extends { id: string; createdAt: Date }>(
+export async function pageByCreatedAt<T extends { id: string; createdAt: Date }, N>(
   qb: SelectQueryBuilder<T>,
   alias: string,
   first: number | undefined | null,
   after: string | undefined | null,
-): Promise<{ edges: { cursor: string; row: T }[]; pageInfo: PageInfo }> {
+  nodeOf: (row: T) => N,
+): Promise<Connection<N>> {
   const n = pageSize(first);
   const cur = decodeTimeCursor(after);
   const created = `date_trunc('milliseconds', ${alias}.created_at)`;
@@ -76,12 +77,7 @@ export async function pageByCreatedAt<T extends { id: string; createdAt: Date }>
     .take(n + 1);
   if (cur)
     qb.andWhere(`(${created}, ${alias}.id) > (:cursorTime, :cursorId)`, { cursorTime: cur.time, cursorId: cur.id });
-  const rows = await qb.getMany();
-  const edges = rows.slice(0, n).map((row) => ({ cursor: encodeCursor(row.createdAt.toISOString(), row.id), row }));
-  return {
-    edges,
-    pageInfo: { hasNextPage: rows.length > n, endCursor: edges.length ? edges[edges.length - 1].cursor : null },
-  };
+  return connectionOf(await qb.getMany(), n, (row) => encodeCursor(row.createdAt.toISOString(), row.id), nodeOf);
 }
 
 /**
@@ -89,19 +85,38 @@ export async function pageByCreatedAt<T extends { id: string; createdAt: Date }>
  * the cursor carries the seq. For tables whose rows of one transaction share created_at but
  * must be listed in the order they were written (the voucher ledger).
  */
-export async function pageBySeq<T extends { seq: string }>(
+export async function pageBySeq<T extends { seq: string }, N>(
   qb: SelectQueryBuilder<T>,
   alias: string,
   first: number | undefined | null,
   after: string | undefined | null,
-): Promise<{ edges: { cursor: string; row: T }[]; pageInfo: PageInfo }> {
+  nodeOf: (row: T) => N,
+): Promise<Connection<N>> {
   const n = pageSize(first);
   const cur = decodeCursor(after);
   if (cur && (cur[0] !== 'seq' || !/^[1-9][0-9]{0,17}$/.test(cur[1]))) decodeCursor('!');
   qb.orderBy(`${alias}.seq`, 'ASC').take(n + 1);
   if (cur) qb.andWhere(`${alias}.seq > :cursorSeq`, { cursorSeq: cur[1] });
-  const rows = await qb.getMany();
-  const edges = rows.slice(0, n).map((row) => ({ cursor: encodeCursor('seq', String(row.seq)), row }));
+  return connectionOf(await qb.getMany(), n, (row) => encodeCursor('seq', String(row.seq)), nodeOf);
+}
+
+/** A Relay connection: edges of nodes with their cursors, and the page info. */
+export interface Connection<N> {
+  edges: { cursor: string; node: N }[];
+  pageInfo: PageInfo;
+}
+
+/**
+ * The page of `n` from the `n + 1` rows a keyset query fetched (the one more tells whether a next
+ * page exists), each row's node and cursor: the one way every connection is built.
+ */
+export function connectionOf<T, N>(
+  rows: readonly T[],
+  n: number,
+  cursorOf: (row: T) => string,
+  nodeOf: (row: T) => N,
+): Connection<N> {
+  const edges = rows.slice(0, n).map((row) => ({ cursor: cursorOf(row), node: nodeOf(row) }));
   return {
     edges,
     pageInfo: { hasNextPage: rows.length > n, endCursor: edges.length ? edges[edges.length - 1].cursor : null },

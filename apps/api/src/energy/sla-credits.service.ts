@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { SlaCreditEntity, SlaSettingsEntity } from '@pflex/persistence';
 import { DataSource } from 'typeorm';
 import { money } from '../common/money';
-import { decodeTimeCursor, encodeCursor, pageSize } from '../common/pagination';
+import { connectionOf, decodeTimeCursor, encodeCursor, pageSize } from '../common/pagination';
 import { decimalPlaces } from '../common/validators';
 import type { Principal } from '../security/principal';
 import { SlaBalanceModel, SlaCreditConnection, SlaCreditModel, SlaSettingsModel } from './dtos/green-revision.dtos';
@@ -33,12 +33,8 @@ export class SlaCreditsService {
       .take(n + 1)
       .getMany();
     const total = Number((await totalQb.getRawOne<{ total: number }>())?.total ?? 0);
-    const edges = rows
-      .slice(0, n)
-      .map((r) => ({ cursor: encodeCursor(r.createdAt.toISOString(), r.id), node: creditModel(r) }));
     return {
-      edges,
-      pageInfo: { hasNextPage: rows.length > n, endCursor: edges.length ? edges[edges.length - 1].cursor : null },
+      ...connectionOf(rows, n, (r) => encodeCursor(r.createdAt.toISOString(), r.id), creditModel),
       total: money(total),
     };
   }

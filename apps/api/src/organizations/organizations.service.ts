@@ -121,16 +121,13 @@ export class OrganizationsService implements OnApplicationBootstrap {
   }
 
   async listOrganizations(first?: number | null, after?: string | null): Promise<OrganizationConnection> {
-    const page = await pageByCreatedAt(
+    return pageByCreatedAt(
       this.ds.getRepository(OrganizationEntity).createQueryBuilder('o'),
       'o',
       first,
       after,
+      toOrganizationModel,
     );
-    return {
-      edges: page.edges.map((e) => ({ cursor: e.cursor, node: toOrganizationModel(e.row) })),
-      pageInfo: page.pageInfo,
-    };
   }
 
   async createOrganization(name: string, role: OrgRole): Promise<CreatedOrganizationModel> {

@@ -7,7 +7,7 @@ import { BookingsService, requireIdempotencyKey } from '../bookings/bookings.ser
 import { ComputeRequestInput } from '../bookings/dtos/booking.input';
 import { ObjectiveEnum } from '../bookings/dtos/booking.model';
 import { isUuid } from '../common/ids';
-import { decodeCursor, encodeCursor, pageSize } from '../common/pagination';
+import { connectionOf, decodeCursor, encodeCursor, pageSize } from '../common/pagination';
 import { iso } from '../common/time.utils';
 import { APP_CONFIG } from '../config';
 import type { AppConfig } from '../config';
@@ -140,11 +140,7 @@ export class RoundsService {
       .take(n + 1)
       .getMany();
     // the sequence number travels as a string, like every cursor key
-    const edges = rows.slice(0, n).map((r) => ({ cursor: encodeCursor(String(r.seq), r.id), node: requestModel(r) }));
-    return {
-      edges,
-      pageInfo: { hasNextPage: rows.length > n, endCursor: edges.length ? edges[edges.length - 1].cursor : null },
-    };
+    return connectionOf(rows, n, (r) => encodeCursor(String(r.seq), r.id), requestModel);
   }
 
   async round(id: string): Promise<RoundModel> {

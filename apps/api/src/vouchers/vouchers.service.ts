@@ -213,11 +213,7 @@ export class VouchersService {
       if (!isUuid(org)) return { edges: [], pageInfo: { hasNextPage: false, endCursor: null } };
       qb.where('v.org_id = :org', { org });
     }
-    const page = await pageByCreatedAt(qb, 'v', first, after);
-    return {
-      edges: page.edges.map((e) => ({ cursor: e.cursor, node: toVoucherModel(e.row) })),
-      pageInfo: page.pageInfo,
-    };
+    return pageByCreatedAt(qb, 'v', first, after, toVoucherModel);
   }
 
   /** Draws and refunds of one voucher, oldest first; visible to the bureau and the holder. */
@@ -232,11 +228,7 @@ export class VouchersService {
       .getRepository(VoucherLedgerEntity)
       .createQueryBuilder('l')
       .where('l.voucher_id = :id', { id: voucherId });
-    const page = await pageBySeq(qb, 'l', first, after);
-    return {
-      edges: page.edges.map((e) => ({ cursor: e.cursor, node: toLedgerModel(e.row) })),
-      pageInfo: page.pageInfo,
-    };
+    return pageBySeq(qb, 'l', first, after, toLedgerModel);
   }
 
   /** The cover each placement would get now, without drawing (quotes): from this process's cache, one read on a miss. */
