@@ -199,8 +199,8 @@ describe('green SLAs: supply revisions, re-allocation, credits', () => {
     await ws.dispose();
   }, 60_000);
 
-  it('a revision that lowers a price lowers what its voucher covers: percentCovered of the new price, the rest back to the voucher', async () => {
-    // green dearer than grid: losing it makes the booking cheaper
+  /** A cluster of 10 kW per PFLOPS, grid at 100 per MWh, with `mw` of green at 900 in [from, to) hours from now. */
+  const dearGreenCluster = async (mw: number, from: number, to: number): Promise<string> => {
     const c = await t.registerCluster(op.key, {
       capacityPflops: 100,
       kwPerPflops: 10,
@@ -209,10 +209,16 @@ describe('green SLAs: supply revisions, re-allocation, credits', () => {
       gridPricePerMwh: 100,
     });
     await t.ok(
-      `mutation($c: ID!, $s: DateTime!, $e: DateTime!) { addGreenWindow(clusterId: $c, startsAt: $s, endsAt: $e, megawatts: 0.1, source: WIND, pricePerMwh: 900) { id } }`,
-      { c, s: hour(30), e: hour(32) },
+      `mutation($c: ID!, $s: DateTime!, $e: DateTime!, $mw: Float!) { addGreenWindow(clusterId: $c, startsAt: $s, endsAt: $e, megawatts: $mw, source: WIND, pricePerMwh: 900) { id } }`,
+      { c, s: hour(from), e: hour(to), mw },
       op.key,
     );
+    return c;
+  };
+
+  it('a revision that lowers a price lowers what its voucher covers: percentCovered of the new price, the rest back to the voucher', async () => {
+    // green dearer than grid: losing it makes the booking cheaper
+    const c = await dearGreenCluster(0.1, 30, 32);
     const price = `query($id: ID!) { booking(id: $id) { voucherId price { total voucher totalAfterVoucher } } }`;
     const holders = [];
     // [percentCovered, hour, drawn, covered after, back]
@@ -264,18 +270,7 @@ describe('green SLAs: supply revisions, re-allocation, credits', () => {
   });
 
   it('lists the voucher ledger in the order it was written: the adjustments of one revision replay to their spentAfter', async () => {
-    const c = await t.registerCluster(op.key, {
-      capacityPflops: 100,
-      kwPerPflops: 10,
-      pue: 1,
-      pricePerPflopsHour: 2,
-      gridPricePerMwh: 100,
-    });
-    await t.ok(
-      `mutation($c: ID!, $s: DateTime!, $e: DateTime!) { addGreenWindow(clusterId: $c, startsAt: $s, endsAt: $e, megawatts: 0.3, source: WIND, pricePerMwh: 900) { id } }`,
-      { c, s: hour(40), e: hour(41) },
-      op.key,
-    );
+    const c = await dearGreenCluster(0.3, 40, 41);
     const s = await t.createOrg('STARTUP');
     const v = (
       await t.ok(`mutation($i: IssueVoucherInput!) { issueVoucher(input: $i) { id } }`, {
