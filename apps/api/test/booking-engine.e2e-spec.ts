@@ -388,6 +388,43 @@ onPostgres('booking engine: two processes on one PostgreSQL', () => {
     await cacheMatchesLedger(b, db, cluster, hour(0), hour(12));
   }, 60_000);
 
+  it('a process reads its own writes of access rules and vouchers at once, before its own notifications come back', async () => {
+    const cluster = await a.registerCluster(operator, { capacityPflops: 100, kwPerPflops: 10, pue: 1 });
+    const s = await a.createOrg('STARTUP');
+    const QUOTE = `query($r: ComputeRequestInput!) { quotes(request: $r) { objective available reason placement { price { total voucher } } } }`;
+    const r = { pflops: 40, hours: 1, earliestStart: hour(2), deadline: hour(3), clusterIds: [cluster] };
+    const quote = async () =>
+      (await a.ok(QUOTE, { r }, s.key)).quotes.find((q: { objective: string }) => q.objective === 'EARLIEST');
+    // cached on A: no rules, no vouchers
+    expect((await quote()).available).toBe(true);
+    expect((await quote()).placement.price.voucher).toBe(0);
+    const feedA = a.running.app.get(ChangeFeed);
+    feedA.pauseForTest();
+    try {
+      await a.ok(`mutation($i: AccessRuleInput!) { setAccessRule(input: $i) { organizationId } }`, {
+        i: { organizationId: s.id, maxClusterShare: 0.3 },
+      });
+      expect((await quote()).reason).toBe('QUOTA_EXCEEDED');
+      await a.ok(`mutation($i: AccessRuleInput!) { setAccessRule(input: $i) { organizationId } }`, {
+        i: { organizationId: s.id, maxClusterShare: 1 },
+      });
+      expect((await quote()).available).toBe(true);
+      await a.ok(`mutation($i: IssueVoucherInput!) { issueVoucher(input: $i) { id } }`, {
+        i: { organizationId: s.id, percentCovered: 100, cap: 1, validFrom: hour(0), validUntil: hour(48) },
+      });
+      expect((await quote()).placement.price.voucher).toBe(1);
+      const booked = (await a.ok(BOOK, { r, o: 'EARLIEST', k: 'ryw-1' }, s.key)).bookCompute;
+      expect(booked.price.voucher).toBe(1);
+      // the voucher is spent: A's next quote offers no cover
+      expect((await quote()).placement.price.voucher).toBe(0);
+      await a.ok(`mutation($id: ID!) { cancelBooking(id: $id) { id } }`, { id: booked.id }, s.key);
+      // refunded: covered again
+      expect((await quote()).placement.price.voucher).toBe(1);
+    } finally {
+      feedA.resumeForTest();
+    }
+  }, 30_000);
+
   it('a revoked key stops working on every process within the feed delivery time (bound: 1 s)', async () => {
     const s = await a.createOrg('STARTUP');
     const q = `{ me { id } }`;
@@ -395,9 +432,17 @@ onPostgres('booking engine: two processes on one PostgreSQL', () => {
     expect((await gqlAt(a.url, q, {}, s.key)).data?.me.id).toBe(s.id);
     expect((await gqlAt(b.url, q, {}, s.key)).data?.me.id).toBe(s.id);
     const keys = (await a.ok(`query($o: ID!) { apiKeys(organizationId: $o) { id } }`, { o: s.id })).apiKeys;
+    // the revoking process refuses the key as the mutation answers, before its own notification
+    // comes back: its feed is held across the revocation
+    const feedA = a.running.app.get(ChangeFeed);
+    feedA.pauseForTest();
     const t0 = Date.now();
-    await a.ok(`mutation($id: ID!) { revokeApiKey(id: $id) { revokedAt } }`, { id: keys[0].id });
-    expect((await gqlAt(a.url, q, {}, s.key)).errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+    try {
+      await a.ok(`mutation($id: ID!) { revokeApiKey(id: $id) { revokedAt } }`, { id: keys[0].id });
+      expect((await gqlAt(a.url, q, {}, s.key)).errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+    } finally {
+      feedA.resumeForTest();
+    }
     let ms: number;
     for (;;) {
       const r = await gqlAt(b.url, q, {}, s.key);

@@ -9,7 +9,7 @@ import { ChangeFeed } from '../events/change-feed.service';
 import { GroupInsert, LedgerRepository, VERSION_PLACEHOLDER, VoucherRow } from '../ledger/ledger.repository';
 import type { LedgerPort } from '../ledger/ledger.port';
 import { BookingEventTuple, bookingPayloads, ledgerPayloads } from '../ledger/ledger-wire';
-import { chooseCover, coverRequestOf, VoucherCover } from '../vouchers/vouchers.service';
+import { chooseCover, coverRequestOf, VoucherCover, VouchersService } from '../vouchers/vouchers.service';
 import { StoredBooking } from './utils/booking-models';
 
 /** Where a booking landed on the in-memory timelines. */
@@ -48,6 +48,7 @@ export class BookingWriter {
     @Inject(LedgerRepository) private readonly repo: LedgerPort,
     private readonly feed: ChangeFeed,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly vouchers: VouchersService,
   ) {}
 
   /** Voucher covers in order, each draw lowering what the next booking can get (`vouchers` locked by the caller). */
@@ -217,6 +218,7 @@ export class BookingWriter {
       const versions = await written;
       await beforeCommit();
       await tx.commit();
+      this.vouchers.changed(voucherOrgs);
       return versions;
     }
     // the write and COMMIT go out back to back: the version rows stay locked for one round trip
@@ -224,6 +226,7 @@ export class BookingWriter {
     const [w, c] = await Promise.allSettled([written, committing]);
     if (w.status === 'rejected') throw w.reason;
     if (c.status === 'rejected') throw c.reason;
+    this.vouchers.changed(voucherOrgs);
     return w.value;
   }
 

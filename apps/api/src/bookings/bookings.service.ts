@@ -263,6 +263,7 @@ export class BookingsService {
       await this.repo.writeCancel(s, b, hours, now, this.feed.channel, payloads, clusters);
       return b;
     });
+    if (b.voucher_id !== null) this.vouchers.changed([b.org_id]);
     // as the row now is: cancelling settled the SLA credit
     return bookingModel(
       { ...storedFromRow(b), status: 'CANCELLED', cancelledAt: new Date(now), slaCredit: 0 },

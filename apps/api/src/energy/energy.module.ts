@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ClustersModule } from '../clusters/clusters.module';
+import { VouchersModule } from '../vouchers/vouchers.module';
 import { EnergyResolver } from './energy.resolver';
 import { EnergyService } from './energy.service';
 import { GreenForecastService } from './green-forecast.service';
@@ -8,7 +9,7 @@ import { GreenRevisionsService } from './green-revisions.service';
 import { SlaCreditsService } from './sla-credits.service';
 
 @Module({
-  imports: [ClustersModule],
+  imports: [ClustersModule, VouchersModule],
   providers: [
     EnergyService,
     GreenForecastService,

@@ -8,6 +8,7 @@ import { ClustersService } from '../clusters/clusters.service';
 import { LedgerService } from '../ledger/ledger.service';
 import { TimelinesService } from '../ledger/timelines.service';
 import type { Principal } from '../security/principal';
+import { VouchersService } from '../vouchers/vouchers.service';
 import { GreenForecastImportModel } from './dtos/green-forecast.model';
 import { ImportGreenForecastArgs } from './dtos/green-forecast.args';
 import { GreenSourceEnum } from './dtos/green-window.model';
@@ -45,6 +46,7 @@ export class GreenForecastService {
     private readonly admin: LedgerAdminRepository,
     private readonly timelines: TimelinesService,
     private readonly revisions: GreenRevisionsService,
+    private readonly vouchers: VouchersService,
   ) {}
 
   async import(p: Principal, a: ImportGreenForecastArgs): Promise<GreenForecastImportModel> {
@@ -163,6 +165,7 @@ export class GreenForecastService {
       return [result, v] as const;
     });
     if (version !== null) await this.timelines.sync(model.clusterId, version);
+    if (model.revisionIds.length > 0) this.vouchers.changedAll();
     return model;
   }
 }

@@ -26,6 +26,7 @@ import { SITE_GRID_ADD, SITE_GRID_TAKE } from '../ledger/ledger.statements';
 import { LedgerService } from '../ledger/ledger.service';
 import { TimelinesService } from '../ledger/timelines.service';
 import type { Principal } from '../security/principal';
+import { VouchersService } from '../vouchers/vouchers.service';
 import {
   BookingGreenRevisionModel,
   GreenRevisionModel,
@@ -78,6 +79,7 @@ export class GreenRevisionsService {
     private readonly timelines: TimelinesService,
     private readonly feed: ChangeFeed,
     private readonly admin: LedgerAdminRepository,
+    private readonly vouchers: VouchersService,
   ) {}
 
   async revise(p: Principal, a: ReviseGreenSupplyArgs): Promise<GreenRevisionModel> {
@@ -102,6 +104,7 @@ export class GreenRevisionsService {
         return [id, c.id, v!] as const;
       });
       await this.timelines.sync(clusterId, version);
+      this.vouchers.changedAll();
       return (await this.models([revisionId]))[0];
     });
   }

@@ -6,6 +6,7 @@ import { pageByCreatedAt } from '../common/pagination';
 import { APP_CONFIG } from '../config';
 import type { AppConfig } from '../config';
 import { ChangeFeed, FeedMessage } from '../events/change-feed.service';
+import { FeedCache } from '../events/feed-cache';
 import { displayPrefix, generateApiKey, hashApiKey, sameHash } from '../security/api-keys';
 import {
   ApiKeyModel,
@@ -22,7 +23,6 @@ export const ENV_BUREAU_NAME = 'City AI Bureau';
 
 /** A cached key is re-read from the database after this long at the latest. */
 export const KEY_CACHE_TTL_MS = 60_000;
-const KEY_CACHE_MAX = 100_000;
 
 interface KeyRevokedMessage extends FeedMessage {
   k: 'key';
@@ -36,19 +36,22 @@ export const MAX_API_KEYS_LISTED = 1000;
 export class OrganizationsService implements OnApplicationBootstrap {
   private bureauKeyHash?: string;
   private envBureau?: Principal;
-  /** key hash -> principal, trusted only while the change feed is live (revocations arrive on it) */
-  private readonly keys = new Map<string, { p: Principal; at: number }>();
+  /** key hash -> principal (known keys only); revocations arrive on the change feed */
+  private readonly keys: FeedCache<Principal | null>;
 
   constructor(
     private readonly ds: DataSource,
     private readonly feed: ChangeFeed,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
-    feed.on<KeyRevokedMessage>('key', (m) => {
-      this.keys.delete(m.h);
-      for (const fn of this.revocationListeners) fn(m.h);
-    });
-    feed.onResync(() => this.keys.clear());
+    this.keys = new FeedCache(feed, KEY_CACHE_TTL_MS);
+    feed.on<KeyRevokedMessage>('key', (m) => this.forget(m.h));
+  }
+
+  /** Drops a revoked key from this process's cache and tells the listeners (each may hear a key twice). */
+  private forget(keyHash: string): void {
+    this.keys.drop(keyHash);
+    for (const fn of this.revocationListeners) fn(keyHash);
   }
 
   private readonly revocationListeners: ((keyHash: string) => void)[] = [];
@@ -76,7 +79,8 @@ export class OrganizationsService implements OnApplicationBootstrap {
   /**
    * Hash lookup, then a constant-time comparison of the digests. Known keys are cached in this
    * process while the change feed is live: a revocation is announced on the feed in the revoking
-   * transaction and drops the key from every process's cache as it arrives; a process whose
+   * transaction and drops the key from every process's cache as it arrives (the revoking process
+   * drops it as its transaction commits); a process whose
    * listener is disconnected reads the database on every request until it has reconnected (and
    * cleared its cache), and no entry is older than KEY_CACHE_TTL_MS.
    */
@@ -84,11 +88,14 @@ export class OrganizationsService implements OnApplicationBootstrap {
     if (key.length > 200) return null;
     const hash = hashApiKey(key);
     if (this.bureauKeyHash && this.envBureau && sameHash(hash, this.bureauKeyHash)) return this.envBureau;
-    const now = Date.now();
-    if (this.feed.live) {
-      const hit = this.keys.get(hash);
-      if (hit && now - hit.at < KEY_CACHE_TTL_MS) return hit.p;
-    }
+    return this.keys.get(
+      hash,
+      () => this.principalOf(hash),
+      (p) => p !== null,
+    );
+  }
+
+  private async principalOf(hash: string): Promise<Principal | null> {
     const rows: { key_hash: string; org_id: string; name: string; role: OrgRole }[] = await this.ds.query(
       `SELECT k.key_hash, o.id AS org_id, o.name, o.role FROM api_keys k JOIN organizations o ON o.id = k.org_id
        WHERE k.key_hash = $1 AND k.revoked_at IS NULL`,
@@ -96,12 +103,7 @@ export class OrganizationsService implements OnApplicationBootstrap {
     );
     const row = rows[0];
     if (!row || !sameHash(row.key_hash, hash)) return null;
-    const p: Principal = { orgId: row.org_id, name: row.name, role: row.role };
-    if (this.feed.live) {
-      if (this.keys.size >= KEY_CACHE_MAX) this.keys.clear();
-      this.keys.set(hash, { p, at: now });
-    }
-    return p;
+    return { orgId: row.org_id, name: row.name, role: row.role };
   }
 
   async me(p: Principal): Promise<OrganizationModel> {
@@ -145,7 +147,7 @@ export class OrganizationsService implements OnApplicationBootstrap {
 
   /** Revoking is idempotent; the key stops working on every process as the feed delivers the revocation. */
   async revokeApiKey(id: string): Promise<ApiKeyModel> {
-    return this.ds.transaction(async (m) => {
+    const { model, keyHash } = await this.ds.transaction(async (m) => {
       const key = isUuid(id) ? await m.findOneBy(ApiKeyEntity, { id }) : null;
       if (!key)
         throw new OrganizationException(OrganizationErrorCode.API_KEY_NOT_FOUND, `API key ${id} not found`, 'id');
@@ -153,8 +155,11 @@ export class OrganizationsService implements OnApplicationBootstrap {
         await m.update(ApiKeyEntity, { id }, { revokedAt: () => 'now()' });
         await m.query(`SELECT pg_notify($1, $2)`, [this.feed.channel, this.feed.encode({ k: 'key', h: key.keyHash })]);
       }
-      return toApiKeyModel((await m.findOneBy(ApiKeyEntity, { id }))!);
+      return { model: toApiKeyModel((await m.findOneBy(ApiKeyEntity, { id }))!), keyHash: key.keyHash };
     });
+    // this process stops taking the key as the mutation answers, not when its own notification comes back
+    this.forget(keyHash);
+    return model;
   }
 
   /**

@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import { isUuid } from '../common/ids';
 import { HOUR_MS, iso } from '../common/time.utils';
 import { ChangeFeed, FeedMessage } from '../events/change-feed.service';
+import { FeedCache } from '../events/feed-cache';
 import type { Principal } from '../security/principal';
 import { AccessRuleInput } from './dtos/access-rule.input';
 import { AccessRuleModel } from './dtos/access-rule.model';
@@ -68,38 +69,31 @@ const fmt = (x: number): string => String(Math.round(x * 1000) / 1000);
  */
 @Injectable()
 export class QuotasService {
-  /** org -> rules (null: none), trusted while the change feed is live */
-  private readonly cache = new Map<string, { r: Rules | null; at: number }>();
+  /** org -> rules (null: none) for quotes; changes arrive on the change feed */
+  private readonly cache: FeedCache<Rules | null>;
 
   constructor(
     private readonly ds: DataSource,
     private readonly feed: ChangeFeed,
   ) {
+    this.cache = new FeedCache(feed, RULES_TTL_MS);
     feed?.on<OrgChangedMessage>('org', (m) => {
-      if (m.what === 'rules') this.cache.delete(m.org);
+      if (m.what === 'rules') this.cache.drop(m.org);
     });
-    feed?.onResync(() => this.cache.clear());
   }
 
   /** The startup's rules for quotes: from this process's cache (one read on a miss). Bookings lock and re-read them. */
   async cachedRules(orgId: string): Promise<Rules | null> {
-    const now = Date.now();
-    const hit = this.cache.get(orgId);
-    if (hit && this.feed.live && now - hit.at < RULES_TTL_MS) return hit.r;
-    const row = await this.ds.manager.findOneBy(AccessRuleEntity, { orgId });
-    const r =
-      row && (row.maxPflopsHoursPer7Days !== null || row.maxClusterShare !== null)
+    return this.cache.get(orgId, async () => {
+      const row = await this.ds.manager.findOneBy(AccessRuleEntity, { orgId });
+      return row && (row.maxPflopsHoursPer7Days !== null || row.maxClusterShare !== null)
         ? { maxPflopsHoursPer7Days: row.maxPflopsHoursPer7Days, maxClusterShare: row.maxClusterShare }
         : null;
-    if (this.feed.live) {
-      if (this.cache.size > 100_000) this.cache.clear();
-      this.cache.set(orgId, { r, at: now });
-    }
-    return r;
+    });
   }
 
   async set(input: AccessRuleInput): Promise<AccessRuleModel> {
-    return this.ds.transaction(async (m) => {
+    const rule = await this.ds.transaction(async (m) => {
       const org = isUuid(input.organizationId)
         ? await m.findOneBy(OrganizationEntity, { id: input.organizationId })
         : null;
@@ -126,6 +120,8 @@ export class QuotasService {
       ]);
       return toModel(await m.findOneByOrFail(AccessRuleEntity, { orgId: org.id }));
     });
+    this.cache.drop(rule.organizationId);
+    return rule;
   }
 
   /** Bureau: any startup's; a startup: its own (others NOT_FOUND). Null when it has no rules. */

@@ -8,6 +8,7 @@ import { centsOf, priceTotal, shareCents } from '../common/money';
 import { pageByCreatedAt, pageBySeq } from '../common/pagination';
 import { HOUR_MS } from '../common/time.utils';
 import { ChangeFeed } from '../events/change-feed.service';
+import { FeedCache } from '../events/feed-cache';
 import type { BookingEventsMessage } from '../ledger/ledger-wire';
 import type { OrgChangedMessage } from '../quotas/quotas.service';
 import type { Principal } from '../security/principal';
@@ -117,19 +118,30 @@ export function chooseCover(
 @Injectable()
 export class VouchersService {
   /** org -> its vouchers with money left, for quotes; dropped when a booking draws or refunds, or one is issued */
-  private readonly cache = new Map<string, { rows: VoucherCandidate[]; at: number }>();
+  private readonly cache: FeedCache<VoucherCandidate[]>;
 
   constructor(
     private readonly ds: DataSource,
     private readonly feed: ChangeFeed,
   ) {
-    feed.on<BookingEventsMessage>('b', (m) => {
-      for (const org of m.vo ?? []) this.cache.delete(org);
-    });
+    this.cache = new FeedCache(feed, PREVIEW_TTL_MS);
+    feed.on<BookingEventsMessage>('b', (m) => this.changed(m.vo ?? []));
     feed.on<OrgChangedMessage>('org', (m) => {
-      if (m.what === 'vouchers') this.cache.delete(m.org);
+      if (m.what === 'vouchers') this.cache.drop(m.org);
     });
-    feed.onResync(() => this.cache.clear());
+  }
+
+  /**
+   * The vouchers of these startups changed (drawn, refunded or adjusted by a transaction that has
+   * committed): this process's quotes read them again.
+   */
+  changed(orgIds: Iterable<string>): void {
+    for (const org of orgIds) this.cache.drop(org);
+  }
+
+  /** As `changed`, for every startup (a green revision may adjust the draws of any booking it touched). */
+  changedAll(): void {
+    this.cache.clear();
   }
 
   async issue(input: IssueVoucherInput): Promise<VoucherModel> {
@@ -141,7 +153,7 @@ export class VouchersService {
         'input.validUntil must be after input.validFrom',
         'input.validUntil',
       );
-    return this.ds.transaction(async (m) => {
+    const voucher = await this.ds.transaction(async (m) => {
       const org = isUuid(input.organizationId)
         ? await m.findOneBy(OrganizationEntity, { id: input.organizationId })
         : null;
@@ -186,6 +198,8 @@ export class VouchersService {
       ]);
       return toVoucherModel(await m.findOneByOrFail(VoucherEntity, { id: v.id }));
     });
+    this.changed([voucher.organizationId]);
+    return voucher;
   }
 
   /** Bureau: any voucher; a startup: its own; anyone else gets NOT_FOUND, as for unknown ids. */
@@ -234,21 +248,13 @@ export class VouchersService {
   /** The cover each placement would get now, without drawing (quotes): from this process's cache, one read on a miss. */
   async preview(orgId: string, reqs: CoverRequest[]): Promise<(VoucherCover | null)[]> {
     if (reqs.length === 0) return [];
-    const now = Date.now();
-    let hit = this.cache.get(orgId);
-    if (!hit || !this.feed.live || now - hit.at >= PREVIEW_TTL_MS) {
-      const rows: VoucherCandidate[] = await this.ds.query(
+    const rows = await this.cache.get(orgId, () =>
+      this.ds.query<VoucherCandidate[]>(
         `SELECT id, percent_covered, (cap - spent)::text AS remaining, valid_from, valid_until, created_at, cluster_ids, min_green_share FROM vouchers
          WHERE org_id = $1 AND spent < cap AND valid_until > now()`,
         [orgId],
-      );
-      hit = { rows, at: now };
-      if (this.feed.live) {
-        if (this.cache.size > 100_000) this.cache.clear();
-        this.cache.set(orgId, hit);
-      }
-    }
-    const rows = hit.rows;
+      ),
+    );
     return reqs.map((r) => chooseCover(rows, r, (c) => centsOf(Number(c.remaining))));
   }
 

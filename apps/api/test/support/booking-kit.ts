@@ -13,6 +13,7 @@ import { TimelinesService } from '../../src/ledger/timelines.service';
 import type { MetricsService } from '../../src/metrics/metrics.service';
 import type { Principal } from '../../src/security/principal';
 import { QuotasService } from '../../src/quotas/quotas.service';
+import { VouchersService } from '../../src/vouchers/vouchers.service';
 import { FakeFeed } from './fake-feed';
 import { FakeLedger } from './fake-ledger';
 
@@ -32,6 +33,7 @@ export interface BookingKit {
   committer: BookingCommitter;
   writer: BookingWriter;
   quotas: QuotasService;
+  vouchers: VouchersService;
   config: AppConfig;
   /** the process's clock, ms; tests move it */
   clock: { now: number };
@@ -91,13 +93,16 @@ export async function bookingKit(opts: {
   await timelines.onApplicationBootstrap();
   const quotas = new QuotasService(undefined as never, feed.asChangeFeed);
   const refusals = new Refusals(quotas);
-  const writer = new BookingWriter(ledger, feed.asChangeFeed, config);
+  // quotes' voucher cache (no database here: the writer only drops its entries)
+  const vouchers = new VouchersService(undefined as never, feed.asChangeFeed);
+  const writer = new BookingWriter(ledger, feed.asChangeFeed, config, vouchers);
   const committer = new BookingCommitter(ledger, timelines, quotas, refusals, writer, metrics, config, silentLog);
   let seq = 0;
   return {
     ledger,
     feed,
     timelines,
+    vouchers,
     committer,
     writer,
     quotas,

@@ -46,7 +46,7 @@ describe('BookingsService.cancel on the fake ledger', () => {
       undefined as never,
       undefined as never,
       kit.feed.asChangeFeed,
-      undefined as never,
+      kit.vouchers,
       undefined as never,
       undefined as never,
       kit.config,

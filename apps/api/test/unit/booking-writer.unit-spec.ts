@@ -7,6 +7,7 @@ import type { GroupInsert, LedgerDeltas, VoucherDraws } from '../../src/ledger/l
 import { T0H } from '../support/booking-kit';
 import { FakeFeed } from '../support/fake-feed';
 import { FakeLedger } from '../support/fake-ledger';
+import { VouchersService } from '../../src/vouchers/vouchers.service';
 
 // The one write path of new bookings, on its own: what it sends to the ledger (set-based columns,
 // summed per-(cluster, hour) deltas, voucher draws, notifications) for placements made by hand.
@@ -77,7 +78,12 @@ describe('BookingWriter', () => {
     ledger.addCluster({ id: 'B', capacityTflops: 100_000 }, T0H, T0H + 48);
     ledger.addGreen('A', T0H, T0H + 48, 1_000_000, 40);
     feed = new FakeFeed();
-    writer = new BookingWriter(ledger, feed.asChangeFeed, config);
+    writer = new BookingWriter(
+      ledger,
+      feed.asChangeFeed,
+      config,
+      new VouchersService(undefined as never, feed.asChangeFeed),
+    );
     sent = [];
     const write = ledger.writeGroup.bind(ledger);
     jest.spyOn(ledger, 'writeGroup').mockImplementation((s, b, d, payloadClusters, v, channel, payloads, nowMs) => {
