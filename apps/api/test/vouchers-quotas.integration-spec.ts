@@ -112,6 +112,47 @@ onPostgres('vouchers and access rules under concurrency on PostgreSQL: two API i
     expect(rows[0].n).toBe(6);
   }, 120_000);
 
+  it('a cancellation takes its voucher before the ledger rows, in the order a group commit does, so the two cannot deadlock', async () => {
+    const s = await a.createOrg('STARTUP');
+    const v = (
+      await a.ok(`mutation($i: IssueVoucherInput!) { issueVoucher(input: $i) { id } }`, {
+        i: { organizationId: s.id, percentCovered: 100, cap: 500, validFrom: hour(-1), validUntil: hour(100) },
+      })
+    ).issueVoucher.id;
+    const r = { pflops: 10, hours: 1, earliestStart: hour(60), deadline: hour(61), clusterIds: [cluster] };
+    const booked = (await a.ok(BOOK, { r, k: 'order-1' }, s.key)).bookCompute;
+    expect(booked.voucherId).toBe(v);
+    // a group commit of the same startup: its first statement locks the voucher ...
+    const group = new Client({ connectionString: DATABASE_URL, options: `-c search_path=${a.schema}` });
+    await group.connect();
+    try {
+      await group.query('BEGIN');
+      const { rows: me } = await group.query(`SELECT pg_backend_pid() AS pid`);
+      await group.query(`SELECT 1 FROM vouchers WHERE id = $1 FOR UPDATE`, [v]);
+      const cancel = gqlAt(a.url, CANCEL, { id: booked.id }, s.key);
+      // ... the cancellation now waits for it ...
+      for (let i = 0; ; i++) {
+        const { rows } = await db.query(
+          `SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted AND $1 = ANY(pg_blocking_pids(pid))`,
+          [me[0].pid],
+        );
+        if (rows[0].n > 0) break;
+        if (i > 500) throw new Error('the cancellation never waited for the voucher');
+        await new Promise((res) => setTimeout(res, 10));
+      }
+      // ... holding none of the ledger rows the group writes next (a deadlock if it did)
+      await group.query(`SELECT 1 FROM cluster_hours WHERE cluster_id = $1 AND hour = $2 FOR UPDATE NOWAIT`, [
+        cluster,
+        hour(60),
+      ]);
+      await group.query('COMMIT');
+      expect((await cancel).data?.cancelBooking.status).toBe('CANCELLED');
+    } finally {
+      await group.end();
+    }
+    expect(await checkVoucher(v)).toBe(0);
+  }, 60_000);
+
   it('many concurrent bookings against one access rule never exceed it', async () => {
     const weekly = await a.createOrg('STARTUP');
     await a.ok(`mutation($i: AccessRuleInput!) { setAccessRule(input: $i) { organizationId } }`, {

@@ -135,7 +135,11 @@ export const S = {
   },
   cancelLock: {
     name: 'pflex_cancel_lock',
-    text: `SELECT row_to_json(b) AS b FROM bookings b WHERE b.id = $1 FOR UPDATE`,
+    // the booking, then its voucher: locked before the write touches the ledger rows, in the
+    // order a group commit takes them (vouchers, then ledger rows), so the two cannot deadlock
+    text: `WITH b AS (SELECT * FROM bookings WHERE id = $1 FOR UPDATE),
+           v AS (SELECT id FROM vouchers WHERE id = (SELECT voucher_id FROM b) FOR UPDATE)
+           SELECT row_to_json(b) AS b, (SELECT count(*) FROM v)::int AS v FROM b`,
   },
   cancelWrite: {
     name: 'pflex_cancel_write',
