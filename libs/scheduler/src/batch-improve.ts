@@ -61,9 +61,11 @@ function rebuild(
 /**
  * Ruin-and-recreate improvement on a finished run: pick a random cluster and time window,
  * release the bookings overlapping it, then re-insert them together with the unplaced jobs
- * whose windows overlap it, largest first (EARLIEST). Kept when PFLOPS-hours grow (or stay
- * equal with at least as much green), undone exactly otherwise. Deterministic for a given
- * seed and iteration count; stops early at the time budget.
+ * whose windows overlap it, largest first (EARLIEST). A step is kept when PFLOPS-hours grow (or
+ * stay equal with at least as much green, or fall within the annealing temperature), undone
+ * exactly otherwise. At the end the run is the state with the most PFLOPS-hours seen, and
+ * exactly the run it was given (named as before) when no step raised them. Deterministic for a
+ * given seed and iteration count; stops early at the time budget.
  */
 export function improve(
   run: Run,
@@ -101,6 +103,8 @@ export function improve(
   const inserted: number[] = [];
   const key = new Float64Array(n);
   let changed = false;
+  // whether any move was kept: without a gain, the run is put back as it was
+  let moved = false;
   // simulated annealing on PFLOPS-hours with the best state remembered as (cluster, start) per
   // job, plus exact green for jobs with a minGreenShare (so a rebuild can honour it)
   let cur = run.vol;
@@ -179,6 +183,7 @@ export function improve(
       (delta < 0 && temp > 0 && r() < Math.exp(delta / temp))
     ) {
       cur += delta;
+      moved = true;
       for (const i of inserted) {
         onCluster[f.bookingCluster(run.handles[i])].add(i);
         run.reasons[i] = null;
@@ -203,8 +208,13 @@ export function improve(
       }
     }
   }
-  if (cur < best || (!changed && cur !== run.vol)) rebuild(run, jobs, bestC, bestS, bestP, buf);
-  else if (!changed) return;
+  // no gain: the run as it was (moves that kept its PFLOPS-hours would take jobs from where their
+  // pass put them, by their own objective, for nothing); a gain: the best state seen
+  if (!changed) {
+    if (moved) rebuild(run, jobs, bestC, bestS, bestP, buf);
+    return;
+  }
+  if (cur < best) rebuild(run, jobs, bestC, bestS, bestP, buf);
   let v = 0;
   let g = 0;
   let st = 0;

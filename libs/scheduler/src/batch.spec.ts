@@ -60,4 +60,59 @@ describe('packBatch', () => {
     expect(res.pflopsHours).toBe(220);
     expect(res.placements.find((p) => p.job === 'cheap')!.start).not.toBe(24);
   });
+
+  // found by a black-box review: the improvement pass, looking for room for a job that can never
+  // fit, moved the others at equal PFLOPS-hours and left them there, still named as the greedy pass
+  it('leaves the winning pass as it was when the improvement places nothing more', () => {
+    const spec: FleetSpec = {
+      slots: 11,
+      clusters: [
+        {
+          id: 'c',
+          capacityPflops: 100,
+          kwPerPflops: 1,
+          pue: 1,
+          pricePerPflopsHour: 0,
+          gridPricePerMwh: 0,
+          green: [{ start: 2, end: 10, mw: 1, pricePerMwh: 500 }],
+        },
+      ],
+    };
+    const jobs: JobRequest[] = [
+      { id: 'a', pflops: 100, hours: 3, earliest: 3, deadline: 11, objective: 'CHEAPEST' },
+      { id: 'b', pflops: 200, hours: 4, earliest: 0, deadline: 4 },
+    ];
+    for (let seed = 1; seed <= 5; seed++) {
+      const res = packBatch(Fleet.fromSpec(spec), jobs, { timeBudgetMs: Infinity, seed });
+      // CHEAPEST: [8, 11) pays 2 h of green at 500 and 1 h of free grid; any earlier start pays more green
+      expect(res.placements.map((p) => [p.job, p.start, p.price.total])).toEqual([['a', 8, 100]]);
+      expect(res.strategy).toBe('arrival/own');
+    }
+  });
+
+  it('a site no cluster is behind changes nothing', () => {
+    const spec = (sites: FleetSpec['sites']): FleetSpec => ({
+      slots: 37,
+      ...(sites ? { sites } : {}),
+      clusters: [
+        {
+          id: 'c',
+          capacityPflops: 200,
+          kwPerPflops: 1,
+          pue: 1,
+          pricePerPflopsHour: 0,
+          gridPricePerMwh: 0,
+          green: [{ start: 36, end: 38, mw: 1, pricePerMwh: 300 }],
+        },
+      ],
+    });
+    const jobs: JobRequest[] = [
+      { id: 'a', pflops: 200, hours: 2, earliest: 16, deadline: 18 },
+      { id: 'b', pflops: 200, hours: 20, earliest: 12, deadline: 37 },
+    ];
+    const plain = packBatch(Fleet.fromSpec(spec(undefined)), jobs, { timeBudgetMs: Infinity });
+    const sited = packBatch(Fleet.fromSpec(spec([{ id: 's', gridMw: 2000 }])), jobs, { timeBudgetMs: Infinity });
+    expect(plain.placements.map((p) => [p.job, p.start])).toEqual([['b', 12]]);
+    expect(sited.placements).toEqual(plain.placements);
+  });
 });

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { bookingMix, smallInstance } from '../bench/instances';
-import { runInstance } from '../src/instance';
+import { parseInstance, runInstance } from '../src/instance';
 import type { InstanceFile, Objective } from '../src/types';
+import { referencePlace } from './reference-placer';
 import { replayResult } from './replay';
 
 // Random instances as a user would write them: windows and capacity changes that reach past the
@@ -113,6 +114,55 @@ describe('property: every result replays', () => {
       { numRuns: 150, seed: 11 },
     );
     expect(refused).toBeGreaterThan(20);
+  });
+
+  it('batch leaves every job where its own objective puts it with the others where they are (no green, so commit order cannot matter; reference placer)', () => {
+    let checked = 0;
+    let notEarliest = 0;
+    fc.assert(
+      fc.property(instanceArbOf(true), fc.integer({ min: 1, max: 1000 }), (raw, seed) => {
+        const inst: InstanceFile = {
+          ...raw,
+          clusters: raw.clusters.map((c) => ({ ...c, green: [] })),
+          jobs: raw.jobs.map(({ minGreenShare: _m, ...j }) => j),
+        };
+        const res = runInstance(inst, 'batch', { timeBudgetMs: Infinity, iterations: 300, seed });
+        const { fleet } = parseInstance(inst);
+        const byId = new Map(inst.jobs.map((j) => [j.id, j]));
+        const handles = res.placements.map((p) => {
+          const d = fleet.place(
+            {
+              ...byId.get(p.job)!,
+              earliest: p.start,
+              deadline: p.start + byId.get(p.job)!.hours,
+              clusters: [p.cluster],
+            },
+            'EARLIEST',
+          );
+          if (!d.ok) throw new Error(`${p.job} does not replay`);
+          return fleet.commit(d.placement);
+        });
+        res.placements.forEach((p, k) => {
+          const j = byId.get(p.job)!;
+          const was = fleet.placementOf(handles[k], j.id);
+          fleet.release(handles[k]);
+          const ref = referencePlace(fleet, j, j.objective ?? 'EARLIEST');
+          expect({
+            job: p.job,
+            at: typeof ref === 'string' ? ref : [fleet.clusterIds[ref.clusterIndex], ref.start],
+          }).toEqual({
+            job: p.job,
+            at: [p.cluster, p.start],
+          });
+          handles[k] = fleet.commit(was);
+          checked++;
+          if (j.objective !== 'EARLIEST') notEarliest++;
+        });
+      }),
+      { numRuns: 150, seed: 12 },
+    );
+    expect(checked).toBeGreaterThan(500);
+    expect(notEarliest).toBeGreaterThan(200);
   });
 
   it('the checker itself rejects a site-slot over its cap and a grid price not taken hour by hour', () => {

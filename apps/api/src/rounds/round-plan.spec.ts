@@ -231,11 +231,12 @@ describe('round plan: packRound and the first-come baseline against an independe
       const packed = where(packRound(inst.fleet(), BASE, inst.members, { rules: new Map(), usage: [] }, quotas));
       for (const [i, at] of packed) {
         if (inst.book.rules.has(inst.members[i].orgId)) {
-          if (ruled.has(i) && ruled.get(i) !== at) moved++;
+          if (ruled.get(i) !== at) moved++;
         } else expect({ seed, i, at: ruled.get(i) }).toEqual({ seed, i, at });
       }
     }
-    expect(moved).toBeGreaterThan(0);
+    // members the rules moved or refused (a move itself: rounds.e2e-spec, "breaks the 7-day rule")
+    expect(moved).toBeGreaterThan(20);
   });
 
   it('refuses a member by the access rule it breaks, with the rule in the message', () => {
