@@ -347,6 +347,32 @@ describe('clearing rounds', () => {
       (await t.code(`mutation { scheduleRounds(region: "Pearl", everyMinutes: 5) { everyMinutes } }`, {}, s.key)).code,
     ).toBe('FORBIDDEN');
   }, 60_000);
+
+  it('rounds page on with `after` (the last id of the previous page), each round once, in the same order', async () => {
+    // rounds of their own regions, two of them closing at the same instant
+    for (const [r, h] of [
+      ['Page A', 5],
+      ['Page B', 5],
+      ['Page C', 6],
+      ['Page D', 7],
+      ['Page E', 4],
+    ] as const)
+      await t.ok(OPEN, { r, c: hour(h) });
+    const all = (await t.ok(`{ rounds(first: 100) { id closesAt } }`)).rounds.map((r: { id: string }) => r.id);
+    expect(all.length).toBeGreaterThanOrEqual(5);
+    const paged: string[] = [];
+    let after: string | null = null;
+    for (;;) {
+      const page: { id: string }[] = (await t.ok(`query($a: ID) { rounds(first: 2, after: $a) { id } }`, { a: after }))
+        .rounds;
+      if (page.length === 0) break;
+      paged.push(...page.map((r) => r.id));
+      after = page[page.length - 1].id;
+    }
+    expect(paged).toEqual(all);
+    const unknown = await t.code(`{ rounds(after: "00000000-0000-4000-8000-000000000000") { id } }`);
+    expect([unknown.code, unknown.field]).toEqual(['NOT_FOUND', 'after']);
+  });
 });
 
 const onPostgres = DATABASE_URL ? describe : describe.skip;

@@ -26,8 +26,14 @@ export class RoundsResolver {
     @Args('region', { type: () => String, nullable: true }) region?: string | null,
     @Args('status', { type: () => RoundStatusEnum, nullable: true }) status?: RoundStatusEnum | null,
     @Args('first', { type: () => Int, nullable: true, description: '1..100 (default 20)' }) first?: number | null,
+    @Args('after', {
+      type: () => ID,
+      nullable: true,
+      description: 'the id of the last round of the previous page: the next page goes on from it',
+    })
+    after?: string | null,
   ): Promise<RoundModel[]> {
-    return this.svc.rounds(region, status, first);
+    return this.svc.rounds(region, status, first, after);
   }
 
   @Query(() => RoundModel)

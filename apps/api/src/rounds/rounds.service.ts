@@ -149,15 +149,27 @@ export class RoundsService {
     return (await this.models([r]))[0];
   }
 
-  /** Rounds, latest close first; `region` null: every region (use "" for the fleet-wide rounds). */
+  /**
+   * Rounds, latest close first (then by id); `region` null: every region (use "" for the
+   * fleet-wide rounds). `after`: the id of the last round of the previous page; the page goes on
+   * from it in this order (keyset: rounds opened meanwhile do not shift it).
+   */
   async rounds(
     region: string | null | undefined,
     status: RoundStatusEnum | null | undefined,
     first?: number | null,
+    after?: string | null,
   ): Promise<RoundModel[]> {
     const qb = this.ds.getRepository(RoundEntity).createQueryBuilder('r');
     if (region != null) qb.andWhere('r.region = :region', { region: region.trim() });
     if (status) qb.andWhere('r.status = :status', { status });
+    if (after != null) {
+      const last = isUuid(after) ? await this.ds.manager.findOneBy(RoundEntity, { id: after }) : null;
+      if (!last) throw new RoundException(RoundErrorCode.ROUND_NOT_FOUND, `round ${after} not found`, 'after');
+      // compared in SQL: closes_at keeps microseconds that a Date would drop
+      const close = '(SELECT x.closes_at FROM rounds x WHERE x.id = :lastId)';
+      qb.andWhere(`(r.closes_at < ${close} OR (r.closes_at = ${close} AND r.id > :lastId))`, { lastId: last.id });
+    }
     const rows = await qb.orderBy('r.closes_at', 'DESC').addOrderBy('r.id', 'ASC').take(pageSize(first)).getMany();
     return this.models(rows);
   }
