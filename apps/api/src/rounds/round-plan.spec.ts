@@ -252,4 +252,50 @@ describe('round plan: packRound and the first-come baseline against an independe
     expect(refused.length).toBe(2);
     expect(refused.every((r) => r instanceof Error && /7 days/.test(r.message))).toBe(true);
   });
+
+  it('a member over its cluster share at the packed start moves to the best start within the share, as bookCompute', () => {
+    const meta = {
+      id: 'c0',
+      name: 'cluster 0',
+      kwPerPflops: 10,
+      pue: 1.2,
+      pricePerPflopsHour: 5,
+      gridPricePerMwh: 90,
+    } as unknown as ClusterMeta;
+    const fleet = () =>
+      Fleet.fromSpec({
+        slots: SLOTS,
+        clusters: [
+          {
+            id: 'c0',
+            capacityPflops: 100,
+            kwPerPflops: 10,
+            pue: 1.2,
+            pricePerPflopsHour: 5,
+            gridPricePerMwh: 90,
+          },
+        ],
+      });
+    // the startup holds 40 of 100 PFLOPS in hours 2-3 already; its share is half the cluster
+    const book: RuleBook = {
+      rules: new Map([['s', { maxPflopsHoursPer7Days: null, maxClusterShare: 0.5 }]]),
+      usage: [{ org_id: 's', cluster_id: 'c0', h: BASE + 2, hours: 2, tflops: 40_000 }],
+    };
+    const m: RoundMember = {
+      orgId: 's',
+      objective: 'EARLIEST',
+      v: { pflops: 30, hours: 2, earliestH: BASE + 2, deadlineH: BASE + 8, clusters: [meta] },
+    };
+    // without the rule the packer takes hour 2; within the share (10 PFLOPS left there) hour 4
+    const free = packRound(fleet(), BASE, [m], { rules: new Map(), usage: [] }, quotas);
+    expect(free.placed.map((p) => p.pl.start)).toEqual([2]);
+    const plan = packRound(fleet(), BASE, [m], book, quotas);
+    expect(plan.refused).toEqual([]);
+    expect(plan.placed.map((p) => [p.pl.cluster, p.pl.start, p.pl.end])).toEqual([['c0', 4, 6]]);
+    // no start of the window keeps the share: refused by it
+    const tight = packRound(fleet(), BASE, [{ ...m, v: { ...m.v, deadlineH: BASE + 4 } }], book, quotas);
+    expect(tight.refused.map((r) => (r.reason instanceof Error ? r.reason.message : r.reason))).toEqual([
+      expect.stringMatching(/at most 50% of any one cluster per hour/),
+    ]);
+  });
 });

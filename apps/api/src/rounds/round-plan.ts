@@ -2,7 +2,7 @@ import { Fleet, JobRequest, Objective, packBatch, Placement, RefusalReason, tflo
 import type { UsageRow } from '../ledger/ledger.repository';
 import { HOUR_MS } from '../common/time.utils';
 import { heldTflops, QuotasService, Rules, shareLimitTflops, StartUsage } from '../quotas/quotas.service';
-import { jobOf, ValidRequest } from '../bookings/utils/fleet-window';
+import { jobOf, shareCappedWindow, ValidRequest } from '../bookings/utils/fleet-window';
 import { placeWithinWeek } from '../bookings/utils/weekly-room';
 
 /** A round request as the clearing places it: its window already clipped to the bookable hours. */
@@ -53,9 +53,10 @@ export function roundIterations(n: number): number {
  * member by its own objective where that places as much, then green MWh, then earliness;
  * minGreenShare is hard. Deterministic: no time budget, a fixed seed and a fixed
  * number of improvement iterations. Access rules are then applied in commit order, counting the
- * members accepted before: a member whose packed start breaks the 7-day rule moves to the best
- * start that keeps it in the room left (as bookCompute does), and one that still breaks a rule is
- * refused and its room freed. Members no rule limits keep the packer's placement.
+ * members accepted before: a member whose packed start breaks the 7-day rule or its cluster
+ * share is placed again as bookCompute places it (within the share, then the best start that
+ * keeps the 7-day rule, in the room left), and one that no start fits is refused and its room
+ * freed. Members no rule limits keep the packer's placement.
  */
 export function packRound(
   fleet: Fleet,
@@ -148,10 +149,11 @@ class RuleChecker {
 
   /**
    * Member `m` placed at `pl` (not committed on the fleet) under its startup's rules: `pl` when it
-   * keeps them; when it breaks the 7-day rule, the best placement for the member's objective among
-   * the starts that keep it, in the fleet's free room (placeWithinWeek, as bookCompute); else the
-   * rule it breaks (QUOTA_EXCEEDED at `pl`: no start in its window keeps the rule and fits). The
-   * placement returned is committed on the fleet and counts for the startup's next members.
+   * keeps them; otherwise placed again as bookCompute places it, in the room the others leave: on
+   * the window cut to its cluster share (when it has one), then, if that breaks the 7-day rule,
+   * the best start for its objective among those that keep it (placeWithinWeek); else the rule
+   * `pl` breaks (QUOTA_EXCEEDED: no start of its window keeps the rules and fits). The placement
+   * returned is committed on the fleet and counts for the startup's next members.
    */
   admit(m: RoundMember, pl: Placement): Placement | Error {
     const rules = this.book.rules.get(m.orgId);
@@ -159,21 +161,15 @@ class RuleChecker {
       const mine = this.book.usage
         .filter((u) => u.org_id === m.orgId)
         .concat(this.accepted.filter((u) => u.org_id === m.orgId));
-      if (rules.maxPflopsHoursPer7Days != null) {
-        const starts: StartUsage[] = mine.map((u) => ({ h: u.h, tflopsHours: u.tflops * u.hours }));
-        const limit = rules.maxPflopsHoursPer7Days;
-        const over = this.quotas.weeklyExcess(limit, starts, this.base + pl.start, pl.tflops, pl.hours);
-        if (over) {
-          const within = placeWithinWeek(this.base, m.v, m.objective, limit, starts, (job) =>
-            this.fleet.place(job, m.objective),
-          );
-          if (!within) return over;
-          pl = within;
-        }
-      }
-      if (rules.maxClusterShare != null) {
-        const broken = this.shareExcess(m, pl, rules.maxClusterShare, mine);
-        if (broken) return broken;
+      const starts: StartUsage[] = mine.map((u) => ({ h: u.h, tflopsHours: u.tflops * u.hours }));
+      const limit = rules.maxPflopsHoursPer7Days;
+      const broken =
+        (limit != null ? this.quotas.weeklyExcess(limit, starts, this.base + pl.start, pl.tflops, pl.hours) : null) ??
+        (rules.maxClusterShare != null ? this.shareExcess(m, pl, rules.maxClusterShare, mine) : null);
+      if (broken) {
+        const again = this.placeUnderRules(m, rules, mine, starts);
+        if (!again) return broken;
+        pl = again;
       }
     }
     this.fleet.commit(pl);
@@ -185,6 +181,44 @@ class RuleChecker {
       tflops: pl.tflops,
     });
     return pl;
+  }
+
+  /**
+   * The member placed as bookCompute places it (booking-committer): on its window cut to the
+   * cluster share, the 7-day rule kept by placeWithinWeek; in the fleet's frame (slot 0 = base).
+   */
+  private placeUnderRules(
+    m: RoundMember,
+    rules: Rules,
+    mine: readonly UsageRow[],
+    starts: readonly StartUsage[],
+  ): Placement | null {
+    let on = this.fleet;
+    let slot0 = this.base;
+    if (rules.maxClusterShare != null) {
+      const held = heldTflops(
+        mine,
+        m.v.clusters.map((c) => c.id),
+        m.v.earliestH,
+        m.v.deadlineH - m.v.earliestH,
+      );
+      on = shareCappedWindow(this.fleet, this.base, m.v, { share: rules.maxClusterShare, held });
+      slot0 = m.v.earliestH;
+    }
+    const d = on.place(jobOf(m.v, slot0), m.objective);
+    if (!d.ok) return null;
+    let pl: Placement | null = d.placement;
+    const limit = rules.maxPflopsHoursPer7Days;
+    if (limit != null && this.quotas.weeklyExcess(limit, starts, slot0 + pl.start, pl.tflops, pl.hours))
+      pl = placeWithinWeek(slot0, m.v, m.objective, limit, starts, (job) => on.place(job, m.objective));
+    if (!pl) return null;
+    const shift = slot0 - this.base;
+    return {
+      ...pl,
+      clusterIndex: this.fleet.clusterIndex(pl.cluster),
+      start: pl.start + shift,
+      end: pl.end + shift,
+    };
   }
 
   /** QUOTA_EXCEEDED when `pl` takes the startup beyond its share of the cluster in one of its hours. */
