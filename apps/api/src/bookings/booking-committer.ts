@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { PG_ERROR, pgErrorCode, SqlSession } from '@pflex/persistence';
-import { Decision, Fleet, Objective } from '@pflex/scheduler';
+import { Decision, Objective } from '@pflex/scheduler';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { APP_CONFIG, PINO } from '../config';
@@ -10,13 +10,13 @@ import type { LedgerPort } from '../ledger/ledger.port';
 import { TimelinesService } from '../ledger/timelines.service';
 import { MetricsService } from '../metrics/metrics.service';
 import type { Principal } from '../security/principal';
-import { heldTflops, QuotasService, StartUsage, WEEK_HOURS } from '../quotas/quotas.service';
+import { QuotasService, StartUsage, WEEK_HOURS } from '../quotas/quotas.service';
 import { BookingWriter, Landed, Landing } from './booking-writer';
 import { BookingErrorCode, BookingException } from './bookings.exception';
 import { BookingModel } from './dtos/booking.model';
 import { Refusals } from './utils/refusals';
 import { bookingModel, storedFromRow } from './utils/booking-models';
-import { jobOf, shareCappedWindow, ValidRequest } from './utils/fleet-window';
+import { jobOf, shareRoom, ValidRequest } from './utils/fleet-window';
 import { placeWithinWeek } from './utils/weekly-room';
 
 /** Largest group committed in one transaction. */
@@ -258,31 +258,21 @@ export class BookingCommitter {
       if (m.existing) continue;
       const fleet = this.timelines.fleet!;
       const rules = locks?.rules.get(m.p.orgId);
-      let d: Decision;
-      let slot0 = base;
       // where the request is placed: the timelines, or a window copy cut to the cluster share
-      let on: Fleet = fleet;
-      if (rules?.maxClusterShare != null) {
-        const mine = usage.concat(extraUsage).filter((u) => u.org_id === m.p.orgId);
-        const held = heldTflops(
-          mine,
-          m.v.clusters.map((c) => c.id),
-          m.v.earliestH,
-          m.v.deadlineH - m.v.earliestH,
-        );
-        on = shareCappedWindow(fleet, base, m.v, { share: rules.maxClusterShare, held });
-        slot0 = m.v.earliestH;
-        d = this.metrics.decision('place', () => on.place(jobOf(m.v, slot0), m.objective));
-        if (!d.ok) {
-          m.refusal = this.refusals.explain(m.v, d, m.objective, fleet, base, { share: rules.maxClusterShare, held });
-          continue;
-        }
-      } else {
-        d = this.metrics.decision('place', () => fleet.place(jobOf(m.v, base), m.objective));
-        if (!d.ok) {
-          m.refusal = this.refusals.explain(m.v, d, m.objective, fleet, base, null);
-          continue;
-        }
+      const { on, slot0, cap } =
+        rules?.maxClusterShare != null
+          ? shareRoom(
+              fleet,
+              base,
+              m.v,
+              rules.maxClusterShare,
+              usage.concat(extraUsage).filter((u) => u.org_id === m.p.orgId),
+            )
+          : { on: fleet, slot0: base, cap: null };
+      const d: Decision = this.metrics.decision('place', () => on.place(jobOf(m.v, slot0), m.objective));
+      if (!d.ok) {
+        m.refusal = this.refusals.explain(m.v, d, m.objective, fleet, base, cap);
+        continue;
       }
       let pl = d.placement;
       if (rules?.maxPflopsHoursPer7Days != null) {

@@ -2,7 +2,7 @@ import { Fleet, JobRequest, Objective, packBatch, Placement, RefusalReason, tflo
 import type { UsageRow } from '../ledger/ledger.repository';
 import { HOUR_MS } from '../common/time.utils';
 import { heldTflops, QuotasService, Rules, shareLimitTflops, StartUsage } from '../quotas/quotas.service';
-import { jobOf, shareCappedWindow, ValidRequest } from '../bookings/utils/fleet-window';
+import { jobOf, shareRoom, ValidRequest } from '../bookings/utils/fleet-window';
 import { placeWithinWeek } from '../bookings/utils/weekly-room';
 
 /** A round request as the clearing places it: its window already clipped to the bookable hours. */
@@ -193,18 +193,7 @@ class RuleChecker {
     mine: readonly UsageRow[],
     starts: readonly StartUsage[],
   ): Placement | null {
-    let on = this.fleet;
-    let slot0 = this.base;
-    if (rules.maxClusterShare != null) {
-      const held = heldTflops(
-        mine,
-        m.v.clusters.map((c) => c.id),
-        m.v.earliestH,
-        m.v.deadlineH - m.v.earliestH,
-      );
-      on = shareCappedWindow(this.fleet, this.base, m.v, { share: rules.maxClusterShare, held });
-      slot0 = m.v.earliestH;
-    }
+    const { on, slot0 } = shareRoom(this.fleet, this.base, m.v, rules.maxClusterShare, mine);
     const d = on.place(jobOf(m.v, slot0), m.objective);
     if (!d.ok) return null;
     let pl: Placement | null = d.placement;

@@ -1,5 +1,5 @@
 import { Fleet, GRID_UNLIMITED, JobRequest } from '@pflex/scheduler';
-import { HeldTflops, shareLimitTflops } from '../../quotas/quotas.service';
+import { HeldTflops, heldTflops, shareLimitTflops } from '../../quotas/quotas.service';
 import type { ClusterMeta } from '../../ledger/timelines.service';
 
 /** A request checked at the boundary: epoch hours, the clusters it allows in tie-break order. */
@@ -17,6 +17,30 @@ export interface ValidRequest {
 export interface ShareCap {
   share: number;
   held: HeldTflops;
+}
+
+/**
+ * Where a startup's request is placed under its cluster share (the one rule for bookCompute and
+ * clearing rounds): the request's window of `main` cut to the share, given what the startup
+ * holds (`mine`), with slot 0 = the request's earliest hour; or `main` itself (slot 0 = `mainBaseH`)
+ * when it has no share rule.
+ */
+export function shareRoom(
+  main: Fleet,
+  mainBaseH: number,
+  v: ValidRequest,
+  share: number | null,
+  mine: readonly { cluster_id: string; h: number; hours: number; tflops: number }[],
+): { on: Fleet; slot0: number; cap: ShareCap | null } {
+  if (share == null) return { on: main, slot0: mainBaseH, cap: null };
+  const held = heldTflops(
+    mine,
+    v.clusters.map((c) => c.id),
+    v.earliestH,
+    v.deadlineH - v.earliestH,
+  );
+  const cap = { share, held };
+  return { on: shareCappedWindow(main, mainBaseH, v, cap), slot0: v.earliestH, cap };
 }
 
 /** The request as a scheduler job on timelines whose slot 0 is epoch hour `slot0H`. */
