@@ -1,4 +1,4 @@
-import { Fleet, mulberry32, Objective } from '@pflex/scheduler';
+import { Fleet, FleetSpec, mulberry32, Objective } from '@pflex/scheduler';
 import type { ClusterMeta } from '../ledger/timelines.service';
 import { QuotasService, Rules, WEEK_HOURS } from '../quotas/quotas.service';
 import { figures, firstCome, packRound, RoundMember, RuleBook } from './round-plan';
@@ -297,5 +297,32 @@ describe('round plan: packRound and the first-come baseline against an independe
     expect(tight.refused.map((r) => (r.reason instanceof Error ? r.reason.message : r.reason))).toEqual([
       expect.stringMatching(/at most 50% of any one cluster per hour/),
     ]);
+  });
+
+  // found by a black-box review: the room a refused member held was lost, so the round placed less
+  // than first-come and refused an unruled member with NO_CAPACITY while the cluster sat empty
+  it('members the packer could not place take the room the rules freed', () => {
+    const meta = { id: 'c0', name: 'X', kwPerPflops: 10, pue: 1.2, pricePerPflopsHour: 2, gridPricePerMwh: 700 };
+    const fleet = () =>
+      Fleet.fromSpec({ slots: SLOTS, clusters: [{ ...meta, capacityPflops: 100 }] as FleetSpec['clusters'] });
+    const book: RuleBook = {
+      rules: new Map([['r', { maxPflopsHoursPer7Days: 100, maxClusterShare: null }]]),
+      usage: [],
+    };
+    const member = (orgId: string, hours: number): RoundMember => ({
+      orgId,
+      objective: 'EARLIEST',
+      v: { pflops: 100, hours, earliestH: BASE, deadlineH: BASE + 5, clusters: [meta as unknown as ClusterMeta] },
+    });
+    const members = [member('r', 3), member('u', 2), member('u', 2)];
+    const plan = packRound(fleet(), BASE, members, book, quotas);
+    // r breaks its 7-day rule at every start; both of u's fit once its room is free
+    expect(plan.refused.map((x) => x.i)).toEqual([0]);
+    expect(plan.placed.map((p) => [p.i, p.pl.start]).sort()).toEqual([
+      [1, 3],
+      [2, 0],
+    ]);
+    const fc = firstCome(fleet(), BASE, members, book, quotas);
+    expect(figures(plan).pflopsHours).toBeGreaterThanOrEqual(figures(fc).pflopsHours);
   });
 });

@@ -56,7 +56,8 @@ export function roundIterations(n: number): number {
  * members accepted before: a member whose packed start breaks the 7-day rule or its cluster
  * share is placed again as bookCompute places it (within the share, then the best start that
  * keeps the 7-day rule, in the room left), and one that no start fits is refused and its room
- * freed. Members no rule limits keep the packer's placement.
+ * freed. Members no rule limits keep the packer's placement; the members the packer could not
+ * place then try the room the rules freed, in submission order.
  */
 export function packRound(
   fleet: Fleet,
@@ -83,7 +84,16 @@ export function packRound(
     if (admitted instanceof Error) plan.refused.push({ i, reason: admitted });
     else plan.placed.push({ i, pl: admitted });
   });
-  for (const u of r.unplaced) plan.refused.push({ i: Number(u.job), reason: u.reason });
+  // the room the rules freed (members refused or placed again elsewhere): members the packer could
+  // not place try it, in submission order, each by its own objective and under its rules
+  const left = r.unplaced.map((u) => ({ i: Number(u.job) })).sort((a, b) => a.i - b.i);
+  for (const { i } of left) {
+    const d = fleet.place(jobOf(members[i].v, base), members[i].objective);
+    // refused by what holds on the final plan: the scheduler's reason there, or the rule
+    const admitted = d.ok ? rules.admit(members[i], d.placement) : d.reason;
+    if (typeof admitted === 'string' || admitted instanceof Error) plan.refused.push({ i, reason: admitted });
+    else plan.placed.push({ i, pl: admitted });
+  }
   plan.refused.sort((a, b) => a.i - b.i);
   return plan;
 }
