@@ -20,7 +20,8 @@ export class RoundsResolver {
   constructor(private readonly svc: RoundsService) {}
 
   @Query(() => [RoundModel], {
-    description: 'Rounds, latest close first. region: one region ("" = the fleet-wide rounds); omitted = all.',
+    description:
+      'Rounds, latest close first, then by id (a round closed early closes at its clearing time). region: one region ("" = the fleet-wide rounds); omitted = all.',
   })
   rounds(
     @Args('region', { type: () => String, nullable: true }) region?: string | null,
