@@ -114,6 +114,21 @@ describe(`live events (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})`, 
       [hour(40), 2, 0],
       [hour(41), 2, 0],
     ]);
+    // a booking drawing 50 x 10 kW x 1.2 = 0.6 MW takes green in both hours
+    await book(s1.key, cluster, 50, 40, 2, 'g1');
+    await mine.waitFor(2);
+    // a revision re-sets supply and allocation hour by hour: the revised hours arrive with both
+    const REVISE = `mutation($c: ID!, $f: DateTime!, $t: DateTime!, $mw: Float!) { reviseGreenSupply(clusterId: $c, from: $f, to: $t, megawatts: $mw, reason: "clouds") { id } }`;
+    await app.ok(REVISE, { c: cluster, f: hour(40), t: hour(42), mw: 0.5 }, op.key);
+    const cut = await mine.waitFor(3);
+    expect(cut[2].map((h: any) => [h.hour, h.greenAvailableMw, h.greenAllocatedMw])).toEqual([
+      [hour(40), 0.5, 0.5],
+      [hour(41), 0.5, 0.5],
+    ]);
+    // and a raise that gives the booking its promised green back
+    await app.ok(REVISE, { c: cluster, f: hour(41), t: hour(42), mw: 2 }, op.key);
+    const raised = await mine.waitFor(4);
+    expect(raised[3].map((h: any) => [h.hour, h.greenAvailableMw, h.greenAllocatedMw])).toEqual([[hour(41), 2, 0.6]]);
   });
 
   it('bookingEvents: the booking organization, the cluster operator and the bureau, nobody else', async () => {

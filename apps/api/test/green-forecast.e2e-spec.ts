@@ -7,6 +7,7 @@ import { bootTestApp, DATABASE_URL, hour, HOUR, TestApp } from './support/helper
 const IMPORT = `mutation($c: ID!, $f: DateTime!, $t: DateTime!, $rows: [GreenForecastRowInput!]!, $src: GreenSource) {
   importGreenForecast(clusterId: $c, from: $f, to: $t, rows: $rows, source: $src) { clusterId from to windowsReplaced windows { id startsAt endsAt megawatts pricePerMwh source } }
 }`;
+const IMPORT_REV = `mutation($c: ID!, $f: DateTime!, $t: DateTime!, $rows: [GreenForecastRowInput!]!) { importGreenForecast(clusterId: $c, from: $f, to: $t, rows: $rows) { windowsReplaced revisionIds } }`;
 const ADD_GREEN = `mutation($c: ID!, $s: DateTime!, $e: DateTime!, $mw: Float!) { addGreenWindow(clusterId: $c, startsAt: $s, endsAt: $e, megawatts: $mw, source: WIND, pricePerMwh: 300) { id } }`;
 const WINDOWS = `query($c: ID!, $f: DateTime!, $t: DateTime!) { greenWindows(clusterId: $c, from: $f, to: $t, first: 500) { startsAt endsAt megawatts pricePerMwh source } }`;
 const BOOK = `mutation($r: ComputeRequestInput!, $k: String!) { bookCompute(request: $r, objective: GREENEST, idempotencyKey: $k) { id startsAt greenShare } }`;
@@ -82,6 +83,20 @@ describe('importGreenForecast: a forecast replaces the green windows of a range 
     cluster = await t.registerCluster(op.key, { capacityPflops: 100, kwPerPflops: 10, pue: 1.2 });
   }, 90_000);
   afterAll(() => t?.close());
+
+  /** [hour, supply before, supply after] of each hour of a revision, as its history lists them. */
+  const supplyChange = async (id: string): Promise<[string, number, number][]> => {
+    const revs = (
+      await t.ok(
+        `query($c: ID!) { greenRevisions(clusterId: $c, from: "${hour(0)}", to: "${hour(100)}", first: 100) { id hours { hour supplyBeforeMw supplyAfterMw } } }`,
+        { c: cluster },
+        op.key,
+      )
+    ).greenRevisions as { id: string; hours: { hour: string; supplyBeforeMw: number; supplyAfterMw: number }[] }[];
+    const rev = revs.find((r) => r.id === id);
+    if (!rev) throw new Error(`revision ${id} not listed`);
+    return rev.hours.map((x) => [x.hour, x.supplyBeforeMw, x.supplyAfterMw]);
+  };
 
   it('replaces windows inside the range, cuts the ones reaching beyond it, and keeps versions and the change feed in step', async () => {
     // an old window reaching across both ends of [10, 20) and one inside it
@@ -225,11 +240,6 @@ describe('importGreenForecast: a forecast replaces the green windows of a range 
       )
     ).bookCompute;
     expect(b.greenShare).toBe(1);
-    const IMPORT_REV =
-      `mutation($c: ID!, $f: DateTime!, $t: DateTime!, $rows: [GreenForecastRowInput!]!) { importGreenForecast(clusterId: $c, from: $f, t: $t, rows: $rows) { windowsReplaced revisionIds } }`.replace(
-        't: $t',
-        'to: $t',
-      );
     const BOOKING = `query($id: ID!) { booking(id: $id) { greenMwh greenShare slaMet slaCredit } }`;
     // no green at all in hour 41: the booking keeps what hour 40 has and breaks its SLA
     const cut = (
@@ -261,6 +271,13 @@ describe('importGreenForecast: a forecast replaces the green windows of a range 
         bookings: [{ bookingId: b.id, shortHours: [hour(41)] }],
       },
     ]);
+    // the history shows the import's supply change, hour by hour
+    expect(await supplyChange(cut.revisionIds[0])).toEqual([
+      [hour(40), 1, 0.5],
+      [hour(41), 1, 0],
+      [hour(42), 1, 0.5],
+      [hour(43), 1, 0.5],
+    ]);
     await windowsSumToLedger(t, cluster, 0, 60);
     await timelinesMatchLedger(t, cluster, 0, 60);
     // a forecast that covers the booking again replaces the windows and tops it up: credit reversed
@@ -268,6 +285,13 @@ describe('importGreenForecast: a forecast replaces the green windows of a range 
       .importGreenForecast;
     expect(ok.windowsReplaced).toBe(2);
     expect(ok.revisionIds).toHaveLength(1);
+    // recorded as the import changed it (the re-sharing runs after the windows, on the new supply)
+    expect(await supplyChange(ok.revisionIds[0])).toEqual([
+      [hour(40), 0.5, 0.2],
+      [hour(41), 0, 0.2],
+      [hour(42), 0.5, 0.2],
+      [hour(43), 0.5, 0.2],
+    ]);
     expect((await t.ok(BOOKING, { id: b.id }, startup.key)).booking).toEqual({
       greenMwh: 0.24,
       greenShare: 1,
@@ -288,6 +312,27 @@ describe('importGreenForecast: a forecast replaces the green windows of a range 
     ).toEqual([]);
     await windowsSumToLedger(t, cluster, 0, 60);
     await timelinesMatchLedger(t, cluster, 0, 60);
+  });
+
+  it('a forecast with less green in one hour and more in the next records both in its revision', async () => {
+    const startup = await t.createOrg('STARTUP');
+    await t.ok(ADD_GREEN, { c: cluster, s: hour(50), e: hour(52), mw: 1 }, op.key);
+    // 60 x 10 x 1.2 kW = 0.72 MW per hour, all of it green
+    const r = { pflops: 60, hours: 2, earliestStart: hour(50), deadline: hour(52), clusterIds: [cluster] };
+    await t.ok(BOOK, { r, k: 'fc-up' }, startup.key);
+    const cut = (
+      await t.ok(
+        IMPORT_REV,
+        { c: cluster, f: hour(50), t: hour(52), rows: [row(50, 51, 0.3), row(51, 52, 1.5)] },
+        op.key,
+      )
+    ).importGreenForecast;
+    expect(cut.revisionIds).toHaveLength(1);
+    expect(await supplyChange(cut.revisionIds[0])).toEqual([
+      [hour(50), 1, 0.3],
+      [hour(51), 1, 1.5],
+    ]);
+    await windowsSumToLedger(t, cluster, 0, 60);
   });
 
   it('an hourly series of a week (168 rows) imports in one call', async () => {

@@ -80,6 +80,8 @@ export class GreenForecastService {
         watts: Number(w.greenW),
       }));
       let plan = planOrder(fromH, toH, ledgerHours, rows, removals);
+      // what the revisions this import causes record as its supply change, hour by hour
+      const imported = { beforeW: ledgerHours.map((h) => h.supply), afterW: plan.after };
       let v: number | null = null;
       const revisions: string[] = [];
       if (plan.stranded.length > 0) {
@@ -91,6 +93,7 @@ export class GreenForecastService {
           fromH,
           toH - fromH,
           plan.after.map((s, k) => Math.min(s, ledgerHours[k].supply)),
+          imported,
           'forecast import: less green',
         );
         if (cut) {
@@ -148,6 +151,7 @@ export class GreenForecastService {
         fromH,
         toH - fromH,
         null,
+        imported,
         'forecast import: more green',
       );
       if (more) {

@@ -38,6 +38,12 @@ import { bookingRevisionModel, revisionModel } from './green-revision.models';
 import { revisedSupplyW } from './revision-supply';
 import { MAX_RANGE_HOURS } from './energy.service';
 
+/** A forecast import's change of green supply, W per hour of its range: before it and after it. */
+export interface ImportedSupply {
+  beforeW: number[];
+  afterW: number[];
+}
+
 /** A confirmed booking running in the revised range, locked. */
 interface HeldRow {
   id: string;
@@ -97,9 +103,9 @@ export class GreenRevisionsService {
         const c = await this.clusters.lockForWrite(m, p, a.clusterId, 'clusterId');
         let id = '';
         const v = await this.ledger.change(m, c.id, async () => {
-          id = await this.apply(m, p, c.id, from, supply, a.pricePerMwh ?? null, reason, false);
+          id = await this.apply(m, p, c.id, from, supply, a.pricePerMwh ?? null, reason, null);
           // every process reloads the cluster: supply, allocation and prices changed hour by hour
-          return { t: 'cl' };
+          return { t: 'cl', f: from / HOUR_MS, to: to / HOUR_MS };
         });
         return [id, c.id, v!] as const;
       });
@@ -148,8 +154,10 @@ export class GreenRevisionsService {
    * the same rule. Before the import's window changes, `supplyW` is what each hour will keep
    * (never more than it has now): the windows then carry the supply change, and this records the
    * re-sharing (a revision `via_windows`). After them, `supplyW` is null: the supply as it stands
-   * now, to top up bookings that lost green earlier. Does nothing (returns null) when no hour
-   * strands allocated green and no booking below its promise could gain.
+   * now, to top up bookings that lost green earlier. Either way the revision's history shows the
+   * import's own change, `imported`: each hour's supply before the import and after it. Does
+   * nothing (returns null) when no hour strands allocated green and no booking below its promise
+   * could gain.
    */
   async reshareForImportIn(
     m: EntityManager,
@@ -158,6 +166,7 @@ export class GreenRevisionsService {
     fromH: number,
     n: number,
     supplyW: number[] | null,
+    imported: ImportedSupply,
     reason: string,
   ): Promise<{ id: string; version: number } | null> {
     const hours: { s: string; a: string }[] = await m.query(
@@ -177,16 +186,16 @@ export class GreenRevisionsService {
     if (!stranded && !short.yes) return null;
     let id = '';
     const version = await this.ledger.change(m, clusterId, async () => {
-      id = await this.apply(m, p, clusterId, fromH * HOUR_MS, target, null, reason, supplyW !== null, true);
-      return id ? { t: 'cl' } : null;
+      id = await this.apply(m, p, clusterId, fromH * HOUR_MS, target, null, reason, imported, true);
+      return id ? { t: 'cl', f: fromH, to: fromH + n } : null;
     });
     return id && version !== null ? { id, version } : null;
   }
 
   /**
    * Inside the ledger change: rows, bookings, credits, history and events of one revision; returns
-   * its id. `viaWindows`: a forecast import's re-sharing, whose windows set the supply afterwards
-   * (only the allocation changes here).
+   * its id. `viaWindows`: a forecast import's re-sharing, whose windows set the supply (only the
+   * allocation changes here); its history records the import's supply before and after.
    */
   private async apply(
     m: EntityManager,
@@ -196,7 +205,7 @@ export class GreenRevisionsService {
     supplyW: number[],
     pricePerMwh: number | null,
     reason: string,
-    viaWindows: boolean,
+    viaWindows: ImportedSupply | null,
     /** write nothing (and return '') when no booking's green would change */
     onlyIfChanged = false,
   ): Promise<string> {
@@ -303,7 +312,17 @@ export class GreenRevisionsService {
     const [rev]: { id: string }[] = await m.query(
       `INSERT INTO green_revisions (cluster_id, by_org_id, reason, starts_at, ends_at, supply_before_w, supply_after_w, penalty_factor, via_windows)
        VALUES ($1, $2, $3, to_timestamp($4 * 3600.0), to_timestamp($5 * 3600.0), $6::bigint[], $7::bigint[], $8, $9) RETURNING id`,
-      [clusterId, p.orgId, reason, fromH, fromH + n, rows.map((r) => r.s), supplyW, factor, viaWindows],
+      [
+        clusterId,
+        p.orgId,
+        reason,
+        fromH,
+        fromH + n,
+        viaWindows ? viaWindows.beforeW : rows.map((r) => r.s),
+        viaWindows ? viaWindows.afterW : supplyW,
+        factor,
+        viaWindows !== null,
+      ],
     );
     const revisionId: string = rev.id;
 

@@ -88,8 +88,10 @@ export class EventsService {
     // one event per committed change (or part of one), however many hours it touched
     feed.on<LedgerMessage>('l', (m) => {
       const d = m.d;
-      if (!d || d.t === 'cl') return;
+      if (!d) return;
       if (d.t !== 'd') {
+        // a cluster reloaded for its parameters changed no hour; one reloaded for a revision did
+        if (d.f === undefined || d.to === undefined) return;
         this.bus.emit('ledger', {
           clusterId: m.c,
           from: d.f * HOUR_MS,

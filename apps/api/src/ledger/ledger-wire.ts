@@ -13,8 +13,11 @@ export type LedgerChange =
   | { t: 'gw'; f: number; to: number; w: number; p: number }
   /** ledger rows created over [f, to) with capacity `tf` */
   | { t: 'rows'; f: number; to: number; tf: number }
-  /** the cluster was registered or its parameters changed: reload it */
-  | { t: 'cl' };
+  /**
+   * the cluster was registered or its parameters changed, or a green revision re-set supply and
+   * allocation hour by hour over [f, to): reload it (subscribers hear of [f, to) when given)
+   */
+  | { t: 'cl'; f?: number; to?: number };
 
 /** Version `v` of cluster `c`'s ledger. `pre`: the sender applied it before commit. `p`: part i of n. */
 export interface LedgerMessage extends FeedMessage {

@@ -56,9 +56,13 @@ export class ReviseGreenSupplyArgs {
 export class GreenRevisionHourModel {
   @Field()
   hour: Date;
-  @Field(() => Float)
+  @Field(() => Float, {
+    description: "the hour's green supply before the revision (a forecast import's revision: before the import)",
+  })
   supplyBeforeMw: number;
-  @Field(() => Float)
+  @Field(() => Float, {
+    description: "the hour's green supply after the revision (a forecast import's revision: after the import)",
+  })
   supplyAfterMw: number;
 }
 
