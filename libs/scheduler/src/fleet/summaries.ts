@@ -1,4 +1,4 @@
-import { BLOCK_BITS, INT32_MAX, SUPER_BITS, Timeline } from './timeline';
+import { BLOCK_BITS, INT32_MAX, NEG_INT32_MAX, SUPER_BITS, Timeline } from './timeline';
 
 /**
  * Upkeep of a timeline's block summaries. A booking or a release changes free capacity by the
@@ -19,7 +19,7 @@ export function refreshFree(tl: Timeline, from: number, to: number): void {
   for (let b = from >> L1; b <= (to - 1) >> L1; b++) {
     const a = b << L1;
     const z = a + 64 < n ? a + 64 : n;
-    let mx = -INT32_MAX;
+    let mx = NEG_INT32_MAX;
     let mn = INT32_MAX;
     for (let t = a; t < z; t++) {
       const f = free[t];
@@ -35,7 +35,7 @@ export function refreshFree(tl: Timeline, from: number, to: number): void {
   for (let B = from >> L2; B <= (to - 1) >> L2; B++) {
     const a = B << (L2 - L1);
     const z = a + 64 < n1 ? a + 64 : n1;
-    let mx = -INT32_MAX;
+    let mx = NEG_INT32_MAX;
     let mn = INT32_MAX;
     for (let b = a; b < z; b++) {
       if (max1[b] > mx) mx = max1[b];
@@ -67,7 +67,7 @@ export function patchFree(tl: Timeline, from: number, to: number, delta: number)
     const oldMax = max1[b];
     const oldMin = min1[b];
     // bounds over the touched slots, and whether one of them held the bound that can move away
-    let tmx = -INT32_MAX;
+    let tmx = NEG_INT32_MAX;
     let tmn = INT32_MAX;
     let held = false;
     for (let t = lo; t < hi; t++) {
@@ -112,7 +112,7 @@ export function patchFree(tl: Timeline, from: number, to: number, delta: number)
       if (mn < min2[B]) min2[B] = mn;
       const old2 = max2[B];
       if (oldMax === old2 && mx < oldMax) {
-        let X = -INT32_MAX;
+        let X = NEG_INT32_MAX;
         for (let q = ba; q < bz && X < old2; q++) if (max1[q] > X) X = max1[q];
         max2[B] = X;
       }

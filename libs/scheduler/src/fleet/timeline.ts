@@ -13,6 +13,8 @@
 export const BLOCK_BITS = 6;
 export const SUPER_BITS = 12;
 export const INT32_MAX = 2147483647;
+/** -INT32_MAX, the start of a max scan (a constant: a unary minus in code that runs rarely deoptimizes it) */
+export const NEG_INT32_MAX = -2147483647;
 const NONE = new Float64Array(0);
 
 export class Timeline {

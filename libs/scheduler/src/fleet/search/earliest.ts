@@ -10,7 +10,10 @@ const L2 = SUPER_BITS;
  * Checks each candidate window from its last slot backwards (a blocked slot at t moves the
  * candidate to t + 1, skipping up to `hours` slots), remembers the verified-free prefix so no slot
  * is read twice, and uses the block summaries to jump over fully blocked (max < tf) and to accept
- * fully free (min >= tf) 64-slot blocks, and fully blocked 4,096-slot blocks.
+ * fully free (min >= tf) 64-slot blocks, and fully blocked 4,096-slot blocks. The jumps' targets
+ * are computed on the common path and the scan keeps `u` one past the slot it reads, so that
+ * compiled code has seen every operation run before a cluster first fills up (one it has not
+ * seen deoptimizes this function and each one it was inlined into).
  * Complexity: O(blocks skipped + slots scanned in partly-free blocks).
  */
 export function earliestStart(tl: Timeline, tf: number, hours: number, from: number, end: number): number {
@@ -23,27 +26,32 @@ export function earliestStart(tl: Timeline, tf: number, hours: number, from: num
   while (s + hours <= end) {
     if (known <= s) {
       known = s;
-      if (max2[s >> L2] < tf) {
-        s = ((s >> L2) + 1) << L2;
+      const b2 = s >> L2;
+      const next2 = (b2 + 1) << L2;
+      const b1 = s >> L1;
+      const next1 = (b1 + 1) << L1;
+      if (max2[b2] < tf) {
+        s = next2;
         continue;
       }
-      if (max1[s >> L1] < tf) {
-        s = ((s >> L1) + 1) << L1;
+      if (max1[b1] < tf) {
+        s = next1;
         continue;
       }
     }
-    let t = s + hours - 1;
-    while (t >= known) {
-      if ((t & 63) === 63 && t - 63 >= known && min1[t >> L1] >= tf) {
-        t -= 64;
+    const sh = s + hours;
+    let u = sh;
+    while (u > known) {
+      if ((u & 63) === 0 && u - 64 >= known && min1[(u - 1) >> L1] >= tf) {
+        u -= 64;
         continue;
       }
-      if (free[t] < tf) break;
-      t--;
+      if (free[u - 1] < tf) break;
+      u--;
     }
-    if (t < known) return s;
-    known = s + hours;
-    s = t + 1;
+    if (u <= known) return s;
+    known = sh;
+    s = u;
   }
   return -1;
 }

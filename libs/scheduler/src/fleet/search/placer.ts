@@ -206,7 +206,7 @@ export class Placer {
         orderKey[k] =
           computeCost(j.pflops, hours, this.params.pricePerPflopsHour[ci]) +
           (draw * hours * grid - (save > 0 ? greenBound * save : 0)) / WH_PER_MWH;
-      } else orderKey[k] = -greenBound;
+      } else orderKey[k] = 0 - greenBound; // not -greenBound: -0 would deoptimize
       let q = k;
       while (q > 0 && orderKey[order[q - 1]] > orderKey[k]) {
         order[q] = order[q - 1];
@@ -238,6 +238,9 @@ export class Placer {
       const gmx = this.greenFreeMax[k];
       const draw = this.drawW[k];
       const req = requiredGreenWh(j.minGreenShare, draw, hours);
+      // tested here, where every request runs it, so that compiled code has seen the test
+      // before the first cluster without free green
+      const needsGreen = req > 0;
       const site = this.siteOn(ci, draw);
       if (best.cluster >= 0) {
         const bound = -this.orderKey[k];
@@ -255,7 +258,7 @@ export class Placer {
         }
       }
       if (gmx === 0) {
-        if (req > 0) this.noteCapacity(tl);
+        if (needsGreen) this.noteCapacity(tl);
         else this.greenFreeGreenest(tl, site, ci, k, end, draw);
         continue;
       }
@@ -280,12 +283,15 @@ export class Placer {
       if (best.cluster >= 0 && this.orderKey[k] > best.cost + 1e-9 * best.cost + 1e-9) break;
       const site = this.siteOn(ci, draw);
       const tariff = this.tariffOn(tl);
-      if (this.greenFreeMax[k] === 0 && req > 0) {
+      // both tested where every request runs them (see placeGreenest)
+      const noGreen = this.greenFreeMax[k] === 0;
+      const needsGreen = req > 0;
+      if (noGreen && needsGreen) {
         this.noteCapacity(tl);
         continue;
       }
       // without free green every start costs the same, unless the grid price varies
-      if (this.greenFreeMax[k] === 0) {
+      if (noGreen) {
         if (tariff === null) this.greenFreeCheapest(tl, site, ci, k, end, draw);
         else
           slideTariff(
