@@ -176,6 +176,13 @@ describe('clusters, capacity, green windows and utilization over HTTP', () => {
     expect((e.errors?.[0].extensions as any).conflictingBookings).toEqual([
       { id: b.id, startsAt: hour(12), endsAt: hour(15) },
     ]);
+    // updateCluster's new capacity runs into the same booking: named by its argument path
+    const ue = await t.gql(
+      `mutation($i: UpdateClusterInput!) { updateCluster(input: $i) { capacityPflops } }`,
+      { i: { id: c, capacityPflops: 50 } },
+      op.key,
+    );
+    expect(ue.errors?.[0].extensions).toMatchObject({ code: 'CONFLICT', field: 'input.capacityPflops' });
     u = (await t.ok(UTIL, { c, f: hour(12), t: hour(16) }, op.key)).utilization;
     expect(u.map((x: any) => x.capacityPflops)).toEqual([100, 100, 100, 100]);
     // expansion and cuts that still fit are fine

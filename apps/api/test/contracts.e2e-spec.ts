@@ -134,6 +134,14 @@ describe('issue 10: input decimals, error fields and money', () => {
         await t.code(QUOTES, { r: { pflops: 1, earliestStart: hour(2), deadline: hour(3) } }, startup.key),
       ).toMatchObject({ code: 'BAD_USER_INPUT', field: 'request.hours' });
       expect(await t.code(QUOTES, {}, startup.key)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'request' });
+      // a field the input type does not have is named too
+      expect(
+        await t.code(
+          QUOTES,
+          { r: { pflops: 1, hours: 1, earliestStart: hour(2), deadline: hour(3), pflop: 2 } },
+          startup.key,
+        ),
+      ).toMatchObject({ code: 'BAD_USER_INPUT', field: 'request.pflop' });
       // a variable inside an inline object: the path continues from where it stands
       const nested = `query($h: Int!) { quotes(request: { pflops: 1, hours: $h, earliestStart: "${hour(2)}", deadline: "${hour(12)}" }) { objective } }`;
       expect(await t.code(nested, { h: 2.5 }, startup.key)).toMatchObject({

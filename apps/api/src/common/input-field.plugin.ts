@@ -52,6 +52,8 @@ function pathInVariable(e: GraphQLError, ctx: GraphQLRequestContext<object>, nam
 
 /** An input object's missing field, named by the message (literal: "T.f", variable: "f"). */
 const MISSING_FIELD = /Field "(?:\w+\.)?(\w+)" of required type "[^"]*" was not provided\.$/;
+/** A field a variable's input object has but its type does not (graphql-js may add a suggestion). */
+const UNKNOWN_FIELD = /; Field "(\w+)" is not defined by type "\w+"\.(?: Did you mean [^;]*\?)?$/;
 
 /** The argument path an input error is about, as the API's own validation names it. */
 function fieldOf(
@@ -73,7 +75,9 @@ function fieldOf(
   const at = args.find((a) => a.node.kind === Kind.VARIABLE && a.node.name.value === variable[1])?.path;
   if (at === undefined) return undefined;
   const inside = pathInVariable(e, ctx, variable[1]);
-  return at + inside + (missing && / got invalid value /.test(e.message) ? `.${missing[1]}` : '');
+  const unknown = UNKNOWN_FIELD.exec(e.message);
+  const named = missing ?? unknown;
+  return at + inside + (named && / got invalid value /.test(e.message) ? `.${named[1]}` : '');
 }
 
 const INPUT_CODES = new Set(['GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT']);

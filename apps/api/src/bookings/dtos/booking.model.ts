@@ -83,7 +83,10 @@ export class PlacementModel {
   hours: number;
   @Field(() => Float)
   pflops: number;
-  @Field(() => Float, { description: 'green energy / total energy, in [0, 1]' })
+  @Field(() => Float, {
+    description:
+      'green energy / total energy, in [0, 1]; 1 for a run whose draw rounds to 0 W (it takes no grid power, so any minGreenShare holds)',
+  })
   greenShare: number;
   @Field(() => Float)
   greenMwh: number;
