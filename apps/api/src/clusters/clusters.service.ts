@@ -72,7 +72,14 @@ export class ClustersService {
       if (input.capacityPflops !== undefined) {
         const { start, end } = this.ledger.horizon();
         // the base capacity covers all future ledger rows (also the day materialised past the horizon)
-        await this.applyCapacity(m, c.id, start, end + 24 * HOUR_MS, toTflops(input.capacityPflops), 'input.capacityPflops');
+        await this.applyCapacity(
+          m,
+          c.id,
+          start,
+          end + 24 * HOUR_MS,
+          toTflops(input.capacityPflops),
+          'input.capacityPflops',
+        );
         c.capacityTflops = toTflops(input.capacityPflops);
       }
       for (const k of ['name', 'region', 'accelerator'] as const) if (input[k] !== undefined) c[k] = input[k].trim();
