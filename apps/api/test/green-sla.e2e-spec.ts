@@ -216,6 +216,34 @@ describe('green SLAs: supply revisions, re-allocation, credits', () => {
     return c;
   };
 
+  it('a revision to 0 undone without pricePerMwh takes the price of the hours’ green windows', async () => {
+    const s = await t.createOrg('STARTUP');
+    await t.ok(
+      `mutation($c: ID!, $s: DateTime!, $e: DateTime!) { addGreenWindow(clusterId: $c, startsAt: $s, endsAt: $e, megawatts: 0.5, source: WIND, pricePerMwh: 250) { id } }`,
+      { c: cluster, s: hour(60), e: hour(62) },
+      op.key,
+    );
+    const req = { pflops: 10, hours: 2, earliestStart: hour(60), deadline: hour(62), clusterIds: [cluster] };
+    const b = (await t.ok(BOOK, { r: req, o: 'GREENEST', k: 'undo-0' }, s.key)).bookCompute;
+    const before = (await t.ok(BOOKING, { id: b.id })).booking;
+    expect(before).toMatchObject({ greenMwh: 0.24, price: { greenEnergy: 60 } });
+    await t.ok(REVISE, { c: cluster, f: hour(60), t: hour(62), mw: 0, why: 'outage' }, op.key);
+    expect((await t.ok(BOOKING, { id: b.id })).booking.greenMwh).toBe(0);
+    // the inverse, as the revision's own: no price needed, the booking gets everything back
+    await t.ok(REVISE, { c: cluster, f: hour(60), t: hour(62), mw: 0.5, why: 'back' }, op.key);
+    expect((await t.ok(BOOKING, { id: b.id })).booking).toEqual(before);
+    // and the hours' green sells at the windows' price again
+    const q = (
+      await t.ok(
+        `query($r: ComputeRequestInput!) { quotes(request: $r) { objective placement { greenMwh price { greenEnergy } } } }`,
+        { r: { ...req, pflops: 10, hours: 1, deadline: hour(61) } },
+        s.key,
+      )
+    ).quotes.find((x: any) => x.objective === 'GREENEST');
+    expect(q.placement).toEqual({ greenMwh: 0.12, price: { greenEnergy: 30 } });
+    await consistent(t, cluster, hour(58), hour(64));
+  });
+
   it('a revision that lowers a price lowers what its voucher covers: percentCovered of the new price, the rest back to the voucher', async () => {
     // green dearer than grid: losing it makes the booking cheaper
     const c = await dearGreenCluster(0.1, 30, 32);

@@ -248,6 +248,20 @@ export class GreenRevisionsService {
     applyRevision(bookings, hours);
     if (onlyIfChanged && bookings.every((b, j) => b.greenW.every((g, k) => g === before[j][k]))) return '';
 
+    // an hour raised from no green at all (a revision to 0 undone) takes its green windows' price
+    const bare = pricePerMwh === null && !viaWindows ? rows.filter((r, i) => Number(r.s) === 0 && supplyW[i] > 0) : [];
+    const windowPrice = new Map<number, number>();
+    if (bare.length > 0) {
+      const prices: { h: number; p: number }[] = await m.query(
+        `SELECT x.hr AS h, sum(w.green_w::float8 * w.price_per_mwh) / sum(w.green_w::float8) AS p
+         FROM unnest($2::int[]) AS x(hr)
+         JOIN green_windows w ON w.cluster_id = $1 AND w.starts_at <= to_timestamp(x.hr * 3600.0) AND w.ends_at > to_timestamp(x.hr * 3600.0)
+         GROUP BY x.hr`,
+        [clusterId, bare.map((r) => r.h)],
+      );
+      for (const x of prices) windowPrice.set(Number(x.h), Number(x.p));
+    }
+
     // the ledger rows: supply, allocation (the bookings' new green), the green price weight
     const led = { h: [] as number[], s: [] as number[], a: [] as number[], pw: [] as number[] };
     rows.forEach((r, i) => {
@@ -257,11 +271,11 @@ export class GreenRevisionsService {
       let pw1: number;
       if (s1 <= s0) pw1 = s0 > 0 ? (pw0 * s1) / s0 : 0;
       else {
-        const price = pricePerMwh ?? (s0 > 0 ? pw0 / s0 : null);
+        const price = pricePerMwh ?? (s0 > 0 ? pw0 / s0 : (windowPrice.get(r.h) ?? null));
         if (price === null) {
           throw new EnergyException(
             EnergyErrorCode.INVALID_REVISION,
-            `pricePerMwh is needed: the hour ${iso(r.h * HOUR_MS)} had no green supply to take a price from`,
+            `pricePerMwh is needed: the hour ${iso(r.h * HOUR_MS)} had no green supply and has no green window to take a price from`,
             'pricePerMwh',
           );
         }

@@ -38,7 +38,7 @@ export class ReviseGreenSupplyArgs {
   @Field(() => Float, {
     nullable: true,
     description:
-      "price per MWh of supply added above what an hour had (default: the hour's current average green price; required where an hour had no green)",
+      "price per MWh of supply added above what an hour had (default: the hour's current average green price; where an hour had no green left, the average price of its green windows; required where it has none)",
   })
   @IsOptional()
   @IsNumber({ allowNaN: false, allowInfinity: false })
