@@ -135,6 +135,28 @@ describe('access rules (quotas) over HTTP', () => {
     expect((await refusal(s.key, req(10, 5, 2, 40))).extensions).toMatchObject({ code: 'QUOTA_EXCEEDED', over: 10 });
   });
 
+  it('rolling 7 days: a refusal names the smallest excess over the starts capacity allows, in bookCompute and quotes alike', async () => {
+    const s = await t.createOrg('STARTUP');
+    // a cluster of its own: the other tests book around h(168) on Q
+    const own = await t.registerCluster(operator, { name: 'Q7', capacityPflops: 100 });
+    const on = (x: Record<string, unknown>) => ({ ...x, clusterIds: [own] });
+    await book(s.key, on(req(1, 1, 0)));
+    await book(s.key, on(req(10, 2, 2)));
+    await t.ok(SET, { i: { organizationId: s.id, maxPflopsHoursPer7Days: 20 } });
+    // 30 more at h(165)..h(169): a start before h(168) shares a week with both (21 + 30 - 20 =
+    // 31 over), one from h(168) on only with the second (20 + 30 - 20 = 30 over)
+    const r = on(req(30, 1, 165, 170));
+    const e = await refusal(s.key, r);
+    expect(e.extensions).toMatchObject({ code: 'QUOTA_EXCEEDED', limit: 'PFLOPS_HOURS_PER_7_DAYS', over: 30 });
+    expect(e.message).toContain('over the limit by 30 PFLOPS-hours');
+    const q = (await t.ok(QUOTES, { r }, s.key)).quotes;
+    for (const x of q) expect([x.reason, x.message]).toEqual(['QUOTA_EXCEEDED', e.message]);
+    // only where capacity allows: with h(168) and h(169) full, the least is 31 again
+    const other = await t.createOrg('STARTUP');
+    await book(other.key, on(req(100, 2, 168)));
+    expect((await refusal(s.key, r)).extensions).toMatchObject({ code: 'QUOTA_EXCEEDED', over: 31 });
+  });
+
   it('cluster share: placement moves to hours where the share leaves room, and beyond it the booking is refused', async () => {
     const s = await t.createOrg('STARTUP');
     await t.ok(SET, { i: { organizationId: s.id, maxClusterShare: 0.3 } });

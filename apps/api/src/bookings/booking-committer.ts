@@ -17,7 +17,7 @@ import { BookingModel } from './dtos/booking.model';
 import { Refusals } from './utils/refusals';
 import { bookingModel, storedFromRow } from './utils/booking-models';
 import { jobOf, shareRoom, ValidRequest } from './utils/fleet-window';
-import { placeWithinWeek } from './utils/weekly-room';
+import { leastWeeklyExcessStart, placeWithinWeek } from './utils/weekly-room';
 
 /** Largest group committed in one transaction. */
 export const MAX_GROUP = 64;
@@ -293,7 +293,12 @@ export class BookingCommitter {
             this.metrics.decision('place', () => on.place(job, m.objective)),
           );
           if (!within) {
-            m.refusal = over;
+            // named by the start the rule blocks least, where the request fits otherwise
+            const at = leastWeeklyExcessStart(slot0, m.v, starts, (job) => on.place(job, m.objective));
+            m.refusal =
+              (at !== null
+                ? this.quotas.weeklyExcess(rules.maxPflopsHoursPer7Days, starts, at, pl.tflops, pl.hours)
+                : null) ?? over;
             continue;
           }
           pl = within;

@@ -23,7 +23,7 @@ import { BookingErrorCode, BookingException } from './bookings.exception';
 import { BookingFilterInput, ComputeRequestInput } from './dtos/booking.input';
 import { BookingConnection, BookingModel, ObjectiveEnum, QuoteModel } from './dtos/booking.model';
 import { bookingModel, gridPeriodsOf, placementModel, StoredBooking, storedFromRow } from './utils/booking-models';
-import { placeWithinWeek } from './utils/weekly-room';
+import { leastWeeklyExcessStart, placeWithinWeek } from './utils/weekly-room';
 import { jobOf, shareCappedWindow, ValidRequest } from './utils/fleet-window';
 import { Refusals } from './utils/refusals';
 
@@ -148,6 +148,18 @@ export class BookingsService {
         if (within) {
           refusal = null;
           d = { ok: true, placement: within };
+        } else if (refusal) {
+          // named by the start the rule blocks least, as bookCompute names it
+          const at = leastWeeklyExcessStart(slot0, v, starts, (job) => fleet.place(job, o));
+          if (at !== null)
+            refusal =
+              this.quotas.weeklyExcess(
+                rules.maxPflopsHoursPer7Days,
+                starts,
+                at,
+                d.placement.tflops,
+                d.placement.hours,
+              ) ?? refusal;
         }
       }
       if (refusal) {

@@ -1,5 +1,6 @@
 import { worstWeek, type StartUsage } from '../../quotas/quotas.service';
-import { weeklyRoom } from './weekly-room';
+import type { Decision, JobRequest } from '@pflex/scheduler';
+import { leastWeeklyExcessStart, weeklyRoom } from './weekly-room';
 
 /** The same by brute force: each start checked with worstWeek (the rule bookCompute checks). */
 function bruteRoom(limit: number, usage: StartUsage[], fromH: number, lastH: number, th: number): [number, number][] {
@@ -40,5 +41,43 @@ describe('weeklyRoom: the starts a booking keeps the 7-day rule at', () => {
     expect(weeklyRoom(1_000_000, usage, 50, 300, 200_000)).toEqual([[268, 300]]);
     expect(weeklyRoom(1_000_000, usage, 50, 300, 100_000)).toEqual([[50, 300]]);
     expect(weeklyRoom(1_000_000, [], 5, 4, 1)).toEqual([]);
+  });
+});
+
+describe('leastWeeklyExcessStart: the start the 7-day rule blocks least, among those that fit', () => {
+  it('agrees with brute force over random usage and random sets of starts with room', () => {
+    let seed = 11;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    for (let trial = 0; trial < 300; trial++) {
+      const usage: StartUsage[] = [];
+      const n = Math.floor(rnd() * 12);
+      for (let i = 0; i < n; i++)
+        usage.push({ h: 1000 + Math.floor(rnd() * 700), tflopsHours: 1000 * Math.floor(1 + rnd() * 50) });
+      const hours = 1 + Math.floor(rnd() * 5);
+      const earliestH = 1000 + Math.floor(rnd() * 500);
+      const deadlineH = earliestH + hours + Math.floor(rnd() * 300);
+      // the starts where capacity (and green, and the grid) would take the request
+      const room = new Set<number>();
+      for (let h = earliestH; h + hours <= deadlineH; h++) if (rnd() < 0.2) room.add(h);
+      const slot0 = earliestH - 3;
+      // the scheduler's answer within a window: here its earliest start with room
+      const place = (job: JobRequest): Decision => {
+        for (let s = job.earliest; s + job.hours <= job.deadline; s++)
+          if (room.has(slot0 + s)) return { ok: true, placement: { start: s } } as unknown as Decision;
+        return { ok: false } as unknown as Decision;
+      };
+      const v = { pflops: 1, hours, earliestH, deadlineH, clusters: [] };
+      const at = leastWeeklyExcessStart(slot0, v, usage, place);
+      const least = Math.min(...[...room].map((h) => worstWeek(usage, h).used));
+      expect({
+        trial,
+        used: at === null ? null : worstWeek(usage, at).used,
+        inRoom: at === null || room.has(at),
+      }).toEqual({
+        trial,
+        used: room.size === 0 ? null : least,
+        inRoom: true,
+      });
+    }
   });
 });

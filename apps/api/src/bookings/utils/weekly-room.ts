@@ -3,19 +3,13 @@ import { WEEK_HOURS, type StartUsage } from '../../quotas/quotas.service';
 import { jobOf, type ValidRequest } from './fleet-window';
 
 /**
- * The start hours in [fromH, lastH] at which a booking of `tflopsHours` keeps the 7-day rule
- * (every 7-day window holding its start stays within `limitTflopsHours` with it), as ascending
- * inclusive [first, last] ranges. Complexity: O(usage x log usage + lastH - fromH + 7 days): the
- * sums of starts in each window by one sliding pass, their maximum over the windows holding each
- * start by a monotone deque.
+ * The start hours in [fromH, lastH] as ascending inclusive [first, last, used] runs: `used` is the
+ * TFLOPS-hours of the startup's starts in the busiest 7-day window holding a start of the run
+ * (the same for every start of it). Complexity: O(usage x log usage + lastH - fromH + 7 days):
+ * the sums of starts in each window by one sliding pass, their maximum over the windows holding
+ * each start by a monotone deque.
  */
-export function weeklyRoom(
-  limitTflopsHours: number,
-  usage: readonly StartUsage[],
-  fromH: number,
-  lastH: number,
-  tflopsHours: number,
-): [number, number][] {
+function weeklyRuns(usage: readonly StartUsage[], fromH: number, lastH: number): [number, number, number][] {
   if (lastH < fromH) return [];
   const t0 = fromH - WEEK_HOURS + 1;
   const n = lastH - t0 + 1;
@@ -32,7 +26,7 @@ export function weeklyRoom(
     sum[k] = s;
   }
   // the worst window holding start H is the max of sum over [H - 7 days + 1, H]
-  const out: [number, number][] = [];
+  const out: [number, number, number][] = [];
   const dq = new Int32Array(n);
   let head = 0;
   let tail = 0;
@@ -42,10 +36,32 @@ export function weeklyRoom(
     const h = t0 + k;
     if (h < fromH) continue;
     while (dq[head] < k - WEEK_HOURS + 1) head++;
-    if (sum[dq[head]] + tflopsHours > limitTflopsHours + 1e-6) continue;
+    const used = sum[dq[head]];
     const last = out[out.length - 1];
-    if (last && last[1] === h - 1) last[1] = h;
-    else out.push([h, h]);
+    if (last && last[2] === used) last[1] = h;
+    else out.push([h, h, used]);
+  }
+  return out;
+}
+
+/**
+ * The start hours in [fromH, lastH] at which a booking of `tflopsHours` keeps the 7-day rule
+ * (every 7-day window holding its start stays within `limitTflopsHours` with it), as ascending
+ * inclusive [first, last] ranges. Complexity: as weeklyRuns.
+ */
+export function weeklyRoom(
+  limitTflopsHours: number,
+  usage: readonly StartUsage[],
+  fromH: number,
+  lastH: number,
+  tflopsHours: number,
+): [number, number][] {
+  const out: [number, number][] = [];
+  for (const [first, last, used] of weeklyRuns(usage, fromH, lastH)) {
+    if (used + tflopsHours > limitTflopsHours + 1e-6) continue;
+    const prev = out[out.length - 1];
+    if (prev && prev[1] === first - 1) prev[1] = last;
+    else out.push([first, last]);
   }
   return out;
 }
@@ -92,4 +108,24 @@ export function placeWithinWeek(
     if (objective === 'EARLIEST') break;
   }
   return best;
+}
+
+/**
+ * For a request no start of which keeps the 7-day rule: the epoch hour of a start where it fits
+ * otherwise and the rule is exceeded by the least (its QUOTA_EXCEEDED names that excess, as the
+ * cluster share names its smallest); null when it fits nowhere. Complexity: weeklyRuns + one
+ * placement per run of starts, tried from the smallest excess up.
+ */
+export function leastWeeklyExcessStart(
+  slot0: number,
+  v: ValidRequest,
+  starts: readonly StartUsage[],
+  place: (job: JobRequest) => Decision,
+): number | null {
+  const runs = weeklyRuns(starts, v.earliestH, v.deadlineH - v.hours).sort((a, b) => a[2] - b[2] || a[0] - b[0]);
+  for (const [first, last] of runs) {
+    const d = place(jobOf({ ...v, earliestH: first, deadlineH: Math.min(v.deadlineH, last + v.hours) }, slot0));
+    if (d.ok) return slot0 + d.placement.start;
+  }
+  return null;
 }
