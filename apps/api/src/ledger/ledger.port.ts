@@ -25,8 +25,14 @@ export interface TxControl {
 export interface LedgerPort {
   /** Runs `fn` in one transaction, all or nothing. */
   transaction<T>(fn: (s: SqlSession, tx: TxControl) => Promise<T>): Promise<T>;
-  /** Clusters (all, or the listed ones) with their ledger rows in [fromH, toH) and version, one snapshot. */
-  load(s: SqlSession | null, clusterIds: string[] | null, fromH: number, toH: number): Promise<ClusterLedger[]>;
+  /** Clusters (all, or the listed ones) with their ledger rows in [fromH, toH) (unless `withRows` is false) and version, one snapshot. */
+  load(
+    s: SqlSession | null,
+    clusterIds: string[] | null,
+    fromH: number,
+    toH: number,
+    withRows?: boolean,
+  ): Promise<ClusterLedger[]>;
   /** Reserved grid capacity of the sites (all, or the listed ones) in [fromH, toH). */
   siteCaps(s: SqlSession | null, siteIds: string[] | null, fromH: number, toH: number): Promise<SiteCaps[]>;
   /** Versions of the clusters, access rules and vouchers with money left of the organizations (locked), bookings made with the (org, key) pairs. */

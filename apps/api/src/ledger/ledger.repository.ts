@@ -211,8 +211,17 @@ export class LedgerRepository implements LedgerPort {
     }
   }
 
-  /** Clusters (all, or the listed ones) with their ledger rows in [fromH, toH) and version, one snapshot. */
-  async load(s: SqlSession | null, clusterIds: string[] | null, fromH: number, toH: number): Promise<ClusterLedger[]> {
+  /**
+   * Clusters (all, or the listed ones) with their ledger rows in [fromH, toH) and version, one
+   * snapshot; `withRows` false: the catalogue entries and posted prices only (no hours).
+   */
+  async load(
+    s: SqlSession | null,
+    clusterIds: string[] | null,
+    fromH: number,
+    toH: number,
+    withRows = true,
+  ): Promise<ClusterLedger[]> {
     const run = async (q: SqlSession) =>
       q.query<{
         id: string;
@@ -240,7 +249,7 @@ export class LedgerRepository implements LedgerPort {
               (number | string)[] | null,
             ]
           | null;
-      }>(S.load, [clusterIds, fromH, toH]);
+      }>(S.load, [clusterIds, fromH, toH, withRows]);
     const rows = s ? await run(s) : await this.session(run);
     return rows.map((r) => {
       const [h, cap, bk, sup, al, pr, gw] = r.rows ?? [null, null, null, null, null, null, null];

@@ -62,12 +62,12 @@ export const S = {
     name: 'pflex_ledger_load',
     text: `SELECT c.id, c.owner_org_id, c.name, c.region, c.capacity_tflops, c.kw_per_pflops, c.pue, c.price_per_pflops_hour, c.grid_price_per_mwh, c.site_id, c.grid_tariff,
                   (extract(epoch FROM c.created_at) * 1000)::float8 AS created_at, v.version::float8 AS version,
-                  (SELECT json_build_array(
+                  CASE WHEN $4::boolean THEN (SELECT json_build_array(
                      array_agg(${HOUR_SQL('h.hour')} ORDER BY h.hour), array_agg(h.capacity_tflops ORDER BY h.hour), array_agg(h.booked_tflops ORDER BY h.hour),
                      array_agg(h.green_supply_w ORDER BY h.hour), array_agg(h.green_alloc_w ORDER BY h.hour),
                      array_agg(CASE WHEN h.green_supply_w > 0 THEN (h.green_price_weight / h.green_supply_w)::float8 ELSE 0 END ORDER BY h.hour),
                      array_agg(h.grid_w ORDER BY h.hour))
-                   FROM cluster_hours h WHERE h.cluster_id = c.id AND h.hour >= to_timestamp($2 * 3600.0) AND h.hour < to_timestamp($3 * 3600.0)) AS rows,
+                   FROM cluster_hours h WHERE h.cluster_id = c.id AND h.hour >= to_timestamp($2 * 3600.0) AND h.hour < to_timestamp($3 * 3600.0)) END AS rows,
                   (SELECT json_agg(json_build_array(${HOUR_SQL('g.hour')}, g.price_per_mwh) ORDER BY g.hour) FROM grid_price_hours g
                    WHERE g.cluster_id = c.id AND g.hour >= to_timestamp($2 * 3600.0) AND g.hour < to_timestamp($3 * 3600.0)) AS posted
            FROM clusters c JOIN ledger_versions v ON v.cluster_id = c.id

@@ -74,9 +74,15 @@ export class TimelinesService implements OnApplicationBootstrap, OnModuleDestroy
     await this.exclusive(async () => {
       this.baseHour = Math.floor(this.config.now() / HOUR_MS);
       this.span = this.config.horizonDays * 24 + 24 + SHIFT_MARGIN_HOURS;
-      const all = await this.repo.load(null, null, this.baseHour, this.baseHour + this.span);
-      this.rebuild(all.map(metaOf));
-      for (const c of all) this.loadLedger(c);
+      // the catalogue, then the rows a few clusters at a time: the whole ledger at once (as JSON
+      // text, then arrays) needs about 0.5 MB of heap per cluster, more than a 512 MB heap holds
+      // at ~900 clusters
+      const to = this.baseHour + this.span;
+      const metas = (await this.repo.load(null, null, this.baseHour, to, false)).map(metaOf);
+      this.rebuild(metas);
+      const ids = metas.map((m) => m.id);
+      for (let i = 0; i < ids.length; i += LOAD_BATCH)
+        for (const c of await this.repo.load(null, ids.slice(i, i + LOAD_BATCH), this.baseHour, to)) this.loadLedger(c);
       await this.loadSiteCaps(null, null);
     });
     this.log.info({ clusters: this.metas.length, slots: this.span, bytes: this.bytes() }, 'timelines loaded');
@@ -474,6 +480,9 @@ export class TimelinesService implements OnApplicationBootstrap, OnModuleDestroy
     }
   }
 }
+
+/** Clusters whose ledger rows are read in one query at startup. */
+const LOAD_BATCH = 50;
 
 function metaOf(c: ClusterLedger): ClusterMeta {
   return {

@@ -204,7 +204,14 @@ export class FakeLedger implements LedgerPort {
     return run;
   }
 
-  async load(s: SqlSession | null, clusterIds: string[] | null, fromH: number, toH: number): Promise<ClusterLedger[]> {
+  async load(
+    s: SqlSession | null,
+    clusterIds: string[] | null,
+    fromH: number,
+    toH: number,
+    withRows = true,
+  ): Promise<ClusterLedger[]> {
+    if (!withRows) toH = fromH;
     await this.statement('load', s, true);
     const list = [...this.clusters.values()]
       .filter((c) => clusterIds === null || clusterIds.includes(c.id))
