@@ -315,6 +315,30 @@ describe('grid: sites, reserved capacity and time-of-use tariffs', () => {
     });
   });
 
+  it("the periods' grid costs are whole cents that add up to price.gridEnergy", async () => {
+    // 1 PFLOPS x 1,000 kW: 1 MWh per hour, at 1.004 flat and 1.004 posted: 2.008 -> 2.01
+    const c = await t.registerCluster(operator, {
+      name: 'cents',
+      capacityPflops: 10,
+      kwPerPflops: 1000,
+      pue: 1,
+      pricePerPflopsHour: 0,
+      gridPricePerMwh: 1.004,
+    });
+    await t.ok(
+      `mutation($c: ID!, $f: DateTime!, $p: [Float]!) { postGridPrices(clusterId: $c, from: $f, pricesPerMwh: $p) { id } }`,
+      { c, f: hour(41), p: [1.004] },
+      operator,
+    );
+    const r = { pflops: 1, hours: 2, earliestStart: hour(40), deadline: hour(42), clusterIds: [c] };
+    const q = (await t.ok(QUOTES, { r }, startup)).quotes.find((x: any) => x.objective === 'EARLIEST');
+    expect(q.placement.price.gridEnergy).toBe(2.01);
+    expect(q.gridPeriods.map((p: any) => [p.period, p.cost])).toEqual([
+      ['flat', 1.01],
+      ['posted', 1],
+    ]);
+  });
+
   it('bad input is refused naming the field, and changes nothing', async () => {
     const c = await t.registerCluster(operator, { name: 'bad', capacityPflops: 10 });
     // an omitted reservation is not taken for "no cap": null must be said

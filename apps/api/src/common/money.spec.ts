@@ -1,4 +1,4 @@
-import { centsOf, money, priceTotal, priceWithVoucher, shareCents } from './money';
+import { centsOf, money, priceTotal, priceWithVoucher, shareCents, splitCents } from './money';
 
 describe('money: whole cents, half away from zero', () => {
   it('rounds to cents, float noise of sums ignored', () => {
@@ -55,5 +55,28 @@ describe('money: whole cents, half away from zero', () => {
       voucher: 0.33,
       totalAfterVoucher: 0.67,
     });
+  });
+});
+
+describe('splitCents: parts in whole cents that add up to the rounded total', () => {
+  it('gives the missing cent to the part rounded furthest down, the earlier one on a tie', () => {
+    // 1.004 + 1.004 = 2.008 -> 2.01: each part alone rounds to 1.00
+    expect(splitCents([1.004, 1.004], centsOf(2.008))).toEqual([101, 100]);
+    expect(splitCents([1.004, 1.0049], centsOf(2.0089))).toEqual([100, 101]);
+    // one over: taken from the part rounded furthest up
+    expect(splitCents([0.005, 0.005, 0.005], centsOf(0.015))).toEqual([0, 1, 1]);
+    expect(splitCents([1.5, -0.25], centsOf(1.25))).toEqual([150, -25]);
+  });
+
+  it('on random parts: adds up, and each part stays within a cent of its exact value', () => {
+    let seed = 3;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    for (let trial = 0; trial < 2000; trial++) {
+      const exact = Array.from({ length: 1 + Math.floor(rnd() * 6) }, () => Math.round(rnd() * 100_000) / 1000 - 20);
+      const total = centsOf(exact.reduce((a, x) => a + x, 0));
+      const cents = splitCents(exact, total);
+      expect(cents.reduce((a, c) => a + c, 0)).toBe(total);
+      cents.forEach((c, i) => expect(Math.abs(c - exact[i] * 100)).toBeLessThan(1 + 1e-9));
+    }
   });
 });

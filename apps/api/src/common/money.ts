@@ -24,6 +24,22 @@ export function money(x: number): number {
   return centsOf(x) / 100;
 }
 
+/**
+ * Amounts `exact` (money) as whole cents that add up to `totalCents`: each rounded as centsOf,
+ * then the cents still missing (or over) given to (taken from) the parts rounded furthest the
+ * other way, the earlier part first on a tie; each part stays within a cent of its exact value.
+ */
+export function splitCents(exact: readonly number[], totalCents: number): number[] {
+  const cents = exact.map(centsOf);
+  let diff = totalCents - cents.reduce((a, c) => a + c, 0);
+  const step = Math.sign(diff);
+  // how far each part was rounded against the direction the total needs
+  const room = exact.map((x, i) => step * (x * 100 - cents[i]));
+  const order = exact.map((_, i) => i).sort((a, b) => room[b] - room[a] || a - b);
+  for (let k = 0; diff !== 0 && k < order.length; k++, diff -= step) cents[order[k]] += step;
+  return cents;
+}
+
 /** percentCovered (at most 2 decimals) of an amount in cents, rounded down to the cent. */
 export function shareCents(cents: number, percentCovered: number): number {
   const basisPoints = BigInt(Math.round(percentCovered * 100));

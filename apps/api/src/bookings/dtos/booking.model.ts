@@ -64,7 +64,8 @@ export class GridPeriodCostModel {
   @Field(() => Float)
   pricePerMwh: number;
   @Field(() => Float, {
-    description: 'gridMwh x pricePerMwh, whole cents (the parts of price.gridEnergy, each rounded)',
+    description:
+      'gridMwh x pricePerMwh in whole cents, the parts adding up to price.gridEnergy (each within a cent of its exact value)',
   })
   cost: number;
 }

@@ -1,6 +1,6 @@
 import { meetsGreenShare, tflopsToPflops, wattsToMw, whToMwh, type Placement } from '@pflex/scheduler';
 import type { TariffTable } from '../../clusters/tariff';
-import { money, priceWithVoucher } from '../../common/money';
+import { centsOf, priceWithVoucher, splitCents } from '../../common/money';
 import { HOUR_MS } from '../../common/time.utils';
 import type { BookingRow } from '../../ledger/ledger.repository';
 import type { VoucherCover } from '../../vouchers/vouchers.service';
@@ -126,12 +126,18 @@ export function gridPeriodsOf(pl: Placement, slot0H: number, tariff: TariffTable
     e.hours++;
     e.wh += pl.drawW - pl.greenW[i];
   }
-  return [...periods.values()].map((e) => ({
+  const list = [...periods.values()];
+  // whole cents that add up to the price's grid energy
+  const cents = splitCents(
+    list.map((e) => whToMwh(e.wh) * e.pricePerMwh),
+    centsOf(pl.price.gridEnergy),
+  );
+  return list.map((e, i) => ({
     period: e.period,
     hours: e.hours,
     gridMwh: whToMwh(e.wh),
     pricePerMwh: e.pricePerMwh,
-    cost: money(whToMwh(e.wh) * e.pricePerMwh),
+    cost: cents[i] / 100,
   }));
 }
 
