@@ -1,5 +1,6 @@
-import type { GreenRevisionBookingEntity, GreenRevisionEntity } from '@pflex/persistence';
+import { GreenRevisionBookingEntity, GreenRevisionEntity } from '@pflex/persistence';
 import { wattsToMw, whToMwh } from '@pflex/scheduler';
+import { DataSource, In } from 'typeorm';
 import { HOUR_MS } from '../common/time.utils';
 import type { BookingGreenRevisionModel, GreenRevisionModel } from './dtos/green-revision.dtos';
 
@@ -54,4 +55,27 @@ export function bookingRevisionModel(
     creditAfter: Number(x.creditAfter),
     shortHours,
   };
+}
+
+/** Revisions `ids` as clients read them, in that order (unknown ids left out). */
+export async function revisionModels(ds: DataSource, ids: string[]): Promise<GreenRevisionModel[]> {
+  if (ids.length === 0) return [];
+  const revs = await ds.manager.findBy(GreenRevisionEntity, { id: In(ids) });
+  const rows = await ds.manager.findBy(GreenRevisionBookingEntity, { revisionId: In(ids) });
+  const starts: { id: string; h: number; gp: string[] }[] = rows.length
+    ? await ds.query(
+        `SELECT id, (extract(epoch FROM starts_at) / 3600)::int AS h, green_w_promised::text[] AS gp FROM bookings WHERE id = ANY($1::uuid[])`,
+        [[...new Set(rows.map((r) => r.bookingId))]],
+      )
+    : [];
+  const byBooking = new Map(starts.map((s) => [s.id, s]));
+  return ids
+    .map((id) => revs.find((r) => r.id === id))
+    .filter((r): r is GreenRevisionEntity => r !== undefined)
+    .map((r) =>
+      revisionModel(
+        r,
+        rows.filter((x) => x.revisionId === r.id).map((x) => bookingRevisionModel(x, r, byBooking.get(x.bookingId)!)),
+      ),
+    );
 }

@@ -15,7 +15,7 @@ import {
   type RevisedBooking,
   type RevisedHour,
 } from '@pflex/scheduler';
-import { DataSource, EntityManager, In } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { ClustersService } from '../clusters/clusters.service';
 import { centsOf, money, priceTotal, shareCents } from '../common/money';
 import { HOUR_MS, iso, requireRange } from '../common/time.utils';
@@ -34,15 +34,9 @@ import {
   ReviseGreenSupplyArgs,
 } from './dtos/green-revision.dtos';
 import { EnergyErrorCode, EnergyException } from './energy.exception';
-import { bookingRevisionModel, revisionModel } from './green-revision.models';
-import { revisedSupplyW } from './revision-supply';
+import { bookingRevisionModel, revisionModels } from './green-revision.models';
+import { ImportedSupply, revisedSupplyW } from './revision-supply';
 import { MAX_RANGE_HOURS } from './energy.service';
-
-/** A forecast import's change of green supply, W per hour of its range: before it and after it. */
-export interface ImportedSupply {
-  beforeW: number[];
-  afterW: number[];
-}
 
 /** A confirmed booking running in the revised range, locked. */
 interface HeldRow {
@@ -111,7 +105,7 @@ export class GreenRevisionsService {
       });
       await this.timelines.sync(clusterId, version);
       this.vouchers.changedAll();
-      return (await this.models([revisionId]))[0];
+      return (await revisionModels(this.ds, [revisionId]))[0];
     });
   }
 
@@ -133,7 +127,10 @@ export class GreenRevisionsService {
       .addOrderBy('r.id', 'ASC')
       .limit(a.first ?? 20)
       .getRawMany<{ id: string }>();
-    return this.models(rows.map((r) => r.id));
+    return revisionModels(
+      this.ds,
+      rows.map((r) => r.id),
+    );
   }
 
   /** What revision `revisionId` did to booking `bookingId` (for its GREEN_REVISED event). */
@@ -250,17 +247,11 @@ export class GreenRevisionsService {
 
     // an hour raised from no green at all (a revision to 0 undone) takes its green windows' price
     const bare = pricePerMwh === null && !viaWindows ? rows.filter((r, i) => Number(r.s) === 0 && supplyW[i] > 0) : [];
-    const windowPrice = new Map<number, number>();
-    if (bare.length > 0) {
-      const prices: { h: number; p: number }[] = await m.query(
-        `SELECT x.hr AS h, sum(w.green_w::float8 * w.price_per_mwh) / sum(w.green_w::float8) AS p
-         FROM unnest($2::int[]) AS x(hr)
-         JOIN green_windows w ON w.cluster_id = $1 AND w.starts_at <= to_timestamp(x.hr * 3600.0) AND w.ends_at > to_timestamp(x.hr * 3600.0)
-         GROUP BY x.hr`,
-        [clusterId, bare.map((r) => r.h)],
-      );
-      for (const x of prices) windowPrice.set(Number(x.h), Number(x.p));
-    }
+    const windowPrice = await this.admin.windowPricesIn(
+      m,
+      clusterId,
+      bare.map((r) => r.h),
+    );
 
     // the ledger rows: supply, allocation (the bookings' new green), the green price weight
     const led = { h: [] as number[], s: [] as number[], a: [] as number[], pw: [] as number[] };
@@ -495,27 +486,5 @@ export class GreenRevisionsService {
     if (payloads.length > 0)
       await m.query(`SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p`, [this.feed.channel, payloads]);
     return revisionId;
-  }
-
-  private async models(ids: string[]): Promise<GreenRevisionModel[]> {
-    if (ids.length === 0) return [];
-    const revs = await this.ds.manager.findBy(GreenRevisionEntity, { id: In(ids) });
-    const rows = await this.ds.manager.findBy(GreenRevisionBookingEntity, { revisionId: In(ids) });
-    const starts: { id: string; h: number; gp: string[] }[] = rows.length
-      ? await this.ds.query(
-          `SELECT id, (extract(epoch FROM starts_at) / 3600)::int AS h, green_w_promised::text[] AS gp FROM bookings WHERE id = ANY($1::uuid[])`,
-          [[...new Set(rows.map((r) => r.bookingId))]],
-        )
-      : [];
-    const byBooking = new Map(starts.map((s) => [s.id, s]));
-    return ids
-      .map((id) => revs.find((r) => r.id === id))
-      .filter((r): r is GreenRevisionEntity => r !== undefined)
-      .map((r) =>
-        revisionModel(
-          r,
-          rows.filter((x) => x.revisionId === r.id).map((x) => bookingRevisionModel(x, r, byBooking.get(x.bookingId)!)),
-        ),
-      );
   }
 }

@@ -3,6 +3,12 @@ import { decimalPlaces } from '../common/validators';
 import type { ReviseGreenSupplyArgs } from './dtos/green-revision.dtos';
 import { EnergyErrorCode, EnergyException } from './energy.exception';
 
+/** A forecast import's change of green supply, W per hour of its range: before it and after it. */
+export interface ImportedSupply {
+  beforeW: number[];
+  afterW: number[];
+}
+
 /** A supply revision's supply W per hour of its `n` hours: exactly one of megawatts and hourlyMegawatts. */
 export function revisedSupplyW(a: ReviseGreenSupplyArgs, n: number): number[] {
   const one = a.megawatts != null;

@@ -134,6 +134,19 @@ export class LedgerAdminRepository {
     );
   }
 
+  /** The MW-weighted average price of the green windows of each of `hours` (epoch hours) that has one. */
+  async windowPricesIn(m: EntityManager, cluster: string, hours: number[]): Promise<Map<number, number>> {
+    if (hours.length === 0) return new Map();
+    const rows: { h: number; p: number }[] = await m.query(
+      `SELECT x.hr AS h, sum(w.green_w::float8 * w.price_per_mwh) / sum(w.green_w::float8) AS p
+       FROM unnest($2::int[]) AS x(hr)
+       JOIN green_windows w ON w.cluster_id = $1 AND w.starts_at <= to_timestamp(x.hr * 3600.0) AND w.ends_at > to_timestamp(x.hr * 3600.0)
+       GROUP BY x.hr`,
+      [cluster, hours],
+    );
+    return new Map(rows.map((x) => [Number(x.h), Number(x.p)]));
+  }
+
   /** Green supply and allocation (W) of [fromH, toH), by hour, the rows locked until COMMIT (forecast imports). */
   async greenHoursForUpdateIn(
     m: EntityManager,

@@ -7,6 +7,7 @@ import { APP_CONFIG, PINO } from '../config';
 import type { AppConfig } from '../config';
 import { ChangeFeed } from '../events/change-feed.service';
 import { tariffOf } from '../clusters/tariff';
+import { metaOf } from './cluster-meta';
 import { ClusterLedger, ClusterMeta, LedgerRepository, SiteCaps } from './ledger.repository';
 import { LedgerMessage, SiteMessage } from './ledger-wire';
 import { LedgerService } from './ledger.service';
@@ -483,21 +484,3 @@ export class TimelinesService implements OnApplicationBootstrap, OnModuleDestroy
 
 /** Clusters whose ledger rows are read in one query at startup. */
 const LOAD_BATCH = 50;
-
-function metaOf(c: ClusterLedger): ClusterMeta {
-  return {
-    id: c.id,
-    ownerOrgId: c.ownerOrgId,
-    name: c.name,
-    region: c.region,
-    capacityTflops: c.capacityTflops,
-    kwPerPflops: c.kwPerPflops,
-    pue: c.pue,
-    pricePerPflopsHour: c.pricePerPflopsHour,
-    gridPricePerMwh: c.gridPricePerMwh,
-    siteId: c.siteId,
-    gridTariff: c.gridTariff,
-    postedGridPrices: c.postedGridPrices,
-    createdAt: c.createdAt,
-  };
-}
