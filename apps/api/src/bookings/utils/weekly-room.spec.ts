@@ -14,15 +14,24 @@ function bruteRoom(limit: number, usage: StartUsage[], fromH: number, lastH: num
   return out;
 }
 
+/** A seeded generator of numbers in [0, 1). */
+function lcg(seed: number): () => number {
+  return () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+}
+
+/** Up to 11 bookings' starts, each 1-50 PFLOPS-hours, in epoch hours [1000, 1700). */
+function randomUsage(rnd: () => number): StartUsage[] {
+  return Array.from({ length: Math.floor(rnd() * 12) }, () => ({
+    h: 1000 + Math.floor(rnd() * 700),
+    tflopsHours: 1000 * Math.floor(1 + rnd() * 50),
+  }));
+}
+
 describe('weeklyRoom: the starts a booking keeps the 7-day rule at', () => {
   it('agrees with checking every start by brute force on random usage', () => {
-    let seed = 7;
-    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const rnd = lcg(7);
     for (let trial = 0; trial < 300; trial++) {
-      const usage: StartUsage[] = [];
-      const n = Math.floor(rnd() * 12);
-      for (let i = 0; i < n; i++)
-        usage.push({ h: 1000 + Math.floor(rnd() * 700), tflopsHours: 1000 * Math.floor(1 + rnd() * 50) });
+      const usage = randomUsage(rnd);
       const fromH = 1000 + Math.floor(rnd() * 500);
       const lastH = fromH + Math.floor(rnd() * 300) - 10;
       const limit = 1000 * Math.floor(rnd() * 200);
@@ -46,13 +55,9 @@ describe('weeklyRoom: the starts a booking keeps the 7-day rule at', () => {
 
 describe('leastWeeklyExcessStart: the start the 7-day rule blocks least, among those that fit', () => {
   it('agrees with brute force over random usage and random sets of starts with room', () => {
-    let seed = 11;
-    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const rnd = lcg(11);
     for (let trial = 0; trial < 300; trial++) {
-      const usage: StartUsage[] = [];
-      const n = Math.floor(rnd() * 12);
-      for (let i = 0; i < n; i++)
-        usage.push({ h: 1000 + Math.floor(rnd() * 700), tflopsHours: 1000 * Math.floor(1 + rnd() * 50) });
+      const usage = randomUsage(rnd);
       const hours = 1 + Math.floor(rnd() * 5);
       const earliestH = 1000 + Math.floor(rnd() * 500);
       const deadlineH = earliestH + hours + Math.floor(rnd() * 300);
