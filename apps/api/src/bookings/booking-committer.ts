@@ -17,7 +17,7 @@ import { BookingModel } from './dtos/booking.model';
 import { Refusals } from './utils/refusals';
 import { bookingModel, storedFromRow } from './utils/booking-models';
 import { jobOf, shareRoom, ValidRequest } from './utils/fleet-window';
-import { leastWeeklyExcessStart, placeWithinWeek } from './utils/weekly-room';
+import { keepWeek } from './utils/weekly-room';
 
 /** Largest group committed in one transaction. */
 export const MAX_GROUP = 64;
@@ -280,29 +280,14 @@ export class BookingCommitter {
           .concat(extraUsage)
           .filter((u) => u.org_id === m.p.orgId)
           .map((u) => ({ h: u.h, tflopsHours: u.tflops * u.hours }));
-        const over = this.quotas.weeklyExcess(
-          rules.maxPflopsHoursPer7Days,
-          starts,
-          slot0 + pl.start,
-          pl.tflops,
-          pl.hours,
+        const kept = keepWeek(this.quotas, slot0, m.v, m.objective, rules.maxPflopsHoursPer7Days, starts, pl, (job) =>
+          this.metrics.decision('place', () => on.place(job, m.objective)),
         );
-        if (over) {
-          // the start it picked breaks the rule: the best start among those that keep it, if any
-          const within = placeWithinWeek(slot0, m.v, m.objective, rules.maxPflopsHoursPer7Days, starts, (job) =>
-            this.metrics.decision('place', () => on.place(job, m.objective)),
-          );
-          if (!within) {
-            // named by the start the rule blocks least, where the request fits otherwise
-            const at = leastWeeklyExcessStart(slot0, m.v, starts, (job) => on.place(job, m.objective));
-            m.refusal =
-              (at !== null
-                ? this.quotas.weeklyExcess(rules.maxPflopsHoursPer7Days, starts, at, pl.tflops, pl.hours)
-                : null) ?? over;
-            continue;
-          }
-          pl = within;
+        if (kept instanceof Error) {
+          m.refusal = kept;
+          continue;
         }
+        pl = kept;
       }
       const startH = slot0 + pl.start;
       this.timelines.addBooking(pl, startH - base, 1);

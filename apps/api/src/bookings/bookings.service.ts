@@ -23,7 +23,7 @@ import { BookingErrorCode, BookingException } from './bookings.exception';
 import { BookingFilterInput, ComputeRequestInput } from './dtos/booking.input';
 import { BookingConnection, BookingModel, ObjectiveEnum, QuoteModel } from './dtos/booking.model';
 import { bookingModel, gridPeriodsOf, placementModel, StoredBooking, storedFromRow } from './utils/booking-models';
-import { leastWeeklyExcessStart, placeWithinWeek } from './utils/weekly-room';
+import { keepWeek } from './utils/weekly-room';
 import { jobOf, shareCappedWindow, ValidRequest } from './utils/fleet-window';
 import { Refusals } from './utils/refusals';
 
@@ -134,33 +134,12 @@ export class BookingsService {
       let refusal: Error | null = null;
       if (!d.ok) refusal = this.refusals.explain(v, d, o, main, base, cap);
       else if (starts && rules?.maxPflopsHoursPer7Days != null) {
-        refusal = this.quotas.weeklyExcess(
-          rules.maxPflopsHoursPer7Days,
-          starts,
-          slot0 + d.placement.start,
-          d.placement.tflops,
-          d.placement.hours,
+        // as bookCompute does: the best start that keeps the 7-day rule, else the least excess
+        const kept = keepWeek(this.quotas, slot0, v, o, rules.maxPflopsHoursPer7Days, starts, d.placement, (job) =>
+          fleet.place(job, o),
         );
-        // as bookCompute does: the best start among those that keep the 7-day rule, if any
-        const within = refusal
-          ? placeWithinWeek(slot0, v, o, rules.maxPflopsHoursPer7Days, starts, (job) => fleet.place(job, o))
-          : null;
-        if (within) {
-          refusal = null;
-          d = { ok: true, placement: within };
-        } else if (refusal) {
-          // named by the start the rule blocks least, as bookCompute names it
-          const at = leastWeeklyExcessStart(slot0, v, starts, (job) => fleet.place(job, o));
-          if (at !== null)
-            refusal =
-              this.quotas.weeklyExcess(
-                rules.maxPflopsHoursPer7Days,
-                starts,
-                at,
-                d.placement.tflops,
-                d.placement.hours,
-              ) ?? refusal;
-        }
+        if (kept instanceof Error) refusal = kept;
+        else d = { ok: true, placement: kept };
       }
       if (refusal) {
         const { reason, message } = this.refusals.reasonOf(refusal);

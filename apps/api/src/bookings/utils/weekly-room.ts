@@ -1,5 +1,5 @@
 import { toTflops, type Decision, type JobRequest, type Objective, type Placement } from '@pflex/scheduler';
-import { WEEK_HOURS, type StartUsage } from '../../quotas/quotas.service';
+import { WEEK_HOURS, type QuotasService, type StartUsage } from '../../quotas/quotas.service';
 import { jobOf, type ValidRequest } from './fleet-window';
 
 /**
@@ -128,4 +128,28 @@ export function leastWeeklyExcessStart(
     if (d.ok) return slot0 + d.placement.start;
   }
   return null;
+}
+
+/**
+ * The 7-day rule applied to placement `pl` of request `v` (slot 0 = epoch hour `slot0`), as
+ * bookCompute and quotes apply it: `pl` when it keeps the rule; else the best start for the
+ * objective among those that keep it (placeWithinWeek); else QUOTA_EXCEEDED naming the start the
+ * rule blocks least (leastWeeklyExcessStart). `place` runs the scheduler on the same timelines.
+ */
+export function keepWeek(
+  quotas: QuotasService,
+  slot0: number,
+  v: ValidRequest,
+  objective: Objective,
+  limitPflopsHours: number,
+  starts: readonly StartUsage[],
+  pl: Placement,
+  place: (job: JobRequest) => Decision,
+): Placement | Error {
+  const over = quotas.weeklyExcess(limitPflopsHours, starts, slot0 + pl.start, pl.tflops, pl.hours);
+  if (!over) return pl;
+  const within = placeWithinWeek(slot0, v, objective, limitPflopsHours, starts, place);
+  if (within) return within;
+  const at = leastWeeklyExcessStart(slot0, v, starts, place);
+  return (at !== null ? quotas.weeklyExcess(limitPflopsHours, starts, at, pl.tflops, pl.hours) : null) ?? over;
 }
