@@ -82,8 +82,14 @@ export class TimelinesService implements OnApplicationBootstrap, OnModuleDestroy
       const metas = (await this.repo.load(null, null, this.baseHour, to, false)).map(metaOf);
       this.rebuild(metas);
       const ids = metas.map((m) => m.id);
+      const latest: ClusterMeta[] = [];
       for (let i = 0; i < ids.length; i += LOAD_BATCH)
-        for (const c of await this.repo.load(null, ids.slice(i, i + LOAD_BATCH), this.baseHour, to)) this.loadLedger(c);
+        for (const c of await this.repo.load(null, ids.slice(i, i + LOAD_BATCH), this.baseHour, to)) {
+          latest.push(metaOf(c));
+          this.loadLedger(c);
+        }
+      // a cluster changed between the two reads: its entry as its rows were read (no rebuild otherwise)
+      this.adopt(latest, ids);
       await this.loadSiteCaps(null, null);
     });
     this.log.info({ clusters: this.metas.length, slots: this.span, bytes: this.bytes() }, 'timelines loaded');
