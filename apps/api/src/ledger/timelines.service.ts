@@ -7,7 +7,7 @@ import { APP_CONFIG, PINO } from '../config';
 import type { AppConfig } from '../config';
 import { ChangeFeed } from '../events/change-feed.service';
 import { tariffOf } from '../clusters/tariff';
-import { metaOf } from './cluster-meta';
+import { metaOf, sameScheduling } from './cluster-meta';
 import { ClusterLedger, ClusterMeta, LedgerRepository, SiteCaps } from './ledger.repository';
 import { LedgerMessage, SiteMessage } from './ledger-wire';
 import { LedgerService } from './ledger.service';
@@ -75,21 +75,7 @@ export class TimelinesService implements OnApplicationBootstrap, OnModuleDestroy
     await this.exclusive(async () => {
       this.baseHour = Math.floor(this.config.now() / HOUR_MS);
       this.span = this.config.horizonDays * 24 + 24 + SHIFT_MARGIN_HOURS;
-      // the catalogue, then the rows a few clusters at a time: the whole ledger at once (as JSON
-      // text, then arrays) needs about 0.5 MB of heap per cluster, more than a 512 MB heap holds
-      // at ~900 clusters
-      const to = this.baseHour + this.span;
-      const metas = (await this.repo.load(null, null, this.baseHour, to, false)).map(metaOf);
-      this.rebuild(metas);
-      const ids = metas.map((m) => m.id);
-      const latest: ClusterMeta[] = [];
-      for (let i = 0; i < ids.length; i += LOAD_BATCH)
-        for (const c of await this.repo.load(null, ids.slice(i, i + LOAD_BATCH), this.baseHour, to)) {
-          latest.push(metaOf(c));
-          this.loadLedger(c);
-        }
-      // a cluster changed between the two reads: its entry as its rows were read (no rebuild otherwise)
-      this.adopt(latest, ids);
+      await this.loadInBatches(null, null);
       await this.loadSiteCaps(null, null);
     });
     this.log.info({ clusters: this.metas.length, slots: this.span, bytes: this.bytes() }, 'timelines loaded');
@@ -405,13 +391,40 @@ export class TimelinesService implements OnApplicationBootstrap, OnModuleDestroy
    */
   async reloadInside(ids: string[], s: SqlSession | null = null): Promise<void> {
     if (ids.length === 0) return;
-    const got = await this.repo.load(s, ids, this.baseHour, this.baseHour + this.span);
-    this.adopt(got.map(metaOf), ids);
-    for (const c of got) this.loadLedger(c);
+    let got: ClusterMeta[];
+    if (ids.length <= LOAD_BATCH) {
+      const rows = await this.repo.load(s, ids, this.baseHour, this.baseHour + this.span);
+      got = rows.map(metaOf);
+      this.adopt(got, ids);
+      for (const c of rows) this.loadLedger(c);
+    } else got = await this.loadInBatches(s, ids);
     const sites = [...new Set(got.flatMap((c) => (c.siteId ? [c.siteId] : [])))];
     if (sites.length > 0) await this.loadSiteCaps(s, sites);
     for (const id of ids) this.toReload.delete(id);
     this.stats.reloads += got.length;
+  }
+
+  /**
+   * Reads the clusters `ids` (null: all, into a new fleet) and loads them: the catalogue entries,
+   * then the rows LOAD_BATCH clusters at a time (the whole ledger at once, as JSON text and then
+   * arrays, needs about 0.5 MB of heap per cluster: more than a 512 MB heap holds at ~900
+   * clusters). Returns each cluster's entry as its rows were read: a change committed between
+   * the two reads is taken (the fleet is rebuilt only then).
+   */
+  private async loadInBatches(s: SqlSession | null, ids: string[] | null): Promise<ClusterMeta[]> {
+    const to = this.baseHour + this.span;
+    const metas = (await this.repo.load(s, ids, this.baseHour, to, false)).map(metaOf);
+    if (ids === null) this.rebuild(metas);
+    else this.adopt(metas, ids);
+    const present = metas.map((m) => m.id);
+    const latest: ClusterMeta[] = [];
+    for (let i = 0; i < present.length; i += LOAD_BATCH)
+      for (const c of await this.repo.load(s, present.slice(i, i + LOAD_BATCH), this.baseHour, to)) {
+        latest.push(metaOf(c));
+        this.loadLedger(c);
+      }
+    this.adopt(latest, present);
+    return latest;
   }
 
   /**
@@ -421,21 +434,7 @@ export class TimelinesService implements OnApplicationBootstrap, OnModuleDestroy
    */
   private adopt(fresh: ClusterMeta[], ids: string[]): void {
     const f = this.fleetRef;
-    const same = (m: ClusterMeta) => {
-      const i = f ? f.clusterIndex(m.id) : -1;
-      const was = this.byId.get(m.id);
-      return (
-        i >= 0 &&
-        f!.kwPerPflops[i] === m.kwPerPflops &&
-        f!.pue[i] === m.pue &&
-        f!.pricePerPflopsHour[i] === m.pricePerPflopsHour &&
-        f!.gridPricePerMwh[i] === m.gridPricePerMwh &&
-        was !== undefined &&
-        was.siteId === m.siteId &&
-        JSON.stringify(was.gridTariff) === JSON.stringify(m.gridTariff) &&
-        JSON.stringify(was.postedGridPrices) === JSON.stringify(m.postedGridPrices)
-      );
-    };
+    const same = (m: ClusterMeta) => f !== null && sameScheduling(f, this.byId.get(m.id), m);
     if (fresh.length === ids.length && fresh.every(same)) {
       for (const m of fresh) Object.assign(this.byId.get(m.id)!, m);
       return;
@@ -488,5 +487,5 @@ export class TimelinesService implements OnApplicationBootstrap, OnModuleDestroy
   }
 }
 
-/** Clusters whose ledger rows are read in one query at startup. */
+/** Clusters whose ledger rows are read in one query (startup, a reload of many). */
 const LOAD_BATCH = 50;
