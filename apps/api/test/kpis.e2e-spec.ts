@@ -146,7 +146,18 @@ describe(`kpis (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})`, () => {
       startupsServed: 1,
       medianQuoteToBookingSeconds: 600,
     };
-    expect(await kpis(app.bureauKey, 10, 14, 'Zhuhai')).toMatchObject({ region: 'Zhuhai', ...zhuhai });
+    expect(await kpis(app.bureauKey, 10, 14, 'Zhuhai')).toMatchObject({
+      region: 'Zhuhai',
+      ...zhuhai,
+      voucherMoneyLeft: 852,
+    });
+    // a region without clusters: the voucher usable anywhere is usable nowhere in it
+    expect(await kpis(app.bureauKey, 10, 14, 'Atlantis')).toMatchObject({
+      clusters: 0,
+      pflopsHoursAvailable: 0,
+      voucherMoneySpent: 0,
+      voucherMoneyLeft: 0,
+    });
     expect(await kpis(opX.key, 10, 14)).toMatchObject({ region: null, ...zhuhai });
     expect(await kpis(opX.key, 10, 14, 'Shenzhen')).toMatchObject({
       clusters: 0,

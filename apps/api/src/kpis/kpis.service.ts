@@ -59,8 +59,9 @@ sla AS (
 vl AS (
   SELECT COALESCE(SUM(v.cap - v.spent), 0)::float8 AS remaining FROM vouchers v
   -- an operator sees only vouchers that name one of its clusters: a voucher usable anywhere is the
-  -- market's, and its balance would show other operators' sales
-  WHERE v.valid_from < $2 AND v.valid_until > $1 AND ((v.cluster_ids IS NULL AND $4::uuid IS NULL) OR v.cluster_ids && ARRAY(SELECT id FROM sc))
+  -- market's, and its balance would show other operators' sales; with no cluster in scope (a region
+  -- without one) no voucher is usable there
+  WHERE v.valid_from < $2 AND v.valid_until > $1 AND ((v.cluster_ids IS NULL AND $4::uuid IS NULL AND EXISTS (SELECT 1 FROM sc)) OR v.cluster_ids && ARRAY(SELECT id FROM sc))
 )
 SELECT (SELECT COUNT(*) FROM sc)::int AS clusters, led.cap, led.booked, led.gsup, led.galloc, agg.n, agg.startups, agg.wh, agg.voucher,
        (SELECT COALESCE(MAX(run), 0)::float8 FROM sweep) AS peak_w, med.secs, vl.remaining, gp.promised, gp.delivered, sla.sla_n, sla.breaches, sla.credits
