@@ -101,6 +101,12 @@ describe('compute vouchers over HTTP', () => {
       code: 'BAD_USER_INPUT',
       field: 'input.validUntil',
     });
+    // a validity that has already ended: a voucher that can never apply
+    expect(await t.code(ISSUE, { i: { ...i, validFrom: h(-48), validUntil: h(-24) } })).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'input.validUntil',
+      message: expect.stringContaining('must be in the future'),
+    });
     expect(await t.code(ISSUE, { i: { ...i, clusterIds: ['00000000-0000-4000-8000-000000000000'] } })).toMatchObject({
       code: 'NOT_FOUND',
       field: 'input.clusterIds',

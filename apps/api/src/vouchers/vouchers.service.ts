@@ -153,6 +153,12 @@ export class VouchersService {
         'input.validUntil must be after input.validFrom',
         'input.validUntil',
       );
+    if (until <= Date.now())
+      throw new VoucherException(
+        VoucherErrorCode.INVALID_VOUCHER,
+        `input.validUntil must be in the future (it is ${new Date(until).toISOString()}): a voucher that has expired can never apply`,
+        'input.validUntil',
+      );
     const voucher = await this.ds.transaction(async (m) => {
       const org = isUuid(input.organizationId)
         ? await m.findOneBy(OrganizationEntity, { id: input.organizationId })

@@ -23,7 +23,9 @@ export class IssueVoucherInput {
   @Field(() => Date, { description: 'a booking run must start at or after this time' })
   validFrom: Date;
 
-  @Field(() => Date, { description: 'a booking run must end at or before this time; after validFrom' })
+  @Field(() => Date, {
+    description: 'a booking run must end at or before this time; after validFrom and in the future',
+  })
   validUntil: Date;
 
   @Field(() => [ID], { nullable: true, description: 'only bookings on these clusters (default: any cluster)' })
