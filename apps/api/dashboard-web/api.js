@@ -51,31 +51,78 @@ export const retryable = (e) =>
   ['NETWORK', 'HTTP', 'SERVICE_UNAVAILABLE', 'TIMEOUT', 'RATE_LIMITED'].includes(e.code) && e.status !== 400;
 
 /**
- * A graphql-ws client for this key, or null when the client cannot be loaded; `onMode` hears
- * 'subscription' when connected and 'polling' (with a reason) when no WebSocket can be used.
+ * Live updates for a page, with this tab's key: a graphql-ws client on which `subscribe(client,
+ * fail)` registers the page's subscriptions (`fail(why)` gives the connection up). Events sent
+ * while the page was not connected are not replayed, so `reload()` re-queries what the page shows
+ * whenever some may have been missed: after a reconnect, and on falling back to polling. While no
+ * WebSocket can be used the page polls (`reload` every `pollMs`) and tries the WebSocket again
+ * every `retryMs`; once it connects, polling stops. `onMode` hears 'subscription' when connected
+ * and 'polling' (with the reason) when not. Returns a function that stops it all.
  */
-export async function liveClient(onMode) {
-  let createClient;
-  try {
-    ({ createClient } = await import('/assets/vendor/graphql-ws/client.js'));
-  } catch {
-    onMode('polling', 'graphql-ws client not available');
-    return null;
-  }
+export function startLive({ subscribe, reload, onMode, pollMs = 10_000, retryMs = 30_000 }) {
   const k = key;
-  let failed = false;
-  const client = createClient({
-    url: `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/graphql`,
-    connectionParams: () => ({ authorization: `Bearer ${k}` }),
-    retryAttempts: 2,
-    lazy: false,
-    onNonLazyError: (e) => {
+  let createClient = null;
+  let client = null;
+  let pollTimer = null;
+  let retryTimer = null;
+  let stopped = false;
+  const catchUp = () => Promise.resolve(reload()).catch(() => undefined);
+  const poll = (why) => {
+    onMode('polling', why);
+    if (pollTimer) return;
+    pollTimer = setInterval(catchUp, pollMs);
+    catchUp();
+  };
+  const connect = async () => {
+    if (stopped) return;
+    if (!createClient) {
+      try {
+        ({ createClient } = await import('/assets/vendor/graphql-ws/client.js'));
+      } catch {
+        poll('graphql-ws client not available');
+        return;
+      }
+    }
+    let failed = false;
+    let connectedBefore = false;
+    const fail = (why) => {
+      if (failed || stopped) return;
       failed = true;
-      onMode('polling', e?.reason || 'connection refused');
-    },
-    on: { connected: () => !failed && onMode('subscription') },
-  });
-  return client;
+      c.dispose();
+      if (client === c) client = null;
+      poll(why);
+      clearTimeout(retryTimer);
+      retryTimer = setTimeout(connect, retryMs);
+    };
+    const c = createClient({
+      url: `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/graphql`,
+      connectionParams: () => ({ authorization: `Bearer ${k}` }),
+      retryAttempts: 2,
+      lazy: false,
+      onNonLazyError: (e) => fail(e?.reason || 'connection refused'),
+      on: {
+        connected: () => {
+          if (failed || stopped) return;
+          onMode('subscription');
+          // a reconnect, or back from polling: events may have been missed meanwhile
+          const missed = connectedBefore || pollTimer !== null;
+          connectedBefore = true;
+          clearInterval(pollTimer);
+          pollTimer = null;
+          if (missed) catchUp();
+        },
+      },
+    });
+    client = c;
+    subscribe(c, fail);
+  };
+  connect();
+  return () => {
+    stopped = true;
+    clearInterval(pollTimer);
+    clearTimeout(retryTimer);
+    client?.dispose();
+  };
 }
 
 /** At most this many of a list are loaded (page after page); beyond it the table says so. */

@@ -2,13 +2,13 @@
 // sessionStorage; live updates over graphql-ws (graphql-transport-ws on /graphql), with a visible
 // polling fallback when no WebSocket connection can be made. Operators and the bureau get the
 // dashboard (this file) and the operator tools (operator.js); startups get startup.js.
-import { gql, savedKey, setKey } from './api.js';
+import { gql, savedKey, setKey, startLive } from './api.js';
 import { startOperatorTools } from './operator.js';
 import { startStartupConsole } from './startup.js';
 import { dashboardKpiCards } from './kpi-cards.js';
 import { loadRounds } from './rounds-panel.js';
 import { supplyOption } from './supply-chart.js';
-import { esc, fmt, money, pct, when } from './ui.js';
+import { esc, fmt, money, nameText, pct, when } from './ui.js';
 
 const HOUR = 3_600_000;
 const POLL_MS = 10_000;
@@ -26,10 +26,8 @@ const state = {
   from: 0,
   util: new Map(),
   kpis: null,
-  kpiMode: 'unknown', // 'server' once kpis answers, 'local' when it does not exist
   seenBookings: null,
-  live: null,
-  pollTimer: null,
+  stopLive: null,
   refreshTimer: null,
   slowTimer: null,
   renderTimer: null,
@@ -82,7 +80,7 @@ async function signIn(key) {
   initCharts();
   await loadClusters();
   await refresh();
-  startLive();
+  goLive();
   startOperatorTools({
     state,
     refresh,
@@ -93,7 +91,8 @@ async function signIn(key) {
 
 function signOut() {
   setKey(null);
-  stopLive();
+  clearInterval(state.slowTimer);
+  state.stopLive?.();
   location.reload();
 }
 
@@ -120,26 +119,36 @@ function renderClusterSelect() {
   const shown = visibleClusters();
   const sel = $('cluster-select');
   sel.innerHTML = shown.map((c) => `<option value="${esc(c.id)}">${esc(c.name)}</option>`).join('');
-  if (!state.selected || !shown.some((c) => c.id === state.selected)) state.selected = shown[0]?.id ?? null;
-  if (state.selected) sel.value = state.selected;
+  const keep = state.selected && shown.some((c) => c.id === state.selected);
+  selectCluster(keep ? state.selected : (shown[0]?.id ?? null));
 }
 
 const UTIL_QUERY = `query Utilization($clusterId: ID!, $from: DateTime!, $to: DateTime!) {
   utilization(clusterId: $clusterId, from: $from, to: $to) { hour capacityPflops bookedPflops utilization greenAvailableMw greenAllocatedMw gridDrawnMw siteGridDrawnMw siteGridReservedMw }
 }`;
 
+/** Hours of one utilization request: 14 days of rows stay under the server's query cost limit (MAX_QUERY_COST). */
+const UTIL_CHUNK_HOURS = 14 * 24;
+
 async function loadUtilization() {
   const from = Math.floor(Date.now() / HOUR) * HOUR;
   const to = from + state.days * 24 * HOUR;
   state.from = from;
-  const range = { from: new Date(from).toISOString(), to: new Date(to).toISOString() };
-  // one request per cluster: each stays well under the server's query cost limit
+  const iso = (t) => new Date(t).toISOString();
+  const chunks = [];
+  for (let t = from; t < to; t += UTIL_CHUNK_HOURS * HOUR)
+    chunks.push({ from: iso(t), to: iso(Math.min(to, t + UTIL_CHUNK_HOURS * HOUR)) });
+  // requests per cluster and 14 days, at once: each stays well under the query cost limit
   const shown = visibleClusters();
   const rows = await Promise.all(
-    shown.map((c) => gql(UTIL_QUERY, { clusterId: c.id, ...range }).then((d) => d.utilization)),
+    shown.map((c) =>
+      Promise.all(chunks.map((r) => gql(UTIL_QUERY, { clusterId: c.id, ...r }).then((d) => d.utilization))).then(
+        (parts) => parts.flat(),
+      ),
+    ),
   );
   state.util = new Map(shown.map((c, i) => [c.id, rows[i]]));
-  return range;
+  return { from: iso(from), to: iso(to) };
 }
 
 const BOOKINGS_QUERY = `query Upcoming($first: Int!, $filter: BookingFilterInput) {
@@ -165,21 +174,9 @@ const KPIS_QUERY = `query Kpis($from: DateTime!, $to: DateTime!, $region: String
   }
 }`;
 
-/** The server's kpis when the schema has them; null (and local figures) when it does not. */
+/** The kpis of the range over the clusters in view (an operator's own, the bureau's all, or a region's). */
 async function loadKpis(range) {
-  if (state.kpiMode === 'local') return null;
-  try {
-    const d = await gql(KPIS_QUERY, { ...range, region: state.region || null });
-    state.kpiMode = 'server';
-    return d.kpis;
-  } catch (e) {
-    // no kpis query (or other fields) on this server, or not for this role: figures from utilization
-    if (e.code === 'GRAPHQL_VALIDATION_FAILED' || e.code === 'FORBIDDEN' || /Cannot query field/.test(e.message)) {
-      state.kpiMode = 'local';
-      return null;
-    }
-    throw e;
-  }
+  return (await gql(KPIS_QUERY, { ...range, region: state.region || null })).kpis;
 }
 
 /** Reloads everything the page shows; calls that arrive while one runs are merged into the next. */
@@ -195,7 +192,7 @@ function refresh() {
       state.kpis = kpis;
       renderHeatmap();
       renderSupply();
-      renderKpis(bookings);
+      renderKpis();
       renderBookings(bookings);
       $('updated-at').textContent = `updated ${new Date().toISOString().slice(11, 19)} UTC`;
       document.body.dataset.refreshes = String(Number(document.body.dataset.refreshes ?? 0) + 1);
@@ -234,7 +231,10 @@ function initCharts() {
     const c = visibleClusters()[p.value?.[1]];
     if (c) selectCluster(c.id);
   });
-  window.addEventListener('resize', () => Object.values(charts).forEach((c) => c.resize()));
+  window.addEventListener('resize', () => {
+    Object.values(charts).forEach((c) => c.resize());
+    if (state.util.size) renderHeatmap();
+  });
   // for the browser test and for curious operators: window.pflex.charts.supply.getOption()
   window.pflex = { charts, state };
 }
@@ -249,26 +249,31 @@ function renderHeatmap() {
     (state.util.get(c.id) ?? []).forEach((r, x) => data.push([x, y, Math.round(r.utilization * 1000) / 10]));
   });
   const names = shown.map((c) => shortName(c.name));
+  // narrow screens: a narrower name column, and a day label only where there is room for one
+  const width = $('heatmap').clientWidth || 1000;
+  const left = width < 640 ? 96 : 190;
+  const perDay = Math.max(1, (width - left - 24) / state.days);
+  const every = Math.ceil(56 / perDay) * 24 - 1;
   charts.heatmap.setOption(
     {
       animation: false,
-      grid: { left: 190, right: 24, top: 8, bottom: 62 },
+      grid: { left, right: 24, top: 8, bottom: 62 },
       tooltip: {
         formatter: (p) => {
           const c = visibleClusters()[p.value[1]];
           const r = c && state.util.get(c.id)?.[p.value[0]];
           if (!r) return '';
-          return `<b>${esc(c.name)}</b><br>${when(r.hour)} UTC<br>${fmt(r.bookedPflops)} / ${fmt(r.capacityPflops)} PFLOPS · <b>${pct(r.utilization)} %</b><br>green ${fmt(r.greenAllocatedMw, 2)} / ${fmt(r.greenAvailableMw, 2)} MW`;
+          return `<b>${esc(nameText(c.name))}</b><br>${when(r.hour)} UTC<br>${fmt(r.bookedPflops)} / ${fmt(r.capacityPflops)} PFLOPS · <b>${pct(r.utilization)} %</b><br>green ${fmt(r.greenAllocatedMw, 2)} / ${fmt(r.greenAvailableMw, 2)} MW`;
         },
       },
       xAxis: {
         type: 'category',
         data: xs,
         splitArea: { show: false },
-        axisLabel: { interval: 23, formatter: (v) => v.slice(0, 6) },
-        axisTick: { interval: 23 },
+        axisLabel: { interval: every, formatter: (v) => v.slice(0, 6) },
+        axisTick: { interval: every },
       },
-      yAxis: { type: 'category', data: names, inverse: true, axisLabel: { width: 175, overflow: 'truncate' } },
+      yAxis: { type: 'category', data: names, inverse: true, axisLabel: { width: left - 15, overflow: 'truncate' } },
       visualMap: {
         min: 0,
         max: 100,
@@ -299,7 +304,7 @@ function renderSupply() {
   const c = state.clusters.find((x) => x.id === state.selected);
   const rows = (c && state.util.get(c.id)) || [];
   $('supply-title').textContent = c
-    ? `${c.name} — capacity, bookings, green supply and grid`
+    ? `${nameText(c.name)} — capacity, bookings, green supply and grid`
     : 'Capacity, green supply and grid';
   // an operator's forecast being previewed: green supply per hour as it would be after saving
   const preview = c && state.preview?.clusterId === c.id ? state.preview.points : null;
@@ -312,15 +317,12 @@ function shortName(name) {
 
 // ---- KPIs and bookings ---------------------------------------------------------------------
 
-function renderKpis(bookings) {
-  const k = state.kpis;
-  const cards = dashboardKpiCards(state.util, state.days * 24, k, bookings, BOOKINGS_SHOWN);
-  $('kpis').innerHTML = cards.join('');
-  document.body.dataset.kpis = k ? 'server' : 'local';
+function renderKpis() {
+  $('kpis').innerHTML = dashboardKpiCards(state.util, state.days * 24, state.kpis).join('');
   const n = visibleClusters().length;
   $('kpi-source').textContent =
-    `Next ${state.days} days · ${n} cluster${n === 1 ? '' : 's'}${state.region ? ` in ${state.region}` : ''} · ` +
-    (k ? 'figures from the kpis query' : 'computed from utilization (no kpis on this server for this key)');
+    `Next ${state.days} days · ${n} cluster${n === 1 ? '' : 's'}${state.region ? ` in ${nameText(state.region)}` : ''} · ` +
+    'figures from the kpis query, booked now and the peak hour from utilization';
 }
 
 function renderBookings(bookings) {
@@ -334,7 +336,7 @@ function renderBookings(bookings) {
       .map(
         (b) => `<tr data-booking-id="${esc(b.id)}" class="${seen && !seen.has(b.id) ? 'fresh' : ''}">
           <td>${esc(when(b.startsAt))}</td>
-          <td>${esc(shortName(b.clusterName))}</td>
+          <td class="name">${esc(nameText(shortName(b.clusterName)))}</td>
           <td class="num">${fmt(b.pflops, 3)}</td>
           <td class="num">${fmt(b.hours, 0)} h</td>
           <td class="num">${fmt(b.powerMw, 2)} MW</td>
@@ -345,13 +347,20 @@ function renderBookings(bookings) {
       .join('');
   }
   const scope = { OPERATOR: 'on your clusters', STARTUP: 'your bookings', BUREAU: 'all clusters' }[state.me.role] ?? '';
-  $('bookings-note').textContent = `${scope}${state.region ? ` in ${state.region}` : ''}, by start time (UTC)`;
+  $('bookings-note').textContent =
+    `${scope}${state.region ? ` in ${nameText(state.region)}` : ''}, by start time (UTC)`;
 }
 
+/**
+ * Selects cluster `id`, whatever chose it (the select, a heat-map row, a region change): the
+ * select, the chart and the operator tools (told by a 'pflex:cluster-selected' event) follow.
+ */
 function selectCluster(id) {
+  const changed = id !== state.selected;
   state.selected = id;
-  $('cluster-select').value = id;
-  renderSupply();
+  if (id) $('cluster-select').value = id;
+  if (charts.supply) renderSupply();
+  if (changed) document.dispatchEvent(new CustomEvent('pflex:cluster-selected'));
 }
 
 // ---- live updates --------------------------------------------------------------------------
@@ -363,75 +372,45 @@ function setLive(mode, text) {
   document.body.dataset.live = mode;
 }
 
-function startPolling(reason) {
-  if (state.pollTimer) return;
-  setLive('polling', `polling every ${POLL_MS / 1000} s`);
-  $('live').title = `no live subscription (${reason}); the page reloads its data every ${POLL_MS / 1000} s`;
-  state.pollTimer = setInterval(refresh, POLL_MS);
-}
-
-function stopLive() {
-  clearInterval(state.slowTimer);
-  clearInterval(state.pollTimer);
-  state.pollTimer = null;
-  state.live?.dispose();
-  state.live = null;
-}
-
-async function startLive() {
-  let createClient;
-  try {
-    ({ createClient } = await import('/assets/vendor/graphql-ws/client.js'));
-  } catch {
-    startPolling('graphql-ws client not available');
-    return;
-  }
-  const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/graphql`;
-  const key = state.key;
-  let failed = false;
-  const fail = (why) => {
-    if (failed) return;
-    failed = true;
-    state.live?.dispose();
-    state.live = null;
-    startPolling(why);
-  };
-  const client = createClient({
-    url,
-    connectionParams: () => ({ authorization: `Bearer ${key}` }),
-    retryAttempts: 2,
-    lazy: false,
-    onNonLazyError: (e) => fail(e?.reason || 'connection refused'),
-    on: {
-      connected: () => {
-        if (failed) return;
+function goLive() {
+  state.stopLive = startLive({
+    onMode: (mode, why) => {
+      clearInterval(state.slowTimer);
+      if (mode === 'subscription') {
         setLive('subscription', 'live');
+        $('live').title = 'live: bookings and utilization changes arrive as they happen';
         // events carry the changes; a slow reload still moves the range on as hours pass
-        clearInterval(state.slowTimer);
         state.slowTimer = setInterval(refresh, 5 * 60_000);
-      },
+        return;
+      }
+      setLive('polling', `polling every ${POLL_MS / 1000} s`);
+      $('live').title = `no live subscription (${why}); the page reloads its data every ${POLL_MS / 1000} s`;
+    },
+    pollMs: POLL_MS,
+    reload: refresh,
+    subscribe: (client, fail) => {
+      const sink = (onData) => ({
+        next: (msg) => {
+          if (msg.errors?.length) fail(msg.errors[0].message);
+          else onData(msg.data);
+        },
+        error: (err) =>
+          fail(Array.isArray(err) ? err[0]?.message : err?.reason || err?.message || 'subscription error'),
+        complete: () => undefined,
+      });
+      // a booking changes the list and the KPIs: reload them (and utilization, cheap) once
+      client.subscribe(
+        { query: 'subscription BookingEvents { bookingEvents { type booking { id } } }' },
+        sink(refreshSoon),
+      );
+      for (const c of state.clusters) {
+        client.subscribe(
+          { query: UTIL_SUBSCRIPTION, variables: { id: c.id } },
+          sink((d) => applyUtilizationChanges(d.utilizationChanged)),
+        );
+      }
     },
   });
-  state.live = client;
-  const sink = (onData) => ({
-    next: (msg) => {
-      if (msg.errors?.length) fail(msg.errors[0].message);
-      else onData(msg.data);
-    },
-    error: (err) => fail(Array.isArray(err) ? err[0]?.message : err?.reason || err?.message || 'subscription error'),
-    complete: () => undefined,
-  });
-  // a booking changes the list and the KPIs: reload them (and utilization, cheap) once
-  client.subscribe(
-    { query: 'subscription BookingEvents { bookingEvents { type booking { id } } }' },
-    sink(refreshSoon),
-  );
-  for (const c of state.clusters) {
-    client.subscribe(
-      { query: UTIL_SUBSCRIPTION, variables: { id: c.id } },
-      sink((d) => applyUtilizationChanges(d.utilizationChanged)),
-    );
-  }
 }
 
 const UTIL_SUBSCRIPTION = `subscription UtilizationChanged($id: ID!) {

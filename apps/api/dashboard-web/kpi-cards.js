@@ -52,23 +52,11 @@ export function serverKpiCards(k, peak) {
 }
 
 /**
- * Totals over the clusters' utilization rows (cluster id -> hourly rows): capacity, booked and
- * green over the range, capacity and booked in the first hour, and the highest hourly utilization.
+ * From the clusters' utilization rows (cluster id -> hourly rows): capacity and booked in the
+ * first hour, and the highest hourly utilization of the range.
  */
 export function utilizationFigures(util, hours) {
-  const f = { cap: 0, booked: 0, greenAvail: 0, greenAlloc: 0, capNow: 0, bookedNow: 0, peak: 0 };
-  for (const rows of util.values()) {
-    rows.forEach((r, i) => {
-      f.cap += r.capacityPflops;
-      f.booked += r.bookedPflops;
-      f.greenAvail += r.greenAvailableMw;
-      f.greenAlloc += r.greenAllocatedMw;
-      if (i === 0) {
-        f.capNow += r.capacityPflops;
-        f.bookedNow += r.bookedPflops;
-      }
-    });
-  }
+  const f = { capNow: 0, bookedNow: 0, peak: 0 };
   for (let i = 0; i < hours; i++) {
     let c = 0;
     let b = 0;
@@ -78,43 +66,25 @@ export function utilizationFigures(util, hours) {
         b += rows[i].bookedPflops;
       }
     }
+    if (i === 0) {
+      f.capNow = c;
+      f.bookedNow = b;
+    }
     if (c > 0) f.peak = Math.max(f.peak, b / c);
   }
   return f;
 }
 
-/**
- * The dashboard's cards: booked now (from utilization), then the kpis query's figures (`k`), or
- * without them figures computed from utilization and the upcoming bookings (`shown` at most).
- */
-export function dashboardKpiCards(util, hours, k, bookings, shown) {
-  // "now" and the peak hour come from utilization; the range totals from kpis when the server has it
-  const { cap, booked, greenAvail, greenAlloc, capNow, bookedNow, peak } = utilizationFigures(util, hours);
-  const cards = [
+/** The dashboard's cards: booked now (from utilization), then the kpis query's figures `k`. */
+export function dashboardKpiCards(util, hours, k) {
+  const { capNow, bookedNow, peak } = utilizationFigures(util, hours);
+  return [
     kpiCard(
       'Booked now',
       fmt(bookedNow, 1),
       'PFLOPS',
       `of ${fmt(capNow, 0)} PFLOPS capacity (${pct(capNow ? bookedNow / capNow : 0)} %)`,
     ),
+    ...serverKpiCards(k, peak),
   ];
-  if (k) return cards.concat(serverKpiCards(k, peak));
-  const pflopsHours = bookings.reduce((s, b) => s + b.pflops * b.hours, 0);
-  return cards.concat(
-    kpiCard('Utilization', pct(cap ? booked / cap : 0), '%', `${fmt(booked, 0)} of ${fmt(cap, 0)} PFLOPS·h booked`),
-    kpiCard('Peak hour', pct(peak), '%', 'highest utilization in range'),
-    kpiCard(
-      'Green supply',
-      fmt(greenAvail, 0),
-      'MWh',
-      `${fmt(greenAlloc, 1)} MWh allocated (${pct(greenAvail ? greenAlloc / greenAvail : 0)} %)`,
-      'green',
-    ),
-    kpiCard(
-      'Upcoming bookings',
-      fmt(bookings.length, 0),
-      bookings.length >= shown ? '+' : '',
-      `${fmt(pflopsHours, 0)} PFLOPS·h in the list`,
-    ),
-  );
 }

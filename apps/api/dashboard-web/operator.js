@@ -4,7 +4,7 @@
 // (setCapacity, listing the conflicting bookings when refused). For the cluster selected above.
 import { gql } from './api.js';
 import { columnOf, parseForecast, supplyPoints } from './forecast-csv.js';
-import { el, toUtcInput, utcInput, when } from './ui.js';
+import { el, money, nameText, toUtcInput, utcInput, when } from './ui.js';
 
 const IMPORT = `mutation Import($c: ID!, $f: DateTime!, $t: DateTime!, $rows: [GreenForecastRowInput!]!, $src: GreenSource) {
   importGreenForecast(clusterId: $c, from: $f, to: $t, rows: $rows, source: $src) { windowsReplaced windows { id } }
@@ -38,9 +38,11 @@ export function startOperatorTools(dashboard) {
   });
   $('forecast-save').addEventListener('click', save);
   $('forecast-discard').addEventListener('click', () => clearPreview(''));
-  $('cluster-select').addEventListener('change', () => {
+  // the selected cluster, whatever chose it (the select, a heat-map row, a region change)
+  document.addEventListener('pflex:cluster-selected', () => {
     renderTarget();
     if (parsed) preview();
+    loadRevisions().catch(() => undefined);
   });
   $('maintenance-form').addEventListener('submit', (ev) => {
     ev.preventDefault();
@@ -52,7 +54,6 @@ export function startOperatorTools(dashboard) {
     ev.preventDefault();
     revise();
   });
-  $('cluster-select').addEventListener('change', () => loadRevisions().catch(() => undefined));
   renderTarget();
   loadRevisions().catch(() => undefined);
 }
@@ -126,7 +127,7 @@ function preview() {
   const peak = Math.max(...ctx.state.preview.points.map((x) => x[1]));
   $('forecast-summary').textContent =
     `Preview: ${p.rows.length} window${p.rows.length === 1 ? '' : 's'} (${p.shape === 'hourly' ? 'hourly series' : 'windows'}), ` +
-    `peak ${peak} MW, replacing the green windows of ${c.name} from ${when(range.from)} to ${when(range.to)} UTC. Not saved yet.`;
+    `peak ${peak} MW, replacing the green windows of ${nameText(c.name)} from ${when(range.from)} to ${when(range.to)} UTC. Not saved yet.`;
   $('forecast-save').disabled = false;
   $('forecast-discard').hidden = false;
   document.body.dataset.forecast = 'preview';
@@ -181,7 +182,7 @@ async function setCapacity() {
   }
   try {
     const d = await gql(SET_CAPACITY, { c: c.id, f, t, p });
-    out.textContent = `Capacity of ${c.name} set to ${d.setCapacity.pflops} PFLOPS from ${when(d.setCapacity.from)} to ${when(d.setCapacity.to)} UTC.`;
+    out.textContent = `Capacity of ${nameText(c.name)} set to ${d.setCapacity.pflops} PFLOPS from ${when(d.setCapacity.from)} to ${when(d.setCapacity.to)} UTC.`;
     await ctx.refresh();
   } catch (e) {
     out.textContent = `Refused: ${e.message.split('; conflicting bookings:')[0]}`;
@@ -230,7 +231,7 @@ async function revise() {
   }
   try {
     const r = (await gql(REVISE, { c: c.id, f, t, mw, why })).reviseGreenSupply;
-    out.textContent = `Supply of ${c.name} set to ${mw} MW from ${when(r.from)} to ${when(r.to)} UTC: ${r.bookings.length} booking${r.bookings.length === 1 ? '' : 's'} changed, ${r.breaches} SLA${r.breaches === 1 ? '' : 's'} broken.`;
+    out.textContent = `Supply of ${nameText(c.name)} set to ${mw} MW from ${when(r.from)} to ${when(r.to)} UTC: ${r.bookings.length} booking${r.bookings.length === 1 ? '' : 's'} changed, ${r.breaches} SLA${r.breaches === 1 ? '' : 's'} broken.`;
     await Promise.all([ctx.refresh(), loadRevisions()]);
   } catch (e) {
     out.textContent = `Refused: ${e.message}`;
@@ -273,7 +274,7 @@ async function loadRevisions() {
                   el(
                     'li',
                     { className: 'small' },
-                    `${b.bookingId.slice(0, 8)}: ${Math.round(b.greenShareAfter * 100)} % green (was ${Math.round(b.greenShareBefore * 100)} %), credit ${b.creditAfter}, short ${b.shortHours.map((h) => when(h)).join(', ')}`,
+                    `${b.bookingId.slice(0, 8)}: ${Math.round(b.greenShareAfter * 100)} % green (was ${Math.round(b.greenShareBefore * 100)} %), credit ${money(b.creditAfter)}, short ${b.shortHours.map((h) => when(h)).join(', ')}`,
                   ),
                 ),
               )

@@ -1,6 +1,6 @@
 // pflex public KPI page: reads /public/kpis.json (no key) and renders a table and a chart.
 // Region names come from operators: they are only ever set as text, never as HTML.
-import { el, esc, fmt, money, pct } from './ui.js';
+import { el, esc, fmt, money, nameText, pct } from './ui.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -45,7 +45,7 @@ function render(k) {
       trigger: 'axis',
       // the region name is escaped: ECharts puts tooltip text in as HTML
       formatter: (ps) =>
-        `<b>${esc(k.regions[ps[0].dataIndex]?.region ?? '')}</b><br>` +
+        `<b>${esc(nameText(k.regions[ps[0].dataIndex]?.region ?? ''))}</b><br>` +
         ps.map((p) => `${esc(p.seriesName)}: ${fmt(p.value, 1)} %`).join('<br>'),
     },
     xAxis: { type: 'category', data: k.regions.map((r) => r.region), axisLabel: { width: 160, overflow: 'truncate' } },

@@ -1,7 +1,7 @@
 // The clearing rounds card of the dashboard: open rounds (requests waiting, close time) and what
 // the last cleared round placed against its first-come baseline.
 import { gql } from './api.js';
-import { esc, fmt, when } from './ui.js';
+import { esc, fmt, nameText, when } from './ui.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -24,7 +24,7 @@ export async function loadRounds() {
   const last = d.cleared[0];
   const o = last?.outcome;
   $('rounds-last').textContent = o
-    ? `Last cleared (${region(last)}, ${when(last.clearedAt)}): ${fmt(o.placed, 0)} of ${fmt(o.requests, 0)} requests, ${fmt(o.pflopsHours, 0)} PFLOPS·h, ` +
+    ? `Last cleared (${last.region == null ? 'whole fleet' : nameText(last.region)}, ${when(last.clearedAt)}): ${fmt(o.placed, 0)} of ${fmt(o.requests, 0)} requests, ${fmt(o.pflopsHours, 0)} PFLOPS·h, ` +
       `first-come ${fmt(o.firstCome.placed, 0)} and ${fmt(o.firstCome.pflopsHours, 0)} PFLOPS·h` +
       (o.gain == null ? '' : ` · pooling won ${fmt(o.gain, 2)}×`)
     : 'No round has cleared yet.';

@@ -2,9 +2,9 @@
 // side by side, booking with an idempotency key made here and reused on every retry (or submitting
 // to the open clearing round), the startup's bookings and round requests live (bookingEvents), its
 // vouchers and its access-rule headroom.
-import { allNodes, gql, LIST_CAP, liveClient, retryable } from './api.js';
+import { allNodes, gql, LIST_CAP, retryable, startLive } from './api.js';
 import { FIELD_INPUT, readForm, showFieldErrors, validate } from './request-form.js';
-import { el, fmt, money, moreRow, pct, toUtcInput, when } from './ui.js';
+import { el, fmt, money, moreRow, nameText, pct, toUtcInput, when } from './ui.js';
 
 const HOUR = 3_600_000;
 const POLL_MS = 10_000;
@@ -42,7 +42,6 @@ const s = {
   bookings: new Map(),
   /** round request id -> round request */
   rounds: new Map(),
-  pollTimer: null,
 };
 
 export async function startStartupConsole({ me, setLive }) {
@@ -62,7 +61,7 @@ export async function startStartupConsole({ me, setLive }) {
     quote();
   });
   await Promise.all([loadBookings(), loadWallet(), loadRoundRequests()]);
-  startLive(setLive);
+  goLive(setLive);
 }
 
 // ---- the request form -------------------------------------------------------------------------
@@ -232,7 +231,7 @@ async function bookWithRetries(objective) {
       const d = await gql(BOOK, { r: s.request, o: objective, k: key });
       const b = d.bookCompute;
       upsertBooking(b);
-      status.textContent = `Booked on ${b.clusterName}, starts ${when(b.startsAt)} UTC`;
+      status.textContent = `Booked on ${nameText(b.clusterName)}, starts ${when(b.startsAt)} UTC`;
       button.textContent = 'Booked';
       button.setAttribute('aria-label', `Booked: the ${OBJECTIVE_LABEL[objective].toLowerCase()} option`);
       button.dataset.bookingId = b.id;
@@ -304,7 +303,7 @@ function renderRoundRows() {
           'td',
           { className: 'name' },
           r.booking
-            ? `${r.booking.clusterName}, ${when(r.booking.startsAt)}`
+            ? `${nameText(r.booking.clusterName)}, ${when(r.booking.startsAt)}`
             : r.reason
               ? `${r.reason}: ${r.message ?? ''}`
               : '',
@@ -396,7 +395,9 @@ function renderBookingRows() {
                     type: 'button',
                     className: 'secondary',
                     dataset: { cancel: b.id },
-                    attrs: { 'aria-label': `Cancel the booking on ${b.clusterName} starting ${when(b.startsAt)}` },
+                    attrs: {
+                      'aria-label': `Cancel the booking on ${nameText(b.clusterName)} starting ${when(b.startsAt)}`,
+                    },
                     on: { click: (ev) => cancel(b.id, ev.currentTarget) },
                   },
                   'Cancel',
@@ -456,34 +457,48 @@ async function loadWallet() {
 
 // ---- live -----------------------------------------------------------------------------------
 
-async function startLive(setLive) {
-  const poll = (why) => {
-    if (s.pollTimer) return;
-    setLive('polling', `polling every ${POLL_MS / 1000} s`);
-    $('live').title = `no live subscription (${why}); the page reloads its data every ${POLL_MS / 1000} s`;
-    s.pollTimer = setInterval(() => Promise.all([loadBookings(), loadRoundRequests()]).catch(() => undefined), POLL_MS);
-  };
-  const client = await liveClient((mode, why) =>
-    mode === 'subscription' ? setLive('subscription', 'live') : poll(why),
-  );
-  if (!client) return;
-  client.subscribe(
-    { query: EVENTS },
-    {
-      next: (msg) => {
-        const e = msg.data?.bookingEvents;
-        // a round's outcome (CONFIRMED with a booking, or REFUSED): reload the round requests
-        if (e?.roundRequest) loadRoundRequests().catch(() => undefined);
-        const b = e?.booking;
-        if (!b) return;
-        upsertBooking(b);
-        document.body.dataset.bookingEvents = String(Number(document.body.dataset.bookingEvents ?? 0) + 1);
-        loadWallet().catch(() => undefined);
-      },
-      error: (err) => poll(Array.isArray(err) ? err[0]?.message : err?.reason || err?.message || 'subscription error'),
-      complete: () => undefined,
+function goLive(setLive) {
+  startLive({
+    onMode: (mode, why) => {
+      if (mode === 'subscription') {
+        setLive('subscription', 'live');
+        $('live').title = 'live: bookings and round results arrive as they happen';
+        return;
+      }
+      setLive('polling', `polling every ${POLL_MS / 1000} s`);
+      $('live').title = `no live subscription (${why}); the page reloads its data every ${POLL_MS / 1000} s`;
     },
-  );
+    pollMs: POLL_MS,
+    // what events would have said: the bookings, the round requests and the wallet
+    reload: () =>
+      Promise.all([loadBookings(), loadRoundRequests(), loadWallet()]).then(
+        () => showBanner('error-banner', ''),
+        (e) => {
+          if (e.code === 'UNAUTHENTICATED')
+            showBanner('error-banner', 'Your API key is no longer accepted; sign in again.');
+        },
+      ),
+    subscribe: (client, fail) =>
+      client.subscribe(
+        { query: EVENTS },
+        {
+          next: (msg) => {
+            if (msg.errors?.length) return fail(msg.errors[0].message);
+            const e = msg.data?.bookingEvents;
+            // a round's outcome (CONFIRMED with a booking, or REFUSED): reload the round requests
+            if (e?.roundRequest) loadRoundRequests().catch(() => undefined);
+            const b = e?.booking;
+            if (!b) return;
+            upsertBooking(b);
+            document.body.dataset.bookingEvents = String(Number(document.body.dataset.bookingEvents ?? 0) + 1);
+            loadWallet().catch(() => undefined);
+          },
+          error: (err) =>
+            fail(Array.isArray(err) ? err[0]?.message : err?.reason || err?.message || 'subscription error'),
+          complete: () => undefined,
+        },
+      ),
+  });
 }
 
 function showBanner(id, msg) {

@@ -97,7 +97,8 @@ export function supplyOption(rows, preview) {
     animation: false,
     color: ['#5b6b7f', '#2f6fed', '#37b26c', '#13693a', '#c0392b', '#8e44ad', '#b03a2e'],
     grid: { left: 64, right: 64, top: 40, bottom: 64 },
-    legend: { top: 0, data: series.map((s) => s.name) },
+    // scrolls on one line where the series names do not fit (a phone), instead of covering the axes
+    legend: { top: 0, type: 'scroll', data: series.map((s) => s.name) },
     tooltip: { trigger: 'axis', axisPointer: { type: 'cross' }, valueFormatter: (v) => fmt(v, 2) },
     // hours are UTC everywhere on this page, whatever the viewer's time zone
     useUTC: true,

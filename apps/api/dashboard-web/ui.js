@@ -5,10 +5,9 @@
 const nf = (digits) => new Intl.NumberFormat('en-US', { maximumFractionDigits: digits, minimumFractionDigits: 0 });
 export const fmt = (v, digits = 1) => (Number.isFinite(v) ? nf(digits).format(v) : '–');
 export const pct = (v, digits = 1) => (Number.isFinite(v) ? `${nf(digits).format(v * 100)}` : '–');
-export const money = (v) =>
-  Number.isFinite(v)
-    ? `¥${new Intl.NumberFormat('en-US', { maximumFractionDigits: 2, minimumFractionDigits: 0 }).format(v)}`
-    : '–';
+const moneyFmt = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2, minimumFractionDigits: 2 });
+/** Money in yuan: whole cents, always two decimals (¥6,356.40). */
+export const money = (v) => (Number.isFinite(v) ? `¥${moneyFmt.format(v)}` : '–');
 const timeFmt = new Intl.DateTimeFormat('en-GB', {
   timeZone: 'UTC',
   weekday: 'short',
@@ -20,6 +19,20 @@ const timeFmt = new Intl.DateTimeFormat('en-GB', {
 export const when = (iso) => timeFmt.format(new Date(iso));
 export const esc = (s) =>
   String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+
+/**
+ * A name from an organization or an operator (cluster, region, startup) for use inside a text:
+ * on one line, at most `max` characters, and isolated (FSI … PDI, its own isolate marks dropped)
+ * so that right-to-left override characters in it cannot turn the text around it.
+ */
+export function nameText(name, max = 60) {
+  let t = String(name ?? '')
+    .replace(/[\u2066-\u2069]/g, '')
+    .replace(/\s+/g, ' ')
+    .trim();
+  if (t.length > max) t = `${t.slice(0, max - 1)}…`;
+  return `\u2068${t}\u2069`;
+}
 
 /**
  * An element with properties and children. Strings become text nodes; `dataset` and `attrs`

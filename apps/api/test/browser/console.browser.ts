@@ -153,7 +153,7 @@ async function main(): Promise<void> {
       const who = await page.locator('#who').textContent();
       assert(who?.startsWith(HOSTILE_STARTUP), `who: ${who}`);
       const voucher = await page.locator('#vouchers-list li').first().textContent();
-      assert(/¥20,000 left of ¥20,000 · covers 30 %/.test(voucher ?? ''), `voucher: ${voucher}`);
+      assert(/¥20,000\.00 left of ¥20,000\.00 · covers 30 %/.test(voucher ?? ''), `voucher: ${voucher}`);
       const left = await page.locator('#headroom-left').textContent();
       assert(/50,000 PFLOPS·h/.test(left ?? ''), `headroom: ${left}`);
       const choices = await page.locator('#req-clusters label').allTextContents();
