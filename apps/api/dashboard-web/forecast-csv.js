@@ -27,10 +27,12 @@ const decimals = (x) => {
 
 /**
  * @returns {{ shape: string|null, columns: string[], rows: { startsAt: string, endsAt: string, megawatts: number, pricePerMwh: number, line: number }[],
- *   errors: { line: number, column: number|null, name: string|null, message: string }[], from: number|null, to: number|null }}
+ *   errors: { line: number, column: number|null, name: string|null, message: string }[], from: number|null, to: number|null,
+ *   headerLine: number, spans: [number, number, number][] }}
+ *   (`spans`: each line's [start, end) in epoch ms and its line number, for lineOfHour)
  */
 export function parseForecast(text) {
-  const out = { shape: null, columns: [], rows: [], errors: [], from: null, to: null };
+  const out = { shape: null, columns: [], rows: [], errors: [], from: null, to: null, headerLine: 1, spans: [] };
   const err = (line, column, message) => {
     if (out.errors.length < MAX_ERRORS)
       out.errors.push({ line, column, name: column ? (out.columns[column - 1] ?? null) : null, message });
@@ -48,6 +50,7 @@ export function parseForecast(text) {
     );
     return out;
   }
+  out.headerLine = i + 1;
   const header = lines[i].split(',').map((h) => h.trim());
   const norm = header.map((h) => ALIASES[h.toLowerCase()] ?? h.toLowerCase());
   out.shape =
@@ -128,6 +131,7 @@ export function parseForecast(text) {
         );
   }
   if (out.errors.length) return out;
+  out.spans = parsed.map((r) => [r.s, r.e, r.line]);
   // consecutive hours with the same figures travel as one window
   const merged = [];
   for (const r of parsed) {
@@ -153,6 +157,12 @@ export function parseForecast(text) {
   out.from = Math.min(...merged.map((r) => r.s));
   out.to = Math.max(...merged.map((r) => r.e));
   return out;
+}
+
+/** The line of the file whose hours cover epoch ms `t` (an API error naming an hour), else the header's. */
+export function lineOfHour(p, t) {
+  const span = Number.isFinite(t) ? p.spans.find(([s, e]) => s <= t && t < e) : undefined;
+  return span ? span[2] : p.headerLine;
 }
 
 /** The column (1-based) of an API field name (rows[i].megawatts) in this file's shape. */

@@ -3,7 +3,7 @@
 // cluster really gets; the SLAs that broke, by hour) and set capacity for maintenance
 // (setCapacity, listing the conflicting bookings when refused). For the cluster selected above.
 import { gql } from './api.js';
-import { columnOf, parseForecast, supplyPoints } from './forecast-csv.js';
+import { columnOf, lineOfHour, parseForecast, supplyPoints } from './forecast-csv.js';
 import { el, money, nameText, toUtcInput, utcInput, when } from './ui.js';
 
 const IMPORT = `mutation Import($c: ID!, $f: DateTime!, $t: DateTime!, $rows: [GreenForecastRowInput!]!, $src: GreenSource) {
@@ -149,12 +149,13 @@ async function save() {
     document.body.dataset.forecast = 'saved';
     await ctx.refresh();
   } catch (e) {
-    // the API names rows[i].field: back to the file's line and column
+    // the API names rows[i].field, or an hour: back to the file's line (and column); a refusal of
+    // the range itself points at the header
     const m = /^rows\[(\d+)\]\.(\w+)/.exec(e.extensions?.field ?? '');
     const row = m ? parsed.rows[Number(m[1])] : null;
     showErrors([
       {
-        line: row?.line ?? 1,
+        line: row?.line ?? lineOfHour(parsed, Date.parse(e.extensions?.hour ?? '')),
         column: row ? columnOf(parsed.shape, m[2]) : null,
         name: row ? parsed.columns[columnOf(parsed.shape, m[2]) - 1] : null,
         message: e.message,

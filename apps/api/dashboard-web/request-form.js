@@ -54,9 +54,10 @@ export function validate(r, now = Date.now()) {
   const hourNow = Math.floor(now / HOUR) * HOUR;
   if (!Number.isFinite(r.pflops))
     errors.pflops = 'request.pflops must be a number conforming to the specified constraints';
+  // the decimals first, as the API checks them: 0.0001 has too many, it is not "too small"
+  else if (decimals(r.pflops) > 3) errors.pflops = `request.pflops must have at most 3 decimals, got ${r.pflops}`;
   else if (r.pflops < 0.001) errors.pflops = 'request.pflops must not be less than 0.001';
   else if (r.pflops > 2_000_000) errors.pflops = 'request.pflops must not be greater than 2000000';
-  else if (decimals(r.pflops) > 3) errors.pflops = `request.pflops must have at most 3 decimals, got ${r.pflops}`;
   if (!Number.isInteger(r.hours)) errors.hours = 'request.hours must be an integer number';
   else if (r.hours < 1) errors.hours = 'request.hours must not be less than 1';
   else if (r.hours > 100_000) errors.hours = 'request.hours must not be greater than 100000';
@@ -76,8 +77,9 @@ export function validate(r, now = Date.now()) {
   if (r.minGreenShare !== undefined) {
     if (!Number.isFinite(r.minGreenShare))
       errors.minGreenShare = 'request.minGreenShare must be a number conforming to the specified constraints';
-    else if (r.minGreenShare < 0) errors.minGreenShare = 'request.minGreenShare must not be less than 0';
-    else if (r.minGreenShare > 1) errors.minGreenShare = 'request.minGreenShare must not be greater than 1';
+    // the form asks for percent: the API's bounds 0 and 1 said as 0 % and 100 %
+    else if (r.minGreenShare < 0) errors.minGreenShare = 'request.minGreenShare must not be less than 0 (0 %)';
+    else if (r.minGreenShare > 1) errors.minGreenShare = 'request.minGreenShare must not be greater than 1 (100 %)';
   }
   return { ok: Object.keys(errors).length === 0, errors };
 }

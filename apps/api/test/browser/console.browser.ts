@@ -195,6 +195,20 @@ async function main(): Promise<void> {
       });
       const apiMsg = ((await api.json()) as { errors: { message: string }[] }).errors[0].message;
       assert(apiMsg === msg, `API says "${apiMsg}", the form said "${msg}"`);
+      // too many decimals is what the API says of 0.0001 too, not "too small"
+      await page.fill('#req-pflops', '0.0001');
+      const tiny = await page.locator('#req-pflops-error').textContent();
+      const api2 = await fetch(`${server.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${startupKey}` },
+        body: JSON.stringify({
+          query: `query($r: ComputeRequestInput!) { quotes(request: $r) { objective } }`,
+          variables: { r: { pflops: 0.0001, hours: 6, earliestStart: iso(1), deadline: iso(20) } },
+        }),
+      });
+      const apiTiny = ((await api2.json()) as { errors: { message: string }[] }).errors[0].message;
+      assert(apiTiny === tiny, `API says "${apiTiny}", the form said "${tiny}"`);
+      await page.fill('#req-pflops', '200');
     });
 
     let quoteShot = '';
