@@ -27,7 +27,8 @@ describe('dashboard (e2e)', () => {
   });
 
   it.each([
-    ['/assets/dashboard.js', 'text/javascript; charset=utf-8', "import('/assets/vendor/graphql-ws/client.js')"],
+    ['/assets/dashboard.js', 'text/javascript; charset=utf-8', "from './api.js'"],
+    ['/assets/api.js', 'text/javascript; charset=utf-8', "import('/assets/vendor/graphql-ws/client.js')"],
     ['/assets/dashboard.css', 'text/css; charset=utf-8', '.kpi'],
     ['/assets/vendor/echarts.min.js', 'text/javascript; charset=utf-8', 'getInstanceByDom'],
     ['/assets/vendor/graphql-ws/client.js', 'text/javascript; charset=utf-8', 'createClient'],
