@@ -352,6 +352,14 @@ async function loadBookings() {
 function upsertBooking(b) {
   s.bookings.set(b.id, b);
   renderBookings();
+  // a quote booked and then cancelled (here or elsewhere) says so; a new booking needs new quotes
+  const button = document.querySelector(`button[data-booking-id="${CSS.escape(b.id)}"]`);
+  if (button && b.status === 'CANCELLED') {
+    button.textContent = 'Cancelled';
+    button.setAttribute('aria-label', 'Cancelled: get quotes again to book anew');
+    const status = $(`book-status-${button.dataset.book}`);
+    if (status) status.textContent = 'Cancelled; get quotes again to book anew';
+  }
 }
 
 function renderBookings() {

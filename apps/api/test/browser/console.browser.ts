@@ -310,6 +310,11 @@ async function main(): Promise<void> {
       const status = (await gql<any>(server.url, startupKey, `query($id: ID!) { booking(id: $id) { status } }`, { id }))
         .booking.status;
       assert(status === 'CANCELLED', `status ${status}`);
+      // the quote booked earlier, cancelled from the list: its button says so
+      await page.click(`#my-bookings-body tr[data-booking-id="${bookedId}"] button[data-cancel]`);
+      await page.waitForSelector(`button[data-book="GREENEST"][data-booking-id="${bookedId}"]:text("Cancelled")`, {
+        timeout: 15_000,
+      });
       await noXss(page);
     });
 
