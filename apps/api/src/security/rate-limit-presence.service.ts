@@ -38,8 +38,8 @@ export class RateLimitPresence implements OnApplicationBootstrap, OnModuleDestro
     private readonly ds: DataSource,
     @Inject(PINO) private readonly log: Logger,
   ) {
-    this.replicas = new ReplicaSet((n) => {
-      this.limiter.setReplicas(n);
+    this.replicas = new ReplicaSet((n, newcomer) => {
+      this.limiter.setReplicas(n, newcomer);
       this.log.info(
         { replicas: n, perReplicaPerMinute: this.limiter.perMinute / n },
         'rate limit shared across replicas',

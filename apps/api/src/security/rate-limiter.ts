@@ -40,17 +40,19 @@ export class TokenBucketLimiter {
 
   /**
    * A new replica count. Every bucket is first brought up to date at the old rate; then with more
-   * replicas each bucket gives up (old share - new share) tokens, as the newcomers start with a
-   * full new share (a bucket below that goes into debt and refuses until it has refilled), and
-   * with fewer replicas the cap and the rate rise from now on (the leaver's tokens are not handed
-   * out). Complexity: O(callers remembered), only when the count changes.
+   * replicas each bucket gives up (old share - new share) tokens when the added one is a
+   * `newcomer` that starts with a full new share (a bucket below that goes into debt and refuses
+   * until it has refilled); a replica counted again after a silence kept its own buckets, so the
+   * buckets here are only capped at the new share. With fewer replicas the cap and the rate rise
+   * from now on (the leaver's tokens are not handed out). Complexity: O(callers remembered), only
+   * when the count changes.
    */
-  setReplicas(n: number): void {
+  setReplicas(n: number, newcomer = true): void {
     if (!Number.isInteger(n) || n < 1) throw new Error(`replicas must be a positive integer, got ${n}`);
     if (n === this.n) return;
     const t = this.now();
     const capacity = this.perMinute / n;
-    const handOver = Math.max(0, this.capacity - capacity);
+    const handOver = newcomer ? Math.max(0, this.capacity - capacity) : 0;
     for (const b of [this.fresh, ...this.buckets.values()]) {
       b.tokens = Math.min(this.capacity, b.tokens + Math.max(0, t - b.at) * this.ratePerMs) - handOver;
       b.at = t;

@@ -12,6 +12,8 @@ class Cluster {
   private nextId = 0;
   private lastBeat = 0;
   readonly up = new Map<string, { set: ReplicaSet; limiter: TokenBucketLimiter }>();
+  /** replicas that serve but whose heartbeats do not arrive (a blocked event loop, a listener down) */
+  readonly silent = new Set<string>();
   /** every admitted request: key, time and cost */
   readonly admitted: { key: string; at: number; cost: number }[] = [];
   /** tokens a join added to what the replicas together hold, per key: the tolerance of a join */
@@ -27,7 +29,7 @@ class Cluster {
     const first = this.up.size === 0;
     const before = held();
     const limiter = new TokenBucketLimiter(this.perMinute, () => this.now);
-    this.up.set(id, { limiter, set: new ReplicaSet((n) => limiter.setReplicas(n)) });
+    this.up.set(id, { limiter, set: new ReplicaSet((n, newcomer) => limiter.setReplicas(n, newcomer)) });
     this.send(id, 'hello');
     const after = held();
     Cluster.KEYS.forEach((key, i) => {
@@ -57,7 +59,7 @@ class Cluster {
       this.now = this.lastBeat += HEARTBEAT_MS;
       for (const [id, r] of [...this.up]) {
         r.set.expire(this.now);
-        this.send(id, 'hb');
+        if (!this.silent.has(id)) this.send(id, 'hb');
       }
     }
     this.now = end;
@@ -178,6 +180,24 @@ describe('the rate limit shared across replicas', () => {
     c.advance(60_000);
     for (let i = 0; i < 60; i++) expect(c.take(a, 'k')).toBe(true);
     expect(c.up.get(a)!.limiter.take('k')).toEqual({ ok: false, retryAfterMs: 1_000 });
+  });
+
+  it('takes no tokens again for a replica heard again after a silence: it kept its own share', () => {
+    const c = new Cluster(60);
+    const [a, b] = [c.start(), c.start()];
+    // b's heartbeats stop arriving five times for longer than the expiry, while b keeps serving
+    for (let i = 0; i < 5; i++) {
+      c.silent.add(b);
+      c.advance(PEER_EXPIRY_MS + 2 * HEARTBEAT_MS);
+      expect(c.up.get(a)!.limiter.replicas).toBe(1);
+      c.silent.delete(b);
+      c.advance(HEARTBEAT_MS);
+      expect(c.up.get(a)!.limiter.replicas).toBe(2);
+    }
+    // a never went into debt: a key no one has called still gets a's whole share at once
+    expect(c.up.get(a)!.limiter.tokensOf('fresh')).toBeCloseTo(30, 6);
+    for (let i = 0; i < 30; i++) expect(c.take(a, 'fresh')).toBe(true);
+    expect(c.take(a, 'fresh')).toBe(false);
   });
 
   it('keeps keys apart on every replica', () => {
