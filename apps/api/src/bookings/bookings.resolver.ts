@@ -29,7 +29,7 @@ export class BookingsResolver {
   @Roles('STARTUP')
   @Mutation(() => BookingModel, {
     description:
-      'Places and commits atomically; NO_CAPACITY, GREEN_SHORTFALL, GRID_LIMIT or QUOTA_EXCEEDED says what blocked it; draws the applicable voucher. The same idempotencyKey returns the same booking.',
+      'Places and commits atomically; NO_CAPACITY, GREEN_SHORTFALL, GRID_LIMIT or QUOTA_EXCEEDED says what blocked it; draws the applicable voucher. The same idempotencyKey with the same request returns the same booking, also after the hour has turned; with another request it is CONFLICT IDEMPOTENCY_KEY_REUSED (extensions.field idempotencyKey). Keys are trimmed, 1 to 200 characters, and may not start with "round:".',
   })
   async bookCompute(
     @CurrentOrg() p: Principal,

@@ -206,8 +206,25 @@ export class BookingsService {
         'idempotencyKey',
       );
     const fingerprint = requestFingerprint(r, objective);
-    const v = await this.validate(r);
+    let v: ValidRequest;
+    try {
+      v = await this.validate(r);
+    } catch (e) {
+      // a retry of a booking made before the hour turned (its earliestStart is now in the past):
+      // the same key and request still answer that booking
+      const done = e instanceof BookingException ? await this.bookedWith(p, key, fingerprint) : null;
+      if (done) return done;
+      throw e;
+    }
     return this.committer.submit({ p, v, objective: objective, key, fingerprint });
+  }
+
+  /** The booking this organization made with `key` for the same request (`fingerprint`), if any. */
+  private async bookedWith(p: Principal, key: string, fingerprint: string): Promise<BookingModel | null> {
+    const b = await this.ds.manager.findOneBy(BookingEntity, { orgId: p.orgId, idempotencyKey: key });
+    return b && b.requestFingerprint === fingerprint
+      ? bookingModel(storedFromEntity(b), this.clusterName(b.clusterId))
+      : null;
   }
 
   /** Before its start only; releases exactly what the booking took, refunds its voucher; one transaction. */
