@@ -52,7 +52,9 @@ export const retryable = (e) =>
 
 /**
  * Live updates for a page, with this tab's key: a graphql-ws client on which `subscribe(client,
- * fail)` registers the page's subscriptions (`fail(why)` gives the connection up). Events sent
+ * fail)` registers the page's subscriptions (`fail(error)` gives the connection up: a reason, or
+ * the errors a subscription ended with; one the server ended because events may have been missed,
+ * SERVICE_UNAVAILABLE, is subscribed again after a second). Events sent
  * while the page was not connected are not replayed, so `reload()` re-queries what the page shows
  * whenever some may have been missed: after a reconnect, and on falling back to polling. While no
  * WebSocket can be used the page polls (`reload` every `pollMs`) and tries the WebSocket again
@@ -85,14 +87,15 @@ export function startLive({ subscribe, reload, onMode, pollMs = 10_000, retryMs 
     }
     let failed = false;
     let connectedBefore = false;
-    const fail = (why) => {
+    const fail = (error) => {
       if (failed || stopped) return;
       failed = true;
       c.dispose();
       if (client === c) client = null;
-      poll(why);
+      const e = Array.isArray(error) ? error[0] : error;
+      poll(typeof e === 'string' ? e : e?.message || e?.reason || 'subscription error');
       clearTimeout(retryTimer);
-      retryTimer = setTimeout(connect, retryMs);
+      retryTimer = setTimeout(connect, e?.extensions?.code === 'SERVICE_UNAVAILABLE' ? 1000 : retryMs);
     };
     const c = createClient({
       url: `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/graphql`,

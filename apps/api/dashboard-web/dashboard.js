@@ -391,11 +391,10 @@ function goLive() {
     subscribe: (client, fail) => {
       const sink = (onData) => ({
         next: (msg) => {
-          if (msg.errors?.length) fail(msg.errors[0].message);
+          if (msg.errors?.length) fail(msg.errors);
           else onData(msg.data);
         },
-        error: (err) =>
-          fail(Array.isArray(err) ? err[0]?.message : err?.reason || err?.message || 'subscription error'),
+        error: fail,
         complete: () => undefined,
       });
       // a booking changes the list and the KPIs: reload them (and utilization, cheap) once

@@ -491,7 +491,7 @@ function goLive(setLive) {
         { query: EVENTS },
         {
           next: (msg) => {
-            if (msg.errors?.length) return fail(msg.errors[0].message);
+            if (msg.errors?.length) return fail(msg.errors);
             const e = msg.data?.bookingEvents;
             // a round's outcome (CONFIRMED with a booking, or REFUSED): reload the round requests
             if (e?.roundRequest) loadRoundRequests().catch(() => undefined);
@@ -501,8 +501,7 @@ function goLive(setLive) {
             document.body.dataset.bookingEvents = String(Number(document.body.dataset.bookingEvents ?? 0) + 1);
             loadWallet().catch(() => undefined);
           },
-          error: (err) =>
-            fail(Array.isArray(err) ? err[0]?.message : err?.reason || err?.message || 'subscription error'),
+          error: fail,
           complete: () => undefined,
         },
       ),

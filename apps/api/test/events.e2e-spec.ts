@@ -1,4 +1,5 @@
 import type { Client } from 'graphql-ws';
+import { ChangeFeed } from '../src/events/change-feed.service';
 import { EventsService, KEY_RECHECK_MS } from '../src/events/events.service';
 import { MAX_SUBSCRIPTIONS_PER_CONNECTION } from '../src/events/graphql-ws.options';
 import WebSocket from 'ws';
@@ -280,6 +281,28 @@ describe(`live events (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})`, 
     expect(Date.now() - t0).toBeLessThan(KEY_RECHECK_MS + 2000);
     expect(sub.data).toHaveLength(1);
   });
+
+  // PGlite is one process with an in-process listener: there is no connection to lose
+  (process.env.DATABASE_URL ? it : it.skip)(
+    "ends every subscription with SERVICE_UNAVAILABLE (EVENTS_MISSED) when the server's event listener reconnects",
+    async () => {
+      const util = collect(client(op.key), UTILIZATION_CHANGED, { c: cluster }, 'utilizationChanged');
+      const mine = collect(client(s1.key), BOOKING_EVENTS, {}, 'bookingEvents');
+      await subscribed(app, 2);
+      await book(s1.key, cluster, 1, 70, 1, 'gap-before');
+      await util.waitFor(1);
+      await mine.waitFor(1);
+      // what is committed while the listener is away never reaches this process: the
+      // subscriptions end after what they had, so their clients know to query again
+      app.running.app.get(ChangeFeed).dropConnectionForTest();
+      for (const sub of [util, mine]) {
+        const e = await sub.waitError(15_000);
+        expect(e.extensions).toMatchObject({ code: 'SERVICE_UNAVAILABLE', reason: 'EVENTS_MISSED' });
+        expect(e.message).toMatch(/events may have been missed/);
+      }
+      expect(mine.data).toHaveLength(1);
+    },
+  );
 
   it('limits subscriptions per connection', async () => {
     const c = client(op.key);

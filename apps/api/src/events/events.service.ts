@@ -7,7 +7,8 @@ import { hashApiKey } from '../security/api-keys';
 import { OrganizationsService } from '../organizations/organizations.service';
 import type { Principal } from '../security/principal';
 import { ChangeFeed } from './change-feed.service';
-import { eventStream } from './utils/event-stream';
+import { EventsMissedException } from './events.exception';
+import { eventStream, MISSED } from './utils/event-stream';
 
 /** A booking was confirmed or cancelled, or a round request refused (delivered after its transaction committed). */
 export interface BookingCommittedEvent {
@@ -61,6 +62,9 @@ export class EventsService {
     private readonly orgs: OrganizationsService,
   ) {
     this.bus.setMaxListeners(0);
+    // the listener reconnected: what was committed meanwhile was not delivered here, so every
+    // subscription ends (after what it already has) and its client queries again
+    feed.onResync(() => this.bus.emit(MISSED, "the server's connection to the event feed was interrupted"));
     // a key revoked on any process ends its subscriptions at their next event, not up to
     // KEY_RECHECK_MS later
     orgs.onKeyRevoked((h) => {
@@ -119,7 +123,12 @@ export class EventsService {
     map: (e: BookingCommittedEvent) => Promise<T | undefined> | T | undefined,
   ): AsyncIterableIterator<T> {
     const check = this.keyCheck(who);
-    return eventStream(this.bus, 'booking', async (e: BookingCommittedEvent) => (await check(), map(e)));
+    return eventStream(
+      this.bus,
+      'booking',
+      async (e: BookingCommittedEvent) => (await check(), map(e)),
+      (why) => new EventsMissedException(why),
+    );
   }
 
   /** Ledger changes from now on, through `map`; the key is re-checked as for bookings. */
@@ -128,7 +137,12 @@ export class EventsService {
     map: (e: LedgerChangedEvent) => Promise<T | undefined> | T | undefined,
   ): AsyncIterableIterator<T> {
     const check = this.keyCheck(who);
-    return eventStream(this.bus, 'ledger', async (e: LedgerChangedEvent) => (await check(), map(e)));
+    return eventStream(
+      this.bus,
+      'ledger',
+      async (e: LedgerChangedEvent) => (await check(), map(e)),
+      (why) => new EventsMissedException(why),
+    );
   }
 
   /** Hashes of keys revoked while this process ran (from the change feed). */

@@ -1,30 +1,45 @@
 import { EventEmitter } from 'node:events';
 
-/** A subscriber that reads slower than events arrive loses the oldest ones beyond this. */
-const MAX_BUFFERED = 1000;
+/** A subscriber that reads slower than events arrive: beyond this many waiting, it has missed some. */
+export const MAX_BUFFERED = 1000;
+
+/** The emitter's event that says every stream may have missed events (the payload says why). */
+export const MISSED = 'missed';
 
 /**
  * An AsyncIterator over `emitter`'s `name` events, for a GraphQL subscription: each event
  * passes `map` (per-subscriber access check and shaping; `undefined` skips it), in order.
- * Returning (client unsubscribed or disconnected) removes the listener at once.
+ * Returning (client unsubscribed or disconnected) removes the listener at once. Events are never
+ * lost silently: when some may have been (the emitter's MISSED event, or more than MAX_BUFFERED
+ * waiting for a slow reader), the events already queued are delivered and the stream then ends
+ * with `missed(why)`'s error, so the client knows to query again.
  */
 export function eventStream<E, T>(
   emitter: EventEmitter,
   name: string,
   map: (e: E) => Promise<T | undefined> | T | undefined,
+  missed: (why: string) => Error,
 ): AsyncIterableIterator<T> {
   const queue: E[] = [];
   let wake: (() => void) | null = null;
   let done = false;
+  let lost: string | null = null;
+  const onLost = (why: string) => {
+    lost ??= why;
+    emitter.off(name, onEvent);
+    wake?.();
+  };
   const onEvent = (e: E) => {
-    if (queue.length >= MAX_BUFFERED) queue.shift();
+    if (queue.length >= MAX_BUFFERED) return onLost(`more than ${MAX_BUFFERED} events waited for this subscriber`);
     queue.push(e);
     wake?.();
   };
   emitter.on(name, onEvent);
+  emitter.on(MISSED, onLost);
   const stop = () => {
     done = true;
     emitter.off(name, onEvent);
+    emitter.off(MISSED, onLost);
     queue.length = 0;
     wake?.();
   };
@@ -33,6 +48,11 @@ export function eventStream<E, T>(
       while (!done) {
         const e = queue.shift();
         if (e === undefined) {
+          if (lost !== null) {
+            const why = lost;
+            stop();
+            throw missed(why);
+          }
           await new Promise<void>((r) => (wake = r));
           wake = null;
           continue;

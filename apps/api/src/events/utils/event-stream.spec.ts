@@ -1,0 +1,53 @@
+import { EventEmitter } from 'node:events';
+import { eventStream, MAX_BUFFERED, MISSED } from './event-stream';
+
+const missed = (why: string) => new Error(`missed: ${why}`);
+
+async function drain(it: AsyncIterableIterator<number>): Promise<{ got: number[]; error: string | null }> {
+  const got: number[] = [];
+  try {
+    for (;;) {
+      const r = await it.next();
+      if (r.done) return { got, error: null };
+      got.push(r.value);
+    }
+  } catch (e) {
+    return { got, error: (e as Error).message };
+  }
+}
+
+describe('eventStream: events are never lost silently', () => {
+  it('delivers what was queued, then ends with an error when the emitter says events were missed', async () => {
+    const bus = new EventEmitter();
+    const it = eventStream<number, number>(bus, 'e', (x) => x * 10, missed);
+    bus.emit('e', 1);
+    bus.emit('e', 2);
+    bus.emit(MISSED, 'listener reconnected');
+    bus.emit('e', 3); // after the gap: not delivered on this stream
+    expect(await drain(it)).toEqual({ got: [10, 20], error: 'missed: listener reconnected' });
+    expect(bus.listenerCount('e') + bus.listenerCount(MISSED)).toBe(0);
+  });
+
+  it('ends a reader that falls more than MAX_BUFFERED events behind, after those it has', async () => {
+    const bus = new EventEmitter();
+    const it = eventStream<number, number>(bus, 'e', (x) => x, missed);
+    for (let i = 0; i < MAX_BUFFERED + 5; i++) bus.emit('e', i);
+    const r = await drain(it);
+    expect(r.got).toEqual(Array.from({ length: MAX_BUFFERED }, (_, i) => i));
+    expect(r.error).toMatch(/^missed: more than 1000 events waited/);
+    expect(bus.listenerCount('e')).toBe(0);
+  });
+
+  it('a reader that keeps up gets every event and no error', async () => {
+    const bus = new EventEmitter();
+    const it = eventStream<number, number>(bus, 'e', (x) => (x % 2 ? x : undefined), missed);
+    const got: number[] = [];
+    for (let i = 0; i < 3 * MAX_BUFFERED; i++) {
+      bus.emit('e', i);
+      if (i % 2) got.push((await it.next()).value as number);
+    }
+    expect(got).toHaveLength((3 * MAX_BUFFERED) / 2);
+    await it.return!();
+    expect(bus.listenerCount('e') + bus.listenerCount(MISSED)).toBe(0);
+  });
+});
