@@ -176,12 +176,13 @@ export class Placer {
   }
 
   /**
-   * Orders the allowed clusters for GREENEST / CHEAPEST. Free green anywhere in the window bounds
-   * what a cluster can offer, so the most promising go first and their options prune the rest
-   * (GREENEST: most green; CHEAPEST: lowest price, with at most that green, none cheaper than the
+   * Bounds what each allowed cluster can offer (free green anywhere in the window bounds its green)
+   * for GREENEST / CHEAPEST. GREENEST: most green; the clusters are ordered by it (insertion sort,
+   * stable: equal keys keep list order for the ties), so the most promising go first and their
+   * options prune the rest. CHEAPEST: lowest price, with at most that green, none cheaper than the
    * cluster's green price floor, and the whole draw at no less than the lowest grid price in the
-   * window: per slot (draw - g) x grid + g x green >= draw x gridMin - g x (gridMin - greenFloor)).
-   * Insertion sort, stable: equal keys keep list order for the ties.
+   * window: per slot (draw - g) x grid + g x green >= draw x gridMin - g x (gridMin - greenFloor);
+   * not ordered (placeCheapest visits in list order).
    */
   private orderClusters(cheapest: boolean): void {
     const j = this.job;
@@ -206,7 +207,10 @@ export class Placer {
         orderKey[k] =
           computeCost(j.pflops, hours, this.params.pricePerPflopsHour[ci]) +
           (draw * hours * grid - (save > 0 ? greenBound * save : 0)) / WH_PER_MWH;
-      } else orderKey[k] = 0 - greenBound; // not -greenBound: -0 would deoptimize
+        // CHEAPEST visits in list order (its ties are not transitive): the key only prunes
+        continue;
+      }
+      orderKey[k] = 0 - greenBound; // not -greenBound: -0 would deoptimize
       let q = k;
       while (q > 0 && orderKey[order[q - 1]] > orderKey[k]) {
         order[q] = order[q - 1];
@@ -250,8 +254,11 @@ export class Placer {
           // equal: only an earlier start (or the same start, earlier in the list) wins
           const lim = Math.min(end, (k < best.listPos ? best.start : best.start - 1) + hours);
           if (lim - earliest >= hours) {
-            if (gmx === 0) this.greenFreeGreenest(tl, site, ci, k, lim, draw);
-            else if (site === null) slideGreen(tl, best, ci, k, false, tflops, hours, earliest, lim, draw, req);
+            // without free green a start here takes 0 Wh: a request that needs green has none
+            if (gmx === 0) {
+              if (needsGreen) this.noteCapacity(tl);
+              else this.greenFreeGreenest(tl, site, ci, k, lim, draw);
+            } else if (site === null) slideGreen(tl, best, ci, k, false, tflops, hours, earliest, lim, draw, req);
             else slideGreenGrid(tl, best, ci, k, false, tflops, hours, earliest, lim, draw, req, site);
           }
           continue;
@@ -267,20 +274,27 @@ export class Placer {
     }
   }
 
-  /** CHEAPEST: lowest total price; clusters whose price bound is above the best are not searched. */
+  /**
+   * CHEAPEST: lowest total price. The clusters are visited in list order, each one's starts in
+   * increasing order, as the tie rule is defined (docs/scheduler-instance-format.md): ties within
+   * 1e-9 are not transitive, so another order could end on another option. A cluster whose price
+   * bound is above the best so far by more than the tie tolerance is not searched: none of its
+   * starts could replace the best.
+   */
   private placeCheapest(): void {
     this.orderClusters(true);
     const j = this.job;
     const best = this.best;
     const { pflops, tflops, hours, earliest, end } = j;
     if (this.ring.length < hours) this.ring = new Float64Array(Math.max(hours, this.ring.length * 2));
-    for (let q = 0; q < j.count; q++) {
-      const k = this.order[q];
+    for (let k = 0; k < j.count; k++) {
       const ci = j.allowed[k];
       const tl = this.timelines[ci];
       const draw = this.drawW[k];
       const req = requiredGreenWh(j.minGreenShare, draw, hours);
-      if (best.cluster >= 0 && this.orderKey[k] > best.cost + 1e-9 * best.cost + 1e-9) break;
+      // (a margin above the tolerance a candidate's own total gives it)
+      if (best.cluster >= 0 && this.orderKey[k] > best.cost + 1.1e-9 * ((best.cost < 0 ? -best.cost : best.cost) + 1))
+        continue;
       const site = this.siteOn(ci, draw);
       const tariff = this.tariffOn(tl);
       // both tested where every request runs them (see placeGreenest)

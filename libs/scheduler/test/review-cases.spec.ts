@@ -1,0 +1,55 @@
+import { runInstance } from '../src/instance';
+
+// Minimal instances from a black-box review against docs/scheduler-instance-format.md, with the
+// answer the document gives (worked out by hand in each comment).
+describe('cases from a black-box review of the format document', () => {
+  it('GREENEST never places a job with a minGreenShare where it gets less green (a 0 W cluster first in the list)', () => {
+    // c0 draws 0 W (0.1 PFLOPS x 0.001 kW/PFLOPS rounds to 0 W): its requirement is 0 Wh, and its
+    // only start is 2; c1 draws 100 W and has no green, so minGreenShare 1 rules every start out
+    const inst = {
+      slots: 3,
+      clusters: [
+        {
+          id: 'c0',
+          capacityPflops: 10,
+          kwPerPflops: 0.001,
+          pue: 1,
+          pricePerPflopsHour: 0,
+          gridPricePerMwh: 0,
+          capacityChanges: [{ start: 0, end: 2, capacityPflops: 0 }],
+        },
+        { id: 'c1', capacityPflops: 10, kwPerPflops: 1, pue: 1, pricePerPflopsHour: 0, gridPricePerMwh: 0 },
+      ],
+      jobs: [{ id: 'j', pflops: 0.1, hours: 1, earliest: 0, deadline: 3, objective: 'GREENEST', minGreenShare: 1 }],
+    };
+    for (const mode of ['online', 'batch'] as const) {
+      const r = runInstance(inst, mode);
+      expect(r.placements.map((p) => [p.job, p.cluster, p.start])).toEqual([['j', 'c0', 2]]);
+    }
+  });
+
+  it('CHEAPEST meets the candidates cluster by cluster in list order, as the tie rule is defined', () => {
+    // totals: A@0 = A@1 = 1,000,100.0015, B@0 = 1,000,100.0008, B@1 = 1,000,100 (eps ~ 0.001):
+    // A@0 is the best; A@1 and B@0 tie but do not start earlier; B@1 < best - eps replaces it
+    const inst = {
+      slots: 2,
+      clusters: [
+        { id: 'A', capacityPflops: 10, kwPerPflops: 1, pue: 1, pricePerPflopsHour: 500050, gridPricePerMwh: 0.75 },
+        {
+          id: 'B',
+          capacityPflops: 10,
+          kwPerPflops: 1,
+          pue: 1,
+          pricePerPflopsHour: 500050,
+          gridPricePerMwh: 0,
+          gridPrices: [{ start: 0, end: 1, pricePerMwh: 0.4 }],
+        },
+      ],
+      jobs: [{ id: 'j', pflops: 2, hours: 1, earliest: 0, deadline: 2, objective: 'CHEAPEST' }],
+    };
+    for (const mode of ['online', 'batch'] as const) {
+      const r = runInstance(inst, mode);
+      expect(r.placements.map((p) => [p.job, p.cluster, p.start, p.price])).toEqual([['j', 'B', 1, 1000100]]);
+    }
+  });
+});
