@@ -115,8 +115,8 @@ function checkFields(o: Record<string, unknown>, ignored: Set<string>): void {
  */
 export function parseInstance(raw: unknown): { instance: InstanceFile; fleet: Fleet; ignored: string[] } {
   const o = checkObject('', 'instance', raw);
-  if (o.horizonStart !== undefined && (typeof o.horizonStart !== 'string' || Number.isNaN(Date.parse(o.horizonStart))))
-    fail('', 'horizonStart', 'an ISO 8601 date-time string', o.horizonStart);
+  if (o.horizonStart !== undefined && !isDateTime(o.horizonStart))
+    fail('', 'horizonStart', 'an ISO 8601 date-time with a zone (e.g. 2027-01-01T00:00:00Z)', o.horizonStart);
   checkInt('', 'slots', o.slots, 1, MAX_SLOTS);
   const ignored = new Set<string>();
   checkFields(o, ignored);
@@ -151,6 +151,17 @@ export function parseInstance(raw: unknown): { instance: InstanceFile; fleet: Fl
     norm[i] = job;
   }
   return { instance: { ...(o as unknown as InstanceFile), jobs: norm }, fleet, ignored: [...ignored] };
+}
+
+/** An ISO 8601 date-time with seconds optional and a zone (Z or ±hh:mm), on a day the calendar has. */
+function isDateTime(v: unknown): boolean {
+  if (typeof v !== 'string') return false;
+  const m =
+    /^(\d{4})-(\d{2})-(\d{2})T([01]\d|2[0-3]):([0-5]\d)(:[0-5]\d(\.\d+)?)?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)$/.exec(v);
+  if (!m) return false;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const day = new Date(Date.UTC(y, mo - 1, d));
+  return day.getUTCFullYear() === y && day.getUTCMonth() === mo - 1 && day.getUTCDate() === d;
 }
 
 /** The common case of a valid job (its fields as read, in one shape), without building any field path. */
