@@ -4,6 +4,7 @@
 // vouchers and its access-rule headroom.
 import { allNodes, gql, LIST_CAP, retryable, startLive } from './api.js';
 import { FIELD_INPUT, readForm, showFieldErrors, validate } from './request-form.js';
+import { loadWallet } from './wallet-panel.js';
 import { el, fmt, money, moreRow, nameText, pct, toUtcInput, when } from './ui.js';
 
 const HOUR = 3_600_000;
@@ -24,10 +25,6 @@ const ROUND_REQUEST = `id status pflops hours objective submittedAt reason messa
 const SUBMIT = `mutation Submit($r: ComputeRequestInput!, $o: Objective!, $k: String!) { submitRoundRequest(request: $r, objective: $o, idempotencyKey: $k) { ${ROUND_REQUEST} } }`;
 const WITHDRAW = `mutation Withdraw($id: ID!) { withdrawRoundRequest(id: $id) { ${ROUND_REQUEST} } }`;
 const MY_ROUNDS = `query MyRounds($a: String) { roundRequests(first: 100, after: $a) { edges { node { ${ROUND_REQUEST} } } pageInfo { hasNextPage endCursor } } }`;
-const WALLET = `query Wallet($o: ID!) {
-  vouchers(first: 50) { edges { node { id percentCovered cap spent remaining validFrom validUntil minGreenShare clusterIds } } }
-  accessRule(organizationId: $o) { maxPflopsHoursPer7Days maxClusterShare pflopsHoursLeftNow }
-}`;
 
 const $ = (id) => document.getElementById(id);
 const s = {
@@ -60,7 +57,7 @@ export async function startStartupConsole({ me, setLive }) {
     ev.preventDefault();
     quote();
   });
-  await Promise.all([loadBookings(), loadWallet(), loadRoundRequests()]);
+  await Promise.all([loadBookings(), loadWallet(s.me.id), loadRoundRequests()]);
   goLive(setLive);
 }
 
@@ -424,43 +421,11 @@ async function cancel(id, button) {
     const d = await gql(CANCEL, { id });
     upsertBooking(d.cancelBooking);
     showBanner('bookings-error', '');
-    loadWallet();
+    loadWallet(s.me.id);
   } catch (e) {
     button.disabled = false;
     showBanner('bookings-error', `Could not cancel: ${e.message}`);
   }
-}
-
-// ---- vouchers and access rules ---------------------------------------------------------------
-
-async function loadWallet() {
-  const d = await gql(WALLET, { o: s.me.id });
-  const vouchers = d.vouchers.edges.map((e) => e.node).filter((v) => Date.parse(v.validUntil) > Date.now());
-  $('vouchers-list').replaceChildren(
-    ...(vouchers.length
-      ? vouchers.map((v) =>
-          el('li', { dataset: { voucherId: v.id } }, [
-            el('strong', {}, `${money(v.remaining)} left`),
-            ` of ${money(v.cap)} · covers ${fmt(v.percentCovered, 2)} % · valid until ${when(v.validUntil)} UTC`,
-            v.minGreenShare != null ? ` · bookings ≥ ${pct(v.minGreenShare, 0)} % green` : '',
-            v.clusterIds ? ` · ${v.clusterIds.length} cluster${v.clusterIds.length === 1 ? '' : 's'}` : '',
-          ]),
-        )
-      : [el('li', { className: 'muted' }, 'No vouchers.')]),
-  );
-  const r = d.accessRule;
-  const parts = [
-    r?.maxPflopsHoursPer7Days != null
-      ? el('p', {}, [
-          el('strong', { id: 'headroom-left' }, `${fmt(r.pflopsHoursLeftNow, 1)} PFLOPS·h`),
-          ` left this week (limit ${fmt(r.maxPflopsHoursPer7Days, 1)} per rolling 7 days)`,
-        ])
-      : el('p', { id: 'headroom-left' }, 'No weekly limit.'),
-    r?.maxClusterShare != null
-      ? el('p', { className: 'muted small' }, `At most ${pct(r.maxClusterShare, 0)} % of any one cluster in any hour.`)
-      : null,
-  ];
-  $('headroom').replaceChildren(...parts.filter(Boolean));
 }
 
 // ---- live -----------------------------------------------------------------------------------
@@ -479,7 +444,7 @@ function goLive(setLive) {
     pollMs: POLL_MS,
     // what events would have said: the bookings, the round requests and the wallet
     reload: () =>
-      Promise.all([loadBookings(), loadRoundRequests(), loadWallet()]).then(
+      Promise.all([loadBookings(), loadRoundRequests(), loadWallet(s.me.id)]).then(
         () => showBanner('error-banner', ''),
         (e) => {
           if (e.code === 'UNAUTHENTICATED')
@@ -499,7 +464,7 @@ function goLive(setLive) {
             if (!b) return;
             upsertBooking(b);
             document.body.dataset.bookingEvents = String(Number(document.body.dataset.bookingEvents ?? 0) + 1);
-            loadWallet().catch(() => undefined);
+            loadWallet(s.me.id).catch(() => undefined);
           },
           error: fail,
           complete: () => undefined,

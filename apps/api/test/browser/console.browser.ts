@@ -185,28 +185,23 @@ async function main(): Promise<void> {
         'quotes were asked for an invalid request',
       );
       // the API's own message for the same mistake is the same text
-      const api = await fetch(`${server.url}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${startupKey}` },
-        body: JSON.stringify({
-          query: `query($r: ComputeRequestInput!) { quotes(request: $r) { objective } }`,
-          variables: { r: { pflops: 1.23456, hours: 6, earliestStart: iso(1), deadline: iso(20) } },
-        }),
-      });
-      const apiMsg = ((await api.json()) as { errors: { message: string }[] }).errors[0].message;
+      const apiSays = async (pflops: number): Promise<string> => {
+        const res = await fetch(`${server.url}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${startupKey}` },
+          body: JSON.stringify({
+            query: `query($r: ComputeRequestInput!) { quotes(request: $r) { objective } }`,
+            variables: { r: { pflops, hours: 6, earliestStart: iso(1), deadline: iso(20) } },
+          }),
+        });
+        return ((await res.json()) as { errors: { message: string }[] }).errors[0].message;
+      };
+      const apiMsg = await apiSays(1.23456);
       assert(apiMsg === msg, `API says "${apiMsg}", the form said "${msg}"`);
       // too many decimals is what the API says of 0.0001 too, not "too small"
       await page.fill('#req-pflops', '0.0001');
       const tiny = await page.locator('#req-pflops-error').textContent();
-      const api2 = await fetch(`${server.url}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${startupKey}` },
-        body: JSON.stringify({
-          query: `query($r: ComputeRequestInput!) { quotes(request: $r) { objective } }`,
-          variables: { r: { pflops: 0.0001, hours: 6, earliestStart: iso(1), deadline: iso(20) } },
-        }),
-      });
-      const apiTiny = ((await api2.json()) as { errors: { message: string }[] }).errors[0].message;
+      const apiTiny = await apiSays(0.0001);
       assert(apiTiny === tiny, `API says "${apiTiny}", the form said "${tiny}"`);
       await page.fill('#req-pflops', '200');
     });

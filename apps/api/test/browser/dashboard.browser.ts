@@ -28,6 +28,25 @@ async function main(): Promise<void> {
   mkdirSync(RESULTS, { recursive: true });
   const t0 = Date.now();
   const server = await startServer();
+  /** The demo startup books 10 PFLOPS x 2 h from `fromHour` hours on through the API (another client); its id. */
+  const bookElsewhere = async (fromHour: number): Promise<string> => {
+    const start = Math.floor(Date.now() / HOUR) * HOUR;
+    const d = await gql<{ bookCompute: { id: string } }>(
+      server.url,
+      server.keys.startup,
+      `mutation($k: String!, $r: ComputeRequestInput!) { bookCompute(idempotencyKey: $k, objective: EARLIEST, request: $r) { id } }`,
+      {
+        k: `browser-${randomBytes(6).toString('hex')}`,
+        r: {
+          pflops: 10,
+          hours: 2,
+          earliestStart: new Date(start + fromHour * HOUR).toISOString(),
+          deadline: new Date(start + 12 * HOUR).toISOString(),
+        },
+      },
+    );
+    return d.bookCompute.id;
+  };
   console.log(
     `API at ${server.url} (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'}), started in ${Date.now() - t0} ms`,
   );
@@ -200,22 +219,8 @@ async function main(): Promise<void> {
       await tab.waitForSelector('body[data-live="polling"]', { timeout: 30_000 });
       const label = await tab.locator('#live').textContent();
       assert(/polling every 10 s/.test(label ?? ''), `live label: ${label}`);
-      const start = Math.floor(Date.now() / HOUR) * HOUR;
-      const d = await gql<{ bookCompute: { id: string } }>(
-        server.url,
-        server.keys.startup,
-        `mutation($k: String!, $r: ComputeRequestInput!) { bookCompute(idempotencyKey: $k, objective: EARLIEST, request: $r) { id } }`,
-        {
-          k: `browser-${randomBytes(6).toString('hex')}`,
-          r: {
-            pflops: 10,
-            hours: 2,
-            earliestStart: new Date(start + 2 * HOUR).toISOString(),
-            deadline: new Date(start + 12 * HOUR).toISOString(),
-          },
-        },
-      );
-      await tab.waitForSelector(`tr[data-booking-id="${d.bookCompute.id}"]`, { timeout: 30_000 });
+      const id = await bookElsewhere(2);
+      await tab.waitForSelector(`tr[data-booking-id="${id}"]`, { timeout: 30_000 });
       await tab.close();
     });
 
@@ -324,25 +329,11 @@ async function main(): Promise<void> {
       await tab.waitForSelector('body[data-live="subscription"]', { timeout: 30_000 });
       down = true;
       await Promise.all(open.splice(0).map((ws) => ws.close()));
-      const start = Math.floor(Date.now() / HOUR) * HOUR;
-      const d = await gql<{ bookCompute: { id: string } }>(
-        server.url,
-        server.keys.startup,
-        `mutation($k: String!, $r: ComputeRequestInput!) { bookCompute(idempotencyKey: $k, objective: EARLIEST, request: $r) { id } }`,
-        {
-          k: `browser-${randomBytes(6).toString('hex')}`,
-          r: {
-            pflops: 10,
-            hours: 2,
-            earliestStart: new Date(start + 3 * HOUR).toISOString(),
-            deadline: new Date(start + 12 * HOUR).toISOString(),
-          },
-        },
-      );
+      const id = await bookElsewhere(3);
       await tab.waitForTimeout(1500);
       down = false;
       // re-queried on reconnecting (or on falling back to polling): no event is replayed
-      await tab.waitForSelector(`tr[data-booking-id="${d.bookCompute.id}"]`, { timeout: 15_000 });
+      await tab.waitForSelector(`tr[data-booking-id="${id}"]`, { timeout: 15_000 });
       // back to live: a fallback to polling tries the WebSocket again (every 30 s)
       await tab.waitForSelector('body[data-live="subscription"]', { timeout: 45_000 });
       await tab.close();
