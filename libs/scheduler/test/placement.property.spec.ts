@@ -33,7 +33,8 @@ const clusterArb = (slots: number, i: number): fc.Arbitrary<ClusterSpec> =>
         })),
       { maxLength: 3 },
     ),
-    kwPerPflops: fc.constantFrom(1, 1.1, 1.3),
+    // 0.001 kW per PFLOPS: a small job draws 0 W there (its green requirement is 0 Wh)
+    kwPerPflops: fc.constantFrom(1, 1.1, 1.3, 0.001),
     pue: fc.constantFrom(1, 1.25, 1.4),
     pricePerPflopsHour: fc.constantFrom(1, 8.5, 9.2),
     gridPricePerMwh: fc.constantFrom(400, 650),
@@ -62,7 +63,7 @@ const fleetArb: fc.Arbitrary<FleetSpec> = fc
 const jobArb = (spec: FleetSpec): fc.Arbitrary<JobRequest> =>
   fc
     .record({
-      pflops: pf3(0.5, 8),
+      pflops: fc.oneof(pf3(0.5, 8), pf3(0.001, 0.4)),
       hours: fc.integer({ min: 1, max: 12 }),
       earliest: fc.integer({ min: 0, max: spec.slots + 2 }),
       slack: fc.integer({ min: 0, max: 60 }),
