@@ -1,5 +1,6 @@
 import { Client } from 'pg';
 import { checkInvariants as checkAll } from '../../../load-tests/check-invariants';
+import { TimelinesService } from '../src/ledger/timelines.service';
 import { bootTestApp, DATABASE_URL, gqlAt, hour, TestApp } from './support/helpers';
 
 const BOOK = `mutation($r: ComputeRequestInput!, $o: Objective!, $k: String!) { bookCompute(request: $r, objective: $o, idempotencyKey: $k) { id clusterId startsAt hours pflops greenShare } }`;
@@ -266,6 +267,82 @@ onPostgres('concurrency on PostgreSQL: two API instances, one database', () => {
       [cluster, hour(2), hour(6)],
     );
     expect(supply.rows).toEqual([{ s: 600_000 - removed * 300_000 }]);
+  }, 60_000);
+
+  it('forecast imports racing green bookings on both instances keep every invariant and both timelines on the ledger', async () => {
+    const cluster = await a.registerCluster(operator, { capacityPflops: 60, kwPerPflops: 10, pue: 1 });
+    const IMPORT = `mutation($c: ID!, $f: DateTime!, $t: DateTime!, $rows: [GreenForecastRowInput!]!) { importGreenForecast(clusterId: $c, from: $f, to: $t, rows: $rows) { windowsReplaced revisionIds } }`;
+    // hourly rows over [2, 8): one forecast with little green (bookings lose some), one with plenty
+    const forecast = (mw: number) =>
+      Array.from({ length: 6 }, (_, i) => ({
+        startsAt: hour(2 + i),
+        endsAt: hour(3 + i),
+        megawatts: mw,
+        pricePerMwh: 90,
+      }));
+    await a.ok(IMPORT, { c: cluster, f: hour(2), t: hour(8), rows: forecast(0.4) }, operator);
+    const book = (i: number) =>
+      gqlAt(
+        (i % 2 ? a : b).url,
+        BOOK,
+        {
+          r: {
+            pflops: 10,
+            hours: 2,
+            earliestStart: hour(2),
+            deadline: hour(8),
+            clusterIds: [cluster],
+            ...(i % 4 === 0 ? { minGreenShare: 0.5 } : {}),
+          },
+          o: 'GREENEST',
+          k: `import-race-${i}`,
+        },
+        startups[i % startups.length],
+      );
+    const imp = (app: TestApp, mw: number) =>
+      gqlAt(app.url, IMPORT, { c: cluster, f: hour(2), t: hour(8), rows: forecast(mw) }, operator);
+    const results = await Promise.all([
+      ...Array.from({ length: 6 }, (_, i) => book(i)),
+      imp(b, 0.1),
+      ...Array.from({ length: 6 }, (_, i) => book(6 + i)),
+      imp(a, 0.7),
+      ...Array.from({ length: 6 }, (_, i) => book(12 + i)),
+      imp(b, 0.2),
+    ]);
+    const codes = results.flatMap((r) => r.errors?.map((e) => e.extensions?.code) ?? []);
+    expect(codes.filter((c) => !['NO_CAPACITY', 'GREEN_SHORTFALL'].includes(String(c)))).toEqual([]);
+    expect(results.filter((r) => r.data?.bookCompute).length).toBeGreaterThan(0);
+    const acked = results.filter((r) => r.data?.bookCompute).map((r) => r.data.bookCompute.id);
+    const stored = await db.query(`SELECT id FROM bookings WHERE cluster_id = $1 AND status = 'CONFIRMED'`, [cluster]);
+    expect(new Set(stored.rows.map((r) => r.id))).toEqual(new Set(acked));
+    await checkInvariants(cluster);
+    expect((await checkAll(db, undefined)).filter((r) => !r.ok)).toEqual([]);
+    // both processes' timelines end on the ledger (each import is one version they read again)
+    const ledger = await db.query(
+      `SELECT (extract(epoch FROM hour) / 3600)::int AS h, green_supply_w::int AS s, green_alloc_w::int AS g, booked_tflops AS tf
+       FROM cluster_hours WHERE cluster_id = $1 AND hour >= $2 AND hour < $3 ORDER BY hour`,
+      [cluster, new Date(hour(2)), new Date(hour(8))],
+    );
+    const [{ v }] = (await db.query(`SELECT version::int AS v FROM ledger_versions WHERE cluster_id = $1`, [cluster]))
+      .rows;
+    for (const app of [a, b]) {
+      const tl = app.running.app.get(TimelinesService);
+      const deadline = Date.now() + 5000;
+      while (tl.version(cluster) < v && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(tl.version(cluster)).toBe(v);
+      const line = tl.fleet!.timeline(cluster);
+      expect(
+        ledger.rows.map((r) => {
+          const k = r.h - tl.base;
+          return {
+            h: r.h,
+            s: line.greenSupplyW[k],
+            g: line.greenSupplyW[k] - line.greenFreeW[k],
+            tf: line.capacityTflops[k] - line.freeTflops[k],
+          };
+        }),
+      ).toEqual(ledger.rows.map((r) => ({ h: r.h, s: r.s, g: r.g, tf: r.tf })));
+    }
   }, 60_000);
 
   it('concurrent retries with one idempotency key on both instances create exactly one booking', async () => {

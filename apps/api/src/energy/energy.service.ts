@@ -138,7 +138,7 @@ export class EnergyService {
     w: number,
     price: number,
   ): Promise<LedgerChange> {
-    await this.admin.addGreenIn(m, clusterId, from / HOUR_MS, to / HOUR_MS, w, price);
+    await this.admin.addGreenIn(m, clusterId, [{ fromH: from / HOUR_MS, toH: to / HOUR_MS, w, price }]);
     return { t: 'gw', f: from / HOUR_MS, to: to / HOUR_MS, w, p: price };
   }
 }

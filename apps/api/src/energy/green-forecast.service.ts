@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { GreenWindowEntity, PG_ERROR, pgErrorCode } from '@pflex/persistence';
+import { GreenSource, GreenWindowEntity, PG_ERROR, pgErrorCode } from '@pflex/persistence';
+import { randomUUID } from 'node:crypto';
 import { mwToWatts } from '@pflex/scheduler';
 import { DataSource, EntityManager } from 'typeorm';
 import { InputException } from '../common/errors';
@@ -13,7 +14,7 @@ import { GreenForecastImportModel } from './dtos/green-forecast.model';
 import { ImportGreenForecastArgs } from './dtos/green-forecast.args';
 import { GreenSourceEnum } from './dtos/green-window.model';
 import { EnergyErrorCode, EnergyException, revisedBelowWindows } from './energy.exception';
-import { EnergyService, MAX_RANGE_HOURS, toGreenWindowModel } from './energy.service';
+import { MAX_RANGE_HOURS, toGreenWindowModel } from './energy.service';
 import { GreenRevisionsService } from './green-revisions.service';
 import { LedgerAdminRepository } from '../ledger/ledger-admin.repository';
 
@@ -30,18 +31,18 @@ interface Row {
 }
 
 /**
- * Replaces the green windows of [from, to) with a forecast, in one transaction, through the
- * same ledger path as addGreenWindow / removeGreenWindow: each window added or taken away is one
- * `LedgerService.change` (a version and a change-feed message each). Everything is checked
- * before the first write, against the ledger rows of the range locked FOR UPDATE, so an error
- * saves nothing and names the row; the ledger's CHECKs stay the last word.
+ * Replaces the green windows of [from, to) with a forecast, in one transaction and a handful of
+ * set-based statements whatever the number of rows (one INSERT of the windows, one DELETE of the
+ * old ones, one ledger write of each hour's net change: one `LedgerService.change`, one version
+ * and change-feed message), so the cluster's rows are locked for milliseconds, not seconds.
+ * Everything is checked before the first write, against the ledger rows of the range locked FOR
+ * UPDATE, so an error saves nothing and names the row; the ledger's CHECKs stay the last word.
  */
 @Injectable()
 export class GreenForecastService {
   constructor(
     private readonly ds: DataSource,
     private readonly clusters: ClustersService,
-    private readonly energy: EnergyService,
     private readonly ledger: LedgerService,
     private readonly admin: LedgerAdminRepository,
     private readonly timelines: TimelinesService,
@@ -79,7 +80,7 @@ export class GreenForecastService {
         toH: Math.min(w.endsAt.getTime(), to) / HOUR_MS,
         watts: Number(w.greenW),
       }));
-      let plan = planOrder(fromH, toH, ledgerHours, rows, removals);
+      const plan = planOrder(fromH, toH, ledgerHours, rows, removals);
       // what the revisions this import causes record as its supply change, hour by hour
       const imported = { beforeW: ledgerHours.map((h) => h.supply), afterW: plan.after };
       let v: number | null = null;
@@ -100,38 +101,23 @@ export class GreenForecastService {
           v = cut.version;
           revisions.push(cut.id);
         }
-        plan = planOrder(fromH, toH, await this.admin.greenHoursForUpdateIn(m, c.id, fromH, toH), rows, removals);
+        // the green now shared fits what the forecast leaves: checked again on the rows as they are now
+        planOrder(fromH, toH, await this.admin.greenHoursForUpdateIn(m, c.id, fromH, toH), rows, removals);
       }
-      const addsFirst = plan.addsFirst;
-
-      const add = async (r: Row): Promise<GreenWindowEntity> => {
-        const win = await m.save(
-          m.create(GreenWindowEntity, {
-            clusterId: c.id,
-            startsAt: new Date(r.fromH * HOUR_MS),
-            endsAt: new Date(r.toH * HOUR_MS),
-            megawatts: r.mw,
-            greenW: String(r.w),
-            source,
-            pricePerMwh: r.price,
-          }),
-        );
-        v = await this.ledger.change(m, c.id, () =>
-          this.energy.adjustSupplyIn(m, c.id, r.fromH * HOUR_MS, r.toH * HOUR_MS, r.w, r.price),
-        );
-        return win;
-      };
-      const remove = async (x: (typeof removals)[number]): Promise<void> => {
-        v = await this.ledger.change(m, c.id, () =>
-          this.energy.adjustSupplyIn(m, c.id, x.fromH * HOUR_MS, x.toH * HOUR_MS, -x.watts, x.w.pricePerMwh),
-        );
-        await cutWindow(m, x.w, from, to);
-      };
-      const added: GreenWindowEntity[] = [];
+      let added: GreenWindowEntity[];
       try {
-        if (!addsFirst) for (const x of removals) await remove(x);
-        for (const r of rows) added.push(await add(r));
-        if (addsFirst) for (const x of removals) await remove(x);
+        added = await insertWindows(m, c.id, source, rows);
+        await cutWindows(m, old, from, to);
+        // the windows' net change per hour in one ledger write, one version, one feed message
+        // (every process reads the cluster again); planOrder checked each hour's end state
+        const spans = rows
+          .map((r) => ({ fromH: r.fromH, toH: r.toH, w: r.w, price: r.price }))
+          .concat(removals.map((x) => ({ fromH: x.fromH, toH: x.toH, w: -x.watts, price: x.w.pricePerMwh })));
+        if (spans.length > 0)
+          v = await this.ledger.change(m, c.id, async () => {
+            await this.admin.addGreenIn(m, c.id, spans);
+            return { t: 'cl', f: fromH, to: toH };
+          });
       } catch (e) {
         // the pre-check read the locked rows, so only something unforeseen gets here
         if (pgErrorCode(e) === PG_ERROR.CHECK_VIOLATION) {
@@ -203,11 +189,10 @@ function requireRowHour(field: string, d: Date, row: number): number {
 }
 
 /**
- * Checks the supply after the import against the ledger (no hour above the ceiling; the hours
- * where allocated green would not stay covered are returned, for the caller to share the green
- * again first) and picks an order of writes whose every step the ledger's CHECKs accept: new
- * windows first (nothing allocated is ever uncovered), or, when that would pass the ceiling on
- * the way, the old ones out first.
+ * Checks the supply after the import against the ledger, hour by hour: none below 0 and none
+ * above the ceiling (the import is one write of each hour's net change, so only the end state
+ * counts); returns the supply after it and the hours where allocated green would not stay
+ * covered, for the caller to share the green again first.
  */
 function planOrder(
   fromH: number,
@@ -215,14 +200,12 @@ function planOrder(
   ledgerHours: { h: number; supply: number; alloc: number }[],
   rows: Row[],
   removals: { fromH: number; toH: number; watts: number }[],
-): { addsFirst: boolean; stranded: number[]; after: number[] } {
+): { stranded: number[]; after: number[] } {
   const n = toH - fromH;
   const added = new Float64Array(n);
   const removed = new Float64Array(n);
   for (const r of rows) for (let h = r.fromH; h < r.toH; h++) added[h - fromH] += r.w;
   for (const x of removals) for (let h = x.fromH; h < x.toH; h++) removed[h - fromH] += x.watts;
-  let addsFirst = true;
-  let removesFirst = true;
   const stranded: number[] = [];
   const supplyAfter: number[] = [];
   for (const l of ledgerHours) {
@@ -241,29 +224,62 @@ function planOrder(
       );
     }
     if (after < l.alloc) stranded.push(l.h);
-    if (l.supply + added[k] > MAX_SUPPLY_W) addsFirst = false;
-    if (l.supply - removed[k] < l.alloc) removesFirst = false;
   }
-  // with green stranded, the caller shares it again first and plans anew
-  if (stranded.length > 0) return { addsFirst: true, stranded, after: supplyAfter };
-  if (!addsFirst && !removesFirst) {
-    throw new EnergyException(
-      EnergyErrorCode.SUPPLY_LIMIT,
-      `rows: replacing these windows in one step would pass ${MAX_SUPPLY_W / 1e6} MW in some hour while bookings hold green; import a shorter range first`,
-      'rows',
-    );
-  }
-  return { addsFirst, stranded, after: supplyAfter };
+  return { stranded, after: supplyAfter };
 }
 
-/** Takes [from, to) out of a window: deletes it, or keeps the part(s) outside the range. */
+/** The forecast's windows, in one INSERT (ids made here, so that they come back in row order). */
+async function insertWindows(
+  m: EntityManager,
+  cluster: string,
+  source: GreenSource,
+  rows: Row[],
+): Promise<GreenWindowEntity[]> {
+  if (rows.length === 0) return [];
+  const ids = rows.map(() => randomUUID());
+  const made: { id: string; created_at: Date }[] = await m.query(
+    `INSERT INTO green_windows (id, cluster_id, starts_at, ends_at, megawatts, green_w, source, price_per_mwh)
+     SELECT x.id, $1, to_timestamp(x.f * 3600.0), to_timestamp(x.t * 3600.0), x.mw, x.w, $2, x.p
+     FROM unnest($3::uuid[], $4::int[], $5::int[], $6::float8[], $7::bigint[], $8::float8[]) AS x(id, f, t, mw, w, p)
+     RETURNING id, created_at`,
+    [
+      cluster,
+      source,
+      ids,
+      rows.map((r) => r.fromH),
+      rows.map((r) => r.toH),
+      rows.map((r) => r.mw),
+      rows.map((r) => String(r.w)),
+      rows.map((r) => r.price),
+    ],
+  );
+  const createdAt = new Map(made.map((x) => [x.id, new Date(x.created_at)]));
+  return rows.map((r, i) =>
+    Object.assign(new GreenWindowEntity(), {
+      id: ids[i],
+      clusterId: cluster,
+      startsAt: new Date(r.fromH * HOUR_MS),
+      endsAt: new Date(r.toH * HOUR_MS),
+      megawatts: r.mw,
+      greenW: String(r.w),
+      source,
+      pricePerMwh: r.price,
+      createdAt: createdAt.get(ids[i])!,
+    }),
+  );
+}
+
+/** Takes [from, to) out of the old windows: the ones inside it in one DELETE, the few reaching beyond it cut one by one. */
+async function cutWindows(m: EntityManager, old: GreenWindowEntity[], from: number, to: number): Promise<void> {
+  const inside = old.filter((w) => w.startsAt.getTime() >= from && w.endsAt.getTime() <= to).map((w) => w.id);
+  if (inside.length > 0) await m.query(`DELETE FROM green_windows WHERE id = ANY($1::uuid[])`, [inside]);
+  for (const w of old) if (w.startsAt.getTime() < from || w.endsAt.getTime() > to) await cutWindow(m, w, from, to);
+}
+
+/** Takes [from, to) out of a window reaching beyond it: keeps the part(s) outside the range. */
 async function cutWindow(m: EntityManager, w: GreenWindowEntity, from: number, to: number): Promise<void> {
   const s = w.startsAt.getTime();
   const e = w.endsAt.getTime();
-  if (s >= from && e <= to) {
-    await m.delete(GreenWindowEntity, { id: w.id });
-    return;
-  }
   if (s < from && e > to) {
     await m.save(
       m.create(GreenWindowEntity, {

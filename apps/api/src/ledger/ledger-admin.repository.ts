@@ -118,19 +118,35 @@ export class LedgerAdminRepository {
     return rows.map((r) => [Number(r.h), Number(r.p)]);
   }
 
-  /** Adds (or with negative `w`, removes) a green window's supply and price weight over [fromH, toH) (CHECK-guarded). */
+  /**
+   * Adds green windows' supply and price weight to the ledger (a negative `w` takes one away), in
+   * one statement: span i covers [fromH[i], toH[i]) with w[i] W at price[i] per MWh; the spans are
+   * summed per hour first, so the CHECKs judge each hour's end state.
+   */
   async addGreenIn(
     m: EntityManager,
     cluster: string,
-    fromH: number,
-    toH: number,
-    w: number,
-    price: number,
+    spans: { fromH: number; toH: number; w: number; price: number }[],
   ): Promise<void> {
+    if (spans.length === 0) return;
+    const lo = Math.min(...spans.map((x) => x.fromH));
+    const hi = Math.max(...spans.map((x) => x.toH));
     await m.query(
-      `UPDATE cluster_hours SET green_supply_w = green_supply_w + $4::bigint, green_price_weight = green_price_weight + $4::numeric * $5::numeric
-       WHERE cluster_id = $1 AND hour >= to_timestamp($2 * 3600.0) AND hour < to_timestamp($3 * 3600.0)`,
-      [cluster, fromH, toH, String(w), String(price)],
+      `UPDATE cluster_hours h SET green_supply_w = h.green_supply_w + d.w, green_price_weight = h.green_price_weight + d.pw
+       FROM (SELECT g AS hr, sum(x.w)::bigint AS w, sum(x.w::numeric * x.p::numeric) AS pw
+             FROM unnest($2::int[], $3::int[], $4::bigint[], $5::text[]) AS x(f, t, w, p), generate_series(x.f, x.t - 1) AS g
+             GROUP BY g) d
+       WHERE h.cluster_id = $1 AND h.hour >= to_timestamp($6 * 3600.0) AND h.hour < to_timestamp($7 * 3600.0)
+         AND h.hour = to_timestamp(d.hr * 3600.0)`,
+      [
+        cluster,
+        spans.map((x) => x.fromH),
+        spans.map((x) => x.toH),
+        spans.map((x) => String(x.w)),
+        spans.map((x) => String(x.price)),
+        lo,
+        hi,
+      ],
     );
   }
 
