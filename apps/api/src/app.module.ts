@@ -36,16 +36,15 @@ import { VouchersModule } from './vouchers/vouchers.module';
 class CoreModule {}
 
 /** Per-API-key rate limit across all replicas (RATE_LIMIT_PER_MINUTE; 0 turns it off). */
-function rateLimiter(config: AppConfig): TokenBucketLimiter | undefined {
+export function rateLimiter(config: AppConfig): TokenBucketLimiter | undefined {
   const perMinute = config.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE;
   return perMinute > 0 ? new TokenBucketLimiter(perMinute, config.now) : undefined;
 }
 
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig, log: Logger): DynamicModule {
-    // one bucket per key for both transports, holding this replica's share of the limit
-    const limiter = rateLimiter(config);
+  /** `limiter`: one bucket per key for both transports, holding this replica's share of the limit. */
+  static forRoot(config: AppConfig, log: Logger, limiter = rateLimiter(config)): DynamicModule {
     return {
       module: AppModule,
       imports: [

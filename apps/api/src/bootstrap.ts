@@ -4,11 +4,12 @@ import { GraphQLModule } from '@nestjs/graphql';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Logger } from 'pino';
 import type { ServerOptions } from 'ws';
-import { AppModule } from './app.module';
+import { AppModule, rateLimiter } from './app.module';
 import { GqlErrorFilter } from './common/gql-exception.filter';
 import { createLogger, PinoNestLogger } from './common/logger';
 import { BoundaryValidationPipe } from './common/validation.pipe';
 import { registerHttpHardening, webSocketOriginAllowed } from './security/http-hardening';
+import { registerRateLimitGate } from './security/rate-limit.plugin';
 import type { AppConfig } from './config';
 import { DEMO_KEYS, DemoSeedService } from './seed/demo-seed.service';
 
@@ -57,7 +58,8 @@ export async function startApp(config: AppConfig, log: Logger = createLogger()):
     bodyLimit: BODY_LIMIT_BYTES,
     ...(config.trustProxy ? { trustProxy: (_addr: string, hop: number) => hop < config.trustProxy! } : {}),
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, log), adapter, {
+  const limiter = rateLimiter(config);
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, log, limiter), adapter, {
     logger: new PinoNestLogger(log),
   });
   app.useGlobalPipes(new BoundaryValidationPipe());
@@ -94,6 +96,9 @@ export async function startApp(config: AppConfig, log: Logger = createLogger()):
   };
   fastify.addHook('onResponse', async (req, reply) => finish(req, reply.statusCode));
   fastify.addHook('onRequestAbort', async (req) => finish(req, 499));
+  // a request's first token, taken before its body is read (the rest once it has parsed; after
+  // the request log's hook, so that refused requests are logged too)
+  if (limiter) registerRateLimitGate(fastify, limiter);
   // errors before any route ran (body too large, malformed JSON) reach GqlErrorFilter through
   // Nest's Fastify error handler, installed by app.init()
 

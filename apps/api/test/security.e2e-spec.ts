@@ -62,9 +62,9 @@ describe('rate limit per API key', () => {
     expect(r.status).toBe(400);
     expect(r.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     expect(r.errors?.[0].message).toMatch(/split it/);
-    // within the burst but beyond what is left: 429 and a wait (one token spent above, then 2 + 3 > 5)
+    // within the burst but beyond what is left: 429 and a wait (the refused request's first token
+    // was spent when it arrived, then 2, and 1 + 2 more > 5)
     const two = `a: __typename b: __typename`;
-    expect((await t.gql(`{ ${two} }`)).status).toBe(200);
     expect((await t.gql(`{ ${two} }`)).status).toBe(200);
     const three = six
       .split(' o3:')[0]
@@ -73,10 +73,36 @@ describe('rate limit per API key', () => {
     const r3 = await t.gql(`mutation { ${three} }`);
     expect(r3.status).toBe(429);
     expect(r3.errors?.[0].extensions?.code).toBe('RATE_LIMITED');
+    clock += 60_000;
     const orgs = await t.gql(`{ organizations(first: 100) { edges { node { name } } } }`);
     const names = orgs.data.organizations.edges.map((e: { node: { name: string } }) => e.node.name);
     expect(names).not.toContain('burst 0');
     expect(names).not.toContain('late 0');
+  });
+
+  it('charges documents that never parse or validate too, and refuses an empty bucket before reading the body', async () => {
+    clock += 60_000;
+    // five documents GraphQL refuses (unknown field, syntax): a token each, answered 400
+    for (const q of ['{ nope }', '{ me { id } nope }', '{ me { ', 'query { me { idd } }', '}}}'])
+      expect((await t.gql(q, {}, a.key)).status).toBe(400);
+    // the bucket is empty: an invalid document is now 429 like any other, with the same answer
+    const bad = await t.gql('{ nope }', {}, a.key);
+    expect(bad.status).toBe(429);
+    expect(bad.errors?.[0].extensions).toMatchObject({ code: 'RATE_LIMITED', limitPerMinute: 5 });
+    expect((await t.gql(ME, {}, a.key)).errors?.[0].extensions?.code).toBe('RATE_LIMITED');
+    // a body that is not even JSON is not read: 429 and Retry-After, not a parse error
+    const res = await fetch(`${t.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${a.key}` },
+      body: '{"query": "{ me { id } }"',
+    });
+    expect(res.status).toBe(429);
+    expect(res.headers.get('retry-after')).toBe('12');
+    expect(((await res.json()) as { errors: { extensions: { code: string } }[] }).errors[0].extensions.code).toBe(
+      'RATE_LIMITED',
+    );
+    // another key is not affected
+    expect((await t.gql(ME, {}, b.key)).data?.me.id).toBe(b.id);
   });
 
   it('limits requests without a key by client address, apart from keyed callers', async () => {

@@ -124,18 +124,19 @@ export function graphqlWsOptions({ maxQueryDepth, maxQueryCost, introspection = 
         ];
       }
       // every operation started over the socket (graphql-ws runs queries and mutations too) costs a
-      // token per root field, as over HTTP, so aliases do not multiply the limit
-      const limited =
-        limiter &&
-        rateLimitError(
-          limiter,
-          {
-            headers: { authorization: authorization(ctx.connectionParams) },
-            socket: (ctx.extra as { request?: { socket?: { remoteAddress?: string } } } | undefined)?.request?.socket,
-          },
-          rootFields(payload),
-        );
-      if (limited) return [limited];
+      // token per root field, as over HTTP, so aliases do not multiply the limit: the first before
+      // the document is parsed (an empty bucket is refused without parsing it), the rest after
+      if (limiter) {
+        const caller = {
+          headers: { authorization: authorization(ctx.connectionParams) },
+          socket: (ctx.extra as { request?: { socket?: { remoteAddress?: string } } } | undefined)?.request?.socket,
+        };
+        const first = rateLimitError(limiter, caller, 1);
+        if (first) return [first];
+        const fields = rootFields(payload);
+        const rest = rateLimitError(limiter, caller, fields - 1, fields);
+        if (rest) return [rest];
+      }
     },
     context: (ctx: { connectionParams?: Record<string, unknown> }) => ({
       req: { headers: { authorization: authorization(ctx.connectionParams) } },

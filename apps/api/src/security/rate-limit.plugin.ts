@@ -1,4 +1,5 @@
 import { HeaderMap, type ApolloServerPlugin } from '@apollo/server';
+import type { FastifyInstance } from 'fastify';
 import { createHash } from 'node:crypto';
 import { GraphQLError } from 'graphql';
 import { GqlErrorCode } from '../common/errors';
@@ -23,21 +24,27 @@ export function callerOf(req: RequestLike | undefined): string {
   return 'addr:' + (req?.ip ?? req?.socket?.remoteAddress ?? 'unknown');
 }
 
-/** RATE_LIMITED for `caller` when `cost` tokens are not there (HTTP 429 and Retry-After over HTTP). */
+/**
+ * Takes `cost` tokens from the caller's bucket; when they are not there, the refusal: RATE_LIMITED
+ * (HTTP 429 and Retry-After over HTTP), or BAD_USER_INPUT when the request's `total` cost (the
+ * tokens taken for it before, plus `cost`) is more than a bucket here ever holds. Null: taken.
+ */
 export function rateLimitError(
   limiter: TokenBucketLimiter,
   req: RequestLike | undefined,
   cost: number,
+  total = cost,
 ): GraphQLError | null {
-  const r = limiter.take(callerOf(req), cost);
-  if (r.ok) return null;
-  if (r.never !== undefined) {
+  if (cost <= 0) return null;
+  if (total > limiter.burst) {
     // waiting cannot help: no Retry-After, and a message that says how to send it
     return new GraphQLError(
-      `this request costs ${cost} tokens (one per root field), more than this API key can ever spend at once on this replica (${r.never}); split it`,
+      `this request costs ${total} tokens (one per root field), more than this API key can ever spend at once on this replica (${Math.floor(limiter.burst)}); split it`,
       { extensions: { code: GqlErrorCode.BAD_USER_INPUT, limitPerMinute: limiter.perMinute, http: { status: 400 } } },
     );
   }
+  const r = limiter.take(callerOf(req), cost);
+  if (r.ok) return null;
   const retryAfterSeconds = Math.max(1, Math.ceil(r.retryAfterMs / 1000));
   const e = toGraphQLError(new RateLimitException(limiter.perMinute, retryAfterSeconds));
   return new GraphQLError(e.message, {
@@ -49,9 +56,29 @@ export function rateLimitError(
 }
 
 /**
- * Apollo plugin: every GraphQL operation takes one token per root field (so twenty aliased
- * mutations in one request cost twenty) from its caller's bucket once it has parsed and
- * validated, before any resolver (so before authentication and any database work).
+ * Every GraphQL request over HTTP takes its first token here, when it arrives: before its body
+ * is read, parsed or validated, so a caller whose bucket is empty is answered 429 at once, and
+ * documents that never parse or validate cost a token each like any other request (no way to
+ * make the server parse and validate for free). The root fields after the first are taken by
+ * `rateLimitPlugin` once the document has parsed.
+ */
+export function registerRateLimitGate(fastify: FastifyInstance, limiter: TokenBucketLimiter): void {
+  fastify.addHook('onRequest', (req, reply, done) => {
+    if (req.method === 'OPTIONS' || !req.url.startsWith('/graphql')) return done();
+    const e = rateLimitError(limiter, req, 1);
+    if (!e) return done();
+    const http = e.extensions.http as { status: number; headers?: HeaderMap };
+    for (const [k, v] of http.headers ?? []) void reply.header(k, v);
+    const { http: _omit, ...extensions } = e.extensions;
+    void reply.status(http.status).send({ errors: [{ message: e.message, extensions }] });
+  });
+}
+
+/**
+ * Apollo plugin: every GraphQL operation costs one token per root field (so twenty aliased
+ * mutations in one request cost twenty): the first was taken when the request arrived
+ * (`registerRateLimitGate`), the others are taken here once it has parsed and validated, before
+ * any resolver (so before authentication and any database work).
  * When empty: RATE_LIMITED, HTTP 429 and a Retry-After header.
  */
 export function rateLimitPlugin(limiter: TokenBucketLimiter): ApolloServerPlugin<{ req?: RequestLike }> {
@@ -59,11 +86,8 @@ export function rateLimitPlugin(limiter: TokenBucketLimiter): ApolloServerPlugin
     async requestDidStart() {
       return {
         async didResolveOperation({ contextValue, operation }) {
-          const e = rateLimitError(
-            limiter,
-            contextValue?.req,
-            Math.max(1, operation?.selectionSet.selections.length ?? 1),
-          );
+          const fields = Math.max(1, operation?.selectionSet.selections.length ?? 1);
+          const e = rateLimitError(limiter, contextValue?.req, fields - 1, fields);
           if (e) throw e;
         },
       };

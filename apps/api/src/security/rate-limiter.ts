@@ -33,6 +33,11 @@ export class TokenBucketLimiter {
     this.fresh = { tokens: perMinute, at: now() };
   }
 
+  /** The most tokens a bucket here holds (this replica's share of a minute's worth). */
+  get burst(): number {
+    return this.capacity;
+  }
+
   /** Live API replicas this process shares the limit with, itself included. */
   get replicas(): number {
     return this.n;
