@@ -63,6 +63,31 @@ describe('platform: health, limits, schema, demo seed, graceful shutdown', () =>
     expect(month.errors?.[0].message).toMatch(/query cost \d+ exceeds/);
   });
 
+  it('costs kpis by its range and quotes by the request window, so aliased long ranges cannot stall the server', async () => {
+    const K = (n: number) =>
+      `query($f: DateTime!, $t: DateTime!) { ${Array.from({ length: n }, (_, i) => `k${i}: kpis(from: $f, to: $t) { bookings utilization }`).join(' ')} }`;
+    // a year of KPIs costs 1 + 2 + 8,760 / 2 = 4,383: one fits, two do not; a month costs 375
+    const year = { f: hour(1), t: hour(8761) };
+    expect((await t.gql(K(1), year)).errors).toBeUndefined();
+    const two = await t.gql(K(2), year);
+    expect(two.status).toBe(400);
+    expect(two.errors?.[0].message).toBe(
+      'query cost 8766 exceeds the limit of 5000; ask for fewer items (first) or fewer fields',
+    );
+    expect((await t.gql(K(13), { f: hour(1), t: hour(745) })).errors).toBeUndefined();
+    // quotes: 1 + its fields + one per day of the window; 300 quotes over 59 days do not fit, one does
+    const Q = (n: number) =>
+      `query($r: ComputeRequestInput!) { ${Array.from({ length: n }, (_, i) => `q${i}: quotes(request: $r) { objective available }`).join(' ')} }`;
+    const r = { pflops: 1, hours: 100, earliestStart: hour(1), deadline: hour(1 + 59 * 24) };
+    const startup = t.running.demoKeys!.startup;
+    expect((await t.gql(Q(1), { r }, startup)).errors).toBeUndefined();
+    const many = await t.gql(Q(300), { r }, startup);
+    expect(many.status).toBe(400);
+    expect(many.errors?.[0].message).toMatch(/query cost \d+ exceeds the limit of 5000/);
+    // a day's window costs 4: many quotes of ordinary requests still fit
+    expect((await t.gql(Q(300), { r: { ...r, deadline: hour(101) } }, startup)).errors).toBeUndefined();
+  }, 60_000);
+
   it('never leaks internals in errors', async () => {
     const r = await t.gql(`{ nope }`);
     expect(r.status).toBe(400);

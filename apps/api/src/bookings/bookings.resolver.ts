@@ -1,4 +1,5 @@
 import { Args, Context, ID, Int, Mutation, Query, Resolver, Subscription } from '@nestjs/graphql';
+import { rangeWorkComplexity } from '../common/query-limits';
 import { CurrentOrg, Roles } from '../security/principal';
 import type { Principal } from '../security/principal';
 import { QuoteLogService } from '../kpis/quote-log.service';
@@ -7,6 +8,16 @@ import { BookingsService } from './bookings.service';
 import { BookingEventModel } from './dtos/booking-event.model';
 import { BookingFilterInput, ComputeRequestInput } from './dtos/booking.input';
 import { BookingConnection, BookingModel, ObjectiveEnum, QuoteModel } from './dtos/booking.model';
+
+/** quotes and bookCompute search every start of the request's window: one more per day of it (query cost). */
+const REQUEST_WINDOW_COST = rangeWorkComplexity(
+  (a) => {
+    const r = a.request as { earliestStart?: unknown; deadline?: unknown } | undefined;
+    return [r?.earliestStart, r?.deadline];
+  },
+  3660 * 24,
+  24,
+);
 
 @Resolver(() => BookingModel)
 export class BookingsResolver {
@@ -18,7 +29,8 @@ export class BookingsResolver {
 
   @Query(() => [QuoteModel], {
     description:
-      'The best option under each objective (EARLIEST, GREENEST, CHEAPEST); nothing is reserved. For a startup: within its access rules, priced after the voucher it would draw.',
+      'The best option under each objective (EARLIEST, GREENEST, CHEAPEST); nothing is reserved. For a startup: within its access rules, priced after the voucher it would draw. Query cost: one per day of the request window besides its fields.',
+    complexity: REQUEST_WINDOW_COST,
   })
   async quotes(@CurrentOrg() p: Principal, @Args('request') request: ComputeRequestInput): Promise<QuoteModel[]> {
     const quotes = await this.svc.quotes(p, request);
@@ -29,7 +41,8 @@ export class BookingsResolver {
   @Roles('STARTUP')
   @Mutation(() => BookingModel, {
     description:
-      'Places and commits atomically; NO_CAPACITY, GREEN_SHORTFALL, GRID_LIMIT or QUOTA_EXCEEDED says what blocked it; draws the applicable voucher. The same idempotencyKey with the same request returns the same booking, also after the hour has turned; with another request it is CONFLICT IDEMPOTENCY_KEY_REUSED (extensions.field idempotencyKey). Keys are trimmed, 1 to 200 characters, and may not start with "round:".',
+      'Places and commits atomically; NO_CAPACITY, GREEN_SHORTFALL, GRID_LIMIT or QUOTA_EXCEEDED says what blocked it; draws the applicable voucher. The same idempotencyKey with the same request returns the same booking, also after the hour has turned; with another request it is CONFLICT IDEMPOTENCY_KEY_REUSED (extensions.field idempotencyKey). Keys are trimmed, 1 to 200 characters, and may not start with "round:". Query cost: one per day of the request window besides its fields.',
+    complexity: REQUEST_WINDOW_COST,
   })
   async bookCompute(
     @CurrentOrg() p: Principal,

@@ -120,11 +120,31 @@ export function complexityPlugin(max: number): ApolloServerPlugin {
 /** Cost of a list bounded by a time range of whole hours (utilization): one row per hour. */
 export function hourRangeComplexity(maxHours: number) {
   return ({ args, childComplexity }: { args: Record<string, unknown>; childComplexity: number }): number => {
-    const from = args.from instanceof Date ? args.from.getTime() : NaN;
-    const to = args.to instanceof Date ? args.to.getTime() : NaN;
-    const hours = Number.isFinite(to - from)
-      ? Math.min(maxHours, Math.max(1, Math.ceil((to - from) / 3_600_000)))
-      : maxHours;
-    return 1 + hours * Math.max(1, childComplexity);
+    return 1 + rangeHours(args.from, args.to, maxHours) * Math.max(1, childComplexity);
+  };
+}
+
+/** Whole hours in [from, to) as a cost estimator reads them (coerced Dates), within [1, maxHours]; maxHours when unreadable. */
+function rangeHours(from: unknown, to: unknown, maxHours: number): number {
+  const f = from instanceof Date ? from.getTime() : NaN;
+  const t = to instanceof Date ? to.getTime() : NaN;
+  return Number.isFinite(t - f) ? Math.min(maxHours, Math.max(1, Math.ceil((t - f) / 3_600_000))) : maxHours;
+}
+
+/**
+ * Cost of a field whose work grows with a time range though its answer does not: one plus its
+ * selection plus one per `hoursPerUnit` hours of the range read by `range` from its arguments.
+ * `kpis` scans every cluster-hour of its range (a year costs as much as a whole request may), and
+ * `quotes` and `bookCompute` search every start of the request's window, so many aliased copies
+ * of a long range no longer fit in one request.
+ */
+export function rangeWorkComplexity(
+  range: (args: Record<string, unknown>) => [unknown, unknown],
+  maxHours: number,
+  hoursPerUnit: number,
+) {
+  return ({ args, childComplexity }: { args: Record<string, unknown>; childComplexity: number }): number => {
+    const [from, to] = range(args);
+    return 1 + childComplexity + Math.ceil(rangeHours(from, to, maxHours) / hoursPerUnit);
   };
 }
