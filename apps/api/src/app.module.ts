@@ -8,7 +8,7 @@ import { BookingsModule } from './bookings/bookings.module';
 import { RoundsModule } from './rounds/rounds.module';
 import { ClustersModule } from './clusters/clusters.module';
 import { DateTimeScalar } from './common/date-time.scalar';
-import { formatGraphQLError } from './common/gql-exception.filter';
+import { formatGraphQLError, withoutSuggestions } from './common/gql-exception.filter';
 import { inputFieldPlugin } from './common/input-field.plugin';
 import { complexityPlugin, depthLimitRule } from './common/query-limits';
 import { APP_CONFIG, AppConfig, PINO } from './config';
@@ -82,7 +82,10 @@ export class AppModule {
             httpSubscriptionPlugin() as never,
             ...(limiter ? [rateLimitPlugin(limiter) as never] : []),
           ],
-          formatError: formatGraphQLError as never,
+          // production: no "Did you mean ...?" either where Apollo leaves it (variables' errors)
+          formatError: (config.production
+            ? (f: Parameters<typeof formatGraphQLError>[0]) => withoutSuggestions(formatGraphQLError(f))
+            : formatGraphQLError) as never,
           includeStacktraceInErrorResponses: false,
           // no automatic persisted queries: unused here, and a cache that any client could fill
           persistedQueries: false,

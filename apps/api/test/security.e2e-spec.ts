@@ -326,12 +326,33 @@ describe('NODE_ENV=production: no introspection, no sandbox', () => {
       const typo = await prod.gql(`{ bookingz { edges { cursor } } }`);
       expect(typo.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
       expect(typo.errors?.[0].message).not.toMatch(/Did you mean/);
+      // nor in a variable's error, which Apollo words itself
+      const QUOTES = `query($r: ComputeRequestInput!) { quotes(request: $r) { objective } }`;
+      const unknown = await prod.gql(QUOTES, { r: { pflop: 1 } });
+      expect(unknown.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'request.pflop' });
+      expect(JSON.stringify(unknown)).not.toMatch(/Did you mean|"pflops"/);
       // graphql-ws runs queries too, outside Apollo's introspection setting
       const ws = wsClient(prod.url, prod.bureauKey);
       try {
         const e = await collect(ws, introspect, {}, '__schema').waitError();
         expect(e.message).toMatch(/introspection/i);
         expect(e.extensions?.code).toBe('BAD_USER_INPUT');
+        // no suggestions there either, and the argument is named as over HTTP
+        const field = await collect(ws, `{ organization { id } }`, {}, 'organization').waitError();
+        expect(field.extensions?.code).toBe('BAD_USER_INPUT');
+        expect(field.message).not.toMatch(/Did you mean/);
+        const arg = await collect(
+          ws,
+          `mutation { createOrganization(input: { nam: "x", role: STARTUP }) { apiKey } }`,
+          {},
+          'createOrganization',
+        ).waitError();
+        // (the first error: the required field is missing; the unknown one would suggest it)
+        expect(arg.message).not.toMatch(/Did you mean/);
+        expect(arg.extensions).toMatchObject({ field: 'input.name' });
+        const variable = await collect(ws, QUOTES, { r: { pflop: 1 } }, 'quotes').waitError();
+        expect(variable.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'request.pflop' });
+        expect(variable.message).not.toMatch(/Did you mean|"pflops"/);
       } finally {
         await ws.dispose();
       }

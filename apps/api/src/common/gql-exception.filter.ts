@@ -103,6 +103,15 @@ export function formatGraphQLError(formatted: {
 }
 
 /**
+ * The message without GraphQL's "Did you mean ...?" suggestions, which name fields, arguments and
+ * types of the schema: production hides the schema (no introspection), so its errors do too.
+ */
+export function withoutSuggestions<T extends { message: string }>(formatted: T): T {
+  const message = formatted.message.replace(/ Did you mean [^?]*\?/g, '');
+  return message === formatted.message ? formatted : { ...formatted, message };
+}
+
+/**
  * An error answered over plain HTTP. Requests refused before GraphQL ran (body too large,
  * malformed JSON) still get a GraphQL error body on /graphql; other routes get JSON.
  */

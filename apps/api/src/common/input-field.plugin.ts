@@ -1,15 +1,24 @@
-import type { ApolloServerPlugin, GraphQLRequestContext } from '@apollo/server';
+import type { ApolloServerPlugin } from '@apollo/server';
 import {
   ASTNode,
   coerceInputValue,
   DocumentNode,
   GraphQLError,
+  GraphQLSchema,
   isInputType,
   Kind,
+  OperationDefinitionNode,
   typeFromAST,
   ValueNode,
   visit,
 } from 'graphql';
+
+/** What naming an input error needs of its request (the same over HTTP and WebSocket). */
+interface InputContext {
+  schema: GraphQLSchema;
+  operation?: OperationDefinitionNode | null;
+  variables?: Record<string, unknown> | null;
+}
 
 /** Every argument of the document and every value node inside one, with its argument path. */
 function argumentPaths(doc: DocumentNode): { node: ASTNode; path: string }[] {
@@ -41,12 +50,12 @@ const printPath = (path: readonly (string | number)[]) =>
  * Where in the variable's value graphql-js found the fault. Its message prints the value before
  * the path, so the path is taken from coercing the value again, not from the text.
  */
-function pathInVariable(e: GraphQLError, ctx: GraphQLRequestContext<object>, name: string): string {
+function pathInVariable(e: GraphQLError, ctx: InputContext, name: string): string {
   const def = ctx.operation?.variableDefinitions?.find((d) => d.variable.name.value === name);
   const type = def && typeFromAST(ctx.schema, def.type);
   if (!type || !isInputType(type)) return '';
   const paths: string[] = [];
-  coerceInputValue(ctx.request.variables?.[name], type, (path) => void paths.push(printPath(path)));
+  coerceInputValue(ctx.variables?.[name], type, (path) => void paths.push(printPath(path)));
   return paths.find((p) => p && e.message.includes(` at "${name}${p}"; `)) ?? '';
 }
 
@@ -56,11 +65,7 @@ const MISSING_FIELD = /Field "(?:\w+\.)?(\w+)" of required type "[^"]*" was not 
 const UNKNOWN_FIELD = /; Field "(\w+)" is not defined by type "\w+"\.(?: Did you mean [^;]*\?)?$/;
 
 /** The argument path an input error is about, as the API's own validation names it. */
-function fieldOf(
-  e: GraphQLError,
-  ctx: GraphQLRequestContext<object>,
-  args: { node: ASTNode; path: string }[],
-): string | undefined {
+function fieldOf(e: GraphQLError, ctx: InputContext, args: { node: ASTNode; path: string }[]): string | undefined {
   const missing = MISSING_FIELD.exec(e.message);
   for (const n of e.nodes ?? []) {
     const at = args.find((a) => a.node === n)?.path;
@@ -85,22 +90,31 @@ const INPUT_CODES = new Set(['GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT']);
 /**
  * GraphQL's own input errors (a literal or a variable of the wrong type, a missing argument or
  * input field) get `extensions.field` with the argument path, like the API's validation errors
- * (`request.hours`, `megawatts`): variables are traced to the argument they are used in.
+ * (`request.hours`, `megawatts`): variables are traced to the argument they are used in. In place.
  */
+export function nameInputFields(errors: readonly GraphQLError[], document: DocumentNode, ctx: InputContext): void {
+  let args: { node: ASTNode; path: string }[] | undefined;
+  for (const e of errors) {
+    const ext = e.extensions as Record<string, unknown>;
+    if (!INPUT_CODES.has(String(ext.code)) || ext.field !== undefined) continue;
+    args ??= argumentPaths(document);
+    const field = fieldOf(e, ctx, args);
+    if (field !== undefined) ext.field = field;
+  }
+}
+
+/** `nameInputFields` over HTTP (Apollo). */
 export function inputFieldPlugin(): ApolloServerPlugin<object> {
   return {
     async requestDidStart() {
       return {
         async didEncounterErrors(ctx) {
           if (!ctx.document || !ctx.errors) return;
-          let args: { node: ASTNode; path: string }[] | undefined;
-          for (const e of ctx.errors) {
-            const ext = e.extensions as Record<string, unknown>;
-            if (!INPUT_CODES.has(String(ext.code)) || ext.field !== undefined) continue;
-            args ??= argumentPaths(ctx.document);
-            const field = fieldOf(e, ctx, args);
-            if (field !== undefined) ext.field = field;
-          }
+          nameInputFields(ctx.errors, ctx.document, {
+            schema: ctx.schema,
+            operation: ctx.operation,
+            variables: ctx.request.variables,
+          });
         },
       };
     },

@@ -6,6 +6,7 @@ import {
   FormattedExecutionResult,
   GraphQLError,
   GraphQLFormattedError,
+  getOperationAST,
   GraphQLSchema,
   Kind,
   NoSchemaIntrospectionCustomRule,
@@ -16,7 +17,8 @@ import {
   validate,
 } from 'graphql';
 import { GqlErrorCode } from '../common/errors';
-import { formatGraphQLError, toGraphQLError } from '../common/gql-exception.filter';
+import { formatGraphQLError, toGraphQLError, withoutSuggestions } from '../common/gql-exception.filter';
+import { nameInputFields } from '../common/input-field.plugin';
 import { depthLimitRule, queryCostError } from '../common/query-limits';
 import { rateLimitError } from '../security/rate-limit.plugin';
 import type { TokenBucketLimiter } from '../security/rate-limiter';
@@ -49,12 +51,16 @@ function rootFields(payload: { query?: unknown; operationName?: unknown } | unde
   }
 }
 
-/** Errors thrown while events flow arrive wrapped by graphql-ws: map the original like the filter does. */
-function format(errors: readonly GraphQLError[]): GraphQLFormattedError[] {
+/**
+ * Errors thrown while events flow arrive wrapped by graphql-ws: map the original like the filter
+ * does; `hideSchema` (production) drops "Did you mean ...?" as over HTTP.
+ */
+function format(errors: readonly GraphQLError[], hideSchema: boolean): GraphQLFormattedError[] {
   return errors.map((e) => {
     const inner = e.originalError;
     const g = inner && !(inner instanceof GraphQLError) ? toGraphQLError(inner) : e;
-    return formatGraphQLError(g.toJSON()) as GraphQLFormattedError;
+    const f = formatGraphQLError(g.toJSON()) as GraphQLFormattedError;
+    return hideSchema ? withoutSuggestions(f) : f;
   });
 }
 
@@ -100,12 +106,16 @@ export function graphqlWsOptions({ maxQueryDepth, maxQueryCost, introspection = 
     execute: async (args: ExecutionArgs) => overCost(args) ?? execute(args),
     subscribe: async (args: ExecutionArgs) => overCost(args) ?? subscribe(args),
     // validation errors carry no code of their own: BAD_USER_INPUT, as Apollo's over HTTP
-    validate: (schema: GraphQLSchema, document: DocumentNode) =>
-      validate(schema, document, rules).map((e) =>
+    // and name the argument a literal's error is about (extensions.field), as over HTTP
+    validate: (schema: GraphQLSchema, document: DocumentNode) => {
+      const errors = validate(schema, document, rules).map((e) =>
         e.extensions.code
           ? e
           : new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: GqlErrorCode.BAD_USER_INPUT } }),
-      ),
+      );
+      nameInputFields(errors, document, { schema });
+      return errors;
+    },
     onSubscribe: (
       ctx: {
         subscriptions: Record<string, unknown>;
@@ -141,14 +151,23 @@ export function graphqlWsOptions({ maxQueryDepth, maxQueryCost, introspection = 
     context: (ctx: { connectionParams?: Record<string, unknown> }) => ({
       req: { headers: { authorization: authorization(ctx.connectionParams) } },
     }),
-    onError: (_ctx: unknown, _id: string, _payload: unknown, errors: readonly GraphQLError[]) => format(errors),
+    onError: (_ctx: unknown, _id: string, _payload: unknown, errors: readonly GraphQLError[]) =>
+      format(errors, !introspection),
     onNext: (
       _ctx: unknown,
       _id: string,
       _payload: unknown,
-      _args: unknown,
+      args: ExecutionArgs,
       result: ExecutionResult,
-    ): FormattedExecutionResult | void =>
-      result.errors?.length ? { ...result, errors: format(result.errors) } : undefined,
+    ): FormattedExecutionResult | void => {
+      if (!result.errors?.length) return undefined;
+      // a variable of the wrong type: the argument it is used in (extensions.field), as over HTTP
+      nameInputFields(result.errors, args.document, {
+        schema: args.schema,
+        operation: getOperationAST(args.document, args.operationName ?? undefined),
+        variables: args.variableValues,
+      });
+      return { ...result, errors: format(result.errors, !introspection) };
+    },
   };
 }
