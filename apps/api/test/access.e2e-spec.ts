@@ -258,3 +258,37 @@ describe('organizations, API keys and access rules over HTTP', () => {
     expect(u.map((x: any) => x.bookedPflops)).toEqual([5, 5]);
   });
 });
+
+describe('the last bureau key in force cannot be revoked without BUREAU_API_KEY', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await bootTestApp({ config: { bureauApiKey: undefined, demoSeed: true } });
+  }, 90_000);
+  afterAll(() => t?.close());
+
+  it('refuses with CONFLICT LAST_BUREAU_KEY until another bureau key is in force', async () => {
+    const bureau = t.running.demoKeys!.bureau;
+    const REVOKE = `mutation($id: ID!) { revokeApiKey(id: $id) { id revokedAt } }`;
+    const me = (await t.ok(`{ me { id } }`, {}, bureau)).me.id;
+    const keys = (await t.ok(`query($o: ID!) { apiKeys(organizationId: $o) { id revokedAt } }`, { o: me }, bureau))
+      .apiKeys;
+    expect(keys).toHaveLength(1);
+    const last = await t.gql(REVOKE, { id: keys[0].id }, bureau);
+    expect(last.errors?.[0].extensions).toMatchObject({ code: 'CONFLICT', field: 'id' });
+    expect(last.errors?.[0].message).toMatch(/last bureau API key in force/);
+    expect((await t.ok(`{ me { id } }`, {}, bureau)).me.id).toBe(me);
+    // a second bureau's key in force: the first may go, and then the second is the last
+    const second = (
+      await t.ok(
+        `mutation { createOrganization(input: { name: "Second bureau", role: BUREAU }) { firstKey { key apiKey { id } } } }`,
+        {},
+        bureau,
+      )
+    ).createOrganization.firstKey;
+    expect((await t.ok(REVOKE, { id: keys[0].id }, bureau)).revokeApiKey.revokedAt).not.toBeNull();
+    expect((await t.code(`{ me { id } }`, {}, bureau)).code).toBe('UNAUTHENTICATED');
+    expect((await t.code(REVOKE, { id: second.apiKey.id }, second.key)).code).toBe('CONFLICT');
+    // revoking a key already revoked stays idempotent
+    expect((await t.ok(REVOKE, { id: keys[0].id }, second.key)).revokeApiKey.id).toBe(keys[0].id);
+  });
+});

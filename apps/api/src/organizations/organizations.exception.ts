@@ -6,6 +6,7 @@ export enum OrganizationErrorCode {
   ROLE_NOT_ALLOWED = 'ROLE_NOT_ALLOWED',
   ORGANIZATION_NOT_FOUND = 'ORGANIZATION_NOT_FOUND',
   API_KEY_NOT_FOUND = 'API_KEY_NOT_FOUND',
+  LAST_BUREAU_KEY = 'LAST_BUREAU_KEY',
 }
 
 const TO_GQL: Record<OrganizationErrorCode, GqlErrorCode> = {
@@ -14,6 +15,7 @@ const TO_GQL: Record<OrganizationErrorCode, GqlErrorCode> = {
   ROLE_NOT_ALLOWED: GqlErrorCode.FORBIDDEN,
   ORGANIZATION_NOT_FOUND: GqlErrorCode.NOT_FOUND,
   API_KEY_NOT_FOUND: GqlErrorCode.NOT_FOUND,
+  LAST_BUREAU_KEY: GqlErrorCode.CONFLICT,
 };
 
 export class OrganizationException extends MappedDomainException<OrganizationErrorCode> {

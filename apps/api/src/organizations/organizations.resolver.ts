@@ -32,7 +32,7 @@ export class OrganizationsResolver {
   @Roles('BUREAU')
   @Query(() => [ApiKeyModel], {
     description:
-      'API keys of an organization without secrets (bureau only): every key in force, oldest first, then the most recently revoked, up to 1,000 in all.',
+      'API keys of an organization without secrets (bureau only): every key issued through the API and in force, oldest first, then the most recently revoked, up to 1,000 in all. A BUREAU_API_KEY from the environment is not stored, so not listed: it is retired by changing the environment.',
   })
   apiKeys(@Args('organizationId', { type: () => ID }) organizationId: string): Promise<ApiKeyModel[]> {
     return this.svc.listApiKeys(organizationId);
@@ -53,7 +53,10 @@ export class OrganizationsResolver {
   }
 
   @Roles('BUREAU')
-  @Mutation(() => ApiKeyModel, { description: 'Revokes an API key; it stops working at once.' })
+  @Mutation(() => ApiKeyModel, {
+    description:
+      'Revokes an API key; it stops working at once. CONFLICT LAST_BUREAU_KEY for the last bureau key in force when no BUREAU_API_KEY is configured (issue another first).',
+  })
   revokeApiKey(@Args('id', { type: () => ID }) id: string): Promise<ApiKeyModel> {
     return this.svc.revokeApiKey(id);
   }

@@ -152,6 +152,7 @@ export class OrganizationsService implements OnApplicationBootstrap {
       if (!key)
         throw new OrganizationException(OrganizationErrorCode.API_KEY_NOT_FOUND, `API key ${id} not found`, 'id');
       if (!key.revokedAt) {
+        await this.keepOneBureauKey(m, key);
         await m.update(ApiKeyEntity, { id }, { revokedAt: () => 'now()' });
         await m.query(`SELECT pg_notify($1, $2)`, [this.feed.channel, this.feed.encode({ k: 'key', h: key.keyHash })]);
       }
@@ -160,6 +161,25 @@ export class OrganizationsService implements OnApplicationBootstrap {
     // this process stops taking the key as the mutation answers, not when its own notification comes back
     this.forget(keyHash);
     return model;
+  }
+
+  /**
+   * Refuses to revoke the last bureau key in force when no BUREAU_API_KEY is configured: nobody
+   * could issue keys or administer anything afterwards. The bureau keys in force are locked, so
+   * two revocations at once cannot each leave the other's key as the last one.
+   */
+  private async keepOneBureauKey(m: EntityManager, key: ApiKeyEntity): Promise<void> {
+    if (this.config.bureauApiKey) return;
+    const live: { id: string }[] = await m.query(
+      `SELECT k.id FROM api_keys k JOIN organizations o ON o.id = k.org_id
+       WHERE o.role = 'BUREAU' AND k.revoked_at IS NULL ORDER BY k.id FOR UPDATE OF k`,
+    );
+    if (live.some((k) => k.id === key.id) && live.length === 1)
+      throw new OrganizationException(
+        OrganizationErrorCode.LAST_BUREAU_KEY,
+        'this is the last bureau API key in force: revoking it would leave nobody able to administer pflex; issue another bureau key first (or set BUREAU_API_KEY)',
+        'id',
+      );
   }
 
   /**

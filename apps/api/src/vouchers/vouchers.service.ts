@@ -153,10 +153,11 @@ export class VouchersService {
         'input.validUntil must be after input.validFrom',
         'input.validUntil',
       );
-    if (until <= Date.now())
+    const now = Date.now();
+    if (until <= now)
       throw new VoucherException(
         VoucherErrorCode.INVALID_VOUCHER,
-        `input.validUntil must be in the future (it is ${new Date(until).toISOString()}): a voucher that has expired can never apply`,
+        `input.validUntil must be in the future, got ${new Date(until).toISOString()} (now ${new Date(now).toISOString()}): a voucher that has expired can never apply`,
         'input.validUntil',
       );
     const voucher = await this.ds.transaction(async (m) => {
