@@ -65,9 +65,10 @@ function rebuild(
  * stay equal with at least as much green, or fall within the annealing temperature), undone
  * exactly otherwise. At the end the run is the state with the most PFLOPS-hours seen, and
  * exactly the run it was given (named as before) when no step raised them. Deterministic for a
- * given seed and iteration count; stops early at the time budget.
+ * given seed and iteration count; stops early at the time budget. A generator: it yields after
+ * each iteration, where its caller may pause (packBatchAsync); the result is the same either way.
  */
-export function improve(
+export function* improve(
   run: Run,
   jobs: JobRequest[],
   vol: Float64Array,
@@ -76,7 +77,7 @@ export function improve(
   buf: PlacementBuffer,
   iterations: number,
   seed: number,
-): void {
+): Generator<void, void, void> {
   const f = run.fleet;
   const n = jobs.length;
   const r = mulberry32(seed);
@@ -126,6 +127,8 @@ export function improve(
   const t0Temp = 0.05 * meanVol;
   for (let it = 0; it < iterations && un.length > 0; it++) {
     if ((it & 15) === 0 && performance.now() - t0 > budget) break;
+    // a point where an asynchronous caller may let its event loop run (packBatchAsync)
+    yield;
     // ruin one cluster (c >= 0) or every cluster (c = -1) over [a, a + w)
     const c = r() < 0.5 ? -1 : Math.floor(r() * nc);
     const w = 1 + Math.floor(r() * 2 * maxH);

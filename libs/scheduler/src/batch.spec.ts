@@ -1,4 +1,4 @@
-import { packBatch } from './batch';
+import { packBatch, packBatchAsync } from './batch';
 import { Fleet } from './fleet';
 import type { FleetSpec, JobRequest, Objective } from './types';
 
@@ -114,5 +114,52 @@ describe('packBatch', () => {
     const sited = packBatch(Fleet.fromSpec(spec([{ id: 's', gridMw: 2000 }])), jobs, { timeBudgetMs: Infinity });
     expect(plain.placements.map((p) => [p.job, p.start])).toEqual([['b', 12]]);
     expect(sited.placements).toEqual(plain.placements);
+  });
+});
+
+describe('packBatchAsync', () => {
+  it('packs exactly as packBatch, letting the event loop run between slices', async () => {
+    // 3 clusters, 2,000 jobs over 96 slots: several passes of 1,024-job slices and improvement steps
+    const spec: FleetSpec = {
+      slots: 96,
+      clusters: ['a', 'b', 'c'].map((id, k) => ({
+        id,
+        capacityPflops: 100 + 50 * k,
+        kwPerPflops: 10,
+        pue: 1.2,
+        pricePerPflopsHour: 1 + k,
+        gridPricePerMwh: 100,
+        green: [{ start: 10 + 20 * k, end: 40 + 20 * k, mw: 0.5, pricePerMwh: 50 }],
+      })),
+    };
+    let x = 7;
+    const next = (n: number) => (x = (x * 48271) % 2147483647) % n;
+    const jobs: JobRequest[] = Array.from({ length: 2000 }, (_, i) => {
+      const earliest = next(80);
+      const hours = 1 + next(8);
+      return {
+        id: `j${i}`,
+        pflops: 5 + next(40),
+        hours,
+        earliest,
+        deadline: Math.min(96, earliest + hours + next(24)),
+        objective: (['EARLIEST', 'GREENEST', 'CHEAPEST'] as const)[i % 3],
+        ...(i % 5 === 0 ? { minGreenShare: 0.3 } : {}),
+      };
+    });
+    const opts = { timeBudgetMs: Number.MAX_SAFE_INTEGER, seed: 1, iterations: 200 };
+    const sync = packBatch(Fleet.fromSpec(spec), jobs, opts);
+    let turns = 0;
+    let ticking = true;
+    const tick = (): void => {
+      turns++;
+      if (ticking) setImmediate(tick);
+    };
+    setImmediate(tick);
+    // a slice of 0 ms: a turn of the event loop at every point the packing may pause
+    const async = await packBatchAsync(Fleet.fromSpec(spec), jobs, opts, 0);
+    ticking = false;
+    expect(async).toEqual(sync);
+    expect(turns).toBeGreaterThan(200);
   });
 });

@@ -75,6 +75,40 @@ function jobName(j: JobRequest, i: number): string {
  * Complexity: O(passes x jobs x placement cost) + the bounded improvement pass.
  */
 export function packBatch(fleet: Fleet, jobs: JobRequest[], opts: BatchOptions = {}): BatchResult {
+  const g = packing(fleet, jobs, opts);
+  for (;;) {
+    const r = g.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * `packBatch` for a caller that must keep its event loop turning (an API process clearing a round
+ * of thousands of requests): the same packing, same result, paused every `sliceMs` of work for one
+ * turn of the event loop (setImmediate), so that other requests are answered meanwhile. A time
+ * budget counts wall time, pauses included; without one (iterations only) the result is
+ * identical to `packBatch`'s.
+ */
+export async function packBatchAsync(
+  fleet: Fleet,
+  jobs: JobRequest[],
+  opts: BatchOptions = {},
+  sliceMs = 20,
+): Promise<BatchResult> {
+  const g = packing(fleet, jobs, opts);
+  let slice = performance.now();
+  for (;;) {
+    const r = g.next();
+    if (r.done) return r.value;
+    if (performance.now() - slice >= sliceMs) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      slice = performance.now();
+    }
+  }
+}
+
+/** The packing as a generator: it yields where a caller may pause (every 1,024 jobs of a pass, every improvement iteration, every 256 jobs of a settling sweep). */
+function* packing(fleet: Fleet, jobs: JobRequest[], opts: BatchOptions): Generator<void, BatchResult, void> {
   const t0 = performance.now();
   if (!Array.isArray(jobs)) fail('', 'jobs', 'an array of jobs', jobs);
   for (let i = 0; i < jobs.length; i++) fleet.checkJob(jobs[i]);
@@ -103,7 +137,7 @@ export function packBatch(fleet: Fleet, jobs: JobRequest[], opts: BatchOptions =
 
   const buf = new PlacementBuffer();
   /** One greedy pass on a clone; null when it passes the `stopAt` deadline (performance.now() ms) midway. */
-  const runPass = (s: BatchStrategy, stopAt: number): Run | null => {
+  const runPass = function* (s: BatchStrategy, stopAt: number): Generator<void, Run | null, void> {
     const f = fleet.clone();
     const order = orderOf(s.order);
     const handles = new Int32Array(n);
@@ -112,7 +146,10 @@ export function packBatch(fleet: Fleet, jobs: JobRequest[], opts: BatchOptions =
     let g = 0;
     let st = 0;
     for (let k = 0; k < n; k++) {
-      if ((k & 1023) === 1023 && performance.now() > stopAt) return null;
+      if ((k & 1023) === 1023) {
+        if (performance.now() > stopAt) return null;
+        yield;
+      }
       const i = order[k];
       const j = jobs[i];
       const obj: Objective = s.objective === 'own' ? (j.objective ?? 'EARLIEST') : s.objective;
@@ -139,7 +176,7 @@ export function packBatch(fleet: Fleet, jobs: JobRequest[], opts: BatchOptions =
   };
 
   const tPass = performance.now();
-  const online = runPass({ order: 'arrival', objective: 'own' }, Infinity) as Run;
+  const online = (yield* runPass({ order: 'arrival', objective: 'own' }, Infinity)) as Run;
   const passMs = performance.now() - tPass;
   // committing the winner costs well under half a pass: keep that much of the budget for it
   const budget = budget0 - 0.4 * passMs;
@@ -150,12 +187,12 @@ export function packBatch(fleet: Fleet, jobs: JobRequest[], opts: BatchOptions =
     if (performance.now() - t0 > budget) break;
     if (s.order === 'arrival' && s.objective === 'own') continue;
     // a pass that would overrun the budget is abandoned midway
-    const r = runPass(s, t0 + budget);
+    const r = yield* runPass(s, t0 + budget);
     if (r === null) break;
     if (better(r, best)) best = r;
   }
   if (opts.improve !== false)
-    improve(
+    yield* improve(
       best,
       jobs,
       vol,
@@ -167,7 +204,7 @@ export function packBatch(fleet: Fleet, jobs: JobRequest[], opts: BatchOptions =
       opts.seed ?? 1,
     );
 
-  settleOwn(best, jobs, buf, t0 + budget);
+  yield* settleOwn(best, jobs, buf, t0 + budget);
 
   const { placements, unplaced, placedVol } = commitWinner(fleet, jobs, best, vol, buf);
   return {
@@ -190,7 +227,7 @@ const SETTLE_SWEEPS = 4;
  * candidate, so by its objective it is never worse; PFLOPS-hours do not change). Sweeps until
  * one moves nothing (at most SETTLE_SWEEPS), or until `stopAt` (performance.now() ms).
  */
-function settleOwn(run: Run, jobs: JobRequest[], buf: PlacementBuffer, stopAt: number): void {
+function* settleOwn(run: Run, jobs: JobRequest[], buf: PlacementBuffer, stopAt: number): Generator<void, void, void> {
   const f = run.fleet;
   const n = jobs.length;
   for (let sweep = 0; sweep < SETTLE_SWEEPS; sweep++) {
@@ -198,7 +235,10 @@ function settleOwn(run: Run, jobs: JobRequest[], buf: PlacementBuffer, stopAt: n
     for (let i = 0; i < n; i++) {
       const h = run.handles[i];
       if (h === 0) continue;
-      if ((i & 255) === 255 && performance.now() > stopAt) return;
+      if ((i & 255) === 255) {
+        if (performance.now() > stopAt) return;
+        yield;
+      }
       const j = jobs[i];
       const c = f.bookingCluster(h);
       const s = f.bookingStart(h);

@@ -182,12 +182,12 @@ export class RoundClearer implements OnApplicationBootstrap, OnModuleDestroy {
     const clusters = this.timelines.clusters().filter((c) => inRound.has(c.id));
     const toH = members.reduce((a, m) => Math.max(a, m.v.deadlineH), fromH);
     const window = () => fleetWindow(this.timelines.fleet!, this.timelines.base, clusters, fromH, toH);
-    const pack = () =>
+    const pack = async (): Promise<RoundPlan> =>
       members.length
         ? packRound(window(), fromH, members, book, this.quotas)
         : { placed: [], refused: [], strategy: 'none' };
     let tPack = performance.now();
-    let plan = pack();
+    let plan = await pack();
     // no writer may slip in between the packing and the write: lock the versions, and if someone
     // committed on these clusters since they were read, pack again on what they committed
     const locked = await this.repo.lockVersions(s, clusterIds);
@@ -195,7 +195,7 @@ export class RoundClearer implements OnApplicationBootstrap, OnModuleDestroy {
       this.stats.repacks++;
       await this.timelines.current(locked, s);
       tPack = performance.now();
-      plan = pack();
+      plan = await pack();
     }
     const packingMs = performance.now() - tPack;
     const baseline = members.length ? firstCome(window(), fromH, members, book, this.quotas) : plan;

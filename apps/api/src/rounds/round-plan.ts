@@ -1,4 +1,12 @@
-import { Fleet, JobRequest, Objective, packBatch, Placement, RefusalReason, tflopsToPflops } from '@pflex/scheduler';
+import {
+  Fleet,
+  JobRequest,
+  Objective,
+  packBatchAsync,
+  Placement,
+  RefusalReason,
+  tflopsToPflops,
+} from '@pflex/scheduler';
 import type { UsageRow } from '../ledger/ledger.repository';
 import { HOUR_MS } from '../common/time.utils';
 import { heldTflops, QuotasService, Rules, shareLimitTflops, StartUsage } from '../quotas/quotas.service';
@@ -59,15 +67,17 @@ export function roundIterations(n: number): number {
  * freed. Members no rule limits keep the packer's placement; the members the packer could not
  * place then try the room the rules freed, in submission order.
  */
-export function packRound(
+export async function packRound(
   fleet: Fleet,
   base: number,
   members: readonly RoundMember[],
   book: RuleBook,
   quotas: QuotasService,
-): RoundPlan {
+): Promise<RoundPlan> {
   const jobs: JobRequest[] = members.map((m, i) => ({ ...jobOf(m.v, base), id: String(i), objective: m.objective }));
-  const r = packBatch(fleet.clone(), jobs, {
+  // packed in slices with turns of the event loop between them: the process keeps answering
+  // (quotes, reads, health) while a large round packs for seconds
+  const r = await packBatchAsync(fleet.clone(), jobs, {
     timeBudgetMs: Number.MAX_SAFE_INTEGER,
     seed: 1,
     iterations: roundIterations(jobs.length),
