@@ -81,10 +81,12 @@ describe('Kubernetes manifests (infra/k8s)', () => {
     expect(() => validateManifest({ apiVersion: 'example.com/v1', kind: 'Gadget' })).toThrow(/no schema/);
   });
 
-  it('wires the Deployment: probes on /health, resources, env from ConfigMap and Secret', () => {
+  it('wires the Deployment: probes on /health and /health/live, resources, env from ConfigMap and Secret', () => {
     const dep = one('Deployment');
     const [c] = dep.spec.template.spec.containers;
-    for (const probe of ['readinessProbe', 'livenessProbe']) expect(c[probe].httpGet.path).toBe('/health');
+    for (const probe of ['startupProbe', 'readinessProbe']) expect(c[probe].httpGet.path).toBe('/health');
+    // liveness must not follow the database: an outage would restart every pod
+    expect(c.livenessProbe.httpGet.path).toBe('/health/live');
     expect(c.resources.requests.cpu).toBeDefined();
     expect(c.resources.limits.memory).toBeDefined();
     const secret = byKind('Secret').find(

@@ -5,7 +5,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import type { Logger } from 'pino';
 import type { ServerOptions } from 'ws';
 import { AppModule, rateLimiter } from './app.module';
-import { GqlErrorFilter } from './common/gql-exception.filter';
+import { GqlErrorFilter, sendHttpError } from './common/gql-exception.filter';
 import { createLogger, PinoNestLogger } from './common/logger';
 import { BoundaryValidationPipe } from './common/validation.pipe';
 import { registerHttpHardening, webSocketOriginAllowed } from './security/http-hardening';
@@ -56,6 +56,9 @@ export async function startApp(config: AppConfig, log: Logger = createLogger()):
   // trustProxy: the client address (per-address rate limits) from X-Forwarded-For behind that many proxies
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
+    // while shutting down, requests arriving on open connections get our own 503 (below), with
+    // a GraphQL error body on /graphql, instead of Fastify's plain one
+    return503OnClosing: false,
     ...(config.trustProxy ? { trustProxy: (_addr: string, hop: number) => hop < config.trustProxy! } : {}),
   });
   const limiter = rateLimiter(config);
@@ -71,9 +74,20 @@ export async function startApp(config: AppConfig, log: Logger = createLogger()):
   const fastify = app.getHttpAdapter().getInstance();
   const started = new WeakMap<object, bigint>();
   // request log: method, path, status, duration, GraphQL operation; never headers (API keys)
-  fastify.addHook('onRequest', async (req) => {
+  let draining = false;
+  fastify.addHook('onRequest', async (req, reply) => {
     started.set(req, process.hrtime.bigint());
     inFlight++;
+    if (draining) {
+      // retryable on another process; the client's connection is closed after this answer
+      void reply.header('connection', 'close');
+      return sendHttpError(
+        reply,
+        req.url,
+        503,
+        'this API process is shutting down; retry (another process will answer)',
+      );
+    }
   });
   const finish = (req: { method: string; url: string; body?: unknown }, status: number) => {
     const t0 = started.get(req);
@@ -114,6 +128,7 @@ export async function startApp(config: AppConfig, log: Logger = createLogger()):
   const shutdown = (graceMs = 25_000) =>
     (closing ??= (async () => {
       log.info({ inFlight }, 'shutting down: draining in-flight requests');
+      draining = true;
       server.close();
       server.closeIdleConnections?.();
       if (inFlight > 0) {

@@ -1,5 +1,6 @@
-import { PersistenceConfig, persistenceConfigFromEnv } from '@pflex/persistence';
+import { intEnv, PersistenceConfig, persistenceConfigFromEnv } from '@pflex/persistence';
 import { parseCorsOrigins } from './security/http-hardening';
+import { isDemoKey } from './seed/demo-keys';
 import { DEFAULT_RATE_LIMIT_PER_MINUTE } from './security/rate-limiter';
 
 export interface AppConfig {
@@ -31,26 +32,26 @@ export interface AppConfig {
   trustProxy?: number;
 }
 
-function intEnv(env: NodeJS.ProcessEnv, name: string, def: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return def;
-  const v = Number(raw);
-  if (!Number.isInteger(v) || v < min || v > max)
-    throw new Error(`${name} must be an integer in [${min}, ${max}], got ${raw}`);
-  return v;
-}
-
 /** Shortest BUREAU_API_KEY accepted in production (an `openssl rand -hex 24` key has 48 characters). */
 export const MIN_BUREAU_KEY_LENGTH = 32;
 
 /** BUREAU_API_KEY, refused in production when it is a guessable placeholder (`change-me`). */
 function bureauKey(v: string | undefined, production: boolean): string | undefined {
   if (!v) return undefined;
+  if (production && isDemoKey(v))
+    throw new Error('BUREAU_API_KEY must not be one of the public demo keys in production (e.g. openssl rand -hex 24)');
   if (production && v.length < MIN_BUREAU_KEY_LENGTH)
     throw new Error(
       `BUREAU_API_KEY must have at least ${MIN_BUREAU_KEY_LENGTH} characters in production (e.g. openssl rand -hex 24), got ${v.length}`,
     );
   return v;
+}
+
+/** PFLEX_DEMO_SEED: 1 (default) or 0; anything else stops the start rather than seeding by surprise. */
+function demoSeedEnv(v: string | undefined): boolean {
+  if (v === undefined || v.trim() === '' || v.trim() === '1') return true;
+  if (v.trim() === '0') return false;
+  throw new Error(`PFLEX_DEMO_SEED must be 0 (no demo data) or 1, got ${JSON.stringify(v)}`);
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): AppConfig {
@@ -60,7 +61,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): AppConfig {
     persistence: persistenceConfigFromEnv(env),
     horizonDays: intEnv(env, 'BOOKING_HORIZON_DAYS', 365, 1, 3660),
     bureauApiKey: bureauKey(env.BUREAU_API_KEY, production),
-    demoSeed: !production && env.PFLEX_DEMO_SEED !== '0',
+    demoSeed: !production && demoSeedEnv(env.PFLEX_DEMO_SEED),
     maxQueryDepth: intEnv(env, 'MAX_QUERY_DEPTH', 8, 2, 50),
     maxQueryCost: intEnv(env, 'MAX_QUERY_COST', 5000, 10, 1_000_000),
     now: () => Date.now(),

@@ -10,12 +10,17 @@ import { createLogger } from './common/logger';
 async function main(): Promise<void> {
   const log = createLogger();
   const cfg = persistenceConfigFromEnv();
-  const ds = await openDataSource(cfg);
+  let ran: string[] = [];
+  const ds = await openDataSource(cfg, (names) => (ran = names));
   try {
-    const applied: { name: string }[] = await ds.query(`SELECT name FROM migrations ORDER BY id`);
+    const all: { name: string }[] = await ds.query(`SELECT name FROM migrations ORDER BY id`);
     log.info(
-      { database: cfg.url ? 'postgresql' : `pglite:${cfg.dataDir}`, migrations: applied.map((r) => r.name) },
-      'migrations applied',
+      {
+        database: cfg.url ? `postgresql${cfg.schema ? `:${cfg.schema}` : ''}` : `pglite:${cfg.dataDir}`,
+        applied: ran,
+        alreadyThere: all.length - ran.length,
+      },
+      ran.length ? `applied ${ran.length} migration(s)` : 'nothing to apply: the schema is up to date',
     );
   } finally {
     await ds.destroy();

@@ -1,3 +1,4 @@
+import { dropSchema } from '@pflex/persistence';
 import { Client } from 'pg';
 import { checkInvariants as checkAll } from '../../../load-tests/check-invariants';
 import { TimelinesService } from '../src/ledger/timelines.service';
@@ -366,4 +367,33 @@ onPostgres('concurrency on PostgreSQL: two API instances, one database', () => {
     );
     expect(booked.rows.map((r) => r.booked_tflops)).toEqual([5000, 5000]);
   }, 60_000);
+});
+
+onPostgres('the demo seed, with processes starting together on a fresh schema', () => {
+  it('seeds once: one set of demo organizations, clusters and windows, and both processes serve', async () => {
+    const schema = `t_seed_${Date.now().toString(36)}`;
+    const apps = await Promise.all([0, 1].map(() => bootTestApp({ schema, config: { demoSeed: true } })));
+    try {
+      const db = new Client({ connectionString: DATABASE_URL, options: `-c search_path=${schema}` });
+      await db.connect();
+      try {
+        const count = async (sql: string) => Number((await db.query(sql)).rows[0].n);
+        expect(await count(`SELECT count(*) AS n FROM organizations WHERE name LIKE 'Demo %'`)).toBe(3);
+        expect(await count(`SELECT count(*) - count(DISTINCT name) AS n FROM clusters`)).toBe(0);
+        expect(await count(`SELECT count(*) AS n FROM clusters`)).toBeGreaterThan(0);
+        expect(
+          await count(
+            `SELECT count(*) AS n FROM (SELECT cluster_id, starts_at, source FROM green_windows GROUP BY 1, 2, 3 HAVING count(*) > 1) d`,
+          ),
+        ).toBe(0);
+      } finally {
+        await db.end();
+      }
+      for (const app of apps)
+        expect((await app.ok(`{ me { role } }`, {}, app.running.demoKeys!.startup)).me.role).toBe('STARTUP');
+    } finally {
+      for (const app of apps) await app.close();
+      await dropSchema(DATABASE_URL!, schema);
+    }
+  }, 120_000);
 });

@@ -1,5 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { GraphQLSchemaHost } from '@nestjs/graphql';
 import { ClusterEntity, GreenWindowEntity, OrganizationEntity } from '@pflex/persistence';
@@ -136,39 +136,34 @@ describe('platform: health, limits, schema, demo seed, graceful shutdown', () =>
   it('on shutdown it stops accepting, finishes in-flight requests, then closes the database', async () => {
     const body = JSON.stringify({ query: '{ me { role } }' });
     const { port } = new URL(t.url);
-    let status = 0;
+    const head = `POST /graphql HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nauthorization: Bearer ${t.bureauKey}\r\n\r\n`;
+    const socket = connect(Number(port), '127.0.0.1');
     let text = '';
-    const req = request({
-      host: '127.0.0.1',
-      port,
-      path: '/graphql',
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'content-length': Buffer.byteLength(body),
-        authorization: `Bearer ${t.bureauKey}`,
-      },
-    });
-    const response = new Promise<void>((resolve, reject) => {
-      req.on('response', (res) => {
-        status = res.statusCode ?? 0;
-        res.on('data', (c) => (text += c));
-        res.on('end', () => resolve());
-      });
-      req.on('error', reject);
-    });
-    req.write(body.slice(0, 5)); // the request is in flight: headers sent, body incomplete
+    socket.on('data', (c: Buffer) => (text += c.toString()));
+    const ended = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    socket.write(head + body.slice(0, 5)); // the request is in flight: headers sent, body incomplete
     await new Promise((r) => setTimeout(r, 100));
     let closed = false;
     const shutdown = t.running.shutdown(10_000).then(() => (closed = true));
     await new Promise((r) => setTimeout(r, 100));
     expect(closed).toBe(false);
     await expect(fetch(`${t.url}/health`)).rejects.toThrow();
-    req.end(body.slice(5));
-    await response;
+    // the in-flight request completes; a second one on the same connection (pipelined) is told
+    // to go elsewhere, with a GraphQL error body (retryable), and the connection is closed
+    socket.write(body.slice(5) + head + body);
+    await ended;
     await shutdown;
-    expect(status).toBe(200);
-    expect(JSON.parse(text).data.me.role).toBe('BUREAU');
+    const [first, second] = text.split(/(?=HTTP\/1\.1 )/);
+    expect(first).toMatch(/^HTTP\/1\.1 200/);
+    expect(
+      JSON.parse(first.slice(first.indexOf('\r\n\r\n') + 4).replace(/^[0-9a-f]+\r\n|\r\n0\r\n\r\n$/g, '')).data.me.role,
+    ).toBe('BUREAU');
+    expect(second).toMatch(/^HTTP\/1\.1 503/);
+    expect(second.toLowerCase()).toContain('connection: close');
+    const err = JSON.parse(second.slice(second.indexOf('\r\n\r\n') + 4));
+    expect(err.errors[0].extensions.code).toBe('SERVICE_UNAVAILABLE');
+    expect(err.errors[0].message).toMatch(/shutting down; retry/);
     expect(t.running.app.get(DataSource).isInitialized).toBe(false);
   });
 });

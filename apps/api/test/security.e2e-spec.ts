@@ -5,6 +5,8 @@ import pino from 'pino';
 import { DataSource } from 'typeorm';
 import { startApp } from '../src/bootstrap';
 import { AppConfig, configFromEnv } from '../src/config';
+import { OrganizationsService } from '../src/organizations/organizations.service';
+import { DEMO_KEYS } from '../src/seed/demo-keys';
 import { collect, wsClient } from './support/events-helpers';
 import { bootTestApp, DATABASE_URL, gqlAt, TestApp } from './support/helpers';
 
@@ -146,6 +148,19 @@ describe('rate limit per API key', () => {
     expect(configFromEnv({ RATE_LIMIT_PER_MINUTE: '120000' }).rateLimitPerMinute).toBe(120_000);
     expect(() => configFromEnv({ RATE_LIMIT_PER_MINUTE: 'lots' })).toThrow(/RATE_LIMIT_PER_MINUTE/);
     expect(() => configFromEnv({ RATE_LIMIT_PER_MINUTE: '-1' })).toThrow(/RATE_LIMIT_PER_MINUTE/);
+  });
+
+  it('refuses settings that are not what they look like: hex or exponent integers, PFLEX_DEMO_SEED other than 0/1, a demo key as BUREAU_API_KEY', () => {
+    expect(() => configFromEnv({ BOOKING_HORIZON_DAYS: '0x10' })).toThrow(/BOOKING_HORIZON_DAYS must be an integer/);
+    expect(() => configFromEnv({ MAX_QUERY_COST: '1e3' })).toThrow(/MAX_QUERY_COST must be an integer/);
+    expect(configFromEnv({ MAX_QUERY_COST: ' 1000 ' }).maxQueryCost).toBe(1000);
+    expect(configFromEnv({ PFLEX_DEMO_SEED: '0' }).demoSeed).toBe(false);
+    expect(configFromEnv({ PFLEX_DEMO_SEED: '1' }).demoSeed).toBe(true);
+    for (const v of ['false', 'no', 'off', 'yes'])
+      expect(() => configFromEnv({ PFLEX_DEMO_SEED: v })).toThrow(/PFLEX_DEMO_SEED must be 0 .* or 1/);
+    expect(() =>
+      configFromEnv({ NODE_ENV: 'production', BUREAU_API_KEY: 'pflex_demo_startup_key_for_local_development_only' }),
+    ).toThrow(/must not be one of the public demo keys/);
   });
 
   it('refuses a guessable BUREAU_API_KEY in production (the example secret said change-me)', () => {
@@ -322,6 +337,11 @@ describe('NODE_ENV=production: no introspection, no sandbox', () => {
         expect(JSON.stringify(r)).not.toContain('"Booking"');
       }
       expect((await prod.ok(`{ me { role } __typename }`)).me.role).toBe('BUREAU');
+      // a database seeded in development holds the public demo keys: production refuses them
+      const ds = prod.running.app.get(DataSource);
+      const org = (await prod.createOrg('BUREAU', 'Seeded in development')).id;
+      await ds.transaction((m) => prod.running.app.get(OrganizationsService).insertKey(m, org, DEMO_KEYS.bureau));
+      expect((await prod.code(`{ me { id } }`, {}, DEMO_KEYS.bureau)).code).toBe('UNAUTHENTICATED');
       // no schema hints in validation errors either
       const typo = await prod.gql(`{ bookingz { edges { cursor } } }`);
       expect(typo.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');

@@ -190,6 +190,14 @@ describe('security headers and CORS', () => {
       expect(parseCorsOrigins('*')).toEqual(['*']);
       expect(() => parseCorsOrigins('https://a.example/path')).toThrow(/CORS_ORIGINS/);
       expect(() => parseCorsOrigins('a.example')).toThrow(/CORS_ORIGINS/);
+      // a wildcard inside a host would only ever match itself as text; a port must exist
+      expect(() => parseCorsOrigins('https://*.b.org')).toThrow(/no wildcard inside the host/);
+      expect(() => parseCorsOrigins('https://a.org:99999')).toThrow(/port in 1-65535/);
+      expect(() => parseCorsOrigins('https://A.org')).toThrow(/lower-case/);
+      expect(parseCorsOrigins('http://[::1]:8080,https://x-y.example.org:443')).toEqual([
+        'http://[::1]:8080',
+        'https://x-y.example.org:443',
+      ]);
     });
   });
 });

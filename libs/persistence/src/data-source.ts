@@ -6,6 +6,8 @@ import { dbStats } from './sql';
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { ENTITIES } from './entities';
 import { MIGRATIONS } from './migrations';
+import { lockDataDir } from './data-dir-lock';
+import { intEnv } from './env';
 import { pgliteDriver } from './pglite-pool';
 import { PG_CONNECTION_EXCEPTION_CLASS, PG_ERROR } from './pg-error-codes';
 
@@ -29,20 +31,20 @@ export interface PersistenceConfig {
   logging?: boolean;
 }
 
+const DEFAULT_STATEMENT_TIMEOUT_MS = 5000;
+const DEFAULT_POOL_SIZE = 10;
+
 /** DATABASE_URL → PostgreSQL; otherwise PGlite under PFLEX_DATA_DIR (default ./data/pglite). */
 export function persistenceConfigFromEnv(env: NodeJS.ProcessEnv = process.env): PersistenceConfig {
+  // checked whichever database is used, so that a wrong value is found before it matters
+  // (a pool needs 2 connections: migrations hold one for their lock while they run on another)
+  const poolSize = intEnv(env, 'DB_POOL_SIZE', DEFAULT_POOL_SIZE, 2, 1000);
+  const statementTimeoutMs = intEnv(env, 'DB_STATEMENT_TIMEOUT_MS', DEFAULT_STATEMENT_TIMEOUT_MS, 100, 3_600_000);
   if (env.DATABASE_URL) {
-    return {
-      url: env.DATABASE_URL,
-      schema: env.DATABASE_SCHEMA || undefined,
-      poolSize: env.DB_POOL_SIZE ? Number(env.DB_POOL_SIZE) : undefined,
-      statementTimeoutMs: env.DB_STATEMENT_TIMEOUT_MS ? Number(env.DB_STATEMENT_TIMEOUT_MS) : undefined,
-    };
+    return { url: env.DATABASE_URL, schema: env.DATABASE_SCHEMA || undefined, poolSize, statementTimeoutMs };
   }
   return { dataDir: env.PFLEX_DATA_DIR || './data/pglite' };
 }
-
-const DEFAULT_STATEMENT_TIMEOUT_MS = 5000;
 
 /** pg's client, counting the statements it sends (round trips) for the metrics. */
 class CountingClient extends Client {
@@ -77,7 +79,7 @@ export async function createDataSourceOptions(cfg: PersistenceConfig): Promise<D
     if (!Number.isInteger(timeout) || timeout < 100)
       throw new Error(`DB_STATEMENT_TIMEOUT_MS must be an integer >= 100, got ${timeout}`);
     const extra: Record<string, unknown> = {
-      max: cfg.poolSize ?? 10,
+      max: cfg.poolSize ?? DEFAULT_POOL_SIZE,
       // A held lock or a stuck query ends with 57014/55P03 instead of holding the request forever.
       statement_timeout: timeout,
       lock_timeout: timeout,
@@ -110,9 +112,38 @@ export async function createDataSourceOptions(cfg: PersistenceConfig): Promise<D
   } else {
     const dir = resolve(cfg.dataDir);
     mkdirSync(dir, { recursive: true });
-    db = await PGlite.create({ dataDir: dir });
+    lockDataDir(dir);
+    try {
+      db = await PGlite.create({ dataDir: dir });
+    } catch (e) {
+      // PGlite's own message names neither the folder nor the cause (an object, or "failed to initialize")
+      const why = e instanceof Error ? e.message : JSON.stringify(e);
+      throw new Error(
+        `cannot open the PGlite database in PFLEX_DATA_DIR ${dir} (${why}): it must be a folder this process can read and write, holding a pflex database or nothing`,
+        { cause: e },
+      );
+    }
   }
   return { ...base, driver: pgliteDriver(db) };
+}
+
+/**
+ * Runs `fn` while this process holds the session advisory lock `name` of the data source's schema
+ * on PostgreSQL, so that processes starting together do it one after the other (each finds what
+ * the one before did); on PGlite, one process with one session, it just runs `fn`.
+ */
+export async function withSchemaLock<T>(ds: DataSource, name: string, fn: () => Promise<T>): Promise<T> {
+  if ('driver' in ds.options && ds.options.driver) return fn();
+  const key = `hashtextextended('pflex:${name.replace(/[^a-z0-9:-]/gi, '')}:' || current_schema(), 0)`;
+  const lock = ds.createQueryRunner();
+  await lock.connect();
+  try {
+    await lock.query(`SELECT pg_advisory_lock(${key})`);
+    return await fn();
+  } finally {
+    await lock.query(`SELECT pg_advisory_unlock(${key})`).catch(() => undefined);
+    await lock.release();
+  }
 }
 
 /**
@@ -121,24 +152,14 @@ export async function createDataSourceOptions(cfg: PersistenceConfig): Promise<D
  * database apply each migration once instead of racing on the DDL; the others wait, then find
  * nothing left to do. PGlite is one process with one session: no lock needed.
  */
-export async function initializeDataSource(options: DataSourceOptions): Promise<DataSource> {
+export async function initializeDataSource(
+  options: DataSourceOptions,
+  onApplied?: (names: string[]) => void,
+): Promise<DataSource> {
   const ds = await new DataSource(options).initialize();
   try {
-    if ('driver' in options && options.driver) {
-      await ds.runMigrations({ transaction: 'each' });
-      return ds;
-    }
-    const lock = ds.createQueryRunner();
-    await lock.connect();
-    try {
-      await lock.query(`SELECT pg_advisory_lock(hashtextextended('pflex:migrations:' || current_schema(), 0))`);
-      await ds.runMigrations({ transaction: 'each' });
-    } finally {
-      await lock
-        .query(`SELECT pg_advisory_unlock(hashtextextended('pflex:migrations:' || current_schema(), 0))`)
-        .catch(() => undefined);
-      await lock.release();
-    }
+    const ran = await withSchemaLock(ds, 'migrations', () => ds.runMigrations({ transaction: 'each' }));
+    onApplied?.(ran.map((m) => m.name));
     return ds;
   } catch (e) {
     await ds.destroy().catch(() => undefined);
@@ -146,9 +167,12 @@ export async function initializeDataSource(options: DataSourceOptions): Promise<
   }
 }
 
-/** Opens (and migrates) a data source. */
-export async function openDataSource(cfg: PersistenceConfig): Promise<DataSource> {
-  return initializeDataSource(await createDataSourceOptions(cfg));
+/** Opens (and migrates) a data source; `onApplied` hears the migrations this call applied. */
+export async function openDataSource(
+  cfg: PersistenceConfig,
+  onApplied?: (names: string[]) => void,
+): Promise<DataSource> {
+  return initializeDataSource(await createDataSourceOptions(cfg), onApplied);
 }
 
 /** Drops a schema created for a test (PostgreSQL only). */

@@ -13,6 +13,7 @@ const HTTP_TO_GQL: Record<number, GqlErrorCode> = {
   403: GqlErrorCode.FORBIDDEN,
   404: GqlErrorCode.NOT_FOUND,
   409: GqlErrorCode.CONFLICT,
+  503: GqlErrorCode.SERVICE_UNAVAILABLE,
 };
 
 /**

@@ -30,4 +30,10 @@ describe('HealthController', () => {
     await new HealthController({ isInitialized: false } as unknown as DataSource).health(closed.res);
     expect(closed.out.status).toBe(503);
   });
+
+  it('/health/live answers 200 whatever the database (the liveness probe)', async () => {
+    const { out, res } = fakeRes();
+    await new HealthController({ isInitialized: false } as unknown as DataSource).live(res);
+    expect(out).toEqual({ status: 200, body: { status: 'ok', live: true } });
+  });
 });

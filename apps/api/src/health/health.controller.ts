@@ -3,10 +3,21 @@ import type { FastifyReply } from 'fastify';
 import { DataSource } from 'typeorm';
 import { Public } from '../security/principal';
 
-/** Liveness plus database readiness (SELECT 1 within 2 s); 503 when the database is not ready. */
+/**
+ * `/health`: liveness plus database readiness (SELECT 1 within 2 s); 503 when the database is not
+ * ready (a readiness probe: take the process out of the load balancer). `/health/live`: the
+ * process answers, whatever the database (a liveness probe: restarting processes does not bring
+ * a database back, and every process would be restarted during a failover).
+ */
 @Controller()
 export class HealthController {
   constructor(private readonly ds: DataSource) {}
+
+  @Public()
+  @Get('health/live')
+  async live(@Res() res: FastifyReply): Promise<void> {
+    await res.status(200).send({ status: 'ok', live: true });
+  }
 
   @Public()
   @Get('health')

@@ -1,12 +1,14 @@
 import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { ApiKeyEntity, OrganizationEntity, OrgRole } from '@pflex/persistence';
-import { DataSource, EntityManager, IsNull, Not } from 'typeorm';
+import { DataSource, EntityManager, In, IsNull, Not } from 'typeorm';
 import { isUuid } from '../common/ids';
 import { pageByCreatedAt } from '../common/pagination';
-import { APP_CONFIG } from '../config';
+import { APP_CONFIG, PINO } from '../config';
+import type { Logger } from 'pino';
 import type { AppConfig } from '../config';
 import { ChangeFeed, FeedMessage } from '../events/change-feed.service';
 import { FeedCache } from '../events/feed-cache';
+import { DEMO_KEYS, isDemoKey } from '../seed/demo-keys';
 import { displayPrefix, generateApiKey, hashApiKey, sameHash } from '../security/api-keys';
 import {
   ApiKeyModel,
@@ -43,6 +45,7 @@ export class OrganizationsService implements OnApplicationBootstrap {
     private readonly ds: DataSource,
     private readonly feed: ChangeFeed,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(PINO) private readonly log: Logger,
   ) {
     this.keys = new FeedCache(feed, KEY_CACHE_TTL_MS);
     feed.on<KeyRevokedMessage>('key', (m) => this.forget(m.h));
@@ -63,6 +66,7 @@ export class OrganizationsService implements OnApplicationBootstrap {
 
   /** With BUREAU_API_KEY set, makes sure a bureau organization exists for it to act as. */
   async onApplicationBootstrap(): Promise<void> {
+    if (this.config.production) await this.warnOfDemoKeys();
     if (!this.config.bureauApiKey) return;
     this.bureauKeyHash = hashApiKey(this.config.bureauApiKey);
     const org = await this.ds.transaction(async (m) => {
@@ -76,6 +80,17 @@ export class OrganizationsService implements OnApplicationBootstrap {
     this.envBureau = { orgId: org.id, name: org.name, role: 'BUREAU' };
   }
 
+  /** Production on a database seeded in development: its demo keys are refused, and said so at start. */
+  private async warnOfDemoKeys(): Promise<void> {
+    const hashes = Object.values(DEMO_KEYS).map(hashApiKey);
+    const n = await this.ds.getRepository(ApiKeyEntity).countBy({ keyHash: In(hashes), revokedAt: IsNull() });
+    if (n > 0)
+      this.log.warn(
+        { demoKeys: n },
+        'this database holds the public demo API keys (it was seeded in development): production refuses them; revoke them with revokeApiKey',
+      );
+  }
+
   /**
    * Hash lookup, then a constant-time comparison of the digests. Known keys are cached in this
    * process while the change feed is live: a revocation is announced on the feed in the revoking
@@ -86,6 +101,9 @@ export class OrganizationsService implements OnApplicationBootstrap {
    */
   async authenticate(key: string): Promise<Principal | null> {
     if (key.length > 200) return null;
+    // the demo keys are public: a database seeded in development and then run in production
+    // must not let them in
+    if (this.config.production && isDemoKey(key)) return null;
     const hash = hashApiKey(key);
     if (this.bureauKeyHash && this.envBureau && sameHash(hash, this.bureauKeyHash)) return this.envBureau;
     return this.keys.get(

@@ -101,9 +101,16 @@ export function parseCorsOrigins(raw: string | undefined): string[] {
     .map((s) => s.trim())
     .filter(Boolean);
   for (const o of list) {
-    if (o !== '*' && !/^https?:\/\/[^/\s]+$/.test(o))
+    if (o === '*') continue;
+    // lower-case scheme and host (browsers send them so; they are compared as text), an optional
+    // port in range, nothing else: no path, no wildcard inside a host (only * alone means any)
+    const m =
+      /^https?:\/\/(\[[0-9a-f:.]+\]|[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*)(:(\d{1,5}))?$/.exec(
+        o,
+      );
+    if (!m || (m[6] !== undefined && (Number(m[6]) < 1 || Number(m[6]) > 65535)))
       throw new Error(
-        `CORS_ORIGINS: "${o}" is not an origin like https://app.example.org (scheme and host, no path) or *`,
+        `CORS_ORIGINS: "${o}" is not an origin like https://app.example.org or http://localhost:5173 (lower-case scheme and host, a port in 1-65535, no path, no wildcard inside the host) or *`,
       );
   }
   return list;

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ClusterEntity, GreenWindowEntity, OrganizationEntity, SiteEntity } from '@pflex/persistence';
+import { ClusterEntity, GreenWindowEntity, OrganizationEntity, SiteEntity, withSchemaLock } from '@pflex/persistence';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { ClustersService } from '../clusters/clusters.service';
@@ -12,13 +12,9 @@ import { TariffDaysEnum } from '../grid/dtos/grid.dtos';
 import { GridService } from '../grid/grid.service';
 import { OrganizationsService } from '../organizations/organizations.service';
 import type { Principal } from '../security/principal';
+import { DEMO_KEYS } from './demo-keys';
 
-/** Fixed demo keys: a development convenience, never seeded when NODE_ENV=production. */
-export const DEMO_KEYS = {
-  startup: 'pflex_demo_startup_key_for_local_development_only',
-  operator: 'pflex_demo_operator_key_for_local_development_only',
-  bureau: 'pflex_demo_bureau_key_for_local_development_only',
-} as const;
+export { DEMO_KEYS };
 
 const ORGS = {
   startup: { name: 'Demo Startup (Hengqin AI Lab)', role: 'STARTUP' },
@@ -111,7 +107,15 @@ export class DemoSeedService {
     @Inject(PINO) private readonly log: Logger,
   ) {}
 
-  async seed(): Promise<typeof DEMO_KEYS> {
+  /**
+   * Seeds what is missing, once: on PostgreSQL under the schema's seed lock, so that processes
+   * starting together on a fresh schema seed it one after the other (the later ones find it done).
+   */
+  seed(): Promise<typeof DEMO_KEYS> {
+    return withSchemaLock(this.ds, 'demo-seed', () => this.seedOnce());
+  }
+
+  private async seedOnce(): Promise<typeof DEMO_KEYS> {
     const ids = {} as Record<keyof typeof ORGS, string>;
     for (const k of Object.keys(ORGS) as (keyof typeof ORGS)[]) {
       ids[k] = await this.ds.transaction(async (m) => {

@@ -1,0 +1,72 @@
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createDataSourceOptions, persistenceConfigFromEnv } from './data-source';
+import { LOCK_FILE, lockDataDir } from './data-dir-lock';
+
+describe('a PGlite data folder belongs to one process', () => {
+  it('refuses a folder another running process holds, naming it; takes over a stale lock; lets its own process in again', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pflex-lock-'));
+    // the test runner's parent process runs: a folder it held is in use
+    writeFileSync(join(dir, LOCK_FILE), `${process.ppid}\n`);
+    expect(() => lockDataDir(dir)).toThrow(`PFLEX_DATA_DIR ${dir} is in use by process ${process.ppid}`);
+    // a pid no process has: a lock left by a process that was killed
+    writeFileSync(join(dir, LOCK_FILE), '2147483646\n');
+    lockDataDir(dir);
+    expect(readFileSync(join(dir, LOCK_FILE), 'utf8')).toBe(`${process.pid}\n`);
+    // this process again (the API opened, closed and opened again): allowed
+    lockDataDir(dir);
+  });
+
+  it('a second process opening a folder in use stops at start with that message; the first one exiting frees it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pflex-lock-'));
+    // a child holds the folder until its stdin closes
+    const script = `require(${JSON.stringify(join(__dirname, 'data-dir-lock.ts'))}).lockDataDir(${JSON.stringify(dir)}); process.stdout.write('held\\n'); process.stdin.resume(); process.stdin.on('end', () => process.exit(0));`;
+    const child = spawn(process.execPath, ['-r', require.resolve('tsx/cjs'), '-e', script], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+    await expect(createDataSourceOptions({ dataDir: dir })).rejects.toThrow(`is in use by process ${child.pid}`);
+    child.stdin.end();
+    await new Promise((resolve) => child.once('exit', resolve));
+    expect(existsSync(join(dir, LOCK_FILE))).toBe(false);
+  }, 30_000);
+
+  it('a folder that cannot be opened is refused with its path and the cause', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pflex-bad-'));
+    writeFileSync(join(dir, 'PG_VERSION'), 'not a database\n');
+    await expect(createDataSourceOptions({ dataDir: dir })).rejects.toThrow(
+      `cannot open the PGlite database in PFLEX_DATA_DIR ${dir}`,
+    );
+    if (process.getuid?.() !== 0) {
+      const ro = mkdtempSync(join(tmpdir(), 'pflex-ro-'));
+      chmodSync(ro, 0o555);
+      await expect(createDataSourceOptions({ dataDir: ro })).rejects.toThrow(`cannot write to PFLEX_DATA_DIR ${ro}`);
+    }
+  }, 30_000);
+});
+
+describe('database settings from the environment', () => {
+  it('DB_POOL_SIZE and DB_STATEMENT_TIMEOUT_MS are whole numbers in range, checked whichever database is used', () => {
+    const pg = { DATABASE_URL: 'postgres://x@localhost/db' };
+    expect(persistenceConfigFromEnv(pg)).toMatchObject({ poolSize: 10, statementTimeoutMs: 5000 });
+    expect(persistenceConfigFromEnv({ ...pg, DB_POOL_SIZE: '3', DB_STATEMENT_TIMEOUT_MS: '1500' })).toMatchObject({
+      poolSize: 3,
+      statementTimeoutMs: 1500,
+    });
+    for (const [k, v] of [
+      ['DB_POOL_SIZE', '-2'],
+      ['DB_POOL_SIZE', '1'],
+      ['DB_POOL_SIZE', '0'],
+      ['DB_POOL_SIZE', 'x'],
+      ['DB_POOL_SIZE', '0x10'],
+      ['DB_STATEMENT_TIMEOUT_MS', 'abc'],
+      ['DB_STATEMENT_TIMEOUT_MS', '1e3'],
+      ['DB_STATEMENT_TIMEOUT_MS', '50'],
+    ]) {
+      expect(() => persistenceConfigFromEnv({ ...pg, [k]: v })).toThrow(`${k} must be an integer in`);
+      expect(() => persistenceConfigFromEnv({ [k]: v })).toThrow(`${k} must be an integer in`);
+    }
+  });
+});
