@@ -18,7 +18,7 @@ import { LedgerService } from '../ledger/ledger.service';
 import { ClusterMeta, TimelinesService } from '../ledger/timelines.service';
 import { QuotasService, WEEK_HOURS } from '../quotas/quotas.service';
 import { RoundOutcomeModel } from './dtos/round.model';
-import { figures, firstCome, packRound, RoundMember, RoundPlan, RuleBook } from './round-plan';
+import { figures, firstCome, packRound, RoundMember, RoundPlan, RuleBook, volume } from './round-plan';
 import { Decisions, PendingRow, RoundsRepository } from './rounds.repository';
 
 /** Worth clearing again from a fresh read: CHECK (the timelines were wrong), deadlock, serialization. */
@@ -199,6 +199,10 @@ export class RoundClearer implements OnApplicationBootstrap, OnModuleDestroy {
     }
     const packingMs = performance.now() - tPack;
     const baseline = members.length ? firstCome(window(), fromH, members, book, this.quotas) : plan;
+    // the round never places less than first-come would have (the packer does not know the access
+    // rules, and re-packing without the members they refuse may still fall short): then it clears
+    // as first-come
+    if (volume(baseline) > volume(plan)) plan = baseline;
 
     const base = this.timelines.base;
     const landed: Landed[] = plan.placed.map(({ i, pl }) => ({

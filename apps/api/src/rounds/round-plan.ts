@@ -33,6 +33,8 @@ export interface RoundPlan {
   /** member index and why not: a scheduler reason, or the access rule it breaks */
   refused: { i: number; reason: RefusalReason | Error }[];
   strategy: string;
+  /** the members the packing was made without (an access rule refused them in an earlier one) */
+  without?: number[];
 }
 
 /** PFLOPS-hours, green and energy of a plan, the figures a round shows for itself and its baseline. */
@@ -55,9 +57,12 @@ export function roundIterations(n: number): number {
   return Math.min(2_000, Math.ceil(4e6 / Math.max(1, n)));
 }
 
+/** Packings of a round beyond the first: again without the members an access rule refused. */
+const MAX_REPACKS = 2;
+
 /**
- * The clearing: every member packed at once by `packBatch` on `fleet` (a copy of the timelines,
- * slot 0 = epoch hour `base`; changed in place), maximising PFLOPS-hours placed, then placing each
+ * The clearing: every member packed at once by `packBatch` on a copy of `fleet` (the timelines,
+ * slot 0 = epoch hour `base`; not changed), maximising PFLOPS-hours placed, then placing each
  * member by its own objective where that places as much, then green MWh, then earliness;
  * minGreenShare is hard. Deterministic: no time budget, a fixed seed and a fixed
  * number of improvement iterations. Access rules are then applied in commit order, counting the
@@ -65,7 +70,10 @@ export function roundIterations(n: number): number {
  * share is placed again as bookCompute places it (within the share, then the best start that
  * keeps the 7-day rule, in the room left), and one that no start fits is refused and its room
  * freed. Members no rule limits keep the packer's placement; the members the packer could not
- * place then try the room the rules freed, in submission order.
+ * place then try the room the rules freed, in submission order. The packer does not know the
+ * rules, so the room it gave a member the rules then refused may be the room another member
+ * needed: when the rules refused some, the round is packed again without them (they only try
+ * what is left, last), up to MAX_REPACKS times, and the plan placing the most PFLOPS-hours is kept.
  */
 export async function packRound(
   fleet: Fleet,
@@ -74,7 +82,38 @@ export async function packRound(
   book: RuleBook,
   quotas: QuotasService,
 ): Promise<RoundPlan> {
-  const jobs: JobRequest[] = members.map((m, i) => ({ ...jobOf(m.v, base), id: String(i), objective: m.objective }));
+  const without = new Set<number>();
+  let best: RoundPlan | null = null;
+  for (let pass = 0; pass <= MAX_REPACKS; pass++) {
+    const { plan, ruled } = await packOnce(fleet.clone(), base, members, book, quotas, without);
+    if (best === null || volume(plan) > volume(best)) best = plan;
+    const fresh = ruled.filter((i) => !without.has(i));
+    if (fresh.length === 0) break;
+    for (const i of fresh) without.add(i);
+  }
+  return best!;
+}
+
+/** TFLOPS-hours a plan places (exact: integer TFLOPS times hours). */
+export function volume(plan: RoundPlan): number {
+  let v = 0;
+  for (const { pl } of plan.placed) v += pl.tflops * pl.hours;
+  return v;
+}
+
+/** One packing of the round without the members in `without` (they try what is left, in order); `ruled`: the members an access rule refused. */
+export async function packOnce(
+  fleet: Fleet,
+  base: number,
+  members: readonly RoundMember[],
+  book: RuleBook,
+  quotas: QuotasService,
+  without: ReadonlySet<number>,
+): Promise<{ plan: RoundPlan; ruled: number[] }> {
+  const jobs: JobRequest[] = [];
+  members.forEach((m, i) => {
+    if (!without.has(i)) jobs.push({ ...jobOf(m.v, base), id: String(i), objective: m.objective });
+  });
   // packed in slices with turns of the event loop between them: the process keeps answering
   // (quotes, reads, health) while a large round packs for seconds
   const r = await packBatchAsync(fleet.clone(), jobs, {
@@ -86,18 +125,27 @@ export async function packRound(
   // can be taken back and moved or refused
   const handles = r.placements.map((pl) => fleet.commit(pl));
   const rules = new RuleChecker(book, quotas, fleet, base);
-  const plan: RoundPlan = { placed: [], refused: [], strategy: r.strategy };
+  const plan: RoundPlan = without.size
+    ? { placed: [], refused: [], strategy: `${r.strategy}+rules`, without: [...without].sort((a, b) => a - b) }
+    : { placed: [], refused: [], strategy: r.strategy };
+  const ruled: number[] = [];
   r.placements.forEach((pl, k) => {
     const i = Number(pl.job);
     fleet.release(handles[k]);
     const admitted = rules.admit(members[i], pl);
-    if (admitted instanceof Error) plan.refused.push({ i, reason: admitted });
-    else plan.placed.push({ i, pl: admitted });
+    if (admitted instanceof Error) {
+      plan.refused.push({ i, reason: admitted });
+      ruled.push(i);
+    } else plan.placed.push({ i, pl: admitted });
   });
   // the room the rules freed (members refused or placed again elsewhere): members the packer could
-  // not place try it, in submission order, each by its own objective and under its rules
-  const left = r.unplaced.map((u) => ({ i: Number(u.job) })).sort((a, b) => a.i - b.i);
-  for (const { i } of left) {
+  // not place, and those left out, try it, in submission order, each by its own objective and
+  // under its rules
+  const left = r.unplaced
+    .map((u) => Number(u.job))
+    .concat([...without])
+    .sort((a, b) => a - b);
+  for (const i of left) {
     const d = fleet.place(jobOf(members[i].v, base), members[i].objective);
     // refused by what holds on the final plan: the scheduler's reason there, or the rule
     const admitted = d.ok ? rules.admit(members[i], d.placement) : d.reason;
@@ -105,7 +153,7 @@ export async function packRound(
     else plan.placed.push({ i, pl: admitted });
   }
   plan.refused.sort((a, b) => a.i - b.i);
-  return plan;
+  return { plan, ruled };
 }
 
 /**
