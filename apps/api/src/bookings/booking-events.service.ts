@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { ClustersService } from '../clusters/clusters.service';
 import { BookingCommittedEvent, EventsService, Subscriber } from '../events/events.service';
+import { TimelinesService } from '../ledger/timelines.service';
 import type { Principal } from '../security/principal';
 import { BookingErrorCode, BookingException } from './bookings.exception';
 import { BookingsService } from './bookings.service';
@@ -19,6 +20,7 @@ export class BookingEventsService {
     private readonly bookings: BookingsService,
     private readonly clusters: ClustersService,
     private readonly events: EventsService,
+    private readonly timelines: TimelinesService,
   ) {}
 
   async subscribe(who: Subscriber, clusterId?: string | null): Promise<AsyncIterableIterator<BookingEventModel>> {
@@ -26,7 +28,28 @@ export class BookingEventsService {
     // an operator may narrow to its own clusters only; startups may narrow to any cluster
     const only =
       clusterId != null ? (await this.clusters.readable(this.ds.manager, p, clusterId, 'clusterId')).id : null;
-    return this.events.bookings(who, (e) => this.deliver(p, only, e));
+    return this.events.bookings(
+      who,
+      (e) => this.deliver(p, only, e),
+      (e) => this.mayReach(p, only, e),
+    );
+  }
+
+  /**
+   * Whether `e` can reach this subscriber at all, from the event alone (checked as it arrives, so
+   * that others' events never queue up for it): the cluster it narrowed to, a startup's own
+   * bookings, an operator's own clusters (one the timelines do not know yet passes, for
+   * `deliver` to decide). `deliver` still reads the booking through the visibility rule.
+   */
+  private mayReach(p: Principal, only: string | null, e: BookingCommittedEvent): boolean {
+    if (only !== null && e.clusterId !== only) return false;
+    if (p.role === 'STARTUP') return e.orgId === p.orgId;
+    if (p.role === 'OPERATOR') {
+      if (e.clusterId === null) return false;
+      const owner = this.timelines.cluster(e.clusterId)?.ownerOrgId;
+      return owner === undefined || owner === p.orgId;
+    }
+    return true;
   }
 
   private async deliver(

@@ -121,6 +121,7 @@ export class EventsService {
   bookings<T>(
     who: Subscriber,
     map: (e: BookingCommittedEvent) => Promise<T | undefined> | T | undefined,
+    accepts?: (e: BookingCommittedEvent) => boolean,
   ): AsyncIterableIterator<T> {
     const check = this.keyCheck(who);
     return eventStream(
@@ -128,6 +129,7 @@ export class EventsService {
       'booking',
       async (e: BookingCommittedEvent) => (await check(), map(e)),
       (why) => new EventsMissedException(why),
+      accepts,
     );
   }
 
@@ -135,6 +137,7 @@ export class EventsService {
   ledger<T>(
     who: Subscriber,
     map: (e: LedgerChangedEvent) => Promise<T | undefined> | T | undefined,
+    accepts?: (e: LedgerChangedEvent) => boolean,
   ): AsyncIterableIterator<T> {
     const check = this.keyCheck(who);
     return eventStream(
@@ -142,6 +145,7 @@ export class EventsService {
       'ledger',
       async (e: LedgerChangedEvent) => (await check(), map(e)),
       (why) => new EventsMissedException(why),
+      accepts,
     );
   }
 

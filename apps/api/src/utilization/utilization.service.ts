@@ -53,14 +53,18 @@ export class UtilizationService {
   async changes(who: Subscriber, clusterId: string): Promise<AsyncIterableIterator<UtilizationChangeModel[]>> {
     const p = who.principal;
     const c = await this.clusters.readable(this.ds.manager, p, clusterId, 'clusterId');
-    return this.events.ledger(who, async (e) => {
-      if (e.clusterId !== c.id) return undefined;
-      let read = this.changeReads.get(e);
-      if (!read) this.changeReads.set(e, (read = this.readChange(e)));
-      const { owner, hours } = await read;
-      const allowed = p.role === 'BUREAU' || (p.role === 'OPERATOR' && owner === p.orgId);
-      return allowed && hours.length > 0 ? hours : undefined;
-    });
+    return this.events.ledger(
+      who,
+      async (e) => {
+        let read = this.changeReads.get(e);
+        if (!read) this.changeReads.set(e, (read = this.readChange(e)));
+        const { owner, hours } = await read;
+        const allowed = p.role === 'BUREAU' || (p.role === 'OPERATOR' && owner === p.orgId);
+        return allowed && hours.length > 0 ? hours : undefined;
+      },
+      // other clusters' changes are dropped before they queue
+      (e) => e.clusterId === c.id,
+    );
   }
 
   private async readChange(e: LedgerChangedEvent): Promise<{ owner: string | null; hours: UtilizationChangeModel[] }> {

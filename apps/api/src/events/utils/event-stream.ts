@@ -9,6 +9,9 @@ export const MISSED = 'missed';
 /**
  * An AsyncIterator over `emitter`'s `name` events, for a GraphQL subscription: each event
  * passes `map` (per-subscriber access check and shaping; `undefined` skips it), in order.
+ * `accepts`, when given, drops at once (before queueing) the events this subscriber can never
+ * receive, from what the event itself says (another startup's, another cluster's), so that a
+ * burst of others' events (a large round) neither queues up nor counts towards MAX_BUFFERED.
  * Returning (client unsubscribed or disconnected) removes the listener at once. Events are never
  * lost silently: when some may have been (the emitter's MISSED event, or more than MAX_BUFFERED
  * waiting for a slow reader), the events already queued are delivered and the stream then ends
@@ -19,6 +22,7 @@ export function eventStream<E, T>(
   name: string,
   map: (e: E) => Promise<T | undefined> | T | undefined,
   missed: (why: string) => Error,
+  accepts?: (e: E) => boolean,
 ): AsyncIterableIterator<T> {
   const queue: E[] = [];
   let wake: (() => void) | null = null;
@@ -30,6 +34,7 @@ export function eventStream<E, T>(
     wake?.();
   };
   const onEvent = (e: E) => {
+    if (accepts && !accepts(e)) return;
     if (queue.length >= MAX_BUFFERED) return onLost(`more than ${MAX_BUFFERED} events waited for this subscriber`);
     queue.push(e);
     wake?.();
