@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 
 /** A subscriber that reads slower than events arrive: beyond this many waiting, it has missed some. */
-export const MAX_BUFFERED = 1000;
+export const MAX_BUFFERED = 10_000;
 
 /** The emitter's event that says every stream may have missed events (the payload says why). */
 export const MISSED = 'missed';
