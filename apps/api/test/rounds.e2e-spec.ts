@@ -348,6 +348,42 @@ describe('clearing rounds', () => {
     ).toBe('FORBIDDEN');
   }, 60_000);
 
+  // found by a black-box review
+  it('round requests take the keys bookCompute takes, an unknown round is NOT_FOUND, and a named cluster that left the region is not used', async () => {
+    const startup = (await t.createOrg('STARTUP')).key;
+    const moving = await t.registerCluster(operator, { capacityPflops: 100, region: 'Moving' });
+    const round = (await t.ok(OPEN, { r: 'Moving', c: hour(1) })).openRound;
+    const q = { pflops: 10, hours: 1, earliestStart: hour(3), deadline: hour(10), clusterIds: [moving] };
+    expect(await t.code(SUBMIT, { q, o: 'EARLIEST', k: 'round:mine', r: 'Moving' }, startup)).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'idempotencyKey',
+    });
+    expect(await t.code(REQUESTS, { r: '00000000-0000-4000-8000-000000000000' }, startup)).toMatchObject({
+      code: 'NOT_FOUND',
+      field: 'roundId',
+    });
+    const req = (await t.ok(SUBMIT, { q, o: 'EARLIEST', k: 'moving-1', r: 'Moving' }, startup)).submitRoundRequest;
+    await t.ok(
+      `mutation($i: UpdateClusterInput!) { updateCluster(input: $i) { id region } }`,
+      {
+        i: { id: moving, region: 'Elsewhere' },
+      },
+      operator,
+    );
+    const closed = (await t.ok(CLOSE, { id: round.id })).closeRound;
+    expect(closed.outcome).toMatchObject({ requests: 1, placed: 0 });
+    const mine = (await t.ok(REQUESTS, { r: round.id }, startup)).roundRequests.edges.map((e: any) => e.node);
+    expect(mine).toEqual([
+      expect.objectContaining({
+        id: req.id,
+        status: 'REFUSED',
+        reason: 'NO_CAPACITY',
+        message: 'none of the clusters the request names is in region Moving any more',
+        booking: null,
+      }),
+    ]);
+  });
+
   it('rounds page on with `after` (the last id of the previous page), each round once, in the same order', async () => {
     // rounds of their own regions, two of them closing at the same instant
     for (const [r, h] of [

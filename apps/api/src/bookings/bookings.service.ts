@@ -199,12 +199,6 @@ export class BookingsService {
     idempotencyKey: string,
   ): Promise<BookingModel> {
     const key = requireIdempotencyKey(idempotencyKey);
-    if (key.startsWith(ROUND_KEY_PREFIX))
-      throw new BookingException(
-        BookingErrorCode.INVALID_REQUEST,
-        `idempotencyKey must not start with "${ROUND_KEY_PREFIX}" (reserved for bookings made by clearing rounds)`,
-        'idempotencyKey',
-      );
     const fingerprint = requestFingerprint(r, objective);
     let v: ValidRequest;
     try {
@@ -351,6 +345,13 @@ export function requireIdempotencyKey(raw: string): string {
       key.length < 1
         ? 'idempotencyKey must not be blank'
         : `idempotencyKey must have at most 200 characters (leading and trailing spaces aside), got ${key.length}`,
+      'idempotencyKey',
+    );
+  // the same keys for bookCompute and submitRoundRequest: a round's bookings carry these
+  if (key.startsWith(ROUND_KEY_PREFIX))
+    throw new BookingException(
+      BookingErrorCode.INVALID_REQUEST,
+      `idempotencyKey must not start with "${ROUND_KEY_PREFIX}" (reserved for bookings made by clearing rounds)`,
       'idempotencyKey',
     );
   return key;

@@ -128,8 +128,11 @@ export class RoundClearer implements OnApplicationBootstrap, OnModuleDestroy {
     const of: PendingRow[] = [];
     const early: { row: PendingRow; reason: string; message: string }[] = [];
     for (const r of rows) {
+      // named clusters count only while they are in the round's region (one may have moved since)
       const clusters = r.cluster_ids
-        ? r.cluster_ids.map((c) => this.timelines.cluster(c)).filter((c): c is ClusterMeta => c !== undefined)
+        ? r.cluster_ids
+            .map((c) => this.timelines.cluster(c))
+            .filter((c): c is ClusterMeta => c !== undefined && (round.region === '' || c.region === round.region))
         : regionClusters;
       const earliestH = Math.max(r.earliest_h, start / HOUR_MS);
       const deadlineH = Math.min(r.deadline_h, end / HOUR_MS);
@@ -145,7 +148,11 @@ export class RoundClearer implements OnApplicationBootstrap, OnModuleDestroy {
         early.push({
           row: r,
           reason: BookingErrorCode.NO_CAPACITY,
-          message: round.region ? `region ${round.region} has no clusters` : 'there are no clusters',
+          message: r.cluster_ids
+            ? `none of the clusters the request names is in region ${round.region} any more`
+            : round.region
+              ? `region ${round.region} has no clusters`
+              : 'there are no clusters',
         });
         continue;
       }

@@ -127,7 +127,9 @@ export class RoundsService {
     const qb = this.ds.getRepository(RoundRequestEntity).createQueryBuilder('r');
     if (p.role === 'STARTUP') qb.andWhere('r.org_id = :org', { org: p.orgId });
     if (roundId != null) {
-      if (!isUuid(roundId)) return { edges: [], pageInfo: { hasNextPage: false, endCursor: null } };
+      // an unknown round is NOT_FOUND, as for round(id) and rounds(after)
+      const known = isUuid(roundId) && (await this.ds.manager.existsBy(RoundEntity, { id: roundId }));
+      if (!known) throw new RoundException(RoundErrorCode.ROUND_NOT_FOUND, `round ${roundId} not found`, 'roundId');
       qb.andWhere('r.round_id = :rid', { rid: roundId });
     }
     if (status) qb.andWhere('r.status = :st', { st: status });
