@@ -371,4 +371,27 @@ describe('round plan: packRound and the first-come baseline against an independe
     expect(plan.without).toEqual([1]);
     expect(plan.strategy).toMatch(/\+rules$/);
   });
+
+  // found by a black-box review: the message named the excess at the packed start (20 at T)
+  // where bookCompute names the smallest one (10 at T+1, where the startup holds nothing)
+  it('a member no start within its share fits is refused as bookCompute refuses it: the smallest excess', async () => {
+    const meta = { id: 'c0', name: 'X', kwPerPflops: 10, pue: 1.2, pricePerPflopsHour: 2, gridPricePerMwh: 100 };
+    const fleet = () =>
+      Fleet.fromSpec({ slots: SLOTS, clusters: [{ ...meta, capacityPflops: 100 }] as FleetSpec['clusters'] });
+    const book: RuleBook = {
+      rules: new Map([['s', { maxPflopsHoursPer7Days: null, maxClusterShare: 0.1 }]]),
+      usage: [],
+    };
+    const member = (pflops: number): RoundMember => ({
+      orgId: 's',
+      objective: 'EARLIEST',
+      v: { pflops, hours: 1, earliestH: BASE + 2, deadlineH: BASE + 4, clusters: [meta as unknown as ClusterMeta] },
+    });
+    const plan = await packRound(fleet(), BASE, [member(10), member(20)], book, quotas);
+    expect(plan.placed.map((p) => [p.i, p.pl.start])).toEqual([[0, 2]]);
+    const [refused] = plan.refused;
+    expect(refused.i).toBe(1);
+    expect((refused.reason as Error).message).toMatch(/over the limit by 10 PFLOPS/);
+    expect((refused.reason as Error).message).toContain(new Date((BASE + 3) * 3_600_000).toISOString());
+  });
 });

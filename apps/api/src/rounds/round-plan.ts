@@ -12,6 +12,7 @@ import { HOUR_MS } from '../common/time.utils';
 import { heldTflops, QuotasService, Rules, shareLimitTflops, StartUsage } from '../quotas/quotas.service';
 import { jobOf, shareRoom, ValidRequest } from '../bookings/utils/fleet-window';
 import { placeWithinWeek } from '../bookings/utils/weekly-room';
+import { Refusals } from '../bookings/utils/refusals';
 
 /** A round request as the clearing places it: its window already clipped to the bookable hours. */
 export interface RoundMember {
@@ -236,7 +237,8 @@ class RuleChecker {
         (rules.maxClusterShare != null ? this.shareExcess(m, pl, rules.maxClusterShare, mine) : null);
       if (broken) {
         const again = this.placeUnderRules(m, rules, mine, starts);
-        if (!again) return broken;
+        if (again === null) return broken;
+        if (again instanceof Error) return again;
         pl = again;
       }
     }
@@ -260,10 +262,12 @@ class RuleChecker {
     rules: Rules,
     mine: readonly UsageRow[],
     starts: readonly StartUsage[],
-  ): Placement | null {
-    const { on, slot0 } = shareRoom(this.fleet, this.base, m.v, rules.maxClusterShare, mine);
+  ): Placement | Error | null {
+    const { on, slot0, cap } = shareRoom(this.fleet, this.base, m.v, rules.maxClusterShare, mine);
     const d = on.place(jobOf(m.v, slot0), m.objective);
-    if (!d.ok) return null;
+    // no start within the share: refused as bookCompute refuses it on the plan so far (the
+    // smallest excess over the starts capacity allows; capacity's own reason when it blocks too)
+    if (!d.ok) return cap ? new Refusals(this.quotas).explain(m.v, d, m.objective, this.fleet, this.base, cap) : null;
     let pl: Placement | null = d.placement;
     const limit = rules.maxPflopsHoursPer7Days;
     if (limit != null && this.quotas.weeklyExcess(limit, starts, slot0 + pl.start, pl.tflops, pl.hours))
