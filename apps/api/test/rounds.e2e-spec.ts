@@ -349,7 +349,7 @@ describe('clearing rounds', () => {
   }, 60_000);
 
   // found by a black-box review
-  it('round requests take the keys bookCompute takes, an unknown round is NOT_FOUND, and a named cluster that left the region is not used', async () => {
+  it('round requests take the keys bookCompute takes (another region is another request), an unknown round is NOT_FOUND, and a named cluster that left the region is not used', async () => {
     const startup = (await t.createOrg('STARTUP')).key;
     const moving = await t.registerCluster(operator, { capacityPflops: 100, region: 'Moving' });
     const round = (await t.ok(OPEN, { r: 'Moving', c: hour(1) })).openRound;
@@ -363,6 +363,12 @@ describe('clearing rounds', () => {
       field: 'roundId',
     });
     const req = (await t.ok(SUBMIT, { q, o: 'EARLIEST', k: 'moving-1', r: 'Moving' }, startup)).submitRoundRequest;
+    // the same key and request named for another region's round is not that request
+    expect(await t.code(SUBMIT, { q, o: 'EARLIEST', k: 'moving-1', r: 'Pearl' }, startup)).toMatchObject({
+      code: 'CONFLICT',
+      field: 'idempotencyKey',
+    });
+    expect((await t.ok(SUBMIT, { q, o: 'EARLIEST', k: 'moving-1' }, startup)).submitRoundRequest.id).toBe(req.id);
     await t.ok(
       `mutation($i: UpdateClusterInput!) { updateCluster(input: $i) { id region } }`,
       {

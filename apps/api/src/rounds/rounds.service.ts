@@ -52,7 +52,7 @@ export class RoundsService {
     const key = requireIdempotencyKey(idempotencyKey);
     const fingerprint = requestFingerprint(r, objective);
     const replay = await this.ds.manager.findOneBy(RoundRequestEntity, { orgId: p.orgId, idempotencyKey: key });
-    if (replay) return this.replayed(replay, fingerprint);
+    if (replay) return this.replayed(replay, fingerprint, region);
     const v = await this.bookings.validate(r);
     const wanted = this.regionOf(region, r.clusterIds ? v.clusters.map((c) => ({ id: c.id, region: c.region })) : null);
     const now = this.config.now();
@@ -79,7 +79,7 @@ export class RoundsService {
       // the same key submitted concurrently: the first one stands
       if (pgErrorCode(e) !== PG_ERROR.UNIQUE_VIOLATION) throw e;
       const first = await this.ds.manager.findOneByOrFail(RoundRequestEntity, { orgId: p.orgId, idempotencyKey: key });
-      return this.replayed(first, fingerprint);
+      return this.replayed(first, fingerprint, region);
     }
   }
 
@@ -250,13 +250,28 @@ export class RoundsService {
     return this.round(id);
   }
 
-  private async replayed(row: RoundRequestEntity, fingerprint: string): Promise<RoundRequestModel> {
+  /** The request a key was used for, when this submission is the same one (same request, and the same region when one is named). */
+  private async replayed(
+    row: RoundRequestEntity,
+    fingerprint: string,
+    region: string | null | undefined,
+  ): Promise<RoundRequestModel> {
     if (row.requestFingerprint !== fingerprint) {
       throw new RoundException(
         RoundErrorCode.IDEMPOTENCY_KEY_REUSED,
         `idempotencyKey was already used for a different round request (${row.id})`,
         'idempotencyKey',
       );
+    }
+    if (region != null) {
+      const key = this.regionKey(region);
+      const round = await this.ds.manager.findOneByOrFail(RoundEntity, { id: row.roundId });
+      if (round.region !== key)
+        throw new RoundException(
+          RoundErrorCode.IDEMPOTENCY_KEY_REUSED,
+          `idempotencyKey was already used for this request in ${round.region ? `region ${round.region}'s round` : 'the fleet-wide round'} (${row.id}), not in ${key ? `region ${key}'s` : 'the fleet-wide one'}`,
+          'idempotencyKey',
+        );
     }
     return requestModel(row);
   }
