@@ -7,7 +7,7 @@
  * markdown table of ns per operation (median of 7 rounds). Single-threaded; run it on an idle core.
  */
 import { cpus } from 'node:os';
-import { callerOf } from '../src/security/rate-limit.plugin';
+import { keyHashOf } from '../src/security/rate-limit.plugin';
 import { TokenBucketLimiter } from '../src/security/rate-limiter';
 
 /** The per-process bucket before the limit was shared across replicas (commit 0b10d14), for comparison. */
@@ -84,7 +84,7 @@ rows.push(['shared limit, 3 replicas, 10,000 keys', takeBench(shared(3), KEYS)])
 const req = { headers: { authorization: 'Bearer pflex_' + 'a'.repeat(43) } };
 rows.push([
   'caller of a request (SHA-256 of the key; both pay it)',
-  nsPerOp(200_000, () => (sink += callerOf(req).length)),
+  nsPerOp(200_000, () => (sink += keyHashOf(req)!.length)),
 ]);
 
 // a replica joining or leaving re-shares every remembered bucket once

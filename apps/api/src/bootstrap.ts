@@ -80,12 +80,13 @@ export async function startApp(config: AppConfig, log: Logger = createLogger()):
     inFlight++;
     if (draining) {
       // retryable on another process; the client's connection is closed after this answer
-      void reply.header('connection', 'close');
+      void reply.header('connection', 'close').header('retry-after', '1');
       return sendHttpError(
         reply,
         req.url,
         503,
         'this API process is shutting down; retry (another process will answer)',
+        { retryable: true },
       );
     }
   });

@@ -162,7 +162,8 @@ describe('platform: health, limits, schema, demo seed, graceful shutdown', () =>
     expect(second).toMatch(/^HTTP\/1\.1 503/);
     expect(second.toLowerCase()).toContain('connection: close');
     const err = JSON.parse(second.slice(second.indexOf('\r\n\r\n') + 4));
-    expect(err.errors[0].extensions.code).toBe('SERVICE_UNAVAILABLE');
+    expect(err.errors[0].extensions).toEqual({ code: 'SERVICE_UNAVAILABLE', retryable: true });
+    expect(second.toLowerCase()).toContain('retry-after: 1');
     expect(err.errors[0].message).toMatch(/shutting down; retry/);
     expect(t.running.app.get(DataSource).isInitialized).toBe(false);
   });

@@ -107,6 +107,22 @@ describe('rate limit per API key', () => {
     expect((await t.gql(ME, {}, b.key)).data?.me.id).toBe(b.id);
   });
 
+  it('made-up keys draw from their address bucket as well: a fresh key per request does not bring a fresh bucket', async () => {
+    clock += 60_000;
+    // b's key has authenticated here (its first request drew from the address bucket too)
+    expect((await t.gql(ME, {}, b.key)).data?.me.id).toBe(b.id);
+    clock += 60_000;
+    // five requests, each with a key never seen (and never valid): UNAUTHENTICATED, then 429
+    for (let i = 0; i < 5; i++)
+      expect((await t.gql(ME, {}, `pflex_made_up_${i}_${'x'.repeat(30)}`)).errors?.[0].extensions?.code).toBe(
+        'UNAUTHENTICATED',
+      );
+    const sixth = await t.gql(ME, {}, `pflex_made_up_6_${'x'.repeat(30)}`);
+    expect(sixth.status).toBe(429);
+    // a real key, seen to authenticate before, still has its own bucket
+    expect((await t.gql(ME, {}, b.key)).data?.me.id).toBe(b.id);
+  });
+
   it('limits requests without a key by client address, apart from keyed callers', async () => {
     clock += 60_000;
     for (let i = 0; i < 5; i++)

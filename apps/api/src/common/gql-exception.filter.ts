@@ -121,11 +121,12 @@ export function sendHttpError(
   url: string | undefined,
   status: number,
   message: string,
+  extensions: Record<string, unknown> = {},
 ): FastifyReply {
   if (String(url ?? '').startsWith('/graphql')) {
     const code =
       HTTP_TO_GQL[status] ?? (status < 500 ? GqlErrorCode.BAD_USER_INPUT : GqlErrorCode.INTERNAL_SERVER_ERROR);
-    return reply.status(status).send({ errors: [{ message, extensions: { code } }] });
+    return reply.status(status).send({ errors: [{ message, extensions: { code, ...extensions } }] });
   }
   return reply.status(status).send({ statusCode: status, message });
 }

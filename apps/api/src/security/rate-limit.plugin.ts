@@ -13,14 +13,15 @@ export interface RequestLike {
   socket?: { remoteAddress?: string };
 }
 
-/**
- * Who a request counts against: the presented API key (as a hash, so the raw key is not kept in
- * memory), or the client address for requests without one.
- */
-export function callerOf(req: RequestLike | undefined): string {
+/** The hash of the API key a request presents (so the raw key is not kept in memory), or null. */
+export function keyHashOf(req: RequestLike | undefined): string | null {
   const header = req?.headers?.authorization;
   const m = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-  if (m) return 'key:' + createHash('sha256').update(m[1], 'utf8').digest('hex');
+  return m ? createHash('sha256').update(m[1], 'utf8').digest('hex') : null;
+}
+
+/** The client address a request counts against when it has no key (or a key not yet seen to be real). */
+function addressOf(req: RequestLike | undefined): string {
   return 'addr:' + (req?.ip ?? req?.socket?.remoteAddress ?? 'unknown');
 }
 
@@ -43,9 +44,21 @@ export function rateLimitError(
       { extensions: { code: GqlErrorCode.BAD_USER_INPUT, limitPerMinute: limiter.perMinute, http: { status: 400 } } },
     );
   }
-  const r = limiter.take(callerOf(req), cost);
-  if (r.ok) return null;
-  const retryAfterSeconds = Math.max(1, Math.ceil(r.retryAfterMs / 1000));
+  const hash = keyHashOf(req);
+  // a key not yet seen to authenticate here draws from its sender's address bucket too, so that
+  // made-up keys (a fresh one per request, each with a full bucket of its own) are held to the
+  // address's rate; a real key's requests then count against its own bucket only
+  if (hash !== null && !limiter.isVerified(hash)) {
+    const a = limiter.take(addressOf(req), cost);
+    if (!a.ok) return limitedError(limiter, a.retryAfterMs);
+  }
+  const r = limiter.take(hash !== null ? 'key:' + hash : addressOf(req), cost);
+  return r.ok ? null : limitedError(limiter, r.retryAfterMs);
+}
+
+/** RATE_LIMITED with HTTP 429 and Retry-After. */
+function limitedError(limiter: TokenBucketLimiter, retryAfterMs: number): GraphQLError {
+  const retryAfterSeconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
   const e = toGraphQLError(new RateLimitException(limiter.perMinute, retryAfterSeconds));
   return new GraphQLError(e.message, {
     extensions: {

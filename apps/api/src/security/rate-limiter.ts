@@ -95,6 +95,21 @@ export class TokenBucketLimiter {
     return { ok: false, retryAfterMs: Math.ceil((cost - b.tokens) / ratePerMs) };
   }
 
+  /** API keys (their hashes) that authenticated here, most recent last; bounded like the buckets. */
+  private readonly verified = new Set<string>();
+
+  /** An API key authenticated: its requests count against its own bucket from now on (see `callerOf`). */
+  markVerified(keyHash: string): void {
+    if (this.verified.has(keyHash)) return;
+    if (this.verified.size >= this.maxCallers) this.verified.delete(this.verified.values().next().value as string);
+    this.verified.add(keyHash);
+  }
+
+  /** Whether an API key has authenticated here (a made-up key never has). */
+  isVerified(keyHash: string): boolean {
+    return this.verified.has(keyHash);
+  }
+
   /** The tokens `caller` has now (one not remembered: a new bucket's); negative while in debt. Complexity: O(1). */
   tokensOf(caller: string): number {
     const b = this.buckets.get(caller) ?? this.fresh;
