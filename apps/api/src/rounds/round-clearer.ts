@@ -207,9 +207,10 @@ export class RoundClearer implements OnApplicationBootstrap, OnModuleDestroy {
     const packingMs = performance.now() - tPack;
     const baseline = members.length ? firstCome(window(), fromH, members, book, this.quotas) : plan;
     // the round never places less than first-come would have (the packer does not know the access
-    // rules, and re-packing without the members they refuse may still fall short): then it clears
-    // as first-come
-    if (volume(baseline) > volume(plan)) plan = baseline;
+    // rules, and re-packing without the members they refuse may still fall short), nor, placing as
+    // much, fewer requests: then it clears as first-come
+    const [pv, bv] = [volume(plan), volume(baseline)];
+    if (bv > pv || (bv === pv && baseline.placed.length > plan.placed.length)) plan = baseline;
 
     const base = this.timelines.base;
     const landed: Landed[] = plan.placed.map(({ i, pl }) => ({
