@@ -38,6 +38,26 @@ onPostgres('concurrency on PostgreSQL: two API instances, one database', () => {
     await a?.close();
   });
 
+  /** A GREENEST booking of 10 PFLOPS x 2 h in [hour(2), hour(to)) on `cluster`, on instance a or b by `i`. */
+  const greenBooking = (i: number, cluster: string, to: number, k: string, minGreenShare: number) =>
+    gqlAt(
+      (i % 2 ? a : b).url,
+      BOOK,
+      {
+        r: {
+          pflops: 10,
+          hours: 2,
+          earliestStart: hour(2),
+          deadline: hour(to),
+          clusterIds: [cluster],
+          ...(minGreenShare > 0 ? { minGreenShare } : {}),
+        },
+        o: 'GREENEST',
+        k,
+      },
+      startups[i % startups.length],
+    );
+
   /** Ledger equals the sum of confirmed bookings, and never exceeds capacity or green supply. */
   async function checkInvariants(cluster: string) {
     const over = await db.query(
@@ -217,25 +237,7 @@ onPostgres('concurrency on PostgreSQL: two API instances, one database', () => {
       );
     const windows = [(await addWindow(a)).addGreenWindow.id, (await addWindow(b)).addGreenWindow.id];
     const ops = [
-      ...Array.from({ length: 24 }, (_, i) =>
-        gqlAt(
-          (i % 2 ? a : b).url,
-          BOOK,
-          {
-            r: {
-              pflops: 10,
-              hours: 2,
-              earliestStart: hour(2),
-              deadline: hour(6),
-              clusterIds: [cluster],
-              ...(i % 3 === 0 ? { minGreenShare: 1 } : {}),
-            },
-            o: 'GREENEST',
-            k: `mix-${i}`,
-          },
-          startups[i % startups.length],
-        ),
-      ),
+      ...Array.from({ length: 24 }, (_, i) => greenBooking(i, cluster, 6, `mix-${i}`, i % 3 === 0 ? 1 : 0)),
       gqlAt(
         a.url,
         `mutation($c: ID!, $f: DateTime!, $t: DateTime!) { setCapacity(clusterId: $c, from: $f, to: $t, pflops: 20) { pflops } }`,
@@ -282,24 +284,7 @@ onPostgres('concurrency on PostgreSQL: two API instances, one database', () => {
         pricePerMwh: 90,
       }));
     await a.ok(IMPORT, { c: cluster, f: hour(2), t: hour(8), rows: forecast(0.4) }, operator);
-    const book = (i: number) =>
-      gqlAt(
-        (i % 2 ? a : b).url,
-        BOOK,
-        {
-          r: {
-            pflops: 10,
-            hours: 2,
-            earliestStart: hour(2),
-            deadline: hour(8),
-            clusterIds: [cluster],
-            ...(i % 4 === 0 ? { minGreenShare: 0.5 } : {}),
-          },
-          o: 'GREENEST',
-          k: `import-race-${i}`,
-        },
-        startups[i % startups.length],
-      );
+    const book = (i: number) => greenBooking(i, cluster, 8, `import-race-${i}`, i % 4 === 0 ? 0.5 : 0);
     const imp = (app: TestApp, mw: number) =>
       gqlAt(app.url, IMPORT, { c: cluster, f: hour(2), t: hour(8), rows: forecast(mw) }, operator);
     const results = await Promise.all([
