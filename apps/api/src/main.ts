@@ -1,11 +1,18 @@
 import 'reflect-metadata';
 import { startApp } from './bootstrap';
 import { createLogger } from './common/logger';
-import { configFromEnv } from './config';
+import { AppConfig, configFromEnv } from './config';
 
 async function main(): Promise<void> {
   const log = createLogger();
-  const config = configFromEnv();
+  let config: AppConfig;
+  try {
+    config = configFromEnv();
+  } catch (err) {
+    // a setting out of range: its message says which and why; a stack trace would only hide it
+    console.error(JSON.stringify({ level: 'fatal', msg: 'invalid configuration', err: (err as Error).message }));
+    process.exit(1);
+  }
   const running = await startApp(config, log);
   log.info(
     {
