@@ -36,4 +36,14 @@ describe('HealthController', () => {
     await new HealthController({ isInitialized: false } as unknown as DataSource).live(res);
     expect(out).toEqual({ status: 200, body: { status: 'ok', live: true } });
   });
+
+  it('PGlite (in this process, one session): up while open, without a query that would wait behind a long transaction', async () => {
+    const { out, res } = fakeRes();
+    await new HealthController({
+      isInitialized: true,
+      options: { driver: {} },
+      query: () => new Promise(() => undefined),
+    } as unknown as DataSource).health(res);
+    expect(out).toEqual({ status: 200, body: { status: 'ok', live: true, database: 'up' } });
+  });
 });
