@@ -46,11 +46,57 @@ export function persistenceConfigFromEnv(env: NodeJS.ProcessEnv = process.env): 
   return { dataDir: env.PFLEX_DATA_DIR || './data/pglite' };
 }
 
-/** pg's client, counting the statements it sends (round trips) for the metrics. */
+/** How long past the statement timeout a query may go unanswered before its connection is given up, ms. */
+const DEAD_CONNECTION_GRACE_MS = 2000;
+
+/**
+ * pg's client, counting the statements it sends (round trips) for the metrics, and giving up a
+ * connection the server no longer answers on. statement_timeout and lock_timeout bound the work
+ * on the server, but a connection cut silently (no FIN or RST: a network partition, a frozen
+ * server) leaves a query waiting for the kernel's TCP timeout, 15 minutes: every query gets a
+ * watchdog of the session's statement timeout (or the transaction's `SET LOCAL` one) plus
+ * DEAD_CONNECTION_GRACE_MS, after which the socket is destroyed, the query fails as unreachable
+ * (ETIMEDOUT: SERVICE_UNAVAILABLE, retryable) and the pool replaces the client. A partition
+ * leaves every pooled connection dead: each fails its next query that way and is replaced.
+ */
 class CountingClient extends Client {
+  private readonly sessionTimeoutMs: number;
+  /** a longer statement_timeout set for the current transaction (SET LOCAL), ms */
+  private txTimeoutMs: number | null = null;
+
+  constructor(config?: ConstructorParameters<typeof Client>[0]) {
+    super(config);
+    const t = typeof config === 'object' ? (config as { statement_timeout?: unknown }).statement_timeout : undefined;
+    this.sessionTimeoutMs = typeof t === 'number' && t > 0 ? t : 0;
+    // a dead socket fails the client's queries (their callers answer SERVICE_UNAVAILABLE) and then
+    // emits 'error': the pool listens only while the client is idle, so without this listener a
+    // connection lost while checked out would end the process
+    this.on('error', () => undefined);
+  }
+
   override query(...args: unknown[]): never {
     dbStats.roundTrips++;
-    return (super.query as (...a: unknown[]) => never)(...args);
+    const r = (super.query as (...a: unknown[]) => unknown)(...args);
+    if (this.sessionTimeoutMs === 0 || !r || typeof (r as Promise<unknown>).then !== 'function') return r as never;
+    const text = typeof args[0] === 'string' ? args[0] : ((args[0] as { text?: unknown } | undefined)?.text ?? '');
+    if (typeof text === 'string') {
+      if (/^\s*(BEGIN|START TRANSACTION|COMMIT|ROLLBACK)\b/i.test(text)) this.txTimeoutMs = null;
+      const local = /SET LOCAL statement_timeout\s*=\s*(\d+)/i.exec(text);
+      if (local) this.txTimeoutMs = Number(local[1]);
+    }
+    const limit = Math.max(this.sessionTimeoutMs, this.txTimeoutMs ?? 0) + DEAD_CONNECTION_GRACE_MS;
+    const timer = setTimeout(() => {
+      const stream = (this as unknown as { connection?: { stream?: { destroy(e?: Error): void } } }).connection?.stream;
+      // ETIMEDOUT: the query fails as the database being unreachable (databaseFailure)
+      const e = Object.assign(new Error(`PostgreSQL did not answer within ${limit} ms: the connection is given up`), {
+        code: 'ETIMEDOUT',
+      });
+      stream?.destroy(e);
+    }, limit);
+    timer.unref();
+    const done = () => clearTimeout(timer);
+    (r as Promise<unknown>).then(done, done);
+    return r as never;
   }
 }
 
@@ -193,6 +239,9 @@ const UNAVAILABLE_CODES: readonly string[] = [
   PG_ERROR.CRASH_SHUTDOWN,
   PG_ERROR.CANNOT_CONNECT_NOW,
   PG_ERROR.TOO_MANY_CONNECTIONS,
+  // the server ended the session (its client was frozen or stalled): the transaction is gone
+  PG_ERROR.IDLE_IN_TRANSACTION_TIMEOUT,
+  PG_ERROR.IDLE_SESSION_TIMEOUT,
   'ECONNREFUSED',
   'ECONNRESET',
   'ETIMEDOUT',

@@ -10,7 +10,8 @@ describe('databaseFailure', () => {
   });
 
   it('names refused, dropped and shutting-down connections and pool wait timeouts "unavailable"', () => {
-    for (const code of ['ECONNREFUSED', 'ECONNRESET', '57P01', '57P03', '08006'])
+    // 25P03 / 57P05: the server ended a session its frozen or stalled client left idle
+    for (const code of ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P03', '08006', '25P03', '57P05'])
       expect(databaseFailure(pg(code))).toBe('unavailable');
     expect(databaseFailure(new Error('timeout exceeded when trying to connect'))).toBe('unavailable');
     expect(databaseFailure(new Error('Connection terminated unexpectedly'))).toBe('unavailable');

@@ -16,6 +16,10 @@ export const PG_ERROR = {
   CRASH_SHUTDOWN: '57P02',
   CANNOT_CONNECT_NOW: '57P03',
   TOO_MANY_CONNECTIONS: '53300',
+  /** the server ended a session idle in a transaction too long (a frozen or stalled client) */
+  IDLE_IN_TRANSACTION_TIMEOUT: '25P03',
+  /** the server ended a session idle too long */
+  IDLE_SESSION_TIMEOUT: '57P05',
 } as const;
 
 /** Class 08: connection exceptions. */
