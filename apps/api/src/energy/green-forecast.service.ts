@@ -101,8 +101,6 @@ export class GreenForecastService {
           v = cut.version;
           revisions.push(cut.id);
         }
-        // the green now shared fits what the forecast leaves: checked again on the rows as they are now
-        planOrder(fromH, toH, await this.admin.greenHoursForUpdateIn(m, c.id, fromH, toH), rows, removals);
       }
       let added: GreenWindowEntity[];
       try {

@@ -123,14 +123,7 @@ export class EventsService {
     map: (e: BookingCommittedEvent) => Promise<T | undefined> | T | undefined,
     accepts?: (e: BookingCommittedEvent) => boolean,
   ): AsyncIterableIterator<T> {
-    const check = this.keyCheck(who);
-    return eventStream(
-      this.bus,
-      'booking',
-      async (e: BookingCommittedEvent) => (await check(), map(e)),
-      (why) => new EventsMissedException(why),
-      accepts,
-    );
+    return this.stream('booking', who, map, accepts);
   }
 
   /** Ledger changes from now on, through `map`; the key is re-checked as for bookings. */
@@ -139,11 +132,21 @@ export class EventsService {
     map: (e: LedgerChangedEvent) => Promise<T | undefined> | T | undefined,
     accepts?: (e: LedgerChangedEvent) => boolean,
   ): AsyncIterableIterator<T> {
+    return this.stream('ledger', who, map, accepts);
+  }
+
+  /** The bus's `name` events for one subscriber: its key re-checked per event, others' dropped by `accepts`. */
+  private stream<E, T>(
+    name: string,
+    who: Subscriber,
+    map: (e: E) => Promise<T | undefined> | T | undefined,
+    accepts?: (e: E) => boolean,
+  ): AsyncIterableIterator<T> {
     const check = this.keyCheck(who);
     return eventStream(
       this.bus,
-      'ledger',
-      async (e: LedgerChangedEvent) => (await check(), map(e)),
+      name,
+      async (e: E) => (await check(), map(e)),
       (why) => new EventsMissedException(why),
       accepts,
     );

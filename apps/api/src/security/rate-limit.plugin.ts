@@ -13,11 +13,17 @@ export interface RequestLike {
   socket?: { remoteAddress?: string };
 }
 
-/** The hash of the API key a request presents (so the raw key is not kept in memory), or null. */
+/** Key hashes already computed for a request (the gate, the plugin and the guard each ask). */
+const hashed = new WeakMap<object, string | null>();
+
+/** The hash of the API key a request presents (so the raw key is not kept in memory), or null; computed once per request. */
 export function keyHashOf(req: RequestLike | undefined): string | null {
+  if (req && hashed.has(req)) return hashed.get(req)!;
   const header = req?.headers?.authorization;
   const m = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-  return m ? createHash('sha256').update(m[1], 'utf8').digest('hex') : null;
+  const hash = m ? createHash('sha256').update(m[1], 'utf8').digest('hex') : null;
+  if (req) hashed.set(req, hash);
+  return hash;
 }
 
 /** The client address a request counts against when it has no key (or a key not yet seen to be real). */
