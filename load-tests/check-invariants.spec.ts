@@ -277,7 +277,7 @@ describeDb('invariant checker (PostgreSQL)', () => {
     await corrupt(
       `${round} UPDATE rounds SET status = 'OPEN', cleared_at = NULL`,
       [],
-      ['cleared rounds have nothing pending, open rounds nothing decided'],
+      ['cleared rounds have nothing pending, open and closed rounds nothing decided'],
       acked,
     );
     await corrupt(

@@ -430,11 +430,11 @@ export async function checkInvariants(db: Client, acks: AckedBooking[] | undefin
     );
     const states = await db.query(
       `SELECT r.id AS round, r.status, q.status AS request_status, count(*)::int AS n FROM rounds r JOIN round_requests q ON q.round_id = r.id
-        WHERE (r.status = 'CLEARED' AND q.status = 'PENDING') OR (r.status = 'OPEN' AND q.status IN ('CONFIRMED', 'REFUSED'))
+        WHERE (r.status = 'CLEARED' AND q.status = 'PENDING') OR (r.status IN ('OPEN', 'CLOSED') AND q.status IN ('CONFIRMED', 'REFUSED'))
         GROUP BY r.id, r.status, q.status LIMIT 100`,
     );
     add(
-      'cleared rounds have nothing pending, open rounds nothing decided',
+      'cleared rounds have nothing pending, open and closed rounds nothing decided',
       states.rows,
       'none',
       (k) => `${k} rounds with requests in the wrong state`,

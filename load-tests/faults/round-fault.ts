@@ -1,6 +1,7 @@
 // Fault: kill -9 the API process that is clearing a round, in the middle of the clearing. The
-// round must be untouched (OPEN, every request PENDING, no booking of it) or, if the commit won
-// the race, fully cleared; after a restart another process clears it exactly once.
+// round must be untouched (CLOSED, every request PENDING, no booking of it) or, if the commit won
+// the race, fully cleared; then the tick of the surviving or restarted process clears it exactly
+// once.
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import type { AckedBooking } from '../check-invariants';
@@ -106,12 +107,14 @@ export async function killDuringClearing(c: RoundFaultContext): Promise<RoundFau
       ).rows[0].n as number;
     const s1 = await state();
     const roundStatus = s1[0]?.status;
-    if (roundStatus === 'OPEN') {
+    const untouched = roundStatus === 'CLOSED' || roundStatus === 'OPEN';
+    if (untouched) {
       if (s1.some((r) => r.request !== 'PENDING'))
-        problems.push(`after the kill the round is OPEN but has decided requests: ${JSON.stringify(s1)}`);
-      if ((await booked()) !== 0) problems.push('after the kill the round is OPEN but some of its bookings exist');
+        problems.push(`after the kill the round is ${roundStatus} but has decided requests: ${JSON.stringify(s1)}`);
+      if ((await booked()) !== 0)
+        problems.push(`after the kill the round is ${roundStatus} but some of its bookings exist`);
       did.push(
-        `after the kill: round untouched (OPEN, ${s1.reduce((a, r) => a + r.n, 0)} requests PENDING, no bookings)`,
+        `after the kill: round untouched (${roundStatus}, ${s1.reduce((a, r) => a + r.n, 0)} requests PENDING, no bookings)`,
       );
     } else if (roundStatus === 'CLEARED') {
       if (s1.some((r) => r.request === 'PENDING'))
@@ -121,11 +124,20 @@ export async function killDuringClearing(c: RoundFaultContext): Promise<RoundFau
 
     await victim.start();
     did.push(`restarted on port ${victim.port} (pid ${victim.pid})`);
-    if (roundStatus === 'OPEN') {
-      const out = (await gql(other.base, c.bureauKey, DOCS.closeRound, { id: round })).closeRound;
-      did.push(
-        `cleared by port ${other.port}: ${out.outcome.placed} placed, ${out.outcome.refused} refused, ${out.outcome.pflopsHours} PFLOPS-hours (first-come ${out.outcome.firstCome.pflopsHours}), ${out.outcome.clearingMs} ms`,
-      );
+    if (untouched) {
+      // a CLOSED round is cleared by the next tick of a live process (ROUND_TICK_MS)
+      const t1 = performance.now();
+      let out: { placed: number; refused: number; pflopsHours: number; firstCome: { pflopsHours: number } } | null =
+        null;
+      while (!out && performance.now() - t1 < 120_000) {
+        await sleep(100);
+        out = (await gql(other.base, c.bureauKey, DOCS.roundOutcome, { id: round })).round.outcome;
+      }
+      if (out)
+        did.push(
+          `cleared by a tick ${Math.round(performance.now() - t1)} ms after the restart: ${out.placed} placed, ${out.refused} refused, ${out.pflopsHours} PFLOPS-hours (first-come ${out.firstCome.pflopsHours})`,
+        );
+      else problems.push(`round ${round} still not cleared 120 s after the restart`);
     }
     const s2 = await state();
     const confirmed = s2.find((r) => r.request === 'CONFIRMED')?.n ?? 0;

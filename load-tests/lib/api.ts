@@ -37,6 +37,9 @@ export const DOCS = {
   submitRoundRequest: `mutation SubmitRoundRequest($request: ComputeRequestInput!, $objective: Objective!, $idempotencyKey: String!, $region: String) {
     submitRoundRequest(request: $request, objective: $objective, idempotencyKey: $idempotencyKey, region: $region) { id status }
   }`,
+  roundOutcome: `query RoundOutcome($id: ID!) {
+    round(id: $id) { status outcome { placed refused pflopsHours firstCome { pflopsHours } } }
+  }`,
   closeRound: `mutation CloseRound($id: ID!) {
     closeRound(id: $id) { id status outcome { requests placed refused pflopsHours greenShare gain strategy clearingMs packingMs firstCome { placed pflopsHours greenShare } } }
   }`,

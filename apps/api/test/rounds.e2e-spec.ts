@@ -320,10 +320,30 @@ describe('clearing rounds', () => {
     expect((await t.ok(`query($id: ID!) { round(id: $id) { status } }`, { id: sched.openRound.id })).round.status).toBe(
       'OPEN',
     );
+    const first = (
+      await t.ok(`{ roundRequests(roundId: "${sched.openRound.id}") { edges { node { id } } } }`, {}, s.key)
+    ).roundRequests.edges[0].node.id;
     const config = (clearer as unknown as { config: { now: () => number } }).config;
     const realNow = config.now;
     config.now = () => closes + 1000;
+    let next: { id: string; closesAt: string };
     try {
+      // past the close time, before any tick: a submission closes the round itself and joins the
+      // next one (no gap while the last one waits for its clearing), which a withdrawal cannot leave
+      const late = (await t.ok(SUBMIT, { q: req(1, 1, 3, 8, [cluster]), o: 'EARLIEST', k: 'sched-2' }, s.key))
+        .submitRoundRequest;
+      expect(late.roundId).not.toBe(sched.openRound.id);
+      const mid = (await t.ok(`{ rounds(region: "Pearl") { id status closesAt clearedAt pending } }`)).rounds;
+      expect(mid.find((r: any) => r.id === sched.openRound.id)).toMatchObject({
+        status: 'CLOSED',
+        clearedAt: null,
+        pending: 1,
+      });
+      next = mid.find((r: any) => r.status === 'OPEN');
+      expect(next).toMatchObject({ id: late.roundId, pending: 1 });
+      expect(new Date(next.closesAt).getTime()).toBe(closes + HOUR);
+      const w = await t.gql(`mutation($id: ID!) { withdrawRoundRequest(id: $id) { id } }`, { id: first }, s.key);
+      expect(w.errors?.[0].extensions).toMatchObject({ code: 'CONFLICT', reason: 'ROUND_CLOSED', field: 'id' });
       await clearer.tick();
       await clearer.tick();
     } finally {
@@ -334,8 +354,7 @@ describe('clearing rounds', () => {
       status: 'CLEARED',
       outcome: { placed: 1 },
     });
-    const next = after.find((r: any) => r.status === 'OPEN');
-    expect(new Date(next.closesAt).getTime()).toBe(closes + HOUR);
+    expect(after.filter((r: any) => r.status === 'OPEN').map((r: any) => r.id)).toEqual([next.id]);
     const off = (
       await t.ok(`mutation { scheduleRounds(region: "Pearl", everyMinutes: null) { everyMinutes openRound { id } } }`)
     ).scheduleRounds;

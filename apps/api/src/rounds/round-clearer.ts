@@ -31,17 +31,22 @@ const MAX_ATTEMPTS = 5;
 /** Statement and idle-in-transaction limit of a clearing (a 100,000-request round included). */
 const CLEARING_TIMEOUT_MS = 300_000;
 
-export type ClearResult = { cleared: true; outcome: RoundOutcomeModel } | { cleared: false; why: 'busy' | 'not-open' };
+/** A clearing's result: cleared now, or not (`busy`: another process is clearing it; `open`: not closed yet; `cleared`: already). */
+export type ClearResult =
+  { cleared: true; outcome: RoundOutcomeModel } | { cleared: false; why: 'busy' | 'open' | 'cleared' };
 
 /**
- * Clears rounds: exactly one process clears a round, in ONE transaction that holds the round's
- * row lock (FOR UPDATE SKIP LOCKED: a second process skips it, a restart finds it CLEARED or
- * untouched), reads its pending requests, locks the startups' access rules and vouchers, packs
- * the whole round with `packBatch` on a copy of the timelines, then locks the versions of the
- * clusters concerned (re-packing once if another process committed there meanwhile, now that
- * no one can) and writes every booking through the same ledger path as bookCompute
- * (BookingWriter: same CHECKs, voucher draws, events), then each request's decision and the
- * round's outcome. A crash before COMMIT leaves the round untouched; after it, fully cleared.
+ * Clears rounds. A round is first CLOSED in a short statement of its own (at its close time by
+ * the tick, or early by closeRound), so no request joins it any more and its region's next
+ * scheduled round can open. Then exactly one process clears it, in ONE transaction that holds
+ * the round's row lock (FOR UPDATE SKIP LOCKED: a second process skips it, a restart finds it
+ * CLEARED or still CLOSED, and the next tick clears it), reads its pending requests, locks the
+ * startups' access rules and vouchers, packs the whole round with `packBatch` on a copy of the
+ * timelines, then locks the versions of the clusters concerned (re-packing once if another
+ * process committed there meanwhile, now that no one can) and writes every booking through the
+ * same ledger path as bookCompute (BookingWriter: same CHECKs, voucher draws, events), then each
+ * request's decision and the round's outcome. A crash before COMMIT leaves the round CLOSED and
+ * untouched; after it, fully cleared.
  */
 @Injectable()
 export class RoundClearer implements OnApplicationBootstrap, OnModuleDestroy {
@@ -74,14 +79,16 @@ export class RoundClearer implements OnApplicationBootstrap, OnModuleDestroy {
     clearInterval(this.timer);
   }
 
-  /** Every process, every tick: open the scheduled rounds that are missing, clear the rounds whose time has come. */
+  /**
+   * Every process, every tick: close the rounds whose time has come, open the scheduled rounds
+   * that are missing (the next one opens before the last one clears), clear the closed rounds.
+   */
   async tick(): Promise<void> {
     if (this.ticking) return;
     this.ticking = true;
     try {
-      const now = this.config.now();
-      await this.rounds.openScheduled(now);
-      for (const r of await this.rounds.due(now)) await this.clear(r.id);
+      await this.roll();
+      for (const r of await this.rounds.closed()) await this.clear(r.id);
     } catch (e) {
       this.log.warn({ err: e }, 'round tick failed; next tick retries');
     } finally {
@@ -94,7 +101,19 @@ export class RoundClearer implements OnApplicationBootstrap, OnModuleDestroy {
     return this.rounds.openScheduled(this.config.now());
   }
 
-  /** Clears the round now if it is open (whatever its close time) and no other process is clearing it. */
+  /** Closes the rounds (of one region when given) whose time has come and opens the scheduled ones missing. */
+  async roll(region?: string): Promise<void> {
+    const now = this.config.now();
+    await this.rounds.closeDue(now, region);
+    await this.rounds.openScheduled(now);
+  }
+
+  /** Closes an OPEN round now, before its time (false when it was not OPEN); `clear` then clears it. */
+  closeEarly(id: string): Promise<boolean> {
+    return this.rounds.closeEarly(id, this.config.now());
+  }
+
+  /** Clears the round now if it is CLOSED and no other process is clearing it. */
   async clear(id: string): Promise<ClearResult> {
     for (let attempt = 0; ; attempt++) {
       this.stats.attempts++;
@@ -118,7 +137,7 @@ export class RoundClearer implements OnApplicationBootstrap, OnModuleDestroy {
     );
     const round = await this.rounds.lockForClearing(s, id);
     if (!round) return { cleared: false, why: 'busy' };
-    if (round.status !== 'OPEN') return { cleared: false, why: 'not-open' };
+    if (round.status !== 'CLOSED') return { cleared: false, why: round.status === 'OPEN' ? 'open' : 'cleared' };
     const rows = await this.rounds.pending(s, id);
     const now = this.config.now();
     const { start, end } = this.ledger.horizon();

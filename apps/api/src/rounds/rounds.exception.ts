@@ -7,6 +7,8 @@ export enum RoundErrorCode {
   NO_OPEN_ROUND = 'NO_OPEN_ROUND',
   /** the round has cleared already */
   ROUND_CLEARED = 'ROUND_CLEARED',
+  /** the round has closed: its clearing decides its requests */
+  ROUND_CLOSED = 'ROUND_CLOSED',
   /** a round of that region is open already */
   ROUND_ALREADY_OPEN = 'ROUND_ALREADY_OPEN',
   /** the request was decided (or withdrawn) already */
@@ -20,6 +22,7 @@ const TO_GQL: Record<RoundErrorCode, GqlErrorCode> = {
   ROUND_REQUEST_NOT_FOUND: GqlErrorCode.NOT_FOUND,
   NO_OPEN_ROUND: GqlErrorCode.CONFLICT,
   ROUND_CLEARED: GqlErrorCode.CONFLICT,
+  ROUND_CLOSED: GqlErrorCode.CONFLICT,
   ROUND_ALREADY_OPEN: GqlErrorCode.CONFLICT,
   ALREADY_DECIDED: GqlErrorCode.CONFLICT,
   IDEMPOTENCY_KEY_REUSED: GqlErrorCode.CONFLICT,

@@ -64,7 +64,7 @@ export class RoundsRepository {
 
   /**
    * Records the clearing, in its transaction after the bookings: each request's decision, the
-   * round CLEARED with its outcome (closed now if it closed early), the REFUSED events.
+   * round CLEARED with its outcome, the REFUSED events.
    */
   async decide(
     s: SqlSession,
@@ -79,9 +79,8 @@ export class RoundsRepository {
       `WITH u AS (UPDATE round_requests r SET status = x.status, booking_id = x.booking, reason = x.reason, message = x.message, decided_at = to_timestamp($6 / 1000.0)
                   FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::text[]) AS x(id, status, booking, reason, message)
                   WHERE r.id = x.id AND r.status = 'PENDING' RETURNING 1),
-            rd AS (UPDATE rounds SET status = 'CLEARED', cleared_at = to_timestamp($6 / 1000.0), outcome = $7::jsonb,
-                          closes_at = least(closes_at, greatest(to_timestamp($6 / 1000.0), opens_at + interval '1 millisecond'))
-                   WHERE id = $8 AND status = 'OPEN' RETURNING 1),
+            rd AS (UPDATE rounds SET status = 'CLEARED', cleared_at = to_timestamp($6 / 1000.0), outcome = $7::jsonb
+                   WHERE id = $8 AND status = 'CLOSED' RETURNING 1),
             n AS (SELECT pg_notify($9, p) FROM unnest($10::text[]) AS p)
        SELECT (SELECT count(*) FROM u)::int AS u, (SELECT count(*) FROM rd)::int AS rd, (SELECT count(*) FROM n)::int AS n`,
       [d.id, d.status, d.booking, d.reason, d.message, nowMs, JSON.stringify(outcome), roundId, channel, payloads],
@@ -90,12 +89,32 @@ export class RoundsRepository {
       throw new Error(`round ${roundId}: clearing record incomplete (${r.u}/${d.id.length} requests, ${r.rd} round)`);
   }
 
-  /** OPEN rounds whose close time has come. */
-  due(nowMs: number): Promise<{ id: string }[]> {
-    return this.ds.query(
-      `SELECT id FROM rounds WHERE status = 'OPEN' AND closes_at <= to_timestamp($1 / 1000.0) ORDER BY closes_at, id`,
-      [nowMs],
+  /**
+   * Closes the OPEN rounds whose close time has come (of one region when given), in a short
+   * statement of its own: it waits only for submissions in flight (they share-lock the round),
+   * never for a clearing, and the region's next scheduled round may open right after it.
+   */
+  async closeDue(nowMs: number, region?: string): Promise<number> {
+    const rows: { id: string }[] = await this.ds.query(
+      `UPDATE rounds SET status = 'CLOSED' WHERE status = 'OPEN' AND closes_at <= to_timestamp($1 / 1000.0)${region === undefined ? '' : ' AND region = $2'} RETURNING id`,
+      region === undefined ? [nowMs] : [nowMs, region],
     );
+    return rows.length;
+  }
+
+  /** Closes an OPEN round before its time (the bureau's closeRound): its close time becomes now. False when it was not OPEN. */
+  async closeEarly(id: string, nowMs: number): Promise<boolean> {
+    const rows: { id: string }[] = await this.ds.query(
+      `UPDATE rounds SET status = 'CLOSED', closes_at = least(closes_at, greatest(to_timestamp($2 / 1000.0), opens_at + interval '1 millisecond'))
+       WHERE id = $1 AND status = 'OPEN' RETURNING id`,
+      [id, nowMs],
+    );
+    return rows.length === 1;
+  }
+
+  /** CLOSED rounds, the first to close first: the ones to clear. */
+  closed(): Promise<{ id: string }[]> {
+    return this.ds.query(`SELECT id FROM rounds WHERE status = 'CLOSED' ORDER BY closes_at, id`);
   }
 
   /** Opens the next round of every scheduled region that has none open, closing at the next multiple of its cadence. */

@@ -45,7 +45,7 @@ export class RoundsResolver {
   @Roles('BUREAU')
   @Mutation(() => RoundScheduleModel, {
     description:
-      'Rounds of a region (null: the whole fleet) closing every everyMinutes, aligned to multiples of it since the epoch; null or 0 stops them (the open round still clears at its time). Opens the first round at once.',
+      'Rounds of a region (null: the whole fleet) closing every everyMinutes, aligned to multiples of it since the epoch; null or 0 stops them (the open round still clears at its time). Opens the first round at once, and each next one as the last one closes (while it clears).',
   })
   scheduleRounds(
     @Args('region', { type: () => String, nullable: true }) region: string | null,
@@ -68,7 +68,8 @@ export class RoundsResolver {
 
   @Roles('BUREAU')
   @Mutation(() => RoundModel, {
-    description: 'Closes an open round now and clears it; returns the cleared round with its outcome.',
+    description:
+      'Closes an open round now and clears it; returns the cleared round with its outcome. A CLOSED round (its time came) is cleared, or its clearing waited for; a CLEARED one is CONFLICT ROUND_CLEARED.',
   })
   closeRound(@Args('id', { type: () => ID }) id: string): Promise<RoundModel> {
     return this.svc.close(id);
@@ -91,7 +92,8 @@ export class RoundsResolver {
 
   @Roles('STARTUP')
   @Mutation(() => RoundRequestModel, {
-    description: 'Takes a PENDING request out of its round (ALREADY_DECIDED once the round cleared).',
+    description:
+      'Takes a PENDING request out of its round while the round is open (CONFLICT ROUND_CLOSED once it has closed: its clearing decides the request; ALREADY_DECIDED once decided).',
   })
   withdrawRoundRequest(
     @CurrentOrg() p: Principal,

@@ -29,9 +29,9 @@ const MAX_ROUND_MINUTES = 7 * 24 * 60;
 
 /**
  * Rounds as the API shows them: the bureau schedules, opens and closes them; startups submit
- * and withdraw requests while a round is open; the clearing itself is RoundClearer's.
- * Submitting and withdrawing take a share lock on the round row, so they wait for a clearing in
- * progress and then see the round CLEARED: a request is either in the clearing or refused.
+ * and withdraw requests while a round is open; closing and clearing are RoundClearer's.
+ * Submitting and withdrawing take a share lock on the round row, so closing a round waits for
+ * the ones in flight, and a request is either in the clearing or refused.
  */
 @Injectable()
 export class RoundsService {
@@ -55,10 +55,8 @@ export class RoundsService {
     if (replay) return this.replayed(replay, fingerprint, region);
     const v = await this.bookings.validate(r);
     const wanted = this.regionOf(region, r.clusterIds ? v.clusters.map((c) => ({ id: c.id, region: c.region })) : null);
-    const now = this.config.now();
     try {
-      const row = await this.ds.transaction(async (m) => {
-        const round = await this.openRound(m, wanted, now);
+      const row = await this.joinRound(wanted, (m, round) => {
         const rr = m.create(RoundRequestEntity, {
           roundId: round.id,
           orgId: p.orgId,
@@ -89,8 +87,17 @@ export class RoundsService {
     const row = await this.ds.transaction(async (m) => {
       const rr = await m.findOneBy(RoundRequestEntity, { id, orgId: p.orgId });
       if (!rr) throw requestNotFound(id);
-      // waits for a clearing of the round in progress
-      await m.query(`SELECT 1 FROM rounds WHERE id = $1 FOR SHARE`, [rr.roundId]);
+      // waits for a clearing of the round in progress; a closed round's requests are its clearing's
+      const [round]: { status: string; closes: number }[] = await m.query(
+        `SELECT status, (extract(epoch FROM closes_at) * 1000)::float8 AS closes FROM rounds WHERE id = $1 FOR SHARE`,
+        [rr.roundId],
+      );
+      if (rr.status === 'PENDING' && (round.status === 'CLOSED' || round.closes <= now))
+        throw new RoundException(
+          RoundErrorCode.ROUND_CLOSED,
+          `round ${rr.roundId} closed at ${iso(round.closes)}: its clearing decides request ${id}`,
+          'id',
+        );
       const done = await m.update(
         RoundRequestEntity,
         { id, status: 'PENDING' },
@@ -233,7 +240,7 @@ export class RoundsService {
     }
   }
 
-  /** Clears the round now (the bureau closing it early); waits for a clearing another process has started. */
+  /** Closes the round now (the bureau closing it early) and clears it; waits for a clearing another process has started. */
   async close(id: string): Promise<RoundModel> {
     const before = await this.round(id);
     if (before.status === RoundStatusEnum.CLEARED)
@@ -242,9 +249,11 @@ export class RoundsService {
         `round ${id} cleared at ${before.clearedAt?.toISOString()}`,
         'id',
       );
+    // CLOSED already (its time came, or another closeRound): clear it, or wait for its clearing
+    if (before.status === RoundStatusEnum.OPEN) await this.clearer.closeEarly(id);
     for (let i = 0; i < 600; i++) {
       const r = await this.clearer.clear(id);
-      if (r.cleared || r.why === 'not-open') return this.round(id);
+      if (r.cleared || r.why === 'cleared') return this.round(id);
       await new Promise((res) => setTimeout(res, 100));
     }
     return this.round(id);
@@ -301,12 +310,39 @@ export class RoundsService {
     return regions.size === 1 ? { key: [...regions][0], fallback: true } : { key: '', fallback: false };
   }
 
-  /** The open round a request joins, share-locked (a clearing in progress finishes first); NO_OPEN_ROUND when none takes requests. */
+  /**
+   * Runs `join` in a transaction with the open round the request joins, share-locked (closing
+   * it waits for this submission). A round past its close time that no tick has closed yet is
+   * closed here, and the region's next scheduled round opened, so that a submission never has
+   * to wait for the next tick. NO_OPEN_ROUND when no round takes requests.
+   */
+  private async joinRound<T>(
+    wanted: { key: string; fallback: boolean },
+    join: (m: EntityManager, round: { id: string }) => Promise<T>,
+  ): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      const now = this.config.now();
+      const due: { key?: string } = {};
+      const out = await this.ds.transaction(async (m) => {
+        const round = await this.openRound(m, wanted, now, attempt > 0);
+        if ('due' in round) {
+          due.key = round.due;
+          return undefined;
+        }
+        return { value: await join(m, round) };
+      });
+      if (out) return out.value;
+      await this.clearer.roll(due.key);
+    }
+  }
+
+  /** The open round a request joins, share-locked; `due` names a region whose round is past its close time but still OPEN. */
   private async openRound(
     m: EntityManager,
     wanted: { key: string; fallback: boolean },
     now: number,
-  ): Promise<{ id: string }> {
+    rolled: boolean,
+  ): Promise<{ id: string } | { due: string }> {
     const find = async (key: string) => {
       const rows: { id: string; closes: number }[] = await m.query(
         `SELECT id, (extract(epoch FROM closes_at) * 1000)::float8 AS closes FROM rounds WHERE region = $1 AND status = 'OPEN' FOR SHARE`,
@@ -314,22 +350,24 @@ export class RoundsService {
       );
       return rows[0] as { id: string; closes: number } | undefined;
     };
-    let r = await find(wanted.key);
-    if (!r && wanted.fallback) r = await find('');
-    const name = wanted.key ? `region ${wanted.key}` : 'the whole fleet';
-    if (!r)
+    const name = (key: string) => (key ? `region ${key}` : 'the whole fleet');
+    const keys = wanted.fallback && wanted.key !== '' ? [wanted.key, ''] : [wanted.key];
+    for (const key of keys) {
+      const r = await find(key);
+      if (!r) continue;
+      if (r.closes > now) return r;
+      if (!rolled) return { due: key };
       throw new RoundException(
         RoundErrorCode.NO_OPEN_ROUND,
-        `no round of ${name}${wanted.fallback ? ' or of the whole fleet' : ''} is open`,
+        `the round of ${name(key)} closed at ${iso(r.closes)}; submit to the next one`,
         'region',
       );
-    if (r.closes <= now)
-      throw new RoundException(
-        RoundErrorCode.NO_OPEN_ROUND,
-        `the round of ${name} closed at ${iso(r.closes)} and is being cleared; submit to the next one`,
-        'region',
-      );
-    return r;
+    }
+    throw new RoundException(
+      RoundErrorCode.NO_OPEN_ROUND,
+      `no round of ${name(wanted.key)}${wanted.fallback ? ' or of the whole fleet' : ''} is open`,
+      'region',
+    );
   }
 
   private regionKey(region: string | null | undefined): string {

@@ -16,16 +16,17 @@ import { OrganizationEntity } from './organization.entity';
 
 /**
  * A clearing round: requests submitted while it is OPEN are placed together by the batch packer
- * when it closes (status CLEARED, with the outcome and a first-come baseline). `region` '' means
- * the whole fleet. At most one OPEN round per region (partial unique index); the row is locked
- * by the one process that clears it, in the same transaction that writes its bookings.
+ * after it closes (CLOSED: no more requests, being cleared; then CLEARED, with the outcome and a
+ * first-come baseline). `region` '' means the whole fleet. At most one OPEN round per region
+ * (partial unique index), so the next one opens while the last one clears; the row is locked by
+ * the one process that clears it, in the same transaction that writes its bookings.
  */
 @Entity('rounds')
 @Index('rounds_one_open_idx', ['region'], { unique: true, where: `"status" = 'OPEN'` })
 @Index('rounds_status_closes_idx', ['status', 'closesAt'])
 @Check(
   'rounds_check',
-  `"closes_at" > "opens_at" AND "status" IN ('OPEN', 'CLEARED') AND ("status" = 'OPEN') = ("cleared_at" IS NULL)`,
+  `"closes_at" > "opens_at" AND "status" IN ('OPEN', 'CLOSED', 'CLEARED') AND ("status" = 'CLEARED') = ("cleared_at" IS NOT NULL)`,
 )
 export class RoundEntity {
   @PrimaryGeneratedColumn('uuid')

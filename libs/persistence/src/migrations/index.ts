@@ -8,6 +8,7 @@ import { GridSide1764700000000 } from './1764700000000-GridSide';
 import { GridPriceSeries1764800000000 } from './1764800000000-GridPriceSeries';
 import { BookingGridPrices1764900000000 } from './1764900000000-BookingGridPrices';
 import { VoucherLedgerSeq1765000000000 } from './1765000000000-VoucherLedgerSeq';
+import { RoundClosed1765100000000 } from './1765100000000-RoundClosed';
 
 /** In order; never edit one after it has landed, add a new one. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   GridPriceSeries1764800000000,
   BookingGridPrices1764900000000,
   VoucherLedgerSeq1765000000000,
+  RoundClosed1765100000000,
 ];

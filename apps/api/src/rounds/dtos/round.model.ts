@@ -4,11 +4,13 @@ import { BookingModel, ObjectiveEnum } from '../../bookings/dtos/booking.model';
 
 export enum RoundStatusEnum {
   OPEN = 'OPEN',
+  CLOSED = 'CLOSED',
   CLEARED = 'CLEARED',
 }
 registerEnumType(RoundStatusEnum, {
   name: 'RoundStatus',
-  description: 'OPEN: taking requests until closesAt; CLEARED: placed, outcome recorded',
+  description:
+    "OPEN: taking requests until closesAt; CLOSED: closed to requests, being cleared (the region's next scheduled round is open meanwhile); CLEARED: placed, outcome recorded",
 });
 
 export enum RoundRequestStatusEnum {
