@@ -84,12 +84,15 @@ export const S = {
   groupLock: {
     name: 'pflex_group_lock',
     // the members' access rules and vouchers locked (organization, then voucher order); the
-    // versions of the clusters placed on only read, to see whether the timelines are behind
+    // versions of the clusters placed on only read, to see whether the timelines are behind; the
+    // keys looked up one by one (LATERAL ... LIMIT 1): a plain join's cached generic plan, made
+    // while `bookings` was small, hash-joins a scan of the whole table on every group commit
     text: `WITH ver AS (SELECT cluster_id, version FROM ledger_versions WHERE cluster_id = ANY($1::uuid[])),
            rul AS (SELECT org_id, max_pflops_hours_per_7_days AS w, max_cluster_share AS s FROM access_rules WHERE org_id = ANY($2::uuid[]) ORDER BY org_id FOR UPDATE),
            vou AS (SELECT id, org_id, percent_covered, (cap - spent)::text AS remaining, spent::text AS spent, valid_from, valid_until, cluster_ids, min_green_share, created_at
                    FROM vouchers WHERE org_id = ANY($2::uuid[]) AND spent < cap AND valid_until > to_timestamp($5 * 3600.0) ORDER BY id FOR UPDATE),
-           idem AS (SELECT b.* FROM bookings b JOIN unnest($3::uuid[], $4::text[]) AS k(org, key) ON b.org_id = k.org AND b.idempotency_key = k.key)
+           idem AS (SELECT b.* FROM unnest($3::uuid[], $4::text[]) AS k(org, key)
+                    CROSS JOIN LATERAL (SELECT * FROM bookings x WHERE x.org_id = k.org AND x.idempotency_key = k.key LIMIT 1) b)
            SELECT (SELECT json_agg(json_build_array(cluster_id, version)) FROM ver) AS ver,
                   (SELECT json_agg(json_build_array(org_id, w, s)) FROM rul) AS rul,
                   (SELECT json_agg(vou) FROM vou) AS vou,
