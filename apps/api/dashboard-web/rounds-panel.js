@@ -17,7 +17,7 @@ export async function loadRounds() {
   const region = (r) => (r.region == null ? 'whole fleet' : r.region);
   const row = (r, note) =>
     `<tr><td class="name">${esc(region(r))}</td><td class="num">${fmt(r.pending, 0)}</td><td>${esc(when(r.closesAt) + note)}</td></tr>`;
-  const open = [...d.closed.map((r) => row(r, ' (closed, clearing)')), ...d.open.map((r) => row(r, ''))];
+  const open = [...d.closed.map((r) => row(r, ' (closed: clearing)')), ...d.open.map((r) => row(r, ''))];
   $('rounds-body').innerHTML = open.length
     ? open.join('')
     : '<tr><td colspan="3" class="muted">no round is open</td></tr>';

@@ -328,8 +328,16 @@ describe('clearing rounds', () => {
     config.now = () => closes + 1000;
     let next: { id: string; closesAt: string };
     try {
-      // past the close time, before any tick: a submission closes the round itself and joins the
-      // next one (no gap while the last one waits for its clearing), which a withdrawal cannot leave
+      // past the close time, before any tick: the round reads CLOSED, and no round of the region is open
+      const ids = async (status: string) =>
+        (await t.ok(`{ rounds(region: "Pearl", status: ${status}) { id } }`)).rounds.map((r: any) => r.id);
+      expect(
+        (await t.ok(`query($id: ID!) { round(id: $id) { status } }`, { id: sched.openRound.id })).round.status,
+      ).toBe('CLOSED');
+      expect(await ids('OPEN')).toEqual([]);
+      expect(await ids('CLOSED')).toEqual([sched.openRound.id]);
+      // a submission closes the round itself and joins the next one (no gap while the last one
+      // waits for its clearing), which a withdrawal cannot leave
       const late = (await t.ok(SUBMIT, { q: req(1, 1, 3, 8, [cluster]), o: 'EARLIEST', k: 'sched-2' }, s.key))
         .submitRoundRequest;
       expect(late.roundId).not.toBe(sched.openRound.id);
@@ -355,10 +363,19 @@ describe('clearing rounds', () => {
       outcome: { placed: 1 },
     });
     expect(after.filter((r: any) => r.status === 'OPEN').map((r: any) => r.id)).toEqual([next.id]);
+    // closing a scheduled round by hand opens the next one at once, whether or not a process ticks
+    await t.ok(`mutation($id: ID!) { closeRound(id: $id) { status } }`, { id: next.id });
+    const [again] = (await t.ok(`{ rounds(region: "Pearl", status: OPEN) { id closesAt } }`)).rounds;
+    expect(again.id).not.toBe(next.id);
+    expect(new Date(again.closesAt).getTime() % HOUR).toBe(0);
+    expect(
+      (await t.ok(SUBMIT, { q: req(1, 1, 3, 8, [cluster]), o: 'EARLIEST', k: 'sched-3' }, s.key)).submitRoundRequest
+        .roundId,
+    ).toBe(again.id);
     const off = (
       await t.ok(`mutation { scheduleRounds(region: "Pearl", everyMinutes: null) { everyMinutes openRound { id } } }`)
     ).scheduleRounds;
-    expect(off).toEqual({ everyMinutes: null, openRound: { id: next.id } });
+    expect(off).toEqual({ everyMinutes: null, openRound: { id: again.id } });
     expect((await t.code(`mutation { scheduleRounds(region: "Pearl", everyMinutes: -5) { everyMinutes } }`)).code).toBe(
       'BAD_USER_INPUT',
     );

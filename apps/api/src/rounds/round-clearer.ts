@@ -101,16 +101,22 @@ export class RoundClearer implements OnApplicationBootstrap, OnModuleDestroy {
     return this.rounds.openScheduled(this.config.now());
   }
 
-  /** Closes the rounds (of one region when given) whose time has come and opens the scheduled ones missing. */
-  async roll(region?: string): Promise<void> {
+  /** Closes the rounds whose time has come and opens the scheduled ones missing. */
+  async roll(): Promise<void> {
     const now = this.config.now();
-    await this.rounds.closeDue(now, region);
+    await this.rounds.closeDue(now);
     await this.rounds.openScheduled(now);
   }
 
-  /** Closes an OPEN round now, before its time (false when it was not OPEN); `clear` then clears it. */
-  closeEarly(id: string): Promise<boolean> {
-    return this.rounds.closeEarly(id, this.config.now());
+  /**
+   * Closes an OPEN round now (at its close time, or before it; false when it was not OPEN) and
+   * opens its region's next scheduled round; `clear` then clears it.
+   */
+  async closeNow(id: string): Promise<boolean> {
+    const now = this.config.now();
+    const closed = await this.rounds.closeEarly(id, now);
+    await this.rounds.openScheduled(now);
+    return closed;
   }
 
   /** Clears the round now if it is CLOSED and no other process is clearing it. */

@@ -90,19 +90,19 @@ export class RoundsRepository {
   }
 
   /**
-   * Closes the OPEN rounds whose close time has come (of one region when given), in a short
-   * statement of its own: it waits only for submissions in flight (they share-lock the round),
-   * never for a clearing, and the region's next scheduled round may open right after it.
+   * Closes the OPEN rounds whose close time has come, in a short statement of its own: it waits
+   * only for submissions in flight (they share-lock the round), never for a clearing, and the
+   * region's next scheduled round may open right after it.
    */
-  async closeDue(nowMs: number, region?: string): Promise<number> {
+  async closeDue(nowMs: number): Promise<number> {
     const rows: { id: string }[] = await this.ds.query(
-      `UPDATE rounds SET status = 'CLOSED' WHERE status = 'OPEN' AND closes_at <= to_timestamp($1 / 1000.0)${region === undefined ? '' : ' AND region = $2'} RETURNING id`,
-      region === undefined ? [nowMs] : [nowMs, region],
+      `UPDATE rounds SET status = 'CLOSED' WHERE status = 'OPEN' AND closes_at <= to_timestamp($1 / 1000.0) RETURNING id`,
+      [nowMs],
     );
     return rows.length;
   }
 
-  /** Closes an OPEN round before its time (the bureau's closeRound): its close time becomes now. False when it was not OPEN. */
+  /** Closes an OPEN round (the bureau's closeRound): its close time becomes now if that is earlier. False when it was not OPEN. */
   async closeEarly(id: string, nowMs: number): Promise<boolean> {
     const rows: { id: string }[] = await this.ds.query(
       `UPDATE rounds SET status = 'CLOSED', closes_at = least(closes_at, greatest(to_timestamp($2 / 1000.0), opens_at + interval '1 millisecond'))

@@ -171,7 +171,12 @@ export class RoundsService {
   ): Promise<RoundModel[]> {
     const qb = this.ds.getRepository(RoundEntity).createQueryBuilder('r');
     if (region != null) qb.andWhere('r.region = :region', { region: region.trim() });
-    if (status) qb.andWhere('r.status = :status', { status });
+    // a round past its close time is CLOSED, whether or not a process has marked it yet
+    const now = new Date(this.config.now());
+    if (status === RoundStatusEnum.OPEN) qb.andWhere(`r.status = 'OPEN' AND r.closes_at > :now`, { now });
+    else if (status === RoundStatusEnum.CLOSED)
+      qb.andWhere(`(r.status = 'CLOSED' OR (r.status = 'OPEN' AND r.closes_at <= :now))`, { now });
+    else if (status) qb.andWhere('r.status = :status', { status });
     if (after != null) {
       const last = isUuid(after) ? await this.ds.manager.findOneBy(RoundEntity, { id: after }) : null;
       if (!last) throw new RoundException(RoundErrorCode.ROUND_NOT_FOUND, `round ${after} not found`, 'after');
@@ -199,8 +204,8 @@ export class RoundsService {
         );
       }
       await this.ds.manager.upsert(RoundScheduleEntity, { region: key, everyMinutes }, ['region']);
-      await this.clearer.openScheduled();
     }
+    await this.clearer.roll();
     const open = await this.ds.manager.findOneBy(RoundEntity, { region: key, status: 'OPEN' });
     return {
       region: key || null,
@@ -249,8 +254,9 @@ export class RoundsService {
         `round ${id} cleared at ${before.clearedAt?.toISOString()}`,
         'id',
       );
-    // CLOSED already (its time came, or another closeRound): clear it, or wait for its clearing
-    if (before.status === RoundStatusEnum.OPEN) await this.clearer.closeEarly(id);
+    // closed now unless it is already (its time came, or another closeRound); then cleared, or
+    // its clearing in another process waited for
+    await this.clearer.closeNow(id);
     for (let i = 0; i < 600; i++) {
       const r = await this.clearer.clear(id);
       if (r.cleared || r.why === 'cleared') return this.round(id);
@@ -312,9 +318,9 @@ export class RoundsService {
 
   /**
    * Runs `join` in a transaction with the open round the request joins, share-locked (closing
-   * it waits for this submission). A round past its close time that no tick has closed yet is
-   * closed here, and the region's next scheduled round opened, so that a submission never has
-   * to wait for the next tick. NO_OPEN_ROUND when no round takes requests.
+   * it waits for this submission). When there is none, a round past its close time that no tick
+   * has closed yet is closed here and the scheduled rounds missing are opened, so that a
+   * submission never waits for the next tick. NO_OPEN_ROUND when still no round takes requests.
    */
   private async joinRound<T>(
     wanted: { key: string; fallback: boolean },
@@ -322,27 +328,25 @@ export class RoundsService {
   ): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       const now = this.config.now();
-      const due: { key?: string } = {};
       const out = await this.ds.transaction(async (m) => {
         const round = await this.openRound(m, wanted, now, attempt > 0);
-        if ('due' in round) {
-          due.key = round.due;
-          return undefined;
-        }
-        return { value: await join(m, round) };
+        return round === 'due' ? undefined : { value: await join(m, round) };
       });
       if (out) return out.value;
-      await this.clearer.roll(due.key);
+      await this.clearer.roll();
     }
   }
 
-  /** The open round a request joins, share-locked; `due` names a region whose round is past its close time but still OPEN. */
+  /**
+   * The open round a request joins, share-locked; `due` when there is none to join before the
+   * rounds have been rolled (closed at their time, the scheduled ones opened).
+   */
   private async openRound(
     m: EntityManager,
     wanted: { key: string; fallback: boolean },
     now: number,
     rolled: boolean,
-  ): Promise<{ id: string } | { due: string }> {
+  ): Promise<{ id: string } | 'due'> {
     const find = async (key: string) => {
       const rows: { id: string; closes: number }[] = await m.query(
         `SELECT id, (extract(epoch FROM closes_at) * 1000)::float8 AS closes FROM rounds WHERE region = $1 AND status = 'OPEN' FOR SHARE`,
@@ -356,13 +360,15 @@ export class RoundsService {
       const r = await find(key);
       if (!r) continue;
       if (r.closes > now) return r;
-      if (!rolled) return { due: key };
+      if (!rolled) return 'due';
       throw new RoundException(
         RoundErrorCode.NO_OPEN_ROUND,
         `the round of ${name(key)} closed at ${iso(r.closes)}; submit to the next one`,
         'region',
       );
     }
+    // none open: a scheduled one may be missing because no process has ticked since the last closed
+    if (!rolled) return 'due';
     throw new RoundException(
       RoundErrorCode.NO_OPEN_ROUND,
       `no round of ${name(wanted.key)}${wanted.fallback ? ' or of the whole fleet' : ''} is open`,
@@ -391,10 +397,13 @@ export class RoundsService {
         )
       : [];
     const pending = new Map(counts.map((c) => [c.round_id, c.n]));
+    const now = this.config.now();
     return rows.map((r) => ({
       id: r.id,
       region: r.region || null,
-      status: r.status as RoundStatusEnum,
+      // closed at its close time, before a process has marked it (see `rounds`)
+      status:
+        r.status === 'OPEN' && r.closesAt.getTime() <= now ? RoundStatusEnum.CLOSED : (r.status as RoundStatusEnum),
       opensAt: r.opensAt,
       closesAt: r.closesAt,
       clearedAt: r.clearedAt,

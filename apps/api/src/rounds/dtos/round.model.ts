@@ -10,7 +10,7 @@ export enum RoundStatusEnum {
 registerEnumType(RoundStatusEnum, {
   name: 'RoundStatus',
   description:
-    "OPEN: taking requests until closesAt; CLOSED: closed to requests, being cleared (the region's next scheduled round is open meanwhile); CLEARED: placed, outcome recorded",
+    "OPEN: taking requests until closesAt; CLOSED: past closesAt (or closed early), taking no requests, waiting for or in its clearing (the region's next scheduled round is open meanwhile); CLEARED: placed, outcome recorded",
 });
 
 export enum RoundRequestStatusEnum {
