@@ -426,6 +426,28 @@ describe('clearing rounds', () => {
     ]);
   });
 
+  it('a one-off round past its close time is CLOSED before any tick, and a new round of its region may open', async () => {
+    const clearer = t.running.app.get(RoundClearer);
+    const closes = Date.now() + HOUR;
+    const first = (await t.ok(OPEN, { r: 'Delta', c: new Date(closes).toISOString() })).openRound;
+    const config = (clearer as unknown as { config: { now: () => number } }).config;
+    const realNow = config.now;
+    config.now = () => closes + 1000;
+    try {
+      expect((await t.ok(`query($id: ID!) { round(id: $id) { status } }`, { id: first.id })).round.status).toBe(
+        'CLOSED',
+      );
+      const second = (await t.ok(OPEN, { r: 'Delta', c: new Date(closes + 2 * HOUR).toISOString() })).openRound;
+      expect(second).toMatchObject({ region: 'Delta', status: 'OPEN' });
+      expect((await t.ok(`{ rounds(region: "Delta", status: OPEN) { id } }`)).rounds).toEqual([{ id: second.id }]);
+      // the closed one still clears once, by closeRound here (no tick in this app)
+      expect((await t.ok(CLOSE, { id: first.id })).closeRound).toMatchObject({ status: 'CLEARED' });
+      expect((await t.code(CLOSE, { id: first.id })).code).toBe('CONFLICT');
+    } finally {
+      config.now = realNow;
+    }
+  });
+
   it('rounds page on with `after` (the last id of the previous page), each round once, in the same order', async () => {
     // rounds of their own regions, two of them closing at the same instant
     for (const [r, h] of [

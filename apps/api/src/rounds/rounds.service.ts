@@ -230,6 +230,8 @@ export class RoundsService {
         'closesAt',
       );
     }
+    // a round of the region past its close time is closed first: it does not stand in the way
+    await this.clearer.roll();
     try {
       const r = await this.ds.manager.save(
         this.ds.manager.create(RoundEntity, { region: key, opensAt: new Date(now), closesAt }),

@@ -18,8 +18,18 @@ export class RoundClosed1765100000000 implements MigrationInterface {
 
   async down(q: QueryRunner): Promise<void> {
     await q.query(`ALTER TABLE "rounds" DROP CONSTRAINT "rounds_check"`);
-    // a closed round not yet cleared is open again, past its close time: the old tick clears it
-    await q.query(`UPDATE "rounds" SET "status" = 'OPEN' WHERE "status" = 'CLOSED'`);
+    // a closed round not yet cleared is open again, past its close time (the old tick clears it),
+    // unless the next round of its region is open already: then it must be cleared first
+    await q.query(
+      `UPDATE "rounds" r SET "status" = 'OPEN' WHERE r."status" = 'CLOSED' AND NOT EXISTS (SELECT 1 FROM "rounds" o WHERE o."region" = r."region" AND o."status" = 'OPEN')`,
+    );
+    const [left] = (await q.query(`SELECT count(*)::int AS n FROM "rounds" WHERE "status" = 'CLOSED'`)) as {
+      n: number;
+    }[];
+    if (left.n > 0)
+      throw new Error(
+        `${left.n} closed rounds are not cleared yet and their regions have a round open: clear them (closeRound) first`,
+      );
     await q.query(
       `ALTER TABLE "rounds" ADD CONSTRAINT "rounds_check" CHECK ("closes_at" > "opens_at" AND "status" IN ('OPEN', 'CLEARED') AND ("status" = 'OPEN') = ("cleared_at" IS NULL))`,
     );
