@@ -125,17 +125,20 @@ export async function killDuringClearing(c: RoundFaultContext): Promise<RoundFau
     await victim.start();
     did.push(`restarted on port ${victim.port} (pid ${victim.pid})`);
     if (untouched) {
-      // a CLOSED round is cleared by the next tick of a live process (ROUND_TICK_MS)
+      // a CLOSED round is cleared by the next tick of a live process (ROUND_TICK_MS); one the
+      // kill caught before closeRound had closed it (still OPEN, closing in hours) by closeRound
       const t1 = performance.now();
       let out: { placed: number; refused: number; pflopsHours: number; firstCome: { pflopsHours: number } } | null =
-        null;
+        roundStatus === 'OPEN'
+          ? (await gql(other.base, c.bureauKey, DOCS.closeRound, { id: round })).closeRound.outcome
+          : null;
       while (!out && performance.now() - t1 < 120_000) {
         await sleep(100);
         out = (await gql(other.base, c.bureauKey, DOCS.roundOutcome, { id: round })).round.outcome;
       }
       if (out)
         did.push(
-          `cleared by a tick ${Math.round(performance.now() - t1)} ms after the restart: ${out.placed} placed, ${out.refused} refused, ${out.pflopsHours} PFLOPS-hours (first-come ${out.firstCome.pflopsHours})`,
+          `cleared ${Math.round(performance.now() - t1)} ms after the restart: ${out.placed} placed, ${out.refused} refused, ${out.pflopsHours} PFLOPS-hours (first-come ${out.firstCome.pflopsHours})`,
         );
       else problems.push(`round ${round} still not cleared 120 s after the restart`);
     }
