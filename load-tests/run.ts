@@ -1,4 +1,4 @@
-// npm run load [-- --replicas N] [--short] [--rate R] [--duration S] [--only trivial,storm,max,hotspot,mix,quotes,round] [--round-size N] [--no-build] [--keep]   (--help lists all)
+// npm run load [-- --replicas N] [--short] [--rate R] [--duration S] [--only trivial,storm,max,hotspot,mix,quotes,round,kpis] [--round-size N] [--no-build] [--keep]   (--help lists all)
 //
 // Starts PostgreSQL (scripts/pg-up.sh, database pflex_load) unless DATABASE_URL is given, builds
 // the API, starts N API processes on ports 3001.. (each on its own fresh PostgreSQL schema shared
@@ -23,6 +23,8 @@ import { marketplaceMix } from './scenarios/marketplace-mix';
 import { trivialQuery } from './scenarios/trivial';
 import { openSubscribers, type SubscriberResult } from './scenarios/operator-subscribers';
 import { runRound } from './scenarios/round';
+import { DOCS, gql } from './lib/api';
+import { Client } from 'pg';
 
 const ROOT = join(__dirname, '..');
 const H = 3600_000;
@@ -329,6 +331,41 @@ async function phaseSoak(run: Run): Promise<void> {
   run.soak = { rss, growth };
 }
 
+/**
+ * 8. kpis: the bureau's `kpis` over 7, 30 and 366 days from the run's first hour, 10 calls each,
+ * one at a time, on every cluster and booking the run made (the cost grows with the bookings in
+ * the window and the cluster-hours of the ledger).
+ */
+async function phaseKpis(run: Run): Promise<void> {
+  const db = new Client({ connectionString: run.databaseUrl, options: `-c search_path=${run.schema}` });
+  await db.connect();
+  let counts: { clusters: number; bookings: number };
+  try {
+    counts = (
+      await db.query(
+        `SELECT (SELECT count(*) FROM clusters)::int AS clusters, (SELECT count(*) FROM bookings)::int AS bookings`,
+      )
+    ).rows[0];
+  } finally {
+    await db.end();
+  }
+  log(`phase kpis: ${counts.clusters} clusters, ${counts.bookings} bookings`);
+  const windows: { days: number; ms: number[] }[] = [];
+  for (const days of [7, 30, 366]) {
+    const ms: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const t0 = performance.now();
+      await gql(run.targets[i % run.targets.length], run.bureauKey, DOCS.kpis, {
+        from: new Date(run.horizonStart).toISOString(),
+        to: new Date(run.horizonStart + days * 24 * H).toISOString(),
+      });
+      ms.push(performance.now() - t0);
+    }
+    windows.push({ days, ms });
+  }
+  run.kpis = { ...counts, windows };
+}
+
 /** The phases in their order; soak only with --soak. */
 async function runPhases(run: Run): Promise<void> {
   const want = (name: string) => !run.o.only || run.o.only.includes(name);
@@ -339,6 +376,7 @@ async function runPhases(run: Run): Promise<void> {
   if (want('mix')) await phaseMix(run);
   if (want('quotes')) await phaseQuotes(run);
   if (want('round')) await phaseRound(run);
+  if (want('kpis')) await phaseKpis(run);
   if (run.o.soak > 0) await phaseSoak(run);
 }
 

@@ -37,6 +37,7 @@ export const DOCS = {
   submitRoundRequest: `mutation SubmitRoundRequest($request: ComputeRequestInput!, $objective: Objective!, $idempotencyKey: String!, $region: String) {
     submitRoundRequest(request: $request, objective: $objective, idempotencyKey: $idempotencyKey, region: $region) { id status }
   }`,
+  kpis: `query Kpis($from: DateTime!, $to: DateTime!) { kpis(from: $from, to: $to) { clusters utilization greenShare } }`,
   roundOutcome: `query RoundOutcome($id: ID!) {
     round(id: $id) { status outcome { placed refused pflopsHours firstCome { pflopsHours } } }
   }`,

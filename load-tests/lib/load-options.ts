@@ -16,7 +16,11 @@ const OPTIONS = {
     arg: 'N',
     help: 'operator WebSocket subscribers during the storm (default 50; 10 with --short)',
   },
-  only: { kind: 'list', arg: 'a,b', help: 'a subset of phases: trivial, storm, max, hotspot, mix, quotes, round' },
+  only: {
+    kind: 'list',
+    arg: 'a,b',
+    help: 'a subset of phases: trivial, storm, max, hotspot, mix, quotes, round, kpis',
+  },
   vus: {
     kind: 'integer',
     min: 1,

@@ -41,6 +41,27 @@ export interface Run {
   subs?: SubscriberResult;
   round?: RoundRun;
   soak?: { rss: number[][]; growth: number[] };
+  kpis?: KpisRun;
+}
+
+/** The kpis phase: the bureau's `kpis` over windows of several lengths, on everything the run booked. */
+export interface KpisRun {
+  clusters: number;
+  bookings: number;
+  /** per window: client-measured milliseconds of each call (HTTP and GraphQL included) */
+  windows: { days: number; ms: number[] }[];
+}
+
+function kpisReport(k: KpisRun): string {
+  const rows = [['kpis window', 'calls', 'p50 ms', 'max ms']];
+  for (const w of k.windows) {
+    const ms = [...w.ms].sort((a, b) => a - b);
+    rows.push([`${w.days} days`, fmt(ms.length), fmt(ms[Math.floor(ms.length / 2)], 1), fmt(ms[ms.length - 1], 1)]);
+  }
+  return [
+    `kpis (bureau, whole fleet) over ${fmt(k.clusters)} clusters and ${fmt(k.bookings)} bookings, one call at a time:`,
+    table(rows),
+  ].join('\n');
 }
 
 /** The round phase's table: the clearing against the first-come baseline, and its cost. */
@@ -160,7 +181,7 @@ function errorCount(run: Run): number {
 
 /** Prints the checker's report, the tables and ratios; writes summary.json; sets the exit code. */
 export function report(run: Run, checks: CheckResult[], loadBefore: string): void {
-  const { o, phases, subs, round, soak } = run;
+  const { o, phases, subs, round, soak, kpis } = run;
   const invariantsOk = checks.every((c) => c.ok);
   const trivial = phases.find((p) => p.kind === 'trivial')?.result.total.perSecond.requests;
   const maxBook = phases.find((p) => p.result.executor.type === 'constant-vus' && p.kind === 'booking')?.result.ops
@@ -195,6 +216,7 @@ export function report(run: Run, checks: CheckResult[], loadBefore: string): voi
       ? `quotes/s in the mix: ${fmt(mix.ops.quotes?.perSecond.requests ?? 0)} (of ${fmt(mix.total.perSecond.requests)} req/s)`
       : '',
     ...(round ? ['', roundReport(round)] : []),
+    ...(kpis ? ['', kpisReport(kpis)] : []),
     subs
       ? `operator subscribers: ${subs.acknowledged}/${subs.connections} connected, ${subs.subscribed} subscribed, ${subs.events} utilizationChanged events, ${subs.errors} errors${subs.errorSamples.length ? ` (${subs.errorSamples[0]})` : ''}`
       : '',
@@ -213,6 +235,7 @@ export function report(run: Run, checks: CheckResult[], loadBefore: string): voi
     invariants: checks,
     acknowledgedBookings: run.acks.length,
     soak,
+    kpis,
   };
   writeFileSync(join(run.outDir, 'summary.json'), JSON.stringify(summary, null, 2));
   console.log(formatReport(checks));

@@ -10,6 +10,45 @@ const REVISE = `mutation($c: ID!, $f: DateTime!, $t: DateTime!, $mw: Float, $hou
     bookings { bookingId greenMwhBefore greenMwhAfter greenShareBefore greenShareAfter priceTotalBefore priceTotalAfter breached creditAfter shortHours } } }`;
 const BOOKING = `query($id: ID!) { booking(id: $id) { id status greenMwh greenMwhPromised greenShare slaMet slaCredit price { total greenEnergy gridEnergy } } }`;
 
+/**
+ * The operator's green and SLA KPIs over every window inside hours [first, last) equal a recount
+ * hour by hour (each booking's array positions inside the window, generate_subscripts).
+ */
+async function kpisMatchRecount(t: TestApp, op: { id: string; key: string }, first: number, last: number) {
+  const ds = t.running.app.get(DataSource);
+  for (let a = first; a < last; a++)
+    for (let b = a + 1; b <= last; b++) {
+      const [r]: any[] = await ds.query(
+        `SELECT coalesce(sum(bk.green_w_promised[i]), 0)::float8 AS promised, coalesce(sum(bk.green_w[i]), 0)::float8 AS delivered
+         FROM bookings bk JOIN clusters c ON c.id = bk.cluster_id, generate_subscripts(bk.green_w, 1) i
+         WHERE c.owner_org_id = $1 AND bk.status = 'CONFIRMED' AND bk.starts_at + make_interval(hours => i - 1) >= $2
+           AND bk.starts_at + make_interval(hours => i - 1) < $3`,
+        [op.id, hour(a), hour(b)],
+      );
+      const [sla]: any[] = await ds.query(
+        `SELECT count(*)::int AS n, count(*) FILTER (WHERE (SELECT sum(g) FROM unnest(bk.green_w) g) < ceil(bk.min_green_share * bk.draw_w * bk.hours - 1e-6))::int AS breaches
+         FROM bookings bk JOIN clusters c ON c.id = bk.cluster_id
+         WHERE c.owner_org_id = $1 AND bk.status = 'CONFIRMED' AND bk.min_green_share > 0 AND bk.starts_at < $3 AND bk.ends_at > $2`,
+        [op.id, hour(a), hour(b)],
+      );
+      const k = (
+        await t.ok(
+          `query($f: DateTime!, $t: DateTime!) { kpis(from: $f, to: $t) { greenMwhPromised greenMwhDelivered slaBookings slaBreaches } }`,
+          { f: hour(a), t: hour(b) },
+          op.key,
+        )
+      ).kpis;
+      expect({ a, b, ...k }).toEqual({
+        a,
+        b,
+        greenMwhPromised: expect.closeTo(r.promised / 1e6, 6),
+        greenMwhDelivered: expect.closeTo(r.delivered / 1e6, 6),
+        slaBookings: sla.n,
+        slaBreaches: sla.breaches,
+      });
+    }
+}
+
 /** The ledger rows of the cluster over [from, to) equal the sums of its confirmed bookings, never over supply, and the process's timelines equal the rows. */
 async function consistent(t: TestApp, cluster: string, from: string, to: string): Promise<void> {
   const ds = t.running.app.get(DataSource);
@@ -162,6 +201,7 @@ describe('green SLAs: supply revisions, re-allocation, credits', () => {
       slaCreditsOwed: 24,
     });
     await consistent(t, cluster, hour(0), hour(8));
+    await kpisMatchRecount(t, op, 0, 8);
 
     // back to 0.3 MW: every booking gets its promise again, the credit is taken back, prices return
     await t.ok(REVISE, { c: cluster, f: hour(2), t: hour(4), hourly: [0.3, 0.3], why: 'forecast restored' }, op.key);

@@ -33,6 +33,14 @@ describe(`plain statements over TypeORM's pool (${url ? 'PostgreSQL' : 'PGlite'}
   });
 
   (url ? it : it.skip)(
+    'sessions run without JIT compilation (its compile took longer than the statements)',
+    async () => {
+      expect(await ds.query(`SHOW jit`)).toEqual([{ jit: 'off' }]);
+      expect(await ds.query(`SHOW search_path`)).toEqual([{ search_path: schema }]);
+    },
+  );
+
+  (url ? it : it.skip)(
     'a leased connection the server drops does not end the process; the next lease works',
     async () => {
       const pool = sqlPoolOf(ds);
