@@ -199,7 +199,7 @@ export class RoundsService {
       if (!Number.isInteger(everyMinutes) || everyMinutes < 1 || everyMinutes > MAX_ROUND_MINUTES) {
         throw new RoundException(
           RoundErrorCode.INVALID_ROUND,
-          `everyMinutes must be an integer in [1, ${MAX_ROUND_MINUTES}] (or null to stop), got ${everyMinutes}`,
+          `everyMinutes must be an integer in [1, ${MAX_ROUND_MINUTES}] (null or 0 stops the schedule), got ${everyMinutes}`,
           'everyMinutes',
         );
       }
