@@ -96,11 +96,6 @@ export class RoundClearer implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
-  /** Opens the next round of every scheduled region that has none open. */
-  openScheduled(): Promise<number> {
-    return this.rounds.openScheduled(this.config.now());
-  }
-
   /** Closes the rounds whose time has come and opens the scheduled ones missing. */
   async roll(): Promise<void> {
     const now = this.config.now();
@@ -109,14 +104,13 @@ export class RoundClearer implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /**
-   * Closes an OPEN round now (at its close time, or before it; false when it was not OPEN) and
-   * opens its region's next scheduled round; `clear` then clears it.
+   * Closes the round now if it is OPEN (at its close time, or before it) and opens its region's
+   * next scheduled round; `clear` then clears it.
    */
-  async closeNow(id: string): Promise<boolean> {
+  async closeNow(id: string): Promise<void> {
     const now = this.config.now();
-    const closed = await this.rounds.closeEarly(id, now);
+    await this.rounds.closeEarly(id, now);
     await this.rounds.openScheduled(now);
-    return closed;
   }
 
   /** Clears the round now if it is CLOSED and no other process is clearing it. */

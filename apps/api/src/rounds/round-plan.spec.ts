@@ -202,6 +202,18 @@ function verify(inst: Instance, plan: RoundPlan): void {
   expect(bad).toEqual([]);
 }
 
+/** One empty 100-PFLOPS cluster and a rule book in which `org` may hold at most `share` of it. */
+function shareRuled(org: string, share: number) {
+  const meta = { id: 'c0', name: 'X', kwPerPflops: 10, pue: 1.2, pricePerPflopsHour: 2, gridPricePerMwh: 100 };
+  const fleet = () =>
+    Fleet.fromSpec({ slots: SLOTS, clusters: [{ ...meta, capacityPflops: 100 }] as FleetSpec['clusters'] });
+  const book: RuleBook = {
+    rules: new Map([[org, { maxPflopsHoursPer7Days: null, maxClusterShare: share }]]),
+    usage: [],
+  };
+  return { meta, fleet, book };
+}
+
 describe('round plan: packRound and the first-come baseline against an independent check', () => {
   it('never over capacity, green or an access rule; every member decided once; deterministic (60 seeded instances)', async () => {
     let gained = 0;
@@ -344,13 +356,7 @@ describe('round plan: packRound and the first-come baseline against an independe
   // and the member sharing the hours with it kept its place, so the round placed 40 PFLOPS-hours
   // where first-come placed 140
   it('packs again without the members the rules refuse, so the round never places less than first-come', async () => {
-    const meta = { id: 'c0', name: 'X', kwPerPflops: 10, pue: 1.2, pricePerPflopsHour: 2, gridPricePerMwh: 100 };
-    const fleet = () =>
-      Fleet.fromSpec({ slots: SLOTS, clusters: [{ ...meta, capacityPflops: 100 }] as FleetSpec['clusters'] });
-    const book: RuleBook = {
-      rules: new Map([['q', { maxPflopsHoursPer7Days: null, maxClusterShare: 0.3 }]]),
-      usage: [],
-    };
+    const { meta, fleet, book } = shareRuled('q', 0.3);
     const member = (orgId: string, pflops: number, hours: number): RoundMember => ({
       orgId,
       objective: 'EARLIEST',
@@ -375,13 +381,7 @@ describe('round plan: packRound and the first-come baseline against an independe
   // found by a black-box review: the message named the excess at the packed start (20 at T)
   // where bookCompute names the smallest one (10 at T+1, where the startup holds nothing)
   it('a member no start within its share fits is refused as bookCompute refuses it: the smallest excess', async () => {
-    const meta = { id: 'c0', name: 'X', kwPerPflops: 10, pue: 1.2, pricePerPflopsHour: 2, gridPricePerMwh: 100 };
-    const fleet = () =>
-      Fleet.fromSpec({ slots: SLOTS, clusters: [{ ...meta, capacityPflops: 100 }] as FleetSpec['clusters'] });
-    const book: RuleBook = {
-      rules: new Map([['s', { maxPflopsHoursPer7Days: null, maxClusterShare: 0.1 }]]),
-      usage: [],
-    };
+    const { meta, fleet, book } = shareRuled('s', 0.1);
     const member = (pflops: number): RoundMember => ({
       orgId: 's',
       objective: 'EARLIEST',

@@ -94,22 +94,20 @@ export class RoundsRepository {
    * only for submissions in flight (they share-lock the round), never for a clearing, and the
    * region's next scheduled round may open right after it.
    */
-  async closeDue(nowMs: number): Promise<number> {
-    const rows: { id: string }[] = await this.ds.query(
-      `UPDATE rounds SET status = 'CLOSED' WHERE status = 'OPEN' AND closes_at <= to_timestamp($1 / 1000.0) RETURNING id`,
+  async closeDue(nowMs: number): Promise<void> {
+    await this.ds.query(
+      `UPDATE rounds SET status = 'CLOSED' WHERE status = 'OPEN' AND closes_at <= to_timestamp($1 / 1000.0)`,
       [nowMs],
     );
-    return rows.length;
   }
 
-  /** Closes an OPEN round (the bureau's closeRound): its close time becomes now if that is earlier. False when it was not OPEN. */
-  async closeEarly(id: string, nowMs: number): Promise<boolean> {
-    const rows: { id: string }[] = await this.ds.query(
+  /** Closes the round if it is OPEN (the bureau's closeRound): its close time becomes now if that is earlier. */
+  async closeEarly(id: string, nowMs: number): Promise<void> {
+    await this.ds.query(
       `UPDATE rounds SET status = 'CLOSED', closes_at = least(closes_at, greatest(to_timestamp($2 / 1000.0), opens_at + interval '1 millisecond'))
-       WHERE id = $1 AND status = 'OPEN' RETURNING id`,
+       WHERE id = $1 AND status = 'OPEN'`,
       [id, nowMs],
     );
-    return rows.length === 1;
   }
 
   /** CLOSED rounds, the first to close first: the ones to clear. */

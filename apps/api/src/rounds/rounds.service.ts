@@ -92,7 +92,7 @@ export class RoundsService {
         `SELECT status, (extract(epoch FROM closes_at) * 1000)::float8 AS closes FROM rounds WHERE id = $1 FOR SHARE`,
         [rr.roundId],
       );
-      if (rr.status === 'PENDING' && (round.status === 'CLOSED' || round.closes <= now))
+      if (rr.status === 'PENDING' && statusAt(round.status, round.closes, now) === RoundStatusEnum.CLOSED)
         throw new RoundException(
           RoundErrorCode.ROUND_CLOSED,
           `round ${rr.roundId} closed at ${iso(round.closes)}: its clearing decides request ${id}`,
@@ -403,9 +403,7 @@ export class RoundsService {
     return rows.map((r) => ({
       id: r.id,
       region: r.region || null,
-      // closed at its close time, before a process has marked it (see `rounds`)
-      status:
-        r.status === 'OPEN' && r.closesAt.getTime() <= now ? RoundStatusEnum.CLOSED : (r.status as RoundStatusEnum),
+      status: statusAt(r.status, r.closesAt.getTime(), now),
       opensAt: r.opensAt,
       closesAt: r.closesAt,
       clearedAt: r.clearedAt,
@@ -413,6 +411,11 @@ export class RoundsService {
       outcome: (r.outcome as RoundOutcomeModel | null) ?? null,
     }));
   }
+}
+
+/** A round's status at `now`: one past its close time is CLOSED before a process has marked it (as `rounds` filters). */
+function statusAt(status: string, closesMs: number, now: number): RoundStatusEnum {
+  return status === 'OPEN' && closesMs <= now ? RoundStatusEnum.CLOSED : (status as RoundStatusEnum);
 }
 
 function visible(p: Principal, rr: RoundRequestEntity): boolean {
