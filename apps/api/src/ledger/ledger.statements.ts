@@ -7,6 +7,13 @@ import type { SqlStatement } from '@pflex/persistence';
 
 export const HOUR_SQL = (col: string) => `(extract(epoch FROM ${col}) / 3600)::int`;
 
+/**
+ * Bookings (alias `b`) whose span overlaps [from, to): the form the GiST index `bookings_span_idx`
+ * answers, so the cost follows the bookings in the range, not the history before it.
+ */
+export const SPAN_OVERLAPS_SQL = (b: string, from: string, to: string) =>
+  `tstzrange(${b}.starts_at, ${b}.ends_at) && tstzrange(${from}, ${to})`;
+
 /** Ledger payloads are encoded with this version; SQL puts in the one the transaction got. */
 export const VERSION_PLACEHOLDER = -1;
 const VERSIONED = `CASE WHEN ver.version IS NULL THEN p.payload ELSE replace(p.payload, '"v":${VERSION_PLACEHOLDER},', '"v":' || ver.version || ',') END`;

@@ -9,6 +9,7 @@ import { GridPriceSeries1764800000000 } from './1764800000000-GridPriceSeries';
 import { BookingGridPrices1764900000000 } from './1764900000000-BookingGridPrices';
 import { VoucherLedgerSeq1765000000000 } from './1765000000000-VoucherLedgerSeq';
 import { RoundClosed1765100000000 } from './1765100000000-RoundClosed';
+import { BookingSpans1765200000000 } from './1765200000000-BookingSpans';
 
 /** In order; never edit one after it has landed, add a new one. */
 export const MIGRATIONS = [
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   BookingGridPrices1764900000000,
   VoucherLedgerSeq1765000000000,
   RoundClosed1765100000000,
+  BookingSpans1765200000000,
 ];

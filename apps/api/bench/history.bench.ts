@@ -1,0 +1,164 @@
+/**
+ * Range reads on a long ledger: `npx tsx apps/api/bench/history.bench.ts [--bookings 300000]`.
+ * PostgreSQL (DATABASE_URL, else scripts/pg-up.sh's database pflex_load), a schema of its own,
+ * dropped at the end. Seeds a two-year history (2025-2026: 5 clusters of one region, 49 startups,
+ * bookings of 1-24 h), then times the statements that read "bookings overlapping [from, to)":
+ * the bureau's `kpis` over 7, 30 and 366 days in mid-2026, and the booking path's access-rule
+ * usage of one startup around a week-long request a month before the history ends (its bookings
+ * ahead of that are what a market with a one-month horizon holds). Each row: median of 7 runs,
+ * and the rows the plan read from `bookings` (EXPLAIN ANALYZE), with the span indexes and without
+ * them (dropped in a transaction that is rolled back), beside the bookings the range holds.
+ */
+import 'reflect-metadata';
+import { dropSchema, openDataSource } from '@pflex/persistence';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { QueryRunner } from 'typeorm';
+import { fmt, table } from '../../../load-tests/lib/report';
+import { pgUp } from '../../../load-tests/lib/processes';
+import { KPI_SQL } from '../src/kpis/kpis.service';
+import { S } from '../src/ledger/ledger.statements';
+
+const ROOT = join(__dirname, '..', '..', '..');
+const arg = (name: string, dflt: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const N = arg('bookings', 300_000);
+const H = 3_600_000;
+
+interface Case {
+  name: string;
+  sql: string;
+  params: unknown[];
+  /** bookings overlapping the range, for the reader */
+  inRange: string;
+  inRangeParams: unknown[];
+}
+
+/** Rows a plan read from `bookings`: every scan node's output and what its filters removed. */
+function rowsRead(plan: Record<string, unknown>): number {
+  let n = 0;
+  if (plan['Relation Name'] === 'bookings') {
+    const loops = Number(plan['Actual Loops'] ?? 1);
+    n +=
+      (Number(plan['Actual Rows'] ?? 0) +
+        Number(plan['Rows Removed by Filter'] ?? 0) +
+        Number(plan['Rows Removed by Index Recheck'] ?? 0)) *
+      loops;
+  }
+  for (const p of (plan['Plans'] as Record<string, unknown>[] | undefined) ?? []) n += rowsRead(p);
+  return n;
+}
+
+async function measure(q: QueryRunner, c: Case): Promise<{ ms: number; read: number }> {
+  await q.query(c.sql, c.params); // warm the cache
+  const t: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    const t0 = performance.now();
+    await q.query(c.sql, c.params);
+    t.push(performance.now() - t0);
+  }
+  t.sort((a, b) => a - b);
+  const [row] = (await q.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${c.sql}`, c.params)) as { 'QUERY PLAN': unknown }[];
+  const plan = (row['QUERY PLAN'] as { Plan: Record<string, unknown> }[])[0].Plan;
+  return { ms: t[3], read: rowsRead(plan) };
+}
+
+async function main(): Promise<void> {
+  const url = process.env.DATABASE_URL ?? (await pgUp(ROOT, { DB_NAME: 'pflex_load' }));
+  const schema = `history_${randomBytes(4).toString('hex')}`;
+  const ds = await openDataSource({ url, schema, poolSize: 2 });
+  try {
+    const t0 = performance.now();
+    const [op]: { id: string }[] = await ds.query(
+      `INSERT INTO organizations (name, role) VALUES ('op', 'OPERATOR') RETURNING id`,
+    );
+    await ds.query(`INSERT INTO organizations (name, role) SELECT 'st' || g, 'STARTUP' FROM generate_series(1, 49) g`);
+    await ds.query(
+      `INSERT INTO clusters (owner_org_id, name, region, accelerator, capacity_tflops, kw_per_pflops, pue, price_per_pflops_hour, grid_price_per_mwh)
+       SELECT $1, 'c' || g, 'r', 'a', 2100000, 5, 1.2, 1, 100 FROM generate_series(1, 5) g`,
+      [op.id],
+    );
+    await ds.query(
+      `WITH o AS (SELECT array_agg(id ORDER BY name) AS a FROM organizations WHERE role = 'STARTUP'),
+            c AS (SELECT array_agg(id ORDER BY name) AS a FROM clusters),
+            g AS (SELECT n, (1 + n * 7919 % 24)::int AS h, timestamptz '2025-01-01' + make_interval(hours => (n * 104729 % 17520)::int) AS s
+                  FROM generate_series(1::bigint, $1::bigint) n)
+       INSERT INTO bookings (org_id, cluster_id, starts_at, ends_at, hours, tflops, draw_w, green_w, green_w_promised, grid_price_per_mwh, objective,
+                             green_mwh, grid_mwh, green_share, price_compute, price_green_energy, price_grid_energy, price_total, status, idempotency_key, request_fingerprint)
+       SELECT o.a[1 + n % 49], c.a[1 + n % 5], g.s, g.s + make_interval(hours => g.h), g.h, 1000, 6000, array_fill(100::bigint, ARRAY[g.h]),
+              array_fill(100::bigint, ARRAY[g.h]), array_fill(100::float8, ARRAY[g.h]), 'EARLIEST', 0, 0, 0, 1, 0, 0, 1, 'CONFIRMED', 'k' || n, '[]'
+       FROM g, o, c`,
+      [N],
+    );
+    await ds.query(`ANALYZE bookings`);
+    process.stderr.write(`seeded ${fmt(N)} bookings in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+
+    const [st]: { id: string }[] = await ds.query(`SELECT id FROM organizations WHERE name = 'st7'`);
+    const overlap = `SELECT count(*)::int AS n FROM bookings WHERE starts_at < $2 AND ends_at > $1`;
+    const kpis = (days: number): Case => {
+      const from = new Date('2026-06-01T00:00:00Z');
+      const to = new Date(from.getTime() + days * 24 * H);
+      return {
+        name: `kpis, ${days} days`,
+        sql: KPI_SQL,
+        params: [from, to, 'r', null],
+        inRange: overlap,
+        inRangeParams: [from, to],
+      };
+    };
+    // a request for 2026-12-01..08: usage over [earliest - 7 days, deadline + 7 days), as the booking path asks
+    const fromH = Date.parse('2026-11-24T00:00:00Z') / H;
+    const toH = Date.parse('2026-12-15T00:00:00Z') / H;
+    const cases: Case[] = [
+      kpis(7),
+      kpis(30),
+      kpis(366),
+      {
+        name: "one startup's usage (booking path)",
+        sql: S.usage.text,
+        params: [[st.id], fromH, toH],
+        inRange: `${overlap} AND org_id = $3`,
+        inRangeParams: [new Date(fromH * H), new Date(toH * H), st.id],
+      },
+    ];
+
+    const q = ds.createQueryRunner();
+    const rows: string[][] = [
+      ['statement', 'bookings in range', 'ms', 'rows read', 'ms without', 'rows read without', 'speed-up'],
+    ];
+    try {
+      for (const c of cases) {
+        const [{ n }] = (await q.query(c.inRange, c.inRangeParams)) as { n: number }[];
+        const withIdx = await measure(q, c);
+        await q.startTransaction();
+        await q.query(`DROP INDEX bookings_span_idx, bookings_org_end_idx`);
+        const without = await measure(q, c);
+        await q.rollbackTransaction();
+        rows.push([
+          c.name,
+          fmt(n),
+          fmt(withIdx.ms, 1),
+          fmt(withIdx.read),
+          fmt(without.ms, 1),
+          fmt(without.read),
+          `${(without.ms / withIdx.ms).toFixed(1)}x`,
+        ]);
+      }
+    } finally {
+      await q.release();
+    }
+    process.stdout.write(
+      `\n${fmt(N)} bookings over 2025-2026 (5 clusters, 49 startups), PostgreSQL, jit off, median of 7:\n\n${table(rows)}\n`,
+    );
+  } finally {
+    await ds.destroy();
+    await dropSchema(url, schema);
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});
