@@ -180,6 +180,14 @@ describe('bookings over HTTP', () => {
     const s2 = (await t.createOrg('STARTUP')).key;
     const c = (await t.ok(BOOK, { r, o: 'CHEAPEST', k }, s2)).bookCompute;
     expect(c.id).not.toBe(a.id);
+    // a key's characters are code points, as the schema and the database count them: 200 emoji
+    // (400 UTF-16 units) are a key, and it is the same key when sent again; 201 are one too many
+    const emoji = '\u{1F600}'.repeat(200);
+    const e1 = (await t.ok(BOOK, { r, o: 'EARLIEST', k: ` ${emoji} ` }, startup)).bookCompute;
+    expect((await t.ok(BOOK, { r, o: 'EARLIEST', k: emoji }, startup)).bookCompute.id).toBe(e1.id);
+    const long = await t.code(BOOK, { r, o: 'EARLIEST', k: emoji + '\u{1F600}' }, startup);
+    expect(long).toMatchObject({ code: 'BAD_USER_INPUT', field: 'idempotencyKey' });
+    expect(long.message).toMatch(/at most 200 characters .*got 201$/);
   });
 
   it('cancels only before the start', async () => {

@@ -149,6 +149,10 @@ describe('access rules (quotas) over HTTP', () => {
     const e = await refusal(s.key, r);
     expect(e.extensions).toMatchObject({ code: 'QUOTA_EXCEEDED', limit: 'PFLOPS_HOURS_PER_7_DAYS', over: 30 });
     expect(e.message).toContain('over the limit by 30 PFLOPS-hours');
+    // the window is in the extensions as in the message
+    const { windowStart, windowEnd } = e.extensions as { windowStart: string; windowEnd: string };
+    expect(Date.parse(windowEnd) - Date.parse(windowStart)).toBe(168 * 3_600_000);
+    expect(e.message).toContain(`between ${windowStart} and ${windowEnd}`);
     const q = (await t.ok(QUOTES, { r }, s.key)).quotes;
     for (const x of q) expect([x.reason, x.message]).toEqual(['QUOTA_EXCEEDED', e.message]);
     // only where capacity allows: with h(168) and h(169) full, the least is 31 again

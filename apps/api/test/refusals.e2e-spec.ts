@@ -50,7 +50,13 @@ describe('refusal reasons say what blocked the request', () => {
       { r: { pflops: 30, hours: 1, earliestStart: hour(3), deadline: hour(4), clusterIds: [x, y] }, k: 'xy' },
       s.key,
     );
-    expect(e.errors?.[0].extensions).toMatchObject({ code: 'QUOTA_EXCEEDED', limit: 'CLUSTER_SHARE', over: 5 });
+    expect(e.errors?.[0].extensions).toMatchObject({
+      code: 'QUOTA_EXCEEDED',
+      limit: 'CLUSTER_SHARE',
+      over: 5,
+      clusterId: y,
+      hour: hour(3),
+    });
     expect(e.errors?.[0].message).toContain('on cluster Y');
     expect(e.errors?.[0].message).toContain('over the limit by 5 PFLOPS');
   });

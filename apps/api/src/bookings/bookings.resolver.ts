@@ -41,7 +41,7 @@ export class BookingsResolver {
   @Roles('STARTUP')
   @Mutation(() => BookingModel, {
     description:
-      'Places and commits atomically; NO_CAPACITY, GREEN_SHORTFALL, GRID_LIMIT or QUOTA_EXCEEDED says what blocked it; draws the applicable voucher. The same idempotencyKey with the same request returns the same booking, also after the hour has turned; with another request it is CONFLICT IDEMPOTENCY_KEY_REUSED (extensions.field idempotencyKey). Keys are trimmed, 1 to 200 characters, and may not start with "round:". Query cost: one per day of the request window besides its fields.',
+      'Places and commits atomically; NO_CAPACITY, GREEN_SHORTFALL, GRID_LIMIT or QUOTA_EXCEEDED says what blocked it (QUOTA_EXCEEDED: extensions.limit and .over, with .clusterId and .hour for CLUSTER_SHARE, .windowStart and .windowEnd for PFLOPS_HOURS_PER_7_DAYS); draws the applicable voucher. The same idempotencyKey with the same request returns the same booking, also after the hour has turned; with another request (the objective included) it is CONFLICT IDEMPOTENCY_KEY_REUSED (extensions.field idempotencyKey). Keys are trimmed, 1 to 200 characters (code points), and may not start with "round:". Query cost: one per day of the request window besides its fields.',
     complexity: REQUEST_WINDOW_COST,
   })
   async bookCompute(

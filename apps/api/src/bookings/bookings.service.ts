@@ -3,6 +3,7 @@ import { BookingEntity, ClusterEntity, retryTransient } from '@pflex/persistence
 import { Objective, OBJECTIVES, requestFingerprint } from '@pflex/scheduler';
 import { DataSource } from 'typeorm';
 import { isUuid } from '../common/ids';
+import { charCount } from '../common/validators';
 import { connectionOf, decodeTimeCursor, encodeCursor, pageSize } from '../common/pagination';
 import { HOUR_MS, iso, requireHour } from '../common/time.utils';
 import { APP_CONFIG } from '../config';
@@ -339,12 +340,13 @@ export const ROUND_KEY_PREFIX = 'round:';
 /** An idempotency key as bookCompute and submitRoundRequest take it: trimmed, 1 to 200 characters. */
 export function requireIdempotencyKey(raw: string): string {
   const key = raw.trim();
-  if (key.length < 1 || key.length > 200)
+  const n = charCount(key);
+  if (n < 1 || n > 200)
     throw new BookingException(
       BookingErrorCode.INVALID_REQUEST,
-      key.length < 1
+      n < 1
         ? 'idempotencyKey must not be blank'
-        : `idempotencyKey must have at most 200 characters (leading and trailing spaces aside), got ${key.length}`,
+        : `idempotencyKey must have at most 200 characters (leading and trailing spaces aside), got ${n}`,
       'idempotencyKey',
     );
   // the same keys for bookCompute and submitRoundRequest: a round's bookings carry these

@@ -1,4 +1,5 @@
 import { CLUSTER_LIMITS } from '@pflex/scheduler';
+import { charCount } from '../common/validators';
 
 /** Which days a tariff period applies to, in the tariff's local time. */
 export type TariffDays = 'ALL' | 'WEEKDAYS' | 'WEEKENDS';
@@ -53,7 +54,7 @@ export function checkTariff(t: GridTariff): void {
   t.periods.forEach((p, i) => {
     const f = `periods[${i}]`;
     const name = p.name.trim();
-    if (name.length === 0 || name.length > 40)
+    if (name.length === 0 || charCount(name) > 40)
       throw new TariffError(`${f}.name`, `${f}.name must be 1 to 40 characters, not blank`);
     if (name.toLowerCase() === FLAT_PERIOD)
       throw new TariffError(`${f}.name`, `${f}.name "${FLAT_PERIOD}" is reserved for the hours no period covers`);

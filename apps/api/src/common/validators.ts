@@ -30,6 +30,25 @@ export function IsOptionalShare(): PropertyDecorator {
 }
 
 /**
+ * Characters of a string as the schema counts them (and PostgreSQL's varchar(n), and class-validator's
+ * @Length): Unicode code points, so an emoji is one, not the two UTF-16 units of `s.length`.
+ */
+export function charCount(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length - 1; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n--;
+        i++;
+      }
+    }
+  }
+  return n;
+}
+
+/**
  * Decimal places of a finite number as JavaScript writes it, exponent notation included
  * (1e-7 has 7, 1.5e-7 has 8, 1e21 has 0).
  */

@@ -12,16 +12,27 @@ describe('cluster share arithmetic', () => {
   });
 
   it('reports the least excess over every start and cluster, measured at the worst hour of that start', () => {
-    const busy = { name: 'busy', held: Int32Array.from([30_000, 30_000, 30_000, 30_000]), capacityAt: () => 100_000 };
+    const busy = {
+      id: 'b',
+      name: 'busy',
+      held: Int32Array.from([30_000, 30_000, 30_000, 30_000]),
+      capacityAt: () => 100_000,
+    };
     // `busy` is 20 over everywhere; on `mixed` every start is 15 over at its worst hour, and the earliest wins
     const mixed = {
+      id: 'm',
       name: 'mixed',
       held: Int32Array.from([20_000, 25_000, 0, 10_000]),
       capacityAt: (s: number) => (s < 3 ? 100_000 : 50_000),
     };
     const e = svc.shareExceeded(0.3, [busy, mixed], 4, 2, 20_000, T0);
     // start 0 on mixed: hour 0 is 20 + 20 - 30 = 10 over, hour 1 is 25 + 20 - 30 = 15 over
-    expect(e.details).toEqual({ limit: 'CLUSTER_SHARE', over: 15 });
+    expect(e.details).toEqual({
+      limit: 'CLUSTER_SHARE',
+      over: 15,
+      clusterId: 'm',
+      hour: new Date(T0 + 3_600_000).toISOString(),
+    });
     expect(e.message).toContain(
       `on cluster mixed at ${new Date(T0 + 3_600_000).toISOString()} that is 30 PFLOPS, the startup already holds 25 PFLOPS and asks 20 more, over the limit by 15 PFLOPS`,
     );
@@ -67,14 +78,22 @@ describe('the 7-day rule: worstWeek and weeklyExcess', () => {
     expect(svc.weeklyExcess(100, usage, 250, 65_000, 1)).toBeNull();
     expect(svc.weeklyExcess(100, usage, 250, 32_500, 2)).toBeNull();
     const e = svc.weeklyExcess(100, usage, 250, 65_001, 1)!;
-    expect(e.details).toEqual({ limit: 'PFLOPS_HOURS_PER_7_DAYS', over: 0.001 });
+    expect(e.details).toEqual({
+      limit: 'PFLOPS_HOURS_PER_7_DAYS',
+      over: 0.001,
+      windowStart: new Date(93 * H).toISOString(),
+      windowEnd: new Date((93 + 168) * H).toISOString(),
+    });
     expect(e.message).toBe(
       `access rule exceeded: at most 100 PFLOPS-hours per rolling 7 days; bookings starting between ${new Date(93 * H).toISOString()} and ${new Date((93 + 168) * H).toISOString()} ` +
         'would total 100.001 PFLOPS-hours with this one (65.001), over the limit by 0.001 PFLOPS-hours',
     );
     // later, the first start has left every window holding the new one
     expect(svc.weeklyExcess(100, usage, 268, 75_000, 1)).toBeNull();
-    expect(svc.weeklyExcess(0, [], 250, 1, 1)?.details).toEqual({ limit: 'PFLOPS_HOURS_PER_7_DAYS', over: 0.001 });
+    expect(svc.weeklyExcess(0, [], 250, 1, 1)?.details).toMatchObject({
+      limit: 'PFLOPS_HOURS_PER_7_DAYS',
+      over: 0.001,
+    });
   });
 
   it('weeklyHeadroom: what a start this hour could still take, never below 0; null without the rule', async () => {

@@ -39,6 +39,7 @@ export type HeldTflops = Map<string, Int32Array>;
 
 /** One allowed cluster as the share check sees it: held TFLOPS and capacity per slot. */
 export interface ShareCandidate {
+  id: string;
   name: string;
   held: Int32Array;
   capacityAt: (slot: number) => number;
@@ -181,7 +182,12 @@ export class QuotasService {
       `access rule exceeded: at most ${fmt(limitPflopsHours)} PFLOPS-hours per rolling 7 days; bookings starting between ${iso(from)} and ${iso(from + WEEK_HOURS * HOUR_MS)} ` +
         `would total ${fmt(total)} PFLOPS-hours with this one (${fmt(tflopsToPflops(tflops * hours))}), over the limit by ${fmt(over)} PFLOPS-hours`,
       undefined,
-      { limit: 'PFLOPS_HOURS_PER_7_DAYS', over: Math.round(over * 1000) / 1000 },
+      {
+        limit: 'PFLOPS_HOURS_PER_7_DAYS',
+        over: Math.round(over * 1000) / 1000,
+        windowStart: iso(from),
+        windowEnd: iso(from + WEEK_HOURS * HOUR_MS),
+      },
     );
   }
 
@@ -209,7 +215,7 @@ export class QuotasService {
     tflops: number,
     slot0: number,
   ): QuotaException {
-    let best = { over: Infinity, name: '', slot: 0, held: 0, limit: 0 };
+    let best = { over: Infinity, id: '', name: '', slot: 0, held: 0, limit: 0 };
     for (const c of clusters) {
       for (let start = 0; start + hours <= slots; start++) {
         // only starts the capacity allows, and where the share is what binds
@@ -220,7 +226,7 @@ export class QuotasService {
           const over = c.held[s] + tflops - limit;
           if (over > worst.over) worst = { over, slot: s, held: c.held[s], limit };
         }
-        if (worst.over > 0 && worst.over < best.over) best = { ...worst, name: c.name };
+        if (worst.over > 0 && worst.over < best.over) best = { ...worst, id: c.id, name: c.name };
       }
     }
     return new QuotaException(
@@ -228,7 +234,12 @@ export class QuotasService {
       `access rule exceeded: at most ${fmt(share * 100)}% of any one cluster per hour; at best, on cluster ${best.name} at ${iso(slot0 + best.slot * HOUR_MS)} that is ${fmt(tflopsToPflops(best.limit))} PFLOPS, ` +
         `the startup already holds ${fmt(tflopsToPflops(best.held))} PFLOPS and asks ${fmt(tflopsToPflops(tflops))} more, over the limit by ${fmt(tflopsToPflops(best.over))} PFLOPS`,
       undefined,
-      { limit: 'CLUSTER_SHARE', over: tflopsToPflops(Math.round(best.over)) },
+      {
+        limit: 'CLUSTER_SHARE',
+        over: tflopsToPflops(Math.round(best.over)),
+        clusterId: best.id,
+        hour: iso(slot0 + best.slot * HOUR_MS),
+      },
     );
   }
 }

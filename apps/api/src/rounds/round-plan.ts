@@ -292,7 +292,7 @@ class RuleChecker {
       if (held[s] + pl.tflops > shareLimitTflops(share, capacityAt(s))) {
         return this.quotas.shareExceeded(
           share,
-          [{ name, held, capacityAt }],
+          [{ id: pl.cluster, name, held, capacityAt }],
           pl.hours,
           pl.hours,
           pl.tflops,

@@ -7,6 +7,7 @@ import { BookingsService, requireIdempotencyKey } from '../bookings/bookings.ser
 import { ComputeRequestInput } from '../bookings/dtos/booking.input';
 import { ObjectiveEnum } from '../bookings/dtos/booking.model';
 import { isUuid } from '../common/ids';
+import { charCount } from '../common/validators';
 import { connectionOf, decodeCursor, encodeCursor, pageSize } from '../common/pagination';
 import { iso } from '../common/time.utils';
 import { APP_CONFIG } from '../config';
@@ -381,7 +382,7 @@ export class RoundsService {
   private regionKey(region: string | null | undefined): string {
     if (region == null) return '';
     const key = region.trim();
-    if (key.length === 0 || key.length > 100)
+    if (key.length === 0 || charCount(key) > 100)
       throw new RoundException(
         RoundErrorCode.INVALID_ROUND,
         'region must have 1 to 100 characters (null: the whole fleet)',

@@ -296,7 +296,7 @@ describe('BookingCommitter on the fake ledger (group commit, refusals, idempoten
       expect(out.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'rejected']);
       const e = (out[2] as PromiseRejectedResult).reason as QuotaException;
       expect(e.code).toBe(QuotaErrorCode.QUOTA_EXCEEDED);
-      expect(e.details).toEqual({ limit: 'PFLOPS_HOURS_PER_7_DAYS', over: 30 });
+      expect(e.details).toMatchObject({ limit: 'PFLOPS_HOURS_PER_7_DAYS', over: 30 });
       // another startup is not bound by a's rule
       await expect(kit.book('b', v30x1)).resolves.toMatchObject({ pflops: 30 });
     });

@@ -82,6 +82,7 @@ export class Refusals {
       const draw = drawWatts(v.pflops, c.kwPerPflops, c.pue);
       const need = requiredGreenWh(v.minGreenShare ?? 0, draw, v.hours);
       return {
+        id: c.id,
         name: c.name,
         held: cap.held.get(c.id)!,
         capacityAt: (i: number) => t.capacityTflops[from + i],
