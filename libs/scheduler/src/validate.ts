@@ -1,4 +1,5 @@
 import { SchedulerInputError } from './errors';
+import { charCount } from './domain/text';
 
 /** Boundary checks shared by Fleet, the instance loader and the CLI. `label` prefixes messages, `path` names the field. */
 
@@ -55,7 +56,8 @@ export function checkInt(label: string, path: string, v: unknown, min: number, m
 }
 
 export function checkId(label: string, path: string, v: unknown): string {
-  if (typeof v !== 'string' || v.length === 0 || v.length > 200)
+  // at most 200 characters: code points, as the API counts its keys and names
+  if (typeof v !== 'string' || v.length === 0 || (v.length > 200 && charCount(v) > 200))
     fail(label, path, 'a non-empty string (at most 200 characters)', v);
   return v;
 }

@@ -74,4 +74,23 @@ describe('horizonStart: an ISO 8601 date-time with a zone, on a real day', () =>
   ])('refuses %s, naming the field', (h) =>
     expect(() => runInstance(inst(h), 'online')).toThrow(/^horizonStart must be an ISO 8601 date-time/),
   );
+
+  it('ids of at most 200 characters count code points: 200 emoji are an id, 201 are not', () => {
+    const e = '\u{1F600}';
+    const inst = (job: string, cluster: string) => ({
+      slots: 4,
+      clusters: [
+        { id: cluster, capacityPflops: 10, kwPerPflops: 1, pue: 1, pricePerPflopsHour: 1, gridPricePerMwh: 1 },
+      ],
+      jobs: [{ id: job, pflops: 1, hours: 1, earliest: 0, deadline: 4 }],
+    });
+    const r = runInstance(inst(e.repeat(200), e.repeat(200)), 'online');
+    expect(r.placements.map((p) => [p.job, p.cluster, p.start])).toEqual([[e.repeat(200), e.repeat(200), 0]]);
+    expect(() => runInstance(inst(e.repeat(201), 'c'), 'online')).toThrow(
+      /^jobs\[0\]\.id must be a non-empty string \(at most 200 characters\)/,
+    );
+    expect(() => runInstance(inst('j', e.repeat(201)), 'online')).toThrow(
+      /^clusters\[0\]\.id must be a non-empty string \(at most 200 characters\)/,
+    );
+  });
 });

@@ -29,24 +29,8 @@ export function IsOptionalShare(): PropertyDecorator {
   return applyDecorators(IsOptional(), IsNumber({ allowNaN: false, allowInfinity: false }), Min(0), Max(1));
 }
 
-/**
- * Characters of a string as the schema counts them (and PostgreSQL's varchar(n), and class-validator's
- * @Length): Unicode code points, so an emoji is one, not the two UTF-16 units of `s.length`.
- */
-export function charCount(s: string): number {
-  let n = s.length;
-  for (let i = 0; i < s.length - 1; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 0xd800 && c <= 0xdbff) {
-      const d = s.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d <= 0xdfff) {
-        n--;
-        i++;
-      }
-    }
-  }
-  return n;
-}
+/** Characters as the schema counts them (code points): the domain's one definition. */
+export { charCount } from '@pflex/scheduler';
 
 /**
  * Decimal places of a finite number as JavaScript writes it, exponent notation included

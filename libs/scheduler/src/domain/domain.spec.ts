@@ -1,4 +1,5 @@
 import {
+  charCount,
   greenShare,
   meetsGreenShare,
   REQUEST_KEY_JSONPATH,
@@ -64,5 +65,23 @@ describe('domain rules', () => {
     expect(fp).toEqual([1.5, 4, '2026-01-01T00:00:00.000Z', '2026-01-02T00:00:00.000Z', null, 0.5, 'GREENEST']);
     expect(JSON.parse(requestKey(r))).toEqual(fp.slice(0, 6));
     expect(REQUEST_KEY_JSONPATH).toBe('$[0 to 5]');
+  });
+});
+
+describe('charCount', () => {
+  it('counts code points: a surrogate pair is one character, a lone surrogate one', () => {
+    const cases: [string, number][] = [
+      ['', 0],
+      ['abc', 3],
+      ['\u00e9t\u00e9', 3],
+      ['\u{1F600}', 1],
+      ['\u{1F600}'.repeat(200), 200],
+      ['a\u{1F600}b', 3],
+      ['\ud83d', 1],
+      ['\ude00\ud83d', 2],
+      ['x\ud83d', 2],
+    ];
+    for (const [s] of cases) expect({ s, n: charCount(s) }).toEqual({ s, n: [...s].length });
+    for (const [s, n] of cases) expect({ s, n: charCount(s) }).toEqual({ s, n });
   });
 });

@@ -5,3 +5,4 @@ export * from './price';
 export * from './limits';
 export * from './grid';
 export * from './fingerprint';
+export * from './text';
