@@ -450,6 +450,16 @@ describe('green SLAs: supply revisions, re-allocation, credits', () => {
     expect(
       (await t.code(`mutation { setSlaPenaltyFactor(penaltyFactor: 2.5) { penaltyFactor } }`, {}, op.key)).code,
     ).toBe('FORBIDDEN');
+    // out of range: refused with its own reason, naming the field, and nothing changes
+    for (const bad of ['100.5', '-1', '1.2345']) {
+      const r = await t.gql(`mutation { setSlaPenaltyFactor(penaltyFactor: ${bad}) { penaltyFactor } }`);
+      expect(r.errors?.[0].extensions).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        reason: 'INVALID_PENALTY_FACTOR',
+        field: 'penaltyFactor',
+      });
+    }
+    expect((await t.ok(`{ slaSettings { penaltyFactor } }`)).slaSettings.penaltyFactor).toBe(2.5);
     await t.ok(`mutation { setSlaPenaltyFactor(penaltyFactor: 1) { penaltyFactor } }`);
   }, 60_000);
 });

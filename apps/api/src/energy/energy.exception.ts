@@ -11,6 +11,8 @@ export enum EnergyErrorCode {
   CONCURRENT_ALLOCATION = 'CONCURRENT_ALLOCATION',
   /** a supply revision's arguments are inconsistent (both or neither of megawatts and hourlyMegawatts, a blank reason, no price) */
   INVALID_REVISION = 'INVALID_REVISION',
+  /** setSlaPenaltyFactor outside [0, 100] or with a 4th decimal */
+  INVALID_PENALTY_FACTOR = 'INVALID_PENALTY_FACTOR',
   /** green a revision takes from bookings would be drawn from the grid beyond the site's reserved capacity */
   GRID_LIMIT = 'GRID_LIMIT',
   /** a supply revision took an hour below the windows a removal or import would take away (its supply would go below 0) */
@@ -25,6 +27,7 @@ const TO_GQL: Record<EnergyErrorCode, GqlErrorCode> = {
   INVALID_FORECAST_ROW: GqlErrorCode.BAD_USER_INPUT,
   CONCURRENT_ALLOCATION: GqlErrorCode.CONFLICT,
   INVALID_REVISION: GqlErrorCode.BAD_USER_INPUT,
+  INVALID_PENALTY_FACTOR: GqlErrorCode.BAD_USER_INPUT,
   GRID_LIMIT: GqlErrorCode.GRID_LIMIT,
   REVISED_BELOW_WINDOWS: GqlErrorCode.CONFLICT,
 };

@@ -65,7 +65,7 @@ export class SlaCreditsService {
   async setPenaltyFactor(factor: number): Promise<SlaSettingsModel> {
     if (!Number.isFinite(factor) || factor < 0 || factor > 100 || decimalPlaces(factor) > 3) {
       throw new EnergyException(
-        EnergyErrorCode.INVALID_REVISION,
+        EnergyErrorCode.INVALID_PENALTY_FACTOR,
         `penaltyFactor must be in [0, 100] with at most 3 decimals, got ${factor}`,
         'penaltyFactor',
       );

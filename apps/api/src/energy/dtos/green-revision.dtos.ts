@@ -139,7 +139,9 @@ export class SlaCreditModel {
   kind: string;
   @Field(() => Float, { description: 'whole cents' })
   amount: number;
-  @Field(() => Float)
+  @Field(() => Float, {
+    description: "the booking's whole green shortfall after this entry (MWh), not the change: amount is the change",
+  })
   missingMwh: number;
   @Field()
   createdAt: Date;
