@@ -1,9 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { BookingEntity, ClusterEntity, retryTransient } from '@pflex/persistence';
-import { Objective, OBJECTIVES, requestFingerprint } from '@pflex/scheduler';
+import { charCount, Objective, OBJECTIVES, requestFingerprint } from '@pflex/scheduler';
 import { DataSource } from 'typeorm';
 import { isUuid } from '../common/ids';
-import { charCount } from '../common/validators';
 import { connectionOf, decodeTimeCursor, encodeCursor, pageSize } from '../common/pagination';
 import { HOUR_MS, iso, requireHour } from '../common/time.utils';
 import { APP_CONFIG } from '../config';

@@ -108,4 +108,12 @@ describe('time-of-use tariffs', () => {
     );
     expect(bad({ ...GD, utcOffsetHours: 8.5 })?.[0]).toBe('utcOffsetHours');
   });
+
+  it('a period name has 1 to 40 characters, counted as code points', () => {
+    const named = (name: string): GridTariff => ({ ...GD, periods: [{ ...GD.periods[0], name }] });
+    expect(() => checkTariff(named('\u{26A1}'.repeat(40)))).not.toThrow();
+    expect(() => checkTariff(named('\u{26A1}'.repeat(41)))).toThrow(TariffError);
+    expect(() => checkTariff(named('\u{1F50C}'.repeat(40)))).not.toThrow(); // 80 UTF-16 units
+    expect(() => checkTariff(named('\u{1F50C}'.repeat(41)))).toThrow(/periods\[0\]\.name must be 1 to 40 characters/);
+  });
 });

@@ -1,5 +1,4 @@
-import { CLUSTER_LIMITS } from '@pflex/scheduler';
-import { charCount } from '../common/validators';
+import { charCount, CLUSTER_LIMITS } from '@pflex/scheduler';
 
 /** Which days a tariff period applies to, in the tariff's local time. */
 export type TariffDays = 'ALL' | 'WEEKDAYS' | 'WEEKENDS';

@@ -29,9 +29,6 @@ export function IsOptionalShare(): PropertyDecorator {
   return applyDecorators(IsOptional(), IsNumber({ allowNaN: false, allowInfinity: false }), Min(0), Max(1));
 }
 
-/** Characters as the schema counts them (code points): the domain's one definition. */
-export { charCount } from '@pflex/scheduler';
-
 /**
  * Decimal places of a finite number as JavaScript writes it, exponent notation included
  * (1e-7 has 7, 1.5e-7 has 8, 1e21 has 0).
