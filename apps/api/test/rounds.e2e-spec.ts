@@ -405,6 +405,9 @@ describe('clearing rounds', () => {
       field: 'idempotencyKey',
     });
     expect((await t.ok(SUBMIT, { q, o: 'EARLIEST', k: 'moving-1' }, startup)).submitRoundRequest.id).toBe(req.id);
+    // round-request keys and bookCompute keys are separate: the same key books, and names the same round request still
+    expect((await t.ok(BOOK, { r: q, k: 'moving-1' }, startup)).bookCompute.id).toEqual(expect.any(String));
+    expect((await t.ok(SUBMIT, { q, o: 'EARLIEST', k: 'moving-1' }, startup)).submitRoundRequest.id).toBe(req.id);
     await t.ok(
       `mutation($i: UpdateClusterInput!) { updateCluster(input: $i) { id region } }`,
       {
