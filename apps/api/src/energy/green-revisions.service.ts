@@ -22,7 +22,7 @@ import { HOUR_MS, iso, requireRange } from '../common/time.utils';
 import { ChangeFeed } from '../events/change-feed.service';
 import { LedgerAdminRepository } from '../ledger/ledger-admin.repository';
 import { BookingEventTuple, bookingPayloads } from '../ledger/ledger-wire';
-import { SITE_GRID_ADD, SITE_GRID_TAKE, SPAN_OVERLAPS_SQL } from '../ledger/ledger.statements';
+import { SITE_GRID_ADD, SITE_GRID_TAKE } from '../ledger/ledger.statements';
 import { LedgerService } from '../ledger/ledger.service';
 import { TimelinesService } from '../ledger/timelines.service';
 import type { Principal } from '../security/principal';
@@ -175,7 +175,7 @@ export class GreenRevisionsService {
     const room = hours.some((h, k) => Number(h.a) < target[k]);
     const [short]: { yes: boolean }[] = room
       ? await m.query(
-          `SELECT EXISTS (SELECT 1 FROM bookings b WHERE b.cluster_id = $1 AND b.status = 'CONFIRMED' AND ${SPAN_OVERLAPS_SQL('b', 'to_timestamp($2 * 3600.0)', 'to_timestamp($3 * 3600.0)')}
+          `SELECT EXISTS (SELECT 1 FROM bookings b WHERE b.cluster_id = $1 AND b.status = 'CONFIRMED' AND b.starts_at < to_timestamp($3 * 3600.0) AND b.ends_at > to_timestamp($2 * 3600.0)
                            AND b.green_w <> b.green_w_promised) AS yes`,
           [clusterId, fromH, fromH + n],
         )
@@ -222,8 +222,8 @@ export class GreenRevisionsService {
     const held: HeldRow[] = await m.query(
       `SELECT id, org_id, (extract(epoch FROM starts_at) / 3600)::int AS h, hours, draw_w::text, green_w::text[] AS g, green_w_promised::text[] AS gp, min_green_share,
               green_share, price_compute, price_total, green_price_per_mwh, grid_price_per_mwh::text[] AS grid_prices, voucher_id, voucher_amount::text, sla_credit::text,
-              (SELECT v.percent_covered FROM vouchers v WHERE v.id = b.voucher_id) AS voucher_percent
-       FROM bookings b WHERE cluster_id = $1 AND status = 'CONFIRMED' AND ${SPAN_OVERLAPS_SQL('b', 'to_timestamp($2 * 3600.0)', 'to_timestamp($3 * 3600.0)')}
+              (SELECT v.percent_covered FROM vouchers v WHERE v.id = bookings.voucher_id) AS voucher_percent
+       FROM bookings WHERE cluster_id = $1 AND status = 'CONFIRMED' AND starts_at < to_timestamp($3 * 3600.0) AND ends_at > to_timestamp($2 * 3600.0)
        ORDER BY starts_at, id FOR UPDATE`,
       [clusterId, fromH, fromH + n],
     );

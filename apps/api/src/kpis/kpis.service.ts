@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import { REQUEST_KEY_JSONPATH } from '@pflex/scheduler';
 import { DataSource } from 'typeorm';
 import { HOUR_MS, requireRange } from '../common/time.utils';
-import { SPAN_OVERLAPS_SQL } from '../ledger/ledger.statements';
 import type { Principal } from '../security/principal';
 import { KpisArgs } from './dtos/kpis.args';
 import { KpisModel } from './dtos/kpis.model';
@@ -16,8 +15,6 @@ export const MAX_KPI_HOURS = 8784;
  * (window sum), so the cost grows with the bookings in range, not with hours x bookings.
  * Units in SQL: TFLOPS, W, Wh; converted once at the end.
  */
-const SPAN = SPAN_OVERLAPS_SQL('b', '$1::timestamptz', '$2::timestamptz');
-
 export const KPI_SQL = `
 WITH sc AS (
   SELECT id FROM clusters WHERE ($3::text IS NULL OR region = $3::text) AND ($4::uuid IS NULL OR owner_org_id = $4::uuid)
@@ -31,7 +28,7 @@ bk AS (
   SELECT b.org_id, b.draw_w::float8 AS draw, b.hours, b.voucher_amount::float8 AS voucher, b.created_at, b.request_fingerprint,
          EXTRACT(EPOCH FROM (LEAST(b.ends_at, $2::timestamptz) - GREATEST(b.starts_at, $1::timestamptz)))::float8 / 3600 AS inside,
          GREATEST(b.starts_at, $1::timestamptz) AS s, LEAST(b.ends_at, $2::timestamptz) AS e
-  FROM bookings b WHERE b.cluster_id IN (SELECT id FROM sc) AND b.status = 'CONFIRMED' AND ${SPAN}
+  FROM bookings b WHERE b.cluster_id IN (SELECT id FROM sc) AND b.status = 'CONFIRMED' AND b.starts_at < $2 AND b.ends_at > $1
 ),
 agg AS (
   SELECT COUNT(*)::int AS n, COUNT(DISTINCT org_id)::int AS startups,
@@ -50,14 +47,14 @@ med AS (
 gp AS (
   SELECT COALESCE(SUM(b.green_w_promised[i]), 0)::float8 AS promised, COALESCE(SUM(b.green_w[i]), 0)::float8 AS delivered
   FROM bookings b, generate_subscripts(b.green_w, 1) AS i
-  WHERE b.cluster_id IN (SELECT id FROM sc) AND b.status = 'CONFIRMED' AND ${SPAN}
+  WHERE b.cluster_id IN (SELECT id FROM sc) AND b.status = 'CONFIRMED' AND b.starts_at < $2 AND b.ends_at > $1
     AND b.starts_at + make_interval(hours => i - 1) >= $1 AND b.starts_at + make_interval(hours => i - 1) < $2
 ),
 sla AS (
   SELECT COUNT(*)::int AS sla_n,
          COUNT(*) FILTER (WHERE (SELECT SUM(g) FROM unnest(b.green_w) g) < ceil(b.min_green_share * b.draw_w * b.hours - 1e-6))::int AS breaches,
          COALESCE(SUM(b.sla_credit), 0)::float8 AS credits
-  FROM bookings b WHERE b.cluster_id IN (SELECT id FROM sc) AND b.status = 'CONFIRMED' AND b.min_green_share > 0 AND ${SPAN}
+  FROM bookings b WHERE b.cluster_id IN (SELECT id FROM sc) AND b.status = 'CONFIRMED' AND b.min_green_share > 0 AND b.starts_at < $2 AND b.ends_at > $1
 ),
 vl AS (
   SELECT COALESCE(SUM(v.cap - v.spent), 0)::float8 AS remaining FROM vouchers v

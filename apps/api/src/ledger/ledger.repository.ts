@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { sqlPoolOf, SqlPool, SqlSession } from '@pflex/persistence';
 import { DataSource } from 'typeorm';
 import type { GridTariff } from '../clusters/tariff';
-import { S, SPAN_OVERLAPS_SQL, VERSION_PLACEHOLDER } from './ledger.statements';
+import { S, VERSION_PLACEHOLDER } from './ledger.statements';
 import type { LedgerPort } from './ledger.port';
 
 export { VERSION_PLACEHOLDER };
@@ -467,12 +467,11 @@ export class LedgerRepository implements LedgerPort {
   > {
     return this.session((c) =>
       c.exec(
-        `SELECT c.id, c.region, h.capacity_tflops AS capacity, h.booked_tflops AS booked, h.green_alloc_w AS green, COALESCE(d.draw, 0) AS draw
-         FROM clusters c LEFT JOIN cluster_hours h ON h.cluster_id = c.id AND h.hour = $1
-         LEFT JOIN (SELECT b.cluster_id, SUM(b.draw_w) AS draw FROM bookings b
-                    WHERE b.status = 'CONFIRMED' AND ${SPAN_OVERLAPS_SQL('b', '$1::timestamptz', "$1::timestamptz + interval '1 hour'")} GROUP BY b.cluster_id) d
-           ON d.cluster_id = c.id
-         ORDER BY c.id`,
+        // the hour's draw from the ledger (green taken + grid drawn = the bookings' draw), not by
+        // summing the bookings running in it
+        `SELECT c.id, c.region, h.capacity_tflops AS capacity, h.booked_tflops AS booked, h.green_alloc_w AS green,
+                COALESCE(h.green_alloc_w + h.grid_w, 0) AS draw
+         FROM clusters c LEFT JOIN cluster_hours h ON h.cluster_id = c.id AND h.hour = $1 ORDER BY c.id`,
         [new Date(hour)],
       ),
     );

@@ -7,15 +7,6 @@ import type { SqlStatement } from '@pflex/persistence';
 
 export const HOUR_SQL = (col: string) => `(extract(epoch FROM ${col}) / 3600)::int`;
 
-/**
- * Bookings (alias `b`) whose span overlaps [from, to): in the range form the GiST index
- * `bookings_span_idx` answers, so the cost follows the bookings in the range, not the history
- * before it; the plain comparisons first, so that a scan that reads the rows anyway (a range of
- * a year) rejects most of them without building a range per row.
- */
-export const SPAN_OVERLAPS_SQL = (b: string, from: string, to: string) =>
-  `${b}.starts_at < ${to} AND ${b}.ends_at > ${from} AND tstzrange(${b}.starts_at, ${b}.ends_at) && tstzrange(${from}, ${to})`;
-
 /** Ledger payloads are encoded with this version; SQL puts in the one the transaction got. */
 export const VERSION_PLACEHOLDER = -1;
 const VERSIONED = `CASE WHEN ver.version IS NULL THEN p.payload ELSE replace(p.payload, '"v":${VERSION_PLACEHOLDER},', '"v":' || ver.version || ',') END`;

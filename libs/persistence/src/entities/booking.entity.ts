@@ -26,8 +26,7 @@ export type BookingStatus = (typeof BOOKING_STATUSES)[number];
 @Index('bookings_org_created_idx', ['orgId', 'createdAt'])
 @Index('bookings_org_start_idx', ['orgId', 'startsAt'])
 @Index('bookings_org_end_idx', ['orgId', 'endsAt', 'startsAt'])
-// GiST over tstzrange(starts_at, ends_at): bookings overlapping a range (migration BookingSpans)
-@Index('bookings_span_idx', { synchronize: false })
+@Index('bookings_cluster_end_idx', ['clusterId', 'endsAt', 'startsAt'])
 @Check(
   'bookings_check',
   `"hours" > 0 AND "tflops" > 0 AND "ends_at" > "starts_at" AND cardinality("green_w") = "hours" AND "status" IN ('CONFIRMED', 'CANCELLED')`,
