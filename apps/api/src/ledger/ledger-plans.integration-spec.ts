@@ -55,7 +55,7 @@ describe(`the ledger's prepared statements (${url ? 'PostgreSQL' : 'PGlite'})`, 
 describe(`bookings overlapping a range, on a two-year history (${url ? 'PostgreSQL' : 'PGlite'})`, () => {
   let ds: DataSource;
   let startup: string;
-  const spanSchema = url ? `t_spans_${randomBytes(4).toString('hex')}` : undefined;
+  const historySchema = url ? `t_spans_${randomBytes(4).toString('hex')}` : undefined;
   // the last week of the history ("now" is its end), and its first week
   const from = new Date('2026-12-24T00:00:00Z');
   const to = new Date('2026-12-31T00:00:00Z');
@@ -67,7 +67,7 @@ describe(`bookings overlapping a range, on a two-year history (${url ? 'PostgreS
   };
 
   beforeAll(async () => {
-    ds = await openDataSource(url ? { url, schema: spanSchema, poolSize: 2 } : { memory: true });
+    ds = await openDataSource(url ? { url, schema: historySchema, poolSize: 2 } : { memory: true });
     const [op] = await ds.query(`INSERT INTO organizations (name, role) VALUES ('op', 'OPERATOR') RETURNING id`);
     await ds.query(`INSERT INTO organizations (name, role) SELECT 'st' || g, 'STARTUP' FROM generate_series(1, 20) g`);
     [{ id: startup }] = await ds.query(`SELECT id FROM organizations WHERE name = 'st7'`);
@@ -92,7 +92,7 @@ describe(`bookings overlapping a range, on a two-year history (${url ? 'PostgreS
   }, 120_000);
   afterAll(async () => {
     await ds?.destroy();
-    if (url && spanSchema) await dropSchema(url, spanSchema);
+    if (url && historySchema) await dropSchema(url, historySchema);
   });
 
   it("the bureau's kpis for a week read from the side of the range that holds fewer bookings, never the whole table", async () => {

@@ -12,7 +12,7 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * - `bookings_org_end_idx`: a startup's (the booking path's access-rule usage, quotes' holdings).
  * B-trees, not a GiST index over the span: that found exactly the overlapping bookings, but
  * concurrent bookings of one hot spot all insert into the same few GiST pages, and two API
- * processes paid ~40 % more PostgreSQL CPU per hot-spot booking for it (docs/benchmarks.md).
+ * processes paid 30–40 % more PostgreSQL CPU per hot-spot booking for it (docs/benchmarks.md).
  */
 export class BookingSpans1765200000000 implements MigrationInterface {
   name = 'BookingSpans1765200000000';
