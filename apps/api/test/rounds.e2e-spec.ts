@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { DataSource } from 'typeorm';
 import { RoundClearer } from '../src/rounds/round-clearer';
 import { LedgerRepository } from '../src/ledger/ledger.repository';
 import { TimelinesService } from '../src/ledger/timelines.service';
@@ -449,6 +450,33 @@ describe('clearing rounds', () => {
     } finally {
       config.now = realNow;
     }
+  });
+
+  it('a refused submission changes nothing: a due round of a region without a schedule stays for the tick', async () => {
+    const clearer = t.running.app.get(RoundClearer);
+    const closes = Date.now() + HOUR;
+    const due = (await t.ok(OPEN, { r: 'Echo', c: new Date(closes).toISOString() })).openRound;
+    const startup = (await t.createOrg('STARTUP')).key;
+    const q = { pflops: 1, hours: 1, earliestStart: hour(3), deadline: hour(10) };
+    const ds = t.running.app.get(DataSource);
+    const rows = () => ds.query(`SELECT id, status FROM rounds ORDER BY id`);
+    const config = (clearer as unknown as { config: { now: () => number } }).config;
+    const realNow = config.now;
+    config.now = () => closes + 1000;
+    try {
+      const before = await rows();
+      // its own region (past its close time) and a region with no round: both refused, nothing written
+      for (const r of ['Echo', 'Nowhere'])
+        expect(await t.code(SUBMIT, { q, o: 'EARLIEST', k: `echo-${r}`, r }, startup)).toMatchObject({
+          code: 'CONFLICT',
+          field: 'region',
+        });
+      expect(await rows()).toEqual(before);
+      expect(before).toContainEqual({ id: due.id, status: 'OPEN' });
+    } finally {
+      config.now = realNow;
+    }
+    expect((await t.ok(CLOSE, { id: due.id })).closeRound).toMatchObject({ status: 'CLEARED' });
   });
 
   it('rounds page on with `after` (the last id of the previous page), each round once, in the same order', async () => {

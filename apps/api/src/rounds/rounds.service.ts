@@ -320,9 +320,10 @@ export class RoundsService {
 
   /**
    * Runs `join` in a transaction with the open round the request joins, share-locked (closing
-   * it waits for this submission). When there is none, a round past its close time that no tick
-   * has closed yet is closed here and the scheduled rounds missing are opened, so that a
-   * submission never waits for the next tick. NO_OPEN_ROUND when still no round takes requests.
+   * it waits for this submission). When there is none and the region has a schedule, a round
+   * past its close time that no tick has closed yet is closed here and the scheduled rounds
+   * missing are opened, so that a submission never waits for the next tick. NO_OPEN_ROUND, with
+   * nothing changed, when no round takes requests.
    */
   private async joinRound<T>(
     wanted: { key: string; fallback: boolean },
@@ -358,11 +359,21 @@ export class RoundsService {
     };
     const name = (key: string) => (key ? `region ${key}` : 'the whole fleet');
     const keys = wanted.fallback && wanted.key !== '' ? [wanted.key, ''] : [wanted.key];
+    // rolling opens a round only in a region with a schedule: without one it would leave this
+    // request refused and the rounds changed (a failed call changes nothing; the tick closes the
+    // round that is due)
+    const rollHelps = async (): Promise<boolean> => {
+      if (rolled) return false;
+      const rows: unknown[] = await m.query(`SELECT 1 FROM round_schedules WHERE region = ANY($1::text[]) LIMIT 1`, [
+        keys,
+      ]);
+      return rows.length > 0;
+    };
     for (const key of keys) {
       const r = await find(key);
       if (!r) continue;
       if (r.closes > now) return r;
-      if (!rolled) return 'due';
+      if (await rollHelps()) return 'due';
       throw new RoundException(
         RoundErrorCode.NO_OPEN_ROUND,
         `the round of ${name(key)} closed at ${iso(r.closes)}; submit to the next one`,
@@ -370,7 +381,7 @@ export class RoundsService {
       );
     }
     // none open: a scheduled one may be missing because no process has ticked since the last closed
-    if (!rolled) return 'due';
+    if (await rollHelps()) return 'due';
     throw new RoundException(
       RoundErrorCode.NO_OPEN_ROUND,
       `no round of ${name(wanted.key)}${wanted.fallback ? ' or of the whole fleet' : ''} is open`,
