@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
@@ -235,6 +236,27 @@ export async function dropSchema(url: string, schema: string): Promise<void> {
   } finally {
     await c.end();
   }
+}
+
+/**
+ * A migrated database of its own for a test or a bench: a fresh schema on DATABASE_URL when it is
+ * set (dropped by `close`), else PGlite in memory.
+ */
+export async function openScratchDataSource(
+  prefix: string,
+  poolSize?: number,
+): Promise<{ ds: DataSource; schema: string | undefined; close: () => Promise<void> }> {
+  const url = process.env.DATABASE_URL;
+  const schema = url ? `${prefix}_${randomBytes(4).toString('hex')}` : undefined;
+  const ds = await openDataSource(url ? { url, schema, ...(poolSize && { poolSize }) } : { memory: true });
+  return {
+    ds,
+    schema,
+    close: async () => {
+      await ds.destroy();
+      if (url && schema) await dropSchema(url, schema);
+    },
+  };
 }
 
 /** Server and socket error codes that mean the database cannot be reached now. */

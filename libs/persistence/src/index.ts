@@ -6,6 +6,7 @@ export {
   openDataSource,
   persistenceConfigFromEnv,
   dropSchema,
+  openScratchDataSource,
   pgErrorCode,
   databaseFailure,
   retryTransient,

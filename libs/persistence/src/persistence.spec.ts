@@ -1,21 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { dropSchema, openDataSource, pgErrorCode } from './data-source';
+import { dropSchema, openDataSource, openScratchDataSource, pgErrorCode } from './data-source';
 import { MIGRATIONS } from './migrations';
 
 // Runs on PGlite in memory, or on DATABASE_URL in a schema of its own.
 const url = process.env.DATABASE_URL;
-const schema = url ? `t_persist_${randomBytes(4).toString('hex')}` : undefined;
 
 describe(`persistence (${url ? 'PostgreSQL' : 'PGlite'})`, () => {
   let ds: DataSource;
+  let close: (() => Promise<void>) | undefined;
   beforeAll(async () => {
-    ds = await openDataSource(url ? { url, schema } : { memory: true });
+    ({ ds, close } = await openScratchDataSource('t_persist'));
   }, 60_000);
-  afterAll(async () => {
-    await ds?.destroy();
-    if (url && schema) await dropSchema(url, schema);
-  });
+  afterAll(() => close?.());
 
   it('applies the migrations, and the entities match them exactly', async () => {
     expect(await ds.showMigrations()).toBe(false);

@@ -1,20 +1,17 @@
-import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { dropSchema, openDataSource } from './data-source';
+import { openScratchDataSource } from './data-source';
 import { dbStats, sqlPoolOf } from './sql';
 
 const url = process.env.DATABASE_URL;
-const schema = url ? `t_sql_${randomBytes(4).toString('hex')}` : undefined;
 
 describe(`plain statements over TypeORM's pool (${url ? 'PostgreSQL' : 'PGlite'})`, () => {
   let ds: DataSource;
+  let schema: string | undefined;
+  let close: (() => Promise<void>) | undefined;
   beforeAll(async () => {
-    ds = await openDataSource(url ? { url, schema, poolSize: 2 } : { memory: true });
+    ({ ds, schema, close } = await openScratchDataSource('t_sql', 2));
   }, 60_000);
-  afterAll(async () => {
-    await ds?.destroy();
-    if (url && schema) await dropSchema(url, schema);
-  });
+  afterAll(() => close?.());
 
   it('runs named statements in a leased session and counts every round trip', async () => {
     const pool = sqlPoolOf(ds);

@@ -1,11 +1,9 @@
-import { dropSchema, openDataSource } from '@pflex/persistence';
-import { randomBytes } from 'node:crypto';
+import { openScratchDataSource } from '@pflex/persistence';
 import { DataSource } from 'typeorm';
 import { KPI_SQL } from '../kpis/kpis.service';
 import { S } from './ledger.statements';
 
 const url = process.env.DATABASE_URL;
-const schema = url ? `t_plans_${randomBytes(4).toString('hex')}` : undefined;
 
 /** The generic plan PostgreSQL caches for a named statement: what every later call runs. */
 async function genericPlan(ds: DataSource, name: string, text: string): Promise<string> {
@@ -27,13 +25,11 @@ async function genericPlan(ds: DataSource, name: string, text: string): Promise<
 
 describe(`the ledger's prepared statements (${url ? 'PostgreSQL' : 'PGlite'})`, () => {
   let ds: DataSource;
+  let close: (() => Promise<void>) | undefined;
   beforeAll(async () => {
-    ds = await openDataSource(url ? { url, schema, poolSize: 2 } : { memory: true });
+    ({ ds, close } = await openScratchDataSource('t_plans', 2));
   }, 60_000);
-  afterAll(async () => {
-    await ds?.destroy();
-    if (url && schema) await dropSchema(url, schema);
-  });
+  afterAll(() => close?.());
 
   // A named statement's generic plan is made once per connection, often while the database is
   // young; it is kept until the next ANALYZE. Planned on an empty `bookings`, none may scan it
@@ -55,7 +51,7 @@ describe(`the ledger's prepared statements (${url ? 'PostgreSQL' : 'PGlite'})`, 
 describe(`bookings overlapping a range, on a two-year history (${url ? 'PostgreSQL' : 'PGlite'})`, () => {
   let ds: DataSource;
   let startup: string;
-  const historySchema = url ? `t_spans_${randomBytes(4).toString('hex')}` : undefined;
+  let close: (() => Promise<void>) | undefined;
   // the last week of the history ("now" is its end), and its first week
   const from = new Date('2026-12-24T00:00:00Z');
   const to = new Date('2026-12-31T00:00:00Z');
@@ -67,7 +63,7 @@ describe(`bookings overlapping a range, on a two-year history (${url ? 'PostgreS
   };
 
   beforeAll(async () => {
-    ds = await openDataSource(url ? { url, schema: historySchema, poolSize: 2 } : { memory: true });
+    ({ ds, close } = await openScratchDataSource('t_history', 2));
     const [op] = await ds.query(`INSERT INTO organizations (name, role) VALUES ('op', 'OPERATOR') RETURNING id`);
     await ds.query(`INSERT INTO organizations (name, role) SELECT 'st' || g, 'STARTUP' FROM generate_series(1, 20) g`);
     [{ id: startup }] = await ds.query(`SELECT id FROM organizations WHERE name = 'st7'`);
@@ -90,10 +86,7 @@ describe(`bookings overlapping a range, on a two-year history (${url ? 'PostgreS
     );
     await ds.query(`ANALYZE bookings`);
   }, 120_000);
-  afterAll(async () => {
-    await ds?.destroy();
-    if (url && historySchema) await dropSchema(url, historySchema);
-  });
+  afterAll(() => close?.());
 
   it("the bureau's kpis for a week read from the side of the range that holds fewer bookings, never the whole table", async () => {
     // the last week: the bookings that end after it starts
