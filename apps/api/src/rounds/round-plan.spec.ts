@@ -158,6 +158,18 @@ function verify(inst: Instance, plan: RoundPlan): void {
       { cluster: pl.cluster, h: BASE + pl.start, hours: pl.hours, tflops: pl.tflops },
     ]);
   }
+  // each booking takes min(draw, green still free) in every hour (README): none draws grid in an
+  // hour where green is left free at the end
+  for (const { i, pl } of plan.placed) {
+    for (let k = 0; k < pl.hours; k++) {
+      const s = pl.start + k;
+      const left = f.greenSupplyW(pl.cluster, s) - f.greenAllocW(pl.cluster, s) - green.get(pl.cluster)![s];
+      check(
+        pl.greenW[k] === pl.drawW || left <= 0,
+        () => `member ${i}: ${pl.greenW[k]} of ${pl.drawW} W green in slot ${s} of ${pl.cluster}, ${left} W free`,
+      );
+    }
+  }
   for (const c of inst.metas) {
     for (let s = 0; s < SLOTS; s++) {
       check(
@@ -169,6 +181,24 @@ function verify(inst: Instance, plan: RoundPlan): void {
         () => `${c.id} slot ${s}: ${green.get(c.id)![s]} W green placed, more than free`,
       );
     }
+  }
+  // a refusal holds on the final plan: NO_CAPACITY exactly when no start of the window has the
+  // room there (what bookCompute would answer right after the clearing)
+  for (const { i, reason } of plan.refused) {
+    const v = inst.members[i].v;
+    const tflops = Math.round(v.pflops * 1000);
+    let room = false;
+    for (const c of v.clusters)
+      for (let s = v.earliestH - BASE; s + v.hours <= v.deadlineH - BASE && !room; s++) {
+        let fits = true;
+        for (let k = s; k < s + v.hours; k++) if (f.freeTflops(c.id, k) - tf.get(c.id)![k] < tflops) fits = false;
+        room = fits;
+      }
+    check(
+      (reason === 'NO_CAPACITY') === !room,
+      () =>
+        `member ${i} refused ${reason instanceof Error ? reason.message : reason}, ${room ? 'with' : 'without'} room`,
+    );
   }
   for (const [org, rules] of inst.book.rules) {
     const rows = byOrg.get(org) ?? [];
@@ -376,6 +406,60 @@ describe('round plan: packRound and the first-come baseline against an independe
     ]);
     expect(plan.without).toEqual([1]);
     expect(plan.strategy).toMatch(/\+rules$/);
+  });
+
+  // found by a black-box review: a member over its 7-day limit held the green in the packing; it
+  // was refused, and the member beside it kept the packer's figures (0 green, all grid) while
+  // the 0.5 MW lay free
+  it('the green a refused member held goes to the member in its hours, and the refusal holds on the final plan', async () => {
+    const meta = { id: 'c0', name: 'G', kwPerPflops: 10, pue: 1, pricePerPflopsHour: 1, gridPricePerMwh: 500 };
+    const fleet = () => {
+      const f = Fleet.fromSpec({ slots: SLOTS, clusters: [{ ...meta, capacityPflops: 100 }] as FleetSpec['clusters'] });
+      f.addGreenWindow('c0', { start: 3, end: 5, mw: 0.5, pricePerMwh: 100 });
+      return f;
+    };
+    const book: RuleBook = {
+      rules: new Map([['s3', { maxPflopsHoursPer7Days: 0, maxClusterShare: null }]]),
+      usage: [],
+    };
+    const member = (orgId: string, pflops: number, objective: Objective, minGreenShare?: number): RoundMember => ({
+      orgId,
+      objective,
+      v: {
+        pflops,
+        hours: 2,
+        earliestH: BASE + 3,
+        deadlineH: BASE + 5,
+        clusters: [meta as unknown as ClusterMeta],
+        minGreenShare,
+      },
+    });
+    const plan = await packRound(
+      fleet(),
+      BASE,
+      [member('s3', 50, 'GREENEST'), member('s', 50, 'EARLIEST')],
+      book,
+      quotas,
+    );
+    expect(plan.placed.map(({ i, pl }) => [i, pl.greenMwh, pl.price.total])).toEqual([[1, 1, 200]]);
+    // four members: after 50 + 40 placed, 10 PFLOPS are left, so the others are refused for room
+    const four = await packRound(
+      fleet(),
+      BASE,
+      [
+        member('s', 50, 'EARLIEST'),
+        member('s3', 50, 'EARLIEST'),
+        member('s', 30, 'EARLIEST', 1),
+        member('s', 40, 'EARLIEST'),
+      ],
+      book,
+      quotas,
+    );
+    expect(four.placed.map((p) => p.i).sort()).toEqual([0, 3]);
+    expect(four.refused).toEqual([
+      { i: 1, reason: 'NO_CAPACITY' },
+      { i: 2, reason: 'NO_CAPACITY' },
+    ]);
   });
 
   // found by a black-box review: the message named the excess at the packed start (20 at T)

@@ -69,9 +69,11 @@ const MAX_REPACKS = 2;
  * number of improvement iterations. Access rules are then applied in commit order, counting the
  * members accepted before: a member whose packed start breaks the 7-day rule or its cluster
  * share is placed again as bookCompute places it (within the share, then the best start that
- * keeps the 7-day rule, in the room left), and one that no start fits is refused and its room
- * freed. Members no rule limits keep the packer's placement; the members the packer could not
- * place then try the room the rules freed, in submission order. The packer does not know the
+ * keeps the 7-day rule, in the room left), and one that no start fits gives its room up.
+ * Members no rule limits keep the packer's start and cluster, their green taken again from what
+ * is free at their turn; the members the packer could not place and those the rules turned down
+ * then try the room left, in submission order, and the ones still refused are refused by what
+ * holds on the final plan (RuleChecker.refusal). The packer does not know the
  * rules, so the room it gave a member the rules then refused may be the room another member
  * needed: when the rules refused some, the round is packed again without them (they only try
  * what is left, last), up to MAX_REPACKS times, and the plan placing the most PFLOPS-hours is kept.
@@ -133,28 +135,45 @@ export async function packOnce(
   r.placements.forEach((pl, k) => {
     const i = Number(pl.job);
     fleet.release(handles[k]);
-    const admitted = rules.admit(members[i], pl);
-    if (admitted instanceof Error) {
-      plan.refused.push({ i, reason: admitted });
-      ruled.push(i);
-    } else plan.placed.push({ i, pl: admitted });
+    // its green taken again from what is free now: a member before it that the rules refused or
+    // moved may have left it more than the packer gave (each booking takes min(draw, green free))
+    const admitted = rules.admit(members[i], resettled(fleet, base, members[i], pl));
+    if (admitted instanceof Error) ruled.push(i);
+    else plan.placed.push({ i, pl: admitted });
   });
   // the room the rules freed (members refused or placed again elsewhere): members the packer could
-  // not place, and those left out, try it, in submission order, each by its own objective and
-  // under its rules
+  // not place, those left out and those the rules refused above try it, in submission order, each
+  // by its own objective and under its rules
   const left = r.unplaced
     .map((u) => Number(u.job))
-    .concat([...without])
+    .concat([...without], ruled)
     .sort((a, b) => a - b);
+  const refused: RoundPlan['refused'] = [];
   for (const i of left) {
     const d = fleet.place(jobOf(members[i].v, base), members[i].objective);
-    // refused by what holds on the final plan: the scheduler's reason there, or the rule
     const admitted = d.ok ? rules.admit(members[i], d.placement) : d.reason;
-    if (typeof admitted === 'string' || admitted instanceof Error) plan.refused.push({ i, reason: admitted });
+    if (typeof admitted === 'string' || admitted instanceof Error) refused.push({ i, reason: admitted });
     else plan.placed.push({ i, pl: admitted });
   }
-  plan.refused.sort((a, b) => a.i - b.i);
+  plan.refused = refused.map(({ i, reason }) => ({ i, reason: rules.refusal(members[i], reason) }));
   return { plan, ruled };
+}
+
+/**
+ * Placement `pl` of member `m` (its own room released on `fleet`) as it is now: the same cluster,
+ * start and hours, its green taken from what is free now. `pl` when that does not fit (it does:
+ * the member held the room until now, and green free only grew).
+ */
+function resettled(fleet: Fleet, base: number, m: RoundMember, pl: Placement): Placement {
+  const job: JobRequest = {
+    ...jobOf(m.v, base),
+    id: pl.job,
+    clusters: [pl.cluster],
+    earliest: pl.start,
+    deadline: pl.start + pl.hours,
+  };
+  const d = fleet.place(job, m.objective);
+  return d.ok ? d.placement : pl;
 }
 
 /**
@@ -171,13 +190,14 @@ export function firstCome(
 ): RoundPlan {
   const rules = new RuleChecker(book, quotas, fleet, base);
   const plan: RoundPlan = { placed: [], refused: [], strategy: 'first-come' };
+  const refused: RoundPlan['refused'] = [];
   members.forEach((m, i) => {
     const d = fleet.place(jobOf(m.v, base), m.objective);
-    if (!d.ok) return plan.refused.push({ i, reason: d.reason });
-    const admitted = rules.admit(m, d.placement);
-    if (admitted instanceof Error) plan.refused.push({ i, reason: admitted });
+    const admitted = d.ok ? rules.admit(m, d.placement) : d.reason;
+    if (typeof admitted === 'string' || admitted instanceof Error) refused.push({ i, reason: admitted });
     else plan.placed.push({ i, pl: admitted });
   });
+  plan.refused = refused.map(({ i, reason }) => ({ i, reason: rules.refusal(members[i], reason) }));
   return plan;
 }
 
@@ -227,10 +247,7 @@ class RuleChecker {
   admit(m: RoundMember, pl: Placement): Placement | Error {
     const rules = this.book.rules.get(m.orgId);
     if (rules && (rules.maxPflopsHoursPer7Days != null || rules.maxClusterShare != null)) {
-      const mine = this.book.usage
-        .filter((u) => u.org_id === m.orgId)
-        .concat(this.accepted.filter((u) => u.org_id === m.orgId));
-      const starts: StartUsage[] = mine.map((u) => ({ h: u.h, tflopsHours: u.tflops * u.hours }));
+      const { mine, starts } = this.usageOf(m);
       const limit = rules.maxPflopsHoursPer7Days;
       const broken =
         (limit != null ? this.quotas.weeklyExcess(limit, starts, this.base + pl.start, pl.tflops, pl.hours) : null) ??
@@ -251,6 +268,38 @@ class RuleChecker {
       tflops: pl.tflops,
     });
     return pl;
+  }
+
+  /**
+   * Why member `m`, refused, is refused on the final plan (this fleet with every member accepted,
+   * and their usage): the scheduler's reason when no start fits even without the rules, else the
+   * rule its best start breaks when no start keeps the rules — what bookCompute would answer for
+   * it right after the clearing; `tried`, the reason it was refused with when it was tried, if
+   * it would fit now. Nothing is committed.
+   */
+  refusal(m: RoundMember, tried: RefusalReason | Error): RefusalReason | Error {
+    const d = this.fleet.place(jobOf(m.v, this.base), m.objective);
+    if (!d.ok) return d.reason;
+    const rules = this.book.rules.get(m.orgId);
+    const { mine, starts } = this.usageOf(m);
+    const again = rules ? this.placeUnderRules(m, rules, mine, starts) : d.placement;
+    if (again instanceof Error) return again;
+    const pl = d.placement;
+    const limit = rules?.maxPflopsHoursPer7Days;
+    const broken =
+      (limit != null ? this.quotas.weeklyExcess(limit, starts, this.base + pl.start, pl.tflops, pl.hours) : null) ??
+      (rules?.maxClusterShare != null ? this.shareExcess(m, pl, rules.maxClusterShare, mine) : null);
+    // (it fits only if room was freed after it was tried; members are tried after every release
+    // and room only shrinks after, so that does not happen)
+    return again === null && broken ? broken : tried;
+  }
+
+  /** The startup's confirmed bookings around the round and its members accepted so far. */
+  private usageOf(m: RoundMember): { mine: UsageRow[]; starts: StartUsage[] } {
+    const mine = this.book.usage
+      .filter((u) => u.org_id === m.orgId)
+      .concat(this.accepted.filter((u) => u.org_id === m.orgId));
+    return { mine, starts: mine.map((u) => ({ h: u.h, tflopsHours: u.tflops * u.hours })) };
   }
 
   /**

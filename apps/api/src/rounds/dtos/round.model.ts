@@ -131,7 +131,7 @@ export class RoundRequestModel {
   @Field(() => String, {
     nullable: true,
     description:
-      'REFUSED: the code bookCompute would give (NO_CAPACITY, GREEN_SHORTFALL, GRID_LIMIT, QUOTA_EXCEEDED, INVALID_REQUEST)',
+      'REFUSED: the code bookCompute would give for the request right after the clearing, on the final plan (NO_CAPACITY, GREEN_SHORTFALL, GRID_LIMIT, QUOTA_EXCEEDED, INVALID_REQUEST)',
   })
   reason: string | null;
   @Field(() => String, { nullable: true })
