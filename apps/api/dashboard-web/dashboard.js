@@ -20,6 +20,8 @@ const state = {
   key: null,
   me: null,
   clusters: [],
+  /** the clusters as last read, to redraw the selects only when they change */
+  clustersJson: null,
   selected: null,
   days: 14,
   region: '',
@@ -78,7 +80,6 @@ async function signIn(key) {
   }
   $('dashboard').hidden = false;
   initCharts();
-  await loadClusters();
   await refresh();
   goLive();
   startOperatorTools({
@@ -102,16 +103,32 @@ function visibleClusters() {
   return state.region ? state.clusters.filter((c) => c.region === state.region) : state.clusters;
 }
 
+const CLUSTERS_QUERY = `query Clusters($after: String) {
+  clusters(first: 100, after: $after) { edges { node { id name region accelerator capacityPflops } } pageInfo { hasNextPage endCursor } }
+}`;
+
+/**
+ * Reads every cluster in view (page by page), and redraws the region and cluster selects when
+ * they changed (a cluster registered since the last read), keeping what is selected.
+ */
 async function loadClusters() {
-  const d = await gql(
-    'query Clusters { clusters(first: 100) { edges { node { id name region accelerator capacityPflops } } } }',
-  );
-  state.clusters = d.clusters.edges.map((e) => e.node);
-  const regions = [...new Set(state.clusters.map((c) => c.region))].sort();
+  const all = [];
+  for (let after = null; ;) {
+    const d = await gql(CLUSTERS_QUERY, { after });
+    all.push(...d.clusters.edges.map((e) => e.node));
+    if (!d.clusters.pageInfo.hasNextPage) break;
+    after = d.clusters.pageInfo.endCursor;
+  }
+  const json = JSON.stringify(all);
+  state.clusters = all;
+  if (json === state.clustersJson) return;
+  state.clustersJson = json;
+  const regions = [...new Set(all.map((c) => c.region))].sort();
   $('region-select').innerHTML = [
     '<option value="">all regions</option>',
     ...regions.map((r) => `<option value="${esc(r)}">${esc(r)}</option>`),
   ].join('');
+  $('region-select').value = regions.includes(state.region) ? state.region : '';
   renderClusterSelect();
 }
 
@@ -159,7 +176,7 @@ async function loadBookings() {
   // the region is filtered by the server: filtering a fleet-wide page here lost the region's
   // bookings behind other regions' earlier ones
   const d = await gql(BOOKINGS_QUERY, {
-    first: BOOKINGS_SHOWN,
+    first: BOOKINGS_SHOWN + 1,
     filter: { from: new Date().toISOString(), status: 'CONFIRMED', ...(state.region ? { region: state.region } : {}) },
   });
   return d.bookings.edges.map((e) => e.node);
@@ -187,6 +204,7 @@ function refresh() {
   }
   state.loading = (async () => {
     try {
+      await loadClusters();
       const range = await loadUtilization();
       const [bookings, kpis] = await Promise.all([loadBookings(), loadKpis(range), loadRounds()]);
       state.kpis = kpis;
@@ -253,10 +271,23 @@ function renderHeatmap() {
   const width = $('heatmap').clientWidth || 1000;
   const left = width < 640 ? 96 : 190;
   const perDay = Math.max(1, (width - left - 24) / state.days);
-  const every = Math.ceil(56 / perDay) * 24 - 1;
+  // a day's label at its midnight (UTC), every `stepDays` days
+  const stepHours = Math.ceil(56 / perDay) * 24;
+  const firstMidnight = (24 - new Date(state.from).getUTCHours()) % 24;
+  const atMidnight = (i) => i >= firstMidnight && (i - firstMidnight) % stepHours === 0;
   charts.heatmap.setOption(
     {
       animation: false,
+      title: shown.length
+        ? { show: false }
+        : {
+            show: true,
+            text: state.region ? 'No clusters in this region' : 'No clusters in view yet',
+            subtext: state.me?.role === 'OPERATOR' ? 'clusters registered with registerCluster appear here' : '',
+            left: 'center',
+            top: 'middle',
+            textStyle: { fontSize: 14, fontWeight: 'normal', color: '#5b6675' },
+          },
       grid: { left, right: 24, top: 8, bottom: 62 },
       tooltip: {
         formatter: (p) => {
@@ -270,8 +301,8 @@ function renderHeatmap() {
         type: 'category',
         data: xs,
         splitArea: { show: false },
-        axisLabel: { interval: every, formatter: (v) => v.slice(0, 6) },
-        axisTick: { interval: every },
+        axisLabel: { interval: atMidnight, formatter: (v) => v.slice(0, 6) },
+        axisTick: { interval: atMidnight },
       },
       yAxis: { type: 'category', data: names, inverse: true, axisLabel: { width: left - 15, overflow: 'truncate' } },
       visualMap: {
@@ -325,7 +356,10 @@ function renderKpis() {
     'figures from the kpis query, booked now and the peak hour from utilization';
 }
 
-function renderBookings(bookings) {
+function renderBookings(page) {
+  // one more than shown is read, to tell whether more follow
+  const more = page.length > BOOKINGS_SHOWN;
+  const bookings = page.slice(0, BOOKINGS_SHOWN);
   const body = $('bookings-body');
   const seen = state.seenBookings;
   state.seenBookings = new Set(bookings.map((b) => b.id));
@@ -348,7 +382,7 @@ function renderBookings(bookings) {
   }
   const scope = { OPERATOR: 'on your clusters', STARTUP: 'your bookings', BUREAU: 'all clusters' }[state.me.role] ?? '';
   $('bookings-note').textContent =
-    `${scope}${state.region ? ` in ${nameText(state.region)}` : ''}, by start time (UTC)`;
+    `${more ? `the next ${BOOKINGS_SHOWN}, ` : ''}${scope}${state.region ? ` in ${nameText(state.region)}` : ''}, by start time (UTC)${more ? '; more follow' : ''}`;
 }
 
 /**
@@ -402,24 +436,29 @@ function goLive() {
         { query: 'subscription BookingEvents { bookingEvents { type booking { id } } }' },
         sink(refreshSoon),
       );
-      for (const c of state.clusters) {
-        client.subscribe(
-          { query: UTIL_SUBSCRIPTION, variables: { id: c.id } },
-          sink((d) => applyUtilizationChanges(d.utilizationChanged)),
-        );
-      }
+      // one subscription for every cluster in view, those registered later included (the
+      // server allows a few subscriptions per connection, not one per cluster of a fleet)
+      client.subscribe(
+        { query: UTIL_SUBSCRIPTION },
+        sink((d) => applyUtilizationChanges(d.utilizationChanged)),
+      );
     },
   });
 }
 
-const UTIL_SUBSCRIPTION = `subscription UtilizationChanged($id: ID!) {
-  utilizationChanged(clusterId: $id) { clusterId hour capacityPflops bookedPflops utilization greenAvailableMw greenAllocatedMw gridDrawnMw siteGridDrawnMw siteGridReservedMw }
+const UTIL_SUBSCRIPTION = `subscription UtilizationChanged {
+  utilizationChanged { clusterId hour capacityPflops bookedPflops utilization greenAvailableMw greenAllocatedMw gridDrawnMw siteGridDrawnMw siteGridReservedMw }
 }`;
 
 /** Patches the changed cluster hours into what the charts show, without asking the server. */
 function applyUtilizationChanges(changes) {
   let touched = false;
   for (const ch of Array.isArray(changes) ? changes : [changes]) {
+    if (ch && !state.clusters.some((c) => c.id === ch.clusterId)) {
+      // a cluster registered since the page loaded: read the clusters again, then everything
+      refreshSoon();
+      continue;
+    }
     const rows = ch && state.util.get(ch.clusterId);
     if (!rows) continue;
     const i = Math.round((new Date(ch.hour).getTime() - state.from) / HOUR);

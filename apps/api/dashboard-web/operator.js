@@ -60,6 +60,8 @@ export function startOperatorTools(dashboard) {
 
 function renderTarget() {
   const c = ctx.selected();
+  // the tools act on the selected cluster: none without one (an operator with no cluster yet)
+  $('operator-tools').hidden = !c;
   for (const id of ['forecast-target', 'maint-target', 'revision-target'])
     $(id).textContent = c ? c.name : 'no cluster';
 }

@@ -95,6 +95,31 @@ describe(`live events (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})`, 
     ]);
   });
 
+  it('utilizationChanged without clusterId: every cluster the caller may see on one subscription, one registered later included', async () => {
+    const ALL = `subscription { utilizationChanged { clusterId hour bookedPflops } }`;
+    const mine = collect(client(op.key), ALL, {}, 'utilizationChanged');
+    const bureau = collect(client(app.bureauKey), ALL, {}, 'utilizationChanged');
+    await subscribed(app, 2);
+    // another operator's cluster: the bureau sees it, this operator does not
+    await book(s1.key, otherCluster, 5, 50, 1, 'all-1');
+    const [other] = await bureau.waitFor(1);
+    expect(other.map((h: any) => [h.clusterId, h.hour, h.bookedPflops])).toEqual([[otherCluster, hour(50), 5]]);
+    // a cluster the operator registers after subscribing
+    const later = await app.registerCluster(op.key, { capacityPflops: 40 });
+    await book(s1.key, later, 4, 51, 2, 'all-2');
+    const [own] = await mine.waitFor(1);
+    expect(own.map((h: any) => [h.clusterId, h.hour, h.bookedPflops])).toEqual([
+      [later, hour(51), 4],
+      [later, hour(52), 4],
+    ]);
+    await book(s1.key, cluster, 6, 53, 1, 'all-3');
+    const events = await mine.waitFor(2);
+    expect(events[1].map((h: any) => [h.clusterId, h.hour])).toEqual([[cluster, hour(53)]]);
+    // the other operator's booking never reached this operator
+    expect(mine.data.flat().some((h: any) => h.clusterId === otherCluster)).toBe(false);
+    expect((await bureau.waitFor(3)).map((e: any[]) => e[0].clusterId)).toEqual([otherCluster, later, cluster]);
+  });
+
   it('utilizationChanged: green supply changes arrive, and a refused booking sends nothing', async () => {
     const mine = collect(client(op.key), UTILIZATION_CHANGED, { c: cluster }, 'utilizationChanged');
     await subscribed(app, 1);

@@ -24,13 +24,13 @@ export class UtilizationResolver {
   @Roles('OPERATOR', 'BUREAU')
   @Subscription(() => [UtilizationChangeModel], {
     description:
-      'Live: the hours of a cluster whose booked PFLOPS, green allocation, capacity or green supply changed, with their new values (the cluster operator and the bureau).',
+      'Live: the hours of a cluster whose booked PFLOPS, green allocation, capacity or green supply changed, with their new values (the cluster operator and the bureau). Without clusterId: the changes of every cluster the caller may see (an operator its own, the bureau all), clusters registered later included, on one subscription.',
     resolve: (hours: UtilizationChangeModel[]) => hours,
   })
   utilizationChanged(
     @CurrentOrg() p: Principal,
     @Context('req') req: { headers: { authorization?: string } },
-    @Args('clusterId', { type: () => ID }) clusterId: string,
+    @Args('clusterId', { type: () => ID, nullable: true }) clusterId?: string | null,
   ): Promise<AsyncIterableIterator<UtilizationChangeModel[]>> {
     return this.svc.changes({ principal: p, authorization: req.headers.authorization }, clusterId);
   }

@@ -47,12 +47,13 @@ export class UtilizationService {
   }
 
   /**
-   * Live changes of one cluster's hours. Checked when subscribing (the same rule as the
-   * utilization query) and again for every event against the cluster's owner read with it.
+   * Live changes of one cluster's hours, or (clusterId null) of every cluster the subscriber may
+   * see. Checked when subscribing (the same rule as the utilization query) and again for every
+   * event against the cluster's owner read with it.
    */
-  async changes(who: Subscriber, clusterId: string): Promise<AsyncIterableIterator<UtilizationChangeModel[]>> {
+  async changes(who: Subscriber, clusterId?: string | null): Promise<AsyncIterableIterator<UtilizationChangeModel[]>> {
     const p = who.principal;
-    const c = await this.clusters.readable(this.ds.manager, p, clusterId, 'clusterId');
+    const c = clusterId == null ? null : await this.clusters.readable(this.ds.manager, p, clusterId, 'clusterId');
     return this.events.ledger(
       who,
       async (e) => {
@@ -63,7 +64,7 @@ export class UtilizationService {
         return allowed && hours.length > 0 ? hours : undefined;
       },
       // other clusters' changes are dropped before they queue
-      (e) => e.clusterId === c.id,
+      c ? (e) => e.clusterId === c.id : undefined,
     );
   }
 

@@ -338,6 +338,74 @@ async function main(): Promise<void> {
       await tab.waitForSelector('body[data-live="subscription"]', { timeout: 45_000 });
       await tab.close();
     });
+
+    // last: it adds clusters to the fleet
+    await check(
+      'a fleet of more clusters than one connection may subscribe to goes live, and a cluster registered after the page loaded appears with its bookings',
+      async () => {
+        const register = async (name: string) =>
+          (
+            await gql<{ registerCluster: { id: string } }>(
+              server.url,
+              server.keys.operator,
+              `mutation($i: RegisterClusterInput!) { registerCluster(input: $i) { id } }`,
+              {
+                i: {
+                  name,
+                  region: 'Browser test',
+                  accelerator: 'H800',
+                  capacityPflops: 50,
+                  kwPerPflops: 10,
+                  pue: 1.2,
+                  pricePerPflopsHour: 2,
+                  gridPricePerMwh: 600,
+                },
+              },
+            )
+          ).registerCluster.id;
+        for (let i = 0; i < 20; i++) await register(`Extra ${i + 1}`);
+        const tab = await browser!.newPage({ viewport: { width: 1280, height: 900 } });
+        await tab.goto(`${server.url}/`);
+        await tab.fill('#api-key', server.keys.bureau);
+        await tab.click('#signin-submit');
+        await tab.waitForSelector('body[data-live="subscription"]', { timeout: 30_000 });
+        const before = await tab.locator('#cluster-select option').count();
+        assert(before >= 24, `the bureau's select lists ${before} clusters`);
+        const late = await register('Registered late');
+        const start = Math.floor(Date.now() / HOUR) * HOUR;
+        const b = await gql<{ bookCompute: { id: string } }>(
+          server.url,
+          server.keys.startup,
+          `mutation($k: String!, $r: ComputeRequestInput!) { bookCompute(idempotencyKey: $k, objective: EARLIEST, request: $r) { id } }`,
+          {
+            k: `browser-${randomBytes(6).toString('hex')}`,
+            r: {
+              pflops: 5,
+              hours: 1,
+              earliestStart: new Date(start + 2 * HOUR).toISOString(),
+              deadline: new Date(start + 3 * HOUR).toISOString(),
+              clusterIds: [late],
+            },
+          },
+        );
+        // no reload: the live events bring the new cluster (select and heat-map row) and its booking
+        await tab.waitForSelector(`#cluster-select option[value="${late}"]`, { state: 'attached', timeout: 15_000 });
+        assert(b.bookCompute.id, 'booked on the new cluster');
+        // its heat-map row shows the booking: 5 of 50 PFLOPS, two hours from the page's first
+        await waitForTrue(
+          tab,
+          `(() => { const y = window.pflex.state.clusters.findIndex((c) => c.id === ${JSON.stringify(late)}); const s = window.pflex.charts.heatmap.getOption().series[0].data; return y >= 0 && s.some((d) => (d[0] === 2 || d[0] === 1) && d[1] === y && d[2] === 10); })()`,
+          15_000,
+        );
+        const rows = await inPage<number>(tab, `window.pflex.charts.heatmap.getOption().yAxis[0].data.length`);
+        assert(rows === before + 1, `the heat map has ${rows} rows for ${before + 1} clusters`);
+        assert(
+          (await tab.getAttribute('body', 'data-live')) === 'subscription',
+          'the page is still live after the new cluster',
+        );
+        await tab.close();
+      },
+    );
   } finally {
     await browser?.close();
     await server.stop();
