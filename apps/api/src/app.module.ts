@@ -2,7 +2,7 @@ import { ApolloDriver, ApolloDriverConfig } from '@nestjs/apollo';
 import { DynamicModule, Module } from '@nestjs/common';
 import { GraphQLModule } from '@nestjs/graphql';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { createDataSourceOptions, initializeDataSource } from '@pflex/persistence';
+import { createDataSourceOptions, initializeDataSource, permanentConnectError } from '@pflex/persistence';
 import type { Logger } from 'pino';
 import { BookingsModule } from './bookings/bookings.module';
 import { RoundsModule } from './rounds/rounds.module';
@@ -58,7 +58,12 @@ export class AppModule {
           exports: [APP_CONFIG, PINO],
         },
         TypeOrmModule.forRootAsync({
-          useFactory: () => createDataSourceOptions(config.persistence),
+          useFactory: async () => ({
+            ...(await createDataSourceOptions(config.persistence)),
+            // a server starting alongside is waited for; a refused password or a missing database
+            // will not change by waiting: the start stops at once (main.ts says why)
+            toRetry: (e: unknown) => permanentConnectError(e, config.persistence.url) === null,
+          }),
           dataSourceFactory: (options) => initializeDataSource(options!),
         }),
         GraphQLModule.forRoot<ApolloDriverConfig>({

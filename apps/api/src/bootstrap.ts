@@ -64,6 +64,8 @@ export async function startApp(config: AppConfig, log: Logger = createLogger()):
   const limiter = rateLimiter(config);
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, log, limiter), adapter, {
     logger: new PinoNestLogger(log),
+    // a failure to start reaches the caller (main.ts says why and exits; tests see the error)
+    abortOnError: false,
   });
   app.useGlobalPipes(new BoundaryValidationPipe());
   app.useGlobalFilters(new GqlErrorFilter(log));

@@ -54,8 +54,15 @@ function demoSeedEnv(v: string | undefined): boolean {
   throw new Error(`PFLEX_DEMO_SEED must be 0 (no demo data) or 1, got ${JSON.stringify(v)}`);
 }
 
+/** NODE_ENV: production, or development (development, test or unset); a misspelt value would start in development mode with the demo keys, so it stops the start. */
+function isProduction(v: string | undefined): boolean {
+  if (v === 'production') return true;
+  if (v === undefined || v === '' || v === 'development' || v === 'test') return false;
+  throw new Error(`NODE_ENV must be production, development or test (unset: development), got ${JSON.stringify(v)}`);
+}
+
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): AppConfig {
-  const production = env.NODE_ENV === 'production';
+  const production = isProduction(env.NODE_ENV);
   return {
     port: intEnv(env, 'PORT', 3000, 0, 65535),
     persistence: persistenceConfigFromEnv(env),

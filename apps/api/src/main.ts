@@ -1,12 +1,14 @@
 import 'reflect-metadata';
+import { permanentConnectError } from '@pflex/persistence';
 import { startApp } from './bootstrap';
 import { createLogger } from './common/logger';
 import { AppConfig, configFromEnv } from './config';
 
 async function main(): Promise<void> {
-  const log = createLogger();
+  let log: ReturnType<typeof createLogger>;
   let config: AppConfig;
   try {
+    log = createLogger();
     config = configFromEnv();
   } catch (err) {
     // a setting out of range: its message says which and why; a stack trace would only hide it
@@ -46,8 +48,14 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
+  // a database that refuses us for good: one line naming DATABASE_URL, not a driver's stack
+  const why = permanentConnectError(err, process.env.DATABASE_URL);
   console.error(
-    JSON.stringify({ level: 'fatal', msg: 'failed to start', err: String((err as Error | undefined)?.stack ?? err) }),
+    JSON.stringify({
+      level: 'fatal',
+      msg: 'failed to start',
+      err: why ?? String((err as Error | undefined)?.stack ?? err),
+    }),
   );
   process.exit(1);
 });

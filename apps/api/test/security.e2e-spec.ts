@@ -5,6 +5,7 @@ import pino from 'pino';
 import { DataSource } from 'typeorm';
 import { startApp } from '../src/bootstrap';
 import { AppConfig, configFromEnv } from '../src/config';
+import { logLevelFromEnv } from '../src/common/logger';
 import { OrganizationsService } from '../src/organizations/organizations.service';
 import { DEMO_KEYS } from '../src/seed/demo-keys';
 import { collect, wsClient } from './support/events-helpers';
@@ -177,6 +178,22 @@ describe('rate limit per API key', () => {
     expect(() =>
       configFromEnv({ NODE_ENV: 'production', BUREAU_API_KEY: 'pflex_demo_startup_key_for_local_development_only' }),
     ).toThrow(/must not be one of the public demo keys/);
+  });
+
+  it('refuses a NODE_ENV other than production, development or test (a misspelt one would start with the demo keys)', () => {
+    expect(configFromEnv({ NODE_ENV: 'production' }).production).toBe(true);
+    for (const v of [undefined, '', 'development', 'test'])
+      expect(configFromEnv({ NODE_ENV: v }).production).toBe(false);
+    for (const v of ['prod', 'Production', 'staging'])
+      expect(() => configFromEnv({ NODE_ENV: v })).toThrow(`NODE_ENV must be production, development or test`);
+  });
+
+  it('refuses a LOG_LEVEL that is not a level, naming the variable', () => {
+    expect(logLevelFromEnv({})).toBe('info');
+    expect(logLevelFromEnv({ LOG_LEVEL: 'debug' })).toBe('debug');
+    expect(() => logLevelFromEnv({ LOG_LEVEL: 'loud' })).toThrow(
+      'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"',
+    );
   });
 
   it('refuses a guessable BUREAU_API_KEY in production (the example secret said change-me)', () => {

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createDataSourceOptions, persistenceConfigFromEnv } from './data-source';
+import { createDataSourceOptions, permanentConnectError, persistenceConfigFromEnv } from './data-source';
 import { LOCK_FILE, lockDataDir } from './data-dir-lock';
 
 describe('a PGlite data folder belongs to one process', () => {
@@ -68,5 +68,34 @@ describe('database settings from the environment', () => {
       expect(() => persistenceConfigFromEnv({ ...pg, [k]: v })).toThrow(`${k} must be an integer in`);
       expect(() => persistenceConfigFromEnv({ [k]: v })).toThrow(`${k} must be an integer in`);
     }
+  });
+
+  it('DATABASE_URL is a PostgreSQL URL with a host (or a socket folder), said without echoing it', () => {
+    for (const ok of [
+      'postgres://u:p@db:5432/x',
+      'postgresql://u@10.0.0.1/x?sslmode=require',
+      'postgres:///x?host=/var/run/postgresql',
+    ])
+      expect(persistenceConfigFromEnv({ DATABASE_URL: ok }).url).toBe(ok);
+    expect(() => persistenceConfigFromEnv({ DATABASE_URL: 'notaurl' })).toThrow(
+      'DATABASE_URL must be a PostgreSQL URL such as postgres://user:password@host:5432/database, got something that is not a URL',
+    );
+    expect(() => persistenceConfigFromEnv({ DATABASE_URL: 'mysql://u:secret@db/x' })).toThrow(/got a mysql: URL$/);
+    expect(() => persistenceConfigFromEnv({ DATABASE_URL: 'postgres:///x' })).toThrow(/got a URL without a host$/);
+  });
+
+  it('a refused password or a missing database is final at start (named with DATABASE_URL, no password); other errors may pass', () => {
+    const url = 'postgres://pflex:secret@db.internal:6543/market';
+    const err = (code: string, message: string) => Object.assign(new Error(message), { code });
+    expect(permanentConnectError(err('28P01', 'password authentication failed for user "pflex"'), url)).toBe(
+      'cannot use DATABASE_URL (db.internal:6543/market as pflex): password authentication failed for user "pflex"',
+    );
+    expect(permanentConnectError(err('3D000', 'database "market" does not exist'), url)).toMatch(
+      /^cannot use DATABASE_URL/,
+    );
+    expect(permanentConnectError(err('28000', 'no pg_hba.conf entry'), url)).not.toContain('secret');
+    for (const code of ['ECONNREFUSED', 'ENOTFOUND', '57P03', '53300'])
+      expect(permanentConnectError(err(code, 'not yet'), url)).toBeNull();
+    expect(permanentConnectError(err('28P01', 'x'), undefined)).toBeNull();
   });
 });

@@ -42,9 +42,55 @@ export function persistenceConfigFromEnv(env: NodeJS.ProcessEnv = process.env): 
   const poolSize = intEnv(env, 'DB_POOL_SIZE', DEFAULT_POOL_SIZE, 2, 1000);
   const statementTimeoutMs = intEnv(env, 'DB_STATEMENT_TIMEOUT_MS', DEFAULT_STATEMENT_TIMEOUT_MS, 100, 3_600_000);
   if (env.DATABASE_URL) {
-    return { url: env.DATABASE_URL, schema: env.DATABASE_SCHEMA || undefined, poolSize, statementTimeoutMs };
+    return {
+      url: checkDatabaseUrl(env.DATABASE_URL),
+      schema: env.DATABASE_SCHEMA || undefined,
+      poolSize,
+      statementTimeoutMs,
+    };
   }
   return { dataDir: env.PFLEX_DATA_DIR || './data/pglite' };
+}
+
+/** DATABASE_URL as pg takes it: a postgres:// or postgresql:// URL with a host (or a socket folder in `?host=`). */
+function checkDatabaseUrl(v: string): string {
+  let u: URL | null = null;
+  try {
+    u = new URL(v);
+  } catch {
+    // not a URL: said below, without echoing what may hold a password
+  }
+  const pg = u !== null && (u.protocol === 'postgres:' || u.protocol === 'postgresql:');
+  if (!pg || !(u!.hostname || u!.searchParams.get('host')))
+    throw new Error(
+      `DATABASE_URL must be a PostgreSQL URL such as postgres://user:password@host:5432/database, got ${
+        u === null ? 'something that is not a URL' : pg ? 'a URL without a host' : `a ${u.protocol} URL`
+      }`,
+    );
+  return v;
+}
+
+/**
+ * The reason a start cannot go on with this database, said in the operator's words, or null when
+ * the error may pass (a server starting alongside, a network not up yet: worth retrying). A
+ * refused password or role, or a database that does not exist, will not change by waiting.
+ */
+export function permanentConnectError(e: unknown, url: string | undefined): string | null {
+  const code = (e as { code?: unknown } | null)?.code;
+  const permanent: unknown[] = [
+    PG_ERROR.INVALID_PASSWORD,
+    PG_ERROR.INVALID_AUTHORIZATION,
+    PG_ERROR.INVALID_CATALOG_NAME,
+  ];
+  if (!url || !permanent.includes(code)) return null;
+  let where = 'the server';
+  try {
+    const u = new URL(url);
+    where = `${u.hostname || u.searchParams.get('host')}:${u.port || 5432}${u.pathname}${u.username ? ` as ${decodeURIComponent(u.username)}` : ''}`;
+  } catch {
+    // checked at start: a URL
+  }
+  return `cannot use DATABASE_URL (${where}): ${(e as Error).message}`;
 }
 
 /** How long past the statement timeout a query may go unanswered before its connection is given up, ms. */

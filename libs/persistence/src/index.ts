@@ -5,6 +5,7 @@ export {
   initializeDataSource,
   openDataSource,
   persistenceConfigFromEnv,
+  permanentConnectError,
   dropSchema,
   openScratchDataSource,
   pgErrorCode,

@@ -20,6 +20,10 @@ export const PG_ERROR = {
   IDLE_IN_TRANSACTION_TIMEOUT: '25P03',
   /** the server ended a session idle too long */
   IDLE_SESSION_TIMEOUT: '57P05',
+  /** at connect: the password was refused, the role or the database does not exist */
+  INVALID_PASSWORD: '28P01',
+  INVALID_AUTHORIZATION: '28000',
+  INVALID_CATALOG_NAME: '3D000',
 } as const;
 
 /** Class 08: connection exceptions. */

@@ -30,12 +30,23 @@ function prettyStream(destination?: NodeJS.WritableStream): DestinationStream | 
   }
 }
 
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** LOG_LEVEL (default info); any other value than pino's levels throws, naming the variable. */
+export function logLevelFromEnv(env: NodeJS.ProcessEnv = process.env): string {
+  const v = env.LOG_LEVEL;
+  if (v === undefined || v === '') return 'info';
+  if (!LOG_LEVELS.includes(v))
+    throw new Error(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(v)}`);
+  return v;
+}
+
 /**
  * Structured logs on stdout (or `destination`): JSON lines, or pretty lines in a development
  * terminal (see wantsPrettyLogs).
  */
 export function createLogger(
-  level = process.env.LOG_LEVEL ?? 'info',
+  level = logLevelFromEnv(),
   pretty = wantsPrettyLogs(),
   destination?: NodeJS.WritableStream,
 ): Logger {
