@@ -41,6 +41,8 @@ export async function gql(query, variables) {
   }
   if (body.errors?.length) {
     const e = body.errors[0];
+    // a key revoked while the page is open: the page says so wherever the refusal came from
+    if (e.extensions?.code === 'UNAUTHENTICATED') document.dispatchEvent(new CustomEvent('pflex:unauthenticated'));
     throw new GqlError(e.message, e.extensions?.code, res.status, e.extensions ?? {});
   }
   return body.data;

@@ -71,14 +71,18 @@ async function signIn(key) {
   $('signin-error').hidden = true;
   $('signin').hidden = true;
   $('session').hidden = false;
-  $('who').textContent = `${state.me.name} · ${state.me.role.toLowerCase()}`;
+  // the name isolated: a right-to-left override in it must not turn the role around
+  $('who').textContent = `${nameText(state.me.name)} · ${state.me.role.toLowerCase()}`;
   document.body.dataset.role = state.me.role;
   if (state.me.role === 'STARTUP') {
     $('startup-console').hidden = false;
+    // the keyboard and screen reader start at the page's heading, not at the top of the body
+    $('console-h1').focus();
     await startStartupConsole({ me: state.me, setLive });
     return;
   }
   $('dashboard').hidden = false;
+  $('dashboard-h1').focus();
   initCharts();
   await refresh();
   goLive();
@@ -481,7 +485,16 @@ function main() {
   $('signin-form').addEventListener('submit', (ev) => {
     ev.preventDefault();
     const key = $('api-key').value.trim();
-    if (key) signIn(key);
+    // said here: an empty key would do nothing, and one the browser cannot put in a header
+    // would come back as "the server could not be reached"
+    const wrong = !key
+      ? 'Enter your API key.'
+      : /[^\x21-\x7e]/.test(key)
+        ? 'An API key has only letters, digits and punctuation, no spaces or other characters: check what you pasted.'
+        : '';
+    $('signin-error').textContent = wrong;
+    $('signin-error').hidden = !wrong;
+    if (!wrong) signIn(key);
   });
   $('sign-out').addEventListener('click', signOut);
   $('cluster-select').addEventListener('change', (ev) => selectCluster(ev.target.value));

@@ -99,7 +99,8 @@ export function parseForecast(text) {
     };
     const number = (col, min, max, places) => {
       const v = cells[col - 1];
-      const x = v === '' ? NaN : Number(v);
+      // plain decimals only: Number() also reads 0x10, 0b1, 1e3 and the empty string
+      const x = /^[+-]?(\d+\.?\d*|\.\d+)$/.test(v) ? Number(v) : NaN;
       if (!Number.isFinite(x))
         return (err(line, col, `${header[col - 1]} must be a number, got "${v.slice(0, 40)}"`), null);
       if (x < min) return (err(line, col, `${header[col - 1]} must not be less than ${min}, got ${v}`), null);

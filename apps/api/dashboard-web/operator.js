@@ -37,12 +37,22 @@ export function startOperatorTools(dashboard) {
     preview();
   });
   $('forecast-save').addEventListener('click', save);
+  // a range changed after the preview: the preview (and what Save sends) follows it
+  for (const id of ['forecast-from', 'forecast-to'])
+    $(id).addEventListener('change', () => {
+      if (parsed) preview();
+    });
   $('forecast-discard').addEventListener('click', () => clearPreview(''));
   // the selected cluster, whatever chose it (the select, a heat-map row, a region change)
   document.addEventListener('pflex:cluster-selected', () => {
     renderTarget();
     if (parsed) preview();
     loadRevisions().catch(() => undefined);
+  });
+  // a result stays only with the figures it was for
+  $('maintenance-form').addEventListener('input', () => {
+    $('maint-result').textContent = '';
+    $('maint-conflicts').hidden = true;
   });
   $('maintenance-form').addEventListener('submit', (ev) => {
     ev.preventDefault();
@@ -114,10 +124,11 @@ function preview() {
     document.body.dataset.forecast = 'invalid';
     return;
   }
-  // the range defaults to the file's own span; an operator can widen it to clear more hours
+  // the range defaults to the file's own span; an operator can widen it to clear more hours, before
+  // or after the preview (a range set before a new file is loaded is the file's span again)
   const from = utcInput($('forecast-from').value);
   const to = utcInput($('forecast-to').value);
-  const useFile = !parsed || parsed.text !== $('forecast-text').value || !from || !to;
+  const useFile = (parsed && parsed.text !== $('forecast-text').value) || !from || !to;
   const range = useFile
     ? { from: p.from, to: p.to }
     : { from: Math.min(Date.parse(from), p.from), to: Math.max(Date.parse(to), p.to) };
@@ -136,6 +147,9 @@ function preview() {
 }
 
 async function save() {
+  if (!parsed) return;
+  // what is saved is what the page shows now: the file and the range in the fields
+  preview();
   if (!parsed) return;
   $('forecast-save').disabled = true;
   try {
@@ -174,6 +188,9 @@ async function setCapacity() {
   const c = ctx.selected();
   const out = $('maint-result');
   const list = $('maint-conflicts');
+  const button = $('maintenance-form').querySelector('button[type=submit]');
+  // one change at a time: a double click sends it once
+  if (button.disabled) return;
   list.replaceChildren();
   list.hidden = true;
   const f = utcInput($('maint-from').value);
@@ -183,6 +200,7 @@ async function setCapacity() {
     out.textContent = 'Fill in from, to and PFLOPS.';
     return;
   }
+  button.disabled = true;
   try {
     const d = await gql(SET_CAPACITY, { c: c.id, f, t, p });
     out.textContent = `Capacity of ${nameText(c.name)} set to ${d.setCapacity.pflops} PFLOPS from ${when(d.setCapacity.from)} to ${when(d.setCapacity.to)} UTC.`;
@@ -216,6 +234,8 @@ async function setCapacity() {
       );
       list.hidden = false;
     }
+  } finally {
+    button.disabled = false;
   }
 }
 

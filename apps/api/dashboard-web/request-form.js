@@ -8,9 +8,11 @@ const $ = (id) => document.getElementById(id);
 
 /** The request the form describes (empty numbers are NaN, for validate to name). */
 export function readForm() {
-  const num = (id) => ($(id).value.trim() === '' ? NaN : Number($(id).value));
+  // a number input whose text the browser cannot read (`5e`, `--1`) has the value '': NaN, so
+  // that validate names the field instead of the request going out without it
+  const num = (id) => ($(id).validity.badInput || $(id).value.trim() === '' ? NaN : Number($(id).value));
   const clusterIds = [...$('req-clusters').querySelectorAll('input:checked')].map((x) => x.value);
-  const green = $('req-green').value.trim();
+  const green = $('req-green').validity.badInput ? 'NaN' : $('req-green').value.trim();
   return {
     pflops: num('req-pflops'),
     hours: num('req-hours'),
@@ -52,8 +54,7 @@ const decimals = (x) => {
 export function validate(r, now = Date.now()) {
   const errors = {};
   const hourNow = Math.floor(now / HOUR) * HOUR;
-  if (!Number.isFinite(r.pflops))
-    errors.pflops = 'request.pflops must be a number conforming to the specified constraints';
+  if (!Number.isFinite(r.pflops)) errors.pflops = 'request.pflops must be a number (PFLOPS, e.g. 10 or 2.5)';
   // the decimals first, as the API checks them: 0.0001 has too many, it is not "too small"
   else if (decimals(r.pflops) > 3) errors.pflops = `request.pflops must have at most 3 decimals, got ${r.pflops}`;
   else if (r.pflops < 0.001) errors.pflops = 'request.pflops must not be less than 0.001';
@@ -76,7 +77,7 @@ export function validate(r, now = Date.now()) {
   }
   if (r.minGreenShare !== undefined) {
     if (!Number.isFinite(r.minGreenShare))
-      errors.minGreenShare = 'request.minGreenShare must be a number conforming to the specified constraints';
+      errors.minGreenShare = 'request.minGreenShare must be a number (a percentage from 0 to 100, or empty)';
     // the form asks for percent: the API's bounds 0 and 1 said as 0 % and 100 %
     else if (r.minGreenShare < 0) errors.minGreenShare = 'request.minGreenShare must not be less than 0 (0 %)';
     else if (r.minGreenShare > 1) errors.minGreenShare = 'request.minGreenShare must not be greater than 1 (100 %)';

@@ -32,9 +32,15 @@ const s = {
   clusters: [],
   request: null,
   quotes: [],
-  /** objective -> idempotency key of the quotes shown; kept until new quotes replace them */
+  /** objective -> idempotency key of the quotes shown */
   keys: new Map(),
-  /** objective -> promise of a booking in flight (a second click joins it) */
+  /**
+   * request and objective -> its idempotency key, kept over new quotes of the same request until a
+   * booking with it is confirmed: a booking in flight, or one whose answer was lost, is never
+   * made twice by quoting again and clicking Book
+   */
+  openKeys: new Map(),
+  /** idempotency key -> promise of a booking in flight (a second click joins it) */
   inflight: new Map(),
   bookings: new Map(),
   /** round request id -> round request */
@@ -56,6 +62,13 @@ export async function startStartupConsole({ me, setLive }) {
   $('request-form').addEventListener('submit', (ev) => {
     ev.preventDefault();
     quote();
+  });
+  document.addEventListener('pflex:unauthenticated', () =>
+    showBanner('error-banner', 'Your API key is no longer accepted; sign in again.'),
+  );
+  // quotes shown for another request than the form's now would book that other request
+  $('request-form').addEventListener('input', () => {
+    if (s.inflight.size === 0) $('quotes-card').hidden = true;
   });
   await Promise.all([loadBookings(), loadWallet(s.me.id), loadRoundRequests()]);
   goLive(setLive);
@@ -81,6 +94,8 @@ function renderClusterChoice() {
 // ---- quotes ---------------------------------------------------------------------------------
 
 async function quote() {
+  // not while a booking runs: its outcome is shown with the quotes it was made from
+  if (s.inflight.size > 0) return;
   const r = readForm();
   const v = validate(r);
   showFieldErrors(v.errors);
@@ -94,9 +109,15 @@ async function quote() {
     const d = await gql(QUOTES, { r });
     s.request = r;
     s.quotes = OBJECTIVES.map((o) => d.quotes.find((q) => q.objective === o)).filter(Boolean);
-    // fresh keys for fresh quotes: a retry of one of these bookings reuses its key
-    s.keys = new Map(OBJECTIVES.map((o) => [o, `console-${crypto.randomUUID()}`]));
-    s.inflight = new Map();
+    // the key of this request and objective while none of its bookings is confirmed, else a
+    // fresh one (booking the same request again is then a new booking)
+    s.keys = new Map(
+      OBJECTIVES.map((o) => {
+        const at = `${JSON.stringify(r)}|${o}`;
+        if (!s.openKeys.has(at)) s.openKeys.set(at, `console-${crypto.randomUUID()}`);
+        return [o, s.openKeys.get(at)];
+      }),
+    );
     renderQuotes();
   } catch (e) {
     const field = /^request\.(\w+)/.exec(e.extensions?.field ?? '')?.[1];
@@ -113,8 +134,8 @@ const ROWS = [
   ['Start (UTC)', (p) => Date.parse(p.startsAt), (v) => when(v), 'min'],
   ['End (UTC)', (p) => Date.parse(p.endsAt), (v) => when(v), 'min'],
   ['Green share', (p) => p.greenShare, (v) => `${pct(v)} %`, 'max'],
-  ['Green energy', (p) => p.greenMwh, (v) => `${fmt(v, 2)} MWh`, 'max'],
-  ['Total energy', (p) => p.energyMwh, (v) => `${fmt(v, 2)} MWh`, null],
+  ['Green energy', (p) => p.greenMwh, (v) => `${fmt(v, 3)} MWh`, 'max'],
+  ['Total energy', (p) => p.energyMwh, (v) => `${fmt(v, 3)} MWh`, null],
   ['Price', (p) => p.price.total, (v) => money(v), 'min'],
   ['Voucher cover', (p) => p.price.voucher, (v) => money(v), 'max'],
   ['Price after voucher', (p) => p.price.totalAfterVoucher, (v) => money(v), 'min'],
@@ -211,16 +232,20 @@ function renderQuotes() {
 
 /** Books one quote's objective; a second click while it runs joins the same attempt. */
 function book(objective) {
-  if (s.inflight.has(objective)) return s.inflight.get(objective);
-  const run = bookWithRetries(objective).finally(() => s.inflight.delete(objective));
-  s.inflight.set(objective, run);
+  const key = s.keys.get(objective);
+  if (s.inflight.has(key)) return s.inflight.get(key);
+  $('quote-submit').disabled = true;
+  const run = bookWithRetries(objective, key).finally(() => {
+    s.inflight.delete(key);
+    if (s.inflight.size === 0) $('quote-submit').disabled = false;
+  });
+  s.inflight.set(key, run);
   return run;
 }
 
-async function bookWithRetries(objective) {
+async function bookWithRetries(objective, key) {
   const button = document.querySelector(`button[data-book="${objective}"]`);
   const status = $(`book-status-${objective}`);
-  const key = s.keys.get(objective);
   button.disabled = true;
   status.textContent = 'Booking…';
   for (let attempt = 1; ; attempt++) {
@@ -228,6 +253,8 @@ async function bookWithRetries(objective) {
       const d = await gql(BOOK, { r: s.request, o: objective, k: key });
       const b = d.bookCompute;
       upsertBooking(b);
+      // confirmed: quoting this request again makes a new booking, with a new key
+      for (const [at, k] of s.openKeys) if (k === key) s.openKeys.delete(at);
       status.textContent = `Booked on ${nameText(b.clusterName)}, starts ${when(b.startsAt)} UTC`;
       button.textContent = 'Booked';
       button.setAttribute('aria-label', `Booked: the ${OBJECTIVE_LABEL[objective].toLowerCase()} option`);
@@ -239,8 +266,10 @@ async function bookWithRetries(objective) {
         await new Promise((r) => setTimeout(r, 400 * attempt));
         continue;
       }
-      status.textContent = `Not booked: ${e.message}`;
       // the same key again: if an earlier attempt did land, the API answers that booking
+      status.textContent = retryable(e)
+        ? `Not known whether it was booked: ${e.message}. Book again to find out: the same key is sent, so this option cannot be booked twice.`
+        : `Not booked: ${e.message}`;
       button.disabled = false;
       return null;
     }
