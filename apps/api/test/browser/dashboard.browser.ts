@@ -28,8 +28,14 @@ async function main(): Promise<void> {
   mkdirSync(RESULTS, { recursive: true });
   const t0 = Date.now();
   const server = await startServer();
-  /** The demo startup books 10 PFLOPS x 2 h from `fromHour` hours on through the API (another client); its id. */
-  const bookElsewhere = async (fromHour: number): Promise<string> => {
+  /**
+   * The demo startup books (10 PFLOPS x 2 h by default) from `fromHour` hours on, by hour `toHour`,
+   * through the API (another client); its id.
+   */
+  const bookElsewhere = async (
+    fromHour: number,
+    o: { pflops?: number; hours?: number; toHour?: number; clusterIds?: string[] } = {},
+  ): Promise<string> => {
     const start = Math.floor(Date.now() / HOUR) * HOUR;
     const d = await gql<{ bookCompute: { id: string } }>(
       server.url,
@@ -38,10 +44,11 @@ async function main(): Promise<void> {
       {
         k: `browser-${randomBytes(6).toString('hex')}`,
         r: {
-          pflops: 10,
-          hours: 2,
+          pflops: o.pflops ?? 10,
+          hours: o.hours ?? 2,
           earliestStart: new Date(start + fromHour * HOUR).toISOString(),
-          deadline: new Date(start + 12 * HOUR).toISOString(),
+          deadline: new Date(start + (o.toHour ?? 12) * HOUR).toISOString(),
+          ...(o.clusterIds ? { clusterIds: o.clusterIds } : {}),
         },
       },
     );
@@ -372,25 +379,10 @@ async function main(): Promise<void> {
         const before = await tab.locator('#cluster-select option').count();
         assert(before >= 24, `the bureau's select lists ${before} clusters`);
         const late = await register('Registered late');
-        const start = Math.floor(Date.now() / HOUR) * HOUR;
-        const b = await gql<{ bookCompute: { id: string } }>(
-          server.url,
-          server.keys.startup,
-          `mutation($k: String!, $r: ComputeRequestInput!) { bookCompute(idempotencyKey: $k, objective: EARLIEST, request: $r) { id } }`,
-          {
-            k: `browser-${randomBytes(6).toString('hex')}`,
-            r: {
-              pflops: 5,
-              hours: 1,
-              earliestStart: new Date(start + 2 * HOUR).toISOString(),
-              deadline: new Date(start + 3 * HOUR).toISOString(),
-              clusterIds: [late],
-            },
-          },
-        );
+        const booked = await bookElsewhere(2, { pflops: 5, hours: 1, toHour: 3, clusterIds: [late] });
         // no reload: the live events bring the new cluster (select and heat-map row) and its booking
         await tab.waitForSelector(`#cluster-select option[value="${late}"]`, { state: 'attached', timeout: 15_000 });
-        assert(b.bookCompute.id, 'booked on the new cluster');
+        assert(booked, 'booked on the new cluster');
         // its heat-map row shows the booking: 5 of 50 PFLOPS, two hours from the page's first
         await waitForTrue(
           tab,
