@@ -403,6 +403,24 @@ describe('grid: sites, reserved capacity and time-of-use tariffs', () => {
       field: 'siteId',
     });
     expect((await t.ok(GRID, { s: site, f: hour(1), t: hour(2) }, operator)).siteGrid[0].reservedMw).toBeNull();
+    // an omitted or empty site, or an omitted tariff, is not taken for null: the cluster stays
+    // behind its cap, the tariff stays (a misspelt variable would otherwise remove them unnoticed)
+    await t.ok(JOIN, { c, s: kept }, operator);
+    const flat = { utcOffsetHours: 8, periods: [{ name: 'valley', pricePerMwh: 1, hours: [[0, 8]] }] };
+    await t.ok(TARIFF, { c, t: flat }, operator);
+    for (const s of [undefined, '', '  '])
+      expect(await t.code(JOIN, s === undefined ? { c } : { c, s }, operator)).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        field: 'siteId',
+      });
+    expect(await t.code(TARIFF, { c }, operator)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'tariff' });
+    const after = (
+      await t.ok(`query($id: ID!) { cluster(id: $id) { siteId gridTariff { utcOffsetHours } } }`, { id: c }, operator)
+    ).cluster;
+    expect(after).toEqual({ siteId: kept, gridTariff: { utcOffsetHours: 8 } });
+    // null says it: the cluster is its own site again, the price flat
+    expect((await t.ok(JOIN, { c, s: null }, operator)).setClusterSite.siteId).toBeNull();
+    expect((await t.ok(TARIFF, { c, t: null }, operator)).setGridTariff.gridTariff).toBeNull();
   });
 
   it('the bureau sees grid KPIs: grid MWh drawn, the peak against the reservation, the valley share', async () => {

@@ -86,10 +86,17 @@ export class GridService {
    * if the new site's reserved capacity cannot take it. The operator must own both.
    */
   async setClusterSite(p: Principal, a: SetClusterSiteArgs): Promise<ClusterModel> {
+    // omitted or empty is refused: either would otherwise take the cluster from behind its cap unnoticed
+    if (a.siteId === undefined || (a.siteId !== null && a.siteId.trim() === ''))
+      throw new InputException(
+        'siteId',
+        `siteId is required: the site to put the cluster behind, or null to make it its own site again (no grid cap)${a.siteId === undefined ? '' : `, got ${JSON.stringify(a.siteId)}`}`,
+      );
+    const siteId: string | null = a.siteId;
     const [model, version] = await retryTransient(() =>
       this.ds.transaction(async (m) => {
         const c = await this.clusters.lockForWrite(m, p, a.clusterId, 'clusterId');
-        const to = a.siteId ? (await this.writableSite(m, p, a.siteId, 'siteId')).id : null;
+        const to = siteId !== null ? (await this.writableSite(m, p, siteId, 'siteId')).id : null;
         if (to !== null && p.role === 'OPERATOR' && to !== c.siteId) {
           const s = await m.findOneByOrFail(SiteEntity, { id: to });
           if (s.ownerOrgId !== c.ownerOrgId)
@@ -176,6 +183,12 @@ export class GridService {
 
   /** Sets or removes (null) a cluster's time-of-use tariff; prices of bookings made from now on follow it. */
   async setGridTariff(p: Principal, a: SetGridTariffArgs): Promise<ClusterModel> {
+    // omitting it is refused: it would otherwise remove the tariff unnoticed
+    if (a.tariff === undefined)
+      throw new InputException(
+        'tariff',
+        'tariff is required: the periods, or null for the flat gridPricePerMwh in every hour',
+      );
     const tariff: GridTariff | null = a.tariff
       ? {
           utcOffsetHours: a.tariff.utcOffsetHours,

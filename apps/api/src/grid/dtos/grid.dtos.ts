@@ -70,7 +70,11 @@ export class SetClusterSiteArgs {
   @IsString()
   clusterId: string;
 
-  @Field(() => ID, { nullable: true, description: 'the site; null: the cluster is its own site again (no grid cap)' })
+  @Field(() => ID, {
+    nullable: true,
+    description:
+      'the site; null: the cluster is its own site again (no grid cap). Required: omitted or empty is BAD_USER_INPUT',
+  })
   @IsOptional()
   @IsString()
   siteId?: string | null;
@@ -184,7 +188,10 @@ export class SetGridTariffArgs {
   @IsString()
   clusterId: string;
 
-  @Field(() => GridTariffInput, { nullable: true, description: 'null: flat gridPricePerMwh in every hour' })
+  @Field(() => GridTariffInput, {
+    nullable: true,
+    description: 'null: flat gridPricePerMwh in every hour. Required: omitted is BAD_USER_INPUT',
+  })
   @IsOptional()
   @ValidateNested()
   @Type(() => GridTariffInput)
