@@ -10,7 +10,7 @@ import { ClustersModule } from './clusters/clusters.module';
 import { DateTimeScalar } from './common/date-time.scalar';
 import { formatGraphQLError, withoutSuggestions } from './common/gql-exception.filter';
 import { inputFieldPlugin } from './common/input-field.plugin';
-import { complexityPlugin, depthLimitRule } from './common/query-limits';
+import { complexityPlugin, depthLimitRule, oneMutationRule } from './common/query-limits';
 import { APP_CONFIG, AppConfig, PINO } from './config';
 import { DashboardModule } from './dashboard/dashboard.module';
 import { EnergyModule } from './energy/energy.module';
@@ -80,7 +80,7 @@ export class AppModule {
               limiter,
             }),
           },
-          validationRules: [depthLimitRule(config.maxQueryDepth)],
+          validationRules: [depthLimitRule(config.maxQueryDepth), oneMutationRule],
           plugins: [
             inputFieldPlugin() as never,
             complexityPlugin(config.maxQueryCost) as never,

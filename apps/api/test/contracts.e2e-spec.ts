@@ -101,6 +101,24 @@ describe('issue 10: input decimals, error fields and money', () => {
           op,
         ),
       ).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.name' });
+      // a lone surrogate would be stored as U+FFFD, not as sent (found by a black-box review); a
+      // pair (an emoji) is a character like any other
+      for (const name of ['a\uD800b', 'a\uDC00', '\uD83D'])
+        expect(
+          await t.code(
+            `mutation($i: RegisterClusterInput!) { registerCluster(input: $i) { id } }`,
+            { i: { ...cluster, name } },
+            op,
+          ),
+        ).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.name' });
+      const id = (
+        await t.ok(
+          `mutation($i: RegisterClusterInput!) { registerCluster(input: $i) { id name } }`,
+          { i: { ...cluster, name: 'rack \uD83D\uDE80' } },
+          op,
+        )
+      ).registerCluster;
+      expect(id.name).toBe('rack \uD83D\uDE80');
     });
 
     it('addGreenWindow(megawatts: 0.0000004) names megawatts', async () => {
@@ -233,5 +251,41 @@ describe('issue 10: input decimals, error fields and money', () => {
       }
       expect(booked).toEqual(quoted);
     });
+  });
+
+  // found by a black-box review: three aliased cancelBooking of one booking cancelled and refunded
+  // it, then answered data: null (the second one's ALREADY_CANCELLED nulled the whole answer)
+  it('a request runs one mutation: two or more fields (aliases, fragments) are refused before anything runs', async () => {
+    const two = `mutation($r: ComputeRequestInput!) { a: bookCompute(request: $r, objective: EARLIEST, idempotencyKey: "two-a") { id } b: bookCompute(request: $r, objective: EARLIEST, idempotencyKey: "two-b") { id } }`;
+    const r = await t.gql(two, { r: request() }, startup.key);
+    expect(r.status).toBe(400);
+    expect(r.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    expect(r.errors?.[0].message).toMatch(/^a request runs one mutation, got 2 \(a, b\)/);
+    const viaFragment = `mutation($r: ComputeRequestInput!) { ...F c: bookCompute(request: $r, objective: EARLIEST, idempotencyKey: "two-c") { id } } fragment F on Mutation { d: bookCompute(request: $r, objective: EARLIEST, idempotencyKey: "two-d") { id } }`;
+    expect((await t.gql(viaFragment, { r: request() }, startup.key)).status).toBe(400);
+    const mine = await t.ok(`{ bookings(first: 100) { edges { node { idempotencyKey } } } }`, {}, startup.key);
+    expect(mine.bookings.edges.map((e: any) => e.node.idempotencyKey)).not.toEqual(
+      expect.arrayContaining([expect.stringMatching(/^two-/)]),
+    );
+    // one field (with __typename beside it) runs
+    const one = `mutation($r: ComputeRequestInput!) { __typename one: bookCompute(request: $r, objective: EARLIEST, idempotencyKey: "two-one") { id } }`;
+    expect((await t.ok(one, { r: request() }, startup.key)).one.id).toBeDefined();
+  });
+
+  // found by a black-box review: 300 aliases of a 31-day gridPrices came back as 223,200 rows in one request
+  it('gridPrices and siteGrid cost one row per hour, like utilization: aliased long ranges do not fit in a request', async () => {
+    const range = `from: "${hour(1)}", to: "${hour(1 + 31 * 24)}"`;
+    // n aliases of `field(<args>, <range>) { hour }`
+    const many = (field: string, args: string, n: number) =>
+      `{ ${Array.from({ length: n }, (_, i) => `a${i}: ${field}(${args}, ${range}) { hour }`).join(' ')} }`;
+    const prices = await t.gql(many('gridPrices', `clusterId: "${c}"`, 8), {}, op);
+    expect(prices.status).toBe(400);
+    expect(prices.errors?.[0].message).toMatch(/^query cost \d+ exceeds the limit/);
+    const site = (await t.ok(`mutation { createSite(input: { name: "cost", region: "Zhuhai" }) { id } }`, {}, op))
+      .createSite.id;
+    const grid = await t.gql(many('siteGrid', `siteId: "${site}"`, 8), {}, op);
+    expect(grid.status).toBe(400);
+    // one such range fits
+    expect((await t.ok(`{ gridPrices(clusterId: "${c}", ${range}) { hour } }`, {}, op)).gridPrices).toHaveLength(744);
   });
 });

@@ -6,6 +6,7 @@ import {
   GraphQLError,
   GraphQLSchema,
   Kind,
+  OperationTypeNode,
   SelectionSetNode,
   ValidationContext,
 } from 'graphql';
@@ -52,6 +53,38 @@ export function depthLimitRule(max: number) {
         }
       },
     };
+  };
+}
+
+/**
+ * Validation rule: a mutation operation runs one mutation field. GraphQL runs a document's
+ * mutation fields one after another, each committing on its own, and one error nulls the whole
+ * answer (the fields are non-null): the client would lose the ids of what was done. One field per
+ * request keeps "nothing is written on an error" true of every request.
+ */
+export function oneMutationRule(ctx: ValidationContext): ASTVisitor {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const d of ctx.getDocument().definitions)
+    if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
+  const roots = (set: SelectionSetNode, seen: Set<string>): string[] =>
+    set.selections.flatMap((s) => {
+      if (s.kind === Kind.FIELD) return s.name.value === '__typename' ? [] : [s.alias?.value ?? s.name.value];
+      if (s.kind === Kind.INLINE_FRAGMENT) return roots(s.selectionSet, seen);
+      const f = fragments.get(s.name.value);
+      return f && !seen.has(f.name.value) ? roots(f.selectionSet, new Set([...seen, f.name.value])) : [];
+    });
+  return {
+    OperationDefinition(op) {
+      if (op.operation !== OperationTypeNode.MUTATION) return;
+      const fields = roots(op.selectionSet, new Set());
+      if (fields.length > 1)
+        ctx.reportError(
+          new GraphQLError(
+            `a request runs one mutation, got ${fields.length} (${fields.slice(0, 5).join(', ')}${fields.length > 5 ? ', …' : ''}): send each as its own request, so that an error never leaves some done with their answers lost`,
+            { extensions: { code: GqlErrorCode.BAD_USER_INPUT } },
+          ),
+        );
+    },
   };
 }
 

@@ -23,9 +23,12 @@ function firstError(errors: ValidationError[], prefix = ''): { field: string; me
   return null;
 }
 
-/** Path of the first string containing U+0000 in an argument value, if any. */
+/** U+0000, or a UTF-16 surrogate without its pair (not a character: stored as U+FFFD, so not as sent). */
+const NOT_TEXT = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Path of the first string in an argument value that PostgreSQL text cannot hold as sent, if any. */
 function nulPath(v: unknown, path: string, depth = 0): string | null {
-  if (typeof v === 'string') return v.includes('\u0000') ? path : null;
+  if (typeof v === 'string') return NOT_TEXT.test(v) ? path : null;
   if (v === null || typeof v !== 'object' || depth > 20) return null;
   for (const [k, x] of Object.entries(v)) {
     const p = nulPath(x, Array.isArray(v) ? `${path}[${k}]` : path ? `${path}.${k}` : k, depth + 1);
@@ -51,10 +54,14 @@ export class BoundaryValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     // an @ArgsType() class comes as one object of the arguments: their names are the paths
     const found = nulPath(value, metadata.data ?? '');
-    // PostgreSQL text cannot hold U+0000; refused here instead of failing in the driver
+    // PostgreSQL text cannot hold U+0000 (the driver would fail) nor a lone surrogate (it would be
+    // stored as U+FFFD, not what was sent): refused here, naming the field
     if (found !== null) {
       const nul = found || 'input';
-      throw new InputException(nul, `${nul} must not contain the NUL character (U+0000)`);
+      throw new InputException(
+        nul,
+        `${nul} must not contain the NUL character (U+0000) or an unpaired UTF-16 surrogate (U+D800–U+DFFF alone)`,
+      );
     }
     try {
       return await super.transform(value, metadata);

@@ -19,7 +19,7 @@ import {
 import { GqlErrorCode } from '../common/errors';
 import { formatGraphQLError, toGraphQLError, withoutSuggestions } from '../common/gql-exception.filter';
 import { nameInputFields } from '../common/input-field.plugin';
-import { depthLimitRule, queryCostError } from '../common/query-limits';
+import { depthLimitRule, oneMutationRule, queryCostError } from '../common/query-limits';
 import { rateLimitError } from '../security/rate-limit.plugin';
 import type { TokenBucketLimiter } from '../security/rate-limiter';
 
@@ -85,6 +85,7 @@ export function graphqlWsOptions({ maxQueryDepth, maxQueryCost, introspection = 
   const rules = [
     ...specifiedRules,
     depthLimitRule(maxQueryDepth),
+    oneMutationRule,
     ...(introspection ? [] : [NoSchemaIntrospectionCustomRule]),
   ];
   // HTTP's cost rule where Apollo applies it: after validation, before anything runs. The refusal is

@@ -15,7 +15,8 @@ import {
   SiteGridHourModel,
   SiteModel,
 } from './dtos/grid.dtos';
-import { GridService } from './grid.service';
+import { hourRangeComplexity } from '../common/query-limits';
+import { GridService, MAX_GRID_HOURS } from './grid.service';
 
 @Resolver()
 export class GridResolver {
@@ -29,6 +30,8 @@ export class GridResolver {
   @Query(() => [GridPriceHourModel], {
     description:
       "A cluster's grid price hour by hour over [from, to) (at most 31 days): posted, its tariff's period, or flat.",
+    // one row per hour, like utilization: aliased copies of long ranges do not fit in one request
+    complexity: hourRangeComplexity(MAX_GRID_HOURS),
   })
   gridPrices(@CurrentOrg() p: Principal, @Args() a: GridPricesArgs): Promise<GridPriceHourModel[]> {
     return this.svc.gridPrices(p, a);
@@ -38,6 +41,7 @@ export class GridResolver {
   @Query(() => [SiteGridHourModel], {
     description:
       "A site's grid hour by hour over [from, to) (at most 31 days): MW its bookings draw vs MW reserved. The site's operator and the bureau (like utilization).",
+    complexity: hourRangeComplexity(MAX_GRID_HOURS),
   })
   siteGrid(@CurrentOrg() p: Principal, @Args() a: SiteGridArgs): Promise<SiteGridHourModel[]> {
     return this.svc.siteGrid(p, a);

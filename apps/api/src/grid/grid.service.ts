@@ -30,7 +30,7 @@ import { GridErrorCode, GridException } from './grid.exception';
 import { LedgerAdminRepository } from '../ledger/ledger-admin.repository';
 
 /** Site-hours the grid ledger shows at most per query. */
-const MAX_GRID_HOURS = 31 * 24;
+export const MAX_GRID_HOURS = 31 * 24;
 
 /**
  * The grid side: sites (grid connections shared by clusters), the capacity reserved for each
