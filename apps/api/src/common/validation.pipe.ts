@@ -24,6 +24,7 @@ function firstError(errors: ValidationError[], prefix = ''): { field: string; me
 }
 
 /** U+0000, or a UTF-16 surrogate without its pair (not a character: stored as U+FFFD, so not as sent). */
+// eslint-disable-next-line no-control-regex -- U+0000 is what this looks for
 const NOT_TEXT = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** Path of the first string in an argument value that PostgreSQL text cannot hold as sent, if any. */
