@@ -289,7 +289,7 @@ export class GreenRevisionsService {
       const at = iso(over.h * HOUR_MS);
       throw new EnergyException(
         EnergyErrorCode.GRID_LIMIT,
-        `the bookings' green this revision takes away would be drawn from the grid: site ${site} would draw ${wattsToMw(over.drawnW)} MW at ${at}, more than the ${wattsToMw(over.capW)} MW reserved; raise it with setGridCapacity first (nothing changed)`,
+        `the bookings' green this change of supply takes away would be drawn from the grid: site ${site} would draw ${wattsToMw(over.drawnW)} MW at ${at}, more than the ${wattsToMw(over.capW)} MW reserved; raise it with setGridCapacity first (nothing changed)`,
         viaWindows ? 'rows' : 'megawatts',
         { hour: at, drawnMw: wattsToMw(over.drawnW), reservedMw: wattsToMw(over.capW) },
       );
@@ -310,7 +310,7 @@ export class GreenRevisionsService {
       if (pgErrorCode(e) !== PG_ERROR.CHECK_VIOLATION) throw e;
       throw new EnergyException(
         EnergyErrorCode.GRID_LIMIT,
-        "the bookings' green this revision takes away would be drawn from the grid, beyond the capacity reserved for the cluster's site; raise it with setGridCapacity first (nothing changed)",
+        "the bookings' green this change of supply takes away would be drawn from the grid, beyond the capacity reserved for the cluster's site; raise it with setGridCapacity first (nothing changed)",
         viaWindows ? 'rows' : 'megawatts',
       );
     }
