@@ -1,6 +1,6 @@
 import { QueryFailedError } from 'typeorm';
 import { GqlErrorCode } from './errors';
-import { toGraphQLError } from './gql-exception.filter';
+import { toGraphQLError, formatGraphQLError, MAX_MESSAGE_CHARS } from './gql-exception.filter';
 
 const driverError = (code: string, message: string) => Object.assign(new Error(message), { code });
 
@@ -25,5 +25,18 @@ describe('toGraphQLError for database failures', () => {
 
   it('still answers anything else with INTERNAL_SERVER_ERROR', () => {
     expect(toGraphQLError(new TypeError('boom')).extensions).toEqual({ code: GqlErrorCode.INTERNAL_SERVER_ERROR });
+  });
+});
+
+describe('formatGraphQLError', () => {
+  // found by a black-box review: booking(id: <400,000 characters>) answered a 400,018-character message
+  it('cuts a message longer than MAX_MESSAGE_CHARS, saying how much was cut; keeps the code and field', () => {
+    const long = `booking ${'x'.repeat(400_000)} not found`;
+    const f = formatGraphQLError({ message: long, extensions: { code: 'NOT_FOUND', field: 'id' } });
+    expect(f.message.length).toBeLessThan(MAX_MESSAGE_CHARS + 40);
+    expect(f.message).toMatch(/^booking x+… \(398018 more characters\)$/);
+    expect(f.extensions).toEqual({ code: 'NOT_FOUND', field: 'id' });
+    const short = formatGraphQLError({ message: 'booking abc not found', extensions: { code: 'NOT_FOUND' } });
+    expect(short.message).toBe('booking abc not found');
   });
 });

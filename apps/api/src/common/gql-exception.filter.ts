@@ -100,8 +100,14 @@ export function formatGraphQLError(formatted: {
     code = GqlErrorCode.INTERNAL_SERVER_ERROR;
     message = 'Internal server error';
   }
+  // a message echoes what was sent (an id, a name): a 400,000-character id must not come back whole
+  if (message.length > MAX_MESSAGE_CHARS)
+    message = `${message.slice(0, MAX_MESSAGE_CHARS)}… (${message.length - MAX_MESSAGE_CHARS} more characters)`;
   return { ...formatted, message, extensions: { ...ext, code } };
 }
+
+/** Longest error message sent, in UTF-16 units; the rest is cut (the extensions keep the facts). */
+export const MAX_MESSAGE_CHARS = 2000;
 
 /**
  * The message without GraphQL's "Did you mean ...?" suggestions, which name fields, arguments and
