@@ -337,6 +337,11 @@ describe(`live events (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})`, 
     await subscribed(app, MAX_SUBSCRIPTIONS_PER_CONNECTION);
     const extra = collect(c, UTILIZATION_CHANGED, { c: cluster }, 'utilizationChanged');
     expect(await extra.waitError()).toMatchObject({ extensions: { code: 'BAD_USER_INPUT' } });
+    // a query on the full connection is refused saying what counts (not "subscriptions" alone)
+    const q = collect(c, `{ me { id } }`, {}, 'me');
+    expect((await q.waitError()).message).toMatch(
+      /^at most 20 operations open at once per connection \(subscriptions, and queries/,
+    );
     expect(subs.every((s) => s.errors.length === 0)).toBe(true);
   });
 

@@ -129,9 +129,13 @@ export function graphqlWsOptions({ maxQueryDepth, maxQueryCost, introspection = 
       // graphql-ws has already reserved this subscription's id, so it counts itself
       if (Object.keys(ctx.subscriptions).length > MAX_SUBSCRIPTIONS_PER_CONNECTION) {
         return [
-          new GraphQLError(`at most ${MAX_SUBSCRIPTIONS_PER_CONNECTION} subscriptions per connection`, {
-            extensions: { code: GqlErrorCode.BAD_USER_INPUT },
-          }),
+          // graphql-ws holds queries and mutations in flight in the same table: say what counts
+          new GraphQLError(
+            `at most ${MAX_SUBSCRIPTIONS_PER_CONNECTION} operations open at once per connection (subscriptions, and queries or mutations still running); end one, or open another connection`,
+            {
+              extensions: { code: GqlErrorCode.BAD_USER_INPUT },
+            },
+          ),
         ];
       }
       // every operation started over the socket (graphql-ws runs queries and mutations too) costs a
