@@ -83,6 +83,12 @@ async function signIn(key) {
   }
   $('dashboard').hidden = false;
   $('dashboard-h1').focus();
+  // a revoked key: the banner says so (refresh); live updates and polling stop, they can only fail
+  document.addEventListener('pflex:unauthenticated', () => {
+    state.stopLive?.();
+    clearInterval(state.slowTimer);
+    setLive('stopped', 'stopped: key refused');
+  });
   initCharts();
   await refresh();
   goLive();

@@ -63,9 +63,12 @@ export async function startStartupConsole({ me, setLive }) {
     ev.preventDefault();
     quote();
   });
-  document.addEventListener('pflex:unauthenticated', () =>
-    showBanner('error-banner', 'Your API key is no longer accepted; sign in again.'),
-  );
+  // a revoked key: say so, and stop the live updates and polling that can only fail from now on
+  document.addEventListener('pflex:unauthenticated', () => {
+    showBanner('error-banner', 'Your API key is no longer accepted; sign in again.');
+    s.stopLive?.();
+    setLive('stopped', 'stopped: key refused');
+  });
   // quotes shown for another request than the form's now would book that other request
   $('request-form').addEventListener('input', () => {
     if (s.inflight.size === 0) $('quotes-card').hidden = true;
@@ -460,7 +463,7 @@ async function cancel(id, button) {
 // ---- live -----------------------------------------------------------------------------------
 
 function goLive(setLive) {
-  startLive({
+  s.stopLive = startLive({
     onMode: (mode, why) => {
       if (mode === 'subscription') {
         setLive('subscription', 'live');

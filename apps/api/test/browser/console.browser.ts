@@ -418,6 +418,33 @@ async function main(): Promise<void> {
         assert(seen.includes(id), `${id} not reached by Tab: ${seen.join(',')}`);
     });
 
+    // found by a black-box review: a query refused for a revoked key showed only an inline error,
+    // and the page went on polling with the dead key
+    await check(
+      'a key revoked while the console is open: any refused call shows the banner, and live updates stop',
+      async () => {
+        const issued = await gql<any>(
+          server.url,
+          bureau,
+          `mutation($o: ID!) { issueApiKey(organizationId: $o) { key apiKey { id } } }`,
+          { o: startup.organization.id },
+        );
+        const tab = await browser!.newPage({ viewport: { width: 1280, height: 900 } });
+        await signIn(tab, server.url, issued.issueApiKey.key, '#startup-console:not([hidden]) #vouchers-list li');
+        await gql(server.url, bureau, `mutation($id: ID!) { revokeApiKey(id: $id) { id } }`, {
+          id: issued.issueApiKey.apiKey.id,
+        });
+        // a request the form accepts, so that it goes to the server and is refused there
+        await tab.fill('#req-pflops', '10');
+        await tab.fill('#req-hours', '2');
+        await tab.click('#quote-submit');
+        await tab.waitForSelector('#error-banner:not([hidden])', { timeout: 15_000 });
+        assert(/no longer accepted/.test((await tab.locator('#error-banner').textContent()) ?? ''), 'banner text');
+        await waitForTrue(tab, `document.body.dataset.live === 'stopped'`, 15_000);
+        await tab.close();
+      },
+    );
+
     // ---- operator ------------------------------------------------------------------------------
     await page.click('#sign-out');
     await page.locator('#signin').waitFor({ state: 'visible', timeout: 15_000 });
