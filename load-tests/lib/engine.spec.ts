@@ -71,11 +71,13 @@ it('constant-arrival-rate starts requests at the given rate and classifies outco
   expect(acked).toHaveLength(180);
   expect(r.ops.bookCompute.latencyMs.p50).toBeGreaterThanOrEqual(4);
   expect(r.durationS).toBeGreaterThanOrEqual(1);
-  expect(r.durationS).toBeLessThan(3); // generous: CI machines may be busy
+  // it stops: an upper bound that only a run that does not end breaks (a busy 2-core CI machine
+  // took 4.1 s for this 1 s scenario with a browser test beside it)
+  expect(r.durationS).toBeLessThan(15);
   // a threshold on an operation that never ran fails rather than passing silently
   expect(r.thresholds.map((t) => t.pass)).toEqual([true, true, false]);
   expect(r.pass).toBe(false);
-});
+}, 30_000);
 
 it('constant-vus keeps exactly N requests in flight and counts errors', async () => {
   maxInFlight = 0;
