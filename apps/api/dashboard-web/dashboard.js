@@ -7,6 +7,7 @@ import { startOperatorTools } from './operator.js';
 import { startStartupConsole } from './startup.js';
 import { dashboardKpiCards } from './kpi-cards.js';
 import { loadRounds } from './rounds-panel.js';
+import { heatmapOption, shortName } from './heatmap-chart.js';
 import { supplyOption } from './supply-chart.js';
 import { esc, fmt, money, nameText, pct, when } from './ui.js';
 
@@ -38,8 +39,6 @@ const state = {
 };
 
 // ---- formatting -------------------------------------------------------------------------
-
-const hourFmt = new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', day: '2-digit', month: 'short', hour: '2-digit' });
 
 function showError(msg) {
   const el = $('error-banner');
@@ -268,77 +267,16 @@ function initCharts() {
 }
 
 function renderHeatmap() {
-  const hours = state.days * 24;
-  const xs = [];
-  for (let i = 0; i < hours; i++) xs.push(hourFmt.format(new Date(state.from + i * HOUR)) + 'h');
-  const shown = visibleClusters();
-  const data = [];
-  shown.forEach((c, y) => {
-    (state.util.get(c.id) ?? []).forEach((r, x) => data.push([x, y, Math.round(r.utilization * 1000) / 10]));
+  const option = heatmapOption({
+    from: state.from,
+    days: state.days,
+    shown: visibleClusters(),
+    util: state.util,
+    width: $('heatmap').clientWidth || 1000,
+    region: state.region,
+    role: state.me?.role,
   });
-  const names = shown.map((c) => shortName(c.name));
-  // narrow screens: a narrower name column, and a day label only where there is room for one
-  const width = $('heatmap').clientWidth || 1000;
-  const left = width < 640 ? 96 : 190;
-  const perDay = Math.max(1, (width - left - 24) / state.days);
-  // a day's label at its midnight (UTC), every `stepDays` days
-  const stepHours = Math.ceil(56 / perDay) * 24;
-  const firstMidnight = (24 - new Date(state.from).getUTCHours()) % 24;
-  const atMidnight = (i) => i >= firstMidnight && (i - firstMidnight) % stepHours === 0;
-  charts.heatmap.setOption(
-    {
-      animation: false,
-      title: shown.length
-        ? { show: false }
-        : {
-            show: true,
-            text: state.region ? 'No clusters in this region' : 'No clusters in view yet',
-            subtext: state.me?.role === 'OPERATOR' ? 'clusters registered with registerCluster appear here' : '',
-            left: 'center',
-            top: 'middle',
-            textStyle: { fontSize: 14, fontWeight: 'normal', color: '#5b6675' },
-          },
-      grid: { left, right: 24, top: 8, bottom: 62 },
-      tooltip: {
-        formatter: (p) => {
-          const c = visibleClusters()[p.value[1]];
-          const r = c && state.util.get(c.id)?.[p.value[0]];
-          if (!r) return '';
-          return `<b>${esc(nameText(c.name))}</b><br>${when(r.hour)} UTC<br>${fmt(r.bookedPflops)} / ${fmt(r.capacityPflops)} PFLOPS · <b>${pct(r.utilization)} %</b><br>green ${fmt(r.greenAllocatedMw, 2)} / ${fmt(r.greenAvailableMw, 2)} MW`;
-        },
-      },
-      xAxis: {
-        type: 'category',
-        data: xs,
-        splitArea: { show: false },
-        axisLabel: { interval: atMidnight, formatter: (v) => v.slice(0, 6) },
-        axisTick: { interval: atMidnight },
-      },
-      yAxis: { type: 'category', data: names, inverse: true, axisLabel: { width: left - 15, overflow: 'truncate' } },
-      visualMap: {
-        min: 0,
-        max: 100,
-        calculable: false,
-        orient: 'horizontal',
-        left: 'center',
-        bottom: 0,
-        itemHeight: 220,
-        itemWidth: 10,
-        text: ['100 %', '0 %'],
-        inRange: { color: ['#eef3fb', '#9ec5f8', '#2f6fed', '#7b2cbf', '#c62f3b'] },
-      },
-      series: [
-        {
-          name: 'utilization %',
-          type: 'heatmap',
-          data,
-          progressive: 0,
-          emphasis: { itemStyle: { borderColor: '#1b2430', borderWidth: 1 } },
-        },
-      ],
-    },
-    true,
-  );
+  charts.heatmap.setOption(option, true);
 }
 
 function renderSupply() {
@@ -350,10 +288,6 @@ function renderSupply() {
   // an operator's forecast being previewed: green supply per hour as it would be after saving
   const preview = c && state.preview?.clusterId === c.id ? state.preview.points : null;
   charts.supply.setOption(supplyOption(rows, preview), true);
-}
-
-function shortName(name) {
-  return name.replace(' Intelligent Computing Center', ' ICC');
 }
 
 // ---- KPIs and bookings ---------------------------------------------------------------------

@@ -4,13 +4,13 @@
 // vouchers and its access-rule headroom.
 import { allNodes, gql, LIST_CAP, retryable, startLive } from './api.js';
 import { FIELD_INPUT, readForm, showFieldErrors, validate } from './request-form.js';
+import { OBJECTIVE_LABEL, renderQuotesTable } from './quotes-table.js';
 import { loadWallet } from './wallet-panel.js';
 import { el, fmt, money, moreRow, nameText, pct, toUtcInput, when } from './ui.js';
 
 const HOUR = 3_600_000;
 const POLL_MS = 10_000;
 const OBJECTIVES = ['EARLIEST', 'GREENEST', 'CHEAPEST'];
-const OBJECTIVE_LABEL = { EARLIEST: 'Earliest start', GREENEST: 'Greenest', CHEAPEST: 'Cheapest' };
 const BOOK_ATTEMPTS = 4;
 
 const PLACEMENT = `clusterId clusterName startsAt endsAt hours pflops greenShare greenMwh gridMwh energyMwh powerMw voucherId
@@ -131,102 +131,8 @@ async function quote() {
   }
 }
 
-/** Rows of the comparison: label, value of a placement, text, and which way is better. */
-const ROWS = [
-  ['Cluster', (p) => p.clusterName, (v) => v, null],
-  ['Start (UTC)', (p) => Date.parse(p.startsAt), (v) => when(v), 'min'],
-  ['End (UTC)', (p) => Date.parse(p.endsAt), (v) => when(v), 'min'],
-  ['Green share', (p) => p.greenShare, (v) => `${pct(v)} %`, 'max'],
-  ['Green energy', (p) => p.greenMwh, (v) => `${fmt(v, 3)} MWh`, 'max'],
-  ['Total energy', (p) => p.energyMwh, (v) => `${fmt(v, 3)} MWh`, null],
-  ['Price', (p) => p.price.total, (v) => money(v), 'min'],
-  ['Voucher cover', (p) => p.price.voucher, (v) => money(v), 'max'],
-  ['Price after voucher', (p) => p.price.totalAfterVoucher, (v) => money(v), 'min'],
-];
-
 function renderQuotes() {
-  const table = $('quotes-table');
-  const avail = s.quotes.filter((q) => q.available);
-  const head = el('tr', {}, [
-    el('th', { scope: 'col' }, el('span', { className: 'visually-hidden' }, 'Figure')),
-    ...s.quotes.map((q) =>
-      el('th', { scope: 'col', dataset: { objective: q.objective } }, OBJECTIVE_LABEL[q.objective]),
-    ),
-  ]);
-  const rows = ROWS.map(([label, get, show, better]) => {
-    const values = avail.map((q) => get(q.placement));
-    const differ = new Set(values.map(String)).size > 1;
-    const best = better && values.length ? (better === 'min' ? Math.min(...values) : Math.max(...values)) : null;
-    return el('tr', { className: differ ? 'differs' : '' }, [
-      el('th', { scope: 'row' }, label),
-      ...s.quotes.map((q) => {
-        if (!q.available) return el('td', { className: 'muted' }, '–');
-        const v = get(q.placement);
-        const isBest = differ && best !== null && v === best;
-        return el(
-          'td',
-          {
-            className: [differ ? 'diff' : '', isBest ? 'best' : '', label === 'Cluster' ? 'name' : ''].join(' ').trim(),
-            title: label === 'Cluster' ? v : undefined,
-          },
-          [show(v), isBest ? el('span', { className: 'visually-hidden' }, ' (best)') : null],
-        );
-      }),
-    ]);
-  });
-  const actions = el('tr', { className: 'actions' }, [
-    el('th', { scope: 'row' }, el('span', { className: 'visually-hidden' }, 'Book')),
-    ...s.quotes.map((q) =>
-      el(
-        'td',
-        { dataset: { objective: q.objective } },
-        q.available
-          ? [
-              el(
-                'button',
-                {
-                  type: 'button',
-                  dataset: { book: q.objective },
-                  attrs: { 'aria-label': `Book the ${OBJECTIVE_LABEL[q.objective].toLowerCase()} option` },
-                  on: { click: () => book(q.objective) },
-                },
-                'Book',
-              ),
-              ' ',
-              el(
-                'button',
-                {
-                  type: 'button',
-                  className: 'secondary',
-                  dataset: { round: q.objective },
-                  attrs: { 'aria-label': `Submit to round: ${OBJECTIVE_LABEL[q.objective].toLowerCase()}` },
-                  on: { click: () => submitToRound(q.objective) },
-                },
-                'Submit to round',
-              ),
-              el('p', {
-                className: 'book-status small',
-                id: `book-status-${q.objective}`,
-                attrs: { 'aria-live': 'polite' },
-              }),
-            ]
-          : el('p', { className: 'refusal small' }, [
-              el('strong', {}, q.reason ?? 'Not available'),
-              el('br'),
-              q.message ?? '',
-            ]),
-      ),
-    ),
-  ]);
-  table.replaceChildren(
-    el(
-      'caption',
-      { className: 'visually-hidden' },
-      'Quotes under each objective; differences highlighted, the best of each row marked',
-    ),
-    el('thead', {}, head),
-    el('tbody', {}, [...rows, actions]),
-  );
+  renderQuotesTable($('quotes-table'), s.quotes, { book, submitToRound });
   $('quotes-card').hidden = false;
   document.body.dataset.quotes = String(Number(document.body.dataset.quotes ?? 0) + 1);
 }
