@@ -18,12 +18,18 @@ import {
 } from 'graphql-query-complexity';
 import { GqlErrorCode } from './errors';
 
+/** The document's fragments by name. */
+function fragmentsOf(ctx: ValidationContext): Map<string, FragmentDefinitionNode> {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const d of ctx.getDocument().definitions)
+    if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
+  return fragments;
+}
+
 /** Validation rule: refuses operations nested deeper than `max` fields. */
 export function depthLimitRule(max: number) {
   return (ctx: ValidationContext): ASTVisitor => {
-    const fragments = new Map<string, FragmentDefinitionNode>();
-    for (const d of ctx.getDocument().definitions)
-      if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
+    const fragments = fragmentsOf(ctx);
     const depthOf = (set: SelectionSetNode | undefined, seen: Set<string>): number => {
       if (!set) return 0;
       let best = 0;
@@ -63,9 +69,7 @@ export function depthLimitRule(max: number) {
  * request keeps "nothing is written on an error" true of every request.
  */
 export function oneMutationRule(ctx: ValidationContext): ASTVisitor {
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const d of ctx.getDocument().definitions)
-    if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
+  const fragments = fragmentsOf(ctx);
   const roots = (set: SelectionSetNode, seen: Set<string>): string[] =>
     set.selections.flatMap((s) => {
       if (s.kind === Kind.FIELD) return s.name.value === '__typename' ? [] : [s.alias?.value ?? s.name.value];

@@ -86,13 +86,11 @@ export class GridService {
    * if the new site's reserved capacity cannot take it. The operator must own both.
    */
   async setClusterSite(p: Principal, a: SetClusterSiteArgs): Promise<ClusterModel> {
-    // omitted or empty is refused: either would otherwise take the cluster from behind its cap unnoticed
-    if (a.siteId === undefined || (a.siteId !== null && a.siteId.trim() === ''))
-      throw new InputException(
-        'siteId',
-        `siteId is required: the site to put the cluster behind, or null to make it its own site again (no grid cap)${a.siteId === undefined ? '' : `, got ${JSON.stringify(a.siteId)}`}`,
-      );
-    const siteId: string | null = a.siteId;
+    const what = 'the site to put the cluster behind, or null to make it its own site again (no grid cap)';
+    const siteId = given(a.siteId, 'siteId', what);
+    // an empty id would be taken for null just the same
+    if (siteId !== null && siteId.trim() === '')
+      throw new InputException('siteId', `siteId is required: ${what}, got ${JSON.stringify(siteId)}`);
     const [model, version] = await retryTransient(() =>
       this.ds.transaction(async (m) => {
         const c = await this.clusters.lockForWrite(m, p, a.clusterId, 'clusterId');
@@ -147,13 +145,7 @@ export class GridService {
     const [from, to] = requireRange('from', a.from, 'to', a.to);
     const outside = this.ledger.outsideHorizon(from, to);
     if (outside) throw new GridException(GridErrorCode.OUTSIDE_HORIZON, outside.message, outside.field);
-    // omitting it is refused: an omitted argument would otherwise remove a reservation unnoticed
-    if (a.megawatts === undefined)
-      throw new InputException(
-        'megawatts',
-        'megawatts is required: the MW to reserve, or null to remove the reservation',
-      );
-    const mw = a.megawatts;
+    const mw = given(a.megawatts, 'megawatts', 'the MW to reserve, or null to remove the reservation');
     const capW = mw === null ? null : mwToWatts(mw);
     const siteId = await retryTransient(() =>
       this.ds.transaction(async (m) => {
@@ -183,16 +175,11 @@ export class GridService {
 
   /** Sets or removes (null) a cluster's time-of-use tariff; prices of bookings made from now on follow it. */
   async setGridTariff(p: Principal, a: SetGridTariffArgs): Promise<ClusterModel> {
-    // omitting it is refused: it would otherwise remove the tariff unnoticed
-    if (a.tariff === undefined)
-      throw new InputException(
-        'tariff',
-        'tariff is required: the periods, or null for the flat gridPricePerMwh in every hour',
-      );
-    const tariff: GridTariff | null = a.tariff
+    const input = given(a.tariff, 'tariff', 'the periods, or null for the flat gridPricePerMwh in every hour');
+    const tariff: GridTariff | null = input
       ? {
-          utcOffsetHours: a.tariff.utcOffsetHours,
-          periods: a.tariff.periods.map((x) => ({
+          utcOffsetHours: input.utcOffsetHours,
+          periods: input.periods.map((x) => ({
             name: x.name.trim(),
             pricePerMwh: x.pricePerMwh,
             hours: x.hours.map((r) => [r[0], r[1]] as [number, number]),
@@ -201,7 +188,7 @@ export class GridService {
         }
       : null;
     if (tariff) {
-      a.tariff!.periods.forEach((x, i) =>
+      input!.periods.forEach((x, i) =>
         x.hours.forEach((r, k) => {
           if (r.length !== 2)
             throw new GridException(
@@ -359,4 +346,13 @@ export class GridService {
       throw new GridException(GridErrorCode.NOT_SITE_OWNER, `site ${id} belongs to another operator`, field);
     return s;
   }
+}
+
+/**
+ * A nullable argument that must be given: null removes (a site, a reservation, a tariff), and
+ * omitting it is refused, since a misspelt variable would otherwise remove it unnoticed.
+ */
+function given<T>(v: T | null | undefined, field: string, what: string): T | null {
+  if (v === undefined) throw new InputException(field, `${field} is required: ${what}`);
+  return v;
 }

@@ -248,10 +248,7 @@ class RuleChecker {
     const rules = this.book.rules.get(m.orgId);
     if (rules && (rules.maxPflopsHoursPer7Days != null || rules.maxClusterShare != null)) {
       const { mine, starts } = this.usageOf(m);
-      const limit = rules.maxPflopsHoursPer7Days;
-      const broken =
-        (limit != null ? this.quotas.weeklyExcess(limit, starts, this.base + pl.start, pl.tflops, pl.hours) : null) ??
-        (rules.maxClusterShare != null ? this.shareExcess(m, pl, rules.maxClusterShare, mine) : null);
+      const broken = this.ruleBroken(m, rules, pl, mine, starts);
       if (broken) {
         const again = this.placeUnderRules(m, rules, mine, starts);
         if (again === null) return broken;
@@ -282,16 +279,28 @@ class RuleChecker {
     if (!d.ok) return d.reason;
     const rules = this.book.rules.get(m.orgId);
     const { mine, starts } = this.usageOf(m);
-    const again = rules ? this.placeUnderRules(m, rules, mine, starts) : d.placement;
+    if (!rules) return tried;
+    const again = this.placeUnderRules(m, rules, mine, starts);
     if (again instanceof Error) return again;
-    const pl = d.placement;
-    const limit = rules?.maxPflopsHoursPer7Days;
-    const broken =
-      (limit != null ? this.quotas.weeklyExcess(limit, starts, this.base + pl.start, pl.tflops, pl.hours) : null) ??
-      (rules?.maxClusterShare != null ? this.shareExcess(m, pl, rules.maxClusterShare, mine) : null);
+    const broken = this.ruleBroken(m, rules, d.placement, mine, starts);
     // (it fits only if room was freed after it was tried; members are tried after every release
     // and room only shrinks after, so that does not happen)
     return again === null && broken ? broken : tried;
+  }
+
+  /** The access rule `pl` breaks for member `m` (the 7-day limit first, then the cluster share), else null. */
+  private ruleBroken(
+    m: RoundMember,
+    rules: Rules,
+    pl: Placement,
+    mine: readonly UsageRow[],
+    starts: readonly StartUsage[],
+  ): Error | null {
+    const limit = rules.maxPflopsHoursPer7Days;
+    return (
+      (limit != null ? this.quotas.weeklyExcess(limit, starts, this.base + pl.start, pl.tflops, pl.hours) : null) ??
+      (rules.maxClusterShare != null ? this.shareExcess(m, pl, rules.maxClusterShare, mine) : null)
+    );
   }
 
   /** The startup's confirmed bookings around the round and its members accepted so far. */
