@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { dropSchema } from '@pflex/persistence';
 import pino from 'pino';
+import { getIntrospectionQuery } from 'graphql';
 import { DataSource } from 'typeorm';
 import { startApp } from '../src/bootstrap';
 import { AppConfig, configFromEnv } from '../src/config';
@@ -294,6 +295,26 @@ describe('API keys at rest, in comparison and in the logs', () => {
     } finally {
       await ws.dispose();
     }
+  });
+
+  it('introspection counts against the query cost: the full introspection query runs, hundreds of aliased copies do not', async () => {
+    const full = await gqlAt(t.url, getIntrospectionQuery(), {}, bureauKey);
+    expect(full.errors).toBeUndefined();
+    expect(full.data?.__schema.types.length).toBeGreaterThan(50);
+    const aliased = (n: number, field: string) =>
+      `{ ${Array.from({ length: n }, (_, i) => `a${i}: ${field}`).join(' ')} }`;
+    for (const doc of [
+      aliased(300, '__schema { queryType { name } }'),
+      aliased(300, '__type(name: "Query") { name }'),
+    ]) {
+      const r = await gqlAt(t.url, doc, {}, bureauKey);
+      expect(r.data).toBeUndefined();
+      expect(r.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+      expect(r.errors?.[0].message).toMatch(/^query cost \d+ exceeds the limit of 5000/);
+    }
+    expect((await gqlAt(t.url, aliased(3, '__type(name: "Query") { name }'), {}, bureauKey)).data?.a2).toEqual({
+      name: 'Query',
+    });
   });
 
   it('never writes a key or an Authorization header to the log, whatever the outcome', async () => {

@@ -5,6 +5,10 @@ import {
   FragmentDefinitionNode,
   GraphQLError,
   GraphQLSchema,
+  isEnumType,
+  isInputObjectType,
+  isInterfaceType,
+  isObjectType,
   Kind,
   OperationTypeNode,
   SelectionSetNode,
@@ -19,17 +23,16 @@ import {
 import { GqlErrorCode } from './errors';
 
 /** The document's fragments by name. */
-function fragmentsOf(ctx: ValidationContext): Map<string, FragmentDefinitionNode> {
+function fragmentsOf(doc: DocumentNode): Map<string, FragmentDefinitionNode> {
   const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const d of ctx.getDocument().definitions)
-    if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
+  for (const d of doc.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
   return fragments;
 }
 
 /** Validation rule: refuses operations nested deeper than `max` fields. */
 export function depthLimitRule(max: number) {
   return (ctx: ValidationContext): ASTVisitor => {
-    const fragments = fragmentsOf(ctx);
+    const fragments = fragmentsOf(ctx.getDocument());
     const depthOf = (set: SelectionSetNode | undefined, seen: Set<string>): number => {
       if (!set) return 0;
       let best = 0;
@@ -69,7 +72,7 @@ export function depthLimitRule(max: number) {
  * request keeps "nothing is written on an error" true of every request.
  */
 export function oneMutationRule(ctx: ValidationContext): ASTVisitor {
-  const fragments = fragmentsOf(ctx);
+  const fragments = fragmentsOf(ctx.getDocument());
   const roots = (set: SelectionSetNode, seen: Set<string>): string[] =>
     set.selections.flatMap((s) => {
       if (s.kind === Kind.FIELD) return s.name.value === '__typename' ? [] : [s.alias?.value ?? s.name.value];
@@ -130,11 +133,59 @@ export function queryCostError(op: CostedOperation, max: number): GraphQLError |
       extensions: { code: GqlErrorCode.BAD_USER_INPUT, http: { status: 400 } },
     });
   }
+  cost += introspectionCost(op);
   if (cost <= max) return null;
   return new GraphQLError(
     `query cost ${cost} exceeds the limit of ${max}; ask for fewer items (first) or fewer fields`,
     { extensions: { code: GqlErrorCode.BAD_USER_INPUT, http: { status: 400 } } },
   );
+}
+
+/** Elements of the schema (types, their fields, arguments, input fields, enum values): all, and the largest type's. */
+const schemaSizes = new WeakMap<GraphQLSchema, { whole: number; largest: number }>();
+
+function schemaSize(schema: GraphQLSchema): { whole: number; largest: number } {
+  let size = schemaSizes.get(schema);
+  if (size) return size;
+  size = { whole: 0, largest: 0 };
+  for (const t of Object.values(schema.getTypeMap())) {
+    let n = 1;
+    if (isObjectType(t) || isInterfaceType(t)) for (const f of Object.values(t.getFields())) n += 1 + f.args.length;
+    else if (isInputObjectType(t)) n += Object.keys(t.getFields()).length;
+    else if (isEnumType(t)) n += t.getValues().length;
+    size.whole += n;
+    size.largest = Math.max(size.largest, n);
+  }
+  schemaSizes.set(schema, size);
+  return size;
+}
+
+/**
+ * What the cost estimator does not see: `__schema` and `__type` (meta fields, not in the schema's
+ * types). `__schema` answers up to the whole schema, so it costs one per element of it; `__type`
+ * one type, as many as the largest type has (fields and their arguments). Development
+ * only (production refuses both), so that hundreds of aliased copies cannot fill a response.
+ */
+function introspectionCost(op: CostedOperation): number {
+  const fragments = fragmentsOf(op.document);
+  const { whole, largest } = schemaSize(op.schema);
+  const walk = (set: SelectionSetNode, seen: ReadonlySet<string>): number => {
+    let c = 0;
+    for (const s of set.selections) {
+      if (s.kind === Kind.FIELD) c += s.name.value === '__schema' ? whole : s.name.value === '__type' ? largest : 0;
+      else if (s.kind === Kind.INLINE_FRAGMENT) c += walk(s.selectionSet, seen);
+      else {
+        const f = fragments.get(s.name.value);
+        if (f && !seen.has(f.name.value)) c += walk(f.selectionSet, new Set([...seen, f.name.value]));
+      }
+    }
+    return c;
+  };
+  let cost = 0;
+  for (const d of op.document.definitions)
+    if (d.kind === Kind.OPERATION_DEFINITION && (!op.operationName || d.name?.value === op.operationName))
+      cost += walk(d.selectionSet, new Set());
+  return cost;
 }
 
 /** Apollo plugin: refuses operations whose estimated cost exceeds `max` (variables included). */
