@@ -380,6 +380,45 @@ describe('importGreenForecast: a forecast replaces the green windows of a range 
     expect(await supply()).toEqual([4, 4, 2, 4, 4, 4]);
   });
 
+  it("a forecast or a window removal over an hour a revision lowered leaves a true price: the MW left take their windows' price, never a negative one", async () => {
+    const c = await t.registerCluster(op.key, { capacityPflops: 100, kwPerPflops: 10, pue: 1.2 });
+    const REVISE = `mutation($c: ID!, $f: DateTime!, $t: DateTime!, $mw: Float!) { reviseGreenSupply(clusterId: $c, from: $f, to: $t, megawatts: $mw, reason: "forecast failed") { id } }`;
+    const ADD = `mutation($c: ID!, $s: DateTime!, $e: DateTime!, $mw: Float!, $p: Float!) { addGreenWindow(clusterId: $c, startsAt: $s, endsAt: $e, megawatts: $mw, source: WIND, pricePerMwh: $p) { id } }`;
+    const state = async (from: number, to: number) => {
+      await timelinesMatchLedger(t, c, from, to);
+      const fleet = t.running.app.get(TimelinesService).fleet!;
+      return (await ledger(t, c, from, to)).rows.map((r) => {
+        expect(fleet.greenPricePerMwh(c, r.h - t.running.app.get(TimelinesService).base)).toBeCloseTo(r.price, 2);
+        return [r.supply / 1e6, r.price];
+      });
+    };
+    // 10 MW at 50, revised to 0, then a forecast of 12 MW at 40: 2 MW at 40 (it was -10 per MWh,
+    // the import answered an error after saving, and the cluster's timelines could not be loaded)
+    await t.ok(ADD, { c, s: hour(520), e: hour(521), mw: 10, p: 50 }, op.key);
+    await t.ok(REVISE, { c, f: hour(520), t: hour(521), mw: 0 }, op.key);
+    await t.ok(IMPORT, { c, f: hour(520), t: hour(521), rows: [row(520, 521, 12, 40)] }, op.key);
+    expect(await state(520, 521)).toEqual([[2, 40]]);
+    const b = (
+      await t.ok(
+        BOOK,
+        { r: { pflops: 10, hours: 1, earliestStart: hour(520), deadline: hour(521), clusterIds: [c] }, k: 'rev-price' },
+        (await t.createOrg('STARTUP')).key,
+      )
+    ).bookCompute;
+    expect(b).toMatchObject({ startsAt: hour(520), greenShare: 1 });
+    // removing a window from an hour a revision lowered: 10 MW at 50 and 10 at 80 (65), revised to
+    // 12 (still 65), the window at 80 removed: 2 MW at 50, the price of the window left (its MW
+    // at its price would leave 780 - 800 = -20), then 5 MW at 0 more: 7 MW at 100 / 7
+    await t.ok(ADD, { c, s: hour(530), e: hour(531), mw: 10, p: 50 }, op.key);
+    const w80 = (await t.ok(ADD, { c, s: hour(530), e: hour(531), mw: 10, p: 80 }, op.key)).addGreenWindow.id;
+    await t.ok(REVISE, { c, f: hour(530), t: hour(531), mw: 12 }, op.key);
+    expect(await state(530, 531)).toEqual([[12, 65]]);
+    await t.ok(`mutation($id: ID!) { removeGreenWindow(id: $id) { id } }`, { id: w80 }, op.key);
+    expect(await state(530, 531)).toEqual([[2, 50]]);
+    await t.ok(ADD, { c, s: hour(530), e: hour(531), mw: 5, p: 0 }, op.key);
+    expect(await state(530, 531)).toEqual([[7, 14.286]]);
+  });
+
   it('replacing a window near the supply ceiling under a booking holding its green is one step: only the end state counts', async () => {
     const startup = await t.createOrg('STARTUP');
     await t.ok(ADD_GREEN, { c: cluster, s: hour(60), e: hour(61), mw: 1500 }, op.key);

@@ -79,6 +79,8 @@ export class EnergyService {
         [win.clusterId, new Date(from), new Date(to), win.greenW],
       );
       if (low) throw revisedBelowWindows(low.hour.toISOString(), Number(low.s), Number(win.greenW), 'id');
+      const model = toGreenWindowModel(win);
+      await m.delete(GreenWindowEntity, { id: win.id });
       const v = await this.ledger.change(m, win.clusterId, async () => {
         try {
           await m.query('SAVEPOINT remove_green');
@@ -103,8 +105,6 @@ export class EnergyService {
           );
         }
       });
-      const model = toGreenWindowModel(win);
-      await m.delete(GreenWindowEntity, { id: win.id });
       return [model, v!] as const;
     });
     await this.timelines.sync(model.clusterId, version);
@@ -129,7 +129,11 @@ export class EnergyService {
     return rows.map(toGreenWindowModel);
   }
 
-  /** Inside `ledger.change`: adds (or removes, w < 0) a window's supply; the change every process applies. */
+  /**
+   * Inside `ledger.change`, after the window is written (or deleted): adds (or removes, w < 0) its
+   * supply; the change every process applies. A removal may not be additive in price (see
+   * `addGreenIn`), so every process reads those hours again.
+   */
   async adjustSupplyIn(
     m: EntityManager,
     clusterId: string,
@@ -139,7 +143,9 @@ export class EnergyService {
     price: number,
   ): Promise<LedgerChange> {
     await this.admin.addGreenIn(m, clusterId, [{ fromH: from / HOUR_MS, toH: to / HOUR_MS, w, price }]);
-    return { t: 'gw', f: from / HOUR_MS, to: to / HOUR_MS, w, p: price };
+    return w > 0
+      ? { t: 'gw', f: from / HOUR_MS, to: to / HOUR_MS, w, p: price }
+      : { t: 'cl', f: from / HOUR_MS, to: to / HOUR_MS };
   }
 }
 

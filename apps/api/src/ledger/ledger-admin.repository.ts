@@ -121,7 +121,11 @@ export class LedgerAdminRepository {
   /**
    * Adds green windows' supply and price weight to the ledger (a negative `w` takes one away), in
    * one statement: span i covers [fromH[i], toH[i]) with w[i] W at price[i] per MWh; the spans are
-   * summed per hour first, so the CHECKs judge each hour's end state.
+   * summed per hour first, so the CHECKs judge each hour's end state. Call it after the windows
+   * themselves are written. A window taken away takes its MW at its own price, except where a
+   * revision lowered the hour (its weight shrank with its MW): there the sum could go below 0, and
+   * the MW left take the MW-weighted price of the hour's windows instead. An hour left without
+   * green has no price weight.
    */
   async addGreenIn(
     m: EntityManager,
@@ -132,7 +136,13 @@ export class LedgerAdminRepository {
     const lo = Math.min(...spans.map((x) => x.fromH));
     const hi = Math.max(...spans.map((x) => x.toH));
     await m.query(
-      `UPDATE cluster_hours h SET green_supply_w = h.green_supply_w + d.w, green_price_weight = h.green_price_weight + d.pw
+      `UPDATE cluster_hours h SET green_supply_w = h.green_supply_w + d.w, green_price_weight = CASE
+         WHEN h.green_supply_w + d.w <= 0 THEN 0
+         WHEN h.green_price_weight + d.pw >= 0 THEN h.green_price_weight + d.pw
+         ELSE (h.green_supply_w + d.w)::numeric * COALESCE(
+           (SELECT sum(w.green_w::numeric * w.price_per_mwh::numeric) / nullif(sum(w.green_w::numeric), 0) FROM green_windows w
+            WHERE w.cluster_id = $1 AND w.starts_at <= h.hour AND w.ends_at > h.hour), 0)
+         END
        FROM (SELECT g AS hr, sum(x.w)::bigint AS w, sum(x.w::numeric * x.p::numeric) AS pw
              FROM unnest($2::int[], $3::int[], $4::bigint[], $5::text[]) AS x(f, t, w, p), generate_series(x.f, x.t - 1) AS g
              GROUP BY g) d

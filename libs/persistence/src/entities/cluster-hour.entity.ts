@@ -10,6 +10,7 @@ import { ClusterEntity } from './cluster.entity';
 @Entity('cluster_hours')
 @Check('cluster_hours_capacity_check', `"booked_tflops" >= 0 AND "booked_tflops" <= "capacity_tflops"`)
 @Check('cluster_hours_grid_check', `"grid_w" >= 0`)
+@Check('cluster_hours_green_price_check', `"green_price_weight" >= 0`)
 @Check(
   'cluster_hours_green_check',
   `"green_alloc_w" >= 0 AND "green_alloc_w" <= "green_supply_w" AND "green_supply_w" <= ${MAX_GREEN_W}`,

@@ -10,6 +10,7 @@ import { BookingGridPrices1764900000000 } from './1764900000000-BookingGridPrice
 import { VoucherLedgerSeq1765000000000 } from './1765000000000-VoucherLedgerSeq';
 import { RoundClosed1765100000000 } from './1765100000000-RoundClosed';
 import { BookingSpans1765200000000 } from './1765200000000-BookingSpans';
+import { GreenPriceWeight1765300000000 } from './1765300000000-GreenPriceWeight';
 
 /** In order; never edit one after it has landed, add a new one. */
 export const MIGRATIONS = [
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   VoucherLedgerSeq1765000000000,
   RoundClosed1765100000000,
   BookingSpans1765200000000,
+  GreenPriceWeight1765300000000,
 ];
