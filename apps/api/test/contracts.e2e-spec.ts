@@ -185,6 +185,15 @@ describe('issue 10: input decimals, error fields and money', () => {
       });
       const capacity = `mutation { setCapacity(clusterId: "${c}", from: "${hour(2)}", to: "${hour(4)}", pflops: "ten") { pflops } }`;
       expect(await t.code(capacity, {}, op)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'pflops' });
+      // a literal the DateTime scalar refuses, in an argument and inside an input object
+      const when = `mutation { setCapacity(clusterId: "${c}", from: "tomorrow", to: "${hour(4)}", pflops: 1) { pflops } }`;
+      expect(await t.code(when, {}, op)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'from' });
+      expect(
+        await t.code(quotes(`pflops: 1, hours: 2, earliestStart: 5, deadline: "${hour(12)}"`), {}, startup.key),
+      ).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        field: 'request.earliestStart',
+      });
       const missing = `mutation { setCapacity(clusterId: "${c}", from: "${hour(2)}", to: "${hour(4)}") { pflops } }`;
       expect(await t.code(missing, {}, op)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'pflops' });
       // errors that are not about one argument keep no field

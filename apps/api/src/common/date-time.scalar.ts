@@ -49,8 +49,13 @@ export const DateTimeScalar = new GraphQLScalarType({
     throw new GraphQLError('DateTime cannot represent this value');
   },
   parseValue: parse,
+  // the literal's node goes with the error, so that it names the argument (`extensions.field`)
   parseLiteral(ast) {
-    if (ast.kind !== Kind.STRING) throw bad('DateTime must be a string');
-    return parse(ast.value);
+    try {
+      if (ast.kind !== Kind.STRING) throw bad('DateTime must be a string');
+      return parse(ast.value);
+    } catch (e) {
+      throw new GraphQLError((e as GraphQLError).message, { nodes: ast, extensions: (e as GraphQLError).extensions });
+    }
   },
 });
