@@ -315,6 +315,44 @@ describe('importGreenForecast: a forecast replaces the green windows of a range 
     await timelinesMatchLedger(t, cluster, 0, 60);
   });
 
+  it('a green window added where a booking holds less than promised tops it up by the SLA rule, as a forecast does', async () => {
+    const startup = await t.createOrg('STARTUP');
+    const c = await t.registerCluster(op.key, { capacityPflops: 100, kwPerPflops: 10, pue: 1.2 });
+    await t.ok(ADD_GREEN, { c, s: hour(45), e: hour(47), mw: 1 }, op.key);
+    const r = { pflops: 10, hours: 2, earliestStart: hour(45), deadline: hour(47), clusterIds: [c] };
+    const b = (await t.ok(BOOK, { r: { ...r, minGreenShare: 1 }, k: 'add-top-up' }, startup.key)).bookCompute;
+    const BOOKING = `query($id: ID!) { booking(id: $id) { greenMwh greenShare slaMet slaCredit } }`;
+    await t.ok(
+      `mutation($c: ID!, $f: DateTime!, $t: DateTime!) { reviseGreenSupply(clusterId: $c, from: $f, to: $t, megawatts: 0, reason: "calm") { id } }`,
+      { c, f: hour(46), t: hour(47) },
+      op.key,
+    );
+    expect((await t.ok(BOOKING, { id: b.id }, startup.key)).booking).toMatchObject({ greenShare: 0.5, slaMet: false });
+    // a window over both hours and beyond: the booking gets its promise back, the credit goes back
+    await t.ok(ADD_GREEN, { c, s: hour(44), e: hour(48), mw: 0.5 }, op.key);
+    expect((await t.ok(BOOKING, { id: b.id }, startup.key)).booking).toEqual({
+      greenMwh: 0.24,
+      greenShare: 1,
+      slaMet: true,
+      slaCredit: 0,
+    });
+    const REVISIONS = `query($c: ID!) { greenRevisions(clusterId: $c, from: "${hour(44)}", to: "${hour(48)}", first: 10) { reason breaches bookings { bookingId greenShareAfter } hours { hour supplyBeforeMw supplyAfterMw } } }`;
+    // recorded over the booking's hours, as the window changed them
+    expect((await t.ok(REVISIONS, { c }, op.key)).greenRevisions[0]).toEqual({
+      reason: 'green window added',
+      breaches: 0,
+      bookings: [{ bookingId: b.id, greenShareAfter: 1 }],
+      hours: [
+        { hour: hour(45), supplyBeforeMw: 1, supplyAfterMw: 1.5 },
+        { hour: hour(46), supplyBeforeMw: 0, supplyAfterMw: 0.5 },
+      ],
+    });
+    await timelinesMatchLedger(t, c, 40, 50);
+    // nothing short any more: the next window writes no revision
+    await t.ok(ADD_GREEN, { c, s: hour(45), e: hour(46), mw: 0.1 }, op.key);
+    expect((await t.ok(REVISIONS, { c }, op.key)).greenRevisions).toHaveLength(2);
+  });
+
   it('a forecast with less green in one hour and more in the next records both in its revision', async () => {
     const startup = await t.createOrg('STARTUP');
     await t.ok(ADD_GREEN, { c: cluster, s: hour(50), e: hour(52), mw: 1 }, op.key);

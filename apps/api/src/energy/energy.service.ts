@@ -13,8 +13,9 @@ import { GreenSourceEnum, GreenWindowModel } from './dtos/green-window.model';
 import { EnergyErrorCode, EnergyException, revisedBelowWindows } from './energy.exception';
 import type { LedgerChange } from '../ledger/ledger-wire';
 import { LedgerAdminRepository } from '../ledger/ledger-admin.repository';
-
-export const MAX_RANGE_HOURS = 93 * 24;
+import { VouchersService } from '../vouchers/vouchers.service';
+import { GreenRevisionsService } from './green-revisions.service';
+import { MAX_RANGE_HOURS } from './revision-supply';
 
 /**
  * Green windows add W (and W x price, for the supply-weighted slot price) to the ledger hours
@@ -29,6 +30,8 @@ export class EnergyService {
     private readonly ledger: LedgerService,
     private readonly admin: LedgerAdminRepository,
     private readonly timelines: TimelinesService,
+    private readonly revisions: GreenRevisionsService,
+    private readonly vouchers: VouchersService,
   ) {}
 
   async add(p: Principal, a: AddGreenWindowArgs): Promise<GreenWindowModel> {
@@ -36,7 +39,7 @@ export class EnergyService {
     const outside = this.ledger.outsideHorizon(from, to, 'startsAt', 'endsAt');
     if (outside) throw new EnergyException(EnergyErrorCode.OUTSIDE_HORIZON, outside.message, outside.field);
     const w = mwToWatts(a.megawatts);
-    const [model, version] = await this.ds.transaction(async (m) => {
+    const [model, version, revised] = await this.ds.transaction(async (m) => {
       const c = await this.clusters.lockForWrite(m, p, a.clusterId, 'clusterId');
       const win = await m.save(
         m.create(GreenWindowEntity, {
@@ -49,9 +52,9 @@ export class EnergyService {
           pricePerMwh: a.pricePerMwh,
         }),
       );
+      let v: number | null;
       try {
-        const v = await this.ledger.change(m, c.id, () => this.adjustSupplyIn(m, c.id, from, to, w, a.pricePerMwh));
-        return [toGreenWindowModel(win), v!] as const;
+        v = await this.ledger.change(m, c.id, () => this.adjustSupplyIn(m, c.id, from, to, w, a.pricePerMwh));
       } catch (e) {
         if (pgErrorCode(e) === PG_ERROR.CHECK_VIOLATION)
           throw new EnergyException(
@@ -61,9 +64,47 @@ export class EnergyService {
           );
         throw e;
       }
+      // bookings there that hold less green than promised (an earlier cut) are topped up from it
+      // by the SLA rule, as a forecast's more green tops them up
+      const more = await this.topUpIn(m, p, c.id, from / HOUR_MS, to / HOUR_MS, w, 'green window added');
+      return [toGreenWindowModel(win), more?.version ?? v!, more !== null] as const;
     });
     await this.timelines.sync(model.clusterId, version);
+    if (revised) this.vouchers.changedAll();
     return model;
+  }
+
+  /**
+   * After a green window added `addedW` over [fromH, toH), inside its transaction: tops up the
+   * bookings there that hold less green than promised, by the SLA rule, over the hours from the
+   * first such booking's start to the last one's end (the revision records the window's MW as the
+   * change of supply). Null when no such booking runs there or none could gain.
+   */
+  private async topUpIn(
+    m: EntityManager,
+    p: Principal,
+    clusterId: string,
+    fromH: number,
+    toH: number,
+    addedW: number,
+    reason: string,
+  ): Promise<{ id: string; version: number } | null> {
+    const [span]: { f: number | null; t: number | null }[] = await m.query(
+      `SELECT min(extract(epoch FROM starts_at) / 3600)::int AS f, max(extract(epoch FROM ends_at) / 3600)::int AS t FROM bookings
+       WHERE cluster_id = $1 AND status = 'CONFIRMED' AND starts_at < to_timestamp($3 * 3600.0) AND ends_at > to_timestamp($2 * 3600.0)
+         AND green_w <> green_w_promised`,
+      [clusterId, fromH, toH],
+    );
+    if (span.f === null || span.t === null) return null;
+    const f = Math.max(fromH, span.f);
+    const n = Math.min(toH, span.t) - f;
+    const now: { s: string }[] = await m.query(
+      `SELECT green_supply_w::text AS s FROM cluster_hours WHERE cluster_id = $1 AND hour >= to_timestamp($2 * 3600.0) AND hour < to_timestamp($3 * 3600.0) ORDER BY hour`,
+      [clusterId, f, f + n],
+    );
+    const afterW = now.map((h) => Number(h.s));
+    const added = { beforeW: afterW.map((s) => s - addedW), afterW };
+    return this.revisions.reshareForImportIn(m, p, clusterId, f, n, null, added, reason);
   }
 
   async remove(p: Principal, id: string): Promise<GreenWindowModel> {

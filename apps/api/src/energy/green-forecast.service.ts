@@ -14,7 +14,8 @@ import { GreenForecastImportModel } from './dtos/green-forecast.model';
 import { ImportGreenForecastArgs } from './dtos/green-forecast.args';
 import { GreenSourceEnum } from './dtos/green-window.model';
 import { EnergyErrorCode, EnergyException, revisedBelowWindows } from './energy.exception';
-import { MAX_RANGE_HOURS, toGreenWindowModel } from './energy.service';
+import { toGreenWindowModel } from './energy.service';
+import { MAX_RANGE_HOURS } from './revision-supply';
 import { GreenRevisionsService } from './green-revisions.service';
 import { LedgerAdminRepository } from '../ledger/ledger-admin.repository';
 

@@ -35,8 +35,7 @@ import {
 } from './dtos/green-revision.dtos';
 import { EnergyErrorCode, EnergyException } from './energy.exception';
 import { bookingRevisionModel, revisionModels } from './green-revision.models';
-import { ImportedSupply, revisedSupplyW } from './revision-supply';
-import { MAX_RANGE_HOURS } from './energy.service';
+import { ImportedSupply, MAX_RANGE_HOURS, revisedSupplyW } from './revision-supply';
 
 /** A confirmed booking running in the revised range, locked. */
 interface HeldRow {

@@ -3,7 +3,10 @@ import { decimalPlaces } from '../common/validators';
 import type { ReviseGreenSupplyArgs } from './dtos/green-revision.dtos';
 import { EnergyErrorCode, EnergyException } from './energy.exception';
 
-/** A forecast import's change of green supply, W per hour of its range: before it and after it. */
+/** Green windows, revisions and forecast imports span at most 93 days (2,232 hours). */
+export const MAX_RANGE_HOURS = 93 * 24;
+
+/** A change of green supply by windows (a forecast import, a window added), W per hour of its range: before it and after it. */
 export interface ImportedSupply {
   beforeW: number[];
   afterW: number[];
