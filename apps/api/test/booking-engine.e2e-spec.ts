@@ -425,6 +425,25 @@ onPostgres('booking engine: two processes on one PostgreSQL', () => {
     }
   }, 30_000);
 
+  it('a cancellation frees the room for the next quote on the same process at once, before its notification comes back', async () => {
+    const cluster = await a.registerCluster(operator, { capacityPflops: 100, kwPerPflops: 10, pue: 1 });
+    const s = await a.createOrg('STARTUP');
+    const r = { pflops: 100, hours: 1, earliestStart: hour(3), deadline: hour(4), clusterIds: [cluster] };
+    const QUOTE = `query($r: ComputeRequestInput!) { quotes(request: $r) { objective available reason } }`;
+    const earliest = async () =>
+      (await a.ok(QUOTE, { r }, s.key)).quotes.find((q: { objective: string }) => q.objective === 'EARLIEST');
+    const booked = (await a.ok(BOOK, { r, o: 'EARLIEST', k: 'ryw-cancel' }, s.key)).bookCompute;
+    expect((await earliest()).reason).toBe('NO_CAPACITY');
+    const feedA = a.running.app.get(ChangeFeed);
+    feedA.pauseForTest();
+    try {
+      await a.ok(`mutation($id: ID!) { cancelBooking(id: $id) { id } }`, { id: booked.id }, s.key);
+      expect(await earliest()).toMatchObject({ available: true, reason: null });
+    } finally {
+      feedA.resumeForTest();
+    }
+  }, 30_000);
+
   it('a revoked key stops working on every process within the feed delivery time (bound: 1 s)', async () => {
     const s = await a.createOrg('STARTUP');
     const q = `{ me { id } }`;

@@ -262,9 +262,11 @@ export class BookingsService {
       );
       const payloads = [...ledger, ...events];
       const clusters = [...ledger.map(() => b.cluster_id), ...events.map(() => null)];
-      await this.repo.writeCancel(s, b, hours, now, this.feed.channel, payloads, clusters);
-      return b;
+      const version = await this.repo.writeCancel(s, b, hours, now, this.feed.channel, payloads, clusters);
+      return { ...b, version };
     });
+    // the caller's next quote on this process sees the room come back (it reads its own writes)
+    await this.timelines.sync(b.cluster_id, b.version);
     if (b.voucher_id !== null) this.vouchers.changed([b.org_id]);
     // as the row now is: cancelling settled the SLA credit
     return bookingModel(

@@ -59,7 +59,7 @@ export interface LedgerPort {
   ): Promise<Map<string, number>>;
   /** A booking, locked (null: none). */
   lockBooking(s: SqlSession, id: string): Promise<BookingRow | null>;
-  /** Releases exactly what the booking took, refunds its voucher, raises the version. */
+  /** Releases exactly what the booking took, refunds its voucher, raises the version; returns the cluster's new version. */
   writeCancel(
     s: SqlSession,
     b: BookingRow,
@@ -68,5 +68,5 @@ export interface LedgerPort {
     channel: string,
     payloads: string[],
     payloadClusters: (string | null)[],
-  ): Promise<void>;
+  ): Promise<number>;
 }

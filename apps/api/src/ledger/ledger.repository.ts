@@ -392,7 +392,7 @@ export class LedgerRepository implements LedgerPort {
     return r ? r.b : null;
   }
 
-  /** Cancel, the write: releases exactly what the booking took, refunds its voucher, raises the version, notifies. */
+  /** Cancel, the write: releases exactly what the booking took, refunds its voucher, raises the version, notifies; returns the cluster's new version. */
   async writeCancel(
     s: SqlSession,
     b: BookingRow,
@@ -401,9 +401,9 @@ export class LedgerRepository implements LedgerPort {
     channel: string,
     payloads: string[],
     payloadClusters: (string | null)[],
-  ): Promise<void> {
+  ): Promise<number> {
     const amount = String(b.voucher_amount ?? '0');
-    const [r] = await s.query<{ led: number; bk: number }>(S.cancelWrite, [
+    const [r] = await s.query<{ led: number; bk: number; version: string }>(S.cancelWrite, [
       b.cluster_id,
       b.tflops,
       hours,
@@ -419,6 +419,7 @@ export class LedgerRepository implements LedgerPort {
     ]);
     if (r.led !== b.hours || r.bk !== 1)
       throw new Error(`cancel of ${b.id} incomplete: ${r.led}/${b.hours} ledger rows, ${r.bk} booking`);
+    return Number(r.version);
   }
 
   // ---------------------------------------------------------------------------------------

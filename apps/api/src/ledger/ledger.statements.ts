@@ -162,6 +162,6 @@ export const S = {
            vl AS (INSERT INTO voucher_ledger (voucher_id, booking_id, kind, amount, spent_after) SELECT $8::uuid, $6, 'REFUND', $7::numeric, vr.spent FROM vr RETURNING 1),
            nt AS (SELECT pg_notify($9, ${VERSIONED}) FROM unnest($10::text[], $11::uuid[]) AS p(payload, cluster) LEFT JOIN ver ON ver.cluster_id = p.cluster)
            SELECT (SELECT count(*) FROM led)::int AS led, (SELECT count(*) FROM bk)::int AS bk, (SELECT count(*) FROM vl)::int AS vl, (SELECT count(*) FROM nt)::int AS nt,
-                  (SELECT count(*) FROM cr)::int AS cr`,
+                  (SELECT count(*) FROM cr)::int AS cr, (SELECT version FROM ver)::text AS version`,
   },
 } satisfies Record<string, SqlStatement>;

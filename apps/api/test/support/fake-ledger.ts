@@ -326,7 +326,7 @@ export class FakeLedger implements LedgerPort {
     channel: string,
     payloads: string[],
     payloadClusters: (string | null)[],
-  ): Promise<void> {
+  ): Promise<number> {
     await this.statement('writeCancel', s);
     const tx = this.current!;
     const rows = this.hours.get(b.cluster_id);
@@ -377,6 +377,7 @@ export class FakeLedger implements LedgerPort {
     }
     const versions = this.raise(tx, [b.cluster_id]);
     this.queueNotify(tx, channel, payloads, payloadClusters, versions);
+    return versions.get(b.cluster_id)!;
   }
 
   // ---------------------------------------------------------------------------------------
