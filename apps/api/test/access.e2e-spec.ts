@@ -34,6 +34,29 @@ describe('organizations, API keys and access rules over HTTP', () => {
   }, 90_000);
   afterAll(() => t?.close());
 
+  it("an operator quotes on its own clusters only: another operator's is FORBIDDEN, and without clusterIds its own are the fleet", async () => {
+    const QUOTE = `query($r: ComputeRequestInput!) { quotes(request: $r) { objective available placement { clusterId } } }`;
+    const r = { pflops: 5, hours: 1, earliestStart: hour(3), deadline: hour(10) };
+    expect(await t.code(QUOTE, { r: { ...r, clusterIds: [c1, c2] } }, op1.key)).toMatchObject({
+      code: 'FORBIDDEN',
+      field: 'request.clusterIds',
+    });
+    const own = (await t.ok(QUOTE, { r }, op1.key)).quotes;
+    expect(own.map((q: any) => q.placement.clusterId)).toEqual([c1, c1, c1]);
+    expect((await t.ok(QUOTE, { r }, op2.key)).quotes.map((q: any) => q.placement.clusterId)).toEqual([c2, c2, c2]);
+    // startups and the bureau quote on every cluster
+    const all = (await t.ok(QUOTE, { r: { ...r, clusterIds: [c2, c1] } }, t.bureauKey)).quotes;
+    expect(all.every((q: any) => q.available)).toBe(true);
+  });
+
+  it('cluster ids are UUIDs in either case, in a request as everywhere else', async () => {
+    const r = { pflops: 5, hours: 1, earliestStart: hour(3), deadline: hour(10), clusterIds: [c2.toUpperCase()] };
+    const s3 = await t.createOrg('STARTUP', 'Startup Three');
+    const b = (await t.ok(BOOK, { r, k: 'upper-case-id' }, s3.key)).bookCompute;
+    expect(b.clusterId).toBe(c2);
+    await t.ok(CANCEL, { id: b.id }, s3.key);
+  });
+
   it('requires a valid API key', async () => {
     expect((await t.code(`{ me { id } }`, {}, null)).code).toBe('UNAUTHENTICATED');
     expect((await t.code(`{ me { id } }`, {}, 'pflex_not-a-key')).code).toBe('UNAUTHENTICATED');

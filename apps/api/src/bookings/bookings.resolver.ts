@@ -29,7 +29,7 @@ export class BookingsResolver {
 
   @Query(() => [QuoteModel], {
     description:
-      'The best option under each objective (EARLIEST, GREENEST, CHEAPEST); nothing is reserved. For a startup: within its access rules, priced after the voucher it would draw. Query cost: one per day of the request window besides its fields.',
+      'The best option under each objective (EARLIEST, GREENEST, CHEAPEST); nothing is reserved. For a startup: within its access rules, priced after the voucher it would draw. For an operator: on its own clusters. Query cost: one per day of the request window besides its fields.',
     complexity: REQUEST_WINDOW_COST,
   })
   async quotes(@CurrentOrg() p: Principal, @Args('request') request: ComputeRequestInput): Promise<QuoteModel[]> {

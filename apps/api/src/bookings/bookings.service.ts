@@ -7,6 +7,7 @@ import { connectionOf, decodeTimeCursor, encodeCursor, pageSize } from '../commo
 import { HOUR_MS, iso, requireHour } from '../common/time.utils';
 import { APP_CONFIG } from '../config';
 import type { AppConfig } from '../config';
+import { ClusterErrorCode, ClusterException } from '../clusters/clusters.exception';
 import { tariffOf } from '../clusters/tariff';
 import { ChangeFeed } from '../events/change-feed.service';
 import { BookingRow, LedgerRepository, VERSION_PLACEHOLDER } from '../ledger/ledger.repository';
@@ -51,7 +52,9 @@ export class BookingsService {
   /** Domain checks beyond class-validator: whole hours, horizon, deadline, known clusters (from memory). */
   async validate(r: ComputeRequestInput): Promise<ValidRequest> {
     // a cluster registered on another process a moment ago may not have reached this one yet
-    const unknown = (r.clusterIds ?? []).filter((id) => isUuid(id) && !this.timelines.cluster(id));
+    // ids are UUIDs, written in either case
+    const ids = r.clusterIds?.map((id) => (isUuid(id) ? id.toLowerCase() : id));
+    const unknown = (ids ?? []).filter((id) => isUuid(id) && !this.timelines.cluster(id));
     if (unknown.length > 0) await this.timelines.refresh(unknown);
     const earliest = requireHour('request.earliestStart', r.earliestStart);
     const deadline = requireHour('request.deadline', r.deadline);
@@ -77,9 +80,9 @@ export class BookingsService {
       );
     }
     let clusters: ClusterMeta[];
-    if (r.clusterIds) {
+    if (ids) {
       clusters = [];
-      for (const id of r.clusterIds) {
+      for (const id of ids) {
         const c = isUuid(id) ? this.timelines.cluster(id) : undefined;
         if (!c)
           throw new BookingException(
@@ -104,9 +107,27 @@ export class BookingsService {
     };
   }
 
+  /**
+   * An operator quotes on its own clusters only (as it reads only its own): a cluster of another
+   * operator named in the request is FORBIDDEN, and without `clusterIds` its own are the fleet.
+   */
+  private ownClusters(p: Principal, r: ComputeRequestInput, v: ValidRequest): ValidRequest {
+    const other = v.clusters.find((c) => c.ownerOrgId !== p.orgId);
+    if (r.clusterIds && other)
+      throw new ClusterException(
+        ClusterErrorCode.NOT_CLUSTER_OWNER,
+        `request.clusterIds: cluster ${other.id} belongs to another operator`,
+        'request.clusterIds',
+      );
+    const clusters = v.clusters.filter((c) => c.ownerOrgId === p.orgId);
+    if (clusters.length === 0)
+      throw new BookingException(BookingErrorCode.NO_CAPACITY, 'you have no clusters to quote on yet');
+    return { ...v, clusters };
+  }
+
   /** For a startup: within its access rules, with the price after the voucher a booking would draw. No ledger read. */
   async quotes(p: Principal, r: ComputeRequestInput): Promise<QuoteModel[]> {
-    const v = await this.validate(r);
+    const v = p.role === 'OPERATOR' ? this.ownClusters(p, r, await this.validate(r)) : await this.validate(r);
     const rules = p.role === 'STARTUP' ? await this.quotas.cachedRules(p.orgId) : null;
     const held =
       rules?.maxClusterShare != null

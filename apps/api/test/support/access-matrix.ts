@@ -98,7 +98,7 @@ export const MATRIX: Record<string, Row> = {
     args: (fx) => ({ clusterId: fx.clusterA, from: hour(0), to: hour(24) }),
     expect: 'FORBIDDEN FORBIDDEN ok FORBIDDEN ok',
   },
-  quotes: { args: (fx) => ({ request: request(fx.clusterA) }), expect: 'ok ok ok ok ok' },
+  quotes: { args: (fx) => ({ request: request(fx.clusterA) }), expect: 'ok ok ok FORBIDDEN ok' },
   bookings: { args: () => ({}), expect: 'ok ok ok ok ok' },
   booking: { args: (fx) => ({ id: fx.bookingA }), expect: 'ok NOT_FOUND ok NOT_FOUND ok' },
   kpis: { args: () => ({ from: hour(0), to: hour(24) }), expect: 'FORBIDDEN FORBIDDEN ok ok ok' },

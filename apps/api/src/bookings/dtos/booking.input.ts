@@ -25,7 +25,8 @@ export class ComputeRequestInput {
 
   @Field(() => [ID], {
     nullable: true,
-    description: 'allowed clusters in tie-break order (default: all, oldest first)',
+    description:
+      "allowed clusters in tie-break order, at most 100, repeats counted once (default: all, oldest first; for an operator its own, and another operator's is FORBIDDEN)",
   })
   @IsOptionalIdList()
   clusterIds?: string[];
