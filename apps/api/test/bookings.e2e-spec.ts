@@ -169,6 +169,11 @@ describe('bookings over HTTP', () => {
     const b = (await t.ok(BOOK, { r, o: 'CHEAPEST', k }, startup)).bookCompute;
     expect(b.id).toBe(a.id);
     expect(await count()).toBe(before);
+    // the same booking, field by field: the first answer is what was stored (its createdAt too)
+    expect(b).toEqual(a);
+    expect(
+      (await t.ok(`query($id: ID!) { booking(id: $id) { ${BOOKING_FIELDS} } }`, { id: a.id }, startup)).booking,
+    ).toMatchObject({ createdAt: a.createdAt });
     const other = await t.code(BOOK, { r: { ...r, pflops: 11 }, o: 'CHEAPEST', k }, startup);
     expect(other).toMatchObject({ code: 'CONFLICT', field: 'idempotencyKey' });
     // concurrent retries of one key on one instance: still one booking

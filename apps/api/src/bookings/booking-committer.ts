@@ -3,8 +3,7 @@ import { PG_ERROR, pgErrorCode, SqlSession } from '@pflex/persistence';
 import { Decision, Objective } from '@pflex/scheduler';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { APP_CONFIG, PINO } from '../config';
-import type { AppConfig } from '../config';
+import { PINO } from '../config';
 import { BookingRow, GroupLocks, LedgerRepository, UsageRow } from '../ledger/ledger.repository';
 import type { LedgerPort } from '../ledger/ledger.port';
 import { TimelinesService } from '../ledger/timelines.service';
@@ -48,6 +47,8 @@ interface Member extends BookingCall {
   landing?: Landing;
   /** its booking's id, once written */
   id?: string;
+  /** what the writer took of it in this attempt */
+  landed?: Landed;
   refusal?: Error;
 }
 
@@ -86,7 +87,6 @@ export class BookingCommitter {
     private readonly refusals: Refusals,
     private readonly writer: BookingWriter,
     private readonly metrics: MetricsService,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(PINO) private readonly log: Logger,
   ) {}
 
@@ -310,20 +310,22 @@ export class BookingCommitter {
 
   /** The members placed, as the writer takes them (each gets its booking id here). */
   private landed(placed: Member[]): Landed[] {
-    return placed.map((m) => ({
-      id: (m.id ??= randomUUID()),
-      orgId: m.p.orgId,
-      key: m.key,
-      fingerprint: m.fingerprint,
-      objective: m.objective,
-      minGreenShare: m.v.minGreenShare ?? null,
-      landing: m.landing!,
-    }));
+    return placed.map(
+      (m) =>
+        (m.landed = {
+          id: (m.id ??= randomUUID()),
+          orgId: m.p.orgId,
+          key: m.key,
+          fingerprint: m.fingerprint,
+          objective: m.objective,
+          minGreenShare: m.v.minGreenShare ?? null,
+          landing: m.landing!,
+        }),
+    );
   }
 
   /** After COMMIT: every member gets its booking, its replayed booking or its refusal. */
   private settle(group: Member[]): void {
-    const now = new Date(this.config.now());
     for (const m of group) {
       if (m.existing) {
         const row = m.existing;
@@ -351,16 +353,8 @@ export class BookingCommitter {
           },
           'booking confirmed',
         );
-        const landed: Landed = {
-          id: m.id!,
-          orgId: m.p.orgId,
-          key: m.key,
-          fingerprint: m.fingerprint,
-          objective: m.objective,
-          minGreenShare: m.v.minGreenShare ?? null,
-          landing: l,
-        };
-        m.resolve(bookingModel(this.writer.stored(landed, now), this.timelines.cluster(l.pl.cluster)?.name ?? ''));
+        // as written: the answer carries the stored creation time
+        m.resolve(bookingModel(this.writer.stored(m.landed!), this.timelines.cluster(l.pl.cluster)?.name ?? ''));
       } else {
         m.reject(m.refusal ?? new BookingException(BookingErrorCode.NO_CAPACITY, 'not placed'));
       }

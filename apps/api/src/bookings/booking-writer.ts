@@ -33,6 +33,8 @@ export interface Landed {
   landing: Landing;
   /** the round request it clears, if any (carried on its booking event) */
   roundRequestId?: string;
+  /** set by `write`: when the booking is stored as created (epoch ms), the same in its first answer */
+  createdAt?: number;
 }
 
 /**
@@ -213,7 +215,9 @@ export class BookingWriter {
       payloads.push(x);
       payloadClusters.push(null);
     }
-    const written = this.repo.writeGroup(s, b, d, payloadClusters, vd, this.feed.channel, payloads, this.config.now());
+    const now = this.config.now();
+    for (const m of placed) m.createdAt = now;
+    const written = this.repo.writeGroup(s, b, d, payloadClusters, vd, this.feed.channel, payloads, now);
     if (beforeCommit) {
       const versions = await written;
       await beforeCommit();
@@ -231,7 +235,8 @@ export class BookingWriter {
   }
 
   /** The booking as stored by `write`, for the caller's answer. */
-  stored(m: Landed, createdAt: Date): StoredBooking {
+  stored(m: Landed): StoredBooking {
+    const createdAt = new Date(m.createdAt!);
     const l = m.landing;
     const pl = l.pl;
     return {

@@ -140,7 +140,8 @@ describe('BookingWriter', () => {
     expect([b.priceCompute, b.priceGreen, b.priceGrid, b.priceTotal]).toEqual([[10.01], [0.13], [1.11], [11.25]]);
     // what the caller answers is what was written
     const row = storedFromRow(ledger.bookings.get(m.id)!);
-    expect(writer.stored(m, new Date(NOW))).toEqual(row);
+    expect(writer.stored(m)).toEqual(row);
+    expect(row.createdAt).toEqual(new Date(NOW));
   });
 
   it('notifies each cluster written with its new version, and the booking events (a round request carried)', async () => {
