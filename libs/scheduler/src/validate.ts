@@ -1,5 +1,6 @@
 import { SchedulerInputError } from './errors';
 import { charCount } from './domain/text';
+import { decimalPlaces } from './domain/units';
 
 /** Boundary checks shared by Fleet, the instance loader and the CLI. `label` prefixes messages, `path` names the field. */
 
@@ -19,8 +20,7 @@ export function fail(label: string, path: string, what: string, v: unknown): nev
 }
 
 function hasAtMost3Decimals(x: number): boolean {
-  const k = x * 1000;
-  return Math.abs(k - Math.round(k)) < 1e-6;
+  return decimalPlaces(x) <= 3;
 }
 
 /** positive, finite, at most 3 decimals, at most `max` */

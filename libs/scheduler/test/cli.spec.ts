@@ -174,6 +174,17 @@ describe('CLI', () => {
       'sites[0].gridChanges[1].mw must be a non-negative number with at most 3 decimals, got 1.0001',
     ],
     [
+      // the API's rule (decimalPlaces): a tiny 4th+ decimal is not rounded away
+      'a capacity with a 10th decimal',
+      { slots: 10, clusters: [{ ...c, capacityPflops: 1.0000000001 }], jobs: [] },
+      'clusters[0].capacityPflops must be a non-negative number with at most 3 decimals, got 1.0000000001',
+    ],
+    [
+      'green of 1e-10 MW',
+      { slots: 10, clusters: [{ ...c, green: [{ start: 0, end: 1, mw: 1e-10, pricePerMwh: 0 }] }], jobs: [] },
+      'clusters[0].green[0].mw must be a non-negative number with at most 3 decimals, got 1e-10',
+    ],
+    [
       'a bad tariff range',
       { slots: 10, clusters: [{ ...c, gridPrices: [{ start: 0, end: 4, pricePerMwh: 100_001 }] }], jobs: [] },
       'clusters[0].gridPrices[0].pricePerMwh must be a number in [0, 100000], got 100001',

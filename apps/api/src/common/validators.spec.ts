@@ -1,4 +1,4 @@
-import { decimalPlaces } from './validators';
+import { decimalPlaces } from '@pflex/scheduler';
 
 describe('decimalPlaces', () => {
   it('counts decimals in plain and exponent notation', () => {

@@ -1,4 +1,5 @@
 import { applyDecorators } from '@nestjs/common';
+import { decimalPlaces } from '@pflex/scheduler';
 import {
   ArrayMaxSize,
   ArrayMinSize,
@@ -27,16 +28,6 @@ export function IsOptionalIdList(): PropertyDecorator {
 /** An optional finite share in [0, 1] (green shares). */
 export function IsOptionalShare(): PropertyDecorator {
   return applyDecorators(IsOptional(), IsNumber({ allowNaN: false, allowInfinity: false }), Min(0), Max(1));
-}
-
-/**
- * Decimal places of a finite number as JavaScript writes it, exponent notation included
- * (1e-7 has 7, 1.5e-7 has 8, 1e21 has 0).
- */
-export function decimalPlaces(x: number): number {
-  const [mantissa, exponent = '0'] = String(Math.abs(x)).split('e');
-  const fraction = mantissa.split('.')[1]?.length ?? 0;
-  return Math.max(0, fraction - Number(exponent));
 }
 
 /**

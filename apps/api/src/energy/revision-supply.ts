@@ -1,5 +1,4 @@
-import { GREEN_WINDOW_LIMITS, mwToWatts } from '@pflex/scheduler';
-import { decimalPlaces } from '../common/validators';
+import { GREEN_WINDOW_LIMITS, decimalPlaces, mwToWatts } from '@pflex/scheduler';
 import type { ReviseGreenSupplyArgs } from './dtos/green-revision.dtos';
 import { EnergyErrorCode, EnergyException } from './energy.exception';
 

@@ -1,9 +1,9 @@
+import { decimalPlaces } from '@pflex/scheduler';
 import { Injectable } from '@nestjs/common';
 import { SlaCreditEntity, SlaSettingsEntity } from '@pflex/persistence';
 import { DataSource } from 'typeorm';
 import { money } from '../common/money';
 import { connectionOf, decodeTimeCursor, encodeCursor, pageSize } from '../common/pagination';
-import { decimalPlaces } from '../common/validators';
 import type { Principal } from '../security/principal';
 import { SlaBalanceModel, SlaCreditConnection, SlaCreditModel, SlaSettingsModel } from './dtos/green-revision.dtos';
 import { EnergyErrorCode, EnergyException } from './energy.exception';

@@ -17,7 +17,8 @@ export class QuotasResolver {
 
   @Roles('BUREAU')
   @Mutation(() => AccessRuleModel, {
-    description: "Sets a startup's access rules (bureau only); bookings beyond them fail with QUOTA_EXCEEDED.",
+    description:
+      "Sets a startup's access rules (bureau only), replacing the ones it had: a limit left out or null is no limit; bookings beyond them fail with QUOTA_EXCEEDED.",
   })
   setAccessRule(@Args('input') input: AccessRuleInput): Promise<AccessRuleModel> {
     return this.svc.set(input);

@@ -38,3 +38,14 @@ export function whToMwh(wh: number): number {
 export function drawWatts(pflops: number, kwPerPflops: number, pue: number): number {
   return Math.round(pflops * kwPerPflops * pue * W_PER_KW);
 }
+
+/**
+ * Decimal places of a finite number as JavaScript writes it, exponent notation included: the one
+ * rule for "at most 3 decimals" of the API and the scheduler alike
+ * (1e-7 has 7, 1.5e-7 has 8, 1e21 has 0).
+ */
+export function decimalPlaces(x: number): number {
+  const [mantissa, exponent = '0'] = String(Math.abs(x)).split('e');
+  const fraction = mantissa.split('.')[1]?.length ?? 0;
+  return Math.max(0, fraction - Number(exponent));
+}

@@ -57,7 +57,10 @@ export class KpisModel {
     description: 'green MWh they hold now, after supply revisions, within the range (= greenMwhUsed)',
   })
   greenMwhDelivered: number;
-  @Field(() => Int, { description: 'confirmed bookings with a minGreenShare running at some hour of the range' })
+  @Field(() => Int, {
+    description:
+      'confirmed bookings with a minGreenShare above 0 running at some hour of the range (0 promises nothing)',
+  })
   slaBookings: number;
   @Field(() => Int, { description: 'of those, bookings whose green share is now below their minGreenShare' })
   slaBreaches: number;
