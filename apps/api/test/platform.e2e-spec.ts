@@ -7,6 +7,7 @@ import { lexicographicSortSchema, parse, printSchema, validate } from 'graphql';
 import { DataSource } from 'typeorm';
 import { depthLimitRule } from '../src/common/query-limits';
 import { DemoSeedService } from '../src/seed/demo-seed.service';
+import { collect, wsClient } from './support/events-helpers';
 import { bootTestApp, hour, TestApp } from './support/helpers';
 
 const SCHEMA_FILE = join(__dirname, '..', 'schema.graphql');
@@ -86,6 +87,39 @@ describe('platform: health, limits, schema, demo seed, graceful shutdown', () =>
     expect(many.errors?.[0].message).toMatch(/query cost \d+ exceeds the limit of 5000/);
     // a day's window costs 4: many quotes of ordinary requests still fit
     expect((await t.gql(Q(300), { r: { ...r, deadline: hour(101) } }, startup)).errors).toBeUndefined();
+  }, 60_000);
+
+  it("a supply revision's hours, bookings and short hours count the rows they serve against the limit, over HTTP and WebSocket", async () => {
+    const op = t.running.demoKeys!.operator;
+    const c = await t.registerCluster(op, { capacityPflops: 100 });
+    await t.ok(
+      `mutation($c: ID!, $f: DateTime!, $t: DateTime!) { reviseGreenSupply(clusterId: $c, from: $f, to: $t, megawatts: 1, reason: "a month", pricePerMwh: 10) { id } }`,
+      { c, f: hour(1), t: hour(745) },
+      op,
+    );
+    const R = (n: number) =>
+      `query($c: ID!, $f: DateTime!, $t: DateTime!) { ${Array.from({ length: n }, (_, i) => `r${i}: greenRevisions(clusterId: $c, from: $f, to: $t, first: 1) { id hours { hour } }`).join(' ')} }`;
+    const vars = { c, f: hour(1), t: hour(745) };
+    // the estimate counts each list as one item: six copies of 744 hours (4,464 rows) are served,
+    // seven (5,208) are refused
+    const six = await t.gql(R(6), vars, op);
+    expect(six.errors).toBeUndefined();
+    expect(six.data.r5[0].hours).toHaveLength(744);
+    const seven = await t.gql(R(7), vars, op);
+    expect(seven.data).toBeNull();
+    expect(seven.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    expect(seven.errors?.[0].message).toMatch(
+      /^query cost: the lists of GreenRevision\.hours and the like come to 5208 rows in this request, more than the limit of 5000/,
+    );
+    // a revision without its hours costs nothing more
+    expect((await t.gql(R(7).replaceAll('hours { hour }', 'reason'), vars, op)).errors).toBeUndefined();
+    const ws = wsClient(t.url, op);
+    try {
+      const e = await collect(ws, R(7), vars, 'r0').waitError();
+      expect(e.message).toMatch(/^query cost: the lists of GreenRevision\.hours/);
+    } finally {
+      await ws.dispose();
+    }
   }, 60_000);
 
   it('never leaks internals in errors', async () => {

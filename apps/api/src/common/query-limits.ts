@@ -1,4 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
+import type { FieldMiddleware } from '@nestjs/graphql';
 import {
   ASTVisitor,
   DocumentNode,
@@ -193,17 +194,48 @@ export function complexityPlugin(max: number): ApolloServerPlugin {
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ request, document, schema }) {
+        async didResolveOperation({ request, document, schema, contextValue }) {
           const e = queryCostError(
             { schema, document, operationName: request.operationName, variables: request.variables },
             max,
           );
           if (e) throw e;
+          limitServedRows(contextValue, max);
         },
       };
     },
   };
 }
+
+const ROW_LIMIT = Symbol('rowLimit');
+const ROWS_SERVED = Symbol('rowsServed');
+type RowCounted = { [ROW_LIMIT]?: number; [ROWS_SERVED]?: number };
+
+/** Sets the limit `servedRows` holds a request's lists to (queries and mutations; not a subscription's events). */
+export function limitServedRows(contextValue: unknown, max: number): void {
+  if (contextValue && typeof contextValue === 'object') (contextValue as RowCounted)[ROW_LIMIT] = max;
+}
+
+/**
+ * Field middleware for lists whose length no estimate knows before they run: a supply revision's
+ * hours and bookings, and each booking's short hours (one revision may hold thousands). They
+ * count the rows they serve, all of a request's together, against its cost limit; past it the
+ * request is refused BAD_USER_INPUT, as by the estimate.
+ */
+export const servedRows: FieldMiddleware = async ({ context, info }, next) => {
+  const rows: unknown = await next();
+  const c = context as RowCounted;
+  const max = c?.[ROW_LIMIT];
+  if (max === undefined || !Array.isArray(rows)) return rows;
+  const total = (c[ROWS_SERVED] ?? 0) + (rows as unknown[]).length;
+  c[ROWS_SERVED] = total;
+  if (total > max)
+    throw new GraphQLError(
+      `query cost: the lists of ${info?.parentType.name}.${info?.fieldName} and the like come to ${total} rows in this request, more than the limit of ${max}; ask for fewer items (first) or a shorter range`,
+      { extensions: { code: GqlErrorCode.BAD_USER_INPUT } },
+    );
+  return rows as unknown;
+};
 
 /** Cost of a list bounded by a time range of whole hours (utilization): one row per hour. */
 export function hourRangeComplexity(maxHours: number) {

@@ -19,7 +19,7 @@ import {
 import { GqlErrorCode } from '../common/errors';
 import { formatGraphQLError, toGraphQLError, withoutSuggestions } from '../common/gql-exception.filter';
 import { nameInputFields } from '../common/input-field.plugin';
-import { depthLimitRule, oneMutationRule, queryCostError } from '../common/query-limits';
+import { depthLimitRule, limitServedRows, oneMutationRule, queryCostError } from '../common/query-limits';
 import { rateLimitError } from '../security/rate-limit.plugin';
 import type { TokenBucketLimiter } from '../security/rate-limiter';
 
@@ -104,7 +104,12 @@ export function graphqlWsOptions({ maxQueryDepth, maxQueryCost, introspection = 
   };
   return {
     path: '/graphql',
-    execute: async (args: ExecutionArgs) => overCost(args) ?? execute(args),
+    execute: async (args: ExecutionArgs) => {
+      const refused = overCost(args);
+      if (refused) return refused;
+      limitServedRows(args.contextValue, maxQueryCost);
+      return execute(args);
+    },
     subscribe: async (args: ExecutionArgs) => overCost(args) ?? subscribe(args),
     // validation errors carry no code of their own: BAD_USER_INPUT, as Apollo's over HTTP
     // and name the argument a literal's error is about (extensions.field), as over HTTP

@@ -2,6 +2,7 @@ import { ArgsType, Field, Float, ID, Int, ObjectType } from '@nestjs/graphql';
 import { ArrayMaxSize, IsArray, IsNumber, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { IsQuantity } from '../../common/validators';
 import { PageInfo } from '../../common/pagination';
+import { servedRows } from '../../common/query-limits';
 
 @ArgsType()
 export class ReviseGreenSupplyArgs {
@@ -88,7 +89,10 @@ export class BookingGreenRevisionModel {
   breached: boolean;
   @Field(() => Float, { description: "the booking's SLA credit after the revision" })
   creditAfter: number;
-  @Field(() => [Date], { description: 'hours of the revision where the booking got less green than promised' })
+  @Field(() => [Date], {
+    description: 'hours of the revision where the booking got less green than promised',
+    middleware: [servedRows],
+  })
   shortHours: Date[];
 }
 
@@ -108,9 +112,12 @@ export class GreenRevisionModel {
   from: Date;
   @Field()
   to: Date;
-  @Field(() => [GreenRevisionHourModel])
+  @Field(() => [GreenRevisionHourModel], { middleware: [servedRows] })
   hours: GreenRevisionHourModel[];
-  @Field(() => [BookingGreenRevisionModel], { description: 'the bookings whose green changed' })
+  @Field(() => [BookingGreenRevisionModel], {
+    description: 'the bookings whose green changed',
+    middleware: [servedRows],
+  })
   bookings: BookingGreenRevisionModel[];
   @Field(() => Int)
   breaches: number;
