@@ -264,6 +264,15 @@ describe('round plan: packRound and the first-come baseline against an independe
     expect(gained).toBeGreaterThan(15);
   }, 30_000);
 
+  it('no member draws grid beside free green, even where a member placed after it was then refused or moved (seeds found by searching 61-700)', async () => {
+    // in these, a member the rules moved took its green while a later member still held green in
+    // its new hours; that member was then refused, and its green stayed free beside grid draws
+    for (const seed of [125, 187, 253, 307, 416]) {
+      const inst = instance(seed);
+      verify(inst, await packRound(inst.fleet(), BASE, inst.members, inst.book, quotas));
+    }
+  }, 30_000);
+
   it("moves or refuses only members an access rule limits: the others keep the packer's placement", async () => {
     let moved = 0;
     for (let seed = 1; seed <= 60; seed++) {

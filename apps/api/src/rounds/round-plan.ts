@@ -155,6 +155,9 @@ export async function packOnce(
     if (typeof admitted === 'string' || admitted instanceof Error) refused.push({ i, reason: admitted });
     else plan.placed.push({ i, pl: admitted });
   }
+  // green a member left after others were placed (one the rules refused or moved after them) goes
+  // to the members in its hours: each, in plan order, takes its green again (it can only gain)
+  for (const e of plan.placed) e.pl = rules.retake(members[e.i], e.pl);
   plan.refused = refused.map(({ i, reason }) => ({ i, reason: rules.refusal(members[i], reason) }));
   return { plan, ruled };
 }
@@ -228,6 +231,8 @@ export function figures(plan: RoundPlan): PlanFigures {
  */
 class RuleChecker {
   private readonly accepted: UsageRow[] = [];
+  /** the fleet's handle of each placement admitted */
+  private readonly handles = new Map<Placement, number>();
 
   constructor(
     private readonly book: RuleBook,
@@ -256,7 +261,7 @@ class RuleChecker {
         pl = again;
       }
     }
-    this.fleet.commit(pl);
+    this.handles.set(pl, this.fleet.commit(pl));
     this.accepted.push({
       org_id: m.orgId,
       cluster_id: pl.cluster,
@@ -265,6 +270,18 @@ class RuleChecker {
       tflops: pl.tflops,
     });
     return pl;
+  }
+
+  /**
+   * Admitted placement `pl` of member `m` taking its green again from what is free now: the same
+   * cluster, start and hours (the same usage), at least the green it had (its own is free again).
+   */
+  retake(m: RoundMember, pl: Placement): Placement {
+    this.fleet.release(this.handles.get(pl)!);
+    this.handles.delete(pl);
+    const now = resettled(this.fleet, this.base, m, pl);
+    this.handles.set(now, this.fleet.commit(now));
+    return now;
   }
 
   /**
