@@ -83,6 +83,10 @@ describe('compute vouchers over HTTP', () => {
       minGreenShare: 0.5,
     });
     expect(await voucher(v.id)).toEqual(v);
+    // cluster ids in either case, kept as the cluster's own
+    const other = await t.createOrg('STARTUP');
+    const upper = await issue(other.id, { percentCovered: 10, cap: 1, clusterIds: [clusterA.toUpperCase()] });
+    expect(upper.clusterIds).toEqual([clusterA]);
     const i = { organizationId: s.id, percentCovered: 50, cap: 100, validFrom: h(0), validUntil: h(10) };
     expect((await t.code(ISSUE, { i }, s.key)).code).toBe('FORBIDDEN');
     expect(await t.code(ISSUE, { i: { ...i, organizationId: op.id } })).toMatchObject({

@@ -176,10 +176,12 @@ export class VouchersService {
           `vouchers are issued to startups; organization ${org.id} is ${org.role}`,
           'input.organizationId',
         );
-      if (input.clusterIds) {
-        const bad = input.clusterIds.find((id) => !isUuid(id));
-        const found = bad ? [] : await m.findBy(ClusterEntity, { id: In(input.clusterIds) });
-        const missing = bad ?? input.clusterIds.find((id) => !found.some((c) => c.id === id));
+      // cluster ids are UUIDs, written in either case; stored as the clusters' own
+      const clusterIds = input.clusterIds?.map((id) => (isUuid(id) ? id.toLowerCase() : id));
+      if (clusterIds) {
+        const bad = clusterIds.find((id) => !isUuid(id));
+        const found = bad ? [] : await m.findBy(ClusterEntity, { id: In(clusterIds) });
+        const missing = bad ?? clusterIds.find((id) => !found.some((c) => c.id === id));
         if (missing)
           throw new VoucherException(
             VoucherErrorCode.CLUSTER_NOT_FOUND,
@@ -195,7 +197,7 @@ export class VouchersService {
           spent: '0',
           validFrom: new Date(from),
           validUntil: new Date(until),
-          clusterIds: input.clusterIds ?? null,
+          clusterIds: clusterIds ?? null,
           minGreenShare: input.minGreenShare ?? null,
         }),
       );
