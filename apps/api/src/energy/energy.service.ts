@@ -19,8 +19,10 @@ import { MAX_RANGE_HOURS } from './revision-supply';
 
 /**
  * Green windows add W (and W x price, for the supply-weighted slot price) to the ledger hours
- * they cover, in the same transaction as the window row; removing subtracts exactly the same,
- * and the ledger's CHECK (allocated <= supply) refuses a removal that would strand bookings.
+ * they cover, in the same transaction as the window row; removing subtracts the same W (and its
+ * price weight, see `addGreenIn` for hours a revision lowered), and the ledger's CHECK
+ * (allocated <= supply) refuses a removal that would strand bookings. A window added tops up the
+ * bookings there that hold less green than promised.
  */
 @Injectable()
 export class EnergyService {
