@@ -23,6 +23,17 @@ describe('toGraphQLError for database failures', () => {
     expect(e.message).not.toContain('127.0.0.1');
   });
 
+  it('answers a deadlock or serialization failure left after the retries with SERVICE_UNAVAILABLE, retryable, without SQL', () => {
+    for (const code of ['40P01', '40001']) {
+      const e = toGraphQLError(
+        new QueryFailedError('DELETE FROM green_windows ...', [], driverError(code, 'deadlock detected')),
+      );
+      expect(e.extensions).toEqual({ code: GqlErrorCode.SERVICE_UNAVAILABLE, retryable: true });
+      expect(e.message).toMatch(/nothing was saved/);
+      expect(e.message).not.toMatch(/green_windows|deadlock/);
+    }
+  });
+
   it('still answers anything else with INTERNAL_SERVER_ERROR', () => {
     expect(toGraphQLError(new TypeError('boom')).extensions).toEqual({ code: GqlErrorCode.INTERNAL_SERVER_ERROR });
   });

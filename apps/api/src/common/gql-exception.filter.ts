@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, HttpException } from '@nestjs/common';
 import { GqlContextType, GqlExceptionFilter } from '@nestjs/graphql';
-import { databaseFailure } from '@pflex/persistence';
+import { databaseFailure, PG_ERROR, pgErrorCode } from '@pflex/persistence';
 import { SchedulerInputError } from '@pflex/scheduler';
 import { GraphQLError } from 'graphql';
 import type { FastifyReply } from 'fastify';
@@ -47,6 +47,18 @@ export function toGraphQLError(e: unknown, log?: Logger): GraphQLError {
       : new GraphQLError('The database is unavailable; try again shortly (a booking with the same idempotencyKey)', {
           extensions: { code: GqlErrorCode.SERVICE_UNAVAILABLE, retryable: true },
         });
+  }
+  // a deadlock or serialization failure with a concurrent write, still there after the retries:
+  // everything rolled back, so trying again is safe
+  const pg = pgErrorCode(e);
+  if (pg === PG_ERROR.DEADLOCK_DETECTED || pg === PG_ERROR.SERIALIZATION_FAILURE) {
+    log?.warn({ err: e }, 'conflict with a concurrent write');
+    return new GraphQLError(
+      'The change conflicted with a concurrent one and was rolled back (nothing was saved); try again',
+      {
+        extensions: { code: GqlErrorCode.SERVICE_UNAVAILABLE, retryable: true },
+      },
+    );
   }
   log?.error({ err: e }, 'unhandled error');
   return new GraphQLError('Internal server error', { extensions: { code: GqlErrorCode.INTERNAL_SERVER_ERROR } });

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { GreenWindowEntity, PG_ERROR, pgErrorCode } from '@pflex/persistence';
+import { GreenWindowEntity, PG_ERROR, pgErrorCode, retryTransient } from '@pflex/persistence';
 import { GREEN_WINDOW_LIMITS, mwToWatts } from '@pflex/scheduler';
 import { DataSource, EntityManager } from 'typeorm';
 import { isUuid } from '../common/ids';
@@ -41,36 +41,40 @@ export class EnergyService {
     const outside = this.ledger.outsideHorizon(from, to, 'startsAt', 'endsAt');
     if (outside) throw new EnergyException(EnergyErrorCode.OUTSIDE_HORIZON, outside.message, outside.field);
     const w = mwToWatts(a.megawatts);
-    const [model, version, revised] = await this.ds.transaction(async (m) => {
-      const c = await this.clusters.lockForWrite(m, p, a.clusterId, 'clusterId');
-      const win = await m.save(
-        m.create(GreenWindowEntity, {
-          clusterId: c.id,
-          startsAt: new Date(from),
-          endsAt: new Date(to),
-          megawatts: a.megawatts,
-          greenW: String(w),
-          source: a.source,
-          pricePerMwh: a.pricePerMwh,
-        }),
-      );
-      let v: number | null;
-      try {
-        v = await this.ledger.change(m, c.id, () => this.adjustSupplyIn(m, c.id, from, to, w, a.pricePerMwh));
-      } catch (e) {
-        if (pgErrorCode(e) === PG_ERROR.CHECK_VIOLATION)
-          throw new EnergyException(
-            EnergyErrorCode.SUPPLY_LIMIT,
-            `megawatts: total green supply of the cluster would exceed ${GREEN_WINDOW_LIMITS.mw.max} MW in some hour`,
-            'megawatts',
-          );
-        throw e;
-      }
-      // bookings there that hold less green than promised (an earlier cut) are topped up from it
-      // by the SLA rule, as a forecast's more green tops them up
-      const more = await this.topUpIn(m, p, c.id, from / HOUR_MS, to / HOUR_MS, w, 'green window added');
-      return [toGreenWindowModel(win), more?.version ?? v!, more !== null] as const;
-    });
+    // a deadlock with a concurrent write on the cluster (a forecast, a cancellation) rolled
+    // everything back: tried again
+    const [model, version, revised] = await retryTransient(() =>
+      this.ds.transaction(async (m) => {
+        const c = await this.clusters.lockForWrite(m, p, a.clusterId, 'clusterId');
+        const win = await m.save(
+          m.create(GreenWindowEntity, {
+            clusterId: c.id,
+            startsAt: new Date(from),
+            endsAt: new Date(to),
+            megawatts: a.megawatts,
+            greenW: String(w),
+            source: a.source,
+            pricePerMwh: a.pricePerMwh,
+          }),
+        );
+        let v: number | null;
+        try {
+          v = await this.ledger.change(m, c.id, () => this.adjustSupplyIn(m, c.id, from, to, w, a.pricePerMwh));
+        } catch (e) {
+          if (pgErrorCode(e) === PG_ERROR.CHECK_VIOLATION)
+            throw new EnergyException(
+              EnergyErrorCode.SUPPLY_LIMIT,
+              `megawatts: total green supply of the cluster would exceed ${GREEN_WINDOW_LIMITS.mw.max} MW in some hour`,
+              'megawatts',
+            );
+          throw e;
+        }
+        // bookings there that hold less green than promised (an earlier cut) are topped up from it
+        // by the SLA rule, as a forecast's more green tops them up
+        const more = await this.topUpIn(m, p, c.id, from / HOUR_MS, to / HOUR_MS, w, 'green window added');
+        return [toGreenWindowModel(win), more?.version ?? v!, more !== null] as const;
+      }),
+    );
     await this.timelines.sync(model.clusterId, version);
     if (revised) this.vouchers.changedAll();
     return model;
@@ -110,46 +114,51 @@ export class EnergyService {
   }
 
   async remove(p: Principal, id: string): Promise<GreenWindowModel> {
-    const [model, version] = await this.ds.transaction(async (m) => {
-      const win = isUuid(id)
-        ? await m.findOne(GreenWindowEntity, { where: { id }, lock: { mode: 'pessimistic_write' } })
-        : null;
-      if (!win) throw new EnergyException(EnergyErrorCode.GREEN_WINDOW_NOT_FOUND, `green window ${id} not found`, 'id');
-      await this.clusters.lockForWrite(m, p, win.clusterId, 'id');
-      const [from, to] = [win.startsAt.getTime(), win.endsAt.getTime()];
-      const [low]: { hour: Date; s: string }[] = await m.query(
-        `SELECT hour, green_supply_w::text AS s FROM cluster_hours WHERE cluster_id = $1 AND hour >= $2 AND hour < $3 AND green_supply_w < $4 ORDER BY hour LIMIT 1`,
-        [win.clusterId, new Date(from), new Date(to), win.greenW],
-      );
-      if (low) throw revisedBelowWindows(low.hour.toISOString(), Number(low.s), Number(win.greenW), 'id');
-      const model = toGreenWindowModel(win);
-      await m.delete(GreenWindowEntity, { id: win.id });
-      const v = await this.ledger.change(m, win.clusterId, async () => {
-        try {
-          await m.query('SAVEPOINT remove_green');
-          const d = await this.adjustSupplyIn(m, win.clusterId, from, to, -Number(win.greenW), win.pricePerMwh);
-          await m.query('RELEASE SAVEPOINT remove_green');
-          return d;
-        } catch (e) {
-          if (pgErrorCode(e) !== PG_ERROR.CHECK_VIOLATION) throw e;
-          await m.query('ROLLBACK TO SAVEPOINT remove_green');
-          const hours = await this.admin.strandedHoursIn(
-            m,
-            win.clusterId,
-            from / HOUR_MS,
-            to / HOUR_MS,
-            Number(win.greenW),
-          );
-          throw new EnergyException(
-            EnergyErrorCode.GREEN_STILL_ALLOCATED,
-            `green power already allocated to bookings would exceed the remaining supply in ${hours.length}${hours.length === 24 ? '+' : ''} hour(s), first at ${hours[0]?.toISOString()}`,
-            'id',
-            { hours: hours.map((h) => h.toISOString()) },
-          );
-        }
-      });
-      return [model, v!] as const;
-    });
+    const [model, version] = await retryTransient(() =>
+      this.ds.transaction(async (m) => {
+        // the cluster first, then the window: the order every write on the cluster locks in
+        const found = isUuid(id) ? await m.findOneBy(GreenWindowEntity, { id }) : null;
+        if (found) await this.clusters.lockForWrite(m, p, found.clusterId, 'id');
+        const win = found
+          ? await m.findOne(GreenWindowEntity, { where: { id }, lock: { mode: 'pessimistic_write' } })
+          : null;
+        if (!win)
+          throw new EnergyException(EnergyErrorCode.GREEN_WINDOW_NOT_FOUND, `green window ${id} not found`, 'id');
+        const [from, to] = [win.startsAt.getTime(), win.endsAt.getTime()];
+        const [low]: { hour: Date; s: string }[] = await m.query(
+          `SELECT hour, green_supply_w::text AS s FROM cluster_hours WHERE cluster_id = $1 AND hour >= $2 AND hour < $3 AND green_supply_w < $4 ORDER BY hour LIMIT 1`,
+          [win.clusterId, new Date(from), new Date(to), win.greenW],
+        );
+        if (low) throw revisedBelowWindows(low.hour.toISOString(), Number(low.s), Number(win.greenW), 'id');
+        const model = toGreenWindowModel(win);
+        await m.delete(GreenWindowEntity, { id: win.id });
+        const v = await this.ledger.change(m, win.clusterId, async () => {
+          try {
+            await m.query('SAVEPOINT remove_green');
+            const d = await this.adjustSupplyIn(m, win.clusterId, from, to, -Number(win.greenW), win.pricePerMwh);
+            await m.query('RELEASE SAVEPOINT remove_green');
+            return d;
+          } catch (e) {
+            if (pgErrorCode(e) !== PG_ERROR.CHECK_VIOLATION) throw e;
+            await m.query('ROLLBACK TO SAVEPOINT remove_green');
+            const hours = await this.admin.strandedHoursIn(
+              m,
+              win.clusterId,
+              from / HOUR_MS,
+              to / HOUR_MS,
+              Number(win.greenW),
+            );
+            throw new EnergyException(
+              EnergyErrorCode.GREEN_STILL_ALLOCATED,
+              `green power already allocated to bookings would exceed the remaining supply in ${hours.length}${hours.length === 24 ? '+' : ''} hour(s), first at ${hours[0]?.toISOString()}`,
+              'id',
+              { hours: hours.map((h) => h.toISOString()) },
+            );
+          }
+        });
+        return [model, v!] as const;
+      }),
+    );
     await this.timelines.sync(model.clusterId, version);
     return model;
   }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { GreenSource, GreenWindowEntity, PG_ERROR, pgErrorCode } from '@pflex/persistence';
+import { GreenSource, GreenWindowEntity, PG_ERROR, pgErrorCode, retryTransient } from '@pflex/persistence';
 import { randomUUID } from 'node:crypto';
 import { mwToWatts } from '@pflex/scheduler';
 import { DataSource, EntityManager } from 'typeorm';
@@ -60,99 +60,103 @@ export class GreenForecastService {
     const fromH = from / HOUR_MS;
     const toH = to / HOUR_MS;
 
-    const [model, version] = await this.ds.transaction(async (m) => {
-      const c = await this.clusters.lockForWrite(m, p, a.clusterId, 'clusterId');
-      const ledgerHours = await this.admin.greenHoursForUpdateIn(m, c.id, fromH, toH);
-      const old = await m
-        .getRepository(GreenWindowEntity)
-        .createQueryBuilder('w')
-        .setLock('pessimistic_write')
-        .where('w.cluster_id = :c AND w.starts_at < :to AND w.ends_at > :from', {
-          c: c.id,
-          from: new Date(from),
-          to: new Date(to),
-        })
-        .orderBy('w.starts_at', 'ASC')
-        .addOrderBy('w.id', 'ASC')
-        .getMany();
-      const removals = old.map((w) => ({
-        w,
-        fromH: Math.max(w.startsAt.getTime(), from) / HOUR_MS,
-        toH: Math.min(w.endsAt.getTime(), to) / HOUR_MS,
-        watts: Number(w.greenW),
-      }));
-      const plan = planOrder(fromH, toH, ledgerHours, rows, removals);
-      // what the revisions this import causes record as its supply change, hour by hour
-      const imported = { beforeW: ledgerHours.map((h) => h.supply), afterW: plan.after };
-      let v: number | null = null;
-      const revisions: string[] = [];
-      if (plan.stranded.length > 0) {
-        // the forecast leaves less green than bookings hold: share what stays by the SLA rule first
-        const cut = await this.revisions.reshareForImportIn(
+    // a deadlock with a concurrent write on the cluster (a cancellation, a window removed) rolled
+    // everything back: tried again
+    const [model, version] = await retryTransient(() =>
+      this.ds.transaction(async (m) => {
+        const c = await this.clusters.lockForWrite(m, p, a.clusterId, 'clusterId');
+        const ledgerHours = await this.admin.greenHoursForUpdateIn(m, c.id, fromH, toH);
+        const old = await m
+          .getRepository(GreenWindowEntity)
+          .createQueryBuilder('w')
+          .setLock('pessimistic_write')
+          .where('w.cluster_id = :c AND w.starts_at < :to AND w.ends_at > :from', {
+            c: c.id,
+            from: new Date(from),
+            to: new Date(to),
+          })
+          .orderBy('w.starts_at', 'ASC')
+          .addOrderBy('w.id', 'ASC')
+          .getMany();
+        const removals = old.map((w) => ({
+          w,
+          fromH: Math.max(w.startsAt.getTime(), from) / HOUR_MS,
+          toH: Math.min(w.endsAt.getTime(), to) / HOUR_MS,
+          watts: Number(w.greenW),
+        }));
+        const plan = planOrder(fromH, toH, ledgerHours, rows, removals);
+        // what the revisions this import causes record as its supply change, hour by hour
+        const imported = { beforeW: ledgerHours.map((h) => h.supply), afterW: plan.after };
+        let v: number | null = null;
+        const revisions: string[] = [];
+        if (plan.stranded.length > 0) {
+          // the forecast leaves less green than bookings hold: share what stays by the SLA rule first
+          const cut = await this.revisions.reshareForImportIn(
+            m,
+            p,
+            c.id,
+            fromH,
+            toH - fromH,
+            plan.after.map((s, k) => Math.min(s, ledgerHours[k].supply)),
+            imported,
+            'forecast import: less green',
+          );
+          if (cut) {
+            v = cut.version;
+            revisions.push(cut.id);
+          }
+        }
+        let added: GreenWindowEntity[];
+        try {
+          added = await insertWindows(m, c.id, source, rows);
+          await cutWindows(m, old, from, to);
+          // the windows' net change per hour in one ledger write, one version, one feed message
+          // (every process reads the cluster again); planOrder checked each hour's end state
+          const spans = rows
+            .map((r) => ({ fromH: r.fromH, toH: r.toH, w: r.w, price: r.price }))
+            .concat(removals.map((x) => ({ fromH: x.fromH, toH: x.toH, w: -x.watts, price: x.w.pricePerMwh })));
+          if (spans.length > 0)
+            v = await this.ledger.change(m, c.id, async () => {
+              await this.admin.addGreenIn(m, c.id, spans);
+              return { t: 'cl', f: fromH, to: toH };
+            });
+        } catch (e) {
+          // the pre-check read the locked rows, so only something unforeseen gets here
+          if (pgErrorCode(e) === PG_ERROR.CHECK_VIOLATION) {
+            throw new EnergyException(
+              EnergyErrorCode.CONCURRENT_ALLOCATION,
+              'the green supply or its allocation changed while the forecast was imported; nothing was saved, try again',
+              'rows',
+            );
+          }
+          throw e;
+        }
+        // more green where bookings had lost some: top them up by the same rule
+        const more = await this.revisions.reshareForImportIn(
           m,
           p,
           c.id,
           fromH,
           toH - fromH,
-          plan.after.map((s, k) => Math.min(s, ledgerHours[k].supply)),
+          null,
           imported,
-          'forecast import: less green',
+          'forecast import: more green',
         );
-        if (cut) {
-          v = cut.version;
-          revisions.push(cut.id);
+        if (more) {
+          v = more.version;
+          revisions.push(more.id);
         }
-      }
-      let added: GreenWindowEntity[];
-      try {
-        added = await insertWindows(m, c.id, source, rows);
-        await cutWindows(m, old, from, to);
-        // the windows' net change per hour in one ledger write, one version, one feed message
-        // (every process reads the cluster again); planOrder checked each hour's end state
-        const spans = rows
-          .map((r) => ({ fromH: r.fromH, toH: r.toH, w: r.w, price: r.price }))
-          .concat(removals.map((x) => ({ fromH: x.fromH, toH: x.toH, w: -x.watts, price: x.w.pricePerMwh })));
-        if (spans.length > 0)
-          v = await this.ledger.change(m, c.id, async () => {
-            await this.admin.addGreenIn(m, c.id, spans);
-            return { t: 'cl', f: fromH, to: toH };
-          });
-      } catch (e) {
-        // the pre-check read the locked rows, so only something unforeseen gets here
-        if (pgErrorCode(e) === PG_ERROR.CHECK_VIOLATION) {
-          throw new EnergyException(
-            EnergyErrorCode.CONCURRENT_ALLOCATION,
-            'the green supply or its allocation changed while the forecast was imported; nothing was saved, try again',
-            'rows',
-          );
-        }
-        throw e;
-      }
-      // more green where bookings had lost some: top them up by the same rule
-      const more = await this.revisions.reshareForImportIn(
-        m,
-        p,
-        c.id,
-        fromH,
-        toH - fromH,
-        null,
-        imported,
-        'forecast import: more green',
-      );
-      if (more) {
-        v = more.version;
-        revisions.push(more.id);
-      }
-      const result: GreenForecastImportModel = {
-        clusterId: c.id,
-        from: new Date(from),
-        to: new Date(to),
-        windowsReplaced: old.length,
-        windows: added.map(toGreenWindowModel),
-        revisionIds: revisions,
-      };
-      return [result, v] as const;
-    });
+        const result: GreenForecastImportModel = {
+          clusterId: c.id,
+          from: new Date(from),
+          to: new Date(to),
+          windowsReplaced: old.length,
+          windows: added.map(toGreenWindowModel),
+          revisionIds: revisions,
+        };
+        return [result, v] as const;
+      }),
+    );
     if (version !== null) await this.timelines.sync(model.clusterId, version);
     if (model.revisionIds.length > 0) this.vouchers.changedAll();
     return model;
