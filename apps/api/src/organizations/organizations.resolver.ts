@@ -55,7 +55,7 @@ export class OrganizationsResolver {
   @Roles('BUREAU')
   @Mutation(() => ApiKeyModel, {
     description:
-      'Revokes an API key; it stops working at once. CONFLICT LAST_BUREAU_KEY for the last bureau key in force when no BUREAU_API_KEY is configured (issue another first).',
+      'Revokes an API key; it stops working at once on the process that revoked it, and on every other process within the change feed delivery time (SECURITY.md). CONFLICT LAST_BUREAU_KEY for the last bureau key in force when no BUREAU_API_KEY is configured (issue another first).',
   })
   revokeApiKey(@Args('id', { type: () => ID }) id: string): Promise<ApiKeyModel> {
     return this.svc.revokeApiKey(id);
