@@ -46,8 +46,8 @@ export class TokenBucketLimiter {
   /**
    * A new replica count. Every bucket is first brought up to date at the old rate; then with more
    * replicas each bucket gives up (old share - new share) tokens when the added one is a
-   * `newcomer` that starts with a full new share (a bucket below that goes into debt and refuses
-   * until it has refilled); a replica counted again after a silence kept its own buckets, so the
+   * `newcomer` that starts with a full new share (a bucket below that goes into debt, at most one
+   * new share deep, and refuses until it has refilled); a replica counted again after a silence kept its own buckets, so the
    * buckets here are only capped at the new share. With fewer replicas the cap and the rate rise
    * from now on (the leaver's tokens are not handed out). Complexity: O(callers remembered), only
    * when the count changes.
@@ -59,7 +59,10 @@ export class TokenBucketLimiter {
     const capacity = this.perMinute / n;
     const handOver = newcomer ? Math.max(0, this.capacity - capacity) : 0;
     for (const b of [this.fresh, ...this.buckets.values()]) {
-      b.tokens = Math.min(this.capacity, b.tokens + Math.max(0, t - b.at) * this.ratePerMs) - handOver;
+      const now = Math.min(this.capacity, b.tokens + Math.max(0, t - b.at) * this.ratePerMs);
+      // at most one new share in debt, repaid within a minute: a replica restarting again and
+      // again (a crash loop, each restart a newcomer) cannot pile debts up on the keys here
+      b.tokens = handOver > 0 ? Math.max(-capacity, now - handOver) : now;
       b.at = t;
     }
     this.n = n;
