@@ -286,8 +286,10 @@ export class BookingsService {
       const version = await this.repo.writeCancel(s, b, hours, now, this.feed.channel, payloads, clusters);
       return { ...b, version };
     });
-    // the caller's next quote on this process sees the room come back (it reads its own writes)
-    await this.timelines.sync(b.cluster_id, b.version);
+    // the caller's next quote on this process sees the room come back (it reads its own writes);
+    // the cancellation is committed whatever happens here: if the database cannot be read just
+    // now, the timelines catch up through the change feed or their next reload
+    await this.timelines.sync(b.cluster_id, b.version).catch(() => undefined);
     if (b.voucher_id !== null) this.vouchers.changed([b.org_id]);
     // as the row now is: cancelling settled the SLA credit
     return bookingModel(
