@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { GreenWindowEntity, PG_ERROR, pgErrorCode, retryTransient } from '@pflex/persistence';
 import { GREEN_WINDOW_LIMITS, mwToWatts } from '@pflex/scheduler';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource, EntityManager, SelectQueryBuilder } from 'typeorm';
 import { isUuid } from '../common/ids';
 import { HOUR_MS, requireRange } from '../common/time.utils';
 import { ClustersService } from '../clusters/clusters.service';
@@ -166,16 +166,7 @@ export class EnergyService {
   async list(p: Principal, a: GreenWindowsArgs): Promise<GreenWindowModel[]> {
     const [from, to] = requireRange('from', a.from, 'to', a.to, MAX_RANGE_HOURS);
     const c = await this.clusters.readable(this.ds.manager, p, a.clusterId, 'clusterId');
-    const rows = await this.ds
-      .getRepository(GreenWindowEntity)
-      .createQueryBuilder('w')
-      .where('w.cluster_id = :c AND w.starts_at < :to AND w.ends_at > :from', {
-        c: c.id,
-        from: new Date(from),
-        to: new Date(to),
-      })
-      .orderBy('w.starts_at', 'ASC')
-      .addOrderBy('w.id', 'ASC')
+    const rows = await windowsOverlapping(this.ds.manager, c.id, from, to)
       .take(a.first ?? 100)
       .getMany();
     return rows.map(toGreenWindowModel);
@@ -212,4 +203,23 @@ export function toGreenWindowModel(w: GreenWindowEntity): GreenWindowModel {
     pricePerMwh: w.pricePerMwh,
     createdAt: w.createdAt,
   };
+}
+
+/** A cluster's green windows overlapping [from, to) (epoch ms), in start order, then id. */
+export function windowsOverlapping(
+  m: EntityManager,
+  clusterId: string,
+  from: number,
+  to: number,
+): SelectQueryBuilder<GreenWindowEntity> {
+  return m
+    .getRepository(GreenWindowEntity)
+    .createQueryBuilder('w')
+    .where('w.cluster_id = :c AND w.starts_at < :to AND w.ends_at > :from', {
+      c: clusterId,
+      from: new Date(from),
+      to: new Date(to),
+    })
+    .orderBy('w.starts_at', 'ASC')
+    .addOrderBy('w.id', 'ASC');
 }

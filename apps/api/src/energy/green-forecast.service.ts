@@ -14,7 +14,7 @@ import { GreenForecastImportModel } from './dtos/green-forecast.model';
 import { ImportGreenForecastArgs } from './dtos/green-forecast.args';
 import { GreenSourceEnum } from './dtos/green-window.model';
 import { EnergyErrorCode, EnergyException, revisedBelowWindows } from './energy.exception';
-import { toGreenWindowModel } from './energy.service';
+import { toGreenWindowModel, windowsOverlapping } from './energy.service';
 import { MAX_RANGE_HOURS } from './revision-supply';
 import { GreenRevisionsService } from './green-revisions.service';
 import { LedgerAdminRepository } from '../ledger/ledger-admin.repository';
@@ -66,18 +66,7 @@ export class GreenForecastService {
       this.ds.transaction(async (m) => {
         const c = await this.clusters.lockForWrite(m, p, a.clusterId, 'clusterId');
         const ledgerHours = await this.admin.greenHoursForUpdateIn(m, c.id, fromH, toH);
-        const old = await m
-          .getRepository(GreenWindowEntity)
-          .createQueryBuilder('w')
-          .setLock('pessimistic_write')
-          .where('w.cluster_id = :c AND w.starts_at < :to AND w.ends_at > :from', {
-            c: c.id,
-            from: new Date(from),
-            to: new Date(to),
-          })
-          .orderBy('w.starts_at', 'ASC')
-          .addOrderBy('w.id', 'ASC')
-          .getMany();
+        const old = await windowsOverlapping(m, c.id, from, to).setLock('pessimistic_write').getMany();
         const removals = old.map((w) => ({
           w,
           fromH: Math.max(w.startsAt.getTime(), from) / HOUR_MS,
