@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { BookingEntity, ClusterEntity, retryTransient } from '@pflex/persistence';
 import { charCount, Objective, OBJECTIVES, requestFingerprint } from '@pflex/scheduler';
 import { DataSource } from 'typeorm';
-import { isUuid } from '../common/ids';
+import { canonicalId, isUuid } from '../common/ids';
 import { connectionOf, decodeTimeCursor, encodeCursor, pageSize } from '../common/pagination';
 import { HOUR_MS, iso, requireHour } from '../common/time.utils';
 import { APP_CONFIG } from '../config';
@@ -53,7 +53,7 @@ export class BookingsService {
   async validate(r: ComputeRequestInput): Promise<ValidRequest> {
     // a cluster registered on another process a moment ago may not have reached this one yet
     // ids are UUIDs, written in either case
-    const ids = r.clusterIds?.map((id) => (isUuid(id) ? id.toLowerCase() : id));
+    const ids = r.clusterIds?.map(canonicalId);
     const unknown = (ids ?? []).filter((id) => isUuid(id) && !this.timelines.cluster(id));
     if (unknown.length > 0) await this.timelines.refresh(unknown);
     const earliest = requireHour('request.earliestStart', r.earliestStart);

@@ -3,7 +3,7 @@ import { ClusterEntity, OrganizationEntity, VoucherEntity, VoucherLedgerEntity }
 import { meetsGreenShare, type Placement } from '@pflex/scheduler';
 import { DataSource, In } from 'typeorm';
 import { InputException } from '../common/errors';
-import { isUuid } from '../common/ids';
+import { canonicalId, isUuid } from '../common/ids';
 import { centsOf, priceTotal, shareCents } from '../common/money';
 import { pageByCreatedAt, pageBySeq } from '../common/pagination';
 import { HOUR_MS } from '../common/time.utils';
@@ -177,7 +177,7 @@ export class VouchersService {
           'input.organizationId',
         );
       // cluster ids are UUIDs, written in either case; stored as the clusters' own
-      const clusterIds = input.clusterIds?.map((id) => (isUuid(id) ? id.toLowerCase() : id));
+      const clusterIds = input.clusterIds?.map(canonicalId);
       if (clusterIds) {
         const bad = clusterIds.find((id) => !isUuid(id));
         const found = bad ? [] : await m.findBy(ClusterEntity, { id: In(clusterIds) });
