@@ -113,6 +113,9 @@ describe('request validation at place/quote/commit', () => {
     // the limits are in the message
     expect(() => f.place({ ...base, hours: 10_000_001 })).toThrow('hours must be an integer in [1, 10000000]');
     expect(() => f.place({ ...base, deadline: 2_000_000_001 })).toThrow('deadline must be an integer slot of at most');
+    // the one 3-decimals rule (decimalPlaces), not a tolerance that lets 1e-7 through
+    expect(() => f.place({ ...base, pflops: 1.0000000001 })).toThrow('pflops must be a positive number with at most 3');
+    expect(f.place({ ...base, pflops: 1.001 }).ok).toBe(true);
   });
 
   it('refuses what is not a job or a buffer with SchedulerInputError, not a TypeError', () => {

@@ -1,7 +1,7 @@
 import { packBatch, type BatchOptions } from './batch';
 import { Fleet, MAX_PFLOPS, MAX_SLOTS } from './fleet';
 import { PlacementBuffer } from './fleet';
-import { whToMwh } from './domain/units';
+import { hasAtMost3Decimals, whToMwh } from './domain/units';
 import type { InstanceFile, InstanceJob, Objective, RefusalReason, ResultFile } from './types';
 import { checkArray, checkId, checkInt, checkObject, checkPositive3, fail } from './validate';
 
@@ -174,7 +174,7 @@ function quickJobOk(j: InstanceJob, fleet: Fleet): boolean {
     typeof pflops !== 'number' ||
     !(pflops > 0) ||
     pflops > MAX_PFLOPS ||
-    Math.abs(pflops * 1000 - Math.round(pflops * 1000)) >= 1e-6 ||
+    !hasAtMost3Decimals(pflops) ||
     Math.round(pflops * 1000) < 1
   )
     return false;

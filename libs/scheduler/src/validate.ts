@@ -1,6 +1,6 @@
 import { SchedulerInputError } from './errors';
 import { charCount } from './domain/text';
-import { decimalPlaces } from './domain/units';
+import { hasAtMost3Decimals } from './domain/units';
 
 /** Boundary checks shared by Fleet, the instance loader and the CLI. `label` prefixes messages, `path` names the field. */
 
@@ -17,10 +17,6 @@ function show(v: unknown): string {
 
 export function fail(label: string, path: string, what: string, v: unknown): never {
   throw new SchedulerInputError(path, `${label}${path} must be ${what}, got ${show(v)}`);
-}
-
-function hasAtMost3Decimals(x: number): boolean {
-  return decimalPlaces(x) <= 3;
 }
 
 /** positive, finite, at most 3 decimals, at most `max` */

@@ -180,6 +180,12 @@ describe('CLI', () => {
       'clusters[0].capacityPflops must be a non-negative number with at most 3 decimals, got 1.0000000001',
     ],
     [
+      // the quick check of a valid job keeps the same rule (it let a 1e-7 remainder through)
+      'a job of 1.0000000001 PFLOPS',
+      { slots: 10, clusters: [c], jobs: [{ id: 'j', pflops: 1.0000000001, hours: 1, earliest: 0, deadline: 5 }] },
+      'jobs[0].pflops must be a positive number with at most 3 decimals, got 1.0000000001',
+    ],
+    [
       'green of 1e-10 MW',
       { slots: 10, clusters: [{ ...c, green: [{ start: 0, end: 1, mw: 1e-10, pricePerMwh: 0 }] }], jobs: [] },
       'clusters[0].green[0].mw must be a non-negative number with at most 3 decimals, got 1e-10',

@@ -1,6 +1,8 @@
 import {
   charCount,
+  decimalPlaces,
   greenShare,
+  hasAtMost3Decimals,
   meetsGreenShare,
   REQUEST_KEY_JSONPATH,
   requestFingerprint,
@@ -23,6 +25,19 @@ describe('domain rules', () => {
     expect(mwToWatts(1.5)).toBe(1_500_000);
     expect(wattsToMw(1_500_000)).toBe(1.5);
     expect(whToMwh(2_500_000)).toBe(2.5);
+  });
+
+  it('counts at most 3 decimals the same way fast and by the written number', () => {
+    // an independent oracle: the decimal digits JavaScript writes, against the arithmetic test
+    let seed = 7;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const xs = [0, 1e-10, 1e-7, 0.001, 0.0005, 0.1 + 0.2, 1.0000000001, 2100.001, 2e12, 2.5e12 + 0.5, 1e21, -1.234];
+    for (let i = 0; i < 20_000; i++) {
+      const mag = 10 ** Math.floor(rnd() * 16 - 4);
+      const d = Math.floor(rnd() * 7);
+      xs.push(Number((rnd() * mag).toFixed(d)), rnd() * mag, Math.round(rnd() * mag * 1000) / 1000 + 1e-9 * rnd());
+    }
+    for (const x of xs) expect({ x, fast: hasAtMost3Decimals(x) }).toEqual({ x, fast: decimalPlaces(x) <= 3 });
   });
 
   it('decides the green share on integer Wh', () => {

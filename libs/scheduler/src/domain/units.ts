@@ -49,3 +49,13 @@ export function decimalPlaces(x: number): number {
   const fraction = mantissa.split('.')[1]?.length ?? 0;
   return Math.max(0, fraction - Number(exponent));
 }
+
+/**
+ * decimalPlaces(x) <= 3 without building a string where that is exact: below 2^51 / 1000 a
+ * double has at most 3 decimals exactly when it is the double nearest to its thousandths
+ * rounded back (the hot checks of every job use this; domain.spec compares the two).
+ */
+export function hasAtMost3Decimals(x: number): boolean {
+  const a = x < 0 ? -x : x;
+  return a < 2e12 ? Math.round(a * 1000) / 1000 === a : decimalPlaces(a) <= 3;
+}

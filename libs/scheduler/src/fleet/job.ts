@@ -4,7 +4,7 @@ import type { JobRequest, RefusalReason } from '../types';
 import { fail } from '../validate';
 
 // bound once at load: in the CommonJS that tsx and SWC emit, a named import is a getter read at every call
-const { toTflops } = units;
+const { hasAtMost3Decimals, toTflops } = units;
 const { MAX_PFLOPS, MAX_SLOTS } = limits;
 
 /** A request, checked and normalised for the search (reused from one request to the next). */
@@ -39,7 +39,7 @@ export function readJob(
 ): void {
   if (typeof job !== 'object' || job === null) fail('', 'job', 'an object', job);
   const pf = job.pflops;
-  if (typeof pf !== 'number' || !(pf > 0) || pf > MAX_PFLOPS || Math.abs(pf * 1000 - Math.round(pf * 1000)) >= 1e-6)
+  if (typeof pf !== 'number' || !(pf > 0) || pf > MAX_PFLOPS || !hasAtMost3Decimals(pf))
     fail(jobLabel(job), 'pflops', `a positive number with at most 3 decimals (at most ${MAX_PFLOPS})`, pf);
   const h = job.hours;
   if (typeof h !== 'number' || !Number.isInteger(h) || h < 1 || h > MAX_SLOTS)
