@@ -55,6 +55,15 @@ describeDb('invariant checker (PostgreSQL)', () => {
     };
     await book('k1', T0, 2, 600, [3000, 3000]);
     await book('k2', T0 + H, 2, 400, [2000, 0]);
+    // their figures from their green per hour, green at the window's 40 per MWh; k1's compute 19.76
+    await db.query(
+      `UPDATE bookings b SET green_mwh = g.wh / 1e6, grid_mwh = (b.draw_w * b.hours - g.wh) / 1e6, green_share = g.wh / (b.draw_w * b.hours),
+              green_price_per_mwh = 40, price_green_energy = round((g.wh / 1e6 * 40)::numeric, 2),
+              price_compute = CASE b.idempotency_key WHEN 'k1' THEN 19.76 ELSE 0 END,
+              price_total = round((g.wh / 1e6 * 40)::numeric, 2) + CASE b.idempotency_key WHEN 'k1' THEN 19.76 ELSE 0 END
+         FROM bookings x CROSS JOIN LATERAL (SELECT sum(v)::float8 AS wh FROM unnest(x.green_w) v) g WHERE x.id = b.id`,
+    );
+    await db.query(`INSERT INTO ledger_versions (cluster_id, version) VALUES ($1, 7)`, [cluster]);
     // grid per hour: each booking's draw (7200 W) minus the green it took
     for (let h = 0; h < 4; h++) {
       const booked = [600, 1000, 400, 0][h];
@@ -85,13 +94,10 @@ describeDb('invariant checker (PostgreSQL)', () => {
     voucher = (
       await db.query(
         `INSERT INTO vouchers (org_id, percent_covered, cap, spent, valid_from, valid_until) VALUES ($1, 50, 100, 10, $2, $3) RETURNING id`,
-        [startup, iso(T0), iso(T0 + 100 * H)],
+        [org, iso(T0), iso(T0 + 100 * H)],
       )
     ).rows[0].id;
-    await db.query(
-      `UPDATE bookings SET voucher_id = $1, voucher_amount = 10, price_total = 20 WHERE idempotency_key = 'k1'`,
-      [voucher],
-    );
+    await db.query(`UPDATE bookings SET voucher_id = $1, voucher_amount = 10 WHERE idempotency_key = 'k1'`, [voucher]);
     await db.query(
       `INSERT INTO voucher_ledger (voucher_id, booking_id, kind, amount, spent_after) SELECT $1, id, 'DRAW', 10, 10 FROM bookings WHERE idempotency_key = 'k1'`,
       [voucher],
@@ -189,20 +195,66 @@ describeDb('invariant checker (PostgreSQL)', () => {
       [],
       [
         'no cluster-hour over capacity or green supply (recomputed from clusters, capacity changes, green windows, supply revisions)',
+        'ledger green supply = green windows + supply revisions, every hour',
       ],
     );
     await corrupt(
       `UPDATE cluster_hours SET green_supply_w = 4999 WHERE hour = $1`,
       [iso(T0 + H)],
-      ['no cluster-hour over ledger capacity or green supply'],
+      [
+        'no cluster-hour over ledger capacity or green supply',
+        'ledger green supply = green windows + supply revisions, every hour',
+      ],
+    );
+    // an hour nobody booked yet, its supply inflated: the API would book green that does not exist
+    await corrupt(
+      `UPDATE cluster_hours SET green_supply_w = 1999000000 WHERE hour = $1`,
+      [iso(T0 + 3 * H)],
+      ['ledger green supply = green windows + supply revisions, every hour'],
     );
   });
 
-  it("fails when a booking's grid energy is not its hours at its grid prices", async () => {
+  it("fails when a booking's price or figures do not follow from its hours", async () => {
+    const prices = 'prices: whole cents, total = sum of parts, green and grid energy at their prices';
+    const figures = "green MWh, grid MWh and green share follow from the booking's green per hour";
+    const k1 = `WHERE idempotency_key = 'k1'`;
+    await corrupt(`UPDATE bookings SET grid_price_per_mwh[1] = 700 ${k1}`, [], [prices]);
+    await corrupt(`UPDATE bookings SET price_compute = price_compute * 2 ${k1}`, [], [prices]);
+    await corrupt(`UPDATE bookings SET price_total = price_total + 1000 ${k1}`, [], [prices]);
+    await corrupt(`UPDATE bookings SET price_compute = 19.764, price_total = 20.004 ${k1}`, [], [prices]);
+    // (its voucher's 10.00 is now above half of the total, too)
     await corrupt(
-      `UPDATE bookings SET grid_price_per_mwh[1] = 700 WHERE idempotency_key = 'k1'`,
+      `UPDATE bookings SET price_green_energy = 0, price_total = 19.76 ${k1}`,
       [],
-      ["grid energy = each hour's grid MWh at the booking's hourly grid prices"],
+      [prices, "voucher money within the voucher's terms (startup, validity, clusters, green share, percent covered)"],
+    );
+    await corrupt(`UPDATE bookings SET green_share = 0.99 ${k1}`, [], [figures]);
+    await corrupt(`UPDATE bookings SET green_mwh = 99 ${k1}`, [], [figures, prices]);
+    await corrupt(`UPDATE bookings SET grid_mwh = 0 ${k1}`, [], [figures]);
+    await corrupt(`UPDATE bookings SET green_w_promised[2] = draw_w * 5 ${k1}`, [], ['bookings well formed']);
+  });
+
+  it('fails when a cancellation time and the status disagree, or a key is stored untrimmed', async () => {
+    const cancel = 'cancelled exactly when cancelled before the start';
+    await corrupt(
+      `UPDATE bookings SET cancelled_at = starts_at - interval '1 hour' WHERE idempotency_key = 'k2'`,
+      [],
+      [cancel],
+    );
+    await corrupt(
+      `UPDATE bookings SET cancelled_at = starts_at + interval '1 minute', status = 'CANCELLED' WHERE idempotency_key = 'k2';
+       UPDATE cluster_hours SET booked_tflops = booked_tflops - 400, green_alloc_w = green_alloc_w - 2000 * (hour = '${iso(T0 + H)}')::int,
+              grid_w = grid_w - 7200 + 2000 * (hour = '${iso(T0 + H)}')::int WHERE hour IN ('${iso(T0 + H)}', '${iso(T0 + 2 * H)}');
+       UPDATE site_hours SET grid_used_w = grid_used_w - 7200 + 2000 * (hour = '${iso(T0 + H)}')::int
+        WHERE hour IN ('${iso(T0 + H)}', '${iso(T0 + 2 * H)}');`,
+      [],
+      [cancel],
+      acks.map((a) => (a.idempotencyKey === 'k2' ? { ...a, cancelled: true } : a)),
+    );
+    await corrupt(
+      `UPDATE bookings SET idempotency_key = ' k2' WHERE idempotency_key = 'k2'`,
+      [],
+      ['idempotency keys stored trimmed', 'acknowledged bookings exist exactly once'],
     );
   });
 
@@ -212,6 +264,7 @@ describeDb('invariant checker (PostgreSQL)', () => {
       [],
       [
         'bookings well formed',
+        "green MWh, grid MWh and green share follow from the booking's green per hour",
         'ledger = sum of confirmed bookings',
         'no cluster-hour over ledger capacity or green supply',
         'no cluster-hour over capacity or green supply (recomputed from clusters, capacity changes, green windows, supply revisions)',
@@ -221,10 +274,11 @@ describeDb('invariant checker (PostgreSQL)', () => {
     );
     await corrupt(
       `INSERT INTO bookings (org_id, cluster_id, starts_at, ends_at, hours, tflops, draw_w, green_w, green_w_promised, grid_price_per_mwh, objective, green_mwh, grid_mwh,
-                             green_share, price_compute, price_green_energy, price_grid_energy, price_total, status, idempotency_key, request_fingerprint)
-       SELECT org_id, cluster_id, starts_at, ends_at, hours, tflops, draw_w, green_w, green_w_promised, grid_price_per_mwh, objective, 0, 0, 0, 0, 0, 0, 0, 'CANCELLED',
-              idempotency_key, 'fp'
-         FROM bookings WHERE idempotency_key = 'k2'`,
+                             green_share, green_price_per_mwh, price_compute, price_green_energy, price_grid_energy, price_total, status, idempotency_key, request_fingerprint)
+       SELECT org_id, cluster_id, starts_at, ends_at, hours, tflops, draw_w, green_w, green_w_promised, grid_price_per_mwh, objective, green_mwh, grid_mwh,
+              green_share, green_price_per_mwh, price_compute, price_green_energy, price_grid_energy, price_total, 'CANCELLED', idempotency_key, 'fp'
+         FROM bookings WHERE idempotency_key = 'k2';
+       UPDATE bookings SET cancelled_at = created_at WHERE status = 'CANCELLED';`,
       [],
       ['no duplicate idempotency keys'],
     );
@@ -244,6 +298,7 @@ describeDb('invariant checker (PostgreSQL)', () => {
       `UPDATE bookings SET status = 'CANCELLED' WHERE idempotency_key = 'k2'`,
       [],
       [
+        'cancelled exactly when cancelled before the start',
         'ledger = sum of confirmed bookings',
         'acknowledged bookings exist exactly once',
         'grid drawn = sum of confirmed bookings, per cluster-hour',
@@ -302,6 +357,7 @@ describeDb('invariant checker (PostgreSQL)', () => {
       [],
       [
         'no cluster-hour over capacity or green supply (recomputed from clusters, capacity changes, green windows, supply revisions)',
+        'ledger green supply = green windows + supply revisions, every hour',
       ],
     );
     await corrupt(
@@ -318,7 +374,18 @@ describeDb('invariant checker (PostgreSQL)', () => {
       ['SLA credits match their ledger'],
     );
     await corrupt(
-      `${credit} UPDATE bookings SET green_share = 1 WHERE idempotency_key = 'k2'`,
+      `${credit} UPDATE bookings SET green_share = 1, green_mwh = 0.0144, grid_mwh = 0 WHERE idempotency_key = 'k2'`,
+      [],
+      [
+        "green MWh, grid MWh and green share follow from the booking's green per hour",
+        'prices: whole cents, total = sum of parts, green and grid energy at their prices',
+        'SLA credits match their ledger',
+      ],
+    );
+    // owed to another startup, or by another operator than the cluster's
+    await corrupt(`${credit} UPDATE sla_credits SET org_id = '${startup}'`, [], ['SLA credits match their ledger']);
+    await corrupt(
+      `${credit} UPDATE sla_credits SET operator_org_id = '${startup}'`,
       [],
       ['SLA credits match their ledger'],
     );
@@ -333,7 +400,7 @@ describeDb('invariant checker (PostgreSQL)', () => {
       ['voucher balances add up', "every booking's voucher money drawn once (and refunded once if cancelled)"],
     );
     // cancelled with a refund and spent given back: consistent; without the refund entry: not
-    const cancelled = `UPDATE bookings SET status = 'CANCELLED' WHERE idempotency_key = 'k1';
+    const cancelled = `UPDATE bookings SET status = 'CANCELLED', cancelled_at = created_at WHERE idempotency_key = 'k1';
       UPDATE cluster_hours SET booked_tflops = booked_tflops - 600, green_alloc_w = green_alloc_w - 3000, grid_w = grid_w - 4200 WHERE hour IN ('${iso(T0)}', '${iso(T0 + H)}');
       UPDATE site_hours SET grid_used_w = grid_used_w - 4200 WHERE hour IN ('${iso(T0)}', '${iso(T0 + H)}');
       UPDATE vouchers SET spent = 0;`;
@@ -350,6 +417,36 @@ describeDb('invariant checker (PostgreSQL)', () => {
       ['voucher balances add up', "every booking's voucher money drawn once (and refunded once if cancelled)"],
       acked,
     );
+  });
+
+  it("fails when voucher money goes beyond the voucher's terms", async () => {
+    const terms =
+      "voucher money within the voucher's terms (startup, validity, clusters, green share, percent covered)";
+    await corrupt(`UPDATE vouchers SET org_id = $1`, [startup], [terms]);
+    await corrupt(`UPDATE vouchers SET valid_from = $1`, [iso(T0 + H)], [terms]);
+    await corrupt(`UPDATE vouchers SET valid_until = $1`, [iso(T0 + H)], [terms]);
+    await corrupt(`UPDATE vouchers SET cluster_ids = ARRAY[gen_random_uuid()]`, [], [terms]);
+    // k1 was promised 6,000 of 14,400 Wh: a voucher asking 0.5 would not have paid
+    await corrupt(`UPDATE vouchers SET min_green_share = 0.5`, [], [terms]);
+    await corrupt(`UPDATE vouchers SET min_green_share = 0.4`, [], []);
+    // 10.01 of a 20.00 total at 50 %, spent and ledger kept consistent with it
+    await corrupt(
+      `UPDATE bookings SET voucher_amount = 10.01 WHERE idempotency_key = 'k1';
+       UPDATE vouchers SET spent = 10.01; UPDATE voucher_ledger SET amount = 10.01, spent_after = 10.01`,
+      [],
+      [terms],
+    );
+  });
+
+  it('fails when a cluster has no ledger version, and cannot run on a schema without a table it checks', async () => {
+    await corrupt(`DELETE FROM ledger_versions`, [], ['every cluster has its ledger version']);
+    await db.query('BEGIN');
+    try {
+      await db.query(`ALTER TABLE voucher_ledger RENAME TO voucher_ledger_v2`);
+      await expect(checkInvariants(db, acks)).rejects.toThrow(/lacks voucher_ledger\.kind, .*not a pflex schema/);
+    } finally {
+      await db.query('ROLLBACK');
+    }
   });
 
   it("fails when a voucher's ledger does not replay to its spent_after in the order written", async () => {
