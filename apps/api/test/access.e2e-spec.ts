@@ -39,7 +39,7 @@ describe('organizations, API keys and access rules over HTTP', () => {
     const r = { pflops: 5, hours: 1, earliestStart: hour(3), deadline: hour(10) };
     expect(await t.code(QUOTE, { r: { ...r, clusterIds: [c1, c2] } }, op1.key)).toMatchObject({
       code: 'FORBIDDEN',
-      field: 'request.clusterIds',
+      field: 'request.clusterIds[1]',
     });
     const own = (await t.ok(QUOTE, { r }, op1.key)).quotes;
     expect(own.map((q: any) => q.placement.clusterId)).toEqual([c1, c1, c1]);
@@ -54,7 +54,24 @@ describe('organizations, API keys and access rules over HTTP', () => {
     const s3 = await t.createOrg('STARTUP', 'Startup Three');
     const b = (await t.ok(BOOK, { r, k: 'upper-case-id' }, s3.key)).bookCompute;
     expect(b.clusterId).toBe(c2);
+    // a repeat, in either case, counts once (schema: "repeats counted once"): the same request,
+    // so a retry listing c2 twice answers the same booking
+    const again = (
+      await t.ok(BOOK, { r: { ...r, clusterIds: [c2, c2.toUpperCase(), c2] }, k: 'upper-case-id' }, s3.key)
+    ).bookCompute;
+    expect(again.id).toBe(b.id);
     await t.ok(CANCEL, { id: b.id }, s3.key);
+    const QUOTE = `query($r: ComputeRequestInput!) { quotes(request: $r) { objective placement { clusterId startsAt } } }`;
+    const once = (await t.ok(QUOTE, { r: { ...r, clusterIds: [c1, c2] } }, s3.key)).quotes;
+    expect((await t.ok(QUOTE, { r: { ...r, clusterIds: [c1, c2, c1, c2.toUpperCase()] } }, s3.key)).quotes).toEqual(
+      once,
+    );
+    // an unknown one is named by its place in the client's list
+    const unknown = '00000000-0000-4000-8000-000000000000';
+    expect(await t.code(QUOTE, { r: { ...r, clusterIds: [c1, c1, unknown] } }, s3.key)).toMatchObject({
+      code: 'NOT_FOUND',
+      field: 'request.clusterIds[2]',
+    });
   });
 
   it('requires a valid API key', async () => {
@@ -208,15 +225,13 @@ describe('organizations, API keys and access rules over HTTP', () => {
     );
     expect(list).toEqual([c1]);
     expect((await t.code(`query($id: ID!) { cluster(id: $id) { id } }`, { id: c2 }, op1.key)).code).toBe('FORBIDDEN');
-    expect(
-      (
-        await t.code(
-          `mutation($id: ID!) { updateCluster(input: { id: $id, name: "mine" }) { id } }`,
-          { id: c2 },
-          op1.key,
-        )
-      ).code,
-    ).toBe('FORBIDDEN');
+    // named by its argument path, as every other error of the input
+    const UPDATE = `mutation($id: ID!) { updateCluster(input: { id: $id, name: "mine" }) { id } }`;
+    expect(await t.code(UPDATE, { id: c2 }, op1.key)).toMatchObject({ code: 'FORBIDDEN', field: 'input.id' });
+    expect(await t.code(UPDATE, { id: '00000000-0000-4000-8000-000000000000' }, op1.key)).toMatchObject({
+      code: 'NOT_FOUND',
+      field: 'input.id',
+    });
     expect(
       (
         await t.code(

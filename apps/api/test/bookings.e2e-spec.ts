@@ -229,8 +229,8 @@ describe('bookings over HTTP', () => {
       [{ deadline: hour(24 * 61) }, 'BAD_USER_INPUT', 'request.deadline'],
       [{ earliestStart: hour(-3) }, 'BAD_USER_INPUT', 'request.earliestStart'],
       [{ earliestStart: h(0).replace(':00:00.000Z', ':30:00.000Z') }, 'BAD_USER_INPUT', 'request.earliestStart'],
-      [{ clusterIds: ['00000000-0000-4000-8000-000000000000'] }, 'NOT_FOUND', 'request.clusterIds'],
-      [{ clusterIds: ['not-an-id'] }, 'NOT_FOUND', 'request.clusterIds'],
+      [{ clusterIds: ['00000000-0000-4000-8000-000000000000'] }, 'NOT_FOUND', 'request.clusterIds[0]'],
+      [{ clusterIds: [clusterB, 'not-an-id'] }, 'NOT_FOUND', 'request.clusterIds[1]'],
     ];
     const before = await count();
     for (const [patch, code, field] of cases) {

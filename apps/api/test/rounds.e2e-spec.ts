@@ -406,6 +406,19 @@ describe('clearing rounds', () => {
       field: 'idempotencyKey',
     });
     expect((await t.ok(SUBMIT, { q, o: 'EARLIEST', k: 'moving-1' }, startup)).submitRoundRequest.id).toBe(req.id);
+    // the same request with its cluster listed twice (a repeat counts once) is the same request
+    const twice = { ...q, clusterIds: [moving, moving.toUpperCase()] };
+    expect((await t.ok(SUBMIT, { q: twice, o: 'EARLIEST', k: 'moving-1' }, startup)).submitRoundRequest.id).toBe(
+      req.id,
+    );
+    // a cluster outside the named region is named by its place in the list
+    expect(
+      await t.code(
+        SUBMIT,
+        { q: { ...q, clusterIds: [moving, cluster] }, o: 'EARLIEST', k: 'moving-2', r: 'Moving' },
+        startup,
+      ),
+    ).toMatchObject({ code: 'BAD_USER_INPUT', field: 'request.clusterIds[1]' });
     // round-request keys and bookCompute keys are separate: the same key books, and names the same round request still
     expect((await t.ok(BOOK, { r: q, k: 'moving-1' }, startup)).bookCompute.id).toEqual(expect.any(String));
     expect((await t.ok(SUBMIT, { q, o: 'EARLIEST', k: 'moving-1' }, startup)).submitRoundRequest.id).toBe(req.id);

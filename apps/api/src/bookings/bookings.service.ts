@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { BookingEntity, ClusterEntity, retryTransient } from '@pflex/persistence';
 import { charCount, Objective, OBJECTIVES, requestFingerprint } from '@pflex/scheduler';
 import { DataSource } from 'typeorm';
-import { canonicalId, isUuid } from '../common/ids';
+import { clusterIndex, distinctIds, isUuid, withDistinctIds } from '../common/ids';
 import { connectionOf, decodeTimeCursor, encodeCursor, pageSize } from '../common/pagination';
 import { HOUR_MS, iso, requireHour } from '../common/time.utils';
 import { APP_CONFIG } from '../config';
@@ -52,9 +52,9 @@ export class BookingsService {
   /** Domain checks beyond class-validator: whole hours, horizon, deadline, known clusters (from memory). */
   async validate(r: ComputeRequestInput): Promise<ValidRequest> {
     // a cluster registered on another process a moment ago may not have reached this one yet
-    // ids are UUIDs, written in either case
-    const ids = r.clusterIds?.map(canonicalId);
-    const unknown = (ids ?? []).filter((id) => isUuid(id) && !this.timelines.cluster(id));
+    // ids are UUIDs, written in either case; a repeat counts once
+    const ids = r.clusterIds ? distinctIds(r.clusterIds) : undefined;
+    const unknown = (ids ?? []).map((x) => x.id).filter((id) => isUuid(id) && !this.timelines.cluster(id));
     if (unknown.length > 0) await this.timelines.refresh(unknown);
     const earliest = requireHour('request.earliestStart', r.earliestStart);
     const deadline = requireHour('request.deadline', r.deadline);
@@ -82,13 +82,13 @@ export class BookingsService {
     let clusters: ClusterMeta[];
     if (ids) {
       clusters = [];
-      for (const id of ids) {
+      for (const { id, index } of ids) {
         const c = isUuid(id) ? this.timelines.cluster(id) : undefined;
         if (!c)
           throw new BookingException(
             BookingErrorCode.CLUSTER_NOT_FOUND,
-            `request.clusterIds: cluster ${id} not found`,
-            'request.clusterIds',
+            `request.clusterIds[${index}]: cluster ${id} not found`,
+            `request.clusterIds[${index}]`,
           );
         clusters.push(c);
       }
@@ -113,12 +113,14 @@ export class BookingsService {
    */
   private ownClusters(p: Principal, r: ComputeRequestInput, v: ValidRequest): ValidRequest {
     const other = v.clusters.find((c) => c.ownerOrgId !== p.orgId);
-    if (r.clusterIds && other)
+    if (r.clusterIds && other) {
+      const field = `request.clusterIds[${clusterIndex(r.clusterIds, other.id)}]`;
       throw new ClusterException(
         ClusterErrorCode.NOT_CLUSTER_OWNER,
-        `request.clusterIds: cluster ${other.id} belongs to another operator`,
-        'request.clusterIds',
+        `${field}: cluster ${other.id} belongs to another operator`,
+        field,
       );
+    }
     const clusters = v.clusters.filter((c) => c.ownerOrgId === p.orgId);
     if (clusters.length === 0)
       throw new BookingException(BookingErrorCode.NO_CAPACITY, 'you have no clusters to quote on yet');
@@ -220,7 +222,7 @@ export class BookingsService {
     idempotencyKey: string,
   ): Promise<BookingModel> {
     const key = requireIdempotencyKey(idempotencyKey);
-    const fingerprint = requestFingerprint(r, objective);
+    const fingerprint = requestFingerprint(withDistinctIds(r), objective);
     let v: ValidRequest;
     try {
       v = await this.validate(r);

@@ -68,7 +68,7 @@ export class ClustersService {
       if (input[k] === null)
         throw new InputException(`input.${k}`, `input.${k} must not be null: leave it out to keep the cluster's ${k}`);
     const [model, version] = await this.ds.transaction(async (m) => {
-      const c = await this.lockForWrite(m, p, input.id, 'id');
+      const c = await this.lockForWrite(m, p, input.id, 'input.id');
       if (input.capacityPflops !== undefined) {
         const { start, end } = this.ledger.horizon();
         // the base capacity covers all future ledger rows (also the day materialised past the horizon)

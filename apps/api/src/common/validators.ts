@@ -3,7 +3,6 @@ import { decimalPlaces } from '@pflex/scheduler';
 import {
   ArrayMaxSize,
   ArrayMinSize,
-  ArrayUnique,
   IsArray,
   IsNumber,
   IsOptional,
@@ -13,14 +12,13 @@ import {
   ValidateBy,
 } from 'class-validator';
 
-/** An optional list of 1 to 100 distinct ids (cluster lists of requests and vouchers). */
+/** An optional list of 1 to 100 ids (cluster lists of requests and vouchers; a repeat counts once, see distinctIds). */
 export function IsOptionalIdList(): PropertyDecorator {
   return applyDecorators(
     IsOptional(),
     IsArray(),
     ArrayMinSize(1, { message: '$property must not be empty' }),
     ArrayMaxSize(100),
-    ArrayUnique(undefined, { message: '$property must not list an id twice' }),
     IsString({ each: true }),
   );
 }

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { ComputeRequestInput } from '../bookings/dtos/booking.input';
+import { withDistinctIds } from '../common/ids';
 import { PINO } from '../config';
 import type { Principal } from '../security/principal';
 
@@ -36,7 +37,7 @@ export class QuoteLogService implements OnModuleDestroy {
 
   record(p: Principal, r: ComputeRequestInput): void {
     if (p.role !== 'STARTUP') return;
-    const request = requestKey(r);
+    const request = requestKey(withDistinctIds(r));
     const k = createHash('sha1').update(p.orgId).update(request).digest('base64');
     if (this.seen.has(k) || this.pending.has(k)) return;
     this.pending.set(k, { org: p.orgId, request, at: Date.now() });

@@ -6,7 +6,7 @@ import { charCount, requestFingerprint } from '@pflex/scheduler';
 import { BookingsService, requireIdempotencyKey } from '../bookings/bookings.service';
 import { ComputeRequestInput } from '../bookings/dtos/booking.input';
 import { ObjectiveEnum } from '../bookings/dtos/booking.model';
-import { isUuid } from '../common/ids';
+import { clusterIndex, isUuid, withDistinctIds } from '../common/ids';
 import { connectionOf, decodeCursor, encodeCursor, pageSize } from '../common/pagination';
 import { iso } from '../common/time.utils';
 import { APP_CONFIG } from '../config';
@@ -50,11 +50,15 @@ export class RoundsService {
     region: string | null | undefined,
   ): Promise<RoundRequestModel> {
     const key = requireIdempotencyKey(idempotencyKey);
-    const fingerprint = requestFingerprint(r, objective);
+    const fingerprint = requestFingerprint(withDistinctIds(r), objective);
     const replay = await this.ds.manager.findOneBy(RoundRequestEntity, { orgId: p.orgId, idempotencyKey: key });
     if (replay) return this.replayed(replay, fingerprint, region);
     const v = await this.bookings.validate(r);
-    const wanted = this.regionOf(region, r.clusterIds ? v.clusters.map((c) => ({ id: c.id, region: c.region })) : null);
+    const wanted = this.regionOf(
+      region,
+      r.clusterIds ? v.clusters.map((c) => ({ id: c.id, region: c.region })) : null,
+      r.clusterIds ?? [],
+    );
     try {
       const row = await this.joinRound(wanted, (m, round) => {
         const rr = m.create(RoundRequestEntity, {
@@ -301,16 +305,20 @@ export class RoundsService {
   private regionOf(
     region: string | null | undefined,
     clusters: { id: string; region: string }[] | null,
+    /** the client's list, to name the wrong one by its index */
+    clientIds: readonly string[] = [],
   ): { key: string; fallback: boolean } {
     if (region != null) {
       const key = this.regionKey(region);
       for (const c of clusters ?? []) {
-        if (key && c.region !== key)
+        if (key && c.region !== key) {
+          const field = `request.clusterIds[${clusterIndex(clientIds, c.id)}]`;
           throw new BookingException(
             BookingErrorCode.INVALID_REQUEST,
-            `request.clusterIds: cluster ${c.id} is in region ${c.region}, not in ${key}`,
-            'request.clusterIds',
+            `${field}: cluster ${c.id} is in region ${c.region}, not in ${key}`,
+            field,
           );
+        }
       }
       return { key, fallback: false };
     }

@@ -3,7 +3,7 @@ import { ClusterEntity, OrganizationEntity, VoucherEntity, VoucherLedgerEntity }
 import { meetsGreenShare, type Placement } from '@pflex/scheduler';
 import { DataSource, In } from 'typeorm';
 import { InputException } from '../common/errors';
-import { canonicalId, isUuid } from '../common/ids';
+import { distinctIds, isUuid } from '../common/ids';
 import { centsOf, priceTotal, shareCents } from '../common/money';
 import { pageByCreatedAt, pageBySeq } from '../common/pagination';
 import { HOUR_MS } from '../common/time.utils';
@@ -176,17 +176,18 @@ export class VouchersService {
           `vouchers are issued to startups; organization ${org.id} is ${org.role}`,
           'input.organizationId',
         );
-      // cluster ids are UUIDs, written in either case; stored as the clusters' own
-      const clusterIds = input.clusterIds?.map(canonicalId);
-      if (clusterIds) {
-        const bad = clusterIds.find((id) => !isUuid(id));
-        const found = bad ? [] : await m.findBy(ClusterEntity, { id: In(clusterIds) });
-        const missing = bad ?? clusterIds.find((id) => !found.some((c) => c.id === id));
+      // cluster ids are UUIDs, written in either case, a repeat counting once; stored as the clusters' own
+      const listed = input.clusterIds ? distinctIds(input.clusterIds) : undefined;
+      const clusterIds = listed?.map((x) => x.id);
+      if (listed && clusterIds) {
+        const uuids = clusterIds.filter(isUuid);
+        const found = uuids.length > 0 ? await m.findBy(ClusterEntity, { id: In(uuids) }) : [];
+        const missing = listed.find((x) => !found.some((c) => c.id === x.id));
         if (missing)
           throw new VoucherException(
             VoucherErrorCode.CLUSTER_NOT_FOUND,
-            `input.clusterIds: cluster ${missing} not found`,
-            'input.clusterIds',
+            `input.clusterIds[${missing.index}]: cluster ${missing.id} not found`,
+            `input.clusterIds[${missing.index}]`,
           );
       }
       const v = await m.save(

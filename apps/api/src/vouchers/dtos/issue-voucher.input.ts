@@ -28,7 +28,10 @@ export class IssueVoucherInput {
   })
   validUntil: Date;
 
-  @Field(() => [ID], { nullable: true, description: 'only bookings on these clusters (default: any cluster)' })
+  @Field(() => [ID], {
+    nullable: true,
+    description: 'only bookings on these clusters, at most 100, repeats counted once (default: any cluster)',
+  })
   @IsOptionalIdList()
   clusterIds?: string[];
 
