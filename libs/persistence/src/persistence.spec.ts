@@ -65,6 +65,26 @@ describe(`persistence (${url ? 'PostgreSQL' : 'PGlite'})`, () => {
     else expect(n).toBeGreaterThanOrEqual(1);
   });
 
+  it('a database with the first BookingSpans (a GiST over the span) gets the B-trees every other one has', async () => {
+    const indexes = async () =>
+      (
+        await ds.query(
+          `SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'bookings' AND indexname IN ('bookings_span_idx', 'bookings_cluster_end_idx', 'bookings_org_end_idx') ORDER BY 1`,
+        )
+      ).map((r: { indexname: string }) => r.indexname);
+    const all = ['bookings_cluster_end_idx', 'bookings_org_end_idx'];
+    expect(await indexes()).toEqual(all);
+    // the schema as commit 5979b5f's BookingSpans left it
+    await ds.query(`DROP INDEX bookings_cluster_end_idx`);
+    await ds.query(`CREATE INDEX bookings_span_idx ON bookings USING gist (tstzrange(starts_at, ends_at))`);
+    const repair = MIGRATIONS.find((M) => M.name === 'BookingSpansRepair1765400000000')!;
+    // (through the data source's own session: PGlite has one)
+    await ds.transaction((m) => new repair().up(m.queryRunner!));
+    expect(await indexes()).toEqual(all);
+    await ds.transaction((m) => new repair().up(m.queryRunner!)); // and changes nothing on a database that has them
+    expect(await indexes()).toEqual(all);
+  });
+
   it('the migration goes down and up again', async () => {
     const exists = async () => (await ds.query(`SELECT to_regclass('cluster_hours')::text AS t`))[0].t;
     expect(await exists()).toBe('cluster_hours');

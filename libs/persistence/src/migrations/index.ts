@@ -11,6 +11,7 @@ import { VoucherLedgerSeq1765000000000 } from './1765000000000-VoucherLedgerSeq'
 import { RoundClosed1765100000000 } from './1765100000000-RoundClosed';
 import { BookingSpans1765200000000 } from './1765200000000-BookingSpans';
 import { GreenPriceWeight1765300000000 } from './1765300000000-GreenPriceWeight';
+import { BookingSpansRepair1765400000000 } from './1765400000000-BookingSpansRepair';
 
 /** In order; never edit one after it has landed, add a new one. */
 export const MIGRATIONS = [
@@ -27,4 +28,5 @@ export const MIGRATIONS = [
   RoundClosed1765100000000,
   BookingSpans1765200000000,
   GreenPriceWeight1765300000000,
+  BookingSpansRepair1765400000000,
 ];
