@@ -167,6 +167,43 @@ describe('platform: health, limits, schema, demo seed, graceful shutdown', () =>
     expect(await counts()).toEqual(before);
   });
 
+  it('seeds the grid site on a database seeded before it existed, whose hubs already draw more than the reservation', async () => {
+    const keys = t.running.demoKeys!;
+    const SITES = `{ sites { id name clusterIds } }`;
+    const [site] = (await t.ok(SITES, {}, keys.operator)).sites;
+    // the database as an older demo left it: the hubs on no site
+    for (const c of site.clusterIds)
+      await t.ok(`mutation($c: ID!) { setClusterSite(clusterId: $c, siteId: null) { id } }`, { c }, keys.operator);
+    const ds = t.running.app.get(DataSource);
+    await ds.query(`DELETE FROM site_hours WHERE site_id = $1`, [site.id]);
+    await ds.query(`DELETE FROM sites WHERE id = $1`, [site.id]);
+    // 320 + 180 PFLOPS in hours without green (solar 01-09, wind 14-22 UTC): 4.891 MW of grid
+    const day = Math.floor(Date.parse(hour(0)) / 86_400_000) * 86_400_000 + 2 * 86_400_000;
+    const at = (h: number) => new Date(day + h * 3_600_000).toISOString();
+    for (const [c, pflops] of [
+      [site.clusterIds[0], 320],
+      [site.clusterIds[1], 180],
+    ])
+      await t.ok(
+        `mutation($r: ComputeRequestInput!, $k: String!) { bookCompute(request: $r, objective: EARLIEST, idempotencyKey: $k) { id } }`,
+        { r: { pflops, hours: 3, earliestStart: at(10), deadline: at(13), clusterIds: [c] }, k: `old-demo-${c}` },
+        keys.startup,
+      );
+    // a start seeds the site: the reservation begins when those bookings have ended
+    await t.running.app.get(DemoSeedService).seed();
+    const [seeded] = (await t.ok(SITES, {}, keys.operator)).sites;
+    expect(seeded).toMatchObject({ name: site.name, clusterIds: site.clusterIds });
+    const grid = (
+      await t.ok(
+        `query($s: ID!, $f: DateTime!, $t: DateTime!) { siteGrid(siteId: $s, from: $f, to: $t) { drawnMw reservedMw } }`,
+        { s: seeded.id, f: at(10), t: at(15) },
+        keys.operator,
+      )
+    ).siteGrid;
+    expect(grid.map((g: any) => g.reservedMw)).toEqual([null, null, null, 3.5, 3.5]);
+    expect(grid[0].drawnMw).toBeGreaterThan(3.5);
+  });
+
   it('on shutdown it stops accepting, finishes in-flight requests, then closes the database', async () => {
     const body = JSON.stringify({ query: '{ me { role } }' });
     const { port } = new URL(t.url);

@@ -165,23 +165,40 @@ export class DemoSeedService {
     return DEMO_KEYS;
   }
 
-  /** The grid side: Pazhou's campus with a reserved grid capacity over the horizon, its hubs on a time-of-use tariff. */
+  /**
+   * The grid side: Pazhou's campus with a reserved grid capacity over the horizon, its hubs on a
+   * time-of-use tariff. A database seeded before the grid side existed may already hold hub
+   * bookings that draw more than the reservation: the reservation then starts after the last of
+   * them ends (never a failed start, never a site half made).
+   */
   private async seedGrid(operator: Principal): Promise<void> {
-    const site = await this.grid.createSite(operator, { name: SITE.name, region: SITE.region });
     const { start, end } = this.ledger.horizon();
+    const hubs: ClusterEntity[] = [];
     for (const name of SITE.clusters) {
       const c = await this.ds.manager.findOneBy(ClusterEntity, { ownerOrgId: operator.orgId, name });
-      if (!c) continue;
+      if (c) hubs.push(c);
+    }
+    const [{ last }]: [{ last: Date | null }] = await this.ds.query(
+      `SELECT max(ends_at) AS last FROM bookings WHERE cluster_id = ANY($1::uuid[]) AND status = 'CONFIRMED' AND ends_at > $2`,
+      [hubs.map((c) => c.id), new Date(start)],
+    );
+    const from = last ? Math.max(start, new Date(last).getTime()) : start;
+    const site = await this.grid.createSite(operator, { name: SITE.name, region: SITE.region });
+    for (const c of hubs) {
       await this.grid.setClusterSite(operator, { clusterId: c.id, siteId: site.id });
       await this.grid.setGridTariff(operator, { clusterId: c.id, tariff: TOU });
     }
-    await this.grid.setGridCapacity(operator, {
-      siteId: site.id,
-      from: new Date(start),
-      to: new Date(end),
-      megawatts: SITE.reservedMw,
-    });
-    this.log.info({ site: SITE.name, reservedMw: SITE.reservedMw }, 'demo grid site seeded');
+    if (from < end)
+      await this.grid.setGridCapacity(operator, {
+        siteId: site.id,
+        from: new Date(from),
+        to: new Date(end),
+        megawatts: SITE.reservedMw,
+      });
+    this.log.info(
+      { site: SITE.name, reservedMw: SITE.reservedMw, from: new Date(from).toISOString() },
+      'demo grid site seeded',
+    );
   }
 }
 
