@@ -71,6 +71,11 @@ describe('access rules (quotas) over HTTP', () => {
       maxClusterShare: 0.5,
     });
     expect((await t.code(GET, { o: s.id }, other.key)).code).toBe('NOT_FOUND');
+    // the bureau: a mistyped id is NOT_FOUND, not "no rules"
+    expect(await t.code(GET, { o: '00000000-0000-4000-8000-000000000000' })).toMatchObject({
+      code: 'NOT_FOUND',
+      field: 'organizationId',
+    });
     expect((await t.code(GET, { o: s.id }, op.key)).code).toBe('FORBIDDEN');
     expect((await t.code(SET, { i: { organizationId: s.id, maxClusterShare: 1 } }, s.key)).code).toBe('FORBIDDEN');
     expect(await t.code(SET, { i: { organizationId: op.id, maxClusterShare: 1 } })).toMatchObject({

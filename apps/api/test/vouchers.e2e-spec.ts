@@ -118,6 +118,11 @@ describe('compute vouchers over HTTP', () => {
     expect(
       await t.code(ISSUE, { i: { ...i, clusterIds: [clusterA, clusterA, '00000000-0000-4000-8000-000000000000'] } }),
     ).toMatchObject({ code: 'NOT_FOUND', field: 'input.clusterIds[2]' });
+    // the bureau: a mistyped id is NOT_FOUND, not "no vouchers"
+    expect(await t.code(VOUCHERS, { o: '00000000-0000-4000-8000-000000000000' })).toMatchObject({
+      code: 'NOT_FOUND',
+      field: 'organizationId',
+    });
     const list = await t.ok(VOUCHERS, { o: s.id });
     expect(list.vouchers.edges.map((e: any) => e.node.id)).toEqual([v.id]);
   });

@@ -27,7 +27,8 @@ export class QuotasResolver {
   @Roles('STARTUP', 'BUREAU')
   @Query(() => AccessRuleModel, {
     nullable: true,
-    description: "A startup's access rules, null when it has none (bureau: any startup; a startup: its own).",
+    description:
+      "A startup's access rules, null when it has none (bureau: any startup; a startup: its own); NOT_FOUND for an organization that does not exist.",
   })
   accessRule(
     @CurrentOrg() p: Principal,

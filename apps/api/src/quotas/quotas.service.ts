@@ -125,19 +125,23 @@ export class QuotasService {
     return rule;
   }
 
-  /** Bureau: any startup's; a startup: its own (others NOT_FOUND). Null when it has no rules. */
+  /** Bureau: any startup's; a startup: its own (others NOT_FOUND, as an organization nobody has). Null when it has no rules. */
   async get(p: Principal, organizationId: string): Promise<AccessRuleModel | null> {
-    if (p.role !== 'BUREAU' && organizationId !== p.orgId) {
-      throw new QuotaException(
+    const notFound = () =>
+      new QuotaException(
         QuotaErrorCode.ORGANIZATION_NOT_FOUND,
         `organization ${organizationId} not found`,
         'organizationId',
       );
-    }
+    if (p.role !== 'BUREAU' && organizationId !== p.orgId) throw notFound();
     const r = isUuid(organizationId)
       ? await this.ds.manager.findOneBy(AccessRuleEntity, { orgId: organizationId })
       : null;
-    return r ? toModel(r) : null;
+    if (r) return toModel(r);
+    // no rules, or no such organization: a mistyped id must not read as "no rules"
+    if (!isUuid(organizationId) || !(await this.ds.manager.existsBy(OrganizationEntity, { id: organizationId })))
+      throw notFound();
+    return null;
   }
 
   /** TFLOPS the startup holds per cluster and slot of [from, to) through CONFIRMED bookings (quotes). */

@@ -18,7 +18,7 @@ export class VouchersResolver {
   @Roles('STARTUP', 'BUREAU')
   @Query(() => VoucherConnection, {
     description:
-      "Vouchers, oldest first: the bureau sees all (or one startup's with organizationId), a startup its own.",
+      "Vouchers, oldest first: the bureau sees all (or one startup's with organizationId; NOT_FOUND for an organization that does not exist), a startup its own.",
   })
   vouchers(
     @CurrentOrg() p: Principal,

@@ -234,7 +234,13 @@ export class VouchersService {
     }
     const qb = this.ds.getRepository(VoucherEntity).createQueryBuilder('v');
     if (org) {
-      if (!isUuid(org)) return { edges: [], pageInfo: { hasNextPage: false, endCursor: null } };
+      // a mistyped id must not read as "no vouchers"
+      if (!isUuid(org) || !(await this.ds.manager.existsBy(OrganizationEntity, { id: org })))
+        throw new VoucherException(
+          VoucherErrorCode.ORGANIZATION_NOT_FOUND,
+          `organization ${org} not found`,
+          'organizationId',
+        );
       qb.where('v.org_id = :org', { org });
     }
     return pageByCreatedAt(qb, 'v', first, after, toVoucherModel);
