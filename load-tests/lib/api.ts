@@ -45,7 +45,7 @@ export const DOCS = {
     closeRound(id: $id) { id status outcome { requests placed refused pflopsHours greenShare gain strategy clearingMs packingMs firstCome { placed pflopsHours greenShare } } }
   }`,
   roundRequests: `query RoundRequests($roundId: ID, $after: String) {
-    roundRequests(roundId: $roundId, status: CONFIRMED, first: 100, after: $after) { edges { node { id organizationId booking { id } } } pageInfo { hasNextPage endCursor } }
+    roundRequests(roundId: $roundId, first: 100, after: $after) { edges { node { id organizationId status booking { id } } } pageInfo { hasNextPage endCursor } }
   }`,
   utilization: `query Utilization($clusterId: ID!, $from: DateTime!, $to: DateTime!) {
     utilization(clusterId: $clusterId, from: $from, to: $to) { hour bookedPflops capacityPflops }

@@ -175,7 +175,8 @@ function errorCount(run: Run): number {
     run.phases.reduce((a, p) => a + p.result.total.errors, 0) +
     (run.subs?.errors ?? 0) +
     run.exits.length +
-    (run.round?.submitErrors ?? 0)
+    (run.round?.submitErrors ?? 0) +
+    (run.round?.problems.length ?? 0)
   );
 }
 
@@ -221,6 +222,7 @@ export function report(run: Run, checks: CheckResult[], loadBefore: string): voi
       ? `operator subscribers: ${subs.acknowledged}/${subs.connections} connected, ${subs.subscribed} subscribed, ${subs.events} utilizationChanged events, ${subs.errors} errors${subs.errorSamples.length ? ` (${subs.errorSamples[0]})` : ''}`
       : '',
     ...run.exits,
+    ...(round?.problems ?? []).slice(0, 10),
     `errors: ${errors}   invariants: ${invariantsOk ? 'PASS' : 'FAIL'}`,
   ].filter(Boolean);
   const summary = {

@@ -25,6 +25,8 @@ export interface RoundOptions {
 export interface RoundRun {
   requests: number;
   submitErrors: number;
+  /** acknowledged submissions the round does not hold, and outcome figures its requests do not add up to */
+  problems: string[];
   submitSeconds: number;
   clearSeconds: number;
   /** CPU and round trips around closeRound */
@@ -54,6 +56,8 @@ export async function runRound(o: RoundOptions): Promise<RoundRun> {
     })
   ).openRound.id as string;
   const rng = new Rng(o.seed ?? 11);
+  // what the API acknowledged: request id -> organization (checked against the round once cleared)
+  const submitted = new Map<string, string>();
   const calls = Array.from({ length: o.requests }, () => ({
     org: o.startups[rng.int(o.startups.length)],
     request: bookingRequest(rng, o.clusterIds, o.horizonStart, o.horizonHours),
@@ -68,11 +72,12 @@ export async function runRound(o: RoundOptions): Promise<RoundRun> {
     while (next < calls.length) {
       const c = calls[next++];
       try {
-        await gql(target, c.org.apiKey, DOCS.submitRoundRequest, {
+        const ack = await gql(target, c.org.apiKey, DOCS.submitRoundRequest, {
           request: c.request,
           objective: c.objective,
           idempotencyKey: randomUUID(),
         });
+        submitted.set(ack.submitRoundRequest.id as string, c.org.id);
       } catch (e) {
         errors++;
         if (firstErrors.length < 3) firstErrors.push(String((e as Error).message));
@@ -89,22 +94,76 @@ export async function runRound(o: RoundOptions): Promise<RoundRun> {
   const clearSeconds = (performance.now() - t1) / 1000;
   const used = since(before, await usage(o.apiPids, o.targets));
 
-  o.acks.push(...(await roundAcks(api, o.bureauKey, round)));
-  return { requests: o.requests, submitErrors: errors, submitSeconds, clearSeconds, used, outcome: closed.outcome };
+  const held = await roundRequests(api, o.bureauKey, round);
+  o.acks.push(...bookingAcks(held));
+  const problems = roundProblems(submitted, held, closed.outcome);
+  for (const p of problems.slice(0, 5)) process.stderr.write(`round: ${p}\n`);
+  return {
+    requests: o.requests,
+    submitErrors: errors,
+    problems,
+    submitSeconds,
+    clearSeconds,
+    used,
+    outcome: closed.outcome,
+  };
 }
 
-/** The bookings a cleared round acknowledged (its CONFIRMED requests, paged as the bureau reads them), for the invariant checker. */
-export async function roundAcks(api: string, bureauKey: string, round: string): Promise<AckedBooking[]> {
-  const acks: AckedBooking[] = [];
+/**
+ * A round's own record against what the submitters were told (request id -> organization) and
+ * what closeRound answered: a request lost, with or without its booking, shows here, not only in
+ * the database's own view of itself.
+ */
+export function roundProblems(
+  submitted: ReadonlyMap<string, string>,
+  held: readonly HeldRequest[],
+  outcome: { requests: number; placed: number },
+): string[] {
+  const problems: string[] = [];
+  const byId = new Map(held.map((r) => [r.id, r]));
+  for (const [id, org] of submitted) {
+    const r = byId.get(id);
+    if (!r) problems.push(`round request ${id} was acknowledged but the round does not hold it`);
+    else if (r.organizationId !== org) problems.push(`round request ${id} belongs to ${r.organizationId}, not ${org}`);
+  }
+  const confirmed = held.filter((r) => r.status === 'CONFIRMED').length;
+  if (held.length !== outcome.requests || confirmed !== outcome.placed)
+    problems.push(
+      `closeRound answered ${outcome.requests} requests, ${outcome.placed} placed; the round holds ${held.length}, ${confirmed} confirmed`,
+    );
+  return problems;
+}
+
+export interface HeldRequest {
+  id: string;
+  organizationId: string;
+  status: string;
+  booking: { id: string } | null;
+}
+
+/** Every request a round holds, paged as the bureau reads them. */
+async function roundRequests(api: string, bureauKey: string, round: string): Promise<HeldRequest[]> {
+  const out: HeldRequest[] = [];
   let after: string | null = null;
   for (;;) {
     const page: {
-      edges: { node: { id: string; organizationId: string; booking: { id: string } } }[];
+      edges: { node: HeldRequest }[];
       pageInfo: { hasNextPage: boolean; endCursor: string | null };
     } = (await gql(api, bureauKey, DOCS.roundRequests, { roundId: round, after })).roundRequests;
-    for (const e of page.edges)
-      acks.push({ id: e.node.booking.id, idempotencyKey: `round:${e.node.id}`, orgId: e.node.organizationId });
-    if (!page.pageInfo.hasNextPage) return acks;
+    out.push(...page.edges.map((e) => e.node));
+    if (!page.pageInfo.hasNextPage) return out;
     after = page.pageInfo.endCursor;
   }
+}
+
+/** The bookings of a round's CONFIRMED requests, for the invariant checker. */
+function bookingAcks(held: HeldRequest[]): AckedBooking[] {
+  return held
+    .filter((r) => r.status === 'CONFIRMED' && r.booking)
+    .map((r) => ({ id: r.booking!.id, idempotencyKey: `round:${r.id}`, orgId: r.organizationId }));
+}
+
+/** The bookings a cleared round acknowledged (its CONFIRMED requests), for the invariant checker. */
+export async function roundAcks(api: string, bureauKey: string, round: string): Promise<AckedBooking[]> {
+  return bookingAcks(await roundRequests(api, bureauKey, round));
 }
