@@ -3,7 +3,8 @@ import { PG_ERROR, pgErrorCode, SqlSession } from '@pflex/persistence';
 import { Decision, Objective } from '@pflex/scheduler';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { PINO } from '../config';
+import { HOUR_MS } from '../common/time.utils';
+import { APP_CONFIG, PINO, type AppConfig } from '../config';
 import { BookingRow, GroupLocks, LedgerRepository, UsageRow } from '../ledger/ledger.repository';
 import type { LedgerPort } from '../ledger/ledger.port';
 import { TimelinesService } from '../ledger/timelines.service';
@@ -88,6 +89,7 @@ export class BookingCommitter {
     private readonly writer: BookingWriter,
     private readonly metrics: MetricsService,
     @Inject(PINO) private readonly log: Logger,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /** Queues a booking; resolves after its group committed (or with its refusal). */
@@ -253,9 +255,13 @@ export class BookingCommitter {
   private placeAll(group: Member[], placed: Member[], locks: GroupLocks | null, usage: UsageRow[]): void {
     const base = this.timelines.base;
     const extraUsage: UsageRow[] = [];
+    // a request checked before the hour turned and placed after it starts no earlier than the hour
+    // that is now current (an hour that has ended can be neither used nor cancelled)
+    const nowH = Math.floor(this.config.now() / HOUR_MS);
     for (const m of group) {
       m.landing = m.refusal = undefined;
       if (m.existing) continue;
+      if (m.v.earliestH < nowH) m.v = { ...m.v, earliestH: nowH };
       const fleet = this.timelines.fleet!;
       const rules = locks?.rules.get(m.p.orgId);
       // where the request is placed: the timelines, or a window copy cut to the cluster share

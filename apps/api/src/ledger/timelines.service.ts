@@ -475,9 +475,14 @@ export class TimelinesService implements OnApplicationBootstrap, OnModuleDestroy
       await this.ledger.materialise();
       const now = Math.floor(this.config.now() / HOUR_MS);
       if (now - this.baseHour >= 24) {
+        const gap = now - this.baseHour;
         await this.exclusive(async () => {
           this.rebuild(this.metas, now);
-          await this.loadSiteCaps(null, null);
+          // the new timelines copy the hours both bases cover; after a gap longer than the margin
+          // (a process suspended, or its upkeep failing, for days) that leaves out ledger hours
+          // materialised since: read every cluster again rather than leave them at capacity 0
+          if (gap > SHIFT_MARGIN_HOURS) await this.reloadInside(this.metas.map((m) => m.id));
+          else await this.loadSiteCaps(null, null);
         });
         this.log.info({ base: new Date(now * HOUR_MS).toISOString() }, 'timelines moved to a new time base');
       }

@@ -96,7 +96,7 @@ export async function bookingKit(opts: {
   // quotes' voucher cache (no database here: the writer only drops its entries)
   const vouchers = new VouchersService(undefined as never, feed.asChangeFeed);
   const writer = new BookingWriter(ledger, feed.asChangeFeed, config, vouchers);
-  const committer = new BookingCommitter(ledger, timelines, quotas, refusals, writer, metrics, silentLog);
+  const committer = new BookingCommitter(ledger, timelines, quotas, refusals, writer, metrics, silentLog, config);
   let seq = 0;
   return {
     ledger,
