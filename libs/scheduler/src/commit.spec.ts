@@ -90,6 +90,41 @@ describe('commitBuffer', () => {
     bigger.pflops = 11;
     expect(() => k.commitBuffer(bigger)).toThrow(SchedulerConflictError);
   });
+
+  // found by a review of the library against its own model
+  it('re-checks a buffer another fleet (a clone with more green) filled since, and changes nothing', () => {
+    const a = Fleet.fromSpec({ slots: 24, clusters: [cluster('a', { kwPerPflops: 100 })] });
+    const b = a.clone();
+    b.addGreenWindow('a', { start: 0, end: 24, mw: 1, pricePerMwh: 10 });
+    const buf = new PlacementBuffer();
+    const j = { pflops: 1, hours: 2, earliest: 0, deadline: 24 };
+    expect(a.placeInto(j, 'EARLIEST', buf)).toBeNull();
+    expect(b.placeInto(j, 'EARLIEST', buf)).toBeNull(); // green a has not got
+    expect(() => a.commitBuffer(buf)).toThrow(SchedulerConflictError);
+    expect([a.greenAllocW('a', 0), a.timeline('a').greenFreeW[0]]).toEqual([0, 0]);
+  });
+
+  it('checks a buffer that is not fresh like commit(): its draw from its PFLOPS here, its green per slot in [0, draw]', () => {
+    // 8 PFLOPS draw 800 kW on a site of 0.5 MW: a buffer placed at 1 PFLOPS then grown is GRID_LIMIT
+    const c = Fleet.fromSpec({
+      slots: 24,
+      sites: [{ id: 's', gridMw: 0.5 }],
+      clusters: [cluster('a', { site: 's', kwPerPflops: 100 })],
+    });
+    const buf = new PlacementBuffer();
+    expect(c.placeInto({ pflops: 1, hours: 2, earliest: 0, deadline: 24 }, 'EARLIEST', buf)).toBeNull();
+    buf.pflops = 8;
+    expect(() => c.commitBuffer(buf)).toThrow(SchedulerConflictError);
+    expect(c.gridUsedW('s', 0)).toBe(0);
+    // a green figure below 0 in a buffer no longer the last placeInto's
+    const e = Fleet.fromSpec({ slots: 24, clusters: [cluster('a', { kwPerPflops: 100 })] });
+    const stale = new PlacementBuffer();
+    expect(e.placeInto({ pflops: 1, hours: 2, earliest: 0, deadline: 24 }, 'EARLIEST', stale)).toBeNull();
+    e.place({ pflops: 1, hours: 1, earliest: 0, deadline: 24 });
+    stale.greenW[0] = -5000;
+    expect(() => e.commitBuffer(stale)).toThrow('placement.greenW[0] must be an integer in [0, draw 100000 W]');
+    expect(e.timeline('a').gridW[0]).toBe(0);
+  });
 });
 
 describe('site summaries', () => {

@@ -16,7 +16,7 @@ import { checkSpec, clip } from './validation';
 
 // bound once at load: in the CommonJS that tsx and SWC emit, a named import is a getter read at every call
 const { checkFits, checkGrid, take } = bookings;
-const { reserveGreen, settle } = buffer;
+const { nextFill, reserveGreen, settle } = buffer;
 const { readJob } = job;
 const { drawWatts, toTflops } = units;
 
@@ -42,6 +42,7 @@ export class Fleet extends FleetSupply {
   private freshHours = 0;
   private freshPflops = 0;
   private freshDraw = 0;
+  private freshFill = 0;
 
   private constructor(slots: number, clusters: readonly ClusterSpec[], declaredSites: readonly string[]) {
     super(slots, clusters, declaredSites);
@@ -186,6 +187,7 @@ export class Fleet extends FleetSupply {
     this.freshHours = j.hours;
     this.freshPflops = j.pflops;
     this.freshDraw = draw;
+    this.freshFill = out.fill = nextFill();
     return null;
   }
 
@@ -226,14 +228,18 @@ export class Fleet extends FleetSupply {
   commitBuffer(out: PlacementBuffer): number {
     if (!(out instanceof PlacementBuffer) || out.clusterIndex < 0 || out.clusterIndex >= this.clusterIds.length)
       fail('', 'buffer', 'a PlacementBuffer filled by placeInto on this fleet', out);
+    // its own last fill (not since refilled by another fleet, e.g. a clone's what-if), on this very state
     const fresh =
       out === this.fresh &&
+      out.fill === this.freshFill &&
       this.freshEpoch === this.epoch &&
       out.clusterIndex === this.freshCluster &&
       out.start === this.freshStart &&
       out.hours === this.freshHours &&
       out.pflops === this.freshPflops &&
       out.drawW === this.freshDraw;
+    // any other buffer is checked like commit(): its PFLOPS, its draw from them here, its green per slot
+    if (!fresh) checkPositive3('', 'placement.pflops', out.pflops, MAX_PFLOPS);
     return this.book(
       out.clusterIndex,
       out.start,
@@ -241,7 +247,7 @@ export class Fleet extends FleetSupply {
       out.pflops,
       out.greenW,
       'placement',
-      true,
+      fresh,
       out.drawW,
       fresh ? out.greenWh > 0 : null,
     );

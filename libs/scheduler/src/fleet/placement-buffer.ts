@@ -23,6 +23,15 @@ export class PlacementBuffer {
   priceCompute = 0;
   priceGreen = 0;
   priceGrid = 0;
+  /** which fill this is (placeInto numbers every fill, on any fleet): how commitBuffer knows a buffer is still its own */
+  fill = 0;
+}
+
+let fills = 0;
+
+/** A number no other fill of any buffer has had. */
+export function nextFill(): number {
+  return ++fills;
 }
 
 /** Makes room for `hours` entries in `out.greenW` (doubling, so growth is amortised). */
