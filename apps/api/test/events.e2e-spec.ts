@@ -2,6 +2,7 @@ import type { Client } from 'graphql-ws';
 import { ChangeFeed } from '../src/events/change-feed.service';
 import { EventsService, KEY_RECHECK_MS } from '../src/events/events.service';
 import { MAX_SUBSCRIPTIONS_PER_CONNECTION } from '../src/events/graphql-ws.options';
+import { UtilizationService } from '../src/utilization/utilization.service';
 import WebSocket from 'ws';
 import { BODY_LIMIT_BYTES } from '../src/bootstrap';
 import { bootTestApp, hour, TestApp } from './support/helpers';
@@ -118,6 +119,30 @@ describe(`live events (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})`, 
     // the other operator's booking never reached this operator
     expect(mine.data.flat().some((h: any) => h.clusterId === otherCluster)).toBe(false);
     expect((await bureau.waitFor(3)).map((e: any[]) => e[0].clusterId)).toEqual([otherCluster, later, cluster]);
+  });
+
+  // found by a review of live events: another operator's changes queued (and were read) for an
+  // operator's fleet-wide subscription, and a burst of them ended it with EVENTS_MISSED
+  it("an operator's fleet-wide utilizationChanged never queues another operator's changes", async () => {
+    const ALL = `subscription { utilizationChanged { clusterId hour } }`;
+    const svc = app.running.app.get(UtilizationService);
+    const reads = jest.spyOn(
+      svc as unknown as { readChange(e: { clusterId: string }): Promise<unknown> },
+      'readChange',
+    );
+    try {
+      const mine = collect(client(op.key), ALL, {}, 'utilizationChanged');
+      await subscribed(app, 1);
+      for (let i = 0; i < 3; i++) await book(s1.key, otherCluster, 1, 60 + i, 1, `fleet-other-${i}`);
+      await book(s1.key, cluster, 1, 64, 1, 'fleet-own');
+      const [own] = await mine.waitFor(1);
+      expect(own.map((h: any) => [h.clusterId, h.hour])).toEqual([[cluster, hour(64)]]);
+      // nobody else listens: a read of the other cluster's changes would have been for this subscriber
+      expect(reads.mock.calls.map(([e]) => e.clusterId)).toEqual([cluster]);
+      mine.stop();
+    } finally {
+      reads.mockRestore();
+    }
   });
 
   it('utilizationChanged: green supply changes arrive, and a refused booking sends nothing', async () => {

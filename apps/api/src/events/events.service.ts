@@ -38,6 +38,14 @@ export interface LedgerChangedEvent {
   hours?: number[];
 }
 
+/** Two changes of one cluster as one: the union of their hours. */
+export function mergeLedgerChanges(a: LedgerChangedEvent, b: LedgerChangedEvent): LedgerChangedEvent {
+  const hoursOf = (e: LedgerChangedEvent) =>
+    e.hours ?? Array.from({ length: (e.to - e.from) / HOUR_MS }, (_, i) => e.from + i * HOUR_MS);
+  const hours = [...new Set([...hoursOf(a), ...hoursOf(b)])].sort((x, y) => x - y);
+  return { clusterId: a.clusterId, from: hours[0], to: hours[hours.length - 1] + HOUR_MS, hours };
+}
+
 /** A subscriber's API key is checked again at most this often while events flow. */
 export const KEY_RECHECK_MS = 1000;
 
@@ -126,13 +134,17 @@ export class EventsService {
     return this.stream('booking', who, map, accepts);
   }
 
-  /** Ledger changes from now on, through `map`; the key is re-checked as for bookings. */
+  /**
+   * Ledger changes from now on, through `map`; the key is re-checked as for bookings. Changes of
+   * one cluster that wait for this subscriber are merged into one (its hours, the union): `map`
+   * reads the hours' figures when it delivers them, so nothing is lost by the merge.
+   */
   ledger<T>(
     who: Subscriber,
     map: (e: LedgerChangedEvent) => Promise<T | undefined> | T | undefined,
     accepts?: (e: LedgerChangedEvent) => boolean,
   ): AsyncIterableIterator<T> {
-    return this.stream('ledger', who, map, accepts);
+    return this.stream('ledger', who, map, accepts, { key: (e) => e.clusterId, merge: mergeLedgerChanges });
   }
 
   /** The bus's `name` events for one subscriber: its key re-checked per event, others' dropped by `accepts`. */
@@ -141,6 +153,7 @@ export class EventsService {
     who: Subscriber,
     map: (e: E) => Promise<T | undefined> | T | undefined,
     accepts?: (e: E) => boolean,
+    coalesce?: { key: (e: E) => string; merge: (waiting: E, e: E) => E },
   ): AsyncIterableIterator<T> {
     const check = this.keyCheck(who);
     return eventStream(
@@ -149,6 +162,7 @@ export class EventsService {
       async (e: E) => (await check(), map(e)),
       (why) => new EventsMissedException(why),
       accepts,
+      coalesce,
     );
   }
 

@@ -5,6 +5,7 @@ import { requireRange } from '../common/time.utils';
 import { ClustersService } from '../clusters/clusters.service';
 import { EventsService, LedgerChangedEvent, Subscriber } from '../events/events.service';
 import { LedgerRepository } from '../ledger/ledger.repository';
+import { TimelinesService } from '../ledger/timelines.service';
 import type { Principal } from '../security/principal';
 import { UtilizationArgs } from './dtos/utilization.args';
 import { UtilizationChangeModel } from './dtos/utilization-change.model';
@@ -31,6 +32,7 @@ export class UtilizationService {
     private readonly clusters: ClustersService,
     private readonly events: EventsService,
     private readonly repo: LedgerRepository,
+    private readonly timelines: TimelinesService,
   ) {}
 
   /** One ledger read per event and process, shared by all subscribers to that cluster. */
@@ -63,8 +65,14 @@ export class UtilizationService {
         const allowed = p.role === 'BUREAU' || (p.role === 'OPERATOR' && owner === p.orgId);
         return allowed && hours.length > 0 ? hours : undefined;
       },
-      // other clusters' changes are dropped before they queue
-      c ? (e) => e.clusterId === c.id : undefined,
+      // changes the subscriber can never receive are dropped before they queue: another cluster's,
+      // or (an operator's whole fleet) another operator's, by the owner this process knows (a
+      // cluster it does not know yet passes, and the read above decides)
+      c
+        ? (e) => e.clusterId === c.id
+        : p.role === 'OPERATOR'
+          ? (e) => (this.timelines.cluster(e.clusterId)?.ownerOrgId ?? p.orgId) === p.orgId
+          : undefined,
     );
   }
 

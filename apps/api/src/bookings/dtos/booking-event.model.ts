@@ -27,7 +27,7 @@ export class BookingEventModel {
   @Field(() => BookingModel, {
     nullable: true,
     description:
-      'the booking as the subscriber may query it, read after the commit; null only for a refused round request',
+      'the booking as the subscriber may query it, read when the event is sent (a booking cancelled since shows CANCELLED); null only for a refused round request',
   })
   booking: BookingModel | null;
   /** the round request a clearing decided; resolved by the rounds module's `roundRequest` field */

@@ -15,7 +15,9 @@ export const MISSED = 'missed';
  * Returning (client unsubscribed or disconnected) removes the listener at once. Events are never
  * lost silently: when some may have been (the emitter's MISSED event, or more than MAX_BUFFERED
  * waiting for a slow reader), the events already queued are delivered and the stream then ends
- * with `missed(why)`'s error, so the client knows to query again.
+ * with `missed(why)`'s error, so the client knows to query again. With `coalesce`, an event whose
+ * key matches one still waiting is merged into it (events whose payload is read when delivered:
+ * one per cluster waits at most, so a burst of changes neither floods a reader nor ends it).
  */
 export function eventStream<E, T>(
   emitter: EventEmitter,
@@ -23,8 +25,10 @@ export function eventStream<E, T>(
   map: (e: E) => Promise<T | undefined> | T | undefined,
   missed: (why: string) => Error,
   accepts?: (e: E) => boolean,
+  coalesce?: { key: (e: E) => string; merge: (waiting: E, e: E) => E },
 ): AsyncIterableIterator<T> {
-  const queue: E[] = [];
+  const queue: { e: E }[] = [];
+  const waiting = new Map<string, { e: E }>();
   let wake: (() => void) | null = null;
   let done = false;
   let lost: string | null = null;
@@ -35,8 +39,16 @@ export function eventStream<E, T>(
   };
   const onEvent = (e: E) => {
     if (accepts && !accepts(e)) return;
+    const k = coalesce?.key(e);
+    const same = k === undefined ? undefined : waiting.get(k);
+    if (same) {
+      same.e = coalesce!.merge(same.e, e);
+      return;
+    }
     if (queue.length >= MAX_BUFFERED) return onLost(`more than ${MAX_BUFFERED} events waited for this subscriber`);
-    queue.push(e);
+    const box = { e };
+    queue.push(box);
+    if (k !== undefined) waiting.set(k, box);
     wake?.();
   };
   emitter.on(name, onEvent);
@@ -46,13 +58,14 @@ export function eventStream<E, T>(
     emitter.off(name, onEvent);
     emitter.off(MISSED, onLost);
     queue.length = 0;
+    waiting.clear();
     wake?.();
   };
   const it: AsyncIterableIterator<T> = {
     async next(): Promise<IteratorResult<T>> {
       while (!done) {
-        const e = queue.shift();
-        if (e === undefined) {
+        const box = queue.shift();
+        if (box === undefined) {
           if (lost !== null) {
             const why = lost;
             stop();
@@ -61,6 +74,11 @@ export function eventStream<E, T>(
           await new Promise<void>((r) => (wake = r));
           wake = null;
           continue;
+        }
+        const e = box.e;
+        if (coalesce) {
+          const k = coalesce.key(e);
+          if (waiting.get(k) === box) waiting.delete(k);
         }
         let v: T | undefined;
         try {
