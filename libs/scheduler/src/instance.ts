@@ -1,6 +1,7 @@
 import { packBatch, type BatchOptions } from './batch';
 import { Fleet, MAX_PFLOPS, MAX_SLOTS } from './fleet';
 import { PlacementBuffer } from './fleet';
+import { parseDateTime } from './domain/date-time';
 import { hasAtMost3Decimals, whToMwh } from './domain/units';
 import type { InstanceFile, InstanceJob, Objective, RefusalReason, ResultFile } from './types';
 import { checkArray, checkId, checkInt, checkObject, checkPositive3, fail } from './validate';
@@ -153,15 +154,9 @@ export function parseInstance(raw: unknown): { instance: InstanceFile; fleet: Fl
   return { instance: { ...(o as unknown as InstanceFile), jobs: norm }, fleet, ignored: [...ignored] };
 }
 
-/** An ISO 8601 date-time with seconds optional and a zone (Z or ±hh:mm), on a day the calendar has. */
+/** A date-time with a zone, as the API reads one (parseDateTime). */
 function isDateTime(v: unknown): boolean {
-  if (typeof v !== 'string') return false;
-  const m =
-    /^(\d{4})-(\d{2})-(\d{2})T([01]\d|2[0-3]):([0-5]\d)(:[0-5]\d(\.\d+)?)?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)$/.exec(v);
-  if (!m) return false;
-  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  const day = new Date(Date.UTC(y, mo - 1, d));
-  return day.getUTCFullYear() === y && day.getUTCMonth() === mo - 1 && day.getUTCDate() === d;
+  return typeof parseDateTime(v) === 'number';
 }
 
 /** The common case of a valid job (its fields as read, in one shape), without building any field path. */

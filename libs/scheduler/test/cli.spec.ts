@@ -180,6 +180,12 @@ describe('CLI', () => {
       'clusters[0].capacityPflops must be a non-negative number with at most 3 decimals, got 1.0000000001',
     ],
     [
+      // one reading of date-times for the API and the scheduler (parseDateTime)
+      'a horizonStart on a day the calendar lacks',
+      { horizonStart: '2027-02-29T00:00+0800', slots: 10, clusters: [c], jobs: [] },
+      'horizonStart must be an ISO 8601 date-time with a zone (e.g. 2027-01-01T00:00:00Z), got "2027-02-29T00:00+0800"',
+    ],
+    [
       // the quick check of a valid job keeps the same rule (it let a 1e-7 remainder through)
       'a job of 1.0000000001 PFLOPS',
       { slots: 10, clusters: [c], jobs: [{ id: 'j', pflops: 1.0000000001, hours: 1, earliest: 0, deadline: 5 }] },
@@ -217,6 +223,11 @@ describe('CLI', () => {
   ])('runInstance rejects %s naming the field path', (_name, inst, msg) => {
     expect(() => runInstance(inst, 'online')).toThrow(SchedulerInputError);
     expect(() => runInstance(inst, 'batch')).toThrow(msg);
+  });
+
+  it('takes a horizonStart written as clients of the API write a DateTime', () => {
+    const inst = { horizonStart: '2028-02-29T00:00:00.000000+0800', slots: 10, clusters: [c], jobs: [] };
+    expect(runInstance(inst, 'online').stats.placed).toBe(0);
   });
 
   it('clips green windows and capacity changes that run past the horizon instead of refusing them', () => {

@@ -6,3 +6,4 @@ export * from './limits';
 export * from './grid';
 export * from './fingerprint';
 export * from './text';
+export * from './date-time';
