@@ -151,6 +151,12 @@ describe(`kpis (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})`, () => {
       ...zhuhai,
       voucherMoneyLeft: 852,
     });
+    // trimmed as regions are kept; a blank one is refused, not read as every region (dates review)
+    expect(await kpis(app.bureauKey, 10, 14, ' Zhuhai ')).toMatchObject({ region: 'Zhuhai', clusters: 1 });
+    expect(await app.code(KPIS, { f: h(10), t: h(14), r: '   ' })).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'region',
+    });
     // a region without clusters: the voucher usable anywhere is usable nowhere in it
     expect(await kpis(app.bureauKey, 10, 14, 'Atlantis')).toMatchObject({
       clusters: 0,

@@ -12,7 +12,7 @@ import { MetricsService } from '../metrics/metrics.service';
 import type { Principal } from '../security/principal';
 import { QuotasService, StartUsage, WEEK_HOURS } from '../quotas/quotas.service';
 import { BookingWriter, Landed, Landing } from './booking-writer';
-import { BookingErrorCode, BookingException } from './bookings.exception';
+import { BookingErrorCode, BookingException, idempotencyKeyReused } from './bookings.exception';
 import { BookingModel } from './dtos/booking.model';
 import { Refusals } from './utils/refusals';
 import { bookingModel, storedFromRow } from './utils/booking-models';
@@ -336,13 +336,7 @@ export class BookingCommitter {
       if (m.existing) {
         const row = m.existing;
         if (row.request_fingerprint !== m.fingerprint) {
-          m.reject(
-            new BookingException(
-              BookingErrorCode.IDEMPOTENCY_KEY_REUSED,
-              `idempotencyKey was already used for a different request (booking ${row.id})`,
-              'idempotencyKey',
-            ),
-          );
+          m.reject(idempotencyKeyReused(row.id));
         } else {
           m.resolve(bookingModel(storedFromRow(row), this.timelines.cluster(row.cluster_id)?.name ?? ''));
         }

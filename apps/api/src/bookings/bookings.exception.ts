@@ -27,3 +27,12 @@ const TO_GQL: Record<BookingErrorCode, GqlErrorCode> = {
 export class BookingException extends MappedDomainException<BookingErrorCode> {
   protected readonly toGql = TO_GQL;
 }
+
+/** The same idempotency key, another request (the objective included): CONFLICT naming the key. */
+export function idempotencyKeyReused(bookingId: string): BookingException {
+  return new BookingException(
+    BookingErrorCode.IDEMPOTENCY_KEY_REUSED,
+    `idempotencyKey was already used for a different request (booking ${bookingId})`,
+    'idempotencyKey',
+  );
+}

@@ -20,7 +20,7 @@ import type { Principal } from '../security/principal';
 import { QuotasService } from '../quotas/quotas.service';
 import { coverRequestOf, VouchersService } from '../vouchers/vouchers.service';
 import { BookingCommitter } from './booking-committer';
-import { BookingErrorCode, BookingException } from './bookings.exception';
+import { BookingErrorCode, BookingException, idempotencyKeyReused } from './bookings.exception';
 import { BookingFilterInput, ComputeRequestInput } from './dtos/booking.input';
 import { BookingConnection, BookingModel, ObjectiveEnum, QuoteModel } from './dtos/booking.model';
 import { bookingModel, gridPeriodsOf, placementModel, StoredBooking, storedFromRow } from './utils/booking-models';
@@ -228,7 +228,7 @@ export class BookingsService {
       v = await this.validate(r);
     } catch (e) {
       // a retry of a booking made before the hour turned (its earliestStart is now in the past):
-      // the same key and request still answer that booking
+      // the same key and request still answer that booking, another request with it is CONFLICT
       const done = e instanceof BookingException ? await this.bookedWith(p, key, fingerprint) : null;
       if (done) return done;
       throw e;
@@ -236,12 +236,15 @@ export class BookingsService {
     return this.committer.submit({ p, v, objective: objective, key, fingerprint });
   }
 
-  /** The booking this organization made with `key` for the same request (`fingerprint`), if any. */
+  /**
+   * The booking this organization made with `key` for the same request (`fingerprint`), if any;
+   * CONFLICT IDEMPOTENCY_KEY_REUSED when the key booked another request.
+   */
   private async bookedWith(p: Principal, key: string, fingerprint: string): Promise<BookingModel | null> {
     const b = await this.ds.manager.findOneBy(BookingEntity, { orgId: p.orgId, idempotencyKey: key });
-    return b && b.requestFingerprint === fingerprint
-      ? bookingModel(storedFromEntity(b), this.clusterName(b.clusterId))
-      : null;
+    if (!b) return null;
+    if (b.requestFingerprint !== fingerprint) throw idempotencyKeyReused(b.id);
+    return bookingModel(storedFromEntity(b), this.clusterName(b.clusterId));
   }
 
   /** Before its start only; releases exactly what the booking took, refunds its voucher; one transaction. */

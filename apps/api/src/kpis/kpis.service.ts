@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { REQUEST_KEY_JSONPATH } from '@pflex/scheduler';
 import { DataSource } from 'typeorm';
+import { InputException } from '../common/errors';
 import { HOUR_MS, requireRange } from '../common/time.utils';
 import type { Principal } from '../security/principal';
 import { KpisArgs } from './dtos/kpis.args';
@@ -101,7 +102,9 @@ export class KpisService {
   /** Bureau: every cluster; operator: its own clusters only (the role guard keeps startups out). */
   async kpis(p: Principal, a: KpisArgs): Promise<KpisModel> {
     const [from, to] = requireRange('from', a.from, 'to', a.to, MAX_KPI_HOURS);
-    const region = a.region?.trim() || null;
+    // regions are kept trimmed; a blank one is no region, not "every region"
+    const region = a.region == null ? null : a.region.trim();
+    if (region === '') throw new InputException('region', 'region must not be blank: leave it out for every region');
     const owner = p.role === 'BUREAU' ? null : p.orgId;
     const [r]: KpiRow[] = await this.ds.query(KPI_SQL, [new Date(from), new Date(to), region, owner]);
     const hours = (to - from) / HOUR_MS;
