@@ -1,7 +1,9 @@
 // Time passing in a process that stays up: its own clock (config.now) moved forward, the hourly
 // upkeep (TimelinesService.tick) run by hand. Regressions of what a review of long-running
 // processes found.
+import { DataSource } from 'typeorm';
 import { LedgerRepository } from '../src/ledger/ledger.repository';
+import { LedgerService } from '../src/ledger/ledger.service';
 import { TimelinesService } from '../src/ledger/timelines.service';
 import { bootTestApp, HOUR, TestApp } from './support/helpers';
 
@@ -83,6 +85,13 @@ describe('a process that stays up while time passes', () => {
     await tick();
     expect(tl.base).toBe(now / HOUR);
     const end = now + HORIZON_DAYS * 24 * HOUR;
+    expect(await diffs(now, end + 24 * HOUR)).toEqual([]);
+    // rows missing over days are made again in statements of a bounded size (one day each here),
+    // announced as one contiguous run per cluster
+    const ds = t.running.app.get(DataSource);
+    await ds.query(`DELETE FROM cluster_hours WHERE hour >= $1`, [new Date(end - 3 * 24 * HOUR)]);
+    expect(await t.running.app.get(LedgerService).materialise(10)).toBe(4 * 24);
+    await settle();
     expect(await diffs(now, end + 24 * HOUR)).toEqual([]);
     // the last bookable hour books
     const r = { pflops: 1, hours: 1, earliestStart: iso(end - HOUR), deadline: iso(end), clusterIds: [cluster] };

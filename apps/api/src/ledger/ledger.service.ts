@@ -15,6 +15,39 @@ import { LedgerAdminRepository } from './ledger-admin.repository';
  * cluster registration, at boot and every hour (ON CONFLICT DO NOTHING: replicas doing it at
  * once is harmless, and only the one that created rows announces them).
  */
+/** Ledger rows one materialising statement creates at most. */
+export const MATERIALISE_ROWS = 50_000;
+
+/** New rows of one cluster: [from, to) epoch hours, n of them, at tflops (the least of them). */
+export interface MadeRows {
+  cluster: string;
+  from: number;
+  to: number;
+  tflops: number;
+  n: number;
+}
+
+/** The runs of several statements as one per cluster (in cluster order): contiguous when n = to - from. */
+export function mergeRuns(runs: readonly MadeRows[]): MadeRows[] {
+  const by = new Map<string, MadeRows>();
+  for (const r of runs) {
+    const a = by.get(r.cluster);
+    by.set(
+      r.cluster,
+      a
+        ? {
+            cluster: r.cluster,
+            from: Math.min(a.from, r.from),
+            to: Math.max(a.to, r.to),
+            tflops: Math.min(a.tflops, r.tflops),
+            n: a.n + r.n,
+          }
+        : { ...r },
+    );
+  }
+  return [...by.values()].sort((a, b) => (a.cluster < b.cluster ? -1 : a.cluster > b.cluster ? 1 : 0));
+}
+
 @Injectable()
 export class LedgerService {
   constructor(
@@ -75,20 +108,29 @@ export class LedgerService {
     });
   }
 
-  /** Creates missing ledger rows of every cluster up to the horizon's end + 1 day; returns how many. */
-  async materialise(): Promise<number> {
+  /**
+   * Creates missing ledger rows of every cluster up to the horizon's end + 1 day; returns how
+   * many. In statements of at most MATERIALISE_ROWS rows, so that a long stretch (a horizon
+   * raised from 365 to 3,660 days, a process back after days) stays within the statement timeout.
+   */
+  async materialise(rowsPerStatement = MATERIALISE_ROWS): Promise<number> {
     const { start, end } = this.horizon();
     return this.ds.transaction(async (m) => {
       const ids: { id: string }[] = await m.query(`SELECT id FROM clusters ORDER BY id`);
       if (ids.length === 0) return 0;
-      const made = await this.admin.materialiseIn(
-        m,
-        ids.map((r) => r.id),
-        start / HOUR_MS,
-        end / HOUR_MS + 24,
-      );
+      const step = Math.max(24, Math.floor(rowsPerStatement / ids.length));
+      const runs: MadeRows[] = [];
+      for (let f = start / HOUR_MS, to = end / HOUR_MS + 24; f < to; f += step)
+        runs.push(
+          ...(await this.admin.materialiseIn(
+            m,
+            ids.map((r) => r.id),
+            f,
+            Math.min(to, f + step),
+          )),
+        );
       let n = 0;
-      for (const r of made.sort((a, b) => (a.cluster < b.cluster ? -1 : 1))) {
+      for (const r of mergeRuns(runs)) {
         n += r.n;
         // a contiguous run (the usual hourly tail) travels as such; anything else reloads the cluster
         const d: LedgerChange = r.n === r.to - r.from ? { t: 'rows', f: r.from, to: r.to, tf: r.tflops } : { t: 'cl' };
