@@ -121,6 +121,18 @@ describe(`live events (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})`, 
     expect((await bureau.waitFor(3)).map((e: any[]) => e[0].clusterId)).toEqual([otherCluster, later, cluster]);
   });
 
+  // found by a review of live events: one 8,000-hour booking sent 58 events, one per NOTIFY part
+  it('utilizationChanged: a change too large for one NOTIFY still arrives as one event', async () => {
+    const mine = collect(client(op.key), UTILIZATION_CHANGED, { c: cluster }, 'utilizationChanged');
+    await subscribed(app, 1);
+    await book(s1.key, cluster, 1, 700, 600, 'long-run');
+    await book(s1.key, cluster, 1, 1350, 1, 'after-it');
+    const [first, second] = await mine.waitFor(2);
+    expect([first.length, first[0].hour, first[599].hour]).toEqual([600, hour(700), hour(1299)]);
+    expect(second.map((h: any) => h.hour)).toEqual([hour(1350)]);
+    mine.stop();
+  });
+
   // found by a review of live events: another operator's changes queued (and were read) for an
   // operator's fleet-wide subscription, and a burst of them ended it with EVENTS_MISSED
   it("an operator's fleet-wide utilizationChanged never queues another operator's changes", async () => {

@@ -38,6 +38,19 @@ export interface LedgerChangedEvent {
   hours?: number[];
 }
 
+/** The change of a cluster's epoch hours `h` (a loop, not a spread: a change may hold 80,000 hours). */
+function hoursChanged(clusterId: string, h: readonly number[]): LedgerChangedEvent {
+  let lo = Infinity;
+  let hi = -Infinity;
+  const hours = new Array<number>(h.length);
+  for (let i = 0; i < h.length; i++) {
+    hours[i] = h[i] * HOUR_MS;
+    if (h[i] < lo) lo = h[i];
+    if (h[i] > hi) hi = h[i];
+  }
+  return { clusterId, from: lo * HOUR_MS, to: (hi + 1) * HOUR_MS, hours };
+}
+
 /** Two changes of one cluster as one: the union of their hours. */
 export function mergeLedgerChanges(a: LedgerChangedEvent, b: LedgerChangedEvent): LedgerChangedEvent {
   const hoursOf = (e: LedgerChangedEvent) =>
@@ -97,10 +110,25 @@ export class EventsService {
         this.bus.emit('booking', e);
       }
     });
-    // one event per committed change (or part of one), however many hours it touched
+    // one event per committed change, however many hours it touched (a change too large for one
+    // NOTIFY comes in parts: they are joined first, as the timelines join them)
+    const parts = new Map<string, { h: number[]; n: number }>();
+    feed.onResync(() => parts.clear());
     feed.on<LedgerMessage>('l', (m) => {
       const d = m.d;
       if (!d) return;
+      if (m.p && d.t === 'd') {
+        const key = `${m.c}:${m.v}`;
+        const got = parts.get(key) ?? { h: [], n: 0 };
+        for (const h of d.h) got.h.push(h);
+        if (++got.n < m.p[1]) {
+          parts.set(key, got);
+          return;
+        }
+        parts.delete(key);
+        if (got.h.length > 0) this.bus.emit('ledger', hoursChanged(m.c, got.h));
+        return;
+      }
       if (d.t !== 'd') {
         // a cluster reloaded for its parameters changed no hour; one reloaded for a revision did
         if (d.f === undefined || d.to === undefined) return;
@@ -111,14 +139,7 @@ export class EventsService {
         } satisfies LedgerChangedEvent);
         return;
       }
-      if (d.h.length === 0) return;
-      const hours = d.h.map((h) => h * HOUR_MS);
-      this.bus.emit('ledger', {
-        clusterId: m.c,
-        from: Math.min(...hours),
-        to: Math.max(...hours) + HOUR_MS,
-        hours,
-      } satisfies LedgerChangedEvent);
+      if (d.h.length > 0) this.bus.emit('ledger', hoursChanged(m.c, d.h));
     });
   }
 

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { mergeLedgerChanges } from '../events.service';
-import { eventStream, MAX_BUFFERED, MISSED } from './event-stream';
+import { COALESCE_AFTER, eventStream, MAX_BUFFERED, MISSED } from './event-stream';
 
 const missed = (why: string) => new Error(`missed: ${why}`);
 
@@ -61,7 +61,7 @@ describe('eventStream: events are never lost silently', () => {
 
   // found by a review of live events: a few hundred changes of a few clusters ended every fleet-wide
   // utilizationChanged, though each change's figures are read when it is delivered
-  it('with `coalesce`, events of one key that wait are merged: a burst of them neither floods nor ends the stream', async () => {
+  it('with `coalesce`, a reader far behind has events of one key merged: a burst of them neither floods nor ends the stream', async () => {
     const bus = new EventEmitter();
     const it = eventStream<{ k: string; n: number[] }, { k: string; n: number[] }>(
       bus,
@@ -72,12 +72,20 @@ describe('eventStream: events are never lost silently', () => {
       { key: (x) => x.k, merge: (a, b) => ({ k: a.k, n: [...a.n, ...b.n] }) },
     );
     for (let i = 0; i < 3 * MAX_BUFFERED; i++) bus.emit('e', { k: `c${i % 3}`, n: [i] });
-    const got = [await it.next(), await it.next(), await it.next()].map((r) => r.value as { k: string; n: number[] });
-    expect(got.map((x) => [x.k, x.n.length, x.n[0], x.n[x.n.length - 1]])).toEqual([
-      ['c0', MAX_BUFFERED, 0, 3 * MAX_BUFFERED - 3],
-      ['c1', MAX_BUFFERED, 1, 3 * MAX_BUFFERED - 2],
-      ['c2', MAX_BUFFERED, 2, 3 * MAX_BUFFERED - 1],
+    const got: { k: string; n: number[] }[] = [];
+    while (got.length < COALESCE_AFTER) got.push((await it.next()).value as { k: string; n: number[] });
+    // COALESCE_AFTER events waited, no more: the first on their own, each key's later ones merged
+    // into its last waiting event
+    const single = COALESCE_AFTER - 3;
+    expect(got.slice(0, single).map((x) => x.n)).toEqual(Array.from({ length: single }, (_, i) => [i]));
+    expect(got.slice(single).map((x) => [x.k, x.n.length])).toEqual([
+      ['c1', MAX_BUFFERED - 20],
+      ['c2', MAX_BUFFERED - 20],
+      ['c0', MAX_BUFFERED - 21],
     ]);
+    expect(got.flatMap((x) => x.n).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 3 * MAX_BUFFERED }, (_, i) => i),
+    );
     // once delivered, a key's next event waits on its own again
     bus.emit('e', { k: 'c0', n: [-1] });
     expect((await it.next()).value).toEqual({ k: 'c0', n: [-1] });

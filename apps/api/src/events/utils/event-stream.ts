@@ -3,6 +3,13 @@ import { EventEmitter } from 'node:events';
 /** A subscriber that reads slower than events arrive: beyond this many waiting, it has missed some. */
 export const MAX_BUFFERED = 10_000;
 
+/**
+ * With `coalesce`, a reader this many events behind has an event merged into the one of its key
+ * still waiting (below it, every event waits on its own: one object for every subscriber, whose
+ * figures they all share one read of).
+ */
+export const COALESCE_AFTER = 64;
+
 /** The emitter's event that says every stream may have missed events (the payload says why). */
 export const MISSED = 'missed';
 
@@ -15,9 +22,10 @@ export const MISSED = 'missed';
  * Returning (client unsubscribed or disconnected) removes the listener at once. Events are never
  * lost silently: when some may have been (the emitter's MISSED event, or more than MAX_BUFFERED
  * waiting for a slow reader), the events already queued are delivered and the stream then ends
- * with `missed(why)`'s error, so the client knows to query again. With `coalesce`, an event whose
- * key matches one still waiting is merged into it (events whose payload is read when delivered:
- * one per cluster waits at most, so a burst of changes neither floods a reader nor ends it).
+ * with `missed(why)`'s error, so the client knows to query again. With `coalesce`, once a reader is
+ * COALESCE_AFTER events behind, an event whose key matches one still waiting is merged into it
+ * (events whose payload is read when delivered: a burst of changes of a few clusters neither
+ * floods a reader nor ends it).
  */
 export function eventStream<E, T>(
   emitter: EventEmitter,
@@ -40,7 +48,7 @@ export function eventStream<E, T>(
   const onEvent = (e: E) => {
     if (accepts && !accepts(e)) return;
     const k = coalesce?.key(e);
-    const same = k === undefined ? undefined : waiting.get(k);
+    const same = k === undefined || queue.length < COALESCE_AFTER ? undefined : waiting.get(k);
     if (same) {
       same.e = coalesce!.merge(same.e, e);
       return;
