@@ -18,7 +18,7 @@ describe('a process that stays up while time passes', () => {
   let t: TestApp;
   let tl: TimelinesService;
   let op: { key: string };
-  let st: { key: string };
+  let st: { id: string; key: string };
   let cluster: string;
   const tick = async () => {
     await (tl as unknown as { tick(): Promise<void> }).tick();
@@ -64,6 +64,18 @@ describe('a process that stays up while time passes', () => {
     expect(got.errors).toBeUndefined();
     expect(got.data.bookCompute.startsAt).toBe(iso(H1 + HOUR));
   }, 60_000);
+
+  it("a voucher's validity is judged by the process's clock, as everything else", async () => {
+    const ISSUE = `mutation($i: IssueVoucherInput!) { issueVoucher(input: $i) { id } }`;
+    const i = { organizationId: st.id, percentCovered: 50, cap: 10, validFrom: iso(H0 + 20 * HOUR) };
+    clock.now = H0 + 48 * HOUR;
+    // still ahead of the wall clock, already over by the process's
+    expect(await t.code(ISSUE, { i: { ...i, validUntil: iso(H0 + 30 * HOUR) } })).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'input.validUntil',
+    });
+    clock.now = H0 + 10 * 60_000 + 6 * HOUR;
+  });
 
   it('after days without upkeep (a suspended process), one tick leaves the timelines equal to the ledger', async () => {
     // 49 h later, the tick's ledger extension racing a group commit

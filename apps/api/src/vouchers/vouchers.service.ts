@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { ClusterEntity, OrganizationEntity, VoucherEntity, VoucherLedgerEntity } from '@pflex/persistence';
 import { meetsGreenShare, type Placement } from '@pflex/scheduler';
 import { DataSource, In } from 'typeorm';
@@ -7,6 +7,7 @@ import { distinctIds, isUuid } from '../common/ids';
 import { centsOf, priceTotal, shareCents } from '../common/money';
 import { pageByCreatedAt, pageBySeq } from '../common/pagination';
 import { HOUR_MS } from '../common/time.utils';
+import { APP_CONFIG, type AppConfig } from '../config';
 import { ChangeFeed } from '../events/change-feed.service';
 import { FeedCache } from '../events/feed-cache';
 import type { BookingEventsMessage } from '../ledger/ledger-wire';
@@ -123,6 +124,7 @@ export class VouchersService {
   constructor(
     private readonly ds: DataSource,
     private readonly feed: ChangeFeed,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.cache = new FeedCache(feed, PREVIEW_TTL_MS);
     feed.on<BookingEventsMessage>('b', (m) => this.changed(m.vo ?? []));
@@ -153,7 +155,7 @@ export class VouchersService {
         'input.validUntil must be after input.validFrom',
         'input.validUntil',
       );
-    const now = Date.now();
+    const now = this.config.now();
     if (until <= now)
       throw new VoucherException(
         VoucherErrorCode.INVALID_VOUCHER,

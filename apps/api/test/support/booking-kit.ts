@@ -94,7 +94,7 @@ export async function bookingKit(opts: {
   const quotas = new QuotasService(undefined as never, feed.asChangeFeed);
   const refusals = new Refusals(quotas);
   // quotes' voucher cache (no database here: the writer only drops its entries)
-  const vouchers = new VouchersService(undefined as never, feed.asChangeFeed);
+  const vouchers = new VouchersService(undefined as never, feed.asChangeFeed, config);
   const writer = new BookingWriter(ledger, feed.asChangeFeed, config, vouchers);
   const committer = new BookingCommitter(ledger, timelines, quotas, refusals, writer, metrics, silentLog, config);
   let seq = 0;

@@ -82,7 +82,7 @@ describe('BookingWriter', () => {
       ledger,
       feed.asChangeFeed,
       config,
-      new VouchersService(undefined as never, feed.asChangeFeed),
+      new VouchersService(undefined as never, feed.asChangeFeed, config),
     );
     sent = [];
     const write = ledger.writeGroup.bind(ledger);

@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import type { AppConfig } from '../../src/config';
 import { CoverRequest, VoucherCandidate, VouchersService } from '../../src/vouchers/vouchers.service';
 import { FakeFeed } from '../support/fake-feed';
 
@@ -43,7 +44,7 @@ describe('VouchersService.preview and its cache', () => {
         return rows.map((r) => ({ ...r }));
       },
     } as unknown as DataSource;
-    svc = new VouchersService(ds, feed.asChangeFeed);
+    svc = new VouchersService(ds, feed.asChangeFeed, { now: () => Date.now() } as AppConfig);
   });
   afterEach(() => jest.restoreAllMocks());
 
