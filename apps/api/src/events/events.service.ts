@@ -156,9 +156,10 @@ export class EventsService {
   }
 
   /**
-   * Ledger changes from now on, through `map`; the key is re-checked as for bookings. Changes of
-   * one cluster that wait for this subscriber are merged into one (its hours, the union): `map`
-   * reads the hours' figures when it delivers them, so nothing is lost by the merge.
+   * Ledger changes from now on, through `map`; the key is re-checked as for bookings. Once the
+   * subscriber is COALESCE_AFTER events behind, changes of one cluster waiting for it are merged
+   * into one (the union of their hours): `map` reads the hours' figures when it delivers them, so
+   * nothing is lost by the merge.
    */
   ledger<T>(
     who: Subscriber,

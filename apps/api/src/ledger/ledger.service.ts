@@ -8,13 +8,6 @@ import { VERSION_PLACEHOLDER } from './ledger.repository';
 import { LedgerChange, ledgerPayloads } from './ledger-wire';
 import { LedgerAdminRepository } from './ledger-admin.repository';
 
-/**
- * The bookable horizon and the operators' ledger writes: every change goes through one path
- * (`change`): write the rows, raise the cluster's version, announce the change with it.
- * Ledger rows exist from the current hour to the horizon's end + 1 day; they are created on
- * cluster registration, at boot and every hour (ON CONFLICT DO NOTHING: replicas doing it at
- * once is harmless, and only the one that created rows announces them).
- */
 /** Ledger rows one materialising statement creates at most. */
 export const MATERIALISE_ROWS = 50_000;
 
@@ -48,6 +41,13 @@ export function mergeRuns(runs: readonly MadeRows[]): MadeRows[] {
   return [...by.values()].sort((a, b) => (a.cluster < b.cluster ? -1 : a.cluster > b.cluster ? 1 : 0));
 }
 
+/**
+ * The bookable horizon and the operators' ledger writes: every change goes through one path
+ * (`change`): write the rows, raise the cluster's version, announce the change with it.
+ * Ledger rows exist from the current hour to the horizon's end + 1 day; they are created on
+ * cluster registration, at boot and every hour (ON CONFLICT DO NOTHING: replicas doing it at
+ * once is harmless, and only the one that created rows announces them).
+ */
 @Injectable()
 export class LedgerService {
   constructor(
