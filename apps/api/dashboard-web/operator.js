@@ -60,6 +60,9 @@ export function startOperatorTools(dashboard) {
   });
   $('revision-from').value = toUtcInput(hour + 3_600_000);
   $('revision-to').value = toUtcInput(hour + 7 * 3_600_000);
+  $('revision-form').addEventListener('input', () => {
+    $('revision-result').textContent = '';
+  });
   $('revision-form').addEventListener('submit', (ev) => {
     ev.preventDefault();
     revise();

@@ -13,12 +13,15 @@ const ROWS = [
   ['Green energy', (p) => p.greenMwh, (v) => `${fmt(v, 3)} MWh`, 'max'],
   ['Total energy', (p) => p.energyMwh, (v) => `${fmt(v, 3)} MWh`, null],
   ['Price', (p) => p.price.total, (v) => money(v), 'min'],
-  ['Voucher cover', (p) => p.price.voucher, (v) => money(v), 'max'],
+  // not ranked: a larger cover of a dearer option is no better (the price after it is)
+  ['Voucher cover', (p) => p.price.voucher, (v) => money(v), null],
   ['Price after voucher', (p) => p.price.totalAfterVoucher, (v) => money(v), 'min'],
 ];
 
 export function renderQuotesTable(table, quotes, { book, submitToRound }) {
   const avail = quotes.filter((q) => q.available);
+  const sameRefusal =
+    avail.length === 0 && new Set(quotes.map((q) => `${q.reason}\u0000${q.message}`)).size === 1 && quotes.length > 1;
   const head = el('tr', {}, [
     el('th', { scope: 'col' }, el('span', { className: 'visually-hidden' }, 'Figure')),
     ...quotes.map((q) => el('th', { scope: 'col', dataset: { objective: q.objective } }, OBJECTIVE_LABEL[q.objective])),
@@ -82,8 +85,8 @@ export function renderQuotesTable(table, quotes, { book, submitToRound }) {
             ]
           : el('p', { className: 'refusal small' }, [
               el('strong', {}, q.reason ?? 'Not available'),
-              el('br'),
-              q.message ?? '',
+              // the same refusal under every objective is said once, under the first
+              ...(sameRefusal && q !== quotes[0] ? [] : [el('br'), q.message ?? '']),
             ]),
       ),
     ),
@@ -95,6 +98,7 @@ export function renderQuotesTable(table, quotes, { book, submitToRound }) {
       'Quotes under each objective; differences highlighted, the best of each row marked',
     ),
     el('thead', {}, head),
-    el('tbody', {}, [...rows, actions]),
+    // nothing to compare when every objective was refused: only the refusals
+    el('tbody', {}, avail.length === 0 ? [actions] : [...rows, actions]),
   );
 }

@@ -179,6 +179,8 @@ async function bookWithRetries(objective, key) {
       status.textContent = retryable(e)
         ? `Not known whether it was booked: ${e.message}. Book again to find out: the same key is sent, so this option cannot be booked twice.`
         : `Not booked: ${e.message}`;
+      // a refusal that names an access rule: the headroom beside it must be the one it was judged by
+      if (e.code === 'QUOTA_EXCEEDED') loadWallet(s.me.id).catch(() => undefined);
       button.disabled = false;
       return null;
     }

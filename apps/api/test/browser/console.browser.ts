@@ -249,6 +249,11 @@ async function main(): Promise<void> {
         .first()
         .textContent();
       assert(cover !== '¥0', `voucher cover ${cover}`);
+      // a larger cover of a dearer option is not marked best: the price after it is ranked
+      assert(
+        (await page.locator('#quotes-table tbody tr:has(th:text-is("Voucher cover")) td.best').count()) === 0,
+        'the voucher cover row marks a best value',
+      );
       await page.waitForTimeout(300);
       quoteShot = join(RESULTS, 'console-startup.png');
       await page.screenshot({ path: quoteShot, fullPage: true });
@@ -596,6 +601,10 @@ async function main(): Promise<void> {
         assert(/set to 0 MW/.test(result ?? ''), `result: ${result}`);
         const reason = await page.locator('#revisions-body tr[data-revision-id] td.name').first().textContent();
         assert(reason === 'cloud cover over the solar farm', `reason cell: ${reason}`);
+        // the result stays only with the figures it was for
+        await page.fill('#revision-mw', '1.5');
+        const after = await page.locator('#revision-result').textContent();
+        assert(after === '', `an old result beside new figures: ${after}`);
       },
     );
 
