@@ -282,6 +282,16 @@ describeDb('invariant checker (PostgreSQL)', () => {
       [],
       ['no duplicate idempotency keys'],
     );
+    // trimming is of white space only: 'vk2v' is not 'k2'
+    await corrupt(
+      `INSERT INTO bookings (org_id, cluster_id, starts_at, ends_at, hours, tflops, draw_w, green_w, green_w_promised, grid_price_per_mwh, objective, green_mwh, grid_mwh,
+                             green_share, green_price_per_mwh, price_compute, price_green_energy, price_grid_energy, price_total, status, idempotency_key, request_fingerprint, cancelled_at)
+       SELECT org_id, cluster_id, starts_at, ends_at, hours, tflops, draw_w, green_w, green_w_promised, grid_price_per_mwh, objective, green_mwh, grid_mwh,
+              green_share, green_price_per_mwh, price_compute, price_green_energy, price_grid_energy, price_total, 'CANCELLED', 'vk2v', 'fp', now()
+         FROM bookings WHERE idempotency_key = 'k2'`,
+      [],
+      [],
+    );
   });
 
   it('fails when an acknowledged booking is missing, cancelled behind our back, or acked twice with different ids', async () => {

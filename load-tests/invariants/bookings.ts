@@ -80,7 +80,7 @@ export async function checkBookings(c: Checks, total: number): Promise<void> {
 /** 4. Idempotency keys: unique per organization, stored trimmed. */
 export async function checkKeys(c: Checks): Promise<void> {
   const dupKeys = await c.rows(
-    `SELECT org_id, btrim(idempotency_key, E' \\t\\n\\r\\f\\v') AS idempotency_key, count(*)::int AS n FROM bookings
+    `SELECT org_id, btrim(idempotency_key, E' \\t\\n\\r\\f\\x0B') AS idempotency_key, count(*)::int AS n FROM bookings
       GROUP BY 1, 2 HAVING count(*) > 1 LIMIT 100`,
   );
   c.add('no duplicate idempotency keys', dupKeys, 'none', (n) => `${n} duplicated keys`);
