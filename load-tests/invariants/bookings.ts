@@ -6,6 +6,9 @@ import type { Checks } from './checks';
 // float figures the API computes in doubles: a thousandth of a cent / of a Wh share is noise
 const EPS = 1e-6;
 
+/** SQL: amount `x` (a double) is not whole cents, beyond the float noise of its size (1e12 is 0.01 off in cents). */
+const offCents = (x: string) => `abs(${x} * 100 - round(${x} * 100)) > ${EPS} + abs(${x}) * 1e-12`;
+
 /** 1. Well formed; its green, grid, share and price figures follow from its hours. */
 export async function checkBookings(c: Checks, total: number): Promise<void> {
   const malformed = await c.rows(
@@ -45,13 +48,11 @@ export async function checkBookings(c: Checks, total: number): Promise<void> {
        FROM bookings b
        CROSS JOIN LATERAL (SELECT sum((b.draw_w - b.green_w[i]) * b.grid_price_per_mwh[i]) / 1e6 AS cost
                              FROM generate_subscripts(b.green_w, 1) AS i) g
-      WHERE abs(b.price_compute * 100 - round(b.price_compute * 100)) > ${EPS}
-         OR abs(b.price_green_energy * 100 - round(b.price_green_energy * 100)) > ${EPS}
-         OR abs(b.price_grid_energy * 100 - round(b.price_grid_energy * 100)) > ${EPS}
-         OR abs(b.price_total - (b.price_compute + b.price_green_energy + b.price_grid_energy)) > ${EPS}
+      WHERE ${offCents('b.price_compute')} OR ${offCents('b.price_green_energy')} OR ${offCents('b.price_grid_energy')}
+         OR abs(b.price_total - (b.price_compute + b.price_green_energy + b.price_grid_energy)) > ${EPS} + abs(b.price_total) * 1e-12
          OR b.price_compute < 0 OR b.price_green_energy < 0 OR b.price_grid_energy < 0
-         OR abs(b.price_green_energy - b.green_mwh * coalesce(b.green_price_per_mwh, 0)) > 0.0051
-         OR abs(b.price_grid_energy - g.cost) > 0.0051
+         OR abs(b.price_green_energy - b.green_mwh * coalesce(b.green_price_per_mwh, 0)) > 0.0051 + abs(b.price_green_energy) * 1e-12
+         OR abs(b.price_grid_energy - g.cost) > 0.0051 + abs(b.price_grid_energy) * 1e-12
       LIMIT 100`,
   );
   c.add(
