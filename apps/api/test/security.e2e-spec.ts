@@ -63,6 +63,15 @@ describe('rate limit per API key', () => {
     expect(r.status).toBe(400);
     expect(r.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     expect(r.errors?.[0].message).toMatch(/split it/);
+    // the same fields through an inline fragment or a named one cost the same (each counted once)
+    for (const q of [`{ ... on Query { ${six} } }`, `{ ...F ...F } fragment F on Query { ${six} }`]) {
+      const f = await t.gql(q);
+      expect({ q, status: f.status, message: f.errors?.[0].message }).toEqual({
+        q,
+        status: 400,
+        message: expect.stringMatching(/costs 6 tokens.*split it/),
+      });
+    }
     // within the burst but beyond what is left: 429 and a wait (the refused request's first token
     // was spent when it arrived, then 2, and 1 + 3 more > 5)
     const two = `a: __typename b: __typename`;

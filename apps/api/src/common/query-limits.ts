@@ -11,6 +11,7 @@ import {
   isInterfaceType,
   isObjectType,
   Kind,
+  OperationDefinitionNode,
   OperationTypeNode,
   SelectionSetNode,
   ValidationContext,
@@ -30,30 +31,56 @@ function fragmentsOf(doc: DocumentNode): Map<string, FragmentDefinitionNode> {
   return fragments;
 }
 
+/**
+ * A value of a selection set that takes each fragment's value where it is spread, each fragment
+ * walked once per document however often it is spread: a chain of fragments each spreading the one
+ * before twice (a 1 kB request of 30 of them) would otherwise be walked 2^30 times, before any
+ * other limit runs. `of(set, spread)` computes a set's value, `spread(name)` a fragment's; a
+ * fragment that is unknown or spread inside itself (a cycle, which validation refuses) is `none`.
+ */
+function overFragments<T>(
+  doc: DocumentNode,
+  none: T,
+  of: (set: SelectionSetNode, spread: (name: string) => T) => T,
+): (set: SelectionSetNode) => T {
+  const fragments = fragmentsOf(doc);
+  const memo = new Map<string, T>();
+  const busy = new Set<string>();
+  const spread = (name: string): T => {
+    if (memo.has(name)) return memo.get(name)!;
+    const f = fragments.get(name);
+    if (!f || busy.has(name)) return none;
+    busy.add(name);
+    const v = of(f.selectionSet, spread);
+    busy.delete(name);
+    memo.set(name, v);
+    return v;
+  };
+  return (set) => of(set, spread);
+}
+
+/** Counts that can grow 2^n through fragments stay finite numbers. */
+const SATURATED = 1e15;
+const plus = (a: number, b: number) => Math.min(SATURATED, a + b);
+
 /** Validation rule: refuses operations nested deeper than `max` fields. */
 export function depthLimitRule(max: number) {
   return (ctx: ValidationContext): ASTVisitor => {
-    const fragments = fragmentsOf(ctx.getDocument());
-    const depthOf = (set: SelectionSetNode | undefined, seen: Set<string>): number => {
-      if (!set) return 0;
+    const depthOf = (set: SelectionSetNode, spread: (name: string) => number): number => {
       let best = 0;
       for (const s of set.selections) {
         if (s.kind === Kind.FIELD) {
           if (s.name.value.startsWith('__')) continue;
-          best = Math.max(best, 1 + depthOf(s.selectionSet, seen));
-        } else if (s.kind === Kind.INLINE_FRAGMENT) {
-          best = Math.max(best, depthOf(s.selectionSet, seen));
-        } else {
-          const f = fragments.get(s.name.value);
-          if (f && !seen.has(f.name.value))
-            best = Math.max(best, depthOf(f.selectionSet, new Set([...seen, f.name.value])));
-        }
+          best = Math.max(best, 1 + (s.selectionSet ? depthOf(s.selectionSet, spread) : 0));
+        } else if (s.kind === Kind.INLINE_FRAGMENT) best = Math.max(best, depthOf(s.selectionSet, spread));
+        else best = Math.max(best, spread(s.name.value));
       }
       return best;
     };
+    const depth = overFragments(ctx.getDocument(), 0, depthOf);
     return {
       OperationDefinition(op) {
-        const d = depthOf(op.selectionSet, new Set());
+        const d = depth(op.selectionSet);
         if (d > max) {
           ctx.reportError(
             new GraphQLError(`query depth ${d} exceeds the limit of ${max}`, {
@@ -66,6 +93,12 @@ export function depthLimitRule(max: number) {
   };
 }
 
+/** Root fields of a selection, fragments included: how many (each spread counting), the first five names. */
+interface Roots {
+  n: number;
+  names: string[];
+}
+
 /**
  * Validation rule: a mutation operation runs one mutation field. GraphQL runs a document's
  * mutation fields one after another, each committing on its own, and one error nulls the whole
@@ -73,27 +106,52 @@ export function depthLimitRule(max: number) {
  * request keeps "nothing is written on an error" true of every request.
  */
 export function oneMutationRule(ctx: ValidationContext): ASTVisitor {
-  const fragments = fragmentsOf(ctx.getDocument());
-  const roots = (set: SelectionSetNode, seen: Set<string>): string[] =>
-    set.selections.flatMap((s) => {
-      if (s.kind === Kind.FIELD) return s.name.value === '__typename' ? [] : [s.alias?.value ?? s.name.value];
-      if (s.kind === Kind.INLINE_FRAGMENT) return roots(s.selectionSet, seen);
-      const f = fragments.get(s.name.value);
-      return f && !seen.has(f.name.value) ? roots(f.selectionSet, new Set([...seen, f.name.value])) : [];
-    });
+  const rootsOf = (set: SelectionSetNode, spread: (name: string) => Roots): Roots => {
+    const r: Roots = { n: 0, names: [] };
+    const add = (x: Roots) => {
+      r.n = plus(r.n, x.n);
+      for (const name of x.names) if (r.names.length < 5) r.names.push(name);
+    };
+    for (const s of set.selections) {
+      if (s.kind === Kind.FIELD) {
+        if (s.name.value !== '__typename') add({ n: 1, names: [s.alias?.value ?? s.name.value] });
+      } else if (s.kind === Kind.INLINE_FRAGMENT) add(rootsOf(s.selectionSet, spread));
+      else add(spread(s.name.value));
+    }
+    return r;
+  };
+  const roots = overFragments(ctx.getDocument(), { n: 0, names: [] }, rootsOf);
   return {
     OperationDefinition(op) {
       if (op.operation !== OperationTypeNode.MUTATION) return;
-      const fields = roots(op.selectionSet, new Set());
-      if (fields.length > 1)
+      const { n, names } = roots(op.selectionSet);
+      if (n > 1)
         ctx.reportError(
           new GraphQLError(
-            `a request runs one mutation, got ${fields.length} (${fields.slice(0, 5).join(', ')}${fields.length > 5 ? ', …' : ''}): send each as its own request, so that an error never leaves some done with their answers lost`,
+            `a request runs one mutation, got ${n} (${names.join(', ')}${n > 5 ? ', …' : ''}): send each as its own request, so that an error never leaves some done with their answers lost`,
             { extensions: { code: GqlErrorCode.BAD_USER_INPUT } },
           ),
         );
     },
   };
+}
+
+/**
+ * The root fields an operation runs: its distinct response keys, fragments and inline fragments
+ * included (GraphQL runs a key once however often it is selected). What the rate limit charges.
+ */
+export function rootFieldCount(doc: DocumentNode, op: OperationDefinitionNode): number {
+  const keysOf = (set: SelectionSetNode, spread: (name: string) => ReadonlySet<string>): ReadonlySet<string> => {
+    const keys = new Set<string>();
+    for (const s of set.selections) {
+      if (s.kind === Kind.FIELD) keys.add(s.alias?.value ?? s.name.value);
+      else
+        for (const k of s.kind === Kind.INLINE_FRAGMENT ? keysOf(s.selectionSet, spread) : spread(s.name.value))
+          keys.add(k);
+    }
+    return keys;
+  };
+  return overFragments<ReadonlySet<string>>(doc, new Set(), keysOf)(op.selectionSet).size;
 }
 
 /** List fields cost their page size times their selection (first, default 20). */
@@ -168,24 +226,21 @@ function schemaSize(schema: GraphQLSchema): { whole: number; largest: number } {
  * only (production refuses both), so that hundreds of aliased copies cannot fill a response.
  */
 function introspectionCost(op: CostedOperation): number {
-  const fragments = fragmentsOf(op.document);
   const { whole, largest } = schemaSize(op.schema);
-  const walk = (set: SelectionSetNode, seen: ReadonlySet<string>): number => {
+  const costOf = (set: SelectionSetNode, spread: (name: string) => number): number => {
     let c = 0;
     for (const s of set.selections) {
-      if (s.kind === Kind.FIELD) c += s.name.value === '__schema' ? whole : s.name.value === '__type' ? largest : 0;
-      else if (s.kind === Kind.INLINE_FRAGMENT) c += walk(s.selectionSet, seen);
-      else {
-        const f = fragments.get(s.name.value);
-        if (f && !seen.has(f.name.value)) c += walk(f.selectionSet, new Set([...seen, f.name.value]));
-      }
+      if (s.kind === Kind.FIELD)
+        c = plus(c, s.name.value === '__schema' ? whole : s.name.value === '__type' ? largest : 0);
+      else c = plus(c, s.kind === Kind.INLINE_FRAGMENT ? costOf(s.selectionSet, spread) : spread(s.name.value));
     }
     return c;
   };
+  const walk = overFragments(op.document, 0, costOf);
   let cost = 0;
   for (const d of op.document.definitions)
     if (d.kind === Kind.OPERATION_DEFINITION && (!op.operationName || d.name?.value === op.operationName))
-      cost += walk(d.selectionSet, new Set());
+      cost = plus(cost, walk(d.selectionSet));
   return cost;
 }
 

@@ -19,7 +19,13 @@ import {
 import { GqlErrorCode } from '../common/errors';
 import { formatGraphQLError, toGraphQLError, withoutSuggestions } from '../common/gql-exception.filter';
 import { nameInputFields } from '../common/input-field.plugin';
-import { depthLimitRule, limitServedRows, oneMutationRule, queryCostError } from '../common/query-limits';
+import {
+  depthLimitRule,
+  limitServedRows,
+  oneMutationRule,
+  queryCostError,
+  rootFieldCount,
+} from '../common/query-limits';
 import { rateLimitError } from '../security/rate-limit.plugin';
 import type { TokenBucketLimiter } from '../security/rate-limiter';
 
@@ -40,12 +46,11 @@ function authorization(params: Record<string, unknown> | undefined): string | un
 function rootFields(payload: { query?: unknown; operationName?: unknown } | undefined): number {
   if (typeof payload?.query !== 'string') return 1;
   try {
-    const ops = parse(payload.query).definitions.filter(
-      (d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION,
-    );
+    const doc = parse(payload.query);
+    const ops = doc.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
     const op =
       typeof payload.operationName === 'string' ? ops.find((o) => o.name?.value === payload.operationName) : ops[0];
-    return Math.max(1, op?.selectionSet.selections.length ?? 1);
+    return Math.max(1, op ? rootFieldCount(doc, op) : 1);
   } catch {
     return 1;
   }

@@ -78,12 +78,16 @@ function round(x: number, digits: number): number {
   return Math.round(x * f) / f;
 }
 
-/** RFC 4180 CSV; a cell that a spreadsheet would run as a formula (=, +, -, @) is prefixed with '. */
+/**
+ * RFC 4180 CSV; a cell that a spreadsheet would run as a formula (=, +, -, @) is prefixed with ',
+ * and a text cell holding a separator a spreadsheet may split on (, ; tab) is quoted, so that no
+ * part of it becomes a cell of its own (`R;=cmd|...` split on ; would start a formula).
+ */
 export function toCsv(k: PublicKpis): string {
   const cell = (v: string | number): string => {
     let s = String(v);
     if (typeof v === 'string' && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-    return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+    return /[",;\t\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
   };
   const lines = [['from', 'to', ...PUBLIC_KPI_COLUMNS].join(',')];
   for (const r of k.regions) lines.push([k.from, k.to, ...PUBLIC_KPI_COLUMNS.map((c) => r[c])].map(cell).join(','));

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { GraphQLError } from 'graphql';
 import { GqlErrorCode } from '../common/errors';
 import { toGraphQLError } from '../common/gql-exception.filter';
+import { rootFieldCount } from '../common/query-limits';
 import { RateLimitException } from './rate-limit.exception';
 import { TokenBucketLimiter } from './rate-limiter';
 
@@ -104,8 +105,9 @@ export function rateLimitPlugin(limiter: TokenBucketLimiter): ApolloServerPlugin
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ contextValue, operation }) {
-          const fields = Math.max(1, operation?.selectionSet.selections.length ?? 1);
+        async didResolveOperation({ contextValue, operation, document }) {
+          // fragments and inline fragments included: `{ ... on Query { a: me { id } b: me { id } } }` runs two
+          const fields = Math.max(1, operation ? rootFieldCount(document, operation) : 1);
           const e = rateLimitError(limiter, contextValue?.req, fields - 1, fields);
           if (e) throw e;
         },
