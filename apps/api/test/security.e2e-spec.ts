@@ -306,6 +306,25 @@ describe('API keys at rest, in comparison and in the logs', () => {
     }
   });
 
+  // found by a security review: a 1 kB chain of fragments, each spreading the one before twice,
+  // held a production process for over ten minutes (query-limits.spec measures the rules alone)
+  it('a chain of 40 fragments spreading each other twice is answered at once, without a key too', async () => {
+    const defs = ['fragment F0 on Query { __typename }'];
+    for (let i = 1; i < 40; i++) defs.push(`fragment F${i} on Query { ...F${i - 1} ...F${i - 1} }`);
+    const q = `{ ...F39 }\n${defs.join('\n')}`;
+    for (const key of [null, bureauKey]) {
+      const r = await gqlAt(t.url, q, {}, key);
+      expect(r.errors?.[0]?.message ?? 'answered').toMatch(/answered|maximum allowed number of nodes/);
+    }
+    const m = await gqlAt(
+      t.url,
+      `mutation ${q.replace(/on Query/g, 'on Mutation').replace('__typename', 'revokeApiKey(id: "x") { id }')}`,
+      {},
+      bureauKey,
+    );
+    expect(m.errors?.[0].message).toMatch(/runs one mutation|maximum allowed number of nodes/);
+  });
+
   it('introspection counts against the query cost: the full introspection query runs, hundreds of aliased copies do not', async () => {
     const full = await gqlAt(t.url, getIntrospectionQuery(), {}, bureauKey);
     expect(full.errors).toBeUndefined();
