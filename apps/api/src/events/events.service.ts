@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EventEmitter } from 'node:events';
 import { HOUR_MS } from '../common/time.utils';
-import { BookingEventsMessage, LedgerMessage } from '../ledger/ledger-wire';
+import { BookingEventsMessage, LedgerMessage, LedgerParts } from '../ledger/ledger-wire';
 import { OrganizationErrorCode, OrganizationException } from '../organizations/organizations.exception';
 import { hashApiKey } from '../security/api-keys';
 import { OrganizationsService } from '../organizations/organizations.service';
@@ -112,23 +112,13 @@ export class EventsService {
     });
     // one event per committed change, however many hours it touched (a change too large for one
     // NOTIFY comes in parts: they are joined first, as the timelines join them)
-    const parts = new Map<string, { h: number[]; n: number }>();
+    const parts = new LedgerParts();
     feed.onResync(() => parts.clear());
-    feed.on<LedgerMessage>('l', (m) => {
+    feed.on<LedgerMessage>('l', (part) => {
+      if (!part.d) return;
+      const m = parts.join(part);
+      if (!m) return;
       const d = m.d;
-      if (!d) return;
-      if (m.p && d.t === 'd') {
-        const key = `${m.c}:${m.v}`;
-        const got = parts.get(key) ?? { h: [], n: 0 };
-        for (const h of d.h) got.h.push(h);
-        if (++got.n < m.p[1]) {
-          parts.set(key, got);
-          return;
-        }
-        parts.delete(key);
-        if (got.h.length > 0) this.bus.emit('ledger', hoursChanged(m.c, got.h));
-        return;
-      }
       if (d.t !== 'd') {
         // a cluster reloaded for its parameters changed no hour; one reloaded for a revision did
         if (d.f === undefined || d.to === undefined) return;

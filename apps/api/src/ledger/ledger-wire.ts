@@ -108,3 +108,43 @@ export function bookingPayloads(encode: Encode, events: BookingEventTuple[], vou
   if (chunk.length > 0 || (out.length === 0 && voucherOrgs.length > 0)) flush();
   return out;
 }
+
+/**
+ * Joins the parts of ledger changes too large for one NOTIFY (`p`: [index, count]): the whole
+ * change once its last part arrived, null until then; a message in one piece as it is. One way
+ * for every reader of the feed (the timelines, the live events).
+ */
+export class LedgerParts {
+  private readonly parts = new Map<string, LedgerMessage[]>();
+
+  join(m: LedgerMessage): LedgerMessage | null {
+    if (!m.p) return m;
+    const key = `${m.c}:${m.v}`;
+    const got = this.parts.get(key) ?? [];
+    got.push(m);
+    if (got.length < m.p[1]) {
+      this.parts.set(key, got);
+      return null;
+    }
+    this.parts.delete(key);
+    const h: number[] = [];
+    const tf: number[] = [];
+    const g: number[] = [];
+    const gw: number[] = [];
+    for (const x of got.sort((a, b) => a.p![0] - b.p![0])) {
+      if (x.d.t !== 'd') continue;
+      for (let i = 0; i < x.d.h.length; i++) {
+        h.push(x.d.h[i]);
+        tf.push(x.d.tf[i]);
+        g.push(x.d.g[i]);
+        gw.push(x.d.gw[i]);
+      }
+    }
+    return { ...m, p: undefined, d: { t: 'd', h, tf, g, gw } };
+  }
+
+  /** Forgets the parts held (the feed reconnected: the rest of them will not come). */
+  clear(): void {
+    this.parts.clear();
+  }
+}

@@ -9,7 +9,7 @@ import { ChangeFeed } from '../events/change-feed.service';
 import { tariffOf } from '../clusters/tariff';
 import { metaOf, sameScheduling } from './cluster-meta';
 import { ClusterLedger, ClusterMeta, LedgerRepository, SiteCaps } from './ledger.repository';
-import { LedgerMessage, SiteMessage } from './ledger-wire';
+import { LedgerMessage, LedgerParts, SiteMessage } from './ledger-wire';
 import { LedgerService } from './ledger.service';
 import { SlotWriter } from './slot-writer';
 
@@ -41,7 +41,7 @@ export class TimelinesService implements OnApplicationBootstrap, OnModuleDestroy
   /** an exclusive section (group commit or reload) is running: feed changes wait in `buffer` */
   private held = true;
   private readonly buffer: LedgerMessage[] = [];
-  private readonly parts = new Map<string, LedgerMessage[]>();
+  private readonly parts = new LedgerParts();
   private readonly waiters = new Set<() => void>();
   /** versions of this process's own group commits, applied before commit, whose message is still to come */
   private readonly own = new Set<string>();
@@ -203,28 +203,9 @@ export class TimelinesService implements OnApplicationBootstrap, OnModuleDestroy
 
   private receive(m: LedgerMessage): void {
     if (typeof m.c !== 'string' || !Number.isFinite(m.v) || !m.d) return;
-    if (m.p) {
-      const key = `${m.c}:${m.v}`;
-      const got = this.parts.get(key) ?? [];
-      got.push(m);
-      if (got.length < m.p[1]) {
-        this.parts.set(key, got);
-        return;
-      }
-      this.parts.delete(key);
-      const h: number[] = [];
-      const tf: number[] = [];
-      const g: number[] = [];
-      const gw: number[] = [];
-      for (const x of got.sort((a, b) => a.p![0] - b.p![0])) {
-        if (x.d.t !== 'd') continue;
-        h.push(...x.d.h);
-        tf.push(...x.d.tf);
-        g.push(...x.d.g);
-        gw.push(...x.d.gw);
-      }
-      m = { ...m, p: undefined, d: { t: 'd', h, tf, g, gw } };
-    }
+    const whole = this.parts.join(m);
+    if (!whole) return;
+    m = whole;
     if (this.held) this.buffer.push(m);
     else {
       this.apply(m);
