@@ -284,6 +284,33 @@ describe('green SLAs: supply revisions, re-allocation, credits', () => {
     await consistent(t, cluster, hour(58), hour(64));
   });
 
+  it('a revised booking prices its green MWh at its green price, not at a share of its rounded green cents', async () => {
+    const s = await t.createOrg('STARTUP');
+    // 100 PFLOPS draw 1 MW; 2 MWh of green at 333.333 cost 666.666, billed 666.67
+    const c = await t.registerCluster(op.key, {
+      capacityPflops: 100,
+      kwPerPflops: 10,
+      pue: 1,
+      pricePerPflopsHour: 1,
+      gridPricePerMwh: 100,
+    });
+    await t.ok(
+      `mutation($c: ID!, $s: DateTime!, $e: DateTime!) { addGreenWindow(clusterId: $c, startsAt: $s, endsAt: $e, megawatts: 10, source: SOLAR, pricePerMwh: 333.333) { id } }`,
+      { c, s: hour(70), e: hour(72) },
+      op.key,
+    );
+    const req = { pflops: 100, hours: 2, earliestStart: hour(70), deadline: hour(72), clusterIds: [c] };
+    const b = (await t.ok(BOOK, { r: req, o: 'GREENEST', k: 'green-price' }, s.key)).bookCompute;
+    expect((await t.ok(BOOKING, { id: b.id })).booking).toMatchObject({ greenMwh: 2, price: { greenEnergy: 666.67 } });
+    const rev = (await t.ok(REVISE, { c, f: hour(71), t: hour(72), mw: 0, why: 'cloud' }, op.key)).reviseGreenSupply;
+    // 1 MWh x 333.333 = 333.333 -> 333.33 (half of 666.67 would be 333.335 -> 333.34); grid 1 MWh x 100
+    expect((await t.ok(BOOKING, { id: b.id })).booking).toMatchObject({
+      greenMwh: 1,
+      price: { greenEnergy: 333.33, gridEnergy: 100, total: 633.33 },
+    });
+    expect(rev.bookings).toEqual([expect.objectContaining({ priceTotalBefore: 866.67, priceTotalAfter: 633.33 })]);
+  });
+
   it('a revision that lowers a price lowers what its voucher covers: percentCovered of the new price, the rest back to the voucher', async () => {
     // green dearer than grid: losing it makes the booking cheaper
     const c = await dearGreenCluster(0.1, 30, 32);

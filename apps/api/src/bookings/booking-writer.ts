@@ -103,6 +103,7 @@ export class BookingWriter {
       greenShare: [],
       priceCompute: [],
       priceGreen: [],
+      greenPrice: [],
       priceGrid: [],
       priceTotal: [],
       voucherId: [],
@@ -146,6 +147,9 @@ export class BookingWriter {
       // stored as clients read them: whole cents per part, the total their sum (common/money)
       b.priceCompute.push(money(pl.price.compute));
       b.priceGreen.push(money(pl.price.greenEnergy));
+      // the green price the booking keeps (a supply revision prices its green MWh at it): from the
+      // green energy before rounding, so that 1 of 2 MWh at 333.333 is 333.33, not half of 666.67
+      b.greenPrice.push(pl.greenMwh > 0 ? pl.price.greenEnergy / pl.greenMwh : null);
       b.priceGrid.push(money(pl.price.gridEnergy));
       b.priceTotal.push(priceTotal(pl.price));
       b.voucherId.push(l.cover?.voucherId ?? null);

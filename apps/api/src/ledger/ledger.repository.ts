@@ -131,6 +131,8 @@ export interface GroupInsert {
   greenShare: number[];
   priceCompute: number[];
   priceGreen: number[];
+  /** the booking's green price per MWh, unrounded (its green energy before rounding / green MWh); null without green */
+  greenPrice: (number | null)[];
   priceGrid: number[];
   priceTotal: number[];
   voucherId: (string | null)[];
@@ -377,6 +379,7 @@ export class LedgerRepository implements LedgerPort {
       nowMs,
       d.gridW,
       b.gridPriceFlat,
+      b.greenPrice,
     ]);
     if (r.ins !== b.id.length || r.led !== d.hour.length) {
       throw new Error(

@@ -115,11 +115,11 @@ export const S = {
                                    min_green_share, green_mwh, grid_mwh, green_share, price_compute, price_green_energy, price_grid_energy, price_total, voucher_id, voucher_amount,
                                    status, idempotency_key, request_fingerprint, created_at)
              SELECT x.id, x.org, x.cl, to_timestamp(x.h * 3600.0), to_timestamp((x.h + x.hr) * 3600.0), x.hr, x.tf, x.dw, ($8::bigint[])[x.off + 1 : x.off + x.hr],
-                    ($8::bigint[])[x.off + 1 : x.off + x.hr], CASE WHEN x.gm > 0 THEN x.pg / x.gm END, ($38::float8[])[x.off + 1 : x.off + x.hr], x.obj, x.mgs,
+                    ($8::bigint[])[x.off + 1 : x.off + x.hr], x.gp, ($38::float8[])[x.off + 1 : x.off + x.hr], x.obj, x.mgs,
                     x.gm, x.grm, x.gs, x.pc, x.pg, x.pgr, x.pt, x.vid, x.vam, 'CONFIRMED', x.k, x.fp, to_timestamp($36 / 1000.0)
              FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::int[], $5::int[], $6::int[], $7::bigint[], $9::int[], $10::text[], $11::float8[], $12::float8[], $13::float8[],
-                         $14::float8[], $15::float8[], $16::float8[], $17::float8[], $18::float8[], $19::uuid[], $20::numeric[], $21::text[], $22::text[])
-                  AS x(id, org, cl, h, hr, tf, dw, off, obj, mgs, gm, grm, gs, pc, pg, pgr, pt, vid, vam, k, fp)
+                         $14::float8[], $15::float8[], $16::float8[], $17::float8[], $18::float8[], $19::uuid[], $20::numeric[], $21::text[], $22::text[], $39::float8[])
+                  AS x(id, org, cl, h, hr, tf, dw, off, obj, mgs, gm, grm, gs, pc, pg, pgr, pt, vid, vam, k, fp, gp)
              RETURNING 1),
            led AS (
              UPDATE cluster_hours h SET booked_tflops = h.booked_tflops + d.tf, green_alloc_w = h.green_alloc_w + d.g, grid_w = h.grid_w + d.gw

@@ -425,6 +425,7 @@ export class FakeLedger implements LedgerPort {
       greenShare: [0],
       priceCompute: [0],
       priceGreen: [0],
+      greenPrice: [null],
       priceGrid: [0],
       priceTotal: [0],
       voucherId: [null],

@@ -28,6 +28,7 @@ function group(over: Partial<GroupInsert> = {}): GroupInsert {
     greenShare: [0],
     priceCompute: [120],
     priceGreen: [0],
+    greenPrice: [null],
     priceGrid: [432],
     priceTotal: [552],
     voucherId: [null],
