@@ -146,6 +146,17 @@ describe('grid: sites, reserved capacity and time-of-use tariffs', () => {
       drawnMw: 0.6,
       reservedMw: 0.5,
     });
+    // given hour by hour, the refusal names the hour's value
+    const h = await t.gql(
+      `mutation($c: ID!, $f: DateTime!, $t: DateTime!) { reviseGreenSupply(clusterId: $c, from: $f, to: $t, hourlyMegawatts: [0, 0], reason: "clouds") { id } }`,
+      { c: b, f: hour(39), t: hour(41) },
+      operator,
+    );
+    expect(h.errors?.[0].extensions).toMatchObject({
+      code: 'GRID_LIMIT',
+      field: 'hourlyMegawatts[1]',
+      hour: hour(40),
+    });
   });
 
   it('a booking keeps the grid price of each of its hours: a supply revision prices the grid MWh it changes at them, not at a tariff set later', async () => {

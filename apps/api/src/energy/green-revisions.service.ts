@@ -96,7 +96,17 @@ export class GreenRevisionsService {
         const c = await this.clusters.lockForWrite(m, p, a.clusterId, 'clusterId');
         let id = '';
         const v = await this.ledger.change(m, c.id, async () => {
-          id = await this.apply(m, p, c.id, from, supply, a.pricePerMwh ?? null, reason, null);
+          id = await this.apply(
+            m,
+            p,
+            c.id,
+            from,
+            supply,
+            a.pricePerMwh ?? null,
+            reason,
+            null,
+            a.hourlyMegawatts != null ? 'hourlyMegawatts' : 'megawatts',
+          );
           // every process reloads the cluster: supply, allocation and prices changed hour by hour
           return { t: 'cl', f: from / HOUR_MS, to: to / HOUR_MS };
         });
@@ -182,7 +192,7 @@ export class GreenRevisionsService {
     if (!stranded && !short.yes) return null;
     let id = '';
     const version = await this.ledger.change(m, clusterId, async () => {
-      id = await this.apply(m, p, clusterId, fromH * HOUR_MS, target, null, reason, imported, true);
+      id = await this.apply(m, p, clusterId, fromH * HOUR_MS, target, null, reason, imported, 'rows', true);
       return id ? { t: 'cl', f: fromH, to: fromH + n } : null;
     });
     return id && version !== null ? { id, version } : null;
@@ -202,6 +212,8 @@ export class GreenRevisionsService {
     pricePerMwh: number | null,
     reason: string,
     viaWindows: ImportedSupply | null,
+    /** the argument that set the supply, named by a GRID_LIMIT (`hourlyMegawatts[k]` for its hour k) */
+    supplyField: 'megawatts' | 'hourlyMegawatts' | 'rows',
     /** write nothing (and return '') when no booking's green would change */
     onlyIfChanged = false,
   ): Promise<string> {
@@ -289,7 +301,7 @@ export class GreenRevisionsService {
       throw new EnergyException(
         EnergyErrorCode.GRID_LIMIT,
         `the bookings' green this change of supply takes away would be drawn from the grid: site ${site} would draw ${wattsToMw(over.drawnW)} MW at ${at}, more than the ${wattsToMw(over.capW)} MW reserved; raise it with setGridCapacity first (nothing changed)`,
-        viaWindows ? 'rows' : 'megawatts',
+        supplyField === 'hourlyMegawatts' ? `hourlyMegawatts[${over.h - fromH}]` : supplyField,
         { hour: at, drawnMw: wattsToMw(over.drawnW), reservedMw: wattsToMw(over.capW) },
       );
     }
@@ -310,7 +322,7 @@ export class GreenRevisionsService {
       throw new EnergyException(
         EnergyErrorCode.GRID_LIMIT,
         "the bookings' green this change of supply takes away would be drawn from the grid, beyond the capacity reserved for the cluster's site; raise it with setGridCapacity first (nothing changed)",
-        viaWindows ? 'rows' : 'megawatts',
+        supplyField,
       );
     }
     const [rev]: { id: string }[] = await m.query(
