@@ -57,7 +57,7 @@ export class BookingsResolver {
   @Roles('STARTUP', 'BUREAU')
   @Mutation(() => BookingModel, {
     description:
-      'Cancels a booking that has not started; capacity and green are released and the voucher refunded at once.',
+      'Cancels a booking that has not started; capacity and green are released and the voucher refunded at once. A booking already cancelled is CONFLICT ALREADY_CANCELLED (nothing changes: of concurrent cancels exactly one succeeds); one that has started, CONFLICT ALREADY_STARTED.',
   })
   cancelBooking(@CurrentOrg() p: Principal, @Args('id', { type: () => ID }) id: string): Promise<BookingModel> {
     return this.svc.cancel(p, id);
