@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { permanentConnectError } from '@pflex/persistence';
+import { startFailure } from '@pflex/persistence';
 import { startApp } from './bootstrap';
 import { createLogger } from './common/logger';
 import { AppConfig, configFromEnv } from './config';
@@ -48,8 +48,9 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  // a database that refuses us for good: one line naming DATABASE_URL, not a driver's stack
-  const why = permanentConnectError(err, process.env.DATABASE_URL);
+  // a database that refuses us or stays unreachable, a data folder in use: one line naming the
+  // setting, not a driver's stack (anything else is a bug: its stack is printed)
+  const why = startFailure(err, process.env.DATABASE_URL);
   console.error(
     JSON.stringify({
       level: 'fatal',

@@ -6,6 +6,9 @@ export const LOCK_FILE = 'pflex.lock';
 
 const held = new Set<string>();
 
+/** A PGlite data folder that cannot be used (in use by another process, not writable, not a pflex database): its message says which and why. */
+export class DataDirError extends Error {}
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -39,17 +42,17 @@ export function lockDataDir(dir: string): void {
       return;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST')
-        throw new Error(`cannot write to PFLEX_DATA_DIR ${dir}: ${(e as Error).message}`, { cause: e });
+        throw new DataDirError(`cannot write to PFLEX_DATA_DIR ${dir}: ${(e as Error).message}`, { cause: e });
     }
     const pid = Number.parseInt(readFileSync(file, 'utf8'), 10);
     // the same pid: this process (opened again) or a container's pid 1 restarted: ours
     if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid))
-      throw new Error(
+      throw new DataDirError(
         `PFLEX_DATA_DIR ${dir} is in use by process ${pid}: PGlite is one process's database, so give each process its own data folder (or use PostgreSQL, DATABASE_URL, for several); if no pflex process runs there, delete ${file}`,
       );
     unlinkSync(file);
   }
-  throw new Error(`cannot lock PFLEX_DATA_DIR ${dir}: ${file} keeps coming back`);
+  throw new DataDirError(`cannot lock PFLEX_DATA_DIR ${dir}: ${file} keeps coming back`);
 }
 
 function releaseAll(): void {

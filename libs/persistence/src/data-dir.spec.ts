@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createDataSourceOptions, permanentConnectError, persistenceConfigFromEnv } from './data-source';
+import { createDataSourceOptions, permanentConnectError, persistenceConfigFromEnv, startFailure } from './data-source';
+import { DataDirError } from './data-dir-lock';
 import { LOCK_FILE, lockDataDir } from './data-dir-lock';
 
 describe('a PGlite data folder belongs to one process', () => {
@@ -97,5 +98,19 @@ describe('database settings from the environment', () => {
     for (const code of ['ECONNREFUSED', 'ENOTFOUND', '57P03', '53300'])
       expect(permanentConnectError(err(code, 'not yet'), url)).toBeNull();
     expect(permanentConnectError(err('28P01', 'x'), undefined)).toBeNull();
+  });
+
+  it('a failure at start a user can act on is one line naming the setting; anything else is not (its stack is printed)', () => {
+    const url = 'postgres://pflex:secret@db.internal:6543/market';
+    const err = (code: string, message: string) => Object.assign(new Error(message), { code });
+    expect(startFailure(err('ECONNREFUSED', 'connect ECONNREFUSED 10.0.0.5:6543'), url)).toBe(
+      'cannot reach DATABASE_URL (db.internal:6543/market as pflex), waited for it and gave up: connect ECONNREFUSED 10.0.0.5:6543',
+    );
+    expect(startFailure(err('28P01', 'password authentication failed'), url)).toMatch(/^cannot use DATABASE_URL/);
+    expect(startFailure(new DataDirError('PFLEX_DATA_DIR /x is in use by process 7'), undefined)).toBe(
+      'PFLEX_DATA_DIR /x is in use by process 7',
+    );
+    expect(startFailure(new TypeError('x is not a function'), url)).toBeNull();
+    expect(startFailure(err('ECONNREFUSED', 'refused'), undefined)).toBeNull();
   });
 });

@@ -7,7 +7,7 @@ import { dbStats } from './sql';
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { ENTITIES } from './entities';
 import { MIGRATIONS } from './migrations';
-import { lockDataDir } from './data-dir-lock';
+import { DataDirError, lockDataDir } from './data-dir-lock';
 import { intEnv } from './env';
 import { pgliteDriver } from './pglite-pool';
 import { PG_CONNECTION_EXCEPTION_CLASS, PG_ERROR } from './pg-error-codes';
@@ -83,14 +83,33 @@ export function permanentConnectError(e: unknown, url: string | undefined): stri
     PG_ERROR.INVALID_CATALOG_NAME,
   ];
   if (!url || !permanent.includes(code)) return null;
-  let where = 'the server';
+  return `cannot use DATABASE_URL (${serverOf(url)}): ${(e as Error).message}`;
+}
+
+/** host:port/database as user of a PostgreSQL URL, without its password. */
+function serverOf(url: string): string {
   try {
     const u = new URL(url);
-    where = `${u.hostname || u.searchParams.get('host')}:${u.port || 5432}${u.pathname}${u.username ? ` as ${decodeURIComponent(u.username)}` : ''}`;
+    return `${u.hostname || u.searchParams.get('host')}:${u.port || 5432}${u.pathname}${u.username ? ` as ${decodeURIComponent(u.username)}` : ''}`;
   } catch {
     // checked at start: a URL
+    return 'the server';
   }
-  return `cannot use DATABASE_URL (${where}): ${(e as Error).message}`;
+}
+
+/**
+ * A failure at start, said in one line without a stack trace, when it is one a user can act on:
+ * the database refusing us for good (permanentConnectError), a server still unreachable when the
+ * start gave up waiting for it, or a data folder that cannot be used. Null for anything else (a
+ * bug: its stack is worth printing).
+ */
+export function startFailure(e: unknown, url: string | undefined): string | null {
+  const permanent = permanentConnectError(e, url);
+  if (permanent) return permanent;
+  if (url && databaseFailure(e) === 'unavailable')
+    return `cannot reach DATABASE_URL (${serverOf(url)}), waited for it and gave up: ${(e as Error).message}`;
+  if (e instanceof DataDirError) return e.message;
+  return null;
 }
 
 /** How long past the statement timeout a query may go unanswered before its connection is given up, ms. */
@@ -208,14 +227,18 @@ export async function createDataSourceOptions(cfg: PersistenceConfig): Promise<D
     db = await PGlite.create();
   } else {
     const dir = resolve(cfg.dataDir);
-    mkdirSync(dir, { recursive: true });
+    try {
+      mkdirSync(dir, { recursive: true });
+    } catch (e) {
+      throw new DataDirError(`cannot create PFLEX_DATA_DIR ${dir}: ${(e as Error).message}`, { cause: e });
+    }
     lockDataDir(dir);
     try {
       db = await PGlite.create({ dataDir: dir });
     } catch (e) {
       // PGlite's own message names neither the folder nor the cause (an object, or "failed to initialize")
       const why = e instanceof Error ? e.message : JSON.stringify(e);
-      throw new Error(
+      throw new DataDirError(
         `cannot open the PGlite database in PFLEX_DATA_DIR ${dir} (${why}): it must be a folder this process can read and write, holding a pflex database or nothing`,
         { cause: e },
       );

@@ -6,6 +6,7 @@ export {
   openDataSource,
   persistenceConfigFromEnv,
   permanentConnectError,
+  startFailure,
   dropSchema,
   openScratchDataSource,
   pgErrorCode,
@@ -16,7 +17,7 @@ export {
 export type { PersistenceConfig } from './data-source';
 export { PG_ERROR, PG_CONNECTION_EXCEPTION_CLASS } from './pg-error-codes';
 export { intEnv } from './env';
-export { lockDataDir, LOCK_FILE } from './data-dir-lock';
+export { DataDirError, lockDataDir, LOCK_FILE } from './data-dir-lock';
 export { pgliteDriver, pgliteOf } from './pglite-pool';
 export { sqlPoolOf, dbStats } from './sql';
 export type { SqlPool, SqlLease, SqlSession, SqlStatement } from './sql';

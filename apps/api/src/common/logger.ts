@@ -66,7 +66,10 @@ export class PinoNestLogger implements LoggerService {
     this.pino.info({ context }, String(message));
   }
   error(message: unknown, trace?: string, context?: string) {
-    this.pino.error({ context, trace }, String(message));
+    // Nest's ExceptionHandler reports a failed start that it then throws (abortOnError: false) to
+    // main.ts, which says it once, in one line: here it is only a debug line
+    if (context === 'ExceptionHandler') this.pino.debug({ context, trace }, String(message));
+    else this.pino.error({ context, trace }, String(message));
   }
   warn(message: unknown, context?: string) {
     this.pino.warn({ context }, String(message));
