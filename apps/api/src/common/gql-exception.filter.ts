@@ -123,10 +123,13 @@ export const MAX_MESSAGE_CHARS = 2000;
 
 /**
  * The message without GraphQL's "Did you mean ...?" suggestions, which name fields, arguments and
- * types of the schema: production hides the schema (no introspection), so its errors do too.
+ * types of the schema: production hides the schema (no introspection), so its errors do too; and
+ * Apollo's refusal of introspection said as the product's, without its advice to turn it on.
  */
 export function withoutSuggestions<T extends { message: string }>(formatted: T): T {
-  const message = formatted.message.replace(/ Did you mean [^?]*\?/g, '');
+  const message = formatted.message.startsWith('GraphQL introspection is not allowed by Apollo Server')
+    ? 'GraphQL introspection is off in production (NODE_ENV=production): the server does not describe its schema'
+    : formatted.message.replace(/ Did you mean [^?]*\?/g, '');
   return message === formatted.message ? formatted : { ...formatted, message };
 }
 
