@@ -71,6 +71,11 @@ describe('access rules (quotas) over HTTP', () => {
       maxClusterShare: 0.5,
     });
     expect((await t.code(GET, { o: s.id }, other.key)).code).toBe('NOT_FOUND');
+    // both limits cleared: no rules, as before any were set
+    const cleared = (await t.ok(SET, { i: { organizationId: s.id, maxClusterShare: null } })).setAccessRule;
+    expect(cleared).toMatchObject({ maxPflopsHoursPer7Days: null, maxClusterShare: null });
+    expect((await t.ok(GET, { o: s.id }, s.key)).accessRule).toBeNull();
+    expect((await t.ok(GET, { o: s.id })).accessRule).toBeNull();
     // the bureau: a mistyped id is NOT_FOUND, not "no rules"
     expect(await t.code(GET, { o: '00000000-0000-4000-8000-000000000000' })).toMatchObject({
       code: 'NOT_FOUND',
@@ -99,7 +104,9 @@ describe('access rules (quotas) over HTTP', () => {
     const e = await refusal(s.key, req(10, 5, 2));
     expect(e.extensions).toMatchObject({ code: 'QUOTA_EXCEEDED', limit: 'PFLOPS_HOURS_PER_7_DAYS', over: 10 });
     expect(e.message).toContain('at most 100 PFLOPS-hours per rolling 7 days');
-    expect(e.message).toContain('would total 110 PFLOPS-hours with this one (50), over the limit by 10 PFLOPS-hours');
+    expect(e.message).toContain(
+      'would total 110 PFLOPS-hours (60 already booked + 50 of this one), over the limit by 10 PFLOPS-hours',
+    );
     // the quote says the same, and nothing was booked
     const q = (await t.ok(QUOTES, { r: req(10, 5, 2) }, s.key)).quotes;
     expect(q.map((x: any) => [x.available, x.reason])).toEqual([

@@ -86,7 +86,7 @@ describe('the 7-day rule: worstWeek and weeklyExcess', () => {
     });
     expect(e.message).toBe(
       `access rule exceeded: at most 100 PFLOPS-hours per rolling 7 days; bookings starting between ${new Date(93 * H).toISOString()} and ${new Date((93 + 168) * H).toISOString()} ` +
-        'would total 100.001 PFLOPS-hours with this one (65.001), over the limit by 0.001 PFLOPS-hours',
+        'would total 100.001 PFLOPS-hours (35 already booked + 65.001 of this one), over the limit by 0.001 PFLOPS-hours',
     );
     // later, the first start has left every window holding the new one
     expect(svc.weeklyExcess(100, usage, 268, 75_000, 1)).toBeNull();

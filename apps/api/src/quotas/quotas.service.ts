@@ -137,7 +137,8 @@ export class QuotasService {
     const r = isUuid(organizationId)
       ? await this.ds.manager.findOneBy(AccessRuleEntity, { orgId: organizationId })
       : null;
-    if (r) return toModel(r);
+    // a rule whose limits were all cleared is no rule
+    if (r) return r.maxPflopsHoursPer7Days !== null || r.maxClusterShare !== null ? toModel(r) : null;
     // no rules, or no such organization: a mistyped id must not read as "no rules"
     if (!isUuid(organizationId) || !(await this.ds.manager.existsBy(OrganizationEntity, { id: organizationId })))
       throw notFound();
@@ -184,7 +185,7 @@ export class QuotasService {
     return new QuotaException(
       QuotaErrorCode.QUOTA_EXCEEDED,
       `access rule exceeded: at most ${fmt(limitPflopsHours)} PFLOPS-hours per rolling 7 days; bookings starting between ${iso(from)} and ${iso(from + WEEK_HOURS * HOUR_MS)} ` +
-        `would total ${fmt(total)} PFLOPS-hours with this one (${fmt(tflopsToPflops(tflops * hours))}), over the limit by ${fmt(over)} PFLOPS-hours`,
+        `would total ${fmt(total)} PFLOPS-hours (${fmt(tflopsToPflops(best.used))} already booked + ${fmt(tflopsToPflops(tflops * hours))} of this one), over the limit by ${fmt(over)} PFLOPS-hours`,
       undefined,
       {
         limit: 'PFLOPS_HOURS_PER_7_DAYS',
