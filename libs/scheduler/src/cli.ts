@@ -12,19 +12,23 @@ const USAGE = 'usage: schedule <instance.json> [--mode online|batch]';
 function main(argv: string[]): number {
   let file: string | undefined;
   let mode = 'online';
+  let options = true;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === '--mode') mode = argv[++i] ?? '';
+    if (options && a === '--') options = false;
+    else if (!options || !a.startsWith('-')) {
+      if (file !== undefined) {
+        process.stderr.write(`error: unexpected argument ${a}\n${USAGE}\n`);
+        return 2;
+      }
+      file = a;
+    } else if (a === '--mode') mode = argv[++i] ?? '';
     else if (a.startsWith('--mode=')) mode = a.slice(7);
     else if (a === '-h' || a === '--help') {
       process.stdout.write(USAGE + '\n');
       return 0;
-    } else if (a.startsWith('-')) {
+    } else {
       process.stderr.write(`error: unknown option ${a}\n${USAGE}\n`);
-      return 2;
-    } else if (file === undefined) file = a;
-    else {
-      process.stderr.write(`error: unexpected argument ${a}\n${USAGE}\n`);
       return 2;
     }
   }

@@ -117,7 +117,12 @@ function checkFields(o: Record<string, unknown>, ignored: Set<string>): void {
 export function parseInstance(raw: unknown): { instance: InstanceFile; fleet: Fleet; ignored: string[] } {
   const o = checkObject('', 'instance', raw);
   if (o.horizonStart !== undefined && !isDateTime(o.horizonStart))
-    fail('', 'horizonStart', 'an ISO 8601 date-time with a zone (e.g. 2027-01-01T00:00:00Z)', o.horizonStart);
+    fail(
+      '',
+      'horizonStart',
+      'an ISO 8601 date-time with a zone (e.g. 2027-01-01T00:00:00Z) in the years 0001 to 9999 UTC',
+      o.horizonStart,
+    );
   checkInt('', 'slots', o.slots, 1, MAX_SLOTS);
   const ignored = new Set<string>();
   checkFields(o, ignored);

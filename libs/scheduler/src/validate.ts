@@ -28,9 +28,14 @@ export function checkPositive3(label: string, path: string, v: unknown, max: num
 }
 
 /** >= 0, finite, at most 3 decimals, at most `max` */
-export function checkNonNeg3(label: string, path: string, v: unknown, max: number): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || !hasAtMost3Decimals(v))
-    fail(label, path, 'a non-negative number with at most 3 decimals', v);
+export function checkNonNeg3(
+  label: string,
+  path: string,
+  v: unknown,
+  max: number,
+  what = 'a non-negative number with at most 3 decimals',
+): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || !hasAtMost3Decimals(v)) fail(label, path, what, v);
   if (v > max) fail(label, path, `at most ${max}`, v);
   return v;
 }

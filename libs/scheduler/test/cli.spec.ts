@@ -171,7 +171,7 @@ describe('CLI', () => {
         clusters: [c],
         jobs: [],
       },
-      'sites[0].gridChanges[1].mw must be a non-negative number with at most 3 decimals, got 1.0001',
+      'sites[0].gridChanges[1].mw must be a non-negative number with at most 3 decimals, or null (no cap), got 1.0001',
     ],
     [
       // the API's rule (decimalPlaces): a tiny 4th+ decimal is not rounded away
@@ -183,7 +183,7 @@ describe('CLI', () => {
       // one reading of date-times for the API and the scheduler (parseDateTime)
       'a horizonStart on a day the calendar lacks',
       { horizonStart: '2027-02-29T00:00+0800', slots: 10, clusters: [c], jobs: [] },
-      'horizonStart must be an ISO 8601 date-time with a zone (e.g. 2027-01-01T00:00:00Z), got "2027-02-29T00:00+0800"',
+      'horizonStart must be an ISO 8601 date-time with a zone (e.g. 2027-01-01T00:00:00Z) in the years 0001 to 9999 UTC, got "2027-02-29T00:00+0800"',
     ],
     [
       // the quick check of a valid job keeps the same rule (it let a 1e-7 remainder through)
@@ -307,5 +307,18 @@ describe('CLI', () => {
     const r = run(example, '--mode', 'fast');
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/--mode must be online or batch/);
+    expect(run(example, '--fast').code).toBe(2);
+    expect(run(example, example).err).toMatch(/unexpected argument/);
+  });
+
+  it('after -- every argument is a file (a file name may start with -); -h prints the usage', () => {
+    const plain = run(example);
+    const after = run('--mode', 'online', '--', example);
+    expect(after.code).toBe(0);
+    expect(JSON.parse(after.out).placements).toEqual(JSON.parse(plain.out).placements);
+    const dashed = run('--', '--mode');
+    expect(dashed.code).toBe(1);
+    expect(dashed.err).toMatch(/cannot read --mode/);
+    expect(run('-h')).toMatchObject({ code: 0, out: expect.stringMatching(/^usage: schedule/) });
   });
 });

@@ -61,16 +61,24 @@ describe('horizonStart: an ISO 8601 date-time with a zone, on a real day', () =>
     clusters: [{ id: 'c', capacityPflops: 1, kwPerPflops: 1, pue: 1, pricePerPflopsHour: 0, gridPricePerMwh: 0 }],
     jobs: [],
   });
-  it.each(['2027-01-01T00:00:00Z', '2027-01-01T08:00Z', '2027-02-28T23:59:59.5+08:00', '2028-02-29T00:00:00-05:30'])(
-    'accepts %s',
-    (h) => expect(runInstance(inst(h), 'online').stats.placed).toBe(0),
-  );
+  it.each([
+    '2027-01-01T00:00:00Z',
+    '2027-01-01T08:00Z',
+    '2027-02-28T23:59:59.5+08:00',
+    '2028-02-29T00:00:00-05:30',
+    '0001-01-01T00:00:00Z',
+    '9999-12-31T23:00:00+05:00',
+  ])('accepts %s', (h) => expect(runInstance(inst(h), 'online').stats.placed).toBe(0));
   it.each([
     '2027-01-01',
     '2027-01-01T00:00:00',
     '2027-02-30T00:00:00Z',
     '2027-13-01T00:00:00Z',
     '2027-02-29T00:00:00Z',
+    // outside the years 0001 to 9999 UTC, as the API's DateTime refuses them (an offset can carry a date there)
+    '0000-01-01T00:00:00Z',
+    '0001-01-01T00:00:00+01:00',
+    '9999-12-31T23:00:00-05:00',
   ])('refuses %s, naming the field', (h) =>
     expect(() => runInstance(inst(h), 'online')).toThrow(/^horizonStart must be an ISO 8601 date-time/),
   );

@@ -16,10 +16,11 @@ function isLeap(y: number): boolean {
  * The instant (ms since the epoch) `s` writes; 'format' when it is not such a date-time,
  * 'calendar' when the date and time as written do not exist: a day the month has (no 31
  * November, 29 February only in leap years), hours 0-23, minutes and seconds 0-59, an offset of
- * at most 14 h, nothing finer than a millisecond. (JavaScript's Date would move 2026-11-31 to 1
- * December and T24:00 to the next day.)
+ * at most 14 h, nothing finer than a millisecond (JavaScript's Date would move 2026-11-31 to 1
+ * December and T24:00 to the next day); 'range' when the instant is outside the years 0001 to
+ * 9999 UTC (PostgreSQL has no year 0; an offset can carry 0001-01-01T00:00+01:00 into year 0).
  */
-export function parseDateTime(s: unknown): number | 'format' | 'calendar' {
+export function parseDateTime(s: unknown): number | 'format' | 'calendar' | 'range' {
   const m = typeof s === 'string' ? ISO_RE.exec(s) : null;
   if (!m) return 'format';
   const [y, mo, d, h, mi] = [m[1], m[2], m[3], m[4], m[5]].map(Number);
@@ -36,5 +37,10 @@ export function parseDateTime(s: unknown): number | 'format' | 'calendar' {
   const t = new Date(0);
   t.setUTCFullYear(y, mo - 1, d); // not Date.UTC, which reads years 0-99 as 1900-1999
   t.setUTCHours(h, mi, sec, ms);
-  return t.getTime() - offset * 60_000;
+  const at = t.getTime() - offset * 60_000;
+  return at < FIRST_MS || at >= AFTER_LAST_MS ? 'range' : at;
 }
+
+/** 0001-01-01T00:00Z and 10000-01-01T00:00Z, ms since the epoch. */
+const FIRST_MS = -62135596800000;
+const AFTER_LAST_MS = 253402300800000;

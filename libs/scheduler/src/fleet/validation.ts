@@ -29,14 +29,14 @@ export function checkSpec(spec: FleetSpec): { slots: number; sites: SiteSpec[]; 
       fail('', `${p}.id`, "an id not starting with '#' (kept for the implicit site of a cluster without one)", id);
     if (siteIds.has(id)) fail('', `${p}.id`, 'unique among sites', id);
     siteIds.add(id);
-    if (x.gridMw !== undefined && x.gridMw !== null) checkNonNeg3('', `${p}.gridMw`, x.gridMw, GRID_LIMITS.mw.max);
+    if (x.gridMw !== undefined) checkGridMw('', `${p}.gridMw`, x.gridMw);
     if (x.gridChanges !== undefined) {
       const ch = checkArray('', `${p}.gridChanges`, x.gridChanges);
       for (let k = 0; k < ch.length; k++) {
         const q = `${p}.gridChanges[${k}]`;
         const c = checkObject('', q, ch[k]);
         checkRange('', q, c.start, c.end);
-        if (c.mw !== null) checkNonNeg3('', `${q}.mw`, c.mw, GRID_LIMITS.mw.max);
+        checkGridMw('', `${q}.mw`, c.mw);
       }
     }
   }
@@ -99,7 +99,15 @@ export function checkSpec(spec: FleetSpec): { slots: number; sites: SiteSpec[]; 
 /** A reserved grid capacity in MW (null = unlimited), as Int32 W (GRID_UNLIMITED = none). */
 export function checkGridMw(label: string, path: string, mw: unknown): number {
   if (mw === null) return GRID_UNLIMITED;
-  return mwToWatts(checkNonNeg3(label, path, mw, GRID_LIMITS.mw.max));
+  return mwToWatts(
+    checkNonNeg3(
+      label,
+      path,
+      mw,
+      GRID_LIMITS.mw.max,
+      'a non-negative number with at most 3 decimals, or null (no cap)',
+    ),
+  );
 }
 
 /** A grid price per MWh in the accepted range. */
