@@ -213,7 +213,7 @@ async function setCapacity() {
     const conflicts = e.extensions?.conflictingBookings ?? [];
     if (conflicts.length) {
       list.replaceChildren(
-        el('caption', {}, `${conflicts.length} booking${conflicts.length === 1 ? '' : 's'} would no longer fit`),
+        el('caption', {}, conflictCaption(e.extensions?.conflictingBookingCount ?? conflicts.length, conflicts.length)),
         el(
           'thead',
           {},
@@ -309,4 +309,10 @@ async function loadRevisions() {
       ]);
     }),
   );
+}
+
+/** "3 bookings would no longer fit", and which of them the list shows when it is cut. */
+function conflictCaption(total, listed) {
+  const head = `${total} booking${total === 1 ? '' : 's'} would no longer fit`;
+  return total > listed ? `${head} (the first ${listed} by start)` : head;
 }

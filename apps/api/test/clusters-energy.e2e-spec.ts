@@ -176,6 +176,7 @@ describe('clusters, capacity, green windows and utilization over HTTP', () => {
     expect((e.errors?.[0].extensions as any).conflictingBookings).toEqual([
       { id: b.id, startsAt: hour(12), endsAt: hour(15) },
     ]);
+    expect((e.errors?.[0].extensions as any).conflictingBookingCount).toBe(1);
     // updateCluster's new capacity runs into the same booking: named by its argument path
     const ue = await t.gql(
       `mutation($i: UpdateClusterInput!) { updateCluster(input: $i) { capacityPflops } }`,
@@ -199,6 +200,25 @@ describe('clusters, capacity, green windows and utilization over HTTP', () => {
     expect(
       (await t.code(SET_CAP, { c: '00000000-0000-4000-8000-000000000000', f: hour(2), t: hour(4), p: 1 }, op.key)).code,
     ).toBe('NOT_FOUND');
+  });
+
+  it('a cut in the way of more bookings than it lists says how many there are, and which it lists', async () => {
+    const c = await t.registerCluster(op.key, { capacityPflops: 10 });
+    const r = { pflops: 0.05, hours: 1, earliestStart: hour(30), deadline: hour(31), clusterIds: [c] };
+    const ids = (
+      await Promise.all(
+        Array.from({ length: 105 }, (_, i) => t.ok(BOOK, { r, o: 'EARLIEST', k: `many-${i}` }, startup)),
+      )
+    ).map((d) => d.bookCompute.id as string);
+    const e = (await t.gql(SET_CAP, { c, f: hour(30), t: hour(31), p: 0 }, op.key)).errors![0];
+    const x = e.extensions as any;
+    expect(x).toMatchObject({ code: 'CONFLICT', conflictingBookingCount: 105 });
+    // the first 100 by start, then id
+    expect(x.conflictingBookings.map((b: any) => b.id)).toEqual([...ids].sort().slice(0, 100));
+    expect(e.message).toMatch(
+      /: 105 conflicting bookings \(the first 100 by start in extensions.conflictingBookings\)/,
+    );
+    expect(e.message).toMatch(/ and 85 more$/);
   });
 
   it('green windows add up, are listed, and cannot be removed while their green is allocated', async () => {

@@ -38,7 +38,7 @@ export class ClustersResolver {
   @Roles('OPERATOR', 'BUREAU')
   @Mutation(() => CapacityChangeModel, {
     description:
-      'Capacity over [from, to) (maintenance, expansion); CONFLICT listing the bookings that would no longer fit.',
+      'Capacity over [from, to) (maintenance, expansion); CONFLICT listing the bookings that would no longer fit: extensions.conflictingBookingCount says how many, extensions.conflictingBookings lists the first 100 by start (id, startsAt, endsAt).',
   })
   setCapacity(@CurrentOrg() p: Principal, @Args() input: SetCapacityArgs): Promise<CapacityChangeModel> {
     return this.svc.setCapacity(p, input);

@@ -30,6 +30,10 @@ const UPDATABLE = [
   'gridPricePerMwh',
 ] as const;
 
+/** Conflicting bookings a refused capacity cut lists in its extensions (the first by start), and names in its message. */
+const MAX_CONFLICTS_LISTED = 100;
+const MAX_CONFLICTS_NAMED = 20;
+
 @Injectable()
 export class ClustersService {
   constructor(
@@ -131,12 +135,18 @@ export class ClustersService {
   ): Promise<number> {
     const [f, t] = [from / HOUR_MS, to / HOUR_MS];
     const conflict = async () => {
-      const rows = await this.admin.capacityConflictsIn(m, clusterId, f, t, tflops);
+      const rows = await this.admin.capacityConflictsIn(m, clusterId, f, t, tflops, MAX_CONFLICTS_LISTED);
+      const total = rows[0]?.total ?? 0;
+      const named = rows.slice(0, MAX_CONFLICTS_NAMED).map((r) => r.id);
+      const more = total - named.length;
       return new ClusterException(
         ClusterErrorCode.CAPACITY_CONFLICT,
-        `booked work would no longer fit under ${tflopsToPflops(tflops)} PFLOPS; conflicting bookings: ${rows.map((r) => r.id).join(', ')}`,
+        `booked work would no longer fit under ${tflopsToPflops(tflops)} PFLOPS: ${total} conflicting booking${total === 1 ? '' : 's'}` +
+          (total > rows.length ? ` (the first ${rows.length} by start in extensions.conflictingBookings)` : '') +
+          `; conflicting bookings: ${named.join(', ')}${more > 0 ? ` and ${more} more` : ''}`,
         field,
         {
+          conflictingBookingCount: total,
           conflictingBookings: rows.map((r) => ({
             id: r.id,
             startsAt: r.starts_at.toISOString(),

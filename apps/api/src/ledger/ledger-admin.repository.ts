@@ -63,20 +63,25 @@ export class LedgerAdminRepository {
     return rows.length > 0;
   }
 
-  /** Confirmed bookings holding more than `tflops` in some hour of [fromH, toH). */
+  /**
+   * Confirmed bookings holding more than `tflops` in some hour of [fromH, toH): the first `limit`
+   * by start (then id), and how many there are in all (`total` on each row).
+   */
   async capacityConflictsIn(
     m: EntityManager,
     cluster: string,
     fromH: number,
     toH: number,
     tflops: number,
-  ): Promise<{ id: string; starts_at: Date; ends_at: Date }[]> {
+    limit: number,
+  ): Promise<{ id: string; starts_at: Date; ends_at: Date; total: number }[]> {
     return m.query(
-      `SELECT DISTINCT b.id, b.starts_at, b.ends_at FROM bookings b
-       JOIN cluster_hours h ON h.cluster_id = b.cluster_id AND h.hour >= b.starts_at AND h.hour < b.ends_at
-       WHERE b.cluster_id = $1 AND b.status = 'CONFIRMED' AND h.hour >= to_timestamp($2 * 3600.0) AND h.hour < to_timestamp($3 * 3600.0) AND h.booked_tflops > $4
-       ORDER BY b.starts_at, b.id LIMIT 100`,
-      [cluster, fromH, toH, tflops],
+      `SELECT x.id, x.starts_at, x.ends_at, (count(*) OVER ())::int AS total FROM (
+         SELECT DISTINCT b.id, b.starts_at, b.ends_at FROM bookings b
+         JOIN cluster_hours h ON h.cluster_id = b.cluster_id AND h.hour >= b.starts_at AND h.hour < b.ends_at
+         WHERE b.cluster_id = $1 AND b.status = 'CONFIRMED' AND h.hour >= to_timestamp($2 * 3600.0) AND h.hour < to_timestamp($3 * 3600.0) AND h.booked_tflops > $4) x
+       ORDER BY x.starts_at, x.id LIMIT $5`,
+      [cluster, fromH, toH, tflops, limit],
     );
   }
 
