@@ -14,7 +14,7 @@ export class UtilizationResolver {
   @Roles('OPERATOR', 'BUREAU')
   @Query(() => [UtilizationHourModel], {
     description:
-      'Per hour: capacity, booked PFLOPS, utilization, green MW available and allocated (at most 744 hours). Only the hours the ledger holds: from the hour the cluster was registered to a day past the bookable horizon; others in the range are absent, not zero.',
+      'Per hour: capacity, booked PFLOPS, utilization, green MW available and allocated (at most 744 hours). Only the hours the ledger holds: from the hour the cluster was registered to about a day past the bookable horizon (extended once an hour, so its last hour may lag the clock by up to an hour); others in the range are absent, not zero.',
     complexity: hourRangeComplexity(MAX_UTILIZATION_HOURS),
   })
   utilization(@CurrentOrg() p: Principal, @Args() args: UtilizationArgs): Promise<UtilizationHourModel[]> {
