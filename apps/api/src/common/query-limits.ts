@@ -17,13 +17,9 @@ import {
   SelectionSetNode,
   ValidationContext,
 } from 'graphql';
-import {
-  ComplexityEstimator,
-  fieldExtensionsEstimator,
-  getComplexity,
-  simpleEstimator,
-} from 'graphql-query-complexity';
+import { ComplexityEstimator, fieldExtensionsEstimator, simpleEstimator } from 'graphql-query-complexity';
 import { GqlErrorCode } from './errors';
+import { operationCost } from './query-cost';
 
 /** The document's fragments by name. */
 function fragmentsOf(doc: DocumentNode): Map<string, FragmentDefinitionNode> {
@@ -164,6 +160,13 @@ const pagedEstimator: ComplexityEstimator = ({ args, childComplexity }) => {
   return undefined;
 };
 
+/** A field's own estimate (`complexity` of its definition), else a page's, else 1 plus its selection. */
+const ESTIMATORS: readonly ComplexityEstimator[] = [
+  fieldExtensionsEstimator(),
+  pagedEstimator,
+  simpleEstimator({ defaultComplexity: 1 }),
+];
+
 /** What the cost of an operation depends on: the same inputs over HTTP and over WebSocket. */
 export interface CostedOperation {
   schema: GraphQLSchema;
@@ -178,35 +181,31 @@ export interface CostedOperation {
  * graphql-ws's execute and subscribe over WebSocket.
  */
 export function queryCostError(op: CostedOperation, max: number): GraphQLError | null {
-  // the variables are checked first with graphql-js's error cap (the estimator coerces them
-  // without one: a 512 kB list of wrong items made 131,000 errors, with their stacks, for 13 s)
   const definition = op.document.definitions.find(
     (d): d is OperationDefinitionNode =>
       d.kind === Kind.OPERATION_DEFINITION && (!op.operationName || d.name?.value === op.operationName),
   );
-  if (definition?.variableDefinitions?.length) {
+  if (!definition) return null;
+  // the variables are coerced once, with graphql-js's error cap (an estimator coercing them
+  // without one made 131,000 errors, with their stacks, for 13 s out of a 512 kB list of wrong items)
+  let variables: Record<string, unknown> = {};
+  if (definition.variableDefinitions?.length) {
     const checked = getVariableValues(op.schema, definition.variableDefinitions, op.variables ?? {}, {
       maxErrors: 50,
     });
-    // the last fault, as the estimator reported it (an unknown field comes after the missing ones),
-    // not the cap's own "too many errors"
+    // the last fault (an unknown field comes after the missing ones), not the cap's own "too many errors"
     const faults = checked.errors?.filter((x) => !x.message.startsWith('Too many errors processing variables')) ?? [];
     if (faults.length)
       return new GraphQLError(faults[faults.length - 1].message, {
         extensions: { code: GqlErrorCode.BAD_USER_INPUT, http: { status: 400 } },
       });
+    variables = checked.coerced ?? {};
   }
   let cost: number;
   try {
-    cost = getComplexity({
-      schema: op.schema,
-      operationName: op.operationName ?? undefined,
-      query: op.document,
-      variables: op.variables ?? undefined,
-      estimators: [fieldExtensionsEstimator(), pagedEstimator, simpleEstimator({ defaultComplexity: 1 })],
-    });
+    cost = operationCost(op.schema, op.document, definition, variables, ESTIMATORS);
   } catch (e) {
-    // getComplexity coerces the variables first: invalid variables are the client's error
+    // an argument its variables cannot give, or a document too large to estimate: the client's error
     return new GraphQLError((e as Error).message, {
       extensions: { code: GqlErrorCode.BAD_USER_INPUT, http: { status: 400 } },
     });
