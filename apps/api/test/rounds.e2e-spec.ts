@@ -153,6 +153,13 @@ describe('clearing rounds', () => {
     }
     expect(all.length).toBeGreaterThan(1);
     expect(paged).toEqual(all);
+    // a forged cursor whose sequence number is no bigint is refused as any bad cursor (it was an internal error)
+    const forged = Buffer.from(
+      JSON.stringify(['99999999999999999999999', '00000000-0000-0000-0000-000000000000']),
+    ).toString('base64url');
+    expect(
+      await t.code(`query($a: String) { roundRequests(after: $a) { edges { cursor } } }`, { a: forged }),
+    ).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
     const theirs = (await t.ok(REQUESTS, { r: round.id }, b.key)).roundRequests.edges.map((e: any) => e.node);
     expect(theirs.find((x: any) => x.id === r2.id)).toMatchObject({
       status: 'CONFIRMED',

@@ -63,7 +63,10 @@ export class BookingsResolver {
     return this.svc.cancel(p, id);
   }
 
-  @Query(() => BookingConnection, { description: 'Bookings visible to the caller, by start time.' })
+  @Query(() => BookingConnection, {
+    description:
+      'Bookings visible to the caller, by start time, then id. Forward paging (first, after = the previous pageInfo.endCursor); a booking present throughout is listed exactly once, also while others are booked or cancelled.',
+  })
   bookings(
     @CurrentOrg() p: Principal,
     @Args('filter', { type: () => BookingFilterInput, nullable: true }) filter?: BookingFilterInput,

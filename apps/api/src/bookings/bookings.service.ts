@@ -333,10 +333,14 @@ export class BookingsService {
       qb.andWhere('b.ends_at > :from', { from: new Date(requireHourOrAny('filter.from', filter.from)) });
     if (filter?.to) qb.andWhere('b.starts_at < :to', { to: new Date(requireHourOrAny('filter.to', filter.to)) });
     if (cur) qb.andWhere('(b.starts_at, b.id) > (:t, :id)', { t: cur.time, id: cur.id });
+    // limit, not take: with a join, take makes TypeORM read the page's ids and then their rows in a
+    // second statement, which sees another snapshot (a booking cancelled between the two fell out of
+    // a status filter, and the page ended early saying there was nothing more); one cluster per
+    // booking, so a plain LIMIT pages exactly
     const rows = await qb
       .orderBy('b.starts_at', 'ASC')
       .addOrderBy('b.id', 'ASC')
-      .take(n + 1)
+      .limit(n + 1)
       .getMany();
     return connectionOf(
       rows,

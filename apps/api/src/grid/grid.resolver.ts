@@ -22,7 +22,9 @@ import { GridService, MAX_GRID_HOURS } from './grid.service';
 export class GridResolver {
   constructor(private readonly svc: GridService) {}
 
-  @Query(() => [SiteModel], { description: 'Sites (grid connections), oldest first; an operator sees its own.' })
+  @Query(() => [SiteModel], {
+    description: 'Sites (grid connections), oldest first, at most 1,000; an operator sees its own.',
+  })
   sites(@CurrentOrg() p: Principal): Promise<SiteModel[]> {
     return this.svc.sites(p);
   }

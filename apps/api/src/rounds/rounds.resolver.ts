@@ -21,7 +21,7 @@ export class RoundsResolver {
 
   @Query(() => [RoundModel], {
     description:
-      'Rounds, latest close first, then by id (a round closed early closes at its clearing time). region: one region ("" = the fleet-wide rounds); omitted = all.',
+      'Rounds, latest close first, then by id (a round closed early closes at its clearing time, so it moves in this order: a round closed early between two pages, the `after` of the next one included, can make that page skip rounds; read again from the first page after a closeRound). region: one region ("" = the fleet-wide rounds); omitted = all.',
   })
   rounds(
     @Args('region', { type: () => String, nullable: true }) region?: string | null,

@@ -145,7 +145,8 @@ export class RoundsService {
     }
     if (status) qb.andWhere('r.status = :st', { st: status });
     if (cur) {
-      if (!/^\d+$/.test(cur[0])) decodeCursor('!');
+      // a sequence number as written (a bigint): anything else, or a longer one, is not a cursor of ours
+      if (!/^[1-9][0-9]{0,17}$/.test(cur[0])) decodeCursor('!');
       qb.andWhere('r.seq < :seq', { seq: cur[0] });
     }
     const rows = await qb

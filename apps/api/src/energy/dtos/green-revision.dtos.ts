@@ -208,7 +208,10 @@ export class GreenRevisionsArgs {
   from: Date;
   @Field(() => Date)
   to: Date;
-  @Field(() => Int, { nullable: true, description: '1..100 (default 20), latest first' })
+  @Field(() => Int, {
+    nullable: true,
+    description: '1..100 (default 20), latest first; no further pages: narrow from/to to see older ones',
+  })
   @IsOptional()
   @Min(1)
   @Max(100)

@@ -43,7 +43,11 @@ export class GreenWindowsArgs {
   @Field(() => Date)
   to: Date;
 
-  @Field(() => Int, { nullable: true, description: 'at most this many windows (1..500, default 100), earliest first' })
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      'at most this many windows (1..500, default 100), earliest first; no further pages: narrow from/to to see the rest',
+  })
   @IsOptional()
   @IsInt()
   @Min(1)
