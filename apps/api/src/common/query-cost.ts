@@ -13,7 +13,6 @@ import {
   isObjectType,
   Kind,
   OperationDefinitionNode,
-  OperationTypeNode,
   SchemaMetaFieldDef,
   SelectionNode,
   SelectionSetNode,
@@ -123,11 +122,6 @@ export function operationCost(
     return max;
   }
 
-  const root =
-    op.operation === OperationTypeNode.QUERY
-      ? schema.getQueryType()
-      : op.operation === OperationTypeNode.MUTATION
-        ? schema.getMutationType()
-        : schema.getSubscriptionType();
+  const root = schema.getRootType(op.operation);
   return root ? of(op.selectionSet, root) : 0;
 }

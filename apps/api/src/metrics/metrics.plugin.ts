@@ -1,6 +1,6 @@
 import { Plugin } from '@nestjs/apollo';
 import type { ApolloServerPlugin, GraphQLRequestContextWillSendResponse, GraphQLRequestListener } from '@apollo/server';
-import { GraphQLSchema, Kind, OperationDefinitionNode, OperationTypeNode } from 'graphql';
+import { GraphQLSchema, Kind, OperationDefinitionNode } from 'graphql';
 import { MetricsService } from './metrics.service';
 
 /** Label values come from the schema or our error enums only, so label cardinality stays bounded. */
@@ -34,12 +34,7 @@ export class MetricsPlugin implements ApolloServerPlugin {
 /** The root field of a single-field operation, "multiple" for several, "invalid" when unknown to the schema. */
 function rootField(schema: GraphQLSchema, op: OperationDefinitionNode | undefined): string {
   if (!op) return 'invalid';
-  const root =
-    op.operation === OperationTypeNode.QUERY
-      ? schema.getQueryType()
-      : op.operation === OperationTypeNode.MUTATION
-        ? schema.getMutationType()
-        : schema.getSubscriptionType();
+  const root = schema.getRootType(op.operation);
   const names = new Set<string>();
   for (const sel of op.selectionSet.selections) {
     if (sel.kind !== Kind.FIELD) return 'multiple';
