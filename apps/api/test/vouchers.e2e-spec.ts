@@ -127,6 +127,52 @@ describe('compute vouchers over HTTP', () => {
     expect(list.vouchers.edges.map((e: any) => e.node.id)).toEqual([v.id]);
   });
 
+  it('issueVoucher with an idempotency key issues once, however often it is retried, also at once', async () => {
+    const s = await t.createOrg('STARTUP');
+    const KEYED = `mutation($i: IssueVoucherInput!, $k: String) { issueVoucher(input: $i, idempotencyKey: $k) { ${VOUCHER_FIELDS} } }`;
+    const input = {
+      organizationId: s.id,
+      percentCovered: 40,
+      cap: 777.77,
+      validFrom: hour(-1),
+      validUntil: h(48),
+      clusterIds: [clusterB, clusterA, clusterA],
+    };
+    const first = (await t.ok(KEYED, { i: input, k: 'subsidy-2027' })).issueVoucher;
+    // a retry (padded key, the clusters in another order, an id in upper case) is the same voucher
+    const again = (
+      await t.ok(KEYED, {
+        i: { ...input, organizationId: s.id.toUpperCase(), clusterIds: [clusterA, clusterB] },
+        k: '  subsidy-2027 ',
+      })
+    ).issueVoucher;
+    expect(again).toEqual(first);
+    // five at once with a new key: one voucher
+    const many = await Promise.all(
+      Array.from({ length: 5 }, () => t.ok(KEYED, { i: input, k: 'subsidy-2028' }).then((d) => d.issueVoucher.id)),
+    );
+    expect(new Set(many).size).toBe(1);
+    const all = (await t.ok(`query($o: ID) { vouchers(organizationId: $o) { edges { node { id } } } }`, { o: s.id }))
+      .vouchers.edges;
+    expect(all).toHaveLength(2);
+    // the key with other terms is refused, naming it, and issues nothing
+    expect(await t.code(KEYED, { i: { ...input, cap: 777.78 }, k: 'subsidy-2027' })).toMatchObject({
+      code: 'CONFLICT',
+      field: 'idempotencyKey',
+    });
+    expect(await t.code(KEYED, { i: input, k: '   ' })).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'idempotencyKey',
+    });
+    // without a key every call issues another voucher (as documented)
+    await t.ok(KEYED, { i: input });
+    await t.ok(KEYED, { i: input, k: null });
+    expect(
+      (await t.ok(`query($o: ID) { vouchers(organizationId: $o) { edges { node { id } } } }`, { o: s.id })).vouchers
+        .edges,
+    ).toHaveLength(4);
+  });
+
   it('quotes and bookings show the price before and after the voucher; booking draws it, cancelling refunds it', async () => {
     const s = await t.createOrg('STARTUP');
     const v = await issue(s.id);

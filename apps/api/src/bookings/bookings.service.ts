@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { BookingEntity, ClusterEntity, retryTransient } from '@pflex/persistence';
-import { charCount, Objective, OBJECTIVES, requestFingerprint } from '@pflex/scheduler';
+import { Objective, OBJECTIVES, requestFingerprint } from '@pflex/scheduler';
 import { DataSource } from 'typeorm';
 import { clusterIndex, distinctIds, isUuid, withDistinctIds } from '../common/ids';
 import { connectionOf, decodeTimeCursor, encodeCursor, pageSize } from '../common/pagination';
@@ -27,6 +27,7 @@ import { bookingModel, gridPeriodsOf, placementModel, StoredBooking, storedFromR
 import { keepWeek } from './utils/weekly-room';
 import { jobOf, shareCappedWindow, ValidRequest } from './utils/fleet-window';
 import { Refusals } from './utils/refusals';
+import { requireIdempotencyKey } from './idempotency-key';
 
 /**
  * Quotes and bookings. Both are answered from the in-memory timelines (TimelinesService):
@@ -365,31 +366,6 @@ export class BookingsService {
   private notFound(id: string): BookingException {
     return new BookingException(BookingErrorCode.BOOKING_NOT_FOUND, `booking ${id} not found`, 'id');
   }
-}
-
-/** The idempotency key prefix of bookings made by clearing rounds ("round:" + the round request's id). */
-export const ROUND_KEY_PREFIX = 'round:';
-
-/** An idempotency key as bookCompute and submitRoundRequest take it: trimmed, 1 to 200 characters. */
-export function requireIdempotencyKey(raw: string): string {
-  const key = raw.trim();
-  const n = charCount(key);
-  if (n < 1 || n > 200)
-    throw new BookingException(
-      BookingErrorCode.INVALID_REQUEST,
-      n < 1
-        ? 'idempotencyKey must not be blank'
-        : `idempotencyKey must have at most 200 characters (leading and trailing spaces aside), got ${n}`,
-      'idempotencyKey',
-    );
-  // the same keys for bookCompute and submitRoundRequest: a round's bookings carry these
-  if (key.startsWith(ROUND_KEY_PREFIX))
-    throw new BookingException(
-      BookingErrorCode.INVALID_REQUEST,
-      `idempotencyKey must not start with "${ROUND_KEY_PREFIX}" (reserved for bookings made by clearing rounds)`,
-      'idempotencyKey',
-    );
-  return key;
 }
 
 export function storedFromEntity(b: BookingEntity): StoredBooking {

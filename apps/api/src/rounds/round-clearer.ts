@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { BookingWriter, Landed } from '../bookings/booking-writer';
 import { BookingErrorCode, BookingException } from '../bookings/bookings.exception';
-import { ROUND_KEY_PREFIX } from '../bookings/bookings.service';
+import { ROUND_KEY_PREFIX } from '../bookings/idempotency-key';
 import { fleetWindow, ValidRequest } from '../bookings/utils/fleet-window';
 import { Refusals } from '../bookings/utils/refusals';
 import { HOUR_MS, iso } from '../common/time.utils';

@@ -3,7 +3,8 @@ import { PG_ERROR, pgErrorCode, RoundEntity, RoundRequestEntity, RoundScheduleEn
 import { DataSource, EntityManager } from 'typeorm';
 import { BookingErrorCode, BookingException } from '../bookings/bookings.exception';
 import { charCount, requestFingerprint } from '@pflex/scheduler';
-import { BookingsService, requireIdempotencyKey } from '../bookings/bookings.service';
+import { BookingsService } from '../bookings/bookings.service';
+import { requireIdempotencyKey } from '../bookings/idempotency-key';
 import { ComputeRequestInput } from '../bookings/dtos/booking.input';
 import { ObjectiveEnum } from '../bookings/dtos/booking.model';
 import { clusterIndex, isUuid, withDistinctIds } from '../common/ids';

@@ -10,9 +10,20 @@ export class VouchersResolver {
   constructor(private readonly svc: VouchersService) {}
 
   @Roles('BUREAU')
-  @Mutation(() => VoucherModel, { description: 'Issues a compute voucher to a startup (bureau only).' })
-  issueVoucher(@Args('input') input: IssueVoucherInput): Promise<VoucherModel> {
-    return this.svc.issue(input);
+  @Mutation(() => VoucherModel, {
+    description:
+      'Issues a compute voucher to a startup (bureau only). With an idempotencyKey, a retry of the same input returns the voucher the first call issued (also when the calls run at once), and the key with another input is CONFLICT IDEMPOTENCY_KEY_REUSED; without one, every call issues another voucher.',
+  })
+  issueVoucher(
+    @Args('input') input: IssueVoucherInput,
+    @Args('idempotencyKey', {
+      type: () => String,
+      nullable: true,
+      description: '1-200 characters after trimming; one key names one voucher',
+    })
+    idempotencyKey?: string | null,
+  ): Promise<VoucherModel> {
+    return this.svc.issue(input, idempotencyKey);
   }
 
   @Roles('STARTUP', 'BUREAU')

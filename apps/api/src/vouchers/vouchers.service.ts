@@ -1,7 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ClusterEntity, OrganizationEntity, VoucherEntity, VoucherLedgerEntity } from '@pflex/persistence';
+import {
+  ClusterEntity,
+  OrganizationEntity,
+  PG_ERROR,
+  pgErrorCode,
+  VoucherEntity,
+  VoucherLedgerEntity,
+} from '@pflex/persistence';
 import { meetsGreenShare, type Placement } from '@pflex/scheduler';
 import { DataSource, In } from 'typeorm';
+import { requireIdempotencyKey } from '../bookings/idempotency-key';
 import { InputException } from '../common/errors';
 import { distinctIds, isUuid } from '../common/ids';
 import { centsOf, priceTotal, shareCents } from '../common/money';
@@ -146,7 +154,18 @@ export class VouchersService {
     this.cache.clear();
   }
 
-  async issue(input: IssueVoucherInput): Promise<VoucherModel> {
+  async issue(input: IssueVoucherInput, idempotencyKey?: string | null): Promise<VoucherModel> {
+    const key = idempotencyKey == null ? null : requireIdempotencyKey(idempotencyKey);
+    try {
+      return await this.issueOnce(input, key);
+    } catch (e) {
+      // the same key issued at once elsewhere: its voucher is there now (or the key is taken)
+      if (key === null || pgErrorCode(e) !== PG_ERROR.UNIQUE_VIOLATION) throw e;
+      return this.issueOnce(input, key);
+    }
+  }
+
+  private async issueOnce(input: IssueVoucherInput, key: string | null): Promise<VoucherModel> {
     const from = validDate('input.validFrom', input.validFrom);
     const until = validDate('input.validUntil', input.validUntil);
     if (until <= from)
@@ -162,7 +181,32 @@ export class VouchersService {
         `input.validUntil must be in the future, got ${new Date(until).toISOString()} (now ${new Date(now).toISOString()}): a voucher that has expired can never apply`,
         'input.validUntil',
       );
+    // cluster ids are UUIDs, written in either case, a repeat counting once; stored as the clusters' own
+    const listed = input.clusterIds ? distinctIds(input.clusterIds) : undefined;
+    const clusterIds = listed?.map((x) => x.id);
+    // what the request asks for, the clusters as a set: a retry must ask for exactly this
+    const fingerprint = JSON.stringify([
+      input.organizationId.toLowerCase(),
+      input.percentCovered,
+      input.cap.toFixed(2),
+      from,
+      until,
+      clusterIds ? [...clusterIds].sort() : null,
+      input.minGreenShare ?? null,
+    ]);
     const voucher = await this.ds.transaction(async (m) => {
+      if (key !== null) {
+        const prior = await m.findOneBy(VoucherEntity, { idempotencyKey: key });
+        if (prior) {
+          if (prior.requestFingerprint !== fingerprint)
+            throw new VoucherException(
+              VoucherErrorCode.IDEMPOTENCY_KEY_REUSED,
+              `idempotencyKey was already used for a different voucher (voucher ${prior.id})`,
+              'idempotencyKey',
+            );
+          return toVoucherModel(prior);
+        }
+      }
       const org = isUuid(input.organizationId)
         ? await m.findOneBy(OrganizationEntity, { id: input.organizationId })
         : null;
@@ -178,9 +222,6 @@ export class VouchersService {
           `vouchers are issued to startups; organization ${org.id} is ${org.role}`,
           'input.organizationId',
         );
-      // cluster ids are UUIDs, written in either case, a repeat counting once; stored as the clusters' own
-      const listed = input.clusterIds ? distinctIds(input.clusterIds) : undefined;
-      const clusterIds = listed?.map((x) => x.id);
       if (listed && clusterIds) {
         const uuids = clusterIds.filter(isUuid);
         const found = uuids.length > 0 ? await m.findBy(ClusterEntity, { id: In(uuids) }) : [];
@@ -202,6 +243,8 @@ export class VouchersService {
           validUntil: new Date(until),
           clusterIds: clusterIds ?? null,
           minGreenShare: input.minGreenShare ?? null,
+          idempotencyKey: key,
+          requestFingerprint: key === null ? null : fingerprint,
         }),
       );
       await m.query(`SELECT pg_notify($1, $2)`, [

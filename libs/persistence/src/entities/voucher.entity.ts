@@ -8,6 +8,7 @@ import { OrganizationEntity } from './organization.entity';
  */
 @Entity('vouchers')
 @Index('vouchers_org_until_idx', ['orgId', 'validUntil'])
+@Index('vouchers_idempotency_key_uq', ['idempotencyKey'], { unique: true, where: '"idempotency_key" IS NOT NULL' })
 @Check(
   'vouchers_amounts_check',
   `"percent_covered" > 0 AND "percent_covered" <= 100 AND "cap" > 0 AND "spent" >= 0 AND "spent" <= "cap"`,
@@ -54,6 +55,14 @@ export class VoucherEntity {
   /** null = any booking; else the booking's achieved green share must be >= this */
   @Column({ name: 'min_green_share', type: 'double precision', nullable: true })
   minGreenShare: number | null;
+
+  /** the key issueVoucher was called with (trimmed), null without one: a key names one voucher */
+  @Column({ name: 'idempotency_key', type: 'text', nullable: true })
+  idempotencyKey: string | null;
+
+  /** what the keyed request asked for, so that the key reused for another request is refused */
+  @Column({ name: 'request_fingerprint', type: 'text', nullable: true })
+  requestFingerprint: string | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;

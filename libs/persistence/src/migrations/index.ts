@@ -12,6 +12,7 @@ import { RoundClosed1765100000000 } from './1765100000000-RoundClosed';
 import { BookingSpans1765200000000 } from './1765200000000-BookingSpans';
 import { GreenPriceWeight1765300000000 } from './1765300000000-GreenPriceWeight';
 import { BookingSpansRepair1765400000000 } from './1765400000000-BookingSpansRepair';
+import { VoucherIdempotency1765500000000 } from './1765500000000-VoucherIdempotency';
 
 /** In order; never edit one after it has landed, add a new one. */
 export const MIGRATIONS = [
@@ -29,4 +30,5 @@ export const MIGRATIONS = [
   BookingSpans1765200000000,
   GreenPriceWeight1765300000000,
   BookingSpansRepair1765400000000,
+  VoucherIdempotency1765500000000,
 ];
