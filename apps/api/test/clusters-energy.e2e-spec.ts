@@ -202,6 +202,62 @@ describe('clusters, capacity, green windows and utilization over HTTP', () => {
     ).toBe('NOT_FOUND');
   });
 
+  it('registerCluster and addGreenWindow with an idempotency key make their cluster or window once, retried or at once', async () => {
+    const REGISTER = `mutation($i: RegisterClusterInput!, $k: String) { registerCluster(input: $i, idempotencyKey: $k) { id name capacityPflops } }`;
+    const input = {
+      name: 'Retried',
+      region: 'Zhuhai',
+      accelerator: 'H100',
+      capacityPflops: 50,
+      kwPerPflops: 10,
+      pue: 1.2,
+      pricePerPflopsHour: 2,
+      gridPricePerMwh: 600,
+    };
+    const first = (await t.ok(REGISTER, { i: input, k: 'hall-7' }, op.key)).registerCluster;
+    expect(
+      (await t.ok(REGISTER, { i: { ...input, name: ' Retried ' }, k: ' hall-7' }, op.key)).registerCluster,
+    ).toEqual(first);
+    const many = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        t.ok(REGISTER, { i: input, k: 'hall-8' }, op.key).then((d) => d.registerCluster.id),
+      ),
+    );
+    expect(new Set(many).size).toBe(1);
+    expect(await t.code(REGISTER, { i: { ...input, capacityPflops: 51 }, k: 'hall-7' }, op.key)).toMatchObject({
+      code: 'CONFLICT',
+      field: 'idempotencyKey',
+    });
+    // a key is the operator's own: another operator's hall-7 is a cluster of its own
+    const other = await t.createOrg('OPERATOR');
+    expect((await t.ok(REGISTER, { i: input, k: 'hall-7' }, other.key)).registerCluster.id).not.toBe(first.id);
+    const mine = (
+      await t.ok(`{ clusters(first: 100) { edges { node { id name } } } }`, {}, op.key)
+    ).clusters.edges.filter((e: any) => e.node.name === 'Retried');
+    expect(mine).toHaveLength(2);
+
+    // a window posted twice under one key adds its MW once
+    const ADD = `mutation($c: ID!, $s: DateTime!, $e: DateTime!, $k: String) { addGreenWindow(clusterId: $c, startsAt: $s, endsAt: $e, megawatts: 2, source: WIND, pricePerMwh: 80, idempotencyKey: $k) { id megawatts } }`;
+    const c = first.id;
+    const w = (await t.ok(ADD, { c, s: hour(3), e: hour(5), k: 'wind-1' }, op.key)).addGreenWindow;
+    expect((await t.ok(ADD, { c, s: hour(3), e: hour(5), k: 'wind-1' }, op.key)).addGreenWindow).toEqual(w);
+    const ws = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        t.ok(ADD, { c, s: hour(6), e: hour(7), k: 'wind-2' }, op.key).then((d) => d.addGreenWindow.id),
+      ),
+    );
+    expect(new Set(ws).size).toBe(1);
+    const u = (await t.ok(UTIL, { c, f: hour(3), t: hour(7) }, op.key)).utilization;
+    expect(u.map((x: any) => x.greenAvailableMw)).toEqual([2, 2, 0, 2]);
+    expect(await t.code(ADD, { c, s: hour(3), e: hour(6), k: 'wind-1' }, op.key)).toMatchObject({
+      code: 'CONFLICT',
+      field: 'idempotencyKey',
+    });
+    // without a key the MW add up, as documented
+    await t.ok(ADD, { c, s: hour(3), e: hour(4) }, op.key);
+    expect((await t.ok(UTIL, { c, f: hour(3), t: hour(4) }, op.key)).utilization[0].greenAvailableMw).toBe(4);
+  });
+
   it('a cut in the way of more bookings than it lists says how many there are, and which it lists', async () => {
     const c = await t.registerCluster(op.key, { capacityPflops: 10 });
     const r = { pflops: 0.05, hours: 1, earliestStart: hour(30), deadline: hour(31), clusterIds: [c] };

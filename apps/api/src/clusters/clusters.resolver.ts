@@ -24,9 +24,22 @@ export class ClustersResolver {
   }
 
   @Roles('OPERATOR')
-  @Mutation(() => ClusterModel)
-  registerCluster(@CurrentOrg() p: Principal, @Args('input') input: RegisterClusterInput): Promise<ClusterModel> {
-    return this.svc.register(p, input);
+  @Mutation(() => ClusterModel, {
+    description:
+      'Registers a cluster of the operator. With an idempotencyKey (one per operator), a retry of the same input returns the cluster the first call registered (also when the calls run at once), and the key with another input is CONFLICT IDEMPOTENCY_KEY_REUSED; without one, every call registers another cluster.',
+  })
+  registerCluster(
+    @CurrentOrg() p: Principal,
+    @Args('input') input: RegisterClusterInput,
+    @Args('idempotencyKey', {
+      type: () => String,
+      nullable: true,
+      description:
+        '1-200 characters after trimming: a retry with the same key and request returns what the first call made instead of making it again',
+    })
+    idempotencyKey?: string | null,
+  ): Promise<ClusterModel> {
+    return this.svc.register(p, input, idempotencyKey);
   }
 
   @Roles('OPERATOR', 'BUREAU')

@@ -14,6 +14,8 @@ import { GridTariffModel } from '../grid/dtos/grid.dtos';
 import { CapacityChangeModel, ClusterConnection, ClusterModel } from './dtos/cluster.model';
 import { RegisterClusterInput, SetCapacityArgs, UpdateClusterInput } from './dtos/cluster.input';
 import { LedgerAdminRepository } from '../ledger/ledger-admin.repository';
+import { requireIdempotencyKey } from '../bookings/idempotency-key';
+import { createOnce, replayOf } from '../common/keyed-create';
 
 /**
  * Clusters are a public catalogue for startups (they book on them) and the bureau; an operator
@@ -43,8 +45,41 @@ export class ClustersService {
     private readonly timelines: TimelinesService,
   ) {}
 
-  async register(p: Principal, input: RegisterClusterInput): Promise<ClusterModel> {
-    const model = await this.ds.transaction(async (m) => {
+  async register(p: Principal, input: RegisterClusterInput, idempotencyKey?: string | null): Promise<ClusterModel> {
+    const key = idempotencyKey == null ? null : requireIdempotencyKey(idempotencyKey);
+    // what the request asks for, as stored: a retry must ask for exactly this
+    const fingerprint = JSON.stringify([
+      input.name.trim(),
+      input.region.trim(),
+      input.accelerator.trim(),
+      toTflops(input.capacityPflops),
+      input.kwPerPflops,
+      input.pue,
+      input.pricePerPflopsHour,
+      input.gridPricePerMwh,
+    ]);
+    const model = await createOnce(key, () => this.registerOnce(p, input, key, fingerprint));
+    // bookable on this process as soon as the operator has the answer
+    await this.timelines.refresh([model.id]);
+    return model;
+  }
+
+  private registerOnce(
+    p: Principal,
+    input: RegisterClusterInput,
+    key: string | null,
+    fingerprint: string,
+  ): Promise<ClusterModel> {
+    return this.ds.transaction(async (m) => {
+      const prior =
+        key === null
+          ? null
+          : replayOf(
+              await m.findOneBy(ClusterEntity, { ownerOrgId: p.orgId, idempotencyKey: key }),
+              fingerprint,
+              (c) => `cluster ${c.id}`,
+            );
+      if (prior) return toClusterModel(prior);
       const c = await m.save(
         m.create(ClusterEntity, {
           ownerOrgId: p.orgId,
@@ -56,14 +91,13 @@ export class ClustersService {
           pue: input.pue,
           pricePerPflopsHour: input.pricePerPflopsHour,
           gridPricePerMwh: input.gridPricePerMwh,
+          idempotencyKey: key,
+          requestFingerprint: key === null ? null : fingerprint,
         }),
       );
       await this.ledger.createCluster(m, c.id);
       return toClusterModel(c);
     });
-    // bookable on this process as soon as the operator has the answer
-    await this.timelines.refresh([model.id]);
-    return model;
   }
 
   async update(p: Principal, input: UpdateClusterInput): Promise<ClusterModel> {

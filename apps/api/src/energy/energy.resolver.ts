@@ -16,7 +16,10 @@ export class EnergyResolver {
   ) {}
 
   @Roles('OPERATOR', 'BUREAU')
-  @Mutation(() => GreenWindowModel, { description: 'Posts green supply for a cluster over [startsAt, endsAt).' })
+  @Mutation(() => GreenWindowModel, {
+    description:
+      'Posts green supply for a cluster over [startsAt, endsAt); windows add up. With an idempotencyKey (one per cluster), a retry of the same window returns the window the first call posted (also when the calls run at once), and the key with another window is CONFLICT IDEMPOTENCY_KEY_REUSED; without one, every call adds its MW again.',
+  })
   addGreenWindow(@CurrentOrg() p: Principal, @Args() args: AddGreenWindowArgs): Promise<GreenWindowModel> {
     return this.svc.add(p, args);
   }

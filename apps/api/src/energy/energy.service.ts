@@ -16,6 +16,8 @@ import { LedgerAdminRepository } from '../ledger/ledger-admin.repository';
 import { VouchersService } from '../vouchers/vouchers.service';
 import { GreenRevisionsService } from './green-revisions.service';
 import { MAX_RANGE_HOURS } from './revision-supply';
+import { requireIdempotencyKey } from '../bookings/idempotency-key';
+import { createOnce, replayOf } from '../common/keyed-create';
 
 /**
  * Green windows add W (and W x price, for the supply-weighted slot price) to the ledger hours
@@ -41,43 +43,69 @@ export class EnergyService {
     const outside = this.ledger.outsideHorizon(from, to, 'startsAt', 'endsAt');
     if (outside) throw new EnergyException(EnergyErrorCode.OUTSIDE_HORIZON, outside.message, outside.field);
     const w = mwToWatts(a.megawatts);
+    const key = a.idempotencyKey == null ? null : requireIdempotencyKey(a.idempotencyKey);
+    // what the request asks for, as stored: a retry must ask for exactly this
+    const fingerprint = JSON.stringify([from, to, w, a.source, a.pricePerMwh]);
     // a deadlock with a concurrent write on the cluster (a forecast, a cancellation) rolled
-    // everything back: tried again
-    const [model, version, revised] = await retryTransient(() =>
-      this.ds.transaction(async (m) => {
-        const c = await this.clusters.lockForWrite(m, p, a.clusterId, 'clusterId');
-        const win = await m.save(
-          m.create(GreenWindowEntity, {
-            clusterId: c.id,
-            startsAt: new Date(from),
-            endsAt: new Date(to),
-            megawatts: a.megawatts,
-            greenW: String(w),
-            source: a.source,
-            pricePerMwh: a.pricePerMwh,
-          }),
-        );
-        let v: number | null;
-        try {
-          v = await this.ledger.change(m, c.id, () => this.adjustSupplyIn(m, c.id, from, to, w, a.pricePerMwh));
-        } catch (e) {
-          if (pgErrorCode(e) === PG_ERROR.CHECK_VIOLATION)
-            throw new EnergyException(
-              EnergyErrorCode.SUPPLY_LIMIT,
-              `megawatts: total green supply of the cluster would exceed ${GREEN_WINDOW_LIMITS.mw.max} MW in some hour`,
-              'megawatts',
-            );
-          throw e;
-        }
-        // bookings there that hold less green than promised (an earlier cut) are topped up from it
-        // by the SLA rule, as a forecast's more green tops them up
-        const more = await this.topUpIn(m, p, c.id, from / HOUR_MS, to / HOUR_MS, w, 'green window added');
-        return [toGreenWindowModel(win), more?.version ?? v!, more !== null] as const;
-      }),
+    // everything back: tried again; a concurrent call with the same key inserted first: read again
+    const [model, version, revised] = await createOnce(key, () =>
+      retryTransient(() => this.addOnce(p, a, from, to, w, key, fingerprint)),
     );
-    await this.timelines.sync(model.clusterId, version);
+    if (version !== null) await this.timelines.sync(model.clusterId, version);
     if (revised) this.vouchers.changedAll();
     return model;
+  }
+
+  private addOnce(
+    p: Principal,
+    a: AddGreenWindowArgs,
+    from: number,
+    to: number,
+    w: number,
+    key: string | null,
+    fingerprint: string,
+  ): Promise<readonly [GreenWindowModel, number | null, boolean]> {
+    return this.ds.transaction(async (m) => {
+      const c = await this.clusters.lockForWrite(m, p, a.clusterId, 'clusterId');
+      const prior =
+        key === null
+          ? null
+          : replayOf(
+              await m.findOneBy(GreenWindowEntity, { clusterId: c.id, idempotencyKey: key }),
+              fingerprint,
+              (x) => `green window ${x.id}`,
+            );
+      if (prior) return [toGreenWindowModel(prior), null, false] as const;
+      const win = await m.save(
+        m.create(GreenWindowEntity, {
+          clusterId: c.id,
+          startsAt: new Date(from),
+          endsAt: new Date(to),
+          megawatts: a.megawatts,
+          greenW: String(w),
+          source: a.source,
+          pricePerMwh: a.pricePerMwh,
+          idempotencyKey: key,
+          requestFingerprint: key === null ? null : fingerprint,
+        }),
+      );
+      let v: number | null;
+      try {
+        v = await this.ledger.change(m, c.id, () => this.adjustSupplyIn(m, c.id, from, to, w, a.pricePerMwh));
+      } catch (e) {
+        if (pgErrorCode(e) === PG_ERROR.CHECK_VIOLATION)
+          throw new EnergyException(
+            EnergyErrorCode.SUPPLY_LIMIT,
+            `megawatts: total green supply of the cluster would exceed ${GREEN_WINDOW_LIMITS.mw.max} MW in some hour`,
+            'megawatts',
+          );
+        throw e;
+      }
+      // bookings there that hold less green than promised (an earlier cut) are topped up from it
+      // by the SLA rule, as a forecast's more green tops them up
+      const more = await this.topUpIn(m, p, c.id, from / HOUR_MS, to / HOUR_MS, w, 'green window added');
+      return [toGreenWindowModel(win), more?.version ?? v!, more !== null] as const;
+    });
   }
 
   /**

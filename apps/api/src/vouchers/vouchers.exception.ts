@@ -6,7 +6,6 @@ export enum VoucherErrorCode {
   CLUSTER_NOT_FOUND = 'CLUSTER_NOT_FOUND',
   NOT_A_STARTUP = 'NOT_A_STARTUP',
   INVALID_VOUCHER = 'INVALID_VOUCHER',
-  IDEMPOTENCY_KEY_REUSED = 'IDEMPOTENCY_KEY_REUSED',
 }
 
 const TO_GQL: Record<VoucherErrorCode, GqlErrorCode> = {
@@ -15,7 +14,6 @@ const TO_GQL: Record<VoucherErrorCode, GqlErrorCode> = {
   CLUSTER_NOT_FOUND: GqlErrorCode.NOT_FOUND,
   NOT_A_STARTUP: GqlErrorCode.BAD_USER_INPUT,
   INVALID_VOUCHER: GqlErrorCode.BAD_USER_INPUT,
-  IDEMPOTENCY_KEY_REUSED: GqlErrorCode.CONFLICT,
 };
 
 export class VoucherException extends MappedDomainException<VoucherErrorCode> {

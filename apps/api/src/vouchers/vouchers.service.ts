@@ -1,17 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import {
-  ClusterEntity,
-  OrganizationEntity,
-  PG_ERROR,
-  pgErrorCode,
-  VoucherEntity,
-  VoucherLedgerEntity,
-} from '@pflex/persistence';
+import { ClusterEntity, OrganizationEntity, VoucherEntity, VoucherLedgerEntity } from '@pflex/persistence';
 import { meetsGreenShare, type Placement } from '@pflex/scheduler';
 import { DataSource, In } from 'typeorm';
 import { requireIdempotencyKey } from '../bookings/idempotency-key';
 import { InputException } from '../common/errors';
 import { distinctIds, isUuid } from '../common/ids';
+import { createOnce, replayOf } from '../common/keyed-create';
 import { centsOf, priceTotal, shareCents } from '../common/money';
 import { pageByCreatedAt, pageBySeq } from '../common/pagination';
 import { HOUR_MS } from '../common/time.utils';
@@ -156,13 +150,7 @@ export class VouchersService {
 
   async issue(input: IssueVoucherInput, idempotencyKey?: string | null): Promise<VoucherModel> {
     const key = idempotencyKey == null ? null : requireIdempotencyKey(idempotencyKey);
-    try {
-      return await this.issueOnce(input, key);
-    } catch (e) {
-      // the same key issued at once elsewhere: its voucher is there now (or the key is taken)
-      if (key === null || pgErrorCode(e) !== PG_ERROR.UNIQUE_VIOLATION) throw e;
-      return this.issueOnce(input, key);
-    }
+    return createOnce(key, () => this.issueOnce(input, key));
   }
 
   private async issueOnce(input: IssueVoucherInput, key: string | null): Promise<VoucherModel> {
@@ -195,18 +183,11 @@ export class VouchersService {
       input.minGreenShare ?? null,
     ]);
     const voucher = await this.ds.transaction(async (m) => {
-      if (key !== null) {
-        const prior = await m.findOneBy(VoucherEntity, { idempotencyKey: key });
-        if (prior) {
-          if (prior.requestFingerprint !== fingerprint)
-            throw new VoucherException(
-              VoucherErrorCode.IDEMPOTENCY_KEY_REUSED,
-              `idempotencyKey was already used for a different voucher (voucher ${prior.id})`,
-              'idempotencyKey',
-            );
-          return toVoucherModel(prior);
-        }
-      }
+      const prior =
+        key === null
+          ? null
+          : replayOf(await m.findOneBy(VoucherEntity, { idempotencyKey: key }), fingerprint, (v) => `voucher ${v.id}`);
+      if (prior) return toVoucherModel(prior);
       const org = isUuid(input.organizationId)
         ? await m.findOneBy(OrganizationEntity, { id: input.organizationId })
         : null;

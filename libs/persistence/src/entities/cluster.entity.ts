@@ -4,6 +4,10 @@ import { SiteEntity } from './site.entity';
 
 /** Compute in integer TFLOPS (1 PFLOPS = 1000 TFLOPS), the scheduler's unit. */
 @Entity('clusters')
+@Index('clusters_idempotency_key_uq', ['ownerOrgId', 'idempotencyKey'], {
+  unique: true,
+  where: '"idempotency_key" IS NOT NULL',
+})
 @Check(
   'clusters_numbers_check',
   `"capacity_tflops" >= 0 AND "kw_per_pflops" > 0 AND "pue" >= 1 AND "price_per_pflops_hour" >= 0 AND "grid_price_per_mwh" >= 0`,
@@ -57,6 +61,14 @@ export class ClusterEntity {
   /** time-of-use grid tariff (JSON, see clusters/tariff.ts); none: gridPricePerMwh in every hour */
   @Column({ name: 'grid_tariff', type: 'jsonb', nullable: true })
   gridTariff: object | null;
+
+  /** the key the creating call was made with (trimmed), null without one */
+  @Column({ name: 'idempotency_key', type: 'text', nullable: true })
+  idempotencyKey: string | null;
+
+  /** what the keyed request asked for, so that the key reused for another request is refused */
+  @Column({ name: 'request_fingerprint', type: 'text', nullable: true })
+  requestFingerprint: string | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;

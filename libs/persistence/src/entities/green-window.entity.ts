@@ -7,6 +7,10 @@ export type GreenSource = (typeof GREEN_SOURCES)[number];
 /** A posted green supply window; its watts are added to cluster_hours.green_supply_w. */
 @Entity('green_windows')
 @Index('green_windows_cluster_time_idx', ['clusterId', 'startsAt'])
+@Index('green_windows_idempotency_key_uq', ['clusterId', 'idempotencyKey'], {
+  unique: true,
+  where: '"idempotency_key" IS NOT NULL',
+})
 @Check(
   'green_windows_check',
   `"ends_at" > "starts_at" AND "green_w" > 0 AND "price_per_mwh" >= 0 AND "source" IN ('SOLAR', 'WIND', 'HYDRO', 'OTHER')`,
@@ -40,6 +44,14 @@ export class GreenWindowEntity {
 
   @Column({ name: 'price_per_mwh', type: 'double precision' })
   pricePerMwh: number;
+
+  /** the key the creating call was made with (trimmed), null without one */
+  @Column({ name: 'idempotency_key', type: 'text', nullable: true })
+  idempotencyKey: string | null;
+
+  /** what the keyed request asked for, so that the key reused for another request is refused */
+  @Column({ name: 'request_fingerprint', type: 'text', nullable: true })
+  requestFingerprint: string | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;

@@ -13,6 +13,7 @@ import { BookingSpans1765200000000 } from './1765200000000-BookingSpans';
 import { GreenPriceWeight1765300000000 } from './1765300000000-GreenPriceWeight';
 import { BookingSpansRepair1765400000000 } from './1765400000000-BookingSpansRepair';
 import { VoucherIdempotency1765500000000 } from './1765500000000-VoucherIdempotency';
+import { CreationIdempotency1765600000000 } from './1765600000000-CreationIdempotency';
 
 /** In order; never edit one after it has landed, add a new one. */
 export const MIGRATIONS = [
@@ -31,4 +32,5 @@ export const MIGRATIONS = [
   GreenPriceWeight1765300000000,
   BookingSpansRepair1765400000000,
   VoucherIdempotency1765500000000,
+  CreationIdempotency1765600000000,
 ];

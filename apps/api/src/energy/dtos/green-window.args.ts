@@ -29,6 +29,15 @@ export class AddGreenWindowArgs {
   @Min(0)
   @Max(100_000)
   pricePerMwh: number;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      '1-200 characters after trimming: a retry with the same key and request returns what the first call made instead of making it again',
+  })
+  @IsOptional()
+  @IsString()
+  idempotencyKey?: string | null;
 }
 
 @ArgsType()
