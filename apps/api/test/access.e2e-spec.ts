@@ -120,6 +120,25 @@ describe('organizations, API keys and access rules over HTTP', () => {
       await t.ok(`mutation($id: ID!) { revokeApiKey(id: $id) { id revokedAt } }`, { id: created.firstKey.apiKey.id })
     ).revokeApiKey;
     expect(revoked.revokedAt).not.toBeNull();
+    // revoked five times at once: every answer is the one time it was revoked
+    const third = (
+      await t.ok(`mutation($o: ID!) { issueApiKey(organizationId: $o) { apiKey { id } } }`, {
+        o: created.organization.id,
+      })
+    ).issueApiKey.apiKey.id as string;
+    const again = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        t
+          .ok(`mutation($id: ID!) { revokeApiKey(id: $id) { revokedAt } }`, { id: third })
+          .then((d) => d.revokeApiKey.revokedAt as string),
+      ),
+    );
+    expect(new Set(again).size).toBe(1);
+    expect(
+      (
+        await t.ok(`query($o: ID!) { apiKeys(organizationId: $o) { id revokedAt } }`, { o: created.organization.id })
+      ).apiKeys.find((k: any) => k.id === third).revokedAt,
+    ).toBe(again[0]);
     expect((await t.code(`{ me { id } }`, {}, k1)).code).toBe('UNAUTHENTICATED');
     expect((await t.ok(`{ me { id } }`, {}, issued.key)).me.id).toBe(created.organization.id);
     expect((await t.code(`mutation { revokeApiKey(id: "00000000-0000-4000-8000-000000000000") { id } }`)).code).toBe(

@@ -166,7 +166,10 @@ export class OrganizationsService implements OnApplicationBootstrap {
   /** Revoking is idempotent; the key stops working on every process as the feed delivers the revocation. */
   async revokeApiKey(id: string): Promise<ApiKeyModel> {
     const { model, keyHash } = await this.ds.transaction(async (m) => {
-      const key = isUuid(id) ? await m.findOneBy(ApiKeyEntity, { id }) : null;
+      // locked: of concurrent revocations one writes revokedAt, the others wait and answer it
+      const key = isUuid(id)
+        ? await m.findOne(ApiKeyEntity, { where: { id }, lock: { mode: 'pessimistic_write' } })
+        : null;
       if (!key)
         throw new OrganizationException(OrganizationErrorCode.API_KEY_NOT_FOUND, `API key ${id} not found`, 'id');
       if (!key.revokedAt) {
