@@ -60,7 +60,13 @@ describe('clearing rounds', () => {
     const [a, b] = [await t.createOrg('STARTUP'), await t.createOrg('STARTUP')];
     const round = (await t.ok(OPEN, { r: 'Pearl', c: hour(1) })).openRound;
     expect(round).toMatchObject({ region: 'Pearl', status: 'OPEN', pending: 0 });
-    expect((await t.code(OPEN, { r: 'Pearl', c: hour(2) })).code).toBe('CONFLICT');
+    // opened again (a retry that lost its answer): CONFLICT naming the round that is open
+    expect((await t.gql(OPEN, { r: 'Pearl', c: hour(2) })).errors?.[0].extensions).toMatchObject({
+      code: 'CONFLICT',
+      reason: 'ROUND_ALREADY_OPEN',
+      field: 'region',
+      roundId: round.id,
+    });
 
     // first-come puts a's flexible 50 PFLOPS at +2h and b's fixed 60 PFLOPS no longer fits; the round fits both
     const r1 = (await t.ok(SUBMIT, { q: req(50, 2, 2, 6, [cluster]), o: 'EARLIEST', k: 'a-1' }, a.key))

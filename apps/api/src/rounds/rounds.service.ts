@@ -245,10 +245,13 @@ export class RoundsService {
       return (await this.models([r]))[0];
     } catch (e) {
       if (pgErrorCode(e) !== PG_ERROR.UNIQUE_VIOLATION) throw e;
+      // named, so that a client retrying an openRound whose answer it lost finds its round
+      const open = await this.ds.manager.findOneBy(RoundEntity, { region: key, status: 'OPEN' });
       throw new RoundException(
         RoundErrorCode.ROUND_ALREADY_OPEN,
-        `a round of ${key ? `region ${key}` : 'the whole fleet'} is open already; close it first`,
+        `a round of ${key ? `region ${key}` : 'the whole fleet'} is open already${open ? ` (round ${open.id}, closing ${open.closesAt.toISOString()})` : ''}; it takes the requests until it closes`,
         'region',
+        open ? { roundId: open.id, closesAt: open.closesAt.toISOString() } : undefined,
       );
     }
   }
