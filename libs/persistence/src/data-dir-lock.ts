@@ -1,4 +1,5 @@
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { linkSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** The file in a PGlite data folder that names the process using it. */
@@ -29,30 +30,64 @@ function alive(pid: number): boolean {
 export function lockDataDir(dir: string): void {
   const file = join(dir, LOCK_FILE);
   if (held.has(file)) return;
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(file, 'wx');
+  // the pid goes into a file of our own first, then is linked into place: the lock appears with
+  // its content or not at all (a lock read while its creator had not written the pid yet looked
+  // stale, and two processes both held the folder)
+  const mine = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  try {
+    writeFileSync(mine, `${process.pid}\n`, { flag: 'wx' });
+  } catch (e) {
+    throw new DataDirError(`cannot write to PFLEX_DATA_DIR ${dir}: ${(e as Error).message}`, { cause: e });
+  }
+  try {
+    for (let attempt = 0; attempt < 3; attempt++) {
       try {
-        writeSync(fd, `${process.pid}\n`);
-      } finally {
-        closeSync(fd);
+        linkSync(mine, file);
+        held.add(file);
+        if (held.size === 1) process.once('exit', releaseAll);
+        return;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST')
+          throw new DataDirError(`cannot write to PFLEX_DATA_DIR ${dir}: ${(e as Error).message}`, { cause: e });
       }
-      held.add(file);
-      if (held.size === 1) process.once('exit', releaseAll);
-      return;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST')
-        throw new DataDirError(`cannot write to PFLEX_DATA_DIR ${dir}: ${(e as Error).message}`, { cause: e });
+      const pid = pidIn(file);
+      if (pid === undefined) continue; // gone meanwhile
+      // the same pid: this process (opened again) or a container's pid 1 restarted: ours
+      if (pid > 0 && pid !== process.pid && alive(pid))
+        throw new DataDirError(
+          `PFLEX_DATA_DIR ${dir} is in use by process ${pid}: PGlite is one process's database, so give each process its own data folder (or use PostgreSQL, DATABASE_URL, for several); if no pflex process runs there, delete ${file}`,
+        );
+      // a stale lock is taken over by moving it away, which one process wins; a lock that turns out
+      // not to be the stale one read (another process took over meanwhile) is put back
+      const away = `${file}.stale.${process.pid}`;
+      try {
+        renameSync(file, away);
+      } catch {
+        continue;
+      }
+      if (pidIn(away) !== pid) {
+        try {
+          linkSync(away, file);
+        } catch {
+          // a third process locked it meanwhile: its lock stands
+        }
+      }
+      unlinkSync(away);
     }
-    const pid = Number.parseInt(readFileSync(file, 'utf8'), 10);
-    // the same pid: this process (opened again) or a container's pid 1 restarted: ours
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid))
-      throw new DataDirError(
-        `PFLEX_DATA_DIR ${dir} is in use by process ${pid}: PGlite is one process's database, so give each process its own data folder (or use PostgreSQL, DATABASE_URL, for several); if no pflex process runs there, delete ${file}`,
-      );
-    unlinkSync(file);
+  } finally {
+    unlinkSync(mine);
   }
   throw new DataDirError(`cannot lock PFLEX_DATA_DIR ${dir}: ${file} keeps coming back`);
+}
+
+/** The pid a lock file names (0 when it names none), undefined when the file is gone. */
+function pidIn(file: string): number | undefined {
+  try {
+    const pid = Number.parseInt(readFileSync(file, 'utf8'), 10);
+    return Number.isInteger(pid) ? pid : 0;
+  } catch {
+    return undefined;
+  }
 }
 
 function releaseAll(): void {

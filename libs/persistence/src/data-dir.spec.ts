@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDataSourceOptions, permanentConnectError, persistenceConfigFromEnv, startFailure } from './data-source';
@@ -19,6 +19,27 @@ describe('a PGlite data folder belongs to one process', () => {
     // this process again (the API opened, closed and opened again): allowed
     lockDataDir(dir);
   });
+
+  it('of processes locking one folder at the same moment, exactly one gets it: on a fresh folder and over a stale lock', async () => {
+    // each child waits for the same instant, tries, says whether it got the folder, and holds it a moment
+    const race = (dir: string, at: number) =>
+      new Promise<string>((resolve) => {
+        const script = `const { lockDataDir } = require(${JSON.stringify(join(__dirname, 'data-dir-lock.ts'))}); while (Date.now() < ${at}); let r = 'got'; try { lockDataDir(${JSON.stringify(dir)}); } catch { r = 'refused'; } process.stdout.write(r); setTimeout(() => {}, 300);`;
+        const c = spawn(process.execPath, ['-r', require.resolve('tsx/cjs'), '-e', script], {
+          stdio: ['ignore', 'pipe', 'inherit'],
+        });
+        let out = '';
+        c.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        c.on('exit', () => resolve(out));
+      });
+    for (let round = 0; round < 6; round++) {
+      const dir = mkdtempSync(join(tmpdir(), 'pflex-lock-race-'));
+      if (round % 2 === 1) writeFileSync(join(dir, LOCK_FILE), '2147483646\n');
+      const at = Date.now() + 1200;
+      const got = (await Promise.all(Array.from({ length: 4 }, () => race(dir, at)))).filter((r) => r === 'got');
+      expect({ round, got: got.length }).toEqual({ round, got: 1 });
+    }
+  }, 60_000);
 
   it('a second process opening a folder in use stops at start with that message; the first one exiting frees it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pflex-lock-'));
@@ -40,6 +61,26 @@ describe('a PGlite data folder belongs to one process', () => {
     await expect(createDataSourceOptions({ dataDir: dir })).rejects.toThrow(
       `cannot open the PGlite database in PFLEX_DATA_DIR ${dir}`,
     );
+    // files but no database (a folder restored in part, another program's): refused, not made a new
+    // database over them (PGlite would, and every booking the folder held would be out of reach)
+    for (const files of [['notes.txt'], ['base/1/1259', 'global/pg_control', 'postgresql.conf']]) {
+      const held = mkdtempSync(join(tmpdir(), 'pflex-held-'));
+      for (const f of files) {
+        mkdirSync(join(held, f, '..'), { recursive: true });
+        writeFileSync(join(held, f), 'x');
+      }
+      await expect(createDataSourceOptions({ dataDir: held })).rejects.toThrow(
+        `PFLEX_DATA_DIR ${held} holds files (${files[0].split('/')[0]}`,
+      );
+      expect(
+        readdirSync(held)
+          .filter((f) => !f.startsWith(LOCK_FILE))
+          .sort(),
+      ).toEqual([...new Set(files.map((f) => f.split('/')[0]))].sort());
+    }
+    // an empty folder is a new database
+    const fresh = mkdtempSync(join(tmpdir(), 'pflex-fresh-'));
+    await expect(createDataSourceOptions({ dataDir: fresh })).resolves.toBeDefined();
     if (process.getuid?.() !== 0) {
       const ro = mkdtempSync(join(tmpdir(), 'pflex-ro-'));
       chmodSync(ro, 0o555);

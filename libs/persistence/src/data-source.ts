@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { Client } from 'pg';
@@ -7,7 +7,7 @@ import { dbStats } from './sql';
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { ENTITIES } from './entities';
 import { MIGRATIONS } from './migrations';
-import { DataDirError, lockDataDir } from './data-dir-lock';
+import { DataDirError, LOCK_FILE, lockDataDir } from './data-dir-lock';
 import { intEnv } from './env';
 import { pgliteDriver } from './pglite-pool';
 import { PG_CONNECTION_EXCEPTION_CLASS, PG_ERROR } from './pg-error-codes';
@@ -233,6 +233,15 @@ export async function createDataSourceOptions(cfg: PersistenceConfig): Promise<D
       throw new DataDirError(`cannot create PFLEX_DATA_DIR ${dir}: ${(e as Error).message}`, { cause: e });
     }
     lockDataDir(dir);
+    // PGlite creates a database in a folder without one (no PG_VERSION), over whatever is there: a
+    // folder restored in part, or another program's, would become an empty database with demo data,
+    // every booking it held out of reach; refused instead (a first start killed while creating the
+    // database leaves such a folder too: delete it)
+    const files = readdirSync(dir).filter((f) => !f.startsWith(LOCK_FILE));
+    if (files.length > 0 && !files.includes('PG_VERSION'))
+      throw new DataDirError(
+        `PFLEX_DATA_DIR ${dir} holds files (${files.slice(0, 3).join(', ')}${files.length > 3 ? ', ...' : ''}) but no PostgreSQL database (no PG_VERSION): it must hold a pflex database or nothing; a new database is not created over them (restore the whole folder, or give an empty one)`,
+      );
     try {
       db = await PGlite.create({ dataDir: dir });
     } catch (e) {
