@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { linkSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** The file in a PGlite data folder that names the process using it. */
@@ -40,7 +40,7 @@ export function lockDataDir(dir: string): void {
     throw new DataDirError(`cannot write to PFLEX_DATA_DIR ${dir}: ${(e as Error).message}`, { cause: e });
   }
   try {
-    for (let attempt = 0; attempt < 3; attempt++) {
+    for (let attempt = 0; attempt < 200; attempt++) {
       try {
         linkSync(mine, file);
         held.add(file);
@@ -57,27 +57,42 @@ export function lockDataDir(dir: string): void {
         throw new DataDirError(
           `PFLEX_DATA_DIR ${dir} is in use by process ${pid}: PGlite is one process's database, so give each process its own data folder (or use PostgreSQL, DATABASE_URL, for several); if no pflex process runs there, delete ${file}`,
         );
-      // a stale lock is taken over by moving it away, which one process wins; a lock that turns out
-      // not to be the stale one read (another process took over meanwhile) is put back
-      const away = `${file}.stale.${process.pid}`;
-      try {
-        renameSync(file, away);
-      } catch {
-        continue;
-      }
-      if (pidIn(away) !== pid) {
-        try {
-          linkSync(away, file);
-        } catch {
-          // a third process locked it meanwhile: its lock stands
-        }
-      }
-      unlinkSync(away);
+      if (!removeStale(file, pid)) Atomics.wait(PAUSE, 0, 0, 20);
     }
   } finally {
     unlinkSync(mine);
   }
   throw new DataDirError(`cannot lock PFLEX_DATA_DIR ${dir}: ${file} keeps coming back`);
+}
+
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Removes a stale lock (naming `pid`, a process that no longer runs), if this process wins the
+ * takeover file: only its holder removes a lock, after reading it again, so a process that read
+ * the stale pid before another took the folder over cannot remove the new lock. False when another
+ * process is taking over (try again shortly). A takeover file left by a process killed in these
+ * few statements is given up after 10 s.
+ */
+function removeStale(file: string, pid: number): boolean {
+  const takeover = `${file}.takeover`;
+  try {
+    writeFileSync(takeover, `${process.pid}\n`, { flag: 'wx' });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    try {
+      if (Date.now() - statSync(takeover).mtimeMs > 10_000) unlinkSync(takeover);
+    } catch {
+      // gone meanwhile
+    }
+    return false;
+  }
+  try {
+    if (pidIn(file) === pid) unlinkSync(file);
+  } finally {
+    unlinkSync(takeover);
+  }
+  return true;
 }
 
 /** The pid a lock file names (0 when it names none), undefined when the file is gone. */

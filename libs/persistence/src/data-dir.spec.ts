@@ -32,7 +32,7 @@ describe('a PGlite data folder belongs to one process', () => {
         c.stdout.on('data', (d: Buffer) => (out += d.toString()));
         c.on('exit', () => resolve(out));
       });
-    for (let round = 0; round < 6; round++) {
+    for (let round = 0; round < 10; round++) {
       const dir = mkdtempSync(join(tmpdir(), 'pflex-lock-race-'));
       if (round % 2 === 1) writeFileSync(join(dir, LOCK_FILE), '2147483646\n');
       const at = Date.now() + 1200;
