@@ -7,17 +7,10 @@ import {
   retryTransient,
   SlaSettingsEntity,
 } from '@pflex/persistence';
-import {
-  applyRevision,
-  requiredGreenWh,
-  wattsToMw,
-  whToMwh,
-  type RevisedBooking,
-  type RevisedHour,
-} from '@pflex/scheduler';
+import { applyRevision, wattsToMw, whToMwh, type RevisedBooking, type RevisedHour } from '@pflex/scheduler';
 import { DataSource, EntityManager } from 'typeorm';
 import { ClustersService } from '../clusters/clusters.service';
-import { centsOf, money, priceTotal, shareCents } from '../common/money';
+import { centsOf } from '../common/money';
 import { HOUR_MS, iso, requireRange } from '../common/time.utils';
 import { ChangeFeed } from '../events/change-feed.service';
 import { LedgerAdminRepository } from '../ledger/ledger-admin.repository';
@@ -36,29 +29,7 @@ import {
 import { EnergyErrorCode, EnergyException } from './energy.exception';
 import { bookingRevisionModel, revisionModels } from './green-revision.models';
 import { ImportedSupply, MAX_RANGE_HOURS, revisedSupplyW } from './revision-supply';
-
-/** A confirmed booking running in the revised range, locked. */
-interface HeldRow {
-  id: string;
-  org_id: string;
-  h: number;
-  hours: number;
-  draw_w: string;
-  g: string[];
-  gp: string[];
-  min_green_share: number | null;
-  green_share: number;
-  price_compute: number;
-  price_total: number;
-  green_price_per_mwh: number | null;
-  /** grid price per MWh of each hour when booked */
-  grid_prices: string[];
-  voucher_id: string | null;
-  /** the voucher's percentCovered (null without one) */
-  voucher_percent: number | null;
-  voucher_amount: string;
-  sla_credit: string;
-}
+import { HeldRow, revisedFigures } from './revised-booking';
 
 /**
  * Green supply revisions and the SLA credits they cause. A revision sets a cluster's green
@@ -383,65 +354,41 @@ export class GreenRevisionsService {
       const b = held[j];
       const bk = bookings[j];
       if (bk.greenW.every((g, k) => g === before[j][k])) continue;
-      const greenWh = bk.greenW.reduce((x, g) => x + g, 0);
-      const energyWh = bk.drawW * bk.hours;
-      const greenMwh = whToMwh(greenWh);
-      const gridMwh = whToMwh(energyWh - greenWh);
-      const share = energyWh > 0 ? greenWh / energyWh : 0;
-      // grid energy at each hour's price when booked (a tariff set since does not apply); the SLA
-      // credit at the booking's average grid price
-      let gridCost = 0;
-      let priceSum = 0;
-      for (let k = 0; k < bk.hours; k++) {
-        const price = Number(b.grid_prices[k]);
-        gridCost += (bk.drawW - bk.greenW[k]) * price;
-        priceSum += price;
-      }
-      const parts = {
-        compute: b.price_compute,
-        greenEnergy: money(greenMwh * (b.green_price_per_mwh ?? 0)),
-        gridEnergy: money(whToMwh(gridCost)),
-      };
-      const total = priceTotal(parts);
-      // the voucher keeps covering its percentCovered of the price, never more than it drew: when
-      // the price falls, what it no longer covers goes back to it (a rise draws nothing more)
-      let voucher = centsOf(Number(b.voucher_amount));
-      const covered = b.voucher_id ? Math.min(voucher, shareCents(centsOf(total), b.voucher_percent ?? 0)) : voucher;
-      if (covered < voucher) {
-        const back = voucher - covered;
-        voucher = covered;
+      const f = revisedFigures(b, bk, factor);
+      const drawn = centsOf(Number(b.voucher_amount));
+      if (f.voucherCents < drawn) {
+        // what the voucher no longer covers goes back to it
+        const back = ((drawn - f.voucherCents) / 100).toFixed(2);
         // an UPDATE's rows come as [rows, count]
         const [[v]]: [[{ spent: string }]] = await m.query(
           `UPDATE vouchers SET spent = spent - $2::numeric WHERE id = $1 RETURNING spent::text AS spent`,
-          [b.voucher_id, (back / 100).toFixed(2)],
+          [b.voucher_id, back],
         );
         await m.query(
           `INSERT INTO voucher_ledger (voucher_id, booking_id, kind, amount, spent_after) VALUES ($1, $2, 'ADJUST', $3::numeric, $4::numeric)`,
-          [b.voucher_id, b.id, (back / 100).toFixed(2), v.spent],
+          [b.voucher_id, b.id, back, v.spent],
         );
         voucherOrgs.add(b.org_id);
       }
-      const required = requiredGreenWh(bk.minGreenShare, bk.drawW, bk.hours);
-      const missingWh = Math.max(0, required - greenWh);
-      const credit = centsOf(money((whToMwh(missingWh) * priceSum * factor) / bk.hours));
+      const credit = f.creditCents;
       const was = centsOf(Number(b.sla_credit));
       if (credit !== was) {
         credits.b.push(b.id);
         credits.org.push(b.org_id);
         credits.kind.push(credit > was ? 'CREDIT' : 'REVERSAL');
         credits.amount.push((Math.abs(credit - was) / 100).toFixed(2));
-        credits.miss.push(whToMwh(missingWh));
+        credits.miss.push(whToMwh(f.missingWh));
       }
       upd.id.push(b.id);
       upd.off.push(upd.gFlat.length);
       upd.gFlat.push(...bk.greenW);
-      upd.gm.push(greenMwh);
-      upd.grm.push(gridMwh);
-      upd.gs.push(share);
-      upd.pg.push(parts.greenEnergy);
-      upd.pgr.push(parts.gridEnergy);
-      upd.pt.push(total);
-      upd.va.push((voucher / 100).toFixed(2));
+      upd.gm.push(f.greenMwh);
+      upd.grm.push(f.gridMwh);
+      upd.gs.push(f.greenShare);
+      upd.pg.push(f.parts.greenEnergy);
+      upd.pgr.push(f.parts.gridEnergy);
+      upd.pt.push(f.total);
+      upd.va.push((f.voucherCents / 100).toFixed(2));
       upd.cr.push((credit / 100).toFixed(2));
       hist.id.push(b.id);
       hist.off.push(hist.bFlat.length);
@@ -449,10 +396,10 @@ export class GreenRevisionsService {
       hist.bFlat.push(...before[j]);
       hist.aFlat.push(...bk.greenW);
       hist.gsb.push(b.green_share);
-      hist.gsa.push(share);
+      hist.gsa.push(f.greenShare);
       hist.ptb.push(b.price_total);
-      hist.pta.push(total);
-      hist.br.push(missingWh > 0);
+      hist.pta.push(f.total);
+      hist.br.push(f.missingWh > 0);
       hist.ca.push((credit / 100).toFixed(2));
       events.push([b.id, b.org_id, clusterId, b.h, b.h + b.hours, 'G', revisionId]);
     }
