@@ -23,6 +23,13 @@ import {
 } from 'graphql';
 import type { ComplexityEstimator } from 'graphql-query-complexity';
 
+/** The document's fragments by name. */
+export function fragmentsOf(doc: DocumentNode): Map<string, FragmentDefinitionNode> {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const d of doc.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
+  return fragments;
+}
+
 /** Selections an estimate visits at most (graphql-query-complexity's default), before it gives up. */
 export const MAX_COST_NODES = 10_000;
 
@@ -42,8 +49,7 @@ export function operationCost(
   variables: Record<string, unknown>,
   estimators: readonly ComplexityEstimator[],
 ): number {
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const d of doc.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
+  const fragments = fragmentsOf(doc);
   const include = schema.getDirective('include');
   const skip = schema.getDirective('skip');
   // graphql-query-complexity passes no variables at all when there are none

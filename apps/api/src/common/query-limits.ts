@@ -3,7 +3,6 @@ import type { FieldMiddleware } from '@nestjs/graphql';
 import {
   ASTVisitor,
   DocumentNode,
-  FragmentDefinitionNode,
   getVariableValues,
   GraphQLError,
   GraphQLSchema,
@@ -19,14 +18,7 @@ import {
 } from 'graphql';
 import { ComplexityEstimator, fieldExtensionsEstimator, simpleEstimator } from 'graphql-query-complexity';
 import { GqlErrorCode } from './errors';
-import { operationCost } from './query-cost';
-
-/** The document's fragments by name. */
-function fragmentsOf(doc: DocumentNode): Map<string, FragmentDefinitionNode> {
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const d of doc.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
-  return fragments;
-}
+import { fragmentsOf, operationCost } from './query-cost';
 
 /**
  * A value of a selection set that takes each fragment's value where it is spread, each fragment
