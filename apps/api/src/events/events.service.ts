@@ -8,7 +8,8 @@ import { OrganizationsService } from '../organizations/organizations.service';
 import type { Principal } from '../security/principal';
 import { ChangeFeed } from './change-feed.service';
 import { EventsMissedException } from './events.exception';
-import { eventStream, MISSED } from './utils/event-stream';
+import { Admission } from './utils/admission';
+import { eventStream, EventStreamOptions, MISSED } from './utils/event-stream';
 
 /** A booking was confirmed or cancelled, or a round request refused (delivered after its transaction committed). */
 export interface BookingCommittedEvent {
@@ -59,6 +60,22 @@ export function mergeLedgerChanges(a: LedgerChangedEvent, b: LedgerChangedEvent)
   return { clusterId: a.clusterId, from: hours[0], to: hours[hours.length - 1] + HOUR_MS, hours };
 }
 
+/** The hours a ledger change holds (and a subscriber is sent for it). */
+function ledgerHours(e: LedgerChangedEvent): number {
+  return e.hours?.length ?? (e.to - e.from) / HOUR_MS;
+}
+
+/**
+ * Hours of changes (a booking event counts 1) that this process's subscribers may hold at once
+ * between reading them and writing them out: some 700 bytes an hour with every field asked (the
+ * GraphQL result and its JSON), so about 35 MB, however many subscribers there are. Without it,
+ * 2,000 subscribers sent one 2,000-hour forecast import built all their payloads at once (every
+ * delivery interleaved with the others) and ran a 512 MB heap out.
+ */
+export const LIVE_HOURS_IN_FLIGHT = 50_000;
+/** A delivery holds its share at most this long (a client that does not read keeps its payload in its socket). */
+export const LIVE_HOLD_MS = 2_000;
+
 /** A subscriber's API key is checked again at most this often while events flow. */
 export const KEY_RECHECK_MS = 1000;
 
@@ -77,6 +94,8 @@ export interface Subscriber {
 export class EventsService {
   private readonly bus = new EventEmitter();
   private observers = 0;
+  /** One gate for every subscriber of this process: see LIVE_HOURS_IN_FLIGHT. */
+  readonly admission = new Admission(LIVE_HOURS_IN_FLIGHT, LIVE_HOLD_MS);
 
   constructor(
     feed: ChangeFeed,
@@ -142,7 +161,7 @@ export class EventsService {
     map: (e: BookingCommittedEvent) => Promise<T | undefined> | T | undefined,
     accepts?: (e: BookingCommittedEvent) => boolean,
   ): AsyncIterableIterator<T> {
-    return this.stream('booking', who, map, accepts);
+    return this.stream('booking', who, map, { accepts, admission: { gate: this.admission, weight: () => 1 } });
   }
 
   /**
@@ -156,7 +175,11 @@ export class EventsService {
     map: (e: LedgerChangedEvent) => Promise<T | undefined> | T | undefined,
     accepts?: (e: LedgerChangedEvent) => boolean,
   ): AsyncIterableIterator<T> {
-    return this.stream('ledger', who, map, accepts, { key: (e) => e.clusterId, merge: mergeLedgerChanges });
+    return this.stream('ledger', who, map, {
+      accepts,
+      coalesce: { key: (e) => e.clusterId, merge: mergeLedgerChanges },
+      admission: { gate: this.admission, weight: ledgerHours },
+    });
   }
 
   /** The bus's `name` events for one subscriber: its key re-checked per event, others' dropped by `accepts`. */
@@ -164,8 +187,7 @@ export class EventsService {
     name: string,
     who: Subscriber,
     map: (e: E) => Promise<T | undefined> | T | undefined,
-    accepts?: (e: E) => boolean,
-    coalesce?: { key: (e: E) => string; merge: (waiting: E, e: E) => E },
+    options: EventStreamOptions<E>,
   ): AsyncIterableIterator<T> {
     const check = this.keyCheck(who);
     return eventStream(
@@ -173,8 +195,7 @@ export class EventsService {
       name,
       async (e: E) => (await check(), map(e)),
       (why) => new EventsMissedException(why),
-      accepts,
-      coalesce,
+      options,
     );
   }
 

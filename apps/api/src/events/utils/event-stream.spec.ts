@@ -33,13 +33,7 @@ describe('eventStream: events are never lost silently', () => {
   // subscription, including those of startups with one event or none in it
   it("others' events dropped by `accepts` never queue, so a burst of them does not end the stream", async () => {
     const bus = new EventEmitter();
-    const it = eventStream<number, number>(
-      bus,
-      'e',
-      (x) => x,
-      missed,
-      (x) => x % 10_000 === 7,
-    );
+    const it = eventStream<number, number>(bus, 'e', (x) => x, missed, { accepts: (x) => x % 10_000 === 7 });
     for (let i = 0; i < 3 * MAX_BUFFERED; i++) bus.emit('e', i);
     const first = await it.next();
     expect(first).toEqual({ value: 7, done: false });
@@ -63,14 +57,9 @@ describe('eventStream: events are never lost silently', () => {
   // utilizationChanged, though each change's figures are read when it is delivered
   it('with `coalesce`, a reader far behind has events of one key merged: a burst of them neither floods nor ends the stream', async () => {
     const bus = new EventEmitter();
-    const it = eventStream<{ k: string; n: number[] }, { k: string; n: number[] }>(
-      bus,
-      'e',
-      (x) => x,
-      missed,
-      undefined,
-      { key: (x) => x.k, merge: (a, b) => ({ k: a.k, n: [...a.n, ...b.n] }) },
-    );
+    const it = eventStream<{ k: string; n: number[] }, { k: string; n: number[] }>(bus, 'e', (x) => x, missed, {
+      coalesce: { key: (x) => x.k, merge: (a, b) => ({ k: a.k, n: [...a.n, ...b.n] }) },
+    });
     for (let i = 0; i < 3 * MAX_BUFFERED; i++) bus.emit('e', { k: `c${i % 3}`, n: [i] });
     const got: { k: string; n: number[] }[] = [];
     while (got.length < COALESCE_AFTER) got.push((await it.next()).value as { k: string; n: number[] });

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { Admission } from './admission';
 
 /** A subscriber that reads slower than events arrive: beyond this many waiting, it has missed some. */
 export const MAX_BUFFERED = 10_000;
@@ -13,6 +14,15 @@ export const COALESCE_AFTER = 64;
 /** The emitter's event that says every stream may have missed events (the payload says why). */
 export const MISSED = 'missed';
 
+export interface EventStreamOptions<E> {
+  /** false for events this subscriber can never receive: dropped before they queue */
+  accepts?: (e: E) => boolean;
+  /** the key of events that may be merged for a reader far behind, and how */
+  coalesce?: { key: (e: E) => string; merge: (waiting: E, e: E) => E };
+  /** the process-wide gate deliveries pass, and the units an event holds of it */
+  admission?: { gate: Admission; weight: (e: E) => number };
+}
+
 /**
  * An AsyncIterator over `emitter`'s `name` events, for a GraphQL subscription: each event
  * passes `map` (per-subscriber access check and shaping; `undefined` skips it), in order.
@@ -25,17 +35,24 @@ export const MISSED = 'missed';
  * with `missed(why)`'s error, so the client knows to query again. With `coalesce`, once a reader is
  * COALESCE_AFTER events behind, an event whose key matches one still waiting is merged into it
  * (events whose payload is read when delivered: a burst of changes of a few clusters neither
- * floods a reader nor ends it).
+ * floods a reader nor ends it). With `admission`, each delivery holds `weight(e)` units of the
+ * process-wide gate from before `map` reads the event until the consumer asks for the next one
+ * (graphql-ws asks once the previous message was written out), so that one large change sent to
+ * thousands of subscribers is read, shaped and sent a few at a time instead of all at once.
  */
 export function eventStream<E, T>(
   emitter: EventEmitter,
   name: string,
   map: (e: E) => Promise<T | undefined> | T | undefined,
   missed: (why: string) => Error,
-  accepts?: (e: E) => boolean,
-  coalesce?: { key: (e: E) => string; merge: (waiting: E, e: E) => E },
+  { accepts, coalesce, admission }: EventStreamOptions<E> = {},
 ): AsyncIterableIterator<T> {
   const queue: { e: E }[] = [];
+  let release: (() => void) | null = null;
+  const letGo = () => {
+    release?.();
+    release = null;
+  };
   const waiting = new Map<string, { e: E }>();
   let wake: (() => void) | null = null;
   let done = false;
@@ -67,10 +84,13 @@ export function eventStream<E, T>(
     emitter.off(MISSED, onLost);
     queue.length = 0;
     waiting.clear();
+    letGo();
     wake?.();
   };
   const it: AsyncIterableIterator<T> = {
     async next(): Promise<IteratorResult<T>> {
+      // asked for more: what the last delivery held was handed on
+      letGo();
       while (!done) {
         const box = queue.shift();
         if (box === undefined) {
@@ -88,6 +108,14 @@ export function eventStream<E, T>(
           const k = coalesce.key(e);
           if (waiting.get(k) === box) waiting.delete(k);
         }
+        if (admission) {
+          const r = await admission.gate.acquire(admission.weight(e));
+          if (done) {
+            r();
+            break;
+          }
+          release = r;
+        }
         let v: T | undefined;
         try {
           v = await map(e);
@@ -97,6 +125,7 @@ export function eventStream<E, T>(
           throw err;
         }
         if (v !== undefined && !done) return { value: v, done: false };
+        letGo();
       }
       return { value: undefined, done: true };
     },
