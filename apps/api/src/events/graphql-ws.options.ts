@@ -13,7 +13,6 @@ import {
   OperationDefinitionNode,
   parse,
   specifiedRules,
-  subscribe,
   validate,
 } from 'graphql';
 import { GqlErrorCode } from '../common/errors';
@@ -28,6 +27,7 @@ import {
 } from '../common/query-limits';
 import { rateLimitError } from '../security/rate-limit.plugin';
 import type { TokenBucketLimiter } from '../security/rate-limiter';
+import { subscribeShared } from './shared-subscribe';
 
 /** Open subscriptions per WebSocket connection; more are refused, so one socket cannot pile up listeners. */
 export const MAX_SUBSCRIPTIONS_PER_CONNECTION = 20;
@@ -115,7 +115,7 @@ export function graphqlWsOptions({ maxQueryDepth, maxQueryCost, introspection = 
       limitServedRows(args.contextValue, maxQueryCost);
       return execute(args);
     },
-    subscribe: async (args: ExecutionArgs) => overCost(args) ?? subscribe(args),
+    subscribe: async (args: ExecutionArgs) => overCost(args) ?? subscribeShared(args),
     // validation errors carry no code of their own: BAD_USER_INPUT, as Apollo's over HTTP
     // and name the argument a literal's error is about (extensions.field), as over HTTP
     validate: (schema: GraphQLSchema, document: DocumentNode) => {
