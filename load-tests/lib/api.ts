@@ -53,6 +53,12 @@ export const DOCS = {
   utilizationChanged: `subscription UtilizationChanged($clusterId: ID!) {
     utilizationChanged(clusterId: $clusterId) { clusterId hour bookedPflops }
   }`,
+  utilizationChangedAll: `subscription UtilizationChanged($clusterId: ID!) {
+    utilizationChanged(clusterId: $clusterId) { clusterId hour capacityPflops bookedPflops utilization greenAvailableMw greenAllocatedMw gridDrawnMw siteGridDrawnMw siteGridReservedMw }
+  }`,
+  importGreenForecast: `mutation ImportGreenForecast($clusterId: ID!, $from: DateTime!, $to: DateTime!, $rows: [GreenForecastRowInput!]!) {
+    importGreenForecast(clusterId: $clusterId, from: $from, to: $to, rows: $rows) { clusterId windowsReplaced }
+  }`,
 } as const;
 
 export type Objective = 'EARLIEST' | 'GREENEST' | 'CHEAPEST';
