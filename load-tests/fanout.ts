@@ -59,14 +59,20 @@ function openSubscriber(base: string, op: Org, clusterId: string, doc: string, h
         if (n >= hours) s.big.push(Date.now());
         return;
       }
-      const m = JSON.parse(data.toString('utf8')) as { type: string; payload?: { errors?: unknown[] } };
+      const m = JSON.parse(data.toString('utf8')) as {
+        type: string;
+        payload?: { errors?: unknown[]; data?: { utilizationChanged?: unknown[] } };
+      };
       if (m.type === 'connection_ack') {
         ws.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: doc, variables: { clusterId } } }));
         clearTimeout(timer);
         resolve(s);
       } else if (m.type === 'next') {
         if (m.payload?.errors) s.error ??= JSON.stringify(m.payload.errors[0]).slice(0, 200);
-        else s.events++;
+        else {
+          s.events++;
+          if ((m.payload?.data?.utilizationChanged?.length ?? 0) >= hours) s.big.push(Date.now());
+        }
       } else if (m.type === 'error' || m.type === 'complete') s.error ??= `${m.type} ${JSON.stringify(m.payload)}`;
       else if (m.type === 'ping') ws.send(JSON.stringify({ type: 'pong' }));
     });
