@@ -8,7 +8,7 @@ import {
   GraphQLString,
   parse,
 } from 'graphql';
-import { subscribeShared } from './shared-subscribe';
+import { shared, subscribeShared } from './shared-subscribe';
 import { eventStream } from './utils/event-stream';
 
 /** A schema whose `Hour.n` counts how often it is resolved, fed by `bus`'s 'e' events. */
@@ -29,14 +29,15 @@ function fixture() {
       fields: {
         changed: {
           type: new GraphQLList(Hour),
-          // every subscriber gets the event object itself, or (copy) one of its own
-          args: { copy: { type: GraphQLInt }, refuse: { type: GraphQLInt } },
-          subscribe: (_: unknown, a: { copy?: number; refuse?: number }) => {
+          // every subscriber gets the event object itself (marked shared, or with unmarked: 1 not),
+          // or (copy) one of its own
+          args: { copy: { type: GraphQLInt }, unmarked: { type: GraphQLInt }, refuse: { type: GraphQLInt } },
+          subscribe: (_: unknown, a: { copy?: number; unmarked?: number; refuse?: number }) => {
             if (a.refuse) throw new Error('refused');
             return eventStream<{ n: number }[], { n: number }[]>(
               bus,
               'e',
-              (e) => (a.copy ? e.map((h) => ({ ...h })) : e),
+              (e) => (a.copy ? e.map((h) => ({ ...h })) : a.unmarked ? e : shared(e)),
               Error,
             );
           },
@@ -99,10 +100,13 @@ describe('subscribeShared: one execution of an event for every subscription with
     await Promise.all([a, b, c, d, e].map((s) => s.return!()));
   });
 
-  it('never shares an event built for one subscriber, and executes each later event again', async () => {
+  it.each([
+    ['built for each subscriber', 'copy'],
+    ['not marked shared', 'unmarked'],
+  ])('never shares an event %s, and executes each later event again', async (_, arg) => {
     const f = fixture();
-    const a = await f.open('subscription { changed(copy: 1) { n } }');
-    const b = await f.open('subscription { changed(copy: 1) { n } }');
+    const a = await f.open(`subscription { changed(${arg}: 1) { n } }`);
+    const b = await f.open(`subscription { changed(${arg}: 1) { n } }`);
     f.bus.emit('e', [{ n: 1 }]);
     f.bus.emit('e', [{ n: 2 }]);
     for (const s of [a, b]) {

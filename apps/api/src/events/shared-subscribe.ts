@@ -3,6 +3,19 @@ import { createSourceEventStream, execute, ExecutionArgs, ExecutionResult, print
 /** An event's results, by the document, operation and variables they were executed for. */
 const executed = new WeakMap<object, Map<string, Promise<ExecutionResult> | ExecutionResult>>();
 
+/** Events marked by `shared`. */
+const shareable = new WeakSet<object>();
+
+/**
+ * Marks `event` as one handed as it is to every subscriber allowed to see it, whose fields depend
+ * on the event alone (no resolver below it reads the caller): its GraphQL result may be shared by
+ * the subscriptions with the same document. Anything else is executed for each subscriber.
+ */
+export function shared<T extends object>(event: T): T {
+  shareable.add(event);
+  return event;
+}
+
 /** What makes two subscriptions' results for one event the same: the document, operation and variables. */
 function executionKey(args: ExecutionArgs): string {
   const body = args.document.loc?.source.body ?? print(args.document);
@@ -10,15 +23,13 @@ function executionKey(args: ExecutionArgs): string {
 }
 
 /**
- * graphql's `subscribe`, executing each event once for all the subscriptions it reaches with the
- * same document, operation and variables, instead of once per subscription. An event is shared
- * by identity: the services hand every subscriber allowed to see a change the same object (one
- * `utilizationChanged` read of a change per process), and one built for a single subscriber (a
- * booking event read through its visibility rule) is never shared. The fields of a shared event
- * depend on the event alone (no resolver below a subscription's root reads the caller). Each
- * subscriber gets its own result object around the shared data, which graphql-ws's `onNext` lets
- * go of once sent. A 2,000-hour change with every field took 11 ms to execute and 1.6 ms to
- * serialize: 2,000 subscribers executing it each spent 22 s of one core.
+ * graphql's `subscribe`, executing an event marked `shared` once for all the subscriptions it
+ * reaches with the same document, operation and variables, instead of once per subscription
+ * (`utilizationChanged`'s hours, read once per change and process). Each subscriber gets its own
+ * result object around the shared data, which graphql-ws's `onNext` lets go of once sent. An event
+ * built for one subscriber (a booking event, read through its visibility rule) is never marked.
+ * A 2,000-hour change with every field took 11 ms to execute and 1.6 ms to serialize: 2,000
+ * subscribers executing it each spent 22 s of one core.
  */
 export async function subscribeShared(
   args: ExecutionArgs,
@@ -28,7 +39,8 @@ export async function subscribeShared(
   const iterator = source[Symbol.asyncIterator]();
   const key = executionKey(args);
   const run = async (payload: unknown): Promise<ExecutionResult> => {
-    if (typeof payload !== 'object' || payload === null) return execute({ ...args, rootValue: payload });
+    if (typeof payload !== 'object' || payload === null || !shareable.has(payload))
+      return execute({ ...args, rootValue: payload });
     let byKey = executed.get(payload);
     if (!byKey) executed.set(payload, (byKey = new Map<string, Promise<ExecutionResult> | ExecutionResult>()));
     let result = byKey.get(key);

@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { requireRange } from '../common/time.utils';
 import { ClustersService } from '../clusters/clusters.service';
 import { EventsService, LedgerChangedEvent, Subscriber } from '../events/events.service';
+import { shared } from '../events/shared-subscribe';
 import { LedgerRepository } from '../ledger/ledger.repository';
 import { TimelinesService } from '../ledger/timelines.service';
 import type { Principal } from '../security/principal';
@@ -82,7 +83,8 @@ export class UtilizationService {
     const kept = changed ? rows.filter((r) => changed.has(new Date(r.hour).getTime())) : rows;
     return {
       owner: rows[0]?.owner_org_id ?? null,
-      hours: kept.map((r) => ({ clusterId: e.clusterId, ...toHourModel(r) })),
+      // the same array for every subscriber allowed to see it: executed once per document
+      hours: shared(kept.map((r) => ({ clusterId: e.clusterId, ...toHourModel(r) }))),
     };
   }
 }
