@@ -305,7 +305,16 @@ export class BookingsService {
   }
 
   async get(p: Principal, id: string): Promise<BookingModel> {
-    const b = isUuid(id) ? await this.ds.manager.findOneBy(BookingEntity, { id }) : null;
+    return this.shown(p, id, await this.stored(id));
+  }
+
+  /** Booking `id` as stored (null if there is none): a read that several callers may share. */
+  stored(id: string): Promise<BookingEntity | null> {
+    return isUuid(id) ? this.ds.manager.findOneBy(BookingEntity, { id }) : Promise.resolve(null);
+  }
+
+  /** `b`, read by `stored(id)`, as `p` may see it: BOOKING_NOT_FOUND when it is not there for `p`. */
+  shown(p: Principal, id: string, b: BookingEntity | null): BookingModel {
     if (!b || !this.visible(p, { org_id: b.orgId, cluster_id: b.clusterId })) throw this.notFound(id);
     return bookingModel(storedFromEntity(b), this.clusterName(b.clusterId));
   }
