@@ -1,9 +1,9 @@
-// npm run load:fanout [-- --subscribers N] [--hours H] [--bookings B] [--few-fields] [--no-build] [--keep]   (--help lists all)
+// npm run load:fanout [-- --subscribers N] [--hours H] [--bookings B] [--booking-subscribers M] [--few-fields] [--no-build] [--keep]   (--help lists all)
 //
 // Live events under fan-out: N graphql-ws subscribers of one cluster's utilizationChanged (every
 // field, or with --few-fields three) on one API process started as in production (512 MB heap),
 // then two changes of H hours each (importGreenForecast): the first alone, the second followed at
-// once by B bookings. Per phase: how long until every subscriber had the change, the mutation's
+// once by B bookings, which M bureau subscribers of bookingEvents are told of. Per phase: how long until every subscriber had the change, the mutation's
 // and the bookings' latency, a trivial request's latency meanwhile (against the same request
 // before: the API stays responsive), API and PostgreSQL CPU, the API's peak RSS. Exits 1 if the
 // API died, a subscriber erred or missed a change, or a request failed. Starts PostgreSQL
@@ -27,6 +27,11 @@ const OPTIONS = {
   subscribers: { kind: 'integer', min: 1, help: 'graphql-ws subscribers of the cluster (default 2000)' },
   hours: { kind: 'integer', min: 1, help: 'hours each change touches, at most 2232 (default 2000)' },
   bookings: { kind: 'integer', min: 0, help: 'bookings sent right after the second change (default 200)' },
+  'booking-subscribers': {
+    kind: 'integer',
+    min: 0,
+    help: "bureau subscribers of the cluster's bookingEvents, told of every booking (default 200)",
+  },
   'few-fields': { kind: 'flag', help: 'subscribe to clusterId, hour, bookedPflops only (default: every field)' },
   'no-build': { kind: 'flag', help: 'use the existing dist/' },
   keep: { kind: 'flag', help: "keep the run's schema" },
@@ -115,6 +120,8 @@ interface Phase {
   trivial: number[];
   used: Usage;
   peakRssMb: number;
+  /** ms from the phase's start until every bookingEvents subscriber had every booking (NaN: none) */
+  toldMs: number;
 }
 
 async function main(): Promise<void> {
@@ -122,6 +129,7 @@ async function main(): Promise<void> {
   const N = a.subscribers ?? 2000;
   const hours = Math.min(a.hours ?? 2000, 2232);
   const B = a.bookings ?? 200;
+  const M = a['booking-subscribers'] ?? 200;
   const doc = a['few-fields'] ? DOCS.utilizationChanged : DOCS.utilizationChangedAll;
   const databaseUrl =
     process.env.DATABASE_URL ?? (log('starting PostgreSQL'), await pgUp(ROOT, { DB_NAME: 'pflex_load' }));
@@ -157,6 +165,16 @@ async function main(): Promise<void> {
           Array.from({ length: Math.min(100, N - i) }, () => openSubscriber(base, op, clusterId, doc, hours)),
         )),
       );
+    const bureau: Org = { id: '', apiKey: bureauKey };
+    const bookingSubs: Sub[] = [];
+    for (let i = 0; i < M; i += 100)
+      bookingSubs.push(
+        ...(await Promise.all(
+          Array.from({ length: Math.min(100, M - i) }, () =>
+            openSubscriber(base, bureau, clusterId, DOCS.bookingEvents, hours),
+          ),
+        )),
+      );
     await new Promise((r) => setTimeout(r, 500));
     const idle = probe(base);
     await new Promise((r) => setTimeout(r, 2000));
@@ -183,6 +201,7 @@ async function main(): Promise<void> {
       }).then(() => Date.now() - t0);
       const lat: number[] = [];
       let bookingErrors = 0;
+      let toldMs = NaN;
       if (k === 1) {
         let next = 0;
         await Promise.all(
@@ -210,6 +229,13 @@ async function main(): Promise<void> {
           }),
         );
       }
+      if (k === 1 && M > 0) {
+        const told = B - bookingErrors;
+        const until = Date.now() + 300_000;
+        while (bookingSubs.some((s) => s.events < told && !s.error) && Date.now() < until)
+          await new Promise((r) => setTimeout(r, 20));
+        toldMs = Date.now() - t0;
+      }
       const mutationMs = await imported;
       const deadline = Date.now() + 300_000;
       while (subs.some((s) => s.big.length <= k && !s.error) && Date.now() < deadline)
@@ -228,11 +254,14 @@ async function main(): Promise<void> {
         trivial,
         used,
         peakRssMb: peak / 2 ** 20,
+        toldMs,
       });
     }
     closing = true;
     for (const s of subs) s.ws.close(1000);
-    const errors = subs.filter((s) => s.error);
+    for (const s of bookingSubs) s.ws.close(1000);
+    const errors = [...subs, ...bookingSubs].filter((s) => s.error);
+    const notTold = bookingSubs.filter((s) => s.events < B - phases[1].bookingErrors).length;
     const f = (x: number) => (Number.isFinite(x) ? x.toFixed(0) : '-');
     console.log(
       `\nfan-out: ${N} subscribers x ${hours} h changes (${a['few-fields'] ? '3 fields' : 'every field'}), ${cpus()[0]?.model.trim()} x ${cpus().length}, load ${loadavg()[0].toFixed(1)}, ${new Date().toISOString()}`,
@@ -246,10 +275,15 @@ async function main(): Promise<void> {
       console.log(
         `| ${p.name} | ${f(p.mutationMs)} | ${f(p.allReceivedMs)} | ${p.missing} | ${p.bookings.length ? `${f(pct(p.bookings, 50))} / ${f(pct(p.bookings, 99))}${p.bookingErrors ? ` (${p.bookingErrors} errors)` : ''}` : '-'} | ${f(pct(p.trivial, 50))} / ${f(Math.max(...p.trivial))} | ${f(p.used.apiCpuMs)} | ${(p.used.apiCpuMs / N).toFixed(2)} | ${f(p.used.pgCpuMs)} | ${p.used.roundTrips} | ${f(p.peakRssMb)} |`,
       );
+    if (M > 0)
+      console.log(
+        `bookingEvents: ${M} bureau subscribers, ${B} bookings: every subscriber had every booking ${f(phases[1].toldMs)} ms after the phase began (${notTold} did not)`,
+      );
     for (const e of errors.slice(0, 3)) log(`subscriber error: ${e.error}`);
     failed =
       api.unexpectedExits.length > 0 ||
       errors.length > 0 ||
+      notTold > 0 ||
       phases.some((p) => p.missing > 0 || p.bookingErrors > 0 || p.bookings.length !== (p === phases[1] ? B : 0));
     log(failed ? 'FAIL' : 'PASS: every subscriber had every change, no error, the API stayed up');
   } finally {

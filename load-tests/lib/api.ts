@@ -56,6 +56,9 @@ export const DOCS = {
   utilizationChangedAll: `subscription UtilizationChanged($clusterId: ID!) {
     utilizationChanged(clusterId: $clusterId) { clusterId hour capacityPflops bookedPflops utilization greenAvailableMw greenAllocatedMw gridDrawnMw siteGridDrawnMw siteGridReservedMw }
   }`,
+  bookingEvents: `subscription BookingEvents($clusterId: ID) {
+    bookingEvents(clusterId: $clusterId) { type booking { id status startsAt hours pflops } }
+  }`,
   importGreenForecast: `mutation ImportGreenForecast($clusterId: ID!, $from: DateTime!, $to: DateTime!, $rows: [GreenForecastRowInput!]!) {
     importGreenForecast(clusterId: $clusterId, from: $from, to: $to, rows: $rows) { clusterId windowsReplaced }
   }`,
