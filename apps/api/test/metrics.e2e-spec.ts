@@ -92,6 +92,9 @@ describe(`GET /metrics (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})`,
     expect(get(after, `pflex_cluster_capacity_pflops{cluster_id="${cluster}",region="Zhuhai"}`)).toBe(100);
     expect(after.has(`pflex_cluster_green_share_ratio{cluster_id="${cluster}",region="Zhuhai"}`)).toBe(true);
     expect(after.has('pflex_process_cpu_seconds_total')).toBe(true);
+    // nothing is being sent to subscribers now
+    expect(get(after, 'pflex_live_hours_in_flight')).toBe(0);
+    expect(get(after, 'pflex_live_deliveries_waiting')).toBe(0);
   });
 
   it('reports the green share of the current hour per cluster', async () => {

@@ -103,6 +103,22 @@ export class MetricsService implements OnModuleInit {
         this.set(live.subscriptions());
       },
     });
+    new Gauge({
+      name: 'pflex_live_hours_in_flight',
+      help: 'Hours of live events (a booking event counts 1) being read or sent to subscribers now, of at most 50,000 per process',
+      registers: [this.registry],
+      collect() {
+        this.set(live.admission.held);
+      },
+    });
+    new Gauge({
+      name: 'pflex_live_deliveries_waiting',
+      help: 'Deliveries of live events waiting for their turn (the hours in flight are at their bound)',
+      registers: [this.registry],
+      collect() {
+        this.set(live.admission.queued);
+      },
+    });
     new Counter({
       name: 'pflex_db_round_trips_total',
       help: 'Statements this process sent to the database (each one round trip), the booking hot path and everything else',

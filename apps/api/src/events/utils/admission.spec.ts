@@ -21,6 +21,7 @@ describe('Admission: a bounded number of units held at once, first come first se
     // 4 free: the 8 waits for more, and the 1 behind it waits too
     expect(got).toEqual([]);
     expect(a.held).toBe(6);
+    expect(a.queued).toBe(2);
     r1();
     await turn();
     expect(got).toEqual(['big', 'small']);

@@ -19,6 +19,11 @@ export class Admission {
     return this.used;
   }
 
+  /** Requests waiting for units now (metrics). */
+  get queued(): number {
+    return this.waiting.length;
+  }
+
   /**
    * Resolves once `units` (at most the whole budget: a change larger than the budget waits until
    * nothing else is held) are free, in arrival order, with the function that gives them back
