@@ -6,7 +6,7 @@ import { greenShare, tflopsToPflops } from '@pflex/scheduler';
 import { floorHour } from '../common/time.utils';
 import { APP_CONFIG, PINO } from '../config';
 import type { AppConfig } from '../config';
-import { EventsService } from '../events/events.service';
+import { EventsService, LIVE_HOURS_IN_FLIGHT } from '../events/events.service';
 import { LedgerRepository } from '../ledger/ledger.repository';
 
 interface ClusterNow {
@@ -105,7 +105,7 @@ export class MetricsService implements OnModuleInit {
     });
     new Gauge({
       name: 'pflex_live_hours_in_flight',
-      help: 'Hours of live events (a booking event counts 1) being read or sent to subscribers now, of at most 50,000 per process',
+      help: `Hours of live events (a booking event counts 1) being read or sent to subscribers now, of at most ${LIVE_HOURS_IN_FLIGHT} per process`,
       registers: [this.registry],
       collect() {
         this.set(live.admission.held);
