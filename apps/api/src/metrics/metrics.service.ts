@@ -94,31 +94,32 @@ export class MetricsService implements OnModuleInit {
     gauge('pflex_cluster_booked_pflops', 'Booked PFLOPS in the current UTC hour, per cluster', (r) =>
       tflopsToPflops(r.booked),
     );
+    // this process's live events, read from the events service at each scrape
+    const liveGauge = (name: string, help: string, value: () => number) =>
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          this.set(value());
+        },
+      });
     const live = this.events;
-    new Gauge({
-      name: 'pflex_subscriptions_active',
-      help: 'GraphQL subscriptions (utilizationChanged, bookingEvents) open on this process',
-      registers: [this.registry],
-      collect() {
-        this.set(live.subscriptions());
-      },
-    });
-    new Gauge({
-      name: 'pflex_live_hours_in_flight',
-      help: `Hours of live events (a booking event counts 1) being read or sent to subscribers now, of at most ${LIVE_HOURS_IN_FLIGHT} per process`,
-      registers: [this.registry],
-      collect() {
-        this.set(live.admission.held);
-      },
-    });
-    new Gauge({
-      name: 'pflex_live_deliveries_waiting',
-      help: 'Deliveries of live events waiting for their turn (the hours in flight are at their bound)',
-      registers: [this.registry],
-      collect() {
-        this.set(live.admission.queued);
-      },
-    });
+    liveGauge(
+      'pflex_subscriptions_active',
+      'GraphQL subscriptions (utilizationChanged, bookingEvents) open on this process',
+      () => live.subscriptions(),
+    );
+    liveGauge(
+      'pflex_live_hours_in_flight',
+      `Hours of live events (a booking event counts 1) being read or sent to subscribers now, of at most ${LIVE_HOURS_IN_FLIGHT} per process`,
+      () => live.admission.held,
+    );
+    liveGauge(
+      'pflex_live_deliveries_waiting',
+      'Deliveries of live events waiting for their turn (the hours in flight are at their bound)',
+      () => live.admission.queued,
+    );
     new Counter({
       name: 'pflex_db_round_trips_total',
       help: 'Statements this process sent to the database (each one round trip), the booking hot path and everything else',
