@@ -16,6 +16,7 @@ import { request } from 'undici';
 import WebSocket from 'ws';
 import { authHeaders, body, createOrganization, DOCS, gql, registerCluster, type Org } from './lib/api';
 import { readOptions } from './lib/cli';
+import { openWsSubscription } from './lib/graphql-ws-client';
 import { ApiProcess, apiEnv, buildApi, dropSchema, freePorts, newRunId, pgUp } from './lib/processes';
 import { rssBytes, since, usage, type Usage } from './lib/resources';
 
@@ -47,47 +48,38 @@ interface Sub {
   error?: string;
 }
 
-function openSubscriber(base: string, op: Org, clusterId: string, doc: string, hours: number): Promise<Sub> {
-  const ws = new WebSocket(`${base.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws');
-  const s: Sub = { ws, big: [], events: 0 };
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => ((s.error ??= 'no connection_ack within 30 s'), resolve(s)), 30_000);
-    ws.on('open', () =>
-      ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${op.apiKey}` } })),
-    );
-    ws.on('message', (data: Buffer) => {
-      // large messages are counted, not parsed: the client shares the machine with the API
-      if (data.length > 4096) {
+async function openSubscriber(base: string, op: Org, clusterId: string, doc: string, hours: number): Promise<Sub> {
+  // the callbacks count into `s` for as long as the socket lives: it is the object returned
+  const s = { big: [], events: 0 } as unknown as Sub;
+  const fail = (why: string) => (s.error ??= why);
+  s.ws = (
+    await openWsSubscription({
+      base,
+      apiKey: op.apiKey,
+      query: doc,
+      variables: { clusterId },
+      ackTimeoutMs: 30_000,
+      next: (p) => {
+        if (p.errors) return fail(JSON.stringify(p.errors[0]).slice(0, 200));
         s.events++;
-        let n = 0;
-        for (let i = data.indexOf('"hour":'); i >= 0; i = data.indexOf('"hour":', i + 7)) n++;
-        if (n >= hours) s.big.push(Date.now());
-        return;
-      }
-      const m = JSON.parse(data.toString('utf8')) as {
-        type: string;
-        payload?: { errors?: unknown[]; data?: { utilizationChanged?: unknown[] } };
-      };
-      if (m.type === 'connection_ack') {
-        ws.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: doc, variables: { clusterId } } }));
-        clearTimeout(timer);
-        resolve(s);
-      } else if (m.type === 'next') {
-        if (m.payload?.errors) s.error ??= JSON.stringify(m.payload.errors[0]).slice(0, 200);
-        else {
+        const changed = p.data?.utilizationChanged;
+        if (Array.isArray(changed) && changed.length >= hours) s.big.push(Date.now());
+      },
+      // large changes are counted, not parsed
+      large: {
+        bytes: 4096,
+        seen: (data) => {
           s.events++;
-          if ((m.payload?.data?.utilizationChanged?.length ?? 0) >= hours) s.big.push(Date.now());
-        }
-      } else if (m.type === 'error' || m.type === 'complete') s.error ??= `${m.type} ${JSON.stringify(m.payload)}`;
-      else if (m.type === 'ping') ws.send(JSON.stringify({ type: 'pong' }));
-    });
-    ws.on('error', (e) => (s.error ??= e.message));
-    ws.on('close', (code) => {
-      if (!closing) s.error ??= `closed ${code}`;
-      clearTimeout(timer);
-      resolve(s);
-    });
-  });
+          let n = 0;
+          for (let i = data.indexOf('"hour":'); i >= 0; i = data.indexOf('"hour":', i + 7)) n++;
+          if (n >= hours) s.big.push(Date.now());
+        },
+      },
+      fail,
+      closing: () => closing,
+    })
+  ).ws;
+  return s;
 }
 let closing = false;
 

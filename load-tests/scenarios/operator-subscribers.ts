@@ -4,6 +4,7 @@
 // errors; the event latency is not measured (the events carry no send time).
 import WebSocket from 'ws';
 import { DOCS, type Org } from '../lib/api';
+import { openWsSubscription } from '../lib/graphql-ws-client';
 
 export interface SubscriberOptions {
   targets: string[];
@@ -40,55 +41,23 @@ export async function openSubscribers(o: SubscriberOptions): Promise<() => Promi
   let closing = false;
   const ready: Promise<void>[] = [];
   for (let i = 0; i < o.connections; i++) {
-    const base = o.targets[i % o.targets.length].replace(/^http/, 'ws');
     const op = o.clusterOwners[i % o.clusterIds.length];
-    const ws = new WebSocket(`${base}/graphql`, 'graphql-transport-ws');
-    sockets.push(ws);
     ready.push(
-      new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          fail('no connection_ack within 10 s');
-          resolve();
-        }, 10_000);
-        ws.on('open', () =>
-          ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${op.apiKey}` } })),
-        );
-        ws.on('message', (data) => {
-          const m = JSON.parse((data as Buffer).toString('utf8'));
-          if (m.type === 'connection_ack') {
-            r.acknowledged++;
-            ws.send(
-              JSON.stringify({
-                id: '1',
-                type: 'subscribe',
-                payload: {
-                  query: DOCS.utilizationChanged,
-                  variables: { clusterId: o.clusterIds[i % o.clusterIds.length] },
-                },
-              }),
-            );
-            r.subscribed++;
-            clearTimeout(timer);
-            resolve();
-          } else if (m.type === 'next') {
-            if (m.payload?.errors) fail(JSON.stringify(m.payload.errors[0]).slice(0, 200));
-            else r.events++;
-          } else if (m.type === 'error') {
-            fail(JSON.stringify(m.payload).slice(0, 200));
-          } else if (m.type === 'ping') {
-            ws.send(JSON.stringify({ type: 'pong' }));
-          }
-        });
-        ws.on('error', (e) => {
-          fail(e.message);
-          clearTimeout(timer);
-          resolve();
-        });
-        ws.on('close', (code, reason) => {
-          if (!closing) fail(`closed ${code} ${String(reason)}`);
-          clearTimeout(timer);
-          resolve();
-        });
+      openWsSubscription({
+        base: o.targets[i % o.targets.length],
+        apiKey: op.apiKey,
+        query: DOCS.utilizationChanged,
+        variables: { clusterId: o.clusterIds[i % o.clusterIds.length] },
+        ackTimeoutMs: 10_000,
+        next: (p) => (p.errors ? fail(JSON.stringify(p.errors[0]).slice(0, 200)) : r.events++),
+        fail,
+        closing: () => closing,
+      }).then(({ ws, acknowledged }) => {
+        sockets.push(ws);
+        if (acknowledged) {
+          r.acknowledged++;
+          r.subscribed++;
+        }
       }),
     );
   }
