@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import WebSocket from 'ws';
 import { authHeaders, body, createOrganization, DOCS, gql, registerCluster, type Org } from './lib/api';
+import { nearestRank } from '../libs/scheduler/bench/latency-histogram';
 import { readOptions } from './lib/cli';
 import { openWsSubscription } from './lib/graphql-ws-client';
 import { ApiProcess, apiEnv, buildApi, dropSchema, freePorts, newRunId, pgUp } from './lib/processes';
@@ -83,8 +84,14 @@ async function openSubscriber(base: string, op: Org, clusterId: string, doc: str
 }
 let closing = false;
 
+/** The p-th percentile, nearest rank (the project's one definition); NaN when there is nothing. */
 const pct = (xs: number[], p: number) =>
-  xs.length === 0 ? NaN : [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
+  xs.length === 0
+    ? NaN
+    : nearestRank(
+        [...xs].sort((a, b) => a - b),
+        p / 100,
+      );
 
 /** A trivial request every 50 ms until stopped: the latencies seen. */
 function probe(base: string): () => Promise<number[]> {
